@@ -1,0 +1,122 @@
+"""Where RFCs come from. `files` reads `changes/<ID>.yml`; the GitHub and GitLab stores read issues.
+
+An RFC's approval state is never read from the RFC itself (DESIGN §2): the store only gives its content
+and the digest that approvals bind to.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from gatekeeper.config import Config, Rfc, load_rfc
+from gatekeeper.errors import ConfigError
+from gatekeeper.rfcid import is_id
+
+
+@dataclass(frozen=True)
+class RfcEntry:
+    """One RFC as stored: valid (`rfc` set) or invalid (`error` says why). `where` names its source."""
+
+    id: str
+    where: str
+    rfc: Rfc | None = None
+    error: str = ""
+
+    @property
+    def digest(self) -> str:
+        """SHA-256 over the canonical JSON of the RFC's content: what approvals bind to."""
+        if self.rfc is None:
+            return ""
+        return rfc_digest(self.rfc)
+
+
+def rfc_digest(rfc: Rfc) -> str:
+    canonical = json.dumps(rfc.model_dump(mode="json"), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+class RfcStore(Protocol):
+    def get(self, rfc_id: str) -> RfcEntry | None:
+        """The RFC with this ID, or None if there is none. Raises an adapter error if the store is unreadable."""
+
+    def entries(self) -> Iterator[RfcEntry]:
+        """Every RFC in the store."""
+
+
+class FileRfcStore:
+    """RFC files `<dir>/<ID>.yml` in the repository."""
+
+    def __init__(self, root: Path, config: Config, env: Mapping[str, str] | None = None) -> None:
+        self.folder = root / config.rfc.dir
+        self.pattern = config.rfc.id_pattern
+
+    def path_for(self, rfc_id: str) -> Path:
+        if not is_id(self.pattern, rfc_id) or "/" in rfc_id or "\\" in rfc_id or rfc_id.startswith("."):
+            raise ConfigError(
+                f"{rfc_id!r} is not an RFC ID of this repository",
+                hint=f"RFC IDs match the configured pattern {self.pattern}",
+            )
+        path = self.folder / f"{rfc_id}.yml"
+        if path.resolve().parent != self.folder.resolve():
+            raise ConfigError(f"{rfc_id!r} would point outside {self.folder}")
+        return path
+
+    def _load(self, rfc_id: str, path: Path) -> RfcEntry:
+        try:
+            rfc = load_rfc(path)
+        except ConfigError as exc:
+            return RfcEntry(rfc_id, str(path), error=exc.render())
+        if rfc.id != rfc_id:
+            return RfcEntry(rfc_id, str(path), error=f"{path}: id {rfc.id!r} does not match the file name {rfc_id!r}")
+        return RfcEntry(rfc_id, str(path), rfc=rfc)
+
+    def get(self, rfc_id: str) -> RfcEntry | None:
+        path = self.path_for(rfc_id)
+        if not path.is_file():
+            alternative = path.with_suffix(".yaml")
+            if not alternative.is_file():
+                return None
+            path = alternative
+        return self._load(rfc_id, path)
+
+    def entries(self) -> Iterator[RfcEntry]:
+        if not self.folder.is_dir():
+            return
+        for path in sorted([*self.folder.glob("*.yml"), *self.folder.glob("*.yaml")]):
+            if is_id(self.pattern, path.stem):
+                yield self._load(path.stem, path)
+            else:
+                yield RfcEntry(
+                    path.stem,
+                    str(path),
+                    error=f"{path}: the file name is not an RFC ID matching {self.pattern}",
+                )
+
+
+StoreFactory = Callable[[Path, Config, Mapping[str, str]], RfcStore]
+
+
+def _github(root: Path, config: Config, env: Mapping[str, str]) -> RfcStore:
+    from gatekeeper.adapters.github import GithubIssueRfcStore  # type: ignore[import-not-found,unused-ignore]
+
+    store: RfcStore = GithubIssueRfcStore.from_environment(root, config, env)
+    return store
+
+
+def _gitlab(root: Path, config: Config, env: Mapping[str, str]) -> RfcStore:
+    from gatekeeper.adapters.gitlab import GitlabIssueRfcStore  # type: ignore[import-not-found,unused-ignore]
+
+    store: RfcStore = GitlabIssueRfcStore.from_environment(root, config, env)
+    return store
+
+
+RFC_STORES: dict[str, StoreFactory] = {"files": FileRfcStore, "github": _github, "gitlab": _gitlab}
+
+
+def open_store(root: Path, config: Config, env: Mapping[str, str]) -> RfcStore:
+    return RFC_STORES[config.rfc.store](root, config, env)

@@ -1,0 +1,144 @@
+"""The command line: parse, dispatch to one command module, and map errors to exit codes in one place.
+
+Command modules are imported only when their command runs, so `gatekeeper --version` and the commit-msg
+hook never pay for PyGithub, psycopg or jinja2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+import tempfile
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Protocol
+
+from gatekeeper import __version__
+from gatekeeper.errors import ExitCode, GatekeeperError
+from gatekeeper.runtime import Runtime
+
+
+class CommandModule(Protocol):
+    def configure(self, parser: argparse.ArgumentParser) -> None: ...
+
+    def run(self, args: argparse.Namespace, ctx: object) -> int: ...
+
+
+# name -> (module, one-line help). The explicit registry is the whole command set.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "check-commits": ("gatekeeper.commands.check_commits", "check that every commit names an active RFC"),
+    "hook": ("gatekeeper.commands.hook", "install the commit-msg hook"),
+    "rfc": ("gatekeeper.commands.rfc", "create, validate and show RFC files"),
+    "approve": ("gatekeeper.commands.approve", "record an approval step in the ledger"),
+    "pir": ("gatekeeper.commands.pir", "record the post-implementation review"),
+    "notice": ("gatekeeper.commands.notice", "record a prior notice to linked agencies"),
+    "evidence": ("gatekeeper.commands.evidence", "record test evidence in the ledger"),
+    "window": ("gatekeeper.commands.window", "is a deployment allowed at a time, and when next"),
+    "gate": ("gatekeeper.commands.gate", "evaluate every rule for a deployment (writes nothing)"),
+    "deploy": ("gatekeeper.commands.deploy", "start or finish a governed deployment"),
+    "ledger": ("gatekeeper.commands.ledger", "verify, list or export the ledger"),
+    "baseline": ("gatekeeper.commands.baseline", "create, diff and verify configuration baselines"),
+    "audit": ("gatekeeper.commands.audit", "the SOP audit checklist over ledger and history"),
+    "kpi": ("gatekeeper.commands.kpi", "SOP KPIs and DORA metrics against targets"),
+    "report": ("gatekeeper.commands.report", "render SOP forms from RFC and ledger data"),
+    "init": ("gatekeeper.commands.init", "scaffold gatekeeper in a repository"),
+    "schema": ("gatekeeper.commands.schema", "print the JSON Schema of config, rfc or policy files"),
+    "demo": ("gatekeeper.commands.demo", "run a whole governed release on the bundled example"),
+}
+
+
+def _global_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="gatekeeper",
+        description="Change- and release-governance for CI/CD pipelines (Korean public-sector AP SOP).",
+        epilog="exit codes: 0 allowed/passed, 1 blocked/violations, 2 usage or input error, 3 internal error",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"gatekeeper {__version__}")
+    parser.add_argument("--config", metavar="FILE", help="configuration file (default: .gatekeeper.yml)")
+    parser.add_argument("--format", choices=["text", "json", "markdown"], default="text", dest="output_format")
+    parser.add_argument("--lang", choices=["en", "ko"], default=None, help="language of messages")
+    return parser
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse exits with 2 on its own; route its errors through our boundary instead."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        from gatekeeper.errors import UsageError
+
+        raise UsageError(f"{self.prog}: {message}", hint=f"see `{self.prog} --help`")
+
+
+def _build_parser() -> tuple[argparse.ArgumentParser, argparse._SubParsersAction[argparse.ArgumentParser]]:
+    parser = _global_parser()
+    parser.__class__ = _Parser
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    return parser, sub
+
+
+def _command_name(argv: Sequence[str]) -> str | None:
+    """The first positional token: global options before it may take a value (`--config gate.yml`)."""
+    skip = False
+    for token in argv:
+        if skip:
+            skip = False
+        elif token in {"--config", "--format", "--lang"}:
+            skip = True
+        elif not token.startswith("-"):
+            return token if token in COMMANDS else None
+    return None
+
+
+def _parse(argv: Sequence[str]) -> tuple[argparse.Namespace, CommandModule]:
+    from gatekeeper.errors import UsageError
+
+    parser, sub = _build_parser()
+    command = _command_name(argv)
+    for name, (_module, help_text) in COMMANDS.items():
+        if name != command:
+            sub.add_parser(name, help=help_text, add_help=False)
+    if command is None:
+        args = parser.parse_args(argv)  # --help / --version exit here
+        raise UsageError("no command given", hint="run `gatekeeper --help` for the list of commands")
+    module: CommandModule = importlib.import_module(COMMANDS[command][0])  # type: ignore[assignment]
+    command_parser = sub.add_parser(command, help=COMMANDS[command][1], description=COMMANDS[command][1])
+    module.configure(command_parser)
+    args = parser.parse_args(argv)
+    return args, module
+
+
+def _crash_log(exc: BaseException) -> Path:
+    with tempfile.NamedTemporaryFile("w", prefix="gatekeeper-crash-", suffix=".log", delete=False) as log:
+        traceback.print_exception(exc, file=log)
+        return Path(log.name)
+
+
+def main(argv: Sequence[str] | None = None, runtime: Runtime | None = None) -> int:
+    """The single error boundary: every expected error becomes a message and its exit code."""
+    runtime = runtime or Runtime()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        args, module = _parse(argv)
+        from gatekeeper.commands import Context
+
+        return int(module.run(args, Context.from_args(args, runtime)))
+    except GatekeeperError as exc:
+        runtime.stderr.write(f"gatekeeper: error: {exc.render()}\n")
+        return int(exc.exit_code)
+    except SystemExit as exc:  # argparse --help / --version
+        return int(exc.code or 0) if isinstance(exc.code, int) else 0
+    except KeyboardInterrupt:
+        runtime.stderr.write("gatekeeper: interrupted\n")
+        return 130
+    except BrokenPipeError:
+        return int(ExitCode.OK)
+    except Exception as exc:  # the boundary: anything unexpected is a bug, never a pass
+        log = _crash_log(exc)
+        runtime.stderr.write(
+            f"gatekeeper: internal error: {type(exc).__name__}: {exc}\n"
+            f"  the full trace is in {log}; please report it\n"
+        )
+        return int(ExitCode.INTERNAL)

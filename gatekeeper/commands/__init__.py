@@ -1,0 +1,72 @@
+"""Command implementations: one module per command, each with `configure(parser)` and `run(args, ctx)`.
+
+`Context` gives a command what it may use — the injected runtime, the global options, and the
+configuration and policy loaded on first use — so command functions stay short and testable.
+"""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+from gatekeeper.config import Config, Policy, find_config, load_config, load_policy
+from gatekeeper.domain import Outcome
+from gatekeeper.errors import ExitCode
+from gatekeeper.runtime import Runtime
+
+
+@dataclass
+class Context:
+    runtime: Runtime
+    config_option: str | None = None
+    output_format: str = "text"
+    lang_option: str | None = None
+    _cache: dict[str, object] = field(default_factory=dict)
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace, runtime: Runtime) -> Context:
+        return cls(
+            runtime=runtime,
+            config_option=getattr(args, "config", None),
+            output_format=getattr(args, "output_format", "text"),
+            lang_option=getattr(args, "lang", None),
+        )
+
+    @cached_property
+    def config_path(self) -> Path:
+        return find_config(self.runtime.cwd, self.runtime.env, self.config_option)
+
+    @cached_property
+    def config(self) -> Config:
+        return load_config(self.config_path)
+
+    @cached_property
+    def repo_root(self) -> Path:
+        """The folder holding the configuration file: paths in the config are relative to it."""
+        return self.config_path.parent
+
+    @cached_property
+    def policy(self) -> Policy:
+        return load_policy(self.config.policy, relative_to=self.repo_root)
+
+    @property
+    def lang(self) -> str:
+        """--lang, then GATEKEEPER_LANG, then Korean for the kr-ap-sop pack and English otherwise."""
+        if self.lang_option:
+            return self.lang_option
+        chosen = self.runtime.env.get("GATEKEEPER_LANG", "")
+        if chosen in {"en", "ko"}:
+            return chosen
+        return "en"
+
+    def emit(self, outcome: Outcome) -> int:
+        """Print an outcome in the chosen format; its exit code follows the decision (DESIGN §3)."""
+        from gatekeeper.report import render_outcome
+
+        self.runtime.stdout.write(render_outcome(outcome, self.output_format, self.lang))
+        return int(ExitCode.OK if outcome.ok else ExitCode.BLOCKED)
+
+    def out(self, text: str) -> None:
+        self.runtime.stdout.write(text if text.endswith("\n") else text + "\n")

@@ -1,0 +1,177 @@
+"""`gatekeeper rfc new | validate | show`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+
+from gatekeeper.commands import Context
+from gatekeeper.errors import ConfigError, ExitCode, UsageError
+
+_TOKEN = re.compile(r"\\d\{(\d+)\}|\[0-9\]\{(\d+)\}|\\(.)|([A-Za-z0-9_ -])")
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    sub = parser.add_subparsers(dest="rfc_command", metavar="SUBCOMMAND", required=True)
+    new = sub.add_parser("new", help="write a new RFC file from the template")
+    new.add_argument("--title", required=True)
+    new.add_argument("--type", choices=["normal", "standard", "emergency"], default="normal", dest="change_type")
+    new.add_argument("--id", dest="rfc_id", help="the ID to use (default: the next free one)")
+    new.add_argument("--requester", help="platform login of the requester (default: the CI or local user)")
+    new.add_argument("--lang", dest="template_lang", choices=["ko", "en"], help="template labels (default: ko for kr-ap-sop)")
+    validate = sub.add_parser("validate", help="validate RFC files and their plans")
+    validate.add_argument("ids", nargs="*", metavar="ID", help="RFC IDs (default: every RFC file)")
+    show = sub.add_parser("show", help="show an RFC, its digest and its state")
+    show.add_argument("rfc_id", metavar="ID")
+
+
+def next_id(pattern: str, existing: list[str], year: int) -> str:
+    """The next free ID for simple patterns of literals and fixed-width digit groups (`RFC-\\d{4}-\\d{4}`).
+
+    With two or more digit groups, a 4-digit first group is the year and the last is the sequence number.
+    """
+    parts: list[str | int] = []
+    position = 0
+    for match in _TOKEN.finditer(pattern):
+        if match.start() != position:
+            break
+        position = match.end()
+        width = match.group(1) or match.group(2)
+        parts.append(int(width) if width else (match.group(3) or match.group(4)))
+    groups = [i for i, p in enumerate(parts) if isinstance(p, int)]
+    if position != len(pattern) or not groups:
+        raise UsageError(
+            f"cannot derive the next ID from the pattern {pattern!r}",
+            hint="pass the ID with --id",
+        )
+    year_group = groups[0] if len(groups) >= 2 and parts[groups[0]] == 4 else None
+    seq_group = groups[-1]
+
+    def render(seq: int) -> str:
+        out = []
+        for i, part in enumerate(parts):
+            if isinstance(part, str):
+                out.append(part)
+            elif i == year_group:
+                out.append(f"{year:04d}")
+            elif i == seq_group:
+                out.append(f"{seq:0{part}d}")
+            else:
+                out.append("0" * part)
+        return "".join(out)
+
+    prefix = render(0)[: -int(parts[seq_group])] if seq_group == len(parts) - 1 else None
+    numbers = [int(e[len(prefix) :]) for e in existing if prefix is not None and e.startswith(prefix) and e[len(prefix) :].isdigit()]
+    candidate = render(max(numbers, default=0) + 1)
+    while candidate in existing:
+        candidate = render(int(candidate[-int(parts[seq_group]) :]) + 1)
+    return candidate
+
+
+def _actor(ctx: Context) -> str:
+    env = ctx.runtime.env
+    for name in ("GITHUB_ACTOR", "GITLAB_USER_LOGIN", "GATEKEEPER_USER", "USER"):
+        if env.get(name):
+            return env[name]
+    return "requester"
+
+
+def _new(args: argparse.Namespace, ctx: Context) -> int:
+    from gatekeeper.adapters.rfcstore import FileRfcStore
+    from gatekeeper.render import render_template
+
+    config = ctx.config
+    if config.rfc.store != "files":
+        raise UsageError(
+            f"this repository keeps RFCs in {config.rfc.store} issues",
+            hint="open an issue with the 변경요청서 issue template instead",
+        )
+    store = FileRfcStore(ctx.repo_root, config)
+    existing = [e.id for e in store.entries()]
+    now = ctx.runtime.now()
+    rfc_id = args.rfc_id or next_id(config.rfc.id_pattern, existing, now.year)
+    path = store.path_for(rfc_id)
+    if path.exists():
+        raise UsageError(f"{path} already exists", hint="choose another --id or edit the existing RFC")
+    lang = args.template_lang or ("ko" if config.policy == "kr-ap-sop" else "en")
+    from zoneinfo import ZoneInfo
+
+    text = render_template(
+        f"rfc.{lang}.yml.j2",
+        id=rfc_id,
+        title=args.title,
+        type=args.change_type,
+        requester=args.requester or _actor(ctx),
+        system=config.system.id,
+        requested_at=now.astimezone(ZoneInfo(config.timezone)).replace(microsecond=0).isoformat(),
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    ctx.out(f"wrote {path.relative_to(ctx.repo_root)}")
+    return int(ExitCode.OK)
+
+
+def _validate(args: argparse.Namespace, ctx: Context) -> int:
+    from gatekeeper.adapters.rfcstore import RfcEntry, open_store
+    from gatekeeper.domain import ChangeType, Grade, Outcome
+    from gatekeeper.rules import RuleContext
+    from gatekeeper.rules.rfc import check_rfc
+
+    config = ctx.config
+    store = open_store(ctx.repo_root, config, ctx.runtime.env)
+    entries: list[RfcEntry] = []
+    if args.ids:
+        for rfc_id in args.ids:
+            entry = store.get(rfc_id)
+            if entry is None:
+                raise ConfigError(f"no RFC {rfc_id} in the {config.rfc.store} store")
+            entries.append(entry)
+    else:
+        entries = list(store.entries())
+    findings = []
+    for entry in entries:
+        change_type = entry.rfc.type if entry.rfc else ChangeType.NORMAL
+        rule_ctx = RuleContext(ctx.policy, Grade(config.system.grade), change_type, ctx.runtime.now(), ctx.lang)
+        findings.extend(check_rfc(entry, rule_ctx))
+    outcome = Outcome(
+        system=config.system.id,
+        grade=int(config.system.grade),
+        change_type=entries[0].rfc.type if len(entries) == 1 and entries[0].rfc else "",
+        rfcs=tuple(e.id for e in entries),
+        findings=tuple(findings),
+    )
+    return ctx.emit(outcome)
+
+
+def _show(args: argparse.Namespace, ctx: Context) -> int:
+    from gatekeeper.adapters.rfcstore import open_store
+
+    store = open_store(ctx.repo_root, ctx.config, ctx.runtime.env)
+    entry = store.get(args.rfc_id)
+    if entry is None:
+        raise ConfigError(f"no RFC {args.rfc_id} in the {ctx.config.rfc.store} store")
+    if entry.rfc is None:
+        raise ConfigError(entry.error)
+    body = {"where": entry.where, "digest": entry.digest, "rfc": entry.rfc.model_dump(mode="json")}
+    if ctx.output_format == "json":
+        ctx.out(json.dumps(body, ensure_ascii=False, indent=2))
+        return int(ExitCode.OK)
+    from gatekeeper.sanitize import for_log
+
+    rfc = entry.rfc
+    lines = [
+        f"{rfc.id}  {for_log(rfc.title)}",
+        f"  type: {rfc.type}   status: {rfc.status}   requester: {for_log(rfc.requester)}",
+        f"  systems: {', '.join(rfc.systems)}",
+        f"  reason: {for_log(rfc.reason)}",
+        f"  digest: {entry.digest}",
+        f"  file: {entry.where}",
+    ]
+    ctx.out("\n".join(lines))
+    return int(ExitCode.OK)
+
+
+def run(args: argparse.Namespace, ctx: Context) -> int:
+    handlers = {"new": _new, "validate": _validate, "show": _show}
+    return handlers[args.rfc_command](args, ctx)

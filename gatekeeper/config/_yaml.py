@@ -1,0 +1,197 @@
+"""Safe, bounded YAML reading that remembers where every value came from.
+
+YAML 1.1 quirks are switched off on purpose: `off`/`no`/`on`/`yes` stay strings (a policy says
+`severity: off`), `18:00` stays a string (not the base-60 integer 1080), and dates stay strings so the
+models parse them with a time zone check. Duplicate keys are refused, and alias expansion is bounded so a
+"billion laughs" document cannot exhaust memory.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from gatekeeper.errors import ConfigError
+
+MAX_FILE_BYTES = 1024 * 1024
+MAX_NODES = 100_000
+MAX_ALIASES = 1_000
+
+KeyPath = tuple[str | int, ...]
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader with YAML 1.2 core-schema scalars."""
+
+
+_Loader.yaml_implicit_resolvers = {}
+for _tag, _regexp, _first in [
+    ("tag:yaml.org,2002:bool", r"^(?:true|True|TRUE|false|False|FALSE)$", list("tTfF")),
+    ("tag:yaml.org,2002:int", r"^[-+]?(?:0|[1-9][0-9]*)$", list("-+0123456789")),
+    (
+        "tag:yaml.org,2002:float",
+        r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$",
+        list("-+0123456789."),
+    ),
+    ("tag:yaml.org,2002:null", r"^(?:~|null|Null|NULL|)$", ["~", "n", "N", ""]),
+]:
+    _Loader.add_implicit_resolver(_tag, re.compile(_regexp), _first)
+
+
+@dataclass
+class Located:
+    """A loaded document and the line of every key path in it."""
+
+    path: Path
+    data: Any
+    lines: dict[KeyPath, int] = field(default_factory=dict)
+
+    def line_of(self, key_path: KeyPath) -> int | None:
+        """The line of the deepest prefix of `key_path` that exists in the document."""
+        probe = tuple(key_path)
+        while probe:
+            if probe in self.lines:
+                return self.lines[probe]
+            probe = probe[:-1]
+        return self.lines.get(())
+
+
+def _decode(path: Path, raw: bytes) -> str:
+    if b"\x00" in raw:
+        offset = raw.index(b"\x00")
+        line = raw.count(b"\n", 0, offset) + 1
+        raise ConfigError(
+            f"{path}:{line}: contains a NUL byte (offset {offset})",
+            hint="save the file as plain UTF-8 text",
+        )
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise ConfigError(
+            f"{path}:{line}: is not valid UTF-8 (byte 0x{raw[exc.start]:02x} at offset {exc.start})",
+            hint="save the file as UTF-8",
+        ) from None
+    return text.removeprefix("\ufeff")
+
+
+def read_text(path: Path, *, max_bytes: int = MAX_FILE_BYTES, what: str = "file") -> str:
+    """Read a small user-written text file with the size and encoding checks every input gets."""
+    try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise ConfigError(
+                f"{path}: the {what} is {size} bytes; at most {max_bytes} are read",
+                hint=f"a {what} this large is almost certainly not the intended file",
+            )
+        with path.open("rb") as handle:
+            raw = handle.read(max_bytes + 1)
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such {what}") from None
+    except IsADirectoryError:
+        raise ConfigError(f"{path}: is a directory, not a {what}") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the {what}: {exc.strerror}") from None
+    if len(raw) > max_bytes:
+        raise ConfigError(f"{path}: the {what} is larger than {max_bytes} bytes")
+    return _decode(path, raw)
+
+
+class _Builder:
+    def __init__(self, path: Path, loader: _Loader) -> None:
+        self.path = path
+        self.loader = loader
+        self.lines: dict[KeyPath, int] = {}
+        self.nodes = 0
+        self.aliases = 0
+        self.seen: set[int] = set()
+
+    def fail(self, node: yaml.Node, message: str, hint: str = "") -> ConfigError:
+        return ConfigError(f"{self.path}:{node.start_mark.line + 1}: {message}", hint=hint)
+
+    def build(self, node: yaml.Node, key_path: KeyPath, stack: tuple[int, ...] = ()) -> Any:
+        self.nodes += 1
+        if self.nodes > MAX_NODES:
+            raise self.fail(node, f"the document expands to more than {MAX_NODES} values")
+        if id(node) in self.seen:
+            self.aliases += 1
+            if self.aliases > MAX_ALIASES:
+                raise self.fail(
+                    node,
+                    f"more than {MAX_ALIASES} alias references",
+                    "write the values out; gatekeeper bounds alias expansion",
+                )
+        self.seen.add(id(node))
+        if id(node) in stack:
+            raise self.fail(node, "a recursive alias refers to itself")
+        self.lines.setdefault(key_path, node.start_mark.line + 1)
+        if isinstance(node, yaml.MappingNode):
+            return self._mapping(node, key_path, (*stack, id(node)))
+        if isinstance(node, yaml.SequenceNode):
+            return [self.build(item, (*key_path, i), (*stack, id(node))) for i, item in enumerate(node.value)]
+        if node.tag not in {
+            "tag:yaml.org,2002:str",
+            "tag:yaml.org,2002:int",
+            "tag:yaml.org,2002:float",
+            "tag:yaml.org,2002:bool",
+            "tag:yaml.org,2002:null",
+        }:
+            raise self.fail(node, f"the tag {node.tag!r} is not allowed", "remove the explicit tag")
+        return self.loader.construct_object(node, deep=True)
+
+    def _mapping(self, node: yaml.MappingNode, key_path: KeyPath, stack: tuple[int, ...]) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        key_lines: dict[str, int] = {}
+        merged: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                sources = value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
+                for source in sources:
+                    if not isinstance(source, yaml.MappingNode):
+                        raise self.fail(source, "a merge key (<<) must refer to a mapping")
+                    for k, v in self._mapping(source, key_path, stack).items():
+                        merged.setdefault(k, v)
+                continue
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise self.fail(key_node, "a key must be a plain value, not a list or mapping")
+            key = key_node.value
+            if key in key_lines:
+                raise self.fail(
+                    key_node,
+                    f"duplicate key {key!r} (first given on line {key_lines[key]})",
+                    "keep one of them; YAML would silently use the last",
+                )
+            key_lines[key] = key_node.start_mark.line + 1
+            self.lines[(*key_path, key)] = key_node.start_mark.line + 1
+            result[key] = self.build(value_node, (*key_path, key), stack)
+        for k, v in merged.items():
+            result.setdefault(k, v)
+        return result
+
+
+def load_yaml(path: Path, *, what: str = "file", text: str | None = None) -> Located:
+    """Load one YAML document from `path` (or `text`, named as `path`) with positions."""
+    source = read_text(path, what=what) if text is None else text
+    loader = _Loader(source)
+    try:
+        root = loader.get_single_node()
+        if root is None:
+            return Located(path, None, {})
+        builder = _Builder(path, loader)
+        data = builder.build(root, ())
+        return Located(path, data, builder.lines)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
+        problem = exc.problem or exc.context or "YAML syntax error"
+        raise ConfigError(f"{where}: YAML syntax error: {problem}", hint="fix the YAML syntax") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: YAML error: {exc}") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: the document is nested too deeply") from None
+    finally:
+        loader.dispose()

@@ -1,0 +1,408 @@
+"""The files users write: `.gatekeeper.yml`, RFC files and policy packs (DESIGN §2, contract).
+
+Every model is strict (no silent coercion of "1" to 1) and forbids unknown keys. Times are the one
+deliberate exception to strictness: YAML gives them as strings, and they are parsed here, with an offset
+required so that a runner's own time zone can never change a decision.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    Strict,
+    field_validator,
+    model_validator,
+)
+
+from gatekeeper.catalogue import RULES
+from gatekeeper.domain import ChangeType, EvidenceKind, Grade, RfcStatus, Role, Severity, Step
+
+
+class Strict_(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+
+
+def _aware(value: datetime) -> datetime:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError("a time needs an offset, e.g. 2026-11-24T19:30:00+09:00 or ...Z")
+    return value
+
+
+def _zone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {value!r}; use an IANA name such as Asia/Seoul") from None
+    return value
+
+
+def _regex(value: str) -> str:
+    try:
+        re.compile(value)
+    except re.error as exc:
+        raise ValueError(f"not a valid regular expression: {exc}") from None
+    return value
+
+
+def _grade(value: object) -> object:
+    # Grades come as YAML ints; IntEnum in strict mode would insist on the enum instance.
+    if isinstance(value, int) and not isinstance(value, bool) and value in (1, 2, 3, 4):
+        return Grade(value)
+    return value
+
+
+AwareDatetime = Annotated[datetime, Strict(False), AfterValidator(_aware)]
+LaxDate = Annotated[date, Strict(False)]
+ZoneName = Annotated[str, AfterValidator(_zone)]
+GradeValue = Annotated[Grade, BeforeValidator(_grade)]
+Login = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^@?[A-Za-z0-9][A-Za-z0-9._/-]*$")]
+Identifier = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[a-z0-9][a-z0-9._-]*$")]
+ALL_GRADES: tuple[Grade, ...] = tuple(Grade)
+ALL_TYPES: tuple[ChangeType, ...] = tuple(ChangeType)
+
+
+# ---------------------------------------------------------------------------------------------- config
+
+
+class SystemConfig(Strict_):
+    id: Identifier
+    name: str = Field(min_length=1)
+    grade: GradeValue
+    audience: Literal["public", "internal"] = "internal"
+
+
+class CalendarConfig(Strict_):
+    country: Literal["KR"] = "KR"
+    extra_closed_days: tuple[LaxDate, ...] = ()
+    extra_business_days: tuple[LaxDate, ...] = ()
+
+    @model_validator(mode="after")
+    def _disjoint(self) -> CalendarConfig:
+        both = set(self.extra_closed_days) & set(self.extra_business_days)
+        if both:
+            days = ", ".join(sorted(d.isoformat() for d in both))
+            raise ValueError(f"a day cannot be both closed and a business day: {days}")
+        return self
+
+
+class FreezePeriod(Strict_):
+    """A period with no deployments: either a one-off range or a recurring cron start with a duration."""
+
+    name: str = Field(min_length=1)
+    start: AwareDatetime | None = None
+    end: AwareDatetime | None = None
+    cron: str | None = None
+    duration_hours: float | None = Field(default=None, gt=0, le=24 * 366)
+    timezone: ZoneName | None = None
+    change_types: tuple[ChangeType, ...] = (ChangeType.NORMAL, ChangeType.STANDARD)
+
+    @model_validator(mode="after")
+    def _one_shape(self) -> FreezePeriod:
+        one_off = self.start is not None or self.end is not None
+        recurring = self.cron is not None or self.duration_hours is not None
+        if one_off == recurring:
+            raise ValueError("give either start and end, or cron and duration_hours")
+        if one_off and (self.start is None or self.end is None or self.end <= self.start):
+            raise ValueError("a one-off freeze needs start and end, with end after start")
+        if recurring and (self.cron is None or self.duration_hours is None):
+            raise ValueError("a recurring freeze needs both cron and duration_hours")
+        if self.cron is not None and len(self.cron.split()) != 5:
+            raise ValueError(f"cron {self.cron!r} must have five fields: minute hour day month weekday")
+        return self
+
+
+class RfcConfig(Strict_):
+    id_pattern: Annotated[str, AfterValidator(_regex)] = r"RFC-\d{4}-\d{4}"
+    store: Literal["files", "github", "gitlab"] = "files"
+    dir: str = "changes"
+    label: str = "rfc"
+
+    @field_validator("id_pattern")
+    @classmethod
+    def _safe_pattern(cls, value: str) -> str:
+        from gatekeeper.rfcid import check_id_pattern
+
+        check_id_pattern(value)
+        return value
+
+
+class EvidenceSource(Strict_):
+    kind: EvidenceKind
+    paths: tuple[str, ...] = Field(min_length=1)
+    format: Literal["auto", "junit", "xunit", "nunit", "trx"] = "auto"
+
+
+class GitLedgerConfig(Strict_):
+    backend: Literal["git"] = "git"
+    branch: str = "gatekeeper/ledger"
+    remote: str = "origin"
+    repository: str | None = None  # a separate ledger repository (URL or path); default: this one
+    push_retries: int = Field(default=8, ge=0, le=50)
+
+
+class SqliteLedgerConfig(Strict_):
+    backend: Literal["sqlite"]
+    path: str = ".gatekeeper/ledger.db"
+
+
+class PostgresLedgerConfig(Strict_):
+    backend: Literal["postgres"]
+    dsn_env: str = Field(default="GATEKEEPER_LEDGER_DSN", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    schema_name: str = Field(default="gatekeeper", alias="schema", pattern=r"^[a-z_][a-z0-9_]*$")
+
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True, populate_by_name=True)
+
+
+LedgerConfig = Annotated[
+    GitLedgerConfig | SqliteLedgerConfig | PostgresLedgerConfig, Field(discriminator="backend")
+]
+
+
+class ConfigurationItem(Strict_):
+    id: Identifier
+    kind: Literal["source", "schema", "environment", "document", "artifact"]
+    paths: tuple[str, ...] = Field(min_length=1)
+
+
+class BaselineConfig(Strict_):
+    items: tuple[ConfigurationItem, ...] = ()
+
+
+class GithubPlatformConfig(Strict_):
+    comment: bool = True
+    deployments: bool = True
+    api_url: str | None = None
+
+
+class GitlabPlatformConfig(Strict_):
+    comment: bool = True
+    deployments: bool = True
+    url: str | None = None
+
+
+class PlatformConfig(Strict_):
+    github: GithubPlatformConfig = GithubPlatformConfig()
+    gitlab: GitlabPlatformConfig = GitlabPlatformConfig()
+
+
+class Config(Strict_):
+    version: Literal[1]
+    system: SystemConfig
+    policy: str = "kr-ap-sop"
+    timezone: ZoneName = "Asia/Seoul"
+    calendar: CalendarConfig = CalendarConfig()
+    freeze: tuple[FreezePeriod, ...] = ()
+    rfc: RfcConfig = RfcConfig()
+    roles: dict[Role, tuple[Login, ...]] = Field(default_factory=dict)
+    evidence: tuple[EvidenceSource, ...] = ()
+    ledger: LedgerConfig = GitLedgerConfig()
+    baseline: BaselineConfig = BaselineConfig()
+    platform: PlatformConfig = PlatformConfig()
+
+
+
+# ---------------------------------------------------------------------------------------------- RFC
+
+
+class Impact(Strict_):
+    level: Literal["low", "medium", "high"] = "low"
+    systems: tuple[str, ...] = ()
+    agencies: tuple[str, ...] = ()
+    integrations: tuple[str, ...] = ()
+    service_interruption: bool = False
+    performance: bool = False
+
+
+class Schedule(Strict_):
+    requested_at: AwareDatetime | None = None
+    window: str = ""
+
+
+class Rfc(Strict_):
+    id: str = Field(min_length=1, max_length=100)
+    title: str = Field(min_length=1, max_length=300)
+    type: ChangeType
+    requester: Login
+    systems: tuple[Identifier, ...] = Field(min_length=1)
+    reason: str = Field(min_length=1)
+    basis: str = ""
+    description: str = ""
+    impact: Impact = Impact()
+    schedule: Schedule = Schedule()
+    work_plan: str = ""
+    deployment_plan: str = ""
+    test_plan: str = ""
+    rollback_plan: str = ""
+    software: bool = True
+    standard_template: str | None = None
+    incident: str | None = None
+    status: RfcStatus = RfcStatus.ACTIVE
+
+    @model_validator(mode="after")
+    def _type_fields(self) -> Rfc:
+        if self.type is ChangeType.STANDARD and not self.standard_template:
+            raise ValueError("a standard change names its pre-approved standard_template")
+        if self.type is ChangeType.EMERGENCY and not self.incident:
+            raise ValueError("an emergency change names the incident it fixes in `incident`")
+        return self
+
+
+# ---------------------------------------------------------------------------------------------- policy
+
+
+class Scope(Strict_):
+    """Which systems and changes an entry applies to; empty means all."""
+
+    grades: tuple[GradeValue, ...] = ALL_GRADES
+    types: tuple[ChangeType, ...] = ALL_TYPES
+
+    def matches(self, grade: Grade, change_type: ChangeType) -> bool:
+        return grade in self.grades and change_type in self.types
+
+
+class SeverityScope(Scope):
+    severity: Severity
+
+
+class RuleSetting(Strict_):
+    """How one rule applies: the first matching scope gives the severity, else `default`."""
+
+    when: tuple[SeverityScope, ...] = ()
+    default: Severity = Severity.OFF
+
+    def severity(self, grade: Grade, change_type: ChangeType) -> Severity:
+        for scope in self.when:
+            if scope.matches(grade, change_type):
+                return scope.severity
+        return self.default
+
+
+class CommitPolicy(Strict_):
+    trailers: tuple[str, ...] = ("Refs", "Change-Request")
+    reason_min_chars: int = Field(default=10, ge=0, le=1000)
+    # Merge commits whose every parent is itself in the checked range add no change of their own.
+    merges: Literal["check", "exempt-when-parents-checked"] = "exempt-when-parents-checked"
+    # A revert names the RFC of the commit it reverts when it carries it; otherwise it needs its own.
+    reverts: Literal["check", "inherit"] = "check"
+    # fixup!/squash! commits are meant to vanish before merge: they are checked like any other.
+    fixups: Literal["check"] = "check"
+
+
+class WindowPolicy(Strict_):
+    business_start: str = Field(default="09:00", pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+    business_end: str = Field(default="18:00", pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+
+
+class StepDefinition(Strict_):
+    roles: tuple[Role, ...] = Field(min_length=1)
+    requester_may_approve: bool = False
+
+
+class StepRequirement(SeverityScope):
+    step: Step
+
+
+class RetroReview(Scope):
+    steps: tuple[Step, ...] = Field(min_length=1)
+    deadline_hours: float = Field(gt=0)
+
+
+class ApprovalPolicy(Strict_):
+    steps: dict[Step, StepDefinition] = Field(default_factory=dict)
+    order: tuple[Step, ...] = tuple(Step)
+    required: tuple[StepRequirement, ...] = ()
+    local_actor_grades: tuple[GradeValue, ...] = ()  # grades whose approvals may come from a workstation
+    retro_review: tuple[RetroReview, ...] = ()
+
+
+    @model_validator(mode="after")
+    def _defined(self) -> ApprovalPolicy:
+        for requirement in self.required:
+            if requirement.step not in self.steps:
+                raise ValueError(f"required step {requirement.step!s} has no definition under `steps`")
+        return self
+
+
+class EvidenceRequirement(SeverityScope):
+    kinds: tuple[EvidenceKind, ...] = Field(min_length=1)
+
+
+class EvidencePolicy(Strict_):
+    min_success_rate: float = Field(default=95.0, ge=0, le=100)
+    required: tuple[EvidenceRequirement, ...] = ()
+
+
+class PlanPolicy(Strict_):
+    min_chars: int = Field(default=20, ge=0)
+    placeholders: tuple[str, ...] = ("n/a", "na", "-", "tbd", "todo", "none", "없음", "해당없음", "추후", "미정")
+
+
+class PirRequirement(Scope):
+    deadline_days: float = Field(gt=0)
+    only_after_cab: bool = True
+
+
+class DeployPolicy(Strict_):
+    lock_stale_hours: float = Field(default=12, gt=0)
+    pir: tuple[PirRequirement, ...] = ()
+
+
+class IncidentPolicy(Strict_):
+    # Incident grade = system grade, lowered one step outside these hours when fixed before the next
+    # weekday's opening (SOP INC).
+    internal_hours: tuple[str, str] = ("09:00", "18:00")
+    public_hours: tuple[str, str] = ("09:00", "21:00")
+
+
+class KpiTarget(Strict_):
+    """A KPI the pack reports; `op` and `value` set its target (absent: measured, no target)."""
+
+    id: str
+    sop: str
+    op: Literal[">=", "<="] | None = None
+    value: float | None = None
+
+    @model_validator(mode="after")
+    def _both_or_neither(self) -> KpiTarget:
+        if (self.op is None) != (self.value is None):
+            raise ValueError("a KPI target needs both op and value, or neither")
+        return self
+
+
+class Policy(Strict_):
+    version: Literal[1]
+    name: Identifier
+    title: str = ""
+    rules: dict[str, RuleSetting] = Field(default_factory=dict)
+    commit: CommitPolicy = CommitPolicy()
+    window: WindowPolicy = WindowPolicy()
+    approvals: ApprovalPolicy = ApprovalPolicy()
+    tests: EvidencePolicy = EvidencePolicy()
+    plans: PlanPolicy = PlanPolicy()
+    deploy: DeployPolicy = DeployPolicy()
+    incidents: IncidentPolicy = IncidentPolicy()
+    kpis: tuple[KpiTarget, ...] = ()
+
+    @field_validator("rules")
+    @classmethod
+    def _known_rules(cls, value: dict[str, RuleSetting]) -> dict[str, RuleSetting]:
+        unknown = sorted(set(value) - set(RULES))
+        if unknown:
+            raise ValueError(f"unknown rule id(s) {', '.join(unknown)}; known: {', '.join(sorted(RULES))}")
+        return value
+
+    def severity(self, rule: str, grade: int, change_type: ChangeType | str) -> Severity:
+        """The severity of `rule` for a system grade and change type; `off` if the pack omits it."""
+        setting = self.rules.get(rule)
+        if setting is None:
+            return Severity.OFF
+        return setting.severity(Grade(grade), ChangeType(change_type))

@@ -1,0 +1,152 @@
+"""Value types shared by rules, adapters and reporters.
+
+Everything here is frozen: rules receive facts and return findings, and nothing downstream may change them.
+The string values are part of the contract (DESIGN §2–§5): never rename them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import IntEnum, StrEnum
+
+
+class Grade(IntEnum):
+    """정보시스템 등급: 1 is the most critical."""
+
+    ONE = 1
+    TWO = 2
+    THREE = 3
+    FOUR = 4
+
+
+class ChangeType(StrEnum):
+    NORMAL = "normal"  # 일반
+    STANDARD = "standard"  # 단순
+    EMERGENCY = "emergency"  # 긴급
+
+
+class Severity(StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
+    OFF = "off"
+
+
+class Role(StrEnum):
+    AGENCY_MANAGER = "agency-manager"  # 운영기관 관리자
+    AGENCY_OFFICER = "agency-officer"  # 운영기관 담당자
+    OPERATOR_MANAGER = "operator-manager"  # 운영관리자
+    MAINTAINER = "maintainer"  # 유지보수
+    TESTER = "tester"  # 테스트
+    CAB = "cab"  # 변경관리위원회
+
+
+class Step(StrEnum):
+    """Approval steps of the kr-ap-sop pack, in their required order."""
+
+    CHANGE_REVIEW = "change-review"
+    CHANGE_APPROVAL = "change-approval"
+    CAB = "cab"
+    RELEASE_FIRST = "release-first"
+    RELEASE_SECOND = "release-second"
+
+
+class EvidenceKind(StrEnum):
+    UNIT = "unit"
+    INTEGRATION = "integration"
+    PERFORMANCE = "performance"
+    ACCEPTANCE = "acceptance"
+
+
+class RfcStatus(StrEnum):
+    ACTIVE = "active"
+    CANCELLED = "cancelled"
+    CLOSED = "closed"
+
+
+class ActorSource(StrEnum):
+    GITHUB_ACTIONS = "github-actions"
+    GITLAB_CI = "gitlab-ci"
+    LOCAL = "local"
+
+
+class RecordKind(StrEnum):
+    APPROVAL = "approval"
+    PIR = "pir"
+    TEST_EVIDENCE = "test.evidence"
+    DEPLOYMENT_STARTED = "deployment.started"
+    DEPLOYMENT_FINISHED = "deployment.finished"
+    INCIDENT_OPENED = "incident.opened"
+    NOTICE = "notice"
+    BASELINE_CREATED = "baseline.created"
+    AUDIT_RUN = "audit.run"
+
+
+class DeploymentResult(StrEnum):
+    SUCCESS = "success"
+    FAILURE = "failure"
+    ROLLED_BACK = "rolled-back"
+    ABORTED = "aborted"
+
+
+class Decision(StrEnum):
+    ALLOW = "allow"
+    BLOCK = "block"
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One rule's verdict on one subject. The JSON shape is contract (DESIGN §3)."""
+
+    rule: str
+    severity: Severity
+    sop: str
+    message: str
+    remediation: str
+    subject: str = ""
+
+    def as_dict(self) -> dict[str, str]:
+        return {
+            "rule": self.rule,
+            "severity": str(self.severity),
+            "sop": self.sop,
+            "message": self.message,
+            "remediation": self.remediation,
+            "subject": self.subject,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """The result of a checking command: what reporters print and what decides the exit code."""
+
+    system: str
+    grade: int
+    change_type: str
+    rfcs: tuple[str, ...] = ()
+    findings: tuple[Finding, ...] = ()
+    extra: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def errors(self) -> tuple[Finding, ...]:
+        return tuple(f for f in self.findings if f.severity is Severity.ERROR)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    @property
+    def decision(self) -> Decision:
+        return Decision.ALLOW if self.ok else Decision.BLOCK
+
+    def as_dict(self) -> dict[str, object]:
+        body: dict[str, object] = {
+            "ok": self.ok,
+            "decision": str(self.decision),
+            "system": self.system,
+            "grade": self.grade,
+            "change_type": self.change_type,
+            "rfcs": list(self.rfcs),
+            "findings": [f.as_dict() for f in self.findings],
+        }
+        body.update(self.extra)
+        return body

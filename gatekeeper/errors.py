@@ -1,0 +1,65 @@
+"""Expected errors and the exit codes they map to (DESIGN §3).
+
+The CLI's single error boundary turns these into a message and an exit code; anything else is a crash
+(exit 3) with a pointer to the log. Each adapter family raises its own subclass so callers can tell a bad
+input from an unreachable service.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    OK = 0
+    BLOCKED = 1
+    INPUT = 2
+    INTERNAL = 3
+
+
+class GatekeeperError(Exception):
+    """An expected failure with a message written for the user."""
+
+    exit_code: ExitCode = ExitCode.INPUT
+
+    def __init__(self, message: str, *, hint: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def render(self) -> str:
+        return f"{self.message}\n  fix: {self.hint}" if self.hint else self.message
+
+
+class UsageError(GatekeeperError):
+    """Bad command-line arguments."""
+
+
+class ConfigError(GatekeeperError):
+    """A configuration, policy or RFC file is malformed or invalid."""
+
+
+class InputError(GatekeeperError):
+    """Any other bad input: a commit message file, a test-result file, a time on the command line."""
+
+
+class GitError(GatekeeperError):
+    """git could not answer (not a repository, unknown revision, shallow clone)."""
+
+
+class LedgerError(GatekeeperError):
+    """The ledger could not be read or written. A command that hits this has stored nothing."""
+
+    exit_code = ExitCode.INTERNAL
+
+
+class LedgerIntegrityError(LedgerError):
+    """The ledger's hash chain is broken: a record was edited, removed, inserted or reordered."""
+
+    exit_code = ExitCode.BLOCKED
+
+
+class PlatformError(GatekeeperError):
+    """The GitHub or GitLab API failed."""
+
+    exit_code = ExitCode.INTERNAL

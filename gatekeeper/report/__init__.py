@@ -1,0 +1,124 @@
+"""Reporters for checking commands: text for people, JSON for machines (DESIGN §3), Markdown for job
+summaries and pull/merge-request comments. Untrusted text is neutralised here, at the last step."""
+
+from __future__ import annotations
+
+import json
+
+from gatekeeper.domain import Finding, Outcome, Severity
+from gatekeeper.sanitize import for_log, for_markdown
+
+_LABELS = {
+    "en": {
+        "allow": "ALLOWED",
+        "block": "BLOCKED",
+        "error": "error",
+        "warning": "warning",
+        "fix": "fix",
+        "grade": "grade",
+        "none": "no findings",
+        "summary": "{errors} error(s), {warnings} warning(s)",
+        "rule": "Rule",
+        "severity": "Severity",
+        "sop": "SOP",
+        "subject": "Subject",
+        "message": "Finding",
+        "remediation": "What to do",
+        "title": "gatekeeper",
+    },
+    "ko": {
+        "allow": "허용",
+        "block": "차단",
+        "error": "오류",
+        "warning": "경고",
+        "fix": "조치",
+        "grade": "등급",
+        "none": "발견 사항 없음",
+        "summary": "오류 {errors}건, 경고 {warnings}건",
+        "rule": "규칙",
+        "severity": "심각도",
+        "sop": "SOP 조항",
+        "subject": "대상",
+        "message": "내용",
+        "remediation": "조치 방법",
+        "title": "gatekeeper",
+    },
+}
+
+
+def labels(lang: str) -> dict[str, str]:
+    return _LABELS.get(lang, _LABELS["en"])
+
+
+def _counts(outcome: Outcome) -> tuple[int, int]:
+    errors = sum(1 for f in outcome.findings if f.severity is Severity.ERROR)
+    warnings = sum(1 for f in outcome.findings if f.severity is Severity.WARNING)
+    return errors, warnings
+
+
+def _ordered(findings: tuple[Finding, ...]) -> list[Finding]:
+    rank = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.OFF: 2}
+    return sorted(findings, key=lambda f: rank[f.severity])
+
+
+def render_text(outcome: Outcome, lang: str = "en") -> str:
+    words = labels(lang)
+    rfcs = " ".join(outcome.rfcs)
+    head = (
+        f"gatekeeper: {words[str(outcome.decision)]} — {for_log(outcome.system)} "
+        f"({words['grade']} {outcome.grade}, {for_log(outcome.change_type)})"
+        + (f" {for_log(rfcs)}" if rfcs else "")
+    )
+    lines = [head]
+    for finding in _ordered(outcome.findings):
+        mark = "✗" if finding.severity is Severity.ERROR else "!"
+        subject = f" {for_log(finding.subject)}" if finding.subject else ""
+        lines.append(f"  {mark} {words[str(finding.severity)]:<7} {finding.rule} [{finding.sop}]{subject}")
+        lines.append(f"      {for_log(finding.message)}")
+        if finding.remediation:
+            lines.append(f"      {words['fix']}: {for_log(finding.remediation)}")
+    errors, warnings = _counts(outcome)
+    lines.append(words["summary"].format(errors=errors, warnings=warnings) if outcome.findings else words["none"])
+    return "\n".join(lines) + "\n"
+
+
+def render_json(outcome: Outcome) -> str:
+    return json.dumps(outcome.as_dict(), ensure_ascii=False, indent=2) + "\n"
+
+
+def render_markdown(outcome: Outcome, lang: str = "en") -> str:
+    words = labels(lang)
+    icon = "✅" if outcome.ok else "⛔"
+    rfcs = ", ".join(f"`{for_log(r)}`" for r in outcome.rfcs)
+    lines = [
+        f"### {icon} {words['title']}: {words[str(outcome.decision)]}",
+        "",
+        f"**{for_markdown(outcome.system)}** · {words['grade']} {outcome.grade} · "
+        f"{for_markdown(outcome.change_type)}" + (f" · {rfcs}" if rfcs else ""),
+        "",
+    ]
+    if outcome.findings:
+        lines.append(
+            f"| {words['severity']} | {words['rule']} | {words['sop']} | {words['subject']} "
+            f"| {words['message']} | {words['remediation']} |"
+        )
+        lines.append("|---|---|---|---|---|---|")
+        for finding in _ordered(outcome.findings):
+            mark = "⛔" if finding.severity is Severity.ERROR else "⚠️"
+            lines.append(
+                f"| {mark} {words[str(finding.severity)]} | `{finding.rule}` | {finding.sop} "
+                f"| {for_markdown(finding.subject)} | {for_markdown(finding.message)} "
+                f"| {for_markdown(finding.remediation)} |"
+            )
+        lines.append("")
+    errors, warnings = _counts(outcome)
+    lines.append(words["summary"].format(errors=errors, warnings=warnings) if outcome.findings else words["none"])
+    return "\n".join(lines) + "\n"
+
+
+def render_outcome(outcome: Outcome, output_format: str, lang: str = "en") -> str:
+    if output_format == "json":
+        return render_json(outcome)
+    if output_format == "markdown":
+        return render_markdown(outcome, lang)
+    return render_text(outcome, lang)

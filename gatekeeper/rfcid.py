@@ -1,0 +1,101 @@
+"""Finding RFC IDs in untrusted text.
+
+An ID counts only when it matches the configured pattern exactly, in ASCII, standing alone (not part of a
+longer word such as `XRFC-2026-00011`). Text that would match only after folding look-alike letters
+(Cyrillic `РФС`, full-width `ＲＦＣ`) is reported, so the author learns why the ID was not seen.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+from typing import Any
+
+from gatekeeper.errors import ConfigError
+
+MAX_PATTERN_CHARS = 200
+# ASCII look-alikes that NFKC folding does not cover (Cyrillic and Greek capitals and digits' twins).
+_CONFUSABLES = str.maketrans(
+    {
+        "А": "A", "В": "B", "Е": "E", "К": "K", "М": "M", "Н": "H", "О": "O", "Р": "P", "С": "C", "Т": "T",
+        "Х": "X", "У": "Y", "Ѕ": "S", "І": "I", "Ј": "J", "Ԁ": "D", "а": "a", "е": "e", "о": "o", "р": "p",
+        "с": "c", "х": "x", "у": "y", "Α": "A", "Β": "B", "Ε": "E", "Ζ": "Z", "Η": "H", "Ι": "I", "Κ": "K",
+        "Μ": "M", "Ν": "N", "Ο": "O", "Ρ": "P", "Τ": "T", "Υ": "Y", "Χ": "X", "‐": "-", "‑": "-", "‒": "-",
+        "–": "-", "—": "-", "−": "-",
+    }
+)
+_REPEATS = {"MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"}
+
+
+def _walk(parsed: Any, inside_repeat: bool) -> None:
+    for op, arg in parsed:
+        name = str(op)
+        if name in _REPEATS:
+            low, high, sub = arg
+            if inside_repeat and name != "POSSESSIVE_REPEAT":
+                raise ValueError("a quantifier inside a quantified group can backtrack catastrophically")
+            _walk(sub, inside_repeat or high > 1)
+        elif name == "SUBPATTERN":
+            _walk(arg[-1], inside_repeat)
+        elif name == "BRANCH":
+            for branch in arg[1]:
+                _walk(branch, inside_repeat)
+        elif name in {"GROUPREF", "GROUPREF_EXISTS"}:
+            raise ValueError("back-references are not allowed")
+        elif name in {"ASSERT", "ASSERT_NOT"}:
+            _walk(arg[1], inside_repeat)
+        elif name == "ATOMIC_GROUP":
+            _walk(arg, False)
+
+
+def check_id_pattern(pattern: str) -> None:
+    """Refuse patterns that are too long or could backtrack catastrophically on hostile commit messages."""
+    if len(pattern) > MAX_PATTERN_CHARS:
+        raise ValueError(f"id_pattern is {len(pattern)} characters; at most {MAX_PATTERN_CHARS}")
+    import re._parser as sre_parser  # type: ignore[import-not-found]
+
+    try:
+        parsed = sre_parser.parse(pattern, re.ASCII)
+    except re.error as exc:
+        raise ValueError(f"not a valid regular expression: {exc}") from None
+    _walk(parsed, False)
+    if re.fullmatch(pattern, "", re.ASCII):
+        raise ValueError("id_pattern matches the empty string")
+
+
+@lru_cache(maxsize=16)
+def _finder(pattern: str) -> re.Pattern[str]:
+    try:
+        check_id_pattern(pattern)
+    except ValueError as exc:
+        raise ConfigError(f"rfc.id_pattern {pattern!r}: {exc}", hint="use a simple pattern such as RFC-\\d{4}-\\d{4}") from None
+    return re.compile(rf"(?<![A-Za-z0-9_.-])(?:{pattern})(?![A-Za-z0-9_])", re.ASCII)
+
+
+def find_ids(pattern: str, text: str) -> list[str]:
+    """Every distinct RFC ID in `text`, in order of first appearance."""
+    seen: dict[str, None] = {}
+    for match in _finder(pattern).finditer(text):
+        seen.setdefault(match.group(0), None)
+    return list(seen)
+
+
+def is_id(pattern: str, value: str) -> bool:
+    return re.fullmatch(pattern, value, re.ASCII) is not None and value.isascii()
+
+
+def lookalike_ids(pattern: str, text: str) -> list[str]:
+    """IDs that appear only once look-alike characters are folded to ASCII; the original spelling is returned."""
+    if text.isascii():
+        return []
+    folded = unicodedata.normalize("NFKC", text).translate(_CONFUSABLES)
+    if len(folded) != len(text):
+        # NFKC changed lengths (ligatures etc.); report the folded form.
+        return [m for m in find_ids(pattern, folded) if m not in find_ids(pattern, text)]
+    found = []
+    for match in _finder(pattern).finditer(folded):
+        original = text[match.start() : match.end()]
+        if original != match.group(0):
+            found.append(original)
+    return found

@@ -1,0 +1,51 @@
+"""Rules are pure functions: (facts, RuleContext) -> findings. They never read the environment, the clock,
+files or the network, never print and never exit.
+
+Each rule module exposes its rules in a registry dict; the commands run every rule of the registry they
+need. `RuleContext.finding` resolves the severity from the policy pack and drops findings the pack
+switches off, so rules only decide *whether* something is wrong and *what to say*.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from gatekeeper.catalogue import RULES
+from gatekeeper.config.models import Policy
+from gatekeeper.domain import ChangeType, Finding, Grade, Severity
+
+
+@dataclass(frozen=True)
+class RuleContext:
+    policy: Policy
+    grade: Grade
+    change_type: ChangeType
+    now: datetime
+    lang: str = "en"
+
+    def severity(self, rule: str) -> Severity:
+        return self.policy.severity(rule, self.grade, self.change_type)
+
+    def finding(
+        self,
+        rule: str,
+        *,
+        message: str,
+        remediation: str,
+        subject: str = "",
+        severity: Severity | None = None,
+    ) -> Finding | None:
+        """A finding for `rule`, or None when the pack switches the rule off for this grade and type.
+
+        `severity` overrides the pack where a rule's own settings decide it (e.g. a step required only as
+        a recommendation).
+        """
+        info = RULES[rule]
+        level = severity if severity is not None else self.severity(rule)
+        if level is Severity.OFF:
+            return None
+        return Finding(rule, level, info.sop, message, remediation, subject)
+
+    def text(self, en: str, ko: str) -> str:
+        return ko if self.lang == "ko" else en
