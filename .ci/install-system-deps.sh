@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Installs the system packages the test suite needs when they are missing. Idempotent; safe to re-run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+command -v initdb >/dev/null 2>&1 || [ -x /usr/lib/postgresql/15/bin/initdb ] || need_apt+=(postgresql)
+command -v rsync >/dev/null 2>&1 || need_apt+=(rsync)
+
+if [ ${#need_apt[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "install-system-deps: missing ${need_apt[*]}; run as root or install them" >&2
+    exit 1
+  fi
+  echo "install-system-deps: installing ${need_apt[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+fi

@@ -1,0 +1,52 @@
+# gatekeeper — the two commands a newcomer needs are `make demo` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: help setup system-deps lint test test-fast demo bench fuzz wheel-check clean
+
+help:
+	@echo "make demo   - run a whole governed release on examples/sample-system"
+	@echo "make test   - install everything the suite needs, lint, type-check and run the whole suite"
+	@echo "make bench  - benchmarks (ratios against references measured in the same run)"
+	@echo "make fuzz   - long property-based and atheris fuzzing runs"
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[test]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+# System packages and runners the suite uses (PostgreSQL, rsync, Chromium, act, gitlab-ci-local).
+system-deps:
+	bash .ci/install-system-deps.sh
+
+lint: setup
+	$(VENV)/bin/ruff check gatekeeper tests benchmarks
+	$(VENV)/bin/ruff format --check gatekeeper
+	$(VENV)/bin/mypy
+
+test: setup system-deps lint
+	$(PY) -m pytest -p no:cacheprovider
+
+# The suite without the slow runner and browser tests, for quick local iterations.
+test-fast: setup
+	$(PY) -m pytest -p no:cacheprovider -m "not runners and not browser and not slow" -x -q
+
+demo: setup
+	$(PY) -m gatekeeper demo
+
+bench: setup system-deps
+	$(PY) -m benchmarks
+
+fuzz: setup
+	$(PY) -m pytest -p no:cacheprovider tests/adversarial --hypothesis-profile=fuzz
+	$(PY) -m tests.adversarial.atheris_run
+
+clean:
+	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache

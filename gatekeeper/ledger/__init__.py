@@ -1,0 +1,200 @@
+"""The ledger: an append-only, hash-chained sequence of governance records (DESIGN §5, contract).
+
+This module holds what every backend shares: the record shape, canonical hashing, chain verification and
+the `Ledger` interface. Backends live in `gatekeeper.ledger.<name>` and are chosen through `BACKENDS`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+GENESIS = "0" * 64
+RECORD_FIELDS = ("seq", "id", "kind", "system", "rfcs", "actor", "actor_source", "at", "data", "prev", "hash")
+
+
+def canonical_json(value: Any) -> str:
+    """Sorted keys, UTF-8, no insignificant whitespace: the bytes that are hashed."""
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
+def record_hash(body: dict[str, Any]) -> str:
+    """SHA-256 over the canonical JSON of every field except `hash`."""
+    material = {k: v for k, v in body.items() if k != "hash"}
+    return hashlib.sha256(canonical_json(material).encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class Draft:
+    """A record before the ledger places it: the ledger adds `seq`, `prev` and `hash`.
+
+    `id` is fixed when the draft is made, so a retried append (re-chained after a conflict) stores the
+    same record, never a second one.
+    """
+
+    kind: str
+    system: str
+    actor: str
+    actor_source: str
+    at: datetime
+    data: dict[str, Any] = field(default_factory=dict)
+    rfcs: tuple[str, ...] = ()
+    id: str = field(default_factory=lambda: str(uuid.uuid4()))
+
+    def place(self, seq: int, prev: str) -> Record:
+        if self.at.tzinfo is None:
+            raise ValueError("record times carry an offset")
+        body: dict[str, Any] = {
+            "seq": seq,
+            "id": self.id,
+            "kind": self.kind,
+            "system": self.system,
+            "rfcs": list(self.rfcs),
+            "actor": self.actor,
+            "actor_source": self.actor_source,
+            "at": self.at.isoformat(),
+            "data": self.data,
+            "prev": prev,
+        }
+        # Round-trip through JSON so the stored value is exactly what was hashed.
+        body = json.loads(canonical_json(body))
+        body["hash"] = record_hash(body)
+        return Record.from_dict(body)
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    seq: int
+    id: str
+    kind: str
+    system: str
+    rfcs: tuple[str, ...]
+    actor: str
+    actor_source: str
+    at: str
+    data: dict[str, Any]
+    prev: str
+    hash: str
+
+    @classmethod
+    def from_dict(cls, body: dict[str, Any]) -> Record:
+        """Build a record from stored JSON; raises ValueError naming what is wrong with it."""
+        if not isinstance(body, dict):
+            raise ValueError("a record is a JSON object")
+        missing = [k for k in RECORD_FIELDS if k not in body]
+        extra = sorted(set(body) - set(RECORD_FIELDS))
+        if missing or extra:
+            raise ValueError(f"record fields wrong (missing {missing}, unexpected {extra})")
+        if not isinstance(body["seq"], int) or isinstance(body["seq"], bool) or not isinstance(body["data"], dict):
+            raise ValueError("record seq must be an integer and data an object")
+        if not isinstance(body["rfcs"], list) or not all(isinstance(r, str) for r in body["rfcs"]):
+            raise ValueError("record rfcs must be a list of strings")
+        for name in ("id", "kind", "system", "actor", "actor_source", "at", "prev", "hash"):
+            if not isinstance(body[name], str):
+                raise ValueError(f"record field {name} must be a string")
+        return cls(
+            seq=body["seq"],
+            id=body["id"],
+            kind=body["kind"],
+            system=body["system"],
+            rfcs=tuple(body["rfcs"]),
+            actor=body["actor"],
+            actor_source=body["actor_source"],
+            at=body["at"],
+            data=body["data"],
+            prev=body["prev"],
+            hash=body["hash"],
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "seq": self.seq,
+            "id": self.id,
+            "kind": self.kind,
+            "system": self.system,
+            "rfcs": list(self.rfcs),
+            "actor": self.actor,
+            "actor_source": self.actor_source,
+            "at": self.at,
+            "data": self.data,
+            "prev": self.prev,
+            "hash": self.hash,
+        }
+
+    def to_json(self) -> str:
+        return canonical_json(self.as_dict())
+
+    @property
+    def moment(self) -> datetime:
+        return datetime.fromisoformat(self.at)
+
+
+@dataclass(frozen=True, slots=True)
+class VerifyResult:
+    ok: bool
+    count: int
+    first_bad_seq: int | None = None
+    reason: str = ""
+    head: str = GENESIS
+
+
+def verify_chain(records: Iterable[Record]) -> VerifyResult:
+    """Walk records in stored order: seq dense from 1, each `prev` the previous `hash`, each hash correct."""
+    prev = GENESIS
+    expected_seq = 1
+    count = 0
+    for record in records:
+        if record.seq != expected_seq:
+            return VerifyResult(False, count, expected_seq, f"expected seq {expected_seq}, found {record.seq}", prev)
+        if record.prev != prev:
+            return VerifyResult(False, count, record.seq, "prev does not match the previous record's hash", prev)
+        if record_hash(record.as_dict()) != record.hash:
+            return VerifyResult(False, count, record.seq, "the record's content does not match its hash", prev)
+        prev = record.hash
+        expected_seq += 1
+        count += 1
+    return VerifyResult(True, count, None, "", prev)
+
+
+class LedgerReader(Protocol):
+    """Read access, also handed to an append's precondition inside the backend's critical section."""
+
+    def head(self) -> Record | None:
+        """The last record, or None for an empty ledger."""
+
+    def records(self, start_seq: int = 1) -> Iterator[Record]:
+        """Every record from `start_seq` on, in seq order (streamed: memory does not grow with the ledger)."""
+
+    def find(
+        self,
+        *,
+        kind: str | None = None,
+        system: str | None = None,
+        rfc: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> Iterator[Record]:
+        """Records matching every given filter, in seq order (indexed where the backend has indexes)."""
+
+
+Precondition = Callable[[LedgerReader], None]
+
+
+class Ledger(LedgerReader, Protocol):
+    def append(self, draft: Draft, precondition: Precondition | None = None) -> Record:
+        """Store `draft` as the next record and return it once it is durable.
+
+        `precondition` runs inside the backend's critical section against the current state and raises
+        (a GatekeeperError) to refuse the append; this is how the deployment lock stays exclusive when two
+        pipelines race. Raises LedgerError if the record could not be stored: then nothing was stored.
+        """
+
+    def verify(self) -> VerifyResult:
+        """Check the whole chain; never raises for a broken chain (the result says where it breaks)."""
+
+    def close(self) -> None: ...
