@@ -58,7 +58,9 @@ def _global_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"gatekeeper {__version__}")
     parser.add_argument("--config", metavar="FILE", help="configuration file (default: .gatekeeper.yml)")
-    parser.add_argument("--format", choices=["text", "json", "markdown"], default="text", dest="output_format")
+    parser.add_argument(
+        "--format", choices=["text", "json", "markdown"], default="text", dest="output_format"
+    )
     parser.add_argument("--lang", choices=["en", "ko"], default=None, help="language of messages")
     return parser
 
@@ -72,7 +74,7 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{self.prog}: {message}", hint=f"see `{self.prog} --help`")
 
 
-def _build_parser() -> tuple[argparse.ArgumentParser, argparse._SubParsersAction[argparse.ArgumentParser]]:
+def _build_parser() -> tuple[argparse.ArgumentParser, argparse._SubParsersAction[_Parser]]:
     parser = _global_parser()
     parser.__class__ = _Parser
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
@@ -103,7 +105,7 @@ def _parse(argv: Sequence[str]) -> tuple[argparse.Namespace, CommandModule]:
     if command is None:
         args = parser.parse_args(argv)  # --help / --version exit here
         raise UsageError("no command given", hint="run `gatekeeper --help` for the list of commands")
-    module: CommandModule = importlib.import_module(COMMANDS[command][0])  # type: ignore[assignment]
+    module: CommandModule = importlib.import_module(COMMANDS[command][0])
     command_parser = sub.add_parser(command, help=COMMANDS[command][1], description=COMMANDS[command][1])
     module.configure(command_parser)
     args = parser.parse_args(argv)

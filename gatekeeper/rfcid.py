@@ -18,11 +18,49 @@ MAX_PATTERN_CHARS = 200
 # ASCII look-alikes that NFKC folding does not cover (Cyrillic and Greek capitals and digits' twins).
 _CONFUSABLES = str.maketrans(
     {
-        "А": "A", "В": "B", "Е": "E", "К": "K", "М": "M", "Н": "H", "О": "O", "Р": "P", "С": "C", "Т": "T",
-        "Х": "X", "У": "Y", "Ѕ": "S", "І": "I", "Ј": "J", "Ԁ": "D", "а": "a", "е": "e", "о": "o", "р": "p",
-        "с": "c", "х": "x", "у": "y", "Α": "A", "Β": "B", "Ε": "E", "Ζ": "Z", "Η": "H", "Ι": "I", "Κ": "K",
-        "Μ": "M", "Ν": "N", "Ο": "O", "Ρ": "P", "Τ": "T", "Υ": "Y", "Χ": "X", "‐": "-", "‑": "-", "‒": "-",
-        "–": "-", "—": "-", "−": "-",
+        "А": "A",
+        "В": "B",
+        "Е": "E",
+        "К": "K",
+        "М": "M",
+        "Н": "H",
+        "О": "O",
+        "Р": "P",
+        "С": "C",
+        "Т": "T",
+        "Х": "X",
+        "У": "Y",
+        "Ѕ": "S",
+        "І": "I",
+        "Ј": "J",
+        "Ԁ": "D",
+        "а": "a",
+        "е": "e",
+        "о": "o",
+        "р": "p",
+        "с": "c",
+        "х": "x",
+        "у": "y",
+        "Α": "A",
+        "Β": "B",
+        "Ε": "E",
+        "Ζ": "Z",
+        "Η": "H",
+        "Ι": "I",
+        "Κ": "K",
+        "Μ": "M",
+        "Ν": "N",
+        "Ο": "O",
+        "Ρ": "P",
+        "Τ": "T",
+        "Υ": "Y",
+        "Χ": "X",
+        "‐": "-",
+        "‑": "-",
+        "‒": "-",
+        "–": "-",
+        "—": "-",
+        "−": "-",
     }
 )
 _REPEATS = {"MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"}
@@ -32,13 +70,16 @@ def _walk(parsed: Any, inside_repeat: bool) -> None:
     for op, arg in parsed:
         name = str(op)
         if name in _REPEATS:
-            low, high, sub = arg
+            _low, high, sub = arg
             if inside_repeat and name != "POSSESSIVE_REPEAT":
                 raise ValueError("a quantifier inside a quantified group can backtrack catastrophically")
             _walk(sub, inside_repeat or high > 1)
         elif name == "SUBPATTERN":
             _walk(arg[-1], inside_repeat)
         elif name == "BRANCH":
+            if inside_repeat:
+                # (a|a)*: overlapping alternatives under a quantifier backtrack exponentially.
+                raise ValueError("an alternation inside a quantified group can backtrack catastrophically")
             for branch in arg[1]:
                 _walk(branch, inside_repeat)
         elif name in {"GROUPREF", "GROUPREF_EXISTS"}:
@@ -69,7 +110,9 @@ def _finder(pattern: str) -> re.Pattern[str]:
     try:
         check_id_pattern(pattern)
     except ValueError as exc:
-        raise ConfigError(f"rfc.id_pattern {pattern!r}: {exc}", hint="use a simple pattern such as RFC-\\d{4}-\\d{4}") from None
+        raise ConfigError(
+            f"rfc.id_pattern {pattern!r}: {exc}", hint="use a simple pattern such as RFC-\\d{4}-\\d{4}"
+        ) from None
     return re.compile(rf"(?<![A-Za-z0-9_.-])(?:{pattern})(?![A-Za-z0-9_])", re.ASCII)
 
 
@@ -86,7 +129,7 @@ def is_id(pattern: str, value: str) -> bool:
 
 
 def lookalike_ids(pattern: str, text: str) -> list[str]:
-    """IDs that appear only once look-alike characters are folded to ASCII; the original spelling is returned."""
+    """IDs that appear only once look-alike characters are folded to ASCII, in their original spelling."""
     if text.isascii():
         return []
     folded = unicodedata.normalize("NFKC", text).translate(_CONFUSABLES)

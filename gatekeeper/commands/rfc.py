@@ -16,10 +16,17 @@ def configure(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="rfc_command", metavar="SUBCOMMAND", required=True)
     new = sub.add_parser("new", help="write a new RFC file from the template")
     new.add_argument("--title", required=True)
-    new.add_argument("--type", choices=["normal", "standard", "emergency"], default="normal", dest="change_type")
+    new.add_argument(
+        "--type", choices=["normal", "standard", "emergency"], default="normal", dest="change_type"
+    )
     new.add_argument("--id", dest="rfc_id", help="the ID to use (default: the next free one)")
     new.add_argument("--requester", help="platform login of the requester (default: the CI or local user)")
-    new.add_argument("--lang", dest="template_lang", choices=["ko", "en"], help="template labels (default: ko for kr-ap-sop)")
+    new.add_argument(
+        "--lang",
+        dest="template_lang",
+        choices=["ko", "en"],
+        help="template labels (default: ko for kr-ap-sop)",
+    )
     validate = sub.add_parser("validate", help="validate RFC files and their plans")
     validate.add_argument("ids", nargs="*", metavar="ID", help="RFC IDs (default: every RFC file)")
     show = sub.add_parser("show", help="show an RFC, its digest and its state")
@@ -62,7 +69,11 @@ def next_id(pattern: str, existing: list[str], year: int) -> str:
         return "".join(out)
 
     prefix = render(0)[: -int(parts[seq_group])] if seq_group == len(parts) - 1 else None
-    numbers = [int(e[len(prefix) :]) for e in existing if prefix is not None and e.startswith(prefix) and e[len(prefix) :].isdigit()]
+    numbers = [
+        int(e[len(prefix) :])
+        for e in existing
+        if prefix is not None and e.startswith(prefix) and e[len(prefix) :].isdigit()
+    ]
     candidate = render(max(numbers, default=0) + 1)
     while candidate in existing:
         candidate = render(int(candidate[-int(parts[seq_group]) :]) + 1)
@@ -119,6 +130,7 @@ def _validate(args: argparse.Namespace, ctx: Context) -> int:
     from gatekeeper.rules.rfc import check_rfc
 
     config = ctx.config
+    policy = ctx.policy  # a broken pack is reported even when there is no RFC yet
     store = open_store(ctx.repo_root, config, ctx.runtime.env)
     entries: list[RfcEntry] = []
     if args.ids:
@@ -132,7 +144,7 @@ def _validate(args: argparse.Namespace, ctx: Context) -> int:
     findings = []
     for entry in entries:
         change_type = entry.rfc.type if entry.rfc else ChangeType.NORMAL
-        rule_ctx = RuleContext(ctx.policy, Grade(config.system.grade), change_type, ctx.runtime.now(), ctx.lang)
+        rule_ctx = RuleContext(policy, Grade(config.system.grade), change_type, ctx.runtime.now(), ctx.lang)
         findings.extend(check_rfc(entry, rule_ctx))
     outcome = Outcome(
         system=config.system.id,

@@ -14,9 +14,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def schema_for(kind: str) -> dict[str, object]:
+    from pydantic import BaseModel
+
     from gatekeeper.config.models import Config, Policy, Rfc
 
-    model = {"config": Config, "rfc": Rfc, "policy": Policy}[kind]
+    models: dict[str, type[BaseModel]] = {"config": Config, "rfc": Rfc, "policy": Policy}
+    model = models[kind]
     schema = model.model_json_schema(mode="validation", by_alias=True)
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = {
@@ -24,7 +27,7 @@ def schema_for(kind: str) -> dict[str, object]:
         "rfc": "gatekeeper RFC file (changes/<ID>.yml)",
         "policy": "gatekeeper policy pack",
     }[kind]
-    return schema
+    return dict(schema)
 
 
 def run(args: argparse.Namespace, ctx: Context) -> int:

@@ -9,7 +9,7 @@ import json
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from pydantic import BaseModel, ValidationError
 
@@ -42,16 +42,53 @@ def _key_path(loc: tuple[int | str, ...]) -> str:
     return out or "(top level)"
 
 
-def _fields_at(model: type[BaseModel], loc: tuple[int | str, ...]) -> list[str]:
-    """The keys allowed at `loc` inside `model`, for 'unknown key' messages."""
+def _union_member(annotation: Any, tag: object) -> type[BaseModel] | None:
+    """The member of a discriminated union (the ledger backends) whose `backend` literal is `tag`."""
+    for arg in getattr(annotation, "__args__", ()) or ():
+        member = _model_in(arg)
+        field = member.model_fields.get("backend") if member is not None else None
+        if (
+            member is not None
+            and field is not None
+            and tag in (getattr(field.annotation, "__args__", ()) or ())
+        ):
+            return cast("type[BaseModel]", member)
+        nested = _union_member(arg, tag)
+        if nested is not None:
+            return nested
+    return None
+
+
+def _walk(model: type[BaseModel], loc: tuple[int | str, ...]) -> tuple[Any, tuple[int | str, ...]]:
+    """Follow `loc` through the model; returns what sits there and `loc` without union tags."""
     current: Any = model
+    clean: list[int | str] = []
+    annotation: Any = None
     for part in loc:
+        if annotation is not None and isinstance(part, str):
+            member = _union_member(annotation, part)
+            annotation = None
+            if member is not None:
+                current = member  # a discriminated union puts the tag ('sqlite') into the location
+                continue
+        clean.append(part)
+        annotation = None
         if isinstance(part, int) or not (isinstance(current, type) and issubclass(current, BaseModel)):
             continue
         field = current.model_fields.get(part)
         if field is None:
-            break
-        current = _model_in(field.annotation)
+            field = next((f for f in current.model_fields.values() if f.alias == part), None)
+        if field is None:
+            current = None
+            continue
+        annotation = field.annotation
+        current = _model_in(annotation)
+    return current, tuple(clean)
+
+
+def _fields_at(model: type[BaseModel], loc: tuple[int | str, ...]) -> list[str]:
+    """The keys allowed at `loc` inside `model`, for 'unknown key' messages."""
+    current, _ = _walk(model, loc)
     if isinstance(current, type) and issubclass(current, BaseModel):
         return [f.alias or name for name, f in current.model_fields.items()]
     return []
@@ -67,40 +104,57 @@ def _model_in(annotation: Any) -> Any:
     return None
 
 
+def _shown(value: Any) -> str:
+    shown = repr(value)
+    return shown if len(shown) <= 80 else shown[:77] + "..."
+
+
 def _describe(model: type[BaseModel], located: Located, error: Mapping[str, Any]) -> str:
-    loc = tuple(p for p in error["loc"] if not (isinstance(p, str) and p.startswith(("function-", "tagged-union"))))
-    # Discriminated unions insert the tag ('git', 'sqlite', ...) into the location; drop it.
-    loc = tuple(p for p in loc if p not in {"git", "sqlite", "postgres"} or loc.index(p) == 0)
+    raw = tuple(
+        p
+        for p in error["loc"]
+        if not (isinstance(p, str) and (p.startswith(("function-", "tagged-union")) or p == "[key]"))
+    )
+    on_key = "[key]" in error["loc"]
+    _, loc = _walk(model, raw)
     line = located.line_of(loc)
     where = f"{located.path}:{line}" if line else str(located.path)
     key = _key_path(loc)
     kind = error["type"]
+    found = error.get("input")
+    ctx = error.get("ctx") or {}
     if kind == "extra_forbidden":
-        allowed = _fields_at(model, loc[:-1])
+        allowed = _fields_at(model, raw[:-1])
         allowed_text = f"; allowed here: {', '.join(allowed)}" if allowed else ""
         return f"{where}: {key}: unknown key{allowed_text}"
     if kind == "missing":
         return f"{where}: {key}: required key is missing"
-    found = error.get("input")
+    if kind == "union_tag_invalid":
+        return (
+            f"{where}: {key}.{ctx.get('discriminator', '').strip(chr(39))}: unknown value; "
+            f"allowed: {ctx.get('expected_tags', '')}; found {_shown(ctx.get('tag'))}"
+        )
+    if kind == "union_tag_not_found":
+        return f"{where}: {key}: required key {ctx.get('discriminator', '')} is missing"
     message = str(error["msg"]).removeprefix("Value error, ")
-    ctx = error.get("ctx") or {}
-    if "expected" in ctx and "expected" not in message:
-        message += f" (allowed: {ctx['expected']})"
-    shown = repr(found)
-    if len(shown) > 80:
-        shown = shown[:77] + "..."
-    if isinstance(found, dict):
+    if on_key:
+        message = f"unknown key; {message[0].lower()}{message[1:]}"
+    expected = ctx.get("expected")
+    if expected is not None and str(expected) not in message:
+        message += f" (allowed: {expected})"
+    if isinstance(found, dict | list):
         return f"{where}: {key}: {message}"
-    return f"{where}: {key}: {message}; found {shown}"
+    return f"{where}: {key}: {message}; found {_shown(found)}"
 
 
 def parse_model(model: type[Model], located: Located, what: str) -> Model:
     if located.data is None:
-        raise ConfigError(f"{located.path}: the {what} is empty", hint=f"see `gatekeeper schema` for the {what} format")
-    if not isinstance(located.data, dict):
         raise ConfigError(
-            f"{located.path}:1: the {what} must be a mapping of keys to values, found {type(located.data).__name__}"
+            f"{located.path}: the {what} is empty", hint=f"see `gatekeeper schema` for the {what} format"
         )
+    if not isinstance(located.data, dict):
+        found = type(located.data).__name__
+        raise ConfigError(f"{located.path}:1: the {what} must be a mapping of keys to values, found {found}")
     try:
         # JSON mode keeps strictness ("1" is not 1) while accepting YAML's lists and strings for tuples,
         # enums and times, exactly as a JSON Schema-aware editor would.
@@ -114,9 +168,10 @@ def parse_model(model: type[Model], located: Located, what: str) -> Model:
         shown = lines[:20]
         if len(lines) > 20:
             shown.append(f"... and {len(lines) - 20} more")
+        kind = "policy" if model is Policy else "rfc" if model is Rfc else "config"
         raise ConfigError(
             f"{located.path}: invalid {what}:\n  " + "\n  ".join(shown),
-            hint=f"`gatekeeper schema {'policy' if model is Policy else 'rfc' if model is Rfc else 'config'}` prints the full format",
+            hint=f"`gatekeeper schema {kind}` prints the full format",
         ) from None
 
 
@@ -148,7 +203,9 @@ def load_rfc(path: Path) -> Rfc:
 
 def load_policy(name_or_path: str, *, relative_to: Path | None = None) -> Policy:
     """A shipped pack by name (`kr-ap-sop`), or a pack file by path (for agencies that adapt one)."""
-    looks_like_path = os.sep in name_or_path or "/" in name_or_path or name_or_path.endswith((".yaml", ".yml"))
+    looks_like_path = (
+        os.sep in name_or_path or "/" in name_or_path or name_or_path.endswith((".yaml", ".yml"))
+    )
     if looks_like_path:
         path = Path(name_or_path)
         if not path.is_absolute() and relative_to is not None:

@@ -22,6 +22,7 @@ MAX_NODES = 100_000
 MAX_ALIASES = 1_000
 
 KeyPath = tuple[str | int, ...]
+_COLLECTION_TAGS = {"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"}
 
 
 class _Loader(yaml.SafeLoader):
@@ -129,6 +130,8 @@ class _Builder:
         if id(node) in stack:
             raise self.fail(node, "a recursive alias refers to itself")
         self.lines.setdefault(key_path, node.start_mark.line + 1)
+        if isinstance(node, yaml.MappingNode | yaml.SequenceNode) and node.tag not in _COLLECTION_TAGS:
+            raise self.fail(node, f"the tag {node.tag!r} is not allowed", "remove the explicit tag")
         if isinstance(node, yaml.MappingNode):
             return self._mapping(node, key_path, (*stack, id(node)))
         if isinstance(node, yaml.SequenceNode):

@@ -41,7 +41,7 @@ def _zone(value: str) -> str:
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"unknown time zone {value!r}; use an IANA name such as Asia/Seoul") from None
+        raise ValueError("unknown time zone; use an IANA name such as Asia/Seoul") from None
     return value
 
 
@@ -55,7 +55,10 @@ def _regex(value: str) -> str:
 
 def _grade(value: object) -> object:
     # Grades come as YAML ints; IntEnum in strict mode would insist on the enum instance.
-    if isinstance(value, int) and not isinstance(value, bool) and value in (1, 2, 3, 4):
+    if isinstance(value, bool):
+        # JSON-mode validation would read `true` as 1.
+        raise ValueError("a grade is a number from 1 to 4, not true/false")
+    if isinstance(value, int) and value in (1, 2, 3, 4):
         return Grade(value)
     return value
 
@@ -162,8 +165,17 @@ class PostgresLedgerConfig(Strict_):
     model_config = ConfigDict(strict=True, extra="forbid", frozen=True, populate_by_name=True)
 
 
+def _default_backend(value: object) -> object:
+    # `git` is the default backend (DESIGN §2), so `ledger: {branch: x}` need not say `backend: git`.
+    if isinstance(value, dict) and "backend" not in value:
+        return {"backend": "git", **value}
+    return value
+
+
 LedgerConfig = Annotated[
-    GitLedgerConfig | SqliteLedgerConfig | PostgresLedgerConfig, Field(discriminator="backend")
+    GitLedgerConfig | SqliteLedgerConfig | PostgresLedgerConfig,
+    Field(discriminator="backend"),
+    BeforeValidator(_default_backend),
 ]
 
 
@@ -207,7 +219,6 @@ class Config(Strict_):
     ledger: LedgerConfig = GitLedgerConfig()
     baseline: BaselineConfig = BaselineConfig()
     platform: PlatformConfig = PlatformConfig()
-
 
 
 # ---------------------------------------------------------------------------------------------- RFC
@@ -323,7 +334,6 @@ class ApprovalPolicy(Strict_):
     local_actor_grades: tuple[GradeValue, ...] = ()  # grades whose approvals may come from a workstation
     retro_review: tuple[RetroReview, ...] = ()
 
-
     @model_validator(mode="after")
     def _defined(self) -> ApprovalPolicy:
         for requirement in self.required:
@@ -343,7 +353,18 @@ class EvidencePolicy(Strict_):
 
 class PlanPolicy(Strict_):
     min_chars: int = Field(default=20, ge=0)
-    placeholders: tuple[str, ...] = ("n/a", "na", "-", "tbd", "todo", "none", "없음", "해당없음", "추후", "미정")
+    placeholders: tuple[str, ...] = (
+        "n/a",
+        "na",
+        "-",
+        "tbd",
+        "todo",
+        "none",
+        "없음",
+        "해당없음",
+        "추후",
+        "미정",
+    )
 
 
 class PirRequirement(Scope):

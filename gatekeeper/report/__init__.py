@@ -56,6 +56,13 @@ def _counts(outcome: Outcome) -> tuple[int, int]:
     return errors, warnings
 
 
+def _summary(outcome: Outcome, words: dict[str, str]) -> str:
+    if not outcome.findings:
+        return words["none"]
+    errors, warnings = _counts(outcome)
+    return words["summary"].format(errors=errors, warnings=warnings)
+
+
 def _ordered(findings: tuple[Finding, ...]) -> list[Finding]:
     rank = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.OFF: 2}
     return sorted(findings, key=lambda f: rank[f.severity])
@@ -77,8 +84,7 @@ def render_text(outcome: Outcome, lang: str = "en") -> str:
         lines.append(f"      {for_log(finding.message)}")
         if finding.remediation:
             lines.append(f"      {words['fix']}: {for_log(finding.remediation)}")
-    errors, warnings = _counts(outcome)
-    lines.append(words["summary"].format(errors=errors, warnings=warnings) if outcome.findings else words["none"])
+    lines.append(_summary(outcome, words))
     return "\n".join(lines) + "\n"
 
 
@@ -111,8 +117,7 @@ def render_markdown(outcome: Outcome, lang: str = "en") -> str:
                 f"| {for_markdown(finding.remediation)} |"
             )
         lines.append("")
-    errors, warnings = _counts(outcome)
-    lines.append(words["summary"].format(errors=errors, warnings=warnings) if outcome.findings else words["none"])
+    lines.append(_summary(outcome, words))
     return "\n".join(lines) + "\n"
 
 
