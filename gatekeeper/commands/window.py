@@ -1,0 +1,77 @@
+"""`gatekeeper window [--at T] [--type normal|standard|emergency] [--next]`.
+
+Is a deployment of this system allowed at T (default: now), why not, and when is the next allowed start.
+Exit code: 0 allowed, 1 not allowed; with `--next` the question is "when", so it exits 0 once it found
+the answer.
+"""
+
+from __future__ import annotations
+
+import argparse
+from datetime import datetime
+
+from gatekeeper.commands import Context
+from gatekeeper.errors import ExitCode, InputError
+
+_AT_HINT = "give an ISO 8601 time with an offset, e.g. 2026-11-24T19:30:00+09:00 or 2026-11-24T10:30:00Z"
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--at", metavar="TIME", help="the time to ask about (ISO 8601 with offset; default: now)"
+    )
+    parser.add_argument(
+        "--type", dest="change_type", choices=["normal", "standard", "emergency"], default="normal"
+    )
+    parser.add_argument("--next", action="store_true", help="ask when the next allowed start is (exit 0)")
+
+
+def parse_at(text: str) -> datetime:
+    """An aware datetime from `--at`; naive or malformed times are input errors (exit 2)."""
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise InputError(f"--at {text!r} is not an ISO 8601 time", hint=_AT_HINT) from None
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise InputError(
+            f"--at {text!r} has no UTC offset, so its meaning depends on the machine", hint=_AT_HINT
+        )
+    return moment
+
+
+def run(args: argparse.Namespace, ctx: Context) -> int:
+    from gatekeeper.calendar import BusinessCalendar
+    from gatekeeper.domain import ChangeType, Grade, Outcome, Severity
+    from gatekeeper.rules import RuleContext
+    from gatekeeper.rules.window import check_window, window_facts
+
+    at = parse_at(args.at) if args.at else ctx.runtime.now()
+    config, policy = ctx.config, ctx.policy
+    grade, change_type = Grade(config.system.grade), ChangeType(args.change_type)
+    calendar = BusinessCalendar.from_config(config, policy)
+    facts = window_facts(calendar, at, change_type, grade)
+    findings = check_window(facts, RuleContext(policy, grade, change_type, at, ctx.lang))
+    outcome = Outcome(
+        system=config.system.id,
+        grade=int(grade),
+        change_type=str(change_type),
+        findings=tuple(findings),
+        extra={
+            "at": at.isoformat(),
+            "local": facts.local.isoformat(),
+            "timezone": facts.timezone,
+            "business_day": facts.day.business,
+            "day": facts.day.reason_ko if ctx.lang == "ko" else facts.day.reason_en,
+            "in_business_hours": facts.in_business_hours,
+            "freezes": [hit.name for hit in facts.freezes],
+            "allowed": not any(f.severity is Severity.ERROR for f in findings),
+            "next_allowed": facts.next_allowed.isoformat(),
+        },
+    )
+    code = ctx.emit(outcome)
+    if ctx.output_format == "text":
+        day = facts.day.reason_ko if ctx.lang == "ko" else facts.day.reason_en
+        label = "다음 배포 가능 시각" if ctx.lang == "ko" else "next allowed"
+        when = f"{facts.local:%Y-%m-%d %H:%M} {facts.timezone}"
+        ctx.out(f"{when} ({day}); {label}: {facts.next_allowed.isoformat()}")
+    return int(ExitCode.OK) if args.next else code

@@ -1,0 +1,107 @@
+"""Deployment window rules (CHG-P3): no normal deployment in business hours; none inside a freeze.
+
+The facts come from `gatekeeper.calendar` (`window_facts`); the rules only decide and explain. Severity
+comes from the pack: for kr-ap-sop an error for grade 1–2 normal changes, a warning for grades 3–4, and a
+warning for emergency changes (allowed, but reported and recorded).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from gatekeeper.calendar import BusinessCalendar, DayInfo, FreezeHit
+from gatekeeper.domain import ChangeType, Finding, Grade
+from gatekeeper.rules import RuleContext
+
+
+@dataclass(frozen=True, slots=True)
+class WindowFacts:
+    at: datetime  # the instant asked about, as given
+    local: datetime  # the same instant in the system's time zone
+    timezone: str
+    day: DayInfo  # business-day flag and why (holiday name, weekend, extra day)
+    in_business_hours: bool
+    business_start: str
+    business_end: str
+    freezes: tuple[FreezeHit, ...]
+    next_allowed: datetime  # the first instant >= at this change type may deploy
+
+
+def window_facts(
+    calendar: BusinessCalendar, at: datetime, change_type: ChangeType, grade: Grade
+) -> WindowFacts:
+    """Gather the window facts for one instant (raises CalendarUnavailable: the gate fails closed)."""
+    local = calendar.local(at)
+    return WindowFacts(
+        at=at,
+        local=local,
+        timezone=calendar.timezone,
+        day=calendar.day(local.date()),
+        in_business_hours=calendar.in_business_hours(at),
+        business_start=calendar.business_start,
+        business_end=calendar.business_end,
+        freezes=calendar.freezes_at(at, change_type),
+        next_allowed=calendar.next_allowed(at, change_type, grade),
+    )
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.isoformat(timespec="minutes")
+
+
+def business_hours(facts: WindowFacts, ctx: RuleContext) -> Iterable[Finding | None]:
+    if not facts.in_business_hours:
+        return
+    local = f"{facts.local:%a %Y-%m-%d %H:%M} {facts.timezone}"
+    hours = f"{facts.business_start}–{facts.business_end}"
+    if ctx.change_type is ChangeType.EMERGENCY:
+        message = ctx.text(
+            f"emergency deployment in business hours ({local}, {hours}): allowed, and recorded",
+            f"업무시간 중 긴급 배포입니다 ({local}, 업무시간 {hours}): 허용되며 기록됩니다",
+        )
+        remediation = ctx.text(
+            "record the after-the-fact review and approval of this emergency change before its deadline",
+            "긴급변경의 사후 검토·승인을 기한 내에 기록하세요",
+        )
+    else:
+        message = ctx.text(
+            f"{ctx.change_type} change in business hours: {local} is inside {hours} on a business day",
+            f"업무시간({hours}) 중 배포입니다: {local}",
+        )
+        remediation = ctx.text(
+            f"deploy after {facts.business_end} {facts.timezone} or on a non-business day; "
+            f"next allowed {_stamp(facts.next_allowed)}",
+            f"{facts.business_end} 이후 또는 휴일에 배포하세요. 다음 가능 시각: {_stamp(facts.next_allowed)}",
+        )
+    yield ctx.finding(
+        "window.business-hours", subject=_stamp(facts.local), message=message, remediation=remediation
+    )
+
+
+def freeze(facts: WindowFacts, ctx: RuleContext) -> Iterable[Finding | None]:
+    for hit in facts.freezes:
+        period = f"{_stamp(hit.start)} – {_stamp(hit.end)}"
+        yield ctx.finding(
+            "window.freeze",
+            subject=hit.name,
+            message=ctx.text(
+                f"deployment inside the freeze period {hit.name!r} ({period})",
+                f"배포 동결 기간 {hit.name!r} 중입니다 ({period})",
+            ),
+            remediation=ctx.text(
+                f"deploy after the freeze ends; next allowed {_stamp(facts.next_allowed)}",
+                f"동결 기간 종료 후 배포하세요. 다음 가능 시각: {_stamp(facts.next_allowed)}",
+            ),
+        )
+
+
+WINDOW_RULES: dict[str, Callable[[WindowFacts, RuleContext], Iterable[Finding | None]]] = {
+    "window.business-hours": business_hours,
+    "window.freeze": freeze,
+}
+
+
+def check_window(facts: WindowFacts, ctx: RuleContext) -> list[Finding]:
+    return [f for rule in WINDOW_RULES.values() for f in rule(facts, ctx) if f is not None]
