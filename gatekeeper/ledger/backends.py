@@ -1,0 +1,51 @@
+"""The ledger backends, chosen by `ledger.backend` in the configuration (an explicit registry)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+from gatekeeper.config import Config
+from gatekeeper.config.models import GitLedgerConfig, PostgresLedgerConfig, SqliteLedgerConfig
+from gatekeeper.ledger import Ledger
+
+Opener = Callable[[Config, Path, Mapping[str, str]], Ledger]
+
+
+def _git(config: Config, root: Path, env: Mapping[str, str]) -> Ledger:
+    from gatekeeper.ledger.git import open_git
+
+    settings = config.ledger
+    assert isinstance(settings, GitLedgerConfig)
+    return open_git(
+        root,
+        branch=settings.branch,
+        remote=settings.remote,
+        repository=settings.repository,
+        retries=settings.push_retries,
+        env=env,
+    )
+
+
+def _sqlite(config: Config, root: Path, env: Mapping[str, str]) -> Ledger:
+    from gatekeeper.ledger.sqlite import SqliteLedger
+
+    settings = config.ledger
+    assert isinstance(settings, SqliteLedgerConfig)
+    return SqliteLedger(root / settings.path)
+
+
+def _postgres(config: Config, root: Path, env: Mapping[str, str]) -> Ledger:
+    from gatekeeper.ledger.postgres import open_postgres
+
+    settings = config.ledger
+    assert isinstance(settings, PostgresLedgerConfig)
+    return open_postgres(settings.dsn_env, settings.schema_name, env)
+
+
+BACKENDS: dict[str, Opener] = {"git": _git, "sqlite": _sqlite, "postgres": _postgres}
+
+
+def open_ledger(config: Config, root: Path, env: Mapping[str, str]) -> Ledger:
+    """The configured ledger; paths are relative to `root` (the folder of the configuration file)."""
+    return BACKENDS[config.ledger.backend](config, root, env)

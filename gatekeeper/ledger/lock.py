@@ -1,0 +1,162 @@
+"""The deployment lock (seed 003: no two people change the same system at once).
+
+An open `deployment.started` record — one no `deployment.finished` names — holds the lock for its system
+and environment. The checks are preconditions run inside the ledger's critical section, so of two
+pipelines racing to start on the same backend exactly one stores its record. A stale lock is reported,
+never broken: a release manager closes it with an explicit `deployment.finished` whose result is
+`aborted`, which is itself a record.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from gatekeeper.domain import DeploymentResult, RecordKind
+from gatekeeper.errors import ExitCode, GatekeeperError, InputError
+from gatekeeper.ledger import Draft, LedgerReader, Precondition, Record
+
+
+class DeploymentLocked(GatekeeperError):
+    """Another deployment of the same system and environment is in progress."""
+
+    exit_code = ExitCode.BLOCKED
+
+
+@dataclass(frozen=True, slots=True)
+class HeldLock:
+    record: Record
+    environment: str
+    age_hours: float
+    stale: bool
+
+    def describe(self) -> str:
+        rfcs = ", ".join(self.record.rfcs) or "no RFC"
+        state = (
+            f"STALE: started {self.age_hours:.1f} h ago"
+            if self.stale
+            else f"started {self.age_hours:.1f} h ago"
+        )
+        return (
+            f"{self.record.actor} ({self.record.actor_source}) holds the deployment lock of "
+            f"{self.record.system}/{self.environment} for {rfcs} since {self.record.at} "
+            f"(ledger seq {self.record.seq}, id {self.record.id}; {state})"
+        )
+
+
+def _environment(record: Record) -> str:
+    value: Any = record.data.get("environment", "")
+    return value if isinstance(value, str) else ""
+
+
+def open_deployments(reader: LedgerReader, system: str, environment: str | None = None) -> list[Record]:
+    """`deployment.started` records of `system` (and `environment`) that no finish has closed."""
+    finished = {
+        str(record.data.get("started", ""))
+        for record in reader.find(kind=str(RecordKind.DEPLOYMENT_FINISHED), system=system)
+    }
+    return [
+        record
+        for record in reader.find(kind=str(RecordKind.DEPLOYMENT_STARTED), system=system)
+        if record.id not in finished and (environment is None or _environment(record) == environment)
+    ]
+
+
+def held_locks(
+    reader: LedgerReader, system: str, environment: str | None, *, now: datetime, stale_hours: float
+) -> list[HeldLock]:
+    locks = []
+    for record in open_deployments(reader, system, environment):
+        age = max(0.0, (now - record.moment).total_seconds() / 3600)
+        locks.append(HeldLock(record, _environment(record), age, age >= stale_hours))
+    return locks
+
+
+def require_unlocked(
+    system: str, environment: str, *, now: datetime, stale_hours: float = 12
+) -> Precondition:
+    """A precondition refusing the append while another deployment of system+environment is open."""
+
+    def check(reader: LedgerReader) -> None:
+        locks = held_locks(reader, system, environment, now=now, stale_hours=stale_hours)
+        if not locks:
+            return
+        held = locks[0]
+        if held.stale:
+            raise DeploymentLocked(
+                f"deployment refused: {held.describe()}; the lock is older than lock_stale_hours "
+                f"({stale_hours:g} h) but is never broken automatically",
+                hint="a release manager who has checked the earlier deployment closes it with "
+                "`gatekeeper deploy finish --result aborted`, which is recorded",
+            )
+        raise DeploymentLocked(
+            f"deployment refused: {held.describe()}",
+            hint="wait for that deployment to finish, or coordinate with its owner",
+        )
+
+    return check
+
+
+def require_open(system: str, environment: str, started_id: str | None = None) -> Precondition:
+    """A precondition for a finish: the deployment it closes is open (and, if named, is that one)."""
+
+    def check(reader: LedgerReader) -> None:
+        candidates = open_deployments(reader, system, environment)
+        if started_id is not None:
+            candidates = [r for r in candidates if r.id == started_id]
+        if not candidates:
+            which = f" with id {started_id}" if started_id else ""
+            raise InputError(
+                f"there is no open deployment of {system}/{environment}{which} to finish",
+                hint="`gatekeeper ledger log --kind deployment.started` lists the deployments",
+            )
+        if len(candidates) > 1:
+            raise InputError(
+                f"{len(candidates)} deployments of {system}/{environment} are open; name the one to finish",
+                hint="pass the id of its deployment.started record",
+            )
+
+    return check
+
+
+def started_draft(
+    *,
+    system: str,
+    environment: str,
+    rfcs: tuple[str, ...],
+    actor: str,
+    actor_source: str,
+    at: datetime,
+    data: dict[str, Any] | None = None,
+) -> Draft:
+    return Draft(
+        kind=str(RecordKind.DEPLOYMENT_STARTED),
+        system=system,
+        actor=actor,
+        actor_source=actor_source,
+        at=at,
+        rfcs=rfcs,
+        data={**(data or {}), "environment": environment},
+    )
+
+
+def finished_draft(
+    started: Record, *, result: DeploymentResult, actor: str, actor_source: str, at: datetime, note: str = ""
+) -> Draft:
+    """The record that closes `started`: any result for the holder's own finish; `aborted` closes a stale
+    lock on behalf of someone else."""
+    return Draft(
+        kind=str(RecordKind.DEPLOYMENT_FINISHED),
+        system=started.system,
+        actor=actor,
+        actor_source=actor_source,
+        at=at,
+        rfcs=started.rfcs,
+        data={
+            "environment": _environment(started),
+            "started": started.id,
+            "result": str(result),
+            "note": note,
+        },
+    )

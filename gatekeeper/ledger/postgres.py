@@ -1,0 +1,250 @@
+"""The PostgreSQL ledger: one database shared by many pipelines (psycopg 3, imported only here).
+
+Every append is one transaction that first takes a transaction-scoped advisory lock, so writers queue
+and the chain stays linear however many pipelines append at once; the lock is released by COMMIT or
+ROLLBACK, so a killed writer never leaves it held. The schema is created or migrated on first use under
+the same kind of lock. The DSN comes from the environment variable the configuration names, never from
+the configuration file, and it is never printed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+from collections.abc import Iterator, Mapping
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from gatekeeper.errors import LedgerError, LedgerIntegrityError
+from gatekeeper.ledger import GENESIS, Draft, Precondition, Record, VerifyResult, verify_stored
+
+if TYPE_CHECKING:
+    import psycopg
+
+SCHEMA_VERSION = 1
+
+# Each migration takes the schema from version i to i+1; `{s}` is the configured schema name.
+_MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    (
+        """CREATE TABLE IF NOT EXISTS {s}.records (
+            seq bigint PRIMARY KEY,
+            id text NOT NULL UNIQUE,
+            kind text NOT NULL,
+            system text NOT NULL,
+            rfcs text[] NOT NULL,
+            at timestamptz NOT NULL,
+            hash text NOT NULL,
+            body text NOT NULL
+        )""",
+        "CREATE INDEX IF NOT EXISTS records_kind_system ON {s}.records (kind, system, seq)",
+        "CREATE INDEX IF NOT EXISTS records_system ON {s}.records (system, seq)",
+        "CREATE INDEX IF NOT EXISTS records_rfcs ON {s}.records USING gin (rfcs)",
+        "CREATE INDEX IF NOT EXISTS records_at ON {s}.records (at)",
+    ),
+)
+
+
+def _lock_key(schema: str, purpose: str) -> int:
+    """A stable signed 64-bit advisory-lock key per schema and purpose."""
+    digest = hashlib.sha256(f"gatekeeper:{schema}:{purpose}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+def _parse(seq: int, body: str) -> Record:
+    try:
+        return Record.from_dict(json.loads(body))
+    except ValueError as exc:
+        raise LedgerIntegrityError(
+            f"ledger record {seq} is corrupt: {exc}",
+            hint="run `gatekeeper ledger verify` and restore the table from a backup",
+        ) from None
+
+
+class PostgresLedger:
+    """A ledger in a PostgreSQL schema (created on first use)."""
+
+    def __init__(self, dsn: str, schema: str = "gatekeeper", *, where: str = "the PostgreSQL ledger") -> None:
+        try:
+            import psycopg
+        except ImportError:
+            raise LedgerError(
+                "the postgres ledger backend needs psycopg",
+                hint="pip install 'sop-gatekeeper[postgres]'",
+            ) from None
+        self._psycopg = psycopg
+        self.schema = schema
+        self.where = where
+        try:
+            self._db: psycopg.Connection[Any] = psycopg.connect(dsn, autocommit=False, connect_timeout=10)
+        except psycopg.Error as exc:
+            raise LedgerError(
+                f"cannot connect to {where}: {_first_line(exc)}",
+                hint="check that the server is up and that the DSN in the environment variable is right",
+            ) from None
+        except Exception as exc:  # a malformed DSN raises ProgrammingError or ValueError from libpq parsing
+            raise LedgerError(
+                f"cannot connect to {where}: the DSN is not valid ({type(exc).__name__})",
+                hint="use a libpq DSN such as postgresql://user@host:5432/db",
+            ) from None
+        self._migrate()
+
+    # -- schema ---------------------------------------------------------------------------------------
+
+    def _migrate(self) -> None:
+        s = self.schema
+        with self._transaction("prepare"):
+            self._db.execute("SELECT pg_advisory_xact_lock(%s)", (_lock_key(s, "migrate"),))
+            self._db.execute(f"CREATE SCHEMA IF NOT EXISTS {s}")
+            self._db.execute(f"CREATE TABLE IF NOT EXISTS {s}.schema_version (version integer NOT NULL)")
+            row = self._db.execute(f"SELECT max(version) FROM {s}.schema_version").fetchone()  # noqa: S608
+            current = 0 if row is None or row[0] is None else int(row[0])
+            if current > SCHEMA_VERSION:
+                raise LedgerError(
+                    f"{self.where} has schema version {current}, newer than this gatekeeper knows",
+                    hint="upgrade gatekeeper",
+                )
+            for version in range(current, SCHEMA_VERSION):
+                for statement in _MIGRATIONS[version]:
+                    self._db.execute(statement.format(s=s))
+                self._db.execute(f"INSERT INTO {s}.schema_version VALUES (%s)", (version + 1,))  # noqa: S608
+
+    # -- reading --------------------------------------------------------------------------------------
+
+    def head(self) -> Record | None:
+        with self._transaction("read"):
+            return self._head()
+
+    def _head(self) -> Record | None:
+        row = self._db.execute(
+            f"SELECT seq, body FROM {self.schema}.records ORDER BY seq DESC LIMIT 1"  # noqa: S608
+        ).fetchone()
+        return None if row is None else _parse(row[0], row[1])
+
+    def records(self, start_seq: int = 1) -> Iterator[Record]:
+        sql = f"SELECT seq, body FROM {self.schema}.records WHERE seq >= %s ORDER BY seq"  # noqa: S608
+        for seq, body in self._stream(sql, (start_seq,)):
+            yield _parse(seq, body)
+
+    def find(
+        self,
+        *,
+        kind: str | None = None,
+        system: str | None = None,
+        rfc: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> Iterator[Record]:
+        clauses: list[str] = []
+        values: list[object] = []
+        for column, value in (
+            ("kind = %s", kind),
+            ("system = %s", system),
+            ("at >= %s", since),
+            ("at < %s", until),
+        ):
+            if value is not None:
+                clauses.append(column)
+                values.append(value)
+        if rfc is not None:
+            clauses.append("rfcs @> ARRAY[%s]::text[]")
+            values.append(rfc)
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        sql = f"SELECT seq, body FROM {self.schema}.records {where} ORDER BY seq"  # noqa: S608
+        for seq, body in self._stream(sql, tuple(values)):
+            yield _parse(seq, body)
+
+    def _stream(self, sql: str, values: tuple[object, ...]) -> Iterator[tuple[int, str]]:
+        """Rows through a server-side cursor, so memory stays flat on a large ledger."""
+        if self._in_append:
+            # Inside append's transaction (a precondition reading): a plain cursor in the same transaction.
+            yield from self._db.execute(sql, values)
+            return
+        with self._transaction("read"), self._db.cursor(name="gatekeeper_stream") as cursor:
+            cursor.itersize = 5000
+            cursor.execute(sql, values)
+            yield from cursor
+
+    _in_append = False
+
+    def verify(self) -> VerifyResult:
+        with self._transaction("read"), self._db.cursor(name="gatekeeper_verify") as cursor:
+            cursor.itersize = 20000
+            cursor.execute(f"SELECT body FROM {self.schema}.records ORDER BY seq")  # noqa: S608
+            return verify_stored(row[0] for row in cursor)
+
+    # -- writing --------------------------------------------------------------------------------------
+
+    def append(self, draft: Draft, precondition: Precondition | None = None) -> Record:
+        s = self.schema
+        with self._transaction("write"):
+            self._in_append = True
+            try:
+                self._db.execute("SELECT pg_advisory_xact_lock(%s)", (_lock_key(s, "append"),))
+                head = self._head()
+                if precondition is not None:
+                    precondition(self)
+                record = draft.place(
+                    1 if head is None else head.seq + 1, GENESIS if head is None else head.hash
+                )
+                self._db.execute(
+                    f"INSERT INTO {s}.records (seq, id, kind, system, rfcs, at, hash, body)"  # noqa: S608
+                    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+                    (
+                        record.seq,
+                        record.id,
+                        record.kind,
+                        record.system,
+                        list(record.rfcs),
+                        record.moment,
+                        record.hash,
+                        record.to_json(),
+                    ),
+                )
+            finally:
+                self._in_append = False
+        return record
+
+    @contextlib.contextmanager
+    def _transaction(self, what: str) -> Iterator[None]:
+        """Commit on success, roll back on any error, and turn driver errors into LedgerError."""
+        psycopg = self._psycopg
+        try:
+            yield
+            self._db.commit()
+        except psycopg.Error as exc:
+            with contextlib.suppress(psycopg.Error):
+                self._db.rollback()  # when the connection is gone, the server rolled back already
+            hint = "check that the database is up and reachable"
+            raise LedgerError(
+                f"cannot {what} {self.where}: {_first_line(exc)}",
+                hint=hint + ("; nothing was stored" if what == "write" else ""),
+            ) from None
+        except BaseException:
+            with contextlib.suppress(psycopg.Error):
+                self._db.rollback()
+            raise
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> PostgresLedger:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+def open_postgres(dsn_env: str, schema: str, env: Mapping[str, str]) -> PostgresLedger:
+    dsn = env.get(dsn_env, "")
+    if not dsn:
+        raise LedgerError(
+            f"the postgres ledger needs a DSN in the environment variable {dsn_env}, which is not set",
+            hint=f"set {dsn_env}=postgresql://user@host/db (a CI secret), or choose another ledger backend",
+        )
+    return PostgresLedger(dsn, schema, where=f"the PostgreSQL ledger (DSN from ${dsn_env})")
