@@ -1,0 +1,365 @@
+"""Approval rules (CHG-P3, REL-P1, TST-P3): ordered approval chains with separation of duties.
+
+The pack says which steps a change needs (`approvals.required`, per grade and change type, each with its
+own severity), who may give each step (`approvals.steps[*].roles`) and in which order (`approvals.order`).
+The ledger holds the decisions; only the latest decision on a step counts, and it counts only while it is
+bound to the RFC content it was given for (the digest).
+
+Everything here is pure. Role membership is expanded before the rules run (`role_members`), so a GitHub
+team or GitLab group is resolved by an adapter (`RoleResolver`) while gathering facts, never inside a rule.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from gatekeeper.config.models import StepRequirement
+from gatekeeper.domain import ActorSource, Finding, Role, Severity, Step
+from gatekeeper.errors import InputError
+from gatekeeper.ledger import Record
+from gatekeeper.rules import RuleContext
+
+# A role member containing "/" names a GitHub team (`org/team`) or a GitLab group (`group/sub`). The resolver
+# returns its member logins; it raises a GatekeeperError when the platform cannot answer.
+RoleResolver = Callable[[str], Iterable[str]]
+
+APPROVE = "approve"
+REJECT = "reject"
+
+
+def login_key(login: str) -> str:
+    """Logins compare case-insensitively and without a leading `@` (`@Kim` is `kim`)."""
+    return login.strip().removeprefix("@").casefold()
+
+
+def role_members(
+    roles: Mapping[Role, Sequence[str]], resolver: RoleResolver | None = None
+) -> dict[Role, frozenset[str]]:
+    """Each role's members as login keys, with teams and groups expanded through `resolver`.
+
+    Without a resolver a team cannot be checked: that is an error (the gate fails closed), never an empty
+    team.
+    """
+    members: dict[Role, frozenset[str]] = {}
+    for role, entries in roles.items():
+        logins: set[str] = set()
+        for entry in entries:
+            if "/" not in entry:
+                logins.add(login_key(entry))
+                continue
+            if resolver is None:
+                raise InputError(
+                    f"role {role!s} names the team or group {entry!r}, and no platform adapter is "
+                    "available here "
+                    "to read its members",
+                    hint="run the gate in GitHub Actions or GitLab CI with an API token, or list logins",
+                )
+            logins.update(login_key(login) for login in resolver(entry))
+        members[Role(role)] = frozenset(logins)
+    return members
+
+
+@dataclass(frozen=True, slots=True)
+class ApprovalDecision:
+    """One `approval` record, as the rules read it."""
+
+    seq: int
+    record_id: str
+    rfc: str
+    step: str
+    decision: str
+    actor: str
+    actor_source: str
+    digest: str
+    at: str
+
+    @classmethod
+    def from_record(cls, record: Record, rfc: str) -> ApprovalDecision:
+        """Raises ValueError naming what is wrong when the record does not hold a decision."""
+        data: Mapping[str, Any] = record.data
+        step, decision = data.get("step"), data.get("decision")
+        digest = data.get("digest", data.get("rfc_digest", ""))
+        if not isinstance(step, str) or decision not in (APPROVE, REJECT) or not isinstance(digest, str):
+            raise ValueError(f"approval record {record.seq} ({record.id}) has no valid step/decision/digest")
+        return cls(
+            record.seq,
+            record.id,
+            rfc,
+            step,
+            str(decision),
+            record.actor,
+            record.actor_source,
+            digest,
+            record.at,
+        )
+
+
+@dataclass(frozen=True)
+class ApprovalFacts:
+    """What the approval rules need for one RFC of a deployment."""
+
+    rfc_id: str
+    requester: str
+    digest: str  # the digest of the RFC as it is now
+    decisions: tuple[ApprovalDecision, ...]  # in ledger order
+    # Who authored, committed or co-authored the change, as `adapters.git.person_keys` names them
+    # (name, email, email local part, no-reply login; casefolded).
+    identities: frozenset[str] = frozenset()
+    members: Mapping[Role, frozenset[str]] = field(default_factory=dict)
+
+
+# ---------------------------------------------------------------------------------------------- chain
+
+
+def required_steps(ctx: RuleContext) -> list[StepRequirement]:
+    """The steps this grade and change type need, first matching entry per step, in the pack's order."""
+    chosen: dict[Step, StepRequirement] = {}
+    for requirement in ctx.policy.approvals.required:
+        if requirement.matches(ctx.grade, ctx.change_type) and requirement.step not in chosen:
+            chosen[requirement.step] = requirement
+    rank = {step: i for i, step in enumerate(ctx.policy.approvals.order)}
+    return sorted(chosen.values(), key=lambda r: rank.get(r.step, len(rank)))
+
+
+def counts(decision: ApprovalDecision, ctx: RuleContext) -> bool:
+    """Workstation (`local`) decisions count only for the grades the pack allows."""
+    if (
+        decision.actor_source == ActorSource.LOCAL
+        and ctx.grade not in ctx.policy.approvals.local_actor_grades
+    ):
+        return False
+    return decision.step in ctx.policy.approvals.steps
+
+
+def latest_decisions(decisions: Iterable[ApprovalDecision], ctx: RuleContext) -> dict[str, ApprovalDecision]:
+    """The latest counted decision per step: a later reject overrides an approval, and the other way round."""
+    latest: dict[str, ApprovalDecision] = {}
+    for decision in sorted(decisions, key=lambda d: d.seq):
+        if counts(decision, ctx):
+            latest[decision.step] = decision
+    return latest
+
+
+def approved_steps(decisions: Iterable[ApprovalDecision], ctx: RuleContext) -> frozenset[str]:
+    return frozenset(step for step, d in latest_decisions(decisions, ctx).items() if d.decision == APPROVE)
+
+
+def _approvals(facts: ApprovalFacts, ctx: RuleContext) -> dict[str, ApprovalDecision]:
+    return {s: d for s, d in latest_decisions(facts.decisions, ctx).items() if d.decision == APPROVE}
+
+
+def _subject(facts: ApprovalFacts, step: str) -> str:
+    return f"{facts.rfc_id} {step}"
+
+
+def _approve_hint(ctx: RuleContext, facts: ApprovalFacts, step: str) -> str:
+    roles = (
+        ", ".join(str(r) for r in ctx.policy.approvals.steps[Step(step)].roles)
+        if step in ctx.policy.approvals.steps
+        else "?"
+    )
+    return ctx.text(
+        f"a holder of role {roles} (not an author of the change) runs "
+        f"`gatekeeper approve {facts.rfc_id} --step {step} --decision approve` in the approval job",
+        f"{roles} 역할 보유자(변경 작성자가 아닌 사람)가 승인 작업에서 "
+        f"`gatekeeper approve {facts.rfc_id} --step {step} --decision approve`를 실행하세요",
+    )
+
+
+# ---------------------------------------------------------------------------------------------- rules
+
+
+def _missing(facts: ApprovalFacts, ctx: RuleContext, *, cab: bool) -> Iterable[Finding | None]:
+    latest = latest_decisions(facts.decisions, ctx)
+    ignored_local = {
+        d.step for d in facts.decisions if not counts(d, ctx) and d.actor_source == ActorSource.LOCAL
+    }
+    rule = "cab.missing" if cab else "approval.missing"
+    for requirement in required_steps(ctx):
+        step = str(requirement.step)
+        # The pack may switch a rule off as a whole; otherwise the step's own requirement sets the severity.
+        if (requirement.step is Step.CAB) != cab or step in latest or ctx.severity(rule) is Severity.OFF:
+            continue
+        note = (
+            ctx.text(
+                " (an approval recorded on a workstation does not count for this grade)",
+                " (로컬에서 기록된 승인은 이 등급에서 인정되지 않습니다)",
+            )
+            if step in ignored_local
+            else ""
+        )
+        yield ctx.finding(
+            rule,
+            subject=_subject(facts, step),
+            severity=requirement.severity,
+            message=ctx.text(
+                f"RFC {facts.rfc_id} has no {step} approval{note}",
+                f"변경요청 {facts.rfc_id}에 {step} 승인이 없습니다{note}",
+            ),
+            remediation=_approve_hint(ctx, facts, step),
+        )
+
+
+def missing(facts: ApprovalFacts, ctx: RuleContext) -> Iterable[Finding | None]:
+    return _missing(facts, ctx, cab=False)
+
+
+def cab_missing(facts: ApprovalFacts, ctx: RuleContext) -> Iterable[Finding | None]:
+    return _missing(facts, ctx, cab=True)
+
+
+def rejected(facts: ApprovalFacts, ctx: RuleContext) -> Iterable[Finding | None]:
+    for step, decision in latest_decisions(facts.decisions, ctx).items():
+        if decision.decision == REJECT:
+            yield ctx.finding(
+                "approval.rejected",
+                subject=_subject(facts, step),
+                message=ctx.text(
+                    f"{decision.actor} rejected step {step} of RFC {facts.rfc_id} (ledger record "
+                    f"{decision.seq})",
+                    f"{decision.actor}님이 변경요청 {facts.rfc_id}의 {step} 단계를 반려했습니다 (원장 "
+                    f"{decision.seq}번)",
+                ),
+                remediation=ctx.text(
+                    f"address the reason for the rejection, update the RFC, and ask for {step} again",
+                    f"반려 사유를 해소하고 변경요청서를 수정한 뒤 {step} 승인을 다시 요청하세요",
+                ),
+            )
+
+
+def self_approval(facts: ApprovalFacts, ctx: RuleContext) -> Iterable[Finding | None]:
+    requester = login_key(facts.requester)
+    for step, decision in _approvals(facts, ctx).items():
+        actor = login_key(decision.actor)
+        definition = ctx.policy.approvals.steps.get(Step(step))
+        may_request = definition is not None and definition.requester_may_approve
+        if actor in facts.identities:
+            why = ctx.text(
+                "authored, committed or co-authored a commit of the change",
+                "변경 커밋의 작성자·커미터·공동작성자입니다",
+            )
+        elif actor == requester and not may_request:
+            why = ctx.text(
+                "requested the change, and this step must be given by someone else",
+                "변경요청자이며 이 단계는 다른 사람이 승인해야 합니다",
+            )
+        else:
+            continue
+        yield ctx.finding(
+            "approval.self",
+            subject=_subject(facts, step),
+            message=ctx.text(
+                f"{decision.actor} approved step {step} of RFC {facts.rfc_id} but {why}",
+                f"{decision.actor}님이 변경요청 {facts.rfc_id}의 {step} 단계를 승인했으나 {why}",
+            ),
+            remediation=ctx.text(
+                f"another holder of the step's role approves {step}; the verifier is never the author "
+                "(TST-P3)",
+                f"해당 역할의 다른 사람이 {step} 단계를 승인해야 합니다 (작성자는 검증자가 될 수 없음)",
+            ),
+        )
+
+
+def same_person(facts: ApprovalFacts, ctx: RuleContext) -> Iterable[Finding | None]:
+    rank = {str(step): i for i, step in enumerate(ctx.policy.approvals.order)}
+    first_step: dict[str, str] = {}
+    approvals = sorted(
+        _approvals(facts, ctx).items(), key=lambda item: (rank.get(item[0], len(rank)), item[1].seq)
+    )
+    for step, decision in approvals:
+        actor = login_key(decision.actor)
+        if actor not in first_step:
+            first_step[actor] = step
+            continue
+        yield ctx.finding(
+            "approval.same-person",
+            subject=_subject(facts, step),
+            message=ctx.text(
+                f"{decision.actor} gave both {first_step[actor]} and {step} of RFC {facts.rfc_id}",
+                f"{decision.actor}님이 변경요청 {facts.rfc_id}의 {first_step[actor]} 단계와 {step} 단계를 "
+                "모두 승인했습니다",
+            ),
+            remediation=ctx.text(
+                f"a different person approves {step}: each step of one change needs its own approver",
+                f"{step} 단계는 다른 사람이 승인해야 합니다 (한 변경의 각 단계는 서로 다른 승인자)",
+            ),
+        )
+
+
+def unauthorized(facts: ApprovalFacts, ctx: RuleContext) -> Iterable[Finding | None]:
+    for step, decision in _approvals(facts, ctx).items():
+        roles = ctx.policy.approvals.steps[Step(step)].roles
+        if any(login_key(decision.actor) in facts.members.get(role, frozenset()) for role in roles):
+            continue
+        names = ", ".join(str(r) for r in roles)
+        yield ctx.finding(
+            "approval.unauthorized",
+            subject=_subject(facts, step),
+            message=ctx.text(
+                f"{decision.actor} approved step {step} of RFC {facts.rfc_id} without holding role {names}",
+                f"{decision.actor}님은 {names} 역할이 없지만 변경요청 {facts.rfc_id}의 {step} 단계를 "
+                "승인했습니다",
+            ),
+            remediation=ctx.text(
+                f"a member of {names} (under `roles` in .gatekeeper.yml) approves {step}",
+                f"{names} 역할 보유자(.gatekeeper.yml의 `roles`)가 {step} 단계를 승인해야 합니다",
+            ),
+        )
+
+
+def out_of_order(facts: ApprovalFacts, ctx: RuleContext) -> Iterable[Finding | None]:
+    approvals = _approvals(facts, ctx)
+    order = [str(s) for s in ctx.policy.approvals.order if str(s) in approvals]
+    for later_index, later in enumerate(order):
+        earlier = [s for s in order[:later_index] if approvals[s].seq > approvals[later].seq]
+        if earlier:
+            yield ctx.finding(
+                "approval.out-of-order",
+                subject=_subject(facts, later),
+                message=ctx.text(
+                    f"step {later} of RFC {facts.rfc_id} was approved before the earlier step {earlier[-1]}",
+                    f"변경요청 {facts.rfc_id}의 {later} 단계가 앞 단계 {earlier[-1]}보다 먼저 승인되었습니다",
+                ),
+                remediation=ctx.text(
+                    f"approve {later} again now that {earlier[-1]} is approved (order: {' → '.join(order)})",
+                    f"{earlier[-1]} 승인 후 {later} 단계를 다시 승인하세요",
+                ),
+            )
+
+
+def stale(facts: ApprovalFacts, ctx: RuleContext) -> Iterable[Finding | None]:
+    for step, decision in _approvals(facts, ctx).items():
+        if decision.digest != facts.digest:
+            yield ctx.finding(
+                "approval.stale",
+                subject=_subject(facts, step),
+                message=ctx.text(
+                    f"step {step} of RFC {facts.rfc_id} was approved for other RFC content "
+                    f"({decision.digest[:19] or 'no digest'}); the RFC is now {facts.digest[:19]}",
+                    f"변경요청 {facts.rfc_id}의 {step} 승인 이후 변경요청서 내용이 바뀌었습니다",
+                ),
+                remediation=ctx.text(
+                    f"review the edited RFC and approve {step} again",
+                    f"수정된 변경요청서를 검토한 뒤 {step} 단계를 다시 승인하세요",
+                ),
+            )
+
+
+ApprovalRule = Callable[[ApprovalFacts, RuleContext], Iterable[Finding | None]]
+
+APPROVAL_RULES: dict[str, ApprovalRule] = {
+    "approval.missing": missing,
+    "approval.rejected": rejected,
+    "approval.self": self_approval,
+    "approval.same-person": same_person,
+    "approval.unauthorized": unauthorized,
+    "approval.out-of-order": out_of_order,
+    "approval.stale": stale,
+    "cab.missing": cab_missing,
+}
+
+
+def check_approvals(facts: ApprovalFacts, ctx: RuleContext) -> list[Finding]:
+    return [f for rule in APPROVAL_RULES.values() for f in rule(facts, ctx) if f is not None]

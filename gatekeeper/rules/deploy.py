@@ -1,0 +1,227 @@
+"""Deployment rules: one deployment at a time (seed 003), debts of earlier changes (CHG-P1, CHG-P3), and the
+prior notice to linked systems and agencies (REL-NOTICE).
+
+The facts are summaries of ledger records (`deployments_from_records`), built by the gate; the rules only
+compare them with the pack's deadlines and the evaluation time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from gatekeeper.domain import ChangeType, DeploymentResult, Finding, RecordKind, Severity
+from gatekeeper.ledger import Record
+from gatekeeper.rules import RuleContext
+
+
+@dataclass(frozen=True, slots=True)
+class PastDeployment:
+    """A `deployment.started` record and, once written, its `deployment.finished`."""
+
+    id: str
+    rfcs: tuple[str, ...]
+    change_type: ChangeType
+    actor: str
+    started_at: datetime
+    finished_at: datetime | None = None
+    result: DeploymentResult | None = None
+
+    @property
+    def open(self) -> bool:
+        return self.finished_at is None
+
+
+def deployments_from_records(started: Iterable[Record], finished: Iterable[Record]) -> list[PastDeployment]:
+    """Pair started and finished records by deployment id (the started record's id).
+
+    Raises ValueError naming the record when one does not have the fields the gate relies on.
+    """
+    ends: dict[str, Record] = {}
+    for record in finished:
+        deployment_id = record.data.get("deployment_id")
+        if not isinstance(deployment_id, str):
+            raise ValueError(f"deployment.finished record {record.seq} has no deployment_id")
+        ends[deployment_id] = record
+    out: list[PastDeployment] = []
+    for record in started:
+        kind = record.data.get("change_type", "normal")
+        if kind not in {t.value for t in ChangeType}:
+            raise ValueError(f"deployment.started record {record.seq} has an unknown change_type {kind!r}")
+        end = ends.get(record.id)
+        result = None
+        if end is not None:
+            value = end.data.get("result")
+            if value not in {r.value for r in DeploymentResult}:
+                raise ValueError(f"deployment.finished record {end.seq} has an unknown result {value!r}")
+            result = DeploymentResult(value)
+        out.append(
+            PastDeployment(
+                id=record.id,
+                rfcs=record.rfcs,
+                change_type=ChangeType(kind),
+                actor=record.actor,
+                started_at=record.moment,
+                finished_at=end.moment if end is not None else None,
+                result=result,
+            )
+        )
+    return out
+
+
+@dataclass(frozen=True)
+class DeployFacts:
+    system: str
+    rfcs: tuple[str, ...]  # the RFCs being deployed now
+    deployments: tuple[PastDeployment, ...] = ()  # this system's earlier deployments
+    cab_reviewed: frozenset[str] = frozenset()  # RFCs with an approved CAB step
+    pir_done: frozenset[str] = frozenset()  # RFCs with a PIR record
+    retro_approved: Mapping[str, frozenset[str]] | None = None  # RFC -> steps approved (latest decision)
+    linked: Mapping[str, tuple[str, ...]] | None = None  # RFC being deployed -> linked systems/agencies
+    noticed: frozenset[str] = frozenset()  # RFCs with a `notice` record
+
+
+def _at(moment: datetime, ctx: RuleContext) -> str:
+    return moment.astimezone(ctx.now.tzinfo).isoformat(timespec="minutes")
+
+
+def concurrent(facts: DeployFacts, ctx: RuleContext) -> Iterable[Finding | None]:
+    stale_after = timedelta(hours=ctx.policy.deploy.lock_stale_hours)
+    for deployment in facts.deployments:
+        if not deployment.open or deployment.started_at > ctx.now:
+            continue
+        stale = ctx.now - deployment.started_at >= stale_after
+        yield ctx.finding(
+            "deploy.concurrent",
+            subject=deployment.id,
+            # A lock older than the pack's limit no longer blocks, but nobody closed it: say so.
+            severity=Severity.WARNING if stale else None,
+            message=ctx.text(
+                f"deployment {deployment.id} of {facts.system} started by {deployment.actor} at "
+                f"{_at(deployment.started_at, ctx)} is {'still marked' if stale else 'still'} in progress"
+                + (
+                    f" (older than {ctx.policy.deploy.lock_stale_hours:g} h: treated as abandoned)"
+                    if stale
+                    else ""
+                ),
+                f"{deployment.actor}님이 {_at(deployment.started_at, ctx)}에 시작한 배포 {deployment.id}가 "
+                + ("종료 기록 없이 남아 있습니다" if stale else "진행 중입니다"),
+            ),
+            remediation=ctx.text(
+                f"wait for it to finish, or close it with `gatekeeper deploy finish {deployment.id} "
+                "--result aborted`",
+                f"배포 종료를 기다리거나 `gatekeeper deploy finish {deployment.id} --result aborted`로 "
+                "종료하세요",
+            ),
+        )
+
+
+def pir_overdue(facts: DeployFacts, ctx: RuleContext) -> Iterable[Finding | None]:
+    for deployment in facts.deployments:
+        if deployment.finished_at is None or deployment.result is DeploymentResult.ABORTED:
+            continue
+        for requirement in ctx.policy.deploy.pir:
+            if not requirement.matches(ctx.grade, deployment.change_type):
+                continue
+            deadline = deployment.finished_at + timedelta(days=requirement.deadline_days)
+            for rfc in deployment.rfcs:
+                if rfc in facts.pir_done or (requirement.only_after_cab and rfc not in facts.cab_reviewed):
+                    continue
+                if ctx.now <= deadline:
+                    continue
+                yield ctx.finding(
+                    "deploy.pir-overdue",
+                    subject=rfc,
+                    message=ctx.text(
+                        f"RFC {rfc} was deployed on {_at(deployment.finished_at, ctx)} after CAB review "
+                        "and its "
+                        f"post-implementation review was due by {_at(deadline, ctx)}",
+                        f"변경요청 {rfc}의 이행 후 검토(PIR) 기한 {_at(deadline, ctx)}이 지났습니다",
+                    ),
+                    remediation=ctx.text(
+                        f"run the PIR and record it: `gatekeeper pir {rfc} --result achieved|not-achieved`",
+                        f"이행 후 검토를 수행하고 `gatekeeper pir {rfc} --result achieved|not-achieved`로 "
+                        "기록하세요",
+                    ),
+                )
+            break
+
+
+def retro_review_overdue(facts: DeployFacts, ctx: RuleContext) -> Iterable[Finding | None]:
+    # An emergency fix is never held back by another emergency's debt; later planned changes are.
+    if ctx.change_type is ChangeType.EMERGENCY:
+        return
+    approved = facts.retro_approved or {}
+    for deployment in facts.deployments:
+        if deployment.change_type is not ChangeType.EMERGENCY:
+            continue
+        for review in ctx.policy.approvals.retro_review:
+            if not review.matches(ctx.grade, ChangeType.EMERGENCY):
+                continue
+            deadline = deployment.started_at + timedelta(hours=review.deadline_hours)
+            if ctx.now <= deadline:
+                break
+            for rfc in deployment.rfcs:
+                lacking = [str(s) for s in review.steps if str(s) not in approved.get(rfc, frozenset())]
+                if lacking:
+                    yield ctx.finding(
+                        "deploy.retro-review-overdue",
+                        subject=rfc,
+                        message=ctx.text(
+                            f"emergency change {rfc} deployed at {_at(deployment.started_at, ctx)} still "
+                            "lacks "
+                            f"its after-the-fact {', '.join(lacking)} (due by {_at(deadline, ctx)})",
+                            f"긴급변경 {rfc}의 사후 승인({', '.join(lacking)}) 기한 "
+                            f"{_at(deadline, ctx)}이 지났습니다",
+                        ),
+                        remediation=ctx.text(
+                            f"record the after-the-fact approval: `gatekeeper approve {rfc} --step "
+                            f"{lacking[0]} "
+                            "--decision approve`",
+                            f"사후 승인을 기록하세요: `gatekeeper approve {rfc} --step {lacking[0]} "
+                            "--decision approve`",
+                        ),
+                    )
+            break
+
+
+def notice_missing(facts: DeployFacts, ctx: RuleContext) -> Iterable[Finding | None]:
+    for rfc, linked in sorted((facts.linked or {}).items()):
+        if linked and rfc not in facts.noticed:
+            names = ", ".join(linked)
+            yield ctx.finding(
+                "integration.notice-missing",
+                subject=rfc,
+                message=ctx.text(
+                    f"RFC {rfc} affects linked systems or agencies ({names}) and no prior notice is recorded",
+                    f"변경요청 {rfc}는 연계시스템·기관({names})에 영향을 주지만 사전 공지 기록이 없습니다",
+                ),
+                remediation=ctx.text(
+                    "announce the release to the related agencies, then record it: `gatekeeper notice "
+                    f"{rfc} ...`",
+                    f"관련 기관에 배포 계획을 공지한 뒤 `gatekeeper notice {rfc} ...`로 기록하세요",
+                ),
+            )
+
+
+DeployRule = Callable[[DeployFacts, RuleContext], Iterable[Finding | None]]
+
+DEPLOY_RULES: dict[str, DeployRule] = {
+    "deploy.concurrent": concurrent,
+    "deploy.pir-overdue": pir_overdue,
+    "deploy.retro-review-overdue": retro_review_overdue,
+    "integration.notice-missing": notice_missing,
+}
+
+# The ledger kinds the deploy rules are built from.
+DEPLOY_KINDS = (
+    RecordKind.DEPLOYMENT_STARTED,
+    RecordKind.DEPLOYMENT_FINISHED,
+    RecordKind.PIR,
+    RecordKind.NOTICE,
+)
+
+
+def check_deploy(facts: DeployFacts, ctx: RuleContext) -> list[Finding]:
+    return [f for rule in DEPLOY_RULES.values() for f in rule(facts, ctx) if f is not None]

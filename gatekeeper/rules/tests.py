@@ -1,0 +1,194 @@
+"""Test-evidence rules (REL-P1, REL-P3, TST-KPI, TST-PERF): the tests ran, passed, and ran on this commit.
+
+Evidence comes from report files in the workspace (the configured `evidence` paths: produced by this job,
+so they belong to the commit checked out) or from `test.evidence` ledger records, which name the commit
+they were produced for. Only evidence for the commit being deployed counts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from gatekeeper.config.models import EvidenceRequirement
+from gatekeeper.domain import EvidenceKind, Finding
+from gatekeeper.rules import RuleContext
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """One test report's counts, where it came from and which commit it was produced for."""
+
+    kind: EvidenceKind
+    source: str  # a workspace path or `ledger record N`
+    commit: str
+    tests: int
+    passed: int
+    failed: int
+    errors: int
+    skipped: int
+    digest: str = ""
+
+    @property
+    def executed(self) -> int:
+        return max(self.tests - self.skipped, 0)
+
+
+@dataclass(frozen=True)
+class EvidenceFacts:
+    head: str  # the commit being deployed
+    items: tuple[Evidence, ...]
+    performance_rfcs: tuple[str, ...] = ()  # RFCs declaring a performance impact
+
+    def for_head(self, kind: EvidenceKind | None = None) -> list[Evidence]:
+        return [
+            e for e in self.items if same_commit(e.commit, self.head) and (kind is None or e.kind is kind)
+        ]
+
+    def elsewhere(self, kind: EvidenceKind) -> list[Evidence]:
+        return [e for e in self.items if e.kind is kind and not same_commit(e.commit, self.head)]
+
+
+def same_commit(a: str, b: str) -> bool:
+    """Full or abbreviated (at least 7 hex digits) object names of one commit."""
+    a, b = a.strip().lower(), b.strip().lower()
+    if len(a) < 7 or len(b) < 7:
+        return False
+    return a.startswith(b) or b.startswith(a)
+
+
+def required_kinds(ctx: RuleContext) -> dict[EvidenceKind, EvidenceRequirement]:
+    chosen: dict[EvidenceKind, EvidenceRequirement] = {}
+    for requirement in ctx.policy.tests.required:
+        if requirement.matches(ctx.grade, ctx.change_type):
+            for kind in requirement.kinds:
+                chosen.setdefault(kind, requirement)
+    return chosen
+
+
+def _hint(ctx: RuleContext, kind: EvidenceKind) -> str:
+    return ctx.text(
+        f"run the {kind} tests on this commit and keep their report under a configured `evidence` path, "
+        f"or record it with `gatekeeper evidence add --kind {kind} REPORT.xml`",
+        f"이 커밋에서 {kind} 테스트를 실행하고 결과 파일을 `evidence` 경로에 두거나 "
+        f"`gatekeeper evidence add --kind {kind} REPORT.xml`로 기록하세요",
+    )
+
+
+def missing(facts: EvidenceFacts, ctx: RuleContext) -> Iterable[Finding | None]:
+    for kind, requirement in required_kinds(ctx).items():
+        if any(e.executed > 0 for e in facts.for_head(kind)) or facts.elsewhere(kind):
+            continue  # present, or present for another commit (that is `tests.stale`)
+        empty = facts.for_head(kind)
+        detail = (
+            ctx.text(f" ({empty[0].source} ran no tests)", f" ({empty[0].source}에 실행된 테스트가 없음)")
+            if empty
+            else ""
+        )
+        yield ctx.finding(
+            "tests.missing",
+            subject=str(kind),
+            severity=requirement.severity,
+            message=ctx.text(
+                f"no {kind} test evidence for commit {facts.head[:12]}{detail}",
+                f"커밋 {facts.head[:12]}의 {kind} 테스트 결과가 없습니다{detail}",
+            ),
+            remediation=_hint(ctx, kind),
+        )
+
+
+def stale(facts: EvidenceFacts, ctx: RuleContext) -> Iterable[Finding | None]:
+    for kind in required_kinds(ctx):
+        if any(e.executed > 0 for e in facts.for_head(kind)):
+            continue
+        other = facts.elsewhere(kind)
+        if other:
+            yield ctx.finding(
+                "tests.stale",
+                subject=str(kind),
+                message=ctx.text(
+                    f"the {kind} test evidence ({other[-1].source}) is for commit {other[-1].commit[:12]}, "
+                    f"not for {facts.head[:12]} which is being deployed",
+                    f"{kind} 테스트 결과({other[-1].source})는 커밋 {other[-1].commit[:12]}의 것이며 "
+                    f"배포 대상 {facts.head[:12]}의 것이 아닙니다",
+                ),
+                remediation=_hint(ctx, kind),
+            )
+
+
+def failed(facts: EvidenceFacts, ctx: RuleContext) -> Iterable[Finding | None]:
+    for item in facts.for_head():
+        if item.failed or item.errors:
+            yield ctx.finding(
+                "tests.failed",
+                subject=item.source,
+                message=ctx.text(
+                    f"{item.kind} tests in {item.source}: {item.failed} failed, {item.errors} errored "
+                    f"of {item.tests}",
+                    f"{item.source}의 {item.kind} 테스트 {item.tests}건 중 실패 {item.failed}건, 오류 "
+                    f"{item.errors}건",
+                ),
+                remediation=ctx.text(
+                    "fix the failing tests (or the code) and run them again on this commit",
+                    "실패한 테스트(또는 코드)를 수정하고 이 커밋에서 다시 실행하세요",
+                ),
+            )
+
+
+def below_threshold(facts: EvidenceFacts, ctx: RuleContext) -> Iterable[Finding | None]:
+    threshold = ctx.policy.tests.min_success_rate
+    kinds = sorted({e.kind for e in facts.for_head()}, key=str)
+    for kind in kinds:
+        items = facts.for_head(kind)
+        executed = sum(e.executed for e in items)
+        if executed == 0:
+            continue
+        rate = 100.0 * sum(e.passed for e in items) / executed
+        if rate < threshold:
+            yield ctx.finding(
+                "tests.below-threshold",
+                subject=str(kind),
+                message=ctx.text(
+                    f"{kind} test success rate {rate:.1f} % is below the required {threshold:g} %",
+                    f"{kind} 테스트 성공률 {rate:.1f}%가 기준 {threshold:g}%에 미달합니다",
+                ),
+                remediation=ctx.text(
+                    "fix or remove the failing and erroring tests until the success rate meets the "
+                    "policy (TST-KPI)",
+                    "테스트 성공률이 기준을 충족하도록 실패·오류 테스트를 해결하세요 (TST-KPI)",
+                ),
+            )
+
+
+def performance_missing(facts: EvidenceFacts, ctx: RuleContext) -> Iterable[Finding | None]:
+    if facts.performance_rfcs and not any(e.executed > 0 for e in facts.for_head(EvidenceKind.PERFORMANCE)):
+        rfcs = ", ".join(facts.performance_rfcs)
+        yield ctx.finding(
+            "tests.performance-missing",
+            subject=rfcs,
+            message=ctx.text(
+                f"{rfcs} declares a performance impact but there is no performance test evidence "
+                f"for commit {facts.head[:12]}",
+                f"{rfcs}는 성능 영향이 있으나 커밋 {facts.head[:12]}의 성능시험 결과가 없습니다",
+            ),
+            remediation=ctx.text(
+                "run a stress test against the peak load of the busiest business period and record it as "
+                "`performance` evidence (TST-PERF)",
+                "업무 최번기 최대 부하 기준의 성능(부하)시험을 수행하고 `performance` 증적으로 기록하세요",
+            ),
+        )
+
+
+EvidenceRule = Callable[[EvidenceFacts, RuleContext], Iterable[Finding | None]]
+
+TEST_RULES: dict[str, EvidenceRule] = {
+    "tests.missing": missing,
+    "tests.failed": failed,
+    "tests.below-threshold": below_threshold,
+    "tests.stale": stale,
+    "tests.performance-missing": performance_missing,
+}
+
+
+def check_evidence(facts: EvidenceFacts, ctx: RuleContext) -> list[Finding]:
+    return [f for rule in TEST_RULES.values() for f in rule(facts, ctx) if f is not None]
