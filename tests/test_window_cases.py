@@ -22,6 +22,12 @@ from gatekeeper.rules import RuleContext
 from gatekeeper.rules.window import WINDOW_RULES, check_window, window_facts
 
 CASES = Path(__file__).parent / "cases"
+
+
+def _case_id(path: Path) -> str:
+    return f"{path.parent.parent.name}/{path.parent.name}/{path.stem}"
+
+
 CASE_FILES = sorted(p for rule in WINDOW_RULES for p in (CASES / rule).glob("*/*.yaml"))
 
 
@@ -42,9 +48,7 @@ def test_every_window_rule_has_pass_and_fail_cases() -> None:
         assert list((CASES / rule / "fail").glob("*.yaml")), rule
 
 
-@pytest.mark.parametrize(
-    "case_file", CASE_FILES, ids=lambda p: f"{p.parent.parent.name}/{p.parent.name}/{p.stem}"
-)
+@pytest.mark.parametrize("case_file", CASE_FILES, ids=_case_id)
 def test_window_case(case_file: Path, tmp_path: Path) -> None:
     rule, expected = case_file.parent.parent.name, case_file.parent.name
     case = yaml.safe_load(case_file.read_text(encoding="utf-8"))
