@@ -1,0 +1,255 @@
+"""`gatekeeper check-commits [--range A..B | --message-file F]` (DESIGN §3–4).
+
+Range mode reads the commits with one streaming `git log` and checks each with the commit rules; the
+range comes from `--range`, else from the CI context (pushed range, pull/merge request, new branch), else
+upstream..HEAD. Message-file mode is the commit-msg hook: it reads one message, never runs `git log`, and
+prints the exact fix.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from gatekeeper.commands import Context
+from gatekeeper.errors import InputError, UsageError
+
+if TYPE_CHECKING:
+    from gatekeeper.adapters.rfcstore import RfcEntry, RfcStore
+    from gatekeeper.domain import ChangeType, Finding
+    from gatekeeper.rules import RuleContext
+
+MAX_MESSAGE_BYTES = 1024 * 1024
+SCISSORS = "# ------------------------ >8 ------------------------"
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument(
+        "--range",
+        dest="commit_range",
+        metavar="A..B",
+        help="commits reachable from B and not from A (default: from the CI context, else upstream..HEAD)",
+    )
+    source.add_argument(
+        "--message-file", metavar="FILE", help="check one commit message (the commit-msg hook)"
+    )
+
+
+def run(args: argparse.Namespace, ctx: Context) -> int:
+    if args.message_file:
+        return _check_message_file(Path(args.message_file), ctx)
+    return _check_range(args.commit_range, ctx)
+
+
+# ------------------------------------------------------------------------------------------- shared
+
+
+class _Checker:
+    """Looks each RFC ID up once, keeps one RuleContext per change type, and collects findings."""
+
+    def __init__(self, ctx: Context) -> None:
+        from gatekeeper.adapters.rfcstore import open_store
+        from gatekeeper.domain import Grade
+
+        self.ctx = ctx
+        self.config = ctx.config
+        self.policy = ctx.policy
+        self.pattern = self.config.rfc.id_pattern
+        self.grade = Grade(self.config.system.grade)
+        self.store: RfcStore = open_store(ctx.repo_root, self.config, ctx.runtime.env)
+        self.rfcs: dict[str, RfcEntry | None] = {}
+        self.rule_contexts: dict[ChangeType, RuleContext] = {}
+        self.findings: list[Finding] = []
+        self.named: dict[str, None] = {}
+
+    def lookup(self, ids: Iterable[str]) -> None:
+        for rfc_id in ids:
+            if rfc_id not in self.rfcs:
+                self.rfcs[rfc_id] = self.store.get(rfc_id)
+            self.named.setdefault(rfc_id, None)
+
+    def rule_context(self, ids: tuple[str, ...]) -> RuleContext:
+        from gatekeeper.domain import ChangeType
+        from gatekeeper.rules import RuleContext
+
+        change_type = ChangeType.NORMAL
+        for rfc_id in ids:
+            entry = self.rfcs.get(rfc_id)
+            if entry is not None and entry.rfc is not None:
+                change_type = entry.rfc.type
+                break
+        found = self.rule_contexts.get(change_type)
+        if found is None:
+            found = RuleContext(self.policy, self.grade, change_type, self.ctx.runtime.now(), self.ctx.lang)
+            self.rule_contexts[change_type] = found
+        return found
+
+    def change_type(self) -> str:
+        types = {e.rfc.type for i in self.named if (e := self.rfcs.get(i)) is not None and e.rfc is not None}
+        return str(types.pop()) if len(types) == 1 else "normal"
+
+    def emit(self, extra: Mapping[str, object]) -> int:
+        from gatekeeper.domain import Outcome
+
+        outcome = Outcome(
+            system=self.config.system.id,
+            grade=int(self.config.system.grade),
+            change_type=self.change_type(),
+            rfcs=tuple(self.named),
+            findings=tuple(self.findings),
+            extra=dict(extra),
+        )
+        return self.ctx.emit(outcome)
+
+
+def _suggested_id(pattern: str, *names: str | None) -> str | None:
+    from gatekeeper.rfcid import find_ids
+
+    for name in names:
+        if name:
+            found = find_ids(pattern, name.replace("_", "-"))
+            if found:
+                return found[0]
+    return None
+
+
+# ------------------------------------------------------------------------------------------- hook
+
+
+def commit_message(text: str) -> str:
+    """The message git will record: comment lines and everything below the scissors line dropped."""
+    kept = []
+    for line in text.splitlines():
+        if line.rstrip() == SCISSORS:
+            break
+        if not line.startswith("#"):
+            kept.append(line.rstrip())
+    return "\n".join(kept).strip()
+
+
+def _read_message_file(path: Path, cwd: Path) -> str:
+    full = path if path.is_absolute() else cwd / path
+    try:
+        with full.open("rb") as handle:
+            raw = handle.read(MAX_MESSAGE_BYTES + 1)
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read the commit message: {exc.strerror or exc}") from None
+    if len(raw) > MAX_MESSAGE_BYTES:
+        raise InputError(f"{path}: the commit message is larger than {MAX_MESSAGE_BYTES} bytes")
+    if b"\0" in raw:
+        raise InputError(f"{path}: the commit message contains a NUL byte", hint="remove the binary content")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"{path}: the commit message is not UTF-8 (byte {exc.start})",
+            hint="write the message in UTF-8 (git config i18n.commitEncoding utf-8)",
+        ) from None
+
+
+def _git_dir(root: Path, env: Mapping[str, str]) -> Path | None:
+    """The repository's git folder without running git (the hook must start fast)."""
+    if env.get("GIT_DIR"):
+        chosen = Path(env["GIT_DIR"])
+        return chosen if chosen.is_absolute() else root / chosen
+    dot_git = root / ".git"
+    if dot_git.is_dir():
+        return dot_git
+    if dot_git.is_file():  # a worktree or submodule: "gitdir: <path>"
+        text = dot_git.read_text(encoding="utf-8", errors="replace").strip()
+        if text.startswith("gitdir:"):
+            target = Path(text.removeprefix("gitdir:").strip())
+            return target if target.is_absolute() else root / target
+    return None
+
+
+def _branch_name(git_dir: Path | None) -> str | None:
+    if git_dir is None:
+        return None
+    try:
+        head = (git_dir / "HEAD").read_text(encoding="utf-8", errors="replace").strip()
+    except OSError:
+        return None
+    return head.removeprefix("ref: refs/heads/") if head.startswith("ref: ") else None
+
+
+def _check_message_file(path: Path, ctx: Context) -> int:
+    from gatekeeper.rules.commit import CommitFacts, check_commit, read_message
+
+    message = commit_message(_read_message_file(path, ctx.runtime.cwd))
+    if not message:
+        return 0  # git itself aborts a commit with an empty message
+    checker = _Checker(ctx)
+    parts = read_message(message, checker.pattern, checker.policy.commit)
+    checker.lookup(parts.ids)
+    git_dir = _git_dir(ctx.repo_root, ctx.runtime.env)
+    # A merge being concluded: its tree is verified against git's own merge when CI checks the range.
+    merging = git_dir is not None and (git_dir / "MERGE_HEAD").exists()
+    facts = CommitFacts(
+        sha=None,
+        parts=parts,
+        rfcs=checker.rfcs,
+        is_merge=merging,
+        clean_merge=merging,
+        suggested_id=_suggested_id(checker.pattern, _branch_name(git_dir)),
+    )
+    checker.findings.extend(check_commit(facts, checker.rule_context(parts.ids)))
+    return checker.emit({})
+
+
+# ------------------------------------------------------------------------------------------- range
+
+
+def _explicit_range(root: Path, text: str) -> tuple[str | None, str]:
+    from gatekeeper.adapters import git
+
+    if "..." in text or text.count("..") != 1:
+        raise UsageError(f"--range {text!r} is not of the form A..B", hint="e.g. --range origin/main..HEAD")
+    low, high = text.split("..")
+    return (git.rev_parse(root, low) if low else None), git.rev_parse(root, high or "HEAD")
+
+
+def _check_range(text: str | None, ctx: Context) -> int:
+    from gatekeeper.adapters import git
+    from gatekeeper.ci import detect_ci
+    from gatekeeper.rules.commit import CommitFacts, check_commit, read_message
+
+    checker = _Checker(ctx)
+    root = ctx.repo_root
+    if text is not None:
+        base, head = _explicit_range(root, text)
+        if base is None:
+            commit_range = git.resolve_range(root, None, head)
+        else:
+            commit_range = git.CommitRange(head, base, (f"{base}..{head}",))
+        ref = git.current_branch(root)
+    else:
+        ci = detect_ci(ctx.runtime.env, ctx.runtime.cwd)
+        commit_range = git.resolve_range(root, ci.base, ci.head, ref=ci.ref)
+        ref = ctx.runtime.env.get("GITHUB_HEAD_REF") or ctx.runtime.env.get(
+            "CI_MERGE_REQUEST_SOURCE_BRANCH_NAME"
+        )
+        ref = ref or ci.ref
+    suggested = _suggested_id(checker.pattern, ref)
+    pattern, policy = checker.pattern, checker.policy.commit
+    exempt_merges = policy.merges == "exempt-when-parents-checked"
+    count = 0
+    for commit in git.iter_commits(root, commit_range.revisions):
+        count += 1
+        parts = read_message(commit.message, pattern, policy)
+        checker.lookup(parts.ids)
+        is_merge = len(commit.parents) > 1
+        # The merge-tree comparison costs a process: only run it when the exemption would change the result.
+        needs_exemption = not parts.ids or parts.reason_chars < policy.reason_min_chars
+        clean = is_merge and exempt_merges and needs_exemption and git.clean_merge(root, commit)
+        facts = CommitFacts(commit.sha, parts, checker.rfcs, is_merge, clean, suggested)
+        checker.findings.extend(check_commit(facts, checker.rule_context(parts.ids)))
+    if commit_range.note and ctx.output_format == "text":
+        ctx.runtime.stderr.write(f"gatekeeper: note: {commit_range.note}\n")
+    extra: dict[str, object] = {"range": commit_range.label, "commits": count}
+    if commit_range.note:
+        extra["note"] = commit_range.note
+    return checker.emit(extra)
