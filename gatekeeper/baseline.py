@@ -1,0 +1,372 @@
+"""Configuration baselines (CFG-P1): what the configuration items were, and what changed since.
+
+A baseline snapshots every configuration item of `baseline.items` in `.gatekeeper.yml` at one commit: for
+items kept in git (source, schema, environment settings, documents) the blob id of every file matching the
+item's globs, for `artifact` items the SHA-256 of the files on disk (build outputs are not in git), plus the
+artefact digests the last successful deployment recorded. It is stored as a `baseline.created` record.
+
+`compare` lists added, removed and changed files per item against a later commit and, for each change, the
+commits behind it and the RFC IDs they name. Reading git and files happens in `gather_*`; the comparison
+and the drift rule (`gatekeeper.rules.baseline`) are pure.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from gatekeeper.config.models import Config, ConfigurationItem
+from gatekeeper.domain import RecordKind
+from gatekeeper.errors import InputError
+from gatekeeper.ledger import LedgerReader, Record
+from gatekeeper.rfcid import find_ids
+
+GIT_KINDS = frozenset({"source", "schema", "environment", "document"})
+
+
+@dataclass(frozen=True)
+class ItemSnapshot:
+    id: str
+    kind: str
+    files: Mapping[str, str]  # path -> git blob id, or "sha256:<hex>" for files read from disk
+
+    @property
+    def digest(self) -> str:
+        material = "".join(f"{path}\0{blob}\n" for path, blob in sorted(self.files.items()))
+        return "sha256:" + hashlib.sha256(material.encode("utf-8")).hexdigest()
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "digest": self.digest,
+            "files": dict(sorted(self.files.items())),
+        }
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    commit: str
+    tree: str
+    items: tuple[ItemSnapshot, ...]
+    artifacts: Mapping[str, str] = field(default_factory=dict)  # name -> digest, from the ledger
+
+    def data(self, label: str) -> dict[str, Any]:
+        return {
+            "label": label,
+            "commit": self.commit,
+            "tree": self.tree,
+            "items": [item.as_dict() for item in self.items],
+            "artifacts": dict(sorted(self.artifacts.items())),
+        }
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """A stored baseline, read back from its `baseline.created` record."""
+
+    seq: int
+    label: str
+    at: str
+    snapshot: Snapshot
+
+    @classmethod
+    def from_record(cls, record: Record) -> Baseline:
+        data = record.data
+        items = []
+        for raw in data.get("items", []):
+            if isinstance(raw, dict) and isinstance(raw.get("files"), dict):
+                files = {str(k): str(v) for k, v in raw["files"].items()}
+                items.append(ItemSnapshot(str(raw.get("id", "")), str(raw.get("kind", "")), files))
+        artifacts = data.get("artifacts") if isinstance(data.get("artifacts"), dict) else {}
+        assert isinstance(artifacts, dict)
+        snapshot = Snapshot(
+            str(data.get("commit", "")),
+            str(data.get("tree", "")),
+            tuple(items),
+            {str(k): str(v) for k, v in artifacts.items()},
+        )
+        return cls(record.seq, str(data.get("label", "")), record.at, snapshot)
+
+
+@dataclass(frozen=True)
+class CommitRef:
+    sha: str
+    subject: str
+    rfcs: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class FileChange:
+    item: str
+    path: str
+    status: str  # added | removed | changed
+    before: str
+    after: str
+    commits: tuple[CommitRef, ...] = ()
+
+    @property
+    def rfcs(self) -> tuple[str, ...]:
+        seen: dict[str, None] = {}
+        for commit in self.commits:
+            for rfc in commit.rfcs:
+                seen.setdefault(rfc, None)
+        return tuple(seen)
+
+    @property
+    def explained(self) -> bool:
+        """At least one commit behind the change names an RFC."""
+        return bool(self.rfcs)
+
+
+@dataclass(frozen=True)
+class ItemDiff:
+    id: str
+    kind: str
+    status: str  # added | removed | changed | unchanged
+    changes: tuple[FileChange, ...] = ()
+
+    @property
+    def drifted(self) -> tuple[FileChange, ...]:
+        return tuple(c for c in self.changes if not c.explained)
+
+
+@dataclass(frozen=True)
+class BaselineDiff:
+    baseline_seq: int
+    label: str
+    base_commit: str
+    target: str
+    items: tuple[ItemDiff, ...]
+
+    @property
+    def changed(self) -> tuple[ItemDiff, ...]:
+        return tuple(i for i in self.items if i.status != "unchanged")
+
+    @property
+    def drifted(self) -> tuple[ItemDiff, ...]:
+        return tuple(i for i in self.items if i.drifted)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "baseline": {"seq": self.baseline_seq, "label": self.label, "commit": self.base_commit},
+            "target": self.target,
+            "items": [
+                {
+                    "id": item.id,
+                    "kind": item.kind,
+                    "status": item.status,
+                    "changes": [
+                        {
+                            "path": c.path,
+                            "status": c.status,
+                            "before": c.before,
+                            "after": c.after,
+                            "commits": [
+                                {"sha": k.sha, "subject": k.subject, "rfcs": list(k.rfcs)} for k in c.commits
+                            ],
+                            "rfcs": list(c.rfcs),
+                            "drift": not c.explained,
+                        }
+                        for c in item.changes
+                    ],
+                }
+                for item in self.items
+            ],
+        }
+
+
+# ------------------------------------------------------------------------------------------ pure parts
+
+
+def matches(path: str, patterns: Sequence[str]) -> bool:
+    """Glob match where `**/` also matches no folder (`app/**/*.py` matches `app/main.py`)."""
+    for pattern in patterns:
+        if fnmatch.fnmatchcase(path, pattern):
+            return True
+        if "**/" in pattern and fnmatch.fnmatchcase(path, pattern.replace("**/", "")):
+            return True
+    return False
+
+
+def select_files(item: ConfigurationItem, files: Mapping[str, str]) -> dict[str, str]:
+    return {path: blob for path, blob in files.items() if matches(path, item.paths)}
+
+
+def diff_items(
+    before: Snapshot,
+    after: Snapshot,
+    commits_for: Mapping[str, tuple[CommitRef, ...]] | None = None,
+) -> tuple[ItemDiff, ...]:
+    """Added, removed and changed files per item; `commits_for` maps a path to the commits that touched it."""
+    commits_for = commits_for or {}
+    old = {i.id: i for i in before.items}
+    new = {i.id: i for i in after.items}
+    out = []
+    for item_id in sorted(set(old) | set(new)):
+        o, n = old.get(item_id), new.get(item_id)
+        present = n or o
+        kind = present.kind if present is not None else ""
+        old_files = dict(o.files) if o else {}
+        new_files = dict(n.files) if n else {}
+        changes = []
+        for path in sorted(set(old_files) | set(new_files)):
+            a, b = old_files.get(path, ""), new_files.get(path, "")
+            if a == b:
+                continue
+            status = "added" if not a else "removed" if not b else "changed"
+            changes.append(FileChange(item_id, path, status, a, b, commits_for.get(path, ())))
+        if o is None:
+            status = "added"
+        elif n is None:
+            status = "removed"
+        else:
+            status = "changed" if changes else "unchanged"
+        out.append(ItemDiff(item_id, kind, status, tuple(changes)))
+    return tuple(out)
+
+
+def latest_baseline(records: Iterable[Record], label: str | None = None) -> Baseline | None:
+    found: Record | None = None
+    for record in records:
+        if record.kind == RecordKind.BASELINE_CREATED and (
+            label is None or record.data.get("label") == label
+        ):
+            found = record
+    return Baseline.from_record(found) if found is not None else None
+
+
+def deployed_artifacts(records: Iterable[Record]) -> dict[str, str]:
+    """Artefact digests of the last successful deployment per environment (`data.artifacts`)."""
+    out: dict[str, str] = {}
+    for record in records:
+        if record.kind != RecordKind.DEPLOYMENT_FINISHED or record.data.get("result") != "success":
+            continue
+        artifacts = record.data.get("artifacts")
+        env = str(record.data.get("environment") or "")
+        if isinstance(artifacts, dict):
+            for name, digest in artifacts.items():
+                out[f"{env}:{name}" if env else str(name)] = str(digest)
+        elif isinstance(record.data.get("artifact_digest"), str):
+            out[f"{env}:artifact" if env else "artifact"] = str(record.data["artifact_digest"])
+    return out
+
+
+# ------------------------------------------------------------------------------------------ gathering
+
+
+def _git(root: Path, *args: str) -> str:
+    from gatekeeper.adapters.git import git
+
+    return git(root, *args)
+
+
+def tracked_files(root: Path, commit: str) -> dict[str, str]:
+    """path -> blob id of every file in `commit` (one `git ls-tree` call)."""
+    out = {}
+    for line in _git(root, "ls-tree", "-r", "-z", "--full-tree", commit).split("\0"):
+        if not line:
+            continue
+        meta, _, path = line.partition("\t")
+        parts = meta.split()
+        if len(parts) == 3 and parts[1] == "blob":
+            out[path] = parts[2]
+    return out
+
+
+def _disk_files(root: Path, patterns: Sequence[str]) -> dict[str, str]:
+    out = {}
+    for pattern in patterns:
+        for path in sorted(root.glob(pattern)):
+            if path.is_file():
+                relative = path.relative_to(root).as_posix()
+                out[relative] = "sha256:" + hashlib.sha256(path.read_bytes()).hexdigest()
+    return out
+
+
+def snapshot(
+    root: Path, config: Config, revision: str = "HEAD", artifacts: Mapping[str, str] | None = None
+) -> Snapshot:
+    """The configuration items at `revision` (git items) and on disk (artefacts)."""
+    from gatekeeper.adapters.git import rev_parse
+
+    if not config.baseline.items:
+        raise InputError(
+            "no configuration items are declared",
+            hint="list them under baseline.items in .gatekeeper.yml, e.g. "
+            "{id: source, kind: source, paths: ['src/**/*.py']}",
+        )
+    commit = rev_parse(root, revision)
+    tree = _git(root, "rev-parse", f"{commit}^{{tree}}").strip()
+    files = tracked_files(root, commit)
+    items = []
+    for item in config.baseline.items:
+        if item.kind in GIT_KINDS:
+            items.append(ItemSnapshot(item.id, item.kind, select_files(item, files)))
+        else:
+            items.append(ItemSnapshot(item.id, item.kind, _disk_files(root, item.paths)))
+    return Snapshot(commit, tree, tuple(items), dict(artifacts or {}))
+
+
+def commits_touching(
+    root: Path, base: str, target: str, paths: Iterable[str], id_pattern: str
+) -> dict[str, tuple[CommitRef, ...]]:
+    """path -> commits in base..target that changed it (one `git log --name-only` stream)."""
+    wanted = set(paths)
+    if not wanted or base == target:
+        return {}
+    out: dict[str, list[CommitRef]] = {}
+    text = _git(
+        root, "log", "-z", "--no-color", "--format=%x01%H%x00%B%x00", "--name-only", f"{base}..{target}", "--"
+    )
+    for block in text.split("\x01"):
+        if not block:
+            continue
+        sha, _, rest = block.partition("\0")
+        message, _, names = rest.partition("\0")
+        ref = CommitRef(sha, message.split("\n", 1)[0].strip(), tuple(find_ids(id_pattern, message)))
+        for name in names.replace("\n", "\0").split("\0"):
+            if name in wanted:
+                out.setdefault(name, []).append(ref)
+    return {path: tuple(refs) for path, refs in out.items()}
+
+
+def compare(
+    root: Path, config: Config, baseline: Baseline, revision: str = "HEAD", records: Iterable[Record] = ()
+) -> BaselineDiff:
+    """The baseline against `revision`, with the commits and RFC IDs behind every change."""
+    current = snapshot(root, config, revision, deployed_artifacts(records))
+    items = diff_items(baseline.snapshot, current)
+    changed_paths = {c.path for i in items for c in i.changes}
+    base_commit = baseline.snapshot.commit
+    commits = commits_touching(root, base_commit, current.commit, changed_paths, config.rfc.id_pattern)
+    items = diff_items(baseline.snapshot, current, commits)
+    return BaselineDiff(baseline.seq, baseline.label, base_commit, current.commit, items)
+
+
+@dataclass(frozen=True)
+class DriftFacts:
+    """What the `baseline.drift` rule needs: the diff against the latest baseline, or none recorded."""
+
+    diff: BaselineDiff | None
+    items_declared: int
+
+
+def gather_drift(root: Path, config: Config, ledger: LedgerReader, revision: str = "HEAD") -> DriftFacts:
+    """Facts for `baseline.drift` (the gate calls this): the latest baseline compared with `revision`."""
+    if not config.baseline.items:
+        return DriftFacts(None, 0)
+    baseline = latest_baseline(ledger.find(kind=RecordKind.BASELINE_CREATED.value, system=config.system.id))
+    if baseline is None:
+        return DriftFacts(None, len(config.baseline.items))
+    deployments = ledger.find(kind=RecordKind.DEPLOYMENT_FINISHED.value, system=config.system.id)
+    return DriftFacts(compare(root, config, baseline, revision, deployments), len(config.baseline.items))
+
+
+def iter_changes(diff: BaselineDiff) -> Iterator[FileChange]:
+    for item in diff.items:
+        yield from item.changes

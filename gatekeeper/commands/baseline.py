@@ -1,0 +1,199 @@
+"""`gatekeeper baseline create [--label L] | diff [REV] | verify [REV]` (CFG-P1)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from gatekeeper.baseline import (
+    Baseline,
+    BaselineDiff,
+    compare,
+    deployed_artifacts,
+    gather_drift,
+    latest_baseline,
+    snapshot,
+)
+from gatekeeper.commands import Context
+from gatekeeper.domain import ChangeType, Grade, Outcome, RecordKind
+from gatekeeper.errors import InputError
+from gatekeeper.ledger import Draft, Ledger
+from gatekeeper.sanitize import for_log, for_markdown
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    sub = parser.add_subparsers(dest="baseline_command", metavar="SUBCOMMAND", required=True)
+    create = sub.add_parser("create", help="record a baseline of the configuration items at HEAD")
+    create.add_argument("--label", default="", help="version label, e.g. 1.0 (default: the next number)")
+    create.add_argument("--rev", default="HEAD", help="the commit to baseline (default: HEAD)")
+    diff = sub.add_parser("diff", help="added, removed and changed items since the baseline, with their RFCs")
+    diff.add_argument(
+        "rev", nargs="?", default="HEAD", metavar="REV", help="compare with this commit (default: HEAD)"
+    )
+    diff.add_argument("--label", default=None, help="the baseline to compare with (default: the latest)")
+    verify = sub.add_parser("verify", help="fail when items drifted from the baseline without an RFC")
+    verify.add_argument("rev", nargs="?", default="HEAD", metavar="REV")
+
+
+def _ledger(ctx: Context) -> Ledger:
+    from gatekeeper.ledger.backends import open_ledger
+
+    return open_ledger(ctx.config, ctx.repo_root, ctx.runtime.env)
+
+
+def _latest(ledger: Ledger, ctx: Context, label: str | None) -> Baseline:
+    found = latest_baseline(
+        ledger.find(kind=RecordKind.BASELINE_CREATED.value, system=ctx.config.system.id), label
+    )
+    if found is None:
+        which = f"labelled {label!r} " if label else ""
+        raise InputError(
+            f"no baseline {which}is recorded for {ctx.config.system.id}",
+            hint="record one with `gatekeeper baseline create --label 1.0`",
+        )
+    return found
+
+
+def _next_label(ledger: Ledger, ctx: Context) -> str:
+    count = sum(1 for _ in ledger.find(kind=RecordKind.BASELINE_CREATED.value, system=ctx.config.system.id))
+    return f"{count + 1}.0"
+
+
+def _create(args: argparse.Namespace, ctx: Context) -> int:
+    from gatekeeper.ci import detect_ci
+
+    ledger = _ledger(ctx)
+    try:
+        system = ctx.config.system.id
+        artifacts = deployed_artifacts(ledger.find(kind=RecordKind.DEPLOYMENT_FINISHED.value, system=system))
+        snap = snapshot(ctx.repo_root, ctx.config, args.rev, artifacts)
+        label = args.label or _next_label(ledger, ctx)
+        ci = detect_ci(ctx.runtime.env, ctx.runtime.cwd)
+        draft = Draft(
+            kind=RecordKind.BASELINE_CREATED.value,
+            system=system,
+            actor=ci.actor,
+            actor_source=str(ci.actor_source),
+            at=ctx.runtime.now(),
+            data=snap.data(label),
+        )
+        record = ledger.append(draft)
+    finally:
+        ledger.close()
+    if ctx.output_format == "json":
+        ctx.out(json.dumps({"ok": True, "seq": record.seq, **snap.data(label)}, ensure_ascii=False, indent=2))
+        return 0
+    words = ctx.lang == "ko"
+    lines = [
+        (
+            f"베이스라인 {label} 등록 (원장 #{record.seq}, 커밋 {snap.commit[:10]})"
+            if words
+            else f"baseline {label} recorded (ledger #{record.seq}, commit {snap.commit[:10]})"
+        )
+    ]
+    for item in snap.items:
+        lines.append(
+            f"  {item.id:<20} {item.kind:<12} {len(item.files):>5} {'파일' if words else 'files'}"
+            f"  {item.digest[:19]}"
+        )
+    for name, digest in sorted(snap.artifacts.items()):
+        lines.append(f"  {for_log(name):<33} {for_log(digest)[:19]}")
+    ctx.out("\n".join(lines))
+    return 0
+
+
+def render_diff_text(diff: BaselineDiff, lang: str) -> str:
+    ko = lang == "ko"
+    head = (
+        f"베이스라인 {diff.label} (커밋 {diff.base_commit[:10]}) → {diff.target[:10]}"
+        if ko
+        else f"baseline {diff.label} (commit {diff.base_commit[:10]}) -> {diff.target[:10]}"
+    )
+    lines = [head]
+    status_ko = {"added": "추가", "removed": "삭제", "changed": "변경", "unchanged": "변경 없음"}
+    for item in diff.items:
+        lines.append(f"  {item.id} [{item.kind}]: {status_ko[item.status] if ko else item.status}")
+        for change in item.changes:
+            rfcs = ", ".join(change.rfcs) or ("변경요청 없음" if ko else "no RFC")
+            mark = "✗" if not change.explained else " "
+            lines.append(
+                f"   {mark} {status_ko[change.status] if ko else change.status:<8} "
+                f"{for_log(change.path)}  ({rfcs})"
+            )
+            for commit in change.commits:
+                lines.append(f"        {commit.sha[:10]} {for_log(commit.subject)}")
+    drifted = len(diff.drifted)
+    lines.append(
+        (f"변경요청 없는 변경: 형상항목 {drifted}개" if ko else f"changed without an RFC: {drifted} item(s)")
+        if drifted
+        else ("모든 변경에 변경요청이 있습니다" if ko else "every change is explained by an RFC")
+    )
+    return "\n".join(lines) + "\n"
+
+
+def render_diff_markdown(diff: BaselineDiff, lang: str) -> str:
+    ko = lang == "ko"
+    lines = [
+        f"### {'베이스라인 비교' if ko else 'Baseline diff'}: "
+        f"{for_markdown(diff.label)} → `{diff.target[:10]}`",
+        "",
+        "| "
+        + (
+            " | ".join(
+                ["형상항목", "파일", "상태", "커밋", "변경요청"]
+                if ko
+                else ["Item", "File", "Status", "Commits", "RFCs"]
+            )
+        )
+        + " |",
+        "|---|---|---|---|---|",
+    ]
+    for item in diff.items:
+        for change in item.changes:
+            commits = " ".join(f"`{c.sha[:10]}`" for c in change.commits)
+            rfcs = ", ".join(for_markdown(r) for r in change.rfcs) or ("⛔ 없음" if ko else "⛔ none")
+            lines.append(
+                f"| {for_markdown(item.id)} | {for_markdown(change.path)} | {change.status} "
+                f"| {commits} | {rfcs} |"
+            )
+    return "\n".join(lines) + "\n"
+
+
+def _diff(args: argparse.Namespace, ctx: Context) -> int:
+    ledger = _ledger(ctx)
+    try:
+        baseline = _latest(ledger, ctx, args.label)
+        deployments = ledger.find(kind=RecordKind.DEPLOYMENT_FINISHED.value, system=ctx.config.system.id)
+        diff = compare(ctx.repo_root, ctx.config, baseline, args.rev, deployments)
+    finally:
+        ledger.close()
+    if ctx.output_format == "json":
+        ctx.out(json.dumps({"ok": not diff.drifted, **diff.as_dict()}, ensure_ascii=False, indent=2))
+    elif ctx.output_format == "markdown":
+        ctx.out(render_diff_markdown(diff, ctx.lang))
+    else:
+        ctx.runtime.stdout.write(render_diff_text(diff, ctx.lang))
+    return 0
+
+
+def _verify(args: argparse.Namespace, ctx: Context) -> int:
+    from gatekeeper.rules import RuleContext
+    from gatekeeper.rules.baseline import findings
+
+    ledger = _ledger(ctx)
+    try:
+        _latest(ledger, ctx, None)  # a clear error when there is nothing to verify against
+        facts = gather_drift(ctx.repo_root, ctx.config, ledger, args.rev)
+    finally:
+        ledger.close()
+    grade = Grade(ctx.config.system.grade)
+    rule_ctx = RuleContext(ctx.policy, grade, ChangeType.NORMAL, ctx.runtime.now(), ctx.lang)
+    outcome = Outcome(
+        ctx.config.system.id, int(grade), ChangeType.NORMAL.value, (), tuple(findings(facts, rule_ctx))
+    )
+    return ctx.emit(outcome)
+
+
+def run(args: argparse.Namespace, ctx: Context) -> int:
+    handlers = {"create": _create, "diff": _diff, "verify": _verify}
+    return handlers[args.baseline_command](args, ctx)
