@@ -7,6 +7,7 @@ hook never pay for PyGithub, psycopg or jinja2.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import sys
 import tempfile
@@ -123,7 +124,9 @@ def main(argv: Sequence[str] | None = None, runtime: Runtime | None = None) -> i
     runtime = runtime or Runtime()
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
-        args, module = _parse(argv)
+        # argparse prints --help and --version to sys.stdout; send them to the injected stream.
+        with contextlib.redirect_stdout(runtime.stdout):
+            args, module = _parse(argv)
         from gatekeeper.commands import Context
 
         return int(module.run(args, Context.from_args(args, runtime)))
