@@ -25,6 +25,9 @@ _LABELS = {
         "message": "Finding",
         "remediation": "What to do",
         "title": "gatekeeper",
+        "normal": "normal",
+        "standard": "standard",
+        "emergency": "emergency",
     },
     "ko": {
         "allow": "허용",
@@ -42,6 +45,9 @@ _LABELS = {
         "message": "내용",
         "remediation": "조치 방법",
         "title": "gatekeeper",
+        "normal": "일반",
+        "standard": "단순",
+        "emergency": "긴급",
     },
 }
 
@@ -54,6 +60,10 @@ def _counts(outcome: Outcome) -> tuple[int, int]:
     errors = sum(1 for f in outcome.findings if f.severity is Severity.ERROR)
     warnings = sum(1 for f in outcome.findings if f.severity is Severity.WARNING)
     return errors, warnings
+
+
+def _type_label(outcome: Outcome, words: dict[str, str]) -> str:
+    return words.get(outcome.change_type, outcome.change_type)
 
 
 def _summary(outcome: Outcome, words: dict[str, str]) -> str:
@@ -71,10 +81,10 @@ def _ordered(findings: tuple[Finding, ...]) -> list[Finding]:
 def render_text(outcome: Outcome, lang: str = "en") -> str:
     words = labels(lang)
     rfcs = " ".join(outcome.rfcs)
+    kind = f", {for_log(_type_label(outcome, words))}" if outcome.change_type else ""
     head = (
         f"gatekeeper: {words[str(outcome.decision)]} — {for_log(outcome.system)} "
-        f"({words['grade']} {outcome.grade}, {for_log(outcome.change_type)})"
-        + (f" {for_log(rfcs)}" if rfcs else "")
+        f"({words['grade']} {outcome.grade}{kind})" + (f" {for_log(rfcs)}" if rfcs else "")
     )
     lines = [head]
     for finding in _ordered(outcome.findings):
@@ -95,12 +105,21 @@ def render_json(outcome: Outcome) -> str:
 def render_markdown(outcome: Outcome, lang: str = "en") -> str:
     words = labels(lang)
     icon = "✅" if outcome.ok else "⛔"
-    rfcs = ", ".join(f"`{for_log(r)}`" for r in outcome.rfcs)
+    # A backtick would end the code span early; IDs never contain one, but the text is untrusted.
+    rfcs = ", ".join(f"`{for_log(r).replace('`', chr(39))}`" for r in outcome.rfcs)
     lines = [
         f"### {icon} {words['title']}: {words[str(outcome.decision)]}",
         "",
-        f"**{for_markdown(outcome.system)}** · {words['grade']} {outcome.grade} · "
-        f"{for_markdown(outcome.change_type)}" + (f" · {rfcs}" if rfcs else ""),
+        " · ".join(
+            part
+            for part in (
+                f"**{for_markdown(outcome.system)}**",
+                f"{words['grade']} {outcome.grade}",
+                for_markdown(_type_label(outcome, words)),
+                rfcs,
+            )
+            if part
+        ),
         "",
     ]
     if outcome.findings:
