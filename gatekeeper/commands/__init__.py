@@ -23,6 +23,7 @@ class Context:
     config_option: str | None = None
     output_format: str = "text"
     lang_option: str | None = None
+    command: str = ""
     _cache: dict[str, object] = field(default_factory=dict)
 
     @classmethod
@@ -32,6 +33,7 @@ class Context:
             config_option=getattr(args, "config", None),
             output_format=getattr(args, "output_format", "text"),
             lang_option=getattr(args, "lang", None),
+            command=str(getattr(args, "command", "") or ""),
         )
 
     @cached_property
@@ -66,6 +68,10 @@ class Context:
         from gatekeeper.report import render_outcome
 
         self.runtime.stdout.write(render_outcome(outcome, self.output_format, self.lang))
+        if self.runtime.env.get("GITHUB_ACTIONS") == "true" or self.runtime.env.get("GITLAB_CI") == "true":
+            from gatekeeper.pipeline import publish_outcome  # job summary, outputs, annotations; never raises
+
+            publish_outcome(self, outcome, self.command)
         return int(ExitCode.OK if outcome.ok else ExitCode.BLOCKED)
 
     def out(self, text: str) -> None:

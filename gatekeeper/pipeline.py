@@ -1,0 +1,319 @@
+"""Publishing a command's outcome to the CI it runs in: the effects side of DESIGN §1 for pipelines.
+
+GitHub Actions: a job summary appended to $GITHUB_STEP_SUMMARY, one annotation per finding, step outputs
+in $GITHUB_OUTPUT (`decision`, `exit-code`, `findings`, `deployment-id`) and `::add-mask::` for tokens.
+GitLab CI: a dotenv report (`GATEKEEPER_DECISION`, ...) and a collapsible log section with the findings.
+Both: the pull/merge-request decision comment and deployment statuses, through the platform adapters,
+when a token is there and `platform.<name>` in the configuration enables them.
+
+Publishing never changes a decision and never crashes a command: a failure to write an output is reported
+on stderr as a warning and the command's exit code stands.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal, Protocol, TextIO
+
+from gatekeeper.domain import Finding, Outcome, Severity
+from gatekeeper.sanitize import for_log, for_markdown
+
+if TYPE_CHECKING:
+    from gatekeeper.commands import Context
+    from gatekeeper.config import Config
+
+Provider = Literal["github", "gitlab"]
+COMMENT_MARKER = "<!-- gatekeeper:decision {system} -->"
+TOKEN_VARIABLES = (
+    "GATEKEEPER_TOKEN",
+    "GITHUB_TOKEN",
+    "GH_TOKEN",
+    "GITLAB_TOKEN",
+    "CI_JOB_TOKEN",
+    "INPUT_TOKEN",
+)
+DOTENV_DEFAULT = "gatekeeper.env"
+MAX_ANNOTATIONS = 50  # GitHub shows at most 10 error and 10 warning annotations per step anyway
+
+
+def ci_provider(env: Mapping[str, str]) -> Provider | None:
+    if env.get("GITHUB_ACTIONS") == "true":
+        return "github"
+    if env.get("GITLAB_CI") == "true":
+        return "gitlab"
+    return None
+
+
+def exit_code_of(outcome: Outcome) -> int:
+    return 0 if outcome.ok else 1
+
+
+# ------------------------------------------------------------------------------------------- views
+
+
+@dataclass(frozen=True)
+class FindingView:
+    """A finding with every untrusted field already made safe for Markdown."""
+
+    rule: str
+    severity: str
+    error: bool
+    sop: str
+    subject: str
+    message: str
+    remediation: str
+
+
+def _views(findings: tuple[Finding, ...]) -> list[FindingView]:
+    rank = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.OFF: 2}
+    return [
+        FindingView(
+            rule=for_markdown(f.rule),
+            severity=str(f.severity),
+            error=f.severity is Severity.ERROR,
+            sop=for_markdown(f.sop),
+            subject=for_markdown(f.subject),
+            message=for_markdown(f.message),
+            remediation=for_markdown(f.remediation),
+        )
+        for f in sorted(findings, key=lambda f: rank[f.severity])
+        if f.severity is not Severity.OFF
+    ]
+
+
+def render_summary(outcome: Outcome, command: str, lang: str, *, template: str = "summary/job.md.j2") -> str:
+    """The Markdown that the job summary and the PR/MR comment show (templates/summary/)."""
+    from gatekeeper.render import render_template
+
+    deployment = outcome.extra.get("deployment_id")
+    return render_template(
+        template,
+        ko=lang == "ko",
+        ok=outcome.ok,
+        decision=str(outcome.decision),
+        command=for_markdown(command),
+        system=for_markdown(outcome.system),
+        grade=outcome.grade,
+        change_type=for_markdown(outcome.change_type),
+        rfcs=[for_markdown(r) for r in outcome.rfcs],
+        findings=_views(outcome.findings),
+        errors=len(outcome.errors),
+        warnings=sum(1 for f in outcome.findings if f.severity is Severity.WARNING),
+        deployment_id=for_markdown(str(deployment)) if deployment else "",
+        marker=COMMENT_MARKER.format(system=for_log(outcome.system)),
+    )
+
+
+# ------------------------------------------------------------------------------------------- GitHub
+
+
+def _escape_data(text: str) -> str:
+    # https://github.com/actions/toolkit/blob/main/packages/core/src/command.ts (escapeData)
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(text: str) -> str:
+    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def github_annotation(finding: Finding) -> str | None:
+    """`::error title=...::message` for a finding; None for findings that are switched off."""
+    if finding.severity is Severity.OFF:
+        return None
+    level = "error" if finding.severity is Severity.ERROR else "warning"
+    title = f"{finding.rule} [{finding.sop}]"
+    text = for_log(finding.message)
+    if finding.subject:
+        text = f"{for_log(finding.subject)}: {text}"
+    if finding.remediation:
+        text += f" — fix: {for_log(finding.remediation)}"
+    return f"::{level} title={_escape_property(for_log(title))}::{_escape_data(text)}"
+
+
+def github_mask_lines(env: Mapping[str, str]) -> list[str]:
+    """`::add-mask::` for every token-bearing variable that is set, so no later line can show it."""
+    lines = []
+    for name in TOKEN_VARIABLES:
+        value = env.get(name, "")
+        if len(value) >= 4 and "\n" not in value and "\r" not in value:
+            lines.append(f"::add-mask::{value}")
+    return lines
+
+
+def github_output_block(name: str, value: str) -> str:
+    """One `name<<DELIMITER` block for $GITHUB_OUTPUT; the delimiter can never occur in the value."""
+    while True:
+        delimiter = f"ghadelimiter_{secrets.token_hex(16)}"
+        if delimiter not in value:
+            break
+    return f"{name}<<{delimiter}\n{value}\n{delimiter}\n"
+
+
+def github_outputs(outcome: Outcome) -> dict[str, str]:
+    findings = [f.as_dict() for f in outcome.findings]
+    return {
+        "decision": str(outcome.decision),
+        "exit-code": str(exit_code_of(outcome)),
+        "findings": json.dumps(findings, ensure_ascii=False, separators=(",", ":")),
+        "deployment-id": str(outcome.extra.get("deployment_id") or ""),
+    }
+
+
+def _append(path_text: str, text: str) -> None:
+    with Path(path_text).open("a", encoding="utf-8") as handle:
+        handle.write(text)
+
+
+def publish_github(env: Mapping[str, str], outcome: Outcome, command: str, lang: str, log: TextIO) -> None:
+    for line in github_mask_lines(env):
+        log.write(line + "\n")
+    annotations = [a for a in (github_annotation(f) for f in outcome.findings) if a]
+    for line in annotations[:MAX_ANNOTATIONS]:
+        log.write(line + "\n")
+    if len(annotations) > MAX_ANNOTATIONS:
+        log.write(f"::notice::{len(annotations) - MAX_ANNOTATIONS} more findings are in the job summary\n")
+    summary = env.get("GITHUB_STEP_SUMMARY")
+    if summary:
+        _append(summary, render_summary(outcome, command, lang) + "\n")
+    output = env.get("GITHUB_OUTPUT")
+    if output:
+        _append(output, "".join(github_output_block(k, v) for k, v in github_outputs(outcome).items()))
+
+
+# ------------------------------------------------------------------------------------------- GitLab
+
+
+def gitlab_dotenv(outcome: Outcome, command: str) -> str:
+    """GitLab's dotenv report: one KEY=value per line, no quotes, values on one line."""
+    values = {
+        "GATEKEEPER_COMMAND": command,
+        "GATEKEEPER_DECISION": str(outcome.decision),
+        "GATEKEEPER_EXIT_CODE": str(exit_code_of(outcome)),
+        "GATEKEEPER_ERRORS": str(len(outcome.errors)),
+        "GATEKEEPER_RULES": ",".join(sorted({f.rule for f in outcome.errors})),
+        "GATEKEEPER_DEPLOYMENT_ID": str(outcome.extra.get("deployment_id") or ""),
+    }
+    lines = []
+    for key, value in values.items():
+        flat = for_log(value, limit=1000).replace("\\n", " ")
+        lines.append(f"{key}={flat}")
+    return "\n".join(lines) + "\n"
+
+
+def gitlab_section(name: str, header: str, body: str, *, at: int, collapsed: bool = True) -> str:
+    """A collapsible job-log section (GitLab's section_start/section_end markers)."""
+    safe_name = "".join(c if c.isalnum() or c in "_.-" else "_" for c in name)[:60] or "gatekeeper"
+    flag = "[collapsed=true]" if collapsed else ""
+    return (
+        f"\x1b[0Ksection_start:{at}:{safe_name}{flag}\r\x1b[0K{for_log(header)}\n"
+        f"{body.rstrip()}\n"
+        f"\x1b[0Ksection_end:{at}:{safe_name}\r\x1b[0K\n"
+    )
+
+
+def publish_gitlab(
+    env: Mapping[str, str], cwd: Path, outcome: Outcome, command: str, at: int, log: TextIO
+) -> None:
+    target = Path(env.get("GATEKEEPER_DOTENV") or DOTENV_DEFAULT)
+    if not target.is_absolute():
+        target = Path(env.get("CI_PROJECT_DIR") or cwd) / target
+    target.write_text(gitlab_dotenv(outcome, command), encoding="utf-8")
+    if outcome.findings:
+        from gatekeeper.report import render_text
+
+        log.write(
+            gitlab_section(
+                f"gatekeeper_{command.split(' ')[0]}",
+                f"gatekeeper {command}: {outcome.decision} ({len(outcome.findings)} findings)",
+                render_text(outcome),
+                at=at,
+                collapsed=outcome.ok,
+            )
+        )
+
+
+# ------------------------------------------------------------------------------------------- entry
+
+
+def publish_outcome(ctx: Context, outcome: Outcome, command: str) -> None:
+    """Publish to the CI the command runs in; outside CI this does nothing."""
+    env, log = ctx.runtime.env, ctx.runtime.stderr
+    provider = ci_provider(env)
+    if provider is None:
+        return
+    try:
+        if provider == "github":
+            publish_github(env, outcome, command, ctx.lang, log)
+        else:
+            publish_gitlab(env, ctx.runtime.cwd, outcome, command, int(ctx.runtime.now().timestamp()), log)
+    except (OSError, ValueError) as exc:
+        log.write(f"gatekeeper: warning: could not write the {provider} job outputs: {for_log(str(exc))}\n")
+    try:
+        publish_platform(ctx, provider, outcome, command)
+    except Exception as exc:  # feedback is best effort: the decision already stands
+        log.write(
+            f"gatekeeper: warning: could not update {provider} (comment / deployment): "
+            f"{for_log(type(exc).__name__ + ': ' + str(exc))}\n"
+        )
+
+
+def open_platform(provider: Provider, config: Config, env: Mapping[str, str]) -> Platform | None:
+    """The platform adapter for this CI, or None when no token is available (feedback is then skipped)."""
+    if provider == "github":
+        from gatekeeper.adapters.github import GithubPlatform
+
+        return GithubPlatform.from_environment(config, env)
+    from gatekeeper.adapters.gitlab import GitlabPlatform
+
+    return GitlabPlatform.from_environment(config, env)
+
+
+class Platform(Protocol):
+    def upsert_comment(self, change_request: str, marker: str, body: str) -> None: ...
+
+    def record_deployment(
+        self, *, ref: str, environment: str, deployment_id: str, state: str, url: str | None
+    ) -> None: ...
+
+
+def publish_platform(ctx: Context, provider: Provider, outcome: Outcome, command: str) -> None:
+    """The decision comment on the PR/MR and the deployment status, when a token and the config allow."""
+    from gatekeeper.ci import detect_ci
+
+    platform_config = getattr(ctx.config.platform, provider)
+    if not (platform_config.comment or platform_config.deployments):
+        return
+    platform = open_platform(provider, ctx.config, ctx.runtime.env)
+    if platform is None:  # no token: nothing to do, and nothing to say
+        return
+    ci = detect_ci(ctx.runtime.env, ctx.runtime.cwd)
+    if platform_config.comment and ci.change_request:
+        body = render_summary(outcome, command, ctx.lang, template="summary/comment.md.j2")
+        platform.upsert_comment(
+            ci.change_request, COMMENT_MARKER.format(system=for_log(outcome.system)), body
+        )
+    deployment_id = outcome.extra.get("deployment_id")
+    if platform_config.deployments and deployment_id:
+        environment = str(outcome.extra.get("environment") or "production")
+        state = deployment_state(outcome)
+        platform.record_deployment(
+            ref=ci.head,
+            environment=environment,
+            deployment_id=str(deployment_id),
+            state=state,
+            url=ci.run_url,
+        )
+
+
+def deployment_state(outcome: Outcome) -> str:
+    """The platform deployment state: `deploy finish` outcomes carry a result, `deploy start` ones do not."""
+    result = str(outcome.extra.get("result") or "")
+    if not result:
+        return "in_progress" if outcome.ok else "failure"
+    return {"success": "success", "failure": "failure", "rolled-back": "failure", "aborted": "inactive"}.get(
+        result, "failure"
+    )
