@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from gatekeeper.domain import ChangeType, DeploymentResult, Finding, RecordKind, Severity
+from gatekeeper.domain import ChangeType, DeploymentResult, Finding, RecordKind
 from gatekeeper.ledger import Record
 from gatekeeper.rules import RuleContext
 
@@ -25,6 +25,7 @@ class PastDeployment:
     change_type: ChangeType
     actor: str
     started_at: datetime
+    environment: str = ""
     finished_at: datetime | None = None
     result: DeploymentResult | None = None
 
@@ -34,15 +35,17 @@ class PastDeployment:
 
 
 def deployments_from_records(started: Iterable[Record], finished: Iterable[Record]) -> list[PastDeployment]:
-    """Pair started and finished records by deployment id (the started record's id).
+    """Pair started and finished records: a finish names its start's record id in `data.started`.
 
     Raises ValueError naming the record when one does not have the fields the gate relies on.
     """
     ends: dict[str, Record] = {}
     for record in finished:
-        deployment_id = record.data.get("deployment_id")
+        deployment_id = record.data.get("started")
         if not isinstance(deployment_id, str):
-            raise ValueError(f"deployment.finished record {record.seq} has no deployment_id")
+            raise ValueError(
+                f"deployment.finished record {record.seq} does not name the deployment it closes"
+            )
         ends[deployment_id] = record
     out: list[PastDeployment] = []
     for record in started:
@@ -63,6 +66,7 @@ def deployments_from_records(started: Iterable[Record], finished: Iterable[Recor
                 change_type=ChangeType(kind),
                 actor=record.actor,
                 started_at=record.moment,
+                environment=str(record.data.get("environment", "")),
                 finished_at=end.moment if end is not None else None,
                 result=result,
             )
@@ -95,13 +99,12 @@ def concurrent(facts: DeployFacts, ctx: RuleContext) -> Iterable[Finding | None]
         yield ctx.finding(
             "deploy.concurrent",
             subject=deployment.id,
-            # A lock older than the pack's limit no longer blocks, but nobody closed it: say so.
-            severity=Severity.WARNING if stale else None,
+            # A stale lock still holds (it is never broken automatically), but the message says it is stale.
             message=ctx.text(
                 f"deployment {deployment.id} of {facts.system} started by {deployment.actor} at "
-                f"{_at(deployment.started_at, ctx)} is {'still marked' if stale else 'still'} in progress"
+                f"{_at(deployment.started_at, ctx)} is still open"
                 + (
-                    f" (older than {ctx.policy.deploy.lock_stale_hours:g} h: treated as abandoned)"
+                    f" (STALE: older than lock_stale_hours, {ctx.policy.deploy.lock_stale_hours:g} h)"
                     if stale
                     else ""
                 ),
@@ -109,8 +112,8 @@ def concurrent(facts: DeployFacts, ctx: RuleContext) -> Iterable[Finding | None]
                 + ("종료 기록 없이 남아 있습니다" if stale else "진행 중입니다"),
             ),
             remediation=ctx.text(
-                f"wait for it to finish, or close it with `gatekeeper deploy finish {deployment.id} "
-                "--result aborted`",
+                f"wait for it to finish; a release manager who has checked it closes it with "
+                f"`gatekeeper deploy finish {deployment.id} --result aborted`",
                 f"배포 종료를 기다리거나 `gatekeeper deploy finish {deployment.id} --result aborted`로 "
                 "종료하세요",
             ),

@@ -107,20 +107,19 @@ def finished(seq: int, at: datetime, deployment_id: str, result: str = "success"
         "ci",
         "github-actions",
         at,
-        {"deployment_id": deployment_id, "result": result},
+        {"started": deployment_id, "result": result},
     ).place(seq, "0" * 64)
 
 
-def test_open_deployment_blocks_and_a_stale_one_warns() -> None:
+def test_open_deployment_blocks_even_when_stale() -> None:
     open_one = started(1, NOW - timedelta(hours=1))
     deployments = tuple(deployments_from_records([open_one], []))
     assert found(check_deploy(DeployFacts("minwon-portal", (), deployments), ctx())) == [
         ("deploy.concurrent", open_one.id, "error")
     ]
     old = tuple(deployments_from_records([started(1, NOW - timedelta(hours=13))], []))
-    assert [f.severity for f in check_deploy(DeployFacts("minwon-portal", (), old), ctx())] == [
-        Severity.WARNING
-    ]
+    (stale,) = check_deploy(DeployFacts("minwon-portal", (), old), ctx())
+    assert stale.severity is Severity.ERROR and "STALE" in stale.message
     done = started(1, NOW - timedelta(hours=1))
     closed = tuple(deployments_from_records([done], [finished(2, NOW, done.id)]))
     assert check_deploy(DeployFacts("minwon-portal", (), closed), ctx()) == []
@@ -190,7 +189,7 @@ def test_linked_systems_need_a_notice() -> None:
 
 def test_malformed_deployment_records_are_refused() -> None:
     bad = Draft("deployment.finished", "s", "ci", "local", NOW, {"result": "success"}).place(1, "0" * 64)
-    with pytest.raises(ValueError, match="deployment_id"):
+    with pytest.raises(ValueError, match="does not name"):
         deployments_from_records([], [bad])
 
 

@@ -1,0 +1,222 @@
+"""`gatekeeper deploy start | finish`: a governed deployment, recorded in the ledger.
+
+`start` runs the gate and, only when it allows, appends `deployment.started` under the lock precondition
+(of two pipelines racing, exactly one stores its record). `finish` appends `deployment.finished`, which
+releases the lock; a failure or rollback also opens an incident record with its grade per SOP INC.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+from datetime import datetime, timedelta
+
+from gatekeeper.commands import Context
+from gatekeeper.commands.gate import add_gate_arguments, request_from, sources_for
+from gatekeeper.domain import DeploymentResult, Grade, Outcome, RecordKind
+from gatekeeper.errors import ExitCode, GatekeeperError, InputError
+from gatekeeper.gate import DEFAULT_ENVIRONMENT, evaluate, gather
+from gatekeeper.ledger import Draft, Ledger, Record
+
+# `deploy start --at` may only restate the present: a deployment is recorded at the time it happens.
+_AT_TOLERANCE = timedelta(minutes=5)
+_INCIDENT_RESULTS = {DeploymentResult.FAILURE, DeploymentResult.ROLLED_BACK}
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    sub = parser.add_subparsers(dest="deploy_command", metavar="SUBCOMMAND", required=True)
+    start = sub.add_parser("start", help="run the gate; on allow record deployment.started and take the lock")
+    add_gate_arguments(start)
+    finish = sub.add_parser("finish", help="record deployment.finished and release the lock")
+    finish.add_argument("deployment_id", metavar="ID", help="the id `deploy start` printed")
+    finish.add_argument("--result", required=True, choices=[r.value for r in DeploymentResult])
+    finish.add_argument("--env", dest="environment", default=DEFAULT_ENVIRONMENT)
+    finish.add_argument("--worker", default="", help="who carried out the deployment")
+    finish.add_argument("--verifier", default="", help="who verified the result")
+    finish.add_argument("--test-result", dest="test_result", default="", help="post-deployment test result")
+    finish.add_argument("--errors", default="", help="errors seen during the deployment")
+    finish.add_argument("--monitoring", default="", help="monitoring result after the deployment")
+
+
+def _open(ctx: Context) -> Ledger:
+    from gatekeeper.ledger.backends import open_ledger
+
+    return open_ledger(ctx.config, ctx.repo_root, ctx.runtime.env)
+
+
+def _ci_outputs(ctx: Context, values: dict[str, str]) -> None:
+    """Step outputs for GitHub Actions (`$GITHUB_OUTPUT`); GitLab jobs read the JSON or a dotenv artefact."""
+    from pathlib import Path
+
+    target = ctx.runtime.env.get("GITHUB_OUTPUT")
+    if target:
+        with Path(target).open("a", encoding="utf-8") as handle:
+            handle.writelines(f"{k}={v}\n" for k, v in values.items())
+
+
+def _start(args: argparse.Namespace, ctx: Context) -> int:
+    from gatekeeper.identity import current_actor
+    from gatekeeper.ledger.lock import require_unlocked, started_draft
+
+    now = ctx.runtime.now()
+    request = request_from(args)
+    if request.at is not None and abs(request.at - now) > _AT_TOLERANCE:
+        raise InputError(
+            "deploy start records the deployment at the time it happens; --at may not move it",
+            hint="use `gatekeeper gate --at T` to ask what the gate would say at another time",
+        )
+    facts = gather(ctx.config, ctx.policy, request, sources_for(ctx), now)
+    outcome = evaluate(facts, ctx.lang)
+    if not outcome.ok:
+        return ctx.emit(outcome)
+    actor = current_actor(ctx.runtime.env, ctx.repo_root)
+    draft = started_draft(
+        system=facts.system,
+        environment=facts.environment,
+        rfcs=outcome.rfcs,
+        actor=actor.name,
+        actor_source=str(actor.source),
+        at=request.at or now,
+        data={
+            "change_type": str(facts.change_type),
+            "commit": facts.head,
+            "warnings": sorted({f.rule for f in outcome.findings}),
+        },
+    )
+    ledger = _open(ctx)
+    try:
+        record = ledger.append(
+            draft,
+            require_unlocked(
+                facts.system, facts.environment, now=now, stale_hours=ctx.policy.deploy.lock_stale_hours
+            ),
+        )
+    finally:
+        ledger.close()
+    _ci_outputs(ctx, {"deployment_id": record.id, "decision": "allow"})
+    started = dataclasses.replace(outcome, extra={**outcome.extra, "deployment_id": record.id})
+    code = ctx.emit(started)
+    if ctx.output_format == "text":
+        ctx.out(f"deployment id: {record.id}")
+    return code
+
+
+def _find_started(ledger: Ledger, system: str, deployment_id: str) -> Record:
+    for record in ledger.find(kind=str(RecordKind.DEPLOYMENT_STARTED), system=system):
+        if record.id == deployment_id:
+            return record
+    raise InputError(
+        f"no deployment.started record of {system} has the id {deployment_id!r}",
+        hint="use the id `gatekeeper deploy start` printed; `gatekeeper ledger log` lists the records",
+    )
+
+
+def incident_draft(started: Record, finished: Record, ctx: Context, now: datetime) -> Draft:
+    """The incident a failed or rolled-back deployment opens, graded per SOP INC."""
+    from zoneinfo import ZoneInfo
+
+    from gatekeeper.calendar import BusinessCalendar
+    from gatekeeper.incident import incident_grade, weekday
+
+    result = DeploymentResult(finished.data["result"])
+    calendar = BusinessCalendar.from_config(ctx.config, ctx.policy)
+
+    def business_day(day: object) -> bool:
+        from datetime import date
+
+        assert isinstance(day, date)
+        try:
+            return calendar.day(day).business
+        except GatekeeperError:  # a year without holiday data: weekends still count
+            return weekday(day)
+
+    # A rollback restores the previous release: the incident is over when the deployment is finished.
+    resolved = now if result is DeploymentResult.ROLLED_BACK else None
+    system_grade = Grade(ctx.config.system.grade)
+    grade = incident_grade(
+        system_grade,
+        occurred_at=started.moment,
+        resolved_at=resolved,
+        audience=ctx.config.system.audience,
+        policy=ctx.policy.incidents,
+        zone=ZoneInfo(ctx.config.timezone),
+        business_day=business_day,
+    )
+    return Draft(
+        kind=str(RecordKind.INCIDENT_OPENED),
+        system=finished.system,
+        actor=finished.actor,
+        actor_source=finished.actor_source,
+        at=now,
+        rfcs=finished.rfcs,
+        data={
+            "deployment_id": started.id,
+            "type": "deployment-" + str(result),
+            "title": f"deployment {started.id} {result}",
+            "grade": int(grade),
+            "system_grade": int(system_grade),
+            "occurred_at": started.at,
+            "detected_at": now.isoformat(),
+            "resolved_at": resolved.isoformat() if resolved else None,
+            "status": "resolved" if resolved else "open",
+            "errors": finished.data.get("errors", ""),
+        },
+    )
+
+
+def _finish(args: argparse.Namespace, ctx: Context) -> int:
+    from gatekeeper.identity import current_actor
+    from gatekeeper.ledger.lock import finished_draft, require_open
+
+    now = ctx.runtime.now()
+    result = DeploymentResult(args.result)
+    actor = current_actor(ctx.runtime.env, ctx.repo_root)
+    system = ctx.config.system.id
+    ledger = _open(ctx)
+    try:
+        started = _find_started(ledger, system, args.deployment_id)
+        draft = finished_draft(
+            started, result=result, actor=actor.name, actor_source=str(actor.source), at=now
+        )
+        draft = dataclasses.replace(
+            draft,
+            data={
+                **draft.data,
+                "change_type": started.data.get("change_type", "normal"),
+                "worker": args.worker or actor.name,
+                "verifier": args.verifier,
+                "test_result": args.test_result,
+                "errors": args.errors,
+                "monitoring": args.monitoring,
+                "started_at": started.at,
+            },
+        )
+        environment = str(started.data.get("environment", args.environment))
+        finished = ledger.append(draft, require_open(system, environment, started.id))
+        incident = None
+        if result in _INCIDENT_RESULTS:
+            incident = ledger.append(incident_draft(started, finished, ctx, now))
+    finally:
+        ledger.close()
+    extra: dict[str, object] = {"deployment_id": started.id, "result": str(result)}
+    if incident is not None:
+        extra["incident"] = {"id": incident.id, "grade": incident.data["grade"]}
+    outcome = Outcome(
+        system=system,
+        grade=int(ctx.config.system.grade),
+        change_type=str(started.data.get("change_type", "normal")),
+        rfcs=started.rfcs,
+        extra=extra,
+    )
+    ctx.emit(outcome)
+    if ctx.output_format == "text":
+        ctx.out(f"deployment {started.id} finished: {result}")
+        if incident is not None:
+            ctx.out(f"incident {incident.id} opened, grade {incident.data['grade']}")
+    return int(ExitCode.OK)
+
+
+def run(args: argparse.Namespace, ctx: Context) -> int:
+    if args.deploy_command == "start":
+        return _start(args, ctx)
+    return _finish(args, ctx)

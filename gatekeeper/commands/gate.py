@@ -1,0 +1,79 @@
+"""`gatekeeper gate [--env E] [--rfc ID..] [--at T] [--evidence [KIND=]GLOB..]`: evaluate, write nothing.
+
+Exit code 0 when the deployment is allowed, 1 when it is blocked (including every `gate.error`: a fact
+that could not be gathered blocks), 2 for bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+from datetime import datetime
+
+from gatekeeper.commands import Context
+from gatekeeper.domain import EvidenceKind, Outcome
+from gatekeeper.errors import UsageError
+from gatekeeper.gate import DEFAULT_ENVIRONMENT, GateRequest, Sources, evaluate, gather
+
+
+def add_gate_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--env", dest="environment", default=DEFAULT_ENVIRONMENT, help="target environment")
+    parser.add_argument("--rfc", dest="rfc_ids", nargs="+", default=[], metavar="ID", help="RFCs deployed")
+    parser.add_argument("--at", metavar="TIME", help="evaluate at this time (ISO 8601 with offset)")
+    parser.add_argument(
+        "--evidence",
+        nargs="+",
+        default=[],
+        metavar="[KIND=]GLOB",
+        help="extra test reports (KIND: unit, integration, performance, acceptance; default unit)",
+    )
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    add_gate_arguments(parser)
+
+
+def parse_evidence(values: list[str]) -> tuple[tuple[EvidenceKind, str], ...]:
+    out = []
+    for value in values:
+        kind, sep, pattern = value.partition("=")
+        if not sep:
+            kind, pattern = "unit", value
+        try:
+            out.append((EvidenceKind(kind), pattern))
+        except ValueError:
+            allowed = ", ".join(k.value for k in EvidenceKind)
+            raise UsageError(
+                f"--evidence {value!r}: unknown kind {kind!r}", hint=f"use one of {allowed}"
+            ) from None
+    return tuple(out)
+
+
+def request_from(args: argparse.Namespace) -> GateRequest:
+    from gatekeeper.commands.window import parse_at
+
+    at: datetime | None = parse_at(args.at) if args.at else None
+    return GateRequest(
+        environment=args.environment,
+        rfc_ids=tuple(dict.fromkeys(args.rfc_ids)),
+        at=at,
+        evidence=parse_evidence(args.evidence),
+    )
+
+
+def sources_for(ctx: Context) -> Sources:
+    def open_reader():  # type: ignore[no-untyped-def]
+        from gatekeeper.ledger.backends import open_ledger
+
+        return open_ledger(ctx.config, ctx.repo_root, ctx.runtime.env)
+
+    return Sources(root=ctx.repo_root, env=ctx.runtime.env, ledger=open_reader)
+
+
+def run_gate(args: argparse.Namespace, ctx: Context) -> Outcome:
+    request = request_from(args)
+    facts = gather(ctx.config, ctx.policy, request, sources_for(ctx), ctx.runtime.now())
+    return evaluate(facts, ctx.lang)
+
+
+def run(args: argparse.Namespace, ctx: Context) -> int:
+    return ctx.emit(run_gate(args, ctx))
