@@ -37,7 +37,10 @@ OUTCOME = Outcome(
             severity=Severity.WARNING,
             sop="CFG-P3",
             # A hostile commit subject: workflow command, ANSI repaint, carriage return, HTML, a mention.
-            message="commit a1b2c3d names no RFC: '\n::set-output name=ok::true \x1b[32mOK\x1b[0m\rfake <b>@team</b>'",
+            message=(
+                "commit a1b2c3d names no RFC: '\n::set-output name=ok::true "
+                "\x1b[32mOK\x1b[0m\rfake <b>@team</b>'"
+            ),
             remediation="add `RFC-2026-0042` to the subject | or a Refs: trailer",
             subject="a1b2c3d",
         ),
