@@ -380,20 +380,19 @@ def _ledger_facts(
 def evidence_from_record(record: Record) -> Evidence:
     """A `test.evidence` record as evidence (raises ValueError naming the record when it is malformed)."""
     data: Mapping[str, Any] = record.data
+    # `evidence add` stores the sums over its files under `totals`.
+    totals = data.get("totals", data)
     try:
-        counts = {name: data[name] for name in ("tests", "passed", "failed", "errors", "skipped")}
+        counts = {name: totals[name] for name in ("tests", "passed", "failed", "errors", "skipped")}
         kind = EvidenceKind(data["kind"])
         commit = data["commit"]
-    except (KeyError, ValueError):
+    except (KeyError, TypeError, ValueError):
         raise ValueError(f"test.evidence record {record.seq} lacks kind, commit or counts") from None
     if not isinstance(commit, str) or not all(
         isinstance(v, int) and not isinstance(v, bool) for v in counts.values()
     ):
         raise ValueError(f"test.evidence record {record.seq} has a malformed commit or counts")
-    source = f"ledger record {record.seq}"
-    if isinstance(data.get("path"), str):
-        source += f" ({data['path']})"
-    return Evidence(kind, source, commit, digest=str(data.get("digest", "")), **counts)
+    return Evidence(kind, f"ledger record {record.seq}", commit, digest=str(data.get("digest", "")), **counts)
 
 
 def _workspace(

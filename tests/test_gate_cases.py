@@ -1,0 +1,304 @@
+"""Acceptance cases for the gate's rules, as data: tests/cases/<rule>/{pass,fail}/*.yaml.
+
+Every case runs the real `gatekeeper gate` command in a real git repository with a sqlite ledger. It starts
+from a deployment that passes everything — a grade-1 normal change `RFC-2026-0042` committed by `dev`,
+the full approval chain (kim, park, choi, han, lee) bound to the RFC's digest, passing unit and
+integration reports in the workspace, Tuesday 2026-11-24 20:00 KST — and changes what the case says:
+
+- `system`: keys merged into `system` of the configuration (grade, audience)
+- `rfc`: keys merged into the RFC file; `edit_rfc_after_approval: true` edits it after the approvals
+- `commit`: {author, committer, co_authors: [..]} of the deployed commit
+- `approvals`: a list of {step, actor, decision, source} replacing the full chain (in ledger order)
+- `evidence`: {KIND: {tests, failed, errors, skipped} | "xxe" | null} replacing workspace reports
+- `ledger_evidence`: [{kind, commit: head|other, tests, passed, ...}] recorded with `test.evidence`
+- `records`: extra ledger records [{kind, rfcs, hours_ago, change_type, data}]; a `deployment.finished`
+  with `closes: N` names the N-th record of this list (0-based) as its start
+- `at`: the time asked about (default the Tuesday evening)
+
+A `fail` case must produce a finding of its rule with `expect.severity` (default error) and the
+`expect.decision` (default block); a `pass` case must produce no finding of its rule, and `allow` unless it
+says otherwise.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from gatekeeper.adapters.rfcstore import FileRfcStore
+from gatekeeper.catalogue import RULES
+from gatekeeper.config import load_config
+from gatekeeper.ledger import Draft
+from gatekeeper.ledger.backends import open_ledger
+from tests.helpers import GitRepo, run_cli
+
+CASES = Path(__file__).parent / "cases"
+GATE_RULES = sorted(
+    r for r in RULES if r.startswith(("approval.", "cab.", "tests.", "deploy.", "integration.", "rfc."))
+)
+CASE_FILES = sorted(p for rule in GATE_RULES for p in (CASES / rule).glob("*/*.yaml"))
+RFC_ID = "RFC-2026-0042"
+TUESDAY_EVENING = "2026-11-24T20:00:00+09:00"
+
+CONFIG: dict[str, Any] = {
+    "version": 1,
+    "system": {"id": "minwon-portal", "name": "민원포털", "grade": 1, "audience": "internal"},
+    "policy": "kr-ap-sop",
+    "timezone": "Asia/Seoul",
+    "rfc": {"id_pattern": r"RFC-\d{4}-\d{4}", "store": "files", "dir": "changes"},
+    "roles": {
+        "agency-manager": ["park"],
+        "agency-officer": ["kim", "lee"],
+        "operator-manager": ["han"],
+        "cab": ["kim", "park", "choi"],
+    },
+    "evidence": [
+        {"kind": "unit", "paths": ["reports/unit/*.xml"]},
+        {"kind": "integration", "paths": ["reports/it/*.xml"]},
+        {"kind": "performance", "paths": ["reports/perf/*.xml"]},
+    ],
+    "ledger": {"backend": "sqlite", "path": ".gatekeeper/ledger.db"},
+}
+RFC: dict[str, Any] = {
+    "id": RFC_ID,
+    "title": "민원 신청 화면 개선",
+    "type": "normal",
+    "requester": "lee",
+    "systems": ["minwon-portal"],
+    "reason": "민원인 입력 오류를 줄이기 위해 신청 화면의 검증을 강화한다",
+    "work_plan": "검증 로직 추가 후 검증계에서 확인하고 운영계에 배포한다",
+    "deployment_plan": "야간 배포, 무중단 롤링 배포로 진행한다",
+    "test_plan": "단위테스트 40건, 통합테스트 12건, 사전검증 시나리오 5건을 수행한다",
+    "rollback_plan": "이전 릴리스 태그로 재배포하고 신청 테이블 정합성을 점검한다",
+}
+FULL_CHAIN = [
+    {"step": "change-review", "actor": "kim"},
+    {"step": "change-approval", "actor": "park"},
+    {"step": "cab", "actor": "choi"},
+    {"step": "release-first", "actor": "han"},
+    {"step": "release-second", "actor": "lee"},
+]
+KIND_DIRS = {"unit": "unit", "integration": "it", "performance": "perf"}
+XXE = """<?xml version="1.0"?>
+<!DOCTYPE testsuite [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>
+<testsuite name="x" tests="1" failures="0" errors="0"><testcase name="&xxe;"/></testsuite>
+"""
+
+
+def junit(tests: int = 10, failed: int = 0, errors: int = 0, skipped: int = 0) -> str:
+    cases = []
+    for i in range(tests):
+        body = ""
+        if i < failed:
+            body = '<failure message="boom"/>'
+        elif i < failed + errors:
+            body = '<error message="crash"/>'
+        elif i < failed + errors + skipped:
+            body = "<skipped/>"
+        cases.append(f'<testcase classname="c" name="t{i}">{body}</testcase>')
+    return (
+        f'<?xml version="1.0"?>\n<testsuite name="s" tests="{tests}" failures="{failed}" errors="{errors}" '
+        f'skipped="{skipped}">{"".join(cases)}</testsuite>\n'
+    )
+
+
+def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in extra.items():
+        out[key] = (
+            _merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+        )
+    return out
+
+
+def _case_id(path: Path) -> str:
+    return f"{path.parent.parent.name}/{path.parent.name}/{path.stem}"
+
+
+def build(repo: GitRepo, case: dict[str, Any]) -> tuple[datetime, str]:
+    """Set up the repository and ledger the case describes; returns (at, head)."""
+    at = datetime.fromisoformat(str(case.get("at", TUESDAY_EVENING)))
+    repo.write(
+        ".gatekeeper.yml",
+        yaml.safe_dump(_merge(CONFIG, {"system": case.get("system", {})}), allow_unicode=True),
+    )
+    rfc = _merge(RFC, case.get("rfc", {}))
+    repo.write(f"changes/{RFC_ID}.yml", yaml.safe_dump(rfc, allow_unicode=True))
+    commit = case.get("commit", {})
+    trailers = "".join(f"\nCo-authored-by: {c}" for c in commit.get("co_authors", []))
+    committer = commit.get("committer", "dev <dev@example.org>")
+    name, _, email = committer.partition(" <")
+    head = repo.commit(
+        f"{RFC_ID} 신청 화면 입력 검증을 강화한다\n{trailers}",
+        author=commit.get("author", "dev <dev@example.org>"),
+        committer=(name, email.rstrip(">")),
+    )
+    for kind, spec in case.get("evidence", {"unit": {}, "integration": {}}).items():
+        if spec is None:
+            continue
+        text = XXE if spec == "xxe" else junit(**spec)
+        (repo.path / "reports" / KIND_DIRS[kind]).mkdir(parents=True, exist_ok=True)
+        (repo.path / "reports" / KIND_DIRS[kind] / "result.xml").write_text(text, encoding="utf-8")
+
+    config = load_config(repo.path / ".gatekeeper.yml")
+    digest = FileRfcStore(repo.path, config).get(RFC_ID).digest  # type: ignore[union-attr]
+    ledger = open_ledger(config, repo.path, {})
+    moment = at - timedelta(days=1)
+    extra_ids: list[str] = []
+    try:
+        for approval in case.get("approvals", FULL_CHAIN):
+            moment += timedelta(minutes=5)
+            data = {
+                "step": approval["step"],
+                "decision": approval.get("decision", "approve"),
+                "rfc_digest": digest,
+            }
+            ledger.append(
+                Draft(
+                    "approval",
+                    "minwon-portal",
+                    approval["actor"],
+                    approval.get("source", "github-actions"),
+                    moment,
+                    data,
+                    (approval.get("rfc", RFC_ID),),
+                )
+            )
+        for item in case.get("ledger_evidence", []):
+            data = {
+                "kind": item["kind"],
+                "commit": head if item.get("commit", "head") == "head" else "f" * 40,
+                "totals": {k: item.get(k, 0) for k in ("tests", "passed", "failed", "errors", "skipped")},
+            }
+            ledger.append(Draft("test.evidence", "minwon-portal", "ci", "github-actions", moment, data))
+        for item in case.get("records", []):
+            data = dict(item.get("data", {}))
+            if item["kind"] == "deployment.started":
+                data.setdefault("environment", "production")
+                data.setdefault("change_type", item.get("change_type", "normal"))
+            if "closes" in item:
+                data.update({"started": extra_ids[item["closes"]], "environment": "production"})
+            when = at - timedelta(hours=float(item.get("hours_ago", 1)))
+            record = ledger.append(
+                Draft(
+                    item["kind"],
+                    "minwon-portal",
+                    item.get("actor", "ci"),
+                    item.get("source", "github-actions"),
+                    when,
+                    data,
+                    tuple(item.get("rfcs", [RFC_ID])),
+                )
+            )
+            extra_ids.append(record.id)
+    finally:
+        ledger.close()
+    if case.get("edit_rfc_after_approval"):
+        repo.write(
+            f"changes/{RFC_ID}.yml",
+            yaml.safe_dump(
+                _merge(rfc, {"rollback_plan": RFC["rollback_plan"] + " 추가 점검 포함"}), allow_unicode=True
+            ),
+        )
+    return at, head
+
+
+def gate(repo: GitRepo, at: datetime, *extra: str) -> tuple[int, dict[str, Any]]:
+    result = run_cli(["--format", "json", "gate", "--rfc", RFC_ID, *extra], cwd=repo.path, now=at)
+    assert result.code in (0, 1), result.stderr
+    return result.code, json.loads(result.stdout)
+
+
+def test_every_gate_rule_has_pass_and_fail_cases() -> None:
+    for rule in GATE_RULES:
+        assert list((CASES / rule / "pass").glob("*.yaml")), f"{rule} has no pass case"
+        assert list((CASES / rule / "fail").glob("*.yaml")), f"{rule} has no fail case"
+
+
+def test_the_baseline_deployment_is_allowed(repo: GitRepo) -> None:
+    at, _ = build(repo, {})
+    code, body = gate(repo, at)
+    assert (code, body["decision"], body["findings"]) == (0, "allow", [])
+
+
+@pytest.mark.parametrize("case_file", CASE_FILES, ids=_case_id)
+def test_gate_case(case_file: Path, repo: GitRepo) -> None:
+    rule, expected = case_file.parent.parent.name, case_file.parent.name
+    case = yaml.safe_load(case_file.read_text(encoding="utf-8"))
+    assert case.get("description"), "every case says what it shows"
+    at, _ = build(repo, case)
+    code, body = gate(repo, at, *case.get("args", []))
+    mine = [f for f in body["findings"] if f["rule"] == rule]
+    expect = case.get("expect", {})
+    if expected == "fail":
+        assert mine, f"expected {rule}, got {body['findings']}"
+        assert {f["severity"] for f in mine} == {expect.get("severity", "error")}
+        assert body["decision"] == expect.get("decision", "block")
+    else:
+        assert not mine, mine
+        assert body["decision"] == expect.get("decision", "allow"), body["findings"]
+    assert code == (0 if body["decision"] == "allow" else 1)
+    assert set(body) == {"ok", "decision", "system", "grade", "change_type", "rfcs", "findings"}
+    for text in expect.get("message_contains", []):
+        assert any(text in f["message"] for f in mine), mine
+
+
+# The window through the whole gate: the same baseline at the minute boundaries of business hours.
+@pytest.mark.parametrize(
+    ("at", "decision"),
+    [
+        ("2026-11-24T08:59:00+09:00", "allow"),
+        ("2026-11-24T09:00:00+09:00", "block"),
+        ("2026-11-24T17:59:00+09:00", "block"),
+        ("2026-11-24T18:00:00+09:00", "allow"),
+        ("2026-11-24T10:00:00+09:00", "block"),
+        ("2026-11-24T19:00:00+09:00", "allow"),
+        ("2026-11-24T01:00:00Z", "block"),  # 10:00 KST given in UTC
+    ],
+)
+def test_business_hours_through_the_gate(repo: GitRepo, at: str, decision: str) -> None:
+    moment, _ = build(repo, {"at": at})
+    code, body = gate(repo, moment)
+    assert body["decision"] == decision, body["findings"]
+    rules = {f["rule"] for f in body["findings"]}
+    assert rules == (set() if decision == "allow" else {"window.business-hours"})
+
+
+def test_what_if_at_uses_the_given_time_not_the_clock(repo: GitRepo) -> None:
+    moment, _ = build(repo, {})
+    result = run_cli(
+        ["--format", "json", "gate", "--rfc", RFC_ID, "--at", "2026-11-24T10:00:00+09:00"],
+        cwd=repo.path,
+        now=moment,
+    )
+    assert result.code == 1
+    assert [f["rule"] for f in json.loads(result.stdout)["findings"]] == ["window.business-hours"]
+
+
+def test_an_xxe_report_is_a_gate_error_never_evidence(repo: GitRepo) -> None:
+    at, _ = build(repo, {"evidence": {"unit": "xxe", "integration": {}}})
+    code, body = gate(repo, at)
+    assert code == 1
+    errors = [f for f in body["findings"] if f["rule"] == "gate.error"]
+    assert errors and errors[0]["subject"] == "test evidence reports/unit/result.xml"
+    assert "root:" not in json.dumps(body)  # the entity was never expanded
+
+
+def test_a_broken_ledger_fails_closed(repo: GitRepo) -> None:
+    at, _ = build(repo, {})
+    (repo.path / ".gatekeeper" / "ledger.db").write_bytes(b"not a database at all" * 100)
+    code, body = gate(repo, at)
+    assert code == 1
+    assert any(f["rule"] == "gate.error" and "ledger" in f["subject"] for f in body["findings"])
+
+
+def test_an_unknown_rfc_fails_closed(repo: GitRepo) -> None:
+    at, _ = build(repo, {})
+    result = run_cli(["--format", "json", "gate", "--rfc", "RFC-2026-0999"], cwd=repo.path, now=at)
+    assert result.code == 1
+    assert any(f["rule"] == "gate.error" for f in json.loads(result.stdout)["findings"])
