@@ -19,11 +19,13 @@ Range resolution (what a pipeline must check, `resolve_range`):
 
 from __future__ import annotations
 
+import io
 import re
 import subprocess
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple, cast
 
 from gatekeeper.errors import GitError
 
@@ -42,8 +44,9 @@ SHALLOW_HINT = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Commit:
+class Commit(NamedTuple):
+    """One commit as `git log` gives it (a NamedTuple: ranges of 20,000 commits are built in a blink)."""
+
     sha: str
     parents: tuple[str, ...]
     tree: str
@@ -276,11 +279,18 @@ def iter_commits(root: Path, revisions: Iterable[str]) -> Iterator[Commit]:
     assert process.stdout is not None  # Popen with PIPE always sets it
     pending: list[str] = []
     tail = b""
+    read = cast(
+        "io.BufferedReader", process.stdout
+    ).read1  # whatever is ready: parsing overlaps with git producing the rest
     try:
-        while chunk := process.stdout.read(1 << 16):
-            parts = (tail + chunk).split(b"\0")
-            tail = parts.pop()
-            pending.extend(p.decode("utf-8", "replace") for p in parts)
+        while chunk := read(1 << 18):
+            buffer = tail + chunk
+            cut = buffer.rfind(b"\0") + 1
+            # Decoding only up to the last NUL never splits a multi-byte character.
+            tail = buffer[cut:]
+            if not cut:
+                continue
+            pending.extend(buffer[: cut - 1].decode("utf-8", "replace").split("\0"))
             usable = len(pending) - len(pending) % _FIELDS
             for start in range(0, usable, _FIELDS):
                 yield _parse(pending[start : start + _FIELDS])

@@ -52,7 +52,7 @@ class _Checker:
 
     def __init__(self, ctx: Context) -> None:
         from gatekeeper.adapters.rfcstore import open_store
-        from gatekeeper.domain import Grade
+        from gatekeeper.domain import ChangeType, Grade
 
         self.ctx = ctx
         self.config = ctx.config
@@ -64,6 +64,7 @@ class _Checker:
         self.rule_contexts: dict[ChangeType, RuleContext] = {}
         self.findings: list[Finding] = []
         self.named: dict[str, None] = {}
+        self.normal = ChangeType.NORMAL
 
     def lookup(self, ids: Iterable[str]) -> None:
         for rfc_id in ids:
@@ -72,10 +73,7 @@ class _Checker:
             self.named.setdefault(rfc_id, None)
 
     def rule_context(self, ids: tuple[str, ...]) -> RuleContext:
-        from gatekeeper.domain import ChangeType
-        from gatekeeper.rules import RuleContext
-
-        change_type = ChangeType.NORMAL
+        change_type = self.normal
         for rfc_id in ids:
             entry = self.rfcs.get(rfc_id)
             if entry is not None and entry.rfc is not None:
@@ -83,8 +81,14 @@ class _Checker:
                 break
         found = self.rule_contexts.get(change_type)
         if found is None:
-            found = RuleContext(self.policy, self.grade, change_type, self.ctx.runtime.now(), self.ctx.lang)
-            self.rule_contexts[change_type] = found
+            found = self._new_rule_context(change_type)
+        return found
+
+    def _new_rule_context(self, change_type: ChangeType) -> RuleContext:
+        from gatekeeper.rules import RuleContext
+
+        found = RuleContext(self.policy, self.grade, change_type, self.ctx.runtime.now(), self.ctx.lang)
+        self.rule_contexts[change_type] = found
         return found
 
     def change_type(self) -> str:

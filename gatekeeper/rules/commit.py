@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 from gatekeeper.adapters.rfcstore import RfcEntry
 from gatekeeper.config.models import CommitPolicy
@@ -21,14 +21,14 @@ from gatekeeper.rfcid import _CONFUSABLES, _finder, find_ids, lookalike_ids
 from gatekeeper.rules import RuleContext
 
 _AUTOSQUASH = re.compile(r"^(?:(?:fixup|squash|amend)! ?)+")
+_AUTOSQUASH_PREFIXES = ("fixup!", "squash!", "amend!")
 _REVERT = re.compile(r"^This reverts commit ([0-9a-f]{7,64})\b", re.MULTILINE)
 _TRAILER_LINE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]*[ \t]*:[ \t]*\S")
 _NOT_REASON = re.compile(r"[\W_]+")
 SUBJECT_SHOWN = 72
 
 
-@dataclass(frozen=True, slots=True)
-class MessageParts:
+class MessageParts(NamedTuple):
     """What the rules read from one commit message."""
 
     subject: str
@@ -40,8 +40,7 @@ class MessageParts:
     reverts: str | None  # the SHA in "This reverts commit <sha>."
 
 
-@dataclass(frozen=True, slots=True)
-class CommitFacts:
+class CommitFacts(NamedTuple):
     """One commit as the rules see it. `sha` is None for a message being committed (the commit-msg hook)."""
 
     sha: str | None
@@ -85,8 +84,9 @@ def read_message(message: str, pattern: str, policy: CommitPolicy) -> MessagePar
     """Split a commit message into subject, counted IDs, body-only IDs, look-alikes and reason length."""
     subject, _, rest = message.strip().partition("\n")
     subject = subject.strip()
+    finder = _finder(pattern)
+    ids = list(dict.fromkeys(m.group(0) for m in finder.finditer(subject)))
     trailer_pattern = _trailer_pattern(policy.trailers)
-    ids = find_ids(pattern, subject)
     if rest:
         for match in trailer_pattern.finditer(rest):
             ids.extend(i for i in find_ids(pattern, match.group(1)) if i not in ids)
@@ -95,19 +95,19 @@ def read_message(message: str, pattern: str, policy: CommitPolicy) -> MessagePar
     if not ids:
         body_ids = find_ids(pattern, rest) if rest else []
         lookalikes = lookalike_ids(pattern, message)
-    plain_subject = _AUTOSQUASH.sub("", subject)
-    reason = _reason_chars(plain_subject, pattern, trailer_pattern)
+    plain = _AUTOSQUASH.sub("", subject) if subject.startswith(_AUTOSQUASH_PREFIXES) else subject
+    reason = len(_NOT_REASON.sub("", finder.sub(" ", plain)))
     if reason < policy.reason_min_chars and rest:
         reason += _reason_chars(_without_trailer_block(rest), pattern, trailer_pattern)
     revert = _REVERT.search(rest) if subject.startswith("Revert ") else None
     return MessageParts(
-        subject=subject,
-        pattern=pattern,
-        ids=tuple(ids),
-        body_ids=tuple(body_ids),
-        lookalikes=tuple(lookalikes),
-        reason_chars=reason,
-        reverts=revert.group(1) if revert else None,
+        subject,
+        pattern,
+        tuple(ids),
+        tuple(body_ids),
+        tuple(lookalikes),
+        reason,
+        revert.group(1) if revert else None,
     )
 
 
