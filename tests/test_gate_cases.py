@@ -264,6 +264,7 @@ def test_gate_case(case_file: Path, repo: GitRepo) -> None:
 def test_business_hours_through_the_gate(repo: GitRepo, at: str, decision: str) -> None:
     moment, _ = build(repo, {"at": at})
     code, body = gate(repo, moment)
+    assert code == (0 if decision == "allow" else 1)
     assert body["decision"] == decision, body["findings"]
     rules = {f["rule"] for f in body["findings"]}
     assert rules == (set() if decision == "allow" else {"window.business-hours"})

@@ -1,0 +1,137 @@
+"""`deploy start` and `deploy finish` on a real repository and sqlite ledger."""
+
+from __future__ import annotations
+
+import json
+import threading
+from datetime import datetime
+
+from gatekeeper.config import load_config
+from gatekeeper.ledger.backends import open_ledger
+from tests.helpers import GitRepo, run_cli
+from tests.test_gate_cases import RFC_ID, build
+
+EVENING = datetime.fromisoformat("2026-11-24T20:00:00+09:00")
+
+
+def records(repo: GitRepo, kind: str) -> list:  # type: ignore[type-arg]
+    ledger = open_ledger(load_config(repo.path / ".gatekeeper.yml"), repo.path, {})
+    try:
+        return list(ledger.find(kind=kind))
+    finally:
+        ledger.close()
+
+
+def start(repo: GitRepo, at: datetime = EVENING) -> tuple[int, dict]:  # type: ignore[type-arg]
+    result = run_cli(["--format", "json", "deploy", "start", "--rfc", RFC_ID], cwd=repo.path, now=at)
+    return result.code, (json.loads(result.stdout) if result.stdout else {"stderr": result.stderr})
+
+
+def test_start_records_the_deployment_and_prints_its_id(repo: GitRepo) -> None:
+    build(repo, {})
+    code, body = start(repo)
+    assert code == 0 and body["decision"] == "allow"
+    (started,) = records(repo, "deployment.started")
+    assert body["deployment_id"] == started.id
+    assert started.data["change_type"] == "normal" and started.data["environment"] == "production"
+    text = run_cli(["gate", "--rfc", RFC_ID], cwd=repo.path, now=EVENING)
+    assert text.code == 1 and "deploy.concurrent" in text.stdout
+
+
+def test_start_writes_nothing_when_blocked(repo: GitRepo) -> None:
+    build(repo, {})
+    code, body = start(repo, datetime.fromisoformat("2026-11-24T10:00:00+09:00"))
+    assert code == 1 and "deployment_id" not in body
+    assert records(repo, "deployment.started") == []
+
+
+def test_start_refuses_to_move_the_record_time(repo: GitRepo) -> None:
+    build(repo, {})
+    result = run_cli(
+        ["deploy", "start", "--rfc", RFC_ID, "--at", "2026-11-23T20:00:00+09:00"], cwd=repo.path, now=EVENING
+    )
+    assert result.code == 2 and "gate --at" in result.stderr
+
+
+def test_two_racing_starts_have_exactly_one_winner(repo: GitRepo) -> None:
+    build(repo, {})
+    codes: list[int] = []
+    threads = [threading.Thread(target=lambda: codes.append(start(repo)[0])) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(codes) == [0, 1]
+    assert len(records(repo, "deployment.started")) == 1
+
+
+def test_finish_releases_the_lock(repo: GitRepo) -> None:
+    build(repo, {})
+    _, body = start(repo)
+    done = run_cli(
+        [
+            "deploy",
+            "finish",
+            body["deployment_id"],
+            "--result",
+            "success",
+            "--verifier",
+            "kim",
+            "--monitoring",
+            "정상",
+        ],
+        cwd=repo.path,
+        now=EVENING,
+    )
+    assert done.code == 0, done.stderr
+    (finished,) = records(repo, "deployment.finished")
+    assert finished.data["started"] == body["deployment_id"] and finished.data["verifier"] == "kim"
+    assert records(repo, "incident.opened") == []
+    assert start(repo)[0] == 0  # the lock is free again
+
+
+def test_rollback_outside_hours_opens_a_lowered_incident(repo: GitRepo) -> None:
+    build(repo, {})
+    _, body = start(repo)
+    result = run_cli(
+        [
+            "--format",
+            "json",
+            "deploy",
+            "finish",
+            body["deployment_id"],
+            "--result",
+            "rolled-back",
+            "--errors",
+            "500 on submit",
+        ],
+        cwd=repo.path,
+        now=EVENING,
+    )
+    assert result.code == 0, result.stderr
+    (incident,) = records(repo, "incident.opened")
+    # Grade-1 system, Tuesday 20:00 (outside internal hours), fixed by the rollback before Wednesday 09:00.
+    assert incident.data["grade"] == 2 and incident.data["status"] == "resolved"
+    assert json.loads(result.stdout)["incident"]["grade"] == 2
+
+
+def test_failure_keeps_the_system_grade(repo: GitRepo) -> None:
+    build(repo, {})
+    _, body = start(repo)
+    run_cli(["deploy", "finish", body["deployment_id"], "--result", "failure"], cwd=repo.path, now=EVENING)
+    (incident,) = records(repo, "incident.opened")
+    assert incident.data["grade"] == 1 and incident.data["status"] == "open"
+
+
+def test_finishing_an_unknown_deployment_is_an_input_error(repo: GitRepo) -> None:
+    build(repo, {})
+    result = run_cli(["deploy", "finish", "nope", "--result", "success"], cwd=repo.path, now=EVENING)
+    assert result.code == 2 and "no deployment.started" in result.stderr
+
+
+def test_emergency_deployment_is_recorded_as_such(repo: GitRepo) -> None:
+    build(repo, {"rfc": {"type": "emergency", "incident": "INC-2026-0007"}, "approvals": []})
+    code, body = start(repo, datetime.fromisoformat("2026-11-24T10:30:00+09:00"))
+    assert code == 0, body
+    (started,) = records(repo, "deployment.started")
+    assert started.data["change_type"] == "emergency"
