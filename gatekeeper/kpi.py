@@ -180,13 +180,14 @@ def _number(value: object) -> float:
 
 
 def test_counts(data: Mapping[str, Any]) -> tuple[int, int]:
-    """(run, passed) of a `test.evidence` record: counts sit in `data.counts` or at the top of `data`."""
-    counts = data.get("counts") if isinstance(data.get("counts"), dict) else data
+    """(run, passed) of a `test.evidence` record: counts sit in `data.totals`, `data.counts` or at the top."""
+    counts = next((data[k] for k in ("totals", "counts") if isinstance(data.get(k), dict)), data)
     assert isinstance(counts, dict)
     passed = int(_number(counts.get("passed")))
     failed = int(_number(counts.get("failed")) + _number(counts.get("errors")) + _number(counts.get("error")))
-    if not passed and not failed and counts.get("total") is not None:
-        total = int(_number(counts.get("total"))) - int(_number(counts.get("skipped")))
+    total_value = counts.get("total", counts.get("tests"))
+    if not passed and not failed and total_value is not None:
+        total = int(_number(total_value)) - int(_number(counts.get("skipped")))
         return max(total, 0), max(total, 0)
     return passed + failed, passed
 
@@ -217,6 +218,7 @@ class TallyBuilder:
     _failed_ids: set[str] = field(default_factory=set)
     _counted_rfcs: set[str] = field(default_factory=set)
     _last_audit: dict[tuple[str, str], tuple[int, int]] = field(default_factory=dict)
+    _open_commits: dict[str, str] = field(default_factory=dict)  # started, not finished: id -> commit
 
     def _tally(self, system: str, moment: datetime) -> Tally:
         key = (system, month_of(moment, self.zone))
@@ -238,8 +240,14 @@ class TallyBuilder:
                 handler(self, record, moment)
         return self
 
+    def _started(self, record: Record, moment: datetime) -> None:
+        commit = record.data.get("commit")
+        if isinstance(commit, str) and commit:
+            self._open_commits[record.id] = commit
+
     def _finished(self, record: Record, moment: datetime) -> None:
         result = str(record.data.get("result", ""))
+        commit = self._open_commits.pop(deployment_id(record), "")
         key = (record.system, environment_of(record))
         inside = self._inside(moment)
         if result in FAILED_RESULTS:
@@ -257,7 +265,7 @@ class TallyBuilder:
         tally.deployments += 1
         if result == DeploymentResult.SUCCESS.value:
             tally.successes += 1
-            self._lead_time(tally, record, moment)
+            self._lead_time(tally, record, moment, commit)
             self._on_time(tally, record, moment)
         elif result in FAILED_RESULTS:
             tally.failures += 1
@@ -276,9 +284,9 @@ class TallyBuilder:
                     tally.recover_minutes += (moment - opened).total_seconds() / 60
                     tally.recovered += 1
 
-    def _lead_time(self, tally: Tally, record: Record, moment: datetime) -> None:
+    def _lead_time(self, tally: Tally, record: Record, moment: datetime, started_commit: str) -> None:
         committed = _moment(record.data.get("commit_at"))
-        sha = record.data.get("commit")
+        sha = record.data.get("commit") or started_commit
         if committed is None and isinstance(sha, str) and sha:
             committed = self.commit_time(sha)
         if committed is not None and committed <= moment:
@@ -343,6 +351,7 @@ class TallyBuilder:
 
 
 _HANDLERS: dict[str, Callable[[TallyBuilder, Record, datetime], None]] = {
+    RecordKind.DEPLOYMENT_STARTED.value: TallyBuilder._started,
     RecordKind.DEPLOYMENT_FINISHED.value: TallyBuilder._finished,
     RecordKind.INCIDENT_OPENED.value: TallyBuilder._incident,
     RecordKind.TEST_EVIDENCE.value: TallyBuilder._evidence,

@@ -54,7 +54,8 @@ class Dialect:
 
     def minutes(self, later: str, earlier: str) -> str:
         if self.name == "sqlite":
-            return f"((julianday({later}) - julianday({earlier})) * 1440.0)"
+            # julianday is a double: round each difference to the millisecond so sums stay exact.
+            return f"round((julianday({later}) - julianday({earlier})) * 1440.0, 5)"
         return f"(extract(epoch from ({later} - {earlier})) / 60.0)"
 
     def stamp(self, moment: datetime) -> object:
@@ -226,14 +227,15 @@ class SqlKpi:
         d = self.dialect
 
         def count(name: str) -> str:
-            return f"coalesce({d.json('counts.' + name)}, {d.json(name)})"
+            return f"coalesce({d.json('totals.' + name)}, {d.json('counts.' + name)}, {d.json(name)})"
 
         def number(expression: str) -> str:
             return f"coalesce(({expression}){'' if d.name == 'sqlite' else '::double precision'}, 0)"
 
         passed = number(count("passed"))
         failed = f"({number(count('failed'))} + {number(count('errors'))})"
-        total = f"({number(count('total'))} - {number(count('skipped'))})"
+        total_count = f"coalesce({count('total')}, {count('tests')})"
+        total = f"({number(total_count)} - {number(count('skipped'))})"
         run = f"CASE WHEN {passed} = 0 AND {failed} = 0 THEN {total} ELSE {passed} + {failed} END"
         ok = f"CASE WHEN {passed} = 0 AND {failed} = 0 THEN {total} ELSE {passed} END"
         coverage = d.json("coverage")
@@ -290,13 +292,21 @@ class SqlKpi:
             t.lead_count += count
         if commit_time is None:
             return
-        # The others name a commit whose time only git knows: stream (system, time, sha) and ask git.
+        # The others name a commit (on the finished record or on its deployment.started) whose time only git
+        # knows: stream (system, time, sha) and ask git.
+        where_f, params = self._window("f." + d.at)
+        finished = d.json("deployment_id").replace("body", "f.body")
         sql = (
-            f"SELECT system, {d.at}, {d.json('commit')} FROM {d.table} "  # noqa: S608
-            f"WHERE kind = 'deployment.finished' AND {d.json('result')} = 'success' "
-            f"AND {d.json('commit_at')} IS NULL AND {d.json('commit')} IS NOT NULL{where}"
+            f"SELECT f.system, f.{d.at}, coalesce({d.json('commit').replace('body', 'f.body')}, "  # noqa: S608
+            f"{d.json('commit').replace('body', 's.body')}) FROM {d.table} f "
+            f"LEFT JOIN {d.table} s ON s.id = {finished} AND s.kind = 'deployment.started' "
+            f"WHERE f.kind = 'deployment.finished' "
+            f"AND {d.json('result').replace('body', 'f.body')} = 'success' "
+            f"AND {d.json('commit_at').replace('body', 'f.body')} IS NULL{where_f}"
         )
         for system, at, sha in _rows(self.cursor, sql, tuple(params)):
+            if not sha:
+                continue
             moment = _aware(at)
             committed = commit_time(str(sha))
             if committed is not None and committed <= moment:

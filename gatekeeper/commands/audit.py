@@ -1,0 +1,197 @@
+"""`gatekeeper audit [--since D] [--until D] [--html F]`: the SOP checklist, 적합/부적합 per item.
+
+Gathers the facts (ledger stream, RFC files, commits of the period, the baseline diff, the hash chain),
+answers the checklist (`gatekeeper.audit`), records the run as `audit.run` (it feeds the audit-execution-rate
+KPI) and prints it; `--html` also writes the self-contained report. Exit 1 on any nonconformity.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+
+from gatekeeper.audit import NONCONFORM, AuditBuilder, AuditResult, CommitFact, checklist, run_record_data
+from gatekeeper.baseline import DriftFacts, gather_drift
+from gatekeeper.commands import Context
+from gatekeeper.commands.kpi import add_period, period
+from gatekeeper.config import Rfc
+from gatekeeper.domain import Grade, RecordKind
+from gatekeeper.errors import InputError
+from gatekeeper.ledger import Draft, Ledger
+from gatekeeper.rfcid import find_ids
+from gatekeeper.sanitize import for_log, for_markdown
+
+RESULT_WORDS = {
+    "en": {"conform": "conform", "nonconform": "NONCONFORM", "not-applicable": "n/a"},
+    "ko": {"conform": "적합", "nonconform": "부적합", "not-applicable": "해당없음"},
+}
+AREA_WORDS = {
+    "en": {
+        "change": "Change management",
+        "release": "Release management",
+        "test": "Test management",
+        "configuration": "Configuration management",
+    },
+    "ko": {"change": "변경관리", "release": "배포관리", "test": "테스트관리", "configuration": "형상관리"},
+}
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    add_period(parser)
+    parser.add_argument("--html", metavar="FILE", help="also write the self-contained HTML report to FILE")
+    parser.add_argument(
+        "--no-record", action="store_true", help="do not record the run in the ledger (dry run)"
+    )
+
+
+def rfc_contents(ctx: Context) -> dict[str, Rfc | None]:
+    from gatekeeper.adapters.rfcstore import open_store
+
+    return {entry.id: entry.rfc for entry in open_store(ctx.repo_root, ctx.config, ctx.runtime.env).entries()}
+
+
+def commits_of_period(
+    root: Path, pattern: str, since: datetime | None, until: datetime | None
+) -> Iterator[CommitFact]:
+    """Commits reachable from HEAD committed in the period (one streaming `git log`)."""
+    from gatekeeper.adapters.git import iter_commits
+
+    revisions = ["HEAD"]
+    if since is not None:
+        revisions.append(f"--since={since.isoformat()}")
+    if until is not None:
+        revisions.append(f"--until={until.isoformat()}")
+    for commit in iter_commits(root, revisions):
+        yield CommitFact(
+            commit.sha, commit.subject, tuple(find_ids(pattern, commit.message)), commit.is_merge
+        )
+
+
+def gather_and_check(
+    ctx: Context, ledger: Ledger, since: datetime | None, until: datetime | None
+) -> tuple[AuditResult, DriftFacts]:
+    config = ctx.config
+    builder = AuditBuilder(
+        ctx.policy, Grade(config.system.grade), ctx.runtime.now(), rfc_contents(ctx), since, until, ctx.lang
+    )
+    builder.feed(ledger.find(system=config.system.id, until=until))
+    drift = gather_drift(ctx.repo_root, config, ledger)
+    result = checklist(
+        builder,
+        system=config.system.id,
+        commits=commits_of_period(ctx.repo_root, config.rfc.id_pattern, since, until),
+        drift=drift,
+        chain=ledger.verify(),
+    )
+    return result, drift
+
+
+def render_text(result: AuditResult, lang: str) -> str:
+    words = RESULT_WORDS.get(lang, RESULT_WORDS["en"])
+    areas = AREA_WORDS.get(lang, AREA_WORDS["en"])
+    ko = lang == "ko"
+    lines = [f"{'SOP 점검표' if ko else 'SOP audit checklist'} — {for_log(result.system)}"]
+    area = ""
+    for item in result.items:
+        if item.area != area:
+            area = item.area
+            lines.append(f"{areas[area]}")
+        mark = {"conform": "✓", "nonconform": "✗", "not-applicable": "-"}[item.result]
+        lines.append(f"  {mark} {words[item.result]:<10} {item.id} [{item.sop}]")
+        lines.append(f"      {item.question}")
+        if item.result == NONCONFORM:
+            for ref, note in zip(item.evidence, item.notes, strict=False):
+                lines.append(f"      · {ref}: {for_log(note)}")
+    counts = result.counts()
+    lines.append(
+        f"적합 {counts['conform']}건, 부적합 {counts['nonconform']}건, 해당없음 {counts['not-applicable']}건"
+        if ko
+        else f"{counts['conform']} conform, {counts['nonconform']} nonconform, "
+        f"{counts['not-applicable']} not applicable"
+    )
+    return "\n".join(lines) + "\n"
+
+
+def render_markdown(result: AuditResult, lang: str) -> str:
+    words = RESULT_WORDS.get(lang, RESULT_WORDS["en"])
+    areas = AREA_WORDS.get(lang, AREA_WORDS["en"])
+    ko = lang == "ko"
+    head = ["영역", "점검 항목", "결과", "근거"] if ko else ["Area", "Question", "Result", "Evidence"]
+    lines = [
+        f"### {'SOP 점검표' if ko else 'SOP audit checklist'}: {for_markdown(result.system)}",
+        "",
+        "| " + " | ".join(head) + " |",
+        "|---|---|---|---|",
+    ]
+    for item in result.items:
+        mark = {"conform": "✅", "nonconform": "⛔", "not-applicable": "➖"}[item.result]
+        shown = item.evidence[:10] if item.result == NONCONFORM else item.evidence[:3]
+        evidence = " ".join(f"`{for_log(e)}`" for e in shown)
+        if len(item.evidence) > len(shown):
+            evidence += f" … (+{len(item.evidence) - len(shown)})"
+        lines.append(
+            f"| {areas[item.area]} | {for_markdown(item.question)} ({item.sop}) "
+            f"| {mark} {words[item.result]} "
+            f"| {evidence} |"
+        )
+    counts = result.counts()
+    lines += [
+        "",
+        f"적합 {counts['conform']}건, 부적합 {counts['nonconform']}건, 해당없음 {counts['not-applicable']}건"
+        if ko
+        else f"{counts['conform']} conform, {counts['nonconform']} nonconform, "
+        f"{counts['not-applicable']} not applicable",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _record(ctx: Context, ledger: Ledger, result: AuditResult, drift: DriftFacts) -> int:
+    from gatekeeper.ci import detect_ci
+
+    ci = detect_ci(ctx.runtime.env, ctx.runtime.cwd)
+    draft = Draft(
+        kind=RecordKind.AUDIT_RUN.value,
+        system=ctx.config.system.id,
+        actor=ci.actor,
+        actor_source=str(ci.actor_source),
+        at=ctx.runtime.now(),
+        data=run_record_data(result, drift),
+    )
+    return ledger.append(draft).seq
+
+
+def run(args: argparse.Namespace, ctx: Context) -> int:
+    from gatekeeper.ledger.backends import open_ledger
+
+    since, until = period(args, ctx.config)
+    html_path = Path(args.html) if args.html else None
+    if html_path is not None and not html_path.is_absolute():
+        html_path = ctx.runtime.cwd / html_path
+    if html_path is not None and not html_path.parent.is_dir():
+        raise InputError(
+            f"cannot write {html_path}: the folder does not exist", hint="create it or pick another path"
+        )
+    ledger = open_ledger(ctx.config, ctx.repo_root, ctx.runtime.env)
+    try:
+        result, drift = gather_and_check(ctx, ledger, since, until)
+        seq = None if args.no_record else _record(ctx, ledger, result, drift)
+        if html_path is not None:
+            from gatekeeper.commands.report import audit_html
+
+            html = audit_html(ctx, ledger, result, drift, since, until)
+            html_path.write_text(html, encoding="utf-8")
+    finally:
+        ledger.close()
+    if ctx.output_format == "json":
+        body = result.as_dict()
+        if seq is not None:
+            body["audit_run_seq"] = seq
+        ctx.out(json.dumps(body, ensure_ascii=False, indent=2))
+    elif ctx.output_format == "markdown":
+        ctx.out(render_markdown(result, ctx.lang))
+    else:
+        ctx.runtime.stdout.write(render_text(result, ctx.lang))
+    return 0 if result.ok else 1
