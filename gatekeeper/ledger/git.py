@@ -86,9 +86,9 @@ class GitRunner:
             command, input=input, capture_output=True, text=True, env=self.env, encoding="utf-8", check=False
         )
         if result.returncode != 0:
-            raise _GitFailed(
-                list(args), self.scrub(result.stderr.strip() or f"git exited {result.returncode}")
-            )
+            # push --porcelain reports a rejected ref on stdout, the summary on stderr: keep both.
+            said = "\n".join(part.strip() for part in (result.stdout, result.stderr) if part.strip())
+            raise _GitFailed(list(args), self.scrub(said or f"git exited {result.returncode}"))
         return result.stdout
 
     def scrub(self, text: str) -> str:
