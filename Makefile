@@ -39,7 +39,7 @@ test-fast: setup
 	$(PY) -m pytest -p no:cacheprovider -m "not runners and not browser and not slow" -x -q
 
 demo: setup
-	$(PY) -m gatekeeper demo
+	$(PY) -m gatekeeper demo --workdir demo-output
 
 bench: setup system-deps
 	$(PY) -m benchmarks

@@ -25,3 +25,9 @@ def policies_dir() -> Path:
 
 def templates_dir() -> Path:
     return _data_dir("templates")
+
+
+def sample_system_dir() -> Path:
+    """The bundled example that `gatekeeper demo` governs (examples/sample-system in a checkout)."""
+    installed = _PACKAGE / "_data" / "sample-system"
+    return installed if installed.is_dir() else _PACKAGE.parent / "examples" / "sample-system"

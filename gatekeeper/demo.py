@@ -1,0 +1,437 @@
+"""`gatekeeper demo`: a whole governed release of the bundled sample system, told step by step.
+
+The story runs in a throw-away workspace: a bare `origin` repository and a working clone of
+`examples/sample-system`, with the embedded default ledger (the `gatekeeper/ledger` branch of origin).
+Every step is a real gatekeeper command — in-process, with the clock and the CI identity of the person
+acting injected — or a real `git commit` going through the installed commit-msg hook.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import TextIO, TypeVar
+from zoneinfo import ZoneInfo
+
+from gatekeeper.errors import GatekeeperError
+from gatekeeper.resources import sample_system_dir
+from gatekeeper.runtime import Runtime
+
+KST = ZoneInfo("Asia/Seoul")
+RFC_ID = "RFC-2026-0001"
+DEVELOPER = ("dev", "dev@minwon.example.go.kr")
+
+
+def kst(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=KST)
+
+
+class DemoFailed(GatekeeperError):
+    """A step of the story did not end the way the story says it must."""
+
+
+@dataclass
+class Story:
+    workspace: Path
+    out: TextIO
+    total: int
+    step_no: int = 0
+    events: int = 0
+    transcript: list[str] = field(default_factory=list)
+
+    @property
+    def repo(self) -> Path:
+        return self.workspace / "minwon-portal"
+
+    @property
+    def origin(self) -> Path:
+        return self.workspace / "origin.git"
+
+    def step(self, title: str) -> None:
+        self.step_no += 1
+        self.say(f"\n[{self.step_no}/{self.total}] {title}")
+
+    def say(self, text: str) -> None:
+        self.out.write(text + "\n")
+        self.out.flush()
+
+    def show(self, text: str, limit: int = 14) -> None:
+        lines = [line for line in text.rstrip().splitlines() if line.strip()]
+        for line in lines[:limit]:
+            self.say(f"    │ {line}")
+        if len(lines) > limit:
+            self.say(f"    │ … ({len(lines) - limit} more lines)")
+
+    # -- running things ------------------------------------------------------------------------------
+
+    def git(
+        self, *args: str, cwd: Path | None = None, check: bool = True
+    ) -> subprocess.CompletedProcess[str]:
+        env = dict(os.environ)
+        env.update(
+            GIT_AUTHOR_NAME=DEVELOPER[0],
+            GIT_AUTHOR_EMAIL=DEVELOPER[1],
+            GIT_COMMITTER_NAME=DEVELOPER[0],
+            GIT_COMMITTER_EMAIL=DEVELOPER[1],
+            GIT_CONFIG_NOSYSTEM="1",
+        )
+        result = subprocess.run(
+            ["git", *args], cwd=cwd or self.repo, capture_output=True, text=True, env=env, check=False
+        )
+        if check and result.returncode != 0:
+            raise DemoFailed(f"git {' '.join(args)} failed: {result.stderr.strip()}")
+        return result
+
+    def gatekeeper(
+        self,
+        args: Sequence[str],
+        *,
+        at: str,
+        actor: str | None = None,
+        event: dict[str, object] | None = None,
+        expect: int | None = 0,
+    ) -> tuple[int, str]:
+        """Run one gatekeeper command as `actor` (in a simulated GitHub Actions job) at `at` KST."""
+        from gatekeeper.cli import main
+
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(("GITHUB_", "GITLAB_", "CI_", "GATEKEEPER_"))
+        }
+        env.pop("CI", None)
+        if actor is not None:
+            self.events += 1
+            payload = self.workspace / f"event-{self.events}.json"
+            payload.write_text(json.dumps(event or {"after": self.head()}), encoding="utf-8")
+            env.update(
+                CI="true",
+                GITHUB_ACTIONS="true",
+                GITHUB_ACTOR=actor,
+                GITHUB_EVENT_NAME="push" if event else "workflow_dispatch",
+                GITHUB_EVENT_PATH=str(payload),
+                GITHUB_SHA=self.head(),
+                GITHUB_REF="refs/heads/main",
+                GITHUB_REPOSITORY="minwon/minwon-portal",
+                GITHUB_SERVER_URL="https://github.example.go.kr",
+                GITHUB_RUN_ID=str(1000 + self.events),
+            )
+        out, err = io.StringIO(), io.StringIO()
+        moment = kst(at)
+        runtime = Runtime(env=env, cwd=self.repo, stdout=out, stderr=err, clock=lambda: moment)
+        code = main(list(args), runtime)
+        text = out.getvalue() + err.getvalue()
+        who = f" as {actor}" if actor else ""
+        self.say(f"    $ gatekeeper {' '.join(args)}    # {at} KST{who} → exit {code}")
+        self.show(text)
+        if expect is not None and code != expect:
+            raise DemoFailed(f"`gatekeeper {' '.join(args)}` exited {code}, the story expects {expect}")
+        return code, out.getvalue()
+
+    def head(self) -> str:
+        return self.git("rev-parse", "HEAD").stdout.strip()
+
+    def edit(self, relative: str, change: Callable[[str], str]) -> None:
+        path = self.repo / relative
+        path.write_text(change(path.read_text(encoding="utf-8")), encoding="utf-8")
+
+
+STEPS: list[tuple[str, Callable[[Story], None]]] = []
+
+
+StepFunction = TypeVar("StepFunction", bound=Callable[..., None])
+
+
+def step(title: str) -> Callable[[StepFunction], StepFunction]:
+    def register(function: StepFunction) -> StepFunction:
+        STEPS.append((title, function))
+        return function
+
+    return register
+
+
+@step("Set up: origin repository, a clone of the sample system, the hand-over baseline 1.0")
+def _setup(story: Story) -> None:
+    story.git("init", "-q", "--bare", "-b", "main", str(story.origin), cwd=story.workspace)
+    shutil.copytree(
+        sample_system_dir(), story.repo, ignore=shutil.ignore_patterns("changes", "__pycache__", "reports")
+    )
+    story.git("init", "-q", "-b", "main")
+    story.git("config", "user.name", DEVELOPER[0])
+    story.git("config", "user.email", DEVELOPER[1])
+    story.git("config", "commit.gpgsign", "false")
+    story.git("remote", "add", "origin", str(story.origin))
+    (story.repo / ".gitignore").write_text("reports/\n__pycache__/\n.pytest_cache/\n", encoding="utf-8")
+    story.git("add", "-A")
+    story.git("commit", "-q", "-m", "Hand-over of 민원포털 1.0 (baseline)")
+    story.git("push", "-q", "origin", "main")
+    story.say(f"    workspace: {story.workspace}")
+    story.gatekeeper(["baseline", "create", "--label", "1.0"], at="2026-11-20T17:00:00", actor="kim")
+
+
+@step("A commit without an RFC is refused by the commit-msg hook")
+def _refused(story: Story) -> None:
+    story.gatekeeper(["hook", "install"], at="2026-11-23T09:30:00")
+    story.edit(
+        "app/complaints.py",
+        lambda text: text.replace(
+            'PHONE = re.compile(r"^01[016789]-?\\d{3,4}-?\\d{4}$")',
+            'PHONE = re.compile(r"^01[016789]-?\\d{3,4}-?\\d{4}$")\nMAX_TITLE = 100',
+        ),
+    )
+    story.git("add", "-A")
+    result = story.git("commit", "-q", "-m", "Validate phone numbers", check=False)
+    story.say("    $ git commit -m 'Validate phone numbers'")
+    story.show(result.stdout + result.stderr)
+    if result.returncode == 0:
+        raise DemoFailed("the commit-msg hook accepted a commit without an RFC ID")
+
+
+@step("The change request is written: gatekeeper rfc new, then the plan is filled in")
+def _rfc(story: Story) -> None:
+    story.gatekeeper(
+        ["rfc", "new", "--title", "민원 신청 화면 전화번호 검증 추가", "--requester", "lee"],
+        at="2026-11-23T09:40:00",
+    )
+    completed = (sample_system_dir() / "changes" / f"{RFC_ID}.yml").read_text(encoding="utf-8")
+    (story.repo / "changes" / f"{RFC_ID}.yml").write_text(completed, encoding="utf-8")
+    story.gatekeeper(["rfc", "validate", RFC_ID], at="2026-11-23T09:45:00")
+
+
+@step("With the RFC ID and a reason, the commit is accepted")
+def _accepted(story: Story) -> None:
+    story.git("add", "-A")
+    message = (
+        f"{RFC_ID} Validate mobile phone numbers in the complaint form\n\n"
+        "Unreachable replies came from mistyped numbers."
+    )
+    result = story.git("commit", "-q", "-m", message, check=False)
+    story.say(f"    $ git commit -m '{RFC_ID} Validate mobile phone numbers in the complaint form'")
+    story.show(result.stdout + result.stderr)
+    if result.returncode != 0:
+        raise DemoFailed("the commit-msg hook refused a commit naming its RFC")
+
+
+@step("A --no-verify commit still fails the pipeline's range check, until it is reworded")
+def _range(story: Story) -> None:
+    before = story.git("rev-parse", "origin/main").stdout.strip()
+    story.edit("docs/operations.md", lambda text: text + "- 전화번호 검증 오류 문의는 민원과로 안내한다.\n")
+    story.git("add", "-A")
+    story.git("commit", "-q", "--no-verify", "-m", "docs tweak")
+    story.say("    $ git commit --no-verify -m 'docs tweak'")
+    event = {
+        "before": before,
+        "after": story.head(),
+        "ref": "refs/heads/main",
+        "forced": False,
+        "created": False,
+    }
+    story.gatekeeper(["check-commits"], at="2026-11-23T10:00:00", actor="dev", event=event, expect=1)
+    story.git(
+        "commit",
+        "-q",
+        "--amend",
+        "--no-verify",
+        "-m",
+        f"{RFC_ID} Tell citizens where to ask about phone validation",
+    )
+    story.say(f"    $ git commit --amend -m '{RFC_ID} Tell citizens where to ask about phone validation'")
+    event["after"] = story.head()
+    story.gatekeeper(["check-commits"], at="2026-11-23T10:05:00", actor="dev", event=event)
+    story.git("push", "-q", "origin", "main")
+
+
+@step("Tests run in the test environment and their JUnit results are recorded as evidence")
+def _tests(story: Story, at: str = "2026-11-23T11:00:00") -> None:
+    for kind, folder, target in (
+        ("unit", "unit", "tests/test_complaints.py"),
+        ("integration", "it", "tests/test_integration.py"),
+    ):
+        report = story.repo / "reports" / folder / f"{kind}.xml"
+        report.parent.mkdir(parents=True, exist_ok=True)
+        result = subprocess.run(
+            [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--junitxml={report}", target],
+            cwd=story.repo,
+            capture_output=True,
+            text=True,
+            check=False,
+            env={**os.environ, "PYTHONPATH": str(story.repo)},
+        )
+        story.say(f"    $ pytest --junitxml=reports/{folder}/{kind}.xml {target}")
+        story.show(
+            result.stdout.strip().splitlines()[-1] if result.stdout.strip() else result.stderr, limit=2
+        )
+        if result.returncode != 0:
+            raise DemoFailed(f"the sample's {kind} tests failed:\n{result.stdout}{result.stderr}")
+        story.gatekeeper(
+            ["evidence", "add", "--kind", kind, "--rfc", RFC_ID, f"reports/{folder}/{kind}.xml"],
+            at=at,
+            actor="ci-runner",
+        )
+
+
+@step("Approvals by five distinct people, in the order the SOP requires")
+def _approvals(story: Story) -> None:
+    story.gatekeeper(
+        ["gate", "--rfc", RFC_ID, "--at", "2026-11-23T13:00:00+09:00"], at="2026-11-23T13:00:00", expect=1
+    )
+    for step_name, actor, at in (
+        ("change-review", "kim", "2026-11-23T13:10:00"),  # 담당자 검토
+        ("change-approval", "park", "2026-11-23T13:30:00"),  # 관리자 승인
+        ("cab", "jung", "2026-11-23T15:00:00"),  # 변경관리위원회
+        ("release-first", "choi", "2026-11-23T16:00:00"),  # 운영관리자 (통합테스트 후)
+        ("release-second", "lee", "2026-11-23T16:30:00"),  # 담당자/요청자 (사전검증 후)
+    ):
+        story.gatekeeper(
+            ["approve", RFC_ID, "--step", step_name, "--decision", "approve", "--comment", "검토 완료"],
+            at=at,
+            actor=actor,
+        )
+
+
+@step("The gate blocks the release at 10:00 KST on Tuesday (business hours) …")
+def _blocked(story: Story) -> None:
+    story.gatekeeper(["gate", "--rfc", RFC_ID], at="2026-11-24T10:00:00", actor="choi", expect=1)
+    story.gatekeeper(["window", "--next"], at="2026-11-24T10:00:00")
+
+
+@step("… and allows it at 19:00: deploy start takes the lock, deploy finish records the result")
+def _deployed(story: Story) -> None:
+    story.gatekeeper(["gate", "--rfc", RFC_ID], at="2026-11-24T19:00:00", actor="choi")
+    _, output = story.gatekeeper(
+        ["--format", "json", "deploy", "start", "--rfc", RFC_ID], at="2026-11-24T19:00:00", actor="choi"
+    )
+    deployment = json.loads(output)["deployment_id"]
+    story.gatekeeper(["deploy", "start", "--rfc", RFC_ID], at="2026-11-24T19:05:00", actor="lee", expect=1)
+    story.gatekeeper(
+        [
+            "deploy",
+            "finish",
+            deployment,
+            "--result",
+            "success",
+            "--worker",
+            "choi",
+            "--verifier",
+            "lee",
+            "--test-result",
+            "인수테스트 5건 통과",
+            "--monitoring",
+            "오류율 0.0%",
+        ],
+        at="2026-11-24T19:20:00",
+        actor="choi",
+    )
+
+
+@step("A second release fails and is rolled back: the failure opens an incident")
+def _failure(story: Story) -> None:
+    story.edit(
+        "config/production.env",
+        lambda text: text.replace("PORTAL_SESSION_MINUTES=30", "PORTAL_SESSION_MINUTES=20"),
+    )
+    story.git("add", "-A")
+    story.git("commit", "-q", "-m", f"{RFC_ID} Shorten idle sessions to 20 minutes as planned")
+    story.git("push", "-q", "origin", "main")
+    _tests(story, at="2026-11-25T17:00:00")
+    _, output = story.gatekeeper(
+        ["--format", "json", "deploy", "start", "--rfc", RFC_ID], at="2026-11-25T19:00:00", actor="choi"
+    )
+    deployment = json.loads(output)["deployment_id"]
+    story.gatekeeper(
+        [
+            "deploy",
+            "finish",
+            deployment,
+            "--result",
+            "rolled-back",
+            "--worker",
+            "choi",
+            "--verifier",
+            "lee",
+            "--errors",
+            "로그인 세션 만료 오류 급증",
+            "--monitoring",
+            "19:12 롤백 완료, 정합성 점검 이상 없음",
+        ],
+        at="2026-11-25T19:15:00",
+        actor="choi",
+    )
+
+
+@step("The post-implementation review of the CAB-reviewed change")
+def _pir(story: Story) -> None:
+    story.gatekeeper(
+        [
+            "pir",
+            RFC_ID,
+            "--result",
+            "achieved",
+            "--note",
+            "오입력 민원 40건 → 2건, 세션 설정 롤백 원인 분석 중",
+        ],
+        at="2026-11-27T10:00:00",
+        actor="kim",
+    )
+
+
+@step("The auditor's view: baseline drift, KPIs and the audit report")
+def _audit(story: Story) -> None:
+    story.gatekeeper(["baseline", "diff"], at="2026-11-30T10:00:00", expect=None)
+    story.gatekeeper(
+        ["kpi", "--since", "2026-11-01", "--until", "2026-12-01"], at="2026-11-30T10:00:00", expect=None
+    )
+    report = story.workspace / "audit-report.html"
+    story.gatekeeper(
+        ["audit", "--since", "2026-11-01", "--until", "2026-12-01", "--html", str(report)],
+        at="2026-11-30T10:05:00",
+        actor="auditor",
+        expect=None,
+    )
+    if not report.is_file():
+        raise DemoFailed(f"the audit report {report} was not written")
+
+
+@step("ledger verify: the hash chain is intact; then a tampered record is detected")
+def _tamper(story: Story) -> None:
+    story.gatekeeper(["ledger", "verify"], at="2026-11-30T10:10:00")
+    scratch = story.workspace / "tamper"
+    story.git(
+        "clone", "-q", "--branch", "gatekeeper/ledger", str(story.origin), str(scratch), cwd=story.workspace
+    )
+    victims = sorted((scratch / "records").rglob("*.json"))
+    if len(victims) < 3:
+        raise DemoFailed("the ledger has fewer records than the story wrote")
+    victim = victims[2]
+    record = json.loads(victim.read_text(encoding="utf-8"))
+    record["actor"] = "mallory"
+    victim.write_text(
+        json.dumps(record, ensure_ascii=False, sort_keys=True, separators=(",", ":")), encoding="utf-8"
+    )
+    story.git("commit", "-q", "-am", "edit a record by hand", cwd=scratch)
+    story.git("push", "-q", "origin", "gatekeeper/ledger", cwd=scratch)
+    story.say(f"    (someone rewrote {victim.relative_to(scratch)} on the ledger branch: actor → mallory)")
+    story.gatekeeper(["ledger", "verify"], at="2026-11-30T10:15:00", expect=1)
+
+
+def run_demo(workspace: Path, out: TextIO) -> Path:
+    if workspace.exists():
+        shutil.rmtree(workspace)
+    workspace.mkdir(parents=True)
+    story = Story(workspace.resolve(), out, total=len(STEPS))
+    story.say("gatekeeper demo — a governed release of 민원포털 (grade 1, kr-ap-sop) from commit to audit")
+    for title, function in STEPS:
+        story.step(title)
+        function(story)
+    report = story.workspace / "audit-report.html"
+    story.say(f"\nDone. The audit report is {report}")
+    story.say(f"The ledger is the gatekeeper/ledger branch of {story.origin}")
+    return report
