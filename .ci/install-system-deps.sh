@@ -6,6 +6,9 @@ cd "$(dirname "$0")/.."
 need_apt=()
 command -v initdb >/dev/null 2>&1 || [ -x /usr/lib/postgresql/15/bin/initdb ] || need_apt+=(postgresql)
 command -v rsync >/dev/null 2>&1 || need_apt+=(rsync)
+# The HTML audit report is checked in headless Chromium; Korean text needs a CJK font to render.
+command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
+{ command -v fc-list >/dev/null 2>&1 && fc-list :lang=ko | grep -q .; } || need_apt+=(fonts-noto-cjk)
 
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
