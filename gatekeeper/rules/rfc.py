@@ -23,10 +23,14 @@ def rfc_invalid(entry: RfcEntry, ctx: RuleContext) -> Iterable[Finding | None]:
         yield ctx.finding(
             "rfc.invalid",
             subject=entry.id,
-            message=ctx.text(f"RFC {entry.id} does not validate: {entry.error}", f"변경요청서 {entry.id} 형식 오류: {entry.error}"),
+            message=ctx.text(
+                f"RFC {entry.id} does not validate: {entry.error}",
+                f"변경요청서 {entry.id} 형식 오류: {entry.error}",
+            ),
             remediation=ctx.text(
                 f"fix {entry.where}; `gatekeeper rfc validate {entry.id}` shows every error",
-                f"{entry.where} 파일을 수정하세요. `gatekeeper rfc validate {entry.id}`로 오류를 확인할 수 있습니다",
+                f"{entry.where} 파일을 수정하세요. "
+                f"`gatekeeper rfc validate {entry.id}`로 오류를 확인할 수 있습니다",
             ),
         )
 
@@ -49,7 +53,11 @@ def rollback_plan(entry: RfcEntry, ctx: RuleContext) -> Iterable[Finding | None]
 
 
 def test_plan(entry: RfcEntry, ctx: RuleContext) -> Iterable[Finding | None]:
-    if entry.rfc is not None and entry.rfc.software and not is_real_plan(entry.rfc.test_plan, ctx.policy.plans):
+    if (
+        entry.rfc is not None
+        and entry.rfc.software
+        and not is_real_plan(entry.rfc.test_plan, ctx.policy.plans)
+    ):
         yield ctx.finding(
             "rfc.test-plan-missing",
             subject=entry.id,
