@@ -179,7 +179,14 @@ class _Builder:
 def load_yaml(path: Path, *, what: str = "file", text: str | None = None) -> Located:
     """Load one YAML document from `path` (or `text`, named as `path`) with positions."""
     source = read_text(path, what=what) if text is None else text
-    loader = _Loader(source)
+    try:
+        loader = _Loader(source)  # the reader refuses control characters before anything is parsed
+    except yaml.reader.ReaderError as exc:
+        line = source.count("\n", 0, exc.position) + 1
+        raise ConfigError(
+            f"{path}:{line}: contains the control character U+{exc.character:04X}, which YAML does not allow",
+            hint="remove the character; save the file as plain UTF-8 text",
+        ) from None
     try:
         root = loader.get_single_node()
         if root is None:
