@@ -257,7 +257,8 @@ class AuditBuilder:
             elif kind == RecordKind.PIR:
                 for rfc in record.rfcs:
                     self._pir_done.add(rfc)
-                    self._pir_due.pop(rfc, None)
+                    if self._pir_due.pop(rfc, None) is not None:
+                        self.checks["change.pir"].ok(f"rfc:{rfc}")
         return self
 
     # -- record handlers ------------------------------------------------------------------------------

@@ -190,11 +190,12 @@ def bar_chart(title: str, points: Sequence[tuple[str, float | None]], *, decimal
     for i, (label, value) in enumerate(points):
         h = 0.0 if value is None else (bottom - top) * value / peak
         text = "–" if value is None else f"{value:.{decimals}f}"
+        bar_width = min(slot * 0.7, 36.0)  # one month alone is a bar, not a wall
         bars.append(
             Bar(
-                round(left + i * slot + slot * 0.15, 1),
+                round(left + i * slot + (slot - bar_width) / 2, 1),
                 round(bottom - h, 1),
-                round(slot * 0.7, 1),
+                round(bar_width, 1),
                 round(h, 1),
                 label,
                 text,

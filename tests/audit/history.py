@@ -54,7 +54,10 @@ class _History:
     def add(
         self, kind: str, when: datetime, rfcs: tuple[str, ...], data: dict[str, object], actor: str = "ci"
     ) -> Draft:
-        draft = Draft(kind, SYSTEM, actor, "github-actions", when, data, rfcs)
+        # Fixed ids keep golden files stable (a ledger gives every record a random UUID).
+        draft = Draft(
+            kind, SYSTEM, actor, "github-actions", when, data, rfcs, id=f"r{len(self.drafts) + 1:03d}"
+        )
         self.drafts.append(draft)
         return draft
 

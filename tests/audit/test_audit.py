@@ -1,0 +1,195 @@
+"""The SOP checklist: hand-checked results on the small history (a failure, a rollback, an emergency
+change, a missing PIR, a drifted file), the JSON contract, Korean text, and the recorded `audit.run`."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from gatekeeper.audit import ITEMS, AuditBuilder, CommitFact, checklist
+from gatekeeper.config import load_policy
+from gatekeeper.domain import Grade
+from gatekeeper.ledger import Record
+from gatekeeper.ledger.sqlite import SqliteLedger
+from gatekeeper.resources import policies_dir
+from tests.audit.conftest import AUDIT_AT, AuditRepo, rfc_models
+from tests.audit.history import KST, placed
+from tests.helpers import run_cli
+
+NOW = datetime(2026, 11, 24, 20, 0, tzinfo=KST)
+NOV = (datetime(2026, 11, 1, tzinfo=KST), datetime(2026, 12, 1, tzinfo=KST))
+# Hand-checked against tests/audit/history.py. Record numbers: D6 started = 35, finished = 36.
+EXPECTED_NOVEMBER = {
+    "change.rfc-registered": ("conform", ["seq:18", "seq:21", "seq:24", "seq:27", "seq:35"]),
+    "change.plan-complete": ("conform", ["rfc:RFC-2026-0002", "rfc:RFC-2026-0003", "rfc:RFC-2026-0004"]),
+    "change.approvals": ("nonconform", ["seq:35"]),  # release-first before change-review
+    "change.emergency-review": ("nonconform", ["rfc:RFC-2026-0003"]),  # change-approval never given
+    "change.pir": ("nonconform", ["rfc:RFC-2026-0002"]),  # CAB-reviewed, due 11-18, none
+    "change.history-recorded": ("conform", ["seq:19", "seq:22", "seq:25", "seq:28", "seq:36"]),
+    "release.tested": ("nonconform", ["seq:35"]),  # integration 10 of 12
+    "release.rollback-plan": ("conform", ["rfc:RFC-2026-0002", "rfc:RFC-2026-0003", "rfc:RFC-2026-0004"]),
+    "release.failure-incident": ("nonconform", ["seq:36"]),  # D6 failed, no incident
+    "test.success-rate": ("conform", ["tests:92/94"]),
+    "test.recorded": ("conform", ["seq:16", "seq:17", "seq:23", "seq:33", "seq:34"]),
+}
+
+
+def _policy():  # type: ignore[no-untyped-def]
+    return load_policy("kr-ap-sop", relative_to=policies_dir())
+
+
+def _run(records: list[Record], commits: list[CommitFact] | None = None, lang: str = "en"):  # type: ignore[no-untyped-def]
+    builder = AuditBuilder(_policy(), Grade(1), NOW, rfc_models(), NOV[0], NOV[1], lang)
+    builder.feed(records)
+    return checklist(builder, system="minwon-portal", commits=commits or [])
+
+
+def test_hand_checked_november_checklist() -> None:
+    result = _run(placed())
+    got = {item.id: (item.result, list(item.evidence)) for item in result.items}
+    for item_id, expected in EXPECTED_NOVEMBER.items():
+        assert got[item_id] == expected, item_id
+    # Facts from outside the ledger were not given: those items are not applicable, never conform.
+    assert got["configuration.commit-rfc"][0] == "not-applicable"
+    assert got["configuration.baseline"][0] == "not-applicable"
+    assert result.ok is False
+    notes = {item.id: item.notes for item in result.items}
+    assert notes["change.emergency-review"] == (
+        "emergency change RFC-2026-0003 (record 27) lacks its after-the-fact change-approval",
+    )
+    assert "due by 2026-11-18" in notes["change.pir"][0]
+
+
+def test_pir_not_yet_due_is_not_a_nonconformity() -> None:
+    builder = AuditBuilder(
+        _policy(), Grade(1), datetime(2026, 11, 10, tzinfo=KST), rfc_models(), NOV[0], None
+    )
+    records = [r for r in placed() if r.moment < datetime(2026, 11, 9, tzinfo=KST)]
+    result = checklist(builder.feed(records), system="minwon-portal")
+    assert {i.id: i.result for i in result.items}["change.pir"] == "not-applicable"
+
+
+def test_pir_recorded_later_makes_it_conform() -> None:
+    from gatekeeper.ledger import Draft
+
+    extra = Draft(
+        "pir",
+        "minwon-portal",
+        "kim",
+        "github-actions",
+        datetime(2026, 11, 12, tzinfo=KST),
+        {"result": "achieved"},
+        ("RFC-2026-0002",),
+        id="pir-2",
+    )
+    records = placed([*[_draft(r) for r in placed()], extra])
+    result = _run(records)
+    assert {i.id: i.result for i in result.items}["change.pir"] == "conform"
+    october = AuditBuilder(_policy(), Grade(1), NOW, rfc_models(), datetime(2026, 10, 1, tzinfo=KST), NOV[0])
+    result = checklist(october.feed(placed()), system="minwon-portal")
+    assert {i.id: i.result for i in result.items}["change.pir"] == "conform"
+
+
+def _draft(record: Record):  # type: ignore[no-untyped-def]
+    from gatekeeper.ledger import Draft
+
+    return Draft(
+        record.kind,
+        record.system,
+        record.actor,
+        record.actor_source,
+        record.moment,
+        record.data,
+        record.rfcs,
+        id=record.id,
+    )
+
+
+def test_commits_without_rfc_are_nonconform_and_merges_exempt() -> None:
+    commits = [
+        CommitFact("a" * 40, "RFC-2026-0002 change", ("RFC-2026-0002",)),
+        CommitFact("b" * 40, "Merge branch 'x'", (), is_merge=True),
+        CommitFact("c" * 40, "hotfix", ()),
+    ]
+    item = {i.id: i for i in _run(placed(), commits).items}["configuration.commit-rfc"]
+    assert (item.result, item.evidence) == ("nonconform", ("commit:" + "c" * 40,))
+
+
+def test_json_contract_and_exit_code(audit_repo: AuditRepo) -> None:
+    result = run_cli(
+        ["--format", "json", "audit", "--since", "2026-11-01", "--until", "2026-11-30"],
+        cwd=audit_repo.path,
+        now=AUDIT_AT,
+    )
+    assert result.code == 1, result.stderr
+    body = json.loads(result.stdout)
+    assert body["ok"] is False
+    assert [i["id"] for i in body["items"]] == list(ITEMS)
+    for item in body["items"]:
+        assert list(item) == ["id", "area", "question", "result", "evidence"]
+        assert item["area"] in {"change", "release", "test", "configuration"}
+        assert item["result"] in {"conform", "nonconform", "not-applicable"}
+    items = {i["id"]: i for i in body["items"]}
+    for item_id, (expected, evidence) in EXPECTED_NOVEMBER.items():
+        assert (items[item_id]["result"], items[item_id]["evidence"]) == (expected, evidence), item_id
+    assert items["configuration.commit-rfc"] == {
+        **items["configuration.commit-rfc"],
+        "result": "nonconform",
+        "evidence": [f"commit:{audit_repo.drifted_commit}"],
+    }
+    assert items["configuration.baseline"]["result"] == "nonconform"
+    assert items["configuration.baseline"]["evidence"] == ["item:db-schema"]
+    assert items["configuration.ledger-integrity"]["result"] == "conform"
+
+
+def test_the_run_is_recorded(audit_repo: AuditRepo) -> None:
+    result = run_cli(["--format", "json", "audit"], cwd=audit_repo.path, now=AUDIT_AT)
+    seq = json.loads(result.stdout)["audit_run_seq"]
+    ledger = SqliteLedger(audit_repo.path / ".gatekeeper" / "ledger.db")
+    try:
+        record = next(ledger.find(kind="audit.run"))
+    finally:
+        ledger.close()
+    assert record.seq == seq and record.at == AUDIT_AT.isoformat()
+    assert record.data["ok"] is False and "change.pir" in record.data["nonconform"]
+    assert record.data["configuration"] == {"items": 3, "intact": 2}
+    dry = run_cli(["--format", "json", "audit", "--no-record"], cwd=audit_repo.path, now=AUDIT_AT)
+    assert "audit_run_seq" not in json.loads(dry.stdout)
+
+
+def test_korean_text(audit_repo: AuditRepo) -> None:
+    result = run_cli(["--lang", "ko", "audit", "--since", "2026-11-01"], cwd=audit_repo.path, now=AUDIT_AT)
+    assert result.code == 1
+    assert "✗ 부적합" in result.stdout and "✓ 적합" in result.stdout
+    assert "실패한 배포 r036" not in result.stdout  # the deployment is named by its started record's id
+    assert "실패한 배포 r035(기록 36)에 장애 기록이 없습니다" in result.stdout
+    assert result.stdout.rstrip().endswith("적합 7건, 부적합 7건, 해당없음 0건")
+
+
+def test_clean_period_conforms(clean_repo: AuditRepo) -> None:
+    """October: one deployment with everything in order, a PIR, commits with RFC IDs, no drift."""
+    result = run_cli(
+        ["audit", "--since", "2026-10-01", "--until", "2026-10-31"], cwd=clean_repo.path, now=AUDIT_AT
+    )
+    assert result.code == 0, result.stdout
+    assert "NONCONFORM" not in result.stdout
+    assert "✓ conform    change.pir" in result.stdout
+    assert "- n/a        release.failure-incident" in result.stdout
+
+
+def test_tampered_ledger_is_nonconform(clean_repo: AuditRepo) -> None:
+    import sqlite3
+
+    db = sqlite3.connect(clean_repo.path / ".gatekeeper" / "ledger.db")
+    body = db.execute("SELECT body FROM records WHERE seq = 5").fetchone()[0]
+    db.execute("UPDATE records SET body = ? WHERE seq = 5", (body.replace('"approve"', '"APPROVE"', 1),))
+    db.commit()
+    db.close()
+    result = run_cli(["--format", "json", "audit", "--no-record"], cwd=clean_repo.path, now=AUDIT_AT)
+    items = {i["id"]: i for i in json.loads(result.stdout)["items"]}
+    assert items["configuration.ledger-integrity"] == {
+        **items["configuration.ledger-integrity"],
+        "result": "nonconform",
+        "evidence": ["seq:5"],
+    }
+    assert result.code == 1
