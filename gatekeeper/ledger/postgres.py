@@ -12,7 +12,8 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-from collections.abc import Iterator, Mapping
+import re
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -73,6 +74,10 @@ class PostgresLedger:
                 hint="pip install 'sop-gatekeeper[postgres]'",
             ) from None
         self._psycopg = psycopg
+        if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", schema):
+            raise LedgerError(
+                f"{schema!r} is not a valid ledger schema name", hint="use lower-case letters, digits, _"
+            )
         self.schema = schema
         self.where = where
         try:
@@ -168,10 +173,10 @@ class PostgresLedger:
     _in_append = False
 
     def verify(self) -> VerifyResult:
-        with self._transaction("read"), self._db.cursor(name="gatekeeper_verify") as cursor:
-            cursor.itersize = 20000
-            cursor.execute(f"SELECT body FROM {self.schema}.records ORDER BY seq")  # noqa: S608
-            return verify_stored(row[0] for row in cursor)
+        # COPY streams the stored text with no per-row driver overhead: verify runs at hashing speed.
+        sql = f"COPY (SELECT body FROM {self.schema}.records ORDER BY seq) TO STDOUT"  # noqa: S608
+        with self._transaction("read"), self._db.cursor() as cursor, cursor.copy(sql) as copy:
+            return verify_stored(_copy_lines(copy))
 
     # -- writing --------------------------------------------------------------------------------------
 
@@ -233,6 +238,33 @@ class PostgresLedger:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+_COPY_ESCAPES = {"b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v", "\\": "\\"}
+_COPY_ESCAPE = re.compile(r"\\([0-7]{1,3}|x[0-9a-fA-F]{1,2}|.)")
+
+
+def _copy_unescape(match: re.Match[str]) -> str:
+    code = match.group(1)
+    if code[0] in "01234567":
+        return chr(int(code, 8))
+    if code[0] == "x" and len(code) > 1:
+        return chr(int(code[1:], 16))
+    return _COPY_ESCAPES.get(code, code)
+
+
+def _copy_lines(copy: Iterable[Any]) -> Iterator[str]:
+    """The rows of a one-column COPY ... TO STDOUT (text format), unescaped."""
+    pending = b""
+    for block in copy:
+        pending += bytes(block)
+        *lines, pending = pending.split(b"\n")
+        for line in lines:
+            text = line.decode("utf-8")
+            yield _COPY_ESCAPE.sub(_copy_unescape, text) if "\\" in text else text
+    if pending:
+        text = pending.decode("utf-8")
+        yield _COPY_ESCAPE.sub(_copy_unescape, text) if "\\" in text else text
 
 
 def _first_line(exc: BaseException) -> str:

@@ -26,7 +26,7 @@ def rewrite(spec: BackendSpec, texts: list[str], *, head_text: str | None = None
         with db:
             db.execute("DELETE FROM records")
             db.executemany(
-                "INSERT INTO records (seq, id, kind, system, at_utc, hash, body) VALUES (?, ?, '', '', '', '', ?)",
+                "INSERT INTO records (seq, id, kind, system, at_utc, hash, body) VALUES (?,?,'','','','',?)",
                 [(i + 1, f"forged-{i}", text) for i, text in enumerate(texts)],
             )
         db.close()

@@ -6,7 +6,6 @@ import json
 import signal
 import subprocess
 import sys
-import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -149,7 +148,7 @@ def test_a_stale_lock_is_reported_never_broken_and_closed_by_an_explicit_abort(b
     attempt = started_draft(
         system="s", environment="prod", rfcs=(), actor="lee", actor_source="local", at=later
     )
-    with pytest.raises(DeploymentLocked, match="STALE.*never broken automatically"):
+    with pytest.raises(DeploymentLocked, match=r"STALE.*never broken automatically"):
         ledger.append(attempt, require_unlocked("s", "prod", now=later, stale_hours=12))
     assert ledger.head() == old  # nothing was stored, the lock still stands
     abort = finished_draft(old, result=DeploymentResult.ABORTED, actor="park", actor_source="local", at=later)
@@ -328,7 +327,7 @@ def test_a_database_going_away_is_a_ledger_error(pg_dsn: str) -> None:
     pid = ledger._db.info.backend_pid  # type: ignore[attr-defined]
     with psycopg.connect(backend.location, autocommit=True) as admin:
         admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
-    with pytest.raises(LedgerError, match="cannot (write|read) the PostgreSQL ledger") as caught:
+    with pytest.raises(LedgerError, match=r"cannot (write|read) the PostgreSQL ledger") as caught:
         ledger.append(make_draft(2))
     assert caught.value.exit_code == ExitCode.INTERNAL
     ledger.close()

@@ -1,0 +1,265 @@
+"""Ledger benchmarks, each a ratio against a reference measured in the same run:
+
+1. `ledger verify` of 1,000,000 records (SQLite and PostgreSQL) against `sha256sum` over the same records
+   exported as JSON lines — target <= 3x;
+2. append latency (median) at ledger sizes 100 and 100,000 for git, SQLite and PostgreSQL — target ratio
+   <= 1.5 (append cost must not grow with the ledger);
+3. PostgreSQL append throughput with 16 concurrent writer processes (records/s).
+
+Run: `python -m benchmarks.bench_ledger [--records 1000000] [--large 100000]` (or `make bench`). The
+PostgreSQL server is a throw-away cluster started for the run (durable settings: fsync on).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from gatekeeper.ledger import GENESIS, Draft, Ledger, Record, utc_text
+
+ROOT = Path(__file__).resolve().parents[1]
+VERIFY_TARGET = 3.0
+APPEND_TARGET = 1.5
+
+
+def _records(count: int) -> Iterator[Record]:
+    """A realistic mix of records (about 450 bytes each), chained."""
+    prev = GENESIS
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    kinds = ("approval", "test.evidence", "deployment.started", "deployment.finished", "notice")
+    for seq in range(1, count + 1):
+        draft = Draft(
+            kind=kinds[seq % len(kinds)],
+            system=f"system-{seq % 40}",
+            actor=f"user{seq % 97}",
+            actor_source="github-actions",
+            at=start + timedelta(minutes=seq),
+            data={"step": "cab", "decision": "approve", "rfc_digest": "sha256:" + "ab" * 32, "comment": "ok"},
+            rfcs=(f"RFC-2026-{seq % 9999:04d}",),
+            id=f"00000000-0000-4000-8000-{seq:012d}",
+        )
+        record = draft.place(seq, prev)
+        prev = record.hash
+        yield record
+
+
+def _fill_sqlite(path: Path, count: int) -> None:
+    from gatekeeper.ledger.sqlite import SqliteLedger
+
+    SqliteLedger(path).close()  # schema
+    db = sqlite3.connect(path)
+    with db:
+        db.executemany(
+            "INSERT INTO records (seq, id, kind, system, at_utc, hash, body) VALUES (?,?,?,?,?,?,?)",
+            ((r.seq, r.id, r.kind, r.system, utc_text(r.at), r.hash, r.to_json()) for r in _records(count)),
+        )
+        db.executemany(
+            "INSERT INTO record_rfcs (rfc, seq) VALUES (?, ?)", ((r.rfcs[0], r.seq) for r in _records(count))
+        )
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # start from the steady state a long-lived ledger is in
+    db.close()
+
+
+def _fill_postgres(dsn: str, schema: str, count: int) -> None:
+    import psycopg
+
+    from gatekeeper.ledger.postgres import PostgresLedger
+
+    PostgresLedger(dsn, schema).close()  # schema
+    with psycopg.connect(dsn) as db, db.cursor() as cursor:
+        copy_sql = f"COPY {schema}.records (seq, id, kind, system, rfcs, at, hash, body) FROM STDIN"
+        with cursor.copy(copy_sql) as copy:  # type: ignore[arg-type]
+            for r in _records(count):
+                copy.write_row((r.seq, r.id, r.kind, r.system, list(r.rfcs), r.moment, r.hash, r.to_json()))
+        cursor.execute(f"ANALYZE {schema}.records")
+
+
+def _fill_git(remote: Path, count: int) -> None:
+    """Write a ledger of `count` records straight into a bare repository with git fast-import."""
+    from gatekeeper.ledger.git import HEAD_FILE, record_path
+
+    subprocess.run(["git", "init", "-q", "--bare", str(remote)], check=True)
+    process = subprocess.Popen(
+        ["git", f"--git-dir={remote}", "fast-import", "--quiet"], stdin=subprocess.PIPE
+    )
+    assert process.stdin is not None
+    out = process.stdin
+    out.write(b"commit refs/heads/gatekeeper/ledger\ncommitter gatekeeper <g@l.invalid> 1767225600 +0000\n")
+    out.write(b"data 4\nseed\n")
+    last = ""
+    for record in _records(count):
+        body = record.to_json().encode()
+        out.write(f"M 100644 inline {record_path(record.seq)}\ndata {len(body)}\n".encode() + body + b"\n")
+        last = record.to_json()
+    body = last.encode()
+    out.write(f"M 100644 inline {HEAD_FILE}\ndata {len(body)}\n".encode() + body + b"\n")
+    out.close()
+    if process.wait() != 0:
+        raise RuntimeError("git fast-import failed")
+
+
+def _timed(action: object) -> float:
+    start = time.perf_counter()
+    action()  # type: ignore[operator]
+    return time.perf_counter() - start
+
+
+def _append_medians(small: Ledger, large: Ledger, samples: int) -> tuple[float, float]:
+    """Median append latency of each ledger, measured alternately so machine noise hits both alike."""
+    for ledger in (small, large):
+        ledger.append(_draft(0))  # warm-up: connections, first fetch, page cache
+    times: tuple[list[float], list[float]] = ([], [])
+    for i in range(1, samples + 1):
+        for which, ledger in enumerate((small, large)):
+            times[which].append(_timed(lambda ledger=ledger, i=i: ledger.append(_draft(i))))
+    return statistics.median(times[0]), statistics.median(times[1])
+
+
+def _draft(i: int) -> Draft:
+    return Draft("approval", "bench", "bench", "local", datetime.now(UTC), {"i": i}, ("RFC-2026-0001",))
+
+
+def _sha256sum(records_file: Path) -> float:
+    return _timed(lambda: subprocess.run(["sha256sum", str(records_file)], check=True, capture_output=True))
+
+
+def _export(ledger: Ledger, path: Path) -> None:
+    with path.open("w", encoding="utf-8") as handle:
+        for record in ledger.records():
+            handle.write(record.to_json() + "\n")
+
+
+def bench_verify(work: Path, dsn: str, count: int) -> None:
+    from gatekeeper.ledger.postgres import PostgresLedger
+    from gatekeeper.ledger.sqlite import SqliteLedger
+
+    print(
+        f"-- verify {count:,} records vs sha256sum over the same records as JSONL "
+        f"(target <= {VERIFY_TARGET}x)"
+    )
+    db = work / "verify.db"
+    _fill_sqlite(db, count)
+    _fill_postgres(dsn, "verify", count)
+    for name, opener in (
+        ("sqlite", lambda: SqliteLedger(db)),
+        ("postgres", lambda: PostgresLedger(dsn, "verify")),
+    ):
+        ledger = opener()
+        export = work / f"{name}.jsonl"
+        _export(ledger, export)
+        reference = min(_sha256sum(export) for _ in range(3))
+        result = None
+
+        def run(ledger: Ledger = ledger) -> None:
+            nonlocal result
+            result = ledger.verify()
+
+        took = min(_timed(run) for _ in range(2))
+        assert result is not None and result.ok and result.count == count, result
+        ratio = took / reference
+        verdict = "ok" if ratio <= VERIFY_TARGET else "OVER TARGET"
+        size = export.stat().st_size / 1e6
+        print(
+            f"{name:>9}: verify {took:6.2f} s, sha256sum {reference:5.2f} s over {size:.0f} MB "
+            f"-> ratio {ratio:4.2f}x [{verdict}]"
+        )
+        ledger.close()
+        export.unlink()
+
+
+def bench_append(work: Path, dsn: str, small: int, large: int, samples: int) -> None:
+    from gatekeeper.ledger.git import GitLedger
+    from gatekeeper.ledger.postgres import PostgresLedger
+    from gatekeeper.ledger.sqlite import SqliteLedger
+
+    print(
+        f"-- append latency (median of {samples}) at {small:,} vs {large:,} records "
+        f"(target <= {APPEND_TARGET})"
+    )
+    for name in ("git", "sqlite", "postgres"):
+        ledgers: list[Ledger] = []
+        for size in (small, large):
+            if name == "sqlite":
+                _fill_sqlite(work / f"a{size}.db", size)
+                ledgers.append(SqliteLedger(work / f"a{size}.db"))
+            elif name == "postgres":
+                _fill_postgres(dsn, f"append_{size}", size)
+                ledgers.append(PostgresLedger(dsn, f"append_{size}"))
+            else:
+                remote = work / f"remote{size}.git"
+                _fill_git(remote, size)
+                clone = work / f"clone{size}.git"
+                subprocess.run(["git", "init", "-q", "--bare", str(clone)], check=True)
+                ledgers.append(GitLedger(clone, remote=str(remote), env=os.environ))
+        medians = _append_medians(ledgers[0], ledgers[1], samples)
+        for ledger in ledgers:
+            ledger.close()
+        ratio = medians[1] / medians[0]
+        verdict = "ok" if ratio <= APPEND_TARGET else "OVER TARGET"
+        print(
+            f"{name:>9}: {medians[0] * 1000:7.2f} ms at {small:,}, {medians[1] * 1000:7.2f} ms at {large:,} "
+            f"-> ratio {ratio:4.2f} [{verdict}]"
+        )
+
+
+def bench_throughput(dsn: str, writers: int, each: int) -> None:
+    from gatekeeper.ledger.postgres import PostgresLedger
+
+    print(f"-- PostgreSQL append throughput, {writers} writer processes x {each} appends")
+    PostgresLedger(dsn, "throughput").close()
+    spec = f'{{"name": "postgres", "location": "{dsn}", "extra": "throughput"}}'
+    start = time.perf_counter()
+    workers = [
+        subprocess.Popen(
+            [sys.executable, "-m", "tests.ledger.worker", spec, "append", str(each), f"w{i}"],
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+        )
+        for i in range(writers)
+    ]
+    codes = [worker.wait() for worker in workers]
+    took = time.perf_counter() - start
+    assert codes == [0] * writers, codes
+    ledger = PostgresLedger(dsn, "throughput")
+    result = ledger.verify()
+    ledger.close()
+    assert result.ok and result.count == writers * each, result
+    print(
+        f"{'postgres':>9}: {writers * each:,} appends in {took:.1f} s "
+        f"-> {writers * each / took:,.0f} records/s"
+    )
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="bench_ledger")
+    parser.add_argument("--records", type=int, default=1_000_000, help="ledger size for the verify benchmark")
+    parser.add_argument("--small", type=int, default=100)
+    parser.add_argument("--large", type=int, default=100_000)
+    parser.add_argument("--samples", type=int, default=30)
+    parser.add_argument("--writers", type=int, default=16)
+    parser.add_argument("--each", type=int, default=500)
+    args = parser.parse_args([] if argv is None else argv)
+    sys.path.insert(0, str(ROOT))
+    from tests.ledger.pgcluster import throwaway_cluster
+
+    with (
+        tempfile.TemporaryDirectory(prefix="gatekeeper-bench-") as folder,
+        throwaway_cluster(durable=True) as dsn,
+    ):
+        work = Path(folder)
+        bench_append(work, dsn, args.small, args.large, args.samples)
+        bench_throughput(dsn, args.writers, args.each)
+        bench_verify(work, dsn, args.records)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
