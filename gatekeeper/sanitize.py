@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import re
 
-# C0/C1 controls (ESC, CR, NEL...), bidi overrides and the Unicode line/paragraph separators.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u200e\u200f\u2028\u2029]")
+# C0/C1 controls (ESC, CR, NEL...), bidi overrides, zero-width characters (an invisible difference in a
+# login or ID) and the Unicode line/paragraph separators.
+_CONTROL = re.compile(
+    r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u200b-\u200f\u2060\ufeff\u2028\u2029]"
+)
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>])")
 MAX_FIELD_CHARS = 2000
 

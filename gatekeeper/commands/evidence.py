@@ -7,11 +7,13 @@ SHA-256 and the commit the pipeline tested, so the gate can match evidence to ex
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 
 from gatekeeper.commands import Context
 from gatekeeper.commands.ledger import draft, report_stored, store
 from gatekeeper.domain import EvidenceKind, RecordKind
+from gatekeeper.errors import InputError
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -35,11 +37,25 @@ def _shown(path: Path, root: Path) -> str:
         return str(path)
 
 
+def _refuse_escaping_links(paths: list[Path], root: Path) -> None:
+    """A report named inside the repository that is a link to a file outside it is not this job's evidence."""
+    real_root = root.resolve()
+    for path in paths:
+        named_inside = Path(os.path.normpath(path.absolute())).is_relative_to(root.absolute())
+        if named_inside and not path.resolve().is_relative_to(real_root):
+            raise InputError(
+                f"{path}: links to {path.resolve()}, outside the repository; it is not read",
+                hint="write the test report inside the workspace instead of linking to it",
+            )
+
+
 def run(args: argparse.Namespace, ctx: Context) -> int:
     from gatekeeper.ci import detect_ci
     from gatekeeper.evidence import parse_many
 
-    summaries = parse_many([ctx.runtime.cwd / f for f in args.files], args.report_format)
+    paths = [ctx.runtime.cwd / f for f in args.files]
+    _refuse_escaping_links(paths, ctx.repo_root)
+    summaries = parse_many(paths, args.report_format)
     head = detect_ci(ctx.runtime.env, ctx.runtime.cwd).head
     files = []
     for summary in summaries:
@@ -59,7 +75,5 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         "success_rate": round(100.0 * totals["passed"] / executed, 2) if executed else None,
     }
     record = store(ctx, draft(ctx, str(RecordKind.TEST_EVIDENCE), data, tuple(args.rfc)))
-    line = (
-        f"{args.kind}: {totals['passed']}/{totals['tests']} passed in {len(files)} file(s) at {head[:12]}"
-    )
+    line = f"{args.kind}: {totals['passed']}/{totals['tests']} passed in {len(files)} file(s) at {head[:12]}"
     return report_stored(ctx, record, line)

@@ -113,9 +113,10 @@ def test_rfc_files(tmp_path: Path, data: bytes) -> None:
     expect_clean(lambda: load_rfc(target))
 
 
-REPORT_SEEDS = sorted((CORPORA / "test-results").rglob("*.xml"))[:40] + sorted(
-    (CORPORA / "test-results").rglob("*.trx")
-)[:10]
+REPORT_SEEDS = (
+    sorted((CORPORA / "test-results").rglob("*.xml"))[:40]
+    + sorted((CORPORA / "test-results").rglob("*.trx"))[:10]
+)
 
 
 @given(seed=st.sampled_from(REPORT_SEEDS), fmt=st.sampled_from(["auto", *FORMATS]), data=st.data())
@@ -182,7 +183,10 @@ def test_ledger_records_with_one_field_replaced(field: str, value: Any) -> None:
 EVENT_SEEDS = sorted((CORPORA / "ci-events").rglob("*.json"))
 
 
-@given(seed=st.sampled_from(EVENT_SEEDS), event=st.sampled_from(["push", "pull_request", "workflow_dispatch"]))
+EVENT_NAMES = ["push", "pull_request", "workflow_dispatch"]
+
+
+@given(seed=st.sampled_from(EVENT_SEEDS), event=st.sampled_from(EVENT_NAMES))
 def test_ci_event_payloads(tmp_path: Path, seed: Path, event: str) -> None:
     target = tmp_path / "event.json"
     target.write_bytes(seed.read_bytes())
@@ -274,7 +278,7 @@ approvals = st.lists(
 
 @given(chain=approvals)
 @_scaled(3)
-def test_forged_approval_sequences_never_allow_without_the_sop(tmp_path_factory: Any, chain: list[Any]) -> None:
+def test_forged_approval_sequences_never_allow(tmp_path_factory: Any, chain: list[Any]) -> None:
     repo = GitRepo.create(tmp_path_factory.mktemp("gate") / "repo")
     at, _ = build(repo, {"approvals": chain})
     result = run_cli(["--format", "json", "gate", "--rfc", RFC_ID], cwd=repo.path, now=at)
@@ -302,5 +306,5 @@ def test_the_property_suite_is_recorded(reliability: Recorder) -> None:
         reliability.row(what, "hypothesis generated input", "a value or exit 2 with a message; no traceback")
     for what in ["RFC file", "test report", "configuration", "approval sequence"]:
         reliability.row(
-            f"gate with a mutated {what}", "hypothesis generated input", "never allow unless the input is valid"
+            f"gate with a mutated {what}", "hypothesis generated input", "never allow unless it is valid"
         )
