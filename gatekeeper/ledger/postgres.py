@@ -176,7 +176,11 @@ class PostgresLedger:
         # COPY streams the stored text with no per-row driver overhead: verify runs at hashing speed.
         sql = f"COPY (SELECT body FROM {self.schema}.records ORDER BY seq) TO STDOUT"  # noqa: S608
         with self._transaction("read"), self._db.cursor() as cursor, cursor.copy(sql) as copy:
-            return verify_stored(_copy_lines(copy))
+            lines = _copy_lines(copy)
+            result = verify_stored(lines)
+            for _rest in lines:  # a COPY must be read to its end before the connection takes a command
+                pass
+            return result
 
     # -- writing --------------------------------------------------------------------------------------
 
