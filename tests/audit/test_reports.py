@@ -1,0 +1,135 @@
+"""What people read: the HTML audit report and the SOP forms, checked against golden files, for escaping of
+untrusted text, and for being one self-contained file.
+
+Regenerate the golden files after an intended change with `GATEKEEPER_UPDATE_GOLDEN=1`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+from gatekeeper.commands.report import bar_chart
+from tests.audit.conftest import AUDIT_AT, AuditRepo
+from tests.helpers import run_cli
+
+GOLDEN = Path(__file__).resolve().parent / "golden"
+UPDATE = os.environ.get("GATEKEEPER_UPDATE_GOLDEN") == "1"
+
+
+def _golden(name: str, text: str) -> None:
+    path = GOLDEN / name
+    if UPDATE:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    assert path.is_file(), f"{name} is missing; run with GATEKEEPER_UPDATE_GOLDEN=1"
+    assert text == path.read_text(encoding="utf-8"), f"{name} changed; rerun with GATEKEEPER_UPDATE_GOLDEN=1"
+
+
+def write_report(repo: AuditRepo, lang: str, name: str = "report.html") -> str:
+    result = run_cli(
+        ["--lang", lang, "audit", "--since", "2026-10-01", "--until", "2026-11-30", "--html", name],
+        cwd=repo.path,
+        now=AUDIT_AT,
+    )
+    assert result.code == 1, result.stderr
+    return (repo.path / name).read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("lang", ["ko", "en"])
+def test_audit_html_golden(audit_repo: AuditRepo, lang: str) -> None:
+    _golden(f"audit.{lang}.html", write_report(audit_repo, lang))
+
+
+def test_audit_html_is_self_contained_and_complete(audit_repo: AuditRepo) -> None:
+    html = write_report(audit_repo, "ko")
+    assert "<script" not in html.lower()
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:|//)""", html), "external asset"
+    assert "@import" not in html and "url(" not in html
+    assert "@page{size:A4" in html and "@media print" in html
+    assert html.count('class="item"') == 14
+    assert html.count('data-result="nonconform"') == 7
+    assert html.count('class="kpi"') == 14
+    assert html.count("<svg") == 3 and html.count('class="bar"') == 6  # two months, three charts
+    assert html.count('class="deployment"') == 6
+    assert 'class="baseline-change drift"' in html and "db/schema.sql" in html
+    assert "부적합" in html and "적합" in html
+
+
+def test_untrusted_text_is_escaped(audit_repo: AuditRepo) -> None:
+    rfc = audit_repo.path / "changes" / "RFC-2026-0002.yml"
+    text = rfc.read_text(encoding="utf-8").replace(
+        "title: 민원 신청 화면 개선", 'title: "<img src=x onerror=alert(1)> | **bold** @team"'
+    )
+    rfc.write_text(text, encoding="utf-8")
+    audit_repo.repo.commit("RFC-2026-0002 <script>alert('x')</script> title", files={"app/x.py": "y\n"})
+    html = write_report(audit_repo, "en")
+    assert "<script>alert" not in html and "&lt;script&gt;alert" in html
+    form = run_cli(
+        ["report", "form", "change-request", "RFC-2026-0002", "--html"], cwd=audit_repo.path, now=AUDIT_AT
+    )
+    assert "<img" not in form.stdout and "&lt;img src=x onerror=alert(1)&gt;" in form.stdout
+    md = run_cli(["report", "form", "change-request", "RFC-2026-0002"], cwd=audit_repo.path, now=AUDIT_AT)
+    assert "<img" not in md.stdout and "&#64;team" in md.stdout and "\\*\\*bold\\*\\*" in md.stdout
+    assert "\\|" in md.stdout  # a pipe cannot break the table
+
+
+FORMS = [
+    ("change-request", "RFC-2026-0002"),
+    ("release-plan", "RFC-2026-0004"),
+    ("deployment-result", "r035"),
+    ("incident-report", "r018"),  # opened by D2's failure: by the deployment id
+]
+
+
+@pytest.mark.parametrize(("kind", "ident"), FORMS)
+@pytest.mark.parametrize("lang", ["ko", "en"])
+@pytest.mark.parametrize("html", [False, True])
+def test_forms_golden(audit_repo: AuditRepo, kind: str, ident: str, lang: str, html: bool) -> None:
+    args = ["--lang", lang, "report", "form", kind, ident] + (["--html"] if html else [])
+    result = run_cli(args, cwd=audit_repo.path, now=AUDIT_AT)
+    assert result.code == 0, result.stderr
+    _golden(f"forms/{kind}.{lang}.{'html' if html else 'md'}", result.stdout)
+
+
+def test_form_content_comes_from_rfc_and_ledger(audit_repo: AuditRepo) -> None:
+    release = run_cli(
+        ["--lang", "ko", "report", "form", "release-plan", "RFC-2026-0004"], cwd=audit_repo.path, now=AUDIT_AT
+    )
+    assert "# 배포계획서" in release.stdout
+    assert "| integration | 4444444444 | 12 | 10 | 2 |" in release.stdout
+    assert "release\\-first" in release.stdout and "change\\-review" not in release.stdout
+    result = run_cli(["report", "form", "deployment-result", "r035"], cwd=audit_repo.path, now=AUDIT_AT)
+    assert (
+        "| **Result** | failure |" in result.stdout
+        and "| **Errors** | health check failed |" in result.stdout
+    )
+    incident = run_cli(
+        ["--lang", "ko", "report", "form", "incident-report", "r018"], cwd=audit_repo.path, now=AUDIT_AT
+    )
+    assert "# 장애보고서" in incident.stdout and "| **장애 등급** | 1 |" in incident.stdout
+
+
+def test_form_output_file_and_errors(audit_repo: AuditRepo) -> None:
+    result = run_cli(
+        ["report", "form", "change-request", "RFC-2026-0001", "--html", "-o", "rfc.html"],
+        cwd=audit_repo.path,
+        now=AUDIT_AT,
+    )
+    assert result.code == 0 and (audit_repo.path / "rfc.html").read_text(encoding="utf-8").startswith(
+        "<!DOCTYPE html>"
+    )
+    assert run_cli(["report", "form", "change-request", "RFC-2026-0099"], cwd=audit_repo.path).code == 2
+    assert run_cli(["report", "form", "deployment-result", "nope"], cwd=audit_repo.path).code == 2
+    assert run_cli(["report", "form", "nonsense", "x"], cwd=audit_repo.path).code == 2
+
+
+def test_bar_chart_geometry() -> None:
+    chart = bar_chart("t", [("26.10", 1.0), ("26.11", 5.0), ("26.12", None)])
+    heights = [b.height for b in chart.bars]
+    assert heights[1] == chart.bottom - chart.top and heights[0] == pytest.approx(heights[1] / 5, abs=0.1)
+    assert heights[2] == 0 and chart.bars[2].value == "–"
+    assert all(b.width <= 36 for b in chart.bars)
