@@ -50,7 +50,6 @@ BUILDERS: dict[str, Builder] = {
         "deploy",
         "start",
         *_option(env, "ENVIRONMENT", "--env"),
-        *_option(env, "AT", "--at"),
         *_words(env, "ARGS"),
     ],
     "deploy-finish": lambda env: [
