@@ -1,0 +1,243 @@
+"""Forgery and separation of duties through the real CLI, on every ledger backend.
+
+The baseline is the allowed grade-1 deployment of tests/test_gate_cases.py, stored in a git, sqlite or
+PostgreSQL ledger; an attacker with write access to the store then edits, inserts, deletes or reorders
+records (tests/ledger/tamper.py). `ledger verify` must name the first bad seq, and the gate must not allow.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import tests.test_gate_cases as cases
+from gatekeeper.ledger import canonical_json, record_hash
+from gatekeeper.ledger.backends import open_ledger
+from tests.adversarial.conftest import Recorder
+from tests.helpers import GitRepo, run_cli
+from tests.ledger.spec import BackendSpec
+from tests.ledger.tamper import rewrite, stored_texts
+
+RFC_ID = cases.RFC_ID
+
+
+@dataclass
+class Deployment:
+    repo: GitRepo
+    at: datetime
+    env: dict[str, str]
+    spec: BackendSpec
+
+    def cli(self, *args: str, env: Mapping[str, str] | None = None) -> Any:
+        return run_cli(list(args), cwd=self.repo.path, env={**self.env, **(env or {})}, now=self.at)
+
+    def gate(self) -> tuple[int, dict[str, Any]]:
+        result = self.cli("--format", "json", "gate", "--rfc", RFC_ID)
+        assert result.code in (1, 2, 3), f"the gate allowed: {result.stdout}"
+        return result.code, json.loads(result.stdout) if result.code == 1 else {}
+
+
+def _backend(
+    name: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> tuple[dict[str, Any], dict[str, str], BackendSpec]:
+    if name == "sqlite":
+        path = tmp_path / "repo" / ".gatekeeper" / "ledger.db"
+        return {"backend": "sqlite", "path": ".gatekeeper/ledger.db"}, {}, BackendSpec("sqlite", str(path))
+    if name == "git":
+        remote = tmp_path / "ledger.git"
+        subprocess.run(["git", "init", "-q", "--bare", str(remote)], check=True)
+        spec = BackendSpec("git", str(remote), str(tmp_path / "clones"))
+        return {"backend": "git", "repository": str(remote)}, {}, spec
+    dsn = request.getfixturevalue("pg_dsn")
+    schema = "f_" + uuid.uuid4().hex[:12]
+    settings = {"backend": "postgres", "dsn_env": "GATEKEEPER_LEDGER_DSN", "schema": schema}
+    return settings, {"GATEKEEPER_LEDGER_DSN": dsn}, BackendSpec("postgres", dsn, schema)
+
+
+def deployed(
+    name: str,
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
+    monkeypatch: pytest.MonkeyPatch,
+    case: dict[str, Any],
+) -> Deployment:
+    settings, env, spec = _backend(name, tmp_path, request)
+    monkeypatch.setitem(cases.CONFIG, "ledger", settings)
+    monkeypatch.setattr(cases, "open_ledger", lambda config, root, _env: open_ledger(config, root, env))
+    repo = GitRepo.create(tmp_path / "repo")
+    at, _ = cases.build(repo, case)
+    return Deployment(repo, at, env, spec)
+
+
+BACKENDS = ["git", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+@pytest.fixture(params=BACKENDS)
+def deployment(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Deployment]:
+    yield deployed(request.param, tmp_path, request, monkeypatch, {})
+
+
+def _rehash(body: dict[str, Any]) -> str:
+    body["hash"] = record_hash(body)
+    return canonical_json(body)
+
+
+def _edit(texts: list[str]) -> tuple[list[str], int]:
+    body = json.loads(texts[1])
+    body["actor"] = "mallory"  # the attacker names a different approver, keeping the old hash
+    return [texts[0], canonical_json(body), *texts[2:]], 2
+
+
+def _edit_and_rehash(texts: list[str]) -> tuple[list[str], int]:
+    body = json.loads(texts[1])
+    body["data"]["comment"] = "approved by phone"
+    return [texts[0], _rehash(body), *texts[2:]], 3  # its own hash is right; the next prev no longer is
+
+
+def _insert(texts: list[str]) -> tuple[list[str], int]:
+    forged = json.loads(texts[1])
+    forged["id"] = str(uuid.uuid4())
+    forged["actor"] = "mallory"
+    return [texts[0], _rehash(forged), *texts[1:]], 3  # well-formed itself; the original seq 2 now misfits
+
+
+def _delete(texts: list[str]) -> tuple[list[str], int]:
+    return [texts[0], *texts[2:]], 2
+
+
+def _reorder(texts: list[str]) -> tuple[list[str], int]:
+    return [texts[0], texts[2], texts[1], *texts[3:]], 2
+
+
+TAMPERING: dict[str, Callable[[list[str]], tuple[list[str], int]]] = {
+    "edited": _edit,
+    "edited-and-rehashed": _edit_and_rehash,
+    "inserted": _insert,
+    "deleted": _delete,
+    "reordered": _reorder,
+}
+
+
+@pytest.mark.parametrize("how", sorted(TAMPERING))
+def test_hand_edited_ledgers_are_caught_by_verify(
+    deployment: Deployment, reliability: Recorder, how: str
+) -> None:
+    texts = stored_texts(deployment.spec)
+    assert len(texts) == 5
+    assert deployment.cli("ledger", "verify").code == 0
+    forged, first_bad = TAMPERING[how](texts)
+    rewrite(deployment.spec, forged)
+    result = deployment.cli("--format", "json", "ledger", "verify")
+    assert result.code == 1, result.stdout + result.stderr
+    assert json.loads(result.stdout)["first_bad_seq"] == first_bad
+    text = deployment.cli("ledger", "verify")
+    assert text.code == 1 and f"seq {first_bad}" in text.stdout
+    reliability.row(
+        f"{deployment.spec.name} ledger: a record {how} by hand",
+        "forgery",
+        f"ledger verify exit 1 naming seq {first_bad}",
+    )
+
+
+GATE_BLIND_SPOT = pytest.mark.xfail(
+    strict=True,
+    reason="the gate reads records through indexed find() and never checks their hashes or the chain, so a "
+    "hand-edited ledger still lets it allow (gatekeeper/gate.py)",
+)
+
+
+@pytest.mark.parametrize("how", [pytest.param(h, marks=GATE_BLIND_SPOT) for h in sorted(TAMPERING)])
+def test_the_gate_refuses_to_pass_on_a_broken_chain(
+    deployment: Deployment, reliability: Recorder, how: str
+) -> None:
+    reliability.row(
+        f"{deployment.spec.name} ledger: a record {how}, then the gate",
+        "forgery",
+        "gate blocks (gate.error naming the ledger)",
+    )
+    assert deployment.cli("gate", "--rfc", RFC_ID).code == 0  # the baseline is allowed before tampering
+    forged, _ = TAMPERING[how](stored_texts(deployment.spec))
+    rewrite(deployment.spec, forged)
+    code, body = deployment.gate()
+    assert code == 1 and any(f["rule"] == "gate.error" and "ledger" in f["subject"] for f in body["findings"])
+
+
+# ------------------------------------------------------------------------------ separation of duties
+
+
+def _ci_env(tmp_path: Path, deployment: Deployment, actor: str) -> dict[str, str]:
+    event = tmp_path / f"event-{actor}.json"
+    event.write_text("{}", encoding="utf-8")
+    return {
+        "GITHUB_ACTIONS": "true",
+        "GITHUB_ACTOR": actor,
+        "GITHUB_EVENT_NAME": "workflow_dispatch",
+        "GITHUB_EVENT_PATH": str(event),
+        "GITHUB_SHA": deployment.repo.head(),
+        "GITHUB_REF": "refs/heads/main",
+    }
+
+
+SOD_CASES = {
+    "outside the role": ({"change-review": "mallory"}, {}, "approval.unauthorized"),
+    "by the commit author": (
+        {"change-review": "kim"},
+        {"commit": {"author": "Kim <kim@agency.go.kr>"}},
+        "approval.self",
+    ),
+    "by a co-author": (
+        {"change-approval": "park"},
+        {"commit": {"co_authors": ["Park Jiho <park@agency.go.kr>"]}},
+        "approval.self",
+    ),
+    "one person for two steps": ({"cab": "kim"}, {}, "approval.same-person"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(SOD_CASES))
+def test_separation_of_duties_through_the_cli(
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
+    monkeypatch: pytest.MonkeyPatch,
+    reliability: Recorder,
+    case: str,
+) -> None:
+    overrides, setup, rule = SOD_CASES[case]
+    chain = [step for step in cases.FULL_CHAIN if step["step"] not in overrides]
+    deployment = deployed("sqlite", tmp_path, request, monkeypatch, {**setup, "approvals": chain})
+    for step, actor in overrides.items():
+        env = _ci_env(tmp_path, deployment, actor)
+        result = deployment.cli("approve", RFC_ID, "--step", step, "--decision", "approve", env=env)
+        assert result.code == 0, result.stderr
+    code, body = deployment.gate()
+    assert code == 1 and rule in {f["rule"] for f in body["findings"]}, body
+    reliability.row(
+        f"approval {case} (gatekeeper approve in a CI job)", "separation of duties", f"{rule}, block"
+    )
+
+
+def test_a_local_approval_does_not_count_for_grade_1(
+    tmp_path: Path, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, reliability: Recorder
+) -> None:
+    chain = [step for step in cases.FULL_CHAIN if step["step"] != "change-approval"]
+    deployment = deployed("sqlite", tmp_path, request, monkeypatch, {"approvals": chain})
+    subprocess.run(["git", "config", "user.name", "park"], cwd=deployment.repo.path, check=True)
+    result = deployment.cli("approve", RFC_ID, "--step", "change-approval", "--decision", "approve")
+    assert result.code == 0 and "[local]" in result.stdout, result.stdout + result.stderr
+    code, body = deployment.gate()
+    assert code == 1 and "approval.missing" in {f["rule"] for f in body["findings"]}, body
+    reliability.row(
+        "approval by park from a workstation (actor_source local), grade 1",
+        "separation of duties",
+        "not counted: approval.missing, block",
+    )
