@@ -46,7 +46,7 @@ class Deployment:
 
 
 def _backend(
-    name: str, tmp_path: Path, request: pytest.FixtureRequest
+    name: str, tmp_path: Path, request: pytest.FixtureRequest, dsn: str | None = None
 ) -> tuple[dict[str, Any], dict[str, str], BackendSpec]:
     if name == "sqlite":
         path = tmp_path / "repo" / ".gatekeeper" / "ledger.db"
@@ -56,7 +56,7 @@ def _backend(
         subprocess.run(["git", "init", "-q", "--bare", str(remote)], check=True)
         spec = BackendSpec("git", str(remote), str(tmp_path / "clones"))
         return {"backend": "git", "repository": str(remote)}, {}, spec
-    dsn = request.getfixturevalue("pg_dsn")
+    dsn = dsn or request.getfixturevalue("pg_dsn")
     schema = "f_" + uuid.uuid4().hex[:12]
     settings = {"backend": "postgres", "dsn_env": "GATEKEEPER_LEDGER_DSN", "schema": schema}
     return settings, {"GATEKEEPER_LEDGER_DSN": dsn}, BackendSpec("postgres", dsn, schema)
@@ -68,8 +68,9 @@ def deployed(
     request: pytest.FixtureRequest,
     monkeypatch: pytest.MonkeyPatch,
     case: dict[str, Any],
+    dsn: str | None = None,
 ) -> Deployment:
-    settings, env, spec = _backend(name, tmp_path, request)
+    settings, env, spec = _backend(name, tmp_path, request, dsn)
     monkeypatch.setitem(cases.CONFIG, "ledger", settings)
     monkeypatch.setattr(cases, "open_ledger", lambda config, root, _env: open_ledger(config, root, env))
     repo = GitRepo.create(tmp_path / "repo")
