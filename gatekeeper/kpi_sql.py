@@ -167,7 +167,10 @@ class SqlKpi:
         of the same system and environment, and of the same system in any environment."""
         d = self.dialect
         until, params = self._until()
-        following = "ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING"
+        # "Every later row" as a running frame over the reversed order: a frame that starts at UNBOUNDED
+        # PRECEDING is aggregated incrementally, where 1 FOLLOWING .. UNBOUNDED FOLLOWING restarts min()
+        # on every row (quadratic in PostgreSQL).
+        following = "ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING"
         success_at = f"CASE WHEN kind = 'deployment.finished' AND result = 'success' THEN {d.at} END"
         sql = (
             f"WITH ev AS (SELECT seq, kind, system, {d.at}, {d.json('result')} AS result, "  # noqa: S608
@@ -175,8 +178,8 @@ class SqlKpi:
             f"{d.json('resolved_at')} AS resolved_at "
             f"FROM {d.table} WHERE kind IN ('deployment.finished', 'incident.opened'){until}), "
             f"nx AS (SELECT ev.*, "
-            f"min({success_at}) OVER (PARTITION BY system, env ORDER BY seq {following}) AS next_env, "
-            f"min({success_at}) OVER (PARTITION BY system ORDER BY seq {following}) AS next_any "
+            f"min({success_at}) OVER (PARTITION BY system, env ORDER BY seq DESC {following}) AS next_env, "
+            f"min({success_at}) OVER (PARTITION BY system ORDER BY seq DESC {following}) AS next_any "
             f"FROM ev) "
         )
         return sql, params

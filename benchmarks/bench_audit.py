@@ -1,0 +1,408 @@
+"""`kpi` and `audit` over a 1,000,000-record ledger, on SQLite and PostgreSQL: time and peak memory.
+
+The ledger holds a realistic mix (approvals, test evidence, deployments, PIRs, 2 % failures with their
+incidents) for one grade-1 system over five years; 100,000- and 1,000,000-record ledgers share the same
+prefix. Each measurement runs the real command in a fresh process and reports its wall time and peak RSS.
+The reference, measured in the same run on the same ledger, is a plain streamed scan of every stored record
+(`SELECT body FROM records`). Memory is bounded when the peak at 1,000,000 records is about the peak at
+100,000. Target: each command under 10 s at 1,000,000 records.
+
+Set GATEKEEPER_BENCH_PG_DSN to use an existing PostgreSQL; otherwise a throw-away cluster is started with
+initdb (as an unprivileged user when run as root). `python -m benchmarks bench_audit`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+SIZES = tuple(int(s) for s in os.environ.get("GATEKEEPER_BENCH_SIZES", "100000,1000000").split(","))
+SYSTEM = "minwon-portal"
+RFCS = 2_000
+STEPS = ("change-review", "change-approval", "cab", "release-first", "release-second")
+WHO = ("kim", "park", "choi", "choi", "lee")
+CONFIG = """\
+version: 1
+system: {{id: minwon-portal, name: 민원포털, grade: 1, audience: public}}
+policy: kr-ap-sop
+timezone: Asia/Seoul
+rfc: {{id_pattern: 'RFC-\\d{{4}}-\\d{{4}}', store: files, dir: changes}}
+{ledger}
+baseline:
+  items:
+    - {{id: source, kind: source, paths: ['app/**/*.py']}}
+"""
+RFC = """\
+id: RFC-2026-{n:04d}
+title: 민원 신청 화면 개선 {n}
+type: normal
+requester: lee
+systems: [minwon-portal]
+reason: 민원인 입력 오류를 줄이기 위해 신청 화면의 검증을 강화한다
+work_plan: 검증 로직 추가 후 검증계에서 확인하고 운영계에 배포한다
+test_plan: 단위테스트 40건, 통합테스트 12건, 사전검증 시나리오 5건을 수행한다
+rollback_plan: 이전 릴리스 태그로 재배포하고 신청 테이블 정합성을 점검한다
+"""
+
+
+def _drafts(total: int) -> Iterator[object]:
+    """Deployment cycles of ten records, one every ~26 minutes from 2022 on."""
+    from gatekeeper.ledger import Draft
+
+    start = datetime(2022, 1, 3, 11, 0, tzinfo=UTC)
+    made = 0
+    cycle = 0
+    while made < total:
+        rfc = f"RFC-2026-{1 + cycle % RFCS:04d}"
+        commit = f"{cycle:040x}"
+        moment = start + timedelta(minutes=26 * cycle)
+        batch = []
+        for i, (step, who) in enumerate(zip(STEPS, WHO, strict=True)):
+            data = {"step": step, "decision": "approve", "digest": "sha256:" + "0" * 64, "comment": ""}
+            batch.append(
+                Draft("approval", SYSTEM, who, "github-actions", moment + timedelta(minutes=i), data, (rfc,))
+            )
+        for j, kind in enumerate(("unit", "integration")):
+            totals = {"tests": 52, "passed": 52, "failed": 0, "errors": 0, "skipped": 0}
+            data = {"kind": kind, "commit": commit, "files": [], "totals": totals, "success_rate": 100.0}
+            batch.append(
+                Draft(
+                    "test.evidence",
+                    SYSTEM,
+                    "ci",
+                    "github-actions",
+                    moment + timedelta(minutes=6 + j),
+                    data,
+                    (rfc,),
+                )
+            )
+        started = Draft(
+            "deployment.started",
+            SYSTEM,
+            "ci",
+            "github-actions",
+            moment + timedelta(minutes=10),
+            {"change_type": "normal", "commit": commit, "environment": "production", "warnings": []},
+            (rfc,),
+        )
+        failed = cycle % 50 == 49
+        result = "failure" if failed else "success"
+        finished = Draft(
+            "deployment.finished",
+            SYSTEM,
+            "ci",
+            "github-actions",
+            moment + timedelta(minutes=20),
+            {
+                "deployment_id": started.id,
+                "environment": "production",
+                "result": result,
+                "change_type": "normal",
+                "worker": "choi",
+                "verifier": "lee",
+            },
+            (rfc,),
+        )
+        batch += [started, finished]
+        if failed:
+            batch.append(
+                Draft(
+                    "incident.opened",
+                    SYSTEM,
+                    "ci",
+                    "github-actions",
+                    moment + timedelta(minutes=21),
+                    {
+                        "deployment_id": started.id,
+                        "type": "deployment-failure",
+                        "grade": 1,
+                        "resolved_at": None,
+                        "status": "open",
+                    },
+                    (rfc,),
+                )
+            )
+        else:
+            batch.append(
+                Draft(
+                    "pir",
+                    SYSTEM,
+                    "kim",
+                    "github-actions",
+                    moment + timedelta(minutes=24),
+                    {"result": "achieved", "note": ""},
+                    (rfc,),
+                )
+            )
+        yield from batch[: total - made]
+        made += len(batch)
+        cycle += 1
+
+
+def _rows(total: int) -> Iterator[tuple[int, str, str, str, tuple[str, ...], str, str, str]]:
+    from gatekeeper.ledger import GENESIS
+
+    prev = GENESIS
+    for seq, draft in enumerate(_drafts(total), start=1):
+        record = draft.place(seq, prev)  # type: ignore[attr-defined]
+        prev = record.hash
+        yield (
+            record.seq,
+            record.id,
+            record.kind,
+            record.system,
+            record.rfcs,
+            record.at,
+            record.hash,
+            record.to_json(),
+        )
+
+
+def _fill_sqlite(paths: dict[int, Path]) -> None:
+    import sqlite3
+
+    from gatekeeper.ledger import utc_text
+    from gatekeeper.ledger.sqlite import SqliteLedger
+
+    dbs = {}
+    for size, path in paths.items():
+        SqliteLedger(path).close()  # the backend creates its own schema
+        db = sqlite3.connect(path)
+        db.execute("PRAGMA synchronous = OFF")
+        dbs[size] = db
+    batch: list[tuple[int, str, str, str, tuple[str, ...], str, str, str]] = []
+
+    def flush() -> None:
+        for size, db in dbs.items():
+            rows = [r for r in batch if r[0] <= size]
+            db.executemany(
+                "INSERT INTO records VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [(s, i, k, sy, utc_text(a), h, b) for s, i, k, sy, _r, a, h, b in rows],
+            )
+            db.executemany("INSERT INTO record_rfcs VALUES (?, ?)", [(rf, r[0]) for r in rows for rf in r[4]])
+        batch.clear()
+
+    for row in _rows(max(paths)):
+        batch.append(row)
+        if len(batch) >= 20_000:
+            flush()
+    flush()
+    for db in dbs.values():
+        db.commit()
+        db.close()
+
+
+def _fill_postgres(dsn: str, schema: str, source: Path) -> None:
+    """Copy the 1,000,000 records from the SQLite file into the backend's PostgreSQL schema."""
+    import sqlite3
+
+    import psycopg
+
+    from gatekeeper.ledger.postgres import PostgresLedger
+
+    PostgresLedger(dsn, schema).close()
+    src = sqlite3.connect(source)
+    rfcs: dict[int, list[str]] = {}
+    for rfc, seq in src.execute("SELECT rfc, seq FROM record_rfcs"):
+        rfcs.setdefault(seq, []).append(rfc)
+    with psycopg.connect(dsn) as db, db.cursor() as cursor:
+        with cursor.copy(
+            f"COPY {schema}.records (seq, id, kind, system, rfcs, at, hash, body) FROM STDIN"
+        ) as copy:
+            for seq, ident, kind, system, at, digest, body in src.execute(
+                "SELECT seq, id, kind, system, at_utc, hash, body FROM records ORDER BY seq"
+            ):
+                copy.write_row((seq, ident, kind, system, rfcs.get(seq, []), at, digest, body))
+        db.commit()
+        cursor.execute(f"ANALYZE {schema}.records")
+        db.commit()
+    src.close()
+
+
+def _repo(folder: Path, ledger: str) -> Path:
+    folder.mkdir(parents=True)
+    (folder / ".gatekeeper.yml").write_text(CONFIG.format(ledger=ledger), encoding="utf-8")
+    (folder / ".gitignore").write_text(".gatekeeper/\n", encoding="utf-8")
+    (folder / "changes").mkdir()
+    for n in range(1, RFCS + 1):
+        (folder / "changes" / f"RFC-2026-{n:04d}.yml").write_text(RFC.format(n=n), encoding="utf-8")
+    (folder / "app").mkdir()
+    (folder / "app" / "main.py").write_text("LIMIT = 1\n", encoding="utf-8")
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": "Dev",
+        "GIT_AUTHOR_EMAIL": "d@example.org",
+        "GIT_COMMITTER_NAME": "Dev",
+        "GIT_COMMITTER_EMAIL": "d@example.org",
+    }
+    for args in (["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-q", "-m", "RFC-2026-0001 import"]):
+        subprocess.run(["git", *args], cwd=folder, check=True, env=env, capture_output=True)
+    return folder
+
+
+def _child(command: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, int]:
+    """Run `gatekeeper COMMAND` in a fresh interpreter; (seconds, peak RSS in MiB)."""
+    code = (
+        "import json, resource, sys, time\n"
+        "from gatekeeper.cli import main\n"
+        "t = time.perf_counter()\n"
+        "sys.stdout = open('/dev/null', 'w')\n"
+        f"rc = main({command!r})\n"
+        "sys.stdout = sys.__stdout__\n"
+        "print(json.dumps({'rc': rc, 's': time.perf_counter() - t,"
+        " 'rss': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=cwd, env=env, capture_output=True, text=True, check=True
+    )
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    if result["rc"] not in (0, 1):
+        raise RuntimeError(f"gatekeeper {' '.join(command)} failed: {out.stderr[-2000:]}")
+    return float(result["s"]), int(result["rss"]) // 1024
+
+
+def _scan_sqlite(path: Path) -> float:
+    import sqlite3
+
+    start = time.perf_counter()
+    db = sqlite3.connect(path)
+    total = 0
+    for (body,) in db.execute("SELECT body FROM records ORDER BY seq"):
+        total += len(body)
+    db.close()
+    return time.perf_counter() - start
+
+
+def _scan_postgres(dsn: str, schema: str) -> float:
+    import psycopg
+
+    start = time.perf_counter()
+    with psycopg.connect(dsn) as db, db.cursor(name="scan") as cursor:
+        cursor.itersize = 5000
+        cursor.execute(f"SELECT body FROM {schema}.records ORDER BY seq")
+        total = sum(len(body) for (body,) in cursor)
+    assert total
+    return time.perf_counter() - start
+
+
+def _measure(label: str, repo: Path, env: dict[str, str], reference: float) -> None:
+    for command in (["kpi"], ["audit", "--no-record"]):
+        seconds, rss = _child(command, repo, env)
+        verdict = "ok" if seconds < 10 else "OVER 10 s"
+        print(
+            f"  {label:<22} {' '.join(command):<18} {seconds:7.2f} s  peak {rss:5d} MiB  "
+            f"{seconds / reference:5.2f}x scan ({reference:.2f} s)  {verdict}",
+            flush=True,
+        )
+
+
+def _postgres() -> tuple[str, object]:
+    """A DSN and a stopper: the configured server, or a throw-away cluster."""
+    given = os.environ.get("GATEKEEPER_BENCH_PG_DSN")
+    if given:
+        return given, lambda: None
+    initdb = shutil.which("initdb") or next(
+        iter(sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))), None
+    )
+    pg_ctl = shutil.which("pg_ctl") or str(Path(str(initdb)).with_name("pg_ctl"))
+    if initdb is None:
+        raise RuntimeError("PostgreSQL is not installed (make system-deps)")
+    prefix: list[str] = []
+    base = Path(tempfile.mkdtemp(prefix="gatekeeper-bench-pg-"))
+    if os.geteuid() == 0:
+        import pwd
+
+        user = "gatekeeper-test"
+        try:
+            entry = pwd.getpwnam(user)
+        except KeyError:
+            subprocess.run(
+                ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", user], check=True
+            )
+            entry = pwd.getpwnam(user)
+        os.chown(base, entry.pw_uid, entry.pw_gid)
+        prefix = ["runuser", "-u", user, "--"]
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    data = base / "data"
+    env = {"PATH": os.environ.get("PATH", ""), "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8"}
+    subprocess.run(
+        [
+            *prefix,
+            str(initdb),
+            "-D",
+            str(data),
+            "-U",
+            "gatekeeper",
+            "--auth=trust",
+            "-E",
+            "UTF8",
+            "--no-sync",
+        ],
+        check=True,
+        capture_output=True,
+        env=env,
+    )
+    options = f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=off -c shared_buffers=256MB"
+    subprocess.run(
+        [*prefix, pg_ctl, "-D", str(data), "-l", str(base / "log"), "-o", options, "-w", "start"],
+        check=True,
+        capture_output=True,
+        env=env,
+    )
+
+    def stop() -> None:
+        subprocess.run(
+            [*prefix, pg_ctl, "-D", str(data), "-m", "immediate", "stop"], capture_output=True, env=env
+        )
+        shutil.rmtree(base, ignore_errors=True)
+
+    return f"postgresql://gatekeeper@127.0.0.1:{port}/postgres", stop
+
+
+def main() -> None:
+    work = Path(tempfile.mkdtemp(prefix="gatekeeper-bench-audit-"))
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "GITLAB_", "CI"))}
+    env["GATEKEEPER_LANG"] = "en"
+    try:
+        repos = {
+            size: _repo(work / f"sqlite-{size}", "ledger: {backend: sqlite, path: .gatekeeper/ledger.db}")
+            for size in SIZES
+        }
+        paths = {size: repo / ".gatekeeper" / "ledger.db" for size, repo in repos.items()}
+        start = time.perf_counter()
+        _fill_sqlite(paths)
+        print(f"  generated {max(SIZES):,} records in {time.perf_counter() - start:.1f} s", flush=True)
+        for size in SIZES:
+            _measure(f"sqlite {size:>9,}", repos[size], env, _scan_sqlite(paths[size]))
+        dsn, stop = _postgres()
+        try:
+            schema = "bench_" + uuid.uuid4().hex[:8]
+            _fill_postgres(dsn, schema, paths[max(SIZES)])
+            repo = _repo(
+                work / "postgres", f"ledger: {{backend: postgres, dsn_env: BENCH_DSN, schema: {schema}}}"
+            )
+            _measure(
+                f"postgres {max(SIZES):>9,}", repo, {**env, "BENCH_DSN": dsn}, _scan_postgres(dsn, schema)
+            )
+        finally:
+            stop()  # type: ignore[operator]
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    print(f"  (bench process peak {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024} MiB)")
+
+
+if __name__ == "__main__":
+    main()
