@@ -339,6 +339,11 @@ def parse_file(path: Path, format: str, max_bytes: int) -> Counts:
             f"{path}:{exc.lineno}:{exc.offset + 1}: not well-formed XML ({expat.ErrorString(exc.code)})",
             hint="the report is truncated or corrupt; re-run the tests to produce it again",
         ) from None
+    except LookupError as exc:  # the XML declaration names an encoding Python does not know
+        raise InputError(
+            f"{path}:1: the XML declaration names an unknown encoding ({exc})",
+            hint="the report is corrupt; re-run the tests to produce it again",
+        ) from None
     except OSError as exc:
         raise InputError(f"{path}: cannot read the test-result file ({exc.strerror})") from None
     if "h" not in state:

@@ -81,6 +81,7 @@ def test_git_ledger_unavailable(baseline: Deployment, reliability: Recorder) -> 
         ("truncated", b'<?xml version="1.0"?><testsuite tests="3"><testcase name="a"/>'),
         ("binary", bytes(range(256)) * 4),
         ("empty", b""),
+        ("unknown encoding", b'<?xml version="1.0" encoding="utf-9"?><testsuite tests="1"/>'),
         ("not a test report", b"<html><body>build log</body></html>"),
     ],
 )

@@ -220,6 +220,8 @@ XML_ATTACKS = {
     "billion-laughs": '<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "aaaaaaaaaa">'
     + "".join(f'<!ENTITY {chr(98 + i)} "' + f"&{chr(97 + i)};" * 10 + '">' for i in range(8))
     + ']><testsuite tests="1"><testcase name="&i;"/></testsuite>',
+    "unknown-encoding": '<?xml version="1.0" encoding="utf-9"?>'
+    '<testsuite tests="1"><testcase name="a"/></testsuite>',
     "parameter-entity": '<?xml version="1.0"?><!DOCTYPE t [<!ENTITY % p SYSTEM "file:///etc/passwd"> %p;]>'
     "<testsuite/>",
 }
