@@ -260,8 +260,9 @@ def _child(command: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, i
         "sys.stdout = open('/dev/null', 'w')\n"
         f"rc = main({command!r})\n"
         "sys.stdout = sys.__stdout__\n"
-        "print(json.dumps({'rc': rc, 's': time.perf_counter() - t,"
-        " 'rss': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))\n"
+        # VmHWM belongs to this program's memory map; ru_maxrss would carry the parent's peak over exec.
+        "hwm = [l for l in open('/proc/self/status') if l.startswith('VmHWM:')][0].split()[1]\n"
+        "print(json.dumps({'rc': rc, 's': time.perf_counter() - t, 'rss': int(hwm)}))\n"
     )
     out = subprocess.run(
         [sys.executable, "-c", code], cwd=cwd, env=env, capture_output=True, text=True, check=True

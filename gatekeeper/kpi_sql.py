@@ -88,6 +88,13 @@ def postgres_dialect(schema: str) -> Dialect:
 
 
 def _rows(cursor: Cursor, sql: str, params: tuple[object, ...]) -> Iterator[tuple[Any, ...]]:
+    """Rows in batches; on PostgreSQL through a server-side cursor, so a long result never sits in memory."""
+    if type(cursor).__module__.startswith("psycopg"):
+        with cursor.cursor(name="gatekeeper_kpi") as named:  # type: ignore[attr-defined]
+            named.itersize = 5000
+            named.execute(sql, params)
+            yield from named
+        return
     result = cursor.execute(sql, params)
     while batch := result.fetchmany(5000):
         yield from batch
