@@ -101,6 +101,12 @@ class Record:
         for name in ("id", "kind", "system", "actor", "actor_source", "at", "prev", "hash"):
             if not isinstance(body[name], str):
                 raise ValueError(f"record field {name} must be a string")
+        try:
+            aware = datetime.fromisoformat(body["at"]).tzinfo is not None
+        except ValueError:
+            aware = False
+        if not aware:  # every reader compares record times with aware times
+            raise ValueError(f"record at {body['at'][:40]!r} is not an ISO 8601 time with an offset")
         return cls(
             seq=body["seq"],
             id=body["id"],

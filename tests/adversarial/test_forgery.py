@@ -242,3 +242,30 @@ def test_a_local_approval_does_not_count_for_grade_1(
         "separation of duties",
         "not counted: approval.missing, block",
     )
+
+
+@pytest.mark.parametrize("moment", ["2026-11-23T20:00:00", "yesterday", "2026-13-45T99:00:00+09:00"])
+def test_a_rechained_record_with_a_malformed_time_blocks_the_gate(
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
+    monkeypatch: pytest.MonkeyPatch,
+    reliability: Recorder,
+    moment: str,
+) -> None:
+    deployment = deployed("sqlite", tmp_path, request, monkeypatch, {})
+    prev, forged = "0" * 64, []
+    for i, text in enumerate(stored_texts(deployment.spec)):
+        body = json.loads(text)
+        body["prev"] = prev
+        if i == 1:
+            body["at"] = moment
+        forged.append(_rehash(body))
+        prev = body["hash"]
+    rewrite(deployment.spec, forged)
+    code, body = deployment.gate()
+    assert code == 1 and any(f["rule"] == "gate.error" and "ledger" in f["subject"] for f in body["findings"])
+    reliability.row(
+        f"a re-chained record whose time is {moment!r}",
+        "forgery (hashes recomputed)",
+        "gate.error: the ledger records; no crash",
+    )
