@@ -10,6 +10,7 @@ members, so a project or group access token is needed (GATEKEEPER_GITLAB_TOKEN o
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -70,10 +71,8 @@ def classifier(headers: _Headers) -> Any:
             detail = f"HTTP {status} {exc.error_message}".strip()
             if status == 429:
                 wait: float | None = None
-                try:
+                with suppress(KeyError, ValueError):
                     wait = float(headers.last["retry-after"])
-                except (KeyError, ValueError):
-                    pass
                 return ApiFailure("rate-limit", detail, wait)
             if status >= 500:
                 return ApiFailure("transient", detail)

@@ -20,6 +20,7 @@ from gatekeeper.adapters.rfcstore import RfcEntry
 from gatekeeper.config.models import Rfc
 from gatekeeper.domain import RfcStatus, Step
 from gatekeeper.errors import ConfigError, PlatformError
+from gatekeeper.rules.approval import ApprovalDecision
 from gatekeeper.sanitize import for_log
 
 T = TypeVar("T")
@@ -375,22 +376,20 @@ def bound_digest(
 
 
 def merge_decisions(
-    ledger: Sequence[object],
+    ledger: Sequence[ApprovalDecision],
     platform: Sequence[PlatformApproval],
     rfc_id: str,
     current_digest: str,
     *,
     head: str = "",
     changed_at: datetime | None = None,
-) -> tuple[object, ...]:
+) -> tuple[ApprovalDecision, ...]:
     """Ledger decisions followed by the platform's for `rfc_id`, as `ApprovalDecision`s.
 
     The platform is read live when the gate runs, so its decisions are placed after every ledger record
     (their `seq` continues the ledger's), in the platform's time order.
     """
-    from gatekeeper.rules.approval import ApprovalDecision
-
-    decisions = [d for d in ledger if isinstance(d, ApprovalDecision)]
+    decisions = list(ledger)
     next_seq = max((d.seq for d in decisions), default=0) + 1
     mine = sorted((a for a in platform if not a.rfcs or rfc_id in a.rfcs), key=lambda a: a.at)
     for offset, approval in enumerate(mine):
