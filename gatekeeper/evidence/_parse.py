@@ -339,10 +339,11 @@ def parse_file(path: Path, format: str, max_bytes: int) -> Counts:
             f"{path}:{exc.lineno}:{exc.offset + 1}: not well-formed XML ({expat.ErrorString(exc.code)})",
             hint="the report is truncated or corrupt; re-run the tests to produce it again",
         ) from None
-    except LookupError as exc:  # the XML declaration names an encoding Python does not know
+    except (LookupError, ValueError) as exc:
+        # The XML declaration names an encoding Python does not know, or a multi-byte one expat cannot take.
         raise InputError(
-            f"{path}:1: the XML declaration names an unknown encoding ({exc})",
-            hint="the report is corrupt; re-run the tests to produce it again",
+            f"{path}:1: the encoding the XML declaration names cannot be read ({exc})",
+            hint="write the report in UTF-8 (the runner's default), or re-run the tests if it is corrupt",
         ) from None
     except OSError as exc:
         raise InputError(f"{path}: cannot read the test-result file ({exc.strerror})") from None

@@ -78,6 +78,8 @@ def _harness(name: str, seconds: int) -> None:
             (corpus / seed.name).write_bytes(seed.read_bytes())
     artifacts = OUT / "atheris" / f"{name}-crashes"
     artifacts.mkdir(parents=True, exist_ok=True)
+    for old in artifacts.glob("*"):  # findings of an earlier run are in its log; this run reports its own
+        old.unlink()
     args = [
         sys.argv[0],
         str(corpus),

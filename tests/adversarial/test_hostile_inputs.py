@@ -222,6 +222,7 @@ XML_ATTACKS = {
     + ']><testsuite tests="1"><testcase name="&i;"/></testsuite>',
     "unknown-encoding": '<?xml version="1.0" encoding="utf-9"?>'
     '<testsuite tests="1"><testcase name="a"/></testsuite>',
+    "multi-byte-encoding": '<?xml version="1.0" encoding="euc-kr"?><testsuite tests="1"/>',
     "parameter-entity": '<?xml version="1.0"?><!DOCTYPE t [<!ENTITY % p SYSTEM "file:///etc/passwd"> %p;]>'
     "<testsuite/>",
 }

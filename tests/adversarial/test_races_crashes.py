@@ -238,3 +238,36 @@ def test_a_full_disk_is_a_clear_error_and_nothing_is_half_written(
         "full disk",
         f"exit {result.returncode} with a message; ledger unchanged and verifying",
     )
+
+
+def _approve(path: str, env: dict[str, str], at: str, n: int) -> tuple[int, str, str]:
+    result = run_cli(
+        ["approve", RFC_ID, "--step", "cab", "--decision", "approve", "--comment", f"writer {n}"],
+        cwd=Path(path),
+        env=env,
+        now=datetime.fromisoformat(at),
+    )
+    return result.code, result.stdout, result.stderr
+
+
+@pytest.mark.slow
+def test_eight_git_writers_at_once_lose_nothing(
+    tmp_path: Path, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, reliability: Recorder
+) -> None:
+    deployment = deployed("git", tmp_path, request, monkeypatch, {})
+    before = len(stored_texts(deployment.spec))
+    args = (str(deployment.repo.path), deployment.env, deployment.at.isoformat())
+    with ProcessPoolExecutor(8, mp_context=get_context("fork")) as pool:
+        results = list(pool.map(_approve, *zip(*[(*args, n) for n in range(8)], strict=True)))
+    for code, _, err in results:
+        assert code == 0 or (code == 3 and "gatekeeper: error:" in err), err  # a write that failed says so
+    acknowledged = {f"writer {n}" for n, (code, _, _) in enumerate(results) if code == 0}
+    comments = {json.loads(t)["data"].get("comment") for t in stored_texts(deployment.spec)[before:]}
+    assert acknowledged <= comments and len(comments) == len(stored_texts(deployment.spec)) - before
+    assert deployment.cli("ledger", "verify").code == 0
+    reliability.row(
+        "git: 8 `gatekeeper approve` processes pushing the ledger branch at once",
+        "race",
+        f"{len(acknowledged)} of 8 acknowledged, all stored once; chain intact",
+        lost=len(acknowledged - comments),
+    )
