@@ -168,6 +168,9 @@ class Sources:
     env: Mapping[str, str]
     ledger: Callable[[], LedgerReader]
     role_resolver: RoleResolver | None = None
+    # Approvals given on GitHub/GitLab (`gate_hook` of gatekeeper.adapters.github / .gitlab): takes the
+    # ledger's approval facts and the head commit, returns them with the platform's decisions merged in.
+    platform_approvals: Callable[[tuple[ApprovalFacts, ...], str], tuple[ApprovalFacts, ...]] | None = None
 
 
 def gather(
@@ -228,6 +231,9 @@ def gather(
             close = getattr(reader, "close", None)
             if callable(close):
                 close()
+    hook = sources.platform_approvals
+    if hook is not None and approvals:
+        approvals = collect.attempt("the platform approvals", lambda: hook(approvals, head)) or approvals
     workspace = collect.attempt(
         "the test evidence in the workspace", lambda: _workspace(config, request, sources, head, collect)
     )

@@ -20,6 +20,7 @@ from urllib.parse import quote
 from gatekeeper.adapters.platform import (
     ApiCaller,
     ApiFailure,
+    GateHook,
     IssueRfc,
     PlatformApproval,
     PlatformFacts,
@@ -30,6 +31,7 @@ from gatekeeper.adapters.platform import (
     latest_by_actor,
     pick_issue,
     rfc_entry,
+    with_platform,
 )
 from gatekeeper.adapters.rfcstore import RfcEntry
 from gatekeeper.config.models import Config
@@ -414,3 +416,27 @@ def deployment_review_approvals(
 
 def _rfc3339(value: str) -> str:
     return value.replace("Z", "+00:00") if value.endswith("Z") else value
+
+
+def gate_hook(config: Config, env: Mapping[str, str], cwd: Path, at: datetime) -> GateHook | None:
+    """The gate's platform-approval hook in GitHub Actions (None without a token): reviews of the pull
+    request being deployed and the run's environment reviews, bound as docs/platforms.md describes."""
+    from gatekeeper.ci import detect_ci
+
+    platform = GithubPlatform.from_environment(config, env)
+    if platform is None:
+        return None
+    ci = detect_ci(env, cwd)
+    run_id = first_env(env, "GITHUB_RUN_ID") or None
+
+    def hook(approvals: tuple[Any, ...], head: str) -> tuple[Any, ...]:
+        facts = platform.approvals(
+            pull_request=ci.change_request, run_id=run_id, at=at, pattern=config.rfc.id_pattern
+        )
+        changed: dict[str, datetime | None] = {}
+        if config.rfc.store == "github":
+            store = GithubIssueRfcStore(platform.api, config)
+            changed = {a.rfc_id: store.changed_at(a.rfc_id) for a in approvals}
+        return with_platform(approvals, facts, head, changed)
+
+    return hook

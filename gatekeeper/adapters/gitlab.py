@@ -20,6 +20,7 @@ from urllib.parse import quote
 from gatekeeper.adapters.platform import (
     ApiCaller,
     ApiFailure,
+    GateHook,
     IssueRfc,
     PlatformApproval,
     PlatformFacts,
@@ -29,6 +30,7 @@ from gatekeeper.adapters.platform import (
     first_env,
     pick_issue,
     rfc_entry,
+    with_platform,
 )
 from gatekeeper.adapters.rfcstore import RfcEntry
 from gatekeeper.config.models import Config
@@ -389,3 +391,27 @@ def deployment_approvals(
 
 def _rfc3339(value: str) -> str:
     return value.replace("Z", "+00:00") if value.endswith("Z") else value
+
+
+def gate_hook(
+    config: Config, env: Mapping[str, str], environment: str, steps: Sequence[str]
+) -> GateHook | None:
+    """The gate's platform-approval hook in GitLab CI (None without a token): the merge request's
+    approvals and the deployment approvals of `environment` and of `gatekeeper-<step>` environments."""
+    platform = GitlabPlatform.from_environment(config, env)
+    if platform is None:
+        return None
+    merge_request = first_env(env, "CI_MERGE_REQUEST_IID") or None
+    environments = (environment, *(f"gatekeeper-{step}" for step in steps))
+
+    def hook(approvals: tuple[Any, ...], head: str) -> tuple[Any, ...]:
+        facts = platform.approvals(
+            merge_request=merge_request, head=head, environments=environments, pattern=config.rfc.id_pattern
+        )
+        changed: dict[str, datetime | None] = {}
+        if config.rfc.store == "gitlab":
+            store = GitlabIssueRfcStore(platform.api, config)
+            changed = {a.rfc_id: store.changed_at(a.rfc_id) for a in approvals}
+        return with_platform(approvals, facts, head, changed)
+
+    return hook

@@ -11,7 +11,7 @@ import random
 import re
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Literal, TypeVar
@@ -20,7 +20,7 @@ from gatekeeper.adapters.rfcstore import RfcEntry
 from gatekeeper.config.models import Rfc
 from gatekeeper.domain import RfcStatus, Step
 from gatekeeper.errors import ConfigError, PlatformError
-from gatekeeper.rules.approval import ApprovalDecision
+from gatekeeper.rules.approval import ApprovalDecision, ApprovalFacts, login_key
 from gatekeeper.sanitize import for_log
 
 T = TypeVar("T")
@@ -426,3 +426,33 @@ class PlatformFacts:
 
     approvals: tuple[PlatformApproval, ...] = ()
     author: str = ""
+
+
+def with_platform(
+    approvals: Sequence[ApprovalFacts],
+    facts: PlatformFacts,
+    head: str,
+    changed_at: Mapping[str, datetime | None] | None = None,
+) -> tuple[ApprovalFacts, ...]:
+    """The gate's approval facts with the platform's decisions merged in, and the change request's author
+    counted among the people who may not approve the change."""
+    author = {login_key(facts.author)} if facts.author else set()
+    return tuple(
+        replace(
+            item,
+            decisions=merge_decisions(
+                item.decisions,
+                facts.approvals,
+                item.rfc_id,
+                item.digest,
+                head=head,
+                changed_at=(changed_at or {}).get(item.rfc_id),
+            ),
+            identities=item.identities | author,
+        )
+        for item in approvals
+    )
+
+
+# What `gate.Sources.platform_approvals` holds: (approval facts, head commit) -> approval facts.
+GateHook = Callable[[tuple[ApprovalFacts, ...], str], tuple[ApprovalFacts, ...]]
