@@ -65,7 +65,7 @@ def _start(args: argparse.Namespace, ctx: Context) -> int:
             "deploy start records the deployment at the time it happens; --at may not move it",
             hint="use `gatekeeper gate --at T` to ask what the gate would say at another time",
         )
-    facts = gather(ctx.config, ctx.policy, request, sources_for(ctx), now)
+    facts = gather(ctx.config, ctx.policy, request, sources_for(ctx, args.environment), now)
     outcome = evaluate(facts, ctx.lang)
     if not outcome.ok:
         return ctx.emit(outcome)

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import argparse
 from datetime import datetime
+from typing import Any
 
 from gatekeeper.commands import Context
 from gatekeeper.domain import EvidenceKind, Outcome
-from gatekeeper.errors import UsageError
+from gatekeeper.errors import GatekeeperError, UsageError
 from gatekeeper.gate import DEFAULT_ENVIRONMENT, GateRequest, Sources, evaluate, gather
 
 
@@ -60,18 +61,57 @@ def request_from(args: argparse.Namespace) -> GateRequest:
     )
 
 
-def sources_for(ctx: Context) -> Sources:
+def _platform_sources(ctx: Context, environment: str) -> tuple[Any, Any]:
+    """The role resolver and approval hook of the platform the job runs on (None, None locally or without
+    a token). A platform that cannot be set up fails closed: both then raise, and the gate reports
+    `gate.error` naming the failure instead of deciding without the platform's facts."""
+    env = ctx.runtime.env
+    try:
+        if env.get("GITHUB_ACTIONS") == "true":
+            from gatekeeper.adapters import github
+
+            hub = github.GithubPlatform.from_environment(ctx.config, env)
+            if hub is None:
+                return None, None
+            hook = github.gate_hook(ctx.config, env, ctx.repo_root, ctx.runtime.now())
+            return hub.team_members, hook
+        if env.get("GITLAB_CI") == "true":
+            from gatekeeper.adapters import gitlab
+
+            lab = gitlab.GitlabPlatform.from_environment(ctx.config, env)
+            if lab is None:
+                return None, None
+            steps = [str(step) for step in ctx.policy.approvals.steps]
+            return lab.group_members, gitlab.gate_hook(ctx.config, env, environment, steps)
+    except GatekeeperError as exc:
+        failure = exc
+
+        def failing(*_args: object) -> Any:
+            raise failure
+
+        return failing, failing
+    return None, None
+
+
+def sources_for(ctx: Context, environment: str = DEFAULT_ENVIRONMENT) -> Sources:
     def open_reader():  # type: ignore[no-untyped-def]
         from gatekeeper.ledger.backends import open_ledger
 
         return open_ledger(ctx.config, ctx.repo_root, ctx.runtime.env)
 
-    return Sources(root=ctx.repo_root, env=ctx.runtime.env, ledger=open_reader)
+    resolver, approvals = _platform_sources(ctx, environment)
+    return Sources(
+        root=ctx.repo_root,
+        env=ctx.runtime.env,
+        ledger=open_reader,
+        role_resolver=resolver,
+        platform_approvals=approvals,
+    )
 
 
 def run_gate(args: argparse.Namespace, ctx: Context) -> Outcome:
     request = request_from(args)
-    facts = gather(ctx.config, ctx.policy, request, sources_for(ctx), ctx.runtime.now())
+    facts = gather(ctx.config, ctx.policy, request, sources_for(ctx, args.environment), ctx.runtime.now())
     return evaluate(facts, ctx.lang)
 
 
