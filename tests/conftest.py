@@ -15,12 +15,15 @@ _GIT_VARIABLES = [name for name in os.environ if name.startswith("GIT_")]
 _CI_VARIABLES = [
     name
     for name in os.environ
-    if name.startswith(("GITHUB_", "GITLAB_", "CI_", "RUNNER_", "GATEKEEPER_")) or name in {"CI", "ACTIONS_RUNTIME_TOKEN"}
+    if name.startswith(("GITHUB_", "GITLAB_", "CI_", "RUNNER_", "GATEKEEPER_"))
+    or name in {"CI", "ACTIONS_RUNTIME_TOKEN"}
 ]
 
 
 @pytest.fixture(autouse=True)
-def _isolated_environment(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def _isolated_environment(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[None]:
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")

@@ -77,8 +77,13 @@ class GitRepo:
         target.write_text(textwrap.dedent(text) if text.startswith("\n") else text, encoding="utf-8")
         return target
 
-    def add_rfc(self, rfc_id: str, *, type: str = "normal", requester: str = "lee", status: str = "active") -> Path:
-        return self.write(f"changes/{rfc_id}.yml", VALID_RFC.format(id=rfc_id, type=type, requester=requester, status=status))
+    def add_rfc(
+        self, rfc_id: str, *, type: str = "normal", requester: str = "lee", status: str = "active"
+    ) -> Path:
+        return self.write(
+            f"changes/{rfc_id}.yml",
+            VALID_RFC.format(id=rfc_id, type=type, requester=requester, status=status),
+        )
 
     def commit(
         self,

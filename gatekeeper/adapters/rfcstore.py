@@ -36,13 +36,18 @@ class RfcEntry:
 
 
 def rfc_digest(rfc: Rfc) -> str:
-    canonical = json.dumps(rfc.model_dump(mode="json"), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    canonical = json.dumps(
+        rfc.model_dump(mode="json"), sort_keys=True, ensure_ascii=False, separators=(",", ":")
+    )
     return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
 class RfcStore(Protocol):
     def get(self, rfc_id: str) -> RfcEntry | None:
-        """The RFC with this ID, or None if there is none. Raises an adapter error if the store is unreadable."""
+        """The RFC with this ID, or None if there is none.
+
+        Raises an adapter error if the store cannot be read.
+        """
 
     def entries(self) -> Iterator[RfcEntry]:
         """Every RFC in the store."""
@@ -72,7 +77,9 @@ class FileRfcStore:
         except ConfigError as exc:
             return RfcEntry(rfc_id, str(path), error=exc.render())
         if rfc.id != rfc_id:
-            return RfcEntry(rfc_id, str(path), error=f"{path}: id {rfc.id!r} does not match the file name {rfc_id!r}")
+            return RfcEntry(
+                rfc_id, str(path), error=f"{path}: id {rfc.id!r} does not match the file name {rfc_id!r}"
+            )
         return RfcEntry(rfc_id, str(path), rfc=rfc)
 
     def get(self, rfc_id: str) -> RfcEntry | None:
