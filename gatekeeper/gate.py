@@ -20,9 +20,10 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from gatekeeper.adapters.rfcstore import RfcEntry
+from gatekeeper.baseline import DriftFacts, gather_drift
 from gatekeeper.config.models import Config, Policy
 from gatekeeper.domain import ChangeType, EvidenceKind, Finding, Grade, Outcome, RecordKind, Role, Step
-from gatekeeper.errors import GatekeeperError
+from gatekeeper.errors import GatekeeperError, LedgerIntegrityError
 from gatekeeper.ledger import LedgerReader, Record
 from gatekeeper.rules import RuleContext
 from gatekeeper.rules.approval import (
@@ -33,6 +34,7 @@ from gatekeeper.rules.approval import (
     approved_steps,
     role_members,
 )
+from gatekeeper.rules.baseline import RULES as BASELINE_RULES
 from gatekeeper.rules.deploy import DEPLOY_RULES, DeployFacts, PastDeployment, deployments_from_records
 from gatekeeper.rules.rfc import RFC_RULES
 from gatekeeper.rules.tests import TEST_RULES, Evidence, EvidenceFacts
@@ -77,6 +79,7 @@ class GateFacts:
     approvals: tuple[ApprovalFacts, ...] = ()
     evidence: EvidenceFacts | None = None
     deploy: DeployFacts | None = None
+    drift: DriftFacts | None = None
     failures: tuple[GatherFailure, ...] = ()
 
     def rfc_type(self, entry: RfcEntry) -> ChangeType:
@@ -133,6 +136,9 @@ def evaluate(facts: GateFacts, lang: str = "en") -> Outcome:
     if facts.deploy is not None:
         for deploy_rule in DEPLOY_RULES.values():
             found.extend(deploy_rule(facts.deploy, base))
+    if facts.drift is not None:
+        for baseline_rule in BASELINE_RULES.values():
+            found.extend(baseline_rule(facts.drift, base))
     return Outcome(
         system=facts.system,
         grade=int(facts.grade),
@@ -143,6 +149,18 @@ def evaluate(facts: GateFacts, lang: str = "en") -> Outcome:
 
 
 # ---------------------------------------------------------------------------------------------- gather
+
+
+def _verified(reader: LedgerReader) -> None:
+    verify = getattr(reader, "verify", None)
+    if not callable(verify):
+        raise LedgerIntegrityError("this ledger cannot verify its hash chain", hint="use a ledger backend")
+    result = verify()
+    if not result.ok:
+        raise LedgerIntegrityError(
+            f"the hash chain is broken at seq {result.first_bad_seq}: {result.reason}",
+            hint="run `gatekeeper ledger verify`, and restore the ledger from a trusted copy",
+        )
 
 
 @dataclass
@@ -208,9 +226,17 @@ def gather(
     reader = collect.attempt("the ledger", sources.ledger)
     approvals: tuple[ApprovalFacts, ...] = ()
     deploy: DeployFacts | None = None
+    drift: DriftFacts | None = None
     ledger_evidence: list[Evidence] = []
     if reader is not None:
         try:
+            # A ledger whose history was edited by hand cannot vouch for approvals or evidence: the whole
+            # chain is verified before any record is believed.
+            collect.attempt("the ledger's hash chain", lambda: _verified(reader))
+            if ci is not None:
+                drift = collect.attempt(
+                    "the configuration baseline", lambda: gather_drift(sources.root, config, reader, ci.head)
+                )
             ledger_facts = collect.attempt(
                 "the ledger records",
                 lambda: _ledger_facts(
@@ -257,6 +283,7 @@ def gather(
         approvals=approvals if members is not None else (),
         evidence=evidence,
         deploy=deploy,
+        drift=drift,
         failures=tuple(collect.failures),
     )
 

@@ -5,7 +5,6 @@ Each case starts from the allowed baseline deployment (tests/test_gate_cases.py)
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import threading
 import time
@@ -157,15 +156,6 @@ def failing_api(request: pytest.FixtureRequest) -> Iterator[str]:
         server.server_close()
 
 
-GITHUB_ADAPTER = importlib.util.find_spec("gatekeeper.adapters.github") is not None
-
-
-@pytest.mark.xfail(
-    condition=not GITHUB_ADAPTER,
-    strict=True,
-    reason="gatekeeper/adapters/github.py is not written yet: `rfc.store: github` makes the gate crash "
-    "(ModuleNotFoundError, exit 3) instead of blocking with gate.error",
-)
 @pytest.mark.parametrize("failing_api", ["500", "502", "rate-limit", "timeout"], indirect=True)
 def test_github_api_failures_block_with_gate_error(
     baseline: Deployment, failing_api: str, reliability: Recorder, request: pytest.FixtureRequest
