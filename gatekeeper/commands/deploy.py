@@ -44,16 +44,6 @@ def _open(ctx: Context) -> Ledger:
     return open_ledger(ctx.config, ctx.repo_root, ctx.runtime.env)
 
 
-def _ci_outputs(ctx: Context, values: dict[str, str]) -> None:
-    """Step outputs for GitHub Actions (`$GITHUB_OUTPUT`); GitLab jobs read the JSON or a dotenv artefact."""
-    from pathlib import Path
-
-    target = ctx.runtime.env.get("GITHUB_OUTPUT")
-    if target:
-        with Path(target).open("a", encoding="utf-8") as handle:
-            handle.writelines(f"{k}={v}\n" for k, v in values.items())
-
-
 def _start(args: argparse.Namespace, ctx: Context) -> int:
     from gatekeeper.identity import current_actor
     from gatekeeper.ledger.lock import require_unlocked, started_draft
@@ -93,7 +83,6 @@ def _start(args: argparse.Namespace, ctx: Context) -> int:
         )
     finally:
         ledger.close()
-    _ci_outputs(ctx, {"deployment_id": record.id, "decision": "allow"})
     started = dataclasses.replace(outcome, extra={**outcome.extra, "deployment_id": record.id})
     code = ctx.emit(started)
     if ctx.output_format == "text":

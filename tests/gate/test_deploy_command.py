@@ -135,3 +135,46 @@ def test_emergency_deployment_is_recorded_as_such(repo: GitRepo) -> None:
     assert code == 0, body
     (started,) = records(repo, "deployment.started")
     assert started.data["change_type"] == "emergency"
+
+
+def test_start_in_github_actions_sets_the_deployment_id_step_output(repo: GitRepo, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    build(repo, {})
+    event, outputs, summary = tmp_path / "event.json", tmp_path / "output", tmp_path / "summary.md"
+    event.write_text("{}", encoding="utf-8")
+    env = {
+        "GITHUB_ACTIONS": "true",
+        "GITHUB_ACTOR": "choi",
+        "GITHUB_EVENT_NAME": "workflow_dispatch",
+        "GITHUB_EVENT_PATH": str(event),
+        "GITHUB_SHA": repo.head(),
+        "GITHUB_REF": "refs/heads/main",
+        "GITHUB_OUTPUT": str(outputs),
+        "GITHUB_STEP_SUMMARY": str(summary),
+    }
+    result = run_cli(["deploy", "start", "--rfc", RFC_ID], cwd=repo.path, env=env, now=EVENING)
+    assert result.code == 0, result.stdout + result.stderr
+    (started,) = records(repo, "deployment.started")
+    assert _step_outputs(outputs.read_text(encoding="utf-8")) >= {
+        "deployment-id": started.id,
+        "decision": "allow",
+    }
+    assert "ALLOWED" in summary.read_text(encoding="utf-8") or "허용" in summary.read_text(encoding="utf-8")
+
+
+def _step_outputs(text: str) -> dict[str, str]:
+    """Parse $GITHUB_OUTPUT as the runner does: `name=value` lines and `name<<DELIMITER` blocks."""
+    values: dict[str, str] = {}
+    lines = iter(text.splitlines())
+    for line in lines:
+        if "<<" in line:
+            name, delimiter = line.split("<<", 1)
+            body = []
+            for inner in lines:
+                if inner == delimiter:
+                    break
+                body.append(inner)
+            values[name] = "\n".join(body)
+        elif "=" in line:
+            name, value = line.split("=", 1)
+            values[name] = value
+    return values
