@@ -154,10 +154,9 @@ def test_start_in_github_actions_sets_the_deployment_id_step_output(repo: GitRep
     result = run_cli(["deploy", "start", "--rfc", RFC_ID], cwd=repo.path, env=env, now=EVENING)
     assert result.code == 0, result.stdout + result.stderr
     (started,) = records(repo, "deployment.started")
-    assert _step_outputs(outputs.read_text(encoding="utf-8")) >= {
-        "deployment-id": started.id,
-        "decision": "allow",
-    }
+    values = _step_outputs(outputs.read_text(encoding="utf-8"))
+    assert values["deployment-id"] == started.id
+    assert values["decision"] == "allow"
     assert "ALLOWED" in summary.read_text(encoding="utf-8") or "허용" in summary.read_text(encoding="utf-8")
 
 
