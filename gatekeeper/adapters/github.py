@@ -22,6 +22,7 @@ from gatekeeper.adapters.platform import (
     ApiFailure,
     GateHook,
     IssueRfc,
+    IssueRfcStore,
     PlatformApproval,
     PlatformFacts,
     RetryPolicy,
@@ -29,11 +30,8 @@ from gatekeeper.adapters.platform import (
     environment_step,
     first_env,
     latest_by_actor,
-    pick_issue,
-    rfc_entry,
     with_platform,
 )
-from gatekeeper.adapters.rfcstore import RfcEntry
 from gatekeeper.config.models import Config
 from gatekeeper.domain import ActorSource
 from gatekeeper.errors import PlatformError
@@ -175,13 +173,12 @@ def _issue(data: Mapping[str, Any], repository: str) -> IssueRfc:
     )
 
 
-class GithubIssueRfcStore:
+class GithubIssueRfcStore(IssueRfcStore):
     """RFCs as issues labelled `rfc.label` whose title starts with the RFC ID (see docs/platforms.md)."""
 
     def __init__(self, api: GithubApi, config: Config) -> None:
+        super().__init__(config)
         self.api = api
-        self.pattern = config.rfc.id_pattern
-        self.label = config.rfc.label
 
     @classmethod
     def from_environment(
@@ -200,23 +197,6 @@ class GithubIssueRfcStore:
         items = self.api.pages(what, f"{self.api.repo_path}/issues", {"labels": self.label, "state": "all"})
         # The issues endpoint also lists pull requests; they are never RFCs.
         return [_issue(item, self.api.repository) for item in items if "pull_request" not in item]
-
-    def get(self, rfc_id: str) -> RfcEntry | None:
-        return pick_issue(self._issues(), self.pattern, rfc_id)
-
-    def entries(self) -> Iterator[RfcEntry]:
-        for issue in self._issues():
-            entry = rfc_entry(issue, self.pattern)
-            if entry is not None:
-                yield entry
-
-    def changed_at(self, rfc_id: str) -> datetime | None:
-        """When the RFC issue last changed (an edit, a label, a comment): older approvals are stale."""
-        for issue in self._issues():
-            entry = rfc_entry(issue, self.pattern, rfc_id)
-            if entry is not None and issue.updated_at:
-                return datetime.fromisoformat(issue.updated_at.replace("Z", "+00:00"))
-        return None
 
 
 # ------------------------------------------------------------------------------------------- platform

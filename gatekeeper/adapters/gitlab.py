@@ -9,7 +9,7 @@ members, so a project or group access token is needed (GATEKEEPER_GITLAB_TOKEN o
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -22,17 +22,15 @@ from gatekeeper.adapters.platform import (
     ApiFailure,
     GateHook,
     IssueRfc,
+    IssueRfcStore,
     PlatformApproval,
     PlatformFacts,
     RetryPolicy,
     approval_lines,
     environment_step,
     first_env,
-    pick_issue,
-    rfc_entry,
     with_platform,
 )
-from gatekeeper.adapters.rfcstore import RfcEntry
 from gatekeeper.config.models import Config
 from gatekeeper.domain import ActorSource
 from gatekeeper.errors import PlatformError
@@ -168,13 +166,12 @@ def _issue(data: Mapping[str, Any], project: str) -> IssueRfc:
     )
 
 
-class GitlabIssueRfcStore:
+class GitlabIssueRfcStore(IssueRfcStore):
     """RFCs as issues labelled `rfc.label` whose title starts with the RFC ID (see docs/platforms.md)."""
 
     def __init__(self, api: GitlabApi, config: Config) -> None:
+        super().__init__(config)
         self.api = api
-        self.pattern = config.rfc.id_pattern
-        self.label = config.rfc.label
 
     @classmethod
     def from_environment(
@@ -194,22 +191,6 @@ class GitlabIssueRfcStore:
             what, f"{self.api.project_path}/issues", {"labels": self.label, "state": "all"}
         )
         return [_issue(item, self.api.project) for item in items if isinstance(item, Mapping)]
-
-    def get(self, rfc_id: str) -> RfcEntry | None:
-        return pick_issue(self._issues(), self.pattern, rfc_id)
-
-    def entries(self) -> Iterator[RfcEntry]:
-        for issue in self._issues():
-            entry = rfc_entry(issue, self.pattern)
-            if entry is not None:
-                yield entry
-
-    def changed_at(self, rfc_id: str) -> datetime | None:
-        """When the RFC issue last changed: approvals given before it are stale."""
-        for issue in self._issues():
-            if rfc_entry(issue, self.pattern, rfc_id) is not None and issue.updated_at:
-                return datetime.fromisoformat(issue.updated_at.replace("Z", "+00:00"))
-        return None
 
 
 # ------------------------------------------------------------------------------------------- platform

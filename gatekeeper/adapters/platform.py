@@ -10,14 +10,14 @@ from __future__ import annotations
 import random
 import re
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Literal, TypeVar
 
 from gatekeeper.adapters.rfcstore import RfcEntry
-from gatekeeper.config.models import Rfc
+from gatekeeper.config.models import Config, Rfc
 from gatekeeper.domain import RfcStatus, Step
 from gatekeeper.errors import ConfigError, PlatformError
 from gatekeeper.rules.approval import ApprovalDecision, ApprovalFacts, login_key
@@ -288,6 +288,34 @@ def pick_issue(candidates: Sequence[IssueRfc], pattern: str, rfc_id: str) -> Rfc
         where = ", ".join(e.where for e in entries)
         return RfcEntry(rfc_id, where, error=f"RFC {rfc_id} is held by more than one issue: {where}")
     return entries[0]
+
+
+class IssueRfcStore:
+    """The RFC store both platforms share: RFCs are issues labelled `rfc.label` whose title starts with the
+    RFC ID. A platform's store only lists the labelled issues (`_issues`)."""
+
+    def __init__(self, config: Config) -> None:
+        self.pattern = config.rfc.id_pattern
+        self.label = config.rfc.label
+
+    def _issues(self) -> list[IssueRfc]:
+        raise NotImplementedError
+
+    def get(self, rfc_id: str) -> RfcEntry | None:
+        return pick_issue(self._issues(), self.pattern, rfc_id)
+
+    def entries(self) -> Iterator[RfcEntry]:
+        for issue in self._issues():
+            entry = rfc_entry(issue, self.pattern)
+            if entry is not None:
+                yield entry
+
+    def changed_at(self, rfc_id: str) -> datetime | None:
+        """When the RFC issue last changed (an edit, a label, a comment): approvals given before are stale."""
+        for issue in self._issues():
+            if rfc_entry(issue, self.pattern, rfc_id) is not None and issue.updated_at:
+                return datetime.fromisoformat(issue.updated_at.replace("Z", "+00:00"))
+        return None
 
 
 # ------------------------------------------------------------------------------------------- approvals
