@@ -144,6 +144,16 @@ class Record:
         return datetime.fromisoformat(self.at)
 
 
+def parse_stored(text: str, *, what: str, hint: str) -> Record:
+    """A stored record's JSON as a Record; anything malformed means a corrupt ledger (an integrity error)."""
+    from gatekeeper.errors import LedgerIntegrityError
+
+    try:
+        return Record.from_dict(json.loads(text))
+    except ValueError as exc:
+        raise LedgerIntegrityError(f"{what} is corrupt: {exc}", hint=hint) from None
+
+
 @dataclass(frozen=True, slots=True)
 class VerifyResult:
     ok: bool

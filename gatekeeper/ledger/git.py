@@ -37,6 +37,7 @@ from gatekeeper.ledger import (
     Precondition,
     Record,
     VerifyResult,
+    parse_stored,
     record_matches,
     verify_stored,
 )
@@ -255,15 +256,11 @@ def _seq_of(path: str) -> int:
 
 
 def _parse(text: str, where: str) -> Record:
-    import json
-
-    try:
-        return Record.from_dict(json.loads(text))
-    except ValueError as exc:
-        raise LedgerIntegrityError(
-            f"the git ledger's {where} is corrupt: {exc}",
-            hint="run `gatekeeper ledger verify`; restore the branch from a good commit",
-        ) from None
+    return parse_stored(
+        text,
+        what=f"the git ledger's {where}",
+        hint="run `gatekeeper ledger verify`; restore the branch from a good commit",
+    )
 
 
 class GitLedger:

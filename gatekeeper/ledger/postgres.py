@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from gatekeeper.errors import LedgerError, LedgerIntegrityError
-from gatekeeper.ledger import GENESIS, Draft, Precondition, Record, VerifyResult, verify_stored
+from gatekeeper.errors import LedgerError
+from gatekeeper.ledger import GENESIS, Draft, Precondition, Record, VerifyResult, parse_stored, verify_stored
 
 if TYPE_CHECKING:
     import psycopg
@@ -53,13 +52,11 @@ def _lock_key(schema: str, purpose: str) -> int:
 
 
 def _parse(seq: int, body: str) -> Record:
-    try:
-        return Record.from_dict(json.loads(body))
-    except ValueError as exc:
-        raise LedgerIntegrityError(
-            f"ledger record {seq} is corrupt: {exc}",
-            hint="run `gatekeeper ledger verify` and restore the table from a backup",
-        ) from None
+    return parse_stored(
+        body,
+        what=f"ledger record {seq}",
+        hint="run `gatekeeper ledger verify` and restore the table from a backup",
+    )
 
 
 class PostgresLedger:

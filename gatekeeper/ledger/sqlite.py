@@ -8,19 +8,19 @@ committed append survive a power cut, which is what "exit 0 means stored" needs.
 from __future__ import annotations
 
 import contextlib
-import json
 import sqlite3
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
-from gatekeeper.errors import GatekeeperError, LedgerError, LedgerIntegrityError
+from gatekeeper.errors import GatekeeperError, LedgerError
 from gatekeeper.ledger import (
     GENESIS,
     Draft,
     Precondition,
     Record,
     VerifyResult,
+    parse_stored,
     utc_text,
     verify_stored,
 )
@@ -46,13 +46,11 @@ _BUSY_TIMEOUT_MS = 120_000
 
 
 def _parse(seq: int, body: str) -> Record:
-    try:
-        return Record.from_dict(json.loads(body))
-    except ValueError as exc:
-        raise LedgerIntegrityError(
-            f"ledger record {seq} is corrupt: {exc}",
-            hint="run `gatekeeper ledger verify` and restore the ledger file from a backup",
-        ) from None
+    return parse_stored(
+        body,
+        what=f"ledger record {seq}",
+        hint="run `gatekeeper ledger verify` and restore the ledger file from a backup",
+    )
 
 
 class SqliteLedger:
