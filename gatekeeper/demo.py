@@ -15,7 +15,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TextIO, TypeVar
@@ -45,7 +45,6 @@ class Story:
     total: int
     step_no: int = 0
     events: int = 0
-    transcript: list[str] = field(default_factory=list)
 
     @property
     def repo(self) -> Path:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import re
 import shutil
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,8 +43,10 @@ class Planned:
 
 
 def _git(root: Path, *args: str) -> str:
-    result = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, check=False)
-    return result.stdout.strip() if result.returncode == 0 else ""
+    """git's answer, or "" when it has none (no remote, no identity configured)."""
+    from gatekeeper.adapters.git import git
+
+    return git(root, *args, check=False).strip()
 
 
 def _repository_root(cwd: Path) -> Path:
