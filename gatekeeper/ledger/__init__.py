@@ -220,62 +220,73 @@ class Ledger(LedgerReader, Protocol):
         pipelines race. Raises LedgerError if the record could not be stored: then nothing was stored.
         """
 
-    def verify(self) -> VerifyResult:
-        """Check the whole chain; never raises for a broken chain (the result says where it breaks)."""
+    def verify(self, start_seq: int = 1, prev: str = GENESIS) -> VerifyResult:
+        """Check the chain from `start_seq` (whose `prev` must be `prev`) to the end; the default is the
+        whole chain. Never raises for a broken chain (the result says where it breaks); `count` is the
+        number of records checked."""
+
+    def extent(self) -> tuple[int, int]:
+        """(number of stored records, highest stored seq): equal in a ledger with no gap."""
+
+    def stored(self, seqs: Iterable[int]) -> Iterator[tuple[int, str]]:
+        """(seq, stored text) of each stored record whose seq is in `seqs`, in seq order; the seq is the
+        storage position (row key or file name), which a hand-edited ledger may not agree with the text."""
 
     def close(self) -> None: ...
 
 
-def verify_stored(rows: Iterable[str]) -> VerifyResult:
-    """Verify records as stored — the canonical JSON `Record.to_json()` wrote — in stored order.
+def verify_stored(rows: Iterable[str | bytes], start_seq: int = 1, prev: str = GENESIS) -> VerifyResult:
+    """Verify records as stored — the canonical JSON `Record.to_json()` wrote — in stored order, the first
+    at `start_seq` following a record whose hash is `prev`.
 
-    The fast path hashes the stored bytes with the `hash` member cut out, which for canonical JSON is
-    exactly the canonical JSON of the other fields: no parse, no re-encode, so checking a million records
-    costs about what `sha256sum` over them costs. Anything the fast path does not accept is parsed and
-    checked field by field, which also yields the reason reported for the first bad record.
+    The fast path hashes the stored UTF-8 bytes with the `hash` member cut out, which for canonical JSON is
+    exactly the canonical JSON of the other fields: no decode, no parse, no re-encode, so checking a million
+    records costs about what `sha256sum` over them costs. Anything the fast path does not accept is parsed
+    and checked field by field, which also yields the reason reported for the first bad record.
     """
-    prev = GENESIS
-    expected = 1
-    count = 0
-    for text in rows:
-        if _fast_ok(text, expected, prev):
-            prev = text[text.rfind('"hash":"') + 8 :][:64]
-            expected += 1
-            count += 1
-            continue
-        try:
-            record = Record.from_dict(json.loads(text))
-        except ValueError as exc:
-            return VerifyResult(False, count, expected, f"record {expected} is unreadable: {exc}", prev)
-        checked = verify_chain_from(record, expected, prev)
-        if checked:
-            return VerifyResult(False, count, expected, checked, prev)
-        prev = record.hash
+    expected = start_seq
+    link = prev.encode("ascii", "replace")
+    for row in rows:
+        data = row.encode("utf-8") if isinstance(row, str) else row
+        checked = _fast_hash(data, expected, link)
+        if checked is None:
+            try:
+                record = Record.from_dict(json.loads(data.decode("utf-8")))
+            except ValueError as exc:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+                reason = f"record {expected} is unreadable: {exc}"
+                return VerifyResult(False, expected - start_seq, expected, reason, link.decode())
+            why = verify_chain_from(record, expected, link.decode())
+            if why:
+                return VerifyResult(False, expected - start_seq, expected, why, link.decode())
+            checked = record.hash.encode("ascii")
+        link = checked
         expected += 1
-        count += 1
-    return VerifyResult(True, count, None, "", prev)
+    return VerifyResult(True, expected - start_seq, None, "", link.decode())
 
 
-def _fast_ok(text: str, expected: int, prev: str) -> bool:
-    # Top-level keys are sorted and every string is JSON-escaped, so the last `"hash":"`, `"prev":"` and
-    # `"seq":` in the text are the top-level members (anything inside `data` comes earlier).
-    at = text.rfind('"hash":"')
+def _fast_hash(data: bytes, expected: int, prev: bytes) -> bytes | None:
+    """The record's hash when `data` is a canonical record at `expected` following `prev` whose hash is
+    right; None when the slow path has to decide."""
+    # Top-level keys are sorted and every string is JSON-escaped, so the last `"hash":"` is the top-level
+    # member (anything inside `data` comes before it), and only top-level members follow it.
+    at = data.rfind(b'"hash":"')
+    p = data.find(b'"prev":"', at)
+    s = data.find(b'"seq":', p)
     if (
         at <= 0
-        or not text.startswith('{"actor":')
-        or not text.endswith("}")
-        or text[at + 72 : at + 74] != '",'
+        or p < 0
+        or s < 0
+        or not data.startswith(b'{"actor":')
+        or not data.endswith(b"}")
+        or not data.startswith(b'",', at + 72)
+        or not data.startswith(prev, p + 8)
+        or not data.startswith(b"%d," % expected, s + 6)
     ):
-        return False
-    p = text.rfind('"prev":"')
-    s = text.rfind('"seq":')
-    if not at < p < s or text[p + 8 : p + 72] != prev:
-        return False
-    end = text.find(",", s + 6)
-    if text[s + 6 : end] != str(expected):
-        return False
-    material = text[:at] + text[at + 74 :]
-    return hashlib.sha256(material.encode("utf-8")).hexdigest() == text[at + 8 : at + 72]
+        return None
+    digest = hashlib.sha256(data[:at])
+    digest.update(data[at + 74 :])
+    claimed = data[at + 8 : at + 72]
+    return claimed if digest.hexdigest().encode() == claimed else None
 
 
 def verify_chain_from(record: Record, expected_seq: int, prev: str) -> str:

@@ -24,7 +24,7 @@ import re
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -230,21 +230,33 @@ class _Snapshot:
                 if record_matches(record, kind=kind, system=system, rfc=rfc, since=since, until=until):
                     yield record
 
-    def verify(self) -> VerifyResult:
-        result = verify_stored(self.texts())
+    def extent(self) -> tuple[int, int]:
+        seqs = [_seq_of(p) for p in self.paths()]
+        return len(seqs), max(seqs, default=0)
+
+    def stored(self, seqs: Iterable[int]) -> Iterator[tuple[int, str]]:
+        wanted = set(seqs)
+        paths = [p for p in self.paths() if _seq_of(p) in wanted]
+        yield from zip(
+            map(_seq_of, paths), self.git.cat_batch([f"{self.commit}:{p}" for p in paths]), strict=True
+        )
+
+    def verify(self, start_seq: int = 1, prev: str = GENESIS) -> VerifyResult:
+        result = verify_stored(self.texts(start_seq), start_seq, prev)
         if not result.ok or self.commit is None:
             return result
+        last = start_seq - 1 + result.count
         head_text = self._show(HEAD_FILE)
         try:
             head = _parse(head_text, HEAD_FILE)
         except LedgerIntegrityError as exc:
-            return VerifyResult(False, result.count, result.count + 1, exc.message, result.head)
-        if head.hash != result.head or head.seq != result.count:
+            return VerifyResult(False, result.count, last + 1, exc.message, result.head)
+        if head.hash != result.head or head.seq != last:
             return VerifyResult(
                 False,
                 result.count,
-                min(head.seq, result.count + 1) if head.seq > 0 else 1,
-                f"the head file names seq {head.seq} but the records end at seq {result.count}",
+                min(head.seq, last + 1) if head.seq > 0 else 1,
+                f"the head file names seq {head.seq} but the records end at seq {last}",
                 result.head,
             )
         return result
@@ -385,8 +397,14 @@ class GitLedger:
     ) -> Iterator[Record]:
         return self.snapshot().find(kind=kind, system=system, rfc=rfc, since=since, until=until)
 
-    def verify(self) -> VerifyResult:
-        return self.snapshot().verify()
+    def verify(self, start_seq: int = 1, prev: str = GENESIS) -> VerifyResult:
+        return self.snapshot().verify(start_seq, prev)
+
+    def extent(self) -> tuple[int, int]:
+        return self.snapshot().extent()
+
+    def stored(self, seqs: Iterable[int]) -> Iterator[tuple[int, str]]:
+        return self.snapshot().stored(seqs)
 
     # -- writing --------------------------------------------------------------------------------------
 

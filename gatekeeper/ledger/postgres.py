@@ -169,15 +169,25 @@ class PostgresLedger:
 
     _in_append = False
 
-    def verify(self) -> VerifyResult:
+    def verify(self, start_seq: int = 1, prev: str = GENESIS) -> VerifyResult:
         # COPY streams the stored text with no per-row driver overhead: verify runs at hashing speed.
-        sql = f"COPY (SELECT body FROM {self.schema}.records ORDER BY seq) TO STDOUT"  # noqa: S608
+        rows = f"SELECT body FROM {self.schema}.records WHERE seq >= {int(start_seq)} ORDER BY seq"  # noqa: S608
+        sql = f"COPY ({rows}) TO STDOUT"
         with self._transaction("read"), self._db.cursor() as cursor, cursor.copy(sql) as copy:
             lines = _copy_lines(copy)
-            result = verify_stored(lines)
+            result = verify_stored(lines, start_seq, prev)
             for _rest in lines:  # a COPY must be read to its end before the connection takes a command
                 pass
             return result
+
+    def extent(self) -> tuple[int, int]:
+        with self._transaction("read"):
+            row = self._db.execute(f"SELECT count(*), max(seq) FROM {self.schema}.records").fetchone()  # noqa: S608
+        return (0, 0) if row is None else (int(row[0]), int(row[1] or 0))
+
+    def stored(self, seqs: Iterable[int]) -> Iterator[tuple[int, str]]:
+        sql = f"SELECT seq, body FROM {self.schema}.records WHERE seq = ANY(%s) ORDER BY seq"  # noqa: S608
+        yield from self._stream(sql, (sorted(set(seqs)),))
 
     # -- writing --------------------------------------------------------------------------------------
 
@@ -241,31 +251,29 @@ class PostgresLedger:
         self.close()
 
 
-_COPY_ESCAPES = {"b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v", "\\": "\\"}
-_COPY_ESCAPE = re.compile(r"\\([0-7]{1,3}|x[0-9a-fA-F]{1,2}|.)")
+_COPY_ESCAPES = {b"b": b"\b", b"f": b"\f", b"n": b"\n", b"r": b"\r", b"t": b"\t", b"v": b"\v", b"\\": b"\\"}
+_COPY_ESCAPE = re.compile(rb"\\([0-7]{1,3}|x[0-9a-fA-F]{1,2}|.)")
 
 
-def _copy_unescape(match: re.Match[str]) -> str:
+def _copy_unescape(match: re.Match[bytes]) -> bytes:
     code = match.group(1)
-    if code[0] in "01234567":
-        return chr(int(code, 8))
-    if code[0] == "x" and len(code) > 1:
-        return chr(int(code[1:], 16))
+    if code[:1] in b"01234567":
+        return bytes([int(code, 8) & 0xFF])
+    if code[:1] == b"x" and len(code) > 1:
+        return bytes([int(code[1:], 16)])
     return _COPY_ESCAPES.get(code, code)
 
 
-def _copy_lines(copy: Iterable[Any]) -> Iterator[str]:
-    """The rows of a one-column COPY ... TO STDOUT (text format), unescaped."""
+def _copy_lines(copy: Iterable[Any]) -> Iterator[bytes]:
+    """The rows of a one-column COPY ... TO STDOUT (text format), unescaped, as the stored UTF-8 bytes."""
     pending = b""
     for block in copy:
         pending += bytes(block)
         *lines, pending = pending.split(b"\n")
         for line in lines:
-            text = line.decode("utf-8")
-            yield _COPY_ESCAPE.sub(_copy_unescape, text) if "\\" in text else text
+            yield _COPY_ESCAPE.sub(_copy_unescape, line) if b"\\" in line else line
     if pending:
-        text = pending.decode("utf-8")
-        yield _COPY_ESCAPE.sub(_copy_unescape, text) if "\\" in text else text
+        yield _COPY_ESCAPE.sub(_copy_unescape, pending) if b"\\" in pending else pending
 
 
 def _first_line(exc: BaseException) -> str:

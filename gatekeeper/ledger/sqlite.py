@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
 
@@ -142,12 +142,26 @@ class SqliteLedger:
         except sqlite3.Error as exc:
             raise self._error("read", exc) from None
 
-    def verify(self) -> VerifyResult:
+    def verify(self, start_seq: int = 1, prev: str = GENESIS) -> VerifyResult:
         try:
-            cursor = self._db.execute("SELECT body FROM records ORDER BY seq")
-            return verify_stored(row[0] for row in cursor)
+            cursor = self._db.execute("SELECT body FROM records WHERE seq >= ? ORDER BY seq", (start_seq,))
+            return verify_stored((row[0] for row in cursor), start_seq, prev)
         except sqlite3.Error as exc:
             raise self._error("read", exc) from None
+
+    def extent(self) -> tuple[int, int]:
+        try:
+            count, highest = self._db.execute("SELECT count(*), max(seq) FROM records").fetchone()
+        except sqlite3.Error as exc:
+            raise self._error("read", exc) from None
+        return int(count), int(highest or 0)
+
+    def stored(self, seqs: Iterable[int]) -> Iterator[tuple[int, str]]:
+        wanted = sorted(set(seqs))
+        for start in range(0, len(wanted), 500):  # well under SQLite's bound on bound parameters
+            chunk = wanted[start : start + 500]
+            sql = f"SELECT seq, body FROM records WHERE seq IN ({','.join('?' * len(chunk))}) ORDER BY seq"  # noqa: S608
+            yield from self._rows(sql, tuple(chunk))
 
     # -- writing --------------------------------------------------------------------------------------
 

@@ -334,3 +334,33 @@ def test_a_database_going_away_is_a_ledger_error(pg_dsn: str) -> None:
     again = backend.open()
     assert [r.seq for r in again.records()] == [1]
     again.close()
+
+
+def test_verify_reads_stored_text_with_escapes_unicode_and_look_alike_members(backend: BackendSpec) -> None:
+    hostile = 'tab\there\nnew line \\ back"slash" 민원 \u2028 \x7f "hash":"' + "0" * 64 + '","prev":"'
+    ledger = backend.open()
+    for i in range(4):
+        ledger.append(make_draft(i, comment=hostile, nested={"seq": 99, "hash": "x", "prev": hostile}))
+    result = ledger.verify()
+    assert (result.ok, result.count) == (True, 4), result
+    assert verify_chain(ledger.records()) == result
+    ledger.close()
+
+
+def test_verify_from_a_seq_extent_and_stored_texts(backend: BackendSpec) -> None:
+    _fill(backend, 6)
+    ledger = backend.open()
+    records = list(ledger.records())
+    assert ledger.extent() == (6, 6)
+    tail = ledger.verify(4, records[2].hash)
+    assert (tail.ok, tail.count, tail.head) == (True, 3, records[5].hash)
+    wrong_link = ledger.verify(4, records[1].hash)
+    assert (wrong_link.ok, wrong_link.first_bad_seq) == (False, 4)
+    assert [(seq, json.loads(text)["seq"]) for seq, text in ledger.stored([5, 2, 9, 2])] == [(2, 2), (5, 5)]
+    ledger.close()
+    texts = stored_texts(backend)
+    rewrite(backend, [*texts[:2], *texts[3:]], head_text=texts[-1])  # a record removed by hand
+    gapless = backend.open()
+    assert gapless.extent() == (5, 5)  # renumbered storage: the gap shows in the chain, not the extent
+    assert not gapless.verify(3, records[1].hash).ok
+    gapless.close()
