@@ -32,13 +32,16 @@ class Dialect:
     at: str  # a column expression sortable as time
     param: str  # placeholder
 
-    def json(self, path: str) -> str:
-        """A text member of the record's `data` (path like `result` or `counts.passed`)."""
+    def json(self, path: str, table: str = "") -> str:
+        """A text member of the record's `data` (path like `result` or `counts.passed`); `table` names the
+        row when a query joins records to records."""
+        at = f"{table}." if table else ""
         if self.name == "sqlite":
-            return f"json_extract(body, '$.data.{path}')"
+            return f"json_extract({at}body, '$.data.{path}')"
+        # PostgreSQL keeps `data` as a jsonb column (schema version 2): no text is parsed per query.
         parts = path.split(".")
         inner = "".join(f"->'{p}'" for p in parts[:-1])
-        return f"((body::jsonb)->'data'{inner}->>'{parts[-1]}')"
+        return f"({at}data{inner}->>'{parts[-1]}')"
 
     def num(self, path: str) -> str:
         if self.name == "sqlite":
@@ -305,14 +308,14 @@ class SqlKpi:
         # The others name a commit (on the finished record or on its deployment.started) whose time only git
         # knows: stream (system, time, sha) and ask git.
         where_f, params = self._window("f." + d.at)
-        finished = d.json("deployment_id").replace("body", "f.body")
+        finished = d.json("deployment_id", "f")
         sql = (
-            f"SELECT f.system, f.{d.at}, coalesce({d.json('commit').replace('body', 'f.body')}, "  # noqa: S608
-            f"{d.json('commit').replace('body', 's.body')}) FROM {d.table} f "
+            f"SELECT f.system, f.{d.at}, coalesce({d.json('commit', 'f')}, "  # noqa: S608
+            f"{d.json('commit', 's')}) FROM {d.table} f "
             f"LEFT JOIN {d.table} s ON s.id = {finished} AND s.kind = 'deployment.started' "
             f"WHERE f.kind = 'deployment.finished' "
-            f"AND {d.json('result').replace('body', 'f.body')} = 'success' "
-            f"AND {d.json('commit_at').replace('body', 'f.body')} IS NULL{where_f}"
+            f"AND {d.json('result', 'f')} = 'success' "
+            f"AND {d.json('commit_at', 'f')} IS NULL{where_f}"
         )
         for system, at, sha in _rows(self.cursor, sql, tuple(params)):
             if not sha:
@@ -333,7 +336,7 @@ class SqlKpi:
         else:
             source = f"{d.table} r CROSS JOIN LATERAL unnest(r.rfcs) AS x(rfc)"
             rfc = "x.rfc"
-        result = d.json("result").replace("body", "r.body")
+        result = d.json("result", "r")
         sql = (
             f"SELECT {rfc}, r.system, min(r.{d.at}) FROM {source} "  # noqa: S608
             f"WHERE r.kind = 'deployment.finished' AND {result} = 'success'{where} GROUP BY 1, 2"
@@ -381,7 +384,8 @@ def sql_tallies(
     commit_time: CommitTimes | None = None,
 ) -> dict[tuple[str, str], Tally] | None:
     """Tallies computed in the ledger's database, or None when the backend has no SQL (or SQLite meets a
-    zone with daylight saving time): the caller then streams records through `TallyBuilder`."""
+    zone with daylight saving time, or PostgreSQL holds a row whose `data` it could not read as jsonb): the
+    caller then streams records through `TallyBuilder`."""
     found = connection_of(ledger)
     if found is None:
         return None
@@ -394,5 +398,17 @@ def sql_tallies(
     engine = SqlKpi(cursor, dialect, zone, since, until)
     if dialect.name == "postgres":
         with cursor.transaction():  # type: ignore[attr-defined]
+            if data_missing(cursor, dialect):
+                return None
             return engine.tallies(due=due, commit_time=commit_time)
     return engine.tallies(due=due, commit_time=commit_time)
+
+
+def data_missing(cursor: Cursor, dialect: Dialect) -> bool:
+    """Whether a PostgreSQL ledger holds a record whose `data` column is NULL (its body is not a record
+    jsonb can hold); an index on exactly those rows makes this a lookup."""
+    if dialect.name != "postgres":
+        return False
+    sql = f"SELECT EXISTS (SELECT 1 FROM {dialect.table} WHERE data IS NULL)"  # noqa: S608
+    row = cursor.execute(sql).fetchone()
+    return bool(row[0])

@@ -22,7 +22,7 @@ from gatekeeper.ledger import GENESIS, Draft, Precondition, Record, VerifyResult
 if TYPE_CHECKING:
     import psycopg
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 # Each migration takes the schema from version i to i+1; `{s}` is the configured schema name.
 _MIGRATIONS: tuple[tuple[str, ...], ...] = (
@@ -41,6 +41,22 @@ _MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE INDEX IF NOT EXISTS records_system ON {s}.records (system, seq)",
         "CREATE INDEX IF NOT EXISTS records_rfcs ON {s}.records USING gin (rfcs)",
         "CREATE INDEX IF NOT EXISTS records_at ON {s}.records (at)",
+    ),
+    (
+        # The record's `data` as jsonb, kept by the database, so KPI and audit queries read its members
+        # without parsing the stored text again (adding the column rewrites the table once). A body that
+        # is not JSON jsonb can hold (a hand-edited row, a \u0000 in a string) still stores, with a NULL
+        # `data`: readers that find such a row fall back to parsing the records themselves.
+        """CREATE OR REPLACE FUNCTION {s}.record_data(body text) RETURNS jsonb
+            LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+            BEGIN
+                RETURN body::jsonb -> 'data';
+            EXCEPTION WHEN others THEN
+                RETURN NULL;
+            END $$""",
+        "ALTER TABLE {s}.records ADD COLUMN IF NOT EXISTS data jsonb "
+        "GENERATED ALWAYS AS ({s}.record_data(body)) STORED",
+        "CREATE INDEX IF NOT EXISTS records_data_missing ON {s}.records (seq) WHERE data IS NULL",
     ),
 )
 
