@@ -6,13 +6,16 @@
    <= 1.5 (append cost must not grow with the ledger);
 3. PostgreSQL append throughput with 16 concurrent writer processes (records/s).
 
-Run: `python -m benchmarks.bench_ledger [--records 1000000] [--large 100000]` (or `make bench`). The
-PostgreSQL server is a throw-away cluster started for the run (durable settings: fsync on).
+Run: `python -m benchmarks.bench_ledger [--records 1000000] [--large 100000]` (or `make bench`); narrow a
+run with `--part append|throughput|verify` and `--only git|sqlite|postgres` (append latency of those
+backends). The PostgreSQL server is a throw-away cluster started for the run (durable settings: fsync on),
+only when a chosen part needs it.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sqlite3
 import statistics
@@ -29,6 +32,8 @@ from gatekeeper.ledger import GENESIS, Draft, Ledger, Record, utc_text
 ROOT = Path(__file__).resolve().parents[1]
 VERIFY_TARGET = 3.0
 APPEND_TARGET = 1.5
+BACKENDS = ("git", "sqlite", "postgres")
+PARTS = ("append", "throughput", "verify")
 
 
 def _records(count: int) -> Iterator[Record]:
@@ -84,8 +89,12 @@ def _fill_postgres(dsn: str, schema: str, count: int) -> None:
 
 
 def _fill_git(remote: Path, count: int) -> None:
-    """Write a ledger of `count` records straight into a bare repository with git fast-import."""
-    from gatekeeper.ledger.git import HEAD_FILE, record_path
+    """Write a ledger of `count` records straight into a bare repository with git fast-import.
+
+    It has the shape `count` appends leave: one commit per record, HEAD.json, the open shard as a tree and
+    every full shard sealed as a gitlink to the last commit that held it as a tree.
+    """
+    from gatekeeper.ledger.git import GITLINK_MODE, HEAD_FILE, record_path
 
     subprocess.run(["git", "init", "-q", "--bare", str(remote)], check=True)
     process = subprocess.Popen(
@@ -93,15 +102,20 @@ def _fill_git(remote: Path, count: int) -> None:
     )
     assert process.stdin is not None
     out = process.stdin
-    out.write(b"commit refs/heads/gatekeeper/ledger\ncommitter gatekeeper <g@l.invalid> 1767225600 +0000\n")
-    out.write(b"data 4\nseed\n")
-    last = ""
+    open_shard = ""
     for record in _records(count):
+        path = record_path(record.seq)
+        shard = path.rsplit("/", 1)[0]
         body = record.to_json().encode()
-        out.write(f"M 100644 inline {record_path(record.seq)}\ndata {len(body)}\n".encode() + body + b"\n")
-        last = record.to_json()
-    body = last.encode()
-    out.write(f"M 100644 inline {HEAD_FILE}\ndata {len(body)}\n".encode() + body + b"\n")
+        message = f"ledger {record.seq}".encode()
+        out.write(f"commit refs/heads/gatekeeper/ledger\nmark :{record.seq}\n".encode())
+        out.write(f"committer gatekeeper <g@l.invalid> {1767225600 + 60 * record.seq} +0000\n".encode())
+        out.write(f"data {len(message)}\n".encode() + message + b"\n")
+        if open_shard and shard != open_shard:
+            out.write(f"M {GITLINK_MODE} :{record.seq - 1} {open_shard}\n".encode())
+        open_shard = shard
+        for name in (path, HEAD_FILE):
+            out.write(f"M 100644 inline {name}\ndata {len(body)}\n".encode() + body + b"\n")
     out.close()
     if process.wait() != 0:
         raise RuntimeError("git fast-import failed")
@@ -176,7 +190,9 @@ def bench_verify(work: Path, dsn: str, count: int) -> None:
         export.unlink()
 
 
-def bench_append(work: Path, dsn: str, small: int, large: int, samples: int) -> None:
+def bench_append(
+    work: Path, dsn: str, small: int, large: int, samples: int, backends: tuple[str, ...] = BACKENDS
+) -> None:
     from gatekeeper.ledger.git import GitLedger
     from gatekeeper.ledger.postgres import PostgresLedger
     from gatekeeper.ledger.sqlite import SqliteLedger
@@ -185,7 +201,7 @@ def bench_append(work: Path, dsn: str, small: int, large: int, samples: int) -> 
         f"-- append latency (median of {samples}) at {small:,} vs {large:,} records "
         f"(target <= {APPEND_TARGET})"
     )
-    for name in ("git", "sqlite", "postgres"):
+    for name in backends:
         ledgers: list[Ledger] = []
         for size in (small, large):
             if name == "sqlite":
@@ -247,18 +263,28 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--samples", type=int, default=30)
     parser.add_argument("--writers", type=int, default=16)
     parser.add_argument("--each", type=int, default=500)
+    parser.add_argument(
+        "--part", action="append", choices=PARTS, help="run only this part (repeatable; default: all)"
+    )
+    parser.add_argument(
+        "--only", action="append", choices=BACKENDS, help="append latency of this backend only (repeatable)"
+    )
     args = parser.parse_args([] if argv is None else argv)
+    parts = tuple(args.part or PARTS)
+    backends = tuple(name for name in BACKENDS if name in (args.only or BACKENDS))
     sys.path.insert(0, str(ROOT))
     from tests.ledger.pgcluster import throwaway_cluster
 
-    with (
-        tempfile.TemporaryDirectory(prefix="gatekeeper-bench-") as folder,
-        throwaway_cluster(durable=True) as dsn,
-    ):
-        work = Path(folder)
-        bench_append(work, dsn, args.small, args.large, args.samples)
-        bench_throughput(dsn, args.writers, args.each)
-        bench_verify(work, dsn, args.records)
+    needs_postgres = "postgres" in backends or parts != ("append",)
+    with contextlib.ExitStack() as stack:
+        work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="gatekeeper-bench-")))
+        dsn = stack.enter_context(throwaway_cluster(durable=True)) if needs_postgres else ""
+        if "append" in parts:
+            bench_append(work, dsn, args.small, args.large, args.samples, backends)
+        if "throughput" in parts:
+            bench_throughput(dsn, args.writers, args.each)
+        if "verify" in parts:
+            bench_verify(work, dsn, args.records)
 
 
 if __name__ == "__main__":

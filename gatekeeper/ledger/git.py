@@ -1,10 +1,19 @@
 """The git ledger (default): records on an orphan branch, pushed with retry, no server needed.
 
-Layout of the branch tip (append cost stays flat as the ledger grows: an append rewrites one shard of at
-most 1,000 entries, the `records` tree of one entry per shard, and the head file):
+Layout of the branch tip (append cost stays flat as the ledger grows):
 
     HEAD.json                        the last record (canonical JSON), read without walking the tree
-    records/000000/000000001.json    one record per file, 1,000 per shard, names sort in seq order
+    records/000100/000100001.json    the open shard: one record per file, 1,000 per shard, seq order
+    records/000099                   a sealed (full) shard: a gitlink to the last commit that held
+                                     records/000099/ as a tree; that commit is an ancestor of the tip
+
+Why sealed shards are gitlinks: a push's connectivity check on the receiving side (GitHub, GitLab or a bare
+remote: `rev-list --objects ... --not <refs>`) marks the whole tree of the remote's old tip as known before
+walking the new objects, so a tip tree holding every record made each push cost grow with the ledger.
+Gitlinks are not walked, so the tip tree is one open shard plus one entry per sealed shard; the sealed
+records stay reachable (fetched, pushed, kept by gc) through history. The append that starts a new shard
+seals the previous one; the first append to a ledger written in the older layout (every shard a tree)
+seals all its full shards the same way. Readers take either form.
 
 Commits are written with plumbing (hash-object, mktree, commit-tree) into the object store only: the
 user's working tree, index and branches are never touched. An append fetches the remote tip, checks the
@@ -44,6 +53,7 @@ from gatekeeper.ledger import (
 
 SHARD_SIZE = 1000
 HEAD_FILE = "HEAD.json"
+GITLINK_MODE = "160000"
 PRIVATE_REF = "refs/gatekeeper/ledger"
 _MAX_SEQ = 10**9 - 1
 _REJECTED = re.compile(
@@ -100,6 +110,14 @@ class GitRunner:
 
     def cat_batch(self, names: list[str]) -> Iterator[str]:
         """Blob contents for `names` (rev:path or sha) through one `cat-file --batch`, streamed."""
+        for name, (kind, body) in zip(names, self.cat_objects(names), strict=True):
+            if kind == "missing":
+                raise LedgerIntegrityError(f"the git ledger has no object for {name}")
+            yield body.decode("utf-8", "replace")
+
+    def cat_objects(self, names: list[str]) -> Iterator[tuple[str, bytes]]:
+        """(type, raw content) of each of `names` through one `cat-file --batch`, streamed; the type is
+        "missing" for a name that resolves to no object."""
         if not names:
             return
         process = subprocess.Popen(
@@ -123,14 +141,14 @@ class GitRunner:
         writer = threading.Thread(target=feed, daemon=True)
         writer.start()
         try:
-            for name in names:
+            for _name in names:
                 header = process.stdout.readline().decode("utf-8", "replace").split()
-                if len(header) != 3:
-                    raise LedgerIntegrityError(f"the git ledger has no object for {name}")
-                size = int(header[2])
-                body = process.stdout.read(size)
+                if len(header) != 3 or not header[2].isdigit():
+                    yield "missing", b""
+                    continue
+                body = process.stdout.read(int(header[2]))
                 process.stdout.read(1)
-                yield body.decode("utf-8", "replace")
+                yield header[1], body
         finally:
             process.stdout.close()
             process.kill()
@@ -194,20 +212,56 @@ class _Snapshot:
                 hint="run `gatekeeper ledger verify`; the branch was changed outside gatekeeper",
             ) from None
 
-    def paths(self) -> list[str]:
+    def located(self, start_seq: int = 1) -> list[tuple[int, str]]:
+        """(seq, `rev:path`) of every record file from `start_seq` on, in seq order, in open and sealed
+        shards alike (tree order is seq order: shard and file names are fixed-width numbers)."""
         if self.commit is None:
             return []
         try:
-            listing = self.git("ls-tree", "-r", "--name-only", "-z", self.commit, "records/")
+            listing = self.git("ls-tree", "-r", "-z", self.commit, "records/")
         except _GitFailed as exc:
             raise LedgerError(f"cannot list the git ledger: {exc.stderr}") from None
-        return [p for p in listing.split("\0") if p]
+        # In tree order, each entry is a record file (seq, name) or a sealed shard (gitlink commit, path).
+        entries: list[tuple[int, str] | tuple[str, str]] = []
+        for entry in listing.split("\0"):
+            if not entry:
+                continue
+            meta, path = entry.split("\t", 1)
+            mode, _kind, sha = meta.split(" ")
+            if mode == GITLINK_MODE:
+                shard = path.rsplit("/", 1)[-1]
+                if not shard.isdigit() or (int(shard) + 1) * SHARD_SIZE > start_seq:
+                    entries.append((sha, path))
+            elif _seq_of(path) >= start_seq:
+                entries.append((_seq_of(path), f"{self.commit}:{path}"))
+        sealed = [(commit, path) for commit, path in entries if isinstance(commit, str)]
+        shard_files = iter(self._sealed_files(sealed))
+        located: list[tuple[int, str]] = []
+        for seq_or_commit, name_or_path in entries:
+            if isinstance(seq_or_commit, int):
+                located.append((seq_or_commit, name_or_path))
+                continue
+            for file in next(shard_files):
+                if _seq_of(file) >= start_seq:
+                    located.append((_seq_of(file), f"{seq_or_commit}:{name_or_path}/{file}"))
+        return located
+
+    def _sealed_files(self, sealed: list[tuple[str, str]]) -> list[list[str]]:
+        """The file names of each sealed shard: the shard's tree in the commit its gitlink names."""
+        objects = self.git.cat_objects([f"{commit}:{path}" for commit, path in sealed])
+        listings: list[list[str]] = []
+        for (commit, path), (kind, body) in zip(sealed, objects, strict=True):
+            if kind != "tree":
+                raise LedgerIntegrityError(
+                    f"the git ledger's sealed shard {path} names commit {commit}, which "
+                    + ("is not in this repository" if kind == "missing" else f"holds a {kind} there"),
+                    hint="run `gatekeeper ledger verify`; the branch was changed outside gatekeeper",
+                )
+            listings.append(_tree_names(body, len(commit) // 2))
+        return listings
 
     def texts(self, start_seq: int = 1) -> Iterator[str]:
-        paths = self.paths()
-        if start_seq > 1:
-            paths = [p for p in paths if _seq_of(p) >= start_seq]
-        yield from self.git.cat_batch([f"{self.commit}:{p}" for p in paths])
+        yield from self.git.cat_batch([name for _seq, name in self.located(start_seq)])
 
     def records(self, start_seq: int = 1) -> Iterator[Record]:
         for text in self.texts(start_seq):
@@ -231,14 +285,14 @@ class _Snapshot:
                     yield record
 
     def extent(self) -> tuple[int, int]:
-        seqs = [_seq_of(p) for p in self.paths()]
+        seqs = [seq for seq, _name in self.located()]
         return len(seqs), max(seqs, default=0)
 
     def stored(self, seqs: Iterable[int]) -> Iterator[tuple[int, str]]:
         wanted = set(seqs)
-        paths = [p for p in self.paths() if _seq_of(p) in wanted]
+        located = [(seq, name) for seq, name in self.located(min(wanted, default=1)) if seq in wanted]
         yield from zip(
-            map(_seq_of, paths), self.git.cat_batch([f"{self.commit}:{p}" for p in paths]), strict=True
+            (seq for seq, _name in located), self.git.cat_batch([name for _seq, name in located]), strict=True
         )
 
     def verify(self, start_seq: int = 1, prev: str = GENESIS) -> VerifyResult:
@@ -260,6 +314,19 @@ class _Snapshot:
                 result.head,
             )
         return result
+
+
+def _tree_names(body: bytes, hash_size: int) -> list[str]:
+    """Names of the blobs in a raw tree object (entries: `<mode> <name>\\0<binary object id>`)."""
+    names: list[str] = []
+    at = 0
+    while at < len(body):
+        space = body.index(b" ", at)
+        nul = body.index(b"\0", space)
+        if body[at:space].startswith(b"100"):
+            names.append(body[space + 1 : nul].decode("utf-8", "replace"))
+        at = nul + 1 + hash_size
+    return names
 
 
 def _seq_of(path: str) -> int:
@@ -443,6 +510,10 @@ class GitLedger:
             shard[file_name] = f"100644 blob {blob}\t{file_name}"
             shard_tree = self.git("mktree", input="".join(v + "\n" for v in shard.values())).strip()
             shards = self._tree_lines(tip, "records")
+            for name, line in shards.items():
+                if name < shard_name and line.startswith("040000 "):
+                    # Seal the full shard: point at the parent commit, which holds it as a tree.
+                    shards[name] = f"{GITLINK_MODE} commit {tip}\t{name}"
             shards[shard_name] = f"040000 tree {shard_tree}\t{shard_name}"
             records_tree = self.git("mktree", input="".join(v + "\n" for v in shards.values())).strip()
             head_blob = self.git("hash-object", "-w", "--stdin", input=text).strip()
