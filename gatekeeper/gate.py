@@ -25,6 +25,7 @@ from gatekeeper.config.models import Config, Policy
 from gatekeeper.domain import ChangeType, EvidenceKind, Finding, Grade, Outcome, RecordKind, Role, Step
 from gatekeeper.errors import GatekeeperError, LedgerIntegrityError
 from gatekeeper.ledger import LedgerReader, Record
+from gatekeeper.ledger.checkpoint import CheckpointFile, confirm_chain
 from gatekeeper.rules import RuleContext
 from gatekeeper.rules.approval import (
     APPROVAL_RULES,
@@ -151,16 +152,35 @@ def evaluate(facts: GateFacts, lang: str = "en") -> Outcome:
 # ---------------------------------------------------------------------------------------------- gather
 
 
-def _verified(reader: LedgerReader) -> None:
-    verify = getattr(reader, "verify", None)
-    if not callable(verify):
+class _Witness:
+    """A ledger reader that remembers every record it hands out: the gate checks each of them."""
+
+    def __init__(self, reader: LedgerReader) -> None:
+        self.reader = reader
+        self.read: dict[int, Record] = {}
+
+    def _seen(self, records: Iterable[Record]) -> Iterator[Record]:
+        for record in records:
+            self.read.setdefault(record.seq, record)
+            yield record
+
+    def head(self) -> Record | None:
+        record = self.reader.head()
+        return None if record is None else next(self._seen([record]))
+
+    def records(self, start_seq: int = 1) -> Iterator[Record]:
+        return self._seen(self.reader.records(start_seq))
+
+    def find(self, **filters: Any) -> Iterator[Record]:
+        return self._seen(self.reader.find(**filters))
+
+
+def _confirmed(
+    reader: LedgerReader, read: Iterable[Record], checkpoints: CheckpointFile | None, now: datetime
+) -> None:
+    if not all(callable(getattr(reader, name, None)) for name in ("verify", "extent", "stored")):
         raise LedgerIntegrityError("this ledger cannot verify its hash chain", hint="use a ledger backend")
-    result = verify()
-    if not result.ok:
-        raise LedgerIntegrityError(
-            f"the hash chain is broken at seq {result.first_bad_seq}: {result.reason}",
-            hint="run `gatekeeper ledger verify`, and restore the ledger from a trusted copy",
-        )
+    confirm_chain(reader, read, checkpoints, now)  # type: ignore[arg-type]
 
 
 @dataclass
@@ -189,6 +209,8 @@ class Sources:
     # Approvals given on GitHub/GitLab (`gate_hook` of gatekeeper.adapters.github / .gitlab): takes the
     # ledger's approval facts and the head commit, returns them with the platform's decisions merged in.
     platform_approvals: Callable[[tuple[ApprovalFacts, ...], str], tuple[ApprovalFacts, ...]] | None = None
+    # Where this machine keeps the ledger's verification checkpoint (None: verify the whole chain).
+    checkpoints: CheckpointFile | None = None
 
 
 def gather(
@@ -229,18 +251,16 @@ def gather(
     drift: DriftFacts | None = None
     ledger_evidence: list[Evidence] = []
     if reader is not None:
+        witness = _Witness(reader)
         try:
-            # A ledger whose history was edited by hand cannot vouch for approvals or evidence: the whole
-            # chain is verified before any record is believed.
-            collect.attempt("the ledger's hash chain", lambda: _verified(reader))
             if ci is not None:
                 drift = collect.attempt(
-                    "the configuration baseline", lambda: gather_drift(sources.root, config, reader, ci.head)
+                    "the configuration baseline", lambda: gather_drift(sources.root, config, witness, ci.head)
                 )
             ledger_facts = collect.attempt(
                 "the ledger records",
                 lambda: _ledger_facts(
-                    reader,
+                    witness,
                     config,
                     policy,
                     at,
@@ -253,6 +273,12 @@ def gather(
             )
             if ledger_facts is not None:
                 approvals, deploy, ledger_evidence = ledger_facts
+            # A ledger whose history was edited by hand cannot vouch for approvals or evidence: every record
+            # read is checked against the chain, and the chain against the checkpoint (or in whole).
+            collect.attempt(
+                "the ledger's hash chain",
+                lambda: _confirmed(reader, witness.read.values(), sources.checkpoints, now),
+            )
         finally:
             close = getattr(reader, "close", None)
             if callable(close):
@@ -323,9 +349,7 @@ def _window(config: Config, policy: Policy, at: datetime, change_type: ChangeTyp
 
 
 def _by_rfc(reader: LedgerReader, kind: RecordKind, rfc: str) -> Iterator[Record]:
-    # Filtering by RFC alone lets an indexed backend start from the RFC's few records; adding the kind can
-    # make a planner walk every record of that kind instead.
-    return (r for r in reader.find(rfc=rfc) if r.kind == kind)
+    return reader.find(rfc=rfc, kind=str(kind))
 
 
 def _upto(records: Iterable[Record], at: datetime) -> list[Record]:

@@ -99,13 +99,18 @@ def sources_for(ctx: Context, environment: str = DEFAULT_ENVIRONMENT) -> Sources
 
         return open_ledger(ctx.config, ctx.repo_root, ctx.runtime.env)
 
+    from gatekeeper.ledger.backends import ledger_identity
+    from gatekeeper.ledger.checkpoint import CheckpointFile
+
     resolver, approvals = _platform_sources(ctx, environment)
+    identity = ledger_identity(ctx.config, ctx.repo_root, ctx.runtime.env)
     return Sources(
         root=ctx.repo_root,
         env=ctx.runtime.env,
         ledger=open_reader,
         role_resolver=resolver,
         platform_approvals=approvals,
+        checkpoints=CheckpointFile.for_ledger(identity, ctx.runtime.env),
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
@@ -44,6 +45,20 @@ def _postgres(config: Config, root: Path, env: Mapping[str, str]) -> Ledger:
 
 
 BACKENDS: dict[str, Opener] = {"git": _git, "sqlite": _sqlite, "postgres": _postgres}
+
+
+def ledger_identity(config: Config, root: Path, env: Mapping[str, str]) -> str:
+    """A name for the configured ledger that tells ledgers apart on one machine and holds no secret."""
+    settings = config.ledger
+    if isinstance(settings, SqliteLedgerConfig):
+        return f"sqlite:{(root / settings.path).resolve()}"
+    if isinstance(settings, PostgresLedgerConfig):
+        # The DSN holds the password: only a digest of it goes into the name.
+        dsn = hashlib.sha256(env.get(settings.dsn_env, "").encode("utf-8")).hexdigest()
+        return f"postgres:{dsn}:{settings.schema_name}"
+    assert isinstance(settings, GitLedgerConfig)
+    where = settings.repository or str(root.resolve())
+    return f"git:{where}:{settings.remote or ''}:{settings.branch}"
 
 
 def open_ledger(config: Config, root: Path, env: Mapping[str, str]) -> Ledger:

@@ -116,7 +116,8 @@ class SqliteLedger:
         clauses: list[str] = []
         values: list[object] = []
         if kind is not None:
-            clauses.append("kind = ?")
+            # With an RFC, `+kind` keeps the planner on the RFC's few records, not every record of the kind.
+            clauses.append("+kind = ?" if rfc is not None else "kind = ?")
             values.append(kind)
         if system is not None:
             clauses.append("system = ?")
@@ -151,7 +152,10 @@ class SqliteLedger:
 
     def extent(self) -> tuple[int, int]:
         try:
-            count, highest = self._db.execute("SELECT count(*), max(seq) FROM records").fetchone()
+            # Two subqueries: each takes its fast path (count over the smallest index, max from the key).
+            count, highest = self._db.execute(
+                "SELECT (SELECT count(*) FROM records), (SELECT max(seq) FROM records)"
+            ).fetchone()
         except sqlite3.Error as exc:
             raise self._error("read", exc) from None
         return int(count), int(highest or 0)

@@ -12,7 +12,7 @@ import subprocess
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -150,20 +150,65 @@ def test_hand_edited_ledgers_are_caught_by_verify(
     )
 
 
+def _gate_error_names_the_ledger(body: dict[str, Any]) -> bool:
+    return any(f["rule"] == "gate.error" and "ledger" in f["subject"] for f in body["findings"])
+
+
 @pytest.mark.parametrize("how", sorted(TAMPERING))
 def test_the_gate_refuses_to_pass_on_a_broken_chain(
-    deployment: Deployment, reliability: Recorder, how: str
+    deployment: Deployment, reliability: Recorder, tmp_path: Path, how: str
 ) -> None:
     reliability.row(
-        f"{deployment.spec.name} ledger: a record {how}, then the gate",
+        f"{deployment.spec.name} ledger: a record {how}, then the gate on a fresh runner",
         "forgery",
         "gate blocks (gate.error naming the ledger)",
     )
     assert deployment.cli("gate", "--rfc", RFC_ID).code == 0  # the baseline is allowed before tampering
     forged, _ = TAMPERING[how](stored_texts(deployment.spec))
     rewrite(deployment.spec, forged)
+    deployment.env["HOME"] = str(tmp_path / "fresh-runner")  # no checkpoint: the whole chain is verified
     code, body = deployment.gate()
-    assert code == 1 and any(f["rule"] == "gate.error" and "ledger" in f["subject"] for f in body["findings"])
+    assert code == 1 and _gate_error_names_the_ledger(body)
+
+
+@pytest.mark.parametrize("how", sorted(TAMPERING))
+def test_a_checkpointed_gate_refuses_records_it_reads_that_were_tampered_with(
+    deployment: Deployment, reliability: Recorder, how: str
+) -> None:
+    reliability.row(
+        f"{deployment.spec.name} ledger: a record the gate reads {how} (indexes kept right), then the gate "
+        "on a runner that verified the chain before",
+        "forgery",
+        "gate blocks (gate.error naming the ledger)",
+    )
+    assert deployment.cli("gate", "--rfc", RFC_ID).code == 0  # verifies the chain, leaves a checkpoint
+    forged, _ = TAMPERING[how](stored_texts(deployment.spec))
+    rewrite(deployment.spec, forged, keep_indexes=True)
+    code, body = deployment.gate()
+    assert code == 1 and _gate_error_names_the_ledger(body)
+
+
+def test_a_record_the_gate_does_not_read_is_caught_at_the_next_whole_chain_verification(
+    deployment: Deployment, reliability: Recorder
+) -> None:
+    reliability.row(
+        f"{deployment.spec.name} ledger: a record the gate does not read edited by hand after the "
+        "gate's checkpoint",
+        "forgery",
+        "caught by the gate's whole-chain verification within 24 h, and by ledger verify at once",
+    )
+    assert deployment.cli("gate", "--rfc", RFC_ID).code == 0
+    texts = stored_texts(deployment.spec)
+    body = json.loads(texts[1])
+    body["rfcs"] = ["RFC-2026-9999"]  # the approval moves to another change, out of this gate's sight
+    rewrite(deployment.spec, [texts[0], canonical_json(body), *texts[2:]], keep_indexes=True)
+    assert deployment.cli("ledger", "verify").code == 1
+    same_day = deployment.cli("--format", "json", "gate", "--rfc", RFC_ID)
+    assert same_day.code == 1  # a step is now missing
+    assert not _gate_error_names_the_ledger(json.loads(same_day.stdout))  # the checkpoint vouched
+    deployment.at += timedelta(hours=25)
+    code, later = deployment.gate()
+    assert code == 1 and _gate_error_names_the_ledger(later)
 
 
 # ------------------------------------------------------------------------------ separation of duties
@@ -254,7 +299,7 @@ def test_a_rechained_record_with_a_malformed_time_blocks_the_gate(
             body["at"] = moment
         forged.append(_rehash(body))
         prev = body["hash"]
-    rewrite(deployment.spec, forged)
+    rewrite(deployment.spec, forged, keep_indexes=True)
     code, body = deployment.gate()
     assert code == 1 and any(f["rule"] == "gate.error" and "ledger" in f["subject"] for f in body["findings"])
     reliability.row(

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import subprocess
 import tempfile
 from pathlib import Path
+from typing import Any
 
+from gatekeeper.ledger import utc_text
 from gatekeeper.ledger.git import HEAD_FILE, record_path
 from tests.ledger.spec import BackendSpec
 
@@ -19,16 +22,37 @@ def stored_texts(spec: BackendSpec) -> list[str]:
         ledger.close()
 
 
-def rewrite(spec: BackendSpec, texts: list[str], *, head_text: str | None = None) -> None:
-    """Replace the stored records by `texts`, position i holding texts[i] (row/file seq = i + 1)."""
+def rewrite(
+    spec: BackendSpec, texts: list[str], *, head_text: str | None = None, keep_indexes: bool = False
+) -> None:
+    """Replace the stored records by `texts`, position i holding texts[i] (row/file seq = i + 1).
+
+    By default the database rows get blank index columns (a careless attacker); `keep_indexes` fills them
+    from each text as gatekeeper would (a careful one, whose forgeries the indexed look-ups still find).
+    """
     if spec.name == "sqlite":
         db = sqlite3.connect(spec.location)
         with db:
             db.execute("DELETE FROM records")
-            db.executemany(
-                "INSERT INTO records (seq, id, kind, system, at_utc, hash, body) VALUES (?,?,'','','','',?)",
-                [(i + 1, f"forged-{i}", text) for i, text in enumerate(texts)],
-            )
+            db.execute("DELETE FROM record_rfcs")
+            for i, text in enumerate(texts):
+                body = _indexes(text, i, keep_indexes)
+                db.execute(
+                    "INSERT INTO records (seq, id, kind, system, at_utc, hash, body) VALUES (?,?,?,?,?,?,?)",
+                    (
+                        i + 1,
+                        body.get("id", f"forged-{i}"),
+                        body.get("kind", ""),
+                        body.get("system", ""),
+                        utc_text(body["at"]) if "at" in body else "",
+                        body.get("hash", ""),
+                        text,
+                    ),
+                )
+                db.executemany(
+                    "INSERT OR IGNORE INTO record_rfcs (rfc, seq) VALUES (?, ?)",
+                    [(rfc, i + 1) for rfc in body.get("rfcs", [])],
+                )
         db.close()
     elif spec.name == "postgres":
         import psycopg
@@ -36,13 +60,34 @@ def rewrite(spec: BackendSpec, texts: list[str], *, head_text: str | None = None
         with psycopg.connect(spec.location, autocommit=False) as db:
             db.execute(f"DELETE FROM {spec.extra}.records")
             for i, text in enumerate(texts):
+                body = _indexes(text, i, keep_indexes)
                 db.execute(
                     f"INSERT INTO {spec.extra}.records (seq, id, kind, system, rfcs, at, hash, body)"
-                    " VALUES (%s, %s, '', '', '{}', now(), '', %s)",
-                    (i + 1, f"forged-{i}", text),
+                    " VALUES (%s, %s, %s, %s, %s, coalesce(%s::timestamptz, now()), %s, %s)",
+                    (
+                        i + 1,
+                        body.get("id", f"forged-{i}"),
+                        body.get("kind", ""),
+                        body.get("system", ""),
+                        body.get("rfcs", []),
+                        body.get("at"),
+                        body.get("hash", ""),
+                        text,
+                    ),
                 )
     else:
         _rewrite_git(Path(spec.location), texts, texts[-1] if head_text is None else head_text)
+
+
+def _indexes(text: str, position: int, keep: bool) -> dict[str, Any]:
+    if not keep:
+        return {}
+    body = json.loads(text)
+    try:
+        utc_text(body["at"])
+    except (ValueError, TypeError):
+        del body["at"]  # a forged time that no index could hold
+    return {**body, "id": f"{body['id']}-{position}"}  # ids stay unique when a forgery copies one
 
 
 def _rewrite_git(remote: Path, texts: list[str], head_text: str) -> None:
