@@ -145,7 +145,10 @@ class SqliteLedger:
 
     def verify(self, start_seq: int = 1, prev: str = GENESIS) -> VerifyResult:
         try:
-            cursor = self._db.execute("SELECT body FROM records WHERE seq >= ? ORDER BY seq", (start_seq,))
+            # As a BLOB the stored UTF-8 reaches the hash without a decode and re-encode per record.
+            cursor = self._db.execute(
+                "SELECT CAST(body AS BLOB) FROM records WHERE seq >= ? ORDER BY seq", (start_seq,)
+            )
             return verify_stored((row[0] for row in cursor), start_seq, prev)
         except sqlite3.Error as exc:
             raise self._error("read", exc) from None
