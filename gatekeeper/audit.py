@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from gatekeeper.baseline import DriftFacts
 from gatekeeper.config.models import Policy, Rfc
@@ -201,7 +201,85 @@ class _Check:
             self.notes.append(note)
 
 
-def _ref(record: Record) -> str:
+class RecordView(Protocol):
+    """What the checklist reads of a record: a `Record`, or a `Stored` handed over by a SQL backend."""
+
+    @property
+    def seq(self) -> int: ...
+    @property
+    def id(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def rfcs(self) -> tuple[str, ...]: ...
+    @property
+    def data(self) -> Mapping[str, Any]: ...
+    @property
+    def moment(self) -> datetime: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Stored:
+    """A record as a SQL backend hands it over (`gatekeeper.audit_sql`): only the members the checklist
+    reads of it."""
+
+    seq: int
+    id: str
+    kind: str
+    rfcs: tuple[str, ...]
+    moment: datetime
+    data: Mapping[str, Any]
+
+
+# Approval decisions per RFC and step as they stood when a deployment started: step -> (seq, decision).
+Decisions = Mapping[str, tuple[int, str]]
+
+
+@dataclass(frozen=True, slots=True)
+class Started:
+    """A `deployment.started` record with the approval decisions of its RFCs at that point (computed by
+    the database)."""
+
+    record: Stored
+    approvals: Mapping[str, Decisions]
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """The members of a `test.evidence` record the checklist reads; `kind` and `commit` are None unless
+    they are strings, `run` and `passed` are `kpi.test_counts` of its data."""
+
+    seq: int
+    moment: datetime
+    rfcs: tuple[str, ...]
+    kind: str | None
+    commit: str | None
+    run: int
+    passed: int
+
+
+@dataclass(frozen=True, slots=True)
+class Approval:
+    """An `approval` record's RFCs, step and decision (None unless they are strings)."""
+
+    seq: int
+    rfcs: tuple[str, ...]
+    step: str | None
+    decision: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class CabApproved:
+    """The first CAB approval of an RFC (all the checklist needs of the other approvals)."""
+
+    seq: int
+    rfc: str
+
+
+Event = Stored | Started | Evidence | Approval | CabApproved
+
+
+def _ref(record: RecordView | Evidence) -> str:
     return f"seq:{record.seq}"
 
 
@@ -243,32 +321,74 @@ class AuditBuilder:
         for record in records:
             if self.until is not None and record.moment >= self.until:
                 continue
-            kind = record.kind
-            if kind == RecordKind.APPROVAL:
-                self._approval(record)
-            elif kind == RecordKind.TEST_EVIDENCE:
-                self._test_evidence(record)
-            elif kind == RecordKind.DEPLOYMENT_STARTED:
-                self._started(record)
-            elif kind == RecordKind.DEPLOYMENT_FINISHED:
-                self._finished(record)
-            elif kind == RecordKind.INCIDENT_OPENED:
-                self._incident(record)
-            elif kind == RecordKind.PIR:
-                for rfc in record.rfcs:
-                    self._pir_done.add(rfc)
-                    if self._pir_due.pop(rfc, None) is not None:
-                        self.checks["change.pir"].ok(f"rfc:{rfc}")
+            if record.kind == RecordKind.TEST_EVIDENCE:
+                run, passed = test_counts(record.data)
+                kind, commit = record.data.get("kind"), record.data.get("commit")
+                self._test_evidence(
+                    Evidence(
+                        record.seq,
+                        record.moment,
+                        record.rfcs,
+                        kind if isinstance(kind, str) else None,
+                        commit if isinstance(commit, str) else None,
+                        run,
+                        passed,
+                    ),
+                )
+            else:
+                self._record(record)
         return self
+
+    def feed_events(self, events: Iterable[Event]) -> AuditBuilder:
+        """The SQL backends' reduced stream, in seq order and before `until` (`gatekeeper.audit_sql`): the
+        deployment, incident and PIR records, test evidence, each deployment start with its approval
+        decisions, each RFC's first CAB approval, and every approval of an RFC deployed as an emergency
+        change. The answers are those `feed` gives for all the records."""
+        for event in events:
+            if isinstance(event, Started):
+                self._started(event.record, event.approvals)
+            elif isinstance(event, Approval):
+                self._decision(event.seq, event.rfcs, event.step, event.decision)
+            elif isinstance(event, Evidence):
+                self._test_evidence(event)
+            elif isinstance(event, CabApproved):
+                self._cab.add(event.rfc)
+            else:
+                self._record(event)
+        return self
+
+    def _record(self, record: RecordView) -> None:
+        kind = record.kind
+        if kind == RecordKind.APPROVAL:
+            self._approval(record)
+        elif kind == RecordKind.DEPLOYMENT_STARTED:
+            self._started(record)
+        elif kind == RecordKind.DEPLOYMENT_FINISHED:
+            self._finished(record)
+        elif kind == RecordKind.INCIDENT_OPENED:
+            self._incident(record)
+        elif kind == RecordKind.PIR:
+            for rfc in record.rfcs:
+                self._pir_done.add(rfc)
+                if self._pir_due.pop(rfc, None) is not None:
+                    self.checks["change.pir"].ok(f"rfc:{rfc}")
 
     # -- record handlers ------------------------------------------------------------------------------
 
-    def _approval(self, record: Record) -> None:
+    def _approval(self, record: RecordView) -> None:
         step, decision = record.data.get("step"), record.data.get("decision")
-        if not isinstance(step, str) or not isinstance(decision, str):
+        self._decision(
+            record.seq,
+            record.rfcs,
+            step if isinstance(step, str) else None,
+            decision if isinstance(decision, str) else None,
+        )
+
+    def _decision(self, seq: int, rfcs: tuple[str, ...], step: str | None, decision: str | None) -> None:
+        if step is None or decision is None:
             return
-        for rfc in record.rfcs:
-            self._approvals.setdefault(rfc, {})[step] = (record.seq, decision)
+        for rfc in rfcs:
+            self._approvals.setdefault(rfc, {})[step] = (seq, decision)
             if step == "cab" and decision == APPROVE:
                 self._cab.add(rfc)
             waiting = self._retro_due.get(rfc)
@@ -279,15 +399,12 @@ class AuditBuilder:
         latest = self._approvals.get(rfc, {}).get(step)
         return latest is not None and latest[1] == APPROVE
 
-    def _test_evidence(self, record: Record) -> None:
-        run, passed = test_counts(record.data)
-        kind = record.data.get("kind")
-        commit = record.data.get("commit")
-        inside = self._inside(record.moment)
-        if inside:
+    def _test_evidence(self, record: Evidence) -> None:
+        run, passed, kind, commit = record.run, record.passed, record.kind, record.commit
+        if self._inside(record.moment):
             self.tests_run += run
             self.tests_passed += passed
-            if isinstance(kind, str) and isinstance(commit, str) and commit and run > 0:
+            if kind is not None and commit and run > 0:
                 self.checks["test.recorded"].ok(_ref(record))
             else:
                 self.checks["test.recorded"].fail(
@@ -297,10 +414,10 @@ class AuditBuilder:
                         f"테스트 기록 {record.seq}에 커밋, 종류 또는 건수가 없습니다",
                     ),
                 )
-        if not isinstance(kind, str):
+        if kind is None:
             return
         ok = run > 0 and passed == run
-        sha = commit.lower() if isinstance(commit, str) and len(commit) >= 7 else ""
+        sha = commit.lower() if commit is not None and len(commit) >= 7 else ""
         for key in [*record.rfcs, *([f"commit:{sha[:7]}"] if sha else [])]:
             self._evidence.setdefault(key, {})[kind] = (record.seq, ok, sha)
 
@@ -333,7 +450,7 @@ class AuditBuilder:
                     kinds.setdefault(str(kind), None)
         return list(kinds)
 
-    def _started(self, record: Record) -> None:
+    def _started(self, record: RecordView, approvals: Mapping[str, Decisions] | None = None) -> None:
         dep = record.id
         self._open[dep] = (record.seq, record.moment)
         raw_type = str(record.data.get("change_type", ChangeType.NORMAL.value))
@@ -344,7 +461,7 @@ class AuditBuilder:
         ref = _ref(record)
         self._check_registered(record, ref)
         self._check_plans(record, ref)
-        self._check_approvals(record, ref, change_type)
+        self._check_approvals(record, ref, change_type, self._approvals if approvals is None else approvals)
         self._check_tests(record, ref, change_type)
         if change_type is ChangeType.EMERGENCY:
             for review in self.policy.approvals.retro_review:
@@ -358,7 +475,7 @@ class AuditBuilder:
                             self.checks["change.emergency-review"].ok(f"rfc:{rfc}")
                     break
 
-    def _check_registered(self, record: Record, ref: str) -> None:
+    def _check_registered(self, record: RecordView, ref: str) -> None:
         check = self.checks["change.rfc-registered"]
         unknown = [r for r in record.rfcs if r not in self.rfcs]
         if not record.rfcs:
@@ -378,7 +495,7 @@ class AuditBuilder:
         else:
             check.ok(ref)
 
-    def _check_plans(self, record: Record, ref: str) -> None:
+    def _check_plans(self, record: RecordView, ref: str) -> None:
         plans = self.policy.plans
         for rfc_id in record.rfcs:
             if rfc_id not in self.rfcs or rfc_id in self._planned_rfcs:
@@ -418,7 +535,9 @@ class AuditBuilder:
             else:
                 self.checks["change.plan-complete"].ok(f"rfc:{rfc_id}")
 
-    def _check_approvals(self, record: Record, ref: str, change_type: ChangeType) -> None:
+    def _check_approvals(
+        self, record: RecordView, ref: str, change_type: ChangeType, approvals: Mapping[str, Decisions]
+    ) -> None:
         required = self._required_steps(change_type)
         if not required:
             return
@@ -426,7 +545,7 @@ class AuditBuilder:
         order = [str(s) for s in self.policy.approvals.order]
         problems = []
         for rfc in record.rfcs:
-            decisions = self._approvals.get(rfc, {})
+            decisions = approvals.get(rfc, {})
             missing = [s for s in required if decisions.get(s, (0, ""))[1] != APPROVE]
             if missing:
                 problems.append(
@@ -445,7 +564,7 @@ class AuditBuilder:
         else:
             check.ok(ref)
 
-    def _check_tests(self, record: Record, ref: str, change_type: ChangeType) -> None:
+    def _check_tests(self, record: RecordView, ref: str, change_type: ChangeType) -> None:
         check = self.checks["release.tested"]
         commit = str(record.data.get("commit") or "")
         evidence = self._evidence_for(record.rfcs, commit)
@@ -473,7 +592,7 @@ class AuditBuilder:
         else:
             check.ok(ref)
 
-    def _finished(self, record: Record) -> None:
+    def _finished(self, record: RecordView) -> None:
         dep = deployment_id(record)
         opened = self._open.pop(dep, None)
         change_type = self._change_types.pop(dep, str(record.data.get("change_type", "normal")))
@@ -486,7 +605,7 @@ class AuditBuilder:
         if result == DeploymentResult.SUCCESS:
             self._due_pir(record, change_type)
 
-    def _due_pir(self, record: Record, change_type: str) -> None:
+    def _due_pir(self, record: RecordView, change_type: str) -> None:
         for requirement in self.policy.deploy.pir:
             if not requirement.matches(
                 self.grade, ChangeType(change_type) if change_type in set(ChangeType) else ChangeType.NORMAL
@@ -500,7 +619,7 @@ class AuditBuilder:
                     self._pir_due[rfc] = (record.seq, deadline)
             break
 
-    def _incident(self, record: Record) -> None:
+    def _incident(self, record: RecordView) -> None:
         caused_by = record.data.get("deployment_id")
         if isinstance(caused_by, str) and caused_by in self._failed:
             seq, _ = self._failed.pop(caused_by)

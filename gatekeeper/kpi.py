@@ -30,7 +30,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, fields
 from datetime import datetime, time, timedelta
-from typing import Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from gatekeeper.config.models import KpiTarget, Policy
@@ -154,7 +154,14 @@ class KpiReport:
 # ------------------------------------------------------------------------------------------ reading records
 
 
-def deployment_id(record: Record) -> str:
+class _Identified(Protocol):
+    @property
+    def id(self) -> str: ...
+    @property
+    def data(self) -> Mapping[str, Any]: ...
+
+
+def deployment_id(record: _Identified) -> str:
     """A deployment's id: `data.deployment_id`, else the id of its `deployment.started` record."""
     value = record.data.get("deployment_id")
     return str(value) if value else record.id

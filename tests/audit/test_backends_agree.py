@@ -1,0 +1,244 @@
+"""The checklist is the same whichever backend holds the ledger: SQLite and PostgreSQL answer it from what
+their database extracts (`gatekeeper.audit_sql`), the git backend by reading every record; all three must
+give the same items, evidence and notes. The history is the hand-checked one plus records that exercise
+the corners of the reduced reading: several RFCs on one record, a PIR naming two RFCs, decisions that are
+not strings, a CAB approval later rejected, an emergency change reviewed after the fact (approve, then
+reject, then approve), counts under `counts` or only as a total, booleans where numbers belong, evidence
+found through its commit only, and members of `data` that are not strings."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from gatekeeper.audit import AuditBuilder, checklist
+from gatekeeper.audit_sql import feed_from_database
+from gatekeeper.config import load_policy
+from gatekeeper.domain import Grade
+from gatekeeper.ledger import Draft, Record
+from gatekeeper.ledger.sqlite import SqliteLedger
+from gatekeeper.resources import policies_dir
+from tests.audit.conftest import rfc_models
+from tests.audit.history import KST, SYSTEM, at, drafts, placed
+
+NOW = datetime(2026, 12, 20, 12, 0, tzinfo=KST)
+PERIODS = [
+    (None, None),
+    (datetime(2026, 11, 1, tzinfo=KST), datetime(2026, 12, 1, tzinfo=KST)),
+    (datetime(2026, 11, 4, tzinfo=KST), None),
+    (None, datetime(2026, 11, 25, tzinfo=KST)),
+]
+R1, R2, R3, R5, R6 = "RFC-2026-0001", "RFC-2026-0002", "RFC-2026-0003", "RFC-2026-0005", "RFC-2026-0006"
+
+
+def _extra() -> list[Draft]:
+    """Records appended after the hand-checked history (fixed ids, so runs compare)."""
+    out: list[Draft] = []
+
+    def add(
+        kind: str, when: datetime, rfcs: tuple[str, ...], data: dict[str, Any], system: str = SYSTEM
+    ) -> str:
+        ident = f"x{len(out) + 1:03d}"
+        out.append(Draft(kind, system, "ci", "github-actions", when, data, rfcs, id=ident))
+        return ident
+
+    def approve(rfcs: tuple[str, ...], step: object, decision: object, when: datetime) -> None:
+        add("approval", when, rfcs, {"step": step, "decision": decision, "digest": "sha256:x"})
+
+    # Two RFCs deployed together, approved on one record; a CAB approval later rejected.
+    for i, step in enumerate(["change-review", "change-approval", "cab", "release-first", "release-second"]):
+        approve((R1, R5), step, "approve", at(11, 21, 9 + i))
+    approve((R5,), "cab", "reject", at(11, 21, 15))
+    approve((R5,), "release-second", 7, at(11, 21, 16))  # not a string: ignored
+    approve((R5,), None, "approve", at(11, 21, 16, 30))  # not a string: ignored
+    add(
+        "test.evidence",
+        at(11, 21, 17),
+        (R1, R5),
+        {"kind": "unit", "commit": "ABCDEF0123456789", "counts": {"passed": 9, "failed": 0, "errors": 1}},
+    )
+    add(
+        "test.evidence",
+        at(11, 21, 17, 5),
+        (),  # found through the deployment's commit only
+        {"kind": "integration", "commit": "abcdef0999", "totals": {"total": 5, "skipped": 1}},
+    )
+    add("test.evidence", at(11, 21, 17, 10), (R5,), {"kind": 3, "commit": "abc", "passed": True})
+    add("test.evidence", at(11, 21, 17, 20), (R5,), {"kind": "smoke", "counts": {"total": None, "tests": 4}})
+    started = add(
+        "deployment.started",
+        at(11, 22, 20),
+        (R1, R5),
+        {"change_type": "normal", "commit": "abcdef0", "environment": "production"},
+    )
+    add(
+        "deployment.finished",
+        at(11, 22, 20, 30),
+        (R1, R5),
+        {"deployment_id": started, "environment": "production", "result": "success", "change_type": 5},
+    )
+    add("pir", at(11, 23, 10), (R5, R2), {"result": "achieved"})
+    add("pir", at(11, 23, 11), (R5,), {"result": "achieved"})
+    # An emergency change: deployed unapproved, reviewed after the fact with a change of mind.
+    started = add(
+        "deployment.started",
+        at(11, 24, 2),
+        (R6,),
+        {"change_type": "emergency", "commit": 1234567, "environment": "production"},
+    )
+    add(
+        "deployment.finished",
+        at(11, 24, 2, 30),
+        (R6,),
+        {"deployment_id": started, "environment": "production", "result": "rolled-back"},
+    )
+    add("incident.opened", at(11, 24, 2, 31), (R6,), {"deployment_id": True, "type": "deployment-failure"})
+    approve((R6,), "change-review", "approve", at(11, 24, 9))
+    approve((R6,), "change-approval", "approve", at(11, 24, 10))
+    approve((R6,), "change-approval", "reject", at(11, 24, 11))
+    approve((R6,), "change-approval", "approve", at(11, 26, 11))
+    started = add("deployment.started", at(11, 26, 20), (R6, R3), {"change_type": "emergency"})
+    add("deployment.finished", at(11, 26, 20, 5), (R6, R3), {"deployment_id": started, "result": "success"})
+    # Another system's records are not this audit's.
+    add("deployment.started", at(11, 27, 20), (R1,), {"change_type": "normal"}, system="other-system")
+    # A deployment still open and one whose finish carries no deployment id.
+    add("deployment.started", at(11, 28, 20), (), {"change_type": "standard", "commit": ""})
+    add("deployment.finished", at(11, 28, 21), (R2,), {"result": "failure", "deployment_id": ""})
+    add("deployment.started", at(12, 19, 20), (R2,), {"change_type": None})
+    return out
+
+
+def _history() -> list[Draft]:
+    return [*drafts(), *_extra()]
+
+
+def _policy():  # type: ignore[no-untyped-def]
+    return load_policy("kr-ap-sop", relative_to=policies_dir())
+
+
+def _builder(since: datetime | None, until: datetime | None, lang: str = "en") -> AuditBuilder:
+    rfcs = {**rfc_models(), R5: None}  # R5 registered with a file that does not validate; R6 unknown
+    return AuditBuilder(_policy(), Grade(1), NOW, rfcs, since, until, lang)
+
+
+def _answers(builder: AuditBuilder) -> list[tuple[Any, ...]]:
+    result = checklist(builder, system=SYSTEM)
+    return [(i.id, i.result, i.evidence, i.notes) for i in result.items]
+
+
+def _expected(records: list[Record], since: datetime | None, until: datetime | None) -> list[tuple[Any, ...]]:
+    mine = [r for r in records if r.system == SYSTEM]
+    return _answers(_builder(since, until).feed(mine))
+
+
+def _compare(ledger: object) -> None:
+    records = placed(_history())
+    for since, until in PERIODS:
+        builder = _builder(since, until)
+        assert feed_from_database(builder, ledger, SYSTEM)
+        assert _answers(builder) == _expected(records, since, until), (since, until)
+
+
+def test_the_history_exercises_what_it_claims() -> None:
+    answers = {a[0]: a for a in _expected(placed(_history()), None, None)}
+    assert answers["change.emergency-review"][1] == "nonconform"
+    assert "rfc:RFC-2026-0006" not in answers["change.emergency-review"][2]  # reviewed in the end
+    assert answers["change.approvals"][1] == "nonconform"
+    assert answers["test.recorded"][1] == "nonconform"
+
+
+def test_sqlite_answers_like_the_record_stream(tmp_path: Path) -> None:
+    ledger = SqliteLedger(tmp_path / "ledger.db")
+    try:
+        for draft in _history():
+            ledger.append(draft)
+        _compare(ledger)
+    finally:
+        ledger.close()
+
+
+@pytest.mark.postgres
+def test_postgres_answers_like_the_record_stream(pg_dsn: str) -> None:
+    from gatekeeper.ledger.postgres import PostgresLedger
+
+    ledger = PostgresLedger(pg_dsn, "audit_" + uuid.uuid4().hex[:10])
+    try:
+        for draft in _history():
+            ledger.append(draft)
+        _compare(ledger)
+        # The ledger still appends afterwards (no transaction left open).
+        ledger.append(Draft("audit.run", SYSTEM, "ci", "local", NOW, {}))
+    finally:
+        ledger.close()
+
+
+def test_a_backend_without_sql_is_read_record_by_record() -> None:
+    assert feed_from_database(_builder(None, None), object(), SYSTEM) is False
+
+
+@pytest.mark.postgres
+def test_a_version_1_postgres_ledger_is_migrated_and_read_right(
+    pg_dsn: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A ledger created by the previous schema (no `data` column) gains it on first open, for the records
+    already there; a row whose body jsonb cannot hold keeps a NULL `data` and readers parse records."""
+    import psycopg
+
+    from gatekeeper.kpi import tallies_from_records
+    from gatekeeper.kpi_sql import sql_tallies
+    from gatekeeper.ledger import postgres
+
+    schema = "v1_" + uuid.uuid4().hex[:10]
+    monkeypatch.setattr(postgres, "SCHEMA_VERSION", 1)
+    old = postgres.PostgresLedger(pg_dsn, schema)
+    try:
+        for draft in _history():
+            old.append(draft)
+    finally:
+        old.close()
+    with psycopg.connect(pg_dsn) as db:
+        columns = db.execute(
+            "SELECT column_name FROM information_schema.columns"
+            " WHERE table_schema = %s AND table_name = 'records'",
+            (schema,),
+        ).fetchall()
+    assert ("data",) not in columns
+    monkeypatch.setattr(postgres, "SCHEMA_VERSION", 2)
+    ledger = postgres.PostgresLedger(pg_dsn, schema)
+    try:
+        with psycopg.connect(pg_dsn) as db:
+            version = db.execute(f"SELECT max(version) FROM {schema}.schema_version").fetchone()
+            filled = db.execute(f"SELECT count(*) FROM {schema}.records WHERE data IS NOT NULL").fetchone()
+        assert version == (2,)
+        assert filled == (len(_history()),)
+        _compare(ledger)
+        from zoneinfo import ZoneInfo
+
+        zone = ZoneInfo("Asia/Seoul")
+        expected = tallies_from_records([r for r in placed(_history()) if r.system == SYSTEM], zone)
+        got = sql_tallies(ledger, zone)
+        assert got is not None
+        _same_tallies(got, expected)
+        # A hand-written row that is not JSON: stored with a NULL data; the SQL readers step aside.
+        with psycopg.connect(pg_dsn) as db:
+            db.execute(
+                f"INSERT INTO {schema}.records (seq, id, kind, system, rfcs, at, hash, body)"
+                " VALUES (1000, 'forged', 'approval', %s, '{}', now(), '', '{not json')",
+                (SYSTEM,),
+            )
+        assert sql_tallies(ledger, zone) is None
+        assert feed_from_database(_builder(None, None), ledger, SYSTEM) is False
+    finally:
+        ledger.close()
+
+
+def _same_tallies(got: dict[Any, Any], expected: dict[Any, Any]) -> None:
+    mine = {k: v for k, v in got.items() if k[0] == SYSTEM}
+    assert sorted(mine) == sorted(expected)
+    for key, tally in expected.items():
+        for name, value in vars(tally).items():
+            assert getattr(mine[key], name) == pytest.approx(value, abs=1e-6), (key, name)
