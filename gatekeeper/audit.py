@@ -29,6 +29,7 @@ CONFORM = "conform"
 NONCONFORM = "nonconform"
 NOT_APPLICABLE = "not-applicable"
 MAX_EVIDENCE = 50
+_CHANGE_TYPES = frozenset(ChangeType)
 APPROVE = "approve"
 
 # id -> (area, SOP clause, question en, question ko). The order is the order of the report.
@@ -310,6 +311,9 @@ class AuditBuilder:
     _change_types: dict[str, str] = field(default_factory=dict)  # open deployment -> change type
     tests_run: int = 0
     tests_passed: int = 0
+    # change type -> (required steps, the same in approval order) / required evidence kinds
+    _steps: dict[ChangeType, tuple[list[str], list[str]]] = field(default_factory=dict)
+    _kinds: dict[ChangeType, list[str]] = field(default_factory=dict)
 
     def _t(self, en: str, ko: str) -> str:
         return ko if self.lang == "ko" else en
@@ -436,25 +440,35 @@ class AuditBuilder:
         return found
 
     def _required_steps(self, change_type: ChangeType) -> list[str]:
-        return [
-            str(r.step)
-            for r in self.policy.approvals.required
-            if r.matches(self.grade, change_type) and r.severity is not Severity.OFF
-        ]
+        """The steps the pack requires for this change type, in the pack's approval order."""
+        found = self._steps.get(change_type)
+        if found is None:
+            order = [str(s) for s in self.policy.approvals.order]
+            required = [
+                str(r.step)
+                for r in self.policy.approvals.required
+                if r.matches(self.grade, change_type) and r.severity is not Severity.OFF
+            ]
+            ordered = sorted(required, key=lambda s: order.index(s) if s in order else 99)
+            found = self._steps[change_type] = (required, ordered)
+        return found[0]
 
     def _required_kinds(self, change_type: ChangeType) -> list[str]:
-        kinds: dict[str, None] = {}
-        for requirement in self.policy.tests.required:
-            if requirement.matches(self.grade, change_type) and requirement.severity is not Severity.OFF:
-                for kind in requirement.kinds:
-                    kinds.setdefault(str(kind), None)
-        return list(kinds)
+        found = self._kinds.get(change_type)
+        if found is None:
+            kinds: dict[str, None] = {}
+            for requirement in self.policy.tests.required:
+                if requirement.matches(self.grade, change_type) and requirement.severity is not Severity.OFF:
+                    for kind in requirement.kinds:
+                        kinds.setdefault(str(kind), None)
+            found = self._kinds[change_type] = list(kinds)
+        return found
 
     def _started(self, record: RecordView, approvals: Mapping[str, Decisions] | None = None) -> None:
         dep = record.id
         self._open[dep] = (record.seq, record.moment)
         raw_type = str(record.data.get("change_type", ChangeType.NORMAL.value))
-        change_type = ChangeType(raw_type) if raw_type in set(ChangeType) else ChangeType.NORMAL
+        change_type = ChangeType(raw_type) if raw_type in _CHANGE_TYPES else ChangeType.NORMAL
         self._change_types[dep] = change_type.value
         if not self._inside(record.moment):
             return
@@ -541,8 +555,8 @@ class AuditBuilder:
         required = self._required_steps(change_type)
         if not required:
             return
+        in_order = self._steps[change_type][1]
         check = self.checks["change.approvals"]
-        order = [str(s) for s in self.policy.approvals.order]
         problems = []
         for rfc in record.rfcs:
             decisions = approvals.get(rfc, {})
@@ -552,9 +566,7 @@ class AuditBuilder:
                     self._t(f"{rfc} lacks {', '.join(missing)}", f"{rfc} 승인 누락: {', '.join(missing)}")
                 )
                 continue
-            seqs = [
-                decisions[s][0] for s in sorted(required, key=lambda s: order.index(s) if s in order else 99)
-            ]
+            seqs = [decisions[s][0] for s in in_order]
             if seqs != sorted(seqs):
                 problems.append(self._t(f"{rfc} approved out of order", f"{rfc} 승인 순서 위반"))
         if problems:
@@ -608,7 +620,7 @@ class AuditBuilder:
     def _due_pir(self, record: RecordView, change_type: str) -> None:
         for requirement in self.policy.deploy.pir:
             if not requirement.matches(
-                self.grade, ChangeType(change_type) if change_type in set(ChangeType) else ChangeType.NORMAL
+                self.grade, ChangeType(change_type) if change_type in _CHANGE_TYPES else ChangeType.NORMAL
             ):
                 continue
             deadline = record.moment + timedelta(days=requirement.deadline_days)
