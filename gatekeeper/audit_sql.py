@@ -14,8 +14,11 @@ SQLite, the `rfcs` array and the jsonb `data` column in PostgreSQL), like `gatek
 
 from __future__ import annotations
 
+import contextlib
 import heapq
+import itertools
 import json
+import threading
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
@@ -30,7 +33,7 @@ from gatekeeper.audit import (
     Started,
     Stored,
 )
-from gatekeeper.kpi_sql import Cursor, Dialect, _rows, connection_of, data_missing, plan_for_whole_results
+from gatekeeper.kpi_sql import Cursor, Dialect, _rows, connection_of, data_missing
 
 APPROVE = "approve"
 
@@ -137,6 +140,18 @@ class AuditQueries:
         self.since = since
         self.until = until
         self.steps = list(dict.fromkeys(steps))
+        # PostgreSQL: the snapshot every query reads, each on a connection of its own (see `_pg_stream`).
+        self.snapshot: str | None = None
+        # SQLite: sorting (`+seq` is not the index's order) makes the first step of a query do all of its
+        # work, in C and without the GIL, which `prepare` starts while the caller verifies the chain.
+        self.order = " ORDER BY seq" if self.sql.pg else " ORDER BY +seq"
+
+    def _rows(self, sql: str, params: tuple[object, ...]) -> Iterator[tuple[Any, ...]]:
+        if self.snapshot is not None:
+            return _pg_stream(self.cursor, self.snapshot, sql, params)
+        if self.sql.pg:
+            return _rows(self.cursor, sql, params)
+        return _sqlite_rows(self.cursor, sql, params)
 
     def _scope(self, table: str = "") -> tuple[str, list[object]]:
         """`system = ? AND at < until` for `table`, and its parameters."""
@@ -156,9 +171,9 @@ class AuditQueries:
         at = s.at_text() if kind == "deployment.finished" else self.d.at
         sql = (
             f"SELECT seq, id, {at}, {s.rfcs()}, {s.members(names)} FROM {self.d.table} "  # noqa: S608
-            f"WHERE kind = '{kind}' AND {scope} ORDER BY seq"
+            f"WHERE kind = '{kind}' AND {scope}{self.order}"
         )
-        for row in _rows(self.cursor, sql, tuple(params)):
+        for row in self._rows(sql, tuple(params)):
             seq, ident, moment, only, many = row[:5]
             yield Stored(seq, ident, kind, _rfcs(only, many), _moment(moment), _data(names, row[5:]))
 
@@ -194,7 +209,7 @@ class AuditQueries:
             f"WINDOW win AS (PARTITION BY rfc ORDER BY seq)) "
             f"SELECT * FROM w WHERE kind = 'deployment.started'{inside} ORDER BY seq"
         )
-        for row in _rows(self.cursor, sql, tuple([*params, *self.steps, *more])):
+        for row in self._rows(sql, tuple([*params, *self.steps, *more])):
             yield row[0], row[1], list(row[4:])
 
     def _started(self) -> Iterator[Started]:
@@ -220,9 +235,9 @@ class AuditQueries:
         run, passed = self.d.test_counts()
         sql = (
             f"SELECT seq, {self.d.at}, {s.rfcs()}, {s.text('kind')}, {s.text('commit')}, "  # noqa: S608
-            f"{run}, {passed} FROM {self.d.table} WHERE kind = 'test.evidence' AND {scope} ORDER BY seq"
+            f"{run}, {passed} FROM {self.d.table} WHERE kind = 'test.evidence' AND {scope}{self.order}"
         )
-        for seq, at, only, many, kind, commit, run_, passed_ in _rows(self.cursor, sql, tuple(params)):
+        for seq, at, only, many, kind, commit, run_, passed_ in self._rows(sql, tuple(params)):
             yield Evidence(seq, _moment(at), _rfcs(only, many), kind, commit, int(run_), int(passed_))
 
     def _first_pirs(self) -> Iterator[Stored]:
@@ -236,7 +251,7 @@ class AuditQueries:
             f"WHERE kind = 'pir' AND {inner_scope} AND seq IN "
             f"(SELECT min(p.seq) FROM {source} WHERE p.kind = 'pir' AND {scope} GROUP BY {rfc}) ORDER BY seq"
         )
-        for seq, ident, at, only, many in _rows(self.cursor, sql, tuple([*inner_params, *params])):
+        for seq, ident, at, only, many in self._rows(sql, tuple([*inner_params, *params])):
             yield Stored(seq, ident, "pir", _rfcs(only, many), _moment(at), {})
 
     def _first_cab(self) -> Iterator[CabApproved]:
@@ -248,7 +263,7 @@ class AuditQueries:
             f"AND {s.text('step', 'r')} = 'cab' AND {s.text('decision', 'r')} = 'approve' "
             f"GROUP BY {rfc} ORDER BY 1"
         )
-        for seq, rfc_id in _rows(self.cursor, sql, tuple(params)):
+        for seq, rfc_id in self._rows(sql, tuple(params)):
             yield CabApproved(seq, rfc_id)
 
     def _emergency_approvals(self) -> Iterator[Stored]:
@@ -267,7 +282,7 @@ class AuditQueries:
             f"WHERE e.kind = 'deployment.started' AND {scope_e} AND {change_type} = 'emergency')) "
             "ORDER BY seq"
         )
-        for row in _rows(self.cursor, sql, tuple([*params, *params_a, *params_e])):
+        for row in self._rows(sql, tuple([*params, *params_a, *params_e])):
             seq, ident, moment, only, many = row[:5]
             yield Stored(seq, ident, "approval", _rfcs(only, many), _moment(moment), _data(APPROVAL, row[5:]))
 
@@ -278,9 +293,9 @@ class AuditQueries:
         scope, params = self._scope()
         sql = (
             f"SELECT seq, {s.rfcs()}, {s.text('step')}, {s.text('decision')} "  # noqa: S608
-            f"FROM {self.d.table} WHERE kind = 'approval' AND {scope} ORDER BY seq"
+            f"FROM {self.d.table} WHERE kind = 'approval' AND {scope}{self.order}"
         )
-        for seq, only, many, step, decision in _rows(self.cursor, sql, tuple(params)):
+        for seq, only, many, step, decision in self._rows(sql, tuple(params)):
             yield Approval(seq, _rfcs(only, many), step, decision)
 
     def events(self) -> Iterator[Event]:
@@ -331,38 +346,160 @@ def _seq_of(event: Event) -> int:
     return event.record.seq if isinstance(event, Started) else event.seq
 
 
-def feed_from_database(builder: AuditBuilder, ledger: object, system: str) -> bool:
-    """Feed `builder` from the ledger's database; False when the backend has no SQL, when PostgreSQL holds a
-    row whose `data` it could not read, or when a stored record turns out not to be one this reading can
-    take (then `builder` is spoiled: the caller starts a new one and feeds it every record, which reports
-    such a record the way every other reader does)."""
+def _errors() -> tuple[type[BaseException], ...]:
+    """What a reading that meets a record it cannot take raises: the caller then reads every record."""
     import sqlite3
 
-    found = connection_of(ledger)
-    if found is None:
-        return False
-    cursor, dialect = found
-    queries = AuditQueries(
-        cursor,
-        dialect,
-        system,
-        builder.since,
-        builder.until,
-        [str(r.step) for r in builder.policy.approvals.required],
-    )
     errors: tuple[type[BaseException], ...] = (sqlite3.Error, ValueError, TypeError)
     try:
-        if dialect.name == "postgres":
-            import psycopg
+        import psycopg
+    except ImportError:
+        return errors
+    return (*errors, psycopg.Error)
 
-            errors = (*errors, psycopg.Error)
-            with cursor.transaction():  # type: ignore[attr-defined]
-                if data_missing(cursor, dialect):
-                    return False
-                plan_for_whole_results(cursor)
-                builder.feed_events(queries.events())
-        else:
-            builder.feed_events(queries.events())
-    except errors:
+
+class Prepared:
+    """The audit's queries over a SQL ledger, started on connections of their own.
+
+    A thread starts every query and waits for its first rows: the database works (PostgreSQL in its server
+    processes, SQLite in C without the GIL) while the caller verifies the chain and loads the RFCs. `feed`
+    then hands the rows to the builder; `close` ends the connections.
+    """
+
+    def __init__(self, queries: AuditQueries, closers: list[Any]) -> None:
+        self.queries = queries
+        self.closers = closers
+        self.first: Event | None = None
+        self.events: Iterator[Event] = iter(())
+        self.failure: BaseException | None = None
+        self.thread = threading.Thread(target=self._start, name="gatekeeper-audit-sql", daemon=True)
+        self.thread.start()
+
+    def _start(self) -> None:
+        try:
+            self.events = self.queries.events()
+            self.first = next(self.events, None)
+        except BaseException as exc:  # handed to the caller's thread by `feed`
+            self.failure = exc
+
+    def feed(self, builder: AuditBuilder) -> bool:
+        """Feed `builder`; False when a stored record turns out not to be one this reading can take (then
+        `builder` is spoiled: the caller starts a new one and feeds it every record, which reports such a
+        record the way every other reader does)."""
+        self.thread.join()
+        try:
+            if self.failure is not None:
+                raise self.failure
+            if self.first is not None:
+                builder.feed_events(itertools.chain([self.first], self.events))
+        except _errors():
+            return False
+        return True
+
+    def close(self) -> None:
+        self.thread.join()
+        close = getattr(self.events, "close", None)
+        if close is not None:
+            close()
+        for closer in reversed(self.closers):
+            with contextlib.suppress(Exception):
+                closer.close()
+
+
+def prepare(
+    ledger: object, *, system: str, since: datetime | None, until: datetime | None, steps: Sequence[str]
+) -> Prepared | None:
+    """Start the audit's queries over the ledger's database, or None when the backend has no SQL or when
+    PostgreSQL holds a row whose `data` it could not read (the caller then reads every record)."""
+    found = connection_of(ledger)
+    if found is None:
+        return None
+    try:
+        return _prepare(ledger, *found, system=system, since=since, until=until, steps=steps)
+    except _errors():
+        return None  # the caller reads every record, and reports a ledger it cannot reach its own way
+
+
+def _prepare(
+    ledger: object,
+    main: Cursor,
+    dialect: Dialect,
+    *,
+    system: str,
+    since: datetime | None,
+    until: datetime | None,
+    steps: Sequence[str],
+) -> Prepared | None:
+    if dialect.name == "sqlite":
+        import sqlite3
+
+        path = getattr(ledger, "path", None)
+        if path is None:
+            return None
+        db = sqlite3.connect(path, check_same_thread=False)
+        db.execute("PRAGMA query_only = ON")
+        return Prepared(AuditQueries(db, dialect, system, since, until, steps), [db])
+    import psycopg
+
+    info = main.info  # type: ignore[attr-defined]
+    extra = {"password": info.password} if info.password else {}
+    exporter = psycopg.connect(info.dsn, autocommit=False, **extra)
+    try:
+        exporter.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+        if data_missing(exporter, dialect):
+            exporter.close()
+            return None
+        queries = AuditQueries(exporter, dialect, system, since, until, steps)
+        # Every query runs on a connection of its own, all reading this transaction's snapshot: plain
+        # queries stream faster than server-side cursors and may use parallel workers.
+        queries.snapshot = str(exporter.execute("SELECT pg_export_snapshot()").fetchone()[0])  # type: ignore[index]
+    except BaseException:
+        exporter.close()
+        raise
+    return Prepared(queries, [exporter])
+
+
+def feed_from_database(builder: AuditBuilder, ledger: object, system: str) -> bool:
+    """Feed `builder` from the ledger's database (`prepare`, then `Prepared.feed`); False when the backend
+    has no SQL or the reading stepped aside."""
+    prepared = prepare(
+        ledger,
+        system=system,
+        since=builder.since,
+        until=builder.until,
+        steps=[str(r.step) for r in builder.policy.approvals.required],
+    )
+    if prepared is None:
         return False
-    return True
+    try:
+        return prepared.feed(builder)
+    finally:
+        prepared.close()
+
+
+def _sqlite_rows(db: Cursor, sql: str, params: tuple[object, ...]) -> Iterator[tuple[Any, ...]]:
+    """Rows in batches; the first alone, so a thread that starts the query (`Prepared`) steps SQLite once
+    (each step takes the GIL back, and a thread stepping row by row beside busy Python waits for it)."""
+    cursor = db.execute(sql, params)
+    yield from cursor.fetchmany(1)
+    while batch := cursor.fetchmany(5000):
+        yield from batch
+
+
+def _pg_stream(
+    cursor: Cursor, snapshot: str, sql: str, params: tuple[object, ...]
+) -> Iterator[tuple[Any, ...]]:
+    """Rows of one query, streamed in chunks on a new connection to the same server that reads `snapshot`
+    (so every stream sees the same ledger); the connection is closed when the rows are read or dropped."""
+    import psycopg
+    from psycopg import sql as pgsql
+
+    info = cursor.info  # type: ignore[attr-defined]
+    extra = {"password": info.password} if info.password else {}
+    with psycopg.connect(info.dsn, autocommit=False, **extra) as db:
+        db.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+        db.execute(pgsql.SQL("SET TRANSACTION SNAPSHOT {}").format(pgsql.Literal(snapshot)))
+        db.execute("SET LOCAL jit = off")
+        with db.cursor() as rows:
+            yield from rows.stream(sql, params, size=2000)
+        db.rollback()

@@ -73,22 +73,34 @@ def commits_of_period(
 def gather_and_check(
     ctx: Context, ledger: Ledger, since: datetime | None, until: datetime | None
 ) -> tuple[AuditResult, DriftFacts]:
-    from gatekeeper.audit_sql import feed_from_database
+    from gatekeeper.audit_sql import prepare
 
     config = ctx.config
-    rfcs = rfc_contents(ctx)
+    # A SQL backend answers most of the checklist from what its database extracts. Its queries start
+    # first, so the database works while the RFCs load and the chain is verified; their answers count
+    # only when the chain verified, which vouches for the records' shape (checked when each was written).
+    # Any other ledger, or a chain that does not verify, is read record by record.
+    prepared = prepare(
+        ledger,
+        system=config.system.id,
+        since=since,
+        until=until,
+        steps=[str(r.step) for r in ctx.policy.approvals.required],
+    )
+    try:
+        rfcs = rfc_contents(ctx)
 
-    def builder_() -> AuditBuilder:
-        return AuditBuilder(
-            ctx.policy, Grade(config.system.grade), ctx.runtime.now(), rfcs, since, until, ctx.lang
-        )
+        def builder_() -> AuditBuilder:
+            return AuditBuilder(
+                ctx.policy, Grade(config.system.grade), ctx.runtime.now(), rfcs, since, until, ctx.lang
+            )
 
-    # A SQL backend answers most of the checklist from what its database extracts, trusting the records'
-    # shape because the chain verified (the shape was checked when each was written); any other ledger, or
-    # a chain that does not verify, is read record by record.
-    chain = ledger.verify()
-    builder = builder_()
-    fed = chain.ok and feed_from_database(builder, ledger, config.system.id)
+        chain = ledger.verify()
+        builder = builder_()
+        fed = chain.ok and prepared is not None and prepared.feed(builder)
+    finally:
+        if prepared is not None:
+            prepared.close()
     if not fed:
         builder = builder_()
         builder.feed(ledger.find(system=config.system.id, until=until))
