@@ -1,12 +1,13 @@
 """The SOP verification checklist (SOP.md audit checklists for CHG, REL, TST, CFG), answered from facts.
 
-`AuditBuilder` reads ledger records once, in seq order. A deployment's approvals and test evidence are
-judged when its `deployment.started` record is read — at that point exactly the records written before it
-have been seen — so nothing but the still-open questions (failures waiting for their incident, changes
-waiting for their PIR) is held while the rest of the ledger streams by. `checklist` then adds the facts from
-outside the ledger (RFC files, commits, the baseline, the hash chain) and answers every item conform,
-nonconform or not-applicable, with evidence: `seq:N` for a ledger record, `commit:SHA` for a commit,
-`rfc:ID` for a change request, `item:ID` for a configuration item.
+`AuditBuilder` reads ledger records once, in seq order (`feed`; SQL backends hand over a reduced stream
+that gives the same answers: `feed_events`, `gatekeeper.audit_sql`). A deployment's approvals and test
+evidence are judged when its `deployment.started` record is read — at that point exactly the records
+written before it have been seen — so nothing but the still-open questions (failures waiting for their
+incident, changes waiting for their PIR) is held while the rest of the ledger streams by. `checklist` then
+adds the facts from outside the ledger (RFC files, commits, the baseline, the hash chain) and answers every
+item conform, nonconform or not-applicable, with evidence: `seq:N` for a ledger record, `commit:SHA` for a
+commit, `rfc:ID` for a change request, `item:ID` for a configuration item.
 
 Everything here is pure; `gatekeeper.commands.audit` gathers the facts.
 """

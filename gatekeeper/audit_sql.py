@@ -1,15 +1,20 @@
 """The audit's reading of a SQLite or PostgreSQL ledger: the database hands over what the checklist needs.
 
-`AuditBuilder.feed` reads every record; on a million-record ledger most of them are approvals whose only
-use is "which decisions stood when this deployment started". Here the database answers that question with
-one window query (the latest decision per RFC and step up to each `deployment.started`), and streams, in seq
-order: the deployment, incident and test-evidence records (their members extracted in SQL), the records
-that hold an RFC's first PIR, each RFC's first CAB approval, and every approval of an RFC that was deployed
-as an emergency change (the after-the-fact review follows each of those decisions). `feed_events` gives the
-same answers from that stream as `feed` gives from all records (tests/audit/test_backends_agree.py).
+`AuditBuilder.feed` parses every record in Python. Here the database extracts the members the checklist
+reads (the test counts computed in SQL exactly as `kpi.test_counts` counts them) and streams, in seq
+order: the deployment, incident and test-evidence records, and the records that hold an RFC's first PIR
+(a later PIR changes no answer). Approvals, most of a ledger, take a backend's cheaper way: PostgreSQL
+answers "which decisions stood when this deployment started" with one window query (the latest decision
+per RFC and step up to each `deployment.started`) and sends only each RFC's first CAB approval and the
+approvals of RFCs deployed as emergency changes (their after-the-fact review follows each decision);
+SQLite streams the approvals themselves, cheaper there than sorting a million rows for a window.
+`feed_events` gives the same answers from these streams as `feed` gives from all records
+(tests/audit/test_backends_agree.py).
 
-The SQL reads the backends' tables (`records`: seq, id, kind, system, at_utc|at, body; `record_rfcs` in
-SQLite, the `rfcs` array and the jsonb `data` column in PostgreSQL), like `gatekeeper.kpi_sql`.
+`prepare` starts the queries on connections of their own before the caller loads the RFCs and verifies
+the chain, so the database works meanwhile. The SQL reads the backends' tables (`records`: seq, id, kind,
+system, at_utc|at, body; `record_rfcs` in SQLite, the `rfcs` array and the jsonb `data` column in
+PostgreSQL), like `gatekeeper.kpi_sql`.
 """
 
 from __future__ import annotations

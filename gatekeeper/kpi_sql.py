@@ -4,7 +4,8 @@ The counters are GROUP BY aggregates; "time until the next successful deployment
 over the deployments of each system and environment, so no record is shipped to Python just to be counted.
 What needs facts from outside the database (commit times from git, RFC requested dates) streams only the
 few columns it needs. The SQL reads the backends' tables (`records`: seq, id, kind, system, at_utc|at,
-body = the record's canonical JSON); it is kept here, next to the definitions it must agree with.
+body = the record's canonical JSON, and in PostgreSQL `data`, the record's data as jsonb); it is kept here,
+next to the definitions it must agree with.
 """
 
 from __future__ import annotations
