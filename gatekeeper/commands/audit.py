@@ -8,8 +8,9 @@ KPI) and prints it; `--html` also writes the self-contained report. Exit 1 on an
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 
@@ -20,7 +21,7 @@ from gatekeeper.commands.kpi import add_period, period
 from gatekeeper.config import Rfc
 from gatekeeper.domain import Grade, RecordKind
 from gatekeeper.errors import InputError
-from gatekeeper.ledger import Draft, Ledger
+from gatekeeper.ledger import Draft, Ledger, VerifyResult
 from gatekeeper.rfcid import find_ids
 from gatekeeper.sanitize import for_log, for_markdown
 
@@ -70,6 +71,38 @@ def commits_of_period(
         )
 
 
+@contextlib.contextmanager
+def _chain_verified_elsewhere(ctx: Context, ledger: Ledger) -> Iterator[Callable[[], VerifyResult]]:
+    """The whole-chain verification in a worker process, so hashing runs on another core while the checklist
+    is built; yields a function that waits for its result. Should the worker fail in any way, the chain is
+    verified here instead, which reports any error the usual way."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    from gatekeeper.ledger.backends import verify_configured
+
+    here = ledger.verify
+    try:
+        # spawn, not fork: the process already runs threads that hold database connections.
+        pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+        future = pool.submit(verify_configured, ctx.config, ctx.repo_root, dict(ctx.runtime.env))
+    except (OSError, RuntimeError):
+        yield here
+        return
+
+    def wait() -> VerifyResult:
+        try:
+            result = future.result()
+        except Exception:  # a worker that could not run or report: verify in this process
+            return here()
+        return result if isinstance(result, VerifyResult) else here()
+
+    try:
+        yield wait
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
 def gather_and_check(
     ctx: Context, ledger: Ledger, since: datetime | None, until: datetime | None
 ) -> tuple[AuditResult, DriftFacts]:
@@ -95,9 +128,14 @@ def gather_and_check(
                 ctx.policy, Grade(config.system.grade), ctx.runtime.now(), rfcs, since, until, ctx.lang
             )
 
-        chain = ledger.verify()
         builder = builder_()
-        fed = chain.ok and prepared is not None and prepared.feed(builder)
+        if prepared is None:
+            chain, fed = ledger.verify(), False
+        else:
+            with _chain_verified_elsewhere(ctx, ledger) as pending:
+                fed = prepared.feed(builder)
+                chain = pending()
+            fed = fed and chain.ok
     finally:
         if prepared is not None:
             prepared.close()

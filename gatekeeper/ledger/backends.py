@@ -8,7 +8,7 @@ from pathlib import Path
 
 from gatekeeper.config import Config
 from gatekeeper.config.models import GitLedgerConfig, PostgresLedgerConfig, SqliteLedgerConfig
-from gatekeeper.ledger import Ledger
+from gatekeeper.ledger import Ledger, VerifyResult
 
 Opener = Callable[[Config, Path, Mapping[str, str]], Ledger]
 
@@ -64,3 +64,12 @@ def ledger_identity(config: Config, root: Path, env: Mapping[str, str]) -> str:
 def open_ledger(config: Config, root: Path, env: Mapping[str, str]) -> Ledger:
     """The configured ledger; paths are relative to `root` (the folder of the configuration file)."""
     return BACKENDS[config.ledger.backend](config, root, env)
+
+
+def verify_configured(config: Config, root: Path, env: Mapping[str, str]) -> VerifyResult:
+    """Open the configured ledger and verify its whole chain (runs in a worker process, see `audit`)."""
+    ledger = open_ledger(config, root, env)
+    try:
+        return ledger.verify()
+    finally:
+        ledger.close()

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from typing import Any
+
+import pytest
 
 from gatekeeper.audit import ITEMS, AuditBuilder, CommitFact, checklist
 from gatekeeper.config import load_policy
@@ -193,3 +196,42 @@ def test_tampered_ledger_is_nonconform(clean_repo: AuditRepo) -> None:
         "evidence": ["seq:5"],
     }
     assert result.code == 1
+
+
+class _BrokenPool:
+    """A worker pool whose worker never reports (as when it cannot start or dies)."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        pass
+
+    def submit(self, *args: object) -> Any:
+        from concurrent.futures import Future
+
+        future: Future[object] = Future()
+        future.set_exception(OSError("the worker process died"))
+        return future
+
+    def shutdown(self, **kwargs: object) -> None:
+        pass
+
+
+@pytest.mark.parametrize("tampered", [False, True])
+def test_a_verifying_worker_that_fails_is_replaced_by_verifying_in_process(
+    clean_repo: AuditRepo, monkeypatch: pytest.MonkeyPatch, tampered: bool
+) -> None:
+    import concurrent.futures
+    import sqlite3
+
+    if tampered:
+        db = sqlite3.connect(clean_repo.path / ".gatekeeper" / "ledger.db")
+        body = db.execute("SELECT body FROM records WHERE seq = 5").fetchone()[0]
+        db.execute("UPDATE records SET body = ? WHERE seq = 5", (body.replace('"approve"', '"APPROVE"', 1),))
+        db.commit()
+        db.close()
+    args = ["--format", "json", "audit", "--no-record", "--until", "2026-10-31"]
+    with_worker = run_cli(args, cwd=clean_repo.path, now=AUDIT_AT)
+    monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", _BrokenPool)
+    in_process = run_cli(args, cwd=clean_repo.path, now=AUDIT_AT)
+    assert (in_process.code, in_process.stdout) == (with_worker.code, with_worker.stdout)
+    items = {i["id"]: i for i in json.loads(in_process.stdout)["items"]}
+    assert items["configuration.ledger-integrity"]["result"] == ("nonconform" if tampered else "conform")
