@@ -74,8 +74,8 @@ def commits_of_period(
 @contextlib.contextmanager
 def _chain_verified_elsewhere(ctx: Context, ledger: Ledger) -> Iterator[Callable[[], VerifyResult]]:
     """The whole-chain verification in a worker process, so hashing runs on another core while the checklist
-    is built; yields a function that waits for its result. Should the worker fail in any way, the chain is
-    verified here instead, which reports any error the usual way."""
+    is built from PostgreSQL's answers; yields a function that waits for its result. Should the worker fail
+    in any way, the chain is verified here instead, which reports any error the usual way."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
@@ -131,6 +131,11 @@ def gather_and_check(
         builder = builder_()
         if prepared is None:
             chain, fed = ledger.verify(), False
+        elif config.ledger.backend != "postgres":
+            # SQLite's queries do their work in C on a thread of this process while Python verifies here;
+            # a worker process would only compete with them for the cores.
+            chain = ledger.verify()
+            fed = chain.ok and prepared.feed(builder)
         else:
             with _chain_verified_elsewhere(ctx, ledger) as pending:
                 fed = prepared.feed(builder)

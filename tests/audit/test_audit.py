@@ -216,22 +216,33 @@ class _BrokenPool:
 
 
 @pytest.mark.parametrize("tampered", [False, True])
-def test_a_verifying_worker_that_fails_is_replaced_by_verifying_in_process(
-    clean_repo: AuditRepo, monkeypatch: pytest.MonkeyPatch, tampered: bool
+@pytest.mark.parametrize("worker", ["runs", "fails"])
+def test_the_chain_verified_in_a_worker_or_in_process_alike(
+    clean_repo: AuditRepo, monkeypatch: pytest.MonkeyPatch, tampered: bool, worker: str
 ) -> None:
     import concurrent.futures
     import sqlite3
+    from types import SimpleNamespace
 
+    from gatekeeper.commands.audit import _chain_verified_elsewhere
+    from gatekeeper.config import load_config
+
+    path = clean_repo.path / ".gatekeeper" / "ledger.db"
     if tampered:
-        db = sqlite3.connect(clean_repo.path / ".gatekeeper" / "ledger.db")
+        db = sqlite3.connect(path)
         body = db.execute("SELECT body FROM records WHERE seq = 5").fetchone()[0]
         db.execute("UPDATE records SET body = ? WHERE seq = 5", (body.replace('"approve"', '"APPROVE"', 1),))
         db.commit()
         db.close()
-    args = ["--format", "json", "audit", "--no-record", "--until", "2026-10-31"]
-    with_worker = run_cli(args, cwd=clean_repo.path, now=AUDIT_AT)
-    monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", _BrokenPool)
-    in_process = run_cli(args, cwd=clean_repo.path, now=AUDIT_AT)
-    assert (in_process.code, in_process.stdout) == (with_worker.code, with_worker.stdout)
-    items = {i["id"]: i for i in json.loads(in_process.stdout)["items"]}
-    assert items["configuration.ledger-integrity"]["result"] == ("nonconform" if tampered else "conform")
+    if worker == "fails":
+        monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", _BrokenPool)
+    config = load_config(clean_repo.path / ".gatekeeper.yml")
+    ctx = SimpleNamespace(config=config, repo_root=clean_repo.path, runtime=SimpleNamespace(env={}))
+    ledger = SqliteLedger(path)
+    try:
+        with _chain_verified_elsewhere(ctx, ledger) as pending:  # type: ignore[arg-type]
+            result = pending()
+        assert result == ledger.verify()
+    finally:
+        ledger.close()
+    assert (result.ok, result.first_bad_seq) == ((True, None) if not tampered else (False, 5))
