@@ -53,6 +53,10 @@ BAD_CONFIGS: dict[str, tuple[str, list[str]]] = {
         HEAD + "timezone: Mars/Olympus\n",
         [":3:", "timezone", "unknown time zone", "Asia/Seoul", "found 'Mars/Olympus'"],
     ),
+    "time zone naming a folder of tzdata": (
+        HEAD + "timezone: Asia\n",
+        [":3:", "timezone", "unknown time zone", "found 'Asia'"],
+    ),
     "naive datetime": (
         HEAD + "freeze:\n  - {name: 연말, start: '2026-12-24T00:00:00', end: '2026-12-26T00:00:00+09:00'}\n",
         [":4:", "freeze[0].start", "needs an offset", "found '2026-12-24T00:00:00'"],

@@ -40,7 +40,7 @@ def _aware(value: datetime) -> datetime:
 def _zone(value: str) -> str:
     try:
         ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # "Asia" names tzdata's folder: IsADirectoryError
         raise ValueError("unknown time zone; use an IANA name such as Asia/Seoul") from None
     return value
 
