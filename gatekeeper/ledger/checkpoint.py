@@ -102,7 +102,8 @@ def confirm_chain(
         moved = _since_checkpoint(ledger, read, checkpoint)
         if moved is not None:
             assert checkpoints is not None
-            checkpoints.save(moved)
+            if moved != checkpoint:  # nothing appended: nothing to write
+                checkpoints.save(moved)
             return False
     result = ledger.verify()
     if not result.ok:
