@@ -300,6 +300,14 @@ def verify_chain_from(record: Record, expected_seq: int, prev: str) -> str:
     return ""
 
 
+def where_clause(conditions: Iterable[tuple[str, object | None]]) -> tuple[str, tuple[object, ...]]:
+    """`WHERE a AND b ...` over the conditions whose value is given (not None), and their values in order:
+    the filter of `LedgerReader.find` for backends that query SQL."""
+    given = [(condition, value) for condition, value in conditions if value is not None]
+    where = f"WHERE {' AND '.join(condition for condition, _ in given)}" if given else ""
+    return where, tuple(value for _, value in given)
+
+
 def record_matches(
     record: Record,
     *,

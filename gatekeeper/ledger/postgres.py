@@ -17,7 +17,16 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from gatekeeper.errors import LedgerError
-from gatekeeper.ledger import GENESIS, Draft, Precondition, Record, VerifyResult, parse_stored, verify_stored
+from gatekeeper.ledger import (
+    GENESIS,
+    Draft,
+    Precondition,
+    Record,
+    VerifyResult,
+    parse_stored,
+    verify_stored,
+    where_clause,
+)
 
 if TYPE_CHECKING:
     import psycopg
@@ -153,23 +162,17 @@ class PostgresLedger:
         since: datetime | None = None,
         until: datetime | None = None,
     ) -> Iterator[Record]:
-        clauses: list[str] = []
-        values: list[object] = []
-        for column, value in (
-            ("kind = %s", kind),
-            ("system = %s", system),
-            ("at >= %s", since),
-            ("at < %s", until),
-        ):
-            if value is not None:
-                clauses.append(column)
-                values.append(value)
-        if rfc is not None:
-            clauses.append("rfcs @> ARRAY[%s]::text[]")
-            values.append(rfc)
-        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        where, values = where_clause(
+            [
+                ("kind = %s", kind),
+                ("system = %s", system),
+                ("rfcs @> ARRAY[%s]::text[]", rfc),
+                ("at >= %s", since),
+                ("at < %s", until),
+            ]
+        )
         sql = f"SELECT seq, body FROM {self.schema}.records {where} ORDER BY seq"  # noqa: S608
-        for seq, body in self._stream(sql, tuple(values)):
+        for seq, body in self._stream(sql, values):
             yield _parse(seq, body)
 
     def _stream(self, sql: str, values: tuple[object, ...]) -> Iterator[tuple[int, str]]:

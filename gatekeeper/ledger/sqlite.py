@@ -23,6 +23,7 @@ from gatekeeper.ledger import (
     parse_stored,
     utc_text,
     verify_stored,
+    where_clause,
 )
 
 SCHEMA_VERSION = 1
@@ -113,26 +114,17 @@ class SqliteLedger:
         since: datetime | None = None,
         until: datetime | None = None,
     ) -> Iterator[Record]:
-        clauses: list[str] = []
-        values: list[object] = []
-        if kind is not None:
-            # With an RFC, `+kind` keeps the planner on the RFC's few records, not every record of the kind.
-            clauses.append("+kind = ?" if rfc is not None else "kind = ?")
-            values.append(kind)
-        if system is not None:
-            clauses.append("system = ?")
-            values.append(system)
-        if rfc is not None:
-            clauses.append("seq IN (SELECT seq FROM record_rfcs WHERE rfc = ?)")
-            values.append(rfc)
-        if since is not None:
-            clauses.append("at_utc >= ?")
-            values.append(utc_text(since))
-        if until is not None:
-            clauses.append("at_utc < ?")
-            values.append(utc_text(until))
-        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
-        for seq, body in self._rows(f"SELECT seq, body FROM records {where} ORDER BY seq", tuple(values)):  # noqa: S608
+        where, values = where_clause(
+            [
+                # With an RFC, `+kind` keeps the planner on the RFC's few records, not every one of the kind.
+                ("+kind = ?" if rfc is not None else "kind = ?", kind),
+                ("system = ?", system),
+                ("seq IN (SELECT seq FROM record_rfcs WHERE rfc = ?)", rfc),
+                ("at_utc >= ?", None if since is None else utc_text(since)),
+                ("at_utc < ?", None if until is None else utc_text(until)),
+            ]
+        )
+        for seq, body in self._rows(f"SELECT seq, body FROM records {where} ORDER BY seq", values):  # noqa: S608
             yield _parse(seq, body)
 
     def _rows(self, sql: str, values: tuple[object, ...]) -> Iterator[tuple[int, str]]:
