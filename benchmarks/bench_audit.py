@@ -151,12 +151,9 @@ def _drafts(total: int) -> Iterator[object]:
 
 
 def _rows(total: int) -> Iterator[tuple[int, str, str, str, tuple[str, ...], str, str, str]]:
-    from gatekeeper.ledger import GENESIS
-
-    prev = GENESIS
-    for seq, draft in enumerate(_drafts(total), start=1):
-        record = draft.place(seq, prev)  # type: ignore[attr-defined]
-        prev = record.hash
+    record = None
+    for draft in _drafts(total):
+        record = draft.place_after(record)  # type: ignore[attr-defined]
         yield (
             record.seq,
             record.id,

@@ -17,16 +17,17 @@ from __future__ import annotations
 
 import io
 import os
-import sqlite3
 import statistics
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from benchmarks.ledgers import fill_sqlite
 from gatekeeper.cli import main as cli_main
-from gatekeeper.ledger import GENESIS, Draft, utc_text
+from gatekeeper.ledger import Draft, Record
 from gatekeeper.ledger.sqlite import SqliteLedger
 from gatekeeper.runtime import Runtime
 
@@ -125,31 +126,11 @@ def _history(count: int) -> list[Draft]:
     return drafts[:count]
 
 
-def _bulk_ledger(path: Path, drafts: list[Draft]) -> None:
-    SqliteLedger(path).close()  # creates the schema
-    db = sqlite3.connect(path)
-    prev, rows, rfc_rows = GENESIS, [], []
-    for seq, draft in enumerate(drafts, start=1):
-        record = draft.place(seq, prev)
-        prev = record.hash
-        rows.append(
-            (
-                record.seq,
-                record.id,
-                record.kind,
-                record.system,
-                utc_text(record.at),
-                record.hash,
-                record.to_json(),
-            )
-        )
-        rfc_rows.extend((r, record.seq) for r in record.rfcs)
-    with db:
-        db.executemany(
-            "INSERT INTO records (seq, id, kind, system, at_utc, hash, body) VALUES (?,?,?,?,?,?,?)", rows
-        )
-        db.executemany("INSERT OR IGNORE INTO record_rfcs (rfc, seq) VALUES (?, ?)", rfc_rows)
-    db.close()
+def _chained(drafts: list[Draft]) -> Iterator[Record]:
+    record: Record | None = None
+    for draft in drafts:
+        record = draft.place_after(record)
+        yield record
 
 
 def _repository(root: Path, history: int) -> None:
@@ -177,7 +158,7 @@ def _repository(root: Path, history: int) -> None:
     )
     db = root / ".gatekeeper" / "ledger.db"
     db.parent.mkdir()
-    _bulk_ledger(db, _history(history))
+    fill_sqlite(db, _chained(_history(history)))
     from gatekeeper.adapters.rfcstore import FileRfcStore
     from gatekeeper.config import load_config
 

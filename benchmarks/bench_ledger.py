@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
-import sqlite3
 import statistics
 import subprocess
 import sys
@@ -27,7 +26,8 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from gatekeeper.ledger import GENESIS, Draft, Ledger, Record, utc_text
+from benchmarks.ledgers import fill_sqlite
+from gatekeeper.ledger import Draft, Ledger, Record
 
 ROOT = Path(__file__).resolve().parents[1]
 VERIFY_TARGET = 3.0
@@ -38,7 +38,7 @@ PARTS = ("append", "throughput", "verify")
 
 def _records(count: int) -> Iterator[Record]:
     """A realistic mix of records (about 450 bytes each), chained."""
-    prev = GENESIS
+    record: Record | None = None
     start = datetime(2026, 1, 1, tzinfo=UTC)
     kinds = ("approval", "test.evidence", "deployment.started", "deployment.finished", "notice")
     for seq in range(1, count + 1):
@@ -52,26 +52,8 @@ def _records(count: int) -> Iterator[Record]:
             rfcs=(f"RFC-2026-{seq % 9999:04d}",),
             id=f"00000000-0000-4000-8000-{seq:012d}",
         )
-        record = draft.place(seq, prev)
-        prev = record.hash
+        record = draft.place_after(record)
         yield record
-
-
-def _fill_sqlite(path: Path, count: int) -> None:
-    from gatekeeper.ledger.sqlite import SqliteLedger
-
-    SqliteLedger(path).close()  # schema
-    db = sqlite3.connect(path)
-    with db:
-        db.executemany(
-            "INSERT INTO records (seq, id, kind, system, at_utc, hash, body) VALUES (?,?,?,?,?,?,?)",
-            ((r.seq, r.id, r.kind, r.system, utc_text(r.at), r.hash, r.to_json()) for r in _records(count)),
-        )
-        db.executemany(
-            "INSERT INTO record_rfcs (rfc, seq) VALUES (?, ?)", ((r.rfcs[0], r.seq) for r in _records(count))
-        )
-    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # start from the steady state a long-lived ledger is in
-    db.close()
 
 
 def _fill_postgres(dsn: str, schema: str, count: int) -> None:
@@ -161,7 +143,7 @@ def bench_verify(work: Path, dsn: str, count: int) -> None:
         f"(target <= {VERIFY_TARGET}x)"
     )
     db = work / "verify.db"
-    _fill_sqlite(db, count)
+    fill_sqlite(db, _records(count))
     _fill_postgres(dsn, "verify", count)
     for name, opener in (
         ("sqlite", lambda: SqliteLedger(db)),
@@ -205,7 +187,7 @@ def bench_append(
         ledgers: list[Ledger] = []
         for size in (small, large):
             if name == "sqlite":
-                _fill_sqlite(work / f"a{size}.db", size)
+                fill_sqlite(work / f"a{size}.db", _records(size))
                 ledgers.append(SqliteLedger(work / f"a{size}.db"))
             elif name == "postgres":
                 _fill_postgres(dsn, f"append_{size}", size)

@@ -46,6 +46,10 @@ class Draft:
     rfcs: tuple[str, ...] = ()
     id: str = field(default_factory=lambda: str(uuid.uuid4()))
 
+    def place_after(self, head: Record | None) -> Record:
+        """The record this draft becomes when appended after `head` (None: as the first record)."""
+        return self.place(1, GENESIS) if head is None else self.place(head.seq + 1, head.hash)
+
     def place(self, seq: int, prev: str) -> Record:
         if self.at.tzinfo is None:
             raise ValueError("record times carry an offset")

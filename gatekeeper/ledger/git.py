@@ -486,7 +486,7 @@ class GitLedger:
                 return head  # an earlier attempt did land (its answer was lost): store it once only
             if precondition is not None:
                 precondition(snapshot)
-            record = draft.place(1 if head is None else head.seq + 1, GENESIS if head is None else head.hash)
+            record = draft.place_after(head)
             commit = self._commit(tip, record)
             if self._publish(tip, commit):
                 self._tip, self._synced = commit, True

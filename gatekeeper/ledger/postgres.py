@@ -219,9 +219,7 @@ class PostgresLedger:
                 head = self._head()
                 if precondition is not None:
                     precondition(self)
-                record = draft.place(
-                    1 if head is None else head.seq + 1, GENESIS if head is None else head.hash
-                )
+                record = draft.place_after(head)
                 self._db.execute(
                     f"INSERT INTO {s}.records (seq, id, kind, system, rfcs, at, hash, body)"  # noqa: S608
                     " VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",

@@ -173,7 +173,7 @@ class SqliteLedger:
             head = self.head()
             if precondition is not None:
                 precondition(self)
-            record = draft.place(1 if head is None else head.seq + 1, GENESIS if head is None else head.hash)
+            record = draft.place_after(head)
             self._db.execute(
                 "INSERT INTO records (seq, id, kind, system, at_utc, hash, body) VALUES (?,?,?,?,?,?,?)",
                 (
