@@ -31,7 +31,7 @@ from gatekeeper.ledger import (
 if TYPE_CHECKING:
     import psycopg
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 # Each migration takes the schema from version i to i+1; `{s}` is the configured schema name.
 _MIGRATIONS: tuple[tuple[str, ...], ...] = (
@@ -66,6 +66,11 @@ _MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "ALTER TABLE {s}.records ADD COLUMN IF NOT EXISTS data jsonb "
         "GENERATED ALWAYS AS ({s}.record_data(body)) STORED",
         "CREATE INDEX IF NOT EXISTS records_data_missing ON {s}.records (seq) WHERE data IS NULL",
+    ),
+    (
+        # The gate looks up a system's deployments and evidence since a horizon: a range on time within
+        # (kind, system) reads only the horizon's rows, not the system's whole history.
+        "CREATE INDEX IF NOT EXISTS records_kind_system_at ON {s}.records (kind, system, at)",
     ),
 )
 

@@ -42,6 +42,8 @@ CREATE TABLE IF NOT EXISTS record_rfcs (rfc TEXT NOT NULL, seq INTEGER NOT NULL,
 CREATE INDEX IF NOT EXISTS records_kind_system ON records (kind, system, seq);
 CREATE INDEX IF NOT EXISTS records_system ON records (system, seq);
 CREATE INDEX IF NOT EXISTS records_at ON records (at_utc);
+-- The gate's look-ups since a horizon: a range on time within (kind, system), not the whole history.
+CREATE INDEX IF NOT EXISTS records_kind_system_at ON records (kind, system, at_utc);
 """
 _BUSY_TIMEOUT_MS = 120_000
 
