@@ -233,19 +233,6 @@ class Stored:
     data: Mapping[str, Any]
 
 
-# Approval decisions per RFC and step as they stood when a deployment started: step -> (seq, decision).
-Decisions = Mapping[str, tuple[int, str]]
-
-
-@dataclass(frozen=True, slots=True)
-class Started:
-    """A `deployment.started` record with the approval decisions of its RFCs at that point (computed by
-    the database)."""
-
-    record: Stored
-    approvals: Mapping[str, Decisions]
-
-
 @dataclass(frozen=True, slots=True)
 class Evidence:
     """The members of a `test.evidence` record the checklist reads; `kind` and `commit` are None unless
@@ -270,15 +257,7 @@ class Approval:
     decision: str | None
 
 
-@dataclass(frozen=True, slots=True)
-class CabApproved:
-    """The first CAB approval of an RFC (all the checklist needs of the other approvals)."""
-
-    seq: int
-    rfc: str
-
-
-Event = Stored | Started | Evidence | Approval | CabApproved
+Event = Stored | Evidence | Approval
 
 
 def _ref(record: RecordView | Evidence) -> str:
@@ -346,9 +325,8 @@ class AuditBuilder:
 
     def feed_events(self, events: Iterable[Event]) -> AuditBuilder:
         """The SQL backends' reduced stream, in seq order and before `until` (`gatekeeper.audit_sql`): the
-        deployment, incident and PIR records, test evidence, and either every approval or each deployment
-        start with the decisions standing then, each RFC's first CAB approval and every approval of an RFC
-        deployed as an emergency change. The answers are those `feed` gives for all the records."""
+        deployment, incident and PIR records, test evidence and approvals, each with only the members the
+        checklist reads. The answers are those `feed` gives for all the records."""
         decision, evidence, record = self._decision, self._test_evidence, self._record
         for event in events:  # the commonest kinds first: a million-record ledger passes through here
             kind = type(event)
@@ -357,12 +335,8 @@ class AuditBuilder:
                 decision(approval.seq, approval.rfcs, approval.step, approval.decision)
             elif kind is Evidence:
                 evidence(cast(Evidence, event))
-            elif kind is Stored:
+            else:
                 record(cast(Stored, event))
-            elif isinstance(event, Started):
-                self._started(event.record, event.approvals)
-            elif isinstance(event, CabApproved):
-                self._cab.add(event.rfc)
         return self
 
     def _record(self, record: RecordView) -> None:
@@ -468,7 +442,7 @@ class AuditBuilder:
             found = self._kinds[change_type] = list(kinds)
         return found
 
-    def _started(self, record: RecordView, approvals: Mapping[str, Decisions] | None = None) -> None:
+    def _started(self, record: RecordView) -> None:
         dep = record.id
         self._open[dep] = (record.seq, record.moment)
         raw_type = str(record.data.get("change_type", ChangeType.NORMAL.value))
@@ -479,7 +453,7 @@ class AuditBuilder:
         ref = _ref(record)
         self._check_registered(record, ref)
         self._check_plans(record, ref)
-        self._check_approvals(record, ref, change_type, self._approvals if approvals is None else approvals)
+        self._check_approvals(record, ref, change_type)
         self._check_tests(record, ref, change_type)
         if change_type is ChangeType.EMERGENCY:
             for review in self.policy.approvals.retro_review:
@@ -553,9 +527,7 @@ class AuditBuilder:
             else:
                 self.checks["change.plan-complete"].ok(f"rfc:{rfc_id}")
 
-    def _check_approvals(
-        self, record: RecordView, ref: str, change_type: ChangeType, approvals: Mapping[str, Decisions]
-    ) -> None:
+    def _check_approvals(self, record: RecordView, ref: str, change_type: ChangeType) -> None:
         required = self._required_steps(change_type)
         if not required:
             return
@@ -563,7 +535,7 @@ class AuditBuilder:
         check = self.checks["change.approvals"]
         problems = []
         for rfc in record.rfcs:
-            decisions = approvals.get(rfc, {})
+            decisions = self._approvals.get(rfc, {})
             missing = [s for s in required if decisions.get(s, (0, ""))[1] != APPROVE]
             if missing:
                 problems.append(

@@ -1,17 +1,14 @@
 """The audit's reading of a SQLite or PostgreSQL ledger: the database hands over what the checklist needs.
 
 `AuditBuilder.feed` parses every record in Python. Here the database extracts the members the checklist
-reads (the test counts computed in SQL exactly as `kpi.test_counts` counts them) and streams, in seq
-order: the deployment, incident and test-evidence records, and the records that hold an RFC's first PIR
-(a later PIR changes no answer). Approvals, most of a ledger, take a backend's cheaper way: PostgreSQL
-answers "which decisions stood when this deployment started" with one window query (the latest decision
-per RFC and step up to each `deployment.started`) and sends only each RFC's first CAB approval and the
-approvals of RFCs deployed as emergency changes (their after-the-fact review follows each decision);
-SQLite streams the approvals themselves, cheaper there than sorting a million rows for a window.
-`feed_events` gives the same answers from these streams as `feed` gives from all records
-(tests/audit/test_backends_agree.py).
+reads (the test counts computed in SQL exactly as `kpi.test_counts` counts them) of the approval,
+test-evidence, deployment, incident and PIR records, and hands them over in seq order. Each backend takes
+its cheaper way: PostgreSQL in one query over the table in the primary key's order; SQLite in a query per
+kind, each sorting in C on a thread of its own, merged here (for PIRs, only each RFC's first: a later PIR
+changes no answer). `feed_events` gives the same answers from these streams as `feed` gives from all
+records (tests/audit/test_backends_agree.py).
 
-`prepare` starts the queries on connections of their own before the caller loads the RFCs and verifies
+`prepare` starts the reading on a connection of its own before the caller loads the RFCs and verifies
 the chain, so the database works meanwhile. The SQL reads the backends' tables (`records`: seq, id, kind,
 system, at_utc|at, body; `record_rfcs` in SQLite, the `rfcs` array and the jsonb `data` column in
 PostgreSQL), like `gatekeeper.kpi_sql`.
@@ -31,16 +28,11 @@ from typing import Any
 from gatekeeper.audit import (
     Approval,
     AuditBuilder,
-    CabApproved,
-    Decisions,
     Event,
     Evidence,
-    Started,
     Stored,
 )
-from gatekeeper.kpi_sql import Cursor, Dialect, _rows, connection_of, data_missing
-
-APPROVE = "approve"
+from gatekeeper.kpi_sql import Cursor, Dialect, connection_of, data_missing
 
 
 class _Sql:
@@ -64,33 +56,26 @@ class _Sql:
         """The record's `at` as written, with its own offset (a PIR's due date is shown in it)."""
         return "((body::json)->>'at')" if self.pg else "json_extract(body, '$.at')"
 
-    def rfcs(self) -> str:
-        """Two columns: the only RFC of a record that names one, else the JSON array (SQLite; PostgreSQL
-        keeps them as an array)."""
-        if self.pg:
-            return "NULL, rfcs"
+    @staticmethod
+    def rfcs() -> str:
+        """SQLite: two columns, the only RFC of a record that names one, else the JSON array."""
         return (
             "CASE WHEN json_array_length(body, '$.rfcs') = 1 THEN json_extract(body, '$.rfcs[0]') END, "
             "CASE WHEN json_array_length(body, '$.rfcs') <> 1 THEN json_extract(body, '$.rfcs') END"
         )
 
-    def members(self, names: Sequence[str]) -> str:
-        """Columns: each `data.<name>` that is a string, then the whole `data` as JSON when one of them is
-        present but not a string (rare: then the record's reader sees exactly what it would have)."""
-        texts = [self.text(name) for name in names]
+    def odd(self, names: Sequence[str]) -> str:
+        """The whole `data` when one of `names` is present but not a string (rare: then the record's reader
+        sees exactly what it would have), else NULL."""
         if self.pg:
             odd = " OR ".join(f"jsonb_typeof(data->'{name}') <> 'string'" for name in names)
-            whole = "((body::json)->'data')"
-        else:
-            odd = " OR ".join(f"json_type(body, '$.data.{name}') <> 'text'" for name in names)
-            whole = "json_extract(body, '$.data')"
-        return ", ".join([*texts, f"CASE WHEN {odd} THEN {whole} END"])
+            return f"CASE WHEN {odd} THEN ((body::json)->'data') END"
+        odd = " OR ".join(f"json_type(body, '$.data.{name}') <> 'text'" for name in names)
+        return f"CASE WHEN {odd} THEN json_extract(body, '$.data') END"
 
-    def rfc_rows(self, table: str) -> tuple[str, str]:
-        """A FROM item joining each record of `table` to each RFC it names, and the RFC column."""
-        if self.pg:
-            return f"{self.d.table} {table} CROSS JOIN LATERAL unnest({table}.rfcs) AS x(rfc)", "x.rfc"
-        return f"record_rfcs x JOIN records {table} ON {table}.seq = x.seq", "x.rfc"
+    def members(self, names: Sequence[str]) -> str:
+        """Columns: each `data.<name>` that is a string, then `odd`."""
+        return ", ".join([*(self.text(name) for name in names), self.odd(names)])
 
 
 def _rfcs(only: str | None, many: Any) -> tuple[str, ...]:
@@ -100,7 +85,8 @@ def _rfcs(only: str | None, many: Any) -> tuple[str, ...]:
 
 
 def _data(names: Sequence[str], values: Sequence[Any]) -> dict[str, Any]:
-    """A record's `data` as far as `names` go, from the columns of `_Sql.members`."""
+    """A record's `data` as far as `names` go, from the columns of `_Sql.members` (`values` may hold more
+    columns before the last, which is `_Sql.odd`)."""
     whole = values[-1]
     if whole is not None:
         data = json.loads(whole) if isinstance(whole, str) else whole
@@ -136,7 +122,6 @@ class AuditQueries:
         system: str,
         since: datetime | None,
         until: datetime | None,
-        steps: Sequence[str],
     ) -> None:
         self.cursor = cursor
         self.sql = _Sql(dialect)
@@ -144,18 +129,13 @@ class AuditQueries:
         self.system = system
         self.since = since
         self.until = until
-        self.steps = list(dict.fromkeys(steps))
-        # PostgreSQL: the snapshot every query reads, each on a connection of its own (see `_pg_stream`).
-        self.snapshot: str | None = None
         # SQLite: sorting (`+seq` is not the index's order) makes the first step of a query do all of its
         # work, in C and without the GIL, which `prepare` starts while the caller verifies the chain.
-        self.order = " ORDER BY seq" if self.sql.pg else " ORDER BY +seq"
+        self.order = " ORDER BY +seq"
 
     def _rows(self, sql: str, params: tuple[object, ...]) -> Iterator[tuple[Any, ...]]:
-        if self.snapshot is not None:
-            return _pg_stream(self.cursor, self.snapshot, sql, params)
         if self.sql.pg:
-            return _rows(self.cursor, sql, params)
+            return _pg_rows(self.cursor, sql, params)
         return _sqlite_rows(self.cursor, sql, params)
 
     def _scope(self, table: str = "") -> tuple[str, list[object]]:
@@ -167,6 +147,8 @@ class AuditQueries:
             clause += f" AND {at}{self.d.at} < {self.d.param}"
             params.append(self.d.stamp(self.until))
         return clause, params
+
+    # SQLite reads a query per kind (`events`): `_records`, `_evidence`, `_first_pirs`, `_approvals`.
 
     def _records(self, kind: str) -> Iterator[Stored]:
         s = self.sql
@@ -182,58 +164,6 @@ class AuditQueries:
             seq, ident, moment, only, many = row[:5]
             yield Stored(seq, ident, kind, _rfcs(only, many), _moment(moment), _data(names, row[5:]))
 
-    def _decisions(self) -> Iterator[tuple[int, str, list[int | None]]]:
-        """(seq, RFC, per step: seq * 2 + approved of the latest decision, or None) for every
-        `deployment.started` in the period, from the approvals recorded before it."""
-        s, d = self.sql, self.d
-        source, rfc = s.rfc_rows("r")
-        scope, params = self._scope("r")
-        approved = (
-            "(r.data->>'decision') = 'approve'"
-            if s.pg
-            else "json_extract(r.body, '$.data.decision') = 'approve'"
-        )
-        step = (
-            f"CASE WHEN r.kind = 'approval' AND {s.text('step', 'r')} IS NOT NULL "
-            f"AND {s.text('decision', 'r')} IS NOT NULL THEN {s.text('step', 'r')} END"
-        )
-        flag = f"CASE WHEN {approved} THEN 1 ELSE 0 END"
-        latest = ", ".join(
-            f"max(CASE WHEN step = {d.param} THEN seq * 2 + approved END) OVER win" for _ in self.steps
-        )
-        inside = ""
-        more: list[object] = []
-        if self.since is not None:
-            inside = f" AND {d.at} >= {d.param}"
-            more.append(d.stamp(self.since))
-        sql = (
-            f"WITH x AS (SELECT {rfc} AS rfc, r.seq AS seq, r.kind AS kind, r.{d.at} AS {d.at}, "  # noqa: S608
-            f"{step} AS step, {flag} AS approved FROM {source} "
-            f"WHERE r.kind IN ('approval', 'deployment.started') AND {scope}), "
-            f"w AS (SELECT seq, rfc, kind, {d.at}{', ' + latest if latest else ''} FROM x "
-            f"WINDOW win AS (PARTITION BY rfc ORDER BY seq)) "
-            f"SELECT * FROM w WHERE kind = 'deployment.started'{inside} ORDER BY seq"
-        )
-        for row in self._rows(sql, tuple([*params, *self.steps, *more])):
-            yield row[0], row[1], list(row[4:])
-
-    def _started(self) -> Iterator[Started]:
-        decisions = self._decisions()
-        pending = next(decisions, None)
-        for record in self._records("deployment.started"):
-            while pending is not None and pending[0] < record.seq:
-                pending = next(decisions, None)
-            approvals: dict[str, Decisions] = {}
-            while pending is not None and pending[0] == record.seq:
-                _seq, rfc, latest = pending
-                approvals[rfc] = {
-                    step: (value // 2, APPROVE if value % 2 else "")
-                    for step, value in zip(self.steps, latest, strict=True)
-                    if value is not None
-                }
-                pending = next(decisions, None)
-            yield Started(record, approvals)
-
     def _evidence(self) -> Iterator[Evidence]:
         s = self.sql
         scope, params = self._scope()
@@ -248,48 +178,16 @@ class AuditQueries:
     def _first_pirs(self) -> Iterator[Stored]:
         """The PIR records that are some RFC's first (a later PIR of an RFC changes no answer)."""
         s = self.sql
-        source, rfc = s.rfc_rows("p")
         scope, params = self._scope("p")
         inner_scope, inner_params = self._scope()
         sql = (
             f"SELECT seq, id, {self.d.at}, {s.rfcs()} FROM {self.d.table} "  # noqa: S608
             f"WHERE kind = 'pir' AND {inner_scope} AND seq IN "
-            f"(SELECT min(p.seq) FROM {source} WHERE p.kind = 'pir' AND {scope} GROUP BY {rfc}) ORDER BY seq"
+            f"(SELECT min(p.seq) FROM record_rfcs x JOIN records p ON p.seq = x.seq "
+            f"WHERE p.kind = 'pir' AND {scope} GROUP BY x.rfc) ORDER BY seq"
         )
         for seq, ident, at, only, many in self._rows(sql, tuple([*inner_params, *params])):
             yield Stored(seq, ident, "pir", _rfcs(only, many), _moment(at), {})
-
-    def _first_cab(self) -> Iterator[CabApproved]:
-        s = self.sql
-        source, rfc = s.rfc_rows("r")
-        scope, params = self._scope("r")
-        sql = (
-            f"SELECT min(r.seq), {rfc} FROM {source} WHERE r.kind = 'approval' AND {scope} "  # noqa: S608
-            f"AND {s.text('step', 'r')} = 'cab' AND {s.text('decision', 'r')} = 'approve' "
-            f"GROUP BY {rfc} ORDER BY 1"
-        )
-        for seq, rfc_id in self._rows(sql, tuple(params)):
-            yield CabApproved(seq, rfc_id)
-
-    def _emergency_approvals(self) -> Iterator[Stored]:
-        """Every approval of an RFC that some `deployment.started` names as an emergency change."""
-        s = self.sql
-        started, rfc = s.rfc_rows("e")
-        approvals, rfc_a = s.rfc_rows("a")
-        scope_e, params_e = self._scope("e")
-        scope_a, params_a = self._scope("a")
-        scope, params = self._scope()
-        change_type = "e.data->>'change_type'" if s.pg else "json_extract(e.body, '$.data.change_type')"
-        sql = (
-            f"SELECT seq, id, {self.d.at}, {s.rfcs()}, {s.members(APPROVAL)} FROM {self.d.table} "  # noqa: S608
-            f"WHERE kind = 'approval' AND {scope} AND seq IN (SELECT a.seq FROM {approvals} "
-            f"WHERE a.kind = 'approval' AND {scope_a} AND {rfc_a} IN (SELECT {rfc} FROM {started} "
-            f"WHERE e.kind = 'deployment.started' AND {scope_e} AND {change_type} = 'emergency')) "
-            "ORDER BY seq"
-        )
-        for row in self._rows(sql, tuple([*params, *params_a, *params_e])):
-            seq, ident, moment, only, many = row[:5]
-            yield Stored(seq, ident, "approval", _rfcs(only, many), _moment(moment), _data(APPROVAL, row[5:]))
 
     def _approvals(self) -> Iterator[Approval]:
         """Every approval, its step and decision when they are strings (None otherwise, which
@@ -303,21 +201,63 @@ class AuditQueries:
         for seq, only, many, step, decision in self._rows(sql, tuple(params)):
             yield Approval(seq, _rfcs(only, many), step, decision)
 
+    def _ledger(self) -> Iterator[Event]:
+        """PostgreSQL: every record the checklist reads, in one query in seq order. One pass over the
+        table in the primary key's order costs the server less than a query per kind, each scanning the
+        table and sorting what it found, and the stream needs no merging."""
+        s, d = self.sql, self.d
+        scope, params = self._scope()
+        run, passed = d.test_counts()
+        # Up to four members per kind, in the columns m1..m4 (each evaluated for its kind only).
+        members: dict[str, list[str]] = {
+            "approval": [s.text("step"), s.text("decision")],
+            "test.evidence": [s.text("kind"), s.text("commit"), f"({run})::text", f"({passed})::text"],
+            **{kind: [s.text(name) for name in names] for kind, names in MEMBERS.items()},
+        }
+        # Only a finished deployment's own offset shows (in a PIR's due date); the others need the instant.
+        members["deployment.finished"].append(s.at_text())
+        columns = [
+            "CASE kind "
+            + " ".join(f"WHEN '{kind}' THEN {exprs[i]}" for kind, exprs in members.items() if len(exprs) > i)
+            + " END"
+            for i in range(4)
+        ]
+        whole = " ".join(f"WHEN '{kind}' THEN {s.odd(names)}" for kind, names in MEMBERS.items())
+        kinds = ", ".join(f"'{kind}'" for kind in [*members, "pir"])
+        sql = (
+            # An approval's id and time are not read: NULL costs nothing to hand over.
+            f"SELECT seq, CASE WHEN kind <> 'approval' THEN id END, kind, "  # noqa: S608
+            f"CASE WHEN kind <> 'approval' THEN {d.at} END, rfcs, {', '.join(columns)}, "
+            f"CASE kind {whole} END "
+            f"FROM {d.table} WHERE kind IN ({kinds}) AND {scope} ORDER BY seq"
+        )
+        for seq, ident, kind, moment, rfcs, m1, m2, m3, m4, odd in self._rows(sql, tuple(params)):
+            if kind == "approval":
+                yield Approval(seq, tuple(rfcs), m1, m2)
+            elif kind == "test.evidence":
+                yield Evidence(seq, _moment(moment), tuple(rfcs), m1, m2, int(m3), int(m4))
+            elif kind == "pir":
+                yield Stored(seq, ident, kind, tuple(rfcs), _moment(moment), {})
+            else:
+                names = MEMBERS[kind]
+                if kind == "deployment.finished":
+                    moment = m4
+                data = _data(names, (m1, m2, m3, odd))
+                yield Stored(seq, ident, kind, tuple(rfcs), _moment(moment), data)
+
     def events(self) -> Iterator[Event]:
+        if self.sql.pg:
+            yield from self._ledger()
+            return
+        # SQLite: a query per kind, merged here in seq order. Each sorts its rows in its first step, in C and
+        # without the GIL, so the queries work side by side while `prepare`'s caller verifies the chain.
         drivers: list[Iterator[Event]] = [
             self._records("deployment.finished"),
             self._records("incident.opened"),
             self._first_pirs(),
+            self._records("deployment.started"),
         ]
-        followers: list[Iterator[Evidence | Approval]] = [self._evidence()]
-        if self.sql.pg:
-            # The server works out the decisions standing at each deployment; only the first CAB approval
-            # of each RFC and the approvals of emergency changes (their after-the-fact review) come over.
-            drivers += [self._started(), self._first_cab(), self._emergency_approvals()]
-        else:
-            # SQLite: sorting a million rows for a window costs more than reading the approvals in order.
-            drivers.append(self._records("deployment.started"))
-            followers.append(self._approvals())
+        followers: list[Iterator[Evidence | Approval]] = [self._evidence(), self._approvals()]
         yield from _follow(heapq.merge(*drivers, key=_seq_of), followers)
 
 
@@ -348,7 +288,7 @@ def _chain(head: Evidence | Approval, rest: Iterator[Evidence | Approval]) -> It
 
 
 def _seq_of(event: Event) -> int:
-    return event.record.seq if isinstance(event, Started) else event.seq
+    return event.seq
 
 
 def _errors() -> tuple[type[BaseException], ...]:
@@ -412,7 +352,7 @@ class Prepared:
 
 
 def prepare(
-    ledger: object, *, system: str, since: datetime | None, until: datetime | None, steps: Sequence[str]
+    ledger: object, *, system: str, since: datetime | None, until: datetime | None
 ) -> Prepared | None:
     """Start the audit's queries over the ledger's database, or None when the backend has no SQL or when
     PostgreSQL holds a row whose `data` it could not read (the caller then reads every record)."""
@@ -420,7 +360,7 @@ def prepare(
     if found is None:
         return None
     try:
-        return _prepare(ledger, *found, system=system, since=since, until=until, steps=steps)
+        return _prepare(ledger, *found, system=system, since=since, until=until)
     except _errors():
         return None  # the caller reads every record, and reports a ledger it cannot reach its own way
 
@@ -433,7 +373,6 @@ def _prepare(
     system: str,
     since: datetime | None,
     until: datetime | None,
-    steps: Sequence[str],
 ) -> Prepared | None:
     if dialect.name == "sqlite":
         import sqlite3
@@ -443,25 +382,21 @@ def _prepare(
             return None
         db = sqlite3.connect(path, check_same_thread=False)
         db.execute("PRAGMA query_only = ON")
-        return Prepared(AuditQueries(db, dialect, system, since, until, steps), [db])
+        return Prepared(AuditQueries(db, dialect, system, since, until), [db])
     import psycopg
 
     info = main.info  # type: ignore[attr-defined]
     extra = {"password": info.password} if info.password else {}
-    exporter = psycopg.connect(info.dsn, autocommit=False, **extra)
+    # A connection of its own: the query runs in a thread (`Prepared`) while the caller reads the ledger.
+    own = psycopg.connect(info.dsn, autocommit=False, **extra)
     try:
-        exporter.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
-        if data_missing(exporter, dialect):
-            exporter.close()
+        if data_missing(own, dialect):
+            own.close()
             return None
-        queries = AuditQueries(exporter, dialect, system, since, until, steps)
-        # Every query runs on a connection of its own, all reading this transaction's snapshot: plain
-        # queries stream faster than server-side cursors and may use parallel workers.
-        queries.snapshot = str(exporter.execute("SELECT pg_export_snapshot()").fetchone()[0])  # type: ignore[index]
     except BaseException:
-        exporter.close()
+        own.close()
         raise
-    return Prepared(queries, [exporter])
+    return Prepared(AuditQueries(own, dialect, system, since, until), [own])
 
 
 def feed_from_database(builder: AuditBuilder, ledger: object, system: str) -> bool:
@@ -472,7 +407,6 @@ def feed_from_database(builder: AuditBuilder, ledger: object, system: str) -> bo
         system=system,
         since=builder.since,
         until=builder.until,
-        steps=[str(r.step) for r in builder.policy.approvals.required],
     )
     if prepared is None:
         return False
@@ -491,20 +425,13 @@ def _sqlite_rows(db: Cursor, sql: str, params: tuple[object, ...]) -> Iterator[t
         yield from batch
 
 
-def _pg_stream(
-    cursor: Cursor, snapshot: str, sql: str, params: tuple[object, ...]
-) -> Iterator[tuple[Any, ...]]:
-    """Rows of one query, streamed in chunks on a new connection to the same server that reads `snapshot`
-    (so every stream sees the same ledger); the connection is closed when the rows are read or dropped."""
-    import psycopg
-    from psycopg import sql as pgsql
-
-    info = cursor.info  # type: ignore[attr-defined]
-    extra = {"password": info.password} if info.password else {}
-    with psycopg.connect(info.dsn, autocommit=False, **extra) as db:
-        db.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
-        db.execute(pgsql.SQL("SET TRANSACTION SNAPSHOT {}").format(pgsql.Literal(snapshot)))
-        db.execute("SET LOCAL jit = off")
-        with db.cursor() as rows:
-            yield from rows.stream(sql, params, size=2000)
-        db.rollback()
+def _pg_rows(db: Cursor, sql: str, params: tuple[object, ...]) -> Iterator[tuple[Any, ...]]:
+    """Rows of one query, streamed in chunks in binary form (cheaper to read than text, and than a
+    server-side cursor's fetches), so a million rows never sit in memory. One server process does the
+    work: the audit's other work (verifying the chain in a second process, building the checklist) already
+    keeps the cores busy, and parallel workers would only add to it."""
+    db.execute("SET LOCAL jit = off")
+    db.execute("SET LOCAL max_parallel_workers_per_gather = 0")
+    with db.cursor() as cursor:  # type: ignore[attr-defined]
+        yield from cursor.stream(sql, params, binary=True, size=2000)
+    db.rollback()  # type: ignore[attr-defined]

@@ -118,7 +118,6 @@ def gather_and_check(
         system=config.system.id,
         since=since,
         until=until,
-        steps=[str(r.step) for r in ctx.policy.approvals.required],
     )
     try:
         rfcs = rfc_contents(ctx)
