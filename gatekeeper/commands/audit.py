@@ -20,7 +20,7 @@ from gatekeeper.commands import Context
 from gatekeeper.commands.kpi import add_period, period
 from gatekeeper.config import Rfc
 from gatekeeper.domain import Grade, RecordKind
-from gatekeeper.errors import InputError
+from gatekeeper.errors import InputError, LedgerIntegrityError
 from gatekeeper.ledger import Draft, Ledger, VerifyResult
 from gatekeeper.rfcid import find_ids
 from gatekeeper.sanitize import for_log, for_markdown
@@ -71,17 +71,29 @@ def commits_of_period(
         )
 
 
+# Starting a worker process costs about what verifying this many records does.
+VERIFY_IN_WORKER_FROM = 50_000
+
+
 @contextlib.contextmanager
 def _chain_verified_elsewhere(ctx: Context, ledger: Ledger) -> Iterator[Callable[[], VerifyResult]]:
     """The whole-chain verification in a worker process, so hashing runs on another core while the checklist
-    is built from PostgreSQL's answers; yields a function that waits for its result. Should the worker fail
-    in any way, the chain is verified here instead, which reports any error the usual way."""
+    is built from the database's answers; yields a function that waits for its result. Should the worker fail
+    in any way, the chain is verified here instead, which reports any error the usual way. A small ledger
+    is verified here, when the caller waits."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
     from gatekeeper.ledger.backends import verify_configured
 
     here = ledger.verify
+    try:
+        head = ledger.head()
+    except LedgerIntegrityError:  # a last record it cannot read: verifying here reports it
+        head = None
+    if head is None or head.seq < VERIFY_IN_WORKER_FROM:
+        yield here
+        return
     try:
         # spawn, not fork: the process already runs threads that hold database connections.
         pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
@@ -109,16 +121,11 @@ def gather_and_check(
     from gatekeeper.audit_sql import prepare
 
     config = ctx.config
-    # A SQL backend answers most of the checklist from what its database extracts. Its queries start
-    # first, so the database works while the RFCs load and the chain is verified; their answers count
-    # only when the chain verified, which vouches for the records' shape (checked when each was written).
-    # Any other ledger, or a chain that does not verify, is read record by record.
-    prepared = prepare(
-        ledger,
-        system=config.system.id,
-        since=since,
-        until=until,
-    )
+    # A SQL backend answers most of the checklist from what its database extracts. Its query starts first,
+    # so the database works while the RFCs load; its answers count only when the chain verified, which
+    # vouches for the records' shape (checked when each was written). The chain is verified in a worker
+    # process meanwhile. Any other ledger, or a chain that does not verify, is read record by record.
+    prepared = prepare(ledger, system=config.system.id, since=since, until=until)
     try:
         rfcs = rfc_contents(ctx)
 
@@ -130,11 +137,6 @@ def gather_and_check(
         builder = builder_()
         if prepared is None:
             chain, fed = ledger.verify(), False
-        elif config.ledger.backend != "postgres":
-            # SQLite's queries do their work in C on a thread of this process while Python verifies here;
-            # a worker process would only compete with them for the cores.
-            chain = ledger.verify()
-            fed = chain.ok and prepared.feed(builder)
         else:
             with _chain_verified_elsewhere(ctx, ledger) as pending:
                 fed = prepared.feed(builder)

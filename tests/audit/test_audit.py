@@ -224,8 +224,11 @@ def test_the_chain_verified_in_a_worker_or_in_process_alike(
     import sqlite3
     from types import SimpleNamespace
 
+    from gatekeeper.commands import audit
     from gatekeeper.commands.audit import _chain_verified_elsewhere
     from gatekeeper.config import load_config
+
+    monkeypatch.setattr(audit, "VERIFY_IN_WORKER_FROM", 0)  # the history is small
 
     path = clean_repo.path / ".gatekeeper" / "ledger.db"
     if tampered:

@@ -161,6 +161,26 @@ def test_sqlite_answers_like_the_record_stream(tmp_path: Path) -> None:
         ledger.close()
 
 
+@pytest.mark.parametrize("size", [1, 4, 7])
+def test_sqlite_read_in_ranges_answers_the_same(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, size: int
+) -> None:
+    """A large ledger is read a range of seqs at a time, on two connections in turn: tiny ranges make the
+    hand-checked history cross many range boundaries (a deployment and its finish, approvals and the
+    deployment they precede, in different ranges)."""
+    from gatekeeper import audit_sql
+
+    monkeypatch.setattr(audit_sql, "SQLITE_RANGE", size)
+    ledger = SqliteLedger(tmp_path / "ledger.db")
+    try:
+        for draft in _history():
+            ledger.append(draft)
+        assert len(_history()) > 3 * size
+        _compare(ledger)
+    finally:
+        ledger.close()
+
+
 @pytest.mark.postgres
 def test_postgres_answers_like_the_record_stream(pg_dsn: str) -> None:
     from gatekeeper.ledger.postgres import PostgresLedger
