@@ -2,7 +2,8 @@
 
 GitHub Actions: a job summary appended to $GITHUB_STEP_SUMMARY, one annotation per finding, step outputs
 in $GITHUB_OUTPUT (`decision`, `exit-code`, `findings`, `deployment-id`) and `::add-mask::` for tokens.
-GitLab CI: a dotenv report (`GATEKEEPER_DECISION`, ...) and a collapsible log section with the findings.
+GitLab CI: a dotenv report (`GATEKEEPER_DECISION`, ...), a collapsible log section with the findings and,
+when $GATEKEEPER_JUNIT names a file, a JUnit report of the findings for the merge request's test summary.
 Both: the pull/merge-request decision comment and deployment statuses, through the platform adapters,
 when a token is there and `platform.<name>` in the configuration enables them.
 
@@ -13,6 +14,7 @@ on stderr as a warning and the command's exit code stands.
 from __future__ import annotations
 
 import json
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -209,6 +211,48 @@ def gitlab_dotenv(outcome: Outcome, command: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+# Characters XML 1.0 cannot carry at all, left after `for_log` (lone surrogates, U+FFFE, U+FFFF).
+_NOT_XML = re.compile("[\ud800-\udfff\ufffe\uffff]")
+
+
+def _xml_text(text: str, *, single_line: bool = True) -> str:
+    return _NOT_XML.sub("\ufffd", for_log(text, single_line=single_line))
+
+
+def gitlab_junit(outcome: Outcome, command: str) -> str:
+    """A JUnit XML report, which GitLab shows in the merge request's test summary and the pipeline's Tests
+    tab: one test case per finding (an error fails it; a warning passes with its text in `system-out`),
+    or one passing case for the decision when nothing was found."""
+    import xml.etree.ElementTree as ET  # writing only: untrusted XML is parsed with defusedxml elsewhere
+
+    name = f"gatekeeper {_xml_text(command)}"
+    classname = "gatekeeper." + (command.split(" ")[0] or "run")
+    findings = [f for f in outcome.findings if f.severity is not Severity.OFF]
+    failures = sum(1 for f in findings if f.severity is Severity.ERROR)
+    tests = str(max(len(findings), 1))
+    root = ET.Element("testsuites", name="gatekeeper", tests=tests, failures=str(failures))
+    suite = ET.SubElement(
+        root, "testsuite", name=name, tests=tests, failures=str(failures), errors="0", skipped="0"
+    )
+    for finding in findings:
+        subject = f" {finding.subject}" if finding.subject else ""
+        case = ET.SubElement(
+            suite,
+            "testcase",
+            classname=_xml_text(classname),
+            name=_xml_text(f"{finding.rule} [{finding.sop}]{subject}"),
+        )
+        text = _xml_text(f"{finding.message}\nfix: {finding.remediation}", single_line=False)
+        if finding.severity is Severity.ERROR:
+            failure = ET.SubElement(case, "failure", type=finding.rule, message=_xml_text(finding.message))
+            failure.text = text
+        else:
+            ET.SubElement(case, "system-out").text = f"warning: {text}"
+    if not findings:
+        ET.SubElement(suite, "testcase", classname=_xml_text(classname), name=f"decision: {outcome.decision}")
+    return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
+
+
 def gitlab_section(name: str, header: str, body: str, *, at: int, collapsed: bool = True) -> str:
     """A collapsible job-log section (GitLab's section_start/section_end markers)."""
     safe_name = "".join(c if c.isalnum() or c in "_.-" else "_" for c in name)[:60] or "gatekeeper"
@@ -227,6 +271,12 @@ def publish_gitlab(
     if not target.is_absolute():
         target = Path(env.get("CI_PROJECT_DIR") or cwd) / target
     target.write_text(gitlab_dotenv(outcome, command), encoding="utf-8")
+    junit = env.get("GATEKEEPER_JUNIT")
+    if junit:
+        report = Path(junit)
+        if not report.is_absolute():
+            report = Path(env.get("CI_PROJECT_DIR") or cwd) / report
+        report.write_text(gitlab_junit(outcome, command), encoding="utf-8")
     if outcome.findings:
         from gatekeeper.report import render_text
 

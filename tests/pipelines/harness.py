@@ -100,7 +100,7 @@ def make_project(tmp: Path, *, window: bool = True) -> Project:
             "window.business-hours: {default: error}", "window.business-hours: {default: 'off'}"
         ),
     )
-    repo.write(".gitignore", ".gitlab-ci-local/\ngatekeeper.env\n")
+    repo.write(".gitignore", ".gitlab-ci-local/\ngatekeeper.env\ngatekeeper-junit.xml\n")
     repo.add_rfc(RFC_ID)
     repo.commit(f"{RFC_ID} set up the governed pipeline for the portal")
     return Project(repo, ledger)
@@ -166,9 +166,21 @@ def run_gitlab_ci_local(project: Project, job: str, *, variables: dict[str, str]
     return RunResult(done.returncode, done.stdout + done.stderr)
 
 
-def gitlab_dotenv(project: Project, job: str) -> dict[str, str]:
-    found = list((project.path / ".gitlab-ci-local").rglob("gatekeeper.env"))
+def _artifact(project: Project, job: str, name: str) -> Path:
+    found = list((project.path / ".gitlab-ci-local").rglob(name))
     chosen = [p for p in found if job in p.parts] or found
-    assert chosen, f"no gatekeeper.env artifact for {job}"
-    text = chosen[0].read_text(encoding="utf-8")
+    assert chosen, f"no {name} artifact for {job}"
+    return chosen[0]
+
+
+def gitlab_dotenv(project: Project, job: str) -> dict[str, str]:
+    text = _artifact(project, job, "gatekeeper.env").read_text(encoding="utf-8")
     return dict(line.split("=", 1) for line in text.splitlines() if "=" in line)
+
+
+def gitlab_junit_cases(project: Project, job: str) -> dict[str, bool]:
+    """The job's JUnit report: test case name -> passed."""
+    from defusedxml import ElementTree
+
+    root = ElementTree.parse(_artifact(project, job, "gatekeeper-junit.xml")).getroot()
+    return {case.get("name", ""): case.find("failure") is None for case in root.iter("testcase")}

@@ -13,6 +13,7 @@ from gatekeeper.pipeline import (
     github_annotation,
     github_output_block,
     gitlab_dotenv,
+    gitlab_junit,
     gitlab_section,
     publish_outcome,
 )
@@ -96,6 +97,66 @@ def test_gitlab_publishing(tmp_path: Path) -> None:
     assert "GATEKEEPER_RULES=commit.rfc-missing\n" in dotenv
     assert all("=" in line for line in dotenv.splitlines())
     assert "section_start:" in err.getvalue() and "section_end:" in err.getvalue()
+
+
+def _junit(text: str) -> list[tuple[str, str | None, str]]:
+    """(test case name, failure message or None, text) per test case, read as GitLab reads the report."""
+    from defusedxml import ElementTree
+
+    root = ElementTree.fromstring(text.encode("utf-8"))
+    out = []
+    for case in root.iter("testcase"):
+        failure = case.find("failure")
+        body = failure if failure is not None else case.find("system-out")
+        out.append(
+            (
+                case.get("name", ""),
+                None if failure is None else failure.get("message"),
+                (body.text or "") if body is not None else "",
+            )
+        )
+    return out
+
+
+def test_gitlab_junit_report_is_written_when_asked(tmp_path: Path) -> None:
+    warning = Finding(
+        "window.business-hours", Severity.WARNING, "REL-P2", "deployed at 11:00", "deploy after 18:00"
+    )
+    outcome = Outcome("minwon-portal", 1, "normal", findings=(HOSTILE, warning))
+    env = {"GITLAB_CI": "true", "CI_PROJECT_DIR": str(tmp_path), "GATEKEEPER_JUNIT": "reports/junit.xml"}
+    (tmp_path / "reports").mkdir()
+    ctx, _err = _context(env, tmp_path)
+    publish_outcome(ctx, outcome, "gate --env production")
+    cases = _junit((tmp_path / "reports" / "junit.xml").read_text(encoding="utf-8"))
+    assert [(name, failed is not None) for name, failed, _ in cases] == [
+        ("commit.rfc-missing [CFG-P3] a1b2", True),
+        ("window.business-hours [REL-P2]", False),
+    ]
+    assert cases[0][1] is not None and "<script>" in cases[0][1]  # escaped in the file, read as written
+    assert "fix: add `RFC-2026-0042`" in cases[0][2]
+    assert cases[1][2].startswith("warning: deployed at 11:00")
+    root_attributes = (tmp_path / "reports" / "junit.xml").read_text(encoding="utf-8")
+    assert 'tests="2" failures="1"' in root_attributes
+
+
+def test_gitlab_junit_report_only_when_asked_and_one_case_when_nothing_was_found(tmp_path: Path) -> None:
+    env = {"GITLAB_CI": "true", "CI_PROJECT_DIR": str(tmp_path)}
+    ctx, _err = _context(env, tmp_path)
+    publish_outcome(ctx, BLOCKED, "check-commits")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["gatekeeper.env"]
+    allowed = Outcome("minwon-portal", 1, "normal")
+    assert _junit(gitlab_junit(allowed, "gate")) == [("decision: allow", None, "")]
+
+
+def test_gitlab_junit_carries_no_character_xml_cannot_hold() -> None:
+    hostile = Finding(
+        "rule.x", Severity.ERROR, "SOP", "bell \x07 esc \x1b[31m lone \ud800 \uffff", "fix", "s\x00"
+    )
+    text = gitlab_junit(Outcome("s", 1, "normal", findings=(hostile,)), "gate\x0c")
+    name, message, _body = _junit(text)[0]  # parses: the report is well-formed XML
+    assert message is not None
+    assert "\x07" not in message and "\x1b" not in message and "\ud800" not in message
+    assert "\\e[31m" in message and "\ufffd" in message and name == "rule.x [SOP] s\\u0000"
 
 
 def test_gitlab_dotenv_values_stay_on_one_line() -> None:

@@ -16,6 +16,7 @@ from tests.pipelines.harness import (
     RFC_ID,
     act_binary,
     gitlab_dotenv,
+    gitlab_junit_cases,
     make_project,
     run_act,
     run_gitlab_ci_local,
@@ -125,6 +126,8 @@ def test_gitlab_commit_without_rfc_fails_the_pipeline(tmp_path: Path, gcl_ready:
     dotenv = gitlab_dotenv(project, "check-commits")
     assert dotenv["GATEKEEPER_DECISION"] == "block"
     assert dotenv["GATEKEEPER_RULES"] == "commit.rfc-missing"
+    cases = gitlab_junit_cases(project, "check-commits")
+    assert [passed for name, passed in cases.items() if name.startswith("commit.rfc-missing")] == [False]
 
 
 def test_gitlab_commit_with_rfc_passes(tmp_path: Path, gcl_ready: None) -> None:
@@ -142,9 +145,12 @@ def test_gitlab_gate_blocks_in_business_hours_and_allows_after(tmp_path: Path, g
     assert blocked.code != 0, blocked.output
     assert "window.business-hours" in blocked.output
     assert gitlab_dotenv(project, "gate")["GATEKEEPER_DECISION"] == "block"
+    failed = [name for name, passed in gitlab_junit_cases(project, "gate").items() if not passed]
+    assert any(name.startswith("window.business-hours") for name in failed), failed
     allowed = run_gitlab_ci_local(project, "gate", variables={"GATEKEEPER_AT": AFTER_HOURS})
     assert allowed.code == 0, allowed.output
     assert gitlab_dotenv(project, "gate")["GATEKEEPER_DECISION"] == "allow"
+    assert all(gitlab_junit_cases(project, "gate").values())
 
 
 @needs_deploy
