@@ -73,7 +73,12 @@ def _drafts(total: int) -> Iterator[object]:
         moment = start + timedelta(minutes=26 * cycle)
         batch = []
         for i, (step, who) in enumerate(zip(STEPS, WHO, strict=True)):
-            data = {"step": step, "decision": "approve", "digest": "sha256:" + "0" * 64, "comment": ""}
+            data: dict[str, object] = {
+                "step": step,
+                "decision": "approve",
+                "digest": "sha256:" + "0" * 64,
+                "comment": "",
+            }
             batch.append(
                 Draft("approval", SYSTEM, who, "github-actions", moment + timedelta(minutes=i), data, (rfc,))
             )
