@@ -219,17 +219,11 @@ def _fill_postgres(dsn: str, schema: str, source: Path) -> None:
 
     PostgresLedger(dsn, schema).close()
     src = sqlite3.connect(source)
-    rfcs: dict[int, list[str]] = {}
-    for rfc, seq in src.execute("SELECT rfc, seq FROM record_rfcs"):
-        rfcs.setdefault(seq, []).append(rfc)
     with psycopg.connect(dsn) as db, db.cursor() as cursor:
-        with cursor.copy(
-            f"COPY {schema}.records (seq, id, kind, system, rfcs, at, hash, body) FROM STDIN"
-        ) as copy:
-            for seq, ident, kind, system, at, digest, body in src.execute(
-                "SELECT seq, id, kind, system, at_utc, hash, body FROM records ORDER BY seq"
-            ):
-                copy.write_row((seq, ident, kind, system, rfcs.get(seq, []), at, digest, body))
+        # kind, system, rfcs, at and data are generated from the body by the database.
+        with cursor.copy(f"COPY {schema}.records (seq, id, hash, body) FROM STDIN") as copy:
+            for row in src.execute("SELECT seq, id, hash, body FROM records ORDER BY seq"):
+                copy.write_row(row)
         db.commit()
     # A ledger in service has long been vacuumed (insert-triggered autovacuum): its rows carry their
     # hint bits, which a table filled a moment ago would make the first reader write.

@@ -31,7 +31,7 @@ from gatekeeper.ledger import (
 if TYPE_CHECKING:
     import psycopg
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 # Each migration takes the schema from version i to i+1; `{s}` is the configured schema name.
 _MIGRATIONS: tuple[tuple[str, ...], ...] = (
@@ -70,6 +70,45 @@ _MIGRATIONS: tuple[tuple[str, ...], ...] = (
     (
         # The gate looks up a system's deployments and evidence since a horizon: a range on time within
         # (kind, system) reads only the horizon's rows, not the system's whole history.
+        "CREATE INDEX IF NOT EXISTS records_kind_system_at ON {s}.records (kind, system, at)",
+    ),
+    (
+        # The columns the look-ups filter on (kind, system, RFCs, time) become generated from the stored
+        # text, which the hash chain covers: nobody, whatever their access to the table, can make a look-up
+        # miss a record (or find one) by editing a column beside a body that still verifies. Replacing the
+        # columns rewrites the table once; their indexes are built again.
+        """CREATE OR REPLACE FUNCTION {s}.record_member(body text, member text) RETURNS text
+            LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+            BEGIN
+                RETURN body::jsonb ->> member;
+            EXCEPTION WHEN others THEN
+                RETURN NULL;
+            END $$""",
+        # A record's time always carries its offset, so reading it depends on no session setting.
+        """CREATE OR REPLACE FUNCTION {s}.record_at(body text) RETURNS timestamptz
+            LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+            BEGIN
+                RETURN (body::jsonb ->> 'at')::timestamptz;
+            EXCEPTION WHEN others THEN
+                RETURN NULL;
+            END $$""",
+        """CREATE OR REPLACE FUNCTION {s}.record_rfcs(body text) RETURNS text[]
+            LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+            BEGIN
+                RETURN ARRAY(SELECT jsonb_array_elements_text(body::jsonb -> 'rfcs'));
+            EXCEPTION WHEN others THEN
+                RETURN NULL;
+            END $$""",
+        """ALTER TABLE {s}.records
+            DROP COLUMN kind, DROP COLUMN system, DROP COLUMN rfcs, DROP COLUMN at,
+            ADD COLUMN kind text GENERATED ALWAYS AS ({s}.record_member(body, 'kind')) STORED,
+            ADD COLUMN system text GENERATED ALWAYS AS ({s}.record_member(body, 'system')) STORED,
+            ADD COLUMN rfcs text[] GENERATED ALWAYS AS ({s}.record_rfcs(body)) STORED,
+            ADD COLUMN at timestamptz GENERATED ALWAYS AS ({s}.record_at(body)) STORED""",
+        "CREATE INDEX IF NOT EXISTS records_kind_system ON {s}.records (kind, system, seq)",
+        "CREATE INDEX IF NOT EXISTS records_system ON {s}.records (system, seq)",
+        "CREATE INDEX IF NOT EXISTS records_rfcs ON {s}.records USING gin (rfcs)",
+        "CREATE INDEX IF NOT EXISTS records_at ON {s}.records (at)",
         "CREATE INDEX IF NOT EXISTS records_kind_system_at ON {s}.records (kind, system, at)",
     ),
 )
@@ -225,19 +264,10 @@ class PostgresLedger:
                 if precondition is not None:
                     precondition(self)
                 record = draft.place_after(head)
+                # kind, system, rfcs, at and data are generated from the body by the database.
                 self._db.execute(
-                    f"INSERT INTO {s}.records (seq, id, kind, system, rfcs, at, hash, body)"  # noqa: S608
-                    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
-                    (
-                        record.seq,
-                        record.id,
-                        record.kind,
-                        record.system,
-                        list(record.rfcs),
-                        record.moment,
-                        record.hash,
-                        record.to_json(),
-                    ),
+                    f"INSERT INTO {s}.records (seq, id, hash, body) VALUES (%s, %s, %s, %s)",  # noqa: S608
+                    (record.seq, record.id, record.hash, record.to_json()),
                 )
             finally:
                 self._in_append = False

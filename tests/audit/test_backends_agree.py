@@ -211,22 +211,14 @@ def test_a_version_1_postgres_ledger_is_migrated_and_read_right(
     from gatekeeper.kpi import tallies_from_records
     from gatekeeper.kpi_sql import sql_tallies
     from gatekeeper.ledger import postgres
+    from tests.ledger.pgcluster import record_columns
+    from tests.ledger.tamper import insert_as_written_before_version_4
 
     schema = "v1_" + uuid.uuid4().hex[:10]
     monkeypatch.setattr(postgres, "SCHEMA_VERSION", 1)
-    old = postgres.PostgresLedger(pg_dsn, schema)
-    try:
-        for draft in _history():
-            old.append(draft)
-    finally:
-        old.close()
-    with psycopg.connect(pg_dsn) as db:
-        columns = db.execute(
-            "SELECT column_name FROM information_schema.columns"
-            " WHERE table_schema = %s AND table_name = 'records'",
-            (schema,),
-        ).fetchall()
-    assert ("data",) not in columns
+    postgres.PostgresLedger(pg_dsn, schema).close()
+    insert_as_written_before_version_4(pg_dsn, schema, placed(_history()))
+    assert "data" not in record_columns(pg_dsn, schema)
     monkeypatch.setattr(postgres, "SCHEMA_VERSION", 2)
     ledger = postgres.PostgresLedger(pg_dsn, schema)
     try:

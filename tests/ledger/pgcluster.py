@@ -96,3 +96,16 @@ def throwaway_cluster(*, durable: bool = False) -> Iterator[str]:
             [*prefix, pg_ctl, "-D", str(data), "-m", "immediate", "stop"], capture_output=True, env=env
         )
         shutil.rmtree(base, ignore_errors=True)
+
+
+def record_columns(dsn: str, schema: str, *, generated: bool = False) -> set[str]:
+    """The columns of a PostgreSQL ledger's `records` table (only those the database generates)."""
+    import psycopg
+
+    sql = (
+        "SELECT column_name FROM information_schema.columns"
+        " WHERE table_schema = %s AND table_name = 'records'"
+        + (" AND is_generated = 'ALWAYS'" if generated else "")
+    )
+    with psycopg.connect(dsn) as db:
+        return {name for (name,) in db.execute(sql, (schema,)).fetchall()}

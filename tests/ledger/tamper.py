@@ -6,10 +6,11 @@ import json
 import sqlite3
 import subprocess
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from gatekeeper.ledger import utc_text
+from gatekeeper.ledger import Record, utc_text
 from gatekeeper.ledger.git import HEAD_FILE, record_path
 from tests.ledger.spec import BackendSpec
 
@@ -27,8 +28,9 @@ def rewrite(
 ) -> None:
     """Replace the stored records by `texts`, position i holding texts[i] (row/file seq = i + 1).
 
-    By default the database rows get blank index columns (a careless attacker); `keep_indexes` fills them
-    from each text as gatekeeper would (a careful one, whose forgeries the indexed look-ups still find).
+    By default SQLite rows get blank index columns (a careless attacker); `keep_indexes` fills them from
+    each text as gatekeeper would (a careful one, whose forgeries the indexed look-ups still find).
+    PostgreSQL generates its index columns from the text, so every attacker there is the careful one.
     """
     if spec.name == "sqlite":
         db = sqlite3.connect(spec.location)
@@ -60,29 +62,47 @@ def rewrite(
         with psycopg.connect(spec.location, autocommit=False) as db:
             db.execute(f"DELETE FROM {spec.extra}.records")
             for i, text in enumerate(texts):
-                body = _indexes(text, i, keep_indexes)
+                body = _indexes(text, i, keep=True)
                 db.execute(
-                    f"INSERT INTO {spec.extra}.records (seq, id, kind, system, rfcs, at, hash, body)"
-                    " VALUES (%s, %s, %s, %s, %s, coalesce(%s::timestamptz, now()), %s, %s)",
-                    (
-                        i + 1,
-                        body.get("id", f"forged-{i}"),
-                        body.get("kind", ""),
-                        body.get("system", ""),
-                        body.get("rfcs", []),
-                        body.get("at"),
-                        body.get("hash", ""),
-                        text,
-                    ),
+                    f"INSERT INTO {spec.extra}.records (seq, id, hash, body) VALUES (%s, %s, %s, %s)",
+                    (i + 1, body.get("id", f"forged-{i}"), body.get("hash", ""), text),
                 )
     else:
         _rewrite_git(Path(spec.location), texts, texts[-1] if head_text is None else head_text)
 
 
+def insert_as_written_before_version_4(dsn: str, schema: str, records: Iterable[Record]) -> None:
+    """Store `records` in a PostgreSQL ledger of schema version 1 to 3 as gatekeeper then wrote them: every
+    column from the application (version 4 generates the look-up columns)."""
+    import psycopg
+
+    with psycopg.connect(dsn) as db:
+        for record in records:
+            db.execute(
+                f"INSERT INTO {schema}.records (seq, id, kind, system, rfcs, at, hash, body)"
+                " VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+                (
+                    record.seq,
+                    record.id,
+                    record.kind,
+                    record.system,
+                    list(record.rfcs),
+                    record.moment,
+                    record.hash,
+                    record.to_json(),
+                ),
+            )
+
+
 def _indexes(text: str, position: int, keep: bool) -> dict[str, Any]:
     if not keep:
         return {}
-    body = json.loads(text)
+    try:
+        body = json.loads(text)
+    except ValueError:
+        return {}  # not JSON: nothing to index by
+    if not isinstance(body, dict):
+        return {}
     try:
         utc_text(body["at"])
     except (ValueError, TypeError):
