@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol, cast
 
 from gatekeeper.baseline import DriftFacts
+from gatekeeper.calendar import BusinessCalendar, CalendarUnavailable
 from gatekeeper.config.models import Policy, Rfc
 from gatekeeper.domain import ChangeType, DeploymentResult, Grade, RecordKind, Severity
 from gatekeeper.kpi import deployment_id, test_counts
@@ -53,6 +54,13 @@ ITEMS: dict[str, tuple[str, str, str, str]] = {
         "Did every deployment have its required approvals, in order, before it started?",
         "모든 배포가 시작 전에 필요한 승인을 순서대로 받았는가?",
     ),
+    "change.business-hours": (
+        "change",
+        "CHG-P3",
+        "Was every change that the pack keeps out of business hours (weekdays 09–18 on business days) "
+        "deployed outside them?",
+        "업무시간(업무일 평일 09~18시) 배포가 제한되는 변경이 모두 업무시간 외에 배포되었는가?",
+    ),
     "change.emergency-review": (
         "change",
         "CHG-P1",
@@ -82,6 +90,13 @@ ITEMS: dict[str, tuple[str, str, str, str]] = {
         "REL-P4",
         "Did every deployment have a rollback plan?",
         "모든 배포에 원상복구계획이 있었는가?",
+    ),
+    "release.notice": (
+        "release",
+        "REL-NOTICE",
+        "Was a prior notice recorded before every deployment of a change that affects linked systems or "
+        "agencies?",
+        "연계시스템·기관에 영향을 주는 변경의 배포 전에 사전 공지가 기록되었는가?",
     ),
     "release.failure-incident": (
         "release",
@@ -294,6 +309,9 @@ class AuditBuilder:
     since: datetime | None = None
     until: datetime | None = None
     lang: str = "en"
+    # Business days and hours; without one the business-hours item is not answered (not applicable).
+    calendar: BusinessCalendar | None = None
+    system: str = ""  # the audited system: an RFC's impact on it is no impact on a linked system
     checks: dict[str, _Check] = field(default_factory=lambda: {k: _Check() for k in ITEMS})
     # RFC -> step -> (seq of the latest decision, decision)
     _approvals: dict[str, dict[str, tuple[int, str]]] = field(default_factory=dict)
@@ -313,6 +331,9 @@ class AuditBuilder:
     # change type -> (required steps, the same in approval order) / required evidence kinds
     _steps: dict[ChangeType, tuple[list[str], list[str]]] = field(default_factory=dict)
     _kinds: dict[ChangeType, list[str]] = field(default_factory=dict)
+    _noticed: set[str] = field(default_factory=set)  # RFCs with a `notice` record so far
+    _linked: dict[str, tuple[str, ...]] = field(default_factory=dict)  # RFC -> linked systems, agencies
+    _severities: dict[tuple[str, ChangeType], Severity] = field(default_factory=dict)
 
     def _t(self, en: str, ko: str) -> str:
         return ko if self.lang == "ko" else en
@@ -356,6 +377,8 @@ class AuditBuilder:
             self._finished(record)
         elif kind == RecordKind.INCIDENT_OPENED:
             self._incident(record)
+        elif kind == RecordKind.NOTICE:
+            self._noticed.update(record.rfcs)
         elif kind == RecordKind.PIR:
             for rfc in record.rfcs:
                 self._pir_done.add(rfc)
@@ -461,7 +484,9 @@ class AuditBuilder:
         self._check_registered(record, ref)
         self._check_plans(record, ref)
         self._check_approvals(record, ref, change_type)
+        self._check_window(record, ref, change_type)
         self._check_tests(record, ref, change_type)
+        self._check_notice(record, ref, change_type)
         if change_type is ChangeType.EMERGENCY:
             for review in self.policy.approvals.retro_review:
                 if review.matches(self.grade, ChangeType.EMERGENCY):
@@ -558,6 +583,70 @@ class AuditBuilder:
             )
         else:
             check.ok(ref)
+
+    def _severity(self, rule: str, change_type: ChangeType) -> Severity:
+        found = self._severities.get((rule, change_type))
+        if found is None:
+            found = self._severities[(rule, change_type)] = self.policy.severity(
+                rule, self.grade, change_type
+            )
+        return found
+
+    def _check_window(self, record: RecordView, ref: str, change_type: ChangeType) -> None:
+        """CHG-P3: the pack's `window.business-hours` rule, applied to when the deployment started."""
+        if self.calendar is None or self._severity("window.business-hours", change_type) is Severity.OFF:
+            return
+        check = self.checks["change.business-hours"]
+        try:
+            inside = self.calendar.in_business_hours(record.moment)
+        except CalendarUnavailable as exc:  # cannot tell is no answer: the item is not conform
+            check.fail(ref, self._t(f"deployment {record.seq}: {exc}", f"배포 {record.seq}: {exc}"))
+            return
+        if not inside:
+            check.ok(ref)
+            return
+        local = self.calendar.local(record.moment)
+        stamp = f"{local:%Y-%m-%d %H:%M} {self.calendar.timezone}"
+        check.fail(
+            ref,
+            self._t(
+                f"deployment {record.seq} of a {change_type.value} change started {stamp}, in business hours",
+                f"배포 {record.seq}({change_type.value} 변경)가 업무시간({stamp})에 시작되었습니다",
+            ),
+        )
+
+    def _linked_to(self, rfc_id: str) -> tuple[str, ...]:
+        """The linked systems and agencies the RFC says it affects (as the gate reads them)."""
+        found = self._linked.get(rfc_id)
+        if found is None:
+            rfc = self.rfcs.get(rfc_id)
+            found = ()
+            if rfc is not None:
+                impact = rfc.impact
+                names = [s for s in impact.systems if s != self.system]
+                found = tuple(dict.fromkeys([*names, *impact.agencies, *impact.integrations]))
+            self._linked[rfc_id] = found
+        return found
+
+    def _check_notice(self, record: RecordView, ref: str, change_type: ChangeType) -> None:
+        """REL-NOTICE: a deployment of a change affecting linked systems follows a `notice` record."""
+        if self._severity("integration.notice-missing", change_type) is Severity.OFF:
+            return
+        affecting = [rfc for rfc in record.rfcs if self._linked_to(rfc)]
+        if not affecting:
+            return
+        lacking = [rfc for rfc in affecting if rfc not in self._noticed]
+        if not lacking:
+            self.checks["release.notice"].ok(ref)
+            return
+        names = "; ".join(f"{rfc} ({', '.join(self._linked_to(rfc))})" for rfc in lacking)
+        self.checks["release.notice"].fail(
+            ref,
+            self._t(
+                f"deployment {record.seq}: no prior notice recorded for {names}",
+                f"배포 {record.seq}: 사전 공지 기록 없음 — {names}",
+            ),
+        )
 
     def _check_tests(self, record: RecordView, ref: str, change_type: ChangeType) -> None:
         check = self.checks["release.tested"]

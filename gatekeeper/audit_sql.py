@@ -1,8 +1,8 @@
 """The audit's reading of a SQLite or PostgreSQL ledger: the database hands over what the checklist needs.
 
 `AuditBuilder.feed` parses and checks every record in Python. Here one pass over the table, in seq order,
-reads only the approval, test-evidence, deployment, incident and PIR records of the system, and of them
-little more than the record's `data`, which Python then reads exactly as `feed` does (test counts through
+reads only the approval, test-evidence, deployment, incident, PIR and notice records of the system, and of
+them little more than the record's `data`, which Python then reads exactly as `feed` does (test counts through
 `kpi.test_counts`). PostgreSQL extracts an approval's step and decision itself (approvals are most of a
 ledger) and hands the other records' jsonb `data` over as text. SQLite, which parses a record's JSON
 once per call, extracts the members in one `json_extract` of several paths, read in ranges of seqs so
@@ -28,7 +28,17 @@ from gatekeeper.audit import Approval, AuditBuilder, Event, Evidence, Stored
 from gatekeeper.kpi_sql import Cursor, Dialect, connection_of, data_missing
 
 # The kinds of record the checklist reads.
-KINDS = ("approval", "test.evidence", "deployment.started", "deployment.finished", "incident.opened", "pir")
+KINDS = (
+    "approval",
+    "test.evidence",
+    "deployment.started",
+    "deployment.finished",
+    "incident.opened",
+    "pir",
+    "notice",
+)
+# The kinds of which the checklist reads only the RFCs and the time.
+_BARE = ("pir", "notice")
 
 
 def _text(member: str) -> str:
@@ -97,7 +107,7 @@ class AuditQueries:
             f"CASE WHEN kind <> 'approval' THEN {self.d.at} END, "
             f"CASE WHEN kind = 'approval' THEN {_text('step')} END, "
             f"CASE WHEN kind = 'approval' THEN {_text('decision')} END, "
-            f"CASE WHEN kind NOT IN ('approval', 'pir') THEN data::text END, "
+            f"CASE WHEN kind NOT IN ('approval', 'pir', 'notice') THEN data::text END, "
             # Only a finished deployment's own offset shows (in a PIR's due date); others need the instant.
             f"CASE WHEN kind = 'deployment.finished' THEN (body::json)->>'at' END "
             f"FROM {self.d.table} WHERE {scope} ORDER BY seq"
@@ -110,7 +120,7 @@ class AuditQueries:
                 yield Approval(seq, tuple(rfcs), step, decision)
             elif kind == "test.evidence":
                 yield Evidence.of(seq, _moment(moment), tuple(rfcs), _object(decode(data)[0]))
-            elif kind == "pir":
+            elif kind in _BARE:
                 yield Stored(seq, ident, kind, tuple(rfcs), _moment(moment), {})
             else:
                 moment = written if kind == "deployment.finished" else moment
@@ -126,6 +136,7 @@ class AuditQueries:
             # Only a finished deployment's own offset shows (in a PIR's due date).
             "WHEN 'deployment.finished' THEN json_extract(body, '$.rfcs', '$.data', '$.at') "
             "WHEN 'pir' THEN json_extract(body, '$.rfcs', '$.seq') "
+            "WHEN 'notice' THEN json_extract(body, '$.rfcs', '$.seq') "
             "ELSE json_extract(body, '$.rfcs', '$.data') END"
         )
         sql = (
@@ -143,7 +154,7 @@ class AuditQueries:
                 yield Approval(seq, rfcs, _text_or_none(found[1]), _text_or_none(found[2]))
             elif kind == "test.evidence":
                 yield Evidence.of(seq, _moment(at), rfcs, _object(found[1]))
-            elif kind == "pir":
+            elif kind in _BARE:
                 yield Stored(seq, ident, kind, rfcs, _moment(at), {})
             else:
                 moment = found[2] if kind == "deployment.finished" else at

@@ -1,5 +1,6 @@
-"""The README stays true: the rule catalogue is generated from the registry, every command is listed, and the
-GitHub and GitLab quick starts, copied verbatim, run in real runners (act, gitlab-ci-local)."""
+"""The README stays true: the rule catalogue and the audit checklist are generated from their registries,
+every command is listed, and the GitHub and GitLab quick starts, copied verbatim, run in real runners (act,
+gitlab-ci-local)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from gatekeeper.audit import ITEMS
 from gatekeeper.catalogue import RULES
 from gatekeeper.cli import COMMANDS
 from gatekeeper.docs import update_readme
@@ -27,6 +29,8 @@ def test_rule_catalogue_is_generated_from_the_registry(name: str, lang: str) -> 
     text = path.read_text(encoding="utf-8")
     for rule in RULES:
         assert f"| `{rule}` |" in text, rule
+    for item in ITEMS:
+        assert f"| `{item}` |" in text, item
 
 
 def test_every_command_is_in_the_command_table() -> None:

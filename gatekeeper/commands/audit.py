@@ -16,6 +16,7 @@ from pathlib import Path
 
 from gatekeeper.audit import NONCONFORM, AuditBuilder, AuditResult, CommitFact, checklist, run_record_data
 from gatekeeper.baseline import DriftFacts, gather_drift
+from gatekeeper.calendar import BusinessCalendar
 from gatekeeper.commands import Context
 from gatekeeper.commands.kpi import add_period, period
 from gatekeeper.config import Rfc
@@ -129,9 +130,19 @@ def gather_and_check(
     try:
         rfcs = rfc_contents(ctx)
 
+        calendar = BusinessCalendar.from_config(config, ctx.policy)
+
         def builder_() -> AuditBuilder:
             return AuditBuilder(
-                ctx.policy, Grade(config.system.grade), ctx.runtime.now(), rfcs, since, until, ctx.lang
+                ctx.policy,
+                Grade(config.system.grade),
+                ctx.runtime.now(),
+                rfcs,
+                since,
+                until,
+                ctx.lang,
+                calendar=calendar,
+                system=config.system.id,
             )
 
         builder = builder_()

@@ -4,19 +4,20 @@ change, a missing PIR, a drifted file), the JSON contract, Korean text, and the 
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from gatekeeper.audit import ITEMS, AuditBuilder, CommitFact, checklist
+from gatekeeper.calendar import BusinessCalendar
 from gatekeeper.config import load_policy
 from gatekeeper.domain import Grade
-from gatekeeper.ledger import Record
+from gatekeeper.ledger import Draft, Record
 from gatekeeper.ledger.sqlite import SqliteLedger
 from gatekeeper.resources import policies_dir
 from tests.audit.conftest import AUDIT_AT, AuditRepo, rfc_models
-from tests.audit.history import KST, placed
+from tests.audit.history import KST, SYSTEM, drafts, placed
 from tests.helpers import run_cli
 
 NOW = datetime(2026, 11, 24, 20, 0, tzinfo=KST)
@@ -34,6 +35,9 @@ EXPECTED_NOVEMBER = {
     "release.failure-incident": ("nonconform", ["seq:36"]),  # D6 failed, no incident
     "test.success-rate": ("conform", ["tests:92/94"]),
     "test.recorded": ("conform", ["seq:16", "seq:17", "seq:23", "seq:33", "seq:34"]),
+    # D2 and D3 (normal) started at 20:00; emergency (D4, D5) and standard (D6) changes are not restricted.
+    "change.business-hours": ("conform", ["seq:18", "seq:21"]),
+    "release.notice": ("not-applicable", []),  # no RFC names a linked system or agency
 }
 
 
@@ -41,8 +45,14 @@ def _policy():  # type: ignore[no-untyped-def]
     return load_policy("kr-ap-sop", relative_to=policies_dir())
 
 
+def _calendar() -> BusinessCalendar:
+    return BusinessCalendar(policy=_policy())
+
+
 def _run(records: list[Record], commits: list[CommitFact] | None = None, lang: str = "en"):  # type: ignore[no-untyped-def]
-    builder = AuditBuilder(_policy(), Grade(1), NOW, rfc_models(), NOV[0], NOV[1], lang)
+    builder = AuditBuilder(
+        _policy(), Grade(1), NOW, rfc_models(), NOV[0], NOV[1], lang, calendar=_calendar(), system=SYSTEM
+    )
     builder.feed(records)
     return checklist(builder, system="minwon-portal", commits=commits or [])
 
@@ -108,6 +118,131 @@ def _draft(record: Record):  # type: ignore[no-untyped-def]
     )
 
 
+def _deployment(rfc: str, change_type: str, when: datetime, ident: str) -> list[Draft]:
+    started = Draft(
+        "deployment.started",
+        SYSTEM,
+        "ci",
+        "github-actions",
+        when,
+        {"change_type": change_type},
+        (rfc,),
+        id=ident,
+    )
+    finished = Draft(
+        "deployment.finished",
+        SYSTEM,
+        "ci",
+        "github-actions",
+        when + timedelta(minutes=10),
+        {"deployment_id": ident, "result": "success", "change_type": change_type},
+        (rfc,),
+        id=f"{ident}-end",
+    )
+    return [started, finished]
+
+
+def _items(records: list[Record], grade: int = 1, calendar: BusinessCalendar | None = None) -> dict[str, Any]:
+    builder = AuditBuilder(
+        _policy(),
+        Grade(grade),
+        NOW,
+        rfc_models(),
+        None,
+        None,
+        calendar=calendar or _calendar(),
+        system=SYSTEM,
+    )
+    return {i.id: i for i in checklist(builder.feed(records), system=SYSTEM).items}
+
+
+def test_a_restricted_change_deployed_in_business_hours_is_nonconform() -> None:
+    """CHG-P3: a normal change of a grade 1–2 system starts outside weekdays 09–18 on business days. A
+    public holiday is no business day, and standard and emergency changes are not restricted (kr-ap-sop)."""
+    extra = [
+        *_deployment("RFC-2026-0002", "normal", datetime(2026, 11, 25, 10, 0, tzinfo=KST), "in-hours"),
+        *_deployment("RFC-2026-0002", "normal", datetime(2026, 12, 25, 10, 0, tzinfo=KST), "christmas"),
+        *_deployment("RFC-2026-0004", "standard", datetime(2026, 11, 26, 11, 0, tzinfo=KST), "standard"),
+        # 09:00 UTC is 18:00 in Seoul: business hours have ended.
+        *_deployment("RFC-2026-0002", "normal", datetime(2026, 11, 26, 9, 0, tzinfo=UTC), "at-six"),
+    ]
+    records = placed([*drafts(), *extra])
+    item = _items(records)["change.business-hours"]
+    assert item.result == "nonconform"
+    assert item.evidence == ("seq:37",)
+    assert item.notes == (
+        "deployment 37 of a normal change started 2026-11-25 10:00 Asia/Seoul, in business hours",
+    )
+    # Recommended for grade 3–4: still a checklist item, so the audit shows it.
+    assert _items(records, grade=3)["change.business-hours"].evidence == ("seq:37",)
+    # Off-hours (and Christmas) only: conform, each restricted deployment its evidence.
+    clean = placed([*drafts(), *extra[2:]])
+    item = _items(clean)["change.business-hours"]
+    assert (item.result, item.evidence) == ("conform", ("seq:8", "seq:18", "seq:21", "seq:37", "seq:41"))
+    # Korean wording.
+    builder = AuditBuilder(_policy(), Grade(1), NOW, rfc_models(), None, None, "ko", calendar=_calendar())
+    ko = {i.id: i for i in checklist(builder.feed(records), system=SYSTEM).items}["change.business-hours"]
+    assert ko.notes == ("배포 37(normal 변경)가 업무시간(2026-11-25 10:00 Asia/Seoul)에 시작되었습니다",)
+
+
+def test_business_hours_without_a_calendar_or_holiday_data() -> None:
+    records = placed(
+        [*drafts(), *_deployment("RFC-2026-0002", "normal", datetime(2026, 11, 25, 10, tzinfo=KST), "d")]
+    )
+    builder = AuditBuilder(_policy(), Grade(1), NOW, rfc_models(), None, None)
+    item = {i.id: i for i in checklist(builder.feed(records), system=SYSTEM).items}["change.business-hours"]
+    assert item.result == "not-applicable"
+    # A year the holidays package has no data for cannot be judged, and cannot-tell is not conform.
+    far = placed(
+        [*drafts(), *_deployment("RFC-2026-0002", "normal", datetime(2999, 1, 4, 3, tzinfo=KST), "d")]
+    )
+    item = _items(far)["change.business-hours"]
+    assert item.result == "nonconform" and item.evidence == ("seq:37",)
+    assert "no Korean holiday data for 2999" in item.notes[0]
+
+
+def test_a_change_affecting_linked_systems_needs_its_notice_first() -> None:
+    """REL-NOTICE: RFC-2026-0002 affects a linked integration; D2 went out before the notice, D3 after."""
+    rfcs = rfc_models()
+    linked = rfcs["RFC-2026-0002"]
+    assert linked is not None
+    impact = linked.impact.model_copy(update={"integrations": ("행정정보공동이용",), "systems": (SYSTEM,)})
+    rfcs["RFC-2026-0002"] = linked.model_copy(update={"impact": impact})
+    history = drafts()
+    after_d2 = next(i for i, d in enumerate(history) if d.kind == "incident.opened") + 1
+    notice = Draft(
+        "notice",
+        SYSTEM,
+        "lee",
+        "github-actions",
+        datetime(2026, 11, 4, 10, 0, tzinfo=KST),
+        {"to": ["행정정보공동이용센터"]},
+        ("RFC-2026-0002",),
+        id="notice-1",
+    )
+    records = placed([*history[:after_d2], notice, *history[after_d2:]])
+    builder = AuditBuilder(_policy(), Grade(1), NOW, rfcs, NOV[0], NOV[1], system=SYSTEM)
+    item = {i.id: i for i in checklist(builder.feed(records), system=SYSTEM).items}["release.notice"]
+    assert (item.result, item.evidence) == ("nonconform", ("seq:18",))
+    assert item.notes == ("deployment 18: no prior notice recorded for RFC-2026-0002 (행정정보공동이용)",)
+    # The audited system itself is no linked system.
+    rfcs["RFC-2026-0002"] = linked.model_copy(
+        update={"impact": linked.impact.model_copy(update={"systems": (SYSTEM,)})}
+    )
+    builder = AuditBuilder(_policy(), Grade(1), NOW, rfcs, NOV[0], NOV[1], system=SYSTEM)
+    item = {i.id: i for i in checklist(builder.feed(records), system=SYSTEM).items}["release.notice"]
+    assert item.result == "not-applicable"
+    # With the notice before D2 as well, both deployments conform.
+    before_d2 = next(
+        i for i, d in enumerate(history) if d.kind == "deployment.started" and "RFC-2026-0002" in d.rfcs
+    )
+    records = placed([*history[:before_d2], notice, *history[before_d2:]])
+    rfcs["RFC-2026-0002"] = linked.model_copy(update={"impact": impact})
+    builder = AuditBuilder(_policy(), Grade(1), NOW, rfcs, NOV[0], NOV[1], system=SYSTEM)
+    item = {i.id: i for i in checklist(builder.feed(records), system=SYSTEM).items}["release.notice"]
+    assert (item.result, item.evidence) == ("conform", ("seq:19", "seq:22"))
+
+
 def test_commits_without_rfc_are_nonconform_and_merges_exempt() -> None:
     commits = [
         CommitFact("a" * 40, "RFC-2026-0002 change", ("RFC-2026-0002",)),
@@ -166,7 +301,7 @@ def test_korean_text(audit_repo: AuditRepo) -> None:
     assert "✗ 부적합" in result.stdout and "✓ 적합" in result.stdout
     assert "실패한 배포 r036" not in result.stdout  # the deployment is named by its started record's id
     assert "실패한 배포 r035(기록 36)에 장애 기록이 없습니다" in result.stdout
-    assert result.stdout.rstrip().endswith("적합 7건, 부적합 7건, 해당없음 0건")
+    assert result.stdout.rstrip().endswith("적합 8건, 부적합 7건, 해당없음 1건")
 
 
 def test_clean_period_conforms(clean_repo: AuditRepo) -> None:

@@ -2,7 +2,8 @@
 their database extracts (`gatekeeper.audit_sql`), the git backend by reading every record; all three must
 give the same items, evidence and notes. The history is the hand-checked one plus records that exercise
 the corners of the reduced reading: several RFCs on one record, a PIR naming two RFCs, decisions that are
-not strings, a CAB approval later rejected, an emergency change reviewed after the fact (approve, then
+not strings, notices (one another system's), deployments in and out of business hours, a CAB approval
+later rejected, an emergency change reviewed after the fact (approve, then
 reject, then approve), counts under `counts` or only as a total, booleans where numbers belong, evidence
 found through its commit only, and members of `data` that are not strings."""
 
@@ -17,7 +18,8 @@ import pytest
 
 from gatekeeper.audit import AuditBuilder, checklist
 from gatekeeper.audit_sql import feed_from_database
-from gatekeeper.config import load_policy
+from gatekeeper.calendar import BusinessCalendar
+from gatekeeper.config import Rfc, load_policy
 from gatekeeper.domain import Grade
 from gatekeeper.ledger import Draft, Record
 from gatekeeper.ledger.sqlite import SqliteLedger
@@ -32,7 +34,7 @@ PERIODS = [
     (datetime(2026, 11, 4, tzinfo=KST), None),
     (None, datetime(2026, 11, 25, tzinfo=KST)),
 ]
-R1, R2, R3, R5, R6 = "RFC-2026-0001", "RFC-2026-0002", "RFC-2026-0003", "RFC-2026-0005", "RFC-2026-0006"
+R1, R2, R3, R5, R6, R7 = (f"RFC-2026-000{n}" for n in (1, 2, 3, 5, 6, 7))
 
 
 def _extra() -> list[Draft]:
@@ -109,6 +111,13 @@ def _extra() -> list[Draft]:
     add("deployment.started", at(11, 28, 20), (), {"change_type": "standard", "commit": ""})
     add("deployment.finished", at(11, 28, 21), (R2,), {"result": "failure", "deployment_id": ""})
     add("deployment.started", at(12, 19, 20), (R2,), {"change_type": None})
+    # RFC-2026-0007 affects a linked system: noticed after its first deployment (in business hours, on a
+    # weekday) and before its second (on a Sunday).
+    started = add("deployment.started", at(12, 1, 10), (R7,), {"change_type": "normal"})
+    add("deployment.finished", at(12, 1, 10, 20), (R7,), {"deployment_id": started, "result": "success"})
+    add("notice", at(12, 2, 9), (R7,), {"to": ["linked-agency"], "note": "release on 12-06"})
+    add("notice", at(12, 2, 9, 5), (R7,), {"to": ["linked-agency"]}, system="other-system")
+    add("deployment.started", at(12, 6, 11), (R7,), {"change_type": "normal"})
     return out
 
 
@@ -121,8 +130,14 @@ def _policy():  # type: ignore[no-untyped-def]
 
 
 def _builder(since: datetime | None, until: datetime | None, lang: str = "en") -> AuditBuilder:
-    rfcs = {**rfc_models(), R5: None}  # R5 registered with a file that does not validate; R6 unknown
-    return AuditBuilder(_policy(), Grade(1), NOW, rfcs, since, until, lang)
+    rfcs: dict[str, Rfc | None] = {**rfc_models(), R5: None}  # R5's file does not validate; R6 unknown
+    linked = rfcs["RFC-2026-0002"]
+    assert linked is not None
+    impact = linked.impact.model_copy(update={"systems": (SYSTEM, "linked-system")})
+    rfcs[R7] = linked.model_copy(update={"id": R7, "impact": impact})
+    policy = _policy()
+    calendar = BusinessCalendar(policy=policy)
+    return AuditBuilder(policy, Grade(1), NOW, rfcs, since, until, lang, calendar=calendar, system=SYSTEM)
 
 
 def _answers(builder: AuditBuilder) -> list[tuple[Any, ...]]:
@@ -149,6 +164,9 @@ def test_the_history_exercises_what_it_claims() -> None:
     assert "rfc:RFC-2026-0006" not in answers["change.emergency-review"][2]  # reviewed in the end
     assert answers["change.approvals"][1] == "nonconform"
     assert answers["test.recorded"][1] == "nonconform"
+    assert answers["change.business-hours"][1] == "nonconform"
+    assert answers["release.notice"][1] == "nonconform"
+    assert len(answers["release.notice"][2]) == 1  # the second deployment followed the notice
 
 
 def test_sqlite_answers_like_the_record_stream(tmp_path: Path) -> None:

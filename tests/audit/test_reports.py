@@ -50,7 +50,7 @@ def test_audit_html_is_self_contained_and_complete(audit_repo: AuditRepo) -> Non
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:|//)""", html), "external asset"
     assert "@import" not in html and "url(" not in html
     assert "@page{size:A4" in html and "@media print" in html
-    assert html.count('class="item"') == 14
+    assert html.count('class="item"') == 16
     assert html.count('data-result="nonconform"') == 7
     assert html.count('class="kpi"') == 14
     assert html.count("<svg") == 3 and html.count('class="bar"') == 6  # two months, three charts
