@@ -181,6 +181,13 @@ class _Builder:
         return result
 
 
+def _too_deep(where: str) -> ConfigError:
+    return ConfigError(
+        f"{where}: the document is nested too deeply",
+        hint="flatten the lists and mappings; gatekeeper's files need only a few levels",
+    )
+
+
 def load_yaml(path: Path, *, what: str = "file", text: str | None = None) -> Located:
     """Load one YAML document from `path` (or `text`, named as `path`) with positions."""
     source = read_text(path, what=what) if text is None else text
@@ -204,10 +211,12 @@ def load_yaml(path: Path, *, what: str = "file", text: str | None = None) -> Loc
         mark = exc.problem_mark or exc.context_mark
         where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
         problem = exc.problem or exc.context or "YAML syntax error"
+        if "nesting depth" in problem:  # libyaml 0.2.6 and later stop at 1,000 levels themselves
+            raise _too_deep(where) from None
         raise ConfigError(f"{where}: YAML syntax error: {problem}", hint="fix the YAML syntax") from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: YAML error: {exc}") from None
-    except RecursionError:
-        raise ConfigError(f"{path}: the document is nested too deeply") from None
+    except RecursionError:  # the pure-Python parser, and older libyaml, nest until the stack runs out
+        raise _too_deep(str(path)) from None
     finally:
         loader.dispose()
