@@ -307,3 +307,40 @@ def test_a_rechained_record_with_a_malformed_time_blocks_the_gate(
         "forgery (hashes recomputed)",
         "gate.error: the ledger records; no crash",
     )
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [("kind", "'note'"), ("rfcs", "'{}'"), ("system", "'elsewhere'"), ("at", "now() + interval '1 year'")],
+)
+def test_a_rejection_cannot_be_hidden_from_the_gate_through_a_postgres_look_up_column(
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
+    monkeypatch: pytest.MonkeyPatch,
+    reliability: Recorder,
+    column: str,
+    value: str,
+) -> None:
+    """The gate finds a step's decisions through the kind, system, RFC and time columns; an attacker who
+    could set one of them beside a body that still verifies would hide the rejection from the gate."""
+    import psycopg
+
+    rejected = [*cases.FULL_CHAIN, {"step": "release-second", "actor": "lee", "decision": "reject"}]
+    deployment = deployed("postgres", tmp_path, request, monkeypatch, {"approvals": rejected})
+    reliability.row(
+        f"postgres ledger: a rejection hidden from the gate's look-ups by setting its `{column}` column",
+        "forgery (body and chain untouched)",
+        "the database refuses (generated column); the gate still blocks on the rejection",
+    )
+    code, body = deployment.gate()
+    assert code == 1 and not _gate_error_names_the_ledger(body)
+    assert any("release-second" in f["message"] for f in body["findings"]), body["findings"]
+    schema = deployment.spec.extra
+    with psycopg.connect(deployment.spec.location) as db:
+        (seq,) = db.execute(
+            f"SELECT seq FROM {schema}.records WHERE kind = 'approval' AND data->>'decision' = 'reject'"
+        ).fetchone()
+        with pytest.raises(psycopg.errors.GeneratedAlways):
+            db.execute(f"UPDATE {schema}.records SET {column} = {value} WHERE seq = %s", (seq,))
+    assert deployment.gate() == (code, body)
