@@ -8,6 +8,14 @@ artefact digests the last successful deployment recorded. It is stored as a `bas
 `compare` lists added, removed and changed files per item against a later commit and, for each change, the
 commits behind it and the RFC IDs they name. Reading git and files happens in `gather_*`; the comparison
 and the drift rule (`gatekeeper.rules.baseline`) are pure.
+
+Deployed artefacts are compared too (`diff_artifacts`): the digests in the baseline against those the
+ledger's successful deployments give now. An artefact that was added or changed is explained by every
+successful `deployment.finished` record after the baseline that deployed its new digest; one that was
+removed is explained by the latest successful deployment after the baseline in its environment. As with
+files, a change is explained when one of those deployments names an RFC. An unexplained artefact change
+is drift, like an unexplained file change: CFG-P1 puts deployed artefacts under the baseline, so an
+artefact nobody asked for blocks `baseline verify` and the gate exactly as a file nobody asked for does.
 """
 
 from __future__ import annotations
@@ -17,11 +25,12 @@ import hashlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from gatekeeper.config.models import Config, ConfigurationItem
 from gatekeeper.domain import RecordKind
 from gatekeeper.errors import InputError
+from gatekeeper.kpi import deployment_id
 from gatekeeper.ledger import LedgerReader, Record
 from gatekeeper.rfcid import find_ids
 
@@ -93,6 +102,16 @@ class Baseline:
         return cls(record.seq, str(data.get("label", "")), record.at, snapshot)
 
 
+class _NamesRfcs(Protocol):
+    @property
+    def rfcs(self) -> tuple[str, ...]: ...
+
+
+def _rfcs_of(sources: Iterable[_NamesRfcs]) -> tuple[str, ...]:
+    """The RFC IDs the commits or deployments behind a change name, each once, in order."""
+    return tuple(dict.fromkeys(rfc for source in sources for rfc in source.rfcs))
+
+
 @dataclass(frozen=True)
 class CommitRef:
     sha: str
@@ -111,11 +130,7 @@ class FileChange:
 
     @property
     def rfcs(self) -> tuple[str, ...]:
-        seen: dict[str, None] = {}
-        for commit in self.commits:
-            for rfc in commit.rfcs:
-                seen.setdefault(rfc, None)
-        return tuple(seen)
+        return _rfcs_of(self.commits)
 
     @property
     def explained(self) -> bool:
@@ -136,12 +151,64 @@ class ItemDiff:
 
 
 @dataclass(frozen=True)
+class DeploymentRef:
+    """A successful `deployment.finished` record behind an artefact change."""
+
+    seq: int
+    deployment_id: str
+    rfcs: tuple[str, ...]
+    at: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"deployment_id": self.deployment_id, "seq": self.seq, "rfcs": list(self.rfcs), "at": self.at}
+
+
+@dataclass(frozen=True)
+class ArtifactChange:
+    name: str  # `env:name`, as in `Snapshot.artifacts`
+    status: str  # added | removed | changed
+    before: str
+    after: str
+    deployments: tuple[DeploymentRef, ...] = ()  # in seq order
+
+    @property
+    def rfcs(self) -> tuple[str, ...]:
+        return _rfcs_of(self.deployments)
+
+    @property
+    def explained(self) -> bool:
+        """At least one deployment behind the change names an RFC."""
+        return bool(self.rfcs)
+
+    @property
+    def cited(self) -> tuple[DeploymentRef, ...]:
+        """The deployment to name for the change (empty: none): the first naming an RFC, else the first."""
+        with_rfc = [d for d in self.deployments if d.rfcs]
+        return tuple((with_rfc or list(self.deployments))[:1])
+
+    def as_dict(self) -> dict[str, Any]:
+        cited = self.cited
+        return {
+            "name": self.name,
+            "status": self.status,
+            "before": self.before,
+            "after": self.after,
+            "deployment_id": cited[0].deployment_id if cited else None,
+            "seq": cited[0].seq if cited else None,
+            "rfcs": list(self.rfcs),
+            "drift": not self.explained,
+            "deployments": [d.as_dict() for d in self.deployments],
+        }
+
+
+@dataclass(frozen=True)
 class BaselineDiff:
     baseline_seq: int
     label: str
     base_commit: str
     target: str
     items: tuple[ItemDiff, ...]
+    artifacts: tuple[ArtifactChange, ...] = ()
 
     @property
     def changed(self) -> tuple[ItemDiff, ...]:
@@ -150,6 +217,15 @@ class BaselineDiff:
     @property
     def drifted(self) -> tuple[ItemDiff, ...]:
         return tuple(i for i in self.items if i.drifted)
+
+    @property
+    def drifted_artifacts(self) -> tuple[ArtifactChange, ...]:
+        return tuple(a for a in self.artifacts if not a.explained)
+
+    @property
+    def has_drift(self) -> bool:
+        """Any file or deployed artefact changed without an RFC."""
+        return bool(self.drifted or self.drifted_artifacts)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -177,6 +253,7 @@ class BaselineDiff:
                 }
                 for item in self.items
             ],
+            "artifacts": [change.as_dict() for change in self.artifacts],
         }
 
 
@@ -240,20 +317,76 @@ def latest_baseline(records: Iterable[Record], label: str | None = None) -> Base
     return Baseline.from_record(found) if found is not None else None
 
 
+SHORT_DIGEST = 19  # "sha256:" and 12 hex digits, as `baseline create` shows them
+
+
+def short_digest(digest: str) -> str:
+    """A digest cut to a readable length for text (JSON keeps it whole); `-` when there is none."""
+    if not digest:
+        return "-"
+    return digest[:SHORT_DIGEST] + ("…" if len(digest) > SHORT_DIGEST else "")
+
+
+def _succeeded(record: Record) -> bool:
+    return record.kind == RecordKind.DEPLOYMENT_FINISHED and record.data.get("result") == "success"
+
+
+def _environment(record: Record) -> str:
+    return str(record.data.get("environment") or "")
+
+
+def record_artifacts(record: Record) -> dict[str, str]:
+    """`env:name` -> digest of what one deployment deployed (`data.artifacts`, or `data.artifact_digest`)."""
+    env = _environment(record)
+    artifacts = record.data.get("artifacts")
+    if isinstance(artifacts, dict):
+        return {f"{env}:{name}" if env else str(name): str(digest) for name, digest in artifacts.items()}
+    if isinstance(record.data.get("artifact_digest"), str):
+        return {f"{env}:artifact" if env else "artifact": str(record.data["artifact_digest"])}
+    return {}
+
+
 def deployed_artifacts(records: Iterable[Record]) -> dict[str, str]:
-    """Artefact digests of the last successful deployment per environment (`data.artifacts`)."""
+    """Artefact digests as the successful deployments left them: each artefact's digest in the last
+    successful deployment that recorded it (`data.artifacts`)."""
     out: dict[str, str] = {}
     for record in records:
-        if record.kind != RecordKind.DEPLOYMENT_FINISHED or record.data.get("result") != "success":
-            continue
-        artifacts = record.data.get("artifacts")
-        env = str(record.data.get("environment") or "")
-        if isinstance(artifacts, dict):
-            for name, digest in artifacts.items():
-                out[f"{env}:{name}" if env else str(name)] = str(digest)
-        elif isinstance(record.data.get("artifact_digest"), str):
-            out[f"{env}:artifact" if env else "artifact"] = str(record.data["artifact_digest"])
+        if _succeeded(record):
+            out.update(record_artifacts(record))
     return out
+
+
+def _deployment_ref(record: Record) -> DeploymentRef:
+    return DeploymentRef(record.seq, deployment_id(record), record.rfcs, record.at)
+
+
+def _in_environment(record: Record, name: str) -> bool:
+    env = _environment(record)
+    return name.startswith(f"{env}:") if env else ":" not in name
+
+
+def diff_artifacts(
+    before: Mapping[str, str], after: Mapping[str, str], records: Iterable[Record], since_seq: int
+) -> tuple[ArtifactChange, ...]:
+    """Added, removed and changed artefacts, each with the successful deployments after ledger seq
+    `since_seq` (the baseline) behind it: for a new digest those that deployed it, for a removed artefact
+    the latest one in its environment, which no longer lists it."""
+    later = sorted((r for r in records if r.seq > since_seq and _succeeded(r)), key=lambda r: r.seq)
+    deployed = [(record, record_artifacts(record)) for record in later]
+    out = []
+    for name in sorted(set(before) | set(after)):
+        old, new = before.get(name, ""), after.get(name, "")
+        if old == new:
+            continue
+        if new:
+            behind = tuple(_deployment_ref(r) for r, artifacts in deployed if artifacts.get(name) == new)
+        else:
+            in_env = [(r, artifacts) for r, artifacts in deployed if _in_environment(r, name)]
+            latest = in_env[-1:]
+            behind = tuple(_deployment_ref(r) for r, artifacts in latest if name not in artifacts)
+        status = "added" if not old else "removed" if not new else "changed"
+        out.append(ArtifactChange(name, status, old, new, behind))
+    return tuple(out)
 
 
 # ------------------------------------------------------------------------------------------ gathering
@@ -279,12 +412,21 @@ def tracked_files(root: Path, commit: str) -> dict[str, str]:
 
 
 def _disk_files(root: Path, patterns: Sequence[str]) -> dict[str, str]:
+    # The config model accepts only relative patterns without `..`, so every match lies under `root`.
     out = {}
     for pattern in patterns:
         for path in sorted(root.glob(pattern)):
             if path.is_file():
                 relative = path.relative_to(root).as_posix()
-                out[relative] = "sha256:" + hashlib.sha256(path.read_bytes()).hexdigest()
+                try:
+                    content = path.read_bytes()
+                except OSError as exc:
+                    raise InputError(
+                        f"cannot read artefact file {relative}: {exc.strerror or exc}",
+                        hint="make the file readable by the user running gatekeeper, or remove it from "
+                        "the item's paths under baseline.items",
+                    ) from None
+                out[relative] = "sha256:" + hashlib.sha256(content).hexdigest()
     return out
 
 
@@ -338,14 +480,17 @@ def commits_touching(
 def compare(
     root: Path, config: Config, baseline: Baseline, revision: str = "HEAD", records: Iterable[Record] = ()
 ) -> BaselineDiff:
-    """The baseline against `revision`, with the commits and RFC IDs behind every change."""
-    current = snapshot(root, config, revision, deployed_artifacts(records))
+    """The baseline against `revision`, with the commits and RFC IDs behind every file change and the
+    deployments behind every artefact change (`records`: the system's `deployment.finished` records)."""
+    deployments = tuple(records)  # read twice: for the current digests and for what explains them
+    current = snapshot(root, config, revision, deployed_artifacts(deployments))
     items = diff_items(baseline.snapshot, current)
     changed_paths = {c.path for i in items for c in i.changes}
     base_commit = baseline.snapshot.commit
     commits = commits_touching(root, base_commit, current.commit, changed_paths, config.rfc.id_pattern)
     items = diff_items(baseline.snapshot, current, commits)
-    return BaselineDiff(baseline.seq, baseline.label, base_commit, current.commit, items)
+    artifacts = diff_artifacts(baseline.snapshot.artifacts, current.artifacts, deployments, baseline.seq)
+    return BaselineDiff(baseline.seq, baseline.label, base_commit, current.commit, items, artifacts)
 
 
 @dataclass(frozen=True)

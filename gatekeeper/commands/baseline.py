@@ -6,12 +6,14 @@ import argparse
 import json
 
 from gatekeeper.baseline import (
+    ArtifactChange,
     Baseline,
     BaselineDiff,
     compare,
     deployed_artifacts,
     gather_drift,
     latest_baseline,
+    short_digest,
     snapshot,
 )
 from gatekeeper.commands import Context
@@ -102,6 +104,30 @@ def _create(args: argparse.Namespace, ctx: Context) -> int:
     return 0
 
 
+STATUS_KO = {"added": "추가", "removed": "삭제", "changed": "변경", "unchanged": "변경 없음"}
+
+
+def _artifact_text(change: ArtifactChange, ko: bool) -> list[str]:
+    rfcs = ", ".join(for_log(r) for r in change.rfcs) or ("변경요청 없음" if ko else "no RFC")
+    mark = "✗" if not change.explained else " "
+    lines = [
+        f"   {mark} {STATUS_KO[change.status] if ko else change.status:<8} {for_log(change.name)}  "
+        f"{for_log(short_digest(change.before))} → {for_log(short_digest(change.after))}  ({rfcs})"
+    ]
+    for deployment in change.deployments:
+        lines.append(
+            f"        {'배포' if ko else 'deployment'} {for_log(deployment.deployment_id)} "
+            f"({'원장' if ko else 'ledger'} #{deployment.seq})"
+        )
+    if not change.deployments:
+        lines.append(
+            "        베이스라인 이후 이 변경을 기록한 성공 배포 없음"
+            if ko
+            else "        no successful deployment since the baseline recorded this"
+        )
+    return lines
+
+
 def render_diff_text(diff: BaselineDiff, lang: str) -> str:
     ko = lang == "ko"
     head = (
@@ -110,24 +136,38 @@ def render_diff_text(diff: BaselineDiff, lang: str) -> str:
         else f"baseline {diff.label} (commit {diff.base_commit[:10]}) -> {diff.target[:10]}"
     )
     lines = [head]
-    status_ko = {"added": "추가", "removed": "삭제", "changed": "변경", "unchanged": "변경 없음"}
     for item in diff.items:
-        lines.append(f"  {item.id} [{item.kind}]: {status_ko[item.status] if ko else item.status}")
+        lines.append(f"  {item.id} [{item.kind}]: {STATUS_KO[item.status] if ko else item.status}")
         for change in item.changes:
             rfcs = ", ".join(change.rfcs) or ("변경요청 없음" if ko else "no RFC")
             mark = "✗" if not change.explained else " "
             lines.append(
-                f"   {mark} {status_ko[change.status] if ko else change.status:<8} "
+                f"   {mark} {STATUS_KO[change.status] if ko else change.status:<8} "
                 f"{for_log(change.path)}  ({rfcs})"
             )
             for commit in change.commits:
                 lines.append(f"        {commit.sha[:10]} {for_log(commit.subject)}")
+    if diff.artifacts:
+        count = len(diff.artifacts)
+        lines.append(f"  배포 산출물: {count}개 변경" if ko else f"  deployed artefacts: {count} changed")
+        for artifact in diff.artifacts:
+            lines.extend(_artifact_text(artifact, ko))
     drifted = len(diff.drifted)
-    lines.append(
-        (f"변경요청 없는 변경: 형상항목 {drifted}개" if ko else f"changed without an RFC: {drifted} item(s)")
-        if drifted
-        else ("모든 변경에 변경요청이 있습니다" if ko else "every change is explained by an RFC")
-    )
+    if drifted:
+        lines.append(
+            f"변경요청 없는 변경: 형상항목 {drifted}개"
+            if ko
+            else f"changed without an RFC: {drifted} item(s)"
+        )
+    drifted_artifacts = len(diff.drifted_artifacts)
+    if drifted_artifacts:
+        lines.append(
+            f"변경요청 없는 배포: 산출물 {drifted_artifacts}개"
+            if ko
+            else f"deployed without an RFC: {drifted_artifacts} artefact(s)"
+        )
+    if not diff.has_drift:
+        lines.append("모든 변경에 변경요청이 있습니다" if ko else "every change is explained by an RFC")
     return "\n".join(lines) + "\n"
 
 
@@ -156,7 +196,38 @@ def render_diff_markdown(diff: BaselineDiff, lang: str) -> str:
                 f"| {for_markdown(item.id)} | {for_markdown(change.path)} | {change.status} "
                 f"| {commits} | {rfcs} |"
             )
+    if diff.artifacts:
+        lines.extend(_artifacts_markdown(diff.artifacts, ko))
     return "\n".join(lines) + "\n"
+
+
+def _artifacts_markdown(artifacts: tuple[ArtifactChange, ...], ko: bool) -> list[str]:
+    headers = (
+        ["배포 산출물", "상태", "이전", "이후", "배포", "변경요청"]
+        if ko
+        else ["Artefact", "Status", "Before", "After", "Deployments", "RFCs"]
+    )
+    lines = [
+        "",
+        f"#### {'배포 산출물' if ko else 'Deployed artefacts'}",
+        "",
+        "| " + " | ".join(headers) + " |",
+        "|---|---|---|---|---|---|",
+    ]
+    for change in artifacts:
+        deployments = (
+            ", ".join(
+                f"{for_markdown(d.deployment_id)} ({'원장' if ko else 'ledger'} #{d.seq})"
+                for d in change.deployments
+            )
+            or "-"
+        )
+        rfcs = ", ".join(for_markdown(r) for r in change.rfcs) or ("⛔ 없음" if ko else "⛔ none")
+        lines.append(
+            f"| {for_markdown(change.name)} | {change.status} | {for_markdown(short_digest(change.before))} "
+            f"| {for_markdown(short_digest(change.after))} | {deployments} | {rfcs} |"
+        )
+    return lines
 
 
 def _diff(args: argparse.Namespace, ctx: Context) -> int:
@@ -168,7 +239,7 @@ def _diff(args: argparse.Namespace, ctx: Context) -> int:
     finally:
         ledger.close()
     if ctx.output_format == "json":
-        ctx.out(json.dumps({"ok": not diff.drifted, **diff.as_dict()}, ensure_ascii=False, indent=2))
+        ctx.out(json.dumps({"ok": not diff.has_drift, **diff.as_dict()}, ensure_ascii=False, indent=2))
     elif ctx.output_format == "markdown":
         ctx.out(render_diff_markdown(diff, ctx.lang))
     else:

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import hashlib
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from gatekeeper.commands import Context
 from gatekeeper.commands.gate import add_gate_arguments, request_from, sources_for
@@ -36,6 +38,46 @@ def configure(parser: argparse.ArgumentParser) -> None:
     finish.add_argument("--test-result", dest="test_result", default="", help="post-deployment test result")
     finish.add_argument("--errors", default="", help="errors seen during the deployment")
     finish.add_argument("--monitoring", default="", help="monitoring result after the deployment")
+    finish.add_argument(
+        "--artifact",
+        dest="artifacts",
+        action="append",
+        default=[],
+        metavar="[NAME=]FILE",
+        help="a deployed artefact: its SHA-256 is recorded under NAME (default: the file name) and compared "
+        "with the configuration baseline (repeatable)",
+    )
+
+
+def artifact_digests(specs: list[str], cwd: Path) -> dict[str, str]:
+    """NAME -> `sha256:<hex>` of each `[NAME=]FILE`, read before anything is written."""
+    out: dict[str, str] = {}
+    for spec in specs:
+        name, sep, file = spec.partition("=")
+        if not sep:
+            name, file = Path(spec).name, spec
+        if not name or not file:
+            raise InputError(
+                f"--artifact {spec!r} names no file", hint="give --artifact FILE or --artifact NAME=FILE"
+            )
+        if name in out:
+            raise InputError(
+                f"--artifact names {name!r} twice",
+                hint="give each artefact its own NAME: --artifact NAME=FILE",
+            )
+        path = cwd / file
+        digest = hashlib.sha256()
+        try:
+            with path.open("rb") as stream:
+                while chunk := stream.read(1 << 20):
+                    digest.update(chunk)
+        except OSError as exc:
+            raise InputError(
+                f"cannot read the artefact {file}: {exc.strerror or exc}",
+                hint="give the path of the file that was deployed, relative to the working directory",
+            ) from None
+        out[name] = "sha256:" + digest.hexdigest()
+    return out
 
 
 def _open(ctx: Context) -> Ledger:
@@ -159,6 +201,7 @@ def _finish(args: argparse.Namespace, ctx: Context) -> int:
 
     now = ctx.runtime.now()
     result = DeploymentResult(args.result)
+    artifacts = artifact_digests(args.artifacts, ctx.runtime.cwd)
     actor = current_actor(ctx.runtime.env, ctx.repo_root)
     system = ctx.config.system.id
     ledger = _open(ctx)
@@ -178,6 +221,7 @@ def _finish(args: argparse.Namespace, ctx: Context) -> int:
                 "errors": args.errors,
                 "monitoring": args.monitoring,
                 "started_at": started.at,
+                **({"artifacts": artifacts} if artifacts else {}),
             },
         )
         environment = str(started.data.get("environment", args.environment))

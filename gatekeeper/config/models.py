@@ -184,6 +184,30 @@ class ConfigurationItem(Strict_):
     kind: Literal["source", "schema", "environment", "document", "artifact"]
     paths: tuple[str, ...] = Field(min_length=1)
 
+    @field_validator("paths")
+    @classmethod
+    def _inside_repository(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        # Artefact globs are expanded on disk from the repository root: one that is absolute or climbs out
+        # with `..` would read files outside it, and git paths never look like that either.
+        problems = []
+        for pattern in value:
+            if not pattern:
+                problems.append("'' is empty")
+            elif "\\" in pattern:
+                problems.append(f"{pattern!r} uses \\ between folders")
+            elif pattern.startswith("/"):
+                problems.append(f"{pattern!r} is absolute")
+            elif re.match(r"^[A-Za-z]:", pattern):
+                problems.append(f"{pattern!r} names a drive")
+            elif ".." in pattern.split("/"):
+                problems.append(f"{pattern!r} leaves the repository with ..")
+        if problems:
+            raise ValueError(
+                f"{'; '.join(problems)}; paths are globs relative to the repository root, with / between "
+                "folders and no .. segment, e.g. 'app/**/*.py'"
+            )
+        return value
+
 
 class BaselineConfig(Strict_):
     items: tuple[ConfigurationItem, ...] = ()

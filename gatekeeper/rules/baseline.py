@@ -2,17 +2,54 @@
 
 A change is explained when at least one commit behind it names an RFC ID. Whether that RFC exists and is
 active is the business of the commit rules; this rule only finds changes nobody asked for.
+
+Deployed artefacts are part of the baseline too: an artefact whose digest changed (or that was added or
+removed) since the baseline without a successful deployment naming an RFC is reported with the artefact's
+`env:name` as the subject.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from gatekeeper.baseline import DriftFacts
+from gatekeeper.baseline import ArtifactChange, DriftFacts, short_digest
 from gatekeeper.domain import Finding
 from gatekeeper.rules import RuleContext
 
 MAX_PATHS_IN_MESSAGE = 5
+
+
+def _artifact_finding(change: ArtifactChange, label: str, ctx: RuleContext) -> Finding | None:
+    before, after = short_digest(change.before), short_digest(change.after)
+    what = {
+        "added": ctx.text(f"added {after}", f"추가 {after}"),
+        "removed": ctx.text(f"removed (was {before})", f"삭제 (이전 {before})"),
+        "changed": ctx.text(f"changed {before} → {after}", f"변경 {before} → {after}"),
+    }[change.status]
+    if change.deployments:
+        refs_en = ", ".join(f"{d.deployment_id} (ledger #{d.seq})" for d in change.deployments)
+        refs_ko = ", ".join(f"{d.deployment_id} (원장 #{d.seq})" for d in change.deployments)
+        by = ctx.text(f", by deployment(s) {refs_en} naming no RFC", f", 변경요청ID 없는 배포 {refs_ko}")
+    else:
+        by = ctx.text(
+            ", and no successful deployment since the baseline recorded it",
+            ", 베이스라인 이후 이를 기록한 성공 배포 없음",
+        )
+    return ctx.finding(
+        "baseline.drift",
+        subject=change.name,
+        message=ctx.text(
+            f"deployed artefact {change.name} differs from baseline {label} without an RFC: {what}{by}",
+            f"배포 산출물 {change.name}이(가) 변경요청 없이 베이스라인 {label}과 다릅니다: {what}{by}",
+        ),
+        remediation=ctx.text(
+            "deploy through `gatekeeper deploy start --rfc RFC-...` so the deployment names the approved "
+            "RFC, or redeploy the baselined artefact; once the change is approved, record a new baseline "
+            "with `gatekeeper baseline create`",
+            "`gatekeeper deploy start --rfc RFC-...`로 승인된 변경요청ID를 기록하며 배포하거나 베이스라인의 "
+            "산출물을 다시 배포하세요. 승인 후 `gatekeeper baseline create`로 새 베이스라인을 등록하세요",
+        ),
+    )
 
 
 def baseline_drift(facts: DriftFacts, ctx: RuleContext) -> Iterable[Finding | None]:
@@ -40,6 +77,8 @@ def baseline_drift(facts: DriftFacts, ctx: RuleContext) -> Iterable[Finding | No
                 "`gatekeeper baseline create`로 새 베이스라인을 등록하세요",
             ),
         )
+    for change in facts.diff.drifted_artifacts:
+        yield _artifact_finding(change, facts.diff.label or str(facts.diff.baseline_seq), ctx)
 
 
 RULES = {"baseline.drift": baseline_drift}

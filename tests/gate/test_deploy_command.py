@@ -177,3 +177,64 @@ def _step_outputs(text: str) -> dict[str, str]:
             name, value = line.split("=", 1)
             values[name] = value
     return values
+
+
+def _finish(repo: GitRepo, deployment: str, *extra: str) -> tuple[int, str]:
+    result = run_cli(
+        ["deploy", "finish", deployment, "--result", "success", *extra], cwd=repo.path, now=EVENING
+    )
+    return result.code, result.stderr
+
+
+def test_finish_records_the_deployed_artefacts_and_the_baseline_compares_them(repo: GitRepo) -> None:
+    import hashlib
+
+    import yaml
+
+    build(repo, {})
+    config = yaml.safe_load((repo.path / ".gatekeeper.yml").read_text(encoding="utf-8"))
+    config["baseline"] = {"items": [{"id": "changes", "kind": "document", "paths": ["changes/*.yml"]}]}
+    repo.write(".gatekeeper.yml", yaml.safe_dump(config, allow_unicode=True))
+    (repo.path / "dist").mkdir()
+    wheel = repo.path / "dist" / "app.whl"
+    wheel.write_bytes(b"release one")
+    (repo.path / "dist" / "site.tar").write_bytes(b"static site")
+
+    _, first = start(repo)
+    assert (
+        _finish(
+            repo, first["deployment_id"], "--artifact", "dist/app.whl", "--artifact", "site=dist/site.tar"
+        )[0]
+        == 0
+    )
+    (finished,) = records(repo, "deployment.finished")
+    assert finished.data["artifacts"] == {
+        "app.whl": "sha256:" + hashlib.sha256(b"release one").hexdigest(),
+        "site": "sha256:" + hashlib.sha256(b"static site").hexdigest(),
+    }
+    assert run_cli(["baseline", "create", "--label", "1.0"], cwd=repo.path, now=EVENING).code == 0
+
+    wheel.write_bytes(b"release two")
+    _, second = start(repo)
+    assert _finish(repo, second["deployment_id"], "--artifact", "dist/app.whl")[0] == 0
+    diff = run_cli(["--format", "json", "baseline", "diff"], cwd=repo.path, now=EVENING)
+    body = json.loads(diff.stdout)
+    (change,) = body["artifacts"]  # the site was not redeployed: its digest stands
+    assert change["name"] == "production:app.whl" and change["status"] == "changed"
+    assert change["after"] == "sha256:" + hashlib.sha256(b"release two").hexdigest()
+    assert change["deployment_id"] == second["deployment_id"] and change["rfcs"] == [RFC_ID]
+    assert body["ok"] is True and change["drift"] is False
+
+
+def test_finish_refuses_artefacts_it_cannot_read_and_writes_nothing(repo: GitRepo) -> None:
+    build(repo, {})
+    (repo.path / "app.whl").write_bytes(b"x")
+    _, body = start(repo)
+    code, err = _finish(repo, body["deployment_id"], "--artifact", "dist/missing.whl")
+    assert code == 2 and "cannot read the artefact dist/missing.whl" in err
+    code, err = _finish(repo, body["deployment_id"], "--artifact", "app.whl", "--artifact", "app.whl")
+    assert code == 2 and "names 'app.whl' twice" in err
+    code, err = _finish(repo, body["deployment_id"], "--artifact", "app=")
+    assert code == 2 and "names no file" in err
+    assert records(repo, "deployment.finished") == []
+    assert start(repo)[0] == 1  # the deployment is still open: its lock holds
