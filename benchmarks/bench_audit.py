@@ -35,7 +35,7 @@ SIZES = tuple(int(s) for s in os.environ.get("GATEKEEPER_BENCH_SIZES", "100000,1
 SYSTEM = "minwon-portal"
 RFCS = 2_000
 STEPS = ("change-review", "change-approval", "cab", "release-first", "release-second")
-WHO = ("kim", "park", "choi", "choi", "lee")
+WHO = ("kim", "park", "jung", "choi", "lee")  # five people: no one gives two steps
 CONFIG = """\
 version: 1
 system: {{id: minwon-portal, name: 민원포털, grade: 1, audience: public}}

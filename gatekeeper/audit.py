@@ -7,7 +7,8 @@ written before it have been seen — so nothing but the still-open questions (fa
 incident, changes waiting for their PIR) is held while the rest of the ledger streams by. `checklist` then
 adds the facts from outside the ledger (RFC files, commits, the baseline, the hash chain) and answers every
 item conform, nonconform or not-applicable, with evidence: `seq:N` for a ledger record, `commit:SHA` for a
-commit, `rfc:ID` for a change request, `item:ID` for a configuration item.
+commit, `rfc:ID` for a change request, `item:ID` for a configuration item, `artifact:NAME` for a deployed
+artefact.
 
 Everything here is pure; `gatekeeper.commands.audit` gathers the facts.
 """
@@ -22,9 +23,10 @@ from typing import Any, Protocol, cast
 from gatekeeper.baseline import DriftFacts
 from gatekeeper.calendar import BusinessCalendar, CalendarUnavailable
 from gatekeeper.config.models import Policy, Rfc
-from gatekeeper.domain import ChangeType, DeploymentResult, Grade, RecordKind, Severity
+from gatekeeper.domain import ActorSource, ChangeType, DeploymentResult, Grade, RecordKind, Severity
 from gatekeeper.kpi import deployment_id, test_counts
 from gatekeeper.ledger import Record, VerifyResult
+from gatekeeper.rules.approval import login_key
 from gatekeeper.rules.rfc import is_real_plan
 
 CONFORM = "conform"
@@ -283,12 +285,15 @@ class Evidence:
 
 @dataclass(slots=True)
 class Approval:
-    """An `approval` record's RFCs, step and decision (None unless they are strings)."""
+    """An `approval` record's RFCs, step and decision (None unless they are strings), who gave it and
+    where it was recorded (`actor`, `actor_source`)."""
 
     seq: int
     rfcs: tuple[str, ...]
     step: str | None
     decision: str | None
+    actor: str | None
+    source: str | None
 
 
 Event = Stored | Evidence | Approval
@@ -313,8 +318,8 @@ class AuditBuilder:
     calendar: BusinessCalendar | None = None
     system: str = ""  # the audited system: an RFC's impact on it is no impact on a linked system
     checks: dict[str, _Check] = field(default_factory=lambda: {k: _Check() for k in ITEMS})
-    # RFC -> step -> (seq of the latest decision, decision)
-    _approvals: dict[str, dict[str, tuple[int, str]]] = field(default_factory=dict)
+    # RFC -> step -> (seq of the latest counted decision, decision, the approver's login key)
+    _approvals: dict[str, dict[str, tuple[int, str, str]]] = field(default_factory=dict)
     # key (RFC, or `commit:` and the first 7 hex digits) -> kind -> (seq, passed, full commit)
     _evidence: dict[str, dict[str, tuple[int, bool, str]]] = field(default_factory=dict)
     _open: dict[str, tuple[int, datetime]] = field(default_factory=dict)  # started, not finished
@@ -334,6 +339,7 @@ class AuditBuilder:
     _noticed: set[str] = field(default_factory=set)  # RFCs with a `notice` record so far
     _linked: dict[str, tuple[str, ...]] = field(default_factory=dict)  # RFC -> linked systems, agencies
     _severities: dict[tuple[str, ChangeType], Severity] = field(default_factory=dict)
+    _rank: dict[str, int] = field(default_factory=dict)  # step -> its place in the pack's approval order
 
     def _t(self, en: str, ko: str) -> str:
         return ko if self.lang == "ko" else en
@@ -347,6 +353,8 @@ class AuditBuilder:
                 continue
             if record.kind == RecordKind.TEST_EVIDENCE:
                 self._test_evidence(Evidence.of(record.seq, record.moment, record.rfcs, record.data))
+            elif record.kind == RecordKind.APPROVAL:
+                self._approval(record)
             else:
                 self._record(record)
         return self
@@ -360,7 +368,14 @@ class AuditBuilder:
             kind = type(event)
             if kind is Approval:
                 approval = cast(Approval, event)
-                decision(approval.seq, approval.rfcs, approval.step, approval.decision)
+                decision(
+                    approval.seq,
+                    approval.rfcs,
+                    approval.step,
+                    approval.decision,
+                    approval.actor,
+                    approval.source,
+                )
             elif kind is Evidence:
                 evidence(cast(Evidence, event))
             else:
@@ -369,9 +384,7 @@ class AuditBuilder:
 
     def _record(self, record: RecordView) -> None:
         kind = record.kind
-        if kind == RecordKind.APPROVAL:
-            self._approval(record)
-        elif kind == RecordKind.DEPLOYMENT_STARTED:
+        if kind == RecordKind.DEPLOYMENT_STARTED:
             self._started(record)
         elif kind == RecordKind.DEPLOYMENT_FINISHED:
             self._finished(record)
@@ -387,20 +400,35 @@ class AuditBuilder:
 
     # -- record handlers ------------------------------------------------------------------------------
 
-    def _approval(self, record: RecordView) -> None:
+    def _approval(self, record: Record) -> None:
         step, decision = record.data.get("step"), record.data.get("decision")
         self._decision(
             record.seq,
             record.rfcs,
             step if isinstance(step, str) else None,
             decision if isinstance(decision, str) else None,
+            record.actor,
+            record.actor_source,
         )
 
-    def _decision(self, seq: int, rfcs: tuple[str, ...], step: str | None, decision: str | None) -> None:
+    def _decision(
+        self,
+        seq: int,
+        rfcs: tuple[str, ...],
+        step: str | None,
+        decision: str | None,
+        actor: str | None,
+        source: str | None,
+    ) -> None:
         if step is None or decision is None:
             return
+        # As the gate counts them (`rules.approval.counts`): a workstation's decision counts only for the
+        # grades the pack allows.
+        if source == ActorSource.LOCAL and self.grade not in self.policy.approvals.local_actor_grades:
+            return
+        who = login_key(actor) if actor is not None else ""
         for rfc in rfcs:
-            self._approvals.setdefault(rfc, {})[step] = (seq, decision)
+            self._approvals.setdefault(rfc, {})[step] = (seq, decision, who)
             if step == "cab" and decision == APPROVE:
                 self._cab.add(rfc)
             waiting = self._retro_due.get(rfc)
@@ -577,6 +605,8 @@ class AuditBuilder:
             seqs = [decisions[s][0] for s in in_order]
             if seqs != sorted(seqs):
                 problems.append(self._t(f"{rfc} approved out of order", f"{rfc} 승인 순서 위반"))
+            if self._severity("approval.same-person", change_type) is not Severity.OFF:
+                problems.extend(self._same_person(rfc, decisions))
         if problems:
             check.fail(
                 ref, self._t(f"deployment {record.seq}: ", f"배포 {record.seq}: ") + "; ".join(problems)
@@ -647,6 +677,34 @@ class AuditBuilder:
                 f"배포 {record.seq}: 사전 공지 기록 없음 — {names}",
             ),
         )
+
+    def _same_person(self, rfc: str, decisions: Mapping[str, tuple[int, str, str]]) -> list[str]:
+        """CHG-P3, TST-P3: one person gave two approved steps of the change (as `approval.same-person`)."""
+        approvers = [who for _, decision, who in decisions.values() if decision == APPROVE and who]
+        if len(set(approvers)) == len(approvers):  # the common case: nobody gave two steps
+            return []
+        rank = self._rank
+        if not rank:
+            rank.update({str(step): i for i, step in enumerate(self.policy.approvals.order)})
+        approved = sorted(
+            ((step, seq, who) for step, (seq, decision, who) in decisions.items() if decision == APPROVE),
+            key=lambda found: (rank.get(found[0], len(rank)), found[1]),
+        )
+        first: dict[str, str] = {}
+        out = []
+        for step, _, who in approved:
+            if not who:
+                continue
+            if who in first:
+                out.append(
+                    self._t(
+                        f"{rfc}: {who} gave both {first[who]} and {step}",
+                        f"{rfc}: {who}님이 {first[who]} 단계와 {step} 단계를 모두 승인",
+                    )
+                )
+            else:
+                first[who] = step
+        return out
 
     def _check_tests(self, record: RecordView, ref: str, change_type: ChangeType) -> None:
         check = self.checks["release.tested"]
@@ -831,6 +889,17 @@ def checklist(
                     )
                 else:
                     base.ok(f"item:{item.id}")
+            for artifact in drift.diff.artifacts:
+                if artifact.explained:
+                    base.ok(f"artifact:{artifact.name}")
+                    continue
+                base.fail(
+                    f"artifact:{artifact.name}",
+                    t(
+                        f"{artifact.name} was deployed without an RFC since baseline {drift.diff.label}",
+                        f"{artifact.name}이(가) 베이스라인 {drift.diff.label} 이후 변경요청 없이 배포됨",
+                    ),
+                )
 
     integrity = checks["configuration.ledger-integrity"]
     if chain is not None:

@@ -3,11 +3,11 @@
 `AuditBuilder.feed` parses and checks every record in Python. Here one pass over the table, in seq order,
 reads only the approval, test-evidence, deployment, incident, PIR and notice records of the system, and of
 them little more than the record's `data`, which Python then reads exactly as `feed` does (test counts through
-`kpi.test_counts`). PostgreSQL extracts an approval's step and decision itself (approvals are most of a
-ledger) and hands the other records' jsonb `data` over as text. SQLite, which parses a record's JSON
-once per call, extracts the members in one `json_extract` of several paths, read in ranges of seqs so
-that its work overlaps Python's (`_sqlite_ranges`). `feed_events` gives the same answers from these events
-as `feed` gives from all records (tests/audit/test_backends_agree.py).
+`kpi.test_counts`). PostgreSQL extracts an approval's step, decision, actor and actor source itself (approvals
+are most of a ledger) and hands the other records' jsonb `data` over as text. SQLite, which parses a record's
+JSON once per call, extracts the members in one `json_extract` of several paths, read in ranges of seqs so
+that its work overlaps Python's (`_sqlite_ranges`). `feed_events` gives the same answers from these events as
+`feed` gives from all records (tests/audit/test_backends_agree.py).
 
 `prepare` starts the query on a connection of its own before the caller loads the RFCs, so the database
 works meanwhile. The SQL reads the backends' tables (`records`: seq, id, kind, system, at_utc|at, body; in
@@ -97,9 +97,9 @@ class AuditQueries:
 
     def _postgres(self) -> Iterator[Event]:
         """One pass over the table in the primary key's order: cheaper for the server than a query per kind,
-        each scanning the table and sorting what it found. The server extracts an approval's step and
-        decision (most of a ledger); the other records' `data` comes whole, and Python reads it as `feed`
-        does."""
+        each scanning the table and sorting what it found. The server extracts an approval's step, decision,
+        actor and actor source (approvals are most of a ledger); the other records' `data` comes whole, and
+        Python reads it as `feed` does."""
         scope, params = self._scope()
         sql = (
             # An approval's id and time are not read: NULL costs nothing to hand over.
@@ -107,17 +107,20 @@ class AuditQueries:
             f"CASE WHEN kind <> 'approval' THEN {self.d.at} END, "
             f"CASE WHEN kind = 'approval' THEN {_text('step')} END, "
             f"CASE WHEN kind = 'approval' THEN {_text('decision')} END, "
+            # Who decided, and where: the record's own members (the body holds them, `data` does not).
+            f"CASE WHEN kind = 'approval' THEN (body::json)->>'actor' END, "
+            f"CASE WHEN kind = 'approval' THEN (body::json)->>'actor_source' END, "
             f"CASE WHEN kind NOT IN ('approval', 'pir', 'notice') THEN data::text END, "
             # Only a finished deployment's own offset shows (in a PIR's due date); others need the instant.
             f"CASE WHEN kind = 'deployment.finished' THEN (body::json)->>'at' END "
             f"FROM {self.d.table} WHERE {scope} ORDER BY seq"
         )
         decode = json.JSONDecoder().raw_decode  # see `_sqlite`
-        for seq, kind, rfcs, ident, moment, step, decision, data, written in _pg_rows(
+        for seq, kind, rfcs, ident, moment, step, decision, actor, source, data, written in _pg_rows(
             self.cursor, sql, tuple(params)
         ):
             if kind == "approval":
-                yield Approval(seq, tuple(rfcs), step, decision)
+                yield Approval(seq, tuple(rfcs), step, decision, actor, source)
             elif kind == "test.evidence":
                 yield Evidence.of(seq, _moment(moment), tuple(rfcs), _object(decode(data)[0]))
             elif kind in _BARE:
@@ -130,9 +133,11 @@ class AuditQueries:
         """One pass in seq order; each record's JSON is parsed once, by one `json_extract` of several paths
         (a JSON array), and Python reads the members from that as `feed` reads them from the record."""
         scope, params = self._scope()
-        # [rfcs, data] per record, [rfcs, step, decision] per approval, [rfcs, data, at] per finish.
+        # [rfcs, data] per record, [rfcs, step, decision, actor, source] per approval, [rfcs, data, at] per
+        # finish.
         extract = (
-            "CASE kind WHEN 'approval' THEN json_extract(body, '$.rfcs', '$.data.step', '$.data.decision') "
+            "CASE kind WHEN 'approval' THEN "
+            "json_extract(body, '$.rfcs', '$.data.step', '$.data.decision', '$.actor', '$.actor_source') "
             # Only a finished deployment's own offset shows (in a PIR's due date).
             "WHEN 'deployment.finished' THEN json_extract(body, '$.rfcs', '$.data', '$.at') "
             "WHEN 'pir' THEN json_extract(body, '$.rfcs', '$.seq') "
@@ -151,7 +156,14 @@ class AuditQueries:
             found = decode(members)[0]
             rfcs = tuple(found[0])
             if kind == "approval":
-                yield Approval(seq, rfcs, _text_or_none(found[1]), _text_or_none(found[2]))
+                yield Approval(
+                    seq,
+                    rfcs,
+                    _text_or_none(found[1]),
+                    _text_or_none(found[2]),
+                    _text_or_none(found[3]),
+                    _text_or_none(found[4]),
+                )
             elif kind == "test.evidence":
                 yield Evidence.of(seq, _moment(at), rfcs, _object(found[1]))
             elif kind in _BARE:

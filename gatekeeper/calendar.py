@@ -21,7 +21,7 @@ turns into `gate.error`: a gate never guesses that a day is a working day.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from typing import TYPE_CHECKING
@@ -87,6 +87,8 @@ class BusinessCalendar:
     extra_business_days: frozenset[date] = frozenset()
     freezes: tuple[FreezePeriod, ...] = ()
     policy: Policy | None = None
+    # Days already looked up: an audit asks about every deployment of a ledger's history.
+    _days: dict[date, DayInfo] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @classmethod
     def from_config(cls, config: Config, policy: Policy) -> BusinessCalendar:
@@ -112,6 +114,12 @@ class BusinessCalendar:
     # ----------------------------------------------------------------------------------------- days
 
     def day(self, day: date) -> DayInfo:
+        found = self._days.get(day)
+        if found is None:
+            found = self._days[day] = self._look_up(day)
+        return found
+
+    def _look_up(self, day: date) -> DayInfo:
         first, last = holiday_years()
         if not first <= day.year <= last:
             raise CalendarUnavailable(

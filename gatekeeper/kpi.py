@@ -162,8 +162,10 @@ class _Identified(Protocol):
 
 
 def deployment_id(record: _Identified) -> str:
-    """A deployment's id: `data.deployment_id`, else the id of its `deployment.started` record."""
-    value = record.data.get("deployment_id")
+    """A deployment's id: the id of its `deployment.started` record, which a `deployment.finished` record
+    names as `data.started` (as `deploy finish` writes it) or `data.deployment_id`; a started record's
+    own id."""
+    value = record.data.get("deployment_id") or record.data.get("started")
     return str(value) if value else record.id
 
 

@@ -45,6 +45,12 @@ class Dialect:
         inner = "".join(f"->'{p}'" for p in parts[:-1])
         return f"({at}data{inner}->>'{parts[-1]}')"
 
+    def deployment(self, table: str) -> str:
+        """The id of the deployment a record belongs to, as `kpi.deployment_id` reads it."""
+        at = f"{table}." if table else ""
+        dep, started = self.json("deployment_id", table), self.json("started", table)
+        return f"coalesce(nullif({dep}, ''), nullif({started}, ''), {at}id)"
+
     def num(self, path: str) -> str:
         if self.name == "sqlite":
             return f"coalesce(json_extract(body, '$.data.{path}'), 0)"
@@ -255,7 +261,7 @@ class SqlKpi:
         success_at = f"CASE WHEN kind = 'deployment.finished' AND result = 'success' THEN {d.at} END"
         sql = (
             f"WITH ev AS (SELECT seq, kind, system, {d.at}, {d.json('result')} AS result, "  # noqa: S608
-            f"coalesce({d.json('environment')}, '') AS env, coalesce({d.json('deployment_id')}, id) AS dep, "
+            f"coalesce({d.json('environment')}, '') AS env, {d.deployment('')} AS dep, "
             f"{d.json('resolved_at')} AS resolved_at "
             f"FROM {d.table} WHERE kind IN ('deployment.finished', 'incident.opened'){until}), "
             f"nx AS (SELECT ev.*, "
@@ -368,7 +374,7 @@ class SqlKpi:
         # The others name a commit (on the finished record or on its deployment.started) whose time only git
         # knows: stream (system, time, sha) and ask git.
         where_f, params = self._window("f." + d.at)
-        finished = d.json("deployment_id", "f")
+        finished = d.deployment("f")
         sql = (
             f"SELECT f.system, f.{d.at}, coalesce({d.json('commit', 'f')}, "  # noqa: S608
             f"{d.json('commit', 's')}) FROM {d.table} f "

@@ -83,6 +83,10 @@ WORDS: dict[str, dict[str, str]] = {
         "no-deployments": "No deployments in the period.",
         "no-changes": "No changes since the baseline.",
         "baseline-of": "Baseline {label} (commit {commit}) compared with {target}",
+        "artifacts": "Deployed artefacts",
+        "artifact": "Artefact",
+        "digest": "Digest",
+        "deployed-by": "Deployed by",
     },
     "ko": {
         "title": "SOP 점검 보고서",
@@ -137,6 +141,10 @@ WORDS: dict[str, dict[str, str]] = {
         "no-deployments": "기간 내 배포가 없습니다.",
         "no-changes": "베이스라인 이후 변경이 없습니다.",
         "baseline-of": "베이스라인 {label} (커밋 {commit})과 {target} 비교",
+        "artifacts": "배포 산출물",
+        "artifact": "산출물",
+        "digest": "다이제스트",
+        "deployed-by": "배포",
     },
 }
 AREAS = {

@@ -97,7 +97,7 @@ class _History:
             end,
             (rfc,),
             {
-                "deployment_id": started.id,
+                "started": started.id,  # as `deploy finish` names its deployment
                 "environment": "production",
                 "result": result,
                 "change_type": change_type,
@@ -135,7 +135,7 @@ FULL = ["change-review", "change-approval", "cab", "release-first", "release-sec
 WHO = {
     "change-review": "kim",
     "change-approval": "park",
-    "cab": "choi",
+    "cab": "jung",  # the CAB's decision, recorded by its chair
     "release-first": "choi",
     "release-second": "lee",
 }

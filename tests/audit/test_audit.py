@@ -3,6 +3,7 @@ change, a missing PIR, a drifted file), the JSON contract, Korean text, and the 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -241,6 +242,38 @@ def test_a_change_affecting_linked_systems_needs_its_notice_first() -> None:
     builder = AuditBuilder(_policy(), Grade(1), NOW, rfcs, NOV[0], NOV[1], system=SYSTEM)
     item = {i.id: i for i in checklist(builder.feed(records), system=SYSTEM).items}["release.notice"]
     assert (item.result, item.evidence) == ("conform", ("seq:19", "seq:22"))
+
+
+def _with_approval(rfc: str, step: str, **changes: str) -> list[Record]:
+    """The hand-checked history with one approval record changed (its actor or where it was recorded)."""
+    history = [
+        dataclasses.replace(d, **changes)
+        if d.kind == "approval" and d.rfcs == (rfc,) and d.data["step"] == step
+        else d
+        for d in drafts()
+    ]
+    return placed(history)
+
+
+def test_one_person_giving_two_steps_of_a_change_is_nonconform() -> None:
+    """CHG-P3 two-step approval by distinct people; TST-P3 the verifier is not the reviewer."""
+    records = _with_approval("RFC-2026-0002", "release-second", actor="@Kim")
+    item = {i.id: i for i in _run(records).items}["change.approvals"]
+    assert item.result == "nonconform"
+    assert item.evidence == ("seq:18", "seq:21", "seq:35")  # D2, D3, and D6 as before
+    assert item.notes[0] == "deployment 18: RFC-2026-0002: kim gave both change-review and release-second"
+    ko = {i.id: i for i in _run(records, lang="ko").items}["change.approvals"]
+    assert (
+        ko.notes[0] == "배포 18: RFC-2026-0002: kim님이 change-review 단계와 release-second 단계를 모두 승인"
+    )
+
+
+def test_a_workstation_approval_does_not_count_for_grade_1() -> None:
+    """kr-ap-sop counts `local` approvals for grades 3–4 only, as the gate does."""
+    records = _with_approval("RFC-2026-0002", "change-approval", actor_source="local")
+    item = {i.id: i for i in _run(records).items}["change.approvals"]
+    assert item.evidence == ("seq:18", "seq:21", "seq:35")
+    assert item.notes[0] == "deployment 18: RFC-2026-0002 lacks change-approval"
 
 
 def test_commits_without_rfc_are_nonconform_and_merges_exempt() -> None:

@@ -2,10 +2,11 @@
 their database extracts (`gatekeeper.audit_sql`), the git backend by reading every record; all three must
 give the same items, evidence and notes. The history is the hand-checked one plus records that exercise
 the corners of the reduced reading: several RFCs on one record, a PIR naming two RFCs, decisions that are
-not strings, notices (one another system's), deployments in and out of business hours, a CAB approval
-later rejected, an emergency change reviewed after the fact (approve, then
-reject, then approve), counts under `counts` or only as a total, booleans where numbers belong, evidence
-found through its commit only, and members of `data` that are not strings."""
+not strings, one approver giving two steps, a workstation's decision that does not count, notices (one
+another system's), deployments in and out of business hours, a CAB approval later rejected, an emergency
+change reviewed after the fact (approve, then reject, then approve), counts under `counts` or only as a
+total, booleans where numbers belong, evidence found through its commit only, and members of `data` that
+are not strings."""
 
 from __future__ import annotations
 
@@ -42,18 +43,33 @@ def _extra() -> list[Draft]:
     out: list[Draft] = []
 
     def add(
-        kind: str, when: datetime, rfcs: tuple[str, ...], data: dict[str, Any], system: str = SYSTEM
+        kind: str,
+        when: datetime,
+        rfcs: tuple[str, ...],
+        data: dict[str, Any],
+        system: str = SYSTEM,
+        actor: str = "ci",
+        source: str = "github-actions",
     ) -> str:
         ident = f"x{len(out) + 1:03d}"
-        out.append(Draft(kind, system, "ci", "github-actions", when, data, rfcs, id=ident))
+        out.append(Draft(kind, system, actor, source, when, data, rfcs, id=ident))
         return ident
 
-    def approve(rfcs: tuple[str, ...], step: object, decision: object, when: datetime) -> None:
-        add("approval", when, rfcs, {"step": step, "decision": decision, "digest": "sha256:x"})
+    def approve(
+        rfcs: tuple[str, ...],
+        step: object,
+        decision: object,
+        when: datetime,
+        actor: str = "",
+        source: str = "",
+    ) -> None:
+        data = {"step": step, "decision": decision, "digest": "sha256:x"}
+        add("approval", when, rfcs, data, actor=actor or f"approver-{len(out)}", source=source or "gitlab-ci")
 
     # Two RFCs deployed together, approved on one record; a CAB approval later rejected.
     for i, step in enumerate(["change-review", "change-approval", "cab", "release-first", "release-second"]):
-        approve((R1, R5), step, "approve", at(11, 21, 9 + i))
+        approve((R1, R5), step, "approve", at(11, 21, 9 + i), actor="Kim" if i in (0, 4) else "")
+    approve((R5,), "release-first", "reject", at(11, 21, 14, 30), actor="han", source="local")  # not counted
     approve((R5,), "cab", "reject", at(11, 21, 15))
     approve((R5,), "release-second", 7, at(11, 21, 16))  # not a string: ignored
     approve((R5,), None, "approve", at(11, 21, 16, 30))  # not a string: ignored
@@ -99,8 +115,11 @@ def _extra() -> list[Draft]:
         {"deployment_id": started, "environment": "production", "result": "rolled-back"},
     )
     add("incident.opened", at(11, 24, 2, 31), (R6,), {"deployment_id": True, "type": "deployment-failure"})
-    approve((R6,), "change-review", "approve", at(11, 24, 9))
-    approve((R6,), "change-approval", "approve", at(11, 24, 10))
+    approve((R6,), "change-review", "approve", at(11, 24, 9), actor="Lee")
+    approve(
+        (R6,), "change-approval", "approve", at(11, 24, 9, 30), actor="park", source="local"
+    )  # not counted
+    approve((R6,), "change-approval", "approve", at(11, 24, 10), actor="@lee")  # the reviewer again
     approve((R6,), "change-approval", "reject", at(11, 24, 11))
     approve((R6,), "change-approval", "approve", at(11, 26, 11))
     started = add("deployment.started", at(11, 26, 20), (R6, R3), {"change_type": "emergency"})
@@ -165,6 +184,9 @@ def test_the_history_exercises_what_it_claims() -> None:
     assert answers["change.approvals"][1] == "nonconform"
     assert answers["test.recorded"][1] == "nonconform"
     assert answers["change.business-hours"][1] == "nonconform"
+    notes = " ".join(answers["change.approvals"][3])
+    assert "kim gave both change-review and release-second" in notes
+    assert "lacks release-first" not in notes  # the workstation's reject did not count
     assert answers["release.notice"][1] == "nonconform"
     assert len(answers["release.notice"][2]) == 1  # the second deployment followed the notice
 

@@ -6,6 +6,7 @@ Regenerate the golden files after an intended change with `GATEKEEPER_UPDATE_GOL
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from pathlib import Path
@@ -133,3 +134,45 @@ def test_bar_chart_geometry() -> None:
     assert heights[1] == chart.bottom - chart.top and heights[0] == pytest.approx(heights[1] / 5, abs=0.1)
     assert heights[2] == 0 and chart.bars[2].value == "–"
     assert all(b.width <= 36 for b in chart.bars)
+
+
+def test_artefacts_deployed_since_the_baseline_are_in_the_checklist_and_the_report(
+    audit_repo: AuditRepo,
+) -> None:
+    """A deployment after baseline 1.0 that names an RFC explains its artefact; one that names none is
+    drift: the checklist's baseline item is nonconform for it and the report marks the row."""
+    from datetime import timedelta
+
+    from gatekeeper.ledger import Draft
+    from gatekeeper.ledger.sqlite import SqliteLedger
+
+    ledger = SqliteLedger(audit_repo.path / ".gatekeeper" / "ledger.db")
+    try:
+        for name, rfcs in (("app.whl", ("RFC-2026-0002",)), ("hotfix.jar", ())):
+            ledger.append(
+                Draft(
+                    "deployment.finished",
+                    "minwon-portal",
+                    "ci",
+                    "github-actions",
+                    AUDIT_AT - timedelta(hours=1),
+                    {
+                        "result": "success",
+                        "environment": "production",
+                        "artifacts": {name: "sha256:" + "a" * 64},
+                    },
+                    rfcs,
+                    id=f"dep-{name}",
+                )
+            )
+    finally:
+        ledger.close()
+    result = run_cli(["--format", "json", "audit", "--no-record"], cwd=audit_repo.path, now=AUDIT_AT)
+    item = {i["id"]: i for i in json.loads(result.stdout)["items"]}["configuration.baseline"]
+    assert item["result"] == "nonconform"
+    assert "artifact:production:hotfix.jar" in item["evidence"]
+    assert "artifact:production:app.whl" not in item["evidence"]  # explained: only failures are listed
+    html = write_report(audit_repo, "en")
+    assert '<tr class="artifact-change drift"><td class="evidence">production:hotfix.jar</td>' in html
+    assert '<tr class="artifact-change"><td class="evidence">production:app.whl</td>' in html
+    assert "dep-app.whl (seq:" in html
