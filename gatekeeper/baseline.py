@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import fnmatch
 import hashlib
+import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -411,13 +412,34 @@ def tracked_files(root: Path, commit: str) -> dict[str, str]:
     return out
 
 
+_WILDCARDS = frozenset("*?[")
+
+
+def _files_on_disk(root: Path, pattern: str) -> Iterator[str]:
+    """Files under `root` that `pattern` matches the way git items' paths are matched (`matches`): the
+    folder before the first wildcard is walked, so `dist/*.whl` does not read the whole work tree. `.git`
+    and symbolic links to folders are not entered; the config model accepts only relative patterns without
+    `..`."""
+    fixed: list[str] = []
+    for part in pattern.split("/")[:-1]:
+        if _WILDCARDS & set(part):
+            break
+        fixed.append(part)
+    top = root.joinpath(*fixed)
+    for folder, folders, names in os.walk(top):
+        folders[:] = sorted(f for f in folders if f != ".git")
+        for name in sorted(names):
+            relative = (Path(folder) / name).relative_to(root).as_posix()
+            if matches(relative, (pattern,)):
+                yield relative
+
+
 def _disk_files(root: Path, patterns: Sequence[str]) -> dict[str, str]:
-    # The config model accepts only relative patterns without `..`, so every match lies under `root`.
     out = {}
     for pattern in patterns:
-        for path in sorted(root.glob(pattern)):
+        for relative in _files_on_disk(root, pattern):
+            path = root / relative
             if path.is_file():
-                relative = path.relative_to(root).as_posix()
                 try:
                     content = path.read_bytes()
                 except OSError as exc:

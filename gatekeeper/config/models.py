@@ -182,7 +182,12 @@ LedgerConfig = Annotated[
 class ConfigurationItem(Strict_):
     id: Identifier
     kind: Literal["source", "schema", "environment", "document", "artifact"]
-    paths: tuple[str, ...] = Field(min_length=1)
+    paths: tuple[str, ...] = Field(
+        min_length=1,
+        description="globs relative to the repository root, matched against the files of the commit (the "
+        "files on disk for `artifact`): `*` and `?` match across folders too, `**/` also matches no folder "
+        "(`app/**/*.py` takes `app/main.py`)",
+    )
 
     @field_validator("paths")
     @classmethod

@@ -49,7 +49,11 @@ def _ctx(grade: int) -> RuleContext:
         ("app/a/b/c.py", ["app/**/*.py"], True),
         ("application/main.py", ["app/**/*.py"], False),
         ("db/schema.sql", ["db/*.sql"], True),
-        ("db/old/schema.sql", ["db/*.sql"], True),  # fnmatch's * crosses folders; documented glob semantics
+        (
+            "db/old/schema.sql",
+            ["db/*.sql"],
+            True,
+        ),  # * crosses folders (fnmatch), as docs/configuration.md says
         ("README.md", ["docs/*.md"], False),
     ],
 )
@@ -163,6 +167,26 @@ def test_artifacts_are_digested_from_disk(tmp_path: Path) -> None:
     result = run_cli(["--format", "json", "baseline", "verify"], cwd=repo.path)
     assert result.code == 1
     assert json.loads(result.stdout)["findings"][0]["subject"] == "package"
+
+
+def test_artefact_globs_match_as_git_item_globs_do(tmp_path: Path) -> None:
+    """One glob language for every item: on disk, as in git, `*` crosses folders and `**/` matches none;
+    `.git` is never read."""
+    from gatekeeper.baseline import _disk_files
+
+    for name in ("dist/app.whl", "dist/old/app-0.9.whl", "dist/app.txt", "build/app.whl", ".git/x.whl"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_bytes(name.encode())
+    found = _disk_files(tmp_path, ["dist/*.whl"])
+    assert sorted(found) == ["dist/app.whl", "dist/old/app-0.9.whl"]
+    assert sorted(found) == sorted(p for p in found if matches(p, ["dist/*.whl"]))
+    assert sorted(_disk_files(tmp_path, ["**/*.whl"])) == [
+        "build/app.whl",
+        "dist/app.whl",
+        "dist/old/app-0.9.whl",
+    ]
+    assert _disk_files(tmp_path, ["missing/*.whl"]) == {}
+    assert list(_disk_files(tmp_path, ["build/app.whl"])) == ["build/app.whl"]
 
 
 def test_errors_are_clear(tmp_path: Path) -> None:
