@@ -210,13 +210,8 @@ AA, BB, CC = "sha256:" + "a" * 64, "sha256:" + "b" * 64, "sha256:" + "c" * 64
 DEPLOYED_AT = datetime(2026, 11, 5, 20, 0, tzinfo=KST)
 
 
-def _finished(
-    seq: int,
-    data: dict[str, object],
-    rfcs: tuple[str, ...] = ("RFC-2026-0042",),
-    result: str = "success",
-) -> Record:
-    draft = Draft(
+def _finished_draft(data: dict[str, object], rfcs: tuple[str, ...], result: str = "success") -> Draft:
+    return Draft(
         kind="deployment.finished",
         system="minwon-portal",
         actor="choi",
@@ -225,7 +220,15 @@ def _finished(
         data={"environment": "production", "result": result, **data},
         rfcs=rfcs,
     )
-    return draft.place(seq, GENESIS)
+
+
+def _finished(
+    seq: int,
+    data: dict[str, object],
+    rfcs: tuple[str, ...] = ("RFC-2026-0042",),
+    result: str = "success",
+) -> Record:
+    return _finished_draft(data, rfcs, result).place(seq, GENESIS)
 
 
 def test_artifact_changed_by_a_deployment_naming_an_rfc_is_explained() -> None:
@@ -397,16 +400,7 @@ def test_drift_rule_reports_unexplained_artifacts() -> None:
 def _append(ledger_path: Path, data: dict[str, object], rfcs: tuple[str, ...]) -> int:
     ledger = SqliteLedger(ledger_path)
     try:
-        draft = Draft(
-            kind="deployment.finished",
-            system="minwon-portal",
-            actor="choi",
-            actor_source="local",
-            at=DEPLOYED_AT,
-            data={"environment": "production", "result": "success", **data},
-            rfcs=rfcs,
-        )
-        return ledger.append(draft).seq
+        return ledger.append(_finished_draft(data, rfcs)).seq
     finally:
         ledger.close()
 
