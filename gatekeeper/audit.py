@@ -26,7 +26,8 @@ from gatekeeper.config.models import Policy, Rfc
 from gatekeeper.domain import ActorSource, ChangeType, DeploymentResult, Grade, RecordKind, Severity
 from gatekeeper.kpi import deployment_id, test_counts
 from gatekeeper.ledger import Record, VerifyResult
-from gatekeeper.rules.approval import login_key
+from gatekeeper.rules.approval import login_key, repeated_approvers
+from gatekeeper.rules.deploy import linked_parties
 from gatekeeper.rules.rfc import is_real_plan
 
 CONFORM = "conform"
@@ -339,7 +340,6 @@ class AuditBuilder:
     _noticed: set[str] = field(default_factory=set)  # RFCs with a `notice` record so far
     _linked: dict[str, tuple[str, ...]] = field(default_factory=dict)  # RFC -> linked systems, agencies
     _severities: dict[tuple[str, ChangeType], Severity] = field(default_factory=dict)
-    _rank: dict[str, int] = field(default_factory=dict)  # step -> its place in the pack's approval order
 
     def _t(self, en: str, ko: str) -> str:
         return ko if self.lang == "ko" else en
@@ -650,12 +650,7 @@ class AuditBuilder:
         found = self._linked.get(rfc_id)
         if found is None:
             rfc = self.rfcs.get(rfc_id)
-            found = ()
-            if rfc is not None:
-                impact = rfc.impact
-                names = [s for s in impact.systems if s != self.system]
-                found = tuple(dict.fromkeys([*names, *impact.agencies, *impact.integrations]))
-            self._linked[rfc_id] = found
+            found = self._linked[rfc_id] = linked_parties(rfc.impact, self.system) if rfc is not None else ()
         return found
 
     def _check_notice(self, record: RecordView, ref: str, change_type: ChangeType) -> None:
@@ -680,31 +675,20 @@ class AuditBuilder:
 
     def _same_person(self, rfc: str, decisions: Mapping[str, tuple[int, str, str]]) -> list[str]:
         """CHG-P3, TST-P3: one person gave two approved steps of the change (as `approval.same-person`)."""
-        approvers = [who for _, decision, who in decisions.values() if decision == APPROVE and who]
-        if len(set(approvers)) == len(approvers):  # the common case: nobody gave two steps
+        approved = [
+            (step, seq, who)
+            for step, (seq, decision, who) in decisions.items()
+            if decision == APPROVE and who
+        ]
+        if len({who for _, _, who in approved}) == len(approved):  # the common case: nobody gave two steps
             return []
-        rank = self._rank
-        if not rank:
-            rank.update({str(step): i for i, step in enumerate(self.policy.approvals.order)})
-        approved = sorted(
-            ((step, seq, who) for step, (seq, decision, who) in decisions.items() if decision == APPROVE),
-            key=lambda found: (rank.get(found[0], len(rank)), found[1]),
-        )
-        first: dict[str, str] = {}
-        out = []
-        for step, _, who in approved:
-            if not who:
-                continue
-            if who in first:
-                out.append(
-                    self._t(
-                        f"{rfc}: {who} gave both {first[who]} and {step}",
-                        f"{rfc}: {who}님이 {first[who]} 단계와 {step} 단계를 모두 승인",
-                    )
-                )
-            else:
-                first[who] = step
-        return out
+        return [
+            self._t(
+                f"{rfc}: {who} gave both {first} and {step}",
+                f"{rfc}: {who}님이 {first} 단계와 {step} 단계를 모두 승인",
+            )
+            for who, first, step in repeated_approvers(approved, self.policy.approvals.order)
+        ]
 
     def _check_tests(self, record: RecordView, ref: str, change_type: ChangeType) -> None:
         check = self.checks["release.tested"]

@@ -36,7 +36,13 @@ from gatekeeper.rules.approval import (
     role_members,
 )
 from gatekeeper.rules.baseline import RULES as BASELINE_RULES
-from gatekeeper.rules.deploy import DEPLOY_RULES, DeployFacts, PastDeployment, deployments_from_records
+from gatekeeper.rules.deploy import (
+    DEPLOY_RULES,
+    DeployFacts,
+    PastDeployment,
+    deployments_from_records,
+    linked_parties,
+)
 from gatekeeper.rules.rfc import RFC_RULES
 from gatekeeper.rules.tests import TEST_RULES, Evidence, EvidenceFacts
 from gatekeeper.rules.window import WINDOW_RULES, WindowFacts
@@ -413,17 +419,7 @@ def _ledger_facts(
         if any(r.system == system for r in _upto(_by_rfc(reader, RecordKind.NOTICE, e.id), at))
     )
     own = config.system.id
-    linked = {
-        e.id: tuple(
-            dict.fromkeys(
-                [s for s in e.rfc.impact.systems if s != own]
-                + list(e.rfc.impact.agencies)
-                + list(e.rfc.impact.integrations)
-            )
-        )
-        for e in entries
-        if e.rfc is not None
-    }
+    linked = {e.id: linked_parties(e.rfc.impact, own) for e in entries if e.rfc is not None}
     deploy = DeployFacts(
         system=system,
         rfcs=tuple(e.id for e in entries),

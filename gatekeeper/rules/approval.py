@@ -11,7 +11,7 @@ team or GitLab group is resolved by an adapter (`RoleResolver`) while gathering 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -262,23 +262,31 @@ def self_approval(facts: ApprovalFacts, ctx: RuleContext) -> Iterable[Finding | 
         )
 
 
-def same_person(facts: ApprovalFacts, ctx: RuleContext) -> Iterable[Finding | None]:
-    rank = {str(step): i for i, step in enumerate(ctx.policy.approvals.order)}
+def repeated_approvers(
+    approved: Iterable[tuple[str, int, str]], order: Sequence[Step]
+) -> Iterator[tuple[str, str, str]]:
+    """(approver, first step, later step) for each approved step its approver already gave another step
+    of, taking `approved` (step, seq, approver's login key) in the pack's approval order, then by seq."""
+    rank = {str(step): i for i, step in enumerate(order)}
     first_step: dict[str, str] = {}
-    approvals = sorted(
-        _approvals(facts, ctx).items(), key=lambda item: (rank.get(item[0], len(rank)), item[1].seq)
-    )
-    for step, decision in approvals:
-        actor = login_key(decision.actor)
-        if actor not in first_step:
-            first_step[actor] = step
-            continue
+    for step, _, who in sorted(approved, key=lambda found: (rank.get(found[0], len(rank)), found[1])):
+        if who in first_step:
+            yield who, first_step[who], step
+        else:
+            first_step[who] = step
+
+
+def same_person(facts: ApprovalFacts, ctx: RuleContext) -> Iterable[Finding | None]:
+    approvals = _approvals(facts, ctx)
+    keyed = ((step, d.seq, login_key(d.actor)) for step, d in approvals.items())
+    for _, first, step in repeated_approvers(keyed, ctx.policy.approvals.order):
+        decision = approvals[step]
         yield ctx.finding(
             "approval.same-person",
             subject=_subject(facts, step),
             message=ctx.text(
-                f"{decision.actor} gave both {first_step[actor]} and {step} of RFC {facts.rfc_id}",
-                f"{decision.actor}님이 변경요청 {facts.rfc_id}의 {first_step[actor]} 단계와 {step} 단계를 "
+                f"{decision.actor} gave both {first} and {step} of RFC {facts.rfc_id}",
+                f"{decision.actor}님이 변경요청 {facts.rfc_id}의 {first} 단계와 {step} 단계를 "
                 "모두 승인했습니다",
             ),
             remediation=ctx.text(

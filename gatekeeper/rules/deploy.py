@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from gatekeeper.config.models import Impact
 from gatekeeper.domain import ChangeType, DeploymentResult, Finding, RecordKind
 from gatekeeper.ledger import Record
 from gatekeeper.rules import RuleContext
@@ -187,6 +188,13 @@ def retro_review_overdue(facts: DeployFacts, ctx: RuleContext) -> Iterable[Findi
                         ),
                     )
             break
+
+
+def linked_parties(impact: Impact, own_system: str) -> tuple[str, ...]:
+    """The linked systems, agencies and integrations an RFC's impact names, each once; the deployed system
+    itself is no linked system (REL-NOTICE)."""
+    systems = [s for s in impact.systems if s != own_system]
+    return tuple(dict.fromkeys([*systems, *impact.agencies, *impact.integrations]))
 
 
 def notice_missing(facts: DeployFacts, ctx: RuleContext) -> Iterable[Finding | None]:
