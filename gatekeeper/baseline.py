@@ -434,21 +434,30 @@ def _files_on_disk(root: Path, pattern: str) -> Iterator[str]:
                 yield relative
 
 
+def file_digest(path: Path, what: str, hint: str) -> str:
+    """`sha256:<hex>` of a file, read in chunks (artefacts can be large); a file that cannot be read is an
+    input error that names it as `what`."""
+    digest = hashlib.sha256()
+    try:
+        with path.open("rb") as stream:
+            while chunk := stream.read(1 << 20):
+                digest.update(chunk)
+    except OSError as exc:
+        raise InputError(f"cannot read {what}: {exc.strerror or exc}", hint=hint) from None
+    return "sha256:" + digest.hexdigest()
+
+
 def _disk_files(root: Path, patterns: Sequence[str]) -> dict[str, str]:
+    hint = (
+        "make the file readable by the user running gatekeeper, or remove it from the item's paths under "
+        "baseline.items"
+    )
     out = {}
     for pattern in patterns:
         for relative in _files_on_disk(root, pattern):
             path = root / relative
             if path.is_file():
-                try:
-                    content = path.read_bytes()
-                except OSError as exc:
-                    raise InputError(
-                        f"cannot read artefact file {relative}: {exc.strerror or exc}",
-                        hint="make the file readable by the user running gatekeeper, or remove it from "
-                        "the item's paths under baseline.items",
-                    ) from None
-                out[relative] = "sha256:" + hashlib.sha256(content).hexdigest()
+                out[relative] = file_digest(path, f"artefact file {relative}", hint)
     return out
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import hashlib
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -51,6 +50,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def artifact_digests(specs: list[str], cwd: Path) -> dict[str, str]:
     """NAME -> `sha256:<hex>` of each `[NAME=]FILE`, read before anything is written."""
+    from gatekeeper.baseline import file_digest
+
     out: dict[str, str] = {}
     for spec in specs:
         name, sep, file = spec.partition("=")
@@ -65,18 +66,8 @@ def artifact_digests(specs: list[str], cwd: Path) -> dict[str, str]:
                 f"--artifact names {name!r} twice",
                 hint="give each artefact its own NAME: --artifact NAME=FILE",
             )
-        path = cwd / file
-        digest = hashlib.sha256()
-        try:
-            with path.open("rb") as stream:
-                while chunk := stream.read(1 << 20):
-                    digest.update(chunk)
-        except OSError as exc:
-            raise InputError(
-                f"cannot read the artefact {file}: {exc.strerror or exc}",
-                hint="give the path of the file that was deployed, relative to the working directory",
-            ) from None
-        out[name] = "sha256:" + digest.hexdigest()
+        hint = "give the path of the file that was deployed, relative to the working directory"
+        out[name] = file_digest(cwd / file, f"the artefact {file}", hint)
     return out
 
 

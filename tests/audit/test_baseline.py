@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -488,15 +489,15 @@ def test_an_unreadable_artifact_file_is_an_input_error(
     (repo.path / "dist").mkdir()
     locked = repo.path / "dist" / "app-1.0.whl"
     locked.write_bytes(b"wheel")
-    read_bytes = Path.read_bytes
+    open_file = Path.open
 
-    def refuse(path: Path) -> bytes:
+    def refuse(path: Path, *args: Any, **kwargs: Any) -> Any:
         # chmod cannot lock root out, so the refusal is simulated for this one file.
         if path == locked:
             raise PermissionError(13, "Permission denied", str(path))
-        return read_bytes(path)
+        return open_file(path, *args, **kwargs)
 
-    monkeypatch.setattr(Path, "read_bytes", refuse)
+    monkeypatch.setattr(Path, "open", refuse)
     result = run_cli(["baseline", "create"], cwd=repo.path)
     assert result.code == 2 and "Traceback" not in result.stderr
     assert "cannot read artefact file dist/app-1.0.whl: Permission denied" in result.stderr
