@@ -182,10 +182,11 @@ class ArtifactChange:
         return bool(self.rfcs)
 
     @property
-    def cited(self) -> tuple[DeploymentRef, ...]:
-        """The deployment to name for the change (empty: none): the first naming an RFC, else the first."""
-        with_rfc = [d for d in self.deployments if d.rfcs]
-        return tuple((with_rfc or list(self.deployments))[:1])
+    def cited(self) -> DeploymentRef | None:
+        """The deployment to name for the change: the first naming an RFC, else the first (None: none)."""
+        return next(
+            (d for d in self.deployments if d.rfcs), self.deployments[0] if self.deployments else None
+        )
 
     def as_dict(self) -> dict[str, Any]:
         cited = self.cited
@@ -194,8 +195,8 @@ class ArtifactChange:
             "status": self.status,
             "before": self.before,
             "after": self.after,
-            "deployment_id": cited[0].deployment_id if cited else None,
-            "seq": cited[0].seq if cited else None,
+            "deployment_id": cited.deployment_id if cited else None,
+            "seq": cited.seq if cited else None,
             "rfcs": list(self.rfcs),
             "drift": not self.explained,
             "deployments": [d.as_dict() for d in self.deployments],
