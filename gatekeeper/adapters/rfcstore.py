@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Protocol
 
 from gatekeeper.config import Config, Rfc, load_rfc
+from gatekeeper.domain.rfcid import is_id
 from gatekeeper.errors import ConfigError
-from gatekeeper.rfcid import is_id
 
 
 @dataclass(frozen=True)
@@ -109,14 +109,14 @@ StoreFactory = Callable[[Path, Config, Mapping[str, str]], RfcStore]
 
 
 def _github(root: Path, config: Config, env: Mapping[str, str]) -> RfcStore:
-    from gatekeeper.adapters.github import GithubIssueRfcStore  # type: ignore[import-not-found,unused-ignore]
+    from gatekeeper.adapters.platforms.github import GithubIssueRfcStore  # type: ignore[import-not-found,unused-ignore]
 
     store: RfcStore = GithubIssueRfcStore.from_environment(root, config, env)
     return store
 
 
 def _gitlab(root: Path, config: Config, env: Mapping[str, str]) -> RfcStore:
-    from gatekeeper.adapters.gitlab import GitlabIssueRfcStore  # type: ignore[import-not-found,unused-ignore]
+    from gatekeeper.adapters.platforms.gitlab import GitlabIssueRfcStore  # type: ignore[import-not-found,unused-ignore]
 
     store: RfcStore = GitlabIssueRfcStore.from_environment(root, config, env)
     return store

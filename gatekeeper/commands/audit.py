@@ -1,7 +1,8 @@
 """`gatekeeper audit [--since D] [--until D] [--html F]`: the SOP checklist, 적합/부적합 per item.
 
 Gathers the facts (ledger stream, RFC files, commits of the period, the baseline diff, the hash chain),
-answers the checklist (`gatekeeper.audit`), records the run as `audit.run` (it feeds the audit-execution-rate
+answers the checklist (`gatekeeper.checks.audit`), records the run as `audit.run` (it feeds the
+audit-execution-rate
 KPI) and prints it; `--html` also writes the self-contained report. Exit 1 on any nonconformity.
 """
 
@@ -14,17 +15,24 @@ from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 
-from gatekeeper.audit import NONCONFORM, AuditBuilder, AuditResult, CommitFact, checklist, run_record_data
-from gatekeeper.baseline import DriftFacts, gather_drift
-from gatekeeper.calendar import BusinessCalendar
+from gatekeeper.checks.audit import (
+    NONCONFORM,
+    AuditBuilder,
+    AuditResult,
+    CommitFact,
+    checklist,
+    run_record_data,
+)
 from gatekeeper.commands import Context
 from gatekeeper.commands.kpi import add_period, period
 from gatekeeper.config import Rfc
 from gatekeeper.domain import Grade, RecordKind
+from gatekeeper.domain.calendar import BusinessCalendar
+from gatekeeper.domain.rfcid import find_ids
 from gatekeeper.errors import InputError, LedgerIntegrityError
+from gatekeeper.facts.baseline import DriftFacts, gather_drift
 from gatekeeper.ledger import Draft, Ledger, VerifyResult
-from gatekeeper.rfcid import find_ids
-from gatekeeper.sanitize import for_log, for_markdown
+from gatekeeper.reporters.sanitize import for_log, for_markdown
 
 RESULT_WORDS = {
     "en": {"conform": "conform", "nonconform": "NONCONFORM", "not-applicable": "n/a"},
@@ -119,7 +127,7 @@ def _chain_verified_elsewhere(ctx: Context, ledger: Ledger) -> Iterator[Callable
 def gather_and_check(
     ctx: Context, ledger: Ledger, since: datetime | None, until: datetime | None
 ) -> tuple[AuditResult, DriftFacts]:
-    from gatekeeper.audit_sql import prepare
+    from gatekeeper.ledger.sql_audit import prepare
 
     config = ctx.config
     # A SQL backend answers most of the checklist from what its database extracts. Its query starts first,
@@ -230,7 +238,7 @@ def render_markdown(result: AuditResult, lang: str) -> str:
 
 
 def _record(ctx: Context, ledger: Ledger, result: AuditResult, drift: DriftFacts) -> int:
-    from gatekeeper.ci import detect_ci
+    from gatekeeper.adapters.ci.context import detect_ci
 
     ci = detect_ci(ctx.runtime.env, ctx.runtime.cwd)
     draft = Draft(

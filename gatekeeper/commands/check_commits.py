@@ -110,7 +110,7 @@ class _Checker:
 
 
 def _suggested_id(pattern: str, *names: str | None) -> str | None:
-    from gatekeeper.rfcid import find_ids
+    from gatekeeper.domain.rfcid import find_ids
 
     for name in names:
         if name:
@@ -218,7 +218,7 @@ def _explicit_range(root: Path, text: str) -> tuple[str | None, str]:
 
 def _check_range(text: str | None, ctx: Context) -> int:
     from gatekeeper.adapters import git
-    from gatekeeper.ci import detect_ci
+    from gatekeeper.adapters.ci.context import detect_ci
     from gatekeeper.rules.commit import CommitFacts, check_commit, read_message
 
     checker = _Checker(ctx)

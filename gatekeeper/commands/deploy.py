@@ -12,11 +12,11 @@ import dataclasses
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from gatekeeper.checks.gate import DEFAULT_ENVIRONMENT, evaluate, gather
 from gatekeeper.commands import Context
 from gatekeeper.commands.gate import add_gate_arguments, request_from, sources_for
 from gatekeeper.domain import DeploymentResult, Grade, Outcome, RecordKind
 from gatekeeper.errors import ExitCode, GatekeeperError, InputError
-from gatekeeper.gate import DEFAULT_ENVIRONMENT, evaluate, gather
 from gatekeeper.ledger import Draft, Ledger, Record
 
 # `deploy start --at` may only restate the present: a deployment is recorded at the time it happens.
@@ -50,7 +50,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def artifact_digests(specs: list[str], cwd: Path) -> dict[str, str]:
     """NAME -> `sha256:<hex>` of each `[NAME=]FILE`, read before anything is written."""
-    from gatekeeper.baseline import file_digest
+    from gatekeeper.facts.baseline import file_digest
 
     out: dict[str, str] = {}
     for spec in specs:
@@ -78,7 +78,7 @@ def _open(ctx: Context) -> Ledger:
 
 
 def _start(args: argparse.Namespace, ctx: Context) -> int:
-    from gatekeeper.identity import current_actor
+    from gatekeeper.adapters.identity import current_actor
     from gatekeeper.ledger.lock import require_unlocked, started_draft
 
     now = ctx.runtime.now()
@@ -137,8 +137,8 @@ def incident_draft(started: Record, finished: Record, ctx: Context, now: datetim
     """The incident a failed or rolled-back deployment opens, graded per SOP INC."""
     from zoneinfo import ZoneInfo
 
-    from gatekeeper.calendar import BusinessCalendar
-    from gatekeeper.incident import incident_grade, weekday
+    from gatekeeper.domain.calendar import BusinessCalendar
+    from gatekeeper.domain.incident import incident_grade, weekday
 
     result = DeploymentResult(finished.data["result"])
     calendar = BusinessCalendar.from_config(ctx.config, ctx.policy)
@@ -187,7 +187,7 @@ def incident_draft(started: Record, finished: Record, ctx: Context, now: datetim
 
 
 def _finish(args: argparse.Namespace, ctx: Context) -> int:
-    from gatekeeper.identity import current_actor
+    from gatekeeper.adapters.identity import current_actor
     from gatekeeper.ledger.lock import finished_draft, require_open
 
     now = ctx.runtime.now()

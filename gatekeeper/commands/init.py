@@ -72,7 +72,7 @@ def _system_id(value: str) -> str:
 
 def plan(root: Path, args: argparse.Namespace, ci: str, requested_at: str) -> list[Planned]:
     from gatekeeper.commands.rfc import next_id
-    from gatekeeper.render import render_template
+    from gatekeeper.reporters.render import render_template
 
     system_id = _system_id(args.system_id or root.name)
     maintainer = (

@@ -17,14 +17,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from gatekeeper import __version__
-from gatekeeper.audit import AuditResult
-from gatekeeper.baseline import DriftFacts
+from gatekeeper.checks.audit import AuditResult
+from gatekeeper.checks.kpi import KpiReport, KpiValue, deployment_id
 from gatekeeper.commands import Context
 from gatekeeper.domain import RecordKind
 from gatekeeper.errors import InputError
-from gatekeeper.kpi import KpiReport, KpiValue, deployment_id
+from gatekeeper.facts.baseline import DriftFacts
 from gatekeeper.ledger import LedgerReader, Record
-from gatekeeper.sanitize import for_log, for_markdown
+from gatekeeper.reporters.sanitize import for_log, for_markdown
 
 MAX_LEDGER_ROWS = 500
 FORM_KINDS = ("change-request", "release-plan", "deployment-result", "incident-report")
@@ -333,7 +333,7 @@ def render_audit_html(
     generated: datetime,
     zone: ZoneInfo,
 ) -> str:
-    from gatekeeper.render import render_template
+    from gatekeeper.reporters.render import render_template
 
     lang = lang if lang in WORDS else "en"
     words = WORDS[lang]
@@ -642,7 +642,7 @@ def incident_report_form(incident: Record, system_name: str, lang: str) -> Form:
 
 
 def render_form(form: Form, *, html: bool, lang: str, generated: str) -> str:
-    from gatekeeper.render import render_template
+    from gatekeeper.reporters.render import render_template
 
     if html:
         return render_template(

@@ -90,7 +90,7 @@ def _actor(ctx: Context) -> str:
 
 def _new(args: argparse.Namespace, ctx: Context) -> int:
     from gatekeeper.adapters.rfcstore import FileRfcStore
-    from gatekeeper.render import render_template
+    from gatekeeper.reporters.render import render_template
 
     config = ctx.config
     if config.rfc.store != "files":
@@ -169,7 +169,7 @@ def _show(args: argparse.Namespace, ctx: Context) -> int:
     if ctx.output_format == "json":
         ctx.out(json.dumps(body, ensure_ascii=False, indent=2))
         return int(ExitCode.OK)
-    from gatekeeper.sanitize import for_log
+    from gatekeeper.reporters.sanitize import for_log
 
     rfc = entry.rfc
     lines = [

@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from gatekeeper.audit import ITEMS, AuditBuilder, CommitFact, checklist
-from gatekeeper.calendar import BusinessCalendar
+from gatekeeper.checks.audit import ITEMS, AuditBuilder, CommitFact, checklist
 from gatekeeper.config import load_policy
 from gatekeeper.domain import Grade
+from gatekeeper.domain.calendar import BusinessCalendar
 from gatekeeper.ledger import Draft, Record
 from gatekeeper.ledger.sqlite import SqliteLedger
 from gatekeeper.resources import policies_dir

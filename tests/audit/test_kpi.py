@@ -12,9 +12,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from gatekeeper.checks.kpi import KPI_CATALOGUE, Tally, report, tallies_from_records
 from gatekeeper.config import load_policy
-from gatekeeper.kpi import KPI_CATALOGUE, Tally, report, tallies_from_records
-from gatekeeper.kpi_sql import sql_tallies
+from gatekeeper.ledger.sql_kpi import sql_tallies
 from gatekeeper.ledger.sqlite import SqliteLedger
 from gatekeeper.resources import policies_dir
 from tests.audit.conftest import AUDIT_AT, AuditRepo

@@ -9,7 +9,7 @@ import pytest
 
 from gatekeeper.config import load_policy
 from gatekeeper.domain import ChangeType, DeploymentResult, EvidenceKind, Grade, Severity
-from gatekeeper.incident import incident_grade
+from gatekeeper.domain.incident import incident_grade
 from gatekeeper.ledger import Draft
 from gatekeeper.rules import RuleContext
 from gatekeeper.rules.deploy import DeployFacts, check_deploy, deployments_from_records

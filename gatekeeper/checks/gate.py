@@ -20,10 +20,10 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from gatekeeper.adapters.rfcstore import RfcEntry
-from gatekeeper.baseline import DriftFacts, gather_drift
 from gatekeeper.config.models import Config, Policy
 from gatekeeper.domain import ChangeType, EvidenceKind, Finding, Grade, Outcome, RecordKind, Role, Step
 from gatekeeper.errors import GatekeeperError, LedgerIntegrityError
+from gatekeeper.facts.baseline import DriftFacts, gather_drift
 from gatekeeper.ledger import LedgerReader, Record
 from gatekeeper.ledger.checkpoint import CheckpointFile, confirm_chain
 from gatekeeper.rules import RuleContext
@@ -212,7 +212,8 @@ class Sources:
     env: Mapping[str, str]
     ledger: Callable[[], LedgerReader]
     role_resolver: RoleResolver | None = None
-    # Approvals given on GitHub/GitLab (`gate_hook` of gatekeeper.adapters.github / .gitlab): takes the
+    # Approvals given on GitHub/GitLab (`gate_hook` of gatekeeper.adapters.platforms.github / .gitlab):
+    # takes the
     # ledger's approval facts and the head commit, returns them with the platform's decisions merged in.
     platform_approvals: Callable[[tuple[ApprovalFacts, ...], str], tuple[ApprovalFacts, ...]] | None = None
     # Where this machine keeps the ledger's verification checkpoint (None: verify the whole chain).
@@ -235,7 +236,7 @@ def gather(
     identities: frozenset[str] = frozenset()
     if commits is not None:
         from gatekeeper.adapters.git import identities as commit_people
-        from gatekeeper.rfcid import find_ids
+        from gatekeeper.domain.rfcid import find_ids
 
         for commit in commits:
             ids.extend(i for i in find_ids(config.rfc.id_pattern, commit.message) if i not in ids)
@@ -321,7 +322,7 @@ def gather(
 
 
 def _ci(sources: Sources) -> Any:
-    from gatekeeper.ci import detect_ci
+    from gatekeeper.adapters.ci.context import detect_ci
 
     return detect_ci(sources.env, sources.root)
 
@@ -348,7 +349,7 @@ def _rfcs(config: Config, sources: Sources, ids: list[str]) -> tuple[RfcEntry, .
 
 
 def _window(config: Config, policy: Policy, at: datetime, change_type: ChangeType) -> WindowFacts:
-    from gatekeeper.calendar import BusinessCalendar
+    from gatekeeper.domain.calendar import BusinessCalendar
     from gatekeeper.rules.window import window_facts
 
     return window_facts(BusinessCalendar.from_config(config, policy), at, change_type, config.system.grade)
@@ -458,7 +459,7 @@ def _workspace(
     config: Config, request: GateRequest, sources: Sources, head: str, collect: _Collector
 ) -> tuple[Evidence, ...]:
     """Reports in the workspace: produced by this job, so they belong to the commit checked out."""
-    from gatekeeper.evidence import parse_report
+    from gatekeeper.adapters.evidence import parse_report
 
     wanted = [(s.kind, p, s.format) for s in config.evidence for p in s.paths]
     wanted += [(kind, pattern, "auto") for kind, pattern in request.evidence]

@@ -1,4 +1,4 @@
-"""KPI tallies computed inside SQLite or PostgreSQL, with the definitions of `gatekeeper.kpi`.
+"""KPI tallies computed inside SQLite or PostgreSQL, with the definitions of `gatekeeper.checks.kpi`.
 
 The counters are GROUP BY aggregates; "time until the next successful deployment" uses window functions
 over the deployments of each system and environment, so no record is shipped to Python just to be counted.
@@ -17,7 +17,7 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-from gatekeeper.kpi import CommitTimes, Tally, month_of
+from gatekeeper.checks.kpi import CommitTimes, Tally, month_of
 from gatekeeper.ledger import utc_text
 
 
@@ -57,7 +57,8 @@ class Dialect:
         return f"coalesce(({self.json(path)})::double precision, 0)"
 
     def test_counts(self) -> tuple[str, str]:
-        """(run, passed) of a `test.evidence` record, exactly as `gatekeeper.kpi.test_counts` counts them:
+        """(run, passed) of a `test.evidence` record, exactly as `gatekeeper.checks.kpi.test_counts`
+        counts them:
         the counts sit in `data.totals`, else `data.counts` (when an object), else in `data` itself; a
         number is a JSON number (never a boolean), truncated to an integer like `int()` does."""
         if self.name == "postgres":

@@ -11,7 +11,7 @@ that its work overlaps Python's (`_sqlite_ranges`). `feed_events` gives the same
 
 `prepare` starts the query on a connection of its own before the caller loads the RFCs, so the database
 works meanwhile. The SQL reads the backends' tables (`records`: seq, id, kind, system, at_utc|at, body; in
-PostgreSQL also the `rfcs` array and the jsonb `data` column), like `gatekeeper.kpi_sql`.
+PostgreSQL also the `rfcs` array and the jsonb `data` column), like `gatekeeper.ledger.sql_kpi`.
 """
 
 from __future__ import annotations
@@ -24,8 +24,8 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
-from gatekeeper.audit import Approval, AuditBuilder, Event, Evidence, Stored
-from gatekeeper.kpi_sql import Cursor, Dialect, connection_of, data_missing
+from gatekeeper.checks.audit import Approval, AuditBuilder, Event, Evidence, Stored
+from gatekeeper.ledger.sql_kpi import Cursor, Dialect, connection_of, data_missing
 
 # The kinds of record the checklist reads.
 KINDS = (

@@ -1,7 +1,7 @@
 """The SOP verification checklist (SOP.md audit checklists for CHG, REL, TST, CFG), answered from facts.
 
 `AuditBuilder` reads ledger records once, in seq order (`feed`; SQL backends hand over a reduced stream
-that gives the same answers: `feed_events`, `gatekeeper.audit_sql`). A deployment's approvals and test
+that gives the same answers: `feed_events`, `gatekeeper.ledger.sql_audit`). A deployment's approvals and test
 evidence are judged when its `deployment.started` record is read — at that point exactly the records
 written before it have been seen — so nothing but the still-open questions (failures waiting for their
 incident, changes waiting for their PIR) is held while the rest of the ledger streams by. `checklist` then
@@ -20,11 +20,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol, cast
 
-from gatekeeper.baseline import DriftFacts
-from gatekeeper.calendar import BusinessCalendar, CalendarUnavailable
+from gatekeeper.checks.kpi import deployment_id, test_counts
 from gatekeeper.config.models import Policy, Rfc
 from gatekeeper.domain import ActorSource, ChangeType, DeploymentResult, Grade, RecordKind, Severity
-from gatekeeper.kpi import deployment_id, test_counts
+from gatekeeper.domain.calendar import BusinessCalendar, CalendarUnavailable
+from gatekeeper.facts.baseline import DriftFacts
 from gatekeeper.ledger import Record, VerifyResult
 from gatekeeper.rules.approval import login_key, repeated_approvers
 from gatekeeper.rules.deploy import linked_parties
@@ -244,7 +244,7 @@ class RecordView(Protocol):
 
 @dataclass(slots=True)
 class Stored:
-    """A record as a SQL backend hands it over (`gatekeeper.audit_sql`): only the members the checklist
+    """A record as a SQL backend hands it over (`gatekeeper.ledger.sql_audit`): only the members the checklist
     reads of it."""
 
     seq: int
@@ -360,7 +360,8 @@ class AuditBuilder:
         return self
 
     def feed_events(self, events: Iterable[Event]) -> AuditBuilder:
-        """The SQL backends' reduced stream, in seq order and before `until` (`gatekeeper.audit_sql`): the
+        """The SQL backends' reduced stream, in seq order and before `until`
+        (`gatekeeper.ledger.sql_audit`): the
         deployment, incident and PIR records, test evidence and approvals, each with only the members the
         checklist reads. The answers are those `feed` gives for all the records."""
         decision, evidence, record = self._decision, self._test_evidence, self._record

@@ -1,7 +1,7 @@
 """What the GitHub and GitLab adapters share: bounded retries, secret scrubbing, RFCs parsed from issue
 bodies and platform approvals normalised into the decisions the approval rules read.
 
-No platform library is imported here; `gatekeeper.adapters.github` / `.gitlab` bring PyGithub and
+No platform library is imported here; `gatekeeper.adapters.platforms.github` / `.gitlab` bring PyGithub and
 python-gitlab and classify their errors for `call_api`.
 """
 
@@ -20,8 +20,8 @@ from gatekeeper.adapters.rfcstore import RfcEntry
 from gatekeeper.config.models import Config, Rfc
 from gatekeeper.domain import RfcStatus, Step
 from gatekeeper.errors import ConfigError, PlatformError
+from gatekeeper.reporters.sanitize import for_log
 from gatekeeper.rules.approval import ApprovalDecision, ApprovalFacts, login_key
-from gatekeeper.sanitize import for_log
 
 T = TypeVar("T")
 

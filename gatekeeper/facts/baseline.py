@@ -28,12 +28,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from gatekeeper.checks.kpi import deployment_id
 from gatekeeper.config.models import Config, ConfigurationItem
 from gatekeeper.domain import RecordKind
+from gatekeeper.domain.rfcid import find_ids
 from gatekeeper.errors import InputError
-from gatekeeper.kpi import deployment_id
 from gatekeeper.ledger import LedgerReader, Record
-from gatekeeper.rfcid import find_ids
 
 GIT_KINDS = frozenset({"source", "schema", "environment", "document"})
 

@@ -3,7 +3,7 @@
 The computation has two halves. `Tally` holds additive counters for one system and one month; a
 `TallyBuilder` fills tallies from a stream of records in seq order, keeping only what is still open (failed
 deployments not yet restored, incidents not yet resolved), so memory does not grow with the ledger. SQL
-backends fill the same tallies inside the database (`gatekeeper.kpi_sql`). `evaluate` then turns summed
+backends fill the same tallies inside the database (`gatekeeper.ledger.sql_kpi`). `evaluate` then turns summed
 tallies into KPI values with the pack's targets. Everything here is pure: records and facts in, values out.
 
 Definitions (per system, per month of the system's time zone):
