@@ -17,8 +17,9 @@ from gatekeeper.commands import Context
 from gatekeeper.errors import InputError, UsageError
 
 if TYPE_CHECKING:
-    from gatekeeper.adapters.rfcstore import RfcEntry, RfcStore
+    from gatekeeper.adapters.rfcstore import RfcStore
     from gatekeeper.domain import ChangeType, Finding
+    from gatekeeper.domain.rfc import RfcEntry
     from gatekeeper.rules import RuleContext
 
 MAX_MESSAGE_BYTES = 1024 * 1024

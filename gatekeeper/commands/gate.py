@@ -10,10 +10,11 @@ import argparse
 from datetime import datetime
 from typing import Any
 
-from gatekeeper.checks.gate import DEFAULT_ENVIRONMENT, GateRequest, Sources, evaluate, gather
+from gatekeeper.checks.gate import evaluate
 from gatekeeper.commands import Context
 from gatekeeper.domain import EvidenceKind, Outcome
 from gatekeeper.errors import GatekeeperError, UsageError
+from gatekeeper.facts.gather import DEFAULT_ENVIRONMENT, GateRequest, Sources, gather
 
 
 def add_gate_arguments(parser: argparse.ArgumentParser) -> None:

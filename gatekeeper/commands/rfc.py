@@ -124,8 +124,9 @@ def _new(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def _validate(args: argparse.Namespace, ctx: Context) -> int:
-    from gatekeeper.adapters.rfcstore import RfcEntry, open_store
+    from gatekeeper.adapters.rfcstore import open_store
     from gatekeeper.domain import ChangeType, Grade, Outcome
+    from gatekeeper.domain.rfc import RfcEntry
     from gatekeeper.rules import RuleContext
     from gatekeeper.rules.rfc import check_rfc
 

@@ -11,7 +11,7 @@ from gatekeeper.adapters.platforms.gitlab import GitlabIssueRfcStore, GitlabPlat
 from gatekeeper.adapters.rfcstore import open_store
 from gatekeeper.domain import RfcStatus, Role
 from gatekeeper.errors import PlatformError
-from gatekeeper.rules.approval import role_members
+from gatekeeper.facts.gather import role_members
 from tests.platform.helpers import GL_TOKEN, HEAD, MARKER, PATTERN, config, gitlab_env
 from tests.platform.replay import load, serve
 

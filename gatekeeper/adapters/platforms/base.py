@@ -16,9 +16,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Literal, TypeVar
 
-from gatekeeper.adapters.rfcstore import RfcEntry
 from gatekeeper.config.models import Config, Rfc
 from gatekeeper.domain import RfcStatus, Step
+from gatekeeper.domain.rfc import RfcEntry
 from gatekeeper.errors import ConfigError, PlatformError
 from gatekeeper.reporters.sanitize import for_log
 from gatekeeper.rules.approval import ApprovalDecision, ApprovalFacts, login_key
@@ -432,6 +432,7 @@ def merge_decisions(
                 actor_source=approval.actor_source,
                 digest=bound_digest(approval, current_digest, head=head, changed_at=changed_at),
                 at=approval.at,
+                on_platform=True,
             )
         )
     return tuple(decisions)
