@@ -1,143 +1,81 @@
 """The SOP verification checklist (SOP.md audit checklists for CHG, REL, TST, CFG), answered from facts.
 
-`AuditBuilder` reads ledger records once, in seq order (`feed`; SQL backends hand over a reduced stream
-that gives the same answers: `feed_events`, `gatekeeper.ledger.sql_audit`). A deployment's approvals and test
-evidence are judged when its `deployment.started` record is read — at that point exactly the records
-written before it have been seen — so nothing but the still-open questions (failures waiting for their
-incident, changes waiting for their PIR) is held while the rest of the ledger streams by. `checklist` then
-adds the facts from outside the ledger (RFC files, commits, the baseline, the hash chain) and answers every
-item conform, nonconform or not-applicable, with evidence: `seq:N` for a ledger record, `commit:SHA` for a
-commit, `rfc:ID` for a change request, `item:ID` for a configuration item, `artifact:NAME` for a deployed
-artefact.
+The audit judges each deployment by the gate's own rules, from the facts the gate recorded. `AuditBuilder`
+folds the ledger's typed records once, in seq order, into the same `History` the gate reads
+(`facts.history`); at each `deployment.started` record — when exactly the records written before it have
+been seen — it rebuilds the gate's facts at the deployment's time: the ledger's approvals, evidence,
+deployments, PIRs and notices from the history, and from the record itself what the gate saw outside the
+ledger (`DecisionFacts`: the platform's approvals, who wrote the change, who held each role, the RFC digest
+deployed). It then runs `checks.gate.evaluate` — the gate itself — and files every finding under the
+checklist item its rule names (`domain.catalogue`): an error makes the item nonconform for that deployment,
+a warning is a note. So a deployment the gate allowed is conform, and one it would have blocked is not.
 
-Everything here is pure; `gatekeeper.commands.audit` gathers the facts.
+A deployment recorded before `deploy start` kept its facts is judged from the ledger alone: the rules that
+need what only the gate knew (`approval.self`, `approval.unauthorized`, `approval.stale`) are not applied
+to it, and the item says so.
+
+Debts are settled when the stream ends (`close`): PIRs and after-the-fact reviews are judged by the gate's
+own `deploy.pir-overdue` and `deploy.retro-review-overdue` rules at the audit's time, over every deployment
+of the period. `checklist` then adds the facts from outside the ledger (commits, the baseline, the hash
+chain) and answers every item conform, nonconform or not-applicable, with evidence: `seq:N` for a ledger
+record, `commit:SHA` for a commit, `rfc:ID` for a change request, `item:ID` for a configuration item,
+`artifact:NAME` for a deployed artefact.
+
+Everything here is pure; `gatekeeper.commands.audit` gathers the facts. SQL backends hand over the records
+with only the members the checklist reads (`gatekeeper.ledger.sql_audit`), which `feed_events` folds the
+same way.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any, Protocol, cast
+from typing import Any
 
-from gatekeeper.checks.kpi import deployment_id, test_counts
 from gatekeeper.config.models import Policy, Rfc
-from gatekeeper.domain import ActorSource, ChangeType, DeploymentResult, Grade, RecordKind, Severity
+from gatekeeper.domain import ChangeType, Finding, Grade, Role, Severity
 from gatekeeper.domain.calendar import BusinessCalendar, CalendarUnavailable
+from gatekeeper.domain.catalogue import CHECKLIST, RULES
+from gatekeeper.domain.records import (
+    Approval,
+    DecisionFacts,
+    DeploymentFinished,
+    DeploymentStarted,
+    Entry,
+    IncidentOpened,
+    Notice,
+    PayloadError,
+    Pir,
+    TestEvidence,
+    read,
+)
+from gatekeeper.domain.rfc import RfcEntry
 from gatekeeper.facts.baseline import DriftFacts
+from gatekeeper.facts.history import Deployment, History, evidence_of
 from gatekeeper.ledger import Record, VerifyResult
-from gatekeeper.rules.approval import login_key, repeated_approvers
-from gatekeeper.rules.deploy import linked_parties
+from gatekeeper.rules import RuleContext
+from gatekeeper.rules.approval import ApprovalDecision, ApprovalFacts, after_ledger
+from gatekeeper.rules.deploy import DeployFacts, owes_pir, pir_overdue, pir_requirement, retro_review_overdue
 from gatekeeper.rules.rfc import is_real_plan
+from gatekeeper.rules.window import WindowFacts, window_facts
 
 CONFORM = "conform"
 NONCONFORM = "nonconform"
 NOT_APPLICABLE = "not-applicable"
 MAX_EVIDENCE = 50
-_CHANGE_TYPES = frozenset(ChangeType)
-APPROVE = "approve"
+# Rules that need what only the gate knew when it ran: not applied to deployments that did not record it.
+LEGACY_UNJUDGED = frozenset({"approval.self", "approval.unauthorized", "approval.stale"})
+# Items a deployment is checked on one RFC at a time (evidence `rfc:ID`), not once per deployment.
+PER_RFC = frozenset({"change.plan-complete", "release.rollback-plan"})
+# Items about debts: a deployment made while one was overdue is nonconform; they are settled at the end.
+DEBTS = frozenset({"change.pir", "change.emergency-review"})
+# Items whose rules look at what is outside the ledger now (the tree against the baseline): answered from
+# those facts in `checklist`, not at each deployment.
+NOT_RECORDED = frozenset({"configuration.baseline"})
 
-# id -> (area, SOP clause, question en, question ko). The order is the order of the report.
-ITEMS: dict[str, tuple[str, str, str, str]] = {
-    "change.rfc-registered": (
-        "change",
-        "CHG-P1",
-        "Did every deployment name a registered change request (RFC)?",
-        "모든 배포에 등록된 변경요청서(RFC)가 있는가?",
-    ),
-    "change.plan-complete": (
-        "change",
-        "CHG-PLAN",
-        "Was every deployed change plan complete (reason, work plan, rollback plan, test plan for software)?",
-        "배포된 변경계획서가 완전한가 (사유, 작업계획, 원상복구계획, 소프트웨어 변경의 테스트계획)?",
-    ),
-    "change.approvals": (
-        "change",
-        "CHG-P3",
-        "Did every deployment have its required approvals, in order, before it started?",
-        "모든 배포가 시작 전에 필요한 승인을 순서대로 받았는가?",
-    ),
-    "change.business-hours": (
-        "change",
-        "CHG-P3",
-        "Was every change that the pack keeps out of business hours (weekdays 09–18 on business days) "
-        "deployed outside them?",
-        "업무시간(업무일 평일 09~18시) 배포가 제한되는 변경이 모두 업무시간 외에 배포되었는가?",
-    ),
-    "change.emergency-review": (
-        "change",
-        "CHG-P1",
-        "Was every emergency change reviewed and approved after the fact within its deadline?",
-        "모든 긴급변경이 기한 내에 사후 검토·승인되었는가?",
-    ),
-    "change.pir": (
-        "change",
-        "CHG-P3",
-        "Did every CAB-reviewed change that needs one get its post-implementation review (PIR)?",
-        "변경관리위원회 심의를 거친 변경에 대해 이행 후 검토(PIR)를 수행하였는가?",
-    ),
-    "change.history-recorded": (
-        "change",
-        "CHG-P2",
-        "Is the result of every deployment, including failed ones, recorded?",
-        "실패를 포함한 모든 배포의 결과가 기록되었는가?",
-    ),
-    "release.tested": (
-        "release",
-        "REL-P1",
-        "Did every deployment have passing test evidence recorded before it started?",
-        "모든 배포 전에 테스트를 통과한 결과가 기록되었는가?",
-    ),
-    "release.rollback-plan": (
-        "release",
-        "REL-P4",
-        "Did every deployment have a rollback plan?",
-        "모든 배포에 원상복구계획이 있었는가?",
-    ),
-    "release.notice": (
-        "release",
-        "REL-NOTICE",
-        "Was a prior notice recorded before every deployment of a change that affects linked systems or "
-        "agencies?",
-        "연계시스템·기관에 영향을 주는 변경의 배포 전에 사전 공지가 기록되었는가?",
-    ),
-    "release.failure-incident": (
-        "release",
-        "REL-P4",
-        "Was every failed or rolled-back deployment escalated to an incident record?",
-        "실패하거나 원상복구된 모든 배포가 장애로 등록되었는가?",
-    ),
-    "test.success-rate": (
-        "test",
-        "TST-KPI",
-        "Does the recorded test success rate meet the pack's threshold?",
-        "기록된 테스트 성공률이 기준을 충족하는가?",
-    ),
-    "test.recorded": (
-        "test",
-        "TST-P4",
-        "Does every test record name the commit tested, the test kind and the counts?",
-        "모든 테스트 기록에 대상 커밋, 테스트 종류, 결과 건수가 있는가?",
-    ),
-    "configuration.commit-rfc": (
-        "configuration",
-        "CFG-P3",
-        "Does every commit name its change request ID?",
-        "모든 커밋(체크인)에 변경요청ID가 기록되었는가?",
-    ),
-    "configuration.baseline": (
-        "configuration",
-        "CFG-P1",
-        "Is a configuration baseline recorded and current (no change without an RFC)?",
-        "형상 베이스라인이 등록되어 있고 최신인가 (변경요청 없는 변경이 없는가)?",
-    ),
-    "configuration.ledger-integrity": (
-        "configuration",
-        "CHG-P2",
-        "Is the change and deployment ledger intact (hash chain verifies)?",
-        "변경·배포 원장이 위변조 없이 보존되었는가 (해시 체인 검증)?",
-    ),
-}
+
+ITEMS = CHECKLIST
 
 
 @dataclass(frozen=True)
@@ -148,16 +86,20 @@ class AuditItem:
     question: str
     result: str
     evidence: tuple[str, ...]
-    notes: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()  # why each nonconform piece of evidence is (in the order of `evidence`)
+    remarks: tuple[str, ...] = ()  # what the auditor should know besides: warnings, how it was judged
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        body: dict[str, Any] = {
             "id": self.id,
             "area": self.area,
             "question": self.question,
             "result": self.result,
             "evidence": list(self.evidence),
         }
+        if self.remarks:
+            body["remarks"] = list(self.remarks)
+        return body
 
 
 @dataclass(frozen=True)
@@ -200,12 +142,13 @@ class CommitFact:
 
 @dataclass
 class _Check:
-    """Evidence gathered for one item: what was checked and what failed."""
+    """Evidence gathered for one item: what was checked, what failed and why, and remarks."""
 
     checked: int = 0
     good: list[str] = field(default_factory=list)
     bad: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    remarks: dict[str, None] = field(default_factory=dict)  # ordered, each once
     bad_count: int = 0
 
     def ok(self, ref: str) -> None:
@@ -214,132 +157,59 @@ class _Check:
             self.good.append(ref)
 
     def fail(self, ref: str, note: str) -> None:
+        if ref in self.bad:  # one more reason for evidence already named
+            at = self.bad.index(ref)
+            self.notes[at] = f"{self.notes[at]}; {note}"
+            return
         self.checked += 1
         self.bad_count += 1
         if len(self.bad) < MAX_EVIDENCE:
             self.bad.append(ref)
             self.notes.append(note)
 
-
-class RecordView(Protocol):
-    """What the checklist reads of a record: a `Record`, or a `Stored` handed over by a SQL backend."""
-
-    @property
-    def seq(self) -> int: ...
-    @property
-    def id(self) -> str: ...
-    @property
-    def kind(self) -> str: ...
-    @property
-    def rfcs(self) -> tuple[str, ...]: ...
-    @property
-    def data(self) -> Mapping[str, Any]: ...
-    @property
-    def moment(self) -> datetime: ...
+    def remark(self, text: str) -> None:
+        if len(self.remarks) < MAX_EVIDENCE:
+            self.remarks.setdefault(text, None)
 
 
-# The events a SQL backend hands over are not frozen: a frozen dataclass's __init__ costs about three
-# times as much, and an audit of a large ledger makes a million of them.
-
-
-@dataclass(slots=True)
-class Stored:
-    """A record as a SQL backend hands it over (`gatekeeper.ledger.sql_audit`): only the members the checklist
-    reads of it."""
-
-    seq: int
-    id: str
-    kind: str
-    rfcs: tuple[str, ...]
-    moment: datetime
-    data: Mapping[str, Any]
-
-
-@dataclass(slots=True)
-class Evidence:
-    """The members of a `test.evidence` record the checklist reads; `kind` and `commit` are None unless
-    they are strings, `run` and `passed` are `kpi.test_counts` of its data."""
-
-    seq: int
-    moment: datetime
-    rfcs: tuple[str, ...]
-    kind: str | None
-    commit: str | None
-    run: int
-    passed: int
-
-    @classmethod
-    def of(cls, seq: int, moment: datetime, rfcs: tuple[str, ...], data: Mapping[str, Any]) -> Evidence:
-        """From a record's `data`, read as the checklist reads it."""
-        run, passed = test_counts(data)
-        kind, commit = data.get("kind"), data.get("commit")
-        return cls(
-            seq,
-            moment,
-            rfcs,
-            kind if isinstance(kind, str) else None,
-            commit if isinstance(commit, str) else None,
-            run,
-            passed,
-        )
-
-
-@dataclass(slots=True)
-class Approval:
-    """An `approval` record's RFCs, step and decision (None unless they are strings), who gave it and
-    where it was recorded (`actor`, `actor_source`)."""
-
-    seq: int
-    rfcs: tuple[str, ...]
-    step: str | None
-    decision: str | None
-    actor: str | None
-    source: str | None
-
-
-Event = Stored | Evidence | Approval
-
-
-def _ref(record: RecordView | Evidence) -> str:
-    return f"seq:{record.seq}"
+def _entry_of(rfc_id: str, value: RfcEntry | Rfc | None) -> RfcEntry:
+    if isinstance(value, RfcEntry):
+        return value
+    if value is None:
+        return RfcEntry(rfc_id, rfc_id, None, "its content is not a valid RFC")
+    return RfcEntry(rfc_id, rfc_id, value)
 
 
 @dataclass
 class AuditBuilder:
-    """Streams ledger records and answers the ledger-side questions (pure; see the module docstring)."""
+    """Folds ledger records and answers the ledger-side questions (pure; see the module docstring)."""
 
     policy: Policy
     grade: Grade
     now: datetime
-    rfcs: Mapping[str, Rfc | None]  # RFC id -> its content; None when the file does not validate
+    rfcs: Mapping[str, RfcEntry | Rfc | None]  # the RFC store's entries (an Rfc, or None when invalid)
     since: datetime | None = None
     until: datetime | None = None
     lang: str = "en"
-    # Business days and hours; without one the business-hours item is not answered (not applicable).
+    # Business days and hours; without one the window items are not answered (not applicable).
     calendar: BusinessCalendar | None = None
     system: str = ""  # the audited system: an RFC's impact on it is no impact on a linked system
     checks: dict[str, _Check] = field(default_factory=lambda: {k: _Check() for k in ITEMS})
-    # RFC -> step -> (seq of the latest counted decision, decision, the approver's login key)
-    _approvals: dict[str, dict[str, tuple[int, str, str]]] = field(default_factory=dict)
-    # key (RFC, or `commit:` and the first 7 hex digits) -> kind -> (seq, passed, full commit)
-    _evidence: dict[str, dict[str, tuple[int, bool, str]]] = field(default_factory=dict)
-    _open: dict[str, tuple[int, datetime]] = field(default_factory=dict)  # started, not finished
-    _failed: dict[str, tuple[int, tuple[str, ...]]] = field(default_factory=dict)  # waiting for an incident
-    _incident_rfcs: set[str] = field(default_factory=set)
-    _pir_due: dict[str, tuple[int, datetime]] = field(default_factory=dict)  # RFC -> (seq, deadline)
-    _pir_done: set[str] = field(default_factory=set)
-    _retro_due: dict[str, tuple[int, datetime, tuple[str, ...]]] = field(default_factory=dict)
-    _cab: set[str] = field(default_factory=set)
-    _planned_rfcs: set[str] = field(default_factory=set)
-    _change_types: dict[str, str] = field(default_factory=dict)  # open deployment -> change type
     tests_run: int = 0
     tests_passed: int = 0
-    # change type -> (required steps, the same in approval order) / required evidence kinds
-    _steps: dict[ChangeType, tuple[list[str], list[str]]] = field(default_factory=dict)
-    _kinds: dict[ChangeType, list[str]] = field(default_factory=dict)
-    _noticed: set[str] = field(default_factory=set)  # RFCs with a `notice` record so far
-    _linked: dict[str, tuple[str, ...]] = field(default_factory=dict)  # RFC -> linked systems, agencies
-    _severities: dict[tuple[str, ChangeType], Severity] = field(default_factory=dict)
+    history: History = field(init=False)
+    _entries: dict[str, RfcEntry] = field(init=False)
+    _planned: set[str] = field(default_factory=set)  # RFCs whose plan was checked
+    _deployed: dict[str, Deployment] = field(default_factory=dict)  # started in the period
+    _failed: dict[str, tuple[int, tuple[str, ...]]] = field(default_factory=dict)  # waiting for an incident
+    _incident_rfcs: set[str] = field(default_factory=set)
+    _pir_waiting: dict[str, int] = field(default_factory=dict)  # RFC -> seq of the finish that owes a PIR
+    _applies: dict[ChangeType, frozenset[str]] = field(default_factory=dict)
+    _legacy: int = 0
+
+    def __post_init__(self) -> None:
+        self.history = History(self.policy, self.grade, self.system)
+        self._entries = {rfc_id: _entry_of(rfc_id, value) for rfc_id, value in self.rfcs.items()}
 
     def _t(self, en: str, ko: str) -> str:
         return ko if self.lang == "ko" else en
@@ -347,424 +217,347 @@ class AuditBuilder:
     def _inside(self, moment: datetime) -> bool:
         return (self.since is None or moment >= self.since) and (self.until is None or moment < self.until)
 
+    # -- streaming -------------------------------------------------------------------------------------
+
     def feed(self, records: Iterable[Record]) -> AuditBuilder:
         for record in records:
             if self.until is not None and record.moment >= self.until:
                 continue
-            if record.kind == RecordKind.TEST_EVIDENCE:
-                self._test_evidence(Evidence.of(record.seq, record.moment, record.rfcs, record.data))
-            elif record.kind == RecordKind.APPROVAL:
-                self._approval(record)
-            else:
-                self._record(record)
+            try:
+                entry = read(record)
+            except PayloadError as exc:
+                self.malformed(record.seq, record.kind, str(exc), record.moment)
+                continue
+            self.add(entry)
         return self
 
-    def feed_events(self, events: Iterable[Event]) -> AuditBuilder:
-        """The SQL backends' reduced stream, in seq order and before `until`
-        (`gatekeeper.ledger.sql_audit`): the
-        deployment, incident and PIR records, test evidence and approvals, each with only the members the
-        checklist reads. The answers are those `feed` gives for all the records."""
-        decision, evidence, record = self._decision, self._test_evidence, self._record
-        for event in events:  # the commonest kinds first: a million-record ledger passes through here
-            kind = type(event)
-            if kind is Approval:
-                approval = cast(Approval, event)
-                decision(
-                    approval.seq,
-                    approval.rfcs,
-                    approval.step,
-                    approval.decision,
-                    approval.actor,
-                    approval.source,
-                )
-            elif kind is Evidence:
-                evidence(cast(Evidence, event))
+    def feed_events(self, events: Iterable[Entry[Any] | ApprovalRow | Malformed]) -> AuditBuilder:
+        """The SQL backends' stream, in seq order and before `until` (`gatekeeper.ledger.sql_audit`): typed
+        entries, approvals as the members the database extracted, and records whose payload could not be
+        read. The answers are those `feed` gives for all the records."""
+        approval = self.approval
+        for event in events:  # approvals first: a million-record ledger passes through here
+            if type(event) is tuple:
+                approval(*event)
+            elif isinstance(event, Malformed):
+                self.malformed(event.seq, event.kind, event.reason, event.moment)
             else:
-                record(cast(Stored, event))
+                self.add(event)  # type: ignore[arg-type]
         return self
 
-    def _record(self, record: RecordView) -> None:
-        kind = record.kind
-        if kind == RecordKind.DEPLOYMENT_STARTED:
-            self._started(record)
-        elif kind == RecordKind.DEPLOYMENT_FINISHED:
-            self._finished(record)
-        elif kind == RecordKind.INCIDENT_OPENED:
-            self._incident(record)
-        elif kind == RecordKind.NOTICE:
-            self._noticed.update(record.rfcs)
-        elif kind == RecordKind.PIR:
-            for rfc in record.rfcs:
-                self._pir_done.add(rfc)
-                if self._pir_due.pop(rfc, None) is not None:
-                    self.checks["change.pir"].ok(f"rfc:{rfc}")
-
-    # -- record handlers ------------------------------------------------------------------------------
-
-    def _approval(self, record: Record) -> None:
-        step, decision = record.data.get("step"), record.data.get("decision")
-        self._decision(
-            record.seq,
-            record.rfcs,
-            step if isinstance(step, str) else None,
-            decision if isinstance(decision, str) else None,
-            record.actor,
-            record.actor_source,
-        )
-
-    def _decision(
+    def approval(
         self,
         seq: int,
         rfcs: tuple[str, ...],
-        step: str | None,
-        decision: str | None,
-        actor: str | None,
-        source: str | None,
+        step: Any,
+        decision: Any,
+        rfc_digest: Any,
+        digest: Any,
+        actor: Any,
+        source: Any,
     ) -> None:
-        if step is None or decision is None:
+        """An approval record from its members (what the SQL backends extract of one; None: absent)."""
+        try:
+            payload = Approval.from_members(step, decision, rfc_digest, digest)
+        except PayloadError as exc:
+            self.malformed(seq, "approval", f"approval record {seq}: {exc}")  # its time is not read
             return
-        # As the gate counts them (`rules.approval.counts`): a workstation's decision counts only for the
-        # grades the pack allows.
-        if source == ActorSource.LOCAL and self.grade not in self.policy.approvals.local_actor_grades:
-            return
-        who = login_key(actor) if actor is not None else ""
-        for rfc in rfcs:
-            self._approvals.setdefault(rfc, {})[step] = (seq, decision, who)
-            if step == "cab" and decision == APPROVE:
-                self._cab.add(rfc)
-            waiting = self._retro_due.get(rfc)
-            if waiting and all(self._approved(rfc, s) for s in waiting[2]):
-                self._retro_due.pop(rfc)
+        self.history.approval(seq, "", rfcs, payload, str(actor or ""), str(source or ""), "")
 
-    def _approved(self, rfc: str, step: str) -> bool:
-        latest = self._approvals.get(rfc, {}).get(step)
-        return latest is not None and latest[1] == APPROVE
-
-    def _test_evidence(self, record: Evidence) -> None:
-        run, passed, kind, commit = record.run, record.passed, record.kind, record.commit
-        if self._inside(record.moment):
-            self.tests_run += run
-            self.tests_passed += passed
-            if kind is not None and commit and run > 0:
-                self.checks["test.recorded"].ok(_ref(record))
-            else:
+    def malformed(self, seq: int, kind: str, reason: str, moment: datetime | None = None) -> None:
+        """A record whose payload cannot be read: the ledger holds something no pipeline wrote."""
+        if kind == "test.evidence":
+            if moment is None or self._inside(moment):
                 self.checks["test.recorded"].fail(
-                    _ref(record),
+                    f"seq:{seq}",
                     self._t(
-                        f"test record {record.seq} lacks its commit, kind or counts",
-                        f"테스트 기록 {record.seq}에 커밋, 종류 또는 건수가 없습니다",
+                        f"test record {seq} lacks its commit, kind or counts ({reason})",
+                        f"테스트 기록 {seq}에 커밋, 종류 또는 건수가 없습니다 ({reason})",
                     ),
                 )
-        if kind is None:
             return
-        ok = run > 0 and passed == run
-        sha = commit.lower() if commit is not None and len(commit) >= 7 else ""
-        for key in [*record.rfcs, *([f"commit:{sha[:7]}"] if sha else [])]:
-            self._evidence.setdefault(key, {})[kind] = (record.seq, ok, sha)
+        self.checks["configuration.ledger-integrity"].fail(
+            f"seq:{seq}",
+            self._t(f"record {seq} cannot be read: {reason}", f"기록 {seq}을 읽을 수 없음: {reason}"),
+        )
 
-    def _evidence_for(self, rfcs: tuple[str, ...], commit: str) -> dict[str, tuple[int, bool, str]]:
-        """The latest evidence per kind recorded for the deployment's RFCs or for its commit."""
-        found: dict[str, tuple[int, bool, str]] = {}
-        commit = commit.lower()
-        keys = [*rfcs, *([f"commit:{commit[:7]}"] if len(commit) >= 7 else [])]
-        for key in keys:
-            for kind, value in self._evidence.get(key, {}).items():
-                sha = value[2]
-                if key.startswith("commit:") and not (sha.startswith(commit) or commit.startswith(sha)):
-                    continue
-                if kind not in found or value[0] > found[kind][0]:
-                    found[kind] = value
+    def add(self, entry: Entry[Any]) -> None:
+        payload = entry.payload
+        if isinstance(payload, Approval):
+            self.history.add(entry)
+        elif isinstance(payload, TestEvidence):
+            self._evidence(entry)
+        elif isinstance(payload, DeploymentStarted):
+            self._started(entry)
+        elif isinstance(payload, DeploymentFinished):
+            self._finished(entry)
+        elif isinstance(payload, IncidentOpened):
+            self._incident(entry)
+        elif isinstance(payload, Pir):
+            self._pir(entry)
+        elif isinstance(payload, Notice):
+            self.history.add(entry)
+
+    # -- record handlers ------------------------------------------------------------------------------
+
+    def _evidence(self, entry: Entry[TestEvidence]) -> None:
+        if self._inside(entry.moment):
+            counts = entry.payload.counts
+            self.tests_run += counts.executed
+            self.tests_passed += counts.passed
+            check = self.checks["test.recorded"]
+            if counts.executed > 0:
+                check.ok(entry.ref)
+            else:
+                check.fail(
+                    entry.ref,
+                    self._t(
+                        f"test record {entry.seq} counts no test that ran",
+                        f"테스트 기록 {entry.seq}에 실행된 테스트가 없습니다",
+                    ),
+                )
+        self.history.add_evidence(evidence_of(entry), entry.moment)
+
+    def _started(self, entry: Entry[DeploymentStarted]) -> None:
+        inside = self._inside(entry.moment)
+        if inside:
+            self._judge(entry)  # the history holds exactly the records before this one
+            self.history.forget_before(entry.moment)
+        deployment = self.history.started(entry, entry.payload)
+        if inside:
+            self._deployed[deployment.id] = deployment
+
+    def _finished(self, entry: Entry[DeploymentFinished]) -> None:
+        deployment = self.history.finished(entry, entry.payload)
+        started_inside = deployment is not None and deployment.id in self._deployed
+        if not self._inside(entry.moment) and not started_inside:
+            return
+        self.checks["change.history-recorded"].ok(entry.ref)
+        if deployment is None:
+            return
+        if deployment.result is not None and deployment.result.value in ("failure", "rolled-back"):
+            self._failed[deployment.id] = (entry.seq, deployment.rfcs)
+        requirement = pir_requirement(self.policy, self.grade, deployment.past(entry.moment))
+        if requirement is None:
+            return
+        facts = self._debts([deployment], entry.moment)
+        for rfc in deployment.rfcs:
+            if owes_pir(requirement, rfc, facts):
+                self._pir_waiting[rfc] = entry.seq
+            elif rfc in facts.pir_done:
+                self.checks["change.pir"].ok(f"rfc:{rfc}")
+
+    def _pir(self, entry: Entry[Pir]) -> None:
+        self.history.pir(entry)
+        for rfc in entry.rfcs:
+            if self._pir_waiting.pop(rfc, None) is not None:
+                self.checks["change.pir"].ok(f"rfc:{rfc}")
+
+    def _incident(self, entry: Entry[IncidentOpened]) -> None:
+        caused_by = self.history.incident(entry.rfcs, entry.payload)
+        if caused_by is not None and caused_by.id in self._failed:
+            seq, _ = self._failed.pop(caused_by.id)
+            self.checks["release.failure-incident"].ok(f"seq:{seq}")
+        self._incident_rfcs.update(entry.rfcs)
+
+    # -- one deployment, by the gate's rules ------------------------------------------------------------
+
+    def _judge(self, entry: Entry[DeploymentStarted]) -> None:
+        from gatekeeper.checks.gate import evaluate
+        from gatekeeper.facts.gather import GateFacts
+
+        payload = entry.payload
+        recorded = payload.facts
+        # The deployment's time in the system's zone, whichever offset the backend hands over.
+        at = self.calendar.local(entry.moment) if self.calendar is not None else entry.moment
+        self._check_registered(entry)
+        known = tuple(self._entries[r] for r in entry.rfcs if r in self._entries)
+        members = (
+            {Role(r): logins for r, logins in recorded.members.items() if r in _ROLES} if recorded else None
+        )
+        ledger = self.history.facts_at(
+            at,
+            environment=payload.environment,
+            rfcs=known,
+            head=payload.commit,
+            identities=recorded.identities if recorded else frozenset(),
+            members=members,
+            digests=recorded.rfc_digests if recorded else None,
+            platform=_replay(recorded) if recorded is not None and recorded.platform_approvals else None,
+        )
+        window = self._window(entry, at, payload.change_type)
+        facts = GateFacts(
+            system=self.system,
+            grade=self.grade,
+            policy=self.policy,
+            at=at,
+            environment=payload.environment,
+            change_type=payload.change_type,
+            head=payload.commit,
+            rfcs=known,
+            window=window,
+            approvals=ledger.approvals,
+            evidence=ledger.evidence,
+            deploy=ledger.deploy,
+        )
+        findings = evaluate(facts, self.lang).findings
+        if recorded is None:
+            self._legacy += 1
+            findings = tuple(f for f in findings if f.rule not in LEGACY_UNJUDGED)
+        self._file(entry, payload.change_type, findings, known, window is not None, ledger.deploy)
+        self._check_plan_details(known)
+
+    def _window(
+        self, entry: Entry[DeploymentStarted], at: datetime, change_type: ChangeType
+    ) -> WindowFacts | None:
+        """The window facts at the deployment's start; None (and a nonconformity) when the calendar cannot
+        tell, as the gate fails closed on it."""
+        if self.calendar is None:
+            return None
+        try:
+            return window_facts(self.calendar, at, change_type, self.grade)
+        except CalendarUnavailable as exc:
+            if (
+                RuleContext(self.policy, self.grade, change_type, entry.moment).severity(
+                    "window.business-hours"
+                )
+                is not Severity.OFF
+            ):
+                self.checks["change.business-hours"].fail(
+                    entry.ref, self._t(f"deployment {entry.seq}: {exc}", f"배포 {entry.seq}: {exc}")
+                )
+            return None
+
+    def _applicable(self, change_type: ChangeType) -> frozenset[str]:
+        """The items a deployment of this change type is checked on: those with a rule the pack applies."""
+        found = self._applies.get(change_type)
+        if found is None:
+            ctx = RuleContext(self.policy, self.grade, change_type, self.now)
+            found = self._applies[change_type] = frozenset(
+                info.item
+                for info in RULES.values()
+                if info.item
+                and info.item not in DEBTS | NOT_RECORDED
+                and ctx.severity(info.id) is not Severity.OFF
+            )
         return found
 
-    def _required_steps(self, change_type: ChangeType) -> list[str]:
-        """The steps the pack requires for this change type, in the pack's approval order."""
-        found = self._steps.get(change_type)
-        if found is None:
-            order = [str(s) for s in self.policy.approvals.order]
-            required = [
-                str(r.step)
-                for r in self.policy.approvals.required
-                if r.matches(self.grade, change_type) and r.severity is not Severity.OFF
-            ]
-            ordered = sorted(required, key=lambda s: order.index(s) if s in order else 99)
-            found = self._steps[change_type] = (required, ordered)
-        return found[0]
+    def _file(
+        self,
+        entry: Entry[DeploymentStarted],
+        change_type: ChangeType,
+        findings: Iterable[Finding],
+        known: tuple[RfcEntry, ...],
+        windowed: bool,
+        deploy: DeployFacts,
+    ) -> None:
+        """File the findings of one deployment under their checklist items."""
+        by_item: dict[str, list[Finding]] = {}
+        for finding in findings:
+            item = RULES[finding.rule].item
+            if item:
+                by_item.setdefault(item, []).append(finding)
+        applicable = set(self._applicable(change_type))
+        if not windowed:
+            applicable -= {"change.business-hours", "change.freeze"}
+        if not any((deploy.linked or {}).values()):
+            applicable.discard("release.notice")
+        prefix = self._t(f"deployment {entry.seq}: ", f"배포 {entry.seq}: ")
+        for item in sorted(applicable | set(by_item), key=list(ITEMS).index):
+            check, found = self.checks[item], by_item.get(item, [])
+            if item in PER_RFC:
+                self._file_per_rfc(check, found, known)
+                continue
+            errors = [f.message for f in found if f.severity is Severity.ERROR]
+            if errors:
+                check.fail(entry.ref, prefix + "; ".join(dict.fromkeys(errors)))
+            elif item not in DEBTS:
+                check.ok(entry.ref)
+            for warning in (f for f in found if f.severity is Severity.WARNING):
+                check.remark(prefix + warning.message)
 
-    def _required_kinds(self, change_type: ChangeType) -> list[str]:
-        found = self._kinds.get(change_type)
-        if found is None:
-            kinds: dict[str, None] = {}
-            for requirement in self.policy.tests.required:
-                if requirement.matches(self.grade, change_type) and requirement.severity is not Severity.OFF:
-                    for kind in requirement.kinds:
-                        kinds.setdefault(str(kind), None)
-            found = self._kinds[change_type] = list(kinds)
-        return found
+    def _file_per_rfc(self, check: _Check, found: list[Finding], known: tuple[RfcEntry, ...]) -> None:
+        for entry in known:
+            if entry.id in self._planned:
+                continue
+            mine = [f for f in found if f.subject == entry.id]
+            errors = [f.message for f in mine if f.severity is Severity.ERROR]
+            if errors:
+                check.fail(f"rfc:{entry.id}", "; ".join(errors))
+            else:
+                check.ok(f"rfc:{entry.id}")
+            for warning in (f for f in mine if f.severity is Severity.WARNING):
+                check.remark(warning.message)
 
-    def _started(self, record: RecordView) -> None:
-        dep = record.id
-        self._open[dep] = (record.seq, record.moment)
-        raw_type = str(record.data.get("change_type", ChangeType.NORMAL.value))
-        change_type = ChangeType(raw_type) if raw_type in _CHANGE_TYPES else ChangeType.NORMAL
-        self._change_types[dep] = change_type.value
-        if not self._inside(record.moment):
-            return
-        ref = _ref(record)
-        self._check_registered(record, ref)
-        self._check_plans(record, ref)
-        self._check_approvals(record, ref, change_type)
-        self._check_window(record, ref, change_type)
-        self._check_tests(record, ref, change_type)
-        self._check_notice(record, ref, change_type)
-        if change_type is ChangeType.EMERGENCY:
-            for review in self.policy.approvals.retro_review:
-                if review.matches(self.grade, ChangeType.EMERGENCY):
-                    deadline = record.moment + timedelta(hours=review.deadline_hours)
-                    steps = tuple(str(s) for s in review.steps)
-                    for rfc in record.rfcs:
-                        if not all(self._approved(rfc, s) for s in steps):
-                            self._retro_due[rfc] = (record.seq, deadline, steps)
-                        else:
-                            self.checks["change.emergency-review"].ok(f"rfc:{rfc}")
-                    break
+    def _check_plan_details(self, known: tuple[RfcEntry, ...]) -> None:
+        """CHG-PLAN beyond the gate's rules: the plan gives its reason and a real work plan."""
+        check = self.checks["change.plan-complete"]
+        for entry in known:
+            if entry.id in self._planned:
+                continue
+            self._planned.add(entry.id)
+            rfc = entry.rfc
+            if rfc is None:
+                continue
+            lacking = []
+            if not rfc.reason.strip():
+                lacking.append(self._t("reason", "사유"))
+            if not is_real_plan(rfc.work_plan, self.policy.plans):
+                lacking.append(self._t("work plan", "작업계획"))
+            if lacking:
+                check.fail(
+                    f"rfc:{entry.id}",
+                    self._t(
+                        f"RFC {entry.id} lacks: {', '.join(lacking)}",
+                        f"변경요청 {entry.id} 누락: {', '.join(lacking)}",
+                    ),
+                )
 
-    def _check_registered(self, record: RecordView, ref: str) -> None:
+    def _check_registered(self, entry: Entry[DeploymentStarted]) -> None:
         check = self.checks["change.rfc-registered"]
-        unknown = [r for r in record.rfcs if r not in self.rfcs]
-        if not record.rfcs:
+        unknown = [r for r in entry.rfcs if r not in self._entries]
+        if not entry.rfcs:
             check.fail(
-                ref,
-                self._t(f"deployment {record.seq} names no RFC", f"배포 {record.seq}에 변경요청이 없습니다"),
+                entry.ref,
+                self._t(f"deployment {entry.seq} names no RFC", f"배포 {entry.seq}에 변경요청이 없습니다"),
             )
         elif unknown:
             names = ", ".join(unknown)
             check.fail(
-                ref,
+                entry.ref,
                 self._t(
-                    f"deployment {record.seq} names unregistered RFC(s) {names}",
-                    f"배포 {record.seq}의 변경요청 {names}이(가) 등록되어 있지 않습니다",
+                    f"deployment {entry.seq} names unregistered RFC(s) {names}",
+                    f"배포 {entry.seq}의 변경요청 {names}이(가) 등록되어 있지 않습니다",
                 ),
             )
         else:
-            check.ok(ref)
-
-    def _check_plans(self, record: RecordView, ref: str) -> None:
-        plans = self.policy.plans
-        for rfc_id in record.rfcs:
-            if rfc_id not in self.rfcs or rfc_id in self._planned_rfcs:
-                continue
-            self._planned_rfcs.add(rfc_id)
-            rfc = self.rfcs[rfc_id]
-            rollback = rfc is not None and is_real_plan(rfc.rollback_plan, plans)
-            if rollback:
-                self.checks["release.rollback-plan"].ok(f"rfc:{rfc_id}")
-            else:
-                self.checks["release.rollback-plan"].fail(
-                    f"rfc:{rfc_id}",
-                    self._t(
-                        f"RFC {rfc_id} has no rollback plan", f"변경요청 {rfc_id}에 원상복구계획이 없습니다"
-                    ),
-                )
-            lacking = []
-            if rfc is None:
-                lacking.append(self._t("a valid RFC file", "유효한 변경요청서"))
-            else:
-                if not rfc.reason.strip():
-                    lacking.append(self._t("reason", "사유"))
-                if not is_real_plan(rfc.work_plan, plans):
-                    lacking.append(self._t("work plan", "작업계획"))
-                if not rollback:
-                    lacking.append(self._t("rollback plan", "원상복구계획"))
-                if rfc.software and not is_real_plan(rfc.test_plan, plans):
-                    lacking.append(self._t("test plan", "테스트계획"))
-            if lacking:
-                self.checks["change.plan-complete"].fail(
-                    f"rfc:{rfc_id}",
-                    self._t(
-                        f"RFC {rfc_id} lacks: {', '.join(lacking)}",
-                        f"변경요청 {rfc_id} 누락: {', '.join(lacking)}",
-                    ),
-                )
-            else:
-                self.checks["change.plan-complete"].ok(f"rfc:{rfc_id}")
-
-    def _check_approvals(self, record: RecordView, ref: str, change_type: ChangeType) -> None:
-        required = self._required_steps(change_type)
-        if not required:
-            return
-        in_order = self._steps[change_type][1]
-        check = self.checks["change.approvals"]
-        problems = []
-        for rfc in record.rfcs:
-            decisions = self._approvals.get(rfc, {})
-            missing = [s for s in required if decisions.get(s, (0, ""))[1] != APPROVE]
-            if missing:
-                problems.append(
-                    self._t(f"{rfc} lacks {', '.join(missing)}", f"{rfc} 승인 누락: {', '.join(missing)}")
-                )
-                continue
-            seqs = [decisions[s][0] for s in in_order]
-            if seqs != sorted(seqs):
-                problems.append(self._t(f"{rfc} approved out of order", f"{rfc} 승인 순서 위반"))
-            if self._severity("approval.same-person", change_type) is not Severity.OFF:
-                problems.extend(self._same_person(rfc, decisions))
-        if problems:
-            check.fail(
-                ref, self._t(f"deployment {record.seq}: ", f"배포 {record.seq}: ") + "; ".join(problems)
-            )
-        else:
-            check.ok(ref)
-
-    def _severity(self, rule: str, change_type: ChangeType) -> Severity:
-        found = self._severities.get((rule, change_type))
-        if found is None:
-            found = self._severities[(rule, change_type)] = self.policy.severity(
-                rule, self.grade, change_type
-            )
-        return found
-
-    def _check_window(self, record: RecordView, ref: str, change_type: ChangeType) -> None:
-        """CHG-P3: the pack's `window.business-hours` rule, applied to when the deployment started."""
-        if self.calendar is None or self._severity("window.business-hours", change_type) is Severity.OFF:
-            return
-        check = self.checks["change.business-hours"]
-        try:
-            inside = self.calendar.in_business_hours(record.moment)
-        except CalendarUnavailable as exc:  # cannot tell is no answer: the item is not conform
-            check.fail(ref, self._t(f"deployment {record.seq}: {exc}", f"배포 {record.seq}: {exc}"))
-            return
-        if not inside:
-            check.ok(ref)
-            return
-        local = self.calendar.local(record.moment)
-        stamp = f"{local:%Y-%m-%d %H:%M} {self.calendar.timezone}"
-        check.fail(
-            ref,
-            self._t(
-                f"deployment {record.seq} of a {change_type.value} change started {stamp}, in business hours",
-                f"배포 {record.seq}({change_type.value} 변경)가 업무시간({stamp})에 시작되었습니다",
-            ),
-        )
-
-    def _linked_to(self, rfc_id: str) -> tuple[str, ...]:
-        """The linked systems and agencies the RFC says it affects (as the gate reads them)."""
-        found = self._linked.get(rfc_id)
-        if found is None:
-            rfc = self.rfcs.get(rfc_id)
-            found = self._linked[rfc_id] = linked_parties(rfc.impact, self.system) if rfc is not None else ()
-        return found
-
-    def _check_notice(self, record: RecordView, ref: str, change_type: ChangeType) -> None:
-        """REL-NOTICE: a deployment of a change affecting linked systems follows a `notice` record."""
-        if self._severity("integration.notice-missing", change_type) is Severity.OFF:
-            return
-        affecting = [rfc for rfc in record.rfcs if self._linked_to(rfc)]
-        if not affecting:
-            return
-        lacking = [rfc for rfc in affecting if rfc not in self._noticed]
-        if not lacking:
-            self.checks["release.notice"].ok(ref)
-            return
-        names = "; ".join(f"{rfc} ({', '.join(self._linked_to(rfc))})" for rfc in lacking)
-        self.checks["release.notice"].fail(
-            ref,
-            self._t(
-                f"deployment {record.seq}: no prior notice recorded for {names}",
-                f"배포 {record.seq}: 사전 공지 기록 없음 — {names}",
-            ),
-        )
-
-    def _same_person(self, rfc: str, decisions: Mapping[str, tuple[int, str, str]]) -> list[str]:
-        """CHG-P3, TST-P3: one person gave two approved steps of the change (as `approval.same-person`)."""
-        approved = [
-            (step, seq, who)
-            for step, (seq, decision, who) in decisions.items()
-            if decision == APPROVE and who
-        ]
-        if len({who for _, _, who in approved}) == len(approved):  # the common case: nobody gave two steps
-            return []
-        return [
-            self._t(
-                f"{rfc}: {who} gave both {first} and {step}",
-                f"{rfc}: {who}님이 {first} 단계와 {step} 단계를 모두 승인",
-            )
-            for who, first, step in repeated_approvers(approved, self.policy.approvals.order)
-        ]
-
-    def _check_tests(self, record: RecordView, ref: str, change_type: ChangeType) -> None:
-        check = self.checks["release.tested"]
-        commit = str(record.data.get("commit") or "")
-        evidence = self._evidence_for(record.rfcs, commit)
-        required = self._required_kinds(change_type) or sorted(evidence)
-        if not required:
-            check.fail(
-                ref,
-                self._t(
-                    f"deployment {record.seq} has no test evidence",
-                    f"배포 {record.seq}에 테스트 결과가 없습니다",
-                ),
-            )
-            return
-        missing = [k for k in required if k not in evidence]
-        failing = [k for k in required if k in evidence and not evidence[k][1]]
-        if missing or failing:
-            parts = []
-            if missing:
-                parts.append(self._t(f"no {', '.join(missing)} evidence", f"{', '.join(missing)} 결과 없음"))
-            if failing:
-                parts.append(
-                    self._t(f"failing {', '.join(failing)} tests", f"{', '.join(failing)} 테스트 실패")
-                )
-            check.fail(ref, self._t(f"deployment {record.seq}: ", f"배포 {record.seq}: ") + ", ".join(parts))
-        else:
-            check.ok(ref)
-
-    def _finished(self, record: RecordView) -> None:
-        dep = deployment_id(record)
-        opened = self._open.pop(dep, None)
-        change_type = self._change_types.pop(dep, str(record.data.get("change_type", "normal")))
-        if not self._inside(record.moment) and (opened is None or not self._inside(opened[1])):
-            return
-        result = str(record.data.get("result", ""))
-        self.checks["change.history-recorded"].ok(_ref(record))
-        if result in (DeploymentResult.FAILURE, DeploymentResult.ROLLED_BACK):
-            self._failed[dep] = (record.seq, record.rfcs)
-        if result == DeploymentResult.SUCCESS:
-            self._due_pir(record, change_type)
-
-    def _due_pir(self, record: RecordView, change_type: str) -> None:
-        for requirement in self.policy.deploy.pir:
-            if not requirement.matches(
-                self.grade, ChangeType(change_type) if change_type in _CHANGE_TYPES else ChangeType.NORMAL
-            ):
-                continue
-            deadline = record.moment + timedelta(days=requirement.deadline_days)
-            for rfc in record.rfcs:
-                if rfc in self._pir_done:
-                    self.checks["change.pir"].ok(f"rfc:{rfc}")
-                elif not requirement.only_after_cab or rfc in self._cab:
-                    self._pir_due[rfc] = (record.seq, deadline)
-            break
-
-    def _incident(self, record: RecordView) -> None:
-        caused_by = record.data.get("deployment_id")
-        if isinstance(caused_by, str) and caused_by in self._failed:
-            seq, _ = self._failed.pop(caused_by)
-            self.checks["release.failure-incident"].ok(f"seq:{seq}")
-        self._incident_rfcs.update(record.rfcs)
+            check.ok(entry.ref)
 
     # -- closing --------------------------------------------------------------------------------------
+
+    def _debts(self, deployments: Iterable[Deployment], at: datetime) -> DeployFacts:
+        """The deploy rules' facts about earlier deployments at `at`, from the history."""
+        past = tuple(d.past(at) for d in deployments)
+        rfcs = {rfc for d in past for rfc in d.rfcs}
+        return DeployFacts(
+            system=self.system,
+            rfcs=(),
+            deployments=past,
+            cab_reviewed=frozenset(r for r in rfcs if "cab" in self.history.approved_steps(r)),
+            pir_done=frozenset(r for r in rfcs if r in self.history.pir_done),
+            retro_approved={r: self.history.approved_steps(r) for r in sorted(rfcs)},
+        )
 
     def close(self) -> None:
         """Settle the questions still open when the stream ends."""
         stale = timedelta(hours=self.policy.deploy.lock_stale_hours)
-        for dep, (seq, started) in self._open.items():
-            if self._inside(started) and self.now - started >= stale:
+        for deployment in self._deployed.values():
+            if deployment.finish is None and self.now - deployment.started_at >= stale:
                 self.checks["change.history-recorded"].fail(
-                    f"seq:{seq}",
+                    f"seq:{deployment.seq}",
                     self._t(
-                        f"deployment {dep} (record {seq}) has no recorded result",
-                        f"배포 {dep}(기록 {seq})의 결과가 기록되지 않았습니다",
+                        f"deployment {deployment.id} (record {deployment.seq}) has no recorded result",
+                        f"배포 {deployment.id}(기록 {deployment.seq})의 결과가 기록되지 않았습니다",
                     ),
                 )
         for dep, (seq, rfcs) in self._failed.items():
@@ -778,38 +571,98 @@ class AuditBuilder:
                     f"실패한 배포 {dep}(기록 {seq})에 장애 기록이 없습니다",
                 ),
             )
-        for rfc, (seq, deadline) in sorted(self._pir_due.items()):
-            if self.now > deadline:
-                self.checks["change.pir"].fail(
-                    f"rfc:{rfc}",
-                    self._t(
-                        f"RFC {rfc} (deployed in record {seq}) has no PIR; it was due by {deadline.date()}",
-                        f"변경요청 {rfc}(기록 {seq})의 이행 후 검토가 "
-                        f"{deadline.date()}까지 수행되지 않았습니다",
-                    ),
+        # The debts of the period's deployments, judged at the audit's time by the gate's own rules.
+        facts = self._debts(self._deployed.values(), self.now)
+        ctx = RuleContext(self.policy, self.grade, ChangeType.NORMAL, self.now, self.lang)
+        for rule, item in ((pir_overdue, "change.pir"), (retro_review_overdue, "change.emergency-review")):
+            owed: dict[str, list[str]] = {}  # RFC -> why, one line per deployment of it
+            for finding in rule(facts, ctx):
+                if finding is None:
+                    continue
+                if finding.severity is Severity.ERROR:
+                    owed.setdefault(finding.subject, []).append(finding.message)
+                else:
+                    self.checks[item].remark(finding.message)
+            for rfc, why in owed.items():
+                self.checks[item].fail(f"rfc:{rfc}", "; ".join(why))
+        approved = facts.retro_approved or {}
+        for past in facts.deployments:
+            if past.change_type is not ChangeType.EMERGENCY:
+                continue
+            for review in self.policy.approvals.retro_review:
+                if review.matches(self.grade, ChangeType.EMERGENCY):
+                    steps = {str(s) for s in review.steps}
+                    for rfc in past.rfcs:
+                        if steps <= approved.get(rfc, frozenset()):
+                            self.checks["change.emergency-review"].ok(f"rfc:{rfc}")
+                    break
+        if self._legacy:
+            note = self._t(
+                f"{self._legacy} deployment(s) were recorded before `deploy start` kept the facts it decided "
+                "on: they are judged from the ledger alone (self-approval, role holders and the RFC "
+                "digest deployed are not known for them)",
+                f"배포 {self._legacy}건은 `deploy start`가 판단 근거를 기록하기 전에 기록되어 원장만으로 "
+                "판단했습니다 (본인 승인, 역할 보유자, 배포된 변경요청서 digest는 알 수 없음)",
+            )
+            self.checks["change.approvals"].remark(note)
+
+
+_ROLES = frozenset(r.value for r in Role)
+
+
+def _replay(recorded: DecisionFacts) -> Any:
+    """The gate's merge of the platform's decisions, replayed from what the deployment recorded."""
+
+    def merge(approvals: tuple[ApprovalFacts, ...]) -> tuple[ApprovalFacts, ...]:
+        out = []
+        for facts in approvals:
+            given = [
+                ApprovalDecision(
+                    0,
+                    p.source,
+                    facts.rfc_id,
+                    p.step,
+                    p.decision,
+                    p.actor,
+                    p.actor_source,
+                    p.digest,
+                    p.at,
+                    True,
                 )
-        for rfc, (seq, deadline, steps) in sorted(self._retro_due.items()):
-            steps = tuple(s for s in steps if not self._approved(rfc, s))
-            if self.now > deadline:
-                self.checks["change.emergency-review"].fail(
-                    f"rfc:{rfc}",
-                    self._t(
-                        f"emergency change {rfc} (record {seq}) lacks its after-the-fact {', '.join(steps)}",
-                        f"긴급변경 {rfc}(기록 {seq})의 사후 승인({', '.join(steps)})이 없습니다",
-                    ),
-                )
+                for p in recorded.platform_approvals
+                if p.rfc == facts.rfc_id
+            ]
+            out.append(replace(facts, decisions=after_ledger(facts.decisions, given)) if given else facts)
+        return tuple(out)
+
+    return merge
+
+
+# (seq, rfcs, step, decision, rfc_digest, digest, actor, actor_source): an approval as SQL extracts it.
+ApprovalRow = tuple[int, tuple[str, ...], Any, Any, Any, Any, Any, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Malformed:
+    """A record a SQL backend could not read into its payload."""
+
+    seq: int
+    kind: str
+    reason: str
+    moment: datetime | None = None
 
 
 def _item(item_id: str, check: _Check, lang: str) -> AuditItem:
     area, sop, en, ko = ITEMS[item_id]
     question = ko if lang == "ko" else en
+    remarks = tuple(check.remarks)
     if check.bad_count:
         extra = check.bad_count - len(check.bad)
         notes = tuple(check.notes) + ((f"… +{extra}",) if extra > 0 else ())
-        return AuditItem(item_id, area, sop, question, NONCONFORM, tuple(check.bad), notes)
+        return AuditItem(item_id, area, sop, question, NONCONFORM, tuple(check.bad), notes, remarks)
     if check.checked == 0:
-        return AuditItem(item_id, area, sop, question, NOT_APPLICABLE, ())
-    return AuditItem(item_id, area, sop, question, CONFORM, tuple(check.good), tuple(check.notes))
+        return AuditItem(item_id, area, sop, question, NOT_APPLICABLE, (), (), remarks)
+    return AuditItem(item_id, area, sop, question, CONFORM, tuple(check.good), tuple(check.notes), remarks)
 
 
 def checklist(

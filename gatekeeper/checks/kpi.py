@@ -35,25 +35,9 @@ from zoneinfo import ZoneInfo
 
 from gatekeeper.config.models import KpiTarget, Policy
 from gatekeeper.domain import DeploymentResult, RecordKind
+from gatekeeper.domain.catalogue import KPI_CATALOGUE
 from gatekeeper.ledger import Record
 
-# id -> (unit, SOP clause, label en, label ko). The order is the order of every report.
-KPI_CATALOGUE: dict[str, tuple[str, str, str, str]] = {
-    "deployment-success-rate": ("%", "REL-KPI", "Deployment success rate", "배포 성공률"),
-    "deployment-failure-rate": ("%", "REL-KPI", "Deployment failure rate", "배포 실패율"),
-    "rollback-rate": ("%", "REL-KPI", "Rollback rate", "원상복구율"),
-    "post-deployment-defect-rate": ("%", "REL-KPI", "Post-deployment defect rate", "배포 후 결함률"),
-    "mttr-minutes": ("min", "REL-KPI", "Mean time to recover", "평균 복구 시간"),
-    "change-on-time-rate": ("%", "CHG-KPI", "Change on-time rate", "변경 적기 처리율"),
-    "test-success-rate": ("%", "TST-KPI", "Test success rate", "테스트 성공률"),
-    "test-coverage": ("%", "TST-KPI", "Test coverage", "테스트 커버리지"),
-    "audit-execution-rate": ("%", "CFG-KPI", "Configuration audit execution rate", "형상감사 수행률"),
-    "configuration-integrity": ("%", "CFG-KPI", "Configuration integrity", "형상 무결성"),
-    "deployment-frequency": ("deployments", "DORA", "Deployment frequency", "배포 빈도"),
-    "lead-time-hours": ("h", "DORA", "Lead time for changes", "변경 리드타임"),
-    "change-failure-rate": ("%", "DORA", "Change failure rate", "변경 실패율"),
-    "time-to-restore-minutes": ("min", "DORA", "Time to restore service", "서비스 복구 시간"),
-}
 FAILED_RESULTS = frozenset({DeploymentResult.FAILURE.value, DeploymentResult.ROLLED_BACK.value})
 
 

@@ -25,9 +25,9 @@ from gatekeeper.checks.audit import (
 )
 from gatekeeper.commands import Context
 from gatekeeper.commands.kpi import add_period, period
-from gatekeeper.config import Rfc
 from gatekeeper.domain import Grade, RecordKind
 from gatekeeper.domain.calendar import BusinessCalendar
+from gatekeeper.domain.rfc import RfcEntry
 from gatekeeper.domain.rfcid import find_ids
 from gatekeeper.errors import InputError, LedgerIntegrityError
 from gatekeeper.facts.baseline import DriftFacts, gather_drift
@@ -57,10 +57,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def rfc_contents(ctx: Context) -> dict[str, Rfc | None]:
+def rfc_contents(ctx: Context) -> dict[str, RfcEntry]:
+    """Every RFC of the store, valid or not (the audit runs the gate's RFC rules over them)."""
     from gatekeeper.adapters.rfcstore import open_store
 
-    return {entry.id: entry.rfc for entry in open_store(ctx.repo_root, ctx.config, ctx.runtime.env).entries()}
+    return {entry.id: entry for entry in open_store(ctx.repo_root, ctx.config, ctx.runtime.env).entries()}
 
 
 def commits_of_period(

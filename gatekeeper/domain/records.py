@@ -59,10 +59,12 @@ class Envelope(Protocol):
 
 
 def _text(data: Mapping[str, Any], name: str, default: str | None = None) -> str:
-    value = data.get(name, default)
-    if not isinstance(value, str):
-        if name not in data and default is None:
+    value = data.get(name)
+    if value is None:  # absent, or JSON null: the default where there is one
+        if default is None:
             raise PayloadError(f"lacks `{name}`")
+        return default
+    if not isinstance(value, str):
         raise PayloadError(f"`{name}` is not text")
     return value
 
@@ -116,7 +118,9 @@ def _moment(value: Any, name: str) -> datetime | None:
 
 
 def _enum(data: Mapping[str, Any], name: str, allowed: Sequence[str], default: str | None = None) -> str:
-    value = data.get(name, default)
+    value = data.get(name)
+    if value is None:  # absent, or JSON null: the default where there is one
+        value = default
     if value not in allowed:
         shown = "missing" if name not in data else repr(value)[:40]
         raise PayloadError(f"`{name}` is {shown}, not one of {', '.join(allowed)}")
@@ -168,10 +172,11 @@ class Approval:
         )
 
     @classmethod
-    def from_members(cls, step: Any, decision: Any, digest: Any = "") -> Approval:
-        """From the members a SQL backend extracts (`gatekeeper.ledger.sql_audit`), checked as `parse`
-        checks them."""
-        return cls.parse({"step": step, "decision": decision, "rfc_digest": digest or ""})
+    def from_members(cls, step: Any, decision: Any, rfc_digest: Any = None, digest: Any = None) -> Approval:
+        """From the members a SQL backend extracts (`gatekeeper.ledger.sql_audit`; None: absent), checked
+        as `parse` checks them."""
+        members = {"step": step, "decision": decision, "rfc_digest": rfc_digest, "digest": digest}
+        return cls.parse({name: value for name, value in members.items() if value is not None})
 
     def dump(self) -> dict[str, Any]:
         return {
@@ -794,7 +799,7 @@ def read(record: Envelope) -> Entry[Any]:
         payload = parse_payload(record.kind, record.data)
         moment = datetime.fromisoformat(record.at)
     except (PayloadError, ValueError) as exc:
-        raise PayloadError(f"{record.kind} record {record.seq} ({record.id}): {exc}") from None
+        raise PayloadError(f"{record.kind} record {record.seq}: {exc}") from None
     return Entry(
         record.seq,
         record.id,

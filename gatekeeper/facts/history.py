@@ -25,6 +25,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from gatekeeper.config.models import Policy
 from gatekeeper.domain import ChangeType, DeploymentResult, Grade, RecordKind, Role, Step
@@ -195,27 +196,27 @@ class History:
 
     # -- folding ----------------------------------------------------------------------------------------
 
-    def add(self, entry: Entry[object]) -> None:
+    def add(self, entry: Entry[Any]) -> None:
         payload = entry.payload
         if isinstance(payload, Approval):
             self.approval(
                 entry.seq, entry.id, entry.rfcs, payload, entry.actor, entry.actor_source, entry.moment
             )
         elif isinstance(payload, TestEvidence):
-            self.add_evidence(evidence_of(entry), entry.moment)  # type: ignore[arg-type]
+            self.add_evidence(evidence_of(entry), entry.moment)
         elif isinstance(payload, DeploymentStarted):
             self.started(entry, payload)
         elif isinstance(payload, DeploymentFinished):
             self.finished(entry, payload)
         elif isinstance(payload, Pir):
-            self.pir(entry)  # type: ignore[arg-type]
+            self.pir(entry)
         elif isinstance(payload, Notice):
             for rfc in entry.rfcs:
-                self.notices.setdefault(rfc, []).append(entry)  # type: ignore[arg-type]
+                self.notices.setdefault(rfc, []).append(entry)
         elif isinstance(payload, IncidentOpened):
             self.incident(entry.rfcs, payload)
 
-    def feed(self, entries: Iterable[Entry[object]]) -> History:
+    def feed(self, entries: Iterable[Entry[Any]]) -> History:
         for entry in entries:
             self.add(entry)
         return self
@@ -257,7 +258,7 @@ class History:
     def add_evidence(self, item: Evidence, moment: datetime) -> None:
         self.evidence.add(item, moment)
 
-    def started(self, entry: Entry[object], payload: DeploymentStarted) -> Deployment:
+    def started(self, entry: Entry[Any], payload: DeploymentStarted) -> Deployment:
         deployment = Deployment(
             entry.id,
             entry.seq,
@@ -272,7 +273,7 @@ class History:
         self.open[entry.id] = deployment
         return deployment
 
-    def finished(self, entry: Entry[object], payload: DeploymentFinished) -> Deployment | None:
+    def finished(self, entry: Entry[Any], payload: DeploymentFinished) -> Deployment | None:
         """Close the deployment the record names; None when it names none this history holds open."""
         deployment = self.open.pop(payload.started, None)
         if deployment is None:

@@ -1,13 +1,16 @@
-"""The audit's reading of a SQLite or PostgreSQL ledger: the database hands over what the checklist needs.
+"""The audit's reading of a SQLite or PostgreSQL ledger: the database extracts, Python defines.
 
-`AuditBuilder.feed` parses and checks every record in Python. Here one pass over the table, in seq order,
-reads only the approval, test-evidence, deployment, incident, PIR and notice records of the system, and of
-them little more than the record's `data`, which Python then reads exactly as `feed` does (test counts through
-`kpi.test_counts`). PostgreSQL extracts an approval's step, decision, actor and actor source itself (approvals
-are most of a ledger) and hands the other records' jsonb `data` over as text. SQLite, which parses a record's
-JSON once per call, extracts the members in one `json_extract` of several paths, read in ranges of seqs so
-that its work overlaps Python's (`_sqlite_ranges`). `feed_events` gives the same answers from these events as
-`feed` gives from all records (tests/audit/test_backends_agree.py).
+`AuditBuilder.feed` reads and types every record. Here one pass over the table, in seq order, reads only
+the records of the system the checklist reads (`facts.history.KINDS`), and of them little more than the
+record's `data`, which Python then reads with the typed payload models (`domain.records`) exactly as `feed`
+does. Approvals, most of a ledger, are handed over as their members (step, decision, digest, actor, actor
+source), which `Approval.from_members` checks as `Approval.parse` does. A record whose payload does not read
+is handed over as `Malformed`, and the checklist says so as it does for `feed`.
+
+PostgreSQL extracts an approval's members itself and hands the other records' jsonb `data` over as text.
+SQLite, which parses a record's JSON once per call, extracts the members in one `json_extract` of several
+paths, read in ranges of seqs so that its work overlaps Python's (`_sqlite_ranges`). `feed_events` gives
+the same answers from these events as `feed` gives from all records (tests/audit/test_backends_agree.py).
 
 `prepare` starts the query on a connection of its own before the caller loads the RFCs, so the database
 works meanwhile. The SQL reads the backends' tables (`records`: seq, id, kind, system, at_utc|at, body; in
@@ -24,32 +27,15 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
-from gatekeeper.checks.audit import Approval, AuditBuilder, Event, Evidence, Stored
+from gatekeeper.checks.audit import AuditBuilder, Malformed
+from gatekeeper.domain.records import Entry, PayloadError, parse_payload
+from gatekeeper.facts.history import KINDS as HISTORY_KINDS
 from gatekeeper.ledger.sql_kpi import Cursor, Dialect, connection_of, data_missing
 
 # The kinds of record the checklist reads.
-KINDS = (
-    "approval",
-    "test.evidence",
-    "deployment.started",
-    "deployment.finished",
-    "incident.opened",
-    "pir",
-    "notice",
-)
-# The kinds of which the checklist reads only the RFCs and the time.
-_BARE = ("pir", "notice")
-
-
-def _text(member: str) -> str:
-    """PostgreSQL: `data.<member>` when it is a JSON string, else NULL (as `feed` skips it)."""
-    return f"(CASE WHEN jsonb_typeof(data->'{member}') = 'string' THEN data->>'{member}' END)"
-
-
-def _object(value: Any) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise ValueError("a record's data is not an object")
-    return value
+KINDS = tuple(str(kind) for kind in HISTORY_KINDS)
+# What the stream hands over: approvals as their members, other records typed, unreadable ones marked.
+Event = tuple[Any, ...] | Entry[Any] | Malformed
 
 
 def _moment(value: Any) -> datetime:
@@ -59,8 +45,18 @@ def _moment(value: Any) -> datetime:
     return moment
 
 
-def _text_or_none(value: Any) -> str | None:
-    return value if isinstance(value, str) else None
+def _entry(
+    seq: int, ident: str, kind: str, rfcs: tuple[str, ...], actor: str, at: Any, data: Any
+) -> Entry[Any] | Malformed:
+    """A record as the checklist reads it, or why its payload does not read."""
+    moment = _moment(at)
+    try:
+        if not isinstance(data, dict):
+            raise PayloadError("`data` is not an object")
+        payload = parse_payload(kind, data)
+    except PayloadError as exc:
+        return Malformed(seq, kind, f"{kind} record {seq}: {exc}", moment)
+    return Entry(seq, ident, kind, "", rfcs, actor, "", moment, payload)
 
 
 class AuditQueries:
@@ -97,52 +93,41 @@ class AuditQueries:
 
     def _postgres(self) -> Iterator[Event]:
         """One pass over the table in the primary key's order: cheaper for the server than a query per kind,
-        each scanning the table and sorting what it found. The server extracts an approval's step, decision,
-        actor and actor source (approvals are most of a ledger); the other records' `data` comes whole, and
-        Python reads it as `feed` does."""
+        each scanning the table and sorting what it found. The server extracts an approval's members
+        (approvals are most of a ledger); the other records' `data` comes whole, read by the typed models."""
         scope, params = self._scope()
         sql = (
             # An approval's id and time are not read: NULL costs nothing to hand over.
             f"SELECT seq, kind, rfcs, CASE WHEN kind <> 'approval' THEN id END, "  # noqa: S608
             f"CASE WHEN kind <> 'approval' THEN {self.d.at} END, "
-            f"CASE WHEN kind = 'approval' THEN {_text('step')} END, "
-            f"CASE WHEN kind = 'approval' THEN {_text('decision')} END, "
+            f"CASE WHEN kind = 'approval' THEN data->'step' END, "
+            f"CASE WHEN kind = 'approval' THEN data->'decision' END, "
+            f"CASE WHEN kind = 'approval' THEN data->'rfc_digest' END, "
+            f"CASE WHEN kind = 'approval' THEN data->'digest' END, "
             # Who decided, and where: the record's own members (the body holds them, `data` does not).
-            f"CASE WHEN kind = 'approval' THEN (body::json)->>'actor' END, "
+            f"CASE WHEN kind IN ('approval', 'deployment.started') THEN (body::json)->>'actor' END, "
             f"CASE WHEN kind = 'approval' THEN (body::json)->>'actor_source' END, "
-            f"CASE WHEN kind NOT IN ('approval', 'pir', 'notice') THEN data::text END, "
-            # Only a finished deployment's own offset shows (in a PIR's due date); others need the instant.
-            f"CASE WHEN kind = 'deployment.finished' THEN (body::json)->>'at' END "
+            f"CASE WHEN kind <> 'approval' THEN data::text END "
             f"FROM {self.d.table} WHERE {scope} ORDER BY seq"
         )
         decode = json.JSONDecoder().raw_decode  # see `_sqlite`
-        for seq, kind, rfcs, ident, moment, step, decision, actor, source, data, written in _pg_rows(
-            self.cursor, sql, tuple(params)
-        ):
+        rows = _pg_rows(self.cursor, sql, tuple(params))
+        for seq, kind, rfcs, ident, moment, step, decision, rfc_digest, digest, actor, source, data in rows:
             if kind == "approval":
-                yield Approval(seq, tuple(rfcs), step, decision, actor, source)
-            elif kind == "test.evidence":
-                yield Evidence.of(seq, _moment(moment), tuple(rfcs), _object(decode(data)[0]))
-            elif kind in _BARE:
-                yield Stored(seq, ident, kind, tuple(rfcs), _moment(moment), {})
+                yield (seq, tuple(rfcs), step, decision, rfc_digest, digest, actor, source)
             else:
-                moment = written if kind == "deployment.finished" else moment
-                yield Stored(seq, ident, kind, tuple(rfcs), _moment(moment), _object(decode(data)[0]))
+                yield _entry(seq, ident, kind, tuple(rfcs), actor or "", moment, decode(data)[0])
 
     def _sqlite(self) -> Iterator[Event]:
         """One pass in seq order; each record's JSON is parsed once, by one `json_extract` of several paths
         (a JSON array), and Python reads the members from that as `feed` reads them from the record."""
         scope, params = self._scope()
-        # [rfcs, data] per record, [rfcs, step, decision, actor, source] per approval, [rfcs, data, at] per
-        # finish.
+        # [rfcs, step, decision, rfc_digest, digest, actor, source] per approval, [rfcs, data, actor] else.
         extract = (
             "CASE kind WHEN 'approval' THEN "
-            "json_extract(body, '$.rfcs', '$.data.step', '$.data.decision', '$.actor', '$.actor_source') "
-            # Only a finished deployment's own offset shows (in a PIR's due date).
-            "WHEN 'deployment.finished' THEN json_extract(body, '$.rfcs', '$.data', '$.at') "
-            "WHEN 'pir' THEN json_extract(body, '$.rfcs', '$.seq') "
-            "WHEN 'notice' THEN json_extract(body, '$.rfcs', '$.seq') "
-            "ELSE json_extract(body, '$.rfcs', '$.data') END"
+            "json_extract(body, '$.rfcs', '$.data.step', '$.data.decision', '$.data.rfc_digest', "
+            "'$.data.digest', '$.actor', '$.actor_source') "
+            "ELSE json_extract(body, '$.rfcs', '$.data', '$.actor') END"
         )
         sql = (
             f"SELECT seq, id, kind, at_utc, {extract} FROM records "  # noqa: S608
@@ -156,21 +141,9 @@ class AuditQueries:
             found = decode(members)[0]
             rfcs = tuple(found[0])
             if kind == "approval":
-                yield Approval(
-                    seq,
-                    rfcs,
-                    _text_or_none(found[1]),
-                    _text_or_none(found[2]),
-                    _text_or_none(found[3]),
-                    _text_or_none(found[4]),
-                )
-            elif kind == "test.evidence":
-                yield Evidence.of(seq, _moment(at), rfcs, _object(found[1]))
-            elif kind in _BARE:
-                yield Stored(seq, ident, kind, rfcs, _moment(at), {})
+                yield (seq, rfcs, *found[1:])
             else:
-                moment = found[2] if kind == "deployment.finished" else at
-                yield Stored(seq, ident, kind, rfcs, _moment(moment), _object(found[1]))
+                yield _entry(seq, ident, kind, rfcs, found[2] or "", at, found[1])
 
 
 def _errors() -> tuple[type[BaseException], ...]:

@@ -13,7 +13,7 @@ inside a rule.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from gatekeeper.config.models import StepRequirement
 from gatekeeper.domain import ActorSource, Finding, Role, Severity, Step
@@ -59,6 +59,15 @@ class ApprovalFacts:
     # (name, email, email local part, no-reply login; casefolded).
     identities: frozenset[str] = frozenset()
     members: Mapping[Role, frozenset[str]] = field(default_factory=dict)
+
+
+def after_ledger(
+    ledger: Sequence[ApprovalDecision], platform: Sequence[ApprovalDecision]
+) -> tuple[ApprovalDecision, ...]:
+    """The ledger's decisions followed by decisions given on the platform: these are read live when the gate
+    runs, so they come after every ledger record (their `seq` continues the ledger's), in the order given."""
+    next_seq = max((d.seq for d in ledger), default=0) + 1
+    return (*ledger, *(replace(d, seq=next_seq + i, on_platform=True) for i, d in enumerate(platform)))
 
 
 # ---------------------------------------------------------------------------------------------- chain

@@ -186,8 +186,10 @@ def test_the_history_exercises_what_it_claims() -> None:
     assert answers["test.recorded"][1] == "nonconform"
     assert answers["change.business-hours"][1] == "nonconform"
     notes = " ".join(answers["change.approvals"][3])
-    assert "kim gave both change-review and release-second" in notes
-    assert "lacks release-first" not in notes  # the workstation's reject did not count
+    assert "Kim gave both change-review and release-second of RFC RFC-2026-0001" in notes
+    assert "no release-first approval (" not in notes  # the workstation's reject did not count
+    # Records no pipeline writes (a decision of 7, a finish naming no deployment, ...) are nonconform.
+    assert answers["configuration.ledger-integrity"][1] == "nonconform"
     assert answers["release.notice"][1] == "nonconform"
     assert len(answers["release.notice"][2]) == 1  # the second deployment followed the notice
 

@@ -10,10 +10,10 @@ import pytest
 from gatekeeper.config import load_policy
 from gatekeeper.domain import ChangeType, DeploymentResult, EvidenceKind, Grade, Severity
 from gatekeeper.domain.incident import incident_grade
-from gatekeeper.ledger import Draft
-from gatekeeper.rules import RuleContext
 from gatekeeper.domain.records import PayloadError, read
 from gatekeeper.facts.history import History
+from gatekeeper.ledger import Draft
+from gatekeeper.rules import RuleContext
 from gatekeeper.rules.deploy import DeployFacts, PastDeployment, check_deploy
 from gatekeeper.rules.tests import Evidence, EvidenceFacts, check_evidence
 

@@ -13,8 +13,8 @@ from gatekeeper.adapters.platforms.github import GithubIssueRfcStore, GithubPlat
 from gatekeeper.adapters.rfcstore import open_store
 from gatekeeper.domain import RfcStatus
 from gatekeeper.errors import PlatformError
-from gatekeeper.rules import RuleContext
 from gatekeeper.facts.gather import role_members
+from gatekeeper.rules import RuleContext
 from gatekeeper.rules.approval import ApprovalFacts, check_approvals
 from tests.platform.helpers import HEAD, MARKER, PATTERN, TOKEN, Sleeps, caller, config, github_env
 from tests.platform.replay import load, serve
