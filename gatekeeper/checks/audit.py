@@ -44,6 +44,7 @@ from gatekeeper.domain.records import (
     DeploymentStarted,
     Entry,
     IncidentOpened,
+    Malformed,
     Notice,
     PayloadError,
     Pir,
@@ -642,16 +643,6 @@ def _replay(recorded: DecisionFacts) -> Any:
 ApprovalRow = tuple[int, tuple[str, ...], Any, Any, Any, Any, Any, Any]
 
 
-@dataclass(frozen=True, slots=True)
-class Malformed:
-    """A record a SQL backend could not read into its payload."""
-
-    seq: int
-    kind: str
-    reason: str
-    moment: datetime | None = None
-
-
 def _item(item_id: str, check: _Check, lang: str) -> AuditItem:
     area, sop, en, ko = ITEMS[item_id]
     question = ko if lang == "ko" else en
@@ -708,7 +699,9 @@ def checklist(
 
     base = checks["configuration.baseline"]
     if drift is not None and drift.items_declared:
-        if drift.diff is None:
+        if drift.unreadable:
+            base.fail("item:*", drift.unreadable)
+        elif drift.diff is None:
             base.fail(
                 "item:*",
                 t("no configuration baseline is recorded", "형상 베이스라인이 등록되어 있지 않습니다"),

@@ -26,11 +26,11 @@ from gatekeeper.domain.records import (
     Entry,
     IncidentOpened,
     TestEvidence,
+    entry_of,
 )
 from gatekeeper.errors import ExitCode, GatekeeperError, InputError
 from gatekeeper.facts.gather import DEFAULT_ENVIRONMENT, decision_facts, gather, workspace_evidence
 from gatekeeper.ledger import Draft, Ledger, LedgerReader, Precondition, Record
-from gatekeeper.ledger.lock import typed
 
 # `deploy start --at` may only restate the present: a deployment is recorded at the time it happens.
 _AT_TOLERANCE = timedelta(minutes=5)
@@ -162,7 +162,7 @@ def _unrecorded(system: str, evidence: TestEvidence, at: datetime) -> Preconditi
 
     def check(reader: LedgerReader) -> None:
         for record in reader.find(kind=str(evidence.KIND), system=system, since=at - EVIDENCE_HORIZON):
-            payload = typed(record).payload
+            payload = entry_of(record).payload
             if (payload.kind, payload.commit, payload.digest) == wanted:
                 raise _AlreadyRecorded(f"test evidence {evidence.digest} is recorded in record {record.seq}")
 
@@ -186,7 +186,7 @@ def incident_draft(started: Entry[DeploymentStarted], finished: Record, ctx: Con
     from gatekeeper.domain.calendar import BusinessCalendar
     from gatekeeper.domain.incident import incident_grade, weekday
 
-    result = typed(finished).payload.result
+    result = entry_of(finished).payload.result
     calendar = BusinessCalendar.from_config(ctx.config, ctx.policy)
 
     def business_day(day: object) -> bool:
@@ -220,7 +220,7 @@ def incident_draft(started: Entry[DeploymentStarted], finished: Record, ctx: Con
         detected_at=now,
         resolved_at=resolved,
         status="resolved" if resolved else "open",
-        errors=typed(finished).payload.errors,
+        errors=entry_of(finished).payload.errors,
     )
     return Draft(
         str(payload.KIND),
@@ -245,7 +245,7 @@ def _finish(args: argparse.Namespace, ctx: Context) -> int:
     ledger = _open(ctx)
     try:
         record = _find_started(ledger, system, args.deployment_id)
-        started: Entry[DeploymentStarted] = typed(record)
+        started: Entry[DeploymentStarted] = entry_of(record)
         environment = started.payload.environment or args.environment
         payload = DeploymentFinished(
             started=started.id,
@@ -271,7 +271,7 @@ def _finish(args: argparse.Namespace, ctx: Context) -> int:
         ledger.close()
     extra: dict[str, object] = {"deployment_id": started.id, "result": str(result)}
     if incident is not None:
-        extra["incident"] = {"id": incident.id, "grade": typed(incident).payload.grade}
+        extra["incident"] = {"id": incident.id, "grade": entry_of(incident).payload.grade}
     outcome = Outcome(
         system=system,
         grade=int(ctx.config.system.grade),
@@ -283,7 +283,7 @@ def _finish(args: argparse.Namespace, ctx: Context) -> int:
     if ctx.output_format == "text":
         ctx.out(f"deployment {started.id} finished: {result}")
         if incident is not None:
-            ctx.out(f"incident {incident.id} opened, grade {typed(incident).payload.grade}")
+            ctx.out(f"incident {incident.id} opened, grade {entry_of(incident).payload.grade}")
     return int(ExitCode.OK)
 
 

@@ -114,7 +114,10 @@ def compute(
     from gatekeeper.ledger.sql_kpi import sql_tallies
 
     zone = ZoneInfo(config.timezone)
-    tallies = sql_tallies(ledger, zone, since=since, until=until, due=due, commit_time=commit_time)
+    system = config.system.id
+    tallies = sql_tallies(
+        ledger, zone, system=system, since=since, until=until, due=due, commit_time=commit_time
+    )
     if tallies is None:
         records = ledger.find(system=config.system.id, until=until)
         tallies = tallies_from_records(

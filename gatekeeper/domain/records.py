@@ -32,6 +32,17 @@ class PayloadError(ValueError):
     """A record's `data` lacks a member its kind needs, or holds one of the wrong type."""
 
 
+@dataclass(frozen=True, slots=True)
+class Malformed:
+    """A stored record whose payload does not read (why, and when it claims to be written): the ledger
+    holds something no pipeline wrote."""
+
+    seq: int
+    kind: str
+    reason: str
+    moment: datetime | None = None
+
+
 class Envelope(Protocol):
     """What `read` needs of a stored record (a `ledger.Record`)."""
 
@@ -480,6 +491,7 @@ class DeploymentFinished:
     errors: str = ""
     monitoring: str = ""
     started_at: str = ""
+    improvements: str = ""
     artifacts: Mapping[str, str] = field(default_factory=dict)  # name -> sha256 digest
     commit: str = ""
     commit_at: datetime | None = None
@@ -507,6 +519,7 @@ class DeploymentFinished:
             _text(data, "errors", ""),
             _text(data, "monitoring", ""),
             _text(data, "started_at", ""),
+            _text(data, "improvements", ""),
             {str(k): v for k, v in artifacts.items()},
             _text(data, "commit", ""),
             _moment(data.get("commit_at"), "commit_at"),
@@ -526,6 +539,8 @@ class DeploymentFinished:
             "monitoring": self.monitoring,
             "started_at": self.started_at,
         }
+        if self.improvements:
+            body["improvements"] = self.improvements
         if self.artifacts:
             body["artifacts"] = dict(self.artifacts)
         if self.commit:
@@ -550,6 +565,11 @@ class IncidentOpened:
     resolved_at: datetime | None = None
     status: str = "open"
     errors: str = ""
+    owner: str = ""  # 담당자
+    handler: str = ""  # 처리자
+    cause: str = ""  # 원인
+    action: str = ""  # 조치 내용
+    follow_up: str = ""  # 후속 조치
 
     @classmethod
     def parse(cls, data: Mapping[str, Any]) -> IncidentOpened:
@@ -570,6 +590,7 @@ class IncidentOpened:
             _moment(data.get("resolved_at"), "resolved_at"),
             _text(data, "status", "open"),
             _text(data, "errors", ""),
+            *(_text(data, name, "") for name in ("owner", "handler", "cause", "action", "follow_up")),
         )
 
     def dump(self) -> dict[str, Any]:
@@ -584,6 +605,17 @@ class IncidentOpened:
             "resolved_at": _iso(self.resolved_at),
             "status": self.status,
             "errors": self.errors,
+            **{
+                name: value
+                for name, value in (
+                    ("owner", self.owner),
+                    ("handler", self.handler),
+                    ("cause", self.cause),
+                    ("action", self.action),
+                    ("follow_up", self.follow_up),
+                )
+                if value
+            },
         }
 
 
@@ -811,6 +843,21 @@ def read(record: Envelope) -> Entry[Any]:
         moment,
         payload,
     )
+
+
+def entry_of(record: Envelope) -> Entry[Any]:
+    """`read`, for a reader that cannot go on without the record: a malformed payload is an integrity
+    error of the ledger (exit 1; `gate.error` in the gate), never a traceback."""
+    from gatekeeper.errors import LedgerIntegrityError
+
+    try:
+        return read(record)
+    except PayloadError as exc:
+        raise LedgerIntegrityError(
+            f"the ledger holds a malformed record: {exc}",
+            hint="a record the pipeline wrote is never malformed: find out who wrote this one "
+            "(`gatekeeper ledger verify` checks the chain)",
+        ) from None
 
 
 def draft_data(payload: Payload) -> tuple[str, dict[str, Any]]:

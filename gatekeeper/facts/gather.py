@@ -27,10 +27,9 @@ from gatekeeper.domain import ChangeType, EvidenceKind, Grade, Outcome, RecordKi
 from gatekeeper.domain.records import (
     CountedApproval,
     DecisionFacts,
-    PayloadError,
     RecordedFinding,
     TestEvidence,
-    read,
+    entry_of,
 )
 from gatekeeper.domain.rfc import RfcEntry
 from gatekeeper.errors import GatekeeperError, InputError, LedgerIntegrityError
@@ -332,14 +331,7 @@ def ledger_history(
 
     history = History(policy, config.system.grade, system)
     for seq in sorted(found):
-        try:
-            history.add(read(found[seq]))
-        except PayloadError as exc:
-            raise LedgerIntegrityError(
-                f"the ledger holds a malformed record: {exc}",
-                hint="`gatekeeper ledger verify` checks the chain; a record the pipeline wrote is never "
-                "malformed, so find out who wrote this one",
-            ) from None
+        history.add(entry_of(found[seq]))
     return history
 
 

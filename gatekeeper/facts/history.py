@@ -182,6 +182,7 @@ class History:
     pirs: dict[str, list[Entry[Pir]]] = field(default_factory=dict)
     notices: dict[str, list[Entry[Notice]]] = field(default_factory=dict)
     failed: dict[str, Deployment] = field(default_factory=dict)  # failed or rolled back, no incident yet
+    failed_ids: set[str] = field(default_factory=set)  # every failed or rolled-back deployment
     evidence: _EvidenceLog = field(default_factory=_EvidenceLog)
     _context: RuleContext | None = None
     _owing_by_rfc: dict[str, set[str]] = field(default_factory=dict)
@@ -281,6 +282,7 @@ class History:
         deployment.finished_at, deployment.finished_seq, deployment.finish = entry.moment, entry.seq, payload
         if payload.result in (DeploymentResult.FAILURE, DeploymentResult.ROLLED_BACK):
             self.failed[deployment.id] = deployment
+            self.failed_ids.add(deployment.id)
         if not self._settled(deployment):
             self.owing[deployment.id] = deployment
             for rfc in deployment.rfcs:
@@ -301,6 +303,11 @@ class History:
         if payload.deployment_id is not None:
             return self.failed.pop(payload.deployment_id, None)
         return None
+
+    def opened_by_failure(self, payload: IncidentOpened) -> bool:
+        """Whether an incident names a deployment that failed or was rolled back (else it is a defect found
+        after a deployment)."""
+        return payload.deployment_id is not None and payload.deployment_id in self.failed_ids
 
     def _settled(self, deployment: Deployment) -> bool:
         """A closed deployment owes nothing any more: no PIR is owed (or every RFC has one), and it is no

@@ -11,11 +11,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from gatekeeper.domain import DeploymentResult, RecordKind
-from gatekeeper.domain.records import DeploymentFinished, DeploymentStarted, Entry, PayloadError, read
-from gatekeeper.errors import ExitCode, GatekeeperError, InputError, LedgerIntegrityError
+from gatekeeper.domain.records import DeploymentFinished, DeploymentStarted, entry_of
+from gatekeeper.errors import ExitCode, GatekeeperError, InputError
 from gatekeeper.ledger import Draft, LedgerReader, Precondition, Record
 
 
@@ -58,23 +57,12 @@ def open_deployments(reader: LedgerReader, system: str, environment: str | None 
     }
     history = History(None, None, system)
     for seq in sorted(found):
-        history.add(typed(found[seq]))
+        history.add(entry_of(found[seq]))
     return [
         found[d.seq]
         for d in history.deployments()
         if d.finish is None and (environment is None or d.environment == environment)
     ]
-
-
-def typed(record: Record) -> Entry[Any]:
-    """A record with its payload read; a malformed one means the ledger was written by hand."""
-    try:
-        return read(record)
-    except PayloadError as exc:
-        raise LedgerIntegrityError(
-            f"the ledger holds a malformed record: {exc}",
-            hint="a record the pipeline wrote is never malformed: find out who wrote this one",
-        ) from None
 
 
 def held_locks(
@@ -83,7 +71,7 @@ def held_locks(
     locks = []
     for record in open_deployments(reader, system, environment):
         age = max(0.0, (now - record.moment).total_seconds() / 3600)
-        environment_ = typed(record).payload.environment
+        environment_ = entry_of(record).payload.environment
         locks.append(HeldLock(record, environment_, age, age >= stale_hours))
     return locks
 
@@ -163,6 +151,6 @@ def finished_draft(
     lock on behalf of someone else. `payload` as given, or a bare one with `result`."""
     if payload is None:
         assert result is not None
-        opened = typed(started).payload
+        opened = entry_of(started).payload
         payload = DeploymentFinished(started.id, result, opened.environment, opened.change_type)
     return Draft(str(payload.KIND), started.system, actor, actor_source, at, payload.dump(), started.rfcs)

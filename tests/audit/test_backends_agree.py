@@ -211,9 +211,9 @@ def test_sqlite_read_in_ranges_answers_the_same(
     """A large ledger is read a range of seqs at a time, on two connections in turn: tiny ranges make the
     hand-checked history cross many range boundaries (a deployment and its finish, approvals and the
     deployment they precede, in different ranges)."""
-    from gatekeeper.ledger import sql_audit as audit_sql
+    from gatekeeper.ledger import sql_read
 
-    monkeypatch.setattr(audit_sql, "SQLITE_RANGE", size)
+    monkeypatch.setattr(sql_read, "SQLITE_RANGE", size)
     ledger = SqliteLedger(tmp_path / "ledger.db")
     try:
         for draft in _history():
@@ -275,7 +275,7 @@ def test_a_version_1_postgres_ledger_is_migrated_and_read_right(
 
         zone = ZoneInfo("Asia/Seoul")
         expected = tallies_from_records([r for r in placed(_history()) if r.system == SYSTEM], zone)
-        got = sql_tallies(ledger, zone)
+        got = sql_tallies(ledger, zone, system=SYSTEM)
         assert got is not None
         _same_tallies(got, expected)
         # A hand-written row that is not JSON: stored with a NULL data; the SQL readers step aside.
@@ -285,7 +285,7 @@ def test_a_version_1_postgres_ledger_is_migrated_and_read_right(
                 " VALUES (1000, 'forged', 'approval', %s, '{}', now(), '', '{not json')",
                 (SYSTEM,),
             )
-        assert sql_tallies(ledger, zone) is None
+        assert sql_tallies(ledger, zone, system=SYSTEM) is None
         assert feed_from_database(_builder(None, None), ledger, SYSTEM) is False
     finally:
         ledger.close()

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from gatekeeper.checks.audit import ITEMS
-from gatekeeper.commands.report import bar_chart
+from gatekeeper.reporters.charts import bar_chart
 from tests.audit.conftest import AUDIT_AT, AuditRepo
 from tests.helpers import run_cli
 
@@ -158,6 +158,7 @@ def test_artefacts_deployed_since_the_baseline_are_in_the_checklist_and_the_repo
                     "github-actions",
                     AUDIT_AT - timedelta(hours=1),
                     {
+                        "started": f"dep-{name}",
                         "result": "success",
                         "environment": "production",
                         "artifacts": {name: "sha256:" + "a" * 64},
