@@ -15,6 +15,7 @@ initdb (as an unprivileged user when run as root). `python -m benchmarks bench_a
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import resource
@@ -36,6 +37,7 @@ SYSTEM = "minwon-portal"
 RFCS = 2_000
 STEPS = ("change-review", "change-approval", "cab", "release-first", "release-second")
 WHO = ("kim", "park", "jung", "choi", "lee")  # five people: no one gives two steps
+DIGEST = "sha256:" + "0" * 64
 CONFIG = """\
 version: 1
 system: {{id: minwon-portal, name: 민원포털, grade: 1, audience: public}}
@@ -69,14 +71,14 @@ def _drafts(total: int) -> Iterator[object]:
     cycle = 0
     while made < total:
         rfc = f"RFC-2026-{1 + cycle % RFCS:04d}"
-        commit = f"{cycle:040x}"
+        commit = hashlib.sha1(b"%d" % cycle).hexdigest()
         moment = start + timedelta(minutes=26 * cycle)
         batch = []
         for i, (step, who) in enumerate(zip(STEPS, WHO, strict=True)):
             data: dict[str, object] = {
                 "step": step,
                 "decision": "approve",
-                "digest": "sha256:" + "0" * 64,
+                "rfc_digest": DIGEST,
                 "comment": "",
             }
             batch.append(
@@ -96,13 +98,48 @@ def _drafts(total: int) -> Iterator[object]:
                     (rfc,),
                 )
             )
+        # As `deploy start` records it: the facts it decided on (seqs of the records counted are filled
+        # in by `_rows`, which places the records).
+        facts = {
+            "at": (moment + timedelta(minutes=10)).isoformat(),
+            "rfcs": {rfc: DIGEST},
+            "approvals": [
+                {
+                    "rfc": rfc,
+                    "step": step,
+                    "decision": "approve",
+                    "actor": who,
+                    "actor_source": "github-actions",
+                    "at": (moment + timedelta(minutes=i)).isoformat(),
+                    "digest": DIGEST,
+                }
+                for i, (step, who) in enumerate(zip(STEPS, WHO, strict=True))
+            ],
+            "evidence": [],
+            "identities": ["dev", "dev@example.org"],
+            "members": {
+                "agency-manager": ["park"],
+                "agency-officer": ["kim", "lee"],
+                "operator-manager": ["choi"],
+                "cab": ["jung", "kim", "park"],
+            },
+            "config": DIGEST,
+            "policy": {"name": "kr-ap-sop", "digest": DIGEST},
+            "findings": [],
+        }
         started = Draft(
             "deployment.started",
             SYSTEM,
             "ci",
             "github-actions",
             moment + timedelta(minutes=10),
-            {"change_type": "normal", "commit": commit, "environment": "production", "warnings": []},
+            {
+                "change_type": "normal",
+                "commit": commit,
+                "environment": "production",
+                "warnings": [],
+                "facts": facts,
+            },
             (rfc,),
         )
         failed = cycle % 50 == 49
@@ -142,18 +179,18 @@ def _drafts(total: int) -> Iterator[object]:
                     (rfc,),
                 )
             )
-        else:
-            batch.append(
-                Draft(
-                    "pir",
-                    SYSTEM,
-                    "kim",
-                    "github-actions",
-                    moment + timedelta(minutes=24),
-                    {"result": "achieved", "note": ""},
-                    (rfc,),
-                )
+        # Every CAB-reviewed change gets its PIR (a failed one too: not achieved), as the gate demands.
+        batch.append(
+            Draft(
+                "pir",
+                SYSTEM,
+                "kim",
+                "github-actions",
+                moment + timedelta(minutes=24),
+                {"result": "not-achieved" if failed else "achieved", "note": ""},
+                (rfc,),
             )
+        )
         yield from batch[: total - made]
         made += len(batch)
         cycle += 1
@@ -161,8 +198,19 @@ def _drafts(total: int) -> Iterator[object]:
 
 def _rows(total: int) -> Iterator[tuple[int, str, str, str, tuple[str, ...], str, str, str]]:
     record = None
+    approvals: list[int] = []
+    evidence: list[int] = []
     for draft in _drafts(total):
+        facts = draft.data.get("facts")  # type: ignore[attr-defined]
+        if facts is not None:  # the records this deployment counted: the cycle's approvals and evidence
+            for approval, seq in zip(facts["approvals"], approvals[-5:], strict=False):
+                approval["seq"] = seq
+            facts["evidence"] = evidence[-2:]
         record = draft.place_after(record)  # type: ignore[attr-defined]
+        if record.kind == "approval":
+            approvals.append(record.seq)
+        elif record.kind == "test.evidence":
+            evidence.append(record.seq)
         yield (
             record.seq,
             record.id,

@@ -368,7 +368,11 @@ class AuditBuilder:
         from gatekeeper.facts.gather import GateFacts
 
         payload = entry.payload
-        recorded = payload.facts
+        try:
+            recorded = payload.facts
+        except PayloadError as exc:  # judged from the ledger alone, and the record is reported
+            self.malformed(entry.seq, entry.kind, f"{entry.kind} record {entry.seq}: {exc}", entry.moment)
+            recorded = None
         # The deployment's time in the system's zone, whichever offset the backend hands over.
         at = self.calendar.local(entry.moment) if self.calendar is not None else entry.moment
         self._check_registered(entry)

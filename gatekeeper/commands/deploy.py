@@ -124,7 +124,7 @@ def _start(args: argparse.Namespace, ctx: Context) -> int:
             change_type=facts.change_type,
             commit=facts.head,
             warnings=tuple(sorted({f.rule for f in outcome.findings})),
-            facts=decision_facts(facts, outcome, [*counted, *recorded], ctx.config, ctx.policy),
+            decided=decision_facts(facts, outcome, [*counted, *recorded], ctx.config, ctx.policy),
         )
         draft = started_draft(
             system=facts.system,

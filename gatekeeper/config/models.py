@@ -8,8 +8,9 @@ required so that a runner's own time zone can never change a decision.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -18,6 +19,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    PrivateAttr,
     Strict,
     field_validator,
     model_validator,
@@ -25,6 +27,9 @@ from pydantic import (
 
 from gatekeeper.domain import ChangeType, EvidenceKind, Grade, RfcStatus, Role, Severity, Step
 from gatekeeper.domain.catalogue import RULES
+
+T = TypeVar("T")
+_MISSING = object()
 
 
 class Strict_(BaseModel):
@@ -450,9 +455,31 @@ class Policy(Strict_):
             raise ValueError(f"unknown rule id(s) {', '.join(unknown)}; known: {', '.join(sorted(RULES))}")
         return value
 
+    # What the pack answers, remembered: the audit asks the same questions for every deployment.
+    _answers: dict[tuple[object, ...], Any] = PrivateAttr(default_factory=dict)
+
     def severity(self, rule: str, grade: int, change_type: ChangeType | str) -> Severity:
         """The severity of `rule` for a system grade and change type; `off` if the pack omits it."""
-        setting = self.rules.get(rule)
-        if setting is None:
-            return Severity.OFF
-        return setting.severity(Grade(grade), ChangeType(change_type))
+        answers = self._remembered()
+        key = ("severity", rule, grade, change_type)
+        found: Severity | None = answers.get(key)
+        if found is None:
+            setting = self.rules.get(rule)
+            found = (
+                Severity.OFF if setting is None else setting.severity(Grade(grade), ChangeType(change_type))
+            )
+            answers[key] = found
+        return found
+
+    def _remembered(self) -> dict[tuple[object, ...], Any]:
+        # The private store directly: pydantic's attribute lookup costs more than the answer.
+        store: dict[str, Any] = self.__pydantic_private__  # type: ignore[assignment]
+        return store["_answers"]  # type: ignore[no-any-return]
+
+    def remembered(self, key: tuple[object, ...], compute: Callable[[], T]) -> T:
+        """`compute()`, once per `key`: for answers that depend on the pack alone (it is frozen)."""
+        answers = self._remembered()
+        found = answers.get(key, _MISSING)
+        if found is _MISSING:
+            found = answers[key] = compute()
+        return found  # type: ignore[no-any-return]

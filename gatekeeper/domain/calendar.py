@@ -104,7 +104,7 @@ class BusinessCalendar:
 
     @property
     def zone(self) -> ZoneInfo:
-        return ZoneInfo(self.timezone)
+        return _zone(self.timezone)
 
     def local(self, at: datetime) -> datetime:
         if at.tzinfo is None or at.utcoffset() is None:
@@ -144,12 +144,12 @@ class BusinessCalendar:
         if not self.day(local.date()).business:
             return False
         clock = local.time().replace(tzinfo=None)
-        return _minutes(self.business_start) <= clock < _minutes(self.business_end)
+        return _clock(self.business_start) <= clock < _clock(self.business_end)
 
     def business_hours_end(self, at: datetime) -> datetime:
         """The end of the business hours that `at` falls in (local zone)."""
         local = self.local(at)
-        return datetime.combine(local.date(), _minutes(self.business_end), tzinfo=self.zone)
+        return datetime.combine(local.date(), _clock(self.business_end), tzinfo=self.zone)
 
     # -------------------------------------------------------------------------------------- freezes
 
@@ -199,6 +199,17 @@ class BusinessCalendar:
             f"no allowed deployment time within {SEARCH_HORIZON.days} days after {at.isoformat()}",
             hint="check the freeze periods in .gatekeeper.yml (`freeze:`) and calendar.extra_closed_days",
         )
+
+
+@lru_cache(maxsize=16)
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+@lru_cache(maxsize=16)
+def _clock(text: str) -> time:
+    """`HH:MM` as a time of day (the pack's business hours, asked for at every deployment)."""
+    return _minutes(text)
 
 
 def _freeze_hit(period: FreezePeriod, at: datetime, default_zone: str) -> Iterable[FreezeHit]:

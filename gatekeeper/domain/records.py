@@ -18,6 +18,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 from gatekeeper.domain import ChangeType, DeploymentResult, EvidenceKind, RecordKind, Severity
@@ -136,6 +137,25 @@ def _enum(data: Mapping[str, Any], name: str, allowed: Sequence[str], default: s
         shown = "missing" if name not in data else repr(value)[:40]
         raise PayloadError(f"`{name}` is {shown}, not one of {', '.join(allowed)}")
     return str(value)
+
+
+E = TypeVar("E")
+_EVIDENCE_KINDS = {k.value: k for k in EvidenceKind}
+_CHANGE_TYPES = {t.value: t for t in ChangeType}
+_RESULTS = {r.value: r for r in DeploymentResult}
+_SEVERITIES = {s.value: s for s in Severity}
+
+
+def _member(data: Mapping[str, Any], name: str, members: Mapping[str, E], default: E | None = None) -> E:
+    """An enumerated member by its value (absent or JSON null: `default`, where there is one)."""
+    value = data.get(name)
+    if value is None and default is not None:
+        return default
+    found = members.get(value) if isinstance(value, str) else None
+    if found is None:
+        shown = "missing" if name not in data else repr(value)[:40]
+        raise PayloadError(f"`{name}` is {shown}, not one of {', '.join(members)}")
+    return found
 
 
 def _object(data: Mapping[str, Any], name: str) -> Mapping[str, Any]:
@@ -264,7 +284,8 @@ class TestEvidence:
     @classmethod
     def parse(cls, data: Mapping[str, Any]) -> TestEvidence:
         raw_kind = data.get("kind")
-        if raw_kind not in {k.value for k in EvidenceKind}:
+        kind = _EVIDENCE_KINDS.get(raw_kind) if isinstance(raw_kind, str) else None
+        if kind is None:
             raise PayloadError("`kind` is not a test kind (unit, integration, performance, acceptance)")
         commit = data.get("commit")
         if not isinstance(commit, str) or len(commit.strip()) < 7:
@@ -273,7 +294,7 @@ class TestEvidence:
         if not isinstance(files, list) or not all(isinstance(f, dict) for f in files):
             raise PayloadError("`files` is not a list of objects")
         return cls(
-            EvidenceKind(raw_kind),
+            kind,
             commit.strip().lower(),
             Counts.parse(data),
             tuple(files),
@@ -405,7 +426,7 @@ class DecisionFacts:
         findings = tuple(
             RecordedFinding(
                 _text(f, "rule"),
-                Severity(_enum(f, "severity", [s.value for s in Severity])),
+                _member(f, "severity", _SEVERITIES),
                 _text(f, "subject", ""),
             )
             for f in raw_findings
@@ -438,7 +459,7 @@ class DecisionFacts:
         }
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class DeploymentStarted:
     """`deployment.started`: a deployment the gate allowed; open until a `deployment.finished` names it
     (it holds the system's deployment lock for its environment meanwhile)."""
@@ -448,7 +469,16 @@ class DeploymentStarted:
     change_type: ChangeType = ChangeType.NORMAL
     commit: str = ""
     warnings: tuple[str, ...] = ()
-    facts: DecisionFacts | None = None  # None: recorded by a version that did not keep them
+    # What the gate decided on (`facts`), as recorded: read when first asked for, since most readers (the
+    # lock, the KPIs) never ask. None: recorded by a version that did not keep it.
+    decided: DecisionFacts | Mapping[str, Any] | None = None
+
+    @cached_property
+    def facts(self) -> DecisionFacts | None:
+        """The facts the gate decided on; raises PayloadError when the recorded ones do not read."""
+        if self.decided is None or isinstance(self.decided, DecisionFacts):
+            return self.decided
+        return DecisionFacts.parse(self.decided)
 
     @classmethod
     def parse(cls, data: Mapping[str, Any]) -> DeploymentStarted:
@@ -457,10 +487,10 @@ class DeploymentStarted:
             raise PayloadError("`facts` is not an object")
         return cls(
             _text(data, "environment", ""),
-            ChangeType(_enum(data, "change_type", [t.value for t in ChangeType], ChangeType.NORMAL.value)),
+            _member(data, "change_type", _CHANGE_TYPES, ChangeType.NORMAL),
             _text(data, "commit", ""),
             _texts(data, "warnings"),
-            DecisionFacts.parse(raw_facts) if raw_facts is not None else None,
+            raw_facts,
         )
 
     def dump(self) -> dict[str, Any]:
@@ -470,8 +500,10 @@ class DeploymentStarted:
             "environment": self.environment,
             "warnings": list(self.warnings),
         }
-        if self.facts is not None:
-            body["facts"] = self.facts.dump()
+        if isinstance(self.decided, DecisionFacts):
+            body["facts"] = self.decided.dump()
+        elif self.decided is not None:
+            body["facts"] = dict(self.decided)
         return body
 
 
@@ -509,9 +541,9 @@ class DeploymentFinished:
             raise PayloadError("`artifacts` is not a map of digests")
         return cls(
             started,
-            DeploymentResult(_enum(data, "result", [r.value for r in DeploymentResult])),
+            _member(data, "result", _RESULTS),
             _text(data, "environment", ""),
-            ChangeType(_enum(data, "change_type", [t.value for t in ChangeType], ChangeType.NORMAL.value)),
+            _member(data, "change_type", _CHANGE_TYPES, ChangeType.NORMAL),
             _text(data, "note", ""),
             _text(data, "worker", ""),
             _text(data, "verifier", ""),

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from functools import cached_property
 
 from gatekeeper.config.models import Rfc
 
@@ -23,7 +24,7 @@ class RfcEntry:
     rfc: Rfc | None = None
     error: str = ""
 
-    @property
+    @cached_property
     def digest(self) -> str:
         """SHA-256 over the canonical JSON of the RFC's content: what approvals bind to."""
         if self.rfc is None:

@@ -97,24 +97,31 @@ class StepDecisions:
 
 @dataclass(slots=True)
 class _EvidenceLog:
-    """Test evidence by commit (its first 7 hex digits) and, per kind, the latest two of different commits."""
+    """Test evidence by the commit it names and, per kind, the latest two of different commits.
+
+    Evidence names its commit in full (`evidence add` and `deploy start` write the CI's head); the few that
+    abbreviate it are kept apart and matched as `same_commit` matches."""
 
     by_commit: OrderedDict[str, list[Evidence]] = field(default_factory=OrderedDict)
+    abbreviated: list[Evidence] = field(default_factory=list)
     latest: dict[str, list[Evidence]] = field(default_factory=dict)  # kind -> [latest, latest of another]
     moments: dict[int, datetime] = field(default_factory=dict)  # seq -> when recorded
 
     def add(self, item: Evidence, moment: datetime) -> None:
-        key = item.commit[:7]
-        found = self.by_commit.get(key)
-        if found is None:
-            found = self.by_commit[key] = []
+        key = item.commit.strip().lower()
+        if len(key) < 40:
+            self.abbreviated.append(item)
         else:
-            self.by_commit.move_to_end(key)
-        found.append(item)
+            found = self.by_commit.get(key)
+            if found is None:
+                found = self.by_commit[key] = []
+            else:
+                self.by_commit.move_to_end(key)
+            found.append(item)
         self.moments[item.seq] = moment
         kind = str(item.kind)
         recent = self.latest.get(kind)
-        if recent is None or not recent:
+        if not recent:
             self.latest[kind] = [item]
         elif same_commit(recent[0].commit, item.commit):
             recent[0] = item
@@ -126,10 +133,24 @@ class _EvidenceLog:
         while self.by_commit:
             key, items = next(iter(self.by_commit.items()))
             if self.moments[items[-1].seq] >= before:
-                return
+                break
             for item in items:
                 self.moments.pop(item.seq, None)
             del self.by_commit[key]
+        if self.abbreviated and self.moments.get(self.abbreviated[0].seq, before) < before:
+            kept = [e for e in self.abbreviated if self.moments[e.seq] >= before]
+            for item in self.abbreviated:
+                if self.moments[item.seq] < before:
+                    self.moments.pop(item.seq, None)
+            self.abbreviated = kept
+
+    def _for(self, head: str) -> list[Evidence]:
+        key = head.strip().lower()
+        if len(key) >= 40:
+            found = list(self.by_commit.get(key, ()))
+        else:  # an abbreviated head: every commit it may name
+            found = [e for items in self.by_commit.values() for e in items if same_commit(e.commit, key)]
+        return found + [e for e in self.abbreviated if same_commit(e.commit, head)]
 
     def at(self, head: str, at: datetime, horizon: timedelta) -> tuple[Evidence, ...]:
         """Evidence for `head` recorded in the horizon before `at`, and per kind the latest evidence of
@@ -140,9 +161,7 @@ class _EvidenceLog:
             moment = self.moments.get(item.seq)
             return moment is not None and since <= moment <= at
 
-        own = [
-            e for e in self.by_commit.get(head.lower()[:7], ()) if same_commit(e.commit, head) and inside(e)
-        ]
+        own = [e for e in self._for(head) if inside(e)]
         others = []
         for recent in self.latest.values():
             other = next((e for e in recent if not same_commit(e.commit, head)), None)
@@ -370,11 +389,12 @@ class History:
         each valid RFC bound to its digest (`digests` overrides the RFC's current digest: the content that
         was deployed), this environment's deployments of the last year, the evidence of the last 90 days."""
         entries = tuple(rfcs)
+        deployed = digests or {}
         approvals = tuple(
             ApprovalFacts(
                 e.id,
                 e.rfc.requester,
-                (digests or {}).get(e.id, e.digest),
+                deployed[e.id] if e.id in deployed else e.digest,  # noqa: SIM401 - digest is costly
                 self.latest(e.id),
                 identities,
                 members or {},

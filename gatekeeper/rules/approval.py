@@ -59,6 +59,10 @@ class ApprovalFacts:
     # (name, email, email local part, no-reply login; casefolded).
     identities: frozenset[str] = frozenset()
     members: Mapping[Role, frozenset[str]] = field(default_factory=dict)
+    # The latest counted decisions per pack and grade, worked out once (`_latest`); not a fact.
+    latest: dict[tuple[int, int], dict[str, ApprovalDecision]] = field(
+        default_factory=dict, init=False, compare=False, repr=False
+    )
 
 
 def after_ledger(
@@ -75,12 +79,16 @@ def after_ledger(
 
 def required_steps(ctx: RuleContext) -> list[StepRequirement]:
     """The steps this grade and change type need, first matching entry per step, in the pack's order."""
-    chosen: dict[Step, StepRequirement] = {}
-    for requirement in ctx.policy.approvals.required:
-        if requirement.matches(ctx.grade, ctx.change_type) and requirement.step not in chosen:
-            chosen[requirement.step] = requirement
-    rank = {step: i for i, step in enumerate(ctx.policy.approvals.order)}
-    return sorted(chosen.values(), key=lambda r: rank.get(r.step, len(rank)))
+
+    def compute() -> list[StepRequirement]:
+        chosen: dict[Step, StepRequirement] = {}
+        for requirement in ctx.policy.approvals.required:
+            if requirement.matches(ctx.grade, ctx.change_type) and requirement.step not in chosen:
+                chosen[requirement.step] = requirement
+        rank = {step: i for i, step in enumerate(ctx.policy.approvals.order)}
+        return sorted(chosen.values(), key=lambda r: rank.get(r.step, len(rank)))
+
+    return ctx.policy.remembered(("required_steps", ctx.grade, ctx.change_type), compute)
 
 
 def counts(decision: ApprovalDecision, ctx: RuleContext) -> bool:
@@ -102,12 +110,21 @@ def latest_decisions(decisions: Iterable[ApprovalDecision], ctx: RuleContext) ->
     return latest
 
 
+def _latest(facts: ApprovalFacts, ctx: RuleContext) -> dict[str, ApprovalDecision]:
+    """`latest_decisions` of the facts, worked out once for all the rules that read it."""
+    key = (id(ctx.policy), ctx.grade)
+    found = facts.latest.get(key)
+    if found is None:
+        found = facts.latest[key] = latest_decisions(facts.decisions, ctx)
+    return found
+
+
 def approved_steps(decisions: Iterable[ApprovalDecision], ctx: RuleContext) -> frozenset[str]:
     return frozenset(step for step, d in latest_decisions(decisions, ctx).items() if d.decision == APPROVE)
 
 
 def _approvals(facts: ApprovalFacts, ctx: RuleContext) -> dict[str, ApprovalDecision]:
-    return {s: d for s, d in latest_decisions(facts.decisions, ctx).items() if d.decision == APPROVE}
+    return {s: d for s, d in _latest(facts, ctx).items() if d.decision == APPROVE}
 
 
 def _subject(facts: ApprovalFacts, step: str) -> str:
@@ -132,7 +149,7 @@ def _approve_hint(ctx: RuleContext, facts: ApprovalFacts, step: str) -> str:
 
 
 def _missing(facts: ApprovalFacts, ctx: RuleContext, *, cab: bool) -> Iterable[Finding | None]:
-    latest = latest_decisions(facts.decisions, ctx)
+    latest = _latest(facts, ctx)
     ignored_local = {
         d.step for d in facts.decisions if not counts(d, ctx) and d.actor_source == ActorSource.LOCAL
     }
@@ -171,7 +188,7 @@ def cab_missing(facts: ApprovalFacts, ctx: RuleContext) -> Iterable[Finding | No
 
 
 def rejected(facts: ApprovalFacts, ctx: RuleContext) -> Iterable[Finding | None]:
-    for step, decision in latest_decisions(facts.decisions, ctx).items():
+    for step, decision in _latest(facts, ctx).items():
         if decision.decision == REJECT:
             yield ctx.finding(
                 "approval.rejected",

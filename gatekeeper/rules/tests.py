@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import cached_property
 
 from gatekeeper.config.models import EvidenceRequirement
 from gatekeeper.domain import EvidenceKind, Finding
@@ -47,13 +48,20 @@ class EvidenceFacts:
     items: tuple[Evidence, ...]
     performance_rfcs: tuple[str, ...] = ()  # RFCs declaring a performance impact
 
+    @cached_property
+    def _own(self) -> tuple[list[Evidence], list[Evidence]]:
+        """(for the head, for other commits), each in the order given."""
+        own: list[Evidence] = []
+        other: list[Evidence] = []
+        for item in self.items:
+            (own if same_commit(item.commit, self.head) else other).append(item)
+        return own, other
+
     def for_head(self, kind: EvidenceKind | None = None) -> list[Evidence]:
-        return [
-            e for e in self.items if same_commit(e.commit, self.head) and (kind is None or e.kind is kind)
-        ]
+        return [e for e in self._own[0] if kind is None or e.kind is kind]
 
     def elsewhere(self, kind: EvidenceKind) -> list[Evidence]:
-        return [e for e in self.items if e.kind is kind and not same_commit(e.commit, self.head)]
+        return [e for e in self._own[1] if e.kind is kind]
 
 
 def same_commit(a: str, b: str) -> bool:
@@ -65,12 +73,15 @@ def same_commit(a: str, b: str) -> bool:
 
 
 def required_kinds(ctx: RuleContext) -> dict[EvidenceKind, EvidenceRequirement]:
-    chosen: dict[EvidenceKind, EvidenceRequirement] = {}
-    for requirement in ctx.policy.tests.required:
-        if requirement.matches(ctx.grade, ctx.change_type):
-            for kind in requirement.kinds:
-                chosen.setdefault(kind, requirement)
-    return chosen
+    def compute() -> dict[EvidenceKind, EvidenceRequirement]:
+        chosen: dict[EvidenceKind, EvidenceRequirement] = {}
+        for requirement in ctx.policy.tests.required:
+            if requirement.matches(ctx.grade, ctx.change_type):
+                for kind in requirement.kinds:
+                    chosen.setdefault(kind, requirement)
+        return chosen
+
+    return ctx.policy.remembered(("required_kinds", ctx.grade, ctx.change_type), compute)
 
 
 def _hint(ctx: RuleContext, kind: EvidenceKind) -> str:
