@@ -22,7 +22,7 @@ record, `commit:SHA` for a commit, `rfc:ID` for a change request, `item:ID` for 
 `artifact:NAME` for a deployed artefact.
 
 Everything here is pure; `gatekeeper.commands.audit` gathers the facts. SQL backends hand over the records
-with only the members the checklist reads (`gatekeeper.ledger.sql_audit`), which `feed_events` folds the
+with only the members the checklist reads (`gatekeeper.ledger.sql_read`), which `feed_events` folds the
 same way.
 """
 
@@ -35,6 +35,7 @@ from typing import Any
 
 from gatekeeper.config.models import Policy, Rfc
 from gatekeeper.domain import ChangeType, Finding, Grade, Role, Severity
+from gatekeeper.domain.baseline import DriftFacts
 from gatekeeper.domain.calendar import BusinessCalendar, CalendarUnavailable
 from gatekeeper.domain.catalogue import CHECKLIST, RULES
 from gatekeeper.domain.records import (
@@ -52,7 +53,7 @@ from gatekeeper.domain.records import (
     read,
 )
 from gatekeeper.domain.rfc import RfcEntry
-from gatekeeper.facts.baseline import DriftFacts
+from gatekeeper.facts.history import KINDS as HISTORY_KINDS
 from gatekeeper.facts.history import Deployment, History, evidence_of
 from gatekeeper.ledger import Record, VerifyResult
 from gatekeeper.rules import RuleContext
@@ -74,6 +75,8 @@ DEBTS = frozenset({"change.pir", "change.emergency-review"})
 # Items whose rules look at what is outside the ledger now (the tree against the baseline): answered from
 # those facts in `checklist`, not at each deployment.
 NOT_RECORDED = frozenset({"configuration.baseline"})
+# The kinds of record the checklist reads.
+KINDS = tuple(str(kind) for kind in HISTORY_KINDS)
 
 
 ITEMS = CHECKLIST
@@ -233,7 +236,7 @@ class AuditBuilder:
         return self
 
     def feed_events(self, events: Iterable[Entry[Any] | ApprovalRow | Malformed]) -> AuditBuilder:
-        """The SQL backends' stream, in seq order and before `until` (`gatekeeper.ledger.sql_audit`): typed
+        """The SQL backends' stream, in seq order and before `until` (`gatekeeper.ledger.sql_read`): typed
         entries, approvals as the members the database extracted, and records whose payload could not be
         read. The answers are those `feed` gives for all the records."""
         approval = self.approval
@@ -771,3 +774,11 @@ def run_record_data(result: AuditResult, drift: DriftFacts | None) -> dict[str, 
         "nonconform": [i.id for i in result.items if i.result == NONCONFORM],
         "configuration": configuration_integrity(drift),
     }
+
+
+def feed_from_database(builder: AuditBuilder, ledger: object, system: str) -> bool:
+    """Feed `builder` with the records the checklist reads, as the ledger's database extracts them
+    (`ledger.sql_read`); False when the backend has no SQL or the reading stepped aside."""
+    from gatekeeper.ledger.sql_read import read_database
+
+    return read_database(ledger, builder.feed_events, system=system, kinds=KINDS, until=builder.until)

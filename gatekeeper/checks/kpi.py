@@ -3,7 +3,8 @@
 The computation has two halves. `Tally` holds additive counters for one system and one month; a
 `TallyBuilder` fills tallies from a stream of typed records in seq order, keeping only what is still open
 (failed deployments not yet restored, incidents not yet resolved), so memory does not grow with the ledger.
-SQL backends only extract the records (`gatekeeper.ledger.sql_kpi`): the definitions are these, once.
+SQL backends only extract the records (`gatekeeper.ledger.sql_read`, `sql_tallies`): the definitions are
+these, once.
 `evaluate` then turns summed tallies into KPI values with the pack's targets. Everything here is pure:
 records and facts in, values out.
 
@@ -35,7 +36,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from gatekeeper.config.models import KpiTarget, Policy
-from gatekeeper.domain import DeploymentResult
+from gatekeeper.domain import DeploymentResult, RecordKind
 from gatekeeper.domain.catalogue import KPI_CATALOGUE
 from gatekeeper.domain.records import (
     AuditRun,
@@ -201,7 +202,7 @@ class TallyBuilder:
         return self
 
     def feed_events(self, events: Iterable[Any]) -> TallyBuilder:
-        """What a SQL backend hands over (`ledger.sql_kpi`): typed entries, and records that do not read."""
+        """What a SQL backend hands over (`ledger.sql_read`): typed entries, and records that do not read."""
         for event in events:
             if isinstance(event, Entry):
                 self.add(event)
@@ -406,3 +407,39 @@ def iter_month_rows(report_: KpiReport) -> Iterator[tuple[str, str, KpiValue]]:
             yield system, month, value
     for value in report_.kpis:
         yield report_.system, "total", value
+
+
+# The kinds of record the KPIs read.
+KINDS = tuple(
+    str(kind)
+    for kind in (
+        RecordKind.DEPLOYMENT_STARTED,
+        RecordKind.DEPLOYMENT_FINISHED,
+        RecordKind.INCIDENT_OPENED,
+        RecordKind.TEST_EVIDENCE,
+        RecordKind.AUDIT_RUN,
+    )
+)
+
+
+def sql_tallies(
+    ledger: object,
+    zone: ZoneInfo,
+    *,
+    system: str,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    due: Mapping[str, datetime] | None = None,
+    commit_time: CommitTimes | None = None,
+) -> dict[tuple[str, str], Tally] | None:
+    """The system's tallies from the records the ledger's database extracts (`ledger.sql_read`), or None
+    when the backend has no SQL (or PostgreSQL holds a row whose `data` it could not read as jsonb): the
+    caller then streams records."""
+    from gatekeeper.ledger.sql_read import read_database
+
+    builder = TallyBuilder(zone, since, until, dict(due or {}))
+    if commit_time is not None:
+        builder.commit_time = commit_time
+    if not read_database(ledger, builder.feed_events, system=system, kinds=KINDS, until=until):
+        return None
+    return builder.result()

@@ -26,11 +26,12 @@ from gatekeeper.checks.audit import (
 from gatekeeper.commands import Context
 from gatekeeper.commands.kpi import add_period, period
 from gatekeeper.domain import Grade, RecordKind
+from gatekeeper.domain.baseline import DriftFacts
 from gatekeeper.domain.calendar import BusinessCalendar
 from gatekeeper.domain.rfc import RfcEntry
 from gatekeeper.domain.rfcid import find_ids
 from gatekeeper.errors import InputError, LedgerIntegrityError
-from gatekeeper.facts.baseline import DriftFacts, gather_drift
+from gatekeeper.facts.baseline import gather_drift
 from gatekeeper.ledger import Draft, Ledger, VerifyResult
 from gatekeeper.reporters.sanitize import for_log, for_markdown
 
@@ -128,14 +129,15 @@ def _chain_verified_elsewhere(ctx: Context, ledger: Ledger) -> Iterator[Callable
 def gather_and_check(
     ctx: Context, ledger: Ledger, since: datetime | None, until: datetime | None
 ) -> tuple[AuditResult, DriftFacts]:
-    from gatekeeper.ledger.sql_audit import prepare
+    from gatekeeper.checks.audit import KINDS
+    from gatekeeper.ledger.sql_read import prepare
 
     config = ctx.config
     # A SQL backend answers most of the checklist from what its database extracts. Its query starts first,
     # so the database works while the RFCs load; its answers count only when the chain verified, which
     # vouches for the records' shape (checked when each was written). The chain is verified in a worker
     # process meanwhile. Any other ledger, or a chain that does not verify, is read record by record.
-    prepared = prepare(ledger, system=config.system.id, until=until)
+    prepared = prepare(ledger, system=config.system.id, kinds=KINDS, until=until)
     try:
         rfcs = rfc_contents(ctx)
 

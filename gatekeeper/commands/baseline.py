@@ -7,18 +7,16 @@ import json
 
 from gatekeeper.commands import Context
 from gatekeeper.domain import ChangeType, Grade, Outcome, RecordKind
-from gatekeeper.errors import InputError
-from gatekeeper.facts.baseline import (
+from gatekeeper.domain.baseline import (
     ArtifactChange,
     Baseline,
     BaselineDiff,
-    compare,
     deployed_artifacts,
-    gather_drift,
     latest_baseline,
     short_digest,
-    snapshot,
 )
+from gatekeeper.errors import InputError
+from gatekeeper.facts.baseline import compare, gather_drift, snapshot
 from gatekeeper.ledger import Draft, Ledger
 from gatekeeper.reporters.sanitize import for_log, for_markdown
 

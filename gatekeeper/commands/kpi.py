@@ -1,6 +1,6 @@
 """`gatekeeper kpi [--since D] [--until D] [--csv]`: SOP KPIs and DORA keys per system and month.
 
-SQLite and PostgreSQL ledgers are aggregated inside the database (`gatekeeper.ledger.sql_kpi`); the git
+SQLite and PostgreSQL ledgers are aggregated inside the database (`gatekeeper.ledger.sql_read`); the git
 ledger is
 streamed record by record through `gatekeeper.checks.kpi.TallyBuilder`.
 """
@@ -16,7 +16,7 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from gatekeeper.checks.kpi import KpiReport, KpiValue, Tally, report, tallies_from_records
+from gatekeeper.checks.kpi import KpiReport, KpiValue, Tally, report, sql_tallies, tallies_from_records
 from gatekeeper.commands import Context
 from gatekeeper.config import Config
 from gatekeeper.errors import UsageError
@@ -111,7 +111,6 @@ def compute(
     commit_time: Callable[[str], datetime | None] | None = None,
 ) -> dict[tuple[str, str], Tally]:
     """Tallies of this system: in the database for SQL backends, streamed otherwise."""
-    from gatekeeper.ledger.sql_kpi import sql_tallies
 
     zone = ZoneInfo(config.timezone)
     system = config.system.id

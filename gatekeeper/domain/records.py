@@ -204,7 +204,7 @@ class Approval:
 
     @classmethod
     def from_members(cls, step: Any, decision: Any, rfc_digest: Any = None, digest: Any = None) -> Approval:
-        """From the members a SQL backend extracts (`gatekeeper.ledger.sql_audit`; None: absent), checked
+        """From the members a SQL backend extracts (`gatekeeper.ledger.sql_read`; None: absent), checked
         as `parse` checks them."""
         members = {"step": step, "decision": decision, "rfc_digest": rfc_digest, "digest": digest}
         return cls.parse({name: value for name, value in members.items() if value is not None})

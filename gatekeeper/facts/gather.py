@@ -24,6 +24,7 @@ from typing import Any, TypeVar
 
 from gatekeeper.config.models import Config, Policy
 from gatekeeper.domain import ChangeType, EvidenceKind, Grade, Outcome, RecordKind, Role
+from gatekeeper.domain.baseline import DriftFacts
 from gatekeeper.domain.records import (
     CountedApproval,
     DecisionFacts,
@@ -33,7 +34,7 @@ from gatekeeper.domain.records import (
 )
 from gatekeeper.domain.rfc import RfcEntry
 from gatekeeper.errors import GatekeeperError, InputError, LedgerIntegrityError
-from gatekeeper.facts.baseline import DriftFacts, gather_drift
+from gatekeeper.facts.baseline import gather_drift
 from gatekeeper.facts.history import DEBT_HORIZON, EVIDENCE_HORIZON, History
 from gatekeeper.ledger import LedgerReader, Record, canonical_json
 from gatekeeper.ledger.checkpoint import CheckpointFile, confirm_chain

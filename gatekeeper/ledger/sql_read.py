@@ -5,8 +5,8 @@ time, and hands over of each little more than its `data`, which Python reads wit
 (`domain.records`) exactly as a reader of whole records does. Approvals, most of a ledger, are handed over
 as their members (step, decision, digests, actor, actor source), which `Approval.from_members` checks as
 `Approval.parse` does. A record whose payload does not read is handed over as `Malformed`. The audit
-(`sql_audit`) and the KPIs (`sql_kpi`) read their records this way; what the records mean is defined once,
-in Python (`checks.audit`, `checks.kpi`).
+(`checks.audit.feed_from_database`) and the KPIs (`checks.kpi.sql_tallies`) read their records this way;
+what the records mean is defined once, in Python (`checks.audit`, `checks.kpi`).
 
 PostgreSQL extracts an approval's members itself and hands the other records' jsonb `data` over as text.
 SQLite, which parses a record's JSON once per call, extracts the members in one `json_extract` of several

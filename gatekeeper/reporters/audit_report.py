@@ -17,8 +17,8 @@ from gatekeeper import __version__
 from gatekeeper.checks.audit import AuditResult
 from gatekeeper.checks.kpi import KpiReport, KpiValue
 from gatekeeper.domain import RecordKind
+from gatekeeper.domain.baseline import DriftFacts
 from gatekeeper.domain.records import DeploymentFinished, DeploymentStarted, entry_of
-from gatekeeper.facts.baseline import DriftFacts
 from gatekeeper.ledger import LedgerReader, Record
 from gatekeeper.reporters.charts import trend_charts
 

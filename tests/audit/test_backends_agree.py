@@ -1,5 +1,5 @@
 """The checklist is the same whichever backend holds the ledger: SQLite and PostgreSQL answer it from what
-their database extracts (`gatekeeper.ledger.sql_audit`), the git backend by reading every record; all
+their database extracts (`gatekeeper.ledger.sql_read`), the git backend by reading every record; all
 three must
 give the same items, evidence and notes. The history is the hand-checked one plus records that exercise
 the corners of the reduced reading: several RFCs on one record, a PIR naming two RFCs, decisions that are
@@ -18,12 +18,11 @@ from typing import Any
 
 import pytest
 
-from gatekeeper.checks.audit import AuditBuilder, checklist
+from gatekeeper.checks.audit import AuditBuilder, checklist, feed_from_database
 from gatekeeper.config import Rfc, load_policy
 from gatekeeper.domain import Grade
 from gatekeeper.domain.calendar import BusinessCalendar
 from gatekeeper.ledger import Draft, Record
-from gatekeeper.ledger.sql_audit import feed_from_database
 from gatekeeper.ledger.sqlite import SqliteLedger
 from gatekeeper.resources import policies_dir
 from tests.audit.conftest import rfc_models
@@ -251,9 +250,8 @@ def test_a_version_1_postgres_ledger_is_migrated_and_read_right(
     already there; a row whose body jsonb cannot hold keeps a NULL `data` and readers parse records."""
     import psycopg
 
-    from gatekeeper.checks.kpi import tallies_from_records
+    from gatekeeper.checks.kpi import sql_tallies, tallies_from_records
     from gatekeeper.ledger import postgres
-    from gatekeeper.ledger.sql_kpi import sql_tallies
     from tests.ledger.pgcluster import record_columns
     from tests.ledger.tamper import insert_as_written_before_version_4
 

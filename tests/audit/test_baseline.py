@@ -12,7 +12,7 @@ import pytest
 
 from gatekeeper.config import load_policy
 from gatekeeper.domain import ChangeType, Grade, Severity
-from gatekeeper.facts.baseline import (
+from gatekeeper.domain.baseline import (
     ArtifactChange,
     BaselineDiff,
     CommitRef,

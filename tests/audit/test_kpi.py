@@ -12,9 +12,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from gatekeeper.checks.kpi import KPI_CATALOGUE, Tally, report, tallies_from_records
+from gatekeeper.checks.kpi import KPI_CATALOGUE, Tally, report, sql_tallies, tallies_from_records
 from gatekeeper.config import load_policy
-from gatekeeper.ledger.sql_kpi import sql_tallies
 from gatekeeper.ledger.sqlite import SqliteLedger
 from gatekeeper.resources import policies_dir
 from tests.audit.conftest import AUDIT_AT, AuditRepo
