@@ -29,7 +29,7 @@ from gatekeeper.domain.records import (
     entry_of,
 )
 from gatekeeper.errors import ExitCode, GatekeeperError, InputError
-from gatekeeper.facts.gather import DEFAULT_ENVIRONMENT, decision_facts, gather, workspace_evidence
+from gatekeeper.facts.gather import DEFAULT_ENVIRONMENT, gather, started_payload, workspace_evidence
 from gatekeeper.ledger import Draft, Ledger, LedgerReader, Precondition, Record
 
 # `deploy start --at` may only restate the present: a deployment is recorded at the time it happens.
@@ -118,14 +118,7 @@ def _start(args: argparse.Namespace, ctx: Context) -> int:
                 recorded.append(ledger.append(draft, _unrecorded(facts.system, evidence, at)).seq)
             except _AlreadyRecorded:  # a pipeline racing this one recorded the same report
                 continue
-        counted = [e.seq for e in facts.evidence.for_head() if e.seq] if facts.evidence is not None else []
-        payload = DeploymentStarted(
-            environment=facts.environment,
-            change_type=facts.change_type,
-            commit=facts.head,
-            warnings=tuple(sorted({f.rule for f in outcome.findings})),
-            decided=decision_facts(facts, outcome, [*counted, *recorded], ctx.config, ctx.policy),
-        )
+        payload = started_payload(facts, outcome, recorded, ctx.config, ctx.policy)
         draft = started_draft(
             system=facts.system,
             rfcs=outcome.rfcs,

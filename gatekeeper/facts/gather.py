@@ -28,6 +28,7 @@ from gatekeeper.domain.baseline import DriftFacts
 from gatekeeper.domain.records import (
     CountedApproval,
     DecisionFacts,
+    DeploymentStarted,
     RecordedFinding,
     TestEvidence,
     entry_of,
@@ -467,4 +468,19 @@ def decision_facts(
         policy=policy.name,
         policy_digest=model_digest(policy),
         findings=tuple(RecordedFinding(f.rule, f.severity, f.subject) for f in outcome.findings),
+    )
+
+
+def started_payload(
+    facts: GateFacts, outcome: Outcome, recorded: Iterable[int], config: Config, policy: Policy
+) -> DeploymentStarted:
+    """The `deployment.started` payload `deploy start` records for an allowed deployment: what it decided
+    on, naming the evidence it counted from the ledger and the reports it recorded (`recorded`: seqs)."""
+    counted = [e.seq for e in facts.evidence.for_head() if e.seq] if facts.evidence is not None else []
+    return DeploymentStarted(
+        environment=facts.environment,
+        change_type=facts.change_type,
+        commit=facts.head,
+        warnings=tuple(sorted({f.rule for f in outcome.findings})),
+        decided=decision_facts(facts, outcome, [*counted, *recorded], config, policy),
     )

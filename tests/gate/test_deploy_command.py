@@ -238,3 +238,43 @@ def test_finish_refuses_artefacts_it_cannot_read_and_writes_nothing(repo: GitRep
     assert code == 2 and "names no file" in err
     assert records(repo, "deployment.finished") == []
     assert start(repo)[0] == 1  # the deployment is still open: its lock holds
+
+
+def test_workspace_evidence_is_recorded_and_the_audit_agrees_with_the_gate(repo: GitRepo) -> None:
+    """The gate allowed on JUnit reports found in the workspace: `deploy start` records them as
+    `test.evidence` (with their digests and the commit) before the deployment, which names them, so the
+    audit finds the deployment tested — the answer the gate gave."""
+    at, head = build(repo, {})
+    code, body = start(repo, at)
+    assert code == 0, body
+    evidence = records(repo, "test.evidence")
+    assert {(r.data["kind"], r.data["commit"], r.data["source"]) for r in evidence} == {
+        ("unit", head, "workspace"),
+        ("integration", head, "workspace"),
+    }
+    assert all(r.data["digest"].startswith("sha256:") for r in evidence)
+    (started,) = records(repo, "deployment.started")
+    facts = started.data["facts"]
+    assert sorted(facts["evidence"]) == sorted(r.seq for r in evidence)
+    assert {a["step"] for a in facts["approvals"]} == {
+        "change-review",
+        "change-approval",
+        "cab",
+        "release-first",
+        "release-second",
+    }
+    assert facts["policy"]["name"] == "kr-ap-sop" and facts["config"].startswith("sha256:")
+    assert "dev" in facts["identities"]  # the commit's author may approve nothing of this change
+    finish = run_cli(
+        ["deploy", "finish", body["deployment_id"], "--result", "success"], cwd=repo.path, now=at
+    )
+    assert finish.code == 0, finish.stderr
+    audit = run_cli(["--format", "json", "audit", "--no-record"], cwd=repo.path, now=at)
+    items = {i["id"]: i for i in json.loads(audit.stdout)["items"]}
+    for item in ("release.tested", "change.approvals", "change.business-hours", "release.exclusive"):
+        assert items[item]["result"] == "conform", items[item]
+        assert f"seq:{started.seq}" in items[item]["evidence"], item
+    # A second start of the same commit records the same reports no second time.
+    again = run_cli(["deploy", "start", "--rfc", RFC_ID], cwd=repo.path, now=at)
+    assert again.code == 0, again.stdout
+    assert len(records(repo, "test.evidence")) == 2

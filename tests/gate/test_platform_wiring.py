@@ -59,3 +59,59 @@ def test_without_a_token_the_gate_reads_the_ledger_only(repo: GitRepo, tmp_path:
     body = json.loads(result.stdout)
     assert not [f for f in body["findings"] if f["rule"] == "gate.error"], body["findings"]
     assert {f["rule"] for f in body["findings"]} >= {"approval.missing"}
+
+
+def _run_approval(environment: str, login: str, user_id: int) -> dict[str, object]:
+    return {
+        "environments": [{"id": user_id, "name": environment}],
+        "state": "approved",
+        "user": {"login": login, "id": user_id, "type": "User", "site_admin": False},
+        "comment": "",
+    }
+
+
+def test_platform_approvals_are_recorded_by_deploy_start_and_audited_conform(
+    repo: GitRepo, tmp_path: Path
+) -> None:
+    """The release steps were approved on GitHub (the environments `gatekeeper-release-first` and
+    `-second` of this run), the change steps in the ledger. `deploy start` records the platform's decisions
+    it counted; the audit, which cannot ask GitHub, replays them and finds the deployment conform."""
+    from gatekeeper.config import load_config
+    from gatekeeper.ledger.backends import open_ledger
+    from tests.platform.replay import serve
+    from tests.test_gate_cases import FULL_CHAIN, RFC_ID, build
+
+    evening = datetime(2026, 11, 24, 11, 0, tzinfo=UTC)  # 20:00 KST
+    at, _ = build(repo, {"approvals": FULL_CHAIN[:3], "at": evening.isoformat()})
+    exchange = {
+        "method": "GET",
+        "path": "/repos/agency/minwon-portal/actions/runs/4242/approvals",
+        "body": [
+            _run_approval("gatekeeper-release-first", "han", 4101),
+            _run_approval("gatekeeper-release-second", "lee", 4102),
+        ],
+    }
+    with serve([exchange]) as api:
+        env = _github_env(repo, tmp_path, api.base)
+        args = ["--format", "json", "deploy", "start", "--rfc", RFC_ID]
+        result = run_cli(args, cwd=repo.path, env=env, now=at)
+        assert result.code == 0, result.stdout + result.stderr
+        assert [seen.path for seen in api.seen if seen.path.endswith("/approvals")] == [exchange["path"]]
+    ledger = open_ledger(load_config(repo.path / ".gatekeeper.yml"), repo.path, {})
+    try:
+        (started,) = ledger.find(kind="deployment.started")
+    finally:
+        ledger.close()
+    recorded = started.data["facts"]["approvals"]
+    platform = [a for a in recorded if "seq" not in a]
+    assert {(a["step"], a["actor"]) for a in platform} == {
+        ("release-first", "han"),
+        ("release-second", "lee"),
+    }
+    assert all(a["source"] == "github run 4242 deployment review" for a in platform)
+    assert {a["step"] for a in recorded if "seq" in a} == {"change-review", "change-approval", "cab"}
+
+    audit = run_cli(["--format", "json", "audit", "--no-record"], cwd=repo.path, now=at)
+    items = {i["id"]: i for i in json.loads(audit.stdout)["items"]}
+    assert items["change.approvals"]["result"] == "conform", items["change.approvals"]
+    assert f"seq:{started.seq}" in items["change.approvals"]["evidence"]
