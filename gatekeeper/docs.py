@@ -132,17 +132,18 @@ def rule_catalogue(lang: str = "en") -> str:
 
     policy = load_policy("kr-ap-sop")
     if lang == "ko":
-        head = "| 규칙 | SOP 조항 | 발생 조건 | 1등급 | 2등급 | 3등급 | 4등급 |"
+        head = "| 규칙 | SOP 조항 | 발생 조건 | 1등급 | 2등급 | 3등급 | 4등급 | 감사 점검 항목 |"
     else:
-        head = "| rule | SOP | fires when | grade 1 | grade 2 | grade 3 | grade 4 |"
+        head = "| rule | SOP | fires when | grade 1 | grade 2 | grade 3 | grade 4 | audit item |"
     lines = [
         head,
-        "|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for rule in RULES.values():
         summary = rule.summary_ko if lang == "ko" else rule.summary
         cells = " | ".join(_severity_cell(policy, rule.id, grade) for grade in (1, 2, 3, 4))
-        lines.append(f"| `{rule.id}` | {rule.sop} | {summary} | {cells} |")
+        item = f"`{rule.item}`" if rule.item else "-"
+        lines.append(f"| `{rule.id}` | {rule.sop} | {summary} | {cells} | {item} |")
     return "\n".join(lines) + "\n"
 
 
