@@ -58,6 +58,7 @@ from gatekeeper.facts.history import Deployment, History, evidence_of
 from gatekeeper.ledger import Record, VerifyResult
 from gatekeeper.rules import RuleContext
 from gatekeeper.rules.approval import ApprovalDecision, ApprovalFacts, after_ledger
+from gatekeeper.rules.baseline import baseline_drift
 from gatekeeper.rules.deploy import DeployFacts, owes_pir, pir_overdue, pir_requirement, retro_review_overdue
 from gatekeeper.rules.rfc import is_real_plan
 from gatekeeper.rules.window import WindowFacts, window_facts
@@ -714,30 +715,19 @@ def checklist(
                 t("no configuration baseline is recorded", "형상 베이스라인이 등록되어 있지 않습니다"),
             )
         else:
-            for item in drift.diff.items:
-                if item.drifted:
-                    paths = ", ".join(c.path for c in item.drifted[:5])
-                    base.fail(
-                        f"item:{item.id}",
-                        t(
-                            f"{item.id} changed without an RFC since baseline {drift.diff.label}: {paths}",
-                            f"{item.id}이(가) 베이스라인 {drift.diff.label} 이후 "
-                            f"변경요청 없이 변경됨: {paths}",
-                        ),
-                    )
-                else:
-                    base.ok(f"item:{item.id}")
-            for artifact in drift.diff.artifacts:
-                if artifact.explained:
-                    base.ok(f"artifact:{artifact.name}")
+            # The gate's own `baseline.drift` rule, at the audit's time.
+            ctx = RuleContext(builder.policy, builder.grade, ChangeType.NORMAL, builder.now, builder.lang)
+            drifted = {f.subject: f for f in baseline_drift(drift, ctx) if f is not None}
+            refs = [(f"item:{i.id}", i.id) for i in drift.diff.items]
+            refs += [(f"artifact:{a.name}", a.name) for a in drift.diff.artifacts]
+            for ref, subject in refs:
+                finding = drifted.get(subject)
+                if finding is not None and finding.severity is Severity.ERROR:
+                    base.fail(ref, finding.message)
                     continue
-                base.fail(
-                    f"artifact:{artifact.name}",
-                    t(
-                        f"{artifact.name} was deployed without an RFC since baseline {drift.diff.label}",
-                        f"{artifact.name}이(가) 베이스라인 {drift.diff.label} 이후 변경요청 없이 배포됨",
-                    ),
-                )
+                base.ok(ref)
+                if finding is not None:
+                    base.remark(finding.message)
 
     integrity = checks["configuration.ledger-integrity"]
     if chain is not None:

@@ -320,7 +320,7 @@ def ledger_history(
         take(reader.find(rfc=rfc, kind=str(RecordKind.PIR)))
     reviewed = {rfc for r in found.values() if r.kind == RecordKind.PIR for rfc in r.rfcs}
     emergency = {
-        rfc for r in started if r.data.get("change_type") == ChangeType.EMERGENCY.value for rfc in r.rfcs
+        rfc for r in started if entry_of(r).payload.change_type is ChangeType.EMERGENCY for rfc in r.rfcs
     }
     # Approvals bear on the RFCs deployed now and on earlier RFCs that may still carry a debt: deployed
     # without their PIR, or emergency changes (reviewed after the fact).
