@@ -110,6 +110,18 @@ def test_installed_wheel_is_self_contained(installed: Path, tmp_path: Path) -> N
     ).stdout.split()
     assert all(str(installed) in line for line in where), where
     assert where[1].endswith("gatekeeper/_data/policies") and where[2].endswith("gatekeeper/_data/templates")
+    examples = Path(
+        _run(
+            python,
+            "-c",
+            "import gatekeeper.resources as r; print(r.examples_dir())",
+            cwd=tmp_path,
+            env=_env(),
+        ).stdout.strip()
+    )
+    assert str(installed) in str(examples)
+    shipped = {p.relative_to(examples).as_posix() for p in examples.rglob("*") if p.is_file()}
+    assert {"github/gatekeeper-deploy.yml", "gitlab/.gitlab-ci.yml", "pre-commit/README.md"} <= shipped
 
     script = installed / "bin" / "gatekeeper"
     schema = _run(script, "schema", "policy", cwd=tmp_path, env=_env())
