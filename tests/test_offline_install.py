@@ -93,3 +93,15 @@ def run_gate(venv: Path, repo: Path, env: dict[str, str]) -> subprocess.Complete
         text=True,
         check=False,
     )
+
+
+def test_the_demo_runs_from_the_plain_install(installed: tuple[Path, Path], tmp_path: Path) -> None:
+    _bundle, venv = installed
+    python = venv / "bin" / "python"
+    missing = subprocess.run([str(python), "-c", "import pytest"], capture_output=True, env=clean_env())
+    assert missing.returncode != 0  # the plain install has no test framework, and the demo needs none
+    demo = run(
+        venv / "bin" / "gatekeeper", "demo", "--workdir", tmp_path / "demo", cwd=tmp_path, env=clean_env()
+    )
+    assert "Done. The audit report is" in demo.stdout
+    assert "python tests/run.py --junitxml" in demo.stdout and "4 passed, 0 failed" in demo.stdout
