@@ -20,7 +20,7 @@ RSS_TARGET_MB = 150.0
 _OURS = """
 import json, sys
 from pathlib import Path
-from gatekeeper.evidence import parse_report
+from gatekeeper.adapters.evidence import parse_report
 s = parse_report(Path(sys.argv[1]), max_bytes=1 << 40)
 print(json.dumps([s.tests, s.passed, s.failed, s.errors, s.skipped]))
 """
@@ -95,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
         theirs, their_seconds, their_peak = _run(_JUNITPARSER, path)
     print(f"evidence: generated JUnit file {size_mb:.0f} MB, {ours[0]} test cases")
     for label, seconds, peak in (
-        ("gatekeeper.evidence", our_seconds, our_peak),
+        ("gatekeeper.adapters.evidence", our_seconds, our_peak),
         ("junitparser", their_seconds, their_peak),
     ):
         print(f"  {label:<20} {seconds:6.1f} s  {size_mb / seconds:6.1f} MB/s  peak RSS {peak:7.1f} MB")

@@ -127,8 +127,8 @@ def _severity_cell(policy: Any, rule: str, grade: int) -> str:
 
 def rule_catalogue(lang: str = "en") -> str:
     """The rule table of the README: every rule of the registry with its clause and kr-ap-sop severities."""
-    from gatekeeper.catalogue import RULES
     from gatekeeper.config import load_policy
+    from gatekeeper.domain.catalogue import RULES
 
     policy = load_policy("kr-ap-sop")
     if lang == "ko":
@@ -152,7 +152,7 @@ CHECKLIST_END = "<!-- audit-checklist:end -->"
 
 def audit_checklist(lang: str = "en") -> str:
     """The checklist table of the README: every item `gatekeeper audit` answers, in the report's order."""
-    from gatekeeper.audit import ITEMS
+    from gatekeeper.checks.audit import ITEMS
     from gatekeeper.commands.audit import AREA_WORDS
 
     head = "| 항목 | 영역 | SOP 조항 | 점검 내용 |" if lang == "ko" else "| item | area | SOP | question |"

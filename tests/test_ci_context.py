@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from gatekeeper.ci import detect_ci, is_null_sha
+from gatekeeper.adapters.ci.context import detect_ci, is_null_sha
 from gatekeeper.domain import ActorSource
 from gatekeeper.errors import GitError, InputError
 from tests.helpers import GitRepo, git

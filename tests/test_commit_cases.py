@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from gatekeeper.adapters.rfcstore import RfcEntry
 from gatekeeper.config import Rfc, load_policy
 from gatekeeper.domain import ChangeType, Grade, Severity
+from gatekeeper.domain.rfc import RfcEntry
 from gatekeeper.rules import RuleContext
 from gatekeeper.rules.commit import COMMIT_RULES, CommitFacts, check_commit, read_message
 

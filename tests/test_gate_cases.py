@@ -31,8 +31,8 @@ import pytest
 import yaml
 
 from gatekeeper.adapters.rfcstore import FileRfcStore
-from gatekeeper.catalogue import RULES
 from gatekeeper.config import load_config
+from gatekeeper.domain.catalogue import RULES
 from gatekeeper.ledger import Draft
 from gatekeeper.ledger.backends import open_ledger
 from tests.helpers import GitRepo, run_cli

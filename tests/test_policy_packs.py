@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from gatekeeper.catalogue import RULES
 from gatekeeper.config import load_policy
 from gatekeeper.config.models import Policy
 from gatekeeper.domain import ChangeType, EvidenceKind, Grade, Severity, Step
+from gatekeeper.domain.catalogue import RULES
 from gatekeeper.resources import policies_dir
 
 E, W, OFF = Severity.ERROR, Severity.WARNING, Severity.OFF

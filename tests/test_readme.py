@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from gatekeeper.audit import ITEMS
-from gatekeeper.catalogue import RULES
+from gatekeeper.checks.audit import ITEMS
 from gatekeeper.cli import COMMANDS
 from gatekeeper.docs import update_readme
+from gatekeeper.domain.catalogue import RULES
 from tests.helpers import git
 
 ROOT = Path(__file__).resolve().parents[1]

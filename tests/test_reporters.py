@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from gatekeeper.domain import Finding, Outcome, Severity
-from gatekeeper.report import render_json, render_markdown, render_outcome, render_text
-from gatekeeper.sanitize import for_log, for_markdown
+from gatekeeper.reporters import render_json, render_markdown, render_outcome, render_text
+from gatekeeper.reporters.sanitize import for_log, for_markdown
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
 UPDATE = os.environ.get("GATEKEEPER_UPDATE_GOLDEN") == "1"

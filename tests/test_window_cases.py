@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 import yaml
 
-from gatekeeper.calendar import BusinessCalendar
 from gatekeeper.config import load_config, load_policy
 from gatekeeper.domain import ChangeType, Grade
+from gatekeeper.domain.calendar import BusinessCalendar
 from gatekeeper.rules import RuleContext
 from gatekeeper.rules.window import WINDOW_RULES, check_window, window_facts
 

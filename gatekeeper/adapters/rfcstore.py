@@ -6,40 +6,14 @@ and the digest that approvals bind to.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from gatekeeper.config import Config, Rfc, load_rfc
+from gatekeeper.config import Config, load_rfc
+from gatekeeper.domain.rfc import RfcEntry
+from gatekeeper.domain.rfcid import is_id
 from gatekeeper.errors import ConfigError
-from gatekeeper.rfcid import is_id
-
-
-@dataclass(frozen=True)
-class RfcEntry:
-    """One RFC as stored: valid (`rfc` set) or invalid (`error` says why). `where` names its source."""
-
-    id: str
-    where: str
-    rfc: Rfc | None = None
-    error: str = ""
-
-    @property
-    def digest(self) -> str:
-        """SHA-256 over the canonical JSON of the RFC's content: what approvals bind to."""
-        if self.rfc is None:
-            return ""
-        return rfc_digest(self.rfc)
-
-
-def rfc_digest(rfc: Rfc) -> str:
-    canonical = json.dumps(
-        rfc.model_dump(mode="json"), sort_keys=True, ensure_ascii=False, separators=(",", ":")
-    )
-    return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
 class RfcStore(Protocol):
@@ -109,14 +83,14 @@ StoreFactory = Callable[[Path, Config, Mapping[str, str]], RfcStore]
 
 
 def _github(root: Path, config: Config, env: Mapping[str, str]) -> RfcStore:
-    from gatekeeper.adapters.github import GithubIssueRfcStore  # type: ignore[import-not-found,unused-ignore]
+    from gatekeeper.adapters.platforms.github import GithubIssueRfcStore  # type: ignore[import-not-found,unused-ignore]
 
     store: RfcStore = GithubIssueRfcStore.from_environment(root, config, env)
     return store
 
 
 def _gitlab(root: Path, config: Config, env: Mapping[str, str]) -> RfcStore:
-    from gatekeeper.adapters.gitlab import GitlabIssueRfcStore  # type: ignore[import-not-found,unused-ignore]
+    from gatekeeper.adapters.platforms.gitlab import GitlabIssueRfcStore  # type: ignore[import-not-found,unused-ignore]
 
     store: RfcStore = GitlabIssueRfcStore.from_environment(root, config, env)
     return store

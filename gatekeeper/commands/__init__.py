@@ -65,11 +65,13 @@ class Context:
 
     def emit(self, outcome: Outcome) -> int:
         """Print an outcome in the chosen format; its exit code follows the decision (DESIGN §3)."""
-        from gatekeeper.report import render_outcome
+        from gatekeeper.reporters import render_outcome
 
         self.runtime.stdout.write(render_outcome(outcome, self.output_format, self.lang))
         if self.runtime.env.get("GITHUB_ACTIONS") == "true" or self.runtime.env.get("GITLAB_CI") == "true":
-            from gatekeeper.pipeline import publish_outcome  # job summary, outputs, annotations; never raises
+            from gatekeeper.adapters.ci.publish import (
+                publish_outcome,  # job summary, outputs, annotations; never raises
+            )
 
             publish_outcome(self, outcome, self.command)
         return int(ExitCode.OK if outcome.ok else ExitCode.BLOCKED)

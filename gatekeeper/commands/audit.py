@@ -1,7 +1,8 @@
 """`gatekeeper audit [--since D] [--until D] [--html F]`: the SOP checklist, 적합/부적합 per item.
 
 Gathers the facts (ledger stream, RFC files, commits of the period, the baseline diff, the hash chain),
-answers the checklist (`gatekeeper.audit`), records the run as `audit.run` (it feeds the audit-execution-rate
+answers the checklist (`gatekeeper.checks.audit`), records the run as `audit.run` (it feeds the
+audit-execution-rate
 KPI) and prints it; `--html` also writes the self-contained report. Exit 1 on any nonconformity.
 """
 
@@ -14,18 +15,25 @@ from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 
-from gatekeeper.audit import NONCONFORM, AuditBuilder, AuditResult, CommitFact, checklist, run_record_data
-from gatekeeper.baseline import DriftFacts, gather_drift
-from gatekeeper.calendar import BusinessCalendar
+from gatekeeper.checks.audit import (
+    NONCONFORM,
+    AuditBuilder,
+    AuditResult,
+    CommitFact,
+    checklist,
+    run_record_data,
+)
 from gatekeeper.commands import Context
 from gatekeeper.commands.kpi import add_period, period
-from gatekeeper.config import Rfc
 from gatekeeper.config.models import AdoptionConfig
 from gatekeeper.domain import Grade, RecordKind
+from gatekeeper.domain.calendar import BusinessCalendar
+from gatekeeper.domain.rfc import RfcEntry
+from gatekeeper.domain.rfcid import find_ids
 from gatekeeper.errors import InputError, LedgerIntegrityError
+from gatekeeper.facts.baseline import DriftFacts, gather_drift
 from gatekeeper.ledger import Draft, Ledger, VerifyResult
-from gatekeeper.rfcid import find_ids
-from gatekeeper.sanitize import for_log, for_markdown
+from gatekeeper.reporters.sanitize import for_log, for_markdown
 
 RESULT_WORDS = {
     "en": {"conform": "conform", "nonconform": "NONCONFORM", "not-applicable": "n/a"},
@@ -50,10 +58,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def rfc_contents(ctx: Context) -> dict[str, Rfc | None]:
+def rfc_contents(ctx: Context) -> dict[str, RfcEntry]:
+    """Every RFC of the store, valid or not (the audit runs the gate's RFC rules over them)."""
     from gatekeeper.adapters.rfcstore import open_store
 
-    return {entry.id: entry.rfc for entry in open_store(ctx.repo_root, ctx.config, ctx.runtime.env).entries()}
+    return {entry.id: entry for entry in open_store(ctx.repo_root, ctx.config, ctx.runtime.env).entries()}
 
 
 def commits_of_period(
@@ -129,14 +138,14 @@ def _chain_verified_elsewhere(ctx: Context, ledger: Ledger) -> Iterator[Callable
 def gather_and_check(
     ctx: Context, ledger: Ledger, since: datetime | None, until: datetime | None
 ) -> tuple[AuditResult, DriftFacts]:
-    from gatekeeper.audit_sql import prepare
+    from gatekeeper.ledger.sql_audit import prepare
 
     config = ctx.config
     # A SQL backend answers most of the checklist from what its database extracts. Its query starts first,
     # so the database works while the RFCs load; its answers count only when the chain verified, which
     # vouches for the records' shape (checked when each was written). The chain is verified in a worker
     # process meanwhile. Any other ledger, or a chain that does not verify, is read record by record.
-    prepared = prepare(ledger, system=config.system.id, since=since, until=until)
+    prepared = prepare(ledger, system=config.system.id, until=until)
     try:
         rfcs = rfc_contents(ctx)
 
@@ -160,7 +169,7 @@ def gather_and_check(
             chain, fed = ledger.verify(), False
         else:
             with _chain_verified_elsewhere(ctx, ledger) as pending:
-                fed = prepared.feed(builder)
+                fed = prepared.feed(builder.feed_events)
                 chain = pending()
             fed = fed and chain.ok
     finally:
@@ -169,7 +178,10 @@ def gather_and_check(
     if not fed:
         builder = builder_()
         builder.feed(ledger.find(system=config.system.id, until=until))
-    drift = gather_drift(ctx.repo_root, config, ledger)
+    try:
+        drift = gather_drift(ctx.repo_root, config, ledger)
+    except LedgerIntegrityError as exc:  # the checklist goes on: its baseline item cannot be answered
+        drift = DriftFacts(None, len(config.baseline.items), exc.message)
     result = checklist(
         builder,
         system=config.system.id,
@@ -240,7 +252,7 @@ def render_markdown(result: AuditResult, lang: str) -> str:
 
 
 def _record(ctx: Context, ledger: Ledger, result: AuditResult, drift: DriftFacts) -> int:
-    from gatekeeper.ci import detect_ci
+    from gatekeeper.adapters.ci.context import detect_ci
 
     ci = detect_ci(ctx.runtime.env, ctx.runtime.cwd)
     draft = Draft(
@@ -252,6 +264,37 @@ def _record(ctx: Context, ledger: Ledger, result: AuditResult, drift: DriftFacts
         data=run_record_data(result, drift),
     )
     return ledger.append(draft).seq
+
+
+def _html(
+    ctx: Context,
+    ledger: Ledger,
+    result: AuditResult,
+    drift: DriftFacts,
+    since: datetime | None,
+    until: datetime | None,
+) -> str:
+    """The self-contained HTML audit report (`gatekeeper.reporters.audit_report`)."""
+    from zoneinfo import ZoneInfo
+
+    from gatekeeper.commands.kpi import kpi_report
+    from gatekeeper.reporters.audit_report import deployment_rows, render_audit_html
+
+    kpis = kpi_report(ctx, since, until, ledger)
+    zone = ZoneInfo(ctx.config.timezone)
+    rows, truncated = deployment_rows(ledger, ctx.config.system.id, since, until, zone)
+    return render_audit_html(
+        result,
+        kpis,
+        rows,
+        truncated,
+        drift,
+        lang=ctx.lang,
+        system_name=ctx.config.system.name,
+        grade=int(ctx.config.system.grade),
+        generated=ctx.runtime.now().astimezone(zone),
+        zone=zone,
+    )
 
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
@@ -270,10 +313,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         result, drift = gather_and_check(ctx, ledger, since, until)
         seq = None if args.no_record else _record(ctx, ledger, result, drift)
         if html_path is not None:
-            from gatekeeper.commands.report import audit_html
-
-            html = audit_html(ctx, ledger, result, drift, since, until)
-            html_path.write_text(html, encoding="utf-8")
+            html_path.write_text(_html(ctx, ledger, result, drift, since, until), encoding="utf-8")
     finally:
         ledger.close()
     if ctx.output_format == "json":

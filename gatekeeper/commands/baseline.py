@@ -5,7 +5,10 @@ from __future__ import annotations
 import argparse
 import json
 
-from gatekeeper.baseline import (
+from gatekeeper.commands import Context
+from gatekeeper.domain import ChangeType, Grade, Outcome, RecordKind
+from gatekeeper.errors import InputError
+from gatekeeper.facts.baseline import (
     ArtifactChange,
     Baseline,
     BaselineDiff,
@@ -16,11 +19,8 @@ from gatekeeper.baseline import (
     short_digest,
     snapshot,
 )
-from gatekeeper.commands import Context
-from gatekeeper.domain import ChangeType, Grade, Outcome, RecordKind
-from gatekeeper.errors import InputError
 from gatekeeper.ledger import Draft, Ledger
-from gatekeeper.sanitize import for_log, for_markdown
+from gatekeeper.reporters.sanitize import for_log, for_markdown
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -62,7 +62,7 @@ def _next_label(ledger: Ledger, ctx: Context) -> str:
 
 
 def _create(args: argparse.Namespace, ctx: Context) -> int:
-    from gatekeeper.ci import detect_ci
+    from gatekeeper.adapters.ci.context import detect_ci
 
     ledger = _ledger(ctx)
     try:

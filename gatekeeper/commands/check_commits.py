@@ -18,9 +18,10 @@ from gatekeeper.commands import Context
 from gatekeeper.errors import InputError, UsageError
 
 if TYPE_CHECKING:
-    from gatekeeper.adapters.rfcstore import RfcEntry, RfcStore
+    from gatekeeper.adapters.rfcstore import RfcStore
     from gatekeeper.config.models import AdoptionConfig
     from gatekeeper.domain import ChangeType, Finding
+    from gatekeeper.domain.rfc import RfcEntry
     from gatekeeper.rules import RuleContext
 
 MAX_MESSAGE_BYTES = 1024 * 1024
@@ -112,7 +113,7 @@ class _Checker:
 
 
 def _suggested_id(pattern: str, *names: str | None) -> str | None:
-    from gatekeeper.rfcid import find_ids
+    from gatekeeper.domain.rfcid import find_ids
 
     for name in names:
         if name:
@@ -220,8 +221,8 @@ def _explicit_range(root: Path, text: str) -> tuple[str | None, str]:
 
 def _check_range(text: str | None, ctx: Context) -> int:
     from gatekeeper.adapters import git
+    from gatekeeper.adapters.ci.context import detect_ci
     from gatekeeper.adoption import exempt_count, governed_revisions
-    from gatekeeper.ci import detect_ci
     from gatekeeper.rules.commit import CommitFacts, check_commit, read_message
 
     checker = _Checker(ctx)

@@ -1,7 +1,11 @@
 """`gatekeeper deploy start | finish`: a governed deployment, recorded in the ledger.
 
-`start` runs the gate and, only when it allows, appends `deployment.started` under the lock precondition
-(of two pipelines racing, exactly one stores its record). `finish` appends `deployment.finished`, which
+`start` runs the gate and, only when it allows, records what it decided on: the workspace's test reports as
+`test.evidence` records, then `deployment.started` carrying the facts (`DecisionFacts`: the approvals and
+evidence counted, the platform's approvals, who wrote the change, who held each role, the RFC digests, the
+configuration and pack in force, every finding), appended under the lock precondition (of two pipelines
+racing, exactly one stores its record). From then on the ledger alone explains the deployment, and the
+audit re-runs the gate's rules over it. `finish` appends `deployment.finished`, which
 releases the lock; a failure or rollback also opens an incident record with its grade per SOP INC.
 """
 
@@ -12,12 +16,21 @@ import dataclasses
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from gatekeeper.checks.gate import evaluate
 from gatekeeper.commands import Context
 from gatekeeper.commands.gate import add_gate_arguments, request_from, sources_for
 from gatekeeper.domain import DeploymentResult, Grade, Outcome, RecordKind
+from gatekeeper.domain.records import (
+    DeploymentFinished,
+    DeploymentStarted,
+    Entry,
+    IncidentOpened,
+    TestEvidence,
+    entry_of,
+)
 from gatekeeper.errors import ExitCode, GatekeeperError, InputError
-from gatekeeper.gate import DEFAULT_ENVIRONMENT, evaluate, gather
-from gatekeeper.ledger import Draft, Ledger, Record
+from gatekeeper.facts.gather import DEFAULT_ENVIRONMENT, decision_facts, gather, workspace_evidence
+from gatekeeper.ledger import Draft, Ledger, LedgerReader, Precondition, Record
 
 # `deploy start --at` may only restate the present: a deployment is recorded at the time it happens.
 _AT_TOLERANCE = timedelta(minutes=5)
@@ -50,7 +63,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def artifact_digests(specs: list[str], cwd: Path) -> dict[str, str]:
     """NAME -> `sha256:<hex>` of each `[NAME=]FILE`, read before anything is written."""
-    from gatekeeper.baseline import file_digest
+    from gatekeeper.facts.baseline import file_digest
 
     out: dict[str, str] = {}
     for spec in specs:
@@ -78,7 +91,7 @@ def _open(ctx: Context) -> Ledger:
 
 
 def _start(args: argparse.Namespace, ctx: Context) -> int:
-    from gatekeeper.identity import current_actor
+    from gatekeeper.adapters.identity import current_actor
     from gatekeeper.ledger.lock import require_unlocked, started_draft
 
     now = ctx.runtime.now()
@@ -93,21 +106,34 @@ def _start(args: argparse.Namespace, ctx: Context) -> int:
     if not outcome.ok:
         return ctx.emit(outcome)
     actor = current_actor(ctx.runtime.env, ctx.repo_root)
-    draft = started_draft(
-        system=facts.system,
-        environment=facts.environment,
-        rfcs=outcome.rfcs,
-        actor=actor.name,
-        actor_source=str(actor.source),
-        at=request.at or now,
-        data={
-            "change_type": str(facts.change_type),
-            "commit": facts.head,
-            "warnings": sorted({f.rule for f in outcome.findings}),
-        },
-    )
+    at = request.at or now
     ledger = _open(ctx)
     try:
+        # The reports the gate found in the workspace are recorded first: the deployment names their seqs.
+        recorded = []
+        for evidence in workspace_evidence(facts):
+            kind, data = str(evidence.KIND), evidence.dump()
+            draft = Draft(kind, facts.system, actor.name, str(actor.source), at, data, outcome.rfcs)
+            try:
+                recorded.append(ledger.append(draft, _unrecorded(facts.system, evidence, at)).seq)
+            except _AlreadyRecorded:  # a pipeline racing this one recorded the same report
+                continue
+        counted = [e.seq for e in facts.evidence.for_head() if e.seq] if facts.evidence is not None else []
+        payload = DeploymentStarted(
+            environment=facts.environment,
+            change_type=facts.change_type,
+            commit=facts.head,
+            warnings=tuple(sorted({f.rule for f in outcome.findings})),
+            facts=decision_facts(facts, outcome, [*counted, *recorded], ctx.config, ctx.policy),
+        )
+        draft = started_draft(
+            system=facts.system,
+            rfcs=outcome.rfcs,
+            actor=actor.name,
+            actor_source=str(actor.source),
+            at=at,
+            payload=payload,
+        )
         record = ledger.append(
             draft,
             require_unlocked(
@@ -123,6 +149,26 @@ def _start(args: argparse.Namespace, ctx: Context) -> int:
     return code
 
 
+class _AlreadyRecorded(GatekeeperError):
+    """The same report (kind, commit, digest) is in the ledger already."""
+
+
+def _unrecorded(system: str, evidence: TestEvidence, at: datetime) -> Precondition:
+    """A precondition refusing to record a report that is recorded already (of two pipelines starting
+    with the same reports, one records them)."""
+    from gatekeeper.facts.history import EVIDENCE_HORIZON
+
+    wanted = (evidence.kind, evidence.commit, evidence.digest)
+
+    def check(reader: LedgerReader) -> None:
+        for record in reader.find(kind=str(evidence.KIND), system=system, since=at - EVIDENCE_HORIZON):
+            payload = entry_of(record).payload
+            if (payload.kind, payload.commit, payload.digest) == wanted:
+                raise _AlreadyRecorded(f"test evidence {evidence.digest} is recorded in record {record.seq}")
+
+    return check
+
+
 def _find_started(ledger: Ledger, system: str, deployment_id: str) -> Record:
     for record in ledger.find(kind=str(RecordKind.DEPLOYMENT_STARTED), system=system):
         if record.id == deployment_id:
@@ -133,14 +179,14 @@ def _find_started(ledger: Ledger, system: str, deployment_id: str) -> Record:
     )
 
 
-def incident_draft(started: Record, finished: Record, ctx: Context, now: datetime) -> Draft:
+def incident_draft(started: Entry[DeploymentStarted], finished: Record, ctx: Context, now: datetime) -> Draft:
     """The incident a failed or rolled-back deployment opens, graded per SOP INC."""
     from zoneinfo import ZoneInfo
 
-    from gatekeeper.calendar import BusinessCalendar
-    from gatekeeper.incident import incident_grade, weekday
+    from gatekeeper.domain.calendar import BusinessCalendar
+    from gatekeeper.domain.incident import incident_grade, weekday
 
-    result = DeploymentResult(finished.data["result"])
+    result = entry_of(finished).payload.result
     calendar = BusinessCalendar.from_config(ctx.config, ctx.policy)
 
     def business_day(day: object) -> bool:
@@ -164,30 +210,31 @@ def incident_draft(started: Record, finished: Record, ctx: Context, now: datetim
         zone=ZoneInfo(ctx.config.timezone),
         business_day=business_day,
     )
+    payload = IncidentOpened(
+        type="deployment-" + str(result),
+        grade=int(grade),
+        deployment_id=started.id,
+        title=f"deployment {started.id} {result}",
+        system_grade=int(system_grade),
+        occurred_at=started.moment,
+        detected_at=now,
+        resolved_at=resolved,
+        status="resolved" if resolved else "open",
+        errors=entry_of(finished).payload.errors,
+    )
     return Draft(
-        kind=str(RecordKind.INCIDENT_OPENED),
-        system=finished.system,
-        actor=finished.actor,
-        actor_source=finished.actor_source,
-        at=now,
-        rfcs=finished.rfcs,
-        data={
-            "deployment_id": started.id,
-            "type": "deployment-" + str(result),
-            "title": f"deployment {started.id} {result}",
-            "grade": int(grade),
-            "system_grade": int(system_grade),
-            "occurred_at": started.at,
-            "detected_at": now.isoformat(),
-            "resolved_at": resolved.isoformat() if resolved else None,
-            "status": "resolved" if resolved else "open",
-            "errors": finished.data.get("errors", ""),
-        },
+        str(payload.KIND),
+        finished.system,
+        finished.actor,
+        finished.actor_source,
+        now,
+        payload.dump(),
+        finished.rfcs,
     )
 
 
 def _finish(args: argparse.Namespace, ctx: Context) -> int:
-    from gatekeeper.identity import current_actor
+    from gatekeeper.adapters.identity import current_actor
     from gatekeeper.ledger.lock import finished_draft, require_open
 
     now = ctx.runtime.now()
@@ -197,25 +244,25 @@ def _finish(args: argparse.Namespace, ctx: Context) -> int:
     system = ctx.config.system.id
     ledger = _open(ctx)
     try:
-        started = _find_started(ledger, system, args.deployment_id)
+        record = _find_started(ledger, system, args.deployment_id)
+        started: Entry[DeploymentStarted] = entry_of(record)
+        environment = started.payload.environment or args.environment
+        payload = DeploymentFinished(
+            started=started.id,
+            result=result,
+            environment=environment,
+            change_type=started.payload.change_type,
+            worker=args.worker or actor.name,
+            verifier=args.verifier,
+            test_result=args.test_result,
+            errors=args.errors,
+            monitoring=args.monitoring,
+            started_at=record.at,
+            artifacts=artifacts,
+        )
         draft = finished_draft(
-            started, result=result, actor=actor.name, actor_source=str(actor.source), at=now
+            record, payload=payload, actor=actor.name, actor_source=str(actor.source), at=now
         )
-        draft = dataclasses.replace(
-            draft,
-            data={
-                **draft.data,
-                "change_type": started.data.get("change_type", "normal"),
-                "worker": args.worker or actor.name,
-                "verifier": args.verifier,
-                "test_result": args.test_result,
-                "errors": args.errors,
-                "monitoring": args.monitoring,
-                "started_at": started.at,
-                **({"artifacts": artifacts} if artifacts else {}),
-            },
-        )
-        environment = str(started.data.get("environment", args.environment))
         finished = ledger.append(draft, require_open(system, environment, started.id))
         incident = None
         if result in _INCIDENT_RESULTS:
@@ -224,11 +271,11 @@ def _finish(args: argparse.Namespace, ctx: Context) -> int:
         ledger.close()
     extra: dict[str, object] = {"deployment_id": started.id, "result": str(result)}
     if incident is not None:
-        extra["incident"] = {"id": incident.id, "grade": incident.data["grade"]}
+        extra["incident"] = {"id": incident.id, "grade": entry_of(incident).payload.grade}
     outcome = Outcome(
         system=system,
         grade=int(ctx.config.system.grade),
-        change_type=str(started.data.get("change_type", "normal")),
+        change_type=str(started.payload.change_type),
         rfcs=started.rfcs,
         extra=extra,
     )
@@ -236,7 +283,7 @@ def _finish(args: argparse.Namespace, ctx: Context) -> int:
     if ctx.output_format == "text":
         ctx.out(f"deployment {started.id} finished: {result}")
         if incident is not None:
-            ctx.out(f"incident {incident.id} opened, grade {incident.data['grade']}")
+            ctx.out(f"incident {incident.id} opened, grade {entry_of(incident).payload.grade}")
     return int(ExitCode.OK)
 
 

@@ -50,8 +50,8 @@ def _refuse_escaping_links(paths: list[Path], root: Path) -> None:
 
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
-    from gatekeeper.ci import detect_ci
-    from gatekeeper.evidence import parse_many
+    from gatekeeper.adapters.ci.context import detect_ci
+    from gatekeeper.adapters.evidence import parse_many
 
     paths = [ctx.runtime.cwd / f for f in args.files]
     _refuse_escaping_links(paths, ctx.repo_root)

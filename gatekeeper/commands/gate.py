@@ -10,10 +10,11 @@ import argparse
 from datetime import datetime
 from typing import Any
 
+from gatekeeper.checks.gate import evaluate
 from gatekeeper.commands import Context
 from gatekeeper.domain import EvidenceKind, Outcome
 from gatekeeper.errors import GatekeeperError, UsageError
-from gatekeeper.gate import DEFAULT_ENVIRONMENT, GateRequest, Sources, evaluate, gather
+from gatekeeper.facts.gather import DEFAULT_ENVIRONMENT, GateRequest, Sources, gather
 
 
 def add_gate_arguments(parser: argparse.ArgumentParser) -> None:
@@ -68,7 +69,7 @@ def _platform_sources(ctx: Context, environment: str) -> tuple[Any, Any]:
     env = ctx.runtime.env
     try:
         if env.get("GITHUB_ACTIONS") == "true":
-            from gatekeeper.adapters import github
+            from gatekeeper.adapters.platforms import github
 
             hub = github.GithubPlatform.from_environment(ctx.config, env)
             if hub is None:
@@ -76,7 +77,7 @@ def _platform_sources(ctx: Context, environment: str) -> tuple[Any, Any]:
             hook = github.gate_hook(ctx.config, env, ctx.repo_root, ctx.runtime.now())
             return hub.team_members, hook
         if env.get("GITLAB_CI") == "true":
-            from gatekeeper.adapters import gitlab
+            from gatekeeper.adapters.platforms import gitlab
 
             lab = gitlab.GitlabPlatform.from_environment(ctx.config, env)
             if lab is None:

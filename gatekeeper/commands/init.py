@@ -137,7 +137,7 @@ def _config_files(
     root: Path, args: argparse.Namespace, requested_at: str, adoption: dict[str, str] | None
 ) -> list[Planned]:
     from gatekeeper.commands.rfc import next_id
-    from gatekeeper.render import render_template
+    from gatekeeper.reporters.render import render_template
 
     system_id = _system_id(args.system_id or root.name)
     maintainer = (
@@ -173,7 +173,7 @@ def _gh(expression: str) -> str:
 def ci_files(root: Path, ci: str, args: argparse.Namespace, config: Config, policy: Policy) -> list[Planned]:
     """The pipeline for `ci`: commit check, tests and evidence, one approval job per step, the governed
     deployment and the scheduled audit."""
-    from gatekeeper.render import render_template
+    from gatekeeper.reporters.render import render_template
 
     ledger_branch = getattr(config.ledger, "branch", "gatekeeper/ledger")
     values = {
@@ -289,7 +289,7 @@ def next_steps(
     lang: str, ci: str, config: Config, policy: Policy, rfc_id: str | None, adoption: dict[str, str] | None
 ) -> str:
     """What to do after `init`: the roles, what to protect, the adoption commit, the baseline."""
-    from gatekeeper.render import render_template
+    from gatekeeper.reporters.render import render_template
 
     steps = approval_steps(policy)
     return render_template(

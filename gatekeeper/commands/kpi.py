@@ -1,7 +1,8 @@
 """`gatekeeper kpi [--since D] [--until D] [--csv]`: SOP KPIs and DORA keys per system and month.
 
-SQLite and PostgreSQL ledgers are aggregated inside the database (`gatekeeper.kpi_sql`); the git ledger is
-streamed record by record through `gatekeeper.kpi.TallyBuilder`.
+SQLite and PostgreSQL ledgers are aggregated inside the database (`gatekeeper.ledger.sql_kpi`); the git
+ledger is
+streamed record by record through `gatekeeper.checks.kpi.TallyBuilder`.
 """
 
 from __future__ import annotations
@@ -15,12 +16,12 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from gatekeeper.checks.kpi import KpiReport, KpiValue, Tally, report, tallies_from_records
 from gatekeeper.commands import Context
 from gatekeeper.config import Config
 from gatekeeper.errors import UsageError
-from gatekeeper.kpi import KpiReport, KpiValue, Tally, report, tallies_from_records
 from gatekeeper.ledger import LedgerReader
-from gatekeeper.sanitize import for_markdown
+from gatekeeper.reporters.sanitize import for_markdown
 
 
 def add_period(parser: argparse.ArgumentParser) -> None:
@@ -110,10 +111,13 @@ def compute(
     commit_time: Callable[[str], datetime | None] | None = None,
 ) -> dict[tuple[str, str], Tally]:
     """Tallies of this system: in the database for SQL backends, streamed otherwise."""
-    from gatekeeper.kpi_sql import sql_tallies
+    from gatekeeper.ledger.sql_kpi import sql_tallies
 
     zone = ZoneInfo(config.timezone)
-    tallies = sql_tallies(ledger, zone, since=since, until=until, due=due, commit_time=commit_time)
+    system = config.system.id
+    tallies = sql_tallies(
+        ledger, zone, system=system, since=since, until=until, due=due, commit_time=commit_time
+    )
     if tallies is None:
         records = ledger.find(system=config.system.id, until=until)
         tallies = tallies_from_records(
@@ -198,7 +202,7 @@ def render_markdown(result: KpiReport, lang: str) -> str:
 
 
 def render_csv(result: KpiReport) -> str:
-    from gatekeeper.kpi import iter_month_rows
+    from gatekeeper.checks.kpi import iter_month_rows
 
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")

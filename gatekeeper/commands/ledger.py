@@ -11,7 +11,7 @@ from typing import Any
 from gatekeeper.commands import Context
 from gatekeeper.errors import ConfigError, ExitCode, InputError, LedgerError
 from gatekeeper.ledger import Draft, Ledger, Precondition, Record
-from gatekeeper.sanitize import for_log
+from gatekeeper.reporters.sanitize import for_log
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -75,7 +75,7 @@ def rfc_digest(ctx: Context, rfc_id: str) -> str:
 
 def draft(ctx: Context, kind: str, data: dict[str, Any], rfcs: tuple[str, ...] = ()) -> Draft:
     """A record of this system by the current actor (CI identity in a pipeline, git identity locally)."""
-    from gatekeeper.identity import current_actor
+    from gatekeeper.adapters.identity import current_actor
 
     actor = current_actor(ctx.runtime.env, ctx.runtime.cwd)
     return Draft(

@@ -90,7 +90,7 @@ def _actor(ctx: Context) -> str:
 
 def _new(args: argparse.Namespace, ctx: Context) -> int:
     from gatekeeper.adapters.rfcstore import FileRfcStore
-    from gatekeeper.render import render_template
+    from gatekeeper.reporters.render import render_template
 
     config = ctx.config
     if config.rfc.store != "files":
@@ -124,8 +124,9 @@ def _new(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def _validate(args: argparse.Namespace, ctx: Context) -> int:
-    from gatekeeper.adapters.rfcstore import RfcEntry, open_store
+    from gatekeeper.adapters.rfcstore import open_store
     from gatekeeper.domain import ChangeType, Grade, Outcome
+    from gatekeeper.domain.rfc import RfcEntry
     from gatekeeper.rules import RuleContext
     from gatekeeper.rules.rfc import check_rfc
 
@@ -169,7 +170,7 @@ def _show(args: argparse.Namespace, ctx: Context) -> int:
     if ctx.output_format == "json":
         ctx.out(json.dumps(body, ensure_ascii=False, indent=2))
         return int(ExitCode.OK)
-    from gatekeeper.sanitize import for_log
+    from gatekeeper.reporters.sanitize import for_log
 
     rfc = entry.rfc
     lines = [

@@ -40,8 +40,8 @@ def parse_at(text: str) -> datetime:
 
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
-    from gatekeeper.calendar import BusinessCalendar
     from gatekeeper.domain import ChangeType, Grade, Outcome, Severity
+    from gatekeeper.domain.calendar import BusinessCalendar
     from gatekeeper.rules import RuleContext
     from gatekeeper.rules.window import check_window, window_facts
 

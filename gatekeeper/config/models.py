@@ -23,8 +23,8 @@ from pydantic import (
     model_validator,
 )
 
-from gatekeeper.catalogue import RULES
 from gatekeeper.domain import ChangeType, EvidenceKind, Grade, RfcStatus, Role, Severity, Step
+from gatekeeper.domain.catalogue import RULES
 
 
 class Strict_(BaseModel):
@@ -132,7 +132,7 @@ class RfcConfig(Strict_):
     @field_validator("id_pattern")
     @classmethod
     def _safe_pattern(cls, value: str) -> str:
-        from gatekeeper.rfcid import check_id_pattern
+        from gatekeeper.domain.rfcid import check_id_pattern
 
         check_id_pattern(value)
         return value

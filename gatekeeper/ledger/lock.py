@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from gatekeeper.domain import DeploymentResult, RecordKind
+from gatekeeper.domain.records import DeploymentFinished, DeploymentStarted, entry_of
 from gatekeeper.errors import ExitCode, GatekeeperError, InputError
 from gatekeeper.ledger import Draft, LedgerReader, Precondition, Record
 
@@ -45,21 +45,23 @@ class HeldLock:
         )
 
 
-def _environment(record: Record) -> str:
-    value: Any = record.data.get("environment", "")
-    return value if isinstance(value, str) else ""
-
-
 def open_deployments(reader: LedgerReader, system: str, environment: str | None = None) -> list[Record]:
-    """`deployment.started` records of `system` (and `environment`) that no finish has closed."""
-    finished = {
-        str(record.data.get("started", ""))
-        for record in reader.find(kind=str(RecordKind.DEPLOYMENT_FINISHED), system=system)
+    """`deployment.started` records of `system` (and `environment`) that no finish has closed, paired as
+    every check pairs them (`facts.history.History`)."""
+    from gatekeeper.facts.history import History
+
+    found = {
+        record.seq: record
+        for kind in (RecordKind.DEPLOYMENT_STARTED, RecordKind.DEPLOYMENT_FINISHED)
+        for record in reader.find(kind=str(kind), system=system)
     }
+    history = History(None, None, system)
+    for seq in sorted(found):
+        history.add(entry_of(found[seq]))
     return [
-        record
-        for record in reader.find(kind=str(RecordKind.DEPLOYMENT_STARTED), system=system)
-        if record.id not in finished and (environment is None or _environment(record) == environment)
+        found[d.seq]
+        for d in history.deployments()
+        if d.finish is None and (environment is None or d.environment == environment)
     ]
 
 
@@ -69,7 +71,8 @@ def held_locks(
     locks = []
     for record in open_deployments(reader, system, environment):
         age = max(0.0, (now - record.moment).total_seconds() / 3600)
-        locks.append(HeldLock(record, _environment(record), age, age >= stale_hours))
+        environment_ = entry_of(record).payload.environment
+        locks.append(HeldLock(record, environment_, age, age >= stale_hours))
     return locks
 
 
@@ -123,40 +126,31 @@ def require_open(system: str, environment: str, started_id: str | None = None) -
 def started_draft(
     *,
     system: str,
-    environment: str,
     rfcs: tuple[str, ...],
     actor: str,
     actor_source: str,
     at: datetime,
-    data: dict[str, Any] | None = None,
+    environment: str = "",
+    payload: DeploymentStarted | None = None,
 ) -> Draft:
-    return Draft(
-        kind=str(RecordKind.DEPLOYMENT_STARTED),
-        system=system,
-        actor=actor,
-        actor_source=actor_source,
-        at=at,
-        rfcs=rfcs,
-        data={**(data or {}), "environment": environment},
-    )
+    """A `deployment.started` draft: `payload` as given, or a bare one for `environment`."""
+    body = payload if payload is not None else DeploymentStarted(environment)
+    return Draft(str(body.KIND), system, actor, actor_source, at, body.dump(), rfcs)
 
 
 def finished_draft(
-    started: Record, *, result: DeploymentResult, actor: str, actor_source: str, at: datetime, note: str = ""
+    started: Record,
+    *,
+    actor: str,
+    actor_source: str,
+    at: datetime,
+    result: DeploymentResult | None = None,
+    payload: DeploymentFinished | None = None,
 ) -> Draft:
     """The record that closes `started`: any result for the holder's own finish; `aborted` closes a stale
-    lock on behalf of someone else."""
-    return Draft(
-        kind=str(RecordKind.DEPLOYMENT_FINISHED),
-        system=started.system,
-        actor=actor,
-        actor_source=actor_source,
-        at=at,
-        rfcs=started.rfcs,
-        data={
-            "environment": _environment(started),
-            "started": started.id,
-            "result": str(result),
-            "note": note,
-        },
-    )
+    lock on behalf of someone else. `payload` as given, or a bare one with `result`."""
+    if payload is None:
+        assert result is not None
+        opened = entry_of(started).payload
+        payload = DeploymentFinished(started.id, result, opened.environment, opened.change_type)
+    return Draft(str(payload.KIND), started.system, actor, actor_source, at, payload.dump(), started.rfcs)

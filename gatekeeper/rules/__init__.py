@@ -11,9 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from gatekeeper.catalogue import RULES
 from gatekeeper.config.models import Policy
 from gatekeeper.domain import ChangeType, Finding, Grade, Severity
+from gatekeeper.domain.catalogue import RULES
 
 
 @dataclass(frozen=True)

@@ -5,28 +5,24 @@ own severity), who may give each step (`approvals.steps[*].roles`) and in which 
 The ledger holds the decisions; only the latest decision on a step counts, and it counts only while it is
 bound to the RFC content it was given for (the digest).
 
-Everything here is pure. Role membership is expanded before the rules run (`role_members`), so a GitHub
-team or GitLab group is resolved by an adapter (`RoleResolver`) while gathering facts, never inside a rule.
+Everything here is pure. Role membership is expanded before the rules run (`facts.gather.role_members`),
+so a GitHub team or GitLab group is resolved by an adapter (`RoleResolver`) while gathering facts, never
+inside a rule.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, field, replace
 
 from gatekeeper.config.models import StepRequirement
 from gatekeeper.domain import ActorSource, Finding, Role, Severity, Step
-from gatekeeper.errors import InputError
-from gatekeeper.ledger import Record
+from gatekeeper.domain.records import APPROVE, REJECT
 from gatekeeper.rules import RuleContext
 
 # A role member containing "/" names a GitHub team (`org/team`) or a GitLab group (`group/sub`). The resolver
 # returns its member logins; it raises a GatekeeperError when the platform cannot answer.
 RoleResolver = Callable[[str], Iterable[str]]
-
-APPROVE = "approve"
-REJECT = "reject"
 
 
 def login_key(login: str) -> str:
@@ -34,36 +30,10 @@ def login_key(login: str) -> str:
     return login.strip().removeprefix("@").casefold()
 
 
-def role_members(
-    roles: Mapping[Role, Sequence[str]], resolver: RoleResolver | None = None
-) -> dict[Role, frozenset[str]]:
-    """Each role's members as login keys, with teams and groups expanded through `resolver`.
-
-    Without a resolver a team cannot be checked: that is an error (the gate fails closed), never an empty
-    team.
-    """
-    members: dict[Role, frozenset[str]] = {}
-    for role, entries in roles.items():
-        logins: set[str] = set()
-        for entry in entries:
-            if "/" not in entry:
-                logins.add(login_key(entry))
-                continue
-            if resolver is None:
-                raise InputError(
-                    f"role {role!s} names the team or group {entry!r}, and no platform adapter is "
-                    "available here "
-                    "to read its members",
-                    hint="run the gate in GitHub Actions or GitLab CI with an API token, or list logins",
-                )
-            logins.update(login_key(login) for login in resolver(entry))
-        members[Role(role)] = frozenset(logins)
-    return members
-
-
 @dataclass(frozen=True, slots=True)
 class ApprovalDecision:
-    """One `approval` record, as the rules read it."""
+    """One decision on an approval step, as the rules read it: an `approval` record (`seq` is its ledger
+    seq) or a decision given on the platform (`seq` continues the ledger's, `record_id` names the review)."""
 
     seq: int
     record_id: str
@@ -74,26 +44,7 @@ class ApprovalDecision:
     actor_source: str
     digest: str
     at: str
-
-    @classmethod
-    def from_record(cls, record: Record, rfc: str) -> ApprovalDecision:
-        """Raises ValueError naming what is wrong when the record does not hold a decision."""
-        data: Mapping[str, Any] = record.data
-        step, decision = data.get("step"), data.get("decision")
-        digest = data.get("digest", data.get("rfc_digest", ""))
-        if not isinstance(step, str) or decision not in (APPROVE, REJECT) or not isinstance(digest, str):
-            raise ValueError(f"approval record {record.seq} ({record.id}) has no valid step/decision/digest")
-        return cls(
-            record.seq,
-            record.id,
-            rfc,
-            step,
-            str(decision),
-            record.actor,
-            record.actor_source,
-            digest,
-            record.at,
-        )
+    on_platform: bool = False  # given on GitHub/GitLab (read live by the gate), not a ledger record
 
 
 @dataclass(frozen=True)
@@ -102,12 +53,21 @@ class ApprovalFacts:
 
     rfc_id: str
     requester: str
-    digest: str  # the digest of the RFC as it is now
+    digest: str  # the digest of the RFC content being deployed
     decisions: tuple[ApprovalDecision, ...]  # in ledger order
     # Who authored, committed or co-authored the change, as `adapters.git.person_keys` names them
     # (name, email, email local part, no-reply login; casefolded).
     identities: frozenset[str] = frozenset()
     members: Mapping[Role, frozenset[str]] = field(default_factory=dict)
+
+
+def after_ledger(
+    ledger: Sequence[ApprovalDecision], platform: Sequence[ApprovalDecision]
+) -> tuple[ApprovalDecision, ...]:
+    """The ledger's decisions followed by decisions given on the platform: these are read live when the gate
+    runs, so they come after every ledger record (their `seq` continues the ledger's), in the order given."""
+    next_seq = max((d.seq for d in ledger), default=0) + 1
+    return (*ledger, *(replace(d, seq=next_seq + i, on_platform=True) for i, d in enumerate(platform)))
 
 
 # ---------------------------------------------------------------------------------------------- chain

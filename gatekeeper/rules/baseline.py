@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from gatekeeper.baseline import ArtifactChange, DriftFacts, short_digest
 from gatekeeper.domain import Finding
+from gatekeeper.facts.baseline import ArtifactChange, DriftFacts, short_digest
 from gatekeeper.rules import RuleContext
 
 MAX_PATHS_IN_MESSAGE = 5

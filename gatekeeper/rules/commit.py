@@ -14,10 +14,10 @@ from collections.abc import Callable, Iterable, Mapping
 from functools import lru_cache
 from typing import NamedTuple
 
-from gatekeeper.adapters.rfcstore import RfcEntry
 from gatekeeper.config.models import CommitPolicy
 from gatekeeper.domain import Finding, RfcStatus
-from gatekeeper.rfcid import _CONFUSABLES, _finder, find_ids, lookalike_ids
+from gatekeeper.domain.rfc import RfcEntry
+from gatekeeper.domain.rfcid import _CONFUSABLES, _finder, find_ids, lookalike_ids
 from gatekeeper.rules import RuleContext
 
 _AUTOSQUASH = re.compile(r"^(?:(?:fixup|squash|amend)! ?)+")

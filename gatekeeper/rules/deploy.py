@@ -1,8 +1,8 @@
 """Deployment rules: one deployment at a time (seed 003), debts of earlier changes (CHG-P1, CHG-P3), and the
 prior notice to linked systems and agencies (REL-NOTICE).
 
-The facts are summaries of ledger records (`deployments_from_records`), built by the gate; the rules only
-compare them with the pack's deadlines and the evaluation time.
+The facts are summaries of ledger records (`gatekeeper.facts.history`), the same for the gate and the
+audit; the rules only compare them with the pack's deadlines and the evaluation time.
 """
 
 from __future__ import annotations
@@ -11,9 +11,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from gatekeeper.config.models import Impact
-from gatekeeper.domain import ChangeType, DeploymentResult, Finding, RecordKind
-from gatekeeper.ledger import Record
+from gatekeeper.config.models import Impact, PirRequirement, Policy
+from gatekeeper.domain import ChangeType, DeploymentResult, Finding, Grade, RecordKind
 from gatekeeper.rules import RuleContext
 
 
@@ -33,46 +32,6 @@ class PastDeployment:
     @property
     def open(self) -> bool:
         return self.finished_at is None
-
-
-def deployments_from_records(started: Iterable[Record], finished: Iterable[Record]) -> list[PastDeployment]:
-    """Pair started and finished records: a finish names its start's record id in `data.started`.
-
-    Raises ValueError naming the record when one does not have the fields the gate relies on.
-    """
-    ends: dict[str, Record] = {}
-    for record in finished:
-        deployment_id = record.data.get("started")
-        if not isinstance(deployment_id, str):
-            raise ValueError(
-                f"deployment.finished record {record.seq} does not name the deployment it closes"
-            )
-        ends[deployment_id] = record
-    out: list[PastDeployment] = []
-    for record in started:
-        kind = record.data.get("change_type", "normal")
-        if kind not in {t.value for t in ChangeType}:
-            raise ValueError(f"deployment.started record {record.seq} has an unknown change_type {kind!r}")
-        end = ends.get(record.id)
-        result = None
-        if end is not None:
-            value = end.data.get("result")
-            if value not in {r.value for r in DeploymentResult}:
-                raise ValueError(f"deployment.finished record {end.seq} has an unknown result {value!r}")
-            result = DeploymentResult(value)
-        out.append(
-            PastDeployment(
-                id=record.id,
-                rfcs=record.rfcs,
-                change_type=ChangeType(kind),
-                actor=record.actor,
-                started_at=record.moment,
-                environment=str(record.data.get("environment", "")),
-                finished_at=end.moment if end is not None else None,
-                result=result,
-            )
-        )
-    return out
 
 
 @dataclass(frozen=True)
@@ -121,19 +80,29 @@ def concurrent(facts: DeployFacts, ctx: RuleContext) -> Iterable[Finding | None]
         )
 
 
+def pir_requirement(policy: Policy, grade: Grade, deployment: PastDeployment) -> PirRequirement | None:
+    """The pack's PIR requirement for a deployment (the first entry matching its grade and change type),
+    or None when it owes none: still open, aborted (nothing changed), or not a change the pack reviews."""
+    if deployment.finished_at is None or deployment.result is DeploymentResult.ABORTED:
+        return None
+    return next((r for r in policy.deploy.pir if r.matches(grade, deployment.change_type)), None)
+
+
+def owes_pir(requirement: PirRequirement, rfc: str, facts: DeployFacts) -> bool:
+    """Whether one RFC of a deployment under `requirement` still lacks its PIR."""
+    return rfc not in facts.pir_done and (not requirement.only_after_cab or rfc in facts.cab_reviewed)
+
+
 def pir_overdue(facts: DeployFacts, ctx: RuleContext) -> Iterable[Finding | None]:
     for deployment in facts.deployments:
-        if deployment.finished_at is None or deployment.result is DeploymentResult.ABORTED:
+        requirement = pir_requirement(ctx.policy, ctx.grade, deployment)
+        if requirement is None or deployment.finished_at is None:
             continue
-        for requirement in ctx.policy.deploy.pir:
-            if not requirement.matches(ctx.grade, deployment.change_type):
-                continue
-            deadline = deployment.finished_at + timedelta(days=requirement.deadline_days)
-            for rfc in deployment.rfcs:
-                if rfc in facts.pir_done or (requirement.only_after_cab and rfc not in facts.cab_reviewed):
-                    continue
-                if ctx.now <= deadline:
-                    continue
+        deadline = deployment.finished_at + timedelta(days=requirement.deadline_days)
+        if ctx.now <= deadline:
+            continue
+        for rfc in deployment.rfcs:
+            if owes_pir(requirement, rfc, facts):
                 yield ctx.finding(
                     "deploy.pir-overdue",
                     subject=rfc,
@@ -149,7 +118,6 @@ def pir_overdue(facts: DeployFacts, ctx: RuleContext) -> Iterable[Finding | None
                         "기록하세요",
                     ),
                 )
-            break
 
 
 def retro_review_overdue(facts: DeployFacts, ctx: RuleContext) -> Iterable[Finding | None]:

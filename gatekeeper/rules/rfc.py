@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from gatekeeper.adapters.rfcstore import RfcEntry
 from gatekeeper.config.models import PlanPolicy
 from gatekeeper.domain import Finding
+from gatekeeper.domain.rfc import RfcEntry
 from gatekeeper.rules import RuleContext
 
 

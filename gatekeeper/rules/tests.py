@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from gatekeeper.config.models import EvidenceRequirement
 from gatekeeper.domain import EvidenceKind, Finding
+from gatekeeper.domain.records import Counts
 from gatekeeper.rules import RuleContext
 
 
@@ -28,10 +29,16 @@ class Evidence:
     errors: int
     skipped: int
     digest: str = ""
+    seq: int = 0  # the `test.evidence` record it was read from; 0 for a report in the workspace
+
+    @property
+    def counts(self) -> Counts:
+        return Counts(self.tests, self.passed, self.failed, self.errors, self.skipped)
 
     @property
     def executed(self) -> int:
-        return max(self.tests - self.skipped, 0)
+        """The tests that ran to a verdict, as `Counts.executed` defines it for every reader."""
+        return self.counts.executed
 
 
 @dataclass(frozen=True)

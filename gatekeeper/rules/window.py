@@ -1,6 +1,6 @@
 """Deployment window rules (CHG-P3): no normal deployment in business hours; none inside a freeze.
 
-The facts come from `gatekeeper.calendar` (`window_facts`); the rules only decide and explain. Severity
+The facts come from `gatekeeper.domain.calendar` (`window_facts`); the rules only decide and explain. Severity
 comes from the pack: for kr-ap-sop an error for grade 1–2 normal changes, a warning for grades 3–4, and a
 warning for emergency changes (allowed, but reported and recorded).
 """
@@ -11,8 +11,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from gatekeeper.calendar import BusinessCalendar, DayInfo, FreezeHit
 from gatekeeper.domain import ChangeType, Finding, Grade
+from gatekeeper.domain.calendar import BusinessCalendar, DayInfo, FreezeHit
 from gatekeeper.rules import RuleContext
 
 

@@ -92,7 +92,7 @@ def test_unreadable_evidence(baseline: Deployment, reliability: Recorder, name: 
 
 
 def test_a_calendar_year_missing(baseline: Deployment, reliability: Recorder) -> None:
-    from gatekeeper.calendar import holiday_years
+    from gatekeeper.domain.calendar import holiday_years
 
     year = holiday_years()[1] + 1
     errors = _blocked(baseline, "--at", f"{year}-11-24T20:00:00+09:00")

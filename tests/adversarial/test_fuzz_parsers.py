@@ -13,12 +13,12 @@ import yaml
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from gatekeeper.adapters.rfcstore import rfc_digest
-from gatekeeper.ci import detect_ci
+from gatekeeper.adapters.ci.context import detect_ci
+from gatekeeper.adapters.evidence import FORMATS, parse_report
 from gatekeeper.commands.check_commits import commit_message
 from gatekeeper.config import load_config, load_policy, load_rfc
+from gatekeeper.domain.rfc import rfc_digest
 from gatekeeper.errors import ExitCode, GatekeeperError
-from gatekeeper.evidence import FORMATS, parse_report
 from gatekeeper.ledger import Record, canonical_json, record_hash, verify_chain
 from gatekeeper.resources import policies_dir
 from tests.adversarial.conftest import Recorder

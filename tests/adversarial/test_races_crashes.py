@@ -66,7 +66,11 @@ def test_two_deploy_starts_at_once_exactly_one_wins(
     # The loser either saw the winner's record in the gate or lost the race inside the append.
     assert "deploy.concurrent" in out or "holds the deployment lock" in err, (out, err)
     texts = stored_texts(deployment.spec)
-    assert [json.loads(t)["kind"] for t in texts[before:]] == ["deployment.started"]
+    kinds = [json.loads(t)["kind"] for t in texts[before:]]
+    # The workspace's reports are recorded with the winner's start, each once (the loser finds them).
+    assert [k for k in kinds if k != "test.evidence"] == ["deployment.started"], kinds
+    evidence = [json.loads(t)["data"] for t in texts[before:] if json.loads(t)["kind"] == "test.evidence"]
+    assert len({(e["kind"], e["digest"]) for e in evidence}) == len(evidence) > 0, evidence
     assert deployment.cli("ledger", "verify").code == 0
     reliability.row(
         f"{backend}: two `deploy start` processes at once", "race", "exactly one started; chain intact"

@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from gatekeeper.audit import ITEMS, AuditBuilder, CommitFact, checklist
-from gatekeeper.calendar import BusinessCalendar
+from gatekeeper.checks.audit import ITEMS, AuditBuilder, CommitFact, checklist
 from gatekeeper.config import load_policy
 from gatekeeper.domain import Grade
+from gatekeeper.domain.calendar import BusinessCalendar
 from gatekeeper.ledger import Draft, Record
 from gatekeeper.ledger.sqlite import SqliteLedger
 from gatekeeper.resources import policies_dir
@@ -28,8 +28,10 @@ EXPECTED_NOVEMBER = {
     "change.rfc-registered": ("conform", ["seq:18", "seq:21", "seq:24", "seq:27", "seq:35"]),
     "change.plan-complete": ("conform", ["rfc:RFC-2026-0002", "rfc:RFC-2026-0003", "rfc:RFC-2026-0004"]),
     "change.approvals": ("nonconform", ["seq:35"]),  # release-first before change-review
-    "change.emergency-review": ("nonconform", ["rfc:RFC-2026-0003"]),  # change-approval never given
-    "change.pir": ("nonconform", ["rfc:RFC-2026-0002"]),  # CAB-reviewed, due 11-18, none
+    # change-approval never given; D6 started while it was overdue, which the gate blocks
+    "change.emergency-review": ("nonconform", ["seq:35", "rfc:RFC-2026-0003"]),
+    # CAB-reviewed, due 11-17 (D2) and 11-18 (D3), none; D6 started while it was overdue
+    "change.pir": ("nonconform", ["seq:35", "rfc:RFC-2026-0002"]),
     "change.history-recorded": ("conform", ["seq:19", "seq:22", "seq:25", "seq:28", "seq:36"]),
     "release.tested": ("nonconform", ["seq:35"]),  # integration 10 of 12
     "release.rollback-plan": ("conform", ["rfc:RFC-2026-0002", "rfc:RFC-2026-0003", "rfc:RFC-2026-0004"]),
@@ -68,10 +70,14 @@ def test_hand_checked_november_checklist() -> None:
     assert got["configuration.baseline"][0] == "not-applicable"
     assert result.ok is False
     notes = {item.id: item.notes for item in result.items}
-    assert notes["change.emergency-review"] == (
-        "emergency change RFC-2026-0003 (record 27) lacks its after-the-fact change-approval",
+    assert notes["change.emergency-review"][0].startswith("deployment 35: emergency change RFC-2026-0003")
+    assert notes["change.emergency-review"][1] == (
+        "emergency change RFC-2026-0003 deployed at 2026-11-10T14:00+09:00 still lacks its after-the-fact "
+        "change-approval (due by 2026-11-13T14:00+09:00); emergency change RFC-2026-0003 deployed at "
+        "2026-11-10T15:00+09:00 still lacks its after-the-fact change-approval "
+        "(due by 2026-11-13T15:00+09:00)"
     )
-    assert "due by 2026-11-18" in notes["change.pir"][0]
+    assert "due by 2026-11-18T20:40+09:00" in notes["change.pir"][1]
 
 
 def test_pir_not_yet_due_is_not_a_nonconformity() -> None:
@@ -96,9 +102,15 @@ def test_pir_recorded_later_makes_it_conform() -> None:
         ("RFC-2026-0002",),
         id="pir-2",
     )
-    records = placed([*[_draft(r) for r in placed()], extra])
-    result = _run(records)
+    # Recorded on 11-12, in its place in the ledger: before D6 started, so D6 owed nothing either.
+    drafts_ = sorted([*[_draft(r) for r in placed()], extra], key=lambda d: d.at)
+    result = _run(placed(drafts_))
     assert {i.id: i.result for i in result.items}["change.pir"] == "conform"
+    # Recorded after D6 (a record is written when it happens): D6 started while the PIR was overdue.
+    late = dataclasses.replace(extra, at=datetime(2026, 11, 21, tzinfo=KST))
+    result = _run(placed([*[_draft(r) for r in placed()], late]))
+    pir = {i.id: i for i in result.items}["change.pir"]
+    assert (pir.result, pir.evidence) == ("nonconform", ("seq:35",))
     october = AuditBuilder(_policy(), Grade(1), NOW, rfc_models(), datetime(2026, 10, 1, tzinfo=KST), NOV[0])
     result = checklist(october.feed(placed()), system="minwon-portal")
     assert {i.id: i.result for i in result.items}["change.pir"] == "conform"
@@ -171,11 +183,15 @@ def test_a_restricted_change_deployed_in_business_hours_is_nonconform() -> None:
     item = _items(records)["change.business-hours"]
     assert item.result == "nonconform"
     assert item.evidence == ("seq:37",)
+    # The gate's own finding (`window.business-hours`), as the gate would have blocked the deployment.
     assert item.notes == (
-        "deployment 37 of a normal change started 2026-11-25 10:00 Asia/Seoul, in business hours",
+        "deployment 37: normal change in business hours: Wed 2026-11-25 10:00 Asia/Seoul is inside "
+        "09:00–18:00 on a business day",
     )
-    # Recommended for grade 3–4: still a checklist item, so the audit shows it.
-    assert _items(records, grade=3)["change.business-hours"].evidence == ("seq:37",)
+    # Recommended for grade 3–4: the gate warns and allows, so the item conforms and says why.
+    graded = _items(records, grade=3)["change.business-hours"]
+    assert graded.result == "conform" and "seq:37" in graded.evidence
+    assert graded.remarks == item.notes
     # Off-hours (and Christmas) only: conform, each restricted deployment its evidence.
     clean = placed([*drafts(), *extra[2:]])
     item = _items(clean)["change.business-hours"]
@@ -183,7 +199,7 @@ def test_a_restricted_change_deployed_in_business_hours_is_nonconform() -> None:
     # Korean wording.
     builder = AuditBuilder(_policy(), Grade(1), NOW, rfc_models(), None, None, "ko", calendar=_calendar())
     ko = {i.id: i for i in checklist(builder.feed(records), system=SYSTEM).items}["change.business-hours"]
-    assert ko.notes == ("배포 37(normal 변경)가 업무시간(2026-11-25 10:00 Asia/Seoul)에 시작되었습니다",)
+    assert ko.notes == ("배포 37: 업무시간(09:00–18:00) 중 배포입니다: Wed 2026-11-25 10:00 Asia/Seoul",)
 
 
 def test_business_hours_without_a_calendar_or_holiday_data() -> None:
@@ -225,7 +241,10 @@ def test_a_change_affecting_linked_systems_needs_its_notice_first() -> None:
     builder = AuditBuilder(_policy(), Grade(1), NOW, rfcs, NOV[0], NOV[1], system=SYSTEM)
     item = {i.id: i for i in checklist(builder.feed(records), system=SYSTEM).items}["release.notice"]
     assert (item.result, item.evidence) == ("nonconform", ("seq:18",))
-    assert item.notes == ("deployment 18: no prior notice recorded for RFC-2026-0002 (행정정보공동이용)",)
+    assert item.notes == (
+        "deployment 18: RFC RFC-2026-0002 affects linked systems or agencies (행정정보공동이용) and no prior "
+        "notice is recorded",
+    )
     # The audited system itself is no linked system.
     rfcs["RFC-2026-0002"] = linked.model_copy(
         update={"impact": linked.impact.model_copy(update={"systems": (SYSTEM,)})}
@@ -261,10 +280,13 @@ def test_one_person_giving_two_steps_of_a_change_is_nonconform() -> None:
     item = {i.id: i for i in _run(records).items}["change.approvals"]
     assert item.result == "nonconform"
     assert item.evidence == ("seq:18", "seq:21", "seq:35")  # D2, D3, and D6 as before
-    assert item.notes[0] == "deployment 18: RFC-2026-0002: kim gave both change-review and release-second"
+    assert item.notes[0] == (
+        "deployment 18: @Kim gave both change-review and release-second of RFC RFC-2026-0002"
+    )
     ko = {i.id: i for i in _run(records, lang="ko").items}["change.approvals"]
-    assert (
-        ko.notes[0] == "배포 18: RFC-2026-0002: kim님이 change-review 단계와 release-second 단계를 모두 승인"
+    assert ko.notes[0] == (
+        "배포 18: @Kim님이 변경요청 RFC-2026-0002의 change-review 단계와 "
+        "release-second 단계를 모두 승인했습니다"
     )
 
 
@@ -273,7 +295,10 @@ def test_a_workstation_approval_does_not_count_for_grade_1() -> None:
     records = _with_approval("RFC-2026-0002", "change-approval", actor_source="local")
     item = {i.id: i for i in _run(records).items}["change.approvals"]
     assert item.evidence == ("seq:18", "seq:21", "seq:35")
-    assert item.notes[0] == "deployment 18: RFC-2026-0002 lacks change-approval"
+    assert item.notes[0] == (
+        "deployment 18: RFC RFC-2026-0002 has no change-approval approval (an approval recorded on a "
+        "workstation does not count for this grade)"
+    )
 
 
 def test_commits_without_rfc_are_nonconform_and_merges_exempt() -> None:
@@ -297,7 +322,9 @@ def test_json_contract_and_exit_code(audit_repo: AuditRepo) -> None:
     assert body["ok"] is False
     assert [i["id"] for i in body["items"]] == list(ITEMS)
     for item in body["items"]:
-        assert list(item) == ["id", "area", "question", "result", "evidence"]
+        # The contract's members, in order; `remarks` (warnings, how it was judged) is additive.
+        assert list(item)[:5] == ["id", "area", "question", "result", "evidence"]
+        assert set(item) <= {"id", "area", "question", "result", "evidence", "remarks"}
         assert item["area"] in {"change", "release", "test", "configuration"}
         assert item["result"] in {"conform", "nonconform", "not-applicable"}
     items = {i["id"]: i for i in body["items"]}
@@ -334,7 +361,7 @@ def test_korean_text(audit_repo: AuditRepo) -> None:
     assert "✗ 부적합" in result.stdout and "✓ 적합" in result.stdout
     assert "실패한 배포 r036" not in result.stdout  # the deployment is named by its started record's id
     assert "실패한 배포 r035(기록 36)에 장애 기록이 없습니다" in result.stdout
-    assert result.stdout.rstrip().endswith("적합 8건, 부적합 7건, 해당없음 1건")
+    assert result.stdout.rstrip().endswith("적합 10건, 부적합 7건, 해당없음 1건")
 
 
 def test_clean_period_conforms(clean_repo: AuditRepo) -> None:

@@ -1,5 +1,6 @@
 """The checklist is the same whichever backend holds the ledger: SQLite and PostgreSQL answer it from what
-their database extracts (`gatekeeper.audit_sql`), the git backend by reading every record; all three must
+their database extracts (`gatekeeper.ledger.sql_audit`), the git backend by reading every record; all
+three must
 give the same items, evidence and notes. The history is the hand-checked one plus records that exercise
 the corners of the reduced reading: several RFCs on one record, a PIR naming two RFCs, decisions that are
 not strings, one approver giving two steps, a workstation's decision that does not count, notices (one
@@ -17,12 +18,12 @@ from typing import Any
 
 import pytest
 
-from gatekeeper.audit import AuditBuilder, checklist
-from gatekeeper.audit_sql import feed_from_database
-from gatekeeper.calendar import BusinessCalendar
+from gatekeeper.checks.audit import AuditBuilder, checklist
 from gatekeeper.config import Rfc, load_policy
 from gatekeeper.domain import Grade
+from gatekeeper.domain.calendar import BusinessCalendar
 from gatekeeper.ledger import Draft, Record
+from gatekeeper.ledger.sql_audit import feed_from_database
 from gatekeeper.ledger.sqlite import SqliteLedger
 from gatekeeper.resources import policies_dir
 from tests.audit.conftest import rfc_models
@@ -185,8 +186,10 @@ def test_the_history_exercises_what_it_claims() -> None:
     assert answers["test.recorded"][1] == "nonconform"
     assert answers["change.business-hours"][1] == "nonconform"
     notes = " ".join(answers["change.approvals"][3])
-    assert "kim gave both change-review and release-second" in notes
-    assert "lacks release-first" not in notes  # the workstation's reject did not count
+    assert "Kim gave both change-review and release-second of RFC RFC-2026-0001" in notes
+    assert "no release-first approval (" not in notes  # the workstation's reject did not count
+    # Records no pipeline writes (a decision of 7, a finish naming no deployment, ...) are nonconform.
+    assert answers["configuration.ledger-integrity"][1] == "nonconform"
     assert answers["release.notice"][1] == "nonconform"
     assert len(answers["release.notice"][2]) == 1  # the second deployment followed the notice
 
@@ -208,9 +211,9 @@ def test_sqlite_read_in_ranges_answers_the_same(
     """A large ledger is read a range of seqs at a time, on two connections in turn: tiny ranges make the
     hand-checked history cross many range boundaries (a deployment and its finish, approvals and the
     deployment they precede, in different ranges)."""
-    from gatekeeper import audit_sql
+    from gatekeeper.ledger import sql_read
 
-    monkeypatch.setattr(audit_sql, "SQLITE_RANGE", size)
+    monkeypatch.setattr(sql_read, "SQLITE_RANGE", size)
     ledger = SqliteLedger(tmp_path / "ledger.db")
     try:
         for draft in _history():
@@ -248,9 +251,9 @@ def test_a_version_1_postgres_ledger_is_migrated_and_read_right(
     already there; a row whose body jsonb cannot hold keeps a NULL `data` and readers parse records."""
     import psycopg
 
-    from gatekeeper.kpi import tallies_from_records
-    from gatekeeper.kpi_sql import sql_tallies
+    from gatekeeper.checks.kpi import tallies_from_records
     from gatekeeper.ledger import postgres
+    from gatekeeper.ledger.sql_kpi import sql_tallies
     from tests.ledger.pgcluster import record_columns
     from tests.ledger.tamper import insert_as_written_before_version_4
 
@@ -272,7 +275,7 @@ def test_a_version_1_postgres_ledger_is_migrated_and_read_right(
 
         zone = ZoneInfo("Asia/Seoul")
         expected = tallies_from_records([r for r in placed(_history()) if r.system == SYSTEM], zone)
-        got = sql_tallies(ledger, zone)
+        got = sql_tallies(ledger, zone, system=SYSTEM)
         assert got is not None
         _same_tallies(got, expected)
         # A hand-written row that is not JSON: stored with a NULL data; the SQL readers step aside.
@@ -282,7 +285,7 @@ def test_a_version_1_postgres_ledger_is_migrated_and_read_right(
                 " VALUES (1000, 'forged', 'approval', %s, '{}', now(), '', '{not json')",
                 (SYSTEM,),
             )
-        assert sql_tallies(ledger, zone) is None
+        assert sql_tallies(ledger, zone, system=SYSTEM) is None
         assert feed_from_database(_builder(None, None), ledger, SYSTEM) is False
     finally:
         ledger.close()

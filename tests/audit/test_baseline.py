@@ -10,7 +10,9 @@ from typing import Any
 
 import pytest
 
-from gatekeeper.baseline import (
+from gatekeeper.config import load_policy
+from gatekeeper.domain import ChangeType, Grade, Severity
+from gatekeeper.facts.baseline import (
     ArtifactChange,
     BaselineDiff,
     CommitRef,
@@ -25,14 +27,12 @@ from gatekeeper.baseline import (
     diff_items,
     matches,
 )
-from gatekeeper.config import load_policy
-from gatekeeper.domain import ChangeType, Grade, Severity
 from gatekeeper.ledger import GENESIS, Draft, Record
 from gatekeeper.ledger.sqlite import SqliteLedger
+from gatekeeper.reporters.sanitize import for_markdown
 from gatekeeper.resources import policies_dir
 from gatekeeper.rules import RuleContext
 from gatekeeper.rules.baseline import findings
-from gatekeeper.sanitize import for_markdown
 from tests.audit.conftest import AUDIT_AT, AUDIT_CONFIG, AuditRepo
 from tests.audit.history import KST
 from tests.helpers import GitRepo, run_cli
@@ -173,7 +173,7 @@ def test_artifacts_are_digested_from_disk(tmp_path: Path) -> None:
 def test_artefact_globs_match_as_git_item_globs_do(tmp_path: Path) -> None:
     """One glob language for every item: on disk, as in git, `*` crosses folders and `**/` matches none;
     `.git` is never read."""
-    from gatekeeper.baseline import _disk_files
+    from gatekeeper.facts.baseline import _disk_files
 
     for name in ("dist/app.whl", "dist/old/app-0.9.whl", "dist/app.txt", "build/app.whl", ".git/x.whl"):
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
@@ -218,7 +218,9 @@ def _finished_draft(data: dict[str, object], rfcs: tuple[str, ...], result: str 
         actor="choi",
         actor_source="local",
         at=DEPLOYED_AT,
-        data={"environment": "production", "result": result, **data},
+        # A finish names the deployment it closes; tests that look at which one give its id.
+        data={"environment": "production", "result": result, **data}
+        | ({} if "deployment_id" in data else {"started": "dep"}),
         rfcs=rfcs,
     )
 

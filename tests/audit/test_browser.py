@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from gatekeeper.checks.audit import ITEMS
 from tests.audit.conftest import AuditRepo
 from tests.audit.test_reports import write_report
 
@@ -64,7 +65,7 @@ def test_report_renders_in_chromium(audit_repo: AuditRepo, tmp_path: Path, lang:
     assert len(png) > 100_000, "the screenshot is (nearly) blank"
 
     dom = _run(tmp_path / "profile-dom", "--dump-dom", url).stdout.decode("utf-8")
-    assert len(re.findall(r'<tr class="item"', dom)) == 16
+    assert len(re.findall(r'<tr class="item"', dom)) == len(ITEMS)
     assert len(re.findall(r'data-result="nonconform"', dom)) == 7
     assert len(re.findall(r'<tr class="kpi"', dom)) == 14
     assert len(re.findall(r"<svg\b", dom)) == 3

@@ -12,9 +12,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from gatekeeper.checks.kpi import KPI_CATALOGUE, Tally, report, tallies_from_records
 from gatekeeper.config import load_policy
-from gatekeeper.kpi import KPI_CATALOGUE, Tally, report, tallies_from_records
-from gatekeeper.kpi_sql import sql_tallies
+from gatekeeper.ledger.sql_kpi import sql_tallies
 from gatekeeper.ledger.sqlite import SqliteLedger
 from gatekeeper.resources import policies_dir
 from tests.audit.conftest import AUDIT_AT, AuditRepo
@@ -99,8 +99,16 @@ def test_failure_restored_across_the_period_boundary_counts_in_its_month() -> No
         return Draft(kind, "minwon-portal", "ci", "github-actions", when, data, ("RFC-2026-0001",))
 
     items = [
-        d("deployment.finished", datetime(2026, 10, 31, 23, 50, tzinfo=KST), {"result": "failure"}),
-        d("deployment.finished", datetime(2026, 11, 1, 0, 50, tzinfo=KST), {"result": "success"}),
+        d(
+            "deployment.finished",
+            datetime(2026, 10, 31, 23, 50, tzinfo=KST),
+            {"result": "failure", "started": "a"},
+        ),
+        d(
+            "deployment.finished",
+            datetime(2026, 11, 1, 0, 50, tzinfo=KST),
+            {"result": "success", "started": "b"},
+        ),
     ]
     tallies = tallies_from_records(placed(items), ZONE)
     assert tallies[("minwon-portal", "2026-10")].restore_minutes == 60.0
@@ -127,7 +135,15 @@ def test_sqlite_aggregation_equals_the_stream(tmp_path, period) -> None:  # type
         )
         _assert_same(
             expected,
-            sql_tallies(ledger, ZONE, since=since, until=until, due=DUE, commit_time=COMMIT_TIMES.get),
+            sql_tallies(
+                ledger,
+                ZONE,
+                system="minwon-portal",
+                since=since,
+                until=until,
+                due=DUE,
+                commit_time=COMMIT_TIMES.get,
+            ),
         )
     finally:
         ledger.close()
@@ -145,7 +161,15 @@ def test_postgres_aggregation_equals_the_stream(pg_dsn: str) -> None:
             expected = tallies_from_records(
                 placed(), ZONE, since=since, until=until, due=DUE, commit_time=COMMIT_TIMES.get
             )
-            got = sql_tallies(ledger, ZONE, since=since, until=until, due=DUE, commit_time=COMMIT_TIMES.get)
+            got = sql_tallies(
+                ledger,
+                ZONE,
+                system="minwon-portal",
+                since=since,
+                until=until,
+                due=DUE,
+                commit_time=COMMIT_TIMES.get,
+            )
             _assert_same(expected, got)
         # The ledger still appends after the KPI transaction (no transaction left open).
         ledger.append(drafts()[0].__class__("audit.run", "minwon-portal", "ci", "local", NOV[0], {}))

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from gatekeeper.commands.report import bar_chart
+from gatekeeper.checks.audit import ITEMS
+from gatekeeper.reporters.charts import bar_chart
 from tests.audit.conftest import AUDIT_AT, AuditRepo
 from tests.helpers import run_cli
 
@@ -51,7 +52,7 @@ def test_audit_html_is_self_contained_and_complete(audit_repo: AuditRepo) -> Non
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:|//)""", html), "external asset"
     assert "@import" not in html and "url(" not in html
     assert "@page{size:A4" in html and "@media print" in html
-    assert html.count('class="item"') == 16
+    assert html.count('class="item"') == len(ITEMS)
     assert html.count('data-result="nonconform"') == 7
     assert html.count('class="kpi"') == 14
     assert html.count("<svg") == 3 and html.count('class="bar"') == 6  # two months, three charts
@@ -157,6 +158,7 @@ def test_artefacts_deployed_since_the_baseline_are_in_the_checklist_and_the_repo
                     "github-actions",
                     AUDIT_AT - timedelta(hours=1),
                     {
+                        "started": f"dep-{name}",
                         "result": "success",
                         "environment": "production",
                         "artifacts": {name: "sha256:" + "a" * 64},

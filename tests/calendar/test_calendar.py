@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from gatekeeper.calendar import BusinessCalendar, CalendarUnavailable, holiday_years
 from gatekeeper.config import load_policy
 from gatekeeper.config.models import FreezePeriod
 from gatekeeper.domain import ChangeType, Grade
+from gatekeeper.domain.calendar import BusinessCalendar, CalendarUnavailable, holiday_years
 from tests.helpers import GitRepo, run_cli
 
 KST = timezone(timedelta(hours=9))

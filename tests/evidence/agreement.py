@@ -13,8 +13,8 @@ from pathlib import Path
 
 import yaml
 
+from gatekeeper.adapters.evidence import parse_report
 from gatekeeper.errors import InputError
-from gatekeeper.evidence import parse_report
 
 ROOT = Path(__file__).resolve().parents[2]
 CORPUS = ROOT / "tests" / "corpora" / "test-results" / "enricomi"

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from gatekeeper.adapters.evidence import TestSummary, parse_many, parse_report
 from gatekeeper.errors import InputError
-from gatekeeper.evidence import TestSummary, parse_many, parse_report
 
 
 def write(tmp_path: Path, name: str, text: str) -> Path:

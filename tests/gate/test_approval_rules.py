@@ -8,16 +8,12 @@ import pytest
 
 from gatekeeper.config import load_policy
 from gatekeeper.domain import ChangeType, Grade, Role, Severity
+from gatekeeper.domain.records import PayloadError, read
 from gatekeeper.errors import InputError
+from gatekeeper.facts.gather import role_members
 from gatekeeper.ledger import Draft
 from gatekeeper.rules import RuleContext
-from gatekeeper.rules.approval import (
-    APPROVAL_RULES,
-    ApprovalDecision,
-    ApprovalFacts,
-    check_approvals,
-    role_members,
-)
+from gatekeeper.rules.approval import APPROVAL_RULES, ApprovalDecision, ApprovalFacts, check_approvals
 
 NOW = datetime(2026, 11, 24, 11, 0, tzinfo=UTC)
 DIGEST = "sha256:" + "a" * 64
@@ -60,7 +56,10 @@ def decision(
         data={"step": step, "decision": verdict, "digest": digest},
         rfcs=("RFC-2026-0042",),
     ).place(seq, "0" * 64)
-    return ApprovalDecision.from_record(record, "RFC-2026-0042")
+    entry = read(record)
+    return ApprovalDecision(
+        seq, record.id, "RFC-2026-0042", step, verdict, actor, source, entry.payload.digest, record.at
+    )
 
 
 def facts(
@@ -195,5 +194,5 @@ def test_teams_need_a_resolver_and_are_expanded_by_it() -> None:
 
 def test_malformed_approval_record_is_refused() -> None:
     record = Draft("approval", "s", "kim", "local", NOW, {"step": "cab"}).place(1, "0" * 64)
-    with pytest.raises(ValueError, match="no valid step"):
-        ApprovalDecision.from_record(record, "RFC-2026-0042")
+    with pytest.raises(PayloadError, match=r"approval record 1: .*decision"):
+        read(record)

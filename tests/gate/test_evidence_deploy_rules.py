@@ -9,10 +9,12 @@ import pytest
 
 from gatekeeper.config import load_policy
 from gatekeeper.domain import ChangeType, DeploymentResult, EvidenceKind, Grade, Severity
-from gatekeeper.incident import incident_grade
+from gatekeeper.domain.incident import incident_grade
+from gatekeeper.domain.records import PayloadError, read
+from gatekeeper.facts.history import History
 from gatekeeper.ledger import Draft
 from gatekeeper.rules import RuleContext
-from gatekeeper.rules.deploy import DeployFacts, check_deploy, deployments_from_records
+from gatekeeper.rules.deploy import DeployFacts, PastDeployment, check_deploy
 from gatekeeper.rules.tests import Evidence, EvidenceFacts, check_evidence
 
 NOW = datetime(2026, 11, 24, 11, 0, tzinfo=UTC)  # Tuesday 20:00 KST
@@ -111,6 +113,14 @@ def finished(seq: int, at: datetime, deployment_id: str, result: str = "success"
     ).place(seq, "0" * 64)
 
 
+def deployments_from_records(started_: list, finished_: list) -> list[PastDeployment]:  # type: ignore[type-arg]
+    """The deployments the history pairs from these records, as the rules see them at NOW."""
+    history = History(POLICY, Grade(1), "minwon-portal")
+    for record in sorted([*started_, *finished_], key=lambda r: r.seq):
+        history.add(read(record))
+    return [d.past(NOW) for d in history.deployments()]
+
+
 def test_open_deployment_blocks_even_when_stale() -> None:
     open_one = started(1, NOW - timedelta(hours=1))
     deployments = tuple(deployments_from_records([open_one], []))
@@ -189,8 +199,8 @@ def test_linked_systems_need_a_notice() -> None:
 
 def test_malformed_deployment_records_are_refused() -> None:
     bad = Draft("deployment.finished", "s", "ci", "local", NOW, {"result": "success"}).place(1, "0" * 64)
-    with pytest.raises(ValueError, match="does not name"):
-        deployments_from_records([], [bad])
+    with pytest.raises(PayloadError, match="does not name"):
+        read(bad)
 
 
 # ---------------------------------------------------------------------------------------------- incident

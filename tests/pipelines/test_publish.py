@@ -7,9 +7,7 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
-from gatekeeper.commands import Context
-from gatekeeper.domain import Finding, Outcome, Severity
-from gatekeeper.pipeline import (
+from gatekeeper.adapters.ci.publish import (
     github_annotation,
     github_output_block,
     gitlab_dotenv,
@@ -17,6 +15,8 @@ from gatekeeper.pipeline import (
     gitlab_section,
     publish_outcome,
 )
+from gatekeeper.commands import Context
+from gatekeeper.domain import Finding, Outcome, Severity
 from gatekeeper.runtime import Runtime
 
 HOSTILE = Finding(

@@ -7,7 +7,7 @@ import random
 from pathlib import Path
 from typing import Any
 
-from gatekeeper.adapters.platform import RetryPolicy
+from gatekeeper.adapters.platforms.base import RetryPolicy
 from gatekeeper.config.models import Config
 from tests.platform.replay import RECORDINGS
 

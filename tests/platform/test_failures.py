@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from gatekeeper.adapters.github import GithubIssueRfcStore
-from gatekeeper.adapters.gitlab import GitlabIssueRfcStore
-from gatekeeper.adapters.platform import scrub
+from gatekeeper.adapters.platforms.base import scrub
+from gatekeeper.adapters.platforms.github import GithubIssueRfcStore
+from gatekeeper.adapters.platforms.gitlab import GitlabIssueRfcStore
 from gatekeeper.errors import PlatformError
 from tests.platform.helpers import GL_TOKEN, TOKEN, Sleeps, caller, config, error, github_env, gitlab_env
 from tests.platform.replay import load, serve

@@ -7,14 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from gatekeeper.adapters.github import GithubIssueRfcStore, GithubPlatform
-from gatekeeper.adapters.platform import merge_decisions
+from gatekeeper.adapters.ci.publish import open_platform
+from gatekeeper.adapters.platforms.base import merge_decisions
+from gatekeeper.adapters.platforms.github import GithubIssueRfcStore, GithubPlatform
 from gatekeeper.adapters.rfcstore import open_store
 from gatekeeper.domain import RfcStatus
 from gatekeeper.errors import PlatformError
-from gatekeeper.pipeline import open_platform
+from gatekeeper.facts.gather import role_members
 from gatekeeper.rules import RuleContext
-from gatekeeper.rules.approval import ApprovalFacts, check_approvals, role_members
+from gatekeeper.rules.approval import ApprovalFacts, check_approvals
 from tests.platform.helpers import HEAD, MARKER, PATTERN, TOKEN, Sleeps, caller, config, github_env
 from tests.platform.replay import load, serve
 

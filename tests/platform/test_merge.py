@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from gatekeeper.adapters.platform import (
+from gatekeeper.adapters.platforms.base import (
     PlatformApproval,
     PlatformFacts,
     approval_lines,

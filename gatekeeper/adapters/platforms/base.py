@@ -1,7 +1,7 @@
 """What the GitHub and GitLab adapters share: bounded retries, secret scrubbing, RFCs parsed from issue
 bodies and platform approvals normalised into the decisions the approval rules read.
 
-No platform library is imported here; `gatekeeper.adapters.github` / `.gitlab` bring PyGithub and
+No platform library is imported here; `gatekeeper.adapters.platforms.github` / `.gitlab` bring PyGithub and
 python-gitlab and classify their errors for `call_api`.
 """
 
@@ -16,12 +16,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Literal, TypeVar
 
-from gatekeeper.adapters.rfcstore import RfcEntry
 from gatekeeper.config.models import Config, Rfc
 from gatekeeper.domain import RfcStatus, Step
+from gatekeeper.domain.rfc import RfcEntry
 from gatekeeper.errors import ConfigError, PlatformError
-from gatekeeper.rules.approval import ApprovalDecision, ApprovalFacts, login_key
-from gatekeeper.sanitize import for_log
+from gatekeeper.reporters.sanitize import for_log
+from gatekeeper.rules.approval import ApprovalDecision, ApprovalFacts, after_ledger, login_key
 
 T = TypeVar("T")
 
@@ -412,29 +412,25 @@ def merge_decisions(
     head: str = "",
     changed_at: datetime | None = None,
 ) -> tuple[ApprovalDecision, ...]:
-    """Ledger decisions followed by the platform's for `rfc_id`, as `ApprovalDecision`s.
-
-    The platform is read live when the gate runs, so its decisions are placed after every ledger record
-    (their `seq` continues the ledger's), in the platform's time order.
-    """
-    decisions = list(ledger)
-    next_seq = max((d.seq for d in decisions), default=0) + 1
+    """Ledger decisions followed by the platform's for `rfc_id` (`rules.approval.after_ledger`), in the
+    platform's time order, each bound to the RFC digest as `bound_digest` says."""
     mine = sorted((a for a in platform if not a.rfcs or rfc_id in a.rfcs), key=lambda a: a.at)
-    for offset, approval in enumerate(mine):
-        decisions.append(
-            ApprovalDecision(
-                seq=next_seq + offset,
-                record_id=approval.source,
-                rfc=rfc_id,
-                step=approval.step,
-                decision=approval.decision,
-                actor=approval.actor,
-                actor_source=approval.actor_source,
-                digest=bound_digest(approval, current_digest, head=head, changed_at=changed_at),
-                at=approval.at,
-            )
+    given = [
+        ApprovalDecision(
+            seq=0,
+            record_id=approval.source,
+            rfc=rfc_id,
+            step=approval.step,
+            decision=approval.decision,
+            actor=approval.actor,
+            actor_source=approval.actor_source,
+            digest=bound_digest(approval, current_digest, head=head, changed_at=changed_at),
+            at=approval.at,
+            on_platform=True,
         )
-    return tuple(decisions)
+        for approval in mine
+    ]
+    return after_ledger(ledger, given)
 
 
 def latest_by_actor(reviews: Iterable[tuple[str, str, T]]) -> list[T]:

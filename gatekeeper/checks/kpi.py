@@ -1,10 +1,11 @@
 """SOP KPIs and the four DORA keys, computed from ledger records (DESIGN §3 ids, contract).
 
 The computation has two halves. `Tally` holds additive counters for one system and one month; a
-`TallyBuilder` fills tallies from a stream of records in seq order, keeping only what is still open (failed
-deployments not yet restored, incidents not yet resolved), so memory does not grow with the ledger. SQL
-backends fill the same tallies inside the database (`gatekeeper.kpi_sql`). `evaluate` then turns summed
-tallies into KPI values with the pack's targets. Everything here is pure: records and facts in, values out.
+`TallyBuilder` fills tallies from a stream of typed records in seq order, keeping only what is still open
+(failed deployments not yet restored, incidents not yet resolved), so memory does not grow with the ledger.
+SQL backends only extract the records (`gatekeeper.ledger.sql_kpi`): the definitions are these, once.
+`evaluate` then turns summed tallies into KPI values with the pack's targets. Everything here is pure:
+records and facts in, values out.
 
 Definitions (per system, per month of the system's time zone):
 - a *deployment* is a `deployment.finished` record whose result is not `aborted` (an aborted deployment
@@ -30,31 +31,26 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, fields
 from datetime import datetime, time, timedelta
-from typing import Any, Protocol
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from gatekeeper.config.models import KpiTarget, Policy
-from gatekeeper.domain import DeploymentResult, RecordKind
+from gatekeeper.domain import DeploymentResult
+from gatekeeper.domain.catalogue import KPI_CATALOGUE
+from gatekeeper.domain.records import (
+    AuditRun,
+    DeploymentFinished,
+    DeploymentStarted,
+    Entry,
+    IncidentOpened,
+    PayloadError,
+    TestEvidence,
+    read,
+)
+from gatekeeper.facts.history import History
 from gatekeeper.ledger import Record
 
-# id -> (unit, SOP clause, label en, label ko). The order is the order of every report.
-KPI_CATALOGUE: dict[str, tuple[str, str, str, str]] = {
-    "deployment-success-rate": ("%", "REL-KPI", "Deployment success rate", "배포 성공률"),
-    "deployment-failure-rate": ("%", "REL-KPI", "Deployment failure rate", "배포 실패율"),
-    "rollback-rate": ("%", "REL-KPI", "Rollback rate", "원상복구율"),
-    "post-deployment-defect-rate": ("%", "REL-KPI", "Post-deployment defect rate", "배포 후 결함률"),
-    "mttr-minutes": ("min", "REL-KPI", "Mean time to recover", "평균 복구 시간"),
-    "change-on-time-rate": ("%", "CHG-KPI", "Change on-time rate", "변경 적기 처리율"),
-    "test-success-rate": ("%", "TST-KPI", "Test success rate", "테스트 성공률"),
-    "test-coverage": ("%", "TST-KPI", "Test coverage", "테스트 커버리지"),
-    "audit-execution-rate": ("%", "CFG-KPI", "Configuration audit execution rate", "형상감사 수행률"),
-    "configuration-integrity": ("%", "CFG-KPI", "Configuration integrity", "형상 무결성"),
-    "deployment-frequency": ("deployments", "DORA", "Deployment frequency", "배포 빈도"),
-    "lead-time-hours": ("h", "DORA", "Lead time for changes", "변경 리드타임"),
-    "change-failure-rate": ("%", "DORA", "Change failure rate", "변경 실패율"),
-    "time-to-restore-minutes": ("min", "DORA", "Time to restore service", "서비스 복구 시간"),
-}
-FAILED_RESULTS = frozenset({DeploymentResult.FAILURE.value, DeploymentResult.ROLLED_BACK.value})
+FAILED = frozenset({DeploymentResult.FAILURE, DeploymentResult.ROLLED_BACK})
 
 
 @dataclass
@@ -154,53 +150,6 @@ class KpiReport:
 # ------------------------------------------------------------------------------------------ reading records
 
 
-class _Identified(Protocol):
-    @property
-    def id(self) -> str: ...
-    @property
-    def data(self) -> Mapping[str, Any]: ...
-
-
-def deployment_id(record: _Identified) -> str:
-    """A deployment's id: the id of its `deployment.started` record, which a `deployment.finished` record
-    names as `data.started` (as `deploy finish` writes it) or `data.deployment_id`; a started record's
-    own id."""
-    value = record.data.get("deployment_id") or record.data.get("started")
-    return str(value) if value else record.id
-
-
-def environment_of(record: Record) -> str:
-    value = record.data.get("environment")
-    return str(value) if value else ""
-
-
-def _moment(value: object) -> datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment if moment.tzinfo is not None else None
-
-
-def _number(value: object) -> float:
-    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0.0
-
-
-def test_counts(data: Mapping[str, Any]) -> tuple[int, int]:
-    """(run, passed) of a `test.evidence` record: counts sit in `data.totals`, `data.counts` or at the top."""
-    counts = next((data[k] for k in ("totals", "counts") if isinstance(data.get(k), dict)), data)
-    assert isinstance(counts, dict)
-    passed = int(_number(counts.get("passed")))
-    failed = int(_number(counts.get("failed")) + _number(counts.get("errors")) + _number(counts.get("error")))
-    total_value = counts.get("total", counts.get("tests"))
-    if not passed and not failed and total_value is not None:
-        total = int(_number(total_value)) - int(_number(counts.get("skipped")))
-        return max(total, 0), max(total, 0)
-    return passed + failed, passed
-
-
 def month_of(moment: datetime, zone: ZoneInfo) -> str:
     return moment.astimezone(zone).strftime("%Y-%m")
 
@@ -214,7 +163,8 @@ def _no_commit_times(_sha: str) -> datetime | None:
 
 @dataclass
 class TallyBuilder:
-    """Fills per-(system, month) tallies from records in seq order, holding only what is still open."""
+    """Fills per-(system, month) tallies from typed records in seq order, holding only what is still open.
+    Deployments are paired, and failures told from other incidents, by the one history (`facts.history`)."""
 
     zone: ZoneInfo
     since: datetime | None = None
@@ -222,12 +172,11 @@ class TallyBuilder:
     due: Mapping[str, datetime] = field(default_factory=dict)  # RFC id -> requested date/time
     commit_time: CommitTimes = _no_commit_times
     tallies: dict[tuple[str, str], Tally] = field(default_factory=dict)
+    history: History = field(default_factory=lambda: History(None, None))
     _open_failures: dict[tuple[str, str], list[datetime]] = field(default_factory=dict)
     _open_incidents: dict[tuple[str, str], list[datetime]] = field(default_factory=dict)
-    _failed_ids: set[str] = field(default_factory=set)
     _counted_rfcs: set[str] = field(default_factory=set)
     _last_audit: dict[tuple[str, str], tuple[int, int]] = field(default_factory=dict)
-    _open_commits: dict[str, str] = field(default_factory=dict)  # started, not finished: id -> commit
 
     def _tally(self, system: str, moment: datetime) -> Tally:
         key = (system, month_of(moment, self.zone))
@@ -240,47 +189,60 @@ class TallyBuilder:
         return (self.since is None or moment >= self.since) and (self.until is None or moment < self.until)
 
     def feed(self, records: Iterable[Record]) -> TallyBuilder:
+        """Whole records; one whose payload does not read counts for nothing (the audit reports it)."""
         for record in records:
-            moment = record.moment
-            if self.until is not None and moment >= self.until:
+            if self.until is not None and record.moment >= self.until:
                 continue
-            handler = _HANDLERS.get(record.kind)
-            if handler is not None:
-                handler(self, record, moment)
+            try:
+                entry = read(record)
+            except PayloadError:
+                continue
+            self.add(entry)
         return self
 
-    def _started(self, record: Record, moment: datetime) -> None:
-        commit = record.data.get("commit")
-        if isinstance(commit, str) and commit:
-            self._open_commits[record.id] = commit
+    def feed_events(self, events: Iterable[Any]) -> TallyBuilder:
+        """What a SQL backend hands over (`ledger.sql_kpi`): typed entries, and records that do not read."""
+        for event in events:
+            if isinstance(event, Entry):
+                self.add(event)
+        return self
 
-    def _finished(self, record: Record, moment: datetime) -> None:
-        result = str(record.data.get("result", ""))
-        commit = self._open_commits.pop(deployment_id(record), "")
-        key = (record.system, environment_of(record))
+    def add(self, entry: Entry[Any]) -> None:
+        payload = entry.payload
+        if isinstance(payload, DeploymentStarted):
+            self.history.started(entry, payload)
+        elif isinstance(payload, DeploymentFinished):
+            self._finished(entry, payload)
+        elif isinstance(payload, TestEvidence):
+            self._evidence(entry, payload)
+        elif isinstance(payload, IncidentOpened):
+            self._incident(entry, payload)
+        elif isinstance(payload, AuditRun):
+            self._audit(entry, payload)
+
+    def _finished(self, entry: Entry[Any], payload: DeploymentFinished) -> None:
+        deployment = self.history.finished(entry, payload)
+        result, moment = payload.result, entry.moment
+        key = (entry.system, payload.environment)
         inside = self._inside(moment)
-        if result in FAILED_RESULTS:
-            self._failed_ids.add(deployment_id(record))
+        if result in FAILED:
             self._open_failures.setdefault(key, []).append(moment)
-        if not inside and result != DeploymentResult.SUCCESS.value:
+        if result is DeploymentResult.SUCCESS:
+            self._restore(entry.system, key, moment)
+        if not inside or result is DeploymentResult.ABORTED:
             return
-        if result == DeploymentResult.SUCCESS.value:
-            self._restore(record.system, key, moment, inside)
-            if not inside:
-                return
-        if result == DeploymentResult.ABORTED.value or not result:
-            return
-        tally = self._tally(record.system, moment)
+        tally = self._tally(entry.system, moment)
         tally.deployments += 1
-        if result == DeploymentResult.SUCCESS.value:
+        if result is DeploymentResult.SUCCESS:
             tally.successes += 1
-            self._lead_time(tally, record, moment, commit)
-            self._on_time(tally, record, moment)
-        elif result in FAILED_RESULTS:
+            started_commit = deployment.commit if deployment is not None else ""
+            self._lead_time(tally, payload, moment, started_commit)
+            self._on_time(tally, entry.rfcs, moment)
+        else:
             tally.failures += 1
-            tally.rollbacks += result == DeploymentResult.ROLLED_BACK.value
+            tally.rollbacks += result is DeploymentResult.ROLLED_BACK
 
-    def _restore(self, system: str, key: tuple[str, str], moment: datetime, inside: bool) -> None:
+    def _restore(self, system: str, key: tuple[str, str], moment: datetime) -> None:
         for opened in self._open_failures.pop(key, []):
             if self._inside(opened):
                 tally = self._tally(system, opened)
@@ -293,17 +255,17 @@ class TallyBuilder:
                     tally.recover_minutes += (moment - opened).total_seconds() / 60
                     tally.recovered += 1
 
-    def _lead_time(self, tally: Tally, record: Record, moment: datetime, started_commit: str) -> None:
-        committed = _moment(record.data.get("commit_at"))
-        sha = record.data.get("commit") or started_commit
-        if committed is None and isinstance(sha, str) and sha:
+    def _lead_time(self, tally: Tally, payload: DeploymentFinished, moment: datetime, started: str) -> None:
+        committed = payload.commit_at
+        sha = payload.commit or started
+        if committed is None and sha:
             committed = self.commit_time(sha)
         if committed is not None and committed <= moment:
             tally.lead_hours += (moment - committed).total_seconds() / 3600
             tally.lead_count += 1
 
-    def _on_time(self, tally: Tally, record: Record, moment: datetime) -> None:
-        for rfc in record.rfcs:
+    def _on_time(self, tally: Tally, rfcs: tuple[str, ...], moment: datetime) -> None:
+        for rfc in rfcs:
             if rfc in self._counted_rfcs or rfc not in self.due:
                 continue
             self._counted_rfcs.add(rfc)
@@ -312,43 +274,37 @@ class TallyBuilder:
             tally.changes_due += 1
             tally.changes_on_time += moment < deadline
 
-    def _incident(self, record: Record, moment: datetime) -> None:
-        if not self._inside(moment):
+    def _incident(self, entry: Entry[Any], payload: IncidentOpened) -> None:
+        if not self._inside(entry.moment):
             return
-        tally = self._tally(record.system, moment)
+        tally = self._tally(entry.system, entry.moment)
         tally.incidents += 1
-        caused_by = record.data.get("deployment_id")
-        if not (isinstance(caused_by, str) and caused_by in self._failed_ids):
+        if not self.history.opened_by_failure(payload):
             tally.defects += 1
-        resolved = _moment(record.data.get("resolved_at"))
-        if resolved is not None and resolved >= moment:
-            tally.recover_minutes += (resolved - moment).total_seconds() / 60
+        resolved = payload.resolved_at
+        if resolved is not None and resolved >= entry.moment:
+            tally.recover_minutes += (resolved - entry.moment).total_seconds() / 60
             tally.recovered += 1
         else:
-            self._open_incidents.setdefault((record.system, environment_of(record)), []).append(moment)
+            self._open_incidents.setdefault((entry.system, ""), []).append(entry.moment)
 
-    def _evidence(self, record: Record, moment: datetime) -> None:
-        if not self._inside(moment):
+    def _evidence(self, entry: Entry[Any], payload: TestEvidence) -> None:
+        if not self._inside(entry.moment):
             return
-        tally = self._tally(record.system, moment)
-        run, passed = test_counts(record.data)
-        tally.tests_run += run
-        tally.tests_passed += passed
-        coverage = record.data.get("coverage")
-        if isinstance(coverage, int | float) and not isinstance(coverage, bool):
-            tally.coverage_sum += float(coverage)
+        tally = self._tally(entry.system, entry.moment)
+        tally.tests_run += payload.counts.executed
+        tally.tests_passed += payload.counts.passed
+        if payload.coverage is not None:
+            tally.coverage_sum += payload.coverage
             tally.coverage_count += 1
 
-    def _audit(self, record: Record, moment: datetime) -> None:
-        if not self._inside(moment):
+    def _audit(self, entry: Entry[Any], payload: AuditRun) -> None:
+        if not self._inside(entry.moment):
             return
-        tally = self._tally(record.system, moment)
+        tally = self._tally(entry.system, entry.moment)
         tally.audits += 1
-        configuration = record.data.get("configuration")
-        if isinstance(configuration, dict):
-            checked = int(_number(configuration.get("items")))
-            intact = int(_number(configuration.get("intact")))
-            self._last_audit[(record.system, month_of(moment, self.zone))] = (checked, min(intact, checked))
+        month = (entry.system, month_of(entry.moment, self.zone))
+        self._last_audit[month] = (payload.items_checked, payload.items_intact)
 
     def result(self) -> dict[tuple[str, str], Tally]:
         """The finished tallies; month indicators and last-audit integrity are settled here."""
@@ -357,15 +313,6 @@ class TallyBuilder:
             checked, intact = self._last_audit.get(key, (0, 0))
             tally.items_checked, tally.items_intact = checked, intact
         return dict(sorted(self.tallies.items()))
-
-
-_HANDLERS: dict[str, Callable[[TallyBuilder, Record, datetime], None]] = {
-    RecordKind.DEPLOYMENT_STARTED.value: TallyBuilder._started,
-    RecordKind.DEPLOYMENT_FINISHED.value: TallyBuilder._finished,
-    RecordKind.INCIDENT_OPENED.value: TallyBuilder._incident,
-    RecordKind.TEST_EVIDENCE.value: TallyBuilder._evidence,
-    RecordKind.AUDIT_RUN.value: TallyBuilder._audit,
-}
 
 
 # ------------------------------------------------------------------------------------------ evaluation

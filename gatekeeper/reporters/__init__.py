@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 from gatekeeper.domain import Finding, Outcome, Severity
-from gatekeeper.sanitize import for_log, for_markdown
+from gatekeeper.reporters.sanitize import for_log, for_markdown
 
 _LABELS = {
     "en": {

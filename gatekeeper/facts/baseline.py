@@ -29,11 +29,11 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from gatekeeper.config.models import Config, ConfigurationItem
-from gatekeeper.domain import RecordKind
+from gatekeeper.domain import DeploymentResult, RecordKind
+from gatekeeper.domain.records import BaselineCreated, BaselineItem, DeploymentFinished, entry_of
+from gatekeeper.domain.rfcid import find_ids
 from gatekeeper.errors import InputError
-from gatekeeper.kpi import deployment_id
 from gatekeeper.ledger import LedgerReader, Record
-from gatekeeper.rfcid import find_ids
 
 GIT_KINDS = frozenset({"source", "schema", "environment", "document"})
 
@@ -49,14 +49,6 @@ class ItemSnapshot:
         material = "".join(f"{path}\0{blob}\n" for path, blob in sorted(self.files.items()))
         return "sha256:" + hashlib.sha256(material.encode("utf-8")).hexdigest()
 
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "kind": self.kind,
-            "digest": self.digest,
-            "files": dict(sorted(self.files.items())),
-        }
-
 
 @dataclass(frozen=True)
 class Snapshot:
@@ -65,14 +57,12 @@ class Snapshot:
     items: tuple[ItemSnapshot, ...]
     artifacts: Mapping[str, str] = field(default_factory=dict)  # name -> digest, from the ledger
 
+    def payload(self, label: str) -> BaselineCreated:
+        items = tuple(BaselineItem(i.id, i.kind, dict(i.files), i.digest) for i in self.items)
+        return BaselineCreated(label, self.commit, self.tree, items, dict(self.artifacts))
+
     def data(self, label: str) -> dict[str, Any]:
-        return {
-            "label": label,
-            "commit": self.commit,
-            "tree": self.tree,
-            "items": [item.as_dict() for item in self.items],
-            "artifacts": dict(sorted(self.artifacts.items())),
-        }
+        return self.payload(label).dump()
 
 
 @dataclass(frozen=True)
@@ -86,21 +76,11 @@ class Baseline:
 
     @classmethod
     def from_record(cls, record: Record) -> Baseline:
-        data = record.data
-        items = []
-        for raw in data.get("items", []):
-            if isinstance(raw, dict) and isinstance(raw.get("files"), dict):
-                files = {str(k): str(v) for k, v in raw["files"].items()}
-                items.append(ItemSnapshot(str(raw.get("id", "")), str(raw.get("kind", "")), files))
-        artifacts = data.get("artifacts") if isinstance(data.get("artifacts"), dict) else {}
-        assert isinstance(artifacts, dict)
-        snapshot = Snapshot(
-            str(data.get("commit", "")),
-            str(data.get("tree", "")),
-            tuple(items),
-            {str(k): str(v) for k, v in artifacts.items()},
-        )
-        return cls(record.seq, str(data.get("label", "")), record.at, snapshot)
+        """Raises LedgerIntegrityError when the record's payload does not read."""
+        data: BaselineCreated = entry_of(record).payload
+        items = tuple(ItemSnapshot(item.id, item.kind, dict(item.files)) for item in data.items)
+        snapshot = Snapshot(data.commit, data.tree, items, dict(data.artifacts))
+        return cls(record.seq, data.label, record.at, snapshot)
 
 
 class _NamesRfcs(Protocol):
@@ -310,13 +290,13 @@ def diff_items(
 
 
 def latest_baseline(records: Iterable[Record], label: str | None = None) -> Baseline | None:
-    found: Record | None = None
+    found: Baseline | None = None
     for record in records:
-        if record.kind == RecordKind.BASELINE_CREATED and (
-            label is None or record.data.get("label") == label
-        ):
-            found = record
-    return Baseline.from_record(found) if found is not None else None
+        if record.kind == RecordKind.BASELINE_CREATED:
+            baseline = Baseline.from_record(record)
+            if label is None or baseline.label == label:
+                found = baseline
+    return found
 
 
 SHORT_DIGEST = 19  # "sha256:" and 12 hex digits, as `baseline create` shows them
@@ -329,23 +309,18 @@ def short_digest(digest: str) -> str:
     return digest[:SHORT_DIGEST] + ("…" if len(digest) > SHORT_DIGEST else "")
 
 
-def _succeeded(record: Record) -> bool:
-    return record.kind == RecordKind.DEPLOYMENT_FINISHED and record.data.get("result") == "success"
+def _finish(record: Record) -> DeploymentFinished | None:
+    """The payload of a successful deployment's `deployment.finished` record, else None."""
+    if record.kind != RecordKind.DEPLOYMENT_FINISHED:
+        return None
+    payload: DeploymentFinished = entry_of(record).payload
+    return payload if payload.result is DeploymentResult.SUCCESS else None
 
 
-def _environment(record: Record) -> str:
-    return str(record.data.get("environment") or "")
-
-
-def record_artifacts(record: Record) -> dict[str, str]:
-    """`env:name` -> digest of what one deployment deployed (`data.artifacts`, or `data.artifact_digest`)."""
-    env = _environment(record)
-    artifacts = record.data.get("artifacts")
-    if isinstance(artifacts, dict):
-        return {f"{env}:{name}" if env else str(name): str(digest) for name, digest in artifacts.items()}
-    if isinstance(record.data.get("artifact_digest"), str):
-        return {f"{env}:artifact" if env else "artifact": str(record.data["artifact_digest"])}
-    return {}
+def record_artifacts(finish: DeploymentFinished) -> dict[str, str]:
+    """`env:name` -> digest of what one deployment deployed."""
+    env = finish.environment
+    return {f"{env}:{name}" if env else name: digest for name, digest in finish.artifacts.items()}
 
 
 def deployed_artifacts(records: Iterable[Record]) -> dict[str, str]:
@@ -353,17 +328,18 @@ def deployed_artifacts(records: Iterable[Record]) -> dict[str, str]:
     successful deployment that recorded it (`data.artifacts`)."""
     out: dict[str, str] = {}
     for record in records:
-        if _succeeded(record):
-            out.update(record_artifacts(record))
+        finish = _finish(record)
+        if finish is not None:
+            out.update(record_artifacts(finish))
     return out
 
 
-def _deployment_ref(record: Record) -> DeploymentRef:
-    return DeploymentRef(record.seq, deployment_id(record), record.rfcs, record.at)
+def _deployment_ref(record: Record, finish: DeploymentFinished) -> DeploymentRef:
+    return DeploymentRef(record.seq, finish.started, record.rfcs, record.at)
 
 
-def _in_environment(record: Record, name: str) -> bool:
-    env = _environment(record)
+def _in_environment(finish: DeploymentFinished, name: str) -> bool:
+    env = finish.environment
     return name.startswith(f"{env}:") if env else ":" not in name
 
 
@@ -373,19 +349,22 @@ def diff_artifacts(
     """Added, removed and changed artefacts, each with the successful deployments after ledger seq
     `since_seq` (the baseline) behind it: for a new digest those that deployed it, for a removed artefact
     the latest one in its environment, which no longer lists it."""
-    later = sorted((r for r in records if r.seq > since_seq and _succeeded(r)), key=lambda r: r.seq)
-    deployed = [(record, record_artifacts(record)) for record in later]
+    later = sorted((r for r in records if r.seq > since_seq), key=lambda r: r.seq)
+    finished = [(record, finish) for record in later if (finish := _finish(record)) is not None]
+    deployed = [(record, finish, record_artifacts(finish)) for record, finish in finished]
     out = []
     for name in sorted(set(before) | set(after)):
         old, new = before.get(name, ""), after.get(name, "")
         if old == new:
             continue
         if new:
-            behind = tuple(_deployment_ref(r) for r, artifacts in deployed if artifacts.get(name) == new)
+            behind = tuple(
+                _deployment_ref(r, f) for r, f, artifacts in deployed if artifacts.get(name) == new
+            )
         else:
-            in_env = [(r, artifacts) for r, artifacts in deployed if _in_environment(r, name)]
+            in_env = [(r, f, artifacts) for r, f, artifacts in deployed if _in_environment(f, name)]
             latest = in_env[-1:]
-            behind = tuple(_deployment_ref(r) for r, artifacts in latest if name not in artifacts)
+            behind = tuple(_deployment_ref(r, f) for r, f, artifacts in latest if name not in artifacts)
         status = "added" if not old else "removed" if not new else "changed"
         out.append(ArtifactChange(name, status, old, new, behind))
     return tuple(out)
@@ -531,6 +510,7 @@ class DriftFacts:
 
     diff: BaselineDiff | None
     items_declared: int
+    unreadable: str = ""  # why the ledger's baseline or deployments could not be read (the audit says so)
 
 
 def gather_drift(root: Path, config: Config, ledger: LedgerReader, revision: str = "HEAD") -> DriftFacts:

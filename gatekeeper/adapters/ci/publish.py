@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal, Protocol, TextIO
 
 from gatekeeper.domain import Finding, Outcome, Severity
-from gatekeeper.sanitize import for_log, for_markdown
+from gatekeeper.reporters.sanitize import for_log, for_markdown
 
 if TYPE_CHECKING:
     from gatekeeper.commands import Context
@@ -94,7 +94,7 @@ def _views(findings: tuple[Finding, ...]) -> list[FindingView]:
 
 def render_summary(outcome: Outcome, command: str, lang: str, *, template: str = "summary/job.md.j2") -> str:
     """The Markdown that the job summary and the PR/MR comment show (templates/summary/)."""
-    from gatekeeper.render import render_template
+    from gatekeeper.reporters.render import render_template
 
     deployment = outcome.extra.get("deployment_id")
     return render_template(
@@ -278,7 +278,7 @@ def publish_gitlab(
             report = Path(env.get("CI_PROJECT_DIR") or cwd) / report
         report.write_text(gitlab_junit(outcome, command), encoding="utf-8")
     if outcome.findings:
-        from gatekeeper.report import render_text
+        from gatekeeper.reporters import render_text
 
         log.write(
             gitlab_section(
@@ -317,11 +317,12 @@ def publish_outcome(ctx: Context, outcome: Outcome, command: str) -> None:
 
 
 def open_platform(provider: Provider, config: Config, env: Mapping[str, str]) -> Platform | None:
-    """The platform adapter for this CI (`gatekeeper.adapters.github` / `.gitlab`, imported lazily), or None
+    """The platform adapter for this CI (`gatekeeper.adapters.platforms.github` / `.gitlab`, imported
+    lazily), or None
     when no token is available — feedback is then skipped, the decision is unaffected."""
     import importlib
 
-    module = importlib.import_module(f"gatekeeper.adapters.{provider}")
+    module = importlib.import_module(f"gatekeeper.adapters.platforms.{provider}")
     factory = getattr(module, "GithubPlatform" if provider == "github" else "GitlabPlatform")
     platform: Platform | None = factory.from_environment(config, env)
     return platform
@@ -337,7 +338,7 @@ class Platform(Protocol):
 
 def publish_platform(ctx: Context, provider: Provider, outcome: Outcome, command: str) -> None:
     """The decision comment on the PR/MR and the deployment status, when a token and the config allow."""
-    from gatekeeper.ci import detect_ci
+    from gatekeeper.adapters.ci.context import detect_ci
 
     env = ctx.runtime.env
     tokens = (

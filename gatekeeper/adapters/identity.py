@@ -25,7 +25,7 @@ class Actor:
 
 def current_actor(env: Mapping[str, str], cwd: Path) -> Actor:
     """The actor of a command run with `env` in `cwd` (raises GitError/InputError when it cannot tell)."""
-    from gatekeeper.ci import detect_ci
+    from gatekeeper.adapters.ci.context import detect_ci
 
     context = detect_ci(env, cwd)
     return Actor(context.actor, context.actor_source)

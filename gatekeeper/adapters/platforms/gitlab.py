@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from gatekeeper.adapters.platform import (
+from gatekeeper.adapters.platforms.base import (
     ApiCaller,
     ApiFailure,
     GateHook,
@@ -43,7 +43,8 @@ DEFAULT_URL = "https://gitlab.com"
 TOKEN_VARIABLES = ("GATEKEEPER_GITLAB_TOKEN", "GATEKEEPER_TOKEN", "GITLAB_TOKEN")
 SOURCE = str(ActorSource.GITLAB_CI)
 NO_RETRY: dict[str, Any] = {"obey_rate_limit": False, "retry_transient_errors": False, "max_retries": 0}
-# gatekeeper's deployment states (GitHub's names, from gatekeeper.pipeline) as GitLab deployment statuses
+# gatekeeper's deployment states (GitHub's names, from gatekeeper.adapters.ci.publish) as GitLab
+# deployment statuses
 STATUSES = {"in_progress": "running", "success": "success", "failure": "failed", "inactive": "canceled"}
 
 
@@ -197,7 +198,7 @@ class GitlabIssueRfcStore(IssueRfcStore):
 
 
 class GitlabPlatform:
-    """Pipeline feedback (the `Platform` of gatekeeper.pipeline), approvals and group members."""
+    """Pipeline feedback (the `Platform` of gatekeeper.adapters.ci.publish), approvals and group members."""
 
     def __init__(self, api: GitlabApi, ref_name: str = "") -> None:
         self.api = api

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from gatekeeper.adapters.platform import (
+from gatekeeper.adapters.platforms.base import (
     ApiCaller,
     ApiFailure,
     GateHook,
@@ -203,7 +203,7 @@ class GithubIssueRfcStore(IssueRfcStore):
 
 
 class GithubPlatform:
-    """Pipeline feedback (the `Platform` of gatekeeper.pipeline), approvals and team members."""
+    """Pipeline feedback (the `Platform` of gatekeeper.adapters.ci.publish), approvals and team members."""
 
     def __init__(self, api: GithubApi) -> None:
         self.api = api
@@ -401,7 +401,7 @@ def _rfc3339(value: str) -> str:
 def gate_hook(config: Config, env: Mapping[str, str], cwd: Path, at: datetime) -> GateHook | None:
     """The gate's platform-approval hook in GitHub Actions (None without a token): reviews of the pull
     request being deployed and the run's environment reviews, bound as docs/platforms.md describes."""
-    from gatekeeper.ci import detect_ci
+    from gatekeeper.adapters.ci.context import detect_ci
 
     platform = GithubPlatform.from_environment(config, env)
     if platform is None:

@@ -24,7 +24,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from gatekeeper.evidence._parse import DEFAULT_MAX_BYTES, FORMATS, parse_file
+from gatekeeper.adapters.evidence._parse import DEFAULT_MAX_BYTES, FORMATS, parse_file
 
 __all__ = ["DEFAULT_MAX_BYTES", "FORMATS", "TestSummary", "parse_many", "parse_report"]
 

@@ -1,17 +1,19 @@
-"""The audit's reading of a SQLite or PostgreSQL ledger: the database hands over what the checklist needs.
+"""Reading a SQLite or PostgreSQL ledger in one pass: the database extracts, Python defines.
 
-`AuditBuilder.feed` parses and checks every record in Python. Here one pass over the table, in seq order,
-reads only the approval, test-evidence, deployment, incident, PIR and notice records of the system, and of
-them little more than the record's `data`, which Python then reads exactly as `feed` does (test counts through
-`kpi.test_counts`). PostgreSQL extracts an approval's step, decision, actor and actor source itself (approvals
-are most of a ledger) and hands the other records' jsonb `data` over as text. SQLite, which parses a record's
-JSON once per call, extracts the members in one `json_extract` of several paths, read in ranges of seqs so
-that its work overlaps Python's (`_sqlite_ranges`). `feed_events` gives the same answers from these events as
-`feed` gives from all records (tests/audit/test_backends_agree.py).
+`RecordStream` reads the records of one system and of the kinds a caller reads, in seq order and before a
+time, and hands over of each little more than its `data`, which Python reads with the typed payload models
+(`domain.records`) exactly as a reader of whole records does. Approvals, most of a ledger, are handed over
+as their members (step, decision, digests, actor, actor source), which `Approval.from_members` checks as
+`Approval.parse` does. A record whose payload does not read is handed over as `Malformed`. The audit
+(`sql_audit`) and the KPIs (`sql_kpi`) read their records this way; what the records mean is defined once,
+in Python (`checks.audit`, `checks.kpi`).
 
-`prepare` starts the query on a connection of its own before the caller loads the RFCs, so the database
-works meanwhile. The SQL reads the backends' tables (`records`: seq, id, kind, system, at_utc|at, body; in
-PostgreSQL also the `rfcs` array and the jsonb `data` column), like `gatekeeper.kpi_sql`.
+PostgreSQL extracts an approval's members itself and hands the other records' jsonb `data` over as text.
+SQLite, which parses a record's JSON once per call, extracts the members in one `json_extract` of several
+paths, read in ranges of seqs so that its work overlaps Python's (`_sqlite_ranges`). `prepare` starts the
+query on a connection of its own, so the database works while the caller loads what it needs. The SQL reads
+the backends' tables (`records`: seq, id, kind, system, at_utc|at, body; in PostgreSQL also the `rfcs`
+array and the jsonb `data` column).
 """
 
 from __future__ import annotations
@@ -20,36 +22,66 @@ import contextlib
 import itertools
 import json
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
-from gatekeeper.audit import Approval, AuditBuilder, Event, Evidence, Stored
-from gatekeeper.kpi_sql import Cursor, Dialect, connection_of, data_missing
+from gatekeeper.domain.records import Entry, Malformed, PayloadError, parse_payload
+from gatekeeper.ledger import utc_text
 
-# The kinds of record the checklist reads.
-KINDS = (
-    "approval",
-    "test.evidence",
-    "deployment.started",
-    "deployment.finished",
-    "incident.opened",
-    "pir",
-    "notice",
-)
-# The kinds of which the checklist reads only the RFCs and the time.
-_BARE = ("pir", "notice")
+# What a stream hands over: approvals as their members — (seq, rfcs, step, decision, rfc_digest, digest,
+# actor, actor_source), None where absent — other records typed, unreadable ones marked.
+Event = tuple[Any, ...] | Entry[Any] | Malformed
 
 
-def _text(member: str) -> str:
-    """PostgreSQL: `data.<member>` when it is a JSON string, else NULL (as `feed` skips it)."""
-    return f"(CASE WHEN jsonb_typeof(data->'{member}') = 'string' THEN data->>'{member}' END)"
+class Cursor(Protocol):
+    def execute(self, sql: str, params: Any = ..., /) -> Any: ...
 
 
-def _object(value: Any) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise ValueError("a record's data is not an object")
-    return value
+@dataclass(frozen=True)
+class Dialect:
+    """The few places where SQLite and PostgreSQL spell the same thing differently."""
+
+    name: str
+    table: str
+    at: str  # a column expression sortable as time
+    param: str  # placeholder
+
+    def stamp(self, moment: datetime) -> object:
+        return utc_text(moment) if self.name == "sqlite" else moment
+
+
+def sqlite_dialect() -> Dialect:
+    return Dialect("sqlite", "records", "at_utc", "?")
+
+
+def postgres_dialect(schema: str) -> Dialect:
+    return Dialect("postgres", f"{schema}.records", "at", "%s")
+
+
+def connection_of(ledger: object) -> tuple[Cursor, Dialect] | None:
+    """The SQL connection and dialect of a sqlite or postgres ledger, or None for other backends."""
+    db = getattr(ledger, "connection", None) or getattr(ledger, "_db", None)
+    if db is None:
+        return None
+    module = type(db).__module__
+    if module.startswith("sqlite3"):
+        return db, sqlite_dialect()
+    if module.startswith("psycopg"):
+        schema = getattr(ledger, "schema", "gatekeeper")
+        return db, postgres_dialect(str(schema))
+    return None
+
+
+def data_missing(cursor: Cursor, dialect: Dialect) -> bool:
+    """Whether a PostgreSQL ledger holds a record whose `data` column is NULL (its body is not a record
+    jsonb can hold); an index on exactly those rows makes this a lookup."""
+    if dialect.name != "postgres":
+        return False
+    sql = f"SELECT EXISTS (SELECT 1 FROM {dialect.table} WHERE data IS NULL)"  # noqa: S608
+    row = cursor.execute(sql).fetchone()
+    return bool(row[0])
 
 
 def _moment(value: Any) -> datetime:
@@ -59,19 +91,29 @@ def _moment(value: Any) -> datetime:
     return moment
 
 
-def _text_or_none(value: Any) -> str | None:
-    return value if isinstance(value, str) else None
+def _entry(
+    seq: int, ident: str, kind: str, system: str, rfcs: tuple[str, ...], actor: str, at: Any, data: Any
+) -> Entry[Any] | Malformed:
+    """A record as the checklist reads it, or why its payload does not read."""
+    moment = _moment(at)
+    try:
+        if not isinstance(data, dict):
+            raise PayloadError("`data` is not an object")
+        payload = parse_payload(kind, data)
+    except PayloadError as exc:
+        return Malformed(seq, kind, f"{kind} record {seq}: {exc}", moment)
+    return Entry(seq, ident, kind, system, rfcs, actor, "", moment, payload)
 
 
-class AuditQueries:
-    """The events `AuditBuilder.feed_events` reads, for one system and the records before `until`."""
+class RecordStream:
+    """The records of one system and of `kinds` written before `until`, as events (see `Event`)."""
 
     def __init__(
         self,
         cursor: Cursor,
         dialect: Dialect,
         system: str,
-        since: datetime | None,
+        kinds: Sequence[str],
         until: datetime | None,
         spare: Cursor | None = None,
     ) -> None:
@@ -79,12 +121,12 @@ class AuditQueries:
         self.spare = spare  # SQLite: a second connection, which reads every other range (`_sqlite_ranges`)
         self.d = dialect
         self.system = system
-        self.since = since
+        self.kinds = tuple(kinds)
         self.until = until
 
     def _scope(self) -> tuple[str, list[object]]:
         """`system = ? AND kind IN (...) AND at < until`, and its parameters."""
-        kinds = ", ".join(f"'{kind}'" for kind in KINDS)
+        kinds = ", ".join(f"'{kind}'" for kind in self.kinds)
         clause = f"system = {self.d.param} AND kind IN ({kinds})"
         params: list[object] = [self.system]
         if self.until is not None:
@@ -97,52 +139,43 @@ class AuditQueries:
 
     def _postgres(self) -> Iterator[Event]:
         """One pass over the table in the primary key's order: cheaper for the server than a query per kind,
-        each scanning the table and sorting what it found. The server extracts an approval's step, decision,
-        actor and actor source (approvals are most of a ledger); the other records' `data` comes whole, and
-        Python reads it as `feed` does."""
+        each scanning the table and sorting what it found. The server extracts an approval's members
+        (approvals are most of a ledger); the other records' `data` comes whole, read by the typed models."""
         scope, params = self._scope()
+        system = self.system
         sql = (
             # An approval's id and time are not read: NULL costs nothing to hand over.
             f"SELECT seq, kind, rfcs, CASE WHEN kind <> 'approval' THEN id END, "  # noqa: S608
             f"CASE WHEN kind <> 'approval' THEN {self.d.at} END, "
-            f"CASE WHEN kind = 'approval' THEN {_text('step')} END, "
-            f"CASE WHEN kind = 'approval' THEN {_text('decision')} END, "
+            f"CASE WHEN kind = 'approval' THEN data->'step' END, "
+            f"CASE WHEN kind = 'approval' THEN data->'decision' END, "
+            f"CASE WHEN kind = 'approval' THEN data->'rfc_digest' END, "
+            f"CASE WHEN kind = 'approval' THEN data->'digest' END, "
             # Who decided, and where: the record's own members (the body holds them, `data` does not).
-            f"CASE WHEN kind = 'approval' THEN (body::json)->>'actor' END, "
+            f"CASE WHEN kind IN ('approval', 'deployment.started') THEN (body::json)->>'actor' END, "
             f"CASE WHEN kind = 'approval' THEN (body::json)->>'actor_source' END, "
-            f"CASE WHEN kind NOT IN ('approval', 'pir', 'notice') THEN data::text END, "
-            # Only a finished deployment's own offset shows (in a PIR's due date); others need the instant.
-            f"CASE WHEN kind = 'deployment.finished' THEN (body::json)->>'at' END "
+            f"CASE WHEN kind <> 'approval' THEN data::text END "
             f"FROM {self.d.table} WHERE {scope} ORDER BY seq"
         )
         decode = json.JSONDecoder().raw_decode  # see `_sqlite`
-        for seq, kind, rfcs, ident, moment, step, decision, actor, source, data, written in _pg_rows(
-            self.cursor, sql, tuple(params)
-        ):
+        rows = _pg_rows(self.cursor, sql, tuple(params))
+        for seq, kind, rfcs, ident, moment, step, decision, rfc_digest, digest, actor, source, data in rows:
             if kind == "approval":
-                yield Approval(seq, tuple(rfcs), step, decision, actor, source)
-            elif kind == "test.evidence":
-                yield Evidence.of(seq, _moment(moment), tuple(rfcs), _object(decode(data)[0]))
-            elif kind in _BARE:
-                yield Stored(seq, ident, kind, tuple(rfcs), _moment(moment), {})
+                yield (seq, tuple(rfcs), step, decision, rfc_digest, digest, actor, source)
             else:
-                moment = written if kind == "deployment.finished" else moment
-                yield Stored(seq, ident, kind, tuple(rfcs), _moment(moment), _object(decode(data)[0]))
+                yield _entry(seq, ident, kind, system, tuple(rfcs), actor or "", moment, decode(data)[0])
 
     def _sqlite(self) -> Iterator[Event]:
         """One pass in seq order; each record's JSON is parsed once, by one `json_extract` of several paths
         (a JSON array), and Python reads the members from that as `feed` reads them from the record."""
         scope, params = self._scope()
-        # [rfcs, data] per record, [rfcs, step, decision, actor, source] per approval, [rfcs, data, at] per
-        # finish.
+        system = self.system
+        # [rfcs, step, decision, rfc_digest, digest, actor, source] per approval, [rfcs, data, actor] else.
         extract = (
             "CASE kind WHEN 'approval' THEN "
-            "json_extract(body, '$.rfcs', '$.data.step', '$.data.decision', '$.actor', '$.actor_source') "
-            # Only a finished deployment's own offset shows (in a PIR's due date).
-            "WHEN 'deployment.finished' THEN json_extract(body, '$.rfcs', '$.data', '$.at') "
-            "WHEN 'pir' THEN json_extract(body, '$.rfcs', '$.seq') "
-            "WHEN 'notice' THEN json_extract(body, '$.rfcs', '$.seq') "
-            "ELSE json_extract(body, '$.rfcs', '$.data') END"
+            "json_extract(body, '$.rfcs', '$.data.step', '$.data.decision', '$.data.rfc_digest', "
+            "'$.data.digest', '$.actor', '$.actor_source') "
+            "ELSE json_extract(body, '$.rfcs', '$.data', '$.actor') END"
         )
         sql = (
             f"SELECT seq, id, kind, at_utc, {extract} FROM records "  # noqa: S608
@@ -156,21 +189,9 @@ class AuditQueries:
             found = decode(members)[0]
             rfcs = tuple(found[0])
             if kind == "approval":
-                yield Approval(
-                    seq,
-                    rfcs,
-                    _text_or_none(found[1]),
-                    _text_or_none(found[2]),
-                    _text_or_none(found[3]),
-                    _text_or_none(found[4]),
-                )
-            elif kind == "test.evidence":
-                yield Evidence.of(seq, _moment(at), rfcs, _object(found[1]))
-            elif kind in _BARE:
-                yield Stored(seq, ident, kind, rfcs, _moment(at), {})
+                yield (seq, rfcs, *found[1:])
             else:
-                moment = found[2] if kind == "deployment.finished" else at
-                yield Stored(seq, ident, kind, rfcs, _moment(moment), _object(found[1]))
+                yield _entry(seq, ident, kind, system, rfcs, found[2] or "", at, found[1])
 
 
 def _errors() -> tuple[type[BaseException], ...]:
@@ -186,19 +207,19 @@ def _errors() -> tuple[type[BaseException], ...]:
 
 
 class Prepared:
-    """The audit's query over a SQL ledger, on a connection of its own.
+    """A `RecordStream` over a SQL ledger, on a connection of its own.
 
     A thread starts the query and waits for its first row, so the database plans and starts reading while
-    the caller loads the RFCs. `feed` then hands the rows to the builder; `close` ends the connection.
+    the caller loads what it needs. `feed` then hands the events over; `close` ends the connection.
     """
 
-    def __init__(self, queries: AuditQueries, closers: list[Any]) -> None:
+    def __init__(self, queries: RecordStream, closers: list[Any]) -> None:
         self.queries = queries
         self.closers = closers
         self.first: Event | None = None
         self.events: Iterator[Event] = iter(())
         self.failure: BaseException | None = None
-        self.thread = threading.Thread(target=self._start, name="gatekeeper-audit-sql", daemon=True)
+        self.thread = threading.Thread(target=self._start, name="gatekeeper-sql-read", daemon=True)
         self.thread.start()
 
     def _start(self) -> None:
@@ -208,16 +229,15 @@ class Prepared:
         except BaseException as exc:  # handed to the caller's thread by `feed`
             self.failure = exc
 
-    def feed(self, builder: AuditBuilder) -> bool:
-        """Feed `builder`; False when a stored record turns out not to be one this reading can take (then
-        `builder` is spoiled: the caller starts a new one and feeds it every record, which reports such a
-        record the way every other reader does)."""
+    def feed(self, consume: Callable[[Iterable[Event]], object]) -> bool:
+        """Hand every event to `consume`; False when the database fails midway (then what `consume` built
+        is spoiled: the caller starts again and reads every record its own way)."""
         self.thread.join()
         try:
             if self.failure is not None:
                 raise self.failure
             if self.first is not None:
-                builder.feed_events(itertools.chain([self.first], self.events))
+                consume(itertools.chain([self.first], self.events))
         except _errors():
             return False
         return True
@@ -232,16 +252,15 @@ class Prepared:
                 closer.close()
 
 
-def prepare(
-    ledger: object, *, system: str, since: datetime | None, until: datetime | None
-) -> Prepared | None:
-    """Start the audit's query over the ledger's database, or None when the backend has no SQL or when
-    PostgreSQL holds a row whose `data` it could not read (the caller then reads every record)."""
+def prepare(ledger: object, *, system: str, kinds: Sequence[str], until: datetime | None) -> Prepared | None:
+    """Start reading the system's records of `kinds` from the ledger's database, or None when the backend
+    has no SQL or PostgreSQL holds a row whose `data` it could not read (the caller then reads every
+    record)."""
     found = connection_of(ledger)
     if found is None:
         return None
     try:
-        return _prepare(ledger, *found, system=system, since=since, until=until)
+        return _prepare(ledger, *found, system=system, kinds=kinds, until=until)
     except _errors():
         return None  # the caller reads every record, and reports a ledger it cannot reach its own way
 
@@ -252,7 +271,7 @@ def _prepare(
     dialect: Dialect,
     *,
     system: str,
-    since: datetime | None,
+    kinds: Sequence[str],
     until: datetime | None,
 ) -> Prepared | None:
     if dialect.name == "sqlite":
@@ -264,7 +283,7 @@ def _prepare(
         pair = [sqlite3.connect(path, check_same_thread=False) for _ in range(2)]
         for db in pair:
             db.execute("PRAGMA query_only = ON")
-        return Prepared(AuditQueries(pair[0], dialect, system, since, until, spare=pair[1]), pair)
+        return Prepared(RecordStream(pair[0], dialect, system, kinds, until, spare=pair[1]), pair)
     import psycopg
 
     info = main.info  # type: ignore[attr-defined]
@@ -278,17 +297,24 @@ def _prepare(
     except BaseException:
         own.close()
         raise
-    return Prepared(AuditQueries(own, dialect, system, since, until), [own])
+    return Prepared(RecordStream(own, dialect, system, kinds, until), [own])
 
 
-def feed_from_database(builder: AuditBuilder, ledger: object, system: str) -> bool:
-    """Feed `builder` from the ledger's database (`prepare`, then `Prepared.feed`); False when the backend
-    has no SQL or the reading stepped aside."""
-    prepared = prepare(ledger, system=system, since=builder.since, until=builder.until)
+def read_database(
+    ledger: object,
+    consume: Callable[[Iterable[Event]], object],
+    *,
+    system: str,
+    kinds: Sequence[str],
+    until: datetime | None,
+) -> bool:
+    """Hand `consume` the system's records of `kinds` from the ledger's database (`prepare`, then
+    `Prepared.feed`); False when the backend has no SQL or the reading stepped aside."""
+    prepared = prepare(ledger, system=system, kinds=kinds, until=until)
     if prepared is None:
         return False
     try:
-        return prepared.feed(builder)
+        return prepared.feed(consume)
     finally:
         prepared.close()
 

@@ -1,0 +1,769 @@
+"""The SOP verification checklist (SOP.md audit checklists for CHG, REL, TST, CFG), answered from facts.
+
+The audit judges each deployment by the gate's own rules, from the facts the gate recorded. `AuditBuilder`
+folds the ledger's typed records once, in seq order, into the same `History` the gate reads
+(`facts.history`); at each `deployment.started` record — when exactly the records written before it have
+been seen — it rebuilds the gate's facts at the deployment's time: the ledger's approvals, evidence,
+deployments, PIRs and notices from the history, and from the record itself what the gate saw outside the
+ledger (`DecisionFacts`: the platform's approvals, who wrote the change, who held each role, the RFC digest
+deployed). It then runs `checks.gate.evaluate` — the gate itself — and files every finding under the
+checklist item its rule names (`domain.catalogue`): an error makes the item nonconform for that deployment,
+a warning is a note. So a deployment the gate allowed is conform, and one it would have blocked is not.
+
+A deployment recorded before `deploy start` kept its facts is judged from the ledger alone: the rules that
+need what only the gate knew (`approval.self`, `approval.unauthorized`, `approval.stale`) are not applied
+to it, and the item says so.
+
+Debts are settled when the stream ends (`close`): PIRs and after-the-fact reviews are judged by the gate's
+own `deploy.pir-overdue` and `deploy.retro-review-overdue` rules at the audit's time, over every deployment
+of the period. `checklist` then adds the facts from outside the ledger (commits, the baseline, the hash
+chain) and answers every item conform, nonconform or not-applicable, with evidence: `seq:N` for a ledger
+record, `commit:SHA` for a commit, `rfc:ID` for a change request, `item:ID` for a configuration item,
+`artifact:NAME` for a deployed artefact.
+
+Everything here is pure; `gatekeeper.commands.audit` gathers the facts. SQL backends hand over the records
+with only the members the checklist reads (`gatekeeper.ledger.sql_audit`), which `feed_events` folds the
+same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from gatekeeper.config.models import Policy, Rfc
+from gatekeeper.domain import ChangeType, Finding, Grade, Role, Severity
+from gatekeeper.domain.calendar import BusinessCalendar, CalendarUnavailable
+from gatekeeper.domain.catalogue import CHECKLIST, RULES
+from gatekeeper.domain.records import (
+    Approval,
+    DecisionFacts,
+    DeploymentFinished,
+    DeploymentStarted,
+    Entry,
+    IncidentOpened,
+    Malformed,
+    Notice,
+    PayloadError,
+    Pir,
+    TestEvidence,
+    read,
+)
+from gatekeeper.domain.rfc import RfcEntry
+from gatekeeper.facts.baseline import DriftFacts
+from gatekeeper.facts.history import Deployment, History, evidence_of
+from gatekeeper.ledger import Record, VerifyResult
+from gatekeeper.rules import RuleContext
+from gatekeeper.rules.approval import ApprovalDecision, ApprovalFacts, after_ledger
+from gatekeeper.rules.deploy import DeployFacts, owes_pir, pir_overdue, pir_requirement, retro_review_overdue
+from gatekeeper.rules.rfc import is_real_plan
+from gatekeeper.rules.window import WindowFacts, window_facts
+
+CONFORM = "conform"
+NONCONFORM = "nonconform"
+NOT_APPLICABLE = "not-applicable"
+MAX_EVIDENCE = 50
+# Rules that need what only the gate knew when it ran: not applied to deployments that did not record it.
+LEGACY_UNJUDGED = frozenset({"approval.self", "approval.unauthorized", "approval.stale"})
+# Items a deployment is checked on one RFC at a time (evidence `rfc:ID`), not once per deployment.
+PER_RFC = frozenset({"change.plan-complete", "release.rollback-plan"})
+# Items about debts: a deployment made while one was overdue is nonconform; they are settled at the end.
+DEBTS = frozenset({"change.pir", "change.emergency-review"})
+# Items whose rules look at what is outside the ledger now (the tree against the baseline): answered from
+# those facts in `checklist`, not at each deployment.
+NOT_RECORDED = frozenset({"configuration.baseline"})
+
+
+ITEMS = CHECKLIST
+
+
+@dataclass(frozen=True)
+class AuditItem:
+    id: str
+    area: str
+    sop: str
+    question: str
+    result: str
+    evidence: tuple[str, ...]
+    notes: tuple[str, ...] = ()  # why each nonconform piece of evidence is (in the order of `evidence`)
+    remarks: tuple[str, ...] = ()  # what the auditor should know besides: warnings, how it was judged
+
+    def as_dict(self) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "id": self.id,
+            "area": self.area,
+            "question": self.question,
+            "result": self.result,
+            "evidence": list(self.evidence),
+        }
+        if self.remarks:
+            body["remarks"] = list(self.remarks)
+        return body
+
+
+@dataclass(frozen=True)
+class AuditResult:
+    system: str
+    since: datetime | None
+    until: datetime | None
+    items: tuple[AuditItem, ...]
+
+    @property
+    def ok(self) -> bool:
+        return all(item.result != NONCONFORM for item in self.items)
+
+    def counts(self) -> dict[str, int]:
+        out = {CONFORM: 0, NONCONFORM: 0, NOT_APPLICABLE: 0}
+        for item in self.items:
+            out[item.result] += 1
+        return out
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "system": self.system,
+            "period": {
+                "since": self.since.isoformat() if self.since else None,
+                "until": self.until.isoformat() if self.until else None,
+            },
+            "summary": self.counts(),
+            "items": [item.as_dict() for item in self.items],
+        }
+
+
+@dataclass(frozen=True)
+class CommitFact:
+    sha: str
+    subject: str
+    rfcs: tuple[str, ...]
+    is_merge: bool = False
+
+
+@dataclass
+class _Check:
+    """Evidence gathered for one item: what was checked, what failed and why, and remarks."""
+
+    checked: int = 0
+    good: list[str] = field(default_factory=list)
+    bad: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    remarks: dict[str, None] = field(default_factory=dict)  # ordered, each once
+    bad_count: int = 0
+
+    def ok(self, ref: str) -> None:
+        self.checked += 1
+        if len(self.good) < MAX_EVIDENCE:
+            self.good.append(ref)
+
+    def fail(self, ref: str, note: str) -> None:
+        if ref in self.bad:  # one more reason for evidence already named
+            at = self.bad.index(ref)
+            self.notes[at] = f"{self.notes[at]}; {note}"
+            return
+        self.checked += 1
+        self.bad_count += 1
+        if len(self.bad) < MAX_EVIDENCE:
+            self.bad.append(ref)
+            self.notes.append(note)
+
+    def remark(self, text: str) -> None:
+        if len(self.remarks) < MAX_EVIDENCE:
+            self.remarks.setdefault(text, None)
+
+
+def _entry_of(rfc_id: str, value: RfcEntry | Rfc | None) -> RfcEntry:
+    if isinstance(value, RfcEntry):
+        return value
+    if value is None:
+        return RfcEntry(rfc_id, rfc_id, None, "its content is not a valid RFC")
+    return RfcEntry(rfc_id, rfc_id, value)
+
+
+@dataclass
+class AuditBuilder:
+    """Folds ledger records and answers the ledger-side questions (pure; see the module docstring)."""
+
+    policy: Policy
+    grade: Grade
+    now: datetime
+    rfcs: Mapping[str, RfcEntry | Rfc | None]  # the RFC store's entries (an Rfc, or None when invalid)
+    since: datetime | None = None
+    until: datetime | None = None
+    lang: str = "en"
+    # Business days and hours; without one the window items are not answered (not applicable).
+    calendar: BusinessCalendar | None = None
+    system: str = ""  # the audited system: an RFC's impact on it is no impact on a linked system
+    checks: dict[str, _Check] = field(default_factory=lambda: {k: _Check() for k in ITEMS})
+    tests_run: int = 0
+    tests_passed: int = 0
+    history: History = field(init=False)
+    _entries: dict[str, RfcEntry] = field(init=False)
+    _planned: set[str] = field(default_factory=set)  # RFCs whose plan was checked
+    _deployed: dict[str, Deployment] = field(default_factory=dict)  # started in the period
+    _failed: dict[str, tuple[int, tuple[str, ...]]] = field(default_factory=dict)  # waiting for an incident
+    _incident_rfcs: set[str] = field(default_factory=set)
+    _pir_waiting: dict[str, int] = field(default_factory=dict)  # RFC -> seq of the finish that owes a PIR
+    _applies: dict[ChangeType, frozenset[str]] = field(default_factory=dict)
+    _legacy: int = 0
+
+    def __post_init__(self) -> None:
+        self.history = History(self.policy, self.grade, self.system)
+        self._entries = {rfc_id: _entry_of(rfc_id, value) for rfc_id, value in self.rfcs.items()}
+
+    def _t(self, en: str, ko: str) -> str:
+        return ko if self.lang == "ko" else en
+
+    def _inside(self, moment: datetime) -> bool:
+        return (self.since is None or moment >= self.since) and (self.until is None or moment < self.until)
+
+    # -- streaming -------------------------------------------------------------------------------------
+
+    def feed(self, records: Iterable[Record]) -> AuditBuilder:
+        for record in records:
+            if self.until is not None and record.moment >= self.until:
+                continue
+            try:
+                entry = read(record)
+            except PayloadError as exc:
+                self.malformed(record.seq, record.kind, str(exc), record.moment)
+                continue
+            self.add(entry)
+        return self
+
+    def feed_events(self, events: Iterable[Entry[Any] | ApprovalRow | Malformed]) -> AuditBuilder:
+        """The SQL backends' stream, in seq order and before `until` (`gatekeeper.ledger.sql_audit`): typed
+        entries, approvals as the members the database extracted, and records whose payload could not be
+        read. The answers are those `feed` gives for all the records."""
+        approval = self.approval
+        for event in events:  # approvals first: a million-record ledger passes through here
+            if type(event) is tuple:
+                approval(*event)
+            elif isinstance(event, Malformed):
+                self.malformed(event.seq, event.kind, event.reason, event.moment)
+            else:
+                self.add(event)  # type: ignore[arg-type]
+        return self
+
+    def approval(
+        self,
+        seq: int,
+        rfcs: tuple[str, ...],
+        step: Any,
+        decision: Any,
+        rfc_digest: Any,
+        digest: Any,
+        actor: Any,
+        source: Any,
+    ) -> None:
+        """An approval record from its members (what the SQL backends extract of one; None: absent)."""
+        try:
+            payload = Approval.from_members(step, decision, rfc_digest, digest)
+        except PayloadError as exc:
+            self.malformed(seq, "approval", f"approval record {seq}: {exc}")  # its time is not read
+            return
+        self.history.approval(seq, "", rfcs, payload, str(actor or ""), str(source or ""), "")
+
+    def malformed(self, seq: int, kind: str, reason: str, moment: datetime | None = None) -> None:
+        """A record whose payload cannot be read: the ledger holds something no pipeline wrote."""
+        if kind == "test.evidence":
+            if moment is None or self._inside(moment):
+                self.checks["test.recorded"].fail(
+                    f"seq:{seq}",
+                    self._t(
+                        f"test record {seq} lacks its commit, kind or counts ({reason})",
+                        f"테스트 기록 {seq}에 커밋, 종류 또는 건수가 없습니다 ({reason})",
+                    ),
+                )
+            return
+        self.checks["configuration.ledger-integrity"].fail(
+            f"seq:{seq}",
+            self._t(f"record {seq} cannot be read: {reason}", f"기록 {seq}을 읽을 수 없음: {reason}"),
+        )
+
+    def add(self, entry: Entry[Any]) -> None:
+        payload = entry.payload
+        if isinstance(payload, Approval):
+            self.history.add(entry)
+        elif isinstance(payload, TestEvidence):
+            self._evidence(entry)
+        elif isinstance(payload, DeploymentStarted):
+            self._started(entry)
+        elif isinstance(payload, DeploymentFinished):
+            self._finished(entry)
+        elif isinstance(payload, IncidentOpened):
+            self._incident(entry)
+        elif isinstance(payload, Pir):
+            self._pir(entry)
+        elif isinstance(payload, Notice):
+            self.history.add(entry)
+
+    # -- record handlers ------------------------------------------------------------------------------
+
+    def _evidence(self, entry: Entry[TestEvidence]) -> None:
+        if self._inside(entry.moment):
+            counts = entry.payload.counts
+            self.tests_run += counts.executed
+            self.tests_passed += counts.passed
+            check = self.checks["test.recorded"]
+            if counts.executed > 0:
+                check.ok(entry.ref)
+            else:
+                check.fail(
+                    entry.ref,
+                    self._t(
+                        f"test record {entry.seq} counts no test that ran",
+                        f"테스트 기록 {entry.seq}에 실행된 테스트가 없습니다",
+                    ),
+                )
+        self.history.add_evidence(evidence_of(entry), entry.moment)
+
+    def _started(self, entry: Entry[DeploymentStarted]) -> None:
+        inside = self._inside(entry.moment)
+        if inside:
+            self._judge(entry)  # the history holds exactly the records before this one
+            self.history.forget_before(entry.moment)
+        deployment = self.history.started(entry, entry.payload)
+        if inside:
+            self._deployed[deployment.id] = deployment
+
+    def _finished(self, entry: Entry[DeploymentFinished]) -> None:
+        deployment = self.history.finished(entry, entry.payload)
+        started_inside = deployment is not None and deployment.id in self._deployed
+        if not self._inside(entry.moment) and not started_inside:
+            return
+        self.checks["change.history-recorded"].ok(entry.ref)
+        if deployment is None:
+            return
+        if deployment.result is not None and deployment.result.value in ("failure", "rolled-back"):
+            self._failed[deployment.id] = (entry.seq, deployment.rfcs)
+        requirement = pir_requirement(self.policy, self.grade, deployment.past(entry.moment))
+        if requirement is None:
+            return
+        facts = self._debts([deployment], entry.moment)
+        for rfc in deployment.rfcs:
+            if owes_pir(requirement, rfc, facts):
+                self._pir_waiting[rfc] = entry.seq
+            elif rfc in facts.pir_done:
+                self.checks["change.pir"].ok(f"rfc:{rfc}")
+
+    def _pir(self, entry: Entry[Pir]) -> None:
+        self.history.pir(entry)
+        for rfc in entry.rfcs:
+            if self._pir_waiting.pop(rfc, None) is not None:
+                self.checks["change.pir"].ok(f"rfc:{rfc}")
+
+    def _incident(self, entry: Entry[IncidentOpened]) -> None:
+        caused_by = self.history.incident(entry.rfcs, entry.payload)
+        if caused_by is not None and caused_by.id in self._failed:
+            seq, _ = self._failed.pop(caused_by.id)
+            self.checks["release.failure-incident"].ok(f"seq:{seq}")
+        self._incident_rfcs.update(entry.rfcs)
+
+    # -- one deployment, by the gate's rules ------------------------------------------------------------
+
+    def _judge(self, entry: Entry[DeploymentStarted]) -> None:
+        from gatekeeper.checks.gate import evaluate
+        from gatekeeper.facts.gather import GateFacts
+
+        payload = entry.payload
+        recorded = payload.facts
+        # The deployment's time in the system's zone, whichever offset the backend hands over.
+        at = self.calendar.local(entry.moment) if self.calendar is not None else entry.moment
+        self._check_registered(entry)
+        known = tuple(self._entries[r] for r in entry.rfcs if r in self._entries)
+        members = (
+            {Role(r): logins for r, logins in recorded.members.items() if r in _ROLES} if recorded else None
+        )
+        ledger = self.history.facts_at(
+            at,
+            environment=payload.environment,
+            rfcs=known,
+            head=payload.commit,
+            identities=recorded.identities if recorded else frozenset(),
+            members=members,
+            digests=recorded.rfc_digests if recorded else None,
+            platform=_replay(recorded) if recorded is not None and recorded.platform_approvals else None,
+        )
+        window = self._window(entry, at, payload.change_type)
+        facts = GateFacts(
+            system=self.system,
+            grade=self.grade,
+            policy=self.policy,
+            at=at,
+            environment=payload.environment,
+            change_type=payload.change_type,
+            head=payload.commit,
+            rfcs=known,
+            window=window,
+            approvals=ledger.approvals,
+            evidence=ledger.evidence,
+            deploy=ledger.deploy,
+        )
+        findings = evaluate(facts, self.lang).findings
+        if recorded is None:
+            self._legacy += 1
+            findings = tuple(f for f in findings if f.rule not in LEGACY_UNJUDGED)
+        self._file(entry, payload.change_type, findings, known, window is not None, ledger.deploy)
+        self._check_plan_details(known)
+
+    def _window(
+        self, entry: Entry[DeploymentStarted], at: datetime, change_type: ChangeType
+    ) -> WindowFacts | None:
+        """The window facts at the deployment's start; None (and a nonconformity) when the calendar cannot
+        tell, as the gate fails closed on it."""
+        if self.calendar is None:
+            return None
+        try:
+            return window_facts(self.calendar, at, change_type, self.grade)
+        except CalendarUnavailable as exc:
+            if (
+                RuleContext(self.policy, self.grade, change_type, entry.moment).severity(
+                    "window.business-hours"
+                )
+                is not Severity.OFF
+            ):
+                self.checks["change.business-hours"].fail(
+                    entry.ref, self._t(f"deployment {entry.seq}: {exc}", f"배포 {entry.seq}: {exc}")
+                )
+            return None
+
+    def _applicable(self, change_type: ChangeType) -> frozenset[str]:
+        """The items a deployment of this change type is checked on: those with a rule the pack applies."""
+        found = self._applies.get(change_type)
+        if found is None:
+            ctx = RuleContext(self.policy, self.grade, change_type, self.now)
+            found = self._applies[change_type] = frozenset(
+                info.item
+                for info in RULES.values()
+                if info.item
+                and info.item not in DEBTS | NOT_RECORDED
+                and ctx.severity(info.id) is not Severity.OFF
+            )
+        return found
+
+    def _file(
+        self,
+        entry: Entry[DeploymentStarted],
+        change_type: ChangeType,
+        findings: Iterable[Finding],
+        known: tuple[RfcEntry, ...],
+        windowed: bool,
+        deploy: DeployFacts,
+    ) -> None:
+        """File the findings of one deployment under their checklist items."""
+        by_item: dict[str, list[Finding]] = {}
+        for finding in findings:
+            item = RULES[finding.rule].item
+            if item:
+                by_item.setdefault(item, []).append(finding)
+        applicable = set(self._applicable(change_type))
+        if not windowed:
+            applicable -= {"change.business-hours", "change.freeze"}
+        if not any((deploy.linked or {}).values()):
+            applicable.discard("release.notice")
+        prefix = self._t(f"deployment {entry.seq}: ", f"배포 {entry.seq}: ")
+        for item in sorted(applicable | set(by_item), key=list(ITEMS).index):
+            check, found = self.checks[item], by_item.get(item, [])
+            if item in PER_RFC:
+                self._file_per_rfc(check, found, known)
+                continue
+            errors = [f.message for f in found if f.severity is Severity.ERROR]
+            if errors:
+                check.fail(entry.ref, prefix + "; ".join(dict.fromkeys(errors)))
+            elif item not in DEBTS:
+                check.ok(entry.ref)
+            for warning in (f for f in found if f.severity is Severity.WARNING):
+                check.remark(prefix + warning.message)
+
+    def _file_per_rfc(self, check: _Check, found: list[Finding], known: tuple[RfcEntry, ...]) -> None:
+        for entry in known:
+            if entry.id in self._planned:
+                continue
+            mine = [f for f in found if f.subject == entry.id]
+            errors = [f.message for f in mine if f.severity is Severity.ERROR]
+            if errors:
+                check.fail(f"rfc:{entry.id}", "; ".join(errors))
+            else:
+                check.ok(f"rfc:{entry.id}")
+            for warning in (f for f in mine if f.severity is Severity.WARNING):
+                check.remark(warning.message)
+
+    def _check_plan_details(self, known: tuple[RfcEntry, ...]) -> None:
+        """CHG-PLAN beyond the gate's rules: the plan gives its reason and a real work plan."""
+        check = self.checks["change.plan-complete"]
+        for entry in known:
+            if entry.id in self._planned:
+                continue
+            self._planned.add(entry.id)
+            rfc = entry.rfc
+            if rfc is None:
+                continue
+            lacking = []
+            if not rfc.reason.strip():
+                lacking.append(self._t("reason", "사유"))
+            if not is_real_plan(rfc.work_plan, self.policy.plans):
+                lacking.append(self._t("work plan", "작업계획"))
+            if lacking:
+                check.fail(
+                    f"rfc:{entry.id}",
+                    self._t(
+                        f"RFC {entry.id} lacks: {', '.join(lacking)}",
+                        f"변경요청 {entry.id} 누락: {', '.join(lacking)}",
+                    ),
+                )
+
+    def _check_registered(self, entry: Entry[DeploymentStarted]) -> None:
+        check = self.checks["change.rfc-registered"]
+        unknown = [r for r in entry.rfcs if r not in self._entries]
+        if not entry.rfcs:
+            check.fail(
+                entry.ref,
+                self._t(f"deployment {entry.seq} names no RFC", f"배포 {entry.seq}에 변경요청이 없습니다"),
+            )
+        elif unknown:
+            names = ", ".join(unknown)
+            check.fail(
+                entry.ref,
+                self._t(
+                    f"deployment {entry.seq} names unregistered RFC(s) {names}",
+                    f"배포 {entry.seq}의 변경요청 {names}이(가) 등록되어 있지 않습니다",
+                ),
+            )
+        else:
+            check.ok(entry.ref)
+
+    # -- closing --------------------------------------------------------------------------------------
+
+    def _debts(self, deployments: Iterable[Deployment], at: datetime) -> DeployFacts:
+        """The deploy rules' facts about earlier deployments at `at`, from the history."""
+        past = tuple(d.past(at) for d in deployments)
+        rfcs = {rfc for d in past for rfc in d.rfcs}
+        return DeployFacts(
+            system=self.system,
+            rfcs=(),
+            deployments=past,
+            cab_reviewed=frozenset(r for r in rfcs if "cab" in self.history.approved_steps(r)),
+            pir_done=frozenset(r for r in rfcs if r in self.history.pir_done),
+            retro_approved={r: self.history.approved_steps(r) for r in sorted(rfcs)},
+        )
+
+    def close(self) -> None:
+        """Settle the questions still open when the stream ends."""
+        stale = timedelta(hours=self.policy.deploy.lock_stale_hours)
+        for deployment in self._deployed.values():
+            if deployment.finish is None and self.now - deployment.started_at >= stale:
+                self.checks["change.history-recorded"].fail(
+                    f"seq:{deployment.seq}",
+                    self._t(
+                        f"deployment {deployment.id} (record {deployment.seq}) has no recorded result",
+                        f"배포 {deployment.id}(기록 {deployment.seq})의 결과가 기록되지 않았습니다",
+                    ),
+                )
+        for dep, (seq, rfcs) in self._failed.items():
+            if rfcs and all(r in self._incident_rfcs for r in rfcs):
+                self.checks["release.failure-incident"].ok(f"seq:{seq}")
+                continue
+            self.checks["release.failure-incident"].fail(
+                f"seq:{seq}",
+                self._t(
+                    f"failed deployment {dep} (record {seq}) has no incident record",
+                    f"실패한 배포 {dep}(기록 {seq})에 장애 기록이 없습니다",
+                ),
+            )
+        # The debts of the period's deployments, judged at the audit's time by the gate's own rules.
+        facts = self._debts(self._deployed.values(), self.now)
+        ctx = RuleContext(self.policy, self.grade, ChangeType.NORMAL, self.now, self.lang)
+        for rule, item in ((pir_overdue, "change.pir"), (retro_review_overdue, "change.emergency-review")):
+            owed: dict[str, list[str]] = {}  # RFC -> why, one line per deployment of it
+            for finding in rule(facts, ctx):
+                if finding is None:
+                    continue
+                if finding.severity is Severity.ERROR:
+                    owed.setdefault(finding.subject, []).append(finding.message)
+                else:
+                    self.checks[item].remark(finding.message)
+            for rfc, why in owed.items():
+                self.checks[item].fail(f"rfc:{rfc}", "; ".join(why))
+        approved = facts.retro_approved or {}
+        for past in facts.deployments:
+            if past.change_type is not ChangeType.EMERGENCY:
+                continue
+            for review in self.policy.approvals.retro_review:
+                if review.matches(self.grade, ChangeType.EMERGENCY):
+                    steps = {str(s) for s in review.steps}
+                    for rfc in past.rfcs:
+                        if steps <= approved.get(rfc, frozenset()):
+                            self.checks["change.emergency-review"].ok(f"rfc:{rfc}")
+                    break
+        if self._legacy:
+            note = self._t(
+                f"{self._legacy} deployment(s) were recorded before `deploy start` kept the facts it decided "
+                "on: they are judged from the ledger alone (self-approval, role holders and the RFC "
+                "digest deployed are not known for them)",
+                f"배포 {self._legacy}건은 `deploy start`가 판단 근거를 기록하기 전에 기록되어 원장만으로 "
+                "판단했습니다 (본인 승인, 역할 보유자, 배포된 변경요청서 digest는 알 수 없음)",
+            )
+            self.checks["change.approvals"].remark(note)
+
+
+_ROLES = frozenset(r.value for r in Role)
+
+
+def _replay(recorded: DecisionFacts) -> Any:
+    """The gate's merge of the platform's decisions, replayed from what the deployment recorded."""
+
+    def merge(approvals: tuple[ApprovalFacts, ...]) -> tuple[ApprovalFacts, ...]:
+        out = []
+        for facts in approvals:
+            given = [
+                ApprovalDecision(
+                    0,
+                    p.source,
+                    facts.rfc_id,
+                    p.step,
+                    p.decision,
+                    p.actor,
+                    p.actor_source,
+                    p.digest,
+                    p.at,
+                    True,
+                )
+                for p in recorded.platform_approvals
+                if p.rfc == facts.rfc_id
+            ]
+            out.append(replace(facts, decisions=after_ledger(facts.decisions, given)) if given else facts)
+        return tuple(out)
+
+    return merge
+
+
+# (seq, rfcs, step, decision, rfc_digest, digest, actor, actor_source): an approval as SQL extracts it.
+ApprovalRow = tuple[int, tuple[str, ...], Any, Any, Any, Any, Any, Any]
+
+
+def _item(item_id: str, check: _Check, lang: str) -> AuditItem:
+    area, sop, en, ko = ITEMS[item_id]
+    question = ko if lang == "ko" else en
+    remarks = tuple(check.remarks)
+    if check.bad_count:
+        extra = check.bad_count - len(check.bad)
+        notes = tuple(check.notes) + ((f"… +{extra}",) if extra > 0 else ())
+        return AuditItem(item_id, area, sop, question, NONCONFORM, tuple(check.bad), notes, remarks)
+    if check.checked == 0:
+        return AuditItem(item_id, area, sop, question, NOT_APPLICABLE, (), (), remarks)
+    return AuditItem(item_id, area, sop, question, CONFORM, tuple(check.good), tuple(check.notes), remarks)
+
+
+def checklist(
+    builder: AuditBuilder,
+    *,
+    system: str,
+    commits: Iterable[CommitFact] = (),
+    drift: DriftFacts | None = None,
+    chain: VerifyResult | None = None,
+) -> AuditResult:
+    """Every checklist item answered, from the streamed ledger and the facts from outside it."""
+    builder.close()
+    t = builder._t
+    checks = builder.checks
+
+    rate = checks["test.success-rate"]
+    if builder.tests_run:
+        value = 100.0 * builder.tests_passed / builder.tests_run
+        threshold = builder.policy.tests.min_success_rate
+        ref = f"tests:{builder.tests_passed}/{builder.tests_run}"
+        if value >= threshold:
+            rate.ok(ref)
+            rate.notes.append(t(f"{value:.1f} % ≥ {threshold:g} %", f"{value:.1f}% ≥ {threshold:g}%"))
+        else:
+            rate.fail(
+                ref, t(f"{value:.1f} % is below {threshold:g} %", f"{value:.1f}%로 기준 {threshold:g}% 미달")
+            )
+
+    commit_check = checks["configuration.commit-rfc"]
+    for commit in commits:
+        if commit.is_merge and not commit.rfcs:
+            continue
+        if commit.rfcs:
+            commit_check.ok(f"commit:{commit.sha}")
+        else:
+            commit_check.fail(
+                f"commit:{commit.sha}",
+                t(
+                    f"{commit.sha[:10]} names no RFC: {commit.subject[:80]}",
+                    f"{commit.sha[:10]} 변경요청ID 없음: {commit.subject[:80]}",
+                ),
+            )
+
+    base = checks["configuration.baseline"]
+    if drift is not None and drift.items_declared:
+        if drift.unreadable:
+            base.fail("item:*", drift.unreadable)
+        elif drift.diff is None:
+            base.fail(
+                "item:*",
+                t("no configuration baseline is recorded", "형상 베이스라인이 등록되어 있지 않습니다"),
+            )
+        else:
+            for item in drift.diff.items:
+                if item.drifted:
+                    paths = ", ".join(c.path for c in item.drifted[:5])
+                    base.fail(
+                        f"item:{item.id}",
+                        t(
+                            f"{item.id} changed without an RFC since baseline {drift.diff.label}: {paths}",
+                            f"{item.id}이(가) 베이스라인 {drift.diff.label} 이후 "
+                            f"변경요청 없이 변경됨: {paths}",
+                        ),
+                    )
+                else:
+                    base.ok(f"item:{item.id}")
+            for artifact in drift.diff.artifacts:
+                if artifact.explained:
+                    base.ok(f"artifact:{artifact.name}")
+                    continue
+                base.fail(
+                    f"artifact:{artifact.name}",
+                    t(
+                        f"{artifact.name} was deployed without an RFC since baseline {drift.diff.label}",
+                        f"{artifact.name}이(가) 베이스라인 {drift.diff.label} 이후 변경요청 없이 배포됨",
+                    ),
+                )
+
+    integrity = checks["configuration.ledger-integrity"]
+    if chain is not None:
+        if chain.ok:
+            integrity.ok(f"records:{chain.count}")
+        else:
+            integrity.fail(
+                f"seq:{chain.first_bad_seq}",
+                t(
+                    f"the chain breaks at record {chain.first_bad_seq}: {chain.reason}",
+                    f"기록 {chain.first_bad_seq}에서 해시 체인이 끊어짐: {chain.reason}",
+                ),
+            )
+
+    items = tuple(_item(item_id, checks[item_id], builder.lang) for item_id in ITEMS)
+    return AuditResult(system, builder.since, builder.until, items)
+
+
+def configuration_integrity(drift: DriftFacts | None) -> dict[str, int]:
+    """What `audit.run` records for the configuration-integrity KPI: items checked and items intact."""
+    if drift is None or drift.diff is None:
+        return {"items": 0, "intact": 0}
+    total = len(drift.diff.items)
+    return {"items": total, "intact": total - len(drift.diff.drifted)}
+
+
+def run_record_data(result: AuditResult, drift: DriftFacts | None) -> dict[str, Any]:
+    """The `data` of the `audit.run` record: enough to trend audits without re-running them."""
+    return {
+        "ok": result.ok,
+        "since": result.since.isoformat() if result.since else None,
+        "until": result.until.isoformat() if result.until else None,
+        "summary": result.counts(),
+        "nonconform": [i.id for i in result.items if i.result == NONCONFORM],
+        "configuration": configuration_integrity(drift),
+    }

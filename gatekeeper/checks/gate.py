@@ -1,0 +1,70 @@
+"""The deploy gate's decision: every rule registry run over the gathered facts (pure).
+
+`evaluate` is pure: the same facts always give the same outcome, which is what `--at` relies on, and what
+lets the audit re-run the gate over the facts a deployment recorded (`checks.audit`). The facts come from
+`gatekeeper.facts.gather`; every fact that could not be gathered becomes a `gate.error` finding, so the gate
+never passes because it could not look (DESIGN §1).
+"""
+
+from __future__ import annotations
+
+from gatekeeper.domain import Finding, Outcome
+from gatekeeper.facts.gather import GateFacts
+from gatekeeper.rules import RuleContext
+from gatekeeper.rules.approval import APPROVAL_RULES
+from gatekeeper.rules.baseline import RULES as BASELINE_RULES
+from gatekeeper.rules.deploy import DEPLOY_RULES
+from gatekeeper.rules.rfc import RFC_RULES
+from gatekeeper.rules.tests import TEST_RULES
+from gatekeeper.rules.window import WINDOW_RULES
+
+
+def evaluate(facts: GateFacts, lang: str = "en") -> Outcome:
+    """Run every rule registry over the facts; pure."""
+    base = RuleContext(facts.policy, facts.grade, facts.change_type, facts.at, lang)
+    found: list[Finding | None] = []
+    for failure in facts.failures:
+        found.append(
+            base.finding(
+                "gate.error",
+                subject=failure.what,
+                message=base.text(
+                    f"could not read {failure.what}: {failure.error}",
+                    f"{failure.what}을(를) 읽을 수 없습니다: {failure.error}",
+                ),
+                remediation=base.text(
+                    "fix the cause and run the gate again; the gate blocks whenever it cannot look",
+                    "원인을 해결한 뒤 다시 실행하세요. 확인할 수 없으면 배포는 차단됩니다",
+                ),
+            )
+        )
+    for entry in facts.rfcs:
+        rfc_ctx = RuleContext(facts.policy, facts.grade, facts.rfc_type(entry), facts.at, lang)
+        for rfc_rule in RFC_RULES.values():
+            found.extend(rfc_rule(entry, rfc_ctx))
+    if facts.window is not None:
+        for window_rule in WINDOW_RULES.values():
+            found.extend(window_rule(facts.window, base))
+    types = {entry.id: facts.rfc_type(entry) for entry in facts.rfcs}
+    for approval in facts.approvals:
+        rfc_ctx = RuleContext(
+            facts.policy, facts.grade, types.get(approval.rfc_id, facts.change_type), facts.at, lang
+        )
+        for approval_rule in APPROVAL_RULES.values():
+            found.extend(approval_rule(approval, rfc_ctx))
+    if facts.evidence is not None:
+        for test_rule in TEST_RULES.values():
+            found.extend(test_rule(facts.evidence, base))
+    if facts.deploy is not None:
+        for deploy_rule in DEPLOY_RULES.values():
+            found.extend(deploy_rule(facts.deploy, base))
+    if facts.drift is not None:
+        for baseline_rule in BASELINE_RULES.values():
+            found.extend(baseline_rule(facts.drift, base))
+    return Outcome(
+        system=facts.system,
+        grade=int(facts.grade),
+        change_type=str(facts.change_type),
+        rfcs=tuple(entry.id for entry in facts.rfcs),
+        findings=tuple(f for f in found if f is not None),
+    )

@@ -1,0 +1,333 @@
+"""The catalogue: every rule ID (DESIGN §4, contract), every audit checklist item and every KPI, with the
+SOP clause each cites and what it checks.
+
+Rule IDs are never renamed or renumbered. Each rule names the checklist item the audit answers with it
+(`RuleInfo.item`): the audit re-runs the gate's rules at every deployment and files each finding under that
+item, so the gate and the audit read one judgement. The README's rule and checklist tables are generated
+from these mappings and a test keeps them in sync; a meta-test checks every rule has exactly one
+implementation in a rule registry.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class RuleInfo:
+    id: str
+    sop: str
+    summary: str
+    summary_ko: str
+    item: str = ""  # the audit checklist item a finding of this rule at a deployment answers ("": none)
+
+
+def _catalogue(*rules: RuleInfo) -> dict[str, RuleInfo]:
+    return {rule.id: rule for rule in rules}
+
+
+RULES: dict[str, RuleInfo] = _catalogue(
+    RuleInfo("commit.rfc-missing", "CFG-P3", "a commit names no RFC ID", "커밋에 변경요청ID가 없음"),
+    RuleInfo("commit.rfc-unknown", "CHG-P1", "the named RFC does not exist", "변경요청서가 존재하지 않음"),
+    RuleInfo(
+        "commit.rfc-inactive", "CHG-P1", "the named RFC is cancelled or closed", "변경요청이 취소·종료됨"
+    ),
+    RuleInfo(
+        "commit.reason-missing", "CFG-P3", "the commit gives no reason beyond the ID", "변경 사유가 없음"
+    ),
+    RuleInfo(
+        "rfc.invalid",
+        "CHG-PLAN",
+        "an RFC file does not validate",
+        "변경요청서 형식 오류",
+        item="change.plan-complete",
+    ),
+    RuleInfo(
+        "rfc.rollback-plan-missing",
+        "CHG-P4, REL-P4",
+        "no rollback plan",
+        "원상복구계획 없음",
+        item="release.rollback-plan",
+    ),
+    RuleInfo(
+        "rfc.test-plan-missing",
+        "CHG-PLAN",
+        "a software change without a test plan",
+        "테스트계획 없음",
+        item="change.plan-complete",
+    ),
+    RuleInfo(
+        "window.business-hours",
+        "CHG-P3",
+        "deployment in business hours (weekdays 09-18 KST)",
+        "업무시간 배포",
+        item="change.business-hours",
+    ),
+    RuleInfo(
+        "window.freeze",
+        "-",
+        "deployment inside a configured freeze period",
+        "배포 동결 기간",
+        item="change.freeze",
+    ),
+    RuleInfo(
+        "approval.missing",
+        "CHG-P3, REL-P1",
+        "a required approval step has no approval",
+        "승인 누락",
+        item="change.approvals",
+    ),
+    RuleInfo(
+        "approval.rejected",
+        "CHG-P3",
+        "the latest decision on a step is reject",
+        "승인 반려",
+        item="change.approvals",
+    ),
+    RuleInfo(
+        "approval.self",
+        "TST-P3",
+        "the approver authored or committed the change",
+        "본인 승인",
+        item="change.approvals",
+    ),
+    RuleInfo(
+        "approval.same-person",
+        "CHG-P3",
+        "one person approved two steps",
+        "동일인 2단계 승인",
+        item="change.approvals",
+    ),
+    RuleInfo(
+        "approval.unauthorized",
+        "CHG-P3",
+        "the approver does not hold the step's role",
+        "권한 없는 승인",
+        item="change.approvals",
+    ),
+    RuleInfo(
+        "approval.out-of-order",
+        "CHG-P3",
+        "a later step was approved before an earlier one",
+        "승인 순서 위반",
+        item="change.approvals",
+    ),
+    RuleInfo(
+        "approval.stale",
+        "CHG-P3",
+        "the RFC changed after it was approved",
+        "승인 후 변경요청서 수정",
+        item="change.approvals",
+    ),
+    RuleInfo(
+        "cab.missing",
+        "CHG-P3",
+        "a change needing CAB review has no CAB decision",
+        "변경관리위원회 심의 누락",
+        item="change.approvals",
+    ),
+    RuleInfo(
+        "tests.missing",
+        "REL-P1, REL-P3",
+        "required test evidence is absent",
+        "테스트 결과 없음",
+        item="release.tested",
+    ),
+    RuleInfo(
+        "tests.failed",
+        "REL-P1",
+        "evidence shows failing or erroring tests",
+        "테스트 실패",
+        item="release.tested",
+    ),
+    RuleInfo(
+        "tests.below-threshold",
+        "TST-KPI",
+        "success rate below the policy threshold",
+        "테스트 성공률 미달",
+        item="release.tested",
+    ),
+    RuleInfo(
+        "tests.stale",
+        "REL-P1",
+        "evidence was produced for another commit",
+        "다른 커밋의 테스트 결과",
+        item="release.tested",
+    ),
+    RuleInfo(
+        "tests.performance-missing",
+        "TST-PERF",
+        "performance impact without performance evidence",
+        "성능시험 누락",
+        item="release.tested",
+    ),
+    RuleInfo(
+        "deploy.concurrent",
+        "seed 003",
+        "another deployment of this system is in progress",
+        "동시 배포",
+        item="release.exclusive",
+    ),
+    RuleInfo(
+        "deploy.pir-overdue",
+        "CHG-P3",
+        "an earlier change's PIR is past its deadline",
+        "이행 후 검토 지연",
+        item="change.pir",
+    ),
+    RuleInfo(
+        "deploy.retro-review-overdue",
+        "CHG-P1",
+        "an emergency change lacks its after-the-fact approval",
+        "긴급변경 사후승인 지연",
+        item="change.emergency-review",
+    ),
+    RuleInfo(
+        "integration.notice-missing",
+        "REL-NOTICE",
+        "linked systems affected and no prior notice recorded",
+        "연계기관 사전공지 누락",
+        item="release.notice",
+    ),
+    RuleInfo(
+        "baseline.drift",
+        "CFG-P1",
+        "configuration items drifted from the baseline without an RFC",
+        "형상 불일치",
+        item="configuration.baseline",
+    ),
+    RuleInfo("gate.error", "-", "a fact could not be gathered; the gate fails closed", "확인 불가(차단)"),
+)
+
+# Audit checklist items (SOP.md audit checklists for CHG, REL, TST, CFG), answered by `gatekeeper audit`.
+# id -> (area, SOP clause, question en, question ko). The order is the order of the report.
+CHECKLIST: dict[str, tuple[str, str, str, str]] = {
+    "change.rfc-registered": (
+        "change",
+        "CHG-P1",
+        "Did every deployment name a registered change request (RFC)?",
+        "모든 배포에 등록된 변경요청서(RFC)가 있는가?",
+    ),
+    "change.plan-complete": (
+        "change",
+        "CHG-PLAN",
+        "Was every deployed change plan complete (reason, work plan, rollback plan, test plan for software)?",
+        "배포된 변경계획서가 완전한가 (사유, 작업계획, 원상복구계획, 소프트웨어 변경의 테스트계획)?",
+    ),
+    "change.approvals": (
+        "change",
+        "CHG-P3",
+        "Did every deployment have its required approvals, in order, before it started?",
+        "모든 배포가 시작 전에 필요한 승인을 순서대로 받았는가?",
+    ),
+    "change.business-hours": (
+        "change",
+        "CHG-P3",
+        "Was every change that the pack keeps out of business hours (weekdays 09–18 on business days) "
+        "deployed outside them?",
+        "업무시간(업무일 평일 09~18시) 배포가 제한되는 변경이 모두 업무시간 외에 배포되었는가?",
+    ),
+    "change.freeze": (
+        "change",
+        "CHG-P3",
+        "Was every deployment made outside the freeze periods the pack and the configuration set?",
+        "모든 배포가 배포 동결 기간 밖에서 이루어졌는가?",
+    ),
+    "change.emergency-review": (
+        "change",
+        "CHG-P1",
+        "Was every emergency change reviewed and approved after the fact within its deadline?",
+        "모든 긴급변경이 기한 내에 사후 검토·승인되었는가?",
+    ),
+    "change.pir": (
+        "change",
+        "CHG-P3",
+        "Did every CAB-reviewed change that needs one get its post-implementation review (PIR)?",
+        "변경관리위원회 심의를 거친 변경에 대해 이행 후 검토(PIR)를 수행하였는가?",
+    ),
+    "change.history-recorded": (
+        "change",
+        "CHG-P2",
+        "Is the result of every deployment, including failed ones, recorded?",
+        "실패를 포함한 모든 배포의 결과가 기록되었는가?",
+    ),
+    "release.tested": (
+        "release",
+        "REL-P1",
+        "Did every deployment have passing test evidence recorded before it started?",
+        "모든 배포 전에 테스트를 통과한 결과가 기록되었는가?",
+    ),
+    "release.rollback-plan": (
+        "release",
+        "REL-P4",
+        "Did every deployment have a rollback plan?",
+        "모든 배포에 원상복구계획이 있었는가?",
+    ),
+    "release.notice": (
+        "release",
+        "REL-NOTICE",
+        "Was a prior notice recorded before every deployment of a change that affects linked systems or "
+        "agencies?",
+        "연계시스템·기관에 영향을 주는 변경의 배포 전에 사전 공지가 기록되었는가?",
+    ),
+    "release.exclusive": (
+        "release",
+        "seed 003",
+        "Was every deployment started while no other deployment of its system and environment was open?",
+        "모든 배포가 같은 시스템·환경의 다른 배포가 진행 중이지 않을 때 시작되었는가?",
+    ),
+    "release.failure-incident": (
+        "release",
+        "REL-P4",
+        "Was every failed or rolled-back deployment escalated to an incident record?",
+        "실패하거나 원상복구된 모든 배포가 장애로 등록되었는가?",
+    ),
+    "test.success-rate": (
+        "test",
+        "TST-KPI",
+        "Does the recorded test success rate meet the pack's threshold?",
+        "기록된 테스트 성공률이 기준을 충족하는가?",
+    ),
+    "test.recorded": (
+        "test",
+        "TST-P4",
+        "Does every test record name the commit tested, the test kind and the counts?",
+        "모든 테스트 기록에 대상 커밋, 테스트 종류, 결과 건수가 있는가?",
+    ),
+    "configuration.commit-rfc": (
+        "configuration",
+        "CFG-P3",
+        "Does every commit name its change request ID?",
+        "모든 커밋(체크인)에 변경요청ID가 기록되었는가?",
+    ),
+    "configuration.baseline": (
+        "configuration",
+        "CFG-P1",
+        "Is a configuration baseline recorded and current (no change without an RFC)?",
+        "형상 베이스라인이 등록되어 있고 최신인가 (변경요청 없는 변경이 없는가)?",
+    ),
+    "configuration.ledger-integrity": (
+        "configuration",
+        "CHG-P2",
+        "Is the change and deployment ledger intact (hash chain verifies)?",
+        "변경·배포 원장이 위변조 없이 보존되었는가 (해시 체인 검증)?",
+    ),
+}
+
+# id -> (unit, SOP clause, label en, label ko). The order is the order of every report.
+KPI_CATALOGUE: dict[str, tuple[str, str, str, str]] = {
+    "deployment-success-rate": ("%", "REL-KPI", "Deployment success rate", "배포 성공률"),
+    "deployment-failure-rate": ("%", "REL-KPI", "Deployment failure rate", "배포 실패율"),
+    "rollback-rate": ("%", "REL-KPI", "Rollback rate", "원상복구율"),
+    "post-deployment-defect-rate": ("%", "REL-KPI", "Post-deployment defect rate", "배포 후 결함률"),
+    "mttr-minutes": ("min", "REL-KPI", "Mean time to recover", "평균 복구 시간"),
+    "change-on-time-rate": ("%", "CHG-KPI", "Change on-time rate", "변경 적기 처리율"),
+    "test-success-rate": ("%", "TST-KPI", "Test success rate", "테스트 성공률"),
+    "test-coverage": ("%", "TST-KPI", "Test coverage", "테스트 커버리지"),
+    "audit-execution-rate": ("%", "CFG-KPI", "Configuration audit execution rate", "형상감사 수행률"),
+    "configuration-integrity": ("%", "CFG-KPI", "Configuration integrity", "형상 무결성"),
+    "deployment-frequency": ("deployments", "DORA", "Deployment frequency", "배포 빈도"),
+    "lead-time-hours": ("h", "DORA", "Lead time for changes", "변경 리드타임"),
+    "change-failure-rate": ("%", "DORA", "Change failure rate", "변경 실패율"),
+    "time-to-restore-minutes": ("min", "DORA", "Time to restore service", "서비스 복구 시간"),
+}

@@ -1,0 +1,865 @@
+"""Typed ledger payloads: one frozen model per record kind, the only code that reads or writes `data` keys.
+
+The record shape (DESIGN §5) is the envelope — seq, id, kind, system, rfcs, actor, actor_source, at — and a
+free-form `data` object whose members depend on the kind. Every reader of the ledger goes through `read`
+(or a payload's `parse`), every writer through a payload's `dump`, so a member is named in exactly one
+place and a record written by an older version is read the way it was meant.
+
+Payload fields only grow: `parse` ignores members it does not know (a newer version may have added them),
+accepts the older spellings it knows (`rfc_digest`, `deployment_id`, counts under `counts` or at the top)
+and raises `PayloadError` naming the record and the member when a member it needs is missing or of the
+wrong type. A malformed payload is an integrity problem of the ledger — the gate reports `gate.error`, the
+audit a nonconformity — never a KeyError.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, ClassVar, Generic, Protocol, TypeVar
+
+from gatekeeper.domain import ChangeType, DeploymentResult, EvidenceKind, RecordKind, Severity
+
+APPROVE = "approve"
+REJECT = "reject"
+DECISIONS = (APPROVE, REJECT)
+PIR_RESULTS = ("achieved", "not-achieved")
+
+
+class PayloadError(ValueError):
+    """A record's `data` lacks a member its kind needs, or holds one of the wrong type."""
+
+
+@dataclass(frozen=True, slots=True)
+class Malformed:
+    """A stored record whose payload does not read (why, and when it claims to be written): the ledger
+    holds something no pipeline wrote."""
+
+    seq: int
+    kind: str
+    reason: str
+    moment: datetime | None = None
+
+
+class Envelope(Protocol):
+    """What `read` needs of a stored record (a `ledger.Record`)."""
+
+    @property
+    def seq(self) -> int: ...
+    @property
+    def id(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def system(self) -> str: ...
+    @property
+    def rfcs(self) -> tuple[str, ...]: ...
+    @property
+    def actor(self) -> str: ...
+    @property
+    def actor_source(self) -> str: ...
+    @property
+    def at(self) -> str: ...
+    @property
+    def data(self) -> Mapping[str, Any]: ...
+
+
+# ------------------------------------------------------------------------------------------ member readers
+
+
+def _text(data: Mapping[str, Any], name: str, default: str | None = None) -> str:
+    value = data.get(name)
+    if value is None:  # absent, or JSON null: the default where there is one
+        if default is None:
+            raise PayloadError(f"lacks `{name}`")
+        return default
+    if not isinstance(value, str):
+        raise PayloadError(f"`{name}` is not text")
+    return value
+
+
+def _optional_text(data: Mapping[str, Any], name: str) -> str | None:
+    value = data.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise PayloadError(f"`{name}` is not text")
+    return value
+
+
+def _count(value: Any, name: str) -> int:
+    if value is None:
+        return 0
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise PayloadError(f"`{name}` is not a count (a whole number of at least 0)")
+    return value
+
+
+def _number(data: Mapping[str, Any], name: str) -> float | None:
+    value = data.get(name)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise PayloadError(f"`{name}` is not a number")
+    return float(value)
+
+
+def _texts(data: Mapping[str, Any], name: str) -> tuple[str, ...]:
+    value = data.get(name, [])
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise PayloadError(f"`{name}` is not a list of text")
+    return tuple(value)
+
+
+def _moment(value: Any, name: str) -> datetime | None:
+    """An RFC 3339 time with an offset, or None when absent."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise PayloadError(f"`{name}` is not a time")
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise PayloadError(f"`{name}` is not an ISO 8601 time") from None
+    if moment.tzinfo is None:
+        raise PayloadError(f"`{name}` has no offset")
+    return moment
+
+
+def _enum(data: Mapping[str, Any], name: str, allowed: Sequence[str], default: str | None = None) -> str:
+    value = data.get(name)
+    if value is None:  # absent, or JSON null: the default where there is one
+        value = default
+    if value not in allowed:
+        shown = "missing" if name not in data else repr(value)[:40]
+        raise PayloadError(f"`{name}` is {shown}, not one of {', '.join(allowed)}")
+    return str(value)
+
+
+def _object(data: Mapping[str, Any], name: str) -> Mapping[str, Any]:
+    value = data.get(name, {})
+    if not isinstance(value, dict):
+        raise PayloadError(f"`{name}` is not an object")
+    return value
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment is not None else None
+
+
+# ------------------------------------------------------------------------------------------ payloads
+
+
+class Payload(Protocol):
+    KIND: ClassVar[RecordKind]
+
+    def dump(self) -> dict[str, Any]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Approval:
+    """`approval`: one decision on one approval step, bound to the RFC content it was given for."""
+
+    KIND: ClassVar[RecordKind] = RecordKind.APPROVAL
+    step: str
+    decision: str  # APPROVE | REJECT
+    digest: str  # the RFC's content digest when the decision was given
+    comment: str = ""
+
+    @classmethod
+    def parse(cls, data: Mapping[str, Any]) -> Approval:
+        step = data.get("step")
+        if not isinstance(step, str) or not step:
+            raise PayloadError("`step` is not an approval step")
+        # `approve` writes `rfc_digest`; records of earlier versions say `digest`.
+        digest = data.get("rfc_digest", data.get("digest", ""))
+        if not isinstance(digest, str):
+            raise PayloadError("`rfc_digest` is not text")
+        comment = data.get("comment", "")
+        return cls(
+            step, _enum(data, "decision", DECISIONS), digest, comment if isinstance(comment, str) else ""
+        )
+
+    @classmethod
+    def from_members(cls, step: Any, decision: Any, rfc_digest: Any = None, digest: Any = None) -> Approval:
+        """From the members a SQL backend extracts (`gatekeeper.ledger.sql_audit`; None: absent), checked
+        as `parse` checks them."""
+        members = {"step": step, "decision": decision, "rfc_digest": rfc_digest, "digest": digest}
+        return cls.parse({name: value for name, value in members.items() if value is not None})
+
+    def dump(self) -> dict[str, Any]:
+        return {
+            "step": self.step,
+            "decision": self.decision,
+            "rfc_digest": self.digest,
+            "comment": self.comment,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Counts:
+    """A test report's counts: `tests` run in all, of which passed, failed, errored and skipped."""
+
+    tests: int
+    passed: int
+    failed: int = 0
+    errors: int = 0
+    skipped: int = 0
+
+    @property
+    def executed(self) -> int:
+        """The tests that ran to a verdict — passed, failed or errored: what a success rate divides by
+        (TST-KPI), for the gate, the audit and the KPIs alike."""
+        return self.passed + self.failed + self.errors
+
+    @property
+    def success_rate(self) -> float | None:
+        return round(100.0 * self.passed / self.executed, 2) if self.executed else None
+
+    @classmethod
+    def parse(cls, data: Mapping[str, Any]) -> Counts:
+        """Counts under `totals` (as `evidence add` writes them), `counts`, or at the top; `error` and
+        `total` are older spellings. A report that gives only a total counts its executed tests as passed."""
+        found = next((data[k] for k in ("totals", "counts") if isinstance(data.get(k), dict)), data)
+        passed = _count(found.get("passed"), "passed")
+        failed = _count(found.get("failed"), "failed")
+        errors = _count(found.get("errors", found.get("error")), "errors")
+        skipped = _count(found.get("skipped"), "skipped")
+        total_value = found.get("tests", found.get("total"))
+        verdicts = any(name in found for name in ("passed", "failed", "errors", "error"))
+        if total_value is None:
+            if not verdicts:
+                raise PayloadError("gives no test counts")
+            return cls(passed + failed + errors + skipped, passed, failed, errors, skipped)
+        total = _count(total_value, "tests")
+        if not verdicts:  # only a total: the tests that were not skipped passed
+            passed = max(total - skipped, 0)
+        return cls(total, passed, failed, errors, skipped)
+
+    def dump(self) -> dict[str, int]:
+        return {
+            "tests": self.tests,
+            "passed": self.passed,
+            "failed": self.failed,
+            "errors": self.errors,
+            "skipped": self.skipped,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class TestEvidence:
+    """`test.evidence`: counts of one kind of test, the commit they ran on and the reports' digests."""
+
+    KIND: ClassVar[RecordKind] = RecordKind.TEST_EVIDENCE
+    kind: EvidenceKind
+    commit: str
+    counts: Counts
+    files: tuple[Mapping[str, Any], ...] = ()  # one entry per report: path, format, sha256, counts
+    digest: str = ""  # the report's digest when one report was recorded by `deploy start`
+    coverage: float | None = None
+    source: str = ""  # "workspace" when `deploy start` recorded a report it found; else `evidence add`
+
+    @classmethod
+    def parse(cls, data: Mapping[str, Any]) -> TestEvidence:
+        raw_kind = data.get("kind")
+        if raw_kind not in {k.value for k in EvidenceKind}:
+            raise PayloadError("`kind` is not a test kind (unit, integration, performance, acceptance)")
+        commit = data.get("commit")
+        if not isinstance(commit, str) or len(commit.strip()) < 7:
+            raise PayloadError("`commit` does not name the commit tested")
+        files = data.get("files", [])
+        if not isinstance(files, list) or not all(isinstance(f, dict) for f in files):
+            raise PayloadError("`files` is not a list of objects")
+        return cls(
+            EvidenceKind(raw_kind),
+            commit.strip().lower(),
+            Counts.parse(data),
+            tuple(files),
+            _text(data, "digest", ""),
+            _number(data, "coverage"),
+            _text(data, "source", ""),
+        )
+
+    def dump(self) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "kind": str(self.kind),
+            "commit": self.commit,
+            "files": [dict(f) for f in self.files],
+            "totals": self.counts.dump(),
+            "success_rate": self.counts.success_rate,
+        }
+        if self.digest:
+            body["digest"] = self.digest
+        if self.coverage is not None:
+            body["coverage"] = self.coverage
+        if self.source:
+            body["source"] = self.source
+        return body
+
+
+@dataclass(frozen=True, slots=True)
+class CountedApproval:
+    """A decision the gate counted: a ledger record (`seq`) or a platform review (`source`, the
+    platform's id for it) with who gave it, when, and the RFC digest it is bound to."""
+
+    rfc: str
+    step: str
+    decision: str
+    actor: str
+    actor_source: str
+    at: str
+    digest: str
+    seq: int = 0  # 0: given on the platform
+    source: str = ""
+
+    @classmethod
+    def parse(cls, data: Mapping[str, Any]) -> CountedApproval:
+        seq = data.get("seq", 0)
+        if isinstance(seq, bool) or not isinstance(seq, int) or seq < 0:
+            raise PayloadError("an approval's `seq` is not a record number")
+        return cls(
+            _text(data, "rfc"),
+            _text(data, "step"),
+            _enum(data, "decision", DECISIONS),
+            _text(data, "actor"),
+            _text(data, "actor_source"),
+            _text(data, "at", ""),
+            _text(data, "digest", ""),
+            seq,
+            _text(data, "source", ""),
+        )
+
+    def dump(self) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "rfc": self.rfc,
+            "step": self.step,
+            "decision": self.decision,
+            "actor": self.actor,
+            "actor_source": self.actor_source,
+            "at": self.at,
+            "digest": self.digest,
+        }
+        if self.seq:
+            body["seq"] = self.seq
+        if self.source:
+            body["source"] = self.source
+        return body
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedFinding:
+    rule: str
+    severity: Severity
+    subject: str = ""
+
+    def dump(self) -> dict[str, str]:
+        return {"rule": self.rule, "severity": str(self.severity), "subject": self.subject}
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionFacts:
+    """What `deploy start` decided on, beyond the ledger records before it: the platform's approvals,
+    who wrote the change, who held each role, the RFC contents, the configuration and pack in force, the
+    evidence and approvals counted, and every finding. With these the audit re-runs the gate's rules
+    over exactly what the gate saw (`gatekeeper.checks.audit`)."""
+
+    at: datetime
+    rfc_digests: Mapping[str, str]  # RFC id -> content digest deployed
+    approvals: tuple[CountedApproval, ...] = ()  # the latest counted decision per RFC and step
+    evidence: tuple[int, ...] = ()  # seqs of the test.evidence records counted
+    identities: frozenset[str] = frozenset()  # the change's authors, committers, co-authors (person keys)
+    members: Mapping[str, frozenset[str]] = field(default_factory=dict)  # role -> login keys
+    config_digest: str = ""
+    policy: str = ""  # the pack's name
+    policy_digest: str = ""
+    findings: tuple[RecordedFinding, ...] = ()
+
+    @property
+    def platform_approvals(self) -> tuple[CountedApproval, ...]:
+        return tuple(a for a in self.approvals if not a.seq)
+
+    @classmethod
+    def parse(cls, data: Mapping[str, Any]) -> DecisionFacts:
+        at = _moment(data.get("at"), "facts.at")
+        if at is None:
+            raise PayloadError("`facts.at` is missing")
+        digests = _object(data, "rfcs")
+        if not all(isinstance(v, str) for v in digests.values()):
+            raise PayloadError("`facts.rfcs` is not a map of RFC digests")
+        approvals = data.get("approvals", [])
+        if not isinstance(approvals, list) or not all(isinstance(a, dict) for a in approvals):
+            raise PayloadError("`facts.approvals` is not a list of objects")
+        evidence = data.get("evidence", [])
+        if not isinstance(evidence, list) or not all(
+            isinstance(e, int) and not isinstance(e, bool) and e > 0 for e in evidence
+        ):
+            raise PayloadError("`facts.evidence` is not a list of record numbers")
+        members = _object(data, "members")
+        if not all(isinstance(v, list) and all(isinstance(x, str) for x in v) for v in members.values()):
+            raise PayloadError("`facts.members` is not a map of logins")
+        raw_findings = data.get("findings", [])
+        if not isinstance(raw_findings, list) or not all(isinstance(f, dict) for f in raw_findings):
+            raise PayloadError("`facts.findings` is not a list of objects")
+        findings = tuple(
+            RecordedFinding(
+                _text(f, "rule"),
+                Severity(_enum(f, "severity", [s.value for s in Severity])),
+                _text(f, "subject", ""),
+            )
+            for f in raw_findings
+        )
+        policy = _object(data, "policy")
+        return cls(
+            at=at,
+            rfc_digests=dict(digests),
+            approvals=tuple(CountedApproval.parse(a) for a in approvals),
+            evidence=tuple(evidence),
+            identities=frozenset(_texts(data, "identities")),
+            members={str(k): frozenset(v) for k, v in members.items()},
+            config_digest=_text(data, "config", ""),
+            policy=_text(policy, "name", ""),
+            policy_digest=_text(policy, "digest", ""),
+            findings=findings,
+        )
+
+    def dump(self) -> dict[str, Any]:
+        return {
+            "at": self.at.isoformat(),
+            "rfcs": dict(sorted(self.rfc_digests.items())),
+            "approvals": [a.dump() for a in self.approvals],
+            "evidence": list(self.evidence),
+            "identities": sorted(self.identities),
+            "members": {role: sorted(logins) for role, logins in sorted(self.members.items())},
+            "config": self.config_digest,
+            "policy": {"name": self.policy, "digest": self.policy_digest},
+            "findings": [f.dump() for f in self.findings],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class DeploymentStarted:
+    """`deployment.started`: a deployment the gate allowed; open until a `deployment.finished` names it
+    (it holds the system's deployment lock for its environment meanwhile)."""
+
+    KIND: ClassVar[RecordKind] = RecordKind.DEPLOYMENT_STARTED
+    environment: str
+    change_type: ChangeType = ChangeType.NORMAL
+    commit: str = ""
+    warnings: tuple[str, ...] = ()
+    facts: DecisionFacts | None = None  # None: recorded by a version that did not keep them
+
+    @classmethod
+    def parse(cls, data: Mapping[str, Any]) -> DeploymentStarted:
+        raw_facts = data.get("facts")
+        if raw_facts is not None and not isinstance(raw_facts, dict):
+            raise PayloadError("`facts` is not an object")
+        return cls(
+            _text(data, "environment", ""),
+            ChangeType(_enum(data, "change_type", [t.value for t in ChangeType], ChangeType.NORMAL.value)),
+            _text(data, "commit", ""),
+            _texts(data, "warnings"),
+            DecisionFacts.parse(raw_facts) if raw_facts is not None else None,
+        )
+
+    def dump(self) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "change_type": str(self.change_type),
+            "commit": self.commit,
+            "environment": self.environment,
+            "warnings": list(self.warnings),
+        }
+        if self.facts is not None:
+            body["facts"] = self.facts.dump()
+        return body
+
+
+@dataclass(frozen=True, slots=True)
+class DeploymentFinished:
+    """`deployment.finished`: the result of the deployment whose start record's id is `started`."""
+
+    KIND: ClassVar[RecordKind] = RecordKind.DEPLOYMENT_FINISHED
+    started: str
+    result: DeploymentResult
+    environment: str = ""
+    change_type: ChangeType = ChangeType.NORMAL
+    note: str = ""
+    worker: str = ""
+    verifier: str = ""
+    test_result: str = ""
+    errors: str = ""
+    monitoring: str = ""
+    started_at: str = ""
+    improvements: str = ""
+    artifacts: Mapping[str, str] = field(default_factory=dict)  # name -> sha256 digest
+    commit: str = ""
+    commit_at: datetime | None = None
+
+    @classmethod
+    def parse(cls, data: Mapping[str, Any]) -> DeploymentFinished:
+        # `deploy finish` names the start as `started`; `deployment_id` is an older spelling.
+        started = data.get("started") or data.get("deployment_id")
+        if not isinstance(started, str) or not started:
+            raise PayloadError("does not name the deployment it closes (`started`)")
+        artifacts = _object(data, "artifacts")
+        if isinstance(data.get("artifact_digest"), str) and not artifacts:
+            artifacts = {"artifact": data["artifact_digest"]}  # the single-artefact spelling
+        if not all(isinstance(v, str) for v in artifacts.values()):
+            raise PayloadError("`artifacts` is not a map of digests")
+        return cls(
+            started,
+            DeploymentResult(_enum(data, "result", [r.value for r in DeploymentResult])),
+            _text(data, "environment", ""),
+            ChangeType(_enum(data, "change_type", [t.value for t in ChangeType], ChangeType.NORMAL.value)),
+            _text(data, "note", ""),
+            _text(data, "worker", ""),
+            _text(data, "verifier", ""),
+            _text(data, "test_result", ""),
+            _text(data, "errors", ""),
+            _text(data, "monitoring", ""),
+            _text(data, "started_at", ""),
+            _text(data, "improvements", ""),
+            {str(k): v for k, v in artifacts.items()},
+            _text(data, "commit", ""),
+            _moment(data.get("commit_at"), "commit_at"),
+        )
+
+    def dump(self) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "started": self.started,
+            "result": str(self.result),
+            "environment": self.environment,
+            "change_type": str(self.change_type),
+            "note": self.note,
+            "worker": self.worker,
+            "verifier": self.verifier,
+            "test_result": self.test_result,
+            "errors": self.errors,
+            "monitoring": self.monitoring,
+            "started_at": self.started_at,
+        }
+        if self.improvements:
+            body["improvements"] = self.improvements
+        if self.artifacts:
+            body["artifacts"] = dict(self.artifacts)
+        if self.commit:
+            body["commit"] = self.commit
+        if self.commit_at is not None:
+            body["commit_at"] = self.commit_at.isoformat()
+        return body
+
+
+@dataclass(frozen=True, slots=True)
+class IncidentOpened:
+    """`incident.opened`: an incident (장애) — opened by a failed deployment (`deployment_id`) or by hand."""
+
+    KIND: ClassVar[RecordKind] = RecordKind.INCIDENT_OPENED
+    type: str
+    grade: int | None = None
+    deployment_id: str | None = None
+    title: str = ""
+    system_grade: int | None = None
+    occurred_at: datetime | None = None
+    detected_at: datetime | None = None
+    resolved_at: datetime | None = None
+    status: str = "open"
+    errors: str = ""
+    owner: str = ""  # 담당자
+    handler: str = ""  # 처리자
+    cause: str = ""  # 원인
+    action: str = ""  # 조치 내용
+    follow_up: str = ""  # 후속 조치
+
+    @classmethod
+    def parse(cls, data: Mapping[str, Any]) -> IncidentOpened:
+        grades = []
+        for name in ("grade", "system_grade"):
+            value = data.get(name)
+            if value is not None and (isinstance(value, bool) or value not in (1, 2, 3, 4)):
+                raise PayloadError(f"`{name}` is not a grade 1-4")
+            grades.append(value)
+        return cls(
+            _text(data, "type", ""),
+            grades[0],
+            _optional_text(data, "deployment_id") or None,
+            _text(data, "title", ""),
+            grades[1],
+            _moment(data.get("occurred_at"), "occurred_at"),
+            _moment(data.get("detected_at"), "detected_at"),
+            _moment(data.get("resolved_at"), "resolved_at"),
+            _text(data, "status", "open"),
+            _text(data, "errors", ""),
+            *(_text(data, name, "") for name in ("owner", "handler", "cause", "action", "follow_up")),
+        )
+
+    def dump(self) -> dict[str, Any]:
+        return {
+            "deployment_id": self.deployment_id,
+            "type": self.type,
+            "title": self.title,
+            "grade": self.grade,
+            "system_grade": self.system_grade,
+            "occurred_at": _iso(self.occurred_at),
+            "detected_at": _iso(self.detected_at),
+            "resolved_at": _iso(self.resolved_at),
+            "status": self.status,
+            "errors": self.errors,
+            **{
+                name: value
+                for name, value in (
+                    ("owner", self.owner),
+                    ("handler", self.handler),
+                    ("cause", self.cause),
+                    ("action", self.action),
+                    ("follow_up", self.follow_up),
+                )
+                if value
+            },
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Pir:
+    """`pir`: the post-implementation review (이행 후 검토) of the record's RFCs."""
+
+    KIND: ClassVar[RecordKind] = RecordKind.PIR
+    result: str  # achieved | not-achieved
+    note: str = ""
+    digest: str = ""
+
+    @classmethod
+    def parse(cls, data: Mapping[str, Any]) -> Pir:
+        return cls(
+            _enum(data, "result", PIR_RESULTS, "achieved"),
+            _text(data, "note", ""),
+            _text(data, "rfc_digest", ""),
+        )
+
+    def dump(self) -> dict[str, Any]:
+        return {"result": self.result, "note": self.note, "rfc_digest": self.digest}
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """`notice`: the release was announced to linked agencies before deployment (REL-NOTICE)."""
+
+    KIND: ClassVar[RecordKind] = RecordKind.NOTICE
+    to: tuple[str, ...] = ()
+    note: str = ""
+    digest: str = ""
+
+    @classmethod
+    def parse(cls, data: Mapping[str, Any]) -> Notice:
+        return cls(_texts(data, "to"), _text(data, "note", ""), _text(data, "rfc_digest", ""))
+
+    def dump(self) -> dict[str, Any]:
+        return {"to": list(self.to), "note": self.note, "rfc_digest": self.digest}
+
+
+@dataclass(frozen=True, slots=True)
+class BaselineItem:
+    id: str
+    kind: str
+    files: Mapping[str, str]  # path -> git blob id, or `sha256:<hex>` for a file read from disk
+    digest: str = ""
+
+    def dump(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "digest": self.digest,
+            "files": dict(sorted(self.files.items())),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class BaselineCreated:
+    """`baseline.created`: the configuration items at one commit, and the deployed artefacts (CFG-P1)."""
+
+    KIND: ClassVar[RecordKind] = RecordKind.BASELINE_CREATED
+    label: str
+    commit: str
+    tree: str = ""
+    items: tuple[BaselineItem, ...] = ()
+    artifacts: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def parse(cls, data: Mapping[str, Any]) -> BaselineCreated:
+        raw_items = data.get("items", [])
+        if not isinstance(raw_items, list):
+            raise PayloadError("`items` is not a list")
+        items = []
+        for raw in raw_items:
+            if not isinstance(raw, dict) or not isinstance(raw.get("files"), dict):
+                raise PayloadError("an item of `items` has no `files` map")
+            files = raw["files"]
+            if not all(isinstance(v, str) for v in files.values()):
+                raise PayloadError("an item's `files` is not a map of digests")
+            items.append(
+                BaselineItem(
+                    _text(raw, "id", ""), _text(raw, "kind", ""), dict(files), _text(raw, "digest", "")
+                )
+            )
+        artifacts = _object(data, "artifacts")
+        if not all(isinstance(v, str) for v in artifacts.values()):
+            raise PayloadError("`artifacts` is not a map of digests")
+        return cls(
+            _text(data, "label", ""),
+            _text(data, "commit", ""),
+            _text(data, "tree", ""),
+            tuple(items),
+            {str(k): v for k, v in artifacts.items()},
+        )
+
+    def dump(self) -> dict[str, Any]:
+        return {
+            "label": self.label,
+            "commit": self.commit,
+            "tree": self.tree,
+            "items": [item.dump() for item in self.items],
+            "artifacts": dict(sorted(self.artifacts.items())),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class AuditRun:
+    """`audit.run`: an audit was run; enough to trend audits without re-running them (CFG-KPI)."""
+
+    KIND: ClassVar[RecordKind] = RecordKind.AUDIT_RUN
+    ok: bool
+    since: str | None = None
+    until: str | None = None
+    summary: Mapping[str, int] = field(default_factory=dict)
+    nonconform: tuple[str, ...] = ()
+    items_checked: int = 0
+    items_intact: int = 0
+    head: Mapping[str, Any] = field(default_factory=dict)  # the ledger head the audit read up to
+
+    @classmethod
+    def parse(cls, data: Mapping[str, Any]) -> AuditRun:
+        ok = data.get("ok", False)
+        configuration = _object(data, "configuration")
+        checked = _count(configuration.get("items"), "configuration.items")
+        intact = _count(configuration.get("intact"), "configuration.intact")
+        summary = _object(data, "summary")
+        return cls(
+            ok is True,
+            _optional_text(data, "since"),
+            _optional_text(data, "until"),
+            {str(k): _count(v, f"summary.{k}") for k, v in summary.items()},
+            _texts(data, "nonconform"),
+            checked,
+            min(intact, checked),
+            dict(_object(data, "head")),
+        )
+
+    def dump(self) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "ok": self.ok,
+            "since": self.since,
+            "until": self.until,
+            "summary": dict(self.summary),
+            "nonconform": list(self.nonconform),
+            "configuration": {"items": self.items_checked, "intact": self.items_intact},
+        }
+        if self.head:
+            body["head"] = dict(self.head)
+        return body
+
+
+@dataclass(frozen=True, slots=True)
+class Other:
+    """A kind this version does not know (written by a newer one): kept, never interpreted."""
+
+    data: Mapping[str, Any]
+
+    def dump(self) -> dict[str, Any]:
+        return dict(self.data)
+
+
+PAYLOADS: dict[str, Any] = {
+    cls.KIND.value: cls
+    for cls in (
+        Approval,
+        TestEvidence,
+        DeploymentStarted,
+        DeploymentFinished,
+        IncidentOpened,
+        Pir,
+        Notice,
+        BaselineCreated,
+        AuditRun,
+    )
+}
+
+P = TypeVar("P")
+
+
+@dataclass(frozen=True, slots=True)
+class Entry(Generic[P]):
+    """A ledger record with its payload read: the envelope's members and the typed `data`."""
+
+    seq: int
+    id: str
+    kind: str
+    system: str
+    rfcs: tuple[str, ...]
+    actor: str
+    actor_source: str
+    moment: datetime
+    payload: P
+
+    @property
+    def ref(self) -> str:
+        return f"seq:{self.seq}"
+
+
+def parse_payload(kind: str, data: Mapping[str, Any]) -> Any:
+    """The typed payload of a record of `kind` (raises PayloadError)."""
+    model = PAYLOADS.get(kind)
+    if model is None:
+        return Other(data)
+    if not isinstance(data, Mapping):
+        raise PayloadError("`data` is not an object")
+    return model.parse(data)
+
+
+def read(record: Envelope) -> Entry[Any]:
+    """A stored record as an `Entry`; raises PayloadError naming the record when its payload is malformed."""
+    try:
+        payload = parse_payload(record.kind, record.data)
+        moment = datetime.fromisoformat(record.at)
+    except (PayloadError, ValueError) as exc:
+        raise PayloadError(f"{record.kind} record {record.seq}: {exc}") from None
+    return Entry(
+        record.seq,
+        record.id,
+        record.kind,
+        record.system,
+        tuple(record.rfcs),
+        record.actor,
+        record.actor_source,
+        moment,
+        payload,
+    )
+
+
+def entry_of(record: Envelope) -> Entry[Any]:
+    """`read`, for a reader that cannot go on without the record: a malformed payload is an integrity
+    error of the ledger (exit 1; `gate.error` in the gate), never a traceback."""
+    from gatekeeper.errors import LedgerIntegrityError
+
+    try:
+        return read(record)
+    except PayloadError as exc:
+        raise LedgerIntegrityError(
+            f"the ledger holds a malformed record: {exc}",
+            hint="a record the pipeline wrote is never malformed: find out who wrote this one "
+            "(`gatekeeper ledger verify` checks the chain)",
+        ) from None
+
+
+def draft_data(payload: Payload) -> tuple[str, dict[str, Any]]:
+    """(kind, data) of a record to write."""
+    return payload.KIND.value, payload.dump()

@@ -1,0 +1,469 @@
+"""The gate's facts: gathered once through the adapters, then handed to the pure rules (`checks.gate`).
+
+`gather` talks to git, the RFC store, the ledger, the workspace's test reports and the calendar. Each of
+those steps either yields its facts or a `GatherFailure` naming what failed; `checks.gate.evaluate` turns
+every failure into a `gate.error` finding, so the gate never passes because it could not look (DESIGN §1).
+
+The ledger is read through indexed `find` queries — by RFC for approvals, PIRs and notices, by kind,
+system and a time horizon for deployments and evidence — and what they return is folded into one
+`History` (`facts.history`), the same fold the audit runs over the whole ledger: so the audit, re-running
+the rules at a deployment, reads the facts the gate read. `decision_facts` is what `deploy start` records
+of them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from functools import partial
+from pathlib import Path
+from typing import Any, TypeVar
+
+from gatekeeper.config.models import Config, Policy
+from gatekeeper.domain import ChangeType, EvidenceKind, Grade, Outcome, RecordKind, Role
+from gatekeeper.domain.records import (
+    CountedApproval,
+    DecisionFacts,
+    RecordedFinding,
+    TestEvidence,
+    entry_of,
+)
+from gatekeeper.domain.rfc import RfcEntry
+from gatekeeper.errors import GatekeeperError, InputError, LedgerIntegrityError
+from gatekeeper.facts.baseline import DriftFacts, gather_drift
+from gatekeeper.facts.history import DEBT_HORIZON, EVIDENCE_HORIZON, History
+from gatekeeper.ledger import LedgerReader, Record, canonical_json
+from gatekeeper.ledger.checkpoint import CheckpointFile, confirm_chain
+from gatekeeper.rules import RuleContext
+from gatekeeper.rules.approval import ApprovalFacts, RoleResolver, latest_decisions, login_key
+from gatekeeper.rules.deploy import DeployFacts
+from gatekeeper.rules.tests import Evidence, EvidenceFacts
+from gatekeeper.rules.window import WindowFacts
+
+DEFAULT_ENVIRONMENT = "production"
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class GateRequest:
+    environment: str = DEFAULT_ENVIRONMENT
+    rfc_ids: tuple[str, ...] = ()
+    at: datetime | None = None
+    evidence: tuple[tuple[EvidenceKind, str], ...] = ()  # extra (kind, glob) report paths
+
+
+@dataclass(frozen=True, slots=True)
+class GatherFailure:
+    what: str  # "the ledger", "test evidence reports/unit/a.xml", ...
+    error: str
+
+
+@dataclass(frozen=True)
+class GateFacts:
+    """Everything the rules look at, gathered once. Absent facts (None) always come with a failure."""
+
+    system: str
+    grade: Grade
+    policy: Policy
+    at: datetime
+    environment: str
+    change_type: ChangeType
+    head: str
+    rfcs: tuple[RfcEntry, ...] = ()
+    window: WindowFacts | None = None
+    approvals: tuple[ApprovalFacts, ...] = ()
+    evidence: EvidenceFacts | None = None
+    deploy: DeployFacts | None = None
+    drift: DriftFacts | None = None
+    failures: tuple[GatherFailure, ...] = ()
+    # Who wrote the change (authors, committers, co-authors, the change request's author) and who held
+    # each role: facts from outside the ledger that `deploy start` records (`decision_facts`).
+    identities: frozenset[str] = frozenset()
+    members: Mapping[Role, frozenset[str]] = field(default_factory=dict)
+
+    def rfc_type(self, entry: RfcEntry) -> ChangeType:
+        return entry.rfc.type if entry.rfc is not None else self.change_type
+
+
+def combined_type(types: Iterable[ChangeType]) -> ChangeType:
+    """A deployment carrying several RFCs follows the strictest of them; with none, a normal change."""
+    kinds = set(types)
+    if not kinds or ChangeType.NORMAL in kinds:
+        return ChangeType.NORMAL
+    return ChangeType.STANDARD if ChangeType.STANDARD in kinds else ChangeType.EMERGENCY
+
+
+def role_members(
+    roles: Mapping[Role, Sequence[str]], resolver: RoleResolver | None = None
+) -> dict[Role, frozenset[str]]:
+    """Each role's members as login keys, with teams and groups expanded through `resolver`.
+
+    Without a resolver a team cannot be checked: that is an error (the gate fails closed), never an empty
+    team.
+    """
+    members: dict[Role, frozenset[str]] = {}
+    for role, entries in roles.items():
+        logins: set[str] = set()
+        for entry in entries:
+            if "/" not in entry:
+                logins.add(login_key(entry))
+                continue
+            if resolver is None:
+                raise InputError(
+                    f"role {role!s} names the team or group {entry!r}, and no platform adapter is "
+                    "available here to read its members",
+                    hint="run the gate in GitHub Actions or GitLab CI with an API token, or list logins",
+                )
+            logins.update(login_key(login) for login in resolver(entry))
+        members[Role(role)] = frozenset(logins)
+    return members
+
+
+# ---------------------------------------------------------------------------------------------- sources
+
+
+class _Witness:
+    """A ledger reader that remembers every record it hands out: the gate checks each of them."""
+
+    def __init__(self, reader: LedgerReader) -> None:
+        self.reader = reader
+        self.read: dict[int, Record] = {}
+
+    def _seen(self, records: Iterable[Record]) -> Iterator[Record]:
+        for record in records:
+            self.read.setdefault(record.seq, record)
+            yield record
+
+    def head(self) -> Record | None:
+        record = self.reader.head()
+        return None if record is None else next(self._seen([record]))
+
+    def records(self, start_seq: int = 1) -> Iterator[Record]:
+        return self._seen(self.reader.records(start_seq))
+
+    def find(self, **filters: Any) -> Iterator[Record]:
+        return self._seen(self.reader.find(**filters))
+
+
+def _confirmed(
+    reader: LedgerReader, read_records: Iterable[Record], checkpoints: CheckpointFile | None, now: datetime
+) -> None:
+    if not all(callable(getattr(reader, name, None)) for name in ("verify", "extent", "stored")):
+        raise LedgerIntegrityError("this ledger cannot verify its hash chain", hint="use a ledger backend")
+    confirm_chain(reader, read_records, checkpoints, now)  # type: ignore[arg-type]
+
+
+@dataclass
+class _Collector:
+    failures: list[GatherFailure] = field(default_factory=list)
+
+    def attempt(self, what: str, step: Callable[[], T]) -> T | None:
+        """Run one gathering step; an expected failure is recorded (→ gate.error), never ignored."""
+        try:
+            return step()
+        except GatekeeperError as exc:
+            self.failures.append(GatherFailure(what, exc.render()))
+        except (OSError, ValueError, subprocess.SubprocessError) as exc:
+            self.failures.append(GatherFailure(what, f"{type(exc).__name__}: {exc}"))
+        return None
+
+
+# Approvals given on GitHub/GitLab (`gate_hook` of gatekeeper.adapters.platforms.github / .gitlab): takes
+# the ledger's approval facts and the head commit, returns them with the platform's decisions merged in.
+PlatformHook = Callable[[tuple[ApprovalFacts, ...], str], tuple[ApprovalFacts, ...]]
+
+
+@dataclass(frozen=True)
+class Sources:
+    """The adapters the gate reads; commands build them from the runtime, tests may pass their own."""
+
+    root: Path
+    env: Mapping[str, str]
+    ledger: Callable[[], LedgerReader]
+    role_resolver: RoleResolver | None = None
+    platform_approvals: PlatformHook | None = None
+    # Where this machine keeps the ledger's verification checkpoint (None: verify the whole chain).
+    checkpoints: CheckpointFile | None = None
+
+
+# ---------------------------------------------------------------------------------------------- gather
+
+
+def gather(
+    config: Config, policy: Policy, request: GateRequest, sources: Sources, now: datetime
+) -> GateFacts:
+    at = request.at or now
+    collect = _Collector()
+    system, grade = config.system.id, config.system.grade
+
+    ci = collect.attempt("the CI context", lambda: _ci(sources))
+    head = ci.head if ci is not None else ""
+    commits = (
+        collect.attempt("the commits being deployed", lambda: _commits(sources.root, ci)) if ci else None
+    )
+    ids = list(request.rfc_ids)
+    identities: frozenset[str] = frozenset()
+    if commits is not None:
+        from gatekeeper.adapters.git import identities as commit_people
+        from gatekeeper.domain.rfcid import find_ids
+
+        for commit in commits:
+            ids.extend(i for i in find_ids(config.rfc.id_pattern, commit.message) if i not in ids)
+        identities = frozenset(commit_people(commits))
+    if not ids and commits is not None:
+        collect.failures.append(
+            GatherFailure(
+                "the RFCs of this deployment", "no commit in the range names an RFC and --rfc was not given"
+            )
+        )
+    entries = collect.attempt("the RFC store", lambda: _rfcs(config, sources, ids)) or ()
+    change_type = combined_type(e.rfc.type for e in entries if e.rfc is not None)
+
+    window = collect.attempt("the business calendar", lambda: _window(config, policy, at, change_type))
+    members = collect.attempt("the role members", lambda: role_members(config.roles, sources.role_resolver))
+    reader = collect.attempt("the ledger", sources.ledger)
+    history: History | None = None
+    drift: DriftFacts | None = None
+    if reader is not None:
+        witness = _Witness(reader)
+        try:
+            if ci is not None:
+                drift = collect.attempt(
+                    "the configuration baseline", lambda: gather_drift(sources.root, config, witness, ci.head)
+                )
+            history = collect.attempt(
+                "the ledger records",
+                lambda: ledger_history(witness, config, policy, at, entries),
+            )
+            # A ledger whose history was edited by hand cannot vouch for approvals or evidence: every record
+            # read is checked against the chain, and the chain against the checkpoint (or in whole).
+            collect.attempt(
+                "the ledger's hash chain",
+                lambda: _confirmed(reader, witness.read.values(), sources.checkpoints, now),
+            )
+        finally:
+            close = getattr(reader, "close", None)
+            if callable(close):
+                close()
+    approvals: tuple[ApprovalFacts, ...] = ()
+    deploy: DeployFacts | None = None
+    evidence = None
+    workspace = collect.attempt(
+        "the test evidence in the workspace", lambda: _workspace(config, request, sources, head, collect)
+    )
+    if history is not None:
+        ledger_facts = history.facts_at(
+            at,
+            environment=request.environment,
+            rfcs=entries,
+            head=head,
+            identities=identities,
+            members=members or {},
+        )
+        approvals, deploy = ledger_facts.approvals, ledger_facts.deploy
+        hook = sources.platform_approvals
+        if hook is not None and approvals:
+            merged = collect.attempt("the platform approvals", lambda: hook(approvals, head))
+            if merged is not None:
+                approvals = merged
+                identities = identities.union(*(a.identities for a in merged))
+        if ci is not None and workspace is not None:
+            evidence = replace(ledger_facts.evidence, items=(*workspace, *ledger_facts.evidence.items))
+    return GateFacts(
+        system=system,
+        grade=grade,
+        policy=policy,
+        at=at,
+        environment=request.environment,
+        change_type=change_type,
+        head=head,
+        rfcs=tuple(entries),
+        window=window,
+        approvals=approvals if members is not None else (),
+        evidence=evidence,
+        deploy=deploy,
+        drift=drift,
+        failures=tuple(collect.failures),
+        identities=identities,
+        members=members or {},
+    )
+
+
+def ledger_history(
+    reader: LedgerReader, config: Config, policy: Policy, at: datetime, entries: Sequence[RfcEntry]
+) -> History:
+    """This system's records that can bear on a deployment at `at`, folded into a `History`: its
+    deployments of the last year, the approvals and PIRs of their RFCs and of the RFCs deployed now, the
+    notices of those, and the test evidence of the last 90 days. Raises LedgerIntegrityError naming a
+    record whose payload is malformed."""
+    system = config.system.id
+    found: dict[int, Record] = {}
+
+    def take(records: Iterable[Record]) -> list[Record]:
+        # `--at` asks about a moment: records written after it did not exist yet.
+        kept = [r for r in records if r.system == system and r.moment <= at]
+        for record in kept:
+            found[record.seq] = record
+        return kept
+
+    since = at - DEBT_HORIZON
+    started = take(reader.find(kind=str(RecordKind.DEPLOYMENT_STARTED), system=system, since=since))
+    take(reader.find(kind=str(RecordKind.DEPLOYMENT_FINISHED), system=system, since=since))
+    deployed = sorted({rfc for record in started for rfc in record.rfcs})
+    for rfc in deployed:
+        take(reader.find(rfc=rfc, kind=str(RecordKind.PIR)))
+    reviewed = {rfc for r in found.values() if r.kind == RecordKind.PIR for rfc in r.rfcs}
+    emergency = {
+        rfc for r in started if r.data.get("change_type") == ChangeType.EMERGENCY.value for rfc in r.rfcs
+    }
+    # Approvals bear on the RFCs deployed now and on earlier RFCs that may still carry a debt: deployed
+    # without their PIR, or emergency changes (reviewed after the fact).
+    wanted = [e.id for e in entries] + [r for r in deployed if r not in reviewed or r in emergency]
+    for rfc in dict.fromkeys(wanted):
+        take(reader.find(rfc=rfc, kind=str(RecordKind.APPROVAL)))
+    for entry in entries:
+        take(reader.find(rfc=entry.id, kind=str(RecordKind.NOTICE)))
+    take(reader.find(kind=str(RecordKind.TEST_EVIDENCE), system=system, since=at - EVIDENCE_HORIZON))
+
+    history = History(policy, config.system.grade, system)
+    for seq in sorted(found):
+        history.add(entry_of(found[seq]))
+    return history
+
+
+def _ci(sources: Sources) -> Any:
+    from gatekeeper.adapters.ci.context import detect_ci
+
+    return detect_ci(sources.env, sources.root)
+
+
+def _commits(root: Path, ci: Any) -> list[Any]:
+    from gatekeeper.adapters.git import iter_commits, resolve_range
+
+    commit_range = resolve_range(root, ci.base, ci.head, ref=ci.ref)
+    return list(iter_commits(root, commit_range.revisions))
+
+
+def _rfcs(config: Config, sources: Sources, ids: list[str]) -> tuple[RfcEntry, ...]:
+    from gatekeeper.adapters.rfcstore import open_store
+
+    store = open_store(sources.root, config, sources.env)
+    entries = []
+    for rfc_id in ids:
+        entry = store.get(rfc_id)
+        if entry is None:
+            raise InputError(f"RFC {rfc_id} does not exist in the {config.rfc.store} RFC store")
+        entries.append(entry)
+    return tuple(entries)
+
+
+def _window(config: Config, policy: Policy, at: datetime, change_type: ChangeType) -> WindowFacts:
+    from gatekeeper.domain.calendar import BusinessCalendar
+    from gatekeeper.rules.window import window_facts
+
+    return window_facts(BusinessCalendar.from_config(config, policy), at, change_type, config.system.grade)
+
+
+def _workspace(
+    config: Config, request: GateRequest, sources: Sources, head: str, collect: _Collector
+) -> tuple[Evidence, ...]:
+    """Reports in the workspace: produced by this job, so they belong to the commit checked out."""
+    from gatekeeper.adapters.evidence import parse_report
+
+    wanted = [(s.kind, p, s.format) for s in config.evidence for p in s.paths]
+    wanted += [(kind, pattern, "auto") for kind, pattern in request.evidence]
+    items: list[Evidence] = []
+    root = sources.root.resolve()
+    for kind, pattern, report_format in wanted:
+        if Path(pattern).is_absolute() or ".." in Path(pattern).parts:
+            raise ValueError(f"evidence path {pattern!r} must be relative to the repository, without '..'")
+        for path in sorted(root.glob(pattern)):
+            if not path.is_file() or not path.resolve().is_relative_to(root):
+                continue
+            shown = str(path.relative_to(root))
+            summary = collect.attempt(f"test evidence {shown}", partial(parse_report, path, report_format))
+            if summary is not None:
+                items.append(
+                    Evidence(
+                        kind,
+                        shown,
+                        head,
+                        summary.tests,
+                        summary.passed,
+                        summary.failed,
+                        summary.errors,
+                        summary.skipped,
+                        summary.digest,
+                    )
+                )
+    return tuple(items)
+
+
+# ---------------------------------------------------------------------------------------------- recording
+
+
+def model_digest(model: Any) -> str:
+    """SHA-256 over the canonical JSON of a validated configuration or policy: what was in force."""
+    body = canonical_json(model.model_dump(mode="json"))
+    return "sha256:" + hashlib.sha256(body.encode("utf-8")).hexdigest()
+
+
+def workspace_evidence(facts: GateFacts) -> list[TestEvidence]:
+    """The workspace reports the gate counted, as `test.evidence` payloads for `deploy start` to record
+    before the deployment (a report already in the ledger with the same digest is not recorded again)."""
+    if facts.evidence is None:
+        return []
+    recorded = {(e.kind, e.digest, e.commit) for e in facts.evidence.items if e.seq and e.digest}
+    out = []
+    for item in facts.evidence.for_head():
+        if item.seq or (item.kind, item.digest, item.commit) in recorded:
+            continue
+        recorded.add((item.kind, item.digest, item.commit))
+        files = ({"path": item.source, "digest": item.digest, **item.counts.dump()},)
+        out.append(
+            TestEvidence(item.kind, item.commit.lower(), item.counts, files, item.digest, None, "workspace")
+        )
+    return out
+
+
+def decision_facts(
+    facts: GateFacts, outcome: Outcome, evidence_seqs: Iterable[int], config: Config, policy: Policy
+) -> DecisionFacts:
+    """What `deploy start` records of the facts it decided on (see `DecisionFacts`)."""
+    ctx = RuleContext(facts.policy, facts.grade, facts.change_type, facts.at)
+    counted: list[CountedApproval] = []
+    for approval in facts.approvals:
+        latest = latest_decisions(approval.decisions, ctx)
+        for decision in approval.decisions:
+            # Every platform decision (the audit replays them after the ledger's, as the gate merged
+            # them); of the ledger's, those that decided a step.
+            if decision.on_platform or latest.get(decision.step) is decision:
+                counted.append(
+                    CountedApproval(
+                        approval.rfc_id,
+                        decision.step,
+                        decision.decision,
+                        decision.actor,
+                        decision.actor_source,
+                        decision.at,
+                        decision.digest,
+                        0 if decision.on_platform else decision.seq,
+                        decision.record_id if decision.on_platform else "",
+                    )
+                )
+    return DecisionFacts(
+        at=facts.at,
+        rfc_digests={e.id: e.digest for e in facts.rfcs if e.rfc is not None},
+        approvals=tuple(counted),
+        evidence=tuple(sorted(set(evidence_seqs))),
+        identities=facts.identities,
+        members={str(role): logins for role, logins in facts.members.items()},
+        config_digest=model_digest(config),
+        policy=policy.name,
+        policy_digest=model_digest(policy),
+        findings=tuple(RecordedFinding(f.rule, f.severity, f.subject) for f in outcome.findings),
+    )

@@ -1,0 +1,425 @@
+"""One history of a system's ledger: typed records folded in seq order into what every check reads.
+
+The gate feeds it the records its indexed look-ups found (by RFC, by kind and time), the audit and the
+KPIs every record of the system, the deployment lock the deployment records — and all of them read the
+same answers from it:
+
+- deployments, each `deployment.started` paired with the `deployment.finished` that names it (one way:
+  `DeploymentFinished.started`);
+- per RFC and approval step, the latest decision the pack counts and the latest it does not (enough for
+  every approval rule: only the latest counted decision of a step counts, and an ignored workstation
+  decision is worth a note);
+- test evidence per commit, and per kind the latest evidence of other commits;
+- notices and PIRs per RFC, failed deployments waiting for their incident, incidents.
+
+`facts_at` turns that state into the rules' facts at one moment (`ApprovalFacts`, `DeployFacts`,
+`EvidenceFacts`): the gate asks at the time it evaluates, the audit at each deployment's start, with the
+gate's look-back horizons, so both run the rules over the same facts. Memory stays bounded on a long
+stream: a deployment that can owe nothing any more (closed, and its PIR done or not owed) is let go, and
+evidence older than the horizon is dropped.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from gatekeeper.config.models import Policy
+from gatekeeper.domain import ChangeType, DeploymentResult, Grade, RecordKind, Role, Step
+from gatekeeper.domain.records import (
+    Approval,
+    DeploymentFinished,
+    DeploymentStarted,
+    Entry,
+    IncidentOpened,
+    Notice,
+    Pir,
+    TestEvidence,
+)
+from gatekeeper.domain.rfc import RfcEntry
+from gatekeeper.rules import RuleContext
+from gatekeeper.rules.approval import ApprovalDecision, ApprovalFacts, counts
+from gatekeeper.rules.deploy import DeployFacts, PastDeployment, linked_parties, pir_requirement
+from gatekeeper.rules.tests import Evidence, EvidenceFacts, same_commit
+
+# Debts (PIR, retro review) and open deployments are looked for among the deployments of the last year;
+# test evidence among the records of the last 90 days. Older debts are the audit's business.
+DEBT_HORIZON = timedelta(days=366)
+EVIDENCE_HORIZON = timedelta(days=90)
+
+
+@dataclass(slots=True)
+class Deployment:
+    """A deployment as the history knows it: its start and, once recorded, its finish."""
+
+    id: str
+    seq: int
+    rfcs: tuple[str, ...]
+    change_type: ChangeType
+    actor: str
+    started_at: datetime
+    environment: str
+    commit: str
+    started: DeploymentStarted
+    finished_at: datetime | None = None
+    finished_seq: int = 0
+    finish: DeploymentFinished | None = None
+
+    @property
+    def result(self) -> DeploymentResult | None:
+        return self.finish.result if self.finish is not None else None
+
+    def past(self, at: datetime) -> PastDeployment:
+        """The rules' view at `at`: a finish recorded after `at` had not happened yet."""
+        done = self.finished_at is not None and self.finished_at <= at
+        return PastDeployment(
+            id=self.id,
+            rfcs=self.rfcs,
+            change_type=self.change_type,
+            actor=self.actor,
+            started_at=self.started_at,
+            environment=self.environment,
+            finished_at=self.finished_at if done else None,
+            result=self.result if done else None,
+        )
+
+
+@dataclass(slots=True)
+class StepDecisions:
+    """The latest decision on one step of one RFC that the pack counts, and the latest it does not."""
+
+    counted: ApprovalDecision | None = None
+    ignored: ApprovalDecision | None = None
+
+
+@dataclass(slots=True)
+class _EvidenceLog:
+    """Test evidence by commit (its first 7 hex digits) and, per kind, the latest two of different commits."""
+
+    by_commit: OrderedDict[str, list[Evidence]] = field(default_factory=OrderedDict)
+    latest: dict[str, list[Evidence]] = field(default_factory=dict)  # kind -> [latest, latest of another]
+    moments: dict[int, datetime] = field(default_factory=dict)  # seq -> when recorded
+
+    def add(self, item: Evidence, moment: datetime) -> None:
+        key = item.commit[:7]
+        found = self.by_commit.get(key)
+        if found is None:
+            found = self.by_commit[key] = []
+        else:
+            self.by_commit.move_to_end(key)
+        found.append(item)
+        self.moments[item.seq] = moment
+        kind = str(item.kind)
+        recent = self.latest.get(kind)
+        if recent is None or not recent:
+            self.latest[kind] = [item]
+        elif same_commit(recent[0].commit, item.commit):
+            recent[0] = item
+        else:
+            self.latest[kind] = [item, recent[0]]
+
+    def prune(self, before: datetime) -> None:
+        """Forget commits whose evidence is all older than `before` (they are past every horizon)."""
+        while self.by_commit:
+            key, items = next(iter(self.by_commit.items()))
+            if self.moments[items[-1].seq] >= before:
+                return
+            for item in items:
+                self.moments.pop(item.seq, None)
+            del self.by_commit[key]
+
+    def at(self, head: str, at: datetime, horizon: timedelta) -> tuple[Evidence, ...]:
+        """Evidence for `head` recorded in the horizon before `at`, and per kind the latest evidence of
+        another commit: every item the test rules can tell apart."""
+        since = at - horizon
+
+        def inside(item: Evidence) -> bool:
+            moment = self.moments.get(item.seq)
+            return moment is not None and since <= moment <= at
+
+        own = [
+            e for e in self.by_commit.get(head.lower()[:7], ()) if same_commit(e.commit, head) and inside(e)
+        ]
+        others = []
+        for recent in self.latest.values():
+            other = next((e for e in recent if not same_commit(e.commit, head)), None)
+            if other is not None and inside(other):
+                others.append(other)
+        return tuple(sorted([*own, *others], key=lambda e: e.seq))
+
+
+def evidence_of(entry: Entry[TestEvidence]) -> Evidence:
+    """A `test.evidence` record as the test rules read it."""
+    payload, counts_ = entry.payload, entry.payload.counts
+    return Evidence(
+        payload.kind,
+        f"ledger record {entry.seq}",
+        payload.commit,
+        counts_.tests,
+        counts_.passed,
+        counts_.failed,
+        counts_.errors,
+        counts_.skipped,
+        payload.digest,
+        entry.seq,
+    )
+
+
+@dataclass
+class History:
+    """One system's ledger, folded (see the module docstring). Feed it records in seq order with `add`."""
+
+    policy: Policy | None  # None: count every decision, owe nothing (what the deployment lock reads)
+    grade: Grade | None
+    system: str = ""
+    decisions: dict[str, dict[str, StepDecisions]] = field(default_factory=dict)
+    open: dict[str, Deployment] = field(default_factory=dict)  # started, not finished (by deployment id)
+    owing: dict[str, Deployment] = field(default_factory=dict)  # finished, may still owe a PIR or review
+    pir_done: set[str] = field(default_factory=set)
+    pirs: dict[str, list[Entry[Pir]]] = field(default_factory=dict)
+    notices: dict[str, list[Entry[Notice]]] = field(default_factory=dict)
+    failed: dict[str, Deployment] = field(default_factory=dict)  # failed or rolled back, no incident yet
+    failed_ids: set[str] = field(default_factory=set)  # every failed or rolled-back deployment
+    evidence: _EvidenceLog = field(default_factory=_EvidenceLog)
+    _context: RuleContext | None = None
+    _owing_by_rfc: dict[str, set[str]] = field(default_factory=dict)
+
+    @property
+    def context(self) -> RuleContext:
+        """The pack and grade the history counts approvals under (`rules.approval.counts`)."""
+        if self._context is None:
+            assert self.policy is not None and self.grade is not None
+            self._context = RuleContext(self.policy, self.grade, ChangeType.NORMAL, datetime.min)
+        return self._context
+
+    # -- folding ----------------------------------------------------------------------------------------
+
+    def add(self, entry: Entry[Any]) -> None:
+        payload = entry.payload
+        if isinstance(payload, Approval):
+            self.approval(
+                entry.seq, entry.id, entry.rfcs, payload, entry.actor, entry.actor_source, entry.moment
+            )
+        elif isinstance(payload, TestEvidence):
+            self.add_evidence(evidence_of(entry), entry.moment)
+        elif isinstance(payload, DeploymentStarted):
+            self.started(entry, payload)
+        elif isinstance(payload, DeploymentFinished):
+            self.finished(entry, payload)
+        elif isinstance(payload, Pir):
+            self.pir(entry)
+        elif isinstance(payload, Notice):
+            for rfc in entry.rfcs:
+                self.notices.setdefault(rfc, []).append(entry)
+        elif isinstance(payload, IncidentOpened):
+            self.incident(entry.rfcs, payload)
+
+    def feed(self, entries: Iterable[Entry[Any]]) -> History:
+        for entry in entries:
+            self.add(entry)
+        return self
+
+    def approval(
+        self,
+        seq: int,
+        record_id: str,
+        rfcs: tuple[str, ...],
+        approval: Approval,
+        actor: str,
+        actor_source: str,
+        moment: datetime | str,
+    ) -> None:
+        at = moment if isinstance(moment, str) else moment.isoformat()
+        for rfc in rfcs:
+            decision = ApprovalDecision(
+                seq,
+                record_id,
+                rfc,
+                approval.step,
+                approval.decision,
+                actor,
+                actor_source,
+                approval.digest,
+                at,
+            )
+            steps = self.decisions.get(rfc)
+            if steps is None:
+                steps = self.decisions[rfc] = {}
+            slot = steps.get(approval.step)
+            if slot is None:
+                slot = steps[approval.step] = StepDecisions()
+            if self.policy is None or counts(decision, self.context):
+                slot.counted = decision
+            else:
+                slot.ignored = decision
+
+    def add_evidence(self, item: Evidence, moment: datetime) -> None:
+        self.evidence.add(item, moment)
+
+    def started(self, entry: Entry[Any], payload: DeploymentStarted) -> Deployment:
+        deployment = Deployment(
+            entry.id,
+            entry.seq,
+            entry.rfcs,
+            payload.change_type,
+            entry.actor,
+            entry.moment,
+            payload.environment,
+            payload.commit,
+            payload,
+        )
+        self.open[entry.id] = deployment
+        return deployment
+
+    def finished(self, entry: Entry[Any], payload: DeploymentFinished) -> Deployment | None:
+        """Close the deployment the record names; None when it names none this history holds open."""
+        deployment = self.open.pop(payload.started, None)
+        if deployment is None:
+            return None
+        deployment.finished_at, deployment.finished_seq, deployment.finish = entry.moment, entry.seq, payload
+        if payload.result in (DeploymentResult.FAILURE, DeploymentResult.ROLLED_BACK):
+            self.failed[deployment.id] = deployment
+            self.failed_ids.add(deployment.id)
+        if not self._settled(deployment):
+            self.owing[deployment.id] = deployment
+            for rfc in deployment.rfcs:
+                self._owing_by_rfc.setdefault(rfc, set()).add(deployment.id)
+        return deployment
+
+    def pir(self, entry: Entry[Pir]) -> None:
+        for rfc in entry.rfcs:
+            self.pir_done.add(rfc)
+            self.pirs.setdefault(rfc, []).append(entry)
+            for deployment_id in self._owing_by_rfc.pop(rfc, set()):
+                deployment = self.owing.get(deployment_id)
+                if deployment is not None and self._settled(deployment):
+                    self._release(deployment)
+
+    def incident(self, rfcs: tuple[str, ...], payload: IncidentOpened) -> Deployment | None:
+        """The failed deployment an incident answers for (by the deployment id it names), if one waits."""
+        if payload.deployment_id is not None:
+            return self.failed.pop(payload.deployment_id, None)
+        return None
+
+    def opened_by_failure(self, payload: IncidentOpened) -> bool:
+        """Whether an incident names a deployment that failed or was rolled back (else it is a defect found
+        after a deployment)."""
+        return payload.deployment_id is not None and payload.deployment_id in self.failed_ids
+
+    def _settled(self, deployment: Deployment) -> bool:
+        """A closed deployment owes nothing any more: no PIR is owed (or every RFC has one), and it is no
+        emergency change (those owe an after-the-fact review whose latest decision may still change)."""
+        if deployment.change_type is ChangeType.EMERGENCY:
+            return False
+        if self.policy is None or self.grade is None or deployment.finished_at is None:
+            return self.policy is None
+        requirement = pir_requirement(self.policy, self.grade, deployment.past(deployment.finished_at))
+        return requirement is None or all(rfc in self.pir_done for rfc in deployment.rfcs)
+
+    def _release(self, deployment: Deployment) -> None:
+        self.owing.pop(deployment.id, None)
+        for rfc in deployment.rfcs:
+            waiting = self._owing_by_rfc.get(rfc)
+            if waiting is not None:
+                waiting.discard(deployment.id)
+                if not waiting:
+                    del self._owing_by_rfc[rfc]
+
+    def forget_before(self, moment: datetime) -> None:
+        """Let go of what no check at `moment` or later can read (evidence past its horizon)."""
+        self.evidence.prune(moment - EVIDENCE_HORIZON)
+
+    # -- reading ----------------------------------------------------------------------------------------
+
+    def latest(self, rfc: str) -> tuple[ApprovalDecision, ...]:
+        """The decisions on the RFC the approval rules tell apart, in ledger order."""
+        found = [d for s in self.decisions.get(rfc, {}).values() for d in (s.counted, s.ignored) if d]
+        return tuple(sorted(found, key=lambda d: d.seq))
+
+    def approved_steps(self, rfc: str) -> frozenset[str]:
+        """The steps whose latest counted decision is approve."""
+        steps = self.decisions.get(rfc, {})
+        return frozenset(
+            step for step, s in steps.items() if s.counted is not None and s.counted.decision == "approve"
+        )
+
+    def deployments(self, environment: str | None = None) -> Iterable[Deployment]:
+        """The deployments still open or still owing, oldest first."""
+        found = sorted([*self.open.values(), *self.owing.values()], key=lambda d: d.seq)
+        return [d for d in found if environment is None or d.environment == environment]
+
+    def noticed(self, rfc: str) -> bool:
+        return bool(self.notices.get(rfc))
+
+    def facts_at(
+        self,
+        at: datetime,
+        *,
+        environment: str,
+        rfcs: Iterable[RfcEntry],
+        head: str,
+        identities: frozenset[str] = frozenset(),
+        members: Mapping[Role, frozenset[str]] | None = None,
+        digests: Mapping[str, str] | None = None,
+        platform: Callable[[tuple[ApprovalFacts, ...]], tuple[ApprovalFacts, ...]] | None = None,
+    ) -> LedgerFacts:
+        """The rules' facts at `at` for a deployment of `rfcs` (with `head`) to `environment`: approvals of
+        each valid RFC bound to its digest (`digests` overrides the RFC's current digest: the content that
+        was deployed), this environment's deployments of the last year, the evidence of the last 90 days."""
+        entries = tuple(rfcs)
+        approvals = tuple(
+            ApprovalFacts(
+                e.id,
+                e.rfc.requester,
+                (digests or {}).get(e.id, e.digest),
+                self.latest(e.id),
+                identities,
+                members or {},
+            )
+            for e in entries
+            if e.rfc is not None
+        )
+        if platform is not None and approvals:
+            approvals = platform(approvals)
+        since = at - DEBT_HORIZON
+        past = tuple(d.past(at) for d in self.deployments(environment) if since <= d.started_at <= at)
+        pending = {rfc for d in past for rfc in d.rfcs}
+        deploy = DeployFacts(
+            system=self.system,
+            rfcs=tuple(e.id for e in entries),
+            deployments=past,
+            cab_reviewed=frozenset(r for r in pending if str(Step.CAB) in self.approved_steps(r)),
+            pir_done=frozenset(r for r in pending if r in self.pir_done),
+            retro_approved={r: self.approved_steps(r) for r in sorted(pending)},
+            linked={e.id: linked_parties(e.rfc.impact, self.system) for e in entries if e.rfc is not None},
+            noticed=frozenset(e.id for e in entries if self.noticed(e.id)),
+        )
+        evidence = EvidenceFacts(
+            head,
+            self.evidence.at(head, at, EVIDENCE_HORIZON),
+            tuple(e.id for e in entries if e.rfc is not None and e.rfc.impact.performance),
+        )
+        return LedgerFacts(approvals, deploy, evidence)
+
+
+@dataclass(frozen=True)
+class LedgerFacts:
+    """What the ledger tells the rules about one deployment."""
+
+    approvals: tuple[ApprovalFacts, ...]
+    deploy: DeployFacts
+    evidence: EvidenceFacts
+
+
+KINDS = (
+    RecordKind.APPROVAL,
+    RecordKind.TEST_EVIDENCE,
+    RecordKind.DEPLOYMENT_STARTED,
+    RecordKind.DEPLOYMENT_FINISHED,
+    RecordKind.PIR,
+    RecordKind.NOTICE,
+    RecordKind.INCIDENT_OPENED,
+)

@@ -1,0 +1,308 @@
+"""The SOP's forms (변경요청서, 배포계획서, 배포결과서, 장애보고서) from RFC content and typed ledger records,
+rendered by jinja2 templates under `templates/forms/` (Markdown or HTML, autoescaped: every value is
+untrusted text)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from functools import partial
+from typing import Any
+
+from gatekeeper import __version__
+from gatekeeper.domain.records import (
+    Approval,
+    DeploymentFinished,
+    DeploymentStarted,
+    Entry,
+    IncidentOpened,
+    TestEvidence,
+)
+from gatekeeper.reporters.sanitize import for_markdown
+
+FORM_KINDS = ("change-request", "release-plan", "deployment-result", "incident-report")
+
+
+@dataclass(frozen=True)
+class FormField:
+    label: str
+    value: str
+    block: bool = False  # multi-line text (plans) rather than a short value
+
+
+@dataclass(frozen=True)
+class FormSection:
+    heading: str
+    fields: tuple[FormField, ...] = ()
+    table: tuple[tuple[str, ...], ...] = ()  # first row is the header
+
+
+@dataclass(frozen=True)
+class Form:
+    kind: str
+    title: str
+    subtitle: str
+    sections: tuple[FormSection, ...]
+
+
+FORM_TITLES = {
+    "change-request": ("Change request / change plan", "변경요청서 / 변경계획서"),
+    "release-plan": ("Release plan", "배포계획서"),
+    "deployment-result": ("Deployment result", "배포결과서"),
+    "incident-report": ("Incident report", "장애보고서"),
+}
+
+
+def _t(lang: str, en: str, ko: str) -> str:
+    return ko if lang == "ko" else en
+
+
+def _approvals(
+    entries: Iterable[Entry[Approval]], lang: str, steps: set[str] | None = None
+) -> tuple[tuple[str, ...], ...]:
+    header = (
+        _t(lang, "Step", "단계"),
+        _t(lang, "Decision", "결정"),
+        _t(lang, "Approver", "승인자"),
+        _t(lang, "At", "일시"),
+        _t(lang, "Comment", "의견"),
+    )
+    rows = [header]
+    for entry in entries:
+        approval = entry.payload
+        if steps is not None and approval.step not in steps:
+            continue
+        rows.append(
+            (approval.step, approval.decision, entry.actor, entry.moment.isoformat(), approval.comment)
+        )
+    return tuple(rows)
+
+
+def change_request_form(rfc: Any, approvals: list[Entry[Approval]], lang: str) -> Form:
+    t = partial(_t, lang)
+    impact = rfc.impact
+    impact_text = t(
+        f"level {impact.level}; systems: {', '.join(impact.systems) or '-'}; agencies: "
+        f"{', '.join(impact.agencies) or '-'}; "
+        f"service interruption: {'yes' if impact.service_interruption else 'no'}",
+        f"수준 {impact.level}; 영향 시스템: {', '.join(impact.systems) or '-'}; 영향 기관: "
+        f"{', '.join(impact.agencies) or '-'}; "
+        f"서비스 중단: {'예' if impact.service_interruption else '아니오'}",
+    )
+    requested = rfc.schedule.requested_at.isoformat() if rfc.schedule.requested_at else "-"
+    sections = (
+        FormSection(
+            t("Request", "요청 정보"),
+            (
+                FormField(t("Change ID", "변경요청ID"), rfc.id),
+                FormField(t("Title", "제목"), rfc.title),
+                FormField(t("Change type", "변경 유형"), str(rfc.type)),
+                FormField(t("Requester", "변경요청자"), rfc.requester),
+                FormField(t("Target systems", "대상 시스템"), ", ".join(rfc.systems)),
+                FormField(t("Requested date/time", "요청 일시"), requested),
+                FormField(t("Window", "작업 시간대"), rfc.schedule.window or "-"),
+                FormField(t("Status", "상태"), str(rfc.status)),
+            ),
+        ),
+        FormSection(
+            t("Plan", "변경 계획"),
+            (
+                FormField(t("Basis of the request", "요청 근거"), rfc.basis or "-", True),
+                FormField(t("Reason", "변경 사유"), rfc.reason, True),
+                FormField(t("Content", "변경 내용"), rfc.description or "-", True),
+                FormField(t("Impact", "영향도"), impact_text, True),
+                FormField(t("Work plan", "작업 계획"), rfc.work_plan or "-", True),
+                FormField(t("Deployment plan", "배포 계획"), rfc.deployment_plan or "-", True),
+                FormField(t("Test plan", "테스트 계획"), rfc.test_plan or "-", True),
+                FormField(t("Rollback plan", "원상복구 계획"), rfc.rollback_plan or "-", True),
+            ),
+        ),
+        FormSection(t("Approvals (from the ledger)", "승인 이력 (원장)"), table=_approvals(approvals, lang)),
+    )
+    return Form("change-request", t(*FORM_TITLES["change-request"]), f"{rfc.id} — {rfc.title}", sections)
+
+
+def release_plan_form(
+    rfc: Any, approvals: list[Entry[Approval]], evidence: list[Entry[TestEvidence]], lang: str
+) -> Form:
+    t = partial(_t, lang)
+    interruption = t("yes", "예") if rfc.impact.service_interruption else t("no", "아니오")
+    tests = [
+        (
+            t("Kind", "종류"),
+            t("Commit", "커밋"),
+            t("Tests", "건수"),
+            t("Passed", "성공"),
+            t("Failed", "실패"),
+            t("Recorded", "기록 일시"),
+        )
+    ]
+    for entry in evidence:
+        counts = entry.payload.counts
+        tests.append(
+            (
+                str(entry.payload.kind),
+                entry.payload.commit[:10],
+                str(counts.tests),
+                str(counts.passed),
+                str(counts.failed + counts.errors),
+                entry.moment.isoformat(),
+            )
+        )
+    sections = (
+        FormSection(
+            t("Release", "배포 정보"),
+            (
+                FormField(t("Change ID", "변경요청ID"), rfc.id),
+                FormField(t("Author", "작성자"), rfc.requester),
+                FormField(t("Release type", "배포 유형"), str(rfc.type)),
+                FormField(
+                    t("Service impact", "서비스 영향"),
+                    f"{rfc.impact.level}; " + t("interruption: ", "서비스 중단: ") + interruption,
+                ),
+                FormField(t("Linked systems", "연계 시스템"), ", ".join(rfc.impact.integrations) or "-"),
+            ),
+        ),
+        FormSection(
+            t("Plan", "계획"),
+            (
+                FormField(t("Deployment plan", "배포 계획"), rfc.deployment_plan or "-", True),
+                FormField(t("Test scenario", "테스트 시나리오"), rfc.test_plan or "-", True),
+                FormField(t("Rollback plan", "원상복구 계획"), rfc.rollback_plan or "-", True),
+            ),
+        ),
+        FormSection(t("Test evidence (from the ledger)", "테스트 결과 (원장)"), table=tuple(tests)),
+        FormSection(
+            t("Approvals (release steps)", "배포 승인"),
+            table=_approvals(approvals, lang, {"release-first", "release-second"}),
+        ),
+    )
+    return Form("release-plan", t(*FORM_TITLES["release-plan"]), f"{rfc.id} — {rfc.title}", sections)
+
+
+def deployment_result_form(
+    started: Entry[DeploymentStarted], finished: Entry[DeploymentFinished] | None, lang: str
+) -> Form:
+    t = partial(_t, lang)
+    end = finished.payload if finished else None
+
+    def value(text: str | None) -> str:
+        return text or "-"
+
+    sections = (
+        FormSection(
+            t("Deployment", "배포 정보"),
+            (
+                FormField(t("Deployment ID", "배포ID"), started.id),
+                FormField(t("Change IDs", "변경요청ID"), ", ".join(started.rfcs) or "-"),
+                FormField(t("System", "시스템"), started.system),
+                FormField(t("Environment", "환경"), value(started.payload.environment)),
+                FormField(t("Commit", "커밋"), value(started.payload.commit)),
+                FormField(t("Change type", "변경 유형"), str(started.payload.change_type)),
+            ),
+        ),
+        FormSection(
+            t("Result", "배포 결과"),
+            (
+                FormField(t("Start", "시작 일시"), started.moment.isoformat()),
+                FormField(
+                    t("End", "종료 일시"),
+                    finished.moment.isoformat() if finished else t("in progress", "진행 중"),
+                ),
+                FormField(t("Result", "결과"), value(str(end.result) if end else None)),
+                FormField(t("Worker", "작업자"), value(end.worker) if end else started.actor),
+                FormField(t("Test result", "테스트 결과"), value(end.test_result if end else None), True),
+                FormField(t("Verifier", "검증자"), value(end.verifier if end else None)),
+                FormField(t("Errors", "오류 내용"), value(end.errors if end else None), True),
+                FormField(
+                    t("Monitoring result", "모니터링 결과"), value(end.monitoring if end else None), True
+                ),
+                FormField(t("Improvements", "개선 사항"), value(end.improvements if end else None), True),
+            ),
+        ),
+    )
+    return Form(
+        "deployment-result",
+        t(*FORM_TITLES["deployment-result"]),
+        f"{started.id} ({', '.join(started.rfcs)})",
+        sections,
+    )
+
+
+def incident_report_form(incident: Entry[IncidentOpened], system_name: str, lang: str) -> Form:
+    t = partial(_t, lang)
+    data = incident.payload
+
+    def value(found: object) -> str:
+        if isinstance(found, datetime):
+            return found.isoformat()
+        return "-" if found in (None, "") else str(found)
+
+    duration = "-"
+    if data.occurred_at is not None and data.resolved_at is not None:
+        minutes = (data.resolved_at - data.occurred_at).total_seconds() / 60
+        duration = t(f"{minutes:.0f} min", f"{minutes:.0f}분")
+    sections = (
+        FormSection(
+            t("Incident", "장애 정보"),
+            (
+                FormField(t("Incident ID", "장애ID"), incident.id),
+                FormField(t("Type", "유형"), value(data.type)),
+                FormField(t("System", "시스템"), f"{system_name} ({incident.system})"),
+                FormField(t("Title", "제목"), value(data.title)),
+                FormField(t("Status", "상태"), value(data.status)),
+                FormField(t("Grade", "장애 등급"), value(data.grade)),
+                FormField(t("Change IDs", "관련 변경요청"), ", ".join(incident.rfcs) or "-"),
+                FormField(t("Deployment", "관련 배포"), value(data.deployment_id)),
+            ),
+        ),
+        FormSection(
+            t("Timeline", "경과"),
+            (
+                FormField(t("Occurred at", "발생 일시"), value(data.occurred_at)),
+                FormField(t("Detected at", "인지 일시"), value(data.detected_at)),
+                FormField(t("Resolved at", "복구 일시"), value(data.resolved_at)),
+                FormField(t("Duration", "장애 시간"), duration),
+            ),
+        ),
+        FormSection(
+            t("Handling", "조치"),
+            (
+                FormField(t("Owner", "담당자"), data.owner or incident.actor),
+                FormField(t("Handler", "처리자"), value(data.handler)),
+                FormField(t("Cause", "원인"), value(data.cause or data.errors), True),
+                FormField(t("Action", "조치 내용"), value(data.action), True),
+                FormField(t("Follow-up", "후속 조치"), value(data.follow_up), True),
+            ),
+        ),
+    )
+    return Form(
+        "incident-report",
+        t(*FORM_TITLES["incident-report"]),
+        f"{incident.id} — {value(data.title)}",
+        sections,
+    )
+
+
+def render_form(form: Form, *, html: bool, lang: str, generated: str) -> str:
+    from gatekeeper.reporters.render import render_template
+
+    if html:
+        return render_template(
+            "forms/form.html.j2", form=form, lang=lang, generated=generated, version=__version__
+        )
+    return render_template(
+        "forms/form.md.j2",
+        form=form,
+        lang=lang,
+        generated=generated,
+        version=__version__,
+        md=for_markdown,
+        md_block=md_block,
+    )
+
+
+def md_block(text: str) -> str:
+    """Multi-line untrusted text as Markdown: each line escaped, line breaks kept."""
+    return "<br>".join(for_markdown(line) for line in text.splitlines()) or "-"
