@@ -43,7 +43,8 @@ ACTION, TAG = "agency/gatekeeper", "v0.1.0"
 RFC_ID = "RFC-2026-0001"  # the adoption RFC `init` writes (the test clock of `init` is the real one)
 JUNIT = "<testsuite tests='2' failures='0'><testcase classname='portal' name='login'/><testcase classname='portal' name='search'/></testsuite>"  # noqa: E501
 UNIT_TESTS = f'mkdir -p reports/unit && echo "{JUNIT}" > reports/unit/junit.xml'
-# What the ledger holds at the end: the baseline the user created, then what the pipelines recorded.
+# What the ledger holds at the end, in this order: the baseline the user created, then what the pipelines
+# recorded (`deploy start` may add the test reports it found in the workspace as more test.evidence).
 EXPECTED_KINDS = [
     "baseline.created",
     "test.evidence",
@@ -152,8 +153,13 @@ def _ledger(repo: Repository, installed: Installed, tmp: Path) -> list[dict[str,
     return records
 
 
-def _kinds(records: list[dict[str, object]]) -> list[str]:
-    return [str(r["kind"]) for r in records]
+def _recorded_in_order(records: list[dict[str, object]]) -> dict[str, dict[str, object]]:
+    """The records of EXPECTED_KINDS (the first of each kind) after checking they came in that order."""
+    kinds = [str(r["kind"]) for r in records]
+    assert set(kinds) == set(EXPECTED_KINDS), kinds
+    firsts = {kind: kinds.index(kind) for kind in EXPECTED_KINDS}
+    assert sorted(firsts.values()) == list(firsts.values()), kinds
+    return {kind: records[index] for kind, index in firsts.items()}
 
 
 def _runner(args: list[str], cwd: Path, env: dict[str, str], *, check: bool = True) -> str:
@@ -261,11 +267,9 @@ def test_github_adoption_to_a_pushed_deployment(installed: Installed, tmp_path: 
     )
     assert "SOP audit checklist" in audited, audited
     assert "<html" in (kept / "gatekeeper-audit-report" / "audit-report.html").read_text(encoding="utf-8")
-    records = _ledger(repo, installed, tmp_path)
-    assert _kinds(records) == EXPECTED_KINDS
-    approval = records[2]
-    assert (approval["actor"], approval["actor_source"]) == ("choi", "github-actions")
-    assert records[4]["data"]["result"] == "success"  # type: ignore[index]
+    records = _recorded_in_order(_ledger(repo, installed, tmp_path))
+    assert (records["approval"]["actor"], records["approval"]["actor_source"]) == ("choi", "github-actions")
+    assert records["deployment.finished"]["data"]["result"] == "success"  # type: ignore[index]
 
 
 # ------------------------------------------------------------------------------------------- GitLab
@@ -317,7 +321,6 @@ def test_gitlab_adoption_to_a_pushed_deployment(installed: Installed, tmp_path: 
     audited = _gitlab(repo, installed, "audit", check=False, CI_PIPELINE_SOURCE="schedule")
     assert "SOP audit checklist" in audited, audited
     assert "<html" in (repo.clone / "gatekeeper-audit.html").read_text(encoding="utf-8")
-    records = _ledger(repo, installed, tmp_path)
-    assert _kinds(records) == EXPECTED_KINDS
-    assert (records[2]["actor"], records[2]["actor_source"]) == ("choi", "gitlab-ci")
-    assert records[4]["data"]["result"] == "success"  # type: ignore[index]
+    records = _recorded_in_order(_ledger(repo, installed, tmp_path))
+    assert (records["approval"]["actor"], records["approval"]["actor_source"]) == ("choi", "gitlab-ci")
+    assert records["deployment.finished"]["data"]["result"] == "success"  # type: ignore[index]
