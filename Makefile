@@ -6,13 +6,14 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help setup system-deps lint test test-fast demo bench fuzz wheel-check clean
+.PHONY: help setup system-deps lint test test-fast demo bench fuzz wheel-check wheelhouse clean
 
 help:
 	@echo "make demo   - run a whole governed release on examples/sample-system"
 	@echo "make test   - install everything the suite needs, lint, type-check and run the whole suite"
 	@echo "make bench  - benchmarks (ratios against references measured in the same run)"
 	@echo "make fuzz   - long property-based and atheris fuzzing runs"
+	@echo "make wheelhouse - the offline bundle in $(WHEELHOUSE): gatekeeper and every dependency as wheels"
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +48,13 @@ bench: setup system-deps
 fuzz: setup
 	$(PY) -m pytest -p no:cacheprovider tests/adversarial --hypothesis-profile=fuzz
 	$(PY) -m tests.adversarial.atheris_run
+
+# The offline bundle for runners without a package index: install it with
+#   pip install --no-index --find-links $(WHEELHOUSE) sop-gatekeeper
+WHEELHOUSE ?= dist/wheelhouse
+WHEELHOUSE_PYTHONS ?= 3.11 3.12 3.13 3.14
+wheelhouse: setup
+	bash .ci/wheelhouse.sh $(PY) $(WHEELHOUSE) "$(WHEELHOUSE_PYTHONS)"
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache

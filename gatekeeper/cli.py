@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Protocol
 
 from gatekeeper import __version__
-from gatekeeper.errors import ExitCode, GatekeeperError
+from gatekeeper.errors import ExitCode, GatekeeperError, MissingExtraError
 from gatekeeper.runtime import Runtime
 
 
@@ -140,10 +140,20 @@ def main(argv: Sequence[str] | None = None, runtime: Runtime | None = None) -> i
         return 130
     except BrokenPipeError:
         return int(ExitCode.OK)
+    except ImportError as exc:
+        missing = MissingExtraError.for_import(exc)
+        if missing is None:
+            return _crashed(exc, runtime)
+        runtime.stderr.write(f"gatekeeper: error: {missing.render()}\n")
+        return int(missing.exit_code)
     except Exception as exc:  # the boundary: anything unexpected is a bug, never a pass
-        log = _crash_log(exc)
-        runtime.stderr.write(
-            f"gatekeeper: internal error: {type(exc).__name__}: {exc}\n"
-            f"  the full trace is in {log}; please report it\n"
-        )
-        return int(ExitCode.INTERNAL)
+        return _crashed(exc, runtime)
+
+
+def _crashed(exc: Exception, runtime: Runtime) -> int:
+    log = _crash_log(exc)
+    runtime.stderr.write(
+        f"gatekeeper: internal error: {type(exc).__name__}: {exc}\n"
+        f"  the full trace is in {log}; please report it\n"
+    )
+    return int(ExitCode.INTERNAL)

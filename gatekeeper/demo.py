@@ -15,10 +15,10 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TextIO, TypeVar
+from typing import Any, TextIO, TypeVar
 from zoneinfo import ZoneInfo
 
 from gatekeeper.errors import GatekeeperError
@@ -43,6 +43,7 @@ class Story:
     workspace: Path
     out: TextIO
     total: int
+    now: datetime = field(default_factory=lambda: kst("2026-11-20T09:00:00"))  # the story's clock
     step_no: int = 0
     events: int = 0
 
@@ -57,6 +58,14 @@ class Story:
     def step(self, title: str) -> None:
         self.step_no += 1
         self.say(f"\n[{self.step_no}/{self.total}] {title}")
+
+    def at(self, text: str) -> None:
+        """Move the story's clock (KST); git commits and gatekeeper's records take their time from it."""
+        self.now = kst(text)
+
+    def _dated(self, env: dict[str, str]) -> dict[str, str]:
+        stamp = self.now.isoformat()
+        return {**env, "GIT_AUTHOR_DATE": stamp, "GIT_COMMITTER_DATE": stamp}
 
     def say(self, text: str) -> None:
         self.out.write(text + "\n")
@@ -74,7 +83,7 @@ class Story:
     def git(
         self, *args: str, cwd: Path | None = None, check: bool = True
     ) -> subprocess.CompletedProcess[str]:
-        env = dict(os.environ)
+        env = self._dated(dict(os.environ))
         env.update(
             GIT_AUTHOR_NAME=DEVELOPER[0],
             GIT_AUTHOR_EMAIL=DEVELOPER[1],
@@ -97,16 +106,19 @@ class Story:
         actor: str | None = None,
         event: dict[str, object] | None = None,
         expect: int | None = 0,
+        show: bool = True,
     ) -> tuple[int, str]:
         """Run one gatekeeper command as `actor` (in a simulated GitHub Actions job) at `at` KST."""
         from gatekeeper.cli import main
 
+        self.at(at)
         env = {
             k: v
             for k, v in os.environ.items()
             if not k.startswith(("GITHUB_", "GITLAB_", "CI_", "GATEKEEPER_"))
         }
         env.pop("CI", None)
+        env = self._dated(env)  # the ledger branch's commits too
         if actor is not None:
             self.events += 1
             payload = self.workspace / f"event-{self.events}.json"
@@ -129,8 +141,9 @@ class Story:
         code = main(list(args), runtime)
         text = out.getvalue() + err.getvalue()
         who = f" as {actor}" if actor else ""
-        self.say(f"    $ gatekeeper {' '.join(args)}    # {at} KST{who} → exit {code}")
-        self.show(text)
+        if show:
+            self.say(f"    $ gatekeeper {' '.join(args)}    # {at} KST{who} → exit {code}")
+            self.show(text)
         if expect is not None and code != expect:
             raise DemoFailed(f"`gatekeeper {' '.join(args)}` exited {code}, the story expects {expect}")
         return code, out.getvalue()
@@ -170,9 +183,17 @@ def _setup(story: Story) -> None:
     story.git("remote", "add", "origin", str(story.origin))
     (story.repo / ".gitignore").write_text("reports/\n__pycache__/\n.pytest_cache/\n", encoding="utf-8")
     story.git("add", "-A")
+    story.at("2026-11-20T16:30:00")
     story.git("commit", "-q", "-m", "Hand-over of 민원포털 1.0 (baseline)")
     story.git("push", "-q", "origin", "main")
     story.say(f"    workspace: {story.workspace}")
+    # Governance starts after the hand-over, as `gatekeeper init` records it in a repository with history.
+    handover = story.head()
+    with (story.repo / ".gatekeeper.yml").open("a", encoding="utf-8") as config:
+        config.write(f"adoption: {{commit: '{handover}', at: '{story.now.isoformat()}'}}\n")
+    story.say(
+        f"    adoption point: {handover[:10]} (the hand-over and its history are exempt from commit checks)"
+    )
     story.gatekeeper(["baseline", "create", "--label", "1.0"], at="2026-11-20T17:00:00", actor="kim")
 
 
@@ -187,6 +208,7 @@ def _refused(story: Story) -> None:
         ),
     )
     story.git("add", "-A")
+    story.at("2026-11-23T09:35:00")
     result = story.git("commit", "-q", "-m", "Validate phone numbers", check=False)
     story.say("    $ git commit -m 'Validate phone numbers'")
     story.show(result.stdout + result.stderr)
@@ -212,6 +234,7 @@ def _accepted(story: Story) -> None:
         f"{RFC_ID} Validate mobile phone numbers in the complaint form\n\n"
         "Unreachable replies came from mistyped numbers."
     )
+    story.at("2026-11-23T09:50:00")
     result = story.git("commit", "-q", "-m", message, check=False)
     story.say(f"    $ git commit -m '{RFC_ID} Validate mobile phone numbers in the complaint form'")
     story.show(result.stdout + result.stderr)
@@ -224,6 +247,7 @@ def _range(story: Story) -> None:
     before = story.git("rev-parse", "origin/main").stdout.strip()
     story.edit("docs/operations.md", lambda text: text + "- 전화번호 검증 오류 문의는 민원과로 안내한다.\n")
     story.git("add", "-A")
+    story.at("2026-11-23T09:55:00")
     story.git("commit", "-q", "--no-verify", "-m", "docs tweak")
     story.say("    $ git commit --no-verify -m 'docs tweak'")
     event = {
@@ -234,6 +258,7 @@ def _range(story: Story) -> None:
         "created": False,
     }
     story.gatekeeper(["check-commits"], at="2026-11-23T10:00:00", actor="dev", event=event, expect=1)
+    story.at("2026-11-23T10:02:00")
     story.git(
         "commit",
         "-q",
@@ -256,15 +281,16 @@ def _tests(story: Story, at: str = "2026-11-23T11:00:00") -> None:
     ):
         report = story.repo / "reports" / folder / f"{kind}.xml"
         report.parent.mkdir(parents=True, exist_ok=True)
+        # The sample's own runner (standard library only): the demo needs no test framework installed.
         result = subprocess.run(
-            [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--junitxml={report}", target],
+            [sys.executable, "tests/run.py", "--junitxml", str(report), target],
             cwd=story.repo,
             capture_output=True,
             text=True,
             check=False,
             env={**os.environ, "PYTHONPATH": str(story.repo)},
         )
-        story.say(f"    $ pytest --junitxml=reports/{folder}/{kind}.xml {target}")
+        story.say(f"    $ python tests/run.py --junitxml reports/{folder}/{kind}.xml {target}")
         story.show(
             result.stdout.strip().splitlines()[-1] if result.stdout.strip() else result.stderr, limit=2
         )
@@ -338,6 +364,7 @@ def _failure(story: Story) -> None:
         lambda text: text.replace("PORTAL_SESSION_MINUTES=30", "PORTAL_SESSION_MINUTES=20"),
     )
     story.git("add", "-A")
+    story.at("2026-11-25T16:00:00")
     story.git("commit", "-q", "-m", f"{RFC_ID} Shorten idle sessions to 20 minutes as planned")
     story.git("push", "-q", "origin", "main")
     _tests(story, at="2026-11-25T17:00:00")
@@ -384,19 +411,25 @@ def _pir(story: Story) -> None:
 
 @step("The auditor's view: baseline drift, KPIs and the audit report")
 def _audit(story: Story) -> None:
+    period = ["--since", "2026-11-01", "--until", "2026-12-01"]
     story.gatekeeper(["baseline", "diff"], at="2026-11-30T10:00:00", expect=None)
-    story.gatekeeper(
-        ["kpi", "--since", "2026-11-01", "--until", "2026-12-01"], at="2026-11-30T10:00:00", expect=None
+    story.gatekeeper(["kpi", *period], at="2026-11-30T10:00:00", expect=None)
+    _, kpis = story.gatekeeper(
+        ["--format", "json", "kpi", *period], at="2026-11-30T10:00:00", expect=None, show=False
     )
     report = story.workspace / "audit-report.html"
     story.gatekeeper(
-        ["audit", "--since", "2026-11-01", "--until", "2026-12-01", "--html", str(report)],
-        at="2026-11-30T10:05:00",
-        actor="auditor",
-        expect=None,
+        ["audit", *period, "--html", str(report)], at="2026-11-30T10:05:00", actor="auditor", expect=None
     )
     if not report.is_file():
         raise DemoFailed(f"the audit report {report} was not written")
+    _, audit = story.gatekeeper(
+        ["--format", "json", "audit", *period, "--no-record"],
+        at="2026-11-30T10:05:00",
+        expect=None,
+        show=False,
+    )
+    story.say(checklist_and_kpis(json.loads(audit), json.loads(kpis)))
 
 
 @step("ledger verify: the hash chain is intact; then a tampered record is detected")
@@ -415,10 +448,38 @@ def _tamper(story: Story) -> None:
     victim.write_text(
         json.dumps(record, ensure_ascii=False, sort_keys=True, separators=(",", ":")), encoding="utf-8"
     )
+    story.at("2026-11-30T10:12:00")
     story.git("commit", "-q", "-am", "edit a record by hand", cwd=scratch)
     story.git("push", "-q", "origin", "gatekeeper/ledger", cwd=scratch)
     story.say(f"    (someone rewrote {victim.relative_to(scratch)} on the ledger branch: actor → mallory)")
     story.gatekeeper(["ledger", "verify"], at="2026-11-30T10:15:00", expect=1)
+
+
+def checklist_and_kpis(audit: dict[str, Any], kpis: dict[str, Any]) -> str:
+    """Why the checklist can be conform while KPIs are not met: they answer different questions."""
+    items = audit.get("items", [])
+    conform = sum(1 for item in items if item.get("result") == "conform")
+    nonconform = [item["id"] for item in items if item.get("result") == "nonconform"]
+    unmet = [k for k in kpis.get("kpis", []) if k.get("met") is False]
+    lines = [
+        "",
+        "    Reading the two together: the checklist asks whether the SOP's procedure was followed for every",
+        "    change (RFC, approvals, test evidence, rollback plan, an incident for each failure); the KPIs",
+        "    measure outcomes against the pack's targets. A release that failed and was rolled back by the",
+        "    book keeps the checklist conform and still counts against the deployment KPIs.",
+        f"    checklist: {conform} conform, {len(nonconform)} nonconform"
+        + (f" ({', '.join(nonconform)})" if nonconform else ""),
+    ]
+    for kpi in unmet:
+        ratio = f" ({kpi['numerator']}/{kpi['denominator']})" if kpi.get("denominator") else ""
+        lines.append(
+            f"    KPI not met: {kpi['id']} = {kpi['value']:g} {kpi.get('unit', '')}".rstrip()
+            + f", target {kpi['target']}{ratio} [{kpi['sop']}]"
+        )
+    if any(k["id"] == "audit-execution-rate" for k in unmet):
+        lines.append("    (the audit execution rate counts audit.run records: the audit above is the month's")
+        lines.append("    first, recorded after these KPIs were computed; the next KPI report counts it)")
+    return "\n".join(lines)
 
 
 def run_demo(workspace: Path, out: TextIO) -> Path:

@@ -63,3 +63,31 @@ class PlatformError(GatekeeperError):
     """The GitHub or GitLab API failed."""
 
     exit_code = ExitCode.INTERNAL
+
+
+# Optional dependencies: the top-level module -> (the extra that installs it, what needs it in en, in ko).
+OPTIONAL_MODULES: dict[str, tuple[str, str, str]] = {
+    "psycopg": ("postgres", "the postgres ledger backend", "postgres 원장 백엔드"),
+}
+
+
+class MissingExtraError(GatekeeperError):
+    """An optional dependency is not installed: a setup problem of this installation (exit 2), said in
+    English and Korean with the extra that brings it."""
+
+    def __init__(self, module: str) -> None:
+        extra, needs_en, needs_ko = OPTIONAL_MODULES[module]
+        super().__init__(
+            f"{needs_en} needs the Python package {module}, which is not installed\n"
+            f"  {needs_ko}에 필요한 파이썬 패키지 {module}이(가) 설치되어 있지 않습니다",
+            hint=f"install sop-gatekeeper[{extra}]: pip install 'sop-gatekeeper[{extra}]' "
+            f"(sop-gatekeeper[{extra}]를 설치하세요)",
+        )
+        self.module = module
+        self.extra = extra
+
+    @classmethod
+    def for_import(cls, exc: ImportError) -> MissingExtraError | None:
+        """The error for an import of an optional module that failed, or None for any other import."""
+        top = (exc.name or "").split(".", 1)[0]
+        return cls(top) if top in OPTIONAL_MODULES else None

@@ -31,3 +31,9 @@ def sample_system_dir() -> Path:
     """The bundled example that `gatekeeper demo` governs (examples/sample-system in a checkout)."""
     installed = _PACKAGE / "_data" / "sample-system"
     return installed if installed.is_dir() else _PACKAGE.parent / "examples" / "sample-system"
+
+
+def examples_dir() -> Path:
+    """The complete GitHub, GitLab and pre-commit examples (examples/ in a checkout)."""
+    installed = _PACKAGE / "_data" / "examples"
+    return installed if installed.is_dir() else _PACKAGE.parent / "examples"

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import io
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -26,8 +27,26 @@ def test_the_demo_story_runs_end_to_end(tmp_path: Path) -> None:
     assert "deploy.concurrent" in text
     assert "ledger BROKEN at seq 3" in text
     # The origin's ledger branch holds the records the story wrote.
+    # A conform checklist next to unmet KPIs is explained, with the KPIs the story misses.
+    assert "Reading the two together" in text
+    assert "KPI not met: deployment-success-rate = 50 %, target >= 98 (1/2)" in text
+    # The git history keeps the story's clock: the hand-over on Friday 20 November, the changes after it.
+    dates = _git_log(tmp_path / "demo" / "minwon-portal", "%aI %cI %s", "main").splitlines()
+    assert (
+        dates[-1]
+        == "2026-11-20T16:30:00+09:00 2026-11-20T16:30:00+09:00 Hand-over of 민원포털 1.0 (baseline)"
+    )
+    assert all(line.startswith("2026-11-2") for line in dates), dates
+    ledger_dates = _git_log(tmp_path / "demo" / "origin.git", "%cI", "gatekeeper/ledger").split()
+    assert ledger_dates and all(d.startswith(("2026-11-2", "2026-11-30")) for d in ledger_dates), ledger_dates
     heads = tmp_path / "demo" / "origin.git" / "refs" / "heads" / "gatekeeper" / "ledger"
     assert (
         heads.is_file()
         or "gatekeeper/ledger" in (tmp_path / "demo" / "origin.git" / "packed-refs").read_text()
     )
+
+
+def _git_log(repo: Path, form: str, ref: str) -> str:
+    return subprocess.run(
+        ["git", "log", f"--format={form}", ref], cwd=repo, capture_output=True, text=True, check=True
+    ).stdout

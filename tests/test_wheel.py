@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 import sysconfig
@@ -19,6 +18,8 @@ import venv
 from pathlib import Path
 
 import pytest
+
+from tests.offline import clean_copy
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -31,25 +32,10 @@ def _run(*args: str | Path, cwd: Path, env: dict[str, str] | None = None) -> sub
     return result
 
 
-def _clean_copy(target: Path) -> Path:
-    listed = (
-        subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True)
-        .stdout.decode()
-        .split("\0")
-    )
-    for relative in filter(None, listed):
-        source = ROOT / relative
-        if source.is_file():  # a tracked file deleted in the working tree is skipped
-            destination = target / relative
-            destination.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, destination)
-    return target
-
-
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     work = tmp_path_factory.mktemp("wheel")
-    source = _clean_copy(work / "src")
+    source = clean_copy(work / "src")
     _run(
         sys.executable,
         "-m",
@@ -110,6 +96,18 @@ def test_installed_wheel_is_self_contained(installed: Path, tmp_path: Path) -> N
     ).stdout.split()
     assert all(str(installed) in line for line in where), where
     assert where[1].endswith("gatekeeper/_data/policies") and where[2].endswith("gatekeeper/_data/templates")
+    examples = Path(
+        _run(
+            python,
+            "-c",
+            "import gatekeeper.resources as r; print(r.examples_dir())",
+            cwd=tmp_path,
+            env=_env(),
+        ).stdout.strip()
+    )
+    assert str(installed) in str(examples)
+    shipped = {p.relative_to(examples).as_posix() for p in examples.rglob("*") if p.is_file()}
+    assert {"github/gatekeeper-deploy.yml", "gitlab/.gitlab-ci.yml", "pre-commit/README.md"} <= shipped
 
     script = installed / "bin" / "gatekeeper"
     schema = _run(script, "schema", "policy", cwd=tmp_path, env=_env())

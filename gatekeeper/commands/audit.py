@@ -25,6 +25,7 @@ from gatekeeper.checks.audit import (
 )
 from gatekeeper.commands import Context
 from gatekeeper.commands.kpi import add_period, period
+from gatekeeper.config.models import AdoptionConfig
 from gatekeeper.domain import Grade, RecordKind
 from gatekeeper.domain.baseline import DriftFacts
 from gatekeeper.domain.calendar import BusinessCalendar
@@ -66,12 +67,21 @@ def rfc_contents(ctx: Context) -> dict[str, RfcEntry]:
 
 
 def commits_of_period(
-    root: Path, pattern: str, since: datetime | None, until: datetime | None
+    root: Path,
+    pattern: str,
+    since: datetime | None,
+    until: datetime | None,
+    *,
+    adoption: AdoptionConfig | None = None,
 ) -> Iterator[CommitFact]:
-    """Commits reachable from HEAD committed in the period (one streaming `git log`)."""
+    """Commits reachable from HEAD committed in the period (one streaming `git log`), without the history
+    before the adoption point (`gatekeeper.adoption`)."""
     from gatekeeper.adapters.git import iter_commits
+    from gatekeeper.adoption import governed_revisions, known_adoption_commit
 
-    revisions = ["HEAD"]
+    if adoption is not None:
+        known_adoption_commit(root, adoption)
+    revisions = [*governed_revisions(adoption, ["HEAD"])]
     if since is not None:
         revisions.append(f"--since={since.isoformat()}")
     if until is not None:

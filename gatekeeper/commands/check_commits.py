@@ -12,12 +12,14 @@ import argparse
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 from gatekeeper.commands import Context
 from gatekeeper.errors import InputError, UsageError
 
 if TYPE_CHECKING:
     from gatekeeper.adapters.rfcstore import RfcStore
+    from gatekeeper.config.models import AdoptionConfig
     from gatekeeper.domain import ChangeType, Finding
     from gatekeeper.domain.rfc import RfcEntry
     from gatekeeper.rules import RuleContext
@@ -220,6 +222,7 @@ def _explicit_range(root: Path, text: str) -> tuple[str | None, str]:
 def _check_range(text: str | None, ctx: Context) -> int:
     from gatekeeper.adapters import git
     from gatekeeper.adapters.ci.context import detect_ci
+    from gatekeeper.adoption import exempt_count, governed_revisions
     from gatekeeper.rules.commit import CommitFacts, check_commit, read_message
 
     checker = _Checker(ctx)
@@ -241,8 +244,10 @@ def _check_range(text: str | None, ctx: Context) -> int:
     suggested = _suggested_id(checker.pattern, ref)
     pattern, policy = checker.pattern, checker.policy.commit
     exempt_merges = policy.merges == "exempt-when-parents-checked"
+    adoption = checker.config.adoption
+    before = exempt_count(root, adoption, commit_range.revisions)
     count = 0
-    for commit in git.iter_commits(root, commit_range.revisions):
+    for commit in git.iter_commits(root, governed_revisions(adoption, commit_range.revisions)):
         count += 1
         parts = read_message(commit.message, pattern, policy)
         checker.lookup(parts.ids)
@@ -250,11 +255,34 @@ def _check_range(text: str | None, ctx: Context) -> int:
         # The merge-tree comparison costs a process: only run it when the exemption would change the result.
         needs_exemption = not parts.ids or parts.reason_chars < policy.reason_min_chars
         clean = is_merge and exempt_merges and needs_exemption and git.clean_merge(root, commit)
-        facts = CommitFacts(commit.sha, parts, checker.rfcs, is_merge, clean, suggested)
+        facts = CommitFacts(
+            commit.sha, parts, checker.rfcs, is_merge, clean, suggested, is_root=not commit.parents
+        )
         checker.findings.extend(check_commit(facts, checker.rule_context(parts.ids)))
-    if commit_range.note and ctx.output_format == "text":
-        ctx.runtime.stderr.write(f"gatekeeper: note: {commit_range.note}\n")
+    notes = [commit_range.note] if commit_range.note else []
     extra: dict[str, object] = {"range": commit_range.label, "commits": count}
-    if commit_range.note:
-        extra["note"] = commit_range.note
+    if adoption is not None and before:
+        notes.append(_adoption_note(ctx, adoption, before))
+        extra["before_adoption"] = {
+            "commit": adoption.commit,
+            "at": adoption.at.isoformat(),
+            "commits": before,
+        }
+    if notes and ctx.output_format == "text":
+        ctx.runtime.stderr.writelines(f"gatekeeper: note: {note}\n" for note in notes)
+    if notes:
+        extra["note"] = "; ".join(notes)
     return checker.emit(extra)
+
+
+def _adoption_note(ctx: Context, adoption: AdoptionConfig, before: int) -> str:
+    when = adoption.at.astimezone(ZoneInfo(ctx.config.timezone)).strftime("%Y-%m-%d %H:%M")
+    if ctx.lang == "ko":
+        return (
+            f"도입 시점({adoption.commit[:10]}, {when}) 이전 커밋 {before}건은 검사에서 제외했습니다 "
+            "(.gatekeeper.yml adoption: 도입 전 이력)"
+        )
+    return (
+        f"{before} commit(s) from before the adoption point {adoption.commit[:10]} ({when}) are exempt: "
+        "governance starts after it (.gatekeeper.yml adoption)"
+    )

@@ -240,6 +240,25 @@ class PlatformConfig(Strict_):
     gitlab: GitlabPlatformConfig = GitlabPlatformConfig()
 
 
+def _full_sha(value: str) -> str:
+    if not re.fullmatch(r"[0-9a-f]{40}|[0-9a-f]{64}", value):
+        raise ValueError(
+            "a full commit id: 40 (or, for SHA-256 repositories, 64) lower-case hex digits, as "
+            "`git rev-parse HEAD` prints it; an abbreviated id could later name another commit"
+        )
+    return value
+
+
+class AdoptionConfig(Strict_):
+    """Where governance starts in a repository that had history before gatekeeper (`gatekeeper init`)."""
+
+    commit: Annotated[str, AfterValidator(_full_sha)] = Field(
+        description="the last commit before governance: it and its ancestors are exempt from the commit "
+        "rules (check-commits) and the audit's commit items; every later commit is governed"
+    )
+    at: AwareDatetime = Field(description="when governance was adopted (ISO 8601 with an offset)")
+
+
 class Config(Strict_):
     version: Literal[1]
     system: SystemConfig
@@ -253,6 +272,7 @@ class Config(Strict_):
     ledger: LedgerConfig = GitLedgerConfig()
     baseline: BaselineConfig = BaselineConfig()
     platform: PlatformConfig = PlatformConfig()
+    adoption: AdoptionConfig | None = None
 
 
 # ---------------------------------------------------------------------------------------------- RFC

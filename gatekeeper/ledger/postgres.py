@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from gatekeeper.errors import LedgerError
+from gatekeeper.errors import LedgerError, MissingExtraError
 from gatekeeper.ledger import (
     GENESIS,
     Draft,
@@ -134,11 +134,8 @@ class PostgresLedger:
     def __init__(self, dsn: str, schema: str = "gatekeeper", *, where: str = "the PostgreSQL ledger") -> None:
         try:
             import psycopg
-        except ImportError:
-            raise LedgerError(
-                "the postgres ledger backend needs psycopg",
-                hint="pip install 'sop-gatekeeper[postgres]'",
-            ) from None
+        except ImportError as exc:
+            raise MissingExtraError("psycopg") from exc
         self._psycopg = psycopg
         if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", schema):
             raise LedgerError(

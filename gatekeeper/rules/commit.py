@@ -49,6 +49,7 @@ class CommitFacts(NamedTuple):
     is_merge: bool = False
     clean_merge: bool = False  # a two-parent merge whose tree is exactly git's merge of its parents
     suggested_id: str | None = None  # e.g. the RFC ID in the branch name
+    is_root: bool = False  # the first commit of a history: it has no parent to rebase onto
 
     @property
     def where(self) -> str:
@@ -149,9 +150,10 @@ def _how_to_add(facts: CommitFacts, ctx: RuleContext, rfc_id: str) -> str:
             f"`{trailer}: {rfc_id}` 트레일러를 추가하세요",
         )
     short = facts.sha[:10]
+    onto = "--root" if facts.is_root else f"{short}~1"
     return ctx.text(
-        f"add `{rfc_id}` to the subject of {short} (reword it with `git rebase -i {short}~1`) and push again",
-        f"{short} 커밋의 제목에 `{rfc_id}`를 추가하세요(`git rebase -i {short}~1`로 reword)",
+        f"add `{rfc_id}` to the subject of {short} (reword it with `git rebase -i {onto}`) and push again",
+        f"{short} 커밋의 제목에 `{rfc_id}`를 추가하세요(`git rebase -i {onto}`로 reword)",
     )
 
 

@@ -8,6 +8,7 @@ records (tests/ledger/tamper.py). `ledger verify` must name the first bad seq, a
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import uuid
 from collections.abc import Callable, Iterator, Mapping
@@ -22,7 +23,7 @@ import tests.test_gate_cases as cases
 from gatekeeper.ledger import canonical_json, record_hash
 from gatekeeper.ledger.backends import open_ledger
 from tests.adversarial.conftest import Recorder
-from tests.helpers import GitRepo, run_cli
+from tests.helpers import BASE_CONFIG, GitRepo, run_cli
 from tests.ledger.spec import BackendSpec
 from tests.ledger.tamper import rewrite, stored_texts
 
@@ -344,3 +345,48 @@ def test_a_rejection_cannot_be_hidden_from_the_gate_through_a_postgres_look_up_c
         with pytest.raises(psycopg.errors.GeneratedAlways):
             db.execute(f"UPDATE {schema}.records SET {column} = {value} WHERE seq = %s", (seq,))
     assert deployment.gate() == (code, body)
+
+
+ADOPTION_FORGERIES = {
+    # how -> what the developer does after adoption
+    "backdated": "a commit without an RFC dated before adoption (GIT_COMMITTER_DATE, GIT_AUTHOR_DATE 2001)",
+    "old-branch": "a commit without an RFC on a branch started before adoption, merged after it",
+    "rewritten": "the adoption commit is not in the clone (history rewritten, or a typo)",
+}
+
+
+@pytest.mark.parametrize("how", sorted(ADOPTION_FORGERIES))
+def test_the_adoption_point_exempts_only_history_before_it(
+    tmp_path: Path, reliability: Recorder, how: str
+) -> None:
+    repo = GitRepo.create(tmp_path / "repo", config=None)
+    repo.commit("Initial import")
+    before = repo.commit("tune the cache")
+    adopted = "0" * 40 if how == "rewritten" else before
+    repo.write(
+        ".gatekeeper.yml",
+        BASE_CONFIG + f"adoption: {{commit: '{adopted}', at: '2026-11-20T10:00:00+09:00'}}\n",
+    )
+    repo.add_rfc(RFC_ID)
+    repo.commit(f"{RFC_ID} adopt gatekeeper for change governance")
+    if how == "backdated":
+        old = {"GIT_AUTHOR_DATE": "2001-01-01T00:00:00", "GIT_COMMITTER_DATE": "2001-01-01T00:00:00"}
+        env = dict(os.environ, **old)
+        subprocess.run(
+            ["git", "commit", "-q", "--allow-empty", "-m", "hack"], cwd=repo.path, env=env, check=True
+        )
+    elif how == "old-branch":
+        subprocess.run(["git", "checkout", "-q", "-b", "old", before], cwd=repo.path, check=True)
+        repo.commit("hack")
+        subprocess.run(["git", "checkout", "-q", "main"], cwd=repo.path, check=True)
+        merge = ["git", "merge", "-q", "--no-ff", "-m", f"{RFC_ID} merge the old branch", "old"]
+        subprocess.run(merge, cwd=repo.path, check=True)
+        subprocess.run(["git", "branch", "-q", "-D", "old"], cwd=repo.path, check=True)
+    result = run_cli(["check-commits", "--range", "..HEAD"], cwd=repo.path)
+    if how == "rewritten":
+        assert result.code == 2 and "adoption.commit" in result.stderr, result.stderr
+        outcome = "exit 2 naming .gatekeeper.yml adoption.commit; nothing exempted"
+    else:
+        assert result.code == 1 and "commit.rfc-missing" in result.stdout, result.stdout + result.stderr
+        outcome = "commit.rfc-missing, block: exemption is by ancestry, never by date or branch origin"
+    reliability.row(ADOPTION_FORGERIES[how], "adoption point", outcome)
