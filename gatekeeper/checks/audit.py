@@ -205,7 +205,7 @@ class AuditBuilder:
     history: History = field(init=False)
     _entries: dict[str, RfcEntry] = field(init=False)
     _planned: set[str] = field(default_factory=set)  # RFCs whose plan was checked
-    _deployed: dict[str, Deployment] = field(default_factory=dict)  # started in the period
+    _deployed: set[str] = field(default_factory=set)  # ids of the deployments started in the period
     _failed: dict[str, tuple[int, tuple[str, ...]]] = field(default_factory=dict)  # waiting for an incident
     _incident_rfcs: set[str] = field(default_factory=set)
     _pir_waiting: dict[str, int] = field(default_factory=dict)  # RFC -> seq of the finish that owes a PIR
@@ -330,7 +330,7 @@ class AuditBuilder:
             self.history.forget_before(entry.moment)
         deployment = self.history.started(entry, entry.payload)
         if inside:
-            self._deployed[deployment.id] = deployment
+            self._deployed.add(deployment.id)
 
     def _finished(self, entry: Entry[DeploymentFinished]) -> None:
         deployment = self.history.finished(entry, entry.payload)
@@ -560,7 +560,10 @@ class AuditBuilder:
     def close(self) -> None:
         """Settle the questions still open when the stream ends."""
         stale = timedelta(hours=self.policy.deploy.lock_stale_hours)
-        for deployment in self._deployed.values():
+        # Of the period's deployments, only those still open or owing are held (the history lets go of
+        # the rest): those are the ones the debts and the unrecorded results are about.
+        waiting = [d for d in self.history.deployments() if d.id in self._deployed]
+        for deployment in waiting:
             if deployment.finish is None and self.now - deployment.started_at >= stale:
                 self.checks["change.history-recorded"].fail(
                     f"seq:{deployment.seq}",
@@ -581,7 +584,7 @@ class AuditBuilder:
                 ),
             )
         # The debts of the period's deployments, judged at the audit's time by the gate's own rules.
-        facts = self._debts(self._deployed.values(), self.now)
+        facts = self._debts(waiting, self.now)
         ctx = RuleContext(self.policy, self.grade, ChangeType.NORMAL, self.now, self.lang)
         for rule, item in ((pir_overdue, "change.pir"), (retro_review_overdue, "change.emergency-review")):
             owed: dict[str, list[str]] = {}  # RFC -> why, one line per deployment of it

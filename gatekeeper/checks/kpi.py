@@ -440,6 +440,7 @@ def sql_tallies(
     builder = TallyBuilder(zone, since, until, dict(due or {}))
     if commit_time is not None:
         builder.commit_time = commit_time
-    if not read_database(ledger, builder.feed_events, system=system, kinds=KINDS, until=until):
+    read = read_database(ledger, builder.feed_events, system=system, kinds=KINDS, until=until, facts=False)
+    if not read:
         return None
     return builder.result()

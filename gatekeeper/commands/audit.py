@@ -187,7 +187,9 @@ def gather_and_check(
     result = checklist(
         builder,
         system=config.system.id,
-        commits=commits_of_period(ctx.repo_root, config.rfc.id_pattern, since, until),
+        commits=commits_of_period(
+            ctx.repo_root, config.rfc.id_pattern, since, until, adoption=config.adoption
+        ),
         drift=drift,
         chain=chain,
     )

@@ -205,7 +205,9 @@ def gather(
     ci = collect.attempt("the CI context", lambda: _ci(sources))
     head = ci.head if ci is not None else ""
     commits = (
-        collect.attempt("the commits being deployed", lambda: _commits(sources.root, ci)) if ci else None
+        collect.attempt("the commits being deployed", lambda: _commits(sources.root, ci, config))
+        if ci
+        else None
     )
     ids = list(request.rfc_ids)
     identities: frozenset[str] = frozenset()
@@ -343,11 +345,16 @@ def _ci(sources: Sources) -> Any:
     return detect_ci(sources.env, sources.root)
 
 
-def _commits(root: Path, ci: Any) -> list[Any]:
+def _commits(root: Path, ci: Any, config: Config) -> list[Any]:
+    """The commits being deployed, without the history before governance started (`gatekeeper.adoption`):
+    their authors may not approve the change, and the RFCs they name are the deployment's."""
     from gatekeeper.adapters.git import iter_commits, resolve_range
+    from gatekeeper.adoption import governed_revisions, known_adoption_commit
 
     commit_range = resolve_range(root, ci.base, ci.head, ref=ci.ref)
-    return list(iter_commits(root, commit_range.revisions))
+    if config.adoption is not None:
+        known_adoption_commit(root, config.adoption)
+    return list(iter_commits(root, governed_revisions(config.adoption, commit_range.revisions)))
 
 
 def _rfcs(config: Config, sources: Sources, ids: list[str]) -> tuple[RfcEntry, ...]:

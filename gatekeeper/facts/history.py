@@ -198,7 +198,6 @@ class History:
     open: dict[str, Deployment] = field(default_factory=dict)  # started, not finished (by deployment id)
     owing: dict[str, Deployment] = field(default_factory=dict)  # finished, may still owe a PIR or review
     pir_done: set[str] = field(default_factory=set)
-    pirs: dict[str, list[Entry[Pir]]] = field(default_factory=dict)
     notices: dict[str, list[Entry[Notice]]] = field(default_factory=dict)
     failed: dict[str, Deployment] = field(default_factory=dict)  # failed or rolled back, no incident yet
     failed_ids: set[str] = field(default_factory=set)  # every failed or rolled-back deployment
@@ -311,7 +310,6 @@ class History:
     def pir(self, entry: Entry[Pir]) -> None:
         for rfc in entry.rfcs:
             self.pir_done.add(rfc)
-            self.pirs.setdefault(rfc, []).append(entry)
             for deployment_id in self._owing_by_rfc.pop(rfc, set()):
                 deployment = self.owing.get(deployment_id)
                 if deployment is not None and self._settled(deployment):

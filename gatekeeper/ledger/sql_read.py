@@ -116,8 +116,13 @@ class RecordStream:
         kinds: Sequence[str],
         until: datetime | None,
         spare: Cursor | None = None,
+        *,
+        facts: bool = True,
     ) -> None:
         self.cursor = cursor
+        # Whether a deployment's recorded facts are wanted (the audit reads them; the KPIs need not pay for
+        # handing them over).
+        self.facts = facts
         self.spare = spare  # SQLite: a second connection, which reads every other range (`_sqlite_ranges`)
         self.d = dialect
         self.system = system
@@ -143,6 +148,7 @@ class RecordStream:
         (approvals are most of a ledger); the other records' `data` comes whole, read by the typed models."""
         scope, params = self._scope()
         system = self.system
+        data = "data" if self.facts else "data - 'facts'"
         sql = (
             # An approval's id and time are not read: NULL costs nothing to hand over.
             f"SELECT seq, kind, rfcs, CASE WHEN kind <> 'approval' THEN id END, "  # noqa: S608
@@ -154,7 +160,7 @@ class RecordStream:
             # Who decided, and where: the record's own members (the body holds them, `data` does not).
             f"CASE WHEN kind IN ('approval', 'deployment.started') THEN (body::json)->>'actor' END, "
             f"CASE WHEN kind = 'approval' THEN (body::json)->>'actor_source' END, "
-            f"CASE WHEN kind <> 'approval' THEN data::text END "
+            f"CASE WHEN kind <> 'approval' THEN ({data})::text END "
             f"FROM {self.d.table} WHERE {scope} ORDER BY seq"
         )
         decode = json.JSONDecoder().raw_decode  # see `_sqlite`
@@ -171,11 +177,13 @@ class RecordStream:
         scope, params = self._scope()
         system = self.system
         # [rfcs, step, decision, rfc_digest, digest, actor, source] per approval, [rfcs, data, actor] else.
+        body = "body" if self.facts else "json_remove(body, '$.data.facts')"
         extract = (
             "CASE kind WHEN 'approval' THEN "
             "json_extract(body, '$.rfcs', '$.data.step', '$.data.decision', '$.data.rfc_digest', "
             "'$.data.digest', '$.actor', '$.actor_source') "
-            "ELSE json_extract(body, '$.rfcs', '$.data', '$.actor') END"
+            f"ELSE json_extract({body}, "
+            "'$.rfcs', '$.data', '$.actor') END"
         )
         sql = (
             f"SELECT seq, id, kind, at_utc, {extract} FROM records "  # noqa: S608
@@ -252,7 +260,9 @@ class Prepared:
                 closer.close()
 
 
-def prepare(ledger: object, *, system: str, kinds: Sequence[str], until: datetime | None) -> Prepared | None:
+def prepare(
+    ledger: object, *, system: str, kinds: Sequence[str], until: datetime | None, facts: bool = True
+) -> Prepared | None:
     """Start reading the system's records of `kinds` from the ledger's database, or None when the backend
     has no SQL or PostgreSQL holds a row whose `data` it could not read (the caller then reads every
     record)."""
@@ -260,7 +270,7 @@ def prepare(ledger: object, *, system: str, kinds: Sequence[str], until: datetim
     if found is None:
         return None
     try:
-        return _prepare(ledger, *found, system=system, kinds=kinds, until=until)
+        return _prepare(ledger, *found, system=system, kinds=kinds, until=until, facts=facts)
     except _errors():
         return None  # the caller reads every record, and reports a ledger it cannot reach its own way
 
@@ -273,6 +283,7 @@ def _prepare(
     system: str,
     kinds: Sequence[str],
     until: datetime | None,
+    facts: bool,
 ) -> Prepared | None:
     if dialect.name == "sqlite":
         import sqlite3
@@ -283,7 +294,8 @@ def _prepare(
         pair = [sqlite3.connect(path, check_same_thread=False) for _ in range(2)]
         for db in pair:
             db.execute("PRAGMA query_only = ON")
-        return Prepared(RecordStream(pair[0], dialect, system, kinds, until, spare=pair[1]), pair)
+        stream = RecordStream(pair[0], dialect, system, kinds, until, spare=pair[1], facts=facts)
+        return Prepared(stream, pair)
     import psycopg
 
     info = main.info  # type: ignore[attr-defined]
@@ -297,7 +309,7 @@ def _prepare(
     except BaseException:
         own.close()
         raise
-    return Prepared(RecordStream(own, dialect, system, kinds, until), [own])
+    return Prepared(RecordStream(own, dialect, system, kinds, until, facts=facts), [own])
 
 
 def read_database(
@@ -307,10 +319,11 @@ def read_database(
     system: str,
     kinds: Sequence[str],
     until: datetime | None,
+    facts: bool = True,
 ) -> bool:
     """Hand `consume` the system's records of `kinds` from the ledger's database (`prepare`, then
     `Prepared.feed`); False when the backend has no SQL or the reading stepped aside."""
-    prepared = prepare(ledger, system=system, kinds=kinds, until=until)
+    prepared = prepare(ledger, system=system, kinds=kinds, until=until, facts=facts)
     if prepared is None:
         return False
     try:

@@ -34,16 +34,19 @@ def window_facts(
 ) -> WindowFacts:
     """Gather the window facts for one instant (raises CalendarUnavailable: the gate fails closed)."""
     local = calendar.local(at)
+    in_hours = calendar.in_business_hours(at)
+    freezes = calendar.freezes_at(at, change_type)
     return WindowFacts(
         at=at,
         local=local,
         timezone=calendar.timezone,
         day=calendar.day(local.date()),
-        in_business_hours=calendar.in_business_hours(at),
+        in_business_hours=in_hours,
         business_start=calendar.business_start,
         business_end=calendar.business_end,
-        freezes=calendar.freezes_at(at, change_type),
-        next_allowed=calendar.next_allowed(at, change_type, grade),
+        freezes=freezes,
+        # Outside business hours and every freeze, now is the first allowed instant (no search needed).
+        next_allowed=calendar.next_allowed(at, change_type, grade) if in_hours or freezes else local,
     )
 
 
