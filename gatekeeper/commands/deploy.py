@@ -151,12 +151,12 @@ def _unrecorded(system: str, evidence: TestEvidence, at: datetime) -> Preconditi
     with the same reports, one records them)."""
     from gatekeeper.facts.history import EVIDENCE_HORIZON
 
-    wanted = (evidence.kind, evidence.commit, evidence.digest)
-
     def check(reader: LedgerReader) -> None:
         for record in reader.find(kind=str(evidence.KIND), system=system, since=at - EVIDENCE_HORIZON):
             payload = entry_of(record).payload
-            if (payload.kind, payload.commit, payload.digest) == wanted:
+            if (payload.kind, payload.commit) == (evidence.kind, evidence.commit) and (
+                evidence.digest in payload.digests
+            ):
                 raise _AlreadyRecorded(f"test evidence {evidence.digest} is recorded in record {record.seq}")
 
     return check

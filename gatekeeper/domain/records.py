@@ -303,6 +303,16 @@ class TestEvidence:
             _text(data, "source", ""),
         )
 
+    @property
+    def digests(self) -> frozenset[str]:
+        """The digests of the reports this record counts: its own and each file's."""
+        found = {self.digest} if self.digest else set()
+        for entry in self.files:
+            value = entry.get("digest", entry.get("sha256"))
+            if isinstance(value, str) and value:
+                found.add(value)
+        return frozenset(found)
+
     def dump(self) -> dict[str, Any]:
         body: dict[str, Any] = {
             "kind": str(self.kind),

@@ -86,6 +86,8 @@ class GateFacts:
     # each role: facts from outside the ledger that `deploy start` records (`decision_facts`).
     identities: frozenset[str] = frozenset()
     members: Mapping[Role, frozenset[str]] = field(default_factory=dict)
+    # (kind, commit, digest) of the reports the ledger holds already (`workspace_evidence`).
+    recorded_reports: frozenset[tuple[str, str, str]] = frozenset()
 
     def rfc_type(self, entry: RfcEntry) -> ChangeType:
         return entry.rfc.type if entry.rfc is not None else self.change_type
@@ -294,6 +296,7 @@ def gather(
         failures=tuple(collect.failures),
         identities=identities,
         members=members or {},
+        recorded_reports=frozenset(history.reports or ()) if history is not None else frozenset(),
     )
 
 
@@ -333,7 +336,7 @@ def ledger_history(
         take(reader.find(rfc=entry.id, kind=str(RecordKind.NOTICE)))
     take(reader.find(kind=str(RecordKind.TEST_EVIDENCE), system=system, since=at - EVIDENCE_HORIZON))
 
-    history = History(policy, config.system.grade, system)
+    history = History(policy, config.system.grade, system, reports=set())
     for seq in sorted(found):
         history.add(entry_of(found[seq]))
     return history
@@ -426,12 +429,13 @@ def workspace_evidence(facts: GateFacts) -> list[TestEvidence]:
     before the deployment (a report already in the ledger with the same digest is not recorded again)."""
     if facts.evidence is None:
         return []
-    recorded = {(e.kind, e.digest, e.commit) for e in facts.evidence.items if e.seq and e.digest}
+    recorded = set(facts.recorded_reports)
     out = []
     for item in facts.evidence.for_head():
-        if item.seq or (item.kind, item.digest, item.commit) in recorded:
+        key = (str(item.kind), item.commit.lower(), item.digest)
+        if item.seq or key in recorded:
             continue
-        recorded.add((item.kind, item.digest, item.commit))
+        recorded.add(key)
         files = ({"path": item.source, "digest": item.digest, **item.counts.dump()},)
         out.append(
             TestEvidence(item.kind, item.commit.lower(), item.counts, files, item.digest, None, "workspace")

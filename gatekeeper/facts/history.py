@@ -201,6 +201,9 @@ class History:
     notices: dict[str, list[Entry[Notice]]] = field(default_factory=dict)
     failed: dict[str, Deployment] = field(default_factory=dict)  # failed or rolled back, no incident yet
     failed_ids: set[str] = field(default_factory=set)  # every failed or rolled-back deployment
+    # (kind, commit, report digest) of every report recorded, when the reader asks for them (the gate, so
+    # that `deploy start` records a report of the workspace no second time); None: not kept.
+    reports: set[tuple[str, str, str]] | None = None
     evidence: _EvidenceLog = field(default_factory=_EvidenceLog)
     _context: RuleContext | None = None
     _owing_by_rfc: dict[str, set[str]] = field(default_factory=dict)
@@ -223,6 +226,8 @@ class History:
             )
         elif isinstance(payload, TestEvidence):
             self.add_evidence(evidence_of(entry), entry.moment)
+            if self.reports is not None:
+                self.reports.update((str(payload.kind), payload.commit, d) for d in payload.digests)
         elif isinstance(payload, DeploymentStarted):
             self.started(entry, payload)
         elif isinstance(payload, DeploymentFinished):

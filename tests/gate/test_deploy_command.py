@@ -278,3 +278,18 @@ def test_workspace_evidence_is_recorded_and_the_audit_agrees_with_the_gate(repo:
     again = run_cli(["deploy", "start", "--rfc", RFC_ID], cwd=repo.path, now=at)
     assert again.code == 0, again.stdout
     assert len(records(repo, "test.evidence")) == 2
+
+
+def test_a_report_already_recorded_with_evidence_add_is_not_recorded_again(repo: GitRepo) -> None:
+    at, head = build(repo, {})
+    for kind, folder in (("unit", "unit"), ("integration", "it")):
+        added = run_cli(
+            ["evidence", "add", "--kind", kind, f"reports/{folder}/result.xml"], cwd=repo.path, now=at
+        )
+        assert added.code == 0, added.stderr
+    code, body = start(repo, at)
+    assert code == 0, body
+    evidence = records(repo, "test.evidence")
+    assert len(evidence) == 2 and all("source" not in r.data for r in evidence)  # both from `evidence add`
+    (started,) = records(repo, "deployment.started")
+    assert sorted(started.data["facts"]["evidence"]) == sorted(r.seq for r in evidence)
