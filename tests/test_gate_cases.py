@@ -10,6 +10,8 @@ integration reports in the workspace, Tuesday 2026-11-24 20:00 KST — and chang
 - `commit`: {author, committer, co_authors: [..]} of the deployed commit
 - `approvals`: a list of {step, actor, decision, source} replacing the full chain (in ledger order)
 - `evidence`: {KIND: {tests, failed, errors, skipped} | "xxe" | null} replacing workspace reports
+- `reports`: `committed` (the workspace reports were committed in an earlier commit) or `before-checkout`
+  (they are older than the checkout): either way this job did not produce them
 - `ledger_evidence`: [{kind, commit: head|other, tests, passed, ...}] recorded with `test.evidence`
 - `records`: extra ledger records [{kind, rfcs, hours_ago, change_type, data}]; a `deployment.finished`
   with `closes: N` names the N-th record of this list (0-based) as its start
@@ -23,6 +25,7 @@ says otherwise.
 from __future__ import annotations
 
 import json
+import os
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -144,6 +147,13 @@ def build(repo: GitRepo, case: dict[str, Any]) -> tuple[datetime, str]:
         text = XXE if spec == "xxe" else junit(**spec)
         (repo.path / "reports" / KIND_DIRS[kind]).mkdir(parents=True, exist_ok=True)
         (repo.path / "reports" / KIND_DIRS[kind] / "result.xml").write_text(text, encoding="utf-8")
+    if case.get("reports") == "committed":  # passing reports committed earlier; HEAD was never tested
+        repo.commit(f"{RFC_ID} 테스트 결과 보관")
+        head = repo.commit(f"{RFC_ID} 입력 검증 규칙을 추가한다", allow_empty=True)
+    elif case.get("reports") == "before-checkout":  # left in the workspace by an earlier job
+        checkout = (repo.path / ".git" / "HEAD").stat().st_mtime
+        for report in (repo.path / "reports").rglob("*.xml"):
+            os.utime(report, (checkout - 3600, checkout - 3600))
 
     config = load_config(repo.path / ".gatekeeper.yml")
     digest = FileRfcStore(repo.path, config).get(RFC_ID).digest  # type: ignore[union-attr]

@@ -366,3 +366,25 @@ def commit_identities(root: Path, commit_range: CommitRange | str) -> set[str]:
         commit_range.revisions if isinstance(commit_range, CommitRange) else tuple(commit_range.split())
     )
     return identities(iter_commits(root, revisions))
+
+
+def tracked(root: Path, paths: Iterable[str]) -> set[str]:
+    """Which of `paths` (relative to `root`) git tracks: one `git ls-files` for all of them."""
+    wanted = list(paths)
+    if not wanted:
+        return set()
+    out = git(root, "ls-files", "-z", "--full-name", "--", *wanted)
+    prefix = git(root, "rev-parse", "--show-prefix").strip()
+    return {name.removeprefix(prefix) for name in out.split("\0") if name}
+
+
+def checkout_time(root: Path) -> float | None:
+    """When the working tree was last checked out (the modification time of HEAD, which a checkout writes
+    and a commit, `git status` or a test run leave alone), or None when git cannot say."""
+    path = git(root, "rev-parse", "--git-path", "HEAD", check=False).strip()
+    if not path:
+        return None
+    try:
+        return (root / path).stat().st_mtime
+    except OSError:
+        return None

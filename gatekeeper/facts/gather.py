@@ -42,7 +42,7 @@ from gatekeeper.ledger.checkpoint import CheckpointFile, confirm_chain
 from gatekeeper.rules import RuleContext
 from gatekeeper.rules.approval import ApprovalFacts, RoleResolver, latest_decisions, login_key
 from gatekeeper.rules.deploy import DeployFacts
-from gatekeeper.rules.tests import Evidence, EvidenceFacts
+from gatekeeper.rules.tests import Evidence, EvidenceFacts, RefusedReport
 from gatekeeper.rules.window import WindowFacts
 
 DEFAULT_ENVIRONMENT = "production"
@@ -278,7 +278,10 @@ def gather(
                 approvals = merged
                 identities = identities.union(*(a.identities for a in merged))
         if ci is not None and workspace is not None:
-            evidence = replace(ledger_facts.evidence, items=(*workspace, *ledger_facts.evidence.items))
+            produced, refused = workspace
+            evidence = replace(
+                ledger_facts.evidence, items=(*produced, *ledger_facts.evidence.items), refused=refused
+            )
     return GateFacts(
         system=system,
         grade=grade,
@@ -382,37 +385,53 @@ def _window(config: Config, policy: Policy, at: datetime, change_type: ChangeTyp
 
 def _workspace(
     config: Config, request: GateRequest, sources: Sources, head: str, collect: _Collector
-) -> tuple[Evidence, ...]:
-    """Reports in the workspace: produced by this job, so they belong to the commit checked out."""
+) -> tuple[tuple[Evidence, ...], tuple[RefusedReport, ...]]:
+    """Reports in the workspace that this job produced — so they belong to the commit checked out — and the
+    ones it did not: a file git tracks was committed, not produced; a file older than the checkout was left
+    by an earlier job (REL-P1: evidence is produced by this job)."""
     from gatekeeper.adapters.evidence import parse_report
+    from gatekeeper.adapters.git import checkout_time, tracked
 
     wanted = [(s.kind, p, s.format) for s in config.evidence for p in s.paths]
     wanted += [(kind, pattern, "auto") for kind, pattern in request.evidence]
-    items: list[Evidence] = []
     root = sources.root.resolve()
+    found: list[tuple[EvidenceKind, Path, str, str]] = []
     for kind, pattern, report_format in wanted:
         if Path(pattern).is_absolute() or ".." in Path(pattern).parts:
             raise ValueError(f"evidence path {pattern!r} must be relative to the repository, without '..'")
         for path in sorted(root.glob(pattern)):
             if not path.is_file() or not path.resolve().is_relative_to(root):
                 continue
-            shown = str(path.relative_to(root))
-            summary = collect.attempt(f"test evidence {shown}", partial(parse_report, path, report_format))
-            if summary is not None:
-                items.append(
-                    Evidence(
-                        kind,
-                        shown,
-                        head,
-                        summary.tests,
-                        summary.passed,
-                        summary.failed,
-                        summary.errors,
-                        summary.skipped,
-                        summary.digest,
-                    )
+            found.append((kind, path, path.relative_to(root).as_posix(), report_format))
+    if not found:
+        return (), ()
+    committed = tracked(root, [shown for _, _, shown, _ in found])
+    checked_out = checkout_time(root)
+    items: list[Evidence] = []
+    refused: list[RefusedReport] = []
+    for kind, path, shown, form in found:
+        if shown in committed:
+            refused.append(RefusedReport(kind, shown, "tracked"))
+            continue
+        if checked_out is not None and path.stat().st_mtime < checked_out:
+            refused.append(RefusedReport(kind, shown, "older"))
+            continue
+        summary = collect.attempt(f"test evidence {shown}", partial(parse_report, path, form))
+        if summary is not None:
+            items.append(
+                Evidence(
+                    kind,
+                    shown,
+                    head,
+                    summary.tests,
+                    summary.passed,
+                    summary.failed,
+                    summary.errors,
+                    summary.skipped,
+                    summary.digest,
                 )
-    return tuple(items)
+            )
+    return tuple(items), tuple(refused)
 
 
 # ---------------------------------------------------------------------------------------------- recording

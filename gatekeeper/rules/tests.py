@@ -42,11 +42,21 @@ class Evidence:
         return self.counts.executed
 
 
+@dataclass(frozen=True, slots=True)
+class RefusedReport:
+    """A report found in the workspace that this job did not produce, so it is no evidence (REL-P1)."""
+
+    kind: EvidenceKind
+    source: str  # its path in the workspace
+    why: str  # "tracked" (git tracks it: committed, not produced) or "older" (older than the checkout)
+
+
 @dataclass(frozen=True)
 class EvidenceFacts:
     head: str  # the commit being deployed
     items: tuple[Evidence, ...]
     performance_rfcs: tuple[str, ...] = ()  # RFCs declaring a performance impact
+    refused: tuple[RefusedReport, ...] = ()  # workspace reports that are no evidence of this job
 
     @cached_property
     def _own(self) -> tuple[list[Evidence], list[Evidence]]:
@@ -62,6 +72,9 @@ class EvidenceFacts:
 
     def elsewhere(self, kind: EvidenceKind) -> list[Evidence]:
         return [e for e in self._own[1] if e.kind is kind]
+
+    def refused_of(self, kind: EvidenceKind) -> list[RefusedReport]:
+        return [r for r in self.refused if r.kind is kind]
 
 
 def same_commit(a: str, b: str) -> bool:
@@ -95,8 +108,12 @@ def _hint(ctx: RuleContext, kind: EvidenceKind) -> str:
 
 def missing(facts: EvidenceFacts, ctx: RuleContext) -> Iterable[Finding | None]:
     for kind, requirement in required_kinds(ctx).items():
-        if any(e.executed > 0 for e in facts.for_head(kind)) or facts.elsewhere(kind):
-            continue  # present, or present for another commit (that is `tests.stale`)
+        if (
+            any(e.executed > 0 for e in facts.for_head(kind))
+            or facts.elsewhere(kind)
+            or facts.refused_of(kind)
+        ):
+            continue  # present, or present for another commit or not produced by this job (`tests.stale`)
         empty = facts.for_head(kind)
         detail = (
             ctx.text(f" ({empty[0].source} ran no tests)", f" ({empty[0].source}에 실행된 테스트가 없음)")
@@ -120,6 +137,28 @@ def stale(facts: EvidenceFacts, ctx: RuleContext) -> Iterable[Finding | None]:
         if any(e.executed > 0 for e in facts.for_head(kind)):
             continue
         other = facts.elsewhere(kind)
+        refused = facts.refused_of(kind)
+        if refused and not other:
+            report = refused[0]
+            why = (
+                ctx.text(
+                    "git tracks it: it was committed, not produced by this job", "git이 추적하는 파일입니다"
+                )
+                if report.why == "tracked"
+                else ctx.text(
+                    "it is older than this job's checkout", "이 작업의 체크아웃보다 오래된 파일입니다"
+                )
+            )
+            yield ctx.finding(
+                "tests.stale",
+                subject=str(kind),
+                message=ctx.text(
+                    f"the {kind} report {report.source} is no evidence for commit {facts.head[:12]}: {why}",
+                    f"{kind} 테스트 결과 {report.source}는 커밋 {facts.head[:12]}의 증적이 아닙니다: {why}",
+                ),
+                remediation=_hint(ctx, kind),
+            )
+            continue
         if other:
             yield ctx.finding(
                 "tests.stale",
