@@ -281,7 +281,7 @@ def test_workspace_evidence_is_recorded_and_the_audit_agrees_with_the_gate(repo:
 
 
 def test_a_report_already_recorded_with_evidence_add_is_not_recorded_again(repo: GitRepo) -> None:
-    at, head = build(repo, {})
+    at, _ = build(repo, {})
     for kind, folder in (("unit", "unit"), ("integration", "it")):
         added = run_cli(
             ["evidence", "add", "--kind", kind, f"reports/{folder}/result.xml"], cwd=repo.path, now=at
