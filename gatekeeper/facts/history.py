@@ -185,6 +185,10 @@ class History:
     evidence: _EvidenceLog = field(default_factory=_EvidenceLog)
     _context: RuleContext | None = None
     _owing_by_rfc: dict[str, set[str]] = field(default_factory=dict)
+    # Whether an approval record's attestation verifies (`adapters.oidc.Attestor`); None: not checked here.
+    attest: Callable[[Entry[Approval]], bool] | None = None
+    # Role members: a rejection counts only from a holder of the step's role (None: not known here).
+    members: Mapping[Role, frozenset[str]] | None = None
 
     @property
     def context(self) -> RuleContext:
@@ -199,8 +203,16 @@ class History:
     def add(self, entry: Entry[Any]) -> None:
         payload = entry.payload
         if isinstance(payload, Approval):
+            attested = None if self.attest is None else self.attest(entry)
             self.approval(
-                entry.seq, entry.id, entry.rfcs, payload, entry.actor, entry.actor_source, entry.moment
+                entry.seq,
+                entry.id,
+                entry.rfcs,
+                payload,
+                entry.actor,
+                entry.actor_source,
+                entry.moment,
+                attested,
             )
         elif isinstance(payload, TestEvidence):
             self.add_evidence(evidence_of(entry), entry.moment)
@@ -230,6 +242,7 @@ class History:
         actor: str,
         actor_source: str,
         moment: datetime | str,
+        attested: bool | None = None,
     ) -> None:
         at = moment if isinstance(moment, str) else moment.isoformat()
         for rfc in rfcs:
@@ -243,6 +256,7 @@ class History:
                 actor_source,
                 approval.digest,
                 at,
+                attested=attested,
             )
             steps = self.decisions.get(rfc)
             if steps is None:
@@ -250,7 +264,7 @@ class History:
             slot = steps.get(approval.step)
             if slot is None:
                 slot = steps[approval.step] = StepDecisions()
-            if self.policy is None or counts(decision, self.context):
+            if self.policy is None or counts(decision, self.context, self.members):
                 slot.counted = decision
             else:
                 slot.ignored = decision
