@@ -66,7 +66,15 @@ def draft_digest(
     data: Mapping[str, Any],
 ) -> str:
     """SHA-256 over the canonical JSON of a record before it is placed (no seq, prev, hash), without its
-    attestation: what a token's audience binds. `at` is taken in UTC so its spelling cannot matter."""
+    attestation: what a token's audience binds. An approval's data is taken as its typed payload writes it
+    and `at` in UTC, so that spellings the readers treat alike cannot make a digest differ."""
+    from gatekeeper.domain.records import Approval, PayloadError
+
+    if kind == "approval":
+        try:
+            data = Approval.parse(data).dump()
+        except PayloadError:
+            pass  # digested as it stands: such a record never counts anyway
     body = {
         "id": record_id,
         "kind": kind,

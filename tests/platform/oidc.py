@@ -4,13 +4,17 @@ GitHub Actions or GitLab CI approval job gets, with its ID token coming from tha
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+import uuid
+from dataclasses import dataclass, replace
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from gatekeeper.localissuer import LocalIssuer, github_claims, gitlab_claims
+from gatekeeper.attestation import audience, draft_digest
+from gatekeeper.ledger import Draft
+from gatekeeper.localissuer import LocalIssuer, SigningKey, github_claims, gitlab_claims
 
 REPOSITORY = "minwon/minwon-portal"
 
@@ -79,3 +83,53 @@ class Jobs:
         if token:
             env["GATEKEEPER_ID_TOKEN"] = token
         return env
+
+
+GITHUB_ISSUER = "https://token.actions.githubusercontent.com"
+
+
+@lru_cache(maxsize=1)
+def pinned_key() -> SigningKey:
+    """One signing key for the whole run: a JWKS pinned in the test repository's configuration trusts it
+    without any network (as an air-gapped GitHub Enterprise Server or GitLab instance would)."""
+    return SigningKey.generate("pinned-1")
+
+
+def pin(repo_path: Path, relative: str = ".gatekeeper/oidc-keys.json") -> dict[str, Any]:
+    """Write the pinned JWKS into the repository; returns the `platform:` settings that trust it."""
+    target = repo_path / relative
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(json.dumps({"keys": [pinned_key().jwk]}), encoding="utf-8")
+    settings = {"repository": REPOSITORY, "keys_file": relative}
+    return {"github": {"oidc": dict(settings)}, "gitlab": {"oidc": {**settings, "issuer": "https://gitlab.example.go.kr"}}}
+
+
+def attest(draft: Draft, **claims: Any) -> Draft:
+    """`draft` with the attestation a GitHub approval job would record, signed by the pinned key."""
+    import jwt
+
+    digest = draft_digest(
+        record_id=draft.id,
+        kind=draft.kind,
+        system=draft.system,
+        rfcs=draft.rfcs,
+        actor=draft.actor,
+        actor_source=draft.actor_source,
+        at=draft.at,
+        data=draft.data,
+    )
+    moment = int(draft.at.timestamp())
+    body = {
+        "jti": str(uuid.uuid4()),
+        "iss": GITHUB_ISSUER,
+        "aud": audience(digest),
+        "iat": moment,
+        "nbf": moment - 5,
+        "exp": moment + 300,
+        **github_claims(REPOSITORY, draft.actor),
+        **claims,
+    }
+    key = pinned_key()
+    token = jwt.encode(body, key.private, algorithm="RS256", headers={"kid": key.kid})
+    attestation = {"provider": "github", "token": token, "jwk": key.jwk, "digest": digest}
+    return replace(draft, data={**draft.data, "attestation": attestation})
