@@ -22,6 +22,7 @@ when it was recorded stays valid evidence, and one that never was never becomes 
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
@@ -71,10 +72,8 @@ def draft_digest(
     from gatekeeper.domain.records import Approval, PayloadError
 
     if kind == "approval":
-        try:
+        with contextlib.suppress(PayloadError):  # else digested as it stands: such a record never counts
             data = Approval.parse(data).dump()
-        except PayloadError:
-            pass  # digested as it stands: such a record never counts anyway
     body = {
         "id": record_id,
         "kind": kind,
