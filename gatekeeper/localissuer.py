@@ -47,10 +47,12 @@ class SigningKey:
 
 @dataclass
 class Job:
-    """A job the token endpoint answers for: its bearer token and the claims of its tokens."""
+    """A job the token endpoint answers for: its bearer token and the claims of its tokens (`answer`, when
+    given, makes the token for an audience instead: what a compromised or misbehaving runtime would send)."""
 
     claims: dict[str, Any]
     bearer: str = field(default_factory=lambda: secrets.token_urlsafe(24))
+    answer: Callable[[str], str] | None = None
 
 
 @dataclass
@@ -131,10 +133,12 @@ class LocalIssuer:
         }
         return jwt.encode(body, signer.private, algorithm="RS256", headers={"kid": signer.kid})
 
-    def actions_job(self, claims: Mapping[str, Any]) -> dict[str, str]:
+    def actions_job(
+        self, claims: Mapping[str, Any], *, answer: Callable[[str], str] | None = None
+    ) -> dict[str, str]:
         """The variables the Actions runner gives a job with `permissions: id-token: write`."""
         job_id = uuid.uuid4().hex
-        job = Job(dict(claims))
+        job = Job(dict(claims), answer=answer)
         self._jobs[job_id] = job
         return {
             "ACTIONS_ID_TOKEN_REQUEST_URL": f"{self.url}/idtoken/{job_id}?api-version=2.0",
@@ -169,7 +173,8 @@ class LocalIssuer:
             if job is None or authorization != f"Bearer {job.bearer}":
                 return self._send(handler, 401, {"message": "Unauthorized"})
             audience = parse_qs(parts.query).get("audience", [""])[-1]
-            return self._send(handler, 200, {"value": self.mint(job.claims, audience)})
+            token = job.answer(audience) if job.answer is not None else self.mint(job.claims, audience)
+            return self._send(handler, 200, {"value": token})
         return self._send(handler, 404, {"message": "Not Found"})
 
     @staticmethod

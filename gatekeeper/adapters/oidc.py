@@ -21,7 +21,7 @@ import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -391,3 +391,26 @@ class Attestor:
         if not verdict.ok:
             self.refused[entry.seq] = verdict.reason
         return verdict.ok
+
+
+def recheck(
+    records: Iterable[Any], config: Config, root: Path, env: Mapping[str, str], now: datetime
+) -> Iterator[tuple[Any, str]]:
+    """(record, verdict) for every approval record: "attested", "unattested", or why its attestation does
+    not verify (`ledger verify --attestations`). Raises IssuerUnavailable when the keys cannot be had."""
+    from gatekeeper.domain.records import PayloadError, read
+
+    attestor = Attestor(config, root, env, now)
+    for record in records:
+        if record.kind != "approval":
+            continue
+        try:
+            entry = read(record)
+        except PayloadError as exc:
+            yield record, f"malformed: {exc}"
+            continue
+        if entry.payload.attestation is None:
+            yield record, "unattested"
+            continue
+        verdict = attestor.verdict(entry)
+        yield record, "attested" if verdict.ok else verdict.reason

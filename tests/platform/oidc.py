@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
@@ -43,14 +44,20 @@ class Jobs:
     head: str = "0" * 40
 
     def github(
-        self, actor: str, *, triggering: str | None = None, token: bool = True, **claims: Any
+        self,
+        who: str,
+        *,
+        triggering: str | None = None,
+        token: bool = True,
+        answer: Callable[[str], str] | None = None,
+        **claims: Any,
     ) -> dict[str, str]:
-        event = self.workdir / f"event-{actor}.json"
+        event = self.workdir / f"event-{who}.json"
         event.write_text(json.dumps({"inputs": {}}), encoding="utf-8")
         env = {
             "CI": "true",
             "GITHUB_ACTIONS": "true",
-            "GITHUB_ACTOR": actor,
+            "GITHUB_ACTOR": who,
             "GITHUB_EVENT_NAME": "workflow_dispatch",
             "GITHUB_EVENT_PATH": str(event),
             "GITHUB_SHA": self.head,
@@ -60,16 +67,18 @@ class Jobs:
         if triggering is not None:
             env["GITHUB_TRIGGERING_ACTOR"] = triggering
         if token:
-            env.update(
-                self.issuer.actions_job(github_claims(REPOSITORY, claims.pop("actor", actor), **claims))
-            )
+            shaped = {
+                k: claims.pop(k) for k in ("environment", "workflow", "ref", "protected") if k in claims
+            }
+            job_claims = {**github_claims(REPOSITORY, claims.pop("actor", who), **shaped), **claims}
+            env.update(self.issuer.actions_job(job_claims, answer=answer))
         return env
 
-    def gitlab(self, user: str, *, token: str | None = None, **claims: Any) -> dict[str, str]:
+    def gitlab(self, who: str, *, token: str | None = None, **claims: Any) -> dict[str, str]:
         env = {
             "CI": "true",
             "GITLAB_CI": "true",
-            "GITLAB_USER_LOGIN": user,
+            "GITLAB_USER_LOGIN": who,
             "CI_COMMIT_SHA": self.head,
             "CI_COMMIT_REF_NAME": "main",
             "CI_PIPELINE_SOURCE": "web",
@@ -78,7 +87,7 @@ class Jobs:
         host = self.issuer.url.split("://", 1)[1]
         if token is None:
             token = self.issuer.mint(
-                gitlab_claims(host, REPOSITORY, claims.pop("user", user), **claims), "gatekeeper"
+                gitlab_claims(host, REPOSITORY, claims.pop("user", who), **claims), "gatekeeper"
             )
         if token:
             env["GATEKEEPER_ID_TOKEN"] = token
@@ -101,7 +110,10 @@ def pin(repo_path: Path, relative: str = ".gatekeeper/oidc-keys.json") -> dict[s
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(json.dumps({"keys": [pinned_key().jwk]}), encoding="utf-8")
     settings = {"repository": REPOSITORY, "keys_file": relative}
-    return {"github": {"oidc": dict(settings)}, "gitlab": {"oidc": {**settings, "issuer": "https://gitlab.example.go.kr"}}}
+    return {
+        "github": {"oidc": dict(settings)},
+        "gitlab": {"oidc": {**settings, "issuer": "https://gitlab.example.go.kr"}},
+    }
 
 
 def attest(draft: Draft, **claims: Any) -> Draft:
