@@ -476,3 +476,18 @@ def test_separation_of_duties_over_the_whole_change(
         "separation of duties sidestepped",
         "approve refuses both (approval.self): every commit naming the RFC, joined through people:",
     )
+
+
+@pytest.mark.parametrize("readme", ["README.md", "README.ko.md"])
+def test_every_row_of_the_trust_model_names_a_test_that_exists(readme: str) -> None:
+    import re
+
+    root = Path(__file__).resolve().parents[2]
+    text = (root / readme).read_text(encoding="utf-8")
+    rows = [line for line in text.splitlines() if line.startswith("| ") and "`tests/" in line]
+    assert len(rows) >= 11, rows
+    for row in rows:
+        for path, name in re.findall(r"`(tests/[\w/.-]+?\.py)::(\w+)`", row):
+            assert f"def {name}(" in (root / path).read_text(encoding="utf-8"), (readme, path, name)
+        for case in re.findall(r"`(tests/cases/[\w/.-]+\.yaml)`", row):
+            assert (root / case).is_file(), (readme, case)
