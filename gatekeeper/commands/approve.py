@@ -99,7 +99,7 @@ def _with_facts(ctx: Context, request: Any, requester: str) -> Any:
     from gatekeeper.adapters.identity import joined
     from gatekeeper.adapters.oidc import Attestor
     from gatekeeper.commands.gate import sources_for
-    from gatekeeper.domain.records import read
+    from gatekeeper.domain.records import PayloadError, read
     from gatekeeper.facts.gather import role_members
     from gatekeeper.facts.history import History
 
@@ -115,7 +115,10 @@ def _with_facts(ctx: Context, request: Any, requester: str) -> Any:
     try:
         for record in reader.find(rfc=request.rfc_id, kind=str(RecordKind.APPROVAL)):
             if record.system == ctx.config.system.id:
-                history.add(read(record))
+                try:
+                    history.add(read(record))
+                except PayloadError:
+                    continue  # never counted: the gate and `ledger verify` report it
     finally:
         close = getattr(reader, "close", None)
         if callable(close):
