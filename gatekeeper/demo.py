@@ -22,12 +22,14 @@ from typing import Any, TextIO, TypeVar
 from zoneinfo import ZoneInfo
 
 from gatekeeper.errors import GatekeeperError
+from gatekeeper.localissuer import LocalIssuer, github_claims
 from gatekeeper.resources import sample_system_dir
 from gatekeeper.runtime import Runtime
 
 KST = ZoneInfo("Asia/Seoul")
 RFC_ID = "RFC-2026-0001"
 DEVELOPER = ("dev", "dev@minwon.example.go.kr")
+REPOSITORY = "minwon/minwon-portal"
 
 
 def kst(text: str) -> datetime:
@@ -46,6 +48,8 @@ class Story:
     now: datetime = field(default_factory=lambda: kst("2026-11-20T09:00:00"))  # the story's clock
     step_no: int = 0
     events: int = 0
+    # The CI platform's OIDC issuer, played by a local one: approval jobs get ID tokens from it.
+    issuer: LocalIssuer | None = None
 
     @property
     def repo(self) -> Path:
@@ -131,12 +135,16 @@ class Story:
                 GITHUB_EVENT_PATH=str(payload),
                 GITHUB_SHA=self.head(),
                 GITHUB_REF="refs/heads/main",
-                GITHUB_REPOSITORY="minwon/minwon-portal",
+                GITHUB_REPOSITORY=REPOSITORY,
                 GITHUB_SERVER_URL="https://github.example.go.kr",
                 GITHUB_RUN_ID=str(1000 + self.events),
             )
-        out, err = io.StringIO(), io.StringIO()
         moment = kst(at)
+        if actor is not None and self.issuer is not None:
+            # The job has `permissions: id-token: write`: its tokens say who ran it, signed.
+            self.issuer.clock = lambda: moment
+            env.update(self.issuer.actions_job(github_claims(REPOSITORY, actor)))
+        out, err = io.StringIO(), io.StringIO()
         runtime = Runtime(env=env, cwd=self.repo, stdout=out, stderr=err, clock=lambda: moment)
         code = main(list(args), runtime)
         text = out.getvalue() + err.getvalue()
@@ -181,6 +189,9 @@ def _setup(story: Story) -> None:
     story.git("config", "user.email", DEVELOPER[1])
     story.git("config", "commit.gpgsign", "false")
     story.git("remote", "add", "origin", str(story.origin))
+    if story.issuer is not None:
+        with (story.repo / ".gatekeeper.yml").open("a", encoding="utf-8") as config:
+            config.write(f"platform:\n  github:\n    oidc: {{issuer: '{story.issuer.url}'}}\n")
     (story.repo / ".gitignore").write_text("reports/\n__pycache__/\n.pytest_cache/\n", encoding="utf-8")
     story.git("add", "-A")
     story.at("2026-11-20T16:30:00")
@@ -488,9 +499,11 @@ def run_demo(workspace: Path, out: TextIO) -> Path:
     workspace.mkdir(parents=True)
     story = Story(workspace.resolve(), out, total=len(STEPS))
     story.say("gatekeeper demo — a governed release of 민원포털 (grade 1, kr-ap-sop) from commit to audit")
-    for title, function in STEPS:
-        story.step(title)
-        function(story)
+    with LocalIssuer() as issuer:
+        story.issuer = issuer
+        for title, function in STEPS:
+            story.step(title)
+            function(story)
     report = story.workspace / "audit-report.html"
     story.say(f"\nDone. The audit report is {report}")
     story.say(f"The ledger is the gatekeeper/ledger branch of {story.origin}")

@@ -8,7 +8,9 @@ integration reports in the workspace, Tuesday 2026-11-24 20:00 KST — and chang
 - `system`: keys merged into `system` of the configuration (grade, audience)
 - `rfc`: keys merged into the RFC file; `edit_rfc_after_approval: true` edits it after the approvals
 - `commit`: {author, committer, co_authors: [..]} of the deployed commit
-- `approvals`: a list of {step, actor, decision, source} replacing the full chain (in ledger order)
+- `approvals`: a list of {step, actor, decision, source, attested} replacing the full chain (in ledger
+  order); an approval from CI carries the attestation an approval job records (a token signed by a key the
+  configuration pins) unless it says `attested: false`, or `claims:` overriding the token's claims
 - `evidence`: {KIND: {tests, failed, errors, skipped} | "xxe" | null} replacing workspace reports
 - `reports`: `committed` (the workspace reports were committed in an earlier commit) or `before-checkout`
   (they are older than the checkout): either way this job did not produce them
@@ -39,6 +41,7 @@ from gatekeeper.domain.catalogue import RULES
 from gatekeeper.ledger import Draft
 from gatekeeper.ledger.backends import open_ledger
 from tests.helpers import GitRepo, run_cli
+from tests.platform.oidc import attest, pin
 
 CASES = Path(__file__).parent / "cases"
 GATE_RULES = sorted(
@@ -126,10 +129,8 @@ def _case_id(path: Path) -> str:
 def build(repo: GitRepo, case: dict[str, Any]) -> tuple[datetime, str]:
     """Set up the repository and ledger the case describes; returns (at, head)."""
     at = datetime.fromisoformat(str(case.get("at", TUESDAY_EVENING)))
-    repo.write(
-        ".gatekeeper.yml",
-        yaml.safe_dump(_merge(CONFIG, {"system": case.get("system", {})}), allow_unicode=True),
-    )
+    config_body = _merge(CONFIG, {"system": case.get("system", {}), "platform": pin(repo.path)})
+    repo.write(".gatekeeper.yml", yaml.safe_dump(config_body, allow_unicode=True))
     rfc = _merge(RFC, case.get("rfc", {}))
     repo.write(f"changes/{RFC_ID}.yml", yaml.safe_dump(rfc, allow_unicode=True))
     commit = case.get("commit", {})
@@ -168,17 +169,18 @@ def build(repo: GitRepo, case: dict[str, Any]) -> tuple[datetime, str]:
                 "decision": approval.get("decision", "approve"),
                 "rfc_digest": digest,
             }
-            ledger.append(
-                Draft(
-                    "approval",
-                    "minwon-portal",
-                    approval["actor"],
-                    approval.get("source", "github-actions"),
-                    moment,
-                    data,
-                    (approval.get("rfc", RFC_ID),),
-                )
+            draft = Draft(
+                "approval",
+                "minwon-portal",
+                approval["actor"],
+                approval.get("source", "github-actions"),
+                moment,
+                data,
+                (approval.get("rfc", RFC_ID),),
             )
+            if draft.actor_source == "github-actions" and approval.get("attested", True):
+                draft = attest(draft, **approval.get("claims", {}))
+            ledger.append(draft)
         for item in case.get("ledger_evidence", []):
             data = {
                 "kind": item["kind"],

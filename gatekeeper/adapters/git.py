@@ -70,8 +70,8 @@ class Commit(NamedTuple):
 
     @property
     def co_authors(self) -> tuple[tuple[str, str], ...]:
-        """(name, email) of every `Co-authored-by:` trailer."""
-        if "uthored-by:" not in self.message and "UTHORED-BY:" not in self.message:
+        """(name, email) of every `Co-authored-by:` trailer, however it is capitalised."""
+        if "authored-by:" not in self.message.lower():
             return ()
         return tuple((m.group(1), m.group(2)) for m in _CO_AUTHOR.finditer(self.message))
 
@@ -388,3 +388,25 @@ def checkout_time(root: Path) -> float | None:
         return (root / path).stat().st_mtime
     except OSError:
         return None
+
+
+def change_commits(
+    root: Path, head: str, rfc_ids: Iterable[str], *, everywhere: bool = False
+) -> list[Commit]:
+    """Every commit reachable from `head` whose message names one of `rfc_ids`, in any capitalisation: the
+    whole change, not only the range a pipeline checks (an author whose commit landed in an earlier push,
+    or on a merged feature branch, is still its author). git filters by the IDs' text; a whole-word match
+    then drops longer IDs that merely start with one (`RFC-2026-00421`). `everywhere` adds every branch
+    of the clone, merged or not (what `approve` looks at before the change is deployed)."""
+    wanted = sorted(set(rfc_ids))
+    if not wanted:
+        return []
+    if is_shallow(root):
+        unshallow(root)
+    exact = re.compile(
+        "|".join(rf"(?<![A-Za-z0-9]){re.escape(rfc_id)}(?![A-Za-z0-9])" for rfc_id in wanted), re.IGNORECASE
+    )
+    greps = [f"--grep={rfc_id}" for rfc_id in wanted]
+    heads = (rev_parse(root, head), "--branches", "--remotes") if everywhere else (rev_parse(root, head),)
+    found = iter_commits(root, (*heads, "--fixed-strings", "--regexp-ignore-case", *greps))
+    return [commit for commit in found if exact.search(commit.message)]

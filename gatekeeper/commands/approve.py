@@ -1,18 +1,25 @@
 """`gatekeeper approve RFC --step S --decision approve|reject [--comment]`: one approval record.
 
 The record binds the RFC's content digest, so an approval never carries over to an RFC edited after it.
-The approver is the CI identity (or the git identity, marked `local`), never a flag; whether that person
-may approve the step is the gate's decision, made from the policy's roles.
+The approver is the CI identity (or the git identity, marked `local`), never a flag; in CI the platform's
+OIDC ID token, requested for this one record, proves it (`gatekeeper.attestation`) and is stored with it.
+
+Before anything is written the decision is checked as the gate will judge it (`rules.admission`): a
+decision the gate would never count is refused with exit 1, naming the rule and the fix, and nothing is
+recorded. An issuer that cannot be reached is exit 3, also with nothing recorded.
 """
 
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 from gatekeeper.commands import Context
-from gatekeeper.commands.ledger import draft, report_stored, rfc_digest, store
-from gatekeeper.domain import RecordKind
-from gatekeeper.errors import UsageError
+from gatekeeper.commands.ledger import report_stored, store
+from gatekeeper.domain import Finding, Outcome, RecordKind, Severity
+from gatekeeper.errors import ConfigError, ExitCode
+from gatekeeper.ledger import Draft
+from gatekeeper.rules import RuleContext
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -23,20 +30,240 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
-    steps = [str(step) for step in ctx.policy.approvals.steps]
-    if args.step not in steps:
-        raise UsageError(
-            f"{args.step!r} is not an approval step of the policy pack {ctx.policy.name}",
-            hint=f"use one of: {', '.join(steps) or '(the pack defines no approval steps)'}",
-        )
-    digest = rfc_digest(ctx, args.rfc_id)
-    record = store(
-        ctx,
-        draft(
-            ctx,
-            str(RecordKind.APPROVAL),
-            {"step": args.step, "decision": args.decision, "rfc_digest": digest, "comment": args.comment},
-            (args.rfc_id,),
-        ),
+    from gatekeeper.adapters.identity import current_actor
+    from gatekeeper.adapters.rfcstore import open_store
+    from gatekeeper.rules.admission import Request, check
+
+    actor = current_actor(ctx.runtime.env, ctx.runtime.cwd)
+    entry = open_store(ctx.repo_root, ctx.config, ctx.runtime.env).get(args.rfc_id)
+    if entry is not None and entry.rfc is None:
+        raise ConfigError(f"RFC {args.rfc_id} is not valid: {entry.error}", hint=f"fix {entry.where}")
+    rule_ctx = RuleContext(
+        ctx.policy,
+        ctx.config.system.grade,
+        entry.rfc.type if entry is not None and entry.rfc is not None else _normal(),
+        ctx.runtime.now(),
+        ctx.lang,
     )
+    request = Request(args.rfc_id, args.step, args.decision, actor.name, str(actor.source), entry is not None)
+    if entry is not None and entry.rfc is not None and args.step in ctx.policy.approvals.steps:
+        request = _with_facts(ctx, request, entry.rfc.requester)
+    findings = check(request, rule_ctx)
+    data: dict[str, Any] = {
+        "step": args.step,
+        "decision": args.decision,
+        "rfc_digest": entry.digest if entry is not None else "",
+        "comment": args.comment,
+    }
+    draft = Draft(
+        kind=str(RecordKind.APPROVAL),
+        system=ctx.config.system.id,
+        actor=actor.name,
+        actor_source=str(actor.source),
+        at=ctx.runtime.now(),
+        data=data,
+        rfcs=(args.rfc_id,),
+    )
+    if not _errors(findings):
+        attestation, problem = _attest(ctx, draft, rule_ctx)
+        findings.extend(problem)
+        if attestation is not None:
+            data["attestation"] = attestation
+    if _errors(findings):
+        return _refuse(ctx, args.rfc_id, rule_ctx, findings)
+    for finding in findings:  # warnings: recorded all the same
+        ctx.runtime.stderr.write(
+            f"warning: {finding.rule}: {finding.message}\n  fix: {finding.remediation}\n"
+        )
+    record = store(ctx, draft)
     return report_stored(ctx, record, f"{args.rfc_id} {args.step}: {args.decision}")
+
+
+def _normal() -> Any:
+    from gatekeeper.domain import ChangeType
+
+    return ChangeType.NORMAL
+
+
+def _errors(findings: list[Finding]) -> bool:
+    return any(f.severity is Severity.ERROR for f in findings)
+
+
+def _with_facts(ctx: Context, request: Any, requester: str) -> Any:
+    """The request with what the checks need from git, the roles and the ledger: the whole change's
+    people (every branch of the clone), the role members, and the RFC's decisions the gate would count
+    (attestations verified, so a forged record cannot make a real approver "give a second step")."""
+    from dataclasses import replace
+
+    from gatekeeper.adapters.git import change_commits, head_sha, identities
+    from gatekeeper.adapters.identity import joined
+    from gatekeeper.adapters.oidc import Attestor
+    from gatekeeper.commands.gate import sources_for
+    from gatekeeper.domain.records import PayloadError, read
+    from gatekeeper.facts.gather import role_members
+    from gatekeeper.facts.history import History
+
+    sources = sources_for(ctx)
+    members = role_members(ctx.config.roles, sources.role_resolver)
+    root = ctx.repo_root
+    commits = change_commits(root, head_sha(root), [request.rfc_id], everywhere=True)
+    attest = Attestor(ctx.config, root, ctx.runtime.env, ctx.runtime.now())
+    history = History(ctx.policy, ctx.config.system.grade, ctx.config.system.id, attest=attest)
+    reader = sources.ledger()
+    try:
+        for record in reader.find(rfc=request.rfc_id, kind=str(RecordKind.APPROVAL)):
+            if record.system == ctx.config.system.id:
+                try:
+                    history.add(read(record))
+                except PayloadError:
+                    continue  # never counted: the gate and `ledger verify` report it
+    finally:
+        close = getattr(reader, "close", None)
+        if callable(close):
+            close()
+    return replace(
+        request,
+        requester=requester,
+        identities=joined(identities(commits), ctx.config.people),
+        members=members,
+        decisions=history.latest(request.rfc_id),
+    )
+
+
+def _attest(ctx: Context, draft: Draft, rule_ctx: RuleContext) -> tuple[dict[str, Any] | None, list[Finding]]:
+    """The platform's token for this record, verified, with the key that verified it; or why there is none
+    (a finding at the pack's attestation level). Raises IssuerUnavailable (exit 3) when the issuer is down."""
+    from gatekeeper.adapters import oidc
+    from gatekeeper.attestation import audience, draft_digest, hint, verify
+
+    level = ctx.policy.approvals.attestation_level(rule_ctx.grade, rule_ctx.change_type)
+    provider = oidc.provider_of(draft.actor_source)
+    digest = draft_digest(
+        record_id=draft.id,
+        kind=draft.kind,
+        system=draft.system,
+        rfcs=draft.rfcs,
+        actor=draft.actor,
+        actor_source=draft.actor_source,
+        at=draft.at,
+        data=draft.data,
+    )
+    env = ctx.runtime.env
+    token: str | None = None
+    if provider == "github":
+        token = oidc.github_token(env, audience(digest))
+    elif provider == "gitlab":
+        token = oidc.gitlab_token(env, ctx.config.platform.gitlab.oidc)
+    subject = f"{draft.rfcs[0]} {draft.data['step']}"
+    severity = {"required": Severity.ERROR, "recommended": Severity.WARNING}.get(level)
+
+    def finding(en: str, ko: str, fix: tuple[str, str], *, always: bool = False) -> list[Finding]:
+        chosen = Severity.ERROR if always else severity
+        if chosen is None:
+            return []
+        made = rule_ctx.finding(
+            "approval.unattested",
+            message=rule_ctx.text(en, ko),
+            remediation=rule_ctx.text(*fix),
+            subject=subject,
+            severity=chosen,
+        )
+        return [] if made is None else [made]
+
+    fix = hint(provider or "github")
+    if token is None or provider is None:
+        where = "a workstation" if provider is None else f"this {provider} job"
+        return None, finding(
+            f"{where} has no OIDC ID token of the CI platform to prove who gives this decision",
+            "이 결정을 누가 내리는지 증명할 CI 플랫폼의 OIDC ID 토큰이 없습니다",
+            fix,
+        )
+    expect = oidc.expectation(ctx.config, env, provider)
+    if expect is None:
+        return None, finding(
+            f"the repository is unknown: set platform.{provider}.oidc.repository",
+            f"저장소를 알 수 없습니다: platform.{provider}.oidc.repository를 설정하세요",
+            fix,
+            always=True,
+        )
+    ring = oidc.key_ring(ctx.config, ctx.repo_root, env, provider, ctx.runtime.now())
+    import jwt
+
+    try:
+        kid = jwt.get_unverified_header(token).get("kid")
+    except jwt.InvalidTokenError:
+        kid = None
+    jwk = ring.key_for(kid) if isinstance(kid, str) else None
+    attestation: dict[str, Any] = {"provider": provider, "token": token, "jwk": jwk or {}, "digest": digest}
+    if provider == "gitlab":
+        claims = _unverified(token)
+        attestation.update(jti=claims.get("jti"), job_id=claims.get("job_id"))
+    verdict = verify(
+        attestation, expect=expect, actor=draft.actor, moment=draft.at, digest=digest, trust=ring
+    )
+    if not verdict.ok:
+        reason = (
+            verdict.reason
+            if jwk
+            else f"the token's key {str(kid)[:40]!r} is not one {expect.issuer} publishes"
+        )
+        # Where attestation is only recommended the decision is recorded without it (a GitHub re-run by
+        # someone else is one such case: the token keeps the first run's actor).
+        return None, finding(
+            f"the CI platform's token does not attest this decision: {reason}",
+            f"CI 플랫폼의 토큰이 이 결정을 증명하지 못합니다: {reason}",
+            fix,
+        )
+    return attestation, []
+
+
+def _unverified(token: str) -> dict[str, Any]:
+    import jwt
+
+    try:
+        claims: dict[str, Any] = jwt.decode(token, options={"verify_signature": False})
+    except jwt.InvalidTokenError:
+        return {}
+    return claims
+
+
+def _refuse(ctx: Context, rfc_id: str, rule_ctx: RuleContext, findings: list[Finding]) -> int:
+    """Nothing was written: the findings say which rule refused the decision and how to give it."""
+    outcome = Outcome(
+        system=ctx.config.system.id,
+        grade=int(rule_ctx.grade),
+        change_type=str(rule_ctx.change_type),
+        rfcs=(rfc_id,),
+        findings=tuple(findings),
+    )
+    code = ctx.emit(outcome)
+    return code if code else int(ExitCode.BLOCKED)
+
+
+def recheck_attestations(ledger: Any, ctx: Context) -> int:
+    """`ledger verify --attestations`: every approval record's attestation re-verified, one line each (JSON:
+    a list); exit 1 when a record carries an attestation that does not verify."""
+    import json
+
+    from gatekeeper.adapters.oidc import recheck
+    from gatekeeper.reporters.sanitize import for_log
+
+    rows = [
+        {"seq": r.seq, "actor": r.actor, "actor_source": r.actor_source, "result": verdict}
+        for r, verdict in recheck(
+            ledger.records(), ctx.config, ctx.repo_root, ctx.runtime.env, ctx.runtime.now()
+        )
+    ]
+    bad = [row for row in rows if row["result"] not in ("attested", "unattested")]
+    if ctx.output_format == "json":
+        ctx.out(json.dumps({"ok": not bad, "approvals": rows}, ensure_ascii=False, indent=2))
+    else:
+        for row in rows:
+            who = f"{for_log(str(row['actor']))} [{row['actor_source']}]"
+            ctx.out(f"{row['seq']:>6}  {who}  {for_log(str(row['result']))}")
+        attested = sum(1 for row in rows if row["result"] == "attested")
+        ctx.out(
+            f"attestations: {attested} of {len(rows)} approvals attested, {len(bad)} that do not verify"
+            + ("\n  fix: find out who wrote those records; they do not count" if bad else "")
+        )
+    return int(ExitCode.BLOCKED if bad else ExitCode.OK)

@@ -16,7 +16,12 @@ from gatekeeper.reporters.sanitize import for_log
 
 def configure(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="ledger_command", metavar="SUBCOMMAND", required=True)
-    sub.add_parser("verify", help="check the whole hash chain; names the first bad seq (exit 1)")
+    verify = sub.add_parser("verify", help="check the whole hash chain; names the first bad seq (exit 1)")
+    verify.add_argument(
+        "--attestations",
+        action="store_true",
+        help="also re-check every approval's OIDC attestation (exit 1 when one does not verify)",
+    )
     log = sub.add_parser("log", help="list records, oldest first")
     _filters(log)
     log.add_argument("--limit", type=int, default=0, help="only the last N matching records")
@@ -105,7 +110,12 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     ledger = open_configured(ctx)
     try:
         if args.ledger_command == "verify":
-            return _verify(ledger, ctx)
+            code = _verify(ledger, ctx)
+            if args.attestations and code == int(ExitCode.OK):
+                from gatekeeper.commands.approve import recheck_attestations
+
+                return recheck_attestations(ledger, ctx)
+            return code
         if args.ledger_command == "log":
             return _log(ledger, ctx, args)
         return _export(ledger, ctx, args)

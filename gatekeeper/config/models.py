@@ -223,16 +223,84 @@ class BaselineConfig(Strict_):
     items: tuple[ConfigurationItem, ...] = ()
 
 
+def _https_or_loopback(value: str) -> str:
+    # An issuer is trusted for who approved: plain http only on this machine (a test or air-gapped issuer).
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(value)
+    loopback = parts.hostname in {"127.0.0.1", "localhost", "::1"}
+    if parts.scheme != "https" and not (parts.scheme == "http" and loopback):
+        raise ValueError("an issuer is an https:// URL (http:// only for 127.0.0.1 or localhost)")
+    if parts.query or parts.fragment or not parts.hostname:
+        raise ValueError("an issuer is a URL without query or fragment, e.g. https://gitlab.example.go.kr")
+    return value.rstrip("/")
+
+
+def _relative_file(value: str) -> str:
+    if value.startswith("/") or "\\" in value or ".." in value.split("/"):
+        raise ValueError("a path relative to the repository root, with / between folders and no ..")
+    return value
+
+
+IssuerUrl = Annotated[str, AfterValidator(_https_or_loopback)]
+RepoFile = Annotated[str, Field(min_length=1), AfterValidator(_relative_file)]
+EnvName = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
+
+
+class OidcConfig(Strict_):
+    """How approvals are attested by the CI platform's OIDC issuer (`approvals.attestation` in the pack
+    says whether they must be). The issuer's keys come from its discovery document, or from `keys_file`
+    (a JWKS pinned in the repository, for air-gapped instances)."""
+
+    issuer: IssuerUrl
+    keys_file: RepoFile | None = Field(
+        default=None, description="a JWKS file (relative to the repository root) pinning the issuer's keys"
+    )
+    environment: str = Field(
+        default="gatekeeper-approvals",
+        min_length=1,
+        description="the protected environment approval jobs run in (also matches `NAME/<anything>`)",
+    )
+    default_branch: str = Field(default="main", min_length=1)
+    repository: str | None = Field(
+        default=None,
+        description="owner/name (GitHub) or group/project (GitLab) the tokens must name; default: the CI "
+        "context's repository",
+    )
+
+
+class GithubOidcConfig(OidcConfig):
+    issuer: IssuerUrl = "https://token.actions.githubusercontent.com"
+    workflow: RepoFile = Field(
+        default=".github/workflows/gatekeeper-approve.yml",
+        description="the approval workflow; its token's job_workflow_ref must name it on the default branch",
+    )
+
+
+class GitlabOidcConfig(OidcConfig):
+    issuer: IssuerUrl = "https://gitlab.com"
+    workflow: RepoFile = Field(
+        default=".gitlab-ci.yml",
+        description="the pipeline file; its token's ci_config_ref_uri must name it on the default branch",
+    )
+    token_variable: EnvName = Field(
+        default="GATEKEEPER_ID_TOKEN", description="the variable `id_tokens:` puts the token in"
+    )
+    audience: str = Field(default="gatekeeper", min_length=1, description="the `aud` of `id_tokens:`")
+
+
 class GithubPlatformConfig(Strict_):
     comment: bool = True
     deployments: bool = True
     api_url: str | None = None
+    oidc: GithubOidcConfig = GithubOidcConfig()
 
 
 class GitlabPlatformConfig(Strict_):
     comment: bool = True
     deployments: bool = True
     url: str | None = None
+    oidc: GitlabOidcConfig = GitlabOidcConfig()
 
 
 class PlatformConfig(Strict_):
@@ -259,6 +327,11 @@ class AdoptionConfig(Strict_):
     at: AwareDatetime = Field(description="when governance was adopted (ISO 8601 with an offset)")
 
 
+class PersonAliases(Strict_):
+    names: tuple[Annotated[str, Field(min_length=1)], ...] = ()
+    emails: tuple[Annotated[str, Field(min_length=3, pattern=r"^[^@\s]+@[^@\s]+$")], ...] = ()
+
+
 class Config(Strict_):
     version: Literal[1]
     system: SystemConfig
@@ -273,6 +346,9 @@ class Config(Strict_):
     baseline: BaselineConfig = BaselineConfig()
     platform: PlatformConfig = PlatformConfig()
     adoption: AdoptionConfig | None = None
+
+    # login -> the names and emails the person commits under, so separation of duties knows them
+    people: dict[Login, PersonAliases] = Field(default_factory=dict)
 
 
 # ---------------------------------------------------------------------------------------------- RFC
@@ -381,12 +457,26 @@ class RetroReview(Scope):
     deadline_hours: float = Field(gt=0)
 
 
+class AttestationLevel(Scope):
+    """Whether approvals must carry the CI platform's OIDC token: `required` (an unattested approval does
+    not count), `recommended` (it counts, with a warning), `off`."""
+
+    level: Literal["required", "recommended", "off"]
+
+
 class ApprovalPolicy(Strict_):
     steps: dict[Step, StepDefinition] = Field(default_factory=dict)
     order: tuple[Step, ...] = tuple(Step)
     required: tuple[StepRequirement, ...] = ()
     local_actor_grades: tuple[GradeValue, ...] = ()  # grades whose approvals may come from a workstation
     retro_review: tuple[RetroReview, ...] = ()
+    attestation: tuple[AttestationLevel, ...] = ()  # first matching entry; none: off
+
+    def attestation_level(self, grade: Grade, change_type: ChangeType = ChangeType.NORMAL) -> str:
+        for entry in self.attestation:
+            if entry.matches(grade, change_type):
+                return entry.level
+        return "off"
 
     @model_validator(mode="after")
     def _defined(self) -> ApprovalPolicy:

@@ -120,6 +120,13 @@ RULES: dict[str, RuleInfo] = _catalogue(
         item="change.approvals",
     ),
     RuleInfo(
+        "approval.unattested",
+        "CHG-P3",
+        "an approval lacks the CI platform's verified attestation where the pack recommends one",
+        "CI 플랫폼 증명 없는 승인",
+        item="change.approvals",
+    ),
+    RuleInfo(
         "cab.missing",
         "CHG-P3",
         "a change needing CAB review has no CAB decision",

@@ -187,6 +187,9 @@ class Approval:
     decision: str  # APPROVE | REJECT
     digest: str  # the RFC's content digest when the decision was given
     comment: str = ""
+    # The CI platform's OIDC token and the key that verified it (`gatekeeper.attestation`); None: none.
+    # Read as stored: whether it proves anything is for the verifier, never for the parser.
+    attestation: Mapping[str, Any] | None = None
 
     @classmethod
     def parse(cls, data: Mapping[str, Any]) -> Approval:
@@ -198,8 +201,13 @@ class Approval:
         if not isinstance(digest, str):
             raise PayloadError("`rfc_digest` is not text")
         comment = data.get("comment", "")
+        attestation = data.get("attestation")
         return cls(
-            step, _enum(data, "decision", DECISIONS), digest, comment if isinstance(comment, str) else ""
+            step,
+            _enum(data, "decision", DECISIONS),
+            digest,
+            comment if isinstance(comment, str) else "",
+            attestation if isinstance(attestation, Mapping) else None,
         )
 
     @classmethod
@@ -210,12 +218,15 @@ class Approval:
         return cls.parse({name: value for name, value in members.items() if value is not None})
 
     def dump(self) -> dict[str, Any]:
-        return {
+        body: dict[str, Any] = {
             "step": self.step,
             "decision": self.decision,
             "rfc_digest": self.digest,
             "comment": self.comment,
         }
+        if self.attestation is not None:
+            body["attestation"] = dict(self.attestation)
+        return body
 
 
 @dataclass(frozen=True, slots=True)

@@ -226,6 +226,14 @@ def gather(
                 "the RFCs of this deployment", "no commit in the range names an RFC and --rfc was not given"
             )
         )
+    if ci is not None and ids:
+        # Separation of duties covers the whole change: every commit naming its RFCs, not only this range.
+        whole = collect.attempt("the change's commits", lambda: change_people(sources.root, ci.head, ids))
+        identities = identities.union(whole or ())
+    if config.people:
+        from gatekeeper.adapters.identity import joined
+
+        identities = joined(identities, config.people)
     entries = collect.attempt("the RFC store", lambda: _rfcs(config, sources, ids)) or ()
     change_type = combined_type(e.rfc.type for e in entries if e.rfc is not None)
 
@@ -243,7 +251,14 @@ def gather(
                 )
             history = collect.attempt(
                 "the ledger records",
-                lambda: ledger_history(witness, config, policy, at, entries),
+                lambda: ledger_history(
+                    witness,
+                    config,
+                    policy,
+                    at,
+                    entries,
+                    attest=attestor(config, sources, now),
+                ),
             )
             # A ledger whose history was edited by hand cannot vouch for approvals or evidence: every record
             # read is checked against the chain, and the chain against the checkpoint (or in whole).
@@ -304,7 +319,13 @@ def gather(
 
 
 def ledger_history(
-    reader: LedgerReader, config: Config, policy: Policy, at: datetime, entries: Sequence[RfcEntry]
+    reader: LedgerReader,
+    config: Config,
+    policy: Policy,
+    at: datetime,
+    entries: Sequence[RfcEntry],
+    *,
+    attest: Callable[[Any], bool] | None = None,
 ) -> History:
     """This system's records that can bear on a deployment at `at`, folded into a `History`: its
     deployments of the last year, the approvals and PIRs of their RFCs and of the RFCs deployed now, the
@@ -339,10 +360,25 @@ def ledger_history(
         take(reader.find(rfc=entry.id, kind=str(RecordKind.NOTICE)))
     take(reader.find(kind=str(RecordKind.TEST_EVIDENCE), system=system, since=at - EVIDENCE_HORIZON))
 
-    history = History(policy, config.system.grade, system, reports=set())
+    history = History(policy, config.system.grade, system, reports=set(), attest=attest)
     for seq in sorted(found):
         history.add(entry_of(found[seq]))
     return history
+
+
+def attestor(config: Config, sources: Sources, now: datetime) -> Callable[[Any], bool]:
+    """The verifier of approval records' attestations (`adapters.oidc.Attestor`)."""
+    from gatekeeper.adapters.oidc import Attestor
+
+    return Attestor(config, sources.root, sources.env, now)
+
+
+def change_people(root: Path, head: str, rfc_ids: Sequence[str]) -> frozenset[str]:
+    """Who authored, committed or co-authored any commit of the change: reachable from `head`, naming one
+    of its RFCs (`adapters.git.person_keys` spellings)."""
+    from gatekeeper.adapters.git import change_commits, identities
+
+    return frozenset(identities(change_commits(root, head, rfc_ids)))
 
 
 def _ci(sources: Sources) -> Any:

@@ -30,6 +30,7 @@ from typing import Any
 from gatekeeper.config.models import Policy
 from gatekeeper.domain import ChangeType, DeploymentResult, Grade, RecordKind, Role, Step
 from gatekeeper.domain.records import (
+    APPROVE,
     Approval,
     DeploymentFinished,
     DeploymentStarted,
@@ -41,7 +42,7 @@ from gatekeeper.domain.records import (
 )
 from gatekeeper.domain.rfc import RfcEntry
 from gatekeeper.rules import RuleContext
-from gatekeeper.rules.approval import ApprovalDecision, ApprovalFacts, counts
+from gatekeeper.rules.approval import ApprovalDecision, ApprovalFacts, approved_steps, counts
 from gatekeeper.rules.deploy import DeployFacts, PastDeployment, linked_parties, pir_requirement
 from gatekeeper.rules.tests import Evidence, EvidenceFacts, same_commit
 
@@ -89,10 +90,15 @@ class Deployment:
 
 @dataclass(slots=True)
 class StepDecisions:
-    """The latest decision on one step of one RFC that the pack counts, and the latest it does not."""
+    """What one step of one RFC needs kept for every reading of the rules: the latest approval the pack
+    counts, the rejections since (whether a rejection counts depends on who holds the step's role, which
+    the reader knows: the gate at the time, the audit from what each deployment recorded), and every
+    decision the pack never counts (a workstation's, an unattested one where attestation is required),
+    which the rules mention. Older counted decisions are overridden whoever the role holders are."""
 
-    counted: ApprovalDecision | None = None
-    ignored: ApprovalDecision | None = None
+    approved: ApprovalDecision | None = None
+    rejections: list[ApprovalDecision] = field(default_factory=list)
+    ignored: list[ApprovalDecision] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -207,6 +213,8 @@ class History:
     evidence: _EvidenceLog = field(default_factory=_EvidenceLog)
     _context: RuleContext | None = None
     _owing_by_rfc: dict[str, set[str]] = field(default_factory=dict)
+    # Whether an approval record's attestation verifies (`adapters.oidc.Attestor`); None: not checked here.
+    attest: Callable[[Entry[Approval]], bool] | None = None
 
     @property
     def context(self) -> RuleContext:
@@ -221,8 +229,16 @@ class History:
     def add(self, entry: Entry[Any]) -> None:
         payload = entry.payload
         if isinstance(payload, Approval):
+            attested = None if self.attest is None else self.attest(entry)
             self.approval(
-                entry.seq, entry.id, entry.rfcs, payload, entry.actor, entry.actor_source, entry.moment
+                entry.seq,
+                entry.id,
+                entry.rfcs,
+                payload,
+                entry.actor,
+                entry.actor_source,
+                entry.moment,
+                attested,
             )
         elif isinstance(payload, TestEvidence):
             self.add_evidence(evidence_of(entry), entry.moment)
@@ -254,6 +270,7 @@ class History:
         actor: str,
         actor_source: str,
         moment: datetime | str,
+        attested: bool | None = None,
     ) -> None:
         at = moment if isinstance(moment, str) else moment.isoformat()
         for rfc in rfcs:
@@ -267,6 +284,7 @@ class History:
                 actor_source,
                 approval.digest,
                 at,
+                attested=attested,
             )
             steps = self.decisions.get(rfc)
             if steps is None:
@@ -274,10 +292,13 @@ class History:
             slot = steps.get(approval.step)
             if slot is None:
                 slot = steps[approval.step] = StepDecisions()
-            if self.policy is None or counts(decision, self.context):
-                slot.counted = decision
+            if self.policy is not None and not counts(decision, self.context):
+                slot.ignored.append(decision)
+            elif decision.decision == APPROVE:
+                slot.approved = decision
+                slot.rejections.clear()
             else:
-                slot.ignored = decision
+                slot.rejections.append(decision)
 
     def add_evidence(self, item: Evidence, moment: datetime) -> None:
         self.evidence.add(item, moment)
@@ -358,15 +379,21 @@ class History:
 
     def latest(self, rfc: str) -> tuple[ApprovalDecision, ...]:
         """The decisions on the RFC the approval rules tell apart, in ledger order."""
-        found = [d for s in self.decisions.get(rfc, {}).values() for d in (s.counted, s.ignored) if d]
+        found = []
+        for slot in self.decisions.get(rfc, {}).values():
+            if slot.approved is not None:
+                found.append(slot.approved)
+            found += slot.rejections
+            found += slot.ignored
         return tuple(sorted(found, key=lambda d: d.seq))
 
-    def approved_steps(self, rfc: str) -> frozenset[str]:
-        """The steps whose latest counted decision is approve."""
-        steps = self.decisions.get(rfc, {})
-        return frozenset(
-            step for step, s in steps.items() if s.counted is not None and s.counted.decision == "approve"
-        )
+    def approved_steps(
+        self, rfc: str, members: Mapping[Role, frozenset[str]] | None = None
+    ) -> frozenset[str]:
+        """The steps whose latest counted decision is approve, for these role holders."""
+        if self.policy is None:
+            return frozenset(s for s, slot in self.decisions.get(rfc, {}).items() if slot.approved)
+        return approved_steps(self.latest(rfc), self.context, members)
 
     def deployments(self, environment: str | None = None) -> Iterable[Deployment]:
         """The deployments still open or still owing, oldest first."""
@@ -410,13 +437,14 @@ class History:
         since = at - DEBT_HORIZON
         past = tuple(d.past(at) for d in self.deployments(environment) if since <= d.started_at <= at)
         pending = {rfc for d in past for rfc in d.rfcs}
+        approved = {r: self.approved_steps(r, members) for r in pending}
         deploy = DeployFacts(
             system=self.system,
             rfcs=tuple(e.id for e in entries),
             deployments=past,
-            cab_reviewed=frozenset(r for r in pending if str(Step.CAB) in self.approved_steps(r)),
+            cab_reviewed=frozenset(r for r in pending if str(Step.CAB) in approved[r]),
             pir_done=frozenset(r for r in pending if r in self.pir_done),
-            retro_approved={r: self.approved_steps(r) for r in sorted(pending)},
+            retro_approved={r: approved[r] for r in sorted(pending)},
             linked={e.id: linked_parties(e.rfc.impact, self.system) for e in entries if e.rfc is not None},
             noticed=frozenset(e.id for e in entries if self.noticed(e.id)),
         )

@@ -45,6 +45,9 @@ class ApprovalDecision:
     digest: str
     at: str
     on_platform: bool = False  # given on GitHub/GitLab (read live by the gate), not a ledger record
+    # Whether the record's OIDC attestation verified (`gatekeeper.attestation`); None: not checked by this
+    # reader. A platform decision is attested by the platform's authenticated answer.
+    attested: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -91,36 +94,71 @@ def required_steps(ctx: RuleContext) -> list[StepRequirement]:
     return ctx.policy.remembered(("required_steps", ctx.grade, ctx.change_type), compute)
 
 
-def counts(decision: ApprovalDecision, ctx: RuleContext) -> bool:
-    """Workstation (`local`) decisions count only for the grades the pack allows."""
+def holds_role(actor: str, step: str, members: Mapping[Role, frozenset[str]], ctx: RuleContext) -> bool:
+    """Whether `actor` holds one of the roles that may give `step`."""
+    definition = ctx.policy.approvals.steps.get(Step(step)) if step in ctx.policy.approvals.steps else None
+    key = login_key(actor)
+    return definition is not None and any(key in members.get(role, frozenset()) for role in definition.roles)
+
+
+def unattested(decision: ApprovalDecision) -> bool:
+    """A ledger decision whose attestation was checked and does not verify (or is absent)."""
+    return not decision.on_platform and decision.attested is False
+
+
+def counts(
+    decision: ApprovalDecision, ctx: RuleContext, members: Mapping[Role, frozenset[str]] | None = None
+) -> bool:
+    """Workstation (`local`) decisions count only for the grades the pack allows; unattested ones not where
+    the pack requires attestation; a rejection only from a holder of the step's role (when `members` are
+    known: anyone else's is a warning, never a veto)."""
     if (
         decision.actor_source == ActorSource.LOCAL
         and ctx.grade not in ctx.policy.approvals.local_actor_grades
     ):
         return False
+    if unattested(decision) and ctx.policy.approvals.attestation_level(ctx.grade) == "required":
+        return False
+    if (
+        members is not None
+        and decision.decision == REJECT
+        and not holds_role(decision.actor, decision.step, members, ctx)
+    ):
+        return False
     return decision.step in ctx.policy.approvals.steps
 
 
-def latest_decisions(decisions: Iterable[ApprovalDecision], ctx: RuleContext) -> dict[str, ApprovalDecision]:
+def latest_decisions(
+    decisions: Iterable[ApprovalDecision],
+    ctx: RuleContext,
+    members: Mapping[Role, frozenset[str]] | None = None,
+) -> dict[str, ApprovalDecision]:
     """The latest counted decision per step: a later reject overrides an approval, and the other way round."""
     latest: dict[str, ApprovalDecision] = {}
     for decision in sorted(decisions, key=lambda d: d.seq):
-        if counts(decision, ctx):
+        if counts(decision, ctx, members):
             latest[decision.step] = decision
     return latest
 
 
 def _latest(facts: ApprovalFacts, ctx: RuleContext) -> dict[str, ApprovalDecision]:
-    """`latest_decisions` of the facts, worked out once for all the rules that read it."""
+    """`latest_decisions` of the facts (with their role holders), worked out once for all the rules that
+    read it."""
     key = (id(ctx.policy), ctx.grade)
     found = facts.latest.get(key)
     if found is None:
-        found = facts.latest[key] = latest_decisions(facts.decisions, ctx)
+        found = facts.latest[key] = latest_decisions(facts.decisions, ctx, facts.members)
     return found
 
 
-def approved_steps(decisions: Iterable[ApprovalDecision], ctx: RuleContext) -> frozenset[str]:
-    return frozenset(step for step, d in latest_decisions(decisions, ctx).items() if d.decision == APPROVE)
+def approved_steps(
+    decisions: Iterable[ApprovalDecision],
+    ctx: RuleContext,
+    members: Mapping[Role, frozenset[str]] | None = None,
+) -> frozenset[str]:
+    return frozenset(
+        step for step, d in latest_decisions(decisions, ctx, members).items() if d.decision == APPROVE
+    )
 
 
 def _approvals(facts: ApprovalFacts, ctx: RuleContext) -> dict[str, ApprovalDecision]:
@@ -150,9 +188,9 @@ def _approve_hint(ctx: RuleContext, facts: ApprovalFacts, step: str) -> str:
 
 def _missing(facts: ApprovalFacts, ctx: RuleContext, *, cab: bool) -> Iterable[Finding | None]:
     latest = _latest(facts, ctx)
-    ignored_local = {
-        d.step for d in facts.decisions if not counts(d, ctx) and d.actor_source == ActorSource.LOCAL
-    }
+    ignored = [d for d in facts.decisions if not counts(d, ctx, facts.members)]
+    ignored_local = {d.step for d in ignored if d.actor_source == ActorSource.LOCAL}
+    ignored_unattested = {d.step: d.actor_source for d in ignored if unattested(d)}
     rule = "cab.missing" if cab else "approval.missing"
     for requirement in required_steps(ctx):
         step = str(requirement.step)
@@ -165,6 +203,8 @@ def _missing(facts: ApprovalFacts, ctx: RuleContext, *, cab: bool) -> Iterable[F
                 " (로컬에서 기록된 승인은 이 등급에서 인정되지 않습니다)",
             )
             if step in ignored_local
+            else _unattested_note(ctx, ignored_unattested[step])
+            if step in ignored_unattested
             else ""
         )
         yield ctx.finding(
@@ -179,6 +219,17 @@ def _missing(facts: ApprovalFacts, ctx: RuleContext, *, cab: bool) -> Iterable[F
         )
 
 
+def _unattested_note(ctx: RuleContext, actor_source: str) -> str:
+    from gatekeeper.attestation import hint
+
+    en, ko = hint("gitlab" if actor_source == ActorSource.GITLAB_CI else "github")
+    return ctx.text(
+        " (an approval without a verified attestation of the CI platform does not count for this grade: "
+        f"{en})",
+        f" (CI 플랫폼의 검증된 증명이 없는 승인은 이 등급에서 인정되지 않습니다: {ko})",
+    )
+
+
 def missing(facts: ApprovalFacts, ctx: RuleContext) -> Iterable[Finding | None]:
     return _missing(facts, ctx, cab=False)
 
@@ -188,7 +239,9 @@ def cab_missing(facts: ApprovalFacts, ctx: RuleContext) -> Iterable[Finding | No
 
 
 def rejected(facts: ApprovalFacts, ctx: RuleContext) -> Iterable[Finding | None]:
-    for step, decision in _latest(facts, ctx).items():
+    latest = _latest(facts, ctx)
+    yield from _outsider_rejections(facts, ctx, latest)
+    for step, decision in latest.items():
         if decision.decision == REJECT:
             yield ctx.finding(
                 "approval.rejected",
@@ -204,6 +257,59 @@ def rejected(facts: ApprovalFacts, ctx: RuleContext) -> Iterable[Finding | None]
                     f"반려 사유를 해소하고 변경요청서를 수정한 뒤 {step} 승인을 다시 요청하세요",
                 ),
             )
+
+
+def _outsider_rejections(
+    facts: ApprovalFacts, ctx: RuleContext, latest: Mapping[str, ApprovalDecision]
+) -> Iterable[Finding | None]:
+    """Rejections by people without the step's role, after the step's latest counted decision: reported,
+    never counted (anyone could otherwise veto a release)."""
+    for decision in facts.decisions:
+        counted = latest.get(decision.step)
+        if (
+            decision.decision != REJECT
+            or holds_role(decision.actor, decision.step, facts.members, ctx)
+            or (counted is not None and counted.seq > decision.seq)
+        ):
+            continue
+        yield ctx.finding(
+            "approval.rejected",
+            subject=_subject(facts, decision.step),
+            severity=Severity.WARNING,
+            message=ctx.text(
+                f"{decision.actor} rejected step {decision.step} of RFC {facts.rfc_id} without holding the "
+                f"step's role (ledger record {decision.seq}): it does not count",
+                f"{decision.actor}님이 역할 없이 변경요청 {facts.rfc_id}의 {decision.step} 단계를 "
+                f"반려했습니다 (원장 {decision.seq}번): 인정되지 않습니다",
+            ),
+            remediation=ctx.text(
+                "a holder of the step's role reads the objection and decides",
+                "해당 단계 역할 보유자가 이의를 검토하고 결정하세요",
+            ),
+        )
+
+
+def unattested_approvals(facts: ApprovalFacts, ctx: RuleContext) -> Iterable[Finding | None]:
+    """Where the pack recommends attestation, a counted approval without one is worth a warning."""
+    if ctx.policy.approvals.attestation_level(ctx.grade) != "recommended":
+        return
+    from gatekeeper.attestation import hint
+
+    for step, decision in _approvals(facts, ctx).items():
+        if not unattested(decision):
+            continue
+        en, ko = hint("gitlab" if decision.actor_source == ActorSource.GITLAB_CI else "github")
+        yield ctx.finding(
+            "approval.unattested",
+            subject=_subject(facts, step),
+            message=ctx.text(
+                f"step {step} of RFC {facts.rfc_id} was approved by {decision.actor} without a verified "
+                f"attestation of the CI platform (ledger record {decision.seq})",
+                f"변경요청 {facts.rfc_id}의 {step} 단계 승인({decision.actor}, 원장 {decision.seq}번)에 "
+                "CI 플랫폼의 검증된 증명이 없습니다",
+            ),
+            remediation=ctx.text(en, ko),
+        )
 
 
 def self_approval(facts: ApprovalFacts, ctx: RuleContext) -> Iterable[Finding | None]:
@@ -342,6 +448,7 @@ APPROVAL_RULES: dict[str, ApprovalRule] = {
     "approval.unauthorized": unauthorized,
     "approval.out-of-order": out_of_order,
     "approval.stale": stale,
+    "approval.unattested": unattested_approvals,
     "cab.missing": cab_missing,
 }
 

@@ -24,6 +24,7 @@ SECTIONS = {
     "forgery": "3. Forgery and separation of duties",
     "races_crashes": "4. Races and crashes",
     "fail_closed": "5. Fail-closed matrix",
+    "attested_approvals": "6. Attested approvals (who approved is what the CI platform signs)",
 }
 INTRO = """\
 # Reliability: how gatekeeper is attacked in its own test suite

@@ -255,14 +255,23 @@ def test_separation_of_duties_through_the_cli(
     overrides, setup, rule = SOD_CASES[case]
     chain = [step for step in cases.FULL_CHAIN if step["step"] not in overrides]
     deployment = deployed("sqlite", tmp_path, request, monkeypatch, {**setup, "approvals": chain})
+    before = len(stored_texts(deployment.spec))
     for step, actor in overrides.items():
         env = _ci_env(tmp_path, deployment, actor)
-        result = deployment.cli("approve", RFC_ID, "--step", step, "--decision", "approve", env=env)
-        assert result.code == 0, result.stderr
+        result = deployment.cli(
+            "--format", "json", "approve", RFC_ID, "--step", step, "--decision", "approve", env=env
+        )
+        assert result.code == 1, result.stdout + result.stderr
+        refused = json.loads(result.stdout)
+        assert rule in {f["rule"] for f in refused["findings"]}, refused
+        assert all(f["remediation"] for f in refused["findings"])
+    assert len(stored_texts(deployment.spec)) == before  # nothing was written
     code, body = deployment.gate()
-    assert code == 1 and rule in {f["rule"] for f in body["findings"]}, body
+    assert code == 1, body
     reliability.row(
-        f"approval {case} (gatekeeper approve in a CI job)", "separation of duties", f"{rule}, block"
+        f"approval {case} (gatekeeper approve in a CI job)",
+        "separation of duties",
+        f"approve refuses: exit 1 naming {rule}, nothing written; the gate blocks",
     )
 
 
@@ -272,14 +281,16 @@ def test_a_local_approval_does_not_count_for_grade_1(
     chain = [step for step in cases.FULL_CHAIN if step["step"] != "change-approval"]
     deployment = deployed("sqlite", tmp_path, request, monkeypatch, {"approvals": chain})
     subprocess.run(["git", "config", "user.name", "park"], cwd=deployment.repo.path, check=True)
+    before = len(stored_texts(deployment.spec))
     result = deployment.cli("approve", RFC_ID, "--step", "change-approval", "--decision", "approve")
-    assert result.code == 0 and "[local]" in result.stdout, result.stdout + result.stderr
+    assert result.code == 1 and "workstation" in result.stdout, result.stdout + result.stderr
+    assert len(stored_texts(deployment.spec)) == before
     code, body = deployment.gate()
     assert code == 1 and "approval.missing" in {f["rule"] for f in body["findings"]}, body
     reliability.row(
         "approval by park from a workstation (actor_source local), grade 1",
         "separation of duties",
-        "not counted: approval.missing, block",
+        "approve refuses (exit 1, nothing written); the gate: approval.missing, block",
     )
 
 

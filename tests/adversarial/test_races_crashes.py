@@ -208,7 +208,8 @@ def test_a_full_disk_is_a_clear_error_and_nothing_is_half_written(
     reliability: Recorder,
     backend: str,
 ) -> None:
-    deployment: Deployment = deployed(backend, tmp_path, request, monkeypatch, {})
+    # Grade 3: the workstation's decision passes approve's checks, so the write itself meets the full disk.
+    deployment: Deployment = deployed(backend, tmp_path, request, monkeypatch, {"system": {"grade": 3}})
     before = stored_texts(deployment.spec)
     sizes = [p.stat().st_size for p in tmp_path.rglob("*") if p.is_file()]
     env = {**os.environ, **deployment.env}
@@ -258,7 +259,8 @@ def _approve(path: str, env: dict[str, str], at: str, n: int) -> tuple[int, str,
 def test_eight_git_writers_at_once_lose_nothing(
     tmp_path: Path, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, reliability: Recorder
 ) -> None:
-    deployment = deployed("git", tmp_path, request, monkeypatch, {})
+    # Grade 3: a workstation's decision is recorded, so all eight reach the ledger branch.
+    deployment = deployed("git", tmp_path, request, monkeypatch, {"system": {"grade": 3}})
     before = len(stored_texts(deployment.spec))
     args = (str(deployment.repo.path), deployment.env, deployment.at.isoformat())
     with ProcessPoolExecutor(8, mp_context=get_context("fork")) as pool:

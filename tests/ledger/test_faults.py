@@ -24,7 +24,14 @@ def _bare(path: Path) -> Path:
     return path
 
 
+def _grade_3(repo: GitRepo) -> None:
+    """Grade 3: a workstation's decision is recorded (with warnings), so each test reaches the ledger."""
+    config = repo.path / ".gatekeeper.yml"
+    config.write_text(config.read_text(encoding="utf-8").replace("grade: 1", "grade: 3"), encoding="utf-8")
+
+
 def _approve(repo: GitRepo, env: dict[str, str] | None = None) -> tuple[int, str]:
+    _grade_3(repo)
     repo.add_rfc("RFC-2026-0001")
     subprocess.run(
         ["git", "commit", "-q", "--allow-empty", "-m", "RFC-2026-0001 base"], cwd=repo.path, check=True
@@ -128,6 +135,7 @@ def test_the_git_ledger_never_touches_the_working_tree_index_or_branches(repo: G
         ".gatekeeper.yml",
         BASE_CONFIG.replace("{backend: sqlite, path: .gatekeeper/ledger.db}", "{backend: git}"),
     )
+    _grade_3(repo)
     repo.write("work-in-progress.txt", "unstaged")
     subprocess.run(["git", "add", ".gatekeeper.yml"], cwd=repo.path, check=True)
     before = subprocess.run(

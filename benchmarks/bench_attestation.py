@@ -1,0 +1,196 @@
+"""What attested approvals cost: `approve` with an ID token from a local OIDC issuer against `approve`
+without one, and the gate reading 100 attested approvals against the same gate reading 100 approvals that
+carry no token.
+
+Both run in-process against a real sqlite ledger and a real issuer on 127.0.0.1 (gatekeeper.localissuer):
+an attested `approve` asks the issuer's token endpoint once, and its discovery document and key set unless
+this machine cached them; the gate verifies every stored token (an RSA signature each) with keys it
+already knows. The median of several runs is compared, as ratios measured in the same run.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import statistics
+import subprocess
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from gatekeeper.attestation import audience, draft_digest
+from gatekeeper.cli import main as cli_main
+from gatekeeper.config import load_config
+from gatekeeper.ledger import Draft
+from gatekeeper.ledger.backends import open_ledger
+from gatekeeper.localissuer import LocalIssuer, github_claims
+from gatekeeper.runtime import Runtime
+
+NOW = datetime(2026, 11, 24, 11, 0, tzinfo=UTC)
+REPOSITORY = "minwon/minwon-portal"
+REPEATS = 9
+APPROVALS = 100
+RFC_ID = "RFC-2026-0042"
+CONFIG = """\
+version: 1
+system: {{id: minwon-portal, name: 민원포털, grade: {grade}, audience: internal}}
+policy: kr-ap-sop
+roles: {{agency-manager: [park], agency-officer: [kim, lee], operator-manager: [han], cab: [kim, park, choi]}}
+ledger: {{backend: sqlite, path: .gatekeeper/ledger.db}}
+platform: {{github: {{oidc: {{issuer: '{issuer}', repository: {repository}}}}}}}
+"""
+RFC = f"""\
+id: {RFC_ID}
+title: 민원 신청 화면 개선
+type: normal
+requester: lee
+systems: [minwon-portal]
+reason: 민원인 입력 오류를 줄이기 위해 신청 화면의 검증을 강화한다
+test_plan: 단위테스트 40건, 통합테스트 12건, 사전검증 시나리오 5건을 수행한다
+rollback_plan: 이전 릴리스 태그로 재배포하고 신청 테이블 정합성을 점검한다
+"""
+
+
+def _repo(root: Path, issuer: LocalIssuer, grade: int) -> Path:
+    root.mkdir(parents=True)
+    (root / "changes").mkdir()
+    (root / ".gatekeeper.yml").write_text(
+        CONFIG.format(grade=grade, issuer=issuer.url, repository=REPOSITORY), encoding="utf-8"
+    )
+    (root / "changes" / f"{RFC_ID}.yml").write_text(RFC, encoding="utf-8")
+    env = {**os.environ, "GIT_AUTHOR_NAME": "dev", "GIT_AUTHOR_EMAIL": "dev@example.org"}
+    env.update(GIT_COMMITTER_NAME="dev", GIT_COMMITTER_EMAIL="dev@example.org", GIT_CONFIG_NOSYSTEM="1")
+    for args in (["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-q", "-m", f"{RFC_ID} the change"]):
+        subprocess.run(["git", *args], cwd=root, check=True, env=env, capture_output=True)
+    return root
+
+
+def _ci_env(root: Path, issuer: LocalIssuer | None, actor: str, home: Path) -> dict[str, str]:
+    event = root.parent / f"event-{actor}.json"
+    event.write_text("{}", encoding="utf-8")
+    head = subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True
+    ).stdout.strip()
+    env = {
+        "HOME": str(home),
+        "PATH": os.environ.get("PATH", ""),
+        "GITHUB_ACTIONS": "true",
+        "GITHUB_ACTOR": actor,
+        "GITHUB_EVENT_NAME": "workflow_dispatch",
+        "GITHUB_EVENT_PATH": str(event),
+        "GITHUB_SHA": head,
+        "GITHUB_REF": "refs/heads/main",
+        "GITHUB_REPOSITORY": REPOSITORY,
+    }
+    if issuer is not None:
+        env.update(issuer.actions_job(github_claims(REPOSITORY, actor)))
+    return env
+
+
+def _run(args: list[str], root: Path, env: dict[str, str], at: datetime) -> tuple[int, float]:
+    runtime = Runtime(env=env, cwd=root, stdout=io.StringIO(), stderr=io.StringIO(), clock=lambda: at)
+    start = time.perf_counter()
+    code = cli_main(args, runtime)
+    return code, time.perf_counter() - start
+
+
+def _approve_times(root: Path, issuer: LocalIssuer, attested: bool, home: Path) -> list[float]:
+    times = []
+    for i in range(REPEATS):
+        env = _ci_env(root, issuer if attested else None, "choi", home)
+        # A rejection by a role holder: recorded each time, and never a second step of one person.
+        code, took = _run(
+            ["approve", RFC_ID, "--step", "cab", "--decision", "reject", "--comment", f"run {i}"],
+            root,
+            env,
+            NOW + timedelta(seconds=i),
+        )
+        assert code == 0, f"approve exited {code}"
+        times.append(took)
+    return times
+
+
+def _fill(root: Path, issuer: LocalIssuer, attested: bool) -> None:
+    config = load_config(root / ".gatekeeper.yml")
+    ledger = open_ledger(config, root, {})
+    try:
+        for i in range(APPROVALS):
+            moment = NOW - timedelta(hours=2) + timedelta(seconds=i)
+            data = {"step": "cab", "decision": "approve", "rfc_digest": "sha256:0", "comment": ""}
+            draft = Draft("approval", "minwon-portal", "choi", "github-actions", moment, data, (RFC_ID,))
+            if attested:
+                digest = draft_digest(
+                    record_id=draft.id,
+                    kind=draft.kind,
+                    system=draft.system,
+                    rfcs=draft.rfcs,
+                    actor=draft.actor,
+                    actor_source=draft.actor_source,
+                    at=draft.at,
+                    data=draft.data,
+                )
+                token = issuer.mint(github_claims(REPOSITORY, "choi"), audience(digest), issued=moment)
+                attestation = {
+                    "provider": "github",
+                    "token": token,
+                    "jwk": issuer.keys[0].jwk,
+                    "digest": digest,
+                }
+                draft = Draft(
+                    draft.kind,
+                    draft.system,
+                    draft.actor,
+                    draft.actor_source,
+                    moment,
+                    {**data, "attestation": attestation},
+                    draft.rfcs,
+                    draft.id,
+                )
+            ledger.append(draft)
+    finally:
+        ledger.close()
+
+
+def _gate_times(root: Path, issuer: LocalIssuer, home: Path) -> list[float]:
+    times = []
+    for _ in range(REPEATS):
+        env = _ci_env(root, None, "han", home)
+        code, took = _run(["--format", "json", "gate", "--rfc", RFC_ID], root, env, NOW)
+        assert code in (0, 1), f"gate exited {code}"
+        times.append(took)
+    return times
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as tmp, LocalIssuer(clock=lambda: NOW) as issuer:
+        base = Path(tmp)
+        home = base / "home"
+        home.mkdir()
+        plain = _approve_times(_repo(base / "plain", issuer, 3), issuer, attested=False, home=home)
+        signed = _approve_times(_repo(base / "signed", issuer, 3), issuer, attested=True, home=home)
+        ratio = statistics.median(signed) / statistics.median(plain)
+        print(
+            f"approve: {statistics.median(plain) * 1000:.1f} ms without attestation, "
+            f"{statistics.median(signed) * 1000:.1f} ms with an ID token from the local issuer "
+            f"(median of {REPEATS}); ratio {ratio:.2f}"
+        )
+        unattested = _repo(base / "gate-plain", issuer, 1)
+        attested = _repo(base / "gate-signed", issuer, 1)
+        _fill(unattested, issuer, attested=False)
+        _fill(attested, issuer, attested=True)
+        reference = _gate_times(unattested, issuer, home)
+        verified = _gate_times(attested, issuer, home)
+        ratio = statistics.median(verified) / statistics.median(reference)
+        print(
+            f"gate: {statistics.median(reference) * 1000:.1f} ms reading {APPROVALS} approvals without "
+            "tokens, "
+            f"{statistics.median(verified) * 1000:.1f} ms verifying {APPROVALS} attested approvals "
+            f"(median of {REPEATS}); ratio {ratio:.2f}"
+        )
+        print(json.dumps({"issuer_requests": len(issuer.requests)}))
+
+
+if __name__ == "__main__":
+    main()

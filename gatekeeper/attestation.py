@@ -1,0 +1,279 @@
+"""Attested approvals: the CI platform's OIDC ID token, verified (pure; the keys come from `adapters.oidc`).
+
+An approval recorded in a CI job carries `data.attestation`: the platform's signed token, the JWK that
+verified it, and the digest of the record it was requested for. The token says who ran the job (GitHub
+`actor`, GitLab `user_login`), in which repository, environment and workflow, on which ref. Anyone can
+write a record claiming an actor; only the platform can sign a token saying so.
+
+- GitHub Actions tokens are requested with the audience `gatekeeper:sha256:<digest>`, the digest of the
+  canonical record draft (`draft_digest`): the token vouches for this one record and no other.
+- GitLab's `id_tokens:` have a fixed audience; the record stores the token's `jti` and `job_id` with the
+  digest, and a `jti` counts once in a ledger.
+
+`verify` checks the signature against the stored JWK (only asymmetric algorithms, the one the key's type
+allows: `alg: none` and HS* "signed" with a public key are refused before any cryptography), that the key is
+one the issuer publishes or the configuration pins (`KeyTrust`), `iss`, `aud`, the token's times around the
+record's time with a small leeway, the repository / project path, the actor, the approvals environment
+(protected, on GitLab), the protected default branch, and the approval workflow on the default branch.
+The gate re-verifies every approval from the ledger with the record's own time, so a token that was valid
+when it was recorded stays valid evidence, and one that never was never becomes so.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal, Protocol
+from urllib.parse import urlsplit
+
+from gatekeeper.ledger import canonical_json
+
+Provider = Literal["github", "gitlab"]
+LEEWAY = timedelta(seconds=60)
+AUDIENCE_PREFIX = "gatekeeper:"
+# The algorithms a key of each type may sign with; anything else (none, HS*, a mismatch) is refused.
+ALGORITHMS: Mapping[str, tuple[str, ...]] = {
+    "RSA": ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512"),
+    "EC": ("ES256", "ES384", "ES512"),
+}
+# JWK members that define a public key (RFC 7638 thumbprint input), per key type.
+_THUMBPRINT_MEMBERS: Mapping[str, tuple[str, ...]] = {
+    "RSA": ("e", "kty", "n"),
+    "EC": ("crv", "kty", "x", "y"),
+}
+
+
+class KeyTrust(Protocol):
+    """Whether a key is one the issuer signs with (published or pinned) for a token issued at `issued_at`.
+    May raise a GatekeeperError when that cannot be established (the issuer cannot be reached)."""
+
+    def trusts(self, jwk: Mapping[str, Any], issued_at: datetime) -> bool: ...
+
+
+def draft_digest(
+    *,
+    record_id: str,
+    kind: str,
+    system: str,
+    rfcs: Sequence[str],
+    actor: str,
+    actor_source: str,
+    at: datetime,
+    data: Mapping[str, Any],
+) -> str:
+    """SHA-256 over the canonical JSON of a record before it is placed (no seq, prev, hash), without its
+    attestation: what a token's audience binds. An approval's data is taken as its typed payload writes it
+    and `at` in UTC, so that spellings the readers treat alike cannot make a digest differ."""
+    from gatekeeper.domain.records import Approval, PayloadError
+
+    if kind == "approval":
+        with contextlib.suppress(PayloadError):  # else digested as it stands: such a record never counts
+            data = Approval.parse(data).dump()
+    body = {
+        "id": record_id,
+        "kind": kind,
+        "system": system,
+        "rfcs": list(rfcs),
+        "actor": actor,
+        "actor_source": actor_source,
+        "at": at.astimezone(UTC).isoformat(),
+        "data": {k: v for k, v in data.items() if k != "attestation"},
+    }
+    return "sha256:" + hashlib.sha256(canonical_json(body).encode("utf-8")).hexdigest()
+
+
+def audience(digest: str) -> str:
+    return AUDIENCE_PREFIX + digest
+
+
+def thumbprint(jwk: Mapping[str, Any]) -> str:
+    """The RFC 7638 thumbprint of a public JWK (raises ValueError for a key type that is not RSA or EC)."""
+    members = _THUMBPRINT_MEMBERS.get(str(jwk.get("kty")))
+    if members is None or not all(isinstance(jwk.get(m), str) for m in members):
+        raise ValueError(f"not an RSA or EC public key (kty {str(jwk.get('kty'))[:20]!r})")
+    material = json.dumps({m: jwk[m] for m in members}, separators=(",", ":"), sort_keys=True)
+    digest = hashlib.sha256(material.encode("utf-8")).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+
+
+@dataclass(frozen=True)
+class Expectation:
+    """What a token must say for an approval of this system (from the configuration, never the change)."""
+
+    provider: Provider
+    issuer: str
+    repository: str  # owner/name, or GitLab's group/project path
+    environment: str  # the approvals environment; `NAME/<anything>` matches too
+    workflow: str  # the approval workflow's path in the repository
+    default_branch: str = "main"
+    audience: str = "gatekeeper"  # GitLab's fixed `aud`; GitHub's is bound to each record (`audience`)
+    leeway: timedelta = LEEWAY
+
+    @property
+    def workflow_ref(self) -> str:
+        """The `job_workflow_ref` (GitHub) or `ci_config_ref_uri` (GitLab) of the approval workflow on the
+        default branch."""
+        ref = f"refs/heads/{self.default_branch}"
+        if self.provider == "github":
+            return f"{self.repository}/{self.workflow}@{ref}"
+        host = urlsplit(self.issuer).netloc
+        return f"{host}/{self.repository}//{self.workflow}@{ref}"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    ok: bool
+    reason: str = ""  # why not, in English (the token's own words are never shown raw)
+    claims: Mapping[str, Any] = field(default_factory=dict)
+    key: str = ""  # the thumbprint of the key that verified it
+
+
+def _refuse(reason: str, claims: Mapping[str, Any] | None = None) -> Verdict:
+    return Verdict(False, reason, claims or {})
+
+
+def _flag(value: Any) -> bool:
+    # Both platforms give these claims as the strings "true"/"false".
+    return value is True or value == "true"
+
+
+def _show(value: Any) -> str:
+    return repr(str(value)[:120])
+
+
+def _environment_matches(found: Any, wanted: str) -> bool:
+    return isinstance(found, str) and (found == wanted or found.startswith(wanted + "/"))
+
+
+def _claim_checks(claims: Mapping[str, Any], expect: Expectation, actor: str) -> str:
+    """The first claim that does not fit, as a reason; "" when all fit."""
+    branch = f"refs/heads/{expect.default_branch}"
+    if expect.provider == "github":
+        checks = [
+            ("repository", claims.get("repository") == expect.repository, expect.repository),
+            ("actor", str(claims.get("actor", "")).casefold() == actor.casefold(), actor),
+            ("environment", _environment_matches(claims.get("environment"), expect.environment), ""),
+            ("ref", claims.get("ref") == branch, branch),
+            ("ref_protected", _flag(claims.get("ref_protected")), "true"),
+            ("job_workflow_ref", claims.get("job_workflow_ref") == expect.workflow_ref, expect.workflow_ref),
+        ]
+    else:
+        checks = [
+            ("project_path", claims.get("project_path") == expect.repository, expect.repository),
+            ("user_login", str(claims.get("user_login", "")).casefold() == actor.casefold(), actor),
+            ("environment", _environment_matches(claims.get("environment"), expect.environment), ""),
+            ("environment_protected", _flag(claims.get("environment_protected")), "true"),
+            ("ref_path", claims.get("ref_path", f"refs/heads/{claims.get('ref')}") == branch, branch),
+            ("ref_protected", _flag(claims.get("ref_protected")), "true"),
+            (
+                "ci_config_ref_uri",
+                claims.get("ci_config_ref_uri") == expect.workflow_ref,
+                expect.workflow_ref,
+            ),
+        ]
+    for name, fits, wanted in checks:
+        if not fits:
+            if name == "environment":
+                wanted = f"{expect.environment} (or {expect.environment}/...)"
+            return f"the token's {name} is {_show(claims.get(name))}, not {wanted!r}"
+    return ""
+
+
+def verify(
+    attestation: Mapping[str, Any],
+    *,
+    expect: Expectation,
+    actor: str,
+    moment: datetime,
+    digest: str,
+    trust: KeyTrust,
+) -> Verdict:
+    """Whether `attestation` proves that `actor` gave the record with `digest` at `moment` (see the module
+    docstring). Never raises for a bad token; `trust` may raise when the issuer's keys cannot be had."""
+    import jwt
+
+    token, jwk = attestation.get("token"), attestation.get("jwk")
+    if not isinstance(token, str) or not isinstance(jwk, Mapping):
+        return _refuse("the attestation holds no token and key")
+    if attestation.get("provider") != expect.provider:
+        return _refuse(f"the attestation is from {_show(attestation.get('provider'))}, not {expect.provider}")
+    if attestation.get("digest") != digest:
+        return _refuse("the attestation was made for another record (its digest differs)")
+    try:
+        header = jwt.get_unverified_header(token)
+    except jwt.InvalidTokenError as exc:
+        return _refuse(f"the token is not a JWT ({exc})")
+    algorithm, kid = header.get("alg"), header.get("kid")
+    allowed = ALGORITHMS.get(str(jwk.get("kty")), ())
+    if algorithm not in allowed:
+        return _refuse(
+            f"the token is signed with {_show(algorithm)}, which a {str(jwk.get('kty'))[:8]} key cannot sign "
+            f"with (allowed: {', '.join(allowed) or 'none'})"
+        )
+    if not isinstance(kid, str) or kid != jwk.get("kid"):
+        return _refuse(f"the token's key id {_show(kid)} is not the stored key's")
+    wanted_audience = audience(digest) if expect.provider == "github" else expect.audience
+    try:
+        key_id = thumbprint(jwk)
+        public = jwt.PyJWK(dict(jwk), algorithm=algorithm).key
+        claims = jwt.decode(
+            token,
+            key=public,
+            algorithms=[algorithm],
+            audience=wanted_audience,
+            issuer=[expect.issuer, expect.issuer + "/"],
+            # The times are checked against the record's time below, not this machine's clock.
+            options={
+                "verify_exp": False,
+                "verify_nbf": False,
+                "verify_iat": False,
+                "require": ["iss", "aud", "exp", "iat", "jti"],
+            },
+        )
+    except (jwt.InvalidTokenError, jwt.PyJWKError, ValueError, TypeError) as exc:
+        return _refuse(f"the token does not verify: {type(exc).__name__}: {str(exc)[:160]}")
+    try:
+        issued = datetime.fromtimestamp(float(claims["iat"]), UTC)
+        expires = datetime.fromtimestamp(float(claims["exp"]), UTC)
+        not_before = datetime.fromtimestamp(float(claims.get("nbf", claims["iat"])), UTC)
+    except (TypeError, ValueError, OverflowError):
+        return _refuse("the token's times are not numbers", claims)
+    if moment > expires + expect.leeway:
+        return _refuse(f"the token expired at {expires.isoformat()}, before {moment.isoformat()}", claims)
+    if moment < min(issued, not_before) - expect.leeway:
+        return _refuse(f"the token was issued at {issued.isoformat()}, after {moment.isoformat()}", claims)
+    if not trust.trusts(jwk, issued):
+        return _refuse(f"the key {kid[:40]!r} is not one {expect.issuer} publishes or the configuration pins")
+    mismatch = _claim_checks(claims, expect, actor)
+    if mismatch:
+        return _refuse(mismatch, claims)
+    if expect.provider == "gitlab" and (
+        attestation.get("jti") != claims.get("jti")
+        or str(attestation.get("job_id")) != str(claims.get("job_id"))
+    ):
+        return _refuse("the record's jti and job id are not the token's", claims)
+    return Verdict(True, "", claims, key_id)
+
+
+def hint(provider: str) -> tuple[str, str]:
+    """How to make approvals attested (en, ko)."""
+    if provider == "gitlab":
+        return (
+            "declare `id_tokens: {GATEKEEPER_ID_TOKEN: {aud: gatekeeper}}` in the approval job (the "
+            ".gatekeeper:approve template does) and run it in a protected environment "
+            "(`platform.gitlab.oidc` in .gatekeeper.yml names the issuer and environment)",
+            "승인 작업에 `id_tokens: {GATEKEEPER_ID_TOKEN: {aud: gatekeeper}}`를 선언하고"
+            "(.gatekeeper:approve 템플릿에 포함) 보호된 환경에서 실행하세요 "
+            "(.gatekeeper.yml의 `platform.gitlab.oidc`)",
+        )
+    return (
+        "give the approval job `permissions: id-token: write` and run it in the protected environment of "
+        "the approval workflow on the default branch (`platform.github.oidc` in .gatekeeper.yml)",
+        "승인 작업에 `permissions: id-token: write`를 주고 기본 브랜치의 승인 워크플로에서 보호된 환경으로 "
+        "실행하세요 (.gatekeeper.yml의 `platform.github.oidc`)",
+    )

@@ -1,0 +1,174 @@
+"""What `gatekeeper approve` checks before it records a decision (pure).
+
+A record once pushed stays in the ledger for good, so a decision the gate would never count is refused
+when it is given, naming the rule and the fix, and nothing is written: an unknown RFC or step, an actor
+without the step's role, an author, committer or co-author of the change approving it, a person who
+already gave another step, a workstation record where the pack does not count them. The gate still
+judges every record on its own (`rules.approval`): these checks spare the ledger, they do not replace it.
+
+A rule the pack makes a warning for this grade is reported and the decision is recorded; an error refuses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from gatekeeper.domain import ActorSource, Finding, Role, Severity, Step
+from gatekeeper.domain.records import APPROVE
+from gatekeeper.rules import RuleContext
+from gatekeeper.rules.approval import ApprovalDecision, holds_role, latest_decisions, login_key
+
+
+@dataclass(frozen=True)
+class Request:
+    """A decision about to be recorded, and what is known about its change."""
+
+    rfc_id: str
+    step: str
+    decision: str
+    actor: str
+    actor_source: str
+    rfc_known: bool = True
+    requester: str = ""
+    identities: frozenset[str] = frozenset()  # the whole change's authors, committers, co-authors
+    members: Mapping[Role, frozenset[str]] = field(default_factory=dict)
+    decisions: tuple[ApprovalDecision, ...] = ()  # the RFC's decisions already in the ledger
+
+
+def _finding(
+    ctx: RuleContext,
+    rule: str,
+    subject: str,
+    en: str,
+    ko: str,
+    fix: tuple[str, str],
+    severity: Severity | None = None,
+) -> list[Finding]:
+    """The rule's finding at the pack's severity for this grade (none where the pack switches it off)."""
+    found = ctx.finding(
+        rule, message=ctx.text(en, ko), remediation=ctx.text(*fix), subject=subject, severity=severity
+    )
+    return [] if found is None else [found]
+
+
+def check(request: Request, ctx: RuleContext) -> list[Finding]:
+    """Every reason not to record `request` (errors refuse it; warnings are reported with it)."""
+    subject = f"{request.rfc_id} {request.step}"
+    steps = ctx.policy.approvals.steps
+    if not request.rfc_known:
+        return _finding(
+            ctx,
+            "commit.rfc-unknown",
+            subject,
+            f"there is no RFC {request.rfc_id} in the RFC store",
+            f"변경요청 {request.rfc_id}이(가) 변경요청 저장소에 없습니다",
+            (
+                "check the ID, or create the RFC with `gatekeeper rfc new` and merge it first",
+                "ID를 확인하거나 `gatekeeper rfc new`로 변경요청서를 만들어 먼저 병합하세요",
+            ),
+            Severity.ERROR,
+        )
+    if request.step not in steps:
+        known = ", ".join(str(s) for s in steps) or "(none)"
+        return _finding(
+            ctx,
+            "approval.unauthorized",
+            subject,
+            f"{request.step!r} is not an approval step of the pack {ctx.policy.name}: nobody holds a role "
+            "for it",
+            f"{request.step!r}은(는) {ctx.policy.name} 정책의 승인 단계가 아닙니다",
+            (f"use one of: {known}", f"다음 중 하나를 쓰세요: {known}"),
+            Severity.ERROR,
+        )
+    found: list[Finding] = []
+    roles = ", ".join(str(r) for r in steps[Step(request.step)].roles)
+    if request.actor_source == ActorSource.LOCAL and ctx.grade not in ctx.policy.approvals.local_actor_grades:
+        found.extend(
+            _finding(
+                ctx,
+                "approval.missing",
+                subject,
+                f"a decision recorded on a workstation does not count for a grade-{int(ctx.grade)} system",
+                f"로컬에서 기록한 결정은 {int(ctx.grade)}등급 시스템에서 인정되지 않습니다",
+                (
+                    "record it from the approval job of the CI pipeline (a protected environment)",
+                    "CI 파이프라인의 승인 작업(보호된 환경)에서 기록하세요",
+                ),
+            )
+        )
+    if not holds_role(request.actor, request.step, request.members, ctx):
+        found.extend(
+            _finding(
+                ctx,
+                "approval.unauthorized",
+                subject,
+                f"{request.actor} does not hold role {roles}, which step {request.step} needs",
+                f"{request.actor}님은 {request.step} 단계에 필요한 {roles} 역할이 없습니다",
+                (
+                    f"a member of {roles} (under `roles` in .gatekeeper.yml on the default branch) gives it",
+                    f"{roles} 역할 보유자(기본 브랜치 .gatekeeper.yml의 `roles`)가 결정해야 합니다",
+                ),
+            )
+        )
+    if request.decision == APPROVE:
+        found.extend(_separation(request, ctx, subject))
+    return found
+
+
+def _separation(request: Request, ctx: RuleContext, subject: str) -> list[Finding]:
+    found: list[Finding] = []
+    actor = login_key(request.actor)
+    definition = ctx.policy.approvals.steps[Step(request.step)]
+    if actor in request.identities:
+        found.extend(
+            _finding(
+                ctx,
+                "approval.self",
+                subject,
+                f"{request.actor} authored, committed or co-authored a commit of {request.rfc_id}",
+                f"{request.actor}님은 {request.rfc_id} 커밋의 작성자·커미터·공동작성자입니다",
+                (
+                    f"another holder of the step's role approves {request.step}; the verifier is never the "
+                    "author (TST-P3)",
+                    f"해당 역할의 다른 사람이 {request.step} 단계를 승인해야 합니다 "
+                    "(작성자는 검증자가 될 수 없음)",
+                ),
+            )
+        )
+    elif actor == login_key(request.requester) and not definition.requester_may_approve:
+        found.extend(
+            _finding(
+                ctx,
+                "approval.self",
+                subject,
+                f"{request.actor} requested {request.rfc_id}, and step {request.step} must be given by "
+                "someone else",
+                f"{request.actor}님은 {request.rfc_id}의 요청자이며 {request.step} 단계는 다른 사람이 "
+                "승인해야 합니다",
+                (
+                    f"another holder of the step's role approves {request.step}",
+                    f"해당 역할의 다른 사람이 {request.step} 단계를 승인해야 합니다",
+                ),
+            )
+        )
+    for step, earlier in latest_decisions(request.decisions, ctx, request.members).items():
+        if step != request.step and earlier.decision == APPROVE and login_key(earlier.actor) == actor:
+            found.extend(
+                _finding(
+                    ctx,
+                    "approval.same-person",
+                    subject,
+                    f"{request.actor} already gave step {step} of {request.rfc_id} (ledger record "
+                    f"{earlier.seq})",
+                    f"{request.actor}님은 이미 {request.rfc_id}의 {step} 단계를 승인했습니다 (원장 "
+                    f"{earlier.seq}번)",
+                    (
+                        f"a different person approves {request.step}: each step of one change needs its own "
+                        "approver",
+                        f"{request.step} 단계는 다른 사람이 승인해야 합니다",
+                    ),
+                )
+            )
+            break
+    return found

@@ -1,0 +1,493 @@
+"""Approvals nobody can forge: every attack of the issue "platform-attested identities", through the real
+CLI, against a real OIDC issuer on 127.0.0.1 (gatekeeper.localissuer) that signs tokens with the claim
+sets GitHub and GitLab document.
+
+The attacker is a developer with write access: they can set any variable in a job they control, run the
+approval workflow from their own branch, mint tokens with keys of their own, and push ledger records.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import jwt
+import pytest
+
+from gatekeeper.config import load_config
+from gatekeeper.ledger import Draft
+from gatekeeper.ledger.backends import open_ledger
+from gatekeeper.localissuer import LocalIssuer, SigningKey, github_claims
+from tests.adversarial.conftest import Recorder
+from tests.helpers import GitRepo, run_cli
+from tests.platform.oidc import REPOSITORY, Jobs, add_oidc
+
+NOW = datetime(2026, 11, 24, 11, 0, tzinfo=UTC)  # Tuesday 20:00 KST
+RFC = "RFC-2026-0042"
+CHAIN = [
+    ("change-review", "kim"),
+    ("change-approval", "park"),
+    ("cab", "choi"),
+    ("release-first", "han"),
+    ("release-second", "lee"),
+]
+ROLES = """\
+roles:
+  agency-manager: [park]
+  agency-officer: [kim, lee]
+  operator-manager: [han]
+  cab: [kim, park, choi]
+"""
+
+
+@pytest.fixture
+def issuer() -> Iterator[LocalIssuer]:
+    with LocalIssuer(clock=lambda: NOW) as running:
+        yield running
+
+
+class World:
+    """A grade-1 system whose approval jobs get their tokens from `issuer`."""
+
+    def __init__(self, tmp_path: Path, issuer: LocalIssuer, *, grade: int = 1, people: str = "") -> None:
+        self.issuer = issuer
+        self.repo = GitRepo.create(tmp_path / "repo")
+        config = self.repo.path / ".gatekeeper.yml"
+        text = config.read_text(encoding="utf-8").replace("grade: 1", f"grade: {grade}")
+        text = text.split("roles:")[0] + ROLES + text.split("cab: [kim, park, choi]\n", 1)[1] + people
+        config.write_text(text, encoding="utf-8")
+        add_oidc(config, issuer)
+        self.repo.add_rfc(RFC)
+        self.repo.commit(f"{RFC} validate the application form input", author="Dev Eloper <dev@example.org>")
+        self.jobs = Jobs(issuer, tmp_path, self.repo.head())
+
+    def approve(self, step: str, env: dict[str, str], decision: str = "approve") -> Any:
+        return run_cli(
+            ["--format", "json", "approve", RFC, "--step", step, "--decision", decision],
+            cwd=self.repo.path,
+            env=env,
+            now=NOW,
+        )
+
+    def records(self) -> list[dict[str, Any]]:
+        if not (self.repo.path / ".gatekeeper" / "ledger.db").exists():
+            return []
+        result = run_cli(["--format", "json", "ledger", "log"], cwd=self.repo.path)
+        found: list[dict[str, Any]] = json.loads(result.stdout)
+        return found
+
+    def gate(self, env: dict[str, str] | None = None) -> tuple[int, dict[str, Any]]:
+        result = run_cli(["--format", "json", "gate", "--rfc", RFC], cwd=self.repo.path, env=env, now=NOW)
+        assert result.code in (0, 1), result.stderr
+        return result.code, json.loads(result.stdout)
+
+    def chain(self, skip: str = "") -> None:
+        """The other steps, each by its role holder in an attested job."""
+        for step, actor in CHAIN:
+            if step != skip:
+                result = self.approve(step, self.jobs.github(actor))
+                assert result.code == 0, result.stdout + result.stderr
+
+    def append(self, draft: Draft) -> None:
+        config = load_config(self.repo.path / ".gatekeeper.yml")
+        ledger = open_ledger(config, self.repo.path, {})
+        try:
+            ledger.append(draft)
+        finally:
+            ledger.close()
+
+
+def _rules(body: dict[str, Any]) -> set[str]:
+    return {f["rule"] for f in body["findings"]}
+
+
+def _approval_rules(body: dict[str, Any]) -> set[str]:
+    return {rule for rule in _rules(body) if rule.startswith(("approval.", "cab."))}
+
+
+# ------------------------------------------------------------------------------ forged CI identities
+
+
+def test_one_developer_cannot_approve_as_five_role_holders(
+    tmp_path: Path, issuer: LocalIssuer, reliability: Recorder
+) -> None:
+    world = World(tmp_path, issuer)
+    for step, holder in CHAIN:
+        # GITHUB_ACTOR set to the role holder by a shell step; the platform's token says who really ran it.
+        env = world.jobs.github(holder, actor="dev")
+        result = world.approve(step, env)
+        assert result.code == 1, result.stdout
+        body = json.loads(result.stdout)
+        assert "approval.unattested" in _rules(body) and "actor" in result.stdout
+        # A shell step without the token (or that drops it) proves nobody either.
+        bare = world.approve(step, world.jobs.github(holder, token=False))
+        assert bare.code == 1 and "id-token: write" in bare.stdout
+    assert world.records() == []
+    reliability.row(
+        "one developer runs `approve` five times with GITHUB_ACTOR set to the five role holders",
+        "forged CI identity (environment variable)",
+        "each refused: exit 1, approval.unattested (the token's actor is the developer); nothing written",
+    )
+
+
+def test_forged_records_pushed_to_the_ledger_do_not_count(
+    tmp_path: Path, issuer: LocalIssuer, reliability: Recorder
+) -> None:
+    world = World(tmp_path, issuer)
+    digest = json.loads(
+        run_cli(["--format", "json", "rfc", "show", RFC], cwd=world.repo.path).stdout or "{}"
+    ).get("digest", "")
+    for step, holder in CHAIN:
+        source = "gitlab-ci" if step == "cab" else "github-actions"
+        world.append(
+            Draft(
+                "approval",
+                "minwon-portal",
+                holder,
+                source,
+                NOW,
+                {"step": step, "decision": "approve", "rfc_digest": digest, "comment": ""},
+                (RFC,),
+            )
+        )
+    code, body = world.gate(world.jobs.github("han"))
+    assert code == 1 and {"approval.missing", "cab.missing"} <= _rules(body), body
+    assert "id-token" in json.dumps(body) and "id_tokens" in json.dumps(body)
+    reliability.row(
+        "five approval records (GITHUB_ACTOR / GITLAB_USER_LOGIN of the role holders) pushed to the ledger",
+        "forged records without the platform's token",
+        "a fresh runner's gate blocks: approval.missing / cab.missing naming how to enable attestation",
+    )
+
+
+def test_an_attested_chain_is_allowed_and_re_verified_offline_from_the_ledger(
+    tmp_path: Path, issuer: LocalIssuer, reliability: Recorder
+) -> None:
+    world = World(tmp_path, issuer)
+    world.chain()
+    records = world.records()
+    assert [r["data"]["attestation"]["provider"] for r in records] == ["github"] * 5
+    assert all(r["data"]["attestation"]["jwk"]["kid"] == "local-1" for r in records)
+    # (No test reports in this workspace: the gate's only findings are about the missing evidence.)
+    assert _approval_rules(world.gate(world.jobs.github("han"))[1]) == set()
+    issuer.down = True  # the keys the approve runs cached on this machine verify the stored tokens
+    body = world.gate(world.jobs.github("han"))[1]
+    assert _approval_rules(body) == set() and "gate.error" not in _rules(body), body
+    verify = run_cli(["--format", "json", "ledger", "verify", "--attestations"], cwd=world.repo.path, now=NOW)
+    assert verify.code == 0, verify.stdout
+    reliability.row(
+        "five attested approvals, then the issuer goes down",
+        "issuer outage after recording",
+        "the gate counts every approval, verifying each stored token with its stored key, known to this "
+        "machine; ledger verify --attestations passes",
+    )
+
+
+# ------------------------------------------------------------------------------ hostile tokens
+
+
+def _other_key() -> SigningKey:
+    return SigningKey.generate("rogue-1")
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _alg_none(issuer: LocalIssuer) -> Callable[[str], str]:
+    def answer(aud: str) -> str:
+        claims = {
+            **github_claims(REPOSITORY, "choi"),
+            "iss": issuer.url,
+            "aud": aud,
+            "jti": "x",
+            "iat": int(NOW.timestamp()),
+            "exp": int(NOW.timestamp()) + 300,
+        }
+        header = _b64(json.dumps({"alg": "none", "kid": "local-1", "typ": "JWT"}).encode())
+        return f"{header}.{_b64(json.dumps(claims).encode())}."
+
+    return answer
+
+
+def _confused(issuer: LocalIssuer) -> Callable[[str], str]:
+    """HS256 "signed" with the issuer's public key as the HMAC secret: the classic algorithm confusion."""
+
+    def answer(aud: str) -> str:
+        import hashlib
+        import hmac
+
+        from cryptography.hazmat.primitives import serialization
+
+        public = (
+            issuer.keys[0]
+            .private.public_key()
+            .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        )
+        claims = {
+            **github_claims(REPOSITORY, "choi"),
+            "iss": issuer.url,
+            "aud": aud,
+            "jti": "y",
+            "iat": int(NOW.timestamp()),
+            "exp": int(NOW.timestamp()) + 300,
+        }
+        signing = f"{_b64(json.dumps({'alg': 'HS256', 'kid': 'local-1', 'typ': 'JWT'}).encode())}." + _b64(
+            json.dumps(claims).encode()
+        )
+        signature = hmac.new(public, signing.encode(), hashlib.sha256).digest()
+        return f"{signing}.{_b64(signature)}"
+
+    return answer
+
+
+HOSTILE: dict[str, tuple[Callable[[LocalIssuer], dict[str, Any]], str]] = {
+    "expired": (
+        lambda i: {
+            "answer": lambda aud: i.mint(
+                github_claims(REPOSITORY, "choi"), aud, issued=NOW - timedelta(hours=2)
+            )
+        },
+        "expired",
+    ),
+    "wrong audience": (
+        lambda i: {
+            "answer": lambda aud: i.mint(github_claims(REPOSITORY, "choi"), "https://github.com/minwon")
+        },
+        "does not verify",
+    ),
+    "another record's audience": (
+        lambda i: {
+            "answer": lambda aud: i.mint(github_claims(REPOSITORY, "choi"), "gatekeeper:sha256:" + "0" * 64)
+        },
+        "does not verify",
+    ),
+    "wrong repository": (lambda i: {"repository": "mallory/minwon-portal"}, "repository"),
+    "feature branch": (
+        lambda i: {
+            "ref": "refs/heads/feature",
+        },
+        "refs/heads/feature",
+    ),
+    "unprotected environment name": (lambda i: {"environment": "scratch"}, "environment"),
+    "unknown kid": (
+        lambda i: {"answer": lambda aud: i.mint(github_claims(REPOSITORY, "choi"), aud, key=_other_key())},
+        "not one",
+    ),
+    "alg none": (lambda i: {"answer": _alg_none(i)}, "'none'"),
+    "algorithm confusion (HS256 with the public key)": (lambda i: {"answer": _confused(i)}, "HS256"),
+}
+
+
+@pytest.mark.parametrize("attack", sorted(HOSTILE))
+def test_hostile_tokens_are_refused_and_nothing_is_written(
+    tmp_path: Path, issuer: LocalIssuer, reliability: Recorder, attack: str
+) -> None:
+    world = World(tmp_path, issuer)
+    make, says = HOSTILE[attack]
+    result = world.approve("cab", world.jobs.github("choi", **make(issuer)))
+    assert result.code == 1, result.stdout + result.stderr
+    assert "approval.unattested" in _rules(json.loads(result.stdout)) and says in result.stdout, result.stdout
+    assert world.records() == []
+    reliability.row(
+        f"approve with a token: {attack}",
+        "hostile OIDC token",
+        "exit 1, approval.unattested naming what does not fit; nothing written",
+    )
+
+
+def test_a_token_signed_by_the_attackers_own_key_and_stored_with_it_does_not_count(
+    tmp_path: Path, issuer: LocalIssuer, reliability: Recorder
+) -> None:
+    """The attacker writes the record themselves, attaching a token and the JWK of a key of their own."""
+    world = World(tmp_path, issuer)
+    world.chain(skip="release-first")
+    good = world.records()[0]["data"]["attestation"]
+    rogue = _other_key()
+    draft = Draft(
+        "approval",
+        "minwon-portal",
+        "han",
+        "github-actions",
+        NOW,
+        {
+            "step": "release-first",
+            "decision": "approve",
+            "rfc_digest": world.records()[0]["data"]["rfc_digest"],
+            "comment": "",
+        },
+        (RFC,),
+    )
+    from gatekeeper.attestation import audience, draft_digest
+
+    digest = draft_digest(
+        record_id=draft.id,
+        kind=draft.kind,
+        system=draft.system,
+        rfcs=draft.rfcs,
+        actor=draft.actor,
+        actor_source=draft.actor_source,
+        at=draft.at,
+        data=draft.data,
+    )
+    token = jwt.encode(
+        {
+            **github_claims(REPOSITORY, "han"),
+            "iss": issuer.url,
+            "aud": audience(digest),
+            "jti": "rogue",
+            "iat": int(NOW.timestamp()),
+            "exp": int(NOW.timestamp()) + 300,
+        },
+        rogue.private,
+        algorithm="RS256",
+        headers={"kid": rogue.kid},
+    )
+    draft.data["attestation"] = {"provider": "github", "token": token, "jwk": rogue.jwk, "digest": digest}
+    world.append(draft)
+    # ... and a second record replaying a genuine token (bound to another record) for the same step.
+    replay = Draft(
+        "approval",
+        "minwon-portal",
+        "kim",
+        "github-actions",
+        NOW,
+        {
+            "step": "release-first",
+            "decision": "approve",
+            "rfc_digest": world.records()[0]["data"]["rfc_digest"],
+            "comment": "",
+            "attestation": good,
+        },
+        (RFC,),
+    )
+    world.append(replay)
+    code, body = world.gate(world.jobs.github("han"))
+    assert code == 1 and "approval.missing" in _rules(body), body
+    verify = run_cli(["ledger", "verify", "--attestations"], cwd=world.repo.path, now=NOW)
+    assert verify.code == 1 and "not one" in verify.stdout and "another record" in verify.stdout, (
+        verify.stdout
+    )
+    reliability.row(
+        "a record carrying a token signed by the attacker's own key (and that key), and one replaying a "
+        "genuine token",
+        "forged attestation pushed to the ledger",
+        "the gate does not count them (approval.missing); ledger verify --attestations exits 1 naming both",
+    )
+
+
+# ------------------------------------------------------------------------------ issuer down
+
+
+def test_an_issuer_that_is_down(tmp_path: Path, issuer: LocalIssuer, reliability: Recorder) -> None:
+    world = World(tmp_path, issuer)
+    world.chain()
+    issuer.down = True
+    result = world.approve("cab", world.jobs.github("choi"), decision="reject")
+    assert result.code == 3 and "could not" in result.stderr, result.stdout + result.stderr
+    assert len(world.records()) == 5
+    fresh = {"HOME": str(tmp_path / "fresh-runner")}  # no cached keys: nothing vouches for the stored ones
+    code, body = world.gate({**world.jobs.github("han"), **fresh})
+    assert code == 1 and any(
+        f["rule"] == "gate.error" and "could not be reached" in f["message"] for f in body["findings"]
+    ), body
+    reliability.row(
+        "the OIDC issuer is down (503)",
+        "issuer outage",
+        "approve exit 3, nothing written; a fresh runner's gate: gate.error; a runner that knows the keys "
+        "verifies offline",
+    )
+
+
+# ------------------------------------------------------------------------------ decisions at the door
+
+
+def test_approve_refuses_what_the_gate_would_never_count(
+    tmp_path: Path, issuer: LocalIssuer, reliability: Recorder
+) -> None:
+    world = World(tmp_path, issuer)
+    assert world.approve("change-review", world.jobs.github("kim")).code == 0
+    refusals = {
+        "an actor without the step's role": ("cab", "mallory", "approval.unauthorized"),
+        "the change's author": ("change-approval", "dev", "approval.unauthorized"),
+        "a person who already gave another step": ("cab", "kim", "approval.same-person"),
+    }
+    for what, (step, actor, rule) in refusals.items():
+        result = world.approve(step, world.jobs.github(actor))
+        assert result.code == 1 and rule in _rules(json.loads(result.stdout)), (what, result.stdout)
+    outsider = world.approve("cab", world.jobs.github("mallory"), decision="reject")
+    assert outsider.code == 1 and "approval.unauthorized" in outsider.stdout
+    assert len(world.records()) == 1
+    reliability.row(
+        "approve by someone without the role, by the author, by someone who gave another step; a rejection "
+        "by an outsider",
+        "decisions the gate would never count",
+        "each refused at approve: exit 1 naming the rule and the fix; nothing written",
+    )
+
+
+def test_a_re_run_records_who_re_ran_it(tmp_path: Path, issuer: LocalIssuer, reliability: Recorder) -> None:
+    world = World(tmp_path, issuer, grade=3)
+    # lee re-runs the job kim first ran: GitHub keeps GITHUB_ACTOR (and the token's actor) as kim.
+    result = world.approve("release-second", world.jobs.github("kim", triggering="lee"))
+    assert result.code == 0, result.stdout + result.stderr
+    record = json.loads(result.stdout)["record"]
+    assert record["actor"] == "lee" and "attestation" not in record["data"]
+    assert "approval.unattested" in result.stderr  # the token vouches for kim, not for lee
+    grade1 = World(tmp_path / "g1", issuer)
+    refused = grade1.approve("release-second", grade1.jobs.github("kim", triggering="lee"))
+    assert refused.code == 1 and "actor" in refused.stdout
+    reliability.row(
+        "a rejected approval run re-run by someone else (GITHUB_TRIGGERING_ACTOR)",
+        "re-run keeps the first run's actor",
+        "the re-runner is recorded; grade 1 refuses it unattested (the token names the first actor)",
+    )
+
+
+# ------------------------------------------------------------------------------ the whole change
+
+
+def test_separation_of_duties_over_the_whole_change(
+    tmp_path: Path, issuer: LocalIssuer, reliability: Recorder
+) -> None:
+    people = "people:\n  kim: {names: [Minsu Kim], emails: [minsu.kim@agency.go.kr]}\n"
+    world = World(tmp_path, issuer, people=people)
+    repo = world.repo
+    # An earlier push on a feature branch, merged since: kim wrote it under another name.
+    from tests.helpers import git
+
+    git(repo.path, "checkout", "-q", "-b", "feature")
+    repo.commit(f"{RFC} tighten the phone number check", author="Minsu Kim <minsu.kim@agency.go.kr>")
+    git(repo.path, "checkout", "-q", "main")
+    git(repo.path, "merge", "-q", "--no-ff", "-m", f"{RFC} merge feature", "feature")
+    repo.commit(f"{RFC} wording\n\nCO-AUTHORED-BY: Park Jiho <park@agency.go.kr>")
+    self_review = world.approve("change-review", world.jobs.github("kim"))
+    assert self_review.code == 1 and "approval.self" in self_review.stdout, self_review.stdout
+    co_author = world.approve("change-approval", world.jobs.github("park"))
+    assert co_author.code == 1 and "approval.self" in co_author.stdout, co_author.stdout
+    assert world.records() == []
+    reliability.row(
+        "the author commits as 'Minsu Kim <minsu.kim@…>' on a merged branch and approves as kim; a "
+        "co-author named in CO-AUTHORED-BY",
+        "separation of duties sidestepped",
+        "approve refuses both (approval.self): every commit naming the RFC, joined through people:",
+    )
+
+
+@pytest.mark.parametrize("readme", ["README.md", "README.ko.md"])
+def test_every_row_of_the_trust_model_names_a_test_that_exists(readme: str) -> None:
+    import re
+
+    root = Path(__file__).resolve().parents[2]
+    text = (root / readme).read_text(encoding="utf-8")
+    rows = [line for line in text.splitlines() if line.startswith("| ") and "`tests/" in line]
+    assert len(rows) >= 11, rows
+    for row in rows:
+        for path, name in re.findall(r"`(tests/[\w/.-]+?\.py)::(\w+)`", row):
+            assert f"def {name}(" in (root / path).read_text(encoding="utf-8"), (readme, path, name)
+        for case in re.findall(r"`(tests/cases/[\w/.-]+\.yaml)`", row):
+            assert (root / case).is_file(), (readme, case)

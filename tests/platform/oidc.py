@@ -1,0 +1,147 @@
+"""Attested CI jobs for tests: a real local OIDC issuer (gatekeeper.localissuer) and the environment a
+GitHub Actions or GitLab CI approval job gets, with its ID token coming from that issuer."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from gatekeeper.attestation import audience, draft_digest
+from gatekeeper.ledger import Draft
+from gatekeeper.localissuer import LocalIssuer, SigningKey, github_claims, gitlab_claims
+
+REPOSITORY = "minwon/minwon-portal"
+
+
+def oidc_settings(issuer: LocalIssuer, **extra: Any) -> dict[str, Any]:
+    """`platform:` of .gatekeeper.yml trusting `issuer` for both platforms."""
+    return {
+        "github": {"oidc": {"issuer": issuer.url, "repository": REPOSITORY, **extra}},
+        "gitlab": {"oidc": {"issuer": issuer.url, "repository": REPOSITORY, **extra}},
+    }
+
+
+def add_oidc(config_path: Path, issuer: LocalIssuer, **extra: Any) -> None:
+    """Point an existing .gatekeeper.yml's platforms at `issuer`."""
+    config = yaml.safe_load(config_path.read_text(encoding="utf-8"))
+    config["platform"] = oidc_settings(issuer, **extra)
+    config_path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+
+
+@dataclass
+class Jobs:
+    """Environments of approval jobs, as the platforms give them to a step."""
+
+    issuer: LocalIssuer
+    workdir: Path
+    head: str = "0" * 40
+
+    def github(
+        self,
+        who: str,
+        *,
+        triggering: str | None = None,
+        token: bool = True,
+        answer: Callable[[str], str] | None = None,
+        **claims: Any,
+    ) -> dict[str, str]:
+        event = self.workdir / f"event-{who}.json"
+        event.write_text(json.dumps({"inputs": {}}), encoding="utf-8")
+        env = {
+            "CI": "true",
+            "GITHUB_ACTIONS": "true",
+            "GITHUB_ACTOR": who,
+            "GITHUB_EVENT_NAME": "workflow_dispatch",
+            "GITHUB_EVENT_PATH": str(event),
+            "GITHUB_SHA": self.head,
+            "GITHUB_REF": "refs/heads/main",
+            "GITHUB_REPOSITORY": REPOSITORY,
+        }
+        if triggering is not None:
+            env["GITHUB_TRIGGERING_ACTOR"] = triggering
+        if token:
+            shaped = {
+                k: claims.pop(k) for k in ("environment", "workflow", "ref", "protected") if k in claims
+            }
+            job_claims = {**github_claims(REPOSITORY, claims.pop("actor", who), **shaped), **claims}
+            env.update(self.issuer.actions_job(job_claims, answer=answer))
+        return env
+
+    def gitlab(self, who: str, *, token: str | None = None, **claims: Any) -> dict[str, str]:
+        env = {
+            "CI": "true",
+            "GITLAB_CI": "true",
+            "GITLAB_USER_LOGIN": who,
+            "CI_COMMIT_SHA": self.head,
+            "CI_COMMIT_REF_NAME": "main",
+            "CI_PIPELINE_SOURCE": "web",
+            "CI_PROJECT_PATH": REPOSITORY,
+        }
+        host = self.issuer.url.split("://", 1)[1]
+        if token is None:
+            token = self.issuer.mint(
+                gitlab_claims(host, REPOSITORY, claims.pop("user", who), **claims), "gatekeeper"
+            )
+        if token:
+            env["GATEKEEPER_ID_TOKEN"] = token
+        return env
+
+
+GITHUB_ISSUER = "https://token.actions.githubusercontent.com"
+
+
+@lru_cache(maxsize=1)
+def pinned_key() -> SigningKey:
+    """One signing key for the whole run: a JWKS pinned in the test repository's configuration trusts it
+    without any network (as an air-gapped GitHub Enterprise Server or GitLab instance would)."""
+    return SigningKey.generate("pinned-1")
+
+
+def pin(repo_path: Path, relative: str = ".gatekeeper/oidc-keys.json") -> dict[str, Any]:
+    """Write the pinned JWKS into the repository; returns the `platform:` settings that trust it."""
+    target = repo_path / relative
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(json.dumps({"keys": [pinned_key().jwk]}), encoding="utf-8")
+    settings = {"repository": REPOSITORY, "keys_file": relative}
+    return {
+        "github": {"oidc": dict(settings)},
+        "gitlab": {"oidc": {**settings, "issuer": "https://gitlab.example.go.kr"}},
+    }
+
+
+def attest(draft: Draft, **claims: Any) -> Draft:
+    """`draft` with the attestation a GitHub approval job would record, signed by the pinned key."""
+    import jwt
+
+    digest = draft_digest(
+        record_id=draft.id,
+        kind=draft.kind,
+        system=draft.system,
+        rfcs=draft.rfcs,
+        actor=draft.actor,
+        actor_source=draft.actor_source,
+        at=draft.at,
+        data=draft.data,
+    )
+    moment = int(draft.at.timestamp())
+    body = {
+        "jti": str(uuid.uuid4()),
+        "iss": GITHUB_ISSUER,
+        "aud": audience(digest),
+        "iat": moment,
+        "nbf": moment - 5,
+        "exp": moment + 300,
+        **github_claims(REPOSITORY, draft.actor),
+        **claims,
+    }
+    key = pinned_key()
+    token = jwt.encode(body, key.private, algorithm="RS256", headers={"kid": key.kid})
+    attestation = {"provider": "github", "token": token, "jwk": key.jwk, "digest": digest}
+    return replace(draft, data={**draft.data, "attestation": attestation})
