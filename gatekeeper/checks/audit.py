@@ -28,7 +28,7 @@ same way.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -199,6 +199,10 @@ class AuditBuilder:
     # Business days and hours; without one the window items are not answered (not applicable).
     calendar: BusinessCalendar | None = None
     system: str = ""  # the audited system: an RFC's impact on it is no impact on a linked system
+    # Whether an approval record's attestation verifies (`adapters.oidc.Attestor`); None: not checked.
+    attest: Callable[[Entry[Approval]], bool] | None = None
+    # Who holds each role now: whose rejections count for the debts settled at the end (None: anyone's).
+    members: Mapping[Role, frozenset[str]] | None = None
     checks: dict[str, _Check] = field(default_factory=lambda: {k: _Check() for k in ITEMS})
     tests_run: int = 0
     tests_passed: int = 0
@@ -213,7 +217,7 @@ class AuditBuilder:
     _legacy: int = 0
 
     def __post_init__(self) -> None:
-        self.history = History(self.policy, self.grade, self.system)
+        self.history = History(self.policy, self.grade, self.system, attest=self.attest)
         self._entries = {rfc_id: _entry_of(rfc_id, value) for rfc_id, value in self.rfcs.items()}
 
     def _t(self, en: str, ko: str) -> str:
@@ -548,13 +552,14 @@ class AuditBuilder:
         """The deploy rules' facts about earlier deployments at `at`, from the history."""
         past = tuple(d.past(at) for d in deployments)
         rfcs = {rfc for d in past for rfc in d.rfcs}
+        approved = {r: self.history.approved_steps(r, self.members) for r in rfcs}
         return DeployFacts(
             system=self.system,
             rfcs=(),
             deployments=past,
-            cab_reviewed=frozenset(r for r in rfcs if "cab" in self.history.approved_steps(r)),
+            cab_reviewed=frozenset(r for r in rfcs if "cab" in approved[r]),
             pir_done=frozenset(r for r in rfcs if r in self.history.pir_done),
-            retro_approved={r: self.history.approved_steps(r) for r in sorted(rfcs)},
+            retro_approved={r: approved[r] for r in sorted(rfcs)},
         )
 
     def close(self) -> None:

@@ -25,8 +25,8 @@ from gatekeeper.checks.audit import (
 )
 from gatekeeper.commands import Context
 from gatekeeper.commands.kpi import add_period, period
-from gatekeeper.config.models import AdoptionConfig
-from gatekeeper.domain import Grade, RecordKind
+from gatekeeper.config.models import AdoptionConfig, Config
+from gatekeeper.domain import Grade, RecordKind, Role
 from gatekeeper.domain.baseline import DriftFacts
 from gatekeeper.domain.calendar import BusinessCalendar
 from gatekeeper.domain.rfc import RfcEntry
@@ -136,9 +136,21 @@ def _chain_verified_elsewhere(ctx: Context, ledger: Ledger) -> Iterator[Callable
         pool.shutdown(wait=True, cancel_futures=True)
 
 
+def _members(config: Config) -> dict[Role, frozenset[str]] | None:
+    """Who holds each role by the configuration; None when a role names a team or group, which only the
+    platform can expand (the debts settled at the end then count anyone's rejection)."""
+    from gatekeeper.facts.gather import role_members
+
+    try:
+        return role_members(config.roles)
+    except InputError:
+        return None
+
+
 def gather_and_check(
     ctx: Context, ledger: Ledger, since: datetime | None, until: datetime | None
 ) -> tuple[AuditResult, DriftFacts]:
+    from gatekeeper.adapters.oidc import Attestor
     from gatekeeper.checks.audit import KINDS
     from gatekeeper.ledger.sql_read import prepare
 
@@ -164,6 +176,8 @@ def gather_and_check(
                 ctx.lang,
                 calendar=calendar,
                 system=config.system.id,
+                attest=Attestor(config, ctx.repo_root, ctx.runtime.env, ctx.runtime.now()),
+                members=_members(config),
             )
 
         builder = builder_()

@@ -92,7 +92,15 @@ def _moment(value: Any) -> datetime:
 
 
 def _entry(
-    seq: int, ident: str, kind: str, system: str, rfcs: tuple[str, ...], actor: str, at: Any, data: Any
+    seq: int,
+    ident: str,
+    kind: str,
+    system: str,
+    rfcs: tuple[str, ...],
+    actor: str,
+    at: Any,
+    data: Any,
+    source: str = "",
 ) -> Entry[Any] | Malformed:
     """A record as the checklist reads it, or why its payload does not read."""
     moment = _moment(at)
@@ -102,7 +110,7 @@ def _entry(
         payload = parse_payload(kind, data)
     except PayloadError as exc:
         return Malformed(seq, kind, f"{kind} record {seq}: {exc}", moment)
-    return Entry(seq, ident, kind, system, rfcs, actor, "", moment, payload)
+    return Entry(seq, ident, kind, system, rfcs, actor, source, moment, payload)
 
 
 class RecordStream:
@@ -149,27 +157,36 @@ class RecordStream:
         scope, params = self._scope()
         system = self.system
         data = "data" if self.facts else "data - 'facts'"
+        # Most approvals are handed over as their members; one that carries an attestation comes whole, as
+        # the attestation is verified against the whole record.
+        bare = "(kind = 'approval' AND NOT data ? 'attestation')"
         sql = (
-            # An approval's id and time are not read: NULL costs nothing to hand over.
-            f"SELECT seq, kind, rfcs, CASE WHEN kind <> 'approval' THEN id END, "  # noqa: S608
-            f"CASE WHEN kind <> 'approval' THEN {self.d.at} END, "
-            f"CASE WHEN kind = 'approval' THEN data->'step' END, "
-            f"CASE WHEN kind = 'approval' THEN data->'decision' END, "
-            f"CASE WHEN kind = 'approval' THEN data->'rfc_digest' END, "
-            f"CASE WHEN kind = 'approval' THEN data->'digest' END, "
+            # A bare approval's id and time are not read: NULL costs nothing to hand over.
+            f"SELECT seq, kind, rfcs, CASE WHEN NOT {bare} THEN id END, "  # noqa: S608
+            f"CASE WHEN NOT {bare} THEN {self.d.at} END, "
+            f"CASE WHEN {bare} THEN data->'step' END, "
+            f"CASE WHEN {bare} THEN data->'decision' END, "
+            f"CASE WHEN {bare} THEN data->'rfc_digest' END, "
+            f"CASE WHEN {bare} THEN data->'digest' END, "
             # Who decided, and where: the record's own members (the body holds them, `data` does not).
             f"CASE WHEN kind IN ('approval', 'deployment.started') THEN (body::json)->>'actor' END, "
             f"CASE WHEN kind = 'approval' THEN (body::json)->>'actor_source' END, "
-            f"CASE WHEN kind <> 'approval' THEN ({data})::text END "
+            f"CASE WHEN NOT {bare} THEN ({data})::text END, "
+            # An attested approval's own time, as written (its token is bound to the record as written).
+            f"CASE WHEN kind = 'approval' THEN (body::json)->>'at' END "
             f"FROM {self.d.table} WHERE {scope} ORDER BY seq"
         )
         decode = json.JSONDecoder().raw_decode  # see `_sqlite`
         rows = _pg_rows(self.cursor, sql, tuple(params))
-        for seq, kind, rfcs, ident, moment, step, decision, rfc_digest, digest, actor, source, data in rows:
-            if kind == "approval":
+        for row in rows:
+            seq, kind, rfcs, ident, moment, step, decision, rfc_digest, digest, actor, source, data, at = row
+            if data is None and kind == "approval":
                 yield (seq, tuple(rfcs), step, decision, rfc_digest, digest, actor, source)
             else:
-                yield _entry(seq, ident, kind, system, tuple(rfcs), actor or "", moment, decode(data)[0])
+                found = decode(data)[0]
+                yield _entry(
+                    seq, ident, kind, system, tuple(rfcs), actor or "", at or moment, found, source or ""
+                )
 
     def _sqlite(self) -> Iterator[Event]:
         """One pass in seq order; each record's JSON is parsed once, by one `json_extract` of several paths
@@ -178,12 +195,14 @@ class RecordStream:
         system = self.system
         # [rfcs, step, decision, rfc_digest, digest, actor, source] per approval, [rfcs, data, actor] else.
         body = "body" if self.facts else "json_remove(body, '$.data.facts')"
+        # An approval that carries an attestation comes whole (see `_postgres`).
         extract = (
-            "CASE kind WHEN 'approval' THEN "
+            "CASE WHEN kind = 'approval' AND json_type(body, '$.data.attestation') IS NULL THEN "
             "json_extract(body, '$.rfcs', '$.data.step', '$.data.decision', '$.data.rfc_digest', "
             "'$.data.digest', '$.actor', '$.actor_source') "
             f"ELSE json_extract({body}, "
-            "'$.rfcs', '$.data', '$.actor') END"
+            "'$.rfcs', '$.data', '$.actor', '$.actor_source', "
+            "CASE kind WHEN 'approval' THEN '$.at' ELSE '$.none' END) END"
         )
         sql = (
             f"SELECT seq, id, kind, at_utc, {extract} FROM records "  # noqa: S608
@@ -196,10 +215,11 @@ class RecordStream:
         for seq, ident, kind, at, members in _sqlite_ranges(connections, sql, params):
             found = decode(members)[0]
             rfcs = tuple(found[0])
-            if kind == "approval":
+            if kind == "approval" and len(found) == 7:
                 yield (seq, rfcs, *found[1:])
             else:
-                yield _entry(seq, ident, kind, system, rfcs, found[2] or "", at, found[1])
+                moment = found[4] or at  # an approval's own time, as written (see `_postgres`)
+                yield _entry(seq, ident, kind, system, rfcs, found[2] or "", moment, found[1], found[3] or "")
 
 
 def _errors() -> tuple[type[BaseException], ...]:

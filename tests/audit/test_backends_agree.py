@@ -12,7 +12,7 @@ are not strings."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -122,6 +122,15 @@ def _extra() -> list[Draft]:
     approve((R6,), "change-approval", "approve", at(11, 24, 10), actor="@lee")  # the reviewer again
     approve((R6,), "change-approval", "reject", at(11, 24, 11))
     approve((R6,), "change-approval", "approve", at(11, 26, 11))
+    # A decision carrying an attestation: the SQL readers hand it over whole (its token is bound to the
+    # record as written, its own time included), not as members.
+    add(
+        "approval",
+        datetime(2026, 11, 26, 11, 30, tzinfo=timezone(timedelta(hours=9))),
+        (R6,),
+        {"step": "cab", "decision": "approve", "rfc_digest": "sha256:x", "attestation": {"token": "t"}},
+        actor="choi",
+    )
     started = add("deployment.started", at(11, 26, 20), (R6, R3), {"change_type": "emergency"})
     add("deployment.finished", at(11, 26, 20, 5), (R6, R3), {"deployment_id": started, "result": "success"})
     # Another system's records are not this audit's.
@@ -295,3 +304,35 @@ def _same_tallies(got: dict[Any, Any], expected: dict[Any, Any]) -> None:
     for key, tally in expected.items():
         for name, value in vars(tally).items():
             assert getattr(mine[key], name) == pytest.approx(value, abs=1e-6), (key, name)
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_an_attested_approval_comes_whole_with_its_time_as_written(
+    tmp_path: Path, request: pytest.FixtureRequest, backend: str
+) -> None:
+    """Its token is bound to the record as written (time and offset included): the SQL readers hand over
+    the whole record, not the members of a bare approval."""
+    from gatekeeper.checks.audit import KINDS
+    from gatekeeper.domain.records import Approval, Entry
+    from gatekeeper.ledger.sql_read import read_database
+
+    if backend == "sqlite":
+        ledger: Any = SqliteLedger(tmp_path / "ledger.db")
+    else:
+        from gatekeeper.ledger.postgres import PostgresLedger
+
+        ledger = PostgresLedger(request.getfixturevalue("pg_dsn"), "att_" + uuid.uuid4().hex[:10])
+    seen: list[Any] = []
+    try:
+        for draft in _history():
+            ledger.append(draft)
+        assert read_database(ledger, seen.extend, system=SYSTEM, kinds=KINDS, until=None)
+    finally:
+        ledger.close()
+    (attested,) = [e for e in seen if isinstance(e, Entry) and isinstance(e.payload, Approval)]
+    assert attested.payload.attestation == {"token": "t"}
+    assert (attested.actor, attested.actor_source) == ("choi", "github-actions")
+    assert attested.moment.isoformat() == "2026-11-26T11:30:00+09:00"
+    assert all(
+        isinstance(e, tuple) for e in seen if not isinstance(e, Entry) and type(e).__name__ != "Malformed"
+    )

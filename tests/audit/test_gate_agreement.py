@@ -23,6 +23,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from gatekeeper.adapters.oidc import Attestor
 from gatekeeper.adapters.rfcstore import FileRfcStore
 from gatekeeper.checks.audit import NONCONFORM, PER_RFC, AuditBuilder, AuditResult, checklist
 from gatekeeper.checks.gate import evaluate
@@ -113,8 +114,15 @@ def test_every_acceptance_case_the_gate_and_the_audit_agree(case_file: Path, rep
 
     entries = {e.id: e for e in FileRfcStore(repo.path, ctx.config).entries()}
     calendar = BusinessCalendar.from_config(ctx.config, ctx.policy)
+    attest = Attestor(ctx.config, repo.path, runtime.env, at)
     builder = AuditBuilder(
-        ctx.policy, Grade(ctx.config.system.grade), at, entries, calendar=calendar, system=SYSTEM
+        ctx.policy,
+        Grade(ctx.config.system.grade),
+        at,
+        entries,
+        calendar=calendar,
+        system=SYSTEM,
+        attest=attest,
     )
     ledger = open_ledger(ctx.config, repo.path, {})
     try:
