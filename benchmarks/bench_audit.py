@@ -35,8 +35,8 @@ REPEAT = int(os.environ.get("GATEKEEPER_BENCH_REPEAT", "3"))
 SIZES = tuple(int(s) for s in os.environ.get("GATEKEEPER_BENCH_SIZES", "100000,1000000").split(","))
 SYSTEM = "minwon-portal"
 RFCS = 2_000
-STEPS = ("change-review", "change-approval", "cab", "release-first", "release-second")
-WHO = ("kim", "park", "jung", "choi", "lee")  # five people: no one gives two steps
+STEPS = ("change-review", "cab", "change-approval", "release-first", "release-second")
+WHO = ("kim", "jung", "park", "choi", "lee")  # five people, one per step of STEPS: no one gives two
 DIGEST = "sha256:" + "0" * 64
 CONFIG = """\
 version: 1

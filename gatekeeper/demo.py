@@ -321,8 +321,8 @@ def _approvals(story: Story) -> None:
     )
     for step_name, actor, at in (
         ("change-review", "kim", "2026-11-23T13:10:00"),  # 담당자 검토
-        ("change-approval", "park", "2026-11-23T13:30:00"),  # 관리자 승인
-        ("cab", "jung", "2026-11-23T15:00:00"),  # 변경관리위원회
+        ("cab", "jung", "2026-11-23T13:30:00"),  # 변경관리위원회 심의
+        ("change-approval", "park", "2026-11-23T15:00:00"),  # 관리자 승인 (검토·심의 후)
         ("release-first", "choi", "2026-11-23T16:00:00"),  # 운영관리자 (통합테스트 후)
         ("release-second", "lee", "2026-11-23T16:30:00"),  # 담당자/요청자 (사전검증 후)
     ):

@@ -84,8 +84,8 @@ RFC: dict[str, Any] = {
 }
 FULL_CHAIN = [
     {"step": "change-review", "actor": "kim"},
-    {"step": "change-approval", "actor": "park"},
     {"step": "cab", "actor": "choi"},
+    {"step": "change-approval", "actor": "park"},
     {"step": "release-first", "actor": "han"},
     {"step": "release-second", "actor": "lee"},
 ]

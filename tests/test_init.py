@@ -201,7 +201,7 @@ def test_the_github_pipeline_is_complete(tmp_path: Path) -> None:
     assert names.index("Record the test evidence") > names.index("Unit tests")  # evidence after the tests
     assert "evidence add --kind unit" in tests[-1]["with"]["command"]
     approve = yaml.safe_load((workflows / "gatekeeper-approve.yml").read_text(encoding="utf-8"))
-    steps = ["change-review", "change-approval", "cab", "release-first", "release-second"]
+    steps = ["change-review", "cab", "change-approval", "release-first", "release-second"]
     assert list(approve["jobs"]) == steps
     assert [job["environment"] for job in approve["jobs"].values()] == [f"gatekeeper-{s}" for s in steps]
     assert approve[True]["workflow_dispatch"]["inputs"]["step"]["options"] == steps  # `on` reads as True
@@ -221,7 +221,7 @@ def test_the_gitlab_pipeline_is_complete(tmp_path: Path) -> None:
     assert ci["variables"]["GATEKEEPER_PACKAGE"] == package
     assert ci["check-commits"]["extends"] == ".gatekeeper:check-commits"
     assert ci["test-evidence"]["needs"] == ["unit-tests"]
-    steps = ["change-review", "change-approval", "cab", "release-first", "release-second"]
+    steps = ["change-review", "cab", "change-approval", "release-first", "release-second"]
     for step in steps:
         job = ci[f"approve-{step}"]
         assert job["variables"]["GATEKEEPER_STEP"] == step

@@ -136,7 +136,7 @@ def test_kr_ap_sop_required_approvals(
 
 def test_kr_ap_sop_step_roles_and_order(pack: Policy) -> None:
     steps = pack.approvals.steps
-    assert pack.approvals.order == (RC, CA, CAB, R1, R2)
+    assert pack.approvals.order == (RC, CAB, CA, R1, R2)  # the SOP's: review, CAB, manager, release
     assert steps[RC].roles == ("agency-officer",)
     assert steps[CA].roles == ("agency-manager",)
     assert steps[CAB].roles == ("cab",)

@@ -41,11 +41,13 @@ class Role(StrEnum):
 
 
 class Step(StrEnum):
-    """Approval steps of the kr-ap-sop pack, in their required order."""
+    """Approval steps of the kr-ap-sop pack, in the SOP's order (seed 002, 변경관리 2.1 검토 → 2.3 승인;
+    배포관리 2단계 승인): the officer reviews, the CAB deliberates, the manager approves after the review,
+    then the release plan's first (operator manager) and second (officer/requester) approvals."""
 
     CHANGE_REVIEW = "change-review"
-    CHANGE_APPROVAL = "change-approval"
     CAB = "cab"
+    CHANGE_APPROVAL = "change-approval"
     RELEASE_FIRST = "release-first"
     RELEASE_SECOND = "release-second"
 

@@ -30,8 +30,8 @@ NOW = datetime(2026, 11, 24, 11, 0, tzinfo=UTC)  # Tuesday 20:00 KST
 RFC = "RFC-2026-0042"
 CHAIN = [
     ("change-review", "kim"),
-    ("change-approval", "park"),
     ("cab", "choi"),
+    ("change-approval", "park"),
     ("release-first", "han"),
     ("release-second", "lee"),
 ]

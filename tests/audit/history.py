@@ -131,7 +131,7 @@ class _History:
         )
 
 
-FULL = ["change-review", "change-approval", "cab", "release-first", "release-second"]
+FULL = ["change-review", "cab", "change-approval", "release-first", "release-second"]
 WHO = {
     "change-review": "kim",
     "change-approval": "park",

@@ -67,7 +67,7 @@ def _extra() -> list[Draft]:
         add("approval", when, rfcs, data, actor=actor or f"approver-{len(out)}", source=source or "gitlab-ci")
 
     # Two RFCs deployed together, approved on one record; a CAB approval later rejected.
-    for i, step in enumerate(["change-review", "change-approval", "cab", "release-first", "release-second"]):
+    for i, step in enumerate(["change-review", "cab", "change-approval", "release-first", "release-second"]):
         approve((R1, R5), step, "approve", at(11, 21, 9 + i), actor="Kim" if i in (0, 4) else "")
     approve((R5,), "release-first", "reject", at(11, 21, 14, 30), actor="han", source="local")  # not counted
     approve((R5,), "cab", "reject", at(11, 21, 15))

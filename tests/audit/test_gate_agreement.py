@@ -148,7 +148,7 @@ MEMBERS = {
     Role.OPERATOR_MANAGER: frozenset({"han"}),
     Role.CAB: frozenset({"kim", "park", "choi"}),
 }
-STEPS = ("change-review", "change-approval", "cab", "release-first", "release-second")
+STEPS = ("change-review", "cab", "change-approval", "release-first", "release-second")
 COMMITS = ("a" * 40, "b" * 40)
 
 
@@ -222,7 +222,7 @@ def test_generated_histories_the_gate_and_the_audit_agree(
                 moment += timedelta(minutes=minutes)
                 kind = event[0]
                 if kind == "chain":
-                    for step, who in zip(STEPS, ("kim", "park", "choi", "han", "lee"), strict=True):
+                    for step, who in zip(STEPS, ("kim", "choi", "park", "han", "lee"), strict=True):
                         data = {"step": step, "decision": "approve", "rfc_digest": entries[event[1]].digest}
                         ledger.append(
                             Draft("approval", SYSTEM, who, "github-actions", moment, data, (event[1],))
@@ -328,7 +328,7 @@ def test_a_deployment_recorded_before_the_facts_were_kept_is_judged_from_the_led
     entry = _rfc(RFCS[0], "normal")
     records = []
     moment = START
-    for step, who in zip(STEPS, ("kim", "park", "choi", "han", "lee"), strict=True):
+    for step, who in zip(STEPS, ("kim", "choi", "park", "han", "lee"), strict=True):
         moment += timedelta(minutes=5)
         data = {"step": step, "decision": "approve", "digest": "sha256:old"}  # no longer the RFC's digest
         records.append(Draft("approval", SYSTEM, who, "github-actions", moment, data, (entry.id,)))

@@ -27,8 +27,8 @@ MEMBERS = role_members(
 )
 FULL_CHAIN = [
     ("change-review", "kim"),
-    ("change-approval", "park"),
     ("cab", "choi"),
+    ("change-approval", "park"),
     ("release-first", "choi2"),
     ("release-second", "lee"),
 ]
@@ -163,7 +163,7 @@ def test_later_step_before_earlier_is_out_of_order() -> None:
     swapped = [chain[1], chain[0], *chain[2:]]
     swapped = [decision(i + 1, d.step, d.actor) for i, d in enumerate(swapped)]
     found = rules(check_approvals(facts(*swapped), ctx()))
-    assert found == [("approval.out-of-order", "RFC-2026-0042 change-approval", "error")]
+    assert found == [("approval.out-of-order", "RFC-2026-0042 cab", "error")]  # cab given before the review
 
 
 def test_rfc_edited_after_approval_is_stale() -> None:

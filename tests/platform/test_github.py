@@ -117,7 +117,11 @@ def test_platform_approvals_feed_the_approval_rules() -> None:
     findings = {(f.rule, f.subject) for f in check_approvals(approval_facts, ctx)}
     assert ("approval.stale", "RFC-2026-0001 cab") in findings  # choi reviewed commit bbbb…, not the head
     assert ("approval.rejected", "RFC-2026-0001 release-second") in findings
-    assert not any(s.endswith(("change-review", "change-approval")) for _, s in findings), findings
+    # park approved on the pull request before choi's CAB review: the SOP puts the CAB first.
+    assert ("approval.out-of-order", "RFC-2026-0001 change-approval") in findings
+    assert {r for r, s in findings if s.endswith(("change-review", "change-approval"))} == {
+        "approval.out-of-order"
+    }, findings
 
 
 def test_team_members_resolve_a_role() -> None:
