@@ -7,7 +7,7 @@ configuration and policy loaded on first use — so command functions stay short
 from __future__ import annotations
 
 import argparse
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
@@ -24,7 +24,6 @@ class Context:
     output_format: str = "text"
     lang_option: str | None = None
     command: str = ""
-    _cache: dict[str, object] = field(default_factory=dict)
 
     @classmethod
     def from_args(cls, args: argparse.Namespace, runtime: Runtime) -> Context:
@@ -55,7 +54,7 @@ class Context:
 
     @property
     def lang(self) -> str:
-        """--lang, then GATEKEEPER_LANG, then Korean for the kr-ap-sop pack and English otherwise."""
+        """--lang, then GATEKEEPER_LANG, then English."""
         if self.lang_option:
             return self.lang_option
         chosen = self.runtime.env.get("GATEKEEPER_LANG", "")
