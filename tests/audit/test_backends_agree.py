@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from gatekeeper.checks.audit import AuditBuilder, checklist, feed_from_database
 from gatekeeper.config import Rfc, load_policy
@@ -336,3 +338,126 @@ def test_an_attested_approval_comes_whole_with_its_time_as_written(
     assert all(
         isinstance(e, tuple) for e in seen if not isinstance(e, Entry) and type(e).__name__ != "Malformed"
     )
+
+
+# ------------------------------------------------------------------------------------------ generated
+
+
+GEN_RFCS = (R1, R2, R3)
+GEN_STEPS = ("change-review", "cab", "change-approval", "release-first", "release-second")
+_record = st.one_of(
+    st.builds(
+        lambda rfc, step, who, decision, source: (
+            "approval",
+            (rfc,),
+            {"step": step, "decision": decision, "rfc_digest": "sha256:x"},
+            who,
+            source,
+        ),
+        st.sampled_from(GEN_RFCS),
+        st.sampled_from((*GEN_STEPS, "no-such-step")),
+        st.sampled_from(("kim", "park", "choi", "han", "lee")),
+        st.sampled_from(("approve", "approve", "reject", 7)),
+        st.sampled_from(("github-actions", "gitlab-ci", "local")),
+    ),
+    st.builds(
+        lambda kind, commit, tests, failed: (
+            "test.evidence",
+            (),
+            {
+                "kind": kind,
+                "commit": commit,
+                "totals": {"tests": tests, "passed": tests - failed, "failed": failed},
+            },
+            "ci",
+            "github-actions",
+        ),
+        st.sampled_from(("unit", "integration", "smoke")),
+        st.sampled_from(("a" * 40, "b" * 40, "abc")),
+        st.integers(1, 20),
+        st.integers(0, 1),
+    ),
+    st.builds(
+        lambda rfc, kind, commit: (
+            "deployment.started",
+            (rfc,),
+            {"change_type": kind, "commit": commit, "environment": "production"},
+            "ci",
+            "github-actions",
+        ),
+        st.sampled_from(GEN_RFCS),
+        st.sampled_from(("normal", "normal", "emergency", "standard")),
+        st.sampled_from(("a" * 40, "b" * 40)),
+    ),
+    st.builds(
+        lambda result: ("finish", (), {"result": result}, "ci", "github-actions"),
+        st.sampled_from(("success", "failure", "rolled-back", "aborted")),
+    ),
+    st.builds(
+        lambda rfc: ("pir", (rfc,), {"result": "achieved"}, "kim", "github-actions"),
+        st.sampled_from(GEN_RFCS),
+    ),
+    st.builds(
+        lambda rfc: ("incident", (rfc,), {"type": "defect"}, "ci", "github-actions"),
+        st.sampled_from(GEN_RFCS),
+    ),
+)
+
+
+def _generated(steps: list[tuple[tuple[Any, ...], int]]) -> list[Draft]:
+    out: list[Draft] = []
+    moment = datetime(2026, 11, 2, 11, 0, tzinfo=KST)
+    started: list[str] = []
+    for (kind, rfcs, data, actor, source), minutes in steps:
+        moment += timedelta(minutes=minutes)
+        ident = f"g{len(out) + 1:03d}"
+        if kind == "finish":
+            if not started:
+                continue
+            kind, data = (
+                "deployment.finished",
+                {**data, "started": started.pop(0), "environment": "production"},
+            )
+        elif kind == "incident":
+            kind = "incident.opened"
+            data = {**data, "deployment_id": started[0]} if started else data
+        out.append(Draft(kind, SYSTEM, actor, source, moment, data, rfcs, id=ident))
+        if kind == "deployment.started":
+            started.append(ident)
+    return out
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(st.lists(st.tuples(_record, st.integers(1, 60 * 48)), min_size=1, max_size=30))
+def test_generated_histories_read_alike_from_every_backend(
+    tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest, steps: list[Any]
+) -> None:
+    """The checklist and the KPIs of generated histories, from whole records and from each SQL backend."""
+    from zoneinfo import ZoneInfo
+
+    from gatekeeper.checks.kpi import sql_tallies, tallies_from_records
+    from gatekeeper.ledger.postgres import PostgresLedger
+
+    drafts_ = _generated(steps)
+    records = placed(drafts_)
+    zone = ZoneInfo("Asia/Seoul")
+    expected = _answers(_builder(None, None).feed(records))
+    expected_kpis = tallies_from_records(records, zone)
+    folder = tmp_path_factory.mktemp("ledger")
+    ledgers: list[Any] = [SqliteLedger(folder / "ledger.db")]
+    dsn = request.getfixturevalue("pg_dsn")
+    ledgers.append(PostgresLedger(dsn, "gen_" + uuid.uuid4().hex[:10]))
+    for ledger in ledgers:
+        try:
+            for draft in drafts_:
+                ledger.append(draft)
+            builder = _builder(None, None)
+            assert feed_from_database(builder, ledger, SYSTEM)
+            assert _answers(builder) == expected, type(ledger).__name__
+            _same_tallies(sql_tallies(ledger, zone, system=SYSTEM), expected_kpis)
+        finally:
+            ledger.close()
