@@ -1,6 +1,6 @@
 """The fail-closed matrix: whatever fact the gate cannot gather blocks it with `gate.error` naming the cause.
 
-Each case starts from the allowed baseline deployment (tests/test_gate_cases.py) and breaks one adapter.
+Each case starts from the allowed baseline deployment (tests/acceptance.py) and breaks one adapter.
 """
 
 from __future__ import annotations
@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.acceptance import RFC_ID
 from tests.adversarial.conftest import Recorder
 from tests.adversarial.test_forgery import Deployment, deployed
 from tests.ledger.pgcluster import _free_port
-from tests.test_gate_cases import RFC_ID
 
 
 def _blocked(deployment: Deployment, *extra: str, env: dict[str, str] | None = None) -> list[dict[str, str]]:

@@ -1,6 +1,6 @@
 """Forgery and separation of duties through the real CLI, on every ledger backend.
 
-The baseline is the allowed grade-1 deployment of tests/test_gate_cases.py, stored in a git, sqlite or
+The baseline is the allowed grade-1 deployment of tests/acceptance.py, stored in a git, sqlite or
 PostgreSQL ledger; an attacker with write access to the store then edits, inserts, deletes or reorders
 records (tests/ledger/tamper.py). `ledger verify` must name the first bad seq, and the gate must not allow.
 """
@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-import tests.test_gate_cases as cases
+import tests.acceptance as cases
 from gatekeeper.ledger import canonical_json, record_hash
 from gatekeeper.ledger.backends import open_ledger
 from tests.adversarial.conftest import Recorder

@@ -21,9 +21,9 @@ from gatekeeper.domain.rfc import rfc_digest
 from gatekeeper.errors import ExitCode, GatekeeperError
 from gatekeeper.ledger import Record, canonical_json, record_hash, verify_chain
 from gatekeeper.resources import policies_dir
+from tests.acceptance import FULL_CHAIN, RFC_ID, build, junit
 from tests.adversarial.conftest import Recorder
 from tests.helpers import BASE_CONFIG, VALID_RFC, GitRepo, run_cli
-from tests.test_gate_cases import FULL_CHAIN, RFC_ID, build, junit
 
 CORPORA = Path(__file__).resolve().parents[1] / "corpora"
 HOSTILE_CHARS = "\x00\x1b\r\n\t\u202e\u2028\ufeff:&<>'\"{}[]*!|%@#-? ,\\"

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.acceptance import RFC_ID, build, junit
 from tests.adversarial.conftest import Recorder
 from tests.helpers import BASE_CONFIG, GitRepo, run_cli
-from tests.test_gate_cases import RFC_ID, build, junit
 
 AT = ["--at", "2026-11-24T20:00:00+09:00"]
 

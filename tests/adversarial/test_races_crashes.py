@@ -23,13 +23,13 @@ from typing import Any
 
 import pytest
 
+from tests.acceptance import RFC_ID
 from tests.adversarial.conftest import Recorder
 from tests.adversarial.test_forgery import BACKENDS, Deployment, deployed
 from tests.helpers import run_cli
 from tests.ledger.pgcluster import _free_port, _server_user, pg_bin
 from tests.ledger.spec import BackendSpec
 from tests.ledger.tamper import stored_texts
-from tests.test_gate_cases import RFC_ID
 
 ROOT = Path(__file__).resolve().parents[2]
 

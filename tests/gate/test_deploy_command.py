@@ -8,8 +8,8 @@ from datetime import datetime
 
 from gatekeeper.config import load_config
 from gatekeeper.ledger.backends import open_ledger
+from tests.acceptance import RFC_ID, build
 from tests.helpers import GitRepo, run_cli
-from tests.test_gate_cases import RFC_ID, build
 
 EVENING = datetime.fromisoformat("2026-11-24T20:00:00+09:00")
 

@@ -78,8 +78,8 @@ def test_platform_approvals_are_recorded_by_deploy_start_and_audited_conform(
     it counted; the audit, which cannot ask GitHub, replays them and finds the deployment conform."""
     from gatekeeper.config import load_config
     from gatekeeper.ledger.backends import open_ledger
+    from tests.acceptance import FULL_CHAIN, RFC_ID, build
     from tests.platform.replay import serve
-    from tests.test_gate_cases import FULL_CHAIN, RFC_ID, build
 
     evening = datetime(2026, 11, 24, 11, 0, tzinfo=UTC)  # 20:00 KST
     at, _ = build(repo, {"approvals": FULL_CHAIN[:3], "at": evening.isoformat()})
