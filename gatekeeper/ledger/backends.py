@@ -9,6 +9,7 @@ from pathlib import Path
 from gatekeeper.config import Config
 from gatekeeper.config.models import GitLedgerConfig, PostgresLedgerConfig, SqliteLedgerConfig
 from gatekeeper.ledger import Ledger, VerifyResult
+from gatekeeper.ledger.anchor import Head, ledger_head
 
 Opener = Callable[[Config, Path, Mapping[str, str]], Ledger]
 
@@ -71,5 +72,15 @@ def verify_configured(config: Config, root: Path, env: Mapping[str, str]) -> Ver
     ledger = open_ledger(config, root, env)
     try:
         return ledger.verify()
+    finally:
+        ledger.close()
+
+
+def configured_head(config: Config, root: Path, env: Mapping[str, str]) -> Head:
+    """The head (seq and hash of the last record) of the configured ledger, to record outside it: in an
+    audit report, a job summary, a deployment status (`gatekeeper ledger verify --anchor` checks it)."""
+    ledger = open_ledger(config, root, env)
+    try:
+        return ledger_head(ledger)
     finally:
         ledger.close()

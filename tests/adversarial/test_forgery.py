@@ -344,3 +344,92 @@ def test_a_rejection_cannot_be_hidden_from_the_gate_through_a_postgres_look_up_c
         with pytest.raises(psycopg.errors.GeneratedAlways):
             db.execute(f"UPDATE {schema}.records SET {column} = {value} WHERE seq = %s", (seq,))
     assert deployment.gate() == (code, body)
+
+
+# ------------------------------------------------------------------------- the ledger only grows
+
+
+def _rejected(
+    name: str, tmp_path: Path, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> Deployment:
+    """A deployment blocked by a rejection, the ledger's last record (seq 6)."""
+    rejected = [*cases.FULL_CHAIN, {"step": "release-second", "actor": "lee", "decision": "reject"}]
+    return deployed(name, tmp_path, request, monkeypatch, {"approvals": rejected})
+
+
+def _drop_the_last_record(deployment: Deployment) -> None:
+    if deployment.spec.name == "git":  # force-push the branch to its parent
+        remote = deployment.spec.location
+        parent = subprocess.run(
+            ["git", f"--git-dir={remote}", "rev-parse", "gatekeeper/ledger~1"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        subprocess.run(
+            ["git", f"--git-dir={remote}", "update-ref", "refs/heads/gatekeeper/ledger", parent], check=True
+        )
+    else:
+        rewrite(deployment.spec, stored_texts(deployment.spec)[:-1], keep_indexes=True)
+
+
+def _rebuild_as_approved(deployment: Deployment) -> None:
+    """Every record re-chained with recomputed hashes, the rejection turned into an approval."""
+    prev, forged = "0" * 64, []
+    for text in stored_texts(deployment.spec):
+        body = json.loads(text)
+        if body["data"].get("decision") == "reject":
+            body["data"]["decision"] = "approve"
+        body["prev"] = prev
+        forged.append(_rehash(body))
+        prev = body["hash"]
+    rewrite(deployment.spec, forged, keep_indexes=True)
+
+
+SHORTENING = {
+    "its last record (a rejection) dropped": _drop_the_last_record,
+    "rebuilt whole with recomputed hashes, the rejection turned into an approval": _rebuild_as_approved,
+}
+
+
+@pytest.mark.parametrize("backend_name", BACKENDS)
+@pytest.mark.parametrize("how", sorted(SHORTENING))
+def test_a_ledger_cut_short_or_rebuilt_is_refused_where_it_was_seen_and_against_its_anchor(
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
+    monkeypatch: pytest.MonkeyPatch,
+    reliability: Recorder,
+    backend_name: str,
+    how: str,
+) -> None:
+    """A runner that verified the ledger keeps a checkpoint; a ledger that holds less than it, or another
+    hash at its seq, is tampering — never a reason to verify from scratch and overwrite the checkpoint. A
+    fresh runner tells the same from a head recorded outside the ledger (an anchor)."""
+    deployment = _rejected(backend_name, tmp_path, request, monkeypatch)
+    reliability.row(
+        f"{backend_name} ledger: {how}, then the gate and `ledger verify` on a runner that verified it "
+        "before, and `ledger verify --anchor` on a fresh runner",
+        "forgery (history rewritten)",
+        "gate.error naming the ledger; ledger verify exit 1; the checkpoint is kept; the anchor fails",
+    )
+    code, body = deployment.gate()  # blocks on the rejection, verifies the chain, keeps a checkpoint
+    assert code == 1 and not _gate_error_names_the_ledger(body)
+    head = json.loads(deployment.cli("--format", "json", "ledger", "head").stdout)
+    assert head["seq"] == 6
+    checkpoint_files = list(
+        (Path(deployment.env.get("HOME") or Path.home()) / ".local/state").rglob("*.json")
+    )
+    assert len(checkpoint_files) == 1
+    kept = checkpoint_files[0].read_text(encoding="utf-8")
+
+    SHORTENING[how](deployment)
+
+    code, body = deployment.gate()
+    assert code == 1 and _gate_error_names_the_ledger(body), body
+    verify = deployment.cli("ledger", "verify")
+    assert verify.code == 1 and "REWRITTEN" in verify.stdout, verify.stdout + verify.stderr
+    assert checkpoint_files[0].read_text(encoding="utf-8") == kept  # not overwritten by the shorter chain
+    fresh = {"HOME": str(tmp_path / "fresh-runner")}
+    assert deployment.cli("ledger", "verify", env=fresh).code == 0  # the chain alone cannot tell
+    anchored = deployment.cli("ledger", "verify", "--anchor", head["anchor"], env=fresh)
+    assert anchored.code == 1 and "does NOT hold its anchor" in anchored.stdout, anchored.stdout
