@@ -140,7 +140,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
 
 def _verify(ledger: Ledger, ctx: Context, args: argparse.Namespace) -> int:
     from gatekeeper.ledger.anchor import anchor_problems, read_anchors
-    from gatekeeper.ledger.backends import ledger_identity
+    from gatekeeper.ledger.backends import ledger_identity, verify_thoroughly
     from gatekeeper.ledger.checkpoint import Checkpoint, CheckpointFile, ledger_tip, lost_growth
 
     anchors = [*args.anchor, *(read_anchors(ctx.runtime.cwd / args.anchors) if args.anchors else [])]
@@ -149,7 +149,7 @@ def _verify(ledger: Ledger, ctx: Context, args: argparse.Namespace) -> int:
     checkpoint = checkpoints.load() if checkpoints is not None else None
     # The ledger only grows: less than this machine verified before is a rewrite, whatever the chain says.
     rewritten = lost_growth(ledger, checkpoint) if checkpoint is not None else ""
-    result = ledger.verify()
+    result = verify_thoroughly(ledger)
     problems = anchor_problems(ledger, anchors) if anchors else []
     ok = result.ok and not rewritten and not problems
     if ok and checkpoints is not None:

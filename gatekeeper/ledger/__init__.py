@@ -293,6 +293,10 @@ class StoredChain:
             self.fail(expected, f"record {expected} is unreadable: {exc}", link)
             return None
         why = verify_chain_from(record, expected, link.decode())
+        if not why and record.to_json().encode("utf-8") != data:
+            # Its parsed content hashes right, but duplicate members, other spacing or escapes could make
+            # another reader (SQL's JSON functions, the git index) see other values than the hash covers.
+            why = "the record is not stored as gatekeeper writes it (canonical JSON)"
         if why:
             self.fail(expected, why, link)
             return None

@@ -146,7 +146,7 @@ def test_a_record_read_below_the_checkpoint_is_checked(
         "inserted": [*texts[:3], canonical_json(body), *texts[3:]],
         "reordered": [texts[0], texts[2], texts[1], *texts[3:]],
     }[how]
-    rewrite(backend, forged, keep_indexes=True)
+    rewrite(backend, forged)
     reopened = backend.open()
     read = list(reopened.records())[1:3]
     # A record removed or inserted also changes what the checkpoint's seq holds: the ledger was rewritten.
@@ -175,7 +175,7 @@ def test_a_ledger_that_lost_what_this_machine_verified_is_refused_whatever_the_c
 ) -> None:
     checkpoints, texts = _verified(backend, tmp_path)
     kept = checkpoints.path.read_text(encoding="utf-8")
-    rewrite(backend, texts[:3] if how == "shortened" else _rebuilt(texts), keep_indexes=True)
+    rewrite(backend, texts[:3] if how == "shortened" else _rebuilt(texts))
     for later in (NOW + timedelta(hours=1), NOW + FULL_VERIFY_EVERY + timedelta(hours=1)):
         reopened = backend.open()
         assert reopened.verify().ok  # the chain alone cannot tell
