@@ -43,6 +43,7 @@ import contextlib
 import gzip
 import hashlib
 import heapq
+import itertools
 import json
 import os
 import random
@@ -55,10 +56,11 @@ import weakref
 import zlib
 from array import array
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from queue import Full, Queue
 from urllib.parse import urlsplit
 
 from gatekeeper.errors import LedgerError, LedgerIntegrityError
@@ -119,6 +121,22 @@ def shard_last(shard: int) -> int:
     return (shard + 1) * SHARD_SIZE - 1
 
 
+def sealed_shard(number: int, rows: list[bytes], prev: str, last_hash: str) -> tuple[bytes, bytes]:
+    """The two blobs that seal a full shard whose records (`rows`, in seq order) chain from `prev` to
+    `last_hash`: its records, one a line, gzip-compressed; and its seal."""
+    data = b"".join(row + b"\n" for row in rows)
+    seal = {
+        "shard": f"{number:06d}",
+        "first": shard_first(number),
+        "last": shard_last(number),
+        "count": len(rows),
+        "prev": prev,
+        "last_hash": last_hash,
+        "digest": "sha256:" + hashlib.sha256(data).hexdigest(),
+    }
+    return gzip.compress(data, compresslevel=6, mtime=0), canonical_json(seal).encode("utf-8")
+
+
 class _GitFailed(Exception):
     def __init__(self, args: list[str], stderr: str) -> None:
         super().__init__(stderr)
@@ -163,7 +181,7 @@ class GitRunner:
                 text = text.replace(secret, "***")
         return _URL_CREDENTIALS.sub(r"\1***@", text)
 
-    def cat_objects(self, names: list[str]) -> Iterator[tuple[str, bytes]]:
+    def cat_objects(self, names: list[str]) -> Generator[tuple[str, bytes], None, None]:
         """(type, raw content) of each of `names` through one `cat-file --batch`, streamed; the type is
         "missing" for a name that resolves to no object."""
         if not names:
@@ -201,6 +219,42 @@ class GitRunner:
             process.kill()
             process.wait()
             writer.join()
+
+
+class _TreeWriter:
+    """Trees written through one `git mktree --batch` (a tree's id is read back before the next tree,
+    which may name it)."""
+
+    def __init__(self, git: GitRunner) -> None:
+        self.process = subprocess.Popen(
+            ["git", f"--git-dir={git.git_dir}", "mktree", "--batch"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=git.env,
+        )
+
+    def write(self, lines: Iterable[str]) -> str:
+        assert self.process.stdin is not None and self.process.stdout is not None
+        try:
+            self.process.stdin.write("".join(line + "\n" for line in lines).encode("utf-8") + b"\n")
+            self.process.stdin.flush()
+        except BrokenPipeError:
+            pass
+        oid = self.process.stdout.readline().decode("ascii", "replace").strip()
+        if not oid:
+            said = self.process.stderr.read().decode("utf-8", "replace") if self.process.stderr else ""
+            raise _GitFailed(["mktree", "--batch"], said.strip() or "git mktree failed")
+        return oid
+
+    def __enter__(self) -> _TreeWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for stream in (self.process.stdin, self.process.stdout, self.process.stderr):
+            if stream is not None:
+                stream.close()
+        self.process.wait()
 
 
 def _auth_config(env: Mapping[str, str], url: str) -> list[tuple[str, str]]:
@@ -272,24 +326,41 @@ def _broken(message: str) -> LedgerIntegrityError:
     return LedgerIntegrityError(message, hint=_BROKEN_HINT)
 
 
-def _list_sources(git: GitRunner, commit: str, history: Callable[[], bool]) -> list[_Source]:
-    """Every object holding records at `commit`, in seq order, in any layout gatekeeper wrote.
+Entry = tuple[str, str, str, str]  # (mode, type, object id, path) of a tree entry
+
+
+def _listing(git: GitRunner, commit: str) -> list[Entry]:
+    """Everything under `records/` at `commit`, trees included (one `ls-tree`)."""
+    try:
+        listing = git("ls-tree", "-r", "-t", "-z", commit, "records/")
+    except _GitFailed as exc:
+        raise LedgerError(f"cannot list the git ledger: {exc.stderr}") from None
+    entries: list[Entry] = []
+    for entry in filter(None, listing.split("\0")):
+        meta, path = entry.split("\t", 1)
+        mode, kind, oid = meta.split(" ")
+        if path != "records":  # -t lists the folder itself too
+            entries.append((mode, kind, oid, path))
+    return entries
+
+
+def _list_sources(
+    git: GitRunner, commit: str, entries: list[Entry], history: Callable[[], bool]
+) -> list[_Source]:
+    """Every object holding records at `commit` (listed in `entries`), in seq order, in any layout
+    gatekeeper wrote.
 
     `history` fetches the branch's whole history when a gitlink names a commit that is not here (a shallow
     copy of a ledger in the gitlink layout); it returns False when there is nothing more to fetch.
     """
-    try:
-        listing = git("ls-tree", "-r", "-z", commit, "records/")
-    except _GitFailed as exc:
-        raise LedgerError(f"cannot list the git ledger: {exc.stderr}") from None
     files: dict[int, str] = {}
     sealed: dict[int, str] = {}
     seals: dict[int, str] = {}
     links: dict[int, str] = {}
-    for entry in filter(None, listing.split("\0")):
-        meta, path = entry.split("\t", 1)
-        mode, kind, oid = meta.split(" ")
+    for mode, kind, oid, path in entries:
         match = _PATHS.fullmatch(path)
+        if kind == "tree" and match is not None and match["link"]:
+            continue  # a shard held as a tree: its files are listed too
         if (
             match is None
             or (kind == "commit") != bool(match["link"])
@@ -348,6 +419,13 @@ def _encoded(value: str) -> bytes:
     return json.dumps(value, ensure_ascii=False)[1:-1].encode("utf-8", "replace")
 
 
+# How a canonical record ends: its last members, in sorted order, strings without quotes or backslashes.
+_TAIL = re.compile(
+    rb'"hash":"[0-9a-f]{64}","id":"[^"\\]*","kind":"([^"\\]*)","prev":"[^"\\]*",'
+    rb'"rfcs":\[((?:"[^"\\]*"(?:,"[^"\\]*")*)?)\],"seq":[0-9]+,"system":"([^"\\]*)"\}'
+)
+
+
 def _members(row: bytes) -> tuple[bytes, bytes, list[bytes]] | None:
     """(kind, system, RFC ids) of a stored record, as canonical JSON encodes them; None when the row has
     no such members (it then stays a candidate of every look-up, and reading it reports what is wrong).
@@ -356,31 +434,22 @@ def _members(row: bytes) -> tuple[bytes, bytes, list[bytes]] | None:
     When the row ends so, with no quote or backslash inside the strings, those are top-level members and,
     coming last, the values a JSON parser keeps; anything else is parsed.
     """
-    at = row.rfind(b'"hash":"')
-    k = row.find(b'","kind":"', at)
-    p = row.find(b'","prev":"', k)
-    r = row.find(b'","rfcs":[', p)
-    s = row.find(b'],"seq":', r)
-    y = row.find(b',"system":"', s)
-    if at > 0 and y > 0 and row.endswith(b'"}') and row.startswith(b'","id":"', at + 72):
-        kind, system, rfcs = row[k + 10 : p], row[y + 11 : -2], row[r + 10 : s]
-        plain = b"".join((row[at + 8 : at + 72], row[at + 80 : k], kind, row[p + 10 : r], system))
-        if b'"' not in plain and b"\\" not in plain and b"\\" not in rfcs and row[s + 8 : y].isdigit():
-            ids = rfcs[1:-1].split(b'","') if rfcs else []
-            if not rfcs or (rfcs[:1] == rfcs[-1:] == b'"' and all(b'"' not in i for i in ids)):
-                return kind, system, ids
+    tail = _TAIL.fullmatch(row, max(row.rfind(b'"hash":"'), 0))
+    if tail is not None:
+        rfcs = tail[2]
+        return tail[1], tail[3], rfcs[1:-1].split(b'","') if rfcs else []
     try:
         body = json.loads(row)
     except (ValueError, RecursionError):
         return None
     if not isinstance(body, dict):
         return None
-    kind_, system_, rfcs_ = body.get("kind"), body.get("system"), body.get("rfcs")
-    if not isinstance(kind_, str) or not isinstance(system_, str) or not isinstance(rfcs_, list):
+    kind, system, rfcs_ = body.get("kind"), body.get("system"), body.get("rfcs")
+    if not isinstance(kind, str) or not isinstance(system, str) or not isinstance(rfcs_, list):
         return None
     if not all(isinstance(rfc, str) for rfc in rfcs_):
         return None
-    return _encoded(kind_), _encoded(system_), [_encoded(rfc) for rfc in rfcs_]
+    return _encoded(kind), _encoded(system), [_encoded(rfc) for rfc in rfcs_]
 
 
 class _Store:
@@ -422,61 +491,39 @@ class _Store:
         return self.starts[sources] if sources < len(self.sources) else len(self)
 
     def load(self, git: GitRunner, sources: list[_Source]) -> None:
-        names = [name for source in sources for name in (source.blob, source.seal) if name]
-        objects = git.cat_objects(names)
-        for source in sources:
-            kind, data = next(objects)
-            seal = b""
-            if source.sealed:
-                seal_kind, seal = next(objects)
-                if kind != "blob" or seal_kind != "blob":
-                    raise _broken(f"the git ledger's sealed shard {source.shard:06d} cannot be read")
-                try:
-                    data = zlib.decompress(data, 31)  # 31: a gzip stream
-                except zlib.error as exc:
-                    shard = f"{source.shard:06d}"
-                    raise _broken(f"the git ledger's sealed shard {shard} is not gzip: {exc}") from None
-            elif kind != "blob":
-                raise _broken(f"the git ledger has no object {source.blob} for record file {source.first}")
+        for source, data, seal in _decoded(git, sources):
             self._add(source, data, seal)
         self.file.flush()
 
     def _add(self, source: _Source, data: bytes, seal: bytes) -> None:
-        base = self.size
+        base, first = self.size, len(self)
         self.file.write(data)
         self.size += len(data)
         self.sources.append(source)
-        self.starts.append(len(self))
+        self.starts.append(first)
         self.extents.append((base, len(data)))
         self.seals.append(seal)
-        rows = data.split(b"\n") if source.sealed else [data]
-        if source.sealed and data.endswith(b"\n"):
-            rows.pop()
-        offset, seq = base, source.first
-        for row in rows:
-            self._index(len(self), row)
-            self.offsets.append(offset)
-            self.lengths.append(len(row))
-            self.seqs.append(seq)
-            offset += len(row) + 1
-            seq += 1
-
-    def _index(self, position: int, row: bytes) -> None:
-        members = _members(row)
-        if members is None:
-            self.loose.append(position)
-            return
-        kind, system, rfcs = members
-        pair = self.pairs.get((kind, system))
-        if pair is None:
-            pair = self.pairs[(kind, system)] = array("Q")
-        pair.append(position)
-        for rfc in rfcs:
-            found = self.rfcs.get(rfc)
-            if found is None:
-                found = self.rfcs[rfc] = array("Q")
-            if not found or found[-1] != position:  # a record naming one RFC twice is found once
-                found.append(position)
+        rows = _rows(source, data)
+        lengths = [len(row) for row in rows]
+        self.lengths.extend(lengths)
+        self.offsets.extend(itertools.accumulate((n + 1 for n in lengths[:-1]), initial=base))
+        self.seqs.extend(range(source.first, source.first + len(rows)))
+        pairs, rfcs, loose = self.pairs, self.rfcs, self.loose
+        for position, row in enumerate(rows, first):
+            members = _members(row)
+            if members is None:
+                loose.append(position)
+                continue
+            pair = pairs.get(members[:2])
+            if pair is None:
+                pair = pairs[members[:2]] = array("Q")
+            pair.append(position)
+            for rfc in members[2]:
+                found = rfcs.get(rfc)
+                if found is None:
+                    found = rfcs[rfc] = array("Q")
+                if not found or found[-1] != position:  # a record naming one RFC twice is found once
+                    found.append(position)
 
     # -- reading ----------------------------------------------------------------------------------------
 
@@ -524,7 +571,7 @@ class _Store:
                 continue
             offset, length = self.extents[source]
             data = os.pread(self.file.fileno(), length, offset)
-            rows = [data[self.offsets[p] - offset :][: self.lengths[p]] for p in range(low, high)]
+            rows = _rows(self.sources[source], data)[low - start : high - start]
             before = (chain.expected, chain.head)
             chain.feed(rows)
             if self.sources[source].sealed and chain.failure is None:
@@ -547,6 +594,73 @@ class _Store:
             self.verify(self.verified, count, self.chain)
             self.verified = count
             return self.chain.result()
+
+
+def _decoded(git: GitRunner, sources: list[_Source]) -> Iterator[tuple[_Source, bytes, bytes]]:
+    """(source, its records' bytes, its seal) of each source, read through one `cat-file --batch` and
+    decompressed by a thread of its own, so that git, zlib (which releases the GIL) and the indexing
+    overlap; a few sources are in flight at a time, so memory stays flat."""
+    queue: Queue[tuple[_Source, bytes, bytes] | BaseException | None] = Queue(maxsize=4)
+    stop = threading.Event()
+
+    def offer(item: tuple[_Source, bytes, bytes] | BaseException | None) -> bool:
+        while not stop.is_set():  # the reader gave up: drop everything
+            with contextlib.suppress(Full):
+                queue.put(item, timeout=0.1)
+                return True
+        return False
+
+    def produce() -> None:
+        try:
+            for item in _decode(git, sources):
+                if not offer(item):
+                    return
+            offer(None)
+        except BaseException as exc:  # handed to the reading thread, which raises it
+            offer(exc)
+
+    producer = threading.Thread(target=produce, daemon=True)
+    producer.start()
+    try:
+        while (item := queue.get()) is not None:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        producer.join()
+
+
+def _decode(git: GitRunner, sources: list[_Source]) -> Iterator[tuple[_Source, bytes, bytes]]:
+    objects = git.cat_objects([name for source in sources for name in (source.blob, source.seal) if name])
+    try:
+        for source in sources:
+            kind, data = next(objects)
+            seal = b""
+            if source.sealed:
+                seal_kind, seal = next(objects)
+                if kind != "blob" or seal_kind != "blob":
+                    raise _broken(f"the git ledger's sealed shard {source.shard:06d} cannot be read")
+                try:
+                    data = zlib.decompress(data, 31)  # 31: a gzip stream
+                except zlib.error as exc:
+                    shard = f"{source.shard:06d}"
+                    raise _broken(f"the git ledger's sealed shard {shard} is not gzip: {exc}") from None
+            elif kind != "blob":
+                raise _broken(f"the git ledger has no object {source.blob} for record file {source.first}")
+            yield source, data, seal
+    finally:
+        objects.close()
+
+
+def _rows(source: _Source, data: bytes) -> list[bytes]:
+    """The stored records in a source's bytes: a sealed shard's lines, or a record file whole."""
+    if not source.sealed:
+        return [data]
+    rows = data.split(b"\n")
+    if data.endswith(b"\n"):
+        rows.pop()
+    return rows
 
 
 def _seal_problem(
@@ -616,6 +730,7 @@ class _Snapshot:
         self.git = ledger.git
         self.commit = commit
         self._view: tuple[_Store, int] | None = None
+        self._listing: list[Entry] | None = None
 
     def head(self) -> Record | None:
         if self.commit is None:
@@ -630,10 +745,15 @@ class _Snapshot:
                 f"the git ledger at {self.commit} has no readable {path}: {exc.stderr}", hint=_BROKEN_HINT
             ) from None
 
+    def listing(self) -> list[Entry]:
+        if self._listing is None:
+            self._listing = [] if self.commit is None else _listing(self.git, self.commit)
+        return self._listing
+
     def sources(self) -> list[_Source]:
         if self.commit is None:
             return []
-        return _list_sources(self.git, self.commit, self.ledger.fetch_history)
+        return _list_sources(self.git, self.commit, self.listing(), self.ledger.fetch_history)
 
     def view(self) -> tuple[_Store, int]:
         if self._view is None:
@@ -753,8 +873,8 @@ class GitLedger:
         self.retries = retries
         self.sleep = sleep
         self.rng = rng or random.Random()  # noqa: S311 - jitter, not secrecy
-        self._tip: str | None = None
-        self._synced = False
+        self._snapshot: _Snapshot | None = None
+        self._present: set[str] = set()  # commits known to be in the object store
         self.attempts = 0  # pushes tried by the last append (for tests and benchmarks)
 
     def _has_extraheader(self) -> bool:
@@ -776,12 +896,13 @@ class GitLedger:
         tip = self._remote_tip()
         if tip is None:
             return None
-        if not self._has_commit(tip):
+        if tip not in self._present and not self._has_commit(tip):
             # The tip alone: a sealed layout holds every record in the tip's tree.
             self._fetch("--depth=1")
             if not self._has_commit(tip):
                 # The branch moved between ls-remote and fetch: build on what was fetched instead.
                 tip = self.git("rev-parse", "--verify", PRIVATE_REF).strip()
+        self._present.add(tip)
         return tip
 
     def _remote_tip(self) -> str | None:
@@ -842,10 +963,10 @@ class GitLedger:
         return self.git.status("merge-base", "--is-ancestor", ancestor, descendant) == 0
 
     def snapshot(self) -> _Snapshot:
-        if not self._synced:
-            self._tip = self._fetch_tip()
-            self._synced = True
-        return _Snapshot(self, self._tip)
+        """The ledger as of the tip fetched first (every read of this handle sees that one tip)."""
+        if self._snapshot is None:
+            self._snapshot = _Snapshot(self, self._fetch_tip())
+        return self._snapshot
 
     def tip(self) -> str | None:
         """The commit the reads see (None: an empty ledger)."""
@@ -906,9 +1027,10 @@ class GitLedger:
             if precondition is not None:
                 precondition(snapshot)
             record = draft.place_after(head)
-            commit = self._commit(tip, record)
+            commit = self._commit(snapshot, record)
             if self._publish(tip, commit, record):
-                self._tip, self._synced = commit, True
+                self._snapshot = _Snapshot(self, commit)
+                self._present.add(commit)
                 return record
             if attempt < self.retries:
                 # Full jitter: pipelines that collided spread out instead of colliding again.
@@ -919,30 +1041,37 @@ class GitLedger:
             hint="re-run the job (nothing was stored), or raise ledger.push_retries in .gatekeeper.yml",
         )
 
-    def _commit(self, tip: str | None, record: Record) -> str:
+    def _commit(self, snapshot: _Snapshot, record: Record) -> str:
+        """The commit that adds `record` to the tip of `snapshot` (sealing the shard it completes)."""
+        tip = snapshot.commit
         path = record_path(record.seq)
         _records, shard_name, file_name = path.split("/")
+        top: dict[str, str] = {}
+        shard: dict[str, str] = {}
+        for mode, kind, oid, entry in snapshot.listing():
+            parts = entry.split("/")
+            if len(parts) == 2:
+                top[parts[1]] = f"{mode} {kind} {oid}\t{parts[1]}"
+            elif len(parts) == 3 and parts[1] == shard_name:
+                shard[parts[2]] = f"{mode} {kind} {oid}\t{parts[2]}"
         try:
             blob = self.git.write(record.to_json().encode("utf-8"))
-            shard = self._tree_lines(tip, f"records/{shard_name}")
             shard[file_name] = f"100644 blob {blob}\t{file_name}"
-            shard_tree = self.git("mktree", input="".join(v + "\n" for v in shard.values())).strip()
-            top = self._tree_lines(tip, "records")
             full = [
                 (int(name), line.split(" ")[1], line.split("\t")[0].split(" ")[2])
                 for name, line in top.items()
                 if name.isdigit() and name < shard_name and not line.startswith("100644 ")
             ]
             if full:
-                assert tip is not None
                 for name in (f"{number:06d}" for number, _kind, _oid in full):
                     del top[name]
                 top.update(self._seal(top, full))
-            top[shard_name] = f"040000 tree {shard_tree}\t{shard_name}"
-            records_tree = self.git("mktree", input="".join(top[k] + "\n" for k in sorted(top))).strip()
-            root = self.git(
-                "mktree", input=f"100644 blob {blob}\t{HEAD_FILE}\n040000 tree {records_tree}\trecords\n"
-            ).strip()
+            with _TreeWriter(self.git) as trees:
+                top[shard_name] = f"040000 tree {trees.write(shard.values())}\t{shard_name}"
+                records_tree = trees.write(top[k] for k in sorted(top))
+                root = trees.write(
+                    [f"100644 blob {blob}\t{HEAD_FILE}", f"040000 tree {records_tree}\trecords"]
+                )
             parent = ["-p", tip] if tip else []
             message = f"ledger {record.seq}: {record.kind} {record.system}\n\nid: {record.id}\n"
             return self.git("commit-tree", root, *parent, "-m", message).strip()
@@ -978,21 +1107,10 @@ class GitLedger:
             if len(rows) != last - first + 1 or not chain.feed(rows):
                 why = chain.failure.reason if chain.failure else f"it holds {len(rows)} records"
                 raise _broken(f"the git ledger's full shard {number:06d} cannot be sealed: {why}")
-            data = b"".join(row + b"\n" for row in rows)
-            seal = {
-                "shard": f"{number:06d}",
-                "first": first,
-                "last": last,
-                "count": len(rows),
-                "prev": prev,
-                "last_hash": chain.head,
-                "digest": "sha256:" + hashlib.sha256(data).hexdigest(),
-            }
+            compressed, seal = sealed_shard(number, rows, prev, chain.head)
             name = f"{number:06d}"
-            sealed = self.git.write(gzip.compress(data, compresslevel=6, mtime=0))
-            seal_blob = self.git.write(canonical_json(seal).encode("utf-8"))
-            entries[name + SEALED_SUFFIX] = f"100644 blob {sealed}\t{name}{SEALED_SUFFIX}"
-            entries[name + SEAL_SUFFIX] = f"100644 blob {seal_blob}\t{name}{SEAL_SUFFIX}"
+            entries[name + SEALED_SUFFIX] = f"100644 blob {self.git.write(compressed)}\t{name}{SEALED_SUFFIX}"
+            entries[name + SEAL_SUFFIX] = f"100644 blob {self.git.write(seal)}\t{name}{SEAL_SUFFIX}"
         return entries
 
     def _seal_before(self, top: dict[str, str], shard: int) -> str:
@@ -1012,15 +1130,6 @@ class GitLedger:
         if kind != "blob" or not isinstance(last_hash, str):
             raise _broken(f"the seal of the git ledger's shard {shard - 1:06d} is unreadable")
         return last_hash
-
-    def _tree_lines(self, tip: str | None, path: str) -> dict[str, str]:
-        if tip is None:
-            return {}
-        try:
-            listing = self.git("ls-tree", "-z", f"{tip}:{path}")
-        except _GitFailed:
-            return {}  # the shard does not exist yet
-        return {entry.split("\t", 1)[1]: entry for entry in listing.split("\0") if entry}
 
     def _publish(self, tip: str | None, commit: str, record: Record) -> bool:
         """Move the shared branch from `tip` to `commit`; False when someone else moved it first."""
