@@ -10,7 +10,8 @@ system and time horizon, so the history before the horizon should not cost anyth
 The runs are those of a persistent runner: the first gate verifies the whole chain and leaves its
 checkpoint (gatekeeper.ledger.checkpoint), later gates verify what was appended since and every record
 they read. The first gate's time (whole-chain verification, as on every fresh hosted runner) is printed
-too, for the record; the target is about the steady state.
+too, for the record; the target is about the steady state. bench_fresh measures the fresh runner itself,
+on every backend, with the project and history written here.
 """
 
 from __future__ import annotations
