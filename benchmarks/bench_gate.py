@@ -10,7 +10,8 @@ system and time horizon, so the history before the horizon should not cost anyth
 The runs are those of a persistent runner: the first gate verifies the whole chain and leaves its
 checkpoint (gatekeeper.ledger.checkpoint), later gates verify what was appended since and every record
 they read. The first gate's time (whole-chain verification, as on every fresh hosted runner) is printed
-too, for the record; the target is about the steady state.
+too, for the record; the target is about the steady state. bench_fresh measures the fresh runner itself,
+on every backend, with the project and history written here.
 """
 
 from __future__ import annotations
@@ -28,7 +29,6 @@ from pathlib import Path
 from benchmarks.ledgers import fill_sqlite
 from gatekeeper.cli import main as cli_main
 from gatekeeper.ledger import Draft, Record
-from gatekeeper.ledger.sqlite import SqliteLedger
 from gatekeeper.runtime import Runtime
 
 NOW = datetime(2026, 11, 24, 11, 0, tzinfo=UTC)  # Tuesday 20:00 KST
@@ -42,6 +42,8 @@ roles: {agency-manager: [park], agency-officer: [kim, lee], operator-manager: [h
 evidence: [{kind: unit, paths: ['reports/unit/*.xml']}, {kind: integration, paths: ['reports/it/*.xml']}]
 ledger: {backend: sqlite, path: .gatekeeper/ledger.db}
 """
+SQLITE_LEDGER = "{backend: sqlite, path: .gatekeeper/ledger.db}"
+RFC_ID = "RFC-2026-9999"
 RFC = """\
 id: RFC-2026-9999
 title: 민원 신청 화면 개선
@@ -133,12 +135,32 @@ def _chained(drafts: list[Draft]) -> Iterator[Record]:
         yield record
 
 
-def _repository(root: Path, history: int) -> None:
+def records(history: int, digest: str) -> Iterator[Record]:
+    """`history` records of an organisation's history, then the five approvals of RFC-2026-9999 (bound to
+    `digest`, the RFC's content digest) that the gate needs to allow its deployment, chained."""
+    chain = [
+        Draft(
+            "approval",
+            "minwon-portal",
+            actor,
+            "github-actions",
+            NOW - timedelta(hours=5 - i),
+            {"step": step, "decision": "approve", "rfc_digest": digest},
+            (RFC_ID,),
+        )
+        for i, (step, actor) in enumerate(CHAIN)
+    ]
+    return _chained([*_history(history), *chain])
+
+
+def write_project(root: Path, ledger: str) -> str:
+    """A project repository at `root` — the configuration with `ledger` as its ledger settings, the RFC, two
+    passing test reports, one commit on `main` — and the RFC's content digest."""
     root.mkdir(parents=True)
     _git(root, "init", "-q", "-b", "main")
-    (root / ".gatekeeper.yml").write_text(CONFIG, encoding="utf-8")
+    (root / ".gatekeeper.yml").write_text(CONFIG.replace(SQLITE_LEDGER, ledger), encoding="utf-8")
     (root / "changes").mkdir()
-    (root / "changes" / "RFC-2026-9999.yml").write_text(RFC, encoding="utf-8")
+    (root / "changes" / f"{RFC_ID}.yml").write_text(RFC, encoding="utf-8")
     for kind in ("unit", "it"):
         (root / "reports" / kind).mkdir(parents=True)
         (root / "reports" / kind / "r.xml").write_text(JUNIT, encoding="utf-8")
@@ -151,32 +173,24 @@ def _repository(root: Path, history: int) -> None:
     }
     subprocess.run(["git", "add", "-A"], cwd=root, check=True, env=env)
     subprocess.run(
-        ["git", "commit", "-q", "-m", "RFC-2026-9999 신청 화면 입력 검증을 강화한다"],
+        ["git", "commit", "-q", "-m", f"{RFC_ID} 신청 화면 입력 검증을 강화한다"],
         cwd=root,
         check=True,
         env=env,
     )
-    db = root / ".gatekeeper" / "ledger.db"
-    db.parent.mkdir()
-    fill_sqlite(db, _chained(_history(history)))
     from gatekeeper.adapters.rfcstore import FileRfcStore
     from gatekeeper.config import load_config
 
-    digest = FileRfcStore(root, load_config(root / ".gatekeeper.yml")).get("RFC-2026-9999").digest  # type: ignore[union-attr]
-    ledger = SqliteLedger(db)
-    for i, (step, actor) in enumerate(CHAIN):
-        ledger.append(
-            Draft(
-                "approval",
-                "minwon-portal",
-                actor,
-                "github-actions",
-                NOW - timedelta(hours=5 - i),
-                {"step": step, "decision": "approve", "rfc_digest": digest},
-                ("RFC-2026-9999",),
-            )
-        )
-    ledger.close()
+    entry = FileRfcStore(root, load_config(root / ".gatekeeper.yml")).get(RFC_ID)
+    assert entry is not None
+    return entry.digest
+
+
+def _repository(root: Path, history: int) -> None:
+    digest = write_project(root, SQLITE_LEDGER)
+    db = root / ".gatekeeper" / "ledger.db"
+    db.parent.mkdir()
+    fill_sqlite(db, records(history, digest))
 
 
 def _gate_once(root: Path, home: Path) -> tuple[float, int]:
@@ -184,7 +198,7 @@ def _gate_once(root: Path, home: Path) -> tuple[float, int]:
     env = {"PATH": os.environ.get("PATH", ""), "HOME": str(home)}
     runtime = Runtime(env=env, cwd=root, stdout=out, stderr=err, clock=lambda: NOW)
     started = time.perf_counter()
-    code = cli_main(["--format", "json", "gate", "--rfc", "RFC-2026-9999"], runtime)
+    code = cli_main(["--format", "json", "gate", "--rfc", RFC_ID], runtime)
     return time.perf_counter() - started, code
 
 

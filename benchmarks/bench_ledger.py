@@ -26,7 +26,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from benchmarks.ledgers import fill_sqlite
+from benchmarks.ledgers import fill_git, fill_postgres, fill_sqlite
 from gatekeeper.ledger import Draft, Ledger, Record
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -54,54 +54,6 @@ def _records(count: int) -> Iterator[Record]:
         )
         record = draft.place_after(record)
         yield record
-
-
-def _fill_postgres(dsn: str, schema: str, count: int) -> None:
-    import psycopg
-
-    from gatekeeper.ledger.postgres import PostgresLedger
-
-    PostgresLedger(dsn, schema).close()  # schema
-    with psycopg.connect(dsn) as db, db.cursor() as cursor:
-        # kind, system, rfcs, at and data are generated from the body by the database.
-        copy_sql = f"COPY {schema}.records (seq, id, hash, body) FROM STDIN"
-        with cursor.copy(copy_sql) as copy:
-            for r in _records(count):
-                copy.write_row((r.seq, r.id, r.hash, r.to_json()))
-        cursor.execute(f"ANALYZE {schema}.records")
-
-
-def _fill_git(remote: Path, count: int) -> None:
-    """Write a ledger of `count` records straight into a bare repository with git fast-import.
-
-    It has the shape `count` appends leave: one commit per record, HEAD.json, the open shard as a tree and
-    every full shard sealed as a gitlink to the last commit that held it as a tree.
-    """
-    from gatekeeper.ledger.git import GITLINK_MODE, HEAD_FILE, record_path
-
-    subprocess.run(["git", "init", "-q", "--bare", str(remote)], check=True)
-    process = subprocess.Popen(
-        ["git", f"--git-dir={remote}", "fast-import", "--quiet"], stdin=subprocess.PIPE
-    )
-    assert process.stdin is not None
-    out = process.stdin
-    open_shard = ""
-    for record in _records(count):
-        path = record_path(record.seq)
-        shard = path.rsplit("/", 1)[0]
-        body = record.to_json().encode()
-        message = f"ledger {record.seq}".encode()
-        out.write(f"commit refs/heads/gatekeeper/ledger\nmark :{record.seq}\n".encode())
-        out.write(f"committer gatekeeper <g@l.invalid> {1767225600 + 60 * record.seq} +0000\n".encode())
-        out.write(f"data {len(message)}\n".encode() + message + b"\n")
-        if open_shard and shard != open_shard:
-            out.write(f"M {GITLINK_MODE} :{record.seq - 1} {open_shard}\n".encode())
-        open_shard = shard
-        for name in (path, HEAD_FILE):
-            out.write(f"M 100644 inline {name}\ndata {len(body)}\n".encode() + body + b"\n")
-    out.close()
-    if process.wait() != 0:
-        raise RuntimeError("git fast-import failed")
 
 
 def _timed(action: object) -> float:
@@ -145,7 +97,7 @@ def bench_verify(work: Path, dsn: str, count: int) -> None:
     )
     db = work / "verify.db"
     fill_sqlite(db, _records(count))
-    _fill_postgres(dsn, "verify", count)
+    fill_postgres(dsn, "verify", _records(count))
     for name, opener in (
         ("sqlite", lambda: SqliteLedger(db)),
         ("postgres", lambda: PostgresLedger(dsn, "verify")),
@@ -191,11 +143,11 @@ def bench_append(
                 fill_sqlite(work / f"a{size}.db", _records(size))
                 ledgers.append(SqliteLedger(work / f"a{size}.db"))
             elif name == "postgres":
-                _fill_postgres(dsn, f"append_{size}", size)
+                fill_postgres(dsn, f"append_{size}", _records(size))
                 ledgers.append(PostgresLedger(dsn, f"append_{size}"))
             else:
                 remote = work / f"remote{size}.git"
-                _fill_git(remote, size)
+                fill_git(remote, _records(size))
                 clone = work / f"clone{size}.git"
                 subprocess.run(["git", "init", "-q", "--bare", str(clone)], check=True)
                 ledgers.append(GitLedger(clone, remote=str(remote), env=os.environ))

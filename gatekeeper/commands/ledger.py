@@ -1,4 +1,4 @@
-"""`gatekeeper ledger verify | log | export`, and the one way every write command stores a record."""
+"""`gatekeeper ledger verify | head | log | export`, and the one way every write command stores a record."""
 
 from __future__ import annotations
 
@@ -11,17 +11,33 @@ from typing import Any
 from gatekeeper.commands import Context
 from gatekeeper.errors import ConfigError, ExitCode, InputError, LedgerError
 from gatekeeper.ledger import Draft, Ledger, Precondition, Record
+from gatekeeper.ledger.anchor import Head
 from gatekeeper.reporters.sanitize import for_log
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="ledger_command", metavar="SUBCOMMAND", required=True)
-    verify = sub.add_parser("verify", help="check the whole hash chain; names the first bad seq (exit 1)")
+    verify = sub.add_parser(
+        "verify",
+        help="check the whole hash chain, that the ledger still holds what this machine verified before, "
+        "and any anchors; names the first bad seq (exit 1)",
+    )
+    verify.add_argument(
+        "--anchor",
+        action="append",
+        default=[],
+        type=_anchor,
+        metavar="SEQ:HASH",
+        help="a head recorded outside the ledger (`gatekeeper ledger head`): the record at SEQ must still "
+        "have HASH (repeatable)",
+    )
+    verify.add_argument("--anchors", metavar="FILE", help="a file of anchors, one SEQ:HASH a line")
     verify.add_argument(
         "--attestations",
         action="store_true",
         help="also re-check every approval's OIDC attestation (exit 1 when one does not verify)",
     )
+    sub.add_parser("head", help="print the ledger's head (seq and hash) to record outside the ledger")
     log = sub.add_parser("log", help="list records, oldest first")
     _filters(log)
     log.add_argument("--limit", type=int, default=0, help="only the last N matching records")
@@ -36,6 +52,13 @@ def _filters(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--rfc", help="RFC ID")
     parser.add_argument("--since", type=_moment, help="records at or after this time (RFC 3339 with offset)")
     parser.add_argument("--until", type=_moment, help="records before this time (RFC 3339 with offset)")
+
+
+def _anchor(text: str) -> Head:
+    try:
+        return Head.parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _moment(text: str) -> datetime:
@@ -110,12 +133,14 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     ledger = open_configured(ctx)
     try:
         if args.ledger_command == "verify":
-            code = _verify(ledger, ctx)
+            code = _verify(ledger, ctx, args)
             if args.attestations and code == int(ExitCode.OK):
                 from gatekeeper.commands.approve import recheck_attestations
 
                 return recheck_attestations(ledger, ctx)
             return code
+        if args.ledger_command == "head":
+            return _head(ledger, ctx)
         if args.ledger_command == "log":
             return _log(ledger, ctx, args)
         return _export(ledger, ctx, args)
@@ -123,26 +148,88 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         ledger.close()
 
 
-def _verify(ledger: Ledger, ctx: Context) -> int:
-    result = ledger.verify()
+def _verify(ledger: Ledger, ctx: Context, args: argparse.Namespace) -> int:
+    from gatekeeper.ledger.anchor import anchor_problems, read_anchors
+    from gatekeeper.ledger.backends import ledger_identity, verify_thoroughly
+    from gatekeeper.ledger.checkpoint import Checkpoint, CheckpointFile, ledger_tip, lost_growth
+
+    anchors = [*args.anchor, *(read_anchors(ctx.runtime.cwd / args.anchors) if args.anchors else [])]
+    env = ctx.runtime.env
+    checkpoints = CheckpointFile.for_ledger(ledger_identity(ctx.config, ctx.repo_root, env), env)
+    checkpoint = checkpoints.load() if checkpoints is not None else None
+    # The ledger only grows: less than this machine verified before is a rewrite, whatever the chain says.
+    rewritten = lost_growth(ledger, checkpoint) if checkpoint is not None else ""
+    result = verify_thoroughly(ledger)
+    problems = anchor_problems(ledger, anchors) if anchors else []
+    ok = result.ok and not rewritten and not problems
+    if ok and checkpoints is not None:
+        checkpoints.save(Checkpoint(result.count, result.head, ctx.runtime.now(), ledger_tip(ledger)))
     if ctx.output_format == "json":
         body = {
-            "ok": result.ok,
+            "ok": ok,
             "count": result.count,
             "first_bad_seq": result.first_bad_seq,
             "reason": result.reason,
             "head": result.head,
+            "rewritten": rewritten,
+            "anchors": [str(a) for a in anchors],
+            "anchor_problems": problems,
         }
         ctx.out(json.dumps(body, indent=2))
-    elif result.ok:
-        ctx.out(f"ledger verified: {result.count} records, chain intact, head {result.head}")
+        return int(ExitCode.OK if ok else ExitCode.BLOCKED)
+    ko = ctx.lang == "ko"
+    if result.ok:
+        ctx.out(
+            f"원장 검증 완료: 레코드 {result.count}건, 해시 체인 정상, head {result.head}"
+            if ko
+            else f"ledger verified: {result.count} records, chain intact, head {result.head}"
+        )
     else:
         ctx.out(
-            f"ledger BROKEN at seq {result.first_bad_seq}: {result.reason} "
+            f"원장 손상: seq {result.first_bad_seq}에서 체인이 끊어졌습니다: {result.reason} "
+            f"(그 앞의 레코드 {result.count}건은 정상)\n"
+            "  조치: 신뢰할 수 있는 사본에서 원장을 복원하세요. 그 seq부터의 레코드는 믿을 수 없습니다"
+            if ko
+            else f"ledger BROKEN at seq {result.first_bad_seq}: {result.reason} "
             f"({result.count} records before it are intact)\n"
             "  fix: restore the ledger from a trusted copy; records from that seq on cannot be trusted"
         )
-    return int(ExitCode.OK if result.ok else ExitCode.BLOCKED)
+    if rewritten:
+        ctx.out(
+            f"원장이 다시 쓰였습니다: {rewritten}\n"
+            "  조치: 이 머신이 본 원장을 신뢰할 수 있는 사본에서 복원하세요"
+            if ko
+            else f"ledger REWRITTEN: {rewritten}\n"
+            "  fix: restore the ledger this machine saw from a trusted copy"
+        )
+    for problem in problems:
+        ctx.out(f"앵커 불일치: {problem}" if ko else f"ledger does NOT hold its anchor: {problem}")
+    if anchors and not problems:
+        ctx.out(
+            f"앵커 {len(anchors)}개 모두 일치" if ko else f"anchors: all {len(anchors)} held by the ledger"
+        )
+    return int(ExitCode.OK if ok else ExitCode.BLOCKED)
+
+
+def _head(ledger: Ledger, ctx: Context) -> int:
+    from gatekeeper.ledger.anchor import ledger_head
+
+    head = ledger_head(ledger)
+    if ctx.output_format == "json":
+        ctx.out(json.dumps({"seq": head.seq, "hash": head.hash, "anchor": str(head)}))
+    elif ctx.lang == "ko":
+        ctx.out(
+            f"원장 head: seq {head.seq}, 해시 {head.hash}\n"
+            f"  원장 밖(배포 상태, 감사 보고서 등)에 기록해 두고 "
+            f"`gatekeeper ledger verify --anchor {head}`로 확인하세요"
+        )
+    else:
+        ctx.out(
+            f"ledger head: seq {head.seq}, hash {head.hash}\n"
+            f"  record it outside the ledger (a deployment status, an audit report) and check it later "
+            f"with `gatekeeper ledger verify --anchor {head}`"
+        )
+    return int(ExitCode.OK)
 
 
 def _log(ledger: Ledger, ctx: Context, args: argparse.Namespace) -> int:

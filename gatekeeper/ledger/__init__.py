@@ -248,24 +248,70 @@ def verify_stored(rows: Iterable[str | bytes], start_seq: int = 1, prev: str = G
     records costs about what `sha256sum` over them costs. Anything the fast path does not accept is parsed
     and checked field by field, which also yields the reason reported for the first bad record.
     """
-    expected = start_seq
-    link = prev.encode("ascii", "replace")
-    for row in rows:
-        data = row.encode("utf-8") if isinstance(row, str) else row
-        checked = _fast_hash(data, expected, link)
-        if checked is None:
-            try:
-                record = Record.from_dict(json.loads(data.decode("utf-8")))
-            except ValueError as exc:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
-                reason = f"record {expected} is unreadable: {exc}"
-                return VerifyResult(False, expected - start_seq, expected, reason, link.decode())
-            why = verify_chain_from(record, expected, link.decode())
-            if why:
-                return VerifyResult(False, expected - start_seq, expected, why, link.decode())
-            checked = record.hash.encode("ascii")
-        link = checked
-        expected += 1
-    return VerifyResult(True, expected - start_seq, None, "", link.decode())
+    chain = StoredChain(start_seq, prev)
+    chain.feed(rows)
+    return chain.result()
+
+
+class StoredChain:
+    """`verify_stored` fed in parts: a backend that reads its records in pieces (shards, batches) checks
+    them as they come, and can ask where the chain stands between the pieces."""
+
+    def __init__(self, start_seq: int = 1, prev: str = GENESIS) -> None:
+        self.start_seq = start_seq
+        self.expected = start_seq  # the seq the next row must have
+        self.link = prev.encode("ascii", "replace")  # the hash the next row must name as its prev
+        self.failure: VerifyResult | None = None
+
+    @property
+    def head(self) -> str:
+        return self.link.decode()
+
+    def feed(self, rows: Iterable[str | bytes]) -> bool:
+        """Check `rows`, in order, after those fed before; False (and no further checking) once one fails."""
+        if self.failure is not None:
+            return False
+        expected, link = self.expected, self.link
+        try:
+            for row in rows:
+                data = row.encode("utf-8") if isinstance(row, str) else row
+                checked = _fast_hash(data, expected, link)
+                if checked is None:
+                    checked = self._slow(data, expected, link)
+                    if checked is None:
+                        return False
+                link = checked
+                expected += 1
+        finally:
+            self.expected, self.link = expected, link
+        return True
+
+    def _slow(self, data: bytes, expected: int, link: bytes) -> bytes | None:
+        try:
+            record = Record.from_dict(json.loads(data.decode("utf-8")))
+        except ValueError as exc:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+            self.fail(expected, f"record {expected} is unreadable: {exc}", link)
+            return None
+        why = verify_chain_from(record, expected, link.decode())
+        if not why and record.to_json().encode("utf-8") != data:
+            # Its parsed content hashes right, but duplicate members, other spacing or escapes could make
+            # another reader (SQL's JSON functions, the git index) see other values than the hash covers.
+            why = "the record is not stored as gatekeeper writes it (canonical JSON)"
+        if why:
+            self.fail(expected, why, link)
+            return None
+        return record.hash.encode("ascii")
+
+    def fail(self, seq: int, reason: str, link: bytes | None = None) -> None:
+        """Record that the chain breaks at `seq` (also for a reason found outside the rows themselves)."""
+        if self.failure is None:
+            head = (self.link if link is None else link).decode()
+            self.failure = VerifyResult(False, seq - self.start_seq, seq, reason, head)
+
+    def result(self) -> VerifyResult:
+        if self.failure is not None:
+            return self.failure
+        return VerifyResult(True, self.expected - self.start_seq, None, "", self.head)
 
 
 def _fast_hash(data: bytes, expected: int, prev: bytes) -> bytes | None:

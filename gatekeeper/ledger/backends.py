@@ -9,6 +9,7 @@ from pathlib import Path
 from gatekeeper.config import Config
 from gatekeeper.config.models import GitLedgerConfig, PostgresLedgerConfig, SqliteLedgerConfig
 from gatekeeper.ledger import Ledger, VerifyResult
+from gatekeeper.ledger.anchor import Head, ledger_head
 
 Opener = Callable[[Config, Path, Mapping[str, str]], Ledger]
 
@@ -66,10 +67,28 @@ def open_ledger(config: Config, root: Path, env: Mapping[str, str]) -> Ledger:
     return BACKENDS[config.ledger.backend](config, root, env)
 
 
+def verify_thoroughly(ledger: Ledger) -> VerifyResult:
+    """The whole chain, and what else the backend can check beside it (SQLite: every look-up column
+    recomputed from its record): the auditor's verification, where the gate's is the chain alone."""
+    from gatekeeper.ledger.sqlite import SqliteLedger
+
+    return ledger.verify(columns=True) if isinstance(ledger, SqliteLedger) else ledger.verify()
+
+
 def verify_configured(config: Config, root: Path, env: Mapping[str, str]) -> VerifyResult:
-    """Open the configured ledger and verify its whole chain (runs in a worker process, see `audit`)."""
+    """Open the configured ledger and verify it thoroughly (runs in a worker process, see `audit`)."""
     ledger = open_ledger(config, root, env)
     try:
-        return ledger.verify()
+        return verify_thoroughly(ledger)
+    finally:
+        ledger.close()
+
+
+def configured_head(config: Config, root: Path, env: Mapping[str, str]) -> Head:
+    """The head (seq and hash of the last record) of the configured ledger, to record outside it: in an
+    audit report, a job summary, a deployment status (`gatekeeper ledger verify --anchor` checks it)."""
+    ledger = open_ledger(config, root, env)
+    try:
+        return ledger_head(ledger)
     finally:
         ledger.close()

@@ -1,10 +1,16 @@
 """Checkpointed chain verification: the gate verifies the whole chain once, then what was appended since.
 
 The gate must not believe a ledger edited by hand, yet re-hashing every record on every run would make
-its latency grow with the ledger. A checkpoint — seq and hash of the last record verified, and when the
-whole chain was last verified — is kept outside the ledger, in the state folder of the machine that did
-the verifying (`$XDG_STATE_HOME/gatekeeper`, else `~/.local/state/gatekeeper`): someone who can write the
-ledger's storage cannot write it. With a checkpoint younger than `FULL_VERIFY_EVERY` the gate verifies
+its latency grow with the ledger. A checkpoint — seq and hash of the last record verified, the git
+ledger's branch tip then, and when the whole chain was last verified — is kept outside the ledger, in the
+state folder of the machine that did the verifying (`$XDG_STATE_HOME/gatekeeper`, else
+`~/.local/state/gatekeeper`): someone who can write the ledger's storage cannot write it.
+
+The ledger only grows. Whatever the checkpoint's age, a ledger with fewer records than the checkpoint, with
+another hash at the checkpoint's seq, or (git) whose branch tip does not descend from the tip seen then, was
+rewritten: that is an integrity error, never a reason to verify from scratch and start over.
+
+With a checkpoint younger than `FULL_VERIFY_EVERY` the gate then verifies
 
 - every record appended since the checkpoint, chained onto the checkpointed hash;
 - that storage holds no gap and no extra record (count of records = highest seq);
@@ -14,7 +20,9 @@ ledger's storage cannot write it. With a checkpoint younger than `FULL_VERIFY_EV
 Anything that does not add up falls back to verifying the whole chain, which alone decides. A record
 below the checkpoint that the gate did not read and that was edited after the checkpoint is found by the
 next whole-chain verification (at the latest `FULL_VERIFY_EVERY` later) and by `gatekeeper ledger
-verify` and `audit`. Without a checkpoint — a fresh CI runner — the gate verifies the whole chain.
+verify` and `audit`. Without a checkpoint — a fresh CI runner — the gate verifies the whole chain; only
+heads recorded outside the ledger (`gatekeeper ledger verify --anchor`) tell such a runner that a ledger
+rebuilt from scratch is not the one they saw.
 """
 
 from __future__ import annotations
@@ -24,9 +32,10 @@ import hashlib
 import json
 import os
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Protocol, runtime_checkable
 
 from gatekeeper.errors import LedgerIntegrityError
 from gatekeeper.ledger import Ledger, Record, record_hash
@@ -39,6 +48,16 @@ class Checkpoint:
     seq: int
     hash: str
     verified_at: datetime  # when the whole chain was last verified (not when the checkpoint moved)
+    tip: str = ""  # the git ledger's branch tip when the checkpoint moved ("" for other backends)
+
+
+@runtime_checkable
+class Lineage(Protocol):
+    """A ledger whose storage has a history of its own (git): its tip must descend from the tip seen."""
+
+    def tip(self) -> str | None: ...
+
+    def descends_from(self, commit: str, records_since: int) -> bool: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,13 +84,13 @@ class CheckpointFile:
             body = json.loads(self.path.read_text(encoding="utf-8"))
             if body["identity"] != self.identity:
                 return None
-            seq, digest = body["seq"], body["hash"]
+            seq, digest, tip = body["seq"], body["hash"], body.get("tip", "")
             verified_at = datetime.fromisoformat(body["verified_at"])
-        except (OSError, ValueError, KeyError, TypeError):
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return None
         if not isinstance(seq, int) or seq < 0 or not isinstance(digest, str) or verified_at.tzinfo is None:
             return None
-        return Checkpoint(seq, digest, verified_at)
+        return Checkpoint(seq, digest, verified_at, tip if isinstance(tip, str) else "")
 
     def save(self, checkpoint: Checkpoint) -> None:
         """Write the checkpoint atomically; a failure only costs the next gate a whole-chain verification."""
@@ -80,6 +99,7 @@ class CheckpointFile:
             "seq": checkpoint.seq,
             "hash": checkpoint.hash,
             "verified_at": checkpoint.verified_at.isoformat(),
+            "tip": checkpoint.tip,
         }
         temporary = self.path.with_name(f".{self.path.name}.{os.getpid()}")
         with contextlib.suppress(OSError):
@@ -93,18 +113,24 @@ class CheckpointFile:
 def confirm_chain(
     ledger: Ledger, read: Iterable[Record], checkpoints: CheckpointFile | None, now: datetime
 ) -> bool:
-    """Raise LedgerIntegrityError unless the chain holds, as far as the records in `read` depend on it.
+    """Raise LedgerIntegrityError unless the chain holds, as far as the records in `read` depend on it,
+    and the ledger still holds what this machine verified before.
 
     Returns True when the whole chain was verified, False when the checkpoint vouched for the part below it.
     """
     checkpoint = checkpoints.load() if checkpoints is not None else None
-    if checkpoint is not None and timedelta(0) <= now - checkpoint.verified_at < FULL_VERIFY_EVERY:
-        moved = _since_checkpoint(ledger, read, checkpoint)
-        if moved is not None:
+    if checkpoint is not None:
+        shrunk = lost_growth(ledger, checkpoint)
+        if shrunk:
             assert checkpoints is not None
-            if moved != checkpoint:  # nothing appended: nothing to write
-                checkpoints.save(moved)
-            return False
+            raise LedgerIntegrityError(shrunk, hint=_rewritten_hint(checkpoints))
+        if timedelta(0) <= now - checkpoint.verified_at < FULL_VERIFY_EVERY:
+            moved = _since_checkpoint(ledger, read, checkpoint)
+            if moved is not None:
+                assert checkpoints is not None
+                if moved != checkpoint:  # nothing appended: nothing to write
+                    checkpoints.save(moved)
+                return False
     result = ledger.verify()
     if not result.ok:
         raise LedgerIntegrityError(
@@ -112,8 +138,57 @@ def confirm_chain(
             hint="run `gatekeeper ledger verify`, and restore the ledger from a trusted copy",
         )
     if checkpoints is not None:
-        checkpoints.save(Checkpoint(result.count, result.head, now))
+        checkpoints.save(Checkpoint(result.count, result.head, now, ledger_tip(ledger)))
     return True
+
+
+def ledger_tip(ledger: object) -> str:
+    """The git ledger's branch tip ("" for other backends and an empty ledger)."""
+    return (ledger.tip() or "") if isinstance(ledger, Lineage) else ""
+
+
+def lost_growth(ledger: Ledger, checkpoint: Checkpoint) -> str:
+    """Why the ledger no longer holds what was verified at `checkpoint` ("" when it does): fewer records,
+    another hash at the checkpoint's seq, or a git branch tip that does not descend from the one seen."""
+    when = f"verified on this machine at {checkpoint.verified_at.isoformat(timespec='seconds')}"
+    count, highest = ledger.extent()
+    if checkpoint.seq > 0:
+        if min(count, highest) < checkpoint.seq:
+            return (
+                f"the ledger holds {count} records, fewer than the {checkpoint.seq} {when}: "
+                "records were removed"
+            )
+        found = stored_hash(dict(ledger.stored([checkpoint.seq])).get(checkpoint.seq))
+        if found != checkpoint.hash:
+            return (
+                f"record {checkpoint.seq} has hash {found[:16] or 'none'}, but {checkpoint.hash[:16]} was "
+                f"{when}: the ledger was rewritten"
+            )
+    lineage = ledger if checkpoint.tip and isinstance(ledger, Lineage) else None
+    if lineage is not None and not lineage.descends_from(checkpoint.tip, highest - checkpoint.seq):
+        return (
+            f"the ledger branch's tip does not descend from {checkpoint.tip[:12]}, the tip {when}: "
+            "the branch was rewritten (force-pushed)"
+        )
+    return ""
+
+
+def stored_hash(text: str | None) -> str:
+    """The `hash` member of a stored record's text ("" when it has none)."""
+    try:
+        body = json.loads(text or "")
+    except (ValueError, RecursionError):
+        return ""
+    value = body.get("hash") if isinstance(body, dict) else None
+    return value if isinstance(value, str) else ""
+
+
+def _rewritten_hint(checkpoints: CheckpointFile) -> str:
+    return (
+        "the ledger only grows: restore it from a trusted copy (for git, push back the tip this machine "
+        "saw) and run `gatekeeper ledger verify`; a ledger replaced on purpose needs this machine's "
+        f"checkpoint {checkpoints.path} removed by the runner's administrator"
+    )
 
 
 def _since_checkpoint(ledger: Ledger, read: Iterable[Record], checkpoint: Checkpoint) -> Checkpoint | None:
@@ -136,7 +211,7 @@ def _since_checkpoint(ledger: Ledger, read: Iterable[Record], checkpoint: Checkp
             return None
         if seq == highest and record.hash != tail.head:
             return None
-    return Checkpoint(highest, tail.head, checkpoint.verified_at)
+    return replace(checkpoint, seq=highest, hash=tail.head, tip=ledger_tip(ledger))
 
 
 def _links(stored: Iterable[tuple[int, str]]) -> Iterator[tuple[int, tuple[object, object]]]:

@@ -6,6 +6,7 @@ Each case starts from the allowed baseline deployment (tests/acceptance.py) and 
 from __future__ import annotations
 
 import json
+import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -17,7 +18,7 @@ import yaml
 
 from tests.acceptance import RFC_ID
 from tests.adversarial.conftest import Recorder
-from tests.adversarial.test_forgery import Deployment, deployed
+from tests.adversarial.test_forgery import Deployment, _ci_env, deployed
 from tests.ledger.pgcluster import _free_port
 
 
@@ -170,3 +171,87 @@ def test_github_api_failures_block_with_gate_error(
     errors = _blocked(baseline, env=env)
     assert errors and "RFC store" in errors[0]["subject"], errors
     assert "t0ken" not in json.dumps(errors)
+
+
+# ---------------------------------------------------------------- nothing acknowledged is lost (CI)
+
+
+def _git(cwd: Path, *args: str) -> str:
+    return subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=True).stdout.strip()
+
+
+def _bare(path: Path) -> Path:
+    subprocess.run(["git", "init", "-q", "--bare", str(path)], check=True)
+    return path
+
+
+def _branches(git_dir: Path) -> str:
+    return subprocess.run(
+        ["git", f"--git-dir={git_dir}", "for-each-ref", "refs/heads/gatekeeper"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+
+
+def _remotes(repo: Path, shared: Path, elsewhere: Path, case: str) -> dict[str, object]:
+    """Set up the clone's remotes for `case`; returns the ledger configuration."""
+    if case == "a clone whose only remote is not named origin":
+        _git(repo, "remote", "add", "upstream", str(shared))
+        return {"backend": "git"}
+    if case == "ledger.remote misspelt (orgin)":
+        _git(repo, "remote", "add", "origin", str(shared))
+        return {"backend": "git", "remote": "orgin"}
+    if case == "a clone without any remote":
+        return {"backend": "git"}
+    _git(repo, "remote", "add", "origin", str(shared))  # pushes go to another repository than reads
+    _git(repo, "remote", "set-url", "--push", "origin", str(elsewhere))
+    return {"backend": "git"}
+
+
+LOSING_REMOTES = [
+    "a clone whose only remote is not named origin",
+    "ledger.remote misspelt (orgin)",
+    "a clone without any remote",
+    "pushes going elsewhere than the ledger everyone reads (pushurl)",
+]
+
+
+@pytest.mark.parametrize("case", LOSING_REMOTES)
+def test_in_ci_a_record_that_cannot_reach_the_shared_ledger_is_never_acknowledged(
+    baseline: Deployment, reliability: Recorder, tmp_path: Path, case: str
+) -> None:
+    shared, elsewhere = _bare(tmp_path / "shared.git"), _bare(tmp_path / "elsewhere.git")
+    settings = _remotes(baseline.repo.path, shared, elsewhere, case)
+    _edit_config(baseline, lambda c: c.update(ledger=settings))
+    ci = _ci_env(tmp_path, baseline, "park")
+    result = baseline.cli("approve", RFC_ID, "--step", "cab", "--decision", "approve", env=ci)
+    reliability.row(
+        f"gatekeeper approve in CI, git ledger: {case}",
+        "record would stay on the runner",
+        "exit 3, nothing acknowledged",
+        lost=int(result.code == 0 and not _branches(shared)),
+    )
+    assert result.code == 3, result.stdout + result.stderr
+    assert "recorded" not in result.stdout and "Traceback" not in result.stderr
+    assert _branches(shared) == "" and _branches(baseline.repo.path / ".git") == ""
+
+
+def test_in_ci_a_record_reaches_the_shared_ledger_and_the_clone_stays_whole(
+    baseline: Deployment, reliability: Recorder, tmp_path: Path
+) -> None:
+    shared = _bare(tmp_path / "shared.git")
+    _git(baseline.repo.path, "remote", "add", "origin", str(shared))
+    _edit_config(baseline, lambda c: c.update(ledger={"backend": "git"}))
+    ci = _ci_env(tmp_path, baseline, "park")
+    result = baseline.cli("approve", RFC_ID, "--step", "cab", "--decision", "approve", env=ci)
+    assert result.code == 0, result.stderr
+    assert "refs/heads/gatekeeper/ledger" in _branches(shared)
+    # The ledger is fetched into a cache beside the clone: the clone itself never becomes shallow.
+    assert _git(baseline.repo.path, "rev-parse", "--is-shallow-repository") == "false"
+    assert _branches(baseline.repo.path / ".git") == ""
+    reliability.row(
+        "gatekeeper approve in CI, git ledger on the clone's origin",
+        "none (the control case)",
+        "exit 0 only once the remote's branch holds the record",
+    )

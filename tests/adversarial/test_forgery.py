@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
 import uuid
 from collections.abc import Callable, Iterator, Mapping
@@ -25,7 +26,7 @@ from gatekeeper.ledger.backends import open_ledger
 from tests.adversarial.conftest import Recorder
 from tests.helpers import BASE_CONFIG, GitRepo, run_cli
 from tests.ledger.spec import BackendSpec
-from tests.ledger.tamper import rewrite, stored_texts
+from tests.ledger.tamper import as_sqlite_version_1, rewrite, stored_texts
 
 RFC_ID = cases.RFC_ID
 
@@ -184,7 +185,7 @@ def test_a_checkpointed_gate_refuses_records_it_reads_that_were_tampered_with(
     )
     assert deployment.cli("gate", "--rfc", RFC_ID).code == 0  # verifies the chain, leaves a checkpoint
     forged, _ = TAMPERING[how](stored_texts(deployment.spec))
-    rewrite(deployment.spec, forged, keep_indexes=True)
+    rewrite(deployment.spec, forged)
     code, body = deployment.gate()
     assert code == 1 and _gate_error_names_the_ledger(body)
 
@@ -202,7 +203,7 @@ def test_a_record_the_gate_does_not_read_is_caught_at_the_next_whole_chain_verif
     texts = stored_texts(deployment.spec)
     body = json.loads(texts[1])
     body["rfcs"] = ["RFC-2026-9999"]  # the approval moves to another change, out of this gate's sight
-    rewrite(deployment.spec, [texts[0], canonical_json(body), *texts[2:]], keep_indexes=True)
+    rewrite(deployment.spec, [texts[0], canonical_json(body), *texts[2:]])
     assert deployment.cli("ledger", "verify").code == 1
     same_day = deployment.cli("--format", "json", "gate", "--rfc", RFC_ID)
     assert same_day.code == 1  # a step is now missing
@@ -311,7 +312,7 @@ def test_a_rechained_record_with_a_malformed_time_blocks_the_gate(
             body["at"] = moment
         forged.append(_rehash(body))
         prev = body["hash"]
-    rewrite(deployment.spec, forged, keep_indexes=True)
+    rewrite(deployment.spec, forged)
     code, body = deployment.gate()
     assert code == 1 and any(f["rule"] == "gate.error" and "ledger" in f["subject"] for f in body["findings"])
     reliability.row(
@@ -401,3 +402,244 @@ def test_the_adoption_point_exempts_only_history_before_it(
         assert result.code == 1 and "commit.rfc-missing" in result.stdout, result.stdout + result.stderr
         outcome = "commit.rfc-missing, block: exemption is by ancestry, never by date or branch origin"
     reliability.row(ADOPTION_FORGERIES[how], "adoption point", outcome)
+
+
+# ------------------------------------------------------------------------- the ledger only grows
+
+
+def _rejected(
+    name: str, tmp_path: Path, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> Deployment:
+    """A deployment blocked by a rejection, the ledger's last record (seq 6)."""
+    rejected = [*cases.FULL_CHAIN, {"step": "release-second", "actor": "lee", "decision": "reject"}]
+    return deployed(name, tmp_path, request, monkeypatch, {"approvals": rejected})
+
+
+def _drop_the_last_record(deployment: Deployment) -> None:
+    if deployment.spec.name == "git":  # force-push the branch to its parent
+        remote = deployment.spec.location
+        parent = subprocess.run(
+            ["git", f"--git-dir={remote}", "rev-parse", "gatekeeper/ledger~1"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        subprocess.run(
+            ["git", f"--git-dir={remote}", "update-ref", "refs/heads/gatekeeper/ledger", parent], check=True
+        )
+    else:
+        rewrite(deployment.spec, stored_texts(deployment.spec)[:-1])
+
+
+def _rebuild_as_approved(deployment: Deployment) -> None:
+    """Every record re-chained with recomputed hashes, the rejection turned into an approval."""
+    prev, forged = "0" * 64, []
+    for text in stored_texts(deployment.spec):
+        body = json.loads(text)
+        if body["data"].get("decision") == "reject":
+            body["data"]["decision"] = "approve"
+        body["prev"] = prev
+        forged.append(_rehash(body))
+        prev = body["hash"]
+    rewrite(deployment.spec, forged)
+
+
+SHORTENING = {
+    "its last record (a rejection) dropped": _drop_the_last_record,
+    "rebuilt whole with recomputed hashes, the rejection turned into an approval": _rebuild_as_approved,
+}
+
+
+@pytest.mark.parametrize("backend_name", BACKENDS)
+@pytest.mark.parametrize("how", sorted(SHORTENING))
+def test_a_ledger_cut_short_or_rebuilt_is_refused_where_it_was_seen_and_against_its_anchor(
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
+    monkeypatch: pytest.MonkeyPatch,
+    reliability: Recorder,
+    backend_name: str,
+    how: str,
+) -> None:
+    """A runner that verified the ledger keeps a checkpoint; a ledger that holds less than it, or another
+    hash at its seq, is tampering — never a reason to verify from scratch and overwrite the checkpoint. A
+    fresh runner tells the same from a head recorded outside the ledger (an anchor)."""
+    deployment = _rejected(backend_name, tmp_path, request, monkeypatch)
+    reliability.row(
+        f"{backend_name} ledger: {how}, then the gate and `ledger verify` on a runner that verified it "
+        "before, and `ledger verify --anchor` on a fresh runner",
+        "forgery (history rewritten)",
+        "gate.error naming the ledger; ledger verify exit 1; the checkpoint is kept; the anchor fails",
+    )
+    code, body = deployment.gate()  # blocks on the rejection, verifies the chain, keeps a checkpoint
+    assert code == 1 and not _gate_error_names_the_ledger(body)
+    head = json.loads(deployment.cli("--format", "json", "ledger", "head").stdout)
+    assert head["seq"] == 6
+    checkpoint_files = list(
+        (Path(deployment.env.get("HOME") or Path.home()) / ".local/state").rglob("*.json")
+    )
+    assert len(checkpoint_files) == 1
+    kept = checkpoint_files[0].read_text(encoding="utf-8")
+
+    SHORTENING[how](deployment)
+
+    code, body = deployment.gate()
+    assert code == 1 and _gate_error_names_the_ledger(body), body
+    verify = deployment.cli("ledger", "verify")
+    assert verify.code == 1 and "REWRITTEN" in verify.stdout, verify.stdout + verify.stderr
+    assert checkpoint_files[0].read_text(encoding="utf-8") == kept  # not overwritten by the shorter chain
+    fresh = {"HOME": str(tmp_path / "fresh-runner")}
+    assert deployment.cli("ledger", "verify", env=fresh).code == 0  # the chain alone cannot tell
+    anchored = deployment.cli("ledger", "verify", "--anchor", head["anchor"], env=fresh)
+    assert anchored.code == 1 and "does NOT hold its anchor" in anchored.stdout, anchored.stdout
+
+
+# ---------------------------------------------------------- SQLite: look-ups follow the stored record
+
+
+def _sqlite(deployment: Deployment) -> sqlite3.Connection:
+    return sqlite3.connect(deployment.spec.location)
+
+
+def _delete_rfc_row(db: sqlite3.Connection, seq: int) -> None:
+    db.execute("DELETE FROM record_rfcs WHERE seq = ?", (seq,))
+
+
+def _edit_kind(db: sqlite3.Connection, seq: int) -> None:
+    db.execute("UPDATE records SET kind = 'note' WHERE seq = ?", (seq,))
+
+
+def _edit_time(db: sqlite3.Connection, seq: int) -> None:
+    db.execute("UPDATE records SET at_utc = '2000-01-01T00:00:00.000000Z' WHERE seq = ?", (seq,))
+
+
+SQL_EDITS = {
+    "its record_rfcs row deleted": _delete_rfc_row,
+    "its kind column set to 'note'": _edit_kind,
+    "its at_utc column moved to the year 2000": _edit_time,
+}
+
+
+@pytest.mark.parametrize("edit", sorted(SQL_EDITS))
+@pytest.mark.parametrize(
+    "written_by", ["this version", "schema version 1 (columns written beside the record)"]
+)
+def test_a_rejection_cannot_be_hidden_from_the_gate_through_a_sqlite_look_up_column(
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
+    monkeypatch: pytest.MonkeyPatch,
+    reliability: Recorder,
+    edit: str,
+    written_by: str,
+) -> None:
+    """The gate finds a step's decisions through the kind, system, time and RFC look-ups; SQLite generates
+    them from the stored record, so no edit of a column or an RFC row beside a body that still verifies
+    hides the rejection. A ledger written by the previous schema, edited so, is migrated: the look-ups are
+    generated afresh and the rejection is found again."""
+    deployment = _rejected("sqlite", tmp_path, request, monkeypatch)
+    reliability.row(
+        f"sqlite ledger ({written_by}): a rejection with {edit}",
+        "forgery (body and chain untouched)",
+        "the database refuses, or the migration regenerates the look-ups; the gate blocks on the rejection",
+    )
+    code, body = deployment.gate()
+    assert code == 1 and any("release-second" in f["message"] for f in body["findings"]), body
+    path = Path(deployment.spec.location)
+    if written_by != "this version":
+        as_sqlite_version_1(path)
+    db = _sqlite(deployment)
+    if written_by == "this version":
+        with pytest.raises(sqlite3.OperationalError, match=r"cannot (modify|UPDATE)"):
+            SQL_EDITS[edit](db, 6)
+    else:
+        with db:
+            SQL_EDITS[edit](db, 6)
+    db.close()
+    assert deployment.gate() == (code, body)
+    assert deployment.cli("ledger", "verify").code == 0
+
+
+def _rebuild_with_plain_columns(path: Path, seq: int) -> None:
+    """The table rebuilt with ordinary columns (same name, same rows), then the kind edited."""
+    db = sqlite3.connect(path)
+    db.executescript(
+        "ALTER TABLE records RENAME TO generated;"
+        "CREATE TABLE records (seq INTEGER PRIMARY KEY, id TEXT, hash TEXT, body TEXT, kind TEXT,"
+        " system TEXT, at_utc TEXT, rfc0 TEXT, rfc1 TEXT, rfc2 TEXT, rfc_count INTEGER);"
+        "INSERT INTO records SELECT seq, id, hash, body, kind, system, at_utc, rfc0, rfc1, rfc2, rfc_count"
+        " FROM generated;"
+        "DROP TABLE generated;"
+        f"UPDATE records SET kind = 'note' WHERE seq = {seq};"
+    )
+    db.close()
+
+
+def _stale_column_behind_sqlites_back(path: Path, seq: int) -> None:
+    """The schema text swapped for one with an ordinary kind column, the kind edited, the text put back:
+    the stored value no longer follows the record, and the schema reads as gatekeeper made it."""
+    db = sqlite3.connect(path)
+    (original,) = db.execute("SELECT sql FROM sqlite_master WHERE name = 'records'").fetchone()
+    start = original.index("kind GENERATED")
+    plain = original.replace(original[start : original.index(" STORED", start) + 7], "kind TEXT")
+    for sql, statement in ((plain, ""), (original, f"UPDATE records SET kind = 'note' WHERE seq = {seq}")):
+        if statement:
+            db = sqlite3.connect(path)  # reopened: kind is an ordinary column now
+            db.execute(statement)
+        db.execute("PRAGMA writable_schema = ON")
+        db.execute("UPDATE sqlite_master SET sql = ? WHERE name = 'records'", (sql,))
+        db.commit()
+        db.close()
+
+
+SCHEMA_EDITS: dict[str, Callable[[Path, int], None]] = {
+    "the table rebuilt with ordinary columns, the rejection's kind edited": _rebuild_with_plain_columns,
+    "the rejection's stored kind edited behind SQLite's back": _stale_column_behind_sqlites_back,
+}
+
+
+@pytest.mark.parametrize("edit", sorted(SCHEMA_EDITS))
+def test_a_sqlite_ledger_whose_columns_no_longer_follow_its_records_is_refused(
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
+    monkeypatch: pytest.MonkeyPatch,
+    reliability: Recorder,
+    edit: str,
+) -> None:
+    deployment = _rejected("sqlite", tmp_path, request, monkeypatch)
+    rebuilt = edit.startswith("the table rebuilt")
+    reliability.row(
+        f"sqlite ledger: {edit}",
+        "forgery (schema rewritten by someone with the file)",
+        "ledger verify exit 1"
+        + ("; the gate blocks with gate.error naming the ledger (schema checked on open)" if rebuilt else ""),
+    )
+    assert deployment.gate()[0] == 1
+    SCHEMA_EDITS[edit](Path(deployment.spec.location), 6)
+    verify = deployment.cli("ledger", "verify")
+    assert verify.code == 1, verify.stdout + verify.stderr
+    if rebuilt:
+        code, body = deployment.gate()
+        assert code == 1 and _gate_error_names_the_ledger(body), body
+
+
+def test_a_record_whose_members_read_differently_in_sql_and_in_python_breaks_the_chain(
+    tmp_path: Path, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, reliability: Recorder
+) -> None:
+    """JSON with a member twice: SQLite's json_extract reads the first, Python the last. A rejection given
+    an earlier `"kind":"note"` keeps its parsed content and hash, yet its generated kind column says note."""
+    deployment = _rejected("sqlite", tmp_path, request, monkeypatch)
+    reliability.row(
+        "sqlite ledger: a rejection stored with a second, earlier kind member ('note'), its hash still right",
+        "forgery (body re-spelt, parsed content unchanged)",
+        "ledger verify exit 1 naming seq 6 (not canonical JSON); the gate on a fresh runner blocks",
+    )
+    db = _sqlite(deployment)
+    with db:
+        (text,) = db.execute("SELECT body FROM records WHERE seq = 6").fetchone()
+        db.execute("UPDATE records SET body = ? WHERE seq = 6", ('{"kind":"note",' + text[1:],))
+        assert db.execute("SELECT kind FROM records WHERE seq = 6").fetchone() == ("note",)
+    db.close()
+    result = json.loads(deployment.cli("--format", "json", "ledger", "verify").stdout)
+    assert result["ok"] is False and result["first_bad_seq"] == 6 and "canonical" in result["reason"]
+    deployment.env["HOME"] = str(tmp_path / "fresh-runner")
+    code, body = deployment.gate()
+    assert code == 1 and _gate_error_names_the_ledger(body), body

@@ -8,7 +8,6 @@ import subprocess
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
 
 from gatekeeper.ledger import Record, utc_text
 from gatekeeper.ledger.git import HEAD_FILE, record_path
@@ -23,37 +22,20 @@ def stored_texts(spec: BackendSpec) -> list[str]:
         ledger.close()
 
 
-def rewrite(
-    spec: BackendSpec, texts: list[str], *, head_text: str | None = None, keep_indexes: bool = False
-) -> None:
+def rewrite(spec: BackendSpec, texts: list[str], *, head_text: str | None = None) -> None:
     """Replace the stored records by `texts`, position i holding texts[i] (row/file seq = i + 1).
 
-    By default SQLite rows get blank index columns (a careless attacker); `keep_indexes` fills them from
-    each text as gatekeeper would (a careful one, whose forgeries the indexed look-ups still find).
-    PostgreSQL generates its index columns from the text, so every attacker there is the careful one.
+    SQLite and PostgreSQL generate their look-up columns from the text, so the indexed look-ups find
+    every forgery as they find gatekeeper's own records.
     """
     if spec.name == "sqlite":
         db = sqlite3.connect(spec.location)
         with db:
             db.execute("DELETE FROM records")
-            db.execute("DELETE FROM record_rfcs")
             for i, text in enumerate(texts):
-                body = _indexes(text, i, keep_indexes)
                 db.execute(
-                    "INSERT INTO records (seq, id, kind, system, at_utc, hash, body) VALUES (?,?,?,?,?,?,?)",
-                    (
-                        i + 1,
-                        body.get("id", f"forged-{i}"),
-                        body.get("kind", ""),
-                        body.get("system", ""),
-                        utc_text(body["at"]) if "at" in body else "",
-                        body.get("hash", ""),
-                        text,
-                    ),
-                )
-                db.executemany(
-                    "INSERT OR IGNORE INTO record_rfcs (rfc, seq) VALUES (?, ?)",
-                    [(rfc, i + 1) for rfc in body.get("rfcs", [])],
+                    "INSERT INTO records (seq, id, hash, body) VALUES (?, ?, ?, ?)",
+                    (i + 1, *_keys(text, i), text),
                 )
         db.close()
     elif spec.name == "postgres":
@@ -62,10 +44,9 @@ def rewrite(
         with psycopg.connect(spec.location, autocommit=False) as db:
             db.execute(f"DELETE FROM {spec.extra}.records")
             for i, text in enumerate(texts):
-                body = _indexes(text, i, keep=True)
                 db.execute(
                     f"INSERT INTO {spec.extra}.records (seq, id, hash, body) VALUES (%s, %s, %s, %s)",
-                    (i + 1, body.get("id", f"forged-{i}"), body.get("hash", ""), text),
+                    (i + 1, *_keys(text, i, unique=True), text),
                 )
     else:
         _rewrite_git(Path(spec.location), texts, texts[-1] if head_text is None else head_text)
@@ -94,20 +75,17 @@ def insert_as_written_before_version_4(dsn: str, schema: str, records: Iterable[
             )
 
 
-def _indexes(text: str, position: int, keep: bool) -> dict[str, Any]:
-    if not keep:
-        return {}
+def _keys(text: str, position: int, *, unique: bool = False) -> tuple[str, str]:
+    """The id and hash columns of a forged row as gatekeeper writes them (PostgreSQL's ids kept unique
+    when a forgery copies one)."""
     try:
         body = json.loads(text)
     except ValueError:
-        return {}  # not JSON: nothing to index by
+        body = None  # not JSON
     if not isinstance(body, dict):
-        return {}
-    try:
-        utc_text(body["at"])
-    except (ValueError, TypeError):
-        del body["at"]  # a forged time that no index could hold
-    return {**body, "id": f"{body['id']}-{position}"}  # ids stay unique when a forgery copies one
+        return f"forged-{position}", ""
+    ident = str(body.get("id"))
+    return (f"{ident}-{position}" if unique else ident), str(body.get("hash", ""))
 
 
 def _rewrite_git(remote: Path, texts: list[str], head_text: str) -> None:
@@ -125,3 +103,42 @@ def _rewrite_git(remote: Path, texts: list[str], head_text: str) -> None:
         subprocess.run(
             ["git", "-C", str(tree), "push", "-q", "--force", "origin", "gatekeeper/ledger"], check=True
         )
+
+
+SQLITE_VERSION_1 = """
+CREATE TABLE schema_version (version INTEGER NOT NULL);
+INSERT INTO schema_version VALUES (1);
+CREATE TABLE records (
+    seq INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    kind TEXT NOT NULL,
+    system TEXT NOT NULL,
+    at_utc TEXT NOT NULL,
+    hash TEXT NOT NULL,
+    body TEXT NOT NULL
+);
+CREATE TABLE record_rfcs (rfc TEXT NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (rfc, seq));
+CREATE INDEX records_kind_system ON records (kind, system, seq);
+CREATE INDEX records_system ON records (system, seq);
+CREATE INDEX records_at ON records (at_utc);
+CREATE INDEX records_kind_system_at ON records (kind, system, at_utc);
+"""
+
+
+def as_sqlite_version_1(path: Path) -> None:
+    """Rewrite the SQLite ledger at `path` as gatekeeper's schema version 1 stored it: the look-up
+    columns and the RFC rows written beside each record by the application."""
+    records = [Record.from_dict(json.loads(text)) for text in stored_texts(BackendSpec("sqlite", str(path)))]
+    path.unlink()
+    for leftover in (path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        leftover.unlink(missing_ok=True)
+    db = sqlite3.connect(path)
+    with db:
+        db.executescript(SQLITE_VERSION_1)
+        for r in records:
+            db.execute(
+                "INSERT INTO records VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (r.seq, r.id, r.kind, r.system, utc_text(r.at), r.hash, r.to_json()),
+            )
+            db.executemany("INSERT INTO record_rfcs VALUES (?, ?)", [(rfc, r.seq) for rfc in r.rfcs])
+    db.close()

@@ -10,6 +10,8 @@ import shutil
 import sqlite3
 from pathlib import Path
 
+import pytest
+
 from gatekeeper.adapters.rfcstore import FileRfcStore
 from gatekeeper.config import load_config
 from tests.helpers import GitRepo, run_cli
@@ -229,3 +231,46 @@ def test_the_git_backend_through_the_cli(repo: GitRepo, tmp_path: Path) -> None:
         check=True,
     ).stdout
     assert json.loads(shown)["kind"] == "notice"
+
+
+def test_ledger_head_and_verify_against_anchors(repo: GitRepo) -> None:
+    _ready(repo)
+    empty = json.loads(run_cli(["--format", "json", "ledger", "head"], cwd=repo.path).stdout)
+    assert empty == {"seq": 0, "hash": "0" * 64, "anchor": "0:" + "0" * 64}
+    for step in ("change-review", "cab"):
+        assert run_cli(["approve", RFC, "--step", step, "--decision", "approve"], cwd=repo.path).code == 0
+    head = json.loads(run_cli(["--format", "json", "ledger", "head"], cwd=repo.path).stdout)
+    assert head["seq"] == 2 and head["anchor"] == f"2:{head['hash']}"
+    assert head["anchor"] in run_cli(["ledger", "head"], cwd=repo.path).stdout
+    assert "원장 head: seq 2" in run_cli(["--lang", "ko", "ledger", "head"], cwd=repo.path).stdout
+
+    held = run_cli(
+        ["ledger", "verify", "--anchor", head["anchor"], "--anchor", empty["anchor"]], cwd=repo.path
+    )
+    assert held.code == 0 and "all 2 held" in held.stdout
+    other = run_cli(["ledger", "verify", "--anchor", f"2:{'a' * 64}"], cwd=repo.path)
+    assert other.code == 1 and "record 2 has hash" in other.stdout and "rewritten" in other.stdout
+    beyond = json.loads(
+        run_cli(
+            ["--format", "json", "ledger", "verify", "--anchor", f"9:{head['hash']}"], cwd=repo.path
+        ).stdout
+    )
+    assert beyond["ok"] is False and "ends at seq 2" in beyond["anchor_problems"][0]
+    repo.write("anchors.txt", f"# heads from job summaries\n{head['anchor']}\n\n{json.dumps(head)}\n")
+    assert run_cli(["ledger", "verify", "--anchors", "anchors.txt"], cwd=repo.path).code == 0
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["--anchor", "2:xyz"], "is not SEQ:HASH"),
+        (["--anchor=-1:" + "a" * 64], "is not SEQ:HASH"),
+        (["--anchors", "anchors.txt"], "anchors.txt, line 2"),
+        (["--anchors", "missing.txt"], "cannot read the anchors file"),
+    ],
+)
+def test_a_malformed_anchor_is_an_input_error(repo: GitRepo, args: list[str], said: str) -> None:
+    _ready(repo)
+    repo.write("anchors.txt", "1:" + "a" * 64 + "\n{not json\n")
+    result = run_cli(["ledger", "verify", *args], cwd=repo.path)
+    assert result.code == 2 and said in result.stderr and "Traceback" not in result.stderr
