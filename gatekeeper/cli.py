@@ -113,6 +113,16 @@ def _parse(argv: Sequence[str]) -> tuple[argparse.Namespace, CommandModule]:
     return args, module
 
 
+def _language(argv: Sequence[str], runtime: Runtime) -> str:
+    """The language of an error message: `--lang` as given (the command may not have parsed), then
+    GATEKEEPER_LANG, as `Context.lang` chooses."""
+    for before, token in zip(["", *argv], argv, strict=False):
+        chosen = token.removeprefix("--lang=") if token.startswith("--lang=") else token
+        if (before == "--lang" or token.startswith("--lang=")) and chosen in {"en", "ko"}:
+            return chosen
+    return "ko" if runtime.env.get("GATEKEEPER_LANG") == "ko" else "en"
+
+
 def _crash_log(exc: BaseException) -> Path:
     with tempfile.NamedTemporaryFile("w", prefix="gatekeeper-crash-", suffix=".log", delete=False) as log:
         traceback.print_exception(exc, file=log)
@@ -131,7 +141,7 @@ def main(argv: Sequence[str] | None = None, runtime: Runtime | None = None) -> i
 
         return int(module.run(args, Context.from_args(args, runtime)))
     except GatekeeperError as exc:
-        runtime.stderr.write(f"gatekeeper: error: {exc.render()}\n")
+        runtime.stderr.write(f"gatekeeper: error: {exc.render(_language(argv, runtime))}\n")
         return int(exc.exit_code)
     except SystemExit as exc:  # argparse --help / --version
         return int(exc.code or 0) if isinstance(exc.code, int) else 0
