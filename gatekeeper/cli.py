@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import importlib
 import sys
 import tempfile
@@ -113,6 +114,27 @@ def _parse(argv: Sequence[str]) -> tuple[argparse.Namespace, CommandModule]:
     return args, module
 
 
+def _guarded(runtime: Runtime) -> Runtime:
+    """In a CI job, everything printed passes a guard, so that no text from a commit, an RFC, a record or
+    a file can act as a workflow command or a log marker (gatekeeper.reporters.sanitize.LogGuard)."""
+    from gatekeeper.reporters.sanitize import guard_log
+
+    stdout, stderr = guard_log(runtime.stdout, runtime.env), guard_log(runtime.stderr, runtime.env)
+    if stdout is runtime.stdout and stderr is runtime.stderr:
+        return runtime
+    return dataclasses.replace(runtime, stdout=stdout, stderr=stderr)
+
+
+def _language(argv: Sequence[str], runtime: Runtime) -> str:
+    """The language of an error message: `--lang` as given (the command may not have parsed), then
+    GATEKEEPER_LANG, as `Context.lang` chooses."""
+    for before, token in zip(["", *argv], argv, strict=False):
+        chosen = token.removeprefix("--lang=") if token.startswith("--lang=") else token
+        if (before == "--lang" or token.startswith("--lang=")) and chosen in {"en", "ko"}:
+            return chosen
+    return "ko" if runtime.env.get("GATEKEEPER_LANG") == "ko" else "en"
+
+
 def _crash_log(exc: BaseException) -> Path:
     with tempfile.NamedTemporaryFile("w", prefix="gatekeeper-crash-", suffix=".log", delete=False) as log:
         traceback.print_exception(exc, file=log)
@@ -121,7 +143,7 @@ def _crash_log(exc: BaseException) -> Path:
 
 def main(argv: Sequence[str] | None = None, runtime: Runtime | None = None) -> int:
     """The single error boundary: every expected error becomes a message and its exit code."""
-    runtime = runtime or Runtime()
+    runtime = _guarded(runtime or Runtime())
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
         # argparse prints --help and --version to sys.stdout; send them to the injected stream.
@@ -131,7 +153,7 @@ def main(argv: Sequence[str] | None = None, runtime: Runtime | None = None) -> i
 
         return int(module.run(args, Context.from_args(args, runtime)))
     except GatekeeperError as exc:
-        runtime.stderr.write(f"gatekeeper: error: {exc.render()}\n")
+        runtime.stderr.write(f"gatekeeper: error: {exc.render(_language(argv, runtime))}\n")
         return int(exc.exit_code)
     except SystemExit as exc:  # argparse --help / --version
         return int(exc.code or 0) if isinstance(exc.code, int) else 0

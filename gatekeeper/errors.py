@@ -22,12 +22,16 @@ class GatekeeperError(Exception):
 
     exit_code: ExitCode = ExitCode.INPUT
 
-    def __init__(self, message: str, *, hint: str = "") -> None:
+    def __init__(self, message: str, *, hint: str = "", ko: str = "", hint_ko: str = "") -> None:
         super().__init__(message)
         self.message = message
         self.hint = hint
+        self.ko = ko  # the message and the fix in Korean, where they are written (`--lang ko`)
+        self.hint_ko = hint_ko
 
-    def render(self) -> str:
+    def render(self, lang: str = "en") -> str:
+        if lang == "ko" and self.ko:
+            return f"{self.ko}\n  조치: {self.hint_ko}" if self.hint_ko else self.ko
         return f"{self.message}\n  fix: {self.hint}" if self.hint else self.message
 
 

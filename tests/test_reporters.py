@@ -124,10 +124,13 @@ def test_markdown_output_escapes_html_and_mentions(lang: str) -> None:
 @pytest.mark.parametrize(
     ("raw", "expected"),
     [
-        ("::add-mask::secret", " ::add-mask::secret"),
-        ("  ::error::x", "   ::error::x"),
-        ("##[group]x", " ##[group]x"),
-        ("a\n::warning::b", "a\\n::warning::b"),
+        # The runner trims leading white space before `::` and finds `##[` anywhere: both are defused.
+        ("::add-mask::secret", ":\\u003aadd-mask:\\u003asecret"),
+        ("  ::error::x", "  :\\u003aerror:\\u003ax"),
+        ("x ##[group]x", "x ##\\u005bgroup]x"),
+        ("a\n::warning::b", "a\\n:\\u003awarning:\\u003ab"),
+        ("a:::b", "a:\\u003a\\u003ab"),
+        ("soft\xadhyphen", "soft\\u00adhyphen"),
         ("\x1b[2J\x1b[H", "\\e[2J\\e[H"),
         ("ok\roverwritten", "ok\\roverwritten"),
         ("tab\tsep", "tab sep"),
@@ -142,7 +145,7 @@ def test_for_log(raw: str, expected: str) -> None:
 
 
 def test_for_log_keeps_lines_when_asked_but_disarms_each() -> None:
-    assert for_log("a\n::set-env name=X::1\nb", single_line=False) == "a\n ::set-env name=X::1\nb"
+    assert for_log("a\n::set-env name=X::1\nb", single_line=False) == "a\n:\\u003aset-env name=X:\\u003a1\nb"
 
 
 def test_for_log_bounds_length() -> None:

@@ -12,7 +12,7 @@ import csv
 import io
 import json
 from collections.abc import Callable, Mapping
-from datetime import date, datetime, time, timedelta
+from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -36,21 +36,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def parse_moment(text: str | None, zone: ZoneInfo, *, end: bool, option: str) -> datetime | None:
     """A date (local midnight; for --until the next midnight, so the day is included) or an aware time."""
-    if text is None:
-        return None
-    try:
-        if len(text) == 10:
-            day = date.fromisoformat(text)
-            return datetime.combine(day + timedelta(days=1) if end else day, time(0), zone)
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise UsageError(
-            f"{option} {text!r} is not a date or a time",
-            hint="use YYYY-MM-DD or an ISO 8601 time with an offset, e.g. 2026-11-24T19:30:00+09:00",
-        ) from None
-    if moment.tzinfo is None:
-        raise UsageError(f"{option} {text!r} has no offset", hint="add +09:00 or Z")
-    return moment
+    from gatekeeper.commands.options import parse_time
+
+    return None if text is None else parse_time(text, option, zone=zone, end=end)
 
 
 def period(args: argparse.Namespace, config: Config) -> tuple[datetime | None, datetime | None]:

@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from gatekeeper.commands import Context
+from gatekeeper.commands.options import parse_time
 from gatekeeper.errors import ConfigError, ExitCode, InputError, LedgerError
 from gatekeeper.ledger import Draft, Ledger, Precondition, Record
 from gatekeeper.ledger.anchor import Head
@@ -50,8 +51,8 @@ def _filters(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--kind", help="record kind, e.g. approval or deployment.started")
     parser.add_argument("--system", help="system id")
     parser.add_argument("--rfc", help="RFC ID")
-    parser.add_argument("--since", type=_moment, help="records at or after this time (RFC 3339 with offset)")
-    parser.add_argument("--until", type=_moment, help="records before this time (RFC 3339 with offset)")
+    parser.add_argument("--since", type=_since, help="records at or after this time (RFC 3339 with offset)")
+    parser.add_argument("--until", type=_until, help="records before this time (RFC 3339 with offset)")
 
 
 def _anchor(text: str) -> Head:
@@ -61,14 +62,12 @@ def _anchor(text: str) -> Head:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-def _moment(text: str) -> datetime:
-    try:
-        value = datetime.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an RFC 3339 time") from None
-    if value.tzinfo is None:
-        raise argparse.ArgumentTypeError(f"{text!r} needs an offset, e.g. +09:00 or Z")
-    return value
+def _since(text: str) -> datetime:
+    return parse_time(text, "--since")
+
+
+def _until(text: str) -> datetime:
+    return parse_time(text, "--until")
 
 
 def open_configured(ctx: Context) -> Ledger:

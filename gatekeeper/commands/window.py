@@ -11,9 +11,7 @@ import argparse
 from datetime import datetime
 
 from gatekeeper.commands import Context
-from gatekeeper.errors import ExitCode, InputError
-
-_AT_HINT = "give an ISO 8601 time with an offset, e.g. 2026-11-24T19:30:00+09:00 or 2026-11-24T10:30:00Z"
+from gatekeeper.errors import ExitCode
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -27,16 +25,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def parse_at(text: str) -> datetime:
-    """An aware datetime from `--at`; naive or malformed times are input errors (exit 2)."""
-    try:
-        moment = datetime.fromisoformat(text.strip())
-    except ValueError:
-        raise InputError(f"--at {text!r} is not an ISO 8601 time", hint=_AT_HINT) from None
-    if moment.tzinfo is None or moment.utcoffset() is None:
-        raise InputError(
-            f"--at {text!r} has no UTC offset, so its meaning depends on the machine", hint=_AT_HINT
-        )
-    return moment
+    """An aware datetime from `--at`; naive, malformed or out-of-range times are usage errors (exit 2)."""
+    from gatekeeper.commands.options import parse_time
+
+    return parse_time(text, "--at")
 
 
 def run(args: argparse.Namespace, ctx: Context) -> int:

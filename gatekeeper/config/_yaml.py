@@ -8,6 +8,7 @@ models parse them with a time zone check. Duplicate keys are refused, and alias 
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -116,8 +117,13 @@ class _Builder:
         self.aliases = 0
         self.seen: set[int] = set()
 
-    def fail(self, node: yaml.Node, message: str, hint: str = "") -> ConfigError:
-        return ConfigError(f"{self.path}:{node.start_mark.line + 1}: {message}", hint=hint)
+    def fail(
+        self, node: yaml.Node, message: str, hint: str = "", *, ko: str = "", hint_ko: str = ""
+    ) -> ConfigError:
+        where = f"{self.path}:{node.start_mark.line + 1}"
+        return ConfigError(
+            f"{where}: {message}", hint=hint, ko=f"{where}: {ko}" if ko else "", hint_ko=hint_ko
+        )
 
     def build(self, node: yaml.Node, key_path: KeyPath, stack: tuple[int, ...] = ()) -> Any:
         self.nodes += 1
@@ -149,7 +155,23 @@ class _Builder:
             "tag:yaml.org,2002:null",
         }:
             raise self.fail(node, f"the tag {node.tag!r} is not allowed", "remove the explicit tag")
-        return self.loader.construct_object(node, deep=True)
+        try:
+            value = self.loader.construct_object(node, deep=True)
+        except ValueError:  # an integer longer than Python converts, or an explicit tag on a non-number
+            value = None
+        else:
+            if not isinstance(value, int | float) or isinstance(value, bool) or _usable(value):
+                return value
+        shown = str(node.value)[:30] + ("…" if len(str(node.value)) > 30 else "")
+        raise self.fail(
+            node,
+            f"the number {shown} is not one gatekeeper computes with: keys take finite numbers of at most "
+            "18 digits, never .inf or .nan",
+            "write the value the setting expects; `gatekeeper schema config|policy|rfc` lists them",
+            ko=f"숫자 {shown}은(는) gatekeeper가 계산할 수 있는 값이 아닙니다: 18자리 이하의 유한한 수만 "
+            "받습니다 (.inf, .nan 불가)",
+            hint_ko="설정이 요구하는 값을 쓰십시오. `gatekeeper schema config|policy|rfc`에 나와 있습니다",
+        )
 
     def _mapping(self, node: yaml.MappingNode, key_path: KeyPath, stack: tuple[int, ...]) -> dict[str, Any]:
         result: dict[str, Any] = {}
@@ -179,6 +201,11 @@ class _Builder:
         for k, v in merged.items():
             result.setdefault(k, v)
         return result
+
+
+def _usable(number: int | float) -> bool:
+    """Finite, and small enough that every later conversion to text works (Python stops at 4,300 digits)."""
+    return math.isfinite(number) and abs(number) < 10**18
 
 
 def _too_deep(where: str) -> ConfigError:

@@ -22,6 +22,7 @@ from functools import cached_property
 from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 from gatekeeper.domain import ChangeType, DeploymentResult, EvidenceKind, RecordKind, Severity
+from gatekeeper.untrusted import aware_time
 
 APPROVE = "approve"
 REJECT = "reject"
@@ -120,13 +121,10 @@ def _moment(value: Any, name: str) -> datetime | None:
         return None
     if not isinstance(value, str):
         raise PayloadError(f"`{name}` is not a time")
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise PayloadError(f"`{name}` is not an ISO 8601 time") from None
-    if moment.tzinfo is None:
-        raise PayloadError(f"`{name}` has no offset")
-    return moment
+    try:  # the shared reading of untrusted times: ISO 8601, an offset, and a year gatekeeper computes with
+        return aware_time(value)
+    except ValueError as exc:
+        raise PayloadError(f"`{name}`: {exc}") from None
 
 
 def _enum(data: Mapping[str, Any], name: str, allowed: Sequence[str], default: str | None = None) -> str:

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+from gatekeeper.untrusted import aware_time, loads_json
+
 GENESIS = "0" * 64
 RECORD_FIELDS = ("seq", "id", "kind", "system", "rfcs", "actor", "actor_source", "at", "data", "prev", "hash")
 
@@ -105,12 +107,10 @@ class Record:
         for name in ("id", "kind", "system", "actor", "actor_source", "at", "prev", "hash"):
             if not isinstance(body[name], str):
                 raise ValueError(f"record field {name} must be a string")
-        try:
-            aware = datetime.fromisoformat(body["at"]).tzinfo is not None
-        except ValueError:
-            aware = False
-        if not aware:  # every reader compares record times with aware times
-            raise ValueError(f"record at {body['at'][:40]!r} is not an ISO 8601 time with an offset")
+        try:  # every reader compares record times with aware times, and moves them between zones
+            aware_time(body["at"])
+        except ValueError as exc:
+            raise ValueError(f"record at: {exc}") from None
         return cls(
             seq=body["seq"],
             id=body["id"],
@@ -153,7 +153,7 @@ def parse_stored(text: str, *, what: str, hint: str) -> Record:
     from gatekeeper.errors import LedgerIntegrityError
 
     try:
-        return Record.from_dict(json.loads(text))
+        return Record.from_dict(loads_json(text))
     except ValueError as exc:
         raise LedgerIntegrityError(f"{what} is corrupt: {exc}", hint=hint) from None
 
@@ -288,7 +288,7 @@ class StoredChain:
 
     def _slow(self, data: bytes, expected: int, link: bytes) -> bytes | None:
         try:
-            record = Record.from_dict(json.loads(data.decode("utf-8")))
+            record = Record.from_dict(loads_json(data))
         except ValueError as exc:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
             self.fail(expected, f"record {expected} is unreadable: {exc}", link)
             return None

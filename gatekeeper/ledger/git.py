@@ -1125,7 +1125,7 @@ class GitLedger:
         kind, body = next(self.git.cat_objects([line.split("\t")[0].split(" ")[2]]))
         try:
             last_hash = json.loads(body)["last_hash"]
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, RecursionError):
             last_hash = None
         if kind != "blob" or not isinstance(last_hash, str):
             raise _broken(f"the seal of the git ledger's shard {shard - 1:06d} is unreadable")

@@ -12,7 +12,6 @@ on another branch, so an unknown base never means "nothing to check".
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ from typing import Any, Literal
 
 from gatekeeper.domain import ActorSource
 from gatekeeper.errors import GitError, InputError
+from gatekeeper.untrusted import loads_json
 
 _SHA = re.compile(r"^(?:[0-9a-f]{40}|[0-9a-f]{64})$")
 MAX_EVENT_BYTES = 25 * 1024 * 1024  # GitHub caps webhook payloads at 25 MB
@@ -77,11 +77,13 @@ def _load_event(env: Mapping[str, str]) -> tuple[dict[str, Any], str]:
     if len(raw) > MAX_EVENT_BYTES:
         raise InputError(f"{where}: the GitHub event payload is larger than {MAX_EVENT_BYTES} bytes")
     try:
-        payload = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as exc:
+        payload = loads_json(raw)
+    except ValueError as exc:  # not UTF-8, not JSON, or JSON no runner writes (NaN, nesting, huge numbers)
         raise InputError(
             f"{where}: the GitHub event payload is not valid UTF-8 JSON: {exc}",
             hint="GITHUB_EVENT_PATH must name the event file the runner wrote",
+            ko=f"{where}: GitHub 이벤트 페이로드가 올바른 UTF-8 JSON이 아닙니다: {exc}",
+            hint_ko="GITHUB_EVENT_PATH는 러너가 쓴 이벤트 파일을 가리켜야 합니다",
         ) from None
     if not isinstance(payload, dict):
         raise InputError(

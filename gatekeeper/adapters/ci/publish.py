@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal, Protocol, TextIO
 
 from gatekeeper.domain import Finding, Outcome, Severity
-from gatekeeper.reporters.sanitize import for_log, for_markdown
+from gatekeeper.reporters.sanitize import for_log, for_markdown, write_trusted
 
 if TYPE_CHECKING:
     from gatekeeper.commands import Context
@@ -176,13 +176,15 @@ def _append(path_text: str, text: str) -> None:
 
 
 def publish_github(env: Mapping[str, str], outcome: Outcome, command: str, lang: str, log: TextIO) -> None:
+    # The only lines the runner is meant to act on; everything else gatekeeper prints is defused.
     for line in github_mask_lines(env):
-        log.write(line + "\n")
+        write_trusted(log, line + "\n")
     annotations = [a for a in (github_annotation(f) for f in outcome.findings) if a]
     for line in annotations[:MAX_ANNOTATIONS]:
-        log.write(line + "\n")
+        write_trusted(log, line + "\n")
     if len(annotations) > MAX_ANNOTATIONS:
-        log.write(f"::notice::{len(annotations) - MAX_ANNOTATIONS} more findings are in the job summary\n")
+        more = len(annotations) - MAX_ANNOTATIONS
+        write_trusted(log, f"::notice::{more} more findings are in the job summary\n")
     summary = env.get("GITHUB_STEP_SUMMARY")
     if summary:
         _append(summary, render_summary(outcome, command, lang) + "\n")
@@ -253,15 +255,21 @@ def gitlab_junit(outcome: Outcome, command: str) -> str:
     return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
 
 
-def gitlab_section(name: str, header: str, body: str, *, at: int, collapsed: bool = True) -> str:
-    """A collapsible job-log section (GitLab's section_start/section_end markers)."""
+def gitlab_section_markers(name: str, header: str, *, at: int, collapsed: bool = True) -> tuple[str, str]:
+    """The start line (with its header) and the end line of a collapsible job-log section (GitLab's
+    section_start/section_end markers)."""
     safe_name = "".join(c if c.isalnum() or c in "_.-" else "_" for c in name)[:60] or "gatekeeper"
     flag = "[collapsed=true]" if collapsed else ""
     return (
-        f"\x1b[0Ksection_start:{at}:{safe_name}{flag}\r\x1b[0K{for_log(header)}\n"
-        f"{body.rstrip()}\n"
-        f"\x1b[0Ksection_end:{at}:{safe_name}\r\x1b[0K\n"
+        f"\x1b[0Ksection_start:{at}:{safe_name}{flag}\r\x1b[0K{for_log(header)}\n",
+        f"\x1b[0Ksection_end:{at}:{safe_name}\r\x1b[0K\n",
     )
+
+
+def gitlab_section(name: str, header: str, body: str, *, at: int, collapsed: bool = True) -> str:
+    """A whole collapsible job-log section."""
+    start, end = gitlab_section_markers(name, header, at=at, collapsed=collapsed)
+    return f"{start}{body.rstrip()}\n{end}"
 
 
 def publish_gitlab(
@@ -280,15 +288,15 @@ def publish_gitlab(
     if outcome.findings:
         from gatekeeper.reporters import render_text
 
-        log.write(
-            gitlab_section(
-                f"gatekeeper_{command.split(' ')[0]}",
-                f"gatekeeper {command}: {outcome.decision} ({len(outcome.findings)} findings)",
-                render_text(outcome),
-                at=at,
-                collapsed=outcome.ok,
-            )
+        start, end = gitlab_section_markers(
+            f"gatekeeper_{command.split(' ')[0]}",
+            f"gatekeeper {command}: {outcome.decision} ({len(outcome.findings)} findings)",
+            at=at,
+            collapsed=outcome.ok,
         )
+        write_trusted(log, start)  # the markers are the only escapes GitLab's log is meant to act on
+        log.write(render_text(outcome).rstrip() + "\n")
+        write_trusted(log, end)
 
 
 # ------------------------------------------------------------------------------------------- entry

@@ -35,7 +35,12 @@ PASSED, SKIPPED, FAILED, ERROR = 0, 1, 2, 3  # ordered: the worst result of a te
 
 
 class _Refused(Exception):
-    """Raised inside an expat handler to stop the parse; carries the user-facing reason."""
+    """Raised inside an expat handler to stop the parse; carries the user-facing reason (and, where it is
+    written, its Korean and a fix of its own)."""
+
+    def __init__(self, message: str, *, ko: str = "", hint: str = "", hint_ko: str = "") -> None:
+        super().__init__(message)
+        self.ko, self.hint, self.hint_ko = ko, hint, hint_ko
 
 
 @dataclass
@@ -63,18 +68,33 @@ class Counts:
             self.errors += count
 
 
-def _int(value: str | None) -> int:
-    try:
-        return max(0, int(float(value))) if value else 0
-    except ValueError:
+# More tests than any run reports; a larger "count" is not one (and `1e400` or `inf` is not a number).
+MAX_COUNT = 10**9
+
+
+def _count(attrs: dict[str, str], name: str) -> int:
+    """A suite's total, as a whole number of tests; an absent or empty attribute is 0."""
+    value = attrs.get(name, "").strip()
+    if not value:
         return 0
+    digits = value.lstrip("0") or "0"
+    if not (value.isascii() and value.isdigit()) or len(digits) > 10 or int(digits) > MAX_COUNT:
+        shown = value[:40] + ("…" if len(value) > 40 else "")
+        raise _Refused(
+            f'{name}="{shown}" is not a count of tests (a whole number up to {MAX_COUNT})',
+            ko=f'{name}="{shown}"은(는) 테스트 수가 아닙니다 ({MAX_COUNT} 이하의 정수여야 합니다)',
+            hint="the report's totals are whole numbers; re-run the tests so that the runner writes it again",
+            hint_ko="보고서의 합계는 정수입니다. 테스트를 다시 실행해 보고서를 새로 만드십시오",
+        )
+    return int(digits)
 
 
 @dataclass
 class _Suite:
-    attrs: dict[str, str]
     cases: bool = False
     children: bool = False
+    # failures, errors, skipped, tests: read when the suite opens, so a bad one is refused at its line
+    totals: tuple[int, int, int, int] = (0, 0, 0, 0)
 
 
 @dataclass
@@ -102,7 +122,9 @@ class _JUnit(_Handler):
         if tag == "testsuite":
             if self.suites:
                 self.suites[-1].children = True
-            self.suites.append(_Suite(dict(attrs)))
+            skipped = _count(attrs, "skipped") or _count(attrs, "skip") or _count(attrs, "disabled")
+            totals = (_count(attrs, "failures"), _count(attrs, "errors"), skipped, _count(attrs, "tests"))
+            self.suites.append(_Suite(totals=totals))
             self.counts.suites += 1
             self.counts.timestamp = self.counts.timestamp or attrs.get("timestamp")
             self.counts.hostname = self.counts.hostname or attrs.get("hostname")
@@ -132,10 +154,7 @@ class _JUnit(_Handler):
             suite = self.suites.pop()
             if not suite.cases and not suite.children:
                 # A suite that only reports totals (some Bazel and Go runners): take its attributes.
-                a = suite.attrs
-                failed, errors = _int(a.get("failures")), _int(a.get("errors"))
-                skipped = _int(a.get("skipped")) or _int(a.get("skip")) or _int(a.get("disabled"))
-                total = _int(a.get("tests"))
+                failed, errors, skipped, total = suite.totals
                 self.counts.add(FAILED, failed)
                 self.counts.add(ERROR, errors)
                 self.counts.add(SKIPPED, skipped)
@@ -200,7 +219,7 @@ class _NUnit(_Handler):
         elif tag == "environment":
             self.counts.hostname = self.counts.hostname or attrs.get("machine-name")
         elif tag == "test-suite":
-            self.suites.append(_Suite({}))
+            self.suites.append(_Suite())
         elif tag == "test-case" and "test-case" not in self.stack:
             if self.suites:
                 self.suites[-1].cases = True
@@ -330,9 +349,12 @@ def parse_file(path: Path, format: str, max_bytes: int) -> Counts:
                 parser.Parse(chunk, False)
             parser.Parse(b"", True)
     except _Refused as exc:
+        where = f"{path}:{parser.CurrentLineNumber}:{parser.CurrentColumnNumber + 1}"
         raise InputError(
-            f"{path}:{parser.CurrentLineNumber}:{parser.CurrentColumnNumber + 1}: {exc}",
-            hint="give the test runner's own report file (JUnit, xUnit.net, NUnit or TRX XML)",
+            f"{where}: {exc}",
+            hint=exc.hint or "give the test runner's own report file (JUnit, xUnit.net, NUnit or TRX XML)",
+            ko=f"{where}: {exc.ko}" if exc.ko else "",
+            hint_ko=exc.hint_ko,
         ) from None
     except expat.ExpatError as exc:
         raise InputError(

@@ -1,0 +1,61 @@
+"""Command-line values that several commands take and all parse the same way: times (`--at`, `--since`,
+`--until`). A bad value is a usage error (exit 2) naming the option, what was given and how to write it,
+in English and Korean."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from gatekeeper.errors import UsageError
+from gatekeeper.untrusted import TIME_RANGE, time_in_range
+
+_EXAMPLE = "2026-11-24T19:30:00+09:00 or 2026-11-24T10:30:00Z"
+
+
+def _refused(option: str, text: str, en: str, ko: str, *, dates: bool) -> UsageError:
+    shown = repr(text[:60])
+    return UsageError(
+        f"{option} {shown} {en}",
+        hint=f"give an ISO 8601 time with an offset, e.g. {_EXAMPLE}" + (", or a date YYYY-MM-DD" * dates),
+        ko=f"{option} {shown}: {ko}",
+        hint_ko=f"오프셋이 있는 ISO 8601 시각을 주십시오 (예: {_EXAMPLE})"
+        + (" 또는 날짜 YYYY-MM-DD" * dates),
+    )
+
+
+def parse_time(text: str, option: str, *, zone: ZoneInfo | None = None, end: bool = False) -> datetime:
+    """An aware time within the range gatekeeper computes with. With `zone`, a date (YYYY-MM-DD) is also
+    accepted: local midnight, or for an `end` the next midnight so that the day is included."""
+    dates = zone is not None
+    try:
+        if zone is not None and len(text.strip()) == 10:
+            day = date.fromisoformat(text.strip())
+            # For an end, the calendar day after (so the day is included), even across a DST change.
+            moment = datetime.combine(
+                day + timedelta(days=1) if end and day < date.max else day, time(0), zone
+            )
+        else:
+            moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        what = "is not a date or an ISO 8601 time" if dates else "is not an ISO 8601 time"
+        ko = "날짜나 ISO 8601 시각이 아닙니다" if dates else "ISO 8601 시각이 아닙니다"
+        raise _refused(option, text, what, ko, dates=dates) from None
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise _refused(
+            option,
+            text,
+            "has no UTC offset, so its meaning depends on the machine",
+            "UTC 오프셋이 없어 실행하는 컴퓨터에 따라 뜻이 달라집니다",
+            dates=dates,
+        )
+    try:
+        return time_in_range(moment)
+    except (ValueError, OverflowError):
+        raise _refused(
+            option,
+            text,
+            f"is outside the times gatekeeper computes with ({TIME_RANGE})",
+            f"gatekeeper가 계산할 수 있는 시각의 범위({TIME_RANGE}) 밖입니다",
+            dates=dates,
+        ) from None
