@@ -2,7 +2,7 @@
 without one, and the gate reading 100 attested approvals against the same gate reading 100 approvals that
 carry no token.
 
-Both run in-process against a real sqlite ledger and a real issuer on 127.0.0.1 (gatekeeper.localissuer):
+Both run in-process against a real sqlite ledger and a real issuer on 127.0.0.1 (adapters.localissuer):
 an attested `approve` asks the issuer's token endpoint once, and its discovery document and key set unless
 this machine cached them; the gate verifies every stored token (an RSA signature each) with keys it
 already knows. The median of several runs is compared, as ratios measured in the same run.
@@ -20,12 +20,12 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from gatekeeper.attestation import audience, draft_digest
+from gatekeeper.adapters.localissuer import LocalIssuer, github_claims
 from gatekeeper.cli import main as cli_main
 from gatekeeper.config import load_config
+from gatekeeper.domain.attestation import audience, draft_digest
 from gatekeeper.ledger import Draft
 from gatekeeper.ledger.backends import open_ledger
-from gatekeeper.localissuer import LocalIssuer, github_claims
 from gatekeeper.runtime import Runtime
 
 NOW = datetime(2026, 11, 24, 11, 0, tzinfo=UTC)

@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import Any, TextIO, TypeVar
 from zoneinfo import ZoneInfo
 
+from gatekeeper.adapters.localissuer import LocalIssuer, github_claims
 from gatekeeper.errors import GatekeeperError
-from gatekeeper.localissuer import LocalIssuer, github_claims
 from gatekeeper.resources import sample_system_dir
 from gatekeeper.runtime import Runtime
 

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from gatekeeper.adapters.git import iter_commits
-from gatekeeper.adoption import before_adoption, exempt_count, governed_revisions
 from gatekeeper.commands.audit import commits_of_period
 from gatekeeper.config.models import AdoptionConfig
+from gatekeeper.facts.adoption import before_adoption, exempt_count, governed_revisions
 from tests.helpers import BASE_CONFIG, GitRepo, git, run_cli
 
 RFC = "RFC-2026-0042"

@@ -256,3 +256,24 @@ def test_local_context_outside_a_repository(tmp_path: Path) -> None:
 
 def test_null_sha() -> None:
     assert is_null_sha("0" * 40) and is_null_sha(None) and is_null_sha("") and not is_null_sha("a" * 40)
+
+
+def test_every_ci_platform_is_complete_in_one_registry() -> None:
+    """A CI platform is one `CI_PLATFORMS` entry: recognised by its runner's marker, read into a context,
+    published to by a publisher of the same name, and (with an API) served by a platform module."""
+    import importlib
+
+    from gatekeeper.adapters.ci import CI_PLATFORMS, LOCAL, ci_platform
+    from gatekeeper.reporters.publish import PUBLISHERS
+
+    assert ci_platform({}) is LOCAL
+    for name, platform in CI_PLATFORMS.items():
+        if platform is LOCAL:
+            continue
+        assert ci_platform({platform.marker: "true"}) is platform
+        assert ci_platform({platform.marker: "1"}) is LOCAL  # runners set exactly "true"
+        assert name in PUBLISHERS, f"{name} has no job publisher in reporters.publish"
+        module = importlib.import_module(f"gatekeeper.adapters.platforms.{platform.api}")
+        assert callable(module.gate_sources) and hasattr(module.PLATFORM, "from_environment")
+        assert platform.job_token[0] and platform.api_tokens
+    assert set(PUBLISHERS) <= set(CI_PLATFORMS)

@@ -6,7 +6,7 @@ import os
 import subprocess
 from pathlib import Path
 
-from gatekeeper.commands.hook import MARKER
+from gatekeeper.commands._hooks import MARKER
 from tests.helpers import GitRepo, git, run_cli
 
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from gatekeeper.commands.rfc import next_id
 from gatekeeper.config import load_rfc
+from gatekeeper.domain.rfcid import next_id
 from gatekeeper.errors import UsageError
 from tests.helpers import BASE_CONFIG, VALID_RFC, GitRepo, run_cli
 

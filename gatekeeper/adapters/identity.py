@@ -3,7 +3,7 @@
 The actor is never taken from a command-line flag: in CI it is what the platform says ran the job
 (`GITHUB_ACTOR`, `GITLAB_USER_LOGIN`), and on a GitHub re-run the person who re-ran it
 (`GITHUB_TRIGGERING_ACTOR`: `GITHUB_ACTOR` stays the first run's). A job's environment can be set by any
-step of it, so an approval proves its actor only with the platform's signed token (`gatekeeper.attestation`).
+step of it, so an approval proves its actor only with the platform's signed token (`domain.attestation`).
 
 Separation of duties compares approvers' logins with the names and emails commits carry; the optional
 `people:` map of `.gatekeeper.yml` (login -> names and emails) joins the two, so "Minsu Kim

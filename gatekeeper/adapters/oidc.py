@@ -28,9 +28,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from gatekeeper.attestation import ALGORITHMS, Expectation, KeyTrust, Provider, Verdict, thumbprint
 from gatekeeper.config.models import Config, GithubOidcConfig, GitlabOidcConfig
 from gatekeeper.domain import ActorSource
+from gatekeeper.domain.attestation import ALGORITHMS, Expectation, KeyTrust, Provider, Verdict, thumbprint
 from gatekeeper.domain.records import Approval, Entry
 from gatekeeper.errors import ConfigError, PlatformError
 
@@ -346,7 +346,7 @@ class Attestor:
         return self.rings[provider]
 
     def verdict(self, entry: Entry[Approval]) -> Verdict:
-        from gatekeeper.attestation import draft_digest, verify
+        from gatekeeper.domain.attestation import draft_digest, verify
 
         provider = provider_of(entry.actor_source)
         attestation = entry.payload.attestation

@@ -67,12 +67,12 @@ class Context:
         from gatekeeper.reporters import render_outcome
 
         self.runtime.stdout.write(render_outcome(outcome, self.output_format, self.lang))
-        if self.runtime.env.get("GITHUB_ACTIONS") == "true" or self.runtime.env.get("GITLAB_CI") == "true":
-            from gatekeeper.adapters.ci.publish import (
-                publish_outcome,  # job summary, outputs, annotations; never raises
-            )
+        from gatekeeper.adapters.ci import in_ci
 
-            publish_outcome(self, outcome, self.command)
+        if in_ci(self.runtime.env):
+            from gatekeeper.reporters.publish import publish_outcome  # job summary, outputs; never raises
+
+            publish_outcome(self.runtime, lambda: self.config, self.lang, outcome, self.command)
         return int(ExitCode.OK if outcome.ok else ExitCode.BLOCKED)
 
     def out(self, text: str) -> None:

@@ -2,7 +2,7 @@
 
 The record binds the RFC's content digest, so an approval never carries over to an RFC edited after it.
 The approver is the CI identity (or the git identity, marked `local`), never a flag; in CI the platform's
-OIDC ID token, requested for this one record, proves it (`gatekeeper.attestation`) and is stored with it.
+OIDC ID token, requested for this one record, proves it (`domain.attestation`) and is stored with it.
 
 Before anything is written the decision is checked as the gate will judge it (`rules.admission`): a
 decision the gate would never count is refused with exit 1, naming the rule and the fix, and nothing is
@@ -15,7 +15,7 @@ import argparse
 from typing import Any
 
 from gatekeeper.commands import Context
-from gatekeeper.commands.ledger import report_stored, store
+from gatekeeper.commands._records import report_stored, store
 from gatekeeper.domain import Finding, Outcome, RecordKind, Severity
 from gatekeeper.errors import ConfigError, ExitCode
 from gatekeeper.ledger import Draft
@@ -98,7 +98,7 @@ def _with_facts(ctx: Context, request: Any, requester: str) -> Any:
     from gatekeeper.adapters.git import change_commits, head_sha, identities
     from gatekeeper.adapters.identity import joined
     from gatekeeper.adapters.oidc import Attestor
-    from gatekeeper.commands.gate import sources_for
+    from gatekeeper.commands._gate import sources_for
     from gatekeeper.domain.records import PayloadError, read
     from gatekeeper.facts.gather import role_members
     from gatekeeper.facts.history import History
@@ -134,7 +134,7 @@ def _attest(ctx: Context, draft: Draft, rule_ctx: RuleContext) -> tuple[dict[str
     """The platform's token for this record, verified, with the key that verified it; or why there is none
     (a finding at the pack's attestation level). Raises IssuerUnavailable (exit 3) when the issuer is down."""
     from gatekeeper.adapters import oidc
-    from gatekeeper.attestation import audience, draft_digest, hint, verify
+    from gatekeeper.domain.attestation import audience, draft_digest, hint, verify
 
     level = ctx.policy.approvals.attestation_level(rule_ctx.grade, rule_ctx.change_type)
     provider = oidc.provider_of(draft.actor_source)
@@ -238,32 +238,3 @@ def _refuse(ctx: Context, rfc_id: str, rule_ctx: RuleContext, findings: list[Fin
     )
     code = ctx.emit(outcome)
     return code if code else int(ExitCode.BLOCKED)
-
-
-def recheck_attestations(ledger: Any, ctx: Context) -> int:
-    """`ledger verify --attestations`: every approval record's attestation re-verified, one line each (JSON:
-    a list); exit 1 when a record carries an attestation that does not verify."""
-    import json
-
-    from gatekeeper.adapters.oidc import recheck
-    from gatekeeper.reporters.sanitize import for_log
-
-    rows = [
-        {"seq": r.seq, "actor": r.actor, "actor_source": r.actor_source, "result": verdict}
-        for r, verdict in recheck(
-            ledger.records(), ctx.config, ctx.repo_root, ctx.runtime.env, ctx.runtime.now()
-        )
-    ]
-    bad = [row for row in rows if row["result"] not in ("attested", "unattested")]
-    if ctx.output_format == "json":
-        ctx.out(json.dumps({"ok": not bad, "approvals": rows}, ensure_ascii=False, indent=2))
-    else:
-        for row in rows:
-            who = f"{for_log(str(row['actor']))} [{row['actor_source']}]"
-            ctx.out(f"{row['seq']:>6}  {who}  {for_log(str(row['result']))}")
-        attested = sum(1 for row in rows if row["result"] == "attested")
-        ctx.out(
-            f"attestations: {attested} of {len(rows)} approvals attested, {len(bad)} that do not verify"
-            + ("\n  fix: find out who wrote those records; they do not count" if bad else "")
-        )
-    return int(ExitCode.BLOCKED if bad else ExitCode.OK)

@@ -24,7 +24,7 @@ from gatekeeper.checks.audit import (
     run_record_data,
 )
 from gatekeeper.commands import Context
-from gatekeeper.commands.kpi import add_period, period
+from gatekeeper.commands._options import add_period, period
 from gatekeeper.config.models import AdoptionConfig, Config
 from gatekeeper.domain import Grade, RecordKind, Role
 from gatekeeper.domain.baseline import DriftFacts
@@ -75,9 +75,9 @@ def commits_of_period(
     adoption: AdoptionConfig | None = None,
 ) -> Iterator[CommitFact]:
     """Commits reachable from HEAD committed in the period (one streaming `git log`), without the history
-    before the adoption point (`gatekeeper.adoption`)."""
+    before the adoption point (`gatekeeper.facts.adoption`)."""
     from gatekeeper.adapters.git import iter_commits
-    from gatekeeper.adoption import governed_revisions, known_adoption_commit
+    from gatekeeper.facts.adoption import governed_revisions, known_adoption_commit
 
     if adoption is not None:
         known_adoption_commit(root, adoption)
@@ -295,7 +295,7 @@ def _html(
     """The self-contained HTML audit report (`gatekeeper.reporters.audit_report`)."""
     from zoneinfo import ZoneInfo
 
-    from gatekeeper.commands.kpi import kpi_report
+    from gatekeeper.commands._kpi import kpi_report
     from gatekeeper.reporters.audit_report import deployment_rows, render_audit_html
 
     kpis = kpi_report(ctx, since, until, ledger)

@@ -222,7 +222,7 @@ def _explicit_range(root: Path, text: str) -> tuple[str | None, str]:
 def _check_range(text: str | None, ctx: Context) -> int:
     from gatekeeper.adapters import git
     from gatekeeper.adapters.ci.context import detect_ci
-    from gatekeeper.adoption import exempt_count, governed_revisions
+    from gatekeeper.facts.adoption import exempt_count, governed_revisions
     from gatekeeper.rules.commit import CommitFacts, check_commit, read_message
 
     checker = _Checker(ctx)

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from gatekeeper.checks.gate import evaluate
 from gatekeeper.commands import Context
-from gatekeeper.commands.gate import add_gate_arguments, request_from, sources_for
+from gatekeeper.commands._gate import add_gate_arguments, request_from, sources_for
 from gatekeeper.domain import DeploymentResult, Grade, Outcome, RecordKind
 from gatekeeper.domain.records import (
     DeploymentFinished,

@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 
 from gatekeeper.commands import Context
-from gatekeeper.commands.ledger import draft, report_stored, store
+from gatekeeper.commands._records import draft, report_stored, store
 from gatekeeper.domain import EvidenceKind, RecordKind
 from gatekeeper.errors import InputError
 

@@ -3,7 +3,7 @@
 Writes `.gatekeeper.yml`, `changes/` with a first RFC, the CI pipeline and installs the commit-msg hook.
 What can be inferred is not asked: the system id from the repository folder, the CI platform from the
 `origin` remote or the folders present, the maintainer from git, and — in a repository with history — the
-adoption point (the last commit before governance, `gatekeeper.adoption`).
+adoption point (the last commit before governance, `gatekeeper.facts.adoption`).
 
 In a repository that already has `.gatekeeper.yml`, `init --ci X` adds only the CI files, read from the
 existing configuration and never touching it. Nothing is overwritten without `--force`.
@@ -136,7 +136,7 @@ def approval_steps(policy: Policy) -> list[StepInfo]:
 def _config_files(
     root: Path, args: argparse.Namespace, requested_at: str, adoption: dict[str, str] | None
 ) -> list[Planned]:
-    from gatekeeper.commands.rfc import next_id
+    from gatekeeper.domain.rfcid import next_id
     from gatekeeper.reporters.render import render_template
 
     system_id = _system_id(args.system_id or root.name)
@@ -264,7 +264,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     if not args.no_hook and not add_ci_only:
         import sys
 
-        from gatekeeper.commands.hook import install
+        from gatekeeper.commands._hooks import install
 
         target, _kept = install(root, force=args.force, python=sys.executable)
         ctx.out(f"installed the commit-msg hook in {target}")

@@ -6,12 +6,12 @@ import argparse
 import csv
 import json
 from datetime import datetime
-from typing import Any
 
 from gatekeeper.commands import Context
-from gatekeeper.commands.options import parse_time
-from gatekeeper.errors import ConfigError, ExitCode, InputError, LedgerError
-from gatekeeper.ledger import Draft, Ledger, Precondition, Record
+from gatekeeper.commands._options import parse_time
+from gatekeeper.commands._records import open_configured
+from gatekeeper.errors import ExitCode, InputError, LedgerError
+from gatekeeper.ledger import Ledger
 from gatekeeper.ledger.anchor import Head
 from gatekeeper.reporters.sanitize import for_log
 
@@ -70,71 +70,13 @@ def _until(text: str) -> datetime:
     return parse_time(text, "--until")
 
 
-def open_configured(ctx: Context) -> Ledger:
-    from gatekeeper.ledger.backends import open_ledger
-
-    return open_ledger(ctx.config, ctx.repo_root, ctx.runtime.env)
-
-
-def store(ctx: Context, draft: Draft, precondition: Precondition | None = None) -> Record:
-    """Append `draft` to the configured ledger; returns only once the record is durable."""
-    ledger = open_configured(ctx)
-    try:
-        return ledger.append(draft, precondition)
-    finally:
-        ledger.close()
-
-
-def rfc_digest(ctx: Context, rfc_id: str) -> str:
-    """The content digest of an existing, valid RFC (what approvals, notices and PIRs bind to)."""
-    from gatekeeper.adapters.rfcstore import open_store
-
-    entry = open_store(ctx.repo_root, ctx.config, ctx.runtime.env).get(rfc_id)
-    if entry is None:
-        raise InputError(
-            f"there is no RFC {rfc_id}",
-            hint="create it with `gatekeeper rfc new`, or check the ID",
-        )
-    if entry.rfc is None:
-        raise ConfigError(f"RFC {rfc_id} is not valid: {entry.error}", hint=f"fix {entry.where}")
-    return entry.digest
-
-
-def draft(ctx: Context, kind: str, data: dict[str, Any], rfcs: tuple[str, ...] = ()) -> Draft:
-    """A record of this system by the current actor (CI identity in a pipeline, git identity locally)."""
-    from gatekeeper.adapters.identity import current_actor
-
-    actor = current_actor(ctx.runtime.env, ctx.runtime.cwd)
-    return Draft(
-        kind=kind,
-        system=ctx.config.system.id,
-        actor=actor.name,
-        actor_source=str(actor.source),
-        at=ctx.runtime.now(),
-        data=data,
-        rfcs=rfcs,
-    )
-
-
-def report_stored(ctx: Context, record: Record, summary: str) -> int:
-    """What every write command prints once its record is stored: the record (JSON) or one line."""
-    if ctx.output_format == "json":
-        ctx.out(json.dumps({"ok": True, "record": record.as_dict()}, ensure_ascii=False, indent=2))
-    else:
-        ctx.out(
-            f"recorded {record.kind} #{record.seq} ({summary}) by {for_log(record.actor)} "
-            f"[{record.actor_source}], hash {record.hash[:16]}"
-        )
-    return int(ExitCode.OK)
-
-
 def run(args: argparse.Namespace, ctx: Context) -> int:
     ledger = open_configured(ctx)
     try:
         if args.ledger_command == "verify":
             code = _verify(ledger, ctx, args)
             if args.attestations and code == int(ExitCode.OK):
-                from gatekeeper.commands.approve import recheck_attestations
+                from gatekeeper.commands._attestations import recheck_attestations
 
                 return recheck_attestations(ledger, ctx)
             return code

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from gatekeeper.commands import Context
-from gatekeeper.commands.ledger import draft, report_stored, rfc_digest, store
+from gatekeeper.commands._records import draft, report_stored, rfc_digest, store
 from gatekeeper.domain import RecordKind
 from gatekeeper.errors import UsageError
 

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 
 from gatekeeper.commands import Context
+from gatekeeper.domain.rfcid import next_id
 from gatekeeper.errors import ConfigError, ExitCode, UsageError
-
-_TOKEN = re.compile(r"\\d\{(\d+)\}|\[0-9\]\{(\d+)\}|\\(.)|([A-Za-z0-9_ -])")
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -31,53 +29,6 @@ def configure(parser: argparse.ArgumentParser) -> None:
     validate.add_argument("ids", nargs="*", metavar="ID", help="RFC IDs (default: every RFC file)")
     show = sub.add_parser("show", help="show an RFC, its digest and its state")
     show.add_argument("rfc_id", metavar="ID")
-
-
-def next_id(pattern: str, existing: list[str], year: int) -> str:
-    """The next free ID for simple patterns of literals and fixed-width digit groups (`RFC-\\d{4}-\\d{4}`).
-
-    With two or more digit groups, a 4-digit first group is the year and the last is the sequence number.
-    """
-    parts: list[str | int] = []
-    position = 0
-    for match in _TOKEN.finditer(pattern):
-        if match.start() != position:
-            break
-        position = match.end()
-        width = match.group(1) or match.group(2)
-        parts.append(int(width) if width else (match.group(3) or match.group(4)))
-    groups = [i for i, p in enumerate(parts) if isinstance(p, int)]
-    if position != len(pattern) or not groups:
-        raise UsageError(
-            f"cannot derive the next ID from the pattern {pattern!r}",
-            hint="pass the ID with --id",
-        )
-    year_group = groups[0] if len(groups) >= 2 and parts[groups[0]] == 4 else None
-    seq_group = groups[-1]
-
-    def render(seq: int) -> str:
-        out = []
-        for i, part in enumerate(parts):
-            if isinstance(part, str):
-                out.append(part)
-            elif i == year_group:
-                out.append(f"{year:04d}")
-            elif i == seq_group:
-                out.append(f"{seq:0{part}d}")
-            else:
-                out.append("0" * part)
-        return "".join(out)
-
-    prefix = render(0)[: -int(parts[seq_group])] if seq_group == len(parts) - 1 else None
-    numbers = [
-        int(e[len(prefix) :])
-        for e in existing
-        if prefix is not None and e.startswith(prefix) and e[len(prefix) :].isdigit()
-    ]
-    candidate = render(max(numbers, default=0) + 1)
-    while candidate in existing:
-        candidate = render(int(candidate[-int(parts[seq_group]) :]) + 1)
-    return candidate
 
 
 def _actor(ctx: Context) -> str:

@@ -8,9 +8,9 @@ the answer.
 from __future__ import annotations
 
 import argparse
-from datetime import datetime
 
 from gatekeeper.commands import Context
+from gatekeeper.commands._options import parse_at
 from gatekeeper.errors import ExitCode
 
 
@@ -22,13 +22,6 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--type", dest="change_type", choices=["normal", "standard", "emergency"], default="normal"
     )
     parser.add_argument("--next", action="store_true", help="ask when the next allowed start is (exit 0)")
-
-
-def parse_at(text: str) -> datetime:
-    """An aware datetime from `--at`; naive, malformed or out-of-range times are usage errors (exit 2)."""
-    from gatekeeper.commands.options import parse_time
-
-    return parse_time(text, "--at")
 
 
 def run(args: argparse.Namespace, ctx: Context) -> int:

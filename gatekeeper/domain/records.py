@@ -185,7 +185,7 @@ class Approval:
     decision: str  # APPROVE | REJECT
     digest: str  # the RFC's content digest when the decision was given
     comment: str = ""
-    # The CI platform's OIDC token and the key that verified it (`gatekeeper.attestation`); None: none.
+    # The CI platform's OIDC token and the key that verified it (`gatekeeper.domain.attestation`); None: none.
     # Read as stored: whether it proves anything is for the verifier, never for the parser.
     attestation: Mapping[str, Any] | None = None
 

@@ -388,10 +388,10 @@ def _ci(sources: Sources) -> Any:
 
 
 def _commits(root: Path, ci: Any, config: Config) -> list[Any]:
-    """The commits being deployed, without the history before governance started (`gatekeeper.adoption`):
+    """The commits being deployed, without the history before governance started (`facts.adoption`):
     their authors may not approve the change, and the RFCs they name are the deployment's."""
     from gatekeeper.adapters.git import iter_commits, resolve_range
-    from gatekeeper.adoption import governed_revisions, known_adoption_commit
+    from gatekeeper.facts.adoption import governed_revisions, known_adoption_commit
 
     commit_range = resolve_range(root, ci.base, ci.head, ref=ci.ref)
     if config.adoption is not None:

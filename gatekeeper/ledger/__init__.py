@@ -14,15 +14,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+from gatekeeper.domain.canonical import canonical_json as canonical_json  # part of the ledger's API
 from gatekeeper.untrusted import aware_time, loads_json
 
 GENESIS = "0" * 64
 RECORD_FIELDS = ("seq", "id", "kind", "system", "rfcs", "actor", "actor_source", "at", "data", "prev", "hash")
-
-
-def canonical_json(value: Any) -> str:
-    """Sorted keys, UTF-8, no insignificant whitespace: the bytes that are hashed."""
-    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
 
 
 def record_hash(body: dict[str, Any]) -> str:

@@ -63,6 +63,7 @@ from pathlib import Path
 from queue import Full, Queue
 from urllib.parse import urlsplit
 
+from gatekeeper.adapters.ci import in_ci
 from gatekeeper.errors import LedgerError, LedgerIntegrityError
 from gatekeeper.ledger import (
     GENESIS,
@@ -264,12 +265,13 @@ def _auth_config(env: Mapping[str, str], url: str) -> list[tuple[str, str]]:
         return []
     if env.get("GATEKEEPER_LEDGER_TOKEN"):
         user, token = env.get("GATEKEEPER_LEDGER_TOKEN_USER", "oauth2"), env["GATEKEEPER_LEDGER_TOKEN"]
-    elif env.get("GITHUB_ACTIONS") == "true" and env.get("GITHUB_TOKEN"):
-        user, token = "x-access-token", env["GITHUB_TOKEN"]
-    elif env.get("GITLAB_CI") == "true" and env.get("CI_JOB_TOKEN"):
-        user, token = "gitlab-ci-token", env["CI_JOB_TOKEN"]
     else:
-        return []
+        from gatekeeper.adapters.ci import ci_platform
+
+        variable, user = ci_platform(env).job_token
+        token = env.get(variable, "") if variable else ""
+        if not token:
+            return []
     basic = base64.b64encode(f"{user}:{token}".encode()).decode("ascii")
     origin = f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}/"
     return [(f"http.{origin}.extraheader", f"AUTHORIZATION: basic {basic}")]
@@ -1193,10 +1195,6 @@ def _short(stderr: str) -> str:
 
 def _looks_like_url(value: str) -> bool:
     return "://" in value or value.startswith(("/", "./", "../", "git@")) or value.endswith(".git")
-
-
-def in_ci(env: Mapping[str, str]) -> bool:
-    return env.get("GITHUB_ACTIONS") == "true" or env.get("GITLAB_CI") == "true"
 
 
 def open_git(

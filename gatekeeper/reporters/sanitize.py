@@ -121,8 +121,9 @@ def _is_regular_file(stream: TextIO) -> bool:
 def guard_log(stream: TextIO, env: Mapping[str, str]) -> TextIO:
     """`stream` wrapped in a `LogGuard` when it is a CI job's log: in GitHub Actions or GitLab CI, unless it
     was redirected to a file (which no runner reads, and whose bytes stay exactly as written)."""
-    in_ci = env.get("GITHUB_ACTIONS") == "true" or env.get("GITLAB_CI") == "true"
-    if not in_ci or isinstance(stream, LogGuard) or _is_regular_file(stream):
+    from gatekeeper.adapters.ci import in_ci
+
+    if not in_ci(env) or isinstance(stream, LogGuard) or _is_regular_file(stream):
         return stream
     return cast("TextIO", LogGuard(stream))
 

@@ -45,7 +45,7 @@ class ApprovalDecision:
     digest: str
     at: str
     on_platform: bool = False  # given on GitHub/GitLab (read live by the gate), not a ledger record
-    # Whether the record's OIDC attestation verified (`gatekeeper.attestation`); None: not checked by this
+    # Whether the record's OIDC attestation verified (`domain.attestation`); None: not checked by this
     # reader. A platform decision is attested by the platform's authenticated answer.
     attested: bool | None = None
 
@@ -220,7 +220,7 @@ def _missing(facts: ApprovalFacts, ctx: RuleContext, *, cab: bool) -> Iterable[F
 
 
 def _unattested_note(ctx: RuleContext, actor_source: str) -> str:
-    from gatekeeper.attestation import hint
+    from gatekeeper.domain.attestation import hint
 
     en, ko = hint("gitlab" if actor_source == ActorSource.GITLAB_CI else "github")
     return ctx.text(
@@ -293,7 +293,7 @@ def unattested_approvals(facts: ApprovalFacts, ctx: RuleContext) -> Iterable[Fin
     """Where the pack recommends attestation, a counted approval without one is worth a warning."""
     if ctx.policy.approvals.attestation_level(ctx.grade) != "recommended":
         return
-    from gatekeeper.attestation import hint
+    from gatekeeper.domain.attestation import hint
 
     for step, decision in _approvals(facts, ctx).items():
         if not unattested(decision):

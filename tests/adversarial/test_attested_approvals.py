@@ -1,5 +1,5 @@
 """Approvals nobody can forge: every attack of the issue "platform-attested identities", through the real
-CLI, against a real OIDC issuer on 127.0.0.1 (gatekeeper.localissuer) that signs tokens with the claim
+CLI, against a real OIDC issuer on 127.0.0.1 (adapters.localissuer) that signs tokens with the claim
 sets GitHub and GitLab document.
 
 The attacker is a developer with write access: they can set any variable in a job they control, run the
@@ -18,10 +18,10 @@ from typing import Any
 import jwt
 import pytest
 
+from gatekeeper.adapters.localissuer import LocalIssuer, SigningKey, github_claims
 from gatekeeper.config import load_config
 from gatekeeper.ledger import Draft
 from gatekeeper.ledger.backends import open_ledger
-from gatekeeper.localissuer import LocalIssuer, SigningKey, github_claims
 from tests.adversarial.conftest import Recorder
 from tests.helpers import GitRepo, run_cli
 from tests.platform.oidc import REPOSITORY, Jobs, add_oidc
@@ -322,7 +322,7 @@ def test_a_token_signed_by_the_attackers_own_key_and_stored_with_it_does_not_cou
         },
         (RFC,),
     )
-    from gatekeeper.attestation import audience, draft_digest
+    from gatekeeper.domain.attestation import audience, draft_digest
 
     digest = draft_digest(
         record_id=draft.id,

@@ -15,11 +15,11 @@ from typing import Any
 import pytest
 
 from gatekeeper.ledger import canonical_json, record_hash
+from tests.acceptance import RFC_ID
 from tests.adversarial.conftest import Recorder
 from tests.adversarial.test_forgery import Deployment, deployed
 from tests.helpers import BASE_CONFIG, CliResult, GitRepo, run_cli
 from tests.ledger.tamper import rewrite, stored_texts
-from tests.test_gate_cases import RFC_ID
 
 DEEP = "[" * 200_000 + "]" * 200_000
 LONG_INT = "7" * 5000
@@ -115,7 +115,7 @@ def test_impossible_test_counts_are_input_errors(repo: GitRepo, reliability: Rec
 
 
 def test_an_impossible_count_in_the_workspace_blocks_the_gate(tmp_path: Path, reliability: Recorder) -> None:
-    from tests.test_gate_cases import build
+    from tests.acceptance import build
 
     repo = GitRepo.create(tmp_path / "repo")
     at, _ = build(repo, {})

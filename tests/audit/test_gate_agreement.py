@@ -28,7 +28,7 @@ from gatekeeper.adapters.rfcstore import FileRfcStore
 from gatekeeper.checks.audit import NONCONFORM, PER_RFC, AuditBuilder, AuditResult, checklist
 from gatekeeper.checks.gate import evaluate
 from gatekeeper.commands import Context
-from gatekeeper.commands.gate import sources_for
+from gatekeeper.commands._gate import sources_for
 from gatekeeper.config import load_config, load_policy
 from gatekeeper.config.models import Rfc
 from gatekeeper.domain import ChangeType, Grade, Outcome, Role, Severity

@@ -7,7 +7,9 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
-from gatekeeper.adapters.ci.publish import (
+from gatekeeper.commands import Context
+from gatekeeper.domain import Finding, Outcome, Severity
+from gatekeeper.reporters.publish import (
     github_annotation,
     github_output_block,
     gitlab_dotenv,
@@ -15,8 +17,6 @@ from gatekeeper.adapters.ci.publish import (
     gitlab_section,
     publish_outcome,
 )
-from gatekeeper.commands import Context
-from gatekeeper.domain import Finding, Outcome, Severity
 from gatekeeper.runtime import Runtime
 
 HOSTILE = Finding(
@@ -74,7 +74,7 @@ def test_github_publishing(tmp_path: Path) -> None:
         "GATEKEEPER_TOKEN": "ghs_secretvalue123",
     }
     ctx, err = _context(env, tmp_path)
-    publish_outcome(ctx, BLOCKED, "check-commits")
+    publish_outcome(ctx.runtime, lambda: ctx.config, ctx.lang, BLOCKED, "check-commits")
     log = err.getvalue()
     assert log.splitlines()[0] == "::add-mask::ghs_secretvalue123"
     assert "::error title=commit.rfc-missing [CFG-P3]::" in log
@@ -91,7 +91,7 @@ def test_github_publishing(tmp_path: Path) -> None:
 def test_gitlab_publishing(tmp_path: Path) -> None:
     env = {"GITLAB_CI": "true", "CI_PROJECT_DIR": str(tmp_path)}
     ctx, err = _context(env, tmp_path)
-    publish_outcome(ctx, BLOCKED, "check-commits")
+    publish_outcome(ctx.runtime, lambda: ctx.config, ctx.lang, BLOCKED, "check-commits")
     dotenv = (tmp_path / "gatekeeper.env").read_text(encoding="utf-8")
     assert "GATEKEEPER_DECISION=block\n" in dotenv
     assert "GATEKEEPER_RULES=commit.rfc-missing\n" in dotenv
@@ -126,7 +126,7 @@ def test_gitlab_junit_report_is_written_when_asked(tmp_path: Path) -> None:
     env = {"GITLAB_CI": "true", "CI_PROJECT_DIR": str(tmp_path), "GATEKEEPER_JUNIT": "reports/junit.xml"}
     (tmp_path / "reports").mkdir()
     ctx, _err = _context(env, tmp_path)
-    publish_outcome(ctx, outcome, "gate --env production")
+    publish_outcome(ctx.runtime, lambda: ctx.config, ctx.lang, outcome, "gate --env production")
     cases = _junit((tmp_path / "reports" / "junit.xml").read_text(encoding="utf-8"))
     assert [(name, failed is not None) for name, failed, _ in cases] == [
         ("commit.rfc-missing [CFG-P3] a1b2", True),
@@ -142,7 +142,7 @@ def test_gitlab_junit_report_is_written_when_asked(tmp_path: Path) -> None:
 def test_gitlab_junit_report_only_when_asked_and_one_case_when_nothing_was_found(tmp_path: Path) -> None:
     env = {"GITLAB_CI": "true", "CI_PROJECT_DIR": str(tmp_path)}
     ctx, _err = _context(env, tmp_path)
-    publish_outcome(ctx, BLOCKED, "check-commits")
+    publish_outcome(ctx.runtime, lambda: ctx.config, ctx.lang, BLOCKED, "check-commits")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["gatekeeper.env"]
     allowed = Outcome("minwon-portal", 1, "normal")
     assert _junit(gitlab_junit(allowed, "gate")) == [("decision: allow", None, "")]
@@ -172,12 +172,12 @@ def test_section_names_are_safe() -> None:
 def test_unwritable_outputs_are_reported_not_raised(tmp_path: Path) -> None:
     env = {"GITHUB_ACTIONS": "true", "GITHUB_OUTPUT": str(tmp_path / "missing" / "out")}
     ctx, err = _context(env, tmp_path)
-    publish_outcome(ctx, BLOCKED, "check-commits")
+    publish_outcome(ctx.runtime, lambda: ctx.config, ctx.lang, BLOCKED, "check-commits")
     assert "could not write the github job outputs" in err.getvalue()
 
 
 def test_outside_ci_nothing_is_published(tmp_path: Path) -> None:
     ctx, err = _context({}, tmp_path)
-    publish_outcome(ctx, BLOCKED, "check-commits")
+    publish_outcome(ctx.runtime, lambda: ctx.config, ctx.lang, BLOCKED, "check-commits")
     assert err.getvalue() == ""
     assert list(tmp_path.iterdir()) == []

@@ -1,4 +1,4 @@
-"""Attested CI jobs for tests: a real local OIDC issuer (gatekeeper.localissuer) and the environment a
+"""Attested CI jobs for tests: a real local OIDC issuer (adapters.localissuer) and the environment a
 GitHub Actions or GitLab CI approval job gets, with its ID token coming from that issuer."""
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ from typing import Any
 
 import yaml
 
-from gatekeeper.attestation import audience, draft_digest
+from gatekeeper.adapters.localissuer import LocalIssuer, SigningKey, github_claims, gitlab_claims
+from gatekeeper.domain.attestation import audience, draft_digest
 from gatekeeper.ledger import Draft
-from gatekeeper.localissuer import LocalIssuer, SigningKey, github_claims, gitlab_claims
 
 REPOSITORY = "minwon/minwon-portal"
 

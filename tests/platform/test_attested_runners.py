@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from gatekeeper.localissuer import LocalIssuer, github_claims, gitlab_claims
+from gatekeeper.adapters.localissuer import LocalIssuer, github_claims, gitlab_claims
 from tests.helpers import run_cli
 from tests.pipelines.harness import (
     GITLAB_CI_LOCAL,

@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from gatekeeper.adapters.ci.publish import open_platform
 from gatekeeper.adapters.platforms.base import merge_decisions
 from gatekeeper.adapters.platforms.github import GithubIssueRfcStore, GithubPlatform
 from gatekeeper.adapters.rfcstore import open_store
 from gatekeeper.domain import RfcStatus
 from gatekeeper.errors import PlatformError
 from gatekeeper.facts.gather import role_members
+from gatekeeper.reporters.publish import open_platform
 from gatekeeper.rules import RuleContext
 from gatekeeper.rules.approval import ApprovalFacts, check_approvals
 from tests.platform.helpers import HEAD, MARKER, PATTERN, TOKEN, Sleeps, caller, config, github_env

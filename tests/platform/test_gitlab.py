@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from gatekeeper.adapters.ci.publish import open_platform
 from gatekeeper.adapters.platforms.gitlab import GitlabIssueRfcStore, GitlabPlatform
 from gatekeeper.adapters.rfcstore import open_store
 from gatekeeper.domain import RfcStatus, Role
 from gatekeeper.errors import PlatformError
 from gatekeeper.facts.gather import role_members
+from gatekeeper.reporters.publish import open_platform
 from tests.platform.helpers import GL_TOKEN, HEAD, MARKER, PATTERN, config, gitlab_env
 from tests.platform.replay import load, serve
 

@@ -47,12 +47,10 @@ def is_null_sha(value: str | None) -> bool:
 
 
 def detect_ci(env: Mapping[str, str], cwd: Path) -> CiContext:
-    """The CI context from the environment; a workstation when neither GitHub nor GitLab is detected."""
-    if env.get("GITHUB_ACTIONS") == "true":
-        return _github(env)
-    if env.get("GITLAB_CI") == "true":
-        return _gitlab(env)
-    return _local(env, cwd)
+    """The CI context from the environment; a workstation when no CI platform is detected."""
+    from gatekeeper.adapters.ci import ci_platform
+
+    return ci_platform(env).context(env, cwd)
 
 
 # ------------------------------------------------------------------------------------------- GitHub
@@ -118,7 +116,7 @@ def _sha(value: str | None, where: str, name: str) -> str | None:
     return None if is_null_sha(value) else value
 
 
-def _github(env: Mapping[str, str]) -> CiContext:
+def github_context(env: Mapping[str, str]) -> CiContext:
     payload, where = _load_event(env)
     event = env.get("GITHUB_EVENT_NAME", "") or "unknown"
     ref = env.get("GITHUB_REF", "") or str(payload.get("ref") or "")
@@ -173,7 +171,7 @@ def _github(env: Mapping[str, str]) -> CiContext:
 # ------------------------------------------------------------------------------------------- GitLab
 
 
-def _gitlab(env: Mapping[str, str]) -> CiContext:
+def gitlab_context(env: Mapping[str, str]) -> CiContext:
     head = _sha(env.get("CI_COMMIT_SHA") or None, "CI_COMMIT_SHA", "CI_COMMIT_SHA")
     if head is None:
         raise InputError(
@@ -215,7 +213,7 @@ def _gitlab(env: Mapping[str, str]) -> CiContext:
 # ------------------------------------------------------------------------------------------- local
 
 
-def _local(env: Mapping[str, str], cwd: Path) -> CiContext:
+def local_context(env: Mapping[str, str], cwd: Path) -> CiContext:
     from gatekeeper.adapters import git
 
     head = git.head_sha(cwd)

@@ -10,7 +10,7 @@ and throttling are switched off: retries, backoff and rate-limit waits are bound
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -203,7 +203,7 @@ class GithubIssueRfcStore(IssueRfcStore):
 
 
 class GithubPlatform:
-    """Pipeline feedback (the `Platform` of gatekeeper.adapters.ci.publish), approvals and team members."""
+    """Pipeline feedback (the `Platform` of gatekeeper.reporters.publish), approvals and team members."""
 
     def __init__(self, api: GithubApi) -> None:
         self.api = api
@@ -420,3 +420,17 @@ def gate_hook(config: Config, env: Mapping[str, str], cwd: Path, at: datetime) -
         return with_platform(approvals, facts, head, changed)
 
     return hook
+
+
+def gate_sources(
+    config: Config, env: Mapping[str, str], cwd: Path, at: datetime, environment: str, steps: Sequence[str]
+) -> tuple[Any, GateHook | None] | None:
+    """The gate's role resolver and platform-approval hook in this CI; None without a token."""
+    platform = GithubPlatform.from_environment(config, env)
+    if platform is None:
+        return None
+    return platform.team_members, gate_hook(config, env, cwd, at)
+
+
+# The platform adapter `reporters.publish.open_platform` opens for this CI (`adapters.ci.CI_PLATFORMS`).
+PLATFORM = GithubPlatform

@@ -43,7 +43,7 @@ DEFAULT_URL = "https://gitlab.com"
 TOKEN_VARIABLES = ("GATEKEEPER_GITLAB_TOKEN", "GATEKEEPER_TOKEN", "GITLAB_TOKEN")
 SOURCE = str(ActorSource.GITLAB_CI)
 NO_RETRY: dict[str, Any] = {"obey_rate_limit": False, "retry_transient_errors": False, "max_retries": 0}
-# gatekeeper's deployment states (GitHub's names, from gatekeeper.adapters.ci.publish) as GitLab
+# gatekeeper's deployment states (GitHub's names, from gatekeeper.reporters.publish) as GitLab
 # deployment statuses
 STATUSES = {"in_progress": "running", "success": "success", "failure": "failed", "inactive": "canceled"}
 
@@ -198,7 +198,7 @@ class GitlabIssueRfcStore(IssueRfcStore):
 
 
 class GitlabPlatform:
-    """Pipeline feedback (the `Platform` of gatekeeper.adapters.ci.publish), approvals and group members."""
+    """Pipeline feedback (the `Platform` of gatekeeper.reporters.publish), approvals and group members."""
 
     def __init__(self, api: GitlabApi, ref_name: str = "") -> None:
         self.api = api
@@ -397,3 +397,17 @@ def gate_hook(
         return with_platform(approvals, facts, head, changed)
 
     return hook
+
+
+def gate_sources(
+    config: Config, env: Mapping[str, str], cwd: Path, at: datetime, environment: str, steps: Sequence[str]
+) -> tuple[Any, GateHook | None] | None:
+    """The gate's role resolver and platform-approval hook in this CI; None without a token."""
+    platform = GitlabPlatform.from_environment(config, env)
+    if platform is None:
+        return None
+    return platform.group_members, gate_hook(config, env, environment, steps)
+
+
+# The platform adapter `reporters.publish.open_platform` opens for this CI (`adapters.ci.CI_PLATFORMS`).
+PLATFORM = GitlabPlatform

@@ -31,7 +31,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, Protocol
 from urllib.parse import urlsplit
 
-from gatekeeper.ledger import canonical_json
+from gatekeeper.domain.canonical import canonical_json
 
 Provider = Literal["github", "gitlab"]
 LEEWAY = timedelta(seconds=60)

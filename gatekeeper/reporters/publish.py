@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import re
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, Protocol, TextIO
@@ -25,8 +25,8 @@ from gatekeeper.domain import Finding, Outcome, Severity
 from gatekeeper.reporters.sanitize import for_log, for_markdown, write_trusted
 
 if TYPE_CHECKING:
-    from gatekeeper.commands import Context
     from gatekeeper.config import Config
+    from gatekeeper.runtime import Runtime
 
 Provider = Literal["github", "gitlab"]
 COMMENT_MARKER = "<!-- gatekeeper:decision {system} -->"
@@ -43,11 +43,11 @@ MAX_ANNOTATIONS = 50  # GitHub shows at most 10 error and 10 warning annotations
 
 
 def ci_provider(env: Mapping[str, str]) -> Provider | None:
-    if env.get("GITHUB_ACTIONS") == "true":
-        return "github"
-    if env.get("GITLAB_CI") == "true":
-        return "gitlab"
-    return None
+    """The CI platform publishing goes to (`adapters.ci.CI_PLATFORMS`); None on a workstation."""
+    from gatekeeper.adapters.ci import ci_platform
+
+    name = ci_platform(env).name
+    return name if name in PUBLISHERS else None  # type: ignore[return-value]
 
 
 def exit_code_of(outcome: Outcome) -> int:
@@ -302,21 +302,21 @@ def publish_gitlab(
 # ------------------------------------------------------------------------------------------- entry
 
 
-def publish_outcome(ctx: Context, outcome: Outcome, command: str) -> None:
-    """Publish to the CI the command runs in; outside CI this does nothing."""
-    env, log = ctx.runtime.env, ctx.runtime.stderr
+def publish_outcome(
+    runtime: Runtime, config: Callable[[], Config], lang: str, outcome: Outcome, command: str
+) -> None:
+    """Publish to the CI the command runs in; outside CI this does nothing. `config` is read only when a
+    platform API is to be called (a job's outputs need none)."""
+    env, log = runtime.env, runtime.stderr
     provider = ci_provider(env)
     if provider is None:
         return
     try:
-        if provider == "github":
-            publish_github(env, outcome, command, ctx.lang, log)
-        else:
-            publish_gitlab(env, ctx.runtime.cwd, outcome, command, int(ctx.runtime.now().timestamp()), log)
+        PUBLISHERS[provider](env, runtime.cwd, outcome, command, lang, int(runtime.now().timestamp()), log)
     except (OSError, ValueError) as exc:
         log.write(f"gatekeeper: warning: could not write the {provider} job outputs: {for_log(str(exc))}\n")
     try:
-        publish_platform(ctx, provider, outcome, command)
+        publish_platform(runtime, config, lang, provider, outcome, command)
     except Exception as exc:  # feedback is best effort: the decision already stands
         log.write(
             f"gatekeeper: warning: could not update {provider} (comment / deployment): "
@@ -324,15 +324,34 @@ def publish_outcome(ctx: Context, outcome: Outcome, command: str) -> None:
         )
 
 
+def _publish_github(
+    env: Mapping[str, str], _cwd: Path, outcome: Outcome, command: str, lang: str, _now: int, log: TextIO
+) -> None:
+    publish_github(env, outcome, command, lang, log)
+
+
+def _publish_gitlab(
+    env: Mapping[str, str], cwd: Path, outcome: Outcome, command: str, _lang: str, now: int, log: TextIO
+) -> None:
+    publish_gitlab(env, cwd, outcome, command, now, log)
+
+
+# The job-side publisher of each CI platform in `adapters.ci.CI_PLATFORMS` that has one.
+PUBLISHERS: dict[str, Callable[[Mapping[str, str], Path, Outcome, str, str, int, TextIO], None]] = {
+    "github": _publish_github,
+    "gitlab": _publish_gitlab,
+}
+
+
 def open_platform(provider: Provider, config: Config, env: Mapping[str, str]) -> Platform | None:
-    """The platform adapter for this CI (`gatekeeper.adapters.platforms.github` / `.gitlab`, imported
-    lazily), or None
+    """The platform adapter for this CI (`gatekeeper.adapters.platforms.<api>`, imported lazily), or None
     when no token is available — feedback is then skipped, the decision is unaffected."""
     import importlib
 
-    module = importlib.import_module(f"gatekeeper.adapters.platforms.{provider}")
-    factory = getattr(module, "GithubPlatform" if provider == "github" else "GitlabPlatform")
-    platform: Platform | None = factory.from_environment(config, env)
+    from gatekeeper.adapters.ci import CI_PLATFORMS
+
+    module = importlib.import_module(f"gatekeeper.adapters.platforms.{CI_PLATFORMS[provider].api}")
+    platform: Platform | None = module.PLATFORM.from_environment(config, env)
     return platform
 
 
@@ -344,27 +363,31 @@ class Platform(Protocol):
     ) -> None: ...
 
 
-def publish_platform(ctx: Context, provider: Provider, outcome: Outcome, command: str) -> None:
+def publish_platform(
+    runtime: Runtime,
+    settings: Callable[[], Config],
+    lang: str,
+    provider: Provider,
+    outcome: Outcome,
+    command: str,
+) -> None:
     """The decision comment on the PR/MR and the deployment status, when a token and the config allow."""
+    from gatekeeper.adapters.ci import CI_PLATFORMS
     from gatekeeper.adapters.ci.context import detect_ci
 
-    env = ctx.runtime.env
-    tokens = (
-        ("GATEKEEPER_TOKEN", "GITHUB_TOKEN", "GH_TOKEN")
-        if provider == "github"
-        else ("GATEKEEPER_TOKEN", "GITLAB_TOKEN")
-    )
-    if not any(env.get(name) for name in tokens):
+    env = runtime.env
+    if not any(env.get(name) for name in CI_PLATFORMS[provider].api_tokens):
         return  # no token, no API: the job summary and outputs are the whole feedback
-    platform_config = getattr(ctx.config.platform, provider)
+    config = settings()
+    platform_config = getattr(config.platform, provider)
     if not (platform_config.comment or platform_config.deployments):
         return
-    platform = open_platform(provider, ctx.config, ctx.runtime.env)
+    platform = open_platform(provider, config, env)
     if platform is None:  # no token: nothing to do, and nothing to say
         return
-    ci = detect_ci(ctx.runtime.env, ctx.runtime.cwd)
+    ci = detect_ci(env, runtime.cwd)
     if platform_config.comment and ci.change_request:
-        body = render_summary(outcome, command, ctx.lang, template="summary/comment.md.j2")
+        body = render_summary(outcome, command, lang, template="summary/comment.md.j2")
         platform.upsert_comment(
             ci.change_request, COMMENT_MARKER.format(system=for_log(outcome.system)), body
         )

@@ -4,9 +4,11 @@ in English and Korean."""
 
 from __future__ import annotations
 
+import argparse
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from gatekeeper.config import Config
 from gatekeeper.errors import UsageError
 from gatekeeper.untrusted import TIME_RANGE, time_in_range
 
@@ -59,3 +61,31 @@ def parse_time(text: str, option: str, *, zone: ZoneInfo | None = None, end: boo
             f"gatekeeper가 계산할 수 있는 시각의 범위({TIME_RANGE}) 밖입니다",
             dates=dates,
         ) from None
+
+
+def parse_at(text: str) -> datetime:
+    """An aware datetime from `--at`; naive, malformed or out-of-range times are usage errors (exit 2)."""
+    from gatekeeper.commands._options import parse_time
+
+    return parse_time(text, "--at")
+
+
+def add_period(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--since", help="first day (YYYY-MM-DD, local) or time with offset; default: all")
+    parser.add_argument("--until", help="last day, inclusive (YYYY-MM-DD), or an exclusive time with offset")
+
+
+def parse_moment(text: str | None, zone: ZoneInfo, *, end: bool, option: str) -> datetime | None:
+    """A date (local midnight; for --until the next midnight, so the day is included) or an aware time."""
+    from gatekeeper.commands._options import parse_time
+
+    return None if text is None else parse_time(text, option, zone=zone, end=end)
+
+
+def period(args: argparse.Namespace, config: Config) -> tuple[datetime | None, datetime | None]:
+    zone = ZoneInfo(config.timezone)
+    since = parse_moment(args.since, zone, end=False, option="--since")
+    until = parse_moment(args.until, zone, end=True, option="--until")
+    if since is not None and until is not None and until <= since:
+        raise UsageError("--until is not after --since", hint="swap the two dates")
+    return since, until

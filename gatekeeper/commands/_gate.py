@@ -1,0 +1,107 @@
+"""The gate's request and sources, shared by `gate`, `deploy start` and `approve`."""
+
+from __future__ import annotations
+
+import argparse
+from datetime import datetime
+from typing import Any
+
+from gatekeeper.checks.gate import evaluate
+from gatekeeper.commands import Context
+from gatekeeper.domain import EvidenceKind, Outcome
+from gatekeeper.errors import GatekeeperError, UsageError
+from gatekeeper.facts.gather import DEFAULT_ENVIRONMENT, GateRequest, Sources, gather
+
+
+def add_gate_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--env", dest="environment", default=DEFAULT_ENVIRONMENT, help="target environment")
+    parser.add_argument("--rfc", dest="rfc_ids", nargs="+", default=[], metavar="ID", help="RFCs deployed")
+    parser.add_argument("--at", metavar="TIME", help="evaluate at this time (ISO 8601 with offset)")
+    parser.add_argument(
+        "--evidence",
+        nargs="+",
+        default=[],
+        metavar="[KIND=]GLOB",
+        help="extra test reports (KIND: unit, integration, performance, acceptance; default unit)",
+    )
+
+
+def parse_evidence(values: list[str]) -> tuple[tuple[EvidenceKind, str], ...]:
+    out = []
+    for value in values:
+        kind, sep, pattern = value.partition("=")
+        if not sep:
+            kind, pattern = "unit", value
+        try:
+            out.append((EvidenceKind(kind), pattern))
+        except ValueError:
+            allowed = ", ".join(k.value for k in EvidenceKind)
+            raise UsageError(
+                f"--evidence {value!r}: unknown kind {kind!r}", hint=f"use one of {allowed}"
+            ) from None
+    return tuple(out)
+
+
+def request_from(args: argparse.Namespace) -> GateRequest:
+    from gatekeeper.commands._options import parse_at
+
+    at: datetime | None = parse_at(args.at) if args.at else None
+    return GateRequest(
+        environment=args.environment,
+        rfc_ids=tuple(dict.fromkeys(args.rfc_ids)),
+        at=at,
+        evidence=parse_evidence(args.evidence),
+    )
+
+
+def _platform_sources(ctx: Context, environment: str) -> tuple[Any, Any]:
+    """The role resolver and approval hook of the platform the job runs on (None, None locally or without
+    a token). A platform that cannot be set up fails closed: both then raise, and the gate reports
+    `gate.error` naming the failure instead of deciding without the platform's facts."""
+    import importlib
+
+    from gatekeeper.adapters.ci import ci_platform
+
+    env = ctx.runtime.env
+    platform = ci_platform(env)
+    if not platform.api:
+        return None, None
+    steps = [str(step) for step in ctx.policy.approvals.steps]
+    try:
+        module = importlib.import_module(f"gatekeeper.adapters.platforms.{platform.api}")
+        found = module.gate_sources(ctx.config, env, ctx.repo_root, ctx.runtime.now(), environment, steps)
+        return found if found is not None else (None, None)
+    except GatekeeperError as exc:
+        failure = exc
+
+        def failing(*_args: object) -> Any:
+            raise failure
+
+        return failing, failing
+
+
+def sources_for(ctx: Context, environment: str = DEFAULT_ENVIRONMENT) -> Sources:
+    def open_reader():  # type: ignore[no-untyped-def]
+        from gatekeeper.ledger.backends import open_ledger
+
+        return open_ledger(ctx.config, ctx.repo_root, ctx.runtime.env)
+
+    from gatekeeper.ledger.backends import ledger_identity
+    from gatekeeper.ledger.checkpoint import CheckpointFile
+
+    resolver, approvals = _platform_sources(ctx, environment)
+    identity = ledger_identity(ctx.config, ctx.repo_root, ctx.runtime.env)
+    return Sources(
+        root=ctx.repo_root,
+        env=ctx.runtime.env,
+        ledger=open_reader,
+        role_resolver=resolver,
+        platform_approvals=approvals,
+        checkpoints=CheckpointFile.for_ledger(identity, ctx.runtime.env),
+    )
+
+
+def run_gate(args: argparse.Namespace, ctx: Context) -> Outcome:
+    request = request_from(args)
+    facts = gather(ctx.config, ctx.policy, request, sources_for(ctx, args.environment), ctx.runtime.now())
+    return evaluate(facts, ctx.lang)
