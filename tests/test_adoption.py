@@ -5,19 +5,24 @@ tests/adversarial/test_forgery.py."""
 
 from __future__ import annotations
 
+import io
 import json
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 
 from gatekeeper.adapters.git import iter_commits
+from gatekeeper.commands import Context
 from gatekeeper.commands.audit import commits_of_period
 from gatekeeper.config.models import AdoptionConfig
 from gatekeeper.facts.adoption import before_adoption, exempt_count, governed_revisions
+from gatekeeper.runtime import Runtime
 from tests.helpers import BASE_CONFIG, GitRepo, git, run_cli
 
 RFC = "RFC-2026-0042"
 AT = "2026-11-20T10:00:00+09:00"
+AT_TIME = datetime.fromisoformat(AT)
 
 
 def _history(tmp_path: Path) -> tuple[GitRepo, list[str]]:
@@ -106,6 +111,9 @@ def test_one_judgement_for_single_commits_and_for_walks(tmp_path: Path) -> None:
     assert exempt_count(repo.path, adoption, ["HEAD"]) == 2
     assert before_adoption(repo.path, None, old[0]) is False
     # The audit's commit walk leaves out the same commits.
-    audited = [c.sha for c in commits_of_period(repo.path, r"RFC-\d{4}-\d{4}", None, None, adoption=adoption)]
+    runtime = Runtime(
+        env={}, cwd=repo.path, stdout=io.StringIO(), stderr=io.StringIO(), clock=lambda: AT_TIME
+    )
+    audited = [c.sha for c in commits_of_period(Context(runtime=runtime, command="audit"), None, None)]
     assert set(audited) == {c.sha for c in iter_commits(repo.path, governed_revisions(adoption, ["HEAD"]))}
     assert old[2] in audited and old[0] not in audited and old[1] not in audited

@@ -53,6 +53,7 @@ from gatekeeper.domain.records import (
     read,
 )
 from gatekeeper.domain.rfc import RfcEntry
+from gatekeeper.facts.commits import JudgedCommit
 from gatekeeper.facts.history import KINDS as HISTORY_KINDS
 from gatekeeper.facts.history import Deployment, History, evidence_of
 from gatekeeper.ledger import Record, VerifyResult
@@ -135,14 +136,6 @@ class AuditResult:
             "summary": self.counts(),
             "items": [item.as_dict() for item in self.items],
         }
-
-
-@dataclass(frozen=True)
-class CommitFact:
-    sha: str
-    subject: str
-    rfcs: tuple[str, ...]
-    is_merge: bool = False
 
 
 @dataclass
@@ -676,7 +669,7 @@ def checklist(
     builder: AuditBuilder,
     *,
     system: str,
-    commits: Iterable[CommitFact] = (),
+    commits: Iterable[JudgedCommit] = (),
     drift: DriftFacts | None = None,
     chain: VerifyResult | None = None,
 ) -> AuditResult:
@@ -698,20 +691,21 @@ def checklist(
                 ref, t(f"{value:.1f} % is below {threshold:g} %", f"{value:.1f}%로 기준 {threshold:g}% 미달")
             )
 
+    # The commits of the period, judged by `check-commits`' own rules (`facts.commits`). An RFC's status
+    # today says nothing of its status when the commit was made (changes are closed after they land), so
+    # `commit.rfc-inactive` is a remark here, never a nonconformity.
     commit_check = checks["configuration.commit-rfc"]
     for commit in commits:
-        if commit.is_merge and not commit.rfcs:
-            continue
-        if commit.rfcs:
-            commit_check.ok(f"commit:{commit.sha}")
-        else:
-            commit_check.fail(
-                f"commit:{commit.sha}",
-                t(
-                    f"{commit.sha[:10]} names no RFC: {commit.subject[:80]}",
-                    f"{commit.sha[:10]} 변경요청ID 없음: {commit.subject[:80]}",
-                ),
-            )
+        ref = f"commit:{commit.sha}"
+        failed = False
+        for said in commit.findings:
+            if said.severity is Severity.ERROR and said.rule != "commit.rfc-inactive":
+                commit_check.fail(ref, f"{said.rule}: {said.message}")  # a second reason joins the first
+                failed = True
+            else:
+                commit_check.remark(f"{commit.sha[:10]} {said.rule}: {said.message}")
+        if not failed:
+            commit_check.ok(ref)
 
     base = checks["configuration.baseline"]
     if drift is not None and drift.items_declared:

@@ -19,20 +19,19 @@ from gatekeeper.checks.audit import (
     NONCONFORM,
     AuditBuilder,
     AuditResult,
-    CommitFact,
     checklist,
     run_record_data,
 )
 from gatekeeper.commands import Context
 from gatekeeper.commands._options import add_period, period
-from gatekeeper.config.models import AdoptionConfig, Config
+from gatekeeper.config.models import Config
 from gatekeeper.domain import Grade, RecordKind, Role
 from gatekeeper.domain.baseline import DriftFacts
 from gatekeeper.domain.calendar import BusinessCalendar
 from gatekeeper.domain.rfc import RfcEntry
-from gatekeeper.domain.rfcid import find_ids
 from gatekeeper.errors import InputError, LedgerIntegrityError
 from gatekeeper.facts.baseline import gather_drift
+from gatekeeper.facts.commits import JudgedCommit
 from gatekeeper.ledger import Draft, Ledger, VerifyResult
 from gatekeeper.reporters.sanitize import for_log, for_markdown
 
@@ -66,30 +65,26 @@ def rfc_contents(ctx: Context) -> dict[str, RfcEntry]:
     return {entry.id: entry for entry in open_store(ctx.repo_root, ctx.config, ctx.runtime.env).entries()}
 
 
-def commits_of_period(
-    root: Path,
-    pattern: str,
-    since: datetime | None,
-    until: datetime | None,
-    *,
-    adoption: AdoptionConfig | None = None,
-) -> Iterator[CommitFact]:
+def commits_of_period(ctx: Context, since: datetime | None, until: datetime | None) -> Iterator[JudgedCommit]:
     """Commits reachable from HEAD committed in the period (one streaming `git log`), without the history
-    before the adoption point (`gatekeeper.facts.adoption`)."""
+    before the adoption point (`facts.adoption`), each judged by the commit rules (`facts.commits`)."""
     from gatekeeper.adapters.git import iter_commits
+    from gatekeeper.adapters.rfcstore import open_store
     from gatekeeper.facts.adoption import governed_revisions, known_adoption_commit
+    from gatekeeper.facts.commits import CommitJudge
 
+    root, adoption = ctx.repo_root, ctx.config.adoption
     if adoption is not None:
         known_adoption_commit(root, adoption)
+    store = open_store(root, ctx.config, ctx.runtime.env)
+    judge = CommitJudge(ctx.config, ctx.policy, store.get, ctx.runtime.now(), ctx.lang, root=root)
     revisions = [*governed_revisions(adoption, ["HEAD"])]
     if since is not None:
         revisions.append(f"--since={since.isoformat()}")
     if until is not None:
         revisions.append(f"--until={until.isoformat()}")
     for commit in iter_commits(root, revisions):
-        yield CommitFact(
-            commit.sha, commit.subject, tuple(find_ids(pattern, commit.message)), commit.is_merge
-        )
+        yield judge.judge_commit(commit)
 
 
 # Starting a worker process costs about what verifying this many records does.
@@ -201,9 +196,7 @@ def gather_and_check(
     result = checklist(
         builder,
         system=config.system.id,
-        commits=commits_of_period(
-            ctx.repo_root, config.rfc.id_pattern, since, until, adoption=config.adoption
-        ),
+        commits=commits_of_period(ctx, since, until),
         drift=drift,
         chain=chain,
     )

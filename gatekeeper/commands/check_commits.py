@@ -9,7 +9,7 @@ prints the exact fix.
 from __future__ import annotations
 
 import argparse
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
@@ -20,9 +20,7 @@ from gatekeeper.errors import InputError, UsageError
 if TYPE_CHECKING:
     from gatekeeper.adapters.rfcstore import RfcStore
     from gatekeeper.config.models import AdoptionConfig
-    from gatekeeper.domain import ChangeType, Finding
-    from gatekeeper.domain.rfc import RfcEntry
-    from gatekeeper.rules import RuleContext
+    from gatekeeper.domain import Finding
 
 MAX_MESSAGE_BYTES = 1024 * 1024
 SCISSORS = "# ------------------------ >8 ------------------------"
@@ -51,52 +49,21 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
 
 
 class _Checker:
-    """Looks each RFC ID up once, keeps one RuleContext per change type, and collects findings."""
+    """The commit judge of this run (`facts.commits`) and the outcome it adds up to."""
 
     def __init__(self, ctx: Context) -> None:
         from gatekeeper.adapters.rfcstore import open_store
-        from gatekeeper.domain import ChangeType, Grade
+        from gatekeeper.facts.commits import CommitJudge
 
         self.ctx = ctx
         self.config = ctx.config
         self.policy = ctx.policy
         self.pattern = self.config.rfc.id_pattern
-        self.grade = Grade(self.config.system.grade)
-        self.store: RfcStore = open_store(ctx.repo_root, self.config, ctx.runtime.env)
-        self.rfcs: dict[str, RfcEntry | None] = {}
-        self.rule_contexts: dict[ChangeType, RuleContext] = {}
+        store: RfcStore = open_store(ctx.repo_root, self.config, ctx.runtime.env)
+        self.judge = CommitJudge(
+            self.config, self.policy, store.get, ctx.runtime.now(), ctx.lang, root=ctx.repo_root
+        )
         self.findings: list[Finding] = []
-        self.named: dict[str, None] = {}
-        self.normal = ChangeType.NORMAL
-
-    def lookup(self, ids: Iterable[str]) -> None:
-        for rfc_id in ids:
-            if rfc_id not in self.rfcs:
-                self.rfcs[rfc_id] = self.store.get(rfc_id)
-            self.named.setdefault(rfc_id, None)
-
-    def rule_context(self, ids: tuple[str, ...]) -> RuleContext:
-        change_type = self.normal
-        for rfc_id in ids:
-            entry = self.rfcs.get(rfc_id)
-            if entry is not None and entry.rfc is not None:
-                change_type = entry.rfc.type
-                break
-        found = self.rule_contexts.get(change_type)
-        if found is None:
-            found = self._new_rule_context(change_type)
-        return found
-
-    def _new_rule_context(self, change_type: ChangeType) -> RuleContext:
-        from gatekeeper.rules import RuleContext
-
-        found = RuleContext(self.policy, self.grade, change_type, self.ctx.runtime.now(), self.ctx.lang)
-        self.rule_contexts[change_type] = found
-        return found
-
-    def change_type(self) -> str:
-        types = {e.rfc.type for i in self.named if (e := self.rfcs.get(i)) is not None and e.rfc is not None}
-        return str(types.pop()) if len(types) == 1 else "normal"
 
     def emit(self, extra: Mapping[str, object]) -> int:
         from gatekeeper.domain import Outcome
@@ -104,8 +71,8 @@ class _Checker:
         outcome = Outcome(
             system=self.config.system.id,
             grade=int(self.config.system.grade),
-            change_type=self.change_type(),
-            rfcs=tuple(self.named),
+            change_type=self.judge.change_type(),
+            rfcs=tuple(self.judge.named),
             findings=tuple(self.findings),
             extra=dict(extra),
         )
@@ -184,26 +151,25 @@ def _branch_name(git_dir: Path | None) -> str | None:
 
 
 def _check_message_file(path: Path, ctx: Context) -> int:
-    from gatekeeper.rules.commit import CommitFacts, check_commit, read_message
+    from gatekeeper.rules.commit import CommitFacts
 
     message = commit_message(_read_message_file(path, ctx.runtime.cwd))
     if not message:
         return 0  # git itself aborts a commit with an empty message
     checker = _Checker(ctx)
-    parts = read_message(message, checker.pattern, checker.policy.commit)
-    checker.lookup(parts.ids)
+    parts = checker.judge.read(message)
     git_dir = _git_dir(ctx.repo_root, ctx.runtime.env)
     # A merge being concluded: its tree is verified against git's own merge when CI checks the range.
     merging = git_dir is not None and (git_dir / "MERGE_HEAD").exists()
     facts = CommitFacts(
         sha=None,
         parts=parts,
-        rfcs=checker.rfcs,
+        rfcs=checker.judge.rfcs,
         is_merge=merging,
         clean_merge=merging,
         suggested_id=_suggested_id(checker.pattern, _branch_name(git_dir)),
     )
-    checker.findings.extend(check_commit(facts, checker.rule_context(parts.ids)))
+    checker.findings.extend(checker.judge.judge(facts))
     return checker.emit({})
 
 
@@ -223,7 +189,6 @@ def _check_range(text: str | None, ctx: Context) -> int:
     from gatekeeper.adapters import git
     from gatekeeper.adapters.ci.context import detect_ci
     from gatekeeper.facts.adoption import exempt_count, governed_revisions
-    from gatekeeper.rules.commit import CommitFacts, check_commit, read_message
 
     checker = _Checker(ctx)
     root = ctx.repo_root
@@ -242,23 +207,12 @@ def _check_range(text: str | None, ctx: Context) -> int:
         )
         ref = ref or ci.ref
     suggested = _suggested_id(checker.pattern, ref)
-    pattern, policy = checker.pattern, checker.policy.commit
-    exempt_merges = policy.merges == "exempt-when-parents-checked"
     adoption = checker.config.adoption
     before = exempt_count(root, adoption, commit_range.revisions)
     count = 0
     for commit in git.iter_commits(root, governed_revisions(adoption, commit_range.revisions)):
         count += 1
-        parts = read_message(commit.message, pattern, policy)
-        checker.lookup(parts.ids)
-        is_merge = len(commit.parents) > 1
-        # The merge-tree comparison costs a process: only run it when the exemption would change the result.
-        needs_exemption = not parts.ids or parts.reason_chars < policy.reason_min_chars
-        clean = is_merge and exempt_merges and needs_exemption and git.clean_merge(root, commit)
-        facts = CommitFacts(
-            commit.sha, parts, checker.rfcs, is_merge, clean, suggested, is_root=not commit.parents
-        )
-        checker.findings.extend(check_commit(facts, checker.rule_context(parts.ids)))
+        checker.findings.extend(checker.judge.judge_commit(commit, suggested).findings)
     notes = [commit_range.note] if commit_range.note else []
     extra: dict[str, object] = {"range": commit_range.label, "commits": count}
     if adoption is not None and before:

@@ -27,13 +27,33 @@ def _catalogue(*rules: RuleInfo) -> dict[str, RuleInfo]:
 
 
 RULES: dict[str, RuleInfo] = _catalogue(
-    RuleInfo("commit.rfc-missing", "CFG-P3", "a commit names no RFC ID", "커밋에 변경요청ID가 없음"),
-    RuleInfo("commit.rfc-unknown", "CHG-P1", "the named RFC does not exist", "변경요청서가 존재하지 않음"),
     RuleInfo(
-        "commit.rfc-inactive", "CHG-P1", "the named RFC is cancelled or closed", "변경요청이 취소·종료됨"
+        "commit.rfc-missing",
+        "CFG-P3",
+        "a commit names no RFC ID",
+        "커밋에 변경요청ID가 없음",
+        item="configuration.commit-rfc",
     ),
     RuleInfo(
-        "commit.reason-missing", "CFG-P3", "the commit gives no reason beyond the ID", "변경 사유가 없음"
+        "commit.rfc-unknown",
+        "CHG-P1",
+        "the named RFC does not exist",
+        "변경요청서가 존재하지 않음",
+        item="configuration.commit-rfc",
+    ),
+    RuleInfo(
+        "commit.rfc-inactive",
+        "CHG-P1",
+        "the named RFC is cancelled or closed",
+        "변경요청이 취소·종료됨",
+        item="configuration.commit-rfc",
+    ),
+    RuleInfo(
+        "commit.reason-missing",
+        "CFG-P3",
+        "the commit gives no reason beyond the ID",
+        "변경 사유가 없음",
+        item="configuration.commit-rfc",
     ),
     RuleInfo(
         "rfc.invalid",

@@ -103,7 +103,7 @@ def make_audit_repo(path: Path, monkeypatch: pytest.MonkeyPatch, *, drift: bool)
         repo,
         monkeypatch,
         "2026-11-03T10:00:00+09:00",
-        "RFC-2026-0002 신청 화면 검증 강화\n\nRefs: RFC-2026-0002",
+        "RFC-2026-0002 민원 신청 화면의 입력 검증 강화\n\nRefs: RFC-2026-0002",
         {"app/main.py": "LIMIT = 2\n"},
     )
     drifted = None

@@ -10,10 +10,11 @@ from typing import Any
 
 import pytest
 
-from gatekeeper.checks.audit import ITEMS, AuditBuilder, CommitFact, checklist
+from gatekeeper.checks.audit import ITEMS, AuditBuilder, checklist
 from gatekeeper.config import load_policy
 from gatekeeper.domain import Grade
 from gatekeeper.domain.calendar import BusinessCalendar
+from gatekeeper.facts.commits import JudgedCommit
 from gatekeeper.ledger import Draft, Record
 from gatekeeper.ledger.sqlite import SqliteLedger
 from gatekeeper.resources import policies_dir
@@ -52,7 +53,7 @@ def _calendar() -> BusinessCalendar:
     return BusinessCalendar(policy=_policy())
 
 
-def _run(records: list[Record], commits: list[CommitFact] | None = None, lang: str = "en"):  # type: ignore[no-untyped-def]
+def _run(records: list[Record], commits: list[JudgedCommit] | None = None, lang: str = "en"):  # type: ignore[no-untyped-def]
     builder = AuditBuilder(
         _policy(), Grade(1), NOW, rfc_models(), NOV[0], NOV[1], lang, calendar=_calendar(), system=SYSTEM
     )
@@ -301,14 +302,32 @@ def test_a_workstation_approval_does_not_count_for_grade_1() -> None:
     )
 
 
-def test_commits_without_rfc_are_nonconform_and_merges_exempt() -> None:
+def test_commits_are_judged_by_the_commit_rules() -> None:
+    """The checklist files each commit's findings from `check-commits`' own rules: errors are
+    nonconformities, warnings remarks; an RFC closed since the commit is only a remark."""
+    from gatekeeper.domain import Finding, Severity
+
+    def finding(rule: str, severity: Severity = Severity.ERROR) -> Finding:
+        return Finding(rule, severity, "CFG-P3", f"{rule} said so", "fix it")
+
+    inactive, missing = finding("commit.rfc-inactive"), finding("commit.rfc-missing")
+    short, short_warning = (
+        finding("commit.reason-missing"),
+        finding("commit.reason-missing", Severity.WARNING),
+    )
     commits = [
-        CommitFact("a" * 40, "RFC-2026-0002 change", ("RFC-2026-0002",)),
-        CommitFact("b" * 40, "Merge branch 'x'", (), is_merge=True),
-        CommitFact("c" * 40, "hotfix", ()),
+        JudgedCommit("a" * 40, "RFC-2026-0002 change", ("RFC-2026-0002",), ()),
+        JudgedCommit("b" * 40, "RFC-2026-0003 old change", ("RFC-2026-0003",), (inactive,)),
+        JudgedCommit("c" * 40, "hotfix", (), (missing, short)),
+        JudgedCommit("d" * 40, "RFC-2026-0002 x", ("RFC-2026-0002",), (short_warning,)),
     ]
     item = {i.id: i for i in _run(placed(), commits).items}["configuration.commit-rfc"]
     assert (item.result, item.evidence) == ("nonconform", ("commit:" + "c" * 40,))
+    assert item.notes == (
+        "commit.rfc-missing: commit.rfc-missing said so; "
+        "commit.reason-missing: commit.reason-missing said so",
+    )
+    assert [r.split(" ")[1] for r in item.remarks] == ["commit.rfc-inactive:", "commit.reason-missing:"]
 
 
 def test_json_contract_and_exit_code(audit_repo: AuditRepo) -> None:
