@@ -54,10 +54,10 @@ def request_from(args: argparse.Namespace) -> GateRequest:
     )
 
 
-def _platform_sources(ctx: Context, environment: str) -> tuple[Any, Any]:
-    """The role resolver and approval hook of the platform the job runs on (None, None locally or without
-    a token). A platform that cannot be set up fails closed: both then raise, and the gate reports
-    `gate.error` naming the failure instead of deciding without the platform's facts."""
+def _platform_sources(ctx: Context, environment: str) -> tuple[Any, Any, Any]:
+    """The role resolver, approval hook and commit-login look-up of the platform the job runs on (all None
+    locally or without a token). A platform that cannot be set up fails closed: all three then raise, and
+    the gate reports `gate.error` naming the failure instead of deciding without the platform's facts."""
     import importlib
 
     from gatekeeper.adapters.ci import ci_platform
@@ -65,19 +65,19 @@ def _platform_sources(ctx: Context, environment: str) -> tuple[Any, Any]:
     env = ctx.runtime.env
     platform = ci_platform(env)
     if not platform.api:
-        return None, None
+        return None, None, None
     steps = [str(step) for step in ctx.policy.approvals.steps]
     try:
         module = importlib.import_module(f"gatekeeper.adapters.platforms.{platform.api}")
         found = module.gate_sources(ctx.config, env, ctx.repo_root, ctx.runtime.now(), environment, steps)
-        return found if found is not None else (None, None)
+        return found if found is not None else (None, None, None)
     except GatekeeperError as exc:
         failure = exc
 
         def failing(*_args: object) -> Any:
             raise failure
 
-        return failing, failing
+        return failing, failing, failing
 
 
 def sources_for(ctx: Context, environment: str = DEFAULT_ENVIRONMENT) -> Sources:
@@ -89,7 +89,7 @@ def sources_for(ctx: Context, environment: str = DEFAULT_ENVIRONMENT) -> Sources
     from gatekeeper.ledger.backends import ledger_identity
     from gatekeeper.ledger.checkpoint import CheckpointFile
 
-    resolver, approvals = _platform_sources(ctx, environment)
+    resolver, approvals, logins = _platform_sources(ctx, environment)
     identity = ledger_identity(ctx.config, ctx.repo_root, ctx.runtime.env)
     return Sources(
         root=ctx.repo_root,
@@ -97,6 +97,7 @@ def sources_for(ctx: Context, environment: str = DEFAULT_ENVIRONMENT) -> Sources
         ledger=open_reader,
         role_resolver=resolver,
         platform_approvals=approvals,
+        commit_logins=logins,
         checkpoints=CheckpointFile.for_ledger(identity, ctx.runtime.env),
     )
 

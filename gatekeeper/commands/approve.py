@@ -121,10 +121,14 @@ def _with_facts(ctx: Context, request: Any, requester: str) -> Any:
         close = getattr(reader, "close", None)
         if callable(close):
             close()
+    people = identities(commits)
+    if commits and sources.commit_logins is not None:
+        # The platform's account behind each commit email; a platform that cannot answer stops the approval.
+        people |= sources.commit_logins(commits)
     return replace(
         request,
         requester=requester,
-        identities=joined(identities(commits), ctx.config.people),
+        identities=joined(people, ctx.config.people),
         members=members,
         decisions=history.latest(request.rfc_id),
     )

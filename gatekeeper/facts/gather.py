@@ -190,6 +190,8 @@ class Sources:
     ledger: Callable[[], LedgerReader]
     role_resolver: RoleResolver | None = None
     platform_approvals: PlatformHook | None = None
+    # The platform accounts behind commits' emails (`adapters.platforms.<name>.commit_logins`), as login keys.
+    commit_logins: Callable[[Sequence[Any]], set[str]] | None = None
     # Where this machine keeps the ledger's verification checkpoint (None: verify the whole chain).
     checkpoints: CheckpointFile | None = None
 
@@ -212,14 +214,12 @@ def gather(
         else None
     )
     ids = list(request.rfc_ids)
-    identities: frozenset[str] = frozenset()
+    change: list[Any] = list(commits or ())  # the commits whose people may not approve it
     if commits is not None:
-        from gatekeeper.adapters.git import identities as commit_people
         from gatekeeper.domain.rfcid import find_ids
 
         for commit in commits:
             ids.extend(i for i in find_ids(config.rfc.id_pattern, commit.message) if i not in ids)
-        identities = frozenset(commit_people(commits))
     if not ids and commits is not None:
         collect.failures.append(
             GatherFailure(
@@ -228,8 +228,16 @@ def gather(
         )
     if ci is not None and ids:
         # Separation of duties covers the whole change: every commit naming its RFCs, not only this range.
-        whole = collect.attempt("the change's commits", lambda: change_people(sources.root, ci.head, ids))
-        identities = identities.union(whole or ())
+        whole = collect.attempt("the change's commits", lambda: _change_commits(sources.root, ci.head, ids))
+        change.extend(whole or ())
+    from gatekeeper.adapters.git import identities as commit_people
+
+    identities = frozenset(commit_people(change))
+    logins_of = sources.commit_logins
+    if change and logins_of is not None:
+        # The platform's own account behind each commit email: no other spelling of an author escapes.
+        logins = collect.attempt("the platform accounts of the change's authors", lambda: logins_of(change))
+        identities = identities.union(logins or ())
     if config.people:
         from gatekeeper.adapters.identity import joined
 
@@ -373,12 +381,11 @@ def attestor(config: Config, sources: Sources, now: datetime) -> Callable[[Any],
     return Attestor(config, sources.root, sources.env, now)
 
 
-def change_people(root: Path, head: str, rfc_ids: Sequence[str]) -> frozenset[str]:
-    """Who authored, committed or co-authored any commit of the change: reachable from `head`, naming one
-    of its RFCs (`adapters.git.person_keys` spellings)."""
-    from gatekeeper.adapters.git import change_commits, identities
+def _change_commits(root: Path, head: str, rfc_ids: Sequence[str]) -> list[Any]:
+    """Every commit of the change: reachable from `head`, naming one of its RFCs (`adapters.git`)."""
+    from gatekeeper.adapters.git import change_commits
 
-    return frozenset(identities(change_commits(root, head, rfc_ids)))
+    return change_commits(root, head, rfc_ids)
 
 
 def _ci(sources: Sources) -> Any:

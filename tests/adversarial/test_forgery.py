@@ -643,3 +643,76 @@ def test_a_record_whose_members_read_differently_in_sql_and_in_python_breaks_the
     deployment.env["HOME"] = str(tmp_path / "fresh-runner")
     code, body = deployment.gate()
     assert code == 1 and _gate_error_names_the_ledger(body), body
+
+
+# ------------------------------------------------------------------ an author under another spelling
+
+
+ALIAS_ATTEMPTS = {
+    # how -> what the platform says about the commit's email
+    "github-account": "GitHub links the commit's email to the account `Kim`",
+    "gitlab-account": "GitLab has a user `Kim` whose email is the commit's email",
+    "platform-down": "the platform cannot be asked (HTTP 503)",
+}
+
+
+@pytest.mark.parametrize("how", sorted(ALIAS_ATTEMPTS))
+def test_an_author_cannot_approve_under_another_spelling_of_their_own_account(
+    tmp_path: Path, reliability: Recorder, how: str
+) -> None:
+    """An author commits as "Minsu Kim <minsu.kim@agency.go.kr>" and gives change-review as `kim`, with no
+    `people:` map. The commit's people alone do not name `kim`; the platform's account behind the email
+    does."""
+    from dataclasses import replace
+
+    from gatekeeper.adapters.platforms.github import GithubPlatform
+    from gatekeeper.adapters.platforms.gitlab import GitlabPlatform
+    from gatekeeper.checks.gate import evaluate
+    from gatekeeper.commands import Context
+    from gatekeeper.commands._gate import sources_for
+    from gatekeeper.facts.gather import GateRequest, gather
+    from gatekeeper.runtime import Runtime
+    from tests.platform.helpers import Sleeps, caller, github_env, gitlab_env
+    from tests.platform.helpers import config as platform_config
+    from tests.platform.replay import load, serve
+
+    repo = GitRepo.create(tmp_path / "repo")
+    case = {
+        "commit": {
+            "author": "Minsu Kim <minsu.kim@agency.go.kr>",
+            "committer": "Minsu Kim <minsu.kim@agency.go.kr>",
+        }
+    }
+    at, head = cases.build(repo, case)
+    runtime = Runtime(env={"PATH": "/usr/bin:/bin", "HOME": str(repo.path)}, cwd=repo.path, clock=lambda: at)
+    ctx = Context(runtime)
+    request = GateRequest(rfc_ids=(RFC_ID,))
+
+    def rules_of(sources: Any) -> set[str]:
+        return {f.rule for f in evaluate(gather(ctx.config, ctx.policy, request, sources, at)).findings}
+
+    local = sources_for(ctx)
+    assert "approval.self" not in rules_of(local)  # git alone cannot tell `kim` is Minsu Kim
+    if how == "github-account":
+        exchanges = load("github/commits.json")[:1]
+        exchanges[0]["path"] = f"/repos/agency/minwon/commits/{head}"
+        prefix, env, kind = "", github_env, GithubPlatform
+    elif how == "gitlab-account":
+        exchanges, prefix, env, kind = load("gitlab/users.json")[:1], "/api/v4", gitlab_env, GitlabPlatform
+    else:
+        exchanges = [
+            {"method": "GET", "path": f"/repos/agency/minwon/commits/{head}", "status": 503, "body": {}}
+        ]
+        prefix, env, kind = "", github_env, GithubPlatform
+    with serve(exchanges, prefix=prefix) as api:
+        platform = kind.from_environment(platform_config(), env(api.base), **caller(Sleeps(), attempts=1))
+        assert platform is not None
+        found = rules_of(replace(local, commit_logins=platform.commit_logins))
+    if how == "platform-down":
+        assert "gate.error" in found, found
+        outcome = "gate.error naming the platform: fails closed"
+    else:
+        assert "approval.self" in found, found
+        assert not api.unmatched
+        outcome = "approval.self, block: the platform's account behind the commit email is the author"
+    reliability.row(f"author approves as `kim`; {ALIAS_ATTEMPTS[how]}", "author alias", outcome)

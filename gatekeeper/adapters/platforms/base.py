@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Literal, TypeVar
+from typing import Literal, Protocol, TypeVar
 
 from gatekeeper.config.models import Config, Rfc
 from gatekeeper.domain import RfcStatus, Step
@@ -480,3 +480,40 @@ def with_platform(
 
 # What `gate.Sources.platform_approvals` holds: (approval facts, head commit) -> approval facts.
 GateHook = Callable[[tuple[ApprovalFacts, ...], str], tuple[ApprovalFacts, ...]]
+
+
+# A change with more distinct author and committer emails than this is not looked up account by account:
+# the gate then fails closed and says to map the people in `.gatekeeper.yml` (`people:`).
+MAX_COMMIT_EMAILS = 50
+
+
+def emails_of_commits(commits: Iterable[CommitPeople]) -> dict[str, tuple[str, str]]:
+    """Each distinct author or committer email of `commits` (casefolded) -> (a commit sha carrying it,
+    "author" or "committer"): a platform links an email to one account, so one commit per email tells
+    whose it is. A PlatformError when there are more than MAX_COMMIT_EMAILS."""
+    found: dict[str, tuple[str, str]] = {}
+    for commit in commits:
+        for email, role in ((commit.author_email, "author"), (commit.committer_email, "committer")):
+            key = email.strip().casefold()
+            if key and key not in found:
+                found[key] = (commit.sha, role)
+    if len(found) > MAX_COMMIT_EMAILS:
+        raise PlatformError(
+            f"the change's commits carry {len(found)} author and committer emails, more than the "
+            f"{MAX_COMMIT_EMAILS} whose accounts gatekeeper looks up",
+            hint="name each person's emails under `people:` in .gatekeeper.yml, or split the change",
+        )
+    return found
+
+
+class CommitPeople(Protocol):
+    """What a commit says about its people (`adapters.git.Commit`)."""
+
+    @property
+    def sha(self) -> str: ...
+
+    @property
+    def author_email(self) -> str: ...
+
+    @property
+    def committer_email(self) -> str: ...

@@ -10,7 +10,7 @@ and throttling are switched off: retries, backoff and rate-limit waits are bound
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -20,6 +20,7 @@ from urllib.parse import quote
 from gatekeeper.adapters.platforms.base import (
     ApiCaller,
     ApiFailure,
+    CommitPeople,
     GateHook,
     IssueRfc,
     IssueRfcStore,
@@ -27,6 +28,7 @@ from gatekeeper.adapters.platforms.base import (
     PlatformFacts,
     RetryPolicy,
     approval_lines,
+    emails_of_commits,
     environment_step,
     first_env,
     latest_by_actor,
@@ -35,6 +37,7 @@ from gatekeeper.adapters.platforms.base import (
 from gatekeeper.config.models import Config
 from gatekeeper.domain import ActorSource
 from gatekeeper.errors import PlatformError
+from gatekeeper.rules.approval import login_key
 
 if TYPE_CHECKING:
     from github.Requester import Requester
@@ -244,6 +247,26 @@ class GithubPlatform:
             input={"body": body},
         )
 
+    # ---- who wrote the change
+
+    def commit_logins(self, commits: Sequence[CommitPeople]) -> set[str]:
+        """The GitHub accounts of the change's authors and committers: GitHub links a commit to the account
+        whose verified email it carries, whatever name and email the commit was written under, so an author
+        cannot approve under another spelling of themself. One `GET /repos/…/commits/{sha}` per distinct
+        email."""
+        roles: dict[str, set[str]] = {}  # sha -> the accounts ("author", "committer") to read of it
+        for sha, role in emails_of_commits(commits).values():
+            roles.setdefault(sha, set()).add(role)
+        logins: set[str] = set()
+        for sha, wanted in roles.items():
+            body = self.api.get(f"reading who wrote commit {sha[:12]}", f"{self.api.repo_path}/commits/{sha}")
+            for role in sorted(wanted):
+                account = body.get(role) if isinstance(body, dict) else None
+                login = account.get("login") if isinstance(account, dict) else None
+                if isinstance(login, str) and login:
+                    logins.add(login_key(login))
+        return logins
+
     # ---- deployments
 
     def record_deployment(
@@ -424,12 +447,13 @@ def gate_hook(config: Config, env: Mapping[str, str], cwd: Path, at: datetime) -
 
 def gate_sources(
     config: Config, env: Mapping[str, str], cwd: Path, at: datetime, environment: str, steps: Sequence[str]
-) -> tuple[Any, GateHook | None] | None:
-    """The gate's role resolver and platform-approval hook in this CI; None without a token."""
+) -> tuple[Any, GateHook | None, Callable[[Sequence[CommitPeople]], set[str]]] | None:
+    """The gate's role resolver, platform-approval hook and commit-login look-up in this CI; None without
+    a token."""
     platform = GithubPlatform.from_environment(config, env)
     if platform is None:
         return None
-    return platform.team_members, gate_hook(config, env, cwd, at)
+    return platform.team_members, gate_hook(config, env, cwd, at), platform.commit_logins
 
 
 # The platform adapter `reporters.publish.open_platform` opens for this CI (`adapters.ci.CI_PLATFORMS`).

@@ -9,7 +9,7 @@ members, so a project or group access token is needed (GATEKEEPER_GITLAB_TOKEN o
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -20,6 +20,7 @@ from urllib.parse import quote
 from gatekeeper.adapters.platforms.base import (
     ApiCaller,
     ApiFailure,
+    CommitPeople,
     GateHook,
     IssueRfc,
     IssueRfcStore,
@@ -27,6 +28,7 @@ from gatekeeper.adapters.platforms.base import (
     PlatformFacts,
     RetryPolicy,
     approval_lines,
+    emails_of_commits,
     environment_step,
     first_env,
     with_platform,
@@ -34,6 +36,7 @@ from gatekeeper.adapters.platforms.base import (
 from gatekeeper.config.models import Config
 from gatekeeper.domain import ActorSource
 from gatekeeper.errors import PlatformError
+from gatekeeper.rules.approval import login_key
 
 if TYPE_CHECKING:
     import gitlab
@@ -208,6 +211,24 @@ class GitlabPlatform:
     def from_environment(cls, config: Config, env: Mapping[str, str], **caller: Any) -> GitlabPlatform | None:
         api = GitlabApi.from_environment(config, env, **caller)
         return None if api is None else cls(api, first_env(env, "CI_COMMIT_REF_NAME"))
+
+    def commit_logins(self, commits: Sequence[CommitPeople]) -> set[str]:
+        """The GitLab usernames of the change's authors and committers: the users whose email (public, or
+        any for an administrator's token) is a commit's email (`GET /users?search=EMAIL`, one per distinct
+        email), so an author cannot approve under another spelling of themself."""
+        logins: set[str] = set()
+        for email in emails_of_commits(commits):
+            users = self.api.get(f"looking up the GitLab user of {email}", "/users", {"search": email})
+            for user in users if isinstance(users, list) else ():
+                if not isinstance(user, dict):
+                    continue
+                emails = {
+                    str(user.get(k) or "").strip().casefold()
+                    for k in ("public_email", "email", "commit_email")
+                }
+                if email in emails and isinstance(user.get("username"), str):
+                    logins.add(login_key(user["username"]))
+        return logins
 
     def upsert_comment(self, change_request: str, marker: str, body: str) -> None:
         """One note per merge request, found by its hidden marker and edited in place."""
@@ -401,12 +422,13 @@ def gate_hook(
 
 def gate_sources(
     config: Config, env: Mapping[str, str], cwd: Path, at: datetime, environment: str, steps: Sequence[str]
-) -> tuple[Any, GateHook | None] | None:
-    """The gate's role resolver and platform-approval hook in this CI; None without a token."""
+) -> tuple[Any, GateHook | None, Callable[[Sequence[CommitPeople]], set[str]]] | None:
+    """The gate's role resolver, platform-approval hook and commit-login look-up in this CI; None without
+    a token."""
     platform = GitlabPlatform.from_environment(config, env)
     if platform is None:
         return None
-    return platform.group_members, gate_hook(config, env, environment, steps)
+    return platform.group_members, gate_hook(config, env, environment, steps), platform.commit_logins
 
 
 # The platform adapter `reporters.publish.open_platform` opens for this CI (`adapters.ci.CI_PLATFORMS`).
