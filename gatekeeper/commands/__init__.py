@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
-from gatekeeper.config import Config, Policy, find_config, load_config, load_policy
+from gatekeeper.config import Config, Policy, find_config, load_config, policy_for
 from gatekeeper.domain import Outcome
 from gatekeeper.errors import ExitCode
 from gatekeeper.runtime import Runtime
@@ -50,7 +50,7 @@ class Context:
 
     @cached_property
     def policy(self) -> Policy:
-        return load_policy(self.config.policy, relative_to=self.repo_root)
+        return policy_for(self.config, relative_to=self.repo_root)
 
     @property
     def lang(self) -> str:

@@ -227,7 +227,7 @@ def _adoption_point(root: Path, ctx: Context) -> dict[str, str] | None:
 def run(args: argparse.Namespace, ctx: Context) -> int:
     from zoneinfo import ZoneInfo
 
-    from gatekeeper.config import load_config, load_policy
+    from gatekeeper.config import load_config, policy_for
 
     root = _repository_root(ctx.runtime.cwd)
     ci = args.ci or infer_ci(root)
@@ -248,7 +248,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
 
         located = load_yaml(files[0].path, what="configuration file", text=files[0].text)
         config = parse_model(Config, located, "configuration")
-    policy = load_policy(config.policy, relative_to=root)
+    policy = policy_for(config, relative_to=root)
     files += ci_files(root, ci, args, config, policy)
     existing = [f.path for f in files if f.path.exists()]
     if existing and not args.force:

@@ -219,3 +219,12 @@ def load_policy(name_or_path: str, *, relative_to: Path | None = None) -> Policy
                 hint=f"use one of {', '.join(shipped)}, or a path to a pack file",
             )
     return parse_model(Policy, load_yaml(path, what="policy pack"), "policy pack")
+
+
+def policy_for(config: Config, *, relative_to: Path | None = None) -> Policy:
+    """The policy pack `config` names, with what `.gatekeeper.yml` may set of it (`rfc.reason_min_chars`)."""
+    policy = load_policy(config.policy, relative_to=relative_to)
+    if config.rfc.reason_min_chars is None:
+        return policy
+    commit = policy.commit.model_copy(update={"reason_min_chars": config.rfc.reason_min_chars})
+    return policy.model_copy(update={"commit": commit})

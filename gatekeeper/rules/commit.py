@@ -76,9 +76,15 @@ def _without_trailer_block(rest: str) -> str:
     return body
 
 
+def reason_weight(text: str) -> int:
+    """How much reason `text` gives: its letters and digits, a wide character (Hangul, Han, kana: one
+    syllable or word, where Latin needs several letters) counting two, as it takes two columns."""
+    letters = _NOT_REASON.sub("", text)
+    return len(letters) + sum(1 for ch in letters if unicodedata.east_asian_width(ch) in ("W", "F"))
+
+
 def _reason_chars(text: str, pattern: str, trailer_pattern: re.Pattern[str]) -> int:
-    text = _finder(pattern).sub(" ", trailer_pattern.sub(" ", text))
-    return len(_NOT_REASON.sub("", text))
+    return reason_weight(_finder(pattern).sub(" ", trailer_pattern.sub(" ", text)))
 
 
 def read_message(message: str, pattern: str, policy: CommitPolicy) -> MessageParts:
@@ -97,7 +103,7 @@ def read_message(message: str, pattern: str, policy: CommitPolicy) -> MessagePar
         body_ids = find_ids(pattern, rest) if rest else []
         lookalikes = lookalike_ids(pattern, message)
     plain = _AUTOSQUASH.sub("", subject) if subject.startswith(_AUTOSQUASH_PREFIXES) else subject
-    reason = len(_NOT_REASON.sub("", finder.sub(" ", plain)))
+    reason = reason_weight(finder.sub(" ", plain))
     if reason < policy.reason_min_chars and rest:
         reason += _reason_chars(_without_trailer_block(rest), pattern, trailer_pattern)
     revert = _REVERT.search(rest) if subject.startswith("Revert ") else None
@@ -248,9 +254,10 @@ def reason_missing(facts: CommitFacts, ctx: RuleContext) -> Iterable[Finding | N
         subject=facts.subject_ref,
         message=ctx.text(
             f'{facts.where} gives no reason beyond the RFC ID: "{_shown(facts.parts.subject)}" '
-            f"({facts.parts.reason_chars} of at least {minimum} letters or digits)",
+            f"({facts.parts.reason_chars} of at least {minimum} letters or digits; a Hangul or Han "
+            "character counts two)",
             f'{facts.where}에 변경 사유가 없습니다: "{_shown(facts.parts.subject)}" '
-            f"(글자·숫자 {facts.parts.reason_chars}자, 최소 {minimum}자)",
+            f"(글자·숫자 {facts.parts.reason_chars}, 최소 {minimum}; 한글·한자는 한 글자를 2로 셈)",
         ),
         remediation=ctx.text(
             "say what changes and why in the subject or body, e.g. "
