@@ -130,12 +130,12 @@ class FreezePeriod(Strict_):
 
 class RfcConfig(Strict_):
     id_pattern: Annotated[str, AfterValidator(_regex)] = r"RFC-\d{4}-\d{4}"
-    # The least reason a commit message gives beyond its RFC ID (letters and digits; Hangul and Han count
-    # two); unset: the policy pack's `commit.reason_min_chars`.
-    reason_min_chars: int | None = Field(default=None, ge=0, le=1000)
     store: Literal["files", "github", "gitlab"] = "files"
     dir: str = "changes"
     label: str = "rfc"
+    # The least reason a commit message gives beyond its RFC ID (letters and digits; Hangul and Han count
+    # two); unset: the policy pack's `commit.reason_min_chars`.
+    reason_min_chars: int | None = Field(default=None, ge=0, le=1000)
 
     @field_validator("id_pattern")
     @classmethod
