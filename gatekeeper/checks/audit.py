@@ -74,9 +74,9 @@ LEGACY_UNJUDGED = frozenset({"approval.self", "approval.unauthorized", "approval
 PER_RFC = frozenset({"change.plan-complete", "release.rollback-plan"})
 # Items about debts: a deployment made while one was overdue is nonconform; they are settled at the end.
 DEBTS = frozenset({"change.pir", "change.emergency-review"})
-# Items whose rules look at what is outside the ledger now (the tree against the baseline): answered from
-# those facts in `checklist`, not at each deployment.
-NOT_RECORDED = frozenset({"configuration.baseline"})
+# Items whose rules look at what is outside the ledger now (the tree against the baseline, the commits of
+# the period judged by `facts.commits`): answered from those facts in `checklist`, not at each deployment.
+NOT_RECORDED = frozenset({"configuration.baseline", "configuration.commit-rfc"})
 # The kinds of record the checklist reads.
 KINDS = tuple(str(kind) for kind in HISTORY_KINDS)
 

@@ -33,6 +33,7 @@ from gatekeeper.errors import InputError, LedgerIntegrityError
 from gatekeeper.facts.baseline import gather_drift
 from gatekeeper.facts.commits import JudgedCommit
 from gatekeeper.ledger import Draft, Ledger, VerifyResult
+from gatekeeper.reporters.columns import pad
 from gatekeeper.reporters.sanitize import for_log, for_markdown
 
 RESULT_WORDS = {
@@ -214,7 +215,7 @@ def render_text(result: AuditResult, lang: str) -> str:
             area = item.area
             lines.append(f"{areas[area]}")
         mark = {"conform": "✓", "nonconform": "✗", "not-applicable": "-"}[item.result]
-        lines.append(f"  {mark} {words[item.result]:<10} {item.id} [{item.sop}]")
+        lines.append(f"  {mark} {pad(words[item.result], 10)} {item.id} [{item.sop}]")
         lines.append(f"      {item.question}")
         if item.result == NONCONFORM:
             for ref, note in zip(item.evidence, item.notes, strict=False):

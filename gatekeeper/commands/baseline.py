@@ -18,6 +18,7 @@ from gatekeeper.domain.baseline import (
 from gatekeeper.errors import InputError
 from gatekeeper.facts.baseline import compare, gather_drift, snapshot
 from gatekeeper.ledger import Draft, Ledger
+from gatekeeper.reporters.columns import pad
 from gatekeeper.reporters.sanitize import for_log, for_markdown
 
 
@@ -93,11 +94,11 @@ def _create(args: argparse.Namespace, ctx: Context) -> int:
     ]
     for item in snap.items:
         lines.append(
-            f"  {item.id:<20} {item.kind:<12} {len(item.files):>5} {'파일' if words else 'files'}"
+            f"  {pad(item.id, 20)} {pad(item.kind, 12)} {len(item.files):>5} {'파일' if words else 'files'}"
             f"  {item.digest[:19]}"
         )
     for name, digest in sorted(snap.artifacts.items()):
-        lines.append(f"  {for_log(name):<33} {for_log(digest)[:19]}")
+        lines.append(f"  {pad(for_log(name), 33)} {for_log(digest)[:19]}")
     ctx.out("\n".join(lines))
     return 0
 
@@ -109,7 +110,7 @@ def _artifact_text(change: ArtifactChange, ko: bool) -> list[str]:
     rfcs = ", ".join(for_log(r) for r in change.rfcs) or ("변경요청 없음" if ko else "no RFC")
     mark = "✗" if not change.explained else " "
     lines = [
-        f"   {mark} {STATUS_KO[change.status] if ko else change.status:<8} {for_log(change.name)}  "
+        f"   {mark} {pad(STATUS_KO[change.status] if ko else change.status, 8)} {for_log(change.name)}  "
         f"{for_log(short_digest(change.before))} → {for_log(short_digest(change.after))}  ({rfcs})"
     ]
     for deployment in change.deployments:
@@ -140,7 +141,7 @@ def render_diff_text(diff: BaselineDiff, lang: str) -> str:
             rfcs = ", ".join(change.rfcs) or ("변경요청 없음" if ko else "no RFC")
             mark = "✗" if not change.explained else " "
             lines.append(
-                f"   {mark} {STATUS_KO[change.status] if ko else change.status:<8} "
+                f"   {mark} {pad(STATUS_KO[change.status] if ko else change.status, 8)} "
                 f"{for_log(change.path)}  ({rfcs})"
             )
             for commit in change.commits:

@@ -16,6 +16,7 @@ from gatekeeper.checks.kpi import KpiReport, KpiValue
 from gatekeeper.commands import Context
 from gatekeeper.commands._kpi import kpi_report
 from gatekeeper.commands._options import add_period, period
+from gatekeeper.reporters.columns import pad
 from gatekeeper.reporters.sanitize import for_markdown
 
 
@@ -56,8 +57,8 @@ def render_text(result: KpiReport, lang: str) -> str:
             else ""
         )
         lines.append(
-            f"  {value.label(lang):<36} {_value(value):>12}  {target:>7}  {_status(value, lang):<8} "
-            f"[{value.sop}]{fraction}"
+            f"  {pad(value.label(lang), 36)} {_value(value):>12}  {target:>7}  "
+            f"{pad(_status(value, lang), 8)} [{value.sop}]{fraction}"
         )
     return "\n".join(lines) + "\n"
 

@@ -13,6 +13,7 @@ from gatekeeper.commands._records import open_configured
 from gatekeeper.errors import ExitCode, InputError, LedgerError
 from gatekeeper.ledger import Ledger
 from gatekeeper.ledger.anchor import Head
+from gatekeeper.reporters.columns import pad
 from gatekeeper.reporters.sanitize import for_log
 
 
@@ -188,7 +189,7 @@ def _log(ledger: Ledger, ctx: Context, args: argparse.Namespace) -> int:
         rfcs = ",".join(r.rfcs) or "-"
         data = for_log(json.dumps(r.data, ensure_ascii=False, sort_keys=True), limit=160)
         ctx.out(
-            f"{r.seq:>6}  {r.at}  {r.kind:<19} {for_log(r.system)}  {for_log(rfcs)}  "
+            f"{r.seq:>6}  {r.at}  {pad(r.kind, 19)} {for_log(r.system)}  {for_log(rfcs)}  "
             f"{for_log(r.actor)} [{r.actor_source}]  {data}"
         )
     if not records:

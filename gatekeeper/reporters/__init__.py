@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 from gatekeeper.domain import Finding, Outcome, Severity
+from gatekeeper.reporters.columns import pad
 from gatekeeper.reporters.sanitize import for_log, for_markdown
 
 _LABELS = {
@@ -90,7 +91,9 @@ def render_text(outcome: Outcome, lang: str = "en") -> str:
     for finding in _ordered(outcome.findings):
         mark = "✗" if finding.severity is Severity.ERROR else "!"
         subject = f" {for_log(finding.subject)}" if finding.subject else ""
-        lines.append(f"  {mark} {words[str(finding.severity)]:<7} {finding.rule} [{finding.sop}]{subject}")
+        lines.append(
+            f"  {mark} {pad(words[str(finding.severity)], 7)} {finding.rule} [{finding.sop}]{subject}"
+        )
         lines.append(f"      {for_log(finding.message)}")
         if finding.remediation:
             lines.append(f"      {words['fix']}: {for_log(finding.remediation)}")

@@ -7,7 +7,7 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
-from tests.helpers import GitRepo, run_cli
+from tests.helpers import GitRepo, git, run_cli
 
 AFTER_HOURS = datetime(2026, 11, 24, 10, 30, tzinfo=UTC)  # 19:30 KST, a Tuesday
 
@@ -91,7 +91,20 @@ def test_platform_approvals_are_recorded_by_deploy_start_and_audited_conform(
             _run_approval("gatekeeper-release-second", "lee", 4102),
         ],
     }
-    with serve([exchange]) as api:
+    # Who wrote each commit, as GitHub answers (the shape of tests/platform/recordings/github/commits.json).
+    authors = [
+        {
+            "method": "GET",
+            "path": f"/repos/agency/minwon-portal/commits/{sha}",
+            "body": {
+                "sha": sha,
+                "author": {"login": "dev", "id": 4001},
+                "committer": {"login": "dev", "id": 4001},
+            },
+        }
+        for sha in git(repo.path, "rev-list", "--all").split()
+    ]
+    with serve([exchange, *authors]) as api:
         env = _github_env(repo, tmp_path, api.base)
         args = ["--format", "json", "deploy", "start", "--rfc", RFC_ID]
         result = run_cli(args, cwd=repo.path, env=env, now=at)
