@@ -9,6 +9,8 @@ command -v rsync >/dev/null 2>&1 || need_apt+=(rsync)
 # The HTML audit report is checked in headless Chromium; Korean text needs a CJK font to render.
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 { command -v fc-list >/dev/null 2>&1 && fc-list :lang=ko | grep -q .; } || need_apt+=(fonts-noto-cjk)
+# Printed forms are checked page by page: pdftoppm renders a PDF page to PNG.
+command -v pdftoppm >/dev/null 2>&1 || need_apt+=(poppler-utils)
 
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then

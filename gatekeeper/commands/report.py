@@ -7,21 +7,24 @@ and the ledger records a form is about.
 from __future__ import annotations
 
 import argparse
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from gatekeeper.commands import Context
 from gatekeeper.domain import RecordKind
 from gatekeeper.domain.records import entry_of
-from gatekeeper.errors import InputError
+from gatekeeper.errors import InputError, UsageError
 from gatekeeper.ledger import LedgerReader
 from gatekeeper.reporters.forms import (
     FORM_KINDS,
     Form,
+    Letterhead,
     change_request_form,
     deployment_result_form,
     incident_report_form,
     release_plan_form,
     render_form,
+    when,
 )
 from gatekeeper.reporters.sanitize import for_log
 
@@ -36,12 +39,37 @@ def configure(parser: argparse.ArgumentParser) -> None:
     form.add_argument("kind", choices=FORM_KINDS, metavar="KIND", help=", ".join(FORM_KINDS))
     form.add_argument("id", metavar="ID", help="an RFC ID, a deployment id or an incident record id")
     form.add_argument("--html", action="store_true", help="HTML instead of Markdown")
+    form.add_argument(
+        "--pdf", action="store_true", help="PDF on A4, printed by headless Chromium (needs --output)"
+    )
     form.add_argument("--output", "-o", metavar="FILE", help="write to FILE instead of standard output")
+
+
+def _standing(ctx: Context, approvals: list[Any], rfc_id: str) -> dict[int, str]:
+    """How each approval record of the RFC stands for the approval rules, read by the gate's own history
+    (`facts.history`, attestations verified): the decision that counts, superseded, or not counted."""
+    from gatekeeper.adapters.oidc import Attestor
+    from gatekeeper.facts.history import History
+    from gatekeeper.reporters.forms import COUNTED, NOT_COUNTED, SUPERSEDED
+
+    attest = Attestor(ctx.config, ctx.repo_root, ctx.runtime.env, ctx.runtime.now())
+    history = History(ctx.policy, ctx.config.system.grade, ctx.config.system.id, attest=attest)
+    history.feed(approvals)
+    counted = {d.seq for d in history.latest(rfc_id)}
+    ignored = {d.seq for d in history.ignored(rfc_id)}
+    standing = {}
+    for entry in approvals:
+        if entry.seq in ignored:
+            standing[entry.seq] = NOT_COUNTED
+        else:
+            standing[entry.seq] = COUNTED if entry.seq in counted else SUPERSEDED
+    return standing
 
 
 def build_form(ctx: Context, ledger: LedgerReader, kind: str, ident: str) -> Form:
     system = ctx.config.system.id
     lang = ctx.lang
+    zone = ZoneInfo(ctx.config.timezone)
     if kind in ("change-request", "release-plan"):
         from gatekeeper.adapters.rfcstore import open_store
 
@@ -57,12 +85,13 @@ def build_form(ctx: Context, ledger: LedgerReader, kind: str, ident: str) -> For
         approvals = [
             entry_of(r) for r in ledger.find(kind=RecordKind.APPROVAL.value, system=system, rfc=ident)
         ]
+        standing = _standing(ctx, approvals, ident)
         if kind == "change-request":
-            return change_request_form(entry.rfc, approvals, lang)
+            return change_request_form(entry.rfc, approvals, lang, zone=zone, standing=standing)
         evidence = [
             entry_of(r) for r in ledger.find(kind=RecordKind.TEST_EVIDENCE.value, system=system, rfc=ident)
         ]
-        return release_plan_form(entry.rfc, approvals, evidence, lang)
+        return release_plan_form(entry.rfc, approvals, evidence, lang, zone=zone, standing=standing)
     if kind == "deployment-result":
         started = next(
             (
@@ -81,7 +110,7 @@ def build_form(ctx: Context, ledger: LedgerReader, kind: str, ident: str) -> For
             entry_of(r) for r in ledger.find(kind=RecordKind.DEPLOYMENT_FINISHED.value, system=system)
         )
         finished = next((f for f in finishes if f.payload.started == ident), None)
-        return deployment_result_form(started, finished, lang)
+        return deployment_result_form(started, finished, lang, zone=zone)
     incidents = (entry_of(r) for r in ledger.find(kind=RecordKind.INCIDENT_OPENED.value, system=system))
     incident = next((i for i in incidents if ident in (i.id, i.payload.deployment_id)), None)
     if incident is None:
@@ -93,20 +122,48 @@ def build_form(ctx: Context, ledger: LedgerReader, kind: str, ident: str) -> For
 
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
+    from gatekeeper.ledger.anchor import ledger_head
     from gatekeeper.ledger.backends import open_ledger
 
+    if args.pdf and not args.output:
+        raise UsageError(
+            "--pdf writes a file: name it with --output",
+            hint="e.g. `gatekeeper report form change-request RFC-2026-0001 --pdf -o rfc.pdf`",
+            ko="--pdf는 파일로 씁니다: --output으로 파일 이름을 주십시오",
+            hint_ko="예: `gatekeeper report form change-request RFC-2026-0001 --pdf -o rfc.pdf`",
+        )
     ledger = open_ledger(ctx.config, ctx.repo_root, ctx.runtime.env)
     try:
         form = build_form(ctx, ledger, args.kind, args.id)
+        head = ledger_head(ledger)
     finally:
         ledger.close()
     zone = ZoneInfo(ctx.config.timezone)
+    system = ctx.config.system
+    letterhead = Letterhead(
+        system=_t(
+            ctx.lang,
+            f"{system.name} ({system.id}), grade {system.grade}",
+            f"{system.name} ({system.id}), {system.grade}등급",
+        ),
+        agency=system.agency,
+        head=str(head),
+    )
     text = render_form(
-        form, html=args.html, lang=ctx.lang, generated=ctx.runtime.now().astimezone(zone).isoformat()
+        form,
+        html=args.html or args.pdf,
+        lang=ctx.lang,
+        generated=when(ctx.runtime.now(), zone),
+        letterhead=letterhead,
     )
     if args.output:
         target = ctx.runtime.cwd / args.output
-        target.write_text(text, encoding="utf-8")
+        if args.pdf:
+            from gatekeeper.adapters.chromium import print_pdf
+
+            print_pdf(text, target, ctx.runtime.env)
+        else:
+            target.write_text(text, encoding="utf-8")
         ctx.out(_t(ctx.lang, f"wrote {for_log(str(target))}", f"{for_log(str(target))} 작성 완료"))
     else:
         ctx.runtime.stdout.write(text)

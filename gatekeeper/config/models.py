@@ -86,6 +86,7 @@ class SystemConfig(Strict_):
     name: str = Field(min_length=1)
     grade: GradeValue
     audience: Literal["public", "internal"] = "internal"
+    agency: str = Field(default="", max_length=200)  # the agency that runs it, as forms name it
 
 
 class CalendarConfig(Strict_):

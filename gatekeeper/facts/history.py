@@ -387,6 +387,12 @@ class History:
             found += slot.ignored
         return tuple(sorted(found, key=lambda d: d.seq))
 
+    def ignored(self, rfc: str) -> tuple[ApprovalDecision, ...]:
+        """The decisions on the RFC the approval rules never count (a workstation record where the pack
+        refuses them, an attestation that does not verify), in ledger order."""
+        found = [d for slot in self.decisions.get(rfc, {}).values() for d in slot.ignored]
+        return tuple(sorted(found, key=lambda d: d.seq))
+
     def approved_steps(
         self, rfc: str, members: Mapping[Role, frozenset[str]] | None = None
     ) -> frozenset[str]:

@@ -4,9 +4,9 @@ untrusted text)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
 from functools import partial
 from typing import Any
 
@@ -39,11 +39,49 @@ class FormSection:
 
 
 @dataclass(frozen=True)
+class SignOff:
+    """One box of the 결재란: the role that signs, who did (from the ledger) and when."""
+
+    role: str
+    name: str = ""
+    at: str = ""
+
+
+@dataclass(frozen=True)
 class Form:
     kind: str
     title: str
     subtitle: str
     sections: tuple[FormSection, ...]
+    signoff: tuple[SignOff, ...] = ()
+
+
+@dataclass(frozen=True)
+class Letterhead:
+    """What every submitted form carries besides its content: the agency and system it is about, and the
+    ledger head (seq and hash) it was made from, so a reader can check it against the ledger later."""
+
+    system: str  # "민원포털 (minwon-portal), grade 1"
+    agency: str = ""
+    head: str = ""  # SEQ:HASH
+
+
+# How a decision of the ledger stands for the approval rules (`facts.history`), by record seq.
+COUNTED, SUPERSEDED, NOT_COUNTED = "counted", "superseded", "not-counted"
+STANDING_WORDS = {
+    COUNTED: ("counted", "인정"),
+    SUPERSEDED: ("superseded", "대체됨"),
+    NOT_COUNTED: ("not counted", "불인정"),
+}
+
+
+def when(moment: datetime, zone: tzinfo | None) -> str:
+    """A time as forms show it: to the minute in the system's zone (`2026-11-24 20:00 KST`); ISO 8601
+    when no zone is given."""
+    if zone is None:
+        return moment.isoformat()
+    local = moment.astimezone(zone)
+    return f"{local:%Y-%m-%d %H:%M} {local.tzname() or ''}".rstrip()
 
 
 FORM_TITLES = {
@@ -59,27 +97,82 @@ def _t(lang: str, en: str, ko: str) -> str:
 
 
 def _approvals(
-    entries: Iterable[Entry[Approval]], lang: str, steps: set[str] | None = None
+    entries: Iterable[Entry[Approval]],
+    lang: str,
+    steps: set[str] | None = None,
+    *,
+    zone: tzinfo | None = None,
+    standing: Mapping[int, str] | None = None,
 ) -> tuple[tuple[str, ...], ...]:
-    header = (
+    header: tuple[str, ...] = (
         _t(lang, "Step", "단계"),
         _t(lang, "Decision", "결정"),
         _t(lang, "Approver", "승인자"),
         _t(lang, "At", "일시"),
         _t(lang, "Comment", "의견"),
     )
-    rows = [header]
+    if standing is not None:
+        header += (_t(lang, "Counted", "인정 여부"),)
+    rows: list[tuple[str, ...]] = [header]
     for entry in entries:
         approval = entry.payload
         if steps is not None and approval.step not in steps:
             continue
-        rows.append(
-            (approval.step, approval.decision, entry.actor, entry.moment.isoformat(), approval.comment)
+        row: tuple[str, ...] = (
+            approval.step,
+            approval.decision,
+            entry.actor,
+            when(entry.moment, zone),
+            approval.comment,
         )
+        if standing is not None:
+            en, ko = STANDING_WORDS[standing.get(entry.seq, NOT_COUNTED)]
+            row += (_t(lang, en, ko),)
+        rows.append(row)
     return tuple(rows)
 
 
-def change_request_form(rfc: Any, approvals: list[Entry[Approval]], lang: str) -> Form:
+def _signoff(
+    boxes: Iterable[tuple[str, str, str]],
+    approvals: Iterable[Entry[Approval]],
+    lang: str,
+    zone: tzinfo | None,
+    standing: Mapping[int, str] | None,
+) -> tuple[SignOff, ...]:
+    """The 결재란 of a form: for each (step, English role, Korean role) the approver whose decision counts."""
+    signed: dict[str, Entry[Approval]] = {}
+    for entry in approvals:
+        approval = entry.payload
+        counted = standing is None or standing.get(entry.seq) == COUNTED
+        if approval.decision == "approve" and counted:
+            signed[approval.step] = entry  # the latest counted approval of the step
+    out = []
+    for step, en, ko in boxes:
+        found = signed.get(step)
+        name, at = (found.actor, when(found.moment, zone)) if found else ("", "")
+        out.append(SignOff(_t(lang, en, ko), name, at))
+    return tuple(out)
+
+
+CHANGE_SIGNOFF = (
+    ("change-review", "Review", "검토"),
+    ("cab", "CAB", "변경관리위원회"),
+    ("change-approval", "Approval", "승인"),
+)
+RELEASE_SIGNOFF = (
+    ("release-first", "First approval", "1차 승인"),
+    ("release-second", "Second approval", "2차 승인"),
+)
+
+
+def change_request_form(
+    rfc: Any,
+    approvals: list[Entry[Approval]],
+    lang: str,
+    *,
+    zone: tzinfo | None = None,
+    standing: Mapping[int, str] | None = None,
+) -> Form:
     t = partial(_t, lang)
     impact = rfc.impact
     impact_text = t(
@@ -90,7 +183,7 @@ def change_request_form(rfc: Any, approvals: list[Entry[Approval]], lang: str) -
         f"{', '.join(impact.agencies) or '-'}; "
         f"서비스 중단: {'예' if impact.service_interruption else '아니오'}",
     )
-    requested = rfc.schedule.requested_at.isoformat() if rfc.schedule.requested_at else "-"
+    requested = when(rfc.schedule.requested_at, zone) if rfc.schedule.requested_at else "-"
     sections = (
         FormSection(
             t("Request", "요청 정보"),
@@ -118,13 +211,28 @@ def change_request_form(rfc: Any, approvals: list[Entry[Approval]], lang: str) -
                 FormField(t("Rollback plan", "원상복구 계획"), rfc.rollback_plan or "-", True),
             ),
         ),
-        FormSection(t("Approvals (from the ledger)", "승인 이력 (원장)"), table=_approvals(approvals, lang)),
+        FormSection(
+            t("Approvals (from the ledger)", "승인 이력 (원장)"),
+            table=_approvals(approvals, lang, zone=zone, standing=standing),
+        ),
     )
-    return Form("change-request", t(*FORM_TITLES["change-request"]), f"{rfc.id} — {rfc.title}", sections)
+    return Form(
+        "change-request",
+        t(*FORM_TITLES["change-request"]),
+        f"{rfc.id} — {rfc.title}",
+        sections,
+        _signoff(CHANGE_SIGNOFF, approvals, lang, zone, standing),
+    )
 
 
 def release_plan_form(
-    rfc: Any, approvals: list[Entry[Approval]], evidence: list[Entry[TestEvidence]], lang: str
+    rfc: Any,
+    approvals: list[Entry[Approval]],
+    evidence: list[Entry[TestEvidence]],
+    lang: str,
+    *,
+    zone: tzinfo | None = None,
+    standing: Mapping[int, str] | None = None,
 ) -> Form:
     t = partial(_t, lang)
     interruption = t("yes", "예") if rfc.impact.service_interruption else t("no", "아니오")
@@ -147,7 +255,7 @@ def release_plan_form(
                 str(counts.tests),
                 str(counts.passed),
                 str(counts.failed + counts.errors),
-                entry.moment.isoformat(),
+                when(entry.moment, zone),
             )
         )
     sections = (
@@ -175,14 +283,26 @@ def release_plan_form(
         FormSection(t("Test evidence (from the ledger)", "테스트 결과 (원장)"), table=tuple(tests)),
         FormSection(
             t("Approvals (release steps)", "배포 승인"),
-            table=_approvals(approvals, lang, {"release-first", "release-second"}),
+            table=_approvals(
+                approvals, lang, {"release-first", "release-second"}, zone=zone, standing=standing
+            ),
         ),
     )
-    return Form("release-plan", t(*FORM_TITLES["release-plan"]), f"{rfc.id} — {rfc.title}", sections)
+    return Form(
+        "release-plan",
+        t(*FORM_TITLES["release-plan"]),
+        f"{rfc.id} — {rfc.title}",
+        sections,
+        _signoff(RELEASE_SIGNOFF, approvals, lang, zone, standing),
+    )
 
 
 def deployment_result_form(
-    started: Entry[DeploymentStarted], finished: Entry[DeploymentFinished] | None, lang: str
+    started: Entry[DeploymentStarted],
+    finished: Entry[DeploymentFinished] | None,
+    lang: str,
+    *,
+    zone: tzinfo | None = None,
 ) -> Form:
     t = partial(_t, lang)
     end = finished.payload if finished else None
@@ -205,10 +325,10 @@ def deployment_result_form(
         FormSection(
             t("Result", "배포 결과"),
             (
-                FormField(t("Start", "시작 일시"), started.moment.isoformat()),
+                FormField(t("Start", "시작 일시"), when(started.moment, zone)),
                 FormField(
                     t("End", "종료 일시"),
-                    finished.moment.isoformat() if finished else t("in progress", "진행 중"),
+                    when(finished.moment, zone) if finished else t("in progress", "진행 중"),
                 ),
                 FormField(t("Result", "결과"), value(str(end.result) if end else None)),
                 FormField(t("Worker", "작업자"), value(end.worker) if end else started.actor),
@@ -222,11 +342,21 @@ def deployment_result_form(
             ),
         ),
     )
+    worker = (end.worker if end else "") or started.actor
+    signoff = (
+        SignOff(t("Worker", "작업자"), worker, when(started.moment, zone)),
+        SignOff(
+            t("Verifier", "검증자"),
+            (end.verifier if end else "") or "",
+            when(finished.moment, zone) if finished and end and end.verifier else "",
+        ),
+    )
     return Form(
         "deployment-result",
         t(*FORM_TITLES["deployment-result"]),
         f"{started.id} ({', '.join(started.rfcs)})",
         sections,
+        signoff,
     )
 
 
@@ -285,22 +415,21 @@ def incident_report_form(incident: Entry[IncidentOpened], system_name: str, lang
     )
 
 
-def render_form(form: Form, *, html: bool, lang: str, generated: str) -> str:
+def render_form(
+    form: Form, *, html: bool, lang: str, generated: str, letterhead: Letterhead | None = None
+) -> str:
     from gatekeeper.reporters.render import render_template
 
+    values = {
+        "form": form,
+        "lang": lang,
+        "generated": generated,
+        "version": __version__,
+        "letterhead": letterhead or Letterhead(""),
+    }
     if html:
-        return render_template(
-            "forms/form.html.j2", form=form, lang=lang, generated=generated, version=__version__
-        )
-    return render_template(
-        "forms/form.md.j2",
-        form=form,
-        lang=lang,
-        generated=generated,
-        version=__version__,
-        md=for_markdown,
-        md_block=md_block,
-    )
+        return render_template("forms/form.html.j2", **values)
+    return render_template("forms/form.md.j2", **values, md=for_markdown, md_block=md_block)
 
 
 def md_block(text: str) -> str:

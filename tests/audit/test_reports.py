@@ -94,7 +94,11 @@ def test_forms_golden(audit_repo: AuditRepo, kind: str, ident: str, lang: str, h
     args = ["--lang", lang, "report", "form", kind, ident] + (["--html"] if html else [])
     result = run_cli(args, cwd=audit_repo.path, now=AUDIT_AT)
     assert result.code == 0, result.stderr
-    _golden(f"forms/{kind}.{lang}.{'html' if html else 'md'}", result.stdout)
+    # The ledger head the form was made from: record ids (and so hashes) differ from run to run.
+    head = run_cli(["--format", "json", "ledger", "head"], cwd=audit_repo.path).stdout
+    anchor = json.loads(head)["anchor"]
+    assert anchor in result.stdout
+    _golden(f"forms/{kind}.{lang}.{'html' if html else 'md'}", result.stdout.replace(anchor, "<SEQ:HASH>"))
 
 
 def test_form_content_comes_from_rfc_and_ledger(audit_repo: AuditRepo) -> None:
@@ -178,3 +182,17 @@ def test_artefacts_deployed_since_the_baseline_are_in_the_checklist_and_the_repo
     assert '<tr class="artifact-change drift"><td class="evidence">production:hotfix.jar</td>' in html
     assert '<tr class="artifact-change"><td class="evidence">production:app.whl</td>' in html
     assert "dep-app.whl (seq:" in html
+
+
+def test_pdf_output_needs_a_file_and_a_chromium(audit_repo: AuditRepo) -> None:
+    base = ["--lang", "ko", "report", "form", "change-request", "RFC-2026-0001", "--pdf"]
+    no_file = run_cli(base, cwd=audit_repo.path, now=AUDIT_AT)
+    assert no_file.code == 2 and "--output" in no_file.stderr, no_file.stderr
+    missing = run_cli(
+        [*base, "-o", "rfc.pdf"],
+        cwd=audit_repo.path,
+        now=AUDIT_AT,
+        env={"GATEKEEPER_CHROMIUM": "/nonexistent"},
+    )
+    assert missing.code == 2 and "Chromium" in missing.stderr and "GATEKEEPER_CHROMIUM" in missing.stderr
+    assert "Traceback" not in missing.stderr and not (audit_repo.path / "rfc.pdf").exists()

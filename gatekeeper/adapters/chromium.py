@@ -1,0 +1,77 @@
+"""Printing HTML to PDF with headless Chromium (Debian's `chromium`), the browser the HTML reports are
+checked in: forms and reports on A4 as a person would print them, with Korean fonts the system has."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+
+from gatekeeper.errors import InputError, UsageError
+
+FLAGS = (
+    "--headless",
+    "--no-sandbox",  # runners are containers without user namespaces; the page is our own, local HTML
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-pdf-header-footer",
+)
+TIMEOUT = 180  # seconds: a cold start on a loaded 2-core runner takes a while
+
+
+def chromium(env: Mapping[str, str]) -> str:
+    """The Chromium to print with: $GATEKEEPER_CHROMIUM, else `chromium` / `chromium-browser` on PATH."""
+    named = env.get("GATEKEEPER_CHROMIUM", "")
+    path = env.get("PATH")
+    if named:  # a Chromium named explicitly is the one used, or none
+        found = shutil.which(named, path=path)
+    else:
+        found = next(
+            (p for p in (shutil.which(n, path=path) for n in ("chromium", "chromium-browser")) if p), None
+        )
+    if found is None:
+        raise UsageError(
+            "PDF output needs Chromium, and none was found"
+            + (f" (GATEKEEPER_CHROMIUM={named!r})" if named else " on PATH"),
+            hint="install it (`apt-get install chromium`) or set GATEKEEPER_CHROMIUM to its path; "
+            "or write --html and print that",
+            ko="PDF 출력에는 Chromium이 필요하지만 찾지 못했습니다",
+            hint_ko="`apt-get install chromium`으로 설치하거나 GATEKEEPER_CHROMIUM에 경로를 주십시오. "
+            "또는 --html로 쓰고 그 파일을 인쇄하십시오",
+        )
+    return found
+
+
+def print_pdf(html: str, target: Path, env: Mapping[str, str]) -> None:
+    """Write `html` as a PDF to `target` (page size and margins from its CSS `@page`)."""
+    browser = chromium(env)
+    with tempfile.TemporaryDirectory(prefix="gatekeeper-pdf-") as work:
+        page = Path(work) / "page.html"
+        page.write_text(html, encoding="utf-8")
+        command = [
+            browser,
+            *FLAGS,
+            f"--user-data-dir={Path(work) / 'profile'}",
+            f"--print-to-pdf={target}",
+            page.as_uri(),
+        ]
+        try:
+            done = subprocess.run(command, capture_output=True, timeout=TIMEOUT, check=False)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            raise InputError(
+                f"Chromium could not print {target.name}: {exc}",
+                hint="check that Chromium starts (`chromium --headless --version`)",
+                ko=f"Chromium이 {target.name}을(를) 인쇄하지 못했습니다: {exc}",
+            ) from None
+    if done.returncode != 0 or not target.is_file() or target.stat().st_size == 0:
+        detail = done.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or ["no output"]
+        raise InputError(
+            f"Chromium could not print {target.name} (exit {done.returncode}): {detail[0][:300]}",
+            hint="check that Chromium starts (`chromium --headless --version`)",
+            ko=f"Chromium이 {target.name}을(를) 인쇄하지 못했습니다 (종료 코드 {done.returncode})",
+        )
