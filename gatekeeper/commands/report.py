@@ -11,6 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from gatekeeper.commands import Context
+from gatekeeper.commands._options import add_period, period
 from gatekeeper.domain import RecordKind
 from gatekeeper.domain.records import entry_of
 from gatekeeper.errors import InputError, UsageError
@@ -43,6 +44,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--pdf", action="store_true", help="PDF on A4, printed by headless Chromium (needs --output)"
     )
     form.add_argument("--output", "-o", metavar="FILE", help="write to FILE instead of standard output")
+    register = sub.add_parser(
+        "register",
+        help="the SOP's registers (변경이력·배포·장애 관리대장) as one .xlsx workbook",
+    )
+    add_period(register)
+    register.add_argument("--output", "-o", metavar="FILE.xlsx", required=True, help="the workbook to write")
 
 
 def _standing(ctx: Context, approvals: list[Any], rfc_id: str) -> dict[int, str]:
@@ -125,6 +132,8 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     from gatekeeper.ledger.anchor import ledger_head
     from gatekeeper.ledger.backends import open_ledger
 
+    if args.report_command == "register":
+        return _register(args, ctx)
     if args.pdf and not args.output:
         raise UsageError(
             "--pdf writes a file: name it with --output",
@@ -167,4 +176,63 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         ctx.out(_t(ctx.lang, f"wrote {for_log(str(target))}", f"{for_log(str(target))} 작성 완료"))
     else:
         ctx.runtime.stdout.write(text)
+    return 0
+
+
+def _register(args: argparse.Namespace, ctx: Context) -> int:
+    """`report register`: RFCs, deployments and incidents of the period (all RFCs of the store)."""
+    from gatekeeper.adapters.rfcstore import open_store
+    from gatekeeper.ledger.anchor import ledger_head
+    from gatekeeper.ledger.backends import open_ledger
+    from gatekeeper.reporters.register import (
+        change_register,
+        deployment_register,
+        incident_register,
+        pair_deployments,
+        write_workbook,
+    )
+
+    since, until = period(args, ctx.config)
+    system, zone, lang = ctx.config.system, ZoneInfo(ctx.config.timezone), ctx.lang
+
+    def inside(moment: Any) -> bool:
+        return (since is None or moment >= since) and (until is None or moment < until)
+
+    ledger = open_ledger(ctx.config, ctx.repo_root, ctx.runtime.env)
+    try:
+
+        def entries(kind: RecordKind) -> list[Any]:
+            return [entry_of(r) for r in ledger.find(kind=kind.value, system=system.id, until=until)]
+
+        approvals = entries(RecordKind.APPROVAL)
+        started = [e for e in entries(RecordKind.DEPLOYMENT_STARTED) if inside(e.moment)]
+        deployments = pair_deployments(started, entries(RecordKind.DEPLOYMENT_FINISHED))
+        incidents = [e for e in entries(RecordKind.INCIDENT_OPENED) if inside(e.moment)]
+        head = ledger_head(ledger)
+    finally:
+        ledger.close()
+    rfcs = list(open_store(ctx.repo_root, ctx.config, ctx.runtime.env).entries())
+    sheets = (
+        change_register(rfcs, approvals, deployments, lang, zone),
+        deployment_register(deployments, lang, zone),
+        incident_register(incidents, system.name, lang, zone),
+    )
+    target = ctx.runtime.cwd / args.output
+    try:
+        write_workbook(sheets, target, title=f"{system.name} ({system.id})", head=str(head))
+    except OSError as exc:
+        raise InputError(
+            f"{args.output}: cannot write the workbook: {exc.strerror or exc}",
+            hint="choose a writable path for --output",
+            ko=f"{args.output}: 통합문서를 쓸 수 없습니다: {exc.strerror or exc}",
+        ) from None
+    counts = tuple(len(sheet.rows) for sheet in sheets)
+    ctx.out(
+        _t(
+            lang,
+            f"wrote {for_log(str(target))}: {counts[0]} changes, {counts[1]} deployments, "
+            f"{counts[2]} incidents",
+            f"{for_log(str(target))} 작성 완료: 변경 {counts[0]}건, 배포 {counts[1]}건, 장애 {counts[2]}건",
+        )
+    )
     return 0

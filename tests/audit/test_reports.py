@@ -196,3 +196,60 @@ def test_pdf_output_needs_a_file_and_a_chromium(audit_repo: AuditRepo) -> None:
     )
     assert missing.code == 2 and "Chromium" in missing.stderr and "GATEKEEPER_CHROMIUM" in missing.stderr
     assert "Traceback" not in missing.stderr and not (audit_repo.path / "rfc.pdf").exists()
+
+
+def test_the_registers_are_a_workbook_read_back_as_written(audit_repo: AuditRepo) -> None:
+    """`report register`: 변경이력·배포·장애 관리대장 of November, opened again with openpyxl."""
+    from gatekeeper.reporters.register import read_workbook
+
+    args = ["--lang", "ko", "report", "register", "--since", "2026-11-01", "--until", "2026-12-01"]
+    result = run_cli([*args, "-o", "registers.xlsx"], cwd=audit_repo.path, now=AUDIT_AT)
+    assert result.code == 0, result.stdout + result.stderr
+    book = read_workbook(audit_repo.path / "registers.xlsx")
+    assert list(book) == ["변경이력 관리대장", "배포 관리대장", "장애 관리대장"]
+    changes, deployments, incidents = book.values()
+    assert [row[0] for row in changes[1:]] == [
+        "RFC-2026-0001",
+        "RFC-2026-0002",
+        "RFC-2026-0003",
+        "RFC-2026-0004",
+    ]
+    assert changes[0][:3] == ("변경요청ID", "제목", "변경유형")
+    assert all(str(cell).endswith("KST") for cell in (row[4] for row in changes[1:]) if cell)
+    # The seed's example register (002:1377), column for column.
+    assert incidents[0] == (
+        "장애ID", "장애유형", "장애시스템", "제목(장애명)", "현재단계(상태)", "장애인지일시",
+        "장애발생일시", "조치완료일시", "장애시간(분)", "장애등급", "업무담당자", "처리자",
+        "장애원인", "조치내용", "향후대책", "비고",
+    )  # fmt: skip
+    assert len(incidents) > 1 and all(row[2] == "민원포털 (minwon-portal)" for row in incidents[1:])
+    assert len(deployments) > 1 and {row[6] for row in deployments[1:]} <= {
+        "success",
+        "failure",
+        "rolled-back",
+        "aborted",
+        "진행 중",
+    }
+    counts = f"변경 {len(changes) - 1}건, 배포 {len(deployments) - 1}건, 장애 {len(incidents) - 1}건"
+    assert counts in result.stdout
+
+
+def test_a_register_cell_that_looks_like_a_formula_is_stored_as_text(tmp_path: Path) -> None:
+    from gatekeeper.reporters.register import Sheet, read_workbook, write_workbook
+
+    hostile = ('=HYPERLINK("http://evil.example","click")', "+1+1", "-2", "@SUM(A1)", "평문")
+    write_workbook([Sheet("x", ("a",) * 5, (hostile,))], tmp_path / "x.xlsx", title="t", head="1:" + "0" * 64)
+    (_header, row) = read_workbook(tmp_path / "x.xlsx")["x"]
+    assert row == hostile  # read back as the text written, not as formulas
+    from openpyxl import load_workbook
+
+    cells = load_workbook(tmp_path / "x.xlsx")["x"][2]
+    assert [c.data_type for c in cells] == ["s"] * 5
+
+
+def test_a_register_needs_a_writable_file(audit_repo: AuditRepo) -> None:
+    result = run_cli(["report", "register", "-o", "no/such/dir/r.xlsx"], cwd=audit_repo.path, now=AUDIT_AT)
+    assert (
+        result.code == 2 and "cannot write the workbook" in result.stderr and "Traceback" not in result.stderr
+    )
+    assert run_cli(["report", "register"], cwd=audit_repo.path).code == 2  # --output is required

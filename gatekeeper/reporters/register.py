@@ -1,0 +1,250 @@
+"""The SOP's registers (관리대장) as one workbook: 변경이력 관리대장 (CHG), 배포 관리대장 (REL) and
+장애 관리대장 (INC, the columns of the seed's example register, 002:1377), built from the RFCs and typed
+ledger records and written with openpyxl. Every cell is untrusted text: a value that a spreadsheet would
+read as a formula is stored as text."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+from pathlib import Path
+from typing import Any
+
+from gatekeeper.domain.records import (
+    Approval,
+    DeploymentFinished,
+    DeploymentStarted,
+    Entry,
+    IncidentOpened,
+)
+from gatekeeper.domain.rfc import RfcEntry
+from gatekeeper.reporters.forms import when
+
+
+@dataclass(frozen=True)
+class Sheet:
+    name: str  # at most 31 characters, as Excel allows
+    header: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+
+
+def _t(lang: str, en: str, ko: str) -> str:
+    return ko if lang == "ko" else en
+
+
+def _at(moment: datetime | None, zone: tzinfo) -> str:
+    return when(moment, zone) if moment is not None else ""
+
+
+def change_register(
+    rfcs: Iterable[RfcEntry],
+    approvals: Iterable[Entry[Approval]],
+    deployments: Iterable[tuple[Entry[DeploymentStarted], Entry[DeploymentFinished] | None]],
+    lang: str,
+    zone: tzinfo,
+) -> Sheet:
+    """변경이력 관리대장: one row per RFC, with who gave each change step last and its last deployment."""
+    approved: dict[tuple[str, str], Entry[Approval]] = {}
+    for decision in approvals:
+        if decision.payload.decision == "approve":
+            for rfc_id in decision.rfcs:
+                approved[(rfc_id, decision.payload.step)] = decision
+    last: dict[str, tuple[Entry[DeploymentStarted], Entry[DeploymentFinished] | None]] = {}
+    for started, finished in deployments:
+        for rfc_id in started.rfcs:
+            last[rfc_id] = (started, finished)
+    steps = ("change-review", "cab", "change-approval")
+    header = (
+        _t(lang, "Change ID", "변경요청ID"),
+        _t(lang, "Title", "제목"),
+        _t(lang, "Type", "변경유형"),
+        _t(lang, "Requester", "요청자"),
+        _t(lang, "Requested", "요청일시"),
+        _t(lang, "Systems", "대상시스템"),
+        _t(lang, "Status", "상태"),
+        *(f"{step} ({_t(lang, 'by, at', '승인자·일시')})" for step in steps),
+        _t(lang, "Last deployment", "최종 배포일시"),
+        _t(lang, "Result", "배포결과"),
+    )
+    rows = []
+    for entry in sorted(rfcs, key=lambda e: e.id):
+        rfc = entry.rfc
+        if rfc is None:
+            rows.append(
+                (entry.id, _t(lang, f"invalid: {entry.error}", f"형식 오류: {entry.error}"), *[""] * 10)
+            )
+            continue
+        given = []
+        for step in steps:
+            found = approved.get((entry.id, step))
+            given.append(f"{found.actor}, {_at(found.moment, zone)}" if found else "")
+        deployed = last.get(entry.id)
+        result = ""
+        if deployed is not None:
+            result = str(deployed[1].payload.result) if deployed[1] else _t(lang, "in progress", "진행 중")
+        rows.append(
+            (
+                entry.id,
+                rfc.title,
+                str(rfc.type),
+                rfc.requester,
+                _at(rfc.schedule.requested_at, zone),
+                ", ".join(rfc.systems),
+                str(rfc.status),
+                *given,
+                _at(deployed[0].moment, zone) if deployed else "",
+                result,
+            )
+        )
+    return Sheet(_t(lang, "Changes", "변경이력 관리대장"), header, tuple(rows))
+
+
+def deployment_register(
+    deployments: Iterable[tuple[Entry[DeploymentStarted], Entry[DeploymentFinished] | None]],
+    lang: str,
+    zone: tzinfo,
+) -> Sheet:
+    """배포 관리대장: one row per deployment, its finish paired with it."""
+    header = (
+        _t(lang, "Deployment ID", "배포ID"),
+        _t(lang, "Change IDs", "변경요청ID"),
+        _t(lang, "Environment", "환경"),
+        _t(lang, "Commit", "커밋"),
+        _t(lang, "Started", "시작일시"),
+        _t(lang, "Finished", "종료일시"),
+        _t(lang, "Result", "결과"),
+        _t(lang, "Worker", "작업자"),
+        _t(lang, "Verifier", "검증자"),
+        _t(lang, "Errors", "오류 내용"),
+    )
+    rows = []
+    for started, finished in deployments:
+        end = finished.payload if finished else None
+        rows.append(
+            (
+                started.id,
+                ", ".join(started.rfcs),
+                started.payload.environment,
+                started.payload.commit[:12],
+                _at(started.moment, zone),
+                _at(finished.moment, zone) if finished else "",
+                str(end.result) if end else _t(lang, "in progress", "진행 중"),
+                (end.worker if end else "") or started.actor,
+                end.verifier if end else "",
+                end.errors if end else "",
+            )
+        )
+    return Sheet(_t(lang, "Deployments", "배포 관리대장"), header, tuple(rows))
+
+
+def incident_register(
+    incidents: Iterable[Entry[IncidentOpened]], system_name: str, lang: str, zone: tzinfo
+) -> Sheet:
+    """장애 관리대장, with the columns of the SOP's example register (002:1377)."""
+    header = (
+        _t(lang, "Incident ID", "장애ID"),
+        _t(lang, "Type", "장애유형"),
+        _t(lang, "System", "장애시스템"),
+        _t(lang, "Title", "제목(장애명)"),
+        _t(lang, "Status", "현재단계(상태)"),
+        _t(lang, "Detected", "장애인지일시"),
+        _t(lang, "Occurred", "장애발생일시"),
+        _t(lang, "Resolved", "조치완료일시"),
+        _t(lang, "Duration (min)", "장애시간(분)"),
+        _t(lang, "Grade", "장애등급"),
+        _t(lang, "Owner", "업무담당자"),
+        _t(lang, "Handler", "처리자"),
+        _t(lang, "Cause", "장애원인"),
+        _t(lang, "Action", "조치내용"),
+        _t(lang, "Follow-up", "향후대책"),
+        _t(lang, "Remarks", "비고"),
+    )
+    rows = []
+    for entry in incidents:
+        data = entry.payload
+        minutes = ""
+        if data.occurred_at is not None and data.resolved_at is not None:
+            minutes = f"{(data.resolved_at - data.occurred_at).total_seconds() / 60:.0f}"
+        remark = (
+            _t(lang, f"deployment {data.deployment_id}", f"배포 {data.deployment_id}")
+            if data.deployment_id
+            else ""
+        )
+        rows.append(
+            (
+                entry.id,
+                data.type,
+                f"{system_name} ({entry.system})",
+                data.title,
+                data.status,
+                _at(data.detected_at, zone),
+                _at(data.occurred_at, zone),
+                _at(data.resolved_at, zone),
+                minutes,
+                "" if data.grade is None else str(data.grade),
+                data.owner or entry.actor,
+                data.handler,
+                data.cause or data.errors,
+                data.action,
+                data.follow_up,
+                remark,
+            )
+        )
+    return Sheet(_t(lang, "Incidents", "장애 관리대장"), header, tuple(rows))
+
+
+def pair_deployments(
+    started: Iterable[Entry[DeploymentStarted]], finished: Iterable[Entry[DeploymentFinished]]
+) -> list[tuple[Entry[DeploymentStarted], Entry[DeploymentFinished] | None]]:
+    """Each deployment with its finish (the one way deployments pair: a finish names its start)."""
+    ends: Mapping[str, Entry[DeploymentFinished]] = {f.payload.started: f for f in finished}
+    return [(s, ends.get(s.id)) for s in started]
+
+
+def write_workbook(sheets: Iterable[Sheet], target: Path, *, title: str, head: str) -> None:
+    """The register as an .xlsx file: a bold, frozen header row, filters, column widths by content."""
+    from openpyxl import Workbook
+    from openpyxl.cell.cell import TYPE_STRING
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    from gatekeeper.reporters.columns import width
+
+    book = Workbook()
+    if book.active is not None:
+        book.remove(book.active)  # the default empty sheet
+    for sheet in sheets:
+        ws = book.create_sheet(sheet.name[:31])
+        ws.append(list(sheet.header))
+        for row in sheet.rows:
+            ws.append(list(row))
+            for cell in ws[ws.max_row]:
+                # Untrusted text that starts like a formula is stored as text: shown, never evaluated.
+                if isinstance(cell.value, str) and cell.value[:1] in ("=", "+", "-", "@"):
+                    cell.data_type = TYPE_STRING
+        for cell in ws[1]:
+            cell.font = Font(bold=True)
+            cell.fill = PatternFill("solid", fgColor="DDE6F0")
+            cell.alignment = Alignment(vertical="center", wrap_text=True)
+        ws.freeze_panes = "A2"
+        if sheet.rows:
+            ws.auto_filter.ref = ws.dimensions
+        for index, name in enumerate(sheet.header, start=1):
+            longest = max([width(name), *(width(row[index - 1]) for row in sheet.rows)], default=8)
+            ws.column_dimensions[get_column_letter(index)].width = min(max(longest + 2, 8), 60)
+    book.properties.title = title
+    book.properties.creator = "gatekeeper"
+    book.properties.description = f"ledger head {head}"
+    book.save(target)
+
+
+def read_workbook(source: Path) -> dict[str, list[tuple[Any, ...]]]:
+    """Every sheet's rows as values (the header first): for checking what was written."""
+    from openpyxl import load_workbook
+
+    book = load_workbook(source, read_only=True)
+    try:
+        return {ws.title: [tuple(row) for row in ws.iter_rows(values_only=True)] for ws in book.worksheets}
+    finally:
+        book.close()
