@@ -38,6 +38,7 @@ from gatekeeper.domain import ChangeType, Finding, Grade, Role, Severity
 from gatekeeper.domain.baseline import DriftFacts
 from gatekeeper.domain.calendar import BusinessCalendar, CalendarUnavailable
 from gatekeeper.domain.catalogue import CHECKLIST, RULES
+from gatekeeper.domain.environments import DEFAULT_ENVIRONMENTS, Environments
 from gatekeeper.domain.records import (
     Approval,
     DecisionFacts,
@@ -203,6 +204,8 @@ class AuditBuilder:
     attest: Callable[[Entry[Approval]], bool] | None = None
     # Who holds each role now: whose rejections count for the debts settled at the end (None: anyone's).
     members: Mapping[Role, frozenset[str]] | None = None
+    # The declared environments: recorded names are read as their canonical names, kinds pick the rules.
+    environments: Environments = DEFAULT_ENVIRONMENTS
     checks: dict[str, _Check] = field(default_factory=lambda: {k: _Check() for k in ITEMS})
     tests_run: int = 0
     tests_passed: int = 0
@@ -217,7 +220,13 @@ class AuditBuilder:
     _legacy: int = 0
 
     def __post_init__(self) -> None:
-        self.history = History(self.policy, self.grade, self.system, attest=self.attest)
+        self.history = History(
+            self.policy,
+            self.grade,
+            self.system,
+            attest=self.attest,
+            environment_name=self.environments.canonical,
+        )
         self._entries = {rfc_id: _entry_of(rfc_id, value) for rfc_id, value in self.rfcs.items()}
 
     def _t(self, en: str, ko: str) -> str:
@@ -390,7 +399,7 @@ class AuditBuilder:
         )
         ledger = self.history.facts_at(
             at,
-            environment=payload.environment,
+            environment=self.environments.canonical(payload.environment),
             rfcs=known,
             head=payload.commit,
             identities=recorded.identities if recorded else frozenset(),
@@ -399,12 +408,13 @@ class AuditBuilder:
             platform=_replay(recorded) if recorded is not None and recorded.platform_approvals else None,
         )
         window = self._window(entry, at, payload.change_type)
+        environment = self.environments.canonical(payload.environment)
         facts = GateFacts(
             system=self.system,
             grade=self.grade,
             policy=self.policy,
             at=at,
-            environment=payload.environment,
+            environment=environment,
             change_type=payload.change_type,
             head=payload.commit,
             rfcs=known,
@@ -412,13 +422,39 @@ class AuditBuilder:
             approvals=ledger.approvals,
             evidence=ledger.evidence,
             deploy=ledger.deploy,
+            environment_kind=self.environments.kind(environment),
+            # The standard RFCs the gate judged as normal changes (its recorded standard.* findings).
+            downgraded=frozenset(
+                f.subject for f in (recorded.findings if recorded else ()) if f.rule.startswith("standard.")
+            ),
         )
-        findings = evaluate(facts, self.lang).findings
+        findings = evaluate(facts, self.lang).findings + self._standard_findings(recorded)
         if recorded is None:
             self._legacy += 1
             findings = tuple(f for f in findings if f.rule not in LEGACY_UNJUDGED)
         self._file(entry, payload.change_type, findings, known, window is not None, ledger.deploy)
         self._check_plan_details(known)
+
+    def _standard_findings(self, recorded: DecisionFacts | None) -> tuple[Finding, ...]:
+        """The gate's standard-change findings, as it recorded them: the catalogue and the commits' files
+        they were read from are not in the ledger."""
+        found = []
+        for f in recorded.findings if recorded is not None else ():
+            if f.rule.startswith("standard.") and f.rule in RULES:
+                found.append(
+                    Finding(
+                        f.rule,
+                        f.severity,
+                        RULES[f.rule].sop,
+                        self._t(
+                            f"RFC {f.subject} was judged as a normal change: {RULES[f.rule].summary}",
+                            f"변경요청 {f.subject}는 일반변경으로 판단됨: {RULES[f.rule].summary_ko}",
+                        ),
+                        "",
+                        f.subject,
+                    )
+                )
+        return tuple(found)
 
     def _window(
         self, entry: Entry[DeploymentStarted], at: datetime, change_type: ChangeType
@@ -484,7 +520,7 @@ class AuditBuilder:
             errors = [f.message for f in found if f.severity is Severity.ERROR]
             if errors:
                 check.fail(entry.ref, prefix + "; ".join(dict.fromkeys(errors)))
-            elif item not in DEBTS:
+            elif item not in DEBTS and item != "change.rfc-registered":  # `_check_registered` counts it
                 check.ok(entry.ref)
             for warning in (f for f in found if f.severity is Severity.WARNING):
                 check.remark(prefix + warning.message)
