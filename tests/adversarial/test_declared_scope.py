@@ -119,11 +119,17 @@ def test_the_overdue_pir_of_production_follows_every_spelling(repo: GitRepo, rel
         {"step": "release-second", "actor": "lee"},
         {"step": "cab", "actor": "choi", "rfc": "RFC-2026-0041"},
     ]
+    earlier = {"rfcs": ["RFC-2026-0041"]}
     owing = [
-        {"kind": "deployment.started", "hours_ago": 480, "rfcs": ["RFC-2026-0041"], "data": {"environment": "Prod"}},
-        {"kind": "deployment.finished", "hours_ago": 479, "closes": 0, "rfcs": ["RFC-2026-0041"],
-         "data": {"result": "success"}},
-    ]  # fmt: skip
+        {"kind": "deployment.started", "hours_ago": 480, "data": {"environment": "Prod"}, **earlier},
+        {
+            "kind": "deployment.finished",
+            "hours_ago": 479,
+            "closes": 0,
+            "data": {"result": "success"},
+            **earlier,
+        },
+    ]
     build(repo, {"config": ENVIRONMENTS, "approvals": chain, "records": owing})
     for spelling in ("production", "Production", "prod", "운영계"):
         code, body, _ = _start(repo, EVENING, "--env", spelling)
@@ -153,13 +159,15 @@ def test_an_invented_standard_template_does_not_skip_the_cab_or_the_manager(
     assert {"standard.template-unknown", "window.business-hours", "cab.missing", "approval.missing"} <= rules
     assert _started(repo) == []
     reliability.row(
-        "grade-1 `type: standard` with `standard_template: STD-INVENTED`, Tuesday 10:00 KST, no CAB, no manager",
+        "grade-1 `type: standard`, `standard_template: STD-INVENTED`, Tuesday 10:00 KST, no CAB, no manager",
         "standard change defined nowhere",
         "judged as normal: exit 1 (business hours, cab.missing, approval.missing); nothing recorded",
     )
 
 
-def test_a_standard_change_that_leaves_its_entry_is_judged_normal(repo: GitRepo, reliability: Recorder) -> None:
+def test_a_standard_change_that_leaves_its_entry_is_judged_normal(
+    repo: GitRepo, reliability: Recorder
+) -> None:
     build(
         repo,
         {
