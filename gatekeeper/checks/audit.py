@@ -356,7 +356,7 @@ class AuditBuilder:
         if deployment.result is not None and deployment.result.value in ("failure", "rolled-back"):
             self._failed[deployment.id] = (entry.seq, deployment.rfcs)
         requirement = pir_requirement(self.policy, self.grade, deployment.past(entry.moment))
-        if requirement is None:
+        if requirement is None or not self._owing(deployment):
             return
         facts = self._debts([deployment], entry.moment)
         for rfc in deployment.rfcs:
@@ -584,6 +584,12 @@ class AuditBuilder:
 
     # -- closing --------------------------------------------------------------------------------------
 
+    def _owing(self, deployment: Deployment) -> bool:
+        """Whether a deployment can leave debts: the pack applies the debt rules in its environment's kind
+        (a deployment to staging owes no PIR)."""
+        applies = self.policy.rules_in(self.environments.kind(deployment.environment))
+        return applies is None or bool({"deploy.pir-overdue", "deploy.retro-review-overdue"} & applies)
+
     def _debts(self, deployments: Iterable[Deployment], at: datetime) -> DeployFacts:
         """The deploy rules' facts about earlier deployments at `at`, from the history."""
         past = tuple(d.past(at) for d in deployments)
@@ -625,7 +631,7 @@ class AuditBuilder:
                 ),
             )
         # The debts of the period's deployments, judged at the audit's time by the gate's own rules.
-        facts = self._debts(waiting, self.now)
+        facts = self._debts([d for d in waiting if self._owing(d)], self.now)
         ctx = RuleContext(self.policy, self.grade, ChangeType.NORMAL, self.now, self.lang)
         for rule, item in ((pir_overdue, "change.pir"), (retro_review_overdue, "change.emergency-review")):
             owed: dict[str, list[str]] = {}  # RFC -> why, one line per deployment of it
