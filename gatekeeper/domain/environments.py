@@ -109,4 +109,21 @@ class Environments:
         return found.kind if found is not None else EnvironmentKind.PRODUCTION
 
 
+def job_environment_conflict(environments: Environments, chosen: Environment, env: Mapping[str, str]) -> str:
+    """In GitLab CI the job names the environment it deploys to (`CI_ENVIRONMENT_NAME`, from the job's
+    `environment:`): when that is a declared environment other than `--env`'s, the gate must not judge the
+    deployment by another environment's rules. Returns why, or "" (no GitLab job environment, or an
+    undeclared one, or the same)."""
+    if env.get("GITLAB_CI") != "true":
+        return ""
+    name = env.get("CI_ENVIRONMENT_NAME", "")
+    found = environments.find(name) if name else None
+    if found is None or found.name == chosen.name:
+        return ""
+    return (
+        f"the job deploys to the GitLab environment {name[:_SHOWN]!r} ({found.name}, {found.kind}) but --env "
+        f"names {chosen.name} ({chosen.kind}); give the job's environment to --env"
+    )
+
+
 DEFAULT_ENVIRONMENTS = Environments((Environment(DEFAULT_NAME, EnvironmentKind.PRODUCTION),))

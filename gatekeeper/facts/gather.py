@@ -25,7 +25,7 @@ from typing import Any, TypeVar
 from gatekeeper.config.models import Config, Policy
 from gatekeeper.domain import ChangeType, EvidenceKind, Grade, Outcome, RecordKind, Role
 from gatekeeper.domain.baseline import DriftFacts
-from gatekeeper.domain.environments import EnvironmentKind
+from gatekeeper.domain.environments import EnvironmentKind, job_environment_conflict
 from gatekeeper.domain.records import (
     CountedApproval,
     DecisionFacts,
@@ -213,6 +213,9 @@ def gather(
     # One environment, one name: an undeclared one is an input error (exit 2), before anything is read.
     environment = config.declared_environments().resolve(request.environment)
     collect = _Collector()
+    conflict = job_environment_conflict(config.declared_environments(), environment, sources.env)
+    if conflict:
+        collect.failures.append(GatherFailure("the job's environment", conflict))
     system, grade = config.system.id, config.system.grade
 
     ci = collect.attempt("the CI context", lambda: _ci(sources))

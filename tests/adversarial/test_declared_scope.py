@@ -271,3 +271,31 @@ def test_a_change_cannot_define_its_own_standard_entry(repo: GitRepo, reliabilit
     )
     code, body, _ = _start(repo, TUESDAY_MORNING)
     assert code == 1, body
+
+
+def test_a_gitlab_job_deploying_to_production_cannot_be_judged_as_staging(
+    repo: GitRepo, reliability: Recorder
+) -> None:
+    build(repo, {"config": ENVIRONMENTS, "approvals": [], "at": "2026-11-24T10:00:00+09:00"})
+    head = repo.head()
+    env = {
+        "GITLAB_CI": "true",
+        "CI_COMMIT_SHA": head,
+        "CI_COMMIT_REF_NAME": "main",
+        "CI_PROJECT_PATH": "agency/minwon-portal",
+        "GITLAB_USER_LOGIN": "dev",
+        "CI_ENVIRONMENT_NAME": "production",
+    }
+    args = ["--format", "json", "gate", "--rfc", RFC_ID, "--env", "staging"]
+    result = run_cli(args, cwd=repo.path, env=env, now=TUESDAY_MORNING)
+    errors = [f["message"] for f in json.loads(result.stdout)["findings"] if f["rule"] == "gate.error"]
+    assert result.code == 1 and any("GitLab environment 'production'" in e for e in errors), result.stdout
+    same = run_cli(
+        [*args[:-1], "stg"], cwd=repo.path, env={**env, "CI_ENVIRONMENT_NAME": "Staging"}, now=TUESDAY_MORNING
+    )
+    assert not any("GitLab environment" in f["message"] for f in json.loads(same.stdout)["findings"])
+    reliability.row(
+        "`gate --env staging` in a GitLab job whose `environment:` is production",
+        "environment of the job and of --env differ (staging has fewer rules)",
+        "gate.error naming both (blocks)",
+    )
