@@ -239,7 +239,6 @@ def _finish(args: argparse.Namespace, ctx: Context) -> int:
     now = ctx.runtime.now()
     result = DeploymentResult(args.result)
     environments = ctx.config.declared_environments()
-    given = environments.resolve(args.environment).name  # exit 2 for an undeclared name
     artifacts = artifact_digests(args.artifacts, ctx.runtime.cwd)
     actor = current_actor(ctx.runtime.env, ctx.repo_root)
     system = ctx.config.system.id
@@ -249,7 +248,9 @@ def _finish(args: argparse.Namespace, ctx: Context) -> int:
         started: Entry[DeploymentStarted] = entry_of(record)
         # The environment the start recorded, by its declared name; --env only for a start that named none.
         recorded = started.payload.environment
-        environment = environments.canonical(recorded) if recorded else given
+        environment = (
+            environments.canonical(recorded) if recorded else environments.resolve(args.environment).name
+        )
         payload = DeploymentFinished(
             started=started.id,
             result=result,

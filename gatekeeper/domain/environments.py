@@ -57,6 +57,8 @@ class Environments:
         for environment in self.declared:
             for spelling in (environment.name, *environment.aliases):
                 key = normalise(spelling)
+                if not key:
+                    raise ValueError(f"an alias of {environment.name!r} is only white space")
                 other = index.get(key)
                 if other is not None and other is not environment:
                     raise ValueError(

@@ -64,7 +64,8 @@ def gather_standard(
     commits: Sequence[object] | None,
     at: datetime,
 ) -> tuple[StandardCheck, ...]:
-    """The check of every standard RFC deployed, over the deployed commits that name it."""
+    """The check of every standard RFC deployed, over the deployed commits that name it or name no RFC at
+    all (a change that names nothing rides with the deployment; it must not slip past the entry)."""
     from gatekeeper.domain.rfcid import find_ids
 
     standard = [e for e in entries if e.rfc is not None and e.rfc.type is ChangeType.STANDARD]
@@ -73,11 +74,11 @@ def gather_standard(
     catalogue, shown = load_catalogue(root, config)
     out = []
     for entry in standard:
-        shas = [
-            str(getattr(c, "sha", ""))
-            for c in commits or ()
-            if entry.id in find_ids(config.rfc.id_pattern, str(getattr(c, "message", "")))
-        ]
+        shas = []
+        for commit in commits or ():
+            named = find_ids(config.rfc.id_pattern, str(getattr(commit, "message", "")))
+            if entry.id in named or not named:
+                shas.append(str(getattr(commit, "sha", "")))
         check = check_standard(
             entry,
             system=config.system.id,

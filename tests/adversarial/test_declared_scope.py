@@ -299,3 +299,23 @@ def test_a_gitlab_job_deploying_to_production_cannot_be_judged_as_staging(
         "environment of the job and of --env differ (staging has fewer rules)",
         "gate.error naming both (blocks)",
     )
+
+
+def test_commits_naming_no_rfc_count_against_the_standard_entry(repo: GitRepo, reliability: Recorder) -> None:
+    build(
+        repo,
+        {
+            "rfc": {"type": "standard", "standard_template": "STD-DB-INDEX"},
+            "approvals": REVIEW_AND_RELEASE,
+            "at": "2026-11-24T10:00:00+09:00",
+        },
+    )
+    repo.commit("화면 문구 수정", files={"app/views.py": "TITLE = '민원'\n"})  # names no RFC
+    code, body, _ = _start(repo, TUESDAY_MORNING)
+    found = {f["rule"]: f for f in body["findings"]}
+    assert code == 1 and "app/views.py" in found["standard.out-of-scope"]["message"], body
+    reliability.row(
+        "`deploy start --rfc <standard RFC>` over a range with a commit that names no RFC and edits app code",
+        "change smuggled past the standard entry in an unattributed commit",
+        "judged as normal: exit 1; the finding names the file",
+    )

@@ -19,6 +19,7 @@ from gatekeeper.errors import ConfigError, InputError
 from gatekeeper.ledger.lock import DeploymentLocked, require_unlocked, started_draft
 from gatekeeper.ledger.sqlite import SqliteLedger
 from gatekeeper.resources import policies_dir
+from tests.helpers import GitRepo
 
 NOW = datetime(2026, 11, 24, 11, 0, tzinfo=UTC)
 DECLARED = Environments.of(
@@ -89,6 +90,7 @@ def test_without_environments_production_alone_is_declared(tmp_path: Path) -> No
             ["environments", "names both"],
         ),
         ("environments: {production: {kind: production, region: kr}}", ["region", "unknown key"]),
+        ("environments: {production: {kind: production, aliases: ['  ']}}", ["only white space"]),
     ],
 )
 def test_bad_environment_blocks_name_the_key_and_the_fix(
@@ -143,3 +145,22 @@ def test_the_lock_reads_recorded_aliases_as_their_environment(tmp_path: Path) ->
         )
     finally:
         ledger.close()
+
+
+def test_deploy_finish_needs_no_env_when_the_start_recorded_one(repo: GitRepo) -> None:
+    import json
+
+    from tests.acceptance import RFC_ID, TUESDAY_EVENING, build
+    from tests.helpers import run_cli
+
+    at = datetime.fromisoformat(TUESDAY_EVENING)
+    build(repo, {"config": {"environments": {"prd": {"kind": "production", "aliases": ["운영"]}}}})
+    started = run_cli(
+        ["--format", "json", "deploy", "start", "--rfc", RFC_ID, "--env", "PRD"], cwd=repo.path, now=at
+    )
+    assert started.code == 0, started.stdout + started.stderr
+    deployment = json.loads(started.stdout)["deployment_id"]
+    finished = run_cli(["deploy", "finish", deployment, "--result", "success"], cwd=repo.path, now=at)
+    assert finished.code == 0, finished.stderr
+    default = run_cli(["gate", "--rfc", RFC_ID], cwd=repo.path, now=at)  # --env defaults to production
+    assert default.code == 2 and "declared: prd (aliases: 운영)" in default.stderr
