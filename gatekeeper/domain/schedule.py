@@ -35,7 +35,10 @@ class PlannedWindow:
         """Whether the aware `moment` lies inside the window (start inclusive, end exclusive)."""
         if self.start is not None and self.end is not None:
             return self.start <= moment < self.end
-        local = moment.astimezone(zone)
+        try:
+            local = moment.astimezone(zone)
+        except OverflowError:  # an instant at the edge of datetime's range has no local time: not inside
+            return False
         minute = local.hour * 60 + local.minute + local.second / 60
         if self.day is not None:
             offset = (local.date() - self.day).days * 24 * 60
@@ -92,11 +95,22 @@ def parse_window(text: str) -> PlannedWindow | None:
     return PlannedWindow(stripped, day, start_minute, end_minute)
 
 
+def local_text(moment: datetime, zone: tzinfo) -> str:
+    """`moment` in `zone` to the minute (as given where it has no local time there)."""
+    try:
+        return moment.astimezone(zone).isoformat(timespec="minutes")
+    except OverflowError:
+        return moment.isoformat(timespec="minutes")
+
+
 def window_start(window: PlannedWindow, near: datetime, zone: tzinfo) -> datetime:
     """The window's next start at or after `near` (its start for a dated or absolute window)."""
     if window.start is not None:
         return window.start
-    local = near.astimezone(zone)
+    try:
+        local = near.astimezone(zone)
+    except OverflowError:  # no local time at the edge of datetime's range
+        return near
     day = window.day or local.date()
     start = datetime.combine(day, time(), zone) + timedelta(minutes=window.start_minute)
     if window.day is None and start < local:

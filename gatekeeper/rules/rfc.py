@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from gatekeeper.config.models import PlanPolicy
 from gatekeeper.domain import Finding, RfcStatus
 from gatekeeper.domain.rfc import RfcEntry
-from gatekeeper.domain.schedule import parse_window, window_start
+from gatekeeper.domain.schedule import local_text, parse_window, window_start
 from gatekeeper.rules import RuleContext
 
 
@@ -146,8 +146,9 @@ def outside_window(entry: RfcEntry, target: DeployTarget, ctx: RuleContext) -> I
     window = parse_window(entry.rfc.schedule.window)
     if window is None or window.contains(target.at, ZoneInfo(target.timezone)):
         return
-    planned = window.describe(target.timezone)
-    at = target.at.astimezone(ZoneInfo(target.timezone)).isoformat(timespec="minutes")
+    zone = ZoneInfo(target.timezone)
+    planned, at = window.describe(target.timezone), local_text(target.at, zone)
+    next_start = local_text(window_start(window, target.at, zone), zone)
     yield ctx.finding(
         "rfc.outside-window",
         subject=entry.id,
@@ -156,9 +157,8 @@ def outside_window(entry: RfcEntry, target: DeployTarget, ctx: RuleContext) -> I
             f"변경요청 {entry.id}의 작업 예정 시간은 {planned}이며 {at} 배포는 승인된 계획과 다릅니다",
         ),
         remediation=ctx.text(
-            f"deploy inside the planned window (next start "
-            f"{window_start(window, target.at, ZoneInfo(target.timezone)).isoformat(timespec='minutes')}), "
-            f"or change `schedule.window` in {entry.where} and have the change approved again",
+            f"deploy inside the planned window (next start {next_start}), or change `schedule.window` in "
+            f"{entry.where} and have the change approved again",
             f"예정 시간 안에 배포하거나 {entry.where}의 `schedule.window`를 수정한 뒤 다시 승인받으세요",
         ),
     )

@@ -12,6 +12,8 @@ from datetime import datetime
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from gatekeeper.config import load_config
 from gatekeeper.ledger.backends import open_ledger
@@ -319,3 +321,31 @@ def test_commits_naming_no_rfc_count_against_the_standard_entry(repo: GitRepo, r
         "change smuggled past the standard entry in an unattributed commit",
         "judged as normal: exit 1; the finding names the file",
     )
+
+
+@given(
+    text=st.one_of(
+        st.text(max_size=120),
+        st.from_regex(r"(\d{4}-\d{2}-\d{2} )?\d{1,2}:\d{2}\s*[-~–]\s*\d{1,2}:\d{2}", fullmatch=True),
+        st.builds(lambda a, b: f"{a}/{b}", st.text(max_size=40), st.text(max_size=40)),
+    ),
+    moment=st.datetimes(timezones=st.timezones()),
+)
+def test_the_window_parser_never_crashes(reliability: Recorder, text: str, moment: datetime) -> None:
+    from zoneinfo import ZoneInfo
+
+    from gatekeeper.domain.schedule import parse_window
+
+    try:
+        window = parse_window(text)
+    except ValueError as exc:
+        assert "window" in str(exc) or "time" in str(exc) or "date" in str(exc), exc
+        return
+    if window is not None:
+        assert window.contains(moment, ZoneInfo("Asia/Seoul")) in (True, False)
+    if not reliability.rows:
+        reliability.row(
+            "generated `schedule.window` / catalogue `window` texts and instants",
+            "arbitrary text, clock times out of range, ISO intervals",
+            "a window or a ValueError naming the forms read; never a crash",
+        )
