@@ -79,4 +79,16 @@ def evaluate(facts: GateFacts, lang: str = "en") -> Outcome:
         change_type=str(facts.change_type),
         rfcs=tuple(entry.id for entry in facts.rfcs),
         findings=tuple(f for f in found if f is not None),
+        extra=_standard_changes(facts),
     )
+
+
+def _standard_changes(facts: GateFacts) -> dict[str, object]:
+    """The standard changes that hold, with whom their result is reported to (단순변경: the officer decides
+    and reports the result), for the JSON output; nothing when there are none."""
+    held = [
+        {"rfc": c.rfc_id, "template": c.template, "report_to": list(c.entry.report_to)}
+        for c in facts.standard
+        if c.holds and c.entry is not None
+    ]
+    return {"standard_changes": held} if held else {}

@@ -181,6 +181,7 @@ def test_a_standard_change_that_leaves_its_entry_is_judged_normal(
     )
     code, body, _ = _start(repo, TUESDAY_MORNING)
     assert code == 1 and "standard.out-of-scope" in {f["rule"] for f in body["findings"]}, body
+    assert "standard_changes" not in body
     reliability.row(
         "a catalogued standard change (STD-DB-INDEX) that also edits app/service.py, Tuesday 10:00",
         "standard change outside its paths",

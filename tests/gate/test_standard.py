@@ -194,3 +194,24 @@ def test_change_size_counts_files_and_lines_of_the_commits(repo: GitRepo) -> Non
     size = change_size(repo.path, [first, second])
     assert set(size.files) >= {"a/x.txt", "a/y z.txt", "bin.dat"}
     assert size.lines >= 3 + 1 + 1
+
+
+def test_a_standard_change_that_holds_says_whom_to_report_to(repo: GitRepo) -> None:
+    import json
+
+    from tests.acceptance import RFC_ID, build
+    from tests.helpers import run_cli
+
+    at, _ = build(
+        repo,
+        {
+            "rfc": {"type": "standard", "standard_template": "STD-DB-INDEX"},
+            "files": {"db/index/001.sql": "CREATE INDEX a ON b (c);\n"},
+        },
+    )
+    result = run_cli(["--format", "json", "gate", "--rfc", RFC_ID], cwd=repo.path, now=at)
+    body = json.loads(result.stdout)
+    assert result.code == 0 and body["change_type"] == "standard", body
+    assert body["standard_changes"] == [
+        {"rfc": RFC_ID, "template": "STD-DB-INDEX", "report_to": ["agency-officer"]}
+    ]
