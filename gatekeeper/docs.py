@@ -13,7 +13,7 @@ INTRO = """\
 
 Generated from the models by `python -m gatekeeper.docs docs/configuration.md`; do not edit by hand.
 Every key is checked strictly: unknown keys are errors, `"1"` is not `1`, and times need an offset
-(`2026-11-24T19:30:00+09:00` or `...Z`). `gatekeeper schema config|rfc|policy` prints the same
+(`2026-11-24T19:30:00+09:00` or `...Z`). `gatekeeper schema config|rfc|policy|catalogue` prints the same
 information as JSON Schema for editors.
 """
 
@@ -21,6 +21,12 @@ FILES = [
     ("config", "`.gatekeeper.yml`", "The repository's configuration (DESIGN §2)."),
     ("rfc", "RFC file `changes/<ID>.yml`", "One request for change; approvals are never stored here."),
     ("policy", "Policy pack `policies/<name>.yaml`", "What each rule requires per grade and change type."),
+    (
+        "catalogue",
+        "Standard-change catalogue (`standard_changes.catalogue`)",
+        "The standard changes (단순변경) defined in advance; a `standard` RFC names one in "
+        "`standard_template` and stays inside it, or it is judged as a normal change.",
+    ),
 ]
 
 

@@ -21,6 +21,9 @@ workspace, Tuesday 2026-11-24 20:00 KST — and changes what the case says:
 - `records`: extra ledger records [{kind, rfcs, hours_ago, change_type, data}]; a `deployment.finished`
   with `closes: N` names the N-th record of this list (0-based) as its start
 - `at`: the time asked about (default the Tuesday evening)
+- `env`: the `--env` the gate is asked about (default none: production)
+- `catalogue`: keys merged into the standard-change catalogue (`standard-changes.yml`; `changes:` replaces
+  the entries); `files`: {path: text} committed with the deployed commit
 
 A commit rule's case is run by `gatekeeper check-commits` on the commit's message (as the commit-msg hook
 runs it); every other rule's by `gatekeeper gate`. A `fail` case must produce a finding of its rule with
@@ -31,6 +34,7 @@ a case says so; `expect.message_contains` texts its finding's message or fix mus
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 from datetime import datetime, timedelta
@@ -73,6 +77,31 @@ CONFIG: dict[str, Any] = {
         {"kind": "performance", "paths": ["reports/perf/*.xml"]},
     ],
     "ledger": {"backend": "sqlite", "path": ".gatekeeper/ledger.db"},
+    "standard_changes": {"catalogue": "standard-changes.yml"},
+}
+# The standard changes defined in advance. The world's one commit carries the configuration, the catalogue
+# and the RFC files as well, so `build` lets every entry change those paths (WORLD_FILES) besides its own.
+WORLD_FILES = ["changes/*.yml", ".gatekeeper.yml", ".gatekeeper/*", "standard-changes.yml"]
+CATALOGUE: dict[str, Any] = {
+    "version": 1,
+    "changes": [
+        {
+            "id": "STD-DB-INDEX",
+            "title": "조회 성능 인덱스 추가",
+            "systems": ["minwon-portal"],
+            "paths": ["db/index/*.sql"],
+            "max_files": 10,
+            "max_lines": 400,
+            "report_to": ["agency-officer"],
+        },
+        {
+            "id": "STD-01",
+            "title": "사용자 계정 관리",
+            "systems": ["minwon-portal"],
+            "paths": ["accounts/*.yml"],
+            "report_to": ["agency-officer"],
+        },
+    ],
 }
 RFC: dict[str, Any] = {
     "id": RFC_ID,
@@ -136,6 +165,12 @@ def build(repo: GitRepo, case: dict[str, Any]) -> tuple[datetime, str]:
     config_body = _merge(CONFIG, {"system": case.get("system", {}), "platform": pin(repo.path)})
     config_body = _merge(config_body, case.get("config", {}))
     repo.write(".gatekeeper.yml", yaml.safe_dump(config_body, allow_unicode=True))
+    catalogue = copy.deepcopy(_merge(CATALOGUE, case.get("catalogue", {})))
+    for entry in catalogue["changes"]:
+        entry["paths"] = [*entry.get("paths", []), *WORLD_FILES]
+    repo.write("standard-changes.yml", yaml.safe_dump(catalogue, allow_unicode=True))
+    for path, text in case.get("files", {}).items():
+        repo.write(path, text)
     rfc = _merge(RFC, case.get("rfc", {}))
     repo.write(f"changes/{RFC_ID}.yml", yaml.safe_dump(rfc, allow_unicode=True))
     for other, status in case.get("rfcs", {}).items():
@@ -248,4 +283,4 @@ def run_case(repo: GitRepo, rule: str, case: dict[str, Any]) -> tuple[int, dict[
     at, _ = build(repo, case)
     if rule.startswith("commit."):
         return check_message(repo, at, case.get("commit", {}).get("message", ""))
-    return gate(repo, at)
+    return gate(repo, at, *(["--env", str(case["env"])] if "env" in case else []))

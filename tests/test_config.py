@@ -303,7 +303,10 @@ def _rfc_text(**changes: str) -> str:
     ("changes", "fragments"),
     [
         ({"type": "urgent"}, [":3:", "type", "'normal', 'standard' or 'emergency'", "found 'urgent'"]),
-        ({"status": "approved"}, [":14:", "status", "'active', 'cancelled' or 'closed'", "found 'approved'"]),
+        (
+            {"status": "approved"},
+            [":14:", "status", "'active', 'cancelled', 'closed' or 'draft'", "found 'approved'"],
+        ),
         ({"systems": "[]"}, [":5:", "systems", "at least 1"]),
         ({"schedule": "{requested_at: '2026-11-20T10:00:00'}"}, ["schedule.requested_at", "needs an offset"]),
         ({"type": "emergency"}, ["incident"]),

@@ -1,4 +1,4 @@
-"""`gatekeeper schema config|rfc|policy` prints JSON Schemas that accept what gatekeeper accepts."""
+"""`gatekeeper schema config|rfc|policy|catalogue` prints JSON Schemas that accept what gatekeeper accepts."""
 
 from __future__ import annotations
 
@@ -33,6 +33,10 @@ def _shipped(kind: str, tmp_path: Path) -> list[tuple[str, Any]]:
     documents: list[tuple[str, Any]] = []
     if kind == "policy":
         documents = [(p.name, load_yaml(p).data) for p in sorted(policies_dir().glob("*.yaml"))]
+    elif kind == "catalogue":
+        documents = [
+            (str(p), load_yaml(p).data) for p in sorted(ROOT.glob("examples/*/standard-changes.yml"))
+        ]
     elif kind == "config":
         documents = [("BASE_CONFIG", _yaml(tmp_path, BASE_CONFIG))]
         documents += [
@@ -45,7 +49,7 @@ def _shipped(kind: str, tmp_path: Path) -> list[tuple[str, Any]]:
     return documents
 
 
-@pytest.mark.parametrize("kind", ["config", "rfc", "policy"])
+@pytest.mark.parametrize("kind", ["config", "rfc", "policy", "catalogue"])
 def test_schema_accepts_the_shipped_files(kind: str, tmp_path: Path) -> None:
     validator = _validator(kind)
     documents = _shipped(kind, tmp_path)
@@ -68,13 +72,18 @@ def test_schema_accepts_the_shipped_files(kind: str, tmp_path: Path) -> None:
         ("rfc", VALID_RFC.format(id="RFC-2026-0001", type="urgent", requester="lee", status="active")),
         ("policy", "version: 1\nname: p\nrules:\n  gate.error: {default: block}\n"),
         ("policy", "version: 1\nname: p\nwindows: {}\n"),
+        (
+            "catalogue",
+            "version: 1\nchanges: [{id: S, title: t, systems: [s], paths: [a], report_to: [kim], x: 1}]\n",
+        ),
+        ("config", BASE_CONFIG + "environments: {production: {kind: live}}\n"),
     ],
 )
 def test_schema_rejects_what_gatekeeper_rejects(kind: str, text: str, tmp_path: Path) -> None:
     assert not _validator(kind).is_valid(_yaml(tmp_path, text))
 
 
-@pytest.mark.parametrize("kind", ["config", "rfc", "policy"])
+@pytest.mark.parametrize("kind", ["config", "rfc", "policy", "catalogue"])
 def test_schema_command_prints_the_schema(kind: str, tmp_path: Path) -> None:
     result = run_cli(["schema", kind], cwd=tmp_path)  # no configuration needed
     assert result.code == 0, result.stderr

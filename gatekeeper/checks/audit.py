@@ -38,6 +38,7 @@ from gatekeeper.domain import ChangeType, Finding, Grade, Role, Severity
 from gatekeeper.domain.baseline import DriftFacts
 from gatekeeper.domain.calendar import BusinessCalendar, CalendarUnavailable
 from gatekeeper.domain.catalogue import CHECKLIST, RULES
+from gatekeeper.domain.environments import DEFAULT_ENVIRONMENTS, Environments
 from gatekeeper.domain.records import (
     Approval,
     DecisionFacts,
@@ -196,6 +197,8 @@ class AuditBuilder:
     attest: Callable[[Entry[Approval]], bool] | None = None
     # Who holds each role now: whose rejections count for the debts settled at the end (None: anyone's).
     members: Mapping[Role, frozenset[str]] | None = None
+    # The declared environments: recorded names are read as their canonical names, kinds pick the rules.
+    environments: Environments = DEFAULT_ENVIRONMENTS
     checks: dict[str, _Check] = field(default_factory=lambda: {k: _Check() for k in ITEMS})
     tests_run: int = 0
     tests_passed: int = 0
@@ -210,7 +213,13 @@ class AuditBuilder:
     _legacy: int = 0
 
     def __post_init__(self) -> None:
-        self.history = History(self.policy, self.grade, self.system, attest=self.attest)
+        self.history = History(
+            self.policy,
+            self.grade,
+            self.system,
+            attest=self.attest,
+            environment_name=self.environments.canonical,
+        )
         self._entries = {rfc_id: _entry_of(rfc_id, value) for rfc_id, value in self.rfcs.items()}
 
     def _t(self, en: str, ko: str) -> str:
@@ -340,7 +349,7 @@ class AuditBuilder:
         if deployment.result is not None and deployment.result.value in ("failure", "rolled-back"):
             self._failed[deployment.id] = (entry.seq, deployment.rfcs)
         requirement = pir_requirement(self.policy, self.grade, deployment.past(entry.moment))
-        if requirement is None:
+        if requirement is None or not self._owing(deployment):
             return
         facts = self._debts([deployment], entry.moment)
         for rfc in deployment.rfcs:
@@ -383,7 +392,7 @@ class AuditBuilder:
         )
         ledger = self.history.facts_at(
             at,
-            environment=payload.environment,
+            environment=self.environments.canonical(payload.environment),
             rfcs=known,
             head=payload.commit,
             identities=recorded.identities if recorded else frozenset(),
@@ -392,12 +401,13 @@ class AuditBuilder:
             platform=_replay(recorded) if recorded is not None and recorded.platform_approvals else None,
         )
         window = self._window(entry, at, payload.change_type)
+        environment = self.environments.canonical(payload.environment)
         facts = GateFacts(
             system=self.system,
             grade=self.grade,
             policy=self.policy,
             at=at,
-            environment=payload.environment,
+            environment=environment,
             change_type=payload.change_type,
             head=payload.commit,
             rfcs=known,
@@ -405,13 +415,39 @@ class AuditBuilder:
             approvals=ledger.approvals,
             evidence=ledger.evidence,
             deploy=ledger.deploy,
+            environment_kind=self.environments.kind(environment),
+            # The standard RFCs the gate judged as normal changes (its recorded standard.* findings).
+            downgraded=frozenset(
+                f.subject for f in (recorded.findings if recorded else ()) if f.rule.startswith("standard.")
+            ),
         )
-        findings = evaluate(facts, self.lang).findings
+        findings = evaluate(facts, self.lang).findings + self._standard_findings(recorded)
         if recorded is None:
             self._legacy += 1
             findings = tuple(f for f in findings if f.rule not in LEGACY_UNJUDGED)
         self._file(entry, payload.change_type, findings, known, window is not None, ledger.deploy)
         self._check_plan_details(known)
+
+    def _standard_findings(self, recorded: DecisionFacts | None) -> tuple[Finding, ...]:
+        """The gate's standard-change findings, as it recorded them: the catalogue and the commits' files
+        they were read from are not in the ledger."""
+        found = []
+        for f in recorded.findings if recorded is not None else ():
+            if f.rule.startswith("standard.") and f.rule in RULES:
+                found.append(
+                    Finding(
+                        f.rule,
+                        f.severity,
+                        RULES[f.rule].sop,
+                        self._t(
+                            f"RFC {f.subject} was judged as a normal change: {RULES[f.rule].summary}",
+                            f"변경요청 {f.subject}는 일반변경으로 판단됨: {RULES[f.rule].summary_ko}",
+                        ),
+                        "",
+                        f.subject,
+                    )
+                )
+        return tuple(found)
 
     def _window(
         self, entry: Entry[DeploymentStarted], at: datetime, change_type: ChangeType
@@ -477,7 +513,7 @@ class AuditBuilder:
             errors = [f.message for f in found if f.severity is Severity.ERROR]
             if errors:
                 check.fail(entry.ref, prefix + "; ".join(dict.fromkeys(errors)))
-            elif item not in DEBTS:
+            elif item not in DEBTS and item != "change.rfc-registered":  # `_check_registered` counts it
                 check.ok(entry.ref)
             for warning in (f for f in found if f.severity is Severity.WARNING):
                 check.remark(prefix + warning.message)
@@ -541,6 +577,12 @@ class AuditBuilder:
 
     # -- closing --------------------------------------------------------------------------------------
 
+    def _owing(self, deployment: Deployment) -> bool:
+        """Whether a deployment can leave debts: the pack applies the debt rules in its environment's kind
+        (a deployment to staging owes no PIR)."""
+        applies = self.policy.rules_in(self.environments.kind(deployment.environment))
+        return applies is None or bool({"deploy.pir-overdue", "deploy.retro-review-overdue"} & applies)
+
     def _debts(self, deployments: Iterable[Deployment], at: datetime) -> DeployFacts:
         """The deploy rules' facts about earlier deployments at `at`, from the history."""
         past = tuple(d.past(at) for d in deployments)
@@ -582,7 +624,7 @@ class AuditBuilder:
                 ),
             )
         # The debts of the period's deployments, judged at the audit's time by the gate's own rules.
-        facts = self._debts(waiting, self.now)
+        facts = self._debts([d for d in waiting if self._owing(d)], self.now)
         ctx = RuleContext(self.policy, self.grade, ChangeType.NORMAL, self.now, self.lang)
         for rule, item in ((pir_overdue, "change.pir"), (retro_review_overdue, "change.emergency-review")):
             owed: dict[str, list[str]] = {}  # RFC -> why, one line per deployment of it

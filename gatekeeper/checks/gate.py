@@ -14,14 +14,16 @@ from gatekeeper.rules import RuleContext
 from gatekeeper.rules.approval import APPROVAL_RULES
 from gatekeeper.rules.baseline import RULES as BASELINE_RULES
 from gatekeeper.rules.deploy import DEPLOY_RULES
-from gatekeeper.rules.rfc import RFC_RULES
+from gatekeeper.rules.rfc import RFC_RULES, TARGET_RULES, DeployTarget
+from gatekeeper.rules.standard import STANDARD_RULES
 from gatekeeper.rules.tests import TEST_RULES
 from gatekeeper.rules.window import WINDOW_RULES
 
 
 def evaluate(facts: GateFacts, lang: str = "en") -> Outcome:
     """Run every rule registry over the facts; pure."""
-    base = RuleContext(facts.policy, facts.grade, facts.change_type, facts.at, lang)
+    applies = facts.policy.rules_in(facts.environment_kind)
+    base = RuleContext(facts.policy, facts.grade, facts.change_type, facts.at, lang, applies)
     found: list[Finding | None] = []
     for failure in facts.failures:
         found.append(
@@ -38,17 +40,27 @@ def evaluate(facts: GateFacts, lang: str = "en") -> Outcome:
                 ),
             )
         )
+    target = DeployTarget(
+        facts.system,
+        facts.window.at if facts.window is not None else None,
+        facts.window.timezone if facts.window is not None else "UTC",
+    )
     for entry in facts.rfcs:
-        rfc_ctx = RuleContext(facts.policy, facts.grade, facts.rfc_type(entry), facts.at, lang)
+        rfc_ctx = RuleContext(facts.policy, facts.grade, facts.rfc_type(entry), facts.at, lang, applies)
         for rfc_rule in RFC_RULES.values():
             found.extend(rfc_rule(entry, rfc_ctx))
+        for target_rule in TARGET_RULES.values():
+            found.extend(target_rule(entry, target, rfc_ctx))
+    for check in facts.standard:
+        for standard_rule in STANDARD_RULES.values():
+            found.extend(standard_rule(check, base))
     if facts.window is not None:
         for window_rule in WINDOW_RULES.values():
             found.extend(window_rule(facts.window, base))
     types = {entry.id: facts.rfc_type(entry) for entry in facts.rfcs}
     for approval in facts.approvals:
         rfc_ctx = RuleContext(
-            facts.policy, facts.grade, types.get(approval.rfc_id, facts.change_type), facts.at, lang
+            facts.policy, facts.grade, types.get(approval.rfc_id, facts.change_type), facts.at, lang, applies
         )
         for approval_rule in APPROVAL_RULES.values():
             found.extend(approval_rule(approval, rfc_ctx))
@@ -67,4 +79,16 @@ def evaluate(facts: GateFacts, lang: str = "en") -> Outcome:
         change_type=str(facts.change_type),
         rfcs=tuple(entry.id for entry in facts.rfcs),
         findings=tuple(f for f in found if f is not None),
+        extra=_standard_changes(facts),
     )
+
+
+def _standard_changes(facts: GateFacts) -> dict[str, object]:
+    """The standard changes that hold, with whom their result is reported to (단순변경: the officer decides
+    and reports the result), for the JSON output; nothing when there are none."""
+    held = [
+        {"rfc": c.rfc_id, "template": c.template, "report_to": list(c.entry.report_to)}
+        for c in facts.standard
+        if c.holds and c.entry is not None
+    ]
+    return {"standard_changes": held} if held else {}

@@ -104,5 +104,6 @@ def sources_for(ctx: Context, environment: str = DEFAULT_ENVIRONMENT) -> Sources
 
 def run_gate(args: argparse.Namespace, ctx: Context) -> Outcome:
     request = request_from(args)
-    facts = gather(ctx.config, ctx.policy, request, sources_for(ctx, args.environment), ctx.runtime.now())
+    environment = ctx.config.declared_environments().resolve(request.environment).name  # exit 2 if undeclared
+    facts = gather(ctx.config, ctx.policy, request, sources_for(ctx, environment), ctx.runtime.now())
     return evaluate(facts, ctx.lang)

@@ -174,6 +174,7 @@ def gather_and_check(
                 system=config.system.id,
                 attest=Attestor(config, ctx.repo_root, ctx.runtime.env, ctx.runtime.now()),
                 members=_members(config),
+                environments=config.declared_environments(),
             )
 
         builder = builder_()

@@ -101,7 +101,9 @@ def _start(args: argparse.Namespace, ctx: Context) -> int:
             "deploy start records the deployment at the time it happens; --at may not move it",
             hint="use `gatekeeper gate --at T` to ask what the gate would say at another time",
         )
-    facts = gather(ctx.config, ctx.policy, request, sources_for(ctx, args.environment), now)
+    environments = ctx.config.declared_environments()
+    environment = environments.resolve(args.environment).name  # exit 2 for an undeclared name
+    facts = gather(ctx.config, ctx.policy, request, sources_for(ctx, environment), now)
     outcome = evaluate(facts, ctx.lang)
     if not outcome.ok:
         return ctx.emit(outcome)
@@ -130,7 +132,11 @@ def _start(args: argparse.Namespace, ctx: Context) -> int:
         record = ledger.append(
             draft,
             require_unlocked(
-                facts.system, facts.environment, now=now, stale_hours=ctx.policy.deploy.lock_stale_hours
+                facts.system,
+                facts.environment,
+                now=now,
+                stale_hours=ctx.policy.deploy.lock_stale_hours,
+                canonical=environments.canonical,
             ),
         )
     finally:
@@ -232,6 +238,7 @@ def _finish(args: argparse.Namespace, ctx: Context) -> int:
 
     now = ctx.runtime.now()
     result = DeploymentResult(args.result)
+    environments = ctx.config.declared_environments()
     artifacts = artifact_digests(args.artifacts, ctx.runtime.cwd)
     actor = current_actor(ctx.runtime.env, ctx.repo_root)
     system = ctx.config.system.id
@@ -239,7 +246,11 @@ def _finish(args: argparse.Namespace, ctx: Context) -> int:
     try:
         record = _find_started(ledger, system, args.deployment_id)
         started: Entry[DeploymentStarted] = entry_of(record)
-        environment = started.payload.environment or args.environment
+        # The environment the start recorded, by its declared name; --env only for a start that named none.
+        recorded = started.payload.environment
+        environment = (
+            environments.canonical(recorded) if recorded else environments.resolve(args.environment).name
+        )
         payload = DeploymentFinished(
             started=started.id,
             result=result,
@@ -256,7 +267,7 @@ def _finish(args: argparse.Namespace, ctx: Context) -> int:
         draft = finished_draft(
             record, payload=payload, actor=actor.name, actor_source=str(actor.source), at=now
         )
-        finished = ledger.append(draft, require_open(system, environment, started.id))
+        finished = ledger.append(draft, require_open(system, environment, started.id, environments.canonical))
         incident = None
         if result in _INCIDENT_RESULTS:
             incident = ledger.append(incident_draft(started, finished, ctx, now))

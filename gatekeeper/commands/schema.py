@@ -1,4 +1,4 @@
-"""`gatekeeper schema config|rfc|policy`: JSON Schema for editors' YAML language servers."""
+"""`gatekeeper schema config|rfc|policy|catalogue`: JSON Schema for editors' YAML language servers."""
 
 from __future__ import annotations
 
@@ -10,15 +10,20 @@ from gatekeeper.errors import ExitCode
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("kind", choices=["config", "rfc", "policy"])
+    parser.add_argument("kind", choices=["config", "rfc", "policy", "catalogue"])
 
 
 def schema_for(kind: str) -> dict[str, object]:
     from pydantic import BaseModel
 
-    from gatekeeper.config.models import Config, Policy, Rfc
+    from gatekeeper.config.models import Config, Policy, Rfc, StandardCatalogue
 
-    models: dict[str, type[BaseModel]] = {"config": Config, "rfc": Rfc, "policy": Policy}
+    models: dict[str, type[BaseModel]] = {
+        "config": Config,
+        "rfc": Rfc,
+        "policy": Policy,
+        "catalogue": StandardCatalogue,
+    }
     model = models[kind]
     schema = model.model_json_schema(mode="validation", by_alias=True)
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
@@ -26,6 +31,7 @@ def schema_for(kind: str) -> dict[str, object]:
         "config": "gatekeeper configuration (.gatekeeper.yml)",
         "rfc": "gatekeeper RFC file (changes/<ID>.yml)",
         "policy": "gatekeeper policy pack",
+        "catalogue": "gatekeeper standard-change catalogue (standard_changes.catalogue)",
     }[kind]
     return dict(schema)
 

@@ -27,6 +27,7 @@ from pydantic import (
 
 from gatekeeper.domain import ChangeType, EvidenceKind, Grade, RfcStatus, Role, Severity, Step
 from gatekeeper.domain.catalogue import RULES
+from gatekeeper.domain.environments import DEFAULT_NAME, EnvironmentKind, Environments
 
 T = TypeVar("T")
 _MISSING = object()
@@ -188,6 +189,29 @@ LedgerConfig = Annotated[
 ]
 
 
+def repository_globs(value: tuple[str, ...]) -> tuple[str, ...]:
+    # Artefact globs are expanded on disk from the repository root: one that is absolute or climbs out
+    # with `..` would read files outside it, and git paths never look like that either.
+    problems = []
+    for pattern in value:
+        if not pattern:
+            problems.append("'' is empty")
+        elif "\\" in pattern:
+            problems.append(f"{pattern!r} uses \\ between folders")
+        elif pattern.startswith("/"):
+            problems.append(f"{pattern!r} is absolute")
+        elif re.match(r"^[A-Za-z]:", pattern):
+            problems.append(f"{pattern!r} names a drive")
+        elif ".." in pattern.split("/"):
+            problems.append(f"{pattern!r} leaves the repository with ..")
+    if problems:
+        raise ValueError(
+            f"{'; '.join(problems)}; paths are globs relative to the repository root, with / between "
+            "folders and no .. segment, e.g. 'app/**/*.py'"
+        )
+    return value
+
+
 class ConfigurationItem(Strict_):
     id: Identifier
     kind: Literal["source", "schema", "environment", "document", "artifact"]
@@ -201,26 +225,7 @@ class ConfigurationItem(Strict_):
     @field_validator("paths")
     @classmethod
     def _inside_repository(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        # Artefact globs are expanded on disk from the repository root: one that is absolute or climbs out
-        # with `..` would read files outside it, and git paths never look like that either.
-        problems = []
-        for pattern in value:
-            if not pattern:
-                problems.append("'' is empty")
-            elif "\\" in pattern:
-                problems.append(f"{pattern!r} uses \\ between folders")
-            elif pattern.startswith("/"):
-                problems.append(f"{pattern!r} is absolute")
-            elif re.match(r"^[A-Za-z]:", pattern):
-                problems.append(f"{pattern!r} names a drive")
-            elif ".." in pattern.split("/"):
-                problems.append(f"{pattern!r} leaves the repository with ..")
-        if problems:
-            raise ValueError(
-                f"{'; '.join(problems)}; paths are globs relative to the repository root, with / between "
-                "folders and no .. segment, e.g. 'app/**/*.py'"
-            )
-        return value
+        return repository_globs(value)
 
 
 class BaselineConfig(Strict_):
@@ -336,6 +341,35 @@ class PersonAliases(Strict_):
     emails: tuple[Annotated[str, Field(min_length=3, pattern=r"^[^@\s]+@[^@\s]+$")], ...] = ()
 
 
+# -- declared environments and the standard-change catalogue (additive to DESIGN §2) ------------------
+
+
+class EnvironmentConfig(Strict_):
+    """One deployment environment: its kind decides which rules apply; its aliases are other names for it
+    (compared without case or surrounding whitespace)."""
+
+    kind: EnvironmentKind = Field(description="production (every rule), staging or test (the pack's list)")
+    aliases: tuple[Annotated[str, Field(min_length=1, max_length=100)], ...] = ()
+
+
+def _declared_environments(value: dict[str, EnvironmentConfig]) -> dict[str, EnvironmentConfig]:
+    if not value:
+        raise ValueError("declare at least one environment, e.g. {production: {kind: production}}")
+    Environments.of((name, env.kind, env.aliases) for name, env in value.items())  # one name, one env
+    return value
+
+
+DEFAULT_ENVIRONMENT_CONFIG = {DEFAULT_NAME: EnvironmentConfig(kind=EnvironmentKind.PRODUCTION)}
+
+
+class StandardChangesConfig(Strict_):
+    """Where the standard-change catalogue (단순변경 목록) lives: a versioned file in the repository."""
+
+    catalogue: RepoFile = Field(
+        description="the catalogue file, relative to the repository root (`gatekeeper schema catalogue`)"
+    )
+
+
 class Config(Strict_):
     version: Literal[1]
     system: SystemConfig
@@ -353,6 +387,14 @@ class Config(Strict_):
 
     # login -> the names and emails the person commits under, so separation of duties knows them
     people: dict[Login, PersonAliases] = Field(default_factory=dict)
+    # Deployment environments by canonical name (default: `production` alone) and the standard changes.
+    environments: Annotated[dict[Identifier, EnvironmentConfig], AfterValidator(_declared_environments)] = (
+        Field(default_factory=lambda: dict(DEFAULT_ENVIRONMENT_CONFIG))
+    )
+    standard_changes: StandardChangesConfig | None = None
+
+    def declared_environments(self) -> Environments:
+        return Environments.of((name, env.kind, env.aliases) for name, env in self.environments.items())
 
 
 # ---------------------------------------------------------------------------------------------- RFC
@@ -367,9 +409,24 @@ class Impact(Strict_):
     performance: bool = False
 
 
+def _planned_window(value: str) -> str:
+    from gatekeeper.domain.schedule import parse_window
+
+    parse_window(value)
+    return value
+
+
+PlannedWindowText = Annotated[str, AfterValidator(_planned_window)]
+
+
 class Schedule(Strict_):
     requested_at: AwareDatetime | None = None
-    window: str = ""
+    window: PlannedWindowText = Field(
+        default="",
+        description="when the work is planned: 'HH:MM-HH:MM' (daily, the system's time zone), "
+        "'YYYY-MM-DD HH:MM-HH:MM', or 'START/END' with offsets; deploying outside it is "
+        "`rfc.outside-window`",
+    )
 
 
 class Rfc(Strict_):
@@ -399,6 +456,56 @@ class Rfc(Strict_):
         if self.type is ChangeType.EMERGENCY and not self.incident:
             raise ValueError("an emergency change names the incident it fixes in `incident`")
         return self
+
+
+# ---------------------------------------------------------------------------------------------- catalogue
+
+
+class StandardChange(Strict_):
+    """One pre-defined standard change (단순변경, seed 002 변경관리 자. 1): what it may touch, how big it
+    may be, when it may run and to whom its result is reported."""
+
+    id: Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
+    title: str = Field(min_length=1, max_length=300)
+    systems: tuple[Identifier, ...] = Field(min_length=1)
+    paths: tuple[str, ...] = Field(default=(), description="globs of the files it may change")
+    items: tuple[Identifier, ...] = Field(
+        default=(), description="configuration items (`baseline.items` ids) whose files it may change"
+    )
+    max_files: int = Field(default=20, ge=1, le=100_000)
+    max_lines: int = Field(default=500, ge=1, le=10_000_000, description="lines added plus removed")
+    window: PlannedWindowText = ""
+    report_to: tuple[Role | Login, ...] = Field(
+        min_length=1, description="roles or logins the officer reports the result to"
+    )
+
+    @model_validator(mode="after")
+    def _scoped(self) -> StandardChange:
+        if not self.paths and not self.items:
+            raise ValueError("a standard change names the paths or configuration items it may change")
+        return self
+
+    @field_validator("paths")
+    @classmethod
+    def _relative(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return repository_globs(value)
+
+
+class StandardCatalogue(Strict_):
+    """The standard-change catalogue file (`standard_changes.catalogue`)."""
+
+    version: Literal[1]
+    changes: tuple[StandardChange, ...] = ()
+
+    @field_validator("changes")
+    @classmethod
+    def _unique(cls, value: tuple[StandardChange, ...]) -> tuple[StandardChange, ...]:
+        seen: set[str] = set()
+        for change in value:
+            if change.id in seen:
+                raise ValueError(f"standard change {change.id!r} is listed twice")
+            seen.add(change.id)
+        return value
 
 
 # ---------------------------------------------------------------------------------------------- policy
@@ -532,6 +639,12 @@ class IncidentPolicy(Strict_):
     public_hours: tuple[str, str] = ("09:00", "21:00")
 
 
+class EnvironmentRules(Strict_):
+    """The rules that apply to deployments to an environment of one kind (`gate.error` always does)."""
+
+    rules: tuple[str, ...] = ()
+
+
 class KpiTarget(Strict_):
     """A KPI the pack reports; `op` and `value` set its target (absent: measured, no target)."""
 
@@ -560,6 +673,22 @@ class Policy(Strict_):
     deploy: DeployPolicy = DeployPolicy()
     incidents: IncidentPolicy = IncidentPolicy()
     kpis: tuple[KpiTarget, ...] = ()
+    # Staging and test environments: the rules that apply there (a kind not listed gets every rule, as
+    # production does).
+    environments: dict[Literal["staging", "test"], EnvironmentRules] = Field(default_factory=dict)
+
+    @field_validator("environments")
+    @classmethod
+    def _known_environment_rules(cls, value: dict[str, EnvironmentRules]) -> dict[str, EnvironmentRules]:
+        unknown = sorted({r for e in value.values() for r in e.rules} - set(RULES))
+        if unknown:
+            raise ValueError(f"unknown rule id(s) {', '.join(unknown)}; known: {', '.join(sorted(RULES))}")
+        return value
+
+    def rules_in(self, kind: str) -> frozenset[str] | None:
+        """The rules that apply in an environment of `kind`; None: every rule."""
+        found = self.environments.get(kind)  # type: ignore[call-overload]
+        return None if found is None else frozenset((*found.rules, "gate.error"))
 
     @field_validator("rules")
     @classmethod

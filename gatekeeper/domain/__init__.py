@@ -63,6 +63,7 @@ class RfcStatus(StrEnum):
     ACTIVE = "active"
     CANCELLED = "cancelled"
     CLOSED = "closed"
+    DRAFT = "draft"  # being written: commits may name it, the gate does not deploy it (rfc.inactive)
 
 
 class ActorSource(StrEnum):

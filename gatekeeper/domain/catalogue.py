@@ -224,6 +224,42 @@ RULES: dict[str, RuleInfo] = _catalogue(
         item="configuration.baseline",
     ),
     RuleInfo("gate.error", "-", "a fact could not be gathered; the gate fails closed", "확인 불가(차단)"),
+    # -- the RFC against its deployment, and standard changes (issue 17) --------------------------------
+    RuleInfo(
+        "rfc.inactive",
+        "CHG-P1",
+        "the RFC deployed is cancelled, closed or a draft",
+        "취소·종료·작성 중인 변경요청의 배포",
+        item="change.rfc-registered",
+    ),
+    RuleInfo(
+        "rfc.other-system",
+        "CHG-P1",
+        "the RFC deployed does not name the system deployed",
+        "다른 시스템의 변경요청으로 배포",
+        item="change.rfc-registered",
+    ),
+    RuleInfo(
+        "rfc.outside-window",
+        "CHG-PLAN",
+        "deployment outside the work window of the RFC's approved plan",
+        "승인된 작업 예정 시간 외 배포",
+        item="change.as-planned",
+    ),
+    RuleInfo(
+        "standard.template-unknown",
+        "CHG-P1",
+        "a standard change names no entry of the standard-change catalogue (judged as normal)",
+        "사전 정의되지 않은 단순변경 (일반변경으로 판단)",
+        item="change.standard-defined",
+    ),
+    RuleInfo(
+        "standard.out-of-scope",
+        "CHG-P1",
+        "a standard change leaves its catalogue entry (judged as normal)",
+        "단순변경 범위 초과 (일반변경으로 판단)",
+        item="change.standard-defined",
+    ),
 )
 
 # Audit checklist items (SOP.md audit checklists for CHG, REL, TST, CFG), answered by `gatekeeper audit`.
@@ -259,6 +295,20 @@ CHECKLIST: dict[str, tuple[str, str, str, str]] = {
         "CHG-P3",
         "Was every deployment made outside the freeze periods the pack and the configuration set?",
         "모든 배포가 배포 동결 기간 밖에서 이루어졌는가?",
+    ),
+    "change.as-planned": (
+        "change",
+        "CHG-PLAN",
+        "Was every change deployed inside the work window its approved change plan set?",
+        "모든 변경이 승인된 변경계획의 작업 예정 시간 안에 배포되었는가?",
+    ),
+    "change.standard-defined": (
+        "change",
+        "CHG-P1",
+        "Was every standard change one the standard-change catalogue defines in advance, kept inside its "
+        "entry (otherwise judged as a normal change)?",
+        "모든 단순변경이 단순변경 목록에 사전 정의된 변경이며 그 범위 안에서 수행되었는가 "
+        "(아니면 일반변경으로 처리되었는가)?",
     ),
     "change.emergency-review": (
         "change",

@@ -25,6 +25,7 @@ from typing import Any, TypeVar
 from gatekeeper.config.models import Config, Policy
 from gatekeeper.domain import ChangeType, EvidenceKind, Grade, Outcome, RecordKind, Role
 from gatekeeper.domain.baseline import DriftFacts
+from gatekeeper.domain.environments import EnvironmentKind, job_environment_conflict
 from gatekeeper.domain.records import (
     CountedApproval,
     DecisionFacts,
@@ -34,6 +35,7 @@ from gatekeeper.domain.records import (
     entry_of,
 )
 from gatekeeper.domain.rfc import RfcEntry
+from gatekeeper.domain.standard import StandardCheck, effective_types
 from gatekeeper.errors import GatekeeperError, InputError, LedgerIntegrityError
 from gatekeeper.facts.baseline import gather_drift
 from gatekeeper.facts.history import DEBT_HORIZON, EVIDENCE_HORIZON, History
@@ -88,8 +90,15 @@ class GateFacts:
     members: Mapping[Role, frozenset[str]] = field(default_factory=dict)
     # (kind, commit, digest) of the reports the ledger holds already (`workspace_evidence`).
     recorded_reports: frozenset[tuple[str, str, str]] = frozenset()
+    # The declared environment's kind (which rules apply), the standard RFCs checked against the
+    # catalogue, and the RFCs judged as normal changes because their standard claim does not hold.
+    environment_kind: EnvironmentKind = EnvironmentKind.PRODUCTION
+    standard: tuple[StandardCheck, ...] = ()
+    downgraded: frozenset[str] = frozenset()
 
     def rfc_type(self, entry: RfcEntry) -> ChangeType:
+        if entry.id in self.downgraded:
+            return ChangeType.NORMAL
         return entry.rfc.type if entry.rfc is not None else self.change_type
 
 
@@ -203,7 +212,12 @@ def gather(
     config: Config, policy: Policy, request: GateRequest, sources: Sources, now: datetime
 ) -> GateFacts:
     at = request.at or now
+    # One environment, one name: an undeclared one is an input error (exit 2), before anything is read.
+    environment = config.declared_environments().resolve(request.environment)
     collect = _Collector()
+    conflict = job_environment_conflict(config.declared_environments(), environment, sources.env)
+    if conflict:
+        collect.failures.append(GatherFailure("the job's environment", conflict))
     system, grade = config.system.id, config.system.grade
 
     ci = collect.attempt("the CI context", lambda: _ci(sources))
@@ -243,7 +257,12 @@ def gather(
 
         identities = joined(identities, config.people)
     entries = collect.attempt("the RFC store", lambda: _rfcs(config, sources, ids)) or ()
-    change_type = combined_type(e.rfc.type for e in entries if e.rfc is not None)
+    standard = collect.attempt(
+        "the standard-change catalogue", lambda: _standard(config, sources, entries, commits, at)
+    )
+    checks = {c.rfc_id: c for c in standard or ()}
+    types = effective_types(entries, checks)
+    change_type = combined_type(types.values())
 
     window = collect.attempt("the business calendar", lambda: _window(config, policy, at, change_type))
     members = collect.attempt("the role members", lambda: role_members(config.roles, sources.role_resolver))
@@ -287,7 +306,7 @@ def gather(
     if history is not None:
         ledger_facts = history.facts_at(
             at,
-            environment=request.environment,
+            environment=environment.name,
             rfcs=entries,
             head=head,
             identities=identities,
@@ -310,7 +329,7 @@ def gather(
         grade=grade,
         policy=policy,
         at=at,
-        environment=request.environment,
+        environment=environment.name,
         change_type=change_type,
         head=head,
         rfcs=tuple(entries),
@@ -323,6 +342,9 @@ def gather(
         identities=identities,
         members=members or {},
         recorded_reports=frozenset(history.reports or ()) if history is not None else frozenset(),
+        environment_kind=environment.kind,
+        standard=standard or (),
+        downgraded=frozenset(i for i, c in checks.items() if not c.holds),
     )
 
 
@@ -369,6 +391,7 @@ def ledger_history(
     take(reader.find(kind=str(RecordKind.TEST_EVIDENCE), system=system, since=at - EVIDENCE_HORIZON))
 
     history = History(policy, config.system.grade, system, reports=set(), attest=attest)
+    history.environment_name = config.declared_environments().canonical
     for seq in sorted(found):
         history.add(entry_of(found[seq]))
     return history
@@ -417,6 +440,14 @@ def _rfcs(config: Config, sources: Sources, ids: list[str]) -> tuple[RfcEntry, .
             raise InputError(f"RFC {rfc_id} does not exist in the {config.rfc.store} RFC store")
         entries.append(entry)
     return tuple(entries)
+
+
+def _standard(
+    config: Config, sources: Sources, entries: Sequence[RfcEntry], commits: Any, at: datetime
+) -> tuple[StandardCheck, ...]:
+    from gatekeeper.facts.standard import gather_standard
+
+    return gather_standard(sources.root, config, entries, commits, at)
 
 
 def _window(config: Config, policy: Policy, at: datetime, change_type: ChangeType) -> WindowFacts:

@@ -215,6 +215,8 @@ class History:
     _owing_by_rfc: dict[str, set[str]] = field(default_factory=dict)
     # Whether an approval record's attestation verifies (`adapters.oidc.Attestor`); None: not checked here.
     attest: Callable[[Entry[Approval]], bool] | None = None
+    # The canonical name of a recorded environment (declared aliases, case, whitespace); None: as recorded.
+    environment_name: Callable[[str], str] | None = None
 
     @property
     def context(self) -> RuleContext:
@@ -311,7 +313,9 @@ class History:
             payload.change_type,
             entry.actor,
             entry.moment,
-            payload.environment,
+            payload.environment
+            if self.environment_name is None
+            else self.environment_name(payload.environment),
             payload.commit,
             payload,
         )

@@ -9,6 +9,7 @@ never broken: a release manager closes it with an explicit `deployment.finished`
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -45,9 +46,16 @@ class HeldLock:
         )
 
 
-def open_deployments(reader: LedgerReader, system: str, environment: str | None = None) -> list[Record]:
+def open_deployments(
+    reader: LedgerReader,
+    system: str,
+    environment: str | None = None,
+    canonical: Callable[[str], str] | None = None,
+) -> list[Record]:
     """`deployment.started` records of `system` (and `environment`) that no finish has closed, paired as
-    every check pairs them (`facts.history.History`)."""
+    every check pairs them (`facts.history.History`). `canonical` gives a recorded environment name its
+    declared name (`Environments.canonical`): a deployment recorded as `Production` or under an alias holds
+    the lock of the environment it names."""
     from gatekeeper.facts.history import History
 
     found = {
@@ -55,7 +63,7 @@ def open_deployments(reader: LedgerReader, system: str, environment: str | None 
         for kind in (RecordKind.DEPLOYMENT_STARTED, RecordKind.DEPLOYMENT_FINISHED)
         for record in reader.find(kind=str(kind), system=system)
     }
-    history = History(None, None, system)
+    history = History(None, None, system, environment_name=canonical)
     for seq in sorted(found):
         history.add(entry_of(found[seq]))
     return [
@@ -66,10 +74,16 @@ def open_deployments(reader: LedgerReader, system: str, environment: str | None 
 
 
 def held_locks(
-    reader: LedgerReader, system: str, environment: str | None, *, now: datetime, stale_hours: float
+    reader: LedgerReader,
+    system: str,
+    environment: str | None,
+    *,
+    now: datetime,
+    stale_hours: float,
+    canonical: Callable[[str], str] | None = None,
 ) -> list[HeldLock]:
     locks = []
-    for record in open_deployments(reader, system, environment):
+    for record in open_deployments(reader, system, environment, canonical):
         age = max(0.0, (now - record.moment).total_seconds() / 3600)
         environment_ = entry_of(record).payload.environment
         locks.append(HeldLock(record, environment_, age, age >= stale_hours))
@@ -77,12 +91,18 @@ def held_locks(
 
 
 def require_unlocked(
-    system: str, environment: str, *, now: datetime, stale_hours: float = 12
+    system: str,
+    environment: str,
+    *,
+    now: datetime,
+    stale_hours: float = 12,
+    canonical: Callable[[str], str] | None = None,
 ) -> Precondition:
-    """A precondition refusing the append while another deployment of system+environment is open."""
+    """A precondition refusing the append while another deployment of system+environment is open
+    (`environment` canonical; `canonical` reads the recorded names)."""
 
     def check(reader: LedgerReader) -> None:
-        locks = held_locks(reader, system, environment, now=now, stale_hours=stale_hours)
+        locks = held_locks(reader, system, environment, now=now, stale_hours=stale_hours, canonical=canonical)
         if not locks:
             return
         held = locks[0]
@@ -101,11 +121,16 @@ def require_unlocked(
     return check
 
 
-def require_open(system: str, environment: str, started_id: str | None = None) -> Precondition:
+def require_open(
+    system: str,
+    environment: str,
+    started_id: str | None = None,
+    canonical: Callable[[str], str] | None = None,
+) -> Precondition:
     """A precondition for a finish: the deployment it closes is open (and, if named, is that one)."""
 
     def check(reader: LedgerReader) -> None:
-        candidates = open_deployments(reader, system, environment)
+        candidates = open_deployments(reader, system, environment, canonical)
         if started_id is not None:
             candidates = [r for r in candidates if r.id == started_id]
         if not candidates:

@@ -23,6 +23,8 @@ class RuleContext:
     change_type: ChangeType
     now: datetime
     lang: str = "en"
+    # The rules that apply in the deployment's environment (`Policy.rules_in` its kind); None: every rule.
+    applies: frozenset[str] | None = None
 
     def severity(self, rule: str) -> Severity:
         return self.policy.severity(rule, self.grade, self.change_type)
@@ -42,6 +44,8 @@ class RuleContext:
         a recommendation).
         """
         info = RULES[rule]
+        if self.applies is not None and rule not in self.applies:
+            return None
         level = severity if severity is not None else self.severity(rule)
         if level is Severity.OFF:
             return None

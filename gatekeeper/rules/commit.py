@@ -225,7 +225,11 @@ def rfc_unknown(facts: CommitFacts, ctx: RuleContext) -> Iterable[Finding | None
 def rfc_inactive(facts: CommitFacts, ctx: RuleContext) -> Iterable[Finding | None]:
     for rfc_id in _counted_ids(facts, ctx):
         entry = facts.rfcs.get(rfc_id)
-        if entry is not None and entry.rfc is not None and entry.rfc.status is not RfcStatus.ACTIVE:
+        if (
+            entry is not None
+            and entry.rfc is not None
+            and entry.rfc.status in (RfcStatus.CANCELLED, RfcStatus.CLOSED)
+        ):
             status = str(entry.rfc.status)
             yield ctx.finding(
                 "commit.rfc-inactive",

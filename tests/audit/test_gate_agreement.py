@@ -110,7 +110,7 @@ def test_every_acceptance_case_the_gate_and_the_audit_agree(case_file: Path, rep
     runtime = Runtime(env={"PATH": "/usr/bin:/bin", "HOME": str(repo.path)}, cwd=repo.path, clock=lambda: at)
     ctx = Context(runtime)
     assert not case.get("args"), "cases pass no extra gate arguments"
-    request = GateRequest(rfc_ids=(RFC_ID,))
+    request = GateRequest(environment=str(case.get("env", "production")), rfc_ids=(RFC_ID,))
     facts_ = gather(ctx.config, ctx.policy, request, sources_for(ctx), at)
     outcome = evaluate(facts_)
     seq = _record_as_deploy_start(repo, facts_, outcome, ctx)
@@ -126,6 +126,7 @@ def test_every_acceptance_case_the_gate_and_the_audit_agree(case_file: Path, rep
         calendar=calendar,
         system=SYSTEM,
         attest=attest,
+        environments=ctx.config.declared_environments(),
     )
     ledger = open_ledger(ctx.config, repo.path, {})
     try:
