@@ -635,7 +635,7 @@ class AuditBuilder:
         period = Incidents(
             {i: s for i, s in folded.by_id.items() if self._inside(s.start)}, dict(folded.aliases)
         )
-        facts = DeployFacts(system=self.system, rfcs=(), incidents=period)
+        facts = DeployFacts(system=self.system, rfcs=(), incidents=period, members=self.members)
         grades = self.policy.incidents.report_grades
         asked = (
             (report_missing, "incident.reported", lambda s: s.grade in grades),

@@ -34,10 +34,20 @@ def _at(facts_ctx: RuleContext, moment: object) -> str:
     return moment.astimezone(facts_ctx.now.tzinfo).isoformat(timespec="minutes")
 
 
-def untrusted_opening(state: IncidentState, facts: DeployFacts, ctx: RuleContext) -> tuple[str, str] | None:
-    """Why an incident cannot stand for an emergency change (en, ko), or None when it can."""
+def holds_incident_role(login: str, facts: DeployFacts, ctx: RuleContext) -> bool:
+    """Whether `login` holds one of the pack's `incidents.openers` roles (anyone, where the holders are not
+    known)."""
     from gatekeeper.rules.approval import login_key
 
+    if facts.members is None:
+        return True
+    return any(
+        login_key(login) in facts.members.get(role, frozenset()) for role in ctx.policy.incidents.openers
+    )
+
+
+def untrusted_opening(state: IncidentState, facts: DeployFacts, ctx: RuleContext) -> tuple[str, str] | None:
+    """Why an incident cannot stand for an emergency change (en, ko), or None when it can."""
     if state.by_failure:
         return None  # written by `deploy finish` for a deployment the ledger shows failed
     if state.actor_source == ActorSource.LOCAL and ctx.grade not in ctx.policy.approvals.local_actor_grades:
@@ -45,9 +55,10 @@ def untrusted_opening(state: IncidentState, facts: DeployFacts, ctx: RuleContext
             f"it was opened on a workstation ({state.opened_by}), not by the pipeline",
             f"파이프라인이 아닌 개인 PC에서({state.opened_by}) 등록되었습니다",
         )
+    if facts.members is None:  # who held the roles is not known (a deployment recorded without it)
+        return None
     roles = ctx.policy.incidents.openers
-    members = facts.members or {}
-    if not any(login_key(state.opened_by) in members.get(role, frozenset()) for role in roles):
+    if not holds_incident_role(state.opened_by, facts, ctx):
         names = ", ".join(str(r) for r in roles)
         return (
             f"it was opened by {state.opened_by}, who holds none of the roles {names}",
@@ -96,7 +107,12 @@ def report_missing(facts: DeployFacts, ctx: RuleContext) -> Iterable[Finding | N
         due = state.start + due_after
         ended = state.resolved_at if state.resolved_at is not None and state.resolved_at <= ctx.now else None
         lasted = (ended or ctx.now) >= due
-        if not lasted or any(at <= ctx.now for at in state.reports):
+        # A report counts when someone holding an incident role recorded it (not the change's developer).
+        reported = any(
+            step.report and step.at <= ctx.now and holds_incident_role(step.actor, facts, ctx)
+            for step in state.timeline
+        )
+        if not lasted or reported:
             continue
         yield ctx.finding(
             "incident.report-missing",

@@ -25,6 +25,7 @@ SECTIONS = {
     "races_crashes": "4. Races and crashes",
     "fail_closed": "5. Fail-closed matrix",
     "attested_approvals": "6. Attested approvals (who approved is what the CI platform signs)",
+    "incidents": "7. Incidents and emergency changes",
 }
 INTRO = """\
 # Reliability: how gatekeeper is attacked in its own test suite
