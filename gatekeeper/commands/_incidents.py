@@ -11,6 +11,7 @@ from gatekeeper.domain import Grade
 from gatekeeper.domain.incident import BusinessDay, Incidents, IncidentState, incident_grade, weekday
 from gatekeeper.errors import GatekeeperError, InputError, UsageError
 from gatekeeper.facts.history import INCIDENT_KINDS
+from gatekeeper.ledger import LedgerReader
 
 
 def require_incident_role(ctx: Context) -> str:
@@ -37,22 +38,27 @@ def require_incident_role(ctx: Context) -> str:
     )
 
 
-def system_incidents(ctx: Context) -> Incidents:
-    """This system's incidents, folded from its incident records (and the deployments that resolve them)."""
+def fold_incidents(ledger: LedgerReader, system: str) -> Incidents:
+    """The system's incidents, folded from its incident records and the deployments that resolve them —
+    the history every check reads."""
     from gatekeeper.domain import RecordKind
     from gatekeeper.domain.records import entry_of
     from gatekeeper.facts.history import History
+
+    kinds = (*INCIDENT_KINDS, RecordKind.DEPLOYMENT_STARTED, RecordKind.DEPLOYMENT_FINISHED)
+    found = {r.seq: r for kind in kinds for r in ledger.find(kind=str(kind), system=system)}
+    history = History(None, None, system)
+    for seq in sorted(found):
+        history.add(entry_of(found[seq]))
+    return history.incidents
+
+
+def system_incidents(ctx: Context) -> Incidents:
     from gatekeeper.ledger.backends import open_ledger
 
-    system = ctx.config.system.id
     ledger = open_ledger(ctx.config, ctx.repo_root, ctx.runtime.env)
     try:
-        kinds = (*INCIDENT_KINDS, RecordKind.DEPLOYMENT_STARTED, RecordKind.DEPLOYMENT_FINISHED)
-        found = {r.seq: r for kind in kinds for r in ledger.find(kind=str(kind), system=system)}
-        history = History(None, None, system)
-        for seq in sorted(found):
-            history.add(entry_of(found[seq]))
-        return history.incidents
+        return fold_incidents(ledger, ctx.config.system.id)
     finally:
         ledger.close()
 

@@ -130,13 +130,28 @@ def test_the_operator_opens_the_incident_and_the_fix_deploys(repo: GitRepo, reli
 
 def test_a_second_emergency_waits_for_the_first_ones_review(repo: GitRepo, reliability: Recorder) -> None:
     week_ago = [
-        {"kind": "deployment.started", "hours_ago": 168, "change_type": "emergency",
-         "rfcs": ["RFC-2026-0040"], "data": {"incident": "INC-2026-0001"}},
-        {"kind": "deployment.finished", "hours_ago": 167, "closes": 0, "rfcs": ["RFC-2026-0040"],
-         "data": {"result": "success"}},
-        {"kind": "incident.opened", "actor": "han", "hours_ago": 0.2, "rfcs": [],
-         "data": {"incident_id": "INC-2026-0007", "type": "service-outage", "title": "t", "grade": 1}},
-    ]  # fmt: skip
+        {
+            "kind": "deployment.started",
+            "hours_ago": 168,
+            "change_type": "emergency",
+            "rfcs": ["RFC-2026-0040"],
+            "data": {"incident": "INC-2026-0001"},
+        },
+        {
+            "kind": "deployment.finished",
+            "hours_ago": 167,
+            "closes": 0,
+            "rfcs": ["RFC-2026-0040"],
+            "data": {"result": "success"},
+        },
+        {
+            "kind": "incident.opened",
+            "actor": "han",
+            "hours_ago": 0.2,
+            "rfcs": [],
+            "data": {"incident_id": "INC-2026-0007", "type": "service-outage", "title": "t", "grade": 1},
+        },
+    ]
     at, _ = cases.build(repo, {**EMERGENCY, "at": TUESDAY_10, "records": week_ago})
     code, errors = _gate(repo, at)
     assert code == 1 and errors == ["deploy.retro-review-overdue"]
