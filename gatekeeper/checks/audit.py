@@ -632,9 +632,8 @@ class AuditBuilder:
     def _close_incidents(self, ctx: RuleContext) -> None:
         """INC and PRB over the period's incidents, by the gate's own rules at the audit's time."""
         folded = self.history.incidents
-        period = Incidents(
-            {i: s for i, s in folded.by_id.items() if self._inside(s.start)}, dict(folded.aliases)
-        )
+        inside = {i: s for i, s in folded.by_id.items() if self._inside(s.start)}
+        period = Incidents(inside, dict(folded.aliases), dict(inside))
         facts = DeployFacts(system=self.system, rfcs=(), incidents=period, members=self.members)
         grades = self.policy.incidents.report_grades
         asked = (

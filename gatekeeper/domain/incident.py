@@ -191,6 +191,22 @@ class Incidents:
 
     by_id: dict[str, IncidentState] = field(default_factory=dict)
     aliases: dict[str, str] = field(default_factory=dict)  # record id / deployment id -> incident ID
+    # The incidents that may still owe something (an intermediate report, a problem record): what the
+    # incident rules look at, so a long ledger's settled incidents cost them nothing.
+    owing: dict[str, IncidentState] = field(default_factory=dict)
+
+    def settle(self, state: IncidentState) -> None:
+        """Let go of an incident that owes nothing any more — reported, and in problem management if its
+        cause stayed unknown — and hold one that owes again (closed with its cause unknown)."""
+        if state.reports and (not state.cause_unknown or state.problems):
+            self.owing.pop(state.id, None)
+        else:
+            self.owing[state.id] = state
+
+    def prune(self, before: datetime) -> None:
+        """Forget what incidents that occurred before `before` owe (past every horizon of the gate)."""
+        for ident in [i for i, s in self.owing.items() if s.start < before]:
+            del self.owing[ident]
 
     def get(self, ident: str) -> IncidentState | None:
         found = self.by_id.get(ident)
@@ -210,6 +226,7 @@ class Incidents:
                 state.timeline.append(TimelineStep(entry.moment, entry.actor, payload.note, payload.report))
                 if payload.grade is not None:
                     state.grade = payload.grade
+                self.settle(state)
             return state
         if isinstance(payload, IncidentClosed):
             state = self.get(payload.incident)
@@ -219,11 +236,13 @@ class Incidents:
                 if payload.grade is not None:
                     state.grade = payload.grade
                 state.timeline.append(TimelineStep(entry.moment, entry.actor, payload.note or payload.action))
+                self.settle(state)
             return state
         if isinstance(payload, ProblemOpened) and payload.incident:
             state = self.get(payload.incident)
             if state is not None and state.system == entry.system:
                 state.problems.append(entry.id)
+                self.settle(state)
             return state
         return None
 
@@ -245,6 +264,7 @@ class Incidents:
             resolved_at=payload.resolved_at,
         )
         self.by_id[ident] = state
+        self.owing[ident] = state
         self.aliases[entry.id] = ident
         if payload.deployment_id:
             self.aliases.setdefault(payload.deployment_id, ident)

@@ -458,6 +458,7 @@ class History:
         if platform is not None and approvals:
             approvals = platform(approvals)
         since = at - DEBT_HORIZON
+        self.incidents.prune(since)  # what older incidents owe is the audit's business, as older debts are
         past = tuple(d.past(at) for d in self.deployments(environment) if since <= d.started_at <= at)
         pending = {rfc for d in past for rfc in d.rfcs}
         approved = {r: self.approved_steps(r, members) for r in pending}

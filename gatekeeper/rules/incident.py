@@ -101,17 +101,14 @@ def report_missing(facts: DeployFacts, ctx: RuleContext) -> Iterable[Finding | N
         return
     policy = ctx.policy.incidents
     due_after = timedelta(minutes=policy.intermediate_report_minutes)
-    for state in facts.incidents.by_id.values():
+    for state in facts.incidents.owing.values():
         if state.grade is None or state.grade not in policy.report_grades or state.start > ctx.now:
             continue
         due = state.start + due_after
         ended = state.resolved_at if state.resolved_at is not None and state.resolved_at <= ctx.now else None
         lasted = (ended or ctx.now) >= due
-        # A report counts when someone holding an incident role recorded it (not the change's developer).
-        reported = any(
-            step.report and step.at <= ctx.now and holds_incident_role(step.actor, facts, ctx)
-            for step in state.timeline
-        )
+        # Any recorded report counts (`incident update` is refused to everyone outside the incident roles).
+        reported = any(step.report and step.at <= ctx.now for step in state.timeline)
         if not lasted or reported:
             continue
         yield ctx.finding(
@@ -136,7 +133,7 @@ def report_missing(facts: DeployFacts, ctx: RuleContext) -> Iterable[Finding | N
 def problem_missing(facts: DeployFacts, ctx: RuleContext) -> Iterable[Finding | None]:
     if facts.incidents is None:
         return
-    for state in facts.incidents.by_id.values():
+    for state in facts.incidents.owing.values():
         if not state.cause_unknown or state.problems:
             continue
         yield ctx.finding(
