@@ -162,23 +162,35 @@ def _drafts(total: int) -> Iterator[object]:
         )
         batch += [started, finished]
         if failed:
-            batch.append(
-                Draft(
-                    "incident.opened",
-                    SYSTEM,
-                    "ci",
-                    "github-actions",
-                    moment + timedelta(minutes=21),
-                    {
-                        "deployment_id": started.id,
-                        "type": "deployment-failure",
-                        "grade": 1,
-                        "resolved_at": None,
-                        "status": "open",
-                    },
-                    (rfc,),
-                )
+            incident = Draft(
+                "incident.opened",
+                SYSTEM,
+                "ci",
+                "github-actions",
+                moment + timedelta(minutes=21),
+                {
+                    "deployment_id": started.id,
+                    "type": "deployment-failure",
+                    "grade": 1,
+                    "resolved_at": None,
+                    "status": "open",
+                },
+                (rfc,),
             )
+            # The operator reports the grade-1 incident at an intermediate step, as SOP INC demands.
+            report = {"incident": incident.id, "note": "중간보고", "report": True}
+            batch += [
+                incident,
+                Draft(
+                    "incident.updated",
+                    SYSTEM,
+                    "choi",
+                    "github-actions",
+                    moment + timedelta(minutes=40),
+                    report,
+                    (rfc,),
+                ),
+            ]
         # Every CAB-reviewed change gets its PIR (a failed one too: not achieved), as the gate demands.
         batch.append(
             Draft(

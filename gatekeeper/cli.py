@@ -36,6 +36,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "approve": ("gatekeeper.commands.approve", "record an approval step in the ledger"),
     "pir": ("gatekeeper.commands.pir", "record the post-implementation review"),
     "notice": ("gatekeeper.commands.notice", "record a prior notice to linked agencies"),
+    "incident": ("gatekeeper.commands.incident", "open, update, close and list incidents (장애)"),
+    "problem": ("gatekeeper.commands.problem", "register a problem for root-cause analysis (문제)"),
     "evidence": ("gatekeeper.commands.evidence", "record test evidence in the ledger"),
     "window": ("gatekeeper.commands.window", "is a deployment allowed at a time, and when next"),
     "gate": ("gatekeeper.commands.gate", "evaluate every rule for a deployment (writes nothing)"),

@@ -383,8 +383,10 @@ def _failure(story: Story) -> None:
         ["--format", "json", "deploy", "start", "--rfc", RFC_ID], at="2026-11-25T19:00:00", actor="choi"
     )
     deployment = json.loads(output)["deployment_id"]
-    story.gatekeeper(
+    _, finished = story.gatekeeper(
         [
+            "--format",
+            "json",
             "deploy",
             "finish",
             deployment,
@@ -401,6 +403,33 @@ def _failure(story: Story) -> None:
         ],
         at="2026-11-25T19:15:00",
         actor="choi",
+        show=False,
+    )
+    incident = json.loads(finished)["incident"]["id"]
+    story.say(f"    incident {incident} opened by the rollback (장애 접수)")
+    # The operator manager closes the incident with its report (SOP INC 장애보고서): one recovery time,
+    # 19:00 → 19:15, which the KPIs' MTTR reads too.
+    story.gatekeeper(
+        [
+            "incident",
+            "close",
+            incident,
+            "--resolved-at",
+            "2026-11-25T19:15:00+09:00",
+            "--cause-type",
+            "software",
+            "--cause",
+            "세션 만료 시간 단축으로 작성 중인 민원 세션이 만료됨",
+            "--action",
+            "이전 릴리스로 원상복구, 세션·신청 데이터 정합성 점검",
+            "--follow-up",
+            "세션 설정 변경 시 장시간 작성 시나리오를 인수테스트에 추가",
+        ],
+        at="2026-11-25T19:40:00",
+        actor="choi",
+    )
+    story.gatekeeper(
+        ["--lang", "ko", "report", "form", "incident-report", incident], at="2026-11-25T19:45:00"
     )
 
 

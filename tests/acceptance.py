@@ -19,7 +19,8 @@ workspace, Tuesday 2026-11-24 20:00 KST — and changes what the case says:
   (they are older than the checkout): either way this job did not produce them
 - `ledger_evidence`: [{kind, commit: head|other, tests, passed, ...}] recorded with `test.evidence`
 - `records`: extra ledger records [{kind, rfcs, hours_ago, change_type, data}]; a `deployment.finished`
-  with `closes: N` names the N-th record of this list (0-based) as its start
+  with `closes: N` names the N-th record of this list (0-based) as its start, an `incident.opened` with
+  `deployment: N` the deployment it was opened for; `actor` and `source` say who wrote a record
 - `at`: the time asked about (default the Tuesday evening)
 - `env`: the `--env` the gate is asked about (default none: production)
 - `catalogue`: keys merged into the standard-change catalogue (`standard-changes.yml`; `changes:` replaces
@@ -238,6 +239,8 @@ def build(repo: GitRepo, case: dict[str, Any]) -> tuple[datetime, str]:
                 data.setdefault("change_type", item.get("change_type", "normal"))
             if "closes" in item:
                 data.update({"started": extra_ids[item["closes"]], "environment": "production"})
+            if "deployment" in item:  # an incident opened for the N-th record (a deployment.started)
+                data["deployment_id"] = extra_ids[item["deployment"]]
             when = at - timedelta(hours=float(item.get("hours_ago", 1)))
             record = ledger.append(
                 Draft(

@@ -39,17 +39,21 @@ from gatekeeper.domain.baseline import DriftFacts
 from gatekeeper.domain.calendar import BusinessCalendar, CalendarUnavailable
 from gatekeeper.domain.catalogue import CHECKLIST, RULES
 from gatekeeper.domain.environments import DEFAULT_ENVIRONMENTS, Environments
+from gatekeeper.domain.incident import Incidents
 from gatekeeper.domain.records import (
     Approval,
     DecisionFacts,
     DeploymentFinished,
     DeploymentStarted,
     Entry,
+    IncidentClosed,
     IncidentOpened,
+    IncidentUpdated,
     Malformed,
     Notice,
     PayloadError,
     Pir,
+    ProblemOpened,
     TestEvidence,
     read,
 )
@@ -62,6 +66,7 @@ from gatekeeper.rules import RuleContext
 from gatekeeper.rules.approval import ApprovalDecision, ApprovalFacts, after_ledger
 from gatekeeper.rules.baseline import baseline_drift
 from gatekeeper.rules.deploy import DeployFacts, owes_pir, pir_overdue, pir_requirement, retro_review_overdue
+from gatekeeper.rules.incident import problem_missing, report_missing
 from gatekeeper.rules.rfc import is_real_plan
 from gatekeeper.rules.window import WindowFacts, window_facts
 
@@ -74,7 +79,7 @@ LEGACY_UNJUDGED = frozenset({"approval.self", "approval.unauthorized", "approval
 # Items a deployment is checked on one RFC at a time (evidence `rfc:ID`), not once per deployment.
 PER_RFC = frozenset({"change.plan-complete", "release.rollback-plan"})
 # Items about debts: a deployment made while one was overdue is nonconform; they are settled at the end.
-DEBTS = frozenset({"change.pir", "change.emergency-review"})
+DEBTS = frozenset({"change.pir", "change.emergency-review", "incident.reported", "incident.problem"})
 # Items whose rules look at what is outside the ledger now (the tree against the baseline, the commits of
 # the period judged by `facts.commits`): answered from those facts in `checklist`, not at each deployment.
 NOT_RECORDED = frozenset({"configuration.baseline", "configuration.commit-rfc"})
@@ -306,7 +311,7 @@ class AuditBuilder:
             self._incident(entry)
         elif isinstance(payload, Pir):
             self._pir(entry)
-        elif isinstance(payload, Notice):
+        elif isinstance(payload, Notice | IncidentUpdated | IncidentClosed | ProblemOpened):
             self.history.add(entry)
 
     # -- record handlers ------------------------------------------------------------------------------
@@ -365,7 +370,7 @@ class AuditBuilder:
                 self.checks["change.pir"].ok(f"rfc:{rfc}")
 
     def _incident(self, entry: Entry[IncidentOpened]) -> None:
-        caused_by = self.history.incident(entry.rfcs, entry.payload)
+        caused_by = self.history.opened_incident(entry)
         if caused_by is not None and caused_by.id in self._failed:
             seq, _ = self._failed.pop(caused_by.id)
             self.checks["release.failure-incident"].ok(f"seq:{seq}")
@@ -637,6 +642,7 @@ class AuditBuilder:
                     self.checks[item].remark(finding.message)
             for rfc, why in owed.items():
                 self.checks[item].fail(f"rfc:{rfc}", "; ".join(why))
+        self._close_incidents(ctx)
         approved = facts.retro_approved or {}
         for past in facts.deployments:
             if past.change_type is not ChangeType.EMERGENCY:
@@ -657,6 +663,30 @@ class AuditBuilder:
                 "판단했습니다 (본인 승인, 역할 보유자, 배포된 변경요청서 digest는 알 수 없음)",
             )
             self.checks["change.approvals"].remark(note)
+
+    def _close_incidents(self, ctx: RuleContext) -> None:
+        """INC and PRB over the period's incidents, by the gate's own rules at the audit's time."""
+        folded = self.history.incidents
+        inside = {i: s for i, s in folded.by_id.items() if self._inside(s.start)}
+        period = Incidents(inside, dict(folded.aliases), dict(inside))
+        facts = DeployFacts(system=self.system, rfcs=(), incidents=period, members=self.members)
+        grades = self.policy.incidents.report_grades
+        asked = (
+            (report_missing, "incident.reported", lambda s: s.grade in grades),
+            (problem_missing, "incident.problem", lambda s: s.cause_unknown),
+        )
+        for rule, item, applies in asked:
+            found = {f.subject: f for f in rule(facts, ctx) if f is not None}
+            for ident, state in period.by_id.items():
+                if not applies(state):
+                    continue
+                finding = found.get(ident)
+                if finding is not None and finding.severity is Severity.ERROR:
+                    self.checks[item].fail(f"incident:{ident}", finding.message)
+                    continue
+                self.checks[item].ok(f"incident:{ident}")
+                if finding is not None:
+                    self.checks[item].remark(finding.message)
 
 
 _ROLES = frozenset(r.value for r in Role)

@@ -14,8 +14,12 @@ Definitions (per system, per month of the system's time zone):
   deployments; rollback rate = rolled-back ÷ deployments;
 - a *post-deployment defect* is an `incident.opened` record not opened by a failed deployment;
   defect rate = defects ÷ successful deployments;
-- MTTR = mean minutes from `incident.opened` to its resolution (`data.resolved_at`, else the next successful
-  deployment of the same system and environment);
+- MTTR = the mean 장애 시간 of the incidents resolved (SOP INC, seed 002 장애관리 line ~1235 and 불임1
+  ~1389–1391: from 장애 발생일시 to 장애 종료일시), counted in the month the incident occurred: one figure,
+  `domain.incident.recovery_minutes` over the incident as the one history folds it (`facts.history`):
+  occurred at `occurred_at` (else detected, else recorded), resolved by `incident close` (or the
+  `resolved_at` it was opened with, as a rollback is), else — for an incident a failed deployment opened —
+  by the environment's next successful deployment. The 장애보고서 shows the same minutes;
 - change on-time rate = RFCs whose first successful deployment finished by the end of their requested day
   ÷ RFCs deployed that have a requested date;
 - test success rate = passed ÷ (passed + failed + errors) over `test.evidence`; coverage = mean coverage
@@ -23,8 +27,9 @@ Definitions (per system, per month of the system's time zone):
 - audit execution rate = months with deployments that had an `audit.run` ÷ months with deployments;
   configuration integrity = intact ÷ checked configuration items of the month's last audit;
 - DORA: deployment frequency = successful deployments; lead time = mean hours from commit to successful
-  deployment; change failure rate = (failed deployments + defects) ÷ deployments; time to restore = mean
-  minutes from a failed deployment to the next successful deployment of the same system and environment.
+  deployment; change failure rate = (failed deployments + defects) ÷ deployments; time to restore service =
+  MTTR (DORA's time to restore is the time to recover from a failure or defect in production: the SOP's
+  장애 시간, so one figure, not a second computation).
 """
 
 from __future__ import annotations
@@ -38,12 +43,15 @@ from zoneinfo import ZoneInfo
 from gatekeeper.config.models import KpiTarget, Policy
 from gatekeeper.domain import DeploymentResult, RecordKind
 from gatekeeper.domain.catalogue import KPI_CATALOGUE
+from gatekeeper.domain.incident import IncidentState
 from gatekeeper.domain.records import (
     AuditRun,
     DeploymentFinished,
     DeploymentStarted,
     Entry,
+    IncidentClosed,
     IncidentOpened,
+    IncidentUpdated,
     PayloadError,
     TestEvidence,
     read,
@@ -66,8 +74,6 @@ class Tally:
     defects: int = 0
     recover_minutes: float = 0.0
     recovered: int = 0
-    restore_minutes: float = 0.0
-    restored: int = 0
     lead_hours: float = 0.0
     lead_count: int = 0
     changes_due: int = 0
@@ -174,8 +180,7 @@ class TallyBuilder:
     commit_time: CommitTimes = _no_commit_times
     tallies: dict[tuple[str, str], Tally] = field(default_factory=dict)
     history: History = field(default_factory=lambda: History(None, None))
-    _open_failures: dict[tuple[str, str], list[datetime]] = field(default_factory=dict)
-    _open_incidents: dict[tuple[str, str], list[datetime]] = field(default_factory=dict)
+    _unresolved: dict[str, IncidentState] = field(default_factory=dict)  # incident ID -> not yet resolved
     _counted_rfcs: set[str] = field(default_factory=set)
     _last_audit: dict[tuple[str, str], tuple[int, int]] = field(default_factory=dict)
 
@@ -218,18 +223,18 @@ class TallyBuilder:
             self._evidence(entry, payload)
         elif isinstance(payload, IncidentOpened):
             self._incident(entry, payload)
+        elif isinstance(payload, IncidentClosed | IncidentUpdated):
+            self.history.add(entry)
+            self._recovered()
         elif isinstance(payload, AuditRun):
             self._audit(entry, payload)
 
     def _finished(self, entry: Entry[Any], payload: DeploymentFinished) -> None:
         deployment = self.history.finished(entry, payload)
         result, moment = payload.result, entry.moment
-        key = (entry.system, payload.environment)
         inside = self._inside(moment)
-        if result in FAILED:
-            self._open_failures.setdefault(key, []).append(moment)
         if result is DeploymentResult.SUCCESS:
-            self._restore(entry.system, key, moment)
+            self._recovered()  # the history resolved the incidents this deployment restored
         if not inside or result is DeploymentResult.ABORTED:
             return
         tally = self._tally(entry.system, moment)
@@ -243,18 +248,17 @@ class TallyBuilder:
             tally.failures += 1
             tally.rollbacks += result is DeploymentResult.ROLLED_BACK
 
-    def _restore(self, system: str, key: tuple[str, str], moment: datetime) -> None:
-        for opened in self._open_failures.pop(key, []):
-            if self._inside(opened):
-                tally = self._tally(system, opened)
-                tally.restore_minutes += (moment - opened).total_seconds() / 60
-                tally.restored += 1
-        for waiting in (key, (system, "")):
-            for opened in self._open_incidents.pop(waiting, []):
-                if self._inside(opened):
-                    tally = self._tally(system, opened)
-                    tally.recover_minutes += (moment - opened).total_seconds() / 60
-                    tally.recovered += 1
+    def _recovered(self) -> None:
+        """Count the incidents that have a resolution now: their 장애 시간, in the month they occurred."""
+        for ident, state in list(self._unresolved.items()):
+            minutes = state.minutes
+            if minutes is None:
+                continue
+            del self._unresolved[ident]
+            if self._inside(state.start):
+                tally = self._tally(state.system, state.start)
+                tally.recover_minutes += minutes
+                tally.recovered += 1
 
     def _lead_time(self, tally: Tally, payload: DeploymentFinished, moment: datetime, started: str) -> None:
         committed = payload.commit_at
@@ -276,18 +280,17 @@ class TallyBuilder:
             tally.changes_on_time += moment < deadline
 
     def _incident(self, entry: Entry[Any], payload: IncidentOpened) -> None:
+        self.history.opened_incident(entry)
+        state = self.history.incidents.get(payload.incident_id or entry.id)
+        if state is not None and state.record_id == entry.id:
+            self._unresolved[state.id] = state
+            self._recovered()
         if not self._inside(entry.moment):
             return
         tally = self._tally(entry.system, entry.moment)
         tally.incidents += 1
         if not self.history.opened_by_failure(payload):
             tally.defects += 1
-        resolved = payload.resolved_at
-        if resolved is not None and resolved >= entry.moment:
-            tally.recover_minutes += (resolved - entry.moment).total_seconds() / 60
-            tally.recovered += 1
-        else:
-            self._open_incidents.setdefault((entry.system, ""), []).append(entry.moment)
 
     def _evidence(self, entry: Entry[Any], payload: TestEvidence) -> None:
         if not self._inside(entry.moment):
@@ -346,7 +349,7 @@ def _measures(t: Tally) -> dict[str, tuple[float | None, float | None, float | N
         "deployment-frequency": (float(t.successes), t.successes, None),
         "lead-time-hours": mean(t.lead_hours, t.lead_count),
         "change-failure-rate": rate(t.failures + t.defects, t.deployments),
-        "time-to-restore-minutes": mean(t.restore_minutes, t.restored),
+        "time-to-restore-minutes": mean(t.recover_minutes, t.recovered),  # MTTR: one figure
     }
 
 
@@ -416,6 +419,8 @@ KINDS = tuple(
         RecordKind.DEPLOYMENT_STARTED,
         RecordKind.DEPLOYMENT_FINISHED,
         RecordKind.INCIDENT_OPENED,
+        RecordKind.INCIDENT_UPDATED,
+        RecordKind.INCIDENT_CLOSED,
         RecordKind.TEST_EVIDENCE,
         RecordKind.AUDIT_RUN,
     )

@@ -118,12 +118,13 @@ def build_form(ctx: Context, ledger: LedgerReader, kind: str, ident: str) -> For
         )
         finished = next((f for f in finishes if f.payload.started == ident), None)
         return deployment_result_form(started, finished, lang, zone=zone)
-    incidents = (entry_of(r) for r in ledger.find(kind=RecordKind.INCIDENT_OPENED.value, system=system))
-    incident = next((i for i in incidents if ident in (i.id, i.payload.deployment_id)), None)
+    from gatekeeper.commands._incidents import fold_incidents
+
+    incident = fold_incidents(ledger, system).get(ident)  # by incident ID, record id or deployment id
     if incident is None:
         raise InputError(
             f"no incident {ident!r} of {system} in the ledger",
-            hint="give the incident record id or the id of the deployment that opened it",
+            hint="give the incident's ID, its record id or the id of the deployment that opened it",
         )
     return incident_report_form(incident, ctx.config.system.name, lang)
 

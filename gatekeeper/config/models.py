@@ -637,6 +637,12 @@ class IncidentPolicy(Strict_):
     # weekday's opening (SOP INC).
     internal_hours: tuple[str, str] = ("09:00", "18:00")
     public_hours: tuple[str, str] = ("09:00", "21:00")
+    # Whose `incident open` counts as the incident an emergency change fixes (CHG-P1, INC: 장애 인지/접수 is
+    # the operator's and the agency's): a developer who merely has write access opens none.
+    openers: tuple[Role, ...] = (Role.AGENCY_OFFICER, Role.AGENCY_MANAGER, Role.OPERATOR_MANAGER)
+    # INC: incidents of these grades get an intermediate report when unresolved after this many minutes.
+    report_grades: tuple[GradeValue, ...] = (Grade.ONE, Grade.TWO)
+    intermediate_report_minutes: float = Field(default=30, gt=0)
 
 
 class EnvironmentRules(Strict_):

@@ -82,6 +82,10 @@ class RecordKind(StrEnum):
     NOTICE = "notice"
     BASELINE_CREATED = "baseline.created"
     AUDIT_RUN = "audit.run"
+    # Incident and problem management (SOP INC, PRB): additive kinds.
+    INCIDENT_UPDATED = "incident.updated"
+    INCIDENT_CLOSED = "incident.closed"
+    PROBLEM_OPENED = "problem.opened"
 
 
 class DeploymentResult(StrEnum):

@@ -260,6 +260,28 @@ RULES: dict[str, RuleInfo] = _catalogue(
         "단순변경 범위 초과 (일반변경으로 판단)",
         item="change.standard-defined",
     ),
+    # Incidents and problems (SOP CHG-P1 emergency changes, INC, PRB): additive.
+    RuleInfo(
+        "emergency.incident-unknown",
+        "CHG-P1, INC",
+        "an emergency change names no incident recorded by the pipeline or an incident role",
+        "긴급변경의 장애가 등록되지 않음",
+        item="change.emergency-incident",
+    ),
+    RuleInfo(
+        "incident.report-missing",
+        "INC",
+        "a grade 1-2 incident lasted 30 minutes without an intermediate report",
+        "장애 중간보고 누락",
+        item="incident.reported",
+    ),
+    RuleInfo(
+        "incident.problem-missing",
+        "PRB",
+        "an incident closed with its cause unknown is not in problem management",
+        "원인 불명 장애의 문제관리 이관 누락",
+        item="incident.problem",
+    ),
 )
 
 # Audit checklist items (SOP.md audit checklists for CHG, REL, TST, CFG), answered by `gatekeeper audit`.
@@ -388,6 +410,26 @@ CHECKLIST: dict[str, tuple[str, str, str, str]] = {
         "CHG-P2",
         "Is the change and deployment ledger intact (hash chain verifies)?",
         "변경·배포 원장이 위변조 없이 보존되었는가 (해시 체인 검증)?",
+    ),
+    # Incidents and problems (SOP CHG-P1, INC, PRB): additive.
+    "change.emergency-incident": (
+        "change",
+        "CHG-P1, INC",
+        "Did every emergency change fix an incident recorded by the pipeline or by someone holding an "
+        "incident role?",
+        "모든 긴급변경이 파이프라인 또는 장애 담당 역할자가 등록한 장애를 조치하는 변경이었는가?",
+    ),
+    "incident.reported": (
+        "release",
+        "INC",
+        "Was every grade 1-2 incident that lasted 30 minutes reported at an intermediate step?",
+        "30분 이상 지속된 1~2등급 장애마다 중간보고가 기록되었는가?",
+    ),
+    "incident.problem": (
+        "release",
+        "PRB",
+        "Was every incident closed with its cause unknown registered in problem management?",
+        "원인 불명으로 종료된 장애가 모두 문제관리에 등록되었는가?",
     ),
 }
 

@@ -491,6 +491,7 @@ class DeploymentStarted:
     # What the gate decided on (`facts`), as recorded: read when first asked for, since most readers (the
     # lock, the KPIs) never ask. None: recorded by a version that did not keep it.
     decided: DecisionFacts | Mapping[str, Any] | None = None
+    incident: str = ""  # the incident an emergency deployment answers for (its RFC's `incident`)
 
     @cached_property
     def facts(self) -> DecisionFacts | None:
@@ -510,6 +511,7 @@ class DeploymentStarted:
             _text(data, "commit", ""),
             _texts(data, "warnings"),
             raw_facts,
+            _text(data, "incident", ""),
         )
 
     def dump(self) -> dict[str, Any]:
@@ -523,6 +525,8 @@ class DeploymentStarted:
             body["facts"] = self.decided.dump()
         elif self.decided is not None:
             body["facts"] = dict(self.decided)
+        if self.incident:
+            body["incident"] = self.incident
         return body
 
 
@@ -601,9 +605,47 @@ class DeploymentFinished:
         return body
 
 
+# ------------------------------------------------------------------ incidents and problems (SOP INC, PRB)
+
+# 원인 유형 of the 장애보고서 (seed 002 장애관리 자-3): 인적, H/W, S/W, O/S, N/W, 기술 — and
+# unknown (원인 불명), which sends the incident to problem management (seed 002 문제관리 자-1).
+CAUSE_TYPES = ("human", "hardware", "software", "os", "network", "technical", "unknown")
+# 지역 보정 (seed 002 불임1): a nationwide service failing in a whole region (one grade) or part of one (two).
+REGIONS = ("national", "regional-all", "regional-part")
+
+
+def _grade(data: Mapping[str, Any], name: str) -> int | None:
+    value = data.get(name)
+    if value is not None and (isinstance(value, bool) or value not in (1, 2, 3, 4)):
+        raise PayloadError(f"`{name}` is not a grade 1-4")
+    return value
+
+
+def _flag(data: Mapping[str, Any], name: str) -> bool:
+    value = data.get(name, False)
+    if not isinstance(value, bool):
+        raise PayloadError(f"`{name}` is not true or false")
+    return value
+
+
+def _choice(data: Mapping[str, Any], name: str, allowed: Sequence[str]) -> str:
+    value = _text(data, name, "")
+    if value and value not in allowed:
+        raise PayloadError(f"`{name}` is {value[:40]!r}, not one of {', '.join(allowed)}")
+    return value
+
+
+def _priority(data: Mapping[str, Any]) -> int | None:
+    value = data.get("service_priority")
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 9):
+        raise PayloadError("`service_priority` is not a priority 1-9")
+    return value
+
+
 @dataclass(frozen=True, slots=True)
 class IncidentOpened:
-    """`incident.opened`: an incident (장애) — opened by a failed deployment (`deployment_id`) or by hand."""
+    """`incident.opened`: an incident (장애) — opened by a failed deployment (`deployment_id`) or by hand
+    (`gatekeeper incident open`), with the 장애보고서's fields (seed 002 장애관리 자-3)."""
 
     KIND: ClassVar[RecordKind] = RecordKind.INCIDENT_OPENED
     type: str
@@ -619,33 +661,45 @@ class IncidentOpened:
     owner: str = ""  # 담당자
     handler: str = ""  # 처리자
     cause: str = ""  # 원인
-    action: str = ""  # 조치 내용
-    follow_up: str = ""  # 후속 조치
+    action: str = ""  # 조치 내용 (처리 내역)
+    follow_up: str = ""  # 후속 조치 (시정·예방 조치, 향후대책)
+    incident_id: str = ""  # the incident's own ID (`INC-…`), which an emergency RFC names; else the record id
+    symptom: str = ""  # 장애 증상
+    scope: str = ""  # 영향 범위
+    service_impact: str = ""  # 서비스 영향도
+    cause_type: str = ""  # 원인 유형 (CAUSE_TYPES)
+    region: str = ""  # 지역 보정 (REGIONS)
+    service_priority: int | None = None  # 서비스 중요도 순위 of the only services affected
 
     @classmethod
     def parse(cls, data: Mapping[str, Any]) -> IncidentOpened:
-        grades = []
-        for name in ("grade", "system_grade"):
-            value = data.get(name)
-            if value is not None and (isinstance(value, bool) or value not in (1, 2, 3, 4)):
-                raise PayloadError(f"`{name}` is not a grade 1-4")
-            grades.append(value)
         return cls(
             _text(data, "type", ""),
-            grades[0],
+            _grade(data, "grade"),
             _optional_text(data, "deployment_id") or None,
             _text(data, "title", ""),
-            grades[1],
+            _grade(data, "system_grade"),
             _moment(data.get("occurred_at"), "occurred_at"),
             _moment(data.get("detected_at"), "detected_at"),
             _moment(data.get("resolved_at"), "resolved_at"),
             _text(data, "status", "open"),
             _text(data, "errors", ""),
-            *(_text(data, name, "") for name in ("owner", "handler", "cause", "action", "follow_up")),
+            owner=_text(data, "owner", ""),
+            handler=_text(data, "handler", ""),
+            cause=_text(data, "cause", ""),
+            action=_text(data, "action", ""),
+            follow_up=_text(data, "follow_up", ""),
+            incident_id=_text(data, "incident_id", ""),
+            symptom=_text(data, "symptom", ""),
+            scope=_text(data, "scope", ""),
+            service_impact=_text(data, "service_impact", ""),
+            cause_type=_choice(data, "cause_type", CAUSE_TYPES),
+            region=_choice(data, "region", REGIONS),
+            service_priority=_priority(data),
         )
 
     def dump(self) -> dict[str, Any]:
-        return {
+        body: dict[str, Any] = {
             "deployment_id": self.deployment_id,
             "type": self.type,
             "title": self.title,
@@ -656,18 +710,133 @@ class IncidentOpened:
             "resolved_at": _iso(self.resolved_at),
             "status": self.status,
             "errors": self.errors,
-            **{
-                name: value
-                for name, value in (
-                    ("owner", self.owner),
-                    ("handler", self.handler),
-                    ("cause", self.cause),
-                    ("action", self.action),
-                    ("follow_up", self.follow_up),
-                )
-                if value
-            },
         }
+        optional = (
+            ("owner", self.owner),
+            ("handler", self.handler),
+            ("cause", self.cause),
+            ("action", self.action),
+            ("follow_up", self.follow_up),
+            ("incident_id", self.incident_id),
+            ("symptom", self.symptom),
+            ("scope", self.scope),
+            ("service_impact", self.service_impact),
+            ("cause_type", self.cause_type),
+            ("region", self.region),
+            ("service_priority", self.service_priority),
+        )
+        body.update({name: value for name, value in optional if value})
+        return body
+
+
+@dataclass(frozen=True, slots=True)
+class IncidentUpdated:
+    """`incident.updated`: a step of the incident's timeline (시간대별 경과: 피해상황 및 대응조치), an
+    intermediate report (중간보고, `report`), or corrected facts — a new grade after 지역/서비스 중요도
+    보정."""
+
+    KIND: ClassVar[RecordKind] = RecordKind.INCIDENT_UPDATED
+    incident: str  # the incident's ID
+    note: str = ""
+    report: bool = False  # an intermediate report (중간보고) was given to the report line
+    grade: int | None = None
+    region: str = ""
+    service_priority: int | None = None
+    symptom: str = ""
+    scope: str = ""
+    service_impact: str = ""
+    handler: str = ""
+
+    @classmethod
+    def parse(cls, data: Mapping[str, Any]) -> IncidentUpdated:
+        return cls(
+            _text(data, "incident"),
+            _text(data, "note", ""),
+            _flag(data, "report"),
+            _grade(data, "grade"),
+            _choice(data, "region", REGIONS),
+            _priority(data),
+            *(_text(data, name, "") for name in ("symptom", "scope", "service_impact", "handler")),
+        )
+
+    def dump(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"incident": self.incident, "note": self.note, "report": self.report}
+        optional = (
+            ("grade", self.grade),
+            ("region", self.region),
+            ("service_priority", self.service_priority),
+            ("symptom", self.symptom),
+            ("scope", self.scope),
+            ("service_impact", self.service_impact),
+            ("handler", self.handler),
+        )
+        body.update({name: value for name, value in optional if value})
+        return body
+
+
+@dataclass(frozen=True, slots=True)
+class IncidentClosed:
+    """`incident.closed`: service restored and confirmed (장애 종료일시, seed 002 불임1), with the report's
+    cause type, cause, handling (처리 내역) and corrective and preventive actions (시정·예방 조치)."""
+
+    KIND: ClassVar[RecordKind] = RecordKind.INCIDENT_CLOSED
+    incident: str
+    resolved_at: datetime
+    grade: int | None = None  # the final grade, lowered by time where the SOP allows
+    cause_type: str = ""
+    cause: str = ""
+    action: str = ""
+    follow_up: str = ""
+    note: str = ""
+
+    @classmethod
+    def parse(cls, data: Mapping[str, Any]) -> IncidentClosed:
+        resolved = _moment(data.get("resolved_at"), "resolved_at")
+        if resolved is None:
+            raise PayloadError("lacks `resolved_at`")
+        return cls(
+            _text(data, "incident"),
+            resolved,
+            _grade(data, "grade"),
+            _choice(data, "cause_type", CAUSE_TYPES),
+            *(_text(data, name, "") for name in ("cause", "action", "follow_up", "note")),
+        )
+
+    def dump(self) -> dict[str, Any]:
+        return {
+            "incident": self.incident,
+            "resolved_at": self.resolved_at.isoformat(),
+            "grade": self.grade,
+            "cause_type": self.cause_type,
+            "cause": self.cause,
+            "action": self.action,
+            "follow_up": self.follow_up,
+            "note": self.note,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ProblemOpened:
+    """`problem.opened`: a problem (문제) registered for root-cause analysis — an incident whose cause is
+    unknown, or a failed change rolled back without a known cause (seed 002 문제관리 자-1)."""
+
+    KIND: ClassVar[RecordKind] = RecordKind.PROBLEM_OPENED
+    title: str
+    incident: str = ""  # the incident it comes from ("": a problem found otherwise)
+    reason: str = ""
+    note: str = ""
+
+    @classmethod
+    def parse(cls, data: Mapping[str, Any]) -> ProblemOpened:
+        return cls(
+            _text(data, "title", ""),
+            _text(data, "incident", ""),
+            _text(data, "reason", ""),
+            _text(data, "note", ""),
+        )
+
+    def dump(self) -> dict[str, Any]:
+        return {"title": self.title, "incident": self.incident, "reason": self.reason, "note": self.note}
 
 
 @dataclass(frozen=True, slots=True)
@@ -837,6 +1006,9 @@ PAYLOADS: dict[str, Any] = {
         DeploymentStarted,
         DeploymentFinished,
         IncidentOpened,
+        IncidentUpdated,
+        IncidentClosed,
+        ProblemOpened,
         Pir,
         Notice,
         BaselineCreated,

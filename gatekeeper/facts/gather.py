@@ -38,7 +38,8 @@ from gatekeeper.domain.rfc import RfcEntry
 from gatekeeper.domain.standard import StandardCheck, effective_types
 from gatekeeper.errors import GatekeeperError, InputError, LedgerIntegrityError
 from gatekeeper.facts.baseline import gather_drift
-from gatekeeper.facts.history import DEBT_HORIZON, EVIDENCE_HORIZON, History
+from gatekeeper.facts.history import DEBT_HORIZON, EVIDENCE_HORIZON, INCIDENT_KINDS, History
+from gatekeeper.facts.history import emergency_incidents as _emergency_incidents
 from gatekeeper.ledger import LedgerReader, Record, canonical_json
 from gatekeeper.ledger.checkpoint import CheckpointFile, confirm_chain
 from gatekeeper.rules import RuleContext
@@ -389,6 +390,8 @@ def ledger_history(
     for entry in entries:
         take(reader.find(rfc=entry.id, kind=str(RecordKind.NOTICE)))
     take(reader.find(kind=str(RecordKind.TEST_EVIDENCE), system=system, since=at - EVIDENCE_HORIZON))
+    for kind in INCIDENT_KINDS:  # the incidents an emergency names, and their reports and problems
+        take(reader.find(kind=str(kind), system=system, since=since))
 
     history = History(policy, config.system.grade, system, reports=set(), attest=attest)
     history.environment_name = config.declared_environments().canonical
@@ -587,4 +590,5 @@ def started_payload(
         commit=facts.head,
         warnings=tuple(sorted({f.rule for f in outcome.findings})),
         decided=decision_facts(facts, outcome, [*counted, *recorded], config, policy),
+        incident=next(iter(_emergency_incidents(facts.rfcs).values()), ""),
     )

@@ -10,7 +10,10 @@ same answers from it:
   every approval rule: only the latest counted decision of a step counts, and an ignored workstation
   decision is worth a note);
 - test evidence per commit, and per kind the latest evidence of other commits;
-- notices and PIRs per RFC, failed deployments waiting for their incident, incidents.
+- notices and PIRs per RFC, failed deployments waiting for their incident;
+- incidents (`domain.incident.Incidents`): opened, updated, closed, with the problems registered for them;
+  an incident a failed deployment opened is resolved, at the latest, by the environment's next successful
+  deployment (service restored) — the one resolution time every reader (gate, audit, KPIs, forms) uses.
 
 `facts_at` turns that state into the rules' facts at one moment (`ApprovalFacts`, `DeployFacts`,
 `EvidenceFacts`): the gate asks at the time it evaluates, the audit at each deployment's start, with the
@@ -29,15 +32,19 @@ from typing import Any
 
 from gatekeeper.config.models import Policy
 from gatekeeper.domain import ChangeType, DeploymentResult, Grade, RecordKind, Role, Step
+from gatekeeper.domain.incident import Incidents
 from gatekeeper.domain.records import (
     APPROVE,
     Approval,
     DeploymentFinished,
     DeploymentStarted,
     Entry,
+    IncidentClosed,
     IncidentOpened,
+    IncidentUpdated,
     Notice,
     Pir,
+    ProblemOpened,
     TestEvidence,
 )
 from gatekeeper.domain.rfc import RfcEntry
@@ -85,6 +92,7 @@ class Deployment:
             environment=self.environment,
             finished_at=self.finished_at if done else None,
             result=self.result if done else None,
+            incident=self.started.incident,
         )
 
 
@@ -211,6 +219,8 @@ class History:
     # that `deploy start` records a report of the workspace no second time); None: not kept.
     reports: set[tuple[str, str, str]] | None = None
     evidence: _EvidenceLog = field(default_factory=_EvidenceLog)
+    incidents: Incidents = field(default_factory=Incidents)
+    _unrestored: dict[str, list[str]] = field(default_factory=dict)  # environment -> failed deployment ids
     _context: RuleContext | None = None
     _owing_by_rfc: dict[str, set[str]] = field(default_factory=dict)
     # Whether an approval record's attestation verifies (`adapters.oidc.Attestor`); None: not checked here.
@@ -256,7 +266,9 @@ class History:
             for rfc in entry.rfcs:
                 self.notices.setdefault(rfc, []).append(entry)
         elif isinstance(payload, IncidentOpened):
-            self.incident(entry.rfcs, payload)
+            self.opened_incident(entry)
+        elif isinstance(payload, IncidentUpdated | IncidentClosed | ProblemOpened):
+            self.incidents.add(entry)
 
     def feed(self, entries: Iterable[Entry[Any]]) -> History:
         for entry in entries:
@@ -331,6 +343,10 @@ class History:
         if payload.result in (DeploymentResult.FAILURE, DeploymentResult.ROLLED_BACK):
             self.failed[deployment.id] = deployment
             self.failed_ids.add(deployment.id)
+            self._unrestored.setdefault(deployment.environment, []).append(deployment.id)
+        elif payload.result is DeploymentResult.SUCCESS:
+            restored = self._unrestored.pop(deployment.environment, [])
+            self.incidents.resolve_by_deployment(restored, entry.moment)
         if not self._settled(deployment):
             self.owing[deployment.id] = deployment
             for rfc in deployment.rfcs:
@@ -350,6 +366,13 @@ class History:
         if payload.deployment_id is not None:
             return self.failed.pop(payload.deployment_id, None)
         return None
+
+    def opened_incident(self, entry: Entry[IncidentOpened]) -> Deployment | None:
+        """Fold an `incident.opened` record; the failed deployment it answers for, if one waited."""
+        state = self.incidents.add(entry)
+        if state is not None:
+            state.by_failure = self.opened_by_failure(entry.payload)
+        return self.incident(entry.rfcs, entry.payload)
 
     def opened_by_failure(self, payload: IncidentOpened) -> bool:
         """Whether an incident names a deployment that failed or was rolled back (else it is a defect found
@@ -445,6 +468,7 @@ class History:
         if platform is not None and approvals:
             approvals = platform(approvals)
         since = at - DEBT_HORIZON
+        self.incidents.prune(since)  # what older incidents owe is the audit's business, as older debts are
         past = tuple(d.past(at) for d in self.deployments(environment) if since <= d.started_at <= at)
         pending = {rfc for d in past for rfc in d.rfcs}
         approved = {r: self.approved_steps(r, members) for r in pending}
@@ -457,6 +481,9 @@ class History:
             retro_approved={r: approved[r] for r in sorted(pending)},
             linked={e.id: linked_parties(e.rfc.impact, self.system) for e in entries if e.rfc is not None},
             noticed=frozenset(e.id for e in entries if self.noticed(e.id)),
+            incidents=self.incidents,
+            emergency_incidents=emergency_incidents(entries),
+            members=members,
         )
         evidence = EvidenceFacts(
             head,
@@ -464,6 +491,16 @@ class History:
             tuple(e.id for e in entries if e.rfc is not None and e.rfc.impact.performance),
         )
         return LedgerFacts(approvals, deploy, evidence)
+
+
+def emergency_incidents(entries: Iterable[RfcEntry]) -> dict[str, str]:
+    """RFC -> the incident it names, for the emergency RFCs among `entries` (an emergency RFC validates
+    only with one)."""
+    return {
+        e.id: e.rfc.incident or ""
+        for e in entries
+        if e.rfc is not None and e.rfc.type is ChangeType.EMERGENCY
+    }
 
 
 @dataclass(frozen=True)
@@ -475,6 +512,12 @@ class LedgerFacts:
     evidence: EvidenceFacts
 
 
+INCIDENT_KINDS = (
+    RecordKind.INCIDENT_OPENED,
+    RecordKind.INCIDENT_UPDATED,
+    RecordKind.INCIDENT_CLOSED,
+    RecordKind.PROBLEM_OPENED,
+)
 KINDS = (
     RecordKind.APPROVAL,
     RecordKind.TEST_EVIDENCE,
@@ -482,5 +525,5 @@ KINDS = (
     RecordKind.DEPLOYMENT_FINISHED,
     RecordKind.PIR,
     RecordKind.NOTICE,
-    RecordKind.INCIDENT_OPENED,
+    *INCIDENT_KINDS,
 )

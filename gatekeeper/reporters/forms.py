@@ -11,12 +11,12 @@ from functools import partial
 from typing import Any
 
 from gatekeeper import __version__
+from gatekeeper.domain.incident import IncidentState
 from gatekeeper.domain.records import (
     Approval,
     DeploymentFinished,
     DeploymentStarted,
     Entry,
-    IncidentOpened,
     TestEvidence,
 )
 from gatekeeper.reporters.sanitize import for_markdown
@@ -360,57 +360,110 @@ def deployment_result_form(
     )
 
 
-def incident_report_form(incident: Entry[IncidentOpened], system_name: str, lang: str) -> Form:
+CAUSE_LABELS = {
+    "human": ("human", "인적"),
+    "hardware": ("H/W", "H/W"),
+    "software": ("S/W", "S/W"),
+    "os": ("O/S", "O/S"),
+    "network": ("N/W", "N/W"),
+    "technical": ("technical", "기술"),
+    "unknown": ("unknown", "원인 불명"),
+}
+
+
+def incident_report_form(incident: IncidentState, system_name: str, lang: str) -> Form:
+    """장애보고서 (seed 002 장애관리 자-3) of an incident as the one history folds it: its duration is the
+    incident's 장애 시간 (`IncidentState.minutes`), the figure the KPIs average."""
     t = partial(_t, lang)
-    data = incident.payload
+    opened = incident.opened
 
     def value(found: object) -> str:
         if isinstance(found, datetime):
             return found.isoformat()
         return "-" if found in (None, "") else str(found)
 
-    duration = "-"
-    if data.occurred_at is not None and data.resolved_at is not None:
-        minutes = (data.resolved_at - data.occurred_at).total_seconds() / 60
-        duration = t(f"{minutes:.0f} min", f"{minutes:.0f}분")
+    minutes = incident.minutes
+    duration = "-" if minutes is None else t(f"{minutes:.0f} min", f"{minutes:.0f}분")
+    cause_type = str(incident.latest("cause_type") or "")
+    cause_label = CAUSE_LABELS.get(cause_type)
+    closed = incident.closed
+    timeline = [
+        (t("Time", "시간"), t("Damage and response", "피해상황 및 대응조치"), t("By", "담당자")),
+        (incident.opened_at.isoformat(), t("incident recorded", "장애 접수"), incident.opened_by),
+    ]
+    for step in incident.timeline:
+        note = step.note + (t(" (intermediate report)", " (중간보고)") if step.report else "")
+        timeline.append((step.at.isoformat(), note or "-", step.actor))
     sections = (
         FormSection(
-            t("Incident", "장애 정보"),
+            t("Incident", "장애 내역"),
             (
                 FormField(t("Incident ID", "장애ID"), incident.id),
-                FormField(t("Type", "유형"), value(data.type)),
-                FormField(t("System", "시스템"), f"{system_name} ({incident.system})"),
-                FormField(t("Title", "제목"), value(data.title)),
-                FormField(t("Status", "상태"), value(data.status)),
-                FormField(t("Grade", "장애 등급"), value(data.grade)),
+                FormField(t("System", "시스템명"), f"{system_name} ({incident.system})"),
+                FormField(t("Title", "제목"), value(opened.title)),
+                FormField(t("Type", "유형"), value(opened.type)),
+                FormField(t("Status", "상태"), t("closed", "종료") if closed else t("open", "진행 중")),
+                FormField(t("Grade", "장애 등급"), value(incident.grade)),
+                FormField(t("Occurred at", "발생 일시"), value(incident.start)),
+                FormField(t("Received at", "접수 일시"), value(opened.detected_at or incident.opened_at)),
+                FormField(t("Received by", "접수자"), incident.opened_by),
+                FormField(t("Resolved at", "복구 일시"), value(incident.resolved_at)),
+                FormField(t("Service interruption", "서비스 중단시간(분)"), duration),
                 FormField(t("Change IDs", "관련 변경요청"), ", ".join(incident.rfcs) or "-"),
-                FormField(t("Deployment", "관련 배포"), value(data.deployment_id)),
+                FormField(t("Deployment", "관련 배포"), value(opened.deployment_id)),
             ),
         ),
         FormSection(
-            t("Timeline", "경과"),
+            t("Symptom and scope", "장애 증상 및 범위"),
             (
-                FormField(t("Occurred at", "발생 일시"), value(data.occurred_at)),
-                FormField(t("Detected at", "인지 일시"), value(data.detected_at)),
-                FormField(t("Resolved at", "복구 일시"), value(data.resolved_at)),
-                FormField(t("Duration", "장애 시간"), duration),
+                FormField(
+                    t("Symptom", "장애 증상"), value(incident.latest("symptom") or opened.errors), True
+                ),
+                FormField(t("Scope", "영향 범위"), value(incident.latest("scope")), True),
+                FormField(
+                    t("Service impact", "서비스 영향도"), value(incident.latest("service_impact")), True
+                ),
+            ),
+        ),
+        FormSection(t("Timeline", "시간대 별 경과 사항"), table=tuple(timeline)),
+        FormSection(
+            t("Cause analysis", "원인 분석"),
+            (
+                FormField(
+                    t("Analysis", "진행 여부"),
+                    t("done", "완료")
+                    if closed is not None and cause_type != "unknown"
+                    else t("open", "미완료"),
+                ),
+                FormField(
+                    t("Cause type", "원인 유형"),
+                    "-" if cause_label is None else t(*cause_label),
+                ),
+                FormField(t("Findings", "분석 결과"), value(incident.latest("cause") or opened.errors), True),
             ),
         ),
         FormSection(
-            t("Handling", "조치"),
+            t("Handling", "처리 결과"),
             (
-                FormField(t("Owner", "담당자"), data.owner or incident.actor),
-                FormField(t("Handler", "처리자"), value(data.handler)),
-                FormField(t("Cause", "원인"), value(data.cause or data.errors), True),
-                FormField(t("Action", "조치 내용"), value(data.action), True),
-                FormField(t("Follow-up", "후속 조치"), value(data.follow_up), True),
+                FormField(t("Owner", "담당자"), opened.owner or incident.opened_by),
+                FormField(t("Handler", "처리자"), value(incident.latest("handler"))),
+                FormField(t("Actions taken", "처리내역"), value(incident.latest("action")), True),
+                FormField(
+                    t("Corrective and preventive actions", "시정 및 예방조치"),
+                    value(incident.latest("follow_up")),
+                    True,
+                ),
+                FormField(
+                    t("Problem management", "문제관리 이관"),
+                    ", ".join(incident.problems) or "-",
+                ),
             ),
         ),
     )
     return Form(
         "incident-report",
         t(*FORM_TITLES["incident-report"]),
-        f"{incident.id} — {value(data.title)}",
+        f"{incident.id} — {value(opened.title)}",
         sections,
     )
 

@@ -12,8 +12,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from gatekeeper.config.models import Impact, PirRequirement, Policy
-from gatekeeper.domain import ChangeType, DeploymentResult, Finding, Grade, RecordKind
+from gatekeeper.domain import ChangeType, DeploymentResult, Finding, Grade, RecordKind, Role
+from gatekeeper.domain.incident import Incidents
 from gatekeeper.rules import RuleContext
+from gatekeeper.rules.incident import (
+    emergency_incident_unknown,
+    problem_missing,
+    report_missing,
+    same_incident,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +35,7 @@ class PastDeployment:
     environment: str = ""
     finished_at: datetime | None = None
     result: DeploymentResult | None = None
+    incident: str = ""  # the incident an emergency deployment answered for
 
     @property
     def open(self) -> bool:
@@ -44,6 +52,11 @@ class DeployFacts:
     retro_approved: Mapping[str, frozenset[str]] | None = None  # RFC -> steps approved (latest decision)
     linked: Mapping[str, tuple[str, ...]] | None = None  # RFC being deployed -> linked systems/agencies
     noticed: frozenset[str] = frozenset()  # RFCs with a `notice` record
+    # Incidents (rules.incident): the system's incidents, the incident each emergency RFC deployed now
+    # names, and who holds each role (whose incident records count).
+    incidents: Incidents | None = None
+    emergency_incidents: Mapping[str, str] | None = None
+    members: Mapping[Role, frozenset[str]] | None = None
 
 
 def _at(moment: datetime, ctx: RuleContext) -> str:
@@ -121,12 +134,13 @@ def pir_overdue(facts: DeployFacts, ctx: RuleContext) -> Iterable[Finding | None
 
 
 def retro_review_overdue(facts: DeployFacts, ctx: RuleContext) -> Iterable[Finding | None]:
-    # An emergency fix is never held back by another emergency's debt; later planned changes are.
-    if ctx.change_type is ChangeType.EMERGENCY:
-        return
+    # An overdue after-the-fact review holds back every later change of the system — another emergency
+    # too, unless it fixes the same incident (CHG-P1; the pack sets the severity per grade and type).
     approved = facts.retro_approved or {}
     for deployment in facts.deployments:
         if deployment.change_type is not ChangeType.EMERGENCY:
+            continue
+        if same_incident(facts, ctx, deployment.incident):
             continue
         for review in ctx.policy.approvals.retro_review:
             if not review.matches(ctx.grade, ChangeType.EMERGENCY):
@@ -191,6 +205,9 @@ DEPLOY_RULES: dict[str, DeployRule] = {
     "deploy.pir-overdue": pir_overdue,
     "deploy.retro-review-overdue": retro_review_overdue,
     "integration.notice-missing": notice_missing,
+    "emergency.incident-unknown": emergency_incident_unknown,
+    "incident.report-missing": report_missing,
+    "incident.problem-missing": problem_missing,
 }
 
 # The ledger kinds the deploy rules are built from.
@@ -199,6 +216,10 @@ DEPLOY_KINDS = (
     RecordKind.DEPLOYMENT_FINISHED,
     RecordKind.PIR,
     RecordKind.NOTICE,
+    RecordKind.INCIDENT_OPENED,
+    RecordKind.INCIDENT_UPDATED,
+    RecordKind.INCIDENT_CLOSED,
+    RecordKind.PROBLEM_OPENED,
 )
 
 

@@ -26,6 +26,7 @@ SECTIONS = {
     "fail_closed": "5. Fail-closed matrix",
     "attested_approvals": "6. Attested approvals (who approved is what the CI platform signs)",
     "declared_scope": "7. Declared scope (environments, standard changes, the RFC's own limits)",
+    "incidents": "8. Incidents and emergency changes",
 }
 INTRO = """\
 # Reliability: how gatekeeper is attacked in its own test suite

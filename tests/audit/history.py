@@ -17,10 +17,12 @@ November, hand-computed (period 2026-11-01 .. 2026-11-30):
 - incidents 2, both opened by failed deployments: defect rate 0 / 2 = 0 %;
 - MTTR: D2's incident 11-03 20:21 → D3 11-04 20:40 = 1459 min, D4's incident resolved at once = 0 min:
   mean 729.5 min;
-- time to restore: D2 20:20 → D3 20:40 next day = 1460 min, D4 14:30 → D5 15:20 = 50 min: mean 755 min;
+- time to restore service (DORA) = MTTR: one recovery time per incident, the SOP's 장애 시간;
 - tests: 40+12 + 40+12 (0002 twice? no: once) ... see `NOVEMBER_TESTS`: 92 passed of 94 = 97.87 %;
 - lead time (commit times below): D3 34.67 h, D5 1.83 h: mean 18.25 h;
 - on time: RFC 0002 and 0003 first succeeded before the end of their requested day (11-20): 2 / 2 = 100 %.
+- incidents: D2's grade-1 incident lasted 1459 minutes with no intermediate report (INC), and the emergency
+  RFC-2026-0003 names INC-2026-0007, which no incident record holds (CHG-P1).
 """
 
 from __future__ import annotations

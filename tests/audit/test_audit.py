@@ -42,6 +42,12 @@ EXPECTED_NOVEMBER = {
     # D2 and D3 (normal) started at 20:00; emergency (D4, D5) and standard (D6) changes are not restricted.
     "change.business-hours": ("conform", ["seq:18", "seq:21"]),
     "release.notice": ("not-applicable", []),  # no RFC names a linked system or agency
+    # RFC-2026-0003 names INC-2026-0007, which no incident record holds: D4 and D5 fixed no recorded incident
+    "change.emergency-incident": ("nonconform", ["seq:24", "seq:27"]),
+    # D2's grade-1 incident (r020) lasted 1459 minutes without an intermediate report; D3 and D6 started
+    # while it was owed, which the gate blocks
+    "incident.reported": ("nonconform", ["seq:21", "seq:35", "incident:r020"]),
+    "incident.problem": ("not-applicable", []),  # no incident was closed with its cause unknown
 }
 
 
@@ -380,7 +386,7 @@ def test_korean_text(audit_repo: AuditRepo) -> None:
     assert "✗ 부적합" in result.stdout and "✓ 적합" in result.stdout
     assert "실패한 배포 r036" not in result.stdout  # the deployment is named by its started record's id
     assert "실패한 배포 r035(기록 36)에 장애 기록이 없습니다" in result.stdout
-    assert result.stdout.rstrip().endswith("적합 12건, 부적합 7건, 해당없음 1건")
+    assert result.stdout.rstrip().endswith("적합 12건, 부적합 9건, 해당없음 2건")
 
 
 def test_clean_period_conforms(clean_repo: AuditRepo) -> None:

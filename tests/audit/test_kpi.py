@@ -48,7 +48,7 @@ NOVEMBER = {
     "deployment-frequency": (2.0, 2, None),
     "lead-time-hours": (18.25, 36.5, 2),
     "change-failure-rate": (60.0, 3, 5),
-    "time-to-restore-minutes": (755.0, 1510.0, 2),
+    "time-to-restore-minutes": (729.5, 1459.0, 2),  # one recovery time: the SOP's 장애 시간 (MTTR)
     "audit-execution-rate": (0.0, 0, 1),
 }
 
@@ -91,26 +91,34 @@ def test_months_are_local_and_separate() -> None:
 
 
 def test_failure_restored_across_the_period_boundary_counts_in_its_month() -> None:
-    """A failure on 10-31 23:50 KST restored on 11-01 belongs to October (local months, not UTC)."""
+    """An incident of a failure at 10-31 23:50 KST, restored by the next successful deployment on 11-01,
+    belongs to October (local months, not UTC), with its 장애 시간 of 60 minutes."""
     from gatekeeper.ledger import Draft
 
     def d(kind: str, when: datetime, data: dict[str, object]) -> Draft:
         return Draft(kind, "minwon-portal", "ci", "github-actions", when, data, ("RFC-2026-0001",))
 
+    failed_at = datetime(2026, 10, 31, 23, 50, tzinfo=KST)
+    first = d("deployment.started", datetime(2026, 10, 31, 23, 40, tzinfo=KST), {"environment": "production"})
+    second = d("deployment.started", datetime(2026, 11, 1, 0, 40, tzinfo=KST), {"environment": "production"})
     items = [
+        first,
+        d("deployment.finished", failed_at, {"result": "failure", "started": first.id}),
         d(
-            "deployment.finished",
-            datetime(2026, 10, 31, 23, 50, tzinfo=KST),
-            {"result": "failure", "started": "a"},
+            "incident.opened",
+            failed_at,
+            {"type": "deployment-failure", "deployment_id": first.id, "occurred_at": failed_at.isoformat()},
         ),
+        second,
         d(
             "deployment.finished",
             datetime(2026, 11, 1, 0, 50, tzinfo=KST),
-            {"result": "success", "started": "b"},
+            {"result": "success", "started": second.id},
         ),
     ]
     tallies = tallies_from_records(placed(items), ZONE)
-    assert tallies[("minwon-portal", "2026-10")].restore_minutes == 60.0
+    october = tallies[("minwon-portal", "2026-10")]
+    assert (october.recover_minutes, october.recovered) == (60.0, 1)
     assert tallies[("minwon-portal", "2026-11")].successes == 1
 
 

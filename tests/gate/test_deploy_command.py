@@ -130,11 +130,22 @@ def test_finishing_an_unknown_deployment_is_an_input_error(repo: GitRepo) -> Non
 
 
 def test_emergency_deployment_is_recorded_as_such(repo: GitRepo) -> None:
-    build(repo, {"rfc": {"type": "emergency", "incident": "INC-2026-0007"}, "approvals": []})
+    opened = {  # the incident it fixes, recorded by the operator manager in the pipeline
+        "kind": "incident.opened",
+        "actor": "han",
+        "hours_ago": 10.2,
+        "rfcs": [],
+        "data": {"incident_id": "INC-2026-0007", "type": "service-outage", "title": "t", "grade": 3},
+    }
+    build(
+        repo,
+        {"rfc": {"type": "emergency", "incident": "INC-2026-0007"}, "approvals": [], "records": [opened]},
+    )
     code, body = start(repo, datetime.fromisoformat("2026-11-24T10:30:00+09:00"))
     assert code == 0, body
     (started,) = records(repo, "deployment.started")
     assert started.data["change_type"] == "emergency"
+    assert started.data["incident"] == "INC-2026-0007"  # what a later emergency's debt is compared with
 
 
 def test_start_in_github_actions_sets_the_deployment_id_step_output(repo: GitRepo, tmp_path) -> None:  # type: ignore[no-untyped-def]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -9,7 +10,7 @@ import pytest
 
 from gatekeeper.config import load_policy
 from gatekeeper.domain import ChangeType, DeploymentResult, EvidenceKind, Grade, Severity
-from gatekeeper.domain.incident import incident_grade
+from gatekeeper.domain.incident import Incidents, incident_grade
 from gatekeeper.domain.records import PayloadError, read
 from gatekeeper.facts.history import History
 from gatekeeper.ledger import Draft
@@ -159,7 +160,7 @@ def test_pir_is_due_14_days_after_a_cab_reviewed_grade1_normal_change() -> None:
     assert [f.severity for f in check_deploy(facts, ctx(2))] == [Severity.WARNING]
 
 
-def test_emergency_without_retro_approval_blocks_later_normal_changes_only() -> None:
+def test_emergency_without_retro_approval_blocks_later_changes_but_fixes_of_its_incident() -> None:
     emergency = started(1, NOW - timedelta(hours=80), "emergency", ("RFC-2026-0009",))
     deployments = tuple(
         deployments_from_records([emergency], [finished(2, NOW - timedelta(hours=79), emergency.id)])
@@ -174,7 +175,13 @@ def test_emergency_without_retro_approval_blocks_later_normal_changes_only() -> 
         Severity.ERROR,
     )
     assert "change-approval" in finding.message and "change-review," not in finding.message
-    assert check_deploy(facts, ctx(1, "emergency")) == []
+    # Another emergency is held back too (CHG-P1), unless it fixes the same incident.
+    fixes = {"RFC-2026-0010": "INC-2026-0001"}
+    later = replace(facts, incidents=Incidents(), emergency_incidents=fixes)
+    debt = "deploy.retro-review-overdue"
+    assert debt in {f.rule for f in check_deploy(later, ctx(1, "emergency"))}
+    same = replace(later, deployments=tuple(replace(d, incident="INC-2026-0001") for d in deployments))
+    assert debt not in {f.rule for f in check_deploy(same, ctx(1, "emergency"))}
     assert check_deploy(facts, ctx(now=NOW - timedelta(hours=9))) == []  # within 72 h
     approved = DeployFacts(
         "minwon-portal",

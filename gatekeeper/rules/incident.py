@@ -1,0 +1,160 @@
+"""Incident rules (SOP CHG-P1 emergency changes, INC, PRB), over the system's incidents as the one history
+folds them (`domain.incident.Incidents`, kept by `facts.history.History`), for the gate and the audit alike.
+
+- `emergency.incident-unknown`: an emergency change (긴급: "fix a major incident", CHG-P1) names an incident
+  recorded in this system's ledger — opened by the failed deployment it answers for, or by someone holding
+  one of the pack's `incidents.openers` roles (from the pipeline where the pack refuses workstation
+  records). A developer with write access can write any RFC; an incident they open themselves, or one that
+  exists nowhere, unlocks nothing.
+- `incident.report-missing`: an incident of a grade in `incidents.report_grades` (1–2) that lasted
+  `intermediate_report_minutes` (30) without an intermediate report (중간보고, seed 002 장애관리
+  자-2 참조사항).
+- `incident.problem-missing`: an incident closed with its cause unknown that was not registered in problem
+  management (seed 002 문제관리 자-1: 근본원인 불명, 원인 불명의 변경실패).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from gatekeeper.domain import ActorSource, ChangeType, Finding
+from gatekeeper.rules import RuleContext
+
+if TYPE_CHECKING:
+    from gatekeeper.domain.incident import IncidentState
+    from gatekeeper.rules.deploy import DeployFacts
+
+
+def _at(facts_ctx: RuleContext, moment: object) -> str:
+    from datetime import datetime
+
+    assert isinstance(moment, datetime)
+    return moment.astimezone(facts_ctx.now.tzinfo).isoformat(timespec="minutes")
+
+
+def holds_incident_role(login: str, facts: DeployFacts, ctx: RuleContext) -> bool:
+    """Whether `login` holds one of the pack's `incidents.openers` roles (anyone, where the holders are not
+    known)."""
+    from gatekeeper.rules.approval import login_key
+
+    if facts.members is None:
+        return True
+    return any(
+        login_key(login) in facts.members.get(role, frozenset()) for role in ctx.policy.incidents.openers
+    )
+
+
+def untrusted_opening(state: IncidentState, facts: DeployFacts, ctx: RuleContext) -> tuple[str, str] | None:
+    """Why an incident cannot stand for an emergency change (en, ko), or None when it can."""
+    if state.by_failure:
+        return None  # written by `deploy finish` for a deployment the ledger shows failed
+    if state.actor_source == ActorSource.LOCAL and ctx.grade not in ctx.policy.approvals.local_actor_grades:
+        return (
+            f"it was opened on a workstation ({state.opened_by}), not by the pipeline",
+            f"파이프라인이 아닌 개인 PC에서({state.opened_by}) 등록되었습니다",
+        )
+    if facts.members is None:  # who held the roles is not known (a deployment recorded without it)
+        return None
+    roles = ctx.policy.incidents.openers
+    if not holds_incident_role(state.opened_by, facts, ctx):
+        names = ", ".join(str(r) for r in roles)
+        return (
+            f"it was opened by {state.opened_by}, who holds none of the roles {names}",
+            f"등록자 {state.opened_by}은(는) {names} 역할이 아닙니다",
+        )
+    return None
+
+
+def emergency_incident_unknown(facts: DeployFacts, ctx: RuleContext) -> Iterable[Finding | None]:
+    for rfc, ident in sorted((facts.emergency_incidents or {}).items()):
+        state = facts.incidents.get(ident) if facts.incidents is not None else None
+        if state is None:
+            why = (
+                f"names incident {ident!r}, which is recorded nowhere in the ledger of {facts.system}",
+                f"이(가) 지정한 장애 {ident!r}가 {facts.system}의 원장에 등록되어 있지 않습니다",
+            )
+        else:
+            found = untrusted_opening(state, facts, ctx)
+            if found is None:
+                continue
+            why = (f"names incident {ident}, but {found[0]}", f"이(가) 지정한 장애 {ident}: {found[1]}")
+        yield ctx.finding(
+            "emergency.incident-unknown",
+            subject=rfc,
+            message=ctx.text(f"emergency change {rfc} {why[0]}", f"긴급변경 {rfc}{why[1]}"),
+            remediation=ctx.text(
+                "an emergency change fixes a recorded incident: the operator or agency records it with "
+                "`gatekeeper incident open ...` in the pipeline, and the RFC names its ID in `incident`; "
+                "otherwise deploy it as a normal change",
+                "긴급변경은 등록된 장애를 조치하는 변경입니다. 운영자 또는 운영기관 담당자가 파이프라인에서 "
+                "`gatekeeper incident open ...`으로 장애를 등록하고 변경요청서 `incident`에 "
+                "그 ID를 적으세요. "
+                "아니면 일반변경으로 배포하세요",
+            ),
+        )
+
+
+def report_missing(facts: DeployFacts, ctx: RuleContext) -> Iterable[Finding | None]:
+    if facts.incidents is None:
+        return
+    policy = ctx.policy.incidents
+    due_after = timedelta(minutes=policy.intermediate_report_minutes)
+    for state in facts.incidents.owing.values():
+        if state.grade is None or state.grade not in policy.report_grades or state.start > ctx.now:
+            continue
+        due = state.start + due_after
+        ended = state.resolved_at if state.resolved_at is not None and state.resolved_at <= ctx.now else None
+        lasted = (ended or ctx.now) >= due
+        # Any recorded report counts (`incident update` is refused to everyone outside the incident roles).
+        reported = any(step.report and step.at <= ctx.now for step in state.timeline)
+        if not lasted or reported:
+            continue
+        yield ctx.finding(
+            "incident.report-missing",
+            subject=state.id,
+            message=ctx.text(
+                f"grade-{state.grade} incident {state.id} of {facts.system} (since "
+                f"{_at(ctx, state.start)}) lasted {policy.intermediate_report_minutes:g} minutes without an "
+                "intermediate report",
+                f"{state.grade}등급 장애 {state.id}({_at(ctx, state.start)} 발생)가 "
+                f"{policy.intermediate_report_minutes:g}분 넘게 지속되었으나 중간보고 기록이 없습니다",
+            ),
+            remediation=ctx.text(
+                f"report to the report line and record it: `gatekeeper incident update {state.id} --report "
+                "--note ...`",
+                f"보고 계통에 중간보고한 뒤 `gatekeeper incident update {state.id} --report --note ...`로 "
+                "기록하세요",
+            ),
+        )
+
+
+def problem_missing(facts: DeployFacts, ctx: RuleContext) -> Iterable[Finding | None]:
+    if facts.incidents is None:
+        return
+    for state in facts.incidents.owing.values():
+        if not state.cause_unknown or state.problems:
+            continue
+        yield ctx.finding(
+            "incident.problem-missing",
+            subject=state.id,
+            message=ctx.text(
+                f"incident {state.id} of {facts.system} was closed with its cause unknown and is not "
+                "registered in problem management",
+                f"장애 {state.id}는 원인 불명으로 종료되었으나 문제관리에 등록되지 않았습니다",
+            ),
+            remediation=ctx.text(
+                f"register it: `gatekeeper problem open --incident {state.id} --title ...`",
+                f"문제로 등록하세요: `gatekeeper problem open --incident {state.id} --title ...`",
+            ),
+        )
+
+
+def same_incident(facts: DeployFacts, ctx: RuleContext, incident: str) -> bool:
+    """Whether an earlier emergency deployment fixed the incident an emergency deployed now fixes (its
+    after-the-fact review debt then does not hold the fix back)."""
+    if ctx.change_type is not ChangeType.EMERGENCY or not incident or facts.incidents is None:
+        return False
+    mine = {facts.incidents.aliases.get(i, i) for i in (facts.emergency_incidents or {}).values()}
+    return facts.incidents.aliases.get(incident, incident) in mine
