@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import io
+import re
 import subprocess
 from pathlib import Path
 
@@ -30,6 +31,14 @@ def test_the_demo_story_runs_end_to_end(tmp_path: Path) -> None:
     # A conform checklist next to unmet KPIs is explained, with the KPIs the story misses.
     assert "Reading the two together" in text
     assert "KPI not met: deployment-success-rate = 50 %, target >= 98 (1/2)" in text
+    # The checklist summarised is the auditor's own, shown above it: every item conform.
+    assert re.search(r"checklist: \d+ conform, 0 nonconform", text), text[-3000:]
+    # The story's runner keeps its state in the workspace: a second run in the same place starts afresh
+    # (never meets the first run's checkpoint of a ledger it has rebuilt).
+    assert (tmp_path / "demo" / "runner-state" / "gatekeeper").is_dir()
+    again = io.StringIO()
+    run_demo(tmp_path / "demo", again)
+    assert f"[{len(STEPS)}/{len(STEPS)}]" in again.getvalue()
     # The git history keeps the story's clock: the hand-over on Friday 20 November, the changes after it.
     dates = _git_log(tmp_path / "demo" / "minwon-portal", "%aI %cI %s", "main").splitlines()
     assert (
