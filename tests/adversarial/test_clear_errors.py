@@ -235,7 +235,7 @@ def test_a_hostile_ledger_row_is_an_integrity_error(
 ) -> None:
     deployment: Deployment = deployed(backend, tmp_path, request, monkeypatch, {})
     assert deployment.cli("gate", "--rfc", RFC_ID).code == 0
-    rewrite(deployment.spec, ROWS[how](stored_texts(deployment.spec)), keep_indexes=False)
+    rewrite(deployment.spec, ROWS[how](stored_texts(deployment.spec)))
     verify = deployment.cli("--format", "json", "ledger", "verify")
     assert verify.code == 1, verify.stdout + verify.stderr
     # A rehashed record is well-formed as far as the chain goes: the next record's `prev` no longer fits.

@@ -18,8 +18,10 @@ import yaml
 
 from tests.acceptance import RFC_ID
 from tests.adversarial.conftest import Recorder
-from tests.adversarial.test_forgery import Deployment, _ci_env, deployed
+from gatekeeper.adapters.localissuer import LocalIssuer
+from tests.adversarial.test_forgery import Deployment, deployed
 from tests.ledger.pgcluster import _free_port
+from tests.platform.oidc import Jobs, add_oidc
 
 
 def _blocked(deployment: Deployment, *extra: str, env: dict[str, str] | None = None) -> list[dict[str, str]]:
@@ -35,6 +37,18 @@ def _edit_config(deployment: Deployment, change: Callable[[dict[str, object]], N
     config = yaml.safe_load(path.read_text(encoding="utf-8"))
     change(config)
     path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+
+
+@pytest.fixture
+def issuer(baseline: Deployment) -> Iterator[LocalIssuer]:
+    with LocalIssuer(clock=lambda: baseline.at) as running:
+        yield running
+
+
+def _attested_job(deployment: Deployment, issuer: LocalIssuer, tmp_path: Path, actor: str) -> dict[str, str]:
+    """The environment of an approval job whose platform attests `actor` (approvals in CI must be)."""
+    add_oidc(deployment.repo.path / ".gatekeeper.yml", issuer)
+    return Jobs(issuer, tmp_path, deployment.repo.head()).github(actor)
 
 
 @pytest.fixture
@@ -219,12 +233,12 @@ LOSING_REMOTES = [
 
 @pytest.mark.parametrize("case", LOSING_REMOTES)
 def test_in_ci_a_record_that_cannot_reach_the_shared_ledger_is_never_acknowledged(
-    baseline: Deployment, reliability: Recorder, tmp_path: Path, case: str
+    baseline: Deployment, issuer: LocalIssuer, reliability: Recorder, tmp_path: Path, case: str
 ) -> None:
     shared, elsewhere = _bare(tmp_path / "shared.git"), _bare(tmp_path / "elsewhere.git")
     settings = _remotes(baseline.repo.path, shared, elsewhere, case)
     _edit_config(baseline, lambda c: c.update(ledger=settings))
-    ci = _ci_env(tmp_path, baseline, "park")
+    ci = _attested_job(baseline, issuer, tmp_path, "park")
     result = baseline.cli("approve", RFC_ID, "--step", "cab", "--decision", "approve", env=ci)
     reliability.row(
         f"gatekeeper approve in CI, git ledger: {case}",
@@ -238,12 +252,12 @@ def test_in_ci_a_record_that_cannot_reach_the_shared_ledger_is_never_acknowledge
 
 
 def test_in_ci_a_record_reaches_the_shared_ledger_and_the_clone_stays_whole(
-    baseline: Deployment, reliability: Recorder, tmp_path: Path
+    baseline: Deployment, issuer: LocalIssuer, reliability: Recorder, tmp_path: Path
 ) -> None:
     shared = _bare(tmp_path / "shared.git")
     _git(baseline.repo.path, "remote", "add", "origin", str(shared))
     _edit_config(baseline, lambda c: c.update(ledger={"backend": "git"}))
-    ci = _ci_env(tmp_path, baseline, "park")
+    ci = _attested_job(baseline, issuer, tmp_path, "park")
     result = baseline.cli("approve", RFC_ID, "--step", "cab", "--decision", "approve", env=ci)
     assert result.code == 0, result.stderr
     assert "refs/heads/gatekeeper/ledger" in _branches(shared)

@@ -80,8 +80,8 @@ def _keys(text: str, position: int, *, unique: bool = False) -> tuple[str, str]:
     when a forgery copies one)."""
     try:
         body = json.loads(text)
-    except ValueError:
-        body = None  # not JSON
+    except (ValueError, RecursionError):
+        body = None  # not JSON, or nested deeper than the parser goes
     if not isinstance(body, dict):
         return f"forged-{position}", ""
     ident = str(body.get("id"))
