@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from gatekeeper.adapters.localissuer import LocalIssuer
 from tests.acceptance import RFC_ID
 from tests.adversarial.conftest import Recorder
-from gatekeeper.adapters.localissuer import LocalIssuer
 from tests.adversarial.test_forgery import Deployment, deployed
 from tests.ledger.pgcluster import _free_port
 from tests.platform.oidc import Jobs, add_oidc
