@@ -25,6 +25,8 @@ workspace, Tuesday 2026-11-24 20:00 KST — and changes what the case says:
 - `env`: the `--env` the gate is asked about (default none: production)
 - `catalogue`: keys merged into the standard-change catalogue (`standard-changes.yml`; `changes:` replaces
   the entries); `files`: {path: text} committed with the deployed commit
+- `then_files`: {path: text} committed by a second commit of the change, after the one that created the
+  configuration (that first commit is where governance starts)
 
 A commit rule's case is run by `gatekeeper check-commits` on the commit's message (as the commit-msg hook
 runs it); every other rule's by `gatekeeper gate`. A `fail` case must produce a finding of its rule with
@@ -186,6 +188,12 @@ def build(repo: GitRepo, case: dict[str, Any]) -> tuple[datetime, str]:
         author=commit.get("author", "dev <dev@example.org>"),
         committer=(name, email.rstrip(">")),
     )
+    if case.get("then_files"):
+        for path, text in case["then_files"].items():
+            repo.write(path, text)
+        head = repo.commit(
+            f"{RFC_ID} 배포 작업 흐름을 정비한다", author=commit.get("author", "dev <dev@example.org>")
+        )
     for kind, spec in case.get("evidence", {"unit": {}, "integration": {}}).items():
         if spec is None:
             continue

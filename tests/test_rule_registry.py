@@ -11,6 +11,7 @@ from gatekeeper.rules.approval import APPROVAL_RULES
 from gatekeeper.rules.baseline import RULES as BASELINE_RULES
 from gatekeeper.rules.commit import COMMIT_RULES
 from gatekeeper.rules.deploy import DEPLOY_RULES
+from gatekeeper.rules.governance import GOVERNANCE_RULES
 from gatekeeper.rules.rfc import RFC_RULES, TARGET_RULES
 from gatekeeper.rules.standard import STANDARD_RULES
 from gatekeeper.rules.tests import TEST_RULES
@@ -21,6 +22,7 @@ REGISTRIES = {
     "baseline": BASELINE_RULES,
     "commit": COMMIT_RULES,
     "deploy": DEPLOY_RULES,
+    "governance": GOVERNANCE_RULES,
     "rfc": RFC_RULES,
     "rfc-target": TARGET_RULES,
     "standard": STANDARD_RULES,

@@ -294,7 +294,7 @@ def key_ring(
     config: Config, root: Path, env: Mapping[str, str], provider: Provider, now: datetime
 ) -> KeyRing:
     settings = settings_for(config, provider)
-    pinned = load_pinned(root / settings.keys_file) if settings.keys_file else None
+    pinned = load_pinned(config.governance_file(root, settings.keys_file)) if settings.keys_file else None
     state = _state_dir(env)
     cache = None
     if state is not None:

@@ -426,16 +426,16 @@ class AuditBuilder:
                 f.subject for f in (recorded.findings if recorded else ()) if f.rule.startswith("standard.")
             ),
         )
-        findings = evaluate(facts, self.lang).findings + self._standard_findings(recorded)
+        findings = evaluate(facts, self.lang).findings + self._findings_as_recorded(recorded)
         if recorded is None:
             self._legacy += 1
             findings = tuple(f for f in findings if f.rule not in LEGACY_UNJUDGED)
         self._file(entry, payload.change_type, findings, known, window is not None, ledger.deploy)
         self._check_plan_details(known)
 
-    def _standard_findings(self, recorded: DecisionFacts | None) -> tuple[Finding, ...]:
-        """The gate's standard-change findings, as it recorded them: the catalogue and the commits' files
-        they were read from are not in the ledger."""
+    def _findings_as_recorded(self, recorded: DecisionFacts | None) -> tuple[Finding, ...]:
+        """The gate's standard-change and governance findings, as it recorded them: the catalogue, the
+        protected base and the commits' files they were read from are not in the ledger."""
         found = []
         for f in recorded.findings if recorded is not None else ():
             if f.rule.startswith("standard.") and f.rule in RULES:
@@ -447,6 +447,20 @@ class AuditBuilder:
                         self._t(
                             f"RFC {f.subject} was judged as a normal change: {RULES[f.rule].summary}",
                             f"변경요청 {f.subject}는 일반변경으로 판단됨: {RULES[f.rule].summary_ko}",
+                        ),
+                        "",
+                        f.subject,
+                    )
+                )
+            elif f.rule == "config.changed":
+                found.append(
+                    Finding(
+                        f.rule,
+                        f.severity,
+                        RULES[f.rule].sop,
+                        self._t(
+                            f"{RULES[f.rule].summary} ({f.subject})",
+                            f"{RULES[f.rule].summary_ko} ({f.subject})",
                         ),
                         "",
                         f.subject,

@@ -14,6 +14,7 @@ from gatekeeper.rules import RuleContext
 from gatekeeper.rules.approval import APPROVAL_RULES
 from gatekeeper.rules.baseline import RULES as BASELINE_RULES
 from gatekeeper.rules.deploy import DEPLOY_RULES
+from gatekeeper.rules.governance import GOVERNANCE_RULES
 from gatekeeper.rules.rfc import RFC_RULES, TARGET_RULES, DeployTarget
 from gatekeeper.rules.standard import STANDARD_RULES
 from gatekeeper.rules.tests import TEST_RULES
@@ -73,14 +74,25 @@ def evaluate(facts: GateFacts, lang: str = "en") -> Outcome:
     if facts.drift is not None:
         for baseline_rule in BASELINE_RULES.values():
             found.extend(baseline_rule(facts.drift, base))
+    if facts.governance is not None:
+        for governance_rule in GOVERNANCE_RULES.values():
+            found.extend(governance_rule(facts.governance, base))
     return Outcome(
         system=facts.system,
         grade=int(facts.grade),
         change_type=str(facts.change_type),
         rfcs=tuple(entry.id for entry in facts.rfcs),
         findings=tuple(f for f in found if f is not None),
-        extra=_standard_changes(facts),
+        extra={**_standard_changes(facts), **_configuration_from(facts)},
     )
+
+
+def _configuration_from(facts: GateFacts) -> dict[str, object]:
+    """Where the configuration the gate decided with came from, in CI (the JSON output's `configuration`)."""
+    if not facts.governed_by:
+        return {}
+    branch, _, commit = facts.governed_by.rpartition("@")
+    return {"configuration": {"branch": branch, "commit": commit}}
 
 
 def _standard_changes(facts: GateFacts) -> dict[str, object]:

@@ -16,6 +16,9 @@ from gatekeeper.domain import Outcome
 from gatekeeper.errors import ExitCode
 from gatekeeper.runtime import Runtime
 
+# Commands that write or explain the work tree's own configuration rather than govern by it.
+WORK_TREE_COMMANDS = frozenset({"init", "schema", "demo"})
+
 
 @dataclass
 class Context:
@@ -41,6 +44,14 @@ class Context:
 
     @cached_property
     def config(self) -> Config:
+        """In CI, the configuration of the protected default branch (`adapters.governance`): the change under
+        deployment cannot edit the rules it is judged by. On a workstation, the work tree's."""
+        from gatekeeper.adapters.ci import in_ci
+
+        if in_ci(self.runtime.env) and self.command not in WORK_TREE_COMMANDS:
+            from gatekeeper.adapters.governance import load_governing
+
+            return load_governing(self.config_path, self.runtime.env)
         return load_config(self.config_path)
 
     @cached_property

@@ -99,6 +99,7 @@ def sources_for(ctx: Context, environment: str = DEFAULT_ENVIRONMENT) -> Sources
         platform_approvals=approvals,
         commit_logins=logins,
         checkpoints=CheckpointFile.for_ledger(identity, ctx.runtime.env),
+        config_file=ctx.config_path.name,
     )
 
 

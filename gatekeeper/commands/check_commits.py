@@ -9,7 +9,7 @@ prints the exact fix.
 from __future__ import annotations
 
 import argparse
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
@@ -64,6 +64,23 @@ class _Checker:
             self.config, self.policy, store.get, ctx.runtime.now(), ctx.lang, root=ctx.repo_root
         )
         self.findings: list[Finding] = []
+
+    def governance(self, revisions: Sequence[str], named: Mapping[str, tuple[str, ...]]) -> None:
+        """`config.changed` for each commit altering a governance file its RFCs do not declare
+        (`rules.governance`), one `git log` for the whole range."""
+        from gatekeeper.adapters.governance import commits_touching, scope_for
+        from gatekeeper.domain.governance import GovernanceChange
+        from gatekeeper.rules.governance import GOVERNANCE_RULES
+
+        scope = scope_for(self.ctx.repo_root, self.config, self.ctx.config_path.name)
+        base = self.config.governing_base
+        shown = f"{base.branch} {base.commit[:10]}" if base is not None else ""
+        for sha, paths in commits_touching(scope, revisions).items():
+            ids = named.get(sha, ())
+            entries = tuple(e for i in ids if (e := self.judge.rfcs.get(i)) is not None)
+            change = GovernanceChange(paths, entries, shown, sha)
+            for rule in GOVERNANCE_RULES.values():
+                self.findings.extend(f for f in rule(change, self.judge.rule_context(ids)) if f is not None)
 
     def emit(self, extra: Mapping[str, object]) -> int:
         from gatekeeper.domain import Outcome
@@ -210,9 +227,14 @@ def _check_range(text: str | None, ctx: Context) -> int:
     adoption = checker.config.adoption
     before = exempt_count(root, adoption, commit_range.revisions)
     count = 0
-    for commit in git.iter_commits(root, governed_revisions(adoption, commit_range.revisions)):
+    revisions = governed_revisions(adoption, commit_range.revisions)
+    named: dict[str, tuple[str, ...]] = {}
+    for commit in git.iter_commits(root, revisions):
         count += 1
-        checker.findings.extend(checker.judge.judge_commit(commit, suggested).findings)
+        judged = checker.judge.judge_commit(commit, suggested)
+        named[commit.sha] = judged.rfcs
+        checker.findings.extend(judged.findings)
+    checker.governance(revisions, named)
     notes = [commit_range.note] if commit_range.note else []
     extra: dict[str, object] = {"range": commit_range.label, "commits": count}
     if adoption is not None and before:

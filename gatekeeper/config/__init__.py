@@ -28,6 +28,7 @@ __all__ = [
     "load_policy",
     "load_rfc",
     "parse_model",
+    "policy_is_file",
     "read_text",
 ]
 
@@ -201,12 +202,14 @@ def load_rfc(path: Path) -> Rfc:
     return parse_model(Rfc, load_yaml(path, what="RFC file"), "RFC")
 
 
+def policy_is_file(name_or_path: str) -> bool:
+    """A pack named by path (an agency's own file), not one shipped with gatekeeper."""
+    return os.sep in name_or_path or "/" in name_or_path or name_or_path.endswith((".yaml", ".yml"))
+
+
 def load_policy(name_or_path: str, *, relative_to: Path | None = None) -> Policy:
     """A shipped pack by name (`kr-ap-sop`), or a pack file by path (for agencies that adapt one)."""
-    looks_like_path = (
-        os.sep in name_or_path or "/" in name_or_path or name_or_path.endswith((".yaml", ".yml"))
-    )
-    if looks_like_path:
+    if policy_is_file(name_or_path):
         path = Path(name_or_path)
         if not path.is_absolute() and relative_to is not None:
             path = relative_to / path
@@ -223,7 +226,8 @@ def load_policy(name_or_path: str, *, relative_to: Path | None = None) -> Policy
 
 def policy_for(config: Config, *, relative_to: Path | None = None) -> Policy:
     """The policy pack `config` names, with what `.gatekeeper.yml` may set of it (`rfc.reason_min_chars`)."""
-    policy = load_policy(config.policy, relative_to=relative_to)
+    base = config.governing_base
+    policy = load_policy(config.policy, relative_to=base.folder if base is not None else relative_to)
     if config.rfc.reason_min_chars is None:
         return policy
     commit = policy.commit.model_copy(update={"reason_min_chars": config.rfc.reason_min_chars})

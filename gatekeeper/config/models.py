@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime
+from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -370,6 +372,29 @@ class StandardChangesConfig(Strict_):
     )
 
 
+class GovernanceConfig(Strict_):
+    """What else counts as a governance change (`config.changed`). Always governance: this configuration
+    file, the policy pack file, the standard-change catalogue, pinned issuer keys, the CI files
+    (`.github/workflows/`, `.github/actions/`, `.gitlab-ci.yml`, `.gitlab/`) and CODEOWNERS."""
+
+    paths: tuple[str, ...] = Field(
+        default=(),
+        description="more files whose change is a governance change (globs relative to the repository root, "
+        "e.g. deployment scripts or CI templates included from elsewhere in the repository)",
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class GoverningBase:
+    """Where a CI job's configuration came from: the default branch's tip (`commit`), its files copied to
+    `folder` (the configuration's folder as it is in that commit)."""
+
+    branch: str
+    commit: str
+    folder: Path
+    config_file: str  # the configuration file, relative to the repository root
+
+
 class Config(Strict_):
     version: Literal[1]
     system: SystemConfig
@@ -392,6 +417,19 @@ class Config(Strict_):
         Field(default_factory=lambda: dict(DEFAULT_ENVIRONMENT_CONFIG))
     )
     standard_changes: StandardChangesConfig | None = None
+    governance: GovernanceConfig = GovernanceConfig()
+    # In CI: the protected base this configuration was read from (`adapters.governance`); None: the work
+    # tree.
+    _base: GoverningBase | None = PrivateAttr(default=None)
+
+    @property
+    def governing_base(self) -> GoverningBase | None:
+        return self._base
+
+    def governance_file(self, root: Path, name: str) -> Path:
+        """A governance file the configuration names (policy pack, catalogue, pinned keys), relative to the
+        repository root: in CI as the protected base holds it, never as the change under deployment does."""
+        return (self._base.folder if self._base is not None else root) / name
 
     def declared_environments(self) -> Environments:
         return Environments.of((name, env.kind, env.aliases) for name, env in self.environments.items())
@@ -448,6 +486,13 @@ class Rfc(Strict_):
     standard_template: str | None = None
     incident: str | None = None
     status: RfcStatus = RfcStatus.ACTIVE
+    governance_files: tuple[Annotated[str, Field(min_length=1, max_length=500)], ...] = Field(
+        default=(),
+        max_length=200,
+        description="the governance files this change alters (globs: .gatekeeper.yml, the policy pack, CI "
+        "files, CODEOWNERS): a change of one it does not name is `config.changed`; only a normal change may "
+        "name any",
+    )
 
     @model_validator(mode="after")
     def _type_fields(self) -> Rfc:

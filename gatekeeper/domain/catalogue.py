@@ -282,6 +282,15 @@ RULES: dict[str, RuleInfo] = _catalogue(
         "원인 불명 장애의 문제관리 이관 누락",
         item="incident.problem",
     ),
+    # Governance changes (DESIGN §1: configuration from the protected default branch): additive.
+    RuleInfo(
+        "config.changed",
+        "CFG-P3, CHG-P1",
+        "the change alters governance files (configuration, policy pack, CI files, CODEOWNERS) its RFC does "
+        "not declare, or not as a normal change",
+        "변경요청서에 선언되지 않은 거버넌스 파일(설정, 정책팩, CI 파일, CODEOWNERS) 변경",
+        item="configuration.governance",
+    ),
 )
 
 # Audit checklist items (SOP.md audit checklists for CHG, REL, TST, CFG), answered by `gatekeeper audit`.
@@ -430,6 +439,14 @@ CHECKLIST: dict[str, tuple[str, str, str, str]] = {
         "PRB",
         "Was every incident closed with its cause unknown registered in problem management?",
         "원인 불명으로 종료된 장애가 모두 문제관리에 등록되었는가?",
+    ),
+    "configuration.governance": (
+        "configuration",
+        "CFG-P3, CHG-P1",
+        "Was every change of the governance files (configuration, policy pack, CI files, CODEOWNERS) "
+        "declared by its RFC and approved as a normal change?",
+        "거버넌스 파일(설정, 정책팩, CI 파일, CODEOWNERS)의 모든 변경이 변경요청서에 선언되고 일반변경으로 "
+        "승인되었는가?",
     ),
 }
 

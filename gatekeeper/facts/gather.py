@@ -26,6 +26,7 @@ from gatekeeper.config.models import Config, Policy
 from gatekeeper.domain import ChangeType, EvidenceKind, Grade, Outcome, RecordKind, Role
 from gatekeeper.domain.baseline import DriftFacts
 from gatekeeper.domain.environments import EnvironmentKind, job_environment_conflict
+from gatekeeper.domain.governance import GovernanceChange
 from gatekeeper.domain.records import (
     CountedApproval,
     DecisionFacts,
@@ -96,6 +97,10 @@ class GateFacts:
     environment_kind: EnvironmentKind = EnvironmentKind.PRODUCTION
     standard: tuple[StandardCheck, ...] = ()
     downgraded: frozenset[str] = frozenset()
+    # The governance files the change alters (`rules.governance`), and in CI the default branch and commit
+    # whose configuration decided ("main@<sha>"; "" on a workstation, which reads its work tree).
+    governance: GovernanceChange | None = None
+    governed_by: str = ""
 
     def rfc_type(self, entry: RfcEntry) -> ChangeType:
         if entry.id in self.downgraded:
@@ -204,6 +209,8 @@ class Sources:
     commit_logins: Callable[[Sequence[Any]], set[str]] | None = None
     # Where this machine keeps the ledger's verification checkpoint (None: verify the whole chain).
     checkpoints: CheckpointFile | None = None
+    # The configuration file's name in `root` (a governance file of its own).
+    config_file: str = ".gatekeeper.yml"
 
 
 # ---------------------------------------------------------------------------------------------- gather
@@ -260,6 +267,17 @@ def gather(
     entries = collect.attempt("the RFC store", lambda: _rfcs(config, sources, ids)) or ()
     standard = collect.attempt(
         "the standard-change catalogue", lambda: _standard(config, sources, entries, commits, at)
+    )
+    altered = (
+        collect.attempt("the governance files the change alters", lambda: _governance(config, sources, ci))
+        if ci is not None
+        else None
+    )
+    base = config.governing_base
+    governance = (
+        GovernanceChange(altered, tuple(entries), f"{base.branch} {base.commit[:10]}" if base else "")
+        if altered is not None
+        else None
     )
     checks = {c.rfc_id: c for c in standard or ()}
     types = effective_types(entries, checks)
@@ -346,6 +364,8 @@ def gather(
         environment_kind=environment.kind,
         standard=standard or (),
         downgraded=frozenset(i for i, c in checks.items() if not c.holds),
+        governance=governance,
+        governed_by=f"{base.branch}@{base.commit}" if base is not None else "",
     )
 
 
@@ -430,6 +450,24 @@ def _commits(root: Path, ci: Any, config: Config) -> list[Any]:
     if config.adoption is not None:
         known_adoption_commit(root, config.adoption)
     return list(iter_commits(root, governed_revisions(config.adoption, commit_range.revisions)))
+
+
+def _governance(config: Config, sources: Sources, ci: Any) -> tuple[str, ...]:
+    """The governance files the deployed change alters: against the protected base in CI, and in each
+    commit of the deployed range (`adapters.governance`)."""
+    from gatekeeper.adapters.git import resolve_range
+    from gatekeeper.adapters.governance import governance_changes, scope_for
+    from gatekeeper.facts.adoption import governed_revisions
+
+    scope = scope_for(sources.root, config, sources.config_file)
+    commit_range = resolve_range(sources.root, ci.base, ci.head, ref=ci.ref)
+    base = config.governing_base
+    return governance_changes(
+        scope,
+        base=base.commit if base is not None else None,
+        head=ci.head,
+        revisions=governed_revisions(config.adoption, commit_range.revisions),
+    )
 
 
 def _rfcs(config: Config, sources: Sources, ids: list[str]) -> tuple[RfcEntry, ...]:

@@ -26,7 +26,7 @@ def load_catalogue(root: Path, config: Config) -> tuple[StandardCatalogue | None
     if config.standard_changes is None:
         return None, ""
     shown = config.standard_changes.catalogue
-    path = root / shown
+    path = config.governance_file(root, shown)
     if not path.is_file():
         raise ConfigError(
             f"the standard-change catalogue {shown} (standard_changes.catalogue) does not exist",

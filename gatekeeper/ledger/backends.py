@@ -64,7 +64,46 @@ def ledger_identity(config: Config, root: Path, env: Mapping[str, str]) -> str:
 
 def open_ledger(config: Config, root: Path, env: Mapping[str, str]) -> Ledger:
     """The configured ledger; paths are relative to `root` (the folder of the configuration file)."""
+    from gatekeeper.adapters.ci import in_ci
+
+    if in_ci(env):
+        refuse_work_tree_ledger(config, root)
     return BACKENDS[config.ledger.backend](config, root, env)
+
+
+def _work_tree(root: Path) -> Path:
+    """The top folder of the repository holding `root` (the folder with `.git`), or `root` itself."""
+    resolved = root.resolve()
+    for folder in (resolved, *resolved.parents):
+        if (folder / ".git").exists():
+            return folder
+    return resolved
+
+
+def refuse_work_tree_ledger(config: Config, root: Path) -> None:
+    """In CI a ledger inside the job's work tree is refused: the change under deployment can put any file
+    there (a forged ledger it commits), and what the job writes there is gone with the job."""
+    from gatekeeper.errors import ConfigError
+
+    settings = config.ledger
+    if isinstance(settings, SqliteLedgerConfig):
+        key, where = "ledger.path", root / settings.path
+    elif isinstance(settings, GitLedgerConfig) and settings.repository and "://" not in settings.repository:
+        key, where = "ledger.repository", root / settings.repository
+    else:
+        return
+    top = _work_tree(root)
+    if where.resolve().is_relative_to(top):
+        raise ConfigError(
+            f"{key} {where} lies inside the repository's work tree {top}: in CI the change under deployment "
+            "could supply that ledger, and what the job writes there is lost with the job",
+            hint="keep the ledger outside the work tree: the git backend on the repository's own remote "
+            "(`ledger: {backend: git}`), PostgreSQL, or a path on the runner outside the checkout",
+            ko=f"{key} {where}이(가) 저장소 작업 트리 {top} 안에 있습니다. CI에서는 배포 중인 변경이 "
+            "그 원장을 넣을 수 있고, 작업이 쓴 기록은 작업과 함께 사라집니다",
+            hint_ko="원장을 작업 트리 밖에 두세요: 저장소 원격의 git 백엔드(`ledger: {backend: git}`), "
+            "PostgreSQL, 또는 체크아웃 밖 러너의 경로",
+        )
 
 
 def verify_thoroughly(ledger: Ledger) -> VerifyResult:

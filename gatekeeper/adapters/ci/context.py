@@ -90,6 +90,11 @@ def _load_event(env: Mapping[str, str]) -> tuple[dict[str, Any], str]:
     return payload, where
 
 
+def github_event(env: Mapping[str, str]) -> dict[str, Any]:
+    """The GitHub event payload the runner wrote (size and shape checked as for the pushed range)."""
+    return _load_event(env)[0]
+
+
 def _field(payload: Mapping[str, Any], where: str, *keys: str, required: bool = True) -> str | None:
     """A string at the key path `keys`; a missing or non-string value is an error naming the file and key."""
     value: Any = payload
