@@ -77,6 +77,16 @@ class GitRepo:
         target.write_text(textwrap.dedent(text) if text.startswith("\n") else text, encoding="utf-8")
         return target
 
+    def keep_ledger_outside(self) -> Path:
+        """Move the sqlite ledger of `.gatekeeper.yml` out of the checkout (CI refuses one inside it), to
+        `<repo>-ledger.db` beside the repository; the caller commits the configuration."""
+        where = self.path.parent / f"{self.path.name}-ledger.db"
+        config = self.path / ".gatekeeper.yml"
+        text = config.read_text(encoding="utf-8")
+        assert ".gatekeeper/ledger.db" in text, "the configuration keeps no ledger in the checkout"
+        config.write_text(text.replace(".gatekeeper/ledger.db", str(where)), encoding="utf-8")
+        return where
+
     def add_rfc(
         self, rfc_id: str, *, type: str = "normal", requester: str = "lee", status: str = "active"
     ) -> Path:

@@ -46,8 +46,11 @@ def issuer(baseline: Deployment) -> Iterator[LocalIssuer]:
 
 
 def _attested_job(deployment: Deployment, issuer: LocalIssuer, tmp_path: Path, actor: str) -> dict[str, str]:
-    """The environment of an approval job whose platform attests `actor` (approvals in CI must be)."""
+    """The environment of an approval job whose platform attests `actor` (approvals in CI must be). The
+    configuration as edited is committed to `main`: in CI it is read from the default branch."""
     add_oidc(deployment.repo.path / ".gatekeeper.yml", issuer)
+    _git(deployment.repo.path, "add", ".gatekeeper.yml")
+    _git(deployment.repo.path, "commit", "-q", "-m", f"{RFC_ID} 원장 설정")
     return Jobs(issuer, tmp_path, deployment.repo.head()).github(actor)
 
 
@@ -239,6 +242,7 @@ def test_in_ci_a_record_that_cannot_reach_the_shared_ledger_is_never_acknowledge
     settings = _remotes(baseline.repo.path, shared, elsewhere, case)
     _edit_config(baseline, lambda c: c.update(ledger=settings))
     ci = _attested_job(baseline, issuer, tmp_path, "park")
+    _git(baseline.repo.path, "push", "-q", str(shared), "main")  # what `origin` serves, where there is one
     result = baseline.cli("approve", RFC_ID, "--step", "cab", "--decision", "approve", env=ci)
     reliability.row(
         f"gatekeeper approve in CI, git ledger: {case}",
@@ -258,6 +262,7 @@ def test_in_ci_a_record_reaches_the_shared_ledger_and_the_clone_stays_whole(
     _git(baseline.repo.path, "remote", "add", "origin", str(shared))
     _edit_config(baseline, lambda c: c.update(ledger={"backend": "git"}))
     ci = _attested_job(baseline, issuer, tmp_path, "park")
+    _git(baseline.repo.path, "push", "-q", str(shared), "main")  # the project's default branch
     result = baseline.cli("approve", RFC_ID, "--step", "cab", "--decision", "approve", env=ci)
     assert result.code == 0, result.stderr
     assert "refs/heads/gatekeeper/ledger" in _branches(shared)

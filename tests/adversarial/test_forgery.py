@@ -51,8 +51,8 @@ def _backend(
     name: str, tmp_path: Path, request: pytest.FixtureRequest, dsn: str | None = None
 ) -> tuple[dict[str, Any], dict[str, str], BackendSpec]:
     if name == "sqlite":
-        path = tmp_path / "repo" / ".gatekeeper" / "ledger.db"
-        return {"backend": "sqlite", "path": ".gatekeeper/ledger.db"}, {}, BackendSpec("sqlite", str(path))
+        path = tmp_path / "ledger.db"  # outside the checkout, as CI requires
+        return {"backend": "sqlite", "path": "../ledger.db"}, {}, BackendSpec("sqlite", str(path))
     if name == "git":
         remote = tmp_path / "ledger.git"
         subprocess.run(["git", "init", "-q", "--bare", str(remote)], check=True)

@@ -178,6 +178,7 @@ def test_gatekeepers_own_commands_still_act() -> None:
 
 def _hostile_repo(tmp_path: Path) -> tuple[GitRepo, str]:
     repo = GitRepo.create(tmp_path / "repo")
+    repo.keep_ledger_outside()  # `ledger export` runs as a CI step: CI refuses a ledger in the checkout
     repo.add_rfc("RFC-2026-0001")
     base = repo.commit("RFC-2026-0001 초기 커밋으로 저장소를 준비한다")
     rfc = repo.path / "changes" / "RFC-2026-0002.yml"

@@ -49,6 +49,7 @@ def test_an_unreachable_platform_api_blocks_with_gate_error(repo: GitRepo, tmp_p
 
 
 def test_without_a_token_the_gate_reads_the_ledger_only(repo: GitRepo, tmp_path: Path) -> None:
+    repo.keep_ledger_outside()
     repo.add_rfc("RFC-2026-0042")
     repo.commit("RFC-2026-0042 validate the application form")
     env = _github_env(repo, tmp_path, "http://127.0.0.1:9")

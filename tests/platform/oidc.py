@@ -53,7 +53,8 @@ class Jobs:
         **claims: Any,
     ) -> dict[str, str]:
         event = self.workdir / f"event-{who}.json"
-        event.write_text(json.dumps({"inputs": {}}), encoding="utf-8")
+        payload = {"inputs": {}, "repository": {"full_name": REPOSITORY, "default_branch": "main"}}
+        event.write_text(json.dumps(payload), encoding="utf-8")
         env = {
             "CI": "true",
             "GITHUB_ACTIONS": "true",
