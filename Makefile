@@ -46,6 +46,7 @@ bench: setup system-deps
 	$(PY) -m benchmarks
 
 fuzz: setup
+	$(PY) -m pip install -q -e '.[fuzz]'
 	$(PY) -m pytest -p no:cacheprovider tests/adversarial --hypothesis-profile=fuzz
 	$(PY) -m tests.adversarial.atheris_run
 

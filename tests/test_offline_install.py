@@ -54,25 +54,15 @@ def test_gate_runs_inside_ci_from_the_plain_install(
     repo = tmp_path / "repo"
     repo.mkdir()
     run("git", "init", "-q", "-b", "main", cwd=repo)
-    run(
-        "git",
-        "-c",
-        "user.name=K",
-        "-c",
-        "user.email=k@a.b",
-        "commit",
-        "-q",
-        "--allow-empty",
-        "-m",
-        "x",
-        cwd=repo,
-    )
-    head = run("git", "rev-parse", "HEAD", cwd=repo).stdout.strip()
+    # Committed on main, which a CI job reads its configuration from; the ledger outside the checkout.
     (repo / ".gatekeeper.yml").write_text(
         "version: 1\nsystem: {id: portal, name: portal, grade: 3}\npolicy: kr-ap-sop\n"
-        "ledger: {backend: sqlite, path: ledger.db}\n",
+        "ledger: {backend: sqlite, path: ../ledger.db}\n",
         encoding="utf-8",
     )
+    run("git", "add", ".gatekeeper.yml", cwd=repo)
+    run("git", "-c", "user.name=K", "-c", "user.email=k@a.b", "commit", "-q", "-m", "x", cwd=repo)
+    head = run("git", "rev-parse", "HEAD", cwd=repo).stdout.strip()
     variables = {k: (head if k.endswith("_SHA") else v) for k, v in env.items()}
     # A token makes the gate set up the platform adapter (PyGithub / python-gitlab); the API URL points at
     # a closed local port, so the adapter is imported and fails closed without leaving the machine.
