@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable
 from gatekeeper.commands import Context
 from gatekeeper.domain import Finding
 from gatekeeper.domain.notification import EVENT_NAMES, Event, finding_events
+from gatekeeper.errors import GatekeeperError
 from gatekeeper.reporters.sanitize import for_log
 
 
@@ -67,7 +68,10 @@ def rfc_facts(ctx: Context, rfc_ids: Iterable[str]) -> tuple[dict[str, str], dic
     digests: dict[str, str] = {}
     titles: dict[str, str] = {}
     for rfc_id in dict.fromkeys(rfc_ids):
-        entry = store.get(rfc_id)
+        try:
+            entry = store.get(rfc_id)
+        except GatekeeperError:  # not an RFC ID (an incident's): nothing to add
+            continue
         if entry is not None and entry.rfc is not None:
             digests[rfc_id] = entry.digest
             titles[rfc_id] = entry.rfc.title
