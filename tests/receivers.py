@@ -37,6 +37,7 @@ class HttpReceiver:
     requests: list[Received] = field(default_factory=list)
     released: threading.Event = field(default_factory=threading.Event)
     port: int = 0
+    location: str = ""  # where a scripted 3xx points
 
     @property
     def url(self) -> str:
@@ -61,6 +62,8 @@ def http_receiver(*script: int) -> Iterator[HttpReceiver]:
                 receiver.released.wait(30)
                 return
             self.send_response(status)
+            if 300 <= status < 400:
+                self.send_header("Location", receiver.location)
             self.send_header("Content-Length", "2")
             self.end_headers()
             self.wfile.write(b"ok")
@@ -97,7 +100,9 @@ def free_port() -> int:
 
 
 @contextmanager
-def smtp_receiver(*, user: str = "", password: str = "", refuse_logins: bool = False) -> Iterator[SmtpReceiver]:
+def smtp_receiver(
+    *, user: str = "", password: str = "", refuse_logins: bool = False
+) -> Iterator[SmtpReceiver]:
     """A real SMTP server on 127.0.0.1; with `user`, AUTH is offered (over plain text: test only)."""
     from aiosmtpd.controller import Controller
     from aiosmtpd.smtp import AuthResult, LoginPassword

@@ -120,7 +120,15 @@ def test_the_gate_tells_of_notices_due_and_debts_overdue(
 def test_a_gate_asked_about_another_time_tells_nobody(repo: GitRepo) -> None:
     with http_receiver(200) as hook:
         at, _ = cases.build(repo, _with({"approvals": []}, _hook(hook.url)))
-        args = ["--format", "json", "gate", "--rfc", cases.RFC_ID, "--at", (at + timedelta(days=1)).isoformat()]
+        args = [
+            "--format",
+            "json",
+            "gate",
+            "--rfc",
+            cases.RFC_ID,
+            "--at",
+            (at + timedelta(days=1)).isoformat(),
+        ]
         result = run_cli(args, cwd=repo.path, now=at)
     assert result.code == 1 and hook.requests == []
 
@@ -128,7 +136,9 @@ def test_a_gate_asked_about_another_time_tells_nobody(repo: GitRepo) -> None:
 def test_deploy_start_blocked_and_a_failed_deployment_notify(repo: GitRepo) -> None:
     with http_receiver(200) as hook:
         at, _ = cases.build(repo, {"config": _hook(hook.url)})
-        started = run_cli(["--format", "json", "deploy", "start", "--rfc", cases.RFC_ID], cwd=repo.path, now=at)
+        started = run_cli(
+            ["--format", "json", "deploy", "start", "--rfc", cases.RFC_ID], cwd=repo.path, now=at
+        )
         assert started.code == 0, started.stderr
         deployment = json.loads(started.stdout)["deployment_id"]
         finished = run_cli(
@@ -151,7 +161,10 @@ def test_incident_open_notifies_by_mail_and_webhook(repo: GitRepo) -> None:
             "port": smtp.port,
             "security": "none",
             "from": "gatekeeper@agency.go.kr",
-            "to": {"incident-opened": ["ops@agency.go.kr", "head@agency.go.kr"], "approval-given": ["x@a.kr"]},
+            "to": {
+                "incident-opened": ["ops@agency.go.kr", "head@agency.go.kr"],
+                "approval-given": ["x@a.kr"],
+            },
         }
         config = {"notifications": {**FAST, "mail": [mail], "webhooks": [{"name": "chat", "url": hook.url}]}}
         at, _ = cases.build(repo, {"config": config})
@@ -178,7 +191,16 @@ def test_an_approval_given_is_told(repo: GitRepo) -> None:
     with http_receiver(200) as hook:
         at, _ = cases.build(repo, {"system": {"grade": 3}, "approvals": [], "config": _hook(hook.url)})
         approved = run_cli(
-            ["approve", cases.RFC_ID, "--step", "change-review", "--decision", "approve", "--comment", "좋습니다"],
+            [
+                "approve",
+                cases.RFC_ID,
+                "--step",
+                "change-review",
+                "--decision",
+                "approve",
+                "--comment",
+                "좋습니다",
+            ],
             cwd=repo.path,
             env=_as(repo, "kim"),
             now=at,
@@ -220,7 +242,9 @@ def test_a_webhook_that_hangs_is_a_warning_and_the_decision_stands(repo: GitRepo
     baseline = _gate(quiet, at)
     with http_receiver(HANG) as hook:
         slow = {"name": "slow", "url": hook.url}
-        quick = {"notifications": {"timeout_seconds": 0.3, "retries": 1, "backoff_seconds": 0, "webhooks": [slow]}}
+        quick = {
+            "notifications": {"timeout_seconds": 0.3, "retries": 1, "backoff_seconds": 0, "webhooks": [slow]}
+        }
         cases.build(repo, {"approvals": [], "config": quick})
         blocked = _gate(repo, at)
     assert baseline.code == blocked.code == 1 and baseline.stderr == ""
@@ -234,7 +258,9 @@ def test_a_webhook_that_hangs_is_a_warning_and_the_decision_stands(repo: GitRepo
 def test_a_webhook_that_fails_then_answers_is_retried_with_the_same_key(repo: GitRepo) -> None:
     with http_receiver(500, 200) as hook:
         at, _ = cases.build(repo, {"config": _hook(hook.url)})
-        started = run_cli(["--format", "json", "deploy", "start", "--rfc", cases.RFC_ID], cwd=repo.path, now=at)
+        started = run_cli(
+            ["--format", "json", "deploy", "start", "--rfc", cases.RFC_ID], cwd=repo.path, now=at
+        )
         deployment = json.loads(started.stdout)["deployment_id"]
         finished = run_cli(["deploy", "finish", deployment, "--result", "rolled-back"], cwd=repo.path, now=at)
     assert finished.code == 0 and "warning" not in finished.stderr
@@ -299,7 +325,9 @@ def test_an_smtp_server_refusing_the_login(repo: GitRepo) -> None:
         }
         at, _ = cases.build(repo, {"config": {"notifications": {**FAST, "mail": [mail]}}})
         env = {**_as(repo, "han"), "GATEKEEPER_NOTIFY_SMTP_PASSWORD": secret}
-        opened = run_cli(["incident", "open", "--id", "INC-7", "--title", "t"], cwd=repo.path, env=env, now=at)
+        opened = run_cli(
+            ["incident", "open", "--id", "INC-7", "--title", "t"], cwd=repo.path, env=env, now=at
+        )
     assert opened.code == 0
     assert set(smtp.logins) == {"gatekeeper"} and smtp.messages == []
     assert "SMTP 535: the server refused the login (1 attempt(s))" in opened.stderr  # a refusal: no retry
@@ -321,14 +349,24 @@ def test_smtp_with_login_delivers(repo: GitRepo) -> None:
         at, _ = cases.build(repo, {"approvals": [], "config": {"notifications": {**FAST, "mail": [mail]}}})
         _gate(repo, at, {"GATEKEEPER_NOTIFY_SMTP_PASSWORD": "right-password"})
     assert len(smtp.messages) == 5
-    assert all(str(m["Subject"]).startswith("[gatekeeper] 승인 요청 / Approval requested") for m in smtp.messages)
+    assert all(
+        str(m["Subject"]).startswith("[gatekeeper] 승인 요청 / Approval requested") for m in smtp.messages
+    )
 
 
 def test_a_missing_secret_variable_is_a_warning_naming_it(repo: GitRepo) -> None:
     at, _ = cases.build(
         repo,
-        {"approvals": [], "config": {"notifications": {"webhooks": [{"name": "chat", "format": "slack",
-                                                                      "url_env": "GATEKEEPER_NOTIFY_SLACK_URL"}]}}},
+        {
+            "approvals": [],
+            "config": {
+                "notifications": {
+                    "webhooks": [
+                        {"name": "chat", "format": "slack", "url_env": "GATEKEEPER_NOTIFY_SLACK_URL"}
+                    ]
+                }
+            },
+        },
     )
     blocked = _gate(repo, at)
     assert blocked.code == 1

@@ -27,6 +27,7 @@ SECTIONS = {
     "attested_approvals": "6. Attested approvals (who approved is what the CI platform signs)",
     "declared_scope": "7. Declared scope (environments, standard changes, the RFC's own limits)",
     "incidents": "8. Incidents and emergency changes",
+    "notifications": "9. Notifications (webhooks and mail)",
 }
 INTRO = """\
 # Reliability: how gatekeeper is attacked in its own test suite
