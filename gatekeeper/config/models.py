@@ -429,12 +429,18 @@ class WebhookChannelConfig(Strict_):
 
     name: Identifier
     format: Literal["generic", "slack", "mattermost", "teams"] = "generic"
-    url: WebhookUrl | None = None
-    url_env: NotifySecretEnv | None = None
+    url: WebhookUrl | None = Field(
+        default=None, description="https:// (http:// only to 127.0.0.1), without user, password or query"
+    )
+    url_env: NotifySecretEnv | None = Field(
+        default=None, description="the NAME of a GATEKEEPER_NOTIFY_* variable holding a URL with a token"
+    )
     token_env: NotifySecretEnv | None = Field(
         default=None, description="a variable whose value is sent as `Authorization: Bearer ...`"
     )
-    events: tuple[NotifyEvent, ...] = Field(default=ALL_NOTIFY_EVENTS, min_length=1)
+    events: tuple[NotifyEvent, ...] = Field(
+        default=ALL_NOTIFY_EVENTS, min_length=1, description="the events it receives (default: every one)"
+    )
 
     @model_validator(mode="after")
     def _one_url(self) -> WebhookChannelConfig:
@@ -454,8 +460,12 @@ class MailChannelConfig(Strict_):
     )
     from_: MailAddress = Field(alias="from")
     username: str | None = Field(default=None, min_length=1, max_length=200)
-    password_env: NotifySecretEnv | None = None
-    to: dict[NotifyEvent, tuple[MailAddress, ...]] = Field(min_length=1)
+    password_env: NotifySecretEnv | None = Field(
+        default=None, description="the NAME of a GATEKEEPER_NOTIFY_* variable holding the password"
+    )
+    to: dict[NotifyEvent, tuple[MailAddress, ...]] = Field(
+        min_length=1, description="event -> the addresses it is mailed to"
+    )
 
     model_config = ConfigDict(strict=True, extra="forbid", frozen=True, populate_by_name=True)
 
