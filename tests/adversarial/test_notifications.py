@@ -86,8 +86,8 @@ def test_hostile_rfc_titles_reach_chat_markup_inert(repo: GitRepo, reliability: 
         else:
             assert "\\[승인\\]" in text and "\\*\\*bold\\*\\*" in text
     reliability.row(
-        f"RFC title with <!channel>, @here/@channel/@all/@login, a masked link, a Markdown link, HTML and a bare "
-        f"URL, sent to a {fmt} webhook",
+        "RFC title with <!channel>, @here/@channel/@all/@login, a masked link, a Markdown link, HTML and "
+        f"a bare URL, sent to a {fmt} webhook",
         "markup injection",
         "escaped: no mention, no masked or Markdown link, no live URL; decision block unchanged",
     )
@@ -201,8 +201,8 @@ def test_secrets_never_reach_any_output_stream(
     for secret in (SECRET_TOKEN, SECRET_PATH, SECRET_PASSWORD, "SECRET"):
         assert secret not in everything, secret  # ... without a secret
     reliability.row(
-        "a URL token, a bearer token and an SMTP password in GATEKEEPER_NOTIFY_* variables; channels answering "
-        "500, refusing the login, unreachable, and working",
+        "a URL token, a bearer token and an SMTP password in GATEKEEPER_NOTIFY_* variables; channels "
+        "answering 500, refusing the login, unreachable, and working",
         "secret disclosure",
         "stdout, stderr (text, JSON, Korean), fd-level output, logging, the ledger export and the journal "
         "hold no secret",
