@@ -371,3 +371,96 @@ def test_a_missing_secret_variable_is_a_warning_naming_it(repo: GitRepo) -> None
     blocked = _gate(repo, at)
     assert blocked.code == 1
     assert "the environment variable GATEKEEPER_NOTIFY_SLACK_URL is not set" in blocked.stderr
+
+
+# ---------------------------------------------------------------------------------------------- units
+
+
+def _event(key: str = "k" * 64) -> Any:
+    from datetime import UTC, datetime
+
+    from gatekeeper.domain.notification import Event, EventKind
+
+    return Event(
+        EventKind.INCIDENT_OPENED, key, "sys", "INC-1", "요약", "summary", datetime(2026, 1, 1, tzinfo=UTC)
+    )
+
+
+class _Flaky:
+    """A channel failing `failures` times (transiently), then succeeding."""
+
+    def __init__(self, failures: int) -> None:
+        self.name, self.events, self.calls, self.failures = (
+            "flaky",
+            frozenset({"incident-opened"}),
+            0,
+            failures,
+        )
+        self.timeouts: list[float] = []
+
+    def send(self, event: Any, timeout: float) -> None:
+        from gatekeeper.adapters.notify import Transient
+
+        self.calls += 1
+        self.timeouts.append(timeout)
+        if self.calls <= self.failures:
+            raise Transient("HTTP 503")
+
+
+def _notifier(tmp_path: Path, channel: Any, **settings: Any) -> tuple[Any, list[float]]:
+    from gatekeeper.adapters.notify import Journal, Notifier
+    from gatekeeper.config.models import NotificationsConfig
+
+    now = [0.0]
+    waits: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        waits.append(seconds)
+        now[0] += seconds
+
+    config = NotificationsConfig.model_validate_json(json.dumps(settings))
+    notifier = Notifier(config, {}, journal=Journal(tmp_path / "j"), sleep=sleep, monotonic=lambda: now[0])
+    notifier.channels = [channel]
+    return notifier, waits
+
+
+def test_backoff_doubles_and_retries_stop_at_the_limit(tmp_path: Path) -> None:
+    channel = _Flaky(failures=10)
+    notifier, waits = _notifier(tmp_path, channel, retries=3, backoff_seconds=0.5)
+    (delivery,) = notifier.deliver([_event()])
+    assert delivery.status == "failed" and delivery.attempts == 4 == channel.calls
+    assert waits == [0.5, 1.0, 2.0]
+    assert delivery.reason == "HTTP 503"
+
+
+def test_the_budget_caps_waits_and_timeouts(tmp_path: Path) -> None:
+    channel = _Flaky(failures=10)
+    notifier, waits = _notifier(
+        tmp_path, channel, retries=5, backoff_seconds=4, budget_seconds=6, timeout_seconds=5
+    )
+    delivery, later = notifier.deliver([_event(), _event("m" * 64)])  # one command, one budget
+    assert delivery.status == "failed" and "budget is spent" in delivery.reason
+    assert sum(waits) <= 6 and all(t <= 6 for t in channel.timeouts)
+    assert later.status == "skipped" and later.attempts == 0
+
+
+def test_the_journal_sends_a_key_once_and_releases_a_failure(tmp_path: Path) -> None:
+    channel = _Flaky(failures=1)
+    notifier, _ = _notifier(tmp_path, channel, retries=0)
+    assert [d.status for d in notifier.deliver([_event(), _event()])] == ["failed"]  # one key, one delivery
+    assert [d.status for d in notifier.deliver([_event()])] == ["sent"]  # the failure released its claim
+    assert [d.status for d in notifier.deliver([_event()])] == ["duplicate"]
+    assert channel.calls == 2
+
+
+def test_escaping_for_each_markup() -> None:
+    from gatekeeper.adapters.notify import markdown_text, plain, slack_text
+
+    assert (
+        slack_text("<!channel> a&b <https://x.example|y>")
+        == "&lt;!channel&gt; a&amp;b &lt;https[:]//x.example|y&gt;"
+    )
+    assert "@\u200bhere" in slack_text("@here") and "@\u200bkim" in markdown_text("@kim")
+    assert markdown_text("[a](https://x.example)") == "\\[a\\]\\(https\\[:\\]//x\\.example\\)"
+    assert plain("a\r\nBcc: b\u202e") == "a  Bcc: b "
+    assert len(plain("가" * 5000)) == 1001
