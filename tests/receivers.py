@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import socket
+import ssl
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -13,6 +14,7 @@ from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 HANG = -1  # a scripted "status" that never answers
@@ -99,9 +101,43 @@ def free_port() -> int:
         return port
 
 
+def self_signed_context(folder: Path) -> ssl.SSLContext:
+    """A server TLS context with a certificate no client trusts (made here, for 127.0.0.1)."""
+    from datetime import UTC, datetime, timedelta
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=1))
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = folder / "cert.pem", folder / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert_file, key_file)
+    return context
+
+
 @contextmanager
 def smtp_receiver(
-    *, user: str = "", password: str = "", refuse_logins: bool = False
+    *, user: str = "", password: str = "", refuse_logins: bool = False, tls: ssl.SSLContext | None = None
 ) -> Iterator[SmtpReceiver]:
     """A real SMTP server on 127.0.0.1; with `user`, AUTH is offered (over plain text: test only)."""
     from aiosmtpd.controller import Controller
@@ -125,7 +161,9 @@ def smtp_receiver(
 
     kwargs: dict[str, Any] = {}
     if user:
-        kwargs = {"authenticator": authenticator, "auth_require_tls": False, "auth_required": False}
+        kwargs = {"authenticator": authenticator, "auth_require_tls": tls is not None, "auth_required": False}
+    if tls is not None:
+        kwargs.update(tls_context=tls, require_starttls=True)
     controller = Controller(Handler(), hostname="127.0.0.1", port=receiver.port, **kwargs)
     controller.start()
     try:

@@ -404,3 +404,37 @@ def test_a_configuration_cannot_write_or_borrow_secrets(
         "inline secret / borrowed variable / clear-text mail / bad value",
         "exit 2 naming the file, line and key path; the secret is not echoed",
     )
+
+
+@pytest.mark.parametrize("server", ["no-starttls", "untrusted-certificate"])
+def test_the_smtp_password_goes_only_over_verified_tls(
+    repo: GitRepo, reliability: Recorder, tmp_path: Path, server: str
+) -> None:
+    from tests.receivers import self_signed_context
+
+    tls = self_signed_context(tmp_path) if server == "untrusted-certificate" else None
+    with smtp_receiver(user="gatekeeper", password=SECRET_PASSWORD, tls=tls) as smtp:
+        mail = {
+            "host": "127.0.0.1",
+            "port": smtp.port,
+            "security": "starttls",
+            "from": "gatekeeper@agency.go.kr",
+            "username": "gatekeeper",
+            "password_env": "GATEKEEPER_NOTIFY_SMTP_PASSWORD",
+            "to": {"incident-opened": ["ops@agency.go.kr"]},
+        }
+        at, _ = cases.build(repo, {"config": {"notifications": {**FAST, "mail": [mail]}}})
+        env = {**_as(repo, "han"), "GATEKEEPER_NOTIFY_SMTP_PASSWORD": SECRET_PASSWORD}
+        opened = run_cli(
+            ["incident", "open", "--id", "INC-4", "--title", "t"], cwd=repo.path, env=env, now=at
+        )
+    assert opened.code == 0 and len(_records(repo)) > 0
+    assert smtp.logins == [] and smtp.messages == []  # the password was never offered
+    reason = "does not offer STARTTLS" if tls is None else "TLS: SSLCertVerificationError"
+    assert reason in opened.stderr and "(1 attempt(s))" in opened.stderr
+    assert SECRET_PASSWORD not in opened.stdout + opened.stderr
+    reliability.row(
+        f"security: starttls against a server with {server.replace('-', ' ')}",
+        "TLS downgrade / interception",
+        "no login, no mail, no retry; one warning; the incident is recorded",
+    )
