@@ -315,7 +315,7 @@ def test_an_smtp_server_refusing_the_login(repo: GitRepo) -> None:
     secret = "pw-Zq8!-never-shown"
     with smtp_receiver(user="gatekeeper", password=secret, refuse_logins=True) as smtp:
         mail = {
-            "host": "127.0.0.1",
+            "host_env": "GATEKEEPER_NOTIFY_SMTP_HOST",
             "port": smtp.port,
             "security": "none",
             "from": "gatekeeper@agency.go.kr",
@@ -324,7 +324,11 @@ def test_an_smtp_server_refusing_the_login(repo: GitRepo) -> None:
             "to": {"incident-opened": ["ops@agency.go.kr"]},
         }
         at, _ = cases.build(repo, {"config": {"notifications": {**FAST, "mail": [mail]}}})
-        env = {**_as(repo, "han"), "GATEKEEPER_NOTIFY_SMTP_PASSWORD": secret}
+        env = {
+            **_as(repo, "han"),
+            "GATEKEEPER_NOTIFY_SMTP_PASSWORD": secret,
+            "GATEKEEPER_NOTIFY_SMTP_HOST": "127.0.0.1",
+        }
         opened = run_cli(
             ["incident", "open", "--id", "INC-7", "--title", "t"], cwd=repo.path, env=env, now=at
         )
@@ -338,7 +342,7 @@ def test_an_smtp_server_refusing_the_login(repo: GitRepo) -> None:
 def test_smtp_with_login_delivers(repo: GitRepo) -> None:
     with smtp_receiver(user="gatekeeper", password="right-password") as smtp:
         mail = {
-            "host": "localhost",
+            "host_env": "GATEKEEPER_NOTIFY_SMTP_HOST",
             "port": smtp.port,
             "security": "none",
             "from": "gatekeeper@agency.go.kr",
@@ -347,7 +351,11 @@ def test_smtp_with_login_delivers(repo: GitRepo) -> None:
             "to": {"approval-requested": ["officer@agency.go.kr"]},
         }
         at, _ = cases.build(repo, {"approvals": [], "config": {"notifications": {**FAST, "mail": [mail]}}})
-        _gate(repo, at, {"GATEKEEPER_NOTIFY_SMTP_PASSWORD": "right-password"})
+        _gate(
+            repo,
+            at,
+            {"GATEKEEPER_NOTIFY_SMTP_PASSWORD": "right-password", "GATEKEEPER_NOTIFY_SMTP_HOST": "localhost"},
+        )
     assert len(smtp.messages) == 5
     assert all(
         str(m["Subject"]).startswith("[gatekeeper] 승인 요청 / Approval requested") for m in smtp.messages

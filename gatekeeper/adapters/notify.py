@@ -333,17 +333,30 @@ class MailChannel(Channel):
         self.events = frozenset(e for e, to in config.to.items() if to)
         self.secrets = secrets
 
+    def _host(self) -> str:
+        config = self.config
+        if config.host is not None:
+            return config.host
+        assert config.host_env is not None
+        host = self.secrets.get(config.host_env).strip()
+        if not re.fullmatch(r"[A-Za-z0-9.:-]{1,253}", host):
+            raise Permanent(f"{config.host_env} holds no host name")
+        if config.security == "none" and host not in {"127.0.0.1", "localhost", "::1"}:
+            raise Permanent("security: none sends mail in the clear; only to 127.0.0.1 or localhost")
+        return host
+
     def send(self, event: Event, timeout: float) -> None:
         config = self.config
         to = config.to.get(str(event.kind), ())  # type: ignore[call-overload]
         message = mail_message(event, config, to)
         context = ssl.create_default_context()
+        host = self._host()
         try:
             client: smtplib.SMTP
             if config.security == "ssl":
-                client = smtplib.SMTP_SSL(config.host, config.port, timeout=timeout, context=context)
+                client = smtplib.SMTP_SSL(host, config.port, timeout=timeout, context=context)
             else:
-                client = smtplib.SMTP(config.host, config.port, timeout=timeout)
+                client = smtplib.SMTP(host, config.port, timeout=timeout)
             with client:
                 client.set_debuglevel(0)
                 if config.security == "starttls":

@@ -400,6 +400,9 @@ NotifySecretEnv = Annotated[
 MailAddress = Annotated[str, Field(min_length=3, max_length=254, pattern=r"^[^@\s<>,;\"]+@[A-Za-z0-9.-]+$")]
 
 
+MailHost = Annotated[str, Field(min_length=1, max_length=253, pattern=r"^[A-Za-z0-9.:-]+$")]
+
+
 def _loopback(host: str | None) -> bool:
     return host in {"127.0.0.1", "localhost", "::1"}
 
@@ -446,6 +449,11 @@ class WebhookChannelConfig(Strict_):
     def _one_url(self) -> WebhookChannelConfig:
         if (self.url is None) == (self.url_env is None):
             raise ValueError("give either url or url_env (the name of the variable holding the URL)")
+        if self.token_env is not None and self.url_env is None:
+            raise ValueError(
+                "a token goes only to a URL from the environment: give the URL by url_env too (a URL "
+                "written in the file can be changed by the change under review)"
+            )
         return self
 
 
@@ -453,7 +461,11 @@ class MailChannelConfig(Strict_):
     """SMTP mail: `to` lists the addresses per event (an event not listed is not mailed)."""
 
     name: Identifier = "mail"
-    host: str = Field(min_length=1, max_length=253, pattern=r"^[A-Za-z0-9.:-]+$")
+    host: MailHost | None = None
+    host_env: NotifySecretEnv | None = Field(
+        default=None,
+        description="the NAME of a GATEKEEPER_NOTIFY_* variable holding the host (needed with password_env)",
+    )
     port: int = Field(default=587, ge=1, le=65535)
     security: Literal["starttls", "ssl", "none"] = Field(
         default="starttls", description="starttls (587), ssl (465), none (only for 127.0.0.1 / localhost)"
@@ -471,10 +483,17 @@ class MailChannelConfig(Strict_):
 
     @model_validator(mode="after")
     def _safe(self) -> MailChannelConfig:
-        if self.security == "none" and not _loopback(self.host):
+        if (self.host is None) == (self.host_env is None):
+            raise ValueError("give either host or host_env (the name of the variable holding the host)")
+        if self.security == "none" and self.host is not None and not _loopback(self.host):
             raise ValueError("security: none sends mail in the clear; only for 127.0.0.1 or localhost")
         if (self.username is None) != (self.password_env is None):
             raise ValueError("give both username and password_env, or neither")
+        if self.password_env is not None and self.host_env is None:
+            raise ValueError(
+                "a password goes only to a host from the environment: give the host by host_env too (a "
+                "host written in the file can be changed by the change under review)"
+            )
         if not any(self.to.values()):
             raise ValueError("`to` lists no address")
         return self

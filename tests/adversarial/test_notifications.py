@@ -161,7 +161,7 @@ def test_secrets_never_reach_any_output_stream(
             {"name": "nowhere", "url_env": "GATEKEEPER_NOTIFY_NOWHERE_URL"},
         ]
         mail = {
-            "host": "127.0.0.1",
+            "host_env": "GATEKEEPER_NOTIFY_SMTP_HOST",
             "port": smtp.port,
             "security": "none",
             "from": "gatekeeper@agency.go.kr",
@@ -177,6 +177,7 @@ def test_secrets_never_reach_any_output_stream(
             "GATEKEEPER_NOTIFY_NOWHERE_URL": f"http://127.0.0.1:9/{SECRET_PATH}",
             "GATEKEEPER_NOTIFY_TOKEN": SECRET_TOKEN,
             "GATEKEEPER_NOTIFY_SMTP_PASSWORD": SECRET_PASSWORD,
+            "GATEKEEPER_NOTIFY_SMTP_HOST": "127.0.0.1",
         }
         outputs = []
         for args in (
@@ -256,9 +257,13 @@ def test_a_hanging_webhook_changes_no_decision_and_loses_no_record(
 def test_a_redirect_does_not_carry_the_token_elsewhere(repo: GitRepo, reliability: Recorder) -> None:
     with http_receiver(302) as redirecting, http_receiver(200) as thief:
         redirecting.location = thief.url
-        hook = {"name": "r", "url": redirecting.url, "token_env": "GATEKEEPER_NOTIFY_TOKEN"}
+        hook = {"name": "r", "url_env": "GATEKEEPER_NOTIFY_URL", "token_env": "GATEKEEPER_NOTIFY_TOKEN"}
         at, _ = cases.build(repo, {"config": {"notifications": {**FAST, "webhooks": [hook]}}})
-        env = {**_as(repo, "han"), "GATEKEEPER_NOTIFY_TOKEN": SECRET_TOKEN}
+        env = {
+            **_as(repo, "han"),
+            "GATEKEEPER_NOTIFY_TOKEN": SECRET_TOKEN,
+            "GATEKEEPER_NOTIFY_URL": redirecting.url,
+        }
         opened = run_cli(
             ["incident", "open", "--id", "INC-3", "--title", "t"], cwd=repo.path, env=env, now=at
         )
@@ -280,9 +285,10 @@ def test_a_crash_while_notifying_is_a_warning(
         raise RuntimeError(f"unexpected {SECRET_TOKEN}")
 
     monkeypatch.setattr(notify.Notifier, "deliver", broken)
-    hook = {"name": "x", "url": "http://127.0.0.1:9/h", "token_env": "GATEKEEPER_NOTIFY_TOKEN"}
+    hook = {"name": "x", "url_env": "GATEKEEPER_NOTIFY_URL", "token_env": "GATEKEEPER_NOTIFY_TOKEN"}
     at, _ = cases.build(repo, {"approvals": [], "config": {"notifications": {"webhooks": [hook]}}})
-    blocked = _gate(repo, at, {"GATEKEEPER_NOTIFY_TOKEN": SECRET_TOKEN})
+    env = {"GATEKEEPER_NOTIFY_TOKEN": SECRET_TOKEN, "GATEKEEPER_NOTIFY_URL": "http://127.0.0.1:9/h"}
+    blocked = _gate(repo, at, env)
     assert blocked.code == 1 and json.loads(blocked.stdout)["decision"] == "block"
     assert "could not notify: RuntimeError: unexpected ***" in blocked.stderr
     assert SECRET_TOKEN not in blocked.stderr + blocked.stdout
@@ -324,7 +330,7 @@ def test_one_event_is_sent_once_across_runs_and_channels(repo: GitRepo, reliabil
         ({"webhooks": [{"name": "s", "url": "http://hooks.example.go.kr/x"}]}, "https://"),
         ({"webhooks": [{"name": "s", "url_env": "GATEKEEPER_LEDGER_DSN"}]}, "GATEKEEPER_NOTIFY_"),
         (
-            {"webhooks": [{"name": "s", "url": "https://h.example", "token_env": "GITHUB_TOKEN"}]},
+            {"webhooks": [{"name": "s", "url_env": "GATEKEEPER_NOTIFY_U", "token_env": "GITHUB_TOKEN"}]},
             "GATEKEEPER_NOTIFY_",
         ),
         (
@@ -378,6 +384,28 @@ def test_one_event_is_sent_once_across_runs_and_channels(repo: GitRepo, reliabil
         (
             {
                 "webhooks": [
+                    {"name": "s", "url": "https://evil.example", "token_env": "GATEKEEPER_NOTIFY_TOKEN"}
+                ]
+            },
+            "a token goes only to a URL from the environment",
+        ),
+        (
+            {
+                "mail": [
+                    {
+                        "host": "smtp.evil.example",
+                        "from": "a@b.kr",
+                        "username": "u",
+                        "password_env": "GATEKEEPER_NOTIFY_SMTP_PASSWORD",
+                        "to": {"incident-opened": ["c@d.kr"]},
+                    }
+                ]
+            },
+            "a password goes only to a host from the environment",
+        ),
+        (
+            {
+                "webhooks": [
                     {"name": "s", "url": "https://h.example"},
                     {"name": "s", "url": "https://i.example"},
                 ]
@@ -406,31 +434,40 @@ def test_a_configuration_cannot_write_or_borrow_secrets(
     )
 
 
-@pytest.mark.parametrize("server", ["no-starttls", "untrusted-certificate"])
+@pytest.mark.parametrize("server", ["no-starttls", "untrusted-certificate", "clear-text-to-a-remote-host"])
 def test_the_smtp_password_goes_only_over_verified_tls(
     repo: GitRepo, reliability: Recorder, tmp_path: Path, server: str
 ) -> None:
     from tests.receivers import self_signed_context
 
     tls = self_signed_context(tmp_path) if server == "untrusted-certificate" else None
+    host = "mail.example.go.kr" if server.startswith("clear") else "127.0.0.1"
     with smtp_receiver(user="gatekeeper", password=SECRET_PASSWORD, tls=tls) as smtp:
         mail = {
-            "host": "127.0.0.1",
+            "host_env": "GATEKEEPER_NOTIFY_SMTP_HOST",
             "port": smtp.port,
-            "security": "starttls",
+            "security": "none" if server.startswith("clear") else "starttls",
             "from": "gatekeeper@agency.go.kr",
             "username": "gatekeeper",
             "password_env": "GATEKEEPER_NOTIFY_SMTP_PASSWORD",
             "to": {"incident-opened": ["ops@agency.go.kr"]},
         }
         at, _ = cases.build(repo, {"config": {"notifications": {**FAST, "mail": [mail]}}})
-        env = {**_as(repo, "han"), "GATEKEEPER_NOTIFY_SMTP_PASSWORD": SECRET_PASSWORD}
+        env = {
+            **_as(repo, "han"),
+            "GATEKEEPER_NOTIFY_SMTP_PASSWORD": SECRET_PASSWORD,
+            "GATEKEEPER_NOTIFY_SMTP_HOST": host,
+        }
         opened = run_cli(
             ["incident", "open", "--id", "INC-4", "--title", "t"], cwd=repo.path, env=env, now=at
         )
     assert opened.code == 0 and len(_records(repo)) > 0
     assert smtp.logins == [] and smtp.messages == []  # the password was never offered
-    reason = "does not offer STARTTLS" if tls is None else "TLS: SSLCertVerificationError"
+    reason = {
+        "no-starttls": "does not offer STARTTLS",
+        "untrusted-certificate": "TLS: SSLCertVerificationError",
+        "clear-text-to-a-remote-host": "only to 127.0.0.1 or localhost",
+    }[server]
     assert reason in opened.stderr and "(1 attempt(s))" in opened.stderr
     assert SECRET_PASSWORD not in opened.stdout + opened.stderr
     reliability.row(
