@@ -182,7 +182,7 @@ def test_incident_open_notifies_by_mail_and_webhook(repo: GitRepo) -> None:
     assert record.hash[:48] in str(message["Message-ID"])
     assert str(message["X-Gatekeeper-Key"]).strip() == record.hash
     body = message.get_body().get_content()  # type: ignore[union-attr]
-    assert body.index("장애 INC-2026-0100가 등록되었습니다") < body.index("was opened")  # Korean first
+    assert body.index("장애 INC-2026-0100이(가) 등록되었습니다") < body.index("was opened")  # Korean first
     assert "장애명 / Title: 민원 조회 지연" in body
     assert [r.json()["event"] for r in hook.requests] == ["incident-opened"]
 

@@ -153,7 +153,7 @@ def incident_opened(
         key=record_hash,
         system=system,
         subject=incident,
-        summary_ko=f"{system}에 {shown}등급 장애 {incident}가 등록되었습니다.",
+        summary_ko=f"{system}에 {shown}등급 장애 {incident}이(가) 등록되었습니다.",
         summary_en=f"Grade-{shown} incident {incident} was opened on {system}.",
         at=at,
         rfcs=rfcs,
