@@ -76,7 +76,28 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
             f"warning: {finding.rule}: {finding.message}\n  fix: {finding.remediation}\n"
         )
     record = store(ctx, draft)
-    return report_stored(ctx, record, f"{args.rfc_id} {args.step}: {args.decision}")
+    code = report_stored(ctx, record, f"{args.rfc_id} {args.step}: {args.decision}")
+    if args.decision == "approve":
+        from gatekeeper.commands._notify import notify
+        from gatekeeper.domain.notification import approval_given
+
+        title = entry.rfc.title if entry is not None and entry.rfc is not None else ""
+        notify(
+            ctx,
+            lambda: [
+                approval_given(
+                    system=record.system,
+                    rfc=args.rfc_id,
+                    step=args.step,
+                    actor=record.actor,
+                    comment=args.comment,
+                    record_hash=record.hash,
+                    at=draft.at,
+                    titles={args.rfc_id: title} if title else {},
+                )
+            ],
+        )
+    return code
 
 
 def _normal() -> Any:

@@ -338,4 +338,10 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         ctx.out(render_markdown(result, ctx.lang))
     else:
         ctx.runtime.stdout.write(render_text(result, ctx.lang))
+    if not args.no_record:  # a dry run tells nobody
+        from gatekeeper.commands._notify import notify
+        from gatekeeper.domain.notification import audit_events
+
+        items = [(item.id, item.result, item.evidence) for item in result.items]
+        notify(ctx, lambda: audit_events(items, system=result.system, at=ctx.runtime.now()))
     return 0 if result.ok else 1

@@ -19,7 +19,9 @@ from pathlib import Path
 from gatekeeper.checks.gate import evaluate
 from gatekeeper.commands import Context
 from gatekeeper.commands._gate import add_gate_arguments, request_from, sources_for
+from gatekeeper.commands._notify import notify, notify_findings
 from gatekeeper.domain import DeploymentResult, Grade, Outcome, RecordKind
+from gatekeeper.domain.notification import Event, incident_opened
 from gatekeeper.domain.records import (
     DeploymentFinished,
     DeploymentStarted,
@@ -106,7 +108,9 @@ def _start(args: argparse.Namespace, ctx: Context) -> int:
     facts = gather(ctx.config, ctx.policy, request, sources_for(ctx, environment), now)
     outcome = evaluate(facts, ctx.lang)
     if not outcome.ok:
-        return ctx.emit(outcome)
+        code = ctx.emit(outcome)
+        notify_findings(ctx, outcome.findings)
+        return code
     actor = current_actor(ctx.runtime.env, ctx.repo_root)
     at = request.at or now
     ledger = _open(ctx)
@@ -145,6 +149,7 @@ def _start(args: argparse.Namespace, ctx: Context) -> int:
     code = ctx.emit(started)
     if ctx.output_format == "text":
         ctx.out(f"deployment id: {record.id}")
+    notify_findings(ctx, outcome.findings)  # the warnings: debts overdue, reports due
     return code
 
 
@@ -288,7 +293,23 @@ def _finish(args: argparse.Namespace, ctx: Context) -> int:
         ctx.out(f"deployment {started.id} finished: {result}")
         if incident is not None:
             ctx.out(f"incident {incident.id} opened, grade {entry_of(incident).payload.grade}")
+    if incident is not None:
+        notify(ctx, lambda: [_incident_event(incident, now)])
     return int(ExitCode.OK)
+
+
+def _incident_event(record: Record, at: datetime) -> Event:
+    payload: IncidentOpened = entry_of(record).payload
+    return incident_opened(
+        system=record.system,
+        incident=payload.incident_id or record.id,
+        title=payload.title,
+        grade=payload.grade,
+        opened_by=record.actor,
+        record_hash=record.hash,
+        at=at,
+        rfcs=record.rfcs,
+    )
 
 
 def run(args: argparse.Namespace, ctx: Context) -> int:

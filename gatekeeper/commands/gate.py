@@ -17,4 +17,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
-    return ctx.emit(run_gate(args, ctx))
+    outcome = run_gate(args, ctx)
+    code = ctx.emit(outcome)
+    if args.at is None:  # a question about another time tells nobody anything
+        from gatekeeper.commands._notify import notify_findings
+
+        notify_findings(ctx, outcome.findings)
+    return code

@@ -15,8 +15,10 @@ from typing import Any
 
 from gatekeeper.commands import Context
 from gatekeeper.commands._incidents import grade_of, known_incident, require_incident_role, system_incidents
+from gatekeeper.commands._notify import notify
 from gatekeeper.commands._options import parse_time
 from gatekeeper.commands._records import draft, report_stored, store
+from gatekeeper.domain.notification import incident_opened
 from gatekeeper.domain.records import (
     CAUSE_TYPES,
     REGIONS,
@@ -145,7 +147,23 @@ def _open(args: argparse.Namespace, ctx: Context, actor: str) -> int:
 
     record = draft(ctx, str(payload.KIND), payload.dump(), tuple(args.rfc))
     stored = store(ctx, record, unique)
-    return report_stored(ctx, stored, f"{ident}, grade {int(grade)}")
+    code = report_stored(ctx, stored, f"{ident}, grade {int(grade)}")
+    notify(
+        ctx,
+        lambda: [
+            incident_opened(
+                system=stored.system,
+                incident=ident,
+                title=args.title,
+                grade=int(grade),
+                opened_by=stored.actor,
+                record_hash=stored.hash,
+                at=record.at,
+                rfcs=stored.rfcs,
+            )
+        ],
+    )
+    return code
 
 
 def _update(args: argparse.Namespace, ctx: Context) -> int:

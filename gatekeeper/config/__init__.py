@@ -105,6 +105,10 @@ def _model_in(annotation: Any) -> Any:
     return None
 
 
+# Keys whose refused value is not repeated in the error: a webhook URL may hold its token.
+_NOT_ECHOED = frozenset({"url"})
+
+
 def _shown(value: Any) -> str:
     shown = repr(value)
     return shown if len(shown) <= 80 else shown[:77] + "..."
@@ -143,7 +147,7 @@ def _describe(model: type[BaseModel], located: Located, error: Mapping[str, Any]
     expected = ctx.get("expected")
     if expected is not None and str(expected) not in message:
         message += f" (allowed: {expected})"
-    if isinstance(found, dict | list):
+    if isinstance(found, dict | list) or (loc and loc[-1] in _NOT_ECHOED):
         return f"{where}: {key}: {message}"
     return f"{where}: {key}: {message}; found {_shown(found)}"
 

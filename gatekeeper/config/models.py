@@ -393,6 +393,155 @@ class GoverningBase:
     commit: str
     folder: Path
     config_file: str  # the configuration file, relative to the repository root
+# -- notifications (issue 19, additive): webhooks and mail about approvals, notices, debts, incidents ----
+
+NotifyEvent = Literal[
+    "approval-requested",
+    "approval-given",
+    "notice-due",
+    "debts-overdue",
+    "incident-opened",
+    "incident-report-due",
+]
+ALL_NOTIFY_EVENTS: tuple[NotifyEvent, ...] = (
+    "approval-requested",
+    "approval-given",
+    "notice-due",
+    "debts-overdue",
+    "incident-opened",
+    "incident-report-due",
+)
+# Secrets are named, never written: only variables made for notifications, so a channel can never be
+# pointed at the ledger's DSN or the platform's token.
+NotifySecretEnv = Annotated[
+    str,
+    Field(
+        pattern=r"^GATEKEEPER_NOTIFY_[A-Z0-9_]+$",
+        description="the NAME of an environment variable holding the secret (GATEKEEPER_NOTIFY_...)",
+    ),
+]
+MailAddress = Annotated[str, Field(min_length=3, max_length=254, pattern=r"^[^@\s<>,;\"]+@[A-Za-z0-9.-]+$")]
+
+
+MailHost = Annotated[str, Field(min_length=1, max_length=253, pattern=r"^[A-Za-z0-9.:-]+$")]
+
+
+def _loopback(host: str | None) -> bool:
+    return host in {"127.0.0.1", "localhost", "::1"}
+
+
+def _webhook_url(value: str) -> str:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(value)
+    if parts.scheme != "https" and not (parts.scheme == "http" and _loopback(parts.hostname)):
+        raise ValueError("a webhook is an https:// URL (http:// only for 127.0.0.1 or localhost)")
+    if not parts.hostname:
+        raise ValueError("a webhook URL names a host, e.g. https://hooks.example.go.kr/gatekeeper")
+    if parts.username or parts.password or parts.query or parts.fragment:
+        raise ValueError(
+            "a URL written in the file carries no user, password, query or fragment: a URL holding a token "
+            "(Slack, Mattermost, Teams) is given by `url_env`, the name of the variable that holds it"
+        )
+    return value
+
+
+WebhookUrl = Annotated[str, AfterValidator(_webhook_url)]
+
+
+class WebhookChannelConfig(Strict_):
+    """One webhook: `format` picks the payload (`generic` JSON, or what Slack, Mattermost and Microsoft Teams
+    incoming webhooks read); the URL is written (`url`) or, when it holds a token, named (`url_env`)."""
+
+    name: Identifier
+    format: Literal["generic", "slack", "mattermost", "teams"] = "generic"
+    url: WebhookUrl | None = Field(
+        default=None, description="https:// (http:// only to 127.0.0.1), without user, password or query"
+    )
+    url_env: NotifySecretEnv | None = Field(
+        default=None, description="the NAME of a GATEKEEPER_NOTIFY_* variable holding a URL with a token"
+    )
+    token_env: NotifySecretEnv | None = Field(
+        default=None, description="a variable whose value is sent as `Authorization: Bearer ...`"
+    )
+    events: tuple[NotifyEvent, ...] = Field(
+        default=ALL_NOTIFY_EVENTS, min_length=1, description="the events it receives (default: every one)"
+    )
+
+    @model_validator(mode="after")
+    def _one_url(self) -> WebhookChannelConfig:
+        if (self.url is None) == (self.url_env is None):
+            raise ValueError("give either url or url_env (the name of the variable holding the URL)")
+        if self.token_env is not None and self.url_env is None:
+            raise ValueError(
+                "a token goes only to a URL from the environment: give the URL by url_env too (a URL "
+                "written in the file can be changed by the change under review)"
+            )
+        return self
+
+
+class MailChannelConfig(Strict_):
+    """SMTP mail: `to` lists the addresses per event (an event not listed is not mailed)."""
+
+    name: Identifier = "mail"
+    host: MailHost | None = None
+    host_env: NotifySecretEnv | None = Field(
+        default=None,
+        description="the NAME of a GATEKEEPER_NOTIFY_* variable holding the host (needed with password_env)",
+    )
+    port: int = Field(default=587, ge=1, le=65535)
+    security: Literal["starttls", "ssl", "none"] = Field(
+        default="starttls", description="starttls (587), ssl (465), none (only for 127.0.0.1 / localhost)"
+    )
+    from_: MailAddress = Field(alias="from")
+    username: str | None = Field(default=None, min_length=1, max_length=200)
+    password_env: NotifySecretEnv | None = Field(
+        default=None, description="the NAME of a GATEKEEPER_NOTIFY_* variable holding the password"
+    )
+    to: dict[NotifyEvent, tuple[MailAddress, ...]] = Field(
+        min_length=1, description="event -> the addresses it is mailed to"
+    )
+
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True, populate_by_name=True)
+
+    @model_validator(mode="after")
+    def _safe(self) -> MailChannelConfig:
+        if (self.host is None) == (self.host_env is None):
+            raise ValueError("give either host or host_env (the name of the variable holding the host)")
+        if self.security == "none" and self.host is not None and not _loopback(self.host):
+            raise ValueError("security: none sends mail in the clear; only for 127.0.0.1 or localhost")
+        if (self.username is None) != (self.password_env is None):
+            raise ValueError("give both username and password_env, or neither")
+        if self.password_env is not None and self.host_env is None:
+            raise ValueError(
+                "a password goes only to a host from the environment: give the host by host_env too (a "
+                "host written in the file can be changed by the change under review)"
+            )
+        if not any(self.to.values()):
+            raise ValueError("`to` lists no address")
+        return self
+
+
+class NotificationsConfig(Strict_):
+    """Where gatekeeper tells people what waits for them. A channel that fails is a warning: it never
+    changes a decision, and no record waits for it."""
+
+    webhooks: tuple[WebhookChannelConfig, ...] = ()
+    mail: tuple[MailChannelConfig, ...] = ()
+    timeout_seconds: float = Field(default=5, gt=0, le=30, description="per connection attempt")
+    retries: int = Field(default=2, ge=0, le=5, description="more attempts after a failure that may pass")
+    backoff_seconds: float = Field(default=1, ge=0, le=30, description="first wait; doubles each retry")
+    budget_seconds: float = Field(
+        default=60, gt=0, le=600, description="the most one command spends notifying; the rest is skipped"
+    )
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> NotificationsConfig:
+        names = [c.name for c in self.webhooks] + [c.name for c in self.mail]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise ValueError(f"channel name(s) {', '.join(twice)} used twice; give each channel its own")
+        return self
 
 
 class Config(Strict_):
@@ -418,6 +567,7 @@ class Config(Strict_):
     )
     standard_changes: StandardChangesConfig | None = None
     governance: GovernanceConfig = GovernanceConfig()
+    notifications: NotificationsConfig = NotificationsConfig()
     # In CI: the protected base this configuration was read from (`adapters.governance`); None: the work
     # tree.
     _base: GoverningBase | None = PrivateAttr(default=None)
