@@ -79,7 +79,7 @@ CONFIG: dict[str, Any] = {
         {"kind": "integration", "paths": ["reports/it/*.xml"]},
         {"kind": "performance", "paths": ["reports/perf/*.xml"]},
     ],
-    "ledger": {"backend": "sqlite", "path": "../ledger.db"},  # outside the checkout, as CI requires
+    "ledger": {"backend": "sqlite", "path": "../{repo}-ledger.db"},  # outside the checkout, as CI requires
     "standard_changes": {"catalogue": "standard-changes.yml"},
 }
 # The standard changes defined in advance. The world's one commit carries the configuration, the catalogue
@@ -167,6 +167,10 @@ def build(repo: GitRepo, case: dict[str, Any]) -> tuple[datetime, str]:
     at = datetime.fromisoformat(str(case.get("at", TUESDAY_EVENING)))
     config_body = _merge(CONFIG, {"system": case.get("system", {}), "platform": pin(repo.path)})
     config_body = _merge(config_body, case.get("config", {}))
+    if "path" in config_body["ledger"]:  # beside the repository, one ledger per repository
+        ledger = dict(config_body["ledger"])
+        ledger["path"] = ledger["path"].replace("{repo}", repo.path.name)
+        config_body["ledger"] = ledger
     repo.write(".gatekeeper.yml", yaml.safe_dump(config_body, allow_unicode=True))
     catalogue = copy.deepcopy(_merge(CATALOGUE, case.get("catalogue", {})))
     for entry in catalogue["changes"]:

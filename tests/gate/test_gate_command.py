@@ -55,7 +55,7 @@ def test_an_xxe_report_is_a_gate_error_never_evidence(repo: GitRepo) -> None:
 
 def test_a_broken_ledger_fails_closed(repo: GitRepo) -> None:
     at, _ = build(repo, {})
-    (repo.path / ".gatekeeper" / "ledger.db").write_bytes(b"not a database at all" * 100)
+    (repo.path.parent / f"{repo.path.name}-ledger.db").write_bytes(b"not a database at all" * 100)
     code, body = gate(repo, at)
     assert code == 1
     assert any(f["rule"] == "gate.error" and "ledger" in f["subject"] for f in body["findings"])
