@@ -156,6 +156,19 @@ def collisions(slots: Iterable[Slot]) -> list[Collision]:
     return out
 
 
+def collision_between(a: Slot, b: Slot) -> Collision | None:
+    """The collision of two slots, if they overlap and share a key (the sweep's judgement for one pair)."""
+    if a.rfc_id == b.rfc_id or a.start >= b.end or b.start >= a.end:
+        return None
+    reasons = {("system", s) for s in set(a.systems) & set(b.systems)}
+    reasons |= {("item", i) for i in set(a.items) & set(b.items)}
+    reasons |= {("linked", s) for s in (set(a.systems) & set(b.linked)) | (set(a.linked) & set(b.systems))}
+    if not reasons:
+        return None
+    first, second = sorted((a, b), key=lambda s: s.rfc_id)
+    return Collision(first, second, tuple(sorted(reasons)), max(a.start, b.start), min(a.end, b.end))
+
+
 def describe_reasons(collision: Collision) -> tuple[str, str]:
     """What the two changes share, in words (en, ko)."""
     en = {"system": "the same system", "item": "the same configuration item", "linked": "a linked system"}

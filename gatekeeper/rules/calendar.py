@@ -18,7 +18,7 @@ from gatekeeper.domain.changecal import (
     Collision,
     Slot,
     active,
-    collisions,
+    collision_between,
     deployment_slot,
     describe_reasons,
     place,
@@ -39,9 +39,18 @@ def collision_facts(
     """The collisions of the deployment at `at` with the other active RFCs of the store (pure)."""
     mine = tuple(deployment_slot(i, rfc, at, zone) for i, rfc in deployed)
     ids = {slot.rfc_id for slot in mine}
-    others = [p for i, rfc in active(store) if i not in ids for p in [place(i, rfc, zone)] if isinstance(p, Slot)]
-    found = tuple(c for c in collisions([*mine, *others]) if (c.first.rfc_id in ids) != (c.second.rfc_id in ids))
-    return CollisionFacts(mine, found, str(zone))
+    # Each other RFC against each deployed one: linear in the store, however many of them overlap.
+    found = [
+        hit
+        for i, rfc in active(store)
+        if i not in ids
+        for other in [place(i, rfc, zone)]
+        if isinstance(other, Slot)
+        for slot in mine
+        if (hit := collision_between(slot, other)) is not None
+    ]
+    found.sort(key=lambda c: (c.start, c.first.rfc_id, c.second.rfc_id))
+    return CollisionFacts(mine, tuple(found), str(zone))
 
 
 def _stamp(moment: datetime, zone: str) -> str:
