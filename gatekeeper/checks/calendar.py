@@ -79,7 +79,9 @@ class ChangeCalendar:
         return not any(f.severity is Severity.ERROR for f in self.findings)
 
 
-def freeze_spans(freezes: Sequence[FreezePeriod], start: datetime, end: datetime, zone: str) -> list[FreezeSpan]:
+def freeze_spans(
+    freezes: Sequence[FreezePeriod], start: datetime, end: datetime, zone: str
+) -> list[FreezeSpan]:
     """The freeze periods overlapping [start, end); a recurring one's occurrences merged where they touch."""
     out: list[FreezeSpan] = []
     for period in freezes:
@@ -151,7 +153,10 @@ def build(
         findings.extend(f for f in collision(facts, ctx) if f is not None)
     freezes = freeze_spans(calendar.freezes, start, end, calendar.timezone)
     days: list[Day] = []
-    first_day, last_day = start.astimezone(zone).date(), (end - timedelta(microseconds=1)).astimezone(zone).date()
+    first_day, last_day = (
+        start.astimezone(zone).date(),
+        (end - timedelta(microseconds=1)).astimezone(zone).date(),
+    )
     day = first_day
     while day <= last_day:
         lo = datetime.combine(day, time(), zone)
@@ -229,7 +234,13 @@ def as_dict(cal: ChangeCalendar) -> dict[str, object]:
             for s in cal.slots
         ],
         "unscheduled": [
-            {"rfc": u.rfc_id, "title": u.title, "systems": list(u.systems), "reason": u.reason_en, "reason_ko": u.reason_ko}
+            {
+                "rfc": u.rfc_id,
+                "title": u.title,
+                "systems": list(u.systems),
+                "reason": u.reason_en,
+                "reason_ko": u.reason_ko,
+            }
             for u in cal.unscheduled
         ],
         "deployments": [
@@ -266,5 +277,3 @@ def as_dict(cal: ChangeCalendar) -> dict[str, object]:
         ],
         "findings": [f.as_dict() for f in cal.findings],
     }
-
-

@@ -23,8 +23,12 @@ LEDGER_LOOKBACK = timedelta(days=366)
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--from", dest="start", help="first day (YYYY-MM-DD, local) or time with offset; default: today")
-    parser.add_argument("--to", dest="end", help=f"last day, inclusive (YYYY-MM-DD); default: {DEFAULT_DAYS} days on")
+    parser.add_argument(
+        "--from", dest="start", help="first day (YYYY-MM-DD, local) or time with offset; default: today"
+    )
+    parser.add_argument(
+        "--to", dest="end", help=f"last day, inclusive (YYYY-MM-DD); default: {DEFAULT_DAYS} days on"
+    )
     parser.add_argument(
         "--system",
         action="extend",
@@ -33,7 +37,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
         metavar="ID",
         help="the systems to show (repeatable), or `all`; default: this configuration's system",
     )
-    parser.add_argument("-o", "--output", metavar="FILE", help="write an HTML month view (.html) or iCalendar (.ics)")
+    parser.add_argument(
+        "-o", "--output", metavar="FILE", help="write an HTML month view (.html) or iCalendar (.ics)"
+    )
 
 
 def _period(args: argparse.Namespace, zone: ZoneInfo, now: datetime) -> tuple[datetime, datetime]:
@@ -114,7 +120,11 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
             hint_ko="HTML 월간 보기는 FILE.html, iCalendar는 FILE.ics로 지정하십시오",
         )
     start, end = _period(args, zone, ctx.runtime.now())
-    rfcs = [(e.id, e.rfc) for e in open_store(ctx.repo_root, config, ctx.runtime.env).entries() if e.rfc is not None]
+    rfcs = [
+        (e.id, e.rfc)
+        for e in open_store(ctx.repo_root, config, ctx.runtime.env).entries()
+        if e.rfc is not None
+    ]
     deployments = [d for d in _deployments(ctx, start, end) if isinstance(d, Deployment)]
     known = known_systems(config.system.id, rfcs, deployments)
     asked = list(dict.fromkeys(args.system)) or [config.system.id]

@@ -21,7 +21,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta, tzinfo
 
-from gatekeeper.config.models import Rfc, RfcStatus
+from gatekeeper.config.models import Rfc
+from gatekeeper.domain import RfcStatus
 from gatekeeper.domain.schedule import parse_window, window_start
 
 DEFAULT_DURATION = timedelta(hours=1)
@@ -84,7 +85,11 @@ def place(rfc_id: str, rfc: Rfc, zone: tzinfo) -> Slot | Unscheduled:
     if window is None:
         if requested is None:
             return Unscheduled(
-                rfc_id, rfc.title, tuple(rfc.systems), "no requested time or window", "요청 일시·작업 시간 없음"
+                rfc_id,
+                rfc.title,
+                tuple(rfc.systems),
+                "no requested time or window",
+                "요청 일시·작업 시간 없음",
             )
         return slot(requested, requested + DEFAULT_DURATION, requested.isoformat(timespec="minutes"))
     if window.start is not None and window.end is not None:
@@ -177,7 +182,6 @@ def describe_reasons(collision: Collision) -> tuple[str, str]:
         ", ".join(f"{en[kind]} {name}" for kind, name in collision.reasons),
         ", ".join(f"{ko[kind]} {name}" for kind, name in collision.reasons),
     )
-
 
 
 def deployment_slot(rfc_id: str, rfc: Rfc, at: datetime, zone: tzinfo) -> Slot:

@@ -102,7 +102,7 @@ class GateFacts:
     # whose configuration decided ("main@<sha>"; "" on a workstation, which reads its work tree).
     governance: GovernanceChange | None = None
     governed_by: str = ""
-    # The deployment's place on the change calendar and the other RFCs planned at that time (`rules.calendar`).
+    # The deployment's place on the change calendar, and the other RFCs planned then (`rules.calendar`).
     calendar: CollisionFacts | None = None
 
     def rfc_type(self, entry: RfcEntry) -> ChangeType:
@@ -288,7 +288,9 @@ def gather(
 
     window = collect.attempt("the business calendar", lambda: _window(config, policy, at, change_type))
     planned = (
-        collect.attempt("the change calendar", lambda: _planned(config, sources, entries, at)) if entries else None
+        collect.attempt("the change calendar", lambda: _planned(config, sources, entries, at))
+        if entries
+        else None
     )
     members = collect.attempt("the role members", lambda: role_members(config.roles, sources.role_resolver))
     reader = collect.attempt("the ledger", sources.ledger)

@@ -13,7 +13,15 @@ from gatekeeper.domain.changecal import describe_reasons
 from gatekeeper.reporters.columns import pad, width
 
 _TYPE_KO = {"normal": "일반", "standard": "단순", "emergency": "긴급"}
-_WEEKDAYS = (("월", "Mon"), ("화", "Tue"), ("수", "Wed"), ("목", "Thu"), ("금", "Fri"), ("토", "Sat"), ("일", "Sun"))
+_WEEKDAYS = (
+    ("월", "Mon"),
+    ("화", "Tue"),
+    ("수", "Wed"),
+    ("목", "Thu"),
+    ("금", "Fri"),
+    ("토", "Sat"),
+    ("일", "Sun"),
+)
 
 
 def _t(lang: str, en: str, ko: str) -> str:
@@ -57,7 +65,15 @@ def render_text(cal: ChangeCalendar, lang: str) -> str:
         notes.extend(_t(lang, "freeze ", "동결 ") + name for name in cal.in_freeze.get(s.rfc_id, ()))
         kind = _TYPE_KO.get(s.change_type, s.change_type) if lang == "ko" else s.change_type
         rows.append(
-            [_hm(s.start, zone), _hm(s.end, zone), s.rfc_id, kind, ", ".join(s.systems), s.title, "; ".join(notes)]
+            [
+                _hm(s.start, zone),
+                _hm(s.end, zone),
+                s.rfc_id,
+                kind,
+                ", ".join(s.systems),
+                s.title,
+                "; ".join(notes),
+            ]
         )
     if rows:
         widths = [max(width(r[i]) for r in [header, *rows]) for i in range(len(header))]
@@ -69,7 +85,8 @@ def render_text(cal: ChangeCalendar, lang: str) -> str:
     if closed:
         out.append(_t(lang, "Holidays:", "휴일:"))
         out.extend(
-            f"  {d.info.day.isoformat()}  {d.info.reason_ko if lang == 'ko' else d.info.reason_en}" for d in closed
+            f"  {d.info.day.isoformat()}  {d.info.reason_ko if lang == 'ko' else d.info.reason_en}"
+            for d in closed
         )
     if cal.freezes:
         out.append(_t(lang, "Freezes:", "배포 동결:"))
@@ -78,11 +95,14 @@ def render_text(cal: ChangeCalendar, lang: str) -> str:
         out.append(_t(lang, "Recorded deployments:", "기록된 배포:"))
         for d in cal.deployments:
             until = _hm(d.end, zone) if d.end else _t(lang, "in progress", "진행 중")
-            out.append(f"  {_hm(d.start, zone)} – {until}  {d.system}  {', '.join(d.rfcs)}  {d.result}".rstrip())
+            out.append(
+                f"  {_hm(d.start, zone)} – {until}  {d.system}  {', '.join(d.rfcs)}  {d.result}".rstrip()
+            )
     if cal.unscheduled:
         out.append(_t(lang, "Not placed (no date):", "일정 미정:"))
         out.extend(
-            f"  {u.rfc_id}  {u.title}  ({u.reason_ko if lang == 'ko' else u.reason_en})" for u in cal.unscheduled
+            f"  {u.rfc_id}  {u.title}  ({u.reason_ko if lang == 'ko' else u.reason_en})"
+            for u in cal.unscheduled
         )
     if cal.findings:
         out.append(_t(lang, "Collisions:", "일정 중복:"))
@@ -102,7 +122,8 @@ table.month{border-collapse:collapse;width:100%;table-layout:fixed}
 .month th{background:#2d3e50;color:#fff;font-weight:normal;padding:4px;font-size:13px}
 .month td{border:1px solid #c9ced6;vertical-align:top;height:92px;padding:3px;font-size:12px}
 .month td.out{background:#f4f4f4;color:#aaa}
-.month td.closed{background:#fdeeee}.month td.freeze{background-image:repeating-linear-gradient(45deg,#0000 0 6px,#e3e8ff 6px 12px)}
+.month td.closed{background:#fdeeee}
+.month td.freeze{background-image:repeating-linear-gradient(45deg,#0000 0 6px,#e3e8ff 6px 12px)}
 .num{font-weight:bold}.closed .num{color:#c0392b}.why{color:#c0392b;font-size:11px}
 .hours{color:#667;font-size:11px}.fz{color:#3346a8;font-size:11px}
 .ev{margin-top:2px;padding:1px 3px;border-radius:3px;background:#e6f2e6;border-left:3px solid #2e8b57}
@@ -158,9 +179,13 @@ def render_html(cal: ChangeCalendar, lang: str = "ko") -> str:
                 classes = ("closed " if not info.info.business else "") + ("freeze" if info.freezes else "")
                 cell = [f'<span class="num">{day.day}</span>']
                 if not info.info.business:
-                    cell.append(f' <span class="why">{e(info.info.reason_ko)} {e(info.info.reason_en)}</span>')
+                    cell.append(
+                        f' <span class="why">{e(info.info.reason_ko)} {e(info.info.reason_en)}</span>'
+                    )
                 else:
-                    cell.append(f'<div class="hours">업무 {e(cal.business_start)}–{e(cal.business_end)}</div>')
+                    cell.append(
+                        f'<div class="hours">업무 {e(cal.business_start)}–{e(cal.business_end)}</div>'
+                    )
                 cell.extend(f'<div class="fz">동결 Freeze: {e(name)}</div>' for name in info.freezes)
                 cell.extend(by_day.get(day, []))
                 parts.append(f'<td class="{classes.strip()}">{"".join(cell)}</td>')
@@ -177,7 +202,10 @@ def render_html(cal: ChangeCalendar, lang: str = "ko") -> str:
         parts.append("</ul>")
     if cal.unscheduled:
         parts.append("<h2>일정 미정 <small>Not placed</small></h2><ul>")
-        parts.extend(f"<li>{e(u.rfc_id)} {e(u.title)}: {e(u.reason_ko)} / {e(u.reason_en)}</li>" for u in cal.unscheduled)
+        parts.extend(
+            f"<li>{e(u.rfc_id)} {e(u.title)}: {e(u.reason_ko)} / {e(u.reason_en)}</li>"
+            for u in cal.unscheduled
+        )
         parts.append("</ul>")
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"
@@ -217,7 +245,9 @@ def render_ics(cal: ChangeCalendar, now: datetime) -> bytes:
         event.add("description", "\n".join(lines))
         event.add("categories", [s.change_type, *s.systems])
         if s.rfc_id in partners:
-            event.add("x-gatekeeper-collision", ", ".join(sorted(p.split(":")[0] for p in partners[s.rfc_id])))
+            event.add(
+                "x-gatekeeper-collision", ", ".join(sorted(p.split(":")[0] for p in partners[s.rfc_id]))
+            )
         book.add_component(event)
     for f in cal.freezes:
         event = Event()

@@ -62,7 +62,9 @@ def _stamp(moment: datetime, zone: str) -> str:
 def collision(facts: CollisionFacts, ctx: RuleContext) -> Iterable[Finding | None]:
     deployed = {slot.rfc_id for slot in facts.deployed}
     for found in facts.collisions:
-        mine, other = (found.first, found.second) if found.first.rfc_id in deployed else (found.second, found.first)
+        mine, other = (
+            (found.first, found.second) if found.first.rfc_id in deployed else (found.second, found.first)
+        )
         shared_en, shared_ko = describe_reasons(found)
         period = f"{_stamp(found.start, facts.timezone)} – {_stamp(found.end, facts.timezone)}"
         yield ctx.finding(
@@ -75,8 +77,8 @@ def collision(facts: CollisionFacts, ctx: RuleContext) -> Iterable[Finding | Non
                 f"일정이 겹칩니다 ({period})",
             ),
             remediation=ctx.text(
-                f"move one of the two changes to another time (`schedule.window`), or combine them into one "
-                f"RFC; see `gatekeeper calendar` for free times",
+                "move one of the two changes to another time (`schedule.window`), or combine them into one "
+                "RFC; see `gatekeeper calendar` for free times",
                 "두 변경 중 하나의 작업 시간(`schedule.window`)을 옮기거나 하나의 변경요청으로 합치세요. "
                 "`gatekeeper calendar`로 일정을 확인하세요",
             ),

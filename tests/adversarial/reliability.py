@@ -28,6 +28,7 @@ SECTIONS = {
     "declared_scope": "7. Declared scope (environments, standard changes, the RFC's own limits)",
     "incidents": "8. Incidents and emergency changes",
     "governance": "9. A change cannot weaken its own gate (configuration from the default branch)",
+    "change_calendar": "10. The change calendar (a collision cannot be hidden; its files cannot be forged)",
 }
 INTRO = """\
 # Reliability: how gatekeeper is attacked in its own test suite

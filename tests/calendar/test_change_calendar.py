@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 import yaml
 
+from gatekeeper.config import load_config
 from gatekeeper.ledger import Draft
 from gatekeeper.ledger.backends import open_ledger
-from gatekeeper.config import load_config
 from gatekeeper.reporters.columns import width
 from tests.acceptance import CONFIG, RFC
 from tests.helpers import GitRepo, run_cli
@@ -61,7 +61,12 @@ def test_collisions_of_the_same_system_and_of_a_linked_system_are_findings(repo:
     world(repo, SAME_EVENING)
     code, body = _json(repo, "--from", "2026-12-01", "--to", "2026-12-31")
     assert code == 1 and body["ok"] is False
-    assert [c["rfc"] for c in body["changes"]] == ["RFC-2026-0042", "RFC-2026-0043", "RFC-2026-0045", "RFC-2026-0044"]
+    assert [c["rfc"] for c in body["changes"]] == [
+        "RFC-2026-0042",
+        "RFC-2026-0043",
+        "RFC-2026-0045",
+        "RFC-2026-0044",
+    ]
     pairs = {tuple(c["rfcs"]): c["shared"] for c in body["collisions"]}
     assert pairs == {
         ("RFC-2026-0042", "RFC-2026-0043"): [{"kind": "system", "name": "minwon-portal"}],
@@ -139,7 +144,9 @@ def test_the_ledger_tells_of_other_systems_deployments(repo: GitRepo) -> None:
         (["-o", "out.pdf"], "neither .html nor .ics", ".html 또는 .ics"),
     ],
 )
-def test_bad_input_is_a_usage_error_in_both_languages(repo: GitRepo, args: list[str], en: str, ko: str) -> None:
+def test_bad_input_is_a_usage_error_in_both_languages(
+    repo: GitRepo, args: list[str], en: str, ko: str
+) -> None:
     world(repo, SAME_EVENING[:1])
     english = run_cli(["calendar", *args], cwd=repo.path, now=NOW)
     korean = run_cli(["--lang", "ko", "calendar", *args], cwd=repo.path, now=NOW)
@@ -150,13 +157,17 @@ def test_bad_input_is_a_usage_error_in_both_languages(repo: GitRepo, args: list[
 
 def test_text_columns_line_up_by_display_width(repo: GitRepo) -> None:
     world(repo, SAME_EVENING)
-    result = run_cli(["--lang", "ko", "calendar", "--from", "2026-12-01", "--to", "2026-12-31"], cwd=repo.path, now=NOW)
+    result = run_cli(
+        ["--lang", "ko", "calendar", "--from", "2026-12-01", "--to", "2026-12-31"], cwd=repo.path, now=NOW
+    )
     lines = result.stdout.splitlines()
     table = lines[1:5]
     starts = {width(line[: line.index("RFC-2026-004")]) for line in table[1:]}
     assert len(starts) == 1, table
     assert "일정 중복" in result.stdout and "변경 일정" in lines[0]
-    title_at = {width(line[: line.index(t)]) for line, t in zip(table[1:], ["민원", "배치", "새올"], strict=True)}
+    title_at = {
+        width(line[: line.index(t)]) for line, t in zip(table[1:], ["민원", "배치", "새올"], strict=True)
+    }
     assert len(title_at) == 1, table
 
 
@@ -217,22 +228,74 @@ def test_html_month_view_renders_in_chromium(repo: GitRepo, tmp_path: Path) -> N
     if browser is None:
         pytest.fail("chromium is not installed; `make test` installs it", pytrace=False)
     world(repo, SAME_EVENING)
-    run_cli(["calendar", "--from", "2026-12-01", "--to", "2026-12-31", "-o", "cal.html"], cwd=repo.path, now=NOW)
+    run_cli(
+        ["calendar", "--from", "2026-12-01", "--to", "2026-12-31", "-o", "cal.html"], cwd=repo.path, now=NOW
+    )
     artifacts = Path(__file__).resolve().parents[2] / "test-artifacts"
     artifacts.mkdir(exist_ok=True)
     shot = artifacts / "change-calendar.png"
     shot.unlink(missing_ok=True)
-    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
+    flags = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--no-first-run",
+        "--disable-background-networking",
+    ]
     url = (repo.path / "cal.html").as_uri()
     done = subprocess.run(
-        [browser, *flags, f"--user-data-dir={tmp_path / 'p1'}", "--hide-scrollbars", "--window-size=1200,1000",
-         f"--screenshot={shot}", url],
+        [
+            browser,
+            *flags,
+            f"--user-data-dir={tmp_path / 'p1'}",
+            "--hide-scrollbars",
+            "--window-size=1200,1000",
+            f"--screenshot={shot}",
+            url,
+        ],
         capture_output=True,
         timeout=180,
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     dom = subprocess.run(
-        [browser, *flags, f"--user-data-dir={tmp_path / 'p2'}", "--dump-dom", url], capture_output=True, timeout=180
+        [browser, *flags, f"--user-data-dir={tmp_path / 'p2'}", "--dump-dom", url],
+        capture_output=True,
+        timeout=180,
     ).stdout.decode("utf-8")
     assert dom.count("<table") == 1 and "RFC-2026-0043" in dom
+
+
+def test_the_sweep_finds_exactly_the_pairs_a_pairwise_check_finds() -> None:
+    """`collisions` (one sweep per key) agrees with checking every pair (`collision_between`)."""
+    import random
+    from datetime import timedelta
+
+    from gatekeeper.domain.changecal import Slot, collision_between, collisions
+
+    pick = random.Random(3)
+    base = datetime(2027, 1, 4, 19, tzinfo=UTC)
+    slots = []
+    for n in range(300):
+        start = base + timedelta(minutes=30 * pick.randrange(40))
+        slots.append(
+            Slot(
+                f"RFC-{n:04d}",
+                "t",
+                "normal",
+                (f"s{pick.randrange(8)}",),
+                (f"s{pick.randrange(8)}",) if pick.random() < 0.3 else (),
+                (f"ci{pick.randrange(5)}",) if pick.random() < 0.2 else (),
+                start,
+                start + timedelta(minutes=30 * pick.randint(1, 4)),
+                "",
+            )
+        )
+    swept = {(c.first.rfc_id, c.second.rfc_id): c.reasons for c in collisions(slots)}
+    pairwise = {
+        (c.first.rfc_id, c.second.rfc_id): c.reasons
+        for i, a in enumerate(slots)
+        for b in slots[i + 1 :]
+        if (c := collision_between(a, b)) is not None
+    }
+    assert swept == pairwise and len(swept) > 50
