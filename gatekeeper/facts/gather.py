@@ -267,7 +267,8 @@ def gather(
         from gatekeeper.adapters.identity import joined
 
         identities = joined(identities, config.people)
-    entries = collect.attempt("the RFC store", lambda: _rfcs(config, sources, ids)) or ()
+    stores: list[Any] = []  # the RFC store, opened once: the deployed RFCs and the change calendar read it
+    entries = collect.attempt("the RFC store", lambda: _rfcs(config, sources, ids, stores)) or ()
     standard = collect.attempt(
         "the standard-change catalogue", lambda: _standard(config, sources, entries, commits, at)
     )
@@ -288,7 +289,7 @@ def gather(
 
     window = collect.attempt("the business calendar", lambda: _window(config, policy, at, change_type))
     planned = (
-        collect.attempt("the change calendar", lambda: _planned(config, sources, entries, at))
+        collect.attempt("the change calendar", lambda: _planned(config, sources, entries, at, stores))
         if entries
         else None
     )
@@ -479,10 +480,17 @@ def _governance(config: Config, sources: Sources, ci: Any) -> tuple[str, ...]:
     )
 
 
-def _rfcs(config: Config, sources: Sources, ids: list[str]) -> tuple[RfcEntry, ...]:
+def _store(config: Config, sources: Sources, stores: list[Any]) -> Any:
+    """The RFC store, opened on first use and kept in `stores` (one listing of a platform's issues)."""
     from gatekeeper.adapters.rfcstore import open_store
 
-    store = open_store(sources.root, config, sources.env)
+    if not stores:
+        stores.append(open_store(sources.root, config, sources.env))
+    return stores[0]
+
+
+def _rfcs(config: Config, sources: Sources, ids: list[str], stores: list[Any]) -> tuple[RfcEntry, ...]:
+    store = _store(config, sources, stores)
     entries = []
     for rfc_id in ids:
         entry = store.get(rfc_id)
@@ -492,14 +500,15 @@ def _rfcs(config: Config, sources: Sources, ids: list[str]) -> tuple[RfcEntry, .
     return tuple(entries)
 
 
-def _planned(config: Config, sources: Sources, entries: Sequence[RfcEntry], at: datetime) -> CollisionFacts:
+def _planned(
+    config: Config, sources: Sources, entries: Sequence[RfcEntry], at: datetime, stores: list[Any]
+) -> CollisionFacts:
     """The collisions of this deployment with the other active RFCs of the store (`rules.calendar`)."""
     from zoneinfo import ZoneInfo
 
-    from gatekeeper.adapters.rfcstore import open_store
     from gatekeeper.rules.calendar import collision_facts
 
-    store = open_store(sources.root, config, sources.env)
+    store = _store(config, sources, stores)
     deployed = [(e.id, e.rfc) for e in entries if e.rfc is not None]
     others = [(e.id, e.rfc) for e in store.entries() if e.rfc is not None]
     return collision_facts(deployed, others, at, ZoneInfo(config.timezone))
