@@ -40,6 +40,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "problem": ("gatekeeper.commands.problem", "register a problem for root-cause analysis (문제)"),
     "evidence": ("gatekeeper.commands.evidence", "record test evidence in the ledger"),
     "window": ("gatekeeper.commands.window", "is a deployment allowed at a time, and when next"),
+    "calendar": ("gatekeeper.commands.calendar", "the change calendar: planned changes, freezes, collisions"),
     "gate": ("gatekeeper.commands.gate", "evaluate every rule for a deployment (writes nothing)"),
     "deploy": ("gatekeeper.commands.deploy", "start or finish a governed deployment"),
     "ledger": ("gatekeeper.commands.ledger", "verify, list or export the ledger"),

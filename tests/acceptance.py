@@ -9,7 +9,8 @@ workspace, Tuesday 2026-11-24 20:00 KST — and changes what the case says:
 - `system`: keys merged into `system` of the configuration (grade, audience)
 - `config`: keys merged into the configuration (freeze periods, the calendar, ...)
 - `rfc`: keys merged into the RFC file; `edit_rfc_after_approval: true` edits it after the approvals
-- `rfcs`: other RFCs in the store, ID -> status (an ID named nowhere here does not exist)
+- `rfcs`: other RFCs in the store, ID -> status, or ID -> keys merged into the RFC (an ID named nowhere
+  here does not exist)
 - `commit`: {message, author, committer, co_authors: [..]} of the deployed commit
 - `approvals`: a list of {step, actor, decision, source, attested} replacing the full chain (in ledger
   order); an approval from CI carries the attestation an approval job records (a token signed by a key the
@@ -181,7 +182,8 @@ def build(repo: GitRepo, case: dict[str, Any]) -> tuple[datetime, str]:
     rfc = _merge(RFC, case.get("rfc", {}))
     repo.write(f"changes/{RFC_ID}.yml", yaml.safe_dump(rfc, allow_unicode=True))
     for other, status in case.get("rfcs", {}).items():
-        body = _merge(RFC, {"id": other, "status": status})
+        fields = status if isinstance(status, dict) else {"status": status}
+        body = _merge(RFC, {"id": other, **fields})
         repo.write(f"changes/{other}.yml", yaml.safe_dump(body, allow_unicode=True))
     commit = case.get("commit", {})
     trailers = "".join(f"\nCo-authored-by: {c}" for c in commit.get("co_authors", []))

@@ -9,6 +9,7 @@ from collections import Counter
 from gatekeeper.domain.catalogue import CHECKLIST, RULES
 from gatekeeper.rules.approval import APPROVAL_RULES
 from gatekeeper.rules.baseline import RULES as BASELINE_RULES
+from gatekeeper.rules.calendar import CALENDAR_RULES
 from gatekeeper.rules.commit import COMMIT_RULES
 from gatekeeper.rules.deploy import DEPLOY_RULES
 from gatekeeper.rules.governance import GOVERNANCE_RULES
@@ -20,6 +21,7 @@ from gatekeeper.rules.window import WINDOW_RULES
 REGISTRIES = {
     "approval": APPROVAL_RULES,
     "baseline": BASELINE_RULES,
+    "calendar": CALENDAR_RULES,
     "commit": COMMIT_RULES,
     "deploy": DEPLOY_RULES,
     "governance": GOVERNANCE_RULES,

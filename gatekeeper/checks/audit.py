@@ -434,8 +434,9 @@ class AuditBuilder:
         self._check_plan_details(known)
 
     def _findings_as_recorded(self, recorded: DecisionFacts | None) -> tuple[Finding, ...]:
-        """The gate's standard-change and governance findings, as it recorded them: the catalogue, the
-        protected base and the commits' files they were read from are not in the ledger."""
+        """The gate's standard-change, governance and change-calendar findings, as it recorded them: the
+        catalogue, the protected base, the commits' files and the other RFCs' plans they were read from are
+        not in the ledger."""
         found = []
         for f in recorded.findings if recorded is not None else ():
             if f.rule.startswith("standard.") and f.rule in RULES:
@@ -452,7 +453,7 @@ class AuditBuilder:
                         f.subject,
                     )
                 )
-            elif f.rule == "config.changed":
+            elif f.rule in ("config.changed", "calendar.collision"):
                 found.append(
                     Finding(
                         f.rule,

@@ -13,6 +13,7 @@ from gatekeeper.facts.gather import GateFacts
 from gatekeeper.rules import RuleContext
 from gatekeeper.rules.approval import APPROVAL_RULES
 from gatekeeper.rules.baseline import RULES as BASELINE_RULES
+from gatekeeper.rules.calendar import CALENDAR_RULES
 from gatekeeper.rules.deploy import DEPLOY_RULES
 from gatekeeper.rules.governance import GOVERNANCE_RULES
 from gatekeeper.rules.rfc import RFC_RULES, TARGET_RULES, DeployTarget
@@ -74,6 +75,9 @@ def evaluate(facts: GateFacts, lang: str = "en") -> Outcome:
     if facts.drift is not None:
         for baseline_rule in BASELINE_RULES.values():
             found.extend(baseline_rule(facts.drift, base))
+    if facts.calendar is not None:
+        for calendar_rule in CALENDAR_RULES.values():
+            found.extend(calendar_rule(facts.calendar, base))
     if facts.governance is not None:
         for governance_rule in GOVERNANCE_RULES.values():
             found.extend(governance_rule(facts.governance, base))

@@ -595,6 +595,12 @@ class Impact(Strict_):
     integrations: tuple[str, ...] = ()
     service_interruption: bool = False
     performance: bool = False
+    configuration_items: tuple[Annotated[str, Field(min_length=1, max_length=200)], ...] = Field(
+        default=(),
+        max_length=500,
+        description="the configuration items the change alters: two changes planned at overlapping times "
+        "on one item are `calendar.collision`",
+    )
 
 
 def _planned_window(value: str) -> str:

@@ -196,6 +196,13 @@ RULES: dict[str, RuleInfo] = _catalogue(
         item="release.exclusive",
     ),
     RuleInfo(
+        "calendar.collision",
+        "seed 003, CHG-P3",
+        "two changes of one system, configuration item or linked systems are planned for the same time",
+        "동일 시스템·구성항목·연계 시스템의 변경 일정 중복",
+        item="release.exclusive",
+    ),
+    RuleInfo(
         "deploy.pir-overdue",
         "CHG-P3",
         "an earlier change's PIR is past its deadline",

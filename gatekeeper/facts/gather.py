@@ -45,6 +45,7 @@ from gatekeeper.ledger import LedgerReader, Record, canonical_json
 from gatekeeper.ledger.checkpoint import CheckpointFile, confirm_chain
 from gatekeeper.rules import RuleContext
 from gatekeeper.rules.approval import ApprovalFacts, RoleResolver, latest_decisions, login_key
+from gatekeeper.rules.calendar import CollisionFacts
 from gatekeeper.rules.deploy import DeployFacts
 from gatekeeper.rules.tests import Evidence, EvidenceFacts, RefusedReport
 from gatekeeper.rules.window import WindowFacts
@@ -101,6 +102,8 @@ class GateFacts:
     # whose configuration decided ("main@<sha>"; "" on a workstation, which reads its work tree).
     governance: GovernanceChange | None = None
     governed_by: str = ""
+    # The deployment's place on the change calendar, and the other RFCs planned then (`rules.calendar`).
+    calendar: CollisionFacts | None = None
 
     def rfc_type(self, entry: RfcEntry) -> ChangeType:
         if entry.id in self.downgraded:
@@ -264,7 +267,8 @@ def gather(
         from gatekeeper.adapters.identity import joined
 
         identities = joined(identities, config.people)
-    entries = collect.attempt("the RFC store", lambda: _rfcs(config, sources, ids)) or ()
+    stores: list[Any] = []  # the RFC store, opened once: the deployed RFCs and the change calendar read it
+    entries = collect.attempt("the RFC store", lambda: _rfcs(config, sources, ids, stores)) or ()
     standard = collect.attempt(
         "the standard-change catalogue", lambda: _standard(config, sources, entries, commits, at)
     )
@@ -284,6 +288,11 @@ def gather(
     change_type = combined_type(types.values())
 
     window = collect.attempt("the business calendar", lambda: _window(config, policy, at, change_type))
+    planned = (
+        collect.attempt("the change calendar", lambda: _planned(config, sources, entries, at, stores))
+        if entries
+        else None
+    )
     members = collect.attempt("the role members", lambda: role_members(config.roles, sources.role_resolver))
     reader = collect.attempt("the ledger", sources.ledger)
     history: History | None = None
@@ -366,6 +375,7 @@ def gather(
         downgraded=frozenset(i for i, c in checks.items() if not c.holds),
         governance=governance,
         governed_by=f"{base.branch}@{base.commit}" if base is not None else "",
+        calendar=planned,
     )
 
 
@@ -470,10 +480,17 @@ def _governance(config: Config, sources: Sources, ci: Any) -> tuple[str, ...]:
     )
 
 
-def _rfcs(config: Config, sources: Sources, ids: list[str]) -> tuple[RfcEntry, ...]:
+def _store(config: Config, sources: Sources, stores: list[Any]) -> Any:
+    """The RFC store, opened on first use and kept in `stores` (one listing of a platform's issues)."""
     from gatekeeper.adapters.rfcstore import open_store
 
-    store = open_store(sources.root, config, sources.env)
+    if not stores:
+        stores.append(open_store(sources.root, config, sources.env))
+    return stores[0]
+
+
+def _rfcs(config: Config, sources: Sources, ids: list[str], stores: list[Any]) -> tuple[RfcEntry, ...]:
+    store = _store(config, sources, stores)
     entries = []
     for rfc_id in ids:
         entry = store.get(rfc_id)
@@ -481,6 +498,20 @@ def _rfcs(config: Config, sources: Sources, ids: list[str]) -> tuple[RfcEntry, .
             raise InputError(f"RFC {rfc_id} does not exist in the {config.rfc.store} RFC store")
         entries.append(entry)
     return tuple(entries)
+
+
+def _planned(
+    config: Config, sources: Sources, entries: Sequence[RfcEntry], at: datetime, stores: list[Any]
+) -> CollisionFacts:
+    """The collisions of this deployment with the other active RFCs of the store (`rules.calendar`)."""
+    from zoneinfo import ZoneInfo
+
+    from gatekeeper.rules.calendar import collision_facts
+
+    store = _store(config, sources, stores)
+    deployed = [(e.id, e.rfc) for e in entries if e.rfc is not None]
+    others = [(e.id, e.rfc) for e in store.entries() if e.rfc is not None]
+    return collision_facts(deployed, others, at, ZoneInfo(config.timezone))
 
 
 def _standard(

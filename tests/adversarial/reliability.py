@@ -29,6 +29,7 @@ SECTIONS = {
     "incidents": "8. Incidents and emergency changes",
     "governance": "9. A change cannot weaken its own gate (configuration from the default branch)",
     "notifications": "10. Notifications (webhooks and mail)",
+    "change_calendar": "11. The change calendar (a collision cannot be hidden; its files cannot be forged)",
 }
 INTRO = """\
 # Reliability: how gatekeeper is attacked in its own test suite

@@ -1,0 +1,90 @@
+"""The change calendar's rule (seed 003, CHG-P3): no two changes of one system, one configuration item, or
+linked systems planned for the same time.
+
+The facts come from `collision_facts` (pure): the period each RFC being deployed takes on the calendar
+(`domain.changecal.deployment_slot`) and the other active RFCs of the store placed on it; the rule only
+explains each collision. `gatekeeper calendar` reports the same collisions over a period.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+
+from gatekeeper.config.models import Rfc
+from gatekeeper.domain import Finding
+from gatekeeper.domain.changecal import (
+    Collision,
+    Slot,
+    active,
+    collision_between,
+    deployment_slot,
+    describe_reasons,
+    place,
+)
+from gatekeeper.rules import RuleContext
+
+
+@dataclass(frozen=True, slots=True)
+class CollisionFacts:
+    deployed: tuple[Slot, ...]
+    collisions: tuple[Collision, ...]  # each with one side being deployed
+    timezone: str
+
+
+def collision_facts(
+    deployed: Sequence[tuple[str, Rfc]], store: Iterable[tuple[str, Rfc]], at: datetime, zone: tzinfo
+) -> CollisionFacts:
+    """The collisions of the deployment at `at` with the other active RFCs of the store (pure)."""
+    mine = tuple(deployment_slot(i, rfc, at, zone) for i, rfc in deployed)
+    ids = {slot.rfc_id for slot in mine}
+    # Each other RFC against each deployed one: linear in the store, however many of them overlap.
+    found = [
+        hit
+        for i, rfc in active(store)
+        if i not in ids
+        for other in [place(i, rfc, zone)]
+        if isinstance(other, Slot)
+        for slot in mine
+        if (hit := collision_between(slot, other)) is not None
+    ]
+    found.sort(key=lambda c: (c.start, c.first.rfc_id, c.second.rfc_id))
+    return CollisionFacts(mine, tuple(found), str(zone))
+
+
+def _stamp(moment: datetime, zone: str) -> str:
+    from zoneinfo import ZoneInfo
+
+    return moment.astimezone(ZoneInfo(zone)).isoformat(timespec="minutes")
+
+
+def collision(facts: CollisionFacts, ctx: RuleContext) -> Iterable[Finding | None]:
+    deployed = {slot.rfc_id for slot in facts.deployed}
+    for found in facts.collisions:
+        mine, other = (
+            (found.first, found.second) if found.first.rfc_id in deployed else (found.second, found.first)
+        )
+        shared_en, shared_ko = describe_reasons(found)
+        period = f"{_stamp(found.start, facts.timezone)} – {_stamp(found.end, facts.timezone)}"
+        yield ctx.finding(
+            "calendar.collision",
+            subject=f"{mine.rfc_id}+{other.rfc_id}",
+            message=ctx.text(
+                f"RFC {mine.rfc_id} collides with RFC {other.rfc_id} ({other.planned}) on {shared_en}, "
+                f"{period}",
+                f"변경요청 {mine.rfc_id}이(가) 변경요청 {other.rfc_id}({other.planned})와 {shared_ko}에서 "
+                f"일정이 겹칩니다 ({period})",
+            ),
+            remediation=ctx.text(
+                "move one of the two changes to another time (`schedule.window`), or combine them into one "
+                "RFC; see `gatekeeper calendar` for free times",
+                "두 변경 중 하나의 작업 시간(`schedule.window`)을 옮기거나 하나의 변경요청으로 합치세요. "
+                "`gatekeeper calendar`로 일정을 확인하세요",
+            ),
+        )
+
+
+CALENDAR_RULES: dict[str, Callable[[CollisionFacts, RuleContext], Iterable[Finding | None]]] = {
+    "calendar.collision": collision,
+}
