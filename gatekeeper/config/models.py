@@ -393,6 +393,8 @@ class GoverningBase:
     commit: str
     folder: Path
     config_file: str  # the configuration file, relative to the repository root
+
+
 # -- notifications (issue 19, additive): webhooks and mail about approvals, notices, debts, incidents ----
 
 NotifyEvent = Literal[
