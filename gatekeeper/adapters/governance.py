@@ -41,6 +41,11 @@ def _git(root: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
     return subprocess.run(["git", *args], cwd=root, capture_output=True)
 
 
+def _reason(out: subprocess.CompletedProcess[bytes]) -> str:
+    """git's own last word on why a command failed."""
+    return (out.stderr.decode("utf-8", "replace").strip().splitlines() or ["unknown error"])[-1]
+
+
 def _fail(message: str, ko: str) -> GovernanceUnavailable:
     return GovernanceUnavailable(
         message,
@@ -91,16 +96,17 @@ def _has_ref(root: Path, ref: str) -> bool:
 def base_commit(root: Path, env: Mapping[str, str]) -> tuple[str, str]:
     """(branch, commit) of the default branch's tip: fetched from `origin`, or the local branch of a clone
     without remotes."""
-    remotes = _git(root, "remote").stdout.decode().split()
+    from gatekeeper.adapters import git
+
+    remotes = git.remotes(root)
     has_remote = REMOTE in remotes
     branch = default_branch(root, env, has_remote)
     if has_remote:
-        shallow = _git(root, "rev-parse", "--is-shallow-repository").stdout.decode().strip() == "true"
         fetch = ["fetch", "--quiet", "--no-tags", "--no-recurse-submodules"]
-        fetch += ["--depth=1"] if shallow else []
+        fetch += ["--depth=1"] if git.is_shallow(root) else []
         done = _git(root, *fetch, REMOTE, f"refs/heads/{branch}")
         if done.returncode != 0:
-            reason = (done.stderr.decode("utf-8", "replace").strip().splitlines() or ["unknown error"])[-1]
+            reason = _reason(done)
             raise _fail(
                 f"cannot fetch the default branch {branch} from {REMOTE}: {reason}",
                 f"기본 브랜치 {branch}을(를) {REMOTE}에서 가져올 수 없습니다: {reason}",
@@ -225,7 +231,7 @@ def governance_changes(
     if base:
         out = _git(scope.top, "diff", "--name-only", "-z", "--no-renames", base, head, "--", *specs)
         if out.returncode != 0:
-            reason = (out.stderr.decode("utf-8", "replace").strip().splitlines() or ["unknown error"])[-1]
+            reason = _reason(out)
             raise _fail(
                 f"cannot compare {head[:10]} with the default branch's {base[:10]}: {reason}",
                 f"{head[:10]}을(를) 기본 브랜치 {base[:10]}와 비교할 수 없습니다: {reason}",
@@ -247,7 +253,7 @@ def commits_touching(scope: GovernanceScope, revisions: Iterable[str]) -> dict[s
     args = ["log", "-z", "--no-renames", "--no-color", "--name-status", "--format=%x01%H", *revs, "--"]
     out = _git(scope.top, *args, *specs)
     if out.returncode != 0:
-        reason = (out.stderr.decode("utf-8", "replace").strip().splitlines() or ["unknown error"])[-1]
+        reason = _reason(out)
         raise _fail(
             f"cannot list the files the commits alter: {reason}",
             f"커밋의 변경 파일을 읽을 수 없습니다: {reason}",
