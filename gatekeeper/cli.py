@@ -154,7 +154,11 @@ def main(argv: Sequence[str] | None = None, runtime: Runtime | None = None) -> i
             args, module = _parse(argv)
         from gatekeeper.commands import Context
 
-        return int(module.run(args, Context.from_args(args, runtime)))
+        ctx = Context.from_args(args, runtime)
+        try:
+            return int(module.run(args, ctx))
+        finally:
+            ctx.anchor_written()  # whatever happened after a record was stored, its head is anchored
     except GatekeeperError as exc:
         runtime.stderr.write(f"gatekeeper: error: {exc.render(_language(argv, runtime))}\n")
         return int(exc.exit_code)

@@ -10,11 +10,15 @@ import argparse
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from gatekeeper.config import Config, Policy, find_config, load_config, policy_for
 from gatekeeper.domain import Outcome
 from gatekeeper.errors import ExitCode
 from gatekeeper.runtime import Runtime
+
+if TYPE_CHECKING:
+    from gatekeeper.ledger import Record
 
 # Commands that write or explain the work tree's own configuration rather than govern by it.
 WORK_TREE_COMMANDS = frozenset({"init", "schema", "demo"})
@@ -27,6 +31,8 @@ class Context:
     output_format: str = "text"
     lang_option: str | None = None
     command: str = ""
+    # The last record this command stored (seq, hash): its head is anchored outside the ledger at the end.
+    written: tuple[int, str] | None = None
 
     @classmethod
     def from_args(cls, args: argparse.Namespace, runtime: Runtime) -> Context:
@@ -85,6 +91,23 @@ class Context:
 
             publish_outcome(self.runtime, lambda: self.config, self.lang, outcome, self.command)
         return int(ExitCode.OK if outcome.ok else ExitCode.BLOCKED)
+
+    def wrote(self, record: Record) -> Record:
+        """Note a record this command stored (every write command passes its records through here)."""
+        if self.written is None or record.seq > self.written[0]:
+            self.written = (record.seq, record.hash)
+        return record
+
+    def anchor_written(self) -> None:
+        """In CI, once the command ends: the head after its last write, kept where the ledger's writers
+        cannot change it (`reporters.publish.publish_anchor`). Never raises: the records already stand."""
+        from gatekeeper.adapters.ci import in_ci
+
+        if self.written is None or not in_ci(self.runtime.env):
+            return
+        from gatekeeper.reporters.publish import publish_anchor
+
+        publish_anchor(self.runtime, lambda: self.config, self.lang, *self.written)
 
     def out(self, text: str) -> None:
         self.runtime.stdout.write(text if text.endswith("\n") else text + "\n")

@@ -21,7 +21,7 @@ def store(ctx: Context, draft: Draft, precondition: Precondition | None = None) 
     """Append `draft` to the configured ledger; returns only once the record is durable."""
     ledger = open_configured(ctx)
     try:
-        return ledger.append(draft, precondition)
+        return ctx.wrote(ledger.append(draft, precondition))
     finally:
         ledger.close()
 

@@ -276,7 +276,7 @@ def _record(ctx: Context, ledger: Ledger, result: AuditResult, drift: DriftFacts
         at=ctx.runtime.now(),
         data=run_record_data(result, drift),
     )
-    return ledger.append(draft).seq
+    return ctx.wrote(ledger.append(draft)).seq
 
 
 def _html(

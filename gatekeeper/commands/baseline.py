@@ -78,7 +78,7 @@ def _create(args: argparse.Namespace, ctx: Context) -> int:
             at=ctx.runtime.now(),
             data=snap.data(label),
         )
-        record = ledger.append(draft)
+        record = ctx.wrote(ledger.append(draft))
     finally:
         ledger.close()
     if ctx.output_format == "json":

@@ -121,7 +121,7 @@ def _start(args: argparse.Namespace, ctx: Context) -> int:
             kind, data = str(evidence.KIND), evidence.dump()
             draft = Draft(kind, facts.system, actor.name, str(actor.source), at, data, outcome.rfcs)
             try:
-                recorded.append(ledger.append(draft, _unrecorded(facts.system, evidence, at)).seq)
+                recorded.append(ctx.wrote(ledger.append(draft, _unrecorded(facts.system, evidence, at))).seq)
             except _AlreadyRecorded:  # a pipeline racing this one recorded the same report
                 continue
         payload = started_payload(facts, outcome, recorded, ctx.config, ctx.policy)
@@ -143,6 +143,7 @@ def _start(args: argparse.Namespace, ctx: Context) -> int:
                 canonical=environments.canonical,
             ),
         )
+        ctx.wrote(record)
     finally:
         ledger.close()
     started = dataclasses.replace(outcome, extra={**outcome.extra, "deployment_id": record.id})
@@ -272,10 +273,12 @@ def _finish(args: argparse.Namespace, ctx: Context) -> int:
         draft = finished_draft(
             record, payload=payload, actor=actor.name, actor_source=str(actor.source), at=now
         )
-        finished = ledger.append(draft, require_open(system, environment, started.id, environments.canonical))
+        finished = ctx.wrote(
+            ledger.append(draft, require_open(system, environment, started.id, environments.canonical))
+        )
         incident = None
         if result in _INCIDENT_RESULTS:
-            incident = ledger.append(incident_draft(started, finished, ctx, now))
+            incident = ctx.wrote(ledger.append(incident_draft(started, finished, ctx, now)))
     finally:
         ledger.close()
     extra: dict[str, object] = {"deployment_id": started.id, "result": str(result)}

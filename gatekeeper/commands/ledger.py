@@ -6,15 +6,19 @@ import argparse
 import csv
 import json
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from gatekeeper.commands import Context
 from gatekeeper.commands._options import parse_time
 from gatekeeper.commands._records import open_configured
 from gatekeeper.errors import ExitCode, InputError, LedgerError
 from gatekeeper.ledger import Ledger
-from gatekeeper.ledger.anchor import Head
+from gatekeeper.ledger.anchor import AnchorProblem, Head, head_in
 from gatekeeper.reporters.columns import pad
 from gatekeeper.reporters.sanitize import for_log
+
+if TYPE_CHECKING:
+    from gatekeeper.adapters.platforms.base import PostedStatus
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -34,6 +38,19 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "have HASH (repeatable)",
     )
     verify.add_argument("--anchors", metavar="FILE", help="a file of anchors, one SEQ:HASH a line")
+    verify.add_argument(
+        "--anchors-from",
+        choices=["github", "gitlab"],
+        help="also every anchor the CI platform holds: the `gatekeeper/ledger` commit statuses of the last "
+        "--anchor-depth commits of HEAD (needs the platform token CI jobs use)",
+    )
+    verify.add_argument(
+        "--anchor-depth",
+        type=_depth,
+        default=200,
+        metavar="N",
+        help="how many commits of HEAD's history --anchors-from reads (default 200)",
+    )
     verify.add_argument(
         "--attestations",
         action="store_true",
@@ -61,6 +78,12 @@ def _anchor(text: str) -> Head:
         return Head.parse(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _depth(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= 100_000:
+        raise argparse.ArgumentTypeError(f"{text[:40]!r} is not a number of commits from 1 to 100000")
+    return int(text)
 
 
 def _since(text: str) -> datetime:
@@ -96,13 +119,23 @@ def _verify(ledger: Ledger, ctx: Context, args: argparse.Namespace) -> int:
     from gatekeeper.ledger.checkpoint import Checkpoint, CheckpointFile, ledger_tip, lost_growth
 
     anchors = [*args.anchor, *(read_anchors(ctx.runtime.cwd / args.anchors) if args.anchors else [])]
+    where: dict[Head, str] = {}
+    unreadable: list[AnchorProblem] = []
+    if args.anchors_from:
+        for status in _platform_anchors(ctx, args.anchors_from, args.anchor_depth):
+            head = head_in(status.text)
+            if head is None:
+                unreadable.append(AnchorProblem(None, "unreadable", status.text, status.where))
+                continue
+            anchors.append(head)
+            where.setdefault(head, status.where)
     env = ctx.runtime.env
     checkpoints = CheckpointFile.for_ledger(ledger_identity(ctx.config, ctx.repo_root, env), env)
     checkpoint = checkpoints.load() if checkpoints is not None else None
     # The ledger only grows: less than this machine verified before is a rewrite, whatever the chain says.
     rewritten = lost_growth(ledger, checkpoint) if checkpoint is not None else ""
     result = verify_thoroughly(ledger)
-    problems = anchor_problems(ledger, anchors) if anchors else []
+    problems = [*unreadable, *(anchor_problems(ledger, anchors, where) if anchors else [])]
     ok = result.ok and not rewritten and not problems
     if ok and checkpoints is not None:
         checkpoints.save(Checkpoint(result.count, result.head, ctx.runtime.now(), ledger_tip(ledger)))
@@ -114,8 +147,9 @@ def _verify(ledger: Ledger, ctx: Context, args: argparse.Namespace) -> int:
             "reason": result.reason,
             "head": result.head,
             "rewritten": rewritten,
-            "anchors": [str(a) for a in anchors],
-            "anchor_problems": problems,
+            "anchors": sorted({str(a) for a in anchors}),
+            "anchors_from": args.anchors_from,
+            "anchor_problems": [p.message() for p in problems],
         }
         ctx.out(json.dumps(body, indent=2))
         return int(ExitCode.OK if ok else ExitCode.BLOCKED)
@@ -145,12 +179,34 @@ def _verify(ledger: Ledger, ctx: Context, args: argparse.Namespace) -> int:
             "  fix: restore the ledger this machine saw from a trusted copy"
         )
     for problem in problems:
-        ctx.out(f"앵커 불일치: {problem}" if ko else f"ledger does NOT hold its anchor: {problem}")
-    if anchors and not problems:
+        text = for_log(problem.message(ctx.lang))
+        ctx.out(f"앵커 불일치: {text}" if ko else f"ledger does NOT hold its anchor: {text}")
+    count = len(set(anchors))
+    if args.anchors_from and not anchors and not problems:
         ctx.out(
-            f"앵커 {len(anchors)}개 모두 일치" if ko else f"anchors: all {len(anchors)} held by the ledger"
+            f"{args.anchors_from}에 앵커가 없습니다 (HEAD의 최근 커밋 {args.anchor_depth}개)"
+            if ko
+            else f"no anchors on {args.anchors_from} (the last {args.anchor_depth} commits of HEAD)"
         )
+    elif anchors and not problems:
+        ctx.out(f"앵커 {count}개 모두 일치" if ko else f"anchors: all {count} held by the ledger")
     return int(ExitCode.OK if ok else ExitCode.BLOCKED)
+
+
+def _platform_anchors(ctx: Context, provider: str, depth: int) -> list[PostedStatus]:
+    """The anchor statuses the platform holds on the last `depth` commits of HEAD."""
+    from gatekeeper.adapters.git import git
+    from gatekeeper.reporters.publish import open_platform
+
+    platform = open_platform(provider, ctx.config, ctx.runtime.env)  # type: ignore[arg-type]
+    if platform is None:
+        raise InputError(
+            f"--anchors-from {provider}: no {provider} token to read the commit statuses with",
+            hint="set the token the CI jobs use (GITHUB_TOKEN / GATEKEEPER_GITLAB_TOKEN) and the repository "
+            "(GITHUB_REPOSITORY / CI_PROJECT_ID)",
+        )
+    shas = git(ctx.repo_root, "rev-list", f"--max-count={depth}", "HEAD").split()
+    return platform.anchor_statuses(shas)
 
 
 def _head(ledger: Ledger, ctx: Context) -> int:

@@ -303,6 +303,12 @@ class GitlabOidcConfig(OidcConfig):
 class GithubPlatformConfig(Strict_):
     comment: bool = True
     deployments: bool = True
+    anchors: bool = Field(
+        default=True,
+        description="after a job stores records, post the ledger's head (seq:hash) as the commit status "
+        "`gatekeeper/ledger` of the job's commit, where no one who can push can delete it; "
+        "`gatekeeper ledger verify --anchors-from` reads them back",
+    )
     api_url: str | None = None
     oidc: GithubOidcConfig = GithubOidcConfig()
 
@@ -310,6 +316,12 @@ class GithubPlatformConfig(Strict_):
 class GitlabPlatformConfig(Strict_):
     comment: bool = True
     deployments: bool = True
+    anchors: bool = Field(
+        default=True,
+        description="after a job stores records, post the ledger's head (seq:hash) as the commit status "
+        "`gatekeeper/ledger` of the job's commit, where no one who can push can delete it; "
+        "`gatekeeper ledger verify --anchors-from` reads them back",
+    )
     url: str | None = None
     oidc: GitlabOidcConfig = GitlabOidcConfig()
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,32 +49,100 @@ def ledger_head(reader: LedgerReader) -> Head:
     return Head(0, GENESIS) if record is None else Head(record.seq, record.hash)
 
 
-def anchor_problems(ledger: Ledger, anchors: Iterable[Head]) -> list[str]:
+@dataclass(frozen=True, slots=True)
+class AnchorProblem:
+    """Why the ledger does not hold one anchor; `where` says where the anchor was found."""
+
+    anchor: Head | None  # None: the status held no head ("unreadable")
+    kind: str  # "removed" | "rewritten" | "genesis" | "unreadable"
+    # The hash the ledger holds at the anchor's seq; its last seq for "removed"; the status text for
+    # "unreadable".
+    found: str = ""
+    where: str = ""
+
+    def message(self, lang: str = "en") -> str:
+        ko = lang == "ko"
+        place = f" ({self.where})" if self.where else ""
+        if self.anchor is None:
+            text = f"{self.found[:100]!r}{place}"
+            return (
+                f"앵커로 읽을 수 없는 상태 값 {text}: SEQ:HASH가 아닙니다 — "
+                "누군가 gatekeeper의 상태 이름으로 다른 값을 게시했습니다"
+                if ko
+                else f"status {text} is not an anchor (SEQ:HASH): someone posted another value under "
+                "gatekeeper's status name"
+            )
+        anchor = f"{self.anchor}{place}"
+        if self.kind == "genesis":
+            return (
+                f"앵커 {anchor}: seq 0은 빈 원장이며 그 해시는 {GENESIS[:16]}…입니다"
+                if ko
+                else f"anchor {anchor}: seq 0 is the empty ledger, whose hash is {GENESIS[:16]}…"
+            )
+        if self.kind == "removed":
+            return (
+                f"앵커 {anchor}: 원장이 앵커된 레코드보다 앞선 seq {self.found}에서 끝납니다: "
+                "레코드가 삭제되었습니다"
+                if ko
+                else f"anchor {anchor}: the ledger ends at seq {self.found}, before the anchored record: "
+                "records were removed"
+            )
+        found = (
+            f"{self.found[:16]}…"
+            if self.found
+            else ("읽을 수 있는 레코드 없음" if ko else "nothing readable")
+        )
+        return (
+            f"앵커 {anchor}: 레코드 {self.anchor.seq}의 해시가 {found}입니다: 원장이 다시 쓰였습니다"
+            if ko
+            else f"anchor {anchor}: record {self.anchor.seq} has hash {found}: the ledger was rewritten"
+        )
+
+
+def anchor_problems(
+    ledger: Ledger, anchors: Iterable[Head], where: Mapping[Head, str] | None = None
+) -> list[AnchorProblem]:
     """Why the ledger does not hold each anchor that it does not hold (empty when it holds them all).
+    `where` names the place each anchor was read from, for the messages.
 
     Only the stored hash is compared: the chain itself is for `verify` to check.
     """
     from gatekeeper.ledger.checkpoint import stored_hash
 
+    places = where or {}
     wanted = sorted(set(anchors))
     _count, highest = ledger.extent()
     stored = {seq: stored_hash(text) for seq, text in ledger.stored(a.seq for a in wanted if a.seq > 0)}
     problems = []
     for anchor in wanted:
+        place = places.get(anchor, "")
         if anchor.seq == 0:
             if anchor.hash != GENESIS:
-                problems.append(f"anchor {anchor}: seq 0 is the empty ledger, whose hash is {GENESIS[:16]}…")
+                problems.append(AnchorProblem(anchor, "genesis", where=place))
         elif anchor.seq > highest:
-            problems.append(
-                f"anchor {anchor}: the ledger ends at seq {highest}, before the anchored record: "
-                "records were removed"
-            )
+            problems.append(AnchorProblem(anchor, "removed", str(highest), place))
         elif stored.get(anchor.seq) != anchor.hash:
-            found = stored.get(anchor.seq) or "nothing readable"
-            problems.append(
-                f"anchor {anchor}: record {anchor.seq} has hash {found[:16]}…: the ledger was rewritten"
-            )
+            problems.append(AnchorProblem(anchor, "rewritten", stored.get(anchor.seq) or "", place))
     return problems
+
+
+# A head inside a platform status's description, as `anchor_text` writes it.
+_IN_TEXT = re.compile(r"(?<![0-9])([0-9]{1,10}):([0-9a-f]{64})(?![0-9a-f])")
+
+
+def anchor_text(head: Head) -> str:
+    """The description of the status that anchors `head` on the CI platform (at most 140 characters, as
+    GitHub allows)."""
+    return f"gatekeeper ledger head {head}"
+
+
+def head_in(text: str) -> Head | None:
+    """The head a platform status's description holds, or None when it holds none (or more than one)."""
+    found = _IN_TEXT.findall(text or "")
+    if len(found) != 1:
+        return None
+    seq, digest = found[0]
+    return Head(int(seq), digest)
 
 
 def read_anchors(path: Path) -> list[Head]:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import re
 import secrets
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, Protocol, TextIO
@@ -25,7 +25,9 @@ from gatekeeper.domain import Finding, Outcome, Severity
 from gatekeeper.reporters.sanitize import for_log, for_markdown, write_trusted
 
 if TYPE_CHECKING:
+    from gatekeeper.adapters.platforms.base import PostedStatus
     from gatekeeper.config import Config
+    from gatekeeper.ledger.anchor import Head
     from gatekeeper.runtime import Runtime
 
 Provider = Literal["github", "gitlab"]
@@ -358,6 +360,10 @@ def open_platform(provider: Provider, config: Config, env: Mapping[str, str]) ->
 class Platform(Protocol):
     def upsert_comment(self, change_request: str, marker: str, body: str) -> None: ...
 
+    def anchor_head(self, *, sha: str, seq: int, text: str, url: str | None) -> None: ...
+
+    def anchor_statuses(self, shas: Sequence[str]) -> list[PostedStatus]: ...
+
     def record_deployment(
         self, *, ref: str, environment: str, deployment_id: str, state: str, url: str | None
     ) -> None: ...
@@ -412,3 +418,62 @@ def deployment_state(outcome: Outcome) -> str:
     return {"success": "success", "failure": "failure", "rolled-back": "failure", "aborted": "inactive"}.get(
         result, "failure"
     )
+
+
+def publish_anchor(
+    runtime: Runtime, settings: Callable[[], Config], lang: str, seq: int, digest: str
+) -> None:
+    """The ledger's head after this job stored records, kept outside the ledger: in the job log, the GitHub
+    job summary and step output `ledger-head`, and — when a token is there and `platform.<name>.anchors`
+    allows — as the `gatekeeper/ledger` commit status of the job's commit, which nobody who can push can
+    delete. `gatekeeper ledger verify --anchor / --anchors-from` checks a ledger against them. Best effort,
+    like all publishing: the records already stand, so a failure is a warning."""
+    from gatekeeper.ledger.anchor import Head
+
+    env, log = runtime.env, runtime.stderr
+    provider = ci_provider(env)
+    if provider is None:
+        return
+    head = Head(seq, digest)
+    check = f"gatekeeper ledger verify --anchor {head}"
+    log.write(
+        f"gatekeeper: 원장 헤드 {head} — 원장이 다시 쓰이지 않았는지 `{check}`로 확인할 수 있습니다\n"
+        if lang == "ko"
+        else f"gatekeeper: ledger head {head} — `{check}` shows the ledger was not rewritten since\n"
+    )
+    try:
+        if provider == "github":
+            if env.get("GITHUB_STEP_SUMMARY"):
+                title = "원장 헤드" if lang == "ko" else "Ledger head"
+                _append(env["GITHUB_STEP_SUMMARY"], f"\n**{title}**: `{head}` (`{check}`)\n")
+            if env.get("GITHUB_OUTPUT"):
+                _append(env["GITHUB_OUTPUT"], github_output_block("ledger-head", str(head)))
+    except (OSError, ValueError) as exc:
+        log.write(
+            f"gatekeeper: warning: could not write the ledger head to the job summary: {for_log(str(exc))}\n"
+        )
+    try:
+        _anchor_status(runtime, settings, provider, head)
+    except Exception as exc:  # an anchor is extra evidence: without it the records still stand
+        log.write(
+            f"gatekeeper: warning: could not anchor the ledger head {head} on {provider}: "
+            f"{for_log(type(exc).__name__ + ': ' + str(exc))}\n"
+        )
+
+
+def _anchor_status(runtime: Runtime, settings: Callable[[], Config], provider: Provider, head: Head) -> None:
+    from gatekeeper.adapters.ci import CI_PLATFORMS
+    from gatekeeper.adapters.ci.context import detect_ci
+    from gatekeeper.ledger.anchor import anchor_text
+
+    env = runtime.env
+    if not any(env.get(name) for name in CI_PLATFORMS[provider].api_tokens):
+        return
+    config = settings()
+    if not getattr(config.platform, provider).anchors:
+        return
+    ci = detect_ci(env, runtime.cwd)
+    platform = open_platform(provider, config, env)
+    if platform is None or not ci.head:
+        return
+    platform.anchor_head(sha=ci.head, seq=head.seq, text=anchor_text(head), url=ci.run_url)

@@ -30,6 +30,7 @@ SECTIONS = {
     "governance": "9. A change cannot weaken its own gate (configuration from the default branch)",
     "notifications": "10. Notifications (webhooks and mail)",
     "change_calendar": "11. The change calendar (a collision cannot be hidden; its files cannot be forged)",
+    "anchors": "12. Anchors on the CI platform (a rewritten ledger fails against heads nobody can delete)",
 }
 INTRO = """\
 # Reliability: how gatekeeper is attacked in its own test suite

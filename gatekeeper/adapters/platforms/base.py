@@ -484,6 +484,20 @@ GateHook = Callable[[tuple[ApprovalFacts, ...], str], tuple[ApprovalFacts, ...]]
 
 # A change with more distinct author and committer emails than this is not looked up account by account:
 # the gate then fails closed and says to map the people in `.gatekeeper.yml` (`people:`).
+# The commit status that anchors the ledger's head on the CI platform (`gatekeeper.ledger.anchor`): statuses
+# cannot be deleted by anyone who can push (GitHub keeps every status of a commit; GitLab keeps them with
+# the pipeline), so a head posted there outlives a rewrite of the ledger.
+ANCHOR_STATUS = "gatekeeper/ledger"
+
+
+@dataclass(frozen=True)
+class PostedStatus:
+    """A commit status found on the platform: its text, and where and by whom it was posted."""
+
+    text: str
+    where: str
+
+
 MAX_COMMIT_EMAILS = 50
 
 

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from gatekeeper.adapters.platforms.base import (
+    ANCHOR_STATUS,
     ApiCaller,
     ApiFailure,
     CommitPeople,
@@ -26,6 +27,7 @@ from gatekeeper.adapters.platforms.base import (
     IssueRfcStore,
     PlatformApproval,
     PlatformFacts,
+    PostedStatus,
     RetryPolicy,
     approval_lines,
     emails_of_commits,
@@ -298,6 +300,35 @@ class GithubPlatform:
             f"{self.api.repo_path}/deployments/{found}/statuses",
             input=status,
         )
+
+    # ---- ledger anchors
+
+    def anchor_head(self, *, sha: str, seq: int, text: str, url: str | None) -> None:
+        """A `gatekeeper/ledger` commit status on `sha` whose description is the ledger's head."""
+        status: dict[str, Any] = {"state": "success", "context": ANCHOR_STATUS, "description": text[:140]}
+        if url:
+            status["target_url"] = url
+        self.api.request(
+            f"anchoring the ledger head on {sha[:12]}",
+            "POST",
+            f"{self.api.repo_path}/statuses/{sha}",
+            input=status,
+        )
+
+    def anchor_statuses(self, shas: Sequence[str]) -> list[PostedStatus]:
+        """Every `gatekeeper/ledger` status ever posted on the commits `shas` (GitHub lists them all, newest
+        first, not only each context's latest)."""
+        found = []
+        for sha in shas:
+            what = f"reading the commit statuses of {sha[:12]}"
+            for status in self.api.pages(what, f"{self.api.repo_path}/commits/{sha}/statuses"):
+                if not isinstance(status, Mapping) or status.get("context") != ANCHOR_STATUS:
+                    continue
+                creator = status.get("creator")
+                login = creator.get("login") if isinstance(creator, Mapping) else None
+                where = f"GitHub status on {sha[:12]} by {login or '?'} at {status.get('created_at') or '?'}"
+                found.append(PostedStatus(str(status.get("description") or ""), where))
+        return found
 
     def _find_deployment(self, ref: str, environment: str, deployment_id: str) -> int | None:
         what = f"listing the {environment} deployments of {ref[:12]}"

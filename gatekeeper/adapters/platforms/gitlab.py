@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from gatekeeper.adapters.platforms.base import (
+    ANCHOR_STATUS,
     ApiCaller,
     ApiFailure,
     CommitPeople,
@@ -26,6 +27,7 @@ from gatekeeper.adapters.platforms.base import (
     IssueRfcStore,
     PlatformApproval,
     PlatformFacts,
+    PostedStatus,
     RetryPolicy,
     approval_lines,
     emails_of_commits,
@@ -285,6 +287,44 @@ class GitlabPlatform:
                 "status": status,
             },
         )
+
+    # ---- ledger anchors
+
+    def anchor_head(self, *, sha: str, seq: int, text: str, url: str | None) -> None:
+        """An external commit status on `sha` whose description is the ledger's head. Its name carries the
+        head's seq: GitLab updates a status of the same name in place and refuses success after success."""
+        data: dict[str, Any] = {
+            "state": "success",
+            "name": f"{ANCHOR_STATUS} {seq}",
+            "description": text[:255],
+        }
+        if self.ref_name:
+            data["ref"] = self.ref_name
+        if url:
+            data["target_url"] = url
+        self.api.post(
+            f"anchoring the ledger head on {sha[:12]}", f"{self.api.project_path}/statuses/{sha}", data
+        )
+
+    def anchor_statuses(self, shas: Sequence[str]) -> list[PostedStatus]:
+        """Every `gatekeeper/ledger …` status of the commits `shas`, retried and replaced ones included."""
+        found = []
+        for sha in shas:
+            statuses = self.api.pages(
+                f"reading the commit statuses of {sha[:12]}",
+                f"{self.api.project_path}/repository/commits/{sha}/statuses",
+                {"all": "true"},
+            )
+            for status in statuses:
+                if not isinstance(status, Mapping):
+                    continue
+                name = str(status.get("name") or "")
+                if name != ANCHOR_STATUS and not name.startswith(ANCHOR_STATUS + " "):
+                    continue
+                who = _login(status.get("author")) or "?"
+                where = f"GitLab status on {sha[:12]} by {who} at {status.get('created_at') or '?'}"
+                found.append(PostedStatus(str(status.get("description") or ""), where))
+        return found
 
     def approvals(
         self, *, merge_request: str | None, head: str, environments: Sequence[str], pattern: str
