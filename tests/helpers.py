@@ -139,3 +139,19 @@ def run_cli(
     runtime = Runtime(env={**base_env, **(env or {})}, cwd=cwd, stdout=out, stderr=err, clock=lambda: moment)
     code = main(args, runtime)
     return CliResult(code, out.getvalue(), err.getvalue())
+
+
+def pipeline_job(repo: GitRepo, login: str) -> dict[str, str]:
+    """The environment of a GitHub Actions job run by `login` on the repository's HEAD: the CI identity is
+    the actor of what it records."""
+    import json
+
+    event = repo.path / ".git" / "event.json"
+    event.write_text(json.dumps({"sender": {"login": login}}), encoding="utf-8")
+    return {
+        "GITHUB_ACTIONS": "true",
+        "GITHUB_ACTOR": login,
+        "GITHUB_EVENT_NAME": "workflow_dispatch",
+        "GITHUB_EVENT_PATH": str(event),
+        "GITHUB_SHA": git(repo.path, "rev-parse", "HEAD").strip(),
+    }

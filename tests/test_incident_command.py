@@ -9,23 +9,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import tests.acceptance as cases
-from tests.helpers import GitRepo, git, run_cli
-
-
-def _env(repo: GitRepo, login: str) -> dict[str, str]:
-    event = repo.path / ".git" / "event.json"
-    event.write_text(json.dumps({"sender": {"login": login}}), encoding="utf-8")
-    return {
-        "GITHUB_ACTIONS": "true",
-        "GITHUB_ACTOR": login,
-        "GITHUB_EVENT_NAME": "workflow_dispatch",
-        "GITHUB_EVENT_PATH": str(event),
-        "GITHUB_SHA": git(repo.path, "rev-parse", "HEAD").strip(),
-    }
+from tests.helpers import GitRepo, pipeline_job, run_cli
 
 
 def _run(repo: GitRepo, at: datetime, *args: str, login: str = "han") -> Any:
-    result = run_cli(["--format", "json", *args], cwd=repo.path, env=_env(repo, login), now=at)
+    result = run_cli(["--format", "json", *args], cwd=repo.path, env=pipeline_job(repo, login), now=at)
     assert result.code == 0, result.stderr
     return json.loads(result.stdout)
 

@@ -14,7 +14,7 @@ import yaml
 import tests.acceptance as cases
 from gatekeeper.config import load_config
 from gatekeeper.ledger.backends import open_ledger
-from tests.helpers import GitRepo, git, run_cli
+from tests.helpers import GitRepo, pipeline_job, run_cli
 from tests.receivers import http_receiver, smtp_receiver
 
 CASES = Path(__file__).parent / "cases"
@@ -32,18 +32,6 @@ def _hook(url: str, **extra: Any) -> dict[str, Any]:
 
 def _with(case: dict[str, Any], config: dict[str, Any]) -> dict[str, Any]:
     return {**case, "config": {**case.get("config", {}), **config}}
-
-
-def _as(repo: GitRepo, login: str) -> dict[str, str]:
-    event = repo.path / ".git" / "event.json"
-    event.write_text(json.dumps({"sender": {"login": login}}), encoding="utf-8")
-    return {
-        "GITHUB_ACTIONS": "true",
-        "GITHUB_ACTOR": login,
-        "GITHUB_EVENT_NAME": "workflow_dispatch",
-        "GITHUB_EVENT_PATH": str(event),
-        "GITHUB_SHA": git(repo.path, "rev-parse", "HEAD").strip(),
-    }
 
 
 def _records(repo: GitRepo, kind: str) -> list[Any]:
@@ -171,7 +159,7 @@ def test_incident_open_notifies_by_mail_and_webhook(repo: GitRepo) -> None:
         opened = run_cli(
             ["incident", "open", "--id", "INC-2026-0100", "--title", "민원 조회 지연"],
             cwd=repo.path,
-            env=_as(repo, "han"),
+            env=pipeline_job(repo, "han"),
             now=at,
         )
     assert opened.code == 0, opened.stderr
@@ -202,14 +190,14 @@ def test_an_approval_given_is_told(repo: GitRepo) -> None:
                 "좋습니다",
             ],
             cwd=repo.path,
-            env=_as(repo, "kim"),
+            env=pipeline_job(repo, "kim"),
             now=at,
         )
         assert approved.code == 0, approved.stderr
         rejected = run_cli(
             ["approve", cases.RFC_ID, "--step", "release-first", "--decision", "reject"],
             cwd=repo.path,
-            env=_as(repo, "han"),
+            env=pipeline_job(repo, "han"),
             now=at,
         )
     bodies = [r.json() for r in hook.requests]
@@ -275,7 +263,10 @@ def test_retries_are_bounded_and_a_client_error_is_not_retried(repo: GitRepo) ->
         config = {"notifications": {**FAST, "retries": 3, "webhooks": hooks}}
         at, _ = cases.build(repo, {"config": config})
         opened = run_cli(
-            ["incident", "open", "--id", "INC-1", "--title", "t"], cwd=repo.path, env=_as(repo, "han"), now=at
+            ["incident", "open", "--id", "INC-1", "--title", "t"],
+            cwd=repo.path,
+            env=pipeline_job(repo, "han"),
+            now=at,
         )
     assert opened.code == 0
     assert len(down.requests) == 4 and len(missing.requests) == 1
@@ -325,7 +316,7 @@ def test_an_smtp_server_refusing_the_login(repo: GitRepo) -> None:
         }
         at, _ = cases.build(repo, {"config": {"notifications": {**FAST, "mail": [mail]}}})
         env = {
-            **_as(repo, "han"),
+            **pipeline_job(repo, "han"),
             "GATEKEEPER_NOTIFY_SMTP_PASSWORD": secret,
             "GATEKEEPER_NOTIFY_SMTP_HOST": "127.0.0.1",
         }

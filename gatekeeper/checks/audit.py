@@ -224,6 +224,7 @@ class AuditBuilder:
             self.system,
             attest=self.attest,
             environment_name=self.environments.canonical,
+            members=self.members,
         )
         self._entries = {rfc_id: _entry_of(rfc_id, value) for rfc_id, value in self.rfcs.items()}
 
@@ -364,7 +365,8 @@ class AuditBuilder:
                 self.checks["change.pir"].ok(f"rfc:{rfc}")
 
     def _pir(self, entry: Entry[Pir]) -> None:
-        self.history.pir(entry)
+        if not self.history.pir(entry):  # a PIR that settles nothing for the gate settles nothing here
+            return
         for rfc in entry.rfcs:
             if self._pir_waiting.pop(rfc, None) is not None:
                 self.checks["change.pir"].ok(f"rfc:{rfc}")
@@ -613,7 +615,7 @@ class AuditBuilder:
             rfcs=(),
             deployments=past,
             cab_reviewed=frozenset(r for r in rfcs if "cab" in approved[r]),
-            pir_done=frozenset(r for r in rfcs if r in self.history.pir_done),
+            pir_done=self.history.pir_state(sorted(rfcs), self.members)[0],
             retro_approved={r: approved[r] for r in sorted(rfcs)},
         )
 

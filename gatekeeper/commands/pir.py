@@ -1,4 +1,10 @@
-"""`gatekeeper pir RFC --result achieved|not-achieved [--note]`: the post-implementation review record."""
+"""`gatekeeper pir RFC --result achieved|not-achieved [--follow-up TEXT] [--note]`: the post-implementation
+review record (seed 002 변경관리 4.3).
+
+Only a PIR the gate would count is written: by a holder of the pack's `deploy.pir_reviewers` roles (the CAB,
+the agency officer), from the pipeline where the pack refuses workstation records, with a follow-up when the
+purpose was not achieved (`rules.deploy.pir_refusal`, which the gate and the audit apply to the records).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +13,8 @@ import argparse
 from gatekeeper.commands import Context
 from gatekeeper.commands._records import draft, report_stored, rfc_digest, store
 from gatekeeper.domain import RecordKind
+from gatekeeper.domain.records import Pir
+from gatekeeper.errors import UsageError
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -14,11 +22,45 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--result", required=True, choices=["achieved", "not-achieved"], help="goal achieved?"
     )
-    parser.add_argument("--note", default="", help="findings and follow-ups (stored in the record)")
+    parser.add_argument(
+        "--follow-up",
+        default="",
+        metavar="TEXT",
+        help="the improvement that follows a purpose not achieved (required with --result not-achieved): "
+        "an action, or the RFC that carries it",
+    )
+    parser.add_argument("--note", default="", help="findings of the review (stored in the record)")
 
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
+    from gatekeeper.adapters.identity import current_actor
+    from gatekeeper.commands._gate import sources_for
+    from gatekeeper.facts.gather import role_members
+    from gatekeeper.rules.deploy import pir_refusal
+
+    if args.result == "not-achieved" and not args.follow_up.strip():
+        raise UsageError(
+            "--result not-achieved needs --follow-up: the improvement the unmet purpose leads to",
+            hint='name it: --follow-up "RFC-2026-0012: index the address table" (SOP change procedure 4.3)',
+            ko="--result not-achieved에는 --follow-up이 필요합니다: 목적 미달성에 따른 개선 활동",
+            hint_ko='개선 활동을 적으세요: --follow-up "RFC-2026-0012: 주소 테이블 색인" (변경관리 4.3)',
+        )
     digest = rfc_digest(ctx, args.rfc_id)
-    data = {"result": args.result, "note": args.note, "rfc_digest": digest}
-    record = store(ctx, draft(ctx, str(RecordKind.PIR), data, (args.rfc_id,)))
+    review = Pir(args.result, args.note, digest, args.follow_up.strip())
+    actor = current_actor(ctx.runtime.env, ctx.runtime.cwd)
+    members = None
+    if ctx.policy.deploy.pir_reviewers:
+        members = role_members(ctx.config.roles, sources_for(ctx).role_resolver)
+    refused = pir_refusal(ctx.policy, ctx.config.system.grade, members, actor.name, str(actor.source), review)
+    if refused is not None:
+        en, ko = refused
+        raise UsageError(
+            f"this PIR would not count: {en}; nothing was recorded",
+            hint="the CAB or the agency officer records the PIR (the pack's deploy.pir_reviewers), from the "
+            "pipeline",
+            ko=f"이 PIR은 인정되지 않습니다: {ko}. 기록하지 않았습니다",
+            hint_ko="변경관리위원회 또는 운영기관 담당자가 파이프라인에서 PIR을 기록합니다 (정책 팩의 "
+            "deploy.pir_reviewers)",
+        )
+    record = store(ctx, draft(ctx, str(RecordKind.PIR), review.dump(), (args.rfc_id,)))
     return report_stored(ctx, record, f"{args.rfc_id}: {args.result}")

@@ -845,6 +845,9 @@ class PirRequirement(Scope):
 class DeployPolicy(Strict_):
     lock_stale_hours: float = Field(default=12, gt=0)
     pir: tuple[PirRequirement, ...] = ()
+    # Whose PIR records settle a PIR (seed 002 변경관리 4.3: the CAB reviews, the agency officer runs it);
+    # empty: anyone's.
+    pir_reviewers: tuple[Role, ...] = ()
 
 
 class IncidentPolicy(Strict_):

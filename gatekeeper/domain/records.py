@@ -847,6 +847,7 @@ class Pir:
     result: str  # achieved | not-achieved
     note: str = ""
     digest: str = ""
+    follow_up: str = ""  # the improvement a purpose not achieved leads to (seed 002 변경관리 4.3)
 
     @classmethod
     def parse(cls, data: Mapping[str, Any]) -> Pir:
@@ -854,10 +855,12 @@ class Pir:
             _enum(data, "result", PIR_RESULTS, "achieved"),
             _text(data, "note", ""),
             _text(data, "rfc_digest", ""),
+            _text(data, "follow_up", ""),
         )
 
     def dump(self) -> dict[str, Any]:
-        return {"result": self.result, "note": self.note, "rfc_digest": self.digest}
+        body = {"result": self.result, "note": self.note, "rfc_digest": self.digest}
+        return {**body, "follow_up": self.follow_up} if self.follow_up else body
 
 
 @dataclass(frozen=True, slots=True)

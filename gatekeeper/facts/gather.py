@@ -313,6 +313,7 @@ def gather(
                     at,
                     entries,
                     attest=attestor(config, sources, now),
+                    members=members,
                 ),
             )
             # A ledger whose history was edited by hand cannot vouch for approvals or evidence: every record
@@ -387,6 +388,7 @@ def ledger_history(
     entries: Sequence[RfcEntry],
     *,
     attest: Callable[[Any], bool] | None = None,
+    members: Mapping[Role, frozenset[str]] | None = None,
 ) -> History:
     """This system's records that can bear on a deployment at `at`, folded into a `History`: its
     deployments of the last year, the approvals and PIRs of their RFCs and of the RFCs deployed now, the
@@ -408,7 +410,13 @@ def ledger_history(
     deployed = sorted({rfc for record in started for rfc in record.rfcs})
     for rfc in deployed:
         take(reader.find(rfc=rfc, kind=str(RecordKind.PIR)))
-    reviewed = {rfc for r in found.values() if r.kind == RecordKind.PIR for rfc in r.rfcs}
+    # RFCs whose PIR counts (`rules.deploy.pir_refusal`, as the history judges it) owe no PIR any more.
+    reviewed = {
+        rfc
+        for r in found.values()
+        if r.kind == RecordKind.PIR and _counted_pir(r, policy, config.system.grade, members)
+        for rfc in r.rfcs
+    }
     emergency = {
         rfc for r in started if entry_of(r).payload.change_type is ChangeType.EMERGENCY for rfc in r.rfcs
     }
@@ -423,11 +431,20 @@ def ledger_history(
     for kind in INCIDENT_KINDS:  # the incidents an emergency names, and their reports and problems
         take(reader.find(kind=str(kind), system=system, since=since))
 
-    history = History(policy, config.system.grade, system, reports=set(), attest=attest)
+    history = History(policy, config.system.grade, system, reports=set(), attest=attest, members=members)
     history.environment_name = config.declared_environments().canonical
     for seq in sorted(found):
         history.add(entry_of(found[seq]))
     return history
+
+
+def _counted_pir(
+    record: Record, policy: Policy, grade: Grade, members: Mapping[Role, frozenset[str]] | None
+) -> bool:
+    from gatekeeper.rules.deploy import pir_refusal
+
+    entry = entry_of(record)
+    return pir_refusal(policy, grade, members, entry.actor, entry.actor_source, entry.payload) is None
 
 
 def attestor(config: Config, sources: Sources, now: datetime) -> Callable[[Any], bool]:

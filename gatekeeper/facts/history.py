@@ -50,7 +50,13 @@ from gatekeeper.domain.records import (
 from gatekeeper.domain.rfc import RfcEntry
 from gatekeeper.rules import RuleContext
 from gatekeeper.rules.approval import ApprovalDecision, ApprovalFacts, approved_steps, counts
-from gatekeeper.rules.deploy import DeployFacts, PastDeployment, linked_parties, pir_requirement
+from gatekeeper.rules.deploy import (
+    DeployFacts,
+    PastDeployment,
+    linked_parties,
+    pir_refusal,
+    pir_requirement,
+)
 from gatekeeper.rules.tests import Evidence, EvidenceFacts, same_commit
 
 # Debts (PIR, retro review) and open deployments are looked for among the deployments of the last year;
@@ -211,7 +217,8 @@ class History:
     decisions: dict[str, dict[str, StepDecisions]] = field(default_factory=dict)
     open: dict[str, Deployment] = field(default_factory=dict)  # started, not finished (by deployment id)
     owing: dict[str, Deployment] = field(default_factory=dict)  # finished, may still owe a PIR or review
-    pir_done: set[str] = field(default_factory=set)
+    pir_done: set[str] = field(default_factory=set)  # RFCs whose PIR counts for `members`
+    pirs: dict[str, list[Entry[Pir]]] = field(default_factory=dict)  # every PIR record, per RFC
     notices: dict[str, list[Entry[Notice]]] = field(default_factory=dict)
     failed: dict[str, Deployment] = field(default_factory=dict)  # failed or rolled back, no incident yet
     failed_ids: set[str] = field(default_factory=set)  # every failed or rolled-back deployment
@@ -227,6 +234,9 @@ class History:
     attest: Callable[[Entry[Approval]], bool] | None = None
     # The canonical name of a recorded environment (declared aliases, case, whitespace); None: as recorded.
     environment_name: Callable[[str], str] | None = None
+    # Who holds each role, for whose PIRs count (`rules.deploy.pir_refusal`); None: not known (roles not
+    # checked, as for the deployment lock).
+    members: Mapping[Role, frozenset[str]] | None = None
 
     @property
     def context(self) -> RuleContext:
@@ -353,13 +363,48 @@ class History:
                 self._owing_by_rfc.setdefault(rfc, set()).add(deployment.id)
         return deployment
 
-    def pir(self, entry: Entry[Pir]) -> None:
+    def pir(self, entry: Entry[Pir]) -> bool:
+        """Fold a PIR record; whether it counts as far as the fold can tell (who recorded it, and how:
+        `rules.deploy.pir_refusal`). Where the role holders are not known here, a deployment's debt stays
+        open for `pir_state` to judge with the holders each check passes."""
+        for rfc in entry.rfcs:
+            self.pirs.setdefault(rfc, []).append(entry)
+        if self._pir_refusal(entry, self.members) is not None:
+            return False
+        if self.policy is not None and self.members is None and self.policy.deploy.pir_reviewers:
+            return True  # counted by the non-role criteria; the debt is released by `pir_state` only
         for rfc in entry.rfcs:
             self.pir_done.add(rfc)
             for deployment_id in self._owing_by_rfc.pop(rfc, set()):
                 deployment = self.owing.get(deployment_id)
                 if deployment is not None and self._settled(deployment):
                     self._release(deployment)
+        return True
+
+    def _pir_refusal(
+        self, entry: Entry[Pir], members: Mapping[Role, frozenset[str]] | None
+    ) -> tuple[str, str] | None:
+        if self.policy is None:
+            return None
+        return pir_refusal(self.policy, self.grade, members, entry.actor, entry.actor_source, entry.payload)
+
+    def pir_state(
+        self, rfcs: Iterable[str], members: Mapping[Role, frozenset[str]] | None
+    ) -> tuple[frozenset[str], dict[str, tuple[str, str]]]:
+        """Of `rfcs`, those with a PIR that counts for these role holders, and why the latest PIR of each
+        other one does not count (en, ko)."""
+        chosen = members if members is not None else self.members
+        done: set[str] = set()
+        refused: dict[str, tuple[str, str]] = {}
+        for rfc in rfcs:
+            for entry in self.pirs.get(rfc, ()):
+                reason = self._pir_refusal(entry, chosen)
+                if reason is None:
+                    done.add(rfc)
+                    refused.pop(rfc, None)
+                    break
+                refused[rfc] = reason
+        return frozenset(done), refused
 
     def incident(self, rfcs: tuple[str, ...], payload: IncidentOpened) -> Deployment | None:
         """The failed deployment an incident answers for (by the deployment id it names), if one waits."""
@@ -436,6 +481,10 @@ class History:
     def noticed(self, rfc: str) -> bool:
         return bool(self.notices.get(rfc))
 
+    def notified(self, rfc: str) -> frozenset[str]:
+        """Every party the RFC's notices named, casefolded."""
+        return frozenset(p.strip().casefold() for e in self.notices.get(rfc, ()) for p in e.payload.to)
+
     def facts_at(
         self,
         at: datetime,
@@ -472,15 +521,19 @@ class History:
         past = tuple(d.past(at) for d in self.deployments(environment) if since <= d.started_at <= at)
         pending = {rfc for d in past for rfc in d.rfcs}
         approved = {r: self.approved_steps(r, members) for r in pending}
+        pir_done, pir_refused = self.pir_state(sorted(pending), members)
         deploy = DeployFacts(
             system=self.system,
             rfcs=tuple(e.id for e in entries),
             deployments=past,
             cab_reviewed=frozenset(r for r in pending if str(Step.CAB) in approved[r]),
-            pir_done=frozenset(r for r in pending if r in self.pir_done),
+            pir_done=pir_done,
+            pir_refused=pir_refused,
             retro_approved={r: approved[r] for r in sorted(pending)},
             linked={e.id: linked_parties(e.rfc.impact, self.system) for e in entries if e.rfc is not None},
             noticed=frozenset(e.id for e in entries if self.noticed(e.id)),
+            notified={e.id: self.notified(e.id) for e in entries},
+            agencies={e.id: e.rfc.impact.agencies for e in entries if e.rfc is not None},
             incidents=self.incidents,
             emergency_incidents=emergency_incidents(entries),
             members=members,

@@ -7,13 +7,15 @@ audit; the rules only compare them with the pack's deadlines and the evaluation 
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from gatekeeper.config.models import Impact, PirRequirement, Policy
-from gatekeeper.domain import ChangeType, DeploymentResult, Finding, Grade, RecordKind, Role
+from gatekeeper.domain import ActorSource, ChangeType, DeploymentResult, Finding, Grade, RecordKind, Role
 from gatekeeper.domain.incident import Incidents
+from gatekeeper.domain.records import Pir
 from gatekeeper.rules import RuleContext
 from gatekeeper.rules.incident import (
     emergency_incident_unknown,
@@ -48,10 +50,16 @@ class DeployFacts:
     rfcs: tuple[str, ...]  # the RFCs being deployed now
     deployments: tuple[PastDeployment, ...] = ()  # this system's earlier deployments
     cab_reviewed: frozenset[str] = frozenset()  # RFCs with an approved CAB step
-    pir_done: frozenset[str] = frozenset()  # RFCs with a PIR record
+    pir_done: frozenset[str] = frozenset()  # RFCs with a PIR record that counts (`pir_refusal`)
+    # RFC -> why its latest PIR record does not count (en, ko), for the finding's message
+    pir_refused: Mapping[str, tuple[str, str]] | None = None
     retro_approved: Mapping[str, frozenset[str]] | None = None  # RFC -> steps approved (latest decision)
     linked: Mapping[str, tuple[str, ...]] | None = None  # RFC being deployed -> linked systems/agencies
     noticed: frozenset[str] = frozenset()  # RFCs with a `notice` record
+    # RFC -> the agencies its notices named (casefolded), and the agencies the RFC names (each must be
+    # told: REL-NOTICE); None: not known, any notice covers all
+    notified: Mapping[str, frozenset[str]] | None = None
+    agencies: Mapping[str, tuple[str, ...]] | None = None
     # Incidents (rules.incident): the system's incidents, the incident each emergency RFC deployed now
     # names, and who holds each role (whose incident records count).
     incidents: Incidents | None = None
@@ -106,6 +114,50 @@ def owes_pir(requirement: PirRequirement, rfc: str, facts: DeployFacts) -> bool:
     return rfc not in facts.pir_done and (not requirement.only_after_cab or rfc in facts.cab_reviewed)
 
 
+def pir_refusal(
+    policy: Policy,
+    grade: Grade | None,
+    members: Mapping[Role, frozenset[str]] | None,
+    actor: str,
+    actor_source: str,
+    pir: Pir,
+) -> tuple[str, str] | None:
+    """Why a PIR record does not settle the PIR its RFCs owe (en, ko), or None when it does.
+
+    Seed 002 변경관리 4.3: the CAB reviews whether the change achieved its purpose, convened by the agency
+    officer, who "runs the PIR" (담당자: 변경완료 후 PIR 수행); a purpose not achieved is followed up by
+    an improvement (목적 미달성 시 … 개선 활동이 수행될 수 있도록 관리). A developer with write access who
+    records a PIR of their own change, from a workstation or without the role, settles nothing."""
+    from gatekeeper.rules.approval import login_key
+
+    if (
+        actor_source == str(ActorSource.LOCAL)
+        and grade is not None
+        and grade not in policy.approvals.local_actor_grades
+    ):
+        return (
+            f"it was recorded on a workstation by {actor}, not by the pipeline",
+            f"파이프라인이 아닌 개인 PC에서 {actor}이(가) 기록했습니다",
+        )
+    reviewers = policy.deploy.pir_reviewers
+    if (
+        reviewers
+        and members is not None
+        and not any(login_key(actor) in members.get(role, frozenset()) for role in reviewers)
+    ):
+        names = ", ".join(str(r) for r in reviewers)
+        return (
+            f"it was recorded by {actor}, who holds none of the roles that review ({names})",
+            f"기록한 {actor}은(는) 검토 역할({names})이 아닙니다",
+        )
+    if pir.result == "not-achieved" and not pir.follow_up.strip():
+        return (
+            "its purpose was not achieved and it names no follow-up",
+            "목적을 달성하지 못했는데 후속 개선 조치가 없습니다",
+        )
+    return None
+
+
 def pir_overdue(facts: DeployFacts, ctx: RuleContext) -> Iterable[Finding | None]:
     for deployment in facts.deployments:
         requirement = pir_requirement(ctx.policy, ctx.grade, deployment)
@@ -116,14 +168,17 @@ def pir_overdue(facts: DeployFacts, ctx: RuleContext) -> Iterable[Finding | None
             continue
         for rfc in deployment.rfcs:
             if owes_pir(requirement, rfc, facts):
+                refused = (facts.pir_refused or {}).get(rfc)
                 yield ctx.finding(
                     "deploy.pir-overdue",
                     subject=rfc,
                     message=ctx.text(
                         f"RFC {rfc} was deployed on {_at(deployment.finished_at, ctx)} after CAB review "
                         "and its "
-                        f"post-implementation review was due by {_at(deadline, ctx)}",
-                        f"변경요청 {rfc}의 이행 후 검토(PIR) 기한 {_at(deadline, ctx)}이 지났습니다",
+                        f"post-implementation review was due by {_at(deadline, ctx)}"
+                        + (f" (the PIR recorded does not count: {refused[0]})" if refused else ""),
+                        f"변경요청 {rfc}의 이행 후 검토(PIR) 기한 {_at(deadline, ctx)}이 지났습니다"
+                        + (f" (기록된 PIR은 인정되지 않습니다: {refused[1]})" if refused else ""),
                     ),
                     remediation=ctx.text(
                         f"run the PIR and record it: `gatekeeper pir {rfc} --result achieved|not-achieved`",
@@ -179,9 +234,36 @@ def linked_parties(impact: Impact, own_system: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys([*systems, *impact.agencies, *impact.integrations]))
 
 
+def unnotified(rfc: str, linked: tuple[str, ...], facts: DeployFacts) -> tuple[str, ...]:
+    """What `rfc`'s notices still lack: every linked party when none was recorded, else the agencies the RFC
+    names that no notice named (REL-NOTICE: the release plan is announced to the related agencies)."""
+    if rfc not in facts.noticed:
+        return linked
+    if facts.notified is None or facts.agencies is None:
+        return ()
+    told = facts.notified.get(rfc, frozenset())
+    return tuple(a for a in facts.agencies.get(rfc, ()) if a.strip().casefold() not in told)
+
+
 def notice_missing(facts: DeployFacts, ctx: RuleContext) -> Iterable[Finding | None]:
     for rfc, linked in sorted((facts.linked or {}).items()):
-        if linked and rfc not in facts.noticed:
+        missing = unnotified(rfc, linked, facts)
+        if missing and rfc in facts.noticed:
+            names = ", ".join(missing)
+            yield ctx.finding(
+                "integration.notice-missing",
+                subject=rfc,
+                message=ctx.text(
+                    f"RFC {rfc} names the related agencies {names}, and no notice told them",
+                    f"변경요청 {rfc}의 사전 공지에 관련 기관 {names}이(가) 빠져 있습니다",
+                ),
+                remediation=ctx.text(
+                    f"announce the release to them too, then record it: `gatekeeper notice {rfc} --to "
+                    f"{' '.join(shlex.quote(m) for m in missing)}`",
+                    f"그 기관에도 배포 계획을 공지한 뒤 `gatekeeper notice {rfc} --to ...`로 기록하세요",
+                ),
+            )
+        elif missing:
             names = ", ".join(linked)
             yield ctx.finding(
                 "integration.notice-missing",

@@ -14,27 +14,14 @@ import tests.acceptance as cases
 from gatekeeper.config import load_config
 from gatekeeper.ledger.backends import open_ledger
 from tests.adversarial.conftest import Recorder
-from tests.helpers import GitRepo, git, run_cli
+from tests.helpers import GitRepo, pipeline_job, run_cli
 
 EMERGENCY = {"rfc": {"type": "emergency", "incident": "INC-2026-0007"}, "approvals": [], "evidence": {}}
 TUESDAY_10 = "2026-11-24T10:00:00+09:00"
 
 
-def _as(repo: GitRepo, login: str) -> dict[str, str]:
-    """A pipeline job run by `login` (the CI identity is the record's actor)."""
-    event = repo.path / ".git" / "event.json"
-    event.write_text(json.dumps({"sender": {"login": login}}), encoding="utf-8")
-    return {
-        "GITHUB_ACTIONS": "true",
-        "GITHUB_ACTOR": login,
-        "GITHUB_EVENT_NAME": "workflow_dispatch",
-        "GITHUB_EVENT_PATH": str(event),
-        "GITHUB_SHA": git(repo.path, "rev-parse", "HEAD").strip(),
-    }
-
-
 def _cli(repo: GitRepo, at: datetime, login: str, *args: str) -> Any:
-    return run_cli(["--format", "json", *args], cwd=repo.path, env=_as(repo, login), now=at)
+    return run_cli(["--format", "json", *args], cwd=repo.path, env=pipeline_job(repo, login), now=at)
 
 
 def _records(repo: GitRepo, kind: str) -> list[Any]:
@@ -72,7 +59,7 @@ def test_a_developer_cannot_open_the_incident_that_unlocks_an_emergency(
     korean = run_cli(
         ["--lang", "ko", "incident", "open", "--id", "INC-2026-0007", "--title", "fake"],
         cwd=repo.path,
-        env=_as(repo, "dev"),
+        env=pipeline_job(repo, "dev"),
         now=at,
     )
     assert korean.code == 2 and "역할" in korean.stderr and "Traceback" not in korean.stderr
@@ -203,7 +190,7 @@ def test_hostile_text_is_stored_as_given_and_printed_defused(repo: GitRepo, reli
     assert _cli(repo, at, "han", "incident", "open", "--id", "INC-1", "--title", hostile).code == 0
     stored = _records(repo, "incident.opened")[0]
     assert stored.data["title"] == hostile
-    listed = run_cli(["incident", "list"], cwd=repo.path, env=_as(repo, "han"), now=at)
+    listed = run_cli(["incident", "list"], cwd=repo.path, env=pipeline_job(repo, "han"), now=at)
     assert listed.code == 0
     assert not any(line.lstrip().startswith(("::", "##[")) for line in listed.stdout.splitlines())
     assert "\x1b" not in listed.stdout

@@ -17,7 +17,7 @@ import tests.acceptance as cases
 from gatekeeper.config import load_config
 from gatekeeper.ledger.backends import open_ledger
 from tests.adversarial.conftest import Recorder
-from tests.helpers import GitRepo, git, run_cli
+from tests.helpers import GitRepo, pipeline_job, run_cli
 from tests.receivers import HANG, http_receiver, smtp_receiver
 
 FAST = {"timeout_seconds": 2, "retries": 1, "backoff_seconds": 0}
@@ -26,18 +26,6 @@ HOSTILE_TITLE = (
     "<https://evil.example/steal|결재하기> [승인](https://evil.example/x) "
     "**bold** `code` <b>html</b> &amp; http://evil.example/raw"
 )
-
-
-def _as(repo: GitRepo, login: str) -> dict[str, str]:
-    event = repo.path / ".git" / "event.json"
-    event.write_text(json.dumps({"sender": {"login": login}}), encoding="utf-8")
-    return {
-        "GITHUB_ACTIONS": "true",
-        "GITHUB_ACTOR": login,
-        "GITHUB_EVENT_NAME": "workflow_dispatch",
-        "GITHUB_EVENT_PATH": str(event),
-        "GITHUB_SHA": git(repo.path, "rev-parse", "HEAD").strip(),
-    }
 
 
 def _records(repo: GitRepo) -> list[Any]:
@@ -107,7 +95,7 @@ def test_hostile_incident_titles_cannot_add_mail_headers(repo: GitRepo, reliabil
         opened = run_cli(
             ["incident", "open", "--id", "INC-9", "--title", title],
             cwd=repo.path,
-            env=_as(repo, "han"),
+            env=pipeline_job(repo, "han"),
             now=at,
         )
     assert opened.code == 0
@@ -185,7 +173,7 @@ def test_secrets_never_reach_any_output_stream(
             ["--format", "json", "gate", "--rfc", cases.RFC_ID],
             ["--lang", "ko", "incident", "open", "--id", "INC-5", "--title", "t"],
         ):
-            result = run_cli(args, cwd=repo.path, env={**env, **_as(repo, "han")}, now=at)
+            result = run_cli(args, cwd=repo.path, env={**env, **pipeline_job(repo, "han")}, now=at)
             outputs += [result.stdout, result.stderr]
         exported = run_cli(["ledger", "export", "--format", "jsonl"], cwd=repo.path, now=at)
         outputs += [exported.stdout, exported.stderr]
@@ -260,7 +248,7 @@ def test_a_redirect_does_not_carry_the_token_elsewhere(repo: GitRepo, reliabilit
         hook = {"name": "r", "url_env": "GATEKEEPER_NOTIFY_URL", "token_env": "GATEKEEPER_NOTIFY_TOKEN"}
         at, _ = cases.build(repo, {"config": {"notifications": {**FAST, "webhooks": [hook]}}})
         env = {
-            **_as(repo, "han"),
+            **pipeline_job(repo, "han"),
             "GATEKEEPER_NOTIFY_TOKEN": SECRET_TOKEN,
             "GATEKEEPER_NOTIFY_URL": redirecting.url,
         }
@@ -454,7 +442,7 @@ def test_the_smtp_password_goes_only_over_verified_tls(
         }
         at, _ = cases.build(repo, {"config": {"notifications": {**FAST, "mail": [mail]}}})
         env = {
-            **_as(repo, "han"),
+            **pipeline_job(repo, "han"),
             "GATEKEEPER_NOTIFY_SMTP_PASSWORD": SECRET_PASSWORD,
             "GATEKEEPER_NOTIFY_SMTP_HOST": host,
         }

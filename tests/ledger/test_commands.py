@@ -14,7 +14,7 @@ import pytest
 
 from gatekeeper.adapters.rfcstore import FileRfcStore
 from gatekeeper.config import load_config
-from tests.helpers import GitRepo, run_cli
+from tests.helpers import GitRepo, git, run_cli
 
 RFC = "RFC-2026-0001"
 
@@ -109,12 +109,21 @@ def test_approve_refuses_an_unknown_step_an_unknown_rfc_and_an_actor_flag(repo: 
 
 def test_pir_and_notice_are_recorded(repo: GitRepo) -> None:
     _ready(repo)
-    pir = run_cli(["pir", RFC, "--result", "not-achieved", "--note", "rollback needed"], cwd=repo.path)
+    git(repo.path, "config", "user.email", "kim@example.org")  # an agency officer and CAB member runs the PIR
+    pir = run_cli(
+        ["pir", RFC, "--result", "not-achieved", "--note", "rollback needed", "--follow-up", "RFC-2026-0009"],
+        cwd=repo.path,
+    )
     notice = run_cli(["notice", RFC, "--to", "행정안전부", "KISA", "--note", "공문 2026-77"], cwd=repo.path)
     assert pir.code == 0 and notice.code == 0, pir.stderr + notice.stderr
     assert "recorded pir #1" in pir.stdout and "recorded notice #2" in notice.stdout
     first, second = _records(repo)
-    assert first["data"] == {"result": "not-achieved", "note": "rollback needed", "rfc_digest": _digest(repo)}
+    assert first["data"] == {
+        "result": "not-achieved",
+        "note": "rollback needed",
+        "rfc_digest": _digest(repo),
+        "follow_up": "RFC-2026-0009",
+    }
     assert second["kind"] == "notice"
     assert second["data"] == {
         "to": ["행정안전부", "KISA"],
@@ -182,7 +191,9 @@ def test_ledger_verify_export_and_a_tampered_ledger(repo: GitRepo) -> None:
 def test_ledger_log_filters_and_limits(repo: GitRepo) -> None:
     _ready(repo)
     run_cli(["approve", RFC, "--step", "cab", "--decision", "approve"], cwd=repo.path)
-    run_cli(["pir", RFC, "--result", "achieved"], cwd=repo.path)
+    git(repo.path, "config", "user.email", "kim@example.org")  # the agency officer records the PIR
+    assert run_cli(["pir", RFC, "--result", "achieved"], cwd=repo.path).code == 0
+    git(repo.path, "config", "user.email", "dev@example.org")
     run_cli(["approve", RFC, "--step", "change-review", "--decision", "approve"], cwd=repo.path)
     text = run_cli(["ledger", "log", "--kind", "approval"], cwd=repo.path)
     assert text.code == 0 and len(text.stdout.splitlines()) == 2
