@@ -21,7 +21,8 @@ workspace, Tuesday 2026-11-24 20:00 KST — and changes what the case says:
 - `ledger_evidence`: [{kind, commit: head|other, tests, passed, ...}] recorded with `test.evidence`
 - `records`: extra ledger records [{kind, rfcs, hours_ago, change_type, data}]; a `deployment.finished`
   with `closes: N` names the N-th record of this list (0-based) as its start, an `incident.opened` with
-  `deployment: N` the deployment it was opened for; `actor` and `source` say who wrote a record
+  `deployment: N` the deployment it was opened for; `actor` and `source` say who wrote a record, `system`
+  which system it is of (default the case's own)
 - `at`: the time asked about (default the Tuesday evening)
 - `env`: the `--env` the gate is asked about (default none: production)
 - `catalogue`: keys merged into the standard-change catalogue (`standard-changes.yml`; `changes:` replaces
@@ -229,7 +230,7 @@ def build(repo: GitRepo, case: dict[str, Any]) -> tuple[datetime, str]:
             }
             draft = Draft(
                 "approval",
-                "minwon-portal",
+                config.system.id,
                 approval["actor"],
                 approval.get("source", "github-actions"),
                 moment,
@@ -245,7 +246,7 @@ def build(repo: GitRepo, case: dict[str, Any]) -> tuple[datetime, str]:
                 "commit": head if item.get("commit", "head") == "head" else "f" * 40,
                 "totals": {k: item.get(k, 0) for k in ("tests", "passed", "failed", "errors", "skipped")},
             }
-            ledger.append(Draft("test.evidence", "minwon-portal", "ci", "github-actions", moment, data))
+            ledger.append(Draft("test.evidence", config.system.id, "ci", "github-actions", moment, data))
         for item in case.get("records", []):
             data = dict(item.get("data", {}))
             if item["kind"] == "deployment.started":
@@ -259,7 +260,7 @@ def build(repo: GitRepo, case: dict[str, Any]) -> tuple[datetime, str]:
             record = ledger.append(
                 Draft(
                     item["kind"],
-                    "minwon-portal",
+                    item.get("system", config.system.id),
                     item.get("actor", "ci"),
                     item.get("source", "github-actions"),
                     when,

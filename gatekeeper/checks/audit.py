@@ -65,7 +65,14 @@ from gatekeeper.ledger import Record, VerifyResult
 from gatekeeper.rules import RuleContext
 from gatekeeper.rules.approval import ApprovalDecision, ApprovalFacts, after_ledger
 from gatekeeper.rules.baseline import baseline_drift
-from gatekeeper.rules.deploy import DeployFacts, owes_pir, pir_overdue, pir_requirement, retro_review_overdue
+from gatekeeper.rules.deploy import (
+    DeployFacts,
+    earlier_systems,
+    owes_pir,
+    pir_overdue,
+    pir_requirement,
+    retro_review_overdue,
+)
 from gatekeeper.rules.incident import problem_missing, report_missing
 from gatekeeper.rules.rfc import is_real_plan
 from gatekeeper.rules.window import WindowFacts, window_facts
@@ -240,6 +247,8 @@ class AuditBuilder:
         for record in records:
             if self.until is not None and record.moment >= self.until:
                 continue
+            if self.system and record.system != self.system:
+                continue  # a ledger shared by systems: another system's records answer for that system
             try:
                 entry = read(record)
             except PayloadError as exc:
@@ -436,9 +445,9 @@ class AuditBuilder:
         self._check_plan_details(known)
 
     def _findings_as_recorded(self, recorded: DecisionFacts | None) -> tuple[Finding, ...]:
-        """The gate's standard-change, governance and change-calendar findings, as it recorded them: the
-        catalogue, the protected base, the commits' files and the other RFCs' plans they were read from are
-        not in the ledger."""
+        """The gate's standard-change, governance, change-calendar and deployment-order findings, as it
+        recorded them: the catalogue, the protected base, the commits' files, the other RFCs' plans and the
+        other systems' deployments they were read from are not in this system's history."""
         found = []
         for f in recorded.findings if recorded is not None else ():
             if f.rule.startswith("standard.") and f.rule in RULES:
@@ -455,7 +464,7 @@ class AuditBuilder:
                         f.subject,
                     )
                 )
-            elif f.rule in ("config.changed", "calendar.collision"):
+            elif f.rule in ("config.changed", "calendar.collision", "deploy.sequence"):
                 found.append(
                     Finding(
                         f.rule,
@@ -526,6 +535,8 @@ class AuditBuilder:
             applicable -= {"change.business-hours", "change.freeze"}
         if not any((deploy.linked or {}).values()):
             applicable.discard("release.notice")
+        if not any(earlier_systems(e.rfc.systems, self.system) for e in known if e.rfc is not None):
+            applicable.discard("release.sequential")  # only the second and later systems of an RFC wait
         prefix = self._t(f"deployment {entry.seq}: ", f"배포 {entry.seq}: ")
         for item in sorted(applicable | set(by_item), key=list(ITEMS).index):
             check, found = self.checks[item], by_item.get(item, [])

@@ -98,7 +98,15 @@ def build_form(ctx: Context, ledger: LedgerReader, kind: str, ident: str) -> For
         evidence = [
             entry_of(r) for r in ledger.find(kind=RecordKind.TEST_EVIDENCE.value, system=system, rfc=ident)
         ]
-        return release_plan_form(entry.rfc, approvals, evidence, lang, zone=zone, standing=standing)
+        from gatekeeper.facts.gather import system_states
+
+        systems = entry.rfc.systems
+        order = (
+            system_states(ledger, ctx.config, ident, systems, ctx.runtime.now()) if len(systems) > 1 else ()
+        )
+        return release_plan_form(
+            entry.rfc, approvals, evidence, lang, zone=zone, standing=standing, order=order
+        )
     if kind == "deployment-result":
         started = next(
             (

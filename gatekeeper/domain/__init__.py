@@ -123,6 +123,17 @@ class Finding:
 
 
 @dataclass(frozen=True, slots=True)
+class SystemRelease:
+    """One system of an RFC that names several, and how its latest production deployment of the RFC
+    stands: "none" (not deployed), "open", or the result ("success", "failure", ...). CHG-PLAN: a release
+    for many systems reaches them one after another."""
+
+    system: str
+    state: str
+    deployment: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Outcome:
     """The result of a checking command: what reporters print and what decides the exit code."""
 

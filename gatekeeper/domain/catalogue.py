@@ -203,6 +203,14 @@ RULES: dict[str, RuleInfo] = _catalogue(
         item="release.exclusive",
     ),
     RuleInfo(
+        "deploy.sequence",
+        "CHG-PLAN",
+        "a system of a multi-system RFC is deployed before every system listed before it finished its "
+        "deployment successfully",
+        "여러 시스템에 걸친 변경을 앞 순서 시스템의 배포가 성공적으로 끝나기 전에 배포",
+        item="release.sequential",
+    ),
+    RuleInfo(
         "deploy.pir-overdue",
         "CHG-P3",
         "an earlier change's PIR is past its deadline",
@@ -390,6 +398,13 @@ CHECKLIST: dict[str, tuple[str, str, str, str]] = {
         "seed 003",
         "Was every deployment started while no other deployment of its system and environment was open?",
         "모든 배포가 같은 시스템·환경의 다른 배포가 진행 중이지 않을 때 시작되었는가?",
+    ),
+    "release.sequential": (
+        "release",
+        "CHG-PLAN",
+        "Was every change deployed to several systems deployed to them one after another, each after the "
+        "previous one succeeded?",
+        "여러 시스템에 배포하는 변경을 앞 시스템의 배포가 성공한 뒤 순서대로 배포하였는가?",
     ),
     "release.failure-incident": (
         "release",

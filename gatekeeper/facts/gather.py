@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from gatekeeper.config.models import Config, Policy
-from gatekeeper.domain import ChangeType, EvidenceKind, Grade, Outcome, RecordKind, Role
+from gatekeeper.domain import ChangeType, EvidenceKind, Grade, Outcome, RecordKind, Role, SystemRelease
 from gatekeeper.domain.baseline import DriftFacts
 from gatekeeper.domain.environments import EnvironmentKind, job_environment_conflict
 from gatekeeper.domain.governance import GovernanceChange
@@ -297,6 +297,7 @@ def gather(
     reader = collect.attempt("the ledger", sources.ledger)
     history: History | None = None
     drift: DriftFacts | None = None
+    sequence: dict[str, tuple[SystemRelease, ...]] | None = None
     if reader is not None:
         witness = _Witness(reader)
         try:
@@ -315,6 +316,10 @@ def gather(
                     attest=attestor(config, sources, now),
                     members=members,
                 ),
+            )
+            sequence = collect.attempt(
+                "the deployments of the RFCs' other systems",
+                lambda: release_sequence(witness, config, entries, at),
             )
             # A ledger whose history was edited by hand cannot vouch for approvals or evidence: every record
             # read is checked against the chain, and the chain against the checkpoint (or in whole).
@@ -342,6 +347,8 @@ def gather(
             members=members or {},
         )
         approvals, deploy = ledger_facts.approvals, ledger_facts.deploy
+        if sequence is not None:
+            deploy = replace(deploy, sequence=sequence)
         hook = sources.platform_approvals
         if hook is not None and approvals:
             merged = collect.attempt("the platform approvals", lambda: hook(approvals, head))
@@ -436,6 +443,51 @@ def ledger_history(
     for seq in sorted(found):
         history.add(entry_of(found[seq]))
     return history
+
+
+def release_sequence(
+    reader: LedgerReader, config: Config, entries: Sequence[RfcEntry], at: datetime
+) -> dict[str, tuple[SystemRelease, ...]]:
+    """For each RFC deployed now whose `systems` list names other systems before this one (CHG-PLAN:
+    deployed one after another): how each one's latest production deployment of the RFC stands at `at`."""
+    from gatekeeper.rules.deploy import earlier_systems
+
+    found: dict[str, tuple[SystemRelease, ...]] = {}
+    for entry in entries:
+        earlier = earlier_systems(entry.rfc.systems, config.system.id) if entry.rfc is not None else ()
+        if earlier:
+            found[entry.id] = system_states(reader, config, entry.id, earlier, at)
+    return found
+
+
+def system_states(
+    reader: LedgerReader, config: Config, rfc: str, systems: Sequence[str], at: datetime
+) -> tuple[SystemRelease, ...]:
+    """How the latest production deployment of `rfc` to each of `systems` stands at `at`, read from the
+    ledger the systems share (every record carries its system): "none", "open" or its result."""
+    from gatekeeper.domain.environments import EnvironmentKind
+
+    environments = config.declared_environments()
+    latest: dict[str, Record] = {}
+    for record in reader.find(rfc=rfc, kind=str(RecordKind.DEPLOYMENT_STARTED)):
+        if record.system not in systems or record.moment > at:
+            continue
+        started = entry_of(record).payload
+        if environments.kind(started.environment) is not EnvironmentKind.PRODUCTION:
+            continue
+        if record.system not in latest or record.seq > latest[record.system].seq:
+            latest[record.system] = record
+    results = {}
+    for record in reader.find(rfc=rfc, kind=str(RecordKind.DEPLOYMENT_FINISHED)):
+        if record.system in latest and record.moment <= at:
+            finished = entry_of(record).payload
+            results[finished.started] = str(finished.result)
+    return tuple(
+        SystemRelease(s, "none")
+        if s not in latest
+        else SystemRelease(s, results.get(latest[s].id, "open"), latest[s].id)
+        for s in systems
+    )
 
 
 def _counted_pir(

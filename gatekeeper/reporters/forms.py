@@ -4,13 +4,14 @@ untrusted text)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from functools import partial
 from typing import Any
 
 from gatekeeper import __version__
+from gatekeeper.domain import SystemRelease
 from gatekeeper.domain.incident import IncidentState
 from gatekeeper.domain.records import (
     Approval,
@@ -225,6 +226,16 @@ def change_request_form(
     )
 
 
+SYSTEM_STATE_KO = {
+    "none": "배포 전",
+    "open": "배포 중",
+    "success": "성공",
+    "failure": "실패",
+    "rolled-back": "원상복구",
+    "aborted": "중단",
+}
+
+
 def release_plan_form(
     rfc: Any,
     approvals: list[Entry[Approval]],
@@ -233,7 +244,10 @@ def release_plan_form(
     *,
     zone: tzinfo | None = None,
     standing: Mapping[int, str] | None = None,
+    order: Sequence[SystemRelease] = (),
 ) -> Form:
+    """배포계획서. `order`: for an RFC of several systems, each system in the RFC's order with how its
+    production deployment stands (CHG-PLAN: deployed one after another)."""
     t = partial(_t, lang)
     interruption = t("yes", "예") if rfc.impact.service_interruption else t("no", "아니오")
     tests = [
@@ -281,6 +295,32 @@ def release_plan_form(
             ),
         ),
         FormSection(t("Test evidence (from the ledger)", "테스트 결과 (원장)"), table=tuple(tests)),
+        *(
+            (
+                FormSection(
+                    t("Deployment order (one system after another)", "시스템별 배포 순서"),
+                    table=(
+                        (
+                            t("Order", "순서"),
+                            t("System", "시스템"),
+                            t("State", "상태"),
+                            t("Deployment", "배포ID"),
+                        ),
+                        *(
+                            (
+                                str(n),
+                                s.system,
+                                t(s.state, SYSTEM_STATE_KO.get(s.state, s.state)),
+                                s.deployment or "-",
+                            )
+                            for n, s in enumerate(order, 1)
+                        ),
+                    ),
+                ),
+            )
+            if len(order) > 1
+            else ()
+        ),
         FormSection(
             t("Approvals (release steps)", "배포 승인"),
             table=_approvals(

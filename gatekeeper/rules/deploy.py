@@ -13,7 +13,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from gatekeeper.config.models import Impact, PirRequirement, Policy
-from gatekeeper.domain import ActorSource, ChangeType, DeploymentResult, Finding, Grade, RecordKind, Role
+from gatekeeper.domain import (
+    ActorSource,
+    ChangeType,
+    DeploymentResult,
+    Finding,
+    Grade,
+    RecordKind,
+    Role,
+    SystemRelease,
+)
 from gatekeeper.domain.incident import Incidents
 from gatekeeper.domain.records import Pir
 from gatekeeper.rules import RuleContext
@@ -65,6 +74,9 @@ class DeployFacts:
     incidents: Incidents | None = None
     emergency_incidents: Mapping[str, str] | None = None
     members: Mapping[Role, frozenset[str]] | None = None
+    # RFC being deployed -> the systems its `systems` list names before this one (CHG-PLAN: deployed one
+    # after another); None: not known
+    sequence: Mapping[str, tuple[SystemRelease, ...]] | None = None
 
 
 def _at(moment: datetime, ctx: RuleContext) -> str:
@@ -280,10 +292,51 @@ def notice_missing(facts: DeployFacts, ctx: RuleContext) -> Iterable[Finding | N
             )
 
 
+def earlier_systems(rfc_systems: tuple[str, ...], system: str) -> tuple[str, ...]:
+    """The systems an RFC lists before `system`: the ones deployed first (CHG-PLAN)."""
+    return rfc_systems[: rfc_systems.index(system)] if system in rfc_systems else ()
+
+
+_STATE_KO = {
+    "none": "배포 기록 없음",
+    "open": "배포 진행 중",
+    "failure": "배포 실패",
+    "rolled-back": "원상복구됨",
+}
+
+
+def sequence(facts: DeployFacts, ctx: RuleContext) -> Iterable[Finding | None]:
+    for rfc, earlier in sorted((facts.sequence or {}).items()):
+        waiting = next((e for e in earlier if e.state != "success"), None)
+        if waiting is None:
+            continue
+        order = " → ".join([*(e.system for e in earlier), facts.system])
+        state = {"none": "has not been deployed", "open": "is still being deployed"}.get(
+            waiting.state, f"ended {waiting.state}"
+        )
+        yield ctx.finding(
+            "deploy.sequence",
+            subject=rfc,
+            message=ctx.text(
+                f"RFC {rfc} is deployed to its systems in order ({order}); {waiting.system} {state}"
+                + (f" (deployment {waiting.deployment})" if waiting.deployment else ""),
+                f"변경요청 {rfc}는 시스템 순서({order})대로 배포합니다. {waiting.system}: "
+                f"{_STATE_KO.get(waiting.state, waiting.state)}",
+            ),
+            remediation=ctx.text(
+                f"deploy {waiting.system} first and finish it with `gatekeeper deploy finish ... --result "
+                "success`; if the order must change, change the RFC's `systems` list (a new approval)",
+                f"{waiting.system}을(를) 먼저 배포하고 성공으로 종료하세요. 순서를 바꾸려면 변경요청서의 "
+                "`systems` 목록을 고치고 다시 승인받으세요",
+            ),
+        )
+
+
 DeployRule = Callable[[DeployFacts, RuleContext], Iterable[Finding | None]]
 
 DEPLOY_RULES: dict[str, DeployRule] = {
     "deploy.concurrent": concurrent,
+    "deploy.sequence": sequence,
     "deploy.pir-overdue": pir_overdue,
     "deploy.retro-review-overdue": retro_review_overdue,
     "integration.notice-missing": notice_missing,

@@ -313,3 +313,68 @@ def test_the_window_parser_never_crashes(reliability: Recorder, text: str, momen
             "arbitrary text, clock times out of range, ISO intervals",
             "a window or a ValueError naming the forms read; never a crash",
         )
+
+
+def test_a_multi_system_release_reaches_its_systems_in_the_rfcs_order(
+    tmp_path: Any, reliability: Recorder
+) -> None:
+    """Two systems share the agency's ledger; the RFC lists the address service first (CHG-PLAN: a release
+    for many systems goes to them one after another). The portal cannot go first, nor while the address
+    service's deployment is open or failed; each system keeps its own lock and records."""
+    shared = tmp_path / "agency-ledger.db"
+    order = {"systems": ["juso-api", "minwon-portal"]}
+    ledger = {"ledger": {"backend": "sqlite", "path": str(shared)}}
+    juso, portal = GitRepo.create(tmp_path / "juso"), GitRepo.create(tmp_path / "portal")
+    build(juso, {"system": {"id": "juso-api", "name": "주소"}, "rfc": order, "config": ledger})
+    build(portal, {"rfc": order, "config": ledger})
+
+    def start(repo: GitRepo) -> tuple[int, dict[str, Any]]:
+        result = run_cli(["--format", "json", "deploy", "start", "--rfc", RFC_ID], cwd=repo.path, now=EVENING)
+        assert result.code in (0, 1), result.stderr
+        return result.code, json.loads(result.stdout)
+
+    def sequence_findings(body: dict[str, Any]) -> list[str]:
+        return [f["message"] for f in body["findings"] if f["rule"] == "deploy.sequence"]
+
+    code, body = start(portal)
+    assert code == 1 and "juso-api" in sequence_findings(body)[0], body["findings"]
+    code, first = start(juso)
+    assert code == 0 and not sequence_findings(first), first["findings"]
+    code, body = start(portal)  # the address service is still being deployed
+    assert code == 1 and "still being deployed" in sequence_findings(body)[0]
+    assert "deploy.concurrent" not in {f["rule"] for f in body["findings"]}, "each system has its own lock"
+    failed = run_cli(
+        ["deploy", "finish", first["deployment_id"], "--result", "failure"], cwd=juso.path, now=EVENING
+    )
+    assert failed.code == 0, failed.stderr
+    code, body = start(portal)
+    assert code == 1 and "failure" in sequence_findings(body)[0]
+    code, again = start(juso)
+    assert code == 0, again["findings"]
+    done = run_cli(
+        ["deploy", "finish", again["deployment_id"], "--result", "success"], cwd=juso.path, now=EVENING
+    )
+    assert done.code == 0, done.stderr
+    code, body = start(portal)
+    assert code == 0 and not sequence_findings(body), body["findings"]
+    config = load_config(portal.path / ".gatekeeper.yml")
+    reader = open_ledger(config, portal.path, {})
+    try:
+        started = [(r.system, r.seq) for r in reader.find(kind="deployment.started")]
+    finally:
+        reader.close()
+    assert [s for s, _ in started] == ["juso-api", "juso-api", "minwon-portal"]
+    form = run_cli(
+        ["--lang", "ko", "report", "form", "release-plan", RFC_ID],
+        cwd=portal.path,
+        now=EVENING,
+    )
+    assert form.code == 0, form.stderr
+    text = form.stdout
+    assert "시스템별 배포 순서" in text, text
+    assert "| 1 | juso\\-api | 성공 |" in text and "| 2 | minwon\\-portal | 배포 중 |" in text
+    reliability.row(
+        "a two-system RFC deployed to the second system first, while the first is open, after it failed",
+        "forgery",
+        "block: deploy.sequence each time, nothing recorded; allowed once the first succeeded",
+    )
