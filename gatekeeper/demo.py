@@ -322,15 +322,21 @@ def _approvals(story: Story) -> None:
     story.gatekeeper(
         ["gate", "--rfc", RFC_ID, "--at", "2026-11-23T13:00:00+09:00"], at="2026-11-23T13:00:00", expect=1
     )
-    for step_name, actor, at in (
+    _approve(
+        story,
         ("change-review", "kim", "2026-11-23T13:10:00"),  # 담당자 검토
         ("cab", "jung", "2026-11-23T13:30:00"),  # 변경관리위원회 심의
         ("change-approval", "park", "2026-11-23T15:00:00"),  # 관리자 승인 (검토·심의 후)
         ("release-first", "choi", "2026-11-23T16:00:00"),  # 운영관리자 (통합테스트 후)
         ("release-second", "lee", "2026-11-23T16:30:00"),  # 담당자/요청자 (사전검증 후)
-    ):
+    )
+
+
+def _approve(story: Story, *steps: tuple[str, str, str], comment: str = "검토 완료") -> None:
+    """Each (step, approver, local time) as an approval job run by the approver."""
+    for step_name, actor, at in steps:
         story.gatekeeper(
-            ["approve", RFC_ID, "--step", step_name, "--decision", "approve", "--comment", "검토 완료"],
+            ["approve", RFC_ID, "--step", step_name, "--decision", "approve", "--comment", comment],
             at=at,
             actor=actor,
         )
@@ -371,7 +377,9 @@ def _deployed(story: Story) -> None:
     )
 
 
-@step("A second release fails and is rolled back: the failure opens an incident")
+@step(
+    "A second release, approved for its own commit, fails and is rolled back: the failure opens an incident"
+)
 def _failure(story: Story) -> None:
     story.edit(
         "config/production.env",
@@ -382,6 +390,13 @@ def _failure(story: Story) -> None:
     story.git("commit", "-q", "-m", f"{RFC_ID} Shorten idle sessions to 20 minutes as planned")
     story.git("push", "-q", "origin", "main")
     _tests(story, at="2026-11-25T17:00:00")
+    # REL-P1: the release plan's approvals certify one tested commit; the new release is approved again.
+    _approve(
+        story,
+        ("release-first", "choi", "2026-11-25T17:30:00"),  # 운영관리자 (통합테스트 후)
+        ("release-second", "lee", "2026-11-25T18:00:00"),  # 담당자/요청자 (사전검증 후)
+        comment="재검토 완료",
+    )
     _, output = story.gatekeeper(
         ["--format", "json", "deploy", "start", "--rfc", RFC_ID], at="2026-11-25T19:00:00", actor="choi"
     )

@@ -12,8 +12,9 @@ workspace, Tuesday 2026-11-24 20:00 KST — and changes what the case says:
 - `rfcs`: other RFCs in the store, ID -> status, or ID -> keys merged into the RFC (an ID named nowhere
   here does not exist)
 - `commit`: {message, author, committer, co_authors: [..]} of the deployed commit
-- `approvals`: a list of {step, actor, decision, source, attested} replacing the full chain (in ledger
-  order); an approval from CI carries the attestation an approval job records (a token signed by a key the
+- `approvals`: a list of {step, actor, decision, source, attested, commit} replacing the full chain (in
+  ledger order); a release step names the deployed commit unless `commit` is `other` or `none`; an
+  approval from CI carries the attestation an approval job records (a token signed by a key the
   configuration pins) unless it says `attested: false`, or `claims:` overriding the token's claims
 - `evidence`: {KIND: {tests, failed, errors, skipped} | "xxe" | null} replacing workspace reports
 - `reports`: `committed` (the workspace reports were committed in an earlier commit) or `before-checkout`
@@ -62,6 +63,7 @@ CASES = Path(__file__).parent / "cases"
 CASE_RULES = sorted(r for r in RULES if r not in ("gate.error", "baseline.drift"))
 CASE_FILES = sorted(p for rule in CASE_RULES for p in (CASES / rule).glob("*/*.yaml"))
 RFC_ID = "RFC-2026-0042"
+RELEASE_STEPS = ("release-first", "release-second")
 TUESDAY_EVENING = "2026-11-24T20:00:00+09:00"
 
 CONFIG: dict[str, Any] = {
@@ -164,6 +166,38 @@ def case_id(path: Path) -> str:
     return f"{path.parent.parent.name}/{path.parent.name}/{path.stem}"
 
 
+def append_approvals(
+    ledger: Any, config: Any, approvals: list[dict[str, Any]], digest: str, head: str, moment: datetime
+) -> datetime:
+    """Append `approvals` (the case's `approvals` entries) five minutes apart from `moment`, each from CI
+    attested unless it says otherwise, a release step naming `head` unless its `commit` is `other` or
+    `none`; returns the time of the last."""
+    for approval in approvals:
+        moment += timedelta(minutes=5)
+        data = {
+            "step": approval["step"],
+            "decision": approval.get("decision", "approve"),
+            "rfc_digest": digest,
+        }
+        if approval["step"] in RELEASE_STEPS:  # the commit the release approval certifies (REL-P1)
+            named = approval.get("commit", "head")
+            if named != "none":
+                data["commit"] = head if named == "head" else "f" * 40
+        draft = Draft(
+            "approval",
+            config.system.id,
+            approval["actor"],
+            approval.get("source", "github-actions"),
+            moment,
+            data,
+            (approval.get("rfc", RFC_ID),),
+        )
+        if draft.actor_source == "github-actions" and approval.get("attested", True):
+            draft = attest(draft, **approval.get("claims", {}))
+        ledger.append(draft)
+    return moment
+
+
 def build(repo: GitRepo, case: dict[str, Any]) -> tuple[datetime, str]:
     """Set up the repository and ledger the case describes; returns (at, head)."""
     at = datetime.fromisoformat(str(case.get("at", TUESDAY_EVENING)))
@@ -221,25 +255,7 @@ def build(repo: GitRepo, case: dict[str, Any]) -> tuple[datetime, str]:
     moment = at - timedelta(days=1)
     extra_ids: list[str] = []
     try:
-        for approval in case.get("approvals", FULL_CHAIN):
-            moment += timedelta(minutes=5)
-            data = {
-                "step": approval["step"],
-                "decision": approval.get("decision", "approve"),
-                "rfc_digest": digest,
-            }
-            draft = Draft(
-                "approval",
-                config.system.id,
-                approval["actor"],
-                approval.get("source", "github-actions"),
-                moment,
-                data,
-                (approval.get("rfc", RFC_ID),),
-            )
-            if draft.actor_source == "github-actions" and approval.get("attested", True):
-                draft = attest(draft, **approval.get("claims", {}))
-            ledger.append(draft)
+        moment = append_approvals(ledger, config, case.get("approvals", FULL_CHAIN), digest, head, moment)
         for item in case.get("ledger_evidence", []):
             data = {
                 "kind": item["kind"],

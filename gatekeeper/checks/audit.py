@@ -82,7 +82,10 @@ NONCONFORM = "nonconform"
 NOT_APPLICABLE = "not-applicable"
 MAX_EVIDENCE = 50
 # Rules that need what only the gate knew when it ran: not applied to deployments that did not record it.
-LEGACY_UNJUDGED = frozenset({"approval.self", "approval.unauthorized", "approval.stale"})
+# Those deployments also predate release approvals that name their commit (`approval.other-commit`).
+LEGACY_UNJUDGED = frozenset(
+    {"approval.self", "approval.unauthorized", "approval.stale", "approval.other-commit"}
+)
 # Items a deployment is checked on one RFC at a time (evidence `rfc:ID`), not once per deployment.
 PER_RFC = frozenset({"change.plan-complete", "release.rollback-plan"})
 # Items about debts: a deployment made while one was overdue is nonconform; they are settled at the end.
@@ -281,10 +284,11 @@ class AuditBuilder:
         digest: Any,
         actor: Any,
         source: Any,
+        commit: Any = None,
     ) -> None:
         """An approval record from its members (what the SQL backends extract of one; None: absent)."""
         try:
-            payload = Approval.from_members(step, decision, rfc_digest, digest)
+            payload = Approval.from_members(step, decision, rfc_digest, digest, commit)
         except PayloadError as exc:
             self.malformed(seq, "approval", f"approval record {seq}: {exc}")  # its time is not read
             return
@@ -738,6 +742,7 @@ def _replay(recorded: DecisionFacts) -> Any:
                     p.digest,
                     p.at,
                     True,
+                    commit=p.commit,
                 )
                 for p in recorded.platform_approvals
                 if p.rfc == facts.rfc_id

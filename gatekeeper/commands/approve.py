@@ -27,6 +27,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--step", required=True, help="the approval step of the policy pack, e.g. cab")
     parser.add_argument("--decision", required=True, choices=["approve", "reject"])
     parser.add_argument("--comment", default="", help="why (stored in the record)")
+    parser.add_argument(
+        "--commit",
+        metavar="REV",
+        help="the commit a release step approves (the pack's approvals.commit_steps; default: the job's "
+        "commit, HEAD): the approval holds only for a deployment of that commit",
+    )
 
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
@@ -55,6 +61,9 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         "rfc_digest": entry.digest if entry is not None else "",
         "comment": args.comment,
     }
+    if args.step in ctx.policy.approvals.commit_steps:
+        # Inside the record (and so inside what an attestation signs): the release that was tested.
+        data["commit"] = _approved_commit(ctx, args.commit)
     draft = Draft(
         kind=str(RecordKind.APPROVAL),
         system=ctx.config.system.id,
@@ -98,6 +107,28 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
             ],
         )
     return code
+
+
+def _approved_commit(ctx: Context, revision: str | None) -> str:
+    """The full id of the commit a release step approves: `--commit`, else the job's commit (HEAD)."""
+    from gatekeeper.adapters.ci.context import detect_ci
+    from gatekeeper.adapters.git import rev_parse
+    from gatekeeper.errors import GitError, InputError
+
+    if revision is None:
+        head = detect_ci(ctx.runtime.env, ctx.runtime.cwd).head
+        if head:
+            return head
+        revision = "HEAD"
+    try:
+        return rev_parse(ctx.repo_root, revision)
+    except GitError:
+        raise InputError(
+            f"--commit {revision[:80]!r} names no commit of this repository",
+            hint="give the id (or a tag or branch) of the commit whose release is approved",
+            ko=f"--commit {revision[:80]!r}은(는) 이 저장소의 커밋이 아닙니다",
+            hint_ko="승인하는 릴리스의 커밋 ID(또는 태그, 브랜치)를 지정하세요",
+        ) from None
 
 
 def _normal() -> Any:

@@ -797,6 +797,9 @@ class ApprovalPolicy(Strict_):
     local_actor_grades: tuple[GradeValue, ...] = ()  # grades whose approvals may come from a workstation
     retro_review: tuple[RetroReview, ...] = ()
     attestation: tuple[AttestationLevel, ...] = ()  # first matching entry; none: off
+    # Steps whose approval certifies one commit (REL-P1: the release plan's steps): `approve` records the
+    # commit, and the approval holds only for a deployment of that commit (`approval.other-commit`).
+    commit_steps: tuple[Step, ...] = ()
 
     def attestation_level(self, grade: Grade, change_type: ChangeType = ChangeType.NORMAL) -> str:
         for entry in self.attestation:

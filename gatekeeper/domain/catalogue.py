@@ -140,6 +140,13 @@ RULES: dict[str, RuleInfo] = _catalogue(
         item="change.approvals",
     ),
     RuleInfo(
+        "approval.other-commit",
+        "REL-P1",
+        "a release step was approved for another commit than the one deployed (or named none)",
+        "배포 승인이 배포 대상과 다른 커밋에 대한 것(또는 커밋 미지정)",
+        item="change.approvals",
+    ),
+    RuleInfo(
         "approval.unattested",
         "CHG-P3",
         "an approval lacks the CI platform's verified attestation where the pack recommends one",

@@ -15,6 +15,7 @@ audit a nonconformity — never a KeyError.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -28,6 +29,9 @@ APPROVE = "approve"
 REJECT = "reject"
 DECISIONS = (APPROVE, REJECT)
 PIR_RESULTS = ("achieved", "not-achieved")
+
+
+_COMMIT = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
 
 
 class PayloadError(ValueError):
@@ -188,6 +192,8 @@ class Approval:
     # The CI platform's OIDC token and the key that verified it (`gatekeeper.domain.attestation`); None: none.
     # Read as stored: whether it proves anything is for the verifier, never for the parser.
     attestation: Mapping[str, Any] | None = None
+    # The commit a release step's approval certifies (REL-P1: the release that was tested); "": none named.
+    commit: str = ""
 
     @classmethod
     def parse(cls, data: Mapping[str, Any]) -> Approval:
@@ -200,19 +206,31 @@ class Approval:
             raise PayloadError("`rfc_digest` is not text")
         comment = data.get("comment", "")
         attestation = data.get("attestation")
+        commit = data.get("commit") or ""
+        if not isinstance(commit, str) or (commit and not _COMMIT.fullmatch(commit)):
+            raise PayloadError("`commit` is not a full commit id (40 or 64 lowercase hex digits)")
         return cls(
             step,
             _enum(data, "decision", DECISIONS),
             digest,
             comment if isinstance(comment, str) else "",
             attestation if isinstance(attestation, Mapping) else None,
+            commit,
         )
 
     @classmethod
-    def from_members(cls, step: Any, decision: Any, rfc_digest: Any = None, digest: Any = None) -> Approval:
+    def from_members(
+        cls, step: Any, decision: Any, rfc_digest: Any = None, digest: Any = None, commit: Any = None
+    ) -> Approval:
         """From the members a SQL backend extracts (`gatekeeper.ledger.sql_read`; None: absent), checked
         as `parse` checks them."""
-        members = {"step": step, "decision": decision, "rfc_digest": rfc_digest, "digest": digest}
+        members = {
+            "step": step,
+            "decision": decision,
+            "rfc_digest": rfc_digest,
+            "digest": digest,
+            "commit": commit,
+        }
         return cls.parse({name: value for name, value in members.items() if value is not None})
 
     def dump(self) -> dict[str, Any]:
@@ -222,6 +240,8 @@ class Approval:
             "rfc_digest": self.digest,
             "comment": self.comment,
         }
+        if self.commit:
+            body["commit"] = self.commit
         if self.attestation is not None:
             body["attestation"] = dict(self.attestation)
         return body
@@ -353,6 +373,7 @@ class CountedApproval:
     digest: str
     seq: int = 0  # 0: given on the platform
     source: str = ""
+    commit: str = ""  # the commit a release step's decision certifies ("": none named)
 
     @classmethod
     def parse(cls, data: Mapping[str, Any]) -> CountedApproval:
@@ -369,6 +390,7 @@ class CountedApproval:
             _text(data, "digest", ""),
             seq,
             _text(data, "source", ""),
+            _text(data, "commit", ""),
         )
 
     def dump(self) -> dict[str, Any]:
@@ -385,6 +407,8 @@ class CountedApproval:
             body["seq"] = self.seq
         if self.source:
             body["source"] = self.source
+        if self.commit:
+            body["commit"] = self.commit
         return body
 
 

@@ -700,6 +700,7 @@ def decision_facts(
                         decision.digest,
                         0 if decision.on_platform else decision.seq,
                         decision.record_id if decision.on_platform else "",
+                        decision.commit,
                     )
                 )
     return DecisionFacts(

@@ -309,6 +309,7 @@ class History:
                 approval.digest,
                 at,
                 attested=attested,
+                commit=approval.commit,
             )
             steps = self.decisions.get(rfc)
             if steps is None:
@@ -510,6 +511,7 @@ class History:
                 self.latest(e.id),
                 identities,
                 members or {},
+                head=head,
             )
             for e in entries
             if e.rfc is not None

@@ -31,7 +31,7 @@ from gatekeeper.domain.records import Entry, Malformed, PayloadError, parse_payl
 from gatekeeper.ledger import utc_text
 
 # What a stream hands over: approvals as their members — (seq, rfcs, step, decision, rfc_digest, digest,
-# actor, actor_source), None where absent — other records typed, unreadable ones marked.
+# actor, actor_source, commit), None where absent — other records typed, unreadable ones marked.
 Event = tuple[Any, ...] | Entry[Any] | Malformed
 
 
@@ -168,6 +168,7 @@ class RecordStream:
             f"CASE WHEN {bare} THEN data->'decision' END, "
             f"CASE WHEN {bare} THEN data->'rfc_digest' END, "
             f"CASE WHEN {bare} THEN data->'digest' END, "
+            f"CASE WHEN {bare} THEN data->'commit' END, "
             # Who decided, and where: the record's own members (the body holds them, `data` does not).
             f"CASE WHEN kind IN ('approval', 'deployment.started') THEN (body::json)->>'actor' END, "
             f"CASE WHEN kind = 'approval' THEN (body::json)->>'actor_source' END, "
@@ -179,9 +180,24 @@ class RecordStream:
         decode = json.JSONDecoder().raw_decode  # see `_sqlite`
         rows = _pg_rows(self.cursor, sql, tuple(params))
         for row in rows:
-            seq, kind, rfcs, ident, moment, step, decision, rfc_digest, digest, actor, source, data, at = row
+            (
+                seq,
+                kind,
+                rfcs,
+                ident,
+                moment,
+                step,
+                decision,
+                rfc_digest,
+                digest,
+                commit,
+                actor,
+                source,
+                data,
+                at,
+            ) = row
             if data is None and kind == "approval":
-                yield (seq, tuple(rfcs), step, decision, rfc_digest, digest, actor, source)
+                yield (seq, tuple(rfcs), step, decision, rfc_digest, digest, actor, source, commit)
             else:
                 found = decode(data)[0]
                 yield _entry(
@@ -193,13 +209,14 @@ class RecordStream:
         (a JSON array), and Python reads the members from that as `feed` reads them from the record."""
         scope, params = self._scope()
         system = self.system
-        # [rfcs, step, decision, rfc_digest, digest, actor, source] per approval, [rfcs, data, actor] else.
+        # [rfcs, step, decision, rfc_digest, digest, actor, source, commit] per approval, [rfcs, data, actor]
+        # else.
         body = "body" if self.facts else "json_remove(body, '$.data.facts')"
         # An approval that carries an attestation comes whole (see `_postgres`).
         extract = (
             "CASE WHEN kind = 'approval' AND json_type(body, '$.data.attestation') IS NULL THEN "
             "json_extract(body, '$.rfcs', '$.data.step', '$.data.decision', '$.data.rfc_digest', "
-            "'$.data.digest', '$.actor', '$.actor_source') "
+            "'$.data.digest', '$.actor', '$.actor_source', '$.data.commit') "
             f"ELSE json_extract({body}, "
             "'$.rfcs', '$.data', '$.actor', '$.actor_source', "
             "CASE kind WHEN 'approval' THEN '$.at' ELSE '$.none' END) END"
@@ -215,7 +232,7 @@ class RecordStream:
         for seq, ident, kind, at, members in _sqlite_ranges(connections, sql, params):
             found = decode(members)[0]
             rfcs = tuple(found[0])
-            if kind == "approval" and len(found) == 7:
+            if kind == "approval" and len(found) == 8:
                 yield (seq, rfcs, *found[1:])
             else:
                 moment = found[4] or at  # an approval's own time, as written (see `_postgres`)

@@ -48,6 +48,7 @@ class ApprovalDecision:
     # Whether the record's OIDC attestation verified (`domain.attestation`); None: not checked by this
     # reader. A platform decision is attested by the platform's authenticated answer.
     attested: bool | None = None
+    commit: str = ""  # the commit a release step's approval certifies ("": none named)
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,7 @@ class ApprovalFacts:
     # (name, email, email local part, no-reply login; casefolded).
     identities: frozenset[str] = frozenset()
     members: Mapping[Role, frozenset[str]] = field(default_factory=dict)
+    head: str = ""  # the commit being deployed ("": not known, as for a check of the RFC alone)
     # The latest counted decisions per pack and grade, worked out once (`_latest`); not a fact.
     latest: dict[tuple[int, int], dict[str, ApprovalDecision]] = field(
         default_factory=dict, init=False, compare=False, repr=False
@@ -438,6 +440,35 @@ def stale(facts: ApprovalFacts, ctx: RuleContext) -> Iterable[Finding | None]:
             )
 
 
+def other_commit(facts: ApprovalFacts, ctx: RuleContext) -> Iterable[Finding | None]:
+    """REL-P1: the release plan's approvals certify the release that was tested, so each one of the pack's
+    `approvals.commit_steps` names the commit it approved, and that is the commit deployed: approvals of
+    one release never carry over to another commit."""
+    if not facts.head:
+        return
+    for step, decision in _approvals(facts, ctx).items():
+        if step not in ctx.policy.approvals.commit_steps or decision.commit == facts.head:
+            continue
+        named = decision.commit[:12] if decision.commit else ""
+        yield ctx.finding(
+            "approval.other-commit",
+            subject=_subject(facts, step),
+            message=ctx.text(
+                f"step {step} of RFC {facts.rfc_id} was approved for "
+                + (f"commit {named}" if named else "no named commit")
+                + f"; the deployment is of {facts.head[:12]}",
+                f"변경요청 {facts.rfc_id}의 {step} 승인은 "
+                + (f"커밋 {named}에 대한 것입니다" if named else "커밋을 지정하지 않았습니다")
+                + f". 배포 대상은 {facts.head[:12]}입니다",
+            ),
+            remediation=ctx.text(
+                f"approve {step} again for the commit being deployed, after its tests: `gatekeeper approve "
+                f"{facts.rfc_id} --step {step} --decision approve` in the approval job of that commit",
+                f"배포할 커밋의 테스트 후 그 커밋의 승인 작업에서 {step} 단계를 다시 승인하세요",
+            ),
+        )
+
+
 ApprovalRule = Callable[[ApprovalFacts, RuleContext], Iterable[Finding | None]]
 
 APPROVAL_RULES: dict[str, ApprovalRule] = {
@@ -448,6 +479,7 @@ APPROVAL_RULES: dict[str, ApprovalRule] = {
     "approval.unauthorized": unauthorized,
     "approval.out-of-order": out_of_order,
     "approval.stale": stale,
+    "approval.other-commit": other_commit,
     "approval.unattested": unattested_approvals,
     "cab.missing": cab_missing,
 }

@@ -492,3 +492,93 @@ def test_every_row_of_the_trust_model_names_a_test_that_exists(readme: str) -> N
             assert f"def {name}(" in (root / path).read_text(encoding="utf-8"), (readme, path, name)
         for case in re.findall(r"`(tests/cases/[\w/.-]+\.yaml)`", row):
             assert (root / case).is_file(), (readme, case)
+
+
+# ------------------------------------------------------------------------------ one release, one commit
+
+
+def test_release_approvals_certify_the_commit_they_were_given_for(
+    tmp_path: Path, issuer: LocalIssuer, reliability: Recorder
+) -> None:
+    """REL-P1: the release plan is approved after the tests of one release. The approvals name that
+    commit inside what the platform signs, so they never carry over to a commit deployed later, and
+    rewriting the commit they name breaks their attestation."""
+    world = World(tmp_path, issuer)
+    tested = world.repo.head()
+    world.chain()
+    releases = [r for r in world.records() if r["data"]["step"] in ("release-first", "release-second")]
+    assert [r["data"]["commit"] for r in releases] == [tested, tested]
+    assert not {r["data"].get("commit") for r in world.records() if r not in releases} - {None}
+    assert "approval.other-commit" not in _rules(world.gate(world.jobs.github("han"))[1])
+
+    # Two days later another commit is deployed on the same approvals.
+    later = world.repo.commit(f"{RFC} tune the session timeout", allow_empty=True)
+    (tmp_path / "later").mkdir()
+    jobs = Jobs(issuer, tmp_path / "later", later)
+    code, body = world.gate(jobs.github("han"))
+    found = [f for f in body["findings"] if f["rule"] == "approval.other-commit"]
+    assert code == 1 and len(found) == 2 and tested[:12] in found[0]["message"], body["findings"]
+
+    # The developer appends copies of the approvals naming the new commit, with their genuine tokens: the
+    # tokens were signed for the records as first written, so the copies count for nothing.
+    config = load_config(world.repo.path / ".gatekeeper.yml")
+    ledger = open_ledger(config, world.repo.path, {})
+    try:
+        for record in ledger.find(kind="approval"):
+            if record.data["step"] in ("release-first", "release-second"):
+                forged = {k: v for k, v in record.data.items()}
+                forged["commit"] = later
+                world.append(
+                    Draft(
+                        "approval",
+                        record.system,
+                        record.actor,
+                        record.actor_source,
+                        record.moment,
+                        forged,
+                        record.rfcs,
+                    )
+                )
+    finally:
+        ledger.close()
+    code, body = world.gate(jobs.github("han"))
+    still = {f["subject"] for f in body["findings"] if f["rule"] == "approval.other-commit"}
+    assert code == 1 and still == {f"{RFC} release-first", f"{RFC} release-second"}, body["findings"]
+
+    # Approved again, in the approval jobs of the commit now deployed: allowed.
+    for step, actor in CHAIN:
+        if step.startswith("release-"):
+            again = run_cli(
+                ["--format", "json", "approve", RFC, "--step", step, "--decision", "approve"],
+                cwd=world.repo.path,
+                env=jobs.github(actor),
+                now=NOW,
+            )
+            assert again.code == 0, again.stdout + again.stderr
+    assert not _approval_rules(world.gate(jobs.github("han"))[1])
+    reliability.row(
+        "release approvals of one commit reused for a later commit; copies appended naming the new commit",
+        "forgery",
+        "block: approval.other-commit; copies naming the new commit carry tokens that do not verify and "
+        "count for nothing; allowed once approved for the deployed commit",
+    )
+
+
+def test_approve_commit_names_a_commit_of_the_repository(
+    tmp_path: Path, issuer: LocalIssuer, reliability: Recorder
+) -> None:
+    world = World(tmp_path, issuer, grade=3)
+    for bad in ("not-a-commit", "-x", "f" * 40, "HEAD~9"):
+        result = run_cli(
+            ["approve", RFC, "--step", "release-first", "--decision", "approve", "--commit", bad],
+            cwd=world.repo.path,
+            env=world.jobs.github("han"),
+            now=NOW,
+        )
+        assert result.code == 2 and "--commit" in result.stderr and "Traceback" not in result.stderr, bad
+    assert world.records() == []
+    reliability.row(
+        "`approve --commit` naming no commit of the repository (junk, an option, an unknown id)",
+        "bad input",
+        "exit 2, nothing written",
+    )

@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.acceptance import CATALOGUE, RFC_ID, TUESDAY_EVENING
+from tests.acceptance import CATALOGUE, FULL_CHAIN, RELEASE_STEPS, RFC_ID, TUESDAY_EVENING, append_approvals
 from tests.adversarial.conftest import Recorder
 from tests.adversarial.test_forgery import Deployment, deployed
 from tests.helpers import run_cli
@@ -62,6 +62,23 @@ class Governed:
         for report in (self.path / "reports").rglob("*.xml"):
             os.utime(report)  # this job's tests ran after its checkout
         return _git(self.path, "rev-parse", "HEAD")
+
+    def approve_release(self) -> None:
+        """The release plan's approvals again, for the commit now at HEAD (REL-P1: one commit each)."""
+        from gatekeeper.adapters.rfcstore import FileRfcStore
+        from gatekeeper.config import load_config
+        from gatekeeper.ledger.backends import open_ledger
+
+        config = load_config(self.path / ".gatekeeper.yml")
+        entry = FileRfcStore(self.path, config).get(RFC_ID)
+        assert entry is not None
+        releases = [a for a in FULL_CHAIN if a["step"] in RELEASE_STEPS]
+        ledger = open_ledger(config, self.path, self.deployment.env)
+        try:
+            moment = self.deployment.at.replace(hour=0, minute=0)
+            append_approvals(ledger, config, releases, entry.digest, self.deployment.repo.head(), moment)
+        finally:
+            ledger.close()
 
     def edit_config(self, change: Callable[[dict[str, Any]], None]) -> str:
         config = self.config()
@@ -113,6 +130,9 @@ def test_the_control_case_allows_in_the_evening_and_blocks_in_business_hours(
 ) -> None:
     head = governed.commit({"app/form.py": "VALIDATE = True\n"})
     code, body = governed.gate(EVENING)
+    assert code == 1 and _rules(body) == {"approval.other-commit"}, body["findings"]  # approved: the old one
+    governed.approve_release()
+    code, body = governed.gate(EVENING)
     assert code == 0, body["findings"]
     assert body["configuration"] == {"branch": "main", "commit": _git(governed.path, "rev-parse", "main")}
     code, body = governed.gate(MORNING)
@@ -122,7 +142,8 @@ def test_the_control_case_allows_in_the_evening_and_blocks_in_business_hours(
     reliability.row(
         "a fully approved change of application code, gated in CI",
         "none (the control case)",
-        "allow at 20:00 KST, block at 10:00 KST; configuration from main",
+        "block until the release is approved for its own commit, then allow at 20:00 KST and block at "
+        "10:00 KST; configuration from main",
     )
 
 

@@ -91,6 +91,7 @@ def test_registry_holds_every_approval_rule_and_cab() -> None:
         "approval.unauthorized",
         "approval.out-of-order",
         "approval.stale",
+        "approval.other-commit",
         "approval.unattested",
         "cab.missing",
     }

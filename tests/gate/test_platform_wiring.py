@@ -127,5 +127,5 @@ def test_platform_approvals_are_recorded_by_deploy_start_and_audited_conform(
 
     audit = run_cli(["--format", "json", "audit", "--no-record"], cwd=repo.path, now=at)
     items = {i["id"]: i for i in json.loads(audit.stdout)["items"]}
-    assert items["change.approvals"]["result"] == "conform", items["change.approvals"]
+    assert items["change.approvals"]["result"] == "conform", json.dumps(items["change.approvals"])
     assert f"seq:{started.seq}" in items["change.approvals"]["evidence"]

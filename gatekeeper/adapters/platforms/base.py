@@ -427,6 +427,7 @@ def merge_decisions(
             digest=bound_digest(approval, current_digest, head=head, changed_at=changed_at),
             at=approval.at,
             on_platform=True,
+            commit=approval.commit,
         )
         for approval in mine
     ]

@@ -343,7 +343,13 @@ class GithubPlatform:
     # ---- approvals
 
     def approvals(
-        self, *, pull_request: str | None, run_id: str | None, at: datetime, pattern: str
+        self,
+        *,
+        pull_request: str | None,
+        run_id: str | None,
+        at: datetime,
+        pattern: str,
+        run_commit: str = "",
     ) -> PlatformFacts:
         """Approvals from the pull request's reviews and the run's environment deployment reviews.
 
@@ -368,7 +374,7 @@ class GithubPlatform:
                 f"reading the deployment reviews of run {run_id}",
                 f"{self.api.repo_path}/actions/runs/{run_id}/approvals",
             )
-            found.extend(deployment_review_approvals(reviews or [], run_id, at, pattern, author))
+            found.extend(deployment_review_approvals(reviews or [], run_id, at, pattern, author, run_commit))
         return PlatformFacts(tuple(found), author)
 
     # ---- roles
@@ -415,10 +421,10 @@ def review_approvals(reviews: list[Any], author: str, pattern: str) -> list[Plat
 
 
 def deployment_review_approvals(
-    reviews: list[Any], run_id: str, at: datetime, pattern: str, author: str = ""
+    reviews: list[Any], run_id: str, at: datetime, pattern: str, author: str = "", commit: str = ""
 ) -> list[PlatformApproval]:
     """Environment deployment reviews of a run: the step from a `gatekeeper:` line in the review comment,
-    else from the environment's name (`gatekeeper-<step>`)."""
+    else from the environment's name (`gatekeeper-<step>`); each certifies the run's commit."""
     out = []
     for review in reviews:
         if not isinstance(review, Mapping) or review.get("state") not in ("approved", "rejected"):
@@ -443,6 +449,7 @@ def deployment_review_approvals(
                     source=f"github run {run_id} deployment review",
                     rfcs=rfcs,
                     digest=digest,
+                    commit=commit,
                 )
             )
     return out
@@ -465,7 +472,11 @@ def gate_hook(config: Config, env: Mapping[str, str], cwd: Path, at: datetime) -
 
     def hook(approvals: tuple[Any, ...], head: str) -> tuple[Any, ...]:
         facts = platform.approvals(
-            pull_request=ci.change_request, run_id=run_id, at=at, pattern=config.rfc.id_pattern
+            pull_request=ci.change_request,
+            run_id=run_id,
+            at=at,
+            pattern=config.rfc.id_pattern,
+            run_commit=ci.head,
         )
         changed: dict[str, datetime | None] = {}
         if config.rfc.store == "github":

@@ -427,6 +427,7 @@ def deployment_approvals(
                     source=f"gitlab deployment {deployment.get('id')} approval",
                     rfcs=rfcs,
                     digest=digest,
+                    commit=str(deployment.get("sha") or ""),
                 )
             )
     return out
