@@ -115,6 +115,7 @@ RFC: dict[str, Any] = {
     "title": "민원 신청 화면 개선",
     "type": "normal",
     "requester": "lee",
+    "worker": "choi",
     "systems": ["minwon-portal"],
     "reason": "민원인 입력 오류를 줄이기 위해 신청 화면의 검증을 강화한다",
     "work_plan": "검증 로직 추가 후 검증계에서 확인하고 운영계에 배포한다",

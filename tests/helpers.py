@@ -33,6 +33,7 @@ id: {id}
 title: 민원 신청 화면 개선
 type: {type}
 requester: {requester}
+worker: choi
 systems: [minwon-portal]
 reason: 민원인 입력 오류를 줄이기 위해 신청 화면의 검증을 강화한다
 basis: 민원 개선 요청 2026-118

@@ -307,7 +307,7 @@ def _rfc_text(**changes: str) -> str:
             {"status": "approved"},
             [":14:", "status", "'active', 'cancelled', 'closed' or 'draft'", "found 'approved'"],
         ),
-        ({"systems": "[]"}, [":5:", "systems", "at least 1"]),
+        ({"systems": "[]"}, [":6:", "systems", "at least 1"]),
         ({"schedule": "{requested_at: '2026-11-20T10:00:00'}"}, ["schedule.requested_at", "needs an offset"]),
         ({"type": "emergency"}, ["incident"]),
         ({"type": "standard"}, ["standard_template"]),

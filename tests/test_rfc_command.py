@@ -212,3 +212,30 @@ def test_show_an_invalid_rfc_is_an_input_error(repo: GitRepo) -> None:
     assert result.code == 2
     assert "RFC-2026-0002.yml" in result.stderr
     assert "required key is missing" in result.stderr
+
+
+def test_the_request_fields_of_seed_003_validate_and_reach_the_form(repo: GitRepo) -> None:
+    """Seed 003 변경 요청서: the requester's organisation and the request date, the urgency, the documents
+    with their revision; CHG-PLAN: the worker. A field with a value outside its kind is rfc.invalid."""
+    body = repo.add_rfc("RFC-2026-0001").read_text(encoding="utf-8")
+    extra = (
+        "requester_org: 민원과\nrequest_date: 2026-11-18\nurgency: high\n"
+        "documents: [{name: '화면 설계서 | <b>x</b>', revision: v1.3}, {name: 요구사항 정의서}]\n"
+    )
+    repo.write("changes/RFC-2026-0001.yml", body + extra)
+    repo.commit("RFC-2026-0001 add the RFC")
+    assert run_cli(["rfc", "validate"], cwd=repo.path).code == 0
+    form = run_cli(["--lang", "ko", "report", "form", "change-request", "RFC-2026-0001"], cwd=repo.path)
+    assert form.code == 0, form.stderr
+    for shown in ("민원과", "2026\\-11\\-18", "높음", "choi", "v1\\.3", "요구사항 정의서"):
+        assert shown in form.stdout, shown
+    assert "<b>" not in form.stdout and "화면 설계서 \\| " in form.stdout  # a pipe cannot split the table
+    for bad in (
+        "urgency: whenever\n",
+        "worker: ''\n",
+        "request_date: yesterday\n",
+        "documents: [{revision: 1}]\n",
+    ):
+        repo.write("changes/RFC-2026-0001.yml", body + bad)
+        result = run_cli(["--format", "json", "rfc", "validate"], cwd=repo.path)
+        assert result.code == 1 and _rules(result.stdout) == [("rfc.invalid", "error", "RFC-2026-0001")], bad

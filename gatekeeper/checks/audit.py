@@ -583,6 +583,8 @@ class AuditBuilder:
                 lacking.append(self._t("reason", "사유"))
             if not is_real_plan(rfc.work_plan, self.policy.plans):
                 lacking.append(self._t("work plan", "작업계획"))
+            if rfc.type is ChangeType.NORMAL and not rfc.worker:  # CHG-PLAN: the plan names its worker
+                lacking.append(self._t("worker", "작업자"))
             if lacking:
                 check.fail(
                     f"rfc:{entry.id}",

@@ -28,6 +28,15 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--decision", required=True, choices=["approve", "reject"])
     parser.add_argument("--comment", default="", help="why (stored in the record)")
     parser.add_argument(
+        "--conditions",
+        default="",
+        metavar="TEXT",
+        help="the conditions a decision (a CAB's) is given under (stored in the record and the forms)",
+    )
+    parser.add_argument(
+        "--minutes", default="", metavar="REF", help="where the minutes of the CAB meeting are (a reference)"
+    )
+    parser.add_argument(
         "--commit",
         metavar="REV",
         help="the commit a release step approves (the pack's approvals.commit_steps; default: the job's "
@@ -61,6 +70,9 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         "rfc_digest": entry.digest if entry is not None else "",
         "comment": args.comment,
     }
+    for name in ("conditions", "minutes"):
+        if getattr(args, name).strip():
+            data[name] = getattr(args, name).strip()
     if args.step in ctx.policy.approvals.commit_steps:
         # Inside the record (and so inside what an attestation signs): the release that was tested.
         data["commit"] = _approved_commit(ctx, args.commit)

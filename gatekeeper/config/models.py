@@ -637,11 +637,32 @@ class Schedule(Strict_):
     )
 
 
+class RelatedDocument(Strict_):
+    """A document the change touches, with its revision (seed 003 변경 요청서: 변경할 구성요소 및 관련 문서의
+    이름 및 개정상태)."""
+
+    name: str = Field(min_length=1, max_length=300)
+    revision: str = Field(default="", max_length=100)
+
+
 class Rfc(Strict_):
     id: str = Field(min_length=1, max_length=100)
     title: str = Field(min_length=1, max_length=300)
     type: ChangeType
     requester: Login
+    requester_org: str = Field(
+        default="", max_length=200, description="the requester's organisation (seed 003)"
+    )
+    request_date: date | None = Field(default=None, description="the day the change was requested (seed 003)")
+    urgency: Literal["low", "normal", "high", "critical"] = Field(
+        default="normal", description="how urgent the requester says the change is (seed 003: 긴급 정도)"
+    )
+    worker: Login | None = Field(
+        default=None, description="who carries out the change (CHG-PLAN: the change plan names its worker)"
+    )
+    documents: tuple[RelatedDocument, ...] = Field(
+        default=(), max_length=200, description="documents the change touches, with their revision (seed 003)"
+    )
     systems: tuple[Identifier, ...] = Field(min_length=1)
     reason: str = Field(min_length=1)
     basis: str = ""

@@ -194,6 +194,9 @@ class Approval:
     attestation: Mapping[str, Any] | None = None
     # The commit a release step's approval certifies (REL-P1: the release that was tested); "": none named.
     commit: str = ""
+    # A CAB decision's conditions and the reference of its minutes (seed 002 변경관리 2.1 CAB 심의).
+    conditions: str = ""
+    minutes: str = ""
 
     @classmethod
     def parse(cls, data: Mapping[str, Any]) -> Approval:
@@ -216,6 +219,8 @@ class Approval:
             comment if isinstance(comment, str) else "",
             attestation if isinstance(attestation, Mapping) else None,
             commit,
+            _text(data, "conditions", ""),
+            _text(data, "minutes", ""),
         )
 
     @classmethod
@@ -242,6 +247,10 @@ class Approval:
         }
         if self.commit:
             body["commit"] = self.commit
+        if self.conditions:
+            body["conditions"] = self.conditions
+        if self.minutes:
+            body["minutes"] = self.minutes
         if self.attestation is not None:
             body["attestation"] = dict(self.attestation)
         return body

@@ -119,12 +119,17 @@ def _approvals(
         approval = entry.payload
         if steps is not None and approval.step not in steps:
             continue
+        remarks = [approval.comment] if approval.comment else []
+        if approval.conditions:
+            remarks.append(_t(lang, "conditions: ", "조건: ") + approval.conditions)
+        if approval.minutes:
+            remarks.append(_t(lang, "minutes: ", "회의록: ") + approval.minutes)
         row: tuple[str, ...] = (
             approval.step,
             approval.decision,
             entry.actor,
             when(entry.moment, zone),
-            approval.comment,
+            "; ".join(remarks),
         )
         if standing is not None:
             en, ko = STANDING_WORDS[standing.get(entry.seq, NOT_COUNTED)]
@@ -166,6 +171,9 @@ RELEASE_SIGNOFF = (
 )
 
 
+URGENCY_KO = {"low": "낮음", "normal": "보통", "high": "높음", "critical": "긴급"}
+
+
 def change_request_form(
     rfc: Any,
     approvals: list[Entry[Approval]],
@@ -193,7 +201,14 @@ def change_request_form(
                 FormField(t("Title", "제목"), rfc.title),
                 FormField(t("Change type", "변경 유형"), str(rfc.type)),
                 FormField(t("Requester", "변경요청자"), rfc.requester),
+                FormField(t("Requester's organisation", "요청 조직"), rfc.requester_org or "-"),
+                FormField(
+                    t("Request date", "변경요청일자"),
+                    rfc.request_date.isoformat() if rfc.request_date else "-",
+                ),
+                FormField(t("Urgency", "긴급 정도"), t(rfc.urgency, URGENCY_KO[rfc.urgency])),
                 FormField(t("Target systems", "대상 시스템"), ", ".join(rfc.systems)),
+                FormField(t("Worker", "작업자"), rfc.worker or "-"),
                 FormField(t("Requested date/time", "요청 일시"), requested),
                 FormField(t("Window", "작업 시간대"), rfc.schedule.window or "-"),
                 FormField(t("Status", "상태"), str(rfc.status)),
@@ -206,6 +221,12 @@ def change_request_form(
                 FormField(t("Reason", "변경 사유"), rfc.reason, True),
                 FormField(t("Content", "변경 내용"), rfc.description or "-", True),
                 FormField(t("Impact", "영향도"), impact_text, True),
+                FormField(
+                    t("Documents (revision)", "관련 문서 (개정)"),
+                    ", ".join(f"{d.name} ({d.revision})" if d.revision else d.name for d in rfc.documents)
+                    or "-",
+                    True,
+                ),
                 FormField(t("Work plan", "작업 계획"), rfc.work_plan or "-", True),
                 FormField(t("Deployment plan", "배포 계획"), rfc.deployment_plan or "-", True),
                 FormField(t("Test plan", "테스트 계획"), rfc.test_plan or "-", True),

@@ -469,3 +469,18 @@ def test_the_chain_verified_in_a_worker_or_in_process_alike(
     finally:
         ledger.close()
     assert (result.ok, result.first_bad_seq) == ((True, None) if not tampered else (False, 5))
+
+
+def test_a_normal_change_plan_names_its_worker() -> None:
+    """CHG-PLAN: the change plan names the worker; a normal change's RFC without one is not complete."""
+    models = rfc_models()
+    normal = models["RFC-2026-0002"]
+    assert normal is not None and normal.worker == "choi"
+    models["RFC-2026-0002"] = normal.model_copy(update={"worker": None})
+    builder = AuditBuilder(
+        _policy(), Grade(1), NOW, models, NOV[0], NOV[1], "ko", calendar=_calendar(), system=SYSTEM
+    )
+    result = checklist(builder.feed(placed()), system="minwon-portal")
+    plan = {i.id: i for i in result.items}["change.plan-complete"]
+    assert plan.result == "nonconform" and "rfc:RFC-2026-0002" in plan.evidence
+    assert any("누락: 작업자" in note for note in plan.notes), plan.notes

@@ -253,3 +253,32 @@ def test_a_register_needs_a_writable_file(audit_repo: AuditRepo) -> None:
         result.code == 2 and "cannot write the workbook" in result.stderr and "Traceback" not in result.stderr
     )
     assert run_cli(["report", "register"], cwd=audit_repo.path).code == 2  # --output is required
+
+
+def test_a_cab_decisions_conditions_and_minutes_reach_the_change_request_form(tmp_path: Path) -> None:
+    from tests.helpers import GitRepo, run_cli
+
+    repo = GitRepo.create(tmp_path / "repo")
+    config = repo.path / ".gatekeeper.yml"
+    config.write_text(config.read_text(encoding="utf-8").replace("grade: 1", "grade: 3"), encoding="utf-8")
+    repo.add_rfc("RFC-2026-0001")
+    repo.commit("RFC-2026-0001 add the RFC")
+    git_email = ["config", "user.email", "choi@example.org"]  # a CAB member decides
+    from tests.helpers import git
+
+    git(repo.path, *git_email)
+    decided = run_cli(
+        [
+            "approve", "RFC-2026-0001", "--step", "cab", "--decision", "approve",
+            "--conditions", "야간 배포 | 롤백 리허설 후\n## 끝", "--minutes", "CAB-2026-11 회의록 3쪽",
+        ],
+        cwd=repo.path,
+    )  # fmt: skip
+    assert decided.code == 0, decided.stdout + decided.stderr
+    form = run_cli(["--lang", "ko", "report", "form", "change-request", "RFC-2026-0001"], cwd=repo.path)
+    assert form.code == 0, form.stderr
+    assert (
+        "조건: 야간 배포 \\| 롤백 리허설 후" in form.stdout
+        and "회의록: CAB\\-2026\\-11 회의록 3쪽" in form.stdout
+    )
+    assert "\n## 끝" not in form.stdout
