@@ -305,7 +305,7 @@ def _rfc_text(**changes: str) -> str:
         ({"type": "urgent"}, [":3:", "type", "'normal', 'standard' or 'emergency'", "found 'urgent'"]),
         (
             {"status": "approved"},
-            [":14:", "status", "'active', 'cancelled', 'closed' or 'draft'", "found 'approved'"],
+            [":15:", "status", "'active', 'cancelled', 'closed' or 'draft'", "found 'approved'"],
         ),
         ({"systems": "[]"}, [":6:", "systems", "at least 1"]),
         ({"schedule": "{requested_at: '2026-11-20T10:00:00'}"}, ["schedule.requested_at", "needs an offset"]),
