@@ -393,16 +393,115 @@ class Attestor:
         return verdict.ok
 
 
+def sign_record(
+    config: Config, root: Path, env: Mapping[str, str], now: datetime, draft: Any
+) -> dict[str, Any] | None:
+    """The CI platform's signature of a record a job writes (any kind but `approval`, which `approve`
+    attests with its stricter checks): an OIDC ID token bound to the record's digest (GitHub: its audience;
+    GitLab: its `jti` and job id stored with it) and the issuer's key that verifies it. None where the job
+    has no token (no `id-token` permission, no `id_tokens:`) or runs on a workstation. Raises
+    IssuerUnavailable when the issuer's keys cannot be had: nothing is written unsigned that could be."""
+    import dataclasses
+
+    import jwt
+
+    from gatekeeper.domain.attestation import audience, draft_digest, verify
+
+    provider = provider_of(draft.actor_source)
+    if provider is None:
+        return None
+    digest = draft_digest(
+        record_id=draft.id,
+        kind=draft.kind,
+        system=draft.system,
+        rfcs=draft.rfcs,
+        actor=draft.actor,
+        actor_source=draft.actor_source,
+        at=draft.at,
+        data=draft.data,
+    )
+    token = (
+        github_token(env, audience(digest))
+        if provider == "github"
+        else gitlab_token(env, config.platform.gitlab.oidc)
+    )
+    expect = expectation(config, env, provider)
+    if token is None or expect is None:
+        return None
+    ring = key_ring(config, root, env, provider, now)
+    try:
+        kid = jwt.get_unverified_header(token).get("kid")
+        claims = jwt.decode(token, options={"verify_signature": False})
+    except jwt.InvalidTokenError:
+        return None
+    jwk = ring.key_for(kid) if isinstance(kid, str) else None
+    signed: dict[str, Any] = {"provider": provider, "token": token, "jwk": jwk or {}, "digest": digest}
+    if provider == "gitlab":
+        signed.update(jti=claims.get("jti"), job_id=claims.get("job_id"))
+    record_scope = dataclasses.replace(expect, scope="record")
+    verdict = verify(
+        signed, expect=record_scope, actor=draft.actor, moment=draft.at, digest=digest, trust=ring
+    )
+    return signed if verdict.ok else None
+
+
+def record_verdict(record: Any, config: Config, env: Mapping[str, str], trust: KeyTrust) -> str:
+    """Whether a record other than an approval carries a signature that verifies: "signed", "unsigned",
+    or why not."""
+    import dataclasses
+
+    from gatekeeper.domain.attestation import draft_digest, verify
+
+    data = record.data if isinstance(record.data, Mapping) else {}
+    signed = data.get("attestation")
+    if signed is None:
+        return "unsigned"
+    if not isinstance(signed, Mapping):
+        return "the signature is not an object"
+    provider = provider_of(record.actor_source)
+    expect = expectation(config, env, provider) if provider is not None else None
+    if expect is None:
+        return "the repository is unknown here: set platform.<name>.oidc.repository"
+    try:
+        moment = datetime.fromisoformat(record.at)
+    except (TypeError, ValueError):
+        return "the record's time is not a time"
+    digest = draft_digest(
+        record_id=record.id,
+        kind=record.kind,
+        system=record.system,
+        rfcs=record.rfcs,
+        actor=record.actor,
+        actor_source=record.actor_source,
+        at=moment,
+        data=data,
+    )
+    verdict = verify(
+        signed,
+        expect=dataclasses.replace(expect, scope="record"),
+        actor=record.actor,
+        moment=moment,
+        digest=digest,
+        trust=trust,
+    )
+    return "signed" if verdict.ok else verdict.reason
+
+
 def recheck(
     records: Iterable[Any], config: Config, root: Path, env: Mapping[str, str], now: datetime
 ) -> Iterator[tuple[Any, str]]:
-    """(record, verdict) for every approval record: "attested", "unattested", or why its attestation does
-    not verify (`ledger verify --attestations`). Raises IssuerUnavailable when the keys cannot be had."""
+    """(record, verdict) for every approval record — "attested", "unattested", or why its attestation does
+    not verify — and every other record — "signed", "unsigned" or why its signature does not verify
+    (`ledger verify --attestations`). Raises IssuerUnavailable when the keys cannot be had."""
     from gatekeeper.domain.records import PayloadError, read
 
     attestor = Attestor(config, root, env, now)
     for record in records:
         if record.kind != "approval":
+            provider = provider_of(record.actor_source)
+            if provider is None and isinstance(record.data, Mapping) and "attestation" not in record.data:
+                continue  # a workstation's record: nothing to sign it
+            yield record, record_verdict(record, config, env, attestor.ring(provider or "github"))
             continue
         try:
             entry = read(record)

@@ -18,12 +18,32 @@ def open_configured(ctx: Context) -> Ledger:
 
 
 def store(ctx: Context, draft: Draft, precondition: Precondition | None = None) -> Record:
-    """Append `draft` to the configured ledger; returns only once the record is durable."""
+    """Append `draft` (signed by the CI platform where the job can be: `signed`) to the configured ledger;
+    returns only once the record is durable."""
     ledger = open_configured(ctx)
     try:
-        return ctx.wrote(ledger.append(draft, precondition))
+        return ctx.wrote(ledger.append(signed(ctx, draft), precondition))
     finally:
         ledger.close()
+
+
+def signed(ctx: Context, draft: Draft) -> Draft:
+    """`draft` with the CI platform's signature in `data.attestation` when a CI job writes it and can get
+    an OIDC ID token (`adapters.oidc.sign_record`): rewriting the stored record later breaks it, which
+    `ledger verify --attestations` reports. Approvals carry `approve`'s own attestation instead."""
+    import dataclasses
+
+    from gatekeeper.adapters.ci import in_ci
+
+    if draft.kind == "approval" or "attestation" in draft.data or not in_ci(ctx.runtime.env):
+        return draft
+    from gatekeeper.adapters.oidc import sign_record
+
+    runtime = ctx.runtime
+    signature = sign_record(ctx.config, ctx.repo_root, runtime.env, runtime.now(), draft)
+    if signature is None:
+        return draft
+    return dataclasses.replace(draft, data={**draft.data, "attestation": signature})
 
 
 def rfc_digest(ctx: Context, rfc_id: str) -> str:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from gatekeeper.commands import Context
 from gatekeeper.commands._options import parse_time
@@ -98,11 +99,13 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     ledger = open_configured(ctx)
     try:
         if args.ledger_command == "verify":
+            from gatekeeper.commands._attestations import recheck_attestations
+
+            if ctx.output_format == "json":  # one document: the chain's verdict, then the signatures'
+                return _verify(ledger, ctx, args, lambda: recheck_attestations(ledger, ctx, emit=False))
             code = _verify(ledger, ctx, args)
             if args.attestations and code == int(ExitCode.OK):
-                from gatekeeper.commands._attestations import recheck_attestations
-
-                return recheck_attestations(ledger, ctx)
+                return recheck_attestations(ledger, ctx)[0]
             return code
         if args.ledger_command == "head":
             return _head(ledger, ctx)
@@ -113,7 +116,12 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         ledger.close()
 
 
-def _verify(ledger: Ledger, ctx: Context, args: argparse.Namespace) -> int:
+def _verify(
+    ledger: Ledger,
+    ctx: Context,
+    args: argparse.Namespace,
+    signatures: Callable[[], tuple[int, dict[str, Any]]] | None = None,
+) -> int:
     from gatekeeper.ledger.anchor import anchor_problems, read_anchors
     from gatekeeper.ledger.backends import ledger_identity, verify_thoroughly
     from gatekeeper.ledger.checkpoint import Checkpoint, CheckpointFile, ledger_tip, lost_growth
@@ -151,7 +159,10 @@ def _verify(ledger: Ledger, ctx: Context, args: argparse.Namespace) -> int:
             "anchors_from": args.anchors_from,
             "anchor_problems": [p.message() for p in problems],
         }
-        ctx.out(json.dumps(body, indent=2))
+        if args.attestations and signatures is not None and ok:
+            code, body["attestations"] = signatures()
+            ok = body["ok"] = code == int(ExitCode.OK)
+        ctx.out(json.dumps(body, indent=2, ensure_ascii=False))
         return int(ExitCode.OK if ok else ExitCode.BLOCKED)
     ko = ctx.lang == "ko"
     if result.ok:

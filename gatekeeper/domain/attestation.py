@@ -113,6 +113,10 @@ class Expectation:
     default_branch: str = "main"
     audience: str = "gatekeeper"  # GitLab's fixed `aud`; GitHub's is bound to each record (`audience`)
     leeway: timedelta = LEEWAY
+    # "approval": a decision, given in the approval workflow of the protected default branch, in its
+    # environment. "record": any other record a CI job writes (evidence, deployments, incidents ...): the
+    # signature proves which repository's job, run by whom, wrote exactly this record.
+    scope: str = "approval"
 
     @property
     def workflow_ref(self) -> str:
@@ -153,7 +157,18 @@ def _environment_matches(found: Any, wanted: str) -> bool:
 def _claim_checks(claims: Mapping[str, Any], expect: Expectation, actor: str) -> str:
     """The first claim that does not fit, as a reason; "" when all fit."""
     branch = f"refs/heads/{expect.default_branch}"
-    if expect.provider == "github":
+    if expect.scope == "record":
+        if expect.provider == "github":
+            checks = [
+                ("repository", claims.get("repository") == expect.repository, expect.repository),
+                ("actor", str(claims.get("actor", "")).casefold() == actor.casefold(), actor),
+            ]
+        else:
+            checks = [
+                ("project_path", claims.get("project_path") == expect.repository, expect.repository),
+                ("user_login", str(claims.get("user_login", "")).casefold() == actor.casefold(), actor),
+            ]
+    elif expect.provider == "github":
         checks = [
             ("repository", claims.get("repository") == expect.repository, expect.repository),
             ("actor", str(claims.get("actor", "")).casefold() == actor.casefold(), actor),

@@ -582,3 +582,80 @@ def test_approve_commit_names_a_commit_of_the_repository(
         "bad input",
         "exit 2, nothing written",
     )
+
+
+# ------------------------------------------------------------------------------ every record from CI signed
+
+
+def test_every_record_a_ci_job_writes_is_signed_and_a_rewrite_is_detected(
+    tmp_path: Path, issuer: LocalIssuer, reliability: Recorder
+) -> None:
+    """A job with an ID token signs each record it writes (here test evidence and a notice), bound to the
+    record's digest. Whoever rewrites one in the ledger — passing tests for failing ones — and rebuilds the
+    hash chain passes `ledger verify`, not `ledger verify --attestations`."""
+    from gatekeeper.ledger import GENESIS, canonical_json, record_hash
+
+    world = World(tmp_path, issuer)
+    report = world.repo.path.parent / "unit.xml"
+    report.write_text(
+        '<testsuite name="u" tests="3" failures="1" errors="0" skipped="0">'
+        '<testcase name="a"/><testcase name="b"/><testcase name="c"><failure message="x"/></testcase>'
+        "</testsuite>",
+        encoding="utf-8",
+    )
+    job = world.jobs.github("ci-bot")
+    stored = run_cli(
+        ["evidence", "add", "--kind", "unit", "--rfc", RFC, str(report)],
+        cwd=world.repo.path,
+        env=job,
+        now=NOW,
+    )
+    assert stored.code == 0, stored.stdout + stored.stderr
+    notice = run_cli(["notice", RFC, "--to", "행정안전부"], cwd=world.repo.path, env=job, now=NOW)
+    assert notice.code == 0, notice.stderr
+    records = world.records()
+    assert [r["kind"] for r in records] == ["test.evidence", "notice"]
+    assert all(r["data"]["attestation"]["provider"] == "github" for r in records)
+    checked = run_cli(
+        ["--format", "json", "ledger", "verify", "--attestations"], cwd=world.repo.path, now=NOW
+    )
+    body = json.loads(checked.stdout)
+    records_checked = body["attestations"]["records"]
+    assert checked.code == 0 and [r["result"] for r in records_checked] == ["signed", "signed"], body
+
+    # Rewrite the evidence to "3 of 3 passed" and rebuild the chain, as someone holding the ledger could.
+    import sqlite3
+
+    db = sqlite3.connect(world.repo.path.parent / "ledger.db")
+    prev = GENESIS
+    with db:
+        for seq, text in db.execute("SELECT seq, body FROM records ORDER BY seq").fetchall():
+            record = json.loads(text)
+            record["prev"] = prev
+            if record["kind"] == "test.evidence":
+                record["data"]["totals"].update(passed=3, failed=0)
+            record["hash"] = prev = record_hash(record)
+            db.execute(
+                "UPDATE records SET hash = ?, body = ? WHERE seq = ?", (prev, canonical_json(record), seq)
+            )
+    db.close()
+    # This machine's checkpoint already tells (the ledger was rewritten); an auditor's fresh machine has none.
+    mine = run_cli(["ledger", "verify"], cwd=world.repo.path, now=NOW)
+    assert mine.code == 1 and "REWRITTEN" in mine.stdout
+    fresh = {"XDG_STATE_HOME": str(tmp_path / "auditor-state")}
+    plain = run_cli(["ledger", "verify"], cwd=world.repo.path, env=fresh, now=NOW)
+    assert plain.code == 0, plain.stdout  # the chain alone cannot tell
+    checked = run_cli(["ledger", "verify", "--attestations"], cwd=world.repo.path, env=fresh, now=NOW)
+    assert (
+        checked.code == 1 and "another record" in checked.stdout and "1 that do not verify" in checked.stdout
+    )
+    korean = run_cli(
+        ["--lang", "ko", "ledger", "verify", "--attestations"], cwd=world.repo.path, env=fresh, now=NOW
+    )
+    assert korean.code == 1 and "검증되지 않는 기록 1건" in korean.stdout
+    reliability.row(
+        "test evidence written by a CI job rewritten to passing, the hash chain rebuilt",
+        "forgery (hashes recomputed)",
+        "`ledger verify` passes; `ledger verify --attestations` exit 1: the platform's signature no longer "
+        "matches the record",
+    )
