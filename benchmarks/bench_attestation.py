@@ -23,7 +23,7 @@ from pathlib import Path
 from gatekeeper.adapters.localissuer import LocalIssuer, github_claims
 from gatekeeper.cli import main as cli_main
 from gatekeeper.config import load_config
-from gatekeeper.domain.attestation import audience, draft_digest
+from gatekeeper.domain.attestation import audience, digest_of
 from gatekeeper.ledger import Draft
 from gatekeeper.ledger.backends import open_ledger
 from gatekeeper.runtime import Runtime
@@ -121,16 +121,7 @@ def _fill(root: Path, issuer: LocalIssuer, attested: bool) -> None:
             data = {"step": "cab", "decision": "approve", "rfc_digest": "sha256:0", "comment": ""}
             draft = Draft("approval", "minwon-portal", "choi", "github-actions", moment, data, (RFC_ID,))
             if attested:
-                digest = draft_digest(
-                    record_id=draft.id,
-                    kind=draft.kind,
-                    system=draft.system,
-                    rfcs=draft.rfcs,
-                    actor=draft.actor,
-                    actor_source=draft.actor_source,
-                    at=draft.at,
-                    data=draft.data,
-                )
+                digest = digest_of(draft)
                 token = issuer.mint(github_claims(REPOSITORY, "choi"), audience(digest), issued=moment)
                 attestation = {
                     "provider": "github",

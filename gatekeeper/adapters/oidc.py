@@ -405,21 +405,12 @@ def sign_record(
 
     import jwt
 
-    from gatekeeper.domain.attestation import audience, draft_digest, verify
+    from gatekeeper.domain.attestation import audience, digest_of, verify
 
     provider = provider_of(draft.actor_source)
     if provider is None:
         return None
-    digest = draft_digest(
-        record_id=draft.id,
-        kind=draft.kind,
-        system=draft.system,
-        rfcs=draft.rfcs,
-        actor=draft.actor,
-        actor_source=draft.actor_source,
-        at=draft.at,
-        data=draft.data,
-    )
+    digest = digest_of(draft)
     token = (
         github_token(env, audience(digest))
         if provider == "github"

@@ -202,20 +202,11 @@ def _attest(ctx: Context, draft: Draft, rule_ctx: RuleContext) -> tuple[dict[str
     """The platform's token for this record, verified, with the key that verified it; or why there is none
     (a finding at the pack's attestation level). Raises IssuerUnavailable (exit 3) when the issuer is down."""
     from gatekeeper.adapters import oidc
-    from gatekeeper.domain.attestation import audience, draft_digest, hint, verify
+    from gatekeeper.domain.attestation import audience, digest_of, hint, verify
 
     level = ctx.policy.approvals.attestation_level(rule_ctx.grade, rule_ctx.change_type)
     provider = oidc.provider_of(draft.actor_source)
-    digest = draft_digest(
-        record_id=draft.id,
-        kind=draft.kind,
-        system=draft.system,
-        rfcs=draft.rfcs,
-        actor=draft.actor,
-        actor_source=draft.actor_source,
-        at=draft.at,
-        data=draft.data,
-    )
+    digest = digest_of(draft)
     env = ctx.runtime.env
     token: str | None = None
     if provider == "github":

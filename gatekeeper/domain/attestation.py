@@ -87,6 +87,20 @@ def draft_digest(
     return "sha256:" + hashlib.sha256(canonical_json(body).encode("utf-8")).hexdigest()
 
 
+def digest_of(draft: Any) -> str:
+    """`draft_digest` of a draft (a `ledger.Draft`, before the ledger places it)."""
+    return draft_digest(
+        record_id=draft.id,
+        kind=draft.kind,
+        system=draft.system,
+        rfcs=draft.rfcs,
+        actor=draft.actor,
+        actor_source=draft.actor_source,
+        at=draft.at,
+        data=draft.data,
+    )
+
+
 def audience(digest: str) -> str:
     return AUDIENCE_PREFIX + digest
 

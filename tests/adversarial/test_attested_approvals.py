@@ -323,18 +323,9 @@ def test_a_token_signed_by_the_attackers_own_key_and_stored_with_it_does_not_cou
         },
         (RFC,),
     )
-    from gatekeeper.domain.attestation import audience, draft_digest
+    from gatekeeper.domain.attestation import audience, digest_of
 
-    digest = draft_digest(
-        record_id=draft.id,
-        kind=draft.kind,
-        system=draft.system,
-        rfcs=draft.rfcs,
-        actor=draft.actor,
-        actor_source=draft.actor_source,
-        at=draft.at,
-        data=draft.data,
-    )
+    digest = digest_of(draft)
     token = jwt.encode(
         {
             **github_claims(REPOSITORY, "han"),

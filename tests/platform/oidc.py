@@ -14,7 +14,7 @@ from typing import Any
 import yaml
 
 from gatekeeper.adapters.localissuer import LocalIssuer, SigningKey, github_claims, gitlab_claims
-from gatekeeper.domain.attestation import audience, draft_digest
+from gatekeeper.domain.attestation import audience, digest_of
 from gatekeeper.ledger import Draft
 
 REPOSITORY = "minwon/minwon-portal"
@@ -121,16 +121,7 @@ def attest(draft: Draft, **claims: Any) -> Draft:
     """`draft` with the attestation a GitHub approval job would record, signed by the pinned key."""
     import jwt
 
-    digest = draft_digest(
-        record_id=draft.id,
-        kind=draft.kind,
-        system=draft.system,
-        rfcs=draft.rfcs,
-        actor=draft.actor,
-        actor_source=draft.actor_source,
-        at=draft.at,
-        data=draft.data,
-    )
+    digest = digest_of(draft)
     moment = int(draft.at.timestamp())
     body = {
         "jti": str(uuid.uuid4()),
