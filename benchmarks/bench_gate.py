@@ -195,7 +195,10 @@ def write_project(root: Path, ledger: str, *, reports: bool = True, grade: int =
 
 
 def _repository(root: Path, history: int) -> None:
-    digest = write_project(root, SQLITE_LEDGER)
+    # As a job sees it: the test reports produced after the checkout (a committed report is no evidence);
+    # grade 3, whose approvals count without the platform's attestation that bulk-written records lack.
+    digest = write_project(root, SQLITE_LEDGER, reports=False, grade=3)
+    write_reports(root)
     db = root / ".gatekeeper" / "ledger.db"
     db.parent.mkdir()
     fill_sqlite(db, records(history, digest))
