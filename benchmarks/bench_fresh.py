@@ -36,7 +36,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from benchmarks.bench_gate import NOW, RFC_ID, records, write_project
+from benchmarks.bench_gate import NOW, RFC_ID, records, write_project, write_reports
 from benchmarks.ledgers import fill_git, fill_postgres, fill_sqlite
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -101,7 +101,8 @@ def _ledger_settings(backend: str, size: int, work: Path, dsn: str) -> tuple[str
 def build(backend: str, size: int, work: Path, dsn: str) -> Project:
     settings, env = _ledger_settings(backend, size, work, dsn)
     source = work / f"{backend}-{size}-source"
-    digest = write_project(source, settings)
+    # Grade 3: its approvals count without the CI platform's attestation (recorded in bulk, they have none).
+    digest = write_project(source, settings, reports=False, grade=3)
     remote = work / f"{backend}-{size}.git"
     subprocess.run(["git", "clone", "-q", "--bare", str(source), str(remote)], check=True)
     chained = records(size - 5, digest)
@@ -141,7 +142,9 @@ def _clone(project: Project, runner: Path) -> float:
         ["git", "clone", "-q", "--depth", "1", "--branch", "main", f"file://{project.remote}", str(runner)],
         check=True,
     )
-    return time.perf_counter() - started
+    took = time.perf_counter() - started
+    write_reports(runner)  # the job's tests produce them (a committed report is no evidence)
+    return took
 
 
 def _gatekeeper(project: Project, runner: Path, *args: str) -> tuple[float, float, str]:

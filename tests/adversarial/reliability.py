@@ -32,6 +32,7 @@ SECTIONS = {
     "change_calendar": "11. The change calendar (a collision cannot be hidden; its files cannot be forged)",
     "anchors": "12. Anchors on the CI platform (a rewritten ledger fails against heads nobody can delete)",
     "reviews": "13. After the change: PIRs and notices (a developer cannot settle their own debts)",
+    "sealed_shards": "14. The git ledger on a fresh runner (a sealed shard cannot be forged past its seal)",
 }
 INTRO = """\
 # Reliability: how gatekeeper is attacked in its own test suite
