@@ -159,8 +159,9 @@ def _verify(
             "anchors_from": args.anchors_from,
             "anchor_problems": [p.message() for p in problems],
         }
-        if args.attestations and signatures is not None and ok:
-            code, body["attestations"] = signatures()
+        if args.attestations and signatures is not None and ok:  # one document: the signatures are part of it
+            code, checked = signatures()
+            body["approvals"], body["records"] = checked["approvals"], checked["records"]
             ok = body["ok"] = code == int(ExitCode.OK)
         ctx.out(json.dumps(body, indent=2, ensure_ascii=False))
         return int(ExitCode.OK if ok else ExitCode.BLOCKED)

@@ -611,7 +611,7 @@ def test_every_record_a_ci_job_writes_is_signed_and_a_rewrite_is_detected(
         ["--format", "json", "ledger", "verify", "--attestations"], cwd=world.repo.path, now=NOW
     )
     body = json.loads(checked.stdout)
-    records_checked = body["attestations"]["records"]
+    records_checked = body["records"]
     assert checked.code == 0 and [r["result"] for r in records_checked] == ["signed", "signed"], body
 
     # Rewrite the evidence to "3 of 3 passed" and rebuild the chain, as someone holding the ledger could.
