@@ -152,8 +152,9 @@ def main(argv: Sequence[str] | None = None, runtime: Runtime | None = None) -> i
         # argparse prints --help and --version to sys.stdout; send them to the injected stream.
         with contextlib.redirect_stdout(runtime.stdout):
             args, module = _parse(argv)
-        from gatekeeper.commands import Context
+        from gatekeeper.commands import Context, check_format
 
+        check_format(args)
         ctx = Context.from_args(args, runtime)
         try:
             return int(module.run(args, ctx))
