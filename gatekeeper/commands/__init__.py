@@ -61,7 +61,7 @@ EXIT_CODES: dict[str, dict[int, tuple[str, str]]] = {
     },
     "rfc show": {0: ("RFC shown", "변경요청을 보여 줌")},
     "approve": {
-        0: ("approval recorded", "승인 기록함"),
+        0: ("decision recorded", "결정 기록함"),
         1: (
             "refused: the gate would not count it; nothing recorded",
             "거부: 게이트가 인정하지 않는 결정이라 기록하지 않음",
