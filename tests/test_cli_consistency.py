@@ -186,3 +186,25 @@ def test_window_next_answers_for_the_next_allowed_time_and_its_exit_code_says_so
     assert (later.code, answered["ok"], answered["decision"]) == (0, True, "allow")
     assert answered["at"] == asked["next_allowed"] == "2026-11-24T18:00:00+09:00"
     assert answered["asked"] == busy
+
+
+@pytest.mark.parametrize(("lang", "output_format"), [("en", "text"), ("ko", "text"), ("ko", "json")])
+def test_a_gitlab_job_shows_each_finding_once_in_a_collapsible_section(
+    tmp_path: Path, lang: str, output_format: str
+) -> None:
+    repo = GitRepo.create(tmp_path / "repo")
+    repo.add_rfc("RFC-2026-0001")
+    repo.commit("RFC-2026-0001 민원 신청 화면 입력 검증 추가")
+    repo.write("msg.txt", "fix the screen\n")
+    env = {"GITLAB_CI": "true", "CI_PROJECT_DIR": str(repo.path)}
+    argv = ["--lang", lang, "--format", output_format, "check-commits", "--message-file", "msg.txt"]
+    result = run_cli(argv, cwd=repo.path, env=env)
+    log = result.stdout + result.stderr  # GitLab shows both streams in one job log
+    assert result.code == 1
+    assert log.count("commit.rfc-missing [CFG-P3]") == 1, log
+    assert log.count("section_start:") == log.count("section_end:") == 1, log
+    section = log[log.index("section_start:") : log.index("section_end:")]
+    assert "commit.rfc-missing [CFG-P3]" in section
+    assert ("변경요청ID가 없습니다" in section) == (lang == "ko")
+    if output_format == "json":
+        assert json.loads(result.stdout)["findings"][0]["rule"] == "commit.rfc-missing"

@@ -201,15 +201,29 @@ class Context:
 
     def emit(self, outcome: Outcome) -> int:
         """Print an outcome in the chosen format; its exit code follows the decision (DESIGN §3)."""
+        from gatekeeper.adapters.ci import ci_platform, in_ci
         from gatekeeper.reporters import render_outcome
 
-        self.runtime.stdout.write(render_outcome(outcome, self.output_format, self.lang))
-        from gatekeeper.adapters.ci import in_ci
+        text = render_outcome(outcome, self.output_format, self.lang)
+        # In a GitLab job the text output is the findings' collapsible section: they appear once.
+        sectioned = bool(outcome.findings) and self.output_format == TEXT
+        sectioned = sectioned and ci_platform(self.runtime.env).name == "gitlab"
+        if sectioned:
+            from gatekeeper.reporters.publish import gitlab_outcome_section
+            from gatekeeper.reporters.sanitize import write_trusted
 
+            start, end = gitlab_outcome_section(outcome, self.command, int(self.runtime.now().timestamp()))
+            write_trusted(self.runtime.stdout, start)
+            self.runtime.stdout.write(text)
+            write_trusted(self.runtime.stdout, end)
+        else:
+            self.runtime.stdout.write(text)
         if in_ci(self.runtime.env):
             from gatekeeper.reporters.publish import publish_outcome  # job summary, outputs; never raises
 
-            publish_outcome(self.runtime, lambda: self.config, self.lang, outcome, self.command)
+            publish_outcome(
+                self.runtime, lambda: self.config, self.lang, outcome, self.command, printed=sectioned
+            )
         return int(ExitCode.OK if outcome.ok else ExitCode.BLOCKED)
 
     def wrote(self, record: Record) -> Record:
