@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -208,3 +209,40 @@ def test_a_gitlab_job_shows_each_finding_once_in_a_collapsible_section(
     assert ("변경요청ID가 없습니다" in section) == (lang == "ko")
     if output_format == "json":
         assert json.loads(result.stdout)["findings"][0]["rule"] == "commit.rfc-missing"
+
+
+GOLDEN = Path(__file__).resolve().parent / "golden"
+UPDATE = os.environ.get("GATEKEEPER_UPDATE_GOLDEN") == "1"  # read at import, as tests/test_reporters.py
+
+
+@pytest.mark.parametrize(("lang", "output_format"), [("en", "text"), ("ko", "text"), ("ko", "markdown")])
+def test_a_kpi_period_reads_as_its_first_and_last_day(tmp_path: Path, lang: str, output_format: str) -> None:
+    repo = GitRepo.create(tmp_path / "repo")
+    november = ["--since", "2026-11-01", "--until", "2026-11-30"]
+    result = run_cli(["--lang", lang, "--format", output_format, "kpi", *november], cwd=repo.path)
+    assert result.code in {0, 1}, result.stderr
+    assert "2026-11-01 – 2026-11-30" in result.stdout.splitlines()[0]
+    assert "≤" not in result.stdout and " t <" not in result.stdout
+    name = f"kpi.{lang}.{'md' if output_format == 'markdown' else 'txt'}"
+    if UPDATE:
+        (GOLDEN / name).write_text(result.stdout, encoding="utf-8", newline="\n")
+    assert (GOLDEN / name).read_text(encoding="utf-8") == result.stdout
+
+
+@pytest.mark.parametrize(
+    ("since", "until", "lang", "shown"),
+    [
+        ("2026-11-01T00:00:00+09:00", "2026-12-01T00:00:00+09:00", "en", "2026-11-01 – 2026-11-30"),
+        ("2026-11-01T00:00:00+09:00", "2026-12-01T00:00:00+09:00", "ko", "2026-11-01 – 2026-11-30"),
+        ("2026-10-31T15:00:00+00:00", None, "ko", "2026-11-01 – 현재"),
+        (None, "2026-11-24T20:30:00+09:00", "en", "start – 2026-11-24 20:30"),
+    ],
+)
+def test_period_text(since: str | None, until: str | None, lang: str, shown: str) -> None:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from gatekeeper.reporters.period import period_text
+
+    moment = [datetime.fromisoformat(t) if t else None for t in (since, until)]
+    assert period_text(moment[0], moment[1], ZoneInfo("Asia/Seoul"), lang) == shown
