@@ -149,6 +149,7 @@ def test_every_command_prints_the_format_asked_or_refuses_it(tmp_path: Path, out
         result = run_cli(["--format", output_format, *argv], cwd=cwd, now=at)
         shown = f"{output_format} {' '.join(argv)} -> {result.code}\n{result.stdout}\n{result.stderr}"
         assert result.code != 3, shown
+        assert "\\n" not in result.stderr, f"a literal backslash-n reaches the reader: {shown}"
         seen.setdefault(key, set()).add(result.code)
         if output_format not in formats:
             assert result.code == 2 and result.stdout == "", shown
