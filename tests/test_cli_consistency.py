@@ -59,6 +59,7 @@ SCENARIO: list[dict[str, Any]] = [
     {"argv": ["baseline", "diff"], "needs": "baseline create"},
     {"argv": ["baseline", "verify"], "needs": "baseline create"},
     {"argv": ["ledger", "verify"]},
+    {"argv": ["ledger", "verify", "--attestations"]},
     {"argv": ["ledger", "head"]},
     {"argv": ["ledger", "log"]},
     {"argv": ["ledger", "export"]},

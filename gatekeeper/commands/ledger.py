@@ -99,7 +99,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     try:
         if args.ledger_command == "verify":
             code = _verify(ledger, ctx, args)
-            if args.attestations and code == int(ExitCode.OK):
+            if args.attestations and code == int(ExitCode.OK) and ctx.output_format != "json":
                 from gatekeeper.commands._attestations import recheck_attestations
 
                 return recheck_attestations(ledger, ctx)
@@ -151,6 +151,11 @@ def _verify(ledger: Ledger, ctx: Context, args: argparse.Namespace) -> int:
             "anchors_from": args.anchors_from,
             "anchor_problems": [p.message() for p in problems],
         }
+        if args.attestations and ok:  # one document: the attestations are part of the answer
+            from gatekeeper.commands._attestations import attestation_rows
+
+            body["approvals"], bad = attestation_rows(ledger, ctx)
+            body["ok"] = ok = not bad
         ctx.out(json.dumps(body, indent=2))
         return int(ExitCode.OK if ok else ExitCode.BLOCKED)
     ko = ctx.lang == "ko"
