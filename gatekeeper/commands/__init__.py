@@ -36,6 +36,7 @@ FORMATS: dict[str, frozenset[str]] = {
     "window": _ALL,
     "gate": _ALL,
     "deploy start": _ALL,
+    "deploy finish": _ALL,
     "audit": _ALL,
     "kpi": _ALL,
     "baseline diff": _ALL,
