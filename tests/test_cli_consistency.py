@@ -101,6 +101,8 @@ def test_the_scenario_runs_every_command_and_subcommand_of_the_parser() -> None:
 
 
 def test_every_command_declares_its_exit_codes_once() -> None:
+    known = parser_invocations() | set(COMMANDS)
+    assert set(EXIT_CODES) <= known and set(FORMATS) <= known, "a declaration names no command"
     for key in parser_invocations():
         codes = declared(EXIT_CODES, key)
         assert codes, f"{key} declares no exit codes"
