@@ -250,3 +250,26 @@ def test_period_text(since: str | None, until: str | None, lang: str, shown: str
 
     moment = [datetime.fromisoformat(t) if t else None for t in (since, until)]
     assert period_text(moment[0], moment[1], ZoneInfo("Asia/Seoul"), lang) == shown
+
+
+def test_one_recovery_time_for_one_incident_through_the_cli(tmp_path: Path) -> None:
+    """KPI MTTR, DORA time to restore and the 장애보고서 give the same minutes for one rolled-back deployment
+    (computed once: `domain.incident.recovery_minutes`; unit test: tests/audit/test_recovery_time.py)."""
+    from datetime import timedelta
+
+    repo = _world(tmp_path)
+    at = cases.datetime.fromisoformat(cases.TUESDAY_EVENING)
+    started = run_cli(["--format", "json", "deploy", "start", "--rfc", RFC], cwd=repo.path, now=at)
+    assert started.code == 0, started.stdout + started.stderr
+    deployment = json.loads(started.stdout)["deployment_id"]
+    later = at + timedelta(minutes=15)
+    finish = ["--format", "json", "deploy", "finish", deployment, "--result", "rolled-back"]
+    finished = run_cli(finish, cwd=repo.path, now=later)
+    assert finished.code == 0, finished.stderr
+    incident = json.loads(finished.stdout)["incident"]["id"]
+    kpi = run_cli(["--format", "json", "kpi"], cwd=repo.path, now=later)
+    values = {k["id"]: k["value"] for k in json.loads(kpi.stdout)["kpis"]}
+    form = run_cli(["--lang", "ko", "report", "form", "incident-report", incident], cwd=repo.path, now=later)
+    assert form.code == 0, form.stderr
+    assert values["mttr-minutes"] == values["time-to-restore-minutes"] == 15.0
+    assert "15분" in form.stdout
