@@ -91,8 +91,14 @@ EXIT_CODES: dict[str, dict[int, tuple[str, str]]] = {
     },
     "deploy finish": {0: ("deployment.finished recorded", "배포 종료 기록함")},
     "ledger verify": {
-        0: ("chain intact", "해시 체인 무결"),
-        1: ("tampered: names the first bad record", "위변조: 첫 잘못된 기록을 알림"),
+        0: (
+            "the chain, its anchors and (with --attestations) every attestation verify",
+            "해시 체인·앵커·(--attestations) 서명 검증 통과",
+        ),
+        1: (
+            "tampered or unverifiable: names the first bad record",
+            "위변조 또는 검증 실패: 첫 잘못된 기록을 알림",
+        ),
     },
     "ledger head": {0: ("head printed", "끝 기록을 보여 줌")},
     "ledger log": {0: ("records listed", "기록 목록을 보여 줌")},
