@@ -64,7 +64,11 @@ def _global_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"gatekeeper {__version__}")
     parser.add_argument("--config", metavar="FILE", help="configuration file (default: .gatekeeper.yml)")
     parser.add_argument(
-        "--format", choices=["text", "json", "markdown"], default="text", dest="output_format"
+        "--format",
+        choices=["text", "json", "markdown"],
+        default="text",
+        dest="output_format",
+        help="output format; a command that cannot print it refuses it (exit 2), see the README's table",
     )
     parser.add_argument("--lang", choices=["en", "ko"], default=None, help="language of messages")
     return parser
@@ -152,8 +156,9 @@ def main(argv: Sequence[str] | None = None, runtime: Runtime | None = None) -> i
         # argparse prints --help and --version to sys.stdout; send them to the injected stream.
         with contextlib.redirect_stdout(runtime.stdout):
             args, module = _parse(argv)
-        from gatekeeper.commands import Context
+        from gatekeeper.commands import Context, check_format
 
+        check_format(args)
         ctx = Context.from_args(args, runtime)
         try:
             return int(module.run(args, ctx))

@@ -10,7 +10,7 @@ import argparse
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from gatekeeper.config import Config, Policy, find_config, load_config, policy_for
 from gatekeeper.domain import Outcome
@@ -22,6 +22,133 @@ if TYPE_CHECKING:
 
 # Commands that write or explain the work tree's own configuration rather than govern by it.
 WORK_TREE_COMMANDS = frozenset({"init", "schema", "demo"})
+
+TEXT, JSON, MARKDOWN = "text", "json", "markdown"
+_ALL = frozenset({TEXT, JSON, MARKDOWN})
+_TEXT_JSON = frozenset({TEXT, JSON})
+
+# The output formats (global `--format`) each command or subcommand produces; any other is refused with
+# exit 2 before the command runs, never silently ignored. A command missing here produces text and JSON.
+FORMATS: dict[str, frozenset[str]] = {
+    "check-commits": _ALL,
+    "rfc validate": _ALL,
+    "approve": _ALL,
+    "window": _ALL,
+    "gate": _ALL,
+    "deploy start": _ALL,
+    "deploy finish": _ALL,
+    "audit": _ALL,
+    "kpi": _ALL,
+    "baseline diff": _ALL,
+    "baseline verify": _ALL,
+    "ledger export": frozenset({TEXT}),  # its own `--format jsonl|csv` chooses the file format
+    "demo": frozenset({TEXT}),
+}
+
+# What each command's exit codes mean: one meaning per code per command (rendered into the READMEs by
+# `python -m gatekeeper.docs --readme`). Every command also exits 2 on a usage, configuration or input
+# error and 3 on an internal error (DESIGN §3).
+_WRITE = {0: ("recorded", "기록함")}
+EXIT_CODES: dict[str, dict[int, tuple[str, str]]] = {
+    "check-commits": {
+        0: ("every commit names an active RFC", "모든 커밋이 유효한 변경요청을 가리킴"),
+        1: ("a commit is refused", "거부된 커밋이 있음"),
+    },
+    "hook": {0: ("hook installed", "훅 설치함")},
+    "rfc new": {0: ("RFC file written", "변경요청 파일 작성함")},
+    "rfc validate": {
+        0: ("every RFC is valid", "모든 변경요청이 유효함"),
+        1: ("an RFC is invalid", "유효하지 않은 변경요청이 있음"),
+    },
+    "rfc show": {0: ("RFC shown", "변경요청을 보여 줌")},
+    "approve": {
+        0: ("decision recorded", "결정 기록함"),
+        1: (
+            "refused: the gate would not count it; nothing recorded",
+            "거부: 게이트가 인정하지 않는 결정이라 기록하지 않음",
+        ),
+    },
+    "pir": _WRITE,
+    "notice": _WRITE,
+    "incident": {0: ("recorded or listed", "기록하거나 목록을 보여 줌")},
+    "problem": _WRITE,
+    "evidence": _WRITE,
+    "window": {
+        0: (
+            "a deployment is allowed at the time shown (with `--next`: the next allowed time)",
+            "표시된 시각에 배포 가능 (`--next`: 다음 배포 가능 시각)",
+        ),
+        1: ("not allowed at the time asked", "물은 시각에 배포 불가"),
+    },
+    "calendar": {
+        0: ("no collision the pack treats as an error", "오류로 보는 충돌 없음"),
+        1: ("a collision is an error", "오류인 충돌이 있음"),
+    },
+    "gate": {0: ("deployment allowed", "배포 허용"), 1: ("deployment blocked", "배포 차단")},
+    "deploy start": {
+        0: ("allowed; deployment.started recorded", "허용, 배포 시작 기록함"),
+        1: ("blocked; nothing recorded", "차단, 기록하지 않음"),
+    },
+    "deploy finish": {0: ("deployment.finished recorded", "배포 종료 기록함")},
+    "ledger verify": {
+        0: (
+            "the chain, its anchors and (with --attestations) every attestation verify",
+            "해시 체인·앵커·(--attestations) 서명 검증 통과",
+        ),
+        1: (
+            "tampered or unverifiable: names the first bad record",
+            "위변조 또는 검증 실패: 첫 잘못된 기록을 알림",
+        ),
+    },
+    "ledger head": {0: ("head printed", "끝 기록을 보여 줌")},
+    "ledger log": {0: ("records listed", "기록 목록을 보여 줌")},
+    "ledger export": {0: ("records written", "기록을 내보냄")},
+    "baseline create": {0: ("baseline recorded", "기준선 기록함")},
+    "baseline diff": {0: ("differences shown", "차이를 보여 줌")},
+    "baseline verify": {
+        0: ("no drift without an RFC", "변경요청 없는 변동 없음"),
+        1: ("drift without an RFC", "변경요청 없는 변동 있음"),
+    },
+    "audit": {0: ("every item conforms", "모든 항목 적합"), 1: ("a nonconformity", "부적합 항목 있음")},
+    "kpi": {
+        0: ("every KPI meets its target", "모든 지표 목표 달성"),
+        1: ("a KPI misses its target", "목표 미달 지표 있음"),
+    },
+    "report": {0: ("written", "작성함")},
+    "init": {0: ("scaffold written", "초기 파일 작성함")},
+    "schema": {0: ("schema printed", "스키마를 보여 줌")},
+    "demo": {0: ("the demo ran to its end", "시연을 끝까지 실행함")},
+}
+
+
+def invocation(args: argparse.Namespace) -> str:
+    """`command` or `command subcommand`: the key of FORMATS and EXIT_CODES."""
+    command = str(getattr(args, "command", "") or "")
+    sub = getattr(args, f"{command.replace('-', '_')}_command", None)
+    return f"{command} {sub}" if sub else command
+
+
+def declared(table: dict[str, Any], args_or_key: argparse.Namespace | str) -> Any:
+    """The entry of `command subcommand`, else of `command`, else None."""
+    key = args_or_key if isinstance(args_or_key, str) else invocation(args_or_key)
+    return table.get(key, table.get(key.split(" ")[0]))
+
+
+def check_format(args: argparse.Namespace) -> None:
+    """Refuse a `--format` the command cannot produce (exit 2), rather than print another one."""
+    from gatekeeper.errors import UsageError
+
+    chosen = getattr(args, "output_format", TEXT)
+    formats = declared(FORMATS, args) or _TEXT_JSON
+    if chosen not in formats:
+        name = invocation(args)
+        shown = ", ".join(sorted(formats))
+        raise UsageError(
+            f"`{name}` cannot print --format {chosen}",
+            hint=f"use --format {shown}",
+            ko=f"`{name}` 명령은 --format {chosen} 형식으로 출력할 수 없습니다",
+            hint_ko=f"--format {shown} 중 하나를 쓰십시오",
+        )
 
 
 @dataclass
@@ -81,15 +208,29 @@ class Context:
 
     def emit(self, outcome: Outcome) -> int:
         """Print an outcome in the chosen format; its exit code follows the decision (DESIGN §3)."""
+        from gatekeeper.adapters.ci import ci_platform, in_ci
         from gatekeeper.reporters import render_outcome
 
-        self.runtime.stdout.write(render_outcome(outcome, self.output_format, self.lang))
-        from gatekeeper.adapters.ci import in_ci
+        text = render_outcome(outcome, self.output_format, self.lang)
+        # In a GitLab job the text output is the findings' collapsible section: they appear once.
+        sectioned = bool(outcome.findings) and self.output_format == TEXT
+        sectioned = sectioned and ci_platform(self.runtime.env).name == "gitlab"
+        if sectioned:
+            from gatekeeper.reporters.publish import gitlab_outcome_section
+            from gatekeeper.reporters.sanitize import write_trusted
 
+            start, end = gitlab_outcome_section(outcome, self.command, int(self.runtime.now().timestamp()))
+            write_trusted(self.runtime.stdout, start)
+            self.runtime.stdout.write(text)
+            write_trusted(self.runtime.stdout, end)
+        else:
+            self.runtime.stdout.write(text)
         if in_ci(self.runtime.env):
             from gatekeeper.reporters.publish import publish_outcome  # job summary, outputs; never raises
 
-            publish_outcome(self.runtime, lambda: self.config, self.lang, outcome, self.command)
+            publish_outcome(
+                self.runtime, lambda: self.config, self.lang, outcome, self.command, printed=sectioned
+            )
         return int(ExitCode.OK if outcome.ok else ExitCode.BLOCKED)
 
     def wrote(self, record: Record) -> Record:
@@ -108,6 +249,16 @@ class Context:
         from gatekeeper.reporters.publish import publish_anchor
 
         publish_anchor(self.runtime, lambda: self.config, self.lang, *self.written)
+
+    def done(self, text: str, **data: object) -> int:
+        """A command that wrote or did one thing: its line of text, or `{"ok": true, ...data}` as JSON."""
+        if self.output_format == JSON:
+            import json
+
+            self.runtime.stdout.write(json.dumps({"ok": True, **data}, ensure_ascii=False, indent=2) + "\n")
+        else:
+            self.out(text)
+        return int(ExitCode.OK)
 
     def out(self, text: str) -> None:
         self.runtime.stdout.write(text if text.endswith("\n") else text + "\n")

@@ -13,7 +13,6 @@ from pathlib import Path
 
 from gatekeeper.commands import Context
 from gatekeeper.commands._hooks import install
-from gatekeeper.errors import ExitCode
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -29,7 +28,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
 
     root = Path(git(ctx.runtime.cwd, "rev-parse", "--show-toplevel").strip())
     target, kept = install(root, force=args.force, python=sys.executable)
-    ctx.out(f"installed the commit-msg hook in {target}")
+    text = f"installed the commit-msg hook in {target}"
     if kept is not None:
-        ctx.out(f"the previous hook is kept as {kept}; it no longer runs")
-    return int(ExitCode.OK)
+        text += f"\nthe previous hook is kept as {kept}; it no longer runs"
+    return ctx.done(text, hook=str(target), kept=None if kept is None else str(kept))

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from gatekeeper import __version__
 from gatekeeper.commands import Context
-from gatekeeper.errors import ExitCode, GitError, UsageError
+from gatekeeper.errors import GitError, UsageError
 
 if TYPE_CHECKING:
     from gatekeeper.config import Config, Policy
@@ -254,23 +254,31 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     if existing and not args.force:
         names = ", ".join(str(p.relative_to(root)) for p in existing)
         raise UsageError(f"already there: {names}", hint="keep them, or pass --force to overwrite")
+    lines: list[str] = []  # the text output; `--format json` gives the same as data
+    hook = None
     if ci == "gitlab" and (root / ".gitlab-ci.yml") in existing:
         shutil.copyfile(root / ".gitlab-ci.yml", root / ".gitlab-ci.yml.bak")
-        ctx.out("kept the previous .gitlab-ci.yml as .gitlab-ci.yml.bak")
+        lines.append("kept the previous .gitlab-ci.yml as .gitlab-ci.yml.bak")
     for planned in files:
         planned.path.parent.mkdir(parents=True, exist_ok=True)
         planned.path.write_text(planned.text, encoding="utf-8")
-        ctx.out(f"wrote {planned.path.relative_to(root)}")
+        lines.append(f"wrote {planned.path.relative_to(root)}")
     if not args.no_hook and not add_ci_only:
         import sys
 
         from gatekeeper.commands._hooks import install
 
         target, _kept = install(root, force=args.force, python=sys.executable)
-        ctx.out(f"installed the commit-msg hook in {target}")
+        hook = str(target)
+        lines.append(f"installed the commit-msg hook in {target}")
     rfc_file = next((f.path for f in files if f.path.parent.name == "changes"), None)
-    ctx.out(next_steps(ctx.lang, ci, config, policy, rfc_file.stem if rfc_file else None, adoption))
-    return int(ExitCode.OK)
+    steps = next_steps(ctx.lang, ci, config, policy, rfc_file.stem if rfc_file else None, adoption)
+    return ctx.done(
+        "\n".join([*lines, steps]),
+        written=[str(f.path.relative_to(root)) for f in files],
+        hook=hook,
+        next_steps=steps,
+    )
 
 
 # ------------------------------------------------------------------------------------------- explanation

@@ -11,6 +11,7 @@ import argparse
 import csv
 import io
 import json
+from zoneinfo import ZoneInfo
 
 from gatekeeper.checks.kpi import KpiReport, KpiValue
 from gatekeeper.commands import Context
@@ -44,11 +45,12 @@ def _status(value: KpiValue, lang: str) -> str:
     return ("달성" if ko else "met") if value.met else ("미달" if ko else "NOT MET")
 
 
-def render_text(result: KpiReport, lang: str) -> str:
+def render_text(result: KpiReport, lang: str, zone: ZoneInfo) -> str:
+    from gatekeeper.reporters.period import period_text
+
     ko = lang == "ko"
-    since = result.since.isoformat(timespec="minutes") if result.since else "…"
-    until = result.until.isoformat(timespec="minutes") if result.until else "…"
-    lines = [f"{'KPI' if not ko else '성과지표'} — {result.system} ({since} ≤ t < {until})"]
+    shown = period_text(result.since, result.until, zone, lang)
+    lines = [f"{'KPI' if not ko else '성과지표'} — {result.system} ({shown})"]
     for value in result.kpis:
         target = value.target or "-"
         fraction = (
@@ -63,15 +65,18 @@ def render_text(result: KpiReport, lang: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def render_markdown(result: KpiReport, lang: str) -> str:
+def render_markdown(result: KpiReport, lang: str, zone: ZoneInfo) -> str:
+    from gatekeeper.reporters.period import period_text
+
     ko = lang == "ko"
+    shown = period_text(result.since, result.until, zone, lang)
     head = (
         ["지표", "값", "목표", "판정", "SOP", "분자/분모"]
         if ko
         else ["KPI", "Value", "Target", "Status", "SOP", "n/d"]
     )
     lines = [
-        f"### {'성과지표' if ko else 'KPIs'}: {for_markdown(result.system)}",
+        f"### {'성과지표' if ko else 'KPIs'}: {for_markdown(result.system)} ({shown})",
         "",
         "| " + " | ".join(head) + " |",
         "|---|---:|---:|---|---|---:|",
@@ -131,7 +136,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     elif ctx.output_format == "json":
         ctx.out(json.dumps(result.as_dict(), ensure_ascii=False, indent=2))
     elif ctx.output_format == "markdown":
-        ctx.out(render_markdown(result, ctx.lang))
+        ctx.out(render_markdown(result, ctx.lang, ZoneInfo(ctx.config.timezone)))
     else:
-        ctx.runtime.stdout.write(render_text(result, ctx.lang))
+        ctx.runtime.stdout.write(render_text(result, ctx.lang, ZoneInfo(ctx.config.timezone)))
     return 0 if result.ok else 1

@@ -182,9 +182,11 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
             print_pdf(text, target, ctx.runtime.env)
         else:
             target.write_text(text, encoding="utf-8")
-        ctx.out(_t(ctx.lang, f"wrote {for_log(str(target))}", f"{for_log(str(target))} 작성 완료"))
-    else:
-        ctx.runtime.stdout.write(text)
+        line = _t(ctx.lang, f"wrote {for_log(str(target))}", f"{for_log(str(target))} 작성 완료")
+        return ctx.done(line, kind=args.kind, id=args.id, output=str(target))
+    if ctx.output_format == "json":
+        return ctx.done("", kind=args.kind, id=args.id, html=bool(args.html), form=text)
+    ctx.runtime.stdout.write(text)
     return 0
 
 
@@ -236,12 +238,15 @@ def _register(args: argparse.Namespace, ctx: Context) -> int:
             ko=f"{args.output}: 통합문서를 쓸 수 없습니다: {exc.strerror or exc}",
         ) from None
     counts = tuple(len(sheet.rows) for sheet in sheets)
-    ctx.out(
+    return ctx.done(
         _t(
             lang,
             f"wrote {for_log(str(target))}: {counts[0]} changes, {counts[1]} deployments, "
             f"{counts[2]} incidents",
             f"{for_log(str(target))} 작성 완료: 변경 {counts[0]}건, 배포 {counts[1]}건, 장애 {counts[2]}건",
-        )
+        ),
+        output=str(target),
+        changes=counts[0],
+        deployments=counts[1],
+        incidents=counts[2],
     )
-    return 0

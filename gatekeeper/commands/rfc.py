@@ -70,8 +70,8 @@ def _new(args: argparse.Namespace, ctx: Context) -> int:
     )
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
-    ctx.out(f"wrote {path.relative_to(ctx.repo_root)}")
-    return int(ExitCode.OK)
+    written = str(path.relative_to(ctx.repo_root))
+    return ctx.done(f"wrote {written}", id=rfc_id, path=written)
 
 
 def _validate(args: argparse.Namespace, ctx: Context) -> int:

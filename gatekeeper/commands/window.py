@@ -1,8 +1,8 @@
 """`gatekeeper window [--at T] [--type normal|standard|emergency] [--next]`.
 
 Is a deployment of this system allowed at T (default: now), why not, and when is the next allowed start.
-Exit code: 0 allowed, 1 not allowed; with `--next` the question is "when", so it exits 0 once it found
-the answer.
+With `--next` the answer is about the next allowed start itself. Exit code (one meaning): 0 when a
+deployment is allowed at the time the output names, 1 when it is not.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ import argparse
 
 from gatekeeper.commands import Context
 from gatekeeper.commands._options import parse_at
-from gatekeeper.errors import ExitCode
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -21,7 +20,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--type", dest="change_type", choices=["normal", "standard", "emergency"], default="normal"
     )
-    parser.add_argument("--next", action="store_true", help="ask when the next allowed start is (exit 0)")
+    parser.add_argument("--next", action="store_true", help="answer for the next allowed start")
 
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
@@ -35,6 +34,10 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     grade, change_type = Grade(config.system.grade), ChangeType(args.change_type)
     calendar = BusinessCalendar.from_config(config, policy)
     facts = window_facts(calendar, at, change_type, grade)
+    asked = at
+    if args.next and facts.next_allowed != at:
+        at = facts.next_allowed
+        facts = window_facts(calendar, at, change_type, grade)
     findings = check_window(facts, RuleContext(policy, grade, change_type, at, ctx.lang))
     outcome = Outcome(
         system=config.system.id,
@@ -43,6 +46,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         findings=tuple(findings),
         extra={
             "at": at.isoformat(),
+            "asked": asked.isoformat(),
             "local": facts.local.isoformat(),
             "timezone": facts.timezone,
             "business_day": facts.day.business,
@@ -53,10 +57,10 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
             "next_allowed": facts.next_allowed.isoformat(),
         },
     )
-    code = ctx.emit(outcome)
+    code = ctx.emit(outcome)  # the decision at `at`, with or without --next
     if ctx.output_format == "text":
         day = facts.day.reason_ko if ctx.lang == "ko" else facts.day.reason_en
         label = "다음 배포 가능 시각" if ctx.lang == "ko" else "next allowed"
         when = f"{facts.local:%Y-%m-%d %H:%M} {facts.timezone}"
         ctx.out(f"{when} ({day}); {label}: {facts.next_allowed.isoformat()}")
-    return int(ExitCode.OK) if args.next else code
+    return code

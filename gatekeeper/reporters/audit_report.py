@@ -216,13 +216,11 @@ def render_audit_html(
     generated: datetime,
     zone: ZoneInfo,
 ) -> str:
+    from gatekeeper.reporters.period import period_text
     from gatekeeper.reporters.render import render_template
 
     lang = lang if lang in WORDS else "en"
     words = WORDS[lang]
-
-    def day(moment: datetime | None) -> str:
-        return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M") if moment else "…"
 
     counts = result.counts()
     return render_template(
@@ -237,7 +235,7 @@ def render_audit_html(
         ),
         system_name=system_name,
         grade=grade,
-        period=f"{day(result.since)} – {day(result.until)}",
+        period=period_text(result.since, result.until, zone, lang),
         generated=generated.strftime("%Y-%m-%d %H:%M %Z"),
         kpis=[(k, k.label(lang), _kpi_value(k), _kpi_status(k, words)) for k in kpis.kpis],
         charts=trend_charts(kpis, words),

@@ -275,8 +275,18 @@ def gitlab_section(name: str, header: str, body: str, *, at: int, collapsed: boo
 
 
 def publish_gitlab(
-    env: Mapping[str, str], cwd: Path, outcome: Outcome, command: str, at: int, log: TextIO
+    env: Mapping[str, str],
+    cwd: Path,
+    outcome: Outcome,
+    command: str,
+    at: int,
+    log: TextIO,
+    *,
+    printed: bool = False,
+    lang: str = "en",
 ) -> None:
+    """Dotenv outputs, the JUnit report, and the findings in a collapsible log section unless the command
+    `printed` them in its own text output (inside such a section): a GitLab job shows them once."""
     target = Path(env.get("GATEKEEPER_DOTENV") or DOTENV_DEFAULT)
     if not target.is_absolute():
         target = Path(env.get("CI_PROJECT_DIR") or cwd) / target
@@ -287,25 +297,37 @@ def publish_gitlab(
         if not report.is_absolute():
             report = Path(env.get("CI_PROJECT_DIR") or cwd) / report
         report.write_text(gitlab_junit(outcome, command), encoding="utf-8")
-    if outcome.findings:
+    if outcome.findings and not printed:
         from gatekeeper.reporters import render_text
 
-        start, end = gitlab_section_markers(
-            f"gatekeeper_{command.split(' ')[0]}",
-            f"gatekeeper {command}: {outcome.decision} ({len(outcome.findings)} findings)",
-            at=at,
-            collapsed=outcome.ok,
-        )
+        start, end = gitlab_outcome_section(outcome, command, at)
         write_trusted(log, start)  # the markers are the only escapes GitLab's log is meant to act on
-        log.write(render_text(outcome).rstrip() + "\n")
+        log.write(render_text(outcome, lang).rstrip() + "\n")
         write_trusted(log, end)
+
+
+def gitlab_outcome_section(outcome: Outcome, command: str, at: int) -> tuple[str, str]:
+    """The markers of the collapsible job-log section that holds an outcome's findings, printed once: around
+    the command's own text output, or (when it printed another format) on the log stream."""
+    return gitlab_section_markers(
+        f"gatekeeper_{command.split(' ')[0]}",
+        f"gatekeeper {command}: {outcome.decision} ({len(outcome.findings)} findings)",
+        at=at,
+        collapsed=outcome.ok,
+    )
 
 
 # ------------------------------------------------------------------------------------------- entry
 
 
 def publish_outcome(
-    runtime: Runtime, config: Callable[[], Config], lang: str, outcome: Outcome, command: str
+    runtime: Runtime,
+    config: Callable[[], Config],
+    lang: str,
+    outcome: Outcome,
+    command: str,
+    *,
+    printed: bool = False,
 ) -> None:
     """Publish to the CI the command runs in; outside CI this does nothing. `config` is read only when a
     platform API is to be called (a job's outputs need none)."""
@@ -314,7 +336,8 @@ def publish_outcome(
     if provider is None:
         return
     try:
-        PUBLISHERS[provider](env, runtime.cwd, outcome, command, lang, int(runtime.now().timestamp()), log)
+        at = int(runtime.now().timestamp())
+        PUBLISHERS[provider](env, runtime.cwd, outcome, command, lang, at, log, printed)
     except (OSError, ValueError) as exc:
         log.write(f"gatekeeper: warning: could not write the {provider} job outputs: {for_log(str(exc))}\n")
     try:
@@ -327,19 +350,33 @@ def publish_outcome(
 
 
 def _publish_github(
-    env: Mapping[str, str], _cwd: Path, outcome: Outcome, command: str, lang: str, _now: int, log: TextIO
+    env: Mapping[str, str],
+    _cwd: Path,
+    outcome: Outcome,
+    command: str,
+    lang: str,
+    _now: int,
+    log: TextIO,
+    _printed: bool,
 ) -> None:
     publish_github(env, outcome, command, lang, log)
 
 
 def _publish_gitlab(
-    env: Mapping[str, str], cwd: Path, outcome: Outcome, command: str, _lang: str, now: int, log: TextIO
+    env: Mapping[str, str],
+    cwd: Path,
+    outcome: Outcome,
+    command: str,
+    lang: str,
+    now: int,
+    log: TextIO,
+    printed: bool,
 ) -> None:
-    publish_gitlab(env, cwd, outcome, command, now, log)
+    publish_gitlab(env, cwd, outcome, command, now, log, printed=printed, lang=lang)
 
 
 # The job-side publisher of each CI platform in `adapters.ci.CI_PLATFORMS` that has one.
-PUBLISHERS: dict[str, Callable[[Mapping[str, str], Path, Outcome, str, str, int, TextIO], None]] = {
+PUBLISHERS: dict[str, Callable[[Mapping[str, str], Path, Outcome, str, str, int, TextIO, bool], None]] = {
     "github": _publish_github,
     "gitlab": _publish_gitlab,
 }
