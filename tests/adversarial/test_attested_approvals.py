@@ -595,6 +595,37 @@ def test_release_approvals_given_before_the_tests_certify_nothing(
     )
 
 
+def test_approve_artifact_digests_are_recorded_inside_the_attested_approval(
+    tmp_path: Path, issuer: LocalIssuer, reliability: Recorder
+) -> None:
+    world = World(tmp_path, issuer, grade=3)
+    good = "sha256:" + "a" * 64
+    for bad in ("app.war", "app.war=md5:abc", "=" + good, "app.war=sha256:" + "A" * 64):
+        result = run_cli(
+            ["approve", RFC, "--step", "release-first", "--decision", "approve", "--artifact", bad],
+            cwd=world.repo.path,
+            env=world.jobs.github("han"),
+            now=NOW,
+        )
+        assert result.code == 2 and "--artifact" in result.stderr and "Traceback" not in result.stderr, bad
+    assert world.records() == []
+    result = run_cli(
+        ["approve", RFC, "--step", "release-first", "--decision", "approve", "--artifact", f"app.war={good}"],
+        cwd=world.repo.path,
+        env=world.jobs.github("han"),
+        now=NOW,
+    )
+    assert result.code in (0, 1), result.stderr
+    (record,) = world.records()
+    assert record["data"]["artifacts"] == {"app.war": good} and record["data"]["attestation"]
+    reliability.row(
+        "`approve --artifact` with a malformed, empty-named, upper-case or non-sha256 digest",
+        "bad input",
+        "exit 2 naming --artifact and the form, nothing written; a well-formed one is recorded inside the "
+        "attested approval",
+    )
+
+
 def test_approve_commit_names_a_commit_of_the_repository(
     tmp_path: Path, issuer: LocalIssuer, reliability: Recorder
 ) -> None:
