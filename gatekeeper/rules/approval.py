@@ -479,6 +479,8 @@ def before_evidence(facts: ApprovalFacts, ctx: RuleContext) -> Iterable[Finding 
     if not facts.head:
         return
     for step, decision in _approvals(facts, ctx).items():
+        if step in ctx.policy.approvals.commit_steps and decision.commit != facts.head:
+            continue  # certifies another commit (or none): `approval.other-commit` says so
         kinds = ctx.policy.approvals.certified_by.get(Step(step), ())
         late = [
             str(k) for k in kinds if not any(kind == k and seq < decision.seq for kind, seq in facts.evidence)
