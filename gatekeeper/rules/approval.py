@@ -482,8 +482,14 @@ def before_evidence(facts: ApprovalFacts, ctx: RuleContext) -> Iterable[Finding 
         if step in ctx.policy.approvals.commit_steps and decision.commit != facts.head:
             continue  # certifies another commit (or none): `approval.other-commit` says so
         kinds = ctx.policy.approvals.certified_by.get(Step(step), ())
+        # A decision on the platform is read live, after every ledger record: its seq only continues the
+        # decisions', so it is compared with no record's.
         late = [
-            str(k) for k in kinds if not any(kind == k and seq < decision.seq for kind, seq in facts.evidence)
+            str(k)
+            for k in kinds
+            if not any(
+                kind == k and (decision.on_platform or seq < decision.seq) for kind, seq in facts.evidence
+            )
         ]
         if not late:
             continue
