@@ -64,6 +64,7 @@ CASE_RULES = sorted(r for r in RULES if r not in ("gate.error", "baseline.drift"
 CASE_FILES = sorted(p for rule in CASE_RULES for p in (CASES / rule).glob("*/*.yaml"))
 RFC_ID = "RFC-2026-0042"
 RELEASE_STEPS = ("release-first", "release-second")
+CERTIFIED = ("integration",)  # the evidence kinds kr-ap-sop's release approvals certify (`certified_by`)
 TUESDAY_EVENING = "2026-11-24T20:00:00+09:00"
 
 CONFIG: dict[str, Any] = {
@@ -168,13 +169,36 @@ def case_id(path: Path) -> str:
 
 
 def append_approvals(
-    ledger: Any, config: Any, approvals: list[dict[str, Any]], digest: str, head: str, moment: datetime
+    ledger: Any,
+    config: Any,
+    approvals: list[dict[str, Any]],
+    digest: str,
+    head: str,
+    moment: datetime,
+    certified: tuple[str, ...] = CERTIFIED,
 ) -> datetime:
     """Append `approvals` (the case's `approvals` entries) five minutes apart from `moment`, each from CI
     attested unless it says otherwise, a release step naming `head` unless its `commit` is `other` or
-    `none`; returns the time of the last."""
+    `none`; the passing `certified` test evidence of `head` is recorded just before the first release
+    step's approval (what the release approvals certify: `approval.before-evidence`); returns the time of
+    the last."""
     for approval in approvals:
         moment += timedelta(minutes=5)
+        if approval["step"] in RELEASE_STEPS and certified:
+            for kind in certified:
+                totals = {"tests": 10, "passed": 10, "failed": 0, "errors": 0, "skipped": 0}
+                ledger.append(
+                    Draft(
+                        "test.evidence",
+                        config.system.id,
+                        "ci",
+                        "github-actions",
+                        moment,
+                        {"kind": kind, "commit": head, "totals": totals},
+                    )
+                )
+            certified = ()
+            moment += timedelta(minutes=1)
         data = {
             "step": approval["step"],
             "decision": approval.get("decision", "approve"),
@@ -256,7 +280,15 @@ def build(repo: GitRepo, case: dict[str, Any]) -> tuple[datetime, str]:
     moment = at - timedelta(days=1)
     extra_ids: list[str] = []
     try:
-        moment = append_approvals(ledger, config, case.get("approvals", FULL_CHAIN), digest, head, moment)
+        moment = append_approvals(
+            ledger,
+            config,
+            case.get("approvals", FULL_CHAIN),
+            digest,
+            head,
+            moment,
+            tuple(case.get("certified", CERTIFIED)),
+        )
         for item in case.get("ledger_evidence", []):
             data = {
                 "kind": item["kind"],

@@ -42,6 +42,14 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="the commit a release step approves (the pack's approvals.commit_steps; default: the job's "
         "commit, HEAD): the approval holds only for a deployment of that commit",
     )
+    parser.add_argument(
+        "--artifact",
+        action="append",
+        default=[],
+        metavar="NAME=sha256:HEX",
+        help="an artefact of the release a release step approves, by its digest (repeatable; optional): "
+        "recorded inside the approval, and so inside what its attestation signs",
+    )
 
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
@@ -76,6 +84,8 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     if args.step in ctx.policy.approvals.commit_steps:
         # Inside the record (and so inside what an attestation signs): the release that was tested.
         data["commit"] = _approved_commit(ctx, args.commit)
+        if args.artifact:
+            data["artifacts"] = _artifacts(args.artifact)
     draft = Draft(
         kind=str(RecordKind.APPROVAL),
         system=ctx.config.system.id,
@@ -119,6 +129,27 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
             ],
         )
     return code
+
+
+def _artifacts(given: list[str]) -> dict[str, str]:
+    """`--artifact NAME=sha256:HEX` as {NAME: digest}; anything else is exit 2 saying how to write it."""
+    from gatekeeper.domain.records import ARTIFACT_DIGEST
+    from gatekeeper.errors import InputError
+
+    found: dict[str, str] = {}
+    for item in given:
+        name, _, digest = item.partition("=")
+        if not name.strip() or not ARTIFACT_DIGEST.fullmatch(digest) or name.strip() in found:
+            raise InputError(
+                f"--artifact {item[:80]!r} is not NAME=sha256:<64 hex digits> (each name once)",
+                hint="give each artefact as NAME=sha256:<digest>, e.g. app.war=sha256:<sha256sum of it>",
+                ko=f"--artifact {item[:80]!r}은(는) NAME=sha256:<16진수 64자리> 형식이 아닙니다 "
+                "(이름당 한 번)",
+                hint_ko="각 산출물을 NAME=sha256:<다이제스트> 형식으로 지정하세요 "
+                "(예: app.war=sha256:<sha256sum 값>)",
+            )
+        found[name.strip()] = digest
+    return found
 
 
 def _approved_commit(ctx: Context, revision: str | None) -> str:

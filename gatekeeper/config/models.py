@@ -821,6 +821,10 @@ class ApprovalPolicy(Strict_):
     # Steps whose approval certifies one commit (REL-P1: the release plan's steps): `approve` records the
     # commit, and the approval holds only for a deployment of that commit (`approval.other-commit`).
     commit_steps: tuple[Step, ...] = ()
+    # Per step, the test evidence kinds that must be in the ledger for the deployed commit before the step's
+    # approval (TST-P4/REL-P1: release-first after the integration test, release-second after the
+    # pre-verification test); an approval recorded earlier is `approval.before-evidence`.
+    certified_by: dict[Step, tuple[EvidenceKind, ...]] = Field(default_factory=dict)
 
     def attestation_level(self, grade: Grade, change_type: ChangeType = ChangeType.NORMAL) -> str:
         for entry in self.attestation:

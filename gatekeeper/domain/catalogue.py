@@ -147,6 +147,13 @@ RULES: dict[str, RuleInfo] = _catalogue(
         item="change.approvals",
     ),
     RuleInfo(
+        "approval.before-evidence",
+        "REL-P1",
+        "a release step was approved before the test evidence it certifies existed for the deployed commit",
+        "배포 승인이 그것이 확인하는 시험 증적보다 먼저 기록됨",
+        item="change.approvals",
+    ),
+    RuleInfo(
         "approval.unattested",
         "CHG-P3",
         "an approval lacks the CI platform's verified attestation where the pack recommends one",

@@ -32,6 +32,19 @@ PIR_RESULTS = ("achieved", "not-achieved")
 
 
 _COMMIT = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
+ARTIFACT_DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
+
+
+def _artifacts(value: Any) -> dict[str, str]:
+    """An approval's `artifacts`: absent (older records) is none; otherwise names to `sha256:` digests."""
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping) or not all(
+        isinstance(k, str) and k and isinstance(v, str) and ARTIFACT_DIGEST.fullmatch(v)
+        for k, v in value.items()
+    ):
+        raise PayloadError("`artifacts` is not a map of names to sha256:<hex> digests")
+    return dict(value)
 
 
 class PayloadError(ValueError):
@@ -197,6 +210,8 @@ class Approval:
     # A CAB decision's conditions and the reference of its minutes (seed 002 변경관리 2.1 CAB 심의).
     conditions: str = ""
     minutes: str = ""
+    # The artefacts of the release a release step approves, {name: "sha256:<hex>"} (`--artifact`); {}: none.
+    artifacts: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
     def parse(cls, data: Mapping[str, Any]) -> Approval:
@@ -221,6 +236,7 @@ class Approval:
             commit,
             _text(data, "conditions", ""),
             _text(data, "minutes", ""),
+            _artifacts(data.get("artifacts")),
         )
 
     @classmethod

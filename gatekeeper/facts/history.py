@@ -503,6 +503,15 @@ class History:
         was deployed), this environment's deployments of the last year, the evidence of the last 90 days."""
         entries = tuple(rfcs)
         deployed = digests or {}
+        head_evidence = (
+            tuple(
+                (str(e.kind), e.seq)
+                for e in self.evidence.at(head, at, EVIDENCE_HORIZON)
+                if same_commit(e.commit, head)
+            )
+            if head
+            else ()
+        )
         approvals = tuple(
             ApprovalFacts(
                 e.id,
@@ -512,6 +521,7 @@ class History:
                 identities,
                 members or {},
                 head=head,
+                evidence=head_evidence,
             )
             for e in entries
             if e.rfc is not None

@@ -64,6 +64,8 @@ class ApprovalFacts:
     identities: frozenset[str] = frozenset()
     members: Mapping[Role, frozenset[str]] = field(default_factory=dict)
     head: str = ""  # the commit being deployed ("": not known, as for a check of the RFC alone)
+    # The ledger's test evidence for `head` as (kind, seq), in ledger order: what a release step certifies.
+    evidence: tuple[tuple[str, int], ...] = ()
     # The latest counted decisions per pack and grade, worked out once (`_latest`); not a fact.
     latest: dict[tuple[int, int], dict[str, ApprovalDecision]] = field(
         default_factory=dict, init=False, compare=False, repr=False
@@ -469,6 +471,47 @@ def other_commit(facts: ApprovalFacts, ctx: RuleContext) -> Iterable[Finding | N
         )
 
 
+def before_evidence(facts: ApprovalFacts, ctx: RuleContext) -> Iterable[Finding | None]:
+    """TST-P4/REL-P1: a release step certifies the tests of the commit deployed, so its approval comes after
+    the ledger holds that commit's evidence of each kind the pack's `approvals.certified_by` names for it
+    (kr-ap-sop: release-first after integration, release-second after acceptance/pre-verification). An
+    approval given before that evidence existed approved nothing and is out of order."""
+    if not facts.head:
+        return
+    for step, decision in _approvals(facts, ctx).items():
+        if step in ctx.policy.approvals.commit_steps and decision.commit != facts.head:
+            continue  # certifies another commit (or none): `approval.other-commit` says so
+        kinds = ctx.policy.approvals.certified_by.get(Step(step), ())
+        # A decision on the platform is read live, after every ledger record: its seq only continues the
+        # decisions', so it is compared with no record's.
+        late = [
+            str(k)
+            for k in kinds
+            if not any(
+                kind == k and (decision.on_platform or seq < decision.seq) for kind, seq in facts.evidence
+            )
+        ]
+        if not late:
+            continue
+        named = ", ".join(late)
+        yield ctx.finding(
+            "approval.before-evidence",
+            subject=_subject(facts, step),
+            message=ctx.text(
+                f"step {step} of RFC {facts.rfc_id} was approved (ledger record {decision.seq}) before the "
+                f"ledger held {named} test evidence for the deployed commit {facts.head[:12]}",
+                f"변경요청 {facts.rfc_id}의 {step} 승인(원장 {decision.seq}번)이 배포 커밋 "
+                f"{facts.head[:12]}의 {named} 시험 증적보다 먼저 기록되었습니다",
+            ),
+            remediation=ctx.text(
+                f"record the {named} test evidence of {facts.head[:12]} (`gatekeeper evidence add`), then "
+                f"approve {step} again",
+                f"{facts.head[:12]}의 {named} 시험 증적을 기록(`gatekeeper evidence add`)한 뒤 {step} 단계를 "
+                "다시 승인하세요",
+            ),
+        )
+
+
 ApprovalRule = Callable[[ApprovalFacts, RuleContext], Iterable[Finding | None]]
 
 APPROVAL_RULES: dict[str, ApprovalRule] = {
@@ -480,6 +523,7 @@ APPROVAL_RULES: dict[str, ApprovalRule] = {
     "approval.out-of-order": out_of_order,
     "approval.stale": stale,
     "approval.other-commit": other_commit,
+    "approval.before-evidence": before_evidence,
     "approval.unattested": unattested_approvals,
     "cab.missing": cab_missing,
 }

@@ -93,6 +93,12 @@ class World:
                 result = self.approve(step, self.jobs.github(actor))
                 assert result.code == 0, result.stdout + result.stderr
 
+    def tested(self, commit: str, kind: str = "integration") -> None:
+        """The test job records passing `kind` evidence of `commit` (what a release approval certifies)."""
+        totals = {"tests": 10, "passed": 10, "failed": 0, "errors": 0, "skipped": 0}
+        data = {"kind": kind, "commit": commit, "totals": totals}
+        self.append(Draft("test.evidence", "minwon-portal", "ci", "github-actions", NOW, data))
+
     def append(self, draft: Draft) -> None:
         config = load_config(self.repo.path / ".gatekeeper.yml")
         ledger = open_ledger(config, self.repo.path, {})
@@ -169,8 +175,9 @@ def test_an_attested_chain_is_allowed_and_re_verified_offline_from_the_ledger(
     tmp_path: Path, issuer: LocalIssuer, reliability: Recorder
 ) -> None:
     world = World(tmp_path, issuer)
+    world.tested(world.repo.head())  # what the release approvals certify
     world.chain()
-    records = world.records()
+    records = [r for r in world.records() if r["kind"] == "approval"]
     assert [r["data"]["attestation"]["provider"] for r in records] == ["github"] * 5
     assert all(r["data"]["attestation"]["jwk"]["kid"] == "local-1" for r in records)
     # (No test reports in this workspace: the gate's only findings are about the missing evidence.)
@@ -496,10 +503,12 @@ def test_release_approvals_certify_the_commit_they_were_given_for(
     rewriting the commit they name breaks their attestation."""
     world = World(tmp_path, issuer)
     tested = world.repo.head()
+    world.tested(tested)
     world.chain()
-    releases = [r for r in world.records() if r["data"]["step"] in ("release-first", "release-second")]
+    approvals = [r for r in world.records() if r["kind"] == "approval"]
+    releases = [r for r in approvals if r["data"]["step"] in ("release-first", "release-second")]
     assert [r["data"]["commit"] for r in releases] == [tested, tested]
-    assert not {r["data"].get("commit") for r in world.records() if r not in releases} - {None}
+    assert not {r["data"].get("commit") for r in approvals if r not in releases} - {None}
     assert "approval.other-commit" not in _rules(world.gate(world.jobs.github("han"))[1])
 
     # Two days later another commit is deployed on the same approvals.
@@ -536,7 +545,8 @@ def test_release_approvals_certify_the_commit_they_were_given_for(
     still = {f["subject"] for f in body["findings"] if f["rule"] == "approval.other-commit"}
     assert code == 1 and still == {f"{RFC} release-first", f"{RFC} release-second"}, body["findings"]
 
-    # Approved again, in the approval jobs of the commit now deployed: allowed.
+    # Approved again, in the approval jobs of the commit now deployed, after its tests: allowed.
+    world.tested(later)
     for step, actor in CHAIN:
         if step.startswith("release-"):
             again = run_cli(
@@ -552,6 +562,67 @@ def test_release_approvals_certify_the_commit_they_were_given_for(
         "forgery",
         "block: approval.other-commit; copies naming the new commit carry tokens that do not verify and "
         "count for nothing; allowed once approved for the deployed commit",
+    )
+
+
+def test_release_approvals_given_before_the_tests_certify_nothing(
+    tmp_path: Path, issuer: LocalIssuer, reliability: Recorder
+) -> None:
+    """REL-P1/TST-P4: release-first comes after the integration test of the commit it approves. Approvals
+    given before any test, with the tests recorded afterwards, are out of order; tests of another commit
+    do not count; the ledger's order cannot be rewritten (seq is assigned on append)."""
+    world = World(tmp_path, issuer)
+    head = world.repo.head()
+    world.tested("f" * 40)  # another commit's tests
+    world.chain()
+    world.tested(head)  # the deployed commit's tests, recorded after its release approvals
+    code, body = world.gate(world.jobs.github("han"))
+    early = {f["subject"] for f in body["findings"] if f["rule"] == "approval.before-evidence"}
+    assert code == 1 and early == {f"{RFC} release-first", f"{RFC} release-second"}, body["findings"]
+    assert all(f["severity"] == "error" for f in body["findings"] if f["rule"] == "approval.before-evidence")
+    # The audit re-runs the same rules on the recorded deployment facts: the same verdict.
+    # Approved again now that the tests are in the ledger: allowed.
+    for step in ("release-first", "release-second"):
+        actor = dict(CHAIN)[step]
+        assert world.approve(step, world.jobs.github(actor)).code == 0
+    assert not _approval_rules(world.gate(world.jobs.github("han"))[1])
+    reliability.row(
+        "release approvals given before the integration tests of the deployed commit (tests of another "
+        "commit before, the commit's own recorded after)",
+        "process bypass",
+        "block: approval.before-evidence for both release steps; allowed once approved again after the "
+        "evidence (the ledger's seq orders them; a record cannot be placed earlier)",
+    )
+
+
+def test_approve_artifact_digests_are_recorded_inside_the_attested_approval(
+    tmp_path: Path, issuer: LocalIssuer, reliability: Recorder
+) -> None:
+    world = World(tmp_path, issuer, grade=3)
+    good = "sha256:" + "a" * 64
+    for bad in ("app.war", "app.war=md5:abc", "=" + good, "app.war=sha256:" + "A" * 64):
+        result = run_cli(
+            ["approve", RFC, "--step", "release-first", "--decision", "approve", "--artifact", bad],
+            cwd=world.repo.path,
+            env=world.jobs.github("han"),
+            now=NOW,
+        )
+        assert result.code == 2 and "--artifact" in result.stderr and "Traceback" not in result.stderr, bad
+    assert world.records() == []
+    result = run_cli(
+        ["approve", RFC, "--step", "release-first", "--decision", "approve", "--artifact", f"app.war={good}"],
+        cwd=world.repo.path,
+        env=world.jobs.github("han"),
+        now=NOW,
+    )
+    assert result.code in (0, 1), result.stderr
+    (record,) = world.records()
+    assert record["data"]["artifacts"] == {"app.war": good} and record["data"]["attestation"]
+    reliability.row(
+        "`approve --artifact` with a malformed, empty-named, upper-case or non-sha256 digest",
+        "bad input",
+        "exit 2 naming --artifact and the form, nothing written; a well-formed one is recorded inside the "
+        "attested approval",
     )
 
 

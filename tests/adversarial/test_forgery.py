@@ -136,7 +136,7 @@ def test_hand_edited_ledgers_are_caught_by_verify(
     deployment: Deployment, reliability: Recorder, how: str
 ) -> None:
     texts = stored_texts(deployment.spec)
-    assert len(texts) == 5
+    assert len(texts) == 6  # five approvals and the integration evidence the release steps certify
     assert deployment.cli("ledger", "verify").code == 0
     forged, first_bad = TAMPERING[how](texts)
     rewrite(deployment.spec, forged)
@@ -410,7 +410,7 @@ def test_the_adoption_point_exempts_only_history_before_it(
 def _rejected(
     name: str, tmp_path: Path, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
 ) -> Deployment:
-    """A deployment blocked by a rejection, the ledger's last record (seq 6)."""
+    """A deployment blocked by a rejection, the ledger's last record (seq 7)."""
     rejected = [*cases.FULL_CHAIN, {"step": "release-second", "actor": "lee", "decision": "reject"}]
     return deployed(name, tmp_path, request, monkeypatch, {"approvals": rejected})
 
@@ -473,7 +473,7 @@ def test_a_ledger_cut_short_or_rebuilt_is_refused_where_it_was_seen_and_against_
     code, body = deployment.gate()  # blocks on the rejection, verifies the chain, keeps a checkpoint
     assert code == 1 and not _gate_error_names_the_ledger(body)
     head = json.loads(deployment.cli("--format", "json", "ledger", "head").stdout)
-    assert head["seq"] == 6
+    assert head["seq"] == 7
     checkpoint_files = list(
         (Path(deployment.env.get("HOME") or Path.home()) / ".local/state").rglob("*.json")
     )
@@ -630,16 +630,16 @@ def test_a_record_whose_members_read_differently_in_sql_and_in_python_breaks_the
     reliability.row(
         "sqlite ledger: a rejection stored with a second, earlier kind member ('note'), its hash still right",
         "forgery (body re-spelt, parsed content unchanged)",
-        "ledger verify exit 1 naming seq 6 (not canonical JSON); the gate on a fresh runner blocks",
+        "ledger verify exit 1 naming seq 7 (not canonical JSON); the gate on a fresh runner blocks",
     )
     db = _sqlite(deployment)
     with db:
-        (text,) = db.execute("SELECT body FROM records WHERE seq = 6").fetchone()
-        db.execute("UPDATE records SET body = ? WHERE seq = 6", ('{"kind":"note",' + text[1:],))
-        assert db.execute("SELECT kind FROM records WHERE seq = 6").fetchone() == ("note",)
+        (text,) = db.execute("SELECT body FROM records WHERE seq = 7").fetchone()
+        db.execute("UPDATE records SET body = ? WHERE seq = 7", ('{"kind":"note",' + text[1:],))
+        assert db.execute("SELECT kind FROM records WHERE seq = 7").fetchone() == ("note",)
     db.close()
     result = json.loads(deployment.cli("--format", "json", "ledger", "verify").stdout)
-    assert result["ok"] is False and result["first_bad_seq"] == 6 and "canonical" in result["reason"]
+    assert result["ok"] is False and result["first_bad_seq"] == 7 and "canonical" in result["reason"]
     deployment.env["HOME"] = str(tmp_path / "fresh-runner")
     code, body = deployment.gate()
     assert code == 1 and _gate_error_names_the_ledger(body), body

@@ -179,7 +179,9 @@ def test_postgres_stopped_and_restarted_mid_run(
     subprocess.run(start, check=True, capture_output=True)
     assert deployment.cli("gate", "--rfc", RFC_ID).code == 0
     verify = deployment.cli("--format", "json", "ledger", "verify")
-    assert verify.code == 0 and json.loads(verify.stdout)["count"] == 5
+    assert (
+        verify.code == 0 and json.loads(verify.stdout)["count"] == 6
+    )  # five approvals and the evidence they certify
     reliability.row(
         "PostgreSQL stopped, then started again mid-run",
         "server gone",

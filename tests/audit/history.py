@@ -146,15 +146,16 @@ WHO = {
 def drafts() -> list[Draft]:
     h = _History()
     # D1 (October): everything in order.
+    # (The tests come first: the release approvals certify them, REL-P1/TST-P4.)
+    h.evidence("RFC-2026-0001", "unit", C1, at(10, 15, 8), 40, 40)
+    h.evidence("RFC-2026-0001", "integration", C1, at(10, 15, 9), 12, 12)
     h.approvals("RFC-2026-0001", [(s, WHO[s], at(10, 15, 10 + i)) for i, s in enumerate(FULL)])
-    h.evidence("RFC-2026-0001", "unit", C1, at(10, 19, 11), 40, 40)
-    h.evidence("RFC-2026-0001", "integration", C1, at(10, 19, 12), 12, 12)
     h.deploy("D1", "RFC-2026-0001", "normal", C1, at(10, 20, 20), at(10, 20, 20, 30), "success")
     h.add("pir", at(10, 25, 10), ("RFC-2026-0001",), {"result": "achieved", "note": "ok"}, "kim")
     # D2 fails, D3 restores; no PIR for RFC-2026-0002.
+    h.evidence("RFC-2026-0002", "unit", C2, at(11, 2, 8), 40, 40)
+    h.evidence("RFC-2026-0002", "integration", C2, at(11, 2, 9), 12, 12)
     h.approvals("RFC-2026-0002", [(s, WHO[s], at(11, 2, 10 + i)) for i, s in enumerate(FULL)])
-    h.evidence("RFC-2026-0002", "unit", C2, at(11, 3, 11), 40, 40)
-    h.evidence("RFC-2026-0002", "integration", C2, at(11, 3, 12), 12, 12)
     h.deploy("D2", "RFC-2026-0002", "normal", C2, at(11, 3, 20), at(11, 3, 20, 20), "failure")
     h.incident("D2", at(11, 3, 20, 21), "RFC-2026-0002", None)
     h.deploy("D3", "RFC-2026-0002", "normal", C2, at(11, 4, 20), at(11, 4, 20, 40), "success")

@@ -38,7 +38,7 @@ EXPECTED_NOVEMBER = {
     "release.rollback-plan": ("conform", ["rfc:RFC-2026-0002", "rfc:RFC-2026-0003", "rfc:RFC-2026-0004"]),
     "release.failure-incident": ("nonconform", ["seq:36"]),  # D6 failed, no incident
     "test.success-rate": ("conform", ["tests:92/94"]),
-    "test.recorded": ("conform", ["seq:16", "seq:17", "seq:23", "seq:33", "seq:34"]),
+    "test.recorded": ("conform", ["seq:11", "seq:12", "seq:23", "seq:33", "seq:34"]),
     # D2 and D3 (normal) started at 20:00; emergency (D4, D5) and standard (D6) changes are not restricted.
     "change.business-hours": ("conform", ["seq:18", "seq:21"]),
     "release.notice": ("not-applicable", []),  # no RFC names a linked system or agency

@@ -92,6 +92,7 @@ def test_registry_holds_every_approval_rule_and_cab() -> None:
         "approval.out-of-order",
         "approval.stale",
         "approval.other-commit",
+        "approval.before-evidence",
         "approval.unattested",
         "cab.missing",
     }

@@ -258,7 +258,8 @@ def test_workspace_evidence_is_recorded_and_the_audit_agrees_with_the_gate(repo:
     at, head = build(repo, {})
     code, body = start(repo, at)
     assert code == 0, body
-    evidence = records(repo, "test.evidence")
+    # [0]: the integration evidence the case world records before the release approvals it certifies
+    evidence = records(repo, "test.evidence")[1:]
     assert {(r.data["kind"], r.data["commit"], r.data["source"]) for r in evidence} == {
         ("unit", head, "workspace"),
         ("integration", head, "workspace"),
@@ -266,7 +267,7 @@ def test_workspace_evidence_is_recorded_and_the_audit_agrees_with_the_gate(repo:
     assert all(r.data["digest"].startswith("sha256:") for r in evidence)
     (started,) = records(repo, "deployment.started")
     facts = started.data["facts"]
-    assert sorted(facts["evidence"]) == sorted(r.seq for r in evidence)
+    assert sorted(facts["evidence"]) == sorted(r.seq for r in records(repo, "test.evidence"))
     assert {a["step"] for a in facts["approvals"]} == {
         "change-review",
         "change-approval",
@@ -288,7 +289,7 @@ def test_workspace_evidence_is_recorded_and_the_audit_agrees_with_the_gate(repo:
     # A second start of the same commit records the same reports no second time.
     again = run_cli(["deploy", "start", "--rfc", RFC_ID], cwd=repo.path, now=at)
     assert again.code == 0, again.stdout
-    assert len(records(repo, "test.evidence")) == 2
+    assert len(records(repo, "test.evidence")) == 3  # with the one the release approvals certify
 
 
 def test_a_report_already_recorded_with_evidence_add_is_not_recorded_again(repo: GitRepo) -> None:
@@ -300,7 +301,7 @@ def test_a_report_already_recorded_with_evidence_add_is_not_recorded_again(repo:
         assert added.code == 0, added.stderr
     code, body = start(repo, at)
     assert code == 0, body
-    evidence = records(repo, "test.evidence")
+    evidence = records(repo, "test.evidence")[1:]  # [0]: what the release approvals certify
     assert len(evidence) == 2 and all("source" not in r.data for r in evidence)  # both from `evidence add`
     (started,) = records(repo, "deployment.started")
-    assert sorted(started.data["facts"]["evidence"]) == sorted(r.seq for r in evidence)
+    assert sorted(started.data["facts"]["evidence"]) == sorted(r.seq for r in records(repo, "test.evidence"))

@@ -83,7 +83,9 @@ def test_platform_approvals_are_recorded_by_deploy_start_and_audited_conform(
     from tests.platform.replay import serve
 
     evening = datetime(2026, 11, 24, 11, 0, tzinfo=UTC)  # 20:00 KST
-    at, _ = build(repo, {"approvals": FULL_CHAIN[:3], "at": evening.isoformat()})
+    # The integration evidence of the commit is in the ledger before the release steps that certify it.
+    tested = [{"kind": "integration", "tests": 10, "passed": 10}]
+    at, _ = build(repo, {"approvals": FULL_CHAIN[:3], "at": evening.isoformat(), "ledger_evidence": tested})
     exchange = {
         "method": "GET",
         "path": "/repos/agency/minwon-portal/actions/runs/4242/approvals",
