@@ -43,6 +43,11 @@ version: 1
 system: {{id: minwon-portal, name: 민원포털, grade: 1, audience: public}}
 policy: kr-ap-sop
 timezone: Asia/Seoul
+roles:
+  agency-manager: [park]
+  agency-officer: [kim, lee]
+  operator-manager: [choi]
+  cab: [jung, kim, park]
 rfc: {{id_pattern: 'RFC-\\d{{4}}-\\d{{4}}', store: files, dir: changes}}
 {ledger}
 baseline:

@@ -183,9 +183,23 @@ class TallyBuilder:
     _unresolved: dict[str, IncidentState] = field(default_factory=dict)  # incident ID -> not yet resolved
     _counted_rfcs: set[str] = field(default_factory=set)
     _last_audit: dict[tuple[str, str], tuple[int, int]] = field(default_factory=dict)
+    # The last month looked up: [start, end) in UTC and its label. Records come in seq order, so nearly
+    # every record falls in the month of the one before; `month_of` formats only when the month changes.
+    _month: tuple[datetime, datetime, str] | None = None
+
+    def _month_of(self, moment: datetime) -> str:
+        last = self._month
+        if last is not None and last[0] <= moment < last[1]:
+            return last[2]
+        local = moment.astimezone(self.zone)
+        start = datetime(local.year, local.month, 1, tzinfo=self.zone)
+        end = datetime(local.year + local.month // 12, local.month % 12 + 1, 1, tzinfo=self.zone)
+        label = month_of(moment, self.zone)
+        self._month = (start, end, label)
+        return label
 
     def _tally(self, system: str, moment: datetime) -> Tally:
-        key = (system, month_of(moment, self.zone))
+        key = (system, self._month_of(moment))
         tally = self.tallies.get(key)
         if tally is None:
             tally = self.tallies[key] = Tally()
@@ -307,7 +321,7 @@ class TallyBuilder:
             return
         tally = self._tally(entry.system, entry.moment)
         tally.audits += 1
-        month = (entry.system, month_of(entry.moment, self.zone))
+        month = (entry.system, self._month_of(entry.moment))
         self._last_audit[month] = (payload.items_checked, payload.items_intact)
 
     def result(self) -> dict[tuple[str, str], Tally]:

@@ -296,13 +296,17 @@ class Counts:
     def parse(cls, data: Mapping[str, Any]) -> Counts:
         """Counts under `totals` (as `evidence add` writes them), `counts`, or at the top; `error` and
         `total` are older spellings. A report that gives only a total counts its executed tests as passed."""
-        found = next((data[k] for k in ("totals", "counts") if isinstance(data.get(k), dict)), data)
+        found = data.get("totals")
+        if not isinstance(found, dict):
+            found = data.get("counts")
+            if not isinstance(found, dict):
+                found = data
         passed = _count(found.get("passed"), "passed")
         failed = _count(found.get("failed"), "failed")
         errors = _count(found.get("errors", found.get("error")), "errors")
         skipped = _count(found.get("skipped"), "skipped")
         total_value = found.get("tests", found.get("total"))
-        verdicts = any(name in found for name in ("passed", "failed", "errors", "error"))
+        verdicts = "passed" in found or "failed" in found or "errors" in found or "error" in found
         if total_value is None:
             if not verdicts:
                 raise PayloadError("gives no test counts")
@@ -345,7 +349,7 @@ class TestEvidence:
         if not isinstance(commit, str) or len(commit.strip()) < 7:
             raise PayloadError("`commit` does not name the commit tested")
         files = data.get("files", [])
-        if not isinstance(files, list) or not all(isinstance(f, dict) for f in files):
+        if not isinstance(files, list) or (files and not all(isinstance(f, dict) for f in files)):
             raise PayloadError("`files` is not a list of objects")
         return cls(
             kind,
