@@ -124,3 +124,10 @@ def test_every_registered_command_has_a_help_line() -> None:
     for name, (module, help_text) in COMMANDS.items():
         assert module == "gatekeeper.commands." + name.replace("-", "_")
         assert help_text.strip() and not help_text.endswith(".")
+
+
+def test_ledger_export_refusing_the_global_format_names_its_own_option(repo: GitRepo) -> None:
+    refused = run_cli(["--format", "json", "ledger", "export"], cwd=repo.path)
+    assert refused.code == 2 and "ledger export --format jsonl|csv" in refused.stderr
+    korean = run_cli(["--lang", "ko", "--format", "json", "ledger", "export"], cwd=repo.path)
+    assert korean.code == 2 and "하위 명령의 옵션" in korean.stderr

@@ -143,12 +143,22 @@ def check_format(args: argparse.Namespace) -> None:
     if chosen not in formats:
         name = invocation(args)
         shown = ", ".join(sorted(formats))
+        own = OWN_FORMAT.get(name)
         raise UsageError(
             f"`{name}` cannot print --format {chosen}",
-            hint=f"use --format {shown}",
+            hint=f"use --format {shown}" + (f"; {own[0]}" if own else ""),
             ko=f"`{name}` 명령은 --format {chosen} 형식으로 출력할 수 없습니다",
-            hint_ko=f"--format {shown} 중 하나를 쓰십시오",
+            hint_ko=f"--format {shown} 중 하나를 쓰십시오" + (f". {own[1]}" if own else ""),
         )
+
+
+# Commands whose own option chooses what they write, which the global --format does not.
+OWN_FORMAT = {
+    "ledger export": (
+        "the file's format is the subcommand's own: `gatekeeper ledger export --format jsonl|csv`",
+        "파일 형식은 하위 명령의 옵션으로 고릅니다: `gatekeeper ledger export --format jsonl|csv`",
+    ),
+}
 
 
 @dataclass
