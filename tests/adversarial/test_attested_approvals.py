@@ -66,9 +66,9 @@ class World:
         self.repo.commit(f"{RFC} validate the application form input", author="Dev Eloper <dev@example.org>")
         self.jobs = Jobs(issuer, tmp_path, self.repo.head())
 
-    def approve(self, step: str, env: dict[str, str], decision: str = "approve") -> Any:
+    def approve(self, step: str, env: dict[str, str], decision: str = "approve", *options: str) -> Any:
         return run_cli(
-            ["--format", "json", "approve", RFC, "--step", step, "--decision", decision],
+            ["--format", "json", "approve", RFC, "--step", step, "--decision", decision, *options],
             cwd=self.repo.path,
             env=env,
             now=NOW,
@@ -549,12 +549,7 @@ def test_release_approvals_certify_the_commit_they_were_given_for(
     world.tested(later)
     for step, actor in CHAIN:
         if step.startswith("release-"):
-            again = run_cli(
-                ["--format", "json", "approve", RFC, "--step", step, "--decision", "approve"],
-                cwd=world.repo.path,
-                env=jobs.github(actor),
-                now=NOW,
-            )
+            again = world.approve(step, jobs.github(actor))
             assert again.code == 0, again.stdout + again.stderr
     assert not _approval_rules(world.gate(jobs.github("han"))[1])
     reliability.row(
@@ -601,19 +596,11 @@ def test_approve_artifact_digests_are_recorded_inside_the_attested_approval(
     world = World(tmp_path, issuer, grade=3)
     good = "sha256:" + "a" * 64
     for bad in ("app.war", "app.war=md5:abc", "=" + good, "app.war=sha256:" + "A" * 64):
-        result = run_cli(
-            ["approve", RFC, "--step", "release-first", "--decision", "approve", "--artifact", bad],
-            cwd=world.repo.path,
-            env=world.jobs.github("han"),
-            now=NOW,
-        )
+        result = world.approve("release-first", world.jobs.github("han"), "approve", "--artifact", bad)
         assert result.code == 2 and "--artifact" in result.stderr and "Traceback" not in result.stderr, bad
     assert world.records() == []
-    result = run_cli(
-        ["approve", RFC, "--step", "release-first", "--decision", "approve", "--artifact", f"app.war={good}"],
-        cwd=world.repo.path,
-        env=world.jobs.github("han"),
-        now=NOW,
+    result = world.approve(
+        "release-first", world.jobs.github("han"), "approve", "--artifact", f"app.war={good}"
     )
     assert result.code in (0, 1), result.stderr
     (record,) = world.records()
@@ -631,12 +618,7 @@ def test_approve_commit_names_a_commit_of_the_repository(
 ) -> None:
     world = World(tmp_path, issuer, grade=3)
     for bad in ("not-a-commit", "-x", "f" * 40, "HEAD~9"):
-        result = run_cli(
-            ["approve", RFC, "--step", "release-first", "--decision", "approve", "--commit", bad],
-            cwd=world.repo.path,
-            env=world.jobs.github("han"),
-            now=NOW,
-        )
+        result = world.approve("release-first", world.jobs.github("han"), "approve", "--commit", bad)
         assert result.code == 2 and "--commit" in result.stderr and "Traceback" not in result.stderr, bad
     assert world.records() == []
     reliability.row(
