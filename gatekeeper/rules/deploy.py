@@ -260,36 +260,35 @@ def unnotified(rfc: str, linked: tuple[str, ...], facts: DeployFacts) -> tuple[s
 def notice_missing(facts: DeployFacts, ctx: RuleContext) -> Iterable[Finding | None]:
     for rfc, linked in sorted((facts.linked or {}).items()):
         missing = unnotified(rfc, linked, facts)
-        if missing and rfc in facts.noticed:
-            names = ", ".join(missing)
-            yield ctx.finding(
-                "integration.notice-missing",
-                subject=rfc,
-                message=ctx.text(
-                    f"RFC {rfc} names the related agencies {names}, and no notice told them",
-                    f"변경요청 {rfc}의 사전 공지에 관련 기관 {names}이(가) 빠져 있습니다",
-                ),
-                remediation=ctx.text(
-                    f"announce the release to them too, then record it: `gatekeeper notice {rfc} --to "
-                    f"{' '.join(shlex.quote(m) for m in missing)}`",
-                    f"그 기관에도 배포 계획을 공지한 뒤 `gatekeeper notice {rfc} --to ...`로 기록하세요",
-                ),
+        if not missing:
+            continue
+        names = ", ".join(missing)
+        if rfc in facts.noticed:  # a notice was recorded, but not to every agency the RFC names
+            message = (
+                f"RFC {rfc} names the related agencies {names}, and no notice told them",
+                f"변경요청 {rfc}의 사전 공지에 관련 기관 {names}이(가) 빠져 있습니다",
             )
-        elif missing:
-            names = ", ".join(linked)
-            yield ctx.finding(
-                "integration.notice-missing",
-                subject=rfc,
-                message=ctx.text(
-                    f"RFC {rfc} affects linked systems or agencies ({names}) and no prior notice is recorded",
-                    f"변경요청 {rfc}는 연계시스템·기관({names})에 영향을 주지만 사전 공지 기록이 없습니다",
-                ),
-                remediation=ctx.text(
-                    "announce the release to the related agencies, then record it: `gatekeeper notice "
-                    f"{rfc} ...`",
-                    f"관련 기관에 배포 계획을 공지한 뒤 `gatekeeper notice {rfc} ...`로 기록하세요",
-                ),
+            to = " ".join(shlex.quote(m) for m in missing)
+            remediation = (
+                f"announce the release to them too, then record it: `gatekeeper notice {rfc} --to {to}`",
+                f"그 기관에도 배포 계획을 공지한 뒤 `gatekeeper notice {rfc} --to {to}`로 기록하세요",
             )
+        else:
+            message = (
+                f"RFC {rfc} affects linked systems or agencies ({names}) and no prior notice is recorded",
+                f"변경요청 {rfc}는 연계시스템·기관({names})에 영향을 주지만 사전 공지 기록이 없습니다",
+            )
+            remediation = (
+                "announce the release to the related agencies, then record it: "
+                f"`gatekeeper notice {rfc} ...`",
+                f"관련 기관에 배포 계획을 공지한 뒤 `gatekeeper notice {rfc} ...`로 기록하세요",
+            )
+        yield ctx.finding(
+            "integration.notice-missing",
+            subject=rfc,
+            message=ctx.text(*message),
+            remediation=ctx.text(*remediation),
+        )
 
 
 def earlier_systems(rfc_systems: tuple[str, ...], system: str) -> tuple[str, ...]:
