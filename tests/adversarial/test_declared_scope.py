@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from gatekeeper.config import load_config
 from gatekeeper.ledger.backends import open_ledger
-from tests.acceptance import RFC_ID, TUESDAY_EVENING, build
+from tests.acceptance import FULL_CHAIN, RFC_ID, TUESDAY_EVENING, build
 from tests.adversarial.conftest import Recorder
 from tests.helpers import GitRepo, run_cli
 
@@ -113,14 +113,7 @@ def test_an_undeclared_environment_is_an_input_error(repo: GitRepo, reliability:
 
 
 def test_the_overdue_pir_of_production_follows_every_spelling(repo: GitRepo, reliability: Recorder) -> None:
-    chain = [
-        {"step": "change-review", "actor": "kim"},
-        {"step": "cab", "actor": "choi"},
-        {"step": "change-approval", "actor": "park"},
-        {"step": "release-first", "actor": "han"},
-        {"step": "release-second", "actor": "lee"},
-        {"step": "cab", "actor": "choi", "rfc": "RFC-2026-0041"},
-    ]
+    chain = [*FULL_CHAIN, {"step": "cab", "actor": "choi", "rfc": "RFC-2026-0041"}]
     earlier = {"rfcs": ["RFC-2026-0041"]}
     owing = [
         {"kind": "deployment.started", "hours_ago": 480, "data": {"environment": "Prod"}, **earlier},

@@ -21,14 +21,7 @@ TUESDAY_10 = "2026-11-24T10:00:00+09:00"
 # A CAB-reviewed grade-1 normal change deployed 20 days before: its PIR is overdue.
 OWING = {
     "at": TUESDAY_10,
-    "approvals": [
-        {"step": "change-review", "actor": "kim"},
-        {"step": "cab", "actor": "choi"},
-        {"step": "change-approval", "actor": "park"},
-        {"step": "release-first", "actor": "han"},
-        {"step": "release-second", "actor": "lee"},
-        {"step": "cab", "actor": "choi", "rfc": "RFC-2026-0041"},
-    ],
+    "approvals": [*cases.FULL_CHAIN, {"step": "cab", "actor": "choi", "rfc": "RFC-2026-0041"}],
     "rfcs": {"RFC-2026-0041": "active"},
     "records": [
         {"kind": "deployment.started", "hours_ago": 480, "rfcs": ["RFC-2026-0041"]},
