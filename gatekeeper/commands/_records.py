@@ -18,13 +18,18 @@ def open_configured(ctx: Context) -> Ledger:
 
 
 def store(ctx: Context, draft: Draft, precondition: Precondition | None = None) -> Record:
-    """Append `draft` (signed by the CI platform where the job can be: `signed`) to the configured ledger;
-    returns only once the record is durable."""
+    """Append `draft` to the configured ledger (`append`); returns only once the record is durable."""
     ledger = open_configured(ctx)
     try:
-        return ctx.wrote(ledger.append(signed(ctx, draft), precondition))
+        return append(ctx, ledger, draft, precondition)
     finally:
         ledger.close()
+
+
+def append(ctx: Context, ledger: Ledger, draft: Draft, precondition: Precondition | None = None) -> Record:
+    """The one way a command appends a record to an open ledger: signed by the CI platform where the job
+    can be (`signed`), and noted for the anchor the command posts when it ends (`Context.wrote`)."""
+    return ctx.wrote(ledger.append(signed(ctx, draft), precondition))
 
 
 def signed(ctx: Context, draft: Draft) -> Draft:

@@ -24,7 +24,7 @@ from gatekeeper.checks.audit import (
 )
 from gatekeeper.commands import Context
 from gatekeeper.commands._options import add_period, period
-from gatekeeper.commands._records import signed
+from gatekeeper.commands._records import append
 from gatekeeper.config.models import Config
 from gatekeeper.domain import Grade, RecordKind, Role
 from gatekeeper.domain.baseline import DriftFacts
@@ -277,7 +277,7 @@ def _record(ctx: Context, ledger: Ledger, result: AuditResult, drift: DriftFacts
         at=ctx.runtime.now(),
         data=run_record_data(result, drift),
     )
-    return ctx.wrote(ledger.append(signed(ctx, draft))).seq
+    return append(ctx, ledger, draft).seq
 
 
 def _html(

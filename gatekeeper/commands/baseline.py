@@ -6,7 +6,7 @@ import argparse
 import json
 
 from gatekeeper.commands import Context
-from gatekeeper.commands._records import signed
+from gatekeeper.commands._records import append
 from gatekeeper.domain import ChangeType, Grade, Outcome, RecordKind
 from gatekeeper.domain.baseline import (
     ArtifactChange,
@@ -79,7 +79,7 @@ def _create(args: argparse.Namespace, ctx: Context) -> int:
             at=ctx.runtime.now(),
             data=snap.data(label),
         )
-        record = ctx.wrote(ledger.append(signed(ctx, draft)))
+        record = append(ctx, ledger, draft)
     finally:
         ledger.close()
     if ctx.output_format == "json":

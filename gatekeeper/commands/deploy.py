@@ -20,7 +20,7 @@ from gatekeeper.checks.gate import evaluate
 from gatekeeper.commands import Context
 from gatekeeper.commands._gate import add_gate_arguments, request_from, sources_for
 from gatekeeper.commands._notify import notify, notify_findings
-from gatekeeper.commands._records import signed
+from gatekeeper.commands._records import append
 from gatekeeper.domain import DeploymentResult, Grade, Outcome, RecordKind
 from gatekeeper.domain.notification import Event, incident_opened
 from gatekeeper.domain.records import (
@@ -122,9 +122,7 @@ def _start(args: argparse.Namespace, ctx: Context) -> int:
             kind, data = str(evidence.KIND), evidence.dump()
             draft = Draft(kind, facts.system, actor.name, str(actor.source), at, data, outcome.rfcs)
             try:
-                recorded.append(
-                    ctx.wrote(ledger.append(signed(ctx, draft), _unrecorded(facts.system, evidence, at))).seq
-                )
+                recorded.append(append(ctx, ledger, draft, _unrecorded(facts.system, evidence, at)).seq)
             except _AlreadyRecorded:  # a pipeline racing this one recorded the same report
                 continue
         payload = started_payload(facts, outcome, recorded, ctx.config, ctx.policy)
@@ -136,8 +134,10 @@ def _start(args: argparse.Namespace, ctx: Context) -> int:
             at=at,
             payload=payload,
         )
-        record = ledger.append(
-            signed(ctx, draft),
+        record = append(
+            ctx,
+            ledger,
+            draft,
             require_unlocked(
                 facts.system,
                 facts.environment,
@@ -146,7 +146,6 @@ def _start(args: argparse.Namespace, ctx: Context) -> int:
                 canonical=environments.canonical,
             ),
         )
-        ctx.wrote(record)
     finally:
         ledger.close()
     started = dataclasses.replace(outcome, extra={**outcome.extra, "deployment_id": record.id})
@@ -276,14 +275,12 @@ def _finish(args: argparse.Namespace, ctx: Context) -> int:
         draft = finished_draft(
             record, payload=payload, actor=actor.name, actor_source=str(actor.source), at=now
         )
-        finished = ctx.wrote(
-            ledger.append(
-                signed(ctx, draft), require_open(system, environment, started.id, environments.canonical)
-            )
+        finished = append(
+            ctx, ledger, draft, require_open(system, environment, started.id, environments.canonical)
         )
         incident = None
         if result in _INCIDENT_RESULTS:
-            incident = ctx.wrote(ledger.append(signed(ctx, incident_draft(started, finished, ctx, now))))
+            incident = append(ctx, ledger, incident_draft(started, finished, ctx, now))
     finally:
         ledger.close()
     extra: dict[str, object] = {"deployment_id": started.id, "result": str(result)}
