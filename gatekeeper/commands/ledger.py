@@ -216,6 +216,9 @@ def _platform_anchors(ctx: Context, provider: str, depth: int) -> list[PostedSta
             f"--anchors-from {provider}: no {provider} token to read the commit statuses with",
             hint="set the token the CI jobs use (GITHUB_TOKEN / GATEKEEPER_GITLAB_TOKEN) and the repository "
             "(GITHUB_REPOSITORY / CI_PROJECT_ID)",
+            ko=f"--anchors-from {provider}: 커밋 상태를 읽을 {provider} 토큰이 없습니다",
+            hint_ko="CI 작업이 쓰는 토큰(GITHUB_TOKEN / GATEKEEPER_GITLAB_TOKEN)과 "
+            "저장소(GITHUB_REPOSITORY / CI_PROJECT_ID)를 설정하세요",
         )
     shas = git(ctx.repo_root, "rev-list", f"--max-count={depth}", "HEAD").split()
     return platform.anchor_statuses(shas)

@@ -269,7 +269,7 @@ def test_anchors_from_without_a_token_is_a_clear_input_error(repo: GitRepo, reli
     checked = run_cli(["ledger", "verify", "--anchors-from", "github"], cwd=repo.path, env={})
     assert checked.code == 2 and "no github token" in checked.stderr and "Traceback" not in checked.stderr
     korean = run_cli(["--lang", "ko", "ledger", "verify", "--anchors-from", "github"], cwd=repo.path, env={})
-    assert korean.code == 2 and "Traceback" not in korean.stderr
+    assert korean.code == 2 and "토큰이 없습니다" in korean.stderr and "Traceback" not in korean.stderr
     bad_depth = run_cli(
         ["ledger", "verify", "--anchors-from", "github", "--anchor-depth", "0"], cwd=repo.path
     )
