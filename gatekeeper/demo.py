@@ -146,7 +146,7 @@ class Story:
         if actor is not None and self.issuer is not None:
             # The job has `permissions: id-token: write`: its tokens say who ran it, signed.
             self.issuer.clock = lambda: moment
-            env.update(self.issuer.actions_job(github_claims(REPOSITORY, actor)))
+            env.update(self.issuer.actions_job(github_claims(REPOSITORY, actor, sha=env["GITHUB_SHA"])))
         out, err = io.StringIO(), io.StringIO()
         runtime = Runtime(env=env, cwd=self.repo, stdout=out, stderr=err, clock=lambda: moment)
         code = main(list(args), runtime)

@@ -19,7 +19,8 @@ workspace, Tuesday 2026-11-24 20:00 KST — and changes what the case says:
 - `evidence`: {KIND: {tests, failed, errors, skipped} | "xxe" | null} replacing workspace reports
 - `reports`: `committed` (the workspace reports were committed in an earlier commit) or `before-checkout`
   (they are older than the checkout): either way this job did not produce them
-- `ledger_evidence`: [{kind, commit: head|other, tests, passed, ...}] recorded with `test.evidence`
+- `ledger_evidence`: [{kind, commit: head|other, tests, passed, ..., signed}] recorded with `test.evidence`,
+  signed by a CI job on the commit it names unless `signed` is false (or `other-commit`: a job on another)
 - `records`: extra ledger records [{kind, rfcs, hours_ago, change_type, data}]; a `deployment.finished`
   with `closes: N` names the N-th record of this list (0-based) as its start, an `incident.opened` with
   `deployment: N` the deployment it was opened for; `actor` and `source` say who wrote a record, `system`
@@ -55,7 +56,7 @@ from gatekeeper.domain.catalogue import RULES
 from gatekeeper.ledger import Draft
 from gatekeeper.ledger.backends import open_ledger
 from tests.helpers import GitRepo, run_cli
-from tests.platform.oidc import attest, pin
+from tests.platform.oidc import attest, pin, sign
 
 CASES = Path(__file__).parent / "cases"
 # The rules a case exercises: every rule but the gate's own report of a fact it could not gather and the
@@ -179,24 +180,19 @@ def append_approvals(
 ) -> datetime:
     """Append `approvals` (the case's `approvals` entries) five minutes apart from `moment`, each from CI
     attested unless it says otherwise, a release step naming `head` unless its `commit` is `other` or
-    `none`; the passing `certified` test evidence of `head` is recorded just before the first release
+    `none`; the passing `certified` test evidence of `head` (signed by a CI job on `head`; a kind named
+    `KIND:unsigned` without a signature) is recorded just before the first release
     step's approval (what the release approvals certify: `approval.before-evidence`); returns the time of
     the last."""
     for approval in approvals:
         moment += timedelta(minutes=5)
         if approval["step"] in RELEASE_STEPS and certified:
-            for kind in certified:
+            for named in certified:
+                kind, _, how = named.partition(":")  # `integration:unsigned`: appended without a signature
                 totals = {"tests": 10, "passed": 10, "failed": 0, "errors": 0, "skipped": 0}
-                ledger.append(
-                    Draft(
-                        "test.evidence",
-                        config.system.id,
-                        "ci",
-                        "github-actions",
-                        moment,
-                        {"kind": kind, "commit": head, "totals": totals},
-                    )
-                )
+                data = {"kind": kind, "commit": head, "totals": totals}
+                draft = Draft("test.evidence", config.system.id, "ci", "github-actions", moment, data)
+                ledger.append(draft if how == "unsigned" else sign(draft))
             certified = ()
             moment += timedelta(minutes=1)
         data = {
@@ -295,7 +291,10 @@ def build(repo: GitRepo, case: dict[str, Any]) -> tuple[datetime, str]:
                 "commit": head if item.get("commit", "head") == "head" else "f" * 40,
                 "totals": {k: item.get(k, 0) for k in ("tests", "passed", "failed", "errors", "skipped")},
             }
-            ledger.append(Draft("test.evidence", config.system.id, "ci", "github-actions", moment, data))
+            draft = Draft("test.evidence", config.system.id, "ci", "github-actions", moment, data)
+            if item.get("signed", True):  # by a job of the repository on the commit it names, unless said
+                draft = sign(draft, **({"sha": "e" * 40} if item.get("signed") == "other-commit" else {}))
+            ledger.append(draft)
         for item in case.get("records", []):
             data = dict(item.get("data", {}))
             if item["kind"] == "deployment.started":

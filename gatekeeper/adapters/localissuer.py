@@ -195,8 +195,10 @@ def github_claims(
     workflow: str = ".github/workflows/gatekeeper-approve.yml",
     ref: str = "refs/heads/main",
     protected: bool = True,
+    sha: str = "0" * 40,
 ) -> dict[str, Any]:
-    """The claims GitHub documents for a job of `workflow` run on `ref` by `actor` in `environment`."""
+    """The claims GitHub documents for a job of `workflow` run on `ref` at commit `sha` by `actor` in
+    `environment`."""
     owner = repository.split("/", 1)[0]
     workflow_ref = f"{repository}/{workflow}@{ref}"
     return {
@@ -205,7 +207,7 @@ def github_claims(
         "ref": ref,
         "ref_type": "branch",
         "ref_protected": "true" if protected else "false",
-        "sha": "0" * 40,
+        "sha": sha,
         "repository": repository,
         "repository_owner": owner,
         "repository_id": "74",
@@ -239,8 +241,9 @@ def gitlab_claims(
     protected: bool = True,
     environment_protected: bool = True,
     job_id: str = "4242",
+    sha: str = "0" * 40,
 ) -> dict[str, Any]:
-    """The claims GitLab documents for an `id_tokens:` token of a job run by `user`."""
+    """The claims GitLab documents for an `id_tokens:` token of a job run by `user` at commit `sha`."""
     namespace = project.rsplit("/", 1)[0]
     return {
         "sub": f"project_path:{project}:ref_type:branch:ref:{branch}",
@@ -265,7 +268,7 @@ def gitlab_claims(
         "deployment_tier": "other",
         "runner_id": 1,
         "runner_environment": "self-hosted",
-        "sha": "0" * 40,
+        "sha": sha,
         "project_visibility": "private",
         "ci_config_ref_uri": f"{host}/{project}//{config_path}@refs/heads/{branch}",
         "ci_config_sha": "0" * 40,

@@ -17,6 +17,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -31,7 +32,7 @@ from urllib.parse import quote, urlsplit
 from gatekeeper.config.models import Config, GithubOidcConfig, GitlabOidcConfig
 from gatekeeper.domain import ActorSource
 from gatekeeper.domain.attestation import ALGORITHMS, Expectation, KeyTrust, Provider, Verdict, thumbprint
-from gatekeeper.domain.records import Approval, Entry
+from gatekeeper.domain.records import Approval, Entry, TestEvidence
 from gatekeeper.errors import ConfigError, PlatformError
 
 TIMEOUT_SECONDS = 10.0
@@ -386,8 +387,54 @@ class Attestor:
             self._seen[jti] = entry.seq
         return verdict
 
-    def __call__(self, entry: Entry[Approval]) -> bool:
-        verdict = self.verdict(entry)
+    def vouches(self, entry: Entry[TestEvidence]) -> Verdict:
+        """Whether a test record carries the signature of a CI job of this repository, run by its actor on
+        the commit it names (REL-P1: the tests ran on what is deployed). A GitLab job's token signs every
+        record the job writes without naming one, so it vouches for one report of each kind per commit: a
+        second record of that kind with the same token (its copy onto a forged record) is refused."""
+        from gatekeeper.domain.attestation import draft_digest, verify
+
+        signed = entry.payload.attestation
+        provider = provider_of(entry.actor_source)
+        if signed is None:
+            return Verdict(False, "the record carries no signature of a CI job")
+        if provider is None:
+            return Verdict(False, f"a record written by a {entry.actor_source} actor cannot be signed")
+        expect = expectation(self.config, self.env, provider)
+        if expect is None:
+            return Verdict(
+                False,
+                f"the repository is unknown here: set platform.{provider}.oidc.repository to verify tokens "
+                "outside CI",
+            )
+        digest = draft_digest(
+            record_id=entry.id,
+            kind=entry.kind,
+            system=entry.system,
+            rfcs=entry.rfcs,
+            actor=entry.actor,
+            actor_source=entry.actor_source,
+            at=entry.moment,
+            data=entry.payload.dump(),
+        )
+        verdict = verify(
+            signed,
+            expect=dataclasses.replace(expect, scope="record"),
+            actor=entry.actor,
+            moment=entry.moment,
+            digest=digest,
+            trust=self.ring(provider),
+            commit=entry.payload.commit,
+        )
+        if verdict.ok and provider == "gitlab":
+            key = f"{verdict.claims.get('jti', '')}|{entry.payload.kind}|{entry.payload.commit}"
+            first = self._seen.setdefault(key, entry.seq)
+            if first != entry.seq:
+                return Verdict(False, f"the job's token already vouched for ledger record {first}")
+        return verdict
+
+    def __call__(self, entry: Entry[Any]) -> bool:
+        verdict = self.vouches(entry) if isinstance(entry.payload, TestEvidence) else self.verdict(entry)
         if not verdict.ok:
             self.refused[entry.seq] = verdict.reason
         return verdict.ok
@@ -401,8 +448,6 @@ def sign_record(
     GitLab: its `jti` and job id stored with it) and the issuer's key that verifies it. None where the job
     has no token (no `id-token` permission, no `id_tokens:`) or runs on a workstation. Raises
     IssuerUnavailable when the issuer's keys cannot be had: nothing is written unsigned that could be."""
-    import dataclasses
-
     import jwt
 
     from gatekeeper.domain.attestation import audience, digest_of, verify
@@ -439,8 +484,6 @@ def sign_record(
 def record_verdict(record: Any, config: Config, env: Mapping[str, str], trust: KeyTrust) -> str:
     """Whether a record other than an approval carries a signature that verifies: "signed", "unsigned",
     or why not."""
-    import dataclasses
-
     from gatekeeper.domain.attestation import draft_digest, verify
 
     data = record.data if isinstance(record.data, Mapping) else {}
@@ -488,6 +531,16 @@ def recheck(
 
     attestor = Attestor(config, root, env, now)
     for record in records:
+        signed_evidence = isinstance(record.data, Mapping) and "attestation" in record.data
+        if record.kind == "test.evidence" and signed_evidence:
+            try:  # as the gate reads it: signed by a job that ran on the commit it names
+                evidence = read(record)
+            except PayloadError as exc:
+                yield record, f"malformed: {exc}"
+                continue
+            verdict = attestor.vouches(evidence)
+            yield record, "signed" if verdict.ok else verdict.reason
+            continue
         if record.kind != "approval":
             provider = provider_of(record.actor_source)
             if provider is None and isinstance(record.data, Mapping) and "attestation" not in record.data:

@@ -208,8 +208,9 @@ class AuditBuilder:
     # Business days and hours; without one the window items are not answered (not applicable).
     calendar: BusinessCalendar | None = None
     system: str = ""  # the audited system: an RFC's impact on it is no impact on a linked system
-    # Whether an approval record's attestation verifies (`adapters.oidc.Attestor`); None: not checked.
-    attest: Callable[[Entry[Approval]], bool] | None = None
+    # Whether an approval record's attestation, or a test record's signature, verifies
+    # (`adapters.oidc.Attestor`); None: not checked.
+    attest: Callable[[Entry[Any]], bool] | None = None
     # Who holds each role now: whose rejections count for the debts settled at the end (None: anyone's).
     members: Mapping[Role, frozenset[str]] | None = None
     # The declared environments: recorded names are read as their canonical names, kinds pick the rules.
@@ -346,7 +347,8 @@ class AuditBuilder:
                         f"테스트 기록 {entry.seq}에 실행된 테스트가 없습니다",
                     ),
                 )
-        self.history.add_evidence(evidence_of(entry), entry.moment)
+        signed = None if self.attest is None else self.attest(entry)
+        self.history.add_evidence(evidence_of(entry, signed), entry.moment)
 
     def _started(self, entry: Entry[DeploymentStarted]) -> None:
         inside = self._inside(entry.moment)
@@ -419,6 +421,7 @@ class AuditBuilder:
             members=members,
             digests=recorded.rfc_digests if recorded else None,
             platform=_replay(recorded) if recorded is not None and recorded.platform_approvals else None,
+            vouched=frozenset(recorded.evidence) if recorded is not None else frozenset(),
         )
         window = self._window(entry, at, payload.change_type)
         environment = self.environments.canonical(payload.environment)

@@ -847,6 +847,17 @@ class EvidenceRequirement(SeverityScope):
 class EvidencePolicy(Strict_):
     min_success_rate: float = Field(default=95.0, ge=0, le=100)
     required: tuple[EvidenceRequirement, ...] = ()
+    # Whether test evidence read from the ledger must carry the signature of a CI job of this repository
+    # that ran on the commit it names (REL-P1: the tests passed on what is deployed): `required` (unsigned
+    # ledger evidence does not count), `recommended` (it counts, with `tests.unattested`), `off`. Reports in
+    # the workspace are the job's own and need none. First matching entry; none: off.
+    attestation: tuple[AttestationLevel, ...] = ()
+
+    def attestation_level(self, grade: Grade, change_type: ChangeType = ChangeType.NORMAL) -> str:
+        for entry in self.attestation:
+            if entry.matches(grade, change_type):
+                return entry.level
+        return "off"
 
 
 class PlanPolicy(Strict_):

@@ -67,13 +67,17 @@ def draft_digest(
     data: Mapping[str, Any],
 ) -> str:
     """SHA-256 over the canonical JSON of a record before it is placed (no seq, prev, hash), without its
-    attestation: what a token's audience binds. An approval's data is taken as its typed payload writes it
-    and `at` in UTC, so that spellings the readers treat alike cannot make a digest differ."""
-    from gatekeeper.domain.records import Approval, PayloadError
+    attestation: what a token's audience binds. An approval's and a test record's data are taken as their
+    typed payloads write them, and `at` in UTC, so that spellings the readers treat alike cannot make a
+    digest differ."""
+    from gatekeeper.domain.records import Approval, PayloadError, TestEvidence
 
     if kind == "approval":
         with contextlib.suppress(PayloadError):  # else digested as it stands: such a record never counts
             data = Approval.parse(data).dump()
+    elif kind == "test.evidence":  # read back by its typed payload, which the gate verifies (`Attestor`)
+        with contextlib.suppress(PayloadError):
+            data = TestEvidence.parse(data).dump()
     body = {
         "id": record_id,
         "kind": kind,
@@ -168,7 +172,7 @@ def _environment_matches(found: Any, wanted: str) -> bool:
     return isinstance(found, str) and (found == wanted or found.startswith(wanted + "/"))
 
 
-def _claim_checks(claims: Mapping[str, Any], expect: Expectation, actor: str) -> str:
+def _claim_checks(claims: Mapping[str, Any], expect: Expectation, actor: str, commit: str = "") -> str:
     """The first claim that does not fit, as a reason; "" when all fit."""
     branch = f"refs/heads/{expect.default_branch}"
     if expect.scope == "record":
@@ -182,6 +186,9 @@ def _claim_checks(claims: Mapping[str, Any], expect: Expectation, actor: str) ->
                 ("project_path", claims.get("project_path") == expect.repository, expect.repository),
                 ("user_login", str(claims.get("user_login", "")).casefold() == actor.casefold(), actor),
             ]
+        if commit:  # the job ran on the commit the record speaks for (both platforms' `sha` claim)
+            sha = claims.get("sha")
+            checks.append(("sha", isinstance(sha, str) and sha.strip().lower() == commit.lower(), commit))
     elif expect.provider == "github":
         checks = [
             ("repository", claims.get("repository") == expect.repository, expect.repository),
@@ -221,9 +228,12 @@ def verify(
     moment: datetime,
     digest: str,
     trust: KeyTrust,
+    commit: str = "",
 ) -> Verdict:
     """Whether `attestation` proves that `actor` gave the record with `digest` at `moment` (see the module
-    docstring). Never raises for a bad token; `trust` may raise when the issuer's keys cannot be had."""
+    docstring) — and, with `commit`, that the job ran on that commit (a record that speaks for a commit, as
+    test evidence does). Never raises for a bad token; `trust` may raise when the issuer's keys cannot be
+    had."""
     import jwt
 
     token, jwk = attestation.get("token"), attestation.get("jwk")
@@ -278,7 +288,7 @@ def verify(
         return _refuse(f"the token was issued at {issued.isoformat()}, after {moment.isoformat()}", claims)
     if not trust.trusts(jwk, issued):
         return _refuse(f"the key {kid[:40]!r} is not one {expect.issuer} publishes or the configuration pins")
-    mismatch = _claim_checks(claims, expect, actor)
+    mismatch = _claim_checks(claims, expect, actor, commit)
     if mismatch:
         return _refuse(mismatch, claims)
     if expect.provider == "gitlab" and (

@@ -191,8 +191,16 @@ RULES: dict[str, RuleInfo] = _catalogue(
     RuleInfo(
         "tests.stale",
         "REL-P1",
-        "evidence was produced for another commit",
-        "다른 커밋의 테스트 결과",
+        "evidence was produced for another commit, or not by a job shown to run on this one",
+        "다른 커밋의 테스트 결과 또는 이 커밋에서 생성되었음이 증명되지 않은 결과",
+        item="release.tested",
+    ),
+    RuleInfo(
+        "tests.unattested",
+        "REL-P1",
+        "ledger test evidence lacks the signature of a CI job on the deployed commit where the pack "
+        "recommends one",
+        "CI 작업 서명 없는 테스트 결과",
         item="release.tested",
     ),
     RuleInfo(

@@ -338,6 +338,9 @@ class TestEvidence:
     digest: str = ""  # the report's digest when one report was recorded by `deploy start`
     coverage: float | None = None
     source: str = ""  # "workspace" when `deploy start` recorded a report it found; else `evidence add`
+    # The signature of the CI job that wrote it (`adapters.oidc.sign_record`), as stored; whether it proves
+    # anything is for the verifier (`adapters.oidc.Attestor`), never for the parser.
+    attestation: Mapping[str, Any] | None = None
 
     @classmethod
     def parse(cls, data: Mapping[str, Any]) -> TestEvidence:
@@ -359,6 +362,7 @@ class TestEvidence:
             _text(data, "digest", ""),
             _number(data, "coverage"),
             _text(data, "source", ""),
+            attestation if isinstance(attestation := data.get("attestation"), Mapping) else None,
         )
 
     @property
@@ -385,6 +389,8 @@ class TestEvidence:
             body["coverage"] = self.coverage
         if self.source:
             body["source"] = self.source
+        if self.attestation is not None:
+            body["attestation"] = dict(self.attestation)
         return body
 
 

@@ -47,7 +47,7 @@ from gatekeeper.rules import RuleContext
 from gatekeeper.rules.approval import ApprovalFacts, RoleResolver, latest_decisions, login_key
 from gatekeeper.rules.calendar import CollisionFacts
 from gatekeeper.rules.deploy import DeployFacts
-from gatekeeper.rules.tests import Evidence, EvidenceFacts, RefusedReport
+from gatekeeper.rules.tests import Evidence, EvidenceFacts, RefusedReport, counted_seqs
 from gatekeeper.rules.window import WindowFacts
 
 DEFAULT_ENVIRONMENT = "production"
@@ -722,7 +722,9 @@ def started_payload(
 ) -> DeploymentStarted:
     """The `deployment.started` payload `deploy start` records for an allowed deployment: what it decided
     on, naming the evidence it counted from the ledger and the reports it recorded (`recorded`: seqs)."""
-    counted = [e.seq for e in facts.evidence.for_head() if e.seq] if facts.evidence is not None else []
+    # The ledger evidence the test rules counted (as `checks.gate` runs them: the deployment's change type).
+    ctx = RuleContext(facts.policy, facts.grade, facts.change_type, facts.at)
+    counted = counted_seqs(facts.evidence, ctx) if facts.evidence is not None else []
     return DeploymentStarted(
         environment=facts.environment,
         change_type=facts.change_type,

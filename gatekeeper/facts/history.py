@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -190,8 +190,8 @@ class _EvidenceLog:
         return tuple(sorted([*own, *others], key=lambda e: e.seq))
 
 
-def evidence_of(entry: Entry[TestEvidence]) -> Evidence:
-    """A `test.evidence` record as the test rules read it."""
+def evidence_of(entry: Entry[TestEvidence], signed: bool | None = None) -> Evidence:
+    """A `test.evidence` record as the test rules read it (`signed`: whether its signature verified)."""
     payload, counts_ = entry.payload, entry.payload.counts
     return Evidence(
         payload.kind,
@@ -204,6 +204,7 @@ def evidence_of(entry: Entry[TestEvidence]) -> Evidence:
         counts_.skipped,
         payload.digest,
         entry.seq,
+        signed,
     )
 
 
@@ -230,8 +231,9 @@ class History:
     _unrestored: dict[str, list[str]] = field(default_factory=dict)  # environment -> failed deployment ids
     _context: RuleContext | None = None
     _owing_by_rfc: dict[str, set[str]] = field(default_factory=dict)
-    # Whether an approval record's attestation verifies (`adapters.oidc.Attestor`); None: not checked here.
-    attest: Callable[[Entry[Approval]], bool] | None = None
+    # Whether an approval record's attestation, or a test record's signature, verifies
+    # (`adapters.oidc.Attestor`); None: not checked here.
+    attest: Callable[[Entry[Any]], bool] | None = None
     # The canonical name of a recorded environment (declared aliases, case, whitespace); None: as recorded.
     environment_name: Callable[[str], str] | None = None
     # Who holds each role, for whose PIRs count (`rules.deploy.pir_refusal`); None: not known (roles not
@@ -263,7 +265,8 @@ class History:
                 attested,
             )
         elif isinstance(payload, TestEvidence):
-            self.add_evidence(evidence_of(entry), entry.moment)
+            signed = None if self.attest is None else self.attest(entry)
+            self.add_evidence(evidence_of(entry, signed), entry.moment)
             if self.reports is not None:
                 self.reports.update((str(payload.kind), payload.commit, d) for d in payload.digests)
         elif isinstance(payload, DeploymentStarted):
@@ -497,20 +500,21 @@ class History:
         members: Mapping[Role, frozenset[str]] | None = None,
         digests: Mapping[str, str] | None = None,
         platform: Callable[[tuple[ApprovalFacts, ...]], tuple[ApprovalFacts, ...]] | None = None,
+        vouched: frozenset[int] = frozenset(),
     ) -> LedgerFacts:
         """The rules' facts at `at` for a deployment of `rfcs` (with `head`) to `environment`: approvals of
         each valid RFC bound to its digest (`digests` overrides the RFC's current digest: the content that
-        was deployed), this environment's deployments of the last year, the evidence of the last 90 days."""
+        was deployed), this environment's deployments of the last year, the evidence of the last 90 days.
+        `vouched`: evidence seqs a deployment's gate recorded as counted (its own workspace reports, or
+        records it verified): the audit takes them as the gate did, whatever their signature says."""
         entries = tuple(rfcs)
         deployed = digests or {}
-        head_evidence = (
-            tuple(
-                (str(e.kind), e.seq)
-                for e in self.evidence.at(head, at, EVIDENCE_HORIZON)
-                if same_commit(e.commit, head)
-            )
-            if head
-            else ()
+        items = tuple(
+            replace(e, signed=None) if e.seq in vouched else e
+            for e in self.evidence.at(head, at, EVIDENCE_HORIZON)
+        )
+        head_evidence = tuple(
+            (str(e.kind), e.seq, e.signed) for e in items if head and same_commit(e.commit, head)
         )
         approvals = tuple(
             ApprovalFacts(
@@ -552,7 +556,7 @@ class History:
         )
         evidence = EvidenceFacts(
             head,
-            self.evidence.at(head, at, EVIDENCE_HORIZON),
+            items,
             tuple(e.id for e in entries if e.rfc is not None and e.rfc.impact.performance),
         )
         return LedgerFacts(approvals, deploy, evidence)

@@ -64,8 +64,10 @@ class ApprovalFacts:
     identities: frozenset[str] = frozenset()
     members: Mapping[Role, frozenset[str]] = field(default_factory=dict)
     head: str = ""  # the commit being deployed ("": not known, as for a check of the RFC alone)
-    # The ledger's test evidence for `head` as (kind, seq), in ledger order: what a release step certifies.
-    evidence: tuple[tuple[str, int], ...] = ()
+    # The ledger's test evidence for `head` as (kind, seq, signed), in ledger order: what a release step
+    # certifies. `signed` as `rules.tests.Evidence.signed`: unsigned evidence certifies nothing where the pack
+    # requires signed evidence (`tests.attestation`).
+    evidence: tuple[tuple[str, int, bool | None], ...] = ()
     # The latest counted decisions per pack and grade, worked out once (`_latest`); not a fact.
     latest: dict[tuple[int, int], dict[str, ApprovalDecision]] = field(
         default_factory=dict, init=False, compare=False, repr=False
@@ -482,26 +484,48 @@ def before_evidence(facts: ApprovalFacts, ctx: RuleContext) -> Iterable[Finding 
         if step in ctx.policy.approvals.commit_steps and decision.commit != facts.head:
             continue  # certifies another commit (or none): `approval.other-commit` says so
         kinds = ctx.policy.approvals.certified_by.get(Step(step), ())
+        signed_only = ctx.policy.tests.attestation_level(ctx.grade, ctx.change_type) == "required"
         # A decision on the platform is read live, after every ledger record: its seq only continues the
         # decisions', so it is compared with no record's.
         late = [
             str(k)
             for k in kinds
             if not any(
-                kind == k and (decision.on_platform or seq < decision.seq) for kind, seq in facts.evidence
+                kind == k
+                and (decision.on_platform or seq < decision.seq)
+                and not (signed_only and signed is False)
+                for kind, seq, signed in facts.evidence
             )
         ]
         if not late:
             continue
         named = ", ".join(late)
+        unsigned = [
+            str(seq)
+            for kind, seq, signed in facts.evidence
+            if signed_only
+            and signed is False
+            and kind in late
+            and (decision.on_platform or seq < decision.seq)
+        ]
+        why = (
+            ctx.text(
+                f" (unsigned ledger records {', '.join(unsigned)} are no evidence: no CI job on the commit "
+                "signed them)",
+                f" (서명 없는 원장 기록 {', '.join(unsigned)}번은 커밋에서 실행된 CI 작업이 서명하지 않아 "
+                "증적이 아닙니다)",
+            )
+            if unsigned
+            else ""
+        )
         yield ctx.finding(
             "approval.before-evidence",
             subject=_subject(facts, step),
             message=ctx.text(
                 f"step {step} of RFC {facts.rfc_id} was approved (ledger record {decision.seq}) before the "
-                f"ledger held {named} test evidence for the deployed commit {facts.head[:12]}",
+                f"ledger held {named} test evidence for the deployed commit {facts.head[:12]}{why}",
                 f"변경요청 {facts.rfc_id}의 {step} 승인(원장 {decision.seq}번)이 배포 커밋 "
-                f"{facts.head[:12]}의 {named} 시험 증적보다 먼저 기록되었습니다",
+                f"{facts.head[:12]}의 {named} 시험 증적보다 먼저 기록되었습니다{why}",
             ),
             remediation=ctx.text(
                 f"record the {named} test evidence of {facts.head[:12]} (`gatekeeper evidence add`), then "

@@ -8,7 +8,7 @@ they were produced for. Only evidence for the commit being deployed counts.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 
 from gatekeeper.config.models import EvidenceRequirement
@@ -31,6 +31,9 @@ class Evidence:
     skipped: int
     digest: str = ""
     seq: int = 0  # the `test.evidence` record it was read from; 0 for a report in the workspace
+    # Whether the record's signature shows a CI job of this repository ran on `commit` and wrote it
+    # (`adapters.oidc.Attestor.vouches`); None for a report in the workspace, or where nothing checked.
+    signed: bool | None = None
 
     @property
     def counts(self) -> Counts:
@@ -47,8 +50,10 @@ class RefusedReport:
     """A report found in the workspace that this job did not produce, so it is no evidence (REL-P1)."""
 
     kind: EvidenceKind
-    source: str  # its path in the workspace
-    why: str  # "tracked" (git tracks it: committed, not produced) or "older" (older than the checkout)
+    source: str  # its path in the workspace, or `ledger record N`
+    # "tracked" (git tracks it: committed, not produced), "older" (older than the checkout), or "unsigned"
+    # (a ledger record no CI job on the commit signed, where the pack requires it: `tests.attestation`)
+    why: str
 
 
 @dataclass(frozen=True)
@@ -85,6 +90,31 @@ def same_commit(a: str, b: str) -> bool:
     return a.startswith(b) or b.startswith(a)
 
 
+def admitted(facts: EvidenceFacts, ctx: RuleContext) -> EvidenceFacts:
+    """The evidence that counts: where the pack requires ledger evidence to be signed (`tests.attestation`),
+    a ledger record whose signature does not show a CI job on its commit wrote it is no evidence — anyone
+    who can append to the ledger could have written it — and is refused as such."""
+    if ctx.policy.tests.attestation_level(ctx.grade, ctx.change_type) != "required":
+        return facts
+    unsigned = [e for e in facts.items if e.signed is False]
+    if not unsigned:
+        return facts
+    refused = tuple(
+        RefusedReport(e.kind, e.source, "unsigned") for e in unsigned if same_commit(e.commit, facts.head)
+    )
+    return replace(
+        facts,
+        items=tuple(e for e in facts.items if e.signed is not False),
+        refused=facts.refused + refused,
+    )
+
+
+def counted_seqs(facts: EvidenceFacts, ctx: RuleContext) -> list[int]:
+    """The seqs of the ledger records that count as evidence for the head (what `deploy start` records as
+    counted, and what a release step's approval certifies)."""
+    return [e.seq for e in admitted(facts, ctx).for_head() if e.seq]
+
+
 def required_kinds(ctx: RuleContext) -> dict[EvidenceKind, EvidenceRequirement]:
     def compute() -> dict[EvidenceKind, EvidenceRequirement]:
         chosen: dict[EvidenceKind, EvidenceRequirement] = {}
@@ -107,6 +137,7 @@ def _hint(ctx: RuleContext, kind: EvidenceKind) -> str:
 
 
 def missing(facts: EvidenceFacts, ctx: RuleContext) -> Iterable[Finding | None]:
+    facts = admitted(facts, ctx)
     for kind, requirement in required_kinds(ctx).items():
         if (
             any(e.executed > 0 for e in facts.for_head(kind))
@@ -133,6 +164,7 @@ def missing(facts: EvidenceFacts, ctx: RuleContext) -> Iterable[Finding | None]:
 
 
 def stale(facts: EvidenceFacts, ctx: RuleContext) -> Iterable[Finding | None]:
+    facts = admitted(facts, ctx)
     for kind in required_kinds(ctx):
         if any(e.executed > 0 for e in facts.for_head(kind)):
             continue
@@ -140,15 +172,20 @@ def stale(facts: EvidenceFacts, ctx: RuleContext) -> Iterable[Finding | None]:
         refused = facts.refused_of(kind)
         if refused and not other:
             report = refused[0]
-            why = (
-                ctx.text(
+            why = {
+                "tracked": ctx.text(
                     "git tracks it: it was committed, not produced by this job", "git이 추적하는 파일입니다"
-                )
-                if report.why == "tracked"
-                else ctx.text(
+                ),
+                "older": ctx.text(
                     "it is older than this job's checkout", "이 작업의 체크아웃보다 오래된 파일입니다"
-                )
-            )
+                ),
+                "unsigned": ctx.text(
+                    "no CI job of this repository that ran on this commit signed it, so anyone who can write "
+                    "to the ledger could have",
+                    "이 커밋에서 실행된 이 저장소의 CI 작업이 서명하지 않았으므로 원장에 쓸 수 있는 누구나 "
+                    "기록할 수 있었던 결과입니다",
+                ),
+            }[report.why]
             yield ctx.finding(
                 "tests.stale",
                 subject=str(kind),
@@ -156,7 +193,7 @@ def stale(facts: EvidenceFacts, ctx: RuleContext) -> Iterable[Finding | None]:
                     f"the {kind} report {report.source} is no evidence for commit {facts.head[:12]}: {why}",
                     f"{kind} 테스트 결과 {report.source}는 커밋 {facts.head[:12]}의 증적이 아닙니다: {why}",
                 ),
-                remediation=_hint(ctx, kind),
+                remediation=_signing_hint(ctx, kind) if report.why == "unsigned" else _hint(ctx, kind),
             )
             continue
         if other:
@@ -174,6 +211,7 @@ def stale(facts: EvidenceFacts, ctx: RuleContext) -> Iterable[Finding | None]:
 
 
 def failed(facts: EvidenceFacts, ctx: RuleContext) -> Iterable[Finding | None]:
+    facts = admitted(facts, ctx)
     for item in facts.for_head():
         if item.failed or item.errors:
             yield ctx.finding(
@@ -193,6 +231,7 @@ def failed(facts: EvidenceFacts, ctx: RuleContext) -> Iterable[Finding | None]:
 
 
 def below_threshold(facts: EvidenceFacts, ctx: RuleContext) -> Iterable[Finding | None]:
+    facts = admitted(facts, ctx)
     threshold = ctx.policy.tests.min_success_rate
     kinds = sorted({e.kind for e in facts.for_head()}, key=str)
     for kind in kinds:
@@ -218,6 +257,7 @@ def below_threshold(facts: EvidenceFacts, ctx: RuleContext) -> Iterable[Finding 
 
 
 def performance_missing(facts: EvidenceFacts, ctx: RuleContext) -> Iterable[Finding | None]:
+    facts = admitted(facts, ctx)
     if facts.performance_rfcs and not any(e.executed > 0 for e in facts.for_head(EvidenceKind.PERFORMANCE)):
         rfcs = ", ".join(facts.performance_rfcs)
         yield ctx.finding(
@@ -236,6 +276,37 @@ def performance_missing(facts: EvidenceFacts, ctx: RuleContext) -> Iterable[Find
         )
 
 
+def unattested(facts: EvidenceFacts, ctx: RuleContext) -> Iterable[Finding | None]:
+    """Where the pack recommends signed ledger evidence, counted evidence without a verified signature is
+    worth a warning."""
+    if ctx.policy.tests.attestation_level(ctx.grade, ctx.change_type) != "recommended":
+        return
+    for item in facts.for_head():
+        if item.signed is False:
+            yield ctx.finding(
+                "tests.unattested",
+                subject=item.source,
+                message=ctx.text(
+                    f"the {item.kind} test evidence in {item.source} counts, but no CI job of this "
+                    f"repository that ran on commit {facts.head[:12]} signed it",
+                    f"{item.source}의 {item.kind} 테스트 결과는 인정되지만 커밋 {facts.head[:12]}에서 실행된 "
+                    "이 저장소의 CI 작업 서명이 없습니다",
+                ),
+                remediation=_signing_hint(ctx, item.kind),
+            )
+
+
+def _signing_hint(ctx: RuleContext, kind: EvidenceKind) -> str:
+    return ctx.text(
+        f"record the {kind} report with `gatekeeper evidence add` in a CI job of this repository that ran on "
+        "the commit and may request an OIDC token (GitHub: `permissions: id-token: write`; GitLab: "
+        "`id_tokens:`), or let `deploy start` find the report in its own workspace",
+        f"이 커밋에서 실행되고 OIDC 토큰을 받을 수 있는 CI 작업(GitHub: `permissions: id-token: write`, "
+        f"GitLab: `id_tokens:`)에서 `gatekeeper evidence add`로 {kind} 결과를 기록하거나, `deploy start`가 "
+        "자기 작업 공간에서 결과 파일을 찾게 하세요",
+    )
+
+
 EvidenceRule = Callable[[EvidenceFacts, RuleContext], Iterable[Finding | None]]
 
 TEST_RULES: dict[str, EvidenceRule] = {
@@ -244,6 +315,7 @@ TEST_RULES: dict[str, EvidenceRule] = {
     "tests.below-threshold": below_threshold,
     "tests.stale": stale,
     "tests.performance-missing": performance_missing,
+    "tests.unattested": unattested,
 }
 
 

@@ -71,6 +71,7 @@ class Jobs:
             shaped = {
                 k: claims.pop(k) for k in ("environment", "workflow", "ref", "protected") if k in claims
             }
+            shaped.setdefault("sha", self.head)
             job_claims = {**github_claims(REPOSITORY, claims.pop("actor", who), **shaped), **claims}
             env.update(self.issuer.actions_job(job_claims, answer=answer))
         return env
@@ -88,7 +89,8 @@ class Jobs:
         host = self.issuer.url.split("://", 1)[1]
         if token is None:
             token = self.issuer.mint(
-                gitlab_claims(host, REPOSITORY, claims.pop("user", who), **claims), "gatekeeper"
+                gitlab_claims(host, REPOSITORY, claims.pop("user", who), **{"sha": self.head, **claims}),
+                "gatekeeper",
             )
         if token:
             env["GATEKEEPER_ID_TOKEN"] = token
@@ -117,8 +119,21 @@ def pin(repo_path: Path, relative: str = ".gatekeeper/oidc-keys.json") -> dict[s
     }
 
 
+def sign(draft: Draft, **claims: Any) -> Draft:
+    """`draft` (a record a CI job writes, such as test evidence) with the signature the job's token gives
+    it (`adapters.oidc.sign_record`): a GitHub job of the repository run by the draft's actor on the commit
+    the record names (`sha`), signed by the pinned key. `claims` override the token's."""
+    job = github_claims(REPOSITORY, draft.actor, sha=str(draft.data.get("commit", "0" * 40)))
+    return _signed(draft, {**job, **claims})
+
+
 def attest(draft: Draft, **claims: Any) -> Draft:
     """`draft` with the attestation a GitHub approval job would record, signed by the pinned key."""
+    return _signed(draft, {**github_claims(REPOSITORY, draft.actor), **claims})
+
+
+def _signed(draft: Draft, claims: dict[str, Any]) -> Draft:
+    """`draft` carrying a GitHub Actions ID token with `claims`, minted for its digest by the pinned key."""
     import jwt
 
     digest = digest_of(draft)
@@ -130,7 +145,6 @@ def attest(draft: Draft, **claims: Any) -> Draft:
         "iat": moment,
         "nbf": moment - 5,
         "exp": moment + 300,
-        **github_claims(REPOSITORY, draft.actor),
         **claims,
     }
     key = pinned_key()
