@@ -91,8 +91,6 @@ class GateFacts:
     # each role: facts from outside the ledger that `deploy start` records (`decision_facts`).
     identities: frozenset[str] = frozenset()
     members: Mapping[Role, frozenset[str]] = field(default_factory=dict)
-    # (kind, commit, digest) of the reports the ledger holds already (`workspace_evidence`).
-    recorded_reports: frozenset[tuple[str, str, str]] = frozenset()
     # The declared environment's kind (which rules apply), the standard RFCs checked against the
     # catalogue, and the RFCs judged as normal changes because their standard claim does not hold.
     environment_kind: EnvironmentKind = EnvironmentKind.PRODUCTION
@@ -377,7 +375,6 @@ def gather(
         failures=tuple(collect.failures),
         identities=identities,
         members=members or {},
-        recorded_reports=frozenset(history.reports or ()) if history is not None else frozenset(),
         environment_kind=environment.kind,
         standard=standard or (),
         downgraded=frozenset(i for i, c in checks.items() if not c.holds),
@@ -438,7 +435,7 @@ def ledger_history(
     for kind in INCIDENT_KINDS:  # the incidents an emergency names, and their reports and problems
         take(reader.find(kind=str(kind), system=system, since=since))
 
-    history = History(policy, config.system.grade, system, reports=set(), attest=attest, members=members)
+    history = History(policy, config.system.grade, system, attest=attest, members=members)
     history.environment_name = config.declared_environments().canonical
     for seq in sorted(found):
         history.add(entry_of(found[seq]))
@@ -660,10 +657,11 @@ def model_digest(model: Any) -> str:
 
 def workspace_evidence(facts: GateFacts) -> list[TestEvidence]:
     """The workspace reports the gate counted, as `test.evidence` payloads for `deploy start` to record
-    before the deployment (a report already in the ledger with the same digest is not recorded again)."""
+    before the deployment, each report once (one the ledger holds already with the same digest and counts
+    is not recorded again: `deploy start` names that record)."""
     if facts.evidence is None:
         return []
-    recorded = set(facts.recorded_reports)
+    recorded: set[tuple[str, str, str]] = set()
     out = []
     for item in facts.evidence.for_head():
         key = (str(item.kind), item.commit.lower(), item.digest)

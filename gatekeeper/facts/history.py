@@ -223,9 +223,6 @@ class History:
     notices: dict[str, list[Entry[Notice]]] = field(default_factory=dict)
     failed: dict[str, Deployment] = field(default_factory=dict)  # failed or rolled back, no incident yet
     failed_ids: set[str] = field(default_factory=set)  # every failed or rolled-back deployment
-    # (kind, commit, report digest) of every report recorded, when the reader asks for them (the gate, so
-    # that `deploy start` records a report of the workspace no second time); None: not kept.
-    reports: set[tuple[str, str, str]] | None = None
     evidence: _EvidenceLog = field(default_factory=_EvidenceLog)
     incidents: Incidents = field(default_factory=Incidents)
     _unrestored: dict[str, list[str]] = field(default_factory=dict)  # environment -> failed deployment ids
@@ -267,8 +264,6 @@ class History:
         elif isinstance(payload, TestEvidence):
             signed = None if self.attest is None else self.attest(entry)
             self.add_evidence(evidence_of(entry, signed), entry.moment)
-            if self.reports is not None:
-                self.reports.update((str(payload.kind), payload.commit, d) for d in payload.digests)
         elif isinstance(payload, DeploymentStarted):
             self.started(entry, payload)
         elif isinstance(payload, DeploymentFinished):
@@ -500,17 +495,18 @@ class History:
         members: Mapping[Role, frozenset[str]] | None = None,
         digests: Mapping[str, str] | None = None,
         platform: Callable[[tuple[ApprovalFacts, ...]], tuple[ApprovalFacts, ...]] | None = None,
-        vouched: frozenset[int] = frozenset(),
+        vouched: frozenset[int] | None = frozenset(),
     ) -> LedgerFacts:
         """The rules' facts at `at` for a deployment of `rfcs` (with `head`) to `environment`: approvals of
         each valid RFC bound to its digest (`digests` overrides the RFC's current digest: the content that
         was deployed), this environment's deployments of the last year, the evidence of the last 90 days.
         `vouched`: evidence seqs a deployment's gate recorded as counted (its own workspace reports, or
-        records it verified): the audit takes them as the gate did, whatever their signature says."""
+        records it verified): the audit takes them as the gate did, whatever their signature says. None:
+        every record, for a deployment recorded before its gate kept what it counted (nor signed evidence)."""
         entries = tuple(rfcs)
         deployed = digests or {}
         items = tuple(
-            replace(e, signed=None) if e.seq in vouched else e
+            replace(e, signed=None) if vouched is None or e.seq in vouched else e
             for e in self.evidence.at(head, at, EVIDENCE_HORIZON)
         )
         head_evidence = tuple(
