@@ -24,7 +24,8 @@ workspace, Tuesday 2026-11-24 20:00 KST — and changes what the case says:
 - `records`: extra ledger records [{kind, rfcs, hours_ago, change_type, data}]; a `deployment.finished`
   with `closes: N` names the N-th record of this list (0-based) as its start, an `incident.opened` with
   `deployment: N` the deployment it was opened for; `actor` and `source` say who wrote a record, `system`
-  which system it is of (default the case's own)
+  which system it is of (default the case's own); a record from CI is signed by its job unless `signed`
+  is false
 - `at`: the time asked about (default the Tuesday evening)
 - `env`: the `--env` the gate is asked about (default none: production)
 - `catalogue`: keys merged into the standard-change catalogue (`standard-changes.yml`; `changes:` replaces
@@ -305,17 +306,18 @@ def build(repo: GitRepo, case: dict[str, Any]) -> tuple[datetime, str]:
             if "deployment" in item:  # an incident opened for the N-th record (a deployment.started)
                 data["deployment_id"] = extra_ids[item["deployment"]]
             when = at - timedelta(hours=float(item.get("hours_ago", 1)))
-            record = ledger.append(
-                Draft(
-                    item["kind"],
-                    item.get("system", config.system.id),
-                    item.get("actor", "ci"),
-                    item.get("source", "github-actions"),
-                    when,
-                    data,
-                    tuple(item.get("rfcs", [RFC_ID])),
-                )
+            draft = Draft(
+                item["kind"],
+                item.get("system", config.system.id),
+                item.get("actor", "ci"),
+                item.get("source", "github-actions"),
+                when,
+                data,
+                tuple(item.get("rfcs", [RFC_ID])),
             )
+            if draft.actor_source == "github-actions" and item.get("signed", True):
+                draft = sign(draft)  # by the CI job that wrote it, as every job with an ID token signs
+            record = ledger.append(draft)
             extra_ids.append(record.id)
     finally:
         ledger.close()

@@ -88,6 +88,12 @@ class Envelope(Protocol):
 # ------------------------------------------------------------------------------------------ member readers
 
 
+def _signature(data: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """A record's `attestation` as stored; whether it proves anything is for the verifier."""
+    found = data.get("attestation")
+    return found if isinstance(found, Mapping) else None
+
+
 def _text(data: Mapping[str, Any], name: str, default: str | None = None) -> str:
     value = data.get(name)
     if value is None:  # absent, or JSON null: the default where there is one
@@ -362,7 +368,7 @@ class TestEvidence:
             _text(data, "digest", ""),
             _number(data, "coverage"),
             _text(data, "source", ""),
-            attestation if isinstance(attestation := data.get("attestation"), Mapping) else None,
+            _signature(data),
         )
 
     @property
@@ -729,6 +735,8 @@ class IncidentOpened:
     cause_type: str = ""  # 원인 유형 (CAUSE_TYPES)
     region: str = ""  # 지역 보정 (REGIONS)
     service_priority: int | None = None  # 서비스 중요도 순위 of the only services affected
+    # The signature of the CI job that wrote it, as stored (`adapters.oidc.Attestor.vouches` verifies it).
+    attestation: Mapping[str, Any] | None = None
 
     @classmethod
     def parse(cls, data: Mapping[str, Any]) -> IncidentOpened:
@@ -755,6 +763,7 @@ class IncidentOpened:
             cause_type=_choice(data, "cause_type", CAUSE_TYPES),
             region=_choice(data, "region", REGIONS),
             service_priority=_priority(data),
+            attestation=_signature(data),
         )
 
     def dump(self) -> dict[str, Any]:
@@ -785,6 +794,8 @@ class IncidentOpened:
             ("service_priority", self.service_priority),
         )
         body.update({name: value for name, value in optional if value})
+        if self.attestation is not None:
+            body["attestation"] = dict(self.attestation)
         return body
 
 
@@ -907,6 +918,8 @@ class Pir:
     note: str = ""
     digest: str = ""
     follow_up: str = ""  # the improvement a purpose not achieved leads to (seed 002 변경관리 4.3)
+    # The signature of the CI job that wrote it, as stored (`adapters.oidc.Attestor.vouches` verifies it).
+    attestation: Mapping[str, Any] | None = None
 
     @classmethod
     def parse(cls, data: Mapping[str, Any]) -> Pir:
@@ -915,11 +928,16 @@ class Pir:
             _text(data, "note", ""),
             _text(data, "rfc_digest", ""),
             _text(data, "follow_up", ""),
+            _signature(data),
         )
 
     def dump(self) -> dict[str, Any]:
-        body = {"result": self.result, "note": self.note, "rfc_digest": self.digest}
-        return {**body, "follow_up": self.follow_up} if self.follow_up else body
+        body: dict[str, Any] = {"result": self.result, "note": self.note, "rfc_digest": self.digest}
+        if self.follow_up:
+            body["follow_up"] = self.follow_up
+        if self.attestation is not None:
+            body["attestation"] = dict(self.attestation)
+        return body
 
 
 @dataclass(frozen=True, slots=True)

@@ -418,7 +418,7 @@ def ledger_history(
     reviewed = {
         rfc
         for r in found.values()
-        if r.kind == RecordKind.PIR and _counted_pir(r, policy, config.system.grade, members)
+        if r.kind == RecordKind.PIR and _counted_pir(r, policy, config.system.grade, members, attest)
         for rfc in r.rfcs
     }
     emergency = {
@@ -488,12 +488,19 @@ def system_states(
 
 
 def _counted_pir(
-    record: Record, policy: Policy, grade: Grade, members: Mapping[Role, frozenset[str]] | None
+    record: Record,
+    policy: Policy,
+    grade: Grade,
+    members: Mapping[Role, frozenset[str]] | None,
+    attest: Callable[[Any], bool] | None,
 ) -> bool:
     from gatekeeper.rules.deploy import pir_refusal
 
     entry = entry_of(record)
-    return pir_refusal(policy, grade, members, entry.actor, entry.actor_source, entry.payload) is None
+    attested = None if attest is None else attest(entry)
+    return (
+        pir_refusal(policy, grade, members, entry.actor, entry.actor_source, entry.payload, attested) is None
+    )
 
 
 def attestor(config: Config, sources: Sources, now: datetime) -> Callable[[Any], bool]:

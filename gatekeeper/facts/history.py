@@ -228,6 +228,7 @@ class History:
     _unrestored: dict[str, list[str]] = field(default_factory=dict)  # environment -> failed deployment ids
     _context: RuleContext | None = None
     _owing_by_rfc: dict[str, set[str]] = field(default_factory=dict)
+    _signed: dict[int, bool] = field(default_factory=dict)  # PIR seq -> whether its signature verified
     # Whether an approval record's attestation, or a test record's signature, verifies
     # (`adapters.oidc.Attestor`); None: not checked here.
     attest: Callable[[Entry[Any]], bool] | None = None
@@ -368,6 +369,8 @@ class History:
         open for `pir_state` to judge with the holders each check passes."""
         for rfc in entry.rfcs:
             self.pirs.setdefault(rfc, []).append(entry)
+        if self.attest is not None:
+            self._signed[entry.seq] = self.attest(entry)
         if self._pir_refusal(entry, self.members) is not None:
             return False
         if self.policy is not None and self.members is None and self.policy.deploy.pir_reviewers:
@@ -385,7 +388,10 @@ class History:
     ) -> tuple[str, str] | None:
         if self.policy is None:
             return None
-        return pir_refusal(self.policy, self.grade, members, entry.actor, entry.actor_source, entry.payload)
+        attested = self._signed.get(entry.seq)
+        return pir_refusal(
+            self.policy, self.grade, members, entry.actor, entry.actor_source, entry.payload, attested
+        )
 
     def pir_state(
         self, rfcs: Iterable[str], members: Mapping[Role, frozenset[str]] | None
@@ -416,6 +422,7 @@ class History:
         state = self.incidents.add(entry)
         if state is not None:
             state.by_failure = self.opened_by_failure(entry.payload)
+            state.signed = None if self.attest is None else self.attest(entry)
         return self.incident(entry.rfcs, entry.payload)
 
     def opened_by_failure(self, payload: IncidentOpened) -> bool:

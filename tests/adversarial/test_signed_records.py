@@ -1,7 +1,9 @@
-"""Test evidence nobody can forge: the gate counts a `test.evidence` record from the ledger only when the
-token of a CI job of this repository, one that ran on the commit the record names, signed exactly that
-record (kr-ap-sop `tests.attestation`: required for grades 1–2). Through the real CLI, against a real OIDC
-issuer on 127.0.0.1 (adapters.localissuer).
+"""Records nobody can forge. The gate counts a `test.evidence` record from the ledger only when the token
+of a CI job of this repository, one that ran on the commit the record names, signed exactly that record
+(kr-ap-sop `tests.attestation`: required for grades 1–2); and a PIR, or the incident an emergency change
+answers for, only when the platform's signature shows who wrote it (`approvals.attestation`), before the
+role checks read that name. Through the real CLI, against a real OIDC issuer on 127.0.0.1
+(adapters.localissuer) or the pinned key of the acceptance world.
 
 The attacker is a developer with write access: they can push records to the ledger, run jobs of their
 own branch (whose tokens the platform signs, naming that branch's commit), set any variable in such a job,
@@ -13,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,11 +24,13 @@ import pytest
 from gatekeeper.adapters.localissuer import LocalIssuer, SigningKey, github_claims
 from gatekeeper.domain.attestation import audience, digest_of
 from gatekeeper.ledger import Draft
+from tests import acceptance as cases
 from tests.acceptance import junit
 from tests.adversarial.conftest import Recorder
 from tests.adversarial.test_attested_approvals import NOW, RFC, World
-from tests.helpers import git, run_cli
-from tests.platform.oidc import REPOSITORY, Jobs
+from tests.adversarial.test_reviews import OWING, TUESDAY_10
+from tests.helpers import GitRepo, git, pipeline_job, run_cli
+from tests.platform.oidc import REPOSITORY, Jobs, gitlab_job
 
 SYSTEM = "minwon-portal"
 
@@ -220,4 +225,132 @@ def test_a_gitlab_jobs_token_vouches_for_one_report_of_each_kind(
         "replayed GitLab token",
         "not counted (a job's token vouches for one report of each kind per commit); the genuine failure "
         "blocks; ledger verify --attestations names the copy",
+    )
+
+
+# ------------------------------------------------------------------ PIRs and incidents (a person's word)
+
+
+def _rules_at(repo: GitRepo, at: datetime) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    for finding in cases.gate(repo, at)[1]["findings"]:
+        found.setdefault(finding["rule"], []).append(finding["message"])
+    return found
+
+
+def test_a_pir_in_a_cab_members_name_settles_nothing_unless_the_platform_signed_it(
+    repo: GitRepo, reliability: Recorder
+) -> None:
+    forged = {"kind": "pir", "actor": "kim", "signed": False, "rfcs": ["RFC-2026-0041"]}
+    at, _ = cases.build(
+        repo, {**OWING, "records": [*OWING["records"], {**forged, "data": {"result": "achieved"}}]}
+    )
+    overdue = _rules_at(repo, at).get("deploy.pir-overdue", [])
+    assert overdue and "no verified signature of the CI platform" in overdue[0], overdue
+    # The developer's pipeline job without a token: `pir` refuses to write what would count for nothing.
+    plain = run_cli(
+        ["pir", "RFC-2026-0041", "--result", "achieved"], cwd=repo.path, env=pipeline_job(repo, "kim"), now=at
+    )
+    assert plain.code == 2 and "cannot sign it" in plain.stderr and "Traceback" not in plain.stderr
+    # kim's own pipeline job, whose token signs the record: the debt is settled.
+    signed = run_cli(
+        ["pir", "RFC-2026-0041", "--result", "achieved"],
+        cwd=repo.path,
+        env=gitlab_job(repo.head(), "kim", at),
+        now=at,
+    )
+    assert signed.code == 0, signed.stderr
+    assert "deploy.pir-overdue" not in _rules_at(repo, at)
+    reliability.row(
+        "a PIR naming a CAB member appended to the ledger unsigned; `pir` run as the CAB member in a job "
+        "without an ID token",
+        "forged record (a person's decision)",
+        "block: deploy.pir-overdue (no verified signature); the job without a token is refused, exit 2, "
+        "nothing written; the CAB member's signed PIR settles the debt",
+    )
+
+
+def test_an_emergency_cannot_rest_on_an_incident_nobody_signed(tmp_path: Path, reliability: Recorder) -> None:
+    incident = {
+        "kind": "incident.opened",
+        "actor": "han",
+        "rfcs": [],
+        "data": {
+            "incident_id": "INC-2026-0007",
+            "type": "service-outage",
+            "title": "신청 화면 오류",
+            "grade": 1,
+        },
+    }
+    emergency = {"at": TUESDAY_10, "rfc": {"type": "emergency", "incident": "INC-2026-0007"}, "approvals": []}
+    repo = GitRepo.create(tmp_path / "unsigned")
+    at, _ = cases.build(repo, {**emergency, "records": [{**incident, "signed": False}]})
+    unknown = _rules_at(repo, at).get("emergency.incident-unknown", [])
+    assert unknown and "no verified signature" in unknown[0], unknown
+    # The same incident naming a failed deployment it was opened for: `deploy finish` writes such records,
+    # signed; a copy without the signature does not borrow that trust.
+    failed = [
+        {"kind": "deployment.started", "hours_ago": 2, "rfcs": ["RFC-2026-0040"]},
+        {
+            "kind": "deployment.finished",
+            "hours_ago": 1.5,
+            "closes": 0,
+            "rfcs": ["RFC-2026-0040"],
+            "data": {"result": "failure"},
+        },
+        {**incident, "deployment": 0, "signed": False},
+    ]
+    repo = GitRepo.create(tmp_path / "after-a-failure")
+    at, _ = cases.build(repo, {**emergency, "records": failed})
+    assert "emergency.incident-unknown" in _rules_at(repo, at)
+    # Opened by the operator manager in their pipeline job: signed, it stands for the emergency.
+    repo = GitRepo.create(tmp_path / "signed")
+    at, _ = cases.build(repo, emergency)
+    opened = run_cli(
+        [
+            "incident",
+            "open",
+            "--id",
+            "INC-2026-0007",
+            "--title",
+            "신청 화면 오류",
+            "--symptom",
+            "500 오류",
+            "--scope",
+            "전국",
+            "--impact",
+            "신청 불가",
+        ],
+        cwd=repo.path,
+        env=gitlab_job(repo.head(), "han", at - timedelta(minutes=20)),
+        now=at - timedelta(minutes=20),
+    )
+    assert opened.code == 0 and "warning" not in opened.stderr, opened.stderr
+    assert "emergency.incident-unknown" not in _rules_at(repo, at)
+    unsigned = run_cli(
+        [
+            "incident",
+            "open",
+            "--id",
+            "INC-2026-0009",
+            "--title",
+            "로그인 오류",
+            "--symptom",
+            "500 오류",
+            "--scope",
+            "전국",
+            "--impact",
+            "로그인 불가",
+        ],
+        cwd=repo.path,
+        env=pipeline_job(repo, "han"),
+        now=at,
+    )
+    assert unsigned.code == 0 and "no emergency change can answer for it" in unsigned.stderr
+    reliability.row(
+        "an incident in the operator manager's name appended unsigned (also naming a failed deployment), for "
+        "an emergency fix at Tuesday 10:00",
+        "forged record (the incident an emergency answers for)",
+        "block: emergency.incident-unknown (no verified signature); an incident opened without a token is "
+        "recorded all the same, with a warning that no emergency can answer for it",
     )
