@@ -887,6 +887,9 @@ class DeployPolicy(Strict_):
     # Whose PIR records settle a PIR (seed 002 변경관리 4.3: the CAB reviews, the agency officer runs it);
     # empty: anyone's.
     pir_reviewers: tuple[Role, ...] = ()
+    # Whose notice records tell the related agencies (REL-NOTICE; seed 002 연계관리 정책 3: the agency
+    # officer announces the work plan to them); empty: anyone's.
+    notice_by: tuple[Role, ...] = ()
 
 
 class IncidentPolicy(Strict_):

@@ -948,13 +948,20 @@ class Notice:
     to: tuple[str, ...] = ()
     note: str = ""
     digest: str = ""
+    # The signature of the CI job that wrote it, as stored (`adapters.oidc.Attestor.vouches` verifies it).
+    attestation: Mapping[str, Any] | None = None
 
     @classmethod
     def parse(cls, data: Mapping[str, Any]) -> Notice:
-        return cls(_texts(data, "to"), _text(data, "note", ""), _text(data, "rfc_digest", ""))
+        return cls(
+            _texts(data, "to"), _text(data, "note", ""), _text(data, "rfc_digest", ""), _signature(data)
+        )
 
     def dump(self) -> dict[str, Any]:
-        return {"to": list(self.to), "note": self.note, "rfc_digest": self.digest}
+        body: dict[str, Any] = {"to": list(self.to), "note": self.note, "rfc_digest": self.digest}
+        if self.attestation is not None:
+            body["attestation"] = dict(self.attestation)
+        return body
 
 
 @dataclass(frozen=True, slots=True)
