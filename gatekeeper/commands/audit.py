@@ -144,10 +144,43 @@ def _members(config: Config) -> dict[Role, frozenset[str]] | None:
         return None
 
 
+def _builder(
+    ctx: Context,
+    config: Config,
+    rfcs: dict[str, RfcEntry],
+    since: datetime | None,
+    until: datetime | None,
+    members: dict[Role, frozenset[str]] | None,
+) -> AuditBuilder:
+    """An empty checklist builder for the system `config` describes."""
+    from gatekeeper.adapters.oidc import Attestor
+
+    return AuditBuilder(
+        ctx.policy,
+        Grade(config.system.grade),
+        ctx.runtime.now(),
+        rfcs,
+        since,
+        until,
+        ctx.lang,
+        calendar=BusinessCalendar.from_config(config, ctx.policy),
+        system=config.system.id,
+        attest=Attestor(config, ctx.repo_root, ctx.runtime.env, ctx.runtime.now()),
+        members=members,
+        environments=config.declared_environments(),
+    )
+
+
+def _drift(ctx: Context, ledger: Ledger) -> DriftFacts:
+    try:
+        return gather_drift(ctx.repo_root, ctx.config, ledger)
+    except LedgerIntegrityError as exc:  # the checklist goes on: its baseline item cannot be answered
+        return DriftFacts(None, len(ctx.config.baseline.items), exc.message)
+
+
 def gather_and_check(
     ctx: Context, ledger: Ledger, since: datetime | None, until: datetime | None
 ) -> tuple[AuditResult, DriftFacts]:
-    from gatekeeper.adapters.oidc import Attestor
     from gatekeeper.checks.audit import KINDS
     from gatekeeper.ledger.sql_read import prepare
 
@@ -160,23 +193,8 @@ def gather_and_check(
     try:
         rfcs = rfc_contents(ctx)
 
-        calendar = BusinessCalendar.from_config(config, ctx.policy)
-
         def builder_() -> AuditBuilder:
-            return AuditBuilder(
-                ctx.policy,
-                Grade(config.system.grade),
-                ctx.runtime.now(),
-                rfcs,
-                since,
-                until,
-                ctx.lang,
-                calendar=calendar,
-                system=config.system.id,
-                attest=Attestor(config, ctx.repo_root, ctx.runtime.env, ctx.runtime.now()),
-                members=_members(config),
-                environments=config.declared_environments(),
-            )
+            return _builder(ctx, config, rfcs, since, until, _members(config))
 
         builder = builder_()
         if prepared is None:
@@ -192,10 +210,7 @@ def gather_and_check(
     if not fed:
         builder = builder_()
         builder.feed(ledger.find(system=config.system.id, until=until))
-    try:
-        drift = gather_drift(ctx.repo_root, config, ledger)
-    except LedgerIntegrityError as exc:  # the checklist goes on: its baseline item cannot be answered
-        drift = DriftFacts(None, len(config.baseline.items), exc.message)
+    drift = _drift(ctx, ledger)
     result = checklist(
         builder,
         system=config.system.id,
