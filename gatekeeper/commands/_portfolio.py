@@ -21,6 +21,7 @@ from gatekeeper.config.models import Config, SystemConfig
 from gatekeeper.domain import Grade
 from gatekeeper.errors import UsageError
 from gatekeeper.ledger import LedgerReader
+from gatekeeper.reporters.portfolio import SystemInfo
 from gatekeeper.reporters.sanitize import for_log
 
 ALL = "all"
@@ -63,7 +64,9 @@ def member(config: Config, system_id: str) -> Member:
     registry = {s.id: s for s in config.systems}
     entry = registry.get(system_id)
     if entry is None:
-        return Member(config.model_copy(update={"system": _strict_default(system_id), "roles": {}}), False, False)
+        return Member(
+            config.model_copy(update={"system": _strict_default(system_id), "roles": {}}), False, False
+        )
     system = SystemConfig(
         id=entry.id, name=entry.name, grade=entry.grade, audience=entry.audience, agency=entry.agency
     )
@@ -93,3 +96,8 @@ def select(config: Config, ledger: LedgerReader, asked: Sequence[str]) -> tuple[
             hint_ko=f"{_listed(known)} 중 하나 또는 `all`을 지정하십시오",
         )
     return tuple(member(config, s) for s in sorted(set(asked)))
+
+
+def info(of: Member) -> SystemInfo:
+    system = of.config.system
+    return SystemInfo(system.id, system.name, int(system.grade), of.registered, of.own)

@@ -611,7 +611,7 @@ class Config(Strict_):
     def _own_system_not_registered(self) -> Config:
         if any(s.id == self.system.id for s in self.systems):
             raise ValueError(
-                f"systems: {self.system.id!r} is this configuration's own system; it is described by `system:`"
+                f"systems: {self.system.id!r} is this configuration's own system, described by `system:`"
             )
         return self
 

@@ -158,6 +158,7 @@ class AuditPortfolio:
         """Each checklist item over every system: nonconform where one system is, evidence `system:ref`."""
         out = []
         for item_id, (area, _sop, en, _ko) in ITEMS.items():
+            question = en
             bad: list[str] = []
             good: list[str] = []
             for info, result in self.rows:
@@ -174,7 +175,7 @@ class AuditPortfolio:
                 {
                     "id": item_id,
                     "area": area,
-                    "question": question if self.rows else en,
+                    "question": question,
                     "result": verdict,
                     "evidence": evidence,
                 }
@@ -182,7 +183,7 @@ class AuditPortfolio:
         return out
 
     def debts(self) -> list[Debt]:
-        out = []
+        out: list[Debt] = []
         for info, result in self.rows:
             for item in result.items:
                 if item.id in DEBTS and item.result == NONCONFORM:
@@ -267,7 +268,8 @@ def audit_text(portfolio: AuditPortfolio, lang: str, zone: ZoneInfo) -> str:
         return "\n".join([*lines, w["none"]]) + "\n"
     width = max(12, *(len(_system_cell(i)) for i, _ in portfolio.rows))
     numbers = " ".join(
-        "".join(str(n % 10) for n in range(i + 1, min(i + 6, len(ITEMS) + 1))) for i in range(0, len(ITEMS), 5)
+        "".join(str(n % 10) for n in range(i + 1, min(i + 6, len(ITEMS) + 1)))
+        for i in range(0, len(ITEMS), 5)
     )
     lines.append(
         f"  {pad(w['system'], width)} {pad(w['grade'], 4)} {pad(w['conform'], 6, right=True)} "
@@ -285,8 +287,15 @@ def audit_text(portfolio: AuditPortfolio, lang: str, zone: ZoneInfo) -> str:
         f"  {pad(w['total'], width)} {'':4} {counts[CONFORM]:>6} {counts[NONCONFORM]:>10} "
         f"{counts[NOT_APPLICABLE]:>8}  {w[CONFORM] if portfolio.ok else w[NONCONFORM]}"
     )
-    lines.append(w["sum"].format(c=counts[CONFORM], n=counts[NONCONFORM], a=counts[NOT_APPLICABLE],
-                                 bad=bad, all=len(portfolio.rows)))
+    lines.append(
+        w["sum"].format(
+            c=counts[CONFORM],
+            n=counts[NONCONFORM],
+            a=counts[NOT_APPLICABLE],
+            bad=bad,
+            all=len(portfolio.rows),
+        )
+    )
     lines.append(f"{w['legend']} (✓ {w[CONFORM]}, ✗ {w[NONCONFORM]}, - {w[NOT_APPLICABLE]}):")
     lines += ["  " + line for line in _legend(lang)]
     lines += _notes(portfolio, lang)
@@ -336,7 +345,11 @@ def audit_markdown(portfolio: AuditPortfolio, lang: str, zone: ZoneInfo) -> str:
     lines += [
         "",
         w["sum"].format(
-            c=counts[CONFORM], n=counts[NONCONFORM], a=counts[NOT_APPLICABLE], bad=bad, all=len(portfolio.rows)
+            c=counts[CONFORM],
+            n=counts[NONCONFORM],
+            a=counts[NOT_APPLICABLE],
+            bad=bad,
+            all=len(portfolio.rows),
         ),
         "",
         f"{w['legend']}: " + ", ".join(f"{n} `{item_id}`" for n, item_id in enumerate(ITEMS, start=1)),
@@ -351,7 +364,8 @@ def audit_markdown(portfolio: AuditPortfolio, lang: str, zone: ZoneInfo) -> str:
     else:
         lines += [f"| {w['system']} | {w['item']} | {w['evidence']} | {w['note']} |", "|---|---|---|---|"]
         lines += [
-            f"| `{for_markdown(d.system)}` | {d.item} | `{for_markdown(d.evidence)}` | {for_markdown(d.note)} |"
+            f"| `{for_markdown(d.system)}` | {d.item} | `{for_markdown(d.evidence)}` "
+            f"| {for_markdown(d.note)} |"
             for d in debts
         ]
     return "\n".join(lines) + "\n"
@@ -400,8 +414,10 @@ def kpi_markdown(portfolio: KpiPortfolio, lang: str, zone: ZoneInfo) -> str:
         "|---|" + "---:|" * len(labels),
     ]
     for info, report in (*portfolio.rows, (None, portfolio.total)):
-        name = f"**{w['total']}**" if info is None else f"`{for_markdown(info.id)}`" + (
-            "" if info.registered else "\\*"
+        name = (
+            f"**{w['total']}**"
+            if info is None
+            else f"`{for_markdown(info.id)}`" + ("" if info.registered else "\\*")
         )
         cells = []
         for k in KEY_KPIS:
@@ -409,8 +425,9 @@ def kpi_markdown(portfolio: KpiPortfolio, lang: str, zone: ZoneInfo) -> str:
             mark = "⛔ " if value.met is False else ""
             cells.append(mark + kpi_cell(value).rstrip("!"))
         lines.append("| " + " | ".join([name, *cells]) + " |")
-    targets = ", ".join(f"{_kpi(portfolio.total, k).label(lang)} {_kpi(portfolio.total, k).target or '-'}"
-                        for k in KEY_KPIS)
+    targets = ", ".join(
+        f"{_kpi(portfolio.total, k).label(lang)} {_kpi(portfolio.total, k).target or '-'}" for k in KEY_KPIS
+    )
     lines += ["", ("목표: " if lang == "ko" else "Targets: ") + targets]
     if any(not info.registered for info, _ in portfolio.rows):
         lines += ["", for_markdown(w["unregistered"])]
