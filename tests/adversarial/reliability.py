@@ -34,6 +34,7 @@ SECTIONS = {
     "reviews": "13. After the change: PIRs and notices (a developer cannot settle their own debts)",
     "sealed_shards": "14. The git ledger on a fresh runner (a sealed shard cannot be forged past its seal)",
     "signed_evidence": "15. Test evidence (what counts is signed by a CI job that ran on the tested commit)",
+    "portfolio": "16. Portfolio views (one ledger, many systems: each counts only its own records)",
 }
 INTRO = """\
 # Reliability: how gatekeeper is attacked in its own test suite
