@@ -121,7 +121,7 @@ def main() -> None:
             print(
                 f"  {name + ' --system all':<30} {whole:7.2f} s{spread}  peak {rss:4d} MiB  "
                 f"{whole / scan:5.2f}x scan  per system {whole / SYSTEMS:.3f} s = "
-                f"{whole / SYSTEMS / one:4.2f}x one system alone ({one:.2f} s)",
+                f"{whole / SYSTEMS / one:4.2f}x a run for one system ({one:.2f} s)",
                 flush=True,
             )
             there, _, spread_there = _median(command, shared, env)
