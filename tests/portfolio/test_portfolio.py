@@ -167,3 +167,12 @@ def test_kpi_csv_rows_per_system_then_totals(world: AuditRepo) -> None:
     assert lines[0].startswith("system,month,kpi")
     assert {line.split(",")[0] for line in lines[1:]} == {HR, OWN, ""}
     assert lines[-1].startswith(",total,")
+
+
+def test_a_registered_system_without_records_is_reported_by_its_registry_entry(world: AuditRepo) -> None:
+    body = _json(world, "audit", "--system", "tax-office", "--no-record", code=0)
+    (tax,) = body["systems"]
+    assert (tax["system"], tax["name"], tax["grade"], tax["registered"]) == ("tax-office", "지방세", 1, True)
+    assert tax["summary"]["nonconform"] == 0 and tax["summary"]["conform"] <= 1  # only the chain's integrity
+    kpis = _json(world, "kpi", "--system", "tax-office", code=0)
+    assert kpis["systems"][0]["months"] == []
