@@ -108,6 +108,14 @@ WORDS: dict[str, dict[str, str]] = {
 }
 
 
+# What a cell of the HTML grid shows (the whole word is its tooltip): 적합/부적합 in Korean, marks in English,
+# whose words would not fit twenty-five columns on a page.
+CELLS = {
+    "ko": {CONFORM: "적합", NONCONFORM: "부적합", NOT_APPLICABLE: "–"},
+    "en": {CONFORM: "✓", NONCONFORM: "✗", NOT_APPLICABLE: "–"},
+}
+
+
 def _w(lang: str) -> dict[str, str]:
     return WORDS["ko" if lang == "ko" else "en"]
 
@@ -488,6 +496,7 @@ def render_html(
         "report/portfolio.html.j2",
         lang="ko" if lang == "ko" else "en",
         w=w,
+        cells=CELLS["ko" if lang == "ko" else "en"],
         version=__version__,
         audit=audit,
         counts=counts,
