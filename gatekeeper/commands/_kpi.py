@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from gatekeeper.checks.kpi import KpiReport, Tally, report, sql_tallies, tallies_from_records
 from gatekeeper.commands import Context
 from gatekeeper.config import Config
 from gatekeeper.ledger import LedgerReader
+from gatekeeper.reporters.portfolio import KpiPortfolio
+
+if TYPE_CHECKING:
+    from gatekeeper.commands._portfolio import Member
 
 
 def requested_dates(ctx: Context) -> dict[str, datetime]:
@@ -83,3 +88,28 @@ def kpi_report(
         ledger, ctx.config, since, until, due=requested_dates(ctx), commit_time=commit_times(ctx.repo_root)
     )
     return report(tallies, ctx.policy, system=ctx.config.system.id, since=since, until=until)
+
+
+def kpi_portfolio(
+    ctx: Context,
+    members: Sequence[Member],
+    since: datetime | None,
+    until: datetime | None,
+    ledger: LedgerReader,
+) -> KpiPortfolio:
+    """Each member's KPIs from its own records (the one computation, `compute`), and their sum. Commit
+    times come from this repository's history, so they are looked up for its own system only."""
+    from gatekeeper.commands._portfolio import info
+
+    due = requested_dates(ctx)
+    times = commit_times(ctx.repo_root)
+    rows = []
+    every: dict[tuple[str, str], Tally] = {}
+    for member in members:
+        tallies = compute(
+            ledger, member.config, since, until, due=due, commit_time=times if member.own else None
+        )
+        every.update(tallies)
+        rows.append((info(member), report(tallies, ctx.policy, system=member.id, since=since, until=until)))
+    total = report(every, ctx.policy, system="", since=since, until=until)
+    return KpiPortfolio(since, until, tuple(rows), total)

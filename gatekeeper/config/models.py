@@ -92,6 +92,23 @@ class SystemConfig(Strict_):
     agency: str = Field(default="", max_length=200)  # the agency that runs it, as forms name it
 
 
+class RegisteredSystem(SystemConfig):
+    """Another system whose records share this ledger (`systems:`): what the portfolio views (`audit`,
+    `kpi` with `--system`) judge it by. Read, like the rest of this file, from the protected default
+    branch; a system with records but no entry is judged as grade 1, the strictest."""
+
+    roles: dict[Role, tuple[Login, ...]] = Field(default_factory=dict)
+
+
+def _unique_systems(value: tuple[RegisteredSystem, ...]) -> tuple[RegisteredSystem, ...]:
+    seen: set[str] = set()
+    for system in value:
+        if system.id in seen:
+            raise ValueError(f"system {system.id!r} is registered twice")
+        seen.add(system.id)
+    return value
+
+
 class CalendarConfig(Strict_):
     country: Literal["KR"] = "KR"
     extra_closed_days: tuple[LaxDate, ...] = ()
@@ -582,9 +599,21 @@ class Config(Strict_):
     standard_changes: StandardChangesConfig | None = None
     governance: GovernanceConfig = GovernanceConfig()
     notifications: NotificationsConfig = NotificationsConfig()
+    # The other systems sharing the ledger, for the portfolio views (`--system`).
+    systems: Annotated[tuple[RegisteredSystem, ...], AfterValidator(_unique_systems)] = Field(
+        default=(), max_length=5000
+    )
     # In CI: the protected base this configuration was read from (`adapters.governance`); None: the work
     # tree.
     _base: GoverningBase | None = PrivateAttr(default=None)
+
+    @model_validator(mode="after")
+    def _own_system_not_registered(self) -> Config:
+        if any(s.id == self.system.id for s in self.systems):
+            raise ValueError(
+                f"systems: {self.system.id!r} is this configuration's own system, described by `system:`"
+            )
+        return self
 
     @property
     def governing_base(self) -> GoverningBase | None:
