@@ -250,7 +250,7 @@ def test_a_change_affecting_linked_systems_needs_its_notice_first() -> None:
     assert (item.result, item.evidence) == ("nonconform", ("seq:18",))
     assert item.notes == (
         "deployment 18: RFC RFC-2026-0002 affects linked systems or agencies (행정정보공동이용) and no prior "
-        "notice is recorded",
+        "notice that counts is recorded",
     )
     # The audited system itself is no linked system.
     rfcs["RFC-2026-0002"] = linked.model_copy(
