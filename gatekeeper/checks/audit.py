@@ -293,7 +293,10 @@ class AuditBuilder:
         except PayloadError as exc:
             self.malformed(seq, "approval", f"approval record {seq}: {exc}")  # its time is not read
             return
-        self.history.approval(seq, "", rfcs, payload, str(actor or ""), str(source or ""), "")
+        # The SQL readers hand over whole every approval that carries an attestation: one handed over as
+        # members carries none, and is unattested wherever this audit verifies attestations (as `add` finds).
+        attested = None if self.attest is None else False
+        self.history.approval(seq, "", rfcs, payload, str(actor or ""), str(source or ""), "", attested)
 
     def malformed(self, seq: int, kind: str, reason: str, moment: datetime | None = None) -> None:
         """A record whose payload cannot be read: the ledger holds something no pipeline wrote."""

@@ -331,7 +331,9 @@ def test_an_attested_approval_comes_whole_with_its_time_as_written(
         assert read_database(ledger, seen.extend, system=SYSTEM, kinds=KINDS, until=None)
     finally:
         ledger.close()
-    (attested,) = [e for e in seen if isinstance(e, Entry) and isinstance(e.payload, Approval)]
+    whole = [e for e in seen if isinstance(e, Entry) and isinstance(e.payload, Approval)]
+    assert all(e.payload.attestation for e in whole)  # the bare ones came as members
+    (attested,) = [e for e in whole if e.payload.attestation == {"token": "t"}]
     assert attested.payload.attestation == {"token": "t"}
     assert (attested.actor, attested.actor_source) == ("choi", "github-actions")
     assert attested.moment.isoformat() == "2026-11-26T11:30:00+09:00"
