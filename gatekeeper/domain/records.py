@@ -1011,6 +1011,8 @@ class AuditRun:
     items_checked: int = 0
     items_intact: int = 0
     head: Mapping[str, Any] = field(default_factory=dict)  # the ledger head the audit read up to
+    items_changed: int = 0  # configuration items changed since the baseline (CFG-KPI, seed 002:1024)
+    items_errors: int = 0  # of those, items with a change no RFC explains: errors the audit detected
 
     @classmethod
     def parse(cls, data: Mapping[str, Any]) -> AuditRun:
@@ -1018,6 +1020,8 @@ class AuditRun:
         configuration = _object(data, "configuration")
         checked = _count(configuration.get("items"), "configuration.items")
         intact = _count(configuration.get("intact"), "configuration.intact")
+        changed = min(_count(configuration.get("changed"), "configuration.changed"), checked)
+        errors = _count(configuration.get("errors"), "configuration.errors")
         summary = _object(data, "summary")
         return cls(
             ok is True,
@@ -1028,6 +1032,8 @@ class AuditRun:
             checked,
             min(intact, checked),
             dict(_object(data, "head")),
+            changed,
+            min(errors, changed),
         )
 
     def dump(self) -> dict[str, Any]:
@@ -1039,6 +1045,8 @@ class AuditRun:
             "nonconform": list(self.nonconform),
             "configuration": {"items": self.items_checked, "intact": self.items_intact},
         }
+        if self.items_changed:
+            body["configuration"].update(changed=self.items_changed, errors=self.items_errors)
         if self.head:
             body["head"] = dict(self.head)
         return body

@@ -25,7 +25,6 @@ from tests.helpers import BASE_CONFIG, GitRepo, run_cli
 ZONE = ZoneInfo("Asia/Seoul")
 SYSTEM = "minwon-portal"
 R1, R2 = "RFC-2026-0001", "RFC-2026-0002"
-pytestmark = pytest.mark.xfail(reason="KPIs by the SOP's formulas: being built", strict=False)
 
 
 def _at(day: int, hour: int, minute: int = 0) -> datetime:
@@ -81,14 +80,15 @@ def test_planned_tests_that_are_not_counts_are_input_errors(
     path = repo.add_rfc(R1)
     path.write_text(path.read_text(encoding="utf-8") + f"tests: {{planned: {planned}}}\n", encoding="utf-8")
     result = run_cli(["rfc", "validate", R1], cwd=repo.path)
-    assert result.code == 2, result.stdout + result.stderr
-    assert needle in result.stderr and f"{R1}.yml" in result.stderr and "Traceback" not in result.stderr
+    assert result.code == 1, result.stdout + result.stderr  # `rfc.invalid`, as every RFC that does not read
+    assert f"{R1}.yml:16: {needle}" in result.stdout and "fix:" in result.stdout
+    assert "Traceback" not in result.stdout + result.stderr
     korean = run_cli(["--lang", "ko", "rfc", "validate", R1], cwd=repo.path)
-    assert korean.code == 2 and "조치:" in korean.stderr
+    assert korean.code == 1 and "조치:" in korean.stdout and needle in korean.stdout
     reliability.row(
         f"RFC tests.planned = {planned}",
         "planned test cases that are not a count per test kind",
-        "exit 2 naming the RFC file, tests.planned and the fix (en/ko)",
+        "rfc.invalid naming the RFC file, its line, tests.planned and the fix (en/ko)",
     )
 
 

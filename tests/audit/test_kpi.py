@@ -41,9 +41,10 @@ NOVEMBER = {
     "deployment-success-rate": (40.0, 2, 5),
     "deployment-failure-rate": (60.0, 3, 5),
     "rollback-rate": (20.0, 1, 5),
-    "post-deployment-defect-rate": (0.0, 0, 2),
+    "post-deployment-defect-rate": (0.0, 0, 5),  # ÷ all deployments (seed 002:555)
     "mttr-minutes": (729.5, 1459.0, 2),
-    "change-on-time-rate": (100.0, 2, 2),
+    # every request due (11-20), deployed or not: RFC-2026-0004 only failed (seed 002:391)
+    "change-on-time-rate": (75.0, 3, 4),
     "test-success-rate": (97.87, 92, 94),
     "deployment-frequency": (2.0, 2, None),
     "lead-time-hours": (18.25, 36.5, 2),
@@ -77,7 +78,7 @@ def test_hand_computed_november_kpis() -> None:
     assert values["test-success-rate"].met is True
     # The SOP gives no target for the change on-time rate: measured, neither met nor unmet.
     assert values["change-on-time-rate"].target is None and values["change-on-time-rate"].met is None
-    # No coverage was reported: a target exists but nothing was measured.
+    # No RFC plans test cases: a target exists but nothing was measured.
     assert values["test-coverage"].value is None and values["test-coverage"].met is None
     assert result.ok is False
 
@@ -208,9 +209,10 @@ def test_kpi_command_json_contract(audit_repo: AuditRepo) -> None:
         "numerator": 2,
         "denominator": 5,
     }
-    # The RFC files' requested date (11-20) gives the on-time rate; commit times come from git, and the
-    # history's commits are not in this repository, so no lead time is measured.
-    assert kpis["change-on-time-rate"]["value"] == 100.0
+    # The RFC files' requested date (11-20) gives the on-time rate (RFC-2026-0004 was never deployed
+    # successfully: late); commit times come from git, and the history's commits are not in this
+    # repository, so no lead time is measured.
+    assert (kpis["change-on-time-rate"]["numerator"], kpis["change-on-time-rate"]["denominator"]) == (3, 4)
     assert kpis["lead-time-hours"]["value"] is None
     assert [m["month"] for m in body["months"]] == ["2026-11"]
 
