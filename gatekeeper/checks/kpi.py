@@ -30,10 +30,11 @@ README's KPI table cites the line of each, `domain.catalogue.KPI_FORMULAS`):
   RFC with a requested date in the period, deployed or not, once its day has ended by the end of the
   period (`until`, else the injected `now`; neither: every one); one deployed in time counts at once;
 - test success rate = passed ÷ (passed + failed + errors) over `test.evidence` (002:742);
-- test coverage = functional coverage (002:743: 테스트 수행 가능 수 / 전체 기능 수): of the RFCs first deployed
-  successfully in the month, the test cases executed ÷ the test cases their RFCs plan (`tests.planned`, per
-  kind), where the cases executed of a kind are the most any one `test.evidence` record naming the RFC ran
-  (before the end of the period, acceptance in production included), at most the plan;
+- test coverage = functional coverage (002:743: 테스트 수행 가능 수 / 전체 기능 수): of the RFCs first
+  deployed successfully in the month, the test cases executed ÷ the test cases their RFCs plan
+  (`tests.planned`, per kind), where the cases executed of a kind are the most any one `test.evidence`
+  record naming the RFC ran (before the end of the period, acceptance in production included), at most
+  the plan;
 - audit execution rate = audits performed ÷ audits planned (002:1022): `audit_plan` plans `count` audits
   per month, quarter or year (counted in the period's last month, once it has ended or has an audit), and
   the `audit.run` records of the period count up to that; without a plan, one audit in each month with

@@ -561,8 +561,8 @@ class NotificationsConfig(Strict_):
 
 
 class AuditPlan(Strict_):
-    """The configuration audits planned (CFG-KPI 형상 검사 수행율 = audits performed ÷ audits planned, seed 002
-    형상관리 line 1022)."""
+    """The configuration audits planned (CFG-KPI 형상 검사 수행율 = audits performed ÷ audits planned,
+    seed 002 형상관리 line 1022)."""
 
     per: Literal["month", "quarter", "year"] = Field(
         default="month", description="the period each `count` of audits is planned for (local calendar)"

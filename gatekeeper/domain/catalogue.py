@@ -533,7 +533,8 @@ KPI_FORMULAS: dict[str, tuple[str, str, str]] = {
     ),
     "post-deployment-defect-rate": (
         "002:555",
-        "defects found after deployment (incidents not opened by a failed deployment) ÷ all deployments × 100",
+        "defects found after deployment (incidents not opened by a failed deployment) ÷ all deployments "
+        "× 100",
         "(배포 후 발견된 결함 수 / 전체 배포 수) × 100: 결함은 실패한 배포가 연 것이 아닌 장애",
     ),
     "mttr-minutes": (
@@ -554,9 +555,10 @@ KPI_FORMULAS: dict[str, tuple[str, str, str]] = {
     ),
     "test-coverage": (
         "002:743",
-        "test cases executed (at most the plan, per kind) ÷ test cases the RFCs deployed plan (`tests.planned`)"
-        " × 100",
-        "(테스트 수행 가능 수 / 전체 기능 수) × 100: RFC가 계획한 테스트 케이스(`tests.planned`) 대비 수행 증적",
+        "test cases executed (at most the plan, per kind) ÷ test cases the RFCs deployed plan "
+        "(`tests.planned`) × 100",
+        "(테스트 수행 가능 수 / 전체 기능 수) × 100: RFC가 계획한 테스트 케이스(`tests.planned`) 대비 "
+        "수행 증적",
     ),
     "audit-execution-rate": (
         "002:1022",

@@ -8,7 +8,6 @@ is counted as the SOP's formula says, never beyond it.
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -94,7 +93,13 @@ def test_planned_tests_that_are_not_counts_are_input_errors(
 
 @pytest.mark.parametrize(
     "plan",
-    ["{per: month, count: 0}", "{per: month, count: -1}", "{per: week, count: 1}", "monthly", "{count: 1e400}"],
+    [
+        "{per: month, count: 0}",
+        "{per: month, count: -1}",
+        "{per: week, count: 1}",
+        "monthly",
+        "{count: 1e400}",
+    ],
 )
 def test_an_audit_plan_that_is_not_a_plan_is_a_configuration_error(
     repo: GitRepo, reliability: Recorder, plan: str

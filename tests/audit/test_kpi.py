@@ -250,9 +250,11 @@ def test_audit_run_feeds_the_audit_execution_rate(audit_repo: AuditRepo) -> None
         100.0,
         True,
     )
-    # The audit found one of three configuration items drifted.
+    # The audit found one of three configuration items drifted: one error among the two items changed.
     assert after_kpis["configuration-integrity"]["numerator"] == 2
     assert after_kpis["configuration-integrity"]["denominator"] == 3
+    detection = after_kpis["configuration-error-detection-rate"]
+    assert (detection["value"], detection["numerator"], detection["denominator"]) == (50.0, 1, 2)
 
 
 @pytest.mark.parametrize(
