@@ -361,9 +361,9 @@ _record = st.one_of(
         st.sampled_from(("github-actions", "gitlab-ci", "local")),
     ),
     st.builds(
-        lambda kind, commit, tests, failed: (
+        lambda kind, commit, tests, failed, rfcs: (
             "test.evidence",
-            (),
+            rfcs,
             {
                 "kind": kind,
                 "commit": commit,
@@ -372,9 +372,30 @@ _record = st.one_of(
             "ci",
             "github-actions",
         ),
-        st.sampled_from(("unit", "integration", "smoke")),
+        st.sampled_from(("unit", "integration", "acceptance", "smoke")),
         st.sampled_from(("a" * 40, "b" * 40, "abc")),
         st.integers(1, 20),
+        st.integers(0, 1),
+        st.sampled_from(((), (R1,), (R2, R3))),
+    ),
+    st.builds(
+        lambda items, changed, errors: (
+            "audit.run",
+            (),
+            {
+                "ok": True,
+                "configuration": {
+                    "items": items,
+                    "intact": items - errors,
+                    "changed": changed,
+                    "errors": errors,
+                },
+            },
+            "ci",
+            "github-actions",
+        ),
+        st.integers(3, 5),
+        st.integers(1, 3),
         st.integers(0, 1),
     ),
     st.builds(
@@ -402,6 +423,9 @@ _record = st.one_of(
         st.sampled_from(GEN_RFCS),
     ),
 )
+# What the KPIs read beside the ledger (the RFCs' requested dates and planned tests, the audit plan).
+GEN_DUE = {R1: datetime(2026, 11, 3, 10, 0, tzinfo=KST), R2: datetime(2026, 11, 20, 10, 0, tzinfo=KST)}
+GEN_PLANNED = {R1: {"integration": 5, "acceptance": 2}, R3: {"unit": 10}}
 
 
 def _generated(steps: list[tuple[tuple[Any, ...], int]]) -> list[Draft]:
@@ -432,21 +456,35 @@ def _generated(steps: list[tuple[tuple[Any, ...], int]]) -> list[Draft]:
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
-@given(st.lists(st.tuples(_record, st.integers(1, 60 * 48)), min_size=1, max_size=30))
+@given(
+    st.lists(st.tuples(_record, st.integers(1, 60 * 48)), min_size=1, max_size=30),
+    st.sampled_from((None, "month", "quarter")),
+)
 def test_generated_histories_read_alike_from_every_backend(
-    tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest, steps: list[Any]
+    tmp_path_factory: pytest.TempPathFactory,
+    request: pytest.FixtureRequest,
+    steps: list[Any],
+    plan: str | None,
 ) -> None:
-    """The checklist and the KPIs of generated histories, from whole records and from each SQL backend."""
+    """The checklist and the KPIs of generated histories, from whole records and from each SQL backend:
+    every KPI, those that read the RFCs' plans and the audit plan too."""
     from zoneinfo import ZoneInfo
 
     from gatekeeper.checks.kpi import sql_tallies, tallies_from_records
+    from gatekeeper.config.models import AuditPlan
     from gatekeeper.ledger.postgres import PostgresLedger
 
     drafts_ = _generated(steps)
     records = placed(drafts_)
     zone = ZoneInfo("Asia/Seoul")
     expected = _answers(_builder(None, None).feed(records))
-    expected_kpis = tallies_from_records(records, zone)
+    facts: dict[str, Any] = {
+        "due": GEN_DUE,
+        "planned": GEN_PLANNED,
+        "now": datetime(2026, 11, 25, tzinfo=KST),
+        "audit_plan": AuditPlan(per=plan, count=2) if plan else None,
+    }
+    expected_kpis = tallies_from_records(records, zone, system=SYSTEM, **facts)
     folder = tmp_path_factory.mktemp("ledger")
     ledgers: list[Any] = [SqliteLedger(folder / "ledger.db")]
     dsn = request.getfixturevalue("pg_dsn")
@@ -458,6 +496,6 @@ def test_generated_histories_read_alike_from_every_backend(
             builder = _builder(None, None)
             assert feed_from_database(builder, ledger, SYSTEM)
             assert _answers(builder) == expected, type(ledger).__name__
-            _same_tallies(sql_tallies(ledger, zone, system=SYSTEM), expected_kpis)
+            _same_tallies(sql_tallies(ledger, zone, system=SYSTEM, **facts), expected_kpis)
         finally:
             ledger.close()
