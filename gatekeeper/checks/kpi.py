@@ -53,7 +53,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, fields
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -224,8 +224,6 @@ class TallyBuilder:
     _env_success: dict[str, _Deployed] = field(default_factory=dict)  # environment -> the same
     _executed: dict[str, dict[str, int]] = field(default_factory=dict)  # RFC -> kind -> most executed
     _last_audit: dict[tuple[str, str], tuple[int, int, int, int]] = field(default_factory=dict)
-    _earliest: datetime | None = None
-    _latest: datetime | None = None
     # The last month looked up: [start, end) in UTC and its label. Records come in seq order, so nearly
     # every record falls in the month of the one before; `month_of` formats only when the month changes.
     _month: tuple[datetime, datetime, str] | None = None
@@ -235,8 +233,9 @@ class TallyBuilder:
         if last is not None and last[0] <= moment < last[1]:
             return last[2]
         local = moment.astimezone(self.zone)
-        start = datetime(local.year, local.month, 1, tzinfo=self.zone)
-        end = datetime(*_next_month(local.year, local.month), 1, tzinfo=self.zone)
+        # In UTC: a record's time compares with them without asking the zone for its offset.
+        start = datetime(local.year, local.month, 1, tzinfo=self.zone).astimezone(UTC)
+        end = datetime(*_next_month(local.year, local.month), 1, tzinfo=self.zone).astimezone(UTC)
         label = month_of(moment, self.zone)
         self._month = (start, end, label)
         return label
@@ -254,12 +253,13 @@ class TallyBuilder:
         return (self.since is None or moment >= self.since) and (self.until is None or moment < self.until)
 
     def feed(self, records: Iterable[Record]) -> TallyBuilder:
-        """Whole records; one whose payload does not read counts for nothing (the audit reports it)."""
+        """Whole records, deployments and test evidence read as summaries (`records.parse_summary`: what
+        the tallies read); one whose payload does not read counts for nothing (the audit reports it)."""
         for record in records:
             if self.until is not None and record.moment >= self.until:
                 continue
             try:
-                entry = read(record)
+                entry = read(record, summary=True)
             except PayloadError:
                 continue
             self.add(entry)
@@ -273,26 +273,22 @@ class TallyBuilder:
         return self
 
     def add(self, entry: Entry[Any]) -> None:
-        moment = entry.moment
         if not self.system:
             self.system = entry.system
-        if self._earliest is None or moment < self._earliest:
-            self._earliest = moment
-        if self._latest is None or moment > self._latest:
-            self._latest = moment
         payload = entry.payload
-        if isinstance(payload, DeploymentStarted):
+        kind = type(payload)
+        if kind is DeploymentStarted:
             self.history.started(entry, payload)
-        elif isinstance(payload, DeploymentFinished):
+        elif kind is DeploymentFinished:
             self._finished(entry, payload)
-        elif isinstance(payload, TestEvidence):
+        elif kind is TestEvidence:
             self._evidence(entry, payload)
-        elif isinstance(payload, IncidentOpened):
+        elif kind is IncidentOpened:
             self._incident(entry, payload)
-        elif isinstance(payload, IncidentClosed | IncidentUpdated):
+        elif kind is IncidentClosed or kind is IncidentUpdated:
             self.history.add(entry)
             self._recovered()
-        elif isinstance(payload, AuditRun):
+        elif kind is AuditRun:
             self._audit(entry, payload)
 
     def _finished(self, entry: Entry[Any], payload: DeploymentFinished) -> None:
@@ -426,17 +422,26 @@ class TallyBuilder:
             tally.cases_executed += sum(min(executed.get(kind, 0), count) for kind, count in plan.items())
 
     def _months(self) -> list[tuple[int, int]]:
-        """The local months of the period, from `since` (else the first record) to its end (else the last
-        record)."""
-        first = self.since if self.since is not None else self._earliest
-        last = self._end() or self._latest
-        if first is None or last is None:
+        """The local months of the period, from `since` (else the first month with records counted) to its
+        end (else the last such month)."""
+        counted = sorted(month for system, month in self.tallies if system == self.system)
+        if self.since is not None:
+            local = self.since.astimezone(self.zone)
+            start = (local.year, local.month)
+        elif counted:
+            start = (int(counted[0][:4]), int(counted[0][5:7]))
+        else:
             return []
-        if self.until is not None and last == self.until:
-            last = last - timedelta(microseconds=1)
-        start, stop = first.astimezone(self.zone), last.astimezone(self.zone)
-        months, (year, month) = [], (start.year, start.month)
-        while (year, month) <= (stop.year, stop.month):
+        end = self._end()
+        if end is not None:
+            local = (end - timedelta(microseconds=1) if end == self.until else end).astimezone(self.zone)
+            stop = (local.year, local.month)
+        elif counted:
+            stop = (int(counted[-1][:4]), int(counted[-1][5:7]))
+        else:
+            return []
+        months, (year, month) = [], start
+        while (year, month) <= stop:
             months.append((year, month))
             year, month = _next_month(year, month)
         return months
@@ -622,7 +627,9 @@ def sql_tallies(
     builder.system = system
     if commit_time is not None:
         builder.commit_time = commit_time
-    read = read_database(ledger, builder.feed_events, system=system, kinds=KINDS, until=until, facts=False)
+    read = read_database(
+        ledger, builder.feed_events, system=system, kinds=KINDS, until=until, facts=False, summary=True
+    )
     if not read:
         return None
     return builder.result()
