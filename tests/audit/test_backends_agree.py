@@ -214,6 +214,37 @@ def test_sqlite_answers_like_the_record_stream(tmp_path: Path) -> None:
         ledger.close()
 
 
+def test_sqlite_kpis_like_the_record_stream(tmp_path: Path) -> None:
+    """The KPIs of the corner-case history (finishes naming `deployment_id`, evidence counted under
+    `counts` or at the top, members that are not strings) read alike from SQLite and from whole records."""
+    from zoneinfo import ZoneInfo
+
+    from gatekeeper.checks.kpi import sql_tallies, tallies_from_records
+    from gatekeeper.config.models import AuditPlan
+
+    zone = ZoneInfo("Asia/Seoul")
+    facts: dict[str, Any] = {
+        "due": {R1: at(11, 21, 10), R5: at(11, 22, 10), R6: at(11, 2, 10)},
+        "planned": {R1: {"unit": 8, "integration": 4}, R5: {"acceptance": 3}},
+        "now": NOW,
+        "audit_plan": AuditPlan(per="month", count=1),
+    }
+    ledger = SqliteLedger(tmp_path / "ledger.db")
+    try:
+        for draft in _history():
+            ledger.append(draft)
+        mine = [r for r in placed(_history()) if r.system == SYSTEM]
+        for since, until in PERIODS:
+            expected = tallies_from_records(mine, zone, since=since, until=until, system=SYSTEM, **facts)
+            got = sql_tallies(ledger, zone, system=SYSTEM, since=since, until=until, **facts)
+            _same_tallies(got or {}, expected)
+        whole = tallies_from_records(mine, zone, system=SYSTEM, **facts)
+        assert sum(t.cases_planned for t in whole.values()) == 15  # R1 and R5 were deployed
+        assert sum(t.changes_due for t in whole.values()) == 3
+    finally:
+        ledger.close()
+
+
 @pytest.mark.parametrize("size", [1, 4, 7])
 def test_sqlite_read_in_ranges_answers_the_same(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, size: int
@@ -361,13 +392,19 @@ _record = st.one_of(
         st.sampled_from(("github-actions", "gitlab-ci", "local")),
     ),
     st.builds(
-        lambda kind, commit, tests, failed, rfcs: (
+        lambda kind, commit, tests, failed, rfcs, under: (
             "test.evidence",
             rfcs,
             {
                 "kind": kind,
                 "commit": commit,
-                "totals": {"tests": tests, "passed": tests - failed, "failed": failed},
+                # as `evidence add` writes them (SQLite hands over the members the KPIs read), under
+                # `counts`, or at the top (the whole record comes), or with a `totals` that is no object
+                **(
+                    {under: {"tests": tests, "passed": tests - failed, "failed": failed}}
+                    if under in ("totals", "counts")
+                    else {"totals": under, "passed": tests - failed, "failed": failed}
+                ),
             },
             "ci",
             "github-actions",
@@ -377,6 +414,7 @@ _record = st.one_of(
         st.integers(1, 20),
         st.integers(0, 1),
         st.sampled_from(((), (R1,), (R2, R3))),
+        st.sampled_from(("totals", "totals", "counts", None, 5)),
     ),
     st.builds(
         lambda items, changed, errors: (
