@@ -4,7 +4,8 @@ The computation has two halves. `Tally` holds additive counters for one system a
 `TallyBuilder` fills tallies from a stream of typed records in seq order, keeping only what is still open
 (failed deployments not yet restored, incidents not yet resolved), so memory does not grow with the ledger.
 SQL backends only extract the records (`gatekeeper.ledger.sql_read`, `sql_tallies`): the definitions are
-these, once.
+these, once. Deployments and test evidence, most of what the tallies read, are read as summaries (only
+the members counted, `domain.records.parse_summary`) by every reader alike.
 `evaluate` then turns summed tallies into KPI values with the pack's targets. Everything here is pure:
 records and facts in, values out.
 

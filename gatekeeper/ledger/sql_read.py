@@ -4,7 +4,9 @@
 time, and hands over of each little more than its `data`, which Python reads with the typed payload models
 (`domain.records`) exactly as a reader of whole records does. Approvals, most of a ledger, are handed over
 as their members (step, decision, digests, actor, actor source), which `Approval.from_members` checks as
-`Approval.parse` does. A record whose payload does not read is handed over as `Malformed`. The audit
+`Approval.parse` does. A reader that counts (the KPIs, `summary=True`) reads deployments and test evidence
+as summaries (`domain.records.parse_summary`: only the members it counts), and SQLite then extracts just
+those members. A record whose payload does not read is handed over as `Malformed`. The audit
 (`checks.audit.feed_from_database`) and the KPIs (`checks.kpi.sql_tallies`) read their records this way;
 what the records mean is defined once, in Python (`checks.audit`, `checks.kpi`).
 
