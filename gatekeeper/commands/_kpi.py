@@ -45,7 +45,7 @@ def rfc_plans(ctx: Context) -> RfcPlans:
 
 def commit_times(root: Path) -> Callable[[str], datetime | None]:
     """sha -> committer time, read lazily from one `git log` over all commits when first asked."""
-    table: dict[str, datetime] = {}
+    table: dict[str, datetime | None] = {}
     loaded = False
 
     def lookup(sha: str) -> datetime | None:
@@ -62,9 +62,13 @@ def commit_times(root: Path) -> Callable[[str], datetime | None]:
             for line in text.splitlines():
                 full, _, stamp = line.partition(" ")
                 table[full] = datetime.fromisoformat(stamp)
-        found = table.get(sha.lower())
-        if found is None and len(sha) >= 7:
-            found = next((v for k, v in table.items() if k.startswith(sha.lower())), None)
+        key = sha.lower()
+        if key in table:
+            return table[key]
+        found = None
+        if len(key) >= 7:
+            found = next((v for k, v in table.items() if k.startswith(key)), None)
+        table[key] = found  # asked again for every deployment of the commit: look through once
         return found
 
     return lookup
