@@ -45,7 +45,8 @@ def rfc_plans(ctx: Context) -> RfcPlans:
 
 def commit_times(root: Path) -> Callable[[str], datetime | None]:
     """sha -> committer time, read lazily from one `git log` over all commits when first asked."""
-    table: dict[str, datetime | None] = {}
+    table: dict[str, datetime] = {}
+    looked_up: dict[str, datetime | None] = {}
     loaded = False
 
     def lookup(sha: str) -> datetime | None:
@@ -63,13 +64,14 @@ def commit_times(root: Path) -> Callable[[str], datetime | None]:
                 full, _, stamp = line.partition(" ")
                 table[full] = datetime.fromisoformat(stamp)
         key = sha.lower()
-        if key in table:
-            return table[key]
-        found = None
-        if len(key) >= 7:
-            found = next((v for k, v in table.items() if k.startswith(key)), None)
-        table[key] = found  # asked again for every deployment of the commit: look through once
-        return found
+        found = table.get(key)
+        if found is None and key not in looked_up:
+            if len(key) >= 7:
+                found = next((v for k, v in table.items() if k.startswith(key)), None)
+            # asked again for every deployment of the commit: searched for once (answers kept apart from
+            # the commits, which alone are searched)
+            looked_up[key] = found
+        return found if found is not None else looked_up.get(key)
 
     return lookup
 

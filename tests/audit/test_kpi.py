@@ -268,3 +268,19 @@ def test_audit_run_feeds_the_audit_execution_rate(audit_repo: AuditRepo) -> None
 def test_bad_periods_are_usage_errors(audit_repo: AuditRepo, args: list[str]) -> None:
     result = run_cli(["kpi", *args], cwd=audit_repo.path, now=AUDIT_AT)
     assert result.code == 2 and "fix:" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_commit_times_by_full_or_abbreviated_sha(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Lead time reads committer times from git: a full or abbreviated sha finds its commit, an unknown
+    one finds none, each asked as often as deployments name it."""
+    from gatekeeper.commands._kpi import commit_times
+    from tests.helpers import GitRepo
+
+    repo = GitRepo.create(tmp_path / "repo")
+    sha = repo.commit("RFC-2026-0001 first")
+    lookup = commit_times(repo.path)
+    found = lookup(sha)
+    assert found is not None and found.tzinfo is not None
+    for _ in range(3):
+        assert lookup(sha[:9].upper()) == found
+        assert lookup("0" * 40) is None and lookup("abcdef0") is None
