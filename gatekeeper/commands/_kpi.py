@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from gatekeeper.checks.kpi import KpiReport, Tally, report, sql_tallies, tallies_from_records
@@ -28,16 +28,18 @@ class RfcPlans:
     planned: dict[str, dict[str, int]] = field(default_factory=dict)
 
 
-def rfc_plans(ctx: Context) -> RfcPlans:
-    """The plans of the RFCs of this system that are requests (active or closed; drafts and cancelled
-    requests are not). Unreadable RFCs are skipped here (the `rfc validate` command and the gate report
-    them)."""
+def rfc_plans(ctx: Context, system: str | None = None, entries: Sequence[Any] | None = None) -> RfcPlans:
+    """The plans of the RFCs of `system` (default this one) in this repository's RFC store that are
+    requests (active or closed; drafts and cancelled requests are not). Unreadable RFCs are skipped here
+    (the `rfc validate` command and the gate report them)."""
     from gatekeeper.adapters.rfcstore import open_store
     from gatekeeper.domain import RfcStatus
 
     plans = RfcPlans()
-    system = ctx.config.system.id
-    for entry in open_store(ctx.repo_root, ctx.config, ctx.runtime.env).entries():
+    system = system or ctx.config.system.id
+    if entries is None:
+        entries = list(open_store(ctx.repo_root, ctx.config, ctx.runtime.env).entries())
+    for entry in entries:
         rfc = entry.rfc
         if rfc is None or system not in rfc.systems or rfc.status not in (RfcStatus.ACTIVE, RfcStatus.CLOSED):
             continue
@@ -149,16 +151,25 @@ def kpi_portfolio(
     ledger: LedgerReader,
 ) -> KpiPortfolio:
     """Each member's KPIs from its own records (the one computation, `compute`), and their sum. Commit
-    times come from this repository's history, so they are looked up for its own system only."""
+    times come from this repository's history, so they are looked up for its own system only; the RFCs'
+    plans from this repository's store, for the system each RFC names."""
+    from gatekeeper.adapters.rfcstore import open_store
     from gatekeeper.commands._portfolio import info
 
-    due = requested_dates(ctx)
     times = commit_times(ctx.repo_root)
+    now = ctx.runtime.now()
+    entries = list(open_store(ctx.repo_root, ctx.config, ctx.runtime.env).entries())  # read once
     rows = []
     every: dict[tuple[str, str], Tally] = {}
     for member in members:
         tallies = compute(
-            ledger, member.config, since, until, due=due, commit_time=times if member.own else None
+            ledger,
+            member.config,
+            since,
+            until,
+            plans=rfc_plans(ctx, member.id, entries),
+            commit_time=times if member.own else None,
+            now=now,
         )
         every.update(tallies)
         rows.append((info(member), report(tallies, ctx.policy, system=member.id, since=since, until=until)))
