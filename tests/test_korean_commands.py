@@ -121,3 +121,21 @@ def test_report_register_errors_in_korean(repo: GitRepo) -> None:
     result = run_cli(["--lang", "ko", "report", "register", "-o", "no/such/dir/r.xlsx"], cwd=repo.path)
     assert result.code == 2
     assert "통합문서를 쓸 수 없습니다" in result.stderr and "cannot write" not in result.stderr
+
+
+def test_hook_install_outside_a_repository_in_korean(tmp_path: Path) -> None:
+    from gatekeeper.errors import GitError
+
+    assert GitError("x", ko="y").render("ko") == "y"
+    (tmp_path / ".gatekeeper.yml").write_text("", encoding="utf-8")
+    result = run_cli(["--lang", "ko", "hook", "install"], cwd=tmp_path)
+    assert result.code == 2, result.stdout + result.stderr
+    assert "git 저장소 안이 아닙니다" in result.stderr and "조치: 저장소 안에서" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_report_form_of_an_unknown_rfc_in_korean(repo: GitRepo) -> None:
+    result = run_cli(["--lang", "ko", "report", "form", "change-request", "RFC-2026-0099"], cwd=repo.path)
+    assert result.code == 2, result.stdout + result.stderr
+    assert "변경요청 저장소에 'RFC-2026-0099'이(가) 없습니다" in result.stderr
+    assert "no RFC" not in result.stderr
