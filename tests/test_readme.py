@@ -136,13 +136,15 @@ def test_rule_catalogue_is_generated_from_the_registry(name: str, lang: str) -> 
         assert f"| `{item}` |" in text, item
 
 
-def test_every_command_is_in_the_command_table() -> None:
-    text = README.read_text(encoding="utf-8")
-    table = text[text.index("## Commands") : text.index("### Exit codes")]
+@pytest.mark.parametrize(
+    ("name", "start", "end"),
+    [("README.md", "## Commands", "### Exit codes"), ("README.ko.md", "## 명령", "### 종료 코드")],
+)
+def test_every_command_is_in_the_command_table(name: str, start: str, end: str) -> None:
+    text = (ROOT / name).read_text(encoding="utf-8")
+    table = text[text.index(start + "\n") : text.index(end + "\n")]
     for command in COMMANDS:
-        assert re.search(rf"`{re.escape(command)}\b", table), (
-            f"`{command}` is missing from the README's commands"
-        )
+        assert re.search(rf"`{re.escape(command)}\b", table), f"`{command}` is missing from {name}'s commands"
 
 
 def test_exit_codes_match_the_error_types() -> None:
