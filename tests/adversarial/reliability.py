@@ -35,6 +35,7 @@ SECTIONS = {
     "sealed_shards": "14. The git ledger on a fresh runner (a sealed shard cannot be forged past its seal)",
     "signed_records": "15. Signed records (test evidence, PIRs, notices, incidents count only as signed)",
     "portfolio": "16. Portfolio views (one ledger, many systems: each counts only its own records)",
+    "kpis": "17. KPIs by the SOP's formulas (a developer cannot pad them with records of their own)",
 }
 INTRO = """\
 # Reliability: how gatekeeper is attacked in its own test suite

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from gatekeeper.checks.audit import ITEMS
+from gatekeeper.domain.catalogue import KPI_CATALOGUE
 from gatekeeper.reporters.charts import bar_chart
 from tests.audit.conftest import AUDIT_AT, AuditRepo
 from tests.helpers import run_cli
@@ -54,7 +55,7 @@ def test_audit_html_is_self_contained_and_complete(audit_repo: AuditRepo) -> Non
     assert "@page{size:A4" in html and "@media print" in html
     assert html.count('class="item"') == len(ITEMS)
     assert html.count('data-result="nonconform"') == 9
-    assert html.count('class="kpi"') == 14
+    assert html.count('class="kpi"') == len(KPI_CATALOGUE)
     assert html.count("<svg") == 3 and html.count('class="bar"') == 6  # two months, three charts
     assert html.count('class="deployment"') == 6
     assert 'class="baseline-change drift"' in html and "db/schema.sql" in html

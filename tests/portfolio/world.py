@@ -14,6 +14,7 @@ from gatekeeper.ledger import Draft
 from gatekeeper.ledger.sqlite import SqliteLedger
 from tests.audit.conftest import AuditRepo, make_audit_repo
 from tests.audit.history import drafts
+from tests.platform.oidc import attest, sign
 
 OWN, HR, WATER = "minwon-portal", "hr-portal", "water-board"
 REGISTRY = """\
@@ -29,7 +30,8 @@ OCTOBER = 11
 
 
 def as_system(items: list[Draft], system: str) -> list[Draft]:
-    """The drafts as another system's records, each with an id of its own (deployments paired by id)."""
+    """The drafts as another system's records, each with an id of its own (deployments paired by id),
+    signed anew where the original was: the other system's pipelines sign what they write."""
     ids = {d.id: f"{system}-{d.id}" for d in items}
 
     def renamed(d: Draft) -> Draft:
@@ -38,7 +40,11 @@ def as_system(items: list[Draft], system: str) -> list[Draft]:
             data["started"] = ids.get(data["started"], data["started"])
         if isinstance(data.get("deployment_id"), str):
             data["deployment_id"] = ids.get(data["deployment_id"], data["deployment_id"])
-        return replace(d, system=system, id=ids[d.id], data=data)
+        signed = data.pop("attestation", None) is not None
+        copy = replace(d, system=system, id=ids[d.id], data=data)
+        if not signed:
+            return copy
+        return attest(copy) if copy.kind == "approval" else sign(copy)
 
     return [renamed(d) for d in items]
 
