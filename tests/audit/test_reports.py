@@ -224,13 +224,21 @@ def test_the_registers_are_a_workbook_read_back_as_written(audit_repo: AuditRepo
         "장애원인", "조치내용", "향후대책", "비고",
     )  # fmt: skip
     assert len(incidents) > 1 and all(row[2] == "민원포털 (minwon-portal)" for row in incidents[1:])
+    # Enum values in Korean too: 일반변경/진행, 성공/원상복구, 처리 중 — never normal/active/rolled-back.
     assert len(deployments) > 1 and {row[6] for row in deployments[1:]} <= {
-        "success",
-        "failure",
-        "rolled-back",
-        "aborted",
+        "성공",
+        "실패",
+        "원상복구",
+        "중단",
         "진행 중",
     }
+    assert {row[2] for row in changes[1:]} <= {"일반변경", "단순변경", "긴급변경"}
+    assert {row[6] for row in changes[1:]} <= {"작성 중", "진행", "종료", "취소"}
+    steps = ("변경 검토", "변경관리위원회", "변경 승인")
+    assert changes[0][7:10] == tuple(f"{step} (승인자·일시)" for step in steps)
+    english = {"normal", "active", "success", "failure", "rolled-back", "open", "resolved"}
+    for sheet in (changes, deployments, incidents):
+        assert not {cell for row in sheet for cell in row} & english, sheet
     counts = f"변경 {len(changes) - 1}건, 배포 {len(deployments) - 1}건, 장애 {len(incidents) - 1}건"
     assert counts in result.stdout
 
