@@ -15,7 +15,10 @@ workspace, Tuesday 2026-11-24 20:00 KST — and changes what the case says:
 - `approvals`: a list of {step, actor, decision, source, attested, commit} replacing the full chain (in
   ledger order); a release step names the deployed commit unless `commit` is `other` or `none`; an
   approval from CI carries the attestation an approval job records (a token signed by a key the
-  configuration pins) unless it says `attested: false`, or `claims:` overriding the token's claims
+  configuration pins) unless it says `attested: false`, or `claims:` overriding the token's claims;
+  `artifacts: {NAME: CONTENT}` names the builds it approved (their digests)
+- `artifacts`: {NAME: CONTENT} the builds being deployed, written to `dist/` and given to the gate
+  as `--artifact NAME=dist/NAME`
 - `evidence`: {KIND: {tests, failed, errors, skipped} | "xxe" | null} replacing workspace reports
 - `reports`: `committed` (the workspace reports were committed in an earlier commit) or `before-checkout`
   (they are older than the checkout): either way this job did not produce them
@@ -170,6 +173,13 @@ def case_id(path: Path) -> str:
     return f"{path.parent.parent.name}/{path.parent.name}/{path.stem}"
 
 
+def built_digest(content: str) -> str:
+    """The `sha256:` digest of an artefact whose bytes are `content` (UTF-8)."""
+    import hashlib
+
+    return "sha256:" + hashlib.sha256(content.encode("utf-8")).hexdigest()
+
+
 def append_approvals(
     ledger: Any,
     config: Any,
@@ -205,6 +215,8 @@ def append_approvals(
             named = approval.get("commit", "head")
             if named != "none":
                 data["commit"] = head if named == "head" else "f" * 40
+        if "artifacts" in approval:  # {name: content of the build approved}
+            data["artifacts"] = {n: built_digest(c) for n, c in approval["artifacts"].items()}
         draft = Draft(
             "approval",
             config.system.id,
@@ -351,4 +363,10 @@ def run_case(repo: GitRepo, rule: str, case: dict[str, Any]) -> tuple[int, dict[
     at, _ = build(repo, case)
     if rule.startswith("commit."):
         return check_message(repo, at, case.get("commit", {}).get("message", ""))
-    return gate(repo, at, *(["--env", str(case["env"])] if "env" in case else []))
+    extra = ["--env", str(case["env"])] if "env" in case else []
+    for name, content in case.get("artifacts", {}).items():  # the builds deployed, from the workspace
+        built = repo.path / "dist" / name
+        built.parent.mkdir(parents=True, exist_ok=True)
+        built.write_text(content, encoding="utf-8")
+        extra += ["--artifact", f"{name}=dist/{name}"]
+    return gate(repo, at, *extra)

@@ -28,6 +28,7 @@ same way.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -427,6 +428,9 @@ class AuditBuilder:
             # A deployment recorded by an earlier version is judged as then: its evidence by content.
             vouched=frozenset(recorded.evidence) if recorded is not None else None,
         )
+        approvals = ledger.approvals
+        if payload.artifacts:  # what the release approvals certified, against what was deployed
+            approvals = tuple(dataclasses.replace(a, artifacts=dict(payload.artifacts)) for a in approvals)
         window = self._window(entry, at, payload.change_type)
         environment = self.environments.canonical(payload.environment)
         facts = GateFacts(
@@ -439,7 +443,7 @@ class AuditBuilder:
             head=payload.commit,
             rfcs=known,
             window=window,
-            approvals=ledger.approvals,
+            approvals=approvals,
             evidence=ledger.evidence,
             deploy=ledger.deploy,
             environment_kind=self.environments.kind(environment),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from gatekeeper.checks.gate import evaluate
@@ -24,6 +25,15 @@ def add_gate_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="[KIND=]GLOB",
         help="extra test reports (KIND: unit, integration, performance, acceptance; default unit)",
     )
+    parser.add_argument(
+        "--artifact",
+        dest="artifacts",
+        action="append",
+        default=[],
+        metavar="[NAME=]FILE",
+        help="an artefact being deployed: its SHA-256 must be the one the release approvals name for NAME "
+        "(default: the file name), where they name one (repeatable)",
+    )
 
 
 def parse_evidence(values: list[str]) -> tuple[tuple[EvidenceKind, str], ...]:
@@ -42,8 +52,9 @@ def parse_evidence(values: list[str]) -> tuple[tuple[EvidenceKind, str], ...]:
     return tuple(out)
 
 
-def request_from(args: argparse.Namespace) -> GateRequest:
+def request_from(args: argparse.Namespace, cwd: Path) -> GateRequest:
     from gatekeeper.commands._options import parse_at
+    from gatekeeper.facts.baseline import artifact_digests
 
     at: datetime | None = parse_at(args.at) if args.at else None
     return GateRequest(
@@ -51,6 +62,7 @@ def request_from(args: argparse.Namespace) -> GateRequest:
         rfc_ids=tuple(dict.fromkeys(args.rfc_ids)),
         at=at,
         evidence=parse_evidence(args.evidence),
+        artifacts=artifact_digests(args.artifacts, cwd),  # read before anything is decided or written
     )
 
 
@@ -104,7 +116,7 @@ def sources_for(ctx: Context, environment: str = DEFAULT_ENVIRONMENT) -> Sources
 
 
 def run_gate(args: argparse.Namespace, ctx: Context) -> Outcome:
-    request = request_from(args)
+    request = request_from(args, ctx.runtime.cwd)
     environment = ctx.config.declared_environments().resolve(request.environment).name  # exit 2 if undeclared
     facts = gather(ctx.config, ctx.policy, request, sources_for(ctx, environment), ctx.runtime.now())
     return evaluate(facts, ctx.lang)

@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 from datetime import datetime, timedelta
-from pathlib import Path
 
 from gatekeeper.checks.gate import evaluate
 from gatekeeper.commands import Context
@@ -32,6 +31,7 @@ from gatekeeper.domain.records import (
     entry_of,
 )
 from gatekeeper.errors import ExitCode, GatekeeperError, InputError
+from gatekeeper.facts.baseline import artifact_digests
 from gatekeeper.facts.gather import DEFAULT_ENVIRONMENT, gather, started_payload, workspace_evidence
 from gatekeeper.ledger import Draft, Ledger, LedgerReader, Precondition, Record
 
@@ -64,29 +64,6 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def artifact_digests(specs: list[str], cwd: Path) -> dict[str, str]:
-    """NAME -> `sha256:<hex>` of each `[NAME=]FILE`, read before anything is written."""
-    from gatekeeper.facts.baseline import file_digest
-
-    out: dict[str, str] = {}
-    for spec in specs:
-        name, sep, file = spec.partition("=")
-        if not sep:
-            name, file = Path(spec).name, spec
-        if not name or not file:
-            raise InputError(
-                f"--artifact {spec!r} names no file", hint="give --artifact FILE or --artifact NAME=FILE"
-            )
-        if name in out:
-            raise InputError(
-                f"--artifact names {name!r} twice",
-                hint="give each artefact its own NAME: --artifact NAME=FILE",
-            )
-        hint = "give the path of the file that was deployed, relative to the working directory"
-        out[name] = file_digest(cwd / file, f"the artefact {file}", hint)
-    return out
-
-
 def _open(ctx: Context) -> Ledger:
     from gatekeeper.ledger.backends import open_ledger
 
@@ -98,7 +75,7 @@ def _start(args: argparse.Namespace, ctx: Context) -> int:
     from gatekeeper.ledger.lock import require_unlocked, started_draft
 
     now = ctx.runtime.now()
-    request = request_from(args)
+    request = request_from(args, ctx.runtime.cwd)
     if request.at is not None and abs(request.at - now) > _AT_TOLERANCE:
         raise InputError(
             "deploy start records the deployment at the time it happens; --at may not move it",

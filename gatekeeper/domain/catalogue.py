@@ -147,6 +147,13 @@ RULES: dict[str, RuleInfo] = _catalogue(
         item="change.approvals",
     ),
     RuleInfo(
+        "approval.other-artifact",
+        "REL-P1",
+        "a release step approved another build of an artefact being deployed (compared where both name it)",
+        "배포 승인이 배포하려는 산출물과 다른 빌드에 대한 것",
+        item="change.approvals",
+    ),
+    RuleInfo(
         "approval.before-evidence",
         "REL-P1",
         "a release step was approved before the test evidence it certifies existed for the deployed commit",

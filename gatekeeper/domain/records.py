@@ -557,6 +557,8 @@ class DeploymentStarted:
     # lock, the KPIs) never ask. None: recorded by a version that did not keep it.
     decided: DecisionFacts | Mapping[str, Any] | None = None
     incident: str = ""  # the incident an emergency deployment answers for (its RFC's `incident`)
+    # The artefacts deployed, NAME -> `sha256:<hex>` (`deploy start --artifact`); {}: none named.
+    artifacts: Mapping[str, str] = field(default_factory=dict)
 
     @cached_property
     def facts(self) -> DecisionFacts | None:
@@ -577,6 +579,7 @@ class DeploymentStarted:
             _texts(data, "warnings"),
             raw_facts,
             _text(data, "incident", ""),
+            _artifacts(data.get("artifacts")),
         )
 
     def dump(self) -> dict[str, Any]:
@@ -592,6 +595,8 @@ class DeploymentStarted:
             body["facts"] = dict(self.decided)
         if self.incident:
             body["incident"] = self.incident
+        if self.artifacts:
+            body["artifacts"] = dict(self.artifacts)
         return body
 
 

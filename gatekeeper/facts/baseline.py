@@ -74,6 +74,27 @@ def _files_on_disk(root: Path, pattern: str) -> Iterator[str]:
                 yield relative
 
 
+def artifact_digests(specs: list[str], cwd: Path) -> dict[str, str]:
+    """NAME -> `sha256:<hex>` of each `[NAME=]FILE`, read before anything is written."""
+    out: dict[str, str] = {}
+    for spec in specs:
+        name, sep, file = spec.partition("=")
+        if not sep:
+            name, file = Path(spec).name, spec
+        if not name or not file:
+            raise InputError(
+                f"--artifact {spec!r} names no file", hint="give --artifact FILE or --artifact NAME=FILE"
+            )
+        if name in out:
+            raise InputError(
+                f"--artifact names {name!r} twice",
+                hint="give each artefact its own NAME: --artifact NAME=FILE",
+            )
+        hint = "give the path of the file that was deployed, relative to the working directory"
+        out[name] = file_digest(cwd / file, f"the artefact {file}", hint)
+    return out
+
+
 def file_digest(path: Path, what: str, hint: str) -> str:
     """`sha256:<hex>` of a file, read in chunks (artefacts can be large); a file that cannot be read is an
     input error that names it as `what`."""

@@ -61,6 +61,8 @@ class GateRequest:
     rfc_ids: tuple[str, ...] = ()
     at: datetime | None = None
     evidence: tuple[tuple[EvidenceKind, str], ...] = ()  # extra (kind, glob) report paths
+    # The artefacts being deployed, NAME -> `sha256:<hex>` (`--artifact`): what release approvals certified.
+    artifacts: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +104,8 @@ class GateFacts:
     governed_by: str = ""
     # The deployment's place on the change calendar, and the other RFCs planned then (`rules.calendar`).
     calendar: CollisionFacts | None = None
+    # The artefacts being deployed (`--artifact`), NAME -> `sha256:<hex>`: recorded by `deploy start`.
+    artifacts: Mapping[str, str] = field(default_factory=dict)
 
     def rfc_type(self, entry: RfcEntry) -> ChangeType:
         if entry.id in self.downgraded:
@@ -353,6 +357,8 @@ def gather(
             if merged is not None:
                 approvals = merged
                 identities = identities.union(*(a.identities for a in merged))
+        if request.artifacts:  # what the release approvals certified is compared with what is deployed
+            approvals = tuple(replace(a, artifacts=dict(request.artifacts)) for a in approvals)
         if ci is not None and workspace is not None:
             produced, refused = workspace
             evidence = replace(
@@ -380,6 +386,7 @@ def gather(
         downgraded=frozenset(i for i, c in checks.items() if not c.holds),
         governance=governance,
         governed_by=f"{base.branch}@{base.commit}" if base is not None else "",
+        artifacts=dict(request.artifacts),
         calendar=planned,
     )
 
@@ -737,4 +744,5 @@ def started_payload(
         warnings=tuple(sorted({f.rule for f in outcome.findings})),
         decided=decision_facts(facts, outcome, [*counted, *recorded], config, policy),
         incident=next(iter(_emergency_incidents(facts.rfcs).values()), ""),
+        artifacts=dict(facts.artifacts),
     )

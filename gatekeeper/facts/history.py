@@ -313,6 +313,7 @@ class History:
                 at,
                 attested=attested,
                 commit=approval.commit,
+                artifacts=approval.artifacts,
             )
             steps = self.decisions.get(rfc)
             if steps is None:

@@ -49,6 +49,8 @@ class ApprovalDecision:
     # reader. A platform decision is attested by the platform's authenticated answer.
     attested: bool | None = None
     commit: str = ""  # the commit a release step's approval certifies ("": none named)
+    # The artefacts a release step's approval certifies, NAME -> `sha256:<hex>` (`approve --artifact`).
+    artifacts: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,8 @@ class ApprovalFacts:
     # certifies. `signed` as `rules.tests.Evidence.signed`: unsigned evidence certifies nothing where the pack
     # requires signed evidence (`tests.attestation`).
     evidence: tuple[tuple[str, int, bool | None], ...] = ()
+    # The artefacts being deployed, NAME -> `sha256:<hex>` (`deploy start --artifact`); {}: none named.
+    artifacts: Mapping[str, str] = field(default_factory=dict)
     # The latest counted decisions per pack and grade, worked out once (`_latest`); not a fact.
     latest: dict[tuple[int, int], dict[str, ApprovalDecision]] = field(
         default_factory=dict, init=False, compare=False, repr=False
@@ -473,6 +477,43 @@ def other_commit(facts: ApprovalFacts, ctx: RuleContext) -> Iterable[Finding | N
         )
 
 
+def other_artifact(facts: ApprovalFacts, ctx: RuleContext) -> Iterable[Finding | None]:
+    """REL-P1: a release step's approval that names the artefacts it certified (`approve --artifact`) holds
+    only for those builds: an artefact deployed under the same name with another digest is not what was
+    approved. Compared where both the approval and the deployment (`--artifact`) name it."""
+    if not facts.artifacts:
+        return
+    for step, decision in _approvals(facts, ctx).items():
+        if step not in ctx.policy.approvals.commit_steps or not decision.artifacts:
+            continue
+        differ = sorted(
+            name
+            for name, digest in decision.artifacts.items()
+            if name in facts.artifacts and facts.artifacts[name] != digest
+        )
+        if not differ:
+            continue
+        shown = ", ".join(
+            f"{n} ({facts.artifacts[n][:19]}…, approved {decision.artifacts[n][:19]}…)" for n in differ
+        )
+        yield ctx.finding(
+            "approval.other-artifact",
+            subject=_subject(facts, step),
+            message=ctx.text(
+                f"step {step} of RFC {facts.rfc_id} (ledger record {decision.seq}) approved other builds of "
+                f"the artefacts being deployed: {shown}",
+                f"변경요청 {facts.rfc_id}의 {step} 승인(원장 {decision.seq}번)은 배포하려는 산출물과 다른 "
+                f"빌드를 승인했습니다: {shown}",
+            ),
+            remediation=ctx.text(
+                "deploy the artefacts that were tested and approved, or approve this build again after its "
+                f"tests: `gatekeeper approve {facts.rfc_id} --step {step} --artifact NAME=sha256:...`",
+                "시험하고 승인한 산출물을 배포하거나, 이 빌드를 시험한 뒤 다시 승인하세요: "
+                f"`gatekeeper approve {facts.rfc_id} --step {step} --artifact NAME=sha256:...`",
+            ),
+        )
+
+
 def before_evidence(facts: ApprovalFacts, ctx: RuleContext) -> Iterable[Finding | None]:
     """TST-P4/REL-P1: a release step certifies the tests of the commit deployed, so its approval comes after
     the ledger holds that commit's evidence of each kind the pack's `approvals.certified_by` names for it
@@ -547,6 +588,7 @@ APPROVAL_RULES: dict[str, ApprovalRule] = {
     "approval.out-of-order": out_of_order,
     "approval.stale": stale,
     "approval.other-commit": other_commit,
+    "approval.other-artifact": other_artifact,
     "approval.before-evidence": before_evidence,
     "approval.unattested": unattested_approvals,
     "cab.missing": cab_missing,

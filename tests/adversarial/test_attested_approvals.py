@@ -715,3 +715,39 @@ def test_every_record_a_ci_job_writes_is_signed_and_a_rewrite_is_detected(
         "`ledger verify` passes; `ledger verify --attestations` exit 1: the platform's signature no longer "
         "matches the record",
     )
+
+
+def test_release_approvals_certify_the_builds_they_name(
+    tmp_path: Path, issuer: LocalIssuer, reliability: Recorder
+) -> None:
+    import hashlib
+
+    world = World(tmp_path, issuer)
+    world.tested(world.repo.head())
+    approved = "sha256:" + hashlib.sha256(b"minwon 1.4.2 build 118").hexdigest()
+    for step, actor in CHAIN:
+        named = ("--artifact", f"minwon.war={approved}") if step.startswith("release") else ()
+        given = world.approve(step, world.jobs.github(actor), "approve", *named)
+        assert given.code == 0, given.stdout + given.stderr
+    build = world.repo.path / "dist" / "minwon.war"
+    build.parent.mkdir()
+
+    def gate_with(content: bytes) -> set[str]:
+        build.write_bytes(content)
+        result = run_cli(
+            ["--format", "json", "gate", "--rfc", RFC, "--artifact", "minwon.war=dist/minwon.war"],
+            cwd=world.repo.path,
+            env=world.jobs.github("han"),
+            now=NOW,
+        )
+        assert result.code in (0, 1), result.stderr
+        return _approval_rules(json.loads(result.stdout))
+
+    assert gate_with(b"minwon 1.4.2 build 119") == {"approval.other-artifact"}  # rebuilt after the tests
+    assert gate_with(b"minwon 1.4.2 build 118") == set()
+    reliability.row(
+        "release approvals name build 118 of minwon.war (`approve --artifact`); build 119 of the same commit "
+        "is deployed (`gate --artifact`)",
+        "another build than the one approved",
+        "block: approval.other-artifact names the artefact; the approved build passes",
+    )
