@@ -32,6 +32,7 @@ from typing import Any
 
 from gatekeeper.config.models import Policy
 from gatekeeper.domain import ChangeType, DeploymentResult, Grade, RecordKind, Role, Step
+from gatekeeper.domain.closure import CLOSURE_PAYLOADS, Closures, Release
 from gatekeeper.domain.incident import Incidents
 from gatekeeper.domain.records import (
     APPROVE,
@@ -50,6 +51,7 @@ from gatekeeper.domain.records import (
 from gatekeeper.domain.rfc import RfcEntry
 from gatekeeper.rules import RuleContext
 from gatekeeper.rules.approval import ApprovalDecision, ApprovalFacts, approved_steps, counts
+from gatekeeper.rules.closure import ClosureState, judge
 from gatekeeper.rules.deploy import (
     DeployFacts,
     PastDeployment,
@@ -239,6 +241,10 @@ class History:
     # Who holds each role, for whose PIRs count (`rules.deploy.pir_refusal`); None: not known (roles not
     # checked, as for the deployment lock).
     members: Mapping[Role, frozenset[str]] | None = None
+    # Closing the release (domain.closure): the successful deployments and the records about them, and the
+    # requester of an RFC where the reader knows it (who may accept a release); None: not known.
+    closures: Closures = field(default_factory=Closures)
+    requesters: Callable[[str], str | None] | None = None
 
     @property
     def context(self) -> RuleContext:
@@ -282,6 +288,10 @@ class History:
             self.opened_incident(entry)
         elif isinstance(payload, IncidentUpdated | IncidentClosed | ProblemOpened):
             self.incidents.add(entry)
+        if isinstance(payload, CLOSURE_PAYLOADS) or (
+            isinstance(payload, TestEvidence) and payload.deployment
+        ):
+            self.closure(entry)
 
     def feed(self, entries: Iterable[Entry[Any]]) -> History:
         for entry in entries:
@@ -361,11 +371,54 @@ class History:
         elif payload.result is DeploymentResult.SUCCESS:
             restored = self._unrestored.pop(deployment.environment, [])
             self.incidents.resolve_by_deployment(restored, entry.moment)
+            self.released(deployment)
         if not self._settled(deployment):
             self.owing[deployment.id] = deployment
             for rfc in deployment.rfcs:
                 self._owing_by_rfc.setdefault(rfc, set()).add(deployment.id)
         return deployment
+
+    def released(self, deployment: Deployment) -> None:
+        """A deployment finished successfully: its release owes its closure (domain.closure)."""
+        assert deployment.finished_at is not None
+        self.closures.finished(
+            Release(
+                deployment.id,
+                deployment.finished_seq,
+                deployment.rfcs,
+                deployment.change_type,
+                deployment.environment,
+                deployment.commit,
+                deployment.actor,
+                deployment.finished_at,
+            )
+        )
+
+    def closure(self, entry: Entry[Any]) -> Release | None:
+        """Fold a closure record or test evidence bound to a deployment; the release it is about (None: it
+        names none this history holds as finished successfully)."""
+        signed = None
+        if isinstance(entry.payload, TestEvidence) and self.attest is not None:
+            signed = self.attest(entry)
+        return self.closures.add(entry, signed)
+
+    def closure_states(
+        self,
+        at: datetime,
+        members: Mapping[Role, frozenset[str]] | None,
+        environment: str | None = None,
+        since: datetime | None = None,
+    ) -> tuple[ClosureState, ...]:
+        """The closure of each release (of `environment`, finished since `since`) at `at`, judged for these
+        role holders (`rules.closure.judge`)."""
+        if self.policy is None:
+            return ()
+        chosen = members if members is not None else self.members
+        return tuple(
+            judge(self.policy, self.grade, release, at, chosen, self.requesters)
+            for release in self.closures.of(environment)
+            if release.finished_at <= at and (since is None or release.finished_at >= since)
+        )
 
     def pir(self, entry: Entry[Pir]) -> bool:
         """Fold a PIR record; whether it counts as far as the fold can tell (who recorded it, and how:
@@ -553,6 +606,7 @@ class History:
             incidents=self.incidents,
             emergency_incidents=emergency_incidents(entries),
             members=members,
+            closures=self.closure_states(at, members, environment, since),
         )
         evidence = EvidenceFacts(
             head,
@@ -581,6 +635,7 @@ class LedgerFacts:
     evidence: EvidenceFacts
 
 
+CLOSURE_KINDS = (RecordKind.RELEASE_ACCEPTED, RecordKind.RELEASE_REVIEWED, RecordKind.CHANGE_CLOSED)
 INCIDENT_KINDS = (
     RecordKind.INCIDENT_OPENED,
     RecordKind.INCIDENT_UPDATED,
@@ -595,4 +650,5 @@ KINDS = (
     RecordKind.PIR,
     RecordKind.NOTICE,
     *INCIDENT_KINDS,
+    *CLOSURE_KINDS,
 )

@@ -15,17 +15,16 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
-import pytest
-
 from gatekeeper.config import load_config
+from gatekeeper.ledger import Draft
 from gatekeeper.ledger.backends import open_ledger
 from tests import acceptance as cases
 from tests.adversarial.conftest import Recorder
-from tests.helpers import GitRepo, pipeline_job, run_cli
-
-pytestmark = pytest.mark.xfail(strict=True, reason="closing the release and the change is being built")
+from tests.helpers import GitRepo, git, pipeline_job, run_cli
+from tests.platform.oidc import sign
 
 CLOSURE_RULES = {
     "release.acceptance-overdue",
@@ -72,13 +71,18 @@ def _release(repo: GitRepo, at: datetime, login: str, *args: str, lang: str = "e
 
 
 def _production_tests(repo: GitRepo, at: datetime, deployment: str) -> None:
-    """The production unit and integration tests of the deployment, run by the pipeline (TST-P5)."""
-    (repo.path / "prod").mkdir(exist_ok=True)
-    (repo.path / "prod" / "result.xml").write_text(cases.junit(), encoding="utf-8")
-    for kind in ("unit", "integration"):
-        args = ["evidence", "add", "--kind", kind, "--deployment", deployment, "prod/result.xml"]
-        done = run_cli(args, cwd=repo.path, env=pipeline_job(repo, "han"), now=at)
-        assert done.code == 0, done.stderr
+    """The production unit and integration tests of the deployment, recorded by a job of the pipeline that
+    signs what it records (TST-P5; `evidence add --deployment` in a job allowed an ID token)."""
+    head = git(repo.path, "rev-parse", "HEAD").strip()
+    ledger = _ledger(repo)
+    try:
+        for kind in ("unit", "integration"):
+            totals = {"tests": 12, "passed": 12, "failed": 0, "errors": 0, "skipped": 0}
+            data = {"kind": kind, "commit": head, "totals": totals, "deployment": deployment}
+            draft = Draft("test.evidence", "minwon-portal", "han", "github-actions", at, data, (EARLIER,))
+            ledger.append(sign(draft))
+    finally:
+        ledger.close()
 
 
 def _closure_findings(repo: GitRepo, at: datetime, *extra: str) -> tuple[int, list[dict[str, Any]]]:
@@ -127,8 +131,6 @@ def test_closure_by_someone_not_holding_the_role_is_refused(repo: GitRepo, relia
     # Records of the same kinds written into the ledger by hand, by people without the role, count nothing.
     ledger = _ledger(repo)
     try:
-        from gatekeeper.ledger import Draft
-
         ledger.append(
             Draft("change.closed", "minwon-portal", "han", "github-actions", at, {"deployment": deployment})
         )
@@ -151,18 +153,23 @@ def test_acceptance_before_the_deployment_finished_is_refused(repo: GitRepo, rel
         "rfcs": {EARLIER: "active"},
         "records": [
             {"kind": "deployment.started", "hours_ago": 2, "rfcs": [EARLIER]},
-            {"kind": "release.accepted", "hours_ago": 1.5, "actor": "lee", "rfcs": [EARLIER]},
         ],
     }
     at, _ = cases.build(repo, open_deployment)
     deployment = _deployment(repo)
+    early = {"deployment": deployment, "result": "accepted"}
+    ledger = _ledger(repo)
+    try:
+        ledger.append(
+            Draft("release.accepted", "minwon-portal", "lee", "github-actions", at, early, (EARLIER,))
+        )
+    finally:
+        ledger.close()
     refused = _release(repo, at, "lee", "accept", deployment, "--result", "accepted")
     assert refused.code == 2 and "not finished" in refused.stderr, refused.stderr
     # It finishes; the acceptance written by hand before that does not count.
     ledger = _ledger(repo)
     try:
-        from gatekeeper.ledger import Draft
-
         finish = {"started": deployment, "result": "success", "environment": "production"}
         ledger.append(
             Draft("deployment.finished", "minwon-portal", "ci", "github-actions", at, finish, (EARLIER,))
@@ -228,12 +235,16 @@ def test_a_forged_deployment_id_is_refused_and_counts_nothing(repo: GitRepo, rel
     prod.mkdir()
     (prod / "r.xml").write_text(cases.junit(), encoding="utf-8")
     args = ["evidence", "add", "--kind", "unit", "--deployment", forged, "prod/r.xml"]
-    assert run_cli(args, cwd=repo.path, env=pipeline_job(repo, "han"), now=at).code == 2
+    made_up = run_cli(args, cwd=repo.path, env=pipeline_job(repo, "han"), now=at)
+    assert made_up.code == 2 and forged in made_up.stderr
+    # The real deployment, from a job that cannot sign what it records: grade 1 counts only signed tests.
+    args[5] = _deployment(repo)
+    unsigned = run_cli(args, cwd=repo.path, env=pipeline_job(repo, "han"), now=at)
+    assert unsigned.code == 2 and "sign" in unsigned.stderr
+    assert not [r for r in _records(repo, "test.evidence") if r.data.get("deployment")]
     # A closure record naming the real deployment's RFC but a made-up deployment closes nothing.
     ledger = _ledger(repo)
     try:
-        from gatekeeper.ledger import Draft
-
         for kind in ("release.accepted", "release.reviewed", "change.closed"):
             data: dict[str, Any] = {"deployment": forged}
             ledger.append(Draft(kind, "minwon-portal", "kim", "github-actions", at, data, (EARLIER,)))
@@ -249,7 +260,7 @@ def test_a_forged_deployment_id_is_refused_and_counts_nothing(repo: GitRepo, rel
 
 
 def test_an_unclosed_release_blocks_a_normal_change_not_an_emergency(
-    repo: GitRepo, reliability: Recorder
+    repo: GitRepo, tmp_path: Path, reliability: Recorder
 ) -> None:
     at, _ = cases.build(repo, UNCLOSED)
     code, found = _closure_findings(repo, at)
@@ -286,6 +297,7 @@ def test_an_unclosed_release_blocks_a_normal_change_not_an_emergency(
             },
         ],
     }
+    repo = GitRepo.create(tmp_path / "emergency")
     at, _ = cases.build(repo, emergency)
     code, body = cases.gate(repo, at)
     found = [f for f in body["findings"] if f["rule"] in CLOSURE_RULES]
