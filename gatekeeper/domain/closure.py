@@ -46,6 +46,11 @@ class Closures:
     strays: list[Entry[Any]] = field(default_factory=list)
 
     def finished(self, release: Release) -> None:
+        # Records that named it while it was still running are kept with it, to be refused as too early.
+        early = [e for e in self.strays if getattr(e.payload, "deployment", "") == release.id]
+        if early:
+            self.strays = [e for e in self.strays if getattr(e.payload, "deployment", "") != release.id]
+            release.records[:0] = early
         self.releases[release.id] = release
 
     def add(self, entry: Entry[Any], signed: bool | None = None) -> Release | None:
