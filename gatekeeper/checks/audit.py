@@ -733,6 +733,8 @@ class AuditBuilder:
             r.id: judge(self.policy, self.grade, r, self.now, self.members, self._requester) for r in releases
         }
         facts = DeployFacts(system=self.system, rfcs=(), closures=tuple(states.values()))
+        if self.calendar is not None:  # the deadlines in the system's time zone, as the gate says them
+            ctx = replace(ctx, now=self.calendar.local(self.now))
         done: dict[str, Callable[[ClosureState], bool]] = {
             "acceptance": lambda s: s.acceptance == "accepted" or s.closed,
             "tests": lambda s: not s.missing_tests(self.policy) or s.closed,

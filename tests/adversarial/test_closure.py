@@ -325,6 +325,11 @@ def test_the_whole_closure_settles_the_debt_and_the_audit_agrees(
     items = {i["id"]: i for i in json.loads(audit.stdout)["items"]}
     for item in ("release.acceptance", "release.production-tests", "release.closure"):
         assert items[item]["result"] == "conform", items[item]
+    # The 배포결과서 shows the acceptance, the review and the closure, in Korean by default of the pack.
+    form = run_cli(["--lang", "ko", "report", "form", "deployment-result", deployment], cwd=repo.path, now=at)
+    assert form.code == 0, form.stderr
+    for text in ("인수테스트 및 종료", "승인 — lee", "계획·결과 일치 — han", "종료 — kim", "unit 12/12"):
+        assert text in form.stdout, form.stdout
     reliability.row(
         "production tests bound to the deployment, acceptance by the requester, review by the operator "
         "manager, closure by the officer",
