@@ -24,9 +24,9 @@ workspace, Tuesday 2026-11-24 20:00 KST — and changes what the case says:
 - `records`: extra ledger records [{kind, rfcs, hours_ago, change_type, data}]; a `deployment.finished`
   with `closes: N` names the N-th record of this list (0-based) as its start, an `incident.opened` with
   `deployment: N` the deployment it was opened for; `actor` and `source` say who wrote a record, `system`
-  which system it is of (default the case's own); `about: N` names the N-th record's deployment in a
-  closure record or production tests (`about: null`: a made-up deployment), and `signed: true` signs a
-  record as a CI job of the repository would (test evidence names the deployed commit unless it says)
+  which system it is of (default the case's own); a record from CI is signed by its job unless `signed`
+  is false; `about: N` names the N-th record's deployment in a closure record or production tests
+  (`about: null`: a made-up deployment; test evidence names the deployed commit unless it says)
 - `at`: the time asked about (default the Tuesday evening)
 - `env`: the `--env` the gate is asked about (default none: production)
 - `catalogue`: keys merged into the standard-change catalogue (`standard-changes.yml`; `changes:` replaces
@@ -311,7 +311,7 @@ def build(repo: GitRepo, case: dict[str, Any]) -> tuple[datetime, str]:
             if item["kind"] == "test.evidence":
                 data.setdefault("commit", head)
             when = at - timedelta(hours=float(item.get("hours_ago", 1)))
-            record_draft = Draft(
+            draft = Draft(
                 item["kind"],
                 item.get("system", config.system.id),
                 item.get("actor", "ci"),
@@ -320,9 +320,9 @@ def build(repo: GitRepo, case: dict[str, Any]) -> tuple[datetime, str]:
                 data,
                 tuple(item.get("rfcs", [RFC_ID])),
             )
-            if item.get("signed"):  # by a CI job of the repository on the commit it names
-                record_draft = sign(record_draft)
-            record = ledger.append(record_draft)
+            if draft.actor_source == "github-actions" and item.get("signed", True):
+                draft = sign(draft)  # by the CI job that wrote it, as every job with an ID token signs
+            record = ledger.append(draft)
             extra_ids.append(record.id)
     finally:
         ledger.close()

@@ -32,7 +32,8 @@ from urllib.parse import quote, urlsplit
 from gatekeeper.config.models import Config, GithubOidcConfig, GitlabOidcConfig
 from gatekeeper.domain import ActorSource
 from gatekeeper.domain.attestation import ALGORITHMS, Expectation, KeyTrust, Provider, Verdict, thumbprint
-from gatekeeper.domain.records import Approval, Entry, TestEvidence
+from gatekeeper.domain.closure import CLOSURE_PAYLOADS
+from gatekeeper.domain.records import Approval, Entry, IncidentOpened, Pir, TestEvidence
 from gatekeeper.errors import ConfigError, PlatformError
 
 TIMEOUT_SECONDS = 10.0
@@ -387,11 +388,13 @@ class Attestor:
             self._seen[jti] = entry.seq
         return verdict
 
-    def vouches(self, entry: Entry[TestEvidence]) -> Verdict:
-        """Whether a test record carries the signature of a CI job of this repository, run by its actor on
-        the commit it names (REL-P1: the tests ran on what is deployed). A GitLab job's token signs every
-        record the job writes without naming one, so it vouches for one report of each kind per commit: a
-        second record of that kind with the same token (its copy onto a forged record) is refused."""
+    def vouches(self, entry: Entry[TestEvidence | Pir | IncidentOpened]) -> Verdict:
+        """Whether a record the gate counts (test evidence, a PIR, an incident) carries the signature of a
+        CI job of this repository run by the record's actor — for test evidence, run on the commit it names
+        (REL-P1: the tests ran on what is deployed). So its actor is who the platform says, for the role
+        checks that follow. A GitLab job's token signs every record the job writes without naming one: it
+        vouches for one report of each kind per commit, and for one PIR or incident (its copy onto a forged
+        record, which comes later in the ledger, is refused)."""
         from gatekeeper.domain.attestation import draft_digest, verify
 
         signed = entry.payload.attestation
@@ -424,17 +427,22 @@ class Attestor:
             moment=entry.moment,
             digest=digest,
             trust=self.ring(provider),
-            commit=entry.payload.commit,
+            commit=entry.payload.commit if isinstance(entry.payload, TestEvidence) else "",
         )
         if verdict.ok and provider == "gitlab":
-            key = f"{verdict.claims.get('jti', '')}|{entry.payload.kind}|{entry.payload.commit}"
+            jti = str(verdict.claims.get("jti", ""))
+            payload = entry.payload
+            # Approvals, PIRs and incidents share the one-record-per-token rule (`verdict`'s `jti`).
+            key = f"{jti}|{payload.kind}|{payload.commit}" if isinstance(payload, TestEvidence) else jti
             first = self._seen.setdefault(key, entry.seq)
             if first != entry.seq:
                 return Verdict(False, f"the job's token already vouched for ledger record {first}")
         return verdict
 
     def __call__(self, entry: Entry[Any]) -> bool:
-        verdict = self.vouches(entry) if isinstance(entry.payload, TestEvidence) else self.verdict(entry)
+        payload = entry.payload
+        vouched = isinstance(payload, (TestEvidence, Pir, IncidentOpened, *CLOSURE_PAYLOADS))
+        verdict = self.vouches(entry) if vouched else self.verdict(entry)
         if not verdict.ok:
             self.refused[entry.seq] = verdict.reason
         return verdict.ok
@@ -531,14 +539,14 @@ def recheck(
 
     attestor = Attestor(config, root, env, now)
     for record in records:
-        signed_evidence = isinstance(record.data, Mapping) and "attestation" in record.data
-        if record.kind == "test.evidence" and signed_evidence:
-            try:  # as the gate reads it: signed by a job that ran on the commit it names
-                evidence = read(record)
+        carries = isinstance(record.data, Mapping) and "attestation" in record.data
+        if record.kind in ("test.evidence", "pir", "incident.opened") and carries:
+            try:  # as the gate reads it (test evidence: signed by a job that ran on the commit it names)
+                counted = read(record)
             except PayloadError as exc:
                 yield record, f"malformed: {exc}"
                 continue
-            verdict = attestor.vouches(evidence)
+            verdict = attestor.vouches(counted)
             yield record, "signed" if verdict.ok else verdict.reason
             continue
         if record.kind != "approval":

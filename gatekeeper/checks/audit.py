@@ -435,7 +435,8 @@ class AuditBuilder:
             members=members,
             digests=recorded.rfc_digests if recorded else None,
             platform=_replay(recorded) if recorded is not None and recorded.platform_approvals else None,
-            vouched=frozenset(recorded.evidence) if recorded is not None else frozenset(),
+            # A deployment recorded by an earlier version is judged as then: its evidence by content.
+            vouched=frozenset(recorded.evidence) if recorded is not None else None,
         )
         window = self._window(entry, at, payload.change_type)
         environment = self.environments.canonical(payload.environment)

@@ -43,6 +43,7 @@ def release_of(ctx: Context, ledger: Ledger, deployment_id: str) -> tuple[Any, R
         if getattr(entry_of(r).payload, "started", None) == wanted
     ]
     history = History(ctx.policy, ctx.config.system.grade, system, members=_members(ctx))
+    history.attest = _attestor(ctx)
     history.environment_name = ctx.config.declared_environments().canonical
     history.requesters = _requesters(ctx)
     records = {started.seq: started, **{r.seq: r for r in finished}}
@@ -105,6 +106,30 @@ def refuse_uncounted(ctx: Context, history: Any, release: Release, draft: Draft,
         ko=f"이 {what} 기록은 인정되지 않습니다: {ko}. 기록하지 않았습니다",
         hint_ko="요청자(또는 운영기관 담당자)가 인수하고, 운영관리자가 검토하고, 운영기관 담당자가 "
         "파이프라인에서 순서대로 종료합니다 (정책 팩의 `closure`)",
+    )
+
+
+def _attestor(ctx: Context) -> Any:
+    from gatekeeper.commands._gate import sources_for
+    from gatekeeper.facts.gather import attestor
+
+    return attestor(ctx.config, sources_for(ctx), ctx.runtime.now())
+
+
+def require_signature(ctx: Context, record_draft: Draft, what: str, level: str) -> None:
+    """Exit 2, writing nothing, when the pack counts `what` only signed by the CI platform and this job
+    cannot sign it (no OIDC ID token)."""
+    if level != "required" or "attestation" in record_draft.data:
+        return
+    raise UsageError(
+        f"this {what} would not count: the CI platform cannot sign it here (no OIDC ID token), so nothing "
+        "would show who recorded it; nothing was recorded",
+        hint="record it in a pipeline job that may request a token (GitHub: `permissions: id-token: "
+        "write`; GitLab: `id_tokens: {GATEKEEPER_ID_TOKEN: {aud: gatekeeper}}`)",
+        ko=f"이 {what} 기록은 인정되지 않습니다: 이 작업에서 CI 플랫폼이 서명할 수 없어(OIDC ID 토큰 없음) "
+        "누가 기록했는지 증명되지 않습니다. 기록하지 않았습니다",
+        hint_ko="토큰을 받을 수 있는 파이프라인 작업에서 기록하세요 (GitHub: `permissions: id-token: "
+        "write`, GitLab: `id_tokens: {GATEKEEPER_ID_TOKEN: {aud: gatekeeper}}`)",
     )
 
 

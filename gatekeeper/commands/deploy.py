@@ -123,8 +123,8 @@ def _start(args: argparse.Namespace, ctx: Context) -> int:
             draft = Draft(kind, facts.system, actor.name, str(actor.source), at, data, outcome.rfcs)
             try:
                 recorded.append(append(ctx, ledger, draft, _unrecorded(facts.system, evidence, at)).seq)
-            except _AlreadyRecorded:  # a pipeline racing this one recorded the same report
-                continue
+            except _AlreadyRecorded as found:  # `evidence add`, or a pipeline racing this one, recorded it
+                recorded.append(found.seq)  # with the counts this job read in the report: what it counted
         payload = started_payload(facts, outcome, recorded, ctx.config, ctx.policy)
         draft = started_draft(
             system=facts.system,
@@ -157,7 +157,11 @@ def _start(args: argparse.Namespace, ctx: Context) -> int:
 
 
 class _AlreadyRecorded(GatekeeperError):
-    """The same report (kind, commit, digest) is in the ledger already."""
+    """The same report (kind, commit, digest, counts) is in the ledger already, in record `seq`."""
+
+    def __init__(self, message: str, seq: int) -> None:
+        super().__init__(message)
+        self.seq = seq
 
 
 def _unrecorded(system: str, evidence: TestEvidence, at: datetime) -> Precondition:
@@ -168,10 +172,14 @@ def _unrecorded(system: str, evidence: TestEvidence, at: datetime) -> Preconditi
     def check(reader: LedgerReader) -> None:
         for record in reader.find(kind=str(evidence.KIND), system=system, since=at - EVIDENCE_HORIZON):
             payload = entry_of(record).payload
-            if (payload.kind, payload.commit) == (evidence.kind, evidence.commit) and (
-                evidence.digest in payload.digests
-            ):
-                raise _AlreadyRecorded(f"test evidence {evidence.digest} is recorded in record {record.seq}")
+            if (payload.kind, payload.commit, payload.counts) == (
+                evidence.kind,
+                evidence.commit,
+                evidence.counts,
+            ) and evidence.digest in payload.digests:
+                raise _AlreadyRecorded(
+                    f"test evidence {evidence.digest} is recorded in record {record.seq}", record.seq
+                )
 
     return check
 

@@ -92,9 +92,8 @@ def _bound(args: argparse.Namespace, ctx: Context, data: dict[str, object], head
     """Evidence of tests run in production on a finished deployment, bound to it (exit 2, nothing written,
     when the gate would not count it: a deployment never started, still open or failed, another commit, a
     failing run, a workstation where the pack refuses those)."""
-    from gatekeeper.commands._closure import refuse_uncounted, release_of
+    from gatekeeper.commands._closure import refuse_uncounted, release_of, require_signature
     from gatekeeper.commands._records import append, open_configured, signed
-    from gatekeeper.errors import UsageError
 
     deployment = args.deployment.strip()
     data["deployment"] = deployment
@@ -103,18 +102,9 @@ def _bound(args: argparse.Namespace, ctx: Context, data: dict[str, object], head
         history, release = release_of(ctx, ledger, deployment)
         rfcs = tuple(dict.fromkeys([*args.rfc, *release.rfcs]))
         record_draft = signed(ctx, draft(ctx, str(RecordKind.TEST_EVIDENCE), data, rfcs))
-        level = ctx.policy.tests.attestation_level(ctx.config.system.grade, release.change_type)
-        if level == "required" and "attestation" not in record_draft.data:
-            raise UsageError(
-                "this job cannot sign the evidence (no OIDC ID token), and the pack counts production tests "
-                "only with the signature of a CI job of this repository; nothing was recorded",
-                hint="run `evidence add --deployment` in a pipeline job allowed an ID token (GitHub: "
-                "`permissions: id-token: write`; GitLab: `id_tokens`)",
-                ko="이 작업은 증적에 서명할 수 없어(OIDC ID 토큰 없음) 운영환경 테스트로 인정되지 않습니다. "
-                "기록하지 않았습니다",
-                hint_ko="ID 토큰을 받을 수 있는 파이프라인 작업에서 `evidence add --deployment`를 실행하세요",
-            )
         refuse_uncounted(ctx, history, release, record_draft, f"{args.kind} evidence")
+        level = ctx.policy.tests.attestation_level(ctx.config.system.grade, release.change_type)
+        require_signature(ctx, record_draft, f"{args.kind} evidence", level)
         record = append(ctx, ledger, record_draft)
     finally:
         ledger.close()

@@ -148,6 +148,21 @@ def _open(args: argparse.Namespace, ctx: Context, actor: str) -> int:
     record = draft(ctx, str(payload.KIND), payload.dump(), tuple(args.rfc))
     stored = store(ctx, record, unique)
     code = report_stored(ctx, stored, f"{ident}, grade {int(grade)}")
+    if (
+        "attestation" not in stored.data
+        and ctx.policy.approvals.attestation_level(ctx.config.system.grade) == "required"
+    ):
+        # Recorded all the same (an incident is never lost), but nothing shows who opened it.
+        ctx.runtime.stderr.write(
+            "gatekeeper: warning: "
+            + (
+                f"장애 {ident}는 CI 플랫폼의 서명 없이 기록되어 긴급변경의 근거가 될 수 없습니다 "
+                "(OIDC 토큰을 받을 수 있는 파이프라인 작업에서 등록하세요)\n"
+                if ctx.lang == "ko"
+                else f"incident {ident} was recorded without the CI platform's signature: no emergency "
+                "change can answer for it (open it in a pipeline job that may request an OIDC token)\n"
+            )
+        )
     notify(
         ctx,
         lambda: [

@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 
 from gatekeeper.commands import Context
-from gatekeeper.commands._records import draft, report_stored, rfc_digest, store
+from gatekeeper.commands._records import draft, report_stored, rfc_digest, signed, store
 from gatekeeper.domain import RecordKind
 from gatekeeper.domain.records import Pir
 from gatekeeper.errors import UsageError
@@ -62,5 +62,20 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
             hint_ko="변경관리위원회 또는 운영기관 담당자가 파이프라인에서 PIR을 기록합니다 (정책 팩의 "
             "deploy.pir_reviewers)",
         )
-    record = store(ctx, draft(ctx, str(RecordKind.PIR), review.dump(), (args.rfc_id,)))
+    unsigned = draft(ctx, str(RecordKind.PIR), review.dump(), (args.rfc_id,))
+    pir = signed(ctx, unsigned)
+    if "attestation" not in pir.data and ctx.policy.approvals.attestation_level(ctx.config.system.grade) == (
+        "required"
+    ):
+        raise UsageError(
+            "this PIR would not count: the CI platform cannot sign it here (no OIDC ID token), so nothing "
+            "would show who recorded it; nothing was recorded",
+            hint="record it in a pipeline job that may request a token (GitHub: `permissions: id-token: "
+            "write`; GitLab: `id_tokens: {GATEKEEPER_ID_TOKEN: {aud: gatekeeper}}`)",
+            ko="이 PIR은 인정되지 않습니다: 이 작업에서 CI 플랫폼이 서명할 수 없어(OIDC ID 토큰 없음) 누가 "
+            "기록했는지 증명되지 않습니다. 기록하지 않았습니다",
+            hint_ko="토큰을 받을 수 있는 파이프라인 작업에서 기록하세요 (GitHub: `permissions: id-token: "
+            "write`, GitLab: `id_tokens: {GATEKEEPER_ID_TOKEN: {aud: gatekeeper}}`)",
+        )
+    record = store(ctx, pir)
     return report_stored(ctx, record, f"{args.rfc_id}: {args.result}")

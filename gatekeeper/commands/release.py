@@ -19,8 +19,8 @@ from __future__ import annotations
 import argparse
 
 from gatekeeper.commands import Context
-from gatekeeper.commands._closure import refuse_uncounted, release_of
-from gatekeeper.commands._records import append, draft, open_configured, report_stored
+from gatekeeper.commands._closure import refuse_uncounted, release_of, require_signature
+from gatekeeper.commands._records import append, draft, open_configured, report_stored, signed
 from gatekeeper.domain.records import ChangeClosed, ReleaseAccepted, ReleaseReviewed
 
 _WHAT = {"accept": "acceptance", "review": "consistency review", "close": "closure"}
@@ -68,8 +68,10 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     ledger = open_configured(ctx)
     try:
         history, release = release_of(ctx, ledger, deployment)
-        record_draft = draft(ctx, str(payload.KIND), payload.dump(), release.rfcs)
+        record_draft = signed(ctx, draft(ctx, str(payload.KIND), payload.dump(), release.rfcs))
         refuse_uncounted(ctx, history, release, record_draft, _WHAT[command])
+        level = ctx.policy.approvals.attestation_level(ctx.config.system.grade)
+        require_signature(ctx, record_draft, _WHAT[command], level)
         record = append(ctx, ledger, record_draft)
     finally:
         ledger.close()

@@ -34,6 +34,19 @@ from urllib.parse import urlsplit
 from gatekeeper.domain.canonical import canonical_json
 
 Provider = Literal["github", "gitlab"]
+# The records whose attestation the gate verifies as it reads them: a person's decision (an approval, a PIR,
+# an incident an emergency change answers for) and test evidence.
+VERIFIED_KINDS = frozenset(
+    {
+        "approval",
+        "test.evidence",
+        "pir",
+        "incident.opened",
+        "release.accepted",
+        "release.reviewed",
+        "change.closed",
+    }
+)
 LEEWAY = timedelta(seconds=60)
 AUDIENCE_PREFIX = "gatekeeper:"
 # The algorithms a key of each type may sign with; anything else (none, HS*, a mismatch) is refused.
@@ -67,17 +80,14 @@ def draft_digest(
     data: Mapping[str, Any],
 ) -> str:
     """SHA-256 over the canonical JSON of a record before it is placed (no seq, prev, hash), without its
-    attestation: what a token's audience binds. An approval's and a test record's data are taken as their
-    typed payloads write them, and `at` in UTC, so that spellings the readers treat alike cannot make a
-    digest differ."""
-    from gatekeeper.domain.records import Approval, PayloadError, TestEvidence
+    attestation: what a token's audience binds. The data of a record the gate verifies (`VERIFIED_KINDS`)
+    is taken as its typed payload writes it, and `at` in UTC, so that spellings the readers treat alike
+    cannot make a digest differ."""
+    from gatekeeper.domain.records import PAYLOADS, PayloadError
 
-    if kind == "approval":
+    if kind in VERIFIED_KINDS:  # the gate verifies these from their typed payloads (`adapters.oidc.Attestor`)
         with contextlib.suppress(PayloadError):  # else digested as it stands: such a record never counts
-            data = Approval.parse(data).dump()
-    elif kind == "test.evidence":  # read back by its typed payload, which the gate verifies (`Attestor`)
-        with contextlib.suppress(PayloadError):
-            data = TestEvidence.parse(data).dump()
+            data = PAYLOADS[kind].parse(data).dump()
     body = {
         "id": record_id,
         "kind": kind,

@@ -35,7 +35,7 @@ class Release:
     actor: str  # who started the deployment
     finished_at: datetime
     records: list[Entry[Any]] = field(default_factory=list)
-    signed: dict[int, bool | None] = field(default_factory=dict)  # evidence seq -> signature verified
+    signed: dict[int, bool | None] = field(default_factory=dict)  # record seq -> signature verified
 
 
 @dataclass(slots=True)
@@ -64,8 +64,7 @@ class Closures:
                 self.strays.append(entry)
             return None
         release.records.append(entry)
-        if isinstance(payload, TestEvidence):
-            release.signed[entry.seq] = signed
+        release.signed[entry.seq] = signed
         return release
 
     def of(self, environment: str | None = None) -> list[Release]:

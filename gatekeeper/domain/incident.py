@@ -154,6 +154,9 @@ class IncidentState:
     updates: list[IncidentUpdated] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)  # record ids of the problems registered for it
     by_failure: bool = False  # opened by `deploy finish` for a deployment the ledger shows failed
+    # Whether the CI platform's signature shows its opener wrote it (`adapters.oidc.Attestor.vouches`);
+    # None: not checked by this reader.
+    signed: bool | None = None
 
     @property
     def start(self) -> datetime:

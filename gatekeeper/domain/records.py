@@ -89,6 +89,12 @@ class Envelope(Protocol):
 # ------------------------------------------------------------------------------------------ member readers
 
 
+def _signature(data: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """A record's `attestation` as stored; whether it proves anything is for the verifier."""
+    found = data.get("attestation")
+    return found if isinstance(found, Mapping) else None
+
+
 def _text(data: Mapping[str, Any], name: str, default: str | None = None) -> str:
     value = data.get(name)
     if value is None:  # absent, or JSON null: the default where there is one
@@ -366,7 +372,7 @@ class TestEvidence:
             _text(data, "digest", ""),
             _number(data, "coverage"),
             _text(data, "source", ""),
-            attestation if isinstance(attestation := data.get("attestation"), Mapping) else None,
+            _signature(data),
             _text(data, "deployment", ""),
         )
 
@@ -736,6 +742,8 @@ class IncidentOpened:
     cause_type: str = ""  # 원인 유형 (CAUSE_TYPES)
     region: str = ""  # 지역 보정 (REGIONS)
     service_priority: int | None = None  # 서비스 중요도 순위 of the only services affected
+    # The signature of the CI job that wrote it, as stored (`adapters.oidc.Attestor.vouches` verifies it).
+    attestation: Mapping[str, Any] | None = None
 
     @classmethod
     def parse(cls, data: Mapping[str, Any]) -> IncidentOpened:
@@ -762,6 +770,7 @@ class IncidentOpened:
             cause_type=_choice(data, "cause_type", CAUSE_TYPES),
             region=_choice(data, "region", REGIONS),
             service_priority=_priority(data),
+            attestation=_signature(data),
         )
 
     def dump(self) -> dict[str, Any]:
@@ -792,6 +801,8 @@ class IncidentOpened:
             ("service_priority", self.service_priority),
         )
         body.update({name: value for name, value in optional if value})
+        if self.attestation is not None:
+            body["attestation"] = dict(self.attestation)
         return body
 
 
@@ -914,6 +925,8 @@ class Pir:
     note: str = ""
     digest: str = ""
     follow_up: str = ""  # the improvement a purpose not achieved leads to (seed 002 변경관리 4.3)
+    # The signature of the CI job that wrote it, as stored (`adapters.oidc.Attestor.vouches` verifies it).
+    attestation: Mapping[str, Any] | None = None
 
     @classmethod
     def parse(cls, data: Mapping[str, Any]) -> Pir:
@@ -922,11 +935,20 @@ class Pir:
             _text(data, "note", ""),
             _text(data, "rfc_digest", ""),
             _text(data, "follow_up", ""),
+            _signature(data),
         )
 
     def dump(self) -> dict[str, Any]:
-        body = {"result": self.result, "note": self.note, "rfc_digest": self.digest}
-        return {**body, "follow_up": self.follow_up} if self.follow_up else body
+        body: dict[str, Any] = {"result": self.result, "note": self.note, "rfc_digest": self.digest}
+        if self.follow_up:
+            body["follow_up"] = self.follow_up
+        if self.attestation is not None:
+            body["attestation"] = dict(self.attestation)
+        return body
+
+
+def _signed_body(body: dict[str, Any], attestation: Mapping[str, Any] | None) -> dict[str, Any]:
+    return {**body, "attestation": dict(attestation)} if attestation is not None else body
 
 
 def _deployment_id(data: Mapping[str, Any]) -> str:
@@ -946,6 +968,7 @@ class ReleaseAccepted:
     deployment: str
     result: str = "accepted"  # accepted | rejected
     note: str = ""
+    attestation: Mapping[str, Any] | None = None  # the CI platform's signature, as stored
 
     @classmethod
     def parse(cls, data: Mapping[str, Any]) -> ReleaseAccepted:
@@ -953,10 +976,12 @@ class ReleaseAccepted:
             _deployment_id(data),
             _enum(data, "result", ACCEPTANCE_RESULTS, "accepted"),
             _text(data, "note", ""),
+            _signature(data),
         )
 
     def dump(self) -> dict[str, Any]:
-        return {"deployment": self.deployment, "result": self.result, "note": self.note}
+        body = {"deployment": self.deployment, "result": self.result, "note": self.note}
+        return _signed_body(body, self.attestation)
 
 
 @dataclass(frozen=True, slots=True)
@@ -968,16 +993,18 @@ class ReleaseReviewed:
     deployment: str
     consistent: bool = True
     note: str = ""
+    attestation: Mapping[str, Any] | None = None
 
     @classmethod
     def parse(cls, data: Mapping[str, Any]) -> ReleaseReviewed:
         consistent = data.get("consistent", True)
         if not isinstance(consistent, bool):
             raise PayloadError("`consistent` is not true or false")
-        return cls(_deployment_id(data), consistent, _text(data, "note", ""))
+        return cls(_deployment_id(data), consistent, _text(data, "note", ""), _signature(data))
 
     def dump(self) -> dict[str, Any]:
-        return {"deployment": self.deployment, "consistent": self.consistent, "note": self.note}
+        body = {"deployment": self.deployment, "consistent": self.consistent, "note": self.note}
+        return _signed_body(body, self.attestation)
 
 
 @dataclass(frozen=True, slots=True)
@@ -989,14 +1016,19 @@ class ChangeClosed:
     deployment: str
     note: str = ""
     improvements: str = ""  # what the release taught for later ones (배포관리 4.3: 개선 사항)
+    attestation: Mapping[str, Any] | None = None
 
     @classmethod
     def parse(cls, data: Mapping[str, Any]) -> ChangeClosed:
-        return cls(_deployment_id(data), _text(data, "note", ""), _text(data, "improvements", ""))
+        return cls(
+            _deployment_id(data), _text(data, "note", ""), _text(data, "improvements", ""), _signature(data)
+        )
 
     def dump(self) -> dict[str, Any]:
-        body = {"deployment": self.deployment, "note": self.note}
-        return {**body, "improvements": self.improvements} if self.improvements else body
+        body: dict[str, Any] = {"deployment": self.deployment, "note": self.note}
+        if self.improvements:
+            body["improvements"] = self.improvements
+        return _signed_body(body, self.attestation)
 
 
 @dataclass(frozen=True, slots=True)

@@ -97,8 +97,6 @@ class GateFacts:
     # each role: facts from outside the ledger that `deploy start` records (`decision_facts`).
     identities: frozenset[str] = frozenset()
     members: Mapping[Role, frozenset[str]] = field(default_factory=dict)
-    # (kind, commit, digest) of the reports the ledger holds already (`workspace_evidence`).
-    recorded_reports: frozenset[tuple[str, str, str]] = frozenset()
     # The declared environment's kind (which rules apply), the standard RFCs checked against the
     # catalogue, and the RFCs judged as normal changes because their standard claim does not hold.
     environment_kind: EnvironmentKind = EnvironmentKind.PRODUCTION
@@ -384,7 +382,6 @@ def gather(
         failures=tuple(collect.failures),
         identities=identities,
         members=members or {},
-        recorded_reports=frozenset(history.reports or ()) if history is not None else frozenset(),
         environment_kind=environment.kind,
         standard=standard or (),
         downgraded=frozenset(i for i, c in checks.items() if not c.holds),
@@ -429,7 +426,7 @@ def ledger_history(
     reviewed = {
         rfc
         for r in found.values()
-        if r.kind == RecordKind.PIR and _counted_pir(r, policy, config.system.grade, members)
+        if r.kind == RecordKind.PIR and _counted_pir(r, policy, config.system.grade, members, attest)
         for rfc in r.rfcs
     }
     emergency = {
@@ -448,7 +445,7 @@ def ledger_history(
     for kind in CLOSURE_KINDS:  # the acceptance, review and closure of the deployments of the last year
         take(reader.find(kind=str(kind), system=system, since=since))
 
-    history = History(policy, config.system.grade, system, reports=set(), attest=attest, members=members)
+    history = History(policy, config.system.grade, system, attest=attest, members=members)
     history.requesters = requesters
     history.environment_name = config.declared_environments().canonical
     for seq in sorted(found):
@@ -502,12 +499,19 @@ def system_states(
 
 
 def _counted_pir(
-    record: Record, policy: Policy, grade: Grade, members: Mapping[Role, frozenset[str]] | None
+    record: Record,
+    policy: Policy,
+    grade: Grade,
+    members: Mapping[Role, frozenset[str]] | None,
+    attest: Callable[[Any], bool] | None,
 ) -> bool:
     from gatekeeper.rules.deploy import pir_refusal
 
     entry = entry_of(record)
-    return pir_refusal(policy, grade, members, entry.actor, entry.actor_source, entry.payload) is None
+    attested = None if attest is None else attest(entry)
+    return (
+        pir_refusal(policy, grade, members, entry.actor, entry.actor_source, entry.payload, attested) is None
+    )
 
 
 def attestor(config: Config, sources: Sources, now: datetime) -> Callable[[Any], bool]:
@@ -688,10 +692,11 @@ def model_digest(model: Any) -> str:
 
 def workspace_evidence(facts: GateFacts) -> list[TestEvidence]:
     """The workspace reports the gate counted, as `test.evidence` payloads for `deploy start` to record
-    before the deployment (a report already in the ledger with the same digest is not recorded again)."""
+    before the deployment, each report once (one the ledger holds already with the same digest and counts
+    is not recorded again: `deploy start` names that record)."""
     if facts.evidence is None:
         return []
-    recorded = set(facts.recorded_reports)
+    recorded: set[tuple[str, str, str]] = set()
     out = []
     for item in facts.evidence.for_head():
         key = (str(item.kind), item.commit.lower(), item.digest)

@@ -225,14 +225,12 @@ class History:
     notices: dict[str, list[Entry[Notice]]] = field(default_factory=dict)
     failed: dict[str, Deployment] = field(default_factory=dict)  # failed or rolled back, no incident yet
     failed_ids: set[str] = field(default_factory=set)  # every failed or rolled-back deployment
-    # (kind, commit, report digest) of every report recorded, when the reader asks for them (the gate, so
-    # that `deploy start` records a report of the workspace no second time); None: not kept.
-    reports: set[tuple[str, str, str]] | None = None
     evidence: _EvidenceLog = field(default_factory=_EvidenceLog)
     incidents: Incidents = field(default_factory=Incidents)
     _unrestored: dict[str, list[str]] = field(default_factory=dict)  # environment -> failed deployment ids
     _context: RuleContext | None = None
     _owing_by_rfc: dict[str, set[str]] = field(default_factory=dict)
+    _signed: dict[int, bool] = field(default_factory=dict)  # PIR seq -> whether its signature verified
     # Whether an approval record's attestation, or a test record's signature, verifies
     # (`adapters.oidc.Attestor`); None: not checked here.
     attest: Callable[[Entry[Any]], bool] | None = None
@@ -273,8 +271,6 @@ class History:
         elif isinstance(payload, TestEvidence):
             signed = None if self.attest is None else self.attest(entry)
             self.add_evidence(evidence_of(entry, signed), entry.moment)
-            if self.reports is not None:
-                self.reports.update((str(payload.kind), payload.commit, d) for d in payload.digests)
         elif isinstance(payload, DeploymentStarted):
             self.started(entry, payload)
         elif isinstance(payload, DeploymentFinished):
@@ -397,9 +393,7 @@ class History:
     def closure(self, entry: Entry[Any]) -> Release | None:
         """Fold a closure record or test evidence bound to a deployment; the release it is about (None: it
         names none this history holds as finished successfully)."""
-        signed = None
-        if isinstance(entry.payload, TestEvidence) and self.attest is not None:
-            signed = self.attest(entry)
+        signed = None if self.attest is None else self.attest(entry)
         return self.closures.add(entry, signed)
 
     def closure_states(
@@ -426,6 +420,8 @@ class History:
         open for `pir_state` to judge with the holders each check passes."""
         for rfc in entry.rfcs:
             self.pirs.setdefault(rfc, []).append(entry)
+        if self.attest is not None:
+            self._signed[entry.seq] = self.attest(entry)
         if self._pir_refusal(entry, self.members) is not None:
             return False
         if self.policy is not None and self.members is None and self.policy.deploy.pir_reviewers:
@@ -443,7 +439,10 @@ class History:
     ) -> tuple[str, str] | None:
         if self.policy is None:
             return None
-        return pir_refusal(self.policy, self.grade, members, entry.actor, entry.actor_source, entry.payload)
+        attested = self._signed.get(entry.seq)
+        return pir_refusal(
+            self.policy, self.grade, members, entry.actor, entry.actor_source, entry.payload, attested
+        )
 
     def pir_state(
         self, rfcs: Iterable[str], members: Mapping[Role, frozenset[str]] | None
@@ -474,6 +473,7 @@ class History:
         state = self.incidents.add(entry)
         if state is not None:
             state.by_failure = self.opened_by_failure(entry.payload)
+            state.signed = None if self.attest is None else self.attest(entry)
         return self.incident(entry.rfcs, entry.payload)
 
     def opened_by_failure(self, payload: IncidentOpened) -> bool:
@@ -553,17 +553,18 @@ class History:
         members: Mapping[Role, frozenset[str]] | None = None,
         digests: Mapping[str, str] | None = None,
         platform: Callable[[tuple[ApprovalFacts, ...]], tuple[ApprovalFacts, ...]] | None = None,
-        vouched: frozenset[int] = frozenset(),
+        vouched: frozenset[int] | None = frozenset(),
     ) -> LedgerFacts:
         """The rules' facts at `at` for a deployment of `rfcs` (with `head`) to `environment`: approvals of
         each valid RFC bound to its digest (`digests` overrides the RFC's current digest: the content that
         was deployed), this environment's deployments of the last year, the evidence of the last 90 days.
         `vouched`: evidence seqs a deployment's gate recorded as counted (its own workspace reports, or
-        records it verified): the audit takes them as the gate did, whatever their signature says."""
+        records it verified): the audit takes them as the gate did, whatever their signature says. None:
+        every record, for a deployment recorded before its gate kept what it counted (nor signed evidence)."""
         entries = tuple(rfcs)
         deployed = digests or {}
         items = tuple(
-            replace(e, signed=None) if e.seq in vouched else e
+            replace(e, signed=None) if vouched is None or e.seq in vouched else e
             for e in self.evidence.at(head, at, EVIDENCE_HORIZON)
         )
         head_evidence = tuple(

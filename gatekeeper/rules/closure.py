@@ -101,6 +101,21 @@ def refusal(
             f"파이프라인이 아닌 개인 PC에서 {actor}이(가) 기록했습니다",
         )
     closure = policy.closure
+    level = (
+        (
+            policy.tests.attestation_level(grade, release.change_type)
+            if isinstance(payload, TestEvidence)
+            else policy.approvals.attestation_level(grade)
+        )
+        if grade is not None
+        else "off"
+    )
+    if release.signed.get(entry.seq) is False and level == "required":
+        return (
+            f"it carries no verified signature of a CI job of this repository, so nothing shows {actor} "
+            "wrote it",
+            f"이 저장소 CI 작업의 검증된 서명이 없어 {actor}이(가) 기록했다는 근거가 없습니다",
+        )
     if isinstance(payload, TestEvidence):
         from gatekeeper.rules.tests import same_commit
 
@@ -114,14 +129,6 @@ def refusal(
             return (
                 f"its {payload.kind} tests did not pass ({counts.passed}/{counts.tests})",
                 f"{payload.kind} 테스트가 통과하지 못했습니다 ({counts.passed}/{counts.tests})",
-            )
-        if (
-            release.signed.get(entry.seq) is False
-            and policy.tests.attestation_level(grade or Grade.ONE, release.change_type) == "required"
-        ):
-            return (
-                "it carries no signature of a CI job of this repository",
-                "이 저장소 CI 작업의 서명이 없습니다",
             )
         return None
     if isinstance(payload, ReleaseAccepted):

@@ -136,8 +136,10 @@ def pir_refusal(
     actor: str,
     actor_source: str,
     pir: Pir,
+    attested: bool | None = None,
 ) -> tuple[str, str] | None:
-    """Why a PIR record does not settle the PIR its RFCs owe (en, ko), or None when it does.
+    """Why a PIR record does not settle the PIR its RFCs owe (en, ko), or None when it does. `attested`:
+    whether the CI platform's signature shows its actor wrote it (None: not checked by this reader).
 
     Seed 002 변경관리 4.3: the CAB reviews whether the change achieved its purpose, convened by the agency
     officer, who "runs the PIR" (담당자: 변경완료 후 PIR 수행); a purpose not achieved is followed up by
@@ -153,6 +155,11 @@ def pir_refusal(
         return (
             f"it was recorded on a workstation by {actor}, not by the pipeline",
             f"파이프라인이 아닌 개인 PC에서 {actor}이(가) 기록했습니다",
+        )
+    if attested is False and grade is not None and policy.approvals.attestation_level(grade) == "required":
+        return (
+            f"it carries no verified signature of the CI platform, so nothing shows {actor} wrote it",
+            f"CI 플랫폼의 검증된 서명이 없어 {actor}이(가) 기록했다는 근거가 없습니다",
         )
     reviewers = policy.deploy.pir_reviewers
     if (

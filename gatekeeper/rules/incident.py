@@ -48,13 +48,20 @@ def holds_incident_role(login: str, facts: DeployFacts, ctx: RuleContext) -> boo
 
 def untrusted_opening(state: IncidentState, facts: DeployFacts, ctx: RuleContext) -> tuple[str, str] | None:
     """Why an incident cannot stand for an emergency change (en, ko), or None when it can."""
-    if state.by_failure:
-        return None  # written by `deploy finish` for a deployment the ledger shows failed
     if state.actor_source == ActorSource.LOCAL and ctx.grade not in ctx.policy.approvals.local_actor_grades:
         return (
             f"it was opened on a workstation ({state.opened_by}), not by the pipeline",
             f"파이프라인이 아닌 개인 PC에서({state.opened_by}) 등록되었습니다",
         )
+    if state.signed is False and ctx.policy.approvals.attestation_level(ctx.grade) == "required":
+        return (
+            f"its record carries no verified signature of the CI platform, so nothing shows "
+            f"{state.opened_by} (or a failed deployment's job) opened it",
+            f"기록에 CI 플랫폼의 검증된 서명이 없어 {state.opened_by}(또는 실패한 배포 작업)이 등록했다는 "
+            "근거가 없습니다",
+        )
+    if state.by_failure:
+        return None  # written by `deploy finish` for a deployment the ledger shows failed
     if facts.members is None:  # who held the roles is not known (a deployment recorded without it)
         return None
     roles = ctx.policy.incidents.openers

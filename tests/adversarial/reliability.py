@@ -33,6 +33,7 @@ SECTIONS = {
     "anchors": "12. Anchors on the CI platform (a rewritten ledger fails against heads nobody can delete)",
     "reviews": "13. After the change: PIRs and notices (a developer cannot settle their own debts)",
     "sealed_shards": "14. The git ledger on a fresh runner (a sealed shard cannot be forged past its seal)",
+    "signed_records": "15. Signed records (test evidence, PIRs, incidents count only as the platform signed)",
 }
 INTRO = """\
 # Reliability: how gatekeeper is attacked in its own test suite

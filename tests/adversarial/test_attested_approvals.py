@@ -22,6 +22,7 @@ from gatekeeper.adapters.localissuer import LocalIssuer, SigningKey, github_clai
 from gatekeeper.config import load_config
 from gatekeeper.ledger import Draft
 from gatekeeper.ledger.backends import open_ledger
+from tests.acceptance import junit
 from tests.adversarial.conftest import Recorder
 from tests.helpers import GitRepo, run_cli
 from tests.platform.oidc import REPOSITORY, Jobs, add_oidc
@@ -94,10 +95,20 @@ class World:
                 assert result.code == 0, result.stdout + result.stderr
 
     def tested(self, commit: str, kind: str = "integration") -> None:
-        """The test job records passing `kind` evidence of `commit` (what a release approval certifies)."""
-        totals = {"tests": 10, "passed": 10, "failed": 0, "errors": 0, "skipped": 0}
-        data = {"kind": kind, "commit": commit, "totals": totals}
-        self.append(Draft("test.evidence", "minwon-portal", "ci", "github-actions", NOW, data))
+        """The test job of `commit` records its passing `kind` evidence with `evidence add`, signed by its
+        token (what a release approval certifies)."""
+        report = self.repo.path / "reports" / f"{kind}-{commit[:8]}.xml"
+        report.parent.mkdir(parents=True, exist_ok=True)
+        report.write_text(junit(tests=10), encoding="utf-8")
+        env = Jobs(self.issuer, self.jobs.workdir, commit).github("ci")
+        result = run_cli(
+            ["evidence", "add", "--kind", kind, str(report.relative_to(self.repo.path))],
+            cwd=self.repo.path,
+            env=env,
+            now=NOW,
+        )
+        assert result.code == 0, result.stdout + result.stderr
+        report.unlink()  # the next job's workspace does not hold it
 
     def append(self, draft: Draft) -> None:
         config = load_config(self.repo.path / ".gatekeeper.yml")

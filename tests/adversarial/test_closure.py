@@ -24,7 +24,7 @@ from gatekeeper.ledger.backends import open_ledger
 from tests import acceptance as cases
 from tests.adversarial.conftest import Recorder
 from tests.helpers import GitRepo, git, pipeline_job, run_cli
-from tests.platform.oidc import sign
+from tests.platform.oidc import gitlab_job
 
 CLOSURE_RULES = {
     "release.acceptance-overdue",
@@ -65,24 +65,24 @@ def _deployment(repo: GitRepo) -> str:
     return str(_records(repo, "deployment.started")[0].id)
 
 
+def _job(repo: GitRepo, login: str, at: datetime) -> dict[str, str]:
+    """A pipeline job run by `login` whose token signs what it records (grade 1 counts only such records)."""
+    return gitlab_job(git(repo.path, "rev-parse", "HEAD").strip(), login, at)
+
+
 def _release(repo: GitRepo, at: datetime, login: str, *args: str, lang: str = "en") -> Any:
-    env = pipeline_job(repo, login)
-    return run_cli(["--lang", lang, "release", *args], cwd=repo.path, env=env, now=at)
+    return run_cli(["--lang", lang, "release", *args], cwd=repo.path, env=_job(repo, login, at), now=at)
 
 
 def _production_tests(repo: GitRepo, at: datetime, deployment: str) -> None:
-    """The production unit and integration tests of the deployment, recorded by a job of the pipeline that
-    signs what it records (TST-P5; `evidence add --deployment` in a job allowed an ID token)."""
-    head = git(repo.path, "rev-parse", "HEAD").strip()
-    ledger = _ledger(repo)
-    try:
-        for kind in ("unit", "integration"):
-            totals = {"tests": 12, "passed": 12, "failed": 0, "errors": 0, "skipped": 0}
-            data = {"kind": kind, "commit": head, "totals": totals, "deployment": deployment}
-            draft = Draft("test.evidence", "minwon-portal", "han", "github-actions", at, data, (EARLIER,))
-            ledger.append(sign(draft))
-    finally:
-        ledger.close()
+    """The production unit and integration tests of the deployment, recorded by a signing pipeline job
+    (TST-P5: `evidence add --deployment`)."""
+    (repo.path / "prod").mkdir(exist_ok=True)
+    (repo.path / "prod" / "result.xml").write_text(cases.junit(), encoding="utf-8")
+    for kind in ("unit", "integration"):
+        args = ["evidence", "add", "--kind", kind, "--deployment", deployment, "prod/result.xml"]
+        done = run_cli(args, cwd=repo.path, env=_job(repo, "han", at), now=at)
+        assert done.code == 0, done.stderr
 
 
 def _closure_findings(repo: GitRepo, at: datetime, *extra: str) -> tuple[int, list[dict[str, Any]]]:
@@ -328,7 +328,7 @@ def test_the_whole_closure_settles_the_debt_and_the_audit_agrees(
     # The 배포결과서 shows the acceptance, the review and the closure, in Korean by default of the pack.
     form = run_cli(["--lang", "ko", "report", "form", "deployment-result", deployment], cwd=repo.path, now=at)
     assert form.code == 0, form.stderr
-    for text in ("인수테스트 및 종료", "승인 — lee", "계획·결과 일치 — han", "종료 — kim", "unit 12/12"):
+    for text in ("인수테스트 및 종료", "승인 — lee", "계획·결과 일치 — han", "종료 — kim", "unit 10/10"):
         assert text in form.stdout, form.stdout
     reliability.row(
         "production tests bound to the deployment, acceptance by the requester, review by the operator "

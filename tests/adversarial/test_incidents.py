@@ -15,13 +15,15 @@ from gatekeeper.config import load_config
 from gatekeeper.ledger.backends import open_ledger
 from tests.adversarial.conftest import Recorder
 from tests.helpers import GitRepo, pipeline_job, run_cli
+from tests.platform.oidc import gitlab_job
 
 EMERGENCY = {"rfc": {"type": "emergency", "incident": "INC-2026-0007"}, "approvals": [], "evidence": {}}
 TUESDAY_10 = "2026-11-24T10:00:00+09:00"
 
 
 def _cli(repo: GitRepo, at: datetime, login: str, *args: str) -> Any:
-    return run_cli(["--format", "json", *args], cwd=repo.path, env=pipeline_job(repo, login), now=at)
+    """`args` run by `login` in a pipeline job whose ID token signs what it records."""
+    return run_cli(["--format", "json", *args], cwd=repo.path, env=gitlab_job(repo.head(), login, at), now=at)
 
 
 def _records(repo: GitRepo, kind: str) -> list[Any]:

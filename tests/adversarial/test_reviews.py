@@ -16,6 +16,7 @@ from gatekeeper.ledger.backends import open_ledger
 from tests import acceptance as cases
 from tests.adversarial.conftest import Recorder
 from tests.helpers import GitRepo, pipeline_job, run_cli
+from tests.platform.oidc import gitlab_job
 
 TUESDAY_10 = "2026-11-24T10:00:00+09:00"
 # A CAB-reviewed grade-1 normal change deployed 20 days before: its PIR is overdue.
@@ -85,14 +86,15 @@ def test_a_pir_record_the_developer_writes_into_the_ledger_settles_nothing(
 
 def test_a_purpose_not_achieved_needs_its_follow_up(repo: GitRepo, reliability: Recorder) -> None:
     at, _ = cases.build(repo, OWING)
-    bare = _pir(repo, at, pipeline_job(repo, "kim"), "--result", "not-achieved", "--note", "느림")
+    kim = gitlab_job(repo.head(), "kim", at)  # a pipeline job whose token signs what it records
+    bare = _pir(repo, at, kim, "--result", "not-achieved", "--note", "느림")
     assert bare.code == 2 and "--follow-up" in bare.stderr and _pirs(repo) == []
-    blank = _pir(repo, at, pipeline_job(repo, "kim"), "--result", "not-achieved", "--follow-up", "   ")
+    blank = _pir(repo, at, kim, "--result", "not-achieved", "--follow-up", "   ")
     assert blank.code == 2 and _pirs(repo) == []
     followed = _pir(
         repo,
         at,
-        pipeline_job(repo, "kim"),
+        kim,
         "--result",
         "not-achieved",
         "--follow-up",

@@ -8,12 +8,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+import yaml
 
 from gatekeeper.config.models import Rfc
 from gatekeeper.ledger.sqlite import SqliteLedger
 from tests.audit.history import drafts
 from tests.helpers import BASE_CONFIG, GitRepo, run_cli
 from tests.ledger.conftest import pg_dsn  # noqa: F401 - the shared throw-away PostgreSQL
+from tests.platform.oidc import pin
 
 AUDIT_CONFIG = BASE_CONFIG + (
     "baseline:\n"
@@ -115,6 +117,11 @@ def make_audit_repo(path: Path, monkeypatch: pytest.MonkeyPatch, *, drift: bool)
             "hotfix: widen the complaint table",
             {"db/schema.sql": "create table complaint (id int, body text);\n"},
         )
+    # The auditor's configuration pins the pipelines' signing key and names the repository their tokens
+    # name (`tests.platform.oidc.pin`), so signed records verify outside CI; left out of the commits, whose
+    # ids the golden reports show.
+    settings = yaml.safe_dump({"platform": pin(path)}, allow_unicode=True)
+    (path / ".gatekeeper.yml").write_text(AUDIT_CONFIG + settings, encoding="utf-8")
     return AuditRepo(repo, drifted)
 
 

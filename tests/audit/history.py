@@ -31,6 +31,7 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 
 from gatekeeper.ledger import GENESIS, Draft, Record
+from tests.platform.oidc import sign
 
 KST = timezone(timedelta(hours=9))
 SYSTEM = "minwon-portal"
@@ -151,7 +152,8 @@ def drafts() -> list[Draft]:
     h.evidence("RFC-2026-0001", "integration", C1, at(10, 15, 9), 12, 12)
     h.approvals("RFC-2026-0001", [(s, WHO[s], at(10, 15, 10 + i)) for i, s in enumerate(FULL)])
     h.deploy("D1", "RFC-2026-0001", "normal", C1, at(10, 20, 20), at(10, 20, 20, 30), "success")
-    h.add("pir", at(10, 25, 10), ("RFC-2026-0001",), {"result": "achieved", "note": "ok"}, "kim")
+    pir = h.add("pir", at(10, 25, 10), ("RFC-2026-0001",), {"result": "achieved", "note": "ok"}, "kim")
+    h.drafts[-1] = sign(pir)  # by the pipeline job kim ran: a PIR counts only signed on grade 1
     # D2 fails, D3 restores; no PIR for RFC-2026-0002.
     h.evidence("RFC-2026-0002", "unit", C2, at(11, 2, 8), 40, 40)
     h.evidence("RFC-2026-0002", "integration", C2, at(11, 2, 9), 12, 12)

@@ -7,6 +7,7 @@ import json
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -98,6 +99,7 @@ class Jobs:
 
 
 GITHUB_ISSUER = "https://token.actions.githubusercontent.com"
+GITLAB_ISSUER = "https://gitlab.example.go.kr"  # the GitLab instance `pin` trusts
 
 
 @lru_cache(maxsize=1)
@@ -115,7 +117,7 @@ def pin(repo_path: Path, relative: str = ".gatekeeper/oidc-keys.json") -> dict[s
     settings = {"repository": REPOSITORY, "keys_file": relative}
     return {
         "github": {"oidc": dict(settings)},
-        "gitlab": {"oidc": {**settings, "issuer": "https://gitlab.example.go.kr"}},
+        "gitlab": {"oidc": {**settings, "issuer": GITLAB_ISSUER}},
     }
 
 
@@ -151,3 +153,35 @@ def _signed(draft: Draft, claims: dict[str, Any]) -> Draft:
     token = jwt.encode(body, key.private, algorithm="RS256", headers={"kid": key.kid})
     attestation = {"provider": "github", "token": token, "jwk": key.jwk, "digest": digest}
     return replace(draft, data={**draft.data, "attestation": attestation})
+
+
+def gitlab_job(head: str, login: str, at: datetime, **claims: Any) -> dict[str, str]:
+    """The environment of a GitLab CI job run by `login` on commit `head` at `at`, with the `id_tokens:`
+    token the instance `pin` trusts (minted by the pinned key): what it records is signed
+    (`adapters.oidc`)."""
+    import jwt
+
+    host = GITLAB_ISSUER.split("://", 1)[1]
+    now = int(at.timestamp())
+    body = {
+        "jti": str(uuid.uuid4()),
+        "iss": GITLAB_ISSUER,
+        "aud": "gatekeeper",
+        "iat": now,
+        "nbf": now - 5,
+        "exp": now + 300,
+        **gitlab_claims(host, REPOSITORY, login, sha=head),
+        **claims,
+    }
+    key = pinned_key()
+    token = jwt.encode(body, key.private, algorithm="RS256", headers={"kid": key.kid})
+    return {
+        "CI": "true",
+        "GITLAB_CI": "true",
+        "GITLAB_USER_LOGIN": login,
+        "CI_COMMIT_SHA": head,
+        "CI_COMMIT_REF_NAME": "main",
+        "CI_PIPELINE_SOURCE": "web",
+        "CI_PROJECT_PATH": REPOSITORY,
+        "GATEKEEPER_ID_TOKEN": token,
+    }

@@ -1,0 +1,356 @@
+"""Records nobody can forge. The gate counts a `test.evidence` record from the ledger only when the token
+of a CI job of this repository, one that ran on the commit the record names, signed exactly that record
+(kr-ap-sop `tests.attestation`: required for grades 1–2); and a PIR, or the incident an emergency change
+answers for, only when the platform's signature shows who wrote it (`approvals.attestation`), before the
+role checks read that name. Through the real CLI, against a real OIDC issuer on 127.0.0.1
+(adapters.localissuer) or the pinned key of the acceptance world.
+
+The attacker is a developer with write access: they can push records to the ledger, run jobs of their
+own branch (whose tokens the platform signs, naming that branch's commit), set any variable in such a job,
+copy a genuine record's token and mint tokens with keys of their own.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from gatekeeper.adapters.localissuer import LocalIssuer, SigningKey, github_claims
+from gatekeeper.domain.attestation import audience, digest_of
+from gatekeeper.ledger import Draft
+from tests import acceptance as cases
+from tests.acceptance import junit
+from tests.adversarial.conftest import Recorder
+from tests.adversarial.test_attested_approvals import NOW, RFC, World
+from tests.adversarial.test_reviews import OWING, TUESDAY_10
+from tests.helpers import GitRepo, git, pipeline_job, run_cli
+from tests.platform.oidc import REPOSITORY, Jobs, gitlab_job
+
+SYSTEM = "minwon-portal"
+
+
+@pytest.fixture
+def issuer() -> Iterator[LocalIssuer]:
+    with LocalIssuer(clock=lambda: NOW) as running:
+        yield running
+
+
+PASSING = {"tests": 10, "passed": 10, "failed": 0, "errors": 0, "skipped": 0}
+
+
+def _record(
+    world: World, kind: str, commit: str, job: dict[str, str], *, tests: int = 10, failed: int = 0
+) -> Any:
+    """`evidence add` of a `kind` report (`tests` run, `failed` of them failing) in the CI job `job`."""
+    report = world.repo.path / "reports" / f"{kind}.xml"
+    report.parent.mkdir(parents=True, exist_ok=True)
+    report.write_text(junit(tests=tests, failed=failed), encoding="utf-8")
+    result = run_cli(
+        ["evidence", "add", "--kind", kind, str(report.relative_to(world.repo.path))],
+        cwd=world.repo.path,
+        env=job,
+        now=NOW,
+    )
+    report.unlink()  # the gate's own workspace holds no reports: what counts is the ledger's
+    assert result.code == 0, result.stdout + result.stderr
+    return result
+
+
+def _test_findings(world: World) -> dict[str, list[str]]:
+    code, body = world.gate(world.jobs.github("han"))
+    assert code in (0, 1)
+    found: dict[str, list[str]] = {}
+    for finding in body["findings"]:
+        if finding["rule"].startswith("tests."):
+            found.setdefault(finding["rule"], []).append(finding["message"])
+    return found
+
+
+def _evidence_records(world: World) -> list[dict[str, Any]]:
+    return [r for r in world.records() if r["kind"] == "test.evidence"]
+
+
+def _job_on(world: World, commit: str, who: str = "ci") -> dict[str, str]:
+    return Jobs(world.issuer, world.jobs.workdir, commit).github(who)
+
+
+def test_evidence_signed_by_the_test_job_of_the_deployed_commit_counts(
+    tmp_path: Path, issuer: LocalIssuer, reliability: Recorder
+) -> None:
+    world = World(tmp_path, issuer)
+    head = world.repo.head()
+    for kind in ("unit", "integration"):
+        _record(world, kind, head, _job_on(world, head))
+    assert all(r["data"]["attestation"]["provider"] == "github" for r in _evidence_records(world))
+    assert _test_findings(world) == {}
+    reliability.row(
+        "the test job of the deployed commit records unit and integration reports with `evidence add`, its "
+        "token signing each record",
+        "none (the honest path)",
+        "counted: no tests.* finding at the gate of that commit",
+    )
+
+
+def test_evidence_appended_to_the_ledger_without_a_signature_does_not_count(
+    tmp_path: Path, issuer: LocalIssuer, reliability: Recorder
+) -> None:
+    world = World(tmp_path, issuer)
+    head = world.repo.head()
+    for kind in ("unit", "integration"):
+        data = {"kind": kind, "commit": head, "totals": PASSING, "source": "workspace"}
+        world.append(Draft("test.evidence", SYSTEM, "ci", "github-actions", NOW, data, (RFC,)))
+    found = _test_findings(world)
+    assert set(found) == {"tests.stale"}, found
+    assert all(
+        "no CI job of this repository that ran on this commit signed it" in m for m in found["tests.stale"]
+    )
+    reliability.row(
+        "a developer who can push the ledger appends well-formed passing unit and integration records for "
+        "the deployed commit (claiming to be from the deploy job's workspace)",
+        "forged ledger record (test evidence)",
+        "not counted: tests.stale (no CI job on the commit signed it), the gate blocks",
+    )
+
+
+def test_evidence_written_by_a_job_of_another_commit_does_not_count(
+    tmp_path: Path, issuer: LocalIssuer, reliability: Recorder
+) -> None:
+    world = World(tmp_path, issuer)
+    head = world.repo.head()
+    branch = world.repo.commit(f"{RFC} experiment", allow_empty=True)
+    git(world.repo.path, "reset", "-q", "--hard", head)
+    for kind in ("unit", "integration"):
+        # A job of the developer's branch: the platform's token names the branch's commit; a shell step
+        # sets GITHUB_SHA so that the record names the commit to be deployed.
+        job = {**_job_on(world, branch, "dev"), "GITHUB_SHA": head}
+        _record(world, kind, head, job)
+    records = _evidence_records(world)
+    assert [r["data"]["commit"] for r in records] == [head, head] and all(
+        "attestation" in r["data"] for r in records
+    )
+    found = _test_findings(world)
+    assert set(found) == {"tests.stale"}, found
+    verify = run_cli(["--format", "json", "ledger", "verify", "--attestations"], cwd=world.repo.path, now=NOW)
+    results = [r["result"] for r in json.loads(verify.stdout)["records"]]
+    assert verify.code == 1 and all("sha" in r for r in results), results
+    reliability.row(
+        "a job of the developer's own branch, with GITHUB_SHA set to the deployed commit, records passing "
+        "reports naming that commit; the platform signs its token with the branch's commit",
+        "evidence for a commit the job did not run on",
+        "not counted (the token's sha is another commit): tests.stale; ledger verify --attestations exit 1",
+    )
+
+
+def test_a_genuine_records_token_copied_onto_better_counts_does_not_count(
+    tmp_path: Path, issuer: LocalIssuer, reliability: Recorder
+) -> None:
+    world = World(tmp_path, issuer)
+    head = world.repo.head()
+    _record(world, "unit", head, _job_on(world, head))
+    _record(world, "integration", head, _job_on(world, head), tests=10, failed=4)
+    genuine = _evidence_records(world)[-1]
+    assert genuine["data"]["totals"]["failed"] == 4
+    # The same record with the failures removed, carrying the genuine record's signature.
+    forged = dict(genuine["data"], totals=PASSING)
+    world.append(Draft("test.evidence", SYSTEM, "ci", "github-actions", NOW, forged, (RFC,)))
+    found = _test_findings(world)
+    assert "tests.failed" in found, found  # the genuine failing report still speaks
+    verify = run_cli(["--format", "json", "ledger", "verify", "--attestations"], cwd=world.repo.path, now=NOW)
+    results = [r["result"] for r in json.loads(verify.stdout)["records"]]
+    assert results[:2] == ["signed", "signed"] and "digest differs" in results[2], results
+    reliability.row(
+        "a developer copies the signature of the test job's failing integration record onto a record "
+        "saying all passed",
+        "replayed token on altered counts",
+        "not counted (the token's audience is another record's digest); the genuine failure blocks "
+        "(tests.failed)",
+    )
+
+
+def test_evidence_signed_with_the_developers_own_key_does_not_count(
+    tmp_path: Path, issuer: LocalIssuer, reliability: Recorder
+) -> None:
+    world = World(tmp_path, issuer)
+    head = world.repo.head()
+    own = SigningKey.generate("local-1")  # the issuer's key id, a key of the developer's own
+    for kind in ("unit", "integration"):
+        data = {"kind": kind, "commit": head, "totals": PASSING}
+        draft = Draft("test.evidence", SYSTEM, "ci", "github-actions", NOW, data, (RFC,))
+        digest = digest_of(draft)
+        claims = github_claims(REPOSITORY, "ci", sha=head)
+        token = issuer.mint(claims, audience(digest), key=own)
+        signed = {"provider": "github", "token": token, "jwk": own.jwk, "digest": digest}
+        world.append(dataclasses.replace(draft, data={**data, "attestation": signed}))
+    found = _test_findings(world)
+    assert set(found) == {"tests.stale"}, found
+    verify = run_cli(["--format", "json", "ledger", "verify", "--attestations"], cwd=world.repo.path, now=NOW)
+    results = [r["result"] for r in json.loads(verify.stdout)["records"]]
+    assert verify.code == 1 and all("is not one" in r for r in results), results  # the key, not the digest
+    reliability.row(
+        "a developer signs passing evidence records with a key of their own under the issuer's key id",
+        "self-minted token",
+        "not counted (the key is not one the issuer publishes): tests.stale",
+    )
+
+
+def test_a_gitlab_jobs_token_vouches_for_one_report_of_each_kind(
+    tmp_path: Path, issuer: LocalIssuer, reliability: Recorder
+) -> None:
+    world = World(tmp_path, issuer)
+    head = world.repo.head()
+    job = Jobs(issuer, world.jobs.workdir, head).gitlab("ci")
+    _record(world, "unit", head, job)
+    _record(world, "integration", head, job, tests=10, failed=4)
+    genuine = _evidence_records(world)[-1]
+    # GitLab's token is not bound to one record: the developer copies it onto a passing record, with the
+    # digest of that record written in.
+    forged = dict(genuine["data"], totals=PASSING)
+    draft = Draft("test.evidence", SYSTEM, "ci", "gitlab-ci", NOW, forged, (RFC,))
+    token = {**genuine["data"]["attestation"], "digest": digest_of(draft)}
+    world.append(dataclasses.replace(draft, data={**forged, "attestation": token}))
+    found = _test_findings(world)
+    assert "tests.failed" in found, found
+    verify = run_cli(["--format", "json", "ledger", "verify", "--attestations"], cwd=world.repo.path, now=NOW)
+    results = [r["result"] for r in json.loads(verify.stdout)["records"]]
+    assert results[:2] == ["signed", "signed"] and "already vouched" in results[2], results
+    reliability.row(
+        "a developer copies a GitLab job's ID token (not bound to one record) from its failing integration "
+        "record onto a passing one, with that record's digest",
+        "replayed GitLab token",
+        "not counted (a job's token vouches for one report of each kind per commit); the genuine failure "
+        "blocks; ledger verify --attestations names the copy",
+    )
+
+
+# ------------------------------------------------------------------ PIRs and incidents (a person's word)
+
+
+def _rules_at(repo: GitRepo, at: datetime) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    for finding in cases.gate(repo, at)[1]["findings"]:
+        found.setdefault(finding["rule"], []).append(finding["message"])
+    return found
+
+
+def test_a_pir_in_a_cab_members_name_settles_nothing_unless_the_platform_signed_it(
+    repo: GitRepo, reliability: Recorder
+) -> None:
+    forged = {"kind": "pir", "actor": "kim", "signed": False, "rfcs": ["RFC-2026-0041"]}
+    at, _ = cases.build(
+        repo, {**OWING, "records": [*OWING["records"], {**forged, "data": {"result": "achieved"}}]}
+    )
+    overdue = _rules_at(repo, at).get("deploy.pir-overdue", [])
+    assert overdue and "no verified signature of the CI platform" in overdue[0], overdue
+    # The developer's pipeline job without a token: `pir` refuses to write what would count for nothing.
+    plain = run_cli(
+        ["pir", "RFC-2026-0041", "--result", "achieved"], cwd=repo.path, env=pipeline_job(repo, "kim"), now=at
+    )
+    assert plain.code == 2 and "cannot sign it" in plain.stderr and "Traceback" not in plain.stderr
+    # kim's own pipeline job, whose token signs the record: the debt is settled.
+    signed = run_cli(
+        ["pir", "RFC-2026-0041", "--result", "achieved"],
+        cwd=repo.path,
+        env=gitlab_job(repo.head(), "kim", at),
+        now=at,
+    )
+    assert signed.code == 0, signed.stderr
+    assert "deploy.pir-overdue" not in _rules_at(repo, at)
+    reliability.row(
+        "a PIR naming a CAB member appended to the ledger unsigned; `pir` run as the CAB member in a job "
+        "without an ID token",
+        "forged record (a person's decision)",
+        "block: deploy.pir-overdue (no verified signature); the job without a token is refused, exit 2, "
+        "nothing written; the CAB member's signed PIR settles the debt",
+    )
+
+
+def test_an_emergency_cannot_rest_on_an_incident_nobody_signed(tmp_path: Path, reliability: Recorder) -> None:
+    incident = {
+        "kind": "incident.opened",
+        "actor": "han",
+        "rfcs": [],
+        "data": {
+            "incident_id": "INC-2026-0007",
+            "type": "service-outage",
+            "title": "신청 화면 오류",
+            "grade": 1,
+        },
+    }
+    emergency = {"at": TUESDAY_10, "rfc": {"type": "emergency", "incident": "INC-2026-0007"}, "approvals": []}
+    repo = GitRepo.create(tmp_path / "unsigned")
+    at, _ = cases.build(repo, {**emergency, "records": [{**incident, "signed": False}]})
+    unknown = _rules_at(repo, at).get("emergency.incident-unknown", [])
+    assert unknown and "no verified signature" in unknown[0], unknown
+    # The same incident naming a failed deployment it was opened for: `deploy finish` writes such records,
+    # signed; a copy without the signature does not borrow that trust.
+    failed = [
+        {"kind": "deployment.started", "hours_ago": 2, "rfcs": ["RFC-2026-0040"]},
+        {
+            "kind": "deployment.finished",
+            "hours_ago": 1.5,
+            "closes": 0,
+            "rfcs": ["RFC-2026-0040"],
+            "data": {"result": "failure"},
+        },
+        {**incident, "deployment": 0, "signed": False},
+    ]
+    repo = GitRepo.create(tmp_path / "after-a-failure")
+    at, _ = cases.build(repo, {**emergency, "records": failed})
+    assert "emergency.incident-unknown" in _rules_at(repo, at)
+    # Opened by the operator manager in their pipeline job: signed, it stands for the emergency.
+    repo = GitRepo.create(tmp_path / "signed")
+    at, _ = cases.build(repo, emergency)
+    opened = run_cli(
+        [
+            "incident",
+            "open",
+            "--id",
+            "INC-2026-0007",
+            "--title",
+            "신청 화면 오류",
+            "--symptom",
+            "500 오류",
+            "--scope",
+            "전국",
+            "--impact",
+            "신청 불가",
+        ],
+        cwd=repo.path,
+        env=gitlab_job(repo.head(), "han", at - timedelta(minutes=20)),
+        now=at - timedelta(minutes=20),
+    )
+    assert opened.code == 0 and "warning" not in opened.stderr, opened.stderr
+    assert "emergency.incident-unknown" not in _rules_at(repo, at)
+    unsigned = run_cli(
+        [
+            "incident",
+            "open",
+            "--id",
+            "INC-2026-0009",
+            "--title",
+            "로그인 오류",
+            "--symptom",
+            "500 오류",
+            "--scope",
+            "전국",
+            "--impact",
+            "로그인 불가",
+        ],
+        cwd=repo.path,
+        env=pipeline_job(repo, "han"),
+        now=at,
+    )
+    assert unsigned.code == 0 and "no emergency change can answer for it" in unsigned.stderr
+    reliability.row(
+        "an incident in the operator manager's name appended unsigned (also naming a failed deployment), for "
+        "an emergency fix at Tuesday 10:00",
+        "forged record (the incident an emergency answers for)",
+        "block: emergency.incident-unknown (no verified signature); an incident opened without a token is "
+        "recorded all the same, with a warning that no emergency can answer for it",
+    )
