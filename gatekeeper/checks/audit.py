@@ -727,7 +727,7 @@ class AuditBuilder:
         remark."""
         releases = [
             r
-            for r in self.history.closures.of()
+            for r in self.history.closures.of(settled=True)
             if r.id in self._deployed and self.environments.kind(r.environment) == "production"
         ]
         states = {

@@ -53,7 +53,7 @@ def release_of(ctx: Context, ledger: Ledger, deployment_id: str) -> tuple[Any, R
                 records[record.seq] = record
     for seq in sorted(records):
         history.add(entry_of(records[seq]))
-    release = history.closures.releases.get(wanted)
+    release = history.closures.releases.get(wanted) or history.closures.settled.get(wanted)
     if release is None:
         if not finished:
             raise UsageError(

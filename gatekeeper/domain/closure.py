@@ -42,8 +42,11 @@ class Release:
 class Closures:
     """The releases of a system that may still owe their closure, by deployment id (see the module)."""
 
-    releases: dict[str, Release] = field(default_factory=dict)
+    releases: dict[str, Release] = field(default_factory=dict)  # in the order they finished
     strays: list[Entry[Any]] = field(default_factory=list)
+    # Releases whose closure counts whoever reads it (judged with the role holders the fold knows): the
+    # rules read only `releases`; the audit and the forms read both.
+    settled: dict[str, Release] = field(default_factory=dict)
 
     def finished(self, release: Release) -> None:
         # Records that named it while it was still running are kept with it, to be refused as too early.
@@ -58,7 +61,7 @@ class Closures:
         stray)."""
         payload = entry.payload
         deployment = payload.deployment if isinstance(payload, (TestEvidence, *CLOSURE_PAYLOADS)) else ""
-        release = self.releases.get(deployment)
+        release = self.releases.get(deployment) or self.settled.get(deployment)
         if release is None or entry.seq < release.seq:
             if deployment:
                 self.strays.append(entry)
@@ -67,6 +70,14 @@ class Closures:
         release.signed[entry.seq] = signed
         return release
 
-    def of(self, environment: str | None = None) -> list[Release]:
-        found = sorted(self.releases.values(), key=lambda r: r.seq)
+    def settle(self, deployment: str) -> None:
+        release = self.releases.pop(deployment, None)
+        if release is not None:
+            self.settled[deployment] = release
+
+    def of(self, environment: str | None = None, *, settled: bool = False) -> list[Release]:
+        """The releases still owing their closure (with `settled`: every release), oldest first."""
+        found = [*self.releases.values(), *(self.settled.values() if settled else ())]
+        if settled:
+            found.sort(key=lambda r: r.seq)
         return [r for r in found if environment is None or r.environment == environment]

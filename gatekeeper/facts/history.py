@@ -37,6 +37,7 @@ from gatekeeper.domain.incident import Incidents
 from gatekeeper.domain.records import (
     APPROVE,
     Approval,
+    ChangeClosed,
     DeploymentFinished,
     DeploymentStarted,
     Entry,
@@ -64,6 +65,8 @@ from gatekeeper.rules.tests import Evidence, EvidenceFacts, same_commit
 # Debts (PIR, retro review) and open deployments are looked for among the deployments of the last year;
 # test evidence among the records of the last 90 days. Older debts are the audit's business.
 DEBT_HORIZON = timedelta(days=366)
+# Unclosed releases past their deadline the gate names at most (the oldest): one blocks as well as many.
+CLOSURE_REPORTED = 20
 EVIDENCE_HORIZON = timedelta(days=90)
 
 
@@ -394,7 +397,18 @@ class History:
         """Fold a closure record or test evidence bound to a deployment; the release it is about (None: it
         names none this history holds as finished successfully)."""
         signed = None if self.attest is None else self.attest(entry)
-        return self.closures.add(entry, signed)
+        release = self.closures.add(entry, signed)
+        # A closure that counts for the role holders the fold knows settles the release: the rules stop
+        # reading it (memory and time stay bounded on a long ledger). Unknown holders settle nothing here.
+        if (
+            release is not None
+            and self.policy is not None
+            and isinstance(entry.payload, ChangeClosed)
+            and (self.members is not None or not self.policy.closure.closers)
+            and judge(self.policy, self.grade, release, entry.moment, self.members, self.requesters).closed
+        ):
+            self.closures.settle(release.id)
+        return release
 
     def closure_states(
         self,
@@ -403,16 +417,23 @@ class History:
         environment: str | None = None,
         since: datetime | None = None,
     ) -> tuple[ClosureState, ...]:
-        """The closure of each release (of `environment`, finished since `since`) at `at`, judged for these
-        role holders (`rules.closure.judge`)."""
+        """The closure of the releases (of `environment`, finished since `since`) past the pack's deadline at
+        `at` and not closed, judged for these role holders (`rules.closure.judge`): the oldest
+        `CLOSURE_REPORTED` of them, enough for the rules to block and to name what waits."""
         if self.policy is None:
             return ()
         chosen = members if members is not None else self.members
-        return tuple(
-            judge(self.policy, self.grade, release, at, chosen, self.requesters)
-            for release in self.closures.of(environment)
-            if release.finished_at <= at and (since is None or release.finished_at >= since)
-        )
+        due = at - timedelta(days=self.policy.closure.deadline_days)
+        found: list[ClosureState] = []
+        for release in self.closures.of(environment):
+            if release.finished_at >= due or (since is not None and release.finished_at < since):
+                continue
+            state = judge(self.policy, self.grade, release, at, chosen, self.requesters)
+            if not state.closed:
+                found.append(state)
+                if len(found) >= CLOSURE_REPORTED:
+                    break
+        return tuple(found)
 
     def pir(self, entry: Entry[Pir]) -> bool:
         """Fold a PIR record; whether it counts as far as the fold can tell (who recorded it, and how:

@@ -34,6 +34,7 @@ SECTIONS = {
     "reviews": "13. After the change: PIRs and notices (a developer cannot settle their own debts)",
     "sealed_shards": "14. The git ledger on a fresh runner (a sealed shard cannot be forged past its seal)",
     "signed_records": "15. Signed records (test evidence, PIRs, incidents count only as the platform signed)",
+    "closure": "16. Closing the release (acceptance, production tests, review and closure by their roles)",
 }
 INTRO = """\
 # Reliability: how gatekeeper is attacked in its own test suite
