@@ -248,6 +248,7 @@ class AuditBuilder:
         )
         self._entries = {rfc_id: _entry_of(rfc_id, value) for rfc_id, value in self.rfcs.items()}
         self.history.requesters = self._requester
+        self.history.environment_kind = self.environments.kind
 
     def _t(self, en: str, ko: str) -> str:
         return ko if self.lang == "ko" else en

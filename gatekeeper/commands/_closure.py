@@ -46,6 +46,7 @@ def release_of(ctx: Context, ledger: Ledger, deployment_id: str) -> tuple[Any, R
     history.attest = _attestor(ctx)
     history.environment_name = ctx.config.declared_environments().canonical
     history.requesters = _requesters(ctx)
+    history.environment_kind = ctx.config.declared_environments().kind
     records = {started.seq: started, **{r.seq: r for r in finished}}
     if finished:
         for kind in (*CLOSURE_KINDS, RecordKind.TEST_EVIDENCE):
@@ -64,6 +65,14 @@ def release_of(ctx: Context, ledger: Ledger, deployment_id: str) -> tuple[Any, R
                 hint_ko=f"먼저 `gatekeeper deploy finish {wanted} --result ...`로 배포를 종료하세요",
             )
         result = entry_of(finished[0]).payload.result
+        if str(result) == "success":
+            raise UsageError(
+                f"deployment {wanted} was not to production: only a production release is accepted and "
+                "closed",
+                hint="name the deployment to production of the same release",
+                ko=f"배포 {wanted}는 운영계 배포가 아닙니다: 운영 배포만 인수·종료합니다",
+                hint_ko="같은 릴리스의 운영계 배포 id를 쓰세요",
+            )
         raise UsageError(
             f"deployment {wanted} ended {result}: only a successful deployment is accepted and closed",
             hint="a failed or rolled-back deployment goes to incident management (`gatekeeper incident`); "

@@ -70,6 +70,15 @@ class Closures:
         release.signed[entry.seq] = signed
         return release
 
+    def expire(self, before: datetime) -> None:
+        """Stop reading, in the rules, releases that finished before `before` (past every horizon); the
+        audit still reads them (`of(settled=True)`)."""
+        while self.releases:
+            first = next(iter(self.releases.values()))
+            if first.finished_at >= before:
+                break
+            self.settle(first.id)
+
     def settle(self, deployment: str) -> None:
         release = self.releases.pop(deployment, None)
         if release is not None:

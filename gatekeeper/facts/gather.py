@@ -447,6 +447,7 @@ def ledger_history(
 
     history = History(policy, config.system.grade, system, attest=attest, members=members)
     history.requesters = requesters
+    history.environment_kind = config.declared_environments().kind
     history.environment_name = config.declared_environments().canonical
     for seq in sorted(found):
         history.add(entry_of(found[seq]))

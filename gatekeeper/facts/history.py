@@ -246,6 +246,9 @@ class History:
     # requester of an RFC where the reader knows it (who may accept a release); None: not known.
     closures: Closures = field(default_factory=Closures)
     requesters: Callable[[str], str | None] | None = None
+    # The kind of a recorded environment (`Environments.kind`): only production releases owe a closure;
+    # None: every environment's do.
+    environment_kind: Callable[[str], str] | None = None
 
     @property
     def context(self) -> RuleContext:
@@ -378,8 +381,14 @@ class History:
         return deployment
 
     def released(self, deployment: Deployment) -> None:
-        """A deployment finished successfully: its release owes its closure (domain.closure)."""
+        """A deployment finished successfully: its release owes its closure (domain.closure) where it went
+        to production."""
         assert deployment.finished_at is not None
+        if (
+            self.environment_kind is not None
+            and self.environment_kind(deployment.environment) != "production"
+        ):
+            return
         self.closures.finished(
             Release(
                 deployment.id,
@@ -424,9 +433,13 @@ class History:
             return ()
         chosen = members if members is not None else self.members
         due = at - timedelta(days=self.policy.closure.deadline_days)
+        if since is not None:
+            self.closures.expire(since)  # readers ask at later and later times (the audit's fold)
         found: list[ClosureState] = []
-        for release in self.closures.of(environment):
+        for release in self.closures.releases.values():
             if release.finished_at >= due or (since is not None and release.finished_at < since):
+                continue
+            if environment is not None and release.environment != environment:
                 continue
             state = judge(self.policy, self.grade, release, at, chosen, self.requesters)
             if not state.closed:
