@@ -53,7 +53,7 @@ SCENARIO: list[dict[str, Any]] = [
     {"argv": ["release", "close", "{deployment}"], "needs": "deploy start", "input_error": True},
     {"argv": ["approve", RFC, "--step", "agency-officer", "--decision", "approve"]},
     {"argv": ["pir", RFC, "--result", "achieved"], "input_error": True},  # not from the pipeline,
-    {"argv": ["notice", RFC, "--to", "행정안전부"]},
+    {"argv": ["notice", RFC, "--to", "행정안전부"], "input_error": True},  # nor a notice (REL-NOTICE)
     {"argv": ["incident", "open", "--title", "로그인 장애", "--id", INCIDENT], "as": "kim"},
     {
         "argv": ["incident", "update", INCIDENT, "--note", "원인 분석 중"],

@@ -102,15 +102,26 @@ def git(root: Path, *args: str, check: bool = True) -> str:
             ["git", *args], cwd=root, capture_output=True, text=True, encoding="utf-8", errors="replace"
         )
     except FileNotFoundError:
-        raise GitError("git is not installed or not on PATH", hint="install git") from None
+        raise GitError(
+            "git is not installed or not on PATH",
+            hint="install git",
+            ko="git이 설치되어 있지 않거나 PATH에 없습니다",
+            hint_ko="git을 설치하십시오",
+        ) from None
     except NotADirectoryError:
-        raise GitError(f"{root} is not a folder") from None
+        raise GitError(f"{root} is not a folder", ko=f"{root}은(는) 폴더가 아닙니다") from None
     if check and result.returncode != 0:
         message = result.stderr.strip().splitlines()
         reason = message[-1] if message else f"exit status {result.returncode}"
         if "not a git repository" in result.stderr:
-            raise GitError(f"{root} is not inside a git repository", hint="run gatekeeper in your repository")
-        raise GitError(f"`git {' '.join(args)}` failed: {reason}")
+            raise GitError(
+                f"{root} is not inside a git repository",
+                hint="run gatekeeper in your repository",
+                ko=f"{root}은(는) git 저장소 안이 아닙니다",
+                hint_ko="저장소 안에서 gatekeeper를 실행하십시오",
+            )
+        command = " ".join(args)
+        raise GitError(f"`git {command}` failed: {reason}", ko=f"`git {command}` 실패: {reason}")
     return result.stdout
 
 
@@ -121,7 +132,12 @@ def _ok(root: Path, *args: str) -> bool:
 def head_sha(root: Path) -> str:
     out = git(root, "rev-parse", "--verify", "--quiet", "HEAD^{commit}", check=False).strip()
     if not out:
-        raise GitError(f"{root}: the repository has no commits yet", hint="make a first commit")
+        raise GitError(
+            f"{root}: the repository has no commits yet",
+            hint="make a first commit",
+            ko=f"{root}: 저장소에 아직 커밋이 없습니다",
+            hint_ko="첫 커밋을 만드십시오",
+        )
     return out
 
 

@@ -33,7 +33,7 @@ from gatekeeper.config.models import Config, GithubOidcConfig, GitlabOidcConfig
 from gatekeeper.domain import ActorSource
 from gatekeeper.domain.attestation import ALGORITHMS, Expectation, KeyTrust, Provider, Verdict, thumbprint
 from gatekeeper.domain.closure import CLOSURE_PAYLOADS
-from gatekeeper.domain.records import Approval, Entry, IncidentOpened, Pir, TestEvidence
+from gatekeeper.domain.records import Approval, Entry, IncidentOpened, Notice, Pir, TestEvidence
 from gatekeeper.errors import ConfigError, PlatformError
 
 TIMEOUT_SECONDS = 10.0
@@ -388,13 +388,13 @@ class Attestor:
             self._seen[jti] = entry.seq
         return verdict
 
-    def vouches(self, entry: Entry[TestEvidence | Pir | IncidentOpened]) -> Verdict:
+    def vouches(self, entry: Entry[TestEvidence | Pir | Notice | IncidentOpened]) -> Verdict:
         """Whether a record the gate counts (test evidence, a PIR, an incident) carries the signature of a
         CI job of this repository run by the record's actor — for test evidence, run on the commit it names
         (REL-P1: the tests ran on what is deployed). So its actor is who the platform says, for the role
         checks that follow. A GitLab job's token signs every record the job writes without naming one: it
-        vouches for one report of each kind per commit, and for one PIR or incident (its copy onto a forged
-        record, which comes later in the ledger, is refused)."""
+        vouches for one report of each kind per commit, and for one PIR, notice or incident (its copy onto a
+        forged record, which comes later in the ledger, is refused)."""
         from gatekeeper.domain.attestation import draft_digest, verify
 
         signed = entry.payload.attestation
@@ -432,7 +432,7 @@ class Attestor:
         if verdict.ok and provider == "gitlab":
             jti = str(verdict.claims.get("jti", ""))
             payload = entry.payload
-            # Approvals, PIRs and incidents share the one-record-per-token rule (`verdict`'s `jti`).
+            # Approvals, PIRs, notices and incidents share the one-record-per-token rule (`verdict`'s `jti`).
             key = f"{jti}|{payload.kind}|{payload.commit}" if isinstance(payload, TestEvidence) else jti
             first = self._seen.setdefault(key, entry.seq)
             if first != entry.seq:
@@ -441,7 +441,7 @@ class Attestor:
 
     def __call__(self, entry: Entry[Any]) -> bool:
         payload = entry.payload
-        vouched = isinstance(payload, (TestEvidence, Pir, IncidentOpened, *CLOSURE_PAYLOADS))
+        vouched = isinstance(payload, (TestEvidence, Pir, Notice, IncidentOpened, *CLOSURE_PAYLOADS))
         verdict = self.vouches(entry) if vouched else self.verdict(entry)
         if not verdict.ok:
             self.refused[entry.seq] = verdict.reason
@@ -540,7 +540,7 @@ def recheck(
     attestor = Attestor(config, root, env, now)
     for record in records:
         carries = isinstance(record.data, Mapping) and "attestation" in record.data
-        if record.kind in ("test.evidence", "pir", "incident.opened") and carries:
+        if record.kind in ("test.evidence", "pir", "notice", "incident.opened") and carries:
             try:  # as the gate reads it (test evidence: signed by a job that ran on the commit it names)
                 counted = read(record)
             except PayloadError as exc:

@@ -304,7 +304,10 @@ class AuditBuilder:
         except PayloadError as exc:
             self.malformed(seq, "approval", f"approval record {seq}: {exc}")  # its time is not read
             return
-        self.history.approval(seq, "", rfcs, payload, str(actor or ""), str(source or ""), "")
+        # The SQL readers hand over whole every approval that carries an attestation: one handed over as
+        # members carries none, and is unattested wherever this audit verifies attestations (as `add` finds).
+        attested = None if self.attest is None else False
+        self.history.approval(seq, "", rfcs, payload, str(actor or ""), str(source or ""), "", attested)
 
     def malformed(self, seq: int, kind: str, reason: str, moment: datetime | None = None) -> None:
         """A record whose payload cannot be read: the ledger holds something no pipeline wrote."""
@@ -925,11 +928,13 @@ def checklist(
 
 
 def configuration_integrity(drift: DriftFacts | None) -> dict[str, int]:
-    """What `audit.run` records for the configuration-integrity KPI: items checked and items intact."""
+    """What `audit.run` records for the configuration KPIs: items checked and items intact (integrity),
+    items changed since the baseline and, of those, the errors detected (a change no RFC explains: the
+    error detection rate, seed 002:1024)."""
     if drift is None or drift.diff is None:
         return {"items": 0, "intact": 0}
-    total = len(drift.diff.items)
-    return {"items": total, "intact": total - len(drift.diff.drifted)}
+    total, errors = len(drift.diff.items), len(drift.diff.drifted)
+    return {"items": total, "intact": total - errors, "changed": len(drift.diff.changed), "errors": errors}
 
 
 def run_record_data(result: AuditResult, drift: DriftFacts | None) -> dict[str, Any]:

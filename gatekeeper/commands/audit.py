@@ -11,9 +11,10 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from gatekeeper.checks.audit import (
     NONCONFORM,
@@ -35,7 +36,11 @@ from gatekeeper.facts.baseline import gather_drift
 from gatekeeper.facts.commits import JudgedCommit
 from gatekeeper.ledger import Draft, Ledger, VerifyResult
 from gatekeeper.reporters.columns import pad
+from gatekeeper.reporters.portfolio import AuditPortfolio
 from gatekeeper.reporters.sanitize import for_log, for_markdown
+
+if TYPE_CHECKING:
+    from gatekeeper.commands._portfolio import Member
 
 RESULT_WORDS = {
     "en": {"conform": "conform", "nonconform": "NONCONFORM", "not-applicable": "n/a"},
@@ -53,7 +58,10 @@ AREA_WORDS = {
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
+    from gatekeeper.commands._portfolio import add_system_option
+
     add_period(parser)
+    add_system_option(parser)
     parser.add_argument("--html", metavar="FILE", help="also write the self-contained HTML report to FILE")
     parser.add_argument(
         "--no-record", action="store_true", help="do not record the run in the ledger (dry run)"
@@ -144,10 +152,43 @@ def _members(config: Config) -> dict[Role, frozenset[str]] | None:
         return None
 
 
+def _builder(
+    ctx: Context,
+    config: Config,
+    rfcs: dict[str, RfcEntry],
+    since: datetime | None,
+    until: datetime | None,
+    members: dict[Role, frozenset[str]] | None,
+) -> AuditBuilder:
+    """An empty checklist builder for the system `config` describes."""
+    from gatekeeper.adapters.oidc import Attestor
+
+    return AuditBuilder(
+        ctx.policy,
+        Grade(config.system.grade),
+        ctx.runtime.now(),
+        rfcs,
+        since,
+        until,
+        ctx.lang,
+        calendar=BusinessCalendar.from_config(config, ctx.policy),
+        system=config.system.id,
+        attest=Attestor(config, ctx.repo_root, ctx.runtime.env, ctx.runtime.now()),
+        members=members,
+        environments=config.declared_environments(),
+    )
+
+
+def _drift(ctx: Context, ledger: Ledger) -> DriftFacts:
+    try:
+        return gather_drift(ctx.repo_root, ctx.config, ledger)
+    except LedgerIntegrityError as exc:  # the checklist goes on: its baseline item cannot be answered
+        return DriftFacts(None, len(ctx.config.baseline.items), exc.message)
+
+
 def gather_and_check(
     ctx: Context, ledger: Ledger, since: datetime | None, until: datetime | None
 ) -> tuple[AuditResult, DriftFacts]:
-    from gatekeeper.adapters.oidc import Attestor
     from gatekeeper.checks.audit import KINDS
     from gatekeeper.ledger.sql_read import prepare
 
@@ -160,23 +201,8 @@ def gather_and_check(
     try:
         rfcs = rfc_contents(ctx)
 
-        calendar = BusinessCalendar.from_config(config, ctx.policy)
-
         def builder_() -> AuditBuilder:
-            return AuditBuilder(
-                ctx.policy,
-                Grade(config.system.grade),
-                ctx.runtime.now(),
-                rfcs,
-                since,
-                until,
-                ctx.lang,
-                calendar=calendar,
-                system=config.system.id,
-                attest=Attestor(config, ctx.repo_root, ctx.runtime.env, ctx.runtime.now()),
-                members=_members(config),
-                environments=config.declared_environments(),
-            )
+            return _builder(ctx, config, rfcs, since, until, _members(config))
 
         builder = builder_()
         if prepared is None:
@@ -192,10 +218,7 @@ def gather_and_check(
     if not fed:
         builder = builder_()
         builder.feed(ledger.find(system=config.system.id, until=until))
-    try:
-        drift = gather_drift(ctx.repo_root, config, ledger)
-    except LedgerIntegrityError as exc:  # the checklist goes on: its baseline item cannot be answered
-        drift = DriftFacts(None, len(config.baseline.items), exc.message)
+    drift = _drift(ctx, ledger)
     result = checklist(
         builder,
         system=config.system.id,
@@ -204,6 +227,81 @@ def gather_and_check(
         chain=chain,
     )
     return result, drift
+
+
+def portfolio_check(
+    ctx: Context, ledger: Ledger, members: Sequence[Member], since: datetime | None, until: datetime | None
+) -> tuple[AuditPortfolio, DriftFacts | None]:
+    """The checklist of each member, on its own records only, by the one definition (`checks.audit`);
+    the chain is verified once for all. The commits of the period and the baseline are this repository's,
+    so they answer for its own system only; the drift is returned for its `audit.run` record."""
+    from gatekeeper.checks.audit import feed_from_database
+    from gatekeeper.commands._portfolio import info
+
+    rfcs = rfc_contents(ctx)
+    chain = ledger.verify()
+    rows = []
+    own_drift: DriftFacts | None = None
+    for member in members:
+        config = member.config
+        roles = _members(config) if config.roles else None  # unknown holders: anyone's rejection counts
+
+        def builder_(
+            config: Config = config, roles: dict[Role, frozenset[str]] | None = roles
+        ) -> AuditBuilder:
+            return _builder(ctx, config, rfcs, since, until, roles)
+
+        builder = builder_()
+        if not (chain.ok and feed_from_database(builder, ledger, member.id)):
+            builder = builder_()  # what a stopped reading fed is thrown away
+            builder.feed(ledger.find(system=member.id, until=until))
+        drift: DriftFacts | None = None
+        commits: Iterable[JudgedCommit] = ()
+        if member.own:
+            drift = own_drift = _drift(ctx, ledger)
+            commits = commits_of_period(ctx, since, until)
+        result = checklist(builder, system=member.id, commits=commits, drift=drift, chain=chain)
+        rows.append((info(member), result))
+    return AuditPortfolio(since, until, tuple(rows)), own_drift
+
+
+def _run_portfolio(args: argparse.Namespace, ctx: Context, html_path: Path | None) -> int:
+    """`audit --system ...`: the organisation report. Only this configuration's own system, when it is
+    among those audited, gets its `audit.run` record: a run from one repository never counts as another
+    system's audit (the audit-execution-rate KPI)."""
+    from zoneinfo import ZoneInfo
+
+    from gatekeeper.commands._kpi import kpi_portfolio
+    from gatekeeper.commands._portfolio import select
+    from gatekeeper.ledger.backends import open_ledger
+    from gatekeeper.reporters.portfolio import audit_markdown, audit_text, render_html
+
+    since, until = period(args, ctx.config)
+    zone = ZoneInfo(ctx.config.timezone)
+    ledger = open_ledger(ctx.config, ctx.repo_root, ctx.runtime.env)
+    try:
+        members = select(ctx.config, ledger, args.system)
+        portfolio, drift = portfolio_check(ctx, ledger, members, since, until)
+        seq = None
+        own = [result for system, result in portfolio.rows if system.own]
+        if own and not args.no_record:
+            seq = _record(ctx, ledger, own[0], drift or DriftFacts(None, 0))
+        if html_path is not None:
+            kpis = kpi_portfolio(ctx, members, since, until, ledger)
+            page = render_html(portfolio, kpis, lang=ctx.lang, generated=ctx.runtime.now(), zone=zone)
+            html_path.write_text(page, encoding="utf-8")
+    finally:
+        ledger.close()
+    if ctx.output_format == "json":
+        body = portfolio.as_dict()
+        if seq is not None:
+            body["audit_run_seq"] = seq
+        ctx.out(json.dumps(body, ensure_ascii=False, indent=2))
+    elif ctx.output_format == "markdown":
+        ctx.out(audit_markdown(portfolio, ctx.lang, zone))
+    else:
+        ctx.runtime.stdout.write(audit_text(portfolio, ctx.lang, zone))
+    return 0 if portfolio.ok else 1
 
 
 def render_text(result: AuditResult, lang: str) -> str:
@@ -322,6 +420,8 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         raise InputError(
             f"cannot write {html_path}: the folder does not exist", hint="create it or pick another path"
         )
+    if args.system:
+        return _run_portfolio(args, ctx, html_path)
     ledger = open_ledger(ctx.config, ctx.repo_root, ctx.runtime.env)
     try:
         result, drift = gather_and_check(ctx, ledger, since, until)

@@ -28,7 +28,12 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
 
     root = Path(git(ctx.runtime.cwd, "rev-parse", "--show-toplevel").strip())
     target, kept = install(root, force=args.force, python=sys.executable)
-    text = f"installed the commit-msg hook in {target}"
-    if kept is not None:
-        text += f"\nthe previous hook is kept as {kept}; it no longer runs"
+    if ctx.lang == "ko":
+        text = f"commit-msg 훅을 설치했습니다: {target}"
+        if kept is not None:
+            text += f"\n이전 훅은 {kept}(으)로 보관했으며 더는 실행되지 않습니다"
+    else:
+        text = f"installed the commit-msg hook in {target}"
+        if kept is not None:
+            text += f"\nthe previous hook is kept as {kept}; it no longer runs"
     return ctx.done(text, hook=str(target), kept=None if kept is None else str(kept))

@@ -89,7 +89,12 @@ def _git(root: Path, *args: str) -> str:
 def _repository_root(cwd: Path) -> Path:
     top = _git(cwd, "rev-parse", "--show-toplevel")
     if not top:
-        raise GitError(f"{cwd} is not inside a git repository", hint="run `git init` first")
+        raise GitError(
+            f"{cwd} is not inside a git repository",
+            hint="run `git init` first",
+            ko=f"{cwd}은(는) git 저장소 안이 아닙니다",
+            hint_ko="먼저 `git init`을 실행하십시오",
+        )
     return Path(top)
 
 
@@ -116,6 +121,8 @@ def action_ref(text: str | None) -> tuple[str, str]:
         raise UsageError(
             f"--action-ref {text!r} is not OWNER/REPO@TAG",
             hint=f"e.g. --action-ref agency/gatekeeper@v{__version__} (a tag or a full commit SHA)",
+            ko=f"--action-ref {text!r}은(는) OWNER/REPO@TAG 형식이 아닙니다",
+            hint_ko=f"예: --action-ref agency/gatekeeper@v{__version__} (태그 또는 커밋 SHA 전체)",
         )
     return found.group(1), found.group(2)
 
@@ -253,16 +260,27 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     existing = [f.path for f in files if f.path.exists()]
     if existing and not args.force:
         names = ", ".join(str(p.relative_to(root)) for p in existing)
-        raise UsageError(f"already there: {names}", hint="keep them, or pass --force to overwrite")
+        raise UsageError(
+            f"already there: {names}",
+            hint="keep them, or pass --force to overwrite",
+            ko=f"이미 있는 파일: {names}",
+            hint_ko="그대로 두거나, 덮어쓰려면 --force를 지정하십시오",
+        )
     lines: list[str] = []  # the text output; `--format json` gives the same as data
+    ko = ctx.lang == "ko"
     hook = None
     if ci == "gitlab" and (root / ".gitlab-ci.yml") in existing:
         shutil.copyfile(root / ".gitlab-ci.yml", root / ".gitlab-ci.yml.bak")
-        lines.append("kept the previous .gitlab-ci.yml as .gitlab-ci.yml.bak")
+        lines.append(
+            "기존 .gitlab-ci.yml을 .gitlab-ci.yml.bak으로 보관함"
+            if ko
+            else "kept the previous .gitlab-ci.yml as .gitlab-ci.yml.bak"
+        )
     for planned in files:
         planned.path.parent.mkdir(parents=True, exist_ok=True)
         planned.path.write_text(planned.text, encoding="utf-8")
-        lines.append(f"wrote {planned.path.relative_to(root)}")
+        written = planned.path.relative_to(root)
+        lines.append(f"작성함: {written}" if ko else f"wrote {written}")
     if not args.no_hook and not add_ci_only:
         import sys
 
@@ -270,7 +288,8 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
 
         target, _kept = install(root, force=args.force, python=sys.executable)
         hook = str(target)
-        lines.append(f"installed the commit-msg hook in {target}")
+        installed = f"commit-msg 훅 설치함: {target}"
+        lines.append(installed if ko else f"installed the commit-msg hook in {target}")
     rfc_file = next((f.path for f in files if f.path.parent.name == "changes"), None)
     steps = next_steps(ctx.lang, ci, config, policy, rfc_file.stem if rfc_file else None, adoption)
     return ctx.done(

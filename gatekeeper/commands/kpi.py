@@ -18,11 +18,15 @@ from gatekeeper.commands import Context
 from gatekeeper.commands._kpi import kpi_report
 from gatekeeper.commands._options import add_period, period
 from gatekeeper.reporters.columns import pad
+from gatekeeper.reporters.portfolio import KpiPortfolio
 from gatekeeper.reporters.sanitize import for_markdown
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
+    from gatekeeper.commands._portfolio import add_system_option
+
     add_period(parser)
+    add_system_option(parser)
     parser.add_argument("--csv", action="store_true", help="print CSV (one row per system, month and KPI)")
 
 
@@ -122,9 +126,46 @@ def render_csv(result: KpiReport) -> str:
     return out.getvalue()
 
 
+def portfolio_csv(portfolio: KpiPortfolio) -> str:
+    """`render_csv` of each system, then the totals over all of them (system empty)."""
+    out = [render_csv(report) for _info, report in portfolio.rows]
+    rows = render_csv(portfolio.total).splitlines(keepends=True)
+    header = rows[0]
+    totals = [row for row in rows[1:] if row.startswith(",total,")]
+    return header + "".join("".join(text.splitlines(keepends=True)[1:]) for text in out) + "".join(totals)
+
+
+def _run_portfolio(args: argparse.Namespace, ctx: Context) -> int:
+    """`kpi --system ...`: a row per system and the totals over them."""
+    from gatekeeper.commands._kpi import kpi_portfolio
+    from gatekeeper.commands._portfolio import select
+    from gatekeeper.ledger.backends import open_ledger
+    from gatekeeper.reporters.portfolio import kpi_markdown, kpi_text
+
+    since, until = period(args, ctx.config)
+    zone = ZoneInfo(ctx.config.timezone)
+    ledger = open_ledger(ctx.config, ctx.repo_root, ctx.runtime.env)
+    try:
+        members = select(ctx.config, ledger, args.system)
+        portfolio = kpi_portfolio(ctx, members, since, until, ledger)
+    finally:
+        ledger.close()
+    if args.csv:
+        ctx.runtime.stdout.write(portfolio_csv(portfolio))
+    elif ctx.output_format == "json":
+        ctx.out(json.dumps(portfolio.as_dict(), ensure_ascii=False, indent=2))
+    elif ctx.output_format == "markdown":
+        ctx.out(kpi_markdown(portfolio, ctx.lang, zone))
+    else:
+        ctx.runtime.stdout.write(kpi_text(portfolio, ctx.lang, zone))
+    return 0 if portfolio.ok else 1
+
+
 def run(args: argparse.Namespace, ctx: Context) -> int:
     from gatekeeper.ledger.backends import open_ledger
 
+    if args.system:
+        return _run_portfolio(args, ctx)
     since, until = period(args, ctx.config)
     ledger = open_ledger(ctx.config, ctx.repo_root, ctx.runtime.env)
     try:

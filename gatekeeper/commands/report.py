@@ -83,11 +83,17 @@ def build_form(ctx: Context, ledger: LedgerReader, kind: str, ident: str) -> For
         entry = open_store(ctx.repo_root, ctx.config, ctx.runtime.env).get(ident)
         if entry is None:
             raise InputError(
-                f"no RFC {ident!r} in the RFC store", hint="`gatekeeper rfc show ID` lists what exists"
+                f"no RFC {ident!r} in the RFC store",
+                hint="`gatekeeper rfc show ID` lists what exists",
+                ko=f"변경요청 저장소에 {ident!r}이(가) 없습니다",
+                hint_ko="`gatekeeper rfc validate`로 있는 변경요청서를 확인하십시오",
             )
         if entry.rfc is None:
             raise InputError(
-                f"RFC {ident} does not validate: {entry.error}", hint=f"`gatekeeper rfc validate {ident}`"
+                f"RFC {ident} does not validate: {entry.error}",
+                hint=f"`gatekeeper rfc validate {ident}`",
+                ko=f"변경요청서 {ident}의 형식이 올바르지 않습니다: {entry.error}",
+                hint_ko=f"`gatekeeper rfc validate {ident}`로 확인하십시오",
             )
         approvals = [
             entry_of(r) for r in ledger.find(kind=RecordKind.APPROVAL.value, system=system, rfc=ident)
@@ -120,6 +126,9 @@ def build_form(ctx: Context, ledger: LedgerReader, kind: str, ident: str) -> For
             raise InputError(
                 f"no deployment {ident!r} of {system} in the ledger",
                 hint="use the id `gatekeeper deploy start` printed; `gatekeeper ledger log` lists them",
+                ko=f"원장에 {system}의 배포 {ident!r}이(가) 없습니다",
+                hint_ko="`gatekeeper deploy start`가 출력한 ID를 쓰십시오"
+                " (`gatekeeper ledger log`가 목록을 보여 줍니다)",
             )
         finishes = (
             entry_of(r) for r in ledger.find(kind=RecordKind.DEPLOYMENT_FINISHED.value, system=system)
@@ -143,6 +152,8 @@ def build_form(ctx: Context, ledger: LedgerReader, kind: str, ident: str) -> For
         raise InputError(
             f"no incident {ident!r} of {system} in the ledger",
             hint="give the incident's ID, its record id or the id of the deployment that opened it",
+            ko=f"원장에 {system}의 장애 {ident!r}이(가) 없습니다",
+            hint_ko="장애 ID, 그 기록의 ID, 또는 장애를 연 배포의 ID를 지정하십시오",
         )
     return incident_report_form(incident, ctx.config.system.name, lang)
 
@@ -246,6 +257,7 @@ def _register(args: argparse.Namespace, ctx: Context) -> int:
             f"{args.output}: cannot write the workbook: {exc.strerror or exc}",
             hint="choose a writable path for --output",
             ko=f"{args.output}: 통합문서를 쓸 수 없습니다: {exc.strerror or exc}",
+            hint_ko="--output에 쓸 수 있는 경로를 지정하십시오",
         ) from None
     counts = tuple(len(sheet.rows) for sheet in sheets)
     return ctx.done(

@@ -48,6 +48,8 @@ def _new(args: argparse.Namespace, ctx: Context) -> int:
         raise UsageError(
             f"this repository keeps RFCs in {config.rfc.store} issues",
             hint="open an issue with the 변경요청서 issue template instead",
+            ko=f"이 저장소는 변경요청서를 {config.rfc.store} 이슈로 관리합니다",
+            hint_ko="대신 변경요청서 이슈 템플릿으로 이슈를 여십시오",
         )
     store = FileRfcStore(ctx.repo_root, config)
     existing = [e.id for e in store.entries()]
@@ -55,7 +57,12 @@ def _new(args: argparse.Namespace, ctx: Context) -> int:
     rfc_id = args.rfc_id or next_id(config.rfc.id_pattern, existing, now.year)
     path = store.path_for(rfc_id)
     if path.exists():
-        raise UsageError(f"{path} already exists", hint="choose another --id or edit the existing RFC")
+        raise UsageError(
+            f"{path} already exists",
+            hint="choose another --id or edit the existing RFC",
+            ko=f"{path}이(가) 이미 있습니다",
+            hint_ko="다른 --id를 지정하거나 기존 변경요청서를 고치십시오",
+        )
     lang = args.template_lang or ("ko" if config.policy == "kr-ap-sop" else "en")
     from zoneinfo import ZoneInfo
 
@@ -71,7 +78,8 @@ def _new(args: argparse.Namespace, ctx: Context) -> int:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
     written = str(path.relative_to(ctx.repo_root))
-    return ctx.done(f"wrote {written}", id=rfc_id, path=written)
+    text = f"작성함: {written}" if ctx.lang == "ko" else f"wrote {written}"
+    return ctx.done(text, id=rfc_id, path=written)
 
 
 def _validate(args: argparse.Namespace, ctx: Context) -> int:
@@ -89,7 +97,10 @@ def _validate(args: argparse.Namespace, ctx: Context) -> int:
         for rfc_id in args.ids:
             entry = store.get(rfc_id)
             if entry is None:
-                raise ConfigError(f"no RFC {rfc_id} in the {config.rfc.store} store")
+                raise ConfigError(
+                    f"no RFC {rfc_id} in the {config.rfc.store} store",
+                    ko=f"{config.rfc.store} 저장소에 변경요청 {rfc_id}이(가) 없습니다",
+                )
             entries.append(entry)
     else:
         entries = list(store.entries())
@@ -114,7 +125,10 @@ def _show(args: argparse.Namespace, ctx: Context) -> int:
     store = open_store(ctx.repo_root, ctx.config, ctx.runtime.env)
     entry = store.get(args.rfc_id)
     if entry is None:
-        raise ConfigError(f"no RFC {args.rfc_id} in the {ctx.config.rfc.store} store")
+        raise ConfigError(
+            f"no RFC {args.rfc_id} in the {ctx.config.rfc.store} store",
+            ko=f"{ctx.config.rfc.store} 저장소에 변경요청 {args.rfc_id}이(가) 없습니다",
+        )
     if entry.rfc is None:
         raise ConfigError(entry.error)
     body = {"where": entry.where, "digest": entry.digest, "rfc": entry.rfc.model_dump(mode="json")}
@@ -124,14 +138,27 @@ def _show(args: argparse.Namespace, ctx: Context) -> int:
     from gatekeeper.reporters.sanitize import for_log
 
     rfc = entry.rfc
-    lines = [
-        f"{rfc.id}  {for_log(rfc.title)}",
-        f"  type: {rfc.type}   status: {rfc.status}   requester: {for_log(rfc.requester)}",
-        f"  systems: {', '.join(rfc.systems)}",
-        f"  reason: {for_log(rfc.reason)}",
-        f"  digest: {entry.digest}",
-        f"  file: {entry.where}",
-    ]
+    if ctx.lang == "ko":
+        from gatekeeper.reporters.words import word
+
+        kind, status = word(rfc.type, "ko"), word(rfc.status, "ko")
+        lines = [
+            f"{rfc.id}  {for_log(rfc.title)}",
+            f"  유형: {kind}   상태: {status}   요청자: {for_log(rfc.requester)}",
+            f"  대상 시스템: {', '.join(rfc.systems)}",
+            f"  변경 사유: {for_log(rfc.reason)}",
+            f"  다이제스트: {entry.digest}",
+            f"  파일: {entry.where}",
+        ]
+    else:
+        lines = [
+            f"{rfc.id}  {for_log(rfc.title)}",
+            f"  type: {rfc.type}   status: {rfc.status}   requester: {for_log(rfc.requester)}",
+            f"  systems: {', '.join(rfc.systems)}",
+            f"  reason: {for_log(rfc.reason)}",
+            f"  digest: {entry.digest}",
+            f"  file: {entry.where}",
+        ]
     ctx.out("\n".join(lines))
     return int(ExitCode.OK)
 

@@ -22,8 +22,10 @@ from pydantic import (
     ConfigDict,
     Field,
     PrivateAttr,
+    SerializerFunctionWrapHandler,
     Strict,
     field_validator,
+    model_serializer,
     model_validator,
 )
 
@@ -90,6 +92,23 @@ class SystemConfig(Strict_):
     grade: GradeValue
     audience: Literal["public", "internal"] = "internal"
     agency: str = Field(default="", max_length=200)  # the agency that runs it, as forms name it
+
+
+class RegisteredSystem(SystemConfig):
+    """Another system whose records share this ledger (`systems:`): what the portfolio views (`audit`,
+    `kpi` with `--system`) judge it by. Read, like the rest of this file, from the protected default
+    branch; a system with records but no entry is judged as grade 1, the strictest."""
+
+    roles: dict[Role, tuple[Login, ...]] = Field(default_factory=dict)
+
+
+def _unique_systems(value: tuple[RegisteredSystem, ...]) -> tuple[RegisteredSystem, ...]:
+    seen: set[str] = set()
+    for system in value:
+        if system.id in seen:
+            raise ValueError(f"system {system.id!r} is registered twice")
+        seen.add(system.id)
+    return value
 
 
 class CalendarConfig(Strict_):
@@ -558,6 +577,16 @@ class NotificationsConfig(Strict_):
         return self
 
 
+class AuditPlan(Strict_):
+    """The configuration audits planned (CFG-KPI 형상 검사 수행율 = audits performed ÷ audits planned,
+    seed 002 형상관리 line 1022)."""
+
+    per: Literal["month", "quarter", "year"] = Field(
+        default="month", description="the period each `count` of audits is planned for (local calendar)"
+    )
+    count: int = Field(default=1, ge=1, le=1000, description="audits planned in each period")
+
+
 class Config(Strict_):
     version: Literal[1]
     system: SystemConfig
@@ -582,9 +611,26 @@ class Config(Strict_):
     standard_changes: StandardChangesConfig | None = None
     governance: GovernanceConfig = GovernanceConfig()
     notifications: NotificationsConfig = NotificationsConfig()
+    # The other systems sharing the ledger, for the portfolio views (`--system`).
+    systems: Annotated[tuple[RegisteredSystem, ...], AfterValidator(_unique_systems)] = Field(
+        default=(), max_length=5000
+    )
+    audit_plan: AuditPlan | None = Field(
+        default=None,
+        description="the configuration audits planned, for the audit execution rate (audits performed ÷ "
+        "planned, seed 002:1022); absent: one audit in each month with deployments",
+    )
     # In CI: the protected base this configuration was read from (`adapters.governance`); None: the work
     # tree.
     _base: GoverningBase | None = PrivateAttr(default=None)
+
+    @model_validator(mode="after")
+    def _own_system_not_registered(self) -> Config:
+        if any(s.id == self.system.id for s in self.systems):
+            raise ValueError(
+                f"systems: {self.system.id!r} is this configuration's own system, described by `system:`"
+            )
+        return self
 
     @property
     def governing_base(self) -> GoverningBase | None:
@@ -645,6 +691,18 @@ class RelatedDocument(Strict_):
     revision: str = Field(default="", max_length=100)
 
 
+class PlannedTests(Strict_):
+    """The test cases the change's test plan defines, per kind of test: the functions functional coverage
+    is measured against (TST-KPI 테스트 커버리지, seed 002 테스트관리 line 743)."""
+
+    planned: dict[EvidenceKind, Annotated[int, Field(ge=0, le=1_000_000)]] = Field(
+        default_factory=dict,
+        description="test cases planned per kind (unit, integration, performance, acceptance), e.g. "
+        "{integration: 12, acceptance: 5}; coverage = cases executed (evidence recorded for the RFC, at "
+        "most the plan per kind) ÷ cases planned",
+    )
+
+
 class Rfc(Strict_):
     id: str = Field(min_length=1, max_length=100)
     title: str = Field(min_length=1, max_length=300)
@@ -672,6 +730,9 @@ class Rfc(Strict_):
     work_plan: str = ""
     deployment_plan: str = ""
     test_plan: str = ""
+    tests: PlannedTests | None = Field(
+        default=None, description="the test cases the test plan defines, counted per kind (TST-KPI coverage)"
+    )
     rollback_plan: str = ""
     software: bool = True
     standard_template: str | None = None
@@ -684,6 +745,15 @@ class Rfc(Strict_):
         "files, CODEOWNERS): a change of one it does not name is `config.changed`; only a normal change may "
         "name any",
     )
+
+    @model_serializer(mode="wrap")
+    def _without_absent_tests(self, handler: SerializerFunctionWrapHandler) -> Any:
+        # An RFC that plans no test cases dumps as it did before `tests` existed: its digest, which
+        # approvals bind to, does not change.
+        data = handler(self)
+        if self.tests is None and isinstance(data, dict):
+            data.pop("tests", None)
+        return data
 
     @model_validator(mode="after")
     def _type_fields(self) -> Rfc:
@@ -887,6 +957,9 @@ class DeployPolicy(Strict_):
     # Whose PIR records settle a PIR (seed 002 변경관리 4.3: the CAB reviews, the agency officer runs it);
     # empty: anyone's.
     pir_reviewers: tuple[Role, ...] = ()
+    # Whose notice records tell the related agencies (REL-NOTICE; seed 002 연계관리 정책 3: the agency
+    # officer announces the work plan to them); empty: anyone's.
+    notice_by: tuple[Role, ...] = ()
 
 
 class ClosurePolicy(Strict_):

@@ -34,13 +34,15 @@ from urllib.parse import urlsplit
 from gatekeeper.domain.canonical import canonical_json
 
 Provider = Literal["github", "gitlab"]
-# The records whose attestation the gate verifies as it reads them: a person's decision (an approval, a PIR,
-# an incident an emergency change answers for) and test evidence.
+# The records whose attestation the gate verifies as it reads them: a person's decision or word (an approval,
+# a PIR, a prior notice, an incident an emergency change answers for, a release's acceptance, review or
+# closure) and test evidence.
 VERIFIED_KINDS = frozenset(
     {
         "approval",
         "test.evidence",
         "pir",
+        "notice",
         "incident.opened",
         "release.accepted",
         "release.reviewed",

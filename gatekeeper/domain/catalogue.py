@@ -552,8 +552,96 @@ KPI_CATALOGUE: dict[str, tuple[str, str, str, str]] = {
     "test-coverage": ("%", "TST-KPI", "Test coverage", "테스트 커버리지"),
     "audit-execution-rate": ("%", "CFG-KPI", "Configuration audit execution rate", "형상감사 수행률"),
     "configuration-integrity": ("%", "CFG-KPI", "Configuration integrity", "형상 무결성"),
+    "configuration-error-detection-rate": (
+        "%",
+        "CFG-KPI",
+        "Configuration error detection rate",
+        "형상 오류 탐지율",
+    ),
     "deployment-frequency": ("deployments", "DORA", "Deployment frequency", "배포 빈도"),
     "lead-time-hours": ("h", "DORA", "Lead time for changes", "변경 리드타임"),
     "change-failure-rate": ("%", "DORA", "Change failure rate", "변경 실패율"),
     "time-to-restore-minutes": ("min", "DORA", "Time to restore service", "서비스 복구 시간"),
+}
+
+
+# id -> (where the SOP defines it: seed line, formula en, formula ko): the README's KPI table. Each formula
+# is the seed's, read over the ledger as `gatekeeper.checks.kpi` says.
+KPI_FORMULAS: dict[str, tuple[str, str, str]] = {
+    "deployment-success-rate": (
+        "002:552",
+        "successful deployments ÷ all deployments × 100",
+        "(성공한 배포 수 / 전체 배포 수) × 100",
+    ),
+    "deployment-failure-rate": (
+        "002:553",
+        "deployments after which an incident occurred (failed, rolled back, or an incident naming the "
+        "deployment or its RFC) ÷ all deployments × 100",
+        "(장애 발생 배포 수 / 전체 배포 수) × 100: 실패·원상복구한 배포와, 그 배포나 RFC를 가리키는 장애가 "
+        "발생한 배포",
+    ),
+    "rollback-rate": (
+        "002:554",
+        "rolled-back deployments ÷ all deployments × 100",
+        "(롤백 배포 수 / 전체 배포 수) × 100",
+    ),
+    "post-deployment-defect-rate": (
+        "002:555",
+        "defects found after deployment (incidents not opened by a failed deployment) ÷ all deployments "
+        "× 100",
+        "(배포 후 발견된 결함 수 / 전체 배포 수) × 100: 결함은 실패한 배포가 연 것이 아닌 장애",
+    ),
+    "mttr-minutes": (
+        "002:556, 1235",
+        "mean 장애 시간 of the incidents resolved: from occurrence to service restored",
+        "장애 발생 시간 ~ 정상화 시간의 평균 (장애 시간)",
+    ),
+    "change-on-time-rate": (
+        "002:391",
+        "changes whose first successful deployment was by the end of the requested day ÷ change requests due "
+        "in the period (deployed or not) × 100",
+        "(목표시간내 변경 건수 ÷ 변경 요청 건수) × 100: 요청일이 기간에 든 모든 변경 요청(미배포 포함)",
+    ),
+    "test-success-rate": (
+        "002:742",
+        "tests passed ÷ tests run to a verdict (passed, failed, errored) × 100",
+        "(성공 테스트 수 / 전체 테스트 수) × 100",
+    ),
+    "test-coverage": (
+        "002:743",
+        "test cases executed (at most the plan, per kind) ÷ test cases the RFCs deployed plan "
+        "(`tests.planned`) × 100",
+        "(테스트 수행 가능 수 / 전체 기능 수) × 100: RFC가 계획한 테스트 케이스(`tests.planned`) 대비 "
+        "수행 증적",
+    ),
+    "audit-execution-rate": (
+        "002:1022",
+        "configuration audits performed (`audit.run`, at most the plan per period) ÷ audits planned "
+        "(`audit_plan`) × 100",
+        "(실제 수행된 검사 횟수 / 계획된 검사 횟수) × 100: 계획은 `audit_plan`",
+    ),
+    "configuration-integrity": (
+        "002:1023",
+        "configuration items intact ÷ items checked by the month's last audit × 100",
+        "(무결성이 확인된 형상 수 / 전체 변경 형상 수) × 100",
+    ),
+    "configuration-error-detection-rate": (
+        "002:1024",
+        "configuration errors the audit detected (changed items no RFC explains) ÷ changed items × 100, of "
+        "the month's last audit",
+        "(탐지된 오류 수 / 전체 변경 항목 수) × 100: 월 마지막 감사 기준",
+    ),
+    "deployment-frequency": ("DORA", "successful deployments", "성공한 배포 수"),
+    "lead-time-hours": (
+        "DORA",
+        "mean hours from commit to successful deployment",
+        "커밋부터 성공한 배포까지의 평균 시간",
+    ),
+    "change-failure-rate": (
+        "DORA",
+        "deployments causing a failure in production ÷ all deployments × 100 (the deployment failure rate's "
+        "count)",
+        "운영 장애를 일으킨 배포 수 ÷ 전체 배포 수 × 100 (배포 장애율과 같은 건수)",
+    ),
+    "time-to-restore-minutes": ("DORA", "MTTR: the same figure", "MTTR과 같은 값"),
 }

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
@@ -1039,13 +1039,20 @@ class Notice:
     to: tuple[str, ...] = ()
     note: str = ""
     digest: str = ""
+    # The signature of the CI job that wrote it, as stored (`adapters.oidc.Attestor.vouches` verifies it).
+    attestation: Mapping[str, Any] | None = None
 
     @classmethod
     def parse(cls, data: Mapping[str, Any]) -> Notice:
-        return cls(_texts(data, "to"), _text(data, "note", ""), _text(data, "rfc_digest", ""))
+        return cls(
+            _texts(data, "to"), _text(data, "note", ""), _text(data, "rfc_digest", ""), _signature(data)
+        )
 
     def dump(self) -> dict[str, Any]:
-        return {"to": list(self.to), "note": self.note, "rfc_digest": self.digest}
+        body: dict[str, Any] = {"to": list(self.to), "note": self.note, "rfc_digest": self.digest}
+        if self.attestation is not None:
+            body["attestation"] = dict(self.attestation)
+        return body
 
 
 @dataclass(frozen=True, slots=True)
@@ -1126,6 +1133,8 @@ class AuditRun:
     items_checked: int = 0
     items_intact: int = 0
     head: Mapping[str, Any] = field(default_factory=dict)  # the ledger head the audit read up to
+    items_changed: int = 0  # configuration items changed since the baseline (CFG-KPI, seed 002:1024)
+    items_errors: int = 0  # of those, items with a change no RFC explains: errors the audit detected
 
     @classmethod
     def parse(cls, data: Mapping[str, Any]) -> AuditRun:
@@ -1133,6 +1142,8 @@ class AuditRun:
         configuration = _object(data, "configuration")
         checked = _count(configuration.get("items"), "configuration.items")
         intact = _count(configuration.get("intact"), "configuration.intact")
+        changed = min(_count(configuration.get("changed"), "configuration.changed"), checked)
+        errors = _count(configuration.get("errors"), "configuration.errors")
         summary = _object(data, "summary")
         return cls(
             ok is True,
@@ -1143,6 +1154,8 @@ class AuditRun:
             checked,
             min(intact, checked),
             dict(_object(data, "head")),
+            changed,
+            min(errors, changed),
         )
 
     def dump(self) -> dict[str, Any]:
@@ -1154,6 +1167,8 @@ class AuditRun:
             "nonconform": list(self.nonconform),
             "configuration": {"items": self.items_checked, "intact": self.items_intact},
         }
+        if self.items_changed:
+            body["configuration"].update(changed=self.items_changed, errors=self.items_errors)
         if self.head:
             body["head"] = dict(self.head)
         return body
@@ -1222,10 +1237,71 @@ def parse_payload(kind: str, data: Mapping[str, Any]) -> Any:
     return model.parse(data)
 
 
-def read(record: Envelope) -> Entry[Any]:
-    """A stored record as an `Entry`; raises PayloadError naming the record when its payload is malformed."""
+def _started_summary(data: Mapping[str, Any]) -> DeploymentStarted:
+    return DeploymentStarted(
+        _text(data, "environment", ""),
+        _member(data, "change_type", _CHANGE_TYPES, ChangeType.NORMAL),
+        _text(data, "commit", ""),
+    )
+
+
+def _finished_summary(data: Mapping[str, Any]) -> DeploymentFinished:
+    started = data.get("started") or data.get("deployment_id")
+    if not isinstance(started, str) or not started:
+        raise PayloadError("does not name the deployment it closes (`started`)")
+    return DeploymentFinished(
+        started,
+        _member(data, "result", _RESULTS),
+        commit=_text(data, "commit", ""),
+        commit_at=_moment(data.get("commit_at"), "commit_at"),
+    )
+
+
+def _evidence_summary(data: Mapping[str, Any]) -> TestEvidence:
+    raw_kind = data.get("kind")
+    kind = _EVIDENCE_KINDS.get(raw_kind) if isinstance(raw_kind, str) else None
+    if kind is None:
+        raise PayloadError("`kind` is not a test kind (unit, integration, performance, acceptance)")
+    commit = data.get("commit")
+    if not isinstance(commit, str) or len(commit.strip()) < 7:
+        raise PayloadError("`commit` does not name the commit tested")
+    return TestEvidence(kind, commit.strip().lower(), Counts.parse(data))
+
+
+# Summaries of the kinds most frequent in a ledger after approvals, for readers that count them (the KPIs):
+# the payload read from the members named here alone, every other member left at its default — a record
+# whose other members do not read still counts there (the audit reports it). Both readers of a ledger use
+# these same functions: of a whole record (`read(record, summary=True)`) and of what a SQL backend hands
+# over (`ledger.sql_read`, which extracts just these members: test evidence when it has `totals`).
+SUMMARY_MEMBERS: dict[str, tuple[str, ...]] = {
+    "deployment.started": ("environment", "change_type", "commit"),
+    "deployment.finished": ("started", "deployment_id", "result", "commit", "commit_at"),
+    "test.evidence": ("kind", "commit", "totals"),
+}
+# A SQL backend hands a record over by its members only when this member is an object (test evidence
+# counted under `totals`, as `evidence add` and `deploy start` write it); else whole.
+SUMMARY_OBJECT: dict[str, str] = {"test.evidence": "totals"}
+_SUMMARIES: dict[str, Callable[[Mapping[str, Any]], Any]] = {
+    "deployment.started": _started_summary,
+    "deployment.finished": _finished_summary,
+    "test.evidence": _evidence_summary,
+}
+
+
+def parse_summary(kind: str, data: Mapping[str, Any]) -> Any:
+    """The payload as a summary reader reads it (`SUMMARY_MEMBERS`); other kinds whole (raises
+    PayloadError)."""
+    summary = _SUMMARIES.get(kind)
+    if summary is None or not isinstance(data, Mapping):
+        return parse_payload(kind, data)
+    return summary(data)
+
+
+def read(record: Envelope, *, summary: bool = False) -> Entry[Any]:
+    """A stored record as an `Entry`; raises PayloadError naming the record when its payload is malformed.
+    `summary`: the most frequent kinds as `parse_summary` reads them."""
     try:
-        payload = parse_payload(record.kind, record.data)
+        payload = (parse_summary if summary else parse_payload)(record.kind, record.data)
         moment = datetime.fromisoformat(record.at)
     except (PayloadError, ValueError) as exc:
         raise PayloadError(f"{record.kind} record {record.seq}: {exc}") from None

@@ -57,6 +57,7 @@ from gatekeeper.rules.deploy import (
     DeployFacts,
     PastDeployment,
     linked_parties,
+    notice_refusal,
     pir_refusal,
     pir_requirement,
 )
@@ -233,7 +234,8 @@ class History:
     _unrestored: dict[str, list[str]] = field(default_factory=dict)  # environment -> failed deployment ids
     _context: RuleContext | None = None
     _owing_by_rfc: dict[str, set[str]] = field(default_factory=dict)
-    _signed: dict[int, bool] = field(default_factory=dict)  # PIR seq -> whether its signature verified
+    # PIR and notice seq -> whether its signature verified (absent: not checked by this reader)
+    _signed: dict[int, bool] = field(default_factory=dict)
     # Whether an approval record's attestation, or a test record's signature, verifies
     # (`adapters.oidc.Attestor`); None: not checked here.
     attest: Callable[[Entry[Any]], bool] | None = None
@@ -284,6 +286,8 @@ class History:
         elif isinstance(payload, Pir):
             self.pir(entry)
         elif isinstance(payload, Notice):
+            if self.attest is not None:
+                self._signed[entry.seq] = self.attest(entry)
             for rfc in entry.rfcs:
                 self.notices.setdefault(rfc, []).append(entry)
         elif isinstance(payload, IncidentOpened):
@@ -569,12 +573,39 @@ class History:
         found = sorted([*self.open.values(), *self.owing.values()], key=lambda d: d.seq)
         return [d for d in found if environment is None or d.environment == environment]
 
-    def noticed(self, rfc: str) -> bool:
-        return bool(self.notices.get(rfc))
+    def _counted_notices(
+        self, rfc: str, members: Mapping[Role, frozenset[str]] | None
+    ) -> tuple[list[Entry[Notice]], tuple[str, str] | None]:
+        """The RFC's notices that tell (`rules.deploy.notice_refusal`, for these role holders), and why the
+        latest one that does not tell does not (en, ko)."""
+        chosen = members if members is not None else self.members
+        counted, refused = [], None
+        for entry in self.notices.get(rfc, ()):
+            reason = None
+            if self.policy is not None:
+                attested = self._signed.get(entry.seq)
+                reason = notice_refusal(
+                    self.policy, self.grade, chosen, entry.actor, entry.actor_source, attested
+                )
+            if reason is None:
+                counted.append(entry)
+            else:
+                refused = (f"notice record {entry.seq}: {reason[0]}", f"공지 기록 {entry.seq}: {reason[1]}")
+        return counted, refused
 
-    def notified(self, rfc: str) -> frozenset[str]:
-        """Every party the RFC's notices named, casefolded."""
-        return frozenset(p.strip().casefold() for e in self.notices.get(rfc, ()) for p in e.payload.to)
+    def noticed(self, rfc: str, members: Mapping[Role, frozenset[str]] | None = None) -> bool:
+        return bool(self._counted_notices(rfc, members)[0])
+
+    def notified(self, rfc: str, members: Mapping[Role, frozenset[str]] | None = None) -> frozenset[str]:
+        """Every party the RFC's notices that count named, casefolded."""
+        counted = self._counted_notices(rfc, members)[0]
+        return frozenset(p.strip().casefold() for e in counted for p in e.payload.to)
+
+    def notice_refused(
+        self, rfc: str, members: Mapping[Role, frozenset[str]] | None = None
+    ) -> tuple[str, str] | None:
+        """Why the RFC's latest notice that does not count does not (en, ko); None when none was refused."""
+        return self._counted_notices(rfc, members)[1]
 
     def facts_at(
         self,
@@ -635,8 +666,11 @@ class History:
             pir_refused=pir_refused,
             retro_approved={r: approved[r] for r in sorted(pending)},
             linked={e.id: linked_parties(e.rfc.impact, self.system) for e in entries if e.rfc is not None},
-            noticed=frozenset(e.id for e in entries if self.noticed(e.id)),
-            notified={e.id: self.notified(e.id) for e in entries},
+            noticed=frozenset(e.id for e in entries if self.noticed(e.id, members)),
+            notified={e.id: self.notified(e.id, members) for e in entries},
+            notice_refused={
+                e.id: r for e in entries if (r := self.notice_refused(e.id, members)) is not None
+            },
             agencies={e.id: e.rfc.impact.agencies for e in entries if e.rfc is not None},
             incidents=self.incidents,
             emergency_incidents=emergency_incidents(entries),

@@ -4,7 +4,9 @@
 time, and hands over of each little more than its `data`, which Python reads with the typed payload models
 (`domain.records`) exactly as a reader of whole records does. Approvals, most of a ledger, are handed over
 as their members (step, decision, digests, actor, actor source), which `Approval.from_members` checks as
-`Approval.parse` does. A record whose payload does not read is handed over as `Malformed`. The audit
+`Approval.parse` does. A reader that counts (the KPIs, `summary=True`) reads deployments and test evidence
+as summaries (`domain.records.parse_summary`: only the members it counts), and SQLite then extracts just
+those members. A record whose payload does not read is handed over as `Malformed`. The audit
 (`checks.audit.feed_from_database`) and the KPIs (`checks.kpi.sql_tallies`) read their records this way;
 what the records mean is defined once, in Python (`checks.audit`, `checks.kpi`).
 
@@ -27,7 +29,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from gatekeeper.domain.records import Entry, Malformed, PayloadError, parse_payload
+from gatekeeper.domain.records import (
+    SUMMARY_MEMBERS,
+    SUMMARY_OBJECT,
+    Entry,
+    Malformed,
+    PayloadError,
+    parse_payload,
+    parse_summary,
+)
 from gatekeeper.ledger import utc_text
 
 # What a stream hands over: approvals as their members — (seq, rfcs, step, decision, rfc_digest, digest,
@@ -101,13 +111,15 @@ def _entry(
     at: Any,
     data: Any,
     source: str = "",
+    summary: bool = False,
 ) -> Entry[Any] | Malformed:
-    """A record as the checklist reads it, or why its payload does not read."""
+    """A record as the checklist reads it (`summary`: as the KPIs read it, `parse_summary`), or why its
+    payload does not read."""
     moment = _moment(at)
     try:
         if not isinstance(data, dict):
             raise PayloadError("`data` is not an object")
-        payload = parse_payload(kind, data)
+        payload = (parse_summary if summary else parse_payload)(kind, data)
     except PayloadError as exc:
         return Malformed(seq, kind, f"{kind} record {seq}: {exc}", moment)
     return Entry(seq, ident, kind, system, rfcs, actor, source, moment, payload)
@@ -126,8 +138,11 @@ class RecordStream:
         spare: Cursor | None = None,
         *,
         facts: bool = True,
+        summary: bool = False,
     ) -> None:
         self.cursor = cursor
+        # Whether the most frequent kinds are read as summaries (`domain.records.parse_summary`: the KPIs).
+        self.summary = summary
         # Whether a deployment's recorded facts are wanted (the audit reads them; the KPIs need not pay for
         # handing them over).
         self.facts = facts
@@ -155,7 +170,7 @@ class RecordStream:
         each scanning the table and sorting what it found. The server extracts an approval's members
         (approvals are most of a ledger); the other records' `data` comes whole, read by the typed models."""
         scope, params = self._scope()
-        system = self.system
+        system, summary = self.system, self.summary
         data = "data" if self.facts else "data - 'facts'"
         # Most approvals are handed over as their members; one that carries an attestation comes whole, as
         # the attestation is verified against the whole record.
@@ -201,14 +216,42 @@ class RecordStream:
             else:
                 found = decode(data)[0]
                 yield _entry(
-                    seq, ident, kind, system, tuple(rfcs), actor or "", at or moment, found, source or ""
+                    seq,
+                    ident,
+                    kind,
+                    system,
+                    tuple(rfcs),
+                    actor or "",
+                    at or moment,
+                    found,
+                    source or "",
+                    summary,
                 )
+
+    def _summaries(self) -> str:
+        """`WHEN` branches handing over a summary kind's record as [rfcs, actor, actor source, and the
+        members `parse_summary` reads] (`SUMMARY_MEMBERS`: never 5 items, the length of a whole record's
+        array); a record whose `data`, or the member `SUMMARY_OBJECT` names, is no object comes whole."""
+        if not self.summary:
+            return ""
+        branches = []
+        for kind, members in SUMMARY_MEMBERS.items():
+            if kind not in self.kinds:
+                continue
+            held = SUMMARY_OBJECT.get(kind)
+            path = f"'$.data.{held}'" if held else "'$.data'"
+            paths = ", ".join(f"'$.data.{member}'" for member in members)
+            branches.append(
+                f"WHEN kind = '{kind}' AND json_type(body, {path}) = 'object' THEN "
+                f"json_extract(body, '$.rfcs', '$.actor', '$.actor_source', {paths}) "
+            )
+        return "".join(branches)
 
     def _sqlite(self) -> Iterator[Event]:
         """One pass in seq order; each record's JSON is parsed once, by one `json_extract` of several paths
         (a JSON array), and Python reads the members from that as `feed` reads them from the record."""
         scope, params = self._scope()
-        system = self.system
+        system, summary = self.system, self.summary
         # [rfcs, step, decision, rfc_digest, digest, actor, source, commit] per approval, [rfcs, data, actor]
         # else.
         body = "body" if self.facts else "json_remove(body, '$.data.facts')"
@@ -217,6 +260,7 @@ class RecordStream:
             "CASE WHEN kind = 'approval' AND json_type(body, '$.data.attestation') IS NULL THEN "
             "json_extract(body, '$.rfcs', '$.data.step', '$.data.decision', '$.data.rfc_digest', "
             "'$.data.digest', '$.actor', '$.actor_source', '$.data.commit') "
+            f"{self._summaries()}"
             f"ELSE json_extract({body}, "
             "'$.rfcs', '$.data', '$.actor', '$.actor_source', "
             "CASE kind WHEN 'approval' THEN '$.at' ELSE '$.none' END) END"
@@ -229,14 +273,20 @@ class RecordStream:
         # over a million rows that is a second saved.
         decode = json.JSONDecoder().raw_decode
         connections = [self.cursor, self.spare or self.cursor]
+        names = {kind: (3 + len(members), members) for kind, members in SUMMARY_MEMBERS.items()}
         for seq, ident, kind, at, members in _sqlite_ranges(connections, sql, params):
             found = decode(members)[0]
             rfcs = tuple(found[0])
             if kind == "approval" and len(found) == 8:
                 yield (seq, rfcs, *found[1:])
+            elif summary and kind in names and len(found) == names[kind][0]:
+                data = dict(zip(names[kind][1], found[3:], strict=True))
+                yield _entry(seq, ident, kind, system, rfcs, found[1] or "", at, data, found[2] or "", True)
             else:
                 moment = found[4] or at  # an approval's own time, as written (see `_postgres`)
-                yield _entry(seq, ident, kind, system, rfcs, found[2] or "", moment, found[1], found[3] or "")
+                yield _entry(
+                    seq, ident, kind, system, rfcs, found[2] or "", moment, found[1], found[3] or "", summary
+                )
 
 
 def _errors() -> tuple[type[BaseException], ...]:
@@ -298,7 +348,13 @@ class Prepared:
 
 
 def prepare(
-    ledger: object, *, system: str, kinds: Sequence[str], until: datetime | None, facts: bool = True
+    ledger: object,
+    *,
+    system: str,
+    kinds: Sequence[str],
+    until: datetime | None,
+    facts: bool = True,
+    summary: bool = False,
 ) -> Prepared | None:
     """Start reading the system's records of `kinds` from the ledger's database, or None when the backend
     has no SQL or PostgreSQL holds a row whose `data` it could not read (the caller then reads every
@@ -307,7 +363,7 @@ def prepare(
     if found is None:
         return None
     try:
-        return _prepare(ledger, *found, system=system, kinds=kinds, until=until, facts=facts)
+        return _prepare(ledger, *found, system=system, kinds=kinds, until=until, facts=facts, summary=summary)
     except _errors():
         return None  # the caller reads every record, and reports a ledger it cannot reach its own way
 
@@ -321,6 +377,7 @@ def _prepare(
     kinds: Sequence[str],
     until: datetime | None,
     facts: bool,
+    summary: bool,
 ) -> Prepared | None:
     if dialect.name == "sqlite":
         import sqlite3
@@ -331,7 +388,9 @@ def _prepare(
         pair = [sqlite3.connect(path, check_same_thread=False) for _ in range(2)]
         for db in pair:
             db.execute("PRAGMA query_only = ON")
-        stream = RecordStream(pair[0], dialect, system, kinds, until, spare=pair[1], facts=facts)
+        stream = RecordStream(
+            pair[0], dialect, system, kinds, until, spare=pair[1], facts=facts, summary=summary
+        )
         return Prepared(stream, pair)
     import psycopg
 
@@ -346,7 +405,8 @@ def _prepare(
     except BaseException:
         own.close()
         raise
-    return Prepared(RecordStream(own, dialect, system, kinds, until, facts=facts), [own])
+    stream = RecordStream(own, dialect, system, kinds, until, facts=facts, summary=summary)
+    return Prepared(stream, [own])
 
 
 def read_database(
@@ -357,10 +417,12 @@ def read_database(
     kinds: Sequence[str],
     until: datetime | None,
     facts: bool = True,
+    summary: bool = False,
 ) -> bool:
     """Hand `consume` the system's records of `kinds` from the ledger's database (`prepare`, then
-    `Prepared.feed`); False when the backend has no SQL or the reading stepped aside."""
-    prepared = prepare(ledger, system=system, kinds=kinds, until=until, facts=facts)
+    `Prepared.feed`); False when the backend has no SQL or the reading stepped aside. `summary`: the most
+    frequent kinds read as summaries (`domain.records.parse_summary`)."""
+    prepared = prepare(ledger, system=system, kinds=kinds, until=until, facts=facts, summary=summary)
     if prepared is None:
         return False
     try:

@@ -20,6 +20,7 @@ from gatekeeper.domain.records import (
 )
 from gatekeeper.domain.rfc import RfcEntry
 from gatekeeper.reporters.forms import when
+from gatekeeper.reporters.words import word
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,7 @@ def change_register(
         _t(lang, "Requested", "요청일시"),
         _t(lang, "Systems", "대상시스템"),
         _t(lang, "Status", "상태"),
-        *(f"{step} ({_t(lang, 'by, at', '승인자·일시')})" for step in steps),
+        *(f"{word(step, lang)} ({_t(lang, 'by, at', '승인자·일시')})" for step in steps),
         _t(lang, "Last deployment", "최종 배포일시"),
         _t(lang, "Result", "배포결과"),
     )
@@ -82,16 +83,17 @@ def change_register(
         deployed = last.get(entry.id)
         result = ""
         if deployed is not None:
-            result = str(deployed[1].payload.result) if deployed[1] else _t(lang, "in progress", "진행 중")
+            finished = deployed[1]
+            result = word(finished.payload.result, lang) if finished else _t(lang, "in progress", "진행 중")
         rows.append(
             (
                 entry.id,
                 rfc.title,
-                str(rfc.type),
+                word(rfc.type, lang),
                 rfc.requester,
                 _at(rfc.schedule.requested_at, zone),
                 ", ".join(rfc.systems),
-                str(rfc.status),
+                word(rfc.status, lang),
                 *given,
                 _at(deployed[0].moment, zone) if deployed else "",
                 result,
@@ -129,7 +131,7 @@ def deployment_register(
                 started.payload.commit[:12],
                 _at(started.moment, zone),
                 _at(finished.moment, zone) if finished else "",
-                str(end.result) if end else _t(lang, "in progress", "진행 중"),
+                word(end.result, lang) if end else _t(lang, "in progress", "진행 중"),
                 (end.worker if end else "") or started.actor,
                 end.verifier if end else "",
                 end.errors if end else "",
@@ -174,10 +176,10 @@ def incident_register(
         rows.append(
             (
                 entry.id,
-                data.type,
+                word(data.type, lang),
                 f"{system_name} ({entry.system})",
                 data.title,
-                data.status,
+                word(data.status, lang),
                 _at(data.detected_at, zone),
                 _at(data.occurred_at, zone),
                 _at(data.resolved_at, zone),

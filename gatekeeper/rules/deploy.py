@@ -65,7 +65,9 @@ class DeployFacts:
     pir_refused: Mapping[str, tuple[str, str]] | None = None
     retro_approved: Mapping[str, frozenset[str]] | None = None  # RFC -> steps approved (latest decision)
     linked: Mapping[str, tuple[str, ...]] | None = None  # RFC being deployed -> linked systems/agencies
-    noticed: frozenset[str] = frozenset()  # RFCs with a `notice` record
+    noticed: frozenset[str] = frozenset()  # RFCs with a `notice` record that counts (`notice_refusal`)
+    # RFC -> why its latest notice record that does not count does not (en, ko), for the finding's message
+    notice_refused: Mapping[str, tuple[str, str]] | None = None
     # RFC -> the agencies its notices named (casefolded), and the agencies the RFC names (each must be
     # told: REL-NOTICE); None: not known, any notice covers all
     notified: Mapping[str, frozenset[str]] | None = None
@@ -145,6 +147,48 @@ def pir_refusal(
     officer, who "runs the PIR" (담당자: 변경완료 후 PIR 수행); a purpose not achieved is followed up by
     an improvement (목적 미달성 시 … 개선 활동이 수행될 수 있도록 관리). A developer with write access who
     records a PIR of their own change, from a workstation or without the role, settles nothing."""
+    refusal = _whose_word(
+        policy, grade, members, actor, actor_source, attested, policy.deploy.pir_reviewers, "review"
+    )
+    if refusal is not None:
+        return refusal
+    if pir.result == "not-achieved" and not pir.follow_up.strip():
+        return (
+            "its purpose was not achieved and it names no follow-up",
+            "목적을 달성하지 못했는데 후속 개선 조치가 없습니다",
+        )
+    return None
+
+
+def notice_refusal(
+    policy: Policy,
+    grade: Grade | None,
+    members: Mapping[Role, frozenset[str]] | None,
+    actor: str,
+    actor_source: str,
+    attested: bool | None = None,
+) -> tuple[str, str] | None:
+    """Why a notice record does not tell the agencies it names (en, ko), or None when it does: REL-NOTICE,
+    seed 002 연계관리 정책 3 — the agency officer announces the work plan to the related agencies; a notice
+    the developer records tells nobody."""
+    return _whose_word(
+        policy, grade, members, actor, actor_source, attested, policy.deploy.notice_by, "notify"
+    )
+
+
+def _whose_word(
+    policy: Policy,
+    grade: Grade | None,
+    members: Mapping[Role, frozenset[str]] | None,
+    actor: str,
+    actor_source: str,
+    attested: bool | None,
+    roles: tuple[Role, ...],
+    duty: str,
+) -> tuple[str, str] | None:
+    """Why a record of a person's word (a PIR, a notice) does not count (en, ko): written on a workstation
+    where the grade needs the pipeline, not shown by the platform's signature to be its actor's where the
+    pack requires attestation, or by someone holding none of `roles` (when the holders are known)."""
     from gatekeeper.rules.approval import login_key
 
     if (
@@ -161,21 +205,16 @@ def pir_refusal(
             f"it carries no verified signature of the CI platform, so nothing shows {actor} wrote it",
             f"CI 플랫폼의 검증된 서명이 없어 {actor}이(가) 기록했다는 근거가 없습니다",
         )
-    reviewers = policy.deploy.pir_reviewers
     if (
-        reviewers
+        roles
         and members is not None
-        and not any(login_key(actor) in members.get(role, frozenset()) for role in reviewers)
+        and not any(login_key(actor) in members.get(role, frozenset()) for role in roles)
     ):
-        names = ", ".join(str(r) for r in reviewers)
+        names = ", ".join(str(r) for r in roles)
+        ko_duty = {"review": "검토", "notify": "공지"}[duty]
         return (
-            f"it was recorded by {actor}, who holds none of the roles that review ({names})",
-            f"기록한 {actor}은(는) 검토 역할({names})이 아닙니다",
-        )
-    if pir.result == "not-achieved" and not pir.follow_up.strip():
-        return (
-            "its purpose was not achieved and it names no follow-up",
-            "목적을 달성하지 못했는데 후속 개선 조치가 없습니다",
+            f"it was recorded by {actor}, who holds none of the roles that {duty} ({names})",
+            f"기록한 {actor}은(는) {ko_duty} 역할({names})이 아닙니다",
         )
     return None
 
@@ -273,10 +312,12 @@ def notice_missing(facts: DeployFacts, ctx: RuleContext) -> Iterable[Finding | N
         if not missing:
             continue
         names = ", ".join(missing)
+        refused = (facts.notice_refused or {}).get(rfc)
+        why = (f" ({refused[0]})", f" ({refused[1]})") if refused else ("", "")
         if rfc in facts.noticed:  # a notice was recorded, but not to every agency the RFC names
             message = (
-                f"RFC {rfc} names the related agencies {names}, and no notice told them",
-                f"변경요청 {rfc}의 사전 공지에 관련 기관 {names}이(가) 빠져 있습니다",
+                f"RFC {rfc} names the related agencies {names}, and no notice told them{why[0]}",
+                f"변경요청 {rfc}의 사전 공지에 관련 기관 {names}이(가) 빠져 있습니다{why[1]}",
             )
             to = " ".join(shlex.quote(m) for m in missing)
             remediation = (
@@ -285,8 +326,10 @@ def notice_missing(facts: DeployFacts, ctx: RuleContext) -> Iterable[Finding | N
             )
         else:
             message = (
-                f"RFC {rfc} affects linked systems or agencies ({names}) and no prior notice is recorded",
-                f"변경요청 {rfc}는 연계시스템·기관({names})에 영향을 주지만 사전 공지 기록이 없습니다",
+                f"RFC {rfc} affects linked systems or agencies ({names}) and no prior notice that counts is "
+                f"recorded{why[0]}",
+                f"변경요청 {rfc}는 연계시스템·기관({names})에 영향을 주지만 인정되는 사전 공지 기록이 "
+                f"없습니다{why[1]}",
             )
             remediation = (
                 "announce the release to the related agencies, then record it: "

@@ -666,7 +666,8 @@ def test_every_record_a_ci_job_writes_is_signed_and_a_rewrite_is_detected(
         now=NOW,
     )
     assert stored.code == 0, stored.stdout + stored.stderr
-    notice = run_cli(["notice", RFC, "--to", "행정안전부"], cwd=world.repo.path, env=job, now=NOW)
+    officer = world.jobs.github("kim")  # the agency officer announces the release (REL-NOTICE)
+    notice = run_cli(["notice", RFC, "--to", "행정안전부"], cwd=world.repo.path, env=officer, now=NOW)
     assert notice.code == 0, notice.stderr
     records = world.records()
     assert [r["kind"] for r in records] == ["test.evidence", "notice"]

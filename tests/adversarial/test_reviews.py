@@ -114,11 +114,13 @@ def test_a_purpose_not_achieved_needs_its_follow_up(repo: GitRepo, reliability: 
 def test_a_notice_to_one_agency_does_not_cover_the_others(repo: GitRepo, reliability: Recorder) -> None:
     rfc = {"impact": {"agencies": ["행정안전부", "서울특별시"]}}
     at, _ = cases.build(repo, {"rfc": rfc})
-    env = pipeline_job(repo, "kim")
+    env = gitlab_job(repo.head(), "kim", at)  # the agency officer's pipeline job, whose token signs it
     told = run_cli(["notice", cases.RFC_ID, "--to", "행정안전부"], cwd=repo.path, env=env, now=at)
     assert told.code == 0, told.stderr
     findings = [f for f in cases.gate(repo, at)[1]["findings"] if f["rule"] == "integration.notice-missing"]
     assert findings and "서울특별시" in findings[0]["message"] and "행정안전부" not in findings[0]["message"]
+    # Told later, from another job (a GitLab job's token vouches for one notice: `adapters.oidc.Attestor`).
+    env = gitlab_job(repo.head(), "kim", at)
     again = run_cli(["notice", cases.RFC_ID, "--to", "서울특별시"], cwd=repo.path, env=env, now=at)
     assert again.code == 0
     rules = {f["rule"] for f in cases.gate(repo, at)[1]["findings"]}

@@ -354,3 +354,42 @@ def test_an_emergency_cannot_rest_on_an_incident_nobody_signed(tmp_path: Path, r
         "block: emergency.incident-unknown (no verified signature); an incident opened without a token is "
         "recorded all the same, with a warning that no emergency can answer for it",
     )
+
+
+def test_only_the_agency_officer_tells_the_related_agencies(repo: GitRepo, reliability: Recorder) -> None:
+    rfc = {"impact": {"agencies": ["행정안전부"], "integrations": ["gov24-api"]}}
+    forged = {
+        "kind": "notice",
+        "actor": "kim",
+        "signed": False,
+        "hours_ago": 30,
+        "data": {"to": ["행정안전부"]},
+    }
+    at, _ = cases.build(repo, {"rfc": rfc, "records": [forged]})
+    missing = _rules_at(repo, at).get("integration.notice-missing", [])
+    assert missing and "no verified signature" in missing[0], missing
+
+    def notice(env: dict[str, str], lang: str = "en") -> Any:
+        return run_cli(
+            ["--lang", lang, "notice", cases.RFC_ID, "--to", "행정안전부"], cwd=repo.path, env=env, now=at
+        )
+
+    by_developer = notice(gitlab_job(repo.head(), "dev", at))
+    assert by_developer.code == 2 and "roles that notify" in by_developer.stderr
+    assert "공지 역할" in notice(gitlab_job(repo.head(), "dev", at), "ko").stderr
+    unsigned = notice(pipeline_job(repo, "kim"))
+    assert (
+        unsigned.code == 2
+        and "no verified signature" in unsigned.stderr
+        and "Traceback" not in unsigned.stderr
+    )
+    assert "integration.notice-missing" in _rules_at(repo, at)  # nothing was written by either
+    assert notice(gitlab_job(repo.head(), "kim", at)).code == 0
+    assert "integration.notice-missing" not in _rules_at(repo, at)
+    reliability.row(
+        "a notice in the agency officer's name appended unsigned; `notice` run by the developer, and by the "
+        "officer in a job without an ID token",
+        "forged record (the prior notice)",
+        "block: integration.notice-missing says why the notice does not count; both commands exit 2 and "
+        "write nothing; the officer's signed notice tells the agency",
+    )

@@ -31,7 +31,7 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 
 from gatekeeper.ledger import GENESIS, Draft, Record
-from tests.platform.oidc import sign
+from tests.platform.oidc import attest, sign
 
 KST = timezone(timedelta(hours=9))
 SYSTEM = "minwon-portal"
@@ -66,9 +66,10 @@ class _History:
 
     def approvals(self, rfc: str, steps: list[tuple[str, str, datetime]]) -> None:
         for step, actor, when in steps:
-            self.add(
+            given = self.add(
                 "approval", when, (rfc,), {"step": step, "decision": "approve", "digest": "sha256:x"}, actor
             )
+            self.drafts[-1] = attest(given)  # in the approval workflow, attested by the platform
 
     def evidence(self, rfc: str, kind: str, commit: str, when: datetime, tests: int, passed: int) -> None:
         failed = tests - passed

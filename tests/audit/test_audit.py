@@ -250,7 +250,7 @@ def test_a_change_affecting_linked_systems_needs_its_notice_first() -> None:
     assert (item.result, item.evidence) == ("nonconform", ("seq:18",))
     assert item.notes == (
         "deployment 18: RFC RFC-2026-0002 affects linked systems or agencies (행정정보공동이용) and no prior "
-        "notice is recorded",
+        "notice that counts is recorded",
     )
     # The audited system itself is no linked system.
     rfcs["RFC-2026-0002"] = linked.model_copy(
@@ -375,7 +375,8 @@ def test_the_run_is_recorded(audit_repo: AuditRepo) -> None:
         ledger.close()
     assert record.seq == seq and record.at == AUDIT_AT.isoformat()
     assert record.data["ok"] is False and "change.pir" in record.data["nonconform"]
-    assert record.data["configuration"] == {"items": 3, "intact": 2}
+    # Two items changed since the baseline, one of them with a change no RFC explains (seed 002:1024).
+    assert record.data["configuration"] == {"items": 3, "intact": 2, "changed": 2, "errors": 1}
     dry = run_cli(["--format", "json", "audit", "--no-record"], cwd=audit_repo.path, now=AUDIT_AT)
     assert "audit_run_seq" not in json.loads(dry.stdout)
 

@@ -214,6 +214,37 @@ def test_sqlite_answers_like_the_record_stream(tmp_path: Path) -> None:
         ledger.close()
 
 
+def test_sqlite_kpis_like_the_record_stream(tmp_path: Path) -> None:
+    """The KPIs of the corner-case history (finishes naming `deployment_id`, evidence counted under
+    `counts` or at the top, members that are not strings) read alike from SQLite and from whole records."""
+    from zoneinfo import ZoneInfo
+
+    from gatekeeper.checks.kpi import sql_tallies, tallies_from_records
+    from gatekeeper.config.models import AuditPlan
+
+    zone = ZoneInfo("Asia/Seoul")
+    facts: dict[str, Any] = {
+        "due": {R1: at(11, 21, 10), R5: at(11, 22, 10), R6: at(11, 2, 10)},
+        "planned": {R1: {"unit": 8, "integration": 4}, R5: {"acceptance": 3}},
+        "now": NOW,
+        "audit_plan": AuditPlan(per="month", count=1),
+    }
+    ledger = SqliteLedger(tmp_path / "ledger.db")
+    try:
+        for draft in _history():
+            ledger.append(draft)
+        mine = [r for r in placed(_history()) if r.system == SYSTEM]
+        for since, until in PERIODS:
+            expected = tallies_from_records(mine, zone, since=since, until=until, system=SYSTEM, **facts)
+            got = sql_tallies(ledger, zone, system=SYSTEM, since=since, until=until, **facts)
+            _same_tallies(got or {}, expected)
+        whole = tallies_from_records(mine, zone, system=SYSTEM, **facts)
+        assert sum(t.cases_planned for t in whole.values()) == 15  # R1 and R5 were deployed
+        assert sum(t.changes_due for t in whole.values()) == 3
+    finally:
+        ledger.close()
+
+
 @pytest.mark.parametrize("size", [1, 4, 7])
 def test_sqlite_read_in_ranges_answers_the_same(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, size: int
@@ -331,7 +362,9 @@ def test_an_attested_approval_comes_whole_with_its_time_as_written(
         assert read_database(ledger, seen.extend, system=SYSTEM, kinds=KINDS, until=None)
     finally:
         ledger.close()
-    (attested,) = [e for e in seen if isinstance(e, Entry) and isinstance(e.payload, Approval)]
+    whole = [e for e in seen if isinstance(e, Entry) and isinstance(e.payload, Approval)]
+    assert all(e.payload.attestation for e in whole)  # the bare ones came as members
+    (attested,) = [e for e in whole if e.payload.attestation == {"token": "t"}]
     assert attested.payload.attestation == {"token": "t"}
     assert (attested.actor, attested.actor_source) == ("choi", "github-actions")
     assert attested.moment.isoformat() == "2026-11-26T11:30:00+09:00"
@@ -361,20 +394,48 @@ _record = st.one_of(
         st.sampled_from(("github-actions", "gitlab-ci", "local")),
     ),
     st.builds(
-        lambda kind, commit, tests, failed: (
+        lambda kind, commit, tests, failed, rfcs, under: (
             "test.evidence",
-            (),
+            rfcs,
             {
                 "kind": kind,
                 "commit": commit,
-                "totals": {"tests": tests, "passed": tests - failed, "failed": failed},
+                # as `evidence add` writes them (SQLite hands over the members the KPIs read), under
+                # `counts`, or at the top (the whole record comes), or with a `totals` that is no object
+                **(
+                    {under: {"tests": tests, "passed": tests - failed, "failed": failed}}
+                    if under in ("totals", "counts")
+                    else {"totals": under, "passed": tests - failed, "failed": failed}
+                ),
             },
             "ci",
             "github-actions",
         ),
-        st.sampled_from(("unit", "integration", "smoke")),
+        st.sampled_from(("unit", "integration", "acceptance", "smoke")),
         st.sampled_from(("a" * 40, "b" * 40, "abc")),
         st.integers(1, 20),
+        st.integers(0, 1),
+        st.sampled_from(((), (R1,), (R2, R3))),
+        st.sampled_from(("totals", "totals", "counts", None, 5)),
+    ),
+    st.builds(
+        lambda items, changed, errors: (
+            "audit.run",
+            (),
+            {
+                "ok": True,
+                "configuration": {
+                    "items": items,
+                    "intact": items - errors,
+                    "changed": changed,
+                    "errors": errors,
+                },
+            },
+            "ci",
+            "github-actions",
+        ),
+        st.integers(3, 5),
+        st.integers(1, 3),
         st.integers(0, 1),
     ),
     st.builds(
@@ -402,6 +463,9 @@ _record = st.one_of(
         st.sampled_from(GEN_RFCS),
     ),
 )
+# What the KPIs read beside the ledger (the RFCs' requested dates and planned tests, the audit plan).
+GEN_DUE = {R1: datetime(2026, 11, 3, 10, 0, tzinfo=KST), R2: datetime(2026, 11, 20, 10, 0, tzinfo=KST)}
+GEN_PLANNED = {R1: {"integration": 5, "acceptance": 2}, R3: {"unit": 10}}
 
 
 def _generated(steps: list[tuple[tuple[Any, ...], int]]) -> list[Draft]:
@@ -432,21 +496,35 @@ def _generated(steps: list[tuple[tuple[Any, ...], int]]) -> list[Draft]:
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
-@given(st.lists(st.tuples(_record, st.integers(1, 60 * 48)), min_size=1, max_size=30))
+@given(
+    st.lists(st.tuples(_record, st.integers(1, 60 * 48)), min_size=1, max_size=30),
+    st.sampled_from((None, "month", "quarter")),
+)
 def test_generated_histories_read_alike_from_every_backend(
-    tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest, steps: list[Any]
+    tmp_path_factory: pytest.TempPathFactory,
+    request: pytest.FixtureRequest,
+    steps: list[Any],
+    plan: str | None,
 ) -> None:
-    """The checklist and the KPIs of generated histories, from whole records and from each SQL backend."""
+    """The checklist and the KPIs of generated histories, from whole records and from each SQL backend:
+    every KPI, those that read the RFCs' plans and the audit plan too."""
     from zoneinfo import ZoneInfo
 
     from gatekeeper.checks.kpi import sql_tallies, tallies_from_records
+    from gatekeeper.config.models import AuditPlan
     from gatekeeper.ledger.postgres import PostgresLedger
 
     drafts_ = _generated(steps)
     records = placed(drafts_)
     zone = ZoneInfo("Asia/Seoul")
     expected = _answers(_builder(None, None).feed(records))
-    expected_kpis = tallies_from_records(records, zone)
+    facts: dict[str, Any] = {
+        "due": GEN_DUE,
+        "planned": GEN_PLANNED,
+        "now": datetime(2026, 11, 25, tzinfo=KST),
+        "audit_plan": AuditPlan(per=plan, count=2) if plan else None,
+    }
+    expected_kpis = tallies_from_records(records, zone, system=SYSTEM, **facts)
     folder = tmp_path_factory.mktemp("ledger")
     ledgers: list[Any] = [SqliteLedger(folder / "ledger.db")]
     dsn = request.getfixturevalue("pg_dsn")
@@ -458,6 +536,6 @@ def test_generated_histories_read_alike_from_every_backend(
             builder = _builder(None, None)
             assert feed_from_database(builder, ledger, SYSTEM)
             assert _answers(builder) == expected, type(ledger).__name__
-            _same_tallies(sql_tallies(ledger, zone, system=SYSTEM), expected_kpis)
+            _same_tallies(sql_tallies(ledger, zone, system=SYSTEM, **facts), expected_kpis)
         finally:
             ledger.close()

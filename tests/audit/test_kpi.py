@@ -41,9 +41,10 @@ NOVEMBER = {
     "deployment-success-rate": (40.0, 2, 5),
     "deployment-failure-rate": (60.0, 3, 5),
     "rollback-rate": (20.0, 1, 5),
-    "post-deployment-defect-rate": (0.0, 0, 2),
+    "post-deployment-defect-rate": (0.0, 0, 5),  # ÷ all deployments (seed 002:555)
     "mttr-minutes": (729.5, 1459.0, 2),
-    "change-on-time-rate": (100.0, 2, 2),
+    # every request due (11-20), deployed or not: RFC-2026-0004 only failed (seed 002:391)
+    "change-on-time-rate": (75.0, 3, 4),
     "test-success-rate": (97.87, 92, 94),
     "deployment-frequency": (2.0, 2, None),
     "lead-time-hours": (18.25, 36.5, 2),
@@ -77,7 +78,7 @@ def test_hand_computed_november_kpis() -> None:
     assert values["test-success-rate"].met is True
     # The SOP gives no target for the change on-time rate: measured, neither met nor unmet.
     assert values["change-on-time-rate"].target is None and values["change-on-time-rate"].met is None
-    # No coverage was reported: a target exists but nothing was measured.
+    # No RFC plans test cases: a target exists but nothing was measured.
     assert values["test-coverage"].value is None and values["test-coverage"].met is None
     assert result.ok is False
 
@@ -208,9 +209,10 @@ def test_kpi_command_json_contract(audit_repo: AuditRepo) -> None:
         "numerator": 2,
         "denominator": 5,
     }
-    # The RFC files' requested date (11-20) gives the on-time rate; commit times come from git, and the
-    # history's commits are not in this repository, so no lead time is measured.
-    assert kpis["change-on-time-rate"]["value"] == 100.0
+    # The RFC files' requested date (11-20) gives the on-time rate (RFC-2026-0004 was never deployed
+    # successfully: late); commit times come from git, and the history's commits are not in this
+    # repository, so no lead time is measured.
+    assert (kpis["change-on-time-rate"]["numerator"], kpis["change-on-time-rate"]["denominator"]) == (3, 4)
     assert kpis["lead-time-hours"]["value"] is None
     assert [m["month"] for m in body["months"]] == ["2026-11"]
 
@@ -248,9 +250,11 @@ def test_audit_run_feeds_the_audit_execution_rate(audit_repo: AuditRepo) -> None
         100.0,
         True,
     )
-    # The audit found one of three configuration items drifted.
+    # The audit found one of three configuration items drifted: one error among the two items changed.
     assert after_kpis["configuration-integrity"]["numerator"] == 2
     assert after_kpis["configuration-integrity"]["denominator"] == 3
+    detection = after_kpis["configuration-error-detection-rate"]
+    assert (detection["value"], detection["numerator"], detection["denominator"]) == (50.0, 1, 2)
 
 
 @pytest.mark.parametrize(
@@ -264,3 +268,19 @@ def test_audit_run_feeds_the_audit_execution_rate(audit_repo: AuditRepo) -> None
 def test_bad_periods_are_usage_errors(audit_repo: AuditRepo, args: list[str]) -> None:
     result = run_cli(["kpi", *args], cwd=audit_repo.path, now=AUDIT_AT)
     assert result.code == 2 and "fix:" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_commit_times_by_full_or_abbreviated_sha(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Lead time reads committer times from git: a full or abbreviated sha finds its commit, an unknown
+    one finds none, each asked as often as deployments name it."""
+    from gatekeeper.commands._kpi import commit_times
+    from tests.helpers import GitRepo
+
+    repo = GitRepo.create(tmp_path / "repo")
+    sha = repo.commit("RFC-2026-0001 first")
+    lookup = commit_times(repo.path)
+    found = lookup(sha)
+    assert found is not None and found.tzinfo is not None
+    for _ in range(3):
+        assert lookup(sha[:9].upper()) == found
+        assert lookup("0" * 40) is None and lookup("abcdef0") is None

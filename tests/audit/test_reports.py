@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from gatekeeper.checks.audit import ITEMS
+from gatekeeper.domain.catalogue import KPI_CATALOGUE
 from gatekeeper.reporters.charts import bar_chart
 from tests.audit.conftest import AUDIT_AT, AuditRepo
 from tests.helpers import run_cli
@@ -54,7 +55,7 @@ def test_audit_html_is_self_contained_and_complete(audit_repo: AuditRepo) -> Non
     assert "@page{size:A4" in html and "@media print" in html
     assert html.count('class="item"') == len(ITEMS)
     assert html.count('data-result="nonconform"') == 12
-    assert html.count('class="kpi"') == 14
+    assert html.count('class="kpi"') == len(KPI_CATALOGUE)
     assert html.count("<svg") == 3 and html.count('class="bar"') == 6  # two months, three charts
     assert html.count('class="deployment"') == 6
     assert 'class="baseline-change drift"' in html and "db/schema.sql" in html
@@ -223,13 +224,21 @@ def test_the_registers_are_a_workbook_read_back_as_written(audit_repo: AuditRepo
         "장애원인", "조치내용", "향후대책", "비고",
     )  # fmt: skip
     assert len(incidents) > 1 and all(row[2] == "민원포털 (minwon-portal)" for row in incidents[1:])
+    # Enum values in Korean too: 일반변경/진행, 성공/원상복구, 처리 중 — never normal/active/rolled-back.
     assert len(deployments) > 1 and {row[6] for row in deployments[1:]} <= {
-        "success",
-        "failure",
-        "rolled-back",
-        "aborted",
+        "성공",
+        "실패",
+        "원상복구",
+        "중단",
         "진행 중",
     }
+    assert {row[2] for row in changes[1:]} <= {"일반변경", "단순변경", "긴급변경"}
+    assert {row[6] for row in changes[1:]} <= {"작성 중", "진행", "종료", "취소"}
+    steps = ("변경 검토", "변경관리위원회", "변경 승인")
+    assert changes[0][7:10] == tuple(f"{step} (승인자·일시)" for step in steps)
+    english = {"normal", "active", "success", "failure", "rolled-back", "open", "resolved"}
+    for sheet in (changes, deployments, incidents):
+        assert not {cell for row in sheet for cell in row} & english, sheet
     counts = f"변경 {len(changes) - 1}건, 배포 {len(deployments) - 1}건, 장애 {len(incidents) - 1}건"
     assert counts in result.stdout
 

@@ -233,6 +233,7 @@ def test_the_git_backend_through_the_cli(repo: GitRepo, tmp_path: Path) -> None:
     )
     _ready(repo)
     assert run_cli(["approve", RFC, "--step", "cab", "--decision", "approve"], cwd=repo.path).code == 0
+    git(repo.path, "config", "user.email", "kim@example.org")  # the agency officer announces it
     assert run_cli(["notice", RFC, "--to", "KISA"], cwd=repo.path).code == 0
     verify = run_cli(["ledger", "verify"], cwd=repo.path)
     assert verify.code == 0 and "2 records" in verify.stdout

@@ -1,0 +1,70 @@
+"""A ledger shared by several systems, in a real repository: the hand-checked history of minwon-portal
+(`tests/audit/history.py`, this configuration's own system), hr-portal (registered in `systems:` as grade
+2) with only the October change that was done right, and water-board (not registered) with the whole
+history again. The same records under another system's name must count for that system only."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from gatekeeper.ledger import Draft
+from gatekeeper.ledger.sqlite import SqliteLedger
+from tests.audit.conftest import AuditRepo, make_audit_repo
+from tests.audit.history import drafts
+from tests.platform.oidc import attest, sign
+
+OWN, HR, WATER = "minwon-portal", "hr-portal", "water-board"
+REGISTRY = """\
+systems:
+  - {id: hr-portal, name: 인사포털, grade: 2, agency: 행정안전부}
+  - id: tax-office
+    name: 지방세
+    grade: 1
+    roles: {agency-manager: [han], agency-officer: [seo], operator-manager: [choi], cab: [han, seo, choi]}
+"""
+# The first eleven records of the history: D1 in October (tests, approvals, deployment, PIR).
+OCTOBER = 11
+
+
+def as_system(items: list[Draft], system: str) -> list[Draft]:
+    """The drafts as another system's records, each with an id of its own (deployments paired by id),
+    signed anew where the original was: the other system's pipelines sign what they write."""
+    ids = {d.id: f"{system}-{d.id}" for d in items}
+
+    def renamed(d: Draft) -> Draft:
+        data = dict(d.data)
+        if isinstance(data.get("started"), str):
+            data["started"] = ids.get(data["started"], data["started"])
+        if isinstance(data.get("deployment_id"), str):
+            data["deployment_id"] = ids.get(data["deployment_id"], data["deployment_id"])
+        signed = data.pop("attestation", None) is not None
+        copy = replace(d, system=system, id=ids[d.id], data=data)
+        if not signed:
+            return copy
+        return attest(copy) if copy.kind == "approval" else sign(copy)
+
+    return [renamed(d) for d in items]
+
+
+def append(ledger_path: Path, items: list[Draft]) -> None:
+    ledger = SqliteLedger(ledger_path)
+    try:
+        for draft in items:
+            ledger.append(draft)
+    finally:
+        ledger.close()
+
+
+def make_world(path: Path, monkeypatch: pytest.MonkeyPatch) -> AuditRepo:
+    world = make_audit_repo(path, monkeypatch, drift=False)
+    config = world.path / ".gatekeeper.yml"
+    config.write_text(config.read_text(encoding="utf-8") + REGISTRY, encoding="utf-8")
+    history = drafts()
+    append(
+        world.path / ".gatekeeper" / "ledger.db",
+        as_system(history[:OCTOBER], HR) + as_system(history, WATER),
+    )
+    return world
