@@ -378,6 +378,53 @@ def _deployed(story: Story) -> None:
 
 
 @step(
+    "The release is closed: production tests, the requester's acceptance test, the consistency review, the "
+    "closure"
+)
+def _closed(story: Story) -> None:
+    _, listed = story.gatekeeper(
+        ["--format", "json", "ledger", "log", "--kind", "deployment.started"],
+        at="2026-11-25T09:30:00",
+        show=False,
+    )
+    deployment = str(json.loads(listed)[-1]["id"])
+    # 배포관리 3.1–3.2, TST-P5: the unit and the integration (연계) tests run again in production.
+    for kind, target in (("unit", "tests/test_complaints.py"), ("integration", "tests/test_integration.py")):
+        report = story.repo / "reports" / "production" / f"{kind}.xml"
+        report.parent.mkdir(parents=True, exist_ok=True)
+        subprocess.run(
+            [sys.executable, "tests/run.py", "--junitxml", str(report), target],
+            cwd=story.repo,
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**os.environ, "PYTHONPATH": str(story.repo)},
+        )
+        story.gatekeeper(
+            ["evidence", "add", "--kind", kind, "--deployment", deployment, f"reports/production/{kind}.xml"],
+            at="2026-11-25T09:40:00",
+            actor="ci-runner",
+        )
+    # A developer cannot close their own release: refused, nothing written.
+    story.gatekeeper(["release", "close", deployment], at="2026-11-25T09:50:00", actor="dev", expect=2)
+    story.gatekeeper(
+        ["release", "accept", deployment, "--result", "accepted", "--note", "인수테스트 시나리오 5건 통과"],
+        at="2026-11-25T10:00:00",
+        actor="lee",  # 운영기관 담당자 = 변경요청자
+    )
+    story.gatekeeper(
+        ["release", "review", deployment, "--consistent", "--note", "변경계획·배포계획·배포결과 일치"],
+        at="2026-11-25T10:30:00",
+        actor="choi",  # 운영관리자
+    )
+    story.gatekeeper(
+        ["release", "close", deployment, "--improvements", "검증계 배포 리허설 시간을 계획서에 적는다"],
+        at="2026-11-25T11:00:00",
+        actor="kim",  # 운영기관 담당자
+    )
+
+
+@step(
     "A second release, approved for its own commit, fails and is rolled back: the failure opens an incident"
 )
 def _failure(story: Story) -> None:

@@ -28,7 +28,8 @@ workspace, Tuesday 2026-11-24 20:00 KST — and changes what the case says:
   with `closes: N` names the N-th record of this list (0-based) as its start, an `incident.opened` with
   `deployment: N` the deployment it was opened for; `actor` and `source` say who wrote a record, `system`
   which system it is of (default the case's own); a record from CI is signed by its job unless `signed`
-  is false
+  is false; `about: N` names the N-th record's deployment in a closure record or production tests
+  (`about: null`: a made-up deployment; test evidence names the deployed commit unless it says)
 - `at`: the time asked about (default the Tuesday evening)
 - `env`: the `--env` the gate is asked about (default none: production)
 - `catalogue`: keys merged into the standard-change catalogue (`standard-changes.yml`; `changes:` replaces
@@ -317,6 +318,10 @@ def build(repo: GitRepo, case: dict[str, Any]) -> tuple[datetime, str]:
                 data.update({"started": extra_ids[item["closes"]], "environment": "production"})
             if "deployment" in item:  # an incident opened for the N-th record (a deployment.started)
                 data["deployment_id"] = extra_ids[item["deployment"]]
+            if "about" in item:  # a closure record, or production tests, of the N-th record's deployment
+                data["deployment"] = extra_ids[item["about"]] if item["about"] is not None else "made-up"
+            if item["kind"] == "test.evidence":
+                data.setdefault("commit", head)
             when = at - timedelta(hours=float(item.get("hours_ago", 1)))
             draft = Draft(
                 item["kind"],

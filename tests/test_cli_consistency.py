@@ -39,6 +39,18 @@ SCENARIO: list[dict[str, Any]] = [
     {"argv": ["gate", "--rfc", RFC]},
     {"argv": ["deploy", "start", "--rfc", RFC]},
     {"argv": ["deploy", "finish", "{deployment}", "--result", "success"], "needs": "deploy start"},
+    # A workstation's closure records do not count for a grade-1 system: refused as input.
+    {
+        "argv": ["release", "accept", "{deployment}", "--result", "accepted"],
+        "needs": "deploy start",
+        "input_error": True,
+    },
+    {
+        "argv": ["release", "review", "{deployment}", "--consistent"],
+        "needs": "deploy start",
+        "input_error": True,
+    },
+    {"argv": ["release", "close", "{deployment}"], "needs": "deploy start", "input_error": True},
     {"argv": ["approve", RFC, "--step", "agency-officer", "--decision", "approve"]},
     {"argv": ["pir", RFC, "--result", "achieved"], "input_error": True},  # not from the pipeline,
     {"argv": ["notice", RFC, "--to", "행정안전부"], "input_error": True},  # nor a notice (REL-NOTICE)

@@ -27,6 +27,9 @@ def test_the_demo_story_runs_end_to_end(tmp_path: Path) -> None:
     assert "window.business-hours" in text
     assert "deploy.concurrent" in text
     assert "ledger BROKEN at seq 3" in text
+    # The release is closed after its production tests, the requester's acceptance and the review; the
+    # developer's own closure is refused.
+    assert "recorded change.closed" in text and "this closure would not count" in text
     # The origin's ledger branch holds the records the story wrote.
     # A conform checklist next to unmet KPIs is explained, with the KPIs the story misses.
     assert "Reading the two together" in text

@@ -40,6 +40,7 @@ HEADINGS_KO: tuple[tuple[str, str], ...] = (
     ("### Deployment environments", "### 배포 환경"),
     ("### Standard changes", "### 단순변경"),
     ("### The RFC's status, systems and window", "### 변경요청의 상태·대상 시스템·작업 시간"),
+    ("### Closing a release and its change", "### 배포와 변경의 종료"),
     ("### Notifications", "### 알림"),
     ("## The ledger", "## 원장(ledger)"),
     ("## Audits and KPIs", "## 감사와 KPI"),

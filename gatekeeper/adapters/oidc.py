@@ -32,6 +32,7 @@ from urllib.parse import quote, urlsplit
 from gatekeeper.config.models import Config, GithubOidcConfig, GitlabOidcConfig
 from gatekeeper.domain import ActorSource
 from gatekeeper.domain.attestation import ALGORITHMS, Expectation, KeyTrust, Provider, Verdict, thumbprint
+from gatekeeper.domain.closure import CLOSURE_PAYLOADS
 from gatekeeper.domain.records import Approval, Entry, IncidentOpened, Notice, Pir, TestEvidence
 from gatekeeper.errors import ConfigError, PlatformError
 
@@ -440,7 +441,7 @@ class Attestor:
 
     def __call__(self, entry: Entry[Any]) -> bool:
         payload = entry.payload
-        vouched = isinstance(payload, TestEvidence | Pir | Notice | IncidentOpened)
+        vouched = isinstance(payload, (TestEvidence, Pir, Notice, IncidentOpened, *CLOSURE_PAYLOADS))
         verdict = self.vouches(entry) if vouched else self.verdict(entry)
         if not verdict.ok:
             self.refused[entry.seq] = verdict.reason

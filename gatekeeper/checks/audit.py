@@ -39,6 +39,7 @@ from gatekeeper.domain import ChangeType, Finding, Grade, Role, Severity
 from gatekeeper.domain.baseline import DriftFacts
 from gatekeeper.domain.calendar import BusinessCalendar, CalendarUnavailable
 from gatekeeper.domain.catalogue import CHECKLIST, RULES
+from gatekeeper.domain.closure import CLOSURE_PAYLOADS
 from gatekeeper.domain.environments import DEFAULT_ENVIRONMENTS, Environments
 from gatekeeper.domain.incident import Incidents
 from gatekeeper.domain.records import (
@@ -66,6 +67,7 @@ from gatekeeper.ledger import Record, VerifyResult
 from gatekeeper.rules import RuleContext
 from gatekeeper.rules.approval import ApprovalDecision, ApprovalFacts, after_ledger
 from gatekeeper.rules.baseline import baseline_drift
+from gatekeeper.rules.closure import CLOSURE_RULES, STEP_NAMES, ClosureState, judge
 from gatekeeper.rules.deploy import (
     DeployFacts,
     earlier_systems,
@@ -91,6 +93,13 @@ LEGACY_UNJUDGED = frozenset(
 PER_RFC = frozenset({"change.plan-complete", "release.rollback-plan"})
 # Items about debts: a deployment made while one was overdue is nonconform; they are settled at the end.
 DEBTS = frozenset({"change.pir", "change.emergency-review", "incident.reported", "incident.problem"})
+# Closing each release (rules.closure): debts too, judged at the audit's time for the period's releases.
+CLOSURE_ITEMS = {
+    "release.acceptance": "acceptance",
+    "release.production-tests": "tests",
+    "release.closure": "closure",
+}
+DEBTS = DEBTS | frozenset(CLOSURE_ITEMS)
 # Items whose rules look at what is outside the ledger now (the tree against the baseline, the commits of
 # the period judged by `facts.commits`): answered from those facts in `checklist`, not at each deployment.
 NOT_RECORDED = frozenset({"configuration.baseline", "configuration.commit-rfc"})
@@ -239,6 +248,8 @@ class AuditBuilder:
             members=self.members,
         )
         self._entries = {rfc_id: _entry_of(rfc_id, value) for rfc_id, value in self.rfcs.items()}
+        self.history.requesters = self._requester
+        self.history.environment_kind = self.environments.kind
 
     def _t(self, en: str, ko: str) -> str:
         return ko if self.lang == "ko" else en
@@ -332,6 +343,8 @@ class AuditBuilder:
             self._pir(entry)
         elif isinstance(payload, Notice | IncidentUpdated | IncidentClosed | ProblemOpened):
             self.history.add(entry)
+        elif isinstance(payload, CLOSURE_PAYLOADS):
+            self.history.closure(entry)
 
     # -- record handlers ------------------------------------------------------------------------------
 
@@ -353,6 +366,8 @@ class AuditBuilder:
                 )
         signed = None if self.attest is None else self.attest(entry)
         self.history.add_evidence(evidence_of(entry, signed), entry.moment)
+        if entry.payload.deployment:  # tests of a production deployment, bound to it (rules.closure)
+            self.history.closures.add(entry, signed)
 
     def _started(self, entry: Entry[DeploymentStarted]) -> None:
         inside = self._inside(entry.moment)
@@ -688,6 +703,7 @@ class AuditBuilder:
             for rfc, why in owed.items():
                 self.checks[item].fail(f"rfc:{rfc}", "; ".join(why))
         self._close_incidents(ctx)
+        self._close_releases(ctx)
         approved = facts.retro_approved or {}
         for past in facts.deployments:
             if past.change_type is not ChangeType.EMERGENCY:
@@ -708,6 +724,55 @@ class AuditBuilder:
                 "판단했습니다 (본인 승인, 역할 보유자, 배포된 변경요청서 digest는 알 수 없음)",
             )
             self.checks["change.approvals"].remark(note)
+
+    def _requester(self, rfc_id: str) -> str | None:
+        entry = self._entries.get(rfc_id)
+        return str(entry.rfc.requester) if entry is not None and entry.rfc is not None else None
+
+    def _close_releases(self, ctx: RuleContext) -> None:
+        """Each successful production deployment of the period: accepted, tested in production, reviewed
+        and closed (rules.closure), by the gate's own rules at the audit's time; one not yet due is a
+        remark."""
+        releases = [
+            r
+            for r in self.history.closures.of(settled=True)
+            if r.id in self._deployed and self.environments.kind(r.environment) == "production"
+        ]
+        states = {
+            r.id: judge(self.policy, self.grade, r, self.now, self.members, self._requester) for r in releases
+        }
+        facts = DeployFacts(system=self.system, rfcs=(), closures=tuple(states.values()))
+        if self.calendar is not None:  # the deadlines in the system's time zone, as the gate says them
+            ctx = replace(ctx, now=self.calendar.local(self.now))
+        done: dict[str, Callable[[ClosureState], bool]] = {
+            "acceptance": lambda s: s.acceptance == "accepted" or s.closed,
+            "tests": lambda s: not s.missing_tests(self.policy) or s.closed,
+            "closure": lambda s: s.closed,
+        }
+        for item, part in CLOSURE_ITEMS.items():
+            rule = next(r for r, info in RULES.items() if info.item == item)
+            found = {f.subject: f for f in CLOSURE_RULES[rule](facts, ctx) if f is not None}
+            check = self.checks[item]
+            for release in releases:
+                state, ref = states[release.id], f"seq:{release.seq}"
+                finding = found.get(release.id)
+                if finding is not None and finding.severity is Severity.ERROR:
+                    check.fail(ref, finding.message)
+                elif done[part](state):
+                    check.ok(ref)
+                elif finding is not None:
+                    check.remark(finding.message)
+                else:
+                    deadline = release.finished_at + timedelta(days=self.policy.closure.deadline_days)
+                    check.remark(
+                        self._t(
+                            f"deployment {release.id} (record {release.seq}): {STEP_NAMES[part][0]} is due "
+                            "by "
+                            f"{deadline.isoformat(timespec='minutes')}",
+                            f"배포 {release.id}(기록 {release.seq}): {STEP_NAMES[part][1]} 기한 "
+                            f"{deadline.isoformat(timespec='minutes')}",
+                        )
+                    )
 
     def _close_incidents(self, ctx: RuleContext) -> None:
         """INC and PRB over the period's incidents, by the gate's own rules at the audit's time."""

@@ -27,6 +27,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
         choices=["auto", "junit", "xunit", "nunit", "trx"],
         dest="report_format",
     )
+    add.add_argument(
+        "--deployment",
+        default="",
+        metavar="ID",
+        help="the production deployment these tests verified after it finished (운영환경 단위·통합 테스트, "
+        "TST-P5): the id `deploy start` printed",
+    )
     add.add_argument("files", nargs="+", metavar="FILE", help="JUnit, xUnit, NUnit or TRX result files")
 
 
@@ -74,6 +81,35 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         "totals": totals,
         "success_rate": round(100.0 * totals["passed"] / executed, 2) if executed else None,
     }
+    if args.deployment.strip():
+        return _bound(args, ctx, data, head)
     record = store(ctx, draft(ctx, str(RecordKind.TEST_EVIDENCE), data, tuple(args.rfc)))
     line = f"{args.kind}: {totals['passed']}/{totals['tests']} passed in {len(files)} file(s) at {head[:12]}"
+    return report_stored(ctx, record, line)
+
+
+def _bound(args: argparse.Namespace, ctx: Context, data: dict[str, object], head: str) -> int:
+    """Evidence of tests run in production on a finished deployment, bound to it (exit 2, nothing written,
+    when the gate would not count it: a deployment never started, still open or failed, another commit, a
+    failing run, a workstation where the pack refuses those)."""
+    from gatekeeper.commands._closure import refuse_uncounted, release_of, require_signature
+    from gatekeeper.commands._records import append, open_configured, signed
+
+    deployment = args.deployment.strip()
+    data["deployment"] = deployment
+    ledger = open_configured(ctx)
+    try:
+        history, release = release_of(ctx, ledger, deployment)
+        rfcs = tuple(dict.fromkeys([*args.rfc, *release.rfcs]))
+        record_draft = signed(ctx, draft(ctx, str(RecordKind.TEST_EVIDENCE), data, rfcs))
+        refuse_uncounted(ctx, history, release, record_draft, f"{args.kind} evidence")
+        level = ctx.policy.tests.attestation_level(ctx.config.system.grade, release.change_type)
+        require_signature(ctx, record_draft, f"{args.kind} evidence", level)
+        record = append(ctx, ledger, record_draft)
+    finally:
+        ledger.close()
+    totals = data["totals"]
+    assert isinstance(totals, dict)
+    line = f"{args.kind} in production: {totals['passed']}/{totals['tests']} passed at {head[:12]}"
+    line += f" for {deployment}"
     return report_stored(ctx, record, line)

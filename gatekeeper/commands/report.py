@@ -134,7 +134,17 @@ def build_form(ctx: Context, ledger: LedgerReader, kind: str, ident: str) -> For
             entry_of(r) for r in ledger.find(kind=RecordKind.DEPLOYMENT_FINISHED.value, system=system)
         )
         finished = next((f for f in finishes if f.payload.started == ident), None)
-        return deployment_result_form(started, finished, lang, zone=zone)
+        from gatekeeper.facts.history import CLOSURE_KINDS
+
+        about = [
+            entry_of(r)
+            for kind in (*CLOSURE_KINDS, RecordKind.TEST_EVIDENCE)
+            for r in ledger.find(kind=str(kind), system=system, since=started.moment)
+        ]
+        closure = sorted(
+            (e for e in about if getattr(e.payload, "deployment", "") == ident), key=lambda e: e.seq
+        )
+        return deployment_result_form(started, finished, lang, zone=zone, closure=closure)
     from gatekeeper.commands._incidents import fold_incidents
 
     incident = fold_incidents(ledger, system).get(ident)  # by incident ID, record id or deployment id

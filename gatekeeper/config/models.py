@@ -962,6 +962,26 @@ class DeployPolicy(Strict_):
     notice_by: tuple[Role, ...] = ()
 
 
+class ClosurePolicy(Strict_):
+    """Closing a release and its change after a successful deployment to production (seed 002 배포관리
+    3.1–4.3, 변경관리 4.2, 테스트관리 4.4; REL-P3, TST-P5, REL-CONSISTENCY). Each list names the roles whose
+    records count; empty: anyone's."""
+
+    # Days after the deployment finished by which it is accepted, tested in production, reviewed and
+    # closed; later, the `release.*-overdue` rules hold back the system's later changes.
+    deadline_days: float = Field(default=30, gt=0)
+    # The test kinds run in production after the deployment and bound to it (`evidence add --deployment`).
+    production_tests: tuple[EvidenceKind, ...] = ()
+    # Who runs the acceptance test (인수테스트: 운영기관 담당자(변경요청자)); the RFC's requester too, with
+    # `requester_may_accept`.
+    acceptors: tuple[Role, ...] = ()
+    requester_may_accept: bool = True
+    # Who checks that the change plan, the release plan and the result agree (배포관리 4.1: 운영관리자).
+    reviewers: tuple[Role, ...] = ()
+    # Who closes the release and the change (변경관리 4.2: 운영기관 담당자).
+    closers: tuple[Role, ...] = ()
+
+
 class IncidentPolicy(Strict_):
     # Incident grade = system grade, lowered one step outside these hours when fixed before the next
     # weekday's opening (SOP INC).
@@ -1008,6 +1028,7 @@ class Policy(Strict_):
     plans: PlanPolicy = PlanPolicy()
     deploy: DeployPolicy = DeployPolicy()
     incidents: IncidentPolicy = IncidentPolicy()
+    closure: ClosurePolicy = ClosurePolicy()
     kpis: tuple[KpiTarget, ...] = ()
     # Staging and test environments: the rules that apply there (a kind not listed gets every rule, as
     # production does).

@@ -86,6 +86,10 @@ class RecordKind(StrEnum):
     INCIDENT_UPDATED = "incident.updated"
     INCIDENT_CLOSED = "incident.closed"
     PROBLEM_OPENED = "problem.opened"
+    # Closing the release and the change (seed 002 배포관리 4.1–4.3, 변경관리 4.2): additive kinds.
+    RELEASE_ACCEPTED = "release.accepted"
+    RELEASE_REVIEWED = "release.reviewed"
+    CHANGE_CLOSED = "change.closed"
 
 
 class DeploymentResult(StrEnum):

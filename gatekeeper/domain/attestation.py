@@ -35,8 +35,20 @@ from gatekeeper.domain.canonical import canonical_json
 
 Provider = Literal["github", "gitlab"]
 # The records whose attestation the gate verifies as it reads them: a person's decision or word (an approval,
-# a PIR, a prior notice, an incident an emergency change answers for) and test evidence.
-VERIFIED_KINDS = frozenset({"approval", "test.evidence", "pir", "notice", "incident.opened"})
+# a PIR, a prior notice, an incident an emergency change answers for, a release's acceptance, review or
+# closure) and test evidence.
+VERIFIED_KINDS = frozenset(
+    {
+        "approval",
+        "test.evidence",
+        "pir",
+        "notice",
+        "incident.opened",
+        "release.accepted",
+        "release.reviewed",
+        "change.closed",
+    }
+)
 LEEWAY = timedelta(seconds=60)
 AUDIENCE_PREFIX = "gatekeeper:"
 # The algorithms a key of each type may sign with; anything else (none, HS*, a mismatch) is refused.

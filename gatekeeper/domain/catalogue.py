@@ -260,6 +260,29 @@ RULES: dict[str, RuleInfo] = _catalogue(
         "연계기관 사전공지 누락",
         item="release.notice",
     ),
+    # Closing the release and the change (seed 002 배포관리 3.1–4.3, 변경관리 4.2): additive.
+    RuleInfo(
+        "release.acceptance-overdue",
+        "REL-P3",
+        "an earlier deployment has no acceptance test by its requester past the pack's closure deadline",
+        "이전 배포의 요청자 인수테스트 기한 경과",
+        item="release.acceptance",
+    ),
+    RuleInfo(
+        "release.production-tests-overdue",
+        "TST-P5",
+        "an earlier deployment has no passing unit/integration test in production bound to it past the "
+        "pack's closure deadline",
+        "이전 배포의 운영환경 단위·통합(연계) 테스트 기한 경과",
+        item="release.production-tests",
+    ),
+    RuleInfo(
+        "release.closure-overdue",
+        "REL-CONSISTENCY",
+        "an earlier deployment was not reviewed for consistency and closed past the pack's closure deadline",
+        "이전 배포의 계획·배포·결과 일치성 검토 및 종료 기한 경과",
+        item="release.closure",
+    ),
     RuleInfo(
         "baseline.drift",
         "CFG-P1",
@@ -440,6 +463,29 @@ CHECKLIST: dict[str, tuple[str, str, str, str]] = {
         "REL-P4",
         "Was every failed or rolled-back deployment escalated to an incident record?",
         "실패하거나 원상복구된 모든 배포가 장애로 등록되었는가?",
+    ),
+    # Closing the release and the change (seed 002 배포관리 3.1–4.3, 변경관리 4.2): additive.
+    "release.acceptance": (
+        "release",
+        "REL-P3",
+        "Did the requester run and record the acceptance test of every successful deployment to production "
+        "after it finished?",
+        "운영 배포가 끝난 뒤 요청자가 인수테스트를 수행하고 기록하였는가?",
+    ),
+    "release.production-tests": (
+        "test",
+        "TST-P5",
+        "Was every successful deployment to production verified there by passing unit and integration "
+        "(linked-system) tests bound to it?",
+        "운영 배포마다 운영환경 단위·통합(연계) 테스트를 수행하여 통과하였는가?",
+    ),
+    "release.closure": (
+        "release",
+        "REL-CONSISTENCY",
+        "Was every successful deployment to production checked for consistency of change plan, release plan "
+        "and result, and the release and the change closed by the agency officer?",
+        "운영 배포마다 변경계획·배포계획·배포결과의 일치성을 검토하고 운영기관 담당자가 배포와 변경을 "
+        "종료하였는가?",
     ),
     "test.success-rate": (
         "test",

@@ -29,6 +29,7 @@ APPROVE = "approve"
 REJECT = "reject"
 DECISIONS = (APPROVE, REJECT)
 PIR_RESULTS = ("achieved", "not-achieved")
+ACCEPTANCE_RESULTS = ("accepted", "rejected")
 
 
 _COMMIT = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
@@ -347,6 +348,9 @@ class TestEvidence:
     # The signature of the CI job that wrote it (`adapters.oidc.sign_record`), as stored; whether it proves
     # anything is for the verifier (`adapters.oidc.Attestor`), never for the parser.
     attestation: Mapping[str, Any] | None = None
+    # The production deployment the tests verified (seed 002 배포관리 3.1–3.2, TST-P5: unit and integration
+    # tests in the production environment after the deployment); "": tests before a deployment.
+    deployment: str = ""
 
     @classmethod
     def parse(cls, data: Mapping[str, Any]) -> TestEvidence:
@@ -369,6 +373,7 @@ class TestEvidence:
             _number(data, "coverage"),
             _text(data, "source", ""),
             _signature(data),
+            _text(data, "deployment", ""),
         )
 
     @property
@@ -397,6 +402,8 @@ class TestEvidence:
             body["source"] = self.source
         if self.attestation is not None:
             body["attestation"] = dict(self.attestation)
+        if self.deployment:
+            body["deployment"] = self.deployment
         return body
 
 
@@ -945,6 +952,90 @@ class Pir:
         return body
 
 
+def _signed_body(body: dict[str, Any], attestation: Mapping[str, Any] | None) -> dict[str, Any]:
+    return {**body, "attestation": dict(attestation)} if attestation is not None else body
+
+
+def _deployment_id(data: Mapping[str, Any]) -> str:
+    value = _text(data, "deployment", "")
+    if not value.strip():
+        raise PayloadError("lacks `deployment`: the deployment it is about")
+    return value.strip()
+
+
+@dataclass(frozen=True, slots=True)
+class ReleaseAccepted:
+    """`release.accepted`: the requester's acceptance test of a deployment in production (seed 002 배포관리
+    4.2 배포결과 검토, 테스트관리 4.4 인수테스트): the result accepted, or rejected (back to the change
+    procedure)."""
+
+    KIND: ClassVar[RecordKind] = RecordKind.RELEASE_ACCEPTED
+    deployment: str
+    result: str = "accepted"  # accepted | rejected
+    note: str = ""
+    attestation: Mapping[str, Any] | None = None  # the CI platform's signature, as stored
+
+    @classmethod
+    def parse(cls, data: Mapping[str, Any]) -> ReleaseAccepted:
+        return cls(
+            _deployment_id(data),
+            _enum(data, "result", ACCEPTANCE_RESULTS, "accepted"),
+            _text(data, "note", ""),
+            _signature(data),
+        )
+
+    def dump(self) -> dict[str, Any]:
+        body = {"deployment": self.deployment, "result": self.result, "note": self.note}
+        return _signed_body(body, self.attestation)
+
+
+@dataclass(frozen=True, slots=True)
+class ReleaseReviewed:
+    """`release.reviewed`: the check that the change plan, the release plan and the deployment result agree
+    (seed 002 배포관리 4.1 배포 결과 등록, REL-CONSISTENCY)."""
+
+    KIND: ClassVar[RecordKind] = RecordKind.RELEASE_REVIEWED
+    deployment: str
+    consistent: bool = True
+    note: str = ""
+    attestation: Mapping[str, Any] | None = None
+
+    @classmethod
+    def parse(cls, data: Mapping[str, Any]) -> ReleaseReviewed:
+        consistent = data.get("consistent", True)
+        if not isinstance(consistent, bool):
+            raise PayloadError("`consistent` is not true or false")
+        return cls(_deployment_id(data), consistent, _text(data, "note", ""), _signature(data))
+
+    def dump(self) -> dict[str, Any]:
+        body = {"deployment": self.deployment, "consistent": self.consistent, "note": self.note}
+        return _signed_body(body, self.attestation)
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeClosed:
+    """`change.closed`: the release and its change are closed (seed 002 배포관리 4.3 배포 종료, 변경관리 4.2
+    변경 결과 검토: the agency officer checks the records and closes the change)."""
+
+    KIND: ClassVar[RecordKind] = RecordKind.CHANGE_CLOSED
+    deployment: str
+    note: str = ""
+    improvements: str = ""  # what the release taught for later ones (배포관리 4.3: 개선 사항)
+    attestation: Mapping[str, Any] | None = None
+
+    @classmethod
+    def parse(cls, data: Mapping[str, Any]) -> ChangeClosed:
+        return cls(
+            _deployment_id(data), _text(data, "note", ""), _text(data, "improvements", ""), _signature(data)
+        )
+
+    def dump(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"deployment": self.deployment, "note": self.note}
+        if self.improvements:
+            body["improvements"] = self.improvements
+        return _signed_body(body, self.attestation)
+
+
 @dataclass(frozen=True, slots=True)
 class Notice:
     """`notice`: the release was announced to linked agencies before deployment (REL-NOTICE)."""
@@ -1113,6 +1204,9 @@ PAYLOADS: dict[str, Any] = {
         Notice,
         BaselineCreated,
         AuditRun,
+        ReleaseAccepted,
+        ReleaseReviewed,
+        ChangeClosed,
     )
 }
 

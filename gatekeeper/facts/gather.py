@@ -39,7 +39,13 @@ from gatekeeper.domain.rfc import RfcEntry
 from gatekeeper.domain.standard import StandardCheck, effective_types
 from gatekeeper.errors import GatekeeperError, InputError, LedgerIntegrityError
 from gatekeeper.facts.baseline import gather_drift
-from gatekeeper.facts.history import DEBT_HORIZON, EVIDENCE_HORIZON, INCIDENT_KINDS, History
+from gatekeeper.facts.history import (
+    CLOSURE_KINDS,
+    DEBT_HORIZON,
+    EVIDENCE_HORIZON,
+    INCIDENT_KINDS,
+    History,
+)
 from gatekeeper.facts.history import emergency_incidents as _emergency_incidents
 from gatekeeper.ledger import LedgerReader, Record, canonical_json
 from gatekeeper.ledger.checkpoint import CheckpointFile, confirm_chain
@@ -317,6 +323,7 @@ def gather(
                     entries,
                     attest=attestor(config, sources, now),
                     members=members,
+                    requesters=_requesters(config, sources, stores),
                 ),
             )
             sequence = collect.attempt(
@@ -400,6 +407,7 @@ def ledger_history(
     *,
     attest: Callable[[Any], bool] | None = None,
     members: Mapping[Role, frozenset[str]] | None = None,
+    requesters: Callable[[str], str | None] | None = None,
 ) -> History:
     """This system's records that can bear on a deployment at `at`, folded into a `History`: its
     deployments of the last year, the approvals and PIRs of their RFCs and of the RFCs deployed now, the
@@ -441,8 +449,12 @@ def ledger_history(
     take(reader.find(kind=str(RecordKind.TEST_EVIDENCE), system=system, since=at - EVIDENCE_HORIZON))
     for kind in INCIDENT_KINDS:  # the incidents an emergency names, and their reports and problems
         take(reader.find(kind=str(kind), system=system, since=since))
+    for kind in CLOSURE_KINDS:  # the acceptance, review and closure of the deployments of the last year
+        take(reader.find(kind=str(kind), system=system, since=since))
 
     history = History(policy, config.system.grade, system, attest=attest, members=members)
+    history.requesters = requesters
+    history.environment_kind = config.declared_environments().kind
     history.environment_name = config.declared_environments().canonical
     for seq in sorted(found):
         history.add(entry_of(found[seq]))
@@ -567,6 +579,23 @@ def _store(config: Config, sources: Sources, stores: list[Any]) -> Any:
     if not stores:
         stores.append(open_store(sources.root, config, sources.env))
     return stores[0]
+
+
+def _requesters(config: Config, sources: Sources, stores: list[Any]) -> Callable[[str], str | None]:
+    """The requester of an RFC of the store (who may accept its release: rules.closure), None when the store
+    holds no valid RFC of that ID or cannot be read."""
+    found: dict[str, str | None] = {}
+
+    def requester(rfc_id: str) -> str | None:
+        if rfc_id not in found:
+            try:
+                entry = _store(config, sources, stores).get(rfc_id)
+            except Exception:  # an unreadable store names no requester; the roles still count
+                entry = None
+            found[rfc_id] = str(entry.rfc.requester) if entry is not None and entry.rfc is not None else None
+        return found[rfc_id]
+
+    return requester
 
 
 def _rfcs(config: Config, sources: Sources, ids: list[str], stores: list[Any]) -> tuple[RfcEntry, ...]:

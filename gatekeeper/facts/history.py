@@ -32,10 +32,12 @@ from typing import Any
 
 from gatekeeper.config.models import Policy
 from gatekeeper.domain import ChangeType, DeploymentResult, Grade, RecordKind, Role, Step
+from gatekeeper.domain.closure import CLOSURE_PAYLOADS, Closures, Release
 from gatekeeper.domain.incident import Incidents
 from gatekeeper.domain.records import (
     APPROVE,
     Approval,
+    ChangeClosed,
     DeploymentFinished,
     DeploymentStarted,
     Entry,
@@ -50,6 +52,7 @@ from gatekeeper.domain.records import (
 from gatekeeper.domain.rfc import RfcEntry
 from gatekeeper.rules import RuleContext
 from gatekeeper.rules.approval import ApprovalDecision, ApprovalFacts, approved_steps, counts
+from gatekeeper.rules.closure import ClosureState, judge
 from gatekeeper.rules.deploy import (
     DeployFacts,
     PastDeployment,
@@ -63,6 +66,8 @@ from gatekeeper.rules.tests import Evidence, EvidenceFacts, same_commit
 # Debts (PIR, retro review) and open deployments are looked for among the deployments of the last year;
 # test evidence among the records of the last 90 days. Older debts are the audit's business.
 DEBT_HORIZON = timedelta(days=366)
+# Unclosed releases past their deadline the gate names at most (the oldest): one blocks as well as many.
+CLOSURE_REPORTED = 20
 EVIDENCE_HORIZON = timedelta(days=90)
 
 
@@ -239,6 +244,13 @@ class History:
     # Who holds each role, for whose PIRs count (`rules.deploy.pir_refusal`); None: not known (roles not
     # checked, as for the deployment lock).
     members: Mapping[Role, frozenset[str]] | None = None
+    # Closing the release (domain.closure): the successful deployments and the records about them, and the
+    # requester of an RFC where the reader knows it (who may accept a release); None: not known.
+    closures: Closures = field(default_factory=Closures)
+    requesters: Callable[[str], str | None] | None = None
+    # The kind of a recorded environment (`Environments.kind`): only production releases owe a closure;
+    # None: every environment's do.
+    environment_kind: Callable[[str], str] | None = None
 
     @property
     def context(self) -> RuleContext:
@@ -282,6 +294,10 @@ class History:
             self.opened_incident(entry)
         elif isinstance(payload, IncidentUpdated | IncidentClosed | ProblemOpened):
             self.incidents.add(entry)
+        if isinstance(payload, CLOSURE_PAYLOADS) or (
+            isinstance(payload, TestEvidence) and payload.deployment
+        ):
+            self.closure(entry)
 
     def feed(self, entries: Iterable[Entry[Any]]) -> History:
         for entry in entries:
@@ -362,11 +378,80 @@ class History:
         elif payload.result is DeploymentResult.SUCCESS:
             restored = self._unrestored.pop(deployment.environment, [])
             self.incidents.resolve_by_deployment(restored, entry.moment)
+            self.released(deployment)
         if not self._settled(deployment):
             self.owing[deployment.id] = deployment
             for rfc in deployment.rfcs:
                 self._owing_by_rfc.setdefault(rfc, set()).add(deployment.id)
         return deployment
+
+    def released(self, deployment: Deployment) -> None:
+        """A deployment finished successfully: its release owes its closure (domain.closure) where it went
+        to production."""
+        assert deployment.finished_at is not None
+        if (
+            self.environment_kind is not None
+            and self.environment_kind(deployment.environment) != "production"
+        ):
+            return
+        self.closures.finished(
+            Release(
+                deployment.id,
+                deployment.finished_seq,
+                deployment.rfcs,
+                deployment.change_type,
+                deployment.environment,
+                deployment.commit,
+                deployment.actor,
+                deployment.finished_at,
+            )
+        )
+
+    def closure(self, entry: Entry[Any]) -> Release | None:
+        """Fold a closure record or test evidence bound to a deployment; the release it is about (None: it
+        names none this history holds as finished successfully)."""
+        signed = None if self.attest is None else self.attest(entry)
+        release = self.closures.add(entry, signed)
+        # A closure that counts for the role holders the fold knows settles the release: the rules stop
+        # reading it (memory and time stay bounded on a long ledger). Unknown holders settle nothing here.
+        if (
+            release is not None
+            and self.policy is not None
+            and isinstance(entry.payload, ChangeClosed)
+            and (self.members is not None or not self.policy.closure.closers)
+            and judge(self.policy, self.grade, release, entry.moment, self.members, self.requesters).closed
+        ):
+            self.closures.settle(release.id)
+        return release
+
+    def closure_states(
+        self,
+        at: datetime,
+        members: Mapping[Role, frozenset[str]] | None,
+        environment: str | None = None,
+        since: datetime | None = None,
+    ) -> tuple[ClosureState, ...]:
+        """The closure of the releases (of `environment`, finished since `since`) past the pack's deadline at
+        `at` and not closed, judged for these role holders (`rules.closure.judge`): the oldest
+        `CLOSURE_REPORTED` of them, enough for the rules to block and to name what waits."""
+        if self.policy is None:
+            return ()
+        chosen = members if members is not None else self.members
+        due = at - timedelta(days=self.policy.closure.deadline_days)
+        if since is not None:
+            self.closures.expire(since)  # readers ask at later and later times (the audit's fold)
+        found: list[ClosureState] = []
+        for release in self.closures.releases.values():
+            if release.finished_at >= due or (since is not None and release.finished_at < since):
+                continue
+            if environment is not None and release.environment != environment:
+                continue
+            state = judge(self.policy, self.grade, release, at, chosen, self.requesters)
+            if not state.closed:
+                found.append(state)
+                if len(found) >= CLOSURE_REPORTED:
+                    break
+        return tuple(found)
 
     def pir(self, entry: Entry[Pir]) -> bool:
         """Fold a PIR record; whether it counts as far as the fold can tell (who recorded it, and how:
@@ -591,6 +676,7 @@ class History:
             incidents=self.incidents,
             emergency_incidents=emergency_incidents(entries),
             members=members,
+            closures=self.closure_states(at, members, environment, since),
         )
         evidence = EvidenceFacts(
             head,
@@ -619,6 +705,7 @@ class LedgerFacts:
     evidence: EvidenceFacts
 
 
+CLOSURE_KINDS = (RecordKind.RELEASE_ACCEPTED, RecordKind.RELEASE_REVIEWED, RecordKind.CHANGE_CLOSED)
 INCIDENT_KINDS = (
     RecordKind.INCIDENT_OPENED,
     RecordKind.INCIDENT_UPDATED,
@@ -633,4 +720,5 @@ KINDS = (
     RecordKind.PIR,
     RecordKind.NOTICE,
     *INCIDENT_KINDS,
+    *CLOSURE_KINDS,
 )

@@ -4,7 +4,7 @@ untrusted text)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from functools import partial
@@ -358,13 +358,74 @@ def release_plan_form(
     )
 
 
+def _closure_section(
+    closure: Sequence[Entry[Any]], t: Callable[[str, str], str], zone: tzinfo | None
+) -> FormSection:
+    """배포관리 3.1–4.3: the production tests, the requester's acceptance test, the consistency review and the
+    closure of the deployment, as recorded (whether each counts is the gate's judgement: `rules.closure`)."""
+    from gatekeeper.domain.records import ChangeClosed, ReleaseAccepted, ReleaseReviewed, TestEvidence
+
+    def latest(kind: type) -> Entry[Any] | None:
+        return next((e for e in reversed(closure) if isinstance(e.payload, kind)), None)
+
+    def by(entry: Entry[Any] | None, text: str) -> str:
+        return f"{text} — {entry.actor}, {when(entry.moment, zone)}" if entry is not None else "-"
+
+    tests = [e for e in closure if isinstance(e.payload, TestEvidence)]
+    tested = "; ".join(
+        f"{e.payload.kind} {e.payload.counts.passed}/{e.payload.counts.tests} ({when(e.moment, zone)})"
+        for e in tests
+    )
+    accepted, reviewed, closed = latest(ReleaseAccepted), latest(ReleaseReviewed), latest(ChangeClosed)
+    return FormSection(
+        t("Acceptance and closure", "인수테스트 및 종료"),
+        (
+            FormField(t("Production tests", "운영환경 테스트"), tested or "-"),
+            FormField(
+                t("Acceptance test", "인수테스트"),
+                by(
+                    accepted,
+                    (
+                        t("accepted", "승인")
+                        if accepted.payload.result == "accepted"
+                        else t("rejected", "반려")
+                    )
+                    + (f": {accepted.payload.note}" if accepted.payload.note else ""),
+                )
+                if accepted is not None
+                else "-",
+            ),
+            FormField(
+                t("Consistency review", "일치성 검토"),
+                by(
+                    reviewed,
+                    t("plans and result agree", "계획·결과 일치")
+                    if reviewed.payload.consistent
+                    else t("plans and result disagree", "계획·결과 불일치"),
+                )
+                if reviewed is not None
+                else "-",
+            ),
+            FormField(t("Closure", "배포·변경 종료"), by(closed, t("closed", "종료")) if closed else "-"),
+            FormField(
+                t("Improvements for later releases", "향후 배포 개선 사항"),
+                (closed.payload.improvements or "-") if closed is not None else "-",
+                True,
+            ),
+        ),
+    )
+
+
 def deployment_result_form(
     started: Entry[DeploymentStarted],
     finished: Entry[DeploymentFinished] | None,
     lang: str,
     *,
     zone: tzinfo | None = None,
+    closure: Sequence[Entry[Any]] = (),
 ) -> Form:
+    """배포결과서; `closure`: the records about the deployment after it finished (production tests bound to
+    it, acceptance, review, closure), in ledger order."""
     t = partial(_t, lang)
     end = finished.payload if finished else None
 
@@ -402,6 +463,7 @@ def deployment_result_form(
                 FormField(t("Improvements", "개선 사항"), value(end.improvements if end else None), True),
             ),
         ),
+        _closure_section(closure, t, zone),
     )
     worker = (end.worker if end else "") or started.actor
     signoff = (

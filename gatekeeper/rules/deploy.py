@@ -26,6 +26,7 @@ from gatekeeper.domain import (
 from gatekeeper.domain.incident import Incidents
 from gatekeeper.domain.records import Pir
 from gatekeeper.rules import RuleContext
+from gatekeeper.rules.closure import CLOSURE_RULES, ClosureState
 from gatekeeper.rules.incident import (
     emergency_incident_unknown,
     problem_missing,
@@ -79,6 +80,8 @@ class DeployFacts:
     # RFC being deployed -> the systems its `systems` list names before this one (CHG-PLAN: deployed one
     # after another); None: not known
     sequence: Mapping[str, tuple[SystemRelease, ...]] | None = None
+    # The closure of this environment's earlier successful deployments (rules.closure); None: not known
+    closures: tuple[ClosureState, ...] | None = None
 
 
 def _at(moment: datetime, ctx: RuleContext) -> str:
@@ -392,6 +395,7 @@ DEPLOY_RULES: dict[str, DeployRule] = {
     "emergency.incident-unknown": emergency_incident_unknown,
     "incident.report-missing": report_missing,
     "incident.problem-missing": problem_missing,
+    **CLOSURE_RULES,
 }
 
 # The ledger kinds the deploy rules are built from.
@@ -404,6 +408,9 @@ DEPLOY_KINDS = (
     RecordKind.INCIDENT_UPDATED,
     RecordKind.INCIDENT_CLOSED,
     RecordKind.PROBLEM_OPENED,
+    RecordKind.RELEASE_ACCEPTED,
+    RecordKind.RELEASE_REVIEWED,
+    RecordKind.CHANGE_CLOSED,
 )
 
 

@@ -6,16 +6,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 import yaml
 
 from gatekeeper.config.models import Rfc
+from gatekeeper.ledger import Draft
 from gatekeeper.ledger.sqlite import SqliteLedger
 from tests.audit.history import drafts
 from tests.helpers import BASE_CONFIG, GitRepo, run_cli
 from tests.ledger.conftest import pg_dsn  # noqa: F401 - the shared throw-away PostgreSQL
-from tests.platform.oidc import pin
+from tests.platform.oidc import pin, sign
 
 AUDIT_CONFIG = BASE_CONFIG + (
     "baseline:\n"
@@ -97,6 +99,9 @@ def make_audit_repo(path: Path, monkeypatch: pytest.MonkeyPatch, *, drift: bool)
     try:
         for draft in drafts():
             ledger.append(draft)
+        if not drift:
+            for draft in closure_of_d1():
+                ledger.append(draft)
     finally:
         ledger.close()
     created = run_cli(["baseline", "create", "--label", "1.0"], cwd=path, now=BASELINE_AT)
@@ -123,6 +128,30 @@ def make_audit_repo(path: Path, monkeypatch: pytest.MonkeyPatch, *, drift: bool)
     settings = yaml.safe_dump({"platform": pin(path)}, allow_unicode=True)
     (path / ".gatekeeper.yml").write_text(AUDIT_CONFIG + settings, encoding="utf-8")
     return AuditRepo(repo, drifted)
+
+
+def closure_of_d1() -> list[Draft]:
+    """D1 tested in production, accepted, reviewed and closed in October (배포관리 3.1–4.3), each record
+    signed by the pipeline job that wrote it. Appended after the history so that its ids stay as they are."""
+    started = next(d for d in drafts() if d.kind == "deployment.started")
+    about = {"deployment": started.id}
+    totals = {"tests": 8, "passed": 8, "failed": 0, "errors": 0, "skipped": 0}
+    moment = datetime(2026, 10, 21, 10, tzinfo=ZoneInfo("Asia/Seoul"))
+    records = [
+        ("test.evidence", {"kind": "unit", "commit": started.data["commit"], "totals": totals}, "choi"),
+        (
+            "test.evidence",
+            {"kind": "integration", "commit": started.data["commit"], "totals": totals},
+            "choi",
+        ),
+        ("release.accepted", {"result": "accepted", "note": "인수테스트 통과"}, "lee"),
+        ("release.reviewed", {"consistent": True, "note": "계획·배포·결과 일치"}, "choi"),
+        ("change.closed", {"note": "종료"}, "kim"),
+    ]
+    return [
+        sign(Draft(kind, started.system, actor, "github-actions", moment, {**data, **about}, started.rfcs))
+        for kind, data, actor in records
+    ]
 
 
 @pytest.fixture

@@ -68,7 +68,7 @@ def test_report_renders_in_chromium(audit_repo: AuditRepo, tmp_path: Path, lang:
 
     dom = _run(tmp_path / "profile-dom", "--dump-dom", url).stdout.decode("utf-8")
     assert len(re.findall(r'<tr class="item"', dom)) == len(ITEMS)
-    assert len(re.findall(r'data-result="nonconform"', dom)) == 9
+    assert len(re.findall(r'data-result="nonconform"', dom)) == 12
     assert len(re.findall(r'<tr class="kpi"', dom)) == len(KPI_CATALOGUE)  # every KPI of the catalogue
     assert len(re.findall(r"<svg\b", dom)) == 3
     assert len(re.findall(r'<rect class="bar"', dom)) == 6

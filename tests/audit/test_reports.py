@@ -54,7 +54,7 @@ def test_audit_html_is_self_contained_and_complete(audit_repo: AuditRepo) -> Non
     assert "@import" not in html and "url(" not in html
     assert "@page{size:A4" in html and "@media print" in html
     assert html.count('class="item"') == len(ITEMS)
-    assert html.count('data-result="nonconform"') == 9
+    assert html.count('data-result="nonconform"') == 12
     assert html.count('class="kpi"') == len(KPI_CATALOGUE)
     assert html.count("<svg") == 3 and html.count('class="bar"') == 6  # two months, three charts
     assert html.count('class="deployment"') == 6

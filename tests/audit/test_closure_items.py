@@ -1,0 +1,88 @@
+"""The audit's closure items (release.acceptance, release.production-tests, release.closure) over the period's
+successful production deployments, at the audit's time, by the gate's own rules (rules.closure): conform
+when done, nonconform when past the pack's deadline (kr-ap-sop: 30 days), a remark while still due, and not
+applicable when nothing was deployed to production."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from typing import Any
+
+from tests import acceptance as cases
+from tests.helpers import GitRepo, run_cli
+
+ITEMS = ("release.acceptance", "release.production-tests", "release.closure")
+EARLIER = "RFC-2026-0041"
+
+
+def _world(hours_ago: float, extra: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    return {
+        "rfcs": {EARLIER: "active"},
+        "records": [
+            {"kind": "deployment.started", "hours_ago": hours_ago, "rfcs": [EARLIER]},
+            {
+                "kind": "deployment.finished",
+                "hours_ago": hours_ago - 1,
+                "closes": 0,
+                "rfcs": [EARLIER],
+                "data": {"result": "success"},
+            },
+            *(extra or []),
+        ],
+    }
+
+
+def _items(repo: GitRepo, at: datetime, lang: str = "en") -> dict[str, dict[str, Any]]:
+    since = (at - timedelta(days=90)).date().isoformat()
+    found = run_cli(
+        ["--lang", lang, "--format", "json", "audit", "--since", since, "--no-record"], cwd=repo.path, now=at
+    )
+    assert found.code in (0, 1), found.stderr
+    return {i["id"]: i for i in json.loads(found.stdout)["items"]}
+
+
+def test_an_unclosed_release_past_its_deadline_is_nonconform_in_both_languages(repo: GitRepo) -> None:
+    at, _ = cases.build(repo, _world(960))
+    items = _items(repo, at)
+    for item in ITEMS:
+        assert items[item]["result"] == "nonconform", items[item]
+    korean = _items(repo, at, "ko")
+    assert korean["release.acceptance"]["question"].startswith("운영 배포가 끝난 뒤")
+
+
+def test_a_release_still_within_its_deadline_is_a_remark_not_a_nonconformity(repo: GitRepo) -> None:
+    at, _ = cases.build(repo, _world(240))
+    items = _items(repo, at)
+    for item in ITEMS:
+        assert items[item]["result"] != "nonconform", items[item]
+        assert any("due by" in r for r in items[item].get("remarks", [])), items[item]
+
+
+def test_a_closed_release_conforms(repo: GitRepo) -> None:
+    about = {"about": 0, "rfcs": [EARLIER]}
+    totals = {"tests": 8, "passed": 8, "failed": 0, "errors": 0, "skipped": 0}
+    done = [
+        {
+            "kind": "test.evidence",
+            "hours_ago": 900,
+            "actor": "han",
+            "data": {"kind": k, "totals": totals},
+            **about,
+        }
+        for k in ("unit", "integration")
+    ] + [
+        {
+            "kind": "release.accepted",
+            "hours_ago": 890,
+            "actor": "lee",
+            "data": {"result": "accepted"},
+            **about,
+        },
+        {"kind": "release.reviewed", "hours_ago": 880, "actor": "han", "data": {"consistent": True}, **about},
+        {"kind": "change.closed", "hours_ago": 870, "actor": "kim", "data": {}, **about},
+    ]
+    at, _ = cases.build(repo, _world(960, done))
+    items = _items(repo, at)
+    for item in ITEMS:
+        assert items[item]["result"] == "conform", items[item]
