@@ -29,6 +29,10 @@ workspace, Tuesday 2026-11-24 20:00 KST — and changes what the case says:
   `deployment: N` the deployment it was opened for; `actor` and `source` say who wrote a record, `system`
   which system it is of (default the case's own); a record from CI is signed by its job unless `signed`
   is false
+- `delegations`: [{by, to, steps, from_hours, until_hours, hours_ago, source, signed, revokes}] recorded
+  before the approvals (`hours_ago`, default 48, before `at`): `by` hands `steps` to the deputy `to` from
+  `from_hours` (default 72) before `at` until `until_hours` (default 24; negative: before) after it, signed
+  by `by`'s CI job unless `signed` is false; `revokes: N` withdraws the N-th entry of this list instead
 - `at`: the time asked about (default the Tuesday evening)
 - `env`: the `--env` the gate is asked about (default none: production)
 - `catalogue`: keys merged into the standard-change catalogue (`standard-changes.yml`; `changes:` replaces
@@ -232,6 +236,30 @@ def append_approvals(
     return moment
 
 
+def append_delegations(ledger: Any, config: Any, delegations: list[dict[str, Any]], at: datetime) -> list[str]:
+    """Append the case's `delegations` (see the module docstring); returns their record ids."""
+    ids: list[str] = []
+    for item in delegations:
+        if "revokes" in item:
+            data: dict[str, Any] = {"revokes": ids[item["revokes"]], "note": ""}
+        else:
+            data = {
+                "to": item["to"],
+                "steps": list(item["steps"]),
+                "from": (at - timedelta(hours=float(item.get("from_hours", 72)))).isoformat(),
+                "until": (at + timedelta(hours=float(item.get("until_hours", 24)))).isoformat(),
+                "note": item.get("note", ""),
+            }
+        when = at - timedelta(hours=float(item.get("hours_ago", 48)))
+        draft = Draft(
+            "delegation", config.system.id, item["by"], item.get("source", "github-actions"), when, data
+        )
+        if draft.actor_source == "github-actions" and item.get("signed", True):
+            draft = sign(draft)  # by the delegator's CI job
+        ids.append(ledger.append(draft).id)
+    return ids
+
+
 def build(repo: GitRepo, case: dict[str, Any]) -> tuple[datetime, str]:
     """Set up the repository and ledger the case describes; returns (at, head)."""
     at = datetime.fromisoformat(str(case.get("at", TUESDAY_EVENING)))
@@ -289,6 +317,7 @@ def build(repo: GitRepo, case: dict[str, Any]) -> tuple[datetime, str]:
     moment = at - timedelta(days=1)
     extra_ids: list[str] = []
     try:
+        append_delegations(ledger, config, case.get("delegations", []), at)
         moment = append_approvals(
             ledger,
             config,

@@ -86,6 +86,8 @@ class RecordKind(StrEnum):
     INCIDENT_UPDATED = "incident.updated"
     INCIDENT_CLOSED = "incident.closed"
     PROBLEM_OPENED = "problem.opened"
+    # Deputies (issue 19): a holder of an approval step's role hands it to a deputy for a period.
+    DELEGATION = "delegation"
 
 
 class DeploymentResult(StrEnum):

@@ -36,6 +36,7 @@ SECTIONS = {
     "signed_records": "15. Signed records (test evidence, PIRs, notices, incidents count only as signed)",
     "portfolio": "16. Portfolio views (one ledger, many systems: each counts only its own records)",
     "kpis": "17. KPIs by the SOP's formulas (a developer cannot pad them with records of their own)",
+    "deputies": "18. Deputies and quorum (a delegation counts only as signed by a holder; each member once)",
 }
 INTRO = """\
 # Reliability: how gatekeeper is attacked in its own test suite
