@@ -32,7 +32,15 @@ from urllib.parse import quote, urlsplit
 from gatekeeper.config.models import Config, GithubOidcConfig, GitlabOidcConfig
 from gatekeeper.domain import ActorSource
 from gatekeeper.domain.attestation import ALGORITHMS, Expectation, KeyTrust, Provider, Verdict, thumbprint
-from gatekeeper.domain.records import Approval, Entry, IncidentOpened, Notice, Pir, TestEvidence
+from gatekeeper.domain.records import (
+    Approval,
+    Delegation,
+    Entry,
+    IncidentOpened,
+    Notice,
+    Pir,
+    TestEvidence,
+)
 from gatekeeper.errors import ConfigError, PlatformError
 
 TIMEOUT_SECONDS = 10.0
@@ -387,7 +395,7 @@ class Attestor:
             self._seen[jti] = entry.seq
         return verdict
 
-    def vouches(self, entry: Entry[TestEvidence | Pir | Notice | IncidentOpened]) -> Verdict:
+    def vouches(self, entry: Entry[TestEvidence | Pir | Notice | IncidentOpened | Delegation]) -> Verdict:
         """Whether a record the gate counts (test evidence, a PIR, an incident) carries the signature of a
         CI job of this repository run by the record's actor — for test evidence, run on the commit it names
         (REL-P1: the tests ran on what is deployed). So its actor is who the platform says, for the role
@@ -440,7 +448,7 @@ class Attestor:
 
     def __call__(self, entry: Entry[Any]) -> bool:
         payload = entry.payload
-        vouched = isinstance(payload, TestEvidence | Pir | Notice | IncidentOpened)
+        vouched = isinstance(payload, TestEvidence | Pir | Notice | IncidentOpened | Delegation)
         verdict = self.vouches(entry) if vouched else self.verdict(entry)
         if not verdict.ok:
             self.refused[entry.seq] = verdict.reason

@@ -441,6 +441,7 @@ def ledger_history(
     take(reader.find(kind=str(RecordKind.TEST_EVIDENCE), system=system, since=at - EVIDENCE_HORIZON))
     for kind in INCIDENT_KINDS:  # the incidents an emergency names, and their reports and problems
         take(reader.find(kind=str(kind), system=system, since=since))
+    take(reader.find(kind=str(RecordKind.DELEGATION), system=system))  # who may act as a deputy
 
     history = History(policy, config.system.grade, system, attest=attest, members=members)
     history.environment_name = config.declared_environments().canonical

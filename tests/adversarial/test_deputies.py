@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from gatekeeper.config import load_config
 from gatekeeper.ledger.backends import open_ledger
@@ -67,9 +66,10 @@ def _period(at: datetime, start: float = 0, days: float = 7) -> list[str]:
 
 
 def _quorum_pack(quorum: int) -> str:
-    pack = yaml.safe_load((ROOT / "policies" / "kr-ap-sop.yaml").read_text(encoding="utf-8"))
-    pack["approvals"]["steps"]["cab"]["quorum"] = quorum
-    return yaml.safe_dump(pack, allow_unicode=True)
+    """kr-ap-sop as an agency adapts it: its CAB decides by `quorum` members."""
+    text = (ROOT / "policies" / "kr-ap-sop.yaml").read_text(encoding="utf-8")
+    assert "{roles: [cab], quorum: 1}" in text
+    return text.replace("{roles: [cab], quorum: 1}", f"{{roles: [cab], quorum: {quorum}}}")
 
 
 def _quorum_case(cab: list[str], *, cab_role: list[str] | None = None, **extra: Any) -> dict[str, Any]:
@@ -226,14 +226,15 @@ def test_overlapping_delegations_are_refused_and_the_later_counts_for_nothing(
     )
 
 
-def test_a_quorum_counts_each_member_once(repo: GitRepo, reliability: Recorder) -> None:
+def test_a_quorum_counts_each_member_once(repo: GitRepo, tmp_path: Path, reliability: Recorder) -> None:
     at, _ = cases.build(repo, _quorum_case(["choi", "choi"]))
     code, body = cases.gate(repo, at)
     assert code == 1 and "approval.quorum" in _rules(body), body["findings"]
     [finding] = [f for f in body["findings"] if f["rule"] == "approval.quorum"]
     assert "1 of 2" in finding["message"]
-    at, _ = cases.build(repo, _quorum_case(["choi", "yoon"]))
-    code, body = cases.gate(repo, at)
+    fresh = GitRepo.create(tmp_path / "fresh")
+    at, _ = cases.build(fresh, _quorum_case(["choi", "yoon"]))
+    code, body = cases.gate(fresh, at)
     assert code == 0, body["findings"]
     reliability.row(
         "a CAB needing 2 members (pack `quorum: 2`): the same member approves twice",
@@ -255,15 +256,18 @@ def test_a_quorum_member_who_is_the_author_counts_not(repo: GitRepo, reliability
     )
 
 
-def test_a_deputy_and_their_delegator_are_one_member(repo: GitRepo, reliability: Recorder) -> None:
+def test_a_deputy_and_their_delegator_are_one_member(
+    repo: GitRepo, tmp_path: Path, reliability: Recorder
+) -> None:
     delegation = {"by": "yoon", "to": "jung", "steps": ["cab"]}
     at, _ = cases.build(repo, _quorum_case(["yoon", "jung"], delegations=[delegation]))
     code, body = cases.gate(repo, at)
     assert code == 1 and "approval.quorum" in _rules(body), body["findings"]
-    at, _ = cases.build(repo, _quorum_case(["choi", "jung"], delegations=[delegation]))
-    code, body = cases.gate(repo, at)
+    fresh = GitRepo.create(tmp_path / "fresh")
+    at, _ = cases.build(fresh, _quorum_case(["choi", "jung"], delegations=[delegation]))
+    code, body = cases.gate(fresh, at)
     assert code == 0, body["findings"]
-    audit = run_cli(["--format", "json", "audit"], cwd=repo.path, now=at)
+    audit = run_cli(["--format", "json", "audit"], cwd=fresh.path, now=at)
     assert "jung" in audit.stdout and json.loads(audit.stdout) is not None
     reliability.row(
         "a CAB needing 2 members: one member and their deputy approve",
