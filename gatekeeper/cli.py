@@ -36,6 +36,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "approve": ("gatekeeper.commands.approve", "record an approval step in the ledger"),
     "pir": ("gatekeeper.commands.pir", "record the post-implementation review"),
     "notice": ("gatekeeper.commands.notice", "record a prior notice to linked agencies"),
+    "delegate": ("gatekeeper.commands.delegate", "hand approval steps to a deputy for a period, or revoke"),
     "incident": ("gatekeeper.commands.incident", "open, update, close and list incidents (장애)"),
     "problem": ("gatekeeper.commands.problem", "register a problem for root-cause analysis (문제)"),
     "evidence": ("gatekeeper.commands.evidence", "record test evidence in the ledger"),

@@ -764,6 +764,17 @@ def quorum(facts: ApprovalFacts, ctx: RuleContext) -> Iterable[Finding | None]:
         )
 
 
+def deputy_approvals(facts: ApprovalFacts, ctx: RuleContext) -> list[ApprovalDecision]:
+    """The approvals that count and were given by a deputy (each with `deputy_for`), in ledger order: what
+    forms and audits mark."""
+    approvals = _approvals(facts, ctx)
+    given = {d.seq: d for d in approvals.values()}
+    for step in approvals:
+        if _quorum_of(ctx, step) > 1:
+            given.update((d.seq, d) for d in quorum_tally(facts, ctx, step)[0])
+    return sorted((d for d in given.values() if d.deputy_for), key=lambda d: d.seq)
+
+
 ApprovalRule = Callable[[ApprovalFacts, RuleContext], Iterable[Finding | None]]
 
 APPROVAL_RULES: dict[str, ApprovalRule] = {
