@@ -865,7 +865,12 @@ class StepDefinition(Strict_):
     requester_may_approve: bool = False
     # How many members of the roles decide the step together (a CAB's quorum, N of M): each counts once
     # (a deputy and their delegator are one), and separation of duties applies to each (issue 19).
-    quorum: int = Field(default=1, ge=1, le=50)
+    quorum: int = Field(
+        default=1,
+        ge=1,
+        le=50,
+        description="how many members decide the step together (N of M); each counts once, never an author",
+    )
 
 
 class StepRequirement(SeverityScope):

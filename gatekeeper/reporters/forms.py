@@ -141,9 +141,10 @@ def _approvals(
 
 def _approver(entry: Entry[Approval], lang: str, deputies: Mapping[int, str] | None) -> str:
     """Who gave the decision; a deputy with the delegator they act for: `lee (대리: park)`."""
-    from gatekeeper.rules.approval import deputy_label
-
-    return deputy_label(entry.actor, (deputies or {}).get(entry.seq, ""), lang)
+    delegator = (deputies or {}).get(entry.seq, "")
+    if not delegator:
+        return entry.actor
+    return f"{entry.actor} ({_t(lang, 'deputy of ', '대리: ')}{delegator})"
 
 
 def _signoff(
