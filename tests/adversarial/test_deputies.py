@@ -275,3 +275,27 @@ def test_a_deputy_and_their_delegator_are_one_member(
         "forgery",
         "block: approval.quorum; a member and another's deputy allow",
     )
+
+
+def test_approve_records_a_deputys_decision_only_under_a_delegation_that_counts(
+    repo: GitRepo, reliability: Recorder
+) -> None:
+    chain = [a for a in AS_DEPUTY if a["step"] != "change-approval"]
+    at, _ = cases.build(repo, {"approvals": chain})
+    args = ["approve", cases.RFC_ID, "--step", "change-approval", "--decision", "approve"]
+    before = run_cli(args, cwd=repo.path, env=gitlab_job(repo.head(), "jung", at), now=at)
+    assert before.code == 1 and "approval.unauthorized" in before.stdout + before.stderr
+    given = _delegate(repo, at, "park", "--to", "jung", "--steps", "change-approval", *_period(at, -1))
+    assert given.code == 0, given.stderr
+    after = run_cli(args, cwd=repo.path, env=gitlab_job(repo.head(), "jung", at), now=at)
+    assert after.code == 0, after.stdout + after.stderr
+    to_dev = _delegate(repo, at, "kim", "--to", "dev", "--steps", "change-review", *_period(at, -1))
+    assert to_dev.code == 0, to_dev.stderr
+    review = ["approve", cases.RFC_ID, "--step", "change-review", "--decision", "approve"]
+    refused = run_cli(review, cwd=repo.path, env=gitlab_job(repo.head(), "dev", at), now=at)
+    assert refused.code == 1 and "approval.self" in refused.stdout + refused.stderr
+    reliability.row(
+        "`approve` by a deputy: before the delegation, under it, and the developer as a deputy",
+        "delegation",
+        "exit 1 (approval.unauthorized), recorded, exit 1 (approval.self): nothing written when refused",
+    )
