@@ -236,7 +236,9 @@ def append_approvals(
     return moment
 
 
-def append_delegations(ledger: Any, config: Any, delegations: list[dict[str, Any]], at: datetime) -> list[str]:
+def append_delegations(
+    ledger: Any, config: Any, delegations: list[dict[str, Any]], at: datetime
+) -> list[str]:
     """Append the case's `delegations` (see the module docstring); returns their record ids."""
     ids: list[str] = []
     for item in delegations:

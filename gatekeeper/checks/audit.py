@@ -476,9 +476,10 @@ class AuditBuilder:
                 who = deputy_label(d.actor, d.deputy_for, self.lang)
                 self.checks["change.approvals"].remark(
                     self._t(
-                        f"deployment {entry.seq}: {facts.rfc_id} {d.step} was approved by {who} (ledger record "
-                        f"{d.seq})",
-                        f"배포 {entry.seq}: {facts.rfc_id} {d.step} 단계는 {who}이(가) 승인했습니다 (원장 {d.seq}번)",
+                        f"deployment {entry.seq}: {facts.rfc_id} {d.step} was approved by {who} "
+                        f"(ledger record {d.seq})",
+                        f"배포 {entry.seq}: {facts.rfc_id} {d.step} 단계는 {who}이(가) 승인했습니다 "
+                        f"(원장 {d.seq}번)",
                     )
                 )
 

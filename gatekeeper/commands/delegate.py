@@ -107,7 +107,8 @@ def _moment(text: str, flag: str, zone: ZoneInfo, *, end: bool) -> datetime:
             f"{flag} {text[:60]!r}: {exc}",
             hint=f"give {flag} as a date (2026-12-07) or a time with an offset (2026-12-07T09:00:00+09:00)",
             ko=f"{flag} {text[:60]!r}은(는) 날짜나 시각이 아닙니다",
-            hint_ko=f"{flag}를 날짜(2026-12-07)나 오프셋이 있는 시각(2026-12-07T09:00:00+09:00)으로 지정하세요",
+            hint_ko=f"{flag}를 날짜(2026-12-07)나 오프셋이 있는 시각(2026-12-07T09:00:00+09:00)으로 "
+            "지정하세요",
         ) from None
 
 
@@ -135,8 +136,8 @@ def _history(ctx: Context) -> Any:
 def _refuse_if_void(ctx: Context, record: Any) -> None:
     """Exit 2, nothing written, when the approval rules would count the delegation for nothing."""
     from gatekeeper.adapters.oidc import provider_of
-    from gatekeeper.domain import ChangeType, Step
     from gatekeeper.commands._gate import sources_for
+    from gatekeeper.domain import ChangeType, Step
     from gatekeeper.facts.gather import role_members
     from gatekeeper.rules import RuleContext
     from gatekeeper.rules.approval import login_key
@@ -165,7 +166,9 @@ def _refuse_if_void(ctx: Context, record: Any) -> None:
     )
     history = _history(ctx)
     members = role_members(ctx.config.roles, sources_for(ctx).role_resolver)
-    rule_ctx = RuleContext(ctx.policy, ctx.config.system.grade, ChangeType.NORMAL, ctx.runtime.now(), ctx.lang)
+    rule_ctx = RuleContext(
+        ctx.policy, ctx.config.system.grade, ChangeType.NORMAL, ctx.runtime.now(), ctx.lang
+    )
     existing = tuple(history.delegations)
     for step in grant.steps:
         reason = refusal(grant, step, (*existing, grant), members, rule_ctx)
@@ -193,7 +196,9 @@ def _revoke(args: argparse.Namespace, ctx: Context) -> int:
     grants = [g for g in history.delegations if isinstance(g, Grant) and g.record_id == args.revoke]
     mine = [g for g in grants if login_key(g.delegator) == login_key(record.actor)]
     revoked = any(
-        isinstance(r, Revocation) and r.revokes == args.revoke and login_key(r.actor) == login_key(record.actor)
+        isinstance(r, Revocation)
+        and r.revokes == args.revoke
+        and login_key(r.actor) == login_key(record.actor)
         for r in history.delegations
     )
     if not mine or revoked:

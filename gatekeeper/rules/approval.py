@@ -185,11 +185,7 @@ def counts(
         return False
     if unattested(decision) and ctx.policy.approvals.attestation_level(ctx.grade) == "required":
         return False
-    if (
-        members is not None
-        and decision.decision == REJECT
-        and not holder(decision, members, ctx)
-    ):
+    if members is not None and decision.decision == REJECT and not holder(decision, members, ctx):
         return False
     return decision.step in ctx.policy.approvals.steps
 
@@ -399,7 +395,8 @@ def _breach(decision: ApprovalDecision, facts: ApprovalFacts, ctx: RuleContext) 
             return (
                 ("" if own else f"acts for {who}, who ")
                 + ("requested the change, and this step must be given by someone else"),
-                ("" if own else f"{who}님의 대리이며 그가 ") + "변경요청자이며 이 단계는 다른 사람이 승인해야 합니다",
+                ("" if own else f"{who}님의 대리이며 그가 ")
+                + "변경요청자이며 이 단계는 다른 사람이 승인해야 합니다",
             )
     return None
 
@@ -718,7 +715,9 @@ def quorum_tally(
         elif keys & used:
             refused.append((decision, "is already counted", "이미 집계되었습니다"))
         elif keys & others:
-            refused.append((decision, "gave another step of the change", "이 변경의 다른 단계를 승인했습니다"))
+            refused.append(
+                (decision, "gave another step of the change", "이 변경의 다른 단계를 승인했습니다")
+            )
         else:
             counted.append(decision)
         used |= keys
@@ -759,7 +758,8 @@ def quorum(facts: ApprovalFacts, ctx: RuleContext) -> Iterable[Finding | None]:
             remediation=ctx.text(
                 f"{need - len(counted)} more member(s) of the step's role, none an author of the change, "
                 f"approve {step}",
-                f"변경 작성자가 아닌 해당 역할 보유자 {need - len(counted)}명이 더 {step} 단계를 승인해야 합니다",
+                f"변경 작성자가 아닌 해당 역할 보유자 {need - len(counted)}명이 더 {step} 단계를 "
+                "승인해야 합니다",
             ),
         )
 

@@ -17,7 +17,6 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-
 from gatekeeper.config import load_config
 from gatekeeper.ledger.backends import open_ledger
 from tests import acceptance as cases
@@ -123,7 +122,9 @@ def test_a_delegation_to_oneself_is_refused(repo: GitRepo, reliability: Recorder
     at, _ = cases.build(repo, {})
     refused = _delegate(repo, at, "park", "--to", "@Park", "--steps", "change-approval", *_period(at))
     assert refused.code == 2 and "yourself" in refused.stderr and "Traceback" not in refused.stderr
-    korean = _delegate(repo, at, "park", "--to", "park", "--steps", "change-approval", *_period(at), lang="ko")
+    korean = _delegate(
+        repo, at, "park", "--to", "park", "--steps", "change-approval", *_period(at), lang="ko"
+    )
     assert korean.code == 2 and "자신" in korean.stderr
     assert _delegations(repo) == []
     reliability.row(
@@ -145,7 +146,8 @@ def test_a_delegation_by_a_non_holder_is_refused_and_counts_for_nothing(
     code, body = cases.gate(repo, at)
     assert code == 1 and "approval.unauthorized" in _rules(body)
     reliability.row(
-        "the developer (no role) delegates change-approval to a colleague: by `delegate`, and as a signed record",
+        "the developer (no role) delegates change-approval to a colleague: by `delegate`, and as a "
+        "signed record",
         "forgery",
         "exit 2, nothing written; the record grants nothing (block: approval.unauthorized)",
     )
@@ -188,7 +190,8 @@ def test_outside_the_period_revoked_or_other_steps_counts_for_nothing(
         code, body = cases.gate(repo, at)
         assert code == 1 and "approval.unauthorized" in _rules(body), (delegations, body["findings"])
     reliability.row(
-        "a deputy's approval after the delegation ended, before it began, after it was revoked, for another step",
+        "a deputy's approval after the delegation ended, before it began, after it was revoked, for "
+        "another step",
         "forgery",
         "block: approval.unauthorized",
     )
