@@ -33,6 +33,8 @@ workspace, Tuesday 2026-11-24 20:00 KST — and changes what the case says:
   before the approvals (`hours_ago`, default 48, before `at`): `by` hands `steps` to the deputy `to` from
   `from_hours` (default 72) before `at` until `until_hours` (default 24; negative: before) after it, signed
   by `by`'s CI job unless `signed` is false; `revokes: N` withdraws the N-th entry of this list instead
+- `cab_quorum`: N — the pack is kr-ap-sop as an agency adapts it (`.gatekeeper/pack.yaml`), its CAB
+  deciding by N members (`approvals.steps.cab.quorum`)
 - `at`: the time asked about (default the Tuesday evening)
 - `env`: the `--env` the gate is asked about (default none: production)
 - `catalogue`: keys merged into the standard-change catalogue (`standard-changes.yml`; `changes:` replaces
@@ -271,6 +273,11 @@ def build(repo: GitRepo, case: dict[str, Any]) -> tuple[datetime, str]:
         ledger = dict(config_body["ledger"])
         ledger["path"] = ledger["path"].replace("{repo}", repo.path.name)
         config_body["ledger"] = ledger
+    if "cab_quorum" in case:
+        pack = (Path(__file__).parents[1] / "policies" / "kr-ap-sop.yaml").read_text(encoding="utf-8")
+        quorum = f"{{roles: [cab], quorum: {int(case['cab_quorum'])}}}"
+        repo.write(".gatekeeper/pack.yaml", pack.replace("{roles: [cab], quorum: 1}", quorum))
+        config_body["policy"] = ".gatekeeper/pack.yaml"
     repo.write(".gatekeeper.yml", yaml.safe_dump(config_body, allow_unicode=True))
     catalogue = copy.deepcopy(_merge(CATALOGUE, case.get("catalogue", {})))
     for entry in catalogue["changes"]:
