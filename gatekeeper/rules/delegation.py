@@ -112,15 +112,19 @@ def refusal(
     own = _own_refusal(grant, step, members, ctx)
     if own is not None:
         return own
+    delegator = _key(grant.delegator)
     for earlier in delegations:
-        if not isinstance(earlier, Grant) or earlier.seq >= grant.seq:
-            continue
-        if _key(earlier.delegator) != _key(grant.delegator) or _own_refusal(earlier, step, members, ctx):
-            continue
+        if (
+            not isinstance(earlier, Grant)
+            or earlier.seq >= grant.seq
+            or step not in earlier.steps
+            or not (earlier.start < grant.end and grant.start < earlier.end)
+            or _key(earlier.delegator) != delegator
+            or _own_refusal(earlier, step, members, ctx)
+        ):
+            continue  # the cheap tests first: a delegator's overlapping delegations are rare
         ended = revoked_at(earlier, delegations)
-        if ended is not None and ended < grant.seq:
-            continue
-        if earlier.start < grant.end and grant.start < earlier.end:
+        if ended is None or ended > grant.seq:
             return (
                 f"it overlaps delegation record {earlier.seq} of the same step by {grant.delegator}",
                 f"{grant.delegator}님의 같은 단계 위임(원장 {earlier.seq}번)과 기간이 겹칩니다",
