@@ -547,7 +547,7 @@ def recheck(
     attestor = Attestor(config, root, env, now)
     for record in records:
         carries = isinstance(record.data, Mapping) and "attestation" in record.data
-        if record.kind in ("test.evidence", "pir", "notice", "incident.opened") and carries:
+        if record.kind in ("test.evidence", "pir", "notice", "incident.opened", "delegation") and carries:
             try:  # as the gate reads it (test evidence: signed by a job that ran on the commit it names)
                 counted = read(record)
             except PayloadError as exc:

@@ -302,3 +302,16 @@ def test_approve_records_a_deputys_decision_only_under_a_delegation_that_counts(
         "delegation",
         "exit 1 (approval.unauthorized), recorded, exit 1 (approval.self): nothing written when refused",
     )
+
+
+def test_ledger_verify_checks_a_delegations_signature(repo: GitRepo, reliability: Recorder) -> None:
+    at, _ = cases.build(repo, {"delegations": [TO_JUNG, {**TO_JUNG, "to": "yoon", "signed": False}]})
+    result = run_cli(["--format", "json", "ledger", "verify", "--attestations"], cwd=repo.path, now=at)
+    body = json.loads(result.stdout)
+    rows = [r for r in body["records"] if r["kind"] == "delegation"]
+    assert [r["result"] for r in rows] == ["signed", "unsigned"], body
+    reliability.row(
+        "`ledger verify --attestations` over a signed and an unsigned delegation record",
+        "forgery",
+        "the signed one verifies; the unsigned one is reported as such",
+    )
