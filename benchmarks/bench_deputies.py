@@ -33,7 +33,9 @@ MEMBERS = {
 
 def _decision(seq: int, step: str, actor: str) -> ApprovalDecision:
     at = (NOW - timedelta(hours=10) + timedelta(minutes=seq)).isoformat()
-    return ApprovalDecision(seq, f"r{seq}", "RFC-1", step, "approve", actor, "github-actions", "d", at, True)
+    return ApprovalDecision(
+        seq, f"r{seq}", "RFC-1", step, "approve", actor, "github-actions", "d", at, attested=True
+    )
 
 
 def _grants(count: int, first_seq: int) -> tuple[Grant, ...]:
