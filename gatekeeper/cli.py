@@ -40,6 +40,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "gatekeeper.commands.release",
         "accept, review and close a release after its deployment (인수·일치성 검토·종료)",
     ),
+    "delegate": ("gatekeeper.commands.delegate", "hand approval steps to a deputy for a period, or revoke"),
     "incident": ("gatekeeper.commands.incident", "open, update, close and list incidents (장애)"),
     "problem": ("gatekeeper.commands.problem", "register a problem for root-cause analysis (문제)"),
     "evidence": ("gatekeeper.commands.evidence", "record test evidence in the ledger"),

@@ -30,6 +30,12 @@ workspace, Tuesday 2026-11-24 20:00 KST — and changes what the case says:
   which system it is of (default the case's own); a record from CI is signed by its job unless `signed`
   is false; `about: N` names the N-th record's deployment in a closure record or production tests
   (`about: null`: a made-up deployment; test evidence names the deployed commit unless it says)
+- `delegations`: [{by, to, steps, from_hours, until_hours, hours_ago, source, signed, revokes}] recorded
+  before the approvals (`hours_ago`, default 48, before `at`): `by` hands `steps` to the deputy `to` from
+  `from_hours` (default 72) before `at` until `until_hours` (default 24; negative: before) after it, signed
+  by `by`'s CI job unless `signed` is false; `revokes: N` withdraws the N-th entry of this list instead
+- `cab_quorum`: N — the pack is kr-ap-sop as an agency adapts it (`.gatekeeper/pack.yaml`), its CAB
+  deciding by N members (`approvals.steps.cab.quorum`)
 - `at`: the time asked about (default the Tuesday evening)
 - `env`: the `--env` the gate is asked about (default none: production)
 - `catalogue`: keys merged into the standard-change catalogue (`standard-changes.yml`; `changes:` replaces
@@ -233,6 +239,32 @@ def append_approvals(
     return moment
 
 
+def append_delegations(
+    ledger: Any, config: Any, delegations: list[dict[str, Any]], at: datetime
+) -> list[str]:
+    """Append the case's `delegations` (see the module docstring); returns their record ids."""
+    ids: list[str] = []
+    for item in delegations:
+        if "revokes" in item:
+            data: dict[str, Any] = {"revokes": ids[item["revokes"]], "note": ""}
+        else:
+            data = {
+                "to": item["to"],
+                "steps": list(item["steps"]),
+                "from": (at - timedelta(hours=float(item.get("from_hours", 72)))).isoformat(),
+                "until": (at + timedelta(hours=float(item.get("until_hours", 24)))).isoformat(),
+                "note": item.get("note", ""),
+            }
+        when = at - timedelta(hours=float(item.get("hours_ago", 48)))
+        draft = Draft(
+            "delegation", config.system.id, item["by"], item.get("source", "github-actions"), when, data
+        )
+        if draft.actor_source == "github-actions" and item.get("signed", True):
+            draft = sign(draft)  # by the delegator's CI job
+        ids.append(ledger.append(draft).id)
+    return ids
+
+
 def build(repo: GitRepo, case: dict[str, Any]) -> tuple[datetime, str]:
     """Set up the repository and ledger the case describes; returns (at, head)."""
     at = datetime.fromisoformat(str(case.get("at", TUESDAY_EVENING)))
@@ -242,6 +274,11 @@ def build(repo: GitRepo, case: dict[str, Any]) -> tuple[datetime, str]:
         ledger = dict(config_body["ledger"])
         ledger["path"] = ledger["path"].replace("{repo}", repo.path.name)
         config_body["ledger"] = ledger
+    if "cab_quorum" in case:
+        pack = (Path(__file__).parents[1] / "policies" / "kr-ap-sop.yaml").read_text(encoding="utf-8")
+        quorum = f"{{roles: [cab], quorum: {int(case['cab_quorum'])}}}"
+        repo.write(".gatekeeper/pack.yaml", pack.replace("{roles: [cab], quorum: 1}", quorum))
+        config_body["policy"] = ".gatekeeper/pack.yaml"
     repo.write(".gatekeeper.yml", yaml.safe_dump(config_body, allow_unicode=True))
     catalogue = copy.deepcopy(_merge(CATALOGUE, case.get("catalogue", {})))
     for entry in catalogue["changes"]:
@@ -290,6 +327,7 @@ def build(repo: GitRepo, case: dict[str, Any]) -> tuple[datetime, str]:
     moment = at - timedelta(days=1)
     extra_ids: list[str] = []
     try:
+        append_delegations(ledger, config, case.get("delegations", []), at)
         moment = append_approvals(
             ledger,
             config,

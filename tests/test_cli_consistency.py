@@ -54,6 +54,21 @@ SCENARIO: list[dict[str, Any]] = [
     {"argv": ["approve", RFC, "--step", "agency-officer", "--decision", "approve"]},
     {"argv": ["pir", RFC, "--result", "achieved"], "input_error": True},  # not from the pipeline,
     {"argv": ["notice", RFC, "--to", "행정안전부"], "input_error": True},  # nor a notice (REL-NOTICE)
+    {
+        "argv": [
+            "delegate",
+            "--to",
+            "jung",
+            "--steps",
+            "change-approval",
+            "--from",
+            "2026-12-07",
+            "--until",
+            "2026-12-11",
+        ],
+        "as": "park",
+        "input_error": True,
+    },  # not from the pipeline: it would not count
     {"argv": ["incident", "open", "--title", "로그인 장애", "--id", INCIDENT], "as": "kim"},
     {
         "argv": ["incident", "update", INCIDENT, "--note", "원인 분석 중"],

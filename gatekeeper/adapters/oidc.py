@@ -33,7 +33,15 @@ from gatekeeper.config.models import Config, GithubOidcConfig, GitlabOidcConfig
 from gatekeeper.domain import ActorSource
 from gatekeeper.domain.attestation import ALGORITHMS, Expectation, KeyTrust, Provider, Verdict, thumbprint
 from gatekeeper.domain.closure import CLOSURE_PAYLOADS
-from gatekeeper.domain.records import Approval, Entry, IncidentOpened, Notice, Pir, TestEvidence
+from gatekeeper.domain.records import (
+    Approval,
+    Delegation,
+    Entry,
+    IncidentOpened,
+    Notice,
+    Pir,
+    TestEvidence,
+)
 from gatekeeper.errors import ConfigError, PlatformError
 
 TIMEOUT_SECONDS = 10.0
@@ -388,7 +396,7 @@ class Attestor:
             self._seen[jti] = entry.seq
         return verdict
 
-    def vouches(self, entry: Entry[TestEvidence | Pir | Notice | IncidentOpened]) -> Verdict:
+    def vouches(self, entry: Entry[TestEvidence | Pir | Notice | IncidentOpened | Delegation]) -> Verdict:
         """Whether a record the gate counts (test evidence, a PIR, an incident) carries the signature of a
         CI job of this repository run by the record's actor — for test evidence, run on the commit it names
         (REL-P1: the tests ran on what is deployed). So its actor is who the platform says, for the role
@@ -441,7 +449,9 @@ class Attestor:
 
     def __call__(self, entry: Entry[Any]) -> bool:
         payload = entry.payload
-        vouched = isinstance(payload, (TestEvidence, Pir, Notice, IncidentOpened, *CLOSURE_PAYLOADS))
+        vouched = isinstance(
+            payload, (TestEvidence, Pir, Notice, IncidentOpened, Delegation, *CLOSURE_PAYLOADS)
+        )
         verdict = self.vouches(entry) if vouched else self.verdict(entry)
         if not verdict.ok:
             self.refused[entry.seq] = verdict.reason
@@ -540,7 +550,7 @@ def recheck(
     attestor = Attestor(config, root, env, now)
     for record in records:
         carries = isinstance(record.data, Mapping) and "attestation" in record.data
-        if record.kind in ("test.evidence", "pir", "notice", "incident.opened") and carries:
+        if record.kind in ("test.evidence", "pir", "notice", "incident.opened", "delegation") and carries:
             try:  # as the gate reads it (test evidence: signed by a job that ran on the commit it names)
                 counted = read(record)
             except PayloadError as exc:

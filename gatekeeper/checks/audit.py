@@ -45,6 +45,7 @@ from gatekeeper.domain.incident import Incidents
 from gatekeeper.domain.records import (
     Approval,
     DecisionFacts,
+    Delegation,
     DeploymentFinished,
     DeploymentStarted,
     Entry,
@@ -341,7 +342,7 @@ class AuditBuilder:
             self._incident(entry)
         elif isinstance(payload, Pir):
             self._pir(entry)
-        elif isinstance(payload, Notice | IncidentUpdated | IncidentClosed | ProblemOpened):
+        elif isinstance(payload, Notice | IncidentUpdated | IncidentClosed | ProblemOpened | Delegation):
             self.history.add(entry)
         elif isinstance(payload, CLOSURE_PAYLOADS):
             self.history.closure(entry)
@@ -468,11 +469,34 @@ class AuditBuilder:
             ),
         )
         findings = evaluate(facts, self.lang).findings + self._findings_as_recorded(recorded)
+        self._mark_deputies(entry, ledger.approvals, at, payload.change_type)
         if recorded is None:
             self._legacy += 1
             findings = tuple(f for f in findings if f.rule not in LEGACY_UNJUDGED)
         self._file(entry, payload.change_type, findings, known, window is not None, ledger.deploy)
         self._check_plan_details(known)
+
+    def _mark_deputies(
+        self, entry: Entry[Any], approvals: tuple[ApprovalFacts, ...], at: datetime, change_type: ChangeType
+    ) -> None:
+        """The approvals a deputy gave for the deployment, marked under `change.approvals` (issue 19)."""
+        from gatekeeper.rules import RuleContext
+        from gatekeeper.rules.approval import deputy_approvals, deputy_label
+
+        ctx = RuleContext(self.policy, self.grade, change_type, at, self.lang)
+        for facts in approvals:
+            if not facts.delegations:
+                continue
+            for d in deputy_approvals(facts, ctx):
+                who = deputy_label(d.actor, d.deputy_for, self.lang)
+                self.checks["change.approvals"].remark(
+                    self._t(
+                        f"deployment {entry.seq}: {facts.rfc_id} {d.step} was approved by {who} "
+                        f"(ledger record {d.seq})",
+                        f"배포 {entry.seq}: {facts.rfc_id} {d.step} 단계는 {who}이(가) 승인했습니다 "
+                        f"(원장 {d.seq}번)",
+                    )
+                )
 
     def _findings_as_recorded(self, recorded: DecisionFacts | None) -> tuple[Finding, ...]:
         """The gate's standard-change, governance, change-calendar and deployment-order findings, as it

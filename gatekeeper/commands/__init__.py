@@ -71,6 +71,7 @@ EXIT_CODES: dict[str, dict[int, tuple[str, str]]] = {
     "pir": _WRITE,
     "notice": _WRITE,
     "release": _WRITE,
+    "delegate": _WRITE,
     "incident": {0: ("recorded or listed", "기록하거나 목록을 보여 줌")},
     "problem": _WRITE,
     "evidence": _WRITE,

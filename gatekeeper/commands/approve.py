@@ -206,7 +206,11 @@ def _with_facts(ctx: Context, request: Any, requester: str) -> Any:
     history = History(ctx.policy, ctx.config.system.grade, ctx.config.system.id, attest=attest)
     reader = sources.ledger()
     try:
-        for record in reader.find(rfc=request.rfc_id, kind=str(RecordKind.APPROVAL)):
+        found = [
+            *reader.find(rfc=request.rfc_id, kind=str(RecordKind.APPROVAL)),
+            *reader.find(kind=str(RecordKind.DELEGATION), system=ctx.config.system.id),
+        ]
+        for record in sorted(found, key=lambda r: r.seq):
             if record.system == ctx.config.system.id:
                 try:
                     history.add(read(record))
@@ -226,6 +230,7 @@ def _with_facts(ctx: Context, request: Any, requester: str) -> Any:
         identities=joined(people, ctx.config.people),
         members=members,
         decisions=history.latest(request.rfc_id),
+        delegations=tuple(history.delegations),
     )
 
 

@@ -73,6 +73,35 @@ def _standing(ctx: Context, approvals: list[Any], rfc_id: str) -> dict[int, str]
     return standing
 
 
+def _deputies(ctx: Context, ledger: LedgerReader, approvals: list[Any], rfc_id: str) -> dict[int, str]:
+    """Approval seq -> the delegator a deputy gave it for, as the approval rules read the ledger's
+    delegations (`rules.delegation`: signed, by a holder, in the period, unrevoked)."""
+    from gatekeeper.adapters.oidc import Attestor
+    from gatekeeper.commands._gate import sources_for
+    from gatekeeper.facts.gather import role_members
+    from gatekeeper.facts.history import History
+    from gatekeeper.rules import RuleContext
+    from gatekeeper.rules.approval import with_deputies
+
+    system = ctx.config.system.id
+    delegations = [entry_of(r) for r in ledger.find(kind=RecordKind.DELEGATION.value, system=system)]
+    if not delegations:
+        return {}
+    attest = Attestor(ctx.config, ctx.repo_root, ctx.runtime.env, ctx.runtime.now())
+    history = History(ctx.policy, ctx.config.system.grade, system, attest=attest)
+    history.feed(sorted([*delegations, *approvals], key=lambda e: e.seq))
+    members = role_members(ctx.config.roles, sources_for(ctx).role_resolver)
+    rule_ctx = RuleContext(ctx.policy, ctx.config.system.grade, _normal(), ctx.runtime.now(), ctx.lang)
+    decisions = with_deputies(history.latest(rfc_id), tuple(history.delegations), members, rule_ctx)
+    return {d.seq: d.deputy_for for d in decisions if d.deputy_for}
+
+
+def _normal() -> Any:
+    from gatekeeper.domain import ChangeType
+
+    return ChangeType.NORMAL
+
+
 def build_form(ctx: Context, ledger: LedgerReader, kind: str, ident: str) -> Form:
     system = ctx.config.system.id
     lang = ctx.lang
@@ -99,8 +128,11 @@ def build_form(ctx: Context, ledger: LedgerReader, kind: str, ident: str) -> For
             entry_of(r) for r in ledger.find(kind=RecordKind.APPROVAL.value, system=system, rfc=ident)
         ]
         standing = _standing(ctx, approvals, ident)
+        deputies = _deputies(ctx, ledger, approvals, ident)
         if kind == "change-request":
-            return change_request_form(entry.rfc, approvals, lang, zone=zone, standing=standing)
+            return change_request_form(
+                entry.rfc, approvals, lang, zone=zone, standing=standing, deputies=deputies
+            )
         evidence = [
             entry_of(r) for r in ledger.find(kind=RecordKind.TEST_EVIDENCE.value, system=system, rfc=ident)
         ]
@@ -111,7 +143,7 @@ def build_form(ctx: Context, ledger: LedgerReader, kind: str, ident: str) -> For
             system_states(ledger, ctx.config, ident, systems, ctx.runtime.now()) if len(systems) > 1 else ()
         )
         return release_plan_form(
-            entry.rfc, approvals, evidence, lang, zone=zone, standing=standing, order=order
+            entry.rfc, approvals, evidence, lang, zone=zone, standing=standing, order=order, deputies=deputies
         )
     if kind == "deployment-result":
         started = next(

@@ -863,6 +863,14 @@ class WindowPolicy(Strict_):
 class StepDefinition(Strict_):
     roles: tuple[Role, ...] = Field(min_length=1)
     requester_may_approve: bool = False
+    # How many members of the roles decide the step together (a CAB's quorum, N of M): each counts once
+    # (a deputy and their delegator are one), and separation of duties applies to each (issue 19).
+    quorum: int = Field(
+        default=1,
+        ge=1,
+        le=50,
+        description="how many members decide the step together (N of M); each counts once, never an author",
+    )
 
 
 class StepRequirement(SeverityScope):

@@ -90,6 +90,8 @@ class RecordKind(StrEnum):
     RELEASE_ACCEPTED = "release.accepted"
     RELEASE_REVIEWED = "release.reviewed"
     CHANGE_CLOSED = "change.closed"
+    # Deputies (issue 19): a holder of an approval step's role hands it to a deputy for a period.
+    DELEGATION = "delegation"
 
 
 class DeploymentResult(StrEnum):

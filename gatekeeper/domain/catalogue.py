@@ -175,6 +175,13 @@ RULES: dict[str, RuleInfo] = _catalogue(
         item="change.approvals",
     ),
     RuleInfo(
+        "approval.quorum",
+        "CHG-P3",
+        "a step the pack gives a quorum (a CAB's N of M) has fewer members' approvals that count",
+        "변경관리위원회 정족수 미달",
+        item="change.approvals",
+    ),
+    RuleInfo(
         "tests.missing",
         "REL-P1, REL-P3",
         "required test evidence is absent",

@@ -44,6 +44,7 @@ EVENT_NAMES: dict[EventKind, tuple[str, str]] = {
 FINDING_EVENTS: dict[str, EventKind] = {
     "approval.missing": EventKind.APPROVAL_REQUESTED,
     "cab.missing": EventKind.APPROVAL_REQUESTED,
+    "approval.quorum": EventKind.APPROVAL_REQUESTED,
     "integration.notice-missing": EventKind.NOTICE_DUE,
     "deploy.pir-overdue": EventKind.DEBTS_OVERDUE,
     "deploy.retro-review-overdue": EventKind.DEBTS_OVERDUE,

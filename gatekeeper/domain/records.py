@@ -1061,6 +1061,55 @@ class Notice:
 
 
 @dataclass(frozen=True, slots=True)
+class Delegation:
+    """`delegation`: the record's actor (the delegator, a holder of the steps' roles) hands the approval
+    `steps` to the deputy `to` from `start` until `end` — or, with `revokes`, withdraws the delegation
+    record of that id. Whether it counts is for `rules.delegation`, never for the parser."""
+
+    KIND: ClassVar[RecordKind] = RecordKind.DELEGATION
+    to: str = ""
+    steps: tuple[str, ...] = ()
+    start: datetime | None = None
+    end: datetime | None = None
+    note: str = ""
+    revokes: str = ""  # the id of the delegation record this one withdraws ("": a grant)
+    # The signature of the CI job that wrote it, as stored (`adapters.oidc.Attestor.vouches` verifies it).
+    attestation: Mapping[str, Any] | None = None
+
+    @classmethod
+    def parse(cls, data: Mapping[str, Any]) -> Delegation:
+        revokes = _text(data, "revokes", "")
+        if revokes:
+            return cls(note=_text(data, "note", ""), revokes=revokes, attestation=_signature(data))
+        to = _text(data, "to", "").strip()
+        if not to:
+            raise PayloadError("`to` names no deputy")
+        steps = _texts(data, "steps")
+        if not steps or not all(s.strip() for s in steps):
+            raise PayloadError("`steps` names no approval step")
+        start, end = _moment(data.get("from"), "from"), _moment(data.get("until"), "until")
+        if start is None or end is None or end <= start:
+            raise PayloadError("`from` and `until` are not a period (two times with an offset, in order)")
+        return cls(to, steps, start, end, _text(data, "note", ""), "", _signature(data))
+
+    def dump(self) -> dict[str, Any]:
+        body: dict[str, Any]
+        if self.revokes:
+            body = {"revokes": self.revokes, "note": self.note}
+        else:
+            body = {
+                "to": self.to,
+                "steps": list(self.steps),
+                "from": _iso(self.start),
+                "until": _iso(self.end),
+                "note": self.note,
+            }
+        if self.attestation is not None:
+            body["attestation"] = dict(self.attestation)
+        return body
+
+
+@dataclass(frozen=True, slots=True)
 class BaselineItem:
     id: str
     kind: str
@@ -1207,6 +1256,7 @@ PAYLOADS: dict[str, Any] = {
         ReleaseAccepted,
         ReleaseReviewed,
         ChangeClosed,
+        Delegation,
     )
 }
 

@@ -451,6 +451,7 @@ def ledger_history(
         take(reader.find(kind=str(kind), system=system, since=since))
     for kind in CLOSURE_KINDS:  # the acceptance, review and closure of the deployments of the last year
         take(reader.find(kind=str(kind), system=system, since=since))
+    take(reader.find(kind=str(RecordKind.DELEGATION), system=system))  # who may act as a deputy
 
     history = History(policy, config.system.grade, system, attest=attest, members=members)
     history.requesters = requesters

@@ -38,6 +38,7 @@ from gatekeeper.domain.records import (
     APPROVE,
     Approval,
     ChangeClosed,
+    Delegation,
     DeploymentFinished,
     DeploymentStarted,
     Entry,
@@ -53,6 +54,7 @@ from gatekeeper.domain.rfc import RfcEntry
 from gatekeeper.rules import RuleContext
 from gatekeeper.rules.approval import ApprovalDecision, ApprovalFacts, approved_steps, counts
 from gatekeeper.rules.closure import ClosureState, judge
+from gatekeeper.rules.delegation import Grant, Revocation
 from gatekeeper.rules.deploy import (
     DeployFacts,
     PastDeployment,
@@ -119,6 +121,9 @@ class StepDecisions:
     approved: ApprovalDecision | None = None
     rejections: list[ApprovalDecision] = field(default_factory=list)
     ignored: list[ApprovalDecision] = field(default_factory=list)
+    # Where the pack gives the step a quorum (`StepDefinition.quorum`): every counted decision, for the
+    # quorum's tally (`rules.approval.quorum_tally`).
+    votes: list[ApprovalDecision] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -251,6 +256,8 @@ class History:
     # The kind of a recorded environment (`Environments.kind`): only production releases owe a closure;
     # None: every environment's do.
     environment_kind: Callable[[str], str] | None = None
+    # The `delegation` records (`rules.delegation`), in ledger order: who may act as whose deputy.
+    delegations: list[Grant | Revocation] = field(default_factory=list)
 
     @property
     def context(self) -> RuleContext:
@@ -294,6 +301,8 @@ class History:
             self.opened_incident(entry)
         elif isinstance(payload, IncidentUpdated | IncidentClosed | ProblemOpened):
             self.incidents.add(entry)
+        elif isinstance(payload, Delegation):
+            self.delegation(entry)
         if isinstance(payload, CLOSURE_PAYLOADS) or (
             isinstance(payload, TestEvidence) and payload.deployment
         ):
@@ -339,11 +348,38 @@ class History:
                 slot = steps[approval.step] = StepDecisions()
             if self.policy is not None and not counts(decision, self.context):
                 slot.ignored.append(decision)
+            elif self._quorum(approval.step):
+                slot.votes.append(decision)  # every counted decision, for the quorum's tally
             elif decision.decision == APPROVE:
                 slot.approved = decision
                 slot.rejections.clear()
             else:
                 slot.rejections.append(decision)
+
+    def delegation(self, entry: Entry[Delegation]) -> None:
+        """Fold a `delegation` record: a grant (with whether its signature verified) or a revocation."""
+        payload = entry.payload
+        if payload.revokes:
+            self.delegations.append(Revocation(entry.seq, entry.id, entry.actor, payload.revokes))
+        elif payload.start is not None and payload.end is not None:
+            attested = None if self.attest is None else self.attest(entry)
+            self.delegations.append(
+                Grant(
+                    entry.seq,
+                    entry.id,
+                    entry.actor,
+                    payload.to,
+                    payload.steps,
+                    payload.start,
+                    payload.end,
+                    entry.actor_source,
+                    attested,
+                )
+            )
+
+    def _quorum(self, step: str) -> bool:
+        steps = self.policy.approvals.steps if self.policy is not None else {}
+        return step in steps and steps[Step(step)].quorum > 1
 
     def add_evidence(self, item: Evidence, moment: datetime) -> None:
         self.evidence.add(item, moment)
@@ -553,6 +589,7 @@ class History:
                 found.append(slot.approved)
             found += slot.rejections
             found += slot.ignored
+            found += slot.votes
         return tuple(sorted(found, key=lambda d: d.seq))
 
     def ignored(self, rfc: str) -> tuple[ApprovalDecision, ...]:
@@ -646,6 +683,7 @@ class History:
                 members or {},
                 head=head,
                 evidence=head_evidence,
+                delegations=tuple(self.delegations),
             )
             for e in entries
             if e.rfc is not None
@@ -721,4 +759,5 @@ KINDS = (
     RecordKind.NOTICE,
     *INCIDENT_KINDS,
     *CLOSURE_KINDS,
+    RecordKind.DELEGATION,
 )

@@ -185,8 +185,9 @@ class RecordStream:
             f"CASE WHEN {bare} THEN data->'digest' END, "
             f"CASE WHEN {bare} THEN data->'commit' END, "
             # Who decided, and where: the record's own members (the body holds them, `data` does not).
-            f"CASE WHEN kind IN ('approval', 'deployment.started') THEN (body::json)->>'actor' END, "
-            f"CASE WHEN kind = 'approval' THEN (body::json)->>'actor_source' END, "
+            "CASE WHEN kind IN ('approval', 'deployment.started', 'delegation') "
+            "THEN (body::json)->>'actor' END, "
+            f"CASE WHEN kind IN ('approval', 'delegation') THEN (body::json)->>'actor_source' END, "
             f"CASE WHEN NOT {bare} THEN ({data})::text END, "
             # An attested approval's own time, as written (its token is bound to the record as written).
             f"CASE WHEN kind = 'approval' THEN (body::json)->>'at' END "

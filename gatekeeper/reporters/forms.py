@@ -104,6 +104,7 @@ def _approvals(
     *,
     zone: tzinfo | None = None,
     standing: Mapping[int, str] | None = None,
+    deputies: Mapping[int, str] | None = None,
 ) -> tuple[tuple[str, ...], ...]:
     header: tuple[str, ...] = (
         _t(lang, "Step", "단계"),
@@ -127,7 +128,7 @@ def _approvals(
         row: tuple[str, ...] = (
             approval.step,
             approval.decision,
-            entry.actor,
+            _approver(entry, lang, deputies),
             when(entry.moment, zone),
             "; ".join(remarks),
         )
@@ -138,12 +139,21 @@ def _approvals(
     return tuple(rows)
 
 
+def _approver(entry: Entry[Approval], lang: str, deputies: Mapping[int, str] | None) -> str:
+    """Who gave the decision; a deputy with the delegator they act for: `lee (대리: park)`."""
+    delegator = (deputies or {}).get(entry.seq, "")
+    if not delegator:
+        return entry.actor
+    return f"{entry.actor} ({_t(lang, 'deputy of ', '대리: ')}{delegator})"
+
+
 def _signoff(
     boxes: Iterable[tuple[str, str, str]],
     approvals: Iterable[Entry[Approval]],
     lang: str,
     zone: tzinfo | None,
     standing: Mapping[int, str] | None,
+    deputies: Mapping[int, str] | None = None,
 ) -> tuple[SignOff, ...]:
     """The 결재란 of a form: for each (step, English role, Korean role) the approver whose decision counts."""
     signed: dict[str, Entry[Approval]] = {}
@@ -155,7 +165,7 @@ def _signoff(
     out = []
     for step, en, ko in boxes:
         found = signed.get(step)
-        name, at = (found.actor, when(found.moment, zone)) if found else ("", "")
+        name, at = (_approver(found, lang, deputies), when(found.moment, zone)) if found else ("", "")
         out.append(SignOff(_t(lang, en, ko), name, at))
     return tuple(out)
 
@@ -181,7 +191,9 @@ def change_request_form(
     *,
     zone: tzinfo | None = None,
     standing: Mapping[int, str] | None = None,
+    deputies: Mapping[int, str] | None = None,
 ) -> Form:
+    """변경요청서. `deputies`: approval seq -> the delegator a deputy gave it for (`rules.delegation`)."""
     t = partial(_t, lang)
     impact = rfc.impact
     impact_text = t(
@@ -235,7 +247,7 @@ def change_request_form(
         ),
         FormSection(
             t("Approvals (from the ledger)", "승인 이력 (원장)"),
-            table=_approvals(approvals, lang, zone=zone, standing=standing),
+            table=_approvals(approvals, lang, zone=zone, standing=standing, deputies=deputies),
         ),
     )
     return Form(
@@ -243,7 +255,7 @@ def change_request_form(
         t(*FORM_TITLES["change-request"]),
         f"{rfc.id} — {rfc.title}",
         sections,
-        _signoff(CHANGE_SIGNOFF, approvals, lang, zone, standing),
+        _signoff(CHANGE_SIGNOFF, approvals, lang, zone, standing, deputies),
     )
 
 
@@ -266,6 +278,7 @@ def release_plan_form(
     zone: tzinfo | None = None,
     standing: Mapping[int, str] | None = None,
     order: Sequence[SystemRelease] = (),
+    deputies: Mapping[int, str] | None = None,
 ) -> Form:
     """배포계획서. `order`: for an RFC of several systems, each system in the RFC's order with how its
     production deployment stands (CHG-PLAN: deployed one after another)."""
@@ -345,7 +358,12 @@ def release_plan_form(
         FormSection(
             t("Approvals (release steps)", "배포 승인"),
             table=_approvals(
-                approvals, lang, {"release-first", "release-second"}, zone=zone, standing=standing
+                approvals,
+                lang,
+                {"release-first", "release-second"},
+                zone=zone,
+                standing=standing,
+                deputies=deputies,
             ),
         ),
     )
@@ -354,7 +372,7 @@ def release_plan_form(
         t(*FORM_TITLES["release-plan"]),
         f"{rfc.id} — {rfc.title}",
         sections,
-        _signoff(RELEASE_SIGNOFF, approvals, lang, zone, standing),
+        _signoff(RELEASE_SIGNOFF, approvals, lang, zone, standing, deputies),
     )
 
 

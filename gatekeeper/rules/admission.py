@@ -12,7 +12,8 @@ A rule the pack makes a warning for this grade is reported and the decision is r
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 from gatekeeper.domain import ActorSource, Finding, Role, Severity, Step
 from gatekeeper.domain.records import APPROVE
@@ -34,6 +35,9 @@ class Request:
     identities: frozenset[str] = frozenset()  # the whole change's authors, committers, co-authors
     members: Mapping[Role, frozenset[str]] = field(default_factory=dict)
     decisions: tuple[ApprovalDecision, ...] = ()  # the RFC's decisions already in the ledger
+    # The ledger's `delegation` records (`rules.delegation`): a deputy gives the step of a delegator.
+    delegations: tuple[Any, ...] = ()
+    deputy_for: str = ""  # the delegator the actor approves for (set by `check`)
 
 
 def _finding(
@@ -97,14 +101,30 @@ def check(request: Request, ctx: RuleContext) -> list[Finding]:
                 ),
             )
         )
-    if not holds_role(request.actor, request.step, request.members, ctx):
+    grant, why = None, None
+    if not holds_role(request.actor, request.step, request.members, ctx) and request.delegations:
+        from gatekeeper.rules.delegation import deputy_of
+
+        grant, why = deputy_of(
+            request.actor,
+            request.step,
+            2**62,  # recorded after every record of the ledger
+            ctx.now.isoformat(),
+            request.delegations,
+            request.members,
+            ctx,
+        )
+    if grant is not None:
+        request = replace(request, deputy_for=grant.delegator)
+    elif not holds_role(request.actor, request.step, request.members, ctx):
+        en, ko = (f" ({why[0]})", f" ({why[1]})") if why else ("", "")
         found.extend(
             _finding(
                 ctx,
                 "approval.unauthorized",
                 subject,
-                f"{request.actor} does not hold role {roles}, which step {request.step} needs",
-                f"{request.actor}님은 {request.step} 단계에 필요한 {roles} 역할이 없습니다",
+                f"{request.actor} does not hold role {roles}, which step {request.step} needs{en}",
+                f"{request.actor}님은 {request.step} 단계에 필요한 {roles} 역할이 없습니다{ko}",
                 (
                     f"a member of {roles} (under `roles` in .gatekeeper.yml on the default branch) gives it",
                     f"{roles} 역할 보유자(기본 브랜치 .gatekeeper.yml의 `roles`)가 결정해야 합니다",
@@ -120,6 +140,21 @@ def _separation(request: Request, ctx: RuleContext, subject: str) -> list[Findin
     found: list[Finding] = []
     actor = login_key(request.actor)
     definition = ctx.policy.approvals.steps[Step(request.step)]
+    if request.deputy_for and login_key(request.deputy_for) in request.identities:
+        found.extend(
+            _finding(
+                ctx,
+                "approval.self",
+                subject,
+                f"{request.actor} acts for {request.deputy_for}, who authored, committed or co-authored a "
+                f"commit of {request.rfc_id}",
+                f"{request.actor}님은 {request.rfc_id} 커밋의 작성자인 {request.deputy_for}님의 대리입니다",
+                (
+                    f"another holder of the step's role approves {request.step}",
+                    f"해당 역할의 다른 사람이 {request.step} 단계를 승인해야 합니다",
+                ),
+            )
+        )
     if actor in request.identities:
         found.extend(
             _finding(

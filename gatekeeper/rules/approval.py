@@ -14,11 +14,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 from gatekeeper.config.models import StepRequirement
 from gatekeeper.domain import ActorSource, Finding, Role, Severity, Step
 from gatekeeper.domain.records import APPROVE, REJECT
 from gatekeeper.rules import RuleContext
+
+if TYPE_CHECKING:
+    from gatekeeper.rules.delegation import Grant, Revocation
 
 # A role member containing "/" names a GitHub team (`org/team`) or a GitLab group (`group/sub`). The resolver
 # returns its member logins; it raises a GatekeeperError when the platform cannot answer.
@@ -51,6 +55,13 @@ class ApprovalDecision:
     commit: str = ""  # the commit a release step's approval certifies ("": none named)
     # The artefacts a release step's approval certifies, NAME -> `sha256:<hex>` (`approve --artifact`).
     artifacts: Mapping[str, str] = field(default_factory=dict)
+    # The delegator whose role a deputy exercises (`rules.delegation`), set by the rules; "": the actor's own.
+    deputy_for: str = ""
+
+    @property
+    def principal(self) -> str:
+        """Whose authority the decision is: the delegator's for a deputy, else the actor's."""
+        return self.deputy_for or self.actor
 
 
 @dataclass(frozen=True)
@@ -72,8 +83,14 @@ class ApprovalFacts:
     evidence: tuple[tuple[str, int, bool | None], ...] = ()
     # The artefacts being deployed, NAME -> `sha256:<hex>` (`deploy start --artifact`); {}: none named.
     artifacts: Mapping[str, str] = field(default_factory=dict)
+    # The ledger's `delegation` records (`rules.delegation`), in ledger order: who may act as a deputy.
+    delegations: tuple[Grant | Revocation, ...] = ()
     # The latest counted decisions per pack and grade, worked out once (`_latest`); not a fact.
     latest: dict[tuple[int, int], dict[str, ApprovalDecision]] = field(
+        default_factory=dict, init=False, compare=False, repr=False
+    )
+    # The decisions with each deputy's delegator named, per pack and grade (`_decisions`); not a fact.
+    resolved: dict[tuple[int, int], tuple[ApprovalDecision, ...]] = field(
         default_factory=dict, init=False, compare=False, repr=False
     )
 
@@ -111,6 +128,45 @@ def holds_role(actor: str, step: str, members: Mapping[Role, frozenset[str]], ct
     return definition is not None and any(key in members.get(role, frozenset()) for role in definition.roles)
 
 
+def holder(decision: ApprovalDecision, members: Mapping[Role, frozenset[str]], ctx: RuleContext) -> bool:
+    """Whether the decision is given with the step's role: the actor's own, or a deputy's delegator's."""
+    return holds_role(decision.actor, decision.step, members, ctx) or bool(
+        decision.deputy_for and holds_role(decision.deputy_for, decision.step, members, ctx)
+    )
+
+
+def with_deputies(
+    decisions: Iterable[ApprovalDecision],
+    delegations: Sequence[Grant | Revocation],
+    members: Mapping[Role, frozenset[str]],
+    ctx: RuleContext,
+) -> tuple[ApprovalDecision, ...]:
+    """`decisions` with the delegator named on each one a deputy gave under a delegation that counts."""
+    if not delegations:
+        return tuple(decisions)
+    from gatekeeper.rules.delegation import deputy_of
+
+    out = []
+    for decision in decisions:
+        if not holds_role(decision.actor, decision.step, members, ctx):
+            grant, _ = deputy_of(
+                decision.actor, decision.step, decision.seq, decision.at, delegations, members, ctx
+            )
+            if grant is not None:
+                decision = replace(decision, deputy_for=grant.delegator)
+        out.append(decision)
+    return tuple(out)
+
+
+def _decisions(facts: ApprovalFacts, ctx: RuleContext) -> tuple[ApprovalDecision, ...]:
+    """The facts' decisions, each deputy's delegator named (`with_deputies`), worked out once."""
+    key = (id(ctx.policy), ctx.grade)
+    found = facts.resolved.get(key)
+    if found is None:
+        found = facts.resolved[key] = with_deputies(facts.decisions, facts.delegations, facts.members, ctx)
+    return found
+
+
 def unattested(decision: ApprovalDecision) -> bool:
     """A ledger decision whose attestation was checked and does not verify (or is absent)."""
     return not decision.on_platform and decision.attested is False
@@ -129,11 +185,7 @@ def counts(
         return False
     if unattested(decision) and ctx.policy.approvals.attestation_level(ctx.grade) == "required":
         return False
-    if (
-        members is not None
-        and decision.decision == REJECT
-        and not holds_role(decision.actor, decision.step, members, ctx)
-    ):
+    if members is not None and decision.decision == REJECT and not holder(decision, members, ctx):
         return False
     return decision.step in ctx.policy.approvals.steps
 
@@ -157,7 +209,7 @@ def _latest(facts: ApprovalFacts, ctx: RuleContext) -> dict[str, ApprovalDecisio
     key = (id(ctx.policy), ctx.grade)
     found = facts.latest.get(key)
     if found is None:
-        found = facts.latest[key] = latest_decisions(facts.decisions, ctx, facts.members)
+        found = facts.latest[key] = latest_decisions(_decisions(facts, ctx), ctx, facts.members)
     return found
 
 
@@ -198,7 +250,7 @@ def _approve_hint(ctx: RuleContext, facts: ApprovalFacts, step: str) -> str:
 
 def _missing(facts: ApprovalFacts, ctx: RuleContext, *, cab: bool) -> Iterable[Finding | None]:
     latest = _latest(facts, ctx)
-    ignored = [d for d in facts.decisions if not counts(d, ctx, facts.members)]
+    ignored = [d for d in _decisions(facts, ctx) if not counts(d, ctx, facts.members)]
     ignored_local = {d.step for d in ignored if d.actor_source == ActorSource.LOCAL}
     ignored_unattested = {d.step: d.actor_source for d in ignored if unattested(d)}
     rule = "cab.missing" if cab else "approval.missing"
@@ -274,11 +326,11 @@ def _outsider_rejections(
 ) -> Iterable[Finding | None]:
     """Rejections by people without the step's role, after the step's latest counted decision: reported,
     never counted (anyone could otherwise veto a release)."""
-    for decision in facts.decisions:
+    for decision in _decisions(facts, ctx):
         counted = latest.get(decision.step)
         if (
             decision.decision != REJECT
-            or holds_role(decision.actor, decision.step, facts.members, ctx)
+            or holder(decision, facts.members, ctx)
             or (counted is not None and counted.seq > decision.seq)
         ):
             continue
@@ -322,30 +374,53 @@ def unattested_approvals(facts: ApprovalFacts, ctx: RuleContext) -> Iterable[Fin
         )
 
 
-def self_approval(facts: ApprovalFacts, ctx: RuleContext) -> Iterable[Finding | None]:
+def _breach(decision: ApprovalDecision, facts: ApprovalFacts, ctx: RuleContext) -> tuple[str, str] | None:
+    """Why the approval breaks separation of duties (en, ko): its actor — a deputy too — or the delegator
+    a deputy acts for authored the change, or requested it where the step must be given by someone else."""
     requester = login_key(facts.requester)
-    for step, decision in _approvals(facts, ctx).items():
-        actor = login_key(decision.actor)
-        definition = ctx.policy.approvals.steps.get(Step(step))
-        may_request = definition is not None and definition.requester_may_approve
-        if actor in facts.identities:
-            why = ctx.text(
-                "authored, committed or co-authored a commit of the change",
-                "변경 커밋의 작성자·커미터·공동작성자입니다",
-            )
-        elif actor == requester and not may_request:
-            why = ctx.text(
-                "requested the change, and this step must be given by someone else",
-                "변경요청자이며 이 단계는 다른 사람이 승인해야 합니다",
-            )
-        else:
+    definition = ctx.policy.approvals.steps.get(Step(decision.step))
+    may_request = definition is not None and definition.requester_may_approve
+    for who in (decision.actor, decision.deputy_for):
+        if not who:
             continue
+        key = login_key(who)
+        own = who == decision.actor
+        if key in facts.identities:
+            return (
+                ("" if own else f"acts for {who}, who ")
+                + ("authored, committed or co-authored a commit of the change"),
+                ("" if own else f"{who}님의 대리이며 그가 ") + "변경 커밋의 작성자·커미터·공동작성자입니다",
+            )
+        if key == requester and not may_request:
+            return (
+                ("" if own else f"acts for {who}, who ")
+                + ("requested the change, and this step must be given by someone else"),
+                ("" if own else f"{who}님의 대리이며 그가 ")
+                + "변경요청자이며 이 단계는 다른 사람이 승인해야 합니다",
+            )
+    return None
+
+
+def self_approval(facts: ApprovalFacts, ctx: RuleContext) -> Iterable[Finding | None]:
+    """TST-P3/CHG-P3: no approver of a step — each member of a quorum, each deputy — is an author."""
+    approvals = _approvals(facts, ctx)
+    given = list(approvals.values())
+    for step in approvals:
+        if _quorum_of(ctx, step) > 1:
+            given += [d for d in _votes(facts, ctx, step) if d.seq != approvals[step].seq]
+    for decision in given:
+        step = decision.step
+        breach = _breach(decision, facts, ctx)
+        if breach is None:
+            continue
+        why = ctx.text(*breach)
+        actor = _who(decision, ctx)
         yield ctx.finding(
             "approval.self",
             subject=_subject(facts, step),
             message=ctx.text(
-                f"{decision.actor} approved step {step} of RFC {facts.rfc_id} but {why}",
-                f"{decision.actor}님이 변경요청 {facts.rfc_id}의 {step} 단계를 승인했으나 {why}",
+                f"{actor} approved step {step} of RFC {facts.rfc_id} but {why}",
+                f"{actor}님이 변경요청 {facts.rfc_id}의 {step} 단계를 승인했으나 {why}",
             ),
             remediation=ctx.text(
                 f"another holder of the step's role approves {step}; the verifier is never the author "
@@ -353,6 +428,17 @@ def self_approval(facts: ApprovalFacts, ctx: RuleContext) -> Iterable[Finding | 
                 f"해당 역할의 다른 사람이 {step} 단계를 승인해야 합니다 (작성자는 검증자가 될 수 없음)",
             ),
         )
+
+
+def _who(decision: ApprovalDecision, ctx: RuleContext) -> str:
+    """The approver as forms and messages name them: `lee (deputy of park)` / `lee (대리: park)`."""
+    return deputy_label(decision.actor, decision.deputy_for, ctx.lang)
+
+
+def deputy_label(actor: str, delegator: str, lang: str) -> str:
+    if not delegator:
+        return actor
+    return f"{actor} (대리: {delegator})" if lang == "ko" else f"{actor} (deputy of {delegator})"
 
 
 def repeated_approvers(
@@ -371,8 +457,14 @@ def repeated_approvers(
 
 def same_person(facts: ApprovalFacts, ctx: RuleContext) -> Iterable[Finding | None]:
     approvals = _approvals(facts, ctx)
+    order = ctx.policy.approvals.order
     keyed = ((step, d.seq, login_key(d.actor)) for step, d in approvals.items())
-    for _, first, step in repeated_approvers(keyed, ctx.policy.approvals.order):
+    found = list(repeated_approvers(keyed, order))
+    # A deputy exercises the delegator's authority: the delegator's other step is theirs as well.
+    named = {step for _, _, step in found}
+    by_principal = ((step, d.seq, login_key(d.principal)) for step, d in approvals.items())
+    found += [f for f in repeated_approvers(by_principal, order) if f[2] not in named]
+    for _, first, step in found:
         decision = approvals[step]
         yield ctx.finding(
             "approval.same-person",
@@ -390,18 +482,25 @@ def same_person(facts: ApprovalFacts, ctx: RuleContext) -> Iterable[Finding | No
 
 
 def unauthorized(facts: ApprovalFacts, ctx: RuleContext) -> Iterable[Finding | None]:
+    from gatekeeper.rules.delegation import deputy_of
+
     for step, decision in _approvals(facts, ctx).items():
         roles = ctx.policy.approvals.steps[Step(step)].roles
-        if any(login_key(decision.actor) in facts.members.get(role, frozenset()) for role in roles):
+        if holder(decision, facts.members, ctx):
             continue
         names = ", ".join(str(r) for r in roles)
+        _, why = deputy_of(
+            decision.actor, step, decision.seq, decision.at, facts.delegations, facts.members, ctx
+        )
+        en, ko = (f" ({why[0]})", f" ({why[1]})") if why else ("", "")
         yield ctx.finding(
             "approval.unauthorized",
             subject=_subject(facts, step),
             message=ctx.text(
-                f"{decision.actor} approved step {step} of RFC {facts.rfc_id} without holding role {names}",
+                f"{decision.actor} approved step {step} of RFC {facts.rfc_id} without holding role "
+                f"{names}{en}",
                 f"{decision.actor}님은 {names} 역할이 없지만 변경요청 {facts.rfc_id}의 {step} 단계를 "
-                "승인했습니다",
+                f"승인했습니다{ko}",
             ),
             remediation=ctx.text(
                 f"a member of {names} (under `roles` in .gatekeeper.yml) approves {step}",
@@ -577,6 +676,105 @@ def before_evidence(facts: ApprovalFacts, ctx: RuleContext) -> Iterable[Finding 
         )
 
 
+def _quorum_of(ctx: RuleContext, step: str) -> int:
+    steps = ctx.policy.approvals.steps
+    return steps[Step(step)].quorum if step in steps else 1
+
+
+def _votes(facts: ApprovalFacts, ctx: RuleContext, step: str) -> list[ApprovalDecision]:
+    """The approvals of `step` since its latest counted rejection, in ledger order: a quorum's votes."""
+    counted = [d for d in _decisions(facts, ctx) if d.step == step and counts(d, ctx, facts.members)]
+    since = max((d.seq for d in counted if d.decision == REJECT), default=0)
+    return sorted((d for d in counted if d.decision == APPROVE and d.seq > since), key=lambda d: d.seq)
+
+
+def quorum_tally(
+    facts: ApprovalFacts, ctx: RuleContext, step: str
+) -> tuple[list[ApprovalDecision], list[tuple[ApprovalDecision, str, str]]]:
+    """The members whose approval of `step` counts toward its quorum, and why each other vote does not
+    (en, ko): a member counts once (a deputy and their delegator are one), with the step's role, for the
+    RFC content being deployed, and never an author of the change or the approver of another step."""
+    others = {
+        key
+        for s, d in _approvals(facts, ctx).items()
+        if s != step
+        for key in (login_key(d.actor), login_key(d.principal))
+    }
+    counted: list[ApprovalDecision] = []
+    refused: list[tuple[ApprovalDecision, str, str]] = []
+    used: set[str] = set()
+    for decision in reversed(_votes(facts, ctx, step)):  # each member's latest vote
+        keys = {login_key(decision.actor), login_key(decision.principal)}
+        breach = _breach(decision, facts, ctx)
+        if not holder(decision, facts.members, ctx):
+            refused.append((decision, "does not hold the step's role", "단계의 역할이 없습니다"))
+        elif decision.digest != facts.digest:
+            refused.append((decision, "approved other RFC content", "다른 변경요청서 내용을 승인했습니다"))
+        elif breach is not None:
+            refused.append((decision, *breach))
+        elif keys & used:
+            refused.append((decision, "is already counted", "이미 집계되었습니다"))
+        elif keys & others:
+            refused.append(
+                (decision, "gave another step of the change", "이 변경의 다른 단계를 승인했습니다")
+            )
+        else:
+            counted.append(decision)
+        used |= keys
+    return counted[::-1], refused[::-1]
+
+
+def quorum(facts: ApprovalFacts, ctx: RuleContext) -> Iterable[Finding | None]:
+    """CHG-P3 (seed 002 변경관리 2.1 CAB 심의): a step the pack gives a `quorum` is decided by that many of
+    its members; separation of duties applies to each of them."""
+    latest = _latest(facts, ctx)
+    for requirement in required_steps(ctx):
+        step = str(requirement.step)
+        need = _quorum_of(ctx, step)
+        decision = latest.get(step)
+        if (
+            need <= 1
+            or decision is None
+            or decision.decision != APPROVE
+            or ctx.severity("approval.quorum") is Severity.OFF
+        ):
+            continue  # missing or rejected: `approval.missing`, `cab.missing`, `approval.rejected` say so
+        counted, refused = quorum_tally(facts, ctx, step)
+        if len(counted) >= need:
+            continue
+        names = ", ".join(_who(d, ctx) for d in counted) or "-"
+        not_en = "; ".join(f"{_who(d, ctx)} {en} (ledger record {d.seq})" for d, en, _ in refused)
+        not_ko = "; ".join(f"{_who(d, ctx)}: {ko} (원장 {d.seq}번)" for d, _, ko in refused)
+        yield ctx.finding(
+            "approval.quorum",
+            subject=_subject(facts, step),
+            severity=requirement.severity,
+            message=ctx.text(
+                f"step {step} of RFC {facts.rfc_id} has {len(counted)} of {need} members' approvals "
+                f"({names})" + (f"; not counted: {not_en}" if not_en else ""),
+                f"변경요청 {facts.rfc_id}의 {step} 단계 승인은 {need}명 중 {len(counted)}명입니다 ({names})"
+                + (f". 인정되지 않음: {not_ko}" if not_ko else ""),
+            ),
+            remediation=ctx.text(
+                f"{need - len(counted)} more member(s) of the step's role, none an author of the change, "
+                f"approve {step}",
+                f"변경 작성자가 아닌 해당 역할 보유자 {need - len(counted)}명이 더 {step} 단계를 "
+                "승인해야 합니다",
+            ),
+        )
+
+
+def deputy_approvals(facts: ApprovalFacts, ctx: RuleContext) -> list[ApprovalDecision]:
+    """The approvals that count and were given by a deputy (each with `deputy_for`), in ledger order: what
+    forms and audits mark."""
+    approvals = _approvals(facts, ctx)
+    given = {d.seq: d for d in approvals.values()}
+    for step in approvals:
+        if _quorum_of(ctx, step) > 1:
+            given.update((d.seq, d) for d in quorum_tally(facts, ctx, step)[0])
+    return sorted((d for d in given.values() if d.deputy_for), key=lambda d: d.seq)
+
+
 ApprovalRule = Callable[[ApprovalFacts, RuleContext], Iterable[Finding | None]]
 
 APPROVAL_RULES: dict[str, ApprovalRule] = {
@@ -592,6 +790,7 @@ APPROVAL_RULES: dict[str, ApprovalRule] = {
     "approval.before-evidence": before_evidence,
     "approval.unattested": unattested_approvals,
     "cab.missing": cab_missing,
+    "approval.quorum": quorum,
 }
 
 

@@ -37,6 +37,7 @@ SECTIONS = {
     "portfolio": "16. Portfolio views (one ledger, many systems: each counts only its own records)",
     "kpis": "17. KPIs by the SOP's formulas (a developer cannot pad them with records of their own)",
     "closure": "18. Closing the release (acceptance, production tests, review and closure by their roles)",
+    "deputies": "19. Deputies and quorum (a delegation counts only as signed by a holder; each member once)",
 }
 INTRO = """\
 # Reliability: how gatekeeper is attacked in its own test suite

@@ -95,6 +95,8 @@ def test_registry_holds_every_approval_rule_and_cab() -> None:
         "approval.before-evidence",
         "approval.unattested",
         "cab.missing",
+        "approval.other-artifact",
+        "approval.quorum",
     }
 
 
