@@ -31,7 +31,15 @@ from urllib.parse import quote, urlsplit
 
 from gatekeeper.config.models import Config, GithubOidcConfig, GitlabOidcConfig
 from gatekeeper.domain import ActorSource
-from gatekeeper.domain.attestation import ALGORITHMS, Expectation, KeyTrust, Provider, Verdict, thumbprint
+from gatekeeper.domain.attestation import (
+    ALGORITHMS,
+    VERIFIED_KINDS,
+    Expectation,
+    KeyTrust,
+    Provider,
+    Verdict,
+    thumbprint,
+)
 from gatekeeper.domain.closure import CLOSURE_PAYLOADS
 from gatekeeper.domain.records import (
     Approval,
@@ -550,7 +558,7 @@ def recheck(
     attestor = Attestor(config, root, env, now)
     for record in records:
         carries = isinstance(record.data, Mapping) and "attestation" in record.data
-        if record.kind in ("test.evidence", "pir", "notice", "incident.opened", "delegation") and carries:
+        if record.kind in VERIFIED_KINDS and record.kind != "approval" and carries:
             try:  # as the gate reads it (test evidence: signed by a job that ran on the commit it names)
                 counted = read(record)
             except PayloadError as exc:

@@ -36,7 +36,7 @@ from gatekeeper.domain.canonical import canonical_json
 Provider = Literal["github", "gitlab"]
 # The records whose attestation the gate verifies as it reads them: a person's decision or word (an approval,
 # a PIR, a prior notice, an incident an emergency change answers for, a release's acceptance, review or
-# closure) and test evidence.
+# closure, a delegation to a deputy) and test evidence.
 VERIFIED_KINDS = frozenset(
     {
         "approval",
@@ -47,6 +47,7 @@ VERIFIED_KINDS = frozenset(
         "release.accepted",
         "release.reviewed",
         "change.closed",
+        "delegation",
     }
 )
 LEEWAY = timedelta(seconds=60)

@@ -55,7 +55,8 @@ def test_audit_json_grows_by_a_systems_list(world: AuditRepo) -> None:
     pir = next(i for i in body["items"] if i["id"] == "change.pir")
     assert pir["result"] == "nonconform" and f"{OWN}:rfc:RFC-2026-0002" in pir["evidence"]
     assert {(d["system"], d["item"]) for d in body["debts"]} >= {(OWN, "change.pir"), (WATER, "change.pir")}
-    assert not any(d["system"] == HR for d in body["debts"])  # its one change had its PIR
+    assert (HR, "change.pir") not in {(d["system"], d["item"]) for d in body["debts"]}  # it had its PIR
+    assert (HR, "release.closure") in {(d["system"], d["item"]) for d in body["debts"]}  # never closed
 
 
 def test_each_system_is_judged_as_a_single_system_run_judges_it(world: AuditRepo) -> None:
