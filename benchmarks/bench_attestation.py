@@ -38,7 +38,7 @@ version: 1
 system: {{id: minwon-portal, name: 민원포털, grade: {grade}, audience: internal}}
 policy: kr-ap-sop
 roles: {{agency-manager: [park], agency-officer: [kim, lee], operator-manager: [han], cab: [kim, park, choi]}}
-ledger: {{backend: sqlite, path: .gatekeeper/ledger.db}}
+ledger: {{backend: sqlite, path: '../{name}.db'}}  # outside the work tree, as CI requires
 platform: {{github: {{oidc: {{issuer: '{issuer}', repository: {repository}}}}}}}
 """
 RFC = f"""\
@@ -57,7 +57,7 @@ def _repo(root: Path, issuer: LocalIssuer, grade: int) -> Path:
     root.mkdir(parents=True)
     (root / "changes").mkdir()
     (root / ".gatekeeper.yml").write_text(
-        CONFIG.format(grade=grade, issuer=issuer.url, repository=REPOSITORY), encoding="utf-8"
+        CONFIG.format(grade=grade, issuer=issuer.url, repository=REPOSITORY, name=root.name), encoding="utf-8"
     )
     (root / "changes" / f"{RFC_ID}.yml").write_text(RFC, encoding="utf-8")
     env = {**os.environ, "GIT_AUTHOR_NAME": "dev", "GIT_AUTHOR_EMAIL": "dev@example.org"}
@@ -93,7 +93,11 @@ def _run(args: list[str], root: Path, env: dict[str, str], at: datetime) -> tupl
     runtime = Runtime(env=env, cwd=root, stdout=io.StringIO(), stderr=io.StringIO(), clock=lambda: at)
     start = time.perf_counter()
     code = cli_main(args, runtime)
-    return code, time.perf_counter() - start
+    took = time.perf_counter() - start
+    if code not in (0, 1):
+        shown = runtime.stderr.getvalue()  # type: ignore[attr-defined]
+        raise SystemExit(f"gatekeeper {' '.join(args)} exited {code}: {shown}")
+    return code, took
 
 
 def _approve_times(root: Path, issuer: LocalIssuer, attested: bool, home: Path) -> list[float]:
@@ -144,6 +148,44 @@ def _fill(root: Path, issuer: LocalIssuer, attested: bool) -> None:
         ledger.close()
 
 
+def _fill_evidence(root: Path, issuer: LocalIssuer, signed: bool) -> None:
+    """APPROVALS test records of the head, signed (as a CI job on that commit signs them) or not."""
+    config = load_config(root / ".gatekeeper.yml")
+    head = subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True
+    ).stdout.strip()
+    ledger = open_ledger(config, root, {})
+    try:
+        for i in range(APPROVALS):
+            moment = NOW - timedelta(hours=3) + timedelta(seconds=i)
+            totals = {"tests": 12, "passed": 12, "failed": 0, "errors": 0, "skipped": 0}
+            data: dict[str, object] = {"kind": "integration", "commit": head, "totals": totals}
+            draft = Draft("test.evidence", "minwon-portal", "ci", "github-actions", moment, data, (RFC_ID,))
+            if signed:
+                digest = digest_of(draft)
+                claims = github_claims(REPOSITORY, "ci", sha=head)
+                token = issuer.mint(claims, audience(digest), issued=moment)
+                signature = {
+                    "provider": "github",
+                    "token": token,
+                    "jwk": issuer.keys[0].jwk,
+                    "digest": digest,
+                }
+                draft = Draft(
+                    draft.kind,
+                    draft.system,
+                    draft.actor,
+                    draft.actor_source,
+                    moment,
+                    {**data, "attestation": signature},
+                    draft.rfcs,
+                    draft.id,
+                )
+            ledger.append(draft)
+    finally:
+        ledger.close()
+
+
 def _gate_times(root: Path, issuer: LocalIssuer, home: Path) -> list[float]:
     times = []
     for _ in range(REPEATS):
@@ -179,6 +221,18 @@ def main() -> None:
             "tokens, "
             f"{statistics.median(verified) * 1000:.1f} ms verifying {APPROVALS} attested approvals "
             f"(median of {REPEATS}); ratio {ratio:.2f}"
+        )
+        unsigned_evidence = _repo(base / "evidence-plain", issuer, 1)
+        signed_evidence = _repo(base / "evidence-signed", issuer, 1)
+        _fill_evidence(unsigned_evidence, issuer, signed=False)
+        _fill_evidence(signed_evidence, issuer, signed=True)
+        reference = _gate_times(unsigned_evidence, issuer, home)
+        verified = _gate_times(signed_evidence, issuer, home)
+        ratio = statistics.median(verified) / statistics.median(reference)
+        print(
+            f"gate: {statistics.median(reference) * 1000:.1f} ms reading {APPROVALS} unsigned test records, "
+            f"{statistics.median(verified) * 1000:.1f} ms verifying {APPROVALS} signed ones (each against "
+            f"the commit it names; median of {REPEATS}); ratio {ratio:.2f}"
         )
         print(json.dumps({"issuer_requests": len(issuer.requests)}))
 
