@@ -81,6 +81,10 @@ class Deployment:
     finished_at: datetime | None = None
     finished_seq: int = 0
     finish: DeploymentFinished | None = None
+    # The two views `past` gives (before and after the finish), built once: a deployment still owing is
+    # read at every later check, so each view is made the first time it is asked for.
+    _running: PastDeployment | None = None
+    _done: PastDeployment | None = None
 
     @property
     def result(self) -> DeploymentResult | None:
@@ -88,6 +92,17 @@ class Deployment:
 
     def past(self, at: datetime) -> PastDeployment:
         """The rules' view at `at`: a finish recorded after `at` had not happened yet."""
+        if self.finished_at is not None and self.finished_at <= at:
+            done = self._done
+            if done is None or done.finished_at != self.finished_at or done.result is not self.result:
+                self._done = self.view(at)
+            return self._done
+        if self._running is None:
+            self._running = self.view(at)
+        return self._running
+
+    def view(self, at: datetime) -> PastDeployment:
+        """`past`, built anew."""
         done = self.finished_at is not None and self.finished_at <= at
         return PastDeployment(
             id=self.id,
@@ -228,6 +243,15 @@ class History:
     _unrestored: dict[str, list[str]] = field(default_factory=dict)  # environment -> failed deployment ids
     _context: RuleContext | None = None
     _owing_by_rfc: dict[str, set[str]] = field(default_factory=dict)
+    # The deployments still open or owing, per environment, by seq: what `facts_at` reads of one
+    # environment without sorting every other one.
+    _by_environment: dict[str, dict[int, Deployment]] = field(default_factory=dict)
+    # Per RFC, the last answer of `approved_steps` and of `pir_state` and the role holders it was for; an
+    # approval (resp. a PIR) of the RFC lets it go. A deployment that owes for months is read at every
+    # check after it, and its RFC's decisions seldom change in between.
+    _steps_cache: dict[str, tuple[Any, frozenset[str]]] = field(default_factory=dict)
+    _pir_cache: dict[str, tuple[Any, tuple[str, str] | None]] = field(default_factory=dict)
+    cache: bool = True  # False: every answer is recomputed (what the property test compares against)
     # Whether an approval record's attestation, or a test record's signature, verifies
     # (`adapters.oidc.Attestor`); None: not checked here.
     attest: Callable[[Entry[Any]], bool] | None = None
@@ -309,6 +333,7 @@ class History:
                 attested=attested,
                 commit=approval.commit,
             )
+            self._steps_cache.pop(rfc, None)
             steps = self.decisions.get(rfc)
             if steps is None:
                 steps = self.decisions[rfc] = {}
@@ -340,7 +365,11 @@ class History:
             payload.commit,
             payload,
         )
+        replaced = self.open.get(entry.id)
+        if replaced is not None:
+            self._unindex(replaced)
         self.open[entry.id] = deployment
+        self._by_environment.setdefault(deployment.environment, {})[deployment.seq] = deployment
         return deployment
 
     def finished(self, entry: Entry[Any], payload: DeploymentFinished) -> Deployment | None:
@@ -357,9 +386,14 @@ class History:
             restored = self._unrestored.pop(deployment.environment, [])
             self.incidents.resolve_by_deployment(restored, entry.moment)
         if not self._settled(deployment):
+            replaced = self.owing.get(deployment.id)
+            if replaced is not None:
+                self._unindex(replaced)
             self.owing[deployment.id] = deployment
             for rfc in deployment.rfcs:
                 self._owing_by_rfc.setdefault(rfc, set()).add(deployment.id)
+        else:
+            self._unindex(deployment)
         return deployment
 
     def pir(self, entry: Entry[Pir]) -> bool:
@@ -368,6 +402,7 @@ class History:
         open for `pir_state` to judge with the holders each check passes."""
         for rfc in entry.rfcs:
             self.pirs.setdefault(rfc, []).append(entry)
+            self._pir_cache.pop(rfc, None)
         if self._pir_refusal(entry, self.members) is not None:
             return False
         if self.policy is not None and self.members is None and self.policy.deploy.pir_reviewers:
@@ -393,17 +428,34 @@ class History:
         """Of `rfcs`, those with a PIR that counts for these role holders, and why the latest PIR of each
         other one does not count (en, ko)."""
         chosen = members if members is not None else self.members
+        key = _members_key(chosen)
         done: set[str] = set()
         refused: dict[str, tuple[str, str]] = {}
         for rfc in rfcs:
-            for entry in self.pirs.get(rfc, ()):
-                reason = self._pir_refusal(entry, chosen)
-                if reason is None:
+            cached = self._pir_cache.get(rfc) if self.cache else None
+            if cached is not None and cached[0] == key:
+                reason = cached[1]
+            else:
+                reason = self._pir_reason(rfc, chosen)
+                if self.cache:
+                    self._pir_cache[rfc] = (key, reason)
+            if reason is None:
+                if rfc in self.pirs:
                     done.add(rfc)
-                    refused.pop(rfc, None)
-                    break
+            else:
                 refused[rfc] = reason
         return frozenset(done), refused
+
+    def _pir_reason(self, rfc: str, members: Mapping[Role, frozenset[str]] | None) -> tuple[str, str] | None:
+        """None when a PIR of the RFC counts for these role holders (or it has none); else why its latest
+        PIR does not."""
+        refused = None
+        for entry in self.pirs.get(rfc, ()):
+            reason = self._pir_refusal(entry, members)
+            if reason is None:
+                return None
+            refused = reason
+        return refused
 
     def incident(self, rfcs: tuple[str, ...], payload: IncidentOpened) -> Deployment | None:
         """The failed deployment an incident answers for (by the deployment id it names), if one waits."""
@@ -434,13 +486,23 @@ class History:
         return requirement is None or all(rfc in self.pir_done for rfc in deployment.rfcs)
 
     def _release(self, deployment: Deployment) -> None:
-        self.owing.pop(deployment.id, None)
+        released = self.owing.pop(deployment.id, None)
+        if released is not None:
+            self._unindex(released)
         for rfc in deployment.rfcs:
             waiting = self._owing_by_rfc.get(rfc)
             if waiting is not None:
                 waiting.discard(deployment.id)
                 if not waiting:
                     del self._owing_by_rfc[rfc]
+
+    def _unindex(self, deployment: Deployment) -> None:
+        """Drop a deployment that is neither open nor owing any more from the environment index."""
+        held = self._by_environment.get(deployment.environment)
+        if held is not None and held.get(deployment.seq) is deployment:
+            del held[deployment.seq]
+            if not held:
+                del self._by_environment[deployment.environment]
 
     def forget_before(self, moment: datetime) -> None:
         """Let go of what no check at `moment` or later can read (evidence past its horizon)."""
@@ -470,11 +532,21 @@ class History:
         """The steps whose latest counted decision is approve, for these role holders."""
         if self.policy is None:
             return frozenset(s for s, slot in self.decisions.get(rfc, {}).items() if slot.approved)
-        return approved_steps(self.latest(rfc), self.context, members)
+        if not self.cache:
+            return approved_steps(self.latest(rfc), self.context, members)
+        key = _members_key(members)
+        cached = self._steps_cache.get(rfc)
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        found = approved_steps(self.latest(rfc), self.context, members)
+        self._steps_cache[rfc] = (key, found)
+        return found
 
     def deployments(self, environment: str | None = None) -> Iterable[Deployment]:
         """The deployments still open or still owing, oldest first."""
-        found = sorted([*self.open.values(), *self.owing.values()], key=lambda d: d.seq)
+        if environment is not None and self.cache:
+            return sorted(self._by_environment.get(environment, {}).values(), key=_seq)
+        found = sorted([*self.open.values(), *self.owing.values()], key=_seq)
         return [d for d in found if environment is None or d.environment == environment]
 
     def noticed(self, rfc: str) -> bool:
@@ -530,7 +602,11 @@ class History:
             approvals = platform(approvals)
         since = at - DEBT_HORIZON
         self.incidents.prune(since)  # what older incidents owe is the audit's business, as older debts are
-        past = tuple(d.past(at) for d in self.deployments(environment) if since <= d.started_at <= at)
+        past = tuple(
+            d.past(at) if self.cache else d.view(at)
+            for d in self.deployments(environment)
+            if since <= d.started_at <= at
+        )
         pending = {rfc for d in past for rfc in d.rfcs}
         approved = {r: self.approved_steps(r, members) for r in pending}
         pir_done, pir_refused = self.pir_state(sorted(pending), members)
@@ -556,6 +632,15 @@ class History:
             tuple(e.id for e in entries if e.rfc is not None and e.rfc.impact.performance),
         )
         return LedgerFacts(approvals, deploy, evidence)
+
+
+def _seq(deployment: Deployment) -> int:
+    return deployment.seq
+
+
+def _members_key(members: Mapping[Role, frozenset[str]] | None) -> Any:
+    """A hashable stand-in for who holds each role (answers cached per RFC are for one such key)."""
+    return None if members is None else frozenset((r, frozenset(v)) for r, v in members.items())
 
 
 def emergency_incidents(entries: Iterable[RfcEntry]) -> dict[str, str]:
