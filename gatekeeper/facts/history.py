@@ -95,11 +95,12 @@ class Deployment:
         if self.finished_at is not None and self.finished_at <= at:
             done = self._done
             if done is None or done.finished_at != self.finished_at or done.result is not self.result:
-                self._done = self.view(at)
-            return self._done
-        if self._running is None:
-            self._running = self.view(at)
-        return self._running
+                done = self._done = self.view(at)
+            return done
+        running = self._running
+        if running is None:
+            running = self._running = self.view(at)
+        return running
 
     def view(self, at: datetime) -> PastDeployment:
         """`past`, built anew."""
