@@ -235,7 +235,9 @@ class History:
     open: dict[str, Deployment] = field(default_factory=dict)  # started, not finished (by deployment id)
     owing: dict[str, Deployment] = field(default_factory=dict)  # finished, may still owe a PIR or review
     pir_done: set[str] = field(default_factory=set)  # RFCs whose PIR counts for `members`
-    pirs: dict[str, list[Entry[Pir]]] = field(default_factory=dict)  # every PIR record, per RFC
+    # Per RFC, the latest PIR record of each kind whether it counts can tell apart (`_pir_kind`), in the
+    # order of their latest: what `pir_state` reads, without keeping every PIR of a long ledger.
+    pirs: dict[str, dict[tuple[str, str, str, bool], Entry[Pir]]] = field(default_factory=dict)
     notices: dict[str, list[Entry[Notice]]] = field(default_factory=dict)
     failed: dict[str, Deployment] = field(default_factory=dict)  # failed or rolled back, no incident yet
     failed_ids: set[str] = field(default_factory=set)  # every failed or rolled-back deployment
@@ -402,7 +404,10 @@ class History:
         `rules.deploy.pir_refusal`). Where the role holders are not known here, a deployment's debt stays
         open for `pir_state` to judge with the holders each check passes."""
         for rfc in entry.rfcs:
-            self.pirs.setdefault(rfc, []).append(entry)
+            held = self.pirs.setdefault(rfc, {})
+            kind = _pir_kind(entry)
+            held.pop(kind, None)
+            held[kind] = entry
             self._pir_cache.pop(rfc, None)
         if self._pir_refusal(entry, self.members) is not None:
             return False
@@ -451,7 +456,7 @@ class History:
         """None when a PIR of the RFC counts for these role holders (or it has none); else why its latest
         PIR does not."""
         refused = None
-        for entry in self.pirs.get(rfc, ()):
+        for entry in self.pirs.get(rfc, {}).values():
             reason = self._pir_refusal(entry, members)
             if reason is None:
                 return None
@@ -579,7 +584,7 @@ class History:
         entries = tuple(rfcs)
         deployed = digests or {}
         items = tuple(
-            replace(e, signed=None) if vouched is None or e.seq in vouched else e
+            replace(e, signed=None) if e.signed is not None and (vouched is None or e.seq in vouched) else e
             for e in self.evidence.at(head, at, EVIDENCE_HORIZON)
         )
         head_evidence = tuple(
@@ -633,6 +638,12 @@ class History:
             tuple(e.id for e in entries if e.rfc is not None and e.rfc.impact.performance),
         )
         return LedgerFacts(approvals, deploy, evidence)
+
+
+def _pir_kind(entry: Entry[Pir]) -> tuple[str, str, str, bool]:
+    """All `rules.deploy.pir_refusal` reads of a PIR record: two records alike in these count alike (and
+    give the same reason) whoever holds the roles."""
+    return (entry.actor, entry.actor_source, entry.payload.result, bool(entry.payload.follow_up.strip()))
 
 
 def _seq(deployment: Deployment) -> int:

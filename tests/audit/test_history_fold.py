@@ -25,6 +25,7 @@ from gatekeeper.domain.rfc import RfcEntry
 from gatekeeper.facts.history import History
 from gatekeeper.ledger import Draft
 from gatekeeper.resources import policies_dir
+from gatekeeper.rules.deploy import pir_refusal
 from tests.acceptance import RFC
 
 POLICY = load_policy("kr-ap-sop", relative_to=policies_dir())
@@ -85,9 +86,11 @@ events = st.one_of(
     st.tuples(
         st.just("pir"),
         st.sampled_from(RFCS),
-        people,
-        st.sampled_from(("achieved", "not-achieved")),
-        st.booleans(),  # with a follow-up
+        st.sampled_from(("kim", "kim", "dev")),  # few people: the same one's PIRs often follow each other
+        # One to three PIRs in a row by the same person from the same place: result, with a follow-up.
+        st.lists(
+            st.tuples(st.sampled_from(("achieved", "not-achieved")), st.booleans()), min_size=1, max_size=3
+        ),
         sources,
     ),
     st.tuples(st.just("check"), st.sampled_from(ENVIRONMENTS), st.integers(0, len(HOLDERS) - 1)),
@@ -107,7 +110,8 @@ def _expanded(steps: list[tuple[tuple[Any, ...], int]]) -> list[tuple[tuple[Any,
         _, rfc, environment, failed = event
         out += [(("chain", rfc), minutes), (("deploy", [rfc], environment, "normal"), 5)]
         out += [(("finish", 0, "failure" if failed else "success"), 10)]
-        out += [(("pir", rfc, "kim", "not-achieved" if failed else "achieved", True, "github-actions"), 60)]
+        review = ("not-achieved" if failed else "achieved", True)
+        out += [(("pir", rfc, "kim", [review], "github-actions"), 60)]
         out += [(("check", environment, 1), 1)]
     return out
 
@@ -155,6 +159,7 @@ def test_the_indexed_and_cached_fold_gives_the_plain_folds_facts(
     cached, plain = history(True), history(False)
     moment, head = START, None
     started: list[str] = []
+    pirs: dict[str, list[Any]] = {}  # every PIR record, per RFC: what the fold keeps only the latest of
 
     def append(draft: Draft) -> None:
         nonlocal head
@@ -162,6 +167,26 @@ def test_the_indexed_and_cached_fold_gives_the_plain_folds_facts(
         entry = read(head)
         cached.add(entry)
         plain.add(entry)
+        if draft.kind == "pir":
+            for rfc in entry.rfcs:
+                pirs.setdefault(rfc, []).append(entry)
+
+    def every_pir_read(holders: int) -> None:
+        """The PIR state read from every PIR record, as the fold read it before it kept only the latest
+        of each kind: an RFC is done when one of its PIRs counts, else its latest PIR says why not."""
+        members = HOLDERS[holders] if HOLDERS[holders] is not None else HOLDERS[fold_members]
+        done, refused = set(), {}
+        for rfc in RFCS:
+            for entry in pirs.get(rfc, ()):
+                reason = pir_refusal(
+                    POLICY, Grade(1), members, entry.actor, entry.actor_source, entry.payload
+                )
+                if reason is None:
+                    done.add(rfc)
+                    refused.pop(rfc, None)
+                    break
+                refused[rfc] = reason
+        assert cached.pir_state(RFCS, HOLDERS[holders]) == (frozenset(done), refused)
 
     for event, minutes in _expanded(steps):
         moment += timedelta(minutes=minutes)
@@ -194,11 +219,14 @@ def test_the_indexed_and_cached_fold_gives_the_plain_folds_facts(
             data = {"started": started[-1 - back % len(started)], "result": result}
             append(Draft("deployment.finished", SYSTEM, "ci", "github-actions", moment, data))
         elif kind == "pir":
-            _, rfc, who, result, follow_up, source = event
-            data = {"result": result, "follow_up": "RFC-2026-0009: 재발 방지" if follow_up else ""}
-            append(Draft("pir", SYSTEM, who, source, moment, data, (rfc,)))
+            _, rfc, who, reviews, source = event
+            for n, (result, follow_up) in enumerate(reviews):
+                data = {"result": result, "follow_up": "RFC-2026-0009: 재발 방지" if follow_up else ""}
+                append(Draft("pir", SYSTEM, who, source, moment + timedelta(seconds=n), data, (rfc,)))
+                every_pir_read(fold_members)
         elif kind == "check":
             _, environment, holders = event
+            every_pir_read(holders)
             assert _facts(cached, moment, environment, holders, list(RFCS)) == _facts(
                 plain, moment, environment, holders, list(RFCS)
             )
