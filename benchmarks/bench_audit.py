@@ -196,18 +196,13 @@ def _drafts(total: int) -> Iterator[object]:
                     (rfc,),
                 ),
             ]
-        # Every CAB-reviewed change gets its PIR (a failed one too: not achieved), as the gate demands.
-        batch.append(
-            Draft(
-                "pir",
-                SYSTEM,
-                "kim",
-                "github-actions",
-                moment + timedelta(minutes=24),
-                {"result": "not-achieved" if failed else "achieved", "note": ""},
-                (rfc,),
-            )
-        )
+        # Every CAB-reviewed change gets its PIR (a failed one too: not achieved, with the follow-up
+        # `gatekeeper pir` demands of it — without one the PIR settles nothing), as the gate demands.
+        pir: dict[str, object] = {"result": "not-achieved" if failed else "achieved", "note": ""}
+        if failed:
+            pir["follow_up"] = f"{rfc}: 실패 원인 분석 후 재배포"
+        at = moment + timedelta(minutes=24)
+        batch.append(Draft("pir", SYSTEM, "kim", "github-actions", at, pir, (rfc,)))
         yield from batch[: total - made]
         made += len(batch)
         cycle += 1

@@ -89,6 +89,10 @@ class Deployment:
     finished_at: datetime | None = None
     finished_seq: int = 0
     finish: DeploymentFinished | None = None
+    # The two views `past` gives (before and after the finish), built once: a deployment still owing is
+    # read at every later check, so each view is made the first time it is asked for.
+    _running: PastDeployment | None = None
+    _done: PastDeployment | None = None
 
     @property
     def result(self) -> DeploymentResult | None:
@@ -96,6 +100,18 @@ class Deployment:
 
     def past(self, at: datetime) -> PastDeployment:
         """The rules' view at `at`: a finish recorded after `at` had not happened yet."""
+        if self.finished_at is not None and self.finished_at <= at:
+            done = self._done
+            if done is None or done.finished_at != self.finished_at or done.result is not self.result:
+                done = self._done = self.view(at)
+            return done
+        running = self._running
+        if running is None:
+            running = self._running = self.view(at)
+        return running
+
+    def view(self, at: datetime) -> PastDeployment:
+        """`past`, built anew."""
         done = self.finished_at is not None and self.finished_at <= at
         return PastDeployment(
             id=self.id,
@@ -230,7 +246,9 @@ class History:
     open: dict[str, Deployment] = field(default_factory=dict)  # started, not finished (by deployment id)
     owing: dict[str, Deployment] = field(default_factory=dict)  # finished, may still owe a PIR or review
     pir_done: set[str] = field(default_factory=set)  # RFCs whose PIR counts for `members`
-    pirs: dict[str, list[Entry[Pir]]] = field(default_factory=dict)  # every PIR record, per RFC
+    # Per RFC, the latest PIR record of each kind whether it counts can tell apart (`_pir_kind`), in the
+    # order of their latest: what `pir_state` reads, without keeping every PIR of a long ledger.
+    pirs: dict[str, dict[tuple[str, str, str, bool, bool | None], Entry[Pir]]] = field(default_factory=dict)
     notices: dict[str, list[Entry[Notice]]] = field(default_factory=dict)
     failed: dict[str, Deployment] = field(default_factory=dict)  # failed or rolled back, no incident yet
     failed_ids: set[str] = field(default_factory=set)  # every failed or rolled-back deployment
@@ -241,6 +259,15 @@ class History:
     _owing_by_rfc: dict[str, set[str]] = field(default_factory=dict)
     # PIR and notice seq -> whether its signature verified (absent: not checked by this reader)
     _signed: dict[int, bool] = field(default_factory=dict)
+    # The deployments still open or owing, per environment, by seq: what `facts_at` reads of one
+    # environment without sorting every other one.
+    _by_environment: dict[str, dict[int, Deployment]] = field(default_factory=dict)
+    # Per RFC, the last answer of `approved_steps` and of `pir_state` and the role holders it was for; an
+    # approval (resp. a PIR) of the RFC lets it go. A deployment that owes for months is read at every
+    # check after it, and its RFC's decisions seldom change in between.
+    _steps_cache: dict[str, tuple[Any, frozenset[str]]] = field(default_factory=dict)
+    _pir_cache: dict[str, tuple[Any, tuple[str, str] | None]] = field(default_factory=dict)
+    cache: bool = True  # False: every answer is recomputed (what the property test compares against)
     # Whether an approval record's attestation, or a test record's signature, verifies
     # (`adapters.oidc.Attestor`); None: not checked here.
     attest: Callable[[Entry[Any]], bool] | None = None
@@ -340,6 +367,7 @@ class History:
                 commit=approval.commit,
                 artifacts=approval.artifacts,
             )
+            self._steps_cache.pop(rfc, None)
             steps = self.decisions.get(rfc)
             if steps is None:
                 steps = self.decisions[rfc] = {}
@@ -398,7 +426,11 @@ class History:
             payload.commit,
             payload,
         )
+        replaced = self.open.get(entry.id)
+        if replaced is not None:
+            self._unindex(replaced)
         self.open[entry.id] = deployment
+        self._by_environment.setdefault(deployment.environment, {})[deployment.seq] = deployment
         return deployment
 
     def finished(self, entry: Entry[Any], payload: DeploymentFinished) -> Deployment | None:
@@ -416,9 +448,14 @@ class History:
             self.incidents.resolve_by_deployment(restored, entry.moment)
             self.released(deployment)
         if not self._settled(deployment):
+            replaced = self.owing.get(deployment.id)
+            if replaced is not None:
+                self._unindex(replaced)
             self.owing[deployment.id] = deployment
             for rfc in deployment.rfcs:
                 self._owing_by_rfc.setdefault(rfc, set()).add(deployment.id)
+        else:
+            self._unindex(deployment)
         return deployment
 
     def released(self, deployment: Deployment) -> None:
@@ -493,10 +530,14 @@ class History:
         """Fold a PIR record; whether it counts as far as the fold can tell (who recorded it, and how:
         `rules.deploy.pir_refusal`). Where the role holders are not known here, a deployment's debt stays
         open for `pir_state` to judge with the holders each check passes."""
-        for rfc in entry.rfcs:
-            self.pirs.setdefault(rfc, []).append(entry)
         if self.attest is not None:
             self._signed[entry.seq] = self.attest(entry)
+        for rfc in entry.rfcs:
+            held = self.pirs.setdefault(rfc, {})
+            kind = _pir_kind(entry, self._signed.get(entry.seq))
+            held.pop(kind, None)
+            held[kind] = entry
+            self._pir_cache.pop(rfc, None)
         if self._pir_refusal(entry, self.members) is not None:
             return False
         if self.policy is not None and self.members is None and self.policy.deploy.pir_reviewers:
@@ -525,17 +566,34 @@ class History:
         """Of `rfcs`, those with a PIR that counts for these role holders, and why the latest PIR of each
         other one does not count (en, ko)."""
         chosen = members if members is not None else self.members
+        key = _members_key(chosen)
         done: set[str] = set()
         refused: dict[str, tuple[str, str]] = {}
         for rfc in rfcs:
-            for entry in self.pirs.get(rfc, ()):
-                reason = self._pir_refusal(entry, chosen)
-                if reason is None:
+            cached = self._pir_cache.get(rfc) if self.cache else None
+            if cached is not None and cached[0] == key:
+                reason = cached[1]
+            else:
+                reason = self._pir_reason(rfc, chosen)
+                if self.cache:
+                    self._pir_cache[rfc] = (key, reason)
+            if reason is None:
+                if rfc in self.pirs:
                     done.add(rfc)
-                    refused.pop(rfc, None)
-                    break
+            else:
                 refused[rfc] = reason
         return frozenset(done), refused
+
+    def _pir_reason(self, rfc: str, members: Mapping[Role, frozenset[str]] | None) -> tuple[str, str] | None:
+        """None when a PIR of the RFC counts for these role holders (or it has none); else why its latest
+        PIR does not."""
+        refused = None
+        for entry in self.pirs.get(rfc, {}).values():
+            reason = self._pir_refusal(entry, members)
+            if reason is None:
+                return None
+            refused = reason
+        return refused
 
     def incident(self, rfcs: tuple[str, ...], payload: IncidentOpened) -> Deployment | None:
         """The failed deployment an incident answers for (by the deployment id it names), if one waits."""
@@ -567,13 +625,23 @@ class History:
         return requirement is None or all(rfc in self.pir_done for rfc in deployment.rfcs)
 
     def _release(self, deployment: Deployment) -> None:
-        self.owing.pop(deployment.id, None)
+        released = self.owing.pop(deployment.id, None)
+        if released is not None:
+            self._unindex(released)
         for rfc in deployment.rfcs:
             waiting = self._owing_by_rfc.get(rfc)
             if waiting is not None:
                 waiting.discard(deployment.id)
                 if not waiting:
                     del self._owing_by_rfc[rfc]
+
+    def _unindex(self, deployment: Deployment) -> None:
+        """Drop a deployment that is neither open nor owing any more from the environment index."""
+        held = self._by_environment.get(deployment.environment)
+        if held is not None and held.get(deployment.seq) is deployment:
+            del held[deployment.seq]
+            if not held:
+                del self._by_environment[deployment.environment]
 
     def forget_before(self, moment: datetime) -> None:
         """Let go of what no check at `moment` or later can read (evidence past its horizon)."""
@@ -604,11 +672,21 @@ class History:
         """The steps whose latest counted decision is approve, for these role holders."""
         if self.policy is None:
             return frozenset(s for s, slot in self.decisions.get(rfc, {}).items() if slot.approved)
-        return approved_steps(self.latest(rfc), self.context, members)
+        if not self.cache:
+            return approved_steps(self.latest(rfc), self.context, members)
+        key = _members_key(members)
+        cached = self._steps_cache.get(rfc)
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        found = approved_steps(self.latest(rfc), self.context, members)
+        self._steps_cache[rfc] = (key, found)
+        return found
 
     def deployments(self, environment: str | None = None) -> Iterable[Deployment]:
         """The deployments still open or still owing, oldest first."""
-        found = sorted([*self.open.values(), *self.owing.values()], key=lambda d: d.seq)
+        if environment is not None and self.cache:
+            return sorted(self._by_environment.get(environment, {}).values(), key=_seq)
+        found = sorted([*self.open.values(), *self.owing.values()], key=_seq)
         return [d for d in found if environment is None or d.environment == environment]
 
     def _counted_notices(
@@ -667,7 +745,7 @@ class History:
         entries = tuple(rfcs)
         deployed = digests or {}
         items = tuple(
-            replace(e, signed=None) if vouched is None or e.seq in vouched else e
+            replace(e, signed=None) if e.signed is not None and (vouched is None or e.seq in vouched) else e
             for e in self.evidence.at(head, at, EVIDENCE_HORIZON)
         )
         head_evidence = tuple(
@@ -692,7 +770,11 @@ class History:
             approvals = platform(approvals)
         since = at - DEBT_HORIZON
         self.incidents.prune(since)  # what older incidents owe is the audit's business, as older debts are
-        past = tuple(d.past(at) for d in self.deployments(environment) if since <= d.started_at <= at)
+        past = tuple(
+            d.past(at) if self.cache else d.view(at)
+            for d in self.deployments(environment)
+            if since <= d.started_at <= at
+        )
         pending = {rfc for d in past for rfc in d.rfcs}
         approved = {r: self.approved_steps(r, members) for r in pending}
         pir_done, pir_refused = self.pir_state(sorted(pending), members)
@@ -722,6 +804,28 @@ class History:
             tuple(e.id for e in entries if e.rfc is not None and e.rfc.impact.performance),
         )
         return LedgerFacts(approvals, deploy, evidence)
+
+
+def _pir_kind(entry: Entry[Pir], signed: bool | None) -> tuple[str, str, str, bool, bool | None]:
+    """All `rules.deploy.pir_refusal` reads of a PIR record, its signature included: two records alike in
+    these count alike (and give the same reason) whoever holds the roles, so an unsigned copy of a signed
+    PIR never stands in for it."""
+    return (
+        entry.actor,
+        entry.actor_source,
+        entry.payload.result,
+        bool(entry.payload.follow_up.strip()),
+        signed,
+    )
+
+
+def _seq(deployment: Deployment) -> int:
+    return deployment.seq
+
+
+def _members_key(members: Mapping[Role, frozenset[str]] | None) -> Any:
+    """A hashable stand-in for who holds each role (answers cached per RFC are for one such key)."""
+    return None if members is None else frozenset((r, frozenset(v)) for r, v in members.items())
 
 
 def emergency_incidents(entries: Iterable[RfcEntry]) -> dict[str, str]:
