@@ -393,3 +393,16 @@ def test_only_the_agency_officer_tells_the_related_agencies(repo: GitRepo, relia
         "block: integration.notice-missing says why the notice does not count; both commands exit 2 and "
         "write nothing; the officer's signed notice tells the agency",
     )
+
+
+def test_an_unsigned_copy_of_a_signed_pir_does_not_undo_it(repo: GitRepo, reliability: Recorder) -> None:
+    pir = {"kind": "pir", "actor": "kim", "rfcs": ["RFC-2026-0041"], "data": {"result": "achieved"}}
+    records = [*OWING["records"], {**pir, "hours_ago": 200}, {**pir, "hours_ago": 100, "signed": False}]
+    at, _ = cases.build(repo, {**OWING, "records": records})
+    assert "deploy.pir-overdue" not in _rules_at(repo, at)
+    reliability.row(
+        "after the CAB member's signed PIR, an unsigned copy of it (same author, same result) appended later",
+        "forged record (to undo a settled debt)",
+        "the signed PIR still settles the debt: the history keeps the latest PIR of each kind, its signature "
+        "part of the kind",
+    )

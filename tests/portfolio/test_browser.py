@@ -58,5 +58,6 @@ def test_organisation_report_renders_in_chromium(world: AuditRepo, tmp_path: Pat
     assert len(re.findall(r'<tr class="kpi-system"', dom)) == 3
     assert len(re.findall(r'<tr class="trend"', dom)) == 3
     assert re.search(rf'<tr class="debt" data-system="{OWN}" data-item="change.pir"', dom)
-    assert not re.search(rf'<tr class="debt" data-system="{HR}"', dom)
+    assert not re.search(rf'<tr class="debt" data-system="{HR}" data-item="change.pir"', dom)  # had its PIR
+    assert re.search(rf'<tr class="debt" data-system="{HR}" data-item="release.closure"', dom)  # not closed
     assert ("부적합" if lang == "ko" else "NONCONFORM") in dom
