@@ -364,38 +364,14 @@ class Attestor:
         return self.rings[provider]
 
     def verdict(self, entry: Entry[Approval]) -> Verdict:
-        from gatekeeper.domain.attestation import draft_digest, verify
-
-        provider = provider_of(entry.actor_source)
-        attestation = entry.payload.attestation
-        if attestation is None:
-            return Verdict(False, "the record carries no attestation")
-        if provider is None:
-            return Verdict(False, f"a record written by a {entry.actor_source} actor cannot be attested")
-        expect = expectation(self.config, self.env, provider)
-        if expect is None:
-            return Verdict(
-                False,
-                f"the repository is unknown here: set platform.{provider}.oidc.repository to verify tokens "
-                "outside CI",
-            )
-        digest = draft_digest(
-            record_id=entry.id,
-            kind=entry.kind,
-            system=entry.system,
-            rfcs=entry.rfcs,
-            actor=entry.actor,
-            actor_source=entry.actor_source,
-            at=entry.moment,
-            data=entry.payload.dump(),
-        )
-        verdict = verify(
-            attestation,
-            expect=expect,
-            actor=entry.actor,
-            moment=entry.moment,
-            digest=digest,
-            trust=self.ring(provider),
+        """Whether an approval's attestation proves its actor gave it, in the approval workflow of the
+        protected default branch; a token's `jti` counts once."""
+        verdict = self._verified(
+            entry,
+            entry.payload.attestation,
+            scope="approval",
+            absent="the record carries no attestation",
+            proved="attested",
         )
         jti = str(verdict.claims.get("jti", ""))
         if verdict.ok and self._seen.get(jti, entry.seq) != entry.seq:
@@ -411,14 +387,44 @@ class Attestor:
         checks that follow. A GitLab job's token signs every record the job writes without naming one: it
         vouches for one report of each kind per commit, and for one PIR, notice or incident (its copy onto a
         forged record, which comes later in the ledger, is refused)."""
+        payload = entry.payload
+        verdict = self._verified(
+            entry,
+            payload.attestation,
+            scope="record",
+            absent="the record carries no signature of a CI job",
+            proved="signed",
+            commit=payload.commit if isinstance(payload, TestEvidence) else "",
+        )
+        if verdict.ok and provider_of(entry.actor_source) == "gitlab":
+            jti = str(verdict.claims.get("jti", ""))
+            # Approvals, PIRs, notices and incidents share the one-record-per-token rule (`verdict`'s `jti`).
+            key = f"{jti}|{payload.kind}|{payload.commit}" if isinstance(payload, TestEvidence) else jti
+            first = self._seen.setdefault(key, entry.seq)
+            if first != entry.seq:
+                return Verdict(False, f"the job's token already vouched for ledger record {first}")
+        return verdict
+
+    def _verified(
+        self,
+        entry: Entry[Any],
+        attestation: Mapping[str, Any] | None,
+        *,
+        scope: str,
+        absent: str,
+        proved: str,
+        commit: str = "",
+    ) -> Verdict:
+        """`domain.attestation.verify` of a typed record's token against its own digest, time and actor and
+        the configured expectation (`scope`: "approval" or "record"); `absent` says a record without one,
+        `proved` what a workstation's record cannot be."""
         from gatekeeper.domain.attestation import draft_digest, verify
 
-        signed = entry.payload.attestation
         provider = provider_of(entry.actor_source)
-        if signed is None:
-            return Verdict(False, "the record carries no signature of a CI job")
+        if attestation is None:
+            return Verdict(False, absent)
         if provider is None:
-            return Verdict(False, f"a record written by a {entry.actor_source} actor cannot be signed")
+            return Verdict(False, f"a record written by a {entry.actor_source} actor cannot be {proved}")
         expect = expectation(self.config, self.env, provider)
         if expect is None:
             return Verdict(
@@ -436,24 +442,15 @@ class Attestor:
             at=entry.moment,
             data=entry.payload.dump(),
         )
-        verdict = verify(
-            signed,
-            expect=dataclasses.replace(expect, scope="record"),
+        return verify(
+            attestation,
+            expect=dataclasses.replace(expect, scope=scope),
             actor=entry.actor,
             moment=entry.moment,
             digest=digest,
             trust=self.ring(provider),
-            commit=entry.payload.commit if isinstance(entry.payload, TestEvidence) else "",
+            commit=commit,
         )
-        if verdict.ok and provider == "gitlab":
-            jti = str(verdict.claims.get("jti", ""))
-            payload = entry.payload
-            # Approvals, PIRs, notices and incidents share the one-record-per-token rule (`verdict`'s `jti`).
-            key = f"{jti}|{payload.kind}|{payload.commit}" if isinstance(payload, TestEvidence) else jti
-            first = self._seen.setdefault(key, entry.seq)
-            if first != entry.seq:
-                return Verdict(False, f"the job's token already vouched for ledger record {first}")
-        return verdict
 
     def __call__(self, entry: Entry[Any]) -> bool:
         payload = entry.payload
