@@ -20,6 +20,7 @@ from gatekeeper.config.models import StepRequirement
 from gatekeeper.domain import ActorSource, Finding, Role, Severity, Step
 from gatekeeper.domain.records import APPROVE, REJECT
 from gatekeeper.rules import RuleContext
+from gatekeeper.rules.tests import signature_counts
 
 if TYPE_CHECKING:
     from gatekeeper.rules.delegation import Grant, Revocation
@@ -624,29 +625,19 @@ def before_evidence(facts: ApprovalFacts, ctx: RuleContext) -> Iterable[Finding 
         if step in ctx.policy.approvals.commit_steps and decision.commit != facts.head:
             continue  # certifies another commit (or none): `approval.other-commit` says so
         kinds = ctx.policy.approvals.certified_by.get(Step(step), ())
-        signed_only = ctx.policy.tests.attestation_level(ctx.grade, ctx.change_type) == "required"
         # A decision on the platform is read live, after every ledger record: its seq only continues the
         # decisions', so it is compared with no record's.
+        before = [e for e in facts.evidence if decision.on_platform or e[1] < decision.seq]
         late = [
             str(k)
             for k in kinds
-            if not any(
-                kind == k
-                and (decision.on_platform or seq < decision.seq)
-                and not (signed_only and signed is False)
-                for kind, seq, signed in facts.evidence
-            )
+            if not any(kind == k and signature_counts(signed, ctx) for kind, _, signed in before)
         ]
         if not late:
             continue
         named = ", ".join(late)
         unsigned = [
-            str(seq)
-            for kind, seq, signed in facts.evidence
-            if signed_only
-            and signed is False
-            and kind in late
-            and (decision.on_platform or seq < decision.seq)
+            str(seq) for kind, seq, signed in before if kind in late and not signature_counts(signed, ctx)
         ]
         why = (
             ctx.text(

@@ -90,13 +90,17 @@ def same_commit(a: str, b: str) -> bool:
     return a.startswith(b) or b.startswith(a)
 
 
+def signature_counts(signed: bool | None, ctx: RuleContext) -> bool:
+    """Whether ledger evidence whose signature check gave `signed` may count: not where the pack requires
+    signed evidence (`tests.attestation`) and its signature did not show a CI job on its commit wrote it."""
+    return signed is not False or ctx.policy.tests.attestation_level(ctx.grade, ctx.change_type) != "required"
+
+
 def admitted(facts: EvidenceFacts, ctx: RuleContext) -> EvidenceFacts:
-    """The evidence that counts: where the pack requires ledger evidence to be signed (`tests.attestation`),
-    a ledger record whose signature does not show a CI job on its commit wrote it is no evidence — anyone
-    who can append to the ledger could have written it — and is refused as such."""
-    if ctx.policy.tests.attestation_level(ctx.grade, ctx.change_type) != "required":
-        return facts
-    unsigned = [e for e in facts.items if e.signed is False]
+    """The evidence that counts (`signature_counts`): a ledger record no CI job on its commit is shown to
+    have written is no evidence where the pack requires signed evidence — anyone who can append to the
+    ledger could have written it — and is refused as such."""
+    unsigned = [e for e in facts.items if not signature_counts(e.signed, ctx)]
     if not unsigned:
         return facts
     refused = tuple(
@@ -104,7 +108,7 @@ def admitted(facts: EvidenceFacts, ctx: RuleContext) -> EvidenceFacts:
     )
     return replace(
         facts,
-        items=tuple(e for e in facts.items if e.signed is not False),
+        items=tuple(e for e in facts.items if signature_counts(e.signed, ctx)),
         refused=facts.refused + refused,
     )
 
