@@ -354,19 +354,13 @@ class TestEvidence:
 
     @classmethod
     def parse(cls, data: Mapping[str, Any]) -> TestEvidence:
-        raw_kind = data.get("kind")
-        kind = _EVIDENCE_KINDS.get(raw_kind) if isinstance(raw_kind, str) else None
-        if kind is None:
-            raise PayloadError("`kind` is not a test kind (unit, integration, performance, acceptance)")
-        commit = data.get("commit")
-        if not isinstance(commit, str) or len(commit.strip()) < 7:
-            raise PayloadError("`commit` does not name the commit tested")
+        kind, commit = _tested(data)
         files = data.get("files", [])
         if not isinstance(files, list) or (files and not all(isinstance(f, dict) for f in files)):
             raise PayloadError("`files` is not a list of objects")
         return cls(
             kind,
-            commit.strip().lower(),
+            commit,
             Counts.parse(data),
             tuple(files),
             _text(data, "digest", ""),
@@ -1313,6 +1307,12 @@ def _finished_summary(data: Mapping[str, Any]) -> DeploymentFinished:
 
 
 def _evidence_summary(data: Mapping[str, Any]) -> TestEvidence:
+    kind, commit = _tested(data)
+    return TestEvidence(kind, commit, Counts.parse(data))
+
+
+def _tested(data: Mapping[str, Any]) -> tuple[EvidenceKind, str]:
+    """A test record's kind and the commit it names (lowercase), as every reader of one takes them."""
     raw_kind = data.get("kind")
     kind = _EVIDENCE_KINDS.get(raw_kind) if isinstance(raw_kind, str) else None
     if kind is None:
@@ -1320,7 +1320,7 @@ def _evidence_summary(data: Mapping[str, Any]) -> TestEvidence:
     commit = data.get("commit")
     if not isinstance(commit, str) or len(commit.strip()) < 7:
         raise PayloadError("`commit` does not name the commit tested")
-    return TestEvidence(kind, commit.strip().lower(), Counts.parse(data))
+    return kind, commit.strip().lower()
 
 
 # Summaries of the kinds most frequent in a ledger after approvals, for readers that count them (the KPIs):
