@@ -10,6 +10,7 @@ already knows. The median of several runs is compared, as ratios measured in the
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import os
@@ -124,28 +125,18 @@ def _fill(root: Path, issuer: LocalIssuer, attested: bool) -> None:
             moment = NOW - timedelta(hours=2) + timedelta(seconds=i)
             data = {"step": "cab", "decision": "approve", "rfc_digest": "sha256:0", "comment": ""}
             draft = Draft("approval", "minwon-portal", "choi", "github-actions", moment, data, (RFC_ID,))
-            if attested:
-                digest = digest_of(draft)
-                token = issuer.mint(github_claims(REPOSITORY, "choi"), audience(digest), issued=moment)
-                attestation = {
-                    "provider": "github",
-                    "token": token,
-                    "jwk": issuer.keys[0].jwk,
-                    "digest": digest,
-                }
-                draft = Draft(
-                    draft.kind,
-                    draft.system,
-                    draft.actor,
-                    draft.actor_source,
-                    moment,
-                    {**data, "attestation": attestation},
-                    draft.rfcs,
-                    draft.id,
-                )
-            ledger.append(draft)
+            ledger.append(_signed(draft, issuer, github_claims(REPOSITORY, "choi")) if attested else draft)
     finally:
         ledger.close()
+
+
+def _signed(draft: Draft, issuer: LocalIssuer, claims: dict[str, object]) -> Draft:
+    """`draft` carrying the token a job with `claims` gets for it from `issuer`, as `approve` or a signing
+    job stores it."""
+    digest = digest_of(draft)
+    token = issuer.mint(claims, audience(digest), issued=draft.at)
+    attestation = {"provider": "github", "token": token, "jwk": issuer.keys[0].jwk, "digest": digest}
+    return dataclasses.replace(draft, data={**draft.data, "attestation": attestation})
 
 
 def _fill_evidence(root: Path, issuer: LocalIssuer, signed: bool) -> None:
@@ -161,27 +152,9 @@ def _fill_evidence(root: Path, issuer: LocalIssuer, signed: bool) -> None:
             totals = {"tests": 12, "passed": 12, "failed": 0, "errors": 0, "skipped": 0}
             data: dict[str, object] = {"kind": "integration", "commit": head, "totals": totals}
             draft = Draft("test.evidence", "minwon-portal", "ci", "github-actions", moment, data, (RFC_ID,))
-            if signed:
-                digest = digest_of(draft)
-                claims = github_claims(REPOSITORY, "ci", sha=head)
-                token = issuer.mint(claims, audience(digest), issued=moment)
-                signature = {
-                    "provider": "github",
-                    "token": token,
-                    "jwk": issuer.keys[0].jwk,
-                    "digest": digest,
-                }
-                draft = Draft(
-                    draft.kind,
-                    draft.system,
-                    draft.actor,
-                    draft.actor_source,
-                    moment,
-                    {**data, "attestation": signature},
-                    draft.rfcs,
-                    draft.id,
-                )
-            ledger.append(draft)
+            ledger.append(
+                _signed(draft, issuer, github_claims(REPOSITORY, "ci", sha=head)) if signed else draft
+            )
     finally:
         ledger.close()
 
