@@ -83,19 +83,25 @@ def artifact_digests(specs: list[str], cwd: Path) -> dict[str, str]:
             name, file = Path(spec).name, spec
         if not name or not file:
             raise InputError(
-                f"--artifact {spec!r} names no file", hint="give --artifact FILE or --artifact NAME=FILE"
+                f"--artifact {spec!r} names no file",
+                hint="give --artifact FILE or --artifact NAME=FILE",
+                ko=f"--artifact {spec!r}에 파일이 없습니다",
+                hint_ko="--artifact FILE 또는 --artifact NAME=FILE 형식으로 적으세요",
             )
         if name in out:
             raise InputError(
                 f"--artifact names {name!r} twice",
                 hint="give each artefact its own NAME: --artifact NAME=FILE",
+                ko=f"--artifact에 {name!r}이(가) 두 번 있습니다",
+                hint_ko="산출물마다 다른 NAME을 주세요: --artifact NAME=FILE",
             )
         hint = "give the path of the file that was deployed, relative to the working directory"
-        out[name] = file_digest(cwd / file, f"the artefact {file}", hint)
+        hint_ko = "배포한 파일의 경로를 작업 디렉터리 기준으로 적으세요"
+        out[name] = file_digest(cwd / file, f"the artefact {file}", hint, f"산출물 {file}", hint_ko)
     return out
 
 
-def file_digest(path: Path, what: str, hint: str) -> str:
+def file_digest(path: Path, what: str, hint: str, what_ko: str = "", hint_ko: str = "") -> str:
     """`sha256:<hex>` of a file, read in chunks (artefacts can be large); a file that cannot be read is an
     input error that names it as `what`."""
     digest = hashlib.sha256()
@@ -104,7 +110,13 @@ def file_digest(path: Path, what: str, hint: str) -> str:
             while chunk := stream.read(1 << 20):
                 digest.update(chunk)
     except OSError as exc:
-        raise InputError(f"cannot read {what}: {exc.strerror or exc}", hint=hint) from None
+        reason = exc.strerror or exc
+        raise InputError(
+            f"cannot read {what}: {reason}",
+            hint=hint,
+            ko=f"{what_ko}을(를) 읽을 수 없습니다: {reason}" if what_ko else "",
+            hint_ko=hint_ko,
+        ) from None
     return "sha256:" + digest.hexdigest()
 
 

@@ -751,3 +751,28 @@ def test_release_approvals_certify_the_builds_they_name(
         "another build than the one approved",
         "block: approval.other-artifact names the artefact; the approved build passes",
     )
+
+
+def test_a_bad_artifact_argument_is_an_input_error_in_both_languages(
+    repo: GitRepo, reliability: Recorder
+) -> None:
+    cases = [
+        (["--artifact", "minwon.war=dist/missing.war"], "cannot read the artefact", "읽을 수 없습니다"),
+        (["--artifact", "=dist/a.war"], "names no file", "파일이 없습니다"),
+        (["--artifact", "a=dist/a.war", "--artifact", "a=dist/b.war"], "names 'a' twice", "두 번"),
+    ]
+    for name in ("a.war", "b.war"):
+        repo.write(f"dist/{name}", name)
+    for extra, en, ko in cases:
+        for lang, text in (("en", en), ("ko", ko)):
+            result = run_cli(
+                ["--lang", lang, "deploy", "start", "--rfc", RFC, *extra], cwd=repo.path, now=NOW
+            )
+            assert result.code == 2 and "Traceback" not in result.stderr, result.stderr
+            assert text in result.stderr, result.stderr
+    assert not (repo.path / ".gatekeeper" / "ledger.db").exists()  # nothing was recorded
+    reliability.row(
+        "`deploy start --artifact` naming a missing file, no file, or one name twice",
+        "bad input",
+        "exit 2 naming the argument, in English and Korean; nothing recorded",
+    )
