@@ -28,8 +28,9 @@ workspace, Tuesday 2026-11-24 20:00 KST — and changes what the case says:
   with `closes: N` names the N-th record of this list (0-based) as its start, an `incident.opened` with
   `deployment: N` the deployment it was opened for; `actor` and `source` say who wrote a record, `system`
   which system it is of (default the case's own); a record from CI is signed by its job unless `signed`
-  is false; `about: N` names the N-th record's deployment in a closure record or production tests
-  (`about: null`: a made-up deployment; test evidence names the deployed commit unless it says)
+  is false (`claims:` override its token's claims: another repository's job, another commit); `about: N`
+  names the N-th record's deployment in a closure record or production tests (`about: null`: a made-up
+  deployment; test evidence names the deployed commit unless it says)
 - `delegations`: [{by, to, steps, from_hours, until_hours, hours_ago, source, signed, revokes}] recorded
   before the approvals (`hours_ago`, default 48, before `at`): `by` hands `steps` to the deputy `to` from
   `from_hours` (default 72) before `at` until `until_hours` (default 24; negative: before) after it, signed
@@ -371,7 +372,9 @@ def build(repo: GitRepo, case: dict[str, Any]) -> tuple[datetime, str]:
                 tuple(item.get("rfcs", [RFC_ID])),
             )
             if draft.actor_source == "github-actions" and item.get("signed", True):
-                draft = sign(draft)  # by the CI job that wrote it, as every job with an ID token signs
+                # by the CI job that wrote it, as every job with an ID token signs (`claims` override its
+                # token's: another repository's job, another commit)
+                draft = sign(draft, **item.get("claims", {}))
             record = ledger.append(draft)
             extra_ids.append(record.id)
     finally:

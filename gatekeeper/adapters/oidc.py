@@ -44,6 +44,8 @@ from gatekeeper.domain.closure import CLOSURE_PAYLOADS
 from gatekeeper.domain.records import (
     Approval,
     Delegation,
+    DeploymentFinished,
+    DeploymentStarted,
     Entry,
     IncidentOpened,
     Notice,
@@ -56,6 +58,8 @@ TIMEOUT_SECONDS = 10.0
 MAX_BYTES = 1 << 20  # a discovery document, a JWKS or a token answer is a few kilobytes
 CACHE_TTL = timedelta(hours=1)  # how long a fetched key set answers without asking the issuer again
 REFETCH_AFTER = timedelta(seconds=60)  # an unknown key asks the issuer again, at most this often
+# The records of a deployment (`deploy start`, `deploy finish`), signed by the job that deploys.
+DEPLOYMENT_PAYLOADS = (DeploymentStarted, DeploymentFinished)
 
 
 class IssuerUnavailable(PlatformError):
@@ -325,11 +329,14 @@ def repository_of(env: Mapping[str, str], provider: Provider) -> str | None:
     return (env.get("GITHUB_REPOSITORY") if provider == "github" else env.get("CI_PROJECT_PATH")) or None
 
 
-def expectation(config: Config, env: Mapping[str, str], provider: Provider) -> Expectation | None:
-    """What tokens of `provider` must say here; None when the repository is known neither from the
-    configuration nor from the CI job (a workstation: nothing can be verified there)."""
+def expectation(
+    config: Config, env: Mapping[str, str], provider: Provider, repository: str = ""
+) -> Expectation | None:
+    """What tokens of `provider` must say here (`repository`: the tokens of another system's jobs); None
+    when the repository is known neither from the configuration nor from the CI job (a workstation:
+    nothing can be verified there)."""
     settings = settings_for(config, provider)
-    repository = settings.repository or repository_of(env, provider)
+    repository = repository or settings.repository or repository_of(env, provider) or ""
     if not repository:
         return None
     return Expectation(
@@ -357,6 +364,8 @@ class Attestor:
     rings: dict[str, KeyTrust] = field(default_factory=dict)
     refused: dict[int, str] = field(default_factory=dict)
     _seen: dict[str, int] = field(default_factory=dict)
+    # GitLab: the deployments (ids) each deploying job's token signed the records of (`_once`).
+    _deployed: dict[str, set[str]] = field(default_factory=dict)
 
     def ring(self, provider: Provider) -> KeyTrust:
         if provider not in self.rings:
@@ -376,17 +385,21 @@ class Attestor:
         jti = str(verdict.claims.get("jti", ""))
         if verdict.ok and self._seen.get(jti, entry.seq) != entry.seq:
             return Verdict(False, f"the token was already used by ledger record {self._seen[jti]}")
+        if verdict.ok and jti in self._deployed:
+            return Verdict(False, _DEPLOYMENT_JOB)
         if verdict.ok:
             self._seen[jti] = entry.seq
         return verdict
 
-    def vouches(self, entry: Entry[TestEvidence | Pir | Notice | IncidentOpened | Delegation]) -> Verdict:
-        """Whether a record the gate counts (test evidence, a PIR, an incident) carries the signature of a
-        CI job of this repository run by the record's actor — for test evidence, run on the commit it names
-        (REL-P1: the tests ran on what is deployed). So its actor is who the platform says, for the role
-        checks that follow. A GitLab job's token signs every record the job writes without naming one: it
-        vouches for one report of each kind per commit, and for one PIR, notice or incident (its copy onto a
-        forged record, which comes later in the ledger, is refused)."""
+    def vouches(self, entry: Entry[Any], repository: str = "") -> Verdict:
+        """Whether a record the gate counts (test evidence, a deployment's start or result, a PIR, an
+        incident) carries the signature of a CI job of this repository (`repository`: of that one, for
+        another system's deployment) run by the record's actor — for test evidence and a deployment's
+        start, run on the commit it names (REL-P1: the tests ran on what is deployed). So its actor is who
+        the platform says, for the role checks that follow. A GitLab job's token signs every record the job
+        writes without naming one: it vouches for one report of each kind per commit, one start and one
+        result of a deployment (and the incident its failure opens), and for one PIR, notice or incident
+        (its copy onto a forged record, which comes later in the ledger, is refused)."""
         payload = entry.payload
         verdict = self._verified(
             entry,
@@ -394,15 +407,36 @@ class Attestor:
             scope="record",
             absent="the record carries no signature of a CI job",
             proved="signed",
-            commit=payload.commit if isinstance(payload, TestEvidence) else "",
+            commit=payload.commit if isinstance(payload, TestEvidence | DeploymentStarted) else "",
+            repository=repository,
         )
         if verdict.ok and provider_of(entry.actor_source) == "gitlab":
-            jti = str(verdict.claims.get("jti", ""))
-            # Approvals, PIRs, notices and incidents share the one-record-per-token rule (`verdict`'s `jti`).
-            key = f"{jti}|{payload.kind}|{payload.commit}" if isinstance(payload, TestEvidence) else jti
-            first = self._seen.setdefault(key, entry.seq)
-            if first != entry.seq:
-                return Verdict(False, f"the job's token already vouched for ledger record {first}")
+            return self._once(entry, verdict)
+        return verdict
+
+    def _once(self, entry: Entry[Any], verdict: Verdict) -> Verdict:
+        """A GitLab token's one-record rule (see `vouches`); `verdict` verified."""
+        payload = entry.payload
+        jti = str(verdict.claims.get("jti", ""))
+        # Approvals, PIRs, notices and incidents share the one-record-per-token rule (`verdict`'s `jti`).
+        if isinstance(payload, TestEvidence):
+            key = f"{jti}|{payload.kind}|{payload.commit}"
+        elif isinstance(payload, DEPLOYMENT_PAYLOADS):
+            if jti in self._seen:  # a PIR's, notice's ... token copied onto a deployment record
+                return Verdict(False, f"the job's token already vouched for ledger record {self._seen[jti]}")
+            key = f"{jti}|{entry.kind}"
+        else:
+            key = jti
+            deployed = self._deployed.get(jti)
+            named = payload.deployment_id if isinstance(payload, IncidentOpened) else None
+            if deployed is not None and named not in deployed:
+                return Verdict(False, _DEPLOYMENT_JOB)
+        first = self._seen.setdefault(key, entry.seq)
+        if first != entry.seq:
+            return Verdict(False, f"the job's token already vouched for ledger record {first}")
+        if isinstance(payload, DEPLOYMENT_PAYLOADS):
+            deployment = entry.id if isinstance(payload, DeploymentStarted) else payload.started
+            self._deployed.setdefault(jti, set()).add(deployment)
         return verdict
 
     def _verified(
@@ -414,10 +448,12 @@ class Attestor:
         absent: str,
         proved: str,
         commit: str = "",
+        repository: str = "",
     ) -> Verdict:
         """`domain.attestation.verify` of a typed record's token against its own digest, time and actor and
-        the configured expectation (`scope`: "approval" or "record"); `absent` says a record without one,
-        `proved` what a workstation's record cannot be."""
+        the configured expectation (`scope`: "approval" or "record"; `repository`: another system's, for
+        its records); `absent` says a record without one, `proved` what a workstation's record cannot
+        be."""
         from gatekeeper.domain.attestation import draft_digest, verify
 
         provider = provider_of(entry.actor_source)
@@ -425,7 +461,7 @@ class Attestor:
             return Verdict(False, absent)
         if provider is None:
             return Verdict(False, f"a record written by a {entry.actor_source} actor cannot be {proved}")
-        expect = expectation(self.config, self.env, provider)
+        expect = expectation(self.config, self.env, provider, repository)
         if expect is None:
             return Verdict(
                 False,
@@ -455,12 +491,19 @@ class Attestor:
     def __call__(self, entry: Entry[Any]) -> bool:
         payload = entry.payload
         vouched = isinstance(
-            payload, (TestEvidence, Pir, Notice, IncidentOpened, Delegation, *CLOSURE_PAYLOADS)
+            payload,
+            (TestEvidence, Pir, Notice, IncidentOpened, Delegation, *DEPLOYMENT_PAYLOADS, *CLOSURE_PAYLOADS),
         )
         verdict = self.vouches(entry) if vouched else self.verdict(entry)
         if not verdict.ok:
             self.refused[entry.seq] = verdict.reason
         return verdict.ok
+
+
+_DEPLOYMENT_JOB = (
+    "the token is a deploying job's, which vouches for that deployment's records only (a copy onto another "
+    "record)"
+)
 
 
 def sign_record(

@@ -371,6 +371,9 @@ class AuditBuilder:
             self.history.closures.add(entry, signed)
 
     def _started(self, entry: Entry[DeploymentStarted]) -> None:
+        if not self.history.deployment_counts(entry):
+            self._unsigned(entry)
+            return
         inside = self._inside(entry.moment)
         if inside:
             self._judge(entry)  # the history holds exactly the records before this one
@@ -380,6 +383,9 @@ class AuditBuilder:
             self._deployed.add(deployment.id)
 
     def _finished(self, entry: Entry[DeploymentFinished]) -> None:
+        if not self.history.deployment_counts(entry):
+            self._unsigned(entry)
+            return
         deployment = self.history.finished(entry, entry.payload)
         started_inside = deployment is not None and deployment.id in self._deployed
         if not self._inside(entry.moment) and not started_inside:
@@ -398,6 +404,22 @@ class AuditBuilder:
                 self._pir_waiting[rfc] = entry.seq
             elif rfc in facts.pir_done:
                 self.checks["change.pir"].ok(f"rfc:{rfc}")
+
+    def _unsigned(self, entry: Entry[Any]) -> None:
+        """A deployment record that counts for nothing (`History.deployment_counts`): a nonconformity of
+        the ledger's integrity (no CI job is shown to have written it)."""
+        found = self.history.unsigned[entry.seq]
+        if self._inside(entry.moment):
+            self.checks["configuration.ledger-integrity"].fail(
+                entry.ref,
+                self._t(
+                    f"{entry.kind} record {entry.seq} of deployment {found.deployment} counts for nothing: "
+                    f"no CI job of this repository is shown to have written it ({found.reason})",
+                    f"배포 {found.deployment}의 {entry.kind} 기록 {entry.seq}은(는) 인정되지 "
+                    f"않습니다: 이 저장소의 CI 작업이 기록했다는 서명이 확인되지 않습니다 "
+                    f"({found.reason})",
+                ),
+            )
 
     def _pir(self, entry: Entry[Pir]) -> None:
         if not self.history.pir(entry):  # a PIR that settles nothing for the gate settles nothing here
@@ -739,6 +761,19 @@ class AuditBuilder:
                         if steps <= approved.get(rfc, frozenset()):
                             self.checks["change.emergency-review"].ok(f"rfc:{rfc}")
                     break
+        if self.history.legacy:
+            seqs = ", ".join(str(seq) for seq in self.history.legacy[:10])
+            more = "…" if len(self.history.legacy) > 10 else ""
+            self.checks["change.history-recorded"].remark(
+                self._t(
+                    f"{len(self.history.legacy)} deployment record(s) (seq {seqs}{more}) carry no CI "
+                    "signature (written by an earlier version, on a workstation or by a job without an ID "
+                    "token): judged by their content, as before",
+                    f"배포 기록 {len(self.history.legacy)}건(seq {seqs}{more})은 CI 서명이 "
+                    "없습니다(이전 버전, 개인 PC 또는 ID 토큰 없는 작업이 기록). 이전처럼 "
+                    "내용으로 판단했습니다",
+                )
+            )
         if self._legacy:
             note = self._t(
                 f"{self._legacy} deployment(s) were recorded before `deploy start` kept the facts it decided "

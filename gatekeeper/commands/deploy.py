@@ -7,13 +7,20 @@ configuration and pack in force, every finding), appended under the lock precond
 racing, exactly one stores its record). From then on the ledger alone explains the deployment, and the
 audit re-runs the gate's rules over it. `finish` appends `deployment.finished`, which
 releases the lock; a failure or rollback also opens an incident record with its grade per SOP INC.
+
+Both records carry the CI platform's signature where the job can get an OIDC token (`_records.signed`).
+Where the pack requires attestation, the lock reads them as the gate does
+(`facts.history.History.deployment_counts`): a deployment whose start was signed is released only by a
+signed result, so nobody releases another's deployment by writing its finish by hand.
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any
 
 from gatekeeper.checks.gate import evaluate
 from gatekeeper.commands import Context
@@ -70,6 +77,36 @@ def _open(ctx: Context) -> Ledger:
     return open_ledger(ctx.config, ctx.repo_root, ctx.runtime.env)
 
 
+def _required(ctx: Context) -> bool:
+    """Whether the pack requires deployment records signed by the CI job that deploys."""
+    from gatekeeper.rules.deploy import deployment_attestation
+
+    return deployment_attestation(ctx.policy, ctx.config.system.grade) == "required"
+
+
+def _attestor(ctx: Context) -> Callable[[Any], bool] | None:
+    """The verifier of the deployment records' signatures for the lock, where the pack requires them."""
+    from gatekeeper.adapters.oidc import Attestor
+
+    if not _required(ctx):
+        return None
+    return Attestor(ctx.config, ctx.repo_root, ctx.runtime.env, ctx.runtime.now())
+
+
+def _warn_unsigned(ctx: Context, en: str, ko: str) -> None:
+    """Where the pack requires the deploying job's signature and a deployment record was written without
+    it (recorded all the same: a deployment or its result is never lost)."""
+    ctx.runtime.stderr.write("gatekeeper: warning: " + (ko if ctx.lang == "ko" else en) + "\n")
+
+
+_NO_TOKEN = (
+    "run deployments in a pipeline job that may request an OIDC token (GitHub: `permissions: id-token: "
+    "write`; GitLab: `id_tokens: {GATEKEEPER_ID_TOKEN: {aud: gatekeeper}}`)",
+    "OIDC 토큰을 받을 수 있는 파이프라인 작업에서 배포하세요 (GitHub: `permissions: id-token: write`, "
+    "GitLab: `id_tokens: {GATEKEEPER_ID_TOKEN: {aud: gatekeeper}}`)",
+)
+
+
 def _start(args: argparse.Namespace, ctx: Context) -> int:
     from gatekeeper.adapters.identity import current_actor
     from gatekeeper.ledger.lock import require_unlocked, started_draft
@@ -121,10 +158,20 @@ def _start(args: argparse.Namespace, ctx: Context) -> int:
                 now=now,
                 stale_hours=ctx.policy.deploy.lock_stale_hours,
                 canonical=environments.canonical,
+                attest=_attestor(ctx),
             ),
         )
     finally:
         ledger.close()
+    if "attestation" not in record.data and _required(ctx):
+        _warn_unsigned(
+            ctx,
+            f"deployment {record.id} was recorded without the CI platform's signature: nothing shows which "
+            "job deployed, and the systems after this one in an RFC's order will not count it; "
+            + _NO_TOKEN[0],
+            f"배포 {record.id}가 CI 플랫폼의 서명 없이 기록되었습니다: 어느 작업이 배포했는지 증명되지 않아 "
+            "변경요청의 시스템 순서상 다음 시스템은 이 배포를 인정하지 않습니다. " + _NO_TOKEN[1],
+        )
     started = dataclasses.replace(outcome, extra={**outcome.extra, "deployment_id": record.id})
     code = ctx.emit(started)
     if ctx.output_format == "text":
@@ -261,13 +308,26 @@ def _finish(args: argparse.Namespace, ctx: Context) -> int:
             record, payload=payload, actor=actor.name, actor_source=str(actor.source), at=now
         )
         finished = append(
-            ctx, ledger, draft, require_open(system, environment, started.id, environments.canonical)
+            ctx,
+            ledger,
+            draft,
+            require_open(system, environment, started.id, environments.canonical, _attestor(ctx)),
         )
         incident = None
         if result in _INCIDENT_RESULTS:
             incident = append(ctx, ledger, incident_draft(started, finished, ctx, now))
     finally:
         ledger.close()
+    if "attestation" not in finished.data and started.payload.attestation is not None and _required(ctx):
+        # Recorded all the same (a result is never lost), but a signed deployment is closed only by a
+        # signed result (`facts.history.History.deployment_counts`): it stays open until one closes it.
+        _warn_unsigned(
+            ctx,
+            f"the result of deployment {started.id} was recorded without the CI platform's signature and "
+            "does not count: the deployment stays open until a signed result closes it; " + _NO_TOKEN[0],
+            f"배포 {started.id}의 결과가 CI 플랫폼의 서명 없이 기록되어 인정되지 않습니다. 서명된 결과가 "
+            "기록될 때까지 배포는 진행 중으로 남습니다. " + _NO_TOKEN[1],
+        )
     extra: dict[str, object] = {"deployment_id": started.id, "result": str(result)}
     if incident is not None:
         extra["incident"] = {"id": incident.id, "grade": entry_of(incident).payload.grade}

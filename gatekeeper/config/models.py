@@ -100,6 +100,15 @@ class RegisteredSystem(SystemConfig):
     branch; a system with records but no entry is judged as grade 1, the strictest."""
 
     roles: dict[Role, tuple[Login, ...]] = Field(default_factory=dict)
+    repository: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=300,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)+$",
+        description="the repository whose CI jobs deploy this system: owner/name (GitHub) or group/project "
+        "(GitLab); the signatures of its deployment records are checked against it where the pack requires "
+        "attestation (`deploy.sequence`)",
+    )
 
 
 def _unique_systems(value: tuple[RegisteredSystem, ...]) -> tuple[RegisteredSystem, ...]:

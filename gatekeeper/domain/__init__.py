@@ -135,8 +135,10 @@ class SystemRelease:
     for many systems reaches them one after another."""
 
     system: str
-    state: str
+    state: str  # also "unverified": its records cannot be checked (no `repository` for it)
     deployment: str = ""
+    # Why a record of it was ignored (its signature does not verify), in English; "": none was.
+    ignored: str = ""
 
 
 @dataclass(frozen=True, slots=True)

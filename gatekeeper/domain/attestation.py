@@ -36,9 +36,11 @@ from gatekeeper.domain.canonical import canonical_json
 Provider = Literal["github", "gitlab"]
 # The records whose attestation the gate verifies as it reads them: a person's decision or word (an approval,
 # a PIR, a prior notice, an incident an emergency change answers for, a release's acceptance, review or
-# closure, a delegation to a deputy) and test evidence.
+# closure, a delegation to a deputy), test evidence, and the deployments (their start and their result).
 VERIFIED_KINDS = frozenset(
     {
+        "deployment.started",
+        "deployment.finished",
         "approval",
         "test.evidence",
         "pir",

@@ -247,6 +247,15 @@ RULES: dict[str, RuleInfo] = _catalogue(
         item="release.sequential",
     ),
     RuleInfo(
+        "deploy.unattested",
+        "CHG-P2, seed 003",
+        "a deployment's start or result record lacks the signature of a CI job of its system's repository "
+        "(where the pack requires one it counts for nothing: a forged result releases no lock; where it "
+        "recommends one, a warning)",
+        "CI 작업 서명 없는 배포 시작·결과 기록 (필수인 경우 인정하지 않아 잠금이 풀리지 않음)",
+        item="release.exclusive",
+    ),
+    RuleInfo(
         "deploy.pir-overdue",
         "CHG-P3",
         "an earlier change's PIR is past its deadline",

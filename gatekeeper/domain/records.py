@@ -560,6 +560,9 @@ class DeploymentStarted:
     incident: str = ""  # the incident an emergency deployment answers for (its RFC's `incident`)
     # The artefacts deployed, NAME -> `sha256:<hex>` (`deploy start --artifact`); {}: none named.
     artifacts: Mapping[str, str] = field(default_factory=dict)
+    # The signature of the CI job that wrote it (`adapters.oidc.sign_record`), as stored; whether it proves
+    # anything is for the verifier (`adapters.oidc.Attestor`). None: recorded unsigned.
+    attestation: Mapping[str, Any] | None = None
 
     @cached_property
     def facts(self) -> DecisionFacts | None:
@@ -581,6 +584,7 @@ class DeploymentStarted:
             raw_facts,
             _text(data, "incident", ""),
             _artifacts(data.get("artifacts")),
+            _signature(data),
         )
 
     def dump(self) -> dict[str, Any]:
@@ -598,7 +602,7 @@ class DeploymentStarted:
             body["incident"] = self.incident
         if self.artifacts:
             body["artifacts"] = dict(self.artifacts)
-        return body
+        return _signed_body(body, self.attestation)
 
 
 @dataclass(frozen=True, slots=True)
@@ -621,6 +625,7 @@ class DeploymentFinished:
     artifacts: Mapping[str, str] = field(default_factory=dict)  # name -> sha256 digest
     commit: str = ""
     commit_at: datetime | None = None
+    attestation: Mapping[str, Any] | None = None  # the CI platform's signature, as stored
 
     @classmethod
     def parse(cls, data: Mapping[str, Any]) -> DeploymentFinished:
@@ -649,6 +654,7 @@ class DeploymentFinished:
             {str(k): v for k, v in artifacts.items()},
             _text(data, "commit", ""),
             _moment(data.get("commit_at"), "commit_at"),
+            _signature(data),
         )
 
     def dump(self) -> dict[str, Any]:
@@ -673,7 +679,7 @@ class DeploymentFinished:
             body["commit"] = self.commit
         if self.commit_at is not None:
             body["commit_at"] = self.commit_at.isoformat()
-        return body
+        return _signed_body(body, self.attestation)
 
 
 # ------------------------------------------------------------------ incidents and problems (SOP INC, PRB)

@@ -31,6 +31,7 @@ from gatekeeper.domain.records import (
     CountedApproval,
     DecisionFacts,
     DeploymentStarted,
+    Entry,
     RecordedFinding,
     TestEvidence,
     entry_of,
@@ -328,7 +329,9 @@ def gather(
             )
             sequence = collect.attempt(
                 "the deployments of the RFCs' other systems",
-                lambda: release_sequence(witness, config, entries, at),
+                lambda: release_sequence(
+                    witness, config, entries, at, sequence_verifier(config, policy, sources, now)
+                ),
             )
             # A ledger whose history was edited by hand cannot vouch for approvals or evidence: every record
             # read is checked against the chain, and the chain against the checkpoint (or in whole).
@@ -463,48 +466,100 @@ def ledger_history(
 
 
 def release_sequence(
-    reader: LedgerReader, config: Config, entries: Sequence[RfcEntry], at: datetime
+    reader: LedgerReader,
+    config: Config,
+    entries: Sequence[RfcEntry],
+    at: datetime,
+    verify: Callable[[Entry[Any], str], str] | None = None,
 ) -> dict[str, tuple[SystemRelease, ...]]:
     """For each RFC deployed now whose `systems` list names other systems before this one (CHG-PLAN:
-    deployed one after another): how each one's latest production deployment of the RFC stands at `at`."""
+    deployed one after another): how each one's latest production deployment of the RFC stands at `at`
+    (`verify`: see `system_states`)."""
     from gatekeeper.rules.deploy import earlier_systems
 
     found: dict[str, tuple[SystemRelease, ...]] = {}
     for entry in entries:
         earlier = earlier_systems(entry.rfc.systems, config.system.id) if entry.rfc is not None else ()
         if earlier:
-            found[entry.id] = system_states(reader, config, entry.id, earlier, at)
+            found[entry.id] = system_states(reader, config, entry.id, earlier, at, verify)
     return found
 
 
 def system_states(
-    reader: LedgerReader, config: Config, rfc: str, systems: Sequence[str], at: datetime
+    reader: LedgerReader,
+    config: Config,
+    rfc: str,
+    systems: Sequence[str],
+    at: datetime,
+    verify: Callable[[Entry[Any], str], str] | None = None,
 ) -> tuple[SystemRelease, ...]:
     """How the latest production deployment of `rfc` to each of `systems` stands at `at`, read from the
-    ledger the systems share (every record carries its system): "none", "open" or its result."""
+    ledger the systems share (every record carries its system): "none", "open" or its result. `verify`:
+    where the pack requires deployment records signed by the deploying job, why a record does not verify
+    against its system's repository (`systems:` registry; "" when it does): such a record counts for
+    nothing, and a system whose repository is not registered is "unverified"."""
     from gatekeeper.domain.environments import EnvironmentKind
 
     environments = config.declared_environments()
+    repositories = {s.id: s.repository or "" for s in config.systems}
+    ignored: dict[str, str] = {}
+
+    def counts(record: Record, entry: Entry[Any]) -> bool:
+        if verify is None:
+            return True
+        why = verify(entry, repositories.get(record.system, ""))
+        if why:
+            ignored[record.system] = f"{record.kind} record {record.seq} was ignored: {why}"
+        return not why
+
     latest: dict[str, Record] = {}
     for record in reader.find(rfc=rfc, kind=str(RecordKind.DEPLOYMENT_STARTED)):
         if record.system not in systems or record.moment > at:
             continue
-        started = entry_of(record).payload
-        if environments.kind(started.environment) is not EnvironmentKind.PRODUCTION:
+        if verify is not None and not repositories.get(record.system):
+            continue  # judged "unverified" below
+        entry = entry_of(record)
+        if environments.kind(entry.payload.environment) is not EnvironmentKind.PRODUCTION:
             continue
-        if record.system not in latest or record.seq > latest[record.system].seq:
+        if (record.system not in latest or record.seq > latest[record.system].seq) and counts(record, entry):
             latest[record.system] = record
     results = {}
     for record in reader.find(rfc=rfc, kind=str(RecordKind.DEPLOYMENT_FINISHED)):
         if record.system in latest and record.moment <= at:
-            finished = entry_of(record).payload
-            results[finished.started] = str(finished.result)
-    return tuple(
-        SystemRelease(s, "none")
-        if s not in latest
-        else SystemRelease(s, results.get(latest[s].id, "open"), latest[s].id)
-        for s in systems
-    )
+            entry = entry_of(record)
+            if entry.payload.started == latest[record.system].id and counts(record, entry):
+                results[entry.payload.started] = str(entry.payload.result)
+    found = []
+    for system in systems:
+        if verify is not None and not repositories.get(system):
+            found.append(SystemRelease(system, "unverified"))
+        elif system not in latest:
+            found.append(SystemRelease(system, "none", ignored=ignored.get(system, "")))
+        else:
+            start = latest[system]
+            state = results.get(start.id, "open")
+            found.append(SystemRelease(system, state, start.id, ignored.get(system, "")))
+    return tuple(found)
+
+
+def sequence_verifier(
+    config: Config, policy: Policy, sources: Sources, now: datetime
+) -> Callable[[Entry[Any], str], str] | None:
+    """Where the pack requires deployment records signed by the deploying job (`rules.deploy.
+    deployment_attestation`): why another system's deployment record does not verify against that
+    system's repository ("" when it does; `adapters.oidc.Attestor.vouches`). None: not required."""
+    from gatekeeper.adapters.oidc import Attestor
+    from gatekeeper.rules.deploy import deployment_attestation
+
+    if deployment_attestation(policy, config.system.grade) != "required":
+        return None
+    verifier = Attestor(config, sources.root, sources.env, now)
+
+    def why(entry: Entry[Any], repository: str) -> str:
+        verdict = verifier.vouches(entry, repository)
+        return "" if verdict.ok else verdict.reason
+
+    return why
 
 
 def _counted_pir(

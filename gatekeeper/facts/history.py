@@ -58,6 +58,8 @@ from gatekeeper.rules.delegation import Grant, Revocation
 from gatekeeper.rules.deploy import (
     DeployFacts,
     PastDeployment,
+    UnsignedDeployment,
+    deployment_attestation,
     linked_parties,
     notice_refusal,
     pir_refusal,
@@ -285,6 +287,15 @@ class History:
     environment_kind: Callable[[str], str] | None = None
     # The `delegation` records (`rules.delegation`), in ledger order: who may act as whose deputy.
     delegations: list[Grant | Revocation] = field(default_factory=list)
+    # Whether deployment records must carry a verified signature: "required", "recommended" or "off"; None:
+    # the pack's `approvals.attestation` for the grade ("off" without a pack). Read only with `attest`.
+    deployment_attestation: str | None = None
+    # Deployment records whose signature does not verify, or unsigned results of signed deployments, by
+    # seq (`UnsignedDeployment`); and the seqs of the unsigned ones counted by their content as before
+    # (written on a workstation, by a job with no ID token, or by an earlier version).
+    unsigned: dict[int, UnsignedDeployment] = field(default_factory=dict)
+    legacy: list[int] = field(default_factory=list)
+    _signed_starts: set[str] = field(default_factory=set)  # ids of open deployments whose start verified
 
     @property
     def context(self) -> RuleContext:
@@ -314,9 +325,11 @@ class History:
             signed = None if self.attest is None else self.attest(entry)
             self.add_evidence(evidence_of(entry, signed), entry.moment)
         elif isinstance(payload, DeploymentStarted):
-            self.started(entry, payload)
+            if self.deployment_counts(entry):
+                self.started(entry, payload)
         elif isinstance(payload, DeploymentFinished):
-            self.finished(entry, payload)
+            if self.deployment_counts(entry):
+                self.finished(entry, payload)
         elif isinstance(payload, Pir):
             self.pir(entry)
         elif isinstance(payload, Notice):
@@ -411,6 +424,49 @@ class History:
 
     def add_evidence(self, item: Evidence, moment: datetime) -> None:
         self.evidence.add(item, moment)
+
+    @property
+    def deployment_level(self) -> str:
+        """`deployment_attestation`, resolved."""
+        if self.deployment_attestation is not None:
+            return self.deployment_attestation
+        return deployment_attestation(self.policy, self.grade)
+
+    def deployment_counts(self, entry: Entry[Any]) -> bool:
+        """Whether a deployment record counts — the one place this is decided for the gate, the lock and
+        the audit. One whose signature verifies (a CI job of the system's repository wrote it; a start: on
+        the commit it names) counts. An unsigned one (a workstation's, a job's without an ID token, an
+        earlier version's) counts by its content as before, noted in `legacy` — except a result of a
+        deployment whose start was signed: a signed deployment is closed only by a signed result. One of
+        those, or one whose signature does not verify, is noted in `unsigned`, and counts only where the
+        pack merely recommends the signature."""
+        if self.attest is None or self.deployment_level == "off":
+            return True
+        payload = entry.payload
+        started = payload.started if isinstance(payload, DeploymentFinished) else entry.id
+        if payload.attestation is None:
+            if started not in self._signed_starts:
+                self.legacy.append(entry.seq)
+                return True
+            reason = (
+                "the record carries no signature of a CI job, and the deployment it closes was started by "
+                "a signed one"
+            )
+        elif self.attest(entry):
+            if isinstance(payload, DeploymentStarted):
+                self._signed_starts.add(started)
+            else:
+                self._signed_starts.discard(started)
+            return True
+        else:
+            reason = str(getattr(self.attest, "refused", {}).get(entry.seq, "its signature does not verify"))
+        counted = self.deployment_level != "required"
+        self.unsigned[entry.seq] = UnsignedDeployment(
+            entry.seq, entry.kind, started, entry.moment, reason, counted
+        )
+        if counted and isinstance(payload, DeploymentFinished):
+            self._signed_starts.discard(started)
+        return counted
 
     def started(self, entry: Entry[Any], payload: DeploymentStarted) -> Deployment:
         deployment = Deployment(
@@ -797,6 +853,7 @@ class History:
             emergency_incidents=emergency_incidents(entries),
             members=members,
             closures=self.closure_states(at, members, environment, since),
+            unsigned=tuple(u for u in self.unsigned.values() if since <= u.moment <= at),
         )
         evidence = EvidenceFacts(
             head,

@@ -1,10 +1,13 @@
 """The deployment lock (seed 003: no two people change the same system at once).
 
 An open `deployment.started` record — one no `deployment.finished` names — holds the lock for its system
-and environment. The checks are preconditions run inside the ledger's critical section, so of two
-pipelines racing to start on the same backend exactly one stores its record. A stale lock is reported,
-never broken: a release manager closes it with an explicit `deployment.finished` whose result is
-`aborted`, which is itself a record.
+and environment. Where the pack requires deployment records to be signed by the CI job that deploys, the
+lock reads them as every check does (`facts.history.History.deployment_counts`): a signed deployment is
+closed only by a signed result, so nobody releases another's deployment by writing its finish by hand.
+The checks are preconditions run inside the ledger's critical section, so of two pipelines racing
+to start on the same backend exactly one stores its record. A stale lock is reported, never broken: a
+release manager closes it with an explicit `deployment.finished` whose result is `aborted`, which is
+itself a record.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from gatekeeper.domain import DeploymentResult, RecordKind
 from gatekeeper.domain.records import DeploymentFinished, DeploymentStarted, entry_of
@@ -51,11 +55,13 @@ def open_deployments(
     system: str,
     environment: str | None = None,
     canonical: Callable[[str], str] | None = None,
+    attest: Callable[[Any], bool] | None = None,
 ) -> list[Record]:
     """`deployment.started` records of `system` (and `environment`) that no finish has closed, paired as
     every check pairs them (`facts.history.History`). `canonical` gives a recorded environment name its
     declared name (`Environments.canonical`): a deployment recorded as `Production` or under an alias holds
-    the lock of the environment it names."""
+    the lock of the environment it names. `attest`: the verifier of the records' signatures, where the
+    pack requires them (`adapters.oidc.Attestor`)."""
     from gatekeeper.facts.history import History
 
     found = {
@@ -63,7 +69,14 @@ def open_deployments(
         for kind in (RecordKind.DEPLOYMENT_STARTED, RecordKind.DEPLOYMENT_FINISHED)
         for record in reader.find(kind=str(kind), system=system)
     }
-    history = History(None, None, system, environment_name=canonical)
+    history = History(
+        None,
+        None,
+        system,
+        environment_name=canonical,
+        attest=attest,
+        deployment_attestation="required" if attest is not None else None,
+    )
     for seq in sorted(found):
         history.add(entry_of(found[seq]))
     return [
@@ -81,9 +94,10 @@ def held_locks(
     now: datetime,
     stale_hours: float,
     canonical: Callable[[str], str] | None = None,
+    attest: Callable[[Any], bool] | None = None,
 ) -> list[HeldLock]:
     locks = []
-    for record in open_deployments(reader, system, environment, canonical):
+    for record in open_deployments(reader, system, environment, canonical, attest):
         age = max(0.0, (now - record.moment).total_seconds() / 3600)
         environment_ = entry_of(record).payload.environment
         locks.append(HeldLock(record, environment_, age, age >= stale_hours))
@@ -97,12 +111,21 @@ def require_unlocked(
     now: datetime,
     stale_hours: float = 12,
     canonical: Callable[[str], str] | None = None,
+    attest: Callable[[Any], bool] | None = None,
 ) -> Precondition:
     """A precondition refusing the append while another deployment of system+environment is open
-    (`environment` canonical; `canonical` reads the recorded names)."""
+    (`environment` canonical; `canonical` reads the recorded names; `attest`: see `open_deployments`)."""
 
     def check(reader: LedgerReader) -> None:
-        locks = held_locks(reader, system, environment, now=now, stale_hours=stale_hours, canonical=canonical)
+        locks = held_locks(
+            reader,
+            system,
+            environment,
+            now=now,
+            stale_hours=stale_hours,
+            canonical=canonical,
+            attest=attest,
+        )
         if not locks:
             return
         held = locks[0]
@@ -126,11 +149,13 @@ def require_open(
     environment: str,
     started_id: str | None = None,
     canonical: Callable[[str], str] | None = None,
+    attest: Callable[[Any], bool] | None = None,
 ) -> Precondition:
-    """A precondition for a finish: the deployment it closes is open (and, if named, is that one)."""
+    """A precondition for a finish: the deployment it closes is open (and, if named, is that one;
+    `attest`: see `open_deployments`)."""
 
     def check(reader: LedgerReader) -> None:
-        candidates = open_deployments(reader, system, environment, canonical)
+        candidates = open_deployments(reader, system, environment, canonical, attest)
         if started_id is not None:
             candidates = [r for r in candidates if r.id == started_id]
         if not candidates:

@@ -54,6 +54,21 @@ class PastDeployment:
         return self.finished_at is None
 
 
+@dataclass(frozen=True, slots=True)
+class UnsignedDeployment:
+    """A deployment record whose signature does not verify (forged, another repository's, another
+    commit's, a token used twice), or an unsigned result of a deployment whose start was signed: where the
+    pack requires attestation it counts for nothing (`counted` False) — a start opens no deployment, a
+    result closes none; where it recommends it, it counts and is worth a warning."""
+
+    seq: int
+    kind: str
+    deployment: str  # the id of the deployment it starts or finishes
+    moment: datetime
+    reason: str
+    counted: bool
+
+
 @dataclass(frozen=True)
 class DeployFacts:
     system: str
@@ -82,6 +97,8 @@ class DeployFacts:
     sequence: Mapping[str, tuple[SystemRelease, ...]] | None = None
     # The closure of this environment's earlier successful deployments (rules.closure); None: not known
     closures: tuple[ClosureState, ...] | None = None
+    # This system's deployment records whose signature does not verify (`deploy.unattested`)
+    unsigned: tuple[UnsignedDeployment, ...] = ()
 
 
 def _at(moment: datetime, ctx: RuleContext) -> str:
@@ -344,6 +361,16 @@ def notice_missing(facts: DeployFacts, ctx: RuleContext) -> Iterable[Finding | N
         )
 
 
+def deployment_attestation(policy: Policy | None, grade: Grade | None) -> str:
+    """Whether a system's deployment records must carry the signature of the CI job that deploys
+    ("required": one that does not verify counts for nothing), should ("recommended": it counts, with
+    `deploy.unattested`) or need not ("off"): as the pack's `approvals.attestation` says for the grade —
+    the deploying job is the one that records the approvals' outcome."""
+    if policy is None or grade is None:
+        return "off"
+    return policy.approvals.attestation_level(grade)
+
+
 def earlier_systems(rfc_systems: tuple[str, ...], system: str) -> tuple[str, ...]:
     """The systems an RFC lists before `system`: the ones deployed first (CHG-PLAN)."""
     return rfc_systems[: rfc_systems.index(system)] if system in rfc_systems else ()
@@ -363,17 +390,43 @@ def sequence(facts: DeployFacts, ctx: RuleContext) -> Iterable[Finding | None]:
         if waiting is None:
             continue
         order = " → ".join([*(e.system for e in earlier), facts.system])
+        if waiting.state == "unverified":
+            yield ctx.finding(
+                "deploy.sequence",
+                subject=rfc,
+                message=ctx.text(
+                    f"RFC {rfc} is deployed to its systems in order ({order}); whether {waiting.system} "
+                    "finished its deployment cannot be verified: the `systems:` registry names no "
+                    f"`repository` for {waiting.system}, whose CI jobs must have signed its deployment "
+                    "records",
+                    f"변경요청 {rfc}는 시스템 순서({order})대로 배포합니다. "
+                    f"{waiting.system}의 배포 완료를 검증할 수 없습니다: `systems:` 목록에 "
+                    f"{waiting.system}의 `repository`가 없어 배포 기록의 CI 작업 서명을 확인할 수 "
+                    "없습니다",
+                ),
+                remediation=ctx.text(
+                    f"add `repository: OWNER/NAME` (GitHub) or `repository: GROUP/PROJECT` (GitLab) to the "
+                    f"entry of {waiting.system} under `systems:` in the configuration",
+                    f"설정 파일의 `systems:` 아래 {waiting.system} 항목에 "
+                    "`repository: OWNER/NAME`(GitHub) 또는 `repository: GROUP/PROJECT`(GitLab)를 "
+                    "추가하세요",
+                ),
+            )
+            continue
         state = {"none": "has not been deployed", "open": "is still being deployed"}.get(
             waiting.state, f"ended {waiting.state}"
         )
+        ignored_en = f"; {waiting.ignored}" if waiting.ignored else ""
+        ignored_ko = f" (서명이 검증되지 않아 무시한 기록: {waiting.ignored})" if waiting.ignored else ""
         yield ctx.finding(
             "deploy.sequence",
             subject=rfc,
             message=ctx.text(
                 f"RFC {rfc} is deployed to its systems in order ({order}); {waiting.system} {state}"
-                + (f" (deployment {waiting.deployment})" if waiting.deployment else ""),
+                + (f" (deployment {waiting.deployment})" if waiting.deployment else "")
+                + ignored_en,
                 f"변경요청 {rfc}는 시스템 순서({order})대로 배포합니다. {waiting.system}: "
-                f"{_STATE_KO.get(waiting.state, waiting.state)}",
+                f"{_STATE_KO.get(waiting.state, waiting.state)}{ignored_ko}",
             ),
             remediation=ctx.text(
                 f"deploy {waiting.system} first and finish it with `gatekeeper deploy finish ... --result "
@@ -384,11 +437,60 @@ def sequence(facts: DeployFacts, ctx: RuleContext) -> Iterable[Finding | None]:
         )
 
 
+def unattested(facts: DeployFacts, ctx: RuleContext) -> Iterable[Finding | None]:
+    """CHG-P2: a deployment's start and result are recorded by the job that deploys, which the CI
+    platform's signature shows. Where the pack requires it, a result record no such job signed closes
+    nothing: the deployment it names stays open (`deploy.concurrent` holds), and this says why. Where the
+    pack recommends it, an unsigned record of a deployment the rules read counts, with a warning."""
+    running = {d.id for d in facts.deployments if d.open}
+    read = {d.id for d in facts.deployments}
+    for record in facts.unsigned:
+        if record.counted and record.deployment in read:
+            en = (
+                f"{record.kind} record {record.seq} of deployment {record.deployment} counts, but no CI job "
+                f"of this repository is shown to have written it: {record.reason}"
+            )
+            ko = (
+                f"배포 {record.deployment}의 {record.kind} 기록 {record.seq}은(는) 인정되지만 이 저장소의 CI "
+                f"작업이 기록했다는 서명이 확인되지 않습니다: {record.reason}"
+            )
+        elif (
+            not record.counted
+            and record.kind == RecordKind.DEPLOYMENT_FINISHED
+            and record.deployment in running
+        ):
+            en = (
+                f"the result in {record.kind} record {record.seq} was ignored, so deployment "
+                f"{record.deployment} is still open: no CI job of this repository is shown to have written "
+                f"it ({record.reason})"
+            )
+            ko = (
+                f"{record.kind} 기록 {record.seq}의 결과는 무시되어 배포 {record.deployment}는 아직 진행 "
+                f"중입니다: 이 저장소의 CI 작업이 기록했다는 서명이 확인되지 않습니다 ({record.reason})"
+            )
+        else:
+            continue
+        yield ctx.finding(
+            "deploy.unattested",
+            subject=f"ledger record {record.seq}",
+            message=ctx.text(en, ko),
+            remediation=ctx.text(
+                "find out who wrote that record; the deploying job records the result with `gatekeeper "
+                "deploy finish` and an OIDC token (GitHub: `permissions: id-token: write`; GitLab: "
+                "`id_tokens: {GATEKEEPER_ID_TOKEN: {aud: gatekeeper}}`)",
+                "그 기록을 누가 썼는지 확인하세요. 배포 작업이 OIDC 토큰을 받아 `gatekeeper deploy finish`로 "
+                "결과를 기록합니다 (GitHub: `permissions: id-token: write`, GitLab: "
+                "`id_tokens: {GATEKEEPER_ID_TOKEN: {aud: gatekeeper}}`)",
+            ),
+        )
+
+
 DeployRule = Callable[[DeployFacts, RuleContext], Iterable[Finding | None]]
 
 DEPLOY_RULES: dict[str, DeployRule] = {
     "deploy.concurrent": concurrent,
     "deploy.sequence": sequence,
+    "deploy.unattested": unattested,
     "deploy.pir-overdue": pir_overdue,
     "deploy.retro-review-overdue": retro_review_overdue,
     "integration.notice-missing": notice_missing,

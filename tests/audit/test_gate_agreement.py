@@ -52,6 +52,7 @@ from gatekeeper.rules.window import window_facts
 from gatekeeper.runtime import Runtime
 from tests.acceptance import CASE_FILES, RFC, RFC_ID, build, case_id
 from tests.helpers import GitRepo
+from tests.platform.oidc import sign
 
 SYSTEM = "minwon-portal"
 
@@ -95,7 +96,7 @@ def _record_as_deploy_start(repo: GitRepo, facts: GateFacts, outcome: Outcome, c
         draft = Draft(
             str(started.KIND), SYSTEM, "ci", "github-actions", facts.at, started.dump(), outcome.rfcs
         )
-        return ledger.append(draft).seq
+        return ledger.append(sign(draft)).seq  # signed by the deploying job, as `deploy start` signs it
     finally:
         ledger.close()
 
