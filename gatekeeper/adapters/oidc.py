@@ -366,6 +366,8 @@ class Attestor:
     _seen: dict[str, int] = field(default_factory=dict)
     # GitLab: the deployments (ids) each deploying job's token signed the records of (`_once`).
     _deployed: dict[str, set[str]] = field(default_factory=dict)
+    # The commit each deployment whose start verified deployed: its result is signed by a job on it.
+    _deploying: dict[str, str] = field(default_factory=dict)
 
     def ring(self, provider: Provider) -> KeyTrust:
         if provider not in self.rings:
@@ -395,23 +397,30 @@ class Attestor:
         """Whether a record the gate counts (test evidence, a deployment's start or result, a PIR, an
         incident) carries the signature of a CI job of this repository (`repository`: of that one, for
         another system's deployment) run by the record's actor — for test evidence and a deployment's
-        start, run on the commit it names (REL-P1: the tests ran on what is deployed). So its actor is who
+        start, run on the commit it names (REL-P1: the tests ran on what is deployed), for a deployment's
+        result on the commit its signed start deployed (records read in ledger order). So its actor is who
         the platform says, for the role checks that follow. A GitLab job's token signs every record the job
         writes without naming one: it vouches for one report of each kind per commit, one start and one
         result of a deployment (and the incident its failure opens), and for one PIR, notice or incident
         (its copy onto a forged record, which comes later in the ledger, is refused)."""
         payload = entry.payload
+        if isinstance(payload, DeploymentFinished):  # the job that deploys runs on the deployed commit
+            commit = self._deploying.get(payload.started, "")
+        else:
+            commit = payload.commit if isinstance(payload, TestEvidence | DeploymentStarted) else ""
         verdict = self._verified(
             entry,
             payload.attestation,
             scope="record",
             absent="the record carries no signature of a CI job",
             proved="signed",
-            commit=payload.commit if isinstance(payload, TestEvidence | DeploymentStarted) else "",
+            commit=commit,
             repository=repository,
         )
         if verdict.ok and provider_of(entry.actor_source) == "gitlab":
-            return self._once(entry, verdict)
+            verdict = self._once(entry, verdict)
+        if verdict.ok and isinstance(payload, DeploymentStarted):
+            self._deploying[entry.id] = payload.commit
         return verdict
 
     def _once(self, entry: Entry[Any], verdict: Verdict) -> Verdict:
@@ -424,6 +433,13 @@ class Attestor:
         elif isinstance(payload, DEPLOYMENT_PAYLOADS):
             if jti in self._seen:  # a PIR's, notice's ... token copied onto a deployment record
                 return Verdict(False, f"the job's token already vouched for ledger record {self._seen[jti]}")
+            deployed = self._deployed.get(jti)
+            if (
+                isinstance(payload, DeploymentFinished)
+                and deployed is not None
+                and payload.started not in deployed
+            ):
+                return Verdict(False, _DEPLOYMENT_JOB)  # the start's token copied onto another's result
             key = f"{jti}|{entry.kind}"
         else:
             key = jti

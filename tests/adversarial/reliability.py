@@ -33,7 +33,8 @@ SECTIONS = {
     "anchors": "12. Anchors on the CI platform (a rewritten ledger fails against heads nobody can delete)",
     "reviews": "13. After the change: PIRs and notices (a developer cannot settle their own debts)",
     "sealed_shards": "14. The git ledger on a fresh runner (a sealed shard cannot be forged past its seal)",
-    "signed_records": "15. Signed records (test evidence, PIRs, notices, incidents count only as signed)",
+    "signed_records": "15. Signed records (test evidence, deployments, PIRs, notices, incidents count only "
+    "as signed)",
     "portfolio": "16. Portfolio views (one ledger, many systems: each counts only its own records)",
     "kpis": "17. KPIs by the SOP's formulas (a developer cannot pad them with records of their own)",
     "closure": "18. Closing the release (acceptance, production tests, review and closure by their roles)",

@@ -2,8 +2,10 @@
 of a CI job of this repository, one that ran on the commit the record names, signed exactly that record
 (kr-ap-sop `tests.attestation`: required for grades 1–2); and a PIR, or the incident an emergency change
 answers for, only when the platform's signature shows who wrote it (`approvals.attestation`), before the
-role checks read that name. Through the real CLI, against a real OIDC issuer on 127.0.0.1
-(adapters.localissuer) or the pinned key of the acceptance world.
+role checks read that name; a deployment whose start a deploying job signed is closed only by a result a
+job of this repository on the deployed commit signed (the lock, the gate and the audit read it so).
+Through the real CLI, against a real OIDC issuer on 127.0.0.1 (adapters.localissuer) or the pinned key of
+the acceptance world.
 
 The attacker is a developer with write access: they can push records to the ledger, run jobs of their
 own branch (whose tokens the platform signs, naming that branch's commit), set any variable in such a job,
@@ -405,4 +407,260 @@ def test_an_unsigned_copy_of_a_signed_pir_does_not_undo_it(repo: GitRepo, reliab
         "forged record (to undo a settled debt)",
         "the signed PIR still settles the debt: the history keeps the latest PIR of each kind, its signature "
         "part of the kind",
+    )
+
+
+# ------------------------------------------------------------------------------ deployments
+
+
+def _ledger_records(repo: GitRepo) -> list[dict[str, Any]]:
+    result = run_cli(["--format", "json", "ledger", "log"], cwd=repo.path)
+    assert result.code == 0, result.stderr
+    found: list[dict[str, Any]] = json.loads(result.stdout)
+    return found
+
+
+def _append(repo: GitRepo, draft: Draft) -> None:
+    from gatekeeper.config import load_config
+    from gatekeeper.ledger.backends import open_ledger
+
+    ledger = open_ledger(load_config(repo.path / ".gatekeeper.yml"), repo.path, {})
+    try:
+        ledger.append(draft)
+    finally:
+        ledger.close()
+
+
+def _deployed(repo: GitRepo, at: datetime, head: str) -> str:
+    """`deploy start` in the GitLab deploy job of `head`, run by `ci`: the id of its signed start."""
+    started = run_cli(
+        ["--format", "json", "deploy", "start", "--rfc", cases.RFC_ID],
+        cwd=repo.path,
+        env=gitlab_job(head, "ci", at),
+        now=at,
+    )
+    assert started.code == 0, started.stdout + started.stderr
+    ident: str = json.loads(started.stdout)["deployment_id"]
+    record = next(r for r in _ledger_records(repo) if r["id"] == ident)
+    assert record["data"]["attestation"]["provider"] == "gitlab"
+    return ident
+
+
+def _finish(ident: str, result: str = "success") -> dict[str, Any]:
+    return {"started": ident, "result": result, "environment": "production", "change_type": "normal"}
+
+
+def _second_start(repo: GitRepo, at: datetime, head: str) -> Any:
+    return run_cli(
+        ["deploy", "start", "--rfc", cases.RFC_ID],
+        cwd=repo.path,
+        env=gitlab_job(head, "ci", at),
+        now=at,
+    )
+
+
+def test_a_forged_result_does_not_release_anothers_deployment_lock(
+    tmp_path: Path, reliability: Recorder
+) -> None:
+    other = "e" * 40
+    forgeries = {
+        "appended unsigned": lambda ident, head, at: Draft(
+            "deployment.finished", SYSTEM, "ci", "gitlab-ci", at, _finish(ident), (cases.RFC_ID,)
+        ),
+        "signed by a job of the developer's own branch (another commit)": lambda ident, head, at: (
+            _gitlab_signed(
+                Draft("deployment.finished", SYSTEM, "dev", "gitlab-ci", at, _finish(ident), (cases.RFC_ID,)),
+                gitlab_job(other, "dev", at),
+            )
+        ),
+        "signed by a job of another repository (a fork, on the deployed commit)": lambda ident, head, at: (
+            _gitlab_signed(
+                Draft("deployment.finished", SYSTEM, "dev", "gitlab-ci", at, _finish(ident), (cases.RFC_ID,)),
+                gitlab_job(head, "dev", at, project_path="dev/minwon-portal"),
+            )
+        ),
+    }
+    for name, forge in forgeries.items():
+        repo = GitRepo.create(tmp_path / str(len(list(tmp_path.iterdir()))))
+        at, head = cases.build(repo, {})
+        ident = _deployed(repo, at, head)
+        later = at + timedelta(minutes=10)
+        _append(repo, forge(ident, head, later))
+        again = _second_start(repo, later + timedelta(minutes=1), head)
+        assert again.code == 1 and "deploy.concurrent" in again.stdout, (name, again.stdout, again.stderr)
+        assert _locked(repo, later), name  # the lock's own precondition, inside the ledger's critical section
+        rules = _rules_at(repo, later + timedelta(minutes=1))
+        assert "deploy.concurrent" in rules and "deploy.unattested" in rules, (name, rules)
+        # The deploying job's own result, on the deployed commit, releases it.
+        finished = run_cli(
+            ["deploy", "finish", ident, "--result", "success"],
+            cwd=repo.path,
+            env=gitlab_job(head, "ci", later + timedelta(minutes=2)),
+            now=later + timedelta(minutes=2),
+        )
+        assert finished.code == 0, finished.stderr
+        assert "deploy.concurrent" not in _rules_at(repo, later + timedelta(minutes=3)), name
+    reliability.row(
+        "while a signed deployment of the system is open, a `success` result naming it is appended: "
+        + "; ".join(forgeries),
+        "forged ledger record (deployment.finished)",
+        "not counted: `deploy start` is refused by the lock (exit 1), the gate blocks with deploy.concurrent "
+        "and deploy.unattested (the result was ignored); the deploying job's own signed result releases it",
+    )
+
+
+def _locked(repo: GitRepo, at: datetime) -> bool:
+    """Whether production's lock is held, as `deploy start`'s precondition reads it (grade 1: signatures
+    required)."""
+    from gatekeeper.adapters.oidc import Attestor
+    from gatekeeper.config import load_config
+    from gatekeeper.ledger.backends import open_ledger
+    from gatekeeper.ledger.lock import open_deployments
+
+    config = load_config(repo.path / ".gatekeeper.yml")
+    ledger = open_ledger(config, repo.path, {})
+    try:
+        attest = Attestor(config, repo.path, {}, at)
+        return bool(open_deployments(ledger, SYSTEM, "production", attest=attest))
+    finally:
+        ledger.close()
+
+
+def _gitlab_signed(draft: Draft, job: dict[str, str]) -> Draft:
+    """`draft` carrying the GitLab job's token as `adapters.oidc.sign_record` stores it."""
+    import jwt
+
+    from tests.platform.oidc import pinned_key
+
+    token = job["GATEKEEPER_ID_TOKEN"]
+    claims = jwt.decode(token, options={"verify_signature": False})
+    signature = {
+        "provider": "gitlab",
+        "token": token,
+        "jwk": pinned_key().jwk,
+        "digest": digest_of(draft),
+        "jti": claims["jti"],
+        "job_id": claims["job_id"],
+    }
+    return dataclasses.replace(draft, data={**draft.data, "attestation": signature})
+
+
+def test_a_forged_success_does_not_hide_a_failed_deployment(tmp_path: Path, reliability: Recorder) -> None:
+    repo = GitRepo.create(tmp_path / "repo")
+    at, head = cases.build(repo, {})
+    ident = _deployed(repo, at, head)
+    forged = Draft(
+        "deployment.finished",
+        SYSTEM,
+        "ci",
+        "gitlab-ci",
+        at + timedelta(minutes=5),
+        _finish(ident),
+        (cases.RFC_ID,),
+    )
+    _append(repo, forged)  # before the job's own result
+    failed = run_cli(
+        ["deploy", "finish", ident, "--result", "failure"],
+        cwd=repo.path,
+        env=gitlab_job(head, "ci", at + timedelta(minutes=10)),
+        now=at + timedelta(minutes=10),
+    )
+    assert failed.code == 0 and "incident" in failed.stdout, failed.stdout + failed.stderr
+    audit = run_cli(["--format", "json", "audit"], cwd=repo.path, now=at + timedelta(days=1))
+    assert audit.code in (0, 1), audit.stderr
+    items = {item["id"]: item for item in json.loads(audit.stdout)["items"]}
+    integrity = items["configuration.ledger-integrity"]
+    assert integrity["result"] == "nonconform", integrity
+    forged_seq = next(r["seq"] for r in _ledger_records(repo) if r["kind"] == "deployment.finished")
+    assert f"seq:{forged_seq}" in integrity["evidence"], integrity
+    # The failure counts: it opened its incident, and the release owes no closure (it never succeeded).
+    assert items["release.failure-incident"]["result"] == "conform", items["release.failure-incident"]
+    assert items["release.closure"]["result"] == "not-applicable", items["release.closure"]
+    reliability.row(
+        "a signed deployment fails; before the deploy job records `failure`, a `success` result naming it "
+        "is appended unsigned",
+        "forged ledger record (deployment.finished hiding a failure)",
+        "not counted: the job's `failure` closes the deployment (incident opened, no closure owed); the "
+        "audit files the forged result as a nonconformity of the ledger's integrity",
+    )
+
+
+def test_a_gitlab_deploy_jobs_token_vouches_for_its_own_deployment_only(
+    tmp_path: Path, reliability: Recorder
+) -> None:
+    repo = GitRepo.create(tmp_path / "repo")
+    at, head = cases.build(repo, {})
+    first = _deployed(repo, at, head)
+    started = next(r for r in _ledger_records(repo) if r["id"] == first)
+    token = started["data"]["attestation"]["token"]
+    job = {"GATEKEEPER_ID_TOKEN": token}
+    # The job's own result, then the same token copied onto a second start and onto a PIR in its name.
+    done = run_cli(
+        ["deploy", "finish", first, "--result", "success"],
+        cwd=repo.path,
+        env=gitlab_job(head, "ci", at + timedelta(minutes=1)),
+        now=at + timedelta(minutes=1),
+    )
+    assert done.code == 0, done.stderr
+    moment = at + timedelta(minutes=2)
+    second = Draft(
+        "deployment.started",
+        SYSTEM,
+        "ci",
+        "gitlab-ci",
+        moment,
+        {"environment": "production", "change_type": "normal", "commit": head},
+        (cases.RFC_ID,),
+    )
+    _append(repo, _gitlab_signed(second, job))
+    pir = Draft("pir", SYSTEM, "ci", "gitlab-ci", moment, {"result": "achieved"}, (cases.RFC_ID,))
+    _append(repo, _gitlab_signed(pir, job))
+    verified = run_cli(
+        ["--format", "json", "ledger", "verify", "--attestations"], cwd=repo.path, now=moment, env={}
+    )
+    rows = {row["seq"]: row["result"] for row in json.loads(verified.stdout)["records"]}
+    records = _ledger_records(repo)
+    copies = [r["seq"] for r in records[-2:]]
+    assert all("already vouched" in rows[seq] or "deploying job's" in rows[seq] for seq in copies), rows
+    assert rows[started["seq"]] == "signed", rows
+    # The copied start holds no lock: a new deployment is not refused by it.
+    assert "deploy.concurrent" not in _rules_at(repo, moment + timedelta(minutes=1))
+    reliability.row(
+        "a GitLab deploy job's token (it signs the job's start, result and incident) copied from the ledger "
+        "onto a second deployment's start and onto a PIR in the job user's name",
+        "replayed token (GitLab: one record per token)",
+        "not counted: `ledger verify --attestations` names both copies, the copied start holds no lock",
+    )
+
+
+def test_deployments_recorded_before_signing_are_judged_as_before(
+    tmp_path: Path, reliability: Recorder
+) -> None:
+    repo = GitRepo.create(tmp_path / "repo")
+    at, head = cases.build(
+        repo,
+        {
+            "records": [
+                {"kind": "deployment.started", "hours_ago": 30, "signed": False, "rfcs": ["RFC-2026-0041"]},
+                {
+                    "kind": "deployment.finished",
+                    "hours_ago": 29,
+                    "closes": 0,
+                    "signed": False,
+                    "rfcs": ["RFC-2026-0041"],
+                    "data": {"result": "success"},
+                },
+            ]
+        },
+    )
+    _deployed(repo, at, head)  # the lock of the earlier, unsigned deployment was released by its result
+    audit = run_cli(["--format", "json", "audit"], cwd=repo.path, now=at + timedelta(hours=1))
+    items = {item["id"]: item for item in json.loads(audit.stdout)["items"]}
+    remarks = " ".join(items["change.history-recorded"].get("remarks", []))
+    assert "carry no CI signature" in remarks and "judged by their content, as before" in remarks, items
+    assert items["configuration.ledger-integrity"]["result"] != "nonconform", items
+    reliability.row(
+        "a ledger whose earlier deployments were recorded unsigned (an earlier version), then a signed one",
+        "legacy records",
+        "judged as before (the earlier result released its lock); the audit's remark names them",
     )
