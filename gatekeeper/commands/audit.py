@@ -180,8 +180,13 @@ def _builder(
 
 
 def _drift(ctx: Context, ledger: Ledger) -> DriftFacts:
+    from gatekeeper.adapters.oidc import Attestor
+    from gatekeeper.rules.deploy import deployment_attestation
+
+    attest = Attestor(ctx.config, ctx.repo_root, ctx.runtime.env, ctx.runtime.now())
+    level = deployment_attestation(ctx.policy, ctx.config.system.grade)
     try:
-        return gather_drift(ctx.repo_root, ctx.config, ledger)
+        return gather_drift(ctx.repo_root, ctx.config, ledger, "HEAD", attest, level)
     except LedgerIntegrityError as exc:  # the checklist goes on: its baseline item cannot be answered
         return DriftFacts(None, len(ctx.config.baseline.items), exc.message)
 

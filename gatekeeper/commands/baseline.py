@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Callable
+from typing import Any
 
 from gatekeeper.commands import Context
 from gatekeeper.commands._records import append
@@ -17,7 +19,7 @@ from gatekeeper.domain.baseline import (
     short_digest,
 )
 from gatekeeper.errors import InputError
-from gatekeeper.facts.baseline import compare, gather_drift, snapshot
+from gatekeeper.facts.baseline import compare, deployment_results, gather_drift, snapshot
 from gatekeeper.ledger import Draft, Ledger
 from gatekeeper.reporters.columns import pad
 from gatekeeper.reporters.sanitize import for_log, for_markdown
@@ -230,11 +232,22 @@ def _artifacts_markdown(artifacts: tuple[ArtifactChange, ...], ko: bool) -> list
     return lines
 
 
+def _attestation(ctx: Context) -> tuple[Callable[[Any], bool], str]:
+    """The verifier of deployment records' signatures and the pack's level for them: which deployment
+    results explain a deployed artefact (`facts.baseline.deployment_results`)."""
+    from gatekeeper.adapters.oidc import Attestor
+    from gatekeeper.rules.deploy import deployment_attestation
+
+    attest = Attestor(ctx.config, ctx.repo_root, ctx.runtime.env, ctx.runtime.now())
+    return attest, deployment_attestation(ctx.policy, ctx.config.system.grade)
+
+
 def _diff(args: argparse.Namespace, ctx: Context) -> int:
     ledger = _ledger(ctx)
     try:
         baseline = _latest(ledger, ctx, args.label)
-        deployments = ledger.find(kind=RecordKind.DEPLOYMENT_FINISHED.value, system=ctx.config.system.id)
+        attest, level = _attestation(ctx)
+        deployments = deployment_results(ledger, ctx.config.system.id, attest, level)
         diff = compare(ctx.repo_root, ctx.config, baseline, args.rev, deployments)
     finally:
         ledger.close()
@@ -254,7 +267,7 @@ def _verify(args: argparse.Namespace, ctx: Context) -> int:
     ledger = _ledger(ctx)
     try:
         _latest(ledger, ctx, None)  # a clear error when there is nothing to verify against
-        facts = gather_drift(ctx.repo_root, ctx.config, ledger, args.rev)
+        facts = gather_drift(ctx.repo_root, ctx.config, ledger, args.rev, *_attestation(ctx))
     finally:
         ledger.close()
     grade = Grade(ctx.config.system.grade)

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from gatekeeper.config.models import Config
 from gatekeeper.domain import RecordKind
@@ -197,12 +198,38 @@ def compare(
     return BaselineDiff(baseline.seq, baseline.label, base_commit, current.commit, items, artifacts)
 
 
-def gather_drift(root: Path, config: Config, ledger: LedgerReader, revision: str = "HEAD") -> DriftFacts:
-    """Facts for `baseline.drift` (the gate calls this): the latest baseline compared with `revision`."""
+def deployment_results(
+    ledger: LedgerReader, system: str, attest: Callable[[Any], bool] | None = None, level: str = "off"
+) -> list[Record]:
+    """The system's `deployment.finished` records that count (`facts.history.counted_deployments`: where
+    the pack requires it, a result no job of this repository signed explains no deployed artefact)."""
+    from gatekeeper.facts.history import counted_deployments
+
+    if attest is None or level == "off":
+        return list(ledger.find(kind=RecordKind.DEPLOYMENT_FINISHED.value, system=system))
+    found = {
+        record.seq: record
+        for kind in (RecordKind.DEPLOYMENT_STARTED, RecordKind.DEPLOYMENT_FINISHED)
+        for record in ledger.find(kind=kind.value, system=system)
+    }
+    counted = counted_deployments((found[seq] for seq in sorted(found)), attest, level)
+    return [r for r in counted if r.kind == RecordKind.DEPLOYMENT_FINISHED]
+
+
+def gather_drift(
+    root: Path,
+    config: Config,
+    ledger: LedgerReader,
+    revision: str = "HEAD",
+    attest: Callable[[Any], bool] | None = None,
+    level: str = "off",
+) -> DriftFacts:
+    """Facts for `baseline.drift` (the gate calls this): the latest baseline compared with `revision`
+    (`attest`, `level`: which deployment results count, `deployment_results`)."""
     if not config.baseline.items:
         return DriftFacts(None, 0)
     baseline = latest_baseline(ledger.find(kind=RecordKind.BASELINE_CREATED.value, system=config.system.id))
     if baseline is None:
         return DriftFacts(None, len(config.baseline.items))
-    deployments = ledger.find(kind=RecordKind.DEPLOYMENT_FINISHED.value, system=config.system.id)
+    deployments = deployment_results(ledger, config.system.id, attest, level)
     return DriftFacts(compare(root, config, baseline, revision, deployments), len(config.baseline.items))

@@ -53,7 +53,7 @@ from gatekeeper.ledger.checkpoint import CheckpointFile, confirm_chain
 from gatekeeper.rules import RuleContext
 from gatekeeper.rules.approval import ApprovalFacts, RoleResolver, latest_decisions, login_key
 from gatekeeper.rules.calendar import CollisionFacts
-from gatekeeper.rules.deploy import DeployFacts
+from gatekeeper.rules.deploy import DeployFacts, deployment_attestation
 from gatekeeper.rules.tests import Evidence, EvidenceFacts, RefusedReport, counted_seqs
 from gatekeeper.rules.window import WindowFacts
 
@@ -312,7 +312,15 @@ def gather(
         try:
             if ci is not None:
                 drift = collect.attempt(
-                    "the configuration baseline", lambda: gather_drift(sources.root, config, witness, ci.head)
+                    "the configuration baseline",
+                    lambda: gather_drift(
+                        sources.root,
+                        config,
+                        witness,
+                        ci.head,
+                        attestor(config, sources, now),
+                        deployment_attestation(policy, config.system.grade),
+                    ),
                 )
             history = collect.attempt(
                 "the ledger records",
@@ -549,7 +557,6 @@ def sequence_verifier(
     deployment_attestation`): why another system's deployment record does not verify against that
     system's repository ("" when it does; `adapters.oidc.Attestor.vouches`). None: not required."""
     from gatekeeper.adapters.oidc import Attestor
-    from gatekeeper.rules.deploy import deployment_attestation
 
     if deployment_attestation(policy, config.system.grade) != "required":
         return None

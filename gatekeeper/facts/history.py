@@ -922,3 +922,15 @@ KINDS = (
     *CLOSURE_KINDS,
     RecordKind.DELEGATION,
 )
+
+
+def counted_deployments(
+    records: Iterable[Any], attest: Callable[[Entry[Any]], bool] | None, level: str
+) -> list[Any]:
+    """Of the deployment records `records` (starts and results, in seq order), those that count
+    (`History.deployment_counts`, with the pack's `level` of attestation): what a reader that does not fold
+    a history (the baseline's deployed artefacts) may rest on."""
+    from gatekeeper.domain.records import entry_of
+
+    history = History(None, None, attest=attest, deployment_attestation=level)
+    return [record for record in records if history.deployment_counts(entry_of(record))]

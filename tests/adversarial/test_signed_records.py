@@ -664,3 +664,37 @@ def test_deployments_recorded_before_signing_are_judged_as_before(
         "legacy records",
         "judged as before (the earlier result released its lock); the audit's remark names them",
     )
+
+
+def test_a_forged_result_explains_no_deployed_artefact(tmp_path: Path, reliability: Recorder) -> None:
+    from gatekeeper.adapters.oidc import Attestor
+    from gatekeeper.config import load_config
+    from gatekeeper.facts.baseline import deployment_results
+    from gatekeeper.ledger.backends import open_ledger
+
+    digest = "sha256:" + "b" * 64
+    forged = {"result": "success", "artifacts": {"app.whl": digest}}
+    records = [
+        {"kind": "deployment.started", "hours_ago": 3, "rfcs": ["RFC-2026-0041"]},
+        {"kind": "deployment.finished", "hours_ago": 2, "closes": 0, "signed": False, "data": forged},
+        {"kind": "deployment.started", "hours_ago": 1.5, "rfcs": ["RFC-2026-0041"]},
+        {"kind": "deployment.finished", "hours_ago": 1, "closes": 2, "data": {"result": "success"}},
+    ]
+    repo = GitRepo.create(tmp_path / "repo")
+    at, _ = cases.build(repo, {"records": records})
+    config = load_config(repo.path / ".gatekeeper.yml")
+    ledger = open_ledger(config, repo.path, {})
+    try:
+        attest = Attestor(config, repo.path, {}, at)
+        counted = deployment_results(ledger, SYSTEM, attest, "required")
+        everything = deployment_results(ledger, SYSTEM, None, "off")
+    finally:
+        ledger.close()
+    assert [r.data.get("artifacts") for r in counted] == [None], counted  # the signed result only
+    assert len(everything) == 2
+    reliability.row(
+        "a result naming a new artefact digest appended unsigned for a signed deployment (to explain an "
+        "artefact changed outside the process in `baseline verify`, the gate and the audit)",
+        "forged ledger record (deployment.finished with artifacts)",
+        "not counted: only results the deploying job signed explain a deployed artefact",
+    )
