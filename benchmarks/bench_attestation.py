@@ -1,6 +1,8 @@
 """What attested approvals cost: `approve` with an ID token from a local OIDC issuer against `approve`
 without one, and the gate reading 100 attested approvals against the same gate reading 100 approvals that
-carry no token.
+carry no token; likewise 100 test records, and 100 deployment records (50 deployments' start and result)
+signed by the deploying job against the same records unsigned (the gate and `deploy start`'s lock verify
+each one).
 
 Both run in-process against a real sqlite ledger and a real issuer on 127.0.0.1 (adapters.localissuer):
 an attested `approve` asks the issuer's token endpoint once, and its discovery document and key set unless
@@ -159,6 +161,33 @@ def _fill_evidence(root: Path, issuer: LocalIssuer, signed: bool) -> None:
         ledger.close()
 
 
+def _fill_deployments(root: Path, issuer: LocalIssuer, signed: bool) -> None:
+    """APPROVALS deployment records of the head — each deployment's start and its result, a day apart —
+    signed by the deploying job (on the deployed commit) or not."""
+    config = load_config(root / ".gatekeeper.yml")
+    head = subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True
+    ).stdout.strip()
+    ledger = open_ledger(config, root, {})
+    try:
+        for i in range(APPROVALS // 2):
+            moment = NOW - timedelta(days=APPROVALS // 2 - i, hours=1)
+            started = {"environment": "staging", "change_type": "normal", "commit": head}
+            draft = Draft(
+                "deployment.started", "minwon-portal", "ci", "github-actions", moment, started, (RFC_ID,)
+            )
+            claims = github_claims(REPOSITORY, "ci", sha=head)
+            record = ledger.append(_signed(draft, issuer, claims) if signed else draft)
+            result = {"started": record.id, "result": "success", "environment": "staging"}
+            later = moment + timedelta(minutes=30)
+            draft = Draft(
+                "deployment.finished", "minwon-portal", "ci", "github-actions", later, result, (RFC_ID,)
+            )
+            ledger.append(_signed(draft, issuer, claims) if signed else draft)
+    finally:
+        ledger.close()
+
+
 def _gate_times(root: Path, issuer: LocalIssuer, home: Path) -> list[float]:
     times = []
     for _ in range(REPEATS):
@@ -206,6 +235,18 @@ def main() -> None:
             f"gate: {statistics.median(reference) * 1000:.1f} ms reading {APPROVALS} unsigned test records, "
             f"{statistics.median(verified) * 1000:.1f} ms verifying {APPROVALS} signed ones (each against "
             f"the commit it names; median of {REPEATS}); ratio {ratio:.2f}"
+        )
+        unsigned_deployments = _repo(base / "deployments-plain", issuer, 1)
+        signed_deployments = _repo(base / "deployments-signed", issuer, 1)
+        _fill_deployments(unsigned_deployments, issuer, signed=False)
+        _fill_deployments(signed_deployments, issuer, signed=True)
+        reference = _gate_times(unsigned_deployments, issuer, home)
+        verified = _gate_times(signed_deployments, issuer, home)
+        ratio = statistics.median(verified) / statistics.median(reference)
+        print(
+            f"gate: {statistics.median(reference) * 1000:.1f} ms reading {APPROVALS} unsigned deployment "
+            f"records, {statistics.median(verified) * 1000:.1f} ms verifying {APPROVALS} signed ones (each "
+            f"against the deployed commit; median of {REPEATS}); ratio {ratio:.2f}"
         )
         print(json.dumps({"issuer_requests": len(issuer.requests)}))
 
