@@ -40,6 +40,8 @@ from gatekeeper.domain.records import (
 )
 from gatekeeper.ledger import utc_text
 
+# The kinds whose actor and actor source PostgreSQL hands over besides their `data`.
+_WHO = "'approval', 'delegation', 'deployment.started', 'deployment.finished'"
 # What a stream hands over: approvals as their members — (seq, rfcs, step, decision, rfc_digest, digest,
 # actor, actor_source, commit), None where absent — other records typed, unreadable ones marked.
 Event = tuple[Any, ...] | Entry[Any] | Malformed
@@ -184,10 +186,10 @@ class RecordStream:
             f"CASE WHEN {bare} THEN data->'rfc_digest' END, "
             f"CASE WHEN {bare} THEN data->'digest' END, "
             f"CASE WHEN {bare} THEN data->'commit' END, "
-            # Who decided, and where: the record's own members (the body holds them, `data` does not).
-            "CASE WHEN kind IN ('approval', 'deployment.started', 'delegation') "
-            "THEN (body::json)->>'actor' END, "
-            f"CASE WHEN kind IN ('approval', 'delegation') THEN (body::json)->>'actor_source' END, "
+            # Who decided, and where: the record's own members (the body holds them, `data` does not); a
+            # deployment's start and result too, whose signature names them (`adapters.oidc.Attestor`).
+            f"CASE WHEN kind IN ({_WHO}) THEN (body::json)->>'actor' END, "
+            f"CASE WHEN kind IN ({_WHO}) THEN (body::json)->>'actor_source' END, "
             f"CASE WHEN NOT {bare} THEN ({data})::text END, "
             # An attested approval's own time, as written (its token is bound to the record as written).
             f"CASE WHEN kind = 'approval' THEN (body::json)->>'at' END "

@@ -24,7 +24,7 @@ from gatekeeper.ledger.backends import open_ledger
 from tests import acceptance as cases
 from tests.adversarial.conftest import Recorder
 from tests.helpers import GitRepo, git, pipeline_job, run_cli
-from tests.platform.oidc import gitlab_job
+from tests.platform.oidc import gitlab_job, sign
 
 CLOSURE_RULES = {
     "release.acceptance-overdue",
@@ -171,8 +171,10 @@ def test_acceptance_before_the_deployment_finished_is_refused(repo: GitRepo, rel
     ledger = _ledger(repo)
     try:
         finish = {"started": deployment, "result": "success", "environment": "production"}
-        ledger.append(
-            Draft("deployment.finished", "minwon-portal", "ci", "github-actions", at, finish, (EARLIER,))
+        ledger.append(  # by the deploying job, signed as the start it closes
+            sign(
+                Draft("deployment.finished", "minwon-portal", "ci", "github-actions", at, finish, (EARLIER,))
+            )
         )
     finally:
         ledger.close()

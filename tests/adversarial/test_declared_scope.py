@@ -20,6 +20,7 @@ from gatekeeper.ledger.backends import open_ledger
 from tests.acceptance import FULL_CHAIN, RFC_ID, TUESDAY_EVENING, build
 from tests.adversarial.conftest import Recorder
 from tests.helpers import GitRepo, run_cli
+from tests.platform.oidc import gitlab_job
 
 EVENING = datetime.fromisoformat(TUESDAY_EVENING)
 TUESDAY_MORNING = datetime.fromisoformat("2026-11-24T10:00:00+09:00")
@@ -318,11 +319,24 @@ def test_a_multi_system_release_reaches_its_systems_in_the_rfcs_order(
     order = {"systems": ["juso-api", "minwon-portal"]}
     ledger = {"ledger": {"backend": "sqlite", "path": str(shared)}}
     juso, portal = GitRepo.create(tmp_path / "juso"), GitRepo.create(tmp_path / "portal")
-    build(juso, {"system": {"id": "juso-api", "name": "주소"}, "rfc": order, "config": ledger})
-    build(portal, {"rfc": order, "config": ledger})
+    # The address service is deployed by the GitLab jobs of its own repository, which sign its records; the
+    # portal's registry names that repository (grade 1: the portal counts only what its jobs signed).
+    juso_project = {"platform": {"gitlab": {"oidc": {"repository": "minwon/juso-api"}}}}
+    build(
+        juso,
+        {"system": {"id": "juso-api", "name": "주소"}, "rfc": order, "config": {**ledger, **juso_project}},
+    )
+    registry = {"systems": [{"id": "juso-api", "name": "주소", "grade": 1, "repository": "minwon/juso-api"}]}
+    build(portal, {"rfc": order, "config": {**ledger, **registry}})
+
+    def juso_job() -> dict[str, str]:
+        job = gitlab_job(juso.head(), "ci", EVENING, project_path="minwon/juso-api")
+        return {**job, "CI_PROJECT_PATH": "minwon/juso-api"}
 
     def start(repo: GitRepo) -> tuple[int, dict[str, Any]]:
-        result = run_cli(["--format", "json", "deploy", "start", "--rfc", RFC_ID], cwd=repo.path, now=EVENING)
+        env = juso_job() if repo is juso else None
+        args = ["--format", "json", "deploy", "start", "--rfc", RFC_ID]
+        result = run_cli(args, cwd=repo.path, now=EVENING, env=env)
         assert result.code in (0, 1), result.stderr
         return result.code, json.loads(result.stdout)
 
@@ -337,7 +351,10 @@ def test_a_multi_system_release_reaches_its_systems_in_the_rfcs_order(
     assert code == 1 and "still being deployed" in sequence_findings(body)[0]
     assert "deploy.concurrent" not in {f["rule"] for f in body["findings"]}, "each system has its own lock"
     failed = run_cli(
-        ["deploy", "finish", first["deployment_id"], "--result", "failure"], cwd=juso.path, now=EVENING
+        ["deploy", "finish", first["deployment_id"], "--result", "failure"],
+        cwd=juso.path,
+        now=EVENING,
+        env=juso_job(),
     )
     assert failed.code == 0, failed.stderr
     code, body = start(portal)
@@ -345,7 +362,10 @@ def test_a_multi_system_release_reaches_its_systems_in_the_rfcs_order(
     code, again = start(juso)
     assert code == 0, again["findings"]
     done = run_cli(
-        ["deploy", "finish", again["deployment_id"], "--result", "success"], cwd=juso.path, now=EVENING
+        ["deploy", "finish", again["deployment_id"], "--result", "success"],
+        cwd=juso.path,
+        now=EVENING,
+        env=juso_job(),
     )
     assert done.code == 0, done.stderr
     code, body = start(portal)

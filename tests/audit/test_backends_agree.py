@@ -539,3 +539,37 @@ def test_generated_histories_read_alike_from_every_backend(
             _same_tallies(sql_tallies(ledger, zone, system=SYSTEM, **facts), expected_kpis)
         finally:
             ledger.close()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_deployment_records_come_with_their_actor_and_source(
+    tmp_path: Path, request: pytest.FixtureRequest, backend: str
+) -> None:
+    """A deployment's start and result are verified against their signature, which names the actor and
+    the platform: the SQL readers hand both over, as the record stream does."""
+    from gatekeeper.checks.audit import KINDS
+    from gatekeeper.domain.records import DeploymentFinished, DeploymentStarted, Entry
+    from gatekeeper.ledger.sql_read import read_database
+
+    if backend == "sqlite":
+        ledger: Any = SqliteLedger(tmp_path / "ledger.db")
+    else:
+        from gatekeeper.ledger.postgres import PostgresLedger
+
+        ledger = PostgresLedger(request.getfixturevalue("pg_dsn"), "dep_" + uuid.uuid4().hex[:10])
+    seen: list[Any] = []
+    try:
+        for draft in _history():
+            ledger.append(draft)
+        assert read_database(ledger, seen.extend, system=SYSTEM, kinds=KINDS, until=None)
+    finally:
+        ledger.close()
+    deployments = [
+        e
+        for e in seen
+        if isinstance(e, Entry) and isinstance(e.payload, DeploymentStarted | DeploymentFinished)
+    ]
+    assert any(isinstance(e.payload, DeploymentFinished) for e in deployments)
+    assert all((e.actor, e.actor_source) == ("ci", "github-actions") for e in deployments), [
+        (e.kind, e.actor, e.actor_source) for e in deployments
+    ]
