@@ -698,3 +698,39 @@ def test_a_forged_result_explains_no_deployed_artefact(tmp_path: Path, reliabili
         "forged ledger record (deployment.finished with artifacts)",
         "not counted: only results the deploying job signed explain a deployed artefact",
     )
+
+
+def test_a_forged_abort_does_not_hide_a_successful_deployments_debts(
+    tmp_path: Path, reliability: Recorder
+) -> None:
+    repo = GitRepo.create(tmp_path / "repo")
+    at, head = cases.build(repo, {})
+    ident = _deployed(repo, at, head)
+    aborted = Draft(
+        "deployment.finished",
+        SYSTEM,
+        "ci",
+        "gitlab-ci",
+        at + timedelta(minutes=5),
+        _finish(ident, "aborted"),
+        (cases.RFC_ID,),
+    )
+    _append(repo, aborted)  # before the job's own result: an aborted deployment owes no closure
+    done = run_cli(
+        ["deploy", "finish", ident, "--result", "success"],
+        cwd=repo.path,
+        env=gitlab_job(head, "ci", at + timedelta(minutes=10)),
+        now=at + timedelta(minutes=10),
+    )
+    assert done.code == 0, done.stderr
+    audit = run_cli(["--format", "json", "audit"], cwd=repo.path, now=at + timedelta(days=40))
+    assert audit.code in (0, 1), audit.stderr
+    items = {item["id"]: item for item in json.loads(audit.stdout)["items"]}
+    acceptance = items["release.acceptance"]
+    assert acceptance["result"] == "nonconform", acceptance  # the success owes its acceptance, overdue
+    reliability.row(
+        "a signed deployment succeeds; before the deploy job records `success`, an `aborted` result naming "
+        "it is appended unsigned (an aborted deployment owes no acceptance, closure or PIR)",
+        "forged ledger record (deployment.finished hiding debts)",
+        "not counted: the job's `success` closes the deployment, whose acceptance is overdue in the audit",
+    )
