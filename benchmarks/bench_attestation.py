@@ -20,6 +20,7 @@ import statistics
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -70,12 +71,16 @@ def _repo(root: Path, issuer: LocalIssuer, grade: int) -> Path:
     return root
 
 
+def _head(root: Path) -> str:
+    return subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True
+    ).stdout.strip()
+
+
 def _ci_env(root: Path, issuer: LocalIssuer | None, actor: str, home: Path) -> dict[str, str]:
     event = root.parent / f"event-{actor}.json"
     event.write_text("{}", encoding="utf-8")
-    head = subprocess.run(
-        ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True
-    ).stdout.strip()
+    head = _head(root)
     env = {
         "HOME": str(home),
         "PATH": os.environ.get("PATH", ""),
@@ -143,11 +148,8 @@ def _signed(draft: Draft, issuer: LocalIssuer, claims: dict[str, object]) -> Dra
 
 def _fill_evidence(root: Path, issuer: LocalIssuer, signed: bool) -> None:
     """APPROVALS test records of the head, signed (as a CI job on that commit signs them) or not."""
-    config = load_config(root / ".gatekeeper.yml")
-    head = subprocess.run(
-        ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True
-    ).stdout.strip()
-    ledger = open_ledger(config, root, {})
+    head = _head(root)
+    ledger = open_ledger(load_config(root / ".gatekeeper.yml"), root, {})
     try:
         for i in range(APPROVALS):
             moment = NOW - timedelta(hours=3) + timedelta(seconds=i)
@@ -164,11 +166,8 @@ def _fill_evidence(root: Path, issuer: LocalIssuer, signed: bool) -> None:
 def _fill_deployments(root: Path, issuer: LocalIssuer, signed: bool) -> None:
     """APPROVALS deployment records of the head — each deployment's start and its result, a day apart —
     signed by the deploying job (on the deployed commit) or not."""
-    config = load_config(root / ".gatekeeper.yml")
-    head = subprocess.run(
-        ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True
-    ).stdout.strip()
-    ledger = open_ledger(config, root, {})
+    head = _head(root)
+    ledger = open_ledger(load_config(root / ".gatekeeper.yml"), root, {})
     try:
         for i in range(APPROVALS // 2):
             moment = NOW - timedelta(days=APPROVALS // 2 - i, hours=1)
@@ -198,6 +197,19 @@ def _gate_times(root: Path, issuer: LocalIssuer, home: Path) -> list[float]:
     return times
 
 
+def _gate_pair(
+    base: Path, issuer: LocalIssuer, home: Path, fill: Callable[[Path, LocalIssuer, bool], None]
+) -> tuple[float, float, float]:
+    """The gate's median time over a grade-1 ledger `fill` left unsigned and over one it left signed, and
+    their ratio."""
+    unsigned, signed = _repo(base.with_name(base.name + "-plain"), issuer, 1), _repo(base, issuer, 1)
+    fill(unsigned, issuer, False)
+    fill(signed, issuer, True)
+    reference = statistics.median(_gate_times(unsigned, issuer, home))
+    verified = statistics.median(_gate_times(signed, issuer, home))
+    return reference, verified, verified / reference
+
+
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp, LocalIssuer(clock=lambda: NOW) as issuer:
         base = Path(tmp)
@@ -211,42 +223,23 @@ def main() -> None:
             f"{statistics.median(signed) * 1000:.1f} ms with an ID token from the local issuer "
             f"(median of {REPEATS}); ratio {ratio:.2f}"
         )
-        unattested = _repo(base / "gate-plain", issuer, 1)
-        attested = _repo(base / "gate-signed", issuer, 1)
-        _fill(unattested, issuer, attested=False)
-        _fill(attested, issuer, attested=True)
-        reference = _gate_times(unattested, issuer, home)
-        verified = _gate_times(attested, issuer, home)
-        ratio = statistics.median(verified) / statistics.median(reference)
+        reference, verified, ratio = _gate_pair(base / "approvals", issuer, home, _fill)
         print(
-            f"gate: {statistics.median(reference) * 1000:.1f} ms reading {APPROVALS} approvals without "
-            "tokens, "
-            f"{statistics.median(verified) * 1000:.1f} ms verifying {APPROVALS} attested approvals "
-            f"(median of {REPEATS}); ratio {ratio:.2f}"
+            f"gate: {reference * 1000:.1f} ms reading {APPROVALS} approvals without tokens, "
+            f"{verified * 1000:.1f} ms verifying {APPROVALS} attested approvals (median of {REPEATS}); "
+            f"ratio {ratio:.2f}"
         )
-        unsigned_evidence = _repo(base / "evidence-plain", issuer, 1)
-        signed_evidence = _repo(base / "evidence-signed", issuer, 1)
-        _fill_evidence(unsigned_evidence, issuer, signed=False)
-        _fill_evidence(signed_evidence, issuer, signed=True)
-        reference = _gate_times(unsigned_evidence, issuer, home)
-        verified = _gate_times(signed_evidence, issuer, home)
-        ratio = statistics.median(verified) / statistics.median(reference)
+        reference, verified, ratio = _gate_pair(base / "evidence", issuer, home, _fill_evidence)
         print(
-            f"gate: {statistics.median(reference) * 1000:.1f} ms reading {APPROVALS} unsigned test records, "
-            f"{statistics.median(verified) * 1000:.1f} ms verifying {APPROVALS} signed ones (each against "
-            f"the commit it names; median of {REPEATS}); ratio {ratio:.2f}"
+            f"gate: {reference * 1000:.1f} ms reading {APPROVALS} unsigned test records, "
+            f"{verified * 1000:.1f} ms verifying {APPROVALS} signed ones (each against the commit it names; "
+            f"median of {REPEATS}); ratio {ratio:.2f}"
         )
-        unsigned_deployments = _repo(base / "deployments-plain", issuer, 1)
-        signed_deployments = _repo(base / "deployments-signed", issuer, 1)
-        _fill_deployments(unsigned_deployments, issuer, signed=False)
-        _fill_deployments(signed_deployments, issuer, signed=True)
-        reference = _gate_times(unsigned_deployments, issuer, home)
-        verified = _gate_times(signed_deployments, issuer, home)
-        ratio = statistics.median(verified) / statistics.median(reference)
+        reference, verified, ratio = _gate_pair(base / "deployments", issuer, home, _fill_deployments)
         print(
-            f"gate: {statistics.median(reference) * 1000:.1f} ms reading {APPROVALS} unsigned deployment "
-            f"records, {statistics.median(verified) * 1000:.1f} ms verifying {APPROVALS} signed ones (each "
-            f"against the deployed commit; median of {REPEATS}); ratio {ratio:.2f}"
+            f"gate: {reference * 1000:.1f} ms reading {APPROVALS} unsigned deployment records, "
+            f"{verified * 1000:.1f} ms verifying {APPROVALS} signed ones (each against the deployed commit; "
+            f"median of {REPEATS}); ratio {ratio:.2f}"
         )
         print(json.dumps({"issuer_requests": len(issuer.requests)}))
 

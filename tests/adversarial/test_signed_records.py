@@ -446,6 +446,17 @@ def _deployed(repo: GitRepo, at: datetime, head: str) -> str:
     return ident
 
 
+def _job_finish(repo: GitRepo, ident: str, head: str, result: str, moment: datetime) -> None:
+    """`deploy finish` of `ident` with `result` in the GitLab deploy job of `head`, at `moment`."""
+    done = run_cli(
+        ["deploy", "finish", ident, "--result", result],
+        cwd=repo.path,
+        env=gitlab_job(head, "ci", moment),
+        now=moment,
+    )
+    assert done.code == 0, done.stdout + done.stderr
+
+
 def _finish(ident: str, result: str = "success") -> dict[str, Any]:
     return {"started": ident, "result": result, "environment": "production", "change_type": "normal"}
 
@@ -492,13 +503,7 @@ def test_a_forged_result_does_not_release_anothers_deployment_lock(
         rules = _rules_at(repo, later + timedelta(minutes=1))
         assert "deploy.concurrent" in rules and "deploy.unattested" in rules, (name, rules)
         # The deploying job's own result, on the deployed commit, releases it.
-        finished = run_cli(
-            ["deploy", "finish", ident, "--result", "success"],
-            cwd=repo.path,
-            env=gitlab_job(head, "ci", later + timedelta(minutes=2)),
-            now=later + timedelta(minutes=2),
-        )
-        assert finished.code == 0, finished.stderr
+        _job_finish(repo, ident, head, "success", later + timedelta(minutes=2))
         assert "deploy.concurrent" not in _rules_at(repo, later + timedelta(minutes=3)), name
     reliability.row(
         "while a signed deployment of the system is open, a `success` result naming it is appended: "
@@ -545,30 +550,27 @@ def _gitlab_signed(draft: Draft, job: dict[str, str]) -> Draft:
     return dataclasses.replace(draft, data={**draft.data, "attestation": signature})
 
 
-def test_a_forged_success_does_not_hide_a_failed_deployment(tmp_path: Path, reliability: Recorder) -> None:
+def _forged_then_real(tmp_path: Path, forged: str, real: str, days: int) -> tuple[GitRepo, dict[str, Any]]:
+    """A signed deployment whose result `forged` is appended unsigned before the deploying job records
+    `real`; the audit's items `days` later."""
     repo = GitRepo.create(tmp_path / "repo")
     at, head = cases.build(repo, {})
     ident = _deployed(repo, at, head)
-    forged = Draft(
-        "deployment.finished",
-        SYSTEM,
-        "ci",
-        "gitlab-ci",
-        at + timedelta(minutes=5),
-        _finish(ident),
-        (cases.RFC_ID,),
+    moment = at + timedelta(minutes=5)
+    _append(
+        repo,
+        Draft(
+            "deployment.finished", SYSTEM, "ci", "gitlab-ci", moment, _finish(ident, forged), (cases.RFC_ID,)
+        ),
     )
-    _append(repo, forged)  # before the job's own result
-    failed = run_cli(
-        ["deploy", "finish", ident, "--result", "failure"],
-        cwd=repo.path,
-        env=gitlab_job(head, "ci", at + timedelta(minutes=10)),
-        now=at + timedelta(minutes=10),
-    )
-    assert failed.code == 0 and "incident" in failed.stdout, failed.stdout + failed.stderr
-    audit = run_cli(["--format", "json", "audit"], cwd=repo.path, now=at + timedelta(days=1))
+    _job_finish(repo, ident, head, real, at + timedelta(minutes=10))
+    audit = run_cli(["--format", "json", "audit"], cwd=repo.path, now=at + timedelta(days=days))
     assert audit.code in (0, 1), audit.stderr
-    items = {item["id"]: item for item in json.loads(audit.stdout)["items"]}
+    return repo, {item["id"]: item for item in json.loads(audit.stdout)["items"]}
+
+
+def test_a_forged_success_does_not_hide_a_failed_deployment(tmp_path: Path, reliability: Recorder) -> None:
+    repo, items = _forged_then_real(tmp_path, "success", "failure", 1)
     integrity = items["configuration.ledger-integrity"]
     assert integrity["result"] == "nonconform", integrity
     forged_seq = next(r["seq"] for r in _ledger_records(repo) if r["kind"] == "deployment.finished")
@@ -595,13 +597,7 @@ def test_a_gitlab_deploy_jobs_token_vouches_for_its_own_deployment_only(
     token = started["data"]["attestation"]["token"]
     job = {"GATEKEEPER_ID_TOKEN": token}
     # The job's own result, then the same token copied onto a second start and onto a PIR in its name.
-    done = run_cli(
-        ["deploy", "finish", first, "--result", "success"],
-        cwd=repo.path,
-        env=gitlab_job(head, "ci", at + timedelta(minutes=1)),
-        now=at + timedelta(minutes=1),
-    )
-    assert done.code == 0, done.stderr
+    _job_finish(repo, first, head, "success", at + timedelta(minutes=1))
     moment = at + timedelta(minutes=2)
     second = Draft(
         "deployment.started",
@@ -703,29 +699,7 @@ def test_a_forged_result_explains_no_deployed_artefact(tmp_path: Path, reliabili
 def test_a_forged_abort_does_not_hide_a_successful_deployments_debts(
     tmp_path: Path, reliability: Recorder
 ) -> None:
-    repo = GitRepo.create(tmp_path / "repo")
-    at, head = cases.build(repo, {})
-    ident = _deployed(repo, at, head)
-    aborted = Draft(
-        "deployment.finished",
-        SYSTEM,
-        "ci",
-        "gitlab-ci",
-        at + timedelta(minutes=5),
-        _finish(ident, "aborted"),
-        (cases.RFC_ID,),
-    )
-    _append(repo, aborted)  # before the job's own result: an aborted deployment owes no closure
-    done = run_cli(
-        ["deploy", "finish", ident, "--result", "success"],
-        cwd=repo.path,
-        env=gitlab_job(head, "ci", at + timedelta(minutes=10)),
-        now=at + timedelta(minutes=10),
-    )
-    assert done.code == 0, done.stderr
-    audit = run_cli(["--format", "json", "audit"], cwd=repo.path, now=at + timedelta(days=40))
-    assert audit.code in (0, 1), audit.stderr
-    items = {item["id"]: item for item in json.loads(audit.stdout)["items"]}
+    _, items = _forged_then_real(tmp_path, "aborted", "success", 40)
     acceptance = items["release.acceptance"]
     assert acceptance["result"] == "nonconform", acceptance  # the success owes its acceptance, overdue
     reliability.row(

@@ -339,14 +339,9 @@ def _same_tallies(got: dict[Any, Any], expected: dict[Any, Any]) -> None:
             assert getattr(mine[key], name) == pytest.approx(value, abs=1e-6), (key, name)
 
 
-@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
-def test_an_attested_approval_comes_whole_with_its_time_as_written(
-    tmp_path: Path, request: pytest.FixtureRequest, backend: str
-) -> None:
-    """Its token is bound to the record as written (time and offset included): the SQL readers hand over
-    the whole record, not the members of a bare approval."""
+def _read_back(tmp_path: Path, request: pytest.FixtureRequest, backend: str) -> list[Any]:
+    """The history written to a `backend` ledger, as its SQL reader hands it over to the audit."""
     from gatekeeper.checks.audit import KINDS
-    from gatekeeper.domain.records import Approval, Entry
     from gatekeeper.ledger.sql_read import read_database
 
     if backend == "sqlite":
@@ -354,7 +349,7 @@ def test_an_attested_approval_comes_whole_with_its_time_as_written(
     else:
         from gatekeeper.ledger.postgres import PostgresLedger
 
-        ledger = PostgresLedger(request.getfixturevalue("pg_dsn"), "att_" + uuid.uuid4().hex[:10])
+        ledger = PostgresLedger(request.getfixturevalue("pg_dsn"), "read_" + uuid.uuid4().hex[:10])
     seen: list[Any] = []
     try:
         for draft in _history():
@@ -362,6 +357,18 @@ def test_an_attested_approval_comes_whole_with_its_time_as_written(
         assert read_database(ledger, seen.extend, system=SYSTEM, kinds=KINDS, until=None)
     finally:
         ledger.close()
+    return seen
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_an_attested_approval_comes_whole_with_its_time_as_written(
+    tmp_path: Path, request: pytest.FixtureRequest, backend: str
+) -> None:
+    """Its token is bound to the record as written (time and offset included): the SQL readers hand over
+    the whole record, not the members of a bare approval."""
+    from gatekeeper.domain.records import Approval, Entry
+
+    seen = _read_back(tmp_path, request, backend)
     whole = [e for e in seen if isinstance(e, Entry) and isinstance(e.payload, Approval)]
     assert all(e.payload.attestation for e in whole)  # the bare ones came as members
     (attested,) = [e for e in whole if e.payload.attestation == {"token": "t"}]
@@ -547,23 +554,9 @@ def test_deployment_records_come_with_their_actor_and_source(
 ) -> None:
     """A deployment's start and result are verified against their signature, which names the actor and
     the platform: the SQL readers hand both over, as the record stream does."""
-    from gatekeeper.checks.audit import KINDS
     from gatekeeper.domain.records import DeploymentFinished, DeploymentStarted, Entry
-    from gatekeeper.ledger.sql_read import read_database
 
-    if backend == "sqlite":
-        ledger: Any = SqliteLedger(tmp_path / "ledger.db")
-    else:
-        from gatekeeper.ledger.postgres import PostgresLedger
-
-        ledger = PostgresLedger(request.getfixturevalue("pg_dsn"), "dep_" + uuid.uuid4().hex[:10])
-    seen: list[Any] = []
-    try:
-        for draft in _history():
-            ledger.append(draft)
-        assert read_database(ledger, seen.extend, system=SYSTEM, kinds=KINDS, until=None)
-    finally:
-        ledger.close()
+    seen = _read_back(tmp_path, request, backend)
     deployments = [
         e
         for e in seen
