@@ -187,6 +187,26 @@ def _fill_deployments(root: Path, issuer: LocalIssuer, signed: bool) -> None:
         ledger.close()
 
 
+def _lock_times(root: Path, home: Path) -> list[float]:
+    """`deploy start`'s lock precondition (grade 1: each deployment record's signature verified) over the
+    ledger, as the critical section reads it."""
+    from gatekeeper.adapters.oidc import Attestor
+    from gatekeeper.ledger.lock import open_deployments
+
+    config = load_config(root / ".gatekeeper.yml")
+    times = []
+    for _ in range(REPEATS):
+        ledger = open_ledger(config, root, {})
+        try:
+            start = time.perf_counter()
+            attest = Attestor(config, root, {"HOME": str(home)}, NOW)
+            open_deployments(ledger, "minwon-portal", "staging", attest=attest)
+            times.append(time.perf_counter() - start)
+        finally:
+            ledger.close()
+    return times
+
+
 def _gate_times(root: Path, issuer: LocalIssuer, home: Path) -> list[float]:
     times = []
     for _ in range(REPEATS):
@@ -240,6 +260,17 @@ def main() -> None:
             f"gate: {reference * 1000:.1f} ms reading {APPROVALS} unsigned deployment records, "
             f"{verified * 1000:.1f} ms verifying {APPROVALS} signed ones (each against the deployed commit; "
             f"median of {REPEATS}); ratio {ratio:.2f}"
+        )
+        unsigned_locks = _repo(base / "lock-plain", issuer, 1)
+        signed_locks = _repo(base / "lock-signed", issuer, 1)
+        _fill_deployments(unsigned_locks, issuer, False)
+        _fill_deployments(signed_locks, issuer, True)
+        reference = statistics.median(_lock_times(unsigned_locks, home))
+        verified = statistics.median(_lock_times(signed_locks, home))
+        print(
+            f"lock: {reference * 1000:.1f} ms over {APPROVALS} unsigned deployment records, "
+            f"{verified * 1000:.1f} ms verifying {APPROVALS} signed ones (median of {REPEATS}); "
+            f"ratio {verified / reference:.2f}"
         )
         print(json.dumps({"issuer_requests": len(issuer.requests)}))
 
