@@ -136,12 +136,11 @@ def build_form(ctx: Context, ledger: LedgerReader, kind: str, ident: str) -> For
         evidence = [
             entry_of(r) for r in ledger.find(kind=RecordKind.TEST_EVIDENCE.value, system=system, rfc=ident)
         ]
-        from gatekeeper.facts.gather import system_states
+        from gatekeeper.facts.gather import sequence_verifier, system_states
 
-        systems = entry.rfc.systems
-        order = (
-            system_states(ledger, ctx.config, ident, systems, ctx.runtime.now()) if len(systems) > 1 else ()
-        )
+        systems, now = entry.rfc.systems, ctx.runtime.now()
+        verify = sequence_verifier(ctx.config, ctx.policy, ctx.repo_root, ctx.runtime.env, now)
+        order = system_states(ledger, ctx.config, ident, systems, now, verify) if len(systems) > 1 else ()
         return release_plan_form(
             entry.rfc, approvals, evidence, lang, zone=zone, standing=standing, order=order, deputies=deputies
         )

@@ -338,7 +338,11 @@ def gather(
             sequence = collect.attempt(
                 "the deployments of the RFCs' other systems",
                 lambda: release_sequence(
-                    witness, config, entries, at, sequence_verifier(config, policy, sources, now)
+                    witness,
+                    config,
+                    entries,
+                    at,
+                    sequence_verifier(config, policy, sources.root, sources.env, now),
                 ),
             )
             # A ledger whose history was edited by hand cannot vouch for approvals or evidence: every record
@@ -509,13 +513,16 @@ def system_states(
     from gatekeeper.domain.environments import EnvironmentKind
 
     environments = config.declared_environments()
-    repositories = {s.id: s.repository or "" for s in config.systems}
+    # The repository whose jobs sign each other system's records; None: unknown. This system's own records
+    # are not checked here: its gate reads them through `facts.history.History.deployment_counts`.
+    repositories: dict[str, str | None] = {s.id: s.repository for s in config.systems}
+    repositories[config.system.id] = ""
     ignored: dict[str, str] = {}
 
     def counts(record: Record, entry: Entry[Any]) -> bool:
-        if verify is None:
+        if verify is None or record.system == config.system.id:
             return True
-        why = verify(entry, repositories.get(record.system, ""))
+        why = verify(entry, repositories.get(record.system) or "")
         if why:
             ignored[record.system] = f"{record.kind} record {record.seq} was ignored: {why}"
         return not why
@@ -524,7 +531,7 @@ def system_states(
     for record in reader.find(rfc=rfc, kind=str(RecordKind.DEPLOYMENT_STARTED)):
         if record.system not in systems or record.moment > at:
             continue
-        if verify is not None and not repositories.get(record.system):
+        if verify is not None and repositories.get(record.system) is None:
             continue  # judged "unverified" below
         entry = entry_of(record)
         if environments.kind(entry.payload.environment) is not EnvironmentKind.PRODUCTION:
@@ -539,7 +546,7 @@ def system_states(
                 results[entry.payload.started] = str(entry.payload.result)
     found = []
     for system in systems:
-        if verify is not None and not repositories.get(system):
+        if verify is not None and repositories.get(system) is None:
             found.append(SystemRelease(system, "unverified"))
         elif system not in latest:
             found.append(SystemRelease(system, "none", ignored=ignored.get(system, "")))
@@ -551,7 +558,7 @@ def system_states(
 
 
 def sequence_verifier(
-    config: Config, policy: Policy, sources: Sources, now: datetime
+    config: Config, policy: Policy, root: Path, env: Mapping[str, str], now: datetime
 ) -> Callable[[Entry[Any], str], str] | None:
     """Where the pack requires deployment records signed by the deploying job (`rules.deploy.
     deployment_attestation`): why another system's deployment record does not verify against that
@@ -560,7 +567,7 @@ def sequence_verifier(
 
     if deployment_attestation(policy, config.system.grade) != "required":
         return None
-    verifier = Attestor(config, sources.root, sources.env, now)
+    verifier = Attestor(config, root, env, now)
 
     def why(entry: Entry[Any], repository: str) -> str:
         verdict = verifier.vouches(entry, repository)

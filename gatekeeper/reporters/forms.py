@@ -266,6 +266,7 @@ SYSTEM_STATE_KO = {
     "failure": "실패",
     "rolled-back": "원상복구",
     "aborted": "중단",
+    "unverified": "검증 불가(저장소 미등록)",
 }
 
 
