@@ -49,6 +49,15 @@ class HeldLock:
             f"(ledger seq {self.record.seq}, id {self.record.id}; {state})"
         )
 
+    def describe_ko(self) -> str:
+        rfcs = ", ".join(self.record.rfcs) or "변경요청 없음"
+        state = f"{'오래됨: ' if self.stale else ''}{self.age_hours:.1f}시간 전 시작"
+        return (
+            f"{self.record.actor}({self.record.actor_source})이(가) "
+            f"{self.record.system}/{self.environment}의 배포 잠금을 {self.record.at}부터 {rfcs} 배포로 보유 중입니다 (원장 seq {self.record.seq}, "
+            f"id {self.record.id}, {state})"
+        )
+
 
 def open_deployments(
     reader: LedgerReader,
@@ -134,11 +143,19 @@ def require_unlocked(
                 f"deployment refused: {held.describe()}; the lock is older than lock_stale_hours "
                 f"({stale_hours:g} h) but is never broken automatically",
                 hint="a release manager who has checked the earlier deployment closes it with "
-                "`gatekeeper deploy finish --result aborted`, which is recorded",
+                "`gatekeeper deploy finish --result aborted`, which is recorded (where the pack requires "
+                "signed deployment records: in a pipeline job of the commit that deployment deployed)",
+                ko=f"배포 거부: {held.describe_ko()}. 잠금이 lock_stale_hours({stale_hours:g}시간)보다 "
+                "오래되었지만 자동으로 풀지 않습니다",
+                hint_ko="앞선 배포를 확인한 배포관리자가 `gatekeeper deploy finish --result aborted`로 "
+                "닫으며 이것도 기록됩니다 (팩이 서명된 배포 기록을 요구하면 그 배포가 배포한 커밋의 "
+                "파이프라인 작업에서 실행)",
             )
         raise DeploymentLocked(
             f"deployment refused: {held.describe()}",
             hint="wait for that deployment to finish, or coordinate with its owner",
+            ko=f"배포 거부: {held.describe_ko()}",
+            hint_ko="그 배포가 끝나기를 기다리거나 담당자와 조율하세요",
         )
 
     return check
