@@ -54,8 +54,9 @@ class HeldLock:
         state = f"{'오래됨: ' if self.stale else ''}{self.age_hours:.1f}시간 전 시작"
         return (
             f"{self.record.actor}({self.record.actor_source})이(가) "
-            f"{self.record.system}/{self.environment}의 배포 잠금을 {self.record.at}부터 {rfcs} 배포로 보유 중입니다 (원장 seq {self.record.seq}, "
-            f"id {self.record.id}, {state})"
+            f"{self.record.system}/{self.environment}의 배포 잠금을 {self.record.at}부터 "
+            f"{rfcs} 배포로 보유 중입니다 (원장 seq {self.record.seq}, id {self.record.id}, "
+            f"{state})"
         )
 
 
