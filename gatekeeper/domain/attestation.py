@@ -149,6 +149,45 @@ def _public_key(members: str, algorithm: str) -> Any:
 
 
 _SEGMENT = re.compile(r"[A-Za-z0-9_-]+")
+_SEGMENT_BYTES = re.compile(rb"[A-Za-z0-9_-]*")
+
+
+def decode_segment(segment: bytes, name: str) -> bytes:
+    """A base64url segment of a compact JWS, with the checks PyJWT makes (GHSA-hxm8-2xgr-2p9m: at most two
+    `=` of padding and only where the length allows it, nothing outside the alphabet, the one canonical
+    encoding), by one compiled pattern: PyJWT's loop over every byte in Python was half the time of
+    verifying a ledger's signatures. Raises jwt.DecodeError as PyJWT does."""
+    import jwt
+
+    stripped = segment.rstrip(b"=")
+    padding = len(segment) - len(stripped)
+    if (
+        padding > 2
+        or (padding and len(segment) % 4 != 0)
+        or len(stripped) % 4 == 1
+        or not _SEGMENT_BYTES.fullmatch(stripped)
+    ):
+        raise jwt.DecodeError(f"Invalid {name} padding")
+    decoded = base64.urlsafe_b64decode(stripped + b"=" * (-len(stripped) % 4))
+    if base64.urlsafe_b64encode(decoded).rstrip(b"=") != stripped:
+        raise jwt.DecodeError(f"Invalid {name} padding")
+    return decoded
+
+
+@functools.lru_cache(maxsize=1)
+def _decoder() -> Any:
+    """PyJWT's decoder, reading segments with `decode_segment` (every other check is PyJWT's own)."""
+    import jwt
+
+    class Jws(jwt.PyJWS):
+        _decode_base64url_segment = staticmethod(decode_segment)
+
+    class Jwt(jwt.PyJWT):
+        def __init__(self) -> None:
+            super().__init__()
+            self._jws = Jws(options=self._get_sig_options())
+
+    return Jwt()
 
 
 def _header(token: str) -> dict[str, Any]:
@@ -304,7 +343,7 @@ def verify(
     try:
         key_id = thumbprint(jwk)
         public = _public_key(canonical_json(dict(jwk)), algorithm)
-        claims = jwt.decode(
+        claims = _decoder().decode(
             token,
             key=public,
             algorithms=[algorithm],
