@@ -178,13 +178,16 @@ class KeyRing:
     refused: dict[str, str] = field(default_factory=dict)
     last_refused: str = ""  # the key the latest `trusts` refused ("": it trusted the key)
     _published: list[dict[str, Any]] | None = field(default=None, init=False)
+    _trusted: frozenset[str] | None = field(default=None, init=False)  # thumbprints, worked out once
 
     def trusts(self, jwk: Mapping[str, Any], issued_at: datetime) -> bool:
         """Whether `jwk` is pinned, or published by the issuer now: a token's time cannot make a key
         trusted that the issuer no longer publishes (only a pinned history can)."""
         key = thumbprint(jwk)
-        keys = self.pinned if self.pinned is not None else self.published()
-        self.last_refused = "" if key in {thumbprint(k) for k in keys} else key
+        if self._trusted is None:
+            keys = self.pinned if self.pinned is not None else self.published()
+            self._trusted = frozenset(thumbprint(k) for k in keys)
+        self.last_refused = "" if key in self._trusted else key
         if self.last_refused:
             self.refused[key] = str(jwk.get("kid", ""))[:40]
         return not self.last_refused
