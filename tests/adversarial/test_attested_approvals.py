@@ -467,6 +467,18 @@ def _poison(world: World, runner: Path, key: SigningKey) -> list[Path]:
     return files
 
 
+def _poisoned(tmp_path: Path, issuer: LocalIssuer) -> tuple[World, Path, list[Path]]:
+    """Four steps approved; the fifth forged by the developer with their own key, which they also wrote
+    into the runner's key cache (returned: the world, the runner's home, the poisoned files)."""
+    world = World(tmp_path, issuer)
+    world.chain(skip="release-first")
+    rogue = _other_key()
+    runner = tmp_path / "runner"
+    files = _poison(world, runner, rogue)
+    world.append(_forged(world, "release-first", "han", rogue))
+    return world, runner, files
+
+
 def _runner(world: World, runner: Path, who: str) -> dict[str, str]:
     return {**world.jobs.github(who), "HOME": str(runner), "XDG_STATE_HOME": str(runner / "xdg")}
 
@@ -474,12 +486,7 @@ def _runner(world: World, runner: Path, who: str) -> dict[str, str]:
 def test_a_poisoned_key_cache_on_a_shared_runner_does_not_make_a_forged_approval_count(
     tmp_path: Path, issuer: LocalIssuer, reliability: Recorder
 ) -> None:
-    world = World(tmp_path, issuer)
-    world.chain(skip="release-first")
-    rogue = _other_key()
-    runner = tmp_path / "runner"
-    files = _poison(world, runner, rogue)
-    world.append(_forged(world, "release-first", "han", rogue))
+    world, runner, files = _poisoned(tmp_path, issuer)
     code, body = world.gate(_runner(world, runner, "han"))
     missing = {f["subject"] for f in body["findings"] if f["rule"] == "approval.missing"}
     assert code == 1 and missing == {f"{RFC} release-first"} and "gate.error" not in _rules(body), body
@@ -505,12 +512,7 @@ def test_a_poisoned_key_cache_on_a_shared_runner_does_not_make_a_forged_approval
 def test_a_poisoned_key_cache_with_the_issuer_down_counts_nothing(
     tmp_path: Path, issuer: LocalIssuer, reliability: Recorder
 ) -> None:
-    world = World(tmp_path, issuer)
-    world.chain(skip="release-first")
-    rogue = _other_key()
-    runner = tmp_path / "runner"
-    _poison(world, runner, rogue)
-    world.append(_forged(world, "release-first", "han", rogue))
+    world, runner, _ = _poisoned(tmp_path, issuer)
     issuer.down = True
     code, body = world.gate(_runner(world, runner, "han"))
     errors = [f["message"] for f in body["findings"] if f["rule"] == "gate.error"]
