@@ -569,16 +569,18 @@ def test_the_gate_asks_an_unpinned_issuer_for_its_keys_once_per_run(
     world = World(tmp_path, issuer)
     world.tested(world.repo.head())
     world.chain()
+    world.append(_forged(world, "cab", "kim", _other_key()))  # a key the issuer does not know: asked once
     for _ in range(2):  # each run asks afresh: nothing it fetched is kept on the machine to trust later
         issuer.requests.clear()
         body = world.gate(world.jobs.github("han"))[1]
         assert _approval_rules(body) == set(), body
         assert issuer.requests == ["/.well-known/openid-configuration", "/.well-known/jwks"], issuer.requests
     reliability.row(
-        "a gate over five attested approvals and signed test evidence, issuer keys not pinned, run twice",
+        "a gate over five attested approvals, signed test evidence and one approval signed by an unknown "
+        "key, issuer keys not pinned, run twice",
         "trust from the issuer's published keys",
-        "each run fetches the discovery document and the key set once over the network, verifies every "
-        "record with them and keeps nothing",
+        "each run fetches the discovery document and the key set once over the network (the unknown key "
+        "asks nothing more), verifies every record with them and keeps nothing",
     )
 
 
