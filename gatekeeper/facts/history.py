@@ -501,7 +501,7 @@ class History:
             and (self.members is not None or not self.policy.closure.closers)
             and judge(self.policy, self.grade, release, entry.moment, self.members, self.requesters).closed
         ):
-            self.closures.settle(release.id)
+            self.closures.settle(release.id, closed=True)
         return release
 
     def closure_states(
