@@ -122,7 +122,7 @@ class Story:
             if not k.startswith(("GITHUB_", "GITLAB_", "CI_", "GATEKEEPER_"))
         }
         env.pop("CI", None)
-        # The story's own runner state (verification checkpoints, cached issuer keys): a second demo in the
+        # The story's own runner state (verification checkpoints): a second demo in the
         # same directory starts afresh instead of meeting the first one's checkpoint of a ledger it rebuilt.
         env["XDG_STATE_HOME"] = str(self.workspace / "runner-state")
         env = self._dated(env)  # the ledger branch's commits too

@@ -39,7 +39,7 @@ from gatekeeper.domain import ChangeType, Finding, Grade, Role, Severity
 from gatekeeper.domain.baseline import DriftFacts
 from gatekeeper.domain.calendar import BusinessCalendar, CalendarUnavailable
 from gatekeeper.domain.catalogue import CHECKLIST, RULES
-from gatekeeper.domain.closure import CLOSURE_PAYLOADS
+from gatekeeper.domain.closure import CLOSURE_PAYLOADS, Release
 from gatekeeper.domain.environments import DEFAULT_ENVIRONMENTS, Environments
 from gatekeeper.domain.incident import Incidents
 from gatekeeper.domain.records import (
@@ -222,6 +222,9 @@ class AuditBuilder:
     # Whether an approval record's attestation, or a test record's signature, verifies
     # (`adapters.oidc.Attestor`); None: not checked.
     attest: Callable[[Entry[Any]], bool] | None = None
+    # Why a record `attest` did not count does not, where the verifier says (en, ko): a key the issuer no
+    # longer publishes, for the notes of the items its deployments answer (`adapters.oidc.refusal_of`).
+    explain: Callable[[Entry[Any]], tuple[str, str] | None] | None = None
     # Who holds each role now: whose rejections count for the debts settled at the end (None: anyone's).
     members: Mapping[Role, frozenset[str]] | None = None
     # The declared environments: recorded names are read as their canonical names, kinds pick the rules.
@@ -238,6 +241,7 @@ class AuditBuilder:
     _pir_waiting: dict[str, int] = field(default_factory=dict)  # RFC -> seq of the finish that owes a PIR
     _applies: dict[ChangeType, frozenset[str]] = field(default_factory=dict)
     _legacy: int = 0
+    _retired: list[int] = field(default_factory=list)  # finish seqs of closed releases taken as they closed
 
     def __post_init__(self) -> None:
         self.history = History(
@@ -245,12 +249,14 @@ class AuditBuilder:
             self.grade,
             self.system,
             attest=self.attest,
+            explain=self.explain,
             environment_name=self.environments.canonical,
             members=self.members,
         )
         self._entries = {rfc_id: _entry_of(rfc_id, value) for rfc_id, value in self.rfcs.items()}
         self.history.requesters = self._requester
         self.history.environment_kind = self.environments.kind
+        self.history.closures.retire = self._retire_release
 
     def _t(self, en: str, ko: str) -> str:
         return ko if self.lang == "ko" else en
@@ -788,15 +794,26 @@ class AuditBuilder:
         entry = self._entries.get(rfc_id)
         return str(entry.rfc.requester) if entry is not None and entry.rfc is not None else None
 
+    def _audited(self, release: Release) -> bool:
+        """Whether the checklist reads this release: a successful production deployment of the period."""
+        return release.id in self._deployed and self.environments.kind(release.environment) == "production"
+
+    def _retire_release(self, release: Release) -> bool:
+        """A release whose closure counted as it was recorded: closed it stays, whatever comes later, and
+        each of its closure items is conform (`_close_releases` says so in ledger order). Taking that now
+        keeps the fold's memory bounded on a long ledger. A release the checklist does not read is let go."""
+        if not self._audited(release):
+            return True
+        if not judge(self.policy, self.grade, release, self.now, self.members, self._requester).closed:
+            return False
+        self._retired.append(release.seq)
+        return True
+
     def _close_releases(self, ctx: RuleContext) -> None:
         """Each successful production deployment of the period: accepted, tested in production, reviewed
         and closed (rules.closure), by the gate's own rules at the audit's time; one not yet due is a
         remark."""
-        releases = [
-            r
-            for r in self.history.closures.of(settled=True)
-            if r.id in self._deployed and self.environments.kind(r.environment) == "production"
-        ]
+        releases = [r for r in self.history.closures.of(settled=True) if self._audited(r)]
         states = {
             r.id: judge(self.policy, self.grade, r, self.now, self.members, self._requester) for r in releases
         }
@@ -812,8 +829,14 @@ class AuditBuilder:
             rule = next(r for r, info in RULES.items() if info.item == item)
             found = {f.subject: f for f in CLOSURE_RULES[rule](facts, ctx) if f is not None}
             check = self.checks[item]
-            for release in releases:
-                state, ref = states[release.id], f"seq:{release.seq}"
+            held = {r.seq: r for r in releases}
+            for seq in sorted([*held, *self._retired]):
+                ref = f"seq:{seq}"
+                release = held.get(seq)
+                if release is None:  # closed as it was recorded (`_retire_release`)
+                    check.ok(ref)
+                    continue
+                state = states[release.id]
                 finding = found.get(release.id)
                 if finding is not None and finding.severity is Severity.ERROR:
                     check.fail(ref, finding.message)

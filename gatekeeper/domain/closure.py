@@ -12,6 +12,7 @@ successfully (not started, still open, failed, or made up) is kept apart as a st
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -47,6 +48,11 @@ class Closures:
     # Releases whose closure counts whoever reads it (judged with the role holders the fold knows): the
     # rules read only `releases`; the audit and the forms read both.
     settled: dict[str, Release] = field(default_factory=dict)
+    # A reader that takes a closed release's verdict when it settles (the audit), so that neither the
+    # release nor the records about it are kept: True when taken. Later records about a retired release
+    # change nothing (a closed release stays closed) and are let go.
+    retire: Callable[[Release], bool] | None = None
+    retired: set[str] = field(default_factory=set)
 
     def finished(self, release: Release) -> None:
         # Records that named it while it was still running are kept with it, to be refused as too early.
@@ -61,6 +67,8 @@ class Closures:
         stray)."""
         payload = entry.payload
         deployment = payload.deployment if isinstance(payload, (TestEvidence, *CLOSURE_PAYLOADS)) else ""
+        if deployment in self.retired:
+            return None
         release = self.releases.get(deployment) or self.settled.get(deployment)
         if release is None or entry.seq < release.seq:
             if deployment:
@@ -79,10 +87,15 @@ class Closures:
                 break
             self.settle(first.id)
 
-    def settle(self, deployment: str) -> None:
+    def settle(self, deployment: str, *, closed: bool = False) -> None:
+        """Stop reading the release in the rules (`closed`: because its closure counts)."""
         release = self.releases.pop(deployment, None)
-        if release is not None:
-            self.settled[deployment] = release
+        if release is None:
+            return
+        if closed and self.retire is not None and self.retire(release):
+            self.retired.add(deployment)
+            return
+        self.settled[deployment] = release
 
     def of(self, environment: str | None = None, *, settled: bool = False) -> list[Release]:
         """The releases still owing their closure (with `settled`: every release), oldest first."""

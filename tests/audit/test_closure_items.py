@@ -86,3 +86,72 @@ def test_a_closed_release_conforms(repo: GitRepo) -> None:
     items = _items(repo, at)
     for item in ITEMS:
         assert items[item]["result"] == "conform", items[item]
+
+
+def test_a_record_after_the_closure_changes_nothing(repo: GitRepo) -> None:
+    """The audit takes a release's verdict when its closure counts and lets the release go (memory stays
+    bounded on a long ledger): a rejection recorded after the closure, or tests bound to it later, leave
+    it closed, as the gate's rules judge it."""
+    about = {"about": 0, "rfcs": [EARLIER]}
+    totals = {"tests": 8, "passed": 8, "failed": 0, "errors": 0, "skipped": 0}
+    tests = [
+        {
+            "kind": "test.evidence",
+            "hours_ago": h,
+            "actor": "han",
+            "data": {"kind": k, "totals": totals},
+            **about,
+        }
+        for k, h in (("unit", 900), ("integration", 899))
+    ]
+    done = [
+        *tests,
+        {
+            "kind": "release.accepted",
+            "hours_ago": 890,
+            "actor": "lee",
+            "data": {"result": "accepted"},
+            **about,
+        },
+        {"kind": "release.reviewed", "hours_ago": 880, "actor": "han", "data": {"consistent": True}, **about},
+        {"kind": "change.closed", "hours_ago": 870, "actor": "kim", "data": {}, **about},
+        {
+            "kind": "release.accepted",
+            "hours_ago": 860,
+            "actor": "lee",
+            "data": {"result": "rejected"},
+            **about,
+        },
+        {**tests[0], "hours_ago": 850},
+    ]
+    at, _ = cases.build(repo, _world(960, done))
+    items = _items(repo, at)
+    for item in ITEMS:
+        assert items[item]["result"] == "conform", items[item]
+
+
+def test_a_retired_release_is_not_kept() -> None:
+    from gatekeeper.domain import ChangeType
+    from gatekeeper.domain.closure import Closures, Release
+    from gatekeeper.domain.records import ChangeClosed, Entry
+
+    moment = datetime(2026, 11, 2, 21, 0).astimezone()
+    taken: list[str] = []
+    closures = Closures(retire=lambda r: taken.append(r.id) is None)
+    for ident in ("d1", "d2"):
+        closures.finished(
+            Release(ident, 1, ("RFC-1",), ChangeType.NORMAL, "production", "c" * 40, "ci", moment)
+        )
+    closed = Entry(
+        5, "x", "change.closed", "s", ("RFC-1",), "kim", "github-actions", moment, ChangeClosed("d1")
+    )
+    assert closures.add(closed) is not None
+    closures.settle("d1", closed=True)
+    closures.settle("d2")  # past every horizon, not closed: the audit still judges it
+    assert taken == ["d1"]
+    assert "d1" not in closures.settled and "d2" in closures.settled
+    assert [r.id for r in closures.of(settled=True)] == ["d2"]
+    later = Entry(
+        6, "y", "change.closed", "s", ("RFC-1",), "kim", "github-actions", moment, ChangeClosed("d1")
+    )
+    assert closures.add(later) is None and not closures.strays
