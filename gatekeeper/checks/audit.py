@@ -377,9 +377,8 @@ class AuditBuilder:
             self.history.closures.add(entry, signed)
 
     def _started(self, entry: Entry[DeploymentStarted]) -> None:
-        if not self.history.deployment_counts(entry):
-            self._unsigned(entry)
-            return
+        self.history.deployment_counts(entry)  # a start counts whatever its signature says: it binds
+        self._unsigned(entry)
         inside = self._inside(entry.moment)
         if inside:
             self._judge(entry)  # the history holds exactly the records before this one
@@ -389,8 +388,9 @@ class AuditBuilder:
             self._deployed.add(deployment.id)
 
     def _finished(self, entry: Entry[DeploymentFinished]) -> None:
-        if not self.history.deployment_counts(entry):
-            self._unsigned(entry)
+        counted = self.history.deployment_counts(entry)
+        self._unsigned(entry)
+        if not counted:
             return
         deployment = self.history.finished(entry, entry.payload)
         started_inside = deployment is not None and deployment.id in self._deployed
@@ -412,20 +412,25 @@ class AuditBuilder:
                 self.checks["change.pir"].ok(f"rfc:{rfc}")
 
     def _unsigned(self, entry: Entry[Any]) -> None:
-        """A deployment record that counts for nothing (`History.deployment_counts`): a nonconformity of
-        the ledger's integrity (no CI job is shown to have written it)."""
-        found = self.history.unsigned[entry.seq]
-        if self._inside(entry.moment):
-            self.checks["configuration.ledger-integrity"].fail(
-                entry.ref,
-                self._t(
-                    f"{entry.kind} record {entry.seq} of deployment {found.deployment} counts for nothing: "
-                    f"no CI job of this repository is shown to have written it ({found.reason})",
-                    f"배포 {found.deployment}의 {entry.kind} 기록 {entry.seq}은(는) 인정되지 "
-                    f"않습니다: 이 저장소의 CI 작업이 기록했다는 서명이 확인되지 않습니다 "
-                    f"({found.reason})",
-                ),
-            )
+        """A deployment record whose signature does not verify, or an unsigned result of a signed
+        deployment (`History.deployment_counts`): a nonconformity of the ledger's integrity (no CI job is
+        shown to have written it) where the pack requires the signature, else a remark."""
+        found = self.history.unsigned.get(entry.seq)
+        if found is None or not self._inside(entry.moment):
+            return
+        what = f"{entry.kind} record {entry.seq} of deployment {found.deployment}"
+        what_ko = f"배포 {found.deployment}의 {entry.kind} 기록 {entry.seq}"
+        note = self._t(
+            f"{what} {'counts' if found.counted else 'counts for nothing'}: no CI job of this repository is "
+            f"shown to have written it ({found.reason})",
+            f"{what_ko}은(는) {'인정되지만' if found.counted else '인정되지 않습니다:'} 이 저장소의 "
+            f"CI 작업이 기록했다는 서명이 확인되지 않습니다 ({found.reason})",
+        )
+        check = self.checks["configuration.ledger-integrity"]
+        if self.history.deployment_level == "required":
+            check.fail(entry.ref, note)
+        else:
+            check.remark(note)
 
     def _pir(self, entry: Entry[Pir]) -> None:
         if not self.history.pir(entry):  # a PIR that settles nothing for the gate settles nothing here

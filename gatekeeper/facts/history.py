@@ -441,39 +441,48 @@ class History:
 
     def deployment_counts(self, entry: Entry[Any]) -> bool:
         """Whether a deployment record counts — the one place this is decided for the gate, the lock and
-        the audit. One whose signature verifies (a CI job of the system's repository wrote it; a start: on
-        the commit it names) counts. An unsigned one (a workstation's, a job's without an ID token, an
-        earlier version's) counts by its content as before, noted in `legacy` — except a result of a
-        deployment whose start was signed: a signed deployment is closed only by a signed result. One of
-        those, or one whose signature does not verify, is noted in `unsigned`, and counts only where the
-        pack merely recommends the signature."""
+        the audit. A result of a deployment whose start a CI job of the system's repository is shown to have
+        signed (on the commit it names) counts only when its own signature verifies (a job of the repository
+        on that commit): else it is noted in `unsigned`, and counts only where the pack merely recommends
+        the signature. Every other record counts as before: a start only binds (it holds the lock and owes
+        what a deployment owes), and the result of a deployment no job is shown to have started is read by
+        its content; an unsigned one (a workstation's, a job's without an ID token, an earlier version's)
+        is noted in `legacy`, one whose signature does not verify in `unsigned`."""
         if self.attest is None or self.deployment_level == "off":
             return True
         payload = entry.payload
         started = payload.started if isinstance(payload, DeploymentFinished) else entry.id
-        if payload.attestation is None:
-            if started not in self._signed_starts:
-                self.legacy.append(entry.seq)
+        if isinstance(payload, DeploymentFinished) and started in self._signed_starts:
+            if payload.attestation is not None and self.attest(entry):
+                self._signed_starts.discard(started)
                 return True
+            counted = self.deployment_level != "required"
+            if counted:
+                self._signed_starts.discard(started)
             reason = (
-                "the record carries no signature of a CI job, and the deployment it closes was started by "
-                "a signed one"
+                self._refused(entry)
+                if payload.attestation is not None
+                else "the record carries no signature of a CI job, and the deployment it closes was started "
+                "by a signed one"
             )
+            self.unsigned[entry.seq] = UnsignedDeployment(
+                entry.seq, entry.kind, started, entry.moment, reason, counted
+            )
+            return counted
+        if payload.attestation is None:
+            self.legacy.append(entry.seq)
         elif self.attest(entry):
             if isinstance(payload, DeploymentStarted):
                 self._signed_starts.add(started)
-            else:
-                self._signed_starts.discard(started)
-            return True
         else:
-            reason = str(getattr(self.attest, "refused", {}).get(entry.seq, "its signature does not verify"))
-        counted = self.deployment_level != "required"
-        self.unsigned[entry.seq] = UnsignedDeployment(
-            entry.seq, entry.kind, started, entry.moment, reason, counted
-        )
-        if counted and isinstance(payload, DeploymentFinished):
-            self._signed_starts.discard(started)
-        return counted
+            self.unsigned[entry.seq] = UnsignedDeployment(
+                entry.seq, entry.kind, started, entry.moment, self._refused(entry), True
+            )
+        return True
+
+    def _refused(self, entry: Entry[Any]) -> str:
+        """Why `attest` refused the record's signature."""
+        return str(getattr(self.attest, "refused", {}).get(entry.seq, "its signature does not verify"))
 
     def started(self, entry: Entry[Any], payload: DeploymentStarted) -> Deployment:
         deployment = Deployment(

@@ -57,9 +57,10 @@ class PastDeployment:
 @dataclass(frozen=True, slots=True)
 class UnsignedDeployment:
     """A deployment record whose signature does not verify (forged, another repository's, another
-    commit's, a token used twice), or an unsigned result of a deployment whose start was signed: where the
-    pack requires attestation it counts for nothing (`counted` False) — a start opens no deployment, a
-    result closes none; where it recommends it, it counts and is worth a warning."""
+    commit's, a token used twice, a key no longer trusted), or an unsigned result of a deployment whose
+    start was signed (`facts.history.History.deployment_counts`). Such a result counts for nothing where
+    the pack requires attestation (`counted` False: the deployment stays open); a start counts all the
+    same (it only binds). Where the pack recommends attestation, each is worth a warning."""
 
     seq: int
     kind: str
@@ -444,8 +445,9 @@ def unattested(facts: DeployFacts, ctx: RuleContext) -> Iterable[Finding | None]
     pack recommends it, an unsigned record of a deployment the rules read counts, with a warning."""
     running = {d.id for d in facts.deployments if d.open}
     read = {d.id for d in facts.deployments}
+    recommended = deployment_attestation(ctx.policy, ctx.grade) == "recommended"
     for record in facts.unsigned:
-        if record.counted and record.deployment in read:
+        if record.counted and recommended and record.deployment in read:
             en = (
                 f"{record.kind} record {record.seq} of deployment {record.deployment} counts, but no CI job "
                 f"of this repository is shown to have written it: {record.reason}"

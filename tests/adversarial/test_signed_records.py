@@ -619,13 +619,14 @@ def test_a_gitlab_deploy_jobs_token_vouches_for_its_own_deployment_only(
     copies = [r["seq"] for r in records[-2:]]
     assert all("already vouched" in rows[seq] or "deploying job's" in rows[seq] for seq in copies), rows
     assert rows[started["seq"]] == "signed", rows
-    # The copied start holds no lock: a new deployment is not refused by it.
-    assert "deploy.concurrent" not in _rules_at(repo, moment + timedelta(minutes=1))
+    # A start only binds: the copy holds the lock like any start (it can block, never allow).
+    assert "deploy.concurrent" in _rules_at(repo, moment + timedelta(minutes=1))
     reliability.row(
         "a GitLab deploy job's token (it signs the job's start, result and incident) copied from the ledger "
         "onto a second deployment's start and onto a PIR in the job user's name",
         "replayed token (GitLab: one record per token)",
-        "not counted: `ledger verify --attestations` names both copies, the copied start holds no lock",
+        "not counted: `ledger verify --attestations` names both copies; the copied start only binds (it "
+        "holds the lock), the PIR settles nothing",
     )
 
 
