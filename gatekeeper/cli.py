@@ -15,11 +15,14 @@ import tempfile
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from gatekeeper import __version__
 from gatekeeper.errors import ExitCode, GatekeeperError, MissingExtraError
 from gatekeeper.runtime import Runtime
+
+if TYPE_CHECKING:
+    from gatekeeper.commands import Context
 
 
 class CommandModule(Protocol):
@@ -138,13 +141,15 @@ def _guarded(runtime: Runtime) -> Runtime:
 
 
 def _language(argv: Sequence[str], runtime: Runtime) -> str:
-    """The language of an error message: `--lang` as given (the command may not have parsed), then
-    GATEKEEPER_LANG, as `Context.lang` chooses."""
+    """The language of an error raised before a command could read its configuration: `--lang` as given
+    (the command line may not have parsed), then GATEKEEPER_LANG (`config.language`)."""
+    from gatekeeper.config.language import language
+
+    option = None
     for before, token in zip(["", *argv], argv, strict=False):
-        chosen = token.removeprefix("--lang=") if token.startswith("--lang=") else token
-        if (before == "--lang" or token.startswith("--lang=")) and chosen in {"en", "ko"}:
-            return chosen
-    return "ko" if runtime.env.get("GATEKEEPER_LANG") == "ko" else "en"
+        if before == "--lang" or token.startswith("--lang="):
+            option = token.removeprefix("--lang=")
+    return language(option, runtime.env)
 
 
 def _crash_log(exc: BaseException) -> Path:
@@ -157,6 +162,7 @@ def main(argv: Sequence[str] | None = None, runtime: Runtime | None = None) -> i
     """The single error boundary: every expected error becomes a message and its exit code."""
     runtime = _guarded(runtime or Runtime())
     argv = list(sys.argv[1:] if argv is None else argv)
+    ctx: Context | None = None
     try:
         # argparse prints --help and --version to sys.stdout; send them to the injected stream.
         with contextlib.redirect_stdout(runtime.stdout):
@@ -170,7 +176,8 @@ def main(argv: Sequence[str] | None = None, runtime: Runtime | None = None) -> i
         finally:
             ctx.anchor_written()  # whatever happened after a record was stored, its head is anchored
     except GatekeeperError as exc:
-        runtime.stderr.write(f"gatekeeper: error: {exc.render(_language(argv, runtime))}\n")
+        lang = ctx.error_lang() if ctx is not None else _language(argv, runtime)
+        runtime.stderr.write(f"gatekeeper: error: {exc.render(lang)}\n")
         return int(exc.exit_code)
     except SystemExit as exc:  # argparse --help / --version
         return int(exc.code or 0) if isinstance(exc.code, int) else 0

@@ -22,6 +22,7 @@ from typing import Any, TextIO, TypeVar
 from zoneinfo import ZoneInfo
 
 from gatekeeper.adapters.localissuer import LocalIssuer, github_claims
+from gatekeeper.config.language import ENV_VARIABLE
 from gatekeeper.errors import GatekeeperError
 from gatekeeper.resources import sample_system_dir
 from gatekeeper.runtime import Runtime
@@ -50,6 +51,8 @@ class Story:
     events: int = 0
     # The CI platform's OIDC issuer, played by a local one: approval jobs get ID tokens from it.
     issuer: LocalIssuer | None = None
+    # The language the reader chose (--lang, GATEKEEPER_LANG); None: the sample's own (`kr-ap-sop`: Korean).
+    lang: str | None = None
 
     @property
     def repo(self) -> Path:
@@ -122,6 +125,8 @@ class Story:
             if not k.startswith(("GITHUB_", "GITLAB_", "CI_", "GATEKEEPER_"))
         }
         env.pop("CI", None)
+        if self.lang is not None:
+            env[ENV_VARIABLE] = self.lang
         # The story's own runner state (verification checkpoints, cached issuer keys): a second demo in the
         # same directory starts afresh instead of meeting the first one's checkpoint of a ledger it rebuilt.
         env["XDG_STATE_HOME"] = str(self.workspace / "runner-state")
@@ -588,11 +593,11 @@ def checklist_and_kpis(audit: dict[str, Any], kpis: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def run_demo(workspace: Path, out: TextIO) -> Path:
+def run_demo(workspace: Path, out: TextIO, lang: str | None = None) -> Path:
     if workspace.exists():
         shutil.rmtree(workspace)
     workspace.mkdir(parents=True)
-    story = Story(workspace.resolve(), out, total=len(STEPS))
+    story = Story(workspace.resolve(), out, total=len(STEPS), lang=lang)
     story.say("gatekeeper demo — a governed release of 민원포털 (grade 1, kr-ap-sop) from commit to audit")
     with LocalIssuer() as issuer:
         story.issuer = issuer

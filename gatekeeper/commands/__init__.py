@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gatekeeper.config import Config, Policy, find_config, load_config, policy_for
+from gatekeeper.config.language import language
 from gatekeeper.domain import Outcome
-from gatekeeper.errors import ExitCode
+from gatekeeper.errors import ExitCode, GatekeeperError
 from gatekeeper.runtime import Runtime
 
 if TYPE_CHECKING:
@@ -172,6 +173,7 @@ class Context:
     command: str = ""
     # The last record this command stored (seq, hash): its head is anchored outside the ledger at the end.
     written: tuple[int, str] | None = None
+    decided_lang: str | None = None
 
     @classmethod
     def from_args(cls, args: argparse.Namespace, runtime: Runtime) -> Context:
@@ -210,13 +212,30 @@ class Context:
 
     @property
     def lang(self) -> str:
-        """--lang, then GATEKEEPER_LANG, then English."""
-        if self.lang_option:
-            return self.lang_option
-        chosen = self.runtime.env.get("GATEKEEPER_LANG", "")
-        if chosen in {"en", "ko"}:
-            return chosen
-        return "en"
+        """--lang, then GATEKEEPER_LANG, then the configuration's `lang`, then its pack's, then English
+        (`config.language`): decided once, when first asked."""
+        if self.decided_lang is None:
+            self.decided_lang = language(self.lang_option, self.runtime.env, self._configured_lang)
+        return self.decided_lang
+
+    def _configured_lang(self) -> str | None:
+        """The configuration's `lang`, else its policy pack's; None while they cannot be read (the command
+        then meets the same error, said in the language chosen without them)."""
+        try:
+            return self.config.lang or self.policy.lang
+        except GatekeeperError:
+            return None
+
+    def speak_as(self, config: Config, policy: Policy) -> None:
+        """Decide the language from a configuration not yet on disk (`init` writes it): the one in force."""
+        self.decided_lang = language(self.lang_option, self.runtime.env, lambda: config.lang or policy.lang)
+
+    def error_lang(self) -> str:
+        """The language of an error this command raised: as `lang` once the configuration was read,
+        else as the user chose (--lang, GATEKEEPER_LANG) or English."""
+        if self.decided_lang is None and "config" not in self.__dict__:
+            return language(self.lang_option, self.runtime.env)
+        return self.lang
 
     def emit(self, outcome: Outcome) -> int:
         """Print an outcome in the chosen format; its exit code follows the decision (DESIGN §3)."""
