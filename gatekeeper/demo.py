@@ -102,7 +102,11 @@ class Story:
             ["git", *args], cwd=cwd or self.repo, capture_output=True, text=True, env=env, check=False
         )
         if check and result.returncode != 0:
-            raise DemoFailed(f"git {' '.join(args)} failed: {result.stderr.strip()}")
+            raise DemoFailed(
+                f"git {' '.join(args)} failed: {result.stderr.strip()}",
+                ko=f"git {' '.join(args)} 실패: {result.stderr.strip()}",
+                hint_ko="git이 설치되어 있는지 확인하고 다시 실행하십시오",
+            )
         return result
 
     def gatekeeper(
@@ -161,7 +165,14 @@ class Story:
             self.say(f"    $ gatekeeper {' '.join(args)}    # {at} KST{who} → exit {code}")
             self.show(text)
         if expect is not None and code != expect:
-            raise DemoFailed(f"`gatekeeper {' '.join(args)}` exited {code}, the story expects {expect}")
+            raise DemoFailed(
+                f"`gatekeeper {' '.join(args)}` exited {code}, the story expects {expect}",
+                ko=(
+                    f"`gatekeeper {' '.join(args)}`의 종료 코드가 {code}입니다. 시연은 {expect}을(를) "
+                    "기대합니다"
+                ),
+                hint_ko="위 출력을 확인하고 문제로 보고해 주십시오",
+            )
         return code, out.getvalue()
 
     def head(self) -> str:
@@ -232,7 +243,11 @@ def _refused(story: Story) -> None:
     story.say("    $ git commit -m 'Validate phone numbers'")
     story.show(result.stdout + result.stderr)
     if result.returncode == 0:
-        raise DemoFailed("the commit-msg hook accepted a commit without an RFC ID")
+        raise DemoFailed(
+            "the commit-msg hook accepted a commit without an RFC ID",
+            ko="commit-msg 훅이 변경요청 ID 없는 커밋을 받아들였습니다",
+            hint_ko="문제로 보고해 주십시오",
+        )
 
 
 @step("The change request is written: gatekeeper rfc new, then the plan is filled in")
@@ -258,7 +273,11 @@ def _accepted(story: Story) -> None:
     story.say(f"    $ git commit -m '{RFC_ID} Validate mobile phone numbers in the complaint form'")
     story.show(result.stdout + result.stderr)
     if result.returncode != 0:
-        raise DemoFailed("the commit-msg hook refused a commit naming its RFC")
+        raise DemoFailed(
+            "the commit-msg hook refused a commit naming its RFC",
+            ko="commit-msg 훅이 변경요청을 가리키는 커밋을 거부했습니다",
+            hint_ko="문제로 보고해 주십시오",
+        )
 
 
 @step("A --no-verify commit still fails the pipeline's range check, until it is reworded")
@@ -314,7 +333,11 @@ def _tests(story: Story, at: str = "2026-11-23T11:00:00") -> None:
             result.stdout.strip().splitlines()[-1] if result.stdout.strip() else result.stderr, limit=2
         )
         if result.returncode != 0:
-            raise DemoFailed(f"the sample's {kind} tests failed:\n{result.stdout}{result.stderr}")
+            raise DemoFailed(
+                f"the sample's {kind} tests failed:\n{result.stdout}{result.stderr}",
+                ko=f"예제의 {kind} 시험이 실패했습니다:\n{result.stdout}{result.stderr}",
+                hint_ko="pytest가 설치되어 있는지 확인하십시오",
+            )
         story.gatekeeper(
             ["evidence", "add", "--kind", kind, "--rfc", RFC_ID, f"reports/{folder}/{kind}.xml"],
             at=at,
@@ -532,7 +555,11 @@ def _audit(story: Story) -> None:
         ["audit", *period, "--html", str(report)], at="2026-11-30T10:05:00", actor="auditor", expect=None
     )
     if not report.is_file():
-        raise DemoFailed(f"the audit report {report} was not written")
+        raise DemoFailed(
+            f"the audit report {report} was not written",
+            ko=f"감사 보고서 {report}이(가) 작성되지 않았습니다",
+            hint_ko="위 출력을 확인하고 문제로 보고해 주십시오",
+        )
     _, audit = story.gatekeeper(
         ["--format", "json", "audit", *period, "--no-record"],
         at="2026-11-30T10:05:00",
@@ -552,7 +579,11 @@ def _tamper(story: Story) -> None:
     )
     victims = sorted((scratch / "records").rglob("*.json"))
     if len(victims) < 3:
-        raise DemoFailed("the ledger has fewer records than the story wrote")
+        raise DemoFailed(
+            "the ledger has fewer records than the story wrote",
+            ko="원장의 기록이 시연이 쓴 것보다 적습니다",
+            hint_ko="위 출력을 확인하고 문제로 보고해 주십시오",
+        )
     victim = victims[2]
     record = json.loads(victim.read_text(encoding="utf-8"))
     record["actor"] = "mallory"

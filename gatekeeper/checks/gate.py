@@ -34,7 +34,7 @@ def evaluate(facts: GateFacts, lang: str = "en") -> Outcome:
                 subject=failure.what,
                 message=base.text(
                     f"could not read {failure.what}: {failure.error}",
-                    f"{failure.what}을(를) 읽을 수 없습니다: {failure.error}",
+                    f"{failure.what}을(를) 읽을 수 없습니다: {failure.error_ko or failure.error}",
                 ),
                 remediation=base.text(
                     "fix the cause and run the gate again; the gate blocks whenever it cannot look",

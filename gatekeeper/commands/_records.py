@@ -60,9 +60,16 @@ def rfc_digest(ctx: Context, rfc_id: str) -> str:
         raise InputError(
             f"there is no RFC {rfc_id}",
             hint="create it with `gatekeeper rfc new`, or check the ID",
+            ko=f"변경요청 {rfc_id}이(가) 없습니다",
+            hint_ko="`gatekeeper rfc new`로 만들거나 ID를 확인하십시오",
         )
     if entry.rfc is None:
-        raise ConfigError(f"RFC {rfc_id} is not valid: {entry.error}", hint=f"fix {entry.where}")
+        raise ConfigError(
+            f"RFC {rfc_id} is not valid: {entry.error}",
+            hint=f"fix {entry.where}",
+            ko=f"변경요청 {rfc_id}이(가) 유효하지 않습니다: {entry.error_ko or entry.error}",
+            hint_ko=f"{entry.where}을(를) 고치십시오",
+        )
     return entry.digest
 
 

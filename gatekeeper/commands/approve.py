@@ -60,7 +60,12 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     actor = current_actor(ctx.runtime.env, ctx.runtime.cwd)
     entry = open_store(ctx.repo_root, ctx.config, ctx.runtime.env).get(args.rfc_id)
     if entry is not None and entry.rfc is None:
-        raise ConfigError(f"RFC {args.rfc_id} is not valid: {entry.error}", hint=f"fix {entry.where}")
+        raise ConfigError(
+            f"RFC {args.rfc_id} is not valid: {entry.error}",
+            hint=f"fix {entry.where}",
+            ko=f"변경요청 {args.rfc_id}이(가) 유효하지 않습니다: {entry.error_ko or entry.error}",
+            hint_ko=f"{entry.where}을(를) 고치십시오",
+        )
     rule_ctx = RuleContext(
         ctx.policy,
         ctx.config.system.grade,

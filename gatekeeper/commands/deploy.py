@@ -80,6 +80,8 @@ def _start(args: argparse.Namespace, ctx: Context) -> int:
         raise InputError(
             "deploy start records the deployment at the time it happens; --at may not move it",
             hint="use `gatekeeper gate --at T` to ask what the gate would say at another time",
+            ko="deploy start는 배포가 일어나는 시각에 기록합니다. --at으로 옮길 수 없습니다",
+            hint_ko="다른 시각에 게이트가 어떻게 판단할지는 `gatekeeper gate --at T`로 물으십시오",
         )
     environments = ctx.config.declared_environments()
     environment = environments.resolve(args.environment).name  # exit 2 for an undeclared name
@@ -137,7 +139,7 @@ class _AlreadyRecorded(GatekeeperError):
     """The same report (kind, commit, digest, counts) is in the ledger already, in record `seq`."""
 
     def __init__(self, message: str, seq: int) -> None:
-        super().__init__(message)
+        super().__init__(message, ko=f"시험 증적이 이미 원장 기록 {seq}에 있습니다")
         self.seq = seq
 
 
@@ -168,6 +170,10 @@ def _find_started(ledger: Ledger, system: str, deployment_id: str) -> Record:
     raise InputError(
         f"no deployment.started record of {system} has the id {deployment_id!r}",
         hint="use the id `gatekeeper deploy start` printed; `gatekeeper ledger log` lists the records",
+        ko=f"{system}의 deployment.started 기록 중 id가 {deployment_id!r}인 것이 없습니다",
+        hint_ko=(
+            "`gatekeeper deploy start`가 출력한 id를 쓰십시오. `gatekeeper ledger log`가 기록을 보여 줍니다"
+        ),
     )
 
 

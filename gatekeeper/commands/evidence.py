@@ -53,6 +53,8 @@ def _refuse_escaping_links(paths: list[Path], root: Path) -> None:
             raise InputError(
                 f"{path}: links to {path.resolve()}, outside the repository; it is not read",
                 hint="write the test report inside the workspace instead of linking to it",
+                ko=f"{path}: 저장소 밖의 {path.resolve()}를 가리키는 링크라 읽지 않습니다",
+                hint_ko="링크 대신 작업 공간 안에 시험 보고서를 쓰십시오",
             )
 
 

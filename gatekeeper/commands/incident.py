@@ -115,7 +115,10 @@ def _open(args: argparse.Namespace, ctx: Context, actor: str) -> int:
     ident = (args.incident_id or f"INC-{uuid.uuid4().hex[:8]}").strip()
     if not ident or len(ident) > 100 or any(c.isspace() for c in ident):
         raise UsageError(
-            "--id is empty, longer than 100 characters or holds spaces", hint="e.g. INC-2026-0007"
+            "--id is empty, longer than 100 characters or holds spaces",
+            hint="e.g. INC-2026-0007",
+            ko="--id가 비었거나 100자보다 길거나 공백을 포함합니다",
+            hint_ko="예: INC-2026-0007",
         )
     grade = grade_of(ctx, occurred, None, args.region or "", args.service_priority)
     payload = IncidentOpened(

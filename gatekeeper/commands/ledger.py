@@ -247,7 +247,11 @@ def _head(ledger: Ledger, ctx: Context) -> int:
 
 def _log(ledger: Ledger, ctx: Context, args: argparse.Namespace) -> int:
     if args.limit < 0:
-        raise InputError("--limit must be zero (all) or positive")
+        raise InputError(
+            "--limit must be zero (all) or positive",
+            ko="--limit은 0(전체) 또는 양수여야 합니다",
+            hint_ko="예: --limit 20",
+        )
     records = list(
         ledger.find(kind=args.kind, system=args.system, rfc=args.rfc, since=args.since, until=args.until)
     )
@@ -284,7 +288,11 @@ def _export(ledger: Ledger, ctx: Context, args: argparse.Namespace) -> int:
         try:
             handle = path.open("w", encoding="utf-8", newline="")
         except OSError as exc:
-            raise InputError(f"cannot write {path}: {exc.strerror}") from None
+            raise InputError(
+                f"cannot write {path}: {exc.strerror}",
+                ko=f"{path}에 쓸 수 없습니다: {exc.strerror}",
+                hint_ko="폴더와 권한을 확인하십시오",
+            ) from None
         target = handle
     try:
         if args.export_format == "jsonl":
@@ -299,7 +307,11 @@ def _export(ledger: Ledger, ctx: Context, args: argparse.Namespace) -> int:
                 row["data"] = json.dumps(record.data, ensure_ascii=False, sort_keys=True)
                 writer.writerow([row["seq"], *(_cell(str(row[f])) for f in _CSV_FIELDS[1:])])
     except OSError as exc:
-        raise LedgerError(f"cannot write the export: {exc}") from None
+        raise LedgerError(
+            f"cannot write the export: {exc}",
+            ko=f"내보내기 파일을 쓸 수 없습니다: {exc}",
+            hint_ko="디스크 공간과 권한을 확인하십시오",
+        ) from None
     finally:
         if handle is not None:
             handle.close()

@@ -17,8 +17,10 @@ ENV_VARIABLE = "GATEKEEPER_LANG"
 def chosen_language(option: str | None, env: Mapping[str, str]) -> Language | None:
     """The language the user chose for this run: `--lang`, then GATEKEEPER_LANG; None if neither did."""
     for candidate in (option, env.get(ENV_VARIABLE)):
-        if candidate == "en" or candidate == "ko":
-            return candidate
+        if candidate == "en":
+            return "en"
+        if candidate == "ko":
+            return "ko"
     return None
 
 

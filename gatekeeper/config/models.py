@@ -592,12 +592,12 @@ class Config(Strict_):
     version: Literal[1]
     system: SystemConfig
     policy: str = "kr-ap-sop"
+    timezone: ZoneName = "Asia/Seoul"
     lang: Language | None = Field(
         default=None,
         description="the language of messages, errors, forms and reports (`en` or `ko`); `--lang` and "
         "GATEKEEPER_LANG choose before it; absent: the policy pack's `lang` (`kr-ap-sop`: ko)",
     )
-    timezone: ZoneName = "Asia/Seoul"
     calendar: CalendarConfig = CalendarConfig()
     freeze: tuple[FreezePeriod, ...] = ()
     rfc: RfcConfig = RfcConfig()

@@ -144,14 +144,19 @@ class Record:
         return datetime.fromisoformat(self.at)
 
 
-def parse_stored(text: str, *, what: str, hint: str) -> Record:
+def parse_stored(text: str, *, what: str, hint: str, hint_ko: str = "") -> Record:
     """A stored record's JSON as a Record; anything malformed means a corrupt ledger (an integrity error)."""
     from gatekeeper.errors import LedgerIntegrityError
 
     try:
         return Record.from_dict(loads_json(text))
     except ValueError as exc:
-        raise LedgerIntegrityError(f"{what} is corrupt: {exc}", hint=hint) from None
+        raise LedgerIntegrityError(
+            f"{what} is corrupt: {exc}",
+            hint=hint,
+            ko=f"{what}: 기록이 손상되었습니다: {exc}",
+            hint_ko=hint_ko or hint,
+        ) from None
 
 
 @dataclass(frozen=True, slots=True)
