@@ -19,6 +19,7 @@ from gatekeeper.commands._records import report_stored, store
 from gatekeeper.domain import Finding, Outcome, RecordKind, Severity
 from gatekeeper.errors import ConfigError, ExitCode
 from gatekeeper.ledger import Draft
+from gatekeeper.reporters.words import word
 from gatekeeper.rules import RuleContext
 
 
@@ -112,7 +113,12 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
             f"warning: {finding.rule}: {finding.message}\n  fix: {finding.remediation}\n"
         )
     record = store(ctx, draft)
-    code = report_stored(ctx, record, f"{args.rfc_id} {args.step}: {args.decision}")
+    code = report_stored(
+        ctx,
+        record,
+        f"{args.rfc_id} {args.step}: {args.decision}",
+        f"{args.rfc_id} {word(args.step, 'ko')}: {word(args.decision, 'ko')}",
+    )
     if args.decision == "approve":
         from gatekeeper.commands._notify import notify
         from gatekeeper.domain.notification import approval_given

@@ -34,6 +34,7 @@ from gatekeeper.errors import ExitCode, GatekeeperError, InputError
 from gatekeeper.facts.baseline import artifact_digests
 from gatekeeper.facts.gather import DEFAULT_ENVIRONMENT, gather, started_payload, workspace_evidence
 from gatekeeper.ledger import Draft, Ledger, LedgerReader, Precondition, Record
+from gatekeeper.reporters.words import word
 
 # `deploy start --at` may only restate the present: a deployment is recorded at the time it happens.
 _AT_TOLERANCE = timedelta(minutes=5)
@@ -130,7 +131,7 @@ def _start(args: argparse.Namespace, ctx: Context) -> int:
     started = dataclasses.replace(outcome, extra={**outcome.extra, "deployment_id": record.id})
     code = ctx.emit(started)
     if ctx.output_format == "text":
-        ctx.out(f"deployment id: {record.id}")
+        ctx.out(f"{'배포 ID' if ctx.lang == 'ko' else 'deployment id'}: {record.id}")
     notify_findings(ctx, outcome.findings)  # the warnings: debts overdue, reports due
     return code
 
@@ -286,9 +287,15 @@ def _finish(args: argparse.Namespace, ctx: Context) -> int:
     )
     ctx.emit(outcome)
     if ctx.output_format == "text":
-        ctx.out(f"deployment {started.id} finished: {result}")
-        if incident is not None:
-            ctx.out(f"incident {incident.id} opened, grade {entry_of(incident).payload.grade}")
+        grade = entry_of(incident).payload.grade if incident is not None else None
+        if ctx.lang == "ko":
+            ctx.out(f"배포 {started.id} 종료: {word(result, 'ko')}")
+            if incident is not None:
+                ctx.out(f"장애 {incident.id} 등록함, {grade}등급")
+        else:
+            ctx.out(f"deployment {started.id} finished: {result}")
+            if incident is not None:
+                ctx.out(f"incident {incident.id} opened, grade {grade}")
     if incident is not None:
         notify(ctx, lambda: [_incident_event(incident, now)])
     return int(ExitCode.OK)

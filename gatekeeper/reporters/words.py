@@ -37,6 +37,10 @@ ENUM_KO: dict[str, str] = {
     "release-second": "배포 2차 승인",
     "approve": "승인",
     "reject": "반려",
+    # RFC impact level
+    "low": "낮음",
+    "medium": "보통",
+    "high": "높음",
 }
 
 
