@@ -29,11 +29,12 @@ def _error_classes() -> dict[str, ast.ClassDef]:
         grew = False
         for tree in TREES.values():
             for node in ast.walk(tree):
-                if isinstance(node, ast.ClassDef) and node.name not in found:
-                    if node.name in names or any(_name(base) in names for base in node.bases):
-                        found[node.name] = node
-                        names.add(node.name)
-                        grew = True
+                if not isinstance(node, ast.ClassDef) or node.name in found:
+                    continue
+                if node.name in names or any(_name(base) in names for base in node.bases):
+                    found[node.name] = node
+                    names.add(node.name)
+                    grew = True
     return found
 
 

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from gatekeeper.domain import RecordKind
+from gatekeeper.ledger import chain_reason_ko
 from tests.acceptance import RFC_ID, build
 from tests.helpers import CliResult, GitRepo, git, pipeline_job, run_cli
 
@@ -31,7 +32,7 @@ ALLOWED = [
     re.compile(r"(?:^|\s)(?:\.{0,2}/|[A-Za-z]:\\)\S*"),  # paths
     re.compile(r"\S+/\S+"),  # paths and system/environment pairs
     re.compile(r"--?[a-z][a-z0-9-]*"),  # options
-    re.compile(r"\b[a-z0-9_]+(?:[.-][a-z0-9_]+)+\b"),  # rule ids, record kinds, enum values typed (rolled-back)
+    re.compile(r"\b[a-z0-9_]+(?:[.-][a-z0-9_]+)+\b"),  # rule ids, record kinds, values typed (rolled-back)
     re.compile(r"\b[A-Z]+-\d{4}-\d{4}\b"),  # RFC and incident IDs
     re.compile(r"\b(?:sha256:)?[0-9a-f]{7,64}\b"),  # hashes and commits
     re.compile(r"\b\d{4}-\d{2}-\d{2}(?:[T ][0-9:.+-]+Z?)?\b"),  # dates and times
@@ -61,6 +62,15 @@ def test_the_checker_flags_english_and_spares_what_is_typed() -> None:
     assert english_lines("  `gatekeeper ledger verify --anchors heads.txt`") == []
     assert english_lines("window.business-hours  deployment.started  rolled-back") == []
     assert english_lines("  fix: run the job again") == ["  fix: run the job again"]
+
+
+def test_every_broken_chain_reason_has_its_korean() -> None:
+    for reason in (
+        "expected seq 3, found 5",
+        "prev does not match the previous record's hash",
+        "the record's content does not match its hash",
+    ):
+        assert english_lines(chain_reason_ko(reason)) == [] and HANGUL.search(chain_reason_ko(reason))
 
 
 def _ko(repo: GitRepo, at: datetime, *args: str, actor: str | None = None) -> CliResult:

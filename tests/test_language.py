@@ -73,7 +73,9 @@ def test_the_command_line_and_the_variable_beat_config_lang(repo: GitRepo) -> No
     assert option.stdout == "wrote changes/RFC-2026-0001.yml\n"
     variable = run_cli(["rfc", "new", "--title", "b"], cwd=repo.path, env={"GATEKEEPER_LANG": "en"})
     assert variable.stdout == "wrote changes/RFC-2026-0002.yml\n"
-    both = run_cli(["--lang", "ko", "rfc", "new", "--title", "c"], cwd=repo.path, env={"GATEKEEPER_LANG": "en"})
+    both = run_cli(
+        ["--lang", "ko", "rfc", "new", "--title", "c"], cwd=repo.path, env={"GATEKEEPER_LANG": "en"}
+    )
     assert both.stdout == "작성함: changes/RFC-2026-0003.yml\n"
 
 

@@ -13,7 +13,7 @@ from gatekeeper.commands import Context
 from gatekeeper.commands._options import parse_time
 from gatekeeper.commands._records import open_configured
 from gatekeeper.errors import ExitCode, InputError, LedgerError
-from gatekeeper.ledger import Ledger
+from gatekeeper.ledger import Ledger, chain_reason_ko
 from gatekeeper.ledger.anchor import AnchorProblem, Head, head_in
 from gatekeeper.reporters.columns import pad
 from gatekeeper.reporters.sanitize import for_log
@@ -174,8 +174,8 @@ def _verify(
         )
     else:
         ctx.out(
-            f"원장 손상: seq {result.first_bad_seq}에서 체인이 끊어졌습니다: {result.reason} "
-            f"(그 앞의 레코드 {result.count}건은 정상)\n"
+            f"원장 손상: seq {result.first_bad_seq}에서 체인이 끊어졌습니다: "
+            f"{chain_reason_ko(result.reason)} (그 앞의 레코드 {result.count}건은 정상)\n"
             "  조치: 신뢰할 수 있는 사본에서 원장을 복원하세요. 그 seq부터의 레코드는 믿을 수 없습니다"
             if ko
             else f"ledger BROKEN at seq {result.first_bad_seq}: {result.reason} "

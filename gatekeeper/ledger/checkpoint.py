@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 from gatekeeper.errors import LedgerIntegrityError
-from gatekeeper.ledger import Ledger, Record, record_hash
+from gatekeeper.ledger import Ledger, Record, chain_reason_ko, record_hash
 
 FULL_VERIFY_EVERY = timedelta(hours=24)
 
@@ -141,7 +141,7 @@ def confirm_chain(
         raise LedgerIntegrityError(
             f"the hash chain is broken at seq {result.first_bad_seq}: {result.reason}",
             hint="run `gatekeeper ledger verify`, and restore the ledger from a trusted copy",
-            ko=f"seq {result.first_bad_seq}에서 해시 체인이 끊어졌습니다: {result.reason}",
+            ko=f"seq {result.first_bad_seq}에서 해시 체인이 끊어졌습니다: {chain_reason_ko(result.reason)}",
             hint_ko="`gatekeeper ledger verify`를 실행하고 신뢰할 수 있는 사본에서 원장을 복원하십시오",
         )
     if checkpoints is not None:
