@@ -471,7 +471,7 @@ def deployment_result_form(
                     t("End", "종료 일시"),
                     when(finished.moment, zone) if finished else t("in progress", "진행 중"),
                 ),
-                FormField(t("Result", "결과"), value(str(end.result) if end else None)),
+                FormField(t("Result", "결과"), value(word(end.result, lang) if end else None)),
                 FormField(t("Worker", "작업자"), value(end.worker) if end else started.actor),
                 FormField(t("Test result", "테스트 결과"), value(end.test_result if end else None), True),
                 FormField(t("Verifier", "검증자"), value(end.verifier if end else None)),
