@@ -49,6 +49,15 @@ SHALLOW_HINT_KO = (
 )
 
 
+def _no_git() -> GitError:
+    return GitError(
+        "git is not installed or not on PATH",
+        hint="install git",
+        ko="git이 설치되어 있지 않거나 PATH에 없습니다",
+        hint_ko="git을 설치하십시오",
+    )
+
+
 class Commit(NamedTuple):
     """One commit as `git log` gives it (a NamedTuple: ranges of 20,000 commits are built in a blink)."""
 
@@ -107,12 +116,7 @@ def git(root: Path, *args: str, check: bool = True) -> str:
             ["git", *args], cwd=root, capture_output=True, text=True, encoding="utf-8", errors="replace"
         )
     except FileNotFoundError:
-        raise GitError(
-            "git is not installed or not on PATH",
-            hint="install git",
-            ko="git이 설치되어 있지 않거나 PATH에 없습니다",
-            hint_ko="git을 설치하십시오",
-        ) from None
+        raise _no_git() from None
     except NotADirectoryError:
         raise GitError(f"{root} is not a folder", ko=f"{root}은(는) 폴더가 아닙니다") from None
     if check and result.returncode != 0:
@@ -311,12 +315,7 @@ def iter_commits(root: Path, revisions: Iterable[str]) -> Iterator[Commit]:
     try:
         process = subprocess.Popen(args, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     except FileNotFoundError:
-        raise GitError(
-            "git is not installed or not on PATH",
-            hint="install git",
-            ko="git이 설치되어 있지 않거나 PATH에 없습니다",
-            hint_ko="git을 설치하십시오",
-        ) from None
+        raise _no_git() from None
     assert process.stdout is not None  # Popen with PIPE always sets it
     pending: list[str] = []
     tail = b""
