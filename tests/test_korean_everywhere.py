@@ -83,7 +83,10 @@ def _ko(repo: GitRepo, at: datetime, *args: str, actor: str | None = None) -> Cl
 
 
 def test_no_command_prints_an_english_sentence_under_lang_ko(repo: GitRepo, tmp_path: Path) -> None:
-    at, _ = build(repo, {})
+    at, _ = build(
+        repo,
+        {"config": {"baseline": {"items": [{"id": "rfcs", "kind": "document", "paths": ["changes/*.yml"]}]}}},
+    )
     later = at + timedelta(minutes=30)
     message = repo.path / ".git" / "BAD_MSG"
     message.write_text("fix typo\n", encoding="utf-8")
@@ -143,6 +146,12 @@ def test_no_command_prints_an_english_sentence_under_lang_ko(repo: GitRepo, tmp_
         ["report", "form", "change-request", RFC_ID],
         ["report", "form", "deployment-result", started],
         ["report", "register", "-o", str(tmp_path / "registers.xlsx")],
+        ["audit", "--html", str(tmp_path / "audit.html")],
+        ["kpi", "--system", "all"],
+        ["calendar", "-o", str(tmp_path / "calendar.ics")],
+        ["ledger", "verify", "--attestations"],
+        ["baseline", "diff"],
+        ["baseline", "verify"],
         ["hook", "install"],
     ):
         run(args, later)
