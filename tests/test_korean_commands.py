@@ -1,7 +1,7 @@
 """Under `--lang ko` the commands that scaffold and write files — `rfc new` / `rfc show`, `hook install`,
 `init` and `report register` — print their lines, errors and fixes in Korean (issue 18 item 6); with
-GATEKEEPER_LANG=en (the test harness's) English. `init`'s output is compared with a golden file (`GATEKEEPER_UPDATE_GOLDEN=1` rewrites it
-after an intended change of wording)."""
+GATEKEEPER_LANG=en (the test harness's) English. `init`'s output is compared with a golden file
+(`GATEKEEPER_UPDATE_GOLDEN=1` rewrites it after an intended change of wording)."""
 
 from __future__ import annotations
 
