@@ -3,9 +3,10 @@ without one, and the gate reading 100 attested approvals against the same gate r
 carry no token.
 
 Both run in-process against a real sqlite ledger and a real issuer on 127.0.0.1 (adapters.localissuer):
-an attested `approve` asks the issuer's token endpoint once, and its discovery document and key set unless
-this machine cached them; the gate verifies every stored token (an RSA signature each) with keys it
-already knows. The median of several runs is compared, as ratios measured in the same run.
+an attested `approve` asks the issuer's token endpoint once, and its discovery document and key set; the
+gate fetches the key set once per run (nothing on the machine is trusted to stand in for it) and verifies
+every stored token (an RSA signature each) with it. The median of several runs is compared, as ratios
+measured in the same run.
 """
 
 from __future__ import annotations

@@ -1,8 +1,11 @@
 """`kpi` and `audit` over a 1,000,000-record ledger, on SQLite and PostgreSQL: time and peak memory.
 
-The ledger holds a realistic mix (approvals, test evidence, deployments, PIRs, 2 % failures with their
-incidents) for one grade-1 system over five years; 100,000- and 1,000,000-record ledgers share the same
-prefix. Each measurement runs the real command in a fresh process and reports its wall time and peak RSS.
+The ledger is what a conforming grade-1 system leaves over about six years (`_cycle`): attested approvals,
+test evidence, deployments with the facts their gate recorded, production tests, acceptance, review and
+closure, PIRs, 2 % failures with their incidents; every record a job writes carries that job's OIDC
+signature, which the audit verifies. The 100,000- and 1,000,000-record ledgers share the same prefix of
+whole cycles. Each measurement runs the real command in a fresh process and reports its wall time and
+peak RSS.
 The reference, measured in the same run on the same ledger, is a plain streamed scan of every stored record
 (`SELECT body FROM records`). Memory is bounded when the peak at 1,000,000 records is about the peak at
 100,000. Target: each command under 10 s at 1,000,000 records (the median of GATEKEEPER_BENCH_REPEAT runs,
@@ -38,6 +41,12 @@ RFCS = 2_000
 STEPS = ("change-review", "cab", "change-approval", "release-first", "release-second")
 WHO = ("kim", "jung", "park", "choi", "lee")  # five people, one per step of STEPS: no one gives two
 DIGEST = "sha256:" + "0" * 64
+MEMBERS = {
+    "agency-manager": ["park"],
+    "agency-officer": ["kim", "lee"],
+    "operator-manager": ["choi"],
+    "cab": ["jung", "kim", "park"],
+}
 CONFIG = """\
 version: 1
 system: {{id: minwon-portal, name: 민원포털, grade: 1, audience: public}}
@@ -49,6 +58,7 @@ roles:
   operator-manager: [choi]
   cab: [jung, kim, park]
 rfc: {{id_pattern: 'RFC-\\d{{4}}-\\d{{4}}', store: files, dir: changes}}
+platform: {{github: {{oidc: {{repository: minwon/portal, keys_file: oidc-keys.json}}}}}}
 {ledger}
 baseline:
   items:
@@ -59,6 +69,7 @@ id: RFC-2026-{n:04d}
 title: 민원 신청 화면 개선 {n}
 type: normal
 requester: lee
+worker: choi
 systems: [minwon-portal]
 reason: 민원인 입력 오류를 줄이기 위해 신청 화면의 검증을 강화한다
 work_plan: 검증 로직 추가 후 검증계에서 확인하고 운영계에 배포한다
@@ -67,145 +78,203 @@ rollback_plan: 이전 릴리스 태그로 재배포하고 신청 테이블 정�
 """
 
 
-def _drafts(total: int) -> Iterator[object]:
-    """Deployment cycles of ten records, one every ~26 minutes from 2022 on."""
+REPOSITORY = "minwon/portal"
+KEYS_FILE = ".gatekeeper/oidc-keys.json"
+# Cycles run from 18:10 to 08:00 KST (09:10-23:00 UTC), every 30 minutes: normal changes of a grade-1
+# system stay out of business hours (CHG-P3), and each cycle's records are done before the next begins.
+FIRST_DAY = datetime(2019, 6, 3, 9, 10, tzinfo=UTC)
+PER_DAY = 27
+SPACING = timedelta(minutes=30)
+_KEY: object = None
+
+
+def _key() -> object:
+    """The job tokens' signing key, one per process (the pool's workers get the parent's by `_init`)."""
+    global _KEY
+    if _KEY is None:
+        from gatekeeper.adapters.localissuer import SigningKey
+
+        _KEY = SigningKey.generate("bench-1")
+    return _KEY
+
+
+def _init(key: object) -> None:
+    global _KEY
+    _KEY = key
+
+
+def _sign(draft: object, actor: str, *, sha: str = "0" * 40, approval: bool = False) -> object:
+    """`draft` carrying the OIDC token a GitHub job of REPOSITORY run by `actor` got for it: the approval
+    workflow's for an approval (`approve`), a job on commit `sha` for a record a pipeline writes."""
+    import dataclasses
+
+    import jwt
+
+    from gatekeeper.adapters.localissuer import github_claims
+    from gatekeeper.domain.attestation import audience, digest_of
+
+    key = _key()
+    digest = digest_of(draft)
+    moment = int(draft.at.timestamp())  # type: ignore[attr-defined]
+    claims = github_claims(REPOSITORY, actor, sha=sha)
+    if not approval:
+        claims["job_workflow_ref"] = f"{REPOSITORY}/.github/workflows/deploy.yml@refs/heads/main"
+    body = {
+        "jti": str(uuid.uuid4()),
+        "iss": "https://token.actions.githubusercontent.com",
+        "aud": audience(digest),
+        "iat": moment,
+        "nbf": moment - 5,
+        "exp": moment + 300,
+        **claims,
+    }
+    token = jwt.encode(body, key.private, algorithm="RS256", headers={"kid": key.kid})  # type: ignore[attr-defined]
+    attestation = {"provider": "github", "token": token, "jwk": key.jwk, "digest": digest}  # type: ignore[attr-defined]
+    return dataclasses.replace(draft, data={**draft.data, "attestation": attestation})  # type: ignore[type-var,attr-defined]
+
+
+def _cycle(cycle: int, system: str = SYSTEM) -> list[object]:
+    """One deployment cycle's records, as the commands write them on a grade-1 system that conforms: five
+    attested approvals, the commit's unit and integration evidence, the deployment with the facts its gate
+    recorded, then (success) the production tests, the acceptance, the review and the closure, or
+    (failure, one in 50) the incident and its intermediate report; and the PIR. Every record a CI job or
+    an approval job writes carries that job's signature."""
     from gatekeeper.ledger import Draft
 
-    start = datetime(2022, 1, 3, 11, 0, tzinfo=UTC)
-    made = 0
-    cycle = 0
-    while made < total:
-        rfc = f"RFC-2026-{1 + cycle % RFCS:04d}"
-        commit = hashlib.sha1(b"%d" % cycle).hexdigest()
-        moment = start + timedelta(minutes=26 * cycle)
-        batch = []
-        for i, (step, who) in enumerate(zip(STEPS, WHO, strict=True)):
-            data: dict[str, object] = {
+    rfc = f"RFC-2026-{1 + cycle % RFCS:04d}"
+    commit = hashlib.sha1(b"%d" % cycle).hexdigest()
+    moment = FIRST_DAY + timedelta(days=cycle // PER_DAY) + SPACING * (cycle % PER_DAY)
+    batch: list[object] = []
+
+    def add(kind: str, actor: str, minutes: int, data: dict[str, object], **signing: object) -> object:
+        draft = Draft(
+            kind, system, actor, "github-actions", moment + timedelta(minutes=minutes), data, (rfc,)
+        )
+        signed = _sign(draft, actor, **signing)  # type: ignore[arg-type]
+        batch.append(signed)
+        return signed
+
+    totals = {"tests": 52, "passed": 52, "failed": 0, "errors": 0, "skipped": 0}
+    for j, kind in enumerate(("unit", "integration")):
+        data: dict[str, object] = {"kind": kind, "commit": commit, "files": [], "totals": totals}
+        add("test.evidence", "ci", j, data, sha=commit)
+    # The release steps certify a commit whose tests the ledger already holds (approval.before-evidence).
+    for i, (step, who) in enumerate(zip(STEPS, WHO, strict=True)):
+        data = {"step": step, "decision": "approve", "rfc_digest": DIGEST, "comment": ""}
+        if step.startswith("release-"):
+            data["commit"] = commit  # a release step certifies the commit deployed (`approve --commit`)
+        add("approval", who, 2 + i, data, approval=True)
+    # As `deploy start` records it: the facts it decided on (seqs of the records counted are filled
+    # in by `_rows`, which places the records).
+    facts = {
+        "at": (moment + timedelta(minutes=10)).isoformat(),
+        "rfcs": {rfc: DIGEST},
+        "approvals": [
+            {
+                "rfc": rfc,
                 "step": step,
                 "decision": "approve",
-                "rfc_digest": DIGEST,
-                "comment": "",
+                "actor": who,
+                "actor_source": "github-actions",
+                "at": (moment + timedelta(minutes=2 + i)).isoformat(),
+                "digest": DIGEST,
+                "commit": commit if step.startswith("release-") else "",
             }
-            batch.append(
-                Draft("approval", SYSTEM, who, "github-actions", moment + timedelta(minutes=i), data, (rfc,))
-            )
-        for j, kind in enumerate(("unit", "integration")):
-            totals = {"tests": 52, "passed": 52, "failed": 0, "errors": 0, "skipped": 0}
-            data = {"kind": kind, "commit": commit, "files": [], "totals": totals, "success_rate": 100.0}
-            batch.append(
-                Draft(
-                    "test.evidence",
-                    SYSTEM,
-                    "ci",
-                    "github-actions",
-                    moment + timedelta(minutes=6 + j),
-                    data,
-                    (rfc,),
-                )
-            )
-        # As `deploy start` records it: the facts it decided on (seqs of the records counted are filled
-        # in by `_rows`, which places the records).
-        facts = {
-            "at": (moment + timedelta(minutes=10)).isoformat(),
-            "rfcs": {rfc: DIGEST},
-            "approvals": [
-                {
-                    "rfc": rfc,
-                    "step": step,
-                    "decision": "approve",
-                    "actor": who,
-                    "actor_source": "github-actions",
-                    "at": (moment + timedelta(minutes=i)).isoformat(),
-                    "digest": DIGEST,
-                }
-                for i, (step, who) in enumerate(zip(STEPS, WHO, strict=True))
-            ],
-            "evidence": [],
-            "identities": ["dev", "dev@example.org"],
-            "members": {
-                "agency-manager": ["park"],
-                "agency-officer": ["kim", "lee"],
-                "operator-manager": ["choi"],
-                "cab": ["jung", "kim", "park"],
-            },
-            "config": DIGEST,
-            "policy": {"name": "kr-ap-sop", "digest": DIGEST},
-            "findings": [],
-        }
-        started = Draft(
-            "deployment.started",
-            SYSTEM,
+            for i, (step, who) in enumerate(zip(STEPS, WHO, strict=True))
+        ],
+        "evidence": [],
+        "identities": ["dev", "dev@example.org"],
+        "members": MEMBERS,
+        "config": DIGEST,
+        "policy": {"name": "kr-ap-sop", "digest": DIGEST},
+        "findings": [],
+    }
+    started = Draft(
+        "deployment.started",
+        system,
+        "ci",
+        "github-actions",
+        moment + timedelta(minutes=10),
+        {
+            "change_type": "normal",
+            "commit": commit,
+            "environment": "production",
+            "warnings": [],
+            "facts": facts,
+        },
+        (rfc,),
+    )
+    failed = cycle % 50 == 49
+    finished = Draft(
+        "deployment.finished",
+        system,
+        "ci",
+        "github-actions",
+        moment + timedelta(minutes=20),
+        {
+            "deployment_id": started.id,
+            "environment": "production",
+            "result": "failure" if failed else "success",
+            "change_type": "normal",
+            "worker": "choi",
+            "verifier": "lee",
+        },
+        (rfc,),
+    )
+    batch += [started, finished]
+    if failed:
+        incident = add(
+            "incident.opened",
             "ci",
-            "github-actions",
-            moment + timedelta(minutes=10),
-            {
-                "change_type": "normal",
-                "commit": commit,
-                "environment": "production",
-                "warnings": [],
-                "facts": facts,
-            },
-            (rfc,),
+            21,
+            {"deployment_id": started.id, "type": "deployment-failure", "grade": 1, "status": "open"},
+            sha=commit,
         )
-        failed = cycle % 50 == 49
-        result = "failure" if failed else "success"
-        finished = Draft(
-            "deployment.finished",
-            SYSTEM,
-            "ci",
-            "github-actions",
-            moment + timedelta(minutes=20),
-            {
-                "deployment_id": started.id,
-                "environment": "production",
-                "result": result,
-                "change_type": "normal",
-                "worker": "choi",
-                "verifier": "lee",
-            },
-            (rfc,),
-        )
-        batch += [started, finished]
-        if failed:
-            incident = Draft(
-                "incident.opened",
-                SYSTEM,
-                "ci",
+        # The operator reports the grade-1 incident at an intermediate step, as SOP INC demands.
+        report = {"incident": incident.id, "note": "중간보고", "report": True}  # type: ignore[attr-defined]
+        batch.append(
+            Draft(
+                "incident.updated",
+                system,
+                "choi",
                 "github-actions",
-                moment + timedelta(minutes=21),
-                {
-                    "deployment_id": started.id,
-                    "type": "deployment-failure",
-                    "grade": 1,
-                    "resolved_at": None,
-                    "status": "open",
-                },
+                moment + timedelta(minutes=22),
+                report,
                 (rfc,),
             )
-            # The operator reports the grade-1 incident at an intermediate step, as SOP INC demands.
-            report = {"incident": incident.id, "note": "중간보고", "report": True}
-            batch += [
-                incident,
-                Draft(
-                    "incident.updated",
-                    SYSTEM,
-                    "choi",
-                    "github-actions",
-                    moment + timedelta(minutes=40),
-                    report,
-                    (rfc,),
-                ),
-            ]
-        # Every CAB-reviewed change gets its PIR (a failed one too: not achieved, with the follow-up
-        # `gatekeeper pir` demands of it — without one the PIR settles nothing), as the gate demands.
-        pir: dict[str, object] = {"result": "not-achieved" if failed else "achieved", "note": ""}
-        if failed:
-            pir["follow_up"] = f"{rfc}: 실패 원인 분석 후 재배포"
-        at = moment + timedelta(minutes=24)
-        batch.append(Draft("pir", SYSTEM, "kim", "github-actions", at, pir, (rfc,)))
-        yield from batch[: total - made]
-        made += len(batch)
-        cycle += 1
+        )
+    else:
+        # The production tests bound to the deployment, the requester's acceptance, the operator
+        # manager's review and the agency officer's closure (seed 002 배포관리 3.1-4.3).
+        for j, kind in enumerate(("unit", "integration")):
+            data = {"kind": kind, "commit": commit, "totals": totals, "deployment": started.id}
+            add("test.evidence", "ci", 21 + j, data, sha=commit)
+        add("release.accepted", "lee", 23, {"deployment": started.id, "result": "accepted"})
+        add("release.reviewed", "choi", 24, {"deployment": started.id, "consistent": True})
+        add("change.closed", "kim", 26, {"deployment": started.id})
+    # Every CAB-reviewed change gets its PIR (a failed one too: not achieved, with the follow-up
+    # `gatekeeper pir` demands of it — without one the PIR settles nothing), as the gate demands.
+    pir: dict[str, object] = {"result": "not-achieved" if failed else "achieved", "note": ""}
+    if failed:
+        pir["follow_up"] = f"{rfc}: 실패 원인 분석 후 재배포"
+    add("pir", "kim", 28, pir)
+    return batch
+
+
+def _drafts(total: int, system: str = SYSTEM) -> Iterator[object]:
+    """The records of the whole cycles that fit in `total` records, signed on both cores."""
+    import functools
+    import multiprocessing
+
+    made = 0
+    with multiprocessing.get_context("fork").Pool(2, initializer=_init, initargs=(_key(),)) as pool:
+        # A cycle has at least 12 records: these are enough cycles, and a bounded task list.
+        cycles = range(total // 12 + 1)
+        for batch in pool.imap(functools.partial(_cycle, system=system), cycles, chunksize=64):
+            if made + len(batch) > total:
+                break  # whole cycles: the ledger ends with a deployment that finished
+            yield from batch
+            made += len(batch)
 
 
 def _rows(total: int) -> Iterator[tuple[int, str, str, str, tuple[str, ...], str, str, str]]:
@@ -247,10 +316,12 @@ def _fill_sqlite(paths: dict[int, Path]) -> None:
         db.execute("PRAGMA synchronous = OFF")
         dbs[size] = db
     batch: list[tuple[int, str, str, str, tuple[str, ...], str, str, str]] = []
+    cycle: list[tuple[int, str, str, str, tuple[str, ...], str, str, str]] = []
+    cut: dict[int, int] = {}  # size -> the first seq left out of that ledger
 
     def flush() -> None:
         for size, db in dbs.items():
-            rows = [r for r in batch if r[0] <= size]
+            rows = [r for r in batch if r[0] < cut.get(size, size + 1)]
             # kind, system, time and RFCs are generated by SQLite from the body.
             db.executemany(
                 "INSERT INTO records (seq, id, hash, body) VALUES (?, ?, ?, ?)",
@@ -258,8 +329,16 @@ def _fill_sqlite(paths: dict[int, Path]) -> None:
             )
         batch.clear()
 
+    # A smaller ledger is a prefix of whole cycles (each ends with its PIR): its last cycle has its PIR.
     for row in _rows(max(paths)):
-        batch.append(row)
+        cycle.append(row)
+        if row[2] == "pir":
+            last = row[0]
+            batch.extend(cycle)
+            for size in dbs:
+                if last > size:  # the cycle crosses this ledger's end: it stays out of that ledger
+                    cut.setdefault(size, cycle[0][0])
+            cycle.clear()
         if len(batch) >= 20_000:
             flush()
     flush()
@@ -303,6 +382,7 @@ def _repo(folder: Path, ledger: str) -> Path:
         (folder / "changes" / f"RFC-2026-{n:04d}.yml").write_text(RFC.format(n=n), encoding="utf-8")
     (folder / "app").mkdir()
     (folder / "app" / "main.py").write_text("LIMIT = 1\n", encoding="utf-8")
+    (folder / "oidc-keys.json").write_text(json.dumps({"keys": [_key().jwk]}), encoding="utf-8")  # type: ignore[attr-defined]
     env = {
         **os.environ,
         "GIT_AUTHOR_NAME": "Dev",
@@ -310,9 +390,24 @@ def _repo(folder: Path, ledger: str) -> Path:
         "GIT_COMMITTER_NAME": "Dev",
         "GIT_COMMITTER_EMAIL": "d@example.org",
     }
-    for args in (["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-q", "-m", "RFC-2026-0001 import"]):
+    for args in (
+        ["init", "-q", "-b", "main"],
+        ["add", "-A"],
+        ["commit", "-q", "-m", "RFC-2026-0001 민원 신청 화면 검증 강화"],
+    ):
         subprocess.run(["git", *args], cwd=folder, check=True, env=env, capture_output=True)
     return folder
+
+
+def _baseline(folder: Path, env: dict[str, str]) -> None:
+    """The configuration baseline the auditor records once the ledger is in place (CFG-P1)."""
+    subprocess.run(
+        [sys.executable, "-m", "gatekeeper", "baseline", "create"],
+        cwd=folder,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
 
 
 def _child(command: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, int]:
@@ -455,6 +550,8 @@ def main() -> None:
         paths = {size: repo / ".gatekeeper" / "ledger.db" for size, repo in repos.items()}
         start = time.perf_counter()
         _fill_sqlite(paths)
+        for repo in repos.values():  # the PostgreSQL ledger, a copy of the largest, has its baseline too
+            _baseline(repo, env)
         os.sync()  # the measurements should not share the machine with writing back the load
         print(f"  generated {max(SIZES):,} records in {time.perf_counter() - start:.1f} s", flush=True)
         for size in SIZES:

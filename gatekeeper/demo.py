@@ -136,7 +136,7 @@ class Story:
         env.pop("CI", None)
         if self.lang is not None:
             env[ENV_VARIABLE] = self.lang
-        # The story's own runner state (verification checkpoints, cached issuer keys): a second demo in the
+        # The story's own runner state (verification checkpoints): a second demo in the
         # same directory starts afresh instead of meeting the first one's checkpoint of a ledger it rebuilt.
         env["XDG_STATE_HOME"] = str(self.workspace / "runner-state")
         env = self._dated(env)  # the ledger branch's commits too

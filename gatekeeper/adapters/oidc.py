@@ -5,26 +5,26 @@
   `Authorization: Bearer $ACTIONS_ID_TOKEN_REQUEST_TOKEN`, answered with JSON `{"value": "<jwt>"}`. The
   runner sets both variables only in jobs with `permissions: id-token: write`.
 - GitLab CI: `id_tokens:` puts the token in a variable (`platform.gitlab.oidc.token_variable`).
-- Keys: pinned in a JWKS file of the repository (`keys_file`, for air-gapped GitLab and GitHub Enterprise
-  Server), else the issuer's discovery document (`<issuer>/.well-known/openid-configuration`) and its
-  `jwks_uri`. What was fetched is cached in `$XDG_STATE_HOME/gatekeeper/oidc/` (else
-  `~/.local/state/gatekeeper/oidc/`) with the time each key was last seen published, so a persistent
-  runner re-verifies old approvals after the issuer rotated its keys, and a key is never trusted for a
-  token issued after the last time it was seen published. An issuer that cannot be reached raises
-  `IssuerUnavailable` (exit 3; the gate turns it into `gate.error`) unless the cache or the pinned keys
-  already answer.
+- Keys: trust comes from two places only. (a) The keys the governed configuration pins: a JWKS file of
+  the repository (`keys_file`), which needs no network and is what self-hosted runners and air-gapped
+  GitLab or GitHub Enterprise Server instances should use — keeping the issuer's retired keys in it, so
+  records signed before a key rotation stay verifiable. (b) Else the keys the issuer publishes now: its
+  discovery document (`<issuer>/.well-known/openid-configuration`) and its `jwks_uri`, fetched over HTTPS
+  by this process, at most once per key ring. Nothing is read from, or written to, this machine's files:
+  a key cache in the runner's home would be writable by every job of the same OS user (a developer's
+  branch on a persistent runner), so it could never say which keys to trust. A record signed by a key the
+  issuer no longer publishes and no `keys_file` pins does not count (`KeyRing.refusal` says why and how to
+  keep old records verifiable). An issuer that cannot be reached raises `IssuerUnavailable`
+  (exit 3; the gate turns it into `gate.error`) unless the keys are pinned: nothing counts unverified.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
-import os
-import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -54,8 +54,6 @@ from gatekeeper.errors import ConfigError, PlatformError
 
 TIMEOUT_SECONDS = 10.0
 MAX_BYTES = 1 << 20  # a discovery document, a JWKS or a token answer is a few kilobytes
-CACHE_TTL = timedelta(hours=1)  # how long a fetched key set answers without asking the issuer again
-REFETCH_AFTER = timedelta(seconds=60)  # an unknown key asks the issuer again, at most this often
 
 
 class IssuerUnavailable(PlatformError):
@@ -151,13 +149,6 @@ def gitlab_token(env: Mapping[str, str], settings: GitlabOidcConfig) -> str | No
 # ---------------------------------------------------------------------------------------------- keys
 
 
-def _state_dir(env: Mapping[str, str]) -> Path | None:
-    base = env.get("XDG_STATE_HOME") or (
-        str(Path(env["HOME"]) / ".local" / "state") if env.get("HOME") else ""
-    )
-    return Path(base) / "gatekeeper" / "oidc" if base and Path(base).is_absolute() else None
-
-
 def load_pinned(path: Path) -> list[dict[str, Any]]:
     """The public keys of a pinned JWKS file (`{"keys": [...]}`); ConfigError naming the file otherwise."""
     try:
@@ -196,78 +187,46 @@ def load_pinned(path: Path) -> list[dict[str, Any]]:
 
 @dataclass
 class KeyRing:
-    """The keys of one issuer that this machine trusts (`attestation.KeyTrust`)."""
+    """The keys of one issuer that this process trusts (`attestation.KeyTrust`): the keys the governed
+    configuration pins (`keys_file`) when it pins any, else the keys the issuer publishes now, fetched by
+    this process over HTTPS at most once. Nothing read from this machine's files outside the governed
+    repository makes a key trusted: any job of the same OS user on a persistent runner could write them.
+    The keys refused (neither pinned nor published: rotated out, or never the issuer's) are kept in
+    `refused` (thumbprint -> kid), for `refusal`."""
 
     issuer: str
-    now: datetime
     pinned: list[dict[str, Any]] | None = None
-    cache: Path | None = None
     fetch: Fetch = http_get
-    _state: dict[str, Any] | None = field(default=None, init=False)
-    _fetched_now: bool = field(default=False, init=False)
+    refused: dict[str, str] = field(default_factory=dict)
+    last_refused: str = ""  # the key the latest `trusts` refused ("": it trusted the key)
+    _published: list[dict[str, Any]] | None = field(default=None, init=False)
+    _trusted: frozenset[str] | None = field(default=None, init=False)  # thumbprints, worked out once
 
     def trusts(self, jwk: Mapping[str, Any], issued_at: datetime) -> bool:
+        """Whether `jwk` is pinned, or published by the issuer now: a token's time cannot make a key
+        trusted that the issuer no longer publishes (only a pinned history can)."""
         key = thumbprint(jwk)
-        if self.pinned is not None:
-            return key in {thumbprint(k) for k in self.pinned}
-        state = self._load()
-        if self._known(state, key, issued_at):
-            return True
-        fetched = _moment(state.get("fetched_at"))
-        if self._fetched_now or (fetched is not None and self.now - fetched < REFETCH_AFTER):
-            return False
-        state = self.refresh()
-        return self._known(state, key, issued_at)
+        if self._trusted is None:
+            keys = self.pinned if self.pinned is not None else self.published()
+            self._trusted = frozenset(thumbprint(k) for k in keys)
+        self.last_refused = "" if key in self._trusted else key
+        if self.last_refused:
+            self.refused[key] = str(jwk.get("kid", ""))[:40]
+        return not self.last_refused
 
     def key_for(self, kid: str) -> dict[str, Any] | None:
-        """The issuer's key named `kid`: pinned, else published (asking the issuer unless a fresh cache
-        already holds it). Raises IssuerUnavailable when the issuer must be asked and cannot be reached."""
-        if self.pinned is not None:
-            return next((k for k in self.pinned if k.get("kid") == kid), None)
-        state = self._load()
-        fetched = _moment(state.get("fetched_at"))
-        if fetched is None or self.now - fetched >= CACHE_TTL or _by_kid(state, kid) is None:
-            state = self.refresh()
-        return _by_kid(state, kid)
+        """The issuer's key named `kid`: pinned, else published. Raises IssuerUnavailable when the issuer
+        must be asked and cannot be reached."""
+        keys = self.pinned if self.pinned is not None else self.published()
+        return next((k for k in keys if k.get("kid") == kid), None)
 
-    def _known(self, state: Mapping[str, Any], key: str, issued_at: datetime) -> bool:
-        seen = state.get("keys", {}).get(key)
-        if not isinstance(seen, dict):
-            return False
-        fetched, last_seen = _moment(state.get("fetched_at")), _moment(seen.get("last_seen"))
-        if last_seen is None:
-            return False
-        published_now = fetched is not None and last_seen >= fetched and self.now - fetched < CACHE_TTL
-        # A key seen published after the token was issued was the issuer's key when it signed.
-        return published_now or issued_at <= last_seen
+    def published(self) -> list[dict[str, Any]]:
+        """The issuer's key set, fetched once by this ring (its discovery document, then its `jwks_uri`)."""
+        if self._published is None:
+            self._published = self._fetch_published()
+        return self._published
 
-    def _load(self) -> dict[str, Any]:
-        if self._state is None:
-            self._state = {}
-            if self.cache is not None:
-                try:
-                    loaded = json.loads(self.cache.read_text(encoding="utf-8"))
-                except (OSError, ValueError):
-                    loaded = None  # no cache, or one this machine half-wrote: ask the issuer
-                if isinstance(loaded, dict) and loaded.get("issuer") == self.issuer:
-                    self._state = loaded
-        return self._state
-
-    def refresh(self) -> dict[str, Any]:
-        """Fetch the discovery document and the key set; remember when each key was seen."""
-        published = self._published()
-        state = self._load()
-        stamp = self.now.astimezone(UTC).isoformat()
-        keys = state.setdefault("keys", {})
-        for jwk in published:
-            entry = keys.setdefault(thumbprint(jwk), {"jwk": jwk, "first_seen": stamp})
-            entry["last_seen"] = stamp
-        state.update(issuer=self.issuer, fetched_at=stamp)
-        self._fetched_now = True
-        self._save(state)
-        return state
-
-    def _published(self) -> list[dict[str, Any]]:
+    def _fetch_published(self) -> list[dict[str, Any]]:
         discovery = f"{self.issuer}/.well-known/openid-configuration"
         try:
             document = _json(self.fetch(discovery, {"Accept": "application/json"}), discovery)
@@ -284,13 +243,11 @@ class KeyRing:
         except (OSError, ValueError) as exc:
             raise IssuerUnavailable(
                 f"the OIDC issuer {self.issuer} could not be reached for its keys: {exc}",
-                hint="try again when the issuer answers, or pin its keys with `keys_file` (air-gapped "
-                "instances); nothing was decided from an unverified approval",
-                ko=f"OIDC 발급자 {self.issuer}에서 키를 받을 수 없습니다: {exc}",
-                hint_ko=(
-                    "발급자가 응답할 때 다시 시도하거나 `keys_file`로 키를 고정하십시오(망분리 환경). "
-                    "검증되지 않은 승인으로는 아무것도 판단하지 않았습니다"
-                ),
+                hint="try again when the issuer answers, or pin its keys with `keys_file` (self-hosted "
+                "runners, air-gapped instances); nothing was decided from an unverified record",
+                ko=f"OIDC 발급자 {self.issuer}에 연결하여 공개키를 받을 수 없습니다: {exc}",
+                hint_ko="발급자가 응답할 때 다시 실행하거나, `keys_file`로 발급자의 공개키를 고정하세요"
+                "(자체 호스팅 러너, 폐쇄망). 검증되지 않은 기록으로는 아무것도 판정하지 않았습니다",
             ) from None
         usable = []
         for jwk in keys:
@@ -302,33 +259,35 @@ class KeyRing:
                 usable.append(jwk)
         return usable
 
-    def _save(self, state: Mapping[str, Any]) -> None:
-        if self.cache is None:
-            return
+    def refusal(self, jwk: Mapping[str, Any], provider: Provider) -> tuple[str, str] | None:
+        """Why a record signed by `jwk` does not count, when this ring refused the key (neither pinned nor
+        published now: rotated out, or never the issuer's), and how to keep old records verifiable (en,
+        ko); None when it did not refuse it."""
         try:
-            self.cache.parent.mkdir(parents=True, exist_ok=True)
-            handle, name = tempfile.mkstemp(dir=self.cache.parent, prefix=".keys-", suffix=".tmp")
-            with os.fdopen(handle, "w", encoding="utf-8") as out:
-                json.dump(state, out, sort_keys=True)
-            Path(name).replace(self.cache)
-        except OSError:
-            pass  # a cache is an optimisation: the next run asks the issuer again
+            kid = self.refused.get(thumbprint(jwk))
+        except ValueError:
+            return None
+        return None if kid is None else self.note(kid, provider)
 
-
-def _by_kid(state: Mapping[str, Any], kid: str) -> dict[str, Any] | None:
-    for entry in state.get("keys", {}).values():
-        jwk = entry.get("jwk") if isinstance(entry, dict) else None
-        if isinstance(jwk, dict) and jwk.get("kid") == kid:
-            return jwk
-    return None
-
-
-def _moment(value: Any) -> datetime | None:
-    try:
-        moment = datetime.fromisoformat(value) if isinstance(value, str) else None
-    except ValueError:
-        return None
-    return moment if moment is not None and moment.tzinfo is not None else None
+    def note(self, kid: str, provider: Provider) -> tuple[str, str]:
+        """Why a record signed by the refused key `kid` does not count, and how to keep old records
+        verifiable (en, ko)."""
+        where = f"platform.{provider}.oidc.keys_file"
+        if self.pinned is not None:
+            return (
+                f"the key {kid!r} is not one {where} pins (a key the issuer retired verifies only while "
+                "that file keeps it); to keep old records verifiable, keep the issuer's retired keys in it",
+                f"서명 키 {kid!r}가 {where}에 고정되어 있지 않습니다(발급자가 폐기한 키는 그 파일에 남아 "
+                "있어야만 검증됩니다). 이전 기록을 계속 검증하려면 폐기된 키도 그 파일에 남겨 두세요",
+            )
+        return (
+            f"the key {kid!r} is not one {self.issuer} publishes now (rotated out, or never its key) and no "
+            f"keys_file pins it; to keep old records verifiable, pin the issuer's keys in {where} and keep "
+            "retired keys in it",
+            f"서명 키 {kid!r}는 {self.issuer}가 현재 공개하는 키가 아니고(교체되어 폐기되었거나 발급자의 "
+            f"키가 아님) keys_file에 고정되어 있지도 않습니다. 이전 기록을 계속 검증하려면 {where}에 "
+            "발급자의 공개키를 고정하고 폐기된 키도 그 파일에 남겨 두세요",
+        )
 
 
 def settings_for(config: Config, provider: Provider) -> GithubOidcConfig | GitlabOidcConfig:
@@ -338,13 +297,37 @@ def settings_for(config: Config, provider: Provider) -> GithubOidcConfig | Gitla
 def key_ring(
     config: Config, root: Path, env: Mapping[str, str], provider: Provider, now: datetime
 ) -> KeyRing:
+    """The keys `provider`'s tokens are verified with: pinned by the governed configuration, else fetched
+    from the issuer by this process. `env` and `now` decide nothing: no file of this machine, no clock
+    makes a key trusted."""
     settings = settings_for(config, provider)
     pinned = load_pinned(config.governance_file(root, settings.keys_file)) if settings.keys_file else None
-    state = _state_dir(env)
-    cache = None
-    if state is not None:
-        cache = state / (hashlib.sha256(settings.issuer.encode("utf-8")).hexdigest()[:32] + ".json")
-    return KeyRing(settings.issuer, now, pinned, cache)
+    return KeyRing(settings.issuer, pinned)
+
+
+def refusal_of(attest: Any) -> Callable[[Entry[Any]], tuple[str, str] | None] | None:
+    """For the readers that fold the ledger with an `Attestor`: why a record it did not count does not,
+    when the reason is its key (`KeyRing.refusal`: neither pinned nor published now), in English and
+    Korean; None for any other verifier."""
+    if not isinstance(attest, Attestor):
+        return None
+    attestor = attest
+
+    def explain(entry: Entry[Any]) -> tuple[str, str] | None:
+        return _key_refusal(attestor, entry.actor_source, getattr(entry.payload, "attestation", None))
+
+    return explain
+
+
+def _key_refusal(attestor: Attestor, actor_source: str, signed: Any) -> tuple[str, str] | None:
+    """`KeyRing.refusal` of the key a record's attestation carries, by the attestor's ring of its
+    platform."""
+    provider = provider_of(actor_source)
+    ring = attestor.rings.get(provider) if provider is not None else None
+    if provider is None or not isinstance(ring, KeyRing) or not isinstance(signed, Mapping):
+        return None
+    jwk = signed.get("jwk")
+    return ring.refusal(jwk, provider) if isinstance(jwk, Mapping) else None
 
 
 def repository_of(env: Mapping[str, str], provider: Provider) -> str | None:
@@ -582,6 +565,10 @@ def recheck(
     attestor = Attestor(config, root, env, now)
     for record in records:
         carries = isinstance(record.data, Mapping) and "attestation" in record.data
+        provider = provider_of(record.actor_source)
+        ring = attestor.ring(provider) if provider is not None else None
+        if isinstance(ring, KeyRing):
+            ring.last_refused = ""  # so a refusal seen below is this record's key's
         if record.kind in VERIFIED_KINDS and record.kind != "approval" and carries:
             try:  # as the gate reads it (test evidence: signed by a job that ran on the commit it names)
                 counted = read(record)
@@ -589,13 +576,13 @@ def recheck(
                 yield record, f"malformed: {exc}"
                 continue
             verdict = attestor.vouches(counted)
-            yield record, "signed" if verdict.ok else verdict.reason
+            yield record, "signed" if verdict.ok else _with_refusal(verdict.reason, ring, provider)
             continue
         if record.kind != "approval":
-            provider = provider_of(record.actor_source)
             if provider is None and isinstance(record.data, Mapping) and "attestation" not in record.data:
                 continue  # a workstation's record: nothing to sign it
-            yield record, record_verdict(record, config, env, attestor.ring(provider or "github"))
+            said = record_verdict(record, config, env, attestor.ring(provider or "github"))
+            yield record, said if said in {"signed", "unsigned"} else _with_refusal(said, ring, provider)
             continue
         try:
             entry = read(record)
@@ -606,4 +593,13 @@ def recheck(
             yield record, "unattested"
             continue
         verdict = attestor.verdict(entry)
-        yield record, "attested" if verdict.ok else verdict.reason
+        yield record, "attested" if verdict.ok else _with_refusal(verdict.reason, ring, provider)
+
+
+def _with_refusal(reason: str, ring: KeyTrust | None, provider: Provider | None) -> str:
+    """Why a record does not verify: where its key was refused just now, which key and how to keep old
+    records verifiable (`KeyRing.refusal`), else `reason`."""
+    if not isinstance(ring, KeyRing) or provider is None or not ring.last_refused:
+        return reason
+    kid = ring.refused[ring.last_refused]
+    return ring.note(kid, provider)[0]

@@ -222,6 +222,9 @@ class AuditBuilder:
     # Whether an approval record's attestation, or a test record's signature, verifies
     # (`adapters.oidc.Attestor`); None: not checked.
     attest: Callable[[Entry[Any]], bool] | None = None
+    # Why a record `attest` did not count does not, where the verifier says (en, ko): a key the issuer no
+    # longer publishes, for the notes of the items its deployments answer (`adapters.oidc.refusal_of`).
+    explain: Callable[[Entry[Any]], tuple[str, str] | None] | None = None
     # Who holds each role now: whose rejections count for the debts settled at the end (None: anyone's).
     members: Mapping[Role, frozenset[str]] | None = None
     # The declared environments: recorded names are read as their canonical names, kinds pick the rules.
@@ -245,6 +248,7 @@ class AuditBuilder:
             self.grade,
             self.system,
             attest=self.attest,
+            explain=self.explain,
             environment_name=self.environments.canonical,
             members=self.members,
         )

@@ -161,8 +161,9 @@ def _builder(
     members: dict[Role, frozenset[str]] | None,
 ) -> AuditBuilder:
     """An empty checklist builder for the system `config` describes."""
-    from gatekeeper.adapters.oidc import Attestor
+    from gatekeeper.adapters.oidc import Attestor, refusal_of
 
+    attestor = Attestor(config, ctx.repo_root, ctx.runtime.env, ctx.runtime.now())
     return AuditBuilder(
         ctx.policy,
         Grade(config.system.grade),
@@ -173,7 +174,8 @@ def _builder(
         ctx.lang,
         calendar=BusinessCalendar.from_config(config, ctx.policy),
         system=config.system.id,
-        attest=Attestor(config, ctx.repo_root, ctx.runtime.env, ctx.runtime.now()),
+        attest=attestor,
+        explain=refusal_of(attestor),
         members=members,
         environments=config.declared_environments(),
     )

@@ -280,12 +280,16 @@ EnvName = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
 
 class OidcConfig(Strict_):
     """How approvals are attested by the CI platform's OIDC issuer (`approvals.attestation` in the pack
-    says whether they must be). The issuer's keys come from its discovery document, or from `keys_file`
-    (a JWKS pinned in the repository, for air-gapped instances)."""
+    says whether they must be). The issuer's keys come from `keys_file` (a JWKS pinned in the repository:
+    self-hosted runners, air-gapped instances), else from its discovery document, fetched by each run;
+    nothing on the runner's disk makes a key trusted (`adapters.oidc`)."""
 
     issuer: IssuerUrl
     keys_file: RepoFile | None = Field(
-        default=None, description="a JWKS file (relative to the repository root) pinning the issuer's keys"
+        default=None,
+        description="a JWKS file (relative to the repository root) pinning the issuer's keys: the only trust "
+        "without the network, recommended on self-hosted runners and air-gapped instances; keep retired keys "
+        "in it so records they signed stay verifiable",
     )
     environment: str = Field(
         default="gatekeeper-approvals",

@@ -75,7 +75,7 @@ class GateRequest:
 class GatherFailure:
     what: str  # "the ledger", "test evidence reports/unit/a.xml", ...
     error: str
-    error_ko: str = ""  # the same error in Korean, where it is written
+    error_ko: str = ""  # the error and its fix in Korean, where the error says them ("": as `error`)
 
 
 @dataclass(frozen=True)
@@ -210,7 +210,7 @@ class _Collector:
         try:
             return step()
         except GatekeeperError as exc:
-            self.failures.append(GatherFailure(what, exc.render(), exc.render("ko")))
+            self.failures.append(GatherFailure(what, exc.render(), exc.render("ko") if exc.ko else ""))
         except (OSError, ValueError, subprocess.SubprocessError) as exc:
             self.failures.append(GatherFailure(what, f"{type(exc).__name__}: {exc}"))
         return None
@@ -468,6 +468,7 @@ def ledger_history(
     take(reader.find(kind=str(RecordKind.DELEGATION), system=system))  # who may act as a deputy
 
     history = History(policy, config.system.grade, system, attest=attest, members=members)
+    history.explain = _refusals(attest)
     history.requesters = requesters
     history.environment_kind = config.declared_environments().kind
     history.environment_name = config.declared_environments().canonical
@@ -542,6 +543,16 @@ def attestor(config: Config, sources: Sources, now: datetime) -> Callable[[Any],
     from gatekeeper.adapters.oidc import Attestor
 
     return Attestor(config, sources.root, sources.env, now)
+
+
+def _refusals(attest: Callable[[Any], bool] | None) -> Callable[[Any], tuple[str, str] | None] | None:
+    """Why a record the attestor did not count does not, where its key is the reason
+    (`adapters.oidc.refusal_of`)."""
+    if attest is None:
+        return None
+    from gatekeeper.adapters.oidc import refusal_of
+
+    return refusal_of(attest)
 
 
 def _change_commits(root: Path, head: str, rfc_ids: Sequence[str]) -> list[Any]:

@@ -271,6 +271,9 @@ class History:
     # Whether an approval record's attestation, or a test record's signature, verifies
     # (`adapters.oidc.Attestor`); None: not checked here.
     attest: Callable[[Entry[Any]], bool] | None = None
+    # Why a record `attest` did not count does not, where its verifier can say (en, ko): a key the issuer
+    # no longer publishes (`adapters.oidc.refusal_of`); None: not said.
+    explain: Callable[[Entry[Any]], tuple[str, str] | None] | None = None
     # The canonical name of a recorded environment (declared aliases, case, whitespace); None: as recorded.
     environment_name: Callable[[str], str] | None = None
     # Who holds each role, for whose PIRs count (`rules.deploy.pir_refusal`); None: not known (roles not
@@ -309,6 +312,7 @@ class History:
                 entry.actor_source,
                 entry.moment,
                 attested,
+                refusal=self.explain(entry) if attested is False and self.explain is not None else None,
             )
         elif isinstance(payload, TestEvidence):
             signed = None if self.attest is None else self.attest(entry)
@@ -350,6 +354,8 @@ class History:
         actor_source: str,
         moment: datetime | str,
         attested: bool | None = None,
+        *,
+        refusal: tuple[str, str] | None = None,
     ) -> None:
         at = moment if isinstance(moment, str) else moment.isoformat()
         for rfc in rfcs:
@@ -364,6 +370,7 @@ class History:
                 approval.digest,
                 at,
                 attested=attested,
+                refusal=refusal,
                 commit=approval.commit,
                 artifacts=approval.artifacts,
             )

@@ -184,14 +184,16 @@ class RecordStream:
             f"CASE WHEN {bare} THEN data->'rfc_digest' END, "
             f"CASE WHEN {bare} THEN data->'digest' END, "
             f"CASE WHEN {bare} THEN data->'commit' END, "
-            # Who decided, and where: the record's own members (the body holds them, `data` does not).
-            "CASE WHEN kind IN ('approval', 'deployment.started', 'delegation') "
-            "THEN (body::json)->>'actor' END, "
-            f"CASE WHEN kind IN ('approval', 'delegation') THEN (body::json)->>'actor_source' END, "
+            # Who wrote the record, and where: its own members (the body holds them, `data` does not). Every
+            # kind needs them: the role checks read the actor, and a signed record's signature is verified
+            # against its actor and source.
+            "record.body->>'actor', record.body->>'actor_source', "
             f"CASE WHEN NOT {bare} THEN ({data})::text END, "
-            # An attested approval's own time, as written (its token is bound to the record as written).
-            f"CASE WHEN kind = 'approval' THEN (body::json)->>'at' END "
-            f"FROM {self.d.table} WHERE {scope} ORDER BY seq"
+            # A record's own time, as written (a signed record's token is bound to the record as written).
+            f"CASE WHEN NOT {bare} THEN record.body->>'at' END "
+            # The body is parsed once per row.
+            f"FROM {self.d.table} CROSS JOIN LATERAL (SELECT body::json AS body) AS record "
+            f"WHERE {scope} ORDER BY seq"
         )
         decode = json.JSONDecoder().raw_decode  # see `_sqlite`
         rows = _pg_rows(self.cursor, sql, tuple(params))

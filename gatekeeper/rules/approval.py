@@ -53,6 +53,9 @@ class ApprovalDecision:
     # Whether the record's OIDC attestation verified (`domain.attestation`); None: not checked by this
     # reader. A platform decision is attested by the platform's authenticated answer.
     attested: bool | None = None
+    # Why its attestation does not verify, where the reader's verifier says (en, ko): a key the issuer no
+    # longer publishes, and how to keep old records verifiable (`adapters.oidc.KeyRing.refusal`).
+    refusal: tuple[str, str] | None = None
     commit: str = ""  # the commit a release step's approval certifies ("": none named)
     # The artefacts a release step's approval certifies, NAME -> `sha256:<hex>` (`approve --artifact`).
     artifacts: Mapping[str, str] = field(default_factory=dict)
@@ -253,7 +256,7 @@ def _missing(facts: ApprovalFacts, ctx: RuleContext, *, cab: bool) -> Iterable[F
     latest = _latest(facts, ctx)
     ignored = [d for d in _decisions(facts, ctx) if not counts(d, ctx, facts.members)]
     ignored_local = {d.step for d in ignored if d.actor_source == ActorSource.LOCAL}
-    ignored_unattested = {d.step: d.actor_source for d in ignored if unattested(d)}
+    ignored_unattested = {d.step: d for d in ignored if unattested(d)}
     rule = "cab.missing" if cab else "approval.missing"
     for requirement in required_steps(ctx):
         step = str(requirement.step)
@@ -282,10 +285,15 @@ def _missing(facts: ApprovalFacts, ctx: RuleContext, *, cab: bool) -> Iterable[F
         )
 
 
-def _unattested_note(ctx: RuleContext, actor_source: str) -> str:
+def _unattested_note(ctx: RuleContext, decision: ApprovalDecision) -> str:
     from gatekeeper.domain.attestation import hint
 
-    en, ko = hint("gitlab" if actor_source == ActorSource.GITLAB_CI else "github")
+    if decision.refusal is not None:
+        return ctx.text(
+            f" (ledger record {decision.seq} does not count: {decision.refusal[0]})",
+            f" (원장 {decision.seq}번 기록은 인정되지 않습니다: {decision.refusal[1]})",
+        )
+    en, ko = hint("gitlab" if decision.actor_source == ActorSource.GITLAB_CI else "github")
     return ctx.text(
         " (an approval without a verified attestation of the CI platform does not count for this grade: "
         f"{en})",
@@ -361,7 +369,9 @@ def unattested_approvals(facts: ApprovalFacts, ctx: RuleContext) -> Iterable[Fin
     for step, decision in _approvals(facts, ctx).items():
         if not unattested(decision):
             continue
-        en, ko = hint("gitlab" if decision.actor_source == ActorSource.GITLAB_CI else "github")
+        en, ko = decision.refusal or hint(
+            "gitlab" if decision.actor_source == ActorSource.GITLAB_CI else "github"
+        )
         yield ctx.finding(
             "approval.unattested",
             subject=_subject(facts, step),

@@ -20,6 +20,7 @@ import pytest
 
 from gatekeeper.adapters.localissuer import LocalIssuer, SigningKey, github_claims
 from gatekeeper.config import load_config
+from gatekeeper.domain.attestation import thumbprint as jwk_thumbprint
 from gatekeeper.ledger import Draft
 from gatekeeper.ledger.backends import open_ledger
 from tests.acceptance import junit
@@ -110,6 +111,16 @@ class World:
         assert result.code == 0, result.stdout + result.stderr
         report.unlink()  # the next job's workspace does not hold it
 
+    def pin(self, keys: list[SigningKey]) -> None:
+        """Pin `keys` in the configuration on the default branch (`keys_file`), as a self-hosted runner
+        should: CI reads the configuration and the keys it names from there. The jobs still run on the
+        commit under deployment."""
+        target = self.repo.path / ".gatekeeper" / "oidc-keys.json"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(json.dumps({"keys": [key.jwk for key in keys]}), encoding="utf-8")
+        add_oidc(self.repo.path / ".gatekeeper.yml", self.issuer, keys_file=".gatekeeper/oidc-keys.json")
+        self.repo.commit(f"{RFC} pin the OIDC issuer's keys")
+
     def append(self, draft: Draft) -> None:
         config = load_config(self.repo.path / ".gatekeeper.yml")
         ledger = open_ledger(config, self.repo.path, {})
@@ -193,16 +204,25 @@ def test_an_attested_chain_is_allowed_and_re_verified_offline_from_the_ledger(
     assert all(r["data"]["attestation"]["jwk"]["kid"] == "local-1" for r in records)
     # (No test reports in this workspace: the gate's only findings are about the missing evidence.)
     assert _approval_rules(world.gate(world.jobs.github("han"))[1]) == set()
-    issuer.down = True  # the keys the approve runs cached on this machine verify the stored tokens
+    issuer.down = True
+    # Unpinned, no key is trusted without the issuer's answer (this machine's files vouch for nothing).
+    body = world.gate(world.jobs.github("han"))[1]
+    errors = [f["message"] for f in body["findings"] if f["rule"] == "gate.error"]
+    assert errors and "could not be reached" in errors[0] and "keys_file" in errors[0], body
+    # The issuer's keys pinned in the configuration verify every stored token without any network.
+    world.pin(issuer.keys)
+    asked = len(issuer.requests)
     body = world.gate(world.jobs.github("han"))[1]
     assert _approval_rules(body) == set() and "gate.error" not in _rules(body), body
     verify = run_cli(["--format", "json", "ledger", "verify", "--attestations"], cwd=world.repo.path, now=NOW)
     assert verify.code == 0, verify.stdout
+    assert len(issuer.requests) == asked  # nothing was asked of the issuer
     reliability.row(
         "five attested approvals, then the issuer goes down",
         "issuer outage after recording",
-        "the gate counts every approval, verifying each stored token with its stored key, known to this "
-        "machine; ledger verify --attestations passes",
+        "without pinned keys the gate blocks (gate.error naming keys_file); with the issuer's keys pinned "
+        "(`keys_file`) it counts every approval offline, verifying each stored token; ledger verify "
+        "--attestations passes",
     )
 
 
@@ -211,6 +231,39 @@ def test_an_attested_chain_is_allowed_and_re_verified_offline_from_the_ledger(
 
 def _other_key() -> SigningKey:
     return SigningKey.generate("rogue-1")
+
+
+def _forged(world: World, step: str, actor: str, key: SigningKey) -> Draft:
+    """An approval record written by the attacker: the claims of `actor`'s approval job, in a token signed
+    by `key` for this record, stored with `key`'s JWK (what a verifier that trusts the key would count)."""
+    from gatekeeper.domain.attestation import audience, digest_of
+
+    rfc_digest = json.loads(run_cli(["--format", "json", "rfc", "show", RFC], cwd=world.repo.path).stdout)
+    draft = Draft(
+        "approval",
+        "minwon-portal",
+        actor,
+        "github-actions",
+        NOW,
+        {"step": step, "decision": "approve", "rfc_digest": rfc_digest["digest"], "comment": ""},
+        (RFC,),
+    )
+    digest = digest_of(draft)
+    token = jwt.encode(
+        {
+            **github_claims(REPOSITORY, actor),
+            "iss": world.issuer.url,
+            "aud": audience(digest),
+            "jti": f"forged-{step}",
+            "iat": int(NOW.timestamp()),
+            "exp": int(NOW.timestamp()) + 300,
+        },
+        key.private,
+        algorithm="RS256",
+        headers={"kid": key.kid},
+    )
+    draft.data["attestation"] = {"provider": "github", "token": token, "jwk": key.jwk, "digest": digest}
+    return draft
 
 
 def _b64(data: bytes) -> str:
@@ -326,38 +379,7 @@ def test_a_token_signed_by_the_attackers_own_key_and_stored_with_it_does_not_cou
     world = World(tmp_path, issuer)
     world.chain(skip="release-first")
     good = world.records()[0]["data"]["attestation"]
-    rogue = _other_key()
-    draft = Draft(
-        "approval",
-        "minwon-portal",
-        "han",
-        "github-actions",
-        NOW,
-        {
-            "step": "release-first",
-            "decision": "approve",
-            "rfc_digest": world.records()[0]["data"]["rfc_digest"],
-            "comment": "",
-        },
-        (RFC,),
-    )
-    from gatekeeper.domain.attestation import audience, digest_of
-
-    digest = digest_of(draft)
-    token = jwt.encode(
-        {
-            **github_claims(REPOSITORY, "han"),
-            "iss": issuer.url,
-            "aud": audience(digest),
-            "jti": "rogue",
-            "iat": int(NOW.timestamp()),
-            "exp": int(NOW.timestamp()) + 300,
-        },
-        rogue.private,
-        algorithm="RS256",
-        headers={"kid": rogue.kid},
-    )
-    draft.data["attestation"] = {"provider": "github", "token": token, "jwk": rogue.jwk, "digest": digest}
+    draft = _forged(world, "release-first", "han", _other_key())
     world.append(draft)
     # ... and a second record replaying a genuine token (bound to another record) for the same step.
     replay = Draft(
@@ -400,16 +422,217 @@ def test_an_issuer_that_is_down(tmp_path: Path, issuer: LocalIssuer, reliability
     result = world.approve("cab", world.jobs.github("choi"), decision="reject")
     assert result.code == 3 and "could not" in result.stderr, result.stdout + result.stderr
     assert len(world.records()) == 5
-    fresh = {"HOME": str(tmp_path / "fresh-runner")}  # no cached keys: nothing vouches for the stored ones
-    code, body = world.gate({**world.jobs.github("han"), **fresh})
+    # The runner that ran the approvals keeps nothing that vouches for the stored tokens' keys.
+    code, body = world.gate(world.jobs.github("han"))
     assert code == 1 and any(
-        f["rule"] == "gate.error" and "could not be reached" in f["message"] for f in body["findings"]
+        f["rule"] == "gate.error" and "could not be reached" in f["message"] and "keys_file" in f["message"]
+        for f in body["findings"]
     ), body
     reliability.row(
         "the OIDC issuer is down (503)",
         "issuer outage",
-        "approve exit 3, nothing written; a fresh runner's gate: gate.error; a runner that knows the keys "
-        "verifies offline",
+        "approve exit 3, nothing written; the gate, on the runner that recorded the approvals too: "
+        "gate.error naming keys_file; keys pinned in the configuration verify offline",
+    )
+
+
+# -------------------------------------------------------------------------- where trust in a key comes from
+
+
+def _poison(world: World, runner: Path, key: SigningKey) -> list[Path]:
+    """What a job of the developer's branch on a persistent runner (same OS user) can write: the key cache
+    file earlier versions trusted, saying the attacker's key was seen published until 2099."""
+    import hashlib
+
+    name = hashlib.sha256(world.issuer.url.encode("utf-8")).hexdigest()[:32] + ".json"
+    future = "2099-01-01T00:00:00+00:00"
+    state = {
+        "issuer": world.issuer.url,
+        "fetched_at": future,
+        "keys": {
+            jwk_thumbprint(key.jwk): {
+                "jwk": key.jwk,
+                "first_seen": "2020-01-01T00:00:00+00:00",
+                "last_seen": future,
+            }
+        },
+    }
+    files = [
+        runner / ".local" / "state" / "gatekeeper" / "oidc" / name,
+        runner / "xdg" / "gatekeeper" / "oidc" / name,
+    ]
+    for path in files:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(state), encoding="utf-8")
+    return files
+
+
+def _poisoned(tmp_path: Path, issuer: LocalIssuer) -> tuple[World, Path, list[Path]]:
+    """Four steps approved; the fifth forged by the developer with their own key, which they also wrote
+    into the runner's key cache (returned: the world, the runner's home, the poisoned files)."""
+    world = World(tmp_path, issuer)
+    world.chain(skip="release-first")
+    rogue = _other_key()
+    runner = tmp_path / "runner"
+    files = _poison(world, runner, rogue)
+    world.append(_forged(world, "release-first", "han", rogue))
+    return world, runner, files
+
+
+def _runner(world: World, runner: Path, who: str) -> dict[str, str]:
+    return {**world.jobs.github(who), "HOME": str(runner), "XDG_STATE_HOME": str(runner / "xdg")}
+
+
+def test_a_poisoned_key_cache_on_a_shared_runner_does_not_make_a_forged_approval_count(
+    tmp_path: Path, issuer: LocalIssuer, reliability: Recorder
+) -> None:
+    world, runner, files = _poisoned(tmp_path, issuer)
+    code, body = world.gate(_runner(world, runner, "han"))
+    missing = {f["subject"] for f in body["findings"] if f["rule"] == "approval.missing"}
+    assert code == 1 and missing == {f"{RFC} release-first"} and "gate.error" not in _rules(body), body
+    assert "rogue-1" in json.dumps(body) and "keys_file" in json.dumps(body)  # the record and why not
+    verify = run_cli(
+        ["ledger", "verify", "--attestations"],
+        cwd=world.repo.path,
+        env=_runner(world, runner, "han"),
+        now=NOW,
+    )
+    assert verify.code == 1 and "'rogue-1' is not one" in verify.stdout, verify.stdout
+    assert all("rogue-1" in path.read_text(encoding="utf-8") for path in files)  # read by nobody, kept
+    reliability.row(
+        "a job of the developer's branch on a persistent runner writes the attacker's key into the runner's "
+        "OIDC key cache ($HOME/.local/state, $XDG_STATE_HOME; seen published until 2099) and pushes an "
+        "approval signed by that key",
+        "poisoned trust anchor outside the repository",
+        "the key cache is never read: the forged approval does not count (approval.missing naming the "
+        "key); ledger verify --attestations exits 1",
+    )
+
+
+def test_a_poisoned_key_cache_with_the_issuer_down_counts_nothing(
+    tmp_path: Path, issuer: LocalIssuer, reliability: Recorder
+) -> None:
+    world, runner, _ = _poisoned(tmp_path, issuer)
+    issuer.down = True
+    code, body = world.gate(_runner(world, runner, "han"))
+    errors = [f["message"] for f in body["findings"] if f["rule"] == "gate.error"]
+    assert code == 1 and errors and "could not be reached" in errors[0] and "keys_file" in errors[0], body
+    assert body["decision"] == "block"
+    korean = run_cli(
+        ["--lang", "ko", "--format", "json", "gate", "--rfc", RFC],
+        cwd=world.repo.path,
+        env=_runner(world, runner, "han"),
+        now=NOW,
+    )
+    assert korean.code == 1 and "공개키를 고정하세요" in korean.stdout, korean.stdout
+    reliability.row(
+        "the same poisoned key cache and forged approval, with the OIDC issuer down",
+        "poisoned trust anchor + issuer outage",
+        "gate.error (fail closed): the issuer could not be reached, pin its keys with keys_file (en, ko); "
+        "no approval counted",
+    )
+
+
+@pytest.mark.parametrize(
+    "garbage",
+    [b"\x00\xff not json", b"[]", b'{"issuer": 5, "keys": "x", "fetched_at": "yesterday"}', b""],
+    ids=["binary", "a list", "wrong types", "empty"],
+)
+def test_a_garbage_key_cache_file_is_never_read(
+    tmp_path: Path, issuer: LocalIssuer, reliability: Recorder, garbage: bytes
+) -> None:
+    world = World(tmp_path, issuer)
+    world.tested(world.repo.head())
+    world.chain()
+    runner = tmp_path / "runner"
+    for path in _poison(world, runner, _other_key()):
+        path.write_bytes(garbage)
+    result = run_cli(
+        ["--format", "json", "gate", "--rfc", RFC],
+        cwd=world.repo.path,
+        env=_runner(world, runner, "han"),
+        now=NOW,
+    )
+    assert result.code in (0, 1) and "Traceback" not in result.stderr, result.stderr
+    body = json.loads(result.stdout)
+    assert _approval_rules(body) == set() and "gate.error" not in _rules(body), body
+    reliability.row(
+        f"the runner's old OIDC key cache file holds garbage ({garbage[:20]!r})",
+        "corrupt file outside the repository",
+        "never read: the approvals verify against the issuer's published keys; no traceback",
+    )
+
+
+def test_the_gate_asks_an_unpinned_issuer_for_its_keys_once_per_run(
+    tmp_path: Path, issuer: LocalIssuer, reliability: Recorder
+) -> None:
+    world = World(tmp_path, issuer)
+    world.tested(world.repo.head())
+    world.chain()
+    world.append(_forged(world, "cab", "kim", _other_key()))  # a key the issuer does not know: asked once
+    for _ in range(2):  # each run asks afresh: nothing it fetched is kept on the machine to trust later
+        issuer.requests.clear()
+        body = world.gate(world.jobs.github("han"))[1]
+        assert _approval_rules(body) == set(), body
+        assert issuer.requests == ["/.well-known/openid-configuration", "/.well-known/jwks"], issuer.requests
+    reliability.row(
+        "a gate over five attested approvals, signed test evidence and one approval signed by an unknown "
+        "key, issuer keys not pinned, run twice",
+        "trust from the issuer's published keys",
+        "each run fetches the discovery document and the key set once over the network (the unknown key "
+        "asks nothing more), verifies every record with them and keeps nothing",
+    )
+
+
+def test_records_signed_by_a_key_the_issuer_retired_do_not_count_and_say_how_to_keep_them(
+    tmp_path: Path, issuer: LocalIssuer, reliability: Recorder
+) -> None:
+    world = World(tmp_path, issuer)
+    world.tested(world.repo.head(), "unit")
+    world.tested(world.repo.head())
+    world.chain()
+    started = run_cli(
+        ["deploy", "start", "--rfc", RFC], cwd=world.repo.path, env=world.jobs.github("han"), now=NOW
+    )
+    assert started.code == 0, started.stdout + started.stderr
+    retired = issuer.keys[0]
+    issuer.keys[:] = [SigningKey.generate("local-2")]  # the issuer rotates: local-1 is no longer published
+    later = NOW + timedelta(days=1)
+
+    def cli(*args: str) -> Any:
+        # The auditor's job has no ID token: what it records (`audit.run`) needs no issuer.
+        return run_cli(list(args), cwd=world.repo.path, env=world.jobs.github("han", token=False), now=later)
+
+    gate = cli("--format", "json", "gate", "--rfc", RFC)
+    missing = [f["message"] for f in json.loads(gate.stdout)["findings"] if f["rule"] == "approval.missing"]
+    assert gate.code == 1 and len(missing) == 4, gate.stdout
+    assert all("rotated out" in m and "keep retired keys" in m for m in missing), missing
+    korean = cli("--lang", "ko", "gate", "--rfc", RFC)
+    assert "폐기된 키도 그 파일에 남겨 두세요" in korean.stdout + korean.stderr, korean.stdout
+    # The audit re-verifies the deployment's approvals: the checklist says why they no longer count.
+    audit = cli("audit")
+    line = next(x for x in audit.stdout.splitlines() if "change.approvals" in x)
+    assert "NONCONFORM" in line and "'local-1' is not one" in audit.stdout and "keys_file" in audit.stdout, (
+        audit.stdout
+    )
+    audit_ko = cli("--lang", "ko", "audit")
+    assert "발급자의 공개키를 고정하고 폐기된 키도" in audit_ko.stdout, audit_ko.stdout
+    verify = cli("ledger", "verify", "--attestations")
+    assert verify.code == 1 and "keep retired keys" in verify.stdout, verify.stdout
+    # Pinned with the retired key kept, the old records verify again — without the issuer.
+    world.pin([retired, *issuer.keys])
+    issuer.down = True
+    assert _approval_rules(json.loads(cli("--format", "json", "gate", "--rfc", RFC).stdout)) == set()
+    audit = cli("audit")
+    line = next(x for x in audit.stdout.splitlines() if "change.approvals" in x)
+    assert "NONCONFORM" not in line, audit.stdout
+    assert cli("ledger", "verify", "--attestations").code == 0
+    reliability.row(
+        "the issuer rotates its keys: approvals and evidence signed by the retired key, no keys_file",
+        "key rotation",
+        "the records do not count (gate: approval.missing; audit: change.approvals nonconform; ledger "
+        "verify --attestations exit 1), each saying the key is no longer published and to pin the "
+        "issuer's keys keeping retired ones (en, ko); pinned so, they verify again offline",
     )
 
 

@@ -373,6 +373,44 @@ def test_an_attested_approval_comes_whole_with_its_time_as_written(
     )
 
 
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_every_record_comes_with_its_writer_and_time(
+    tmp_path: Path, request: pytest.FixtureRequest, backend: str
+) -> None:
+    """A PIR, a closure record, test evidence, a notice or an incident counts only when its signature shows
+    its actor wrote it, and the role checks read that actor: every record the SQL readers hand over whole
+    carries the actor, actor source and time it was written with (PostgreSQL once handed over the actor of
+    approvals, deployments and delegations only, so the audit on PostgreSQL counted no signed PIR)."""
+    from gatekeeper.checks.audit import KINDS
+    from gatekeeper.domain.records import Entry
+    from gatekeeper.ledger.sql_read import read_database
+
+    if backend == "sqlite":
+        ledger: Any = SqliteLedger(tmp_path / "ledger.db")
+    else:
+        from gatekeeper.ledger.postgres import PostgresLedger
+
+        ledger = PostgresLedger(request.getfixturevalue("pg_dsn"), "who_" + uuid.uuid4().hex[:10])
+    history = _history()
+    history.append(Draft("pir", SYSTEM, "kim", "gitlab-ci", at(11, 27, 23, 5), {"result": "achieved"}, (R1,)))
+    seen: list[Any] = []
+    try:
+        for draft in history:
+            ledger.append(draft)
+        assert read_database(ledger, seen.extend, system=SYSTEM, kinds=KINDS, until=None)
+    finally:
+        ledger.close()
+    written = {r.seq: r for r in placed(history)}
+    whole = [e for e in seen if isinstance(e, Entry)]
+    assert {e.kind for e in whole} >= {"pir", "test.evidence", "deployment.finished", "notice"}
+    for entry in whole:
+        record = written[entry.seq]
+        assert (entry.actor, entry.actor_source) == (record.actor, record.actor_source), entry.kind
+        assert entry.moment == datetime.fromisoformat(record.at), entry.kind
+    (pir,) = [e for e in whole if e.seq == max(written)]
+    assert (pir.actor, pir.actor_source) == ("kim", "gitlab-ci")
+
+
 # ------------------------------------------------------------------------------------------ generated
 
 
