@@ -112,10 +112,20 @@ def require_unlocked(
                 f"({stale_hours:g} h) but is never broken automatically",
                 hint="a release manager who has checked the earlier deployment closes it with "
                 "`gatekeeper deploy finish --result aborted`, which is recorded",
+                ko=(
+                    f"배포 거부: {held.describe()}. 잠금이 lock_stale_hours({stale_hours:g}시간)보다 "
+                    "오래되었지만 자동으로 풀지 않습니다"
+                ),
+                hint_ko=(
+                    "앞선 배포를 확인한 릴리스 관리자가 `gatekeeper deploy finish --result aborted`로 "
+                    "닫으십시오(기록됨)"
+                ),
             )
         raise DeploymentLocked(
             f"deployment refused: {held.describe()}",
             hint="wait for that deployment to finish, or coordinate with its owner",
+            ko=f"배포 거부: {held.describe()}",
+            hint_ko="그 배포가 끝나기를 기다리거나 담당자와 조율하십시오",
         )
 
     return check
@@ -138,11 +148,18 @@ def require_open(
             raise InputError(
                 f"there is no open deployment of {system}/{environment}{which} to finish",
                 hint="`gatekeeper ledger log --kind deployment.started` lists the deployments",
+                ko=f"{system}/{environment}{which}에 끝낼 진행 중인 배포가 없습니다",
+                hint_ko="`gatekeeper ledger log --kind deployment.started`가 배포 목록을 보여 줍니다",
             )
         if len(candidates) > 1:
             raise InputError(
                 f"{len(candidates)} deployments of {system}/{environment} are open; name the one to finish",
                 hint="pass the id of its deployment.started record",
+                ko=(
+                    f"{system}/{environment}에 진행 중인 배포가 {len(candidates)}건입니다. 끝낼 배포를 "
+                    "지정하십시오"
+                ),
+                hint_ko="그 deployment.started 기록의 id를 지정하십시오",
             )
 
     return check
