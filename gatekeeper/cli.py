@@ -15,11 +15,14 @@ import tempfile
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from gatekeeper import __version__
 from gatekeeper.errors import ExitCode, GatekeeperError, MissingExtraError
 from gatekeeper.runtime import Runtime
+
+if TYPE_CHECKING:
+    from gatekeeper.commands import Context
 
 
 class CommandModule(Protocol):
@@ -85,7 +88,43 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
         from gatekeeper.errors import UsageError
 
-        raise UsageError(f"{self.prog}: {message}", hint=f"see `{self.prog} --help`")
+        raise UsageError(
+            f"{self.prog}: {message}",
+            hint=f"see `{self.prog} --help`",
+            ko=f"{self.prog}: {_argparse_ko(message)}",
+            hint_ko=f"`{self.prog} --help`를 참고하십시오",
+        )
+
+
+# argparse's own messages, in Korean (`--lang ko`): (English pattern, Korean template).
+_ARGPARSE_KO = (
+    (r"unrecognized arguments: (?P<x>.*)", "알 수 없는 인자: {x}"),
+    (r"the following arguments are required: (?P<x>.*)", "다음 인자가 필요합니다: {x}"),
+    (
+        r"argument (?P<a>[^:]+): invalid choice: (?P<x>.*?) \(choose from (?P<c>.*)\)",
+        "{a} 인자: 잘못된 값 {x} (허용: {c})",
+    ),
+    (r"argument (?P<a>[^:]+): expected one argument", "{a} 인자에는 값이 하나 필요합니다"),
+    (r"argument (?P<a>[^:]+): expected at least one argument", "{a} 인자에는 값이 하나 이상 필요합니다"),
+    (r"argument (?P<a>[^:]+): invalid (?P<t>\w+) value: (?P<x>.*)", "{a} 인자: 잘못된 값 {x}"),
+    (
+        r"argument (?P<a>[^:]+): not allowed with argument (?P<b>.*)",
+        "{a} 인자는 {b} 인자와 함께 쓸 수 없습니다",
+    ),
+    (r"one of the arguments (?P<x>.*) is required", "다음 인자 중 하나가 필요합니다: {x}"),
+    (r"ambiguous option: (?P<x>.*)", "모호한 옵션: {x}"),
+)
+
+
+def _argparse_ko(message: str) -> str:
+    """argparse's message in Korean; one it does not know is named as a command-line error as it is."""
+    import re
+
+    for pattern, korean in _ARGPARSE_KO:
+        matched = re.fullmatch(pattern, message)
+        if matched:
+            return korean.format(**matched.groupdict())
+    return f"명령줄 오류: {message}"
 
 
 def _build_parser() -> tuple[argparse.ArgumentParser, argparse._SubParsersAction[_Parser]]:
@@ -118,7 +157,12 @@ def _parse(argv: Sequence[str]) -> tuple[argparse.Namespace, CommandModule]:
             sub.add_parser(name, help=help_text, add_help=False)
     if command is None:
         args = parser.parse_args(argv)  # --help / --version exit here
-        raise UsageError("no command given", hint="run `gatekeeper --help` for the list of commands")
+        raise UsageError(
+            "no command given",
+            hint="run `gatekeeper --help` for the list of commands",
+            ko="명령이 없습니다",
+            hint_ko="`gatekeeper --help`로 명령 목록을 보십시오",
+        )
     module: CommandModule = importlib.import_module(COMMANDS[command][0])
     command_parser = sub.add_parser(command, help=COMMANDS[command][1], description=COMMANDS[command][1])
     module.configure(command_parser)
@@ -138,13 +182,15 @@ def _guarded(runtime: Runtime) -> Runtime:
 
 
 def _language(argv: Sequence[str], runtime: Runtime) -> str:
-    """The language of an error message: `--lang` as given (the command may not have parsed), then
-    GATEKEEPER_LANG, as `Context.lang` chooses."""
+    """The language of an error raised before a command could read its configuration: `--lang` as given
+    (the command line may not have parsed), then GATEKEEPER_LANG (`config.language`)."""
+    from gatekeeper.config.language import language
+
+    option = None
     for before, token in zip(["", *argv], argv, strict=False):
-        chosen = token.removeprefix("--lang=") if token.startswith("--lang=") else token
-        if (before == "--lang" or token.startswith("--lang=")) and chosen in {"en", "ko"}:
-            return chosen
-    return "ko" if runtime.env.get("GATEKEEPER_LANG") == "ko" else "en"
+        if before == "--lang" or token.startswith("--lang="):
+            option = token.removeprefix("--lang=")
+    return language(option, runtime.env)
 
 
 def _crash_log(exc: BaseException) -> Path:
@@ -157,6 +203,7 @@ def main(argv: Sequence[str] | None = None, runtime: Runtime | None = None) -> i
     """The single error boundary: every expected error becomes a message and its exit code."""
     runtime = _guarded(runtime or Runtime())
     argv = list(sys.argv[1:] if argv is None else argv)
+    ctx: Context | None = None
     try:
         # argparse prints --help and --version to sys.stdout; send them to the injected stream.
         with contextlib.redirect_stdout(runtime.stdout):
@@ -170,7 +217,8 @@ def main(argv: Sequence[str] | None = None, runtime: Runtime | None = None) -> i
         finally:
             ctx.anchor_written()  # whatever happened after a record was stored, its head is anchored
     except GatekeeperError as exc:
-        runtime.stderr.write(f"gatekeeper: error: {exc.render(_language(argv, runtime))}\n")
+        lang = ctx.error_lang() if ctx is not None else _language(argv, runtime)
+        runtime.stderr.write(f"gatekeeper: error: {exc.render(lang)}\n")
         return int(exc.exit_code)
     except SystemExit as exc:  # argparse --help / --version
         return int(exc.code or 0) if isinstance(exc.code, int) else 0
@@ -183,7 +231,7 @@ def main(argv: Sequence[str] | None = None, runtime: Runtime | None = None) -> i
         missing = MissingExtraError.for_import(exc)
         if missing is None:
             return _crashed(exc, runtime)
-        runtime.stderr.write(f"gatekeeper: error: {missing.render()}\n")
+        runtime.stderr.write(f"gatekeeper: error: {missing.render(_language(argv, runtime))}\n")
         return int(missing.exit_code)
     except Exception as exc:  # the boundary: anything unexpected is a bug, never a pass
         return _crashed(exc, runtime)

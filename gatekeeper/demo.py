@@ -14,6 +14,7 @@ import os
 import shutil
 import subprocess
 import sys
+import textwrap
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -22,6 +23,7 @@ from typing import Any, TextIO, TypeVar
 from zoneinfo import ZoneInfo
 
 from gatekeeper.adapters.localissuer import LocalIssuer, github_claims
+from gatekeeper.config.language import ENV_VARIABLE
 from gatekeeper.errors import GatekeeperError
 from gatekeeper.resources import sample_system_dir
 from gatekeeper.runtime import Runtime
@@ -50,6 +52,8 @@ class Story:
     events: int = 0
     # The CI platform's OIDC issuer, played by a local one: approval jobs get ID tokens from it.
     issuer: LocalIssuer | None = None
+    # The language the reader chose (--lang, GATEKEEPER_LANG); None: the sample's own (`kr-ap-sop`: Korean).
+    lang: str | None = None
 
     @property
     def repo(self) -> Path:
@@ -70,6 +74,10 @@ class Story:
     def _dated(self, env: dict[str, str]) -> dict[str, str]:
         stamp = self.now.isoformat()
         return {**env, "GIT_AUTHOR_DATE": stamp, "GIT_COMMITTER_DATE": stamp}
+
+    def t(self, en: str, ko: str) -> str:
+        """The story's words in its language: the reader's choice, else the sample's pack's (Korean)."""
+        return en if self.lang == "en" else ko
 
     def say(self, text: str) -> None:
         self.out.write(text + "\n")
@@ -99,7 +107,11 @@ class Story:
             ["git", *args], cwd=cwd or self.repo, capture_output=True, text=True, env=env, check=False
         )
         if check and result.returncode != 0:
-            raise DemoFailed(f"git {' '.join(args)} failed: {result.stderr.strip()}")
+            raise DemoFailed(
+                f"git {' '.join(args)} failed: {result.stderr.strip()}",
+                ko=f"git {' '.join(args)} 실패: {result.stderr.strip()}",
+                hint_ko="git이 설치되어 있는지 확인하고 다시 실행하십시오",
+            )
         return result
 
     def gatekeeper(
@@ -122,6 +134,8 @@ class Story:
             if not k.startswith(("GITHUB_", "GITLAB_", "CI_", "GATEKEEPER_"))
         }
         env.pop("CI", None)
+        if self.lang is not None:
+            env[ENV_VARIABLE] = self.lang
         # The story's own runner state (verification checkpoints): a second demo in the
         # same directory starts afresh instead of meeting the first one's checkpoint of a ledger it rebuilt.
         env["XDG_STATE_HOME"] = str(self.workspace / "runner-state")
@@ -156,7 +170,14 @@ class Story:
             self.say(f"    $ gatekeeper {' '.join(args)}    # {at} KST{who} → exit {code}")
             self.show(text)
         if expect is not None and code != expect:
-            raise DemoFailed(f"`gatekeeper {' '.join(args)}` exited {code}, the story expects {expect}")
+            raise DemoFailed(
+                f"`gatekeeper {' '.join(args)}` exited {code}, the story expects {expect}",
+                ko=(
+                    f"`gatekeeper {' '.join(args)}`의 종료 코드가 {code}입니다. 시연은 {expect}을(를) "
+                    "기대합니다"
+                ),
+                hint_ko="위 출력을 확인하고 문제로 보고해 주십시오",
+            )
         return code, out.getvalue()
 
     def head(self) -> str:
@@ -167,21 +188,24 @@ class Story:
         path.write_text(change(path.read_text(encoding="utf-8")), encoding="utf-8")
 
 
-STEPS: list[tuple[str, Callable[[Story], None]]] = []
+STEPS: list[tuple[str, str, Callable[[Story], None]]] = []  # (title, Korean title, what the step does)
 
 
 StepFunction = TypeVar("StepFunction", bound=Callable[..., None])
 
 
-def step(title: str) -> Callable[[StepFunction], StepFunction]:
+def step(title: str, title_ko: str) -> Callable[[StepFunction], StepFunction]:
     def register(function: StepFunction) -> StepFunction:
-        STEPS.append((title, function))
+        STEPS.append((title, title_ko, function))
         return function
 
     return register
 
 
-@step("Set up: origin repository, a clone of the sample system, the hand-over baseline 1.0")
+@step(
+    "Set up: origin repository, a clone of the sample system, the hand-over baseline 1.0",
+    "준비: 원격 저장소, 예제 시스템의 클론, 인수인계 기준선 1.0",
+)
 def _setup(story: Story) -> None:
     story.git("init", "-q", "--bare", "-b", "main", str(story.origin), cwd=story.workspace)
     shutil.copytree(
@@ -200,18 +224,25 @@ def _setup(story: Story) -> None:
     story.at("2026-11-20T16:30:00")
     story.git("commit", "-q", "-m", "Hand-over of 민원포털 1.0 (baseline)")
     story.git("push", "-q", "origin", "main")
-    story.say(f"    workspace: {story.workspace}")
+    story.say(story.t(f"    workspace: {story.workspace}", f"    작업 공간: {story.workspace}"))
     # Governance starts after the hand-over, as `gatekeeper init` records it in a repository with history.
     handover = story.head()
     with (story.repo / ".gatekeeper.yml").open("a", encoding="utf-8") as config:
         config.write(f"adoption: {{commit: '{handover}', at: '{story.now.isoformat()}'}}\n")
     story.say(
-        f"    adoption point: {handover[:10]} (the hand-over and its history are exempt from commit checks)"
+        story.t(
+            f"    adoption point: {handover[:10]} (the hand-over and its history are exempt from commit "
+            "checks)",
+            f"    도입 시점: {handover[:10]} (인수인계 커밋과 그 이전 이력은 커밋 검사에서 제외)",
+        )
     )
     story.gatekeeper(["baseline", "create", "--label", "1.0"], at="2026-11-20T17:00:00", actor="kim")
 
 
-@step("A commit without an RFC is refused by the commit-msg hook")
+@step(
+    "A commit without an RFC is refused by the commit-msg hook",
+    "변경요청 없는 커밋은 commit-msg 훅이 거부합니다",
+)
 def _refused(story: Story) -> None:
     story.gatekeeper(["hook", "install"], at="2026-11-23T09:30:00")
     story.edit(
@@ -227,10 +258,17 @@ def _refused(story: Story) -> None:
     story.say("    $ git commit -m 'Validate phone numbers'")
     story.show(result.stdout + result.stderr)
     if result.returncode == 0:
-        raise DemoFailed("the commit-msg hook accepted a commit without an RFC ID")
+        raise DemoFailed(
+            "the commit-msg hook accepted a commit without an RFC ID",
+            ko="commit-msg 훅이 변경요청 ID 없는 커밋을 받아들였습니다",
+            hint_ko="문제로 보고해 주십시오",
+        )
 
 
-@step("The change request is written: gatekeeper rfc new, then the plan is filled in")
+@step(
+    "The change request is written: gatekeeper rfc new, then the plan is filled in",
+    "변경요청서 작성: gatekeeper rfc new로 만들고 계획을 채웁니다",
+)
 def _rfc(story: Story) -> None:
     story.gatekeeper(
         ["rfc", "new", "--title", "민원 신청 화면 전화번호 검증 추가", "--requester", "lee"],
@@ -241,7 +279,10 @@ def _rfc(story: Story) -> None:
     story.gatekeeper(["rfc", "validate", RFC_ID], at="2026-11-23T09:45:00")
 
 
-@step("With the RFC ID and a reason, the commit is accepted")
+@step(
+    "With the RFC ID and a reason, the commit is accepted",
+    "변경요청ID와 사유가 있으면 커밋이 받아들여집니다",
+)
 def _accepted(story: Story) -> None:
     story.git("add", "-A")
     message = (
@@ -253,10 +294,17 @@ def _accepted(story: Story) -> None:
     story.say(f"    $ git commit -m '{RFC_ID} Validate mobile phone numbers in the complaint form'")
     story.show(result.stdout + result.stderr)
     if result.returncode != 0:
-        raise DemoFailed("the commit-msg hook refused a commit naming its RFC")
+        raise DemoFailed(
+            "the commit-msg hook refused a commit naming its RFC",
+            ko="commit-msg 훅이 변경요청을 가리키는 커밋을 거부했습니다",
+            hint_ko="문제로 보고해 주십시오",
+        )
 
 
-@step("A --no-verify commit still fails the pipeline's range check, until it is reworded")
+@step(
+    "A --no-verify commit still fails the pipeline's range check, until it is reworded",
+    "--no-verify 커밋도 메시지를 고칠 때까지 파이프라인의 범위 검사에서 실패합니다",
+)
 def _range(story: Story) -> None:
     before = story.git("rev-parse", "origin/main").stdout.strip()
     story.edit("docs/operations.md", lambda text: text + "- 전화번호 검증 오류 문의는 민원과로 안내한다.\n")
@@ -287,7 +335,10 @@ def _range(story: Story) -> None:
     story.git("push", "-q", "origin", "main")
 
 
-@step("Tests run in the test environment and their JUnit results are recorded as evidence")
+@step(
+    "Tests run in the test environment and their JUnit results are recorded as evidence",
+    "시험 환경에서 테스트를 실행하고 JUnit 결과를 증적으로 기록합니다",
+)
 def _tests(story: Story, at: str = "2026-11-23T11:00:00") -> None:
     for kind, folder, target in (
         ("unit", "unit", "tests/test_complaints.py"),
@@ -309,7 +360,11 @@ def _tests(story: Story, at: str = "2026-11-23T11:00:00") -> None:
             result.stdout.strip().splitlines()[-1] if result.stdout.strip() else result.stderr, limit=2
         )
         if result.returncode != 0:
-            raise DemoFailed(f"the sample's {kind} tests failed:\n{result.stdout}{result.stderr}")
+            raise DemoFailed(
+                f"the sample's {kind} tests failed:\n{result.stdout}{result.stderr}",
+                ko=f"예제의 {kind} 시험이 실패했습니다:\n{result.stdout}{result.stderr}",
+                hint_ko="pytest가 설치되어 있는지 확인하십시오",
+            )
         story.gatekeeper(
             ["evidence", "add", "--kind", kind, "--rfc", RFC_ID, f"reports/{folder}/{kind}.xml"],
             at=at,
@@ -317,7 +372,10 @@ def _tests(story: Story, at: str = "2026-11-23T11:00:00") -> None:
         )
 
 
-@step("Approvals by five distinct people, in the order the SOP requires")
+@step(
+    "Approvals by five distinct people, in the order the SOP requires",
+    "SOP가 정한 순서대로 서로 다른 다섯 사람이 승인합니다",
+)
 def _approvals(story: Story) -> None:
     story.gatekeeper(
         ["gate", "--rfc", RFC_ID, "--at", "2026-11-23T13:00:00+09:00"], at="2026-11-23T13:00:00", expect=1
@@ -342,13 +400,19 @@ def _approve(story: Story, *steps: tuple[str, str, str], comment: str = "검토 
         )
 
 
-@step("The gate blocks the release at 10:00 KST on Tuesday (business hours) …")
+@step(
+    "The gate blocks the release at 10:00 KST on Tuesday (business hours) …",
+    "게이트는 화요일 10:00(업무시간)의 배포를 막고 …",
+)
 def _blocked(story: Story) -> None:
     story.gatekeeper(["gate", "--rfc", RFC_ID], at="2026-11-24T10:00:00", actor="choi", expect=1)
     story.gatekeeper(["window", "--next"], at="2026-11-24T10:00:00")
 
 
-@step("… and allows it at 19:00: deploy start takes the lock, deploy finish records the result")
+@step(
+    "… and allows it at 19:00: deploy start takes the lock, deploy finish records the result",
+    "… 19:00에는 허용합니다: deploy start가 잠금을 잡고 deploy finish가 결과를 기록합니다",
+)
 def _deployed(story: Story) -> None:
     story.gatekeeper(["gate", "--rfc", RFC_ID], at="2026-11-24T19:00:00", actor="choi")
     _, output = story.gatekeeper(
@@ -379,7 +443,8 @@ def _deployed(story: Story) -> None:
 
 @step(
     "The release is closed: production tests, the requester's acceptance test, the consistency review, the "
-    "closure"
+    "closure",
+    "배포 종료: 운영 테스트, 요청자 인수테스트, 일치성 검토, 종료",
 )
 def _closed(story: Story) -> None:
     _, listed = story.gatekeeper(
@@ -425,7 +490,8 @@ def _closed(story: Story) -> None:
 
 
 @step(
-    "A second release, approved for its own commit, fails and is rolled back: the failure opens an incident"
+    "A second release, approved for its own commit, fails and is rolled back: the failure opens an incident",
+    "자기 커밋으로 승인된 두 번째 배포가 실패해 원상복구되고, 그 실패로 장애가 등록됩니다",
 )
 def _failure(story: Story) -> None:
     story.edit(
@@ -471,7 +537,12 @@ def _failure(story: Story) -> None:
         show=False,
     )
     incident = json.loads(finished)["incident"]["id"]
-    story.say(f"    incident {incident} opened by the rollback (장애 접수)")
+    story.say(
+        story.t(
+            f"    incident {incident} opened by the rollback (장애 접수)",
+            f"    원상복구로 장애 {incident} 접수",
+        )
+    )
     # The operator manager closes the incident with its report (SOP INC 장애보고서): one recovery time,
     # 19:00 → 19:15, which the KPIs' MTTR reads too.
     story.gatekeeper(
@@ -498,7 +569,10 @@ def _failure(story: Story) -> None:
     )
 
 
-@step("The post-implementation review of the CAB-reviewed change")
+@step(
+    "The post-implementation review of the CAB-reviewed change",
+    "변경관리위원회가 심의한 변경의 이행 후 검토(PIR)",
+)
 def _pir(story: Story) -> None:
     story.gatekeeper(
         [
@@ -514,7 +588,10 @@ def _pir(story: Story) -> None:
     )
 
 
-@step("The auditor's view: baseline drift, KPIs and the audit report")
+@step(
+    "The auditor's view: baseline drift, KPIs and the audit report",
+    "감사인의 관점: 기준선 변동, 성과지표, 감사 보고서",
+)
 def _audit(story: Story) -> None:
     period = ["--since", "2026-11-01", "--until", "2026-12-01"]
     story.gatekeeper(["baseline", "diff"], at="2026-11-30T10:00:00", expect=None)
@@ -527,7 +604,11 @@ def _audit(story: Story) -> None:
         ["audit", *period, "--html", str(report)], at="2026-11-30T10:05:00", actor="auditor", expect=None
     )
     if not report.is_file():
-        raise DemoFailed(f"the audit report {report} was not written")
+        raise DemoFailed(
+            f"the audit report {report} was not written",
+            ko=f"감사 보고서 {report}이(가) 작성되지 않았습니다",
+            hint_ko="위 출력을 확인하고 문제로 보고해 주십시오",
+        )
     _, audit = story.gatekeeper(
         ["--format", "json", "audit", *period, "--no-record"],
         at="2026-11-30T10:05:00",
@@ -535,10 +616,13 @@ def _audit(story: Story) -> None:
         expect=None,
         show=False,
     )
-    story.say(checklist_and_kpis(json.loads(audit), json.loads(kpis)))
+    story.say(checklist_and_kpis(json.loads(audit), json.loads(kpis), story.t("en", "ko")))
 
 
-@step("ledger verify: the hash chain is intact; then a tampered record is detected")
+@step(
+    "ledger verify: the hash chain is intact; then a tampered record is detected",
+    "ledger verify: 해시 체인이 온전함을 확인하고, 위조된 기록을 찾아냅니다",
+)
 def _tamper(story: Story) -> None:
     story.gatekeeper(["ledger", "verify"], at="2026-11-30T10:10:00")
     scratch = story.workspace / "tamper"
@@ -547,7 +631,11 @@ def _tamper(story: Story) -> None:
     )
     victims = sorted((scratch / "records").rglob("*.json"))
     if len(victims) < 3:
-        raise DemoFailed("the ledger has fewer records than the story wrote")
+        raise DemoFailed(
+            "the ledger has fewer records than the story wrote",
+            ko="원장의 기록이 시연이 쓴 것보다 적습니다",
+            hint_ko="위 출력을 확인하고 문제로 보고해 주십시오",
+        )
     victim = victims[2]
     record = json.loads(victim.read_text(encoding="utf-8"))
     record["actor"] = "mallory"
@@ -557,49 +645,87 @@ def _tamper(story: Story) -> None:
     story.at("2026-11-30T10:12:00")
     story.git("commit", "-q", "-am", "edit a record by hand", cwd=scratch)
     story.git("push", "-q", "origin", "gatekeeper/ledger", cwd=scratch)
-    story.say(f"    (someone rewrote {victim.relative_to(scratch)} on the ledger branch: actor → mallory)")
+    story.say(
+        story.t(
+            f"    (someone rewrote {victim.relative_to(scratch)} on the ledger branch: actor → mallory)",
+            f"    (누군가 원장 브랜치의 {victim.relative_to(scratch)}을(를) 고쳐 썼습니다: actor → mallory)",
+        )
+    )
     story.gatekeeper(["ledger", "verify"], at="2026-11-30T10:15:00", expect=1)
 
 
-def checklist_and_kpis(audit: dict[str, Any], kpis: dict[str, Any]) -> str:
+def checklist_and_kpis(audit: dict[str, Any], kpis: dict[str, Any], lang: str = "en") -> str:
     """Why the checklist can be conform while KPIs are not met: they answer different questions."""
+    ko = lang == "ko"
     items = audit.get("items", [])
     conform = sum(1 for item in items if item.get("result") == "conform")
     nonconform = [item["id"] for item in items if item.get("result") == "nonconform"]
     unmet = [k for k in kpis.get("kpis", []) if k.get("met") is False]
-    lines = [
-        "",
-        "    Reading the two together: the checklist asks whether the SOP's procedure was followed for every",
-        "    change (RFC, approvals, test evidence, rollback plan, an incident for each failure); the KPIs",
-        "    measure outcomes against the pack's targets. A release that failed and was rolled back by the",
-        "    book keeps the checklist conform and still counts against the deployment KPIs.",
-        f"    checklist: {conform} conform, {len(nonconform)} nonconform"
-        + (f" ({', '.join(nonconform)})" if nonconform else ""),
-    ]
+    if ko:
+        why = (
+            "두 결과를 함께 읽는 법: 점검표는 모든 변경이 SOP 절차(변경요청, 승인, 테스트 증적, "
+            "원상복구 계획, 실패마다 장애 등록)를 따랐는지 묻고, 성과지표는 결과를 정책 팩의 목표와 "
+            "견줍니다. 절차대로 실패하고 원상복구된 배포는 점검표를 적합으로 두면서도 배포 지표에는 "
+            "미달로 셉니다."
+        )
+        summary = f"점검표: 적합 {conform}건, 부적합 {len(nonconform)}건"
+    else:
+        why = (
+            "Reading the two together: the checklist asks whether the SOP's procedure was followed for every "
+            "change (RFC, approvals, test evidence, rollback plan, an incident for each failure); the KPIs "
+            "measure outcomes against the pack's targets. A release that failed and was rolled back by the "
+            "book keeps the checklist conform and still counts against the deployment KPIs."
+        )
+        summary = f"checklist: {conform} conform, {len(nonconform)} nonconform"
+    reading = [*textwrap.wrap(why, 100 if not ko else 60, initial_indent="    ", subsequent_indent="    ")]
+    reading.append("    " + summary)
+    if nonconform:
+        reading[-1] += f" ({', '.join(nonconform)})"
+    lines = ["", *reading]
     for kpi in unmet:
         ratio = f" ({kpi['numerator']}/{kpi['denominator']})" if kpi.get("denominator") else ""
+        value = f"{kpi['id']} = {kpi['value']:g} {kpi.get('unit', '')}".rstrip()
         lines.append(
-            f"    KPI not met: {kpi['id']} = {kpi['value']:g} {kpi.get('unit', '')}".rstrip()
-            + f", target {kpi['target']}{ratio} [{kpi['sop']}]"
+            f"    지표 미달: {value}, 목표 {kpi['target']}{ratio} [{kpi['sop']}]"
+            if ko
+            else f"    KPI not met: {value}, target {kpi['target']}{ratio} [{kpi['sop']}]"
         )
     if any(k["id"] == "audit-execution-rate" for k in unmet):
-        lines.append("    (the audit execution rate counts audit.run records: the audit above is the month's")
-        lines.append("    first, recorded after these KPIs were computed; the next KPI report counts it)")
+        if ko:
+            lines.append(
+                "    (형상감사 수행률은 audit.run 기록을 셉니다: 위 감사는 이달의 첫 감사로 이 지표를 계산한"
+            )
+            lines.append("    뒤에 기록되었으므로 다음 지표 보고에 반영됩니다)")
+        else:
+            lines.append(
+                "    (the audit execution rate counts audit.run records: the audit above is the month's"
+            )
+            lines.append("    first, recorded after these KPIs were computed; the next KPI report counts it)")
     return "\n".join(lines)
 
 
-def run_demo(workspace: Path, out: TextIO) -> Path:
+def run_demo(workspace: Path, out: TextIO, lang: str | None = None) -> Path:
     if workspace.exists():
         shutil.rmtree(workspace)
     workspace.mkdir(parents=True)
-    story = Story(workspace.resolve(), out, total=len(STEPS))
-    story.say("gatekeeper demo — a governed release of 민원포털 (grade 1, kr-ap-sop) from commit to audit")
+    story = Story(workspace.resolve(), out, total=len(STEPS), lang=lang)
+    story.say(
+        story.t(
+            "gatekeeper demo — a governed release of 민원포털 (grade 1, kr-ap-sop) from commit to audit",
+            "gatekeeper 시연 — 민원포털(1등급, kr-ap-sop)의 통제된 배포, 커밋부터 감사까지",
+        )
+    )
     with LocalIssuer() as issuer:
         story.issuer = issuer
-        for title, function in STEPS:
-            story.step(title)
+        for title, title_ko, function in STEPS:
+            story.step(story.t(title, title_ko))
             function(story)
     report = story.workspace / "audit-report.html"
-    story.say(f"\nDone. The audit report is {report}")
-    story.say(f"The ledger is the gatekeeper/ledger branch of {story.origin}")
+    story.say(story.t(f"\nDone. The audit report is {report}", f"\n끝. 감사 보고서: {report}"))
+    story.say(
+        story.t(
+            f"The ledger is the gatekeeper/ledger branch of {story.origin}",
+            f"원장: {story.origin}의 gatekeeper/ledger 브랜치",
+        )
+    )
     return report

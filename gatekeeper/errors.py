@@ -86,6 +86,8 @@ class MissingExtraError(GatekeeperError):
             f"  {needs_ko}에 필요한 파이썬 패키지 {module}이(가) 설치되어 있지 않습니다",
             hint=f"install sop-gatekeeper[{extra}]: pip install 'sop-gatekeeper[{extra}]' "
             f"(sop-gatekeeper[{extra}]를 설치하세요)",
+            ko=f"{needs_ko}에 필요한 파이썬 패키지 {module}이(가) 설치되어 있지 않습니다",
+            hint_ko=f"sop-gatekeeper[{extra}]를 설치하십시오: pip install 'sop-gatekeeper[{extra}]'",
         )
         self.module = module
         self.extra = extra

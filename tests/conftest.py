@@ -35,6 +35,9 @@ def _isolated_environment(
         if name not in {"GIT_CONFIG_NOSYSTEM"} and not name.startswith(("GIT_AUTHOR", "GIT_COMMITTER")):
             monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("TZ", "UTC")
+    # The tests read English unless they ask for Korean (`kr-ap-sop` alone would speak Korean); the tests
+    # of that default remove the variable.
+    monkeypatch.setenv("GATEKEEPER_LANG", "en")
     yield
 
 

@@ -136,7 +136,12 @@ def run_cli(
     """Run the CLI in-process with an injected environment and clock (default: a fixed UTC instant)."""
     out, err = io.StringIO(), io.StringIO()
     moment = now or datetime(2026, 11, 24, 11, 0, tzinfo=UTC)  # Tuesday 20:00 KST
-    base_env = {"PATH": os.environ.get("PATH", ""), "HOME": os.environ.get("HOME", ""), "LANG": "C.UTF-8"}
+    base_env = {
+        "PATH": os.environ.get("PATH", ""),
+        "HOME": os.environ.get("HOME", ""),
+        "LANG": "C.UTF-8",
+        "GATEKEEPER_LANG": "en",  # English unless a test asks for Korean (`kr-ap-sop` alone speaks Korean)
+    }
     runtime = Runtime(env={**base_env, **(env or {})}, cwd=cwd, stdout=out, stderr=err, clock=lambda: moment)
     code = main(args, runtime)
     return CliResult(code, out.getvalue(), err.getvalue())

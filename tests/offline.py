@@ -30,7 +30,8 @@ def clean_env(**extra: str) -> dict[str, str]:
     """The environment without pip's, Python's, CI's and gatekeeper's variables, and without pip's config."""
     prefixes = ("PIP_", "PYTHON", "VIRTUAL_ENV", "GATEKEEPER_", "GITHUB_", "GITLAB_", "CI_")
     keep = {k: v for k, v in os.environ.items() if not k.startswith(prefixes) and k != "CI"}
-    return {**keep, "PIP_CONFIG_FILE": os.devnull, "PYTHONNOUSERSITE": "1", **extra}
+    # English unless a test asks for Korean (`kr-ap-sop` alone speaks Korean).
+    return {**keep, "PIP_CONFIG_FILE": os.devnull, "PYTHONNOUSERSITE": "1", "GATEKEEPER_LANG": "en", **extra}
 
 
 def run(*args: str | Path, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

@@ -16,7 +16,7 @@ from gatekeeper.demo import STEPS, run_demo
 @pytest.mark.slow
 def test_the_demo_story_runs_end_to_end(tmp_path: Path) -> None:
     out = io.StringIO()
-    report = run_demo(tmp_path / "demo", out)
+    report = run_demo(tmp_path / "demo", out, lang="en")
     text = out.getvalue()
     assert f"[{len(STEPS)}/{len(STEPS)}]" in text
     assert report.is_file()
@@ -42,6 +42,8 @@ def test_the_demo_story_runs_end_to_end(tmp_path: Path) -> None:
     again = io.StringIO()
     run_demo(tmp_path / "demo", again)
     assert f"[{len(STEPS)}/{len(STEPS)}]" in again.getvalue()
+    # Without a language chosen, the sample's pack (`kr-ap-sop`) speaks Korean.
+    assert "미달" in again.getvalue() and "ledger BROKEN" not in again.getvalue()
     # The git history keeps the story's clock: the hand-over on Friday 20 November, the changes after it.
     dates = _git_log(tmp_path / "demo" / "minwon-portal", "%aI %cI %s", "main").splitlines()
     assert (

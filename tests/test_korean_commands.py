@@ -1,7 +1,7 @@
 """Under `--lang ko` the commands that scaffold and write files — `rfc new` / `rfc show`, `hook install`,
-`init` and `report register` — print their lines, errors and fixes in Korean (issue 18 item 6); English
-stays the default. `init`'s output is compared with a golden file (`GATEKEEPER_UPDATE_GOLDEN=1` rewrites it
-after an intended change of wording)."""
+`init` and `report register` — print their lines, errors and fixes in Korean (issue 18 item 6); with
+GATEKEEPER_LANG=en (the test harness's) English. `init`'s output is compared with a golden file
+(`GATEKEEPER_UPDATE_GOLDEN=1` rewrites it after an intended change of wording)."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ def test_rfc_new_and_show_speak_korean(repo: GitRepo) -> None:
     assert written.code == 0, written.stderr
     assert written.stdout == "작성함: changes/RFC-2026-0001.yml\n"
     english = run_cli(["rfc", "new", "--title", "next"], cwd=repo.path)
-    assert english.stdout == "wrote changes/RFC-2026-0002.yml\n"  # English stays the default
+    assert english.stdout == "wrote changes/RFC-2026-0002.yml\n"  # GATEKEEPER_LANG=en, as the harness sets
 
     repo.add_rfc("RFC-2026-0042", status="draft")
     shown = run_cli(["--lang", "ko", "rfc", "show", "RFC-2026-0042"], cwd=repo.path)

@@ -148,6 +148,41 @@ def test_every_command_is_in_the_command_table(name: str, start: str, end: str) 
         assert re.search(rf"`{re.escape(command)}\b", table), f"`{command}` is missing from {name}'s commands"
 
 
+def _options(command: str) -> set[str]:
+    """Every option the command's parser and its subcommands' parsers accept, and the global ones."""
+    import argparse
+    import importlib
+
+    from gatekeeper.cli import _global_parser
+
+    parser = argparse.ArgumentParser(prog=command)
+    importlib.import_module(COMMANDS[command][0]).configure(parser)
+    found: set[str] = set()
+    pending = [parser, _global_parser()]
+    while pending:
+        current = pending.pop()
+        for action in current._actions:
+            found.update(action.option_strings)
+            if isinstance(action, argparse._SubParsersAction):
+                pending.extend(action.choices.values())
+    return found
+
+
+def test_the_command_table_is_the_registry_and_names_only_real_options() -> None:
+    from gatekeeper.commands import COMMAND_TABLE
+
+    named: set[str] = set()
+    for synopsis, does, does_ko in COMMAND_TABLE:
+        assert does and does_ko and re.search(r"[가-힣]", does_ko), synopsis
+        for usage in re.findall(r"`([^`]+)`", synopsis):
+            command = usage.split()[0]
+            assert command in COMMANDS, f"{synopsis}: {command} is not a command"
+            named.add(command)
+            for option in re.findall(r"(?<![\w-])--?[a-z][a-z-]*", usage):
+                assert option in _options(command), f"{usage}: {command} has no option {option}"
+    assert named == set(COMMANDS)
+
+
 def test_exit_codes_match_the_error_types() -> None:
     from gatekeeper.errors import ExitCode
 

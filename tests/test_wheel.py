@@ -80,7 +80,7 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def _env() -> dict[str, str]:
     keep = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "GATEKEEPER_", "VIRTUAL_ENV"))}
-    return {**keep, "PYTHONNOUSERSITE": "1"}
+    return {**keep, "PYTHONNOUSERSITE": "1", "GATEKEEPER_LANG": "en"}  # `kr-ap-sop` alone speaks Korean
 
 
 @pytest.mark.slow

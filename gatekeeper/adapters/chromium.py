@@ -67,6 +67,7 @@ def print_pdf(html: str, target: Path, env: Mapping[str, str]) -> None:
                 f"Chromium could not print {target.name}: {exc}",
                 hint="check that Chromium starts (`chromium --headless --version`)",
                 ko=f"Chromium이 {target.name}을(를) 인쇄하지 못했습니다: {exc}",
+                hint_ko="Chromium이 실행되는지 확인하십시오(`chromium --headless --version`)",
             ) from None
     if done.returncode != 0 or not target.is_file() or target.stat().st_size == 0:
         detail = done.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or ["no output"]
@@ -74,4 +75,5 @@ def print_pdf(html: str, target: Path, env: Mapping[str, str]) -> None:
             f"Chromium could not print {target.name} (exit {done.returncode}): {detail[0][:300]}",
             hint="check that Chromium starts (`chromium --headless --version`)",
             ko=f"Chromium이 {target.name}을(를) 인쇄하지 못했습니다 (종료 코드 {done.returncode})",
+            hint_ko="Chromium이 실행되는지 확인하십시오(`chromium --headless --version`)",
         )

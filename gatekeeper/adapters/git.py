@@ -42,6 +42,20 @@ SHALLOW_HINT = (
     "fetch the whole history: `fetch-depth: 0` on actions/checkout (GitHub), `GIT_DEPTH: 0` in the job's "
     "variables (GitLab), or `git fetch --unshallow` locally"
 )
+SHALLOW_HINT_KO = (
+    "전체 이력을 가져오십시오: actions/checkout에 `fetch-depth: 0`(GitHub), "
+    "작업 변수에 `GIT_DEPTH: 0`(GitLab), "
+    "로컬에서는 `git fetch --unshallow`"
+)
+
+
+def _no_git() -> GitError:
+    return GitError(
+        "git is not installed or not on PATH",
+        hint="install git",
+        ko="git이 설치되어 있지 않거나 PATH에 없습니다",
+        hint_ko="git을 설치하십시오",
+    )
 
 
 class Commit(NamedTuple):
@@ -102,12 +116,7 @@ def git(root: Path, *args: str, check: bool = True) -> str:
             ["git", *args], cwd=root, capture_output=True, text=True, encoding="utf-8", errors="replace"
         )
     except FileNotFoundError:
-        raise GitError(
-            "git is not installed or not on PATH",
-            hint="install git",
-            ko="git이 설치되어 있지 않거나 PATH에 없습니다",
-            hint_ko="git을 설치하십시오",
-        ) from None
+        raise _no_git() from None
     except NotADirectoryError:
         raise GitError(f"{root} is not a folder", ko=f"{root}은(는) 폴더가 아닙니다") from None
     if check and result.returncode != 0:
@@ -161,18 +170,25 @@ def config_value(root: Path, key: str) -> str | None:
 def rev_parse(root: Path, revision: str) -> str:
     """The full SHA of a commit-ish; an unknown revision is a GitError that says so."""
     if revision.startswith("-"):
-        raise GitError(f"{revision!r} is not a revision")
+        raise GitError(
+            f"{revision!r} is not a revision",
+            ko=f"{revision!r}은(는) 리비전이 아닙니다",
+            hint_ko="커밋 ID, 브랜치 또는 태그 이름을 쓰십시오",
+        )
     out = git(
         root, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{revision}^{{commit}}", check=False
     )
     sha = out.strip()
     if not sha:
-        hint = (
-            SHALLOW_HINT
-            if is_shallow(root)
-            else "check the revision name; `git fetch` if it is on the remote"
+        shallow = is_shallow(root)
+        hint = SHALLOW_HINT if shallow else "check the revision name; `git fetch` if it is on the remote"
+        hint_ko = SHALLOW_HINT_KO if shallow else "리비전 이름을 확인하고, 원격에 있다면 `git fetch`하십시오"
+        raise GitError(
+            f"unknown revision {revision!r} in {root}",
+            hint=hint,
+            ko=f"{root}에 리비전 {revision!r}이(가) 없습니다",
+            hint_ko=hint_ko,
         )
-        raise GitError(f"unknown revision {revision!r} in {root}", hint=hint)
     return sha
 
 
@@ -197,7 +213,10 @@ def unshallow(root: Path) -> None:
     names = remotes(root)
     if not names:
         raise GitError(
-            f"{root} is a shallow clone without a remote to fetch the history from", hint=SHALLOW_HINT
+            f"{root} is a shallow clone without a remote to fetch the history from",
+            hint=SHALLOW_HINT,
+            ko=f"{root}은(는) 얕은 클론인데 이력을 가져올 원격 저장소가 없습니다",
+            hint_ko=SHALLOW_HINT_KO,
         )
     remote = "origin" if "origin" in names else names[0]
     result = subprocess.run(
@@ -208,6 +227,8 @@ def unshallow(root: Path) -> None:
         raise GitError(
             f"{root} is a shallow clone and `git fetch --unshallow {remote}` failed: {reason}",
             hint=SHALLOW_HINT,
+            ko=f"{root}은(는) 얕은 클론이고 `git fetch --unshallow {remote}`가 실패했습니다: {reason}",
+            hint_ko=SHALLOW_HINT_KO,
         )
 
 
@@ -278,7 +299,10 @@ def _parse(fields: list[str]) -> Commit:
     sha = fields[0]
     if not _SHA.match(sha):
         raise GitError(
-            f"unexpected `git log` output near {sha[:40]!r}", hint="a commit message contains a NUL byte?"
+            f"unexpected `git log` output near {sha[:40]!r}",
+            hint="a commit message contains a NUL byte?",
+            ko=f"`git log` 출력이 {sha[:40]!r} 부근에서 예상과 다릅니다",
+            hint_ko="커밋 메시지에 NUL 바이트가 있는지 확인하십시오",
         )
     return Commit(
         sha, tuple(fields[1].split()), fields[2], fields[3], fields[4], fields[5], fields[6], fields[7]
@@ -291,7 +315,7 @@ def iter_commits(root: Path, revisions: Iterable[str]) -> Iterator[Commit]:
     try:
         process = subprocess.Popen(args, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     except FileNotFoundError:
-        raise GitError("git is not installed or not on PATH", hint="install git") from None
+        raise _no_git() from None
     assert process.stdout is not None  # Popen with PIPE always sets it
     pending: list[str] = []
     tail = b""
@@ -316,7 +340,11 @@ def iter_commits(root: Path, revisions: Iterable[str]) -> Iterator[Commit]:
         if len(pending) == _FIELDS:
             yield _parse(pending)
         elif pending:
-            raise GitError("`git log` output ended in the middle of a commit")
+            raise GitError(
+                "`git log` output ended in the middle of a commit",
+                ko="`git log` 출력이 커밋 중간에서 끝났습니다",
+                hint_ko="다시 실행하십시오. 반복되면 저장소를 `git fsck`로 점검하십시오",
+            )
     finally:
         process.stdout.close()
         stderr = process.stderr.read().decode("utf-8", "replace") if process.stderr else ""
@@ -325,7 +353,11 @@ def iter_commits(root: Path, revisions: Iterable[str]) -> Iterator[Commit]:
             process.stderr.close()
     if code != 0:
         reason = (stderr.strip().splitlines() or [f"exit status {code}"])[-1]
-        raise GitError(f"`git log {' '.join(revisions)}` failed: {reason}")
+        raise GitError(
+            f"`git log {' '.join(revisions)}` failed: {reason}",
+            ko=f"`git log {' '.join(revisions)}` 실패: {reason}",
+            hint_ko="리비전과 저장소 상태를 확인하십시오",
+        )
 
 
 def clean_merge(root: Path, commit: Commit) -> bool:

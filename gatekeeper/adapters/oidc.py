@@ -129,10 +129,16 @@ def github_token(env: Mapping[str, str], audience: str, fetch: Fetch = http_get)
         raise IssuerUnavailable(
             f"could not get an ID token from the Actions runtime ({urlsplit(url).netloc}): {exc}",
             hint="run the approval again; nothing was recorded",
+            ko=f"Actions 런타임({urlsplit(url).netloc})에서 ID 토큰을 받지 못했습니다: {exc}",
+            hint_ko="승인을 다시 실행하십시오. 기록된 것은 없습니다",
         ) from None
     value = answer.get("value")
     if not isinstance(value, str) or not value:
-        raise IssuerUnavailable("the Actions runtime answered without an ID token (`value`)")
+        raise IssuerUnavailable(
+            "the Actions runtime answered without an ID token (`value`)",
+            ko="Actions 런타임의 응답에 ID 토큰(`value`)이 없습니다",
+            hint_ko="승인을 다시 실행하십시오. 기록된 것은 없습니다",
+        )
     return value
 
 
@@ -155,15 +161,31 @@ def load_pinned(path: Path) -> list[dict[str, Any]]:
         raise ConfigError(
             f"{path}: cannot read the pinned OIDC keys: {exc.strerror or exc}",
             hint="`keys_file` names a JWKS file in the repository (the issuer's /.well-known/jwks)",
+            ko=f"{path}: 고정한 OIDC 키를 읽을 수 없습니다: {exc.strerror or exc}",
+            hint_ko="`keys_file`은 저장소 안의 JWKS 파일(발급자의 /.well-known/jwks)을 가리켜야 합니다",
         ) from None
     except ValueError as exc:
-        raise ConfigError(f"{path}: {exc}", hint='the file is the issuer\'s JWKS: {"keys": [...]}') from None
+        raise ConfigError(
+            f"{path}: {exc}",
+            hint='the file is the issuer\'s JWKS: {"keys": [...]}',
+            ko=f"{path}: {exc}",
+            hint_ko='발급자의 JWKS 파일이어야 합니다: {"keys": [...]}',
+        ) from None
     keys = data.get("keys")
     if not isinstance(keys, list) or not keys or not all(isinstance(k, dict) for k in keys):
-        raise ConfigError(f"{path}: `keys` is not a non-empty list of JWKs", hint="copy the issuer's JWKS")
+        raise ConfigError(
+            f"{path}: `keys` is not a non-empty list of JWKs",
+            hint="copy the issuer's JWKS",
+            ko=f"{path}: `keys`가 비어 있지 않은 JWK 목록이 아닙니다",
+            hint_ko="발급자의 JWKS를 그대로 복사하십시오",
+        )
     for key in keys:
         if "d" in key or key.get("kty") not in ALGORITHMS:
-            raise ConfigError(f"{path}: every key must be a public RSA or EC key (no private part)")
+            raise ConfigError(
+                f"{path}: every key must be a public RSA or EC key (no private part)",
+                ko=f"{path}: 모든 키는 공개 RSA 또는 EC 키여야 합니다(개인 키 부분 없음)",
+                hint_ko="발급자의 공개 JWKS만 복사하십시오",
+            )
     return keys
 
 

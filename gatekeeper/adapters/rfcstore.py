@@ -39,20 +39,29 @@ class FileRfcStore:
             raise ConfigError(
                 f"{rfc_id!r} is not an RFC ID of this repository",
                 hint=f"RFC IDs match the configured pattern {self.pattern}",
+                ko=f"{rfc_id!r}은(는) 이 저장소의 변경요청 ID가 아닙니다",
+                hint_ko=f"변경요청 ID는 설정한 패턴 {self.pattern}에 맞아야 합니다",
             )
         path = self.folder / f"{rfc_id}.yml"
         if path.resolve().parent != self.folder.resolve():
-            raise ConfigError(f"{rfc_id!r} would point outside {self.folder}")
+            raise ConfigError(
+                f"{rfc_id!r} would point outside {self.folder}",
+                ko=f"{rfc_id!r}은(는) {self.folder} 밖을 가리킵니다",
+                hint_ko="경로 문자가 없는 변경요청 ID를 쓰십시오",
+            )
         return path
 
     def _load(self, rfc_id: str, path: Path) -> RfcEntry:
         try:
             rfc = load_rfc(path)
         except ConfigError as exc:
-            return RfcEntry(rfc_id, str(path), error=exc.render())
+            return RfcEntry(rfc_id, str(path), error=exc.render(), error_ko=exc.render("ko"))
         if rfc.id != rfc_id:
             return RfcEntry(
-                rfc_id, str(path), error=f"{path}: id {rfc.id!r} does not match the file name {rfc_id!r}"
+                rfc_id,
+                str(path),
+                error=f"{path}: id {rfc.id!r} does not match the file name {rfc_id!r}",
+                error_ko=f"{path}: id {rfc.id!r}이(가) 파일 이름 {rfc_id!r}과(와) 다릅니다",
             )
         return RfcEntry(rfc_id, str(path), rfc=rfc)
 
@@ -76,6 +85,7 @@ class FileRfcStore:
                     path.stem,
                     str(path),
                     error=f"{path}: the file name is not an RFC ID matching {self.pattern}",
+                    error_ko=f"{path}: 파일 이름이 {self.pattern}에 맞는 변경요청 ID가 아닙니다",
                 )
 
 

@@ -64,7 +64,7 @@ from gatekeeper.domain.rfc import RfcEntry
 from gatekeeper.facts.commits import JudgedCommit
 from gatekeeper.facts.history import KINDS as HISTORY_KINDS
 from gatekeeper.facts.history import Deployment, History, evidence_of
-from gatekeeper.ledger import Record, VerifyResult
+from gatekeeper.ledger import Record, VerifyResult, chain_reason_ko
 from gatekeeper.rules import RuleContext
 from gatekeeper.rules.approval import ApprovalDecision, ApprovalFacts, after_ledger
 from gatekeeper.rules.baseline import baseline_drift
@@ -1010,7 +1010,7 @@ def checklist(
                 f"seq:{chain.first_bad_seq}",
                 t(
                     f"the chain breaks at record {chain.first_bad_seq}: {chain.reason}",
-                    f"기록 {chain.first_bad_seq}에서 해시 체인이 끊어짐: {chain.reason}",
+                    f"기록 {chain.first_bad_seq}에서 해시 체인이 끊어짐: {chain_reason_ko(chain.reason)}",
                 ),
             )
 

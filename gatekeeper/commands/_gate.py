@@ -47,7 +47,10 @@ def parse_evidence(values: list[str]) -> tuple[tuple[EvidenceKind, str], ...]:
         except ValueError:
             allowed = ", ".join(k.value for k in EvidenceKind)
             raise UsageError(
-                f"--evidence {value!r}: unknown kind {kind!r}", hint=f"use one of {allowed}"
+                f"--evidence {value!r}: unknown kind {kind!r}",
+                hint=f"use one of {allowed}",
+                ko=f"--evidence {value!r}: 알 수 없는 종류 {kind!r}",
+                hint_ko=f"{allowed} 중 하나를 쓰십시오",
             ) from None
     return tuple(out)
 

@@ -87,5 +87,10 @@ def period(args: argparse.Namespace, config: Config) -> tuple[datetime | None, d
     since = parse_moment(args.since, zone, end=False, option="--since")
     until = parse_moment(args.until, zone, end=True, option="--until")
     if since is not None and until is not None and until <= since:
-        raise UsageError("--until is not after --since", hint="swap the two dates")
+        raise UsageError(
+            "--until is not after --since",
+            hint="swap the two dates",
+            ko="--until이 --since보다 뒤가 아닙니다",
+            hint_ko="두 날짜를 바꾸십시오",
+        )
     return since, until

@@ -60,9 +60,16 @@ def rfc_digest(ctx: Context, rfc_id: str) -> str:
         raise InputError(
             f"there is no RFC {rfc_id}",
             hint="create it with `gatekeeper rfc new`, or check the ID",
+            ko=f"변경요청 {rfc_id}이(가) 없습니다",
+            hint_ko="`gatekeeper rfc new`로 만들거나 ID를 확인하십시오",
         )
     if entry.rfc is None:
-        raise ConfigError(f"RFC {rfc_id} is not valid: {entry.error}", hint=f"fix {entry.where}")
+        raise ConfigError(
+            f"RFC {rfc_id} is not valid: {entry.error}",
+            hint=f"fix {entry.where}",
+            ko=f"변경요청 {rfc_id}이(가) 유효하지 않습니다: {entry.error_ko or entry.error}",
+            hint_ko=f"{entry.where}을(를) 고치십시오",
+        )
     return entry.digest
 
 
@@ -82,10 +89,16 @@ def draft(ctx: Context, kind: str, data: dict[str, Any], rfcs: tuple[str, ...] =
     )
 
 
-def report_stored(ctx: Context, record: Record, summary: str) -> int:
-    """What every write command prints once its record is stored: the record (JSON) or one line."""
+def report_stored(ctx: Context, record: Record, summary: str, summary_ko: str) -> int:
+    """What every write command prints once its record is stored: the record (JSON) or one line, its
+    summary in the language of the run."""
     if ctx.output_format == "json":
         ctx.out(json.dumps({"ok": True, "record": record.as_dict()}, ensure_ascii=False, indent=2))
+    elif ctx.lang == "ko":
+        ctx.out(
+            f"기록함: {record.kind} #{record.seq} ({summary_ko}), 기록자 {for_log(record.actor)} "
+            f"[{record.actor_source}], 해시 {record.hash[:16]}"
+        )
     else:
         ctx.out(
             f"recorded {record.kind} #{record.seq} ({summary}) by {for_log(record.actor)} "

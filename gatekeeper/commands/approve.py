@@ -19,6 +19,7 @@ from gatekeeper.commands._records import report_stored, store
 from gatekeeper.domain import Finding, Outcome, RecordKind, Severity
 from gatekeeper.errors import ConfigError, ExitCode
 from gatekeeper.ledger import Draft
+from gatekeeper.reporters.words import word
 from gatekeeper.rules import RuleContext
 
 
@@ -60,7 +61,12 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     actor = current_actor(ctx.runtime.env, ctx.runtime.cwd)
     entry = open_store(ctx.repo_root, ctx.config, ctx.runtime.env).get(args.rfc_id)
     if entry is not None and entry.rfc is None:
-        raise ConfigError(f"RFC {args.rfc_id} is not valid: {entry.error}", hint=f"fix {entry.where}")
+        raise ConfigError(
+            f"RFC {args.rfc_id} is not valid: {entry.error}",
+            hint=f"fix {entry.where}",
+            ko=f"변경요청 {args.rfc_id}이(가) 유효하지 않습니다: {entry.error_ko or entry.error}",
+            hint_ko=f"{entry.where}을(를) 고치십시오",
+        )
     rule_ctx = RuleContext(
         ctx.policy,
         ctx.config.system.grade,
@@ -107,7 +113,12 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
             f"warning: {finding.rule}: {finding.message}\n  fix: {finding.remediation}\n"
         )
     record = store(ctx, draft)
-    code = report_stored(ctx, record, f"{args.rfc_id} {args.step}: {args.decision}")
+    code = report_stored(
+        ctx,
+        record,
+        f"{args.rfc_id} {args.step}: {args.decision}",
+        f"{args.rfc_id} {word(args.step, 'ko')}: {word(args.decision, 'ko')}",
+    )
     if args.decision == "approve":
         from gatekeeper.commands._notify import notify
         from gatekeeper.domain.notification import approval_given

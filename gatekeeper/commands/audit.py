@@ -425,7 +425,10 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         html_path = ctx.runtime.cwd / html_path
     if html_path is not None and not html_path.parent.is_dir():
         raise InputError(
-            f"cannot write {html_path}: the folder does not exist", hint="create it or pick another path"
+            f"cannot write {html_path}: the folder does not exist",
+            hint="create it or pick another path",
+            ko=f"{html_path}에 쓸 수 없습니다: 폴더가 없습니다",
+            hint_ko="폴더를 만들거나 다른 경로를 고르십시오",
         )
     if args.system:
         return _run_portfolio(args, ctx, html_path)

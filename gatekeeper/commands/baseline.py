@@ -54,6 +54,8 @@ def _latest(ledger: Ledger, ctx: Context, label: str | None) -> Baseline:
         raise InputError(
             f"no baseline {which}is recorded for {ctx.config.system.id}",
             hint="record one with `gatekeeper baseline create --label 1.0`",
+            ko=f"{ctx.config.system.id}에 기록된 기준선{(' ' + which.strip()) if which else ''}이 없습니다",
+            hint_ko="`gatekeeper baseline create --label 1.0`으로 기록하십시오",
         )
     return found
 

@@ -127,17 +127,32 @@ def _read_message_file(path: Path, cwd: Path) -> str:
         with full.open("rb") as handle:
             raw = handle.read(MAX_MESSAGE_BYTES + 1)
     except OSError as exc:
-        raise InputError(f"{path}: cannot read the commit message: {exc.strerror or exc}") from None
+        raise InputError(
+            f"{path}: cannot read the commit message: {exc.strerror or exc}",
+            ko=f"{path}: 커밋 메시지를 읽을 수 없습니다: {exc.strerror or exc}",
+            hint_ko="git이 넘긴 메시지 파일 경로를 확인하십시오",
+        ) from None
     if len(raw) > MAX_MESSAGE_BYTES:
-        raise InputError(f"{path}: the commit message is larger than {MAX_MESSAGE_BYTES} bytes")
+        raise InputError(
+            f"{path}: the commit message is larger than {MAX_MESSAGE_BYTES} bytes",
+            ko=f"{path}: 커밋 메시지가 {MAX_MESSAGE_BYTES}바이트보다 큽니다",
+            hint_ko="메시지를 줄이십시오",
+        )
     if b"\0" in raw:
-        raise InputError(f"{path}: the commit message contains a NUL byte", hint="remove the binary content")
+        raise InputError(
+            f"{path}: the commit message contains a NUL byte",
+            hint="remove the binary content",
+            ko=f"{path}: 커밋 메시지에 NUL 바이트가 있습니다",
+            hint_ko="바이너리 내용을 지우십시오",
+        )
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise InputError(
             f"{path}: the commit message is not UTF-8 (byte {exc.start})",
             hint="write the message in UTF-8 (git config i18n.commitEncoding utf-8)",
+            ko=f"{path}: 커밋 메시지가 UTF-8이 아닙니다({exc.start}번째 바이트)",
+            hint_ko="메시지를 UTF-8로 쓰십시오(git config i18n.commitEncoding utf-8)",
         ) from None
 
 
@@ -197,7 +212,12 @@ def _explicit_range(root: Path, text: str) -> tuple[str | None, str]:
     from gatekeeper.adapters import git
 
     if "..." in text or text.count("..") != 1:
-        raise UsageError(f"--range {text!r} is not of the form A..B", hint="e.g. --range origin/main..HEAD")
+        raise UsageError(
+            f"--range {text!r} is not of the form A..B",
+            hint="e.g. --range origin/main..HEAD",
+            ko=f"--range {text!r}이(가) A..B 형식이 아닙니다",
+            hint_ko="예: --range origin/main..HEAD",
+        )
     low, high = text.split("..")
     return (git.rev_parse(root, low) if low else None), git.rev_parse(root, high or "HEAD")
 

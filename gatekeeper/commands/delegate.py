@@ -86,7 +86,12 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     record = signed(ctx, draft(ctx, str(RecordKind.DELEGATION), data))
     _refuse_if_void(ctx, record)
     stored = store(ctx, record)
-    return report_stored(ctx, stored, f"{', '.join(steps)} to {deputy} until {end.isoformat()}")
+    return report_stored(
+        ctx,
+        stored,
+        f"{', '.join(steps)} to {deputy} until {end.isoformat()}",
+        f"{', '.join(steps)} → {deputy}, {end.isoformat()}까지",
+    )
 
 
 def _moment(text: str, flag: str, zone: ZoneInfo, *, end: bool) -> datetime:
@@ -223,4 +228,4 @@ def _revoke(args: argparse.Namespace, ctx: Context) -> int:
             hint_ko="`gatekeeper ledger log --kind delegation`으로 위임 기록과 ID를 확인하세요",
         )
     stored = store(ctx, record)
-    return report_stored(ctx, stored, f"revokes {args.revoke}")
+    return report_stored(ctx, stored, f"revokes {args.revoke}", f"{args.revoke} 철회")

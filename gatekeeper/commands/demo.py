@@ -18,8 +18,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
+    from gatekeeper.config.language import chosen_language
     from gatekeeper.demo import run_demo
 
     workdir = Path(args.workdir)
-    run_demo(workdir if workdir.is_absolute() else ctx.runtime.cwd / workdir, ctx.runtime.stdout)
+    run_demo(
+        workdir if workdir.is_absolute() else ctx.runtime.cwd / workdir,
+        ctx.runtime.stdout,
+        chosen_language(ctx.lang_option, ctx.runtime.env),
+    )
     return int(ExitCode.OK)

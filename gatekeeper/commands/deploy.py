@@ -41,6 +41,7 @@ from gatekeeper.errors import ExitCode, GatekeeperError, InputError
 from gatekeeper.facts.baseline import artifact_digests
 from gatekeeper.facts.gather import DEFAULT_ENVIRONMENT, gather, started_payload, workspace_evidence
 from gatekeeper.ledger import Draft, Ledger, LedgerReader, Precondition, Record
+from gatekeeper.reporters.words import word
 
 # `deploy start --at` may only restate the present: a deployment is recorded at the time it happens.
 _AT_TOLERANCE = timedelta(minutes=5)
@@ -117,6 +118,8 @@ def _start(args: argparse.Namespace, ctx: Context) -> int:
         raise InputError(
             "deploy start records the deployment at the time it happens; --at may not move it",
             hint="use `gatekeeper gate --at T` to ask what the gate would say at another time",
+            ko="deploy start는 배포가 일어나는 시각에 기록합니다. --at으로 옮길 수 없습니다",
+            hint_ko="다른 시각에 게이트가 어떻게 판단할지는 `gatekeeper gate --at T`로 물으십시오",
         )
     environments = ctx.config.declared_environments()
     environment = environments.resolve(args.environment).name  # exit 2 for an undeclared name
@@ -175,7 +178,7 @@ def _start(args: argparse.Namespace, ctx: Context) -> int:
     started = dataclasses.replace(outcome, extra={**outcome.extra, "deployment_id": record.id})
     code = ctx.emit(started)
     if ctx.output_format == "text":
-        ctx.out(f"deployment id: {record.id}")
+        ctx.out(f"{'배포 ID' if ctx.lang == 'ko' else 'deployment id'}: {record.id}")
     notify_findings(ctx, outcome.findings)  # the warnings: debts overdue, reports due
     return code
 
@@ -184,7 +187,7 @@ class _AlreadyRecorded(GatekeeperError):
     """The same report (kind, commit, digest, counts) is in the ledger already, in record `seq`."""
 
     def __init__(self, message: str, seq: int) -> None:
-        super().__init__(message)
+        super().__init__(message, ko=f"시험 증적이 이미 원장 기록 {seq}에 있습니다")
         self.seq = seq
 
 
@@ -215,6 +218,10 @@ def _find_started(ledger: Ledger, system: str, deployment_id: str) -> Record:
     raise InputError(
         f"no deployment.started record of {system} has the id {deployment_id!r}",
         hint="use the id `gatekeeper deploy start` printed; `gatekeeper ledger log` lists the records",
+        ko=f"{system}의 deployment.started 기록 중 id가 {deployment_id!r}인 것이 없습니다",
+        hint_ko=(
+            "`gatekeeper deploy start`가 출력한 id를 쓰십시오. `gatekeeper ledger log`가 기록을 보여 줍니다"
+        ),
     )
 
 
@@ -340,9 +347,15 @@ def _finish(args: argparse.Namespace, ctx: Context) -> int:
     )
     ctx.emit(outcome)
     if ctx.output_format == "text":
-        ctx.out(f"deployment {started.id} finished: {result}")
-        if incident is not None:
-            ctx.out(f"incident {incident.id} opened, grade {entry_of(incident).payload.grade}")
+        grade = entry_of(incident).payload.grade if incident is not None else None
+        if ctx.lang == "ko":
+            ctx.out(f"배포 {started.id} 종료: {word(result, 'ko')}")
+            if incident is not None:
+                ctx.out(f"장애 {incident.id} 등록함, {grade}등급")
+        else:
+            ctx.out(f"deployment {started.id} finished: {result}")
+            if incident is not None:
+                ctx.out(f"incident {incident.id} opened, grade {grade}")
     if incident is not None:
         notify(ctx, lambda: [_incident_event(incident, now)])
     return int(ExitCode.OK)

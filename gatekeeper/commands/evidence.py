@@ -53,6 +53,8 @@ def _refuse_escaping_links(paths: list[Path], root: Path) -> None:
             raise InputError(
                 f"{path}: links to {path.resolve()}, outside the repository; it is not read",
                 hint="write the test report inside the workspace instead of linking to it",
+                ko=f"{path}: 저장소 밖의 {path.resolve()}를 가리키는 링크라 읽지 않습니다",
+                hint_ko="링크 대신 작업 공간 안에 시험 보고서를 쓰십시오",
             )
 
 
@@ -85,7 +87,9 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         return _bound(args, ctx, data, head)
     record = store(ctx, draft(ctx, str(RecordKind.TEST_EVIDENCE), data, tuple(args.rfc)))
     line = f"{args.kind}: {totals['passed']}/{totals['tests']} passed in {len(files)} file(s) at {head[:12]}"
-    return report_stored(ctx, record, line)
+    passed_ko = f"{totals['tests']}건 중 {totals['passed']}건 통과"
+    line_ko = f"{args.kind}: {passed_ko}, 파일 {len(files)}개, 커밋 {head[:12]}"
+    return report_stored(ctx, record, line, line_ko)
 
 
 def _bound(args: argparse.Namespace, ctx: Context, data: dict[str, object], head: str) -> int:
@@ -112,4 +116,6 @@ def _bound(args: argparse.Namespace, ctx: Context, data: dict[str, object], head
     assert isinstance(totals, dict)
     line = f"{args.kind} in production: {totals['passed']}/{totals['tests']} passed at {head[:12]}"
     line += f" for {deployment}"
-    return report_stored(ctx, record, line)
+    passed_ko = f"{totals['tests']}건 중 {totals['passed']}건 통과"
+    line_ko = f"운영 {args.kind}: {passed_ko}, 커밋 {head[:12]}, 배포 {deployment}"
+    return report_stored(ctx, record, line, line_ko)

@@ -115,7 +115,10 @@ def _open(args: argparse.Namespace, ctx: Context, actor: str) -> int:
     ident = (args.incident_id or f"INC-{uuid.uuid4().hex[:8]}").strip()
     if not ident or len(ident) > 100 or any(c.isspace() for c in ident):
         raise UsageError(
-            "--id is empty, longer than 100 characters or holds spaces", hint="e.g. INC-2026-0007"
+            "--id is empty, longer than 100 characters or holds spaces",
+            hint="e.g. INC-2026-0007",
+            ko="--id가 비었거나 100자보다 길거나 공백을 포함합니다",
+            hint_ko="예: INC-2026-0007",
         )
     grade = grade_of(ctx, occurred, None, args.region or "", args.service_priority)
     payload = IncidentOpened(
@@ -147,7 +150,7 @@ def _open(args: argparse.Namespace, ctx: Context, actor: str) -> int:
 
     record = draft(ctx, str(payload.KIND), payload.dump(), tuple(args.rfc))
     stored = store(ctx, record, unique)
-    code = report_stored(ctx, stored, f"{ident}, grade {int(grade)}")
+    code = report_stored(ctx, stored, f"{ident}, grade {int(grade)}", f"{ident}, {int(grade)}등급")
     if (
         "attestation" not in stored.data
         and ctx.policy.approvals.attestation_level(ctx.config.system.grade) == "required"
@@ -199,7 +202,12 @@ def _update(args: argparse.Namespace, ctx: Context) -> int:
         handler=args.handler,
     )
     stored = store(ctx, draft(ctx, str(payload.KIND), payload.dump(), state.rfcs))
-    return report_stored(ctx, stored, state.id + (" (intermediate report)" if args.report else ""))
+    return report_stored(
+        ctx,
+        stored,
+        state.id + (" (intermediate report)" if args.report else ""),
+        state.id + (" (중간 보고)" if args.report else ""),
+    )
 
 
 def _close(args: argparse.Namespace, ctx: Context) -> int:
@@ -234,9 +242,11 @@ def _close(args: argparse.Namespace, ctx: Context) -> int:
     )
     stored = store(ctx, draft(ctx, str(payload.KIND), payload.dump(), state.rfcs))
     summary = f"{state.id} closed, grade {int(grade)}"
+    summary_ko = f"{state.id} 종료, {int(grade)}등급"
     if args.cause_type == "unknown":
         summary += "; cause unknown: register it with `gatekeeper problem open --incident " + state.id + "`"
-    return report_stored(ctx, stored, summary)
+        summary_ko += f"; 원인 미상: `gatekeeper problem open --incident {state.id}`로 문제를 등록하세요"
+    return report_stored(ctx, stored, summary, summary_ko)
 
 
 def _list(ctx: Context) -> int:

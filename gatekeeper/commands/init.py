@@ -256,6 +256,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         located = load_yaml(files[0].path, what="configuration file", text=files[0].text)
         config = parse_model(Config, located, "configuration")
     policy = policy_for(config, relative_to=root)
+    ctx.speak_as(config, policy)
     files += ci_files(root, ci, args, config, policy)
     existing = [f.path for f in files if f.path.exists()]
     if existing and not args.force:

@@ -13,7 +13,7 @@ from gatekeeper.commands import Context
 from gatekeeper.commands._options import parse_time
 from gatekeeper.commands._records import open_configured
 from gatekeeper.errors import ExitCode, InputError, LedgerError
-from gatekeeper.ledger import Ledger
+from gatekeeper.ledger import Ledger, chain_reason_ko
 from gatekeeper.ledger.anchor import AnchorProblem, Head, head_in
 from gatekeeper.reporters.columns import pad
 from gatekeeper.reporters.sanitize import for_log
@@ -174,8 +174,8 @@ def _verify(
         )
     else:
         ctx.out(
-            f"원장 손상: seq {result.first_bad_seq}에서 체인이 끊어졌습니다: {result.reason} "
-            f"(그 앞의 레코드 {result.count}건은 정상)\n"
+            f"원장 손상: seq {result.first_bad_seq}에서 체인이 끊어졌습니다: "
+            f"{chain_reason_ko(result.reason)} (그 앞의 레코드 {result.count}건은 정상)\n"
             "  조치: 신뢰할 수 있는 사본에서 원장을 복원하세요. 그 seq부터의 레코드는 믿을 수 없습니다"
             if ko
             else f"ledger BROKEN at seq {result.first_bad_seq}: {result.reason} "
@@ -247,7 +247,11 @@ def _head(ledger: Ledger, ctx: Context) -> int:
 
 def _log(ledger: Ledger, ctx: Context, args: argparse.Namespace) -> int:
     if args.limit < 0:
-        raise InputError("--limit must be zero (all) or positive")
+        raise InputError(
+            "--limit must be zero (all) or positive",
+            ko="--limit은 0(전체) 또는 양수여야 합니다",
+            hint_ko="예: --limit 20",
+        )
     records = list(
         ledger.find(kind=args.kind, system=args.system, rfc=args.rfc, since=args.since, until=args.until)
     )
@@ -284,7 +288,11 @@ def _export(ledger: Ledger, ctx: Context, args: argparse.Namespace) -> int:
         try:
             handle = path.open("w", encoding="utf-8", newline="")
         except OSError as exc:
-            raise InputError(f"cannot write {path}: {exc.strerror}") from None
+            raise InputError(
+                f"cannot write {path}: {exc.strerror}",
+                ko=f"{path}에 쓸 수 없습니다: {exc.strerror}",
+                hint_ko="폴더와 권한을 확인하십시오",
+            ) from None
         target = handle
     try:
         if args.export_format == "jsonl":
@@ -299,7 +307,11 @@ def _export(ledger: Ledger, ctx: Context, args: argparse.Namespace) -> int:
                 row["data"] = json.dumps(record.data, ensure_ascii=False, sort_keys=True)
                 writer.writerow([row["seq"], *(_cell(str(row[f])) for f in _CSV_FIELDS[1:])])
     except OSError as exc:
-        raise LedgerError(f"cannot write the export: {exc}") from None
+        raise LedgerError(
+            f"cannot write the export: {exc}",
+            ko=f"내보내기 파일을 쓸 수 없습니다: {exc}",
+            hint_ko="디스크 공간과 권한을 확인하십시오",
+        ) from None
     finally:
         if handle is not None:
             handle.close()

@@ -53,4 +53,6 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
             "(정책 팩의 deploy.notice_by; GitHub: `permissions: id-token: write`, GitLab: `id_tokens:`)",
         )
     record = store(ctx, notice)
-    return report_stored(ctx, record, f"{args.rfc_id} to {', '.join(agencies)}")
+    return report_stored(
+        ctx, record, f"{args.rfc_id} to {', '.join(agencies)}", f"{args.rfc_id} → {', '.join(agencies)}"
+    )

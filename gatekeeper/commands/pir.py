@@ -78,4 +78,5 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
             "write`, GitLab: `id_tokens: {GATEKEEPER_ID_TOKEN: {aud: gatekeeper}}`)",
         )
     record = store(ctx, pir)
-    return report_stored(ctx, record, f"{args.rfc_id}: {args.result}")
+    result_ko = "목표 달성" if args.result == "achieved" else "목표 미달성"
+    return report_stored(ctx, record, f"{args.rfc_id}: {args.result}", f"{args.rfc_id}: {result_ko}")

@@ -31,4 +31,9 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         ident, rfcs = state.id, state.rfcs
     payload = ProblemOpened(title=args.title, incident=ident, reason=args.reason, note=args.note)
     stored = store(ctx, draft(ctx, str(payload.KIND), payload.dump(), rfcs))
-    return report_stored(ctx, stored, f"problem {args.title}" + (f" for {ident}" if ident else ""))
+    return report_stored(
+        ctx,
+        stored,
+        f"problem {args.title}" + (f" for {ident}" if ident else ""),
+        f"문제 {args.title}" + (f", 장애 {ident}" if ident else ""),
+    )

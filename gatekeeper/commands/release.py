@@ -59,12 +59,15 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     if command == "accept":
         payload = ReleaseAccepted(deployment, args.result, args.note)
         summary = f"{deployment}: {args.result}"
+        summary_ko = f"{deployment}: {'인수' if args.result == 'accepted' else '인수 거부'}"
     elif command == "review":
         payload = ReleaseReviewed(deployment, args.consistent, args.note)
         summary = f"{deployment}: {'consistent' if args.consistent else 'inconsistent'}"
+        summary_ko = f"{deployment}: {'일치' if args.consistent else '불일치'}"
     else:
         payload = ChangeClosed(deployment, args.note, args.improvements)
         summary = f"{deployment}: closed"
+        summary_ko = f"{deployment}: 종료"
     ledger = open_configured(ctx)
     try:
         history, release = release_of(ctx, ledger, deployment)
@@ -75,4 +78,4 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         record = append(ctx, ledger, record_draft)
     finally:
         ledger.close()
-    return report_stored(ctx, record, summary)
+    return report_stored(ctx, record, summary, summary_ko)

@@ -121,7 +121,7 @@ def build_form(ctx: Context, ledger: LedgerReader, kind: str, ident: str) -> For
             raise InputError(
                 f"RFC {ident} does not validate: {entry.error}",
                 hint=f"`gatekeeper rfc validate {ident}`",
-                ko=f"변경요청서 {ident}의 형식이 올바르지 않습니다: {entry.error}",
+                ko=f"변경요청서 {ident}의 형식이 올바르지 않습니다: {entry.error_ko or entry.error}",
                 hint_ko=f"`gatekeeper rfc validate {ident}`로 확인하십시오",
             )
         approvals = [

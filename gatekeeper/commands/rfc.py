@@ -130,7 +130,7 @@ def _show(args: argparse.Namespace, ctx: Context) -> int:
             ko=f"{ctx.config.rfc.store} 저장소에 변경요청 {args.rfc_id}이(가) 없습니다",
         )
     if entry.rfc is None:
-        raise ConfigError(entry.error)
+        raise ConfigError(entry.error, ko=entry.error_ko or entry.error)
     body = {"where": entry.where, "digest": entry.digest, "rfc": entry.rfc.model_dump(mode="json")}
     if ctx.output_format == "json":
         ctx.out(json.dumps(body, ensure_ascii=False, indent=2))

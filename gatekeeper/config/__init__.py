@@ -14,6 +14,7 @@ from typing import Any, TypeVar, cast
 from pydantic import BaseModel, ValidationError
 
 from gatekeeper.config._yaml import Located, load_yaml, read_text
+from gatekeeper.config._yaml import what_ko as what_in_korean
 from gatekeeper.config.models import Config, Policy, Rfc
 from gatekeeper.errors import ConfigError
 from gatekeeper.resources import policies_dir
@@ -114,7 +115,8 @@ def _shown(value: Any) -> str:
     return shown if len(shown) <= 80 else shown[:77] + "..."
 
 
-def _describe(model: type[BaseModel], located: Located, error: Mapping[str, Any]) -> str:
+def _describe(model: type[BaseModel], located: Located, error: Mapping[str, Any]) -> tuple[str, str]:
+    """One error of the file, in English and in Korean."""
     raw = tuple(
         p
         for p in error["loc"]
@@ -129,54 +131,84 @@ def _describe(model: type[BaseModel], located: Located, error: Mapping[str, Any]
     found = error.get("input")
     ctx = error.get("ctx") or {}
     if kind == "extra_forbidden":
-        allowed = _fields_at(model, raw[:-1])
-        allowed_text = f"; allowed here: {', '.join(allowed)}" if allowed else ""
-        return f"{where}: {key}: unknown key{allowed_text}"
-    if kind == "missing":
-        return f"{where}: {key}: required key is missing"
-    if kind == "union_tag_invalid":
+        allowed = ", ".join(_fields_at(model, raw[:-1]))
         return (
-            f"{where}: {key}.{ctx.get('discriminator', '').strip(chr(39))}: unknown value; "
-            f"allowed: {ctx.get('expected_tags', '')}; found {_shown(ctx.get('tag'))}"
+            f"{where}: {key}: unknown key" + (f"; allowed here: {allowed}" if allowed else ""),
+            f"{where}: {key}: 알 수 없는 키" + (f". 여기서 쓸 수 있는 키: {allowed}" if allowed else ""),
+        )
+    if kind == "missing":
+        return f"{where}: {key}: required key is missing", f"{where}: {key}: 필수 키가 없습니다"
+    if kind == "union_tag_invalid":
+        tag_key = f"{key}.{ctx.get('discriminator', '').strip(chr(39))}"
+        tags, tag = ctx.get("expected_tags", ""), _shown(ctx.get("tag"))
+        return (
+            f"{where}: {tag_key}: unknown value; allowed: {tags}; found {tag}",
+            f"{where}: {tag_key}: 알 수 없는 값. 허용: {tags}. 입력값 {tag}",
         )
     if kind == "union_tag_not_found":
-        return f"{where}: {key}: required key {ctx.get('discriminator', '')} is missing"
+        tag_key = ctx.get("discriminator", "")
+        return (
+            f"{where}: {key}: required key {tag_key} is missing",
+            f"{where}: {key}: 필수 키 {tag_key}이(가) 없습니다",
+        )
     message = str(error["msg"]).removeprefix("Value error, ")
+    message_ko = f"값이 올바르지 않습니다({message})"
     if on_key:
         message = f"unknown key; {message[0].lower()}{message[1:]}"
+        message_ko = f"알 수 없는 키({str(error['msg']).removeprefix('Value error, ')})"
     expected = ctx.get("expected")
     if expected is not None and str(expected) not in message:
         message += f" (allowed: {expected})"
+        message_ko += f" 허용: {expected}"
     if isinstance(found, dict | list) or (loc and loc[-1] in _NOT_ECHOED):
-        return f"{where}: {key}: {message}"
-    return f"{where}: {key}: {message}; found {_shown(found)}"
+        return f"{where}: {key}: {message}", f"{where}: {key}: {message_ko}"
+    return (
+        f"{where}: {key}: {message}; found {_shown(found)}",
+        f"{where}: {key}: {message_ko}. 입력값 {_shown(found)}",
+    )
 
 
 def parse_model(model: type[Model], located: Located, what: str) -> Model:
+    what_ko = what_in_korean(what)
     if located.data is None:
         raise ConfigError(
-            f"{located.path}: the {what} is empty", hint=f"see `gatekeeper schema` for the {what} format"
+            f"{located.path}: the {what} is empty",
+            hint=f"see `gatekeeper schema` for the {what} format",
+            ko=f"{located.path}: {what_ko}이(가) 비어 있습니다",
+            hint_ko=f"{what_ko} 형식은 `gatekeeper schema`를 참고하십시오",
         )
     if not isinstance(located.data, dict):
         found = type(located.data).__name__
-        raise ConfigError(f"{located.path}:1: the {what} must be a mapping of keys to values, found {found}")
+        raise ConfigError(
+            f"{located.path}:1: the {what} must be a mapping of keys to values, found {found}",
+            ko=f"{located.path}:1: {what_ko}은(는) 키와 값의 매핑이어야 하는데 {found}입니다",
+            hint_ko="`key: value` 형식의 YAML 매핑으로 쓰십시오",
+        )
     try:
         # JSON mode keeps strictness ("1" is not 1) while accepting YAML's lists and strings for tuples,
         # enums and times, exactly as a JSON Schema-aware editor would.
         document = json.dumps(located.data, ensure_ascii=False, allow_nan=False)
     except ValueError:
-        raise ConfigError(f"{located.path}: the {what} contains .inf or .nan, which no key accepts") from None
+        raise ConfigError(
+            f"{located.path}: the {what} contains .inf or .nan, which no key accepts",
+            ko=f"{located.path}: {what_ko}에 .inf 또는 .nan이 있습니다. 이를 받는 키는 없습니다",
+            hint_ko="유한한 숫자를 쓰십시오",
+        ) from None
     try:
         return model.model_validate_json(document)
     except ValidationError as exc:
         lines = [_describe(model, located, e) for e in exc.errors(include_url=False)]
-        shown = lines[:20]
+        shown = [en for en, _ in lines[:20]]
+        shown_ko = [ko for _, ko in lines[:20]]
         if len(lines) > 20:
             shown.append(f"... and {len(lines) - 20} more")
+            shown_ko.append(f"... 외 {len(lines) - 20}건")
         kind = "policy" if model is Policy else "rfc" if model is Rfc else "config"
         raise ConfigError(
             f"{located.path}: invalid {what}:\n  " + "\n  ".join(shown),
             hint=f"`gatekeeper schema {kind}` prints the full format",
+            ko=f"{located.path}: {what_ko}이(가) 올바르지 않습니다:\n  " + "\n  ".join(shown_ko),
+            hint_ko=f"`gatekeeper schema {kind}`가 전체 형식을 보여 줍니다",
         ) from None
 
 
@@ -195,6 +227,8 @@ def find_config(cwd: Path, env: Mapping[str, str], explicit: str | None = None) 
     raise ConfigError(
         f"no {CONFIG_FILE} found in {cwd} or the repository root above it",
         hint="run `gatekeeper init`, or pass --config FILE",
+        ko=f"{cwd} 또는 그 위의 저장소 루트에서 {CONFIG_FILE}을(를) 찾을 수 없습니다",
+        hint_ko="`gatekeeper init`을 실행하거나 --config FILE을 지정하십시오",
     )
 
 
@@ -224,6 +258,8 @@ def load_policy(name_or_path: str, *, relative_to: Path | None = None) -> Policy
             raise ConfigError(
                 f"unknown policy pack {name_or_path!r}",
                 hint=f"use one of {', '.join(shipped)}, or a path to a pack file",
+                ko=f"알 수 없는 정책 팩 {name_or_path!r}",
+                hint_ko=f"{', '.join(shipped)} 중 하나 또는 정책 팩 파일의 경로를 쓰십시오",
             )
     return parse_model(Policy, load_yaml(path, what="policy pack"), "policy pack")
 

@@ -67,6 +67,24 @@ class Located:
         return self.lines.get(())
 
 
+# The names of the files gatekeeper reads, in Korean: what an error about them says under `--lang ko`.
+WHAT_KO = {
+    "file": "파일",
+    "configuration file": "설정 파일",
+    "configuration": "설정",
+    "RFC file": "변경요청 파일",
+    "RFC": "변경요청",
+    "RFC issue": "변경요청 이슈",
+    "policy pack": "정책 팩",
+    "standard-change catalogue": "표준변경 목록",
+}
+
+
+def what_ko(what: str) -> str:
+    """The Korean name of a kind of file (WHAT_KO); an unlisted one keeps its name."""
+    return WHAT_KO.get(what, what)
+
+
 def _decode(path: Path, raw: bytes) -> str:
     if b"\x00" in raw:
         offset = raw.index(b"\x00")
@@ -74,6 +92,8 @@ def _decode(path: Path, raw: bytes) -> str:
         raise ConfigError(
             f"{path}:{line}: contains a NUL byte (offset {offset})",
             hint="save the file as plain UTF-8 text",
+            ko=f"{path}:{line}: NUL 바이트가 있습니다(오프셋 {offset})",
+            hint_ko="파일을 일반 UTF-8 텍스트로 저장하십시오",
         )
     try:
         text = raw.decode("utf-8")
@@ -82,6 +102,8 @@ def _decode(path: Path, raw: bytes) -> str:
         raise ConfigError(
             f"{path}:{line}: is not valid UTF-8 (byte 0x{raw[exc.start]:02x} at offset {exc.start})",
             hint="save the file as UTF-8",
+            ko=f"{path}:{line}: 올바른 UTF-8이 아닙니다(오프셋 {exc.start}의 바이트 0x{raw[exc.start]:02x})",
+            hint_ko="파일을 UTF-8로 저장하십시오",
         ) from None
     return text.removeprefix("\ufeff")
 
@@ -94,17 +116,35 @@ def read_text(path: Path, *, max_bytes: int = MAX_FILE_BYTES, what: str = "file"
             raise ConfigError(
                 f"{path}: the {what} is {size} bytes; at most {max_bytes} are read",
                 hint=f"a {what} this large is almost certainly not the intended file",
+                ko=f"{path}: {what_ko(what)}이(가) {size}바이트입니다. 최대 {max_bytes}바이트까지 읽습니다",
+                hint_ko=f"이렇게 큰 {what_ko(what)}은(는) 의도한 파일이 아닐 것입니다",
             )
         with path.open("rb") as handle:
             raw = handle.read(max_bytes + 1)
     except FileNotFoundError:
-        raise ConfigError(f"{path}: no such {what}") from None
+        raise ConfigError(
+            f"{path}: no such {what}",
+            ko=f"{path}: {what_ko(what)}이(가) 없습니다",
+            hint_ko="경로를 확인하십시오",
+        ) from None
     except IsADirectoryError:
-        raise ConfigError(f"{path}: is a directory, not a {what}") from None
+        raise ConfigError(
+            f"{path}: is a directory, not a {what}",
+            ko=f"{path}: {what_ko(what)}이(가) 아니라 디렉터리입니다",
+            hint_ko="파일 경로를 지정하십시오",
+        ) from None
     except OSError as exc:
-        raise ConfigError(f"{path}: cannot read the {what}: {exc.strerror}") from None
+        raise ConfigError(
+            f"{path}: cannot read the {what}: {exc.strerror}",
+            ko=f"{path}: {what_ko(what)}을(를) 읽을 수 없습니다: {exc.strerror}",
+            hint_ko="파일 권한을 확인하십시오",
+        ) from None
     if len(raw) > max_bytes:
-        raise ConfigError(f"{path}: the {what} is larger than {max_bytes} bytes")
+        raise ConfigError(
+            f"{path}: the {what} is larger than {max_bytes} bytes",
+            ko=f"{path}: {what_ko(what)}이(가) {max_bytes}바이트보다 큽니다",
+            hint_ko="의도한 파일인지 확인하십시오",
+        )
     return _decode(path, raw)
 
 
@@ -212,6 +252,8 @@ def _too_deep(where: str) -> ConfigError:
     return ConfigError(
         f"{where}: the document is nested too deeply",
         hint="flatten the lists and mappings; gatekeeper's files need only a few levels",
+        ko=f"{where}: 문서가 너무 깊게 중첩되어 있습니다",
+        hint_ko="목록과 매핑을 평평하게 하십시오. gatekeeper의 파일은 몇 단계면 충분합니다",
     )
 
 
@@ -225,6 +267,8 @@ def load_yaml(path: Path, *, what: str = "file", text: str | None = None) -> Loc
             f"{path}:{line}: contains the control character U+{ord(control.group()):04X}, "
             "which YAML does not allow",
             hint="remove the character; save the file as plain UTF-8 text",
+            ko=f"{path}:{line}: YAML이 허용하지 않는 제어 문자 U+{ord(control.group()):04X}이(가) 있습니다",
+            hint_ko="그 문자를 지우고 파일을 일반 UTF-8 텍스트로 저장하십시오",
         )
     loader = _Loader(source)
     try:
@@ -240,9 +284,16 @@ def load_yaml(path: Path, *, what: str = "file", text: str | None = None) -> Loc
         problem = exc.problem or exc.context or "YAML syntax error"
         if "nesting depth" in problem:  # libyaml 0.2.6 and later stop at 1,000 levels themselves
             raise _too_deep(where) from None
-        raise ConfigError(f"{where}: YAML syntax error: {problem}", hint="fix the YAML syntax") from None
+        raise ConfigError(
+            f"{where}: YAML syntax error: {problem}",
+            hint="fix the YAML syntax",
+            ko=f"{where}: YAML 문법 오류: {problem}",
+            hint_ko="YAML 문법을 고치십시오",
+        ) from None
     except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: YAML error: {exc}") from None
+        raise ConfigError(
+            f"{path}: YAML error: {exc}", ko=f"{path}: YAML 오류: {exc}", hint_ko="YAML 문법을 고치십시오"
+        ) from None
     except RecursionError:  # the pure-Python parser, and older libyaml, nest until the stack runs out
         raise _too_deep(str(path)) from None
     finally:

@@ -29,6 +29,7 @@ from pydantic import (
     model_validator,
 )
 
+from gatekeeper.config.language import Language
 from gatekeeper.domain import ChangeType, EvidenceKind, Grade, RfcStatus, Role, Severity, Step
 from gatekeeper.domain.catalogue import RULES
 from gatekeeper.domain.environments import DEFAULT_NAME, EnvironmentKind, Environments
@@ -605,6 +606,11 @@ class Config(Strict_):
     system: SystemConfig
     policy: str = "kr-ap-sop"
     timezone: ZoneName = "Asia/Seoul"
+    lang: Language | None = Field(
+        default=None,
+        description="the language of messages, errors, forms and reports (`en` or `ko`); `--lang` and "
+        "GATEKEEPER_LANG choose before it; absent: the policy pack's `lang` (`kr-ap-sop`: ko)",
+    )
     calendar: CalendarConfig = CalendarConfig()
     freeze: tuple[FreezePeriod, ...] = ()
     rfc: RfcConfig = RfcConfig()
@@ -1041,6 +1047,11 @@ class Policy(Strict_):
     version: Literal[1]
     name: Identifier
     title: str = ""
+    lang: Language = Field(
+        default="en",
+        description="the language of messages when neither `--lang`, GATEKEEPER_LANG nor the "
+        "configuration's `lang` chooses one",
+    )
     rules: dict[str, RuleSetting] = Field(default_factory=dict)
     commit: CommitPolicy = CommitPolicy()
     window: WindowPolicy = WindowPolicy()

@@ -126,6 +126,8 @@ class BusinessCalendar:
                 f"no Korean holiday data for {day.year} "
                 f"(the installed `holidays` package covers {first}–{last})",
                 hint="upgrade the `holidays` package; until then the gate cannot tell business days apart",
+                ko=f"{day.year}년의 한국 공휴일 자료가 없습니다(설치된 `holidays` 패키지는 {first}–{last}년)",
+                hint_ko="`holidays` 패키지를 올리십시오. 그때까지 게이트는 영업일을 구분할 수 없습니다",
             )
         if day in self.extra_business_days:
             return DayInfo(day, True, "extra business day (calendar.extra_business_days)", "지정 업무일")
@@ -198,6 +200,8 @@ class BusinessCalendar:
         raise CalendarUnavailable(
             f"no allowed deployment time within {SEARCH_HORIZON.days} days after {at.isoformat()}",
             hint="check the freeze periods in .gatekeeper.yml (`freeze:`) and calendar.extra_closed_days",
+            ko=f"{at.isoformat()} 이후 {SEARCH_HORIZON.days}일 안에 배포 가능한 시각이 없습니다",
+            hint_ko=".gatekeeper.yml의 배포 동결(`freeze:`)과 calendar.extra_closed_days를 확인하십시오",
         )
 
 

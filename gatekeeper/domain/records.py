@@ -1391,6 +1391,11 @@ def entry_of(record: Envelope) -> Entry[Any]:
             f"the ledger holds a malformed record: {exc}",
             hint="a record the pipeline wrote is never malformed: find out who wrote this one "
             "(`gatekeeper ledger verify` checks the chain)",
+            ko=f"원장에 형식이 잘못된 기록이 있습니다: {exc}",
+            hint_ko=(
+                "파이프라인이 쓴 기록은 형식이 잘못될 수 없습니다. 누가 썼는지 "
+                "확인하십시오(`gatekeeper ledger verify`가 체인을 검사)"
+            ),
         ) from None
 
 

@@ -23,6 +23,7 @@ class RfcEntry:
     where: str
     rfc: Rfc | None = None
     error: str = ""
+    error_ko: str = ""  # the same reason in Korean (`--lang ko`)
 
     @cached_property
     def digest(self) -> str:

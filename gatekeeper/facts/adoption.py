@@ -58,6 +58,11 @@ def known_adoption_commit(root: Path, adoption: AdoptionConfig) -> str:
             hint="set it to the last commit before gatekeeper was adopted (`git log --reverse` shows the "
             "history; a shallow clone needs `fetch-depth: 0` / `GIT_DEPTH: 0`) / 도입 직전 커밋의 전체 "
             "ID로 고치세요",
+            ko=f".gatekeeper.yml: adoption.commit: {adoption.commit}은(는) 이 저장소의 커밋이 아닙니다",
+            hint_ko=(
+                "gatekeeper 도입 직전 커밋의 전체 ID로 고치십시오(`git log --reverse`로 이력 확인, "
+                "얕은 클론은 `fetch-depth: 0` / `GIT_DEPTH: 0` 필요)"
+            ),
         )
     return adoption.commit
 

@@ -146,6 +146,11 @@ def snapshot(
             "no configuration items are declared",
             hint="list them under baseline.items in .gatekeeper.yml, e.g. "
             "{id: source, kind: source, paths: ['src/**/*.py']}",
+            ko="선언된 구성항목이 없습니다",
+            hint_ko=(
+                ".gatekeeper.yml의 baseline.items에 적으십시오. 예: "
+                "{id: source, kind: source, paths: ['src/**/*.py']}"
+            ),
         )
     commit = rev_parse(root, revision)
     tree = _git(root, "rev-parse", f"{commit}^{{tree}}").strip()

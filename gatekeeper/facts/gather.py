@@ -149,6 +149,14 @@ def role_members(
                     f"role {role!s} names the team or group {entry!r}, and no platform adapter is "
                     "available here to read its members",
                     hint="run the gate in GitHub Actions or GitLab CI with an API token, or list logins",
+                    ko=(
+                        f"역할 {role!s}이(가) 팀 또는 그룹 {entry!r}을(를) 가리키는데, 여기서는 그 구성원을 "
+                        "읽을 플랫폼 어댑터가 없습니다"
+                    ),
+                    hint_ko=(
+                        "API 토큰과 함께 GitHub Actions 또는 GitLab CI에서 게이트를 실행하거나 "
+                        "로그인을 나열하십시오"
+                    ),
                 )
             logins.update(login_key(login) for login in resolver(entry))
         members[Role(role)] = frozenset(logins)
@@ -185,7 +193,12 @@ def _confirmed(
     reader: LedgerReader, read_records: Iterable[Record], checkpoints: CheckpointFile | None, now: datetime
 ) -> None:
     if not all(callable(getattr(reader, name, None)) for name in ("verify", "extent", "stored")):
-        raise LedgerIntegrityError("this ledger cannot verify its hash chain", hint="use a ledger backend")
+        raise LedgerIntegrityError(
+            "this ledger cannot verify its hash chain",
+            hint="use a ledger backend",
+            ko="이 원장은 해시 체인을 검증할 수 없습니다",
+            hint_ko="원장 백엔드를 쓰십시오",
+        )
     confirm_chain(reader, read_records, checkpoints, now)  # type: ignore[arg-type]
 
 
@@ -686,7 +699,11 @@ def _rfcs(config: Config, sources: Sources, ids: list[str], stores: list[Any]) -
     for rfc_id in ids:
         entry = store.get(rfc_id)
         if entry is None:
-            raise InputError(f"RFC {rfc_id} does not exist in the {config.rfc.store} RFC store")
+            raise InputError(
+                f"RFC {rfc_id} does not exist in the {config.rfc.store} RFC store",
+                ko=f"{config.rfc.store} 변경요청 저장소에 변경요청 {rfc_id}이(가) 없습니다",
+                hint_ko="ID를 확인하거나 `gatekeeper rfc new`로 만드십시오",
+            )
         entries.append(entry)
     return tuple(entries)
 

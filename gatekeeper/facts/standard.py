@@ -31,6 +31,8 @@ def load_catalogue(root: Path, config: Config) -> tuple[StandardCatalogue | None
         raise ConfigError(
             f"the standard-change catalogue {shown} (standard_changes.catalogue) does not exist",
             hint="commit the catalogue file, or correct `standard_changes.catalogue` in .gatekeeper.yml",
+            ko=f"표준변경 목록 {shown}(standard_changes.catalogue)이(가) 없습니다",
+            hint_ko="목록 파일을 커밋하거나 .gatekeeper.yml의 `standard_changes.catalogue`를 고치십시오",
         )
     catalogue = parse_model(
         StandardCatalogue, load_yaml(path, what="standard-change catalogue"), "standard-change catalogue"

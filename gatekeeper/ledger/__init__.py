@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -144,14 +145,19 @@ class Record:
         return datetime.fromisoformat(self.at)
 
 
-def parse_stored(text: str, *, what: str, hint: str) -> Record:
+def parse_stored(text: str, *, what: str, hint: str, hint_ko: str = "") -> Record:
     """A stored record's JSON as a Record; anything malformed means a corrupt ledger (an integrity error)."""
     from gatekeeper.errors import LedgerIntegrityError
 
     try:
         return Record.from_dict(loads_json(text))
     except ValueError as exc:
-        raise LedgerIntegrityError(f"{what} is corrupt: {exc}", hint=hint) from None
+        raise LedgerIntegrityError(
+            f"{what} is corrupt: {exc}",
+            hint=hint,
+            ko=f"{what}: 기록이 손상되었습니다: {exc}",
+            hint_ko=hint_ko or hint,
+        ) from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -344,6 +350,17 @@ def verify_chain_from(record: Record, expected_seq: int, prev: str) -> str:
     if record_hash(record.as_dict()) != record.hash:
         return "the record's content does not match its hash"
     return ""
+
+
+def chain_reason_ko(reason: str) -> str:
+    """Why a chain breaks (`verify_chain`, `verify_chain_from`), in Korean; any other reason as it is."""
+    found = re.fullmatch(r"expected seq (\d+), found (-?\d+)", reason)
+    if found:
+        return f"seq {found[1]}이(가) 와야 하는데 {found[2]}입니다"
+    return {
+        "prev does not match the previous record's hash": "prev가 앞 기록의 해시와 다릅니다",
+        "the record's content does not match its hash": "기록의 내용이 해시와 맞지 않습니다",
+    }.get(reason, reason)
 
 
 def where_clause(conditions: Iterable[tuple[str, object | None]]) -> tuple[str, tuple[object, ...]]:

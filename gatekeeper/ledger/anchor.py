@@ -151,7 +151,11 @@ def read_anchors(path: Path) -> list[Head]:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read the anchors file {path}: {exc}") from None
+        raise InputError(
+            f"cannot read the anchors file {path}: {exc}",
+            ko=f"앵커 파일 {path}을(를) 읽을 수 없습니다: {exc}",
+            hint_ko="경로와 권한을 확인하십시오",
+        ) from None
     heads = []
     for number, line in enumerate(text.splitlines(), 1):
         line = line.strip()
@@ -167,5 +171,9 @@ def read_anchors(path: Path) -> list[Head]:
                 f"{path}, line {number}: {exc}",
                 hint="write one anchor a line: SEQ:HASH, or the JSON `gatekeeper --format json ledger head` "
                 "prints",
+                ko=f"{path}, {number}번째 줄: {exc}",
+                hint_ko=(
+                    "한 줄에 앵커 하나: SEQ:HASH, 또는 `gatekeeper --format json ledger head`가 출력한 JSON"
+                ),
             ) from None
     return heads

@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 from gatekeeper.errors import LedgerIntegrityError
-from gatekeeper.ledger import Ledger, Record, record_hash
+from gatekeeper.ledger import Ledger, Record, chain_reason_ko, record_hash
 
 FULL_VERIFY_EVERY = timedelta(hours=24)
 
@@ -123,7 +123,12 @@ def confirm_chain(
         shrunk = lost_growth(ledger, checkpoint)
         if shrunk:
             assert checkpoints is not None
-            raise LedgerIntegrityError(shrunk, hint=_rewritten_hint(checkpoints))
+            raise LedgerIntegrityError(
+                shrunk,
+                hint=_rewritten_hint(checkpoints),
+                ko=f"원장이 이 컴퓨터가 검증한 상태보다 줄었거나 바뀌었습니다: {shrunk}",
+                hint_ko=_rewritten_hint_ko(checkpoints),
+            )
         if timedelta(0) <= now - checkpoint.verified_at < FULL_VERIFY_EVERY:
             moved = _since_checkpoint(ledger, read, checkpoint)
             if moved is not None:
@@ -136,6 +141,8 @@ def confirm_chain(
         raise LedgerIntegrityError(
             f"the hash chain is broken at seq {result.first_bad_seq}: {result.reason}",
             hint="run `gatekeeper ledger verify`, and restore the ledger from a trusted copy",
+            ko=f"seq {result.first_bad_seq}에서 해시 체인이 끊어졌습니다: {chain_reason_ko(result.reason)}",
+            hint_ko="`gatekeeper ledger verify`를 실행하고 신뢰할 수 있는 사본에서 원장을 복원하십시오",
         )
     if checkpoints is not None:
         checkpoints.save(Checkpoint(result.count, result.head, now, ledger_tip(ledger)))
@@ -181,6 +188,14 @@ def stored_hash(text: str | None) -> str:
         return ""
     value = body.get("hash") if isinstance(body, dict) else None
     return value if isinstance(value, str) else ""
+
+
+def _rewritten_hint_ko(checkpoints: CheckpointFile) -> str:
+    return (
+        "원장은 늘어나기만 합니다: 신뢰할 수 있는 사본에서 복원하고(git이면 이 컴퓨터가 본 끝을 다시 푸시) "
+        "`gatekeeper ledger verify`를 실행하십시오. 일부러 바꾼 원장이라면 실행기 관리자가 이 컴퓨터의 "
+        f"체크포인트 {checkpoints.path}를 지워야 합니다"
+    )
 
 
 def _rewritten_hint(checkpoints: CheckpointFile) -> str:

@@ -105,11 +105,16 @@ _PATHS = re.compile(
     r"|(?P<link>\d{6}))"
 )
 _BROKEN_HINT = "run `gatekeeper ledger verify`; the branch was changed outside gatekeeper"
+_BROKEN_HINT_KO = "`gatekeeper ledger verify`를 실행하십시오. 브랜치가 gatekeeper 밖에서 바뀌었습니다"
 
 
 def record_path(seq: int) -> str:
     if not 1 <= seq <= _MAX_SEQ:
-        raise LedgerError(f"ledger seq {seq} is outside the git layout's range (1..{_MAX_SEQ})")
+        raise LedgerError(
+            f"ledger seq {seq} is outside the git layout's range (1..{_MAX_SEQ})",
+            ko=f"원장 seq {seq}이(가) git 배치의 범위(1..{_MAX_SEQ})를 벗어납니다",
+            hint_ko="`gatekeeper ledger verify`로 원장을 점검하십시오",
+        )
     return f"records/{seq // SHARD_SIZE:06d}/{seq:09d}.json"
 
 
@@ -325,7 +330,9 @@ def _tree_blobs(body: bytes, hash_size: int) -> list[tuple[str, str]]:
 
 
 def _broken(message: str) -> LedgerIntegrityError:
-    return LedgerIntegrityError(message, hint=_BROKEN_HINT)
+    return LedgerIntegrityError(
+        message, hint=_BROKEN_HINT, ko=f"git 원장 손상: {message}", hint_ko=_BROKEN_HINT_KO
+    )
 
 
 Entry = tuple[str, str, str, str]  # (mode, type, object id, path) of a tree entry
@@ -336,7 +343,11 @@ def _listing(git: GitRunner, commit: str) -> list[Entry]:
     try:
         listing = git("ls-tree", "-r", "-t", "-z", commit, "records/")
     except _GitFailed as exc:
-        raise LedgerError(f"cannot list the git ledger: {exc.stderr}") from None
+        raise LedgerError(
+            f"cannot list the git ledger: {exc.stderr}",
+            ko=f"git 원장 목록을 읽을 수 없습니다: {exc.stderr}",
+            hint_ko=_BROKEN_HINT_KO,
+        ) from None
     entries: list[Entry] = []
     for entry in filter(None, listing.split("\0")):
         meta, path = entry.split("\t", 1)
@@ -744,7 +755,10 @@ class _Snapshot:
             return self.git("cat-file", "blob", f"{self.commit}:{path}")
         except _GitFailed as exc:
             raise LedgerIntegrityError(
-                f"the git ledger at {self.commit} has no readable {path}: {exc.stderr}", hint=_BROKEN_HINT
+                f"the git ledger at {self.commit} has no readable {path}: {exc.stderr}",
+                hint=_BROKEN_HINT,
+                ko=f"{self.commit}의 git 원장에 읽을 수 있는 {path}이(가) 없습니다: {exc.stderr}",
+                hint_ko=_BROKEN_HINT_KO,
             ) from None
 
     def listing(self) -> list[Entry]:
@@ -915,6 +929,8 @@ class GitLedger:
             raise LedgerError(
                 f"cannot reach the ledger remote {self.remote_label}: {_short(exc.stderr)}",
                 hint="check the remote URL, the network and the job token's read access; nothing was stored",
+                ko=f"원장 원격 저장소 {self.remote_label}에 연결할 수 없습니다: {_short(exc.stderr)}",
+                hint_ko="원격 URL, 네트워크, 작업 토큰의 읽기 권한을 확인하십시오. 기록된 것은 없습니다",
             ) from None
         return next(
             (line.split()[0] for line in listing.splitlines() if line.endswith("\t" + self._ref)), None
@@ -937,6 +953,11 @@ class GitLedger:
                 f"cannot fetch the ledger branch {self.branch} from {self.remote_label}: "
                 f"{_short(exc.stderr)}",
                 hint="check the network and the job token's read access; nothing was stored",
+                ko=(
+                    f"{self.remote_label}에서 원장 브랜치 {self.branch}을(를) 가져올 수 없습니다: "
+                    f"{_short(exc.stderr)}"
+                ),
+                hint_ko="네트워크와 작업 토큰의 읽기 권한을 확인하십시오. 기록된 것은 없습니다",
             ) from None
 
     def _shallow(self) -> bool:
@@ -1041,6 +1062,13 @@ class GitLedger:
             f"could not append to the git ledger on {self.remote_label or self.branch}: "
             f"{self.retries + 1} pushes were rejected because other pipelines appended at the same time",
             hint="re-run the job (nothing was stored), or raise ledger.push_retries in .gatekeeper.yml",
+            ko=(
+                f"{self.remote_label or self.branch}의 git 원장에 추가하지 못했습니다: 다른 파이프라인이 "
+                f"동시에 추가해 푸시가 {self.retries + 1}번 거부되었습니다"
+            ),
+            hint_ko=(
+                "작업을 다시 실행하거나(기록된 것은 없음) .gatekeeper.yml의 ledger.push_retries를 올리십시오"
+            ),
         )
 
     def _commit(self, snapshot: _Snapshot, record: Record) -> str:
@@ -1081,6 +1109,8 @@ class GitLedger:
             raise LedgerError(
                 f"cannot write the git ledger's objects in {self.git.git_dir}: {_short(exc.stderr)}",
                 hint="check disk space and permissions of the repository; nothing was stored",
+                ko=f"{self.git.git_dir}에 git 원장 객체를 쓸 수 없습니다: {_short(exc.stderr)}",
+                hint_ko="저장소의 디스크 공간과 권한을 확인하십시오. 기록된 것은 없습니다",
             ) from None
 
     def _seal(self, top: dict[str, str], full: list[tuple[int, str, str]]) -> dict[str, str]:
@@ -1143,7 +1173,9 @@ class GitLedger:
                 if _REJECTED.search(exc.stderr) or "but expected" in exc.stderr:
                     return False
                 raise LedgerError(
-                    f"cannot update the ledger branch {self.branch}: {_short(exc.stderr)}"
+                    f"cannot update the ledger branch {self.branch}: {_short(exc.stderr)}",
+                    ko=f"원장 브랜치 {self.branch}을(를) 갱신할 수 없습니다: {_short(exc.stderr)}",
+                    hint_ko="저장소의 권한을 확인하고 다시 실행하십시오. 기록된 것은 없습니다",
                 ) from None
         assert self.push_remote is not None
         try:
@@ -1155,6 +1187,11 @@ class GitLedger:
                 f"the ledger remote {self.remote_label} refused the push: {_short(exc.stderr)}",
                 hint="the job token needs write access to the ledger branch (GitHub: `permissions: contents: "
                 "write`; GitLab: a project token with write_repository); nothing was stored",
+                ko=f"원장 원격 저장소 {self.remote_label}이(가) 푸시를 거부했습니다: {_short(exc.stderr)}",
+                hint_ko=(
+                    "작업 토큰에 원장 브랜치 쓰기 권한이 필요합니다(GitHub: `permissions: contents: "
+                    "write`, GitLab: write_repository 권한의 프로젝트 토큰). 기록된 것은 없습니다"
+                ),
             ) from None
         self._confirm(commit, record)
         with contextlib.suppress(_GitFailed):  # only a cache of the remote tip; the next fetch repairs it
@@ -1176,6 +1213,14 @@ class GitLedger:
             f"there does not hold it (it points at {tip or 'nothing'})",
             hint="check where the remote pushes (remote.<name>.pushurl) and that it is the ledger everyone "
             "reads; the record was not acknowledged — run `gatekeeper ledger log` before re-running the job",
+            ko=(
+                f"기록 {record.seq}을(를) {self.remote_label}에 푸시했고 받아들여졌지만, 그곳의 원장 "
+                f"브랜치에 없습니다(가리키는 곳: {tip or '없음'})"
+            ),
+            hint_ko=(
+                "원격의 푸시 주소(remote.<name>.pushurl)가 모두가 읽는 원장인지 확인하십시오. 기록은 "
+                "확인되지 않았습니다. 작업을 다시 실행하기 전에 `gatekeeper ledger log`를 보십시오"
+            ),
         )
 
     def close(self) -> None:
@@ -1219,6 +1264,8 @@ def open_git(
             raise LedgerError(
                 f"the git ledger needs a git repository, and {root} is not one",
                 hint="run gatekeeper inside the repository, or set ledger.repository / another backend",
+                ko=f"git 원장에는 git 저장소가 필요한데 {root}은(는) 저장소가 아닙니다",
+                hint_ko="저장소 안에서 실행하거나 ledger.repository 또는 다른 백엔드를 설정하십시오",
             )
         runner = GitRunner(git_dir, _git_env(environment, []))
         try:
@@ -1257,6 +1304,14 @@ def _no_remote(runner: GitRunner, remote: str) -> LedgerError:
         "a record kept only on this runner would be lost with it, so nothing was stored",
         hint="set ledger.remote in .gatekeeper.yml to the clone's remote (`git remote -v`), or "
         "ledger.repository to the ledger's URL",
+        ko=(
+            f"CI에서 git 원장은 공유 원격 저장소에 닿아야 하는데 이 클론에는 원격 {remote!r}이(가) "
+            f"없습니다({has}). 이 실행기에만 남는 기록은 함께 사라지므로 아무것도 기록하지 않았습니다"
+        ),
+        hint_ko=(
+            ".gatekeeper.yml의 ledger.remote를 클론의 원격(`git remote -v`)으로, 또는 "
+            "ledger.repository를 원장 URL로 설정하십시오"
+        ),
     )
 
 
@@ -1279,7 +1334,11 @@ def _cache(cache: Path, environment: dict[str, str]) -> Path:
             cache.parent.mkdir(parents=True, exist_ok=True)
             GitRunner(cache, _git_env(environment, []))("init", "--quiet", "--bare", str(cache))
         except (OSError, _GitFailed) as exc:
-            raise LedgerError(f"cannot create the ledger cache {cache}: {exc}") from None
+            raise LedgerError(
+                f"cannot create the ledger cache {cache}: {exc}",
+                ko=f"원장 캐시 {cache}을(를) 만들 수 없습니다: {exc}",
+                hint_ko="디스크 공간과 권한을 확인하십시오",
+            ) from None
     return cache
 
 

@@ -181,11 +181,18 @@ def require_open(
             raise InputError(
                 f"there is no open deployment of {system}/{environment}{which} to finish",
                 hint="`gatekeeper ledger log --kind deployment.started` lists the deployments",
+                ko=f"{system}/{environment}{which}에 끝낼 진행 중인 배포가 없습니다",
+                hint_ko="`gatekeeper ledger log --kind deployment.started`가 배포 목록을 보여 줍니다",
             )
         if len(candidates) > 1:
             raise InputError(
                 f"{len(candidates)} deployments of {system}/{environment} are open; name the one to finish",
                 hint="pass the id of its deployment.started record",
+                ko=(
+                    f"{system}/{environment}에 진행 중인 배포가 {len(candidates)}건입니다. 끝낼 배포를 "
+                    "지정하십시오"
+                ),
+                hint_ko="그 deployment.started 기록의 id를 지정하십시오",
             )
 
     return check

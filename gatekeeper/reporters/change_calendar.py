@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from gatekeeper.checks.calendar import ChangeCalendar
 from gatekeeper.domain.changecal import describe_reasons
 from gatekeeper.reporters.columns import pad, width
+from gatekeeper.reporters.words import word
 
 _TYPE_KO = {"normal": "일반", "standard": "단순", "emergency": "긴급"}
 _WEEKDAYS = (
@@ -95,8 +96,9 @@ def render_text(cal: ChangeCalendar, lang: str) -> str:
         out.append(_t(lang, "Recorded deployments:", "기록된 배포:"))
         for d in cal.deployments:
             until = _hm(d.end, zone) if d.end else _t(lang, "in progress", "진행 중")
+            rfcs = ", ".join(d.rfcs)
             out.append(
-                f"  {_hm(d.start, zone)} – {until}  {d.system}  {', '.join(d.rfcs)}  {d.result}".rstrip()
+                f"  {_hm(d.start, zone)} – {until}  {d.system}  {rfcs}  {word(d.result, lang)}".rstrip()
             )
     if cal.unscheduled:
         out.append(_t(lang, "Not placed (no date):", "일정 미정:"))

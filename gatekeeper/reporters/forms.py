@@ -21,6 +21,7 @@ from gatekeeper.domain.records import (
     TestEvidence,
 )
 from gatekeeper.reporters.sanitize import for_markdown
+from gatekeeper.reporters.words import word
 
 FORM_KINDS = ("change-request", "release-plan", "deployment-result", "incident-report")
 
@@ -126,8 +127,8 @@ def _approvals(
         if approval.minutes:
             remarks.append(_t(lang, "minutes: ", "회의록: ") + approval.minutes)
         row: tuple[str, ...] = (
-            approval.step,
-            approval.decision,
+            word(approval.step, lang),
+            word(approval.decision, lang),
             _approver(entry, lang, deputies),
             when(entry.moment, zone),
             "; ".join(remarks),
@@ -200,7 +201,7 @@ def change_request_form(
         f"level {impact.level}; systems: {', '.join(impact.systems) or '-'}; agencies: "
         f"{', '.join(impact.agencies) or '-'}; "
         f"service interruption: {'yes' if impact.service_interruption else 'no'}",
-        f"수준 {impact.level}; 영향 시스템: {', '.join(impact.systems) or '-'}; 영향 기관: "
+        f"수준 {word(impact.level, lang)}; 영향 시스템: {', '.join(impact.systems) or '-'}; 영향 기관: "
         f"{', '.join(impact.agencies) or '-'}; "
         f"서비스 중단: {'예' if impact.service_interruption else '아니오'}",
     )
@@ -211,7 +212,7 @@ def change_request_form(
             (
                 FormField(t("Change ID", "변경요청ID"), rfc.id),
                 FormField(t("Title", "제목"), rfc.title),
-                FormField(t("Change type", "변경 유형"), str(rfc.type)),
+                FormField(t("Change type", "변경 유형"), word(rfc.type, lang)),
                 FormField(t("Requester", "변경요청자"), rfc.requester),
                 FormField(t("Requester's organisation", "요청 조직"), rfc.requester_org or "-"),
                 FormField(
@@ -223,7 +224,7 @@ def change_request_form(
                 FormField(t("Worker", "작업자"), rfc.worker or "-"),
                 FormField(t("Requested date/time", "요청 일시"), requested),
                 FormField(t("Window", "작업 시간대"), rfc.schedule.window or "-"),
-                FormField(t("Status", "상태"), str(rfc.status)),
+                FormField(t("Status", "상태"), word(rfc.status, lang)),
             ),
         ),
         FormSection(
@@ -460,7 +461,7 @@ def deployment_result_form(
                 FormField(t("System", "시스템"), started.system),
                 FormField(t("Environment", "환경"), value(started.payload.environment)),
                 FormField(t("Commit", "커밋"), value(started.payload.commit)),
-                FormField(t("Change type", "변경 유형"), str(started.payload.change_type)),
+                FormField(t("Change type", "변경 유형"), word(started.payload.change_type, lang)),
             ),
         ),
         FormSection(
@@ -471,7 +472,7 @@ def deployment_result_form(
                     t("End", "종료 일시"),
                     when(finished.moment, zone) if finished else t("in progress", "진행 중"),
                 ),
-                FormField(t("Result", "결과"), value(str(end.result) if end else None)),
+                FormField(t("Result", "결과"), value(word(end.result, lang) if end else None)),
                 FormField(t("Worker", "작업자"), value(end.worker) if end else started.actor),
                 FormField(t("Test result", "테스트 결과"), value(end.test_result if end else None), True),
                 FormField(t("Verifier", "검증자"), value(end.verifier if end else None)),

@@ -129,7 +129,7 @@ def _escape_property(text: str) -> str:
     return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
-def github_annotation(finding: Finding) -> str | None:
+def github_annotation(finding: Finding, lang: str = "en") -> str | None:
     """`::error title=...::message` for a finding; None for findings that are switched off."""
     if finding.severity is Severity.OFF:
         return None
@@ -139,7 +139,7 @@ def github_annotation(finding: Finding) -> str | None:
     if finding.subject:
         text = f"{for_log(finding.subject)}: {text}"
     if finding.remediation:
-        text += f" — fix: {for_log(finding.remediation)}"
+        text += f" — {'조치' if lang == 'ko' else 'fix'}: {for_log(finding.remediation)}"
     return f"::{level} title={_escape_property(for_log(title))}::{_escape_data(text)}"
 
 
@@ -181,12 +181,17 @@ def publish_github(env: Mapping[str, str], outcome: Outcome, command: str, lang:
     # The only lines the runner is meant to act on; everything else gatekeeper prints is defused.
     for line in github_mask_lines(env):
         write_trusted(log, line + "\n")
-    annotations = [a for a in (github_annotation(f) for f in outcome.findings) if a]
+    annotations = [a for a in (github_annotation(f, lang) for f in outcome.findings) if a]
     for line in annotations[:MAX_ANNOTATIONS]:
         write_trusted(log, line + "\n")
     if len(annotations) > MAX_ANNOTATIONS:
         more = len(annotations) - MAX_ANNOTATIONS
-        write_trusted(log, f"::notice::{more} more findings are in the job summary\n")
+        said = (
+            f"발견 사항 {more}건이 더 작업 요약에 있습니다"
+            if lang == "ko"
+            else f"{more} more findings are in the job summary"
+        )
+        write_trusted(log, f"::notice::{said}\n")
     summary = env.get("GITHUB_STEP_SUMMARY")
     if summary:
         _append(summary, render_summary(outcome, command, lang) + "\n")

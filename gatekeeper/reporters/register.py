@@ -73,7 +73,11 @@ def change_register(
         rfc = entry.rfc
         if rfc is None:
             rows.append(
-                (entry.id, _t(lang, f"invalid: {entry.error}", f"형식 오류: {entry.error}"), *[""] * 10)
+                (
+                    entry.id,
+                    _t(lang, f"invalid: {entry.error}", f"형식 오류: {entry.error_ko or entry.error}"),
+                    *[""] * 10,
+                )
             )
             continue
         given = []

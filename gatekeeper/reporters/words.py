@@ -18,6 +18,7 @@ ENUM_KO: dict[str, str] = {
     "failure": "실패",
     "rolled-back": "원상복구",
     "aborted": "중단",
+    "in-progress": "진행 중",
     # incident status and type
     "open": "처리 중",
     "resolved": "조치 완료",
@@ -37,6 +38,10 @@ ENUM_KO: dict[str, str] = {
     "release-second": "배포 2차 승인",
     "approve": "승인",
     "reject": "반려",
+    # RFC impact level
+    "low": "낮음",
+    "medium": "보통",
+    "high": "높음",
 }
 
 

@@ -56,6 +56,10 @@ class CommitFacts(NamedTuple):
         return f"commit {self.sha[:10]}" if self.sha else "the commit message"
 
     @property
+    def where_ko(self) -> str:
+        return f"커밋 {self.sha[:10]}" if self.sha else "커밋 메시지"
+
+    @property
     def subject_ref(self) -> str:
         return self.sha[:10] if self.sha else "commit-msg"
 
@@ -197,7 +201,7 @@ def rfc_missing(facts: CommitFacts, ctx: RuleContext) -> Iterable[Finding | None
         subject=facts.subject_ref,
         message=ctx.text(
             f'{facts.where} names no RFC ID in its subject or a trailer: "{shown}"{detail}',
-            f'{facts.where}의 제목이나 트레일러에 변경요청ID가 없습니다: "{shown}"{detail}',
+            f'{facts.where_ko}의 제목이나 트레일러에 변경요청ID가 없습니다: "{shown}"{detail}',
         ),
         remediation=fix,
     )
@@ -211,7 +215,7 @@ def rfc_unknown(facts: CommitFacts, ctx: RuleContext) -> Iterable[Finding | None
                 subject=facts.subject_ref,
                 message=ctx.text(
                     f"{facts.where} names {rfc_id}, which does not exist in the RFC store",
-                    f"{facts.where}이(가) 가리키는 {rfc_id} 변경요청서가 없습니다",
+                    f"{facts.where_ko}이(가) 가리키는 {rfc_id} 변경요청서가 없습니다",
                 ),
                 remediation=ctx.text(
                     f"check the ID for a typo, or create the RFC with `gatekeeper rfc new --id {rfc_id} "
@@ -236,7 +240,7 @@ def rfc_inactive(facts: CommitFacts, ctx: RuleContext) -> Iterable[Finding | Non
                 subject=facts.subject_ref,
                 message=ctx.text(
                     f"{facts.where} names {rfc_id}, which is {status}",
-                    f"{facts.where}이(가) 가리키는 {rfc_id}는 "
+                    f"{facts.where_ko}이(가) 가리키는 {rfc_id}는 "
                     f"{'취소' if status == 'cancelled' else '종료'}된 변경요청입니다",
                 ),
                 remediation=ctx.text(
@@ -260,7 +264,7 @@ def reason_missing(facts: CommitFacts, ctx: RuleContext) -> Iterable[Finding | N
             f'{facts.where} gives no reason beyond the RFC ID: "{_shown(facts.parts.subject)}" '
             f"({facts.parts.reason_chars} of at least {minimum} letters or digits; a Hangul or Han "
             "character counts two)",
-            f'{facts.where}에 변경 사유가 없습니다: "{_shown(facts.parts.subject)}" '
+            f'{facts.where_ko}에 변경 사유가 없습니다: "{_shown(facts.parts.subject)}" '
             f"(글자·숫자 {facts.parts.reason_chars}, 최소 {minimum}; 한글·한자는 한 글자를 2로 셈)",
         ),
         remediation=ctx.text(

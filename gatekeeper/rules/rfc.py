@@ -31,7 +31,7 @@ def rfc_invalid(entry: RfcEntry, ctx: RuleContext) -> Iterable[Finding | None]:
             subject=entry.id,
             message=ctx.text(
                 f"RFC {entry.id} does not validate: {entry.error}",
-                f"변경요청서 {entry.id} 형식 오류: {entry.error}",
+                f"변경요청서 {entry.id} 형식 오류: {entry.error_ko or entry.error}",
             ),
             remediation=ctx.text(
                 f"fix {entry.where}; `gatekeeper rfc validate {entry.id}` shows every error",

@@ -57,7 +57,11 @@ def _stamp(moment: datetime) -> str:
 def business_hours(facts: WindowFacts, ctx: RuleContext) -> Iterable[Finding | None]:
     if not facts.in_business_hours:
         return
-    local = f"{facts.local:%a %Y-%m-%d %H:%M} {facts.timezone}"
+    day_ko = "월화수목금토일"[facts.local.weekday()]
+    local = ctx.text(
+        f"{facts.local:%a %Y-%m-%d %H:%M} {facts.timezone}",
+        f"{facts.local:%Y-%m-%d}({day_ko}) {facts.local:%H:%M} {facts.timezone}",
+    )
     hours = f"{facts.business_start}–{facts.business_end}"
     if ctx.change_type is ChangeType.EMERGENCY:
         message = ctx.text(

@@ -315,3 +315,26 @@ def test_ledger_verify_checks_a_delegations_signature(repo: GitRepo, reliability
         "forgery",
         "the signed one verifies; the unsigned one is reported as such",
     )
+
+
+def test_the_audit_reads_a_deputys_unattested_approval_at_its_time(
+    repo: GitRepo, reliability: Recorder
+) -> None:
+    """Grades 3–4 need no attestation: the SQL readers hand such an approval over as its members, without
+    its time. The delegation's period is read against the approval's time that `deploy start` recorded
+    with the approvals it counted, so the audit on SQLite counts the deputy's approval as the gate did."""
+    unattested = [{**step, "attested": False} for step in AS_DEPUTY]
+    case = {"system": {"grade": 3}, "approvals": unattested, "delegations": [TO_JUNG]}
+    at, _ = cases.build(repo, case)
+    code, body = cases.gate(repo, at)
+    assert code == 0, body["findings"]
+    started = run_cli(["deploy", "start", "--rfc", cases.RFC_ID], cwd=repo.path, now=at)
+    assert started.code == 0, started.stderr
+    audit = run_cli(["--format", "json", "audit"], cwd=repo.path, now=at + timedelta(minutes=5))
+    [item] = [i for i in json.loads(audit.stdout)["items"] if i["id"] == "change.approvals"]
+    assert item["result"] == "conform", item
+    reliability.row(
+        "grade 3: a deputy's approval without attestation, within the delegation's period, audited on SQLite",
+        "delegation",
+        "the audit counts it as the gate did (conform)",
+    )

@@ -206,7 +206,7 @@ def test_a_restricted_change_deployed_in_business_hours_is_nonconform() -> None:
     # Korean wording.
     builder = AuditBuilder(_policy(), Grade(1), NOW, rfc_models(), None, None, "ko", calendar=_calendar())
     ko = {i.id: i for i in checklist(builder.feed(records), system=SYSTEM).items}["change.business-hours"]
-    assert ko.notes == ("배포 37: 업무시간(09:00–18:00) 중 배포입니다: Wed 2026-11-25 10:00 Asia/Seoul",)
+    assert ko.notes == ("배포 37: 업무시간(09:00–18:00) 중 배포입니다: 2026-11-25(수) 10:00 Asia/Seoul",)
 
 
 def test_business_hours_without_a_calendar_or_holiday_data() -> None:

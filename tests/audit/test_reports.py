@@ -108,7 +108,7 @@ def test_form_content_comes_from_rfc_and_ledger(audit_repo: AuditRepo) -> None:
     )
     assert "# 배포계획서" in release.stdout
     assert "| integration | 4444444444 | 12 | 10 | 2 |" in release.stdout
-    assert "release\\-first" in release.stdout and "change\\-review" not in release.stdout
+    assert "| 배포 1차 승인 | 승인 |" in release.stdout and "변경 검토" not in release.stdout
     result = run_cli(["report", "form", "deployment-result", "r035"], cwd=audit_repo.path, now=AUDIT_AT)
     assert (
         "| **Result** | failure |" in result.stdout

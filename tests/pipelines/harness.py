@@ -135,6 +135,8 @@ def run_act(
         "dev",
         "--env",
         f"PIP_CACHE_DIR={PIP_CACHE}",
+        "--env",
+        "GATEKEEPER_LANG=en",  # the assertions read English; `kr-ap-sop` alone speaks Korean
     ]
     if payload is not None:
         event_file = tmp / f"{event}.json"
@@ -155,6 +157,7 @@ def run_gitlab_ci_local(project: Project, job: str, *, variables: dict[str, str]
     assert GITLAB_CI_LOCAL.exists(), "gitlab-ci-local is not installed; run .ci/install-system-deps.sh"
     # gitlab-ci-local says GITLAB_CI=false to mark local runs; a real GitLab job says true.
     args = [str(GITLAB_CI_LOCAL), "--shell-executor-no-image", "--variable", "GITLAB_CI=true"]
+    args += ["--variable", "GATEKEEPER_LANG=en"]  # the assertions read English; `kr-ap-sop` speaks Korean
     for name, value in (variables or {}).items():
         args += ["--variable", f"{name}={value}"]
     args.append(job)

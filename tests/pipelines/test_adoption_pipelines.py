@@ -199,7 +199,7 @@ def _act(
     env = installed.env()
     args = [binary, event, "-W", f".github/workflows/{workflow}", "-P", "ubuntu-latest=-self-hosted"]
     args += ["--local-repository", f"{ACTION}@{TAG}={installed.source}"]
-    for name in ("PIP_NO_INDEX", "PIP_FIND_LINKS", "PIP_CONFIG_FILE", "PATH"):
+    for name in ("PIP_NO_INDEX", "PIP_FIND_LINKS", "PIP_CONFIG_FILE", "PATH", "GATEKEEPER_LANG"):
         args += ["--env", f"{name}={env[name]}"]
     return _runner([*args, *extra], repo.clone, env, check=check)
 
@@ -280,7 +280,7 @@ def _gitlab(repo: Repository, installed: Installed, *jobs: str, check: bool = Tr
     env = installed.env()
     # gitlab-ci-local says GITLAB_CI=false to mark local runs; a real GitLab job says true.
     args = [str(GITLAB_CI_LOCAL), "--shell-executor-no-image", "--variable", "GITLAB_CI=true"]
-    for name, value in {"CI_DEFAULT_BRANCH": "main", **variables}.items():
+    for name, value in {"CI_DEFAULT_BRANCH": "main", "GATEKEEPER_LANG": "en", **variables}.items():
         args += ["--variable", f"{name}={value}"]
     return _runner([*args, *jobs], repo.clone, env, check=check)
 

@@ -71,6 +71,8 @@ def _act(path: Path, actor: str, step: str, token_env: dict[str, str]) -> subpro
         actor,
         "--env",
         f"PIP_CACHE_DIR={PIP_CACHE}",
+        "--env",
+        "GATEKEEPER_LANG=en",  # the assertions read English; `kr-ap-sop` alone speaks Korean
         "--input",
         f"rfc={RFC_ID}",
         "--input",

@@ -62,6 +62,10 @@ def _load_event(env: Mapping[str, str]) -> tuple[dict[str, Any], str]:
         raise InputError(
             "GITHUB_ACTIONS is true but GITHUB_EVENT_PATH is not set, so the pushed range is unknown",
             hint="run gatekeeper inside a GitHub Actions job step, or pass --range BASE..HEAD",
+            ko="GITHUB_ACTIONS가 true인데 GITHUB_EVENT_PATH가 없어 푸시된 범위를 알 수 없습니다",
+            hint_ko=(
+                "GitHub Actions 작업 단계 안에서 gatekeeper를 실행하거나 --range BASE..HEAD를 지정하십시오"
+            ),
         )
     path = Path(where)
     try:
@@ -71,9 +75,18 @@ def _load_event(env: Mapping[str, str]) -> tuple[dict[str, Any], str]:
         raise InputError(
             f"{where}: cannot read the GitHub event payload: {exc.strerror or exc}",
             hint="GITHUB_EVENT_PATH must name the event file the runner wrote; else pass --range BASE..HEAD",
+            ko=f"{where}: GitHub 이벤트 페이로드를 읽을 수 없습니다: {exc.strerror or exc}",
+            hint_ko=(
+                "GITHUB_EVENT_PATH는 실행기가 쓴 이벤트 파일을 가리켜야 합니다. 아니면 --range "
+                "BASE..HEAD를 지정하십시오"
+            ),
         ) from None
     if len(raw) > MAX_EVENT_BYTES:
-        raise InputError(f"{where}: the GitHub event payload is larger than {MAX_EVENT_BYTES} bytes")
+        raise InputError(
+            f"{where}: the GitHub event payload is larger than {MAX_EVENT_BYTES} bytes",
+            ko=f"{where}: GitHub 이벤트 페이로드가 {MAX_EVENT_BYTES}바이트보다 큽니다",
+            hint_ko="실행기가 쓴 이벤트 파일인지 확인하십시오",
+        )
     try:
         payload = loads_json(raw)
     except ValueError as exc:  # not UTF-8, not JSON, or JSON no runner writes (NaN, nesting, huge numbers)
@@ -85,7 +98,9 @@ def _load_event(env: Mapping[str, str]) -> tuple[dict[str, Any], str]:
         ) from None
     if not isinstance(payload, dict):
         raise InputError(
-            f"{where}: the GitHub event payload must be a JSON object, found {type(payload).__name__}"
+            f"{where}: the GitHub event payload must be a JSON object, found {type(payload).__name__}",
+            ko=f"{where}: GitHub 이벤트 페이로드는 JSON 객체여야 하는데 {type(payload).__name__}입니다",
+            hint_ko="실행기가 쓴 이벤트 파일인지 확인하십시오",
         )
     return payload, where
 
@@ -109,6 +124,8 @@ def _field(payload: Mapping[str, Any], where: str, *keys: str, required: bool = 
         raise InputError(
             f"{where}: {'.'.join(keys)} is {found}",
             hint="the event payload does not look like one GitHub wrote for this event",
+            ko=f"{where}: {'.'.join(keys)} 값이 올바르지 않습니다({found})",
+            hint_ko="이 이벤트에 대해 GitHub가 쓴 페이로드로 보이지 않습니다",
         )
     return value
 
@@ -117,7 +134,11 @@ def _sha(value: str | None, where: str, name: str) -> str | None:
     if value is None:
         return None
     if not _SHA.match(value):
-        raise InputError(f"{where}: {name} is not a commit SHA: {value[:80]!r}")
+        raise InputError(
+            f"{where}: {name} is not a commit SHA: {value[:80]!r}",
+            ko=f"{where}: {name}이(가) 커밋 SHA가 아닙니다: {value[:80]!r}",
+            hint_ko="실행기가 쓴 이벤트 파일인지 확인하십시오",
+        )
     return None if is_null_sha(value) else value
 
 
@@ -149,10 +170,16 @@ def github_context(env: Mapping[str, str]) -> CiContext:
         raise InputError(
             f"{where}: no commit to check for the {event!r} event (GITHUB_SHA is not set)",
             hint="pass --range BASE..HEAD",
+            ko=f"{where}: {event!r} 이벤트에서 검사할 커밋이 없습니다(GITHUB_SHA 미설정)",
+            hint_ko="--range BASE..HEAD를 지정하십시오",
         )
     actor = env.get("GITHUB_ACTOR") or _field(payload, where, "sender", "login", required=False)
     if not actor:
-        raise InputError(f"{where}: neither GITHUB_ACTOR nor sender.login names who runs this workflow")
+        raise InputError(
+            f"{where}: neither GITHUB_ACTOR nor sender.login names who runs this workflow",
+            ko=f"{where}: GITHUB_ACTOR와 sender.login 모두 이 워크플로 실행자를 알려 주지 않습니다",
+            hint_ko="GitHub Actions 작업 안에서 실행하십시오",
+        )
     repository = env.get("GITHUB_REPOSITORY") or _field(
         payload, where, "repository", "full_name", required=False
     )
@@ -182,6 +209,8 @@ def gitlab_context(env: Mapping[str, str]) -> CiContext:
         raise InputError(
             "GITLAB_CI is true but CI_COMMIT_SHA is not set, so the commit to check is unknown",
             hint="run gatekeeper inside a GitLab CI job, or pass --range BASE..HEAD",
+            ko="GITLAB_CI가 true인데 CI_COMMIT_SHA가 없어 검사할 커밋을 알 수 없습니다",
+            hint_ko="GitLab CI 작업 안에서 실행하거나 --range BASE..HEAD를 지정하십시오",
         )
     event = env.get("CI_PIPELINE_SOURCE", "") or "push"
     change_request = env.get("CI_MERGE_REQUEST_IID") or None
@@ -199,6 +228,8 @@ def gitlab_context(env: Mapping[str, str]) -> CiContext:
         raise InputError(
             "GITLAB_CI is true but GITLAB_USER_LOGIN is not set, so nobody can be named as the actor",
             hint="GitLab sets GITLAB_USER_LOGIN in every job; do not unset it in the job's variables",
+            ko="GITLAB_CI가 true인데 GITLAB_USER_LOGIN이 없어 실행자를 알 수 없습니다",
+            hint_ko="GitLab은 모든 작업에 GITLAB_USER_LOGIN을 설정합니다. 작업 변수에서 지우지 마십시오",
         )
     return CiContext(
         provider="gitlab",
@@ -254,4 +285,6 @@ def _local_actor(cwd: Path) -> str:
     raise GitError(
         "cannot tell who you are: git has no user.email or user.name",
         hint='run `git config user.email "you@example.org"`',
+        ko="사용자를 알 수 없습니다: git에 user.email 또는 user.name이 없습니다",
+        hint_ko='`git config user.email "you@example.org"`를 실행하십시오',
     )

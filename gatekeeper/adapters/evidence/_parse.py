@@ -281,20 +281,32 @@ _HANDLERS: dict[str, type[_Handler]] = {"junit": _JUnit, "xunit": _XUnit, "nunit
 def parse_file(path: Path, format: str, max_bytes: int) -> Counts:
     if format != "auto" and format not in FORMATS:
         raise InputError(
-            f"{path}: unknown test-result format {format!r}", hint=f"use auto or one of {', '.join(FORMATS)}"
+            f"{path}: unknown test-result format {format!r}",
+            hint=f"use auto or one of {', '.join(FORMATS)}",
+            ko=f"{path}: 알 수 없는 시험 결과 형식 {format!r}",
+            hint_ko=f"auto 또는 {', '.join(FORMATS)} 중 하나를 쓰십시오",
         )
     try:
         size = path.stat().st_size
     except OSError as exc:
-        raise InputError(f"{path}: cannot read the test-result file ({exc.strerror})") from None
+        raise InputError(
+            f"{path}: cannot read the test-result file ({exc.strerror})",
+            ko=f"{path}: 시험 결과 파일을 읽을 수 없습니다({exc.strerror})",
+            hint_ko="파일 경로와 권한을 확인하십시오",
+        ) from None
     if size == 0:
         raise InputError(
-            f"{path}: the test-result file is empty", hint="check that the test run wrote its report"
+            f"{path}: the test-result file is empty",
+            hint="check that the test run wrote its report",
+            ko=f"{path}: 시험 결과 파일이 비어 있습니다",
+            hint_ko="시험 실행이 보고서를 썼는지 확인하십시오",
         )
     if size > max_bytes:
         raise InputError(
             f"{path}: the test-result file is {size} bytes, over the limit of {max_bytes}",
             hint="split the report per module or raise the evidence size limit",
+            ko=f"{path}: 시험 결과 파일이 {size}바이트로 한도 {max_bytes}바이트를 넘습니다",
+            hint_ko="보고서를 모듈별로 나누거나 시험 증적 크기 한도를 올리십시오",
         )
     counts = Counts()
     sha = hashlib.sha256()
@@ -360,16 +372,29 @@ def parse_file(path: Path, format: str, max_bytes: int) -> Counts:
         raise InputError(
             f"{path}:{exc.lineno}:{exc.offset + 1}: not well-formed XML ({expat.ErrorString(exc.code)})",
             hint="the report is truncated or corrupt; re-run the tests to produce it again",
+            ko=f"{path}:{exc.lineno}:{exc.offset + 1}: 올바른 XML이 아닙니다({expat.ErrorString(exc.code)})",
+            hint_ko="보고서가 잘렸거나 손상되었습니다. 시험을 다시 실행해 새로 만드십시오",
         ) from None
     except (LookupError, ValueError) as exc:
         # The XML declaration names an encoding Python does not know, or a multi-byte one expat cannot take.
         raise InputError(
             f"{path}:1: the encoding the XML declaration names cannot be read ({exc})",
             hint="write the report in UTF-8 (the runner's default), or re-run the tests if it is corrupt",
+            ko=f"{path}:1: XML 선언이 지정한 인코딩을 읽을 수 없습니다({exc})",
+            hint_ko="보고서를 UTF-8(실행기 기본값)로 쓰거나, 손상되었다면 시험을 다시 실행하십시오",
         ) from None
     except OSError as exc:
-        raise InputError(f"{path}: cannot read the test-result file ({exc.strerror})") from None
+        raise InputError(
+            f"{path}: cannot read the test-result file ({exc.strerror})",
+            ko=f"{path}: 시험 결과 파일을 읽을 수 없습니다({exc.strerror})",
+            hint_ko="파일 경로와 권한을 확인하십시오",
+        ) from None
     if "h" not in state:
-        raise InputError(f"{path}: no XML element found", hint="give a JUnit, xUnit.net, NUnit or TRX report")
+        raise InputError(
+            f"{path}: no XML element found",
+            hint="give a JUnit, xUnit.net, NUnit or TRX report",
+            ko=f"{path}: XML 요소가 없습니다",
+            hint_ko="JUnit, xUnit.net, NUnit 또는 TRX 보고서를 지정하십시오",
+        )
     counts.digest = f"sha256:{sha.hexdigest()}"
     return counts

@@ -73,9 +73,14 @@ class ApiCaller:
     sleep: Callable[[float], None] = time.sleep
     rng: random.Random = field(default_factory=random.Random)
 
-    def error(self, what: str, detail: str, hint: str = "") -> PlatformError:
+    def error(self, what: str, detail: str, hint: str = "", hint_ko: str = "") -> PlatformError:
         text = for_log(scrub(f"{self.platform} API: {what} failed: {detail}", self.secrets), limit=600)
-        return PlatformError(text, hint=scrub(hint, self.secrets))
+        return PlatformError(
+            text,
+            hint=scrub(hint, self.secrets),
+            ko=for_log(scrub(f"{self.platform} API: {what} 실패: {detail}", self.secrets), limit=600),
+            hint_ko=scrub(hint_ko, self.secrets),
+        )
 
     def __call__(self, what: str, call: Callable[[], T]) -> T:
         for attempt in range(self.policy.attempts):
@@ -89,12 +94,13 @@ class ApiCaller:
                     raise
                 last = attempt == self.policy.attempts - 1
                 if failure.kind == "fatal":
-                    raise self.error(what, failure.detail, _hint(failure.detail)) from None
+                    raise self.error(what, failure.detail, *_hint(failure.detail)) from None
                 if failure.kind == "timeout":
                     raise self.error(
                         what,
                         f"no answer within {self.policy.timeout:g}s ({failure.detail})",
                         "check the API URL and the platform's status, then run the job again",
+                        "API URL과 플랫폼 상태를 확인한 뒤 작업을 다시 실행하십시오",
                     ) from None
                 if failure.kind == "rate-limit":
                     wait = failure.retry_after
@@ -105,6 +111,7 @@ class ApiCaller:
                             what,
                             f"rate limited ({failure.detail}); the limit resets in {max(wait, 0):.0f}s",
                             "run the job again after the reset, or use a token with a higher limit",
+                            "한도가 풀린 뒤 작업을 다시 실행하거나 한도가 더 높은 토큰을 쓰십시오",
                         ) from None
                     self.sleep(max(wait, 0.0))
                     continue
@@ -113,19 +120,27 @@ class ApiCaller:
                         what,
                         f"{failure.detail} (after {self.policy.attempts} attempts)",
                         "the platform API is failing; run the job again later",
+                        "플랫폼 API가 실패하고 있습니다. 나중에 작업을 다시 실행하십시오",
                     ) from None
                 self.sleep(self.policy.backoff(attempt, self.rng))
         raise AssertionError("unreachable: the loop returns or raises")  # pragma: no cover
 
 
-def _hint(detail: str) -> str:
+def _hint(detail: str) -> tuple[str, str]:
+    """The fix for an HTTP failure, in English and Korean."""
     if detail.startswith(("401", "HTTP 401")):
-        return "the API token is missing, expired or revoked"
+        return "the API token is missing, expired or revoked", "API 토큰이 없거나 만료되었거나 취소되었습니다"
     if detail.startswith(("403", "HTTP 403")):
-        return "the API token lacks a permission (issues, pull requests, deployments or members: read)"
+        return (
+            "the API token lacks a permission (issues, pull requests, deployments or members: read)",
+            "API 토큰에 권한(이슈, 풀 리퀘스트, 배포 또는 구성원 읽기)이 없습니다",
+        )
     if detail.startswith(("404", "HTTP 404")):
-        return "check the repository/project and that the token can see it"
-    return ""
+        return (
+            "check the repository/project and that the token can see it",
+            "저장소/프로젝트와 토큰이 그것을 볼 수 있는지 확인하십시오",
+        )
+    return "", ""
 
 
 def first_env(env: Mapping[str, str], *names: str) -> str:
@@ -273,9 +288,14 @@ def rfc_entry(issue: IssueRfc, pattern: str, wanted: str | None = None) -> RfcEn
     try:
         rfc = parse_model(Rfc, Located(Path(issue.where), data), "RFC issue")
     except ConfigError as exc:
-        return RfcEntry(rfc_id, issue.where, error=exc.render())
+        return RfcEntry(rfc_id, issue.where, error=exc.render(), error_ko=exc.render("ko"))
     if rfc.id != rfc_id:
-        return RfcEntry(rfc_id, issue.where, error=f"{issue.where}: id {rfc.id!r} does not match the title")
+        return RfcEntry(
+            rfc_id,
+            issue.where,
+            error=f"{issue.where}: id {rfc.id!r} does not match the title",
+            error_ko=f"{issue.where}: id {rfc.id!r}이(가) 제목과 다릅니다",
+        )
     return RfcEntry(rfc_id, issue.where, rfc=rfc)
 
 
@@ -286,7 +306,12 @@ def pick_issue(candidates: Sequence[IssueRfc], pattern: str, rfc_id: str) -> Rfc
         return None
     if len(entries) > 1:
         where = ", ".join(e.where for e in entries)
-        return RfcEntry(rfc_id, where, error=f"RFC {rfc_id} is held by more than one issue: {where}")
+        return RfcEntry(
+            rfc_id,
+            where,
+            error=f"RFC {rfc_id} is held by more than one issue: {where}",
+            error_ko=f"변경요청 {rfc_id}이(가) 여러 이슈에 있습니다: {where}",
+        )
     return entries[0]
 
 
@@ -517,6 +542,11 @@ def emails_of_commits(commits: Iterable[CommitPeople]) -> dict[str, tuple[str, s
             f"the change's commits carry {len(found)} author and committer emails, more than the "
             f"{MAX_COMMIT_EMAILS} whose accounts gatekeeper looks up",
             hint="name each person's emails under `people:` in .gatekeeper.yml, or split the change",
+            ko=(
+                f"변경의 커밋에 작성자·커미터 이메일이 {len(found)}개 있어, gatekeeper가 계정을 조회하는 "
+                f"한도 {MAX_COMMIT_EMAILS}개를 넘습니다"
+            ),
+            hint_ko="각 사람의 이메일을 .gatekeeper.yml의 `people:`에 적거나 변경을 나누십시오",
         )
     return found
 

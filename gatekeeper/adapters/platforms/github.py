@@ -112,6 +112,8 @@ class GithubApi:
             raise PlatformError(
                 "GitHub API: the repository is unknown (GITHUB_REPOSITORY is not set to owner/name)",
                 hint="run in GitHub Actions, or set GITHUB_REPOSITORY=owner/name",
+                ko="GitHub API: 저장소를 알 수 없습니다(GITHUB_REPOSITORY가 owner/name으로 설정되지 않음)",
+                hint_ko="GitHub Actions에서 실행하거나 GITHUB_REPOSITORY=owner/name을 설정하십시오",
             )
         base = (config.platform.github.api_url or first_env(env, "GITHUB_API_URL") or DEFAULT_API_URL).rstrip(
             "/"
@@ -194,6 +196,10 @@ class GithubIssueRfcStore(IssueRfcStore):
             raise PlatformError(
                 "GitHub API: no token to read the RFC issues (rfc.store is github)",
                 hint="pass a token with issues:read as GITHUB_TOKEN (or GATEKEEPER_GITHUB_TOKEN)",
+                ko="GitHub API: 변경요청 이슈를 읽을 토큰이 없습니다(rfc.store가 github)",
+                hint_ko=(
+                    "issues:read 권한이 있는 토큰을 GITHUB_TOKEN(또는 GATEKEEPER_GITHUB_TOKEN)으로 주십시오"
+                ),
             )
         return cls(api, config)
 
@@ -383,7 +389,11 @@ class GithubPlatform:
         """The logins of `org/team-slug` (a RoleResolver); the token needs members:read on the org."""
         org, _, slug = team.partition("/")
         if not org or not slug or "/" in slug:
-            raise PlatformError(f"GitHub API: {team!r} is not a team (org/team-slug)")
+            raise PlatformError(
+                f"GitHub API: {team!r} is not a team (org/team-slug)",
+                ko=f"GitHub API: {team!r}은(는) 팀(org/team-slug)이 아닙니다",
+                hint_ko="역할에는 로그인 또는 org/team-slug 형식의 팀을 쓰십시오",
+            )
         what = f"reading the members of team {team}"
         path = f"/orgs/{quote(org, safe='')}/teams/{quote(slug, safe='')}/members"
         return [str(member["login"]) for member in self.api.pages(what, path) if isinstance(member, Mapping)]
