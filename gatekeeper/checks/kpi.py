@@ -218,6 +218,8 @@ class TallyBuilder:
     audit_plan: AuditPlan | None = None
     system: str = ""  # the system the tallies are of ("": the first record's)
     tallies: dict[tuple[str, str], Tally] = field(default_factory=dict)
+    # Deployments are paired by this history; one given a verifier and the pack's deployment attestation
+    # (`kpi_history`) counts a deployment's result only where the gate does (`History.deployment_counts`).
     history: History = field(default_factory=lambda: History(None, None))
     _unresolved: dict[str, IncidentState] = field(default_factory=dict)  # incident ID -> not yet resolved
     _first_success: dict[str, datetime] = field(default_factory=dict)  # RFC -> its first successful finish
@@ -260,7 +262,7 @@ class TallyBuilder:
             if self.until is not None and record.moment >= self.until:
                 continue
             try:
-                entry = read(record, summary=True)
+                entry = read(record, summary=not verifies(self.history))
             except PayloadError:
                 continue
             self.add(entry)
@@ -279,9 +281,11 @@ class TallyBuilder:
         payload = entry.payload
         kind = type(payload)
         if kind is DeploymentStarted:
+            self.history.deployment_counts(entry)  # a signed start: only a signed result closes it
             self.history.started(entry, payload)
         elif kind is DeploymentFinished:
-            self._finished(entry, payload)
+            if self.history.deployment_counts(entry):  # a forged result counts in no KPI
+                self._finished(entry, payload)
         elif kind is TestEvidence:
             self._evidence(entry, payload)
         elif kind is IncidentOpened:
@@ -561,6 +565,18 @@ def report(
     return KpiReport(system, since, until, evaluate(total, policy), months)
 
 
+def kpi_history(system: str, verify: Callable[[Entry[Any]], bool] | None, attestation: str) -> History:
+    """The history a `TallyBuilder` pairs deployments with, judging their records' signatures as the gate
+    does (`attestation`: "required", "recommended" or "off", `rules.deploy.deployment_attestation`)."""
+    return History(None, None, system, attest=verify, deployment_attestation=attestation)
+
+
+def verifies(history: History) -> bool:
+    """Whether the history verifies deployment records: then they are read whole (a signature is over the
+    whole record), not as summaries."""
+    return history.attest is not None and history.deployment_level != "off"
+
+
 def tallies_from_records(
     records: Iterable[Record],
     zone: ZoneInfo,
@@ -573,10 +589,13 @@ def tallies_from_records(
     now: datetime | None = None,
     audit_plan: AuditPlan | None = None,
     system: str = "",
+    history: History | None = None,
 ) -> dict[tuple[str, str], Tally]:
     builder = TallyBuilder(
         zone, since, until, dict(due or {}), commit_time, dict(planned or {}), now, audit_plan, system
     )
+    if history is not None:
+        builder.history = history
     return builder.feed(records).result()
 
 
@@ -616,6 +635,7 @@ def sql_tallies(
     planned: Mapping[str, Mapping[str, int]] | None = None,
     now: datetime | None = None,
     audit_plan: AuditPlan | None = None,
+    history: History | None = None,
 ) -> dict[tuple[str, str], Tally] | None:
     """The system's tallies from the records the ledger's database extracts (`ledger.sql_read`), or None
     when the backend has no SQL (or PostgreSQL holds a row whose `data` it could not read as jsonb): the
@@ -626,10 +646,13 @@ def sql_tallies(
         zone, since, until, dict(due or {}), planned=dict(planned or {}), now=now, audit_plan=audit_plan
     )
     builder.system = system
+    if history is not None:
+        builder.history = history
     if commit_time is not None:
         builder.commit_time = commit_time
+    whole = verifies(builder.history)  # signed records are verified as written: facts and all
     read = read_database(
-        ledger, builder.feed_events, system=system, kinds=KINDS, until=until, facts=False, summary=True
+        ledger, builder.feed_events, system=system, kinds=KINDS, until=until, facts=whole, summary=not whole
     )
     if not read:
         return None

@@ -17,6 +17,7 @@ from gatekeeper.reporters.portfolio import KpiPortfolio
 
 if TYPE_CHECKING:
     from gatekeeper.commands._portfolio import Member
+    from gatekeeper.facts.history import History
 
 
 @dataclass(frozen=True)
@@ -92,8 +93,10 @@ def compute(
     plans: RfcPlans | None = None,
     commit_time: Callable[[str], datetime | None] | None = None,
     now: datetime | None = None,
+    history: History | None = None,
 ) -> dict[tuple[str, str], Tally]:
-    """Tallies of this system: in the database for SQL backends, streamed otherwise."""
+    """Tallies of this system: in the database for SQL backends, streamed otherwise. `history`
+    (`checks.kpi.kpi_history`) verifies the deployment records' signatures as the gate does."""
 
     zone = ZoneInfo(config.timezone)
     system = config.system.id
@@ -110,6 +113,7 @@ def compute(
         planned=planned,
         now=now,
         audit_plan=plan,
+        history=history,
     )
     if tallies is None:
         records = ledger.find(system=config.system.id, until=until)
@@ -124,6 +128,7 @@ def compute(
             planned=planned,
             now=now,
             audit_plan=plan,
+            history=history,
         )
     return {key: tally for key, tally in tallies.items() if key[0] == config.system.id}
 
@@ -139,8 +144,23 @@ def kpi_report(
         plans=rfc_plans(ctx),
         commit_time=commit_times(ctx.repo_root),
         now=ctx.runtime.now(),
+        history=own_history(ctx),
     )
     return report(tallies, ctx.policy, system=ctx.config.system.id, since=since, until=until)
+
+
+def own_history(ctx: Context) -> History:
+    """The history the KPIs of this repository's own system pair its deployments with: a deployment's
+    result counts only where the gate counts it (a forged, unsigned result of a signed deployment counts in
+    no KPI). Another system's records are signed by its own repository's jobs, which this repository's
+    verifier cannot vouch for: its KPIs read them by their content."""
+    from gatekeeper.adapters.oidc import Attestor
+    from gatekeeper.checks.kpi import kpi_history
+    from gatekeeper.rules.deploy import deployment_attestation
+
+    verify = Attestor(ctx.config, ctx.repo_root, ctx.runtime.env, ctx.runtime.now())
+    level = deployment_attestation(ctx.policy, ctx.config.system.grade)
+    return kpi_history(ctx.config.system.id, verify, level)
 
 
 def kpi_portfolio(
@@ -170,6 +190,7 @@ def kpi_portfolio(
             plans=rfc_plans(ctx, member.id, entries),
             commit_time=times if member.own else None,
             now=now,
+            history=own_history(ctx) if member.own else None,
         )
         every.update(tallies)
         rows.append((info(member), report(tallies, ctx.policy, system=member.id, since=since, until=until)))

@@ -587,6 +587,25 @@ def test_a_forged_success_does_not_hide_a_failed_deployment(tmp_path: Path, reli
     )
 
 
+def test_a_forged_success_counts_in_no_kpi(tmp_path: Path, reliability: Recorder) -> None:
+    """The KPIs pair deployments as the gate does (`History.deployment_counts`): the forged success of a
+    signed deployment that failed counts neither as a deployment nor as a success."""
+    repo, _ = _forged_then_real(tmp_path, "success", "failure", 1)
+    at = datetime.fromisoformat(_ledger_records(repo)[-1]["at"]) + timedelta(days=1)
+    for system in ([], ["--system", "all"]):
+        found = run_cli(["--format", "json", "kpi", *system], cwd=repo.path, now=at)
+        assert found.code in (0, 1), found.stderr  # 1: a KPI is not met
+        body = json.loads(found.stdout)
+        kpis = body["kpis"] if "kpis" in body else body["systems"][0]["kpis"]
+        success = next(k for k in kpis if k["id"] == "deployment-success-rate")
+        assert (success["numerator"], success["denominator"]) == (0, 1), success
+    reliability.row(
+        "a signed deployment fails; a `success` result naming it is appended unsigned first",
+        "forged ledger record (deployment.finished inflating the KPIs)",
+        "not counted in `kpi` nor `kpi --system all`: one deployment, no success (success rate 0/1)",
+    )
+
+
 def test_a_gitlab_deploy_jobs_token_vouches_for_its_own_deployment_only(
     tmp_path: Path, reliability: Recorder
 ) -> None:
