@@ -258,11 +258,12 @@ class TallyBuilder:
     def feed(self, records: Iterable[Record]) -> TallyBuilder:
         """Whole records, deployments and test evidence read as summaries (`records.parse_summary`: what
         the tallies read); one whose payload does not read counts for nothing (the audit reports it)."""
+        summary = not verifies(self.history)  # signed records are verified whole
         for record in records:
             if self.until is not None and record.moment >= self.until:
                 continue
             try:
-                entry = read(record, summary=not verifies(self.history))
+                entry = read(record, summary=summary)
             except PayloadError:
                 continue
             self.add(entry)

@@ -150,7 +150,6 @@ def _public_key(members: str, algorithm: str) -> Any:
     return jwt.PyJWK(json.loads(members), algorithm=algorithm).key
 
 
-_SEGMENT = re.compile(r"[A-Za-z0-9_-]+")
 _SEGMENT_BYTES = re.compile(rb"[A-Za-z0-9_-]*")
 
 
@@ -193,12 +192,15 @@ def _decoder() -> Any:
 
 
 def _header(token: str) -> dict[str, Any]:
-    """The JOSE header of a compact JWS, read without its payload (the signature check that follows reads
-    the whole token strictly). Raises ValueError when the header is not base64url-encoded JSON."""
-    segment = token.split(".", 1)[0]
-    if not _SEGMENT.fullmatch(segment) or len(segment) % 4 == 1:
-        raise ValueError("Invalid header padding")
-    header = json.loads(base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4)))
+    """The JOSE header of a compact JWS, read (by `decode_segment`, as the signature check reads it) without
+    its payload. Raises ValueError when the header is not base64url-encoded JSON."""
+    import jwt
+
+    try:
+        raw = decode_segment(token.split(".", 1)[0].encode("utf-8"), "header")
+    except jwt.DecodeError as exc:
+        raise ValueError(str(exc)) from None
+    header = json.loads(raw)
     if not isinstance(header, dict):
         raise ValueError("Invalid header string: must be a json object")
     return header

@@ -59,30 +59,27 @@ def test_a_release_still_within_its_deadline_is_a_remark_not_a_nonconformity(rep
         assert any("due by" in r for r in items[item].get("remarks", [])), items[item]
 
 
+ABOUT = {"about": 0, "rfcs": [EARLIER]}
+PASSED = {"tests": 8, "passed": 8, "failed": 0, "errors": 0, "skipped": 0}
+# The production tests, acceptance, review and closure of the earlier release, in order.
+CLOSED = [
+    {
+        "kind": "test.evidence",
+        "hours_ago": 900,
+        "actor": "han",
+        "data": {"kind": k, "totals": PASSED},
+        **ABOUT,
+    }
+    for k in ("unit", "integration")
+] + [
+    {"kind": "release.accepted", "hours_ago": 890, "actor": "lee", "data": {"result": "accepted"}, **ABOUT},
+    {"kind": "release.reviewed", "hours_ago": 880, "actor": "han", "data": {"consistent": True}, **ABOUT},
+    {"kind": "change.closed", "hours_ago": 870, "actor": "kim", "data": {}, **ABOUT},
+]
+
+
 def test_a_closed_release_conforms(repo: GitRepo) -> None:
-    about = {"about": 0, "rfcs": [EARLIER]}
-    totals = {"tests": 8, "passed": 8, "failed": 0, "errors": 0, "skipped": 0}
-    done = [
-        {
-            "kind": "test.evidence",
-            "hours_ago": 900,
-            "actor": "han",
-            "data": {"kind": k, "totals": totals},
-            **about,
-        }
-        for k in ("unit", "integration")
-    ] + [
-        {
-            "kind": "release.accepted",
-            "hours_ago": 890,
-            "actor": "lee",
-            "data": {"result": "accepted"},
-            **about,
-        },
-        {"kind": "release.reviewed", "hours_ago": 880, "actor": "han", "data": {"consistent": True}, **about},
-        {"kind": "change.closed", "hours_ago": 870, "actor": "kim", "data": {}, **about},
-    ]
-    at, _ = cases.build(repo, _world(960, done))
+    at, _ = cases.build(repo, _world(960, CLOSED))
     items = _items(repo, at)
     for item in ITEMS:
         assert items[item]["result"] == "conform", items[item]
@@ -92,39 +89,17 @@ def test_a_record_after_the_closure_changes_nothing(repo: GitRepo) -> None:
     """The audit takes a release's verdict when its closure counts and lets the release go (memory stays
     bounded on a long ledger): a rejection recorded after the closure, or tests bound to it later, leave
     it closed, as the gate's rules judge it."""
-    about = {"about": 0, "rfcs": [EARLIER]}
-    totals = {"tests": 8, "passed": 8, "failed": 0, "errors": 0, "skipped": 0}
-    tests = [
-        {
-            "kind": "test.evidence",
-            "hours_ago": h,
-            "actor": "han",
-            "data": {"kind": k, "totals": totals},
-            **about,
-        }
-        for k, h in (("unit", 900), ("integration", 899))
-    ]
-    done = [
-        *tests,
-        {
-            "kind": "release.accepted",
-            "hours_ago": 890,
-            "actor": "lee",
-            "data": {"result": "accepted"},
-            **about,
-        },
-        {"kind": "release.reviewed", "hours_ago": 880, "actor": "han", "data": {"consistent": True}, **about},
-        {"kind": "change.closed", "hours_ago": 870, "actor": "kim", "data": {}, **about},
+    later = [
         {
             "kind": "release.accepted",
             "hours_ago": 860,
             "actor": "lee",
             "data": {"result": "rejected"},
-            **about,
+            **ABOUT,
         },
-        {**tests[0], "hours_ago": 850},
+        {**CLOSED[0], "hours_ago": 850},
     ]
-    at, _ = cases.build(repo, _world(960, done))
+    at, _ = cases.build(repo, _world(960, [*CLOSED, *later]))
     items = _items(repo, at)
     for item in ITEMS:
         assert items[item]["result"] == "conform", items[item]
