@@ -200,7 +200,7 @@ def _lock_times(root: Path, home: Path) -> list[float]:
         ledger = open_ledger(config, root, {})
         try:
             start = time.perf_counter()
-            attest = Attestor(config, root, {"HOME": str(home)}, NOW)
+            attest = Attestor(config, root, {"HOME": str(home)}, NOW, ledger=ledger)
             open_deployments(ledger, "minwon-portal", "staging", attest=attest)
             times.append(time.perf_counter() - start)
         finally:

@@ -53,6 +53,7 @@ from gatekeeper.domain.records import (
     TestEvidence,
 )
 from gatekeeper.errors import ConfigError, PlatformError
+from gatekeeper.ledger import LedgerReader
 
 TIMEOUT_SECONDS = 10.0
 MAX_BYTES = 1 << 20  # a discovery document, a JWKS or a token answer is a few kilobytes
@@ -311,13 +312,17 @@ def key_ring(
 
 def refusal_of(attest: Any) -> Callable[[Entry[Any]], tuple[str, str] | None] | None:
     """For the readers that fold the ledger with an `Attestor`: why a record it did not count does not,
-    when the reason is its key (`KeyRing.refusal`: neither pinned nor published now), in English and
-    Korean; None for any other verifier."""
+    when the reason is its key (`KeyRing.refusal`: neither pinned nor published now) or its GitLab token
+    having signed another record first (`Attestor.copies`), in English and Korean; None for any other
+    verifier."""
     if not isinstance(attest, Attestor):
         return None
     attestor = attest
 
     def explain(entry: Entry[Any]) -> tuple[str, str] | None:
+        copied = attestor.copies.get(entry.seq)
+        if copied is not None:
+            return copied
         return _key_refusal(attestor, entry.actor_source, getattr(entry.payload, "attestation", None))
 
     return explain
@@ -373,11 +378,32 @@ class Attestor:
     now: datetime
     rings: dict[str, KeyTrust] = field(default_factory=dict)
     refused: dict[int, str] = field(default_factory=dict)
+    # Where the judged records come from. A GitLab token is not bound to one record, so whether a record
+    # is the one its token vouches for depends on every other record carrying that token. A reader that
+    # reads only some records (the gate, the lock, the forms) sets `ledger`: the token's other records
+    # (those of its lifetime, `_replay`) are read from it and judged first, in ledger order. A reader that
+    # hands every record to this attestor in ledger order (the audit, `ledger verify`) sets `whole`.
+    # With neither, no GitLab-signed record counts.
+    ledger: LedgerReader | None = None
+    whole: bool = False
     _seen: dict[str, int] = field(default_factory=dict)
     # GitLab: the deployments (ids) each deploying job's token signed the records of (`_once`).
     _deployed: dict[str, set[str]] = field(default_factory=dict)
+    # GitLab: the first test evidence each job's token signed (a job that writes evidence writes no PIR).
+    _evidenced: dict[str, int] = field(default_factory=dict)
     # The commit each deployment whose start verified deployed: its result is signed by a job on it.
     _deploying: dict[str, str] = field(default_factory=dict)
+    # GitLab tokens whose records were all judged (`_replay`), and the verdicts that gave, by record seq.
+    _replayed: set[str] = field(default_factory=set)
+    _replaying: set[str] = field(default_factory=set)
+    _judged: dict[int, Verdict] = field(default_factory=dict)
+    # Why a record whose token verified does not count as the one its token vouches for (en, ko), by seq.
+    copies: dict[int, tuple[str, str]] = field(default_factory=dict)
+
+    def _copy(self, entry: Entry[Any], reason: tuple[str, str], **values: object) -> Verdict:
+        said = (reason[0].format(**values), reason[1].format(**values))
+        self.copies[entry.seq] = said
+        return Verdict(False, said[0])
 
     def ring(self, provider: Provider) -> KeyTrust:
         if provider not in self.rings:
@@ -394,11 +420,17 @@ class Attestor:
             absent="the record carries no attestation",
             proved="attested",
         )
+        if verdict.ok and provider_of(entry.actor_source) == "gitlab":
+            among = self._among_uses(entry, verdict)
+            if among is not None:
+                return among
         jti = str(verdict.claims.get("jti", ""))
         if verdict.ok and self._seen.get(jti, entry.seq) != entry.seq:
-            return Verdict(False, f"the token was already used by ledger record {self._seen[jti]}")
+            return self._copy(entry, _USED, seq=self._seen[jti])
         if verdict.ok and jti in self._deployed:
-            return Verdict(False, _DEPLOYMENT_JOB)
+            return self._copy(entry, _DEPLOYMENT_JOB)
+        if verdict.ok and jti in self._evidenced:
+            return self._copy(entry, _EVIDENCE_JOB, seq=self._evidenced[jti])
         if verdict.ok:
             self._seen[jti] = entry.seq
         return verdict
@@ -428,10 +460,67 @@ class Attestor:
             repository=repository,
         )
         if verdict.ok and provider_of(entry.actor_source) == "gitlab":
+            among = self._among_uses(entry, verdict)
+            if among is not None:
+                return among
             verdict = self._once(entry, verdict)
         if verdict.ok and isinstance(payload, DeploymentStarted):
             self._deploying[entry.id] = payload.commit
         return verdict
+
+    def _among_uses(self, entry: Entry[Any], verdict: Verdict) -> Verdict | None:
+        """For a reader that reads only some records: `entry`'s verdict as one of the records its GitLab
+        token (`verdict`, verified) signed, all of them read from `ledger` and judged in ledger order
+        (`_replay`), whatever this reader read. None: judge it here, in the order records come (a whole
+        reader, or the replay itself)."""
+        jti = str(verdict.claims.get("jti", ""))
+        if self.whole or jti in self._replaying:
+            return None
+        if self.ledger is None:
+            return self._copy(entry, _UNSEEN_USES)
+        if jti not in self._replayed:
+            self._replay(jti, verdict.claims, _token_of(entry))
+        judged = self._judged.get(entry.seq)
+        if judged is None:  # not a record of the ledger read: nothing says what else its token signed
+            return self._copy(entry, _UNSEEN_USES)
+        return judged if not judged.ok else verdict
+
+    def _replay(self, jti: str, claims: Mapping[str, Any], token: str) -> None:
+        """Judge, in ledger order, every record of `ledger` that carries `token` (GitLab's, `jti`): those
+        within its lifetime, as no other can verify. The first of them is the job's own — nobody else
+        has the token before the job writes it — and each one after is judged against those before it
+        (`_once`), exactly as a reader of the whole ledger judges them."""
+        from datetime import UTC, timedelta
+
+        from gatekeeper.domain.attestation import LEEWAY
+        from gatekeeper.domain.records import PayloadError, read
+
+        assert self.ledger is not None
+        self._replaying.add(jti)
+        try:
+            times = [claims.get(name) for name in ("iat", "nbf", "exp")]
+            numbers = [float(value) for value in times if isinstance(value, int | float)]
+            if len(numbers) != len(times):
+                return  # `verify` refuses such a token before this is asked
+            issued, expires = min(numbers[:2]), numbers[2]
+            since = datetime.fromtimestamp(issued, UTC) - LEEWAY
+            until = datetime.fromtimestamp(expires, UTC) + LEEWAY + timedelta(seconds=1)
+            registered = {system.id: system.repository or "" for system in self.config.systems}
+            for record in self.ledger.find(since=since, until=until, carrying=token):
+                try:
+                    use = read(record)
+                except PayloadError:
+                    continue  # a malformed record counts for nothing; the readers report it
+                if _token_of(use) != token:
+                    continue  # the token appears elsewhere in it (a comment): not a record it signs
+                if isinstance(use.payload, Approval):
+                    self._judged[use.seq] = self.verdict(use)
+                elif isinstance(use.payload, _VOUCHED):
+                    own = use.system == self.config.system.id
+                    self._judged[use.seq] = self.vouches(use, "" if own else registered.get(use.system, ""))
+        finally:
+            self._replaying.discard(jti)
+            self._replayed.add(jti)
 
     def _once(self, entry: Entry[Any], verdict: Verdict) -> Verdict:
         """A GitLab token's one-record rule (see `vouches`); `verdict` verified."""
@@ -439,27 +528,34 @@ class Attestor:
         jti = str(verdict.claims.get("jti", ""))
         # Approvals, PIRs, notices and incidents share the one-record-per-token rule (`verdict`'s `jti`).
         if isinstance(payload, TestEvidence):
+            if jti in self._seen:  # a PIR's, notice's ... token copied onto test evidence
+                return self._copy(entry, _VOUCHED_FOR, seq=self._seen[jti])
+            if jti in self._deployed:
+                return self._copy(entry, _DEPLOYMENT_JOB)
             key = f"{jti}|{payload.kind}|{payload.commit}"
+            self._evidenced.setdefault(jti, entry.seq)
         elif isinstance(payload, DEPLOYMENT_PAYLOADS):
             if jti in self._seen:  # a PIR's, notice's ... token copied onto a deployment record
-                return Verdict(False, f"the job's token already vouched for ledger record {self._seen[jti]}")
+                return self._copy(entry, _VOUCHED_FOR, seq=self._seen[jti])
             deployed = self._deployed.get(jti)
             if (
                 isinstance(payload, DeploymentFinished)
                 and deployed is not None
                 and payload.started not in deployed
             ):
-                return Verdict(False, _DEPLOYMENT_JOB)  # the start's token copied onto another's result
+                return self._copy(entry, _DEPLOYMENT_JOB)  # the start's token copied onto another's result
             key = f"{jti}|{entry.kind}"
         else:
             key = jti
             deployed = self._deployed.get(jti)
             named = payload.deployment_id if isinstance(payload, IncidentOpened) else None
             if deployed is not None and named not in deployed:
-                return Verdict(False, _DEPLOYMENT_JOB)
+                return self._copy(entry, _DEPLOYMENT_JOB)
+            if deployed is None and jti in self._evidenced:  # a test job's token copied onto a PIR ...
+                return self._copy(entry, _EVIDENCE_JOB, seq=self._evidenced[jti])
         first = self._seen.setdefault(key, entry.seq)
         if first != entry.seq:
-            return Verdict(False, f"the job's token already vouched for ledger record {first}")
+            return self._copy(entry, _VOUCHED_FOR, seq=first)
         if isinstance(payload, DEPLOYMENT_PAYLOADS):
             deployment = entry.id if isinstance(payload, DeploymentStarted) else payload.started
             self._deployed.setdefault(jti, set()).add(deployment)
@@ -515,21 +611,42 @@ class Attestor:
         )
 
     def __call__(self, entry: Entry[Any]) -> bool:
-        payload = entry.payload
-        vouched = isinstance(
-            payload,
-            (TestEvidence, Pir, Notice, IncidentOpened, Delegation, *DEPLOYMENT_PAYLOADS, *CLOSURE_PAYLOADS),
-        )
-        verdict = self.vouches(entry) if vouched else self.verdict(entry)
+        verdict = self.vouches(entry) if isinstance(entry.payload, _VOUCHED) else self.verdict(entry)
         if not verdict.ok:
             self.refused[entry.seq] = verdict.reason
         return verdict.ok
 
 
+# Why a verified GitLab token does not make a record count: the token already signed another (en, ko).
+_USED = ("the token was already used by ledger record {seq}", "이 토큰은 이미 원장 {seq}번 기록에 쓰였습니다")
+_VOUCHED_FOR = (
+    "the job's token already vouched for ledger record {seq}",
+    "이 작업의 토큰은 이미 원장 {seq}번 기록을 보증했습니다",
+)
 _DEPLOYMENT_JOB = (
     "the token is a deploying job's, which vouches for that deployment's records only (a copy onto another "
-    "record)"
+    "record)",
+    "배포 작업의 토큰은 그 배포의 기록만 보증합니다(다른 기록에 복사된 토큰)",
 )
+_EVIDENCE_JOB = (
+    "the token is a test job's, which vouches for its test evidence only (ledger record {seq}; a copy onto "
+    "another record)",
+    "테스트 작업의 토큰은 그 작업의 테스트 증거만 보증합니다(원장 {seq}번 기록; 다른 기록에 복사된 토큰)",
+)
+_UNSEEN_USES = (
+    "the ledger's other records signed by this GitLab token were not read, so whether it already vouched "
+    "for another record is unknown",
+    "이 GitLab 토큰으로 서명된 원장의 다른 기록을 읽지 않아, 토큰이 이미 다른 기록을 보증했는지 알 수 "
+    "없습니다",
+)
+# The records `Attestor.vouches` judges (a job's signature); every other verified kind is an approval.
+_VOUCHED = (TestEvidence, Pir, Notice, IncidentOpened, Delegation, *DEPLOYMENT_PAYLOADS, *CLOSURE_PAYLOADS)
+
+
+def _token_of(entry: Entry[Any]) -> str:
+    signed = getattr(entry.payload, "attestation", None)
+    token = signed.get("token") if isinstance(signed, Mapping) else None
+    return token if isinstance(token, str) else ""
 
 
 def sign_record(
@@ -621,7 +738,7 @@ def recheck(
     (`ledger verify --attestations`). Raises IssuerUnavailable when the keys cannot be had."""
     from gatekeeper.domain.records import PayloadError, read
 
-    attestor = Attestor(config, root, env, now)
+    attestor = Attestor(config, root, env, now, whole=True)  # `records`: every one, in ledger order
     for record in records:
         carries = isinstance(record.data, Mapping) and "attestation" in record.data
         provider = provider_of(record.actor_source)

@@ -14,7 +14,7 @@ from gatekeeper.commands import Context
 from gatekeeper.domain import RecordKind
 from gatekeeper.domain.closure import Release
 from gatekeeper.errors import InputError, UsageError
-from gatekeeper.ledger import Draft, Ledger
+from gatekeeper.ledger import Draft, Ledger, LedgerReader
 
 
 def release_of(ctx: Context, ledger: Ledger, deployment_id: str) -> tuple[Any, Release]:
@@ -43,7 +43,7 @@ def release_of(ctx: Context, ledger: Ledger, deployment_id: str) -> tuple[Any, R
         if getattr(entry_of(r).payload, "started", None) == wanted
     ]
     history = History(ctx.policy, ctx.config.system.grade, system, members=_members(ctx))
-    history.attest = _attestor(ctx)
+    history.attest = _attestor(ctx, ledger)
     history.environment_name = ctx.config.declared_environments().canonical
     history.requesters = _requesters(ctx)
     history.environment_kind = ctx.config.declared_environments().kind
@@ -118,11 +118,11 @@ def refuse_uncounted(ctx: Context, history: Any, release: Release, draft: Draft,
     )
 
 
-def _attestor(ctx: Context) -> Any:
+def _attestor(ctx: Context, ledger: LedgerReader) -> Any:
     from gatekeeper.commands._gate import sources_for
     from gatekeeper.facts.gather import attestor
 
-    return attestor(ctx.config, sources_for(ctx), ctx.runtime.now())
+    return attestor(ctx.config, sources_for(ctx), ctx.runtime.now(), ledger)
 
 
 def require_signature(ctx: Context, record_draft: Draft, what: str, level: str) -> None:

@@ -144,12 +144,12 @@ def kpi_report(
         plans=rfc_plans(ctx),
         commit_time=commit_times(ctx.repo_root),
         now=ctx.runtime.now(),
-        history=own_history(ctx),
+        history=own_history(ctx, ledger),
     )
     return report(tallies, ctx.policy, system=ctx.config.system.id, since=since, until=until)
 
 
-def own_history(ctx: Context) -> History:
+def own_history(ctx: Context, ledger: LedgerReader) -> History:
     """The history the KPIs of this repository's own system pair its deployments with: a deployment's
     result counts only where the gate counts it (a forged, unsigned result of a signed deployment counts in
     no KPI). Another system's records are signed by its own repository's jobs, which this repository's
@@ -158,7 +158,7 @@ def own_history(ctx: Context) -> History:
     from gatekeeper.checks.kpi import kpi_history
     from gatekeeper.rules.deploy import deployment_attestation
 
-    verify = Attestor(ctx.config, ctx.repo_root, ctx.runtime.env, ctx.runtime.now())
+    verify = Attestor(ctx.config, ctx.repo_root, ctx.runtime.env, ctx.runtime.now(), ledger=ledger)
     level = deployment_attestation(ctx.policy, ctx.config.system.grade)
     return kpi_history(ctx.config.system.id, verify, level)
 
@@ -190,7 +190,7 @@ def kpi_portfolio(
             plans=rfc_plans(ctx, member.id, entries),
             commit_time=times if member.own else None,
             now=now,
-            history=own_history(ctx) if member.own else None,
+            history=own_history(ctx, ledger) if member.own else None,
         )
         every.update(tallies)
         rows.append((info(member), report(tallies, ctx.policy, system=member.id, since=since, until=until)))

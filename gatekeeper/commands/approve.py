@@ -213,9 +213,9 @@ def _with_facts(ctx: Context, request: Any, requester: str) -> Any:
     members = role_members(ctx.config.roles, sources.role_resolver)
     root = ctx.repo_root
     commits = change_commits(root, head_sha(root), [request.rfc_id], everywhere=True)
-    attest = Attestor(ctx.config, root, ctx.runtime.env, ctx.runtime.now())
-    history = History(ctx.policy, ctx.config.system.grade, ctx.config.system.id, attest=attest)
     reader = sources.ledger()
+    attest = Attestor(ctx.config, root, ctx.runtime.env, ctx.runtime.now(), ledger=reader)
+    history = History(ctx.policy, ctx.config.system.grade, ctx.config.system.id, attest=attest)
     try:
         found = [
             *reader.find(rfc=request.rfc_id, kind=str(RecordKind.APPROVAL)),

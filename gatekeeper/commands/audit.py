@@ -34,7 +34,7 @@ from gatekeeper.domain.rfc import RfcEntry
 from gatekeeper.errors import InputError, LedgerIntegrityError
 from gatekeeper.facts.baseline import gather_drift
 from gatekeeper.facts.commits import JudgedCommit
-from gatekeeper.ledger import Draft, Ledger, VerifyResult
+from gatekeeper.ledger import Draft, Ledger, LedgerReader, VerifyResult
 from gatekeeper.reporters.columns import pad
 from gatekeeper.reporters.portfolio import AuditPortfolio
 from gatekeeper.reporters.sanitize import for_log, for_markdown
@@ -154,6 +154,7 @@ def _members(config: Config) -> dict[Role, frozenset[str]] | None:
 
 def _builder(
     ctx: Context,
+    ledger: LedgerReader,
     config: Config,
     rfcs: dict[str, RfcEntry],
     since: datetime | None,
@@ -163,7 +164,7 @@ def _builder(
     """An empty checklist builder for the system `config` describes."""
     from gatekeeper.adapters.oidc import Attestor, refusal_of
 
-    attestor = Attestor(config, ctx.repo_root, ctx.runtime.env, ctx.runtime.now())
+    attestor = Attestor(config, ctx.repo_root, ctx.runtime.env, ctx.runtime.now(), ledger=ledger)
     return AuditBuilder(
         ctx.policy,
         Grade(config.system.grade),
@@ -185,7 +186,7 @@ def _drift(ctx: Context, ledger: Ledger) -> DriftFacts:
     from gatekeeper.adapters.oidc import Attestor
     from gatekeeper.rules.deploy import deployment_attestation
 
-    attest = Attestor(ctx.config, ctx.repo_root, ctx.runtime.env, ctx.runtime.now())
+    attest = Attestor(ctx.config, ctx.repo_root, ctx.runtime.env, ctx.runtime.now(), ledger=ledger)
     level = deployment_attestation(ctx.policy, ctx.config.system.grade)
     try:
         return gather_drift(ctx.repo_root, ctx.config, ledger, "HEAD", attest, level)
@@ -209,7 +210,7 @@ def gather_and_check(
         rfcs = rfc_contents(ctx)
 
         def builder_() -> AuditBuilder:
-            return _builder(ctx, config, rfcs, since, until, _members(config))
+            return _builder(ctx, ledger, config, rfcs, since, until, _members(config))
 
         builder = builder_()
         if prepared is None:
@@ -256,7 +257,7 @@ def portfolio_check(
         def builder_(
             config: Config = config, roles: dict[Role, frozenset[str]] | None = roles
         ) -> AuditBuilder:
-            return _builder(ctx, config, rfcs, since, until, roles)
+            return _builder(ctx, ledger, config, rfcs, since, until, roles)
 
         builder = builder_()
         if not (chain.ok and feed_from_database(builder, ledger, member.id)):

@@ -20,7 +20,7 @@ from gatekeeper.domain.baseline import (
 )
 from gatekeeper.errors import InputError
 from gatekeeper.facts.baseline import compare, deployment_results, gather_drift, snapshot
-from gatekeeper.ledger import Draft, Ledger
+from gatekeeper.ledger import Draft, Ledger, LedgerReader
 from gatekeeper.reporters.columns import pad
 from gatekeeper.reporters.sanitize import for_log, for_markdown
 
@@ -234,13 +234,13 @@ def _artifacts_markdown(artifacts: tuple[ArtifactChange, ...], ko: bool) -> list
     return lines
 
 
-def _attestation(ctx: Context) -> tuple[Callable[[Any], bool], str]:
+def _attestation(ctx: Context, ledger: LedgerReader) -> tuple[Callable[[Any], bool], str]:
     """The verifier of deployment records' signatures and the pack's level for them: which deployment
     results explain a deployed artefact (`facts.baseline.deployment_results`)."""
     from gatekeeper.adapters.oidc import Attestor
     from gatekeeper.rules.deploy import deployment_attestation
 
-    attest = Attestor(ctx.config, ctx.repo_root, ctx.runtime.env, ctx.runtime.now())
+    attest = Attestor(ctx.config, ctx.repo_root, ctx.runtime.env, ctx.runtime.now(), ledger=ledger)
     return attest, deployment_attestation(ctx.policy, ctx.config.system.grade)
 
 
@@ -248,7 +248,7 @@ def _diff(args: argparse.Namespace, ctx: Context) -> int:
     ledger = _ledger(ctx)
     try:
         baseline = _latest(ledger, ctx, args.label)
-        attest, level = _attestation(ctx)
+        attest, level = _attestation(ctx, ledger)
         deployments = deployment_results(ledger, ctx.config.system.id, attest, level)
         diff = compare(ctx.repo_root, ctx.config, baseline, args.rev, deployments)
     finally:
@@ -269,7 +269,7 @@ def _verify(args: argparse.Namespace, ctx: Context) -> int:
     ledger = _ledger(ctx)
     try:
         _latest(ledger, ctx, None)  # a clear error when there is nothing to verify against
-        facts = gather_drift(ctx.repo_root, ctx.config, ledger, args.rev, *_attestation(ctx))
+        facts = gather_drift(ctx.repo_root, ctx.config, ledger, args.rev, *_attestation(ctx, ledger))
     finally:
         ledger.close()
     grade = Grade(ctx.config.system.grade)

@@ -124,9 +124,9 @@ def _history(ctx: Context) -> Any:
     from gatekeeper.domain.records import PayloadError, read
     from gatekeeper.facts.history import History
 
-    attest = Attestor(ctx.config, ctx.repo_root, ctx.runtime.env, ctx.runtime.now())
-    history = History(ctx.policy, ctx.config.system.grade, ctx.config.system.id, attest=attest)
     ledger = open_configured(ctx)
+    attest = Attestor(ctx.config, ctx.repo_root, ctx.runtime.env, ctx.runtime.now(), ledger=ledger)
+    history = History(ctx.policy, ctx.config.system.grade, ctx.config.system.id, attest=attest)
     try:
         for found in ledger.find(kind=str(RecordKind.DELEGATION), system=ctx.config.system.id):
             try:

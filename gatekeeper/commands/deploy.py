@@ -85,13 +85,13 @@ def _required(ctx: Context) -> bool:
     return deployment_attestation(ctx.policy, ctx.config.system.grade) == "required"
 
 
-def _attestor(ctx: Context) -> Callable[[Any], bool] | None:
+def _attestor(ctx: Context, ledger: LedgerReader) -> Callable[[Any], bool] | None:
     """The verifier of the deployment records' signatures for the lock, where the pack requires them."""
     from gatekeeper.adapters.oidc import Attestor
 
     if not _required(ctx):
         return None
-    return Attestor(ctx.config, ctx.repo_root, ctx.runtime.env, ctx.runtime.now())
+    return Attestor(ctx.config, ctx.repo_root, ctx.runtime.env, ctx.runtime.now(), ledger=ledger)
 
 
 def _warn_unsigned(ctx: Context, en: str, ko: str) -> None:
@@ -161,7 +161,7 @@ def _start(args: argparse.Namespace, ctx: Context) -> int:
                 now=now,
                 stale_hours=ctx.policy.deploy.lock_stale_hours,
                 canonical=environments.canonical,
-                attest=_attestor(ctx),
+                attest=_attestor(ctx, ledger),
             ),
         )
     finally:
@@ -318,7 +318,7 @@ def _finish(args: argparse.Namespace, ctx: Context) -> int:
             ctx,
             ledger,
             draft,
-            require_open(system, environment, started.id, environments.canonical, _attestor(ctx)),
+            require_open(system, environment, started.id, environments.canonical, _attestor(ctx, ledger)),
         )
         incident = None
         if result in _INCIDENT_RESULTS:

@@ -52,14 +52,14 @@ def configure(parser: argparse.ArgumentParser) -> None:
     register.add_argument("--output", "-o", metavar="FILE.xlsx", required=True, help="the workbook to write")
 
 
-def _standing(ctx: Context, approvals: list[Any], rfc_id: str) -> dict[int, str]:
+def _standing(ctx: Context, ledger: LedgerReader, approvals: list[Any], rfc_id: str) -> dict[int, str]:
     """How each approval record of the RFC stands for the approval rules, read by the gate's own history
     (`facts.history`, attestations verified): the decision that counts, superseded, or not counted."""
     from gatekeeper.adapters.oidc import Attestor
     from gatekeeper.facts.history import History
     from gatekeeper.reporters.forms import COUNTED, NOT_COUNTED, SUPERSEDED
 
-    attest = Attestor(ctx.config, ctx.repo_root, ctx.runtime.env, ctx.runtime.now())
+    attest = Attestor(ctx.config, ctx.repo_root, ctx.runtime.env, ctx.runtime.now(), ledger=ledger)
     history = History(ctx.policy, ctx.config.system.grade, ctx.config.system.id, attest=attest)
     history.feed(approvals)
     counted = {d.seq for d in history.latest(rfc_id)}
@@ -87,7 +87,7 @@ def _deputies(ctx: Context, ledger: LedgerReader, approvals: list[Any], rfc_id: 
     delegations = [entry_of(r) for r in ledger.find(kind=RecordKind.DELEGATION.value, system=system)]
     if not delegations:
         return {}
-    attest = Attestor(ctx.config, ctx.repo_root, ctx.runtime.env, ctx.runtime.now())
+    attest = Attestor(ctx.config, ctx.repo_root, ctx.runtime.env, ctx.runtime.now(), ledger=ledger)
     history = History(ctx.policy, ctx.config.system.grade, system, attest=attest)
     history.feed(sorted([*delegations, *approvals], key=lambda e: e.seq))
     members = role_members(ctx.config.roles, sources_for(ctx).role_resolver)
@@ -127,7 +127,7 @@ def build_form(ctx: Context, ledger: LedgerReader, kind: str, ident: str) -> For
         approvals = [
             entry_of(r) for r in ledger.find(kind=RecordKind.APPROVAL.value, system=system, rfc=ident)
         ]
-        standing = _standing(ctx, approvals, ident)
+        standing = _standing(ctx, ledger, approvals, ident)
         deputies = _deputies(ctx, ledger, approvals, ident)
         if kind == "change-request":
             return change_request_form(
@@ -139,7 +139,7 @@ def build_form(ctx: Context, ledger: LedgerReader, kind: str, ident: str) -> For
         from gatekeeper.facts.gather import sequence_verifier, system_states
 
         systems, now = entry.rfc.systems, ctx.runtime.now()
-        verify = sequence_verifier(ctx.config, ctx.policy, ctx.repo_root, ctx.runtime.env, now)
+        verify = sequence_verifier(ctx.config, ctx.policy, ctx.repo_root, ctx.runtime.env, now, ledger)
         order = system_states(ledger, ctx.config, ident, systems, now, verify) if len(systems) > 1 else ()
         return release_plan_form(
             entry.rfc, approvals, evidence, lang, zone=zone, standing=standing, order=order, deputies=deputies

@@ -332,7 +332,7 @@ def gather(
                         config,
                         witness,
                         ci.head,
-                        attestor(config, sources, now),
+                        attestor(config, sources, now, witness),
                         deployment_attestation(policy, config.system.grade),
                     ),
                 )
@@ -344,7 +344,7 @@ def gather(
                     policy,
                     at,
                     entries,
-                    attest=attestor(config, sources, now),
+                    attest=attestor(config, sources, now, witness),
                     members=members,
                     requesters=_requesters(config, sources, stores),
                 ),
@@ -356,7 +356,7 @@ def gather(
                     config,
                     entries,
                     at,
-                    sequence_verifier(config, policy, sources.root, sources.env, now),
+                    sequence_verifier(config, policy, sources.root, sources.env, now, witness),
                 ),
             )
             # A ledger whose history was edited by hand cannot vouch for approvals or evidence: every record
@@ -573,7 +573,7 @@ def system_states(
 
 
 def sequence_verifier(
-    config: Config, policy: Policy, root: Path, env: Mapping[str, str], now: datetime
+    config: Config, policy: Policy, root: Path, env: Mapping[str, str], now: datetime, reader: LedgerReader
 ) -> Callable[[Entry[Any], str], str] | None:
     """Where the pack requires deployment records signed by the deploying job (`rules.deploy.
     deployment_attestation`): why another system's deployment record does not verify against that
@@ -582,7 +582,7 @@ def sequence_verifier(
 
     if deployment_attestation(policy, config.system.grade) != "required":
         return None
-    verifier = Attestor(config, root, env, now)
+    verifier = Attestor(config, root, env, now, ledger=reader)
 
     def why(entry: Entry[Any], repository: str) -> str:
         verdict = verifier.vouches(entry, repository)
@@ -607,11 +607,12 @@ def _counted_pir(
     )
 
 
-def attestor(config: Config, sources: Sources, now: datetime) -> Callable[[Any], bool]:
-    """The verifier of approval records' attestations (`adapters.oidc.Attestor`)."""
+def attestor(config: Config, sources: Sources, now: datetime, reader: LedgerReader) -> Callable[[Any], bool]:
+    """The verifier of records' attestations and signatures (`adapters.oidc.Attestor`) for records read
+    from `reader`."""
     from gatekeeper.adapters.oidc import Attestor
 
-    return Attestor(config, sources.root, sources.env, now)
+    return Attestor(config, sources.root, sources.env, now, ledger=reader)
 
 
 def _refusals(attest: Callable[[Any], bool] | None) -> Callable[[Any], tuple[str, str] | None] | None:

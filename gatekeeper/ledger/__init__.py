@@ -210,8 +210,10 @@ class LedgerReader(Protocol):
         rfc: str | None = None,
         since: datetime | None = None,
         until: datetime | None = None,
+        carrying: str | None = None,
     ) -> Iterator[Record]:
-        """Records matching every given filter, in seq order (indexed where the backend has indexes)."""
+        """Records matching every given filter, in seq order (indexed where the backend has indexes).
+        `carrying`: only records whose stored text contains it (a token, which JSON stores verbatim)."""
 
 
 Precondition = Callable[[LedgerReader], None]
@@ -379,8 +381,11 @@ def record_matches(
     rfc: str | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
+    carrying: str | None = None,
 ) -> bool:
     """The filter of `LedgerReader.find`, for backends that scan (and to check those that index)."""
+    if carrying is not None and carrying not in json.dumps(record.data, ensure_ascii=False):
+        return False
     if kind is not None and record.kind != kind:
         return False
     if system is not None and record.system != system:

@@ -789,11 +789,18 @@ class _Snapshot:
         rfc: str | None = None,
         since: datetime | None = None,
         until: datetime | None = None,
+        carrying: str | None = None,
     ) -> Iterator[Record]:
         store, count = self.view()
+        needle = carrying.encode("utf-8") if carrying is not None else None
         for position in store.candidates(count, kind, system, rfc):
-            record = _parse(store.row(position).decode("utf-8", "replace"), "a record")
-            if record_matches(record, kind=kind, system=system, rfc=rfc, since=since, until=until):
+            row = store.row(position)
+            if needle is not None and needle not in row:
+                continue  # the stored text does not hold it: no need to parse the record
+            record = _parse(row.decode("utf-8", "replace"), "a record")
+            if record_matches(
+                record, kind=kind, system=system, rfc=rfc, since=since, until=until, carrying=carrying
+            ):
                 yield record
 
     def extent(self) -> tuple[int, int]:
@@ -1024,8 +1031,11 @@ class GitLedger:
         rfc: str | None = None,
         since: datetime | None = None,
         until: datetime | None = None,
+        carrying: str | None = None,
     ) -> Iterator[Record]:
-        return self.snapshot().find(kind=kind, system=system, rfc=rfc, since=since, until=until)
+        return self.snapshot().find(
+            kind=kind, system=system, rfc=rfc, since=since, until=until, carrying=carrying
+        )
 
     def verify(self, start_seq: int = 1, prev: str = GENESIS) -> VerifyResult:
         return self.snapshot().verify(start_seq, prev)

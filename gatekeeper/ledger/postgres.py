@@ -216,6 +216,7 @@ class PostgresLedger:
         rfc: str | None = None,
         since: datetime | None = None,
         until: datetime | None = None,
+        carrying: str | None = None,
     ) -> Iterator[Record]:
         where, values = where_clause(
             [
@@ -224,6 +225,7 @@ class PostgresLedger:
                 ("rfcs @> ARRAY[%s]::text[]", rfc),
                 ("at >= %s", since),
                 ("at < %s", until),
+                ("strpos(body, %s) > 0", carrying),
             ]
         )
         sql = f"SELECT seq, body FROM {self.schema}.records {where} ORDER BY seq"  # noqa: S608

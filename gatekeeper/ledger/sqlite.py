@@ -228,12 +228,14 @@ class SqliteLedger:
         rfc: str | None = None,
         since: datetime | None = None,
         until: datetime | None = None,
+        carrying: str | None = None,
     ) -> Iterator[Record]:
         conditions = [
             # With an RFC, `+kind` keeps the planner on the RFC's few records, not every one of the kind.
             ("+kind = ?" if rfc is not None else "kind = ?", kind),
             ("system = ?", system),
             ("seq IN (SELECT seq FROM record_rfcs WHERE rfc = ?)", rfc),
+            ("instr(body, ?) > 0", carrying),
         ]
         times = [
             ("at_utc >= ?", None if since is None else utc_text(since)),
@@ -249,7 +251,9 @@ class SqliteLedger:
             values += more
         for seq, body in self._rows(f"{sql} ORDER BY seq", values):
             record = _parse(seq, body)
-            if record_matches(record, kind=kind, system=system, rfc=rfc, since=since, until=until):
+            if record_matches(
+                record, kind=kind, system=system, rfc=rfc, since=since, until=until, carrying=carrying
+            ):
                 yield record
 
     def _rows(self, sql: str, values: tuple[object, ...]) -> Iterator[tuple[int, str]]:

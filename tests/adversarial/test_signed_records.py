@@ -525,7 +525,7 @@ def _locked(repo: GitRepo, at: datetime) -> bool:
     config = load_config(repo.path / ".gatekeeper.yml")
     ledger = open_ledger(config, repo.path, {})
     try:
-        attest = Attestor(config, repo.path, {}, at)
+        attest = Attestor(config, repo.path, {}, at, ledger=ledger)
         return bool(open_deployments(ledger, SYSTEM, "production", attest=attest))
     finally:
         ledger.close()
@@ -701,7 +701,7 @@ def test_a_forged_result_explains_no_deployed_artefact(tmp_path: Path, reliabili
     config = load_config(repo.path / ".gatekeeper.yml")
     ledger = open_ledger(config, repo.path, {})
     try:
-        attest = Attestor(config, repo.path, {}, at)
+        attest = Attestor(config, repo.path, {}, at, ledger=ledger)
         counted = deployment_results(ledger, SYSTEM, attest, "required")
         everything = deployment_results(ledger, SYSTEM, None, "off")
     finally:

@@ -118,7 +118,8 @@ def test_every_acceptance_case_the_gate_and_the_audit_agree(case_file: Path, rep
 
     entries = {e.id: e for e in FileRfcStore(repo.path, ctx.config).entries()}
     calendar = BusinessCalendar.from_config(ctx.config, ctx.policy)
-    attest = Attestor(ctx.config, repo.path, runtime.env, at)
+    ledger = open_ledger(ctx.config, repo.path, {})
+    attest = Attestor(ctx.config, repo.path, runtime.env, at, ledger=ledger)
     builder = AuditBuilder(
         ctx.policy,
         Grade(ctx.config.system.grade),
@@ -129,7 +130,6 @@ def test_every_acceptance_case_the_gate_and_the_audit_agree(case_file: Path, rep
         attest=attest,
         environments=ctx.config.declared_environments(),
     )
-    ledger = open_ledger(ctx.config, repo.path, {})
     try:
         builder.feed(ledger.records())
     finally:

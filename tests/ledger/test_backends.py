@@ -80,6 +80,30 @@ def test_find_filters_by_kind_system_rfc_and_time(backend: BackendSpec) -> None:
     ledger.close()
 
 
+def test_find_reads_the_records_carrying_a_token_within_a_time(backend: BackendSpec) -> None:
+    """`carrying`: the records whose stored text holds a GitLab token (`adapters.oidc.Attestor._replay`),
+    the same on every backend; a token inside another one, or in another field, is found too (the caller
+    checks where)."""
+    ledger = backend.open()
+    token = "eyJhbGciOiJSUzI1NiJ9.eyJqdGkiOiJhIn0.c2ln"
+    signed = {"attestation": {"provider": "gitlab", "token": token}}
+    drafts = [
+        Draft("approval", "a", "kim", "gitlab-ci", NOW, signed, ("RFC-1",)),
+        Draft("approval", "a", "kim", "gitlab-ci", NOW, {"attestation": {"token": token + "x"}}, ()),
+        Draft("pir", "b", "kim", "gitlab-ci", NOW + timedelta(minutes=5), {"note": f"copied {token}"}, ()),
+        Draft("pir", "a", "kim", "gitlab-ci", NOW + timedelta(hours=3), signed, ("RFC-2",)),
+        Draft("approval", "a", "kim", "gitlab-ci", NOW, {"attestation": {"token": token[:-1]}}, ()),
+    ]
+    for draft in drafts:
+        ledger.append(draft)
+    assert [r.seq for r in ledger.find(carrying=token)] == [1, 2, 3, 4]
+    hour = timedelta(hours=1)
+    assert [r.seq for r in ledger.find(carrying=token, since=NOW - hour, until=NOW + hour)] == [1, 2, 3]
+    assert [r.seq for r in ledger.find(carrying=token, kind="pir")] == [3, 4]
+    assert list(ledger.find(carrying="not-in-any-record")) == []
+    ledger.close()
+
+
 def test_a_refusing_precondition_stores_nothing(backend: BackendSpec) -> None:
     ledger = backend.open()
     ledger.append(make_draft(1))
