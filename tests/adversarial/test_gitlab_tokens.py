@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from gatekeeper.adapters.localissuer import LocalIssuer
 from gatekeeper.domain.attestation import digest_of
@@ -20,13 +23,19 @@ from gatekeeper.ledger import Draft
 from tests import acceptance as cases
 from tests.acceptance import junit
 from tests.adversarial.conftest import Recorder
-from tests.adversarial.test_attested_approvals import CHAIN, NOW, World, issuer  # noqa: F401 (fixture)
+from tests.adversarial.test_attested_approvals import CHAIN, NOW, World
 from tests.adversarial.test_reviews import OWING
 from tests.helpers import GitRepo, run_cli
 from tests.platform.oidc import gitlab_job
 
 OTHER = "RFC-2026-0043"
 SYSTEM = "minwon-portal"
+
+
+@pytest.fixture
+def issuer() -> Iterator[LocalIssuer]:
+    with LocalIssuer(clock=lambda: NOW) as running:
+        yield running
 
 
 def _copied_onto(record: dict[str, Any], kind: str, rfc: str, data: dict[str, Any]) -> Draft:
