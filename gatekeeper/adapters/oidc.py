@@ -21,10 +21,11 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -391,6 +392,9 @@ class Attestor:
     _deployed: dict[str, set[str]] = field(default_factory=dict)
     # GitLab: the first test evidence each job's token signed (a job that writes evidence writes no PIR).
     _evidenced: dict[str, int] = field(default_factory=dict)
+    # GitLab: the seal the next record a job's token signs must open (`chain_link`); None: the job's first
+    # record carried none (written without CI_JOB_TOKEN, or by an earlier version).
+    _chain: dict[str, str | None] = field(default_factory=dict)
     # The commit each deployment whose start verified deployed: its result is signed by a job on it.
     _deploying: dict[str, str] = field(default_factory=dict)
     # GitLab tokens whose records were all judged (`_replay`), and the verdicts that gave, by record seq.
@@ -523,6 +527,23 @@ class Attestor:
             self._replayed.add(jti)
 
     def _once(self, entry: Entry[Any], verdict: Verdict) -> Verdict:
+        """A GitLab token's rules (see `vouches`); `verdict` verified. Its job's records after the first
+        must each open the seal the one before it carries (`chain_link`): only the job can, so a copy of
+        its token onto a record of someone else's — written between two of the job's — is refused."""
+        jti = str(verdict.claims.get("jti", ""))
+        signed = entry.payload.attestation
+        seal = signed.get("seal") if isinstance(signed, Mapping) else None
+        if jti not in self._chain:  # the job's first record: nobody else had the token before it
+            self._chain[jti] = seal if isinstance(seal, str) else None
+        elif (expected := self._chain[jti]) is not None:
+            key = signed.get("key") if isinstance(signed, Mapping) else None
+            if not (isinstance(key, str) and seal_of(key) == expected):
+                return self._copy(entry, _UNCHAINED)
+            # Only the job opens its seal, so the chain moves on whatever the rules below make of it.
+            self._chain[jti] = seal if isinstance(seal, str) else None
+        return self._one_record(entry, verdict)
+
+    def _one_record(self, entry: Entry[Any], verdict: Verdict) -> Verdict:
         """A GitLab token's one-record rule (see `vouches`); `verdict` verified."""
         payload = entry.payload
         jti = str(verdict.claims.get("jti", ""))
@@ -633,6 +654,11 @@ _EVIDENCE_JOB = (
     "another record)",
     "테스트 작업의 토큰은 그 작업의 테스트 증거만 보증합니다(원장 {seq}번 기록; 다른 기록에 복사된 토큰)",
 )
+_UNCHAINED = (
+    "the record does not open the seal of the record its job's token signed before it: the token was copied "
+    "onto it",
+    "이 기록은 같은 작업의 토큰이 앞서 서명한 기록의 봉인을 열지 못합니다: 토큰을 복사한 기록입니다",
+)
 _UNSEEN_USES = (
     "the ledger's other records signed by this GitLab token were not read, so whether it already vouched "
     "for another record is unknown",
@@ -650,12 +676,18 @@ def _token_of(entry: Entry[Any]) -> str:
 
 
 def sign_record(
-    config: Config, root: Path, env: Mapping[str, str], now: datetime, draft: Any
+    config: Config,
+    root: Path,
+    env: Mapping[str, str],
+    now: datetime,
+    draft: Any,
+    ledger: LedgerReader | None = None,
 ) -> dict[str, Any] | None:
     """The CI platform's signature of a record a job writes (any kind but `approval`, which `approve`
     attests with its stricter checks): an OIDC ID token bound to the record's digest (GitHub: its audience;
     GitLab: its `jti` and job id stored with it) and the issuer's key that verifies it. None where the job
-    has no token (no `id-token` permission, no `id_tokens:`) or runs on a workstation. Raises
+    has no token (no `id-token` permission, no `id_tokens:`) or runs on a workstation. A GitLab job's
+    records are chained to one another through the ledger they go to (`chain_link`). Raises
     IssuerUnavailable when the issuer's keys cannot be had: nothing is written unsigned that could be."""
     import jwt
 
@@ -683,11 +715,55 @@ def sign_record(
     signed: dict[str, Any] = {"provider": provider, "token": token, "jwk": jwk or {}, "digest": digest}
     if provider == "gitlab":
         signed.update(jti=claims.get("jti"), job_id=claims.get("job_id"))
+        signed.update(chain_link(env, claims, token, ledger))
     record_scope = dataclasses.replace(expect, scope="record")
     verdict = verify(
         signed, expect=record_scope, actor=draft.actor, moment=draft.at, digest=digest, trust=ring
     )
     return signed if verdict.ok else None
+
+
+# GitLab: the job's own secret its records' chain is derived from (set by every GitLab job; never stored).
+CHAIN_VARIABLE = "CI_JOB_TOKEN"
+
+
+def seal_of(key: str) -> str:
+    return "sha256:" + hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+def chain_link(
+    env: Mapping[str, str], claims: Mapping[str, Any], token: str, ledger: LedgerReader | None
+) -> dict[str, str]:
+    """The link binding the next record a GitLab job signs with its token to those it signed before.
+
+    GitLab's token is not bound to one record, and each record the job writes puts it in the ledger for
+    anyone to copy before the job writes its next one (a deployment's result after its start). So record n
+    of the job carries `seal`, the digest of key n+1, and (from the second on) `key`: key n, which opens
+    the seal of record n-1. The keys are derived from the job's CI_JOB_TOKEN, which is never stored: only
+    the job can open its seal. n is the number of the job's seals already in `ledger`. Empty without
+    CI_JOB_TOKEN or a ledger: the records are then judged by the one-record rules alone."""
+    import hmac
+
+    from gatekeeper.domain.attestation import LEEWAY
+
+    job_token, jti, issued = env.get(CHAIN_VARIABLE, ""), claims.get("jti"), claims.get("iat")
+    if not job_token or ledger is None or not isinstance(jti, str) or not isinstance(issued, int | float):
+        return {}
+    secret = hmac.new(job_token.encode("utf-8"), f"gatekeeper record chain|{jti}".encode(), hashlib.sha256)
+
+    def key(n: int) -> str:
+        return hmac.new(secret.digest(), str(n).encode("utf-8"), hashlib.sha256).hexdigest()
+
+    since = datetime.fromtimestamp(float(issued), UTC) - LEEWAY
+    sealed = set()
+    for record in ledger.find(since=since, carrying=token):
+        signed = record.data.get("attestation") if isinstance(record.data, Mapping) else None
+        if isinstance(signed, Mapping) and signed.get("token") == token:
+            sealed.add(signed.get("seal"))
+    n = 0
+    while seal_of(key(n + 1)) in sealed:
+        n += 1
+    return {"seal": seal_of(key(n + 1)), **({"key": key(n)} if n else {})}
 
 
 def record_verdict(record: Any, config: Config, env: Mapping[str, str], trust: KeyTrust) -> str:

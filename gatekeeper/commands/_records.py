@@ -6,8 +6,9 @@ import json
 from typing import Any
 
 from gatekeeper.commands import Context
+from gatekeeper.domain import ActorSource
 from gatekeeper.errors import ConfigError, ExitCode, InputError
-from gatekeeper.ledger import Draft, Ledger, Precondition, Record
+from gatekeeper.ledger import Draft, Ledger, LedgerReader, Precondition, Record
 from gatekeeper.reporters.sanitize import for_log
 
 
@@ -29,13 +30,15 @@ def store(ctx: Context, draft: Draft, precondition: Precondition | None = None) 
 def append(ctx: Context, ledger: Ledger, draft: Draft, precondition: Precondition | None = None) -> Record:
     """The one way a command appends a record to an open ledger: signed by the CI platform where the job
     can be (`signed`), and noted for the anchor the command posts when it ends (`Context.wrote`)."""
-    return ctx.wrote(ledger.append(signed(ctx, draft), precondition))
+    return ctx.wrote(ledger.append(signed(ctx, draft, ledger), precondition))
 
 
-def signed(ctx: Context, draft: Draft) -> Draft:
+def signed(ctx: Context, draft: Draft, ledger: LedgerReader | None = None) -> Draft:
     """`draft` with the CI platform's signature in `data.attestation` when a CI job writes it and can get
     an OIDC ID token (`adapters.oidc.sign_record`): rewriting the stored record later breaks it, which
-    `ledger verify --attestations` reports. Approvals carry `approve`'s own attestation instead."""
+    `ledger verify --attestations` reports. Approvals carry `approve`'s own attestation instead. A GitLab
+    job's signature is chained to its earlier records in the ledger it goes to (`ledger`, else the
+    configured one)."""
     import dataclasses
 
     from gatekeeper.adapters.ci import in_ci
@@ -45,7 +48,13 @@ def signed(ctx: Context, draft: Draft) -> Draft:
     from gatekeeper.adapters.oidc import sign_record
 
     runtime = ctx.runtime
-    signature = sign_record(ctx.config, ctx.repo_root, runtime.env, runtime.now(), draft)
+    if ledger is None and draft.actor_source == ActorSource.GITLAB_CI:
+        reader = open_configured(ctx)
+        try:
+            return signed(ctx, draft, reader)
+        finally:
+            reader.close()
+    signature = sign_record(ctx.config, ctx.repo_root, runtime.env, runtime.now(), draft, ledger)
     if signature is None:
         return draft
     return dataclasses.replace(draft, data={**draft.data, "attestation": signature})

@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +26,7 @@ from tests.adversarial.conftest import Recorder
 from tests.adversarial.test_attested_approvals import CHAIN, NOW, World
 from tests.adversarial.test_reviews import OWING
 from tests.helpers import GitRepo, run_cli
-from tests.platform.oidc import gitlab_job
+from tests.platform.oidc import Jobs, gitlab_job
 
 OTHER = "RFC-2026-0043"
 SYSTEM = "minwon-portal"
@@ -38,7 +38,7 @@ def issuer() -> Iterator[LocalIssuer]:
         yield running
 
 
-def _copied_onto(record: dict[str, Any], kind: str, rfc: str, data: dict[str, Any]) -> Draft:
+def _copied_onto(record: dict[str, Any], kind: str, rfcs: tuple[str, ...], data: dict[str, Any]) -> Draft:
     """A record of the developer's own carrying `record`'s GitLab token, with its own digest written in."""
     draft = Draft(
         kind,
@@ -47,7 +47,7 @@ def _copied_onto(record: dict[str, Any], kind: str, rfc: str, data: dict[str, An
         record["actor_source"],
         datetime.fromisoformat(record["at"]),
         data,
-        (rfc,),
+        rfcs,
     )
     signature = {**record["data"]["attestation"], "digest": digest_of(draft)}
     return dataclasses.replace(draft, data={**data, "attestation": signature})
@@ -83,7 +83,7 @@ def test_approval_tokens_of_another_rfc_replayed_onto_mine_count_nowhere(
         data = {**{k: v for k, v in record["data"].items() if k != "attestation"}, "rfc_digest": digest}
         if "commit" in data:
             data["commit"] = head
-        world.append(_copied_onto(record, "approval", OTHER, data))
+        world.append(_copied_onto(record, "approval", (OTHER,), data))
     env = _push_pipeline(world, base)  # the gate reads OTHER's approvals, not RFC-2026-0042's
     gate = run_cli(["--format", "json", "gate"], cwd=world.repo.path, env=env, now=NOW)
     assert gate.code == 1, gate.stderr
@@ -120,7 +120,7 @@ def test_a_test_jobs_token_copied_onto_a_pir_settles_no_debt(repo: GitRepo, reli
     log = json.loads(run_cli(["--format", "json", "ledger", "log"], cwd=repo.path).stdout)
     evidence = next(r for r in log if r["kind"] == "test.evidence" and r["actor_source"] == "gitlab-ci")
     pir = {"result": "achieved", "note": "", "rfc_digest": _digest(repo, "RFC-2026-0041")}
-    forged = _copied_onto(evidence, "pir", "RFC-2026-0041", pir)
+    forged = _copied_onto(evidence, "pir", ("RFC-2026-0041",), pir)
     _append(repo, dataclasses.replace(forged, kind="pir"))
     gate = run_cli(["--format", "json", "gate"], cwd=repo.path, now=at)
     overdue = [f["message"] for f in json.loads(gate.stdout)["findings"] if f["rule"] == "deploy.pir-overdue"]
@@ -157,3 +157,105 @@ def _append(repo: GitRepo, draft: Draft) -> None:
         ledger.append(draft)
     finally:
         ledger.close()
+
+
+# ------------------------------------------------------------------ one deploying job, several records
+
+
+def _deploy_job(head: str, at: datetime) -> dict[str, str]:
+    """A GitLab deploy job of `head` started at `at`: one ID token (valid an hour) for every record it
+    writes, and its CI_JOB_TOKEN (`adapters.oidc.chain_link`)."""
+    job = gitlab_job(head, "ci", at, exp=int(at.timestamp()) + 3600)
+    job["CI_JOB_TOKEN"] = "glcbt-64_" + "s3cr3t" * 6
+    return job
+
+
+def _log(repo: GitRepo) -> list[dict[str, Any]]:
+    result = run_cli(["--format", "json", "ledger", "log"], cwd=repo.path)
+    assert result.code == 0, result.stderr
+    found: list[dict[str, Any]] = json.loads(result.stdout)
+    return found
+
+
+def test_a_deploying_jobs_token_copied_onto_a_success_does_not_hide_its_failure(
+    repo: GitRepo, reliability: Recorder
+) -> None:
+    at, head = cases.build(repo, {})
+    job = _deploy_job(head, at)
+    started = run_cli(
+        ["--format", "json", "deploy", "start", "--rfc", cases.RFC_ID], cwd=repo.path, env=job, now=at
+    )
+    assert started.code == 0, started.stdout + started.stderr
+    ident = json.loads(started.stdout)["deployment_id"]
+    start = next(r for r in _log(repo) if r["id"] == ident)
+    assert start["data"]["attestation"]["seal"].startswith("sha256:")
+    # While the deployment runs, the developer copies the start's token (and its seal) onto a success.
+    result = {"started": ident, "result": "success", "environment": "production", "change_type": "normal"}
+    forged = _copied_onto(
+        {**start, "at": (at + timedelta(minutes=5)).isoformat()},
+        "deployment.finished",
+        (cases.RFC_ID,),
+        result,
+    )
+    _append(repo, forged)
+    # The deployment fails; the job records it with its own token, and opens the failure's incident.
+    done = run_cli(
+        ["deploy", "finish", ident, "--result", "failure"],
+        cwd=repo.path,
+        env=job,
+        now=at + timedelta(minutes=10),
+    )
+    assert done.code == 0, done.stdout + done.stderr
+    records = _log(repo)
+    real = [r for r in records if r["kind"] == "deployment.finished" and r["actor_source"] == "gitlab-ci"][-1]
+    assert real["data"]["result"] == "failure" and "key" in real["data"]["attestation"]
+    audit = run_cli(["--format", "json", "audit"], cwd=repo.path, now=at + timedelta(days=1))
+    items = {item["id"]: item for item in json.loads(audit.stdout)["items"]}
+    assert items["release.failure-incident"]["result"] == "conform", items["release.failure-incident"]
+    assert items["release.closure"]["result"] == "not-applicable", items["release.closure"]
+    verify = run_cli(
+        ["--format", "json", "ledger", "verify", "--attestations"], cwd=repo.path, now=at + timedelta(days=1)
+    )
+    results = {r["seq"]: r["result"] for r in json.loads(verify.stdout)["records"]}
+    copy = next(r["seq"] for r in records if r["kind"] == "deployment.finished")
+    assert "does not open the seal" in results[copy], results
+    assert [results[r["seq"]] for r in records if r["seq"] > copy] == ["signed", "signed"], results
+    reliability.row(
+        "while a GitLab deploy job runs, its ID token (published by its deployment.started record) is copied "
+        "onto a `success` result; the deployment then fails",
+        "replayed GitLab token (a deploying job's, between two of its records)",
+        "not counted: each record of a GitLab job opens the seal of the one before (keys from the job's "
+        "CI_JOB_TOKEN, never stored); the job's `failure` closes the deployment and opens its incident",
+    )
+
+
+def test_a_test_jobs_token_copied_onto_a_report_it_has_not_written_yet_counts_nowhere(
+    tmp_path: Path, issuer: LocalIssuer, reliability: Recorder
+) -> None:
+    from tests.adversarial.test_signed_records import PASSING, _record, _test_findings
+
+    world = World(tmp_path, issuer)
+    head = world.repo.head()
+    job = Jobs(issuer, world.jobs.workdir, head).gitlab("ci")
+    job["CI_JOB_TOKEN"] = "glcbt-64_" + "t3st" * 8
+    _record(world, "unit", head, job)
+    unit = [r for r in world.records() if r["kind"] == "test.evidence"][-1]
+    # Before the job records its failing integration tests, a passing integration report with its token.
+    forged = {**unit["data"], "kind": "integration", "totals": PASSING}
+    forged.pop("attestation")
+    world.append(_copied_onto(unit, "test.evidence", tuple(unit["rfcs"]), forged))
+    _record(world, "integration", head, job, tests=10, failed=4)
+    found = _test_findings(world)
+    assert "tests.failed" in found and "integration" in " ".join(found["tests.failed"]), found
+    verify = run_cli(["--format", "json", "ledger", "verify", "--attestations"], cwd=world.repo.path, now=NOW)
+    results = [r["result"] for r in json.loads(verify.stdout)["records"]]
+    assert results[0] == "signed" and "does not open the seal" in results[1] and results[2] == "signed", (
+        results
+    )
+    reliability.row(
+        "a GitLab test job records its unit tests; before it records its failing integration tests, its "
+        "token is copied onto a passing integration report",
+        "replayed GitLab token (between two reports of one job)",
+        "not counted: the copy does not open the seal of the job's unit report (keys from CI_JOB_TOKEN); the "
+        "job's own failing integration report counts: tests.failed",
+    )
