@@ -129,3 +129,37 @@ def test_gitlab_ci_local_runs_the_approval_job_with_an_id_token(tmp_path: Path) 
         assert record["actor"] == "han" and record["actor_source"] == "gitlab-ci"
         data = record["data"]
         assert isinstance(data, dict) and data["attestation"]["provider"] == "gitlab"
+
+
+def test_gitlab_ci_local_runs_the_deploy_job_whose_records_open_each_others_seals(tmp_path: Path) -> None:
+    """The template's deploy job (`deploy start` in before_script, `deploy finish` in after_script) signs
+    both records with the job's one ID token and chains them through its CI_JOB_TOKEN
+    (`adapters.oidc.chain_link`): the result opens the seal of the start."""
+    if not GITLAB_CI_LOCAL.exists():
+        pytest.fail("gitlab-ci-local is not installed: run `bash .ci/install-system-deps.sh`")
+    from tests.pipelines.harness import make_project
+
+    with LocalIssuer() as issuer:
+        project = make_project(tmp_path, window=False)  # deploy start decides at the real now
+        config = project.repo.path / ".gatekeeper.yml"
+        oidc = f"platform:\n  gitlab: {{oidc: {{issuer: '{issuer.url}', repository: {REPOSITORY}}}}}\n"
+        config.write_text(config.read_text(encoding="utf-8") + oidc, encoding="utf-8")
+        project.repo.commit(f"{RFC_ID} the deploy job signs what it records")
+        host = issuer.url.split("://", 1)[1]
+        claims = gitlab_claims(host, REPOSITORY, "ci", sha=project.repo.head(), environment="production")
+        variables = {
+            "GATEKEEPER_ID_TOKEN": issuer.mint(claims, "gatekeeper"),
+            "CI_JOB_TOKEN": "glcbt-64_" + "j0b" * 10,
+            "GITLAB_USER_LOGIN": "ci",
+        }
+        result = run_gitlab_ci_local(project, "deploy-production", variables=variables)
+        assert result.code == 0, result.output
+        log = run_cli(["--format", "json", "ledger", "log"], cwd=project.path)
+        records = [r for r in json.loads(log.stdout) if r["kind"].startswith("deployment.")]
+        start, finish = (r["data"]["attestation"] for r in records)
+        assert start["provider"] == finish["provider"] == "gitlab" and start["jti"] == finish["jti"]
+        assert start["seal"].startswith("sha256:") and "key" not in start
+        assert "key" in finish and finish["seal"] != start["seal"]
+        verify = run_cli(["--format", "json", "ledger", "verify", "--attestations"], cwd=project.path)
+        assert verify.code == 0, verify.stdout
+        assert [r["result"] for r in json.loads(verify.stdout)["records"]] == ["signed", "signed"]
