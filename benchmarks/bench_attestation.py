@@ -25,7 +25,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from gatekeeper.adapters.localissuer import LocalIssuer, github_claims
+from gatekeeper.adapters.localissuer import LocalIssuer, github_claims, gitlab_claims
 from gatekeeper.cli import main as cli_main
 from gatekeeper.config import load_config
 from gatekeeper.domain.attestation import audience, digest_of
@@ -44,7 +44,9 @@ system: {{id: minwon-portal, name: 민원포털, grade: {grade}, audience: inter
 policy: kr-ap-sop
 roles: {{agency-manager: [park], agency-officer: [kim, lee], operator-manager: [han], cab: [kim, park, choi]}}
 ledger: {{backend: sqlite, path: '../{name}.db'}}  # outside the work tree, as CI requires
-platform: {{github: {{oidc: {{issuer: '{issuer}', repository: {repository}}}}}}}
+platform:
+  github: {{oidc: {{issuer: '{issuer}', repository: {repository}}}}}
+  gitlab: {{oidc: {{issuer: '{issuer}', repository: {repository}}}}}
 """
 RFC = f"""\
 id: {RFC_ID}
@@ -188,6 +190,60 @@ def _fill_deployments(root: Path, issuer: LocalIssuer, signed: bool) -> None:
         ledger.close()
 
 
+def _fill_gitlab_deployments(root: Path, issuer: LocalIssuer, signed: bool) -> None:
+    """As `_fill_deployments`, by GitLab deploy jobs: one ID token per job signs its start and its result,
+    the result opening the start's seal (`adapters.oidc.chain_link`, through the ledger as `deploy finish`
+    does) — so the gate reads each token's other records from the ledger (`Attestor._replay`)."""
+    import jwt
+
+    head = _head(root)
+    host = issuer.url.split("://", 1)[1]
+    ledger = open_ledger(load_config(root / ".gatekeeper.yml"), root, {})
+    try:
+        for i in range(APPROVALS // 2):
+            moment = NOW - timedelta(days=APPROVALS // 2 - i, hours=1)
+            claims = gitlab_claims(host, REPOSITORY, "ci", sha=head, job_id=str(5000 + i))
+            token = issuer.mint(claims, "gatekeeper", issued=moment)
+            minted = jwt.decode(token, options={"verify_signature": False})
+            env = {"CI_JOB_TOKEN": f"glcbt-64_job-{i}"}
+            started = {"environment": "staging", "change_type": "normal", "commit": head}
+            draft = Draft(
+                "deployment.started", "minwon-portal", "ci", "gitlab-ci", moment, started, (RFC_ID,)
+            )
+            record = ledger.append(
+                _gitlab_signed(draft, issuer, token, minted, env, ledger) if signed else draft
+            )
+            result = {"started": record.id, "result": "success", "environment": "staging"}
+            later = moment + timedelta(minutes=30)
+            draft = Draft("deployment.finished", "minwon-portal", "ci", "gitlab-ci", later, result, (RFC_ID,))
+            ledger.append(_gitlab_signed(draft, issuer, token, minted, env, ledger) if signed else draft)
+    finally:
+        ledger.close()
+
+
+def _gitlab_signed(
+    draft: Draft,
+    issuer: LocalIssuer,
+    token: str,
+    claims: dict[str, object],
+    env: dict[str, str],
+    ledger: object,
+) -> Draft:
+    """`draft` carrying a GitLab job's token as `adapters.oidc.sign_record` stores it, chained."""
+    from gatekeeper.adapters.oidc import chain_link
+
+    attestation = {
+        "provider": "gitlab",
+        "token": token,
+        "jwk": issuer.keys[0].jwk,
+        "digest": digest_of(draft),
+        "jti": claims["jti"],
+        "job_id": claims["job_id"],
+        **chain_link(env, claims, token, ledger),  # type: ignore[arg-type]
+    }
+    return dataclasses.replace(draft, data={**draft.data, "attestation": attestation})
+
+
 def _lock_times(root: Path, home: Path) -> list[float]:
     """`deploy start`'s lock precondition (grade 1: each deployment record's signature verified) over the
     ledger, as the critical section reads it."""
@@ -261,6 +317,13 @@ def main() -> None:
             f"gate: {reference * 1000:.1f} ms reading {APPROVALS} unsigned deployment records, "
             f"{verified * 1000:.1f} ms verifying {APPROVALS} signed ones (each against the deployed commit; "
             f"median of {REPEATS}); ratio {ratio:.2f}"
+        )
+        reference, verified, ratio = _gate_pair(base / "gitlab", issuer, home, _fill_gitlab_deployments)
+        print(
+            f"gate: {reference * 1000:.1f} ms reading {APPROVALS} unsigned deployment records, "
+            f"{verified * 1000:.1f} ms verifying {APPROVALS} records of GitLab deploy jobs (one token per "
+            f"job, each token's records read from the ledger and their seals checked; median of {REPEATS}); "
+            f"ratio {ratio:.2f}"
         )
         unsigned_locks = _repo(base / "lock-plain", issuer, 1)
         signed_locks = _repo(base / "lock-signed", issuer, 1)
