@@ -234,16 +234,22 @@ class PostgresLedger:
 
     def _stream(self, sql: str, values: tuple[object, ...]) -> Iterator[tuple[int, str]]:
         """Rows through a server-side cursor, so memory stays flat on a large ledger."""
-        if self._in_append:
-            # Inside append's transaction (a precondition reading): a plain cursor in the same transaction.
+        if self._in_append or self._streaming:
+            # Inside append's transaction (a precondition reading), or inside another stream's (a reader
+            # looking records up while it is handed others): a plain cursor in the transaction already open.
             yield from self._db.execute(sql, values)
             return
-        with self._transaction("read"), self._db.cursor(name="gatekeeper_stream") as cursor:
-            cursor.itersize = 5000
-            cursor.execute(sql, values)
-            yield from cursor
+        self._streaming = True
+        try:
+            with self._transaction("read"), self._db.cursor(name="gatekeeper_stream") as cursor:
+                cursor.itersize = 5000
+                cursor.execute(sql, values)
+                yield from cursor
+        finally:
+            self._streaming = False
 
     _in_append = False
+    _streaming = False
 
     def verify(self, start_seq: int = 1, prev: str = GENESIS) -> VerifyResult:
         # COPY streams the stored text with no per-row driver overhead: verify runs at hashing speed.

@@ -104,6 +104,25 @@ def test_find_reads_the_records_carrying_a_token_within_a_time(backend: BackendS
     ledger.close()
 
 
+def test_a_find_inside_a_find_reads_both_whole(backend: BackendSpec) -> None:
+    """A reader that judges each record as a stream hands it over may look other records up meanwhile (the
+    attestor reads a GitLab token's other records, `adapters.oidc.Attestor._replay`): both readings are
+    whole, on every backend."""
+    ledger = backend.open()
+    for i in range(12):
+        ledger.append(make_draft(i))
+    outer, inner = [], []
+    for record in ledger.find():
+        outer.append(record.seq)
+        inner.append(
+            [r.seq for r in ledger.find(since=record.moment, until=record.moment + timedelta(seconds=1))]
+        )
+    assert outer == list(range(1, 13))
+    assert all(record in found for record, found in zip(outer, inner, strict=True)), inner
+    assert ledger.head() is not None and ledger.head().seq == 12  # the connection is still usable
+    ledger.close()
+
+
 def test_a_refusing_precondition_stores_nothing(backend: BackendSpec) -> None:
     ledger = backend.open()
     ledger.append(make_draft(1))
