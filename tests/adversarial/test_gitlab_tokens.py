@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from gatekeeper.adapters.localissuer import LocalIssuer
 from gatekeeper.domain.attestation import digest_of
@@ -259,3 +261,134 @@ def test_a_test_jobs_token_copied_onto_a_report_it_has_not_written_yet_counts_no
         "not counted: the copy does not open the seal of the job's unit report (keys from CI_JOB_TOKEN); the "
         "job's own failing integration report counts: tests.failed",
     )
+
+
+# ------------------------------------------------------------------ a few records judged as all of them
+
+# One generated step: (job, kind, forged). A job writes its next record with its token and chain; a forged
+# step copies the job's token (and the seal and key of its latest record) onto a record of the developer's.
+_STEP = st.tuples(
+    st.integers(0, 2),
+    st.sampled_from(("unit", "integration", "pir", "started", "finished", "incident")),
+    st.booleans(),
+)
+
+
+def _config_with_pinned_keys(root: Path) -> Any:
+    from gatekeeper.config import load_config
+    from tests.platform.oidc import pin
+
+    repo = GitRepo.create(root)
+    settings = pin(repo.path)
+    text = (repo.path / ".gatekeeper.yml").read_text(encoding="utf-8")
+    config = {"platform": settings}
+    import yaml
+
+    merged = {**yaml.safe_load(text), **config}
+    (repo.path / ".gatekeeper.yml").write_text(yaml.safe_dump(merged, allow_unicode=True), encoding="utf-8")
+    return repo.path, load_config(repo.path / ".gatekeeper.yml")
+
+
+def _written(ledger: Any, steps: list[tuple[int, str, bool]], head: str) -> tuple[list[Any], set[int]]:
+    """The records `steps` leave in `ledger` — three GitLab jobs (two chaining through CI_JOB_TOKEN, one
+    without it, as an earlier version wrote) and the developer's copies of their tokens — and the seqs of
+    the copies onto the records of the two chaining jobs."""
+    import jwt
+
+    from gatekeeper.adapters.oidc import chain_link
+    from gatekeeper.domain.records import read
+
+    jobs = [
+        gitlab_job(head, "ci", NOW, exp=int(NOW.timestamp()) + 3600, job_id=str(7000 + i)) for i in range(3)
+    ]
+    for i in (0, 1):
+        jobs[i]["CI_JOB_TOKEN"] = f"glcbt-64_job{i}-secret"
+    claims = [jwt.decode(job["GATEKEEPER_ID_TOKEN"], options={"verify_signature": False}) for job in jobs]
+    started: dict[int, str] = {}
+    last: dict[int, dict[str, Any]] = {}
+    copies: set[int] = set()
+    for n, (i, kind, forged) in enumerate(steps):
+        moment = NOW + timedelta(seconds=n)
+        if kind in ("unit", "integration"):
+            data: dict[str, Any] = {"kind": kind, "commit": head, "totals": {"tests": 3, "passed": 3}}
+            record_kind = "test.evidence"
+        elif kind == "pir":
+            data, record_kind = {"result": "achieved"}, "pir"
+        elif kind == "started":
+            data, record_kind = {"environment": "production", "commit": head}, "deployment.started"
+        elif kind == "finished":
+            if i not in started:
+                continue
+            data = {"started": started[i], "result": "success", "environment": "production"}
+            record_kind = "deployment.finished"
+        else:
+            data = {"incident_id": f"INC-2026-{n:04d}", "type": "defect", "title": "x", "grade": 3}
+            data["deployment_id"] = started.get(i, "")
+            record_kind = "incident.opened"
+        if forged and i not in last:
+            continue  # nothing of that job's is in the ledger to copy yet
+        draft = Draft(record_kind, SYSTEM, "ci", "gitlab-ci", moment, data, ("RFC-2026-0042",))
+        token = jobs[i]["GATEKEEPER_ID_TOKEN"]
+        signature: dict[str, Any] = {
+            "provider": "gitlab",
+            "token": token,
+            "digest": digest_of(draft),
+            "jti": claims[i]["jti"],
+            "job_id": claims[i]["job_id"],
+        }
+        from tests.platform.oidc import pinned_key
+
+        signature["jwk"] = pinned_key().jwk
+        if forged:
+            signature.update({k: v for k, v in last[i].items() if k in ("seal", "key")})
+        else:
+            signature.update(chain_link(jobs[i], claims[i], token, ledger))
+        record = ledger.append(dataclasses.replace(draft, data={**data, "attestation": signature}))
+        if not forged:
+            last[i] = signature
+            if kind == "started":
+                started[i] = record.id
+        elif i in (0, 1):
+            copies.add(record.seq)
+    return [read(r) for r in ledger.records()], copies
+
+
+@given(
+    steps=st.lists(_STEP, min_size=1, max_size=14), picks=st.lists(st.booleans(), min_size=14, max_size=40)
+)
+def test_a_reader_of_some_records_judges_them_as_a_reader_of_all(
+    tmp_path_factory: pytest.TempPathFactory,
+    reliability: Recorder,
+    steps: list[tuple[int, str, bool]],
+    picks: list[bool],
+) -> None:
+    """Whatever records a reader reads, and in whatever order, a GitLab-signed record counts for it exactly
+    when it counts for a reader of the whole ledger in ledger order (`ledger verify --attestations`)."""
+    from gatekeeper.adapters.oidc import Attestor
+    from gatekeeper.ledger.sqlite import SqliteLedger
+
+    base = tmp_path_factory.mktemp("judged")
+    root, config = _config_with_pinned_keys(base / "repo")
+    ledger = SqliteLedger(base / "ledger.db")
+    try:
+        entries, copies = _written(ledger, steps, "a" * 40)
+        whole = Attestor(config, root, {}, NOW + timedelta(minutes=1), whole=True)
+        expected = {e.seq: whole(e) for e in entries}
+        some = [e for e, pick in zip(entries, picks * 3, strict=False) if pick]
+        for order in (some, list(reversed(some))):
+            reader = Attestor(config, root, {}, NOW + timedelta(minutes=1), ledger=ledger)
+            assert {e.seq: reader(e) for e in order} == {e.seq: expected[e.seq] for e in order}, steps
+        firsts = {e.payload.attestation["jti"]: e.seq for e in reversed(entries)}
+        assert all(expected[seq] for seq in firsts.values()), (steps, expected)  # the job's own first record
+        assert not any(expected[seq] for seq in copies), (steps, expected)
+    finally:
+        ledger.close()
+    if not reliability.rows:
+        reliability.row(
+            "generated ledgers of three GitLab jobs' records (two chaining through CI_JOB_TOKEN, one as an "
+            "earlier version wrote) with copies of their tokens, read whole and as random subsets in either "
+            "order",
+            "replayed GitLab tokens; readers that read only some records",
+            "every record counts for a subset reader exactly as for a reader of the whole ledger; each job's "
+            "first record counts; no copy onto a chaining job's records counts",
+        )
