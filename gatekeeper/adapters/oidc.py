@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import quote, urlsplit
 
 from gatekeeper.config.models import Config, GithubOidcConfig, GitlabOidcConfig
@@ -54,12 +54,20 @@ from gatekeeper.domain.records import (
     TestEvidence,
 )
 from gatekeeper.errors import ConfigError, PlatformError
-from gatekeeper.ledger import LedgerReader
 
 TIMEOUT_SECONDS = 10.0
 MAX_BYTES = 1 << 20  # a discovery document, a JWKS or a token answer is a few kilobytes
 # The records of a deployment (`deploy start`, `deploy finish`), signed by the job that deploys.
 DEPLOYMENT_PAYLOADS = (DeploymentStarted, DeploymentFinished)
+
+
+class RecordFinder(Protocol):
+    """What the attestor reads a ledger through (`gatekeeper.ledger.LedgerReader.find`, which every ledger
+    has): the records in a time range whose stored text carries a token."""
+
+    def find(
+        self, *, since: datetime | None = None, until: datetime | None = None, carrying: str | None = None
+    ) -> Iterator[Any]: ...
 
 
 class IssuerUnavailable(PlatformError):
@@ -385,7 +393,7 @@ class Attestor:
     # (those of its lifetime, `_replay`) are read from it and judged first, in ledger order. A reader that
     # hands every record to this attestor in ledger order (the audit, `ledger verify`) sets `whole`.
     # With neither, no GitLab-signed record counts.
-    ledger: LedgerReader | None = None
+    ledger: RecordFinder | None = None
     whole: bool = False
     _seen: dict[str, int] = field(default_factory=dict)
     # GitLab: the deployments (ids) each deploying job's token signed the records of (`_once`).
@@ -681,7 +689,7 @@ def sign_record(
     env: Mapping[str, str],
     now: datetime,
     draft: Any,
-    ledger: LedgerReader | None = None,
+    ledger: RecordFinder | None = None,
 ) -> dict[str, Any] | None:
     """The CI platform's signature of a record a job writes (any kind but `approval`, which `approve`
     attests with its stricter checks): an OIDC ID token bound to the record's digest (GitHub: its audience;
@@ -732,7 +740,7 @@ def seal_of(key: str) -> str:
 
 
 def chain_link(
-    env: Mapping[str, str], claims: Mapping[str, Any], token: str, ledger: LedgerReader | None
+    env: Mapping[str, str], claims: Mapping[str, Any], token: str, ledger: RecordFinder | None
 ) -> dict[str, str]:
     """The link binding the next record a GitLab job signs with its token to those it signed before.
 
