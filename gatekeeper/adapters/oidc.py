@@ -502,7 +502,7 @@ class Attestor:
         within its lifetime, as no other can verify. The first of them is the job's own — nobody else
         has the token before the job writes it — and each one after is judged against those before it
         (`_once`), exactly as a reader of the whole ledger judges them."""
-        from datetime import UTC, timedelta
+        from datetime import timedelta
 
         from gatekeeper.domain.attestation import LEEWAY
         from gatekeeper.domain.records import PayloadError, read
@@ -559,7 +559,9 @@ class Attestor:
         if isinstance(payload, TestEvidence):
             if jti in self._seen:  # a PIR's, notice's ... token copied onto test evidence
                 return self._copy(entry, _VOUCHED_FOR, seq=self._seen[jti])
-            if jti in self._deployed:
+            if jti in self._deployed and self._chain.get(jti) is None:
+                # Unchained, a deploying job's token copied onto evidence could not be told from its own
+                # (a chained job's later reports, such as smoke tests after the deployment, open its seal).
                 return self._copy(entry, _DEPLOYMENT_JOB)
             key = f"{jti}|{payload.kind}|{payload.commit}"
             self._evidenced.setdefault(jti, entry.seq)

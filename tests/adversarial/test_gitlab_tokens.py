@@ -392,3 +392,28 @@ def test_a_reader_of_some_records_judges_them_as_a_reader_of_all(
             "every record counts for a subset reader exactly as for a reader of the whole ledger; each job's "
             "first record counts; no copy onto a chaining job's records counts",
         )
+
+
+def test_a_chained_deploy_job_may_record_its_performance_tests_after_the_start(repo: GitRepo) -> None:
+    """A deploying job's token vouches for its deployment's records; a report it writes after the start
+    (performance tests run against what it deployed) counts when it opens the job's seal — only an
+    unchained token's later report cannot be told from a copy."""
+    at, head = cases.build(repo, {})
+    job = _deploy_job(head, at)
+    started = run_cli(["deploy", "start", "--rfc", cases.RFC_ID], cwd=repo.path, env=job, now=at)
+    assert started.code == 0, started.stdout + started.stderr
+    report = repo.path / "reports" / "performance.xml"
+    report.parent.mkdir(parents=True, exist_ok=True)
+    report.write_text(junit(tests=4), encoding="utf-8")
+    later = at + timedelta(minutes=3)
+    added = run_cli(
+        ["evidence", "add", "--kind", "performance", "reports/performance.xml"],
+        cwd=repo.path,
+        env=job,
+        now=later,
+    )
+    assert added.code == 0, added.stdout + added.stderr
+    verify = run_cli(["--format", "json", "ledger", "verify", "--attestations"], cwd=repo.path, now=later)
+    signed = [r for r in json.loads(verify.stdout)["records"] if r["actor_source"] == "gitlab-ci"]
+    assert verify.code == 0 and [r["result"] for r in signed] == ["signed"] * len(signed), signed
+    assert [r["kind"] for r in signed][-2:] == ["deployment.started", "test.evidence"], signed
