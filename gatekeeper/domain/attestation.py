@@ -260,7 +260,7 @@ def _refuse(en: str, ko: str, claims: Mapping[str, Any] | None = None) -> Verdic
 # Why PyJWT refused a token, in Korean (by the error's class; its English message names the same fact).
 _DOES_NOT_VERIFY_KO: Mapping[str, str] = {
     "InvalidSignatureError": "서명이 토큰 내용과 맞지 않습니다",
-    "InvalidAudienceError": "토큰의 aud(대상)가 이 기록에 발급된 값이 아닙니다",
+    "InvalidAudienceError": "토큰의 aud(대상)가 기대한 값과 다릅니다",
     "InvalidIssuerError": "토큰의 iss(발급자)가 설정된 발급자가 아닙니다",
     "MissingRequiredClaimError": "토큰에 필수 클레임이 없습니다",
     "DecodeError": "토큰을 해독할 수 없습니다",
