@@ -326,3 +326,51 @@ def test_forged_deployment_results_are_refused_in_korean(tmp_path: Path, reliabi
         "not counted, as before; the gate (deploy.unattested), `ledger verify --attestations` and the audit "
         "say why in Korean with no English sentence",
     )
+
+
+def test_another_systems_forged_result_is_ignored_in_korean(tmp_path: Path, reliability: Recorder) -> None:
+    """Two systems share the agency's ledger and the RFC reaches the address service first. A `success`
+    result of its open deployment, signed by a job of the developer's branch, is ignored: the portal's
+    `deploy start` says which record and why, in Korean."""
+    shared = tmp_path / "agency-ledger.db"
+    order = {"systems": ["juso-api", SYSTEM]}
+    ledger = {"ledger": {"backend": "sqlite", "path": str(shared)}}
+    juso, portal = GitRepo.create(tmp_path / "juso"), GitRepo.create(tmp_path / "portal")
+    juso_project = {"platform": {"gitlab": {"oidc": {"repository": "minwon/juso-api"}}}}
+    at, _ = cases.build(
+        juso,
+        {"system": {"id": "juso-api", "name": "주소"}, "rfc": order, "config": {**ledger, **juso_project}},
+    )
+    registry = {"systems": [{"id": "juso-api", "name": "주소", "grade": 1, "repository": "minwon/juso-api"}]}
+    cases.build(portal, {"rfc": order, "config": {**ledger, **registry}})
+    job = {
+        **gitlab_job(juso.head(), "ci", at, project_path="minwon/juso-api"),
+        "CI_PROJECT_PATH": "minwon/juso-api",
+    }
+    started = run_cli(
+        ["--format", "json", "deploy", "start", "--rfc", cases.RFC_ID], cwd=juso.path, now=at, env=job
+    )
+    assert started.code == 0, started.stdout + started.stderr
+    ident = json.loads(started.stdout)["deployment_id"]
+    later = at + timedelta(minutes=5)
+    forged = Draft(
+        "deployment.finished", "juso-api", "dev", "gitlab-ci", later, _finish(ident), (cases.RFC_ID,)
+    )
+    _append(juso, _gitlab_signed(forged, gitlab_job("e" * 40, "dev", later, project_path="minwon/juso-api")))
+    moment = later + timedelta(minutes=1)
+    korean = run_cli(["--lang", "ko", "deploy", "start", "--rfc", cases.RFC_ID], cwd=portal.path, now=moment)
+    assert korean.code == 1, korean.stdout + korean.stderr
+    _korean(
+        korean,
+        "deploy.sequence",
+        "서명이 검증되지 않아 무시한 기록: deployment.finished 기록",
+        "토큰의 sha 값이",
+    )
+    english = run_cli(["deploy", "start", "--rfc", cases.RFC_ID], cwd=portal.path, now=moment)
+    assert english.code == 1 and "was ignored: the token's sha is" in english.stdout, english.stdout
+    reliability.row(
+        "under `--lang ko`: the first system of a two-system RFC is being deployed; a `success` result of it "
+        "signed by a job of another commit is pushed, and the second system's `deploy start` runs",
+        "forged ledger record of another system (deployment.finished)",
+        "block: deploy.sequence (still being deployed), naming the ignored record and why in Korean",
+    )
