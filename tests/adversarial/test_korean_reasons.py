@@ -65,7 +65,7 @@ def _expect(provider: str, scope: str) -> Expectation:
     return Expectation("gitlab", GITLAB, REPOSITORY, "gatekeeper-approvals", ".gitlab-ci.yml", scope=scope)
 
 
-def _claims(provider: str, expect: Expectation) -> dict[str, Any]:
+def _claims(provider: str) -> dict[str, Any]:
     if provider == "github":
         return {
             **github_claims(REPOSITORY, "choi"),
@@ -99,7 +99,7 @@ def _attestation(provider: str, token: str, **extra: Any) -> dict[str, Any]:
 def _refusals(provider: str, scope: str) -> Iterator[tuple[str, Verdict]]:
     """(what was tried, `verify`'s verdict) for every way a token of `provider` is refused."""
     expect = _expect(provider, scope)
-    good = _claims(provider, expect)
+    good = _claims(provider)
     commit = "c" * 40 if scope == "record" else ""
 
     def check(attestation: Mapping[str, Any]) -> Verdict:
