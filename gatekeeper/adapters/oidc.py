@@ -379,14 +379,14 @@ class Attestor:
     """Verifies the attestations of approval records as a reader folds them (`History.attest`): each one
     against the configured expectation, its record's own digest and time, and the keys this machine
     trusts. A token's `jti` counts once: a record replaying another's token is not attested. Why a record
-    was not attested is kept in `refused` (seq -> reason)."""
+    was not attested is kept in `refused` (seq -> (en, ko))."""
 
     config: Config
     root: Path
     env: Mapping[str, str]
     now: datetime
     rings: dict[str, KeyTrust] = field(default_factory=dict)
-    refused: dict[int, str] = field(default_factory=dict)
+    refused: dict[int, tuple[str, str]] = field(default_factory=dict)
     # Where the judged records come from. A GitLab token is not bound to one record, so whether a record
     # is the one its token vouches for depends on every other record carrying that token. A reader that
     # reads only some records (the gate, the lock, the forms) sets `ledger`: the token's other records
@@ -415,7 +415,7 @@ class Attestor:
     def _copy(self, entry: Entry[Any], reason: tuple[str, str], **values: object) -> Verdict:
         said = (reason[0].format(**values), reason[1].format(**values))
         self.copies[entry.seq] = said
-        return Verdict(False, said[0])
+        return Verdict.refusing(said)
 
     def ring(self, provider: Provider) -> KeyTrust:
         if provider not in self.rings:
@@ -429,8 +429,8 @@ class Attestor:
             entry,
             entry.payload.attestation,
             scope="approval",
-            absent="the record carries no attestation",
-            proved="attested",
+            absent=_NO_ATTESTATION,
+            proved=("attested", "증명"),
         )
         if verdict.ok and provider_of(entry.actor_source) == "gitlab":
             among = self._among_uses(entry, verdict)
@@ -466,8 +466,8 @@ class Attestor:
             entry,
             payload.attestation,
             scope="record",
-            absent="the record carries no signature of a CI job",
-            proved="signed",
+            absent=_NO_SIGNATURE,
+            proved=("signed", "서명"),
             commit=commit,
             repository=repository,
         )
@@ -598,29 +598,30 @@ class Attestor:
         attestation: Mapping[str, Any] | None,
         *,
         scope: str,
-        absent: str,
-        proved: str,
+        absent: tuple[str, str],
+        proved: tuple[str, str],
         commit: str = "",
         repository: str = "",
     ) -> Verdict:
         """`domain.attestation.verify` of a typed record's token against its own digest, time and actor and
         the configured expectation (`scope`: "approval" or "record"; `repository`: another system's, for
         its records); `absent` says a record without one, `proved` what a workstation's record cannot
-        be."""
+        be (en, ko)."""
         from gatekeeper.domain.attestation import draft_digest, verify
 
         provider = provider_of(entry.actor_source)
         if attestation is None:
-            return Verdict(False, absent)
+            return Verdict.refusing(absent)
         if provider is None:
-            return Verdict(False, f"a record written by a {entry.actor_source} actor cannot be {proved}")
+            return Verdict.refusing(
+                (
+                    f"a record written by a {entry.actor_source} actor cannot be {proved[0]}",
+                    f"{entry.actor_source}에서 쓴 기록은 CI 플랫폼의 {proved[1]}을 받을 수 없습니다",
+                )
+            )
         expect = expectation(self.config, self.env, provider, repository)
         if expect is None:
-            return Verdict(
-                False,
-                f"the repository is unknown here: set platform.{provider}.oidc.repository to verify tokens "
-                "outside CI",
-            )
+            return Verdict.refusing(_unknown_repository(provider))
         digest = draft_digest(
             record_id=entry.id,
             kind=entry.kind,
@@ -644,8 +645,24 @@ class Attestor:
     def __call__(self, entry: Entry[Any]) -> bool:
         verdict = self.vouches(entry) if isinstance(entry.payload, _VOUCHED) else self.verdict(entry)
         if not verdict.ok:
-            self.refused[entry.seq] = verdict.reason
+            self.refused[entry.seq] = verdict.reasons
         return verdict.ok
+
+
+# Why a record does not count that carries no token of the CI platform (en, ko).
+_NO_ATTESTATION = ("the record carries no attestation", "이 기록에는 CI 플랫폼의 증명이 없습니다")
+_NO_SIGNATURE = ("the record carries no signature of a CI job", "이 기록에는 CI 작업의 서명이 없습니다")
+
+
+def _unknown_repository(provider: Provider) -> tuple[str, str]:
+    """Why nothing can be verified where the repository is known neither from the configuration nor from
+    the CI job (en, ko)."""
+    return (
+        f"the repository is unknown here: set platform.{provider}.oidc.repository to verify tokens "
+        "outside CI",
+        f"이곳에서는 저장소를 알 수 없습니다: CI 밖에서 토큰을 검증하려면 "
+        f"platform.{provider}.oidc.repository를 설정하세요",
+    )
 
 
 # Why a verified GitLab token does not make a record count: the token already signed another (en, ko).
@@ -776,25 +793,28 @@ def chain_link(
     return {"seal": seal_of(key(n + 1)), **({"key": key(n)} if n else {})}
 
 
-def record_verdict(record: Any, config: Config, env: Mapping[str, str], trust: KeyTrust) -> str:
+def record_verdict(record: Any, config: Config, env: Mapping[str, str], trust: KeyTrust) -> tuple[str, str]:
     """Whether a record other than an approval carries a signature that verifies: "signed", "unsigned",
-    or why not."""
+    or why not (en, ko; a status twice)."""
     from gatekeeper.domain.attestation import draft_digest, verify
 
     data = record.data if isinstance(record.data, Mapping) else {}
     signed = data.get("attestation")
     if signed is None:
-        return "unsigned"
+        return "unsigned", "unsigned"
     if not isinstance(signed, Mapping):
-        return "the signature is not an object"
+        return "the signature is not an object", "서명이 JSON 객체가 아닙니다"
     provider = provider_of(record.actor_source)
     expect = expectation(config, env, provider) if provider is not None else None
     if expect is None:
-        return "the repository is unknown here: set platform.<name>.oidc.repository"
+        return (
+            "the repository is unknown here: set platform.<name>.oidc.repository",
+            "이곳에서는 저장소를 알 수 없습니다: platform.<name>.oidc.repository를 설정하세요",
+        )
     try:
         moment = datetime.fromisoformat(record.at)
     except (TypeError, ValueError):
-        return "the record's time is not a time"
+        return "the record's time is not a time", "기록의 시각을 읽을 수 없습니다"
     digest = draft_digest(
         record_id=record.id,
         kind=record.kind,
@@ -813,15 +833,16 @@ def record_verdict(record: Any, config: Config, env: Mapping[str, str], trust: K
         digest=digest,
         trust=trust,
     )
-    return "signed" if verdict.ok else verdict.reason
+    return ("signed", "signed") if verdict.ok else verdict.reasons
 
 
 def recheck(
     records: Iterable[Any], config: Config, root: Path, env: Mapping[str, str], now: datetime
-) -> Iterator[tuple[Any, str]]:
-    """(record, verdict) for every approval record — "attested", "unattested", or why its attestation does
-    not verify — and every other record — "signed", "unsigned" or why its signature does not verify
-    (`ledger verify --attestations`). Raises IssuerUnavailable when the keys cannot be had."""
+) -> Iterator[tuple[Any, str, str]]:
+    """(record, verdict, its Korean) for every approval record — "attested", "unattested", or why its
+    attestation does not verify — and every other record — "signed", "unsigned" or why its signature does
+    not verify (`ledger verify --attestations`; a status is the same word twice). Raises IssuerUnavailable
+    when the keys cannot be had."""
     from gatekeeper.domain.records import PayloadError, read
 
     attestor = Attestor(config, root, env, now, whole=True)  # `records`: every one, in ledger order
@@ -835,33 +856,48 @@ def recheck(
             try:  # as the gate reads it (test evidence: signed by a job that ran on the commit it names)
                 counted = read(record)
             except PayloadError as exc:
-                yield record, f"malformed: {exc}"
+                yield record, *_malformed(exc)
                 continue
             verdict = attestor.vouches(counted)
-            yield record, "signed" if verdict.ok else _with_refusal(verdict.reason, ring, provider)
+            yield (
+                record,
+                *(("signed", "signed") if verdict.ok else _with_refusal(verdict.reasons, ring, provider)),
+            )
             continue
         if record.kind != "approval":
             if provider is None and isinstance(record.data, Mapping) and "attestation" not in record.data:
                 continue  # a workstation's record: nothing to sign it
             said = record_verdict(record, config, env, attestor.ring(provider or "github"))
-            yield record, said if said in {"signed", "unsigned"} else _with_refusal(said, ring, provider)
+            yield (
+                record,
+                *(said if said[0] in {"signed", "unsigned"} else _with_refusal(said, ring, provider)),
+            )
             continue
         try:
             entry = read(record)
         except PayloadError as exc:
-            yield record, f"malformed: {exc}"
+            yield record, *_malformed(exc)
             continue
         if entry.payload.attestation is None:
-            yield record, "unattested"
+            yield record, "unattested", "unattested"
             continue
         verdict = attestor.verdict(entry)
-        yield record, "attested" if verdict.ok else _with_refusal(verdict.reason, ring, provider)
+        yield (
+            record,
+            *(("attested", "attested") if verdict.ok else _with_refusal(verdict.reasons, ring, provider)),
+        )
 
 
-def _with_refusal(reason: str, ring: KeyTrust | None, provider: Provider | None) -> str:
-    """Why a record does not verify: where its key was refused just now, which key and how to keep old
-    records verifiable (`KeyRing.refusal`), else `reason`."""
+def _malformed(exc: Exception) -> tuple[str, str]:
+    return f"malformed: {exc}", f"형식이 잘못된 기록: {exc}"
+
+
+def _with_refusal(
+    reason: tuple[str, str], ring: KeyTrust | None, provider: Provider | None
+) -> tuple[str, str]:
+    """Why a record does not verify (en, ko): where its key was refused just now, which key and how to keep
+    old records verifiable (`KeyRing.refusal`), else `reason`."""
     if not isinstance(ring, KeyRing) or provider is None or not ring.last_refused:
         return reason
     kid = ring.refused[ring.last_refused]
-    return ring.note(kid, provider)[0]
+    return ring.note(kid, provider)

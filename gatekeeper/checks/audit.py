@@ -424,7 +424,7 @@ class AuditBuilder:
             f"{what} {'counts' if found.counted else 'counts for nothing'}: no CI job of this repository is "
             f"shown to have written it ({found.reason})",
             f"{what_ko}은(는) {'인정되지만' if found.counted else '인정되지 않습니다:'} 이 저장소의 "
-            f"CI 작업이 기록했다는 서명이 확인되지 않습니다 ({found.reason})",
+            f"CI 작업이 기록했다는 서명이 확인되지 않습니다 ({found.reasons[1]})",
         )
         check = self.checks["configuration.ledger-integrity"]
         if self.history.deployment_level == "required":

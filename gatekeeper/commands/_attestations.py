@@ -10,6 +10,8 @@ from gatekeeper.errors import ExitCode
 
 # What a record's check may find besides a reason it does not verify.
 FINE = frozenset({"attested", "unattested", "signed", "unsigned"})
+# Those, as the Korean text output says them (JSON keeps the English words).
+STATUS_KO = {"attested": "증명됨", "unattested": "증명 없음", "signed": "서명됨", "unsigned": "서명 없음"}
 
 
 def recheck_attestations(ledger: Any, ctx: Context, *, emit: bool = True) -> tuple[int, dict[str, Any]]:
@@ -22,12 +24,20 @@ def recheck_attestations(ledger: Any, ctx: Context, *, emit: bool = True) -> tup
     from gatekeeper.adapters.oidc import recheck
     from gatekeeper.reporters.sanitize import for_log
 
-    rows = [
-        {"seq": r.seq, "kind": r.kind, "actor": r.actor, "actor_source": r.actor_source, "result": verdict}
-        for r, verdict in recheck(
-            ledger.records(), ctx.config, ctx.repo_root, ctx.runtime.env, ctx.runtime.now()
+    rows, said_ko = [], {}
+    for r, verdict, verdict_ko in recheck(
+        ledger.records(), ctx.config, ctx.repo_root, ctx.runtime.env, ctx.runtime.now()
+    ):
+        rows.append(
+            {
+                "seq": r.seq,
+                "kind": r.kind,
+                "actor": r.actor,
+                "actor_source": r.actor_source,
+                "result": verdict,
+            }
         )
-    ]
+        said_ko[r.seq] = STATUS_KO.get(verdict, verdict_ko)
     approvals = [row for row in rows if row["kind"] == "approval"]
     others = [row for row in rows if row["kind"] != "approval"]
     bad = [row for row in rows if row["result"] not in FINE]
@@ -45,7 +55,8 @@ def recheck_attestations(ledger: Any, ctx: Context, *, emit: bool = True) -> tup
     else:
         for row in rows:
             who = f"{for_log(str(row['actor']))} [{row['actor_source']}]"
-            ctx.out(f"{row['seq']:>6}  {row['kind']:<20} {who}  {for_log(str(row['result']))}")
+            result = said_ko[row["seq"]] if ko else row["result"]
+            ctx.out(f"{row['seq']:>6}  {row['kind']:<20} {who}  {for_log(str(result))}")
         attested = sum(1 for row in approvals if row["result"] == "attested")
         signed = sum(1 for row in others if row["result"] == "signed")
         if ko:

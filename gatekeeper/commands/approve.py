@@ -308,16 +308,19 @@ def _attest(ctx: Context, draft: Draft, rule_ctx: RuleContext) -> tuple[dict[str
         attestation, expect=expect, actor=draft.actor, moment=draft.at, digest=digest, trust=ring
     )
     if not verdict.ok:
-        reason = (
-            verdict.reason
+        en, ko = (
+            verdict.reasons
             if jwk
-            else f"the token's key {str(kid)[:40]!r} is not one {expect.issuer} publishes"
+            else (
+                f"the token's key {str(kid)[:40]!r} is not one {expect.issuer} publishes",
+                f"토큰의 서명 키 {str(kid)[:40]!r}는 {expect.issuer}가 공개하는 키가 아닙니다",
+            )
         )
         # Where attestation is only recommended the decision is recorded without it (a GitHub re-run by
         # someone else is one such case: the token keeps the first run's actor).
         return None, finding(
-            f"the CI platform's token does not attest this decision: {reason}",
-            f"CI 플랫폼의 토큰이 이 결정을 증명하지 못합니다: {reason}",
+            f"the CI platform's token does not attest this decision: {en}",
+            f"CI 플랫폼의 토큰이 이 결정을 증명하지 못합니다: {ko}",
             fix,
         )
     return attestation, []

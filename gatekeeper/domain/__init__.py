@@ -139,6 +139,7 @@ class SystemRelease:
     deployment: str = ""
     # Why a record of it was ignored (its signature does not verify), in English; "": none was.
     ignored: str = ""
+    ignored_ko: str = ""  # the same, in Korean
 
 
 @dataclass(frozen=True, slots=True)

@@ -240,10 +240,47 @@ class Verdict:
     reason: str = ""  # why not, in English (the token's own words are never shown raw)
     claims: Mapping[str, Any] = field(default_factory=dict)
     key: str = ""  # the thumbprint of the key that verified it
+    reason_ko: str = ""  # why not, in Korean
+
+    @property
+    def reasons(self) -> tuple[str, str]:
+        """Why not (en, ko); ("", "") for a verdict that verified."""
+        return self.reason, self.reason_ko or self.reason
+
+    @classmethod
+    def refusing(cls, reason: tuple[str, str], claims: Mapping[str, Any] | None = None) -> Verdict:
+        """A verdict that does not verify, for `reason` (en, ko)."""
+        return cls(False, reason[0], claims or {}, reason_ko=reason[1])
 
 
-def _refuse(reason: str, claims: Mapping[str, Any] | None = None) -> Verdict:
-    return Verdict(False, reason, claims or {})
+def _refuse(en: str, ko: str, claims: Mapping[str, Any] | None = None) -> Verdict:
+    return Verdict.refusing((en, ko), claims)
+
+
+# Why PyJWT refused a token, in Korean (by the error's class; its English message names the same fact).
+_DOES_NOT_VERIFY_KO: Mapping[str, str] = {
+    "InvalidSignatureError": "서명이 토큰 내용과 맞지 않습니다",
+    "InvalidAudienceError": "토큰의 aud(대상)가 기대한 값과 다릅니다",
+    "InvalidIssuerError": "토큰의 iss(발급자)가 설정된 발급자가 아닙니다",
+    "MissingRequiredClaimError": "토큰에 필수 클레임이 없습니다",
+    "DecodeError": "토큰을 해독할 수 없습니다",
+    "InvalidAlgorithmError": "허용되지 않은 서명 알고리즘입니다",
+    "InvalidKeyError": "저장된 키로 이 토큰을 검증할 수 없습니다",
+    "PyJWKError": "저장된 키(JWK)를 읽을 수 없습니다",
+}
+
+
+def _does_not_verify_ko(exc: Exception) -> str:
+    """Why the token does not verify, in Korean: the kind of error, and the claim PyJWT names missing."""
+    name = type(exc).__name__
+    said = next(
+        (_DOES_NOT_VERIFY_KO[c.__name__] for c in type(exc).__mro__ if c.__name__ in _DOES_NOT_VERIFY_KO),
+        "토큰이나 저장된 키의 형식이 잘못되었습니다",
+    )
+    claim = getattr(exc, "claim", None)
+    if name == "MissingRequiredClaimError" and isinstance(claim, str):
+        said = f"토큰에 필수 클레임 {claim[:20]!r}이(가) 없습니다"
+    return f"토큰이 검증되지 않습니다: {said} ({name})"
 
 
 def _flag(value: Any) -> bool:
@@ -259,8 +296,10 @@ def _environment_matches(found: Any, wanted: str) -> bool:
     return isinstance(found, str) and (found == wanted or found.startswith(wanted + "/"))
 
 
-def _claim_checks(claims: Mapping[str, Any], expect: Expectation, actor: str, commit: str = "") -> str:
-    """The first claim that does not fit, as a reason; "" when all fit."""
+def _claim_checks(
+    claims: Mapping[str, Any], expect: Expectation, actor: str, commit: str = ""
+) -> tuple[str, str] | None:
+    """The first claim that does not fit, as a reason (en, ko); None when all fit."""
     branch = f"refs/heads/{expect.default_branch}"
     if expect.scope == "record":
         if expect.provider == "github":
@@ -301,10 +340,15 @@ def _claim_checks(claims: Mapping[str, Any], expect: Expectation, actor: str, co
         ]
     for name, fits, wanted in checks:
         if not fits:
+            wanted_ko = repr(wanted)
             if name == "environment":
                 wanted = f"{expect.environment} (or {expect.environment}/...)"
-            return f"the token's {name} is {_show(claims.get(name))}, not {wanted!r}"
-    return ""
+                wanted_ko = f"{expect.environment!r}(또는 {expect.environment}/...)"
+            return (
+                f"the token's {name} is {_show(claims.get(name))}, not {wanted!r}",
+                f"토큰의 {name} 값이 {wanted_ko}이(가) 아닌 {_show(claims.get(name))}입니다",
+            )
+    return None
 
 
 def verify(
@@ -325,24 +369,40 @@ def verify(
 
     token, jwk = attestation.get("token"), attestation.get("jwk")
     if not isinstance(token, str) or not isinstance(jwk, Mapping):
-        return _refuse("the attestation holds no token and key")
+        return _refuse("the attestation holds no token and key", "증명에 토큰과 키가 없습니다")
     if attestation.get("provider") != expect.provider:
-        return _refuse(f"the attestation is from {_show(attestation.get('provider'))}, not {expect.provider}")
+        shown = _show(attestation.get("provider"))
+        return _refuse(
+            f"the attestation is from {shown}, not {expect.provider}",
+            f"증명이 {expect.provider}가 아니라 {shown}에서 발급되었습니다",
+        )
     if attestation.get("digest") != digest:
-        return _refuse("the attestation was made for another record (its digest differs)")
+        return _refuse(
+            "the attestation was made for another record (its digest differs)",
+            "증명이 다른 기록에 대해 발급되었습니다(기록의 다이제스트가 다릅니다)",
+        )
     try:
         header = _header(token)
     except ValueError as exc:  # binascii.Error and JSONDecodeError are ValueErrors
-        return _refuse(f"the token is not a JWT ({str(exc)[:120]})")
+        return _refuse(
+            f"the token is not a JWT ({str(exc)[:120]})",
+            "토큰이 JWT 형식이 아닙니다(헤더를 base64url JSON으로 읽을 수 없습니다)",
+        )
     algorithm, kid = header.get("alg"), header.get("kid")
+    kty = str(jwk.get("kty"))[:8]
     allowed = ALGORITHMS.get(str(jwk.get("kty")), ())
     if algorithm not in allowed:
         return _refuse(
-            f"the token is signed with {_show(algorithm)}, which a {str(jwk.get('kty'))[:8]} key cannot sign "
-            f"with (allowed: {', '.join(allowed) or 'none'})"
+            f"the token is signed with {_show(algorithm)}, which a {kty} key cannot sign "
+            f"with (allowed: {', '.join(allowed) or 'none'})",
+            f"토큰이 {_show(algorithm)} 알고리즘으로 서명되었으나 {kty!r} 키로는 그 알고리즘을 쓸 수 "
+            f"없습니다(허용: {', '.join(allowed) or '없음'})",
         )
     if not isinstance(kid, str) or kid != jwk.get("kid"):
-        return _refuse(f"the token's key id {_show(kid)} is not the stored key's")
+        return _refuse(
+            f"the token's key id {_show(kid)} is not the stored key's",
+            f"토큰의 키 ID {_show(kid)}가 저장된 키의 ID와 다릅니다",
+        )
     wanted_audience = audience(digest) if expect.provider == "github" else expect.audience
     try:
         key_id = thumbprint(jwk)
@@ -362,27 +422,46 @@ def verify(
             },
         )
     except (jwt.InvalidTokenError, jwt.PyJWKError, ValueError, TypeError) as exc:
-        return _refuse(f"the token does not verify: {type(exc).__name__}: {str(exc)[:160]}")
+        return _refuse(
+            f"the token does not verify: {type(exc).__name__}: {str(exc)[:160]}", _does_not_verify_ko(exc)
+        )
     try:
         issued = datetime.fromtimestamp(float(claims["iat"]), UTC)
         expires = datetime.fromtimestamp(float(claims["exp"]), UTC)
         not_before = datetime.fromtimestamp(float(claims.get("nbf", claims["iat"])), UTC)
     except (TypeError, ValueError, OverflowError):
-        return _refuse("the token's times are not numbers", claims)
+        return _refuse(
+            "the token's times are not numbers", "토큰의 시각(iat, exp, nbf)이 숫자가 아닙니다", claims
+        )
     if moment > expires + expect.leeway:
-        return _refuse(f"the token expired at {expires.isoformat()}, before {moment.isoformat()}", claims)
+        return _refuse(
+            f"the token expired at {expires.isoformat()}, before {moment.isoformat()}",
+            f"토큰이 기록 시각 {moment.isoformat()} 전인 {expires.isoformat()}에 만료되었습니다",
+            claims,
+        )
     if moment < min(issued, not_before) - expect.leeway:
-        return _refuse(f"the token was issued at {issued.isoformat()}, after {moment.isoformat()}", claims)
+        return _refuse(
+            f"the token was issued at {issued.isoformat()}, after {moment.isoformat()}",
+            f"토큰이 기록 시각 {moment.isoformat()} 뒤인 {issued.isoformat()}에 발급되었습니다",
+            claims,
+        )
     if not trust.trusts(jwk, issued):
-        return _refuse(f"the key {kid[:40]!r} is not one {expect.issuer} publishes or the configuration pins")
+        return _refuse(
+            f"the key {kid[:40]!r} is not one {expect.issuer} publishes or the configuration pins",
+            f"서명 키 {kid[:40]!r}는 {expect.issuer}가 공개하는 키도, 설정에 고정된 키도 아닙니다",
+        )
     mismatch = _claim_checks(claims, expect, actor, commit)
-    if mismatch:
-        return _refuse(mismatch, claims)
+    if mismatch is not None:
+        return Verdict.refusing(mismatch, claims)
     if expect.provider == "gitlab" and (
         attestation.get("jti") != claims.get("jti")
         or str(attestation.get("job_id")) != str(claims.get("job_id"))
     ):
-        return _refuse("the record's jti and job id are not the token's", claims)
+        return _refuse(
+            "the record's jti and job id are not the token's",
+            "기록에 적힌 jti와 job id가 토큰의 값과 다릅니다",
+            claims,
+        )
     return Verdict(True, "", claims, key_id)
 
 

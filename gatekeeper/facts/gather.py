@@ -497,7 +497,7 @@ def release_sequence(
     config: Config,
     entries: Sequence[RfcEntry],
     at: datetime,
-    verify: Callable[[Entry[Any], str], str] | None = None,
+    verify: Callable[[Entry[Any], str], tuple[str, str] | None] | None = None,
 ) -> dict[str, tuple[SystemRelease, ...]]:
     """For each RFC deployed now whose `systems` list names other systems before this one (CHG-PLAN:
     deployed one after another): how each one's latest production deployment of the RFC stands at `at`
@@ -518,12 +518,12 @@ def system_states(
     rfc: str,
     systems: Sequence[str],
     at: datetime,
-    verify: Callable[[Entry[Any], str], str] | None = None,
+    verify: Callable[[Entry[Any], str], tuple[str, str] | None] | None = None,
 ) -> tuple[SystemRelease, ...]:
     """How the latest production deployment of `rfc` to each of `systems` stands at `at`, read from the
     ledger the systems share (every record carries its system): "none", "open" or its result. `verify`:
     where the pack requires deployment records signed by the deploying job, why a record does not verify
-    against its system's repository (`systems:` registry; "" when it does): such a record counts for
+    against its system's repository (`systems:` registry; en, ko; None when it does): such a record counts for
     nothing, and a system whose repository is not registered is "unverified"."""
     from gatekeeper.domain.environments import EnvironmentKind
 
@@ -532,15 +532,18 @@ def system_states(
     # are not checked here: its gate reads them through `facts.history.History.deployment_counts`.
     repositories: dict[str, str | None] = {s.id: s.repository for s in config.systems}
     repositories[config.system.id] = ""
-    ignored: dict[str, str] = {}
+    ignored: dict[str, tuple[str, str]] = {}
 
     def counts(record: Record, entry: Entry[Any]) -> bool:
         if verify is None or record.system == config.system.id:
             return True
         why = verify(entry, repositories.get(record.system) or "")
-        if why:
-            ignored[record.system] = f"{record.kind} record {record.seq} was ignored: {why}"
-        return not why
+        if why is not None:
+            ignored[record.system] = (
+                f"{record.kind} record {record.seq} was ignored: {why[0]}",
+                f"{record.kind} 기록 {record.seq}: {why[1]}",
+            )
+        return why is None
 
     latest: dict[str, Record] = {}
     for record in reader.find(rfc=rfc, kind=str(RecordKind.DEPLOYMENT_STARTED)):
@@ -564,29 +567,32 @@ def system_states(
         if verify is not None and repositories.get(system) is None:
             found.append(SystemRelease(system, "unverified"))
         elif system not in latest:
-            found.append(SystemRelease(system, "none", ignored=ignored.get(system, "")))
+            en, ko = ignored.get(system, ("", ""))
+            found.append(SystemRelease(system, "none", ignored=en, ignored_ko=ko))
         else:
             start = latest[system]
             state = results.get(start.id, "open")
-            found.append(SystemRelease(system, state, start.id, ignored.get(system, "")))
+            en, ko = ignored.get(system, ("", ""))
+            found.append(SystemRelease(system, state, start.id, en, ko))
     return tuple(found)
 
 
 def sequence_verifier(
     config: Config, policy: Policy, root: Path, env: Mapping[str, str], now: datetime, reader: LedgerReader
-) -> Callable[[Entry[Any], str], str] | None:
+) -> Callable[[Entry[Any], str], tuple[str, str] | None] | None:
     """Where the pack requires deployment records signed by the deploying job (`rules.deploy.
     deployment_attestation`): why another system's deployment record does not verify against that
-    system's repository ("" when it does; `adapters.oidc.Attestor.vouches`). None: not required."""
+    system's repository (en, ko; None when it does; `adapters.oidc.Attestor.vouches`). None: not
+    required."""
     from gatekeeper.adapters.oidc import Attestor
 
     if deployment_attestation(policy, config.system.grade) != "required":
         return None
     verifier = Attestor(config, root, env, now, ledger=reader)
 
-    def why(entry: Entry[Any], repository: str) -> str:
+    def why(entry: Entry[Any], repository: str) -> tuple[str, str] | None:
         verdict = verifier.vouches(entry, repository)
-        return "" if verdict.ok else verdict.reason
+        return None if verdict.ok else verdict.reasons
 
     return why
 

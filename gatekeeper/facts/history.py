@@ -462,11 +462,15 @@ class History:
             reason = (
                 self._refused(entry)
                 if payload.attestation is not None
-                else "the record carries no signature of a CI job, and the deployment it closes was started "
-                "by a signed one"
+                else (
+                    "the record carries no signature of a CI job, and the deployment it closes was started "
+                    "by a signed one",
+                    "이 기록에는 CI 작업의 서명이 없는데, 이 기록이 끝내는 배포는 서명된 기록으로 "
+                    "시작되었습니다",
+                )
             )
             self.unsigned[entry.seq] = UnsignedDeployment(
-                entry.seq, entry.kind, started, entry.moment, reason, counted
+                entry.seq, entry.kind, started, entry.moment, reason[0], counted, reason[1]
             )
             return counted
         if payload.attestation is None:
@@ -475,14 +479,18 @@ class History:
             if isinstance(payload, DeploymentStarted):
                 self._signed_starts.add(started)
         else:
+            en, ko = self._refused(entry)
             self.unsigned[entry.seq] = UnsignedDeployment(
-                entry.seq, entry.kind, started, entry.moment, self._refused(entry), True
+                entry.seq, entry.kind, started, entry.moment, en, True, ko
             )
         return True
 
-    def _refused(self, entry: Entry[Any]) -> str:
-        """Why `attest` refused the record's signature."""
-        return str(getattr(self.attest, "refused", {}).get(entry.seq, "its signature does not verify"))
+    def _refused(self, entry: Entry[Any]) -> tuple[str, str]:
+        """Why `attest` refused the record's signature (en, ko)."""
+        said = getattr(self.attest, "refused", {}).get(entry.seq)
+        if isinstance(said, tuple) and len(said) == 2:
+            return str(said[0]), str(said[1])
+        return "its signature does not verify", "서명이 검증되지 않습니다"
 
     def started(self, entry: Entry[Any], payload: DeploymentStarted) -> Deployment:
         deployment = Deployment(

@@ -66,8 +66,14 @@ class UnsignedDeployment:
     kind: str
     deployment: str  # the id of the deployment it starts or finishes
     moment: datetime
-    reason: str
+    reason: str  # why, in English
     counted: bool
+    reason_ko: str = ""  # why, in Korean
+
+    @property
+    def reasons(self) -> tuple[str, str]:
+        """Why (en, ko)."""
+        return self.reason, self.reason_ko or self.reason
 
 
 @dataclass(frozen=True)
@@ -418,7 +424,11 @@ def sequence(facts: DeployFacts, ctx: RuleContext) -> Iterable[Finding | None]:
             waiting.state, f"ended {waiting.state}"
         )
         ignored_en = f"; {waiting.ignored}" if waiting.ignored else ""
-        ignored_ko = f" (서명이 검증되지 않아 무시한 기록: {waiting.ignored})" if waiting.ignored else ""
+        ignored_ko = (
+            f" (서명이 검증되지 않아 무시한 기록: {waiting.ignored_ko or waiting.ignored})"
+            if waiting.ignored
+            else ""
+        )
         yield ctx.finding(
             "deploy.sequence",
             subject=rfc,
@@ -454,7 +464,7 @@ def unattested(facts: DeployFacts, ctx: RuleContext) -> Iterable[Finding | None]
             )
             ko = (
                 f"배포 {record.deployment}의 {record.kind} 기록 {record.seq}은(는) 인정되지만 이 저장소의 CI "
-                f"작업이 기록했다는 서명이 확인되지 않습니다: {record.reason}"
+                f"작업이 기록했다는 서명이 확인되지 않습니다: {record.reasons[1]}"
             )
         elif (
             not record.counted
@@ -468,7 +478,7 @@ def unattested(facts: DeployFacts, ctx: RuleContext) -> Iterable[Finding | None]
             )
             ko = (
                 f"{record.kind} 기록 {record.seq}의 결과는 무시되어 배포 {record.deployment}는 아직 진행 "
-                f"중입니다: 이 저장소의 CI 작업이 기록했다는 서명이 확인되지 않습니다 ({record.reason})"
+                f"중입니다: 이 저장소의 CI 작업이 기록했다는 서명이 확인되지 않습니다 ({record.reasons[1]})"
             )
         else:
             continue

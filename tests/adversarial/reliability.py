@@ -39,6 +39,8 @@ SECTIONS = {
     "kpis": "17. KPIs by the SOP's formulas (a developer cannot pad them with records of their own)",
     "closure": "18. Closing the release (acceptance, production tests, review and closure by their roles)",
     "deputies": "19. Deputies and quorum (a delegation counts only as signed by a holder; each member once)",
+    "korean_reasons": "20. Refusals in Korean (why a token or signature does not count, in the output's "
+    "language)",
 }
 INTRO = """\
 # Reliability: how gatekeeper is attacked in its own test suite
