@@ -374,3 +374,39 @@ def test_another_systems_forged_result_is_ignored_in_korean(tmp_path: Path, reli
         "forged ledger record of another system (deployment.finished)",
         "block: deploy.sequence (still being deployed), naming the ignored record and why in Korean",
     )
+
+
+def test_the_gate_says_why_an_approval_with_a_token_does_not_count(
+    tmp_path: Path, issuer: LocalIssuer, reliability: Recorder
+) -> None:
+    """An approval record carrying a token that proves something else (the developer's own job, signed
+    for the role holder's name) is named in the gate's finding with the reason, in either language; one
+    without any token gets the how-to-enable hint instead."""
+    world = World(tmp_path, issuer)
+    world.tested(world.repo.head())
+    world.chain(skip="release-first")
+    world.append(
+        _approval(
+            world, "release-first", "han", lambda aud: issuer.mint(github_claims(REPOSITORY, "dev"), aud)
+        )
+    )
+    said = {}
+    for lang in ("en", "ko"):
+        gate = run_cli(
+            ["--lang", lang, "--format", "json", "gate", "--rfc", RFC],
+            cwd=world.repo.path,
+            env=world.jobs.github("han"),
+            now=NOW,
+        )
+        assert gate.code == 1, gate.stderr
+        findings = json.loads(gate.stdout)["findings"]
+        said[lang] = " ".join(f["message"] for f in findings if f["rule"].startswith("approval."))
+    assert "does not count: the token's actor is 'dev', not 'han'" in said["en"], said["en"]
+    assert "토큰의 actor 값이 'han'이(가) 아닌 'dev'" in said["ko"], said["ko"]
+    reliability.row(
+        "an approval of release-first in the release manager's name, signed by a token of the developer's "
+        "own job, pushed to the ledger",
+        "forged record (another person's token)",
+        "block: the finding names the record and why its token does not count (the token's actor), in "
+        "English and Korean",
+    )
