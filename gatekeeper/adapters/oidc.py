@@ -50,6 +50,7 @@ from gatekeeper.domain.records import (
     Entry,
     IncidentOpened,
     Notice,
+    PayloadError,
     Pir,
     TestEvidence,
 )
@@ -893,8 +894,8 @@ def recheck(
         )
 
 
-def _malformed(exc: Exception) -> tuple[str, str]:
-    return f"malformed: {exc}", f"형식이 잘못된 기록: {exc}"
+def _malformed(exc: PayloadError) -> tuple[str, str]:
+    return f"malformed: {exc}", f"형식이 잘못된 기록: {exc.ko}"
 
 
 def _with_refusal(
