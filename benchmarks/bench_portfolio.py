@@ -46,7 +46,10 @@ def _registry(count: int) -> str:
         return ""
     lines = ["systems:"]
     for n in range(1, count):
-        lines.append(f"  - {{id: {_system(n)}, name: 시스템 {n}, grade: {1 + n % 4}}}")
+        # One repository deploys every system here (its jobs sign all their records, `bench_audit._sign`):
+        # the organisation's audit verifies each system's records against the repository its entry names.
+        entry = f"id: {_system(n)}, name: 시스템 {n}, grade: {1 + n % 4}, repository: minwon/portal"
+        lines.append(f"  - {{{entry}}}")
     return "\n".join(lines) + "\n"
 
 

@@ -359,6 +359,12 @@ def repository_of(env: Mapping[str, str], provider: Provider) -> str | None:
     return (env.get("GITHUB_REPOSITORY") if provider == "github" else env.get("CI_PROJECT_PATH")) or None
 
 
+def without_job_repository(env: Mapping[str, str]) -> dict[str, str]:
+    """`env` without the variables naming the CI job's own repository: for judging another system's
+    records, which only its own repository's jobs sign (`repository_of` would stand in for it)."""
+    return {k: v for k, v in env.items() if k not in ("GITHUB_REPOSITORY", "CI_PROJECT_PATH")}
+
+
 def expectation(
     config: Config, env: Mapping[str, str], provider: Provider, repository: str = ""
 ) -> Expectation | None:

@@ -64,13 +64,36 @@ def member(config: Config, system_id: str) -> Member:
     registry = {s.id: s for s in config.systems}
     entry = registry.get(system_id)
     if entry is None:
-        return Member(
-            config.model_copy(update={"system": _strict_default(system_id), "roles": {}}), False, False
-        )
+        unknown = config.model_copy(update={"system": _strict_default(system_id), "roles": {}})
+        return Member(_signed_by(unknown, None), False, False)
     system = SystemConfig(
         id=entry.id, name=entry.name, grade=entry.grade, audience=entry.audience, agency=entry.agency
     )
-    return Member(config.model_copy(update={"system": system, "roles": dict(entry.roles)}), True, False)
+    registered = config.model_copy(update={"system": system, "roles": dict(entry.roles)})
+    return Member(_signed_by(registered, entry.repository), True, False)
+
+
+def _signed_by(config: Config, repository: str | None) -> Config:
+    """`config` for another system, whose records the jobs of its own repository sign: the platform
+    settings name the repository its `systems:` entry registers (None: none registered, so no signature of
+    it verifies — never as this repository's). The audit reads them without the CI job's own repository
+    (`adapters.oidc.without_job_repository`)."""
+    platform = config.platform
+    github, gitlab = platform.github, platform.gitlab
+    return config.model_copy(
+        update={
+            "platform": platform.model_copy(
+                update={
+                    "github": github.model_copy(
+                        update={"oidc": github.oidc.model_copy(update={"repository": repository})}
+                    ),
+                    "gitlab": gitlab.model_copy(
+                        update={"oidc": gitlab.oidc.model_copy(update={"repository": repository})}
+                    ),
+                }
+            )
+        }
+    )
 
 
 def _listed(names: Sequence[str]) -> str:

@@ -162,9 +162,12 @@ def _builder(
     members: dict[Role, frozenset[str]] | None,
 ) -> AuditBuilder:
     """An empty checklist builder for the system `config` describes."""
-    from gatekeeper.adapters.oidc import Attestor, refusal_of
+    from gatekeeper.adapters.oidc import Attestor, refusal_of, without_job_repository
 
-    attestor = Attestor(config, ctx.repo_root, ctx.runtime.env, ctx.runtime.now(), ledger=ledger)
+    env = ctx.runtime.env
+    if config.system.id != ctx.config.system.id:  # another system's, signed by its own repository's jobs
+        env = without_job_repository(env)
+    attestor = Attestor(config, ctx.repo_root, env, ctx.runtime.now(), ledger=ledger)
     return AuditBuilder(
         ctx.policy,
         Grade(config.system.grade),

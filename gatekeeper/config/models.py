@@ -107,8 +107,9 @@ class RegisteredSystem(SystemConfig):
         max_length=300,
         pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)+$",
         description="the repository whose CI jobs deploy this system: owner/name (GitHub) or group/project "
-        "(GitLab); the signatures of its deployment records are checked against it where the pack requires "
-        "attestation (`deploy.sequence`)",
+        "(GitLab); the signatures of its records are checked against it where the pack requires "
+        "attestation (`deploy.sequence`, and `audit --system`, which verifies no other system's record "
+        "against this configuration's own repository)",
     )
 
 

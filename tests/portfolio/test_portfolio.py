@@ -54,7 +54,12 @@ def test_audit_json_grows_by_a_systems_list(world: AuditRepo) -> None:
         assert body["summary"][key] == sum(s["summary"][key] for s in body["systems"])
     pir = next(i for i in body["items"] if i["id"] == "change.pir")
     assert pir["result"] == "nonconform" and f"{OWN}:rfc:RFC-2026-0002" in pir["evidence"]
-    assert {(d["system"], d["item"]) for d in body["debts"]} >= {(OWN, "change.pir"), (WATER, "change.pir")}
+    assert (OWN, "change.pir") in {(d["system"], d["item"]) for d in body["debts"]}
+    # No `systems:` entry names water-board's repository, so nothing its jobs signed verifies: its approvals
+    # are unattested, and its CAB review (which would owe the PIR) counts for nothing.
+    approvals = next(i for i in water["items"] if i["id"] == "change.approvals")
+    assert approvals["result"] == "nonconform", approvals
+    assert (WATER, "change.pir") not in {(d["system"], d["item"]) for d in body["debts"]}
     assert (HR, "change.pir") not in {(d["system"], d["item"]) for d in body["debts"]}  # it had its PIR
     assert (HR, "release.closure") in {(d["system"], d["item"]) for d in body["debts"]}  # never closed
 
@@ -66,13 +71,22 @@ def test_each_system_is_judged_as_a_single_system_run_judges_it(world: AuditRepo
     (own,) = portfolio["systems"]
     assert own["items"] == single["items"] and own["summary"] == single["summary"]
     # water-board holds the same history under its own name: judged alike (it is grade 1 too), except for
-    # the commits and the baseline, which only the own repository answers, and the RFC registration (the
-    # RFCs name minwon-portal).
+    # the commits and the baseline, which only the own repository answers, the RFC registration (the RFCs
+    # name minwon-portal), and what rests on signatures: no `systems:` entry names its repository, so its
+    # CAB review is unattested and owes no PIR.
     water = _json(world, "audit", "--system", WATER, "--no-record")["systems"][0]
     differ = {
         i["id"] for i, j in zip(water["items"], single["items"], strict=True) if i["result"] != j["result"]
     }
-    assert differ == {"change.rfc-registered", "configuration.commit-rfc", "configuration.baseline"}
+    assert differ == {
+        "change.rfc-registered",
+        "configuration.commit-rfc",
+        "configuration.baseline",
+        "change.pir",
+    }
+    # hr-portal's records are signed by jobs of the repository its entry registers: they count.
+    hr = _json(world, "audit", "--system", HR, "--no-record")["systems"][0]
+    assert next(i for i in hr["items"] if i["id"] == "change.approvals")["result"] == "conform"
 
 
 def test_kpis_a_row_per_system_and_totals(world: AuditRepo) -> None:

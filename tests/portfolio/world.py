@@ -1,7 +1,9 @@
 """A ledger shared by several systems, in a real repository: the hand-checked history of minwon-portal
 (`tests/audit/history.py`, this configuration's own system), hr-portal (registered in `systems:` as grade
-2) with only the October change that was done right, and water-board (not registered) with the whole
-history again. The same records under another system's name must count for that system only."""
+2, with its repository, whose jobs sign its records) with only the October change that was done right, and
+water-board (not registered) with the whole history again, signed by jobs of this configuration's
+repository, which vouch for no other system. The same records under another system's name must count for
+that system only."""
 
 from __future__ import annotations
 
@@ -19,7 +21,7 @@ from tests.platform.oidc import attest, sign
 OWN, HR, WATER = "minwon-portal", "hr-portal", "water-board"
 REGISTRY = """\
 systems:
-  - {id: hr-portal, name: 인사포털, grade: 2, agency: 행정안전부}
+  - {id: hr-portal, name: 인사포털, grade: 2, agency: 행정안전부, repository: minwon/hr-portal}
   - id: tax-office
     name: 지방세
     grade: 1
@@ -29,9 +31,10 @@ systems:
 OCTOBER = 11
 
 
-def as_system(items: list[Draft], system: str) -> list[Draft]:
+def as_system(items: list[Draft], system: str, repository: str | None = None) -> list[Draft]:
     """The drafts as another system's records, each with an id of its own (deployments paired by id),
-    signed anew where the original was: the other system's pipelines sign what they write."""
+    signed anew where the original was: the other system's pipelines — jobs of `repository` — sign what
+    they write (None: of this configuration's repository, which vouches for no other system)."""
     ids = {d.id: f"{system}-{d.id}" for d in items}
 
     def renamed(d: Draft) -> Draft:
@@ -44,7 +47,12 @@ def as_system(items: list[Draft], system: str) -> list[Draft]:
         copy = replace(d, system=system, id=ids[d.id], data=data)
         if not signed:
             return copy
-        return attest(copy) if copy.kind == "approval" else sign(copy)
+        if repository is None:
+            return attest(copy) if copy.kind == "approval" else sign(copy)
+        workflow = f"{repository}/.github/workflows/gatekeeper-approve.yml@refs/heads/main"
+        if copy.kind == "approval":
+            return attest(copy, repository=repository, job_workflow_ref=workflow, workflow_ref=workflow)
+        return sign(copy, repository=repository)
 
     return [renamed(d) for d in items]
 
@@ -65,6 +73,6 @@ def make_world(path: Path, monkeypatch: pytest.MonkeyPatch) -> AuditRepo:
     history = drafts()
     append(
         world.path / ".gatekeeper" / "ledger.db",
-        as_system(history[:OCTOBER], HR) + as_system(history, WATER),
+        as_system(history[:OCTOBER], HR, "minwon/hr-portal") + as_system(history, WATER),
     )
     return world
