@@ -144,23 +144,26 @@ def kpi_report(
         plans=rfc_plans(ctx),
         commit_time=commit_times(ctx.repo_root),
         now=ctx.runtime.now(),
-        history=own_history(ctx, ledger),
+        history=history_of(ctx, ctx.config, ledger),
     )
     return report(tallies, ctx.policy, system=ctx.config.system.id, since=since, until=until)
 
 
-def own_history(ctx: Context, ledger: LedgerReader) -> History:
-    """The history the KPIs of this repository's own system pair its deployments with: a deployment's
+def history_of(ctx: Context, config: Config, ledger: LedgerReader) -> History:
+    """The history the KPIs of the system `config` describes pair its deployments with: a deployment's
     result counts only where the gate counts it (a forged, unsigned result of a signed deployment counts in
-    no KPI). Another system's records are signed by its own repository's jobs, which this repository's
-    verifier cannot vouch for: its KPIs read them by their content."""
-    from gatekeeper.adapters.oidc import Attestor
+    no KPI). Another system's records are signed by the jobs of the repository its `systems:` entry names
+    (`_portfolio.member`), never by this repository's, whose CI identity is left out of the verifier."""
+    from gatekeeper.adapters.oidc import Attestor, without_job_repository
     from gatekeeper.checks.kpi import kpi_history
     from gatekeeper.rules.deploy import deployment_attestation
 
-    verify = Attestor(ctx.config, ctx.repo_root, ctx.runtime.env, ctx.runtime.now(), ledger=ledger)
-    level = deployment_attestation(ctx.policy, ctx.config.system.grade)
-    return kpi_history(ctx.config.system.id, verify, level)
+    env = ctx.runtime.env
+    if config.system.id != ctx.config.system.id:
+        env = without_job_repository(env)
+    verify = Attestor(config, ctx.repo_root, env, ctx.runtime.now(), ledger=ledger)
+    level = deployment_attestation(ctx.policy, config.system.grade)
+    return kpi_history(config.system.id, verify, level)
 
 
 def kpi_portfolio(
@@ -190,7 +193,7 @@ def kpi_portfolio(
             plans=rfc_plans(ctx, member.id, entries),
             commit_time=times if member.own else None,
             now=now,
-            history=own_history(ctx, ledger) if member.own else None,
+            history=history_of(ctx, member.config, ledger),
         )
         every.update(tallies)
         rows.append((info(member), report(tallies, ctx.policy, system=member.id, since=since, until=until)))

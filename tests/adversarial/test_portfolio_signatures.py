@@ -28,7 +28,9 @@ def _approvals_item(repo: GitRepo, portal: GitRepo, at: Any, system: str) -> dic
     return next(item for item in row["items"] if item["id"] == "change.approvals")
 
 
-def _agency(tmp_path: Path, signer: str) -> tuple[GitRepo, GitRepo, Any]:
+def _agency(
+    tmp_path: Path, signer: str, records: list[dict[str, Any]] | None = None
+) -> tuple[GitRepo, GitRepo, Any]:
     """The address service (its repository: JUSO) deployed once, every record signed by jobs of `signer`,
     on a ledger it shares with the portal, whose configuration registers it."""
     ledger = {"ledger": {"backend": "sqlite", "path": str(tmp_path / "agency-ledger.db")}}
@@ -41,7 +43,8 @@ def _agency(tmp_path: Path, signer: str) -> tuple[GitRepo, GitRepo, Any]:
             "system": {"id": "juso-api", "name": "주소"},
             "config": {**ledger, **own},
             "approvals": [{**approval, "claims": signed} for approval in cases.FULL_CHAIN],
-            "records": [
+            "records": records
+            or [
                 {"kind": "deployment.started", "hours_ago": 48, "claims": {"repository": signer}},
                 {
                     "kind": "deployment.finished",
@@ -76,4 +79,43 @@ def test_another_systems_records_are_verified_against_its_own_repository(
         "forged records of another system in a shared ledger",
         "nonconform for that system in `audit --system all`; its genuinely signed records conform there as "
         "in its own audit",
+    )
+
+
+def test_a_forged_success_of_another_system_counts_in_no_organisation_kpi(
+    tmp_path: Path, reliability: Recorder
+) -> None:
+    """The address service's deploy job signs its start and, later, its failure; a `success` naming that
+    deployment is appended unsigned in between. `kpi --system all`, run from the portal, pairs the address
+    service's deployments as its own gate would: one deployment, no success."""
+    signed = {"repository": JUSO}
+    records = [
+        {"kind": "deployment.started", "hours_ago": 48, "claims": signed},
+        {
+            "kind": "deployment.finished",
+            "hours_ago": 47.5,
+            "closes": 0,
+            "signed": False,
+            "data": {"result": "success"},
+        },
+        {
+            "kind": "deployment.finished",
+            "hours_ago": 47,
+            "closes": 0,
+            "claims": signed,
+            "data": {"result": "failure"},
+        },
+    ]
+    _juso, portal, at = _agency(tmp_path, JUSO, records)
+    found = run_cli(["--format", "json", "kpi", "--system", "all"], cwd=portal.path, now=at)
+    assert found.code in (0, 1), found.stderr
+    (juso,) = [s for s in json.loads(found.stdout)["systems"] if s["system"] == "juso-api"]
+    success = next(k for k in juso["kpis"] if k["id"] == "deployment-success-rate")
+    assert (success["numerator"], success["denominator"]) == (0, 1), success
+    reliability.row(
+        "another system's signed deployment fails; a `success` naming it is appended unsigned first, and "
+        "`kpi --system all` runs from the portal's repository",
+        "forged ledger record of another system (deployment.finished inflating the organisation's KPIs)",
+        "not counted: that system's deployments are paired as its own gate pairs them, its records verified "
+        "against the repository its `systems:` entry names (success rate 0/1)",
     )
