@@ -218,29 +218,45 @@ def main(argv: Sequence[str] | None = None, runtime: Runtime | None = None) -> i
             ctx.anchor_written()  # whatever happened after a record was stored, its head is anchored
     except GatekeeperError as exc:
         lang = ctx.error_lang() if ctx is not None else _language(argv, runtime)
-        runtime.stderr.write(f"gatekeeper: error: {exc.render(lang)}\n")
+        runtime.stderr.write(f"gatekeeper: {_said(lang, 'error')}: {exc.render(lang)}\n")
         return int(exc.exit_code)
     except SystemExit as exc:  # argparse --help / --version
         return int(exc.code or 0) if isinstance(exc.code, int) else 0
     except KeyboardInterrupt:
-        runtime.stderr.write("gatekeeper: interrupted\n")
+        runtime.stderr.write(f"gatekeeper: {_said(_language(argv, runtime), 'interrupted')}\n")
         return 130
     except BrokenPipeError:
         return int(ExitCode.OK)
     except ImportError as exc:
         missing = MissingExtraError.for_import(exc)
         if missing is None:
-            return _crashed(exc, runtime)
-        runtime.stderr.write(f"gatekeeper: error: {missing.render(_language(argv, runtime))}\n")
+            return _crashed(exc, runtime, _language(argv, runtime))
+        lang = _language(argv, runtime)
+        runtime.stderr.write(f"gatekeeper: {_said(lang, 'error')}: {missing.render(lang)}\n")
         return int(missing.exit_code)
     except Exception as exc:  # the boundary: anything unexpected is a bug, never a pass
-        return _crashed(exc, runtime)
+        return _crashed(exc, runtime, _language(argv, runtime))
 
 
-def _crashed(exc: Exception, runtime: Runtime) -> int:
+# The boundary's own words (en, ko): what kind of end a run came to.
+_ENDS = {
+    "error": ("error", "오류"),
+    "interrupted": ("interrupted", "중단됨"),
+    "internal": ("internal error", "내부 오류"),
+}
+
+
+def _said(lang: str, end: str) -> str:
+    en, ko = _ENDS[end]
+    return ko if lang == "ko" else en
+
+
+def _crashed(exc: Exception, runtime: Runtime, lang: str = "en") -> int:
     log = _crash_log(exc)
-    runtime.stderr.write(
-        f"gatekeeper: internal error: {type(exc).__name__}: {exc}\n"
-        f"  the full trace is in {log}; please report it\n"
+    report = (
+        f"  전체 추적 내용은 {log}에 있습니다. 이 오류를 보고해 주십시오"
+        if lang == "ko"
+        else f"  the full trace is in {log}; please report it"
     )
+    runtime.stderr.write(f"gatekeeper: {_said(lang, 'internal')}: {type(exc).__name__}: {exc}\n{report}\n")
     return int(ExitCode.INTERNAL)

@@ -6,9 +6,11 @@ passes `hint=`. A subclass with its own constructor passes them to `super().__in
 from __future__ import annotations
 
 import ast
+import io
 from pathlib import Path
 
 from gatekeeper.errors import ConfigError, MissingExtraError
+from tests.helpers import run_cli
 
 PACKAGE = Path(__file__).resolve().parents[1] / "gatekeeper"
 TREES = {path: ast.parse(path.read_text(encoding="utf-8")) for path in sorted(PACKAGE.rglob("*.py"))}
@@ -120,3 +122,24 @@ def test_a_rendered_error_in_korean_has_no_english_fix() -> None:
     assert error.render("ko") == "잘못됨\n  조치: 고치십시오"
     missing = MissingExtraError("psycopg")
     assert "pip install" in missing.render("ko") and "needs the Python package" not in missing.render("ko")
+
+
+def test_the_error_boundary_speaks_the_runs_language(tmp_path: Path) -> None:
+    """The boundary's own words — "error", "internal error" — follow `--lang` like the message they frame."""
+    from gatekeeper.cli import _crashed
+    from gatekeeper.runtime import Runtime
+
+    english = run_cli(["--lang", "en", "rfc", "show", "RFC-2099-0001"], cwd=tmp_path)
+    korean = run_cli(["--lang", "ko", "rfc", "show", "RFC-2099-0001"], cwd=tmp_path)
+    assert english.code == korean.code == 2
+    assert english.stderr.startswith("gatekeeper: error: "), english.stderr
+    assert korean.stderr.startswith("gatekeeper: 오류: "), korean.stderr
+    for lang, words in (
+        ("en", "gatekeeper: internal error: RuntimeError: x"),
+        ("ko", "gatekeeper: 내부 오류"),
+    ):
+        runtime = Runtime(
+            env={"HOME": str(tmp_path)}, cwd=tmp_path, stdout=io.StringIO(), stderr=io.StringIO()
+        )
+        assert _crashed(RuntimeError("x"), runtime, lang) == 3
+        assert runtime.stderr.getvalue().startswith(words), runtime.stderr.getvalue()  # type: ignore[attr-defined]
