@@ -1,5 +1,6 @@
-"""The SOP's forms and the audit report as HWPX (한글): written by `--hwpx`, opened again with python-hwpx and as
-the OWPML XML inside the zip, validated by python-hwpx's schema check; samples kept in test-artifacts/."""
+"""The SOP's forms and the audit report as HWPX (한글): written by `--hwpx`, opened again with python-hwpx
+and as the OWPML XML inside the zip, validated by python-hwpx's schema check; samples kept in
+test-artifacts/."""
 
 from __future__ import annotations
 
@@ -70,7 +71,12 @@ FORMS_KO = [
         "변경요청서 / 변경계획서",
         "RFC-2026-0002 — 민원 신청 화면 개선",
         [("검토", "kim"), ("변경관리위원회", "jung"), ("승인", "park")],
-        {"변경요청ID": "RFC-2026-0002", "제목": "민원 신청 화면 개선", "변경 유형": "일반변경", "작업자": "choi"},
+        {
+            "변경요청ID": "RFC-2026-0002",
+            "제목": "민원 신청 화면 개선",
+            "변경 유형": "일반변경",
+            "작업자": "choi",
+        },
     ),
     (
         "release-plan",
@@ -144,7 +150,8 @@ def test_the_audit_report_is_an_hwpx_document(audit_repo: AuditRepo, lang: str) 
     assert doc.paragraphs[1] == ("SOP 점검 보고서" if ko else "SOP audit report")
     overview, checklist, kpis, ledger, baseline, files, *_artifacts = doc.tables
     assert overview[-1][1].startswith("부적합 — " if ko else "Nonconform — ")
-    assert checklist[0] == (["영역", "점검 항목", "결과", "근거"] if ko else ["Area", "Question", "Result", "Evidence"])
+    header = ["영역", "점검 항목", "결과", "근거"] if ko else ["Area", "Question", "Result", "Evidence"]
+    assert checklist[0] == header
     assert len(checklist) == 1 + len(ITEMS) and len(kpis) == 1 + len(KPI_CATALOGUE)
     nonconform = "부적합" if ko else "Nonconform"
     assert sum(row[2] == nonconform for row in checklist[1:]) == 12
