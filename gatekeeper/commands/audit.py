@@ -431,9 +431,8 @@ def _reports(
         )
         html_path.write_text(page, encoding="utf-8")
     if hwpx_path is not None:
-        from gatekeeper.commands.report import letterhead
         from gatekeeper.ledger.anchor import ledger_head
-        from gatekeeper.reporters.forms import when
+        from gatekeeper.reporters.forms import system_letterhead, when
         from gatekeeper.reporters.hwpx import write_hwpx
 
         form = audit_form(
@@ -448,7 +447,14 @@ def _reports(
             generated=generated,
             zone=zone,
         )
-        head = letterhead(ctx, str(ledger_head(ledger)))
+        head = system_letterhead(
+            ctx.lang,
+            name=system.name,
+            ident=system.id,
+            grade=system.grade,
+            agency=system.agency,
+            head=str(ledger_head(ledger)),
+        )
         write_hwpx(form, hwpx_path, lang=ctx.lang, generated=when(generated, zone), letterhead=head)
 
 

@@ -25,6 +25,7 @@ from gatekeeper.reporters.forms import (
     incident_report_form,
     release_plan_form,
     render_form,
+    system_letterhead,
     when,
 )
 from gatekeeper.reporters.sanitize import for_log
@@ -195,17 +196,10 @@ def build_form(ctx: Context, ledger: LedgerReader, kind: str, ident: str) -> For
 
 
 def letterhead(ctx: Context, head: str) -> Letterhead:
-    """What a submitted document says besides its content: the agency, the system and its grade, and the
-    ledger head (`SEQ:HASH`) it was made from."""
+    """What a submitted document says besides its content (`forms.system_letterhead`)."""
     system = ctx.config.system
-    return Letterhead(
-        system=_t(
-            ctx.lang,
-            f"{system.name} ({system.id}), grade {system.grade}",
-            f"{system.name} ({system.id}), {system.grade}등급",
-        ),
-        agency=system.agency,
-        head=head,
+    return system_letterhead(
+        ctx.lang, name=system.name, ident=system.id, grade=system.grade, agency=system.agency, head=head
     )
 
 
