@@ -50,6 +50,7 @@ from gatekeeper.domain.records import (
     Entry,
     IncidentOpened,
     Notice,
+    PayloadError,
     Pir,
     TestEvidence,
 )
@@ -321,8 +322,9 @@ def key_ring(
 
 def refusal_of(attest: Any) -> Callable[[Entry[Any]], tuple[str, str] | None] | None:
     """For the readers that fold the ledger with an `Attestor`: why a record it did not count does not,
-    when the reason is its key (`KeyRing.refusal`: neither pinned nor published now) or its GitLab token
-    having signed another record first (`Attestor.copies`), in English and Korean; None for any other
+    when it carries a token: its key (`KeyRing.refusal`: neither pinned nor published now), its GitLab
+    token having signed another record first (`Attestor.copies`), or what else the token does not prove
+    (`Attestor.refused`), in English and Korean; None for a record without one, and for any other
     verifier."""
     if not isinstance(attest, Attestor):
         return None
@@ -332,7 +334,11 @@ def refusal_of(attest: Any) -> Callable[[Entry[Any]], tuple[str, str] | None] | 
         copied = attestor.copies.get(entry.seq)
         if copied is not None:
             return copied
-        return _key_refusal(attestor, entry.actor_source, getattr(entry.payload, "attestation", None))
+        signed = getattr(entry.payload, "attestation", None)
+        key = _key_refusal(attestor, entry.actor_source, signed)
+        if key is not None or signed is None:
+            return key  # a record with no token at all: the finding says how to get one
+        return attestor.refused.get(entry.seq)  # a token that does not verify: why (another's, expired ...)
 
     return explain
 
@@ -888,8 +894,8 @@ def recheck(
         )
 
 
-def _malformed(exc: Exception) -> tuple[str, str]:
-    return f"malformed: {exc}", f"형식이 잘못된 기록: {exc}"
+def _malformed(exc: PayloadError) -> tuple[str, str]:
+    return f"malformed: {exc}", f"형식이 잘못된 기록: {exc.ko}"
 
 
 def _with_refusal(

@@ -275,7 +275,7 @@ class AuditBuilder:
             try:
                 entry = read(record)
             except PayloadError as exc:
-                self.malformed(record.seq, record.kind, str(exc), record.moment)
+                self.malformed(record.seq, record.kind, str(exc), record.moment, exc.ko)
                 continue
             self.add(entry)
         return self
@@ -289,7 +289,7 @@ class AuditBuilder:
             if type(event) is tuple:
                 approval(*event)
             elif isinstance(event, Malformed):
-                self.malformed(event.seq, event.kind, event.reason, event.moment)
+                self.malformed(event.seq, event.kind, event.reason, event.moment, event.reason_ko)
             else:
                 self.add(event)  # type: ignore[arg-type]
         return self
@@ -310,28 +310,33 @@ class AuditBuilder:
         try:
             payload = Approval.from_members(step, decision, rfc_digest, digest, commit)
         except PayloadError as exc:
-            self.malformed(seq, "approval", f"approval record {seq}: {exc}")  # its time is not read
+            said = (f"approval record {seq}: {exc}", f"승인 기록 {seq}: {exc.ko}")
+            self.malformed(seq, "approval", said[0], None, said[1])  # its time is not read
             return
         # The SQL readers hand over whole every approval that carries an attestation: one handed over as
         # members carries none, and is unattested wherever this audit verifies attestations (as `add` finds).
         attested = None if self.attest is None else False
         self.history.approval(seq, "", rfcs, payload, str(actor or ""), str(source or ""), "", attested)
 
-    def malformed(self, seq: int, kind: str, reason: str, moment: datetime | None = None) -> None:
-        """A record whose payload cannot be read: the ledger holds something no pipeline wrote."""
+    def malformed(
+        self, seq: int, kind: str, reason: str, moment: datetime | None = None, reason_ko: str = ""
+    ) -> None:
+        """A record whose payload cannot be read (`reason`, and in Korean `reason_ko`): the ledger holds
+        something no pipeline wrote."""
+        said_ko = reason_ko or reason
         if kind == "test.evidence":
             if moment is None or self._inside(moment):
                 self.checks["test.recorded"].fail(
                     f"seq:{seq}",
                     self._t(
                         f"test record {seq} lacks its commit, kind or counts ({reason})",
-                        f"테스트 기록 {seq}에 커밋, 종류 또는 건수가 없습니다 ({reason})",
+                        f"테스트 기록 {seq}에 커밋, 종류 또는 건수가 없습니다 ({said_ko})",
                     ),
                 )
             return
         self.checks["configuration.ledger-integrity"].fail(
             f"seq:{seq}",
-            self._t(f"record {seq} cannot be read: {reason}", f"기록 {seq}을 읽을 수 없음: {reason}"),
+            self._t(f"record {seq} cannot be read: {reason}", f"기록 {seq}을 읽을 수 없음: {said_ko}"),
         )
 
     def add(self, entry: Entry[Any]) -> None:
@@ -456,7 +461,13 @@ class AuditBuilder:
         try:
             recorded = payload.facts
         except PayloadError as exc:  # judged from the ledger alone, and the record is reported
-            self.malformed(entry.seq, entry.kind, f"{entry.kind} record {entry.seq}: {exc}", entry.moment)
+            self.malformed(
+                entry.seq,
+                entry.kind,
+                f"{entry.kind} record {entry.seq}: {exc}",
+                entry.moment,
+                f"{entry.kind} 기록 {entry.seq}: {exc.ko}",
+            )
             recorded = None
         # The deployment's time in the system's zone, whichever offset the backend hands over.
         at = self.calendar.local(entry.moment) if self.calendar is not None else entry.moment

@@ -44,12 +44,20 @@ def _artifacts(value: Any) -> dict[str, str]:
         isinstance(k, str) and k and isinstance(v, str) and ARTIFACT_DIGEST.fullmatch(v)
         for k, v in value.items()
     ):
-        raise PayloadError("`artifacts` is not a map of names to sha256:<hex> digests")
+        raise PayloadError(
+            "`artifacts` is not a map of names to sha256:<hex> digests",
+            "`artifacts`가 이름과 sha256:<hex> 다이제스트의 맵이 아닙니다",
+        )
     return dict(value)
 
 
 class PayloadError(ValueError):
-    """A record's `data` lacks a member its kind needs, or holds one of the wrong type."""
+    """A record's `data` lacks a member its kind needs, or holds one of the wrong type: why, in English (its
+    `str`) and in Korean (`ko`)."""
+
+    def __init__(self, message: str, ko: str = "") -> None:
+        super().__init__(message)
+        self.ko = ko or message
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +69,7 @@ class Malformed:
     kind: str
     reason: str
     moment: datetime | None = None
+    reason_ko: str = ""
 
 
 class Envelope(Protocol):
@@ -99,10 +108,10 @@ def _text(data: Mapping[str, Any], name: str, default: str | None = None) -> str
     value = data.get(name)
     if value is None:  # absent, or JSON null: the default where there is one
         if default is None:
-            raise PayloadError(f"lacks `{name}`")
+            raise PayloadError(f"lacks `{name}`", f"`{name}` 항목이 없습니다")
         return default
     if not isinstance(value, str):
-        raise PayloadError(f"`{name}` is not text")
+        raise PayloadError(f"`{name}` is not text", f"`{name}`이(가) 텍스트가 아닙니다")
     return value
 
 
@@ -111,7 +120,7 @@ def _optional_text(data: Mapping[str, Any], name: str) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str):
-        raise PayloadError(f"`{name}` is not text")
+        raise PayloadError(f"`{name}` is not text", f"`{name}`이(가) 텍스트가 아닙니다")
     return value
 
 
@@ -119,7 +128,10 @@ def _count(value: Any, name: str) -> int:
     if value is None:
         return 0
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise PayloadError(f"`{name}` is not a count (a whole number of at least 0)")
+        raise PayloadError(
+            f"`{name}` is not a count (a whole number of at least 0)",
+            f"`{name}`이(가) 건수(0 이상의 정수)가 아닙니다",
+        )
     return value
 
 
@@ -128,14 +140,14 @@ def _number(data: Mapping[str, Any], name: str) -> float | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise PayloadError(f"`{name}` is not a number")
+        raise PayloadError(f"`{name}` is not a number", f"`{name}`이(가) 숫자가 아닙니다")
     return float(value)
 
 
 def _texts(data: Mapping[str, Any], name: str) -> tuple[str, ...]:
     value = data.get(name, [])
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise PayloadError(f"`{name}` is not a list of text")
+        raise PayloadError(f"`{name}` is not a list of text", f"`{name}`이(가) 텍스트 목록이 아닙니다")
     return tuple(value)
 
 
@@ -144,11 +156,13 @@ def _moment(value: Any, name: str) -> datetime | None:
     if value is None or value == "":
         return None
     if not isinstance(value, str):
-        raise PayloadError(f"`{name}` is not a time")
+        raise PayloadError(f"`{name}` is not a time", f"`{name}`이(가) 시각이 아닙니다")
     try:  # the shared reading of untrusted times: ISO 8601, an offset, and a year gatekeeper computes with
         return aware_time(value)
     except ValueError as exc:
-        raise PayloadError(f"`{name}`: {exc}") from None
+        raise PayloadError(
+            f"`{name}`: {exc}", f"`{name}`이(가) 오프셋이 있는 ISO 8601 시각이 아닙니다"
+        ) from None
 
 
 def _enum(data: Mapping[str, Any], name: str, allowed: Sequence[str], default: str | None = None) -> str:
@@ -157,7 +171,11 @@ def _enum(data: Mapping[str, Any], name: str, allowed: Sequence[str], default: s
         value = default
     if value not in allowed:
         shown = "missing" if name not in data else repr(value)[:40]
-        raise PayloadError(f"`{name}` is {shown}, not one of {', '.join(allowed)}")
+        shown_ko = "없음" if name not in data else shown
+        raise PayloadError(
+            f"`{name}` is {shown}, not one of {', '.join(allowed)}",
+            f"`{name}`의 값 {shown_ko}은(는) {', '.join(allowed)} 중 하나가 아닙니다",
+        )
     return str(value)
 
 
@@ -176,14 +194,18 @@ def _member(data: Mapping[str, Any], name: str, members: Mapping[str, E], defaul
     found = members.get(value) if isinstance(value, str) else None
     if found is None:
         shown = "missing" if name not in data else repr(value)[:40]
-        raise PayloadError(f"`{name}` is {shown}, not one of {', '.join(members)}")
+        shown_ko = "없음" if name not in data else shown
+        raise PayloadError(
+            f"`{name}` is {shown}, not one of {', '.join(members)}",
+            f"`{name}`의 값 {shown_ko}은(는) {', '.join(members)} 중 하나가 아닙니다",
+        )
     return found
 
 
 def _object(data: Mapping[str, Any], name: str) -> Mapping[str, Any]:
     value = data.get(name, {})
     if not isinstance(value, dict):
-        raise PayloadError(f"`{name}` is not an object")
+        raise PayloadError(f"`{name}` is not an object", f"`{name}`이(가) 객체가 아닙니다")
     return value
 
 
@@ -224,16 +246,19 @@ class Approval:
     def parse(cls, data: Mapping[str, Any]) -> Approval:
         step = data.get("step")
         if not isinstance(step, str) or not step:
-            raise PayloadError("`step` is not an approval step")
+            raise PayloadError("`step` is not an approval step", "`step`이(가) 승인 단계가 아닙니다")
         # `approve` writes `rfc_digest`; records of earlier versions say `digest`.
         digest = data.get("rfc_digest", data.get("digest", ""))
         if not isinstance(digest, str):
-            raise PayloadError("`rfc_digest` is not text")
+            raise PayloadError("`rfc_digest` is not text", "`rfc_digest`가 텍스트가 아닙니다")
         comment = data.get("comment", "")
         attestation = data.get("attestation")
         commit = data.get("commit") or ""
         if not isinstance(commit, str) or (commit and not _COMMIT.fullmatch(commit)):
-            raise PayloadError("`commit` is not a full commit id (40 or 64 lowercase hex digits)")
+            raise PayloadError(
+                "`commit` is not a full commit id (40 or 64 lowercase hex digits)",
+                "`commit`이(가) 전체 커밋 ID(소문자 16진수 40자 또는 64자)가 아닙니다",
+            )
         return cls(
             step,
             _enum(data, "decision", DECISIONS),
@@ -316,7 +341,7 @@ class Counts:
         verdicts = "passed" in found or "failed" in found or "errors" in found or "error" in found
         if total_value is None:
             if not verdicts:
-                raise PayloadError("gives no test counts")
+                raise PayloadError("gives no test counts", "테스트 건수가 없습니다")
             return cls(passed + failed + errors + skipped, passed, failed, errors, skipped)
         total = _count(total_value, "tests")
         if not verdicts:  # only a total: the tests that were not skipped passed
@@ -357,7 +382,7 @@ class TestEvidence:
         kind, commit = _tested(data)
         files = data.get("files", [])
         if not isinstance(files, list) or (files and not all(isinstance(f, dict) for f in files)):
-            raise PayloadError("`files` is not a list of objects")
+            raise PayloadError("`files` is not a list of objects", "`files`가 객체 목록이 아닙니다")
         return cls(
             kind,
             commit,
@@ -421,7 +446,9 @@ class CountedApproval:
     def parse(cls, data: Mapping[str, Any]) -> CountedApproval:
         seq = data.get("seq", 0)
         if isinstance(seq, bool) or not isinstance(seq, int) or seq < 0:
-            raise PayloadError("an approval's `seq` is not a record number")
+            raise PayloadError(
+                "an approval's `seq` is not a record number", "승인의 `seq`가 기록 번호가 아닙니다"
+            )
         return cls(
             _text(data, "rfc"),
             _text(data, "step"),
@@ -490,24 +517,36 @@ class DecisionFacts:
     def parse(cls, data: Mapping[str, Any]) -> DecisionFacts:
         at = _moment(data.get("at"), "facts.at")
         if at is None:
-            raise PayloadError("`facts.at` is missing")
+            raise PayloadError("`facts.at` is missing", "`facts.at`이 없습니다")
         digests = _object(data, "rfcs")
         if not all(isinstance(v, str) for v in digests.values()):
-            raise PayloadError("`facts.rfcs` is not a map of RFC digests")
+            raise PayloadError(
+                "`facts.rfcs` is not a map of RFC digests",
+                "`facts.rfcs`가 변경요청 다이제스트의 맵이 아닙니다",
+            )
         approvals = data.get("approvals", [])
         if not isinstance(approvals, list) or not all(isinstance(a, dict) for a in approvals):
-            raise PayloadError("`facts.approvals` is not a list of objects")
+            raise PayloadError(
+                "`facts.approvals` is not a list of objects", "`facts.approvals`가 객체 목록이 아닙니다"
+            )
         evidence = data.get("evidence", [])
         if not isinstance(evidence, list) or not all(
             isinstance(e, int) and not isinstance(e, bool) and e > 0 for e in evidence
         ):
-            raise PayloadError("`facts.evidence` is not a list of record numbers")
+            raise PayloadError(
+                "`facts.evidence` is not a list of record numbers",
+                "`facts.evidence`가 기록 번호 목록이 아닙니다",
+            )
         members = _object(data, "members")
         if not all(isinstance(v, list) and all(isinstance(x, str) for x in v) for v in members.values()):
-            raise PayloadError("`facts.members` is not a map of logins")
+            raise PayloadError(
+                "`facts.members` is not a map of logins", "`facts.members`가 로그인 맵이 아닙니다"
+            )
         raw_findings = data.get("findings", [])
         if not isinstance(raw_findings, list) or not all(isinstance(f, dict) for f in raw_findings):
-            raise PayloadError("`facts.findings` is not a list of objects")
+            raise PayloadError(
+                "`facts.findings` is not a list of objects", "`facts.findings`가 객체 목록이 아닙니다"
+            )
         findings = tuple(
             RecordedFinding(
                 _text(f, "rule"),
@@ -575,7 +614,7 @@ class DeploymentStarted:
     def parse(cls, data: Mapping[str, Any]) -> DeploymentStarted:
         raw_facts = data.get("facts")
         if raw_facts is not None and not isinstance(raw_facts, dict):
-            raise PayloadError("`facts` is not an object")
+            raise PayloadError("`facts` is not an object", "`facts`가 객체가 아닙니다")
         return cls(
             _text(data, "environment", ""),
             _member(data, "change_type", _CHANGE_TYPES, ChangeType.NORMAL),
@@ -632,12 +671,17 @@ class DeploymentFinished:
         # `deploy finish` names the start as `started`; `deployment_id` is an older spelling.
         started = data.get("started") or data.get("deployment_id")
         if not isinstance(started, str) or not started:
-            raise PayloadError("does not name the deployment it closes (`started`)")
+            raise PayloadError(
+                "does not name the deployment it closes (`started`)",
+                "닫는 배포(`started`)를 지정하지 않습니다",
+            )
         artifacts = _object(data, "artifacts")
         if isinstance(data.get("artifact_digest"), str) and not artifacts:
             artifacts = {"artifact": data["artifact_digest"]}  # the single-artefact spelling
         if not all(isinstance(v, str) for v in artifacts.values()):
-            raise PayloadError("`artifacts` is not a map of digests")
+            raise PayloadError(
+                "`artifacts` is not a map of digests", "`artifacts`가 다이제스트 맵이 아닙니다"
+            )
         return cls(
             started,
             _member(data, "result", _RESULTS),
@@ -694,28 +738,33 @@ REGIONS = ("national", "regional-all", "regional-part")
 def _grade(data: Mapping[str, Any], name: str) -> int | None:
     value = data.get(name)
     if value is not None and (isinstance(value, bool) or value not in (1, 2, 3, 4)):
-        raise PayloadError(f"`{name}` is not a grade 1-4")
+        raise PayloadError(f"`{name}` is not a grade 1-4", f"`{name}`이(가) 1~4 등급이 아닙니다")
     return value
 
 
 def _flag(data: Mapping[str, Any], name: str) -> bool:
     value = data.get(name, False)
     if not isinstance(value, bool):
-        raise PayloadError(f"`{name}` is not true or false")
+        raise PayloadError(f"`{name}` is not true or false", f"`{name}`이(가) true 또는 false가 아닙니다")
     return value
 
 
 def _choice(data: Mapping[str, Any], name: str, allowed: Sequence[str]) -> str:
     value = _text(data, name, "")
     if value and value not in allowed:
-        raise PayloadError(f"`{name}` is {value[:40]!r}, not one of {', '.join(allowed)}")
+        raise PayloadError(
+            f"`{name}` is {value[:40]!r}, not one of {', '.join(allowed)}",
+            f"`{name}`의 값 {value[:40]!r}은(는) {', '.join(allowed)} 중 하나가 아닙니다",
+        )
     return value
 
 
 def _priority(data: Mapping[str, Any]) -> int | None:
     value = data.get("service_priority")
     if value is not None and (isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 9):
-        raise PayloadError("`service_priority` is not a priority 1-9")
+        raise PayloadError(
+            "`service_priority` is not a priority 1-9", "`service_priority`가 1~9 우선순위가 아닙니다"
+        )
     return value
 
 
@@ -875,7 +924,7 @@ class IncidentClosed:
     def parse(cls, data: Mapping[str, Any]) -> IncidentClosed:
         resolved = _moment(data.get("resolved_at"), "resolved_at")
         if resolved is None:
-            raise PayloadError("lacks `resolved_at`")
+            raise PayloadError("lacks `resolved_at`", "`resolved_at` 항목이 없습니다")
         return cls(
             _text(data, "incident"),
             resolved,
@@ -959,7 +1008,9 @@ def _signed_body(body: dict[str, Any], attestation: Mapping[str, Any] | None) ->
 def _deployment_id(data: Mapping[str, Any]) -> str:
     value = _text(data, "deployment", "")
     if not value.strip():
-        raise PayloadError("lacks `deployment`: the deployment it is about")
+        raise PayloadError(
+            "lacks `deployment`: the deployment it is about", "`deployment` 항목(관련 배포)이 없습니다"
+        )
     return value.strip()
 
 
@@ -1004,7 +1055,9 @@ class ReleaseReviewed:
     def parse(cls, data: Mapping[str, Any]) -> ReleaseReviewed:
         consistent = data.get("consistent", True)
         if not isinstance(consistent, bool):
-            raise PayloadError("`consistent` is not true or false")
+            raise PayloadError(
+                "`consistent` is not true or false", "`consistent`가 true 또는 false가 아닙니다"
+            )
         return cls(_deployment_id(data), consistent, _text(data, "note", ""), _signature(data))
 
     def dump(self) -> dict[str, Any]:
@@ -1083,13 +1136,16 @@ class Delegation:
             return cls(note=_text(data, "note", ""), revokes=revokes, attestation=_signature(data))
         to = _text(data, "to", "").strip()
         if not to:
-            raise PayloadError("`to` names no deputy")
+            raise PayloadError("`to` names no deputy", "`to`에 대리인이 없습니다")
         steps = _texts(data, "steps")
         if not steps or not all(s.strip() for s in steps):
-            raise PayloadError("`steps` names no approval step")
+            raise PayloadError("`steps` names no approval step", "`steps`에 승인 단계가 없습니다")
         start, end = _moment(data.get("from"), "from"), _moment(data.get("until"), "until")
         if start is None or end is None or end <= start:
-            raise PayloadError("`from` and `until` are not a period (two times with an offset, in order)")
+            raise PayloadError(
+                "`from` and `until` are not a period (two times with an offset, in order)",
+                "`from`과 `until`이 기간(오프셋이 있는 두 시각, 순서대로)이 아닙니다",
+            )
         return cls(to, steps, start, end, _text(data, "note", ""), "", _signature(data))
 
     def dump(self) -> dict[str, Any]:
@@ -1140,14 +1196,18 @@ class BaselineCreated:
     def parse(cls, data: Mapping[str, Any]) -> BaselineCreated:
         raw_items = data.get("items", [])
         if not isinstance(raw_items, list):
-            raise PayloadError("`items` is not a list")
+            raise PayloadError("`items` is not a list", "`items`가 목록이 아닙니다")
         items = []
         for raw in raw_items:
             if not isinstance(raw, dict) or not isinstance(raw.get("files"), dict):
-                raise PayloadError("an item of `items` has no `files` map")
+                raise PayloadError(
+                    "an item of `items` has no `files` map", "`items`의 항목에 `files` 맵이 없습니다"
+                )
             files = raw["files"]
             if not all(isinstance(v, str) for v in files.values()):
-                raise PayloadError("an item's `files` is not a map of digests")
+                raise PayloadError(
+                    "an item's `files` is not a map of digests", "항목의 `files`가 다이제스트 맵이 아닙니다"
+                )
             items.append(
                 BaselineItem(
                     _text(raw, "id", ""), _text(raw, "kind", ""), dict(files), _text(raw, "digest", "")
@@ -1155,7 +1215,9 @@ class BaselineCreated:
             )
         artifacts = _object(data, "artifacts")
         if not all(isinstance(v, str) for v in artifacts.values()):
-            raise PayloadError("`artifacts` is not a map of digests")
+            raise PayloadError(
+                "`artifacts` is not a map of digests", "`artifacts`가 다이제스트 맵이 아닙니다"
+            )
         return cls(
             _text(data, "label", ""),
             _text(data, "commit", ""),
@@ -1288,7 +1350,7 @@ def parse_payload(kind: str, data: Mapping[str, Any]) -> Any:
     if model is None:
         return Other(data)
     if not isinstance(data, Mapping):
-        raise PayloadError("`data` is not an object")
+        raise PayloadError("`data` is not an object", "`data`가 객체가 아닙니다")
     return model.parse(data)
 
 
@@ -1303,7 +1365,9 @@ def _started_summary(data: Mapping[str, Any]) -> DeploymentStarted:
 def _finished_summary(data: Mapping[str, Any]) -> DeploymentFinished:
     started = data.get("started") or data.get("deployment_id")
     if not isinstance(started, str) or not started:
-        raise PayloadError("does not name the deployment it closes (`started`)")
+        raise PayloadError(
+            "does not name the deployment it closes (`started`)", "닫는 배포(`started`)를 지정하지 않습니다"
+        )
     return DeploymentFinished(
         started,
         _member(data, "result", _RESULTS),
@@ -1322,10 +1386,13 @@ def _tested(data: Mapping[str, Any]) -> tuple[EvidenceKind, str]:
     raw_kind = data.get("kind")
     kind = _EVIDENCE_KINDS.get(raw_kind) if isinstance(raw_kind, str) else None
     if kind is None:
-        raise PayloadError("`kind` is not a test kind (unit, integration, performance, acceptance)")
+        raise PayloadError(
+            "`kind` is not a test kind (unit, integration, performance, acceptance)",
+            "`kind`가 테스트 종류(unit, integration, performance, acceptance)가 아닙니다",
+        )
     commit = data.get("commit")
     if not isinstance(commit, str) or len(commit.strip()) < 7:
-        raise PayloadError("`commit` does not name the commit tested")
+        raise PayloadError("`commit` does not name the commit tested", "`commit`에 테스트한 커밋이 없습니다")
     return kind, commit.strip().lower()
 
 
@@ -1365,7 +1432,10 @@ def read(record: Envelope, *, summary: bool = False) -> Entry[Any]:
         payload = (parse_summary if summary else parse_payload)(record.kind, record.data)
         moment = datetime.fromisoformat(record.at)
     except (PayloadError, ValueError) as exc:
-        raise PayloadError(f"{record.kind} record {record.seq}: {exc}") from None
+        said_ko = exc.ko if isinstance(exc, PayloadError) else "기록 시각을 읽을 수 없습니다"
+        raise PayloadError(
+            f"{record.kind} record {record.seq}: {exc}", f"{record.kind} 기록 {record.seq}: {said_ko}"
+        ) from None
     return Entry(
         record.seq,
         record.id,
@@ -1391,7 +1461,7 @@ def entry_of(record: Envelope) -> Entry[Any]:
             f"the ledger holds a malformed record: {exc}",
             hint="a record the pipeline wrote is never malformed: find out who wrote this one "
             "(`gatekeeper ledger verify` checks the chain)",
-            ko=f"원장에 형식이 잘못된 기록이 있습니다: {exc}",
+            ko=f"원장에 형식이 잘못된 기록이 있습니다: {exc.ko}",
             hint_ko=(
                 "파이프라인이 쓴 기록은 형식이 잘못될 수 없습니다. 누가 썼는지 "
                 "확인하십시오(`gatekeeper ledger verify`가 체인을 검사)"

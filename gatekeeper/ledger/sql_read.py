@@ -118,10 +118,10 @@ def _entry(
     moment = _moment(at)
     try:
         if not isinstance(data, dict):
-            raise PayloadError("`data` is not an object")
+            raise PayloadError("`data` is not an object", "`data`가 객체가 아닙니다")
         payload = (parse_summary if summary else parse_payload)(kind, data)
     except PayloadError as exc:
-        return Malformed(seq, kind, f"{kind} record {seq}: {exc}", moment)
+        return Malformed(seq, kind, f"{kind} record {seq}: {exc}", moment, f"{kind} 기록 {seq}: {exc.ko}")
     return Entry(seq, ident, kind, system, rfcs, actor, source, moment, payload)
 
 

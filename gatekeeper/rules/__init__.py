@@ -12,8 +12,24 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from gatekeeper.config.models import Policy
-from gatekeeper.domain import ChangeType, Finding, Grade, Severity
+from gatekeeper.domain import ActorSource, ChangeType, Finding, Grade, Severity
 from gatekeeper.domain.catalogue import RULES
+
+
+def from_workstation(policy: Policy, grade: Grade | None, actor_source: str) -> bool:
+    """Whether a person's record was written on a workstation where the grade needs the pipeline
+    (`approvals.local_actor_grades`): there nothing but a git identity, which anyone can set, says who."""
+    return (
+        actor_source == ActorSource.LOCAL
+        and grade is not None
+        and grade not in policy.approvals.local_actor_grades
+    )
+
+
+def unproven(attested: bool | None, level: str) -> bool:
+    """Whether a record counts for nothing because the CI platform's signature does not show its actor
+    wrote it (`attested` False) where the pack's attestation `level` (`attestation_level`) is required."""
+    return attested is False and level == "required"
 
 
 @dataclass(frozen=True)

@@ -15,9 +15,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from gatekeeper.domain import ActorSource, Finding, Role, Severity, Step
+from gatekeeper.domain import Finding, Role, Severity, Step
 from gatekeeper.domain.records import APPROVE
-from gatekeeper.rules import RuleContext
+from gatekeeper.rules import RuleContext, from_workstation
 from gatekeeper.rules.approval import ApprovalDecision, holds_role, latest_decisions, login_key
 
 
@@ -87,7 +87,7 @@ def check(request: Request, ctx: RuleContext) -> list[Finding]:
         )
     found: list[Finding] = []
     roles = ", ".join(str(r) for r in steps[Step(request.step)].roles)
-    if request.actor_source == ActorSource.LOCAL and ctx.grade not in ctx.policy.approvals.local_actor_grades:
+    if from_workstation(ctx.policy, ctx.grade, request.actor_source):
         found.extend(
             _finding(
                 ctx,

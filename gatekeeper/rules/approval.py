@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from gatekeeper.config.models import StepRequirement
 from gatekeeper.domain import ActorSource, Finding, Role, Severity, Step
 from gatekeeper.domain.records import APPROVE, REJECT
-from gatekeeper.rules import RuleContext
+from gatekeeper.rules import RuleContext, from_workstation, unproven
 from gatekeeper.rules.tests import signature_counts
 
 if TYPE_CHECKING:
@@ -182,12 +182,9 @@ def counts(
     """Workstation (`local`) decisions count only for the grades the pack allows; unattested ones not where
     the pack requires attestation; a rejection only from a holder of the step's role (when `members` are
     known: anyone else's is a warning, never a veto)."""
-    if (
-        decision.actor_source == ActorSource.LOCAL
-        and ctx.grade not in ctx.policy.approvals.local_actor_grades
-    ):
+    if from_workstation(ctx.policy, ctx.grade, decision.actor_source):
         return False
-    if unattested(decision) and ctx.policy.approvals.attestation_level(ctx.grade) == "required":
+    if unproven(False if unattested(decision) else None, ctx.policy.approvals.attestation_level(ctx.grade)):
         return False
     if members is not None and decision.decision == REJECT and not holder(decision, members, ctx):
         return False

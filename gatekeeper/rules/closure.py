@@ -24,10 +24,10 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from gatekeeper.config.models import Policy
-from gatekeeper.domain import ActorSource, ChangeType, Finding, Grade, Role
+from gatekeeper.domain import ChangeType, Finding, Grade, Role
 from gatekeeper.domain.closure import Release
 from gatekeeper.domain.records import ChangeClosed, Entry, ReleaseAccepted, ReleaseReviewed, TestEvidence
-from gatekeeper.rules import RuleContext
+from gatekeeper.rules import RuleContext, from_workstation, unproven
 
 if TYPE_CHECKING:
     from gatekeeper.rules.deploy import DeployFacts
@@ -91,11 +91,7 @@ def refusal(
             f"it was recorded before deployment {release.id} finished",
             f"배포 {release.id}가 끝나기 전에 기록되었습니다",
         )
-    if (
-        entry.actor_source == str(ActorSource.LOCAL)
-        and grade is not None
-        and grade not in policy.approvals.local_actor_grades
-    ):
+    if from_workstation(policy, grade, entry.actor_source):
         return (
             f"it was recorded on a workstation by {actor}, not by the pipeline",
             f"파이프라인이 아닌 개인 PC에서 {actor}이(가) 기록했습니다",
@@ -110,7 +106,7 @@ def refusal(
         if grade is not None
         else "off"
     )
-    if release.signed.get(entry.seq) is False and level == "required":
+    if unproven(release.signed.get(entry.seq), level):
         return (
             f"it carries no verified signature of a CI job of this repository, so nothing shows {actor} "
             "wrote it",

@@ -25,8 +25,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from gatekeeper.domain import ActorSource, Role, Step
-from gatekeeper.rules import RuleContext
+from gatekeeper.domain import Role, Step
+from gatekeeper.rules import RuleContext, from_workstation, unproven
 
 
 def _key(login: str) -> str:
@@ -72,9 +72,9 @@ def _own_refusal(
     grant: Grant, step: str, members: Mapping[Role, frozenset[str]], ctx: RuleContext
 ) -> tuple[str, str] | None:
     """Why `grant` hands `step` over to nobody, by itself (en, ko); None: it may."""
-    if grant.actor_source == ActorSource.LOCAL and ctx.grade not in ctx.policy.approvals.local_actor_grades:
+    if from_workstation(ctx.policy, ctx.grade, grant.actor_source):
         return "it was recorded on a workstation", "로컬에서 기록되었습니다"
-    if grant.attested is False and ctx.policy.approvals.attestation_level(ctx.grade) == "required":
+    if unproven(grant.attested, ctx.policy.approvals.attestation_level(ctx.grade)):
         return "the CI platform did not sign it", "CI 플랫폼의 서명이 없습니다"
     if _key(grant.delegator) == _key(grant.deputy):
         return "it delegates to the delegator themself", "위임자 자신에게 위임했습니다"

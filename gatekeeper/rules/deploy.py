@@ -14,7 +14,6 @@ from datetime import datetime, timedelta
 
 from gatekeeper.config.models import Impact, PirRequirement, Policy
 from gatekeeper.domain import (
-    ActorSource,
     ChangeType,
     DeploymentResult,
     Finding,
@@ -25,7 +24,7 @@ from gatekeeper.domain import (
 )
 from gatekeeper.domain.incident import Incidents
 from gatekeeper.domain.records import Pir
-from gatekeeper.rules import RuleContext
+from gatekeeper.rules import RuleContext, from_workstation, unproven
 from gatekeeper.rules.closure import CLOSURE_RULES, ClosureState
 from gatekeeper.rules.incident import (
     emergency_incident_unknown,
@@ -215,16 +214,12 @@ def _whose_word(
     pack requires attestation, or by someone holding none of `roles` (when the holders are known)."""
     from gatekeeper.rules.approval import login_key
 
-    if (
-        actor_source == str(ActorSource.LOCAL)
-        and grade is not None
-        and grade not in policy.approvals.local_actor_grades
-    ):
+    if from_workstation(policy, grade, actor_source):
         return (
             f"it was recorded on a workstation by {actor}, not by the pipeline",
             f"파이프라인이 아닌 개인 PC에서 {actor}이(가) 기록했습니다",
         )
-    if attested is False and grade is not None and policy.approvals.attestation_level(grade) == "required":
+    if grade is not None and unproven(attested, policy.approvals.attestation_level(grade)):
         return (
             f"it carries no verified signature of the CI platform, so nothing shows {actor} wrote it",
             f"CI 플랫폼의 검증된 서명이 없어 {actor}이(가) 기록했다는 근거가 없습니다",

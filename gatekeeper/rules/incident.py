@@ -19,8 +19,8 @@ from collections.abc import Iterable
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from gatekeeper.domain import ActorSource, ChangeType, Finding
-from gatekeeper.rules import RuleContext
+from gatekeeper.domain import ChangeType, Finding
+from gatekeeper.rules import RuleContext, from_workstation, unproven
 
 if TYPE_CHECKING:
     from gatekeeper.domain.incident import IncidentState
@@ -48,12 +48,12 @@ def holds_incident_role(login: str, facts: DeployFacts, ctx: RuleContext) -> boo
 
 def untrusted_opening(state: IncidentState, facts: DeployFacts, ctx: RuleContext) -> tuple[str, str] | None:
     """Why an incident cannot stand for an emergency change (en, ko), or None when it can."""
-    if state.actor_source == ActorSource.LOCAL and ctx.grade not in ctx.policy.approvals.local_actor_grades:
+    if from_workstation(ctx.policy, ctx.grade, state.actor_source):
         return (
             f"it was opened on a workstation ({state.opened_by}), not by the pipeline",
             f"파이프라인이 아닌 개인 PC에서({state.opened_by}) 등록되었습니다",
         )
-    if state.signed is False and ctx.policy.approvals.attestation_level(ctx.grade) == "required":
+    if unproven(state.signed, ctx.policy.approvals.attestation_level(ctx.grade)):
         return (
             f"its record carries no verified signature of the CI platform, so nothing shows "
             f"{state.opened_by} (or a failed deployment's job) opened it",

@@ -274,14 +274,14 @@ _STEP = st.tuples(
 )
 
 
-def _config_with_pinned_keys(root: Path) -> Any:
+def _config_with_pinned_keys(root: Path, ledger: dict[str, str] | None = None) -> Any:
     from gatekeeper.config import load_config
     from tests.platform.oidc import pin
 
     repo = GitRepo.create(root)
     settings = pin(repo.path)
     text = (repo.path / ".gatekeeper.yml").read_text(encoding="utf-8")
-    config = {"platform": settings}
+    config: dict[str, Any] = {"platform": settings, **({"ledger": ledger} if ledger else {})}
     import yaml
 
     merged = {**yaml.safe_load(text), **config}
@@ -417,3 +417,74 @@ def test_a_chained_deploy_job_may_record_its_performance_tests_after_the_start(r
     signed = [r for r in json.loads(verify.stdout)["records"] if r["actor_source"] == "gitlab-ci"]
     assert verify.code == 0 and [r["result"] for r in signed] == ["signed"] * len(signed), signed
     assert [r["kind"] for r in signed][-2:] == ["deployment.started", "test.evidence"], signed
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "git"])
+def test_one_jobs_records_chain_through_every_backend(tmp_path: Path, backend: str) -> None:
+    """A GitLab job's evidence, start and result, each signed as `deploy start` / `deploy finish` sign them
+    (`adapters.oidc.sign_record` reading the ledger they go to): each opens the seal of the one before,
+    whichever backend holds the ledger (the git backend reads the tip its own append moved to)."""
+    import subprocess
+
+    from gatekeeper.adapters.oidc import Attestor, sign_record
+    from gatekeeper.domain.records import read
+    from gatekeeper.ledger.backends import open_ledger
+
+    spec = {"backend": "sqlite", "path": str(tmp_path / "ledger.db")}
+    if backend == "git":
+        remote = tmp_path / "ledger.git"
+        subprocess.run(["git", "init", "-q", "--bare", str(remote)], check=True)
+        spec = {"backend": "git", "repository": str(remote)}
+    root, config = _config_with_pinned_keys(tmp_path / "repo", spec)
+    head = "a" * 40
+    job = gitlab_job(head, "ci", NOW, exp=int(NOW.timestamp()) + 3600)
+    job["CI_JOB_TOKEN"] = "glcbt-64_" + "c4a1n" * 6
+    ledger = open_ledger(config, root, {})
+    try:
+        totals = {"tests": 3, "passed": 3, "failed": 0, "errors": 0, "skipped": 0}
+        evidence = Draft(
+            "test.evidence",
+            SYSTEM,
+            "ci",
+            "gitlab-ci",
+            NOW,
+            {"kind": "unit", "commit": head, "totals": totals},
+            (),
+        )
+        start = Draft(
+            "deployment.started",
+            SYSTEM,
+            "ci",
+            "gitlab-ci",
+            NOW + timedelta(minutes=1),
+            {"environment": "production", "commit": head},
+            (),
+        )
+        records = []
+        for draft in (evidence, start):
+            signature = sign_record(config, root, job, draft.at, draft, ledger)
+            assert signature is not None
+            records.append(
+                ledger.append(dataclasses.replace(draft, data={**draft.data, "attestation": signature}))
+            )
+        result = Draft(
+            "deployment.finished",
+            SYSTEM,
+            "ci",
+            "gitlab-ci",
+            NOW + timedelta(minutes=9),
+            {"started": records[1].id, "result": "success", "environment": "production"},
+            (),
+        )
+        signature = sign_record(config, root, job, result.at, result, ledger)
+        assert signature is not None
+        records.append(
+            ledger.append(dataclasses.replace(result, data={**result.data, "attestation": signature}))
+        )
+        entries = [read(r) for r in ledger.records()]
+    finally:
+        ledger.close()
+    links = [e.payload.attestation for e in entries]
+    assert "key" not in links[0] and all("key" in link for link in links[1:]), links
+    whole = Attestor(config, root, {}, NOW + timedelta(minutes=10), whole=True)
+    assert [whole(e) for e in entries] == [True, True, True], whole.refused

@@ -374,3 +374,76 @@ def test_another_systems_forged_result_is_ignored_in_korean(tmp_path: Path, reli
         "forged ledger record of another system (deployment.finished)",
         "block: deploy.sequence (still being deployed), naming the ignored record and why in Korean",
     )
+
+
+def test_the_gate_says_why_an_approval_with_a_token_does_not_count(
+    tmp_path: Path, issuer: LocalIssuer, reliability: Recorder
+) -> None:
+    """An approval record carrying a token that proves something else (the developer's own job, signed
+    for the role holder's name) is named in the gate's finding with the reason, in either language; one
+    without any token gets the how-to-enable hint instead."""
+    world = World(tmp_path, issuer)
+    world.tested(world.repo.head())
+    world.chain(skip="release-first")
+    world.append(
+        _approval(
+            world, "release-first", "han", lambda aud: issuer.mint(github_claims(REPOSITORY, "dev"), aud)
+        )
+    )
+    said = {}
+    for lang in ("en", "ko"):
+        gate = run_cli(
+            ["--lang", lang, "--format", "json", "gate", "--rfc", RFC],
+            cwd=world.repo.path,
+            env=world.jobs.github("han"),
+            now=NOW,
+        )
+        assert gate.code == 1, gate.stderr
+        findings = json.loads(gate.stdout)["findings"]
+        said[lang] = " ".join(f["message"] for f in findings if f["rule"].startswith("approval."))
+    assert "does not count: the token's actor is 'dev', not 'han'" in said["en"], said["en"]
+    assert "토큰의 actor 값이 'han'이(가) 아닌 'dev'" in said["ko"], said["ko"]
+    reliability.row(
+        "an approval of release-first in the release manager's name, signed by a token of the developer's "
+        "own job, pushed to the ledger",
+        "forged record (another person's token)",
+        "block: the finding names the record and why its token does not count (the token's actor), in "
+        "English and Korean",
+    )
+
+
+def test_malformed_records_are_explained_in_korean(tmp_path: Path, reliability: Recorder) -> None:
+    """Records no pipeline wrote — test evidence without counts, a result naming no deployment, a signed PIR
+    that does not read (and an approval of no step beside them) — are reported in Korean by the audit and by
+    `ledger verify --attestations` (the readers' `PayloadError` says why in both languages)."""
+    repo = GitRepo.create(tmp_path / "repo")
+    at, head = cases.build(repo, {})
+    moment = at - timedelta(hours=1)
+    for kind, data in (
+        ("test.evidence", {"kind": "unit", "commit": head}),
+        ("deployment.finished", {"result": "success"}),
+        ("approval", {"step": "coffee", "decision": "approve", "rfc_digest": "sha256:0"}),
+        ("pir", {"result": "achieved", "attestation": {"provider": "github", "token": "x"}, "note": 7}),
+    ):
+        _append(repo, Draft(kind, SYSTEM, "ci", "github-actions", moment, data, (cases.RFC_ID,)))
+    audit = run_cli(["--lang", "ko", "audit"], cwd=repo.path, now=at + timedelta(days=1))
+    assert audit.code in (0, 1), audit.stderr
+    _korean(
+        audit,
+        "테스트 건수가 없습니다",
+        "닫는 배포(`started`)를 지정하지 않습니다",
+        "`note`이(가) 텍스트가 아닙니다",
+    )
+    checked = run_cli(["--lang", "ko", "ledger", "verify", "--attestations"], cwd=repo.path, now=at)
+    _korean(checked, "형식이 잘못된 기록", "텍스트가 아닙니다")
+    english = run_cli(["ledger", "verify", "--attestations"], cwd=repo.path, now=at)
+    assert "malformed: pir record" in english.stdout and "`note` is not text" in english.stdout, (
+        english.stdout
+    )
+    reliability.row(
+        "four malformed records pushed to the ledger (evidence without counts, a result naming no "
+        "deployment, an approval of no step, a signed PIR whose note is a number), read with --lang ko",
+        "malformed ledger records",
+        "the audit and ledger verify --attestations say why each does not read, in Korean (English with "
+        "--lang en)",
+    )
