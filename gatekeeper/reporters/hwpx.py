@@ -18,7 +18,10 @@ from gatekeeper.reporters.forms import Form, FormSection, Letterhead
 from gatekeeper.reporters.sanitize import MAX_FIELD_CHARS, for_document
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from hwpx import HwpxDocument
+    from hwpx.oxml.table import HwpxOxmlTable
 
 # A plan (block field) is a form's substance: kept whole up to this size, as the HTML form keeps it.
 MAX_BLOCK_CHARS = 50 * MAX_FIELD_CHARS
@@ -105,20 +108,30 @@ def _section(doc: HwpxDocument, section: FormSection) -> None:
     if section.fields:
         table = doc.add_table(len(section.fields), 2)
         table.set_column_widths([26, 74])
-        for row, field in enumerate(section.fields):
-            table.cell(row, 0).set_text(for_document(field.label))
+        values = [
+            (
+                for_document(f.label),
+                for_document(f.value, limit=MAX_BLOCK_CHARS if f.block else MAX_FIELD_CHARS) or "-",
+            )
+            for f in section.fields
+        ]
+        _fill(table, values)
+        for row in range(len(values)):
             table.set_cell_shading(row, 0, HEADER_SHADE)
-            limit = MAX_BLOCK_CHARS if field.block else MAX_FIELD_CHARS
-            table.cell(row, 1).set_text(for_document(field.value, limit=limit) or "-", split_paragraphs=True)
     if section.table:
         if len(section.table) < 2:
             doc.add_paragraph("–", inherit_style=False)
             return
-        header, *rows = section.table
+        header = section.table[0]
         table = doc.add_table(len(section.table), len(header))
-        for col, text in enumerate(header):
-            table.cell(0, col).set_text(for_document(text))
+        _fill(table, [tuple(for_document(text) for text in row) for row in section.table])
+        for col in range(len(header)):
             table.set_cell_shading(0, col, HEADER_SHADE)
-        for row, cells in enumerate(rows, start=1):
-            for col, text in enumerate(cells):
-                table.cell(row, col).set_text(for_document(text), split_paragraphs=True)
+
+
+def _fill(table: HwpxOxmlTable, rows: Sequence[Sequence[str]]) -> None:
+    """Each cell's text, row by row (`table.cell(r, c)` maps the whole grid on every call: quadratic in a
+    500-row deployment ledger); a line break starts a paragraph of the cell."""
+    for row, values in zip(table.rows, rows, strict=True):
+        for cell, text in zip(row.cells, values, strict=True):
+            cell.set_text(text, split_paragraphs=True)
