@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The offline bundle (`make wheelhouse`): gatekeeper's wheel and the wheel of every dependency — the postgres
-# extra and the GitHub Action's pinned build backend included — for each supported Python on Linux x86_64,
-# so that `pip install --no-index --find-links DIR sop-gatekeeper` works where no package index is reachable.
+# and hwpx extras and the GitHub Action's pinned build backend included — for each supported Python on Linux
+# x86_64, so that `pip install --no-index --find-links DIR sop-gatekeeper` works where no package index is reachable.
 #   .ci/wheelhouse.sh PYTHON OUT [PYTHON_VERSIONS] [PLATFORMS]
 set -euo pipefail
 python="${1:?the Python that builds the bundle}"
@@ -20,6 +20,6 @@ for version in $versions; do
   done
   # The Action's exact pins keep the bundle at the versions the test suite ran with.
   "$python" -m pip download --quiet --disable-pip-version-check --dest "$out" "${args[@]}" \
-    -r "$root/actions/requirements.txt" "$wheel[postgres]"
+    -r "$root/actions/requirements.txt" "$wheel[postgres,hwpx]"
 done
 echo "wrote $(ls "$out" | wc -l) wheels to $out"

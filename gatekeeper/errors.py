@@ -72,6 +72,7 @@ class PlatformError(GatekeeperError):
 # Optional dependencies: the top-level module -> (the extra that installs it, what needs it in en, in ko).
 OPTIONAL_MODULES: dict[str, tuple[str, str, str]] = {
     "psycopg": ("postgres", "the postgres ledger backend", "postgres 원장 백엔드"),
+    "hwpx": ("hwpx", "HWPX output (--hwpx)", "HWPX 출력(--hwpx)"),
 }
 
 

@@ -27,9 +27,11 @@ def test_the_bundle_holds_every_wheel_the_install_needs(installed: tuple[Path, P
     bundle, env = installed
     names = {p.name.split("-")[0].lower() for p in bundle.glob("*.whl")}
     assert {"sop_gatekeeper", "pygithub", "python_gitlab", "psycopg", "psycopg_binary", "hatchling"} <= names
+    assert {"python_hwpx", "lxml"} <= names  # the hwpx extra (`--hwpx`) installs offline too
     assert not [p for p in bundle.iterdir() if not p.name.endswith(".whl")]  # wheels only, no sdist to build
     frozen = run(env / "bin" / "python", "-m", "pip", "freeze", cwd=bundle, env=clean_env()).stdout.lower()
     assert "pygithub==" in frozen and "python-gitlab==" in frozen and "psycopg" not in frozen
+    assert "python-hwpx" not in frozen  # an extra: only on request
 
 
 def test_the_wheel_in_the_bundle_ships_the_examples_and_templates(installed: tuple[Path, Path]) -> None:

@@ -254,11 +254,13 @@ COMMAND_TABLE: tuple[tuple[str, str, str], ...] = (
         "변경은 형상 이탈",
     ),
     (
-        "`audit [--since D] [--until D] [--system ID..\\|all] [--html F]`",
-        "the SOP checklist, 적합/부적합 per item, with evidence; with `--system`, the organisation report "
-        "over a shared ledger (see *Portfolio views*)",
-        "SOP 점검표, 항목별 적합/부적합과 근거; `--system`이면 공유 원장의 조직 보고서(*포트폴리오 보기* "
-        "참고)",
+        "`audit [--since D] [--until D] [--system ID..\\|all] [--html F] [--hwpx F]`",
+        "the SOP checklist, 적합/부적합 per item, with evidence; `--html F` and `--hwpx F` also write the "
+        "report (`--hwpx`: a 한글 document with the ledger head it was made from, one system only); with "
+        "`--system`, the organisation report over a shared ledger (see *Portfolio views*)",
+        "SOP 점검표, 항목별 적합/부적합과 근거; `--html F`와 `--hwpx F`는 보고서도 씁니다(`--hwpx`: 만든 "
+        "시점의 원장 기준이 적힌 한글 문서, 한 시스템만); `--system`이면 공유 원장의 조직 보고서"
+        "(*포트폴리오 보기* 참고)",
     ),
     (
         "`kpi [--since D] [--until D] [--system ID..\\|all]`",
@@ -267,12 +269,14 @@ COMMAND_TABLE: tuple[tuple[str, str, str], ...] = (
     ),
     (
         "`report form KIND ID`",
-        "the SOP forms (변경요청서, 배포계획서, 배포결과서, 장애보고서) in Markdown, HTML or PDF (`--pdf "
-        "-o FILE`, A4 through headless Chromium): times in the system's zone, the agency and system, a "
+        "the SOP forms (변경요청서, 배포계획서, 배포결과서, 장애보고서) in Markdown, HTML, PDF (`--pdf "
+        "-o FILE`, A4 through headless Chromium) or HWPX (`--hwpx -o FILE.hwpx`, 한글 with real tables, "
+        "needs `sop-gatekeeper[hwpx]`): times in the system's zone, the agency and system, a "
         "결재란 from the approvals that count, each approval marked counted or not, and the ledger head "
         "the form was made from",
-        "SOP 서식(변경요청서, 배포계획서, 배포결과서, 장애보고서)을 Markdown, HTML 또는 PDF로(`--pdf -o "
-        "FILE`, headless Chromium으로 A4)",
+        "SOP 서식(변경요청서, 배포계획서, 배포결과서, 장애보고서)을 Markdown, HTML, PDF(`--pdf -o "
+        "FILE`, headless Chromium으로 A4) 또는 HWPX(`--hwpx -o FILE.hwpx`, 표와 결재란이 있는 한글 문서, "
+        "`sop-gatekeeper[hwpx]` 필요)로",
     ),
     (
         "`report register -o FILE.xlsx`",

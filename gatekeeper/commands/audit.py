@@ -1,9 +1,10 @@
-"""`gatekeeper audit [--since D] [--until D] [--html F]`: the SOP checklist, 적합/부적합 per item.
+"""`gatekeeper audit [--since D] [--until D] [--html F] [--hwpx F]`: the SOP checklist, 적합/부적합 per item.
 
 Gathers the facts (ledger stream, RFC files, commits of the period, the baseline diff, the hash chain),
 answers the checklist (`gatekeeper.checks.audit`), records the run as `audit.run` (it feeds the
 audit-execution-rate
-KPI) and prints it; `--html` also writes the self-contained report. Exit 1 on any nonconformity.
+KPI) and prints it; `--html` also writes the self-contained report, `--hwpx` the same report as a 한글
+document. Exit 1 on any nonconformity.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from gatekeeper.domain import Grade, RecordKind, Role
 from gatekeeper.domain.baseline import DriftFacts
 from gatekeeper.domain.calendar import BusinessCalendar
 from gatekeeper.domain.rfc import RfcEntry
-from gatekeeper.errors import InputError, LedgerIntegrityError
+from gatekeeper.errors import InputError, LedgerIntegrityError, UsageError
 from gatekeeper.facts.baseline import gather_drift
 from gatekeeper.facts.commits import JudgedCommit
 from gatekeeper.ledger import Draft, Ledger, LedgerReader, VerifyResult
@@ -63,6 +64,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
     add_period(parser)
     add_system_option(parser)
     parser.add_argument("--html", metavar="FILE", help="also write the self-contained HTML report to FILE")
+    parser.add_argument(
+        "--hwpx",
+        metavar="FILE",
+        help="also write the report as an HWPX (한글) document to FILE (needs sop-gatekeeper[hwpx])",
+    )
     parser.add_argument(
         "--no-record", action="store_true", help="do not record the run in the ledger (dry run)"
     )
@@ -389,59 +395,114 @@ def _record(ctx: Context, ledger: Ledger, result: AuditResult, drift: DriftFacts
     return append(ctx, ledger, draft).seq
 
 
-def _html(
+def _reports(
     ctx: Context,
     ledger: Ledger,
     result: AuditResult,
     drift: DriftFacts,
     since: datetime | None,
     until: datetime | None,
-) -> str:
-    """The self-contained HTML audit report (`gatekeeper.reporters.audit_report`)."""
+    html_path: Path | None,
+    hwpx_path: Path | None,
+) -> None:
+    """The audit report (`gatekeeper.reporters.audit_report`): self-contained HTML, and/or HWPX with the
+    ledger head it was made from."""
     from zoneinfo import ZoneInfo
 
     from gatekeeper.commands._kpi import kpi_report
-    from gatekeeper.reporters.audit_report import deployment_rows, render_audit_html
+    from gatekeeper.reporters.audit_report import audit_form, deployment_rows, render_audit_html
 
+    if html_path is None and hwpx_path is None:
+        return
     kpis = kpi_report(ctx, since, until, ledger)
     zone = ZoneInfo(ctx.config.timezone)
     rows, truncated = deployment_rows(ledger, ctx.config.system.id, since, until, zone)
-    return render_audit_html(
-        result,
-        kpis,
-        rows,
-        truncated,
-        drift,
-        lang=ctx.lang,
-        system_name=ctx.config.system.name,
-        grade=int(ctx.config.system.grade),
-        generated=ctx.runtime.now().astimezone(zone),
-        zone=zone,
-    )
+    system = ctx.config.system
+    generated = ctx.runtime.now().astimezone(zone)
+    if html_path is not None:
+        page = render_audit_html(
+            result,
+            kpis,
+            rows,
+            truncated,
+            drift,
+            lang=ctx.lang,
+            system_name=system.name,
+            grade=int(system.grade),
+            generated=generated,
+            zone=zone,
+        )
+        html_path.write_text(page, encoding="utf-8")
+    if hwpx_path is not None:
+        from gatekeeper.ledger.anchor import ledger_head
+        from gatekeeper.reporters.forms import system_letterhead, when
+        from gatekeeper.reporters.hwpx import write_hwpx
+
+        form = audit_form(
+            result,
+            kpis,
+            rows,
+            truncated,
+            drift,
+            lang=ctx.lang,
+            system_name=system.name,
+            grade=int(system.grade),
+            generated=generated,
+            zone=zone,
+        )
+        head = system_letterhead(
+            ctx.lang,
+            name=system.name,
+            ident=system.id,
+            grade=system.grade,
+            agency=system.agency,
+            head=str(ledger_head(ledger)),
+        )
+        write_hwpx(form, hwpx_path, lang=ctx.lang, generated=when(generated, zone), letterhead=head)
+
+
+def _target(ctx: Context, name: str | None) -> Path | None:
+    """A report file to write (relative to the working directory), in a folder that exists."""
+    if name is None:
+        return None
+    path = Path(name)
+    if not path.is_absolute():
+        path = ctx.runtime.cwd / path
+    if not path.parent.is_dir():
+        raise InputError(
+            f"cannot write {path}: the folder does not exist",
+            hint="create it or pick another path",
+            ko=f"{path}에 쓸 수 없습니다: 폴더가 없습니다",
+            hint_ko="폴더를 만들거나 다른 경로를 고르십시오",
+        )
+    return path
 
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
     from gatekeeper.ledger.backends import open_ledger
 
     since, until = period(args, ctx.config)
-    html_path = Path(args.html) if args.html else None
-    if html_path is not None and not html_path.is_absolute():
-        html_path = ctx.runtime.cwd / html_path
-    if html_path is not None and not html_path.parent.is_dir():
-        raise InputError(
-            f"cannot write {html_path}: the folder does not exist",
-            hint="create it or pick another path",
-            ko=f"{html_path}에 쓸 수 없습니다: 폴더가 없습니다",
-            hint_ko="폴더를 만들거나 다른 경로를 고르십시오",
-        )
+    html_path, hwpx_path = _target(ctx, args.html), _target(ctx, args.hwpx)
     if args.system:
+        if hwpx_path is not None:
+            raise UsageError(
+                "--hwpx writes one system's audit report: not with --system",
+                hint="run `gatekeeper audit --hwpx FILE` in each system's repository; "
+                "`--system` reports the organisation with --html",
+                ko="--hwpx는 한 시스템의 점검 보고서를 씁니다: --system과 함께 쓸 수 없습니다",
+                hint_ko="각 시스템 저장소에서 `gatekeeper audit --hwpx FILE`을 실행하십시오"
+                " (`--system`의 기관 보고서는 --html로 씁니다)",
+            )
         return _run_portfolio(args, ctx, html_path)
+    if hwpx_path is not None:
+        from gatekeeper.reporters.hwpx import require
+
+        require()  # before the run is recorded
     ledger = open_ledger(ctx.config, ctx.repo_root, ctx.runtime.env)
     try:
         result, drift = gather_and_check(ctx, ledger, since, until)
         seq = None if args.no_record else _record(ctx, ledger, result, drift)
-        if html_path is not None:
-            html_path.write_text(_html(ctx, ledger, result, drift, since, until), encoding="utf-8")
+        _reports(ctx, ledger, result, drift, since, until, html_path, hwpx_path)
     finally:
         ledger.close()
     if ctx.output_format == "json":

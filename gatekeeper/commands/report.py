@@ -1,4 +1,4 @@
-"""`gatekeeper report form KIND ID [--html]`: an SOP form from RFC and ledger data.
+"""`gatekeeper report form KIND ID [--html|--pdf|--hwpx]`: an SOP form from RFC and ledger data.
 
 The forms themselves are built and rendered by `gatekeeper.reporters.forms`; this command finds the RFC
 and the ledger records a form is about.
@@ -25,6 +25,7 @@ from gatekeeper.reporters.forms import (
     incident_report_form,
     release_plan_form,
     render_form,
+    system_letterhead,
     when,
 )
 from gatekeeper.reporters.sanitize import for_log
@@ -42,6 +43,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
     form.add_argument("--html", action="store_true", help="HTML instead of Markdown")
     form.add_argument(
         "--pdf", action="store_true", help="PDF on A4, printed by headless Chromium (needs --output)"
+    )
+    form.add_argument(
+        "--hwpx",
+        action="store_true",
+        help="HWPX (한글) document with tables and the 결재란 (needs --output and sop-gatekeeper[hwpx])",
     )
     form.add_argument("--output", "-o", metavar="FILE", help="write to FILE instead of standard output")
     register = sub.add_parser(
@@ -189,19 +195,41 @@ def build_form(ctx: Context, ledger: LedgerReader, kind: str, ident: str) -> For
     return incident_report_form(incident, ctx.config.system.name, lang)
 
 
+def letterhead(ctx: Context, head: str) -> Letterhead:
+    """What a submitted document says besides its content (`forms.system_letterhead`)."""
+    system = ctx.config.system
+    return system_letterhead(
+        ctx.lang, name=system.name, ident=system.id, grade=system.grade, agency=system.agency, head=head
+    )
+
+
 def run(args: argparse.Namespace, ctx: Context) -> int:
     from gatekeeper.ledger.anchor import ledger_head
     from gatekeeper.ledger.backends import open_ledger
 
     if args.report_command == "register":
         return _register(args, ctx)
-    if args.pdf and not args.output:
+    if args.hwpx and (args.html or args.pdf):
+        chosen = " ".join(f"--{name}" for name in ("html", "pdf", "hwpx") if getattr(args, name))
         raise UsageError(
-            "--pdf writes a file: name it with --output",
-            hint="e.g. `gatekeeper report form change-request RFC-2026-0001 --pdf -o rfc.pdf`",
-            ko="--pdf는 파일로 씁니다: --output으로 파일 이름을 주십시오",
-            hint_ko="예: `gatekeeper report form change-request RFC-2026-0001 --pdf -o rfc.pdf`",
+            f"{chosen}: choose one format",
+            hint="Markdown by default, or --html, --pdf or --hwpx",
+            ko=f"{chosen}: 형식은 하나만 고르십시오",
+            hint_ko="기본은 Markdown이며, --html, --pdf, --hwpx 중 하나를 지정할 수 있습니다",
         )
+    for name, suffix in (("pdf", "pdf"), ("hwpx", "hwpx")):
+        if getattr(args, name) and not args.output:
+            example = f"gatekeeper report form change-request RFC-2026-0001 --{name} -o rfc.{suffix}"
+            raise UsageError(
+                f"--{name} writes a file: name it with --output",
+                hint=f"e.g. `{example}`",
+                ko=f"--{name}는 파일로 씁니다: --output으로 파일 이름을 주십시오",
+                hint_ko=f"예: `{example}`",
+            )
+    if args.hwpx:
+        from gatekeeper.reporters.hwpx import require
+
+        require()
     ledger = open_ledger(ctx.config, ctx.repo_root, ctx.runtime.env)
     try:
         form = build_form(ctx, ledger, args.kind, args.id)
@@ -209,22 +237,10 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     finally:
         ledger.close()
     zone = ZoneInfo(ctx.config.timezone)
-    system = ctx.config.system
-    letterhead = Letterhead(
-        system=_t(
-            ctx.lang,
-            f"{system.name} ({system.id}), grade {system.grade}",
-            f"{system.name} ({system.id}), {system.grade}등급",
-        ),
-        agency=system.agency,
-        head=str(head),
-    )
+    heading = letterhead(ctx, str(head))
+    generated = when(ctx.runtime.now(), zone)
     text = render_form(
-        form,
-        html=args.html or args.pdf,
-        lang=ctx.lang,
-        generated=when(ctx.runtime.now(), zone),
-        letterhead=letterhead,
+        form, html=args.html or args.pdf, lang=ctx.lang, generated=generated, letterhead=heading
     )
     if args.output:
         target = ctx.runtime.cwd / args.output
@@ -232,6 +248,10 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
             from gatekeeper.adapters.chromium import print_pdf
 
             print_pdf(text, target, ctx.runtime.env)
+        elif args.hwpx:
+            from gatekeeper.reporters.hwpx import write_hwpx
+
+            write_hwpx(form, target, lang=ctx.lang, generated=generated, letterhead=heading)
         else:
             target.write_text(text, encoding="utf-8")
         line = _t(ctx.lang, f"wrote {for_log(str(target))}", f"{for_log(str(target))} 작성 완료")

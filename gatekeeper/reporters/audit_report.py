@@ -1,5 +1,6 @@
 """The self-contained HTML audit report `audit --html` writes: the checklist, the KPIs with trend charts,
-the deployment ledger of the period and the configuration baseline.
+the deployment ledger of the period and the configuration baseline; `audit_form` is the same content (no
+charts) as a `Form`, for `audit --hwpx` (`gatekeeper.reporters.hwpx`).
 
 A jinja2 template under `templates/report/` with autoescaping: every value from RFCs, commits and the
 ledger is untrusted text. One file: inline CSS, charts as inline SVG drawn from numbers computed here, no
@@ -21,6 +22,7 @@ from gatekeeper.domain.baseline import DriftFacts
 from gatekeeper.domain.records import DeploymentFinished, DeploymentStarted, entry_of
 from gatekeeper.ledger import LedgerReader, Record
 from gatekeeper.reporters.charts import trend_charts
+from gatekeeper.reporters.forms import Form, FormField, FormSection
 
 MAX_LEDGER_ROWS = 500
 
@@ -243,6 +245,116 @@ def render_audit_html(
         truncated=words["truncated"].format(n=MAX_LEDGER_ROWS) if truncated else "",
         drift=drift,
     )
+
+
+def audit_form(
+    result: AuditResult,
+    kpis: KpiReport,
+    rows: list[DeploymentRow],
+    truncated: bool,
+    drift: DriftFacts | None,
+    *,
+    lang: str,
+    system_name: str,
+    grade: int,
+    generated: datetime,
+    zone: ZoneInfo,
+) -> Form:
+    """The audit report as a form (for HWPX): the sections of the HTML report, each a table, the trends
+    left to the KPI table."""
+    from gatekeeper.reporters.period import period_text
+
+    lang = lang if lang in WORDS else "en"
+    w, areas = WORDS[lang], AREAS[lang]
+    counts = result.counts()
+    summary = w["summary"].format(c=counts["conform"], n=counts["nonconform"], a=counts["not-applicable"])
+    overview = FormSection(
+        w["system"],
+        (
+            FormField(w["system"], f"{system_name} ({result.system})"),
+            FormField(w["grade"], str(grade)),
+            FormField(w["period"], period_text(result.since, result.until, zone, lang)),
+            FormField(w["generated"], generated.strftime("%Y-%m-%d %H:%M %Z")),
+            FormField(w["result"], f"{w['conform'] if result.ok else w['nonconform']} — {summary}"),
+        ),
+    )
+    checklist = [(w["area"], w["question"], w["result"], w["evidence"])]
+    for item in result.items:
+        question = f"{item.question}\n{item.id} · {item.sop}"
+        if item.result == "nonconform" and item.notes:
+            question += "".join(f"\n· {note}" for note in item.notes[:10])
+        evidence = ", ".join(item.evidence[:12])
+        if len(item.evidence) > 12:
+            evidence += f" … (+{len(item.evidence) - 12})"
+        checklist.append((areas[item.area], question, w[item.result], evidence))
+    kpi_rows = [(w["kpi"], w["value"], w["target"], w["status"], w["sop"], "n / d")]
+    for k in kpis.kpis:
+        nd = "–"
+        if k.numerator is not None and k.denominator is not None:
+            nd = f"{k.numerator:g} / {k.denominator:g}"
+        kpi_rows.append(
+            (f"{k.label(lang)}\n{k.id}", _kpi_value(k), k.target or "–", _kpi_status(k, w)[1], k.sop, nd)
+        )
+    ledger = [
+        (w["seq"], w["started"], w["finished"], w["rfcs"], w["env"], w["type"], w["actor"], w["outcome"])
+    ]
+    ledger += [
+        (
+            str(r.seq),
+            r.started,
+            r.finished or "–",
+            r.rfcs,
+            r.environment,
+            r.change_type,
+            r.actor,
+            r.result or w["in-progress"],
+        )
+        for r in rows
+    ]
+    notes = (FormField(w["ledger"], w["truncated"].format(n=MAX_LEDGER_ROWS)),) if truncated else ()
+    if not rows:
+        notes = (FormField(w["ledger"], w["no-deployments"]),)
+    return Form(
+        "audit-report",
+        w["title"],
+        f"{system_name} ({result.system}) — {period_text(result.since, result.until, zone, lang)}",
+        (
+            overview,
+            FormSection(f"1. {w['checklist']}", table=tuple(checklist)),
+            FormSection(f"2. {w['kpis']}", table=tuple(kpi_rows)),
+            FormSection(f"3. {w['ledger']}", notes, tuple(ledger) if rows else ()),
+            *_baseline_sections(drift, w),
+        ),
+    )
+
+
+def _baseline_sections(drift: DriftFacts | None, w: dict[str, str]) -> tuple[FormSection, ...]:
+    """The configuration baseline of the HTML report's section 5: file changes and deployed artefacts since
+    the latest baseline, each with the RFCs that explain it or `drift`."""
+    heading = f"4. {w['baseline']}"
+    if drift is None or not drift.items_declared:
+        return (FormSection(heading, (FormField(w["baseline"], w["no-items"]),)),)
+    diff = drift.diff
+    if diff is None:
+        return (FormSection(heading, (FormField(w["baseline"], w["no-baseline"]),)),)
+    about = w["baseline-of"].format(label=diff.label, commit=diff.base_commit[:10], target=diff.target[:10])
+    files = [(w["item"], w["file"], w["change"], w["commits"], w["rfcs"])]
+    for item in diff.changed:
+        for change in item.changes:
+            commits = "\n".join(f"{c.sha[:10]} {c.subject}" for c in change.commits)
+            files.append((item.id, change.path, change.status, commits, ", ".join(change.rfcs) or w["drift"]))
+    fields = [FormField(w["baseline"], about)]
+    if len(files) == 1 and not diff.artifacts:
+        fields.append(FormField(w["change"], w["no-changes"]))
+    sections = [FormSection(heading, tuple(fields), tuple(files) if len(files) > 1 else ())]
+    if diff.artifacts:
+        artifacts = [(w["artifact"], w["change"], w["digest"], w["deployed-by"], w["rfcs"])]
+        for a in diff.artifacts:
+            deployments = "\n".join(f"{d.deployment_id} (seq:{d.seq})" for d in a.deployments)
+            digests = f"{a.before[:19] or '-'} → {a.after[:19] or '-'}"
+            artifacts.append((a.name, a.status, digests, deployments, ", ".join(a.rfcs) or w["drift"]))
+        sections.append(FormSection(w["artifacts"], table=tuple(artifacts)))
+    return tuple(sections)
 
 
 def _kpi_value(value: KpiValue) -> str:

@@ -68,6 +68,15 @@ class Letterhead:
     head: str = ""  # SEQ:HASH
 
 
+def system_letterhead(
+    lang: str, *, name: str, ident: str, grade: object, agency: str, head: str
+) -> Letterhead:
+    """The letterhead of a document about one system: `민원포털 (minwon-portal), 1등급`, its agency and the
+    ledger head (`SEQ:HASH`) the document was made from."""
+    shown = f"{name} ({ident}), {grade}등급" if lang == "ko" else f"{name} ({ident}), grade {grade}"
+    return Letterhead(system=shown, agency=agency, head=head)
+
+
 # How a decision of the ledger stands for the approval rules (`facts.history`), by record seq.
 COUNTED, SUPERSEDED, NOT_COUNTED = "counted", "superseded", "not-counted"
 STANDING_WORDS = {

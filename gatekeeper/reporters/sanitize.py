@@ -128,6 +128,13 @@ def guard_log(stream: TextIO, env: Mapping[str, str]) -> TextIO:
     return cast("TextIO", LogGuard(stream))
 
 
+def for_document(text: str, *, limit: int = MAX_FIELD_CHARS) -> str:
+    """Untrusted text made safe as the text of a document (HWPX): control, bidi and zero-width characters
+    as visible escapes (XML cannot hold most of them, and a reader must see them), line breaks kept, at
+    most `limit` characters. XML metacharacters stay as written: the document library escapes them."""
+    return _visible(text, single_line=False, limit=limit)
+
+
 def for_markdown(text: str, *, limit: int = MAX_FIELD_CHARS) -> str:
     """Untrusted text made safe inside a Markdown paragraph or table cell. A summary file or a comment is
     no log: `::` stays as written (printed in a CI job, it passes the `LogGuard`)."""

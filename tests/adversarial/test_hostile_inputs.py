@@ -357,3 +357,40 @@ def test_catastrophic_backtracking_id_patterns_are_refused(
     result = run_cli(["check-commits", "--message-file", "MSG"], cwd=repo.path)
     assert result.code == 2 and "id_pattern" in result.stderr, result.stderr
     reliability.row(f"id_pattern {pattern}", "catastrophic backtracking", "refused as a configuration error")
+
+
+def test_hostile_rfc_text_in_an_hwpx_form_stays_text(repo: GitRepo, reliability: Recorder) -> None:
+    """`report form ... --hwpx`: XML metacharacters, control, bidi and zero-width characters and a very long
+    title in an RFC end up as visible text in a document python-hwpx still validates."""
+    import yaml
+
+    from tests.audit.test_hwpx import read_hwpx
+
+    hostile = '</hp:t><hp:p>&amp; "x" <![CDATA[y]]> \x01\x1b[31m \u202eevil\u202c \u200bzw \ufeff'
+    rfc = repo.add_rfc(RFC_ID)
+    data = yaml.safe_load(rfc.read_text(encoding="utf-8"))
+    data.update(
+        title=f"{hostile} {'가' * 300}"[:300],  # the longest title an RFC may have
+        requester_org=hostile,
+        description=f"{hostile} {'나' * 20_000}",
+        rollback_plan=f"{hostile}\n둘째 줄",
+    )
+    rfc.write_text(yaml.safe_dump(data, allow_unicode=False), encoding="utf-8")
+    repo.commit(f"{RFC_ID} hostile RFC")
+    result = run_cli(["report", "form", "change-request", RFC_ID, "--hwpx", "-o", "rfc.hwpx"], cwd=repo.path)
+    assert result.code == 0, result.stdout + result.stderr
+    doc = read_hwpx(repo.path / "rfc.hwpx")  # opens and validates
+    fields = doc.fields()
+    shown = '</hp:t><hp:p>&amp; "x" <![CDATA[y]]> \\u0001\\e[31m \\u202eevil\\u202c \\u200bzw \\ufeff'
+    assert fields["Requester's organisation"] == shown
+    assert fields["Rollback plan"] == f"{shown}\n둘째 줄"
+    assert fields["Title"].startswith(shown) and fields["Title"].endswith("가")
+    assert fields["Content"].startswith(shown) and fields["Content"].endswith("나" * 100)  # kept whole
+    assert not any(c in doc.xml for c in "\x01\x1b\u202e\u200b\ufeff")
+    assert "<hp:p>&amp;" not in doc.xml and "&lt;/hp:t&gt;&lt;hp:p&gt;&amp;amp;" in doc.xml
+    reliability.row(
+        "RFC title, organisation and plans with </hp:t> markup, &, CDATA, control, bidi and zero-width "
+        "characters, a 300-character title and a 20,000-character description, rendered as HWPX",
+        "XML injection",
+        "shown as text (controls as visible escapes), the document still validates",
+    )
