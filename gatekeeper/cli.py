@@ -13,7 +13,7 @@ import importlib
 import sys
 import tempfile
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -147,7 +147,11 @@ def _command_name(argv: Sequence[str]) -> str | None:
     return None
 
 
-def _parse(argv: Sequence[str]) -> tuple[argparse.Namespace, CommandModule]:
+def _parse(
+    argv: Sequence[str], language: Callable[[], str] = lambda: "en"
+) -> tuple[argparse.Namespace, CommandModule]:
+    """The command line parsed; `language` (`--lang`, GATEKEEPER_LANG: the configuration is not read yet)
+    is asked for the language of `--help` (`commands._help`) only when help is asked for."""
     from gatekeeper.errors import UsageError
 
     parser, sub = _build_parser()
@@ -156,6 +160,7 @@ def _parse(argv: Sequence[str]) -> tuple[argparse.Namespace, CommandModule]:
         if name != command:
             sub.add_parser(name, help=help_text, add_help=False)
     if command is None:
+        _localize(parser, argv, language)
         args = parser.parse_args(argv)  # --help / --version exit here
         raise UsageError(
             "no command given",
@@ -166,8 +171,17 @@ def _parse(argv: Sequence[str]) -> tuple[argparse.Namespace, CommandModule]:
     module: CommandModule = importlib.import_module(COMMANDS[command][0])
     command_parser = sub.add_parser(command, help=COMMANDS[command][1], description=COMMANDS[command][1])
     module.configure(command_parser)
+    _localize(parser, argv, language)
     args = parser.parse_args(argv)
     return args, module
+
+
+def _localize(parser: argparse.ArgumentParser, argv: Sequence[str], language: Callable[[], str]) -> None:
+    asked = any(word == "-h" or (len(word) > 3 and "--help".startswith(word)) for word in argv)
+    if asked and language() == "ko":  # `--version` and every command read nothing more for it
+        from gatekeeper.commands._help import korean
+
+        korean(parser)
 
 
 def _guarded(runtime: Runtime) -> Runtime:
@@ -207,7 +221,7 @@ def main(argv: Sequence[str] | None = None, runtime: Runtime | None = None) -> i
     try:
         # argparse prints --help and --version to sys.stdout; send them to the injected stream.
         with contextlib.redirect_stdout(runtime.stdout):
-            args, module = _parse(argv)
+            args, module = _parse(argv, lambda: _language(argv, runtime))
         from gatekeeper.commands import Context, check_format
 
         check_format(args)
