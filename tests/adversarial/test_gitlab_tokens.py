@@ -27,6 +27,7 @@ from tests.acceptance import junit
 from tests.adversarial.conftest import Recorder
 from tests.adversarial.test_attested_approvals import CHAIN, NOW, World
 from tests.adversarial.test_reviews import OWING
+from tests.adversarial.test_signed_records import _append
 from tests.helpers import GitRepo, run_cli
 from tests.platform.oidc import Jobs, gitlab_job
 
@@ -148,17 +149,6 @@ def test_a_test_jobs_token_copied_onto_a_pir_settles_no_debt(repo: GitRepo, reli
         "not counted: deploy.pir-overdue stays (a test job's token vouches for its evidence only); the "
         "user's own signed PIR settles the debt",
     )
-
-
-def _append(repo: GitRepo, draft: Draft) -> None:
-    from gatekeeper.config import load_config
-    from gatekeeper.ledger.backends import open_ledger
-
-    ledger = open_ledger(load_config(repo.path / ".gatekeeper.yml"), repo.path, {})
-    try:
-        ledger.append(draft)
-    finally:
-        ledger.close()
 
 
 # ------------------------------------------------------------------ one deploying job, several records
