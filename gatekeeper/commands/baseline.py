@@ -21,6 +21,7 @@ from gatekeeper.domain.baseline import (
 from gatekeeper.errors import InputError
 from gatekeeper.facts.baseline import compare, deployment_results, gather_drift, snapshot
 from gatekeeper.ledger import Draft, Ledger, LedgerReader
+from gatekeeper.messages import msg
 from gatekeeper.reporters.columns import pad
 from gatekeeper.reporters.sanitize import for_log, for_markdown
 
@@ -52,10 +53,13 @@ def _latest(ledger: Ledger, ctx: Context, label: str | None) -> Baseline:
     if found is None:
         which = f"labelled {label!r} " if label else ""
         raise InputError(
-            f"no baseline {which}is recorded for {ctx.config.system.id}",
-            hint="record one with `gatekeeper baseline create --label 1.0`",
-            ko=f"{ctx.config.system.id}에 기록된 기준선{(' ' + which.strip()) if which else ''}이 없습니다",
-            hint_ko="`gatekeeper baseline create --label 1.0`으로 기록하십시오",
+            msg(
+                "no baseline {which}is recorded for {id}",
+                which=which,
+                id=ctx.config.system.id,
+                which_strip_if_which_else=" " + which.strip() if which else "",
+            ),
+            hint=msg("record one with `gatekeeper baseline create --label 1.0`"),
         )
     return found
 
