@@ -53,3 +53,17 @@ def word(value: object, lang: str) -> str:
     itself."""
     text = str(value)
     return ptr(lang, "value", text) if text in VALUES else text
+
+
+# The change types as short as a table or a head line shows them.
+SHORT_TYPES: tuple[str, ...] = (
+    ptr("en", "change type, short", "normal"),
+    ptr("en", "change type, short", "standard"),
+    ptr("en", "change type, short", "emergency"),
+)
+
+
+def short_type(value: object, lang: str) -> str:
+    """A change type in `lang`, in the short word tables and head lines show (`일반`, not `일반변경`)."""
+    text = str(value)
+    return ptr(lang, "change type, short", text) if text in SHORT_TYPES else text
