@@ -28,9 +28,11 @@ def _artifact_finding(change: ArtifactChange, label: str, ctx: RuleContext) -> F
         "changed": tr(ctx.lang, "changed {before} → {after}", before=before, after=after),
     }[change.status]
     if change.deployments:
-        refs_en = ", ".join(f"{d.deployment_id} (ledger #{d.seq})" for d in change.deployments)
-        refs_ko = ", ".join(f"{d.deployment_id} (원장 #{d.seq})" for d in change.deployments)
-        by = tr(ctx.lang, ", by deployment(s) {refs_en} naming no RFC", refs_en=refs_en, refs_ko=refs_ko)
+        refs = ", ".join(
+            tr(ctx.lang, "{deployment} (ledger #{seq})", deployment=d.deployment_id, seq=d.seq)
+            for d in change.deployments
+        )
+        by = tr(ctx.lang, ", by deployment(s) {refs} naming no RFC", refs=refs)
     else:
         by = tr(ctx.lang, ", and no successful deployment since the baseline recorded it")
     return ctx.finding(
