@@ -41,6 +41,7 @@ SECTIONS = {
     "deputies": "19. Deputies and quorum (a delegation counts only as signed by a holder; each member once)",
     "korean_reasons": "20. Refusals in Korean (why a token or signature does not count, in the output's "
     "language)",
+    "catalogue": "21. The message catalogue (a hostile value fills a message; it never becomes its template)",
 }
 INTRO = """\
 # Reliability: how gatekeeper is attacked in its own test suite
