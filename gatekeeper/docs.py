@@ -180,7 +180,7 @@ def command_table(lang: str = "en") -> str:
 
     ko = lang == "ko"
     lines = ["| 명령 | 하는 일 |" if ko else "| command | what it does |", "|---|---|"]
-    lines += [f"| {synopsis} | {does_ko if ko else does} |" for synopsis, does, does_ko in COMMAND_TABLE]
+    lines += [f"| {synopsis} | {does.said(lang)} |" for synopsis, does in COMMAND_TABLE]
     return "\n".join(lines) + "\n"
 
 
@@ -197,7 +197,7 @@ def exit_codes(lang: str = "en") -> str:
     head = "| 명령 | 0 | 1 | `--format` |" if ko else "| command | 0 | 1 | `--format` |"
     lines = [head, "|---|---|---|---|"]
     for command, codes in EXIT_CODES.items():
-        cells = [codes[code][1 if ko else 0] if code in codes else "-" for code in (0, 1)]
+        cells = [codes[code].said(lang) if code in codes else "-" for code in (0, 1)]
         formats = ", ".join(sorted(declared(FORMATS, command) or {"text", "json"}))
         lines.append(f"| `{command}` | {cells[0]} | {cells[1]} | {formats} |")
     return "\n".join(lines) + "\n"

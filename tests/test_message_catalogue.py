@@ -33,6 +33,7 @@ BY_DESIGN = "korean-by-design"
 # The message functions and where their context and msgid are (`translations.KEYWORDS`).
 MESSAGE_ARG = {"tr": 1, "ptr": 2, "msg": 0}
 CONTEXT_ARG = {"ptr": 1}
+HELP_KEYWORDS = {"help", "description", "title"}
 
 
 def _fields(text: str) -> set[str]:
@@ -125,13 +126,18 @@ def _hangul_outside_docstrings(path: Path, root: Path = PACKAGE.parent) -> list[
             body = node.body
             if body and isinstance(body[0], ast.Expr) and _literal(body[0].value) is not None:
                 docstrings.add(body[0].value.lineno)
-    # A message's English may cite the SOP's Korean term ("incidents (장애)"): a msgid, in the catalogue.
+    # A message's English may cite the SOP's Korean term ("incidents (장애)"): a msgid, in the catalogue. So
+    # may a command-line help text, which `--help` looks up in the catalogue (`commands._help`).
     in_messages = set()
     for node in ast.walk(tree):
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in MESSAGE_ARG:
-            for arg in node.args:
-                if _literal(arg) is not None:
-                    in_messages.update(range(arg.lineno, (arg.end_lineno or arg.lineno) + 1))
+        if not isinstance(node, ast.Call):
+            continue
+        texts = [k.value for k in node.keywords if k.arg in HELP_KEYWORDS]
+        if isinstance(node.func, ast.Name) and node.func.id in MESSAGE_ARG:
+            texts += node.args
+        for arg in texts:
+            if _literal(arg) is not None:
+                in_messages.update(range(arg.lineno, (arg.end_lineno or arg.lineno) + 1))
     lines = source.splitlines()
     found = []
     for token in tokenize.generate_tokens(io.StringIO(source).readline):
