@@ -71,6 +71,10 @@ class Message:
     def said(self, lang: str) -> str:
         return tr(lang, self.text, **self.fields)
 
+    def filled(self, **fields: Any) -> Message:
+        """The same message with more of its fields given (a table's message, filled where it is used)."""
+        return Message(self.text, {**self.fields, **fields})
+
     @property
     def en(self) -> str:
         return self.said("en")

@@ -34,6 +34,7 @@ BY_DESIGN = "korean-by-design"
 MESSAGE_ARG = {"tr": 1, "ptr": 2, "msg": 0}
 CONTEXT_ARG = {"ptr": 1}
 HELP_KEYWORDS = {"help", "description", "title"}
+MSGIDS = {m.id for m in translations.read(translations.po_path()) or () if m.id}
 
 
 def _fields(text: str) -> set[str]:
@@ -138,6 +139,10 @@ def _hangul_outside_docstrings(path: Path, root: Path = PACKAGE.parent) -> list[
         for arg in texts:
             if _literal(arg) is not None:
                 in_messages.update(range(arg.lineno, (arg.end_lineno or arg.lineno) + 1))
+    # So is any literal that is itself a msgid (a command's one-line help in the CLI's registry).
+    for node in ast.walk(tree):
+        if _literal(node) in MSGIDS:  # type: ignore[arg-type]
+            in_messages.update(range(node.lineno, (node.end_lineno or node.lineno) + 1))
     lines = source.splitlines()
     found = []
     for token in tokenize.generate_tokens(io.StringIO(source).readline):
