@@ -163,7 +163,7 @@ def audit_checklist(lang: str = "en") -> str:
     from gatekeeper.commands.audit import AREA_WORDS
 
     head = "| 항목 | 영역 | SOP 조항 | 점검 내용 |" if lang == "ko" else "| item | area | SOP | question |"
-    areas = AREA_WORDS["ko" if lang == "ko" else "en"]
+    areas = {key: area.said(lang) for key, area in AREA_WORDS.items()}
     lines = [head, "|---|---|---|---|"]
     for item_id, (area, sop, en, ko) in ITEMS.items():
         lines.append(f"| `{item_id}` | {areas[area]} | {sop} | {ko if lang == 'ko' else en} |")

@@ -31,8 +31,8 @@ SOURCES = sorted(PACKAGE.rglob("*.py"))
 HANGUL = re.compile(r"[\uac00-\ud7a3]")
 BY_DESIGN = "korean-by-design"
 # The message functions and where their context and msgid are (`translations.KEYWORDS`).
-MESSAGE_ARG = {"tr": 1, "ptr": 2, "msg": 0}
-CONTEXT_ARG = {"ptr": 1}
+MESSAGE_ARG = {"tr": 1, "ptr": 2, "msg": 0, "pmsg": 1}
+CONTEXT_ARG = {"ptr": 1, "pmsg": 0}
 HELP_KEYWORDS = {"help", "description", "title"}
 MSGIDS = {m.id for m in translations.read(translations.po_path()) or () if m.id}
 

@@ -16,7 +16,7 @@ from gatekeeper import translations
 from gatekeeper.messages import msg, ptr, tr
 from tests.adversarial.conftest import Recorder
 from tests.helpers import GitRepo, run_cli
-from tests.test_message_catalogue import CALLS, MESSAGE_ARG, _literal
+from tests.test_message_catalogue import CALLS, CONTEXT_ARG, MESSAGE_ARG, _literal
 
 HOSTILE = st.one_of(
     st.sampled_from(
@@ -36,8 +36,8 @@ def _plain_messages() -> list[tuple[str | None, str, tuple[str, ...]]]:
         fields = tuple(k.arg for k in call.keywords if k.arg)
         if message is None or not fields or any(k.arg is None for k in call.keywords):
             continue
-        context = _literal(call.args[1]) if name == "ptr" else None
-        if name == "ptr" and context is None:
+        context = _literal(call.args[CONTEXT_ARG[name]]) if name in CONTEXT_ARG else None
+        if name in CONTEXT_ARG and context is None:
             continue
         said = [message, translations.read(translations.po_path()).get(message, context).string]
         if any(spec for text in said for _, _, spec, _ in string.Formatter().parse(text) if spec):
