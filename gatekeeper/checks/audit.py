@@ -992,6 +992,16 @@ def checklist(
     if drift is not None and drift.items_declared:
         if drift.unreadable:
             base.fail("item:*", drift.unreadable)
+        elif drift.diff is None and drift.ignored:
+            en = "; ".join(f"baseline {b.label} (ledger #{b.seq}): {b.reason}" for b in drift.ignored)
+            ko = "; ".join(f"베이스라인 {b.label}(원장 #{b.seq}): {b.reason_ko}" for b in drift.ignored)
+            base.fail(
+                "item:*",
+                t(
+                    f"no approved configuration baseline: no recorded baseline counts ({en})",
+                    f"승인된 형상 베이스라인이 없습니다: 인정되는 베이스라인 기록이 없습니다 ({ko})",
+                ),
+            )
         elif drift.diff is None:
             base.fail(
                 "item:*",

@@ -8,18 +8,25 @@ from collections.abc import Callable
 from typing import Any
 
 from gatekeeper.commands import Context
-from gatekeeper.commands._records import append
+from gatekeeper.commands._records import append, signed
 from gatekeeper.domain import ChangeType, Grade, Outcome, RecordKind
 from gatekeeper.domain.baseline import (
     ArtifactChange,
     Baseline,
     BaselineDiff,
+    counted_baseline,
     deployed_artifacts,
-    latest_baseline,
     short_digest,
 )
 from gatekeeper.errors import InputError
-from gatekeeper.facts.baseline import compare, deployment_results, gather_drift, snapshot
+from gatekeeper.facts.baseline import (
+    Refusal,
+    baseline_judge,
+    compare,
+    deployment_results,
+    gather_drift,
+    snapshot,
+)
 from gatekeeper.ledger import Draft, Ledger, LedgerReader
 from gatekeeper.reporters.columns import pad
 from gatekeeper.reporters.sanitize import for_log, for_markdown
@@ -45,19 +52,71 @@ def _ledger(ctx: Context) -> Ledger:
     return open_ledger(ctx.config, ctx.repo_root, ctx.runtime.env)
 
 
+def _judge(ctx: Context, attest: Callable[[Any], bool]) -> Refusal:
+    """Why a baseline record is not the baseline (`facts.baseline.baseline_judge`), with the role holders
+    the platform gives where the pack names whose baselines count."""
+    from gatekeeper.commands._gate import sources_for
+    from gatekeeper.facts.gather import role_members
+
+    members = None
+    if ctx.policy.baseline.recorded_by:
+        members = role_members(ctx.config.roles, sources_for(ctx).role_resolver)
+    return baseline_judge(ctx.policy, ctx.config.system.grade, members, attest)
+
+
 def _latest(ledger: Ledger, ctx: Context, label: str | None) -> Baseline:
-    found = latest_baseline(
-        ledger.find(kind=RecordKind.BASELINE_CREATED.value, system=ctx.config.system.id), label
-    )
+    """The latest baseline that counts (labelled `label`, when given)."""
+    attest, _ = _attestation(ctx, ledger)
+    records = ledger.find(kind=RecordKind.BASELINE_CREATED.value, system=ctx.config.system.id)
+    labelled = (r for r in records if label is None or Baseline.from_record(r).label == label)
+    found, ignored = counted_baseline(labelled, _judge(ctx, attest))
     if found is None:
         which = f"labelled {label!r} " if label else ""
+        why = "".join(f"; baseline {b.label} (ledger #{b.seq}) is not counted: {b.reason}" for b in ignored)
+        why_ko = "".join(
+            f"; 베이스라인 {b.label}(원장 #{b.seq})은(는) 인정되지 않습니다: {b.reason_ko}" for b in ignored
+        )
         raise InputError(
-            f"no baseline {which}is recorded for {ctx.config.system.id}",
-            hint="record one with `gatekeeper baseline create --label 1.0`",
-            ko=f"{ctx.config.system.id}에 기록된 기준선{(' ' + which.strip()) if which else ''}이 없습니다",
-            hint_ko="`gatekeeper baseline create --label 1.0`으로 기록하십시오",
+            f"no {'approved ' if ignored else ''}baseline {which}is recorded for {ctx.config.system.id}{why}",
+            hint=_CREATE_HINT,
+            ko=f"{ctx.config.system.id}에 {'승인된 ' if ignored else ''}기록된 기준선"
+            f"{(' ' + which.strip()) if which else ''}이 없습니다{why_ko}",
+            hint_ko=_CREATE_HINT_KO,
         )
     return found
+
+
+_CREATE_HINT = (
+    "the operator manager records it with `gatekeeper baseline create --label 1.0` (the pack's "
+    "baseline.recorded_by), where the grade needs it in a pipeline job of the protected default branch that "
+    "may request an OIDC token (GitHub: `permissions: id-token: write`; GitLab: `id_tokens:`)"
+)
+_CREATE_HINT_KO = (
+    "운영관리자가 `gatekeeper baseline create --label 1.0`으로 기록하십시오 (정책 팩의 baseline.recorded_by). "
+    "등급에 따라 OIDC 토큰을 받을 수 있는 보호된 기본 브랜치의 파이프라인 작업에서 기록해야 합니다 (GitHub: "
+    "`permissions: id-token: write`, GitLab: `id_tokens:`)"
+)
+
+
+def _refuse_if_not_the_baseline(ctx: Context, draft: Draft) -> None:
+    """Exit 2, nothing written, when the gate would not count the baseline `draft` (signed where the job
+    can be) as the baseline: judged as the gate judges it (`_judge`), its signature verified as the job's
+    first record."""
+    from gatekeeper.adapters.oidc import Attestor
+    from gatekeeper.ledger import GENESIS
+
+    runtime = ctx.runtime
+    attest = Attestor(ctx.config, ctx.repo_root, runtime.env, runtime.now(), whole=True)
+    refused = _judge(ctx, attest)(draft.place(1 << 62, GENESIS))
+    if refused is None:
+        return
+    en, ko = refused
+    raise InputError(
+        f"this baseline would not count: {en}; nothing was recorded",
+        hint=_CREATE_HINT,
+        ko=f"이 베이스라인은 인정되지 않습니다: {ko}. 기록하지 않았습니다",
+        hint_ko=_CREATE_HINT_KO,
+    )
 
 
 def _next_label(ledger: Ledger, ctx: Context) -> str:
@@ -75,14 +134,19 @@ def _create(args: argparse.Namespace, ctx: Context) -> int:
         snap = snapshot(ctx.repo_root, ctx.config, args.rev, artifacts)
         label = args.label or _next_label(ledger, ctx)
         ci = detect_ci(ctx.runtime.env, ctx.runtime.cwd)
-        draft = Draft(
-            kind=RecordKind.BASELINE_CREATED.value,
-            system=system,
-            actor=ci.actor,
-            actor_source=str(ci.actor_source),
-            at=ctx.runtime.now(),
-            data=snap.data(label),
+        draft = signed(
+            ctx,
+            Draft(
+                kind=RecordKind.BASELINE_CREATED.value,
+                system=system,
+                actor=ci.actor,
+                actor_source=str(ci.actor_source),
+                at=ctx.runtime.now(),
+                data=snap.data(label),
+            ),
+            ledger,
         )
+        _refuse_if_not_the_baseline(ctx, draft)
         record = append(ctx, ledger, draft)
     finally:
         ledger.close()
@@ -269,7 +333,8 @@ def _verify(args: argparse.Namespace, ctx: Context) -> int:
     ledger = _ledger(ctx)
     try:
         _latest(ledger, ctx, None)  # a clear error when there is nothing to verify against
-        facts = gather_drift(ctx.repo_root, ctx.config, ledger, args.rev, *_attestation(ctx, ledger))
+        attest, level = _attestation(ctx, ledger)
+        facts = gather_drift(ctx.repo_root, ctx.config, ledger, args.rev, attest, level, _judge(ctx, attest))
     finally:
         ledger.close()
     grade = Grade(ctx.config.system.grade)

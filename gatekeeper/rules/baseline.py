@@ -10,16 +10,51 @@ removed) since the baseline without a successful deployment naming an RFC is rep
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
-from gatekeeper.domain import Finding
+from gatekeeper.config.models import Policy
+from gatekeeper.domain import Finding, Grade, Role
 from gatekeeper.domain.baseline import ArtifactChange, DriftFacts, short_digest
 from gatekeeper.rules import RuleContext
 
 MAX_PATHS_IN_MESSAGE = 5
 
 
-def _artifact_finding(change: ArtifactChange, label: str, ctx: RuleContext) -> Finding | None:
+def baseline_refusal(
+    policy: Policy,
+    grade: Grade | None,
+    members: Mapping[Role, frozenset[str]] | None,
+    actor: str,
+    actor_source: str,
+    attested: bool | None = None,
+) -> tuple[str, str] | None:
+    """Why a `baseline.created` record is not the baseline (en, ko), or None when it is — the one place
+    this is decided, for the gate, the audit, `baseline diff|verify` and `baseline create`'s refusal. CFG-P1,
+    seed 002 형상관리 1.2: the operator manager defines the baseline (the pack's `baseline.recorded_by`); a
+    baseline the developer records of their own change would hide it. As for a PIR or a notice
+    (`rules.deploy.pir_refusal`): not from a workstation where the grade needs the pipeline, signed by the
+    CI platform where the pack requires attestation (`attested`: whether the signature of a job of the
+    system's repository on its protected default branch verifies; None: not checked), by a holder of one of
+    the roles (when the holders are known)."""
+    from gatekeeper.rules.deploy import _whose_word
+
+    return _whose_word(
+        policy, grade, members, actor, actor_source, attested, policy.baseline.recorded_by, "set the baseline"
+    )
+
+
+def _ignored(facts: DriftFacts, ctx: RuleContext) -> str:
+    """Why the baselines recorded after the one compared with are not the baseline, for the message."""
+    if not facts.ignored:
+        return ""
+    en = "; ".join(f"baseline {b.label} (ledger #{b.seq}) is not counted: {b.reason}" for b in facts.ignored)
+    ko = "; ".join(
+        f"베이스라인 {b.label}(원장 #{b.seq})은(는) 인정되지 않습니다: {b.reason_ko}" for b in facts.ignored
+    )
+    return ctx.text(f" ({en})", f" ({ko})")
+
+
+def _artifact_finding(change: ArtifactChange, label: str, ctx: RuleContext, ignored: str = "") -> Finding | None:
     before, after = short_digest(change.before), short_digest(change.after)
     what = {
         "added": ctx.text(f"added {after}", f"추가 {after}"),
@@ -41,7 +76,8 @@ def _artifact_finding(change: ArtifactChange, label: str, ctx: RuleContext) -> F
         message=ctx.text(
             f"deployed artefact {change.name} differs from baseline {label} without an RFC: {what}{by}",
             f"배포 산출물 {change.name}이(가) 변경요청 없이 베이스라인 {label}과 다릅니다: {what}{by}",
-        ),
+        )
+        + ignored,
         remediation=ctx.text(
             "deploy through `gatekeeper deploy start --rfc RFC-...` so the deployment names the approved "
             "RFC, or redeploy the baselined artefact; once the change is approved, record a new baseline "
@@ -69,7 +105,8 @@ def baseline_drift(facts: DriftFacts, ctx: RuleContext) -> Iterable[Finding | No
             message=ctx.text(
                 f"configuration item {item.id} differs from baseline {label} without an RFC{by}: {shown}",
                 f"형상항목 {item.id}이(가) 변경요청 없이 베이스라인 {label}과 다릅니다{by}: {shown}",
-            ),
+            )
+            + _ignored(facts, ctx),
             remediation=ctx.text(
                 "name the RFC that approved the change in a commit (`Refs: RFC-...`), or revert it; once the "
                 "change is approved, record a new baseline with `gatekeeper baseline create`",
@@ -78,7 +115,7 @@ def baseline_drift(facts: DriftFacts, ctx: RuleContext) -> Iterable[Finding | No
             ),
         )
     for change in facts.diff.drifted_artifacts:
-        yield _artifact_finding(change, facts.diff.label or str(facts.diff.baseline_seq), ctx)
+        yield _artifact_finding(change, facts.diff.label or str(facts.diff.baseline_seq), ctx, _ignored(facts, ctx))
 
 
 RULES = {"baseline.drift": baseline_drift}

@@ -209,9 +209,10 @@ def _whose_word(
     roles: tuple[Role, ...],
     duty: str,
 ) -> tuple[str, str] | None:
-    """Why a record of a person's word (a PIR, a notice) does not count (en, ko): written on a workstation
-    where the grade needs the pipeline, not shown by the platform's signature to be its actor's where the
-    pack requires attestation, or by someone holding none of `roles` (when the holders are known)."""
+    """Why a record of a person's word (a PIR, a notice, a baseline) does not count (en, ko): written on a
+    workstation where the grade needs the pipeline, not shown by the platform's signature to be its actor's
+    where the pack requires attestation, or by someone holding none of `roles` (when the holders are
+    known)."""
     from gatekeeper.rules.approval import login_key
 
     if from_workstation(policy, grade, actor_source):
@@ -230,7 +231,7 @@ def _whose_word(
         and not any(login_key(actor) in members.get(role, frozenset()) for role in roles)
     ):
         names = ", ".join(str(r) for r in roles)
-        ko_duty = {"review": "검토", "notify": "공지"}[duty]
+        ko_duty = {"review": "검토", "notify": "공지", "set the baseline": "베이스라인 설정"}[duty]
         return (
             f"it was recorded by {actor}, who holds none of the roles that {duty} ({names})",
             f"기록한 {actor}은(는) {ko_duty} 역할({names})이 아닙니다",
