@@ -236,7 +236,9 @@ def _setup(story: Story) -> None:
             f"    도입 시점: {handover[:10]} (인수인계 커밋과 그 이전 이력은 커밋 검사에서 제외)",
         )
     )
-    story.gatekeeper(["baseline", "create", "--label", "1.0"], at="2026-11-20T17:00:00", actor="kim")
+    # The operator manager defines baseline 1.0 at the hand-over (seed 002 형상관리 1.2), in a pipeline job
+    # of the protected default branch: a baseline anyone else records is not the baseline.
+    story.gatekeeper(["baseline", "create", "--label", "1.0"], at="2026-11-20T17:00:00", actor="choi")
 
 
 @step(
@@ -594,7 +596,8 @@ def _pir(story: Story) -> None:
 )
 def _audit(story: Story) -> None:
     period = ["--since", "2026-11-01", "--until", "2026-12-01"]
-    story.gatekeeper(["baseline", "diff"], at="2026-11-30T10:00:00", expect=None)
+    # In the auditor's job, as the audit below: the platform's signatures (the baseline's) verify there.
+    story.gatekeeper(["baseline", "diff"], at="2026-11-30T10:00:00", actor="auditor", expect=None)
     story.gatekeeper(["kpi", *period], at="2026-11-30T10:00:00", expect=None)
     _, kpis = story.gatekeeper(
         ["--format", "json", "kpi", *period], at="2026-11-30T10:00:00", expect=None, show=False
