@@ -92,9 +92,10 @@ _CREATE_HINT = (
     "may request an OIDC token (GitHub: `permissions: id-token: write`; GitLab: `id_tokens:`)"
 )
 _CREATE_HINT_KO = (
-    "운영관리자가 `gatekeeper baseline create --label 1.0`으로 기록하십시오 (정책 팩의 baseline.recorded_by). "
-    "등급에 따라 OIDC 토큰을 받을 수 있는 보호된 기본 브랜치의 파이프라인 작업에서 기록해야 합니다 (GitHub: "
-    "`permissions: id-token: write`, GitLab: `id_tokens:`)"
+    "운영관리자가 `gatekeeper baseline create --label 1.0`으로 기록하십시오 "
+    "(정책 팩의 baseline.recorded_by). 등급에 따라 OIDC 토큰을 받을 수 있는 "
+    "보호된 기본 브랜치의 파이프라인 작업에서 기록해야 합니다 "
+    "(GitHub: `permissions: id-token: write`, GitLab: `id_tokens:`)"
 )
 
 

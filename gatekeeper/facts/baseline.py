@@ -20,6 +20,7 @@ from gatekeeper.domain.baseline import (
     BaselineDiff,
     CommitRef,
     DriftFacts,
+    IgnoredBaseline,
     ItemSnapshot,
     Snapshot,
     counted_baseline,
@@ -277,6 +278,7 @@ def gather_drift(
     if not config.baseline.items:
         return DriftFacts(None, 0)
     records = ledger.find(kind=RecordKind.BASELINE_CREATED.value, system=config.system.id)
+    ignored: tuple[IgnoredBaseline, ...]
     if refusal is None:
         baseline, ignored = latest_baseline(records), ()
     else:

@@ -54,7 +54,9 @@ def _ignored(facts: DriftFacts, ctx: RuleContext) -> str:
     return ctx.text(f" ({en})", f" ({ko})")
 
 
-def _artifact_finding(change: ArtifactChange, label: str, ctx: RuleContext, ignored: str = "") -> Finding | None:
+def _artifact_finding(
+    change: ArtifactChange, label: str, ctx: RuleContext, ignored: str = ""
+) -> Finding | None:
     before, after = short_digest(change.before), short_digest(change.after)
     what = {
         "added": ctx.text(f"added {after}", f"추가 {after}"),
@@ -115,7 +117,9 @@ def baseline_drift(facts: DriftFacts, ctx: RuleContext) -> Iterable[Finding | No
             ),
         )
     for change in facts.diff.drifted_artifacts:
-        yield _artifact_finding(change, facts.diff.label or str(facts.diff.baseline_seq), ctx, _ignored(facts, ctx))
+        yield _artifact_finding(
+            change, facts.diff.label or str(facts.diff.baseline_seq), ctx, _ignored(facts, ctx)
+        )
 
 
 RULES = {"baseline.drift": baseline_drift}

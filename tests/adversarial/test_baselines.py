@@ -181,7 +181,9 @@ def test_without_a_baseline_that_counts_there_is_no_approved_baseline(
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     forged=st.lists(
-        st.sampled_from([("dev", "local"), ("han", "local"), ("dev", "github-actions")]), min_size=1, max_size=3
+        st.sampled_from([("dev", "local"), ("han", "local"), ("dev", "github-actions")]),
+        min_size=1,
+        max_size=3,
     )
 )
 def test_no_sequence_of_unsigned_baselines_hides_drift(

@@ -15,7 +15,7 @@ from gatekeeper.config.models import Rfc
 from gatekeeper.ledger import Draft
 from gatekeeper.ledger.sqlite import SqliteLedger
 from tests.audit.history import drafts
-from tests.helpers import BASE_CONFIG, GitRepo, run_cli
+from tests.helpers import BASE_CONFIG, GitRepo
 from tests.ledger.conftest import pg_dsn  # noqa: F401 - the shared throw-away PostgreSQL
 from tests.platform.oidc import pin, record_baseline, sign
 

@@ -35,7 +35,7 @@ from gatekeeper.rules import RuleContext
 from gatekeeper.rules.baseline import findings
 from tests.audit.conftest import AUDIT_AT, AUDIT_CONFIG, AuditRepo
 from tests.audit.history import KST
-from tests.helpers import GitRepo, run_cli
+from tests.helpers import GitRepo, git, run_cli
 from tests.platform.oidc import record_baseline, trust_pinned
 
 
@@ -508,3 +508,15 @@ def test_an_unreadable_artifact_file_is_an_input_error(
     result = run_cli(["baseline", "create"], cwd=repo.path)
     assert result.code == 2 and "Traceback" not in result.stderr
     assert "cannot read artefact file dist/app-1.0.whl: Permission denied" in result.stderr
+
+
+def test_at_grade_3_the_operator_manager_may_record_the_baseline_on_a_workstation(tmp_path: Path) -> None:
+    """kr-ap-sop lets grades 3–4 record from a workstation (`approvals.local_actor_grades`): the operator
+    manager's baseline counts there, the developer's is refused all the same (`baseline.recorded_by`)."""
+    repo = GitRepo.create(tmp_path / "r", config=AUDIT_CONFIG.replace("grade: 1", "grade: 3"))
+    repo.commit("RFC-2026-0001 first", files={"app/main.py": "x\n"})
+    developer = run_cli(["--lang", "ko", "baseline", "create"], cwd=repo.path)
+    assert developer.code == 2 and "베이스라인 설정 역할(operator-manager)" in developer.stderr
+    git(repo.path, "config", "user.email", "choi@example.org")
+    assert run_cli(["baseline", "create"], cwd=repo.path).code == 0
+    assert run_cli(["baseline", "verify"], cwd=repo.path).code == 0

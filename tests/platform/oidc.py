@@ -196,7 +196,9 @@ def trust_pinned(repo_path: Path) -> None:
     config.write_text(yaml.safe_dump(body, allow_unicode=True, sort_keys=False), encoding="utf-8")
 
 
-def record_baseline(repo_path: Path, label: str, at: datetime, login: str = "choi", revision: str = "HEAD") -> int:
+def record_baseline(
+    repo_path: Path, label: str, at: datetime, login: str = "choi", revision: str = "HEAD"
+) -> int:
     """Append the `baseline.created` that `baseline create --label LABEL` writes in the pipeline job of the
     protected default branch run by the operator manager `login` (seed 002 형상관리 1.2): a snapshot of
     `revision` with the deployed artefacts, signed by the job's token (the pinned key; `trust_pinned` makes
