@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from gatekeeper import __version__
 from gatekeeper.errors import ExitCode, GatekeeperError, MissingExtraError
+from gatekeeper.messages import msg
 from gatekeeper.runtime import Runtime
 
 if TYPE_CHECKING:
@@ -89,10 +90,13 @@ class _Parser(argparse.ArgumentParser):
         from gatekeeper.errors import UsageError
 
         raise UsageError(
-            f"{self.prog}: {message}",
-            hint=f"see `{self.prog} --help`",
-            ko=f"{self.prog}: {_argparse_ko(message)}",
-            hint_ko=f"`{self.prog} --help`를 참고하십시오",
+            msg(
+                "{prog}: {message}",
+                prog=self.prog,
+                message=message,
+                argparse_ko_message=_argparse_ko(message),
+            ),
+            hint=msg("see `{prog} --help`", prog=self.prog),
         )
 
 
@@ -163,10 +167,7 @@ def _parse(
         _localize(parser, argv, language)
         args = parser.parse_args(argv)  # --help / --version exit here
         raise UsageError(
-            "no command given",
-            hint="run `gatekeeper --help` for the list of commands",
-            ko="명령이 없습니다",
-            hint_ko="`gatekeeper --help`로 명령 목록을 보십시오",
+            msg("no command given"), hint=msg("run `gatekeeper --help` for the list of commands")
         )
     module: CommandModule = importlib.import_module(COMMANDS[command][0])
     command_parser = sub.add_parser(command, help=COMMANDS[command][1], description=COMMANDS[command][1])

@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 from gatekeeper.adapters.localissuer import LocalIssuer, github_claims
 from gatekeeper.config.language import ENV_VARIABLE
 from gatekeeper.errors import GatekeeperError
+from gatekeeper.messages import in_language, msg, tr
 from gatekeeper.resources import sample_system_dir
 from gatekeeper.runtime import Runtime
 
@@ -75,9 +76,10 @@ class Story:
         stamp = self.now.isoformat()
         return {**env, "GIT_AUTHOR_DATE": stamp, "GIT_COMMITTER_DATE": stamp}
 
-    def t(self, en: str, ko: str) -> str:
-        """The story's words in its language: the reader's choice, else the sample's pack's (Korean)."""
-        return en if self.lang == "en" else ko
+    @property
+    def speaks(self) -> str:
+        """The story's language: the reader's choice, else the sample's pack's (Korean)."""
+        return "en" if self.lang == "en" else "ko"
 
     def say(self, text: str) -> None:
         self.out.write(text + "\n")
@@ -202,10 +204,7 @@ def step(title: str, title_ko: str) -> Callable[[StepFunction], StepFunction]:
     return register
 
 
-@step(
-    "Set up: origin repository, a clone of the sample system, the hand-over baseline 1.0",
-    "준비: 원격 저장소, 예제 시스템의 클론, 인수인계 기준선 1.0",
-)
+@step(*msg("Set up: origin repository, a clone of the sample system, the hand-over baseline 1.0").pair)
 def _setup(story: Story) -> None:
     story.git("init", "-q", "--bare", "-b", "main", str(story.origin), cwd=story.workspace)
     shutil.copytree(
@@ -224,16 +223,16 @@ def _setup(story: Story) -> None:
     story.at("2026-11-20T16:30:00")
     story.git("commit", "-q", "-m", "Hand-over of 민원포털 1.0 (baseline)")
     story.git("push", "-q", "origin", "main")
-    story.say(story.t(f"    workspace: {story.workspace}", f"    작업 공간: {story.workspace}"))
+    story.say(tr(story.speaks, "    workspace: {workspace}", workspace=story.workspace))
     # Governance starts after the hand-over, as `gatekeeper init` records it in a repository with history.
     handover = story.head()
     with (story.repo / ".gatekeeper.yml").open("a", encoding="utf-8") as config:
         config.write(f"adoption: {{commit: '{handover}', at: '{story.now.isoformat()}'}}\n")
     story.say(
-        story.t(
-            f"    adoption point: {handover[:10]} (the hand-over and its history are exempt from commit "
-            "checks)",
-            f"    도입 시점: {handover[:10]} (인수인계 커밋과 그 이전 이력은 커밋 검사에서 제외)",
+        tr(
+            story.speaks,
+            "    adoption point: {handover_10} (the hand-over and its history are exempt from commit checks)",
+            handover_10=handover[:10],
         )
     )
     # The operator manager defines baseline 1.0 at the hand-over (seed 002 형상관리 1.2), in a pipeline job
@@ -241,10 +240,7 @@ def _setup(story: Story) -> None:
     story.gatekeeper(["baseline", "create", "--label", "1.0"], at="2026-11-20T17:00:00", actor="choi")
 
 
-@step(
-    "A commit without an RFC is refused by the commit-msg hook",
-    "변경요청 없는 커밋은 commit-msg 훅이 거부합니다",
-)
+@step(*msg("A commit without an RFC is refused by the commit-msg hook").pair)
 def _refused(story: Story) -> None:
     story.gatekeeper(["hook", "install"], at="2026-11-23T09:30:00")
     story.edit(
@@ -267,10 +263,7 @@ def _refused(story: Story) -> None:
         )
 
 
-@step(
-    "The change request is written: gatekeeper rfc new, then the plan is filled in",
-    "변경요청서 작성: gatekeeper rfc new로 만들고 계획을 채웁니다",
-)
+@step(*msg("The change request is written: gatekeeper rfc new, then the plan is filled in").pair)
 def _rfc(story: Story) -> None:
     story.gatekeeper(
         ["rfc", "new", "--title", "민원 신청 화면 전화번호 검증 추가", "--requester", "lee"],
@@ -281,10 +274,7 @@ def _rfc(story: Story) -> None:
     story.gatekeeper(["rfc", "validate", RFC_ID], at="2026-11-23T09:45:00")
 
 
-@step(
-    "With the RFC ID and a reason, the commit is accepted",
-    "변경요청ID와 사유가 있으면 커밋이 받아들여집니다",
-)
+@step(*msg("With the RFC ID and a reason, the commit is accepted").pair)
 def _accepted(story: Story) -> None:
     story.git("add", "-A")
     message = (
@@ -303,10 +293,7 @@ def _accepted(story: Story) -> None:
         )
 
 
-@step(
-    "A --no-verify commit still fails the pipeline's range check, until it is reworded",
-    "--no-verify 커밋도 메시지를 고칠 때까지 파이프라인의 범위 검사에서 실패합니다",
-)
+@step(*msg("A --no-verify commit still fails the pipeline's range check, until it is reworded").pair)
 def _range(story: Story) -> None:
     before = story.git("rev-parse", "origin/main").stdout.strip()
     story.edit("docs/operations.md", lambda text: text + "- 전화번호 검증 오류 문의는 민원과로 안내한다.\n")
@@ -337,10 +324,7 @@ def _range(story: Story) -> None:
     story.git("push", "-q", "origin", "main")
 
 
-@step(
-    "Tests run in the test environment and their JUnit results are recorded as evidence",
-    "시험 환경에서 테스트를 실행하고 JUnit 결과를 증적으로 기록합니다",
-)
+@step(*msg("Tests run in the test environment and their JUnit results are recorded as evidence").pair)
 def _tests(story: Story, at: str = "2026-11-23T11:00:00") -> None:
     for kind, folder, target in (
         ("unit", "unit", "tests/test_complaints.py"),
@@ -374,10 +358,7 @@ def _tests(story: Story, at: str = "2026-11-23T11:00:00") -> None:
         )
 
 
-@step(
-    "Approvals by five distinct people, in the order the SOP requires",
-    "SOP가 정한 순서대로 서로 다른 다섯 사람이 승인합니다",
-)
+@step(*msg("Approvals by five distinct people, in the order the SOP requires").pair)
 def _approvals(story: Story) -> None:
     story.gatekeeper(
         ["gate", "--rfc", RFC_ID, "--at", "2026-11-23T13:00:00+09:00"], at="2026-11-23T13:00:00", expect=1
@@ -402,19 +383,13 @@ def _approve(story: Story, *steps: tuple[str, str, str], comment: str = "검토 
         )
 
 
-@step(
-    "The gate blocks the release at 10:00 KST on Tuesday (business hours) …",
-    "게이트는 화요일 10:00(업무시간)의 배포를 막고 …",
-)
+@step(*msg("The gate blocks the release at 10:00 KST on Tuesday (business hours) …").pair)
 def _blocked(story: Story) -> None:
     story.gatekeeper(["gate", "--rfc", RFC_ID], at="2026-11-24T10:00:00", actor="choi", expect=1)
     story.gatekeeper(["window", "--next"], at="2026-11-24T10:00:00")
 
 
-@step(
-    "… and allows it at 19:00: deploy start takes the lock, deploy finish records the result",
-    "… 19:00에는 허용합니다: deploy start가 잠금을 잡고 deploy finish가 결과를 기록합니다",
-)
+@step(*msg("… and allows it at 19:00: deploy start takes the lock, deploy finish records the result").pair)
 def _deployed(story: Story) -> None:
     story.gatekeeper(["gate", "--rfc", RFC_ID], at="2026-11-24T19:00:00", actor="choi")
     _, output = story.gatekeeper(
@@ -444,9 +419,10 @@ def _deployed(story: Story) -> None:
 
 
 @step(
-    "The release is closed: production tests, the requester's acceptance test, the consistency review, the "
-    "closure",
-    "배포 종료: 운영 테스트, 요청자 인수테스트, 일치성 검토, 종료",
+    *msg(
+        "The release is closed: production tests, the requester's acceptance test, the "
+        "consistency review, the closure"
+    ).pair
 )
 def _closed(story: Story) -> None:
     _, listed = story.gatekeeper(
@@ -492,8 +468,10 @@ def _closed(story: Story) -> None:
 
 
 @step(
-    "A second release, approved for its own commit, fails and is rolled back: the failure opens an incident",
-    "자기 커밋으로 승인된 두 번째 배포가 실패해 원상복구되고, 그 실패로 장애가 등록됩니다",
+    *msg(
+        "A second release, approved for its own commit, fails and is rolled back: the "
+        "failure opens an incident"
+    ).pair
 )
 def _failure(story: Story) -> None:
     story.edit(
@@ -540,10 +518,7 @@ def _failure(story: Story) -> None:
     )
     incident = json.loads(finished)["incident"]["id"]
     story.say(
-        story.t(
-            f"    incident {incident} opened by the rollback (장애 접수)",
-            f"    원상복구로 장애 {incident} 접수",
-        )
+        tr(story.speaks, "    incident {incident} opened by the rollback (장애 접수)", incident=incident)
     )
     # The operator manager closes the incident with its report (SOP INC 장애보고서): one recovery time,
     # 19:00 → 19:15, which the KPIs' MTTR reads too.
@@ -571,10 +546,7 @@ def _failure(story: Story) -> None:
     )
 
 
-@step(
-    "The post-implementation review of the CAB-reviewed change",
-    "변경관리위원회가 심의한 변경의 이행 후 검토(PIR)",
-)
+@step(*msg("The post-implementation review of the CAB-reviewed change").pair)
 def _pir(story: Story) -> None:
     story.gatekeeper(
         [
@@ -590,10 +562,7 @@ def _pir(story: Story) -> None:
     )
 
 
-@step(
-    "The auditor's view: baseline drift, KPIs and the audit report",
-    "감사인의 관점: 기준선 변동, 성과지표, 감사 보고서",
-)
+@step(*msg("The auditor's view: baseline drift, KPIs and the audit report").pair)
 def _audit(story: Story) -> None:
     period = ["--since", "2026-11-01", "--until", "2026-12-01"]
     # In the auditor's job, as the audit below: the platform's signatures (the baseline's) verify there.
@@ -619,13 +588,10 @@ def _audit(story: Story) -> None:
         expect=None,
         show=False,
     )
-    story.say(checklist_and_kpis(json.loads(audit), json.loads(kpis), story.t("en", "ko")))
+    story.say(checklist_and_kpis(json.loads(audit), json.loads(kpis), tr(story.speaks, "en")))
 
 
-@step(
-    "ledger verify: the hash chain is intact; then a tampered record is detected",
-    "ledger verify: 해시 체인이 온전함을 확인하고, 위조된 기록을 찾아냅니다",
-)
+@step(*msg("ledger verify: the hash chain is intact; then a tampered record is detected").pair)
 def _tamper(story: Story) -> None:
     story.gatekeeper(["ledger", "verify"], at="2026-11-30T10:10:00")
     scratch = story.workspace / "tamper"
@@ -649,9 +615,10 @@ def _tamper(story: Story) -> None:
     story.git("commit", "-q", "-am", "edit a record by hand", cwd=scratch)
     story.git("push", "-q", "origin", "gatekeeper/ledger", cwd=scratch)
     story.say(
-        story.t(
-            f"    (someone rewrote {victim.relative_to(scratch)} on the ledger branch: actor → mallory)",
-            f"    (누군가 원장 브랜치의 {victim.relative_to(scratch)}을(를) 고쳐 썼습니다: actor → mallory)",
+        tr(
+            story.speaks,
+            "    (someone rewrote {relative_to_scratch} on the ledger branch: actor → mallory)",
+            relative_to_scratch=victim.relative_to(scratch),
         )
     )
     story.gatekeeper(["ledger", "verify"], at="2026-11-30T10:15:00", expect=1)
@@ -713,22 +680,17 @@ def run_demo(workspace: Path, out: TextIO, lang: str | None = None) -> Path:
     workspace.mkdir(parents=True)
     story = Story(workspace.resolve(), out, total=len(STEPS), lang=lang)
     story.say(
-        story.t(
+        tr(
+            story.speaks,
             "gatekeeper demo — a governed release of 민원포털 (grade 1, kr-ap-sop) from commit to audit",
-            "gatekeeper 시연 — 민원포털(1등급, kr-ap-sop)의 통제된 배포, 커밋부터 감사까지",
         )
     )
     with LocalIssuer() as issuer:
         story.issuer = issuer
         for title, title_ko, function in STEPS:
-            story.step(story.t(title, title_ko))
+            story.step(in_language(story.speaks, title, title_ko))
             function(story)
     report = story.workspace / "audit-report.html"
-    story.say(story.t(f"\nDone. The audit report is {report}", f"\n끝. 감사 보고서: {report}"))
-    story.say(
-        story.t(
-            f"The ledger is the gatekeeper/ledger branch of {story.origin}",
-            f"원장: {story.origin}의 gatekeeper/ledger 브랜치",
-        )
-    )
+    story.say(tr(story.speaks, "\nDone. The audit report is {report}", report=report))
+    story.say(tr(story.speaks, "The ledger is the gatekeeper/ledger branch of {origin}", origin=story.origin))
     return report

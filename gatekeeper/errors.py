@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from enum import IntEnum
 
+from gatekeeper.messages import Message
+
 
 class ExitCode(IntEnum):
     OK = 0
@@ -22,11 +24,21 @@ class GatekeeperError(Exception):
 
     exit_code: ExitCode = ExitCode.INPUT
 
-    def __init__(self, message: str, *, hint: str = "", ko: str = "", hint_ko: str = "") -> None:
+    def __init__(
+        self, message: str | Message, *, hint: str | Message = "", ko: str = "", hint_ko: str = ""
+    ) -> None:
+        # A `Message` brings its Korean from the catalogue; `ko`/`hint_ko` serve texts composed of parts
+        # already said in both languages.
+        if isinstance(message, Message):
+            ko = message.ko
+            message = message.en
+        if isinstance(hint, Message):
+            hint_ko = hint.ko
+            hint = hint.en
         super().__init__(message)
         self.message = message
         self.hint = hint
-        self.ko = ko  # the message and the fix in Korean, where they are written (`--lang ko`)
+        self.ko = ko  # the message and the fix in Korean (`--lang ko`)
         self.hint_ko = hint_ko
 
     def render(self, lang: str = "en") -> str:

@@ -1,6 +1,7 @@
 """Every error gatekeeper raises for a user is written in Korean too (issue 18 item 6): each construction of
-a `GatekeeperError` (or of a subclass, found by reading the source) passes `ko=`, and `hint_ko=` wherever it
-passes `hint=`. A subclass with its own constructor passes them to `super().__init__`. Read from the source
+a `GatekeeperError` (or of a subclass, found by reading the source) says its message, and its `hint=` where
+it has one, through the catalogue (`msg(...)`, `gatekeeper.messages`), or passes `ko=` (and `hint_ko=`) for a
+text composed of parts already said in both languages. A subclass with its own constructor passes them to `super().__init__`. Read from the source
 (every module, the lazy imports too), so a new English-only error fails here before a user meets it."""
 
 from __future__ import annotations
@@ -44,12 +45,20 @@ def _own_constructor(cls: ast.ClassDef) -> ast.FunctionDef | None:
     return next((n for n in cls.body if isinstance(n, ast.FunctionDef) and n.name == "__init__"), None)
 
 
+def _is_message(node: ast.expr | None) -> bool:
+    return isinstance(node, ast.Call) and _name(node.func) == "msg"
+
+
 def _missing(call: ast.Call) -> list[str]:
-    keywords = {k.arg for k in call.keywords}
+    keywords = {k.arg: k.value for k in call.keywords}
     if None in keywords:  # **kwargs: passed through whole
         return []
-    wanted = ["ko"] + (["hint_ko"] if "hint" in keywords else [])
-    return [k for k in wanted if k not in keywords]
+    message = call.args[0] if call.args else keywords.get("message")
+    missing = [] if _is_message(message) or "ko" in keywords else ["ko"]
+    hint = keywords.get("hint")
+    if hint is not None and not _is_message(hint) and "hint_ko" not in keywords:
+        missing.append("hint_ko")
+    return missing
 
 
 def _unwritten() -> list[str]:

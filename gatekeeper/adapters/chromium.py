@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from gatekeeper.errors import InputError, UsageError
+from gatekeeper.messages import msg
 
 FLAGS = (
     "--headless",
@@ -64,16 +65,17 @@ def print_pdf(html: str, target: Path, env: Mapping[str, str]) -> None:
             done = subprocess.run(command, capture_output=True, timeout=TIMEOUT, check=False)
         except (OSError, subprocess.TimeoutExpired) as exc:
             raise InputError(
-                f"Chromium could not print {target.name}: {exc}",
-                hint="check that Chromium starts (`chromium --headless --version`)",
-                ko=f"Chromium이 {target.name}을(를) 인쇄하지 못했습니다: {exc}",
-                hint_ko="Chromium이 실행되는지 확인하십시오(`chromium --headless --version`)",
+                msg("Chromium could not print {name}: {exc}", name=target.name, exc=exc),
+                hint=msg("check that Chromium starts (`chromium --headless --version`)"),
             ) from None
     if done.returncode != 0 or not target.is_file() or target.stat().st_size == 0:
         detail = done.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or ["no output"]
         raise InputError(
-            f"Chromium could not print {target.name} (exit {done.returncode}): {detail[0][:300]}",
-            hint="check that Chromium starts (`chromium --headless --version`)",
-            ko=f"Chromium이 {target.name}을(를) 인쇄하지 못했습니다 (종료 코드 {done.returncode})",
-            hint_ko="Chromium이 실행되는지 확인하십시오(`chromium --headless --version`)",
+            msg(
+                "Chromium could not print {name} (exit {returncode}): {detail_0_300}",
+                name=target.name,
+                returncode=done.returncode,
+                detail_0_300=detail[0][:300],
+            ),
+            hint=msg("check that Chromium starts (`chromium --headless --version`)"),
         )

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import NamedTuple, cast
 
 from gatekeeper.errors import GitError
+from gatekeeper.messages import msg
 
 # sha, parents, tree, author name, author email, committer name, committer email, raw body; -z ends records.
 LOG_FORMAT = "--format=%H%x00%P%x00%T%x00%an%x00%ae%x00%cn%x00%ce%x00%B"
@@ -50,12 +51,7 @@ SHALLOW_HINT_KO = (
 
 
 def _no_git() -> GitError:
-    return GitError(
-        "git is not installed or not on PATH",
-        hint="install git",
-        ko="git이 설치되어 있지 않거나 PATH에 없습니다",
-        hint_ko="git을 설치하십시오",
-    )
+    return GitError(msg("git is not installed or not on PATH"), hint=msg("install git"))
 
 
 class Commit(NamedTuple):
@@ -118,19 +114,17 @@ def git(root: Path, *args: str, check: bool = True) -> str:
     except FileNotFoundError:
         raise _no_git() from None
     except NotADirectoryError:
-        raise GitError(f"{root} is not a folder", ko=f"{root}은(는) 폴더가 아닙니다") from None
+        raise GitError(msg("{root} is not a folder", root=root)) from None
     if check and result.returncode != 0:
         message = result.stderr.strip().splitlines()
         reason = message[-1] if message else f"exit status {result.returncode}"
         if "not a git repository" in result.stderr:
             raise GitError(
-                f"{root} is not inside a git repository",
-                hint="run gatekeeper in your repository",
-                ko=f"{root}은(는) git 저장소 안이 아닙니다",
-                hint_ko="저장소 안에서 gatekeeper를 실행하십시오",
+                msg("{root} is not inside a git repository", root=root),
+                hint=msg("run gatekeeper in your repository"),
             )
         command = " ".join(args)
-        raise GitError(f"`git {command}` failed: {reason}", ko=f"`git {command}` 실패: {reason}")
+        raise GitError(msg("`git {command}` failed: {reason}", command=command, reason=reason))
     return result.stdout
 
 
@@ -142,10 +136,7 @@ def head_sha(root: Path) -> str:
     out = git(root, "rev-parse", "--verify", "--quiet", "HEAD^{commit}", check=False).strip()
     if not out:
         raise GitError(
-            f"{root}: the repository has no commits yet",
-            hint="make a first commit",
-            ko=f"{root}: 저장소에 아직 커밋이 없습니다",
-            hint_ko="첫 커밋을 만드십시오",
+            msg("{root}: the repository has no commits yet", root=root), hint=msg("make a first commit")
         )
     return out
 
@@ -184,9 +175,8 @@ def rev_parse(root: Path, revision: str) -> str:
         hint = SHALLOW_HINT if shallow else "check the revision name; `git fetch` if it is on the remote"
         hint_ko = SHALLOW_HINT_KO if shallow else "리비전 이름을 확인하고, 원격에 있다면 `git fetch`하십시오"
         raise GitError(
-            f"unknown revision {revision!r} in {root}",
+            msg("unknown revision {revision!r} in {root}", revision=revision, root=root),
             hint=hint,
-            ko=f"{root}에 리비전 {revision!r}이(가) 없습니다",
             hint_ko=hint_ko,
         )
     return sha
@@ -213,9 +203,8 @@ def unshallow(root: Path) -> None:
     names = remotes(root)
     if not names:
         raise GitError(
-            f"{root} is a shallow clone without a remote to fetch the history from",
+            msg("{root} is a shallow clone without a remote to fetch the history from", root=root),
             hint=SHALLOW_HINT,
-            ko=f"{root}은(는) 얕은 클론인데 이력을 가져올 원격 저장소가 없습니다",
             hint_ko=SHALLOW_HINT_KO,
         )
     remote = "origin" if "origin" in names else names[0]
@@ -225,9 +214,13 @@ def unshallow(root: Path) -> None:
     if result.returncode != 0 and is_shallow(root):
         reason = (result.stderr.strip().splitlines() or ["unknown error"])[-1]
         raise GitError(
-            f"{root} is a shallow clone and `git fetch --unshallow {remote}` failed: {reason}",
+            msg(
+                "{root} is a shallow clone and `git fetch --unshallow {remote}` failed: {reason}",
+                root=root,
+                remote=remote,
+                reason=reason,
+            ),
             hint=SHALLOW_HINT,
-            ko=f"{root}은(는) 얕은 클론이고 `git fetch --unshallow {remote}`가 실패했습니다: {reason}",
             hint_ko=SHALLOW_HINT_KO,
         )
 
@@ -299,10 +292,8 @@ def _parse(fields: list[str]) -> Commit:
     sha = fields[0]
     if not _SHA.match(sha):
         raise GitError(
-            f"unexpected `git log` output near {sha[:40]!r}",
-            hint="a commit message contains a NUL byte?",
-            ko=f"`git log` 출력이 {sha[:40]!r} 부근에서 예상과 다릅니다",
-            hint_ko="커밋 메시지에 NUL 바이트가 있는지 확인하십시오",
+            msg("unexpected `git log` output near {sha_40!r}", sha_40=sha[:40]),
+            hint=msg("a commit message contains a NUL byte?"),
         )
     return Commit(
         sha, tuple(fields[1].split()), fields[2], fields[3], fields[4], fields[5], fields[6], fields[7]

@@ -26,6 +26,7 @@ from pathlib import Path, PurePath
 
 from gatekeeper.config.models import Config, GoverningBase
 from gatekeeper.errors import ExitCode, GatekeeperError
+from gatekeeper.messages import msg
 
 REMOTE = "origin"  # the remote actions/checkout and the GitLab runner clone from
 _BRANCH_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./")
@@ -49,11 +50,12 @@ def _reason(out: subprocess.CompletedProcess[bytes]) -> str:
 def _fail(message: str, ko: str) -> GovernanceUnavailable:
     return GovernanceUnavailable(
         message,
-        hint="the job needs the default branch of its repository: keep the checkout's `origin` remote and "
-        "let the job fetch it (the configuration is never read from the change under deployment)",
+        hint=msg(
+            "the job needs the default branch of its repository: keep the checkout's "
+            "`origin` remote and let the job fetch it (the configuration is never read from "
+            "the change under deployment)"
+        ),
         ko=ko or message,
-        hint_ko="작업에 저장소의 기본 브랜치가 필요합니다. 체크아웃의 `origin` 원격을 유지하고 "
-        "가져올 수 있게 하세요 (배포 중인 변경의 설정은 사용하지 않습니다)",
     )
 
 
@@ -83,8 +85,10 @@ def default_branch(root: Path, env: Mapping[str, str], has_remote: bool) -> str:
         named = next((b for b in ("main", "master") if _has_ref(root, f"refs/heads/{b}")), current)
     if not _valid_branch(named):
         raise _fail(
-            f"the default branch of the repository is unknown or not a branch name: {named[:80]!r}",
-            f"저장소의 기본 브랜치를 알 수 없거나 올바른 브랜치 이름이 아닙니다: {named[:80]!r}",
+            *msg(
+                "the default branch of the repository is unknown or not a branch name: {named_80!r}",
+                named_80=named[:80],
+            ).pair
         )
     return named
 
@@ -108,25 +112,29 @@ def base_commit(root: Path, env: Mapping[str, str]) -> tuple[str, str]:
         if done.returncode != 0:
             reason = _reason(done)
             raise _fail(
-                f"cannot fetch the default branch {branch} from {REMOTE}: {reason}",
-                f"기본 브랜치 {branch}을(를) {REMOTE}에서 가져올 수 없습니다: {reason}",
+                *msg(
+                    "cannot fetch the default branch {branch} from {REMOTE}: {reason}",
+                    branch=branch,
+                    REMOTE=REMOTE,
+                    reason=reason,
+                ).pair
             )
         ref = "FETCH_HEAD"
     elif remotes:
         raise _fail(
-            f"the clone has no `{REMOTE}` remote (only {', '.join(remotes)}): the default branch cannot be "
-            "read from the repository the job was checked out from",
-            f"클론에 `{REMOTE}` 원격이 없습니다({', '.join(remotes)}만 있음). 기본 브랜치를 읽을 수 없습니다",
+            *msg(
+                "the clone has no `{REMOTE}` remote (only {join_remotes}): the default branch "
+                "cannot be read from the repository the job was checked out from",
+                REMOTE=REMOTE,
+                join_remotes=", ".join(remotes),
+            ).pair
         )
     else:
         ref = f"refs/heads/{branch}"
     out = _git(root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
     commit = out.stdout.decode().strip()
     if out.returncode != 0 or not commit:
-        raise _fail(
-            f"the default branch {branch} has no commit here",
-            f"기본 브랜치 {branch}의 커밋이 없습니다",
-        )
+        raise _fail(*msg("the default branch {branch} has no commit here", branch=branch).pair)
     return branch, commit
 
 
@@ -139,7 +147,7 @@ def read_blob(root: Path, commit: str, path: str) -> bytes | None:
 def _toplevel(root: Path) -> Path:
     out = _git(root, "rev-parse", "--show-toplevel")
     if out.returncode != 0:
-        raise _fail(f"{root} is not inside a git repository", f"{root}은(는) git 저장소가 아닙니다")
+        raise _fail(*msg("{root} is not inside a git repository", root=root).pair)
     return Path(out.stdout.decode().strip()).resolve()
 
 
@@ -159,12 +167,15 @@ def load_governing(config_path: Path, env: Mapping[str, str]) -> Config:
     text = read_blob(top, commit, relative)
     if text is None:
         raise ConfigError(
-            f"the default branch {branch} ({commit[:10]}) has no {relative}: in CI the configuration is read "
-            "from the default branch, never from the change under deployment",
-            hint=f"merge {relative} into {branch} through review first",
-            ko=f"기본 브랜치 {branch}({commit[:10]})에 {relative}이(가) 없습니다. CI에서는 배포 중인 "
-            "변경이 아닌 기본 브랜치의 설정을 읽습니다",
-            hint_ko=f"먼저 검토를 거쳐 {relative}을(를) {branch}에 병합하세요",
+            msg(
+                "the default branch {branch} ({commit_10}) has no {relative}: in CI the "
+                "configuration is read from the default branch, never from the change under "
+                "deployment",
+                branch=branch,
+                commit_10=commit[:10],
+                relative=relative,
+            ),
+            hint=msg("merge {relative} into {branch} through review first", relative=relative, branch=branch),
         )
     folder = Path(tempfile.mkdtemp(prefix=f"gatekeeper-{commit[:10]}-"))
     atexit.register(shutil.rmtree, folder, True)
@@ -233,8 +244,12 @@ def governance_changes(
         if out.returncode != 0:
             reason = _reason(out)
             raise _fail(
-                f"cannot compare {head[:10]} with the default branch's {base[:10]}: {reason}",
-                f"{head[:10]}을(를) 기본 브랜치 {base[:10]}와 비교할 수 없습니다: {reason}",
+                *msg(
+                    "cannot compare {head_10} with the default branch's {base_10}: {reason}",
+                    head_10=head[:10],
+                    base_10=base[:10],
+                    reason=reason,
+                ).pair
             )
         found.update(dict.fromkeys(p for p in out.stdout.decode("utf-8", "replace").split("\0") if p))
     for paths in commits_touching(scope, revisions).values():
@@ -254,10 +269,7 @@ def commits_touching(scope: GovernanceScope, revisions: Iterable[str]) -> dict[s
     out = _git(scope.top, *args, *specs)
     if out.returncode != 0:
         reason = _reason(out)
-        raise _fail(
-            f"cannot list the files the commits alter: {reason}",
-            f"커밋의 변경 파일을 읽을 수 없습니다: {reason}",
-        )
+        raise _fail(*msg("cannot list the files the commits alter: {reason}", reason=reason).pair)
     touched: dict[str, tuple[str, ...]] = {}
     for chunk in out.stdout.decode("utf-8", "replace").split("\x01")[1:]:
         sha, _, rest = chunk.partition("\n")

@@ -56,6 +56,7 @@ from gatekeeper.domain.records import (
     TestEvidence,
 )
 from gatekeeper.errors import ConfigError, PlatformError
+from gatekeeper.messages import msg
 
 TIMEOUT_SECONDS = 10.0
 MAX_BYTES = 1 << 20  # a discovery document, a JWKS or a token answer is a few kilobytes
@@ -139,10 +140,12 @@ def github_token(env: Mapping[str, str], audience: str, fetch: Fetch = http_get)
         )
     except (OSError, ValueError) as exc:
         raise IssuerUnavailable(
-            f"could not get an ID token from the Actions runtime ({urlsplit(url).netloc}): {exc}",
-            hint="run the approval again; nothing was recorded",
-            ko=f"Actions 런타임({urlsplit(url).netloc})에서 ID 토큰을 받지 못했습니다: {exc}",
-            hint_ko="승인을 다시 실행하십시오. 기록된 것은 없습니다",
+            msg(
+                "could not get an ID token from the Actions runtime ({netloc}): {exc}",
+                netloc=urlsplit(url).netloc,
+                exc=exc,
+            ),
+            hint=msg("run the approval again; nothing was recorded"),
         ) from None
     value = answer.get("value")
     if not isinstance(value, str) or not value:
@@ -171,25 +174,23 @@ def load_pinned(path: Path) -> list[dict[str, Any]]:
         data = _json(path.read_bytes(), str(path))
     except OSError as exc:
         raise ConfigError(
-            f"{path}: cannot read the pinned OIDC keys: {exc.strerror or exc}",
-            hint="`keys_file` names a JWKS file in the repository (the issuer's /.well-known/jwks)",
-            ko=f"{path}: 고정한 OIDC 키를 읽을 수 없습니다: {exc.strerror or exc}",
-            hint_ko="`keys_file`은 저장소 안의 JWKS 파일(발급자의 /.well-known/jwks)을 가리켜야 합니다",
+            msg(
+                "{path}: cannot read the pinned OIDC keys: {exc_strerror_or_exc}",
+                path=path,
+                exc_strerror_or_exc=exc.strerror or exc,
+            ),
+            hint=msg("`keys_file` names a JWKS file in the repository (the issuer's /.well-known/jwks)"),
         ) from None
     except ValueError as exc:
         raise ConfigError(
-            f"{path}: {exc}",
-            hint='the file is the issuer\'s JWKS: {"keys": [...]}',
-            ko=f"{path}: {exc}",
-            hint_ko='발급자의 JWKS 파일이어야 합니다: {"keys": [...]}',
+            msg("{path}: {exc}", path=path, exc=exc),
+            hint=msg('the file is the issuer\'s JWKS: {"keys": [...]}'),
         ) from None
     keys = data.get("keys")
     if not isinstance(keys, list) or not keys or not all(isinstance(k, dict) for k in keys):
         raise ConfigError(
-            f"{path}: `keys` is not a non-empty list of JWKs",
-            hint="copy the issuer's JWKS",
-            ko=f"{path}: `keys`가 비어 있지 않은 JWK 목록이 아닙니다",
-            hint_ko="발급자의 JWKS를 그대로 복사하십시오",
+            msg("{path}: `keys` is not a non-empty list of JWKs", path=path),
+            hint=msg("copy the issuer's JWKS"),
         )
     for key in keys:
         if "d" in key or key.get("kty") not in ALGORITHMS:
@@ -258,12 +259,16 @@ class KeyRing:
                 raise ValueError(f"{jwks_uri} has no `keys` list")
         except (OSError, ValueError) as exc:
             raise IssuerUnavailable(
-                f"the OIDC issuer {self.issuer} could not be reached for its keys: {exc}",
-                hint="try again when the issuer answers, or pin its keys with `keys_file` (self-hosted "
-                "runners, air-gapped instances); nothing was decided from an unverified record",
-                ko=f"OIDC 발급자 {self.issuer}에 연결하여 공개키를 받을 수 없습니다: {exc}",
-                hint_ko="발급자가 응답할 때 다시 실행하거나, `keys_file`로 발급자의 공개키를 고정하세요"
-                "(자체 호스팅 러너, 폐쇄망). 검증되지 않은 기록으로는 아무것도 판정하지 않았습니다",
+                msg(
+                    "the OIDC issuer {issuer} could not be reached for its keys: {exc}",
+                    issuer=self.issuer,
+                    exc=exc,
+                ),
+                hint=msg(
+                    "try again when the issuer answers, or pin its keys with `keys_file` "
+                    "(self-hosted runners, air-gapped instances); nothing was decided from an "
+                    "unverified record"
+                ),
             ) from None
         usable = []
         for jwk in keys:

@@ -14,6 +14,7 @@ from gatekeeper.config import Config, load_rfc
 from gatekeeper.domain.rfc import RfcEntry
 from gatekeeper.domain.rfcid import is_id
 from gatekeeper.errors import ConfigError
+from gatekeeper.messages import msg
 
 
 class RfcStore(Protocol):
@@ -37,10 +38,8 @@ class FileRfcStore:
     def path_for(self, rfc_id: str) -> Path:
         if not is_id(self.pattern, rfc_id) or "/" in rfc_id or "\\" in rfc_id or rfc_id.startswith("."):
             raise ConfigError(
-                f"{rfc_id!r} is not an RFC ID of this repository",
-                hint=f"RFC IDs match the configured pattern {self.pattern}",
-                ko=f"{rfc_id!r}은(는) 이 저장소의 변경요청 ID가 아닙니다",
-                hint_ko=f"변경요청 ID는 설정한 패턴 {self.pattern}에 맞아야 합니다",
+                msg("{rfc_id!r} is not an RFC ID of this repository", rfc_id=rfc_id),
+                hint=msg("RFC IDs match the configured pattern {pattern}", pattern=self.pattern),
             )
         path = self.folder / f"{rfc_id}.yml"
         if path.resolve().parent != self.folder.resolve():

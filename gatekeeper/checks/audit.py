@@ -65,6 +65,7 @@ from gatekeeper.facts.commits import JudgedCommit
 from gatekeeper.facts.history import KINDS as HISTORY_KINDS
 from gatekeeper.facts.history import Deployment, History, evidence_of
 from gatekeeper.ledger import Record, VerifyResult, chain_reason_ko
+from gatekeeper.messages import in_language, tr
 from gatekeeper.rules import RuleContext
 from gatekeeper.rules.approval import ApprovalDecision, ApprovalFacts, after_ledger
 from gatekeeper.rules.baseline import baseline_drift
@@ -328,15 +329,18 @@ class AuditBuilder:
             if moment is None or self._inside(moment):
                 self.checks["test.recorded"].fail(
                     f"seq:{seq}",
-                    self._t(
-                        f"test record {seq} lacks its commit, kind or counts ({reason})",
-                        f"테스트 기록 {seq}에 커밋, 종류 또는 건수가 없습니다 ({said_ko})",
+                    tr(
+                        self.lang,
+                        "test record {seq} lacks its commit, kind or counts ({reason})",
+                        seq=seq,
+                        reason=reason,
+                        said_ko=said_ko,
                     ),
                 )
             return
         self.checks["configuration.ledger-integrity"].fail(
             f"seq:{seq}",
-            self._t(f"record {seq} cannot be read: {reason}", f"기록 {seq}을 읽을 수 없음: {said_ko}"),
+            tr(self.lang, "record {seq} cannot be read: {reason}", seq=seq, reason=reason, said_ko=said_ko),
         )
 
     def add(self, entry: Entry[Any]) -> None:
@@ -371,10 +375,7 @@ class AuditBuilder:
             else:
                 check.fail(
                     entry.ref,
-                    self._t(
-                        f"test record {entry.seq} counts no test that ran",
-                        f"테스트 기록 {entry.seq}에 실행된 테스트가 없습니다",
-                    ),
+                    tr(self.lang, "test record {seq} counts no test that ran", seq=entry.seq),
                 )
         signed = None if self.attest is None else self.attest(entry)
         self.history.add_evidence(evidence_of(entry, signed), entry.moment)
@@ -425,11 +426,16 @@ class AuditBuilder:
             return
         what = f"{entry.kind} record {entry.seq} of deployment {found.deployment}"
         what_ko = f"배포 {found.deployment}의 {entry.kind} 기록 {entry.seq}"
-        note = self._t(
-            f"{what} {'counts' if found.counted else 'counts for nothing'}: no CI job of this repository is "
-            f"shown to have written it ({found.reason})",
-            f"{what_ko}은(는) {'인정되지만' if found.counted else '인정되지 않습니다:'} 이 저장소의 "
-            f"CI 작업이 기록했다는 서명이 확인되지 않습니다 ({found.reasons[1]})",
+        note = tr(
+            self.lang,
+            "{what} {counts_if_found_counted_else}: no CI job of this repository is shown to "
+            "have written it ({reason})",
+            what=what,
+            counts_if_found_counted_else="counts" if found.counted else "counts for nothing",
+            reason=found.reason,
+            what_ko=what_ko,
+            인정되지만_if_found_counted_else="인정되지만" if found.counted else "인정되지 않습니다:",
+            reasons_1=found.reasons[1],
         )
         check = self.checks["configuration.ledger-integrity"]
         if self.history.deployment_level == "required":
@@ -534,11 +540,14 @@ class AuditBuilder:
             for d in deputy_approvals(facts, ctx):
                 who = deputy_label(d.actor, d.deputy_for, self.lang)
                 self.checks["change.approvals"].remark(
-                    self._t(
-                        f"deployment {entry.seq}: {facts.rfc_id} {d.step} was approved by {who} "
-                        f"(ledger record {d.seq})",
-                        f"배포 {entry.seq}: {facts.rfc_id} {d.step} 단계는 {who}이(가) 승인했습니다 "
-                        f"(원장 {d.seq}번)",
+                    tr(
+                        self.lang,
+                        "deployment {seq}: {rfc_id} {step} was approved by {who} (ledger record {seq2})",
+                        seq=entry.seq,
+                        rfc_id=facts.rfc_id,
+                        step=d.step,
+                        who=who,
+                        seq2=d.seq,
                     )
                 )
 
@@ -554,9 +563,12 @@ class AuditBuilder:
                         f.rule,
                         f.severity,
                         RULES[f.rule].sop,
-                        self._t(
-                            f"RFC {f.subject} was judged as a normal change: {RULES[f.rule].summary}",
-                            f"변경요청 {f.subject}는 일반변경으로 판단됨: {RULES[f.rule].summary_ko}",
+                        tr(
+                            self.lang,
+                            "RFC {subject} was judged as a normal change: {summary}",
+                            subject=f.subject,
+                            summary=RULES[f.rule].summary,
+                            summary_ko=RULES[f.rule].summary_ko,
                         ),
                         "",
                         f.subject,
@@ -568,9 +580,12 @@ class AuditBuilder:
                         f.rule,
                         f.severity,
                         RULES[f.rule].sop,
-                        self._t(
-                            f"{RULES[f.rule].summary} ({f.subject})",
-                            f"{RULES[f.rule].summary_ko} ({f.subject})",
+                        tr(
+                            self.lang,
+                            "{summary} ({subject})",
+                            summary=RULES[f.rule].summary,
+                            subject=f.subject,
+                            summary_ko=RULES[f.rule].summary_ko,
                         ),
                         "",
                         f.subject,
@@ -595,7 +610,7 @@ class AuditBuilder:
                 is not Severity.OFF
             ):
                 self.checks["change.business-hours"].fail(
-                    entry.ref, self._t(f"deployment {entry.seq}: {exc}", f"배포 {entry.seq}: {exc}")
+                    entry.ref, tr(self.lang, "deployment {seq}: {exc}", seq=entry.seq, exc=exc)
                 )
             return None
 
@@ -635,7 +650,7 @@ class AuditBuilder:
             applicable.discard("release.notice")
         if not any(earlier_systems(e.rfc.systems, self.system) for e in known if e.rfc is not None):
             applicable.discard("release.sequential")  # only the second and later systems of an RFC wait
-        prefix = self._t(f"deployment {entry.seq}: ", f"배포 {entry.seq}: ")
+        prefix = tr(self.lang, "deployment {seq}: ", seq=entry.seq)
         for item in sorted(applicable | set(by_item), key=list(ITEMS).index):
             check, found = self.checks[item], by_item.get(item, [])
             if item in PER_RFC:
@@ -674,17 +689,19 @@ class AuditBuilder:
                 continue
             lacking = []
             if not rfc.reason.strip():
-                lacking.append(self._t("reason", "사유"))
+                lacking.append(tr(self.lang, "reason"))
             if not is_real_plan(rfc.work_plan, self.policy.plans):
-                lacking.append(self._t("work plan", "작업계획"))
+                lacking.append(tr(self.lang, "work plan"))
             if rfc.type is ChangeType.NORMAL and not rfc.worker:  # CHG-PLAN: the plan names its worker
-                lacking.append(self._t("worker", "작업자"))
+                lacking.append(tr(self.lang, "worker"))
             if lacking:
                 check.fail(
                     f"rfc:{entry.id}",
-                    self._t(
-                        f"RFC {entry.id} lacks: {', '.join(lacking)}",
-                        f"변경요청 {entry.id} 누락: {', '.join(lacking)}",
+                    tr(
+                        self.lang,
+                        "RFC {id} lacks: {join_lacking}",
+                        id=entry.id,
+                        join_lacking=", ".join(lacking),
                     ),
                 )
 
@@ -694,15 +711,17 @@ class AuditBuilder:
         if not entry.rfcs:
             check.fail(
                 entry.ref,
-                self._t(f"deployment {entry.seq} names no RFC", f"배포 {entry.seq}에 변경요청이 없습니다"),
+                tr(self.lang, "deployment {seq} names no RFC", seq=entry.seq),
             )
         elif unknown:
             names = ", ".join(unknown)
             check.fail(
                 entry.ref,
-                self._t(
-                    f"deployment {entry.seq} names unregistered RFC(s) {names}",
-                    f"배포 {entry.seq}의 변경요청 {names}이(가) 등록되어 있지 않습니다",
+                tr(
+                    self.lang,
+                    "deployment {seq} names unregistered RFC(s) {names}",
+                    seq=entry.seq,
+                    names=names,
                 ),
             )
         else:
@@ -740,9 +759,11 @@ class AuditBuilder:
             if deployment.finish is None and self.now - deployment.started_at >= stale:
                 self.checks["change.history-recorded"].fail(
                     f"seq:{deployment.seq}",
-                    self._t(
-                        f"deployment {deployment.id} (record {deployment.seq}) has no recorded result",
-                        f"배포 {deployment.id}(기록 {deployment.seq})의 결과가 기록되지 않았습니다",
+                    tr(
+                        self.lang,
+                        "deployment {id} (record {seq}) has no recorded result",
+                        id=deployment.id,
+                        seq=deployment.seq,
                     ),
                 )
         for dep, (seq, rfcs) in self._failed.items():
@@ -751,9 +772,11 @@ class AuditBuilder:
                 continue
             self.checks["release.failure-incident"].fail(
                 f"seq:{seq}",
-                self._t(
-                    f"failed deployment {dep} (record {seq}) has no incident record",
-                    f"실패한 배포 {dep}(기록 {seq})에 장애 기록이 없습니다",
+                tr(
+                    self.lang,
+                    "failed deployment {dep} (record {seq}) has no incident record",
+                    dep=dep,
+                    seq=seq,
                 ),
             )
         # The debts of the period's deployments, judged at the audit's time by the gate's own rules.
@@ -787,22 +810,23 @@ class AuditBuilder:
             seqs = ", ".join(str(seq) for seq in self.history.legacy[:10])
             more = "…" if len(self.history.legacy) > 10 else ""
             self.checks["change.history-recorded"].remark(
-                self._t(
-                    f"{len(self.history.legacy)} deployment record(s) (seq {seqs}{more}) carry no CI "
-                    "signature (written by an earlier version, on a workstation or by a job without an ID "
+                tr(
+                    self.lang,
+                    "{len_legacy} deployment record(s) (seq {seqs}{more}) carry no CI signature "
+                    "(written by an earlier version, on a workstation or by a job without an ID "
                     "token): judged by their content, as before",
-                    f"배포 기록 {len(self.history.legacy)}건(seq {seqs}{more})은 CI 서명이 "
-                    "없습니다(이전 버전, 개인 PC 또는 ID 토큰 없는 작업이 기록). 이전처럼 "
-                    "내용으로 판단했습니다",
+                    len_legacy=len(self.history.legacy),
+                    seqs=seqs,
+                    more=more,
                 )
             )
         if self._legacy:
-            note = self._t(
-                f"{self._legacy} deployment(s) were recorded before `deploy start` kept the facts it decided "
-                "on: they are judged from the ledger alone (self-approval, role holders and the RFC "
-                "digest deployed are not known for them)",
-                f"배포 {self._legacy}건은 `deploy start`가 판단 근거를 기록하기 전에 기록되어 원장만으로 "
-                "판단했습니다 (본인 승인, 역할 보유자, 배포된 변경요청서 digest는 알 수 없음)",
+            note = tr(
+                self.lang,
+                "{legacy} deployment(s) were recorded before `deploy start` kept the facts it "
+                "decided on: they are judged from the ledger alone (self-approval, role holders "
+                "and the RFC digest deployed are not known for them)",
+                legacy=self._legacy,
             )
             self.checks["change.approvals"].remark(note)
 
@@ -863,12 +887,15 @@ class AuditBuilder:
                 else:
                     deadline = release.finished_at + timedelta(days=self.policy.closure.deadline_days)
                     check.remark(
-                        self._t(
-                            f"deployment {release.id} (record {release.seq}): {STEP_NAMES[part][0]} is due "
-                            "by "
-                            f"{deadline.isoformat(timespec='minutes')}",
-                            f"배포 {release.id}(기록 {release.seq}): {STEP_NAMES[part][1]} 기한 "
-                            f"{deadline.isoformat(timespec='minutes')}",
+                        tr(
+                            self.lang,
+                            "deployment {id} (record {seq}): {STEP_NAMES_part_0} is due by "
+                            "{deadline_isoformat_timespec}",
+                            id=release.id,
+                            seq=release.seq,
+                            STEP_NAMES_part_0=STEP_NAMES[part][0],
+                            deadline_isoformat_timespec=deadline.isoformat(timespec="minutes"),
+                            STEP_NAMES_part_1=STEP_NAMES[part][1],
                         )
                     )
 
@@ -956,7 +983,6 @@ def checklist(
 ) -> AuditResult:
     """Every checklist item answered, from the streamed ledger and the facts from outside it."""
     builder.close()
-    t = builder._t
     checks = builder.checks
 
     rate = checks["test.success-rate"]
@@ -966,10 +992,13 @@ def checklist(
         ref = f"tests:{builder.tests_passed}/{builder.tests_run}"
         if value >= threshold:
             rate.ok(ref)
-            rate.notes.append(t(f"{value:.1f} % ≥ {threshold:g} %", f"{value:.1f}% ≥ {threshold:g}%"))
+            rate.notes.append(
+                tr(builder.lang, "{value:.1f} % ≥ {threshold:g} %", value=value, threshold=threshold)
+            )
         else:
             rate.fail(
-                ref, t(f"{value:.1f} % is below {threshold:g} %", f"{value:.1f}%로 기준 {threshold:g}% 미달")
+                ref,
+                tr(builder.lang, "{value:.1f} % is below {threshold:g} %", value=value, threshold=threshold),
             )
 
     # The commits of the period, judged by `check-commits`' own rules (`facts.commits`). An RFC's status
@@ -997,7 +1026,8 @@ def checklist(
             ko = "; ".join(f"베이스라인 {b.label}(원장 #{b.seq}): {b.reason_ko}" for b in drift.ignored)
             base.fail(
                 "item:*",
-                t(
+                in_language(
+                    builder.lang,
                     f"no approved configuration baseline: no recorded baseline counts ({en})",
                     f"승인된 형상 베이스라인이 없습니다: 인정되는 베이스라인 기록이 없습니다 ({ko})",
                 ),
@@ -1005,7 +1035,7 @@ def checklist(
         elif drift.diff is None:
             base.fail(
                 "item:*",
-                t("no configuration baseline is recorded", "형상 베이스라인이 등록되어 있지 않습니다"),
+                tr(builder.lang, "no configuration baseline is recorded"),
             )
         else:
             # The gate's own `baseline.drift` rule, at the audit's time.
@@ -1029,9 +1059,12 @@ def checklist(
         else:
             integrity.fail(
                 f"seq:{chain.first_bad_seq}",
-                t(
-                    f"the chain breaks at record {chain.first_bad_seq}: {chain.reason}",
-                    f"기록 {chain.first_bad_seq}에서 해시 체인이 끊어짐: {chain_reason_ko(chain.reason)}",
+                tr(
+                    builder.lang,
+                    "the chain breaks at record {first_bad_seq}: {reason}",
+                    first_bad_seq=chain.first_bad_seq,
+                    reason=chain.reason,
+                    chain_reason_ko_reason=chain_reason_ko(chain.reason),
                 ),
             )
 

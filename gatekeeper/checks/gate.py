@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from gatekeeper.domain import Finding, Outcome
 from gatekeeper.facts.gather import GateFacts
+from gatekeeper.messages import tr
 from gatekeeper.rules import RuleContext
 from gatekeeper.rules.approval import APPROVAL_RULES
 from gatekeeper.rules.baseline import RULES as BASELINE_RULES
@@ -32,13 +33,15 @@ def evaluate(facts: GateFacts, lang: str = "en") -> Outcome:
             base.finding(
                 "gate.error",
                 subject=failure.what,
-                message=base.text(
-                    f"could not read {failure.what}: {failure.error}",
-                    f"{failure.what}을(를) 읽을 수 없습니다: {failure.error_ko or failure.error}",
+                message=tr(
+                    base.lang,
+                    "could not read {what}: {error}",
+                    what=failure.what,
+                    error=failure.error,
+                    failure_error_ko_or_failure=failure.error_ko or failure.error,
                 ),
-                remediation=base.text(
-                    "fix the cause and run the gate again; the gate blocks whenever it cannot look",
-                    "원인을 해결한 뒤 다시 실행하세요. 확인할 수 없으면 배포는 차단됩니다",
+                remediation=tr(
+                    base.lang, "fix the cause and run the gate again; the gate blocks whenever it cannot look"
                 ),
             )
         )

@@ -16,6 +16,7 @@ from gatekeeper.config import Config, Policy, find_config, load_config, policy_f
 from gatekeeper.config.language import language
 from gatekeeper.domain import Outcome
 from gatekeeper.errors import ExitCode, GatekeeperError
+from gatekeeper.messages import msg
 from gatekeeper.runtime import Runtime
 
 if TYPE_CHECKING:
@@ -316,9 +317,8 @@ def check_format(args: argparse.Namespace) -> None:
         shown = ", ".join(sorted(formats))
         own = OWN_FORMAT.get(name)
         raise UsageError(
-            f"`{name}` cannot print --format {chosen}",
+            msg("`{name}` cannot print --format {chosen}", name=name, chosen=chosen),
             hint=f"use --format {shown}" + (f"; {own[0]}" if own else ""),
-            ko=f"`{name}` 명령은 --format {chosen} 형식으로 출력할 수 없습니다",
             hint_ko=f"--format {shown} 중 하나를 쓰십시오" + (f". {own[1]}" if own else ""),
         )
 

@@ -15,6 +15,7 @@ from gatekeeper.domain import RecordKind
 from gatekeeper.domain.closure import Release
 from gatekeeper.errors import InputError, UsageError
 from gatekeeper.ledger import Draft, Ledger, LedgerReader
+from gatekeeper.messages import msg
 
 
 def release_of(ctx: Context, ledger: Ledger, deployment_id: str) -> tuple[Any, Release]:
@@ -31,11 +32,14 @@ def release_of(ctx: Context, ledger: Ledger, deployment_id: str) -> tuple[Any, R
     )
     if started is None:
         raise InputError(
-            f"no deployment.started record of {system} has the id {deployment_id!r}",
-            hint="use the id `gatekeeper deploy start` printed; `gatekeeper ledger log` lists the records",
-            ko=f"{system}의 배포 시작 기록 중 id가 {deployment_id!r}인 것이 없습니다",
-            hint_ko="`gatekeeper deploy start`가 출력한 id를 쓰세요; `gatekeeper ledger log`로 기록을 볼 수 "
-            "있습니다",
+            msg(
+                "no deployment.started record of {system} has the id {deployment_id!r}",
+                system=system,
+                deployment_id=deployment_id,
+            ),
+            hint=msg(
+                "use the id `gatekeeper deploy start` printed; `gatekeeper ledger log` lists the records"
+            ),
         )
     finished = [
         r
@@ -58,28 +62,36 @@ def release_of(ctx: Context, ledger: Ledger, deployment_id: str) -> tuple[Any, R
     if release is None:
         if not finished:
             raise UsageError(
-                f"deployment {wanted} has not finished: it is accepted, tested and closed after it finished",
-                hint=f"finish it first: `gatekeeper deploy finish {wanted} --result success|failure|..`",
-                ko=f"배포 {wanted}가 아직 끝나지 않았습니다: 인수테스트·운영 테스트·종료는 배포가 끝난 뒤에 "
-                "합니다",
-                hint_ko=f"먼저 `gatekeeper deploy finish {wanted} --result ...`로 배포를 종료하세요",
+                msg(
+                    "deployment {wanted} has not finished: it is accepted, tested and closed after "
+                    "it finished",
+                    wanted=wanted,
+                ),
+                hint=msg(
+                    "finish it first: `gatekeeper deploy finish {wanted} --result success|failure|..`",
+                    wanted=wanted,
+                ),
             )
         result = entry_of(finished[0]).payload.result
         if str(result) == "success":
             raise UsageError(
-                f"deployment {wanted} was not to production: only a production release is accepted and "
-                "closed",
-                hint="name the deployment to production of the same release",
-                ko=f"배포 {wanted}는 운영계 배포가 아닙니다: 운영 배포만 인수·종료합니다",
-                hint_ko="같은 릴리스의 운영계 배포 id를 쓰세요",
+                msg(
+                    "deployment {wanted} was not to production: only a production release is "
+                    "accepted and closed",
+                    wanted=wanted,
+                ),
+                hint=msg("name the deployment to production of the same release"),
             )
         raise UsageError(
-            f"deployment {wanted} ended {result}: only a successful deployment is accepted and closed",
-            hint="a failed or rolled-back deployment goes to incident management (`gatekeeper incident`); "
-            "the fix is deployed again and closed then",
-            ko=f"배포 {wanted}의 결과가 {result}입니다: 성공한 배포만 인수·종료합니다",
-            hint_ko="실패하거나 원상복구된 배포는 장애관리로 이관합니다 (`gatekeeper incident`); "
-            "다시 배포한 뒤 종료하세요",
+            msg(
+                "deployment {wanted} ended {result}: only a successful deployment is accepted and closed",
+                wanted=wanted,
+                result=result,
+            ),
+            hint=msg(
+                "a failed or rolled-back deployment goes to incident management (`gatekeeper "
+                "incident`); the fix is deployed again and closed then"
+            ),
         )
     return history, release
 
@@ -109,12 +121,12 @@ def refuse_uncounted(ctx: Context, history: Any, release: Release, draft: Draft,
         return
     en, ko = reason
     raise UsageError(
-        f"this {what} would not count: {en}; nothing was recorded",
-        hint="the requester (or an agency officer) accepts, the operator manager reviews, the agency officer "
-        "closes, from the pipeline, in that order (the pack's `closure` section)",
-        ko=f"이 {what} 기록은 인정되지 않습니다: {ko}. 기록하지 않았습니다",
-        hint_ko="요청자(또는 운영기관 담당자)가 인수하고, 운영관리자가 검토하고, 운영기관 담당자가 "
-        "파이프라인에서 순서대로 종료합니다 (정책 팩의 `closure`)",
+        msg("this {what} would not count: {en}; nothing was recorded", what=what, en=en, ko=ko),
+        hint=msg(
+            "the requester (or an agency officer) accepts, the operator manager reviews, the "
+            "agency officer closes, from the pipeline, in that order (the pack's `closure` "
+            "section)"
+        ),
     )
 
 
@@ -131,14 +143,15 @@ def require_signature(ctx: Context, record_draft: Draft, what: str, level: str) 
     if level != "required" or "attestation" in record_draft.data:
         return
     raise UsageError(
-        f"this {what} would not count: the CI platform cannot sign it here (no OIDC ID token), so nothing "
-        "would show who recorded it; nothing was recorded",
-        hint="record it in a pipeline job that may request a token (GitHub: `permissions: id-token: "
-        "write`; GitLab: `id_tokens: {GATEKEEPER_ID_TOKEN: {aud: gatekeeper}}`)",
-        ko=f"이 {what} 기록은 인정되지 않습니다: 이 작업에서 CI 플랫폼이 서명할 수 없어(OIDC ID 토큰 없음) "
-        "누가 기록했는지 증명되지 않습니다. 기록하지 않았습니다",
-        hint_ko="토큰을 받을 수 있는 파이프라인 작업에서 기록하세요 (GitHub: `permissions: id-token: "
-        "write`, GitLab: `id_tokens: {GATEKEEPER_ID_TOKEN: {aud: gatekeeper}}`)",
+        msg(
+            "this {what} would not count: the CI platform cannot sign it here (no OIDC ID "
+            "token), so nothing would show who recorded it; nothing was recorded",
+            what=what,
+        ),
+        hint=msg(
+            "record it in a pipeline job that may request a token (GitHub: `permissions: "
+            "id-token: write`; GitLab: `id_tokens: {GATEKEEPER_ID_TOKEN: {aud: gatekeeper}}`)"
+        ),
     )
 
 

@@ -12,6 +12,7 @@ from gatekeeper.commands import Context
 from gatekeeper.domain import EvidenceKind, Outcome
 from gatekeeper.errors import GatekeeperError, UsageError
 from gatekeeper.facts.gather import DEFAULT_ENVIRONMENT, GateRequest, Sources, gather
+from gatekeeper.messages import msg
 
 
 def add_gate_arguments(parser: argparse.ArgumentParser) -> None:
@@ -47,10 +48,8 @@ def parse_evidence(values: list[str]) -> tuple[tuple[EvidenceKind, str], ...]:
         except ValueError:
             allowed = ", ".join(k.value for k in EvidenceKind)
             raise UsageError(
-                f"--evidence {value!r}: unknown kind {kind!r}",
-                hint=f"use one of {allowed}",
-                ko=f"--evidence {value!r}: 알 수 없는 종류 {kind!r}",
-                hint_ko=f"{allowed} 중 하나를 쓰십시오",
+                msg("--evidence {value!r}: unknown kind {kind!r}", value=value, kind=kind),
+                hint=msg("use one of {allowed}", allowed=allowed),
             ) from None
     return tuple(out)
 

@@ -6,6 +6,7 @@ import shlex
 from pathlib import Path
 
 from gatekeeper.errors import UsageError
+from gatekeeper.messages import msg
 
 MARKER = "# installed by `gatekeeper hook install`"
 
@@ -36,12 +37,11 @@ def install(root: Path, *, force: bool, python: str) -> tuple[Path, Path | None]
         if MARKER not in current:
             if not force:
                 raise UsageError(
-                    f"{target} already exists and was not written by gatekeeper",
-                    hint="merge it by hand, or run `gatekeeper hook install --force` (the old hook is "
-                    "kept as commit-msg.local)",
-                    ko=f"{target}이(가) 이미 있고 gatekeeper가 쓴 훅이 아닙니다",
-                    hint_ko="직접 합치거나 `gatekeeper hook install --force`를 실행하십시오(기존 훅은 "
-                    "commit-msg.local로 보관됩니다)",
+                    msg("{target} already exists and was not written by gatekeeper", target=target),
+                    hint=msg(
+                        "merge it by hand, or run `gatekeeper hook install --force` (the old hook is "
+                        "kept as commit-msg.local)"
+                    ),
                 )
             kept = target.with_name("commit-msg.local")
             target.replace(kept)

@@ -12,6 +12,7 @@ from gatekeeper.domain.incident import BusinessDay, Incidents, IncidentState, in
 from gatekeeper.errors import GatekeeperError, InputError, UsageError
 from gatekeeper.facts.history import INCIDENT_KINDS
 from gatekeeper.ledger import LedgerReader
+from gatekeeper.messages import msg
 
 
 def require_incident_role(ctx: Context) -> str:
@@ -31,10 +32,10 @@ def require_incident_role(ctx: Context) -> str:
         return actor.name
     names = ", ".join(str(r) for r in roles)
     raise UsageError(
-        f"{actor.name} holds none of the roles that record incidents ({names})",
-        hint="the operator or the agency records incidents (the pack's incidents.openers); ask one of them",
-        ko=f"{actor.name}은(는) 장애를 기록하는 역할({names})이 아닙니다",
-        hint_ko="운영자 또는 운영기관 담당자가 장애를 기록합니다 (정책 팩의 incidents.openers)",
+        msg("{name} holds none of the roles that record incidents ({names})", name=actor.name, names=names),
+        hint=msg(
+            "the operator or the agency records incidents (the pack's incidents.openers); ask one of them"
+        ),
     )
 
 
@@ -67,10 +68,10 @@ def known_incident(ctx: Context, ident: str) -> IncidentState:
     state = system_incidents(ctx).get(ident)
     if state is None:
         raise InputError(
-            f"no incident {ident!r} of {ctx.config.system.id} in the ledger",
-            hint="give the ID `gatekeeper incident open` printed (`gatekeeper incident list` lists them)",
-            ko=f"{ctx.config.system.id}의 원장에 장애 {ident!r}가 없습니다",
-            hint_ko="`gatekeeper incident open`이 출력한 ID를 쓰세요 (`gatekeeper incident list`로 확인)",
+            msg("no incident {ident!r} of {id} in the ledger", ident=ident, id=ctx.config.system.id),
+            hint=msg(
+                "give the ID `gatekeeper incident open` printed (`gatekeeper incident list` lists them)"
+            ),
         )
     return state
 

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from gatekeeper.config import Config
 from gatekeeper.errors import UsageError
+from gatekeeper.messages import msg
 from gatekeeper.untrusted import TIME_RANGE, time_in_range
 
 _EXAMPLE = "2026-11-24T19:30:00+09:00 or 2026-11-24T10:30:00Z"
@@ -18,9 +19,8 @@ _EXAMPLE = "2026-11-24T19:30:00+09:00 or 2026-11-24T10:30:00Z"
 def _refused(option: str, text: str, en: str, ko: str, *, dates: bool) -> UsageError:
     shown = repr(text[:60])
     return UsageError(
-        f"{option} {shown} {en}",
+        msg("{option} {shown} {en}", option=option, shown=shown, en=en, ko=ko),
         hint=f"give an ISO 8601 time with an offset, e.g. {_EXAMPLE}" + (", or a date YYYY-MM-DD" * dates),
-        ko=f"{option} {shown}: {ko}",
         hint_ko=f"오프셋이 있는 ISO 8601 시각을 주십시오 (예: {_EXAMPLE})"
         + (" 또는 날짜 YYYY-MM-DD" * dates),
     )
@@ -45,11 +45,7 @@ def parse_time(text: str, option: str, *, zone: ZoneInfo | None = None, end: boo
         raise _refused(option, text, what, ko, dates=dates) from None
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise _refused(
-            option,
-            text,
-            "has no UTC offset, so its meaning depends on the machine",
-            "UTC 오프셋이 없어 실행하는 컴퓨터에 따라 뜻이 달라집니다",
-            dates=dates,
+            option, text, *msg("has no UTC offset, so its meaning depends on the machine").pair, dates=dates
         )
     try:
         return time_in_range(moment)
@@ -57,8 +53,7 @@ def parse_time(text: str, option: str, *, zone: ZoneInfo | None = None, end: boo
         raise _refused(
             option,
             text,
-            f"is outside the times gatekeeper computes with ({TIME_RANGE})",
-            f"gatekeeper가 계산할 수 있는 시각의 범위({TIME_RANGE}) 밖입니다",
+            *msg("is outside the times gatekeeper computes with ({TIME_RANGE})", TIME_RANGE=TIME_RANGE).pair,
             dates=dates,
         ) from None
 
@@ -87,10 +82,5 @@ def period(args: argparse.Namespace, config: Config) -> tuple[datetime | None, d
     since = parse_moment(args.since, zone, end=False, option="--since")
     until = parse_moment(args.until, zone, end=True, option="--until")
     if since is not None and until is not None and until <= since:
-        raise UsageError(
-            "--until is not after --since",
-            hint="swap the two dates",
-            ko="--until이 --since보다 뒤가 아닙니다",
-            hint_ko="두 날짜를 바꾸십시오",
-        )
+        raise UsageError(msg("--until is not after --since"), hint=msg("swap the two dates"))
     return since, until

@@ -21,6 +21,7 @@ from gatekeeper.config.models import Config, SystemConfig
 from gatekeeper.domain import Grade
 from gatekeeper.errors import UsageError
 from gatekeeper.ledger import LedgerReader
+from gatekeeper.messages import msg
 from gatekeeper.reporters.portfolio import SystemInfo
 from gatekeeper.reporters.sanitize import for_log
 
@@ -113,10 +114,8 @@ def select(config: Config, ledger: LedgerReader, asked: Sequence[str]) -> tuple[
     if unknown:
         named = _listed(unknown)
         raise UsageError(
-            f"--system {named}: no such system in this configuration or in the ledger",
-            hint=f"name one of {_listed(known)}, or `all`",
-            ko=f"--system {named}: 설정에도 원장에도 없는 시스템입니다",
-            hint_ko=f"{_listed(known)} 중 하나 또는 `all`을 지정하십시오",
+            msg("--system {named}: no such system in this configuration or in the ledger", named=named),
+            hint=msg("name one of {listed_known}, or `all`", listed_known=_listed(known)),
         )
     return tuple(member(config, s) for s in sorted(set(asked)))
 

@@ -9,6 +9,7 @@ from gatekeeper.commands import Context
 from gatekeeper.domain import ActorSource
 from gatekeeper.errors import ConfigError, ExitCode, InputError
 from gatekeeper.ledger import Draft, Ledger, LedgerReader, Precondition, Record
+from gatekeeper.messages import msg
 from gatekeeper.reporters.sanitize import for_log
 
 
@@ -67,17 +68,18 @@ def rfc_digest(ctx: Context, rfc_id: str) -> str:
     entry = open_store(ctx.repo_root, ctx.config, ctx.runtime.env).get(rfc_id)
     if entry is None:
         raise InputError(
-            f"there is no RFC {rfc_id}",
-            hint="create it with `gatekeeper rfc new`, or check the ID",
-            ko=f"변경요청 {rfc_id}이(가) 없습니다",
-            hint_ko="`gatekeeper rfc new`로 만들거나 ID를 확인하십시오",
+            msg("there is no RFC {rfc_id}", rfc_id=rfc_id),
+            hint=msg("create it with `gatekeeper rfc new`, or check the ID"),
         )
     if entry.rfc is None:
         raise ConfigError(
-            f"RFC {rfc_id} is not valid: {entry.error}",
-            hint=f"fix {entry.where}",
-            ko=f"변경요청 {rfc_id}이(가) 유효하지 않습니다: {entry.error_ko or entry.error}",
-            hint_ko=f"{entry.where}을(를) 고치십시오",
+            msg(
+                "RFC {rfc_id} is not valid: {error}",
+                rfc_id=rfc_id,
+                error=entry.error,
+                entry_error_ko_or_entry_erro=entry.error_ko or entry.error,
+            ),
+            hint=msg("fix {where}", where=entry.where),
         )
     return entry.digest
 

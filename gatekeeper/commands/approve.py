@@ -19,6 +19,7 @@ from gatekeeper.commands._records import report_stored, store
 from gatekeeper.domain import Finding, Outcome, RecordKind, Severity
 from gatekeeper.errors import ConfigError, ExitCode
 from gatekeeper.ledger import Draft
+from gatekeeper.messages import in_language, msg
 from gatekeeper.reporters.words import word
 from gatekeeper.rules import RuleContext
 
@@ -62,10 +63,13 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     entry = open_store(ctx.repo_root, ctx.config, ctx.runtime.env).get(args.rfc_id)
     if entry is not None and entry.rfc is None:
         raise ConfigError(
-            f"RFC {args.rfc_id} is not valid: {entry.error}",
-            hint=f"fix {entry.where}",
-            ko=f"변경요청 {args.rfc_id}이(가) 유효하지 않습니다: {entry.error_ko or entry.error}",
-            hint_ko=f"{entry.where}을(를) 고치십시오",
+            msg(
+                "RFC {rfc_id} is not valid: {error}",
+                rfc_id=args.rfc_id,
+                error=entry.error,
+                entry_error_ko_or_entry_erro=entry.error_ko or entry.error,
+            ),
+            hint=msg("fix {where}", where=entry.where),
         )
     rule_ctx = RuleContext(
         ctx.policy,
@@ -152,12 +156,11 @@ def _artifacts(given: list[str]) -> dict[str, str]:
         name, _, digest = item.partition("=")
         if not name.strip() or not ARTIFACT_DIGEST.fullmatch(digest) or name.strip() in found:
             raise InputError(
-                f"--artifact {item[:80]!r} is not NAME=sha256:<64 hex digits> (each name once)",
-                hint="give each artefact as NAME=sha256:<digest>, e.g. app.war=sha256:<sha256sum of it>",
-                ko=f"--artifact {item[:80]!r}은(는) NAME=sha256:<16진수 64자리> 형식이 아닙니다 "
-                "(이름당 한 번)",
-                hint_ko="각 산출물을 NAME=sha256:<다이제스트> 형식으로 지정하세요 "
-                "(예: app.war=sha256:<sha256sum 값>)",
+                msg(
+                    "--artifact {item_80!r} is not NAME=sha256:<64 hex digits> (each name once)",
+                    item_80=item[:80],
+                ),
+                hint=msg("give each artefact as NAME=sha256:<digest>, e.g. app.war=sha256:<sha256sum of it>"),
             )
         found[name.strip()] = digest
     return found
@@ -178,10 +181,8 @@ def _approved_commit(ctx: Context, revision: str | None) -> str:
         return rev_parse(ctx.repo_root, revision)
     except GitError:
         raise InputError(
-            f"--commit {revision[:80]!r} names no commit of this repository",
-            hint="give the id (or a tag or branch) of the commit whose release is approved",
-            ko=f"--commit {revision[:80]!r}은(는) 이 저장소의 커밋이 아닙니다",
-            hint_ko="승인하는 릴리스의 커밋 ID(또는 태그, 브랜치)를 지정하세요",
+            msg("--commit {revision_80!r} names no commit of this repository", revision_80=revision[:80]),
+            hint=msg("give the id (or a tag or branch) of the commit whose release is approved"),
         ) from None
 
 
@@ -269,8 +270,8 @@ def _attest(ctx: Context, draft: Draft, rule_ctx: RuleContext) -> tuple[dict[str
             return []
         made = rule_ctx.finding(
             "approval.unattested",
-            message=rule_ctx.text(en, ko),
-            remediation=rule_ctx.text(*fix),
+            message=in_language(rule_ctx.lang, en, ko),
+            remediation=in_language(rule_ctx.lang, *fix),
             subject=subject,
             severity=chosen,
         )
@@ -280,15 +281,18 @@ def _attest(ctx: Context, draft: Draft, rule_ctx: RuleContext) -> tuple[dict[str
     if token is None or provider is None:
         where = "a workstation" if provider is None else f"this {provider} job"
         return None, finding(
-            f"{where} has no OIDC ID token of the CI platform to prove who gives this decision",
-            "이 결정을 누가 내리는지 증명할 CI 플랫폼의 OIDC ID 토큰이 없습니다",
+            *msg(
+                "{where} has no OIDC ID token of the CI platform to prove who gives this decision",
+                where=where,
+            ).pair,
             fix,
         )
     expect = oidc.expectation(ctx.config, env, provider)
     if expect is None:
         return None, finding(
-            f"the repository is unknown: set platform.{provider}.oidc.repository",
-            f"저장소를 알 수 없습니다: platform.{provider}.oidc.repository를 설정하세요",
+            *msg(
+                "the repository is unknown: set platform.{provider}.oidc.repository", provider=provider
+            ).pair,
             fix,
             always=True,
         )
@@ -319,9 +323,7 @@ def _attest(ctx: Context, draft: Draft, rule_ctx: RuleContext) -> tuple[dict[str
         # Where attestation is only recommended the decision is recorded without it (a GitHub re-run by
         # someone else is one such case: the token keeps the first run's actor).
         return None, finding(
-            f"the CI platform's token does not attest this decision: {en}",
-            f"CI 플랫폼의 토큰이 이 결정을 증명하지 못합니다: {ko}",
-            fix,
+            *msg("the CI platform's token does not attest this decision: {en}", en=en, ko=ko).pair, fix
         )
     return attestation, []
 

@@ -36,6 +36,7 @@ from gatekeeper.errors import InputError, LedgerIntegrityError, UsageError
 from gatekeeper.facts.baseline import baseline_judge, gather_drift
 from gatekeeper.facts.commits import JudgedCommit
 from gatekeeper.ledger import Draft, Ledger, LedgerReader, VerifyResult
+from gatekeeper.messages import msg
 from gatekeeper.reporters.columns import pad
 from gatekeeper.reporters.portfolio import AuditPortfolio
 from gatekeeper.reporters.sanitize import for_log, for_markdown
@@ -471,10 +472,8 @@ def _target(ctx: Context, name: str | None) -> Path | None:
         path = ctx.runtime.cwd / path
     if not path.parent.is_dir():
         raise InputError(
-            f"cannot write {path}: the folder does not exist",
-            hint="create it or pick another path",
-            ko=f"{path}에 쓸 수 없습니다: 폴더가 없습니다",
-            hint_ko="폴더를 만들거나 다른 경로를 고르십시오",
+            msg("cannot write {path}: the folder does not exist", path=path),
+            hint=msg("create it or pick another path"),
         )
     return path
 
@@ -487,12 +486,11 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     if args.system:
         if hwpx_path is not None:
             raise UsageError(
-                "--hwpx writes one system's audit report: not with --system",
-                hint="run `gatekeeper audit --hwpx FILE` in each system's repository; "
-                "`--system` reports the organisation with --html",
-                ko="--hwpx는 한 시스템의 점검 보고서를 씁니다: --system과 함께 쓸 수 없습니다",
-                hint_ko="각 시스템 저장소에서 `gatekeeper audit --hwpx FILE`을 실행하십시오"
-                " (`--system`의 기관 보고서는 --html로 씁니다)",
+                msg("--hwpx writes one system's audit report: not with --system"),
+                hint=msg(
+                    "run `gatekeeper audit --hwpx FILE` in each system's repository; `--system` "
+                    "reports the organisation with --html"
+                ),
             )
         return _run_portfolio(args, ctx, html_path)
     if hwpx_path is not None:

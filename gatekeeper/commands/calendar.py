@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from gatekeeper.commands import Context
 from gatekeeper.errors import UsageError
+from gatekeeper.messages import msg
 
 DEFAULT_DAYS = 42
 # The ledger's deployments are read from this far before the period: the systems that deploy are known.
@@ -58,17 +59,17 @@ def _period(args: argparse.Namespace, zone: ZoneInfo, now: datetime) -> tuple[da
     )
     if end <= start:
         raise UsageError(
-            f"--to {args.end!r} is not after --from {args.start or start.date().isoformat()!r}",
-            hint="give a --to on or after the --from day, or swap the two",
-            ko=f"--to {args.end!r}이(가) --from {args.start or start.date().isoformat()!r}보다 앞섭니다",
-            hint_ko="--from 이후의 --to를 주거나 두 날짜를 바꾸십시오",
+            msg(
+                "--to {end!r} is not after --from {args_start_or_start_date_iso!r}",
+                end=args.end,
+                args_start_or_start_date_iso=args.start or start.date().isoformat(),
+            ),
+            hint=msg("give a --to on or after the --from day, or swap the two"),
         )
     if end - start > timedelta(days=MAX_DAYS):
         raise UsageError(
-            f"the period --from .. --to is longer than {MAX_DAYS} days",
-            hint=f"ask for at most {MAX_DAYS} days at a time",
-            ko=f"--from .. --to 기간이 {MAX_DAYS}일보다 깁니다",
-            hint_ko=f"한 번에 {MAX_DAYS}일 이내로 조회하십시오",
+            msg("the period --from .. --to is longer than {MAX_DAYS} days", MAX_DAYS=MAX_DAYS),
+            hint=msg("ask for at most {MAX_DAYS} days at a time", MAX_DAYS=MAX_DAYS),
         )
     return start, end
 
@@ -114,10 +115,8 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     output = ctx.runtime.cwd / Path(args.output) if args.output else None
     if output is not None and output.suffix.lower() not in (".html", ".htm", ".ics"):
         raise UsageError(
-            f"-o {args.output!r}: the file name ends in neither .html nor .ics",
-            hint="name an HTML month view FILE.html or an iCalendar file FILE.ics",
-            ko=f"-o {args.output!r}: 파일 이름이 .html 또는 .ics로 끝나지 않습니다",
-            hint_ko="HTML 월간 보기는 FILE.html, iCalendar는 FILE.ics로 지정하십시오",
+            msg("-o {output!r}: the file name ends in neither .html nor .ics", output=args.output),
+            hint=msg("name an HTML month view FILE.html or an iCalendar file FILE.ics"),
         )
     start, end = _period(args, zone, ctx.runtime.now())
     rfcs = [
@@ -132,10 +131,11 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     unknown = sorted((systems or frozenset()) - set(known))
     if unknown:
         raise UsageError(
-            f"--system {', '.join(unknown)}: no such system in this configuration, its RFCs or its ledger",
-            hint=f"name one of {', '.join(known)}, or `all`",
-            ko=f"--system {', '.join(unknown)}: 설정·변경요청서·원장에 없는 시스템입니다",
-            hint_ko=f"{', '.join(known)} 중 하나 또는 `all`을 지정하십시오",
+            msg(
+                "--system {join_unknown}: no such system in this configuration, its RFCs or its ledger",
+                join_unknown=", ".join(unknown),
+            ),
+            hint=msg("name one of {join_known}, or `all`", join_known=", ".join(known)),
         )
     cal = build(
         rfcs=rfcs,

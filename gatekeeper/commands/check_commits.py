@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from gatekeeper.commands import Context
 from gatekeeper.errors import InputError, UsageError
+from gatekeeper.messages import msg
 
 if TYPE_CHECKING:
     from gatekeeper.adapters.rfcstore import RfcStore
@@ -140,19 +141,15 @@ def _read_message_file(path: Path, cwd: Path) -> str:
         )
     if b"\0" in raw:
         raise InputError(
-            f"{path}: the commit message contains a NUL byte",
-            hint="remove the binary content",
-            ko=f"{path}: 커밋 메시지에 NUL 바이트가 있습니다",
-            hint_ko="바이너리 내용을 지우십시오",
+            msg("{path}: the commit message contains a NUL byte", path=path),
+            hint=msg("remove the binary content"),
         )
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise InputError(
-            f"{path}: the commit message is not UTF-8 (byte {exc.start})",
-            hint="write the message in UTF-8 (git config i18n.commitEncoding utf-8)",
-            ko=f"{path}: 커밋 메시지가 UTF-8이 아닙니다({exc.start}번째 바이트)",
-            hint_ko="메시지를 UTF-8로 쓰십시오(git config i18n.commitEncoding utf-8)",
+            msg("{path}: the commit message is not UTF-8 (byte {start})", path=path, start=exc.start),
+            hint=msg("write the message in UTF-8 (git config i18n.commitEncoding utf-8)"),
         ) from None
 
 
@@ -213,10 +210,8 @@ def _explicit_range(root: Path, text: str) -> tuple[str | None, str]:
 
     if "..." in text or text.count("..") != 1:
         raise UsageError(
-            f"--range {text!r} is not of the form A..B",
-            hint="e.g. --range origin/main..HEAD",
-            ko=f"--range {text!r}이(가) A..B 형식이 아닙니다",
-            hint_ko="예: --range origin/main..HEAD",
+            msg("--range {text!r} is not of the form A..B", text=text),
+            hint=msg("e.g. --range origin/main..HEAD"),
         )
     low, high = text.split("..")
     return (git.rev_parse(root, low) if low else None), git.rev_parse(root, high or "HEAD")

@@ -20,6 +20,7 @@ from gatekeeper.commands import Context
 from gatekeeper.commands._records import draft, report_stored, signed, store
 from gatekeeper.domain import RecordKind
 from gatekeeper.errors import InputError, UsageError
+from gatekeeper.messages import msg
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -50,8 +51,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     missing = [flag for flag, value in given if not value]
     if missing:
         raise UsageError(
-            f"delegate needs {', '.join(missing)} (or --revoke ID)",
-            ko=f"delegate에는 {', '.join(missing)}이(가) 필요합니다 (또는 --revoke ID)",
+            msg("delegate needs {join_missing} (or --revoke ID)", join_missing=", ".join(missing))
         )
     zone = ZoneInfo(ctx.config.timezone)
     start = _moment(args.start, "--from", zone, end=False)
@@ -62,19 +62,22 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     unknown = [s for s in steps if s not in known]
     if not deputy or not steps or unknown:
         raise InputError(
-            f"--to names nobody, or --steps names no approval step of the pack: {', '.join(unknown) or '-'}",
-            hint=f"use steps of {ctx.policy.name}: {', '.join(known)}",
-            ko=f"--steps에 정책 팩의 승인 단계가 아닌 것이 있습니다: {', '.join(unknown) or '(없음)'}",
-            hint_ko=f"{ctx.policy.name}의 단계를 쓰세요: {', '.join(known)}",
+            msg(
+                "--to names nobody, or --steps names no approval step of the pack: {join_unknown_or}",
+                join_unknown_or=", ".join(unknown) or "-",
+                join_unknown_or_없음=", ".join(unknown) or "(없음)",
+            ),
+            hint=msg("use steps of {name}: {join_known}", name=ctx.policy.name, join_known=", ".join(known)),
         )
     if end <= start or end <= ctx.runtime.now():
         raise InputError(
-            f"--from {args.start} --until {args.end} is not a period still to come (it must end after it "
-            "begins, and after now)",
-            hint="give the period of the absence, e.g. --from 2026-12-07 --until 2026-12-11",
-            ko=f"--from {args.start} --until {args.end}은(는) 유효한 기간이 아닙니다 (시작 뒤, 그리고 현재 "
-            "뒤에 끝나야 함)",
-            hint_ko="부재 기간을 지정하세요 (예: --from 2026-12-07 --until 2026-12-11)",
+            msg(
+                "--from {start} --until {end} is not a period still to come (it must end after "
+                "it begins, and after now)",
+                start=args.start,
+                end=args.end,
+            ),
+            hint=msg("give the period of the absence, e.g. --from 2026-12-07 --until 2026-12-11"),
         )
     data: dict[str, Any] = {
         "to": deputy,
@@ -89,8 +92,12 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     return report_stored(
         ctx,
         stored,
-        f"{', '.join(steps)} to {deputy} until {end.isoformat()}",
-        f"{', '.join(steps)} → {deputy}, {end.isoformat()}까지",
+        *msg(
+            "{join_steps} to {deputy} until {end_isoformat}",
+            join_steps=", ".join(steps),
+            deputy=deputy,
+            end_isoformat=end.isoformat(),
+        ).pair,
     )
 
 
@@ -109,11 +116,11 @@ def _moment(text: str, flag: str, zone: ZoneInfo, *, end: bool) -> datetime:
         return aware_time(text)
     except ValueError as exc:
         raise InputError(
-            f"{flag} {text[:60]!r}: {exc}",
-            hint=f"give {flag} as a date (2026-12-07) or a time with an offset (2026-12-07T09:00:00+09:00)",
-            ko=f"{flag} {text[:60]!r}은(는) 날짜나 시각이 아닙니다",
-            hint_ko=f"{flag}를 날짜(2026-12-07)나 오프셋이 있는 시각(2026-12-07T09:00:00+09:00)으로 "
-            "지정하세요",
+            msg("{flag} {text_60!r}: {exc}", flag=flag, text_60=text[:60], exc=exc),
+            hint=msg(
+                "give {flag} as a date (2026-12-07) or a time with an offset (2026-12-07T09:00:00+09:00)",
+                flag=flag,
+            ),
         ) from None
 
 
@@ -151,10 +158,8 @@ def _refuse_if_void(ctx: Context, record: Any) -> None:
     data = record.data
     if login_key(data["to"]) == login_key(record.actor):
         raise InputError(
-            f"{record.actor} cannot delegate to yourself: a deputy is someone else",
-            hint="name the colleague who approves in your stead with --to",
-            ko=f"{record.actor}님 자신에게는 위임할 수 없습니다: 대리인은 다른 사람이어야 합니다",
-            hint_ko="대신 승인할 동료를 --to로 지정하세요",
+            msg("{actor} cannot delegate to yourself: a deputy is someone else", actor=record.actor),
+            hint=msg("name the colleague who approves in your stead with --to"),
         )
     level = ctx.policy.approvals.attestation_level(ctx.config.system.grade)
     attested = None if level == "off" or provider_of(record.actor_source) is None else "attestation" in data
@@ -182,13 +187,20 @@ def _refuse_if_void(ctx: Context, record: Any) -> None:
         en, ko = reason
         roles = ", ".join(str(r) for r in ctx.policy.approvals.steps[Step(step)].roles)
         raise InputError(
-            f"this delegation of {step} would not count: {en}; nothing was recorded",
-            hint=f"a holder of role {roles} delegates {step} from the pipeline's approval job (GitHub: "
-            "`permissions: id-token: write`; GitLab: `id_tokens:`), for a period no earlier delegation of "
-            "theirs covers (revoke it first: `gatekeeper delegate --revoke ID`)",
-            ko=f"이 {step} 단계 위임은 인정되지 않습니다: {ko}. 기록하지 않았습니다",
-            hint_ko=f"{roles} 역할 보유자가 파이프라인의 승인 작업에서, 이전 위임과 겹치지 않는 기간으로 "
-            "위임하세요 (이전 위임은 `gatekeeper delegate --revoke ID`로 먼저 철회)",
+            msg(
+                "this delegation of {step} would not count: {en}; nothing was recorded",
+                step=step,
+                en=en,
+                ko=ko,
+            ),
+            hint=msg(
+                "a holder of role {roles} delegates {step} from the pipeline's approval job "
+                "(GitHub: `permissions: id-token: write`; GitLab: `id_tokens:`), for a period no "
+                "earlier delegation of theirs covers (revoke it first: `gatekeeper delegate "
+                "--revoke ID`)",
+                roles=roles,
+                step=step,
+            ),
         )
 
 
@@ -222,10 +234,13 @@ def _revoke(args: argparse.Namespace, ctx: Context) -> int:
             else "이 ID의 위임 기록이 없습니다"
         )
         raise InputError(
-            f"--revoke {args.revoke[:80]!r}: {why_en}; nothing was recorded",
-            hint="`gatekeeper ledger log --kind delegation` lists the delegation records and their ids",
-            ko=f"--revoke {args.revoke[:80]!r}: {why_ko}. 기록하지 않았습니다",
-            hint_ko="`gatekeeper ledger log --kind delegation`으로 위임 기록과 ID를 확인하세요",
+            msg(
+                "--revoke {revoke_80!r}: {why_en}; nothing was recorded",
+                revoke_80=args.revoke[:80],
+                why_en=why_en,
+                why_ko=why_ko,
+            ),
+            hint=msg("`gatekeeper ledger log --kind delegation` lists the delegation records and their ids"),
         )
     stored = store(ctx, record)
-    return report_stored(ctx, stored, f"revokes {args.revoke}", f"{args.revoke} 철회")
+    return report_stored(ctx, stored, *msg("revokes {revoke}", revoke=args.revoke).pair)

@@ -41,6 +41,7 @@ from gatekeeper.errors import ExitCode, GatekeeperError, InputError
 from gatekeeper.facts.baseline import artifact_digests
 from gatekeeper.facts.gather import DEFAULT_ENVIRONMENT, gather, started_payload, workspace_evidence
 from gatekeeper.ledger import Draft, Ledger, LedgerReader, Precondition, Record
+from gatekeeper.messages import msg
 from gatekeeper.reporters.words import word
 
 # `deploy start --at` may only restate the present: a deployment is recorded at the time it happens.
@@ -116,10 +117,8 @@ def _start(args: argparse.Namespace, ctx: Context) -> int:
     request = request_from(args, ctx.runtime.cwd)
     if request.at is not None and abs(request.at - now) > _AT_TOLERANCE:
         raise InputError(
-            "deploy start records the deployment at the time it happens; --at may not move it",
-            hint="use `gatekeeper gate --at T` to ask what the gate would say at another time",
-            ko="deploy start는 배포가 일어나는 시각에 기록합니다. --at으로 옮길 수 없습니다",
-            hint_ko="다른 시각에 게이트가 어떻게 판단할지는 `gatekeeper gate --at T`로 물으십시오",
+            msg("deploy start records the deployment at the time it happens; --at may not move it"),
+            hint=msg("use `gatekeeper gate --at T` to ask what the gate would say at another time"),
         )
     environments = ctx.config.declared_environments()
     environment = environments.resolve(args.environment).name  # exit 2 for an undeclared name
@@ -216,12 +215,12 @@ def _find_started(ledger: Ledger, system: str, deployment_id: str) -> Record:
         if record.id == deployment_id:
             return record
     raise InputError(
-        f"no deployment.started record of {system} has the id {deployment_id!r}",
-        hint="use the id `gatekeeper deploy start` printed; `gatekeeper ledger log` lists the records",
-        ko=f"{system}의 deployment.started 기록 중 id가 {deployment_id!r}인 것이 없습니다",
-        hint_ko=(
-            "`gatekeeper deploy start`가 출력한 id를 쓰십시오. `gatekeeper ledger log`가 기록을 보여 줍니다"
+        msg(
+            "no deployment.started record of {system} has the id {deployment_id!r}",
+            system=system,
+            deployment_id=deployment_id,
         ),
+        hint=msg("use the id `gatekeeper deploy start` printed; `gatekeeper ledger log` lists the records"),
     )
 
 

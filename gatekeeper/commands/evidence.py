@@ -14,6 +14,7 @@ from gatekeeper.commands import Context
 from gatekeeper.commands._records import draft, report_stored, store
 from gatekeeper.domain import EvidenceKind, RecordKind
 from gatekeeper.errors import InputError
+from gatekeeper.messages import msg
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -51,10 +52,12 @@ def _refuse_escaping_links(paths: list[Path], root: Path) -> None:
         named_inside = Path(os.path.normpath(path.absolute())).is_relative_to(root.absolute())
         if named_inside and not path.resolve().is_relative_to(real_root):
             raise InputError(
-                f"{path}: links to {path.resolve()}, outside the repository; it is not read",
-                hint="write the test report inside the workspace instead of linking to it",
-                ko=f"{path}: 저장소 밖의 {path.resolve()}를 가리키는 링크라 읽지 않습니다",
-                hint_ko="링크 대신 작업 공간 안에 시험 보고서를 쓰십시오",
+                msg(
+                    "{path}: links to {path_resolve}, outside the repository; it is not read",
+                    path=path,
+                    path_resolve=path.resolve(),
+                ),
+                hint=msg("write the test report inside the workspace instead of linking to it"),
             )
 
 

@@ -29,6 +29,7 @@ from gatekeeper.domain.records import (
 )
 from gatekeeper.errors import ExitCode, UsageError
 from gatekeeper.ledger import LedgerReader
+from gatekeeper.messages import msg
 from gatekeeper.reporters.sanitize import for_log
 
 TYPES = ("service-outage", "service-delay", "service-malfunction", "internal", "external", "cyber")
@@ -99,10 +100,8 @@ def _time(ctx: Context, text: str | None, option: str) -> Any:
     moment = now if text is None else parse_time(text, option)
     if moment > now:
         raise UsageError(
-            f"{option} {text} is in the future",
-            hint="give the time it happened",
-            ko=f"{option} {text}은(는) 미래 시각입니다",
-            hint_ko="실제 시각을 쓰세요",
+            msg("{option} {text} is in the future", option=option, text=text),
+            hint=msg("give the time it happened"),
         )
     return moment
 
@@ -115,10 +114,7 @@ def _open(args: argparse.Namespace, ctx: Context, actor: str) -> int:
     ident = (args.incident_id or f"INC-{uuid.uuid4().hex[:8]}").strip()
     if not ident or len(ident) > 100 or any(c.isspace() for c in ident):
         raise UsageError(
-            "--id is empty, longer than 100 characters or holds spaces",
-            hint="e.g. INC-2026-0007",
-            ko="--id가 비었거나 100자보다 길거나 공백을 포함합니다",
-            hint_ko="예: INC-2026-0007",
+            msg("--id is empty, longer than 100 characters or holds spaces"), hint=msg("e.g. INC-2026-0007")
         )
     grade = grade_of(ctx, occurred, None, args.region or "", args.service_priority)
     payload = IncidentOpened(
@@ -142,15 +138,15 @@ def _open(args: argparse.Namespace, ctx: Context, actor: str) -> int:
         for found in reader.find(kind=str(payload.KIND), system=ctx.config.system.id):
             if entry_of(found).payload.incident_id == ident:
                 raise UsageError(
-                    f"incident {ident} exists already (record {found.seq})",
-                    hint="choose another --id, or update that incident",
-                    ko=f"장애 {ident}는 이미 있습니다 (기록 {found.seq})",
-                    hint_ko="다른 --id를 쓰거나 그 장애를 update 하세요",
+                    msg("incident {ident} exists already (record {seq})", ident=ident, seq=found.seq),
+                    hint=msg("choose another --id, or update that incident"),
                 )
 
     record = draft(ctx, str(payload.KIND), payload.dump(), tuple(args.rfc))
     stored = store(ctx, record, unique)
-    code = report_stored(ctx, stored, f"{ident}, grade {int(grade)}", f"{ident}, {int(grade)}등급")
+    code = report_stored(
+        ctx, stored, *msg("{ident}, grade {int_grade}", ident=ident, int_grade=int(grade)).pair
+    )
     if (
         "attestation" not in stored.data
         and ctx.policy.approvals.attestation_level(ctx.config.system.grade) == "required"
@@ -214,18 +210,17 @@ def _close(args: argparse.Namespace, ctx: Context) -> int:
     state = known_incident(ctx, args.incident)
     if state.closed is not None:
         raise UsageError(
-            f"incident {state.id} is closed already",
-            hint="record later findings with `incident update`",
-            ko=f"장애 {state.id}는 이미 종료되었습니다",
-            hint_ko="이후 내용은 `incident update`로 기록하세요",
+            msg("incident {id} is closed already", id=state.id),
+            hint=msg("record later findings with `incident update`"),
         )
     resolved = _time(ctx, args.resolved_at, "--resolved-at")
     if resolved < state.start:
         raise UsageError(
-            f"--resolved-at is before the incident occurred ({state.start.isoformat()})",
-            hint="give the time service was restored and confirmed",
-            ko=f"--resolved-at이 장애 발생일시({state.start.isoformat()})보다 앞섭니다",
-            hint_ko="서비스 정상화를 확인한 시각을 쓰세요",
+            msg(
+                "--resolved-at is before the incident occurred ({state_start_isoformat})",
+                state_start_isoformat=state.start.isoformat(),
+            ),
+            hint=msg("give the time service was restored and confirmed"),
         )
     region = str(state.latest("region") or "")
     priority = state.latest("service_priority") or None

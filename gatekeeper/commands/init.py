@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 from gatekeeper import __version__
 from gatekeeper.commands import Context
 from gatekeeper.errors import GitError, UsageError
+from gatekeeper.messages import msg
 
 if TYPE_CHECKING:
     from gatekeeper.config import Config, Policy
@@ -89,12 +90,7 @@ def _git(root: Path, *args: str) -> str:
 def _repository_root(cwd: Path) -> Path:
     top = _git(cwd, "rev-parse", "--show-toplevel")
     if not top:
-        raise GitError(
-            f"{cwd} is not inside a git repository",
-            hint="run `git init` first",
-            ko=f"{cwd}은(는) git 저장소 안이 아닙니다",
-            hint_ko="먼저 `git init`을 실행하십시오",
-        )
+        raise GitError(msg("{cwd} is not inside a git repository", cwd=cwd), hint=msg("run `git init` first"))
     return Path(top)
 
 
@@ -119,10 +115,11 @@ def action_ref(text: str | None) -> tuple[str, str]:
     found = re.fullmatch(r"([A-Za-z0-9][A-Za-z0-9_.-]*/[A-Za-z0-9_.-]+)@([A-Za-z0-9][A-Za-z0-9_./-]*)", text)
     if not found or ".." in text:
         raise UsageError(
-            f"--action-ref {text!r} is not OWNER/REPO@TAG",
-            hint=f"e.g. --action-ref agency/gatekeeper@v{__version__} (a tag or a full commit SHA)",
-            ko=f"--action-ref {text!r}은(는) OWNER/REPO@TAG 형식이 아닙니다",
-            hint_ko=f"예: --action-ref agency/gatekeeper@v{__version__} (태그 또는 커밋 SHA 전체)",
+            msg("--action-ref {text!r} is not OWNER/REPO@TAG", text=text),
+            hint=msg(
+                "e.g. --action-ref agency/gatekeeper@v{version} (a tag or a full commit SHA)",
+                version=__version__,
+            ),
         )
     return found.group(1), found.group(2)
 
@@ -262,10 +259,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     if existing and not args.force:
         names = ", ".join(str(p.relative_to(root)) for p in existing)
         raise UsageError(
-            f"already there: {names}",
-            hint="keep them, or pass --force to overwrite",
-            ko=f"이미 있는 파일: {names}",
-            hint_ko="그대로 두거나, 덮어쓰려면 --force를 지정하십시오",
+            msg("already there: {names}", names=names), hint=msg("keep them, or pass --force to overwrite")
         )
     lines: list[str] = []  # the text output; `--format json` gives the same as data
     ko = ctx.lang == "ko"

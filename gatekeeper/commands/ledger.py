@@ -15,6 +15,7 @@ from gatekeeper.commands._records import open_configured
 from gatekeeper.errors import ExitCode, InputError, LedgerError
 from gatekeeper.ledger import Ledger, chain_reason_ko
 from gatekeeper.ledger.anchor import AnchorProblem, Head, head_in
+from gatekeeper.messages import msg
 from gatekeeper.reporters.columns import pad
 from gatekeeper.reporters.sanitize import for_log
 
@@ -213,12 +214,14 @@ def _platform_anchors(ctx: Context, provider: str, depth: int) -> list[PostedSta
     platform = open_platform(provider, ctx.config, ctx.runtime.env)  # type: ignore[arg-type]
     if platform is None:
         raise InputError(
-            f"--anchors-from {provider}: no {provider} token to read the commit statuses with",
-            hint="set the token the CI jobs use (GITHUB_TOKEN / GATEKEEPER_GITLAB_TOKEN) and the repository "
-            "(GITHUB_REPOSITORY / CI_PROJECT_ID)",
-            ko=f"--anchors-from {provider}: 커밋 상태를 읽을 {provider} 토큰이 없습니다",
-            hint_ko="CI 작업이 쓰는 토큰(GITHUB_TOKEN / GATEKEEPER_GITLAB_TOKEN)과 "
-            "저장소(GITHUB_REPOSITORY / CI_PROJECT_ID)를 설정하세요",
+            msg(
+                "--anchors-from {provider}: no {provider} token to read the commit statuses with",
+                provider=provider,
+            ),
+            hint=msg(
+                "set the token the CI jobs use (GITHUB_TOKEN / GATEKEEPER_GITLAB_TOKEN) and the "
+                "repository (GITHUB_REPOSITORY / CI_PROJECT_ID)"
+            ),
         )
     shas = git(ctx.repo_root, "rev-list", f"--max-count={depth}", "HEAD").split()
     return platform.anchor_statuses(shas)

@@ -8,6 +8,7 @@ from gatekeeper.commands import Context
 from gatekeeper.commands._records import draft, report_stored, rfc_digest, signed, store
 from gatekeeper.domain import RecordKind
 from gatekeeper.errors import UsageError
+from gatekeeper.messages import msg
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -23,10 +24,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
 
     agencies = [a.strip() for a in args.to if a.strip()]
     if not agencies:
-        raise UsageError(
-            "--to needs at least one agency name",
-            ko="--to에 기관 이름을 하나 이상 적으세요",
-        )
+        raise UsageError(msg("--to needs at least one agency name"))
     digest = rfc_digest(ctx, args.rfc_id)
     data = {"to": agencies, "note": args.note, "rfc_digest": digest}
     notice = signed(ctx, draft(ctx, str(RecordKind.NOTICE), data, (args.rfc_id,)))
@@ -45,12 +43,12 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     if refused is not None:
         en, ko = refused
         raise UsageError(
-            f"this notice would not count: {en}; nothing was recorded",
-            hint="the agency officer records the notice (the pack's deploy.notice_by) from a pipeline job "
-            "that may request an OIDC token (GitHub: `permissions: id-token: write`; GitLab: `id_tokens:`)",
-            ko=f"이 공지는 인정되지 않습니다: {ko}. 기록하지 않았습니다",
-            hint_ko="운영기관 담당자가 OIDC 토큰을 받을 수 있는 파이프라인 작업에서 공지를 기록합니다 "
-            "(정책 팩의 deploy.notice_by; GitHub: `permissions: id-token: write`, GitLab: `id_tokens:`)",
+            msg("this notice would not count: {en}; nothing was recorded", en=en, ko=ko),
+            hint=msg(
+                "the agency officer records the notice (the pack's deploy.notice_by) from a "
+                "pipeline job that may request an OIDC token (GitHub: `permissions: id-token: "
+                "write`; GitLab: `id_tokens:`)"
+            ),
         )
     record = store(ctx, notice)
     return report_stored(

@@ -15,6 +15,7 @@ from gatekeeper.commands._records import draft, report_stored, rfc_digest, signe
 from gatekeeper.domain import RecordKind
 from gatekeeper.domain.records import Pir
 from gatekeeper.errors import UsageError
+from gatekeeper.messages import msg
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -40,10 +41,10 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
 
     if args.result == "not-achieved" and not args.follow_up.strip():
         raise UsageError(
-            "--result not-achieved needs --follow-up: the improvement the unmet purpose leads to",
-            hint='name it: --follow-up "RFC-2026-0012: index the address table" (SOP change procedure 4.3)',
-            ko="--result not-achieved에는 --follow-up이 필요합니다: 목적 미달성에 따른 개선 활동",
-            hint_ko='개선 활동을 적으세요: --follow-up "RFC-2026-0012: 주소 테이블 색인" (변경관리 4.3)',
+            msg("--result not-achieved needs --follow-up: the improvement the unmet purpose leads to"),
+            hint=msg(
+                'name it: --follow-up "RFC-2026-0012: index the address table" (SOP change procedure 4.3)'
+            ),
         )
     digest = rfc_digest(ctx, args.rfc_id)
     review = Pir(args.result, args.note, digest, args.follow_up.strip())
@@ -55,12 +56,11 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     if refused is not None:
         en, ko = refused
         raise UsageError(
-            f"this PIR would not count: {en}; nothing was recorded",
-            hint="the CAB or the agency officer records the PIR (the pack's deploy.pir_reviewers), from the "
-            "pipeline",
-            ko=f"이 PIR은 인정되지 않습니다: {ko}. 기록하지 않았습니다",
-            hint_ko="변경관리위원회 또는 운영기관 담당자가 파이프라인에서 PIR을 기록합니다 (정책 팩의 "
-            "deploy.pir_reviewers)",
+            msg("this PIR would not count: {en}; nothing was recorded", en=en, ko=ko),
+            hint=msg(
+                "the CAB or the agency officer records the PIR (the pack's "
+                "deploy.pir_reviewers), from the pipeline"
+            ),
         )
     unsigned = draft(ctx, str(RecordKind.PIR), review.dump(), (args.rfc_id,))
     pir = signed(ctx, unsigned)
@@ -68,14 +68,14 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         "required"
     ):
         raise UsageError(
-            "this PIR would not count: the CI platform cannot sign it here (no OIDC ID token), so nothing "
-            "would show who recorded it; nothing was recorded",
-            hint="record it in a pipeline job that may request a token (GitHub: `permissions: id-token: "
-            "write`; GitLab: `id_tokens: {GATEKEEPER_ID_TOKEN: {aud: gatekeeper}}`)",
-            ko="이 PIR은 인정되지 않습니다: 이 작업에서 CI 플랫폼이 서명할 수 없어(OIDC ID 토큰 없음) 누가 "
-            "기록했는지 증명되지 않습니다. 기록하지 않았습니다",
-            hint_ko="토큰을 받을 수 있는 파이프라인 작업에서 기록하세요 (GitHub: `permissions: id-token: "
-            "write`, GitLab: `id_tokens: {GATEKEEPER_ID_TOKEN: {aud: gatekeeper}}`)",
+            msg(
+                "this PIR would not count: the CI platform cannot sign it here (no OIDC ID "
+                "token), so nothing would show who recorded it; nothing was recorded"
+            ),
+            hint=msg(
+                "record it in a pipeline job that may request a token (GitHub: `permissions: "
+                "id-token: write`; GitLab: `id_tokens: {GATEKEEPER_ID_TOKEN: {aud: gatekeeper}}`)"
+            ),
         )
     record = store(ctx, pir)
     result_ko = "목표 달성" if args.result == "achieved" else "목표 미달성"

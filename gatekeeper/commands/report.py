@@ -16,6 +16,7 @@ from gatekeeper.domain import RecordKind
 from gatekeeper.domain.records import entry_of
 from gatekeeper.errors import InputError, UsageError
 from gatekeeper.ledger import LedgerReader
+from gatekeeper.messages import msg, tr
 from gatekeeper.reporters.forms import (
     FORM_KINDS,
     Form,
@@ -118,17 +119,18 @@ def build_form(ctx: Context, ledger: LedgerReader, kind: str, ident: str) -> For
         entry = open_store(ctx.repo_root, ctx.config, ctx.runtime.env).get(ident)
         if entry is None:
             raise InputError(
-                f"no RFC {ident!r} in the RFC store",
-                hint="`gatekeeper rfc show ID` lists what exists",
-                ko=f"변경요청 저장소에 {ident!r}이(가) 없습니다",
-                hint_ko="`gatekeeper rfc validate`로 있는 변경요청서를 확인하십시오",
+                msg("no RFC {ident!r} in the RFC store", ident=ident),
+                hint=msg("`gatekeeper rfc show ID` lists what exists"),
             )
         if entry.rfc is None:
             raise InputError(
-                f"RFC {ident} does not validate: {entry.error}",
-                hint=f"`gatekeeper rfc validate {ident}`",
-                ko=f"변경요청서 {ident}의 형식이 올바르지 않습니다: {entry.error_ko or entry.error}",
-                hint_ko=f"`gatekeeper rfc validate {ident}`로 확인하십시오",
+                msg(
+                    "RFC {ident} does not validate: {error}",
+                    ident=ident,
+                    error=entry.error,
+                    entry_error_ko_or_entry_erro=entry.error_ko or entry.error,
+                ),
+                hint=msg("`gatekeeper rfc validate {ident}`", ident=ident),
             )
         approvals = [
             entry_of(r) for r in ledger.find(kind=RecordKind.APPROVAL.value, system=system, rfc=ident)
@@ -161,11 +163,8 @@ def build_form(ctx: Context, ledger: LedgerReader, kind: str, ident: str) -> For
         )
         if started is None:
             raise InputError(
-                f"no deployment {ident!r} of {system} in the ledger",
-                hint="use the id `gatekeeper deploy start` printed; `gatekeeper ledger log` lists them",
-                ko=f"원장에 {system}의 배포 {ident!r}이(가) 없습니다",
-                hint_ko="`gatekeeper deploy start`가 출력한 ID를 쓰십시오"
-                " (`gatekeeper ledger log`가 목록을 보여 줍니다)",
+                msg("no deployment {ident!r} of {system} in the ledger", ident=ident, system=system),
+                hint=msg("use the id `gatekeeper deploy start` printed; `gatekeeper ledger log` lists them"),
             )
         finishes = (
             entry_of(r) for r in ledger.find(kind=RecordKind.DEPLOYMENT_FINISHED.value, system=system)
@@ -187,10 +186,8 @@ def build_form(ctx: Context, ledger: LedgerReader, kind: str, ident: str) -> For
     incident = fold_incidents(ledger, system).get(ident)  # by incident ID, record id or deployment id
     if incident is None:
         raise InputError(
-            f"no incident {ident!r} of {system} in the ledger",
-            hint="give the incident's ID, its record id or the id of the deployment that opened it",
-            ko=f"원장에 {system}의 장애 {ident!r}이(가) 없습니다",
-            hint_ko="장애 ID, 그 기록의 ID, 또는 장애를 연 배포의 ID를 지정하십시오",
+            msg("no incident {ident!r} of {system} in the ledger", ident=ident, system=system),
+            hint=msg("give the incident's ID, its record id or the id of the deployment that opened it"),
         )
     return incident_report_form(incident, ctx.config.system.name, lang)
 
@@ -212,19 +209,15 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     if args.hwpx and (args.html or args.pdf):
         chosen = " ".join(f"--{name}" for name in ("html", "pdf", "hwpx") if getattr(args, name))
         raise UsageError(
-            f"{chosen}: choose one format",
-            hint="Markdown by default, or --html, --pdf or --hwpx",
-            ko=f"{chosen}: 형식은 하나만 고르십시오",
-            hint_ko="기본은 Markdown이며, --html, --pdf, --hwpx 중 하나를 지정할 수 있습니다",
+            msg("{chosen}: choose one format", chosen=chosen),
+            hint=msg("Markdown by default, or --html, --pdf or --hwpx"),
         )
     for name, suffix in (("pdf", "pdf"), ("hwpx", "hwpx")):
         if getattr(args, name) and not args.output:
             example = f"gatekeeper report form change-request RFC-2026-0001 --{name} -o rfc.{suffix}"
             raise UsageError(
-                f"--{name} writes a file: name it with --output",
-                hint=f"e.g. `{example}`",
-                ko=f"--{name}는 파일로 씁니다: --output으로 파일 이름을 주십시오",
-                hint_ko=f"예: `{example}`",
+                msg("--{name} writes a file: name it with --output", name=name),
+                hint=msg("e.g. `{example}`", example=example),
             )
     if args.hwpx:
         from gatekeeper.reporters.hwpx import require
@@ -254,7 +247,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
             write_hwpx(form, target, lang=ctx.lang, generated=generated, letterhead=heading)
         else:
             target.write_text(text, encoding="utf-8")
-        line = _t(ctx.lang, f"wrote {for_log(str(target))}", f"{for_log(str(target))} 작성 완료")
+        line = tr(ctx.lang, "wrote {for_log_str_target}", for_log_str_target=for_log(str(target)))
         return ctx.done(line, kind=args.kind, id=args.id, output=str(target))
     if ctx.output_format == "json":
         return ctx.done("", kind=args.kind, id=args.id, html=bool(args.html), form=text)
@@ -305,18 +298,22 @@ def _register(args: argparse.Namespace, ctx: Context) -> int:
         write_workbook(sheets, target, title=f"{system.name} ({system.id})", head=str(head))
     except OSError as exc:
         raise InputError(
-            f"{args.output}: cannot write the workbook: {exc.strerror or exc}",
-            hint="choose a writable path for --output",
-            ko=f"{args.output}: 통합문서를 쓸 수 없습니다: {exc.strerror or exc}",
-            hint_ko="--output에 쓸 수 있는 경로를 지정하십시오",
+            msg(
+                "{output}: cannot write the workbook: {exc_strerror_or_exc}",
+                output=args.output,
+                exc_strerror_or_exc=exc.strerror or exc,
+            ),
+            hint=msg("choose a writable path for --output"),
         ) from None
     counts = tuple(len(sheet.rows) for sheet in sheets)
     return ctx.done(
-        _t(
+        tr(
             lang,
-            f"wrote {for_log(str(target))}: {counts[0]} changes, {counts[1]} deployments, "
-            f"{counts[2]} incidents",
-            f"{for_log(str(target))} 작성 완료: 변경 {counts[0]}건, 배포 {counts[1]}건, 장애 {counts[2]}건",
+            "wrote {for_log_str_target}: {counts_0} changes, {counts_1} deployments, {counts_2} incidents",
+            for_log_str_target=for_log(str(target)),
+            counts_0=counts[0],
+            counts_1=counts[1],
+            counts_2=counts[2],
         ),
         output=str(target),
         changes=counts[0],

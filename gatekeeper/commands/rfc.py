@@ -8,6 +8,7 @@ import json
 from gatekeeper.commands import Context
 from gatekeeper.domain.rfcid import next_id
 from gatekeeper.errors import ConfigError, ExitCode, UsageError
+from gatekeeper.messages import msg
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -46,10 +47,8 @@ def _new(args: argparse.Namespace, ctx: Context) -> int:
     config = ctx.config
     if config.rfc.store != "files":
         raise UsageError(
-            f"this repository keeps RFCs in {config.rfc.store} issues",
-            hint="open an issue with the 변경요청서 issue template instead",
-            ko=f"이 저장소는 변경요청서를 {config.rfc.store} 이슈로 관리합니다",
-            hint_ko="대신 변경요청서 이슈 템플릿으로 이슈를 여십시오",
+            msg("this repository keeps RFCs in {store} issues", store=config.rfc.store),
+            hint=msg("open an issue with the 변경요청서 issue template instead"),
         )
     store = FileRfcStore(ctx.repo_root, config)
     existing = [e.id for e in store.entries()]
@@ -58,10 +57,7 @@ def _new(args: argparse.Namespace, ctx: Context) -> int:
     path = store.path_for(rfc_id)
     if path.exists():
         raise UsageError(
-            f"{path} already exists",
-            hint="choose another --id or edit the existing RFC",
-            ko=f"{path}이(가) 이미 있습니다",
-            hint_ko="다른 --id를 지정하거나 기존 변경요청서를 고치십시오",
+            msg("{path} already exists", path=path), hint=msg("choose another --id or edit the existing RFC")
         )
     lang = args.template_lang or ("ko" if config.policy == "kr-ap-sop" else "en")
     from zoneinfo import ZoneInfo
@@ -98,8 +94,7 @@ def _validate(args: argparse.Namespace, ctx: Context) -> int:
             entry = store.get(rfc_id)
             if entry is None:
                 raise ConfigError(
-                    f"no RFC {rfc_id} in the {config.rfc.store} store",
-                    ko=f"{config.rfc.store} 저장소에 변경요청 {rfc_id}이(가) 없습니다",
+                    msg("no RFC {rfc_id} in the {store} store", rfc_id=rfc_id, store=config.rfc.store)
                 )
             entries.append(entry)
     else:
@@ -126,8 +121,7 @@ def _show(args: argparse.Namespace, ctx: Context) -> int:
     entry = store.get(args.rfc_id)
     if entry is None:
         raise ConfigError(
-            f"no RFC {args.rfc_id} in the {ctx.config.rfc.store} store",
-            ko=f"{ctx.config.rfc.store} 저장소에 변경요청 {args.rfc_id}이(가) 없습니다",
+            msg("no RFC {rfc_id} in the {store} store", rfc_id=args.rfc_id, store=ctx.config.rfc.store)
         )
     if entry.rfc is None:
         raise ConfigError(entry.error, ko=entry.error_ko or entry.error)

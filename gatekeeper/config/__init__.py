@@ -17,6 +17,7 @@ from gatekeeper.config._yaml import Located, load_yaml, read_text
 from gatekeeper.config._yaml import what_ko as what_in_korean
 from gatekeeper.config.models import Config, Policy, Rfc
 from gatekeeper.errors import ConfigError
+from gatekeeper.messages import msg
 from gatekeeper.resources import policies_dir
 
 __all__ = [
@@ -172,10 +173,8 @@ def parse_model(model: type[Model], located: Located, what: str) -> Model:
     what_ko = what_in_korean(what)
     if located.data is None:
         raise ConfigError(
-            f"{located.path}: the {what} is empty",
-            hint=f"see `gatekeeper schema` for the {what} format",
-            ko=f"{located.path}: {what_ko}이(가) 비어 있습니다",
-            hint_ko=f"{what_ko} 형식은 `gatekeeper schema`를 참고하십시오",
+            msg("{path}: the {what} is empty", path=located.path, what=what, what_ko=what_ko),
+            hint=msg("see `gatekeeper schema` for the {what} format", what=what, what_ko=what_ko),
         )
     if not isinstance(located.data, dict):
         found = type(located.data).__name__
@@ -206,9 +205,8 @@ def parse_model(model: type[Model], located: Located, what: str) -> Model:
         kind = "policy" if model is Policy else "rfc" if model is Rfc else "config"
         raise ConfigError(
             f"{located.path}: invalid {what}:\n  " + "\n  ".join(shown),
-            hint=f"`gatekeeper schema {kind}` prints the full format",
+            hint=msg("`gatekeeper schema {kind}` prints the full format", kind=kind),
             ko=f"{located.path}: {what_ko}이(가) 올바르지 않습니다:\n  " + "\n  ".join(shown_ko),
-            hint_ko=f"`gatekeeper schema {kind}`가 전체 형식을 보여 줍니다",
         ) from None
 
 
@@ -225,10 +223,12 @@ def find_config(cwd: Path, env: Mapping[str, str], explicit: str | None = None) 
         if (folder / ".git").exists():
             break
     raise ConfigError(
-        f"no {CONFIG_FILE} found in {cwd} or the repository root above it",
-        hint="run `gatekeeper init`, or pass --config FILE",
-        ko=f"{cwd} 또는 그 위의 저장소 루트에서 {CONFIG_FILE}을(를) 찾을 수 없습니다",
-        hint_ko="`gatekeeper init`을 실행하거나 --config FILE을 지정하십시오",
+        msg(
+            "no {CONFIG_FILE} found in {cwd} or the repository root above it",
+            CONFIG_FILE=CONFIG_FILE,
+            cwd=cwd,
+        ),
+        hint=msg("run `gatekeeper init`, or pass --config FILE"),
     )
 
 
@@ -256,10 +256,10 @@ def load_policy(name_or_path: str, *, relative_to: Path | None = None) -> Policy
         if not path.is_file():
             shipped = sorted(p.stem for p in policies_dir().glob("*.yaml"))
             raise ConfigError(
-                f"unknown policy pack {name_or_path!r}",
-                hint=f"use one of {', '.join(shipped)}, or a path to a pack file",
-                ko=f"알 수 없는 정책 팩 {name_or_path!r}",
-                hint_ko=f"{', '.join(shipped)} 중 하나 또는 정책 팩 파일의 경로를 쓰십시오",
+                msg("unknown policy pack {name_or_path!r}", name_or_path=name_or_path),
+                hint=msg(
+                    "use one of {join_shipped}, or a path to a pack file", join_shipped=", ".join(shipped)
+                ),
             )
     return parse_model(Policy, load_yaml(path, what="policy pack"), "policy pack")
 

@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 
 from gatekeeper.errors import ConfigError
+from gatekeeper.messages import msg
 
 MAX_FILE_BYTES = 1024 * 1024
 MAX_NODES = 100_000
@@ -90,20 +91,22 @@ def _decode(path: Path, raw: bytes) -> str:
         offset = raw.index(b"\x00")
         line = raw.count(b"\n", 0, offset) + 1
         raise ConfigError(
-            f"{path}:{line}: contains a NUL byte (offset {offset})",
-            hint="save the file as plain UTF-8 text",
-            ko=f"{path}:{line}: NUL 바이트가 있습니다(오프셋 {offset})",
-            hint_ko="파일을 일반 UTF-8 텍스트로 저장하십시오",
+            msg("{path}:{line}: contains a NUL byte (offset {offset})", path=path, line=line, offset=offset),
+            hint=msg("save the file as plain UTF-8 text"),
         )
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw.count(b"\n", 0, exc.start) + 1
         raise ConfigError(
-            f"{path}:{line}: is not valid UTF-8 (byte 0x{raw[exc.start]:02x} at offset {exc.start})",
-            hint="save the file as UTF-8",
-            ko=f"{path}:{line}: 올바른 UTF-8이 아닙니다(오프셋 {exc.start}의 바이트 0x{raw[exc.start]:02x})",
-            hint_ko="파일을 UTF-8로 저장하십시오",
+            msg(
+                "{path}:{line}: is not valid UTF-8 (byte 0x{raw_start:02x} at offset {start})",
+                path=path,
+                line=line,
+                raw_start=raw[exc.start],
+                start=exc.start,
+            ),
+            hint=msg("save the file as UTF-8"),
         ) from None
     return text.removeprefix("\ufeff")
 
@@ -114,10 +117,19 @@ def read_text(path: Path, *, max_bytes: int = MAX_FILE_BYTES, what: str = "file"
         size = path.stat().st_size
         if size > max_bytes:
             raise ConfigError(
-                f"{path}: the {what} is {size} bytes; at most {max_bytes} are read",
-                hint=f"a {what} this large is almost certainly not the intended file",
-                ko=f"{path}: {what_ko(what)}이(가) {size}바이트입니다. 최대 {max_bytes}바이트까지 읽습니다",
-                hint_ko=f"이렇게 큰 {what_ko(what)}은(는) 의도한 파일이 아닐 것입니다",
+                msg(
+                    "{path}: the {what} is {size} bytes; at most {max_bytes} are read",
+                    path=path,
+                    what=what,
+                    size=size,
+                    max_bytes=max_bytes,
+                    what_ko_what=what_ko(what),
+                ),
+                hint=msg(
+                    "a {what} this large is almost certainly not the intended file",
+                    what=what,
+                    what_ko_what=what_ko(what),
+                ),
             )
         with path.open("rb") as handle:
             raw = handle.read(max_bytes + 1)
@@ -250,10 +262,8 @@ def _usable(number: int | float) -> bool:
 
 def _too_deep(where: str) -> ConfigError:
     return ConfigError(
-        f"{where}: the document is nested too deeply",
-        hint="flatten the lists and mappings; gatekeeper's files need only a few levels",
-        ko=f"{where}: 문서가 너무 깊게 중첩되어 있습니다",
-        hint_ko="목록과 매핑을 평평하게 하십시오. gatekeeper의 파일은 몇 단계면 충분합니다",
+        msg("{where}: the document is nested too deeply", where=where),
+        hint=msg("flatten the lists and mappings; gatekeeper's files need only a few levels"),
     )
 
 
@@ -264,11 +274,14 @@ def load_yaml(path: Path, *, what: str = "file", text: str | None = None) -> Loc
     if control is not None:
         line = source.count("\n", 0, control.start()) + 1
         raise ConfigError(
-            f"{path}:{line}: contains the control character U+{ord(control.group()):04X}, "
-            "which YAML does not allow",
-            hint="remove the character; save the file as plain UTF-8 text",
-            ko=f"{path}:{line}: YAML이 허용하지 않는 제어 문자 U+{ord(control.group()):04X}이(가) 있습니다",
-            hint_ko="그 문자를 지우고 파일을 일반 UTF-8 텍스트로 저장하십시오",
+            msg(
+                "{path}:{line}: contains the control character U+{ord_control_group:04X}, which "
+                "YAML does not allow",
+                path=path,
+                line=line,
+                ord_control_group=ord(control.group()),
+            ),
+            hint=msg("remove the character; save the file as plain UTF-8 text"),
         )
     loader = _Loader(source)
     try:
@@ -285,10 +298,8 @@ def load_yaml(path: Path, *, what: str = "file", text: str | None = None) -> Loc
         if "nesting depth" in problem:  # libyaml 0.2.6 and later stop at 1,000 levels themselves
             raise _too_deep(where) from None
         raise ConfigError(
-            f"{where}: YAML syntax error: {problem}",
-            hint="fix the YAML syntax",
-            ko=f"{where}: YAML 문법 오류: {problem}",
-            hint_ko="YAML 문법을 고치십시오",
+            msg("{where}: YAML syntax error: {problem}", where=where, problem=problem),
+            hint=msg("fix the YAML syntax"),
         ) from None
     except yaml.YAMLError as exc:
         raise ConfigError(

@@ -34,6 +34,7 @@ from typing import Any, Literal, Protocol
 from urllib.parse import urlsplit
 
 from gatekeeper.domain.canonical import canonical_json
+from gatekeeper.messages import msg
 
 Provider = Literal["github", "gitlab"]
 # The records whose attestation the gate verifies as it reads them: a person's decision or word (an approval,
@@ -376,39 +377,37 @@ def verify(
 
     token, jwk = attestation.get("token"), attestation.get("jwk")
     if not isinstance(token, str) or not isinstance(jwk, Mapping):
-        return _refuse("the attestation holds no token and key", "증명에 토큰과 키가 없습니다")
+        return _refuse(*msg("the attestation holds no token and key").pair)
     if attestation.get("provider") != expect.provider:
         shown = _show(attestation.get("provider"))
         return _refuse(
-            f"the attestation is from {shown}, not {expect.provider}",
-            f"증명이 {expect.provider}가 아니라 {shown}에서 발급되었습니다",
+            *msg(
+                "the attestation is from {shown}, not {provider}", shown=shown, provider=expect.provider
+            ).pair
         )
     if attestation.get("digest") != digest:
-        return _refuse(
-            "the attestation was made for another record (its digest differs)",
-            "증명이 다른 기록에 대해 발급되었습니다(기록의 다이제스트가 다릅니다)",
-        )
+        return _refuse(*msg("the attestation was made for another record (its digest differs)").pair)
     try:
         header = _header(token)
     except ValueError as exc:  # binascii.Error and JSONDecodeError are ValueErrors
-        return _refuse(
-            f"the token is not a JWT ({str(exc)[:120]})",
-            "토큰이 JWT 형식이 아닙니다(헤더를 base64url JSON으로 읽을 수 없습니다)",
-        )
+        return _refuse(*msg("the token is not a JWT ({str_exc_120})", str_exc_120=str(exc)[:120]).pair)
     algorithm, kid = header.get("alg"), header.get("kid")
     kty = str(jwk.get("kty"))[:8]
     allowed = ALGORITHMS.get(str(jwk.get("kty")), ())
     if algorithm not in allowed:
         return _refuse(
-            f"the token is signed with {_show(algorithm)}, which a {kty} key cannot sign "
-            f"with (allowed: {', '.join(allowed) or 'none'})",
-            f"토큰이 {_show(algorithm)} 알고리즘으로 서명되었으나 {kty!r} 키로는 그 알고리즘을 쓸 수 "
-            f"없습니다(허용: {', '.join(allowed) or '없음'})",
+            *msg(
+                "the token is signed with {show_algorithm}, which a {kty} key cannot sign with "
+                "(allowed: {join_allowed_or_none})",
+                show_algorithm=_show(algorithm),
+                kty=kty,
+                join_allowed_or_none=", ".join(allowed) or "none",
+                join_allowed_or_없음=", ".join(allowed) or "없음",
+            ).pair
         )
     if not isinstance(kid, str) or kid != jwk.get("kid"):
         return _refuse(
-            f"the token's key id {_show(kid)} is not the stored key's",
-            f"토큰의 키 ID {_show(kid)}가 저장된 키의 ID와 다릅니다",
+            *msg("the token's key id {show_kid} is not the stored key's", show_kid=_show(kid)).pair
         )
     wanted_audience = audience(digest) if expect.provider == "github" else expect.audience
     try:
@@ -437,25 +436,32 @@ def verify(
         expires = datetime.fromtimestamp(float(claims["exp"]), UTC)
         not_before = datetime.fromtimestamp(float(claims.get("nbf", claims["iat"])), UTC)
     except (TypeError, ValueError, OverflowError):
-        return _refuse(
-            "the token's times are not numbers", "토큰의 시각(iat, exp, nbf)이 숫자가 아닙니다", claims
-        )
+        return _refuse(*msg("the token's times are not numbers").pair, claims)
     if moment > expires + expect.leeway:
         return _refuse(
-            f"the token expired at {expires.isoformat()}, before {moment.isoformat()}",
-            f"토큰이 기록 시각 {moment.isoformat()} 전인 {expires.isoformat()}에 만료되었습니다",
+            *msg(
+                "the token expired at {expires_isoformat}, before {moment_isoformat}",
+                expires_isoformat=expires.isoformat(),
+                moment_isoformat=moment.isoformat(),
+            ).pair,
             claims,
         )
     if moment < min(issued, not_before) - expect.leeway:
         return _refuse(
-            f"the token was issued at {issued.isoformat()}, after {moment.isoformat()}",
-            f"토큰이 기록 시각 {moment.isoformat()} 뒤인 {issued.isoformat()}에 발급되었습니다",
+            *msg(
+                "the token was issued at {issued_isoformat}, after {moment_isoformat}",
+                issued_isoformat=issued.isoformat(),
+                moment_isoformat=moment.isoformat(),
+            ).pair,
             claims,
         )
     if not trust.trusts(jwk, issued):
         return _refuse(
-            f"the key {kid[:40]!r} is not one {expect.issuer} publishes or the configuration pins",
-            f"서명 키 {kid[:40]!r}는 {expect.issuer}가 공개하는 키도, 설정에 고정된 키도 아닙니다",
+            *msg(
+                "the key {kid_40!r} is not one {issuer} publishes or the configuration pins",
+                kid_40=kid[:40],
+                issuer=expect.issuer,
+            ).pair
         )
     mismatch = _claim_checks(claims, expect, actor, commit)
     if mismatch is not None:
@@ -464,11 +470,7 @@ def verify(
         attestation.get("jti") != claims.get("jti")
         or str(attestation.get("job_id")) != str(claims.get("job_id"))
     ):
-        return _refuse(
-            "the record's jti and job id are not the token's",
-            "기록에 적힌 jti와 job id가 토큰의 값과 다릅니다",
-            claims,
-        )
+        return _refuse(*msg("the record's jti and job id are not the token's").pair, claims)
     return Verdict(True, "", claims, key_id)
 
 

@@ -29,6 +29,7 @@ from zoneinfo import ZoneInfo
 
 from gatekeeper.domain import ChangeType, Grade, Severity
 from gatekeeper.errors import GatekeeperError
+from gatekeeper.messages import msg
 
 if TYPE_CHECKING:
     from gatekeeper.config.models import Config, FreezePeriod, Policy
@@ -123,23 +124,28 @@ class BusinessCalendar:
         first, last = holiday_years()
         if not first <= day.year <= last:
             raise CalendarUnavailable(
-                f"no Korean holiday data for {day.year} "
-                f"(the installed `holidays` package covers {first}–{last})",
-                hint="upgrade the `holidays` package; until then the gate cannot tell business days apart",
-                ko=f"{day.year}년의 한국 공휴일 자료가 없습니다(설치된 `holidays` 패키지는 {first}–{last}년)",
-                hint_ko="`holidays` 패키지를 올리십시오. 그때까지 게이트는 영업일을 구분할 수 없습니다",
+                msg(
+                    "no Korean holiday data for {year} (the installed `holidays` package covers "
+                    "{first}–{last})",
+                    year=day.year,
+                    first=first,
+                    last=last,
+                ),
+                hint=msg(
+                    "upgrade the `holidays` package; until then the gate cannot tell business days apart"
+                ),
             )
         if day in self.extra_business_days:
-            return DayInfo(day, True, "extra business day (calendar.extra_business_days)", "지정 업무일")
+            return DayInfo(day, True, *msg("extra business day (calendar.extra_business_days)").pair)
         if day in self.extra_closed_days:
-            return DayInfo(day, False, "extra closed day (calendar.extra_closed_days)", "지정 휴무일")
+            return DayInfo(day, False, *msg("extra closed day (calendar.extra_closed_days)").pair)
         name_en = _kr_holidays(day.year, "en_US").get(day)
         if name_en is not None:
             return DayInfo(day, False, name_en, _kr_holidays(day.year, "ko").get(day, name_en))
         weekday = day.weekday()
         if weekday >= 5:
             return DayInfo(day, False, _WEEKDAY_EN[weekday], _WEEKDAY_KO[weekday])
-        return DayInfo(day, True, "weekday", "평일")
+        return DayInfo(day, True, *msg("weekday").pair)
 
     def in_business_hours(self, at: datetime) -> bool:
         local = self.local(at)
@@ -198,10 +204,14 @@ class BusinessCalendar:
                 return moment
             moment = later
         raise CalendarUnavailable(
-            f"no allowed deployment time within {SEARCH_HORIZON.days} days after {at.isoformat()}",
-            hint="check the freeze periods in .gatekeeper.yml (`freeze:`) and calendar.extra_closed_days",
-            ko=f"{at.isoformat()} 이후 {SEARCH_HORIZON.days}일 안에 배포 가능한 시각이 없습니다",
-            hint_ko=".gatekeeper.yml의 배포 동결(`freeze:`)과 calendar.extra_closed_days를 확인하십시오",
+            msg(
+                "no allowed deployment time within {days} days after {at_isoformat}",
+                days=SEARCH_HORIZON.days,
+                at_isoformat=at.isoformat(),
+            ),
+            hint=msg(
+                "check the freeze periods in .gatekeeper.yml (`freeze:`) and calendar.extra_closed_days"
+            ),
         )
 
 

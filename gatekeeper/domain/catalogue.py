@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from gatekeeper.messages import msg
+
 
 @dataclass(frozen=True, slots=True)
 class RuleInfo:
@@ -28,350 +30,310 @@ def _catalogue(*rules: RuleInfo) -> dict[str, RuleInfo]:
 
 RULES: dict[str, RuleInfo] = _catalogue(
     RuleInfo(
-        "commit.rfc-missing",
-        "CFG-P3",
-        "a commit names no RFC ID",
-        "커밋에 변경요청ID가 없음",
-        item="configuration.commit-rfc",
+        "commit.rfc-missing", "CFG-P3", *msg("a commit names no RFC ID").pair, item="configuration.commit-rfc"
     ),
     RuleInfo(
         "commit.rfc-unknown",
         "CHG-P1",
-        "the named RFC does not exist",
-        "변경요청서가 존재하지 않음",
+        *msg("the named RFC does not exist").pair,
         item="configuration.commit-rfc",
     ),
     RuleInfo(
         "commit.rfc-inactive",
         "CHG-P1",
-        "the named RFC is cancelled or closed",
-        "변경요청이 취소·종료됨",
+        *msg("the named RFC is cancelled or closed").pair,
         item="configuration.commit-rfc",
     ),
     RuleInfo(
         "commit.reason-missing",
         "CFG-P3",
-        "the commit gives no reason beyond the ID",
-        "변경 사유가 없음",
+        *msg("the commit gives no reason beyond the ID").pair,
         item="configuration.commit-rfc",
     ),
     RuleInfo(
-        "rfc.invalid",
-        "CHG-PLAN",
-        "an RFC file does not validate",
-        "변경요청서 형식 오류",
-        item="change.plan-complete",
+        "rfc.invalid", "CHG-PLAN", *msg("an RFC file does not validate").pair, item="change.plan-complete"
     ),
     RuleInfo(
         "rfc.rollback-plan-missing",
         "CHG-P4, REL-P4",
-        "no rollback plan",
-        "원상복구계획 없음",
+        *msg("no rollback plan").pair,
         item="release.rollback-plan",
     ),
     RuleInfo(
         "rfc.test-plan-missing",
         "CHG-PLAN",
-        "a software change without a test plan",
-        "테스트계획 없음",
+        *msg("a software change without a test plan").pair,
         item="change.plan-complete",
     ),
     RuleInfo(
         "window.business-hours",
         "CHG-P3",
-        "deployment in business hours (weekdays 09-18 KST)",
-        "업무시간 배포",
+        *msg("deployment in business hours (weekdays 09-18 KST)").pair,
         item="change.business-hours",
     ),
     RuleInfo(
-        "window.freeze",
-        "-",
-        "deployment inside a configured freeze period",
-        "배포 동결 기간",
-        item="change.freeze",
+        "window.freeze", "-", *msg("deployment inside a configured freeze period").pair, item="change.freeze"
     ),
     RuleInfo(
         "approval.missing",
         "CHG-P3, REL-P1",
-        "a required approval step has no approval",
-        "승인 누락",
+        *msg("a required approval step has no approval").pair,
         item="change.approvals",
     ),
     RuleInfo(
         "approval.rejected",
         "CHG-P3",
-        "the latest decision on a step is reject",
-        "승인 반려",
+        *msg("the latest decision on a step is reject").pair,
         item="change.approvals",
     ),
     RuleInfo(
         "approval.self",
         "TST-P3",
-        "the approver authored or committed the change",
-        "본인 승인",
+        *msg("the approver authored or committed the change").pair,
         item="change.approvals",
     ),
     RuleInfo(
-        "approval.same-person",
-        "CHG-P3",
-        "one person approved two steps",
-        "동일인 2단계 승인",
-        item="change.approvals",
+        "approval.same-person", "CHG-P3", *msg("one person approved two steps").pair, item="change.approvals"
     ),
     RuleInfo(
         "approval.unauthorized",
         "CHG-P3",
-        "the approver does not hold the step's role",
-        "권한 없는 승인",
+        *msg("the approver does not hold the step's role").pair,
         item="change.approvals",
     ),
     RuleInfo(
         "approval.out-of-order",
         "CHG-P3",
-        "a later step was approved before an earlier one",
-        "승인 순서 위반",
+        *msg("a later step was approved before an earlier one").pair,
         item="change.approvals",
     ),
     RuleInfo(
         "approval.stale",
         "CHG-P3",
-        "the RFC changed after it was approved",
-        "승인 후 변경요청서 수정",
+        *msg("the RFC changed after it was approved").pair,
         item="change.approvals",
     ),
     RuleInfo(
         "approval.other-commit",
         "REL-P1",
-        "a release step was approved for another commit than the one deployed (or named none)",
-        "배포 승인이 배포 대상과 다른 커밋에 대한 것(또는 커밋 미지정)",
+        *msg("a release step was approved for another commit than the one deployed (or named none)").pair,
         item="change.approvals",
     ),
     RuleInfo(
         "approval.other-artifact",
         "REL-P1",
-        "a release step approved another build of an artefact being deployed (compared where both name it)",
-        "배포 승인이 배포하려는 산출물과 다른 빌드에 대한 것",
+        *msg(
+            "a release step approved another build of an artefact being deployed (compared "
+            "where both name it)"
+        ).pair,
         item="change.approvals",
     ),
     RuleInfo(
         "approval.before-evidence",
         "REL-P1",
-        "a release step was approved before the test evidence it certifies existed for the deployed commit",
-        "배포 승인이 그것이 확인하는 시험 증적보다 먼저 기록됨",
+        *msg(
+            "a release step was approved before the test evidence it certifies existed for "
+            "the deployed commit"
+        ).pair,
         item="change.approvals",
     ),
     RuleInfo(
         "approval.unattested",
         "CHG-P3",
-        "an approval lacks the CI platform's verified attestation where the pack recommends one",
-        "CI 플랫폼 증명 없는 승인",
+        *msg("an approval lacks the CI platform's verified attestation where the pack recommends one").pair,
         item="change.approvals",
     ),
     RuleInfo(
         "cab.missing",
         "CHG-P3",
-        "a change needing CAB review has no CAB decision",
-        "변경관리위원회 심의 누락",
+        *msg("a change needing CAB review has no CAB decision").pair,
         item="change.approvals",
     ),
     RuleInfo(
         "approval.quorum",
         "CHG-P3",
-        "a step the pack gives a quorum (a CAB's N of M) has fewer members' approvals that count",
-        "변경관리위원회 정족수 미달",
+        *msg("a step the pack gives a quorum (a CAB's N of M) has fewer members' approvals that count").pair,
         item="change.approvals",
     ),
     RuleInfo(
         "tests.missing",
         "REL-P1, REL-P3",
-        "required test evidence is absent",
-        "테스트 결과 없음",
+        *msg("required test evidence is absent").pair,
         item="release.tested",
     ),
     RuleInfo(
-        "tests.failed",
-        "REL-P1",
-        "evidence shows failing or erroring tests",
-        "테스트 실패",
-        item="release.tested",
+        "tests.failed", "REL-P1", *msg("evidence shows failing or erroring tests").pair, item="release.tested"
     ),
     RuleInfo(
         "tests.below-threshold",
         "TST-KPI",
-        "success rate below the policy threshold",
-        "테스트 성공률 미달",
+        *msg("success rate below the policy threshold").pair,
         item="release.tested",
     ),
     RuleInfo(
         "tests.stale",
         "REL-P1",
-        "evidence was produced for another commit, or not by a job shown to run on this one",
-        "다른 커밋의 테스트 결과 또는 이 커밋에서 생성되었음이 증명되지 않은 결과",
+        *msg("evidence was produced for another commit, or not by a job shown to run on this one").pair,
         item="release.tested",
     ),
     RuleInfo(
         "tests.unattested",
         "REL-P1",
-        "ledger test evidence lacks the signature of a CI job on the deployed commit where the pack "
-        "recommends one",
-        "CI 작업 서명 없는 테스트 결과",
+        *msg(
+            "ledger test evidence lacks the signature of a CI job on the deployed commit "
+            "where the pack recommends one"
+        ).pair,
         item="release.tested",
     ),
     RuleInfo(
         "tests.performance-missing",
         "TST-PERF",
-        "performance impact without performance evidence",
-        "성능시험 누락",
+        *msg("performance impact without performance evidence").pair,
         item="release.tested",
     ),
     RuleInfo(
         "deploy.concurrent",
         "seed 003",
-        "another deployment of this system is in progress",
-        "동시 배포",
+        *msg("another deployment of this system is in progress").pair,
         item="release.exclusive",
     ),
     RuleInfo(
         "calendar.collision",
         "seed 003, CHG-P3",
-        "two changes of one system, configuration item or linked systems are planned for the same time",
-        "동일 시스템·구성항목·연계 시스템의 변경 일정 중복",
+        *msg(
+            "two changes of one system, configuration item or linked systems are planned for the same time"
+        ).pair,
         item="release.exclusive",
     ),
     RuleInfo(
         "deploy.sequence",
         "CHG-PLAN",
-        "a system of a multi-system RFC is deployed before every system listed before it finished its "
-        "deployment successfully",
-        "여러 시스템에 걸친 변경을 앞 순서 시스템의 배포가 성공적으로 끝나기 전에 배포",
+        *msg(
+            "a system of a multi-system RFC is deployed before every system listed before it "
+            "finished its deployment successfully"
+        ).pair,
         item="release.sequential",
     ),
     RuleInfo(
         "deploy.unattested",
         "CHG-P2, seed 003",
-        "a deployment's start or result record lacks the signature of a CI job of its system's repository "
-        "(where the pack requires one it counts for nothing: a forged result releases no lock; where it "
-        "recommends one, a warning)",
-        "CI 작업 서명 없는 배포 시작·결과 기록 (필수인 경우 인정하지 않아 잠금이 풀리지 않음)",
+        *msg(
+            "a deployment's start or result record lacks the signature of a CI job of its "
+            "system's repository (where the pack requires one it counts for nothing: a "
+            "forged result releases no lock; where it recommends one, a warning)"
+        ).pair,
         item="release.exclusive",
     ),
     RuleInfo(
         "deploy.pir-overdue",
         "CHG-P3",
-        "an earlier change's PIR is past its deadline",
-        "이행 후 검토 지연",
+        *msg("an earlier change's PIR is past its deadline").pair,
         item="change.pir",
     ),
     RuleInfo(
         "deploy.retro-review-overdue",
         "CHG-P1",
-        "an emergency change lacks its after-the-fact approval",
-        "긴급변경 사후승인 지연",
+        *msg("an emergency change lacks its after-the-fact approval").pair,
         item="change.emergency-review",
     ),
     RuleInfo(
         "integration.notice-missing",
         "REL-NOTICE",
-        "linked systems affected and no prior notice recorded",
-        "연계기관 사전공지 누락",
+        *msg("linked systems affected and no prior notice recorded").pair,
         item="release.notice",
     ),
     # Closing the release and the change (seed 002 배포관리 3.1–4.3, 변경관리 4.2): additive.
     RuleInfo(
         "release.acceptance-overdue",
         "REL-P3",
-        "an earlier deployment has no acceptance test by its requester past the pack's closure deadline",
-        "이전 배포의 요청자 인수테스트 기한 경과",
+        *msg(
+            "an earlier deployment has no acceptance test by its requester past the pack's closure deadline"
+        ).pair,
         item="release.acceptance",
     ),
     RuleInfo(
         "release.production-tests-overdue",
         "TST-P5",
-        "an earlier deployment has no passing unit/integration test in production bound to it past the "
-        "pack's closure deadline",
-        "이전 배포의 운영환경 단위·통합(연계) 테스트 기한 경과",
+        *msg(
+            "an earlier deployment has no passing unit/integration test in production bound "
+            "to it past the pack's closure deadline"
+        ).pair,
         item="release.production-tests",
     ),
     RuleInfo(
         "release.closure-overdue",
         "REL-CONSISTENCY",
-        "an earlier deployment was not reviewed for consistency and closed past the pack's closure deadline",
-        "이전 배포의 계획·배포·결과 일치성 검토 및 종료 기한 경과",
+        *msg(
+            "an earlier deployment was not reviewed for consistency and closed past the "
+            "pack's closure deadline"
+        ).pair,
         item="release.closure",
     ),
     RuleInfo(
         "baseline.drift",
         "CFG-P1",
-        "configuration items drifted from the baseline without an RFC",
-        "형상 불일치",
+        *msg("configuration items drifted from the baseline without an RFC").pair,
         item="configuration.baseline",
     ),
-    RuleInfo("gate.error", "-", "a fact could not be gathered; the gate fails closed", "확인 불가(차단)"),
+    RuleInfo("gate.error", "-", *msg("a fact could not be gathered; the gate fails closed").pair),
     # -- the RFC against its deployment, and standard changes (issue 17) --------------------------------
     RuleInfo(
         "rfc.inactive",
         "CHG-P1",
-        "the RFC deployed is cancelled, closed or a draft",
-        "취소·종료·작성 중인 변경요청의 배포",
+        *msg("the RFC deployed is cancelled, closed or a draft").pair,
         item="change.rfc-registered",
     ),
     RuleInfo(
         "rfc.other-system",
         "CHG-P1",
-        "the RFC deployed does not name the system deployed",
-        "다른 시스템의 변경요청으로 배포",
+        *msg("the RFC deployed does not name the system deployed").pair,
         item="change.rfc-registered",
     ),
     RuleInfo(
         "rfc.outside-window",
         "CHG-PLAN",
-        "deployment outside the work window of the RFC's approved plan",
-        "승인된 작업 예정 시간 외 배포",
+        *msg("deployment outside the work window of the RFC's approved plan").pair,
         item="change.as-planned",
     ),
     RuleInfo(
         "standard.template-unknown",
         "CHG-P1",
-        "a standard change names no entry of the standard-change catalogue (judged as normal)",
-        "사전 정의되지 않은 단순변경 (일반변경으로 판단)",
+        *msg("a standard change names no entry of the standard-change catalogue (judged as normal)").pair,
         item="change.standard-defined",
     ),
     RuleInfo(
         "standard.out-of-scope",
         "CHG-P1",
-        "a standard change leaves its catalogue entry (judged as normal)",
-        "단순변경 범위 초과 (일반변경으로 판단)",
+        *msg("a standard change leaves its catalogue entry (judged as normal)").pair,
         item="change.standard-defined",
     ),
     # Incidents and problems (SOP CHG-P1 emergency changes, INC, PRB): additive.
     RuleInfo(
         "emergency.incident-unknown",
         "CHG-P1, INC",
-        "an emergency change names no incident recorded by the pipeline or an incident role",
-        "긴급변경의 장애가 등록되지 않음",
+        *msg("an emergency change names no incident recorded by the pipeline or an incident role").pair,
         item="change.emergency-incident",
     ),
     RuleInfo(
         "incident.report-missing",
         "INC",
-        "a grade 1-2 incident lasted 30 minutes without an intermediate report",
-        "장애 중간보고 누락",
+        *msg("a grade 1-2 incident lasted 30 minutes without an intermediate report").pair,
         item="incident.reported",
     ),
     RuleInfo(
         "incident.problem-missing",
         "PRB",
-        "an incident closed with its cause unknown is not in problem management",
-        "원인 불명 장애의 문제관리 이관 누락",
+        *msg("an incident closed with its cause unknown is not in problem management").pair,
         item="incident.problem",
     ),
     # Governance changes (DESIGN §1: configuration from the protected default branch): additive.
     RuleInfo(
         "config.changed",
         "CFG-P3, CHG-P1",
-        "the change alters governance files (configuration, policy pack, CI files, CODEOWNERS) its RFC does "
-        "not declare, or not as a normal change",
-        "변경요청서에 선언되지 않은 거버넌스 파일(설정, 정책팩, CI 파일, CODEOWNERS) 변경",
+        *msg(
+            "the change alters governance files (configuration, policy pack, CI files, "
+            "CODEOWNERS) its RFC does not declare, or not as a normal change"
+        ).pair,
         item="configuration.governance",
     ),
 )

@@ -24,6 +24,7 @@ from datetime import datetime, time, timedelta, tzinfo
 from gatekeeper.config.models import Rfc
 from gatekeeper.domain import RfcStatus
 from gatekeeper.domain.schedule import parse_window, window_start
+from gatekeeper.messages import msg
 
 DEFAULT_DURATION = timedelta(hours=1)
 
@@ -85,11 +86,7 @@ def place(rfc_id: str, rfc: Rfc, zone: tzinfo) -> Slot | Unscheduled:
     if window is None:
         if requested is None:
             return Unscheduled(
-                rfc_id,
-                rfc.title,
-                tuple(rfc.systems),
-                "no requested time or window",
-                "요청 일시·작업 시간 없음",
+                rfc_id, rfc.title, tuple(rfc.systems), *msg("no requested time or window").pair
             )
         return slot(requested, requested + DEFAULT_DURATION, requested.isoformat(timespec="minutes"))
     if window.start is not None and window.end is not None:
@@ -99,8 +96,7 @@ def place(rfc_id: str, rfc: Rfc, zone: tzinfo) -> Slot | Unscheduled:
             rfc_id,
             rfc.title,
             tuple(rfc.systems),
-            f"daily window {window.text} without a requested date",
-            f"요청 일자 없는 매일 작업 시간 {window.text}",
+            *msg("daily window {text} without a requested date", text=window.text).pair,
         )
     if window.day is not None:
         start = datetime.combine(window.day, time(), zone) + timedelta(minutes=window.start_minute)

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from gatekeeper.errors import InputError
+from gatekeeper.messages import msg
 
 
 class EnvironmentKind(StrEnum):
@@ -90,12 +91,16 @@ class Environments:
             e.name + (f" (aliases: {', '.join(e.aliases)})" if e.aliases else "") for e in self.declared
         )
         raise InputError(
-            f"{option} {shown!r} is not a declared environment; declared: {declared}",
-            hint="use one of the declared names, or declare the environment (its kind and aliases) under "
-            "`environments:` in .gatekeeper.yml",
-            ko=f"{option} {shown!r}은(는) 선언된 배포 환경이 아닙니다. 선언된 환경: {declared}",
-            hint_ko="선언된 이름을 사용하거나 .gatekeeper.yml의 `environments:`에 환경(종류, 별칭)을 "
-            "선언하세요",
+            msg(
+                "{option} {shown!r} is not a declared environment; declared: {declared}",
+                option=option,
+                shown=shown,
+                declared=declared,
+            ),
+            hint=msg(
+                "use one of the declared names, or declare the environment (its kind and "
+                "aliases) under `environments:` in .gatekeeper.yml"
+            ),
         )
 
     def canonical(self, recorded: str) -> str:

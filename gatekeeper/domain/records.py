@@ -23,6 +23,7 @@ from functools import cached_property
 from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 from gatekeeper.domain import ChangeType, DeploymentResult, EvidenceKind, RecordKind, Severity
+from gatekeeper.messages import msg
 from gatekeeper.untrusted import aware_time
 
 APPROVE = "approve"
@@ -44,10 +45,7 @@ def _artifacts(value: Any) -> dict[str, str]:
         isinstance(k, str) and k and isinstance(v, str) and ARTIFACT_DIGEST.fullmatch(v)
         for k, v in value.items()
     ):
-        raise PayloadError(
-            "`artifacts` is not a map of names to sha256:<hex> digests",
-            "`artifacts`가 이름과 sha256:<hex> 다이제스트의 맵이 아닙니다",
-        )
+        raise PayloadError(*msg("`artifacts` is not a map of names to sha256:<hex> digests").pair)
     return dict(value)
 
 
@@ -108,10 +106,10 @@ def _text(data: Mapping[str, Any], name: str, default: str | None = None) -> str
     value = data.get(name)
     if value is None:  # absent, or JSON null: the default where there is one
         if default is None:
-            raise PayloadError(f"lacks `{name}`", f"`{name}` 항목이 없습니다")
+            raise PayloadError(*msg("lacks `{name}`", name=name).pair)
         return default
     if not isinstance(value, str):
-        raise PayloadError(f"`{name}` is not text", f"`{name}`이(가) 텍스트가 아닙니다")
+        raise PayloadError(*msg("`{name}` is not text", name=name).pair)
     return value
 
 
@@ -120,7 +118,7 @@ def _optional_text(data: Mapping[str, Any], name: str) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str):
-        raise PayloadError(f"`{name}` is not text", f"`{name}`이(가) 텍스트가 아닙니다")
+        raise PayloadError(*msg("`{name}` is not text", name=name).pair)
     return value
 
 
@@ -128,10 +126,7 @@ def _count(value: Any, name: str) -> int:
     if value is None:
         return 0
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise PayloadError(
-            f"`{name}` is not a count (a whole number of at least 0)",
-            f"`{name}`이(가) 건수(0 이상의 정수)가 아닙니다",
-        )
+        raise PayloadError(*msg("`{name}` is not a count (a whole number of at least 0)", name=name).pair)
     return value
 
 
@@ -140,14 +135,14 @@ def _number(data: Mapping[str, Any], name: str) -> float | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise PayloadError(f"`{name}` is not a number", f"`{name}`이(가) 숫자가 아닙니다")
+        raise PayloadError(*msg("`{name}` is not a number", name=name).pair)
     return float(value)
 
 
 def _texts(data: Mapping[str, Any], name: str) -> tuple[str, ...]:
     value = data.get(name, [])
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise PayloadError(f"`{name}` is not a list of text", f"`{name}`이(가) 텍스트 목록이 아닙니다")
+        raise PayloadError(*msg("`{name}` is not a list of text", name=name).pair)
     return tuple(value)
 
 
@@ -156,13 +151,11 @@ def _moment(value: Any, name: str) -> datetime | None:
     if value is None or value == "":
         return None
     if not isinstance(value, str):
-        raise PayloadError(f"`{name}` is not a time", f"`{name}`이(가) 시각이 아닙니다")
+        raise PayloadError(*msg("`{name}` is not a time", name=name).pair)
     try:  # the shared reading of untrusted times: ISO 8601, an offset, and a year gatekeeper computes with
         return aware_time(value)
     except ValueError as exc:
-        raise PayloadError(
-            f"`{name}`: {exc}", f"`{name}`이(가) 오프셋이 있는 ISO 8601 시각이 아닙니다"
-        ) from None
+        raise PayloadError(*msg("`{name}`: {exc}", name=name, exc=exc).pair) from None
 
 
 def _enum(data: Mapping[str, Any], name: str, allowed: Sequence[str], default: str | None = None) -> str:
@@ -173,8 +166,13 @@ def _enum(data: Mapping[str, Any], name: str, allowed: Sequence[str], default: s
         shown = "missing" if name not in data else repr(value)[:40]
         shown_ko = "없음" if name not in data else shown
         raise PayloadError(
-            f"`{name}` is {shown}, not one of {', '.join(allowed)}",
-            f"`{name}`의 값 {shown_ko}은(는) {', '.join(allowed)} 중 하나가 아닙니다",
+            *msg(
+                "`{name}` is {shown}, not one of {join_allowed}",
+                name=name,
+                shown=shown,
+                join_allowed=", ".join(allowed),
+                shown_ko=shown_ko,
+            ).pair
         )
     return str(value)
 
@@ -196,8 +194,13 @@ def _member(data: Mapping[str, Any], name: str, members: Mapping[str, E], defaul
         shown = "missing" if name not in data else repr(value)[:40]
         shown_ko = "없음" if name not in data else shown
         raise PayloadError(
-            f"`{name}` is {shown}, not one of {', '.join(members)}",
-            f"`{name}`의 값 {shown_ko}은(는) {', '.join(members)} 중 하나가 아닙니다",
+            *msg(
+                "`{name}` is {shown}, not one of {join_members}",
+                name=name,
+                shown=shown,
+                join_members=", ".join(members),
+                shown_ko=shown_ko,
+            ).pair
         )
     return found
 
@@ -205,7 +208,7 @@ def _member(data: Mapping[str, Any], name: str, members: Mapping[str, E], defaul
 def _object(data: Mapping[str, Any], name: str) -> Mapping[str, Any]:
     value = data.get(name, {})
     if not isinstance(value, dict):
-        raise PayloadError(f"`{name}` is not an object", f"`{name}`이(가) 객체가 아닙니다")
+        raise PayloadError(*msg("`{name}` is not an object", name=name).pair)
     return value
 
 
@@ -246,19 +249,16 @@ class Approval:
     def parse(cls, data: Mapping[str, Any]) -> Approval:
         step = data.get("step")
         if not isinstance(step, str) or not step:
-            raise PayloadError("`step` is not an approval step", "`step`이(가) 승인 단계가 아닙니다")
+            raise PayloadError(*msg("`step` is not an approval step").pair)
         # `approve` writes `rfc_digest`; records of earlier versions say `digest`.
         digest = data.get("rfc_digest", data.get("digest", ""))
         if not isinstance(digest, str):
-            raise PayloadError("`rfc_digest` is not text", "`rfc_digest`가 텍스트가 아닙니다")
+            raise PayloadError(*msg("`rfc_digest` is not text").pair)
         comment = data.get("comment", "")
         attestation = data.get("attestation")
         commit = data.get("commit") or ""
         if not isinstance(commit, str) or (commit and not _COMMIT.fullmatch(commit)):
-            raise PayloadError(
-                "`commit` is not a full commit id (40 or 64 lowercase hex digits)",
-                "`commit`이(가) 전체 커밋 ID(소문자 16진수 40자 또는 64자)가 아닙니다",
-            )
+            raise PayloadError(*msg("`commit` is not a full commit id (40 or 64 lowercase hex digits)").pair)
         return cls(
             step,
             _enum(data, "decision", DECISIONS),
@@ -341,7 +341,7 @@ class Counts:
         verdicts = "passed" in found or "failed" in found or "errors" in found or "error" in found
         if total_value is None:
             if not verdicts:
-                raise PayloadError("gives no test counts", "테스트 건수가 없습니다")
+                raise PayloadError(*msg("gives no test counts").pair)
             return cls(passed + failed + errors + skipped, passed, failed, errors, skipped)
         total = _count(total_value, "tests")
         if not verdicts:  # only a total: the tests that were not skipped passed
@@ -382,7 +382,7 @@ class TestEvidence:
         kind, commit = _tested(data)
         files = data.get("files", [])
         if not isinstance(files, list) or (files and not all(isinstance(f, dict) for f in files)):
-            raise PayloadError("`files` is not a list of objects", "`files`가 객체 목록이 아닙니다")
+            raise PayloadError(*msg("`files` is not a list of objects").pair)
         return cls(
             kind,
             commit,
@@ -446,9 +446,7 @@ class CountedApproval:
     def parse(cls, data: Mapping[str, Any]) -> CountedApproval:
         seq = data.get("seq", 0)
         if isinstance(seq, bool) or not isinstance(seq, int) or seq < 0:
-            raise PayloadError(
-                "an approval's `seq` is not a record number", "승인의 `seq`가 기록 번호가 아닙니다"
-            )
+            raise PayloadError(*msg("an approval's `seq` is not a record number").pair)
         return cls(
             _text(data, "rfc"),
             _text(data, "step"),
@@ -517,36 +515,24 @@ class DecisionFacts:
     def parse(cls, data: Mapping[str, Any]) -> DecisionFacts:
         at = _moment(data.get("at"), "facts.at")
         if at is None:
-            raise PayloadError("`facts.at` is missing", "`facts.at`이 없습니다")
+            raise PayloadError(*msg("`facts.at` is missing").pair)
         digests = _object(data, "rfcs")
         if not all(isinstance(v, str) for v in digests.values()):
-            raise PayloadError(
-                "`facts.rfcs` is not a map of RFC digests",
-                "`facts.rfcs`가 변경요청 다이제스트의 맵이 아닙니다",
-            )
+            raise PayloadError(*msg("`facts.rfcs` is not a map of RFC digests").pair)
         approvals = data.get("approvals", [])
         if not isinstance(approvals, list) or not all(isinstance(a, dict) for a in approvals):
-            raise PayloadError(
-                "`facts.approvals` is not a list of objects", "`facts.approvals`가 객체 목록이 아닙니다"
-            )
+            raise PayloadError(*msg("`facts.approvals` is not a list of objects").pair)
         evidence = data.get("evidence", [])
         if not isinstance(evidence, list) or not all(
             isinstance(e, int) and not isinstance(e, bool) and e > 0 for e in evidence
         ):
-            raise PayloadError(
-                "`facts.evidence` is not a list of record numbers",
-                "`facts.evidence`가 기록 번호 목록이 아닙니다",
-            )
+            raise PayloadError(*msg("`facts.evidence` is not a list of record numbers").pair)
         members = _object(data, "members")
         if not all(isinstance(v, list) and all(isinstance(x, str) for x in v) for v in members.values()):
-            raise PayloadError(
-                "`facts.members` is not a map of logins", "`facts.members`가 로그인 맵이 아닙니다"
-            )
+            raise PayloadError(*msg("`facts.members` is not a map of logins").pair)
         raw_findings = data.get("findings", [])
         if not isinstance(raw_findings, list) or not all(isinstance(f, dict) for f in raw_findings):
-            raise PayloadError(
-                "`facts.findings` is not a list of objects", "`facts.findings`가 객체 목록이 아닙니다"
-            )
+            raise PayloadError(*msg("`facts.findings` is not a list of objects").pair)
         findings = tuple(
             RecordedFinding(
                 _text(f, "rule"),
@@ -614,7 +600,7 @@ class DeploymentStarted:
     def parse(cls, data: Mapping[str, Any]) -> DeploymentStarted:
         raw_facts = data.get("facts")
         if raw_facts is not None and not isinstance(raw_facts, dict):
-            raise PayloadError("`facts` is not an object", "`facts`가 객체가 아닙니다")
+            raise PayloadError(*msg("`facts` is not an object").pair)
         return cls(
             _text(data, "environment", ""),
             _member(data, "change_type", _CHANGE_TYPES, ChangeType.NORMAL),
@@ -671,17 +657,12 @@ class DeploymentFinished:
         # `deploy finish` names the start as `started`; `deployment_id` is an older spelling.
         started = data.get("started") or data.get("deployment_id")
         if not isinstance(started, str) or not started:
-            raise PayloadError(
-                "does not name the deployment it closes (`started`)",
-                "닫는 배포(`started`)를 지정하지 않습니다",
-            )
+            raise PayloadError(*msg("does not name the deployment it closes (`started`)").pair)
         artifacts = _object(data, "artifacts")
         if isinstance(data.get("artifact_digest"), str) and not artifacts:
             artifacts = {"artifact": data["artifact_digest"]}  # the single-artefact spelling
         if not all(isinstance(v, str) for v in artifacts.values()):
-            raise PayloadError(
-                "`artifacts` is not a map of digests", "`artifacts`가 다이제스트 맵이 아닙니다"
-            )
+            raise PayloadError(*msg("`artifacts` is not a map of digests").pair)
         return cls(
             started,
             _member(data, "result", _RESULTS),
@@ -738,14 +719,14 @@ REGIONS = ("national", "regional-all", "regional-part")
 def _grade(data: Mapping[str, Any], name: str) -> int | None:
     value = data.get(name)
     if value is not None and (isinstance(value, bool) or value not in (1, 2, 3, 4)):
-        raise PayloadError(f"`{name}` is not a grade 1-4", f"`{name}`이(가) 1~4 등급이 아닙니다")
+        raise PayloadError(*msg("`{name}` is not a grade 1-4", name=name).pair)
     return value
 
 
 def _flag(data: Mapping[str, Any], name: str) -> bool:
     value = data.get(name, False)
     if not isinstance(value, bool):
-        raise PayloadError(f"`{name}` is not true or false", f"`{name}`이(가) true 또는 false가 아닙니다")
+        raise PayloadError(*msg("`{name}` is not true or false", name=name).pair)
     return value
 
 
@@ -753,8 +734,12 @@ def _choice(data: Mapping[str, Any], name: str, allowed: Sequence[str]) -> str:
     value = _text(data, name, "")
     if value and value not in allowed:
         raise PayloadError(
-            f"`{name}` is {value[:40]!r}, not one of {', '.join(allowed)}",
-            f"`{name}`의 값 {value[:40]!r}은(는) {', '.join(allowed)} 중 하나가 아닙니다",
+            *msg(
+                "`{name}` is {value_40!r}, not one of {join_allowed}",
+                name=name,
+                value_40=value[:40],
+                join_allowed=", ".join(allowed),
+            ).pair
         )
     return value
 
@@ -762,9 +747,7 @@ def _choice(data: Mapping[str, Any], name: str, allowed: Sequence[str]) -> str:
 def _priority(data: Mapping[str, Any]) -> int | None:
     value = data.get("service_priority")
     if value is not None and (isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 9):
-        raise PayloadError(
-            "`service_priority` is not a priority 1-9", "`service_priority`가 1~9 우선순위가 아닙니다"
-        )
+        raise PayloadError(*msg("`service_priority` is not a priority 1-9").pair)
     return value
 
 
@@ -924,7 +907,7 @@ class IncidentClosed:
     def parse(cls, data: Mapping[str, Any]) -> IncidentClosed:
         resolved = _moment(data.get("resolved_at"), "resolved_at")
         if resolved is None:
-            raise PayloadError("lacks `resolved_at`", "`resolved_at` 항목이 없습니다")
+            raise PayloadError(*msg("lacks `resolved_at`").pair)
         return cls(
             _text(data, "incident"),
             resolved,
@@ -1008,9 +991,7 @@ def _signed_body(body: dict[str, Any], attestation: Mapping[str, Any] | None) ->
 def _deployment_id(data: Mapping[str, Any]) -> str:
     value = _text(data, "deployment", "")
     if not value.strip():
-        raise PayloadError(
-            "lacks `deployment`: the deployment it is about", "`deployment` 항목(관련 배포)이 없습니다"
-        )
+        raise PayloadError(*msg("lacks `deployment`: the deployment it is about").pair)
     return value.strip()
 
 
@@ -1055,9 +1036,7 @@ class ReleaseReviewed:
     def parse(cls, data: Mapping[str, Any]) -> ReleaseReviewed:
         consistent = data.get("consistent", True)
         if not isinstance(consistent, bool):
-            raise PayloadError(
-                "`consistent` is not true or false", "`consistent`가 true 또는 false가 아닙니다"
-            )
+            raise PayloadError(*msg("`consistent` is not true or false").pair)
         return cls(_deployment_id(data), consistent, _text(data, "note", ""), _signature(data))
 
     def dump(self) -> dict[str, Any]:
@@ -1136,15 +1115,14 @@ class Delegation:
             return cls(note=_text(data, "note", ""), revokes=revokes, attestation=_signature(data))
         to = _text(data, "to", "").strip()
         if not to:
-            raise PayloadError("`to` names no deputy", "`to`에 대리인이 없습니다")
+            raise PayloadError(*msg("`to` names no deputy").pair)
         steps = _texts(data, "steps")
         if not steps or not all(s.strip() for s in steps):
-            raise PayloadError("`steps` names no approval step", "`steps`에 승인 단계가 없습니다")
+            raise PayloadError(*msg("`steps` names no approval step").pair)
         start, end = _moment(data.get("from"), "from"), _moment(data.get("until"), "until")
         if start is None or end is None or end <= start:
             raise PayloadError(
-                "`from` and `until` are not a period (two times with an offset, in order)",
-                "`from`과 `until`이 기간(오프셋이 있는 두 시각, 순서대로)이 아닙니다",
+                *msg("`from` and `until` are not a period (two times with an offset, in order)").pair
             )
         return cls(to, steps, start, end, _text(data, "note", ""), "", _signature(data))
 
@@ -1198,18 +1176,14 @@ class BaselineCreated:
     def parse(cls, data: Mapping[str, Any]) -> BaselineCreated:
         raw_items = data.get("items", [])
         if not isinstance(raw_items, list):
-            raise PayloadError("`items` is not a list", "`items`가 목록이 아닙니다")
+            raise PayloadError(*msg("`items` is not a list").pair)
         items = []
         for raw in raw_items:
             if not isinstance(raw, dict) or not isinstance(raw.get("files"), dict):
-                raise PayloadError(
-                    "an item of `items` has no `files` map", "`items`의 항목에 `files` 맵이 없습니다"
-                )
+                raise PayloadError(*msg("an item of `items` has no `files` map").pair)
             files = raw["files"]
             if not all(isinstance(v, str) for v in files.values()):
-                raise PayloadError(
-                    "an item's `files` is not a map of digests", "항목의 `files`가 다이제스트 맵이 아닙니다"
-                )
+                raise PayloadError(*msg("an item's `files` is not a map of digests").pair)
             items.append(
                 BaselineItem(
                     _text(raw, "id", ""), _text(raw, "kind", ""), dict(files), _text(raw, "digest", "")
@@ -1217,9 +1191,7 @@ class BaselineCreated:
             )
         artifacts = _object(data, "artifacts")
         if not all(isinstance(v, str) for v in artifacts.values()):
-            raise PayloadError(
-                "`artifacts` is not a map of digests", "`artifacts`가 다이제스트 맵이 아닙니다"
-            )
+            raise PayloadError(*msg("`artifacts` is not a map of digests").pair)
         return cls(
             _text(data, "label", ""),
             _text(data, "commit", ""),
@@ -1356,7 +1328,7 @@ def parse_payload(kind: str, data: Mapping[str, Any]) -> Any:
     if model is None:
         return Other(data)
     if not isinstance(data, Mapping):
-        raise PayloadError("`data` is not an object", "`data`가 객체가 아닙니다")
+        raise PayloadError(*msg("`data` is not an object").pair)
     return model.parse(data)
 
 
@@ -1371,9 +1343,7 @@ def _started_summary(data: Mapping[str, Any]) -> DeploymentStarted:
 def _finished_summary(data: Mapping[str, Any]) -> DeploymentFinished:
     started = data.get("started") or data.get("deployment_id")
     if not isinstance(started, str) or not started:
-        raise PayloadError(
-            "does not name the deployment it closes (`started`)", "닫는 배포(`started`)를 지정하지 않습니다"
-        )
+        raise PayloadError(*msg("does not name the deployment it closes (`started`)").pair)
     return DeploymentFinished(
         started,
         _member(data, "result", _RESULTS),
@@ -1393,12 +1363,11 @@ def _tested(data: Mapping[str, Any]) -> tuple[EvidenceKind, str]:
     kind = _EVIDENCE_KINDS.get(raw_kind) if isinstance(raw_kind, str) else None
     if kind is None:
         raise PayloadError(
-            "`kind` is not a test kind (unit, integration, performance, acceptance)",
-            "`kind`가 테스트 종류(unit, integration, performance, acceptance)가 아닙니다",
+            *msg("`kind` is not a test kind (unit, integration, performance, acceptance)").pair
         )
     commit = data.get("commit")
     if not isinstance(commit, str) or len(commit.strip()) < 7:
-        raise PayloadError("`commit` does not name the commit tested", "`commit`에 테스트한 커밋이 없습니다")
+        raise PayloadError(*msg("`commit` does not name the commit tested").pair)
     return kind, commit.strip().lower()
 
 
@@ -1440,7 +1409,9 @@ def read(record: Envelope, *, summary: bool = False) -> Entry[Any]:
     except (PayloadError, ValueError) as exc:
         said_ko = exc.ko if isinstance(exc, PayloadError) else "기록 시각을 읽을 수 없습니다"
         raise PayloadError(
-            f"{record.kind} record {record.seq}: {exc}", f"{record.kind} 기록 {record.seq}: {said_ko}"
+            *msg(
+                "{kind} record {seq}: {exc}", kind=record.kind, seq=record.seq, exc=exc, said_ko=said_ko
+            ).pair
         ) from None
     return Entry(
         record.seq,
@@ -1464,13 +1435,10 @@ def entry_of(record: Envelope) -> Entry[Any]:
         return read(record)
     except PayloadError as exc:
         raise LedgerIntegrityError(
-            f"the ledger holds a malformed record: {exc}",
-            hint="a record the pipeline wrote is never malformed: find out who wrote this one "
-            "(`gatekeeper ledger verify` checks the chain)",
-            ko=f"원장에 형식이 잘못된 기록이 있습니다: {exc.ko}",
-            hint_ko=(
-                "파이프라인이 쓴 기록은 형식이 잘못될 수 없습니다. 누가 썼는지 "
-                "확인하십시오(`gatekeeper ledger verify`가 체인을 검사)"
+            msg("the ledger holds a malformed record: {exc}", exc=exc, ko=exc.ko),
+            hint=msg(
+                "a record the pipeline wrote is never malformed: find out who wrote this one "
+                "(`gatekeeper ledger verify` checks the chain)"
             ),
         ) from None
 

@@ -13,6 +13,7 @@ from functools import lru_cache
 from typing import Any
 
 from gatekeeper.errors import ConfigError, UsageError
+from gatekeeper.messages import msg
 
 MAX_PATTERN_CHARS = 200
 # ASCII look-alikes that NFKC folding does not cover (Cyrillic and Greek capitals and digits' twins).
@@ -111,10 +112,8 @@ def _finder(pattern: str) -> re.Pattern[str]:
         check_id_pattern(pattern)
     except ValueError as exc:
         raise ConfigError(
-            f"rfc.id_pattern {pattern!r}: {exc}",
-            hint="use a simple pattern such as RFC-\\d{4}-\\d{4}",
-            ko=f"rfc.id_pattern {pattern!r}: {exc}",
-            hint_ko="RFC-\\d{4}-\\d{4} 같은 단순한 패턴을 쓰십시오",
+            msg("rfc.id_pattern {pattern!r}: {exc}", pattern=pattern, exc=exc),
+            hint=msg("use a simple pattern such as RFC-\\d{4}-\\d{4}"),
         ) from None
     return re.compile(rf"(?<![A-Za-z0-9_.-])(?:{pattern})(?![A-Za-z0-9_])", re.ASCII)
 
@@ -166,10 +165,8 @@ def next_id(pattern: str, existing: list[str], year: int) -> str:
     groups = [i for i, p in enumerate(parts) if isinstance(p, int)]
     if position != len(pattern) or not groups:
         raise UsageError(
-            f"cannot derive the next ID from the pattern {pattern!r}",
-            hint="pass the ID with --id",
-            ko=f"패턴 {pattern!r}에서 다음 ID를 만들 수 없습니다",
-            hint_ko="--id로 ID를 지정하십시오",
+            msg("cannot derive the next ID from the pattern {pattern!r}", pattern=pattern),
+            hint=msg("pass the ID with --id"),
         )
     year_group = groups[0] if len(groups) >= 2 and parts[groups[0]] == 4 else None
     seq_group = groups[-1]

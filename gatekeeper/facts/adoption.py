@@ -18,6 +18,7 @@ from pathlib import Path
 
 from gatekeeper.config.models import AdoptionConfig
 from gatekeeper.errors import ConfigError
+from gatekeeper.messages import msg
 
 
 def before_adoption(root: Path, adoption: AdoptionConfig | None, sha: str) -> bool:
@@ -53,15 +54,15 @@ def known_adoption_commit(root: Path, adoption: AdoptionConfig) -> str:
         git.unshallow(root)  # the commit may lie beyond the shallow boundary
     if not git.has_commit(root, adoption.commit):
         raise ConfigError(
-            f".gatekeeper.yml: adoption.commit: {adoption.commit} is not a commit of this repository\n"
-            f"  .gatekeeper.yml: adoption.commit: {adoption.commit}은(는) 이 저장소의 커밋이 아닙니다",
-            hint="set it to the last commit before gatekeeper was adopted (`git log --reverse` shows the "
-            "history; a shallow clone needs `fetch-depth: 0` / `GIT_DEPTH: 0`) / 도입 직전 커밋의 전체 "
-            "ID로 고치세요",
-            ko=f".gatekeeper.yml: adoption.commit: {adoption.commit}은(는) 이 저장소의 커밋이 아닙니다",
-            hint_ko=(
-                "gatekeeper 도입 직전 커밋의 전체 ID로 고치십시오(`git log --reverse`로 이력 확인, "
-                "얕은 클론은 `fetch-depth: 0` / `GIT_DEPTH: 0` 필요)"
+            msg(
+                ".gatekeeper.yml: adoption.commit: {commit} is not a commit of this repository\n  "
+                ".gatekeeper.yml: adoption.commit: {commit}은(는) 이 저장소의 커밋이 아닙니다",
+                commit=adoption.commit,
+            ),
+            hint=msg(
+                "set it to the last commit before gatekeeper was adopted (`git log --reverse` "
+                "shows the history; a shallow clone needs `fetch-depth: 0` / `GIT_DEPTH: 0`) / "
+                "도입 직전 커밋의 전체 ID로 고치세요"
             ),
         )
     return adoption.commit

@@ -35,6 +35,7 @@ from gatekeeper.domain.records import Envelope
 from gatekeeper.domain.rfcid import find_ids
 from gatekeeper.errors import InputError
 from gatekeeper.ledger import LedgerReader, Record
+from gatekeeper.messages import msg
 
 
 def _git(root: Path, *args: str) -> str:
@@ -87,17 +88,13 @@ def artifact_digests(specs: list[str], cwd: Path) -> dict[str, str]:
             name, file = Path(spec).name, spec
         if not name or not file:
             raise InputError(
-                f"--artifact {spec!r} names no file",
-                hint="give --artifact FILE or --artifact NAME=FILE",
-                ko=f"--artifact {spec!r}에 파일이 없습니다",
-                hint_ko="--artifact FILE 또는 --artifact NAME=FILE 형식으로 적으세요",
+                msg("--artifact {spec!r} names no file", spec=spec),
+                hint=msg("give --artifact FILE or --artifact NAME=FILE"),
             )
         if name in out:
             raise InputError(
-                f"--artifact names {name!r} twice",
-                hint="give each artefact its own NAME: --artifact NAME=FILE",
-                ko=f"--artifact에 {name!r}이(가) 두 번 있습니다",
-                hint_ko="산출물마다 다른 NAME을 주세요: --artifact NAME=FILE",
+                msg("--artifact names {name!r} twice", name=name),
+                hint=msg("give each artefact its own NAME: --artifact NAME=FILE"),
             )
         hint = "give the path of the file that was deployed, relative to the working directory"
         hint_ko = "배포한 파일의 경로를 작업 디렉터리 기준으로 적으세요"
@@ -146,13 +143,10 @@ def snapshot(
 
     if not config.baseline.items:
         raise InputError(
-            "no configuration items are declared",
-            hint="list them under baseline.items in .gatekeeper.yml, e.g. "
-            "{id: source, kind: source, paths: ['src/**/*.py']}",
-            ko="선언된 구성항목이 없습니다",
-            hint_ko=(
-                ".gatekeeper.yml의 baseline.items에 적으십시오. 예: "
-                "{id: source, kind: source, paths: ['src/**/*.py']}"
+            msg("no configuration items are declared"),
+            hint=msg(
+                "list them under baseline.items in .gatekeeper.yml, e.g. {id: source, kind: "
+                "source, paths: ['src/**/*.py']}"
             ),
         )
     commit = rev_parse(root, revision)

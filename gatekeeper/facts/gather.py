@@ -50,6 +50,7 @@ from gatekeeper.facts.history import (
 from gatekeeper.facts.history import emergency_incidents as _emergency_incidents
 from gatekeeper.ledger import LedgerReader, Record, canonical_json
 from gatekeeper.ledger.checkpoint import CheckpointFile, confirm_chain
+from gatekeeper.messages import msg
 from gatekeeper.rules import RuleContext
 from gatekeeper.rules.approval import ApprovalFacts, RoleResolver, latest_decisions, login_key
 from gatekeeper.rules.calendar import CollisionFacts
@@ -146,17 +147,13 @@ def role_members(
                 continue
             if resolver is None:
                 raise InputError(
-                    f"role {role!s} names the team or group {entry!r}, and no platform adapter is "
-                    "available here to read its members",
-                    hint="run the gate in GitHub Actions or GitLab CI with an API token, or list logins",
-                    ko=(
-                        f"역할 {role!s}이(가) 팀 또는 그룹 {entry!r}을(를) 가리키는데, 여기서는 그 구성원을 "
-                        "읽을 플랫폼 어댑터가 없습니다"
+                    msg(
+                        "role {role!s} names the team or group {entry!r}, and no platform adapter is "
+                        "available here to read its members",
+                        role=role,
+                        entry=entry,
                     ),
-                    hint_ko=(
-                        "API 토큰과 함께 GitHub Actions 또는 GitLab CI에서 게이트를 실행하거나 "
-                        "로그인을 나열하십시오"
-                    ),
+                    hint=msg("run the gate in GitHub Actions or GitLab CI with an API token, or list logins"),
                 )
             logins.update(login_key(login) for login in resolver(entry))
         members[Role(role)] = frozenset(logins)
@@ -194,10 +191,7 @@ def _confirmed(
 ) -> None:
     if not all(callable(getattr(reader, name, None)) for name in ("verify", "extent", "stored")):
         raise LedgerIntegrityError(
-            "this ledger cannot verify its hash chain",
-            hint="use a ledger backend",
-            ko="이 원장은 해시 체인을 검증할 수 없습니다",
-            hint_ko="원장 백엔드를 쓰십시오",
+            msg("this ledger cannot verify its hash chain"), hint=msg("use a ledger backend")
         )
     confirm_chain(reader, read_records, checkpoints, now)  # type: ignore[arg-type]
 

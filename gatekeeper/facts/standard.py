@@ -15,6 +15,7 @@ from gatekeeper.config.models import Config, StandardCatalogue
 from gatekeeper.domain import ChangeType
 from gatekeeper.domain.rfc import RfcEntry
 from gatekeeper.domain.standard import ChangeSize, StandardCheck, check_standard
+from gatekeeper.messages import msg
 
 
 def load_catalogue(root: Path, config: Config) -> tuple[StandardCatalogue | None, str]:
@@ -29,10 +30,11 @@ def load_catalogue(root: Path, config: Config) -> tuple[StandardCatalogue | None
     path = config.governance_file(root, shown)
     if not path.is_file():
         raise ConfigError(
-            f"the standard-change catalogue {shown} (standard_changes.catalogue) does not exist",
-            hint="commit the catalogue file, or correct `standard_changes.catalogue` in .gatekeeper.yml",
-            ko=f"표준변경 목록 {shown}(standard_changes.catalogue)이(가) 없습니다",
-            hint_ko="목록 파일을 커밋하거나 .gatekeeper.yml의 `standard_changes.catalogue`를 고치십시오",
+            msg(
+                "the standard-change catalogue {shown} (standard_changes.catalogue) does not exist",
+                shown=shown,
+            ),
+            hint=msg("commit the catalogue file, or correct `standard_changes.catalogue` in .gatekeeper.yml"),
         )
     catalogue = parse_model(
         StandardCatalogue, load_yaml(path, what="standard-change catalogue"), "standard-change catalogue"

@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from gatekeeper.domain.canonical import canonical_json as canonical_json  # part of the ledger's API
+from gatekeeper.messages import msg
 from gatekeeper.untrusted import aware_time, loads_json
 
 GENESIS = "0" * 64
@@ -153,10 +154,7 @@ def parse_stored(text: str, *, what: str, hint: str, hint_ko: str = "") -> Recor
         return Record.from_dict(loads_json(text))
     except ValueError as exc:
         raise LedgerIntegrityError(
-            f"{what} is corrupt: {exc}",
-            hint=hint,
-            ko=f"{what}: 기록이 손상되었습니다: {exc}",
-            hint_ko=hint_ko or hint,
+            msg("{what} is corrupt: {exc}", what=what, exc=exc), hint=hint, hint_ko=hint_ko or hint
         ) from None
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from gatekeeper.errors import InputError
 from gatekeeper.ledger import GENESIS, Ledger, LedgerReader
+from gatekeeper.messages import msg
 
 _HASH = re.compile(r"[0-9a-f]{64}")
 
@@ -168,12 +169,10 @@ def read_anchors(path: Path) -> list[Head]:
             heads.append(Head.parse(line))
         except (ValueError, KeyError, RecursionError) as exc:
             raise InputError(
-                f"{path}, line {number}: {exc}",
-                hint="write one anchor a line: SEQ:HASH, or the JSON `gatekeeper --format json ledger head` "
-                "prints",
-                ko=f"{path}, {number}번째 줄: {exc}",
-                hint_ko=(
-                    "한 줄에 앵커 하나: SEQ:HASH, 또는 `gatekeeper --format json ledger head`가 출력한 JSON"
+                msg("{path}, line {number}: {exc}", path=path, number=number, exc=exc),
+                hint=msg(
+                    "write one anchor a line: SEQ:HASH, or the JSON `gatekeeper --format json ledger "
+                    "head` prints"
                 ),
             ) from None
     return heads

@@ -10,6 +10,7 @@ from gatekeeper.config import Config
 from gatekeeper.config.models import GitLedgerConfig, PostgresLedgerConfig, SqliteLedgerConfig
 from gatekeeper.ledger import Ledger, VerifyResult
 from gatekeeper.ledger.anchor import Head, ledger_head
+from gatekeeper.messages import msg
 
 Opener = Callable[[Config, Path, Mapping[str, str]], Ledger]
 
@@ -95,14 +96,19 @@ def refuse_work_tree_ledger(config: Config, root: Path) -> None:
     top = _work_tree(root)
     if where.resolve().is_relative_to(top):
         raise ConfigError(
-            f"{key} {where} lies inside the repository's work tree {top}: in CI the change under deployment "
-            "could supply that ledger, and what the job writes there is lost with the job",
-            hint="keep the ledger outside the work tree: the git backend on the repository's own remote "
-            "(`ledger: {backend: git}`), PostgreSQL, or a path on the runner outside the checkout",
-            ko=f"{key} {where}이(가) 저장소 작업 트리 {top} 안에 있습니다. CI에서는 배포 중인 변경이 "
-            "그 원장을 넣을 수 있고, 작업이 쓴 기록은 작업과 함께 사라집니다",
-            hint_ko="원장을 작업 트리 밖에 두세요: 저장소 원격의 git 백엔드(`ledger: {backend: git}`), "
-            "PostgreSQL, 또는 체크아웃 밖 러너의 경로",
+            msg(
+                "{key} {where} lies inside the repository's work tree {top}: in CI the change "
+                "under deployment could supply that ledger, and what the job writes there is "
+                "lost with the job",
+                key=key,
+                where=where,
+                top=top,
+            ),
+            hint=msg(
+                "keep the ledger outside the work tree: the git backend on the repository's own "
+                "remote (`ledger: {backend: git}`), PostgreSQL, or a path on the runner outside "
+                "the checkout"
+            ),
         )
 
 

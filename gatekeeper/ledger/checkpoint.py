@@ -39,6 +39,7 @@ from typing import Protocol, runtime_checkable
 
 from gatekeeper.errors import LedgerIntegrityError
 from gatekeeper.ledger import Ledger, Record, chain_reason_ko, record_hash
+from gatekeeper.messages import msg
 
 FULL_VERIFY_EVERY = timedelta(hours=24)
 
@@ -139,10 +140,13 @@ def confirm_chain(
     result = ledger.verify()
     if not result.ok:
         raise LedgerIntegrityError(
-            f"the hash chain is broken at seq {result.first_bad_seq}: {result.reason}",
-            hint="run `gatekeeper ledger verify`, and restore the ledger from a trusted copy",
-            ko=f"seq {result.first_bad_seq}에서 해시 체인이 끊어졌습니다: {chain_reason_ko(result.reason)}",
-            hint_ko="`gatekeeper ledger verify`를 실행하고 신뢰할 수 있는 사본에서 원장을 복원하십시오",
+            msg(
+                "the hash chain is broken at seq {first_bad_seq}: {reason}",
+                first_bad_seq=result.first_bad_seq,
+                reason=result.reason,
+                chain_reason_ko_reason=chain_reason_ko(result.reason),
+            ),
+            hint=msg("run `gatekeeper ledger verify`, and restore the ledger from a trusted copy"),
         )
     if checkpoints is not None:
         checkpoints.save(Checkpoint(result.count, result.head, now, ledger_tip(ledger)))

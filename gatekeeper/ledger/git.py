@@ -76,6 +76,7 @@ from gatekeeper.ledger import (
     parse_stored,
     record_matches,
 )
+from gatekeeper.messages import msg
 
 SHARD_SIZE = 1000
 HEAD_FILE = "HEAD.json"
@@ -344,9 +345,7 @@ def _listing(git: GitRunner, commit: str) -> list[Entry]:
         listing = git("ls-tree", "-r", "-t", "-z", commit, "records/")
     except _GitFailed as exc:
         raise LedgerError(
-            f"cannot list the git ledger: {exc.stderr}",
-            ko=f"git 원장 목록을 읽을 수 없습니다: {exc.stderr}",
-            hint_ko=_BROKEN_HINT_KO,
+            msg("cannot list the git ledger: {stderr}", stderr=exc.stderr), hint_ko=_BROKEN_HINT_KO
         ) from None
     entries: list[Entry] = []
     for entry in filter(None, listing.split("\0")):
@@ -755,9 +754,13 @@ class _Snapshot:
             return self.git("cat-file", "blob", f"{self.commit}:{path}")
         except _GitFailed as exc:
             raise LedgerIntegrityError(
-                f"the git ledger at {self.commit} has no readable {path}: {exc.stderr}",
+                msg(
+                    "the git ledger at {commit} has no readable {path}: {stderr}",
+                    commit=self.commit,
+                    path=path,
+                    stderr=exc.stderr,
+                ),
                 hint=_BROKEN_HINT,
-                ko=f"{self.commit}의 git 원장에 읽을 수 있는 {path}이(가) 없습니다: {exc.stderr}",
                 hint_ko=_BROKEN_HINT_KO,
             ) from None
 
@@ -934,10 +937,14 @@ class GitLedger:
             listing = self.git("ls-remote", "--", self.remote, self._ref)
         except _GitFailed as exc:
             raise LedgerError(
-                f"cannot reach the ledger remote {self.remote_label}: {_short(exc.stderr)}",
-                hint="check the remote URL, the network and the job token's read access; nothing was stored",
-                ko=f"원장 원격 저장소 {self.remote_label}에 연결할 수 없습니다: {_short(exc.stderr)}",
-                hint_ko="원격 URL, 네트워크, 작업 토큰의 읽기 권한을 확인하십시오. 기록된 것은 없습니다",
+                msg(
+                    "cannot reach the ledger remote {remote_label}: {short_stderr}",
+                    remote_label=self.remote_label,
+                    short_stderr=_short(exc.stderr),
+                ),
+                hint=msg(
+                    "check the remote URL, the network and the job token's read access; nothing was stored"
+                ),
             ) from None
         return next(
             (line.split()[0] for line in listing.splitlines() if line.endswith("\t" + self._ref)), None
@@ -957,14 +964,13 @@ class GitLedger:
             )
         except _GitFailed as exc:
             raise LedgerError(
-                f"cannot fetch the ledger branch {self.branch} from {self.remote_label}: "
-                f"{_short(exc.stderr)}",
-                hint="check the network and the job token's read access; nothing was stored",
-                ko=(
-                    f"{self.remote_label}에서 원장 브랜치 {self.branch}을(를) 가져올 수 없습니다: "
-                    f"{_short(exc.stderr)}"
+                msg(
+                    "cannot fetch the ledger branch {branch} from {remote_label}: {short_stderr}",
+                    branch=self.branch,
+                    remote_label=self.remote_label,
+                    short_stderr=_short(exc.stderr),
                 ),
-                hint_ko="네트워크와 작업 토큰의 읽기 권한을 확인하십시오. 기록된 것은 없습니다",
+                hint=msg("check the network and the job token's read access; nothing was stored"),
             ) from None
 
     def _shallow(self) -> bool:
@@ -1069,16 +1075,14 @@ class GitLedger:
                 # Full jitter: pipelines that collided spread out instead of colliding again.
                 self.sleep(self.rng.uniform(0, min(2.0, 0.05 * 2**attempt)))
         raise LedgerError(
-            f"could not append to the git ledger on {self.remote_label or self.branch}: "
-            f"{self.retries + 1} pushes were rejected because other pipelines appended at the same time",
-            hint="re-run the job (nothing was stored), or raise ledger.push_retries in .gatekeeper.yml",
-            ko=(
-                f"{self.remote_label or self.branch}의 git 원장에 추가하지 못했습니다: 다른 파이프라인이 "
-                f"동시에 추가해 푸시가 {self.retries + 1}번 거부되었습니다"
+            msg(
+                "could not append to the git ledger on {self_remote_label_or_self_br}: "
+                "{self_retries_1} pushes were rejected because other pipelines appended at the "
+                "same time",
+                self_remote_label_or_self_br=self.remote_label or self.branch,
+                self_retries_1=self.retries + 1,
             ),
-            hint_ko=(
-                "작업을 다시 실행하거나(기록된 것은 없음) .gatekeeper.yml의 ledger.push_retries를 올리십시오"
-            ),
+            hint=msg("re-run the job (nothing was stored), or raise ledger.push_retries in .gatekeeper.yml"),
         )
 
     def _commit(self, snapshot: _Snapshot, record: Record) -> str:
@@ -1117,10 +1121,12 @@ class GitLedger:
             return self.git("commit-tree", root, *parent, "-m", message).strip()
         except _GitFailed as exc:
             raise LedgerError(
-                f"cannot write the git ledger's objects in {self.git.git_dir}: {_short(exc.stderr)}",
-                hint="check disk space and permissions of the repository; nothing was stored",
-                ko=f"{self.git.git_dir}에 git 원장 객체를 쓸 수 없습니다: {_short(exc.stderr)}",
-                hint_ko="저장소의 디스크 공간과 권한을 확인하십시오. 기록된 것은 없습니다",
+                msg(
+                    "cannot write the git ledger's objects in {git_dir}: {short_stderr}",
+                    git_dir=self.git.git_dir,
+                    short_stderr=_short(exc.stderr),
+                ),
+                hint=msg("check disk space and permissions of the repository; nothing was stored"),
             ) from None
 
     def _seal(self, top: dict[str, str], full: list[tuple[int, str, str]]) -> dict[str, str]:
@@ -1194,13 +1200,15 @@ class GitLedger:
             if _REJECTED.search(exc.stderr) and "hook declined" not in exc.stderr:
                 return False
             raise LedgerError(
-                f"the ledger remote {self.remote_label} refused the push: {_short(exc.stderr)}",
-                hint="the job token needs write access to the ledger branch (GitHub: `permissions: contents: "
-                "write`; GitLab: a project token with write_repository); nothing was stored",
-                ko=f"원장 원격 저장소 {self.remote_label}이(가) 푸시를 거부했습니다: {_short(exc.stderr)}",
-                hint_ko=(
-                    "작업 토큰에 원장 브랜치 쓰기 권한이 필요합니다(GitHub: `permissions: contents: "
-                    "write`, GitLab: write_repository 권한의 프로젝트 토큰). 기록된 것은 없습니다"
+                msg(
+                    "the ledger remote {remote_label} refused the push: {short_stderr}",
+                    remote_label=self.remote_label,
+                    short_stderr=_short(exc.stderr),
+                ),
+                hint=msg(
+                    "the job token needs write access to the ledger branch (GitHub: `permissions: "
+                    "contents: write`; GitLab: a project token with write_repository); nothing was "
+                    "stored"
                 ),
             ) from None
         self._confirm(commit, record)
@@ -1219,17 +1227,18 @@ class GitLedger:
         if tip is not None and self._is_ancestor(commit, tip):
             return
         raise LedgerError(
-            f"the push of record {record.seq} to {self.remote_label} was accepted, but the ledger branch "
-            f"there does not hold it (it points at {tip or 'nothing'})",
-            hint="check where the remote pushes (remote.<name>.pushurl) and that it is the ledger everyone "
-            "reads; the record was not acknowledged — run `gatekeeper ledger log` before re-running the job",
-            ko=(
-                f"기록 {record.seq}을(를) {self.remote_label}에 푸시했고 받아들여졌지만, 그곳의 원장 "
-                f"브랜치에 없습니다(가리키는 곳: {tip or '없음'})"
+            msg(
+                "the push of record {seq} to {remote_label} was accepted, but the ledger branch "
+                "there does not hold it (it points at {tip_or_nothing})",
+                seq=record.seq,
+                remote_label=self.remote_label,
+                tip_or_nothing=tip or "nothing",
+                tip_or_없음=tip or "없음",
             ),
-            hint_ko=(
-                "원격의 푸시 주소(remote.<name>.pushurl)가 모두가 읽는 원장인지 확인하십시오. 기록은 "
-                "확인되지 않았습니다. 작업을 다시 실행하기 전에 `gatekeeper ledger log`를 보십시오"
+            hint=msg(
+                "check where the remote pushes (remote.<name>.pushurl) and that it is the ledger "
+                "everyone reads; the record was not acknowledged — run `gatekeeper ledger log` "
+                "before re-running the job"
             ),
         )
 
@@ -1272,10 +1281,8 @@ def open_git(
     if repository is None:
         if git_dir is None:
             raise LedgerError(
-                f"the git ledger needs a git repository, and {root} is not one",
-                hint="run gatekeeper inside the repository, or set ledger.repository / another backend",
-                ko=f"git 원장에는 git 저장소가 필요한데 {root}은(는) 저장소가 아닙니다",
-                hint_ko="저장소 안에서 실행하거나 ledger.repository 또는 다른 백엔드를 설정하십시오",
+                msg("the git ledger needs a git repository, and {root} is not one", root=root),
+                hint=msg("run gatekeeper inside the repository, or set ledger.repository / another backend"),
             )
         runner = GitRunner(git_dir, _git_env(environment, []))
         try:
@@ -1310,17 +1317,16 @@ def _no_remote(runner: GitRunner, remote: str) -> LedgerError:
         names = []
     has = f"its remotes are {', '.join(repr(n) for n in names)}" if names else "it has no remote at all"
     return LedgerError(
-        f"in CI the git ledger must reach a shared remote, and this clone has no remote {remote!r} ({has}); "
-        "a record kept only on this runner would be lost with it, so nothing was stored",
-        hint="set ledger.remote in .gatekeeper.yml to the clone's remote (`git remote -v`), or "
-        "ledger.repository to the ledger's URL",
-        ko=(
-            f"CI에서 git 원장은 공유 원격 저장소에 닿아야 하는데 이 클론에는 원격 {remote!r}이(가) "
-            f"없습니다({has}). 이 실행기에만 남는 기록은 함께 사라지므로 아무것도 기록하지 않았습니다"
+        msg(
+            "in CI the git ledger must reach a shared remote, and this clone has no remote "
+            "{remote!r} ({has}); a record kept only on this runner would be lost with it, so "
+            "nothing was stored",
+            remote=remote,
+            has=has,
         ),
-        hint_ko=(
-            ".gatekeeper.yml의 ledger.remote를 클론의 원격(`git remote -v`)으로, 또는 "
-            "ledger.repository를 원장 URL로 설정하십시오"
+        hint=msg(
+            "set ledger.remote in .gatekeeper.yml to the clone's remote (`git remote -v`), "
+            "or ledger.repository to the ledger's URL"
         ),
     )
 

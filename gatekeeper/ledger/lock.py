@@ -21,6 +21,7 @@ from gatekeeper.domain import DeploymentResult, RecordKind
 from gatekeeper.domain.records import DeploymentFinished, DeploymentStarted, entry_of
 from gatekeeper.errors import ExitCode, GatekeeperError, InputError
 from gatekeeper.ledger import Draft, LedgerReader, Precondition, Record
+from gatekeeper.messages import msg
 
 
 class DeploymentLocked(GatekeeperError):
@@ -141,22 +142,27 @@ def require_unlocked(
         held = locks[0]
         if held.stale:
             raise DeploymentLocked(
-                f"deployment refused: {held.describe()}; the lock is older than lock_stale_hours "
-                f"({stale_hours:g} h) but is never broken automatically",
-                hint="a release manager who has checked the earlier deployment closes it with "
-                "`gatekeeper deploy finish --result aborted`, which is recorded (where the pack requires "
-                "signed deployment records: in a pipeline job of the commit that deployment deployed)",
-                ko=f"배포 거부: {held.describe_ko()}. 잠금이 lock_stale_hours({stale_hours:g}시간)보다 "
-                "오래되었지만 자동으로 풀지 않습니다",
-                hint_ko="앞선 배포를 확인한 배포관리자가 `gatekeeper deploy finish --result aborted`로 "
-                "닫으며 이것도 기록됩니다 (팩이 서명된 배포 기록을 요구하면 그 배포가 배포한 커밋의 "
-                "파이프라인 작업에서 실행)",
+                msg(
+                    "deployment refused: {held_describe}; the lock is older than lock_stale_hours "
+                    "({stale_hours:g} h) but is never broken automatically",
+                    held_describe=held.describe(),
+                    stale_hours=stale_hours,
+                    held_describe_ko=held.describe_ko(),
+                ),
+                hint=msg(
+                    "a release manager who has checked the earlier deployment closes it with "
+                    "`gatekeeper deploy finish --result aborted`, which is recorded (where the pack "
+                    "requires signed deployment records: in a pipeline job of the commit that "
+                    "deployment deployed)"
+                ),
             )
         raise DeploymentLocked(
-            f"deployment refused: {held.describe()}",
-            hint="wait for that deployment to finish, or coordinate with its owner",
-            ko=f"배포 거부: {held.describe_ko()}",
-            hint_ko="그 배포가 끝나기를 기다리거나 담당자와 조율하세요",
+            msg(
+                "deployment refused: {held_describe}",
+                held_describe=held.describe(),
+                held_describe_ko=held.describe_ko(),
+            ),
+            hint=msg("wait for that deployment to finish, or coordinate with its owner"),
         )
 
     return check
@@ -179,20 +185,23 @@ def require_open(
         if not candidates:
             which = f" with id {started_id}" if started_id else ""
             raise InputError(
-                f"there is no open deployment of {system}/{environment}{which} to finish",
-                hint="`gatekeeper ledger log --kind deployment.started` lists the deployments",
-                ko=f"{system}/{environment}{which}에 끝낼 진행 중인 배포가 없습니다",
-                hint_ko="`gatekeeper ledger log --kind deployment.started`가 배포 목록을 보여 줍니다",
+                msg(
+                    "there is no open deployment of {system}/{environment}{which} to finish",
+                    system=system,
+                    environment=environment,
+                    which=which,
+                ),
+                hint=msg("`gatekeeper ledger log --kind deployment.started` lists the deployments"),
             )
         if len(candidates) > 1:
             raise InputError(
-                f"{len(candidates)} deployments of {system}/{environment} are open; name the one to finish",
-                hint="pass the id of its deployment.started record",
-                ko=(
-                    f"{system}/{environment}에 진행 중인 배포가 {len(candidates)}건입니다. 끝낼 배포를 "
-                    "지정하십시오"
+                msg(
+                    "{len_candidates} deployments of {system}/{environment} are open; name the one to finish",
+                    len_candidates=len(candidates),
+                    system=system,
+                    environment=environment,
                 ),
-                hint_ko="그 deployment.started 기록의 id를 지정하십시오",
+                hint=msg("pass the id of its deployment.started record"),
             )
 
     return check

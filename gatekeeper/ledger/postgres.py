@@ -27,6 +27,7 @@ from gatekeeper.ledger import (
     verify_stored,
     where_clause,
 )
+from gatekeeper.messages import msg
 
 if TYPE_CHECKING:
     import psycopg
@@ -139,10 +140,8 @@ class PostgresLedger:
         self._psycopg = psycopg
         if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", schema):
             raise LedgerError(
-                f"{schema!r} is not a valid ledger schema name",
-                hint="use lower-case letters, digits, _",
-                ko=f"{schema!r}은(는) 올바른 원장 스키마 이름이 아닙니다",
-                hint_ko="영문 소문자, 숫자, _만 쓰십시오",
+                msg("{schema!r} is not a valid ledger schema name", schema=schema),
+                hint=msg("use lower-case letters, digits, _"),
             )
         self.schema = schema
         self.where = where
@@ -150,17 +149,21 @@ class PostgresLedger:
             self._db: psycopg.Connection[Any] = psycopg.connect(dsn, autocommit=False, connect_timeout=10)
         except psycopg.Error as exc:
             raise LedgerError(
-                f"cannot connect to {where}: {_first_line(exc)}",
-                hint="check that the server is up and that the DSN in the environment variable is right",
-                ko=f"{where}에 연결할 수 없습니다: {_first_line(exc)}",
-                hint_ko="서버가 켜져 있는지, 환경 변수의 DSN이 맞는지 확인하십시오",
+                msg(
+                    "cannot connect to {where}: {first_line_exc}",
+                    where=where,
+                    first_line_exc=_first_line(exc),
+                ),
+                hint=msg("check that the server is up and that the DSN in the environment variable is right"),
             ) from None
         except Exception as exc:  # a malformed DSN raises ProgrammingError or ValueError from libpq parsing
             raise LedgerError(
-                f"cannot connect to {where}: the DSN is not valid ({type(exc).__name__})",
-                hint="use a libpq DSN such as postgresql://user@host:5432/db",
-                ko=f"{where}에 연결할 수 없습니다: DSN이 올바르지 않습니다({type(exc).__name__})",
-                hint_ko="postgresql://user@host:5432/db 같은 libpq DSN을 쓰십시오",
+                msg(
+                    "cannot connect to {where}: the DSN is not valid ({name})",
+                    where=where,
+                    name=type(exc).__name__,
+                ),
+                hint=msg("use a libpq DSN such as postgresql://user@host:5432/db"),
             ) from None
         self._migrate()
         with self._transaction("prepare"):
@@ -181,10 +184,12 @@ class PostgresLedger:
             current = 0 if row is None or row[0] is None else int(row[0])
             if current > SCHEMA_VERSION:
                 raise LedgerError(
-                    f"{self.where} has schema version {current}, newer than this gatekeeper knows",
-                    hint="upgrade gatekeeper",
-                    ko=f"{self.where}의 스키마 버전 {current}은(는) 이 gatekeeper가 아는 것보다 새롭습니다",
-                    hint_ko="gatekeeper를 올리십시오",
+                    msg(
+                        "{where} has schema version {current}, newer than this gatekeeper knows",
+                        where=self.where,
+                        current=current,
+                    ),
+                    hint=msg("upgrade gatekeeper"),
                 )
             for version in range(current, SCHEMA_VERSION):
                 for statement in _MIGRATIONS[version]:
@@ -304,9 +309,14 @@ class PostgresLedger:
                 self._db.rollback()  # when the connection is gone, the server rolled back already
             hint = "check that the database is up and reachable"
             raise LedgerError(
-                f"cannot {what} {self.where}: {_first_line(exc)}",
+                msg(
+                    "cannot {what} {where}: {first_line_exc}",
+                    what=what,
+                    where=self.where,
+                    first_line_exc=_first_line(exc),
+                    쓰기_if_what_write_else_읽기="쓰기" if what == "write" else "읽기",
+                ),
                 hint=hint + ("; nothing was stored" if what == "write" else ""),
-                ko=f"{self.where}: {'쓰기' if what == 'write' else '읽기'} 실패: {_first_line(exc)}",
                 hint_ko="데이터베이스가 켜져 있고 연결되는지 확인하십시오"
                 + (". 기록된 것은 없습니다" if what == "write" else ""),
             ) from None
@@ -359,12 +369,13 @@ def open_postgres(dsn_env: str, schema: str, env: Mapping[str, str]) -> Postgres
     dsn = env.get(dsn_env, "")
     if not dsn:
         raise LedgerError(
-            f"the postgres ledger needs a DSN in the environment variable {dsn_env}, which is not set",
-            hint=f"set {dsn_env}=postgresql://user@host/db (a CI secret), or choose another ledger backend",
-            ko=f"postgres 원장에는 환경 변수 {dsn_env}의 DSN이 필요한데 설정되어 있지 않습니다",
-            hint_ko=(
-                f"{dsn_env}=postgresql://user@host/db를 CI 비밀 변수로 설정하거나 다른 원장 백엔드를 "
-                "고르십시오"
+            msg(
+                "the postgres ledger needs a DSN in the environment variable {dsn_env}, which is not set",
+                dsn_env=dsn_env,
+            ),
+            hint=msg(
+                "set {dsn_env}=postgresql://user@host/db (a CI secret), or choose another ledger backend",
+                dsn_env=dsn_env,
             ),
         )
     return PostgresLedger(dsn, schema, where=f"the PostgreSQL ledger (DSN from ${dsn_env})")

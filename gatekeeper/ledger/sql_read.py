@@ -39,6 +39,7 @@ from gatekeeper.domain.records import (
     parse_summary,
 )
 from gatekeeper.ledger import utc_text
+from gatekeeper.messages import msg
 
 # What a stream hands over: approvals as their members — (seq, rfcs, step, decision, rfc_digest, digest,
 # actor, actor_source, commit), None where absent — other records typed, unreadable ones marked.
@@ -118,7 +119,7 @@ def _entry(
     moment = _moment(at)
     try:
         if not isinstance(data, dict):
-            raise PayloadError("`data` is not an object", "`data`가 객체가 아닙니다")
+            raise PayloadError(*msg("`data` is not an object").pair)
         payload = (parse_summary if summary else parse_payload)(kind, data)
     except PayloadError as exc:
         return Malformed(seq, kind, f"{kind} record {seq}: {exc}", moment, f"{kind} 기록 {seq}: {exc.ko}")

@@ -35,6 +35,7 @@ from gatekeeper.ledger import (
     utc_text,
     where_clause,
 )
+from gatekeeper.messages import msg
 
 SCHEMA_VERSION = 2
 
@@ -128,11 +129,9 @@ class SqliteLedger:
             self._migrate()
         except (sqlite3.Error, OSError) as exc:
             raise LedgerError(
-                f"cannot open the SQLite ledger {path}: {exc}",
-                hint="check that the path is a writable SQLite database (ledger.path in .gatekeeper.yml)",
-                ko=f"SQLite 원장 {path}을(를) 열 수 없습니다: {exc}",
-                hint_ko=(
-                    "경로가 쓸 수 있는 SQLite 데이터베이스인지 확인하십시오(.gatekeeper.yml의 ledger.path)"
+                msg("cannot open the SQLite ledger {path}: {exc}", path=path, exc=exc),
+                hint=msg(
+                    "check that the path is a writable SQLite database (ledger.path in .gatekeeper.yml)"
                 ),
             ) from None
 
@@ -149,10 +148,12 @@ class SqliteLedger:
             )
             if version is not None and version > SCHEMA_VERSION:
                 raise LedgerError(
-                    f"the SQLite ledger {self.path} has schema version {version}, newer than this gatekeeper",
-                    hint="upgrade gatekeeper",
-                    ko=f"SQLite 원장 {self.path}의 스키마 버전 {version}은(는) 이 gatekeeper보다 새롭습니다",
-                    hint_ko="gatekeeper를 올리십시오",
+                    msg(
+                        "the SQLite ledger {path} has schema version {version}, newer than this gatekeeper",
+                        path=self.path,
+                        version=version,
+                    ),
+                    hint=msg("upgrade gatekeeper"),
                 )
             if version is None and "records" not in tables:
                 for statement in SCHEMA:
@@ -195,14 +196,13 @@ class SqliteLedger:
         if found != expected:
             odd = sorted(name for _kind, name, _sql in found ^ expected)
             raise LedgerIntegrityError(
-                f"the SQLite ledger {self.path} does not have the schema gatekeeper creates "
-                f"({', '.join(odd)} differ): its look-up columns may not follow its records",
-                hint="restore the ledger file from a backup; run `gatekeeper ledger verify` on the copy",
-                ko=(
-                    f"SQLite 원장 {self.path}의 스키마가 gatekeeper가 만든 것과 다릅니다({', '.join(odd)}): "
-                    "조회 열이 기록과 맞지 않을 수 있습니다"
+                msg(
+                    "the SQLite ledger {path} does not have the schema gatekeeper creates "
+                    "({join_odd} differ): its look-up columns may not follow its records",
+                    path=self.path,
+                    join_odd=", ".join(odd),
                 ),
-                hint_ko="백업에서 원장 파일을 복원하고 그 사본에 `gatekeeper ledger verify`를 실행하십시오",
+                hint=msg("restore the ledger file from a backup; run `gatekeeper ledger verify` on the copy"),
             )
 
     # -- reading --------------------------------------------------------------------------------------
@@ -345,10 +345,14 @@ class SqliteLedger:
 
     def _error(self, what: str, exc: sqlite3.Error) -> LedgerError:
         return LedgerError(
-            f"cannot {what} the SQLite ledger {self.path}: {exc}",
-            hint="check the file's permissions and free disk space; nothing was stored",
-            ko=f"SQLite 원장 {self.path}을(를) {'쓸' if what == 'write' else '읽을'} 수 없습니다: {exc}",
-            hint_ko="파일 권한과 디스크 공간을 확인하십시오. 기록된 것은 없습니다",
+            msg(
+                "cannot {what} the SQLite ledger {path}: {exc}",
+                what=what,
+                path=self.path,
+                exc=exc,
+                쓸_if_what_write_else_읽을="쓸" if what == "write" else "읽을",
+            ),
+            hint=msg("check the file's permissions and free disk space; nothing was stored"),
         )
 
     def close(self) -> None:

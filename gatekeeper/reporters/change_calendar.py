@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from gatekeeper.checks.calendar import ChangeCalendar
 from gatekeeper.domain.changecal import describe_reasons
+from gatekeeper.messages import tr
 from gatekeeper.reporters.columns import pad, width
 from gatekeeper.reporters.words import word
 
@@ -40,30 +41,30 @@ def _colliding(cal: ChangeCalendar) -> set[str]:
 def render_text(cal: ChangeCalendar, lang: str) -> str:
     zone = ZoneInfo(cal.timezone)
     out = [
-        _t(lang, "Change calendar", "변경 일정")
+        tr(lang, "Change calendar")
         + f" {_hm(cal.start, zone)} – {_hm(cal.end, zone)} {cal.timezone}; "
-        + _t(lang, "systems", "시스템")
+        + tr(lang, "systems")
         + ": "
         + ", ".join(cal.systems)
     ]
     header = [
-        _t(lang, "start", "시작"),
-        _t(lang, "end", "종료"),
-        _t(lang, "RFC", "변경요청"),
-        _t(lang, "type", "유형"),
-        _t(lang, "systems", "시스템"),
-        _t(lang, "title", "제목"),
-        _t(lang, "notes", "비고"),
+        tr(lang, "start"),
+        tr(lang, "end"),
+        tr(lang, "RFC"),
+        tr(lang, "type"),
+        tr(lang, "systems"),
+        tr(lang, "title"),
+        tr(lang, "notes"),
     ]
     colliding = _colliding(cal)
     rows = []
     for s in cal.slots:
         notes = []
         if s.rfc_id in colliding:
-            notes.append(_t(lang, "COLLISION", "일정 중복"))
+            notes.append(tr(lang, "COLLISION"))
         if s.rfc_id in cal.in_business_hours:
-            notes.append(_t(lang, "business hours", "업무시간"))
-        notes.extend(_t(lang, "freeze ", "동결 ") + name for name in cal.in_freeze.get(s.rfc_id, ()))
+            notes.append(tr(lang, "business hours"))
+        notes.extend(tr(lang, "freeze ") + name for name in cal.in_freeze.get(s.rfc_id, ()))
         kind = _TYPE_KO.get(s.change_type, s.change_type) if lang == "ko" else s.change_type
         rows.append(
             [
@@ -81,38 +82,38 @@ def render_text(cal: ChangeCalendar, lang: str) -> str:
         for row in [header, *rows]:
             out.append("  ".join(pad(cell, widths[i]) for i, cell in enumerate(row)).rstrip())
     else:
-        out.append(_t(lang, "no planned change in this period", "이 기간에 예정된 변경이 없습니다"))
+        out.append(tr(lang, "no planned change in this period"))
     closed = [d for d in cal.days if not d.info.business and d.info.reason_en not in ("Saturday", "Sunday")]
     if closed:
-        out.append(_t(lang, "Holidays:", "휴일:"))
+        out.append(tr(lang, "Holidays:"))
         out.extend(
             f"  {d.info.day.isoformat()}  {d.info.reason_ko if lang == 'ko' else d.info.reason_en}"
             for d in closed
         )
     if cal.freezes:
-        out.append(_t(lang, "Freezes:", "배포 동결:"))
+        out.append(tr(lang, "Freezes:"))
         out.extend(f"  {_hm(f.start, zone)} – {_hm(f.end, zone)}  {f.name}" for f in cal.freezes)
     if cal.deployments:
-        out.append(_t(lang, "Recorded deployments:", "기록된 배포:"))
+        out.append(tr(lang, "Recorded deployments:"))
         for d in cal.deployments:
-            until = _hm(d.end, zone) if d.end else _t(lang, "in progress", "진행 중")
+            until = _hm(d.end, zone) if d.end else tr(lang, "in progress")
             rfcs = ", ".join(d.rfcs)
             out.append(
                 f"  {_hm(d.start, zone)} – {until}  {d.system}  {rfcs}  {word(d.result, lang)}".rstrip()
             )
     if cal.unscheduled:
-        out.append(_t(lang, "Not placed (no date):", "일정 미정:"))
+        out.append(tr(lang, "Not placed (no date):"))
         out.extend(
             f"  {u.rfc_id}  {u.title}  ({u.reason_ko if lang == 'ko' else u.reason_en})"
             for u in cal.unscheduled
         )
     if cal.findings:
-        out.append(_t(lang, "Collisions:", "일정 중복:"))
+        out.append(tr(lang, "Collisions:"))
         out.extend(f"  [{f.severity}] {f.rule}: {f.message}" for f in cal.findings)
     out.append(
-        _t(lang, "Business hours", "업무시간")
+        tr(lang, "Business hours")
         + f" {cal.business_start}–{cal.business_end} "
-        + _t(lang, "on business days", "(업무일)")
+        + tr(lang, "on business days")
     )
     return "\n".join(out) + "\n"
 

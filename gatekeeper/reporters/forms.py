@@ -4,10 +4,9 @@ untrusted text)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
-from functools import partial
 from typing import Any
 
 from gatekeeper import __version__
@@ -20,6 +19,7 @@ from gatekeeper.domain.records import (
     Entry,
     TestEvidence,
 )
+from gatekeeper.messages import in_language, ptr, tr
 from gatekeeper.reporters.sanitize import for_markdown
 from gatekeeper.reporters.words import word
 
@@ -103,10 +103,6 @@ FORM_TITLES = {
 }
 
 
-def _t(lang: str, en: str, ko: str) -> str:
-    return ko if lang == "ko" else en
-
-
 def _approvals(
     entries: Iterable[Entry[Approval]],
     lang: str,
@@ -117,14 +113,14 @@ def _approvals(
     deputies: Mapping[int, str] | None = None,
 ) -> tuple[tuple[str, ...], ...]:
     header: tuple[str, ...] = (
-        _t(lang, "Step", "단계"),
-        _t(lang, "Decision", "결정"),
-        _t(lang, "Approver", "승인자"),
-        _t(lang, "At", "일시"),
-        _t(lang, "Comment", "의견"),
+        tr(lang, "Step"),
+        tr(lang, "Decision"),
+        tr(lang, "Approver"),
+        tr(lang, "At"),
+        tr(lang, "Comment"),
     )
     if standing is not None:
-        header += (_t(lang, "Counted", "인정 여부"),)
+        header += (tr(lang, "Counted"),)
     rows: list[tuple[str, ...]] = [header]
     for entry in entries:
         approval = entry.payload
@@ -132,9 +128,9 @@ def _approvals(
             continue
         remarks = [approval.comment] if approval.comment else []
         if approval.conditions:
-            remarks.append(_t(lang, "conditions: ", "조건: ") + approval.conditions)
+            remarks.append(tr(lang, "conditions: ") + approval.conditions)
         if approval.minutes:
-            remarks.append(_t(lang, "minutes: ", "회의록: ") + approval.minutes)
+            remarks.append(tr(lang, "minutes: ") + approval.minutes)
         row: tuple[str, ...] = (
             word(approval.step, lang),
             word(approval.decision, lang),
@@ -144,7 +140,7 @@ def _approvals(
         )
         if standing is not None:
             en, ko = STANDING_WORDS[standing.get(entry.seq, NOT_COUNTED)]
-            row += (_t(lang, en, ko),)
+            row += (in_language(lang, en, ko),)
         rows.append(row)
     return tuple(rows)
 
@@ -154,7 +150,7 @@ def _approver(entry: Entry[Approval], lang: str, deputies: Mapping[int, str] | N
     delegator = (deputies or {}).get(entry.seq, "")
     if not delegator:
         return entry.actor
-    return f"{entry.actor} ({_t(lang, 'deputy of ', '대리: ')}{delegator})"
+    return f"{entry.actor} ({in_language(lang, 'deputy of ', '대리: ')}{delegator})"
 
 
 def _signoff(
@@ -176,7 +172,7 @@ def _signoff(
     for step, en, ko in boxes:
         found = signed.get(step)
         name, at = (_approver(found, lang, deputies), when(found.moment, zone)) if found else ("", "")
-        out.append(SignOff(_t(lang, en, ko), name, at))
+        out.append(SignOff(in_language(lang, en, ko), name, at))
     return tuple(out)
 
 
@@ -204,65 +200,67 @@ def change_request_form(
     deputies: Mapping[int, str] | None = None,
 ) -> Form:
     """변경요청서. `deputies`: approval seq -> the delegator a deputy gave it for (`rules.delegation`)."""
-    t = partial(_t, lang)
     impact = rfc.impact
-    impact_text = t(
-        f"level {impact.level}; systems: {', '.join(impact.systems) or '-'}; agencies: "
-        f"{', '.join(impact.agencies) or '-'}; "
-        f"service interruption: {'yes' if impact.service_interruption else 'no'}",
-        f"수준 {word(impact.level, lang)}; 영향 시스템: {', '.join(impact.systems) or '-'}; 영향 기관: "
-        f"{', '.join(impact.agencies) or '-'}; "
-        f"서비스 중단: {'예' if impact.service_interruption else '아니오'}",
+    impact_text = tr(
+        lang,
+        "level {level}; systems: {join_impact_systems_or}; agencies: "
+        "{join_impact_agencies_or}; service interruption: {yes_if_impact_service_interr}",
+        level=impact.level,
+        join_impact_systems_or=", ".join(impact.systems) or "-",
+        join_impact_agencies_or=", ".join(impact.agencies) or "-",
+        yes_if_impact_service_interr="yes" if impact.service_interruption else "no",
+        word_impact_level_lang=word(impact.level, lang),
+        예_if_impact_service_interrup="예" if impact.service_interruption else "아니오",
     )
     requested = when(rfc.schedule.requested_at, zone) if rfc.schedule.requested_at else "-"
     sections = (
         FormSection(
-            t("Request", "요청 정보"),
+            tr(lang, "Request"),
             (
-                FormField(t("Change ID", "변경요청ID"), rfc.id),
-                FormField(t("Title", "제목"), rfc.title),
-                FormField(t("Change type", "변경 유형"), word(rfc.type, lang)),
-                FormField(t("Requester", "변경요청자"), rfc.requester),
-                FormField(t("Requester's organisation", "요청 조직"), rfc.requester_org or "-"),
+                FormField(tr(lang, "Change ID"), rfc.id),
+                FormField(ptr(lang, "change request form", "Title"), rfc.title),
+                FormField(tr(lang, "Change type"), word(rfc.type, lang)),
+                FormField(ptr(lang, "change request form", "Requester"), rfc.requester),
+                FormField(tr(lang, "Requester's organisation"), rfc.requester_org or "-"),
                 FormField(
-                    t("Request date", "변경요청일자"),
+                    tr(lang, "Request date"),
                     rfc.request_date.isoformat() if rfc.request_date else "-",
                 ),
-                FormField(t("Urgency", "긴급 정도"), t(rfc.urgency, URGENCY_KO[rfc.urgency])),
-                FormField(t("Target systems", "대상 시스템"), ", ".join(rfc.systems)),
-                FormField(t("Worker", "작업자"), rfc.worker or "-"),
-                FormField(t("Requested date/time", "요청 일시"), requested),
-                FormField(t("Window", "작업 시간대"), rfc.schedule.window or "-"),
-                FormField(t("Status", "상태"), word(rfc.status, lang)),
+                FormField(tr(lang, "Urgency"), in_language(lang, rfc.urgency, URGENCY_KO[rfc.urgency])),
+                FormField(tr(lang, "Target systems"), ", ".join(rfc.systems)),
+                FormField(tr(lang, "Worker"), rfc.worker or "-"),
+                FormField(tr(lang, "Requested date/time"), requested),
+                FormField(tr(lang, "Window"), rfc.schedule.window or "-"),
+                FormField(ptr(lang, "change request form", "Status"), word(rfc.status, lang)),
             ),
         ),
         FormSection(
-            t("Plan", "변경 계획"),
+            ptr(lang, "change request form", "Plan"),
             (
-                FormField(t("Basis of the request", "요청 근거"), rfc.basis or "-", True),
-                FormField(t("Reason", "변경 사유"), rfc.reason, True),
-                FormField(t("Content", "변경 내용"), rfc.description or "-", True),
-                FormField(t("Impact", "영향도"), impact_text, True),
+                FormField(tr(lang, "Basis of the request"), rfc.basis or "-", True),
+                FormField(tr(lang, "Reason"), rfc.reason, True),
+                FormField(tr(lang, "Content"), rfc.description or "-", True),
+                FormField(tr(lang, "Impact"), impact_text, True),
                 FormField(
-                    t("Documents (revision)", "관련 문서 (개정)"),
+                    tr(lang, "Documents (revision)"),
                     ", ".join(f"{d.name} ({d.revision})" if d.revision else d.name for d in rfc.documents)
                     or "-",
                     True,
                 ),
-                FormField(t("Work plan", "작업 계획"), rfc.work_plan or "-", True),
-                FormField(t("Deployment plan", "배포 계획"), rfc.deployment_plan or "-", True),
-                FormField(t("Test plan", "테스트 계획"), rfc.test_plan or "-", True),
-                FormField(t("Rollback plan", "원상복구 계획"), rfc.rollback_plan or "-", True),
+                FormField(tr(lang, "Work plan"), rfc.work_plan or "-", True),
+                FormField(tr(lang, "Deployment plan"), rfc.deployment_plan or "-", True),
+                FormField(tr(lang, "Test plan"), rfc.test_plan or "-", True),
+                FormField(tr(lang, "Rollback plan"), rfc.rollback_plan or "-", True),
             ),
         ),
         FormSection(
-            t("Approvals (from the ledger)", "승인 이력 (원장)"),
+            tr(lang, "Approvals (from the ledger)"),
             table=_approvals(approvals, lang, zone=zone, standing=standing, deputies=deputies),
         ),
     )
     return Form(
         "change-request",
-        t(*FORM_TITLES["change-request"]),
+        in_language(lang, *FORM_TITLES["change-request"]),
         f"{rfc.id} — {rfc.title}",
         sections,
         _signoff(CHANGE_SIGNOFF, approvals, lang, zone, standing, deputies),
@@ -293,16 +291,15 @@ def release_plan_form(
 ) -> Form:
     """배포계획서. `order`: for an RFC of several systems, each system in the RFC's order with how its
     production deployment stands (CHG-PLAN: deployed one after another)."""
-    t = partial(_t, lang)
-    interruption = t("yes", "예") if rfc.impact.service_interruption else t("no", "아니오")
+    interruption = tr(lang, "yes") if rfc.impact.service_interruption else tr(lang, "no")
     tests = [
         (
-            t("Kind", "종류"),
-            t("Commit", "커밋"),
-            t("Tests", "건수"),
-            t("Passed", "성공"),
-            t("Failed", "실패"),
-            t("Recorded", "기록 일시"),
+            tr(lang, "Kind"),
+            tr(lang, "Commit"),
+            tr(lang, "Tests"),
+            tr(lang, "Passed"),
+            tr(lang, "Failed"),
+            tr(lang, "Recorded"),
         )
     ]
     for entry in evidence:
@@ -319,43 +316,43 @@ def release_plan_form(
         )
     sections = (
         FormSection(
-            t("Release", "배포 정보"),
+            tr(lang, "Release"),
             (
-                FormField(t("Change ID", "변경요청ID"), rfc.id),
-                FormField(t("Author", "작성자"), rfc.requester),
-                FormField(t("Release type", "배포 유형"), str(rfc.type)),
+                FormField(tr(lang, "Change ID"), rfc.id),
+                FormField(tr(lang, "Author"), rfc.requester),
+                FormField(tr(lang, "Release type"), str(rfc.type)),
                 FormField(
-                    t("Service impact", "서비스 영향"),
-                    f"{rfc.impact.level}; " + t("interruption: ", "서비스 중단: ") + interruption,
+                    ptr(lang, "release plan form", "Service impact"),
+                    f"{rfc.impact.level}; " + tr(lang, "interruption: ") + interruption,
                 ),
-                FormField(t("Linked systems", "연계 시스템"), ", ".join(rfc.impact.integrations) or "-"),
+                FormField(tr(lang, "Linked systems"), ", ".join(rfc.impact.integrations) or "-"),
             ),
         ),
         FormSection(
-            t("Plan", "계획"),
+            ptr(lang, "release plan form", "Plan"),
             (
-                FormField(t("Deployment plan", "배포 계획"), rfc.deployment_plan or "-", True),
-                FormField(t("Test scenario", "테스트 시나리오"), rfc.test_plan or "-", True),
-                FormField(t("Rollback plan", "원상복구 계획"), rfc.rollback_plan or "-", True),
+                FormField(tr(lang, "Deployment plan"), rfc.deployment_plan or "-", True),
+                FormField(tr(lang, "Test scenario"), rfc.test_plan or "-", True),
+                FormField(tr(lang, "Rollback plan"), rfc.rollback_plan or "-", True),
             ),
         ),
-        FormSection(t("Test evidence (from the ledger)", "테스트 결과 (원장)"), table=tuple(tests)),
+        FormSection(tr(lang, "Test evidence (from the ledger)"), table=tuple(tests)),
         *(
             (
                 FormSection(
-                    t("Deployment order (one system after another)", "시스템별 배포 순서"),
+                    tr(lang, "Deployment order (one system after another)"),
                     table=(
                         (
-                            t("Order", "순서"),
-                            t("System", "시스템"),
-                            t("State", "상태"),
-                            t("Deployment", "배포ID"),
+                            tr(lang, "Order"),
+                            ptr(lang, "release plan form", "System"),
+                            tr(lang, "State"),
+                            ptr(lang, "release plan form", "Deployment"),
                         ),
                         *(
                             (
                                 str(n),
                                 s.system,
-                                t(s.state, SYSTEM_STATE_KO.get(s.state, s.state)),
+                                in_language(lang, s.state, SYSTEM_STATE_KO.get(s.state, s.state)),
                                 s.deployment or "-",
                             )
                             for n, s in enumerate(order, 1)
@@ -367,7 +364,7 @@ def release_plan_form(
             else ()
         ),
         FormSection(
-            t("Approvals (release steps)", "배포 승인"),
+            tr(lang, "Approvals (release steps)"),
             table=_approvals(
                 approvals,
                 lang,
@@ -380,16 +377,14 @@ def release_plan_form(
     )
     return Form(
         "release-plan",
-        t(*FORM_TITLES["release-plan"]),
+        in_language(lang, *FORM_TITLES["release-plan"]),
         f"{rfc.id} — {rfc.title}",
         sections,
         _signoff(RELEASE_SIGNOFF, approvals, lang, zone, standing, deputies),
     )
 
 
-def _closure_section(
-    closure: Sequence[Entry[Any]], t: Callable[[str, str], str], zone: tzinfo | None
-) -> FormSection:
+def _closure_section(closure: Sequence[Entry[Any]], lang: str, zone: tzinfo | None) -> FormSection:
     """배포관리 3.1–4.3: the production tests, the requester's acceptance test, the consistency review and the
     closure of the deployment, as recorded (whether each counts is the gate's judgement: `rules.closure`)."""
     from gatekeeper.domain.records import ChangeClosed, ReleaseAccepted, ReleaseReviewed, TestEvidence
@@ -407,37 +402,33 @@ def _closure_section(
     )
     accepted, reviewed, closed = latest(ReleaseAccepted), latest(ReleaseReviewed), latest(ChangeClosed)
     return FormSection(
-        t("Acceptance and closure", "인수테스트 및 종료"),
+        tr(lang, "Acceptance and closure"),
         (
-            FormField(t("Production tests", "운영환경 테스트"), tested or "-"),
+            FormField(tr(lang, "Production tests"), tested or "-"),
             FormField(
-                t("Acceptance test", "인수테스트"),
+                tr(lang, "Acceptance test"),
                 by(
                     accepted,
-                    (
-                        t("accepted", "승인")
-                        if accepted.payload.result == "accepted"
-                        else t("rejected", "반려")
-                    )
+                    (tr(lang, "accepted") if accepted.payload.result == "accepted" else tr(lang, "rejected"))
                     + (f": {accepted.payload.note}" if accepted.payload.note else ""),
                 )
                 if accepted is not None
                 else "-",
             ),
             FormField(
-                t("Consistency review", "일치성 검토"),
+                tr(lang, "Consistency review"),
                 by(
                     reviewed,
-                    t("plans and result agree", "계획·결과 일치")
+                    tr(lang, "plans and result agree")
                     if reviewed.payload.consistent
-                    else t("plans and result disagree", "계획·결과 불일치"),
+                    else tr(lang, "plans and result disagree"),
                 )
                 if reviewed is not None
                 else "-",
             ),
-            FormField(t("Closure", "배포·변경 종료"), by(closed, t("closed", "종료")) if closed else "-"),
+            FormField(tr(lang, "Closure"), by(closed, tr(lang, "closed")) if closed else "-"),
             FormField(
-                t("Improvements for later releases", "향후 배포 개선 사항"),
+                tr(lang, "Improvements for later releases"),
                 (closed.payload.improvements or "-") if closed is not None else "-",
                 True,
             ),
@@ -455,7 +446,6 @@ def deployment_result_form(
 ) -> Form:
     """배포결과서; `closure`: the records about the deployment after it finished (production tests bound to
     it, acceptance, review, closure), in ledger order."""
-    t = partial(_t, lang)
     end = finished.payload if finished else None
 
     def value(text: str | None) -> str:
@@ -463,49 +453,50 @@ def deployment_result_form(
 
     sections = (
         FormSection(
-            t("Deployment", "배포 정보"),
+            ptr(lang, "deployment result form", "Deployment"),
             (
-                FormField(t("Deployment ID", "배포ID"), started.id),
-                FormField(t("Change IDs", "변경요청ID"), ", ".join(started.rfcs) or "-"),
-                FormField(t("System", "시스템"), started.system),
-                FormField(t("Environment", "환경"), value(started.payload.environment)),
-                FormField(t("Commit", "커밋"), value(started.payload.commit)),
-                FormField(t("Change type", "변경 유형"), word(started.payload.change_type, lang)),
+                FormField(tr(lang, "Deployment ID"), started.id),
+                FormField(ptr(lang, "deployment result form", "Change IDs"), ", ".join(started.rfcs) or "-"),
+                FormField(ptr(lang, "deployment result form", "System"), started.system),
+                FormField(tr(lang, "Environment"), value(started.payload.environment)),
+                FormField(tr(lang, "Commit"), value(started.payload.commit)),
+                FormField(tr(lang, "Change type"), word(started.payload.change_type, lang)),
             ),
         ),
         FormSection(
-            t("Result", "배포 결과"),
+            ptr(lang, "deployment result form: section", "Result"),
             (
-                FormField(t("Start", "시작 일시"), when(started.moment, zone)),
+                FormField(tr(lang, "Start"), when(started.moment, zone)),
                 FormField(
-                    t("End", "종료 일시"),
-                    when(finished.moment, zone) if finished else t("in progress", "진행 중"),
+                    tr(lang, "End"),
+                    when(finished.moment, zone) if finished else tr(lang, "in progress"),
                 ),
-                FormField(t("Result", "결과"), value(word(end.result, lang) if end else None)),
-                FormField(t("Worker", "작업자"), value(end.worker) if end else started.actor),
-                FormField(t("Test result", "테스트 결과"), value(end.test_result if end else None), True),
-                FormField(t("Verifier", "검증자"), value(end.verifier if end else None)),
-                FormField(t("Errors", "오류 내용"), value(end.errors if end else None), True),
                 FormField(
-                    t("Monitoring result", "모니터링 결과"), value(end.monitoring if end else None), True
+                    ptr(lang, "deployment result form", "Result"),
+                    value(word(end.result, lang) if end else None),
                 ),
-                FormField(t("Improvements", "개선 사항"), value(end.improvements if end else None), True),
+                FormField(tr(lang, "Worker"), value(end.worker) if end else started.actor),
+                FormField(tr(lang, "Test result"), value(end.test_result if end else None), True),
+                FormField(tr(lang, "Verifier"), value(end.verifier if end else None)),
+                FormField(tr(lang, "Errors"), value(end.errors if end else None), True),
+                FormField(tr(lang, "Monitoring result"), value(end.monitoring if end else None), True),
+                FormField(tr(lang, "Improvements"), value(end.improvements if end else None), True),
             ),
         ),
-        _closure_section(closure, t, zone),
+        _closure_section(closure, lang, zone),
     )
     worker = (end.worker if end else "") or started.actor
     signoff = (
-        SignOff(t("Worker", "작업자"), worker, when(started.moment, zone)),
+        SignOff(tr(lang, "Worker"), worker, when(started.moment, zone)),
         SignOff(
-            t("Verifier", "검증자"),
+            tr(lang, "Verifier"),
             (end.verifier if end else "") or "",
             when(finished.moment, zone) if finished and end and end.verifier else "",
         ),
     )
     return Form(
         "deployment-result",
-        t(*FORM_TITLES["deployment-result"]),
+        in_language(lang, *FORM_TITLES["deployment-result"]),
         f"{started.id} ({', '.join(started.rfcs)})",
         sections,
         signoff,
@@ -526,7 +517,6 @@ CAUSE_LABELS = {
 def incident_report_form(incident: IncidentState, system_name: str, lang: str) -> Form:
     """장애보고서 (seed 002 장애관리 자-3) of an incident as the one history folds it: its duration is the
     incident's 장애 시간 (`IncidentState.minutes`), the figure the KPIs average."""
-    t = partial(_t, lang)
     opened = incident.opened
 
     def value(found: object) -> str:
@@ -535,78 +525,81 @@ def incident_report_form(incident: IncidentState, system_name: str, lang: str) -
         return "-" if found in (None, "") else str(found)
 
     minutes = incident.minutes
-    duration = "-" if minutes is None else t(f"{minutes:.0f} min", f"{minutes:.0f}분")
+    duration = "-" if minutes is None else tr(lang, "{minutes:.0f} min", minutes=minutes)
     cause_type = str(incident.latest("cause_type") or "")
     cause_label = CAUSE_LABELS.get(cause_type)
     closed = incident.closed
     timeline = [
-        (t("Time", "시간"), t("Damage and response", "피해상황 및 대응조치"), t("By", "담당자")),
-        (incident.opened_at.isoformat(), t("incident recorded", "장애 접수"), incident.opened_by),
+        (tr(lang, "Time"), tr(lang, "Damage and response"), tr(lang, "By")),
+        (incident.opened_at.isoformat(), tr(lang, "incident recorded"), incident.opened_by),
     ]
     for step in incident.timeline:
-        note = step.note + (t(" (intermediate report)", " (중간보고)") if step.report else "")
+        note = step.note + (tr(lang, " (intermediate report)") if step.report else "")
         timeline.append((step.at.isoformat(), note or "-", step.actor))
     sections = (
         FormSection(
-            t("Incident", "장애 내역"),
+            tr(lang, "Incident"),
             (
-                FormField(t("Incident ID", "장애ID"), incident.id),
-                FormField(t("System", "시스템명"), f"{system_name} ({incident.system})"),
-                FormField(t("Title", "제목"), value(opened.title)),
-                FormField(t("Type", "유형"), value(opened.type)),
-                FormField(t("Status", "상태"), t("closed", "종료") if closed else t("open", "진행 중")),
-                FormField(t("Grade", "장애 등급"), value(incident.grade)),
-                FormField(t("Occurred at", "발생 일시"), value(incident.start)),
-                FormField(t("Received at", "접수 일시"), value(opened.detected_at or incident.opened_at)),
-                FormField(t("Received by", "접수자"), incident.opened_by),
-                FormField(t("Resolved at", "복구 일시"), value(incident.resolved_at)),
-                FormField(t("Service interruption", "서비스 중단시간(분)"), duration),
-                FormField(t("Change IDs", "관련 변경요청"), ", ".join(incident.rfcs) or "-"),
-                FormField(t("Deployment", "관련 배포"), value(opened.deployment_id)),
+                FormField(tr(lang, "Incident ID"), incident.id),
+                FormField(ptr(lang, "incident report form", "System"), f"{system_name} ({incident.system})"),
+                FormField(ptr(lang, "incident report form", "Title"), value(opened.title)),
+                FormField(ptr(lang, "incident report form", "Type"), value(opened.type)),
+                FormField(
+                    ptr(lang, "incident report form", "Status"),
+                    tr(lang, "closed") if closed else ptr(lang, "incident report form", "open"),
+                ),
+                FormField(ptr(lang, "incident report form", "Grade"), value(incident.grade)),
+                FormField(tr(lang, "Occurred at"), value(incident.start)),
+                FormField(tr(lang, "Received at"), value(opened.detected_at or incident.opened_at)),
+                FormField(tr(lang, "Received by"), incident.opened_by),
+                FormField(tr(lang, "Resolved at"), value(incident.resolved_at)),
+                FormField(tr(lang, "Service interruption"), duration),
+                FormField(ptr(lang, "incident report form", "Change IDs"), ", ".join(incident.rfcs) or "-"),
+                FormField(ptr(lang, "incident report form", "Deployment"), value(opened.deployment_id)),
             ),
         ),
         FormSection(
-            t("Symptom and scope", "장애 증상 및 범위"),
+            tr(lang, "Symptom and scope"),
             (
+                FormField(tr(lang, "Symptom"), value(incident.latest("symptom") or opened.errors), True),
+                FormField(tr(lang, "Scope"), value(incident.latest("scope")), True),
                 FormField(
-                    t("Symptom", "장애 증상"), value(incident.latest("symptom") or opened.errors), True
-                ),
-                FormField(t("Scope", "영향 범위"), value(incident.latest("scope")), True),
-                FormField(
-                    t("Service impact", "서비스 영향도"), value(incident.latest("service_impact")), True
+                    ptr(lang, "incident report form", "Service impact"),
+                    value(incident.latest("service_impact")),
+                    True,
                 ),
             ),
         ),
-        FormSection(t("Timeline", "시간대 별 경과 사항"), table=tuple(timeline)),
+        FormSection(tr(lang, "Timeline"), table=tuple(timeline)),
         FormSection(
-            t("Cause analysis", "원인 분석"),
+            tr(lang, "Cause analysis"),
             (
                 FormField(
-                    t("Analysis", "진행 여부"),
-                    t("done", "완료")
+                    tr(lang, "Analysis"),
+                    tr(lang, "done")
                     if closed is not None and cause_type != "unknown"
-                    else t("open", "미완료"),
+                    else ptr(lang, "incident report form: analysis", "open"),
                 ),
                 FormField(
-                    t("Cause type", "원인 유형"),
-                    "-" if cause_label is None else t(*cause_label),
+                    tr(lang, "Cause type"),
+                    "-" if cause_label is None else in_language(lang, *cause_label),
                 ),
-                FormField(t("Findings", "분석 결과"), value(incident.latest("cause") or opened.errors), True),
+                FormField(tr(lang, "Findings"), value(incident.latest("cause") or opened.errors), True),
             ),
         ),
         FormSection(
-            t("Handling", "처리 결과"),
+            tr(lang, "Handling"),
             (
-                FormField(t("Owner", "담당자"), opened.owner or incident.opened_by),
-                FormField(t("Handler", "처리자"), value(incident.latest("handler"))),
-                FormField(t("Actions taken", "처리내역"), value(incident.latest("action")), True),
+                FormField(ptr(lang, "incident report form", "Owner"), opened.owner or incident.opened_by),
+                FormField(tr(lang, "Handler"), value(incident.latest("handler"))),
+                FormField(tr(lang, "Actions taken"), value(incident.latest("action")), True),
                 FormField(
-                    t("Corrective and preventive actions", "시정 및 예방조치"),
+                    tr(lang, "Corrective and preventive actions"),
                     value(incident.latest("follow_up")),
                     True,
                 ),
                 FormField(
-                    t("Problem management", "문제관리 이관"),
+                    tr(lang, "Problem management"),
                     ", ".join(incident.problems) or "-",
                 ),
             ),
@@ -614,7 +607,7 @@ def incident_report_form(incident: IncidentState, system_name: str, lang: str) -
     )
     return Form(
         "incident-report",
-        t(*FORM_TITLES["incident-report"]),
+        in_language(lang, *FORM_TITLES["incident-report"]),
         f"{incident.id} — {value(opened.title)}",
         sections,
     )

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from gatekeeper import __version__
+from gatekeeper.messages import msg, tr
 from gatekeeper.reporters.forms import Form, FormSection, Letterhead
 from gatekeeper.reporters.sanitize import MAX_FIELD_CHARS, for_document
 
@@ -83,10 +84,12 @@ def write_hwpx(
         target.write_bytes(data)
     except OSError as exc:
         raise InputError(
-            f"{target}: cannot write the HWPX file: {exc.strerror or exc}",
-            hint="choose a writable path for --output",
-            ko=f"{target}: HWPX 파일을 쓸 수 없습니다: {exc.strerror or exc}",
-            hint_ko="쓸 수 있는 경로를 지정하십시오",
+            msg(
+                "{target}: cannot write the HWPX file: {exc_strerror_or_exc}",
+                target=target,
+                exc_strerror_or_exc=exc.strerror or exc,
+            ),
+            hint=msg("choose a writable path for --output"),
         ) from None
 
 
@@ -100,7 +103,7 @@ def _signoff(doc: HwpxDocument, form: Form, lang: str, bold: str) -> None:
         table.cell(1, col).set_text(for_document(box.name))
         table.cell(2, col).set_text(for_document(box.at))
     merged = table.merge_cells(0, 0, 2, 0)
-    merged.set_text(_t(lang, "Sign-off", "결재"))
+    merged.set_text(tr(lang, "Sign-off"))
     table.set_cell_shading(0, 0, HEADER_SHADE)
 
 

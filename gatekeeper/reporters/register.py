@@ -19,6 +19,7 @@ from gatekeeper.domain.records import (
     IncidentOpened,
 )
 from gatekeeper.domain.rfc import RfcEntry
+from gatekeeper.messages import ptr
 from gatekeeper.reporters.forms import when
 from gatekeeper.reporters.words import word
 
@@ -57,16 +58,16 @@ def change_register(
             last[rfc_id] = (started, finished)
     steps = ("change-review", "cab", "change-approval")
     header = (
-        _t(lang, "Change ID", "변경요청ID"),
-        _t(lang, "Title", "제목"),
-        _t(lang, "Type", "변경유형"),
-        _t(lang, "Requester", "요청자"),
-        _t(lang, "Requested", "요청일시"),
-        _t(lang, "Systems", "대상시스템"),
-        _t(lang, "Status", "상태"),
+        ptr(lang, "change register", "Change ID"),
+        ptr(lang, "change register", "Title"),
+        ptr(lang, "change register", "Type"),
+        ptr(lang, "change register", "Requester"),
+        ptr(lang, "change register", "Requested"),
+        ptr(lang, "change register", "Systems"),
+        ptr(lang, "change register", "Status"),
         *(f"{word(step, lang)} ({_t(lang, 'by, at', '승인자·일시')})" for step in steps),
-        _t(lang, "Last deployment", "최종 배포일시"),
-        _t(lang, "Result", "배포결과"),
+        ptr(lang, "change register", "Last deployment"),
+        ptr(lang, "change register", "Result"),
     )
     rows = []
     for entry in sorted(rfcs, key=lambda e: e.id):
@@ -75,7 +76,13 @@ def change_register(
             rows.append(
                 (
                     entry.id,
-                    _t(lang, f"invalid: {entry.error}", f"형식 오류: {entry.error_ko or entry.error}"),
+                    ptr(
+                        lang,
+                        "change register",
+                        "invalid: {error}",
+                        error=entry.error,
+                        entry_error_ko_or_entry_erro=entry.error_ko or entry.error,
+                    ),
                     *[""] * 10,
                 )
             )
@@ -88,7 +95,11 @@ def change_register(
         result = ""
         if deployed is not None:
             finished = deployed[1]
-            result = word(finished.payload.result, lang) if finished else _t(lang, "in progress", "진행 중")
+            result = (
+                word(finished.payload.result, lang)
+                if finished
+                else ptr(lang, "change register", "in progress")
+            )
         rows.append(
             (
                 entry.id,
@@ -103,7 +114,7 @@ def change_register(
                 result,
             )
         )
-    return Sheet(_t(lang, "Changes", "변경이력 관리대장"), header, tuple(rows))
+    return Sheet(ptr(lang, "change register", "Changes"), header, tuple(rows))
 
 
 def deployment_register(
@@ -113,16 +124,16 @@ def deployment_register(
 ) -> Sheet:
     """배포 관리대장: one row per deployment, its finish paired with it."""
     header = (
-        _t(lang, "Deployment ID", "배포ID"),
-        _t(lang, "Change IDs", "변경요청ID"),
-        _t(lang, "Environment", "환경"),
-        _t(lang, "Commit", "커밋"),
-        _t(lang, "Started", "시작일시"),
-        _t(lang, "Finished", "종료일시"),
-        _t(lang, "Result", "결과"),
-        _t(lang, "Worker", "작업자"),
-        _t(lang, "Verifier", "검증자"),
-        _t(lang, "Errors", "오류 내용"),
+        ptr(lang, "deployment register", "Deployment ID"),
+        ptr(lang, "deployment register", "Change IDs"),
+        ptr(lang, "deployment register", "Environment"),
+        ptr(lang, "deployment register", "Commit"),
+        ptr(lang, "deployment register", "Started"),
+        ptr(lang, "deployment register", "Finished"),
+        ptr(lang, "deployment register", "Result"),
+        ptr(lang, "deployment register", "Worker"),
+        ptr(lang, "deployment register", "Verifier"),
+        ptr(lang, "deployment register", "Errors"),
     )
     rows = []
     for started, finished in deployments:
@@ -135,13 +146,13 @@ def deployment_register(
                 started.payload.commit[:12],
                 _at(started.moment, zone),
                 _at(finished.moment, zone) if finished else "",
-                word(end.result, lang) if end else _t(lang, "in progress", "진행 중"),
+                word(end.result, lang) if end else ptr(lang, "deployment register", "in progress"),
                 (end.worker if end else "") or started.actor,
                 end.verifier if end else "",
                 end.errors if end else "",
             )
         )
-    return Sheet(_t(lang, "Deployments", "배포 관리대장"), header, tuple(rows))
+    return Sheet(ptr(lang, "deployment register", "Deployments"), header, tuple(rows))
 
 
 def incident_register(
@@ -149,22 +160,22 @@ def incident_register(
 ) -> Sheet:
     """장애 관리대장, with the columns of the SOP's example register (002:1377)."""
     header = (
-        _t(lang, "Incident ID", "장애ID"),
-        _t(lang, "Type", "장애유형"),
-        _t(lang, "System", "장애시스템"),
-        _t(lang, "Title", "제목(장애명)"),
-        _t(lang, "Status", "현재단계(상태)"),
-        _t(lang, "Detected", "장애인지일시"),
-        _t(lang, "Occurred", "장애발생일시"),
-        _t(lang, "Resolved", "조치완료일시"),
-        _t(lang, "Duration (min)", "장애시간(분)"),
-        _t(lang, "Grade", "장애등급"),
-        _t(lang, "Owner", "업무담당자"),
-        _t(lang, "Handler", "처리자"),
-        _t(lang, "Cause", "장애원인"),
-        _t(lang, "Action", "조치내용"),
-        _t(lang, "Follow-up", "향후대책"),
-        _t(lang, "Remarks", "비고"),
+        ptr(lang, "incident register", "Incident ID"),
+        ptr(lang, "incident register", "Type"),
+        ptr(lang, "incident register", "System"),
+        ptr(lang, "incident register", "Title"),
+        ptr(lang, "incident register", "Status"),
+        ptr(lang, "incident register", "Detected"),
+        ptr(lang, "incident register", "Occurred"),
+        ptr(lang, "incident register", "Resolved"),
+        ptr(lang, "incident register", "Duration (min)"),
+        ptr(lang, "incident register", "Grade"),
+        ptr(lang, "incident register", "Owner"),
+        ptr(lang, "incident register", "Handler"),
+        ptr(lang, "incident register", "Cause"),
+        ptr(lang, "incident register", "Action"),
+        ptr(lang, "incident register", "Follow-up"),
+        ptr(lang, "incident register", "Remarks"),
     )
     rows = []
     for entry in incidents:
@@ -173,7 +184,7 @@ def incident_register(
         if data.occurred_at is not None and data.resolved_at is not None:
             minutes = f"{(data.resolved_at - data.occurred_at).total_seconds() / 60:.0f}"
         remark = (
-            _t(lang, f"deployment {data.deployment_id}", f"배포 {data.deployment_id}")
+            ptr(lang, "incident register", "deployment {deployment_id}", deployment_id=data.deployment_id)
             if data.deployment_id
             else ""
         )
@@ -197,7 +208,7 @@ def incident_register(
                 remark,
             )
         )
-    return Sheet(_t(lang, "Incidents", "장애 관리대장"), header, tuple(rows))
+    return Sheet(ptr(lang, "incident register", "Incidents"), header, tuple(rows))
 
 
 def pair_deployments(

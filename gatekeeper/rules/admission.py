@@ -17,6 +17,7 @@ from typing import Any
 
 from gatekeeper.domain import Finding, Role, Severity, Step
 from gatekeeper.domain.records import APPROVE
+from gatekeeper.messages import in_language, msg
 from gatekeeper.rules import RuleContext, from_workstation
 from gatekeeper.rules.approval import ApprovalDecision, holds_role, latest_decisions, login_key
 
@@ -51,7 +52,11 @@ def _finding(
 ) -> list[Finding]:
     """The rule's finding at the pack's severity for this grade (none where the pack switches it off)."""
     found = ctx.finding(
-        rule, message=ctx.text(en, ko), remediation=ctx.text(*fix), subject=subject, severity=severity
+        rule,
+        message=in_language(ctx.lang, en, ko),
+        remediation=in_language(ctx.lang, *fix),
+        subject=subject,
+        severity=severity,
     )
     return [] if found is None else [found]
 
@@ -65,8 +70,7 @@ def check(request: Request, ctx: RuleContext) -> list[Finding]:
             ctx,
             "commit.rfc-unknown",
             subject,
-            f"there is no RFC {request.rfc_id} in the RFC store",
-            f"변경요청 {request.rfc_id}이(가) 변경요청 저장소에 없습니다",
+            *msg("there is no RFC {rfc_id} in the RFC store", rfc_id=request.rfc_id).pair,
             (
                 "check the ID, or create the RFC with `gatekeeper rfc new` and merge it first",
                 "ID를 확인하거나 `gatekeeper rfc new`로 변경요청서를 만들어 먼저 병합하세요",
@@ -79,9 +83,11 @@ def check(request: Request, ctx: RuleContext) -> list[Finding]:
             ctx,
             "approval.unauthorized",
             subject,
-            f"{request.step!r} is not an approval step of the pack {ctx.policy.name}: nobody holds a role "
-            "for it",
-            f"{request.step!r}은(는) {ctx.policy.name} 정책의 승인 단계가 아닙니다",
+            *msg(
+                "{step!r} is not an approval step of the pack {name}: nobody holds a role for it",
+                step=request.step,
+                name=ctx.policy.name,
+            ).pair,
             (f"use one of: {known}", f"다음 중 하나를 쓰세요: {known}"),
             Severity.ERROR,
         )
@@ -93,8 +99,10 @@ def check(request: Request, ctx: RuleContext) -> list[Finding]:
                 ctx,
                 "approval.missing",
                 subject,
-                f"a decision recorded on a workstation does not count for a grade-{int(ctx.grade)} system",
-                f"로컬에서 기록한 결정은 {int(ctx.grade)}등급 시스템에서 인정되지 않습니다",
+                *msg(
+                    "a decision recorded on a workstation does not count for a grade-{int_grade} system",
+                    int_grade=int(ctx.grade),
+                ).pair,
                 (
                     "record it from the approval job of the CI pipeline (a protected environment)",
                     "CI 파이프라인의 승인 작업(보호된 환경)에서 기록하세요",
@@ -123,8 +131,14 @@ def check(request: Request, ctx: RuleContext) -> list[Finding]:
                 ctx,
                 "approval.unauthorized",
                 subject,
-                f"{request.actor} does not hold role {roles}, which step {request.step} needs{en}",
-                f"{request.actor}님은 {request.step} 단계에 필요한 {roles} 역할이 없습니다{ko}",
+                *msg(
+                    "{actor} does not hold role {roles}, which step {step} needs{en}",
+                    actor=request.actor,
+                    roles=roles,
+                    step=request.step,
+                    en=en,
+                    ko=ko,
+                ).pair,
                 (
                     f"a member of {roles} (under `roles` in .gatekeeper.yml on the default branch) gives it",
                     f"{roles} 역할 보유자(기본 브랜치 .gatekeeper.yml의 `roles`)가 결정해야 합니다",
@@ -146,9 +160,13 @@ def _separation(request: Request, ctx: RuleContext, subject: str) -> list[Findin
                 ctx,
                 "approval.self",
                 subject,
-                f"{request.actor} acts for {request.deputy_for}, who authored, committed or co-authored a "
-                f"commit of {request.rfc_id}",
-                f"{request.actor}님은 {request.rfc_id} 커밋의 작성자인 {request.deputy_for}님의 대리입니다",
+                *msg(
+                    "{actor} acts for {deputy_for}, who authored, committed or co-authored a commit "
+                    "of {rfc_id}",
+                    actor=request.actor,
+                    deputy_for=request.deputy_for,
+                    rfc_id=request.rfc_id,
+                ).pair,
                 (
                     f"another holder of the step's role approves {request.step}",
                     f"해당 역할의 다른 사람이 {request.step} 단계를 승인해야 합니다",
@@ -161,8 +179,11 @@ def _separation(request: Request, ctx: RuleContext, subject: str) -> list[Findin
                 ctx,
                 "approval.self",
                 subject,
-                f"{request.actor} authored, committed or co-authored a commit of {request.rfc_id}",
-                f"{request.actor}님은 {request.rfc_id} 커밋의 작성자·커미터·공동작성자입니다",
+                *msg(
+                    "{actor} authored, committed or co-authored a commit of {rfc_id}",
+                    actor=request.actor,
+                    rfc_id=request.rfc_id,
+                ).pair,
                 (
                     f"another holder of the step's role approves {request.step}; the verifier is never the "
                     "author (TST-P3)",
@@ -177,10 +198,12 @@ def _separation(request: Request, ctx: RuleContext, subject: str) -> list[Findin
                 ctx,
                 "approval.self",
                 subject,
-                f"{request.actor} requested {request.rfc_id}, and step {request.step} must be given by "
-                "someone else",
-                f"{request.actor}님은 {request.rfc_id}의 요청자이며 {request.step} 단계는 다른 사람이 "
-                "승인해야 합니다",
+                *msg(
+                    "{actor} requested {rfc_id}, and step {step} must be given by someone else",
+                    actor=request.actor,
+                    rfc_id=request.rfc_id,
+                    step=request.step,
+                ).pair,
                 (
                     f"another holder of the step's role approves {request.step}",
                     f"해당 역할의 다른 사람이 {request.step} 단계를 승인해야 합니다",
@@ -194,10 +217,13 @@ def _separation(request: Request, ctx: RuleContext, subject: str) -> list[Findin
                     ctx,
                     "approval.same-person",
                     subject,
-                    f"{request.actor} already gave step {step} of {request.rfc_id} (ledger record "
-                    f"{earlier.seq})",
-                    f"{request.actor}님은 이미 {request.rfc_id}의 {step} 단계를 승인했습니다 (원장 "
-                    f"{earlier.seq}번)",
+                    *msg(
+                        "{actor} already gave step {step} of {rfc_id} (ledger record {seq})",
+                        actor=request.actor,
+                        step=step,
+                        rfc_id=request.rfc_id,
+                        seq=earlier.seq,
+                    ).pair,
                     (
                         f"a different person approves {request.step}: each step of one change needs its own "
                         "approver",

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from gatekeeper.config.models import StepRequirement
 from gatekeeper.domain import ActorSource, Finding, Role, Severity, Step
 from gatekeeper.domain.records import APPROVE, REJECT
+from gatekeeper.messages import in_language, tr
 from gatekeeper.rules import RuleContext, from_workstation, unproven
 from gatekeeper.rules.tests import signature_counts
 
@@ -238,11 +239,13 @@ def _approve_hint(ctx: RuleContext, facts: ApprovalFacts, step: str) -> str:
         if step in ctx.policy.approvals.steps
         else "?"
     )
-    return ctx.text(
-        f"a holder of role {roles} (not an author of the change) runs "
-        f"`gatekeeper approve {facts.rfc_id} --step {step} --decision approve` in the approval job",
-        f"{roles} 역할 보유자(변경 작성자가 아닌 사람)가 승인 작업에서 "
-        f"`gatekeeper approve {facts.rfc_id} --step {step} --decision approve`를 실행하세요",
+    return tr(
+        ctx.lang,
+        "a holder of role {roles} (not an author of the change) runs `gatekeeper approve "
+        "{rfc_id} --step {step} --decision approve` in the approval job",
+        roles=roles,
+        rfc_id=facts.rfc_id,
+        step=step,
     )
 
 
@@ -261,10 +264,7 @@ def _missing(facts: ApprovalFacts, ctx: RuleContext, *, cab: bool) -> Iterable[F
         if (requirement.step is Step.CAB) != cab or step in latest or ctx.severity(rule) is Severity.OFF:
             continue
         note = (
-            ctx.text(
-                " (an approval recorded on a workstation does not count for this grade)",
-                " (로컬에서 기록된 승인은 이 등급에서 인정되지 않습니다)",
-            )
+            tr(ctx.lang, " (an approval recorded on a workstation does not count for this grade)")
             if step in ignored_local
             else _unattested_note(ctx, ignored_unattested[step])
             if step in ignored_unattested
@@ -274,9 +274,12 @@ def _missing(facts: ApprovalFacts, ctx: RuleContext, *, cab: bool) -> Iterable[F
             rule,
             subject=_subject(facts, step),
             severity=requirement.severity,
-            message=ctx.text(
-                f"RFC {facts.rfc_id} has no {step} approval{note}",
-                f"변경요청 {facts.rfc_id}에 {step} 승인이 없습니다{note}",
+            message=tr(
+                ctx.lang,
+                "RFC {rfc_id} has no {step} approval{note}",
+                rfc_id=facts.rfc_id,
+                step=step,
+                note=note,
             ),
             remediation=_approve_hint(ctx, facts, step),
         )
@@ -286,15 +289,20 @@ def _unattested_note(ctx: RuleContext, decision: ApprovalDecision) -> str:
     from gatekeeper.domain.attestation import hint
 
     if decision.refusal is not None:
-        return ctx.text(
-            f" (ledger record {decision.seq} does not count: {decision.refusal[0]})",
-            f" (원장 {decision.seq}번 기록은 인정되지 않습니다: {decision.refusal[1]})",
+        return tr(
+            ctx.lang,
+            " (ledger record {seq} does not count: {refusal_0})",
+            seq=decision.seq,
+            refusal_0=decision.refusal[0],
+            refusal_1=decision.refusal[1],
         )
     en, ko = hint("gitlab" if decision.actor_source == ActorSource.GITLAB_CI else "github")
-    return ctx.text(
-        " (an approval without a verified attestation of the CI platform does not count for this grade: "
-        f"{en})",
-        f" (CI 플랫폼의 검증된 증명이 없는 승인은 이 등급에서 인정되지 않습니다: {ko})",
+    return tr(
+        ctx.lang,
+        " (an approval without a verified attestation of the CI platform does not count "
+        "for this grade: {en})",
+        en=en,
+        ko=ko,
     )
 
 
@@ -314,15 +322,18 @@ def rejected(facts: ApprovalFacts, ctx: RuleContext) -> Iterable[Finding | None]
             yield ctx.finding(
                 "approval.rejected",
                 subject=_subject(facts, step),
-                message=ctx.text(
-                    f"{decision.actor} rejected step {step} of RFC {facts.rfc_id} (ledger record "
-                    f"{decision.seq})",
-                    f"{decision.actor}님이 변경요청 {facts.rfc_id}의 {step} 단계를 반려했습니다 (원장 "
-                    f"{decision.seq}번)",
+                message=tr(
+                    ctx.lang,
+                    "{actor} rejected step {step} of RFC {rfc_id} (ledger record {seq})",
+                    actor=decision.actor,
+                    step=step,
+                    rfc_id=facts.rfc_id,
+                    seq=decision.seq,
                 ),
-                remediation=ctx.text(
-                    f"address the reason for the rejection, update the RFC, and ask for {step} again",
-                    f"반려 사유를 해소하고 변경요청서를 수정한 뒤 {step} 승인을 다시 요청하세요",
+                remediation=tr(
+                    ctx.lang,
+                    "address the reason for the rejection, update the RFC, and ask for {step} again",
+                    step=step,
                 ),
             )
 
@@ -344,16 +355,16 @@ def _outsider_rejections(
             "approval.rejected",
             subject=_subject(facts, decision.step),
             severity=Severity.WARNING,
-            message=ctx.text(
-                f"{decision.actor} rejected step {decision.step} of RFC {facts.rfc_id} without holding the "
-                f"step's role (ledger record {decision.seq}): it does not count",
-                f"{decision.actor}님이 역할 없이 변경요청 {facts.rfc_id}의 {decision.step} 단계를 "
-                f"반려했습니다 (원장 {decision.seq}번): 인정되지 않습니다",
+            message=tr(
+                ctx.lang,
+                "{actor} rejected step {step} of RFC {rfc_id} without holding the step's role "
+                "(ledger record {seq}): it does not count",
+                actor=decision.actor,
+                step=decision.step,
+                rfc_id=facts.rfc_id,
+                seq=decision.seq,
             ),
-            remediation=ctx.text(
-                "a holder of the step's role reads the objection and decides",
-                "해당 단계 역할 보유자가 이의를 검토하고 결정하세요",
-            ),
+            remediation=tr(ctx.lang, "a holder of the step's role reads the objection and decides"),
         )
 
 
@@ -372,13 +383,16 @@ def unattested_approvals(facts: ApprovalFacts, ctx: RuleContext) -> Iterable[Fin
         yield ctx.finding(
             "approval.unattested",
             subject=_subject(facts, step),
-            message=ctx.text(
-                f"step {step} of RFC {facts.rfc_id} was approved by {decision.actor} without a verified "
-                f"attestation of the CI platform (ledger record {decision.seq})",
-                f"변경요청 {facts.rfc_id}의 {step} 단계 승인({decision.actor}, 원장 {decision.seq}번)에 "
-                "CI 플랫폼의 검증된 증명이 없습니다",
+            message=tr(
+                ctx.lang,
+                "step {step} of RFC {rfc_id} was approved by {actor} without a verified "
+                "attestation of the CI platform (ledger record {seq})",
+                step=step,
+                rfc_id=facts.rfc_id,
+                actor=decision.actor,
+                seq=decision.seq,
             ),
-            remediation=ctx.text(en, ko),
+            remediation=in_language(ctx.lang, en, ko),
         )
 
 
@@ -421,19 +435,24 @@ def self_approval(facts: ApprovalFacts, ctx: RuleContext) -> Iterable[Finding | 
         breach = _breach(decision, facts, ctx)
         if breach is None:
             continue
-        why = ctx.text(*breach)
+        why = in_language(ctx.lang, *breach)
         actor = _who(decision, ctx)
         yield ctx.finding(
             "approval.self",
             subject=_subject(facts, step),
-            message=ctx.text(
-                f"{actor} approved step {step} of RFC {facts.rfc_id} but {why}",
-                f"{actor}님이 변경요청 {facts.rfc_id}의 {step} 단계를 승인했으나 {why}",
+            message=tr(
+                ctx.lang,
+                "{actor} approved step {step} of RFC {rfc_id} but {why}",
+                actor=actor,
+                step=step,
+                rfc_id=facts.rfc_id,
+                why=why,
             ),
-            remediation=ctx.text(
-                f"another holder of the step's role approves {step}; the verifier is never the author "
-                "(TST-P3)",
-                f"해당 역할의 다른 사람이 {step} 단계를 승인해야 합니다 (작성자는 검증자가 될 수 없음)",
+            remediation=tr(
+                ctx.lang,
+                "another holder of the step's role approves {step}; the verifier is never the "
+                "author (TST-P3)",
+                step=step,
             ),
         )
 
@@ -477,14 +496,18 @@ def same_person(facts: ApprovalFacts, ctx: RuleContext) -> Iterable[Finding | No
         yield ctx.finding(
             "approval.same-person",
             subject=_subject(facts, step),
-            message=ctx.text(
-                f"{decision.actor} gave both {first} and {step} of RFC {facts.rfc_id}",
-                f"{decision.actor}님이 변경요청 {facts.rfc_id}의 {first} 단계와 {step} 단계를 "
-                "모두 승인했습니다",
+            message=tr(
+                ctx.lang,
+                "{actor} gave both {first} and {step} of RFC {rfc_id}",
+                actor=decision.actor,
+                first=first,
+                step=step,
+                rfc_id=facts.rfc_id,
             ),
-            remediation=ctx.text(
-                f"a different person approves {step}: each step of one change needs its own approver",
-                f"{step} 단계는 다른 사람이 승인해야 합니다 (한 변경의 각 단계는 서로 다른 승인자)",
+            remediation=tr(
+                ctx.lang,
+                "a different person approves {step}: each step of one change needs its own approver",
+                step=step,
             ),
         )
 
@@ -504,15 +527,21 @@ def unauthorized(facts: ApprovalFacts, ctx: RuleContext) -> Iterable[Finding | N
         yield ctx.finding(
             "approval.unauthorized",
             subject=_subject(facts, step),
-            message=ctx.text(
-                f"{decision.actor} approved step {step} of RFC {facts.rfc_id} without holding role "
-                f"{names}{en}",
-                f"{decision.actor}님은 {names} 역할이 없지만 변경요청 {facts.rfc_id}의 {step} 단계를 "
-                f"승인했습니다{ko}",
+            message=tr(
+                ctx.lang,
+                "{actor} approved step {step} of RFC {rfc_id} without holding role {names}{en}",
+                actor=decision.actor,
+                step=step,
+                rfc_id=facts.rfc_id,
+                names=names,
+                en=en,
+                ko=ko,
             ),
-            remediation=ctx.text(
-                f"a member of {names} (under `roles` in .gatekeeper.yml) approves {step}",
-                f"{names} 역할 보유자(.gatekeeper.yml의 `roles`)가 {step} 단계를 승인해야 합니다",
+            remediation=tr(
+                ctx.lang,
+                "a member of {names} (under `roles` in .gatekeeper.yml) approves {step}",
+                names=names,
+                step=step,
             ),
         )
 
@@ -526,13 +555,19 @@ def out_of_order(facts: ApprovalFacts, ctx: RuleContext) -> Iterable[Finding | N
             yield ctx.finding(
                 "approval.out-of-order",
                 subject=_subject(facts, later),
-                message=ctx.text(
-                    f"step {later} of RFC {facts.rfc_id} was approved before the earlier step {earlier[-1]}",
-                    f"변경요청 {facts.rfc_id}의 {later} 단계가 앞 단계 {earlier[-1]}보다 먼저 승인되었습니다",
+                message=tr(
+                    ctx.lang,
+                    "step {later} of RFC {rfc_id} was approved before the earlier step {earlier_1}",
+                    later=later,
+                    rfc_id=facts.rfc_id,
+                    earlier_1=earlier[-1],
                 ),
-                remediation=ctx.text(
-                    f"approve {later} again now that {earlier[-1]} is approved (order: {' → '.join(order)})",
-                    f"{earlier[-1]} 승인 후 {later} 단계를 다시 승인하세요",
+                remediation=tr(
+                    ctx.lang,
+                    "approve {later} again now that {earlier_1} is approved (order: {join_order})",
+                    later=later,
+                    earlier_1=earlier[-1],
+                    join_order=" → ".join(order),
                 ),
             )
 
@@ -543,15 +578,16 @@ def stale(facts: ApprovalFacts, ctx: RuleContext) -> Iterable[Finding | None]:
             yield ctx.finding(
                 "approval.stale",
                 subject=_subject(facts, step),
-                message=ctx.text(
-                    f"step {step} of RFC {facts.rfc_id} was approved for other RFC content "
-                    f"({decision.digest[:19] or 'no digest'}); the RFC is now {facts.digest[:19]}",
-                    f"변경요청 {facts.rfc_id}의 {step} 승인 이후 변경요청서 내용이 바뀌었습니다",
+                message=tr(
+                    ctx.lang,
+                    "step {step} of RFC {rfc_id} was approved for other RFC content "
+                    "({decision_digest_19_or_no_dig}); the RFC is now {digest_19}",
+                    step=step,
+                    rfc_id=facts.rfc_id,
+                    decision_digest_19_or_no_dig=decision.digest[:19] or "no digest",
+                    digest_19=facts.digest[:19],
                 ),
-                remediation=ctx.text(
-                    f"review the edited RFC and approve {step} again",
-                    f"수정된 변경요청서를 검토한 뒤 {step} 단계를 다시 승인하세요",
-                ),
+                remediation=tr(ctx.lang, "review the edited RFC and approve {step} again", step=step),
             )
 
 
@@ -568,7 +604,8 @@ def other_commit(facts: ApprovalFacts, ctx: RuleContext) -> Iterable[Finding | N
         yield ctx.finding(
             "approval.other-commit",
             subject=_subject(facts, step),
-            message=ctx.text(
+            message=in_language(
+                ctx.lang,
                 f"step {step} of RFC {facts.rfc_id} was approved for "
                 + (f"commit {named}" if named else "no named commit")
                 + f"; the deployment is of {facts.head[:12]}",
@@ -576,10 +613,13 @@ def other_commit(facts: ApprovalFacts, ctx: RuleContext) -> Iterable[Finding | N
                 + (f"커밋 {named}에 대한 것입니다" if named else "커밋을 지정하지 않았습니다")
                 + f". 배포 대상은 {facts.head[:12]}입니다",
             ),
-            remediation=ctx.text(
-                f"approve {step} again for the commit being deployed, after its tests: `gatekeeper approve "
-                f"{facts.rfc_id} --step {step} --decision approve` in the approval job of that commit",
-                f"배포할 커밋의 테스트 후 그 커밋의 승인 작업에서 {step} 단계를 다시 승인하세요",
+            remediation=tr(
+                ctx.lang,
+                "approve {step} again for the commit being deployed, after its tests: "
+                "`gatekeeper approve {rfc_id} --step {step} --decision approve` in the approval "
+                "job of that commit",
+                step=step,
+                rfc_id=facts.rfc_id,
             ),
         )
 
@@ -606,17 +646,22 @@ def other_artifact(facts: ApprovalFacts, ctx: RuleContext) -> Iterable[Finding |
         yield ctx.finding(
             "approval.other-artifact",
             subject=_subject(facts, step),
-            message=ctx.text(
-                f"step {step} of RFC {facts.rfc_id} (ledger record {decision.seq}) approved other builds of "
-                f"the artefacts being deployed: {shown}",
-                f"변경요청 {facts.rfc_id}의 {step} 승인(원장 {decision.seq}번)은 배포하려는 산출물과 다른 "
-                f"빌드를 승인했습니다: {shown}",
+            message=tr(
+                ctx.lang,
+                "step {step} of RFC {rfc_id} (ledger record {seq}) approved other builds of the "
+                "artefacts being deployed: {shown}",
+                step=step,
+                rfc_id=facts.rfc_id,
+                seq=decision.seq,
+                shown=shown,
             ),
-            remediation=ctx.text(
-                "deploy the artefacts that were tested and approved, or approve this build again after its "
-                f"tests: `gatekeeper approve {facts.rfc_id} --step {step} --artifact NAME=sha256:...`",
-                "시험하고 승인한 산출물을 배포하거나, 이 빌드를 시험한 뒤 다시 승인하세요: "
-                f"`gatekeeper approve {facts.rfc_id} --step {step} --artifact NAME=sha256:...`",
+            remediation=tr(
+                ctx.lang,
+                "deploy the artefacts that were tested and approved, or approve this build again "
+                "after its tests: `gatekeeper approve {rfc_id} --step {step} --artifact "
+                "NAME=sha256:...`",
+                rfc_id=facts.rfc_id,
+                step=step,
             ),
         )
 
@@ -647,11 +692,11 @@ def before_evidence(facts: ApprovalFacts, ctx: RuleContext) -> Iterable[Finding 
             str(seq) for kind, seq, signed in before if kind in late and not signature_counts(signed, ctx)
         ]
         why = (
-            ctx.text(
-                f" (unsigned ledger records {', '.join(unsigned)} are no evidence: no CI job on the commit "
-                "signed them)",
-                f" (서명 없는 원장 기록 {', '.join(unsigned)}번은 커밋에서 실행된 CI 작업이 서명하지 않아 "
-                "증적이 아닙니다)",
+            tr(
+                ctx.lang,
+                " (unsigned ledger records {join_unsigned} are no evidence: no CI job on the "
+                "commit signed them)",
+                join_unsigned=", ".join(unsigned),
             )
             if unsigned
             else ""
@@ -659,17 +704,24 @@ def before_evidence(facts: ApprovalFacts, ctx: RuleContext) -> Iterable[Finding 
         yield ctx.finding(
             "approval.before-evidence",
             subject=_subject(facts, step),
-            message=ctx.text(
-                f"step {step} of RFC {facts.rfc_id} was approved (ledger record {decision.seq}) before the "
-                f"ledger held {named} test evidence for the deployed commit {facts.head[:12]}{why}",
-                f"변경요청 {facts.rfc_id}의 {step} 승인(원장 {decision.seq}번)이 배포 커밋 "
-                f"{facts.head[:12]}의 {named} 시험 증적보다 먼저 기록되었습니다{why}",
+            message=tr(
+                ctx.lang,
+                "step {step} of RFC {rfc_id} was approved (ledger record {seq}) before the "
+                "ledger held {named} test evidence for the deployed commit {head_12}{why}",
+                step=step,
+                rfc_id=facts.rfc_id,
+                seq=decision.seq,
+                named=named,
+                head_12=facts.head[:12],
+                why=why,
             ),
-            remediation=ctx.text(
-                f"record the {named} test evidence of {facts.head[:12]} (`gatekeeper evidence add`), then "
-                f"approve {step} again",
-                f"{facts.head[:12]}의 {named} 시험 증적을 기록(`gatekeeper evidence add`)한 뒤 {step} 단계를 "
-                "다시 승인하세요",
+            remediation=tr(
+                ctx.lang,
+                "record the {named} test evidence of {head_12} (`gatekeeper evidence add`), then "
+                "approve {step} again",
+                named=named,
+                head_12=facts.head[:12],
+                step=step,
             ),
         )
 
@@ -747,17 +799,19 @@ def quorum(facts: ApprovalFacts, ctx: RuleContext) -> Iterable[Finding | None]:
             "approval.quorum",
             subject=_subject(facts, step),
             severity=requirement.severity,
-            message=ctx.text(
+            message=in_language(
+                ctx.lang,
                 f"step {step} of RFC {facts.rfc_id} has {len(counted)} of {need} members' approvals "
                 f"({names})" + (f"; not counted: {not_en}" if not_en else ""),
                 f"변경요청 {facts.rfc_id}의 {step} 단계 승인은 {need}명 중 {len(counted)}명입니다 ({names})"
                 + (f". 인정되지 않음: {not_ko}" if not_ko else ""),
             ),
-            remediation=ctx.text(
-                f"{need - len(counted)} more member(s) of the step's role, none an author of the change, "
-                f"approve {step}",
-                f"변경 작성자가 아닌 해당 역할 보유자 {need - len(counted)}명이 더 {step} 단계를 "
-                "승인해야 합니다",
+            remediation=tr(
+                ctx.lang,
+                "{need_len_counted} more member(s) of the step's role, none an author of the "
+                "change, approve {step}",
+                need_len_counted=need - len(counted),
+                step=step,
             ),
         )
 

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping
 from gatekeeper.config.models import Policy
 from gatekeeper.domain import Finding, Grade, Role
 from gatekeeper.domain.baseline import ArtifactChange, DriftFacts, short_digest
+from gatekeeper.messages import tr
 from gatekeeper.rules import RuleContext
 
 MAX_PATHS_IN_MESSAGE = 5
@@ -59,33 +60,33 @@ def _artifact_finding(
 ) -> Finding | None:
     before, after = short_digest(change.before), short_digest(change.after)
     what = {
-        "added": ctx.text(f"added {after}", f"추가 {after}"),
-        "removed": ctx.text(f"removed (was {before})", f"삭제 (이전 {before})"),
-        "changed": ctx.text(f"changed {before} → {after}", f"변경 {before} → {after}"),
+        "added": tr(ctx.lang, "added {after}", after=after),
+        "removed": tr(ctx.lang, "removed (was {before})", before=before),
+        "changed": tr(ctx.lang, "changed {before} → {after}", before=before, after=after),
     }[change.status]
     if change.deployments:
         refs_en = ", ".join(f"{d.deployment_id} (ledger #{d.seq})" for d in change.deployments)
         refs_ko = ", ".join(f"{d.deployment_id} (원장 #{d.seq})" for d in change.deployments)
-        by = ctx.text(f", by deployment(s) {refs_en} naming no RFC", f", 변경요청ID 없는 배포 {refs_ko}")
+        by = tr(ctx.lang, ", by deployment(s) {refs_en} naming no RFC", refs_en=refs_en, refs_ko=refs_ko)
     else:
-        by = ctx.text(
-            ", and no successful deployment since the baseline recorded it",
-            ", 베이스라인 이후 이를 기록한 성공 배포 없음",
-        )
+        by = tr(ctx.lang, ", and no successful deployment since the baseline recorded it")
     return ctx.finding(
         "baseline.drift",
         subject=change.name,
-        message=ctx.text(
-            f"deployed artefact {change.name} differs from baseline {label} without an RFC: {what}{by}",
-            f"배포 산출물 {change.name}이(가) 변경요청 없이 베이스라인 {label}과 다릅니다: {what}{by}",
+        message=tr(
+            ctx.lang,
+            "deployed artefact {name} differs from baseline {label} without an RFC: {what}{by}",
+            name=change.name,
+            label=label,
+            what=what,
+            by=by,
         )
         + ignored,
-        remediation=ctx.text(
-            "deploy through `gatekeeper deploy start --rfc RFC-...` so the deployment names the approved "
-            "RFC, or redeploy the baselined artefact; once the change is approved, record a new baseline "
-            "with `gatekeeper baseline create`",
-            "`gatekeeper deploy start --rfc RFC-...`로 승인된 변경요청ID를 기록하며 배포하거나 베이스라인의 "
-            "산출물을 다시 배포하세요. 승인 후 `gatekeeper baseline create`로 새 베이스라인을 등록하세요",
+        remediation=tr(
+            ctx.lang,
+            "deploy through `gatekeeper deploy start --rfc RFC-...` so the deployment names "
+            "the approved RFC, or redeploy the baselined artefact; once the change is "
+            "approved, record a new baseline with `gatekeeper baseline create`",
         ),
     )
 
@@ -100,20 +101,24 @@ def baseline_drift(facts: DriftFacts, ctx: RuleContext) -> Iterable[Finding | No
         )
         label = facts.diff.label or str(facts.diff.baseline_seq)
         shas = sorted({k.sha[:10] for c in item.drifted for k in c.commits})
-        by = ctx.text(f" by commit(s) {', '.join(shas)}", f" (커밋 {', '.join(shas)})") if shas else ""
+        by = tr(ctx.lang, " by commit(s) {join_shas}", join_shas=", ".join(shas)) if shas else ""
         yield ctx.finding(
             "baseline.drift",
             subject=item.id,
-            message=ctx.text(
-                f"configuration item {item.id} differs from baseline {label} without an RFC{by}: {shown}",
-                f"형상항목 {item.id}이(가) 변경요청 없이 베이스라인 {label}과 다릅니다{by}: {shown}",
+            message=tr(
+                ctx.lang,
+                "configuration item {id} differs from baseline {label} without an RFC{by}: {shown}",
+                id=item.id,
+                label=label,
+                by=by,
+                shown=shown,
             )
             + _ignored(facts, ctx),
-            remediation=ctx.text(
-                "name the RFC that approved the change in a commit (`Refs: RFC-...`), or revert it; once the "
-                "change is approved, record a new baseline with `gatekeeper baseline create`",
-                "변경을 승인한 변경요청ID를 커밋에 기록하거나(`Refs: RFC-...`) 변경을 되돌리세요. 승인 후 "
-                "`gatekeeper baseline create`로 새 베이스라인을 등록하세요",
+            remediation=tr(
+                ctx.lang,
+                "name the RFC that approved the change in a commit (`Refs: RFC-...`), or revert "
+                "it; once the change is approved, record a new baseline with `gatekeeper "
+                "baseline create`",
             ),
         )
     for change in facts.diff.drifted_artifacts:

@@ -23,6 +23,7 @@ from gatekeeper.domain.changecal import (
     describe_reasons,
     place,
 )
+from gatekeeper.messages import tr
 from gatekeeper.rules import RuleContext
 
 
@@ -70,17 +71,20 @@ def collision(facts: CollisionFacts, ctx: RuleContext) -> Iterable[Finding | Non
         yield ctx.finding(
             "calendar.collision",
             subject=f"{mine.rfc_id}+{other.rfc_id}",
-            message=ctx.text(
-                f"RFC {mine.rfc_id} collides with RFC {other.rfc_id} ({other.planned}) on {shared_en}, "
-                f"{period}",
-                f"변경요청 {mine.rfc_id}이(가) 변경요청 {other.rfc_id}({other.planned})와 {shared_ko}에서 "
-                f"일정이 겹칩니다 ({period})",
+            message=tr(
+                ctx.lang,
+                "RFC {rfc_id} collides with RFC {rfc_id2} ({planned}) on {shared_en}, {period}",
+                rfc_id=mine.rfc_id,
+                rfc_id2=other.rfc_id,
+                planned=other.planned,
+                shared_en=shared_en,
+                period=period,
+                shared_ko=shared_ko,
             ),
-            remediation=ctx.text(
-                "move one of the two changes to another time (`schedule.window`), or combine them into one "
-                "RFC; see `gatekeeper calendar` for free times",
-                "두 변경 중 하나의 작업 시간(`schedule.window`)을 옮기거나 하나의 변경요청으로 합치세요. "
-                "`gatekeeper calendar`로 일정을 확인하세요",
+            remediation=tr(
+                ctx.lang,
+                "move one of the two changes to another time (`schedule.window`), or combine "
+                "them into one RFC; see `gatekeeper calendar` for free times",
             ),
         )
 

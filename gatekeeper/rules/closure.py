@@ -27,6 +27,7 @@ from gatekeeper.config.models import Policy
 from gatekeeper.domain import ChangeType, Finding, Grade, Role
 from gatekeeper.domain.closure import Release
 from gatekeeper.domain.records import ChangeClosed, Entry, ReleaseAccepted, ReleaseReviewed, TestEvidence
+from gatekeeper.messages import in_language, tr
 from gatekeeper.rules import RuleContext, from_workstation, unproven
 
 if TYPE_CHECKING:
@@ -259,7 +260,7 @@ def _refused(state: ClosureState, ctx: RuleContext) -> str:
         return ""
     en = "; ".join(r[0] for r in state.refused)
     ko = "; ".join(r[1] for r in state.refused)
-    return ctx.text(f" (records that do not count: {en})", f" (인정되지 않는 기록: {ko})")
+    return tr(ctx.lang, " (records that do not count: {en})", en=en, ko=ko)
 
 
 def _subject(state: ClosureState) -> str:
@@ -275,7 +276,8 @@ def acceptance_overdue(facts: DeployFacts, ctx: RuleContext) -> Iterable[Finding
         yield ctx.finding(
             "release.acceptance-overdue",
             subject=state.deployment,
-            message=ctx.text(
+            message=in_language(
+                ctx.lang,
                 f"deployment {state.deployment} of {rfcs} finished on {_at(state.finished_at, ctx)} and "
                 + (
                     "its requester rejected it in the acceptance test"
@@ -289,7 +291,8 @@ def acceptance_overdue(facts: DeployFacts, ctx: RuleContext) -> Iterable[Finding
                 + f" (기한 {_at(deadline, ctx)})"
                 + _refused(state, ctx),
             ),
-            remediation=ctx.text(
+            remediation=in_language(
+                ctx.lang,
                 "the requester tests the release in production and records it: "
                 f"`gatekeeper release accept {state.deployment} --result accepted|rejected`"
                 + ("; a rejected release goes back to the change procedure" if rejected else ""),
@@ -310,18 +313,19 @@ def production_tests_overdue(facts: DeployFacts, ctx: RuleContext) -> Iterable[F
         yield ctx.finding(
             "release.production-tests-overdue",
             subject=state.deployment,
-            message=ctx.text(
+            message=in_language(
+                ctx.lang,
                 f"deployment {state.deployment} of {rfcs} has no passing {kinds} test in production bound "
                 f"to it (due by {_at(deadline, ctx)})" + _refused(state, ctx),
                 f"{rfcs}의 배포 {state.deployment}에 운영환경 {kinds} 테스트 통과 기록이 없습니다 "
                 f"(기한 {_at(deadline, ctx)})" + _refused(state, ctx),
             ),
-            remediation=ctx.text(
-                "run the tests in production and record them from the pipeline: "
-                f"`gatekeeper evidence add --kind {missing[0]} --deployment {state.deployment} FILES..`",
-                "운영환경에서 테스트를 수행하고 파이프라인에서 "
-                f"`gatekeeper evidence add --kind {missing[0]} --deployment {state.deployment} FILES..`로 "
-                "기록하세요",
+            remediation=tr(
+                ctx.lang,
+                "run the tests in production and record them from the pipeline: `gatekeeper "
+                "evidence add --kind {missing_0} --deployment {deployment} FILES..`",
+                missing_0=missing[0],
+                deployment=state.deployment,
             ),
         )
 
@@ -334,7 +338,8 @@ def closure_overdue(facts: DeployFacts, ctx: RuleContext) -> Iterable[Finding | 
         yield ctx.finding(
             "release.closure-overdue",
             subject=state.deployment,
-            message=ctx.text(
+            message=in_language(
+                ctx.lang,
                 f"deployment {state.deployment} of {rfcs} finished on {_at(state.finished_at, ctx)} and "
                 "the release and the change are not closed"
                 + (
@@ -358,7 +363,8 @@ def closure_overdue(facts: DeployFacts, ctx: RuleContext) -> Iterable[Finding | 
                 + f"; 기한 {_at(deadline, ctx)}"
                 + _refused(state, ctx),
             ),
-            remediation=ctx.text(
+            remediation=in_language(
+                ctx.lang,
                 f"`gatekeeper release {step} {state.deployment}"
                 + (" --consistent`" if step == "review" else "`")
                 + ": the operator manager checks that the change plan, the release plan and the result "

@@ -18,6 +18,7 @@ from gatekeeper.config.models import CommitPolicy
 from gatekeeper.domain import Finding, RfcStatus
 from gatekeeper.domain.rfc import RfcEntry
 from gatekeeper.domain.rfcid import _CONFUSABLES, _finder, find_ids, lookalike_ids
+from gatekeeper.messages import tr
 from gatekeeper.rules import RuleContext
 
 _AUTOSQUASH = re.compile(r"^(?:(?:fixup|squash|amend)! ?)+")
@@ -153,17 +154,23 @@ def _counted_ids(facts: CommitFacts, ctx: RuleContext) -> tuple[str, ...]:
 def _how_to_add(facts: CommitFacts, ctx: RuleContext, rfc_id: str) -> str:
     trailer = ctx.policy.commit.trailers[0] if ctx.policy.commit.trailers else "Refs"
     if facts.sha is None:
-        return ctx.text(
-            f"add `{rfc_id}` to the subject (`{rfc_id} {_shown(facts.parts.subject) or '<what and why>'}`) "
-            f"or a `{trailer}: {rfc_id}` trailer",
-            f"제목에 `{rfc_id}`를 추가하거나(`{rfc_id} {_shown(facts.parts.subject)}`) "
-            f"`{trailer}: {rfc_id}` 트레일러를 추가하세요",
+        return tr(
+            ctx.lang,
+            "add `{rfc_id}` to the subject (`{rfc_id} {shown_facts_parts_subject_or}`) or a "
+            "`{trailer}: {rfc_id}` trailer",
+            rfc_id=rfc_id,
+            shown_facts_parts_subject_or=_shown(facts.parts.subject) or "<what and why>",
+            trailer=trailer,
+            shown_subject=_shown(facts.parts.subject),
         )
     short = facts.sha[:10]
     onto = "--root" if facts.is_root else f"{short}~1"
-    return ctx.text(
-        f"add `{rfc_id}` to the subject of {short} (reword it with `git rebase -i {onto}`) and push again",
-        f"{short} 커밋의 제목에 `{rfc_id}`를 추가하세요(`git rebase -i {onto}`로 reword)",
+    return tr(
+        ctx.lang,
+        "add `{rfc_id}` to the subject of {short} (reword it with `git rebase -i {onto}`) and push again",
+        rfc_id=rfc_id,
+        short=short,
+        onto=onto,
     )
 
 
@@ -173,18 +180,20 @@ def rfc_missing(facts: CommitFacts, ctx: RuleContext) -> Iterable[Finding | None
     shown = _shown(facts.parts.subject)
     if facts.parts.lookalikes:
         spelled = facts.parts.lookalikes[0]
-        detail = ctx.text(
-            f"; `{spelled}` looks like an RFC ID but contains letters from another script: "
-            f"{_foreign_letters(spelled)}",
-            f"; `{spelled}`는 변경요청ID처럼 보이지만 다른 문자 체계의 글자가 섞여 있습니다: "
-            f"{_foreign_letters(spelled)}",
+        detail = tr(
+            ctx.lang,
+            "; `{spelled}` looks like an RFC ID but contains letters from another script: "
+            "{foreign_letters_spelled}",
+            spelled=spelled,
+            foreign_letters_spelled=_foreign_letters(spelled),
         )
         folded = find_ids(ctx_pattern(facts), unicodedata.normalize("NFKC", spelled).translate(_CONFUSABLES))
         fix_id = facts.suggested_id or (folded[0] if folded else "<RFC ID>")
     elif facts.parts.body_ids:
-        detail = ctx.text(
-            f"; `{facts.parts.body_ids[0]}` stands only in the body, where it does not count",
-            f"; `{facts.parts.body_ids[0]}`가 본문에만 있어 인정되지 않습니다",
+        detail = tr(
+            ctx.lang,
+            "; `{body_ids_0}` stands only in the body, where it does not count",
+            body_ids_0=facts.parts.body_ids[0],
         )
         fix_id = facts.suggested_id or facts.parts.body_ids[0]
     else:
@@ -192,16 +201,17 @@ def rfc_missing(facts: CommitFacts, ctx: RuleContext) -> Iterable[Finding | None
         fix_id = facts.suggested_id or "<RFC ID>"
     fix = _how_to_add(facts, ctx, fix_id)
     if fix_id == "<RFC ID>":
-        fix += ctx.text(
-            '; no RFC yet? create one with `gatekeeper rfc new --title "..."`',
-            '; 변경요청서가 없으면 `gatekeeper rfc new --title "..."`로 작성하세요',
-        )
+        fix += tr(ctx.lang, '; no RFC yet? create one with `gatekeeper rfc new --title "..."`')
     yield ctx.finding(
         "commit.rfc-missing",
         subject=facts.subject_ref,
-        message=ctx.text(
-            f'{facts.where} names no RFC ID in its subject or a trailer: "{shown}"{detail}',
-            f'{facts.where_ko}의 제목이나 트레일러에 변경요청ID가 없습니다: "{shown}"{detail}',
+        message=tr(
+            ctx.lang,
+            '{where} names no RFC ID in its subject or a trailer: "{shown}"{detail}',
+            where=facts.where,
+            shown=shown,
+            detail=detail,
+            where_ko=facts.where_ko,
         ),
         remediation=fix,
     )
@@ -213,15 +223,18 @@ def rfc_unknown(facts: CommitFacts, ctx: RuleContext) -> Iterable[Finding | None
             yield ctx.finding(
                 "commit.rfc-unknown",
                 subject=facts.subject_ref,
-                message=ctx.text(
-                    f"{facts.where} names {rfc_id}, which does not exist in the RFC store",
-                    f"{facts.where_ko}이(가) 가리키는 {rfc_id} 변경요청서가 없습니다",
+                message=tr(
+                    ctx.lang,
+                    "{where} names {rfc_id}, which does not exist in the RFC store",
+                    where=facts.where,
+                    rfc_id=rfc_id,
+                    where_ko=facts.where_ko,
                 ),
-                remediation=ctx.text(
-                    f"check the ID for a typo, or create the RFC with `gatekeeper rfc new --id {rfc_id} "
-                    '--title "..."` and commit it',
-                    f"ID 오타를 확인하거나 `gatekeeper rfc new --id {rfc_id} --title "
-                    '"..."`로 변경요청서를 작성하세요',
+                remediation=tr(
+                    ctx.lang,
+                    "check the ID for a typo, or create the RFC with `gatekeeper rfc new --id "
+                    '{rfc_id} --title "..."` and commit it',
+                    rfc_id=rfc_id,
                 ),
             )
 
@@ -238,16 +251,20 @@ def rfc_inactive(facts: CommitFacts, ctx: RuleContext) -> Iterable[Finding | Non
             yield ctx.finding(
                 "commit.rfc-inactive",
                 subject=facts.subject_ref,
-                message=ctx.text(
-                    f"{facts.where} names {rfc_id}, which is {status}",
-                    f"{facts.where_ko}이(가) 가리키는 {rfc_id}는 "
-                    f"{'취소' if status == 'cancelled' else '종료'}된 변경요청입니다",
+                message=tr(
+                    ctx.lang,
+                    "{where} names {rfc_id}, which is {status}",
+                    where=facts.where,
+                    rfc_id=rfc_id,
+                    status=status,
+                    where_ko=facts.where_ko,
+                    취소_if_status_cancelled_else="취소" if status == "cancelled" else "종료",
                 ),
-                remediation=ctx.text(
-                    f"name the active RFC this change belongs to, or open a new RFC; {rfc_id} cannot take "
-                    "more changes",
-                    "진행 중인 변경요청ID를 사용하거나 새 변경요청서를 작성하세요. "
-                    f"{rfc_id}에는 더 이상 변경을 넣을 수 없습니다",
+                remediation=tr(
+                    ctx.lang,
+                    "name the active RFC this change belongs to, or open a new RFC; {rfc_id} cannot "
+                    "take more changes",
+                    rfc_id=rfc_id,
                 ),
             )
 
@@ -260,17 +277,21 @@ def reason_missing(facts: CommitFacts, ctx: RuleContext) -> Iterable[Finding | N
     yield ctx.finding(
         "commit.reason-missing",
         subject=facts.subject_ref,
-        message=ctx.text(
-            f'{facts.where} gives no reason beyond the RFC ID: "{_shown(facts.parts.subject)}" '
-            f"({facts.parts.reason_chars} of at least {minimum} letters or digits; a Hangul or Han "
-            "character counts two)",
-            f'{facts.where_ko}에 변경 사유가 없습니다: "{_shown(facts.parts.subject)}" '
-            f"(글자·숫자 {facts.parts.reason_chars}, 최소 {minimum}; 한글·한자는 한 글자를 2로 셈)",
+        message=tr(
+            ctx.lang,
+            '{where} gives no reason beyond the RFC ID: "{shown_subject}" ({reason_chars} of '
+            "at least {minimum} letters or digits; a Hangul or Han character counts two)",
+            where=facts.where,
+            shown_subject=_shown(facts.parts.subject),
+            reason_chars=facts.parts.reason_chars,
+            minimum=minimum,
+            where_ko=facts.where_ko,
         ),
-        remediation=ctx.text(
-            "say what changes and why in the subject or body, e.g. "
-            f"`{example} Validate the applicant's phone number`",
-            "제목이나 본문에 무엇을 왜 바꾸는지 적으세요",
+        remediation=tr(
+            ctx.lang,
+            "say what changes and why in the subject or body, e.g. `{example} Validate the "
+            "applicant's phone number`",
+            example=example,
         ),
     )
 

@@ -24,6 +24,7 @@ from gatekeeper.domain import (
 )
 from gatekeeper.domain.incident import Incidents
 from gatekeeper.domain.records import Pir
+from gatekeeper.messages import in_language, tr
 from gatekeeper.rules import RuleContext, from_workstation, unproven
 from gatekeeper.rules.closure import CLOSURE_RULES, ClosureState
 from gatekeeper.rules.incident import (
@@ -121,7 +122,8 @@ def concurrent(facts: DeployFacts, ctx: RuleContext) -> Iterable[Finding | None]
             "deploy.concurrent",
             subject=deployment.id,
             # A stale lock still holds (it is never broken automatically), but the message says it is stale.
-            message=ctx.text(
+            message=in_language(
+                ctx.lang,
                 f"deployment {deployment.id} of {facts.system} started by {deployment.actor} at "
                 f"{_at(deployment.started_at, ctx)} is still open"
                 + (
@@ -132,11 +134,11 @@ def concurrent(facts: DeployFacts, ctx: RuleContext) -> Iterable[Finding | None]
                 f"{deployment.actor}님이 {_at(deployment.started_at, ctx)}에 시작한 배포 {deployment.id}가 "
                 + ("종료 기록 없이 남아 있습니다" if stale else "진행 중입니다"),
             ),
-            remediation=ctx.text(
-                f"wait for it to finish; a release manager who has checked it closes it with "
-                f"`gatekeeper deploy finish {deployment.id} --result aborted`",
-                f"배포 종료를 기다리거나 `gatekeeper deploy finish {deployment.id} --result aborted`로 "
-                "종료하세요",
+            remediation=tr(
+                ctx.lang,
+                "wait for it to finish; a release manager who has checked it closes it with "
+                "`gatekeeper deploy finish {id} --result aborted`",
+                id=deployment.id,
             ),
         )
 
@@ -253,7 +255,8 @@ def pir_overdue(facts: DeployFacts, ctx: RuleContext) -> Iterable[Finding | None
                 yield ctx.finding(
                     "deploy.pir-overdue",
                     subject=rfc,
-                    message=ctx.text(
+                    message=in_language(
+                        ctx.lang,
                         f"RFC {rfc} was deployed on {_at(deployment.finished_at, ctx)} after CAB review "
                         "and its "
                         f"post-implementation review was due by {_at(deadline, ctx)}"
@@ -261,10 +264,10 @@ def pir_overdue(facts: DeployFacts, ctx: RuleContext) -> Iterable[Finding | None
                         f"변경요청 {rfc}의 이행 후 검토(PIR) 기한 {_at(deadline, ctx)}이 지났습니다"
                         + (f" (기록된 PIR은 인정되지 않습니다: {refused[1]})" if refused else ""),
                     ),
-                    remediation=ctx.text(
-                        f"run the PIR and record it: `gatekeeper pir {rfc} --result achieved|not-achieved`",
-                        f"이행 후 검토를 수행하고 `gatekeeper pir {rfc} --result achieved|not-achieved`로 "
-                        "기록하세요",
+                    remediation=tr(
+                        ctx.lang,
+                        "run the PIR and record it: `gatekeeper pir {rfc} --result achieved|not-achieved`",
+                        rfc=rfc,
                     ),
                 )
 
@@ -290,19 +293,21 @@ def retro_review_overdue(facts: DeployFacts, ctx: RuleContext) -> Iterable[Findi
                     yield ctx.finding(
                         "deploy.retro-review-overdue",
                         subject=rfc,
-                        message=ctx.text(
-                            f"emergency change {rfc} deployed at {_at(deployment.started_at, ctx)} still "
-                            "lacks "
-                            f"its after-the-fact {', '.join(lacking)} (due by {_at(deadline, ctx)})",
-                            f"긴급변경 {rfc}의 사후 승인({', '.join(lacking)}) 기한 "
-                            f"{_at(deadline, ctx)}이 지났습니다",
+                        message=tr(
+                            ctx.lang,
+                            "emergency change {rfc} deployed at {at_deployment_started_at_ctx} still lacks "
+                            "its after-the-fact {join_lacking} (due by {at_deadline_ctx})",
+                            rfc=rfc,
+                            at_deployment_started_at_ctx=_at(deployment.started_at, ctx),
+                            join_lacking=", ".join(lacking),
+                            at_deadline_ctx=_at(deadline, ctx),
                         ),
-                        remediation=ctx.text(
-                            f"record the after-the-fact approval: `gatekeeper approve {rfc} --step "
-                            f"{lacking[0]} "
-                            "--decision approve`",
-                            f"사후 승인을 기록하세요: `gatekeeper approve {rfc} --step {lacking[0]} "
-                            "--decision approve`",
+                        remediation=tr(
+                            ctx.lang,
+                            "record the after-the-fact approval: `gatekeeper approve {rfc} --step "
+                            "{lacking_0} --decision approve`",
+                            rfc=rfc,
+                            lacking_0=lacking[0],
                         ),
                     )
             break
@@ -359,8 +364,8 @@ def notice_missing(facts: DeployFacts, ctx: RuleContext) -> Iterable[Finding | N
         yield ctx.finding(
             "integration.notice-missing",
             subject=rfc,
-            message=ctx.text(*message),
-            remediation=ctx.text(*remediation),
+            message=in_language(ctx.lang, *message),
+            remediation=in_language(ctx.lang, *remediation),
         )
 
 
@@ -397,22 +402,20 @@ def sequence(facts: DeployFacts, ctx: RuleContext) -> Iterable[Finding | None]:
             yield ctx.finding(
                 "deploy.sequence",
                 subject=rfc,
-                message=ctx.text(
-                    f"RFC {rfc} is deployed to its systems in order ({order}); whether {waiting.system} "
+                message=tr(
+                    ctx.lang,
+                    "RFC {rfc} is deployed to its systems in order ({order}); whether {system} "
                     "finished its deployment cannot be verified: the `systems:` registry names no "
-                    f"`repository` for {waiting.system}, whose CI jobs must have signed its deployment "
-                    "records",
-                    f"변경요청 {rfc}는 시스템 순서({order})대로 배포합니다. "
-                    f"{waiting.system}의 배포 완료를 검증할 수 없습니다: `systems:` 목록에 "
-                    f"{waiting.system}의 `repository`가 없어 배포 기록의 CI 작업 서명을 확인할 수 "
-                    "없습니다",
+                    "`repository` for {system}, whose CI jobs must have signed its deployment records",
+                    rfc=rfc,
+                    order=order,
+                    system=waiting.system,
                 ),
-                remediation=ctx.text(
-                    f"add `repository: OWNER/NAME` (GitHub) or `repository: GROUP/PROJECT` (GitLab) to the "
-                    f"entry of {waiting.system} under `systems:` in the configuration",
-                    f"설정 파일의 `systems:` 아래 {waiting.system} 항목에 "
-                    "`repository: OWNER/NAME`(GitHub) 또는 `repository: GROUP/PROJECT`(GitLab)를 "
-                    "추가하세요",
+                remediation=tr(
+                    ctx.lang,
+                    "add `repository: OWNER/NAME` (GitHub) or `repository: GROUP/PROJECT` (GitLab) "
+                    "to the entry of {system} under `systems:` in the configuration",
+                    system=waiting.system,
                 ),
             )
             continue
@@ -428,18 +431,20 @@ def sequence(facts: DeployFacts, ctx: RuleContext) -> Iterable[Finding | None]:
         yield ctx.finding(
             "deploy.sequence",
             subject=rfc,
-            message=ctx.text(
+            message=in_language(
+                ctx.lang,
                 f"RFC {rfc} is deployed to its systems in order ({order}); {waiting.system} {state}"
                 + (f" (deployment {waiting.deployment})" if waiting.deployment else "")
                 + ignored_en,
                 f"변경요청 {rfc}는 시스템 순서({order})대로 배포합니다. {waiting.system}: "
                 f"{_STATE_KO.get(waiting.state, waiting.state)}{ignored_ko}",
             ),
-            remediation=ctx.text(
-                f"deploy {waiting.system} first and finish it with `gatekeeper deploy finish ... --result "
-                "success`; if the order must change, change the RFC's `systems` list (a new approval)",
-                f"{waiting.system}을(를) 먼저 배포하고 성공으로 종료하세요. 순서를 바꾸려면 변경요청서의 "
-                "`systems` 목록을 고치고 다시 승인받으세요",
+            remediation=tr(
+                ctx.lang,
+                "deploy {system} first and finish it with `gatekeeper deploy finish ... --result "
+                "success`; if the order must change, change the RFC's `systems` list (a new "
+                "approval)",
+                system=waiting.system,
             ),
         )
 
@@ -481,14 +486,12 @@ def unattested(facts: DeployFacts, ctx: RuleContext) -> Iterable[Finding | None]
         yield ctx.finding(
             "deploy.unattested",
             subject=f"ledger record {record.seq}",
-            message=ctx.text(en, ko),
-            remediation=ctx.text(
-                "find out who wrote that record; the deploying job records the result with `gatekeeper "
-                "deploy finish` and an OIDC token (GitHub: `permissions: id-token: write`; GitLab: "
-                "`id_tokens: {GATEKEEPER_ID_TOKEN: {aud: gatekeeper}}`)",
-                "그 기록을 누가 썼는지 확인하세요. 배포 작업이 OIDC 토큰을 받아 `gatekeeper deploy finish`로 "
-                "결과를 기록합니다 (GitHub: `permissions: id-token: write`, GitLab: "
-                "`id_tokens: {GATEKEEPER_ID_TOKEN: {aud: gatekeeper}}`)",
+            message=in_language(ctx.lang, en, ko),
+            remediation=tr(
+                ctx.lang,
+                "find out who wrote that record; the deploying job records the result with "
+                "`gatekeeper deploy finish` and an OIDC token (GitHub: `permissions: id-token: "
+                "write`; GitLab: `id_tokens: {GATEKEEPER_ID_TOKEN: {aud: gatekeeper}}`)",
             ),
         )
 

@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable
 
 from gatekeeper.domain import Finding
 from gatekeeper.domain.governance import GovernanceChange, judge_governance
+from gatekeeper.messages import tr
 from gatekeeper.rules import RuleContext
 
 _LISTED = 5
@@ -32,32 +33,41 @@ def config_changed(change: GovernanceChange, ctx: RuleContext) -> Iterable[Findi
         yield ctx.finding(
             "config.changed",
             subject=change.commit[:10] or judgement.undeclared[0],
-            message=ctx.text(
-                f"{what_en} alters governance files its RFC does not declare: {listed}{under_en}",
-                f"{what_ko}에서 변경요청서에 선언되지 않은 거버넌스 파일을 변경합니다: {listed}{under_ko}",
+            message=tr(
+                ctx.lang,
+                "{what_en} alters governance files its RFC does not declare: {listed}{under_en}",
+                what_en=what_en,
+                listed=listed,
+                under_en=under_en,
+                what_ko=what_ko,
+                under_ko=under_ko,
             ),
-            remediation=ctx.text(
-                f"name them in `governance_files` of the RFC ({ids}) and have it approved as a normal "
-                "change, or take the edit out of this change",
-                f"변경요청서({ids})의 `governance_files`에 명시하고 일반변경으로 승인받거나, 이 변경에서 "
-                "해당 수정을 제외하세요",
+            remediation=tr(
+                ctx.lang,
+                "name them in `governance_files` of the RFC ({ids}) and have it approved as a "
+                "normal change, or take the edit out of this change",
+                ids=ids,
             ),
         )
     for rfc_id in judgement.not_normal:
         yield ctx.finding(
             "config.changed",
             subject=rfc_id,
-            message=ctx.text(
-                f"RFC {rfc_id} is not a normal change but {what_en} alters the governance files "
-                f"{_listed(change.paths)}{under_en}",
-                f"변경요청 {rfc_id}는 일반변경이 아닌데 {what_ko}에서 거버넌스 파일"
-                f"({_listed(change.paths)})을 변경합니다{under_ko}",
+            message=tr(
+                ctx.lang,
+                "RFC {rfc_id} is not a normal change but {what_en} alters the governance files "
+                "{listed_paths}{under_en}",
+                rfc_id=rfc_id,
+                what_en=what_en,
+                listed_paths=_listed(change.paths),
+                under_en=under_en,
+                what_ko=what_ko,
+                under_ko=under_ko,
             ),
-            remediation=ctx.text(
-                "a change of the governance is a normal change (CAB and ordered approvals): make the RFC "
-                "normal, or split the governance edit into its own normal change",
-                "거버넌스 변경은 일반변경(변경관리위원회, 순차 승인)입니다. 변경요청을 일반변경으로 하거나 "
-                "거버넌스 수정을 별도의 일반변경으로 분리하세요",
+            remediation=tr(
+                ctx.lang,
+                "a change of the governance is a normal change (CAB and ordered approvals): make "
+                "the RFC normal, or split the governance edit into its own normal change",
             ),
         )
 

@@ -20,6 +20,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from gatekeeper.domain import ChangeType, Finding
+from gatekeeper.messages import tr
 from gatekeeper.rules import RuleContext, from_workstation, unproven
 
 if TYPE_CHECKING:
@@ -90,15 +91,12 @@ def emergency_incident_unknown(facts: DeployFacts, ctx: RuleContext) -> Iterable
         yield ctx.finding(
             "emergency.incident-unknown",
             subject=rfc,
-            message=ctx.text(f"emergency change {rfc} {why[0]}", f"긴급변경 {rfc}{why[1]}"),
-            remediation=ctx.text(
-                "an emergency change fixes a recorded incident: the operator or agency records it with "
-                "`gatekeeper incident open ...` in the pipeline, and the RFC names its ID in `incident`; "
-                "otherwise deploy it as a normal change",
-                "긴급변경은 등록된 장애를 조치하는 변경입니다. 운영자 또는 운영기관 담당자가 파이프라인에서 "
-                "`gatekeeper incident open ...`으로 장애를 등록하고 변경요청서 `incident`에 "
-                "그 ID를 적으세요. "
-                "아니면 일반변경으로 배포하세요",
+            message=tr(ctx.lang, "emergency change {rfc} {why_0}", rfc=rfc, why_0=why[0], why_1=why[1]),
+            remediation=tr(
+                ctx.lang,
+                "an emergency change fixes a recorded incident: the operator or agency records "
+                "it with `gatekeeper incident open ...` in the pipeline, and the RFC names its "
+                "ID in `incident`; otherwise deploy it as a normal change",
             ),
         )
 
@@ -121,18 +119,21 @@ def report_missing(facts: DeployFacts, ctx: RuleContext) -> Iterable[Finding | N
         yield ctx.finding(
             "incident.report-missing",
             subject=state.id,
-            message=ctx.text(
-                f"grade-{state.grade} incident {state.id} of {facts.system} (since "
-                f"{_at(ctx, state.start)}) lasted {policy.intermediate_report_minutes:g} minutes without an "
-                "intermediate report",
-                f"{state.grade}등급 장애 {state.id}({_at(ctx, state.start)} 발생)가 "
-                f"{policy.intermediate_report_minutes:g}분 넘게 지속되었으나 중간보고 기록이 없습니다",
+            message=tr(
+                ctx.lang,
+                "grade-{grade} incident {id} of {system} (since {at_ctx_state_start}) lasted "
+                "{intermediate_report_minutes:g} minutes without an intermediate report",
+                grade=state.grade,
+                id=state.id,
+                system=facts.system,
+                at_ctx_state_start=_at(ctx, state.start),
+                intermediate_report_minutes=policy.intermediate_report_minutes,
             ),
-            remediation=ctx.text(
-                f"report to the report line and record it: `gatekeeper incident update {state.id} --report "
-                "--note ...`",
-                f"보고 계통에 중간보고한 뒤 `gatekeeper incident update {state.id} --report --note ...`로 "
-                "기록하세요",
+            remediation=tr(
+                ctx.lang,
+                "report to the report line and record it: `gatekeeper incident update {id} "
+                "--report --note ...`",
+                id=state.id,
             ),
         )
 
@@ -146,14 +147,15 @@ def problem_missing(facts: DeployFacts, ctx: RuleContext) -> Iterable[Finding | 
         yield ctx.finding(
             "incident.problem-missing",
             subject=state.id,
-            message=ctx.text(
-                f"incident {state.id} of {facts.system} was closed with its cause unknown and is not "
+            message=tr(
+                ctx.lang,
+                "incident {id} of {system} was closed with its cause unknown and is not "
                 "registered in problem management",
-                f"장애 {state.id}는 원인 불명으로 종료되었으나 문제관리에 등록되지 않았습니다",
+                id=state.id,
+                system=facts.system,
             ),
-            remediation=ctx.text(
-                f"register it: `gatekeeper problem open --incident {state.id} --title ...`",
-                f"문제로 등록하세요: `gatekeeper problem open --incident {state.id} --title ...`",
+            remediation=tr(
+                ctx.lang, "register it: `gatekeeper problem open --incident {id} --title ...`", id=state.id
             ),
         )
 

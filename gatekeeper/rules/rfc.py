@@ -13,6 +13,7 @@ from gatekeeper.config.models import PlanPolicy
 from gatekeeper.domain import Finding, RfcStatus
 from gatekeeper.domain.rfc import RfcEntry
 from gatekeeper.domain.schedule import local_text, parse_window, window_start
+from gatekeeper.messages import tr
 from gatekeeper.rules import RuleContext
 
 
@@ -29,14 +30,18 @@ def rfc_invalid(entry: RfcEntry, ctx: RuleContext) -> Iterable[Finding | None]:
         yield ctx.finding(
             "rfc.invalid",
             subject=entry.id,
-            message=ctx.text(
-                f"RFC {entry.id} does not validate: {entry.error}",
-                f"변경요청서 {entry.id} 형식 오류: {entry.error_ko or entry.error}",
+            message=tr(
+                ctx.lang,
+                "RFC {id} does not validate: {error}",
+                id=entry.id,
+                error=entry.error,
+                entry_error_ko_or_entry_erro=entry.error_ko or entry.error,
             ),
-            remediation=ctx.text(
-                f"fix {entry.where}; `gatekeeper rfc validate {entry.id}` shows every error",
-                f"{entry.where} 파일을 수정하세요. "
-                f"`gatekeeper rfc validate {entry.id}`로 오류를 확인할 수 있습니다",
+            remediation=tr(
+                ctx.lang,
+                "fix {where}; `gatekeeper rfc validate {id}` shows every error",
+                where=entry.where,
+                id=entry.id,
             ),
         )
 
@@ -46,14 +51,13 @@ def rollback_plan(entry: RfcEntry, ctx: RuleContext) -> Iterable[Finding | None]
         yield ctx.finding(
             "rfc.rollback-plan-missing",
             subject=entry.id,
-            message=ctx.text(
-                f"RFC {entry.id} has no real rollback plan",
-                f"변경요청서 {entry.id}에 원상복구계획이 없습니다",
-            ),
-            remediation=ctx.text(
-                f"describe in `rollback_plan` of {entry.where} how to restore the previous version and check "
-                f"data consistency (at least {ctx.policy.plans.min_chars} characters, not a placeholder)",
-                f"{entry.where}의 `rollback_plan`에 이전 버전 복구 및 데이터 정합성 확인 절차를 작성하세요",
+            message=tr(ctx.lang, "RFC {id} has no real rollback plan", id=entry.id),
+            remediation=tr(
+                ctx.lang,
+                "describe in `rollback_plan` of {where} how to restore the previous version and "
+                "check data consistency (at least {min_chars} characters, not a placeholder)",
+                where=entry.where,
+                min_chars=ctx.policy.plans.min_chars,
             ),
         )
 
@@ -67,13 +71,9 @@ def test_plan(entry: RfcEntry, ctx: RuleContext) -> Iterable[Finding | None]:
         yield ctx.finding(
             "rfc.test-plan-missing",
             subject=entry.id,
-            message=ctx.text(
-                f"RFC {entry.id} is a software change without a real test plan",
-                f"변경요청서 {entry.id}는 소프트웨어 변경이지만 테스트계획이 없습니다",
-            ),
-            remediation=ctx.text(
-                f"write the test cases and scenarios in `test_plan` of {entry.where}",
-                f"{entry.where}의 `test_plan`에 테스트 케이스와 시나리오를 작성하세요",
+            message=tr(ctx.lang, "RFC {id} is a software change without a real test plan", id=entry.id),
+            remediation=tr(
+                ctx.lang, "write the test cases and scenarios in `test_plan` of {where}", where=entry.where
             ),
         )
 
@@ -108,16 +108,17 @@ def inactive(entry: RfcEntry, target: DeployTarget, ctx: RuleContext) -> Iterabl
     yield ctx.finding(
         "rfc.inactive",
         subject=entry.id,
-        message=ctx.text(
-            f"RFC {entry.id} is {entry.rfc.status}: only an active change request is deployed",
-            f"변경요청 {entry.id}의 상태가 {entry.rfc.status}입니다. 진행 중(active)인 변경요청만 배포할 수 "
-            "있습니다",
+        message=tr(
+            ctx.lang,
+            "RFC {id} is {status}: only an active change request is deployed",
+            id=entry.id,
+            status=entry.rfc.status,
         ),
-        remediation=ctx.text(
-            f"deploy under an active RFC; a cancelled or closed change is reopened as a new RFC, a draft is "
-            f"set to `status: active` in {entry.where} once it is complete",
-            f"진행 중인 변경요청으로 배포하세요. 취소·종료된 변경은 새 변경요청으로 등록하고, 작성 중인 "
-            f"변경요청은 완성 후 {entry.where}에서 `status: active`로 바꾸세요",
+        remediation=tr(
+            ctx.lang,
+            "deploy under an active RFC; a cancelled or closed change is reopened as a new "
+            "RFC, a draft is set to `status: active` in {where} once it is complete",
+            where=entry.where,
         ),
     )
 
@@ -129,13 +130,15 @@ def other_system(entry: RfcEntry, target: DeployTarget, ctx: RuleContext) -> Ite
     yield ctx.finding(
         "rfc.other-system",
         subject=entry.id,
-        message=ctx.text(
-            f"RFC {entry.id} changes {named}, not {target.system}, which is being deployed",
-            f"변경요청 {entry.id}의 대상 시스템은 {named}이며 배포 대상 {target.system}이(가) 아닙니다",
+        message=tr(
+            ctx.lang,
+            "RFC {id} changes {named}, not {system}, which is being deployed",
+            id=entry.id,
+            named=named,
+            system=target.system,
         ),
-        remediation=ctx.text(
-            f"deploy {target.system} under an RFC that names it in `systems`",
-            f"`systems`에 {target.system}을(를) 명시한 변경요청으로 배포하세요",
+        remediation=tr(
+            ctx.lang, "deploy {system} under an RFC that names it in `systems`", system=target.system
         ),
     )
 
@@ -152,14 +155,19 @@ def outside_window(entry: RfcEntry, target: DeployTarget, ctx: RuleContext) -> I
     yield ctx.finding(
         "rfc.outside-window",
         subject=entry.id,
-        message=ctx.text(
-            f"RFC {entry.id} plans its work for {planned}; deploying at {at} departs from the approved plan",
-            f"변경요청 {entry.id}의 작업 예정 시간은 {planned}이며 {at} 배포는 승인된 계획과 다릅니다",
+        message=tr(
+            ctx.lang,
+            "RFC {id} plans its work for {planned}; deploying at {at} departs from the approved plan",
+            id=entry.id,
+            planned=planned,
+            at=at,
         ),
-        remediation=ctx.text(
-            f"deploy inside the planned window (next start {next_start}), or change `schedule.window` in "
-            f"{entry.where} and have the change approved again",
-            f"예정 시간 안에 배포하거나 {entry.where}의 `schedule.window`를 수정한 뒤 다시 승인받으세요",
+        remediation=tr(
+            ctx.lang,
+            "deploy inside the planned window (next start {next_start}), or change "
+            "`schedule.window` in {where} and have the change approved again",
+            next_start=next_start,
+            where=entry.where,
         ),
     )
 

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable
 
 from gatekeeper.domain import Finding
 from gatekeeper.domain.standard import StandardCheck
+from gatekeeper.messages import in_language, tr
 from gatekeeper.rules import RuleContext
 
 
@@ -34,11 +35,14 @@ def template_unknown(check: StandardCheck, ctx: RuleContext) -> Iterable[Finding
     yield ctx.finding(
         "standard.template-unknown",
         subject=check.rfc_id,
-        message=ctx.text(
-            f"RFC {check.rfc_id} is judged as a normal change: {why_en}",
-            f"변경요청 {check.rfc_id}는 일반변경으로 판단됩니다: {why_ko}",
+        message=tr(
+            ctx.lang,
+            "RFC {rfc_id} is judged as a normal change: {why_en}",
+            rfc_id=check.rfc_id,
+            why_en=why_en,
+            why_ko=why_ko,
         ),
-        remediation=ctx.text(fix_en, fix_ko),
+        remediation=in_language(ctx.lang, fix_en, fix_ko),
     )
 
 
@@ -48,15 +52,16 @@ def out_of_scope(check: StandardCheck, ctx: RuleContext) -> Iterable[Finding | N
     yield ctx.finding(
         "standard.out-of-scope",
         subject=check.rfc_id,
-        message=ctx.text(
+        message=in_language(
+            ctx.lang,
             f"RFC {check.rfc_id} leaves the standard change {check.template} ({check.entry.title}) and is "
             f"judged as a normal change: " + "; ".join(en for en, _ in check.problems),
             f"변경요청 {check.rfc_id}는 단순변경 {check.template}({check.entry.title})의 범위를 벗어나 "
             "일반변경으로 판단됩니다: " + "; ".join(ko for _, ko in check.problems),
         ),
-        remediation=ctx.text(
+        remediation=tr(
+            ctx.lang,
             "keep the change inside its catalogue entry (split it), or follow the normal change procedure",
-            "변경을 단순변경 범위 안으로 나누거나 일반변경 절차를 따르세요",
         ),
     )
 

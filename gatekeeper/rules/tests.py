@@ -14,6 +14,7 @@ from functools import cached_property
 from gatekeeper.config.models import EvidenceRequirement
 from gatekeeper.domain import EvidenceKind, Finding
 from gatekeeper.domain.records import Counts
+from gatekeeper.messages import tr
 from gatekeeper.rules import RuleContext
 
 
@@ -132,11 +133,12 @@ def required_kinds(ctx: RuleContext) -> dict[EvidenceKind, EvidenceRequirement]:
 
 
 def _hint(ctx: RuleContext, kind: EvidenceKind) -> str:
-    return ctx.text(
-        f"run the {kind} tests on this commit and keep their report under a configured `evidence` path, "
-        f"or record it with `gatekeeper evidence add --kind {kind} REPORT.xml`",
-        f"이 커밋에서 {kind} 테스트를 실행하고 결과 파일을 `evidence` 경로에 두거나 "
-        f"`gatekeeper evidence add --kind {kind} REPORT.xml`로 기록하세요",
+    return tr(
+        ctx.lang,
+        "run the {kind} tests on this commit and keep their report under a configured "
+        "`evidence` path, or record it with `gatekeeper evidence add --kind {kind} "
+        "REPORT.xml`",
+        kind=kind,
     )
 
 
@@ -150,18 +152,17 @@ def missing(facts: EvidenceFacts, ctx: RuleContext) -> Iterable[Finding | None]:
         ):
             continue  # present, or present for another commit or not produced by this job (`tests.stale`)
         empty = facts.for_head(kind)
-        detail = (
-            ctx.text(f" ({empty[0].source} ran no tests)", f" ({empty[0].source}에 실행된 테스트가 없음)")
-            if empty
-            else ""
-        )
+        detail = tr(ctx.lang, " ({source} ran no tests)", source=empty[0].source) if empty else ""
         yield ctx.finding(
             "tests.missing",
             subject=str(kind),
             severity=requirement.severity,
-            message=ctx.text(
-                f"no {kind} test evidence for commit {facts.head[:12]}{detail}",
-                f"커밋 {facts.head[:12]}의 {kind} 테스트 결과가 없습니다{detail}",
+            message=tr(
+                ctx.lang,
+                "no {kind} test evidence for commit {head_12}{detail}",
+                kind=kind,
+                head_12=facts.head[:12],
+                detail=detail,
             ),
             remediation=_hint(ctx, kind),
         )
@@ -177,25 +178,24 @@ def stale(facts: EvidenceFacts, ctx: RuleContext) -> Iterable[Finding | None]:
         if refused and not other:
             report = refused[0]
             why = {
-                "tracked": ctx.text(
-                    "git tracks it: it was committed, not produced by this job", "git이 추적하는 파일입니다"
-                ),
-                "older": ctx.text(
-                    "it is older than this job's checkout", "이 작업의 체크아웃보다 오래된 파일입니다"
-                ),
-                "unsigned": ctx.text(
-                    "no CI job of this repository that ran on this commit signed it, so anyone who can write "
-                    "to the ledger could have",
-                    "이 커밋에서 실행된 이 저장소의 CI 작업이 서명하지 않았으므로 원장에 쓸 수 있는 누구나 "
-                    "기록할 수 있었던 결과입니다",
+                "tracked": tr(ctx.lang, "git tracks it: it was committed, not produced by this job"),
+                "older": tr(ctx.lang, "it is older than this job's checkout"),
+                "unsigned": tr(
+                    ctx.lang,
+                    "no CI job of this repository that ran on this commit signed it, so anyone who "
+                    "can write to the ledger could have",
                 ),
             }[report.why]
             yield ctx.finding(
                 "tests.stale",
                 subject=str(kind),
-                message=ctx.text(
-                    f"the {kind} report {report.source} is no evidence for commit {facts.head[:12]}: {why}",
-                    f"{kind} 테스트 결과 {report.source}는 커밋 {facts.head[:12]}의 증적이 아닙니다: {why}",
+                message=tr(
+                    ctx.lang,
+                    "the {kind} report {source} is no evidence for commit {head_12}: {why}",
+                    kind=kind,
+                    source=report.source,
+                    head_12=facts.head[:12],
+                    why=why,
                 ),
                 remediation=_signing_hint(ctx, kind) if report.why == "unsigned" else _hint(ctx, kind),
             )
@@ -204,11 +204,14 @@ def stale(facts: EvidenceFacts, ctx: RuleContext) -> Iterable[Finding | None]:
             yield ctx.finding(
                 "tests.stale",
                 subject=str(kind),
-                message=ctx.text(
-                    f"the {kind} test evidence ({other[-1].source}) is for commit {other[-1].commit[:12]}, "
-                    f"not for {facts.head[:12]} which is being deployed",
-                    f"{kind} 테스트 결과({other[-1].source})는 커밋 {other[-1].commit[:12]}의 것이며 "
-                    f"배포 대상 {facts.head[:12]}의 것이 아닙니다",
+                message=tr(
+                    ctx.lang,
+                    "the {kind} test evidence ({source}) is for commit {commit_12}, not for "
+                    "{head_12} which is being deployed",
+                    kind=kind,
+                    source=other[-1].source,
+                    commit_12=other[-1].commit[:12],
+                    head_12=facts.head[:12],
                 ),
                 remediation=_hint(ctx, kind),
             )
@@ -221,15 +224,17 @@ def failed(facts: EvidenceFacts, ctx: RuleContext) -> Iterable[Finding | None]:
             yield ctx.finding(
                 "tests.failed",
                 subject=item.source,
-                message=ctx.text(
-                    f"{item.kind} tests in {item.source}: {item.failed} failed, {item.errors} errored "
-                    f"of {item.tests}",
-                    f"{item.source}의 {item.kind} 테스트 {item.tests}건 중 실패 {item.failed}건, 오류 "
-                    f"{item.errors}건",
+                message=tr(
+                    ctx.lang,
+                    "{kind} tests in {source}: {failed} failed, {errors} errored of {tests}",
+                    kind=item.kind,
+                    source=item.source,
+                    failed=item.failed,
+                    errors=item.errors,
+                    tests=item.tests,
                 ),
-                remediation=ctx.text(
-                    "fix the failing tests (or the code) and run them again on this commit",
-                    "실패한 테스트(또는 코드)를 수정하고 이 커밋에서 다시 실행하세요",
+                remediation=tr(
+                    ctx.lang, "fix the failing tests (or the code) and run them again on this commit"
                 ),
             )
 
@@ -248,14 +253,17 @@ def below_threshold(facts: EvidenceFacts, ctx: RuleContext) -> Iterable[Finding 
             yield ctx.finding(
                 "tests.below-threshold",
                 subject=str(kind),
-                message=ctx.text(
-                    f"{kind} test success rate {rate:.1f} % is below the required {threshold:g} %",
-                    f"{kind} 테스트 성공률 {rate:.1f}%가 기준 {threshold:g}%에 미달합니다",
+                message=tr(
+                    ctx.lang,
+                    "{kind} test success rate {rate:.1f} % is below the required {threshold:g} %",
+                    kind=kind,
+                    rate=rate,
+                    threshold=threshold,
                 ),
-                remediation=ctx.text(
+                remediation=tr(
+                    ctx.lang,
                     "fix or remove the failing and erroring tests until the success rate meets the "
                     "policy (TST-KPI)",
-                    "테스트 성공률이 기준을 충족하도록 실패·오류 테스트를 해결하세요 (TST-KPI)",
                 ),
             )
 
@@ -267,15 +275,17 @@ def performance_missing(facts: EvidenceFacts, ctx: RuleContext) -> Iterable[Find
         yield ctx.finding(
             "tests.performance-missing",
             subject=rfcs,
-            message=ctx.text(
-                f"{rfcs} declares a performance impact but there is no performance test evidence "
-                f"for commit {facts.head[:12]}",
-                f"{rfcs}는 성능 영향이 있으나 커밋 {facts.head[:12]}의 성능시험 결과가 없습니다",
+            message=tr(
+                ctx.lang,
+                "{rfcs} declares a performance impact but there is no performance test evidence "
+                "for commit {head_12}",
+                rfcs=rfcs,
+                head_12=facts.head[:12],
             ),
-            remediation=ctx.text(
-                "run a stress test against the peak load of the busiest business period and record it as "
-                "`performance` evidence (TST-PERF)",
-                "업무 최번기 최대 부하 기준의 성능(부하)시험을 수행하고 `performance` 증적으로 기록하세요",
+            remediation=tr(
+                ctx.lang,
+                "run a stress test against the peak load of the busiest business period and "
+                "record it as `performance` evidence (TST-PERF)",
             ),
         )
 
@@ -290,24 +300,26 @@ def unattested(facts: EvidenceFacts, ctx: RuleContext) -> Iterable[Finding | Non
             yield ctx.finding(
                 "tests.unattested",
                 subject=item.source,
-                message=ctx.text(
-                    f"the {item.kind} test evidence in {item.source} counts, but no CI job of this "
-                    f"repository that ran on commit {facts.head[:12]} signed it",
-                    f"{item.source}의 {item.kind} 테스트 결과는 인정되지만 커밋 {facts.head[:12]}에서 실행된 "
-                    "이 저장소의 CI 작업 서명이 없습니다",
+                message=tr(
+                    ctx.lang,
+                    "the {kind} test evidence in {source} counts, but no CI job of this repository "
+                    "that ran on commit {head_12} signed it",
+                    kind=item.kind,
+                    source=item.source,
+                    head_12=facts.head[:12],
                 ),
                 remediation=_signing_hint(ctx, item.kind),
             )
 
 
 def _signing_hint(ctx: RuleContext, kind: EvidenceKind) -> str:
-    return ctx.text(
-        f"record the {kind} report with `gatekeeper evidence add` in a CI job of this repository that ran on "
-        "the commit and may request an OIDC token (GitHub: `permissions: id-token: write`; GitLab: "
-        "`id_tokens:`), or let `deploy start` find the report in its own workspace",
-        f"이 커밋에서 실행되고 OIDC 토큰을 받을 수 있는 CI 작업(GitHub: `permissions: id-token: write`, "
-        f"GitLab: `id_tokens:`)에서 `gatekeeper evidence add`로 {kind} 결과를 기록하거나, `deploy start`가 "
-        "자기 작업 공간에서 결과 파일을 찾게 하세요",
+    return tr(
+        ctx.lang,
+        "record the {kind} report with `gatekeeper evidence add` in a CI job of this "
+        "repository that ran on the commit and may request an OIDC token (GitHub: "
+        "`permissions: id-token: write`; GitLab: `id_tokens:`), or let `deploy start` "
+        "find the report in its own workspace",
+        kind=kind,
     )
 
 

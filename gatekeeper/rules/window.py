@@ -13,6 +13,7 @@ from datetime import datetime
 
 from gatekeeper.domain import ChangeType, Finding, Grade
 from gatekeeper.domain.calendar import BusinessCalendar, DayInfo, FreezeHit
+from gatekeeper.messages import tr
 from gatekeeper.rules import RuleContext
 
 
@@ -58,29 +59,40 @@ def business_hours(facts: WindowFacts, ctx: RuleContext) -> Iterable[Finding | N
     if not facts.in_business_hours:
         return
     day_ko = "월화수목금토일"[facts.local.weekday()]
-    local = ctx.text(
-        f"{facts.local:%a %Y-%m-%d %H:%M} {facts.timezone}",
-        f"{facts.local:%Y-%m-%d}({day_ko}) {facts.local:%H:%M} {facts.timezone}",
+    local = tr(
+        ctx.lang,
+        "{local:%a %Y-%m-%d %H:%M} {timezone}",
+        local=facts.local,
+        timezone=facts.timezone,
+        day_ko=day_ko,
     )
     hours = f"{facts.business_start}–{facts.business_end}"
     if ctx.change_type is ChangeType.EMERGENCY:
-        message = ctx.text(
-            f"emergency deployment in business hours ({local}, {hours}): allowed, and recorded",
-            f"업무시간 중 긴급 배포입니다 ({local}, 업무시간 {hours}): 허용되며 기록됩니다",
+        message = tr(
+            ctx.lang,
+            "emergency deployment in business hours ({local}, {hours}): allowed, and recorded",
+            local=local,
+            hours=hours,
         )
-        remediation = ctx.text(
+        remediation = tr(
+            ctx.lang,
             "record the after-the-fact review and approval of this emergency change before its deadline",
-            "긴급변경의 사후 검토·승인을 기한 내에 기록하세요",
         )
     else:
-        message = ctx.text(
-            f"{ctx.change_type} change in business hours: {local} is inside {hours} on a business day",
-            f"업무시간({hours}) 중 배포입니다: {local}",
+        message = tr(
+            ctx.lang,
+            "{change_type} change in business hours: {local} is inside {hours} on a business day",
+            change_type=ctx.change_type,
+            local=local,
+            hours=hours,
         )
-        remediation = ctx.text(
-            f"deploy after {facts.business_end} {facts.timezone} or on a non-business day; "
-            f"next allowed {_stamp(facts.next_allowed)}",
-            f"{facts.business_end} 이후 또는 휴일에 배포하세요. 다음 가능 시각: {_stamp(facts.next_allowed)}",
+        remediation = tr(
+            ctx.lang,
+            "deploy after {business_end} {timezone} or on a non-business day; next allowed "
+            "{stamp_next_allowed}",
+            business_end=facts.business_end,
+            timezone=facts.timezone,
+            stamp_next_allowed=_stamp(facts.next_allowed),
         )
     yield ctx.finding(
         "window.business-hours", subject=_stamp(facts.local), message=message, remediation=remediation
@@ -93,13 +105,16 @@ def freeze(facts: WindowFacts, ctx: RuleContext) -> Iterable[Finding | None]:
         yield ctx.finding(
             "window.freeze",
             subject=hit.name,
-            message=ctx.text(
-                f"deployment inside the freeze period {hit.name!r} ({period})",
-                f"배포 동결 기간 {hit.name!r} 중입니다 ({period})",
+            message=tr(
+                ctx.lang,
+                "deployment inside the freeze period {name!r} ({period})",
+                name=hit.name,
+                period=period,
             ),
-            remediation=ctx.text(
-                f"deploy after the freeze ends; next allowed {_stamp(facts.next_allowed)}",
-                f"동결 기간 종료 후 배포하세요. 다음 가능 시각: {_stamp(facts.next_allowed)}",
+            remediation=tr(
+                ctx.lang,
+                "deploy after the freeze ends; next allowed {stamp_next_allowed}",
+                stamp_next_allowed=_stamp(facts.next_allowed),
             ),
         )
 

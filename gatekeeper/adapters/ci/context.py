@@ -20,6 +20,7 @@ from typing import Any, Literal
 
 from gatekeeper.domain import ActorSource
 from gatekeeper.errors import GitError, InputError
+from gatekeeper.messages import msg
 from gatekeeper.untrusted import loads_json
 
 _SHA = re.compile(r"^(?:[0-9a-f]{40}|[0-9a-f]{64})$")
@@ -60,12 +61,8 @@ def _load_event(env: Mapping[str, str]) -> tuple[dict[str, Any], str]:
     where = env.get("GITHUB_EVENT_PATH", "")
     if not where:
         raise InputError(
-            "GITHUB_ACTIONS is true but GITHUB_EVENT_PATH is not set, so the pushed range is unknown",
-            hint="run gatekeeper inside a GitHub Actions job step, or pass --range BASE..HEAD",
-            ko="GITHUB_ACTIONS가 true인데 GITHUB_EVENT_PATH가 없어 푸시된 범위를 알 수 없습니다",
-            hint_ko=(
-                "GitHub Actions 작업 단계 안에서 gatekeeper를 실행하거나 --range BASE..HEAD를 지정하십시오"
-            ),
+            msg("GITHUB_ACTIONS is true but GITHUB_EVENT_PATH is not set, so the pushed range is unknown"),
+            hint=msg("run gatekeeper inside a GitHub Actions job step, or pass --range BASE..HEAD"),
         )
     path = Path(where)
     try:
@@ -73,12 +70,13 @@ def _load_event(env: Mapping[str, str]) -> tuple[dict[str, Any], str]:
             raw = handle.read(MAX_EVENT_BYTES + 1)
     except OSError as exc:
         raise InputError(
-            f"{where}: cannot read the GitHub event payload: {exc.strerror or exc}",
-            hint="GITHUB_EVENT_PATH must name the event file the runner wrote; else pass --range BASE..HEAD",
-            ko=f"{where}: GitHub 이벤트 페이로드를 읽을 수 없습니다: {exc.strerror or exc}",
-            hint_ko=(
-                "GITHUB_EVENT_PATH는 실행기가 쓴 이벤트 파일을 가리켜야 합니다. 아니면 --range "
-                "BASE..HEAD를 지정하십시오"
+            msg(
+                "{where}: cannot read the GitHub event payload: {exc_strerror_or_exc}",
+                where=where,
+                exc_strerror_or_exc=exc.strerror or exc,
+            ),
+            hint=msg(
+                "GITHUB_EVENT_PATH must name the event file the runner wrote; else pass --range BASE..HEAD"
             ),
         ) from None
     if len(raw) > MAX_EVENT_BYTES:
@@ -91,10 +89,8 @@ def _load_event(env: Mapping[str, str]) -> tuple[dict[str, Any], str]:
         payload = loads_json(raw)
     except ValueError as exc:  # not UTF-8, not JSON, or JSON no runner writes (NaN, nesting, huge numbers)
         raise InputError(
-            f"{where}: the GitHub event payload is not valid UTF-8 JSON: {exc}",
-            hint="GITHUB_EVENT_PATH must name the event file the runner wrote",
-            ko=f"{where}: GitHub 이벤트 페이로드가 올바른 UTF-8 JSON이 아닙니다: {exc}",
-            hint_ko="GITHUB_EVENT_PATH는 러너가 쓴 이벤트 파일을 가리켜야 합니다",
+            msg("{where}: the GitHub event payload is not valid UTF-8 JSON: {exc}", where=where, exc=exc),
+            hint=msg("GITHUB_EVENT_PATH must name the event file the runner wrote"),
         ) from None
     if not isinstance(payload, dict):
         raise InputError(
@@ -122,10 +118,8 @@ def _field(payload: Mapping[str, Any], where: str, *keys: str, required: bool = 
     if not isinstance(value, str) or not value:
         found = "missing" if value is None else f"not a string: {value!r}"[:120]
         raise InputError(
-            f"{where}: {'.'.join(keys)} is {found}",
-            hint="the event payload does not look like one GitHub wrote for this event",
-            ko=f"{where}: {'.'.join(keys)} 값이 올바르지 않습니다({found})",
-            hint_ko="이 이벤트에 대해 GitHub가 쓴 페이로드로 보이지 않습니다",
+            msg("{where}: {join_keys} is {found}", where=where, join_keys=".".join(keys), found=found),
+            hint=msg("the event payload does not look like one GitHub wrote for this event"),
         )
     return value
 
@@ -168,10 +162,12 @@ def github_context(env: Mapping[str, str]) -> CiContext:
         ref = _field(payload, where, "merge_group", "head_ref") or ref
     if head is None:
         raise InputError(
-            f"{where}: no commit to check for the {event!r} event (GITHUB_SHA is not set)",
-            hint="pass --range BASE..HEAD",
-            ko=f"{where}: {event!r} 이벤트에서 검사할 커밋이 없습니다(GITHUB_SHA 미설정)",
-            hint_ko="--range BASE..HEAD를 지정하십시오",
+            msg(
+                "{where}: no commit to check for the {event!r} event (GITHUB_SHA is not set)",
+                where=where,
+                event=event,
+            ),
+            hint=msg("pass --range BASE..HEAD"),
         )
     actor = env.get("GITHUB_ACTOR") or _field(payload, where, "sender", "login", required=False)
     if not actor:
@@ -207,10 +203,8 @@ def gitlab_context(env: Mapping[str, str]) -> CiContext:
     head = _sha(env.get("CI_COMMIT_SHA") or None, "CI_COMMIT_SHA", "CI_COMMIT_SHA")
     if head is None:
         raise InputError(
-            "GITLAB_CI is true but CI_COMMIT_SHA is not set, so the commit to check is unknown",
-            hint="run gatekeeper inside a GitLab CI job, or pass --range BASE..HEAD",
-            ko="GITLAB_CI가 true인데 CI_COMMIT_SHA가 없어 검사할 커밋을 알 수 없습니다",
-            hint_ko="GitLab CI 작업 안에서 실행하거나 --range BASE..HEAD를 지정하십시오",
+            msg("GITLAB_CI is true but CI_COMMIT_SHA is not set, so the commit to check is unknown"),
+            hint=msg("run gatekeeper inside a GitLab CI job, or pass --range BASE..HEAD"),
         )
     event = env.get("CI_PIPELINE_SOURCE", "") or "push"
     change_request = env.get("CI_MERGE_REQUEST_IID") or None
@@ -226,10 +220,8 @@ def gitlab_context(env: Mapping[str, str]) -> CiContext:
     actor = env.get("GITLAB_USER_LOGIN", "")
     if not actor:
         raise InputError(
-            "GITLAB_CI is true but GITLAB_USER_LOGIN is not set, so nobody can be named as the actor",
-            hint="GitLab sets GITLAB_USER_LOGIN in every job; do not unset it in the job's variables",
-            ko="GITLAB_CI가 true인데 GITLAB_USER_LOGIN이 없어 실행자를 알 수 없습니다",
-            hint_ko="GitLab은 모든 작업에 GITLAB_USER_LOGIN을 설정합니다. 작업 변수에서 지우지 마십시오",
+            msg("GITLAB_CI is true but GITLAB_USER_LOGIN is not set, so nobody can be named as the actor"),
+            hint=msg("GitLab sets GITLAB_USER_LOGIN in every job; do not unset it in the job's variables"),
         )
     return CiContext(
         provider="gitlab",
@@ -283,8 +275,6 @@ def _local_actor(cwd: Path) -> str:
     if email:
         return email
     raise GitError(
-        "cannot tell who you are: git has no user.email or user.name",
-        hint='run `git config user.email "you@example.org"`',
-        ko="사용자를 알 수 없습니다: git에 user.email 또는 user.name이 없습니다",
-        hint_ko='`git config user.email "you@example.org"`를 실행하십시오',
+        msg("cannot tell who you are: git has no user.email or user.name"),
+        hint=msg('run `git config user.email "you@example.org"`'),
     )

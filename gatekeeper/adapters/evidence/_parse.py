@@ -13,6 +13,7 @@ from pathlib import Path
 from xml.parsers import expat
 
 from gatekeeper.errors import InputError
+from gatekeeper.messages import Message, msg
 
 DEFAULT_MAX_BYTES = 1 << 30  # 1 GiB
 FORMATS: tuple[str, ...] = ("junit", "xunit", "nunit", "trx")
@@ -38,9 +39,10 @@ class _Refused(Exception):
     """Raised inside an expat handler to stop the parse; carries the user-facing reason (and, where it is
     written, its Korean and a fix of its own)."""
 
-    def __init__(self, message: str, *, ko: str = "", hint: str = "", hint_ko: str = "") -> None:
-        super().__init__(message)
-        self.ko, self.hint, self.hint_ko = ko, hint, hint_ko
+    def __init__(self, message: str | Message, *, hint: Message | None = None) -> None:
+        super().__init__(str(message))
+        self.ko = message.ko if isinstance(message, Message) else ""
+        self.hint, self.hint_ko = (hint.en, hint.ko) if hint is not None else ("", "")
 
 
 @dataclass
@@ -81,10 +83,15 @@ def _count(attrs: dict[str, str], name: str) -> int:
     if not (value.isascii() and value.isdigit()) or len(digits) > 10 or int(digits) > MAX_COUNT:
         shown = value[:40] + ("…" if len(value) > 40 else "")
         raise _Refused(
-            f'{name}="{shown}" is not a count of tests (a whole number up to {MAX_COUNT})',
-            ko=f'{name}="{shown}"은(는) 테스트 수가 아닙니다 ({MAX_COUNT} 이하의 정수여야 합니다)',
-            hint="the report's totals are whole numbers; re-run the tests so that the runner writes it again",
-            hint_ko="보고서의 합계는 정수입니다. 테스트를 다시 실행해 보고서를 새로 만드십시오",
+            msg(
+                '{name}="{shown}" is not a count of tests (a whole number up to {MAX_COUNT})',
+                name=name,
+                shown=shown,
+                MAX_COUNT=MAX_COUNT,
+            ),
+            hint=msg(
+                "the report's totals are whole numbers; re-run the tests so that the runner writes it again"
+            ),
         )
     return int(digits)
 
@@ -281,10 +288,8 @@ _HANDLERS: dict[str, type[_Handler]] = {"junit": _JUnit, "xunit": _XUnit, "nunit
 def parse_file(path: Path, format: str, max_bytes: int) -> Counts:
     if format != "auto" and format not in FORMATS:
         raise InputError(
-            f"{path}: unknown test-result format {format!r}",
-            hint=f"use auto or one of {', '.join(FORMATS)}",
-            ko=f"{path}: 알 수 없는 시험 결과 형식 {format!r}",
-            hint_ko=f"auto 또는 {', '.join(FORMATS)} 중 하나를 쓰십시오",
+            msg("{path}: unknown test-result format {format!r}", path=path, format=format),
+            hint=msg("use auto or one of {join_FORMATS}", join_FORMATS=", ".join(FORMATS)),
         )
     try:
         size = path.stat().st_size
@@ -296,17 +301,18 @@ def parse_file(path: Path, format: str, max_bytes: int) -> Counts:
         ) from None
     if size == 0:
         raise InputError(
-            f"{path}: the test-result file is empty",
-            hint="check that the test run wrote its report",
-            ko=f"{path}: 시험 결과 파일이 비어 있습니다",
-            hint_ko="시험 실행이 보고서를 썼는지 확인하십시오",
+            msg("{path}: the test-result file is empty", path=path),
+            hint=msg("check that the test run wrote its report"),
         )
     if size > max_bytes:
         raise InputError(
-            f"{path}: the test-result file is {size} bytes, over the limit of {max_bytes}",
-            hint="split the report per module or raise the evidence size limit",
-            ko=f"{path}: 시험 결과 파일이 {size}바이트로 한도 {max_bytes}바이트를 넘습니다",
-            hint_ko="보고서를 모듈별로 나누거나 시험 증적 크기 한도를 올리십시오",
+            msg(
+                "{path}: the test-result file is {size} bytes, over the limit of {max_bytes}",
+                path=path,
+                size=size,
+                max_bytes=max_bytes,
+            ),
+            hint=msg("split the report per module or raise the evidence size limit"),
         )
     counts = Counts()
     sha = hashlib.sha256()
@@ -370,18 +376,24 @@ def parse_file(path: Path, format: str, max_bytes: int) -> Counts:
         ) from None
     except expat.ExpatError as exc:
         raise InputError(
-            f"{path}:{exc.lineno}:{exc.offset + 1}: not well-formed XML ({expat.ErrorString(exc.code)})",
-            hint="the report is truncated or corrupt; re-run the tests to produce it again",
-            ko=f"{path}:{exc.lineno}:{exc.offset + 1}: 올바른 XML이 아닙니다({expat.ErrorString(exc.code)})",
-            hint_ko="보고서가 잘렸거나 손상되었습니다. 시험을 다시 실행해 새로 만드십시오",
+            msg(
+                "{path}:{lineno}:{exc_offset_1}: not well-formed XML ({ErrorString_code})",
+                path=path,
+                lineno=exc.lineno,
+                exc_offset_1=exc.offset + 1,
+                ErrorString_code=expat.ErrorString(exc.code),
+            ),
+            hint=msg("the report is truncated or corrupt; re-run the tests to produce it again"),
         ) from None
     except (LookupError, ValueError) as exc:
         # The XML declaration names an encoding Python does not know, or a multi-byte one expat cannot take.
         raise InputError(
-            f"{path}:1: the encoding the XML declaration names cannot be read ({exc})",
-            hint="write the report in UTF-8 (the runner's default), or re-run the tests if it is corrupt",
-            ko=f"{path}:1: XML 선언이 지정한 인코딩을 읽을 수 없습니다({exc})",
-            hint_ko="보고서를 UTF-8(실행기 기본값)로 쓰거나, 손상되었다면 시험을 다시 실행하십시오",
+            msg(
+                "{path}:1: the encoding the XML declaration names cannot be read ({exc})", path=path, exc=exc
+            ),
+            hint=msg(
+                "write the report in UTF-8 (the runner's default), or re-run the tests if it is corrupt"
+            ),
         ) from None
     except OSError as exc:
         raise InputError(
@@ -391,10 +403,8 @@ def parse_file(path: Path, format: str, max_bytes: int) -> Counts:
         ) from None
     if "h" not in state:
         raise InputError(
-            f"{path}: no XML element found",
-            hint="give a JUnit, xUnit.net, NUnit or TRX report",
-            ko=f"{path}: XML 요소가 없습니다",
-            hint_ko="JUnit, xUnit.net, NUnit 또는 TRX 보고서를 지정하십시오",
+            msg("{path}: no XML element found", path=path),
+            hint=msg("give a JUnit, xUnit.net, NUnit or TRX report"),
         )
     counts.digest = f"sha256:{sha.hexdigest()}"
     return counts

@@ -20,6 +20,7 @@ from gatekeeper.config.models import Config, Rfc
 from gatekeeper.domain import RfcStatus, Step
 from gatekeeper.domain.rfc import RfcEntry
 from gatekeeper.errors import ConfigError, PlatformError
+from gatekeeper.messages import msg
 from gatekeeper.reporters.sanitize import for_log
 from gatekeeper.rules.approval import ApprovalDecision, ApprovalFacts, after_ledger, login_key
 
@@ -99,8 +100,7 @@ class ApiCaller:
                     raise self.error(
                         what,
                         f"no answer within {self.policy.timeout:g}s ({failure.detail})",
-                        "check the API URL and the platform's status, then run the job again",
-                        "API URL과 플랫폼 상태를 확인한 뒤 작업을 다시 실행하십시오",
+                        *msg("check the API URL and the platform's status, then run the job again").pair,
                     ) from None
                 if failure.kind == "rate-limit":
                     wait = failure.retry_after
@@ -110,8 +110,9 @@ class ApiCaller:
                         raise self.error(
                             what,
                             f"rate limited ({failure.detail}); the limit resets in {max(wait, 0):.0f}s",
-                            "run the job again after the reset, or use a token with a higher limit",
-                            "한도가 풀린 뒤 작업을 다시 실행하거나 한도가 더 높은 토큰을 쓰십시오",
+                            *msg(
+                                "run the job again after the reset, or use a token with a higher limit"
+                            ).pair,
                         ) from None
                     self.sleep(max(wait, 0.0))
                     continue
@@ -119,8 +120,7 @@ class ApiCaller:
                     raise self.error(
                         what,
                         f"{failure.detail} (after {self.policy.attempts} attempts)",
-                        "the platform API is failing; run the job again later",
-                        "플랫폼 API가 실패하고 있습니다. 나중에 작업을 다시 실행하십시오",
+                        *msg("the platform API is failing; run the job again later").pair,
                     ) from None
                 self.sleep(self.policy.backoff(attempt, self.rng))
         raise AssertionError("unreachable: the loop returns or raises")  # pragma: no cover
@@ -539,14 +539,13 @@ def emails_of_commits(commits: Iterable[CommitPeople]) -> dict[str, tuple[str, s
                 found[key] = (commit.sha, role)
     if len(found) > MAX_COMMIT_EMAILS:
         raise PlatformError(
-            f"the change's commits carry {len(found)} author and committer emails, more than the "
-            f"{MAX_COMMIT_EMAILS} whose accounts gatekeeper looks up",
-            hint="name each person's emails under `people:` in .gatekeeper.yml, or split the change",
-            ko=(
-                f"변경의 커밋에 작성자·커미터 이메일이 {len(found)}개 있어, gatekeeper가 계정을 조회하는 "
-                f"한도 {MAX_COMMIT_EMAILS}개를 넘습니다"
+            msg(
+                "the change's commits carry {len_found} author and committer emails, more than "
+                "the {MAX_COMMIT_EMAILS} whose accounts gatekeeper looks up",
+                len_found=len(found),
+                MAX_COMMIT_EMAILS=MAX_COMMIT_EMAILS,
             ),
-            hint_ko="각 사람의 이메일을 .gatekeeper.yml의 `people:`에 적거나 변경을 나누십시오",
+            hint=msg("name each person's emails under `people:` in .gatekeeper.yml, or split the change"),
         )
     return found
 

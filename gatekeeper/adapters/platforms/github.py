@@ -39,6 +39,7 @@ from gatekeeper.adapters.platforms.base import (
 from gatekeeper.config.models import Config
 from gatekeeper.domain import ActorSource
 from gatekeeper.errors import PlatformError
+from gatekeeper.messages import msg
 from gatekeeper.rules.approval import login_key
 
 if TYPE_CHECKING:
@@ -110,10 +111,8 @@ class GithubApi:
         repository = first_env(env, "GATEKEEPER_GITHUB_REPOSITORY", "GITHUB_REPOSITORY")
         if not re.fullmatch(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+", repository):
             raise PlatformError(
-                "GitHub API: the repository is unknown (GITHUB_REPOSITORY is not set to owner/name)",
-                hint="run in GitHub Actions, or set GITHUB_REPOSITORY=owner/name",
-                ko="GitHub API: 저장소를 알 수 없습니다(GITHUB_REPOSITORY가 owner/name으로 설정되지 않음)",
-                hint_ko="GitHub Actions에서 실행하거나 GITHUB_REPOSITORY=owner/name을 설정하십시오",
+                msg("GitHub API: the repository is unknown (GITHUB_REPOSITORY is not set to owner/name)"),
+                hint=msg("run in GitHub Actions, or set GITHUB_REPOSITORY=owner/name"),
             )
         base = (config.platform.github.api_url or first_env(env, "GITHUB_API_URL") or DEFAULT_API_URL).rstrip(
             "/"
@@ -194,12 +193,8 @@ class GithubIssueRfcStore(IssueRfcStore):
         api = GithubApi.from_environment(config, env, **caller)
         if api is None:
             raise PlatformError(
-                "GitHub API: no token to read the RFC issues (rfc.store is github)",
-                hint="pass a token with issues:read as GITHUB_TOKEN (or GATEKEEPER_GITHUB_TOKEN)",
-                ko="GitHub API: 변경요청 이슈를 읽을 토큰이 없습니다(rfc.store가 github)",
-                hint_ko=(
-                    "issues:read 권한이 있는 토큰을 GITHUB_TOKEN(또는 GATEKEEPER_GITHUB_TOKEN)으로 주십시오"
-                ),
+                msg("GitHub API: no token to read the RFC issues (rfc.store is github)"),
+                hint=msg("pass a token with issues:read as GITHUB_TOKEN (or GATEKEEPER_GITHUB_TOKEN)"),
             )
         return cls(api, config)
 

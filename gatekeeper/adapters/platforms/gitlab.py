@@ -38,6 +38,7 @@ from gatekeeper.adapters.platforms.base import (
 from gatekeeper.config.models import Config
 from gatekeeper.domain import ActorSource
 from gatekeeper.errors import PlatformError
+from gatekeeper.messages import msg
 from gatekeeper.rules.approval import login_key
 
 if TYPE_CHECKING:
@@ -110,10 +111,8 @@ class GitlabApi:
         project = first_env(env, "GATEKEEPER_GITLAB_PROJECT", "CI_PROJECT_ID", "CI_PROJECT_PATH")
         if not project:
             raise PlatformError(
-                "GitLab API: the project is unknown (CI_PROJECT_ID is not set)",
-                hint="run in GitLab CI, or set CI_PROJECT_ID to the project's ID or path",
-                ko="GitLab API: 프로젝트를 알 수 없습니다(CI_PROJECT_ID 미설정)",
-                hint_ko="GitLab CI에서 실행하거나 CI_PROJECT_ID에 프로젝트 ID 또는 경로를 설정하십시오",
+                msg("GitLab API: the project is unknown (CI_PROJECT_ID is not set)"),
+                hint=msg("run in GitLab CI, or set CI_PROJECT_ID to the project's ID or path"),
             )
         api_v4 = first_env(env, "CI_API_V4_URL").removesuffix("/").removesuffix("/api/v4")
         url = (config.platform.gitlab.url or api_v4 or first_env(env, "CI_SERVER_URL") or DEFAULT_URL).rstrip(
@@ -188,15 +187,9 @@ class GitlabIssueRfcStore(IssueRfcStore):
         api = GitlabApi.from_environment(config, env, **caller)
         if api is None:
             raise PlatformError(
-                "GitLab API: no token to read the RFC issues (rfc.store is gitlab; CI_JOB_TOKEN cannot)",
-                hint="add a project access token with read_api as the CI/CD variable GATEKEEPER_GITLAB_TOKEN",
-                ko=(
-                    "GitLab API: 변경요청 이슈를 읽을 토큰이 없습니다(rfc.store가 gitlab이며 "
-                    "CI_JOB_TOKEN으로는 읽을 수 없음)"
-                ),
-                hint_ko=(
-                    "read_api 권한의 프로젝트 액세스 토큰을 CI/CD 변수 GATEKEEPER_GITLAB_TOKEN으로 "
-                    "추가하십시오"
+                msg("GitLab API: no token to read the RFC issues (rfc.store is gitlab; CI_JOB_TOKEN cannot)"),
+                hint=msg(
+                    "add a project access token with read_api as the CI/CD variable GATEKEEPER_GITLAB_TOKEN"
                 ),
             )
         return cls(api, config)
