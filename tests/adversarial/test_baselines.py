@@ -204,3 +204,27 @@ def test_no_sequence_of_unsigned_baselines_hides_drift(
             "forged baselines (property)",
             "every one ignored: baseline.drift against the signed 1.0, the gate blocks",
         )
+
+
+def test_on_gitlab_only_a_job_of_the_protected_default_branch_sets_the_baseline(
+    tmp_path: Path, issuer: LocalIssuer, reliability: Recorder
+) -> None:
+    world = _world(tmp_path, issuer)
+    jobs = Jobs(world.issuer, world.jobs.workdir, world.repo.head())
+    feature = jobs.gitlab("han", branch="feature/quick-fix", protected=False, job_id="5150")
+    refused = _create(world, feature, "2.0")
+    assert refused.code == 2 and "ref_path" in refused.stderr and "feature/quick-fix" in refused.stderr
+    _forge(world, "2.0", "han", "gitlab-ci", feature)
+    found = _drift(world)
+    assert len(found) == 1 and "baseline 1.0" in found[0] and "feature/quick-fix" in found[0], found
+    # The same operator manager's job on the protected default branch sets it: the drift is rebaselined.
+    created = _create(world, jobs.gitlab("han", job_id="5151"), "3.0")
+    assert created.code == 0, created.stdout + created.stderr
+    assert _drift(world) == []
+    reliability.row(
+        "GitLab: baseline 2.0 of HEAD recorded (and pushed to the ledger, signed) in the operator manager's job "
+        "of an unprotected feature branch; then baseline 3.0 in their job of the protected default branch",
+        "forged baseline (a feature branch's GitLab job)",
+        "2.0 refused by `baseline create` and ignored by the gate (its token's ref_path is the feature "
+        "branch); 3.0 counts: no drift",
+    )
