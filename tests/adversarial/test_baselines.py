@@ -223,7 +223,8 @@ def test_on_gitlab_only_a_job_of_the_protected_default_branch_sets_the_baseline(
     assert _drift(world) == []
     reliability.row(
         "GitLab: baseline 2.0 of HEAD recorded (and pushed to the ledger, signed) in the operator manager's "
-        "job of an unprotected feature branch; then baseline 3.0 in their job of the protected default branch",
+        "job of an unprotected feature branch; then baseline 3.0 in their job of the protected default "
+        "branch",
         "forged baseline (a feature branch's GitLab job)",
         "2.0 refused by `baseline create` and ignored by the gate (its token's ref_path is the feature "
         "branch); 3.0 counts: no drift",
