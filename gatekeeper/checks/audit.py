@@ -65,10 +65,10 @@ from gatekeeper.facts.commits import JudgedCommit
 from gatekeeper.facts.history import KINDS as HISTORY_KINDS
 from gatekeeper.facts.history import Deployment, History, evidence_of
 from gatekeeper.ledger import Record, VerifyResult, chain_reason_ko
-from gatekeeper.messages import in_language, tr
+from gatekeeper.messages import tr
 from gatekeeper.rules import RuleContext
 from gatekeeper.rules.approval import ApprovalDecision, ApprovalFacts, after_ledger
-from gatekeeper.rules.baseline import baseline_drift
+from gatekeeper.rules.baseline import baseline_drift, ignored_text
 from gatekeeper.rules.closure import CLOSURE_RULES, STEP_NAMES, ClosureState, judge
 from gatekeeper.rules.deploy import (
     DeployFacts,
@@ -1022,14 +1022,12 @@ def checklist(
         if drift.unreadable:
             base.fail("item:*", drift.unreadable)
         elif drift.diff is None and drift.ignored:
-            en = "; ".join(f"baseline {b.label} (ledger #{b.seq}): {b.reason}" for b in drift.ignored)
-            ko = "; ".join(f"베이스라인 {b.label}(원장 #{b.seq}): {b.reason_ko}" for b in drift.ignored)
             base.fail(
                 "item:*",
-                in_language(
+                tr(
                     builder.lang,
-                    f"no approved configuration baseline: no recorded baseline counts ({en})",
-                    f"승인된 형상 베이스라인이 없습니다: 인정되는 베이스라인 기록이 없습니다 ({ko})",
+                    "no approved configuration baseline: no recorded baseline counts ({ignored})",
+                    ignored=ignored_text(builder.lang, drift.ignored),
                 ),
             )
         elif drift.diff is None:

@@ -28,8 +28,10 @@ from gatekeeper.facts.baseline import (
     snapshot,
 )
 from gatekeeper.ledger import Draft, Ledger, LedgerReader
+from gatekeeper.messages import msg
 from gatekeeper.reporters.columns import pad
 from gatekeeper.reporters.sanitize import for_log, for_markdown
+from gatekeeper.rules.baseline import ignored_text
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -68,34 +70,41 @@ def _latest(ledger: Ledger, ctx: Context, label: str | None) -> Baseline:
     """The latest baseline that counts (labelled `label`, when given)."""
     attest, _ = _attestation(ctx, ledger)
     records = ledger.find(kind=RecordKind.BASELINE_CREATED.value, system=ctx.config.system.id)
-    labelled = (r for r in records if label is None or Baseline.from_record(r).label == label)
-    found, ignored = counted_baseline(labelled, _judge(ctx, attest))
+    chosen = (r for r in records if label is None or Baseline.from_record(r).label == label)
+    found, ignored = counted_baseline(chosen, _judge(ctx, attest))
     if found is None:
         which = f"labelled {label!r} " if label else ""
-        why = "".join(f"; baseline {b.label} (ledger #{b.seq}) is not counted: {b.reason}" for b in ignored)
-        why_ko = "".join(
-            f"; 베이스라인 {b.label}(원장 #{b.seq})은(는) 인정되지 않습니다: {b.reason_ko}" for b in ignored
-        )
+        system = ctx.config.system.id
+        if not ignored:
+            raise InputError(
+                msg(
+                    "no baseline {which}is recorded for {id}",
+                    which=which,
+                    id=system,
+                    which_strip_if_which_else=" " + which.strip() if which else "",
+                ),
+                hint=_CREATE_HINT,
+            )
+        en, ko = (ignored_text(lang, ignored) for lang in ("en", "ko"))
+        labelled = f" {label!r}" if label else ""
         raise InputError(
-            f"no {'approved ' if ignored else ''}baseline {which}is recorded for {ctx.config.system.id}{why}",
+            msg(
+                "no approved baseline {which}is recorded for {id}: {en}",
+                which=which,
+                id=system,
+                en=en,
+                labelled=labelled,
+                ko=ko,
+            ),
             hint=_CREATE_HINT,
-            ko=f"{ctx.config.system.id}에 {'승인된 ' if ignored else ''}기록된 기준선"
-            f"{(' ' + which.strip()) if which else ''}이 없습니다{why_ko}",
-            hint_ko=_CREATE_HINT_KO,
         )
     return found
 
 
-_CREATE_HINT = (
+_CREATE_HINT = msg(
     "the operator manager records it with `gatekeeper baseline create --label 1.0` (the pack's "
     "baseline.recorded_by), where the grade needs it in a pipeline job of the protected default branch that "
     "may request an OIDC token (GitHub: `permissions: id-token: write`; GitLab: `id_tokens:`)"
-)
-_CREATE_HINT_KO = (
-    "운영관리자가 `gatekeeper baseline create --label 1.0`으로 기록하십시오 "
-    "(정책 팩의 baseline.recorded_by). 등급에 따라 OIDC 토큰을 받을 수 있는 "
-    "보호된 기본 브랜치의 파이프라인 작업에서 기록해야 합니다 "
-    "(GitHub: `permissions: id-token: write`, GitLab: `id_tokens:`)"
 )
 
 
@@ -113,10 +122,7 @@ def _refuse_if_not_the_baseline(ctx: Context, draft: Draft) -> None:
         return
     en, ko = refused
     raise InputError(
-        f"this baseline would not count: {en}; nothing was recorded",
-        hint=_CREATE_HINT,
-        ko=f"이 베이스라인은 인정되지 않습니다: {ko}. 기록하지 않았습니다",
-        hint_ko=_CREATE_HINT_KO,
+        msg("this baseline would not count: {en}; nothing was recorded", en=en, ko=ko), hint=_CREATE_HINT
     )
 
 

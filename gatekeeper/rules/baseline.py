@@ -14,8 +14,8 @@ from collections.abc import Iterable, Mapping
 
 from gatekeeper.config.models import Policy
 from gatekeeper.domain import Finding, Grade, Role
-from gatekeeper.domain.baseline import ArtifactChange, DriftFacts, short_digest
-from gatekeeper.messages import tr
+from gatekeeper.domain.baseline import ArtifactChange, DriftFacts, IgnoredBaseline, short_digest
+from gatekeeper.messages import in_language, tr
 from gatekeeper.rules import RuleContext
 
 MAX_PATHS_IN_MESSAGE = 5
@@ -44,15 +44,23 @@ def baseline_refusal(
     )
 
 
+def ignored_text(lang: str, ignored: Iterable[IgnoredBaseline]) -> str:
+    """Why each of `ignored` is not the baseline, in `lang`, one after another."""
+    return "; ".join(
+        tr(
+            lang,
+            "baseline {label} (ledger #{seq}) is not counted: {reason}",
+            label=b.label,
+            seq=b.seq,
+            reason=in_language(lang, b.reason, b.reason_ko),
+        )
+        for b in ignored
+    )
+
+
 def _ignored(facts: DriftFacts, ctx: RuleContext) -> str:
     """Why the baselines recorded after the one compared with are not the baseline, for the message."""
-    if not facts.ignored:
-        return ""
-    en = "; ".join(f"baseline {b.label} (ledger #{b.seq}) is not counted: {b.reason}" for b in facts.ignored)
-    ko = "; ".join(
-        f"베이스라인 {b.label}(원장 #{b.seq})은(는) 인정되지 않습니다: {b.reason_ko}" for b in facts.ignored
-    )
-    return ctx.text(f" ({en})", f" ({ko})")
+    return f" ({ignored_text(ctx.lang, facts.ignored)})" if facts.ignored else ""
 
 
 def _artifact_finding(
@@ -65,9 +73,11 @@ def _artifact_finding(
         "changed": tr(ctx.lang, "changed {before} → {after}", before=before, after=after),
     }[change.status]
     if change.deployments:
-        refs_en = ", ".join(f"{d.deployment_id} (ledger #{d.seq})" for d in change.deployments)
-        refs_ko = ", ".join(f"{d.deployment_id} (원장 #{d.seq})" for d in change.deployments)
-        by = tr(ctx.lang, ", by deployment(s) {refs_en} naming no RFC", refs_en=refs_en, refs_ko=refs_ko)
+        refs = ", ".join(
+            tr(ctx.lang, "{deployment} (ledger #{seq})", deployment=d.deployment_id, seq=d.seq)
+            for d in change.deployments
+        )
+        by = tr(ctx.lang, ", by deployment(s) {refs} naming no RFC", refs=refs)
     else:
         by = tr(ctx.lang, ", and no successful deployment since the baseline recorded it")
     return ctx.finding(
