@@ -28,7 +28,7 @@ from gatekeeper.facts.baseline import (
     snapshot,
 )
 from gatekeeper.ledger import Draft, Ledger, LedgerReader
-from gatekeeper.messages import msg
+from gatekeeper.messages import Message, msg
 from gatekeeper.reporters.columns import pad
 from gatekeeper.reporters.sanitize import for_log, for_markdown
 from gatekeeper.rules.baseline import ignored_text
@@ -76,18 +76,17 @@ def _latest(ledger: Ledger, ctx: Context, label: str | None) -> Baseline:
         which = f"labelled {label!r} " if label else ""
         system = ctx.config.system.id
         if not ignored:
-            raise InputError(
+            raise _to_record_one(
                 msg(
                     "no baseline {which}is recorded for {id}",
                     which=which,
                     id=system,
                     which_strip_if_which_else=" " + which.strip() if which else "",
-                ),
-                hint=_CREATE_HINT,
+                )
             )
         en, ko = (ignored_text(lang, ignored) for lang in ("en", "ko"))
         labelled = f" {label!r}" if label else ""
-        raise InputError(
+        raise _to_record_one(
             msg(
                 "no approved baseline {which}is recorded for {id}: {en}",
                 which=which,
@@ -95,17 +94,23 @@ def _latest(ledger: Ledger, ctx: Context, label: str | None) -> Baseline:
                 en=en,
                 labelled=labelled,
                 ko=ko,
-            ),
-            hint=_CREATE_HINT,
+            )
         )
     return found
 
 
-_CREATE_HINT = msg(
-    "the operator manager records it with `gatekeeper baseline create --label 1.0` (the pack's "
-    "baseline.recorded_by), where the grade needs it in a pipeline job of the protected default branch that "
-    "may request an OIDC token (GitHub: `permissions: id-token: write`; GitLab: `id_tokens:`)"
-)
+def _to_record_one(said: Message) -> InputError:
+    """The error that there is no baseline to go by (`said`), with how one that counts is recorded."""
+    return InputError(
+        said.en,
+        ko=said.ko,
+        hint=msg(
+            "the operator manager records it with `gatekeeper baseline create --label 1.0` (the pack's "
+            "baseline.recorded_by), where the grade needs it in a pipeline job of the protected default "
+            "branch that may request an OIDC token (GitHub: `permissions: id-token: write`; GitLab: "
+            "`id_tokens:`)"
+        ),
+    )
 
 
 def _refuse_if_not_the_baseline(ctx: Context, draft: Draft) -> None:
@@ -121,9 +126,7 @@ def _refuse_if_not_the_baseline(ctx: Context, draft: Draft) -> None:
     if refused is None:
         return
     en, ko = refused
-    raise InputError(
-        msg("this baseline would not count: {en}; nothing was recorded", en=en, ko=ko), hint=_CREATE_HINT
-    )
+    raise _to_record_one(msg("this baseline would not count: {en}; nothing was recorded", en=en, ko=ko))
 
 
 def _next_label(ledger: Ledger, ctx: Context) -> str:
