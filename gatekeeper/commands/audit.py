@@ -33,7 +33,7 @@ from gatekeeper.domain.baseline import DriftFacts
 from gatekeeper.domain.calendar import BusinessCalendar
 from gatekeeper.domain.rfc import RfcEntry
 from gatekeeper.errors import InputError, LedgerIntegrityError, UsageError
-from gatekeeper.facts.baseline import gather_drift
+from gatekeeper.facts.baseline import baseline_judge, gather_drift
 from gatekeeper.facts.commits import JudgedCommit
 from gatekeeper.ledger import Draft, Ledger, LedgerReader, VerifyResult
 from gatekeeper.messages import msg, pmsg, ptr, tr
@@ -196,8 +196,9 @@ def _drift(ctx: Context, ledger: Ledger) -> DriftFacts:
 
     attest = Attestor(ctx.config, ctx.repo_root, ctx.runtime.env, ctx.runtime.now(), ledger=ledger)
     level = deployment_attestation(ctx.policy, ctx.config.system.grade)
+    judge = baseline_judge(ctx.policy, ctx.config.system.grade, _members(ctx.config), attest)
     try:
-        return gather_drift(ctx.repo_root, ctx.config, ledger, "HEAD", attest, level)
+        return gather_drift(ctx.repo_root, ctx.config, ledger, "HEAD", attest, level, judge)
     except LedgerIntegrityError as exc:  # the checklist goes on: its baseline item cannot be answered
         return DriftFacts(None, len(ctx.config.baseline.items), exc.message)
 

@@ -217,9 +217,10 @@ def _whose_word(
     roles: tuple[Role, ...],
     duty: str,
 ) -> tuple[str, str] | None:
-    """Why a record of a person's word (a PIR, a notice) does not count (en, ko): written on a workstation
-    where the grade needs the pipeline, not shown by the platform's signature to be its actor's where the
-    pack requires attestation, or by someone holding none of `roles` (when the holders are known)."""
+    """Why a record of a person's word (a PIR, a notice, a baseline) does not count (en, ko): written on a
+    workstation where the grade needs the pipeline, not shown by the platform's signature to be its actor's
+    where the pack requires attestation, or by someone holding none of `roles` (when the holders are
+    known)."""
     from gatekeeper.rules.approval import login_key
 
     if from_workstation(policy, grade, actor_source):
@@ -235,19 +236,24 @@ def _whose_word(
         and not any(login_key(actor) in members.get(role, frozenset()) for role in roles)
     ):
         names = ", ".join(str(r) for r in roles)
-        return (
-            msg(
+        said = {
+            "review": msg(
                 "it was recorded by {actor}, who holds none of the roles that review ({names})",
                 actor=actor,
                 names=names,
-            )
-            if duty == "review"
-            else msg(
+            ),
+            "notify": msg(
                 "it was recorded by {actor}, who holds none of the roles that notify ({names})",
                 actor=actor,
                 names=names,
-            )
-        ).pair
+            ),
+            "set the baseline": msg(
+                "it was recorded by {actor}, who holds none of the roles that set the baseline ({names})",
+                actor=actor,
+                names=names,
+            ),
+        }[duty]
+        return said.pair
     return None
 
 
