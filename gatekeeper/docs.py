@@ -178,7 +178,7 @@ def audit_checklist(lang: str = "en") -> str:
         ptr(lang, "README table", "SOP"),
         ptr(lang, "README table", "question"),
     )
-    areas = AREA_WORDS.get(lang, AREA_WORDS["en"])
+    areas = {key: area.said(lang) for key, area in AREA_WORDS.items()}
     lines = [head, "|---|---|---|---|"]
     for item_id, (area, sop, en, ko) in ITEMS.items():
         lines.append(f"| `{item_id}` | {areas[area]} | {sop} | {in_language(lang, en, ko)} |")
@@ -197,9 +197,7 @@ def command_table(lang: str = "en") -> str:
         _row(ptr(lang, "README table", "command"), ptr(lang, "README table", "what it does")),
         "|---|---|",
     ]
-    lines += [
-        f"| {synopsis} | {in_language(lang, does, does_ko)} |" for synopsis, does, does_ko in COMMAND_TABLE
-    ]
+    lines += [f"| {synopsis} | {does.said(lang)} |" for synopsis, does in COMMAND_TABLE]
     return "\n".join(lines) + "\n"
 
 
@@ -215,7 +213,7 @@ def exit_codes(lang: str = "en") -> str:
     head = _row(ptr(lang, "README table", "command"), "0", "1", "`--format`")
     lines = [head, "|---|---|---|---|"]
     for command, codes in EXIT_CODES.items():
-        cells = [in_language(lang, *codes[code]) if code in codes else "-" for code in (0, 1)]
+        cells = [codes[code].said(lang) if code in codes else "-" for code in (0, 1)]
         formats = ", ".join(sorted(declared(FORMATS, command) or {"text", "json"}))
         lines.append(f"| `{command}` | {cells[0]} | {cells[1]} | {formats} |")
     return "\n".join(lines) + "\n"

@@ -1,13 +1,13 @@
 """The Korean message catalogue, kept in step with the code: `python -m gatekeeper.translations` (`make
 catalogue`).
 
-Babel extracts every message the code says through `gatekeeper.messages` (`tr`, `ptr`, `msg`), the catalogue
-`gatekeeper/locale/ko/LC_MESSAGES/gatekeeper.po` keeps its Korean text for each (a new message gets an empty
-one, for the translator; a message no longer said is dropped), and the `.mo` the runtime reads is compiled
-from it. Entries are sorted by message and carry no line numbers, so two branches that add messages rarely
-touch the same lines. `--check` changes nothing and exits 1 when the files are not what this would write or
-a message has no Korean. Babel is a development dependency (the `test` extra); the installed package reads
-the `.mo` with the standard library alone.
+Babel extracts every message the code says through `gatekeeper.messages` (`tr`, `ptr`, `msg`, `pmsg`);
+the catalogue `gatekeeper/locale/ko/LC_MESSAGES/gatekeeper.po` keeps the Korean text of each (a new message
+gets an empty one, for the translator; a message no longer said is dropped); the `.mo` the runtime reads is
+compiled from it. Entries are sorted by message and carry no line numbers, so two branches that add
+messages rarely touch the same lines. `--check` changes nothing and exits 1 when the files are not what this
+would write or a message has no Korean. Babel is a development dependency (the `test` extra); the installed
+package reads the `.mo` with the standard library alone.
 """
 
 from __future__ import annotations
@@ -26,8 +26,13 @@ if TYPE_CHECKING:
 
 PACKAGE = Path(__file__).parent
 # The functions whose literal arguments are messages (Babel's keyword specs): `tr(lang, message)`,
-# `ptr(lang, context, message)`, `msg(message)`.
-KEYWORDS: dict[str, tuple[object, ...]] = {"tr": (2,), "ptr": ((2, "c"), 3), "msg": (1,)}
+# `ptr(lang, context, message)`, `msg(message)`, `pmsg(context, message)`.
+KEYWORDS: dict[str, tuple[object, ...]] = {
+    "tr": (2,),
+    "ptr": ((2, "c"), 3),
+    "msg": (1,),
+    "pmsg": ((1, "c"), 2),
+}
 LANGUAGE = "ko"
 
 

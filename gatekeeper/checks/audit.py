@@ -68,7 +68,7 @@ from gatekeeper.ledger import Record, VerifyResult, chain_reason_ko
 from gatekeeper.messages import in_language, tr
 from gatekeeper.rules import RuleContext
 from gatekeeper.rules.approval import ApprovalDecision, ApprovalFacts, after_ledger
-from gatekeeper.rules.baseline import baseline_drift
+from gatekeeper.rules.baseline import baseline_drift, ignored_text
 from gatekeeper.rules.closure import CLOSURE_RULES, STEP_NAMES, ClosureState, judge
 from gatekeeper.rules.deploy import (
     DeployFacts,
@@ -1020,6 +1020,15 @@ def checklist(
     if drift is not None and drift.items_declared:
         if drift.unreadable:
             base.fail("item:*", drift.unreadable)
+        elif drift.diff is None and drift.ignored:
+            base.fail(
+                "item:*",
+                tr(
+                    builder.lang,
+                    "no approved configuration baseline: no recorded baseline counts ({ignored})",
+                    ignored=ignored_text(builder.lang, drift.ignored),
+                ),
+            )
         elif drift.diff is None:
             base.fail(
                 "item:*",

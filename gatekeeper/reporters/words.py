@@ -3,67 +3,73 @@ and the ledger keep the English value, which stays the one to type on the comman
 
 from __future__ import annotations
 
+from functools import cache
+
 from gatekeeper.messages import ptr
 
-# Each value said in English, so the catalogue holds its Korean word (context "value").
-VALUES: tuple[str, ...] = (
-    # change type (RFC `type`)
-    ptr("en", "value", "normal"),
-    ptr("en", "value", "standard"),
-    ptr("en", "value", "emergency"),
-    # RFC status
-    ptr("en", "value", "draft"),
-    ptr("en", "value", "active"),
-    ptr("en", "value", "closed"),
-    ptr("en", "value", "cancelled"),
-    # deployment result
-    ptr("en", "value", "success"),
-    ptr("en", "value", "failure"),
-    ptr("en", "value", "rolled-back"),
-    ptr("en", "value", "aborted"),
-    ptr("en", "value", "in-progress"),
-    # incident status and type
-    ptr("en", "value", "open"),
-    ptr("en", "value", "resolved"),
-    ptr("en", "value", "service-outage"),
-    ptr("en", "value", "service-delay"),
-    ptr("en", "value", "service-malfunction"),
-    ptr("en", "value", "internal"),
-    ptr("en", "value", "external"),
-    ptr("en", "value", "cyber"),
-    ptr("en", "value", "deployment-failure"),
-    ptr("en", "value", "deployment-rolled-back"),
-    # approval steps and decisions
-    ptr("en", "value", "change-review"),
-    ptr("en", "value", "cab"),
-    ptr("en", "value", "change-approval"),
-    ptr("en", "value", "release-first"),
-    ptr("en", "value", "release-second"),
-    ptr("en", "value", "approve"),
-    ptr("en", "value", "reject"),
-    # RFC impact level
-    ptr("en", "value", "low"),
-    ptr("en", "value", "medium"),
-    ptr("en", "value", "high"),
-)
+
+@cache
+def _values(lang: str) -> dict[str, str]:
+    """Each value and its word in `lang` (the catalogue's context "value")."""
+    return {
+        # change type (RFC `type`)
+        "normal": ptr(lang, "value", "normal"),
+        "standard": ptr(lang, "value", "standard"),
+        "emergency": ptr(lang, "value", "emergency"),
+        # RFC status
+        "draft": ptr(lang, "value", "draft"),
+        "active": ptr(lang, "value", "active"),
+        "closed": ptr(lang, "value", "closed"),
+        "cancelled": ptr(lang, "value", "cancelled"),
+        # deployment result
+        "success": ptr(lang, "value", "success"),
+        "failure": ptr(lang, "value", "failure"),
+        "rolled-back": ptr(lang, "value", "rolled-back"),
+        "aborted": ptr(lang, "value", "aborted"),
+        "in-progress": ptr(lang, "value", "in-progress"),
+        # incident status and type
+        "open": ptr(lang, "value", "open"),
+        "resolved": ptr(lang, "value", "resolved"),
+        "service-outage": ptr(lang, "value", "service-outage"),
+        "service-delay": ptr(lang, "value", "service-delay"),
+        "service-malfunction": ptr(lang, "value", "service-malfunction"),
+        "internal": ptr(lang, "value", "internal"),
+        "external": ptr(lang, "value", "external"),
+        "cyber": ptr(lang, "value", "cyber"),
+        "deployment-failure": ptr(lang, "value", "deployment-failure"),
+        "deployment-rolled-back": ptr(lang, "value", "deployment-rolled-back"),
+        # approval steps and decisions
+        "change-review": ptr(lang, "value", "change-review"),
+        "cab": ptr(lang, "value", "cab"),
+        "change-approval": ptr(lang, "value", "change-approval"),
+        "release-first": ptr(lang, "value", "release-first"),
+        "release-second": ptr(lang, "value", "release-second"),
+        "approve": ptr(lang, "value", "approve"),
+        "reject": ptr(lang, "value", "reject"),
+        # RFC impact level
+        "low": ptr(lang, "value", "low"),
+        "medium": ptr(lang, "value", "medium"),
+        "high": ptr(lang, "value", "high"),
+    }
 
 
 def word(value: object, lang: str) -> str:
-    """`value` as people read it in `lang`: its word in the catalogue where it is one of VALUES, else
-    itself."""
+    """`value` as people read it in `lang`: its word in the catalogue where it has one, else itself."""
     text = str(value)
-    return ptr(lang, "value", text) if text in VALUES else text
+    return _values(lang).get(text, text)
 
 
-# The change types as short as a table or a head line shows them.
-SHORT_TYPES: tuple[str, ...] = (
-    ptr("en", "change type, short", "normal"),
-    ptr("en", "change type, short", "standard"),
-    ptr("en", "change type, short", "emergency"),
-)
+@cache
+def _short_types(lang: str) -> dict[str, str]:
+    """The change types as short as a table or a head line shows them."""
+    return {
+        "normal": ptr(lang, "change type, short", "normal"),
+        "standard": ptr(lang, "change type, short", "standard"),
+        "emergency": ptr(lang, "change type, short", "emergency"),
+    }
 
 
 def short_type(value: object, lang: str) -> str:
     """A change type in `lang`, in the short word tables and head lines show (`일반`, not `일반변경`)."""
     text = str(value)
-    return ptr(lang, "change type, short", text) if text in SHORT_TYPES else text
+    return _short_types(lang).get(text, text)
