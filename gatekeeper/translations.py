@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from babel.messages.catalog import Catalog
 
 PACKAGE = Path(__file__).parent
+TEMPLATES = PACKAGE.parent / "templates"  # a source checkout's: the catalogue is made there
 # The functions whose literal arguments are messages (Babel's keyword specs): `tr(lang, message)`,
 # `ptr(lang, context, message)`, `msg(message)`, `pmsg(context, message)`.
 KEYWORDS: dict[str, tuple[object, ...]] = {
@@ -51,6 +52,14 @@ def extracted() -> Iterator[tuple[str | None, str, str]]:
     ):
         if isinstance(message, str) and message:
             yield context, message, f"gatekeeper/{filename}"
+    # The templates' words: `_()` calls, through jinja2's own Babel extractor.
+    for filename, _lineno, message, _comments, context in extract_from_dir(
+        str(TEMPLATES),
+        method_map=[("**.j2", "jinja2.ext:babel_extract")],
+        keywords={"_": None, "p_": ((1, "c"), 2)},
+    ):
+        if isinstance(message, str) and message:
+            yield context, message, f"templates/{filename}"
 
 
 def updated(current: Catalog | None) -> Catalog:

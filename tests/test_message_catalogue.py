@@ -180,3 +180,21 @@ def test_templates_are_said_in_both_languages() -> None:
     assert said.ko == "--output에 쓸 수 있는 경로를 지정하십시오은(는) git 저장소 안이 아닙니다"
     assert template("ko", "{root} is not inside a git repository") == "{root}은(는) git 저장소 안이 아닙니다"
     assert ptr("ko", "incident register", "Type") != ptr("ko", "change register", "Type")
+
+
+# Templates written whole in one language (`*.ko.*`) and the files `init` writes into a repository, whose
+# comments name the SOP's Korean terms for the reader of that file, are documents rather than messages.
+TEMPLATES = PACKAGE.parent / "templates"
+DOCUMENT_TEMPLATES = ("init/",)
+
+
+def test_no_template_writes_korean_outside_the_catalogue() -> None:
+    found = []
+    for path in sorted(TEMPLATES.rglob("*.j2")):
+        relative = path.relative_to(TEMPLATES).as_posix()
+        if ".ko." in path.name or relative.startswith(DOCUMENT_TEMPLATES):
+            continue
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if HANGUL.search(line):
+                found.append(f"templates/{relative}:{number}: {line.strip()[:60]}")
+    assert found == [], "\n".join(found)
