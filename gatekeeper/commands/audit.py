@@ -36,7 +36,7 @@ from gatekeeper.errors import InputError, LedgerIntegrityError, UsageError
 from gatekeeper.facts.baseline import gather_drift
 from gatekeeper.facts.commits import JudgedCommit
 from gatekeeper.ledger import Draft, Ledger, LedgerReader, VerifyResult
-from gatekeeper.messages import msg
+from gatekeeper.messages import msg, ptr, tr
 from gatekeeper.reporters.columns import pad
 from gatekeeper.reporters.portfolio import AuditPortfolio
 from gatekeeper.reporters.sanitize import for_log, for_markdown
@@ -44,19 +44,15 @@ from gatekeeper.reporters.sanitize import for_log, for_markdown
 if TYPE_CHECKING:
     from gatekeeper.commands._portfolio import Member
 
-RESULT_WORDS = {
-    "en": {"conform": "conform", "nonconform": "NONCONFORM", "not-applicable": "n/a"},
-    "ko": {"conform": "적합", "nonconform": "부적합", "not-applicable": "해당없음"},
+RESULTS = {"conform": msg("conform"), "nonconform": msg("NONCONFORM"), "not-applicable": msg("n/a")}
+AREAS = {
+    "change": msg("Change management"),
+    "release": msg("Release management"),
+    "test": msg("Test management"),
+    "configuration": msg("Configuration management"),
 }
-AREA_WORDS = {
-    "en": {
-        "change": "Change management",
-        "release": "Release management",
-        "test": "Test management",
-        "configuration": "Configuration management",
-    },
-    "ko": {"change": "변경관리", "release": "배포관리", "test": "테스트관리", "configuration": "형상관리"},
-}
+# The areas' names in each language (the checklist's documentation lists them).
+AREA_WORDS = {lang: {area: name.said(lang) for area, name in AREAS.items()} for lang in ("en", "ko")}
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -323,10 +319,9 @@ def _run_portfolio(args: argparse.Namespace, ctx: Context, html_path: Path | Non
 
 
 def render_text(result: AuditResult, lang: str) -> str:
-    words = RESULT_WORDS.get(lang, RESULT_WORDS["en"])
-    areas = AREA_WORDS.get(lang, AREA_WORDS["en"])
-    ko = lang == "ko"
-    lines = [f"{'SOP 점검표' if ko else 'SOP audit checklist'} — {for_log(result.system)}"]
+    words = {key: word.said(lang) for key, word in RESULTS.items()}
+    areas = {key: name.said(lang) for key, name in AREAS.items()}
+    lines = [tr(lang, "SOP audit checklist — {system}", system=for_log(result.system))]
     area = ""
     for item in result.items:
         if item.area != area:
@@ -338,23 +333,21 @@ def render_text(result: AuditResult, lang: str) -> str:
         if item.result == NONCONFORM:
             for ref, note in zip(item.evidence, item.notes, strict=False):
                 lines.append(f"      · {ref}: {for_log(note)}")
-    counts = result.counts()
-    lines.append(
-        f"적합 {counts['conform']}건, 부적합 {counts['nonconform']}건, 해당없음 {counts['not-applicable']}건"
-        if ko
-        else f"{counts['conform']} conform, {counts['nonconform']} nonconform, "
-        f"{counts['not-applicable']} not applicable"
-    )
+    lines.append(_counted(result, lang))
     return "\n".join(lines) + "\n"
 
 
 def render_markdown(result: AuditResult, lang: str) -> str:
-    words = RESULT_WORDS.get(lang, RESULT_WORDS["en"])
-    areas = AREA_WORDS.get(lang, AREA_WORDS["en"])
-    ko = lang == "ko"
-    head = ["영역", "점검 항목", "결과", "근거"] if ko else ["Area", "Question", "Result", "Evidence"]
+    words = {key: word.said(lang) for key, word in RESULTS.items()}
+    areas = {key: name.said(lang) for key, name in AREAS.items()}
+    head = [
+        ptr(lang, "audit table", "Area"),
+        ptr(lang, "audit table", "Question"),
+        ptr(lang, "audit table", "Result"),
+        ptr(lang, "audit table", "Evidence"),
+    ]
     lines = [
-        f"### {'SOP 점검표' if ko else 'SOP audit checklist'}: {for_markdown(result.system)}",
+        tr(lang, "### SOP audit checklist: {system}", system=for_markdown(result.system)),
         "",
         "| " + " | ".join(head) + " |",
         "|---|---|---|---|",
@@ -370,15 +363,19 @@ def render_markdown(result: AuditResult, lang: str) -> str:
             f"| {mark} {words[item.result]} "
             f"| {evidence} |"
         )
-    counts = result.counts()
-    lines += [
-        "",
-        f"적합 {counts['conform']}건, 부적합 {counts['nonconform']}건, 해당없음 {counts['not-applicable']}건"
-        if ko
-        else f"{counts['conform']} conform, {counts['nonconform']} nonconform, "
-        f"{counts['not-applicable']} not applicable",
-    ]
+    lines += ["", _counted(result, lang)]
     return "\n".join(lines) + "\n"
+
+
+def _counted(result: AuditResult, lang: str) -> str:
+    counts = result.counts()
+    return tr(
+        lang,
+        "{conform} conform, {nonconform} nonconform, {not_applicable} not applicable",
+        conform=counts["conform"],
+        nonconform=counts["nonconform"],
+        not_applicable=counts["not-applicable"],
+    )
 
 
 def _record(ctx: Context, ledger: Ledger, result: AuditResult, drift: DriftFacts) -> int:
