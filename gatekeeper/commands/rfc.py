@@ -130,25 +130,24 @@ def _show(args: argparse.Namespace, ctx: Context) -> int:
         return int(ExitCode.OK)
     from gatekeeper.reporters.sanitize import for_log
 
-    rfc = entry.rfc
     from gatekeeper.reporters.words import word
 
-    lang, shown = ctx.lang, "rfc show"
+    rfc, lang = entry.rfc, ctx.lang
     lines = [
         f"{rfc.id}  {for_log(rfc.title)}",
         "  "
         + ptr(
             lang,
-            shown,
+            "rfc show",
             "type: {type}   status: {status}   requester: {requester}",
             type=word(rfc.type, lang),
             status=word(rfc.status, lang),
             requester=for_log(rfc.requester),
         ),
-        "  " + ptr(lang, shown, "systems: {systems}", systems=", ".join(rfc.systems)),
-        "  " + ptr(lang, shown, "reason: {reason}", reason=for_log(rfc.reason)),
-        "  " + ptr(lang, shown, "digest: {digest}", digest=entry.digest),
-        "  " + ptr(lang, shown, "file: {file}", file=entry.where),
+        "  " + ptr(lang, "rfc show", "systems: {systems}", systems=", ".join(rfc.systems)),
+        "  " + ptr(lang, "rfc show", "reason: {reason}", reason=for_log(rfc.reason)),
+        "  " + ptr(lang, "rfc show", "digest: {digest}", digest=entry.digest),
+        "  " + ptr(lang, "rfc show", "file: {file}", file=entry.where),
     ]
     ctx.out("\n".join(lines))
     return int(ExitCode.OK)

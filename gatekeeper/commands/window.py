@@ -51,7 +51,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
             "local": facts.local.isoformat(),
             "timezone": facts.timezone,
             "business_day": facts.day.business,
-            "day": facts.day.reason_ko if ctx.lang == "ko" else facts.day.reason_en,
+            "day": in_language(ctx.lang, facts.day.reason_en, facts.day.reason_ko),
             "in_business_hours": facts.in_business_hours,
             "freezes": [hit.name for hit in facts.freezes],
             "allowed": not any(f.severity is Severity.ERROR for f in findings),
