@@ -64,9 +64,6 @@ class DemoFailed(GatekeeperError):
     """A step of the story did not end the way the story says it must."""
 
 
-_REPORT_IT = msg("read the output above and report this as a problem")
-
-
 @dataclass
 class Story:
     workspace: Path
@@ -202,7 +199,7 @@ class Story:
                     code=code,
                     expect=expect,
                 ),
-                hint=_REPORT_IT,
+                hint=msg("read the output above and report this as a problem"),
             )
         return code, out.getvalue()
 
@@ -278,7 +275,10 @@ def _refused(story: Story) -> None:
     story.say("    $ git commit -m 'Validate phone numbers'")
     story.show(result.stdout + result.stderr)
     if result.returncode == 0:
-        raise DemoFailed(msg("the commit-msg hook accepted a commit without an RFC ID"), hint=_REPORT_IT)
+        raise DemoFailed(
+            msg("the commit-msg hook accepted a commit without an RFC ID"),
+            hint=msg("read the output above and report this as a problem"),
+        )
 
 
 @step(msg("The change request is written: gatekeeper rfc new, then the plan is filled in"))
@@ -311,7 +311,10 @@ def _accepted(story: Story) -> None:
     story.say(f"    $ git commit -m '{RFC_ID} Validate mobile phone numbers in the complaint form'")
     story.show(result.stdout + result.stderr)
     if result.returncode != 0:
-        raise DemoFailed(msg("the commit-msg hook refused a commit naming its RFC"), hint=_REPORT_IT)
+        raise DemoFailed(
+            msg("the commit-msg hook refused a commit naming its RFC"),
+            hint=msg("read the output above and report this as a problem"),
+        )
 
 
 @step(msg("A --no-verify commit still fails the pipeline's range check, until it is reworded"))
@@ -373,7 +376,7 @@ def _tests(story: Story, at: str = "2026-11-23T11:00:00") -> None:
                     kind=kind,
                     output=result.stdout + result.stderr,
                 ),
-                hint=_REPORT_IT,
+                hint=msg("read the output above and report this as a problem"),
             )
         story.gatekeeper(
             ["evidence", "add", "--kind", kind, "--rfc", RFC_ID, f"reports/{folder}/{kind}.xml"],
@@ -443,10 +446,10 @@ def _deployed(story: Story) -> None:
 
 
 @step(
-    *msg(
+    msg(
         "The release is closed: production tests, the requester's acceptance test, the "
         "consistency review, the closure"
-    ).pair
+    )
 )
 def _closed(story: Story) -> None:
     _, listed = story.gatekeeper(
@@ -505,10 +508,10 @@ def _closed(story: Story) -> None:
 
 
 @step(
-    *msg(
+    msg(
         "A second release, approved for its own commit, fails and is rolled back: the "
         "failure opens an incident"
-    ).pair
+    )
 )
 def _failure(story: Story) -> None:
     story.edit(
@@ -612,7 +615,10 @@ def _audit(story: Story) -> None:
         ["audit", *period, "--html", str(report)], at="2026-11-30T10:05:00", actor="auditor", expect=None
     )
     if not report.is_file():
-        raise DemoFailed(msg("the audit report {report} was not written", report=report), hint=_REPORT_IT)
+        raise DemoFailed(
+            msg("the audit report {report} was not written", report=report),
+            hint=msg("read the output above and report this as a problem"),
+        )
     _, audit = story.gatekeeper(
         ["--format", "json", "audit", *period, "--no-record"],
         at="2026-11-30T10:05:00",
@@ -632,7 +638,10 @@ def _tamper(story: Story) -> None:
     )
     victims = sorted((scratch / "records").rglob("*.json"))
     if len(victims) < 3:
-        raise DemoFailed(msg("the ledger has fewer records than the story wrote"), hint=_REPORT_IT)
+        raise DemoFailed(
+            msg("the ledger has fewer records than the story wrote"),
+            hint=msg("read the output above and report this as a problem"),
+        )
     victim = victims[2]
     record = json.loads(victim.read_text(encoding="utf-8"))
     record["actor"] = "mallory"

@@ -18,13 +18,16 @@ _EXAMPLE = "2026-11-24T19:30:00+09:00 or 2026-11-24T10:30:00Z"
 
 def _refused(option: str, text: str, what: Message, *, dates: bool) -> UsageError:
     shown = repr(text[:60])
+    if dates:
+        return UsageError(
+            msg("{option} {shown} {what}", option=option, shown=shown, what=what),
+            hint=msg(
+                "give an ISO 8601 time with an offset, e.g. {example}, or a date YYYY-MM-DD", example=_EXAMPLE
+            ),
+        )
     return UsageError(
         msg("{option} {shown} {what}", option=option, shown=shown, what=what),
-        hint=msg(
-            "give an ISO 8601 time with an offset, e.g. {example}, or a date YYYY-MM-DD", example=_EXAMPLE
-        )
-        if dates
-        else msg("give an ISO 8601 time with an offset, e.g. {example}", example=_EXAMPLE),
+        hint=msg("give an ISO 8601 time with an offset, e.g. {example}", example=_EXAMPLE),
     )
 
 

@@ -60,14 +60,17 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     steps = tuple(dict.fromkeys(s.strip() for s in args.steps if s.strip()))
     known = [str(s) for s in ctx.policy.approvals.steps]
     unknown = [s for s in steps if s not in known]
-    if not deputy or not steps or unknown:
+    if unknown:
         raise InputError(
             msg(
                 "--to names nobody, or --steps names no approval step of the pack: {unknown}",
                 unknown=", ".join(unknown),
-            )
-            if unknown
-            else msg("--to names nobody, or --steps names no approval step of the pack: -"),
+            ),
+            hint=msg("use steps of {name}: {join_known}", name=ctx.policy.name, join_known=", ".join(known)),
+        )
+    if not deputy or not steps:
+        raise InputError(
+            msg("--to names nobody, or --steps names no approval step of the pack: -"),
             hint=msg("use steps of {name}: {join_known}", name=ctx.policy.name, join_known=", ".join(known)),
         )
     if end <= start or end <= ctx.runtime.now():

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from gatekeeper import __version__
 from gatekeeper.commands import Context
 from gatekeeper.errors import GitError, UsageError
-from gatekeeper.messages import msg, tr
+from gatekeeper.messages import msg, ptr, tr
 
 if TYPE_CHECKING:
     from gatekeeper.config import Config, Policy
@@ -279,7 +279,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
 
         target, _kept = install(root, force=args.force, python=sys.executable)
         hook = str(target)
-        lines.append(tr(ctx.lang, "installed the commit-msg hook in {target}", target=target))
+        lines.append(ptr(ctx.lang, "init", "installed the commit-msg hook in {target}", target=target))
     rfc_file = next((f.path for f in files if f.path.parent.name == "changes"), None)
     steps = next_steps(ctx.lang, ci, config, policy, rfc_file.stem if rfc_file else None, adoption)
     return ctx.done(

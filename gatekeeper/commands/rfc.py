@@ -129,7 +129,6 @@ def _show(args: argparse.Namespace, ctx: Context) -> int:
         ctx.out(json.dumps(body, ensure_ascii=False, indent=2))
         return int(ExitCode.OK)
     from gatekeeper.reporters.sanitize import for_log
-
     from gatekeeper.reporters.words import word
 
     rfc, lang = entry.rfc, ctx.lang
