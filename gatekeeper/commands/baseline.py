@@ -103,7 +103,7 @@ def _create(args: argparse.Namespace, ctx: Context) -> int:
         )
     ]
     for item in snap.items:
-        files = tr(ctx.lang, "{count} files", count=f"{len(item.files):>5}")
+        files = tr(ctx.lang, "{count} files", count=str(len(item.files)).rjust(5))
         lines.append(f"  {pad(item.id, 20)} {pad(item.kind, 12)} {files}  {item.digest[:19]}")
     for name, digest in sorted(snap.artifacts.items()):
         lines.append(f"  {pad(for_log(name), 33)} {for_log(digest)[:19]}")
