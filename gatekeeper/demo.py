@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 from gatekeeper.adapters.localissuer import LocalIssuer, github_claims
 from gatekeeper.config.language import ENV_VARIABLE
 from gatekeeper.errors import GatekeeperError
-from gatekeeper.messages import in_language, msg, tr
+from gatekeeper.messages import Message, msg, tr
 from gatekeeper.resources import sample_system_dir
 from gatekeeper.runtime import Runtime
 
@@ -33,6 +33,27 @@ KST = ZoneInfo("Asia/Seoul")
 RFC_ID = "RFC-2026-0001"
 DEVELOPER = ("dev", "dev@minwon.example.go.kr")
 REPOSITORY = "minwon/minwon-portal"
+
+# What the sample agency's people write in its commits and records: Korean, whatever language the
+# reader chose (the records are theirs; the demo's narration is what follows the reader's language).
+HANDOVER_SUBJECT = "Hand-over of 민원포털 1.0 (baseline)"  # korean-by-design: the sample's own data
+RFC_TITLE = "민원 신청 화면 전화번호 검증 추가"  # korean-by-design: the sample's own data
+DOCS_LINE = "- 전화번호 검증 오류 문의는 민원과로 안내한다.\n"  # korean-by-design: the sample's own data
+REVIEWED = "검토 완료"  # korean-by-design: the sample's own data
+REVIEWED_AGAIN = "재검토 완료"  # korean-by-design: the sample's own data
+TEST_RESULT = "인수테스트 5건 통과"  # korean-by-design: the sample's own data
+MONITORING = "오류율 0.0%"  # korean-by-design: the sample's own data
+ACCEPTANCE_NOTE = "인수테스트 시나리오 5건 통과"  # korean-by-design: the sample's own data
+REVIEW_NOTE = "변경계획·배포계획·배포결과 일치"  # korean-by-design: the sample's own data
+IMPROVEMENTS = "검증계 배포 리허설 시간을 계획서에 적는다"  # korean-by-design: the sample's own data
+FAILURE_ERRORS = "로그인 세션 만료 오류 급증"  # korean-by-design: the sample's own data
+FAILURE_MONITORING = "19:12 롤백 완료, 정합성 점검 이상 없음"  # korean-by-design: the sample's own data
+CAUSE = "세션 만료 시간 단축으로 작성 중인 민원 세션이 만료됨"  # korean-by-design: the sample's own data
+ACTION = "이전 릴리스로 원상복구, 세션·신청 데이터 정합성 점검"  # korean-by-design: the sample's own data
+FOLLOW_UP = (
+    "세션 설정 변경 시 장시간 작성 시나리오를 인수테스트에 추가"  # korean-by-design: the sample's own data
+)
+PIR_NOTE = "오입력 민원 40건 → 2건, 세션 설정 롤백 원인 분석 중"  # korean-by-design: the sample's own data
 
 
 def kst(text: str) -> datetime:
@@ -110,9 +131,8 @@ class Story:
         )
         if check and result.returncode != 0:
             raise DemoFailed(
-                f"git {' '.join(args)} failed: {result.stderr.strip()}",
-                ko=f"git {' '.join(args)} 실패: {result.stderr.strip()}",
-                hint_ko="git이 설치되어 있는지 확인하고 다시 실행하십시오",
+                msg("git {args} failed: {error}", args=" ".join(args), error=result.stderr.strip()),
+                hint=msg("check that git is installed and run the demo again"),
             )
         return result
 
@@ -173,12 +193,13 @@ class Story:
             self.show(text)
         if expect is not None and code != expect:
             raise DemoFailed(
-                f"`gatekeeper {' '.join(args)}` exited {code}, the story expects {expect}",
-                ko=(
-                    f"`gatekeeper {' '.join(args)}`의 종료 코드가 {code}입니다. 시연은 {expect}을(를) "
-                    "기대합니다"
+                msg(
+                    "`gatekeeper {args}` exited {code}, the story expects {expect}",
+                    args=" ".join(args),
+                    code=code,
+                    expect=expect,
                 ),
-                hint_ko="위 출력을 확인하고 문제로 보고해 주십시오",
+                hint=msg("read the output above and report this as a problem"),
             )
         return code, out.getvalue()
 
@@ -190,21 +211,21 @@ class Story:
         path.write_text(change(path.read_text(encoding="utf-8")), encoding="utf-8")
 
 
-STEPS: list[tuple[str, str, Callable[[Story], None]]] = []  # (title, Korean title, what the step does)
+STEPS: list[tuple[Message, Callable[[Story], None]]] = []  # (title, what the step does)
 
 
 StepFunction = TypeVar("StepFunction", bound=Callable[..., None])
 
 
-def step(title: str, title_ko: str) -> Callable[[StepFunction], StepFunction]:
+def step(title: Message) -> Callable[[StepFunction], StepFunction]:
     def register(function: StepFunction) -> StepFunction:
-        STEPS.append((title, title_ko, function))
+        STEPS.append((title, function))
         return function
 
     return register
 
 
-@step(*msg("Set up: origin repository, a clone of the sample system, the hand-over baseline 1.0").pair)
+@step(msg("Set up: origin repository, a clone of the sample system, the hand-over baseline 1.0"))
 def _setup(story: Story) -> None:
     story.git("init", "-q", "--bare", "-b", "main", str(story.origin), cwd=story.workspace)
     shutil.copytree(
@@ -221,7 +242,7 @@ def _setup(story: Story) -> None:
     (story.repo / ".gitignore").write_text("reports/\n__pycache__/\n.pytest_cache/\n", encoding="utf-8")
     story.git("add", "-A")
     story.at("2026-11-20T16:30:00")
-    story.git("commit", "-q", "-m", "Hand-over of 민원포털 1.0 (baseline)")
+    story.git("commit", "-q", "-m", HANDOVER_SUBJECT)
     story.git("push", "-q", "origin", "main")
     story.say(tr(story.speaks, "    workspace: {workspace}", workspace=story.workspace))
     # Governance starts after the hand-over, as `gatekeeper init` records it in a repository with history.
@@ -240,7 +261,7 @@ def _setup(story: Story) -> None:
     story.gatekeeper(["baseline", "create", "--label", "1.0"], at="2026-11-20T17:00:00", actor="choi")
 
 
-@step(*msg("A commit without an RFC is refused by the commit-msg hook").pair)
+@step(msg("A commit without an RFC is refused by the commit-msg hook"))
 def _refused(story: Story) -> None:
     story.gatekeeper(["hook", "install"], at="2026-11-23T09:30:00")
     story.edit(
@@ -257,16 +278,22 @@ def _refused(story: Story) -> None:
     story.show(result.stdout + result.stderr)
     if result.returncode == 0:
         raise DemoFailed(
-            "the commit-msg hook accepted a commit without an RFC ID",
-            ko="commit-msg 훅이 변경요청 ID 없는 커밋을 받아들였습니다",
-            hint_ko="문제로 보고해 주십시오",
+            msg("the commit-msg hook accepted a commit without an RFC ID"),
+            hint=msg("read the output above and report this as a problem"),
         )
 
 
-@step(*msg("The change request is written: gatekeeper rfc new, then the plan is filled in").pair)
+@step(msg("The change request is written: gatekeeper rfc new, then the plan is filled in"))
 def _rfc(story: Story) -> None:
     story.gatekeeper(
-        ["rfc", "new", "--title", "민원 신청 화면 전화번호 검증 추가", "--requester", "lee"],
+        [
+            "rfc",
+            "new",
+            "--title",
+            RFC_TITLE,
+            "--requester",
+            "lee",
+        ],
         at="2026-11-23T09:40:00",
     )
     completed = (sample_system_dir() / "changes" / f"{RFC_ID}.yml").read_text(encoding="utf-8")
@@ -274,7 +301,7 @@ def _rfc(story: Story) -> None:
     story.gatekeeper(["rfc", "validate", RFC_ID], at="2026-11-23T09:45:00")
 
 
-@step(*msg("With the RFC ID and a reason, the commit is accepted").pair)
+@step(msg("With the RFC ID and a reason, the commit is accepted"))
 def _accepted(story: Story) -> None:
     story.git("add", "-A")
     message = (
@@ -287,16 +314,15 @@ def _accepted(story: Story) -> None:
     story.show(result.stdout + result.stderr)
     if result.returncode != 0:
         raise DemoFailed(
-            "the commit-msg hook refused a commit naming its RFC",
-            ko="commit-msg 훅이 변경요청을 가리키는 커밋을 거부했습니다",
-            hint_ko="문제로 보고해 주십시오",
+            msg("the commit-msg hook refused a commit naming its RFC"),
+            hint=msg("read the output above and report this as a problem"),
         )
 
 
-@step(*msg("A --no-verify commit still fails the pipeline's range check, until it is reworded").pair)
+@step(msg("A --no-verify commit still fails the pipeline's range check, until it is reworded"))
 def _range(story: Story) -> None:
     before = story.git("rev-parse", "origin/main").stdout.strip()
-    story.edit("docs/operations.md", lambda text: text + "- 전화번호 검증 오류 문의는 민원과로 안내한다.\n")
+    story.edit("docs/operations.md", lambda text: text + DOCS_LINE)
     story.git("add", "-A")
     story.at("2026-11-23T09:55:00")
     story.git("commit", "-q", "--no-verify", "-m", "docs tweak")
@@ -324,7 +350,7 @@ def _range(story: Story) -> None:
     story.git("push", "-q", "origin", "main")
 
 
-@step(*msg("Tests run in the test environment and their JUnit results are recorded as evidence").pair)
+@step(msg("Tests run in the test environment and their JUnit results are recorded as evidence"))
 def _tests(story: Story, at: str = "2026-11-23T11:00:00") -> None:
     for kind, folder, target in (
         ("unit", "unit", "tests/test_complaints.py"),
@@ -347,9 +373,12 @@ def _tests(story: Story, at: str = "2026-11-23T11:00:00") -> None:
         )
         if result.returncode != 0:
             raise DemoFailed(
-                f"the sample's {kind} tests failed:\n{result.stdout}{result.stderr}",
-                ko=f"예제의 {kind} 시험이 실패했습니다:\n{result.stdout}{result.stderr}",
-                hint_ko="pytest가 설치되어 있는지 확인하십시오",
+                msg(
+                    "the sample's {kind} tests failed:\n{output}",
+                    kind=kind,
+                    output=result.stdout + result.stderr,
+                ),
+                hint=msg("read the output above and report this as a problem"),
             )
         story.gatekeeper(
             ["evidence", "add", "--kind", kind, "--rfc", RFC_ID, f"reports/{folder}/{kind}.xml"],
@@ -358,7 +387,7 @@ def _tests(story: Story, at: str = "2026-11-23T11:00:00") -> None:
         )
 
 
-@step(*msg("Approvals by five distinct people, in the order the SOP requires").pair)
+@step(msg("Approvals by five distinct people, in the order the SOP requires"))
 def _approvals(story: Story) -> None:
     story.gatekeeper(
         ["gate", "--rfc", RFC_ID, "--at", "2026-11-23T13:00:00+09:00"], at="2026-11-23T13:00:00", expect=1
@@ -373,7 +402,7 @@ def _approvals(story: Story) -> None:
     )
 
 
-def _approve(story: Story, *steps: tuple[str, str, str], comment: str = "검토 완료") -> None:
+def _approve(story: Story, *steps: tuple[str, str, str], comment: str = REVIEWED) -> None:
     """Each (step, approver, local time) as an approval job run by the approver."""
     for step_name, actor, at in steps:
         story.gatekeeper(
@@ -383,13 +412,13 @@ def _approve(story: Story, *steps: tuple[str, str, str], comment: str = "검토 
         )
 
 
-@step(*msg("The gate blocks the release at 10:00 KST on Tuesday (business hours) …").pair)
+@step(msg("The gate blocks the release at 10:00 KST on Tuesday (business hours) …"))
 def _blocked(story: Story) -> None:
     story.gatekeeper(["gate", "--rfc", RFC_ID], at="2026-11-24T10:00:00", actor="choi", expect=1)
     story.gatekeeper(["window", "--next"], at="2026-11-24T10:00:00")
 
 
-@step(*msg("… and allows it at 19:00: deploy start takes the lock, deploy finish records the result").pair)
+@step(msg("… and allows it at 19:00: deploy start takes the lock, deploy finish records the result"))
 def _deployed(story: Story) -> None:
     story.gatekeeper(["gate", "--rfc", RFC_ID], at="2026-11-24T19:00:00", actor="choi")
     _, output = story.gatekeeper(
@@ -409,9 +438,9 @@ def _deployed(story: Story) -> None:
             "--verifier",
             "lee",
             "--test-result",
-            "인수테스트 5건 통과",
+            TEST_RESULT,
             "--monitoring",
-            "오류율 0.0%",
+            MONITORING,
         ],
         at="2026-11-24T19:20:00",
         actor="choi",
@@ -419,10 +448,10 @@ def _deployed(story: Story) -> None:
 
 
 @step(
-    *msg(
+    msg(
         "The release is closed: production tests, the requester's acceptance test, the "
         "consistency review, the closure"
-    ).pair
+    )
 )
 def _closed(story: Story) -> None:
     _, listed = story.gatekeeper(
@@ -451,27 +480,40 @@ def _closed(story: Story) -> None:
     # A developer cannot close their own release: refused, nothing written.
     story.gatekeeper(["release", "close", deployment], at="2026-11-25T09:50:00", actor="dev", expect=2)
     story.gatekeeper(
-        ["release", "accept", deployment, "--result", "accepted", "--note", "인수테스트 시나리오 5건 통과"],
+        ["release", "accept", deployment, "--result", "accepted", "--note", ACCEPTANCE_NOTE],
         at="2026-11-25T10:00:00",
         actor="lee",  # 운영기관 담당자 = 변경요청자
     )
     story.gatekeeper(
-        ["release", "review", deployment, "--consistent", "--note", "변경계획·배포계획·배포결과 일치"],
+        [
+            "release",
+            "review",
+            deployment,
+            "--consistent",
+            "--note",
+            REVIEW_NOTE,
+        ],
         at="2026-11-25T10:30:00",
         actor="choi",  # 운영관리자
     )
     story.gatekeeper(
-        ["release", "close", deployment, "--improvements", "검증계 배포 리허설 시간을 계획서에 적는다"],
+        [
+            "release",
+            "close",
+            deployment,
+            "--improvements",
+            IMPROVEMENTS,
+        ],
         at="2026-11-25T11:00:00",
         actor="kim",  # 운영기관 담당자
     )
 
 
 @step(
-    *msg(
+    msg(
         "A second release, approved for its own commit, fails and is rolled back: the "
         "failure opens an incident"
-    ).pair
+    )
 )
 def _failure(story: Story) -> None:
     story.edit(
@@ -488,7 +530,7 @@ def _failure(story: Story) -> None:
         story,
         ("release-first", "choi", "2026-11-25T17:30:00"),  # 운영관리자 (통합테스트 후)
         ("release-second", "lee", "2026-11-25T18:00:00"),  # 담당자/요청자 (사전검증 후)
-        comment="재검토 완료",
+        comment=REVIEWED_AGAIN,
     )
     _, output = story.gatekeeper(
         ["--format", "json", "deploy", "start", "--rfc", RFC_ID], at="2026-11-25T19:00:00", actor="choi"
@@ -508,9 +550,9 @@ def _failure(story: Story) -> None:
             "--verifier",
             "lee",
             "--errors",
-            "로그인 세션 만료 오류 급증",
+            FAILURE_ERRORS,
             "--monitoring",
-            "19:12 롤백 완료, 정합성 점검 이상 없음",
+            FAILURE_MONITORING,
         ],
         at="2026-11-25T19:15:00",
         actor="choi",
@@ -532,11 +574,11 @@ def _failure(story: Story) -> None:
             "--cause-type",
             "software",
             "--cause",
-            "세션 만료 시간 단축으로 작성 중인 민원 세션이 만료됨",
+            CAUSE,
             "--action",
-            "이전 릴리스로 원상복구, 세션·신청 데이터 정합성 점검",
+            ACTION,
             "--follow-up",
-            "세션 설정 변경 시 장시간 작성 시나리오를 인수테스트에 추가",
+            FOLLOW_UP,
         ],
         at="2026-11-25T19:40:00",
         actor="choi",
@@ -546,7 +588,7 @@ def _failure(story: Story) -> None:
     )
 
 
-@step(*msg("The post-implementation review of the CAB-reviewed change").pair)
+@step(msg("The post-implementation review of the CAB-reviewed change"))
 def _pir(story: Story) -> None:
     story.gatekeeper(
         [
@@ -555,14 +597,14 @@ def _pir(story: Story) -> None:
             "--result",
             "achieved",
             "--note",
-            "오입력 민원 40건 → 2건, 세션 설정 롤백 원인 분석 중",
+            PIR_NOTE,
         ],
         at="2026-11-27T10:00:00",
         actor="kim",
     )
 
 
-@step(*msg("The auditor's view: baseline drift, KPIs and the audit report").pair)
+@step(msg("The auditor's view: baseline drift, KPIs and the audit report"))
 def _audit(story: Story) -> None:
     period = ["--since", "2026-11-01", "--until", "2026-12-01"]
     # In the auditor's job, as the audit below: the platform's signatures (the baseline's) verify there.
@@ -577,9 +619,8 @@ def _audit(story: Story) -> None:
     )
     if not report.is_file():
         raise DemoFailed(
-            f"the audit report {report} was not written",
-            ko=f"감사 보고서 {report}이(가) 작성되지 않았습니다",
-            hint_ko="위 출력을 확인하고 문제로 보고해 주십시오",
+            msg("the audit report {report} was not written", report=report),
+            hint=msg("read the output above and report this as a problem"),
         )
     _, audit = story.gatekeeper(
         ["--format", "json", "audit", *period, "--no-record"],
@@ -588,10 +629,10 @@ def _audit(story: Story) -> None:
         expect=None,
         show=False,
     )
-    story.say(checklist_and_kpis(json.loads(audit), json.loads(kpis), tr(story.speaks, "en")))
+    story.say(checklist_and_kpis(json.loads(audit), json.loads(kpis), story.speaks))
 
 
-@step(*msg("ledger verify: the hash chain is intact; then a tampered record is detected").pair)
+@step(msg("ledger verify: the hash chain is intact; then a tampered record is detected"))
 def _tamper(story: Story) -> None:
     story.gatekeeper(["ledger", "verify"], at="2026-11-30T10:10:00")
     scratch = story.workspace / "tamper"
@@ -601,9 +642,8 @@ def _tamper(story: Story) -> None:
     victims = sorted((scratch / "records").rglob("*.json"))
     if len(victims) < 3:
         raise DemoFailed(
-            "the ledger has fewer records than the story wrote",
-            ko="원장의 기록이 시연이 쓴 것보다 적습니다",
-            hint_ko="위 출력을 확인하고 문제로 보고해 주십시오",
+            msg("the ledger has fewer records than the story wrote"),
+            hint=msg("read the output above and report this as a problem"),
         )
     victim = victims[2]
     record = json.loads(victim.read_text(encoding="utf-8"))
@@ -631,23 +671,21 @@ def checklist_and_kpis(audit: dict[str, Any], kpis: dict[str, Any], lang: str = 
     conform = sum(1 for item in items if item.get("result") == "conform")
     nonconform = [item["id"] for item in items if item.get("result") == "nonconform"]
     unmet = [k for k in kpis.get("kpis", []) if k.get("met") is False]
-    if ko:
-        why = (
-            "두 결과를 함께 읽는 법: 점검표는 모든 변경이 SOP 절차(변경요청, 승인, 테스트 증적, "
-            "원상복구 계획, 실패마다 장애 등록)를 따랐는지 묻고, 성과지표는 결과를 정책 팩의 목표와 "
-            "견줍니다. 절차대로 실패하고 원상복구된 배포는 점검표를 적합으로 두면서도 배포 지표에는 "
-            "미달로 셉니다."
-        )
-        summary = f"점검표: 적합 {conform}건, 부적합 {len(nonconform)}건"
-    else:
-        why = (
-            "Reading the two together: the checklist asks whether the SOP's procedure was followed for every "
-            "change (RFC, approvals, test evidence, rollback plan, an incident for each failure); the KPIs "
-            "measure outcomes against the pack's targets. A release that failed and was rolled back by the "
-            "book keeps the checklist conform and still counts against the deployment KPIs."
-        )
-        summary = f"checklist: {conform} conform, {len(nonconform)} nonconform"
-    reading = [*textwrap.wrap(why, 100 if not ko else 60, initial_indent="    ", subsequent_indent="    ")]
+    why = tr(
+        lang,
+        "Reading the two together: the checklist asks whether the SOP's procedure was followed for every "
+        "change (RFC, approvals, test evidence, rollback plan, an incident for each failure); the KPIs "
+        "measure outcomes against the pack's targets. A release that failed and was rolled back by the "
+        "book keeps the checklist conform and still counts against the deployment KPIs.",
+    )
+    summary = tr(
+        lang,
+        "checklist: {conform} conform, {nonconform} nonconform",
+        conform=conform,
+        nonconform=len(nonconform),
+    )
+    # Korean is about twice as wide per character: the paragraph is wrapped shorter.
+    reading = [*textwrap.wrap(why, 60 if ko else 100, initial_indent="    ", subsequent_indent="    ")]
     reading.append("    " + summary)
     if nonconform:
         reading[-1] += f" ({', '.join(nonconform)})"
@@ -656,21 +694,23 @@ def checklist_and_kpis(audit: dict[str, Any], kpis: dict[str, Any], lang: str = 
         ratio = f" ({kpi['numerator']}/{kpi['denominator']})" if kpi.get("denominator") else ""
         value = f"{kpi['id']} = {kpi['value']:g} {kpi.get('unit', '')}".rstrip()
         lines.append(
-            f"    지표 미달: {value}, 목표 {kpi['target']}{ratio} [{kpi['sop']}]"
-            if ko
-            else f"    KPI not met: {value}, target {kpi['target']}{ratio} [{kpi['sop']}]"
+            "    "
+            + tr(
+                lang,
+                "KPI not met: {value}, target {target}{ratio} [{sop}]",
+                value=value,
+                target=kpi["target"],
+                ratio=ratio,
+                sop=kpi["sop"],
+            )
         )
     if any(k["id"] == "audit-execution-rate" for k in unmet):
-        if ko:
-            lines.append(
-                "    (형상감사 수행률은 audit.run 기록을 셉니다: 위 감사는 이달의 첫 감사로 이 지표를 계산한"
-            )
-            lines.append("    뒤에 기록되었으므로 다음 지표 보고에 반영됩니다)")
-        else:
-            lines.append(
-                "    (the audit execution rate counts audit.run records: the audit above is the month's"
-            )
-            lines.append("    first, recorded after these KPIs were computed; the next KPI report counts it)")
+        later = tr(
+            lang,
+            "(the audit execution rate counts audit.run records: the audit above is the month's\n"
+            "first, recorded after these KPIs were computed; the next KPI report counts it)",
+        )
+        lines.extend("    " + line for line in later.splitlines())
     return "\n".join(lines)
 
 
@@ -687,8 +727,8 @@ def run_demo(workspace: Path, out: TextIO, lang: str | None = None) -> Path:
     )
     with LocalIssuer() as issuer:
         story.issuer = issuer
-        for title, title_ko, function in STEPS:
-            story.step(in_language(story.speaks, title, title_ko))
+        for title, function in STEPS:
+            story.step(title.said(story.speaks))
             function(story)
     report = story.workspace / "audit-report.html"
     story.say(tr(story.speaks, "\nDone. The audit report is {report}", report=report))

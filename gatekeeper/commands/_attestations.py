@@ -7,11 +7,17 @@ from typing import Any
 
 from gatekeeper.commands import Context
 from gatekeeper.errors import ExitCode
+from gatekeeper.messages import in_language, msg, tr
 
 # What a record's check may find besides a reason it does not verify.
 FINE = frozenset({"attested", "unattested", "signed", "unsigned"})
-# Those, as the Korean text output says them (JSON keeps the English words).
-STATUS_KO = {"attested": "증명됨", "unattested": "증명 없음", "signed": "서명됨", "unsigned": "서명 없음"}
+# Those, as the text output says them (JSON keeps the English words).
+STATUS = {
+    "attested": msg("attested"),
+    "unattested": msg("unattested"),
+    "signed": msg("signed"),
+    "unsigned": msg("unsigned"),
+}
 
 
 def recheck_attestations(ledger: Any, ctx: Context, *, emit: bool = True) -> tuple[int, dict[str, Any]]:
@@ -24,7 +30,7 @@ def recheck_attestations(ledger: Any, ctx: Context, *, emit: bool = True) -> tup
     from gatekeeper.adapters.oidc import recheck
     from gatekeeper.reporters.sanitize import for_log
 
-    rows, said_ko = [], {}
+    rows, said = [], {}
     for r, verdict, verdict_ko in recheck(
         ledger.records(), ctx.config, ctx.repo_root, ctx.runtime.env, ctx.runtime.now()
     ):
@@ -37,11 +43,13 @@ def recheck_attestations(ledger: Any, ctx: Context, *, emit: bool = True) -> tup
                 "result": verdict,
             }
         )
-        said_ko[r.seq] = STATUS_KO.get(verdict, verdict_ko)
+        status = STATUS.get(verdict)
+        said[r.seq] = (
+            status.said(ctx.lang) if status is not None else in_language(ctx.lang, verdict, verdict_ko)
+        )
     approvals = [row for row in rows if row["kind"] == "approval"]
     others = [row for row in rows if row["kind"] != "approval"]
     bad = [row for row in rows if row["result"] not in FINE]
-    ko = ctx.lang == "ko"
     code = int(ExitCode.BLOCKED if bad else ExitCode.OK)
     body = {
         "ok": not bad,
@@ -55,21 +63,19 @@ def recheck_attestations(ledger: Any, ctx: Context, *, emit: bool = True) -> tup
     else:
         for row in rows:
             who = f"{for_log(str(row['actor']))} [{row['actor_source']}]"
-            result = said_ko[row["seq"]] if ko else row["result"]
-            ctx.out(f"{row['seq']:>6}  {row['kind']:<20} {who}  {for_log(str(result))}")
+            ctx.out(f"{row['seq']:>6}  {row['kind']:<20} {who}  {for_log(str(said[row['seq']]))}")
         attested = sum(1 for row in approvals if row["result"] == "attested")
         signed = sum(1 for row in others if row["result"] == "signed")
-        if ko:
-            summary = (
-                f"증명: 승인 {len(approvals)}건 중 {attested}건 증명됨, CI 기록 {len(others)}건 중 "
-                f"{signed}건 서명됨, 검증되지 않는 기록 {len(bad)}건"
-            )
-            fix = "\n  조치: 그 기록을 누가 썼는지 확인하세요. 그 기록은 신뢰할 수 없습니다"
-        else:
-            summary = (
-                f"attestations: {attested} of {len(approvals)} approvals attested, {signed} of "
-                f"{len(others)} records from CI jobs signed, {len(bad)} that do not verify"
-            )
-            fix = "\n  fix: find out who wrote those records; they cannot be trusted"
+        summary = tr(
+            ctx.lang,
+            "attestations: {attested} of {approvals} approvals attested, {signed} of {others} records from "
+            "CI jobs signed, {bad} that do not verify",
+            attested=attested,
+            approvals=len(approvals),
+            signed=signed,
+            others=len(others),
+            bad=len(bad),
+        )
+        fix = "\n  " + tr(ctx.lang, "fix: find out who wrote those records; they cannot be trusted")
         ctx.out(summary + (fix if bad else ""))
     return code, body

@@ -11,8 +11,9 @@ from collections.abc import Callable, Iterable
 
 from gatekeeper.commands import Context
 from gatekeeper.domain import Finding
-from gatekeeper.domain.notification import EVENT_NAMES, Event, finding_events
+from gatekeeper.domain.notification import Event, finding_events
 from gatekeeper.errors import GatekeeperError
+from gatekeeper.messages import msg, tr
 from gatekeeper.reporters.sanitize import for_log
 
 
@@ -36,28 +37,34 @@ def notify(ctx: Context, events: Callable[[], Iterable[Event]]) -> None:
         deliveries = Notifier(config, ctx.runtime.env).deliver(built)
     except Exception as exc:
         reason = secrets.redact(f"{type(exc).__name__}: {exc}")
-        _warn(ctx, f"알림을 보내지 못했습니다: {reason}", f"could not notify: {reason}")
+        failed = msg("could not notify: {reason}", reason=reason)
+        _warn(ctx, failed.ko, failed.en)
         return
     for delivery in deliveries:
         if delivery.status not in {"failed", "skipped"}:
             continue
         event = delivery.event
-        ko, en = EVENT_NAMES[event.kind]
         what = for_log(f"{event.subject}")
         reason = for_log(delivery.reason)
         tried = f"{delivery.attempts}" if delivery.attempts else "0"
-        _warn(
-            ctx,
-            f"채널 {delivery.channel}에 '{ko}' 알림({what})을 보내지 못했습니다: {reason} (시도 {tried}회)",
-            f"could not send '{en}' ({what}) to channel {delivery.channel}: {reason} ({tried} attempt(s))",
-        )
+        said = {
+            lang: tr(
+                lang,
+                "could not send '{name}' ({what}) to channel {channel}: {reason} ({tried} attempt(s))",
+                name=name,
+                what=what,
+                channel=delivery.channel,
+                reason=reason,
+                tried=tried,
+            )
+            for lang, name in (("ko", event.name_ko), ("en", event.name_en))
+        }
+        _warn(ctx, said["ko"], said["en"])
 
 
 def _warn(ctx: Context, ko: str, en: str) -> None:
-    ctx.runtime.stderr.write(
-        f"warning: notify: {ko}\n  {en}\n"
-        "  판정과 기록은 바뀌지 않습니다 / the decision and the records are unchanged\n"
-    )
+    unchanged = msg("the decision and the records are unchanged")
+    ctx.runtime.stderr.write(f"warning: notify: {ko}\n  {en}\n  {unchanged.ko} / {unchanged.en}\n")
 
 
 def rfc_facts(ctx: Context, rfc_ids: Iterable[str]) -> tuple[dict[str, str], dict[str, str]]:

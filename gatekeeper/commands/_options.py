@@ -10,19 +10,24 @@ from zoneinfo import ZoneInfo
 
 from gatekeeper.config import Config
 from gatekeeper.errors import UsageError
-from gatekeeper.messages import msg
+from gatekeeper.messages import Message, msg
 from gatekeeper.untrusted import TIME_RANGE, time_in_range
 
 _EXAMPLE = "2026-11-24T19:30:00+09:00 or 2026-11-24T10:30:00Z"
 
 
-def _refused(option: str, text: str, en: str, ko: str, *, dates: bool) -> UsageError:
+def _refused(option: str, text: str, what: Message, *, dates: bool) -> UsageError:
     shown = repr(text[:60])
+    if dates:
+        return UsageError(
+            msg("{option} {shown} {what}", option=option, shown=shown, what=what),
+            hint=msg(
+                "give an ISO 8601 time with an offset, e.g. {example}, or a date YYYY-MM-DD", example=_EXAMPLE
+            ),
+        )
     return UsageError(
-        msg("{option} {shown} {en}", option=option, shown=shown, en=en, ko=ko),
-        hint=f"give an ISO 8601 time with an offset, e.g. {_EXAMPLE}" + (", or a date YYYY-MM-DD" * dates),
-        hint_ko=f"오프셋이 있는 ISO 8601 시각을 주십시오 (예: {_EXAMPLE})"
-        + (" 또는 날짜 YYYY-MM-DD" * dates),
+        msg("{option} {shown} {what}", option=option, shown=shown, what=what),
+        hint=msg("give an ISO 8601 time with an offset, e.g. {example}", example=_EXAMPLE),
     )
 
 
@@ -40,12 +45,11 @@ def parse_time(text: str, option: str, *, zone: ZoneInfo | None = None, end: boo
         else:
             moment = datetime.fromisoformat(text.strip())
     except ValueError:
-        what = "is not a date or an ISO 8601 time" if dates else "is not an ISO 8601 time"
-        ko = "날짜나 ISO 8601 시각이 아닙니다" if dates else "ISO 8601 시각이 아닙니다"
-        raise _refused(option, text, what, ko, dates=dates) from None
+        what = msg("is not a date or an ISO 8601 time") if dates else msg("is not an ISO 8601 time")
+        raise _refused(option, text, what, dates=dates) from None
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise _refused(
-            option, text, *msg("has no UTC offset, so its meaning depends on the machine").pair, dates=dates
+            option, text, msg("has no UTC offset, so its meaning depends on the machine"), dates=dates
         )
     try:
         return time_in_range(moment)
@@ -53,7 +57,7 @@ def parse_time(text: str, option: str, *, zone: ZoneInfo | None = None, end: boo
         raise _refused(
             option,
             text,
-            *msg("is outside the times gatekeeper computes with ({TIME_RANGE})", TIME_RANGE=TIME_RANGE).pair,
+            msg("is outside the times gatekeeper computes with ({TIME_RANGE})", TIME_RANGE=TIME_RANGE),
             dates=dates,
         ) from None
 

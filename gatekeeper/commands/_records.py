@@ -9,7 +9,7 @@ from gatekeeper.commands import Context
 from gatekeeper.domain import ActorSource
 from gatekeeper.errors import ConfigError, ExitCode, InputError
 from gatekeeper.ledger import Draft, Ledger, LedgerReader, Precondition, Record
-from gatekeeper.messages import msg
+from gatekeeper.messages import msg, tr
 from gatekeeper.reporters.sanitize import for_log
 
 
@@ -100,19 +100,22 @@ def draft(ctx: Context, kind: str, data: dict[str, Any], rfcs: tuple[str, ...] =
     )
 
 
-def report_stored(ctx: Context, record: Record, summary: str, summary_ko: str) -> int:
-    """What every write command prints once its record is stored: the record (JSON) or one line, its
-    summary in the language of the run."""
+def report_stored(ctx: Context, record: Record, summary: str) -> int:
+    """What every write command prints once its record is stored: the record (JSON) or one line, with
+    `summary` (already said in the language of the run)."""
     if ctx.output_format == "json":
         ctx.out(json.dumps({"ok": True, "record": record.as_dict()}, ensure_ascii=False, indent=2))
-    elif ctx.lang == "ko":
-        ctx.out(
-            f"기록함: {record.kind} #{record.seq} ({summary_ko}), 기록자 {for_log(record.actor)} "
-            f"[{record.actor_source}], 해시 {record.hash[:16]}"
-        )
     else:
         ctx.out(
-            f"recorded {record.kind} #{record.seq} ({summary}) by {for_log(record.actor)} "
-            f"[{record.actor_source}], hash {record.hash[:16]}"
+            tr(
+                ctx.lang,
+                "recorded {kind} #{seq} ({summary}) by {actor} [{source}], hash {hash}",
+                kind=record.kind,
+                seq=record.seq,
+                summary=summary,
+                actor=for_log(record.actor),
+                source=record.actor_source,
+                hash=record.hash[:16],
+            )
         )
     return int(ExitCode.OK)

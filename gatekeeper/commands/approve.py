@@ -118,10 +118,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         )
     record = store(ctx, draft)
     code = report_stored(
-        ctx,
-        record,
-        f"{args.rfc_id} {args.step}: {args.decision}",
-        f"{args.rfc_id} {word(args.step, 'ko')}: {word(args.decision, 'ko')}",
+        ctx, record, f"{args.rfc_id} {word(args.step, ctx.lang)}: {word(args.decision, ctx.lang)}"
     )
     if args.decision == "approve":
         from gatekeeper.commands._notify import notify
@@ -315,10 +312,11 @@ def _attest(ctx: Context, draft: Draft, rule_ctx: RuleContext) -> tuple[dict[str
         en, ko = (
             verdict.reasons
             if jwk
-            else (
-                f"the token's key {str(kid)[:40]!r} is not one {expect.issuer} publishes",
-                f"토큰의 서명 키 {str(kid)[:40]!r}는 {expect.issuer}가 공개하는 키가 아닙니다",
-            )
+            else msg(
+                "the token's key {kid!r} is not one {issuer} publishes",
+                kid=str(kid)[:40],
+                issuer=expect.issuer,
+            ).pair
         )
         # Where attestation is only recommended the decision is recorded without it (a GitHub re-run by
         # someone else is one such case: the token keeps the first run's actor).

@@ -28,7 +28,7 @@ from gatekeeper.facts.baseline import (
     snapshot,
 )
 from gatekeeper.ledger import Draft, Ledger, LedgerReader
-from gatekeeper.messages import Message, msg
+from gatekeeper.messages import Message, msg, ptr, tr
 from gatekeeper.reporters.columns import pad
 from gatekeeper.reporters.sanitize import for_log, for_markdown
 from gatekeeper.rules.baseline import ignored_text
@@ -163,131 +163,138 @@ def _create(args: argparse.Namespace, ctx: Context) -> int:
     if ctx.output_format == "json":
         ctx.out(json.dumps({"ok": True, "seq": record.seq, **snap.data(label)}, ensure_ascii=False, indent=2))
         return 0
-    words = ctx.lang == "ko"
     lines = [
-        (
-            f"베이스라인 {label} 등록 (원장 #{record.seq}, 커밋 {snap.commit[:10]})"
-            if words
-            else f"baseline {label} recorded (ledger #{record.seq}, commit {snap.commit[:10]})"
+        tr(
+            ctx.lang,
+            "baseline {label} recorded (ledger #{seq}, commit {commit})",
+            label=label,
+            seq=record.seq,
+            commit=snap.commit[:10],
         )
     ]
     for item in snap.items:
-        lines.append(
-            f"  {pad(item.id, 20)} {pad(item.kind, 12)} {len(item.files):>5} {'파일' if words else 'files'}"
-            f"  {item.digest[:19]}"
-        )
+        files = tr(ctx.lang, "{count} files", count=str(len(item.files)).rjust(5))
+        lines.append(f"  {pad(item.id, 20)} {pad(item.kind, 12)} {files}  {item.digest[:19]}")
     for name, digest in sorted(snap.artifacts.items()):
         lines.append(f"  {pad(for_log(name), 33)} {for_log(digest)[:19]}")
     ctx.out("\n".join(lines))
     return 0
 
 
-STATUS_KO = {"added": "추가", "removed": "삭제", "changed": "변경", "unchanged": "변경 없음"}
+STATUS = {
+    "added": msg("added"),
+    "removed": msg("removed"),
+    "changed": msg("changed"),
+    "unchanged": msg("unchanged"),
+}
 
 
-def _artifact_text(change: ArtifactChange, ko: bool) -> list[str]:
-    rfcs = ", ".join(for_log(r) for r in change.rfcs) or ("변경요청 없음" if ko else "no RFC")
+def _status(status: str, lang: str) -> str:
+    return STATUS[status].said(lang)
+
+
+def _ledger_seq(lang: str, seq: int) -> str:
+    return tr(lang, "ledger #{seq}", seq=seq)
+
+
+def _artifact_text(change: ArtifactChange, lang: str) -> list[str]:
+    rfcs = ", ".join(for_log(r) for r in change.rfcs) or tr(lang, "no RFC")
     mark = "✗" if not change.explained else " "
     lines = [
-        f"   {mark} {pad(STATUS_KO[change.status] if ko else change.status, 8)} {for_log(change.name)}  "
+        f"   {mark} {pad(_status(change.status, lang), 8)} {for_log(change.name)}  "
         f"{for_log(short_digest(change.before))} → {for_log(short_digest(change.after))}  ({rfcs})"
     ]
     for deployment in change.deployments:
         lines.append(
-            f"        {'배포' if ko else 'deployment'} {for_log(deployment.deployment_id)} "
-            f"({'원장' if ko else 'ledger'} #{deployment.seq})"
+            "        "
+            + tr(
+                lang,
+                "deployment {id} ({ledger})",
+                id=for_log(deployment.deployment_id),
+                ledger=_ledger_seq(lang, deployment.seq),
+            )
         )
     if not change.deployments:
-        lines.append(
-            "        베이스라인 이후 이 변경을 기록한 성공 배포 없음"
-            if ko
-            else "        no successful deployment since the baseline recorded this"
-        )
+        lines.append("        " + tr(lang, "no successful deployment since the baseline recorded this"))
     return lines
 
 
 def render_diff_text(diff: BaselineDiff, lang: str) -> str:
-    ko = lang == "ko"
-    head = (
-        f"베이스라인 {diff.label} (커밋 {diff.base_commit[:10]}) → {diff.target[:10]}"
-        if ko
-        else f"baseline {diff.label} (commit {diff.base_commit[:10]}) -> {diff.target[:10]}"
+    head = tr(
+        lang,
+        "baseline {label} (commit {commit}) -> {target}",
+        label=diff.label,
+        commit=diff.base_commit[:10],
+        target=diff.target[:10],
     )
     lines = [head]
     for item in diff.items:
-        lines.append(f"  {item.id} [{item.kind}]: {STATUS_KO[item.status] if ko else item.status}")
+        lines.append(f"  {item.id} [{item.kind}]: {_status(item.status, lang)}")
         for change in item.changes:
-            rfcs = ", ".join(change.rfcs) or ("변경요청 없음" if ko else "no RFC")
+            rfcs = ", ".join(change.rfcs) or tr(lang, "no RFC")
             mark = "✗" if not change.explained else " "
-            lines.append(
-                f"   {mark} {pad(STATUS_KO[change.status] if ko else change.status, 8)} "
-                f"{for_log(change.path)}  ({rfcs})"
-            )
+            lines.append(f"   {mark} {pad(_status(change.status, lang), 8)} {for_log(change.path)}  ({rfcs})")
             for commit in change.commits:
                 lines.append(f"        {commit.sha[:10]} {for_log(commit.subject)}")
     if diff.artifacts:
-        count = len(diff.artifacts)
-        lines.append(f"  배포 산출물: {count}개 변경" if ko else f"  deployed artefacts: {count} changed")
+        lines.append("  " + tr(lang, "deployed artefacts: {count} changed", count=len(diff.artifacts)))
         for artifact in diff.artifacts:
-            lines.extend(_artifact_text(artifact, ko))
+            lines.extend(_artifact_text(artifact, lang))
     drifted = len(diff.drifted)
     if drifted:
-        lines.append(
-            f"변경요청 없는 변경: 형상항목 {drifted}개"
-            if ko
-            else f"changed without an RFC: {drifted} item(s)"
-        )
+        lines.append(tr(lang, "changed without an RFC: {count} item(s)", count=drifted))
     drifted_artifacts = len(diff.drifted_artifacts)
     if drifted_artifacts:
-        lines.append(
-            f"변경요청 없는 배포: 산출물 {drifted_artifacts}개"
-            if ko
-            else f"deployed without an RFC: {drifted_artifacts} artefact(s)"
-        )
+        lines.append(tr(lang, "deployed without an RFC: {count} artefact(s)", count=drifted_artifacts))
     if not diff.has_drift:
-        lines.append("모든 변경에 변경요청이 있습니다" if ko else "every change is explained by an RFC")
+        lines.append(tr(lang, "every change is explained by an RFC"))
     return "\n".join(lines) + "\n"
 
 
 def render_diff_markdown(diff: BaselineDiff, lang: str) -> str:
-    ko = lang == "ko"
+    headers = [
+        ptr(lang, "baseline diff table", "Item"),
+        ptr(lang, "baseline diff table", "File"),
+        ptr(lang, "baseline diff table", "Status"),
+        ptr(lang, "baseline diff table", "Commits"),
+        ptr(lang, "baseline diff table", "RFCs"),
+    ]
     lines = [
-        f"### {'베이스라인 비교' if ko else 'Baseline diff'}: "
-        f"{for_markdown(diff.label)} → `{diff.target[:10]}`",
+        tr(
+            lang,
+            "### Baseline diff: {label} → `{target}`",
+            label=for_markdown(diff.label),
+            target=diff.target[:10],
+        ),
         "",
-        "| "
-        + (
-            " | ".join(
-                ["형상항목", "파일", "상태", "커밋", "변경요청"]
-                if ko
-                else ["Item", "File", "Status", "Commits", "RFCs"]
-            )
-        )
-        + " |",
+        "| " + " | ".join(headers) + " |",
         "|---|---|---|---|---|",
     ]
     for item in diff.items:
         for change in item.changes:
             commits = " ".join(f"`{c.sha[:10]}`" for c in change.commits)
-            rfcs = ", ".join(for_markdown(r) for r in change.rfcs) or ("⛔ 없음" if ko else "⛔ none")
+            rfcs = ", ".join(for_markdown(r) for r in change.rfcs) or tr(lang, "⛔ none")
             lines.append(
                 f"| {for_markdown(item.id)} | {for_markdown(change.path)} | {change.status} "
                 f"| {commits} | {rfcs} |"
             )
     if diff.artifacts:
-        lines.extend(_artifacts_markdown(diff.artifacts, ko))
+        lines.extend(_artifacts_markdown(diff.artifacts, lang))
     return "\n".join(lines) + "\n"
 
 
-def _artifacts_markdown(artifacts: tuple[ArtifactChange, ...], ko: bool) -> list[str]:
-    headers = (
-        ["배포 산출물", "상태", "이전", "이후", "배포", "변경요청"]
-        if ko
-        else ["Artefact", "Status", "Before", "After", "Deployments", "RFCs"]
-    )
+def _artifacts_markdown(artifacts: tuple[ArtifactChange, ...], lang: str) -> list[str]:
+    headers = [
+        ptr(lang, "baseline diff table", "Artefact"),
+        ptr(lang, "baseline diff table", "Status"),
+        ptr(lang, "baseline diff table", "Before"),
+        ptr(lang, "baseline diff table", "After"),
+        ptr(lang, "baseline diff table", "Deployments"),
+        ptr(lang, "baseline diff table", "RFCs"),
+    ]
     lines = [
         "",
-        f"#### {'배포 산출물' if ko else 'Deployed artefacts'}",
+        "#### " + tr(lang, "Deployed artefacts"),
         "",
         "| " + " | ".join(headers) + " |",
         "|---|---|---|---|---|---|",
@@ -295,12 +302,11 @@ def _artifacts_markdown(artifacts: tuple[ArtifactChange, ...], ko: bool) -> list
     for change in artifacts:
         deployments = (
             ", ".join(
-                f"{for_markdown(d.deployment_id)} ({'원장' if ko else 'ledger'} #{d.seq})"
-                for d in change.deployments
+                f"{for_markdown(d.deployment_id)} ({_ledger_seq(lang, d.seq)})" for d in change.deployments
             )
             or "-"
         )
-        rfcs = ", ".join(for_markdown(r) for r in change.rfcs) or ("⛔ 없음" if ko else "⛔ none")
+        rfcs = ", ".join(for_markdown(r) for r in change.rfcs) or tr(lang, "⛔ none")
         lines.append(
             f"| {for_markdown(change.name)} | {change.status} | {for_markdown(short_digest(change.before))} "
             f"| {for_markdown(short_digest(change.after))} | {deployments} | {rfcs} |"

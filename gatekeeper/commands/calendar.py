@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from gatekeeper.commands import Context
 from gatekeeper.errors import UsageError
-from gatekeeper.messages import msg
+from gatekeeper.messages import msg, tr
 
 DEFAULT_DAYS = 42
 # The ledger's deployments are read from this far before the period: the systems that deploy are known.
@@ -159,5 +159,5 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     else:
         ctx.runtime.stdout.write(render_text(cal, ctx.lang))
         if output is not None:
-            ctx.out(("작성함: " if ctx.lang == "ko" else "wrote ") + str(output))
+            ctx.out(tr(ctx.lang, "wrote {path}", path=output))
     return 0 if cal.ok else 1

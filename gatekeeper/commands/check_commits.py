@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from gatekeeper.commands import Context
 from gatekeeper.errors import InputError, UsageError
-from gatekeeper.messages import msg
+from gatekeeper.messages import msg, tr
 
 if TYPE_CHECKING:
     from gatekeeper.adapters.rfcstore import RfcStore
@@ -129,15 +129,15 @@ def _read_message_file(path: Path, cwd: Path) -> str:
             raw = handle.read(MAX_MESSAGE_BYTES + 1)
     except OSError as exc:
         raise InputError(
-            f"{path}: cannot read the commit message: {exc.strerror or exc}",
-            ko=f"{path}: 커밋 메시지를 읽을 수 없습니다: {exc.strerror or exc}",
-            hint_ko="git이 넘긴 메시지 파일 경로를 확인하십시오",
+            msg("{path}: cannot read the commit message: {reason}", path=path, reason=exc.strerror or exc),
+            hint=msg("check the path of the message file git passed"),
         ) from None
     if len(raw) > MAX_MESSAGE_BYTES:
         raise InputError(
-            f"{path}: the commit message is larger than {MAX_MESSAGE_BYTES} bytes",
-            ko=f"{path}: 커밋 메시지가 {MAX_MESSAGE_BYTES}바이트보다 큽니다",
-            hint_ko="메시지를 줄이십시오",
+            msg(
+                "{path}: the commit message is larger than {limit} bytes", path=path, limit=MAX_MESSAGE_BYTES
+            ),
+            hint=msg("shorten the message"),
         )
     if b"\0" in raw:
         raise InputError(
@@ -268,12 +268,11 @@ def _check_range(text: str | None, ctx: Context) -> int:
 
 def _adoption_note(ctx: Context, adoption: AdoptionConfig, before: int) -> str:
     when = adoption.at.astimezone(ZoneInfo(ctx.config.timezone)).strftime("%Y-%m-%d %H:%M")
-    if ctx.lang == "ko":
-        return (
-            f"도입 시점({adoption.commit[:10]}, {when}) 이전 커밋 {before}건은 검사에서 제외했습니다 "
-            "(.gatekeeper.yml adoption: 도입 전 이력)"
-        )
-    return (
-        f"{before} commit(s) from before the adoption point {adoption.commit[:10]} ({when}) are exempt: "
-        "governance starts after it (.gatekeeper.yml adoption)"
+    return tr(
+        ctx.lang,
+        "{before} commit(s) from before the adoption point {commit} ({when}) are exempt: "
+        "governance starts after it (.gatekeeper.yml adoption)",
+        before=before,
+        commit=adoption.commit[:10],
+        when=when,
     )

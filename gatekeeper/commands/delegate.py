@@ -20,7 +20,7 @@ from gatekeeper.commands import Context
 from gatekeeper.commands._records import draft, report_stored, signed, store
 from gatekeeper.domain import RecordKind
 from gatekeeper.errors import InputError, UsageError
-from gatekeeper.messages import msg
+from gatekeeper.messages import msg, tr
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -60,13 +60,17 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     steps = tuple(dict.fromkeys(s.strip() for s in args.steps if s.strip()))
     known = [str(s) for s in ctx.policy.approvals.steps]
     unknown = [s for s in steps if s not in known]
-    if not deputy or not steps or unknown:
+    if unknown:
         raise InputError(
             msg(
-                "--to names nobody, or --steps names no approval step of the pack: {join_unknown_or}",
-                join_unknown_or=", ".join(unknown) or "-",
-                join_unknown_or_없음=", ".join(unknown) or "(없음)",
+                "--to names nobody, or --steps names no approval step of the pack: {unknown}",
+                unknown=", ".join(unknown),
             ),
+            hint=msg("use steps of {name}: {join_known}", name=ctx.policy.name, join_known=", ".join(known)),
+        )
+    if not deputy or not steps:
+        raise InputError(
+            msg("--to names nobody, or --steps names no approval step of the pack: -"),
             hint=msg("use steps of {name}: {join_known}", name=ctx.policy.name, join_known=", ".join(known)),
         )
     if end <= start or end <= ctx.runtime.now():
@@ -92,12 +96,13 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     return report_stored(
         ctx,
         stored,
-        *msg(
+        tr(
+            ctx.lang,
             "{join_steps} to {deputy} until {end_isoformat}",
             join_steps=", ".join(steps),
             deputy=deputy,
             end_isoformat=end.isoformat(),
-        ).pair,
+        ),
     )
 
 
@@ -219,28 +224,16 @@ def _revoke(args: argparse.Namespace, ctx: Context) -> int:
         for r in history.delegations
     )
     if not mine or revoked:
-        why_en = (
-            "it is already revoked"
+        why = (
+            msg("it is already revoked")
             if revoked
-            else "it is not a delegation you recorded"
+            else msg("it is not a delegation you recorded")
             if grants
-            else "there is no delegation record with this id"
-        )
-        why_ko = (
-            "이미 철회되었습니다"
-            if revoked
-            else "본인이 기록한 위임이 아닙니다"
-            if grants
-            else "이 ID의 위임 기록이 없습니다"
+            else msg("there is no delegation record with this id")
         )
         raise InputError(
-            msg(
-                "--revoke {revoke_80!r}: {why_en}; nothing was recorded",
-                revoke_80=args.revoke[:80],
-                why_en=why_en,
-                why_ko=why_ko,
-            ),
+            msg("--revoke {revoke_80!r}: {why}; nothing was recorded", revoke_80=args.revoke[:80], why=why),
             hint=msg("`gatekeeper ledger log --kind delegation` lists the delegation records and their ids"),
         )
     stored = store(ctx, record)
-    return report_stored(ctx, stored, *msg("revokes {revoke}", revoke=args.revoke).pair)
+    return report_stored(ctx, stored, tr(ctx.lang, "revokes {revoke}", revoke=args.revoke))

@@ -41,7 +41,7 @@ from gatekeeper.errors import ExitCode, GatekeeperError, InputError
 from gatekeeper.facts.baseline import artifact_digests
 from gatekeeper.facts.gather import DEFAULT_ENVIRONMENT, gather, started_payload, workspace_evidence
 from gatekeeper.ledger import Draft, Ledger, LedgerReader, Precondition, Record
-from gatekeeper.messages import msg
+from gatekeeper.messages import Message, msg, tr
 from gatekeeper.reporters.words import word
 
 # `deploy start --at` may only restate the present: a deployment is recorded at the time it happens.
@@ -95,17 +95,15 @@ def _attestor(ctx: Context, ledger: LedgerReader) -> Callable[[Any], bool] | Non
     return Attestor(ctx.config, ctx.repo_root, ctx.runtime.env, ctx.runtime.now(), ledger=ledger)
 
 
-def _warn_unsigned(ctx: Context, en: str, ko: str) -> None:
+def _warn_unsigned(ctx: Context, said: Message) -> None:
     """Where the pack requires the deploying job's signature and a deployment record was written without
     it (recorded all the same: a deployment or its result is never lost)."""
-    ctx.runtime.stderr.write("gatekeeper: warning: " + (ko if ctx.lang == "ko" else en) + "\n")
+    ctx.runtime.stderr.write("gatekeeper: warning: " + said.said(ctx.lang) + "\n")
 
 
-_NO_TOKEN = (
+_NO_TOKEN = msg(
     "run deployments in a pipeline job that may request an OIDC token (GitHub: `permissions: id-token: "
-    "write`; GitLab: `id_tokens: {GATEKEEPER_ID_TOKEN: {aud: gatekeeper}}`)",
-    "OIDC 토큰을 받을 수 있는 파이프라인 작업에서 배포하세요 (GitHub: `permissions: id-token: write`, "
-    "GitLab: `id_tokens: {GATEKEEPER_ID_TOKEN: {aud: gatekeeper}}`)",
+    "write`; GitLab: `id_tokens: {GATEKEEPER_ID_TOKEN: {aud: gatekeeper}}`)"
 )
 
 
@@ -168,16 +166,17 @@ def _start(args: argparse.Namespace, ctx: Context) -> int:
     if "attestation" not in record.data and _required(ctx):
         _warn_unsigned(
             ctx,
-            f"deployment {record.id} was recorded without the CI platform's signature: nothing shows which "
-            "job deployed, and the systems after this one in an RFC's order will not count it; "
-            + _NO_TOKEN[0],
-            f"배포 {record.id}가 CI 플랫폼의 서명 없이 기록되었습니다: 어느 작업이 배포했는지 증명되지 않아 "
-            "변경요청의 시스템 순서상 다음 시스템은 이 배포를 인정하지 않습니다. " + _NO_TOKEN[1],
+            msg(
+                "deployment {id} was recorded without the CI platform's signature: nothing shows which "
+                "job deployed, and the systems after this one in an RFC's order will not count it; {fix}",
+                id=record.id,
+                fix=_NO_TOKEN,
+            ),
         )
     started = dataclasses.replace(outcome, extra={**outcome.extra, "deployment_id": record.id})
     code = ctx.emit(started)
     if ctx.output_format == "text":
-        ctx.out(f"{'배포 ID' if ctx.lang == 'ko' else 'deployment id'}: {record.id}")
+        ctx.out(tr(ctx.lang, "deployment id: {id}", id=record.id))
     notify_findings(ctx, outcome.findings)  # the warnings: debts overdue, reports due
     return code
 
@@ -185,8 +184,8 @@ def _start(args: argparse.Namespace, ctx: Context) -> int:
 class _AlreadyRecorded(GatekeeperError):
     """The same report (kind, commit, digest, counts) is in the ledger already, in record `seq`."""
 
-    def __init__(self, message: str, seq: int) -> None:
-        super().__init__(message, ko=f"시험 증적이 이미 원장 기록 {seq}에 있습니다")
+    def __init__(self, digest: str, seq: int) -> None:
+        super().__init__(msg("test evidence {digest} is recorded in record {seq}", digest=digest, seq=seq))
         self.seq = seq
 
 
@@ -203,9 +202,7 @@ def _unrecorded(system: str, evidence: TestEvidence, at: datetime) -> Preconditi
                 evidence.commit,
                 evidence.counts,
             ) and evidence.digest in payload.digests:
-                raise _AlreadyRecorded(
-                    f"test evidence {evidence.digest} is recorded in record {record.seq}", record.seq
-                )
+                raise _AlreadyRecorded(evidence.digest, record.seq)
 
     return check
 
@@ -329,10 +326,12 @@ def _finish(args: argparse.Namespace, ctx: Context) -> int:
         # signed result (`facts.history.History.deployment_counts`): it stays open until one closes it.
         _warn_unsigned(
             ctx,
-            f"the result of deployment {started.id} was recorded without the CI platform's signature and "
-            "does not count: the deployment stays open until a signed result closes it; " + _NO_TOKEN[0],
-            f"배포 {started.id}의 결과가 CI 플랫폼의 서명 없이 기록되어 인정되지 않습니다. 서명된 결과가 "
-            "기록될 때까지 배포는 진행 중으로 남습니다. " + _NO_TOKEN[1],
+            msg(
+                "the result of deployment {id} was recorded without the CI platform's signature and "
+                "does not count: the deployment stays open until a signed result closes it; {fix}",
+                id=started.id,
+                fix=_NO_TOKEN,
+            ),
         )
     extra: dict[str, object] = {"deployment_id": started.id, "result": str(result)}
     if incident is not None:
@@ -347,14 +346,11 @@ def _finish(args: argparse.Namespace, ctx: Context) -> int:
     ctx.emit(outcome)
     if ctx.output_format == "text":
         grade = entry_of(incident).payload.grade if incident is not None else None
-        if ctx.lang == "ko":
-            ctx.out(f"배포 {started.id} 종료: {word(result, 'ko')}")
-            if incident is not None:
-                ctx.out(f"장애 {incident.id} 등록함, {grade}등급")
-        else:
-            ctx.out(f"deployment {started.id} finished: {result}")
-            if incident is not None:
-                ctx.out(f"incident {incident.id} opened, grade {grade}")
+        ctx.out(
+            tr(ctx.lang, "deployment {id} finished: {result}", id=started.id, result=word(result, ctx.lang))
+        )
+        if incident is not None:
+            ctx.out(tr(ctx.lang, "incident {id} opened, grade {grade}", id=incident.id, grade=grade))
     if incident is not None:
         notify(ctx, lambda: [_incident_event(incident, now)])
     return int(ExitCode.OK)

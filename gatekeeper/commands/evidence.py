@@ -14,7 +14,7 @@ from gatekeeper.commands import Context
 from gatekeeper.commands._records import draft, report_stored, store
 from gatekeeper.domain import EvidenceKind, RecordKind
 from gatekeeper.errors import InputError
-from gatekeeper.messages import msg
+from gatekeeper.messages import msg, tr
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -89,10 +89,16 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     if args.deployment.strip():
         return _bound(args, ctx, data, head)
     record = store(ctx, draft(ctx, str(RecordKind.TEST_EVIDENCE), data, tuple(args.rfc)))
-    line = f"{args.kind}: {totals['passed']}/{totals['tests']} passed in {len(files)} file(s) at {head[:12]}"
-    passed_ko = f"{totals['tests']}건 중 {totals['passed']}건 통과"
-    line_ko = f"{args.kind}: {passed_ko}, 파일 {len(files)}개, 커밋 {head[:12]}"
-    return report_stored(ctx, record, line, line_ko)
+    line = tr(
+        ctx.lang,
+        "{kind}: {passed}/{tests} passed in {files} file(s) at {commit}",
+        kind=args.kind,
+        passed=totals["passed"],
+        tests=totals["tests"],
+        files=len(files),
+        commit=head[:12],
+    )
+    return report_stored(ctx, record, line)
 
 
 def _bound(args: argparse.Namespace, ctx: Context, data: dict[str, object], head: str) -> int:
@@ -117,8 +123,13 @@ def _bound(args: argparse.Namespace, ctx: Context, data: dict[str, object], head
         ledger.close()
     totals = data["totals"]
     assert isinstance(totals, dict)
-    line = f"{args.kind} in production: {totals['passed']}/{totals['tests']} passed at {head[:12]}"
-    line += f" for {deployment}"
-    passed_ko = f"{totals['tests']}건 중 {totals['passed']}건 통과"
-    line_ko = f"운영 {args.kind}: {passed_ko}, 커밋 {head[:12]}, 배포 {deployment}"
-    return report_stored(ctx, record, line, line_ko)
+    line = tr(
+        ctx.lang,
+        "{kind} in production: {passed}/{tests} passed at {commit} for {deployment}",
+        kind=args.kind,
+        passed=totals["passed"],
+        tests=totals["tests"],
+        commit=head[:12],
+        deployment=deployment,
+    )
+    return report_stored(ctx, record, line)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from gatekeeper.commands import Context
 from gatekeeper.commands._hooks import install
+from gatekeeper.messages import tr
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -28,12 +29,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
 
     root = Path(git(ctx.runtime.cwd, "rev-parse", "--show-toplevel").strip())
     target, kept = install(root, force=args.force, python=sys.executable)
-    if ctx.lang == "ko":
-        text = f"commit-msg 훅을 설치했습니다: {target}"
-        if kept is not None:
-            text += f"\n이전 훅은 {kept}(으)로 보관했으며 더는 실행되지 않습니다"
-    else:
-        text = f"installed the commit-msg hook in {target}"
-        if kept is not None:
-            text += f"\nthe previous hook is kept as {kept}; it no longer runs"
+    text = tr(ctx.lang, "installed the commit-msg hook in {target}", target=target)
+    if kept is not None:
+        text += "\n" + tr(ctx.lang, "the previous hook is kept as {kept}; it no longer runs", kept=kept)
     return ctx.done(text, hook=str(target), kept=None if kept is None else str(kept))

@@ -146,7 +146,7 @@ def _open(args: argparse.Namespace, ctx: Context, actor: str) -> int:
     record = draft(ctx, str(payload.KIND), payload.dump(), tuple(args.rfc))
     stored = store(ctx, record, unique)
     code = report_stored(
-        ctx, stored, *msg("{ident}, grade {int_grade}", ident=ident, int_grade=int(grade)).pair
+        ctx, stored, tr(ctx.lang, "{ident}, grade {int_grade}", ident=ident, int_grade=int(grade))
     )
     if (
         "attestation" not in stored.data
@@ -199,8 +199,8 @@ def _update(args: argparse.Namespace, ctx: Context) -> int:
         handler=args.handler,
     )
     stored = store(ctx, draft(ctx, str(payload.KIND), payload.dump(), state.rfcs))
-    said = msg("{id} (intermediate report)", id=state.id).pair if args.report else (state.id, state.id)
-    return report_stored(ctx, stored, *said)
+    said = tr(ctx.lang, "{id} (intermediate report)", id=state.id) if args.report else state.id
+    return report_stored(ctx, stored, said)
 
 
 def _close(args: argparse.Namespace, ctx: Context) -> int:
@@ -241,7 +241,7 @@ def _close(args: argparse.Namespace, ctx: Context) -> int:
             id=state.id,
             grade=int(grade),
         )
-    return report_stored(ctx, stored, *summary.pair)
+    return report_stored(ctx, stored, summary.said(ctx.lang))
 
 
 def _list(ctx: Context) -> int:

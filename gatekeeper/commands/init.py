@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from gatekeeper import __version__
 from gatekeeper.commands import Context
 from gatekeeper.errors import GitError, UsageError
-from gatekeeper.messages import msg
+from gatekeeper.messages import msg, ptr, tr
 
 if TYPE_CHECKING:
     from gatekeeper.config import Config, Policy
@@ -29,13 +29,14 @@ if TYPE_CHECKING:
 # The gatekeeper Action the generated GitHub workflows use unless `--action-ref` names another copy.
 DEFAULT_ACTION = "sop-gatekeeper/gatekeeper"
 UNIT_REPORT = "reports/unit/junit.xml"
-ROLE_NAMES_KO = {
-    "agency-manager": "운영기관 관리자",
-    "agency-officer": "운영기관 담당자",
-    "operator-manager": "운영관리자",
-    "maintainer": "유지보수",
-    "tester": "테스트",
-    "cab": "변경관리위원회",
+# The SOP's names of the roles, which the next steps cite (in Korean in both languages: the SOP's terms).
+ROLE_NAMES = {
+    "agency-manager": msg("agency manager"),
+    "agency-officer": msg("agency officer"),
+    "operator-manager": msg("operator manager"),
+    "maintainer": msg("maintenance"),
+    "tester": msg("testing"),
+    "cab": msg("change advisory board"),
 }
 
 
@@ -262,20 +263,15 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
             msg("already there: {names}", names=names), hint=msg("keep them, or pass --force to overwrite")
         )
     lines: list[str] = []  # the text output; `--format json` gives the same as data
-    ko = ctx.lang == "ko"
     hook = None
     if ci == "gitlab" and (root / ".gitlab-ci.yml") in existing:
         shutil.copyfile(root / ".gitlab-ci.yml", root / ".gitlab-ci.yml.bak")
-        lines.append(
-            "기존 .gitlab-ci.yml을 .gitlab-ci.yml.bak으로 보관함"
-            if ko
-            else "kept the previous .gitlab-ci.yml as .gitlab-ci.yml.bak"
-        )
+        lines.append(tr(ctx.lang, "kept the previous .gitlab-ci.yml as .gitlab-ci.yml.bak"))
     for planned in files:
         planned.path.parent.mkdir(parents=True, exist_ok=True)
         planned.path.write_text(planned.text, encoding="utf-8")
         written = planned.path.relative_to(root)
-        lines.append(f"작성함: {written}" if ko else f"wrote {written}")
+        lines.append(tr(ctx.lang, "wrote {path}", path=written))
     if not args.no_hook and not add_ci_only:
         import sys
 
@@ -283,8 +279,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
 
         target, _kept = install(root, force=args.force, python=sys.executable)
         hook = str(target)
-        installed = f"commit-msg 훅 설치함: {target}"
-        lines.append(installed if ko else f"installed the commit-msg hook in {target}")
+        lines.append(ptr(ctx.lang, "init", "installed the commit-msg hook in {target}", target=target))
     rfc_file = next((f.path for f in files if f.path.parent.name == "changes"), None)
     steps = next_steps(ctx.lang, ci, config, policy, rfc_file.stem if rfc_file else None, adoption)
     return ctx.done(
@@ -318,7 +313,7 @@ def next_steps(
         f"init/next-steps.{'ko' if lang == 'ko' else 'en'}.txt.j2",
         ci=ci,
         steps=steps,
-        role_names=ROLE_NAMES_KO,
+        role_names={role: name.ko for role, name in ROLE_NAMES.items()},
         two_step_roles=_two_step_roles(steps),
         ledger_branch=getattr(config.ledger, "branch", "gatekeeper/ledger"),
         rfc_id=rfc_id,

@@ -17,6 +17,7 @@ from gatekeeper.checks.kpi import KpiReport, KpiValue
 from gatekeeper.commands import Context
 from gatekeeper.commands._kpi import kpi_report
 from gatekeeper.commands._options import add_period, period
+from gatekeeper.messages import ptr, tr
 from gatekeeper.reporters.columns import pad
 from gatekeeper.reporters.portfolio import KpiPortfolio
 from gatekeeper.reporters.sanitize import for_markdown
@@ -43,18 +44,16 @@ def _value(value: KpiValue) -> str:
 
 
 def _status(value: KpiValue, lang: str) -> str:
-    ko = lang == "ko"
     if value.met is None:
-        return ("측정" if ko else "measured") if value.target is None else ("자료 없음" if ko else "no data")
-    return ("달성" if ko else "met") if value.met else ("미달" if ko else "NOT MET")
+        return ptr(lang, "kpi", "measured") if value.target is None else ptr(lang, "kpi", "no data")
+    return ptr(lang, "kpi", "met") if value.met else ptr(lang, "kpi", "NOT MET")
 
 
 def render_text(result: KpiReport, lang: str, zone: ZoneInfo) -> str:
     from gatekeeper.reporters.period import period_text
 
-    ko = lang == "ko"
     shown = period_text(result.since, result.until, zone, lang)
-    lines = [f"{'KPI' if not ko else '성과지표'} — {result.system} ({shown})"]
+    lines = [tr(lang, "KPI — {system} ({period})", system=result.system, period=shown)]
     for value in result.kpis:
         target = value.target or "-"
         fraction = (
@@ -72,15 +71,17 @@ def render_text(result: KpiReport, lang: str, zone: ZoneInfo) -> str:
 def render_markdown(result: KpiReport, lang: str, zone: ZoneInfo) -> str:
     from gatekeeper.reporters.period import period_text
 
-    ko = lang == "ko"
     shown = period_text(result.since, result.until, zone, lang)
-    head = (
-        ["지표", "값", "목표", "판정", "SOP", "분자/분모"]
-        if ko
-        else ["KPI", "Value", "Target", "Status", "SOP", "n/d"]
-    )
+    head = [
+        ptr(lang, "kpi table", "KPI"),
+        ptr(lang, "kpi table", "Value"),
+        ptr(lang, "kpi table", "Target"),
+        ptr(lang, "kpi table", "Status"),
+        "SOP",
+        ptr(lang, "kpi table", "n/d"),
+    ]
     lines = [
-        f"### {'성과지표' if ko else 'KPIs'}: {for_markdown(result.system)} ({shown})",
+        tr(lang, "### KPIs: {system} ({period})", system=for_markdown(result.system), period=shown),
         "",
         "| " + " | ".join(head) + " |",
         "|---|---:|---:|---|---|---:|",

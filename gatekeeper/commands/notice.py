@@ -8,7 +8,7 @@ from gatekeeper.commands import Context
 from gatekeeper.commands._records import draft, report_stored, rfc_digest, signed, store
 from gatekeeper.domain import RecordKind
 from gatekeeper.errors import UsageError
-from gatekeeper.messages import msg
+from gatekeeper.messages import msg, tr
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -52,5 +52,5 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         )
     record = store(ctx, notice)
     return report_stored(
-        ctx, record, f"{args.rfc_id} to {', '.join(agencies)}", f"{args.rfc_id} → {', '.join(agencies)}"
+        ctx, record, tr(ctx.lang, "{rfc} to {agencies}", rfc=args.rfc_id, agencies=", ".join(agencies))
     )

@@ -15,7 +15,7 @@ from gatekeeper.commands._records import draft, report_stored, rfc_digest, signe
 from gatekeeper.domain import RecordKind
 from gatekeeper.domain.records import Pir
 from gatekeeper.errors import UsageError
-from gatekeeper.messages import msg
+from gatekeeper.messages import msg, tr
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -78,5 +78,9 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
             ),
         )
     record = store(ctx, pir)
-    result_ko = "목표 달성" if args.result == "achieved" else "목표 미달성"
-    return report_stored(ctx, record, f"{args.rfc_id}: {args.result}", f"{args.rfc_id}: {result_ko}")
+    summary = (
+        tr(ctx.lang, "{rfc}: achieved", rfc=args.rfc_id)
+        if args.result == "achieved"
+        else tr(ctx.lang, "{rfc}: not-achieved", rfc=args.rfc_id)
+    )
+    return report_stored(ctx, record, summary)

@@ -9,6 +9,7 @@ from gatekeeper.commands import Context
 from gatekeeper.commands._incidents import known_incident, require_incident_role
 from gatekeeper.commands._records import draft, report_stored, store
 from gatekeeper.domain.records import ProblemOpened
+from gatekeeper.messages import tr
 
 # 문제 등록(이관) 기준 (seed 002 문제관리 자-1).
 REASONS = ("unknown-cause", "workaround", "failed-change", "manager", "trend", "event-log")
@@ -31,9 +32,9 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         ident, rfcs = state.id, state.rfcs
     payload = ProblemOpened(title=args.title, incident=ident, reason=args.reason, note=args.note)
     stored = store(ctx, draft(ctx, str(payload.KIND), payload.dump(), rfcs))
-    return report_stored(
-        ctx,
-        stored,
-        f"problem {args.title}" + (f" for {ident}" if ident else ""),
-        f"문제 {args.title}" + (f", 장애 {ident}" if ident else ""),
+    summary = (
+        tr(ctx.lang, "problem {title} for {incident}", title=args.title, incident=ident)
+        if ident
+        else tr(ctx.lang, "problem {title}", title=args.title)
     )
+    return report_stored(ctx, stored, summary)

@@ -22,6 +22,7 @@ from gatekeeper.commands import Context
 from gatekeeper.commands._closure import refuse_uncounted, release_of, require_signature
 from gatekeeper.commands._records import append, draft, open_configured, report_stored, signed
 from gatekeeper.domain.records import ChangeClosed, ReleaseAccepted, ReleaseReviewed
+from gatekeeper.messages import msg
 
 _WHAT = {"accept": "acceptance", "review": "consistency review", "close": "closure"}
 
@@ -58,16 +59,21 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     payload: ReleaseAccepted | ReleaseReviewed | ChangeClosed
     if command == "accept":
         payload = ReleaseAccepted(deployment, args.result, args.note)
-        summary = f"{deployment}: {args.result}"
-        summary_ko = f"{deployment}: {'인수' if args.result == 'accepted' else '인수 거부'}"
+        summary = (
+            msg("{deployment}: accepted", deployment=deployment)
+            if args.result == "accepted"
+            else msg("{deployment}: rejected", deployment=deployment)
+        )
     elif command == "review":
         payload = ReleaseReviewed(deployment, args.consistent, args.note)
-        summary = f"{deployment}: {'consistent' if args.consistent else 'inconsistent'}"
-        summary_ko = f"{deployment}: {'일치' if args.consistent else '불일치'}"
+        summary = (
+            msg("{deployment}: consistent", deployment=deployment)
+            if args.consistent
+            else msg("{deployment}: inconsistent", deployment=deployment)
+        )
     else:
         payload = ChangeClosed(deployment, args.note, args.improvements)
-        summary = f"{deployment}: closed"
-        summary_ko = f"{deployment}: 종료"
+        summary = msg("{deployment}: closed", deployment=deployment)
     ledger = open_configured(ctx)
     try:
         history, release = release_of(ctx, ledger, deployment)
@@ -78,4 +84,4 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         record = append(ctx, ledger, record_draft)
     finally:
         ledger.close()
-    return report_stored(ctx, record, summary, summary_ko)
+    return report_stored(ctx, record, summary.said(ctx.lang))

@@ -32,10 +32,6 @@ from gatekeeper.reporters.forms import (
 from gatekeeper.reporters.sanitize import for_log
 
 
-def _t(lang: str, en: str, ko: str) -> str:
-    return ko if lang == "ko" else en
-
-
 def configure(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="report_command", metavar="SUBCOMMAND", required=True)
     form = sub.add_parser("form", help="render an SOP form from RFC and ledger data")

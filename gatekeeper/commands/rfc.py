@@ -8,7 +8,7 @@ import json
 from gatekeeper.commands import Context
 from gatekeeper.domain.rfcid import next_id
 from gatekeeper.errors import ConfigError, ExitCode, UsageError
-from gatekeeper.messages import msg
+from gatekeeper.messages import msg, ptr, tr
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -74,8 +74,7 @@ def _new(args: argparse.Namespace, ctx: Context) -> int:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
     written = str(path.relative_to(ctx.repo_root))
-    text = f"작성함: {written}" if ctx.lang == "ko" else f"wrote {written}"
-    return ctx.done(text, id=rfc_id, path=written)
+    return ctx.done(tr(ctx.lang, "wrote {path}", path=written), id=rfc_id, path=written)
 
 
 def _validate(args: argparse.Namespace, ctx: Context) -> int:
@@ -130,29 +129,25 @@ def _show(args: argparse.Namespace, ctx: Context) -> int:
         ctx.out(json.dumps(body, ensure_ascii=False, indent=2))
         return int(ExitCode.OK)
     from gatekeeper.reporters.sanitize import for_log
+    from gatekeeper.reporters.words import word
 
-    rfc = entry.rfc
-    if ctx.lang == "ko":
-        from gatekeeper.reporters.words import word
-
-        kind, status = word(rfc.type, "ko"), word(rfc.status, "ko")
-        lines = [
-            f"{rfc.id}  {for_log(rfc.title)}",
-            f"  유형: {kind}   상태: {status}   요청자: {for_log(rfc.requester)}",
-            f"  대상 시스템: {', '.join(rfc.systems)}",
-            f"  변경 사유: {for_log(rfc.reason)}",
-            f"  다이제스트: {entry.digest}",
-            f"  파일: {entry.where}",
-        ]
-    else:
-        lines = [
-            f"{rfc.id}  {for_log(rfc.title)}",
-            f"  type: {rfc.type}   status: {rfc.status}   requester: {for_log(rfc.requester)}",
-            f"  systems: {', '.join(rfc.systems)}",
-            f"  reason: {for_log(rfc.reason)}",
-            f"  digest: {entry.digest}",
-            f"  file: {entry.where}",
-        ]
+    rfc, lang = entry.rfc, ctx.lang
+    lines = [
+        f"{rfc.id}  {for_log(rfc.title)}",
+        "  "
+        + ptr(
+            lang,
+            "rfc show",
+            "type: {type}   status: {status}   requester: {requester}",
+            type=word(rfc.type, lang),
+            status=word(rfc.status, lang),
+            requester=for_log(rfc.requester),
+        ),
+        "  " + ptr(lang, "rfc show", "systems: {systems}", systems=", ".join(rfc.systems)),
+        "  " + ptr(lang, "rfc show", "reason: {reason}", reason=for_log(rfc.reason)),
+        "  " + ptr(lang, "rfc show", "digest: {digest}", digest=entry.digest),
+        "  " + ptr(lang, "rfc show", "file: {file}", file=entry.where),
+    ]
     ctx.out("\n".join(lines))
     return int(ExitCode.OK)
 

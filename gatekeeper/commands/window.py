@@ -11,6 +11,7 @@ import argparse
 
 from gatekeeper.commands import Context
 from gatekeeper.commands._options import parse_at
+from gatekeeper.messages import in_language, tr
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -50,7 +51,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
             "local": facts.local.isoformat(),
             "timezone": facts.timezone,
             "business_day": facts.day.business,
-            "day": facts.day.reason_ko if ctx.lang == "ko" else facts.day.reason_en,
+            "day": in_language(ctx.lang, facts.day.reason_en, facts.day.reason_ko),
             "in_business_hours": facts.in_business_hours,
             "freezes": [hit.name for hit in facts.freezes],
             "allowed": not any(f.severity is Severity.ERROR for f in findings),
@@ -59,8 +60,15 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     )
     code = ctx.emit(outcome)  # the decision at `at`, with or without --next
     if ctx.output_format == "text":
-        day = facts.day.reason_ko if ctx.lang == "ko" else facts.day.reason_en
-        label = "다음 배포 가능 시각" if ctx.lang == "ko" else "next allowed"
+        day = in_language(ctx.lang, facts.day.reason_en, facts.day.reason_ko)
         when = f"{facts.local:%Y-%m-%d %H:%M} {facts.timezone}"
-        ctx.out(f"{when} ({day}); {label}: {facts.next_allowed.isoformat()}")
+        ctx.out(
+            tr(
+                ctx.lang,
+                "{when} ({day}); next allowed: {next}",
+                when=when,
+                day=day,
+                next=facts.next_allowed.isoformat(),
+            )
+        )
     return code
