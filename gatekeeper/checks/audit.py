@@ -395,13 +395,16 @@ class AuditBuilder:
     def _finished(self, entry: Entry[DeploymentFinished]) -> None:
         counted = self.history.deployment_counts(entry)
         self._unsigned(entry)
-        if not counted:
+        if not counted and not self.history.ends_unverified(entry):
             return
-        deployment = self.history.finished(entry, entry.payload)
+        # An unverified result ends its deployment without a result (`History.deployment_counts`): it is
+        # no failure and records no history, but the deployment owes its PIR.
+        deployment = self.history.finished(entry, entry.payload, verified=counted)
         started_inside = deployment is not None and deployment.id in self._deployed
         if not self._inside(entry.moment) and not started_inside:
             return
-        self.checks["change.history-recorded"].ok(entry.ref)
+        if counted:
+            self.checks["change.history-recorded"].ok(entry.ref)
         if deployment is None:
             return
         if deployment.result is not None and deployment.result.value in ("failure", "rolled-back"):
@@ -425,12 +428,18 @@ class AuditBuilder:
             return
         what = f"{entry.kind} record {entry.seq} of deployment {found.deployment}"
         what_ko = f"배포 {found.deployment}의 {entry.kind} 기록 {entry.seq}"
-        note = self._t(
-            f"{what} {'counts' if found.counted else 'counts for nothing'}: no CI job of this repository is "
-            f"shown to have written it ({found.reason})",
-            f"{what_ko}은(는) {'인정되지만' if found.counted else '인정되지 않습니다:'} 이 저장소의 "
-            f"CI 작업이 기록했다는 서명이 확인되지 않습니다 ({found.reasons[1]})",
-        )
+        if found.ends:  # its reason says what is and is not shown
+            note = self._t(
+                f"{what} counts for nothing as a result: {found.reason}",
+                f"{what_ko}의 결과는 인정되지 않습니다: {found.reasons[1]}",
+            )
+        else:
+            note = self._t(
+                f"{what} {'counts' if found.counted else 'counts for nothing'}: no CI job of this repository "
+                f"is shown to have written it ({found.reason})",
+                f"{what_ko}은(는) {'인정되지만' if found.counted else '인정되지 않습니다:'} 이 저장소의 "
+                f"CI 작업이 기록했다는 서명이 확인되지 않습니다 ({found.reasons[1]})",
+            )
         check = self.checks["configuration.ledger-integrity"]
         if self.history.deployment_level == "required":
             check.fail(entry.ref, note)

@@ -66,7 +66,24 @@ def render_text(result: KpiReport, lang: str, zone: ZoneInfo) -> str:
             f"  {pad(value.label(lang), 36)} {_value(value):>12}  {target:>7}  "
             f"{pad(_status(value, lang), 8)} [{value.sop}]{fraction}"
         )
+    lines += [f"  {line}" for line in unverified_lines(result, lang)]
     return "\n".join(lines) + "\n"
+
+
+def unverified_lines(result: KpiReport, lang: str) -> list[str]:
+    """The deployment results the KPIs did not count because no CI job is shown to have written them
+    (`KpiReport.unverified`): a heading and one line each."""
+    if not result.unverified:
+        return []
+    ko = lang == "ko"
+    head = (
+        f"배포 결과 {len(result.unverified)}건은 검증되지 않아 지표에 반영하지 않았습니다:"
+        if ko
+        else f"{len(result.unverified)} deployment result(s) are unverified and count in no KPI:"
+    )
+    return [head] + [
+        f"- seq {u.seq} ({u.deployment}): {u.reasons[1] if ko else u.reason}" for u in result.unverified
+    ]
 
 
 def render_markdown(result: KpiReport, lang: str, zone: ZoneInfo) -> str:
@@ -97,6 +114,10 @@ def render_markdown(result: KpiReport, lang: str, zone: ZoneInfo) -> str:
             f"| {value.label(lang)} | {_value(value)} | {value.target or '-'} | {mark}{status} | {value.sop} "
             f"| {fraction} |"
         )
+    unverified = unverified_lines(result, lang)
+    if unverified:  # the heading, then a list whose items are untrusted text (the records' ids)
+        lines += ["", for_markdown(unverified[0]), ""]
+        lines += [f"- {for_markdown(line.removeprefix('- '))}" for line in unverified[1:]]
     return "\n".join(lines) + "\n"
 
 
