@@ -335,6 +335,18 @@ def _finish(args: argparse.Namespace, ctx: Context) -> int:
             f"배포 {started.id}의 결과가 CI 플랫폼의 서명 없이 기록되어 인정되지 않습니다. 서명된 결과가 "
             "기록될 때까지 배포는 진행 중으로 남습니다. " + _NO_TOKEN[1],
         )
+    elif started.payload.attestation is None and _required(ctx):
+        # Its start proves no job deployed (`facts.history.History.deployment_counts`): the result ends the
+        # deployment but counts as no success, failure or abort.
+        _warn_unsigned(
+            ctx,
+            f"deployment {started.id} was started without the CI platform's signature: this result ends it "
+            "but counts as no success, failure or abort (the KPIs, incidents and the configuration baseline "
+            "do not rest on it) and the deployment owes its PIR; " + _NO_TOKEN[0],
+            f"배포 {started.id}는 CI 플랫폼의 서명 없이 시작되었습니다. 이 결과로 배포는 끝나지만 성공·실패·"
+            "중단으로 인정되지 않으며(KPI, 장애, 구성 베이스라인에 반영하지 않음) 배포는 PIR 의무를 집니다. "
+            + _NO_TOKEN[1],
+        )
     extra: dict[str, object] = {"deployment_id": started.id, "result": str(result)}
     if incident is not None:
         extra["incident"] = {"id": incident.id, "grade": entry_of(incident).payload.grade}

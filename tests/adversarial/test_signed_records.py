@@ -22,6 +22,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from gatekeeper.adapters.localissuer import LocalIssuer, SigningKey, github_claims
 from gatekeeper.domain.attestation import audience, digest_of
@@ -819,14 +821,25 @@ def test_a_deployment_nobody_is_shown_to_have_started_restores_no_service(
             "hours_ago": 1.95,
             "deployment": 0,
             "actor": "han",
-            "data": {"incident_id": "INC-2026-0031", "type": "service-outage", "title": "배포 실패", "grade": 1},
+            "data": {
+                "incident_id": "INC-2026-0031",
+                "type": "service-outage",
+                "title": "배포 실패",
+                "grade": 1,
+            },
         },
     ]
     for name, start in _UNVERIFIED_STARTS.items():
         repo = GitRepo.create(tmp_path / str(len(list(tmp_path.iterdir()))))
         forged = [
             {"kind": "deployment.started", "hours_ago": 1.93, **start},
-            {"kind": "deployment.finished", "hours_ago": 1.9, "closes": 3, "signed": False, "data": {"result": "success"}},
+            {
+                "kind": "deployment.finished",
+                "hours_ago": 1.9,
+                "closes": 3,
+                "signed": False,
+                "data": {"result": "success"},
+            },
         ]
         at, _ = cases.build(repo, {"records": [*failed, *forged]})
         rules = _rules_at(repo, at)
@@ -858,7 +871,9 @@ def test_a_deployment_nobody_is_shown_to_have_started_explains_no_deployed_artef
         try:
             attest = Attestor(config, repo.path, {}, at, ledger=ledger)
             counted = deployment_results(ledger, SYSTEM, attest, "required")
-            recommended = deployment_results(ledger, SYSTEM, Attestor(config, repo.path, {}, at, ledger=ledger), "recommended")
+            recommended = deployment_results(
+                ledger, SYSTEM, Attestor(config, repo.path, {}, at, ledger=ledger), "recommended"
+            )
         finally:
             ledger.close()
         assert [r.data.get("artifacts") for r in counted] == [None], (name, counted)  # the signed result only
@@ -915,4 +930,90 @@ def test_where_signatures_are_only_recommended_an_unsigned_deployment_counts_as_
         "`success` next to a signed deployment",
         "legacy records",
         "counted by their content as before (success rate 2/2); the audit's remark names them",
+    )
+
+
+def _kpi_entries(plan: list[tuple[str, int, str, str]]) -> list[Any]:
+    """Ledger entries from `plan`: (kind, deployment number, result, how signed: "ok", "bad" or "none")."""
+    from gatekeeper.domain.records import Entry, parse_payload
+
+    base = datetime(2026, 11, 2, 1, 0, tzinfo=NOW.tzinfo)
+    found = []
+    for seq, (kind, number, result, how) in enumerate(plan, start=1):
+        data: dict[str, Any] = {"environment": "production", "change_type": "normal"}
+        if kind == "deployment.finished":
+            data.update({"started": f"d{number}", "result": result})
+        if how != "none":
+            data["attestation"] = {"provider": "github", "token": how}
+        payload = parse_payload(kind, data)
+        ident = f"d{number}" if kind == "deployment.started" else f"f{seq}"
+        moment = base + timedelta(minutes=10 * seq)
+        found.append(Entry(seq, ident, kind, SYSTEM, (RFC,), "ci", "github-actions", moment, payload))
+    return found
+
+
+def _success_rate(entries: list[Any]) -> tuple[int, int]:
+    from zoneinfo import ZoneInfo
+
+    from gatekeeper.checks.kpi import TallyBuilder, kpi_history
+
+    def attest(entry: Any) -> bool:
+        return entry.payload.attestation is not None and entry.payload.attestation["token"] == "ok"
+
+    builder = TallyBuilder(ZoneInfo("Asia/Seoul"))
+    builder.history = kpi_history(SYSTEM, attest, "required")
+    for entry in entries:
+        builder.add(entry)
+    tallies = builder.result().values()
+    return sum(t.successes for t in tallies), sum(t.deployments for t in tallies)
+
+
+_RESULTS = st.sampled_from(["success", "failure", "rolled-back", "aborted"])
+
+
+@given(
+    genuine=st.lists(_RESULTS, min_size=1, max_size=6),
+    forged=st.lists(
+        st.tuples(
+            st.sampled_from(["deployment.started", "deployment.finished"]),
+            st.integers(0, 11),
+            _RESULTS,
+            st.sampled_from(["bad", "none", "ok"]),
+        ),
+        max_size=12,
+    ),
+    order=st.randoms(use_true_random=False),
+)
+def test_records_no_job_is_shown_to_have_written_never_raise_the_success_rate(
+    genuine: list[str], forged: list[tuple[str, int, str, str]], order: Any, reliability: Recorder
+) -> None:
+    """Where the pack requires signed deployment records, appending forged ones — unsigned, with a
+    signature that does not verify, or a genuinely signed result of a forged start — anywhere in a ledger
+    of signed deployments never raises the number of successes nor the success rate."""
+    plan = [
+        item
+        for number, result in enumerate(genuine)
+        for item in (("deployment.started", number, "", "ok"), ("deployment.finished", number, result, "ok"))
+    ]
+    # Forged starts take numbers of their own (6 and above); forged unsigned results name any deployment.
+    # A result signed by a job of the repository ("ok") names a forged start only: on a genuine deployment's
+    # commit, only its own deploying job signs.
+    extra = [
+        (kind, number % 6 + 6 if kind == "deployment.started" or how == "ok" else number, result, how)
+        for kind, number, result, how in forged
+        if kind == "deployment.finished" or how != "ok"
+    ]
+    mixed = list(plan)
+    for item in extra:
+        mixed.insert(order.randint(0, len(mixed)), item)
+    honest, _ = _success_rate(_kpi_entries(plan))
+    successes, deployments = _success_rate(_kpi_entries(mixed))
+    assert successes <= honest
+    expected = genuine.count("success") / max(1, sum(r != "aborted" for r in genuine))
+    assert deployments == 0 or successes / deployments <= expected + 1e-9
+    reliability.row(
+        "grade 1: forged deployment records (unsigned, a signature that does not verify, a signed result of "
+        "a forged start) inserted anywhere in a ledger of signed deployments (property, 30 examples)",
+        "forged ledger records (deployment.started / deployment.finished)",
+        "the KPIs never count more successes, nor a higher success rate, than the signed deployments give",
     )
