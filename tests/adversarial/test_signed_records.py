@@ -1017,3 +1017,39 @@ def test_records_no_job_is_shown_to_have_written_never_raise_the_success_rate(
         "forged ledger records (deployment.started / deployment.finished)",
         "the KPIs never count more successes, nor a higher success rate, than the signed deployments give",
     )
+
+
+def test_after_an_unpinned_key_rotation_a_result_appended_by_hand_counts_as_no_success(
+    tmp_path: Path, issuer: LocalIssuer, reliability: Recorder
+) -> None:
+    """A signed deployment's start no longer verifies once the issuer retired its key (no keys_file pins
+    it): nothing then shows a job started it, and a result appended by hand must not count by its content."""
+    world = World(tmp_path, issuer)
+    world.tested(world.repo.head(), "unit")
+    world.tested(world.repo.head())
+    world.chain()
+    started = run_cli(
+        ["--format", "json", "deploy", "start", "--rfc", RFC],
+        cwd=world.repo.path,
+        env=world.jobs.github("han"),
+        now=NOW,
+    )
+    assert started.code == 0, started.stdout + started.stderr
+    ident = json.loads(started.stdout)["deployment_id"]
+    issuer.keys[:] = [SigningKey.generate("local-2")]  # the issuer rotates: local-1 is no longer published
+    later = NOW + timedelta(hours=1)
+    _append(
+        world.repo,
+        Draft("deployment.finished", SYSTEM, "ci", "github-actions", later, _finish(ident), (RFC,)),
+    )
+    body = _kpi(world.repo, later + timedelta(minutes=1))
+    assert _rate(body, "deployment-success-rate") == (0, 0), body["kpis"]
+    reasons = [u["reason"] for u in body["unverified"] if u["deployment"] == ident]
+    assert reasons and "its start" in reasons[0], body["unverified"]
+    reliability.row(
+        "grade 1, issuer keys not pinned: a signed deployment is started, the issuer rotates its key, and a "
+        "`success` naming the deployment is appended unsigned",
+        "key rotation + forged ledger record (deployment.finished)",
+        "not counted: the start no longer verifies, so no result of it counts as a success (`kpi` counts no "
+        "deployment and lists the result as unverified, saying why the start does not count)",
+    )
