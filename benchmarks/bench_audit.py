@@ -221,7 +221,7 @@ def _cycle(cycle: int, system: str = SYSTEM) -> list[object]:
         },
         (rfc,),
     )
-    batch += [started, finished]
+    batch += [_sign(started, "ci", sha=commit), _sign(finished, "ci", sha=commit)]  # by the deploying job
     if failed:
         incident = add(
             "incident.opened",

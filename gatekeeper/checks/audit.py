@@ -394,13 +394,16 @@ class AuditBuilder:
     def _finished(self, entry: Entry[DeploymentFinished]) -> None:
         counted = self.history.deployment_counts(entry)
         self._unsigned(entry)
-        if not counted:
+        if not counted and not self.history.ends_unverified(entry):
             return
-        deployment = self.history.finished(entry, entry.payload)
+        # An unverified result ends its deployment without a result (`History.deployment_counts`): it is
+        # no failure and records no history, but the deployment owes its PIR.
+        deployment = self.history.finished(entry, entry.payload, verified=counted)
         started_inside = deployment is not None and deployment.id in self._deployed
         if not self._inside(entry.moment) and not started_inside:
             return
-        self.checks["change.history-recorded"].ok(entry.ref)
+        if counted:
+            self.checks["change.history-recorded"].ok(entry.ref)
         if deployment is None:
             return
         if deployment.result is not None and deployment.result.value in ("failure", "rolled-back"):
@@ -424,7 +427,14 @@ class AuditBuilder:
             return
         said = {"kind": entry.kind, "seq": entry.seq, "deployment": found.deployment}
         reason = in_language(self.lang, *found.reasons)
-        if found.counted:
+        if found.ends:  # its reason says what is and is not shown
+            note = tr(
+                self.lang,
+                "{kind} record {seq} of deployment {deployment} counts for nothing as a result: {reason}",
+                **said,
+                reason=reason,
+            )
+        elif found.counted:
             note = tr(
                 self.lang,
                 "{kind} record {seq} of deployment {deployment} counts: no CI job of this repository is "

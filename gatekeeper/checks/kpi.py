@@ -77,6 +77,7 @@ from gatekeeper.domain.records import (
 from gatekeeper.facts.history import History
 from gatekeeper.ledger import Record
 from gatekeeper.messages import in_language
+from gatekeeper.rules.deploy import UnsignedDeployment
 
 FAILED = frozenset({DeploymentResult.FAILURE, DeploymentResult.ROLLED_BACK})
 
@@ -150,6 +151,9 @@ class KpiReport:
     until: datetime | None
     kpis: tuple[KpiValue, ...]
     months: tuple[tuple[str, str, tuple[KpiValue, ...]], ...]  # (system, YYYY-MM, values)
+    # The deployment results of the period that count in no KPI, where the pack requires the deploying
+    # job's signature (`History.deployment_counts`), and why.
+    unverified: tuple[UnsignedDeployment, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -167,6 +171,17 @@ class KpiReport:
             "months": [
                 {"system": system, "month": month, "kpis": [k.as_dict() for k in values]}
                 for system, month, values in self.months
+            ],
+            "unverified": [
+                {
+                    "seq": u.seq,
+                    "kind": u.kind,
+                    "deployment": u.deployment,
+                    "at": u.moment.isoformat(),
+                    "reason": u.reason,
+                    "reason_ko": u.reasons[1],
+                }
+                for u in self.unverified
             ],
         }
 
@@ -288,6 +303,8 @@ class TallyBuilder:
         elif kind is DeploymentFinished:
             if self.history.deployment_counts(entry):  # a forged result counts in no KPI
                 self._finished(entry, payload)
+            elif self.history.ends_unverified(entry):
+                self._unverified(entry, payload)
         elif kind is TestEvidence:
             self._evidence(entry, payload)
         elif kind is IncidentOpened:
@@ -322,6 +339,20 @@ class TallyBuilder:
         else:
             tally.failures += 1
             tally.rollbacks += result is DeploymentResult.ROLLED_BACK
+
+    def _unverified(self, entry: Entry[Any], payload: DeploymentFinished) -> None:
+        """A result that ends a deployment no job is shown to have started, where the pack requires
+        signatures (`History.deployment_counts`). A success or an abort counts in no KPI (nothing shows it
+        happened). A failure or rollback counts as a failed deployment all the same: a real failure reported
+        by a job without an ID token must not vanish and flatter the rates, and a forged one only makes them
+        worse. It opens no incident of its own (the incident record does) and restores no service."""
+        ended = self.history.finished(entry, payload, verified=False)
+        if ended is None or not self._inside(entry.moment) or payload.result not in FAILED:
+            return
+        tally = self._tally(entry.system, entry.moment)
+        tally.deployments += 1
+        tally.failures += 1
+        tally.rollbacks += payload.result is DeploymentResult.ROLLED_BACK
 
     def _recovered(self) -> None:
         """Count the incidents that have a resolution now: their 장애 시간, in the month they occurred."""
@@ -559,12 +590,31 @@ def report(
     system: str,
     since: datetime | None,
     until: datetime | None,
+    history: History | None = None,
 ) -> KpiReport:
+    """The KPIs of `tallies`; `history`: the one the tallies paired deployments with, whose results that
+    count in no KPI the report lists (`unverified_results`)."""
     total = Tally()
     for tally in tallies.values():
         total.add(tally)
     months = tuple((s, m, evaluate(t, policy)) for (s, m), t in sorted(tallies.items()))
-    return KpiReport(system, since, until, evaluate(total, policy), months)
+    unverified = () if history is None else unverified_results(history, since, until)
+    return KpiReport(system, since, until, evaluate(total, policy), months, unverified)
+
+
+def unverified_results(
+    history: History, since: datetime | None, until: datetime | None
+) -> tuple[UnsignedDeployment, ...]:
+    """The deployment results recorded in [since, until) that `history` counted for nothing
+    (`History.deployment_counts`), in ledger order."""
+    return tuple(
+        u
+        for _, u in sorted(history.unsigned.items())
+        if not u.counted
+        and u.kind == RecordKind.DEPLOYMENT_FINISHED
+        and (since is None or u.moment >= since)
+        and (until is None or u.moment < until)
+    )
 
 
 def kpi_history(system: str, verify: Callable[[Entry[Any]], bool] | None, attestation: str) -> History:

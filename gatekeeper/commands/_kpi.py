@@ -136,6 +136,7 @@ def compute(
 def kpi_report(
     ctx: Context, since: datetime | None, until: datetime | None, ledger: LedgerReader
 ) -> KpiReport:
+    history = history_of(ctx, ctx.config, ledger)
     tallies = compute(
         ledger,
         ctx.config,
@@ -144,9 +145,9 @@ def kpi_report(
         plans=rfc_plans(ctx),
         commit_time=commit_times(ctx.repo_root),
         now=ctx.runtime.now(),
-        history=history_of(ctx, ctx.config, ledger),
+        history=history,
     )
-    return report(tallies, ctx.policy, system=ctx.config.system.id, since=since, until=until)
+    return report(tallies, ctx.policy, system=ctx.config.system.id, since=since, until=until, history=history)
 
 
 def history_of(ctx: Context, config: Config, ledger: LedgerReader) -> History:
@@ -193,9 +194,10 @@ def kpi_portfolio(
             plans=rfc_plans(ctx, member.id, entries),
             commit_time=times if member.own else None,
             now=now,
-            history=history_of(ctx, member.config, ledger),
+            history=(history := history_of(ctx, member.config, ledger)),
         )
         every.update(tallies)
-        rows.append((info(member), report(tallies, ctx.policy, system=member.id, since=since, until=until)))
+        found = report(tallies, ctx.policy, system=member.id, since=since, until=until, history=history)
+        rows.append((info(member), found))
     total = report(every, ctx.policy, system="", since=since, until=until)
     return KpiPortfolio(since, until, tuple(rows), total)

@@ -333,6 +333,19 @@ def _finish(args: argparse.Namespace, ctx: Context) -> int:
                 fix=_NO_TOKEN,
             ),
         )
+    elif started.payload.attestation is None and _required(ctx):
+        # Its start proves no job deployed (`facts.history.History.deployment_counts`): the result ends the
+        # deployment but counts as no success, failure or abort.
+        _warn_unsigned(
+            ctx,
+            msg(
+                "deployment {id} was started without the CI platform's signature: this result ends it but "
+                "counts as no success, failure or abort (the KPIs, incidents and the configuration baseline "
+                "do not rest on it) and the deployment owes its PIR; {fix}",
+                id=started.id,
+                fix=_NO_TOKEN,
+            ),
+        )
     extra: dict[str, object] = {"deployment_id": started.id, "result": str(result)}
     if incident is not None:
         extra["incident"] = {"id": incident.id, "grade": entry_of(incident).payload.grade}

@@ -17,7 +17,7 @@ from gatekeeper.checks.kpi import KpiReport, KpiValue
 from gatekeeper.commands import Context
 from gatekeeper.commands._kpi import kpi_report
 from gatekeeper.commands._options import add_period, period
-from gatekeeper.messages import ptr, tr
+from gatekeeper.messages import in_language, ptr, tr
 from gatekeeper.reporters.columns import pad
 from gatekeeper.reporters.portfolio import KpiPortfolio
 from gatekeeper.reporters.sanitize import for_markdown
@@ -65,7 +65,21 @@ def render_text(result: KpiReport, lang: str, zone: ZoneInfo) -> str:
             f"  {pad(value.label(lang), 36)} {_value(value):>12}  {target:>7}  "
             f"{pad(_status(value, lang), 8)} [{value.sop}]{fraction}"
         )
+    lines += [f"  {line}" for line in unverified_lines(result, lang)]
     return "\n".join(lines) + "\n"
+
+
+def unverified_lines(result: KpiReport, lang: str) -> list[str]:
+    """The deployment results the KPIs did not count because no CI job is shown to have written them
+    (`KpiReport.unverified`): a heading and one line each."""
+    if not result.unverified:
+        return []
+    head = tr(
+        lang, "{count} deployment result(s) are unverified and count in no KPI:", count=len(result.unverified)
+    )
+    return [head] + [
+        f"- seq {u.seq} ({u.deployment}): {in_language(lang, *u.reasons)}" for u in result.unverified
+    ]
 
 
 def render_markdown(result: KpiReport, lang: str, zone: ZoneInfo) -> str:
@@ -98,6 +112,10 @@ def render_markdown(result: KpiReport, lang: str, zone: ZoneInfo) -> str:
             f"| {value.label(lang)} | {_value(value)} | {value.target or '-'} | {mark}{status} | {value.sop} "
             f"| {fraction} |"
         )
+    unverified = unverified_lines(result, lang)
+    if unverified:  # the heading, then a list whose items are untrusted text (the records' ids)
+        lines += ["", for_markdown(unverified[0]), ""]
+        lines += [f"- {for_markdown(line.removeprefix('- '))}" for line in unverified[1:]]
     return "\n".join(lines) + "\n"
 
 

@@ -91,6 +91,9 @@ class Deployment:
     finished_at: datetime | None = None
     finished_seq: int = 0
     finish: DeploymentFinished | None = None
+    # False: ended by a result that does not count (`History.deployment_counts`: where the pack requires
+    # signatures, of a deployment no job is shown to have started); its result is unknown.
+    verified: bool = True
     # The two views `past` gives (before and after the finish), built once: a deployment still owing is
     # read at every later check, so each view is made the first time it is asked for.
     _running: PastDeployment | None = None
@@ -98,7 +101,9 @@ class Deployment:
 
     @property
     def result(self) -> DeploymentResult | None:
-        return self.finish.result if self.finish is not None else None
+        """The result that counts: None while open, and for a deployment ended by an unverified result (it
+        is neither a success nor a failure nor aborted: it owes what any ended deployment owes)."""
+        return self.finish.result if self.finish is not None and self.verified else None
 
     def past(self, at: datetime) -> PastDeployment:
         """The rules' view at `at`: a finish recorded after `at` had not happened yet."""
@@ -299,6 +304,9 @@ class History:
     unsigned: dict[int, UnsignedDeployment] = field(default_factory=dict)
     legacy: list[int] = field(default_factory=list)
     _signed_starts: set[str] = field(default_factory=set)  # ids of open deployments whose start verified
+    # Where the pack requires signatures: ids of open deployments whose start did not verify, and why (en,
+    # ko), for the results that name them.
+    _unverified_starts: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     @property
     def context(self) -> RuleContext:
@@ -334,6 +342,8 @@ class History:
         elif isinstance(payload, DeploymentFinished):
             if self.deployment_counts(entry):
                 self.finished(entry, payload)
+            elif self.ends_unverified(entry):
+                self.finished(entry, payload, verified=False)
         elif isinstance(payload, Pir):
             self.pir(entry)
         elif isinstance(payload, Notice):
@@ -440,24 +450,32 @@ class History:
         return deployment_attestation(self.policy, self.grade)
 
     def deployment_counts(self, entry: Entry[Any]) -> bool:
-        """Whether a deployment record counts — the one place this is decided for the gate, the lock and
-        the audit. A result of a deployment whose start a CI job of the system's repository is shown to have
-        signed (on the commit it names) counts only when its own signature verifies (a job of the repository
-        on that commit): else it is noted in `unsigned`, and counts only where the pack merely recommends
-        the signature. Every other record counts as before: a start only binds (it holds the lock and owes
-        what a deployment owes), and the result of a deployment no job is shown to have started is read by
-        its content; an unsigned one (a workstation's, a job's without an ID token, an earlier version's)
-        is noted in `legacy`, one whose signature does not verify in `unsigned`."""
+        """Whether a deployment record counts — the one place this is decided for the gate, the lock, the
+        audit, the KPIs and the baseline's deployed artefacts. A start always counts: it only binds (it holds
+        the lock and owes what a deployment owes), so a forged one can only make things stricter. A result
+        counts where its deployment's start and the result itself carry the signature of a CI job of the
+        system's repository (on the commit the deployment names). Else it is noted in `unsigned` and:
+
+        - where the pack merely recommends the signature, it counts by its content as before (an unsigned
+          one — a workstation's, a job's without an ID token, an earlier version's — is noted in `legacy`);
+        - where the pack requires it, it counts for nothing as a result. The result of a signed deployment
+          does not even end it (it stays open until a signed result closes it: nobody releases another's
+          deployment by hand). The result of a deployment no job is shown to have started (unsigned, or its
+          signature refused: another repository, a key the issuer no longer publishes) ends it (`ends`:
+          the lock is free again — its start was not shown to be real either, and ledgers written before
+          signatures would otherwise hold every lock for good) but is neither a success nor a failure nor
+          an abort: it restores no service, explains no artefact, counts in no success rate, and the
+          deployment owes its PIR whatever the record says (`Deployment.verified`)."""
         if self.attest is None or self.deployment_level == "off":
             return True
         payload = entry.payload
         started = payload.started if isinstance(payload, DeploymentFinished) else entry.id
+        required = self.deployment_level == "required"
         if isinstance(payload, DeploymentFinished) and started in self._signed_starts:
             if payload.attestation is not None and self.attest(entry):
                 self._signed_starts.discard(started)
                 return True
-            counted = self.deployment_level != "required"
-            if counted:
+            if not required:
                 self._signed_starts.discard(started)
             reason = (
                 self._refused(entry)
@@ -470,20 +488,75 @@ class History:
                 )
             )
             self.unsigned[entry.seq] = UnsignedDeployment(
-                entry.seq, entry.kind, started, entry.moment, reason[0], counted, reason[1]
+                entry.seq, entry.kind, started, entry.moment, reason[0], not required, reason[1]
             )
-            return counted
-        if payload.attestation is None:
-            self.legacy.append(entry.seq)
-        elif self.attest(entry):
-            if isinstance(payload, DeploymentStarted):
+            return not required
+        if isinstance(payload, DeploymentStarted):
+            # A second start under a signed one's id (a copy) leaves it signed: only a signed result ends it.
+            self._unverified_starts.pop(started, None)
+            if payload.attestation is None:
+                self.legacy.append(entry.seq)
+                if required:
+                    self._unverified_starts[started] = (
+                        f"its start (record {entry.seq}) carries no signature of a CI job",
+                        f"배포 시작 기록({entry.seq})에 CI 작업의 서명이 없습니다",
+                    )
+            elif self.attest(entry):
                 self._signed_starts.add(started)
+            else:
+                en, ko = self._refused(entry)
+                self.unsigned[entry.seq] = UnsignedDeployment(
+                    entry.seq, entry.kind, started, entry.moment, en, True, ko
+                )
+                if required:
+                    self._unverified_starts[started] = (
+                        f"the signature of its start (record {entry.seq}) does not count: {en}",
+                        f"배포 시작 기록({entry.seq})의 서명이 인정되지 않습니다: {ko}",
+                    )
+            return True
+        if not required:  # read by its content, as before
+            if payload.attestation is None:
+                self.legacy.append(entry.seq)
+            elif not self.attest(entry):
+                en, ko = self._refused(entry)
+                self.unsigned[entry.seq] = UnsignedDeployment(
+                    entry.seq, entry.kind, started, entry.moment, en, True, ko
+                )
+            return True
+        # Required: a result of a deployment no job is shown to have started counts for nothing as a result,
+        # signed or not (a developer who forged the start may run a job of their own to sign the result).
+        start = self._unverified_starts.pop(started, None)
+        if start is None:
+            start = (
+                "no start of this deployment is recorded before it",
+                "이 배포의 시작 기록이 이보다 앞에 없습니다",
+            )
+        if payload.attestation is None:
+            own = ("the record carries no signature of a CI job, and ", "이 기록에는 CI 작업의 서명이 없고, ")
+        elif self.attest(entry):
+            own = ("", "")
         else:
             en, ko = self._refused(entry)
-            self.unsigned[entry.seq] = UnsignedDeployment(
-                entry.seq, entry.kind, started, entry.moment, en, True, ko
-            )
-        return True
+            own = (f"its signature does not count ({en}), and ", f"이 기록의 서명이 인정되지 않고({ko}), ")
+        self.unsigned[entry.seq] = UnsignedDeployment(
+            entry.seq,
+            entry.kind,
+            started,
+            entry.moment,
+            f"{own[0]}no CI job of this repository is shown to have started deployment {started}: {start[0]}"
+            " — the deployment is taken as ended, its result unverified (not a success, failure or abort)",
+            False,
+            f"{own[1]}이 저장소의 CI 작업이 배포 {started}를 시작했다는 서명이 확인되지 않습니다: {start[1]} "
+            "— 배포는 끝난 것으로 보되 결과는 검증되지 않은 것으로 봅니다(성공·실패·중단으로 인정하지 않음)",
+            ends=True,
+        )
+        return False
+
+    def ends_unverified(self, entry: Entry[Any]) -> bool:
+        """Whether a result that does not count ends its deployment all the same, its result unverified
+        (`deployment_counts`, which decided it)."""
+        found = self.unsigned.get(entry.seq)
+        return found is not None and found.ends
 
     def _refused(self, entry: Entry[Any]) -> tuple[str, str]:
         """Why `attest` refused the record's signature (en, ko)."""
@@ -513,13 +586,22 @@ class History:
         self._by_environment.setdefault(deployment.environment, {})[deployment.seq] = deployment
         return deployment
 
-    def finished(self, entry: Entry[Any], payload: DeploymentFinished) -> Deployment | None:
-        """Close the deployment the record names; None when it names none this history holds open."""
+    def finished(
+        self, entry: Entry[Any], payload: DeploymentFinished, *, verified: bool = True
+    ) -> Deployment | None:
+        """Close the deployment the record names; None when it names none this history holds open.
+        `verified` False: a result that does not count ended it (`deployment_counts`): it is no failure
+        waiting for its incident, restores no service, but a success it claims still owes its release's
+        closure (a forged record only adds debts)."""
         deployment = self.open.pop(payload.started, None)
         if deployment is None:
             return None
         deployment.finished_at, deployment.finished_seq, deployment.finish = entry.moment, entry.seq, payload
-        if payload.result in (DeploymentResult.FAILURE, DeploymentResult.ROLLED_BACK):
+        deployment.verified = verified
+        if not verified:
+            if payload.result is DeploymentResult.SUCCESS:
+                self.released(deployment)
+        elif payload.result in (DeploymentResult.FAILURE, DeploymentResult.ROLLED_BACK):
             self.failed[deployment.id] = deployment
             self.failed_ids.add(deployment.id)
             self._unrestored.setdefault(deployment.environment, []).append(deployment.id)

@@ -58,9 +58,11 @@ class PastDeployment:
 class UnsignedDeployment:
     """A deployment record whose signature does not verify (forged, another repository's, another
     commit's, a token used twice, a key no longer trusted), or an unsigned result of a deployment whose
-    start was signed (`facts.history.History.deployment_counts`). Such a result counts for nothing where
-    the pack requires attestation (`counted` False: the deployment stays open); a start counts all the
-    same (it only binds). Where the pack recommends attestation, each is worth a warning."""
+    start was signed, or any result of a deployment whose start no job is shown to have signed
+    (`facts.history.History.deployment_counts`). Such a result counts for nothing where the pack requires
+    attestation (`counted` False: a signed deployment stays open; an unverified one ends, `ends`, its result
+    unverified); a start counts all the same (it only binds). Where the pack recommends attestation, each is
+    worth a warning."""
 
     seq: int
     kind: str
@@ -69,6 +71,10 @@ class UnsignedDeployment:
     reason: str  # why, in English
     counted: bool
     reason_ko: str = ""  # why, in Korean
+    # A result that does not count, of a deployment whose start no job is shown to have signed either: the
+    # deployment ends all the same (its lock is free, it owes what an ended deployment owes), its result
+    # unverified (`facts.history.History.deployment_counts`).
+    ends: bool = False
 
     @property
     def reasons(self) -> tuple[str, str]:

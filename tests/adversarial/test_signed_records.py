@@ -22,6 +22,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from gatekeeper.adapters.localissuer import LocalIssuer, SigningKey, github_claims
 from gatekeeper.domain.attestation import audience, digest_of
@@ -649,7 +651,7 @@ def test_a_gitlab_deploy_jobs_token_vouches_for_its_own_deployment_only(
     )
 
 
-def test_deployments_recorded_before_signing_are_judged_as_before(
+def test_deployments_recorded_before_signing_release_their_lock_but_count_as_no_result(
     tmp_path: Path, reliability: Recorder
 ) -> None:
     repo = GitRepo.create(tmp_path / "repo")
@@ -670,15 +672,21 @@ def test_deployments_recorded_before_signing_are_judged_as_before(
         },
     )
     _deployed(repo, at, head)  # the lock of the earlier, unsigned deployment was released by its result
+    earlier = next(r["seq"] for r in _ledger_records(repo) if r["kind"] == "deployment.finished")
     audit = run_cli(["--format", "json", "audit"], cwd=repo.path, now=at + timedelta(hours=1))
     items = {item["id"]: item for item in json.loads(audit.stdout)["items"]}
     remarks = " ".join(items["change.history-recorded"].get("remarks", []))
-    assert "carry no CI signature" in remarks and "judged by their content, as before" in remarks, items
-    assert items["configuration.ledger-integrity"]["result"] != "nonconform", items
+    assert "carry no CI signature" in remarks, items["change.history-recorded"]  # the start binds
+    integrity = items["configuration.ledger-integrity"]
+    assert integrity["result"] == "nonconform" and f"seq:{earlier}" in integrity["evidence"], integrity
+    text = run_cli(["audit"], cwd=repo.path, now=at + timedelta(hours=1)).stdout
+    assert "result unverified" in text, text
     reliability.row(
-        "a ledger whose earlier deployments were recorded unsigned (an earlier version), then a signed one",
+        "grade 1: a ledger whose earlier deployment was recorded unsigned (an earlier version, a job without "
+        "an ID token), then a signed one",
         "legacy records",
-        "judged as before (the earlier result released its lock); the audit's remark names them",
+        "the unsigned start bound and its result released the lock, but the result counts as no success, "
+        "failure or abort: the audit files it as a nonconformity of the ledger's integrity",
     )
 
 
@@ -727,4 +735,321 @@ def test_a_forged_abort_does_not_hide_a_successful_deployments_debts(
         "it is appended unsigned (an aborted deployment owes no acceptance, closure or PIR)",
         "forged ledger record (deployment.finished hiding debts)",
         "not counted: the job's `success` closes the deployment, whose acceptance is overdue in the audit",
+    )
+
+
+# A deployment nobody is shown to have started: its start carries no signature that verifies (appended by
+# hand, a job without an ID token, another repository's job, a key the issuer no longer publishes).
+_SIGNED_PAIR = [
+    {"kind": "deployment.started", "hours_ago": 30},
+    {"kind": "deployment.finished", "hours_ago": 29, "closes": 0, "data": {"result": "success"}},
+]
+_UNVERIFIED_STARTS = {
+    "appended unsigned": {"signed": False},
+    "signed by a job of another repository": {"claims": {"repository": "dev/minwon-portal"}},
+}
+
+
+def _unsigned_pair(start: dict[str, Any], hours_ago: float = 5, **data: Any) -> list[dict[str, Any]]:
+    """An unverified start (`start`: how it is signed, if at all) and its success appended unsigned, after
+    the two records of `_SIGNED_PAIR`."""
+    return [
+        {"kind": "deployment.started", "hours_ago": hours_ago, **start},
+        {
+            "kind": "deployment.finished",
+            "hours_ago": hours_ago - 1,
+            "closes": 2,
+            "signed": False,
+            "data": {"result": "success", **data},
+        },
+    ]
+
+
+def _kpi(repo: GitRepo, at: datetime, *extra: str) -> dict[str, Any]:
+    found = run_cli(["--format", "json", "kpi", *extra], cwd=repo.path, now=at)
+    assert found.code in (0, 1), found.stderr  # 1: a KPI is not met
+    body: dict[str, Any] = json.loads(found.stdout)
+    return body
+
+
+def _rate(body: dict[str, Any], kpi: str) -> tuple[int, int]:
+    kpis = body["kpis"] if "kpis" in body else body["systems"][0]["kpis"]
+    found = next(k for k in kpis if k["id"] == kpi)
+    return found["numerator"], found["denominator"]
+
+
+def test_a_deployment_nobody_is_shown_to_have_started_counts_as_no_success(
+    tmp_path: Path, reliability: Recorder
+) -> None:
+    for name, start in _UNVERIFIED_STARTS.items():
+        repo = GitRepo.create(tmp_path / str(len(list(tmp_path.iterdir()))))
+        at, _ = cases.build(repo, {"records": [*_SIGNED_PAIR, *_unsigned_pair(start)]})
+        forged = [r for r in _ledger_records(repo) if r["kind"] == "deployment.finished"][-1]["seq"]
+        # The genuine signed deployment counts; the forged one neither as a deployment nor as a success.
+        body = _kpi(repo, at)
+        assert _rate(body, "deployment-success-rate") == (1, 1), (name, body["kpis"])
+        assert _rate(_kpi(repo, at, "--system", "all"), "deployment-success-rate") == (1, 1), name
+        unverified = {u["seq"]: u for u in body["unverified"]}
+        assert forged in unverified and unverified[forged]["reason_ko"], (name, body["unverified"])
+        text = run_cli(["kpi"], cwd=repo.path, now=at)
+        assert f"seq {forged}" in text.stdout, (name, text.stdout)
+        # The audit files the result as a nonconformity of the ledger's integrity.
+        audit = run_cli(["--format", "json", "audit"], cwd=repo.path, now=at)
+        items = {item["id"]: item for item in json.loads(audit.stdout)["items"]}
+        integrity = items["configuration.ledger-integrity"]
+        assert integrity["result"] == "nonconform" and f"seq:{forged}" in integrity["evidence"], (name, items)
+    reliability.row(
+        "grade 1: a `deployment.started` and its `success` appended to the ledger without a signature that "
+        "verifies (" + "; ".join(_UNVERIFIED_STARTS) + "), next to a genuine signed deployment",
+        "forged ledger records (deployment.started + deployment.finished inflating the KPIs)",
+        "not counted: `kpi` and `kpi --system all` count the signed deployment only (success rate 1/1) and "
+        "list the forged result as unverified with its reason; the audit files it as a nonconformity of "
+        "the ledger's integrity",
+    )
+
+
+def test_a_deployment_nobody_is_shown_to_have_started_restores_no_service(
+    tmp_path: Path, reliability: Recorder
+) -> None:
+    """A successful deployment resolves the incidents the environment's failed deployments opened (service
+    restored): one appended by hand would end a grade-1 incident before its intermediate report is due."""
+    failed = [
+        {"kind": "deployment.started", "hours_ago": 2},
+        {"kind": "deployment.finished", "hours_ago": 1.95, "closes": 0, "data": {"result": "failure"}},
+        {
+            "kind": "incident.opened",
+            "hours_ago": 1.95,
+            "deployment": 0,
+            "actor": "han",
+            "data": {
+                "incident_id": "INC-2026-0031",
+                "type": "service-outage",
+                "title": "배포 실패",
+                "grade": 1,
+            },
+        },
+    ]
+    for name, start in _UNVERIFIED_STARTS.items():
+        repo = GitRepo.create(tmp_path / str(len(list(tmp_path.iterdir()))))
+        forged = [
+            {"kind": "deployment.started", "hours_ago": 1.93, **start},
+            {
+                "kind": "deployment.finished",
+                "hours_ago": 1.9,
+                "closes": 3,
+                "signed": False,
+                "data": {"result": "success"},
+            },
+        ]
+        at, _ = cases.build(repo, {"records": [*failed, *forged]})
+        rules = _rules_at(repo, at)
+        assert "incident.report-missing" in rules, (name, rules)
+    reliability.row(
+        "grade 1: a signed deployment fails and opens a grade-1 incident; three minutes later a "
+        "`deployment.started` and its `success` are appended without a signature that verifies (to end the "
+        "incident before its intermediate report is due)",
+        "forged ledger records (deployment.finished restoring service)",
+        "not counted: the incident stays unresolved and the gate reports incident.report-missing",
+    )
+
+
+def test_a_deployment_nobody_is_shown_to_have_started_explains_no_deployed_artefact(
+    tmp_path: Path, reliability: Recorder
+) -> None:
+    from gatekeeper.adapters.oidc import Attestor
+    from gatekeeper.config import load_config
+    from gatekeeper.facts.baseline import deployment_results
+    from gatekeeper.ledger.backends import open_ledger
+
+    digest = "sha256:" + "c" * 64
+    for name, start in _UNVERIFIED_STARTS.items():
+        repo = GitRepo.create(tmp_path / str(len(list(tmp_path.iterdir()))))
+        records = [*_SIGNED_PAIR, *_unsigned_pair(start, artifacts={"app.whl": digest})]
+        at, _ = cases.build(repo, {"records": records})
+        config = load_config(repo.path / ".gatekeeper.yml")
+        ledger = open_ledger(config, repo.path, {})
+        try:
+            attest = Attestor(config, repo.path, {}, at, ledger=ledger)
+            counted = deployment_results(ledger, SYSTEM, attest, "required")
+            recommended = deployment_results(
+                ledger, SYSTEM, Attestor(config, repo.path, {}, at, ledger=ledger), "recommended"
+            )
+        finally:
+            ledger.close()
+        assert [r.data.get("artifacts") for r in counted] == [None], (name, counted)  # the signed result only
+        assert len(recommended) == 2, name  # where the pack only recommends signatures: read as before
+    reliability.row(
+        "grade 1: a `deployment.started` and its `success` naming a new artefact digest appended without a "
+        "signature that verifies (to explain an artefact changed outside the process)",
+        "forged ledger records (deployment.started + deployment.finished with artifacts)",
+        "not counted: only a result the deploying job signed, of a deployment a job signed the start of, "
+        "explains a deployed artefact (where the pack only recommends signatures: read as before)",
+    )
+
+
+def test_an_unsigned_abort_of_a_deployment_nobody_is_shown_to_have_started_hides_no_pir(
+    tmp_path: Path, reliability: Recorder
+) -> None:
+    """An aborted deployment changed nothing and owes no PIR: an unverified `aborted` would let a deployment
+    that went through without a signed start drop its debt."""
+    start, finish = OWING["records"]
+    for name, how in _UNVERIFIED_STARTS.items():
+        repo = GitRepo.create(tmp_path / str(len(list(tmp_path.iterdir()))))
+        records = [{**start, **how}, {**finish, "signed": False, "data": {"result": "aborted"}}]
+        at, _ = cases.build(repo, {**OWING, "records": records})
+        rules = _rules_at(repo, at)
+        assert "deploy.pir-overdue" in rules, (name, rules)
+        assert "deploy.concurrent" not in rules, (name, rules)  # its result ended it all the same
+    reliability.row(
+        "grade 1: a CAB-reviewed deployment whose start no CI job is shown to have signed ("
+        + "; ".join(_UNVERIFIED_STARTS)
+        + "), closed by an `aborted` result appended unsigned three weeks ago (an aborted deployment owes "
+        "no PIR)",
+        "forged ledger record (deployment.finished hiding a PIR)",
+        "not counted as aborted: the deployment ended (its lock is free) but its result is unverified, so it "
+        "owes its PIR and the gate reports deploy.pir-overdue",
+    )
+
+
+def test_where_signatures_are_only_recommended_an_unsigned_deployment_counts_as_before(
+    tmp_path: Path, reliability: Recorder
+) -> None:
+    repo = GitRepo.create(tmp_path / "repo")
+    records = [*_SIGNED_PAIR, *_unsigned_pair({"signed": False})]
+    at, _ = cases.build(repo, {"system": {"grade": 3}, "records": records})
+    body = _kpi(repo, at)
+    assert _rate(body, "deployment-success-rate") == (2, 2), body["kpis"]
+    assert body["unverified"] == [], body["unverified"]
+    audit = run_cli(["--format", "json", "audit"], cwd=repo.path, now=at)
+    items = {item["id"]: item for item in json.loads(audit.stdout)["items"]}
+    assert items["configuration.ledger-integrity"]["result"] != "nonconform", items
+    remarks = " ".join(items["change.history-recorded"].get("remarks", []))
+    assert "carry no CI signature" in remarks, items["change.history-recorded"]
+    reliability.row(
+        "grade 3 (the pack recommends deployment signatures): an unsigned `deployment.started` and its "
+        "`success` next to a signed deployment",
+        "legacy records",
+        "counted by their content as before (success rate 2/2); the audit's remark names them",
+    )
+
+
+def _kpi_entries(plan: list[tuple[str, int, str, str]]) -> list[Any]:
+    """Ledger entries from `plan`: (kind, deployment number, result, how signed: "ok", "bad" or "none")."""
+    from gatekeeper.domain.records import Entry, parse_payload
+
+    base = datetime(2026, 11, 2, 1, 0, tzinfo=NOW.tzinfo)
+    found = []
+    for seq, (kind, number, result, how) in enumerate(plan, start=1):
+        data: dict[str, Any] = {"environment": "production", "change_type": "normal"}
+        if kind == "deployment.finished":
+            data.update({"started": f"d{number}", "result": result})
+        if how != "none":
+            data["attestation"] = {"provider": "github", "token": how}
+        payload = parse_payload(kind, data)
+        ident = f"d{number}" if kind == "deployment.started" else f"f{seq}"
+        moment = base + timedelta(minutes=10 * seq)
+        found.append(Entry(seq, ident, kind, SYSTEM, (RFC,), "ci", "github-actions", moment, payload))
+    return found
+
+
+def _success_rate(entries: list[Any]) -> tuple[int, int]:
+    from zoneinfo import ZoneInfo
+
+    from gatekeeper.checks.kpi import TallyBuilder, kpi_history
+
+    def attest(entry: Any) -> bool:
+        return entry.payload.attestation is not None and entry.payload.attestation["token"] == "ok"
+
+    builder = TallyBuilder(ZoneInfo("Asia/Seoul"))
+    builder.history = kpi_history(SYSTEM, attest, "required")
+    for entry in entries:
+        builder.add(entry)
+    tallies = builder.result().values()
+    return sum(t.successes for t in tallies), sum(t.deployments for t in tallies)
+
+
+_RESULTS = st.sampled_from(["success", "failure", "rolled-back", "aborted"])
+
+
+@given(
+    genuine=st.lists(_RESULTS, min_size=1, max_size=6),
+    forged=st.lists(
+        st.tuples(
+            st.sampled_from(["deployment.started", "deployment.finished"]),
+            st.integers(0, 11),
+            _RESULTS,
+            st.sampled_from(["bad", "none", "ok"]),
+        ),
+        max_size=12,
+    ),
+    order=st.randoms(use_true_random=False),
+)
+def test_records_no_job_is_shown_to_have_written_never_raise_the_success_rate(
+    genuine: list[str], forged: list[tuple[str, int, str, str]], order: Any, reliability: Recorder
+) -> None:
+    """Where the pack requires signed deployment records, appending forged ones — unsigned, with a
+    signature that does not verify, or a genuinely signed result of a forged start — anywhere in a ledger
+    of signed deployments never raises the number of successes nor the success rate."""
+    plan = [
+        item
+        for number, result in enumerate(genuine)
+        for item in (("deployment.started", number, "", "ok"), ("deployment.finished", number, result, "ok"))
+    ]
+    # Forged starts take numbers of their own (6 and above); forged unsigned results name any deployment.
+    # A result signed by a job of the repository ("ok") names a forged start only: on a genuine deployment's
+    # commit, only its own deploying job signs.
+    extra = [
+        (kind, number % 6 + 6 if kind == "deployment.started" or how == "ok" else number, result, how)
+        for kind, number, result, how in forged
+        if kind == "deployment.finished" or how != "ok"
+    ]
+    mixed = list(plan)
+    for item in extra:
+        mixed.insert(order.randint(0, len(mixed)), item)
+    honest, _ = _success_rate(_kpi_entries(plan))
+    successes, deployments = _success_rate(_kpi_entries(mixed))
+    assert successes <= honest
+    expected = genuine.count("success") / max(1, sum(r != "aborted" for r in genuine))
+    assert deployments == 0 or successes / deployments <= expected + 1e-9
+    reliability.row(
+        "grade 1: forged deployment records (unsigned, a signature that does not verify, a signed result of "
+        "a forged start) inserted anywhere in a ledger of signed deployments (property, 30 examples)",
+        "forged ledger records (deployment.started / deployment.finished)",
+        "the KPIs never count more successes, nor a higher success rate, than the signed deployments give",
+    )
+
+
+def test_after_an_unpinned_key_rotation_a_result_appended_by_hand_counts_as_no_success(
+    tmp_path: Path, issuer: LocalIssuer, reliability: Recorder
+) -> None:
+    """A signed deployment's start no longer verifies once the issuer retired its key (no keys_file pins
+    it): nothing then shows a job started it, and a result appended by hand must not count by its content."""
+    world = World(tmp_path, issuer)
+    world.tested(world.repo.head(), "unit")
+    world.tested(world.repo.head())
+    world.chain()
+    started = run_cli(
+        ["--format", "json", "deploy", "start", "--rfc", RFC],
+        cwd=world.repo.path,
+        env=world.jobs.github("han"),
+        now=NOW,
+    )
+    assert started.code == 0, started.stdout + started.stderr
+    ident = json.loads(started.stdout)["deployment_id"]
+    issuer.keys[:] = [SigningKey.generate("local-2")]  # the issuer rotates: local-1 is no longer published
+    later = NOW + timedelta(hours=1)
+    _append(
+        world.repo,
+        Draft("deployment.finished", SYSTEM, "ci", "github-actions", later, _finish(ident), (RFC,)),
+    )
+    body = _kpi(world.repo, later + timedelta(minutes=1))
+    assert _rate(body, "deployment-success-rate") == (0, 0), body["kpis"]
+    reasons = [u["reason"] for u in body["unverified"] if u["deployment"] == ident]
+    assert reasons and "its start" in reasons[0], body["unverified"]
+    reliability.row(
+        "grade 1, issuer keys not pinned: a signed deployment is started, the issuer rotates its key, and a "
+        "`success` naming the deployment is appended unsigned",
+        "key rotation + forged ledger record (deployment.finished)",
+        "not counted: the start no longer verifies, so no result of it counts as a success (`kpi` counts no "
+        "deployment and lists the result as unverified, saying why the start does not count)",
     )

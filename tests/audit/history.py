@@ -95,8 +95,9 @@ class _History:
             (rfc,),
             {"change_type": change_type, "commit": commit, "environment": "production", "warnings": []},
         )
+        self.drafts[-1] = sign(started)  # by the deploying job, on the commit it deploys
         self.deployments[name] = started.id
-        self.add(
+        finished = self.add(
             "deployment.finished",
             end,
             (rfc,),
@@ -113,6 +114,7 @@ class _History:
                 "started_at": start.isoformat(),
             },
         )
+        self.drafts[-1] = sign(finished, sha=commit)  # by the same job
         return started.id
 
     def incident(self, name: str, when: datetime, rfc: str, resolved: datetime | None) -> None:

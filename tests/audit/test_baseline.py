@@ -412,16 +412,49 @@ def _append(ledger_path: Path, data: dict[str, object], rfcs: tuple[str, ...]) -
         ledger.close()
 
 
+def _deployed(ledger_path: Path, ident: str, artifacts: dict[str, str], rfcs: tuple[str, ...]) -> int:
+    """A deployment as the deploying job records it (grade 1: its start and result signed by the job);
+    the seq of its result."""
+    from tests.platform.oidc import sign
+
+    commit = "a" * 40
+    started = Draft(
+        "deployment.started",
+        "minwon-portal",
+        "ci",
+        "github-actions",
+        DEPLOYED_AT,
+        {"environment": "production", "commit": commit},
+        rfcs,
+        id=ident,
+    )
+    data = {"started": ident, "environment": "production", "result": "success", "artifacts": artifacts}
+    finished = Draft("deployment.finished", "minwon-portal", "ci", "github-actions", DEPLOYED_AT, data, rfcs)
+    ledger = SqliteLedger(ledger_path)
+    try:
+        ledger.append(sign(started))
+        return ledger.append(sign(finished, sha=commit)).seq
+    finally:
+        ledger.close()
+
+
 def test_diff_lists_deployed_artifact_changes_with_their_rfc_and_seq(tmp_path: Path) -> None:
+    import yaml
+
+    from tests.platform.oidc import pin
+
     repo = GitRepo.create(tmp_path / "r", config=AUDIT_CONFIG)
     repo.write(".gitignore", ".gatekeeper/\n")
     repo.commit("RFC-2026-0001 first", files={"app/main.py": "x\n"})
+    # The auditor's configuration pins the pipelines' key: the deploying jobs' signatures verify offline.
+    (repo.path / ".gatekeeper.yml").write_text(
+        AUDIT_CONFIG + yaml.safe_dump({"platform": pin(repo.path)}), encoding="utf-8"
+    )
     ledger_path = repo.path / ".gatekeeper" / "ledger.db"
-    _append(ledger_path, {"deployment_id": "dep-1", "artifacts": {"app.whl": AA}}, ("RFC-2026-0001",))
-    trust_pinned(repo.path)
+    _deployed(ledger_path, "dep-1", {"app.whl": AA}, ("RFC-2026-0001",))
     record_baseline(repo.path, "1.0", AUDIT_AT)
-    seq = _append(ledger_path, {"deployment_id": "dep-42", "artifacts": {"app.whl": BB}}, ("RFC-2026-0042",))
-    unexplained_seq = _append(ledger_path, {"deployment_id": "dep-43", "artifacts": {"cfg.tar": CC}}, ())
+    seq = _deployed(ledger_path, "dep-42", {"app.whl": BB}, ("RFC-2026-0042",))
+    unexplained_seq = _deployed(ledger_path, "dep-43", {"cfg.tar": CC}, ())
 
     result = run_cli(["--format", "json", "baseline", "diff"], cwd=repo.path)
     assert result.code == 0, result.stderr

@@ -151,25 +151,47 @@ def test_artefacts_deployed_since_the_baseline_are_in_the_checklist_and_the_repo
 
     from gatekeeper.ledger import Draft
     from gatekeeper.ledger.sqlite import SqliteLedger
+    from tests.platform.oidc import sign
 
     ledger = SqliteLedger(audit_repo.path / ".gatekeeper" / "ledger.db")
+    commit = "a" * 40
+    moment = AUDIT_AT - timedelta(hours=1)
     try:
         for name, rfcs in (("app.whl", ("RFC-2026-0002",)), ("hotfix.jar", ())):
+            # As the deploying job records it (grade 1): its start and its result, signed by the job.
+            start = {"environment": "production", "commit": commit}
             ledger.append(
-                Draft(
-                    "deployment.finished",
-                    "minwon-portal",
-                    "ci",
-                    "github-actions",
-                    AUDIT_AT - timedelta(hours=1),
-                    {
-                        "started": f"dep-{name}",
-                        "result": "success",
-                        "environment": "production",
-                        "artifacts": {name: "sha256:" + "a" * 64},
-                    },
-                    rfcs,
-                    id=f"dep-{name}",
+                sign(
+                    Draft(
+                        "deployment.started",
+                        "minwon-portal",
+                        "ci",
+                        "github-actions",
+                        moment,
+                        start,
+                        rfcs,
+                        id=f"dep-{name}",
+                    )
+                )
+            )
+            ledger.append(
+                sign(
+                    Draft(
+                        "deployment.finished",
+                        "minwon-portal",
+                        "ci",
+                        "github-actions",
+                        moment,
+                        {
+                            "started": f"dep-{name}",
+                            "result": "success",
+                            "environment": "production",
+                            "artifacts": {name: "sha256:" + "a" * 64},
+                        },
+                        rfcs,
+                        id=f"dep-{name}-end",
+                    ),
+                    sha=commit,
                 )
             )
     finally:

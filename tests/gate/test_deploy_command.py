@@ -23,8 +23,8 @@ def records(repo: GitRepo, kind: str) -> list:  # type: ignore[type-arg]
         ledger.close()
 
 
-def start(repo: GitRepo, at: datetime = EVENING) -> tuple[int, dict]:  # type: ignore[type-arg]
-    result = run_cli(["--format", "json", "deploy", "start", "--rfc", RFC_ID], cwd=repo.path, now=at)
+def start(repo: GitRepo, at: datetime = EVENING, env: dict[str, str] | None = None) -> tuple[int, dict]:  # type: ignore[type-arg]
+    result = run_cli(["--format", "json", "deploy", "start", "--rfc", RFC_ID], cwd=repo.path, now=at, env=env)
     return result.code, (json.loads(result.stdout) if result.stdout else {"stderr": result.stderr})
 
 
@@ -191,9 +191,11 @@ def _step_outputs(text: str) -> dict[str, str]:
     return values
 
 
-def _finish(repo: GitRepo, deployment: str, *extra: str) -> tuple[int, str]:
+def _finish(
+    repo: GitRepo, deployment: str, *extra: str, env: dict[str, str] | None = None
+) -> tuple[int, str]:
     result = run_cli(
-        ["deploy", "finish", deployment, "--result", "success", *extra], cwd=repo.path, now=EVENING
+        ["deploy", "finish", deployment, "--result", "success", *extra], cwd=repo.path, now=EVENING, env=env
     )
     return result.code, result.stderr
 
@@ -203,7 +205,10 @@ def test_finish_records_the_deployed_artefacts_and_the_baseline_compares_them(re
 
     import yaml
 
-    build(repo, {})
+    from tests.platform.oidc import gitlab_job
+
+    _, head = build(repo, {})
+    job = gitlab_job(head, "ci", EVENING)  # grade 1: deployed by the deploying job, which signs its records
     config = yaml.safe_load((repo.path / ".gatekeeper.yml").read_text(encoding="utf-8"))
     config["baseline"] = {"items": [{"id": "changes", "kind": "document", "paths": ["changes/*.yml"]}]}
     repo.write(".gatekeeper.yml", yaml.safe_dump(config, allow_unicode=True))
@@ -212,10 +217,16 @@ def test_finish_records_the_deployed_artefacts_and_the_baseline_compares_them(re
     wheel.write_bytes(b"release one")
     (repo.path / "dist" / "site.tar").write_bytes(b"static site")
 
-    _, first = start(repo)
+    _, first = start(repo, env=job)
     assert (
         _finish(
-            repo, first["deployment_id"], "--artifact", "dist/app.whl", "--artifact", "site=dist/site.tar"
+            repo,
+            first["deployment_id"],
+            "--artifact",
+            "dist/app.whl",
+            "--artifact",
+            "site=dist/site.tar",
+            env=job,
         )[0]
         == 0
     )
@@ -227,8 +238,9 @@ def test_finish_records_the_deployed_artefacts_and_the_baseline_compares_them(re
     record_baseline(repo.path, "1.0", EVENING, "han")  # the operator manager's, in the pipeline
 
     wheel.write_bytes(b"release two")
-    _, second = start(repo)
-    assert _finish(repo, second["deployment_id"], "--artifact", "dist/app.whl")[0] == 0
+    job = gitlab_job(head, "ci", EVENING)  # the next pipeline's deploy job
+    _, second = start(repo, env=job)
+    assert _finish(repo, second["deployment_id"], "--artifact", "dist/app.whl", env=job)[0] == 0
     diff = run_cli(["--format", "json", "baseline", "diff"], cwd=repo.path, now=EVENING)
     body = json.loads(diff.stdout)
     (change,) = body["artifacts"]  # the site was not redeployed: its digest stands

@@ -73,7 +73,9 @@ def test_each_system_is_judged_as_a_single_system_run_judges_it(world: AuditRepo
     # water-board holds the same history under its own name: judged alike (it is grade 1 too), except for
     # the commits and the baseline, which only the own repository answers, the RFC registration (the RFCs
     # name minwon-portal), and what rests on signatures: no `systems:` entry names its repository, so its
-    # CAB review is unattested and owes no PIR.
+    # CAB review is unattested and owes no PIR, and no job is shown to have started its deployments: their
+    # results are nonconformities of the ledger's integrity, and neither record a history nor a failure
+    # owing its incident.
     water = _json(world, "audit", "--system", WATER, "--no-record")["systems"][0]
     differ = {
         i["id"] for i, j in zip(water["items"], single["items"], strict=True) if i["result"] != j["result"]
@@ -83,6 +85,9 @@ def test_each_system_is_judged_as_a_single_system_run_judges_it(world: AuditRepo
         "configuration.commit-rfc",
         "configuration.baseline",
         "change.pir",
+        "configuration.ledger-integrity",
+        "change.history-recorded",
+        "release.failure-incident",
     }
     # hr-portal's records are signed by jobs of the repository its entry registers: they count.
     hr = _json(world, "audit", "--system", HR, "--no-record")["systems"][0]
@@ -100,8 +105,12 @@ def test_kpis_a_row_per_system_and_totals(world: AuditRepo) -> None:
 
     total = kpi(body, "deployment-success-rate")
     parts = [kpi(s, "deployment-success-rate") for s in body["systems"]]
-    assert total["denominator"] == sum(p["denominator"] for p in parts) == 1 + 6 + 6
-    assert total["numerator"] == sum(p["numerator"] for p in parts) == 1 + 3 + 3
+    # water-board's deployments are signed by jobs no `systems:` entry vouches for (grade 1: signatures
+    # required): its three successes count for nothing, its three failures count all the same.
+    assert total["denominator"] == sum(p["denominator"] for p in parts) == 1 + 6 + 3
+    assert total["numerator"] == sum(p["numerator"] for p in parts) == 1 + 3 + 0
+    water = body["systems"][2]
+    assert len(water["unverified"]) == 6 and all(u["reason_ko"] for u in water["unverified"]), water
     assert {m["system"] for m in body["months"]} == {HR, OWN, WATER}  # the trends per system
 
 

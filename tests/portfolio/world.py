@@ -43,18 +43,28 @@ def as_system(items: list[Draft], system: str, repository: str | None = None) ->
             data["started"] = ids.get(data["started"], data["started"])
         if isinstance(data.get("deployment_id"), str):
             data["deployment_id"] = ids.get(data["deployment_id"], data["deployment_id"])
-        signed = data.pop("attestation", None) is not None
+        signature = data.pop("attestation", None)
         copy = replace(d, system=system, id=ids[d.id], data=data)
-        if not signed:
+        if signature is None:
             return copy
+        # On the commit the original job ran on (a deployment's result names none: its job's token does).
+        sha = {"sha": _token_sha(signature)} if copy.kind == "deployment.finished" else {}
         if repository is None:
-            return attest(copy) if copy.kind == "approval" else sign(copy)
+            return attest(copy) if copy.kind == "approval" else sign(copy, **sha)
         workflow = f"{repository}/.github/workflows/gatekeeper-approve.yml@refs/heads/main"
         if copy.kind == "approval":
             return attest(copy, repository=repository, job_workflow_ref=workflow, workflow_ref=workflow)
-        return sign(copy, repository=repository)
+        return sign(copy, repository=repository, **sha)
 
     return [renamed(d) for d in items]
+
+
+def _token_sha(signature: dict[str, str]) -> str:
+    """The commit the job whose token `signature` carries ran on."""
+    import jwt
+
+    sha: str = jwt.decode(signature["token"], options={"verify_signature": False})["sha"]
+    return sha
 
 
 def append(ledger_path: Path, items: list[Draft]) -> None:
