@@ -607,11 +607,16 @@ def _pir(story: Story) -> None:
 @step(msg("The auditor's view: baseline drift, KPIs and the audit report"))
 def _audit(story: Story) -> None:
     period = ["--since", "2026-11-01", "--until", "2026-12-01"]
-    # In the auditor's job, as the audit below: the platform's signatures (the baseline's) verify there.
+    # In the auditor's job, as the audit below: the platform's signatures (the baseline's, the deploying
+    # jobs') verify there.
     story.gatekeeper(["baseline", "diff"], at="2026-11-30T10:00:00", actor="auditor", expect=None)
-    story.gatekeeper(["kpi", *period], at="2026-11-30T10:00:00", expect=None)
+    story.gatekeeper(["kpi", *period], at="2026-11-30T10:00:00", actor="auditor", expect=None)
     _, kpis = story.gatekeeper(
-        ["--format", "json", "kpi", *period], at="2026-11-30T10:00:00", expect=None, show=False
+        ["--format", "json", "kpi", *period],
+        at="2026-11-30T10:00:00",
+        actor="auditor",
+        expect=None,
+        show=False,
     )
     report = story.workspace / "audit-report.html"
     story.gatekeeper(
