@@ -347,7 +347,8 @@ CHECKLIST: dict[str, tuple[str, str, str, str]] = {
         "change",
         "CHG-PLAN",
         *msg(
-            "Was every deployed change plan complete (reason, work plan, rollback plan, test plan for software)?"
+            "Was every deployed change plan complete (reason, work plan, rollback plan, test plan for "
+            "software)?"
         ).pair,
     ),
     "change.approvals": (
@@ -439,8 +440,8 @@ CHECKLIST: dict[str, tuple[str, str, str, str]] = {
         "release",
         "REL-P3",
         *msg(
-            "Did the requester run and record the acceptance test of every successful deployment to production "
-            "after it finished?"
+            "Did the requester run and record the acceptance test of every successful deployment to "
+            "production after it finished?"
         ).pair,
     ),
     "release.production-tests": (
@@ -455,8 +456,8 @@ CHECKLIST: dict[str, tuple[str, str, str, str]] = {
         "release",
         "REL-CONSISTENCY",
         *msg(
-            "Was every successful deployment to production checked for consistency of change plan, release plan "
-            "and result, and the release and the change closed by the agency officer?"
+            "Was every successful deployment to production checked for consistency of change plan, release "
+            "plan and result, and the release and the change closed by the agency officer?"
         ).pair,
     ),
     "test.success-rate": (
@@ -572,8 +573,8 @@ KPI_FORMULAS: dict[str, tuple[str, str, str]] = {
     "change-on-time-rate": (
         "002:391",
         *msg(
-            "changes whose first successful deployment was by the end of the requested day ÷ change requests due "
-            "in the period (deployed or not) × 100"
+            "changes whose first successful deployment was by the end of the requested day ÷ change "
+            "requests due in the period (deployed or not) × 100"
         ).pair,
     ),
     "test-success-rate": (
@@ -601,8 +602,8 @@ KPI_FORMULAS: dict[str, tuple[str, str, str]] = {
     "configuration-error-detection-rate": (
         "002:1024",
         *msg(
-            "configuration errors the audit detected (changed items no RFC explains) ÷ changed items × 100, of "
-            "the month's last audit"
+            "configuration errors the audit detected (changed items no RFC explains) ÷ changed items × 100, "
+            "of the month's last audit"
         ).pair,
     ),
     "deployment-frequency": ("DORA", *msg("successful deployments").pair),
@@ -613,8 +614,8 @@ KPI_FORMULAS: dict[str, tuple[str, str, str]] = {
     "change-failure-rate": (
         "DORA",
         *msg(
-            "deployments causing a failure in production ÷ all deployments × 100 (the deployment failure rate's "
-            "count)"
+            "deployments causing a failure in production ÷ all deployments × 100 (the deployment failure "
+            "rate's count)"
         ).pair,
     ),
     "time-to-restore-minutes": ("DORA", *msg("MTTR: the same figure").pair),
