@@ -30,6 +30,11 @@ class RuleInfo:
     def summary_ko(self) -> str:
         return self.said("ko")
 
+    @property
+    def message(self) -> Message:
+        """The summary as a message, for a field of another."""
+        return Message(self.summary)
+
 
 def _rule(rule_id: str, sop: str, summary: Message, item: str = "") -> RuleInfo:
     return RuleInfo(rule_id, sop, summary.text, item)
