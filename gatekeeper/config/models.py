@@ -967,10 +967,10 @@ class PlanPolicy(Strict_):
         "tbd",
         "todo",
         "none",
-        "없음",
-        "해당없음",
-        "추후",
-        "미정",
+        "없음",  # korean-by-design: a placeholder a Korean plan is written with
+        "해당없음",  # korean-by-design: a placeholder a Korean plan is written with
+        "추후",  # korean-by-design: a placeholder a Korean plan is written with
+        "미정",  # korean-by-design: a placeholder a Korean plan is written with
     )
 
 
