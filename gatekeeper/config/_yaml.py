@@ -172,30 +172,32 @@ class _Builder:
         self.aliases = 0
         self.seen: set[int] = set()
 
-    def fail(self, node: yaml.Node, message: str | Message, hint: str | Message = "") -> ConfigError:
+    def fail(self, node: yaml.Node, message: Message, hint: Message | None = None) -> ConfigError:
         where = f"{self.path}:{node.start_mark.line + 1}"
-        if isinstance(message, Message):
-            return ConfigError(msg("{where}: {message}", where=where, message=message), hint=hint)
-        return ConfigError(f"{where}: {message}", hint=hint)
+        said = msg("{where}: {message}", where=where, message=message)
+        hint_en, hint_ko = hint.pair if hint is not None else ("", "")
+        return ConfigError(said, hint=hint_en, hint_ko=hint_ko)
 
     def build(self, node: yaml.Node, key_path: KeyPath, stack: tuple[int, ...] = ()) -> Any:
         self.nodes += 1
         if self.nodes > MAX_NODES:
-            raise self.fail(node, f"the document expands to more than {MAX_NODES} values")
+            raise self.fail(node, msg("the document expands to more than {count} values", count=MAX_NODES))
         if id(node) in self.seen:
             self.aliases += 1
             if self.aliases > MAX_ALIASES:
                 raise self.fail(
                     node,
-                    f"more than {MAX_ALIASES} alias references",
-                    "write the values out; gatekeeper bounds alias expansion",
+                    msg("more than {count} alias references", count=MAX_ALIASES),
+                    msg("write the values out; gatekeeper bounds alias expansion"),
                 )
         self.seen.add(id(node))
         if id(node) in stack:
-            raise self.fail(node, "a recursive alias refers to itself")
+            raise self.fail(node, msg("a recursive alias refers to itself"))
         self.lines.setdefault(key_path, node.start_mark.line + 1)
         if isinstance(node, yaml.MappingNode | yaml.SequenceNode) and node.tag not in _COLLECTION_TAGS:
-            raise self.fail(node, f"the tag {node.tag!r} is not allowed", "remove the explicit tag")
+            raise self.fail(
+                node, msg("the tag {tag!r} is not allowed", tag=node.tag), msg("remove the explicit tag")
+            )
         if isinstance(node, yaml.MappingNode):
             return self._mapping(node, key_path, (*stack, id(node)))
         if isinstance(node, yaml.SequenceNode):
@@ -207,7 +209,9 @@ class _Builder:
             "tag:yaml.org,2002:bool",
             "tag:yaml.org,2002:null",
         }:
-            raise self.fail(node, f"the tag {node.tag!r} is not allowed", "remove the explicit tag")
+            raise self.fail(
+                node, msg("the tag {tag!r} is not allowed", tag=node.tag), msg("remove the explicit tag")
+            )
         try:
             value = self.loader.construct_object(node, deep=True)
         except ValueError:  # an integer longer than Python converts, or an explicit tag on a non-number
@@ -235,18 +239,18 @@ class _Builder:
                 sources = value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
                 for source in sources:
                     if not isinstance(source, yaml.MappingNode):
-                        raise self.fail(source, "a merge key (<<) must refer to a mapping")
+                        raise self.fail(source, msg("a merge key (<<) must refer to a mapping"))
                     for k, v in self._mapping(source, key_path, stack).items():
                         merged.setdefault(k, v)
                 continue
             if not isinstance(key_node, yaml.ScalarNode):
-                raise self.fail(key_node, "a key must be a plain value, not a list or mapping")
+                raise self.fail(key_node, msg("a key must be a plain value, not a list or mapping"))
             key = key_node.value
             if key in key_lines:
                 raise self.fail(
                     key_node,
-                    f"duplicate key {key!r} (first given on line {key_lines[key]})",
-                    "keep one of them; YAML would silently use the last",
+                    msg("duplicate key {key!r} (first given on line {line})", key=key, line=key_lines[key]),
+                    msg("keep one of them; YAML would silently use the last"),
                 )
             key_lines[key] = key_node.start_mark.line + 1
             self.lines[(*key_path, key)] = key_node.start_mark.line + 1
