@@ -174,9 +174,10 @@ class _Builder:
 
     def fail(self, node: yaml.Node, message: Message, hint: Message | None = None) -> ConfigError:
         where = f"{self.path}:{node.start_mark.line + 1}"
-        said = msg("{where}: {message}", where=where, message=message)
         hint_en, hint_ko = hint.pair if hint is not None else ("", "")
-        return ConfigError(said, hint=hint_en, hint_ko=hint_ko)
+        return ConfigError(
+            msg("{where}: {message}", where=where, message=message), hint=hint_en, hint_ko=hint_ko
+        )
 
     def build(self, node: yaml.Node, key_path: KeyPath, stack: tuple[int, ...] = ()) -> Any:
         self.nodes += 1
