@@ -162,9 +162,8 @@ def rev_parse(root: Path, revision: str) -> str:
     """The full SHA of a commit-ish; an unknown revision is a GitError that says so."""
     if revision.startswith("-"):
         raise GitError(
-            f"{revision!r} is not a revision",
-            ko=f"{revision!r}은(는) 리비전이 아닙니다",
-            hint_ko="커밋 ID, 브랜치 또는 태그 이름을 쓰십시오",
+            msg("{revision!r} is not a revision", revision=revision),
+            hint=msg("give a commit ID, a branch or a tag name"),
         )
     out = git(
         root, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{revision}^{{commit}}", check=False
@@ -332,9 +331,8 @@ def iter_commits(root: Path, revisions: Iterable[str]) -> Iterator[Commit]:
             yield _parse(pending)
         elif pending:
             raise GitError(
-                "`git log` output ended in the middle of a commit",
-                ko="`git log` 출력이 커밋 중간에서 끝났습니다",
-                hint_ko="다시 실행하십시오. 반복되면 저장소를 `git fsck`로 점검하십시오",
+                msg("`git log` output ended in the middle of a commit"),
+                hint=msg("run it again; if it happens again, check the repository with `git fsck`"),
             )
     finally:
         process.stdout.close()
@@ -345,9 +343,12 @@ def iter_commits(root: Path, revisions: Iterable[str]) -> Iterator[Commit]:
     if code != 0:
         reason = (stderr.strip().splitlines() or [f"exit status {code}"])[-1]
         raise GitError(
-            f"`git log {' '.join(revisions)}` failed: {reason}",
-            ko=f"`git log {' '.join(revisions)}` 실패: {reason}",
-            hint_ko="리비전과 저장소 상태를 확인하십시오",
+            msg(
+                "`git log {join_revisions}` failed: {reason}",
+                join_revisions=" ".join(revisions),
+                reason=reason,
+            ),
+            hint=msg("check the revisions and the state of the repository"),
         )
 
 

@@ -701,9 +701,12 @@ def _rfcs(config: Config, sources: Sources, ids: list[str], stores: list[Any]) -
         entry = store.get(rfc_id)
         if entry is None:
             raise InputError(
-                f"RFC {rfc_id} does not exist in the {config.rfc.store} RFC store",
-                ko=f"{config.rfc.store} 변경요청 저장소에 변경요청 {rfc_id}이(가) 없습니다",
-                hint_ko="ID를 확인하거나 `gatekeeper rfc new`로 만드십시오",
+                msg(
+                    "RFC {rfc_id} does not exist in the {store} RFC store",
+                    rfc_id=rfc_id,
+                    store=config.rfc.store,
+                ),
+                hint=msg("check the ID, or create the RFC with `gatekeeper rfc new`"),
             )
         entries.append(entry)
     return tuple(entries)

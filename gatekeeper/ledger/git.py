@@ -112,9 +112,12 @@ _BROKEN_HINT_KO = "`gatekeeper ledger verify`를 실행하십시오. 브랜치�
 def record_path(seq: int) -> str:
     if not 1 <= seq <= _MAX_SEQ:
         raise LedgerError(
-            f"ledger seq {seq} is outside the git layout's range (1..{_MAX_SEQ})",
-            ko=f"원장 seq {seq}이(가) git 배치의 범위(1..{_MAX_SEQ})를 벗어납니다",
-            hint_ko="`gatekeeper ledger verify`로 원장을 점검하십시오",
+            msg(
+                "ledger seq {seq} is outside the git layout's range (1..{max_seq})",
+                seq=seq,
+                max_seq=_MAX_SEQ,
+            ),
+            hint=msg("check the ledger with `gatekeeper ledger verify`"),
         )
     return f"records/{seq // SHARD_SIZE:06d}/{seq:09d}.json"
 
@@ -1189,9 +1192,14 @@ class GitLedger:
                 if _REJECTED.search(exc.stderr) or "but expected" in exc.stderr:
                     return False
                 raise LedgerError(
-                    f"cannot update the ledger branch {self.branch}: {_short(exc.stderr)}",
-                    ko=f"원장 브랜치 {self.branch}을(를) 갱신할 수 없습니다: {_short(exc.stderr)}",
-                    hint_ko="저장소의 권한을 확인하고 다시 실행하십시오. 기록된 것은 없습니다",
+                    msg(
+                        "cannot update the ledger branch {branch}: {stderr}",
+                        branch=self.branch,
+                        stderr=_short(exc.stderr),
+                    ),
+                    hint=msg(
+                        "check your permissions on the repository and run it again; nothing was recorded"
+                    ),
                 ) from None
         assert self.push_remote is not None
         try:
@@ -1351,9 +1359,8 @@ def _cache(cache: Path, environment: dict[str, str]) -> Path:
             GitRunner(cache, _git_env(environment, []))("init", "--quiet", "--bare", str(cache))
         except (OSError, _GitFailed) as exc:
             raise LedgerError(
-                f"cannot create the ledger cache {cache}: {exc}",
-                ko=f"원장 캐시 {cache}을(를) 만들 수 없습니다: {exc}",
-                hint_ko="디스크 공간과 권한을 확인하십시오",
+                msg("cannot create the ledger cache {cache}: {exc}", cache=cache, exc=exc),
+                hint=msg("check the disk space and permissions"),
             ) from None
     return cache
 
