@@ -533,10 +533,13 @@ def system_states(
             return True
         why = verify(entry, repositories.get(record.system) or "")
         if why is not None:
-            ignored[record.system] = (
-                f"{record.kind} record {record.seq} was ignored: {why[0]}",
-                f"{record.kind} 기록 {record.seq}: {why[1]}",
-            )
+            ignored[record.system] = msg(
+                "{kind} record {seq} was ignored: {why}",
+                kind=record.kind,
+                seq=record.seq,
+                why=why[0],
+                why_ko=why[1],
+            ).pair
         return why is None
 
     latest: dict[str, Record] = {}
