@@ -733,7 +733,11 @@ class Rfc(Strict_):
     )
     request_date: date | None = Field(default=None, description="the day the change was requested (seed 003)")
     urgency: Literal["low", "normal", "high", "critical"] = Field(
-        default="normal", description="how urgent the requester says the change is (seed 003: 긴급 정도)"
+        default="normal",
+        description=(
+            "how urgent the requester says the change is "  # korean-by-design: seed term
+            "(seed 003: 긴급 정도)"  # korean-by-design: the seed's own term
+        ),
     )
     worker: Login | None = Field(
         default=None, description="who carries out the change (CHG-PLAN: the change plan names its worker)"

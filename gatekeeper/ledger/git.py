@@ -1240,8 +1240,7 @@ class GitLedger:
                 "there does not hold it (it points at {tip_or_nothing})",
                 seq=record.seq,
                 remote_label=self.remote_label,
-                tip_or_nothing=tip or "nothing",
-                tip_or_없음=tip or "없음",
+                tip_or_nothing=tip or msg("nothing"),
             ),
             hint=msg(
                 "check where the remote pushes (remote.<name>.pushurl) and that it is the ledger "

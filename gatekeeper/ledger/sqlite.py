@@ -344,14 +344,13 @@ class SqliteLedger:
             self._db.execute("ROLLBACK")
 
     def _error(self, what: str, exc: sqlite3.Error) -> LedgerError:
+        said = (
+            msg("cannot write the SQLite ledger {path}: {exc}", path=self.path, exc=exc)
+            if what == "write"
+            else msg("cannot {what} the SQLite ledger {path}: {exc}", what=what, path=self.path, exc=exc)
+        )
         return LedgerError(
-            msg(
-                "cannot {what} the SQLite ledger {path}: {exc}",
-                what=what,
-                path=self.path,
-                exc=exc,
-                쓸_if_what_write_else_읽을="쓸" if what == "write" else "읽을",
-            ),
+            said,
             hint=msg("check the file's permissions and free disk space; nothing was stored"),
         )
 

@@ -173,9 +173,9 @@ TEXT_FIELDS = {
     "incident",
 }
 KNOWN_FIELDS = LIST_FIELDS | BOOL_FIELDS | TEXT_FIELDS
-CANCELLED_LABELS = {"cancelled", "canceled", "rfc:cancelled", "취소"}
-_TRUE = {"yes", "true", "y", "예", "있음", "[x]"}
-_FALSE = {"no", "false", "n", "아니오", "없음", "[ ]"}
+CANCELLED_LABELS = {"cancelled", "canceled", "rfc:cancelled", "취소"}  # korean-by-design: user input
+_TRUE = {"yes", "true", "y", "예", "있음", "[x]"}  # korean-by-design: user input
+_FALSE = {"no", "false", "n", "아니오", "없음", "[ ]"}  # korean-by-design: user input
 
 
 @dataclass(frozen=True)
