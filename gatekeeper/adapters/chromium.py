@@ -36,10 +36,21 @@ def chromium(env: Mapping[str, str]) -> str:
             (p for p in (shutil.which(n, path=path) for n in ("chromium", "chromium-browser")) if p), None
         )
     if found is None:
+        hint = msg(
+            "install it (`apt-get install chromium`) or set GATEKEEPER_CHROMIUM to its path; "
+            "or write --html and print that"
+        )
+        if named:
+            raise UsageError(
+                msg(
+                    "PDF output needs Chromium, and none was found (GATEKEEPER_CHROMIUM={named!r})",
+                    named=named,
+                ),
+                hint=hint.en,
+                hint_ko=hint.ko,
+            )
         raise UsageError(
-            msg("PDF output needs Chromium, and none was found (GATEKEEPER_CHROMIUM={named!r})", named=named)
-            if named
-            else msg("PDF output needs Chromium, and none was found on PATH"),
+            msg("PDF output needs Chromium, and none was found on PATH"),
             hint=msg(
                 "install it (`apt-get install chromium`) or set GATEKEEPER_CHROMIUM to its path; "
                 "or write --html and print that"

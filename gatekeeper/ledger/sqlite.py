@@ -344,14 +344,17 @@ class SqliteLedger:
             self._db.execute("ROLLBACK")
 
     def _error(self, what: str, exc: sqlite3.Error) -> LedgerError:
-        said = (
-            msg("cannot write the SQLite ledger {path}: {exc}", path=self.path, exc=exc)
-            if what == "write"
-            else msg("cannot {what} the SQLite ledger {path}: {exc}", what=what, path=self.path, exc=exc)
-        )
+        hint = msg("check the file's permissions and free disk space; nothing was stored")
+        if what == "write":
+            return LedgerError(
+                msg("cannot write the SQLite ledger {path}: {exc}", path=self.path, exc=exc),
+                hint=hint.en,
+                hint_ko=hint.ko,
+            )
         return LedgerError(
-            said,
-            hint=msg("check the file's permissions and free disk space; nothing was stored"),
+            msg("cannot {what} the SQLite ledger {path}: {exc}", what=what, path=self.path, exc=exc),
+            hint=hint.en,
+            hint_ko=hint.ko,
         )
 
     def close(self) -> None:
