@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help setup system-deps lint test test-fast demo bench fuzz wheel-check wheelhouse clean
+.PHONY: help setup system-deps lint test test-fast demo bench fuzz wheel-check wheelhouse catalogue clean
 
 help:
 	@echo "make demo   - run a whole governed release on examples/sample-system"
@@ -14,6 +14,7 @@ help:
 	@echo "make bench  - benchmarks (ratios against references measured in the same run)"
 	@echo "make fuzz   - long property-based and atheris fuzzing runs"
 	@echo "make wheelhouse - the offline bundle in $(WHEELHOUSE): gatekeeper and every dependency as wheels"
+	@echo "make catalogue - bring the Korean message catalogue in step with the code (then fill in new Korean)"
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +50,11 @@ fuzz: setup
 	$(PY) -m pip install -q -e '.[fuzz]'
 	$(PY) -m pytest -p no:cacheprovider tests/adversarial --hypothesis-profile=fuzz
 	$(PY) -m tests.adversarial.atheris_run
+
+# The messages the code says, extracted by Babel into gatekeeper/locale/ko/LC_MESSAGES/gatekeeper.po (a new
+# one gets an empty Korean text to fill in), and the .mo the package reads, compiled from it.
+catalogue: setup
+	$(PY) -m gatekeeper.translations
 
 # The offline bundle for runners without a package index: install it with
 #   pip install --no-index --find-links $(WHEELHOUSE) sop-gatekeeper

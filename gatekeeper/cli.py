@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from gatekeeper import __version__
 from gatekeeper.errors import ExitCode, GatekeeperError, MissingExtraError
-from gatekeeper.messages import msg
+from gatekeeper.messages import msg, tr
 from gatekeeper.runtime import Runtime
 
 if TYPE_CHECKING:
@@ -100,23 +100,30 @@ class _Parser(argparse.ArgumentParser):
         )
 
 
-# argparse's own messages, in Korean (`--lang ko`): (English pattern, Korean template).
-_ARGPARSE_KO = (
-    (r"unrecognized arguments: (?P<x>.*)", "알 수 없는 인자: {x}"),
-    (r"the following arguments are required: (?P<x>.*)", "다음 인자가 필요합니다: {x}"),
+# argparse's own messages, as the catalogue says them (`--lang ko`): (argparse's English, as a pattern; the
+# same as a message of the catalogue, its parts named).
+_ARGPARSE = (
+    (r"unrecognized arguments: (?P<x>.*)", msg("unrecognized arguments: {x}")),
+    (r"the following arguments are required: (?P<x>.*)", msg("the following arguments are required: {x}")),
     (
         r"argument (?P<a>[^:]+): invalid choice: (?P<x>.*?) \(choose from (?P<c>.*)\)",
-        "{a} 인자: 잘못된 값 {x} (허용: {c})",
+        msg("argument {a}: invalid choice: {x} (choose from {c})"),
     ),
-    (r"argument (?P<a>[^:]+): expected one argument", "{a} 인자에는 값이 하나 필요합니다"),
-    (r"argument (?P<a>[^:]+): expected at least one argument", "{a} 인자에는 값이 하나 이상 필요합니다"),
-    (r"argument (?P<a>[^:]+): invalid (?P<t>\w+) value: (?P<x>.*)", "{a} 인자: 잘못된 값 {x}"),
+    (r"argument (?P<a>[^:]+): expected one argument", msg("argument {a}: expected one argument")),
+    (
+        r"argument (?P<a>[^:]+): expected at least one argument",
+        msg("argument {a}: expected at least one argument"),
+    ),
+    (
+        r"argument (?P<a>[^:]+): invalid (?P<t>\w+) value: (?P<x>.*)",
+        msg("argument {a}: invalid {t} value: {x}"),
+    ),
     (
         r"argument (?P<a>[^:]+): not allowed with argument (?P<b>.*)",
-        "{a} 인자는 {b} 인자와 함께 쓸 수 없습니다",
+        msg("argument {a}: not allowed with argument {b}"),
     ),
-    (r"one of the arguments (?P<x>.*) is required", "다음 인자 중 하나가 필요합니다: {x}"),
-    (r"ambiguous option: (?P<x>.*)", "모호한 옵션: {x}"),
+    (r"one of the arguments (?P<x>.*) is required", msg("one of the arguments {x} is required")),
+    (r"ambiguous option: (?P<x>.*)", msg("ambiguous option: {x}")),
 )
 
 
@@ -124,11 +131,11 @@ def _argparse_ko(message: str) -> str:
     """argparse's message in Korean; one it does not know is named as a command-line error as it is."""
     import re
 
-    for pattern, korean in _ARGPARSE_KO:
+    for pattern, said in _ARGPARSE:
         matched = re.fullmatch(pattern, message)
         if matched:
-            return korean.format(**matched.groupdict())
-    return f"명령줄 오류: {message}"
+            return said.filled(**matched.groupdict()).said("ko")
+    return tr("ko", "command-line error: {message}", message=message)
 
 
 def _build_parser() -> tuple[argparse.ArgumentParser, argparse._SubParsersAction[_Parser]]:
@@ -253,25 +260,20 @@ def main(argv: Sequence[str] | None = None, runtime: Runtime | None = None) -> i
         return _crashed(exc, runtime, _language(argv, runtime))
 
 
-# The boundary's own words (en, ko): what kind of end a run came to.
+# The boundary's own words: what kind of end a run came to.
 _ENDS = {
-    "error": ("error", "오류"),
-    "interrupted": ("interrupted", "중단됨"),
-    "internal": ("internal error", "내부 오류"),
+    "error": msg("error"),
+    "interrupted": msg("interrupted"),
+    "internal": msg("internal error"),
 }
 
 
 def _said(lang: str, end: str) -> str:
-    en, ko = _ENDS[end]
-    return ko if lang == "ko" else en
+    return _ENDS[end].said(lang)
 
 
 def _crashed(exc: Exception, runtime: Runtime, lang: str = "en") -> int:
     log = _crash_log(exc)
-    report = (
-        f"  전체 추적 내용은 {log}에 있습니다. 이 오류를 보고해 주십시오"
-        if lang == "ko"
-        else f"  the full trace is in {log}; please report it"
-    )
+    report = tr(lang, "  the full trace is in {log}; please report it", log=log)
     runtime.stderr.write(f"gatekeeper: {_said(lang, 'internal')}: {type(exc).__name__}: {exc}\n{report}\n")
     return int(ExitCode.INTERNAL)

@@ -235,7 +235,9 @@ def _setup(story: Story) -> None:
             handover_10=handover[:10],
         )
     )
-    story.gatekeeper(["baseline", "create", "--label", "1.0"], at="2026-11-20T17:00:00", actor="kim")
+    # The operator manager defines baseline 1.0 at the hand-over (seed 002 형상관리 1.2), in a pipeline job
+    # of the protected default branch: a baseline anyone else records is not the baseline.
+    story.gatekeeper(["baseline", "create", "--label", "1.0"], at="2026-11-20T17:00:00", actor="choi")
 
 
 @step(*msg("A commit without an RFC is refused by the commit-msg hook").pair)
@@ -563,7 +565,8 @@ def _pir(story: Story) -> None:
 @step(*msg("The auditor's view: baseline drift, KPIs and the audit report").pair)
 def _audit(story: Story) -> None:
     period = ["--since", "2026-11-01", "--until", "2026-12-01"]
-    story.gatekeeper(["baseline", "diff"], at="2026-11-30T10:00:00", expect=None)
+    # In the auditor's job, as the audit below: the platform's signatures (the baseline's) verify there.
+    story.gatekeeper(["baseline", "diff"], at="2026-11-30T10:00:00", actor="auditor", expect=None)
     story.gatekeeper(["kpi", *period], at="2026-11-30T10:00:00", expect=None)
     _, kpis = story.gatekeeper(
         ["--format", "json", "kpi", *period], at="2026-11-30T10:00:00", expect=None, show=False

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from enum import IntEnum
 
-from gatekeeper.messages import Message
+from gatekeeper.messages import Message, msg, tr
 
 
 class ExitCode(IntEnum):
@@ -42,9 +42,8 @@ class GatekeeperError(Exception):
         self.hint_ko = hint_ko
 
     def render(self, lang: str = "en") -> str:
-        if lang == "ko" and self.ko:
-            return f"{self.ko}\n  조치: {self.hint_ko}" if self.hint_ko else self.ko
-        return f"{self.message}\n  fix: {self.hint}" if self.hint else self.message
+        message, hint = (self.ko, self.hint_ko) if lang == "ko" and self.ko else (self.message, self.hint)
+        return tr(lang, "{message}\n  fix: {hint}", message=message, hint=hint) if hint else message
 
 
 class UsageError(GatekeeperError):
@@ -81,10 +80,10 @@ class PlatformError(GatekeeperError):
     exit_code = ExitCode.INTERNAL
 
 
-# Optional dependencies: the top-level module -> (the extra that installs it, what needs it in en, in ko).
-OPTIONAL_MODULES: dict[str, tuple[str, str, str]] = {
-    "psycopg": ("postgres", "the postgres ledger backend", "postgres 원장 백엔드"),
-    "hwpx": ("hwpx", "HWPX output (--hwpx)", "HWPX 출력(--hwpx)"),
+# Optional dependencies: the top-level module -> (the extra that installs it, what needs it).
+OPTIONAL_MODULES: dict[str, tuple[str, Message]] = {
+    "psycopg": ("postgres", msg("the postgres ledger backend")),
+    "hwpx": ("hwpx", msg("HWPX output (--hwpx)")),
 }
 
 
@@ -93,14 +92,15 @@ class MissingExtraError(GatekeeperError):
     English and Korean with the extra that brings it."""
 
     def __init__(self, module: str) -> None:
-        extra, needs_en, needs_ko = OPTIONAL_MODULES[module]
+        extra, needs = OPTIONAL_MODULES[module]
+        said = msg(
+            "{needs} needs the Python package {module}, which is not installed", needs=needs, module=module
+        )
+        # In English too the Korean line follows: it is a setup problem an operator of either language reads.
         super().__init__(
-            f"{needs_en} needs the Python package {module}, which is not installed\n"
-            f"  {needs_ko}에 필요한 파이썬 패키지 {module}이(가) 설치되어 있지 않습니다",
-            hint=f"install sop-gatekeeper[{extra}]: pip install 'sop-gatekeeper[{extra}]' "
-            f"(sop-gatekeeper[{extra}]를 설치하세요)",
-            ko=f"{needs_ko}에 필요한 파이썬 패키지 {module}이(가) 설치되어 있지 않습니다",
-            hint_ko=f"sop-gatekeeper[{extra}]를 설치하십시오: pip install 'sop-gatekeeper[{extra}]'",
+            f"{said.en}\n  {said.ko}",
+            hint=msg("install sop-gatekeeper[{extra}]: pip install 'sop-gatekeeper[{extra}]'", extra=extra),
+            ko=said.ko,
         )
         self.module = module
         self.extra = extra

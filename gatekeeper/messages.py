@@ -67,9 +67,16 @@ class Message:
 
     text: str
     fields: dict[str, Any] = field(default_factory=dict)
+    context: str | None = None  # gettext's message context (`ptr`), where one is needed
 
     def said(self, lang: str) -> str:
+        if self.context is not None:
+            return ptr(lang, self.context, self.text, **self.fields)
         return tr(lang, self.text, **self.fields)
+
+    def filled(self, **fields: Any) -> Message:
+        """The same message with more of its fields given (a table's message, filled where it is used)."""
+        return Message(self.text, {**self.fields, **fields}, self.context)
 
     @property
     def en(self) -> str:
@@ -91,3 +98,8 @@ class Message:
 def msg(message: str, /, **fields: Any) -> Message:
     """`message` with its fields, to be said later in whatever language the run speaks."""
     return Message(message, fields)
+
+
+def pmsg(context: str, message: str, /, **fields: Any) -> Message:
+    """`msg` with a gettext context (`ptr`)."""
+    return Message(message, fields, context)

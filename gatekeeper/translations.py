@@ -1,13 +1,13 @@
 """The Korean message catalogue, kept in step with the code: `python -m gatekeeper.translations` (`make
 catalogue`).
 
-Babel extracts every message the code says through `gatekeeper.messages` (`tr`, `ptr`, `msg`), the catalogue
-`gatekeeper/locale/ko/LC_MESSAGES/gatekeeper.po` keeps its Korean text for each (a new message gets an empty
-one, for the translator; a message no longer said is dropped), and the `.mo` the runtime reads is compiled
-from it. Entries are sorted by message and carry no line numbers, so two branches that add messages rarely
-touch the same lines. `--check` changes nothing and exits 1 when the files are not what this would write or
-a message has no Korean. Babel is a development dependency (the `test` extra); the installed package reads
-the `.mo` with the standard library alone.
+Babel extracts every message the code says through `gatekeeper.messages` (`tr`, `ptr`, `msg`, `pmsg`);
+the catalogue `gatekeeper/locale/ko/LC_MESSAGES/gatekeeper.po` keeps the Korean text of each (a new message
+gets an empty one, for the translator; a message no longer said is dropped); the `.mo` the runtime reads is
+compiled from it. Entries are sorted by message and carry no line numbers, so two branches that add
+messages rarely touch the same lines. `--check` changes nothing and exits 1 when the files are not what this
+would write or a message has no Korean. Babel is a development dependency (the `test` extra); the installed
+package reads the `.mo` with the standard library alone.
 """
 
 from __future__ import annotations
@@ -25,9 +25,15 @@ if TYPE_CHECKING:
     from babel.messages.catalog import Catalog
 
 PACKAGE = Path(__file__).parent
+TEMPLATES = PACKAGE.parent / "templates"  # a source checkout's: the catalogue is made there
 # The functions whose literal arguments are messages (Babel's keyword specs): `tr(lang, message)`,
-# `ptr(lang, context, message)`, `msg(message)`.
-KEYWORDS: dict[str, tuple[object, ...]] = {"tr": (2,), "ptr": ((2, "c"), 3), "msg": (1,)}
+# `ptr(lang, context, message)`, `msg(message)`, `pmsg(context, message)`.
+KEYWORDS: dict[str, tuple[object, ...]] = {
+    "tr": (2,),
+    "ptr": ((2, "c"), 3),
+    "msg": (1,),
+    "pmsg": ((1, "c"), 2),
+}
 LANGUAGE = "ko"
 
 
@@ -46,6 +52,14 @@ def extracted() -> Iterator[tuple[str | None, str, str]]:
     ):
         if isinstance(message, str) and message:
             yield context, message, f"gatekeeper/{filename}"
+    # The templates' words: `_()` calls, through jinja2's own Babel extractor.
+    for filename, _lineno, message, _comments, context in extract_from_dir(
+        str(TEMPLATES),
+        method_map=[("**.j2", "jinja2.ext:babel_extract")],
+        keywords={"_": None, "p_": ((1, "c"), 2)},
+    ):
+        if isinstance(message, str) and message:
+            yield context, message, f"templates/{filename}"
 
 
 def updated(current: Catalog | None) -> Catalog:

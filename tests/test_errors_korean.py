@@ -1,8 +1,9 @@
 """Every error gatekeeper raises for a user is written in Korean too (issue 18 item 6): each construction of
 a `GatekeeperError` (or of a subclass, found by reading the source) says its message, and its `hint=` where
 it has one, through the catalogue (`msg(...)`, `gatekeeper.messages`), or passes `ko=` (and `hint_ko=`) for a
-text composed of parts already said in both languages. A subclass with its own constructor passes them to `super().__init__`. Read from the source
-(every module, the lazy imports too), so a new English-only error fails here before a user meets it."""
+text composed of parts already said in both languages. A subclass with its own constructor passes them to
+`super().__init__`. Read from the source (every module, the lazy imports too), so a new English-only error
+fails here before a user meets it."""
 
 from __future__ import annotations
 

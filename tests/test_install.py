@@ -29,7 +29,7 @@ def test_platform_adapters_are_core_dependencies() -> None:
     assert project["optional-dependencies"]["github"] == []
     assert project["optional-dependencies"]["gitlab"] == []
     # Every optional module the CLI knows about is installed by the extra it names.
-    for module, (extra, _en, _ko) in OPTIONAL_MODULES.items():
+    for module, (extra, _needs) in OPTIONAL_MODULES.items():
         assert module in " ".join(project["optional-dependencies"][extra])
 
 

@@ -18,6 +18,7 @@ from gatekeeper.domain import RecordKind
 from gatekeeper.ledger import chain_reason_ko
 from tests.acceptance import RFC_ID, build
 from tests.helpers import CliResult, GitRepo, git, pipeline_job, run_cli
+from tests.platform.oidc import record_baseline
 
 HANGUL = re.compile(r"[가-힣]")
 KINDS = sorted((str(kind) for kind in RecordKind), key=len, reverse=True)
@@ -87,6 +88,7 @@ def test_no_command_prints_an_english_sentence_under_lang_ko(repo: GitRepo, tmp_
         repo,
         {"config": {"baseline": {"items": [{"id": "rfcs", "kind": "document", "paths": ["changes/*.yml"]}]}}},
     )
+    record_baseline(repo.path, "1.0", at, "han")  # the operator manager's, in the pipeline
     later = at + timedelta(minutes=30)
     message = repo.path / ".git" / "BAD_MSG"
     message.write_text("fix typo\n", encoding="utf-8")
@@ -105,7 +107,7 @@ def test_no_command_prints_an_english_sentence_under_lang_ko(repo: GitRepo, tmp_
         (["approve", RFC_ID, "--step", "change-review", "--decision", "approve"], at),
         (["notice", RFC_ID, "--to", "행정안전부"], at),
         (["delegate", "--to", "lee", "--steps", "change-review"], at),
-        (["baseline", "create", "--label", "1.0"], at),
+        (["baseline", "create", "--label", "2.0"], at),
         (["baseline", "diff"], at),
         (["baseline", "verify"], at),
     ]

@@ -172,8 +172,8 @@ def test_the_command_table_is_the_registry_and_names_only_real_options() -> None
     from gatekeeper.commands import COMMAND_TABLE
 
     named: set[str] = set()
-    for synopsis, does, does_ko in COMMAND_TABLE:
-        assert does and does_ko and re.search(r"[가-힣]", does_ko), synopsis
+    for synopsis, does in COMMAND_TABLE:
+        assert does.en and re.search(r"[가-힣]", does.ko), synopsis
         for usage in re.findall(r"`([^`]+)`", synopsis):
             command = usage.split()[0]
             assert command in COMMANDS, f"{synopsis}: {command} is not a command"

@@ -44,6 +44,7 @@ from gatekeeper.domain.attestation import (
 from gatekeeper.domain.closure import CLOSURE_PAYLOADS
 from gatekeeper.domain.records import (
     Approval,
+    BaselineCreated,
     Delegation,
     DeploymentFinished,
     DeploymentStarted,
@@ -467,7 +468,8 @@ class Attestor:
         incident) carries the signature of a CI job of this repository (`repository`: of that one, for
         another system's deployment) run by the record's actor — for test evidence and a deployment's
         start, run on the commit it names (REL-P1: the tests ran on what is deployed), for a deployment's
-        result on the commit its signed start deployed (records read in ledger order). So its actor is who
+        result on the commit its signed start deployed (records read in ledger order), for a configuration
+        baseline on the protected default branch, at the commit it baselines. So its actor is who
         the platform says, for the role checks that follow. A GitLab job's token signs every record the job
         writes without naming one: it vouches for one report of each kind per commit, one start and one
         result of a deployment (and the incident its failure opens), and for one PIR, notice or incident
@@ -476,11 +478,12 @@ class Attestor:
         if isinstance(payload, DeploymentFinished):  # the job that deploys runs on the deployed commit
             commit = self._deploying.get(payload.started, "")
         else:
-            commit = payload.commit if isinstance(payload, TestEvidence | DeploymentStarted) else ""
+            speaks = TestEvidence | DeploymentStarted | BaselineCreated
+            commit = payload.commit if isinstance(payload, speaks) else ""
         verdict = self._verified(
             entry,
             payload.attestation,
-            scope="record",
+            scope="baseline" if isinstance(payload, BaselineCreated) else "record",
             absent=_NO_SIGNATURE,
             proved=msg("a record written by a {source} actor cannot be signed"),
             commit=commit,
@@ -699,7 +702,16 @@ _UNSEEN_USES = msg(
     "for another record is unknown"
 )
 # The records `Attestor.vouches` judges (a job's signature); every other verified kind is an approval.
-_VOUCHED = (TestEvidence, Pir, Notice, IncidentOpened, Delegation, *DEPLOYMENT_PAYLOADS, *CLOSURE_PAYLOADS)
+_VOUCHED = (
+    TestEvidence,
+    Pir,
+    Notice,
+    IncidentOpened,
+    Delegation,
+    BaselineCreated,
+    *DEPLOYMENT_PAYLOADS,
+    *CLOSURE_PAYLOADS,
+)
 
 
 def _token_of(entry: Entry[Any]) -> str:

@@ -65,10 +65,10 @@ from gatekeeper.facts.commits import JudgedCommit
 from gatekeeper.facts.history import KINDS as HISTORY_KINDS
 from gatekeeper.facts.history import Deployment, History, evidence_of
 from gatekeeper.ledger import Record, VerifyResult, chain_reason_ko
-from gatekeeper.messages import tr
+from gatekeeper.messages import in_language, tr
 from gatekeeper.rules import RuleContext
 from gatekeeper.rules.approval import ApprovalDecision, ApprovalFacts, after_ledger
-from gatekeeper.rules.baseline import baseline_drift
+from gatekeeper.rules.baseline import baseline_drift, ignored_text
 from gatekeeper.rules.closure import CLOSURE_RULES, STEP_NAMES, ClosureState, judge
 from gatekeeper.rules.deploy import (
     DeployFacts,
@@ -259,8 +259,9 @@ class AuditBuilder:
         self.history.environment_kind = self.environments.kind
         self.history.closures.retire = self._retire_release
 
-    def _t(self, en: str, ko: str) -> str:
-        return ko if self.lang == "ko" else en
+    def _said(self, exc: PayloadError) -> str:
+        """Why a payload does not read, in the run's language."""
+        return in_language(self.lang, str(exc), exc.ko)
 
     def _inside(self, moment: datetime) -> bool:
         return (self.since is None or moment >= self.since) and (self.until is None or moment < self.until)
@@ -276,7 +277,7 @@ class AuditBuilder:
             try:
                 entry = read(record)
             except PayloadError as exc:
-                self.malformed(record.seq, record.kind, str(exc), record.moment, exc.ko)
+                self.malformed(record.seq, record.kind, self._said(exc), record.moment)
                 continue
             self.add(entry)
         return self
@@ -290,7 +291,8 @@ class AuditBuilder:
             if type(event) is tuple:
                 approval(*event)
             elif isinstance(event, Malformed):
-                self.malformed(event.seq, event.kind, event.reason, event.moment, event.reason_ko)
+                said = in_language(self.lang, event.reason, event.reason_ko or event.reason)
+                self.malformed(event.seq, event.kind, said, event.moment)
             else:
                 self.add(event)  # type: ignore[arg-type]
         return self
@@ -311,20 +313,17 @@ class AuditBuilder:
         try:
             payload = Approval.from_members(step, decision, rfc_digest, digest, commit)
         except PayloadError as exc:
-            said = (f"approval record {seq}: {exc}", f"승인 기록 {seq}: {exc.ko}")
-            self.malformed(seq, "approval", said[0], None, said[1])  # its time is not read
+            said = tr(self.lang, "approval record {seq}: {reason}", seq=seq, reason=self._said(exc))
+            self.malformed(seq, "approval", said)  # its time is not read
             return
         # The SQL readers hand over whole every approval that carries an attestation: one handed over as
         # members carries none, and is unattested wherever this audit verifies attestations (as `add` finds).
         attested = None if self.attest is None else False
         self.history.approval(seq, "", rfcs, payload, str(actor or ""), str(source or ""), "", attested)
 
-    def malformed(
-        self, seq: int, kind: str, reason: str, moment: datetime | None = None, reason_ko: str = ""
-    ) -> None:
-        """A record whose payload cannot be read (`reason`, and in Korean `reason_ko`): the ledger holds
+    def malformed(self, seq: int, kind: str, reason: str, moment: datetime | None = None) -> None:
+        """A record whose payload cannot be read (`reason`, in the run's language): the ledger holds
         something no pipeline wrote."""
-        said_ko = reason_ko or reason
         if kind == "test.evidence":
             if moment is None or self._inside(moment):
                 self.checks["test.recorded"].fail(
@@ -334,13 +333,12 @@ class AuditBuilder:
                         "test record {seq} lacks its commit, kind or counts ({reason})",
                         seq=seq,
                         reason=reason,
-                        said_ko=said_ko,
                     ),
                 )
             return
         self.checks["configuration.ledger-integrity"].fail(
             f"seq:{seq}",
-            tr(self.lang, "record {seq} cannot be read: {reason}", seq=seq, reason=reason, said_ko=said_ko),
+            tr(self.lang, "record {seq} cannot be read: {reason}", seq=seq, reason=reason),
         )
 
     def add(self, entry: Entry[Any]) -> None:
@@ -424,19 +422,24 @@ class AuditBuilder:
         found = self.history.unsigned.get(entry.seq)
         if found is None or not self._inside(entry.moment):
             return
-        what = f"{entry.kind} record {entry.seq} of deployment {found.deployment}"
-        what_ko = f"배포 {found.deployment}의 {entry.kind} 기록 {entry.seq}"
-        note = tr(
-            self.lang,
-            "{what} {counts_if_found_counted_else}: no CI job of this repository is shown to "
-            "have written it ({reason})",
-            what=what,
-            counts_if_found_counted_else="counts" if found.counted else "counts for nothing",
-            reason=found.reason,
-            what_ko=what_ko,
-            인정되지만_if_found_counted_else="인정되지만" if found.counted else "인정되지 않습니다:",
-            reasons_1=found.reasons[1],
-        )
+        said = {"kind": entry.kind, "seq": entry.seq, "deployment": found.deployment}
+        reason = in_language(self.lang, *found.reasons)
+        if found.counted:
+            note = tr(
+                self.lang,
+                "{kind} record {seq} of deployment {deployment} counts: no CI job of this repository is "
+                "shown to have written it ({reason})",
+                **said,
+                reason=reason,
+            )
+        else:
+            note = tr(
+                self.lang,
+                "{kind} record {seq} of deployment {deployment} counts for nothing: no CI job of this "
+                "repository is shown to have written it ({reason})",
+                **said,
+                reason=reason,
+            )
         check = self.checks["configuration.ledger-integrity"]
         if self.history.deployment_level == "required":
             check.fail(entry.ref, note)
@@ -467,13 +470,11 @@ class AuditBuilder:
         try:
             recorded = payload.facts
         except PayloadError as exc:  # judged from the ledger alone, and the record is reported
-            self.malformed(
-                entry.seq,
-                entry.kind,
-                f"{entry.kind} record {entry.seq}: {exc}",
-                entry.moment,
-                f"{entry.kind} 기록 {entry.seq}: {exc.ko}",
+            reason = self._said(exc)
+            said = tr(
+                self.lang, "{kind} record {seq}: {reason}", kind=entry.kind, seq=entry.seq, reason=reason
             )
+            self.malformed(entry.seq, entry.kind, said, entry.moment)
             recorded = None
         # The deployment's time in the system's zone, whichever offset the backend hands over.
         at = self.calendar.local(entry.moment) if self.calendar is not None else entry.moment
@@ -567,8 +568,7 @@ class AuditBuilder:
                             self.lang,
                             "RFC {subject} was judged as a normal change: {summary}",
                             subject=f.subject,
-                            summary=RULES[f.rule].summary,
-                            summary_ko=RULES[f.rule].summary_ko,
+                            summary=in_language(self.lang, RULES[f.rule].summary, RULES[f.rule].summary_ko),
                         ),
                         "",
                         f.subject,
@@ -583,9 +583,8 @@ class AuditBuilder:
                         tr(
                             self.lang,
                             "{summary} ({subject})",
-                            summary=RULES[f.rule].summary,
+                            summary=in_language(self.lang, RULES[f.rule].summary, RULES[f.rule].summary_ko),
                             subject=f.subject,
-                            summary_ko=RULES[f.rule].summary_ko,
                         ),
                         "",
                         f.subject,
@@ -962,7 +961,7 @@ ApprovalRow = tuple[int, tuple[str, ...], Any, Any, Any, Any, Any, Any]
 
 def _item(item_id: str, check: _Check, lang: str) -> AuditItem:
     area, sop, en, ko = ITEMS[item_id]
-    question = ko if lang == "ko" else en
+    question = in_language(lang, en, ko)
     remarks = tuple(check.remarks)
     if check.bad_count:
         extra = check.bad_count - len(check.bad)
@@ -1021,6 +1020,15 @@ def checklist(
     if drift is not None and drift.items_declared:
         if drift.unreadable:
             base.fail("item:*", drift.unreadable)
+        elif drift.diff is None and drift.ignored:
+            base.fail(
+                "item:*",
+                tr(
+                    builder.lang,
+                    "no approved configuration baseline: no recorded baseline counts ({ignored})",
+                    ignored=ignored_text(builder.lang, drift.ignored),
+                ),
+            )
         elif drift.diff is None:
             base.fail(
                 "item:*",
@@ -1052,8 +1060,7 @@ def checklist(
                     builder.lang,
                     "the chain breaks at record {first_bad_seq}: {reason}",
                     first_bad_seq=chain.first_bad_seq,
-                    reason=chain.reason,
-                    chain_reason_ko_reason=chain_reason_ko(chain.reason),
+                    reason=in_language(builder.lang, chain.reason, chain_reason_ko(chain.reason)),
                 ),
             )
 

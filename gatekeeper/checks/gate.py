@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from gatekeeper.domain import Finding, Outcome
 from gatekeeper.facts.gather import GateFacts
-from gatekeeper.messages import tr
+from gatekeeper.messages import in_language, tr
 from gatekeeper.rules import RuleContext
 from gatekeeper.rules.approval import APPROVAL_RULES
 from gatekeeper.rules.baseline import RULES as BASELINE_RULES
@@ -37,8 +37,7 @@ def evaluate(facts: GateFacts, lang: str = "en") -> Outcome:
                     base.lang,
                     "could not read {what}: {error}",
                     what=failure.what,
-                    error=failure.error,
-                    failure_error_ko_or_failure=failure.error_ko or failure.error,
+                    error=in_language(base.lang, failure.error, failure.error_ko or failure.error),
                 ),
                 remediation=tr(
                     base.lang, "fix the cause and run the gate again; the gate blocks whenever it cannot look"

@@ -76,6 +76,7 @@ from gatekeeper.domain.records import (
 )
 from gatekeeper.facts.history import History
 from gatekeeper.ledger import Record
+from gatekeeper.messages import in_language
 
 FAILED = frozenset({DeploymentResult.FAILURE, DeploymentResult.ROLLED_BACK})
 
@@ -139,7 +140,7 @@ class KpiValue:
 
     def label(self, lang: str) -> str:
         entry = KPI_CATALOGUE[self.id]
-        return entry[3] if lang == "ko" else entry[2]
+        return in_language(lang, entry[2], entry[3])
 
 
 @dataclass(frozen=True)

@@ -33,10 +33,10 @@ from gatekeeper.domain.baseline import DriftFacts
 from gatekeeper.domain.calendar import BusinessCalendar
 from gatekeeper.domain.rfc import RfcEntry
 from gatekeeper.errors import InputError, LedgerIntegrityError, UsageError
-from gatekeeper.facts.baseline import gather_drift
+from gatekeeper.facts.baseline import baseline_judge, gather_drift
 from gatekeeper.facts.commits import JudgedCommit
 from gatekeeper.ledger import Draft, Ledger, LedgerReader, VerifyResult
-from gatekeeper.messages import msg
+from gatekeeper.messages import msg, pmsg, ptr, tr
 from gatekeeper.reporters.columns import pad
 from gatekeeper.reporters.portfolio import AuditPortfolio
 from gatekeeper.reporters.sanitize import for_log, for_markdown
@@ -45,17 +45,15 @@ if TYPE_CHECKING:
     from gatekeeper.commands._portfolio import Member
 
 RESULT_WORDS = {
-    "en": {"conform": "conform", "nonconform": "NONCONFORM", "not-applicable": "n/a"},
-    "ko": {"conform": "적합", "nonconform": "부적합", "not-applicable": "해당없음"},
+    "conform": pmsg("audit result", "conform"),
+    "nonconform": pmsg("audit result", "NONCONFORM"),
+    "not-applicable": pmsg("audit result", "n/a"),
 }
 AREA_WORDS = {
-    "en": {
-        "change": "Change management",
-        "release": "Release management",
-        "test": "Test management",
-        "configuration": "Configuration management",
-    },
-    "ko": {"change": "변경관리", "release": "배포관리", "test": "테스트관리", "configuration": "형상관리"},
+    "change": msg("Change management"),
+    "release": msg("Release management"),
+    "test": msg("Test management"),
+    "configuration": msg("Configuration management"),
 }
 
 
@@ -198,8 +196,9 @@ def _drift(ctx: Context, ledger: Ledger) -> DriftFacts:
 
     attest = Attestor(ctx.config, ctx.repo_root, ctx.runtime.env, ctx.runtime.now(), ledger=ledger)
     level = deployment_attestation(ctx.policy, ctx.config.system.grade)
+    judge = baseline_judge(ctx.policy, ctx.config.system.grade, _members(ctx.config), attest)
     try:
-        return gather_drift(ctx.repo_root, ctx.config, ledger, "HEAD", attest, level)
+        return gather_drift(ctx.repo_root, ctx.config, ledger, "HEAD", attest, level, judge)
     except LedgerIntegrityError as exc:  # the checklist goes on: its baseline item cannot be answered
         return DriftFacts(None, len(ctx.config.baseline.items), exc.message)
 
@@ -322,11 +321,20 @@ def _run_portfolio(args: argparse.Namespace, ctx: Context, html_path: Path | Non
     return 0 if portfolio.ok else 1
 
 
+def _counted(counts: dict[str, int], lang: str) -> str:
+    return tr(
+        lang,
+        "{conform} conform, {nonconform} nonconform, {not_applicable} not applicable",
+        conform=counts["conform"],
+        nonconform=counts["nonconform"],
+        not_applicable=counts["not-applicable"],
+    )
+
+
 def render_text(result: AuditResult, lang: str) -> str:
-    words = RESULT_WORDS.get(lang, RESULT_WORDS["en"])
-    areas = AREA_WORDS.get(lang, AREA_WORDS["en"])
-    ko = lang == "ko"
-    lines = [f"{'SOP 점검표' if ko else 'SOP audit checklist'} — {for_log(result.system)}"]
+    words = {key: word.said(lang) for key, word in RESULT_WORDS.items()}
+    areas = {key: area.said(lang) for key, area in AREA_WORDS.items()}
+    lines = [tr(lang, "SOP audit checklist — {system}", system=for_log(result.system))]
     area = ""
     for item in result.items:
         if item.area != area:
@@ -338,23 +346,21 @@ def render_text(result: AuditResult, lang: str) -> str:
         if item.result == NONCONFORM:
             for ref, note in zip(item.evidence, item.notes, strict=False):
                 lines.append(f"      · {ref}: {for_log(note)}")
-    counts = result.counts()
-    lines.append(
-        f"적합 {counts['conform']}건, 부적합 {counts['nonconform']}건, 해당없음 {counts['not-applicable']}건"
-        if ko
-        else f"{counts['conform']} conform, {counts['nonconform']} nonconform, "
-        f"{counts['not-applicable']} not applicable"
-    )
+    lines.append(_counted(result.counts(), lang))
     return "\n".join(lines) + "\n"
 
 
 def render_markdown(result: AuditResult, lang: str) -> str:
-    words = RESULT_WORDS.get(lang, RESULT_WORDS["en"])
-    areas = AREA_WORDS.get(lang, AREA_WORDS["en"])
-    ko = lang == "ko"
-    head = ["영역", "점검 항목", "결과", "근거"] if ko else ["Area", "Question", "Result", "Evidence"]
+    words = {key: word.said(lang) for key, word in RESULT_WORDS.items()}
+    areas = {key: area.said(lang) for key, area in AREA_WORDS.items()}
+    head = [
+        ptr(lang, "audit table", "Area"),
+        ptr(lang, "audit table", "Question"),
+        ptr(lang, "audit table", "Result"),
+        ptr(lang, "audit table", "Evidence"),
+    ]
     lines = [
-        f"### {'SOP 점검표' if ko else 'SOP audit checklist'}: {for_markdown(result.system)}",
+        tr(lang, "### SOP audit checklist: {system}", system=for_markdown(result.system)),
         "",
         "| " + " | ".join(head) + " |",
         "|---|---|---|---|",
@@ -370,14 +376,7 @@ def render_markdown(result: AuditResult, lang: str) -> str:
             f"| {mark} {words[item.result]} "
             f"| {evidence} |"
         )
-    counts = result.counts()
-    lines += [
-        "",
-        f"적합 {counts['conform']}건, 부적합 {counts['nonconform']}건, 해당없음 {counts['not-applicable']}건"
-        if ko
-        else f"{counts['conform']} conform, {counts['nonconform']} nonconform, "
-        f"{counts['not-applicable']} not applicable",
-    ]
+    lines += ["", _counted(result.counts(), lang)]
     return "\n".join(lines) + "\n"
 
 

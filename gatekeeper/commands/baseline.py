@@ -8,22 +8,30 @@ from collections.abc import Callable
 from typing import Any
 
 from gatekeeper.commands import Context
-from gatekeeper.commands._records import append
+from gatekeeper.commands._records import append, signed
 from gatekeeper.domain import ChangeType, Grade, Outcome, RecordKind
 from gatekeeper.domain.baseline import (
     ArtifactChange,
     Baseline,
     BaselineDiff,
+    counted_baseline,
     deployed_artifacts,
-    latest_baseline,
     short_digest,
 )
 from gatekeeper.errors import InputError
-from gatekeeper.facts.baseline import compare, deployment_results, gather_drift, snapshot
+from gatekeeper.facts.baseline import (
+    Refusal,
+    baseline_judge,
+    compare,
+    deployment_results,
+    gather_drift,
+    snapshot,
+)
 from gatekeeper.ledger import Draft, Ledger, LedgerReader
-from gatekeeper.messages import msg
+from gatekeeper.messages import Message, msg
 from gatekeeper.reporters.columns import pad
 from gatekeeper.reporters.sanitize import for_log, for_markdown
+from gatekeeper.rules.baseline import ignored_text
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -46,22 +54,79 @@ def _ledger(ctx: Context) -> Ledger:
     return open_ledger(ctx.config, ctx.repo_root, ctx.runtime.env)
 
 
+def _judge(ctx: Context, attest: Callable[[Any], bool]) -> Refusal:
+    """Why a baseline record is not the baseline (`facts.baseline.baseline_judge`), with the role holders
+    the platform gives where the pack names whose baselines count."""
+    from gatekeeper.commands._gate import sources_for
+    from gatekeeper.facts.gather import role_members
+
+    members = None
+    if ctx.policy.baseline.recorded_by:
+        members = role_members(ctx.config.roles, sources_for(ctx).role_resolver)
+    return baseline_judge(ctx.policy, ctx.config.system.grade, members, attest)
+
+
 def _latest(ledger: Ledger, ctx: Context, label: str | None) -> Baseline:
-    found = latest_baseline(
-        ledger.find(kind=RecordKind.BASELINE_CREATED.value, system=ctx.config.system.id), label
-    )
+    """The latest baseline that counts (labelled `label`, when given)."""
+    attest, _ = _attestation(ctx, ledger)
+    records = ledger.find(kind=RecordKind.BASELINE_CREATED.value, system=ctx.config.system.id)
+    chosen = (r for r in records if label is None or Baseline.from_record(r).label == label)
+    found, ignored = counted_baseline(chosen, _judge(ctx, attest))
     if found is None:
         which = f"labelled {label!r} " if label else ""
-        raise InputError(
+        system = ctx.config.system.id
+        if not ignored:
+            raise _to_record_one(
+                msg(
+                    "no baseline {which}is recorded for {id}",
+                    which=which,
+                    id=system,
+                    which_strip_if_which_else=" " + which.strip() if which else "",
+                )
+            )
+        en, ko = (ignored_text(lang, ignored) for lang in ("en", "ko"))
+        labelled = f" {label!r}" if label else ""
+        raise _to_record_one(
             msg(
-                "no baseline {which}is recorded for {id}",
+                "no approved baseline {which}is recorded for {id}: {en}",
                 which=which,
-                id=ctx.config.system.id,
-                which_strip_if_which_else=" " + which.strip() if which else "",
-            ),
-            hint=msg("record one with `gatekeeper baseline create --label 1.0`"),
+                id=system,
+                en=en,
+                labelled=labelled,
+                ko=ko,
+            )
         )
     return found
+
+
+def _to_record_one(said: Message) -> InputError:
+    """The error that there is no baseline to go by (`said`), with how one that counts is recorded."""
+    return InputError(
+        said.en,
+        ko=said.ko,
+        hint=msg(
+            "the operator manager records it with `gatekeeper baseline create --label 1.0` (the pack's "
+            "baseline.recorded_by), where the grade needs it in a pipeline job of the protected default "
+            "branch that may request an OIDC token (GitHub: `permissions: id-token: write`; GitLab: "
+            "`id_tokens:`)"
+        ),
+    )
+
+
+def _refuse_if_not_the_baseline(ctx: Context, draft: Draft) -> None:
+    """Exit 2, nothing written, when the gate would not count the baseline `draft` (signed where the job
+    can be) as the baseline: judged as the gate judges it (`_judge`), its signature verified as the job's
+    first record."""
+    from gatekeeper.adapters.oidc import Attestor
+    from gatekeeper.ledger import GENESIS
+
+    runtime = ctx.runtime
+    attest = Attestor(ctx.config, ctx.repo_root, runtime.env, runtime.now(), whole=True)
+    refused = _judge(ctx, attest)(draft.place(1 << 62, GENESIS))
+    if refused is None:
+        return
+    en, ko = refused
+    raise _to_record_one(msg("this baseline would not count: {en}; nothing was recorded", en=en, ko=ko))
 
 
 def _next_label(ledger: Ledger, ctx: Context) -> str:
@@ -79,14 +144,19 @@ def _create(args: argparse.Namespace, ctx: Context) -> int:
         snap = snapshot(ctx.repo_root, ctx.config, args.rev, artifacts)
         label = args.label or _next_label(ledger, ctx)
         ci = detect_ci(ctx.runtime.env, ctx.runtime.cwd)
-        draft = Draft(
-            kind=RecordKind.BASELINE_CREATED.value,
-            system=system,
-            actor=ci.actor,
-            actor_source=str(ci.actor_source),
-            at=ctx.runtime.now(),
-            data=snap.data(label),
+        draft = signed(
+            ctx,
+            Draft(
+                kind=RecordKind.BASELINE_CREATED.value,
+                system=system,
+                actor=ci.actor,
+                actor_source=str(ci.actor_source),
+                at=ctx.runtime.now(),
+                data=snap.data(label),
+            ),
+            ledger,
         )
+        _refuse_if_not_the_baseline(ctx, draft)
         record = append(ctx, ledger, draft)
     finally:
         ledger.close()
@@ -273,7 +343,8 @@ def _verify(args: argparse.Namespace, ctx: Context) -> int:
     ledger = _ledger(ctx)
     try:
         _latest(ledger, ctx, None)  # a clear error when there is nothing to verify against
-        facts = gather_drift(ctx.repo_root, ctx.config, ledger, args.rev, *_attestation(ctx, ledger))
+        attest, level = _attestation(ctx, ledger)
+        facts = gather_drift(ctx.repo_root, ctx.config, ledger, args.rev, attest, level, _judge(ctx, attest))
     finally:
         ledger.close()
     grade = Grade(ctx.config.system.grade)

@@ -29,7 +29,7 @@ from gatekeeper.domain.records import (
 )
 from gatekeeper.errors import ExitCode, UsageError
 from gatekeeper.ledger import LedgerReader
-from gatekeeper.messages import msg
+from gatekeeper.messages import msg, ptr, tr
 from gatekeeper.reporters.sanitize import for_log
 
 TYPES = ("service-outage", "service-delay", "service-malfunction", "internal", "external", "cyber")
@@ -66,8 +66,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     update.add_argument("incident", metavar="ID")
     update.add_argument("--note", required=True, help="피해상황 및 대응조치 (시간대별 경과)")
     update.add_argument("--report", action="store_true", help="this was an intermediate report (중간보고)")
-    for name, text in (("symptom", "장애 증상"), ("scope", "영향 범위"), ("handler", "처리자")):
-        update.add_argument(f"--{name}", default="", help=text)
+    update.add_argument("--symptom", default="", help="장애 증상")
+    update.add_argument("--scope", default="", help="영향 범위")
+    update.add_argument("--handler", default="", help="처리자")
     update.add_argument("--impact", default="", dest="service_impact", help="서비스 영향도")
     _corrections(update)
     close = sub.add_parser("close", help="record the resolution (장애 종료) and the report's findings")
@@ -154,13 +155,13 @@ def _open(args: argparse.Namespace, ctx: Context, actor: str) -> int:
         # Recorded all the same (an incident is never lost), but nothing shows who opened it.
         ctx.runtime.stderr.write(
             "gatekeeper: warning: "
-            + (
-                f"장애 {ident}는 CI 플랫폼의 서명 없이 기록되어 긴급변경의 근거가 될 수 없습니다 "
-                "(OIDC 토큰을 받을 수 있는 파이프라인 작업에서 등록하세요)\n"
-                if ctx.lang == "ko"
-                else f"incident {ident} was recorded without the CI platform's signature: no emergency "
-                "change can answer for it (open it in a pipeline job that may request an OIDC token)\n"
+            + tr(
+                ctx.lang,
+                "incident {ident} was recorded without the CI platform's signature: no emergency change "
+                "can answer for it (open it in a pipeline job that may request an OIDC token)",
+                ident=ident,
             )
+            + "\n"
         )
     notify(
         ctx,
@@ -198,12 +199,8 @@ def _update(args: argparse.Namespace, ctx: Context) -> int:
         handler=args.handler,
     )
     stored = store(ctx, draft(ctx, str(payload.KIND), payload.dump(), state.rfcs))
-    return report_stored(
-        ctx,
-        stored,
-        state.id + (" (intermediate report)" if args.report else ""),
-        state.id + (" (중간 보고)" if args.report else ""),
-    )
+    said = msg("{id} (intermediate report)", id=state.id).pair if args.report else (state.id, state.id)
+    return report_stored(ctx, stored, *said)
 
 
 def _close(args: argparse.Namespace, ctx: Context) -> int:
@@ -236,12 +233,15 @@ def _close(args: argparse.Namespace, ctx: Context) -> int:
         note=args.note,
     )
     stored = store(ctx, draft(ctx, str(payload.KIND), payload.dump(), state.rfcs))
-    summary = f"{state.id} closed, grade {int(grade)}"
-    summary_ko = f"{state.id} 종료, {int(grade)}등급"
+    summary = msg("{id} closed, grade {grade}", id=state.id, grade=int(grade))
     if args.cause_type == "unknown":
-        summary += "; cause unknown: register it with `gatekeeper problem open --incident " + state.id + "`"
-        summary_ko += f"; 원인 미상: `gatekeeper problem open --incident {state.id}`로 문제를 등록하세요"
-    return report_stored(ctx, stored, summary, summary_ko)
+        summary = msg(
+            "{id} closed, grade {grade}; cause unknown: register it with "
+            "`gatekeeper problem open --incident {id}`",
+            id=state.id,
+            grade=int(grade),
+        )
+    return report_stored(ctx, stored, *summary.pair)
 
 
 def _list(ctx: Context) -> int:
@@ -263,19 +263,14 @@ def _list(ctx: Context) -> int:
     if ctx.output_format == "json":
         ctx.out(json.dumps({"ok": True, "incidents": rows}, ensure_ascii=False, indent=2))
         return int(ExitCode.OK)
-    ko = ctx.lang == "ko"
     if not rows:
-        ctx.out("기록된 장애가 없습니다" if ko else "no incidents recorded")
+        ctx.out(tr(ctx.lang, "no incidents recorded"))
     for row in rows:
-        state = ("종료" if ko else "closed") if row["closed"] else ("진행 중" if ko else "open")
+        state = ptr(ctx.lang, "incident", "closed") if row["closed"] else ptr(ctx.lang, "incident", "open")
         minutes = "-" if row["minutes"] is None else f"{row['minutes']:g}"
         ctx.out(
             f"{for_log(str(row['id']))}  {state}  "
-            + (
-                f"{row['grade']}등급  장애 시간 {minutes}분  "
-                if ko
-                else f"grade {row['grade']}  {minutes} min  "
-            )
+            + tr(ctx.lang, "grade {grade}  {minutes} min  ", grade=row["grade"], minutes=minutes)
             + for_log(str(row["title"]))
         )
     return int(ExitCode.OK)

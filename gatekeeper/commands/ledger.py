@@ -15,7 +15,7 @@ from gatekeeper.commands._records import open_configured
 from gatekeeper.errors import ExitCode, InputError, LedgerError
 from gatekeeper.ledger import Ledger, chain_reason_ko
 from gatekeeper.ledger.anchor import AnchorProblem, Head, head_in
-from gatekeeper.messages import msg
+from gatekeeper.messages import in_language, msg, tr
 from gatekeeper.reporters.columns import pad
 from gatekeeper.reporters.sanitize import for_log
 
@@ -166,43 +166,51 @@ def _verify(
             ok = body["ok"] = code == int(ExitCode.OK)
         ctx.out(json.dumps(body, indent=2, ensure_ascii=False))
         return int(ExitCode.OK if ok else ExitCode.BLOCKED)
-    ko = ctx.lang == "ko"
+    lang = ctx.lang
     if result.ok:
         ctx.out(
-            f"원장 검증 완료: 레코드 {result.count}건, 해시 체인 정상, head {result.head}"
-            if ko
-            else f"ledger verified: {result.count} records, chain intact, head {result.head}"
+            tr(
+                lang,
+                "ledger verified: {count} records, chain intact, head {head}",
+                count=result.count,
+                head=result.head,
+            )
         )
     else:
         ctx.out(
-            f"원장 손상: seq {result.first_bad_seq}에서 체인이 끊어졌습니다: "
-            f"{chain_reason_ko(result.reason)} (그 앞의 레코드 {result.count}건은 정상)\n"
-            "  조치: 신뢰할 수 있는 사본에서 원장을 복원하세요. 그 seq부터의 레코드는 믿을 수 없습니다"
-            if ko
-            else f"ledger BROKEN at seq {result.first_bad_seq}: {result.reason} "
-            f"({result.count} records before it are intact)\n"
-            "  fix: restore the ledger from a trusted copy; records from that seq on cannot be trusted"
+            tr(
+                lang,
+                "ledger BROKEN at seq {seq}: {reason} ({count} records before it are intact)\n"
+                "  fix: restore the ledger from a trusted copy; records from that seq on cannot be trusted",
+                seq=result.first_bad_seq,
+                reason=in_language(lang, result.reason, chain_reason_ko(result.reason)),
+                count=result.count,
+            )
         )
     if rewritten:
         ctx.out(
-            f"원장이 다시 쓰였습니다: {rewritten}\n"
-            "  조치: 이 머신이 본 원장을 신뢰할 수 있는 사본에서 복원하세요"
-            if ko
-            else f"ledger REWRITTEN: {rewritten}\n"
-            "  fix: restore the ledger this machine saw from a trusted copy"
+            tr(
+                lang,
+                "ledger REWRITTEN: {rewritten}\n"
+                "  fix: restore the ledger this machine saw from a trusted copy",
+                rewritten=rewritten,
+            )
         )
     for problem in problems:
-        text = for_log(problem.message(ctx.lang))
-        ctx.out(f"앵커 불일치: {text}" if ko else f"ledger does NOT hold its anchor: {text}")
+        text = for_log(problem.message(lang))
+        ctx.out(tr(lang, "ledger does NOT hold its anchor: {problem}", problem=text))
     count = len(set(anchors))
     if args.anchors_from and not anchors and not problems:
         ctx.out(
-            f"{args.anchors_from}에 앵커가 없습니다 (HEAD의 최근 커밋 {args.anchor_depth}개)"
-            if ko
-            else f"no anchors on {args.anchors_from} (the last {args.anchor_depth} commits of HEAD)"
+            tr(
+                lang,
+                "no anchors on {platform} (the last {depth} commits of HEAD)",
+                platform=args.anchors_from,
+                depth=args.anchor_depth,
+            )
         )
     elif anchors and not problems:
-        ctx.out(f"앵커 {count}개 모두 일치" if ko else f"anchors: all {count} held by the ledger")
+        ctx.out(tr(lang, "anchors: all {count} held by the ledger", count=count))
     return int(ExitCode.OK if ok else ExitCode.BLOCKED)
 
 
@@ -233,28 +241,24 @@ def _head(ledger: Ledger, ctx: Context) -> int:
     head = ledger_head(ledger)
     if ctx.output_format == "json":
         ctx.out(json.dumps({"seq": head.seq, "hash": head.hash, "anchor": str(head)}))
-    elif ctx.lang == "ko":
-        ctx.out(
-            f"원장 head: seq {head.seq}, 해시 {head.hash}\n"
-            f"  원장 밖(배포 상태, 감사 보고서 등)에 기록해 두고 "
-            f"`gatekeeper ledger verify --anchor {head}`로 확인하세요"
-        )
     else:
         ctx.out(
-            f"ledger head: seq {head.seq}, hash {head.hash}\n"
-            f"  record it outside the ledger (a deployment status, an audit report) and check it later "
-            f"with `gatekeeper ledger verify --anchor {head}`"
+            tr(
+                ctx.lang,
+                "ledger head: seq {seq}, hash {hash}\n"
+                "  record it outside the ledger (a deployment status, an audit report) and check it later "
+                "with `gatekeeper ledger verify --anchor {head}`",
+                seq=head.seq,
+                hash=head.hash,
+                head=head,
+            )
         )
     return int(ExitCode.OK)
 
 
 def _log(ledger: Ledger, ctx: Context, args: argparse.Namespace) -> int:
     if args.limit < 0:
-        raise InputError(
-            "--limit must be zero (all) or positive",
-            ko="--limit은 0(전체) 또는 양수여야 합니다",
-            hint_ko="예: --limit 20",
-        )
+        raise InputError(msg("--limit must be zero (all) or positive"), hint=msg("for example --limit 20"))
     records = list(
         ledger.find(kind=args.kind, system=args.system, rfc=args.rfc, since=args.since, until=args.until)
     )
@@ -271,7 +275,7 @@ def _log(ledger: Ledger, ctx: Context, args: argparse.Namespace) -> int:
             f"{for_log(r.actor)} [{r.actor_source}]  {data}"
         )
     if not records:
-        ctx.out("no records")
+        ctx.out(tr(ctx.lang, "no records"))
     return int(ExitCode.OK)
 
 
@@ -292,9 +296,8 @@ def _export(ledger: Ledger, ctx: Context, args: argparse.Namespace) -> int:
             handle = path.open("w", encoding="utf-8", newline="")
         except OSError as exc:
             raise InputError(
-                f"cannot write {path}: {exc.strerror}",
-                ko=f"{path}에 쓸 수 없습니다: {exc.strerror}",
-                hint_ko="폴더와 권한을 확인하십시오",
+                msg("cannot write {path}: {reason}", path=path, reason=exc.strerror),
+                hint=msg("check the folder and its permissions"),
             ) from None
         target = handle
     try:
@@ -311,9 +314,8 @@ def _export(ledger: Ledger, ctx: Context, args: argparse.Namespace) -> int:
                 writer.writerow([row["seq"], *(_cell(str(row[f])) for f in _CSV_FIELDS[1:])])
     except OSError as exc:
         raise LedgerError(
-            f"cannot write the export: {exc}",
-            ko=f"내보내기 파일을 쓸 수 없습니다: {exc}",
-            hint_ko="디스크 공간과 권한을 확인하십시오",
+            msg("cannot write the export: {exc}", exc=exc),
+            hint=msg("check the disk space and the permissions"),
         ) from None
     finally:
         if handle is not None:

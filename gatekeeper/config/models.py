@@ -994,6 +994,16 @@ class DeployPolicy(Strict_):
     notice_by: tuple[Role, ...] = ()
 
 
+class BaselinePolicy(Strict_):
+    """Configuration baselines (CFG-P1)."""
+
+    # Whose `baseline.created` records set the baseline that `baseline.drift` compares with (seed 002
+    # 형상관리 1.2: 운영관리자는 베이스라인을 정의한다); empty: anyone's. Where the grade needs the pipeline
+    # (`approvals.local_actor_grades`) or the CI platform's signature (`approvals.attestation`), a baseline
+    # counts only as recorded by a job of the system's repository on its protected default branch.
+    recorded_by: tuple[Role, ...] = ()
+
+
 class ClosurePolicy(Strict_):
     """Closing a release and its change after a successful deployment to production (seed 002 배포관리
     3.1–4.3, 변경관리 4.2, 테스트관리 4.4; REL-P3, TST-P5, REL-CONSISTENCY). Each list names the roles whose
@@ -1066,6 +1076,7 @@ class Policy(Strict_):
     deploy: DeployPolicy = DeployPolicy()
     incidents: IncidentPolicy = IncidentPolicy()
     closure: ClosurePolicy = ClosurePolicy()
+    baseline: BaselinePolicy = BaselinePolicy()
     kpis: tuple[KpiTarget, ...] = ()
     # Staging and test environments: the rules that apply there (a kind not listed gets every rule, as
     # production does).

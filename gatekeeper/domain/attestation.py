@@ -39,7 +39,8 @@ from gatekeeper.messages import Message, msg
 Provider = Literal["github", "gitlab"]
 # The records whose attestation the gate verifies as it reads them: a person's decision or word (an approval,
 # a PIR, a prior notice, an incident an emergency change answers for, a release's acceptance, review or
-# closure, a delegation to a deputy), test evidence, and the deployments (their start and their result).
+# closure, a delegation to a deputy), test evidence, the deployments (their start and their result) and the
+# configuration baselines.
 VERIFIED_KINDS = frozenset(
     {
         "deployment.started",
@@ -53,6 +54,7 @@ VERIFIED_KINDS = frozenset(
         "release.reviewed",
         "change.closed",
         "delegation",
+        "baseline.created",
     }
 )
 LEEWAY = timedelta(seconds=60)
@@ -221,7 +223,8 @@ class Expectation:
     leeway: timedelta = LEEWAY
     # "approval": a decision, given in the approval workflow of the protected default branch, in its
     # environment. "record": any other record a CI job writes (evidence, deployments, incidents ...): the
-    # signature proves which repository's job, run by whom, wrote exactly this record.
+    # signature proves which repository's job, run by whom, wrote exactly this record. "baseline": a record
+    # of a job of the protected default branch (a configuration baseline: what the branch holds, CFG-P1).
     scope: str = "approval"
 
     @property
@@ -304,17 +307,21 @@ def _claim_checks(
 ) -> tuple[str, str] | None:
     """The first claim that does not fit, as a reason (en, ko); None when all fit."""
     branch = f"refs/heads/{expect.default_branch}"
-    if expect.scope == "record":
+    if expect.scope in ("record", "baseline"):
         if expect.provider == "github":
             checks = [
                 ("repository", claims.get("repository") == expect.repository, expect.repository),
                 ("actor", str(claims.get("actor", "")).casefold() == actor.casefold(), actor),
             ]
+            ref = ("ref", claims.get("ref") == branch, branch)
         else:
             checks = [
                 ("project_path", claims.get("project_path") == expect.repository, expect.repository),
                 ("user_login", str(claims.get("user_login", "")).casefold() == actor.casefold(), actor),
             ]
+            ref = ("ref_path", claims.get("ref_path", f"refs/heads/{claims.get('ref')}") == branch, branch)
+        if expect.scope == "baseline":  # the protected default branch, as an approval's
+            checks += [ref, ("ref_protected", _flag(claims.get("ref_protected")), "true")]
         if commit:  # the job ran on the commit the record speaks for (both platforms' `sha` claim)
             sha = claims.get("sha")
             checks.append(("sha", isinstance(sha, str) and sha.strip().lower() == commit.lower(), commit))

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import fnmatch
 import hashlib
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -291,6 +291,36 @@ def latest_baseline(records: Iterable[Envelope], label: str | None = None) -> Ba
     return found
 
 
+@dataclass(frozen=True)
+class IgnoredBaseline:
+    """A `baseline.created` record that is not the baseline, and why (`rules.baseline.baseline_refusal`)."""
+
+    seq: int
+    label: str
+    reason: str
+    reason_ko: str
+
+
+def counted_baseline(
+    records: Iterable[Envelope], refusal: Callable[[Envelope], tuple[str, str] | None]
+) -> tuple[Baseline | None, tuple[IgnoredBaseline, ...]]:
+    """The latest baseline whose record counts (`refusal` None), and the records after it that do not,
+    with why (`refusal`'s reason), in ledger order: drift is judged against what the operator manager
+    set, never against a baseline its recorder could forge (CFG-P1)."""
+    ignored: list[IgnoredBaseline] = []
+    found: Baseline | None = None
+    for record in sorted(records, key=lambda r: r.seq):
+        if record.kind != RecordKind.BASELINE_CREATED:
+            continue
+        baseline = Baseline.from_record(record)
+        reason = refusal(record)
+        if reason is None:
+            found, ignored = baseline, []
+        else:
+            ignored.append(IgnoredBaseline(record.seq, baseline.label, *reason))
+    return found, tuple(ignored)
+
+
 SHORT_DIGEST = 19  # "sha256:" and 12 hex digits, as `baseline create` shows them
 
 
@@ -372,6 +402,9 @@ class DriftFacts:
     diff: BaselineDiff | None
     items_declared: int
     unreadable: str = ""  # why the ledger's baseline or deployments could not be read (the audit says so)
+    # The baseline records after the one compared with (all of them when none counts) that are not the
+    # baseline, and why (`counted_baseline`).
+    ignored: tuple[IgnoredBaseline, ...] = ()
 
 
 def iter_changes(diff: BaselineDiff) -> Iterator[FileChange]:

@@ -1169,6 +1169,8 @@ class BaselineCreated:
     tree: str = ""
     items: tuple[BaselineItem, ...] = ()
     artifacts: Mapping[str, str] = field(default_factory=dict)
+    # The signature of the CI job that wrote it, as stored (`adapters.oidc.Attestor.vouches` verifies it).
+    attestation: Mapping[str, Any] | None = None
 
     @classmethod
     def parse(cls, data: Mapping[str, Any]) -> BaselineCreated:
@@ -1196,16 +1198,20 @@ class BaselineCreated:
             _text(data, "tree", ""),
             tuple(items),
             {str(k): v for k, v in artifacts.items()},
+            _signature(data),
         )
 
     def dump(self) -> dict[str, Any]:
-        return {
+        body: dict[str, Any] = {
             "label": self.label,
             "commit": self.commit,
             "tree": self.tree,
             "items": [item.dump() for item in self.items],
             "artifacts": dict(sorted(self.artifacts.items())),
         }
+        if self.attestation is not None:
+            body["attestation"] = dict(self.attestation)
+        return body
 
 
 @dataclass(frozen=True, slots=True)

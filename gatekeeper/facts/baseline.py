@@ -12,16 +12,18 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from gatekeeper.config.models import Config
-from gatekeeper.domain import RecordKind
+from gatekeeper.config.models import Config, Policy
+from gatekeeper.domain import Grade, RecordKind, Role
 from gatekeeper.domain.baseline import (
     GIT_KINDS,
     Baseline,
     BaselineDiff,
     CommitRef,
     DriftFacts,
+    IgnoredBaseline,
     ItemSnapshot,
     Snapshot,
+    counted_baseline,
     deployed_artifacts,
     diff_artifacts,
     diff_items,
@@ -29,6 +31,7 @@ from gatekeeper.domain.baseline import (
     matches,
     select_files,
 )
+from gatekeeper.domain.records import Envelope
 from gatekeeper.domain.rfcid import find_ids
 from gatekeeper.errors import InputError
 from gatekeeper.ledger import LedgerReader, Record
@@ -215,6 +218,45 @@ def deployment_results(
     return [r for r in counted if r.kind == RecordKind.DEPLOYMENT_FINISHED]
 
 
+Refusal = Callable[[Envelope], tuple[str, str] | None]
+
+
+def baseline_judge(
+    policy: Policy | None,
+    grade: Grade | None,
+    members: Mapping[Role, frozenset[str]] | None,
+    attest: Callable[[Any], bool] | None,
+) -> Refusal:
+    """Why a `baseline.created` record is not the baseline (en, ko; None: it is), as
+    `rules.baseline.baseline_refusal` judges it with the record's signature verified by `attest`
+    (`adapters.oidc.Attestor`: a job of the system's repository on its protected default branch, at the
+    commit it baselines) where the pack's `approvals.attestation` asks for one; the verifier's own reason
+    is added to an unverified signature's. Without a pack (`policy` None), every record counts."""
+    from gatekeeper.domain.records import PayloadError, read
+    from gatekeeper.rules import from_workstation, unproven
+    from gatekeeper.rules.baseline import baseline_refusal
+
+    level = "off" if policy is None or grade is None else policy.approvals.attestation_level(grade)
+
+    def refusal(record: Envelope) -> tuple[str, str] | None:
+        if policy is None:
+            return None
+        attested: bool | None = None
+        if attest is not None and level != "off":
+            try:
+                attested = attest(read(record))
+            except PayloadError:
+                attested = False
+        reason = baseline_refusal(policy, grade, members, record.actor, record.actor_source, attested)
+        unsigned = unproven(attested, level) and not from_workstation(policy, grade, record.actor_source)
+        said = getattr(attest, "refused", {}).get(record.seq) if unsigned else None
+        if reason is not None and isinstance(said, tuple) and len(said) == 2:
+            return f"{reason[0]} ({said[0]})", f"{reason[1]} ({said[1]})"
+        return reason
+
+    return refusal
+
+
 def gather_drift(
     root: Path,
     config: Config,
@@ -222,13 +264,21 @@ def gather_drift(
     revision: str = "HEAD",
     attest: Callable[[Any], bool] | None = None,
     level: str = "off",
+    refusal: Refusal | None = None,
 ) -> DriftFacts:
-    """Facts for `baseline.drift` (the gate calls this): the latest baseline compared with `revision`
-    (`attest`, `level`: which deployment results count, `deployment_results`)."""
+    """Facts for `baseline.drift` (the gate calls this): the latest baseline that counts (`refusal`, from
+    `baseline_judge`; None: every one) compared with `revision`, and the later ones that do not (`attest`,
+    `level`: which deployment results count, `deployment_results`)."""
     if not config.baseline.items:
         return DriftFacts(None, 0)
-    baseline = latest_baseline(ledger.find(kind=RecordKind.BASELINE_CREATED.value, system=config.system.id))
+    records = ledger.find(kind=RecordKind.BASELINE_CREATED.value, system=config.system.id)
+    ignored: tuple[IgnoredBaseline, ...]
+    if refusal is None:
+        baseline, ignored = latest_baseline(records), ()
+    else:
+        baseline, ignored = counted_baseline(records, refusal)
     if baseline is None:
-        return DriftFacts(None, len(config.baseline.items))
+        return DriftFacts(None, len(config.baseline.items), ignored=ignored)
     deployments = deployment_results(ledger, config.system.id, attest, level)
-    return DriftFacts(compare(root, config, baseline, revision, deployments), len(config.baseline.items))
+    diff = compare(root, config, baseline, revision, deployments)
+    return DriftFacts(diff, len(config.baseline.items), ignored=ignored)

@@ -39,7 +39,7 @@ from gatekeeper.domain.records import (
 from gatekeeper.domain.rfc import RfcEntry
 from gatekeeper.domain.standard import StandardCheck, effective_types
 from gatekeeper.errors import GatekeeperError, InputError, LedgerIntegrityError
-from gatekeeper.facts.baseline import gather_drift
+from gatekeeper.facts.baseline import baseline_judge, gather_drift
 from gatekeeper.facts.history import (
     CLOSURE_KINDS,
     DEBT_HORIZON,
@@ -319,6 +319,7 @@ def gather(
         witness = _Witness(reader)
         try:
             if ci is not None:
+                verifier = attestor(config, sources, now, witness)
                 drift = collect.attempt(
                     "the configuration baseline",
                     lambda: gather_drift(
@@ -326,8 +327,9 @@ def gather(
                         config,
                         witness,
                         ci.head,
-                        attestor(config, sources, now, witness),
+                        verifier,
                         deployment_attestation(policy, config.system.grade),
+                        baseline_judge(policy, config.system.grade, members, verifier),
                     ),
                 )
             history = collect.attempt(

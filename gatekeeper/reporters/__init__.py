@@ -6,55 +6,30 @@ from __future__ import annotations
 import json
 
 from gatekeeper.domain import Finding, Outcome, Severity
+from gatekeeper.messages import ptr
 from gatekeeper.reporters.columns import pad
 from gatekeeper.reporters.sanitize import for_log, for_markdown
-
-_LABELS = {
-    "en": {
-        "allow": "ALLOWED",
-        "block": "BLOCKED",
-        "error": "error",
-        "warning": "warning",
-        "fix": "fix",
-        "grade": "grade",
-        "none": "no findings",
-        "summary": "{errors} error(s), {warnings} warning(s)",
-        "rule": "Rule",
-        "severity": "Severity",
-        "sop": "SOP",
-        "subject": "Subject",
-        "message": "Finding",
-        "remediation": "What to do",
-        "title": "gatekeeper",
-        "normal": "normal",
-        "standard": "standard",
-        "emergency": "emergency",
-    },
-    "ko": {
-        "allow": "허용",
-        "block": "차단",
-        "error": "오류",
-        "warning": "경고",
-        "fix": "조치",
-        "grade": "등급",
-        "none": "발견 사항 없음",
-        "summary": "오류 {errors}건, 경고 {warnings}건",
-        "rule": "규칙",
-        "severity": "심각도",
-        "sop": "SOP 조항",
-        "subject": "대상",
-        "message": "내용",
-        "remediation": "조치 방법",
-        "title": "gatekeeper",
-        "normal": "일반",
-        "standard": "단순",
-        "emergency": "긴급",
-    },
-}
+from gatekeeper.reporters.words import short_type
 
 
 def labels(lang: str) -> dict[str, str]:
-    return _LABELS.get(lang, _LABELS["en"])
+    """The words of a gate's outcome in `lang`."""
+    return {
+        "allow": ptr(lang, "outcome", "ALLOWED"),
+        "block": ptr(lang, "outcome", "BLOCKED"),
+        "error": ptr(lang, "outcome", "error"),
+        "warning": ptr(lang, "outcome", "warning"),
+        "fix": ptr(lang, "outcome", "fix"),
+        "grade": ptr(lang, "outcome", "grade"),
+        "none": ptr(lang, "outcome", "no findings"),
+        "rule": ptr(lang, "outcome", "Rule"),
+        "severity": ptr(lang, "outcome", "Severity"),
+        "sop": ptr(lang, "outcome", "SOP"),
+        "subject": ptr(lang, "outcome", "Subject"),
+        "message": ptr(lang, "outcome", "Finding"),
+        "remediation": ptr(lang, "outcome", "What to do"),
+        "title": "gatekeeper",
+    }
 
 
 def _counts(outcome: Outcome) -> tuple[int, int]:
@@ -63,15 +38,15 @@ def _counts(outcome: Outcome) -> tuple[int, int]:
     return errors, warnings
 
 
-def _type_label(outcome: Outcome, words: dict[str, str]) -> str:
-    return words.get(outcome.change_type, outcome.change_type)
+def _type_label(outcome: Outcome, lang: str) -> str:
+    return short_type(outcome.change_type, lang)
 
 
-def _summary(outcome: Outcome, words: dict[str, str]) -> str:
+def _summary(outcome: Outcome, words: dict[str, str], lang: str) -> str:
     if not outcome.findings:
         return words["none"]
     errors, warnings = _counts(outcome)
-    return words["summary"].format(errors=errors, warnings=warnings)
+    return ptr(lang, "outcome", "{errors} error(s), {warnings} warning(s)", errors=errors, warnings=warnings)
 
 
 def _ordered(findings: tuple[Finding, ...]) -> list[Finding]:
@@ -82,7 +57,7 @@ def _ordered(findings: tuple[Finding, ...]) -> list[Finding]:
 def render_text(outcome: Outcome, lang: str = "en") -> str:
     words = labels(lang)
     rfcs = " ".join(outcome.rfcs)
-    kind = f", {for_log(_type_label(outcome, words))}" if outcome.change_type else ""
+    kind = f", {for_log(_type_label(outcome, lang))}" if outcome.change_type else ""
     head = (
         f"gatekeeper: {words[str(outcome.decision)]} — {for_log(outcome.system)} "
         f"({words['grade']} {outcome.grade}{kind})" + (f" {for_log(rfcs)}" if rfcs else "")
@@ -97,7 +72,7 @@ def render_text(outcome: Outcome, lang: str = "en") -> str:
         lines.append(f"      {for_log(finding.message)}")
         if finding.remediation:
             lines.append(f"      {words['fix']}: {for_log(finding.remediation)}")
-    lines.append(_summary(outcome, words))
+    lines.append(_summary(outcome, words, lang))
     return "\n".join(lines) + "\n"
 
 
@@ -118,7 +93,7 @@ def render_markdown(outcome: Outcome, lang: str = "en") -> str:
             for part in (
                 f"**{for_markdown(outcome.system)}**",
                 f"{words['grade']} {outcome.grade}",
-                for_markdown(_type_label(outcome, words)),
+                for_markdown(_type_label(outcome, lang)),
                 rfcs,
             )
             if part
@@ -139,7 +114,7 @@ def render_markdown(outcome: Outcome, lang: str = "en") -> str:
                 f"| {for_markdown(finding.remediation)} |"
             )
         lines.append("")
-    lines.append(_summary(outcome, words))
+    lines.append(_summary(outcome, words, lang))
     return "\n".join(lines) + "\n"
 
 

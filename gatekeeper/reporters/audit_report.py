@@ -21,133 +21,96 @@ from gatekeeper.domain import RecordKind
 from gatekeeper.domain.baseline import DriftFacts
 from gatekeeper.domain.records import DeploymentFinished, DeploymentStarted, entry_of
 from gatekeeper.ledger import LedgerReader, Record
+from gatekeeper.messages import ptr
 from gatekeeper.reporters.charts import trend_charts
 from gatekeeper.reporters.forms import Form, FormField, FormSection
 
 MAX_LEDGER_ROWS = 500
 
-WORDS: dict[str, dict[str, str]] = {
-    "en": {
-        "title": "SOP audit report",
-        "system": "System",
-        "grade": "Grade",
-        "period": "Period",
-        "generated": "Generated",
-        "checklist": "Verification checklist",
-        "kpis": "KPIs",
-        "trends": "Trends",
-        "ledger": "Deployment ledger",
-        "baseline": "Configuration baseline",
-        "area": "Area",
-        "question": "Question",
-        "result": "Result",
-        "evidence": "Evidence",
-        "kpi": "KPI",
-        "value": "Value",
-        "target": "Target",
-        "status": "Status",
-        "sop": "SOP",
-        "met": "met",
-        "unmet": "not met",
-        "measured": "measured",
-        "nodata": "no data",
-        "conform": "Conform",
-        "nonconform": "Nonconform",
-        "not-applicable": "Not applicable",
-        "deployments": "Deployments per month",
-        "failure": "Deployment failure rate (%)",
-        "mttr": "Mean time to recover (min)",
-        "seq": "Seq",
-        "started": "Started",
-        "finished": "Finished",
-        "rfcs": "RFCs",
-        "env": "Environment",
-        "type": "Type",
-        "actor": "Actor",
-        "outcome": "Result",
-        "in-progress": "in progress",
-        "no-baseline": "No baseline is recorded.",
-        "no-items": "No configuration items are declared.",
-        "item": "Item",
-        "file": "File",
-        "change": "Change",
-        "commits": "Commits",
-        "drift": "Drift",
-        "none": "none",
-        "summary": "{c} conform, {n} nonconform, {a} not applicable",
-        "truncated": "Only the latest {n} deployments are listed.",
-        "all": "all",
-        "no-deployments": "No deployments in the period.",
-        "no-changes": "No changes since the baseline.",
-        "baseline-of": "Baseline {label} (commit {commit}) compared with {target}",
-        "artifacts": "Deployed artefacts",
-        "artifact": "Artefact",
-        "digest": "Digest",
-        "deployed-by": "Deployed by",
-    },
-    "ko": {
-        "title": "SOP 점검 보고서",
-        "system": "시스템",
-        "grade": "등급",
-        "period": "기간",
-        "generated": "작성",
-        "checklist": "점검표",
-        "kpis": "성과지표",
-        "trends": "추이",
-        "ledger": "배포 관리대장",
-        "baseline": "형상 베이스라인",
-        "area": "영역",
-        "question": "점검 항목",
-        "result": "결과",
-        "evidence": "근거",
-        "kpi": "지표",
-        "value": "값",
-        "target": "목표",
-        "status": "판정",
-        "sop": "SOP",
-        "met": "달성",
-        "unmet": "미달",
-        "measured": "측정",
-        "nodata": "자료 없음",
-        "conform": "적합",
-        "nonconform": "부적합",
-        "not-applicable": "해당없음",
-        "deployments": "월별 배포 건수",
-        "failure": "배포 실패율 (%)",
-        "mttr": "평균 복구 시간 (분)",
-        "seq": "번호",
-        "started": "시작",
-        "finished": "종료",
-        "rfcs": "변경요청",
-        "env": "환경",
-        "type": "유형",
-        "actor": "수행자",
-        "outcome": "결과",
-        "in-progress": "진행 중",
-        "no-baseline": "등록된 베이스라인이 없습니다.",
-        "no-items": "선언된 형상항목이 없습니다.",
-        "item": "형상항목",
-        "file": "파일",
-        "change": "변경",
-        "commits": "커밋",
-        "drift": "무단 변경",
-        "none": "없음",
-        "summary": "적합 {c}건, 부적합 {n}건, 해당없음 {a}건",
-        "truncated": "최근 {n}건의 배포만 표시합니다.",
-        "all": "전체",
-        "no-deployments": "기간 내 배포가 없습니다.",
-        "no-changes": "베이스라인 이후 변경이 없습니다.",
-        "baseline-of": "베이스라인 {label} (커밋 {commit})과 {target} 비교",
-        "artifacts": "배포 산출물",
-        "artifact": "산출물",
-        "digest": "다이제스트",
-        "deployed-by": "배포",
-    },
-}
-AREAS = {
-    "en": {"change": "Change", "release": "Release", "test": "Test", "configuration": "Configuration"},
-    "ko": {"change": "변경관리", "release": "배포관리", "test": "테스트관리", "configuration": "형상관리"},
-}
+
+def words(lang: str) -> dict[str, str]:
+    """The report's headings and words in `lang` (the template reads them as `w`)."""
+    return {
+        "title": ptr(lang, "audit report", "SOP audit report"),
+        "system": ptr(lang, "audit report", "System"),
+        "grade": ptr(lang, "audit report", "Grade"),
+        "period": ptr(lang, "audit report", "Period"),
+        "generated": ptr(lang, "audit report", "Generated"),
+        "checklist": ptr(lang, "audit report", "Verification checklist"),
+        "kpis": ptr(lang, "audit report", "KPIs"),
+        "trends": ptr(lang, "audit report", "Trends"),
+        "ledger": ptr(lang, "audit report", "Deployment ledger"),
+        "baseline": ptr(lang, "audit report", "Configuration baseline"),
+        "area": ptr(lang, "audit report", "Area"),
+        "question": ptr(lang, "audit report", "Question"),
+        "result": ptr(lang, "audit report", "Result"),
+        "evidence": ptr(lang, "audit report", "Evidence"),
+        "kpi": ptr(lang, "audit report", "KPI"),
+        "value": ptr(lang, "audit report", "Value"),
+        "target": ptr(lang, "audit report", "Target"),
+        "status": ptr(lang, "audit report", "Status"),
+        "sop": ptr(lang, "audit report", "SOP"),
+        "met": ptr(lang, "audit report", "met"),
+        "unmet": ptr(lang, "audit report", "not met"),
+        "measured": ptr(lang, "audit report", "measured"),
+        "nodata": ptr(lang, "audit report", "no data"),
+        "conform": ptr(lang, "audit report", "Conform"),
+        "nonconform": ptr(lang, "audit report", "Nonconform"),
+        "not-applicable": ptr(lang, "audit report", "Not applicable"),
+        "deployments": ptr(lang, "audit report", "Deployments per month"),
+        "failure": ptr(lang, "audit report", "Deployment failure rate (%)"),
+        "mttr": ptr(lang, "audit report", "Mean time to recover (min)"),
+        "seq": ptr(lang, "audit report", "Seq"),
+        "started": ptr(lang, "audit report", "Started"),
+        "finished": ptr(lang, "audit report", "Finished"),
+        "rfcs": ptr(lang, "audit report", "RFCs"),
+        "env": ptr(lang, "audit report", "Environment"),
+        "type": ptr(lang, "audit report", "Type"),
+        "actor": ptr(lang, "audit report", "Actor"),
+        "outcome": ptr(lang, "audit report", "Result"),
+        "in-progress": ptr(lang, "audit report", "in progress"),
+        "no-baseline": ptr(lang, "audit report", "No baseline is recorded."),
+        "no-items": ptr(lang, "audit report", "No configuration items are declared."),
+        "item": ptr(lang, "audit report", "Item"),
+        "file": ptr(lang, "audit report", "File"),
+        "change": ptr(lang, "audit report", "Change"),
+        "commits": ptr(lang, "audit report", "Commits"),
+        "drift": ptr(lang, "audit report", "Drift"),
+        "no-deployments": ptr(lang, "audit report", "No deployments in the period."),
+        "no-changes": ptr(lang, "audit report", "No changes since the baseline."),
+        "artifacts": ptr(lang, "audit report", "Deployed artefacts"),
+        "artifact": ptr(lang, "audit report", "Artefact"),
+        "digest": ptr(lang, "audit report", "Digest"),
+        "deployed-by": ptr(lang, "audit report", "Deployed by"),
+        # A template the report's page fills in itself (`.format`): said here without its fields.
+        "baseline-of": ptr(lang, "audit report", "Baseline {label} (commit {commit}) compared with {target}"),
+    }
+
+
+def areas(lang: str) -> dict[str, str]:
+    """The checklist's areas in `lang`."""
+    return {
+        "change": ptr(lang, "SOP area", "Change"),
+        "release": ptr(lang, "SOP area", "Release"),
+        "test": ptr(lang, "SOP area", "Test"),
+        "configuration": ptr(lang, "SOP area", "Configuration"),
+    }
+
+
+def _summary(lang: str, result: AuditResult) -> str:
+    counts = result.counts()
+    return ptr(
+        lang,
+        "audit report",
+        "{c} conform, {n} nonconform, {a} not applicable",
+        c=counts["conform"],
+        n=counts["nonconform"],
+        a=counts["not-applicable"],
+    )
+
+
+def _truncated(lang: str) -> str:
+    return ptr(lang, "audit report", "Only the latest {n} deployments are listed.", n=MAX_LEDGER_ROWS)
 
 
 @dataclass(frozen=True)
@@ -221,28 +184,23 @@ def render_audit_html(
     from gatekeeper.reporters.period import period_text
     from gatekeeper.reporters.render import render_template
 
-    lang = lang if lang in WORDS else "en"
-    words = WORDS[lang]
-
-    counts = result.counts()
+    w = words(lang)
     return render_template(
         "report/audit.html.j2",
         lang=lang,
-        w=words,
-        areas=AREAS[lang],
+        w=w,
+        areas=areas(lang),
         version=__version__,
         result=result,
-        summary=words["summary"].format(
-            c=counts["conform"], n=counts["nonconform"], a=counts["not-applicable"]
-        ),
+        summary=_summary(lang, result),
         system_name=system_name,
         grade=grade,
         period=period_text(result.since, result.until, zone, lang),
         generated=generated.strftime("%Y-%m-%d %H:%M %Z"),
-        kpis=[(k, k.label(lang), _kpi_value(k), _kpi_status(k, words)) for k in kpis.kpis],
-        charts=trend_charts(kpis, words),
+        kpis=[(k, k.label(lang), _kpi_value(k), _kpi_status(k, w)) for k in kpis.kpis],
+        charts=trend_charts(kpis, w),
         rows=rows,
-        truncated=words["truncated"].format(n=MAX_LEDGER_ROWS) if truncated else "",
+        truncated=_truncated(lang) if truncated else "",
         drift=drift,
     )
 
@@ -264,10 +222,8 @@ def audit_form(
     left to the KPI table."""
     from gatekeeper.reporters.period import period_text
 
-    lang = lang if lang in WORDS else "en"
-    w, areas = WORDS[lang], AREAS[lang]
-    counts = result.counts()
-    summary = w["summary"].format(c=counts["conform"], n=counts["nonconform"], a=counts["not-applicable"])
+    w, area = words(lang), areas(lang)
+    summary = _summary(lang, result)
     overview = FormSection(
         w["system"],
         (
@@ -286,7 +242,7 @@ def audit_form(
         evidence = ", ".join(item.evidence[:12])
         if len(item.evidence) > 12:
             evidence += f" … (+{len(item.evidence) - 12})"
-        checklist.append((areas[item.area], question, w[item.result], evidence))
+        checklist.append((area[item.area], question, w[item.result], evidence))
     kpi_rows = [(w["kpi"], w["value"], w["target"], w["status"], w["sop"], "n / d")]
     for k in kpis.kpis:
         nd = "–"
@@ -311,7 +267,7 @@ def audit_form(
         )
         for r in rows
     ]
-    notes = (FormField(w["ledger"], w["truncated"].format(n=MAX_LEDGER_ROWS)),) if truncated else ()
+    notes = (FormField(w["ledger"], _truncated(lang)),) if truncated else ()
     if not rows:
         notes = (FormField(w["ledger"], w["no-deployments"]),)
     return Form(

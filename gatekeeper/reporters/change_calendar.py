@@ -10,24 +10,49 @@ from zoneinfo import ZoneInfo
 
 from gatekeeper.checks.calendar import ChangeCalendar
 from gatekeeper.domain.changecal import describe_reasons
-from gatekeeper.messages import tr
+from gatekeeper.messages import in_language, msg, ptr, tr
 from gatekeeper.reporters.columns import pad, width
-from gatekeeper.reporters.words import word
+from gatekeeper.reporters.words import short_type, word
 
-_TYPE_KO = {"normal": "일반", "standard": "단순", "emergency": "긴급"}
-_WEEKDAYS = (
-    ("월", "Mon"),
-    ("화", "Tue"),
-    ("수", "Wed"),
-    ("목", "Thu"),
-    ("금", "Fri"),
-    ("토", "Sat"),
-    ("일", "Sun"),
-)
+# The HTML view and the iCalendar file say everything in Korean first, then in English.
 
 
-def _t(lang: str, en: str, ko: str) -> str:
-    return ko if lang == "ko" else en
+def _words(lang: str) -> dict[str, str]:
+    return {
+        "calendar": ptr(lang, "change calendar", "Change calendar"),
+        "systems": ptr(lang, "change calendar", "Systems"),
+        "business-hours": ptr(lang, "change calendar", "Business hours"),
+        "hours": ptr(lang, "change calendar: day", "Business hours"),
+        "planned-change": ptr(lang, "change calendar", "Planned change"),
+        "collision": ptr(lang, "change calendar", "Collision"),
+        "collisions": ptr(lang, "change calendar", "Collisions"),
+        "holiday": ptr(lang, "change calendar", "Holiday"),
+        "freeze": ptr(lang, "change calendar", "Freeze"),
+        "frozen": ptr(lang, "change calendar: day", "Freeze"),
+        "not-placed": ptr(lang, "change calendar", "Not placed"),
+        "deploy": ptr(lang, "change calendar", "deploy"),
+        "type": ptr(lang, "change calendar", "Type"),
+        "planned": ptr(lang, "change calendar", "Planned"),
+        "linked": ptr(lang, "change calendar", "Linked"),
+    }
+
+
+def _weekdays(lang: str) -> tuple[str, ...]:
+    return (
+        ptr(lang, "weekday", "Mon"),
+        ptr(lang, "weekday", "Tue"),
+        ptr(lang, "weekday", "Wed"),
+        ptr(lang, "weekday", "Thu"),
+        ptr(lang, "weekday", "Fri"),
+        ptr(lang, "weekday", "Sat"),
+        ptr(lang, "weekday", "Sun"),
+    )
+
+
+def _both() -> dict[str, str]:
+    """Each word of `_words`, Korean first and then English."""
+    ko, en = _words("ko"), _words("en")
+    return {key: f"{ko[key]} {en[key]}" for key in en}
 
 
 def _hm(moment: datetime, zone: ZoneInfo) -> str:
@@ -65,7 +90,7 @@ def render_text(cal: ChangeCalendar, lang: str) -> str:
         if s.rfc_id in cal.in_business_hours:
             notes.append(tr(lang, "business hours"))
         notes.extend(tr(lang, "freeze ") + name for name in cal.in_freeze.get(s.rfc_id, ()))
-        kind = _TYPE_KO.get(s.change_type, s.change_type) if lang == "ko" else s.change_type
+        kind = short_type(s.change_type, lang)
         rows.append(
             [
                 _hm(s.start, zone),
@@ -87,7 +112,7 @@ def render_text(cal: ChangeCalendar, lang: str) -> str:
     if closed:
         out.append(tr(lang, "Holidays:"))
         out.extend(
-            f"  {d.info.day.isoformat()}  {d.info.reason_ko if lang == 'ko' else d.info.reason_en}"
+            f"  {d.info.day.isoformat()}  {in_language(lang, d.info.reason_en, d.info.reason_ko)}"
             for d in closed
         )
     if cal.freezes:
@@ -104,7 +129,7 @@ def render_text(cal: ChangeCalendar, lang: str) -> str:
     if cal.unscheduled:
         out.append(tr(lang, "Not placed (no date):"))
         out.extend(
-            f"  {u.rfc_id}  {u.title}  ({u.reason_ko if lang == 'ko' else u.reason_en})"
+            f"  {u.rfc_id}  {u.title}  ({in_language(lang, u.reason_en, u.reason_ko)})"
             for u in cal.unscheduled
         )
     if cal.findings:
@@ -140,6 +165,7 @@ def render_html(cal: ChangeCalendar, lang: str = "ko") -> str:
     """A month grid for every month of the period, self-contained (no script, no external file)."""
     zone = ZoneInfo(cal.timezone)
     e = html.escape
+    ko, en, both = _words("ko"), _words("en"), _both()
     colliding = _colliding(cal)
     by_day: dict[date, list[str]] = {}
     for s in cal.slots:
@@ -150,27 +176,28 @@ def render_html(cal: ChangeCalendar, lang: str = "ko") -> str:
             f'<div class="{classes}" title="{e(tip)}">{e(label)}</div>'
         )
     for d in cal.deployments:
-        label = f"{d.start.astimezone(zone):%H:%M} 배포 deploy {d.system} {', '.join(d.rfcs)}"
+        label = f"{d.start.astimezone(zone):%H:%M} {both['deploy']} {d.system} {', '.join(d.rfcs)}"
         by_day.setdefault(d.start.astimezone(zone).date(), []).append(f'<div class="ev">{e(label)}</div>')
     days = {d.info.day: d for d in cal.days}
     months = sorted({(d.year, d.month) for d in days})
     parts = [
         "<!DOCTYPE html>",
         '<html lang="ko"><head><meta charset="utf-8">',
-        f"<title>변경 일정 Change calendar · {e(', '.join(cal.systems))}</title>",
+        f"<title>{both['calendar']} · {e(', '.join(cal.systems))}</title>",
         f"<style>{_CSS}</style></head><body>",
-        "<h1>변경 일정 <small>Change calendar</small></h1>",
+        f"<h1>{ko['calendar']} <small>{en['calendar']}</small></h1>",
         f"<p>{e(_hm(cal.start, zone))} – {e(_hm(cal.end, zone))} ({e(cal.timezone)}) · "
-        f"시스템 Systems: {e(', '.join(cal.systems))} · 업무시간 Business hours {e(cal.business_start)}–"
+        f"{both['systems']}: {e(', '.join(cal.systems))} · {both['business-hours']} {e(cal.business_start)}–"
         f"{e(cal.business_end)}</p>",
-        '<p class="legend"><span class="ev">예정 변경 Planned change</span>'
-        '<span class="ev collide">일정 중복 Collision</span><span class="why">휴일 Holiday</span>'
-        '<span class="fz">배포 동결 Freeze</span></p>',
+        f'<p class="legend"><span class="ev">{both["planned-change"]}</span>'
+        f'<span class="ev collide">{both["collision"]}</span><span class="why">{both["holiday"]}</span>'
+        f'<span class="fz">{both["freeze"]}</span></p>',
     ]
     for year, month in months:
-        parts.append(f"<h2>{year}년 {month}월 <small>{stdcal.month_name[month]} {year}</small></h2>")
+        heading = msg("{month_name} {year}", month_name=stdcal.month_name[month], year=year, month=month)
+        parts.append(f"<h2>{heading.ko} <small>{heading.en}</small></h2>")
         parts.append('<table class="month"><tr>')
-        parts.extend(f"<th>{ko} {en}</th>" for ko, en in _WEEKDAYS)
+        parts.extend(f"<th>{k} {n}</th>" for k, n in zip(_weekdays("ko"), _weekdays("en"), strict=True))
         parts.append("</tr>")
         for week in stdcal.Calendar(firstweekday=0).monthdatescalendar(year, month):
             parts.append("<tr>")
@@ -186,25 +213,24 @@ def render_html(cal: ChangeCalendar, lang: str = "ko") -> str:
                         f' <span class="why">{e(info.info.reason_ko)} {e(info.info.reason_en)}</span>'
                     )
                 else:
-                    cell.append(
-                        f'<div class="hours">업무 {e(cal.business_start)}–{e(cal.business_end)}</div>'
-                    )
-                cell.extend(f'<div class="fz">동결 Freeze: {e(name)}</div>' for name in info.freezes)
+                    hours = f"{e(cal.business_start)}–{e(cal.business_end)}"
+                    cell.append(f'<div class="hours">{ko["hours"]} {hours}</div>')
+                cell.extend(f'<div class="fz">{both["frozen"]}: {e(name)}</div>' for name in info.freezes)
                 cell.extend(by_day.get(day, []))
                 parts.append(f'<td class="{classes.strip()}">{"".join(cell)}</td>')
             parts.append("</tr>")
         parts.append("</table>")
     if cal.findings:
-        parts.append("<h2>일정 중복 <small>Collisions</small></h2><ul>")
+        parts.append(f"<h2>{ko['collisions']} <small>{en['collisions']}</small></h2><ul>")
         for c in cal.collisions:
-            en, ko = describe_reasons(c)
+            reasons_en, reasons_ko = describe_reasons(c)
             parts.append(
-                f"<li>{e(c.first.rfc_id)} ↔ {e(c.second.rfc_id)}: {e(ko)} / {e(en)} "
+                f"<li>{e(c.first.rfc_id)} ↔ {e(c.second.rfc_id)}: {e(reasons_ko)} / {e(reasons_en)} "
                 f"({e(_hm(c.start, zone))} – {e(_hm(c.end, zone))})</li>"
             )
         parts.append("</ul>")
     if cal.unscheduled:
-        parts.append("<h2>일정 미정 <small>Not placed</small></h2><ul>")
+        parts.append(f"<h2>{ko['not-placed']} <small>{en['not-placed']}</small></h2><ul>")
         parts.extend(
             f"<li>{e(u.rfc_id)} {e(u.title)}: {e(u.reason_ko)} / {e(u.reason_en)}</li>"
             for u in cal.unscheduled
@@ -219,10 +245,11 @@ def render_ics(cal: ChangeCalendar, now: datetime) -> bytes:
     from icalendar import Calendar, Event
 
     zone = ZoneInfo(cal.timezone)
+    both = _both()
     book = Calendar()
     book.add("prodid", "-//gatekeeper//change calendar//KO")
     book.add("version", "2.0")
-    book.add("x-wr-calname", f"변경 일정 Change calendar ({', '.join(cal.systems)})")
+    book.add("x-wr-calname", f"{both['calendar']} ({', '.join(cal.systems)})")
     book.add("x-wr-timezone", cal.timezone)
     stamp = now.astimezone(ZoneInfo("UTC"))
     partners: dict[str, list[str]] = {}
@@ -238,13 +265,13 @@ def render_ics(cal: ChangeCalendar, now: datetime) -> bytes:
         event.add("dtend", s.end.astimezone(ZoneInfo("UTC")))
         event.add("summary", f"{s.rfc_id} {s.title}")
         lines = [
-            f"유형 Type: {_TYPE_KO.get(s.change_type, s.change_type)} {s.change_type}",
-            f"시스템 Systems: {', '.join(s.systems)}",
-            f"예정 Planned: {s.planned}",
+            f"{both['type']}: {short_type(s.change_type, 'ko')} {s.change_type}",
+            f"{both['systems']}: {', '.join(s.systems)}",
+            f"{both['planned']}: {s.planned}",
         ]
         if s.linked:
-            lines.append(f"연계 시스템 Linked: {', '.join(s.linked)}")
-        lines.extend(f"일정 중복 Collision: {p}" for p in partners.get(s.rfc_id, ()))
+            lines.append(f"{both['linked']}: {', '.join(s.linked)}")
+        lines.extend(f"{both['collision']}: {p}" for p in partners.get(s.rfc_id, ()))
         event.add("description", "\n".join(lines))
         event.add("categories", [s.change_type, *s.systems])
         if s.rfc_id in partners:
@@ -258,7 +285,7 @@ def render_ics(cal: ChangeCalendar, now: datetime) -> bytes:
         event.add("dtstamp", stamp)
         event.add("dtstart", f.start.astimezone(ZoneInfo("UTC")))
         event.add("dtend", f.end.astimezone(ZoneInfo("UTC")))
-        event.add("summary", f"배포 동결 Freeze: {f.name}")
+        event.add("summary", f"{both['freeze']}: {f.name}")
         event.add("transp", "TRANSPARENT")
         book.add_component(event)
     for d in cal.days:
@@ -269,7 +296,7 @@ def render_ics(cal: ChangeCalendar, now: datetime) -> bytes:
         event.add("dtstamp", stamp)
         event.add("dtstart", d.info.day)
         event.add("dtend", d.info.day + timedelta(days=1))
-        event.add("summary", f"휴일 {d.info.reason_ko} ({d.info.reason_en})")
+        event.add("summary", f"{_words('ko')['holiday']} {d.info.reason_ko} ({d.info.reason_en})")
         event.add("transp", "TRANSPARENT")
         book.add_component(event)
     return bytes(book.to_ical())

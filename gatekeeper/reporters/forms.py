@@ -19,7 +19,7 @@ from gatekeeper.domain.records import (
     Entry,
     TestEvidence,
 )
-from gatekeeper.messages import in_language, ptr, tr
+from gatekeeper.messages import Message, msg, ptr, tr
 from gatekeeper.reporters.sanitize import for_markdown
 from gatekeeper.reporters.words import word
 
@@ -73,16 +73,16 @@ def system_letterhead(
 ) -> Letterhead:
     """The letterhead of a document about one system: `민원포털 (minwon-portal), 1등급`, its agency and the
     ledger head (`SEQ:HASH`) the document was made from."""
-    shown = f"{name} ({ident}), {grade}등급" if lang == "ko" else f"{name} ({ident}), grade {grade}"
+    shown = tr(lang, "{name} ({ident}), grade {grade}", name=name, ident=ident, grade=grade)
     return Letterhead(system=shown, agency=agency, head=head)
 
 
 # How a decision of the ledger stands for the approval rules (`facts.history`), by record seq.
 COUNTED, SUPERSEDED, NOT_COUNTED = "counted", "superseded", "not-counted"
 STANDING_WORDS = {
-    COUNTED: ("counted", "인정"),
-    SUPERSEDED: ("superseded", "대체됨"),
-    NOT_COUNTED: ("not counted", "불인정"),
+    COUNTED: msg("counted"),
+    SUPERSEDED: msg("superseded"),
+    NOT_COUNTED: msg("not counted"),
 }
 
 
@@ -96,10 +96,10 @@ def when(moment: datetime, zone: tzinfo | None) -> str:
 
 
 FORM_TITLES = {
-    "change-request": ("Change request / change plan", "변경요청서 / 변경계획서"),
-    "release-plan": ("Release plan", "배포계획서"),
-    "deployment-result": ("Deployment result", "배포결과서"),
-    "incident-report": ("Incident report", "장애보고서"),
+    "change-request": msg("Change request / change plan"),
+    "release-plan": msg("Release plan"),
+    "deployment-result": msg("Deployment result"),
+    "incident-report": msg("Incident report"),
 }
 
 
@@ -139,8 +139,7 @@ def _approvals(
             "; ".join(remarks),
         )
         if standing is not None:
-            en, ko = STANDING_WORDS[standing.get(entry.seq, NOT_COUNTED)]
-            row += (in_language(lang, en, ko),)
+            row += (STANDING_WORDS[standing.get(entry.seq, NOT_COUNTED)].said(lang),)
         rows.append(row)
     return tuple(rows)
 
@@ -150,18 +149,18 @@ def _approver(entry: Entry[Approval], lang: str, deputies: Mapping[int, str] | N
     delegator = (deputies or {}).get(entry.seq, "")
     if not delegator:
         return entry.actor
-    return f"{entry.actor} ({in_language(lang, 'deputy of ', '대리: ')}{delegator})"
+    return tr(lang, "{actor} (deputy of {delegator})", actor=entry.actor, delegator=delegator)
 
 
 def _signoff(
-    boxes: Iterable[tuple[str, str, str]],
+    boxes: Iterable[tuple[str, Message]],
     approvals: Iterable[Entry[Approval]],
     lang: str,
     zone: tzinfo | None,
     standing: Mapping[int, str] | None,
     deputies: Mapping[int, str] | None = None,
 ) -> tuple[SignOff, ...]:
-    """The 결재란 of a form: for each (step, English role, Korean role) the approver whose decision counts."""
+    """The 결재란 of a form: for each (step, role) the approver whose decision counts."""
     signed: dict[str, Entry[Approval]] = {}
     for entry in approvals:
         approval = entry.payload
@@ -169,25 +168,33 @@ def _signoff(
         if approval.decision == "approve" and counted:
             signed[approval.step] = entry  # the latest counted approval of the step
     out = []
-    for step, en, ko in boxes:
+    for step, role in boxes:
         found = signed.get(step)
         name, at = (_approver(found, lang, deputies), when(found.moment, zone)) if found else ("", "")
-        out.append(SignOff(in_language(lang, en, ko), name, at))
+        out.append(SignOff(role.said(lang), name, at))
     return tuple(out)
 
 
 CHANGE_SIGNOFF = (
-    ("change-review", "Review", "검토"),
-    ("cab", "CAB", "변경관리위원회"),
-    ("change-approval", "Approval", "승인"),
+    ("change-review", msg("Review")),
+    ("cab", msg("CAB")),
+    ("change-approval", msg("Approval")),
 )
 RELEASE_SIGNOFF = (
-    ("release-first", "First approval", "1차 승인"),
-    ("release-second", "Second approval", "2차 승인"),
+    ("release-first", msg("First approval")),
+    ("release-second", msg("Second approval")),
 )
 
 
-URGENCY_KO = {"low": "낮음", "normal": "보통", "high": "높음", "critical": "긴급"}
+def _urgency(value: str, lang: str) -> str:
+    """An RFC's urgency in `lang`."""
+    said = {
+        "low": ptr(lang, "urgency", "low"),
+        "normal": ptr(lang, "urgency", "normal"),
+        "high": ptr(lang, "urgency", "high"),
+        "critical": ptr(lang, "urgency", "critical"),
+    }
+    return said.get(value, value)
 
 
 def change_request_form(
@@ -203,14 +210,11 @@ def change_request_form(
     impact = rfc.impact
     impact_text = tr(
         lang,
-        "level {level}; systems: {join_impact_systems_or}; agencies: "
-        "{join_impact_agencies_or}; service interruption: {yes_if_impact_service_interr}",
-        level=impact.level,
-        join_impact_systems_or=", ".join(impact.systems) or "-",
-        join_impact_agencies_or=", ".join(impact.agencies) or "-",
-        yes_if_impact_service_interr="yes" if impact.service_interruption else "no",
-        word_impact_level_lang=word(impact.level, lang),
-        예_if_impact_service_interrup="예" if impact.service_interruption else "아니오",
+        "level {level}; systems: {systems}; agencies: {agencies}; service interruption: {interruption}",
+        level=word(impact.level, lang),
+        systems=", ".join(impact.systems) or "-",
+        agencies=", ".join(impact.agencies) or "-",
+        interruption=msg("yes") if impact.service_interruption else msg("no"),
     )
     requested = when(rfc.schedule.requested_at, zone) if rfc.schedule.requested_at else "-"
     sections = (
@@ -226,7 +230,7 @@ def change_request_form(
                     tr(lang, "Request date"),
                     rfc.request_date.isoformat() if rfc.request_date else "-",
                 ),
-                FormField(tr(lang, "Urgency"), in_language(lang, rfc.urgency, URGENCY_KO[rfc.urgency])),
+                FormField(tr(lang, "Urgency"), _urgency(rfc.urgency, lang)),
                 FormField(tr(lang, "Target systems"), ", ".join(rfc.systems)),
                 FormField(tr(lang, "Worker"), rfc.worker or "-"),
                 FormField(tr(lang, "Requested date/time"), requested),
@@ -260,22 +264,25 @@ def change_request_form(
     )
     return Form(
         "change-request",
-        in_language(lang, *FORM_TITLES["change-request"]),
+        FORM_TITLES["change-request"].said(lang),
         f"{rfc.id} — {rfc.title}",
         sections,
         _signoff(CHANGE_SIGNOFF, approvals, lang, zone, standing, deputies),
     )
 
 
-SYSTEM_STATE_KO = {
-    "none": "배포 전",
-    "open": "배포 중",
-    "success": "성공",
-    "failure": "실패",
-    "rolled-back": "원상복구",
-    "aborted": "중단",
-    "unverified": "검증 불가(저장소 미등록)",
-}
+def _system_state(state: str, lang: str) -> str:
+    """How a system's production deployment stands (`SystemRelease.state`), in `lang`."""
+    said = {
+        "none": ptr(lang, "system release state", "none"),
+        "open": ptr(lang, "system release state", "open"),
+        "success": ptr(lang, "system release state", "success"),
+        "failure": ptr(lang, "system release state", "failure"),
+        "rolled-back": ptr(lang, "system release state", "rolled-back"),
+        "aborted": ptr(lang, "system release state", "aborted"),
+        "unverified": ptr(lang, "system release state", "unverified"),
+    }
+    return said.get(state, state)
 
 
 def release_plan_form(
@@ -352,7 +359,7 @@ def release_plan_form(
                             (
                                 str(n),
                                 s.system,
-                                in_language(lang, s.state, SYSTEM_STATE_KO.get(s.state, s.state)),
+                                _system_state(s.state, lang),
                                 s.deployment or "-",
                             )
                             for n, s in enumerate(order, 1)
@@ -377,7 +384,7 @@ def release_plan_form(
     )
     return Form(
         "release-plan",
-        in_language(lang, *FORM_TITLES["release-plan"]),
+        FORM_TITLES["release-plan"].said(lang),
         f"{rfc.id} — {rfc.title}",
         sections,
         _signoff(RELEASE_SIGNOFF, approvals, lang, zone, standing, deputies),
@@ -496,7 +503,7 @@ def deployment_result_form(
     )
     return Form(
         "deployment-result",
-        in_language(lang, *FORM_TITLES["deployment-result"]),
+        FORM_TITLES["deployment-result"].said(lang),
         f"{started.id} ({', '.join(started.rfcs)})",
         sections,
         signoff,
@@ -504,13 +511,13 @@ def deployment_result_form(
 
 
 CAUSE_LABELS = {
-    "human": ("human", "인적"),
-    "hardware": ("H/W", "H/W"),
-    "software": ("S/W", "S/W"),
-    "os": ("O/S", "O/S"),
-    "network": ("N/W", "N/W"),
-    "technical": ("technical", "기술"),
-    "unknown": ("unknown", "원인 불명"),
+    "human": msg("human"),
+    "hardware": msg("H/W"),
+    "software": msg("S/W"),
+    "os": msg("O/S"),
+    "network": msg("N/W"),
+    "technical": msg("technical"),
+    "unknown": msg("unknown"),
 }
 
 
@@ -582,7 +589,7 @@ def incident_report_form(incident: IncidentState, system_name: str, lang: str) -
                 ),
                 FormField(
                     tr(lang, "Cause type"),
-                    "-" if cause_label is None else in_language(lang, *cause_label),
+                    "-" if cause_label is None else cause_label.said(lang),
                 ),
                 FormField(tr(lang, "Findings"), value(incident.latest("cause") or opened.errors), True),
             ),
@@ -607,7 +614,7 @@ def incident_report_form(incident: IncidentState, system_name: str, lang: str) -
     )
     return Form(
         "incident-report",
-        in_language(lang, *FORM_TITLES["incident-report"]),
+        FORM_TITLES["incident-report"].said(lang),
         f"{incident.id} — {value(opened.title)}",
         sections,
     )

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from gatekeeper import __version__
-from gatekeeper.messages import msg, tr
+from gatekeeper.messages import msg, ptr, tr
 from gatekeeper.reporters.forms import Form, FormSection, Letterhead
 from gatekeeper.reporters.sanitize import MAX_FIELD_CHARS, for_document
 
@@ -27,10 +27,6 @@ if TYPE_CHECKING:
 # A plan (block field) is a form's substance: kept whole up to this size, as the HTML form keeps it.
 MAX_BLOCK_CHARS = 50 * MAX_FIELD_CHARS
 HEADER_SHADE = "#E7E6E6"
-
-
-def _t(lang: str, en: str, ko: str) -> str:
-    return ko if lang == "ko" else en
 
 
 def require() -> None:
@@ -52,11 +48,13 @@ def render_hwpx(form: Form, *, lang: str, generated: str, letterhead: Letterhead
     doc.add_paragraph(for_document(form.subtitle), inherit_style=False)
     if letterhead.agency:
         doc.add_paragraph(
-            f"{_t(lang, 'Agency', '기관')}: {for_document(letterhead.agency)}", inherit_style=False
+            ptr(lang, "letterhead", "Agency: {agency}", agency=for_document(letterhead.agency)),
+            inherit_style=False,
         )
     if letterhead.system:
         doc.add_paragraph(
-            f"{_t(lang, 'System', '시스템')}: {for_document(letterhead.system)}", inherit_style=False
+            ptr(lang, "letterhead", "System: {system}", system=for_document(letterhead.system)),
+            inherit_style=False,
         )
     if form.signoff:
         _signoff(doc, form, lang, bold)
@@ -65,7 +63,7 @@ def render_hwpx(form: Form, *, lang: str, generated: str, letterhead: Letterhead
         _section(doc, section)
     footer = f"gatekeeper {__version__} · {generated}"
     if letterhead.head:
-        footer += f" · {_t(lang, 'ledger head', '원장 기준')} {letterhead.head}"
+        footer += " · " + ptr(lang, "letterhead", "ledger head {head}", head=letterhead.head)
     doc.add_paragraph(footer, inherit_style=False)
     report = doc.validate()  # python-hwpx's schema check: an invalid file is never written
     if not report.ok:

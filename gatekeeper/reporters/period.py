@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-OPEN = {"en": ("start", "now"), "ko": ("처음", "현재")}
+from gatekeeper.messages import ptr
 
 
 def _shown(moment: datetime, zone: ZoneInfo, *, end: bool) -> str:
@@ -21,7 +21,7 @@ def _shown(moment: datetime, zone: ZoneInfo, *, end: bool) -> str:
 
 def period_text(since: datetime | None, until: datetime | None, zone: ZoneInfo, lang: str = "en") -> str:
     """`first – last` (inclusive days, or minutes), with the open ends named in the language."""
-    start, now = OPEN["ko" if lang == "ko" else "en"]
+    start, now = ptr(lang, "open period", "start"), ptr(lang, "open period", "now")
     first = _shown(since, zone, end=False) if since else start
     last = _shown(until, zone, end=True) if until else now
     return f"{first} – {last}"

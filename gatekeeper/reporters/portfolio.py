@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from gatekeeper import __version__
 from gatekeeper.checks.audit import CONFORM, DEBTS, ITEMS, NONCONFORM, NOT_APPLICABLE, AuditResult
 from gatekeeper.checks.kpi import KpiReport, KpiValue
+from gatekeeper.messages import ptr
 from gatekeeper.reporters.columns import pad
 from gatekeeper.reporters.period import period_text
 from gatekeeper.reporters.sanitize import for_log, for_markdown
@@ -34,90 +35,68 @@ KEY_KPIS = (
     "test-success-rate",
 )
 MARKS = {CONFORM: "✓", NONCONFORM: "✗", NOT_APPLICABLE: "-"}
-WORDS: dict[str, dict[str, str]] = {
-    "en": {
-        "title": "Organisation SOP audit",
-        "kpi-title": "Organisation KPIs",
-        "systems": "{n} systems",
-        "system": "System",
-        "name": "Name",
-        "grade": "Grade",
-        "period": "Period",
-        "generated": "Generated",
-        "conform": "conform",
-        "nonconform": "NONCONFORM",
-        "not-applicable": "n/a",
-        "verdict": "Verdict",
-        "total": "Total",
-        "grid": "Checklist items by system",
-        "items": "Items",
-        "legend": "Items",
-        "unregistered": "* not in the `systems:` registry: judged as grade 1, the strictest",
-        "own-only": "configuration.commit-rfc and configuration.baseline are answered for {own} only "
-        "(its repository); for the other systems in their own repositories",
-        "debts": "Overdue debts across systems",
-        "no-debts": "No overdue debts.",
-        "item": "Item",
-        "evidence": "Evidence",
-        "note": "Why",
-        "kpis": "KPIs by system",
-        "trends": "Monthly deployments and success rate by system",
-        "month": "Month",
-        "none": "No system has records in the ledger.",
-        "sum": "{c} conform, {n} nonconform, {a} n/a; {bad} of {all} systems nonconform",
-        "met": "met",
-        "unmet": "not met",
-        "nodata": "no data",
-        "measured": "measured",
-    },
-    "ko": {
-        "title": "조직 SOP 점검표",
-        "kpi-title": "조직 성과지표",
-        "systems": "시스템 {n}개",
-        "system": "시스템",
-        "name": "이름",
-        "grade": "등급",
-        "period": "기간",
-        "generated": "작성",
-        "conform": "적합",
-        "nonconform": "부적합",
-        "not-applicable": "해당없음",
-        "verdict": "판정",
-        "total": "합계",
-        "grid": "시스템별 점검 항목",
-        "items": "점검 항목",
-        "legend": "점검 항목",
-        "unregistered": "* `systems:` 등록부에 없는 시스템: 가장 엄격한 1등급으로 판정",
-        "own-only": "configuration.commit-rfc, configuration.baseline은 {own}(이 저장소)만 판정하며, "
-        "다른 시스템은 각자의 저장소에서 판정합니다",
-        "debts": "시스템 전체의 기한 지난 의무",
-        "no-debts": "기한이 지난 의무가 없습니다.",
-        "item": "항목",
-        "evidence": "근거",
-        "note": "사유",
-        "kpis": "시스템별 성과지표",
-        "trends": "시스템별 월간 배포 건수와 성공률",
-        "month": "월",
-        "none": "원장에 기록이 있는 시스템이 없습니다.",
-        "sum": "적합 {c}건, 부적합 {n}건, 해당없음 {a}건; 시스템 {all}개 중 {bad}개 부적합",
-        "met": "달성",
-        "unmet": "미달",
-        "nodata": "자료 없음",
-        "measured": "측정",
-    },
-}
-
-
-# What a cell of the HTML grid shows (the whole word is its tooltip): 적합/부적합 in Korean, marks in English,
-# whose words would not fit twenty-five columns on a page.
-CELLS = {
-    "ko": {CONFORM: "적합", NONCONFORM: "부적합", NOT_APPLICABLE: "–"},
-    "en": {CONFORM: "✓", NONCONFORM: "✗", NOT_APPLICABLE: "–"},
-}
 
 
 def _w(lang: str) -> dict[str, str]:
-    return WORDS["ko" if lang == "ko" else "en"]
+    """The report's headings and words in `lang` (the HTML template reads them as `w`; `systems` is a
+    template it fills in itself, said here without its field)."""
+    return {
+        "title": ptr(lang, "organisation report", "Organisation SOP audit"),
+        "kpi-title": ptr(lang, "organisation report", "Organisation KPIs"),
+        "systems": ptr(lang, "organisation report", "{n} systems"),
+        "system": ptr(lang, "organisation report", "System"),
+        "name": ptr(lang, "organisation report", "Name"),
+        "grade": ptr(lang, "organisation report", "Grade"),
+        "period": ptr(lang, "organisation report", "Period"),
+        "generated": ptr(lang, "organisation report", "Generated"),
+        "conform": ptr(lang, "organisation report", "conform"),
+        "nonconform": ptr(lang, "organisation report", "NONCONFORM"),
+        "not-applicable": ptr(lang, "organisation report", "n/a"),
+        "verdict": ptr(lang, "organisation report", "Verdict"),
+        "total": ptr(lang, "organisation report", "Total"),
+        "grid": ptr(lang, "organisation report", "Checklist items by system"),
+        "items": ptr(lang, "organisation report", "Items"),
+        "legend": ptr(lang, "organisation report", "Items"),
+        "unregistered": ptr(
+            lang, "organisation report", "* not in the `systems:` registry: judged as grade 1, the strictest"
+        ),
+        "debts": ptr(lang, "organisation report", "Overdue debts across systems"),
+        "no-debts": ptr(lang, "organisation report", "No overdue debts."),
+        "item": ptr(lang, "organisation report", "Item"),
+        "evidence": ptr(lang, "organisation report", "Evidence"),
+        "note": ptr(lang, "organisation report", "Why"),
+        "kpis": ptr(lang, "organisation report", "KPIs by system"),
+        "trends": ptr(lang, "organisation report", "Monthly deployments and success rate by system"),
+        "month": ptr(lang, "organisation report", "Month"),
+        "none": ptr(lang, "organisation report", "No system has records in the ledger."),
+        "met": ptr(lang, "organisation report", "met"),
+        "unmet": ptr(lang, "organisation report", "not met"),
+        "nodata": ptr(lang, "organisation report", "no data"),
+        "measured": ptr(lang, "organisation report", "measured"),
+    }
+
+
+def _cells(lang: str) -> dict[str, str]:
+    """What a cell of the HTML grid shows (the whole word is its tooltip): marks in English, whose words
+    would not fit twenty-five columns on a page; the catalogue's Korean is the word itself (적합/부적합)."""
+    return {
+        CONFORM: ptr(lang, "organisation report: grid cell", "✓"),
+        NONCONFORM: ptr(lang, "organisation report: grid cell", "✗"),
+        NOT_APPLICABLE: "–",
+    }
+
+
+def _sum(lang: str, counts: dict[str, int], bad: int, systems: int) -> str:
+    return ptr(
+        lang,
+        "organisation report",
+        "{c} conform, {n} nonconform, {a} n/a; {bad} of {all} systems nonconform",
+        c=counts[CONFORM],
+        n=counts[NONCONFORM],
+        a=counts[NOT_APPLICABLE],
+        bad=bad,
+        all=systems,
+    )
 
 
 @dataclass(frozen=True)
@@ -260,7 +239,15 @@ def _notes(portfolio: AuditPortfolio, lang: str) -> list[str]:
         lines.append(w["unregistered"])
     own = [info for info, _ in portfolio.rows if info.own]
     if len(portfolio.rows) > len(own):
-        lines.append(w["own-only"].format(own=for_log(own[0].id) if own else "-"))
+        lines.append(
+            ptr(
+                lang,
+                "organisation report",
+                "configuration.commit-rfc and configuration.baseline are answered for {own} only "
+                "(its repository); for the other systems in their own repositories",
+                own=for_log(own[0].id) if own else "-",
+            )
+        )
     return lines
 
 
@@ -295,15 +282,7 @@ def audit_text(portfolio: AuditPortfolio, lang: str, zone: ZoneInfo) -> str:
         f"  {pad(w['total'], width)} {'':4} {counts[CONFORM]:>6} {counts[NONCONFORM]:>10} "
         f"{counts[NOT_APPLICABLE]:>8}  {w[CONFORM] if portfolio.ok else w[NONCONFORM]}"
     )
-    lines.append(
-        w["sum"].format(
-            c=counts[CONFORM],
-            n=counts[NONCONFORM],
-            a=counts[NOT_APPLICABLE],
-            bad=bad,
-            all=len(portfolio.rows),
-        )
-    )
+    lines.append(_sum(lang, counts, bad, len(portfolio.rows)))
     lines.append(f"{w['legend']} (✓ {w[CONFORM]}, ✗ {w[NONCONFORM]}, - {w[NOT_APPLICABLE]}):")
     lines += ["  " + line for line in _legend(lang)]
     lines += _notes(portfolio, lang)
@@ -352,13 +331,7 @@ def audit_markdown(portfolio: AuditPortfolio, lang: str, zone: ZoneInfo) -> str:
     )
     lines += [
         "",
-        w["sum"].format(
-            c=counts[CONFORM],
-            n=counts[NONCONFORM],
-            a=counts[NOT_APPLICABLE],
-            bad=bad,
-            all=len(portfolio.rows),
-        ),
+        _sum(lang, counts, bad, len(portfolio.rows)),
         "",
         f"{w['legend']}: " + ", ".join(f"{n} `{item_id}`" for n, item_id in enumerate(ITEMS, start=1)),
     ]
@@ -402,7 +375,7 @@ def kpi_text(portfolio: KpiPortfolio, lang: str, zone: ZoneInfo) -> str:
         name = w["total"] if info is None else _system_cell(info)
         cells = " ".join(f"{kpi_cell(_kpi(report, k)):>7}" for k in KEY_KPIS)
         lines.append(f"  {pad(name, width)} {cells}")
-    lines.append(("! 목표 미달" if lang == "ko" else "! target not met") + ":")
+    lines.append(ptr(lang, "organisation report", "! target not met:"))
     for n, kpi_id in enumerate(KEY_KPIS, start=1):
         value = _kpi(portfolio.total, kpi_id)
         lines.append(f"  {n} {value.label(lang)} ({value.unit}; {value.target or '-'})")
@@ -436,7 +409,7 @@ def kpi_markdown(portfolio: KpiPortfolio, lang: str, zone: ZoneInfo) -> str:
     targets = ", ".join(
         f"{_kpi(portfolio.total, k).label(lang)} {_kpi(portfolio.total, k).target or '-'}" for k in KEY_KPIS
     )
-    lines += ["", ("목표: " if lang == "ko" else "Targets: ") + targets]
+    lines += ["", ptr(lang, "organisation report", "Targets: {targets}", targets=targets)]
     if any(not info.registered for info, _ in portfolio.rows):
         lines += ["", for_markdown(w["unregistered"])]
     return "\n".join(lines) + "\n"
@@ -496,13 +469,11 @@ def render_html(
         "report/portfolio.html.j2",
         lang="ko" if lang == "ko" else "en",
         w=w,
-        cells=CELLS["ko" if lang == "ko" else "en"],
+        cells=_cells(lang),
         version=__version__,
         audit=audit,
         counts=counts,
-        summary=w["sum"].format(
-            c=counts[CONFORM], n=counts[NONCONFORM], a=counts[NOT_APPLICABLE], bad=bad, all=len(audit.rows)
-        ),
+        summary=_sum(lang, counts, bad, len(audit.rows)),
         period=period_text(audit.since, audit.until, zone, lang),
         generated=generated.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z"),
         items=list(ITEMS),

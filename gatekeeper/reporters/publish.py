@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal, Protocol, TextIO
 
 from gatekeeper.domain import Finding, Outcome, Severity
+from gatekeeper.messages import ptr, tr
 from gatekeeper.reporters.sanitize import for_log, for_markdown, write_trusted
 
 if TYPE_CHECKING:
@@ -139,7 +140,8 @@ def github_annotation(finding: Finding, lang: str = "en") -> str | None:
     if finding.subject:
         text = f"{for_log(finding.subject)}: {text}"
     if finding.remediation:
-        text += f" — {'조치' if lang == 'ko' else 'fix'}: {for_log(finding.remediation)}"
+        fix = ptr(lang, "annotation", "fix: {remediation}", remediation=for_log(finding.remediation))
+        text += f" — {fix}"
     return f"::{level} title={_escape_property(for_log(title))}::{_escape_data(text)}"
 
 
@@ -186,11 +188,7 @@ def publish_github(env: Mapping[str, str], outcome: Outcome, command: str, lang:
         write_trusted(log, line + "\n")
     if len(annotations) > MAX_ANNOTATIONS:
         more = len(annotations) - MAX_ANNOTATIONS
-        said = (
-            f"발견 사항 {more}건이 더 작업 요약에 있습니다"
-            if lang == "ko"
-            else f"{more} more findings are in the job summary"
-        )
+        said = tr(lang, "{more} more findings are in the job summary", more=more)
         write_trusted(log, f"::notice::{said}\n")
     summary = env.get("GITHUB_STEP_SUMMARY")
     if summary:
@@ -479,14 +477,18 @@ def publish_anchor(
     head = Head(seq, digest)
     check = f"gatekeeper ledger verify --anchor {head}"
     log.write(
-        f"gatekeeper: 원장 헤드 {head} — 원장이 다시 쓰이지 않았는지 `{check}`로 확인할 수 있습니다\n"
-        if lang == "ko"
-        else f"gatekeeper: ledger head {head} — `{check}` shows the ledger was not rewritten since\n"
+        tr(
+            lang,
+            "gatekeeper: ledger head {head} — `{check}` shows the ledger was not rewritten since",
+            head=head,
+            check=check,
+        )
+        + "\n"
     )
     try:
         if provider == "github":
             if env.get("GITHUB_STEP_SUMMARY"):
-                title = "원장 헤드" if lang == "ko" else "Ledger head"
+                title = tr(lang, "Ledger head")
                 _append(env["GITHUB_STEP_SUMMARY"], f"\n**{title}**: `{head}` (`{check}`)\n")
             if env.get("GITHUB_OUTPUT"):
                 _append(env["GITHUB_OUTPUT"], github_output_block("ledger-head", str(head)))

@@ -31,10 +31,6 @@ class Sheet:
     rows: tuple[tuple[str, ...], ...]
 
 
-def _t(lang: str, en: str, ko: str) -> str:
-    return ko if lang == "ko" else en
-
-
 def _at(moment: datetime | None, zone: tzinfo) -> str:
     return when(moment, zone) if moment is not None else ""
 
@@ -65,7 +61,7 @@ def change_register(
         ptr(lang, "change register", "Requested"),
         ptr(lang, "change register", "Systems"),
         ptr(lang, "change register", "Status"),
-        *(f"{word(step, lang)} ({_t(lang, 'by, at', '승인자·일시')})" for step in steps),
+        *(ptr(lang, "change register", "{step} (by, at)", step=word(step, lang)) for step in steps),
         ptr(lang, "change register", "Last deployment"),
         ptr(lang, "change register", "Result"),
     )

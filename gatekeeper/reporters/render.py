@@ -1,4 +1,9 @@
-"""jinja2 templates from `templates/`: strict about undefined names, HTML-escaped for .html templates."""
+"""jinja2 templates from `templates/`: strict about undefined names, HTML-escaped for .html templates.
+
+A template says its words through the message catalogue as the Python code does: `{{ _("Agency") }}`,
+`{{ _("{errors} error(s)", errors=n) }}`, `{{ p_("context", "Type") }}`, in the language the render is
+given (`lang`, or `ko` true); `python -m gatekeeper.translations` extracts them with jinja2's Babel
+extractor."""
 
 from __future__ import annotations
 
@@ -29,4 +34,14 @@ def environment() -> jinja2.Environment:
 
 
 def render_template(name: str, **values: Any) -> str:
-    return environment().get_template(name).render(**values)
+    from gatekeeper.messages import Message
+
+    lang = str(values.get("lang") or ("ko" if values.get("ko") else "en"))
+
+    def said(message: str, **fields: Any) -> str:
+        return Message(message, fields).said(lang)
+
+    def said_in(context: str, message: str, **fields: Any) -> str:
+        return Message(message, fields, context).said(lang)
+
+    return environment().get_template(name).render(_=said, p_=said_in, **values)

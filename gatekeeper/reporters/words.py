@@ -1,51 +1,75 @@
-"""Korean words for the enum values people read in registers and command output (`--lang ko`); the files
+"""The words for the enum values people read in registers and command output (`--lang ko`); the files
 and the ledger keep the English value, which stays the one to type on the command line."""
 
 from __future__ import annotations
 
-ENUM_KO: dict[str, str] = {
-    # change type (RFC `type`)
-    "normal": "일반변경",
-    "standard": "단순변경",
-    "emergency": "긴급변경",
-    # RFC status
-    "draft": "작성 중",
-    "active": "진행",
-    "closed": "종료",
-    "cancelled": "취소",
-    # deployment result
-    "success": "성공",
-    "failure": "실패",
-    "rolled-back": "원상복구",
-    "aborted": "중단",
-    "in-progress": "진행 중",
-    # incident status and type
-    "open": "처리 중",
-    "resolved": "조치 완료",
-    "service-outage": "서비스 중단",
-    "service-delay": "서비스 지연",
-    "service-malfunction": "서비스 오동작",
-    "internal": "내부 장애",
-    "external": "외부 장애",
-    "cyber": "사이버 침해",
-    "deployment-failure": "배포 실패",
-    "deployment-rolled-back": "배포 원상복구",
-    # approval steps and decisions
-    "change-review": "변경 검토",
-    "cab": "변경관리위원회",
-    "change-approval": "변경 승인",
-    "release-first": "배포 1차 승인",
-    "release-second": "배포 2차 승인",
-    "approve": "승인",
-    "reject": "반려",
-    # RFC impact level
-    "low": "낮음",
-    "medium": "보통",
-    "high": "높음",
-}
+from functools import cache
+
+from gatekeeper.messages import ptr
+
+
+@cache
+def _values(lang: str) -> dict[str, str]:
+    """Each value and its word in `lang` (the catalogue's context "value")."""
+    return {
+        # change type (RFC `type`)
+        "normal": ptr(lang, "value", "normal"),
+        "standard": ptr(lang, "value", "standard"),
+        "emergency": ptr(lang, "value", "emergency"),
+        # RFC status
+        "draft": ptr(lang, "value", "draft"),
+        "active": ptr(lang, "value", "active"),
+        "closed": ptr(lang, "value", "closed"),
+        "cancelled": ptr(lang, "value", "cancelled"),
+        # deployment result
+        "success": ptr(lang, "value", "success"),
+        "failure": ptr(lang, "value", "failure"),
+        "rolled-back": ptr(lang, "value", "rolled-back"),
+        "aborted": ptr(lang, "value", "aborted"),
+        "in-progress": ptr(lang, "value", "in-progress"),
+        # incident status and type
+        "open": ptr(lang, "value", "open"),
+        "resolved": ptr(lang, "value", "resolved"),
+        "service-outage": ptr(lang, "value", "service-outage"),
+        "service-delay": ptr(lang, "value", "service-delay"),
+        "service-malfunction": ptr(lang, "value", "service-malfunction"),
+        "internal": ptr(lang, "value", "internal"),
+        "external": ptr(lang, "value", "external"),
+        "cyber": ptr(lang, "value", "cyber"),
+        "deployment-failure": ptr(lang, "value", "deployment-failure"),
+        "deployment-rolled-back": ptr(lang, "value", "deployment-rolled-back"),
+        # approval steps and decisions
+        "change-review": ptr(lang, "value", "change-review"),
+        "cab": ptr(lang, "value", "cab"),
+        "change-approval": ptr(lang, "value", "change-approval"),
+        "release-first": ptr(lang, "value", "release-first"),
+        "release-second": ptr(lang, "value", "release-second"),
+        "approve": ptr(lang, "value", "approve"),
+        "reject": ptr(lang, "value", "reject"),
+        # RFC impact level
+        "low": ptr(lang, "value", "low"),
+        "medium": ptr(lang, "value", "medium"),
+        "high": ptr(lang, "value", "high"),
+    }
 
 
 def word(value: object, lang: str) -> str:
-    """`value` as people read it in `lang`: its Korean word under ko where there is one, else itself."""
+    """`value` as people read it in `lang`: its word in the catalogue where it has one, else itself."""
     text = str(value)
-    return ENUM_KO.get(text, text) if lang == "ko" else text
+    return _values(lang).get(text, text)
+
+
+@cache
+def _short_types(lang: str) -> dict[str, str]:
+    """The change types as short as a table or a head line shows them."""
+    return {
+        "normal": ptr(lang, "change type, short", "normal"),
+        "standard": ptr(lang, "change type, short", "standard"),
+        "emergency": ptr(lang, "change type, short", "emergency"),
+    }
+
+
+def short_type(value: object, lang: str) -> str:
+    """A change type in `lang`, in the short word tables and head lines show (`일반`, not `일반변경`)."""
+    text = str(value)
+    return _short_types(lang).get(text, text)

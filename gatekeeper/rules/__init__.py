@@ -66,6 +66,3 @@ class RuleContext:
         if level is Severity.OFF:
             return None
         return Finding(rule, level, info.sop, message, remediation, subject)
-
-    def text(self, en: str, ko: str) -> str:
-        return ko if self.lang == "ko" else en

@@ -17,7 +17,7 @@ from typing import Any
 
 from gatekeeper.domain import Finding, Role, Severity, Step
 from gatekeeper.domain.records import APPROVE
-from gatekeeper.messages import in_language, msg
+from gatekeeper.messages import Message, in_language, msg, tr
 from gatekeeper.rules import RuleContext, from_workstation
 from gatekeeper.rules.approval import ApprovalDecision, holds_role, latest_decisions, login_key
 
@@ -45,16 +45,15 @@ def _finding(
     ctx: RuleContext,
     rule: str,
     subject: str,
-    en: str,
-    ko: str,
-    fix: tuple[str, str],
+    message: Message,
+    fix: Message,
     severity: Severity | None = None,
 ) -> list[Finding]:
     """The rule's finding at the pack's severity for this grade (none where the pack switches it off)."""
     found = ctx.finding(
         rule,
-        message=in_language(ctx.lang, en, ko),
-        remediation=in_language(ctx.lang, *fix),
+        message=message.said(ctx.lang),
+        remediation=fix.said(ctx.lang),
         subject=subject,
         severity=severity,
     )
@@ -70,11 +69,8 @@ def check(request: Request, ctx: RuleContext) -> list[Finding]:
             ctx,
             "commit.rfc-unknown",
             subject,
-            *msg("there is no RFC {rfc_id} in the RFC store", rfc_id=request.rfc_id).pair,
-            (
-                "check the ID, or create the RFC with `gatekeeper rfc new` and merge it first",
-                "ID를 확인하거나 `gatekeeper rfc new`로 변경요청서를 만들어 먼저 병합하세요",
-            ),
+            msg("there is no RFC {rfc_id} in the RFC store", rfc_id=request.rfc_id),
+            msg("check the ID, or create the RFC with `gatekeeper rfc new` and merge it first"),
             Severity.ERROR,
         )
     if request.step not in steps:
@@ -83,12 +79,12 @@ def check(request: Request, ctx: RuleContext) -> list[Finding]:
             ctx,
             "approval.unauthorized",
             subject,
-            *msg(
+            msg(
                 "{step!r} is not an approval step of the pack {name}: nobody holds a role for it",
                 step=request.step,
                 name=ctx.policy.name,
-            ).pair,
-            (f"use one of: {known}", f"다음 중 하나를 쓰세요: {known}"),
+            ),
+            msg("use one of: {known}", known=known),
             Severity.ERROR,
         )
     found: list[Finding] = []
@@ -99,14 +95,11 @@ def check(request: Request, ctx: RuleContext) -> list[Finding]:
                 ctx,
                 "approval.missing",
                 subject,
-                *msg(
+                msg(
                     "a decision recorded on a workstation does not count for a grade-{int_grade} system",
                     int_grade=int(ctx.grade),
-                ).pair,
-                (
-                    "record it from the approval job of the CI pipeline (a protected environment)",
-                    "CI 파이프라인의 승인 작업(보호된 환경)에서 기록하세요",
                 ),
+                msg("record it from the approval job of the CI pipeline (a protected environment)"),
             )
         )
     grant, why = None, None
@@ -125,23 +118,21 @@ def check(request: Request, ctx: RuleContext) -> list[Finding]:
     if grant is not None:
         request = replace(request, deputy_for=grant.delegator)
     elif not holds_role(request.actor, request.step, request.members, ctx):
-        en, ko = (f" ({why[0]})", f" ({why[1]})") if why else ("", "")
         found.extend(
             _finding(
                 ctx,
                 "approval.unauthorized",
                 subject,
-                *msg(
-                    "{actor} does not hold role {roles}, which step {step} needs{en}",
+                msg(
+                    "{actor} does not hold role {roles}, which step {step} needs{why}",
                     actor=request.actor,
                     roles=roles,
                     step=request.step,
-                    en=en,
-                    ko=ko,
-                ).pair,
-                (
-                    f"a member of {roles} (under `roles` in .gatekeeper.yml on the default branch) gives it",
-                    f"{roles} 역할 보유자(기본 브랜치 .gatekeeper.yml의 `roles`)가 결정해야 합니다",
+                    why=tr(ctx.lang, " ({reason})", reason=in_language(ctx.lang, *why)) if why else "",
+                ),
+                msg(
+                    "a member of {roles} (under `roles` in .gatekeeper.yml on the default branch) gives it",
+                    roles=roles,
                 ),
             )
         )
@@ -160,17 +151,14 @@ def _separation(request: Request, ctx: RuleContext, subject: str) -> list[Findin
                 ctx,
                 "approval.self",
                 subject,
-                *msg(
+                msg(
                     "{actor} acts for {deputy_for}, who authored, committed or co-authored a commit "
                     "of {rfc_id}",
                     actor=request.actor,
                     deputy_for=request.deputy_for,
                     rfc_id=request.rfc_id,
-                ).pair,
-                (
-                    f"another holder of the step's role approves {request.step}",
-                    f"해당 역할의 다른 사람이 {request.step} 단계를 승인해야 합니다",
                 ),
+                msg("another holder of the step's role approves {step}", step=request.step),
             )
         )
     if actor in request.identities:
@@ -179,16 +167,15 @@ def _separation(request: Request, ctx: RuleContext, subject: str) -> list[Findin
                 ctx,
                 "approval.self",
                 subject,
-                *msg(
+                msg(
                     "{actor} authored, committed or co-authored a commit of {rfc_id}",
                     actor=request.actor,
                     rfc_id=request.rfc_id,
-                ).pair,
-                (
-                    f"another holder of the step's role approves {request.step}; the verifier is never the "
-                    "author (TST-P3)",
-                    f"해당 역할의 다른 사람이 {request.step} 단계를 승인해야 합니다 "
-                    "(작성자는 검증자가 될 수 없음)",
+                ),
+                msg(
+                    "another holder of the step's role approves {step}; the verifier is never the author "
+                    "(TST-P3)",
+                    step=request.step,
                 ),
             )
         )
@@ -198,16 +185,13 @@ def _separation(request: Request, ctx: RuleContext, subject: str) -> list[Findin
                 ctx,
                 "approval.self",
                 subject,
-                *msg(
+                msg(
                     "{actor} requested {rfc_id}, and step {step} must be given by someone else",
                     actor=request.actor,
                     rfc_id=request.rfc_id,
                     step=request.step,
-                ).pair,
-                (
-                    f"another holder of the step's role approves {request.step}",
-                    f"해당 역할의 다른 사람이 {request.step} 단계를 승인해야 합니다",
                 ),
+                msg("another holder of the step's role approves {step}", step=request.step),
             )
         )
     for step, earlier in latest_decisions(request.decisions, ctx, request.members).items():
@@ -217,17 +201,16 @@ def _separation(request: Request, ctx: RuleContext, subject: str) -> list[Findin
                     ctx,
                     "approval.same-person",
                     subject,
-                    *msg(
+                    msg(
                         "{actor} already gave step {step} of {rfc_id} (ledger record {seq})",
                         actor=request.actor,
                         step=step,
                         rfc_id=request.rfc_id,
                         seq=earlier.seq,
-                    ).pair,
-                    (
-                        f"a different person approves {request.step}: each step of one change needs its own "
-                        "approver",
-                        f"{request.step} 단계는 다른 사람이 승인해야 합니다",
+                    ),
+                    msg(
+                        "a different person approves {step}: each step of one change needs its own approver",
+                        step=request.step,
                     ),
                 )
             )

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from gatekeeper.config.models import StepRequirement
 from gatekeeper.domain import ActorSource, Finding, Role, Severity, Step
 from gatekeeper.domain.records import APPROVE, REJECT
-from gatekeeper.messages import in_language, tr
+from gatekeeper.messages import in_language, msg, tr
 from gatekeeper.rules import RuleContext, from_workstation, unproven
 from gatekeeper.rules.tests import signature_counts
 
@@ -409,17 +409,21 @@ def _breach(decision: ApprovalDecision, facts: ApprovalFacts, ctx: RuleContext) 
         own = who == decision.actor
         if key in facts.identities:
             return (
-                ("" if own else f"acts for {who}, who ")
-                + ("authored, committed or co-authored a commit of the change"),
-                ("" if own else f"{who}님의 대리이며 그가 ") + "변경 커밋의 작성자·커미터·공동작성자입니다",
-            )
+                msg("authored, committed or co-authored a commit of the change")
+                if own
+                else msg(
+                    "acts for {who}, who authored, committed or co-authored a commit of the change", who=who
+                )
+            ).pair
         if key == requester and not may_request:
             return (
-                ("" if own else f"acts for {who}, who ")
-                + ("requested the change, and this step must be given by someone else"),
-                ("" if own else f"{who}님의 대리이며 그가 ")
-                + "변경요청자이며 이 단계는 다른 사람이 승인해야 합니다",
-            )
+                msg("requested the change, and this step must be given by someone else")
+                if own
+                else msg(
+                    "acts for {who}, who requested the change, and this step must be given by someone else",
+                    who=who,
+                )
+            ).pair
     return None
 
 
@@ -465,7 +469,7 @@ def _who(decision: ApprovalDecision, ctx: RuleContext) -> str:
 def deputy_label(actor: str, delegator: str, lang: str) -> str:
     if not delegator:
         return actor
-    return f"{actor} (대리: {delegator})" if lang == "ko" else f"{actor} (deputy of {delegator})"
+    return tr(lang, "{actor} (deputy of {delegator})", actor=actor, delegator=delegator)
 
 
 def repeated_approvers(
@@ -604,14 +608,25 @@ def other_commit(facts: ApprovalFacts, ctx: RuleContext) -> Iterable[Finding | N
         yield ctx.finding(
             "approval.other-commit",
             subject=_subject(facts, step),
-            message=in_language(
-                ctx.lang,
-                f"step {step} of RFC {facts.rfc_id} was approved for "
-                + (f"commit {named}" if named else "no named commit")
-                + f"; the deployment is of {facts.head[:12]}",
-                f"변경요청 {facts.rfc_id}의 {step} 승인은 "
-                + (f"커밋 {named}에 대한 것입니다" if named else "커밋을 지정하지 않았습니다")
-                + f". 배포 대상은 {facts.head[:12]}입니다",
+            message=(
+                tr(
+                    ctx.lang,
+                    "step {step} of RFC {rfc_id} was approved for commit {named}; the deployment is of "
+                    "{head}",
+                    step=step,
+                    rfc_id=facts.rfc_id,
+                    named=named,
+                    head=facts.head[:12],
+                )
+                if named
+                else tr(
+                    ctx.lang,
+                    "step {step} of RFC {rfc_id} was approved for no named commit; the deployment is of "
+                    "{head}",
+                    step=step,
+                    rfc_id=facts.rfc_id,
+                    head=facts.head[:12],
+                )
             ),
             remediation=tr(
                 ctx.lang,
@@ -757,17 +772,15 @@ def quorum_tally(
         keys = {login_key(decision.actor), login_key(decision.principal)}
         breach = _breach(decision, facts, ctx)
         if not holder(decision, facts.members, ctx):
-            refused.append((decision, "does not hold the step's role", "단계의 역할이 없습니다"))
+            refused.append((decision, *msg("does not hold the step's role").pair))
         elif decision.digest != facts.digest:
-            refused.append((decision, "approved other RFC content", "다른 변경요청서 내용을 승인했습니다"))
+            refused.append((decision, *msg("approved other RFC content").pair))
         elif breach is not None:
             refused.append((decision, *breach))
         elif keys & used:
-            refused.append((decision, "is already counted", "이미 집계되었습니다"))
+            refused.append((decision, *msg("is already counted").pair))
         elif keys & others:
-            refused.append(
-                (decision, "gave another step of the change", "이 변경의 다른 단계를 승인했습니다")
-            )
+            refused.append((decision, *msg("gave another step of the change").pair))
         else:
             counted.append(decision)
         used |= keys
@@ -793,19 +806,30 @@ def quorum(facts: ApprovalFacts, ctx: RuleContext) -> Iterable[Finding | None]:
         if len(counted) >= need:
             continue
         names = ", ".join(_who(d, ctx) for d in counted) or "-"
-        not_en = "; ".join(f"{_who(d, ctx)} {en} (ledger record {d.seq})" for d, en, _ in refused)
-        not_ko = "; ".join(f"{_who(d, ctx)}: {ko} (원장 {d.seq}번)" for d, _, ko in refused)
+        not_counted = "; ".join(
+            tr(
+                ctx.lang,
+                "{who} {reason} (ledger record {seq})",
+                who=_who(d, ctx),
+                reason=in_language(ctx.lang, en, ko),
+                seq=d.seq,
+            )
+            for d, en, ko in refused
+        )
         yield ctx.finding(
             "approval.quorum",
             subject=_subject(facts, step),
             severity=requirement.severity,
-            message=in_language(
+            message=tr(
                 ctx.lang,
-                f"step {step} of RFC {facts.rfc_id} has {len(counted)} of {need} members' approvals "
-                f"({names})" + (f"; not counted: {not_en}" if not_en else ""),
-                f"변경요청 {facts.rfc_id}의 {step} 단계 승인은 {need}명 중 {len(counted)}명입니다 ({names})"
-                + (f". 인정되지 않음: {not_ko}" if not_ko else ""),
-            ),
+                "step {step} of RFC {rfc_id} has {count} of {need} members' approvals ({names})",
+                step=step,
+                rfc_id=facts.rfc_id,
+                count=len(counted),
+                need=need,
+                names=names,
+            )
+            + (tr(ctx.lang, "; not counted: {refused}", refused=not_counted) if not_counted else ""),
             remediation=tr(
                 ctx.lang,
                 "{need_len_counted} more member(s) of the step's role, none an author of the "

@@ -23,7 +23,7 @@ from gatekeeper.domain.changecal import (
     describe_reasons,
     place,
 )
-from gatekeeper.messages import tr
+from gatekeeper.messages import in_language, tr
 from gatekeeper.rules import RuleContext
 
 
@@ -73,13 +73,12 @@ def collision(facts: CollisionFacts, ctx: RuleContext) -> Iterable[Finding | Non
             subject=f"{mine.rfc_id}+{other.rfc_id}",
             message=tr(
                 ctx.lang,
-                "RFC {rfc_id} collides with RFC {rfc_id2} ({planned}) on {shared_en}, {period}",
+                "RFC {rfc_id} collides with RFC {rfc_id2} ({planned}) on {shared}, {period}",
                 rfc_id=mine.rfc_id,
                 rfc_id2=other.rfc_id,
                 planned=other.planned,
-                shared_en=shared_en,
+                shared=in_language(ctx.lang, shared_en, shared_ko),
                 period=period,
-                shared_ko=shared_ko,
             ),
             remediation=tr(
                 ctx.lang,

@@ -27,7 +27,7 @@ from gatekeeper.config.models import Policy
 from gatekeeper.domain import ChangeType, Finding, Grade, Role
 from gatekeeper.domain.closure import Release
 from gatekeeper.domain.records import ChangeClosed, Entry, ReleaseAccepted, ReleaseReviewed, TestEvidence
-from gatekeeper.messages import in_language, tr
+from gatekeeper.messages import msg, tr
 from gatekeeper.rules import RuleContext, from_workstation, unproven
 
 if TYPE_CHECKING:
@@ -35,10 +35,10 @@ if TYPE_CHECKING:
 
 # What each step is called, for messages (en, ko).
 STEP_NAMES = {
-    "acceptance": ("the requester's acceptance test", "요청자 인수테스트"),
-    "tests": ("the production tests", "운영환경 테스트"),
-    "review": ("the consistency review", "계획·배포·결과 일치성 검토"),
-    "closure": ("the closure", "배포·변경 종료"),
+    "acceptance": msg("the requester's acceptance test").pair,
+    "tests": msg("the production tests").pair,
+    "review": msg("the consistency review").pair,
+    "closure": msg("the closure").pair,
 }
 
 
@@ -88,15 +88,9 @@ def refusal(
     payload = entry.payload
     actor = entry.actor
     if entry.seq <= release.seq or entry.moment < release.finished_at:
-        return (
-            f"it was recorded before deployment {release.id} finished",
-            f"배포 {release.id}가 끝나기 전에 기록되었습니다",
-        )
+        return msg("it was recorded before deployment {id} finished", id=release.id).pair
     if from_workstation(policy, grade, entry.actor_source):
-        return (
-            f"it was recorded on a workstation by {actor}, not by the pipeline",
-            f"파이프라인이 아닌 개인 PC에서 {actor}이(가) 기록했습니다",
-        )
+        return msg("it was recorded on a workstation by {actor}, not by the pipeline", actor=actor).pair
     closure = policy.closure
     level = (
         (
@@ -108,25 +102,28 @@ def refusal(
         else "off"
     )
     if unproven(release.signed.get(entry.seq), level):
-        return (
-            f"it carries no verified signature of a CI job of this repository, so nothing shows {actor} "
-            "wrote it",
-            f"이 저장소 CI 작업의 검증된 서명이 없어 {actor}이(가) 기록했다는 근거가 없습니다",
-        )
+        return msg(
+            "it carries no verified signature of a CI job of this repository, so nothing "
+            "shows {actor} wrote it",
+            actor=actor,
+        ).pair
     if isinstance(payload, TestEvidence):
         from gatekeeper.rules.tests import same_commit
 
         if release.commit and not same_commit(payload.commit, release.commit):
-            return (
-                f"its tests ran on {payload.commit[:12]}, not on the deployed commit {release.commit[:12]}",
-                f"배포된 커밋 {release.commit[:12]}이 아닌 {payload.commit[:12]}의 테스트입니다",
-            )
+            return msg(
+                "its tests ran on {commit_12}, not on the deployed commit {commit_122}",
+                commit_12=payload.commit[:12],
+                commit_122=release.commit[:12],
+            ).pair
         counts = payload.counts
         if counts.failed or counts.errors or counts.executed == 0:
-            return (
-                f"its {payload.kind} tests did not pass ({counts.passed}/{counts.tests})",
-                f"{payload.kind} 테스트가 통과하지 못했습니다 ({counts.passed}/{counts.tests})",
-            )
+            return msg(
+                "its {kind} tests did not pass ({passed}/{tests})",
+                kind=payload.kind,
+                passed=counts.passed,
+                tests=counts.tests,
+            ).pair
         return None
     if isinstance(payload, ReleaseAccepted):
         requester_ok = False
@@ -141,32 +138,33 @@ def refusal(
             and not requester_ok
             and not _holds(actor, closure.acceptors, members)
         ):
-            return (
-                f"it was recorded by {actor}, who is neither the change's requester nor holds a role that "
-                f"accepts ({_names(closure.acceptors)})",
-                f"기록한 {actor}은(는) 변경요청자도 인수 역할({_names(closure.acceptors)})도 아닙니다",
-            )
+            return msg(
+                "it was recorded by {actor}, who is neither the change's requester nor holds a "
+                "role that accepts ({names_acceptors})",
+                actor=actor,
+                names_acceptors=_names(closure.acceptors),
+            ).pair
         return None
     if isinstance(payload, ReleaseReviewed):
         if closure.reviewers and members is not None and not _holds(actor, closure.reviewers, members):
-            return (
-                f"it was recorded by {actor}, who holds none of the roles that review it "
-                f"({_names(closure.reviewers)})",
-                f"기록한 {actor}은(는) 일치성 검토 역할({_names(closure.reviewers)})이 아닙니다",
-            )
+            return msg(
+                "it was recorded by {actor}, who holds none of the roles that review it ({names_reviewers})",
+                actor=actor,
+                names_reviewers=_names(closure.reviewers),
+            ).pair
         return None
     if isinstance(payload, ChangeClosed):
         if closure.closers and members is not None and not _holds(actor, closure.closers, members):
-            return (
-                f"it was recorded by {actor}, who holds none of the roles that close it "
-                f"({_names(closure.closers)})",
-                f"기록한 {actor}은(는) 종료 역할({_names(closure.closers)})이 아닙니다",
-            )
+            return msg(
+                "it was recorded by {actor}, who holds none of the roles that close it ({names_closers})",
+                actor=actor,
+                names_closers=_names(closure.closers),
+            ).pair
         lacking = lacking_before_closure(policy, state)
         if lacking:
             en = ", ".join(STEP_NAMES[s][0] if s in STEP_NAMES else s for s in lacking)
             ko = ", ".join(STEP_NAMES[s][1] if s in STEP_NAMES else s for s in lacking)
-            return (f"it came before {en}", f"{ko} 전에 기록되었습니다")
+            return msg("it came before {en}", en=en, ko=ko).pair
         return None
     return None
 
@@ -276,30 +274,35 @@ def acceptance_overdue(facts: DeployFacts, ctx: RuleContext) -> Iterable[Finding
         yield ctx.finding(
             "release.acceptance-overdue",
             subject=state.deployment,
-            message=in_language(
-                ctx.lang,
-                f"deployment {state.deployment} of {rfcs} finished on {_at(state.finished_at, ctx)} and "
-                + (
-                    "its requester rejected it in the acceptance test"
-                    if rejected
-                    else "has no acceptance test"
+            message=(
+                tr(
+                    ctx.lang,
+                    "deployment {deployment} of {rfcs} finished on {finished} and its requester rejected it "
+                    "in the acceptance test by its requester (due by {due})",
+                    deployment=state.deployment,
+                    rfcs=rfcs,
+                    finished=_at(state.finished_at, ctx),
+                    due=_at(deadline, ctx),
                 )
-                + f" by its requester (due by {_at(deadline, ctx)})"
-                + _refused(state, ctx),
-                f"{rfcs}의 배포 {state.deployment}({_at(state.finished_at, ctx)} 완료)"
-                + ("가 인수테스트에서 반려되었습니다" if rejected else "의 요청자 인수테스트 기록이 없습니다")
-                + f" (기한 {_at(deadline, ctx)})"
-                + _refused(state, ctx),
-            ),
-            remediation=in_language(
+                if rejected
+                else tr(
+                    ctx.lang,
+                    "deployment {deployment} of {rfcs} finished on {finished} and has no acceptance test by "
+                    "its requester (due by {due})",
+                    deployment=state.deployment,
+                    rfcs=rfcs,
+                    finished=_at(state.finished_at, ctx),
+                    due=_at(deadline, ctx),
+                )
+            )
+            + _refused(state, ctx),
+            remediation=tr(
                 ctx.lang,
                 "the requester tests the release in production and records it: "
-                f"`gatekeeper release accept {state.deployment} --result accepted|rejected`"
-                + ("; a rejected release goes back to the change procedure" if rejected else ""),
-                "요청자가 운영환경에서 인수테스트를 수행하고 "
-                f"`gatekeeper release accept {state.deployment} --result accepted|rejected`로 기록하세요"
-                + ("; 반려된 배포는 변경관리 절차로 이관합니다" if rejected else ""),
-            ),
+                "`gatekeeper release accept {deployment} --result accepted|rejected`",
+                deployment=state.deployment,
+            )
+            + (tr(ctx.lang, "; a rejected release goes back to the change procedure") if rejected else ""),
         )
 
 
@@ -313,13 +316,16 @@ def production_tests_overdue(facts: DeployFacts, ctx: RuleContext) -> Iterable[F
         yield ctx.finding(
             "release.production-tests-overdue",
             subject=state.deployment,
-            message=in_language(
+            message=tr(
                 ctx.lang,
-                f"deployment {state.deployment} of {rfcs} has no passing {kinds} test in production bound "
-                f"to it (due by {_at(deadline, ctx)})" + _refused(state, ctx),
-                f"{rfcs}의 배포 {state.deployment}에 운영환경 {kinds} 테스트 통과 기록이 없습니다 "
-                f"(기한 {_at(deadline, ctx)})" + _refused(state, ctx),
-            ),
+                "deployment {deployment} of {rfcs} has no passing {kinds} test in production bound to it "
+                "(due by {due})",
+                deployment=state.deployment,
+                rfcs=rfcs,
+                kinds=kinds,
+                due=_at(deadline, ctx),
+            )
+            + _refused(state, ctx),
             remediation=tr(
                 ctx.lang,
                 "run the tests in production and record them from the pipeline: `gatekeeper "
@@ -338,41 +344,29 @@ def closure_overdue(facts: DeployFacts, ctx: RuleContext) -> Iterable[Finding | 
         yield ctx.finding(
             "release.closure-overdue",
             subject=state.deployment,
-            message=in_language(
+            message=tr(
                 ctx.lang,
-                f"deployment {state.deployment} of {rfcs} finished on {_at(state.finished_at, ctx)} and "
-                "the release and the change are not closed"
-                + (
-                    " (the review found the plans and the result disagree)"
-                    if inconsistent
-                    else " (no consistency review)"
-                    if state.consistent is None
-                    else ""
-                )
-                + f"; due by {_at(deadline, ctx)}"
-                + _refused(state, ctx),
-                f"{rfcs}의 배포 {state.deployment}({_at(state.finished_at, ctx)} 완료)의 배포·변경 종료 "
-                "기록이 없습니다"
-                + (
-                    " (검토 결과 계획과 결과가 불일치)"
-                    if inconsistent
-                    else " (일치성 검토 없음)"
-                    if state.consistent is None
-                    else ""
-                )
-                + f"; 기한 {_at(deadline, ctx)}"
-                + _refused(state, ctx),
-            ),
-            remediation=in_language(
+                "deployment {deployment} of {rfcs} finished on {finished} and the release and the change "
+                "are not closed",
+                deployment=state.deployment,
+                rfcs=rfcs,
+                finished=_at(state.finished_at, ctx),
+            )
+            + (
+                tr(ctx.lang, " (the review found the plans and the result disagree)")
+                if inconsistent
+                else tr(ctx.lang, " (no consistency review)")
+                if state.consistent is None
+                else ""
+            )
+            + tr(ctx.lang, "; due by {due}", due=_at(deadline, ctx))
+            + _refused(state, ctx),
+            remediation=f"`gatekeeper release {step} {state.deployment}"
+            + (" --consistent`" if step == "review" else "`")
+            + tr(
                 ctx.lang,
-                f"`gatekeeper release {step} {state.deployment}"
-                + (" --consistent`" if step == "review" else "`")
-                + ": the operator manager checks that the change plan, the release plan and the result "
+                ": the operator manager checks that the change plan, the release plan and the result "
                 "agree, then the agency officer closes the release and the change",
-                f"`gatekeeper release {step} {state.deployment}"
-                + (" --consistent`" if step == "review" else "`")
-                + ": 운영관리자가 변경계획·배포계획·배포결과 일치 여부를 검토한 뒤 운영기관 담당자가 배포와 "
-                "변경을 종료하세요",
             ),
         )
 

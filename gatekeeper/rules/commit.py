@@ -18,7 +18,7 @@ from gatekeeper.config.models import CommitPolicy
 from gatekeeper.domain import Finding, RfcStatus
 from gatekeeper.domain.rfc import RfcEntry
 from gatekeeper.domain.rfcid import _CONFUSABLES, _finder, find_ids, lookalike_ids
-from gatekeeper.messages import tr
+from gatekeeper.messages import Message, msg, ptr, tr
 from gatekeeper.rules import RuleContext
 
 _AUTOSQUASH = re.compile(r"^(?:(?:fixup|squash|amend)! ?)+")
@@ -53,12 +53,8 @@ class CommitFacts(NamedTuple):
     is_root: bool = False  # the first commit of a history: it has no parent to rebase onto
 
     @property
-    def where(self) -> str:
-        return f"commit {self.sha[:10]}" if self.sha else "the commit message"
-
-    @property
-    def where_ko(self) -> str:
-        return f"커밋 {self.sha[:10]}" if self.sha else "커밋 메시지"
+    def where(self) -> Message:
+        return msg("commit {sha}", sha=self.sha[:10]) if self.sha else msg("the commit message")
 
     @property
     def subject_ref(self) -> str:
@@ -211,7 +207,6 @@ def rfc_missing(facts: CommitFacts, ctx: RuleContext) -> Iterable[Finding | None
             where=facts.where,
             shown=shown,
             detail=detail,
-            where_ko=facts.where_ko,
         ),
         remediation=fix,
     )
@@ -228,7 +223,6 @@ def rfc_unknown(facts: CommitFacts, ctx: RuleContext) -> Iterable[Finding | None
                     "{where} names {rfc_id}, which does not exist in the RFC store",
                     where=facts.where,
                     rfc_id=rfc_id,
-                    where_ko=facts.where_ko,
                 ),
                 remediation=tr(
                     ctx.lang,
@@ -256,9 +250,9 @@ def rfc_inactive(facts: CommitFacts, ctx: RuleContext) -> Iterable[Finding | Non
                     "{where} names {rfc_id}, which is {status}",
                     where=facts.where,
                     rfc_id=rfc_id,
-                    status=status,
-                    where_ko=facts.where_ko,
-                    취소_if_status_cancelled_else="취소" if status == "cancelled" else "종료",
+                    status=ptr(ctx.lang, "RFC status", "cancelled")
+                    if status == "cancelled"
+                    else ptr(ctx.lang, "RFC status", "closed"),
                 ),
                 remediation=tr(
                     ctx.lang,
@@ -285,7 +279,6 @@ def reason_missing(facts: CommitFacts, ctx: RuleContext) -> Iterable[Finding | N
             shown_subject=_shown(facts.parts.subject),
             reason_chars=facts.parts.reason_chars,
             minimum=minimum,
-            where_ko=facts.where_ko,
         ),
         remediation=tr(
             ctx.lang,

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from gatekeeper.domain import Role, Step
+from gatekeeper.messages import msg
 from gatekeeper.rules import RuleContext, from_workstation, unproven
 
 
@@ -73,18 +74,19 @@ def _own_refusal(
 ) -> tuple[str, str] | None:
     """Why `grant` hands `step` over to nobody, by itself (en, ko); None: it may."""
     if from_workstation(ctx.policy, ctx.grade, grant.actor_source):
-        return "it was recorded on a workstation", "로컬에서 기록되었습니다"
+        return msg("it was recorded on a workstation").pair
     if unproven(grant.attested, ctx.policy.approvals.attestation_level(ctx.grade)):
-        return "the CI platform did not sign it", "CI 플랫폼의 서명이 없습니다"
+        return msg("the CI platform did not sign it").pair
     if _key(grant.delegator) == _key(grant.deputy):
-        return "it delegates to the delegator themself", "위임자 자신에게 위임했습니다"
+        return msg("it delegates to the delegator themself").pair
     if step not in grant.steps:
-        return f"it hands over {', '.join(grant.steps)}, not {step}", f"{step} 단계를 위임하지 않았습니다"
+        return msg(
+            "it hands over {join_steps}, not {step}", join_steps=", ".join(grant.steps), step=step
+        ).pair
     if not _holds(grant.delegator, step, members, ctx):
-        return (
-            f"{grant.delegator} does not hold the role of step {step}",
-            f"{grant.delegator}님은 {step} 단계의 역할이 없습니다",
-        )
+        return msg(
+            "{delegator} does not hold the role of step {step}", delegator=grant.delegator, step=step
+        ).pair
     return None
 
 
@@ -125,10 +127,11 @@ def refusal(
             continue  # the cheap tests first: a delegator's overlapping delegations are rare
         ended = revoked_at(earlier, delegations)
         if ended is None or ended > grant.seq:
-            return (
-                f"it overlaps delegation record {earlier.seq} of the same step by {grant.delegator}",
-                f"{grant.delegator}님의 같은 단계 위임(원장 {earlier.seq}번)과 기간이 겹칩니다",
-            )
+            return msg(
+                "it overlaps delegation record {seq} of the same step by {delegator}",
+                seq=earlier.seq,
+                delegator=grant.delegator,
+            ).pair
     return None
 
 
@@ -159,19 +162,22 @@ def deputy_of(
         reason = refusal(grant, step, delegations, members, ctx)
         ended = revoked_at(grant, delegations)
         if reason is None and grant.seq > seq:
-            reason = ("it was recorded after the approval", "승인 뒤에 기록되었습니다")
+            reason = msg("it was recorded after the approval").pair
         elif reason is None and (moment is None or not grant.start <= moment < grant.end):
-            reason = (
-                f"the approval is outside its period ({grant.start.isoformat()} – {grant.end.isoformat()})",
-                f"승인이 위임 기간({grant.start.isoformat()} – {grant.end.isoformat()}) 밖입니다",
-            )
+            reason = msg(
+                "the approval is outside its period ({grant_start_isoformat} – {grant_end_isoformat})",
+                grant_start_isoformat=grant.start.isoformat(),
+                grant_end_isoformat=grant.end.isoformat(),
+            ).pair
         elif reason is None and ended is not None and ended < seq:
-            reason = (f"ledger record {ended} revoked it", f"원장 {ended}번이 위임을 철회했습니다")
+            reason = msg("ledger record {ended} revoked it", ended=ended).pair
         if reason is None:
             return grant, None
         if step in grant.steps or why is None:
-            why = (
-                f"delegation record {grant.seq} does not count: {reason[0]}",
-                f"위임 기록 {grant.seq}번은 인정되지 않습니다: {reason[1]}",
-            )
+            why = msg(
+                "delegation record {seq} does not count: {reason_0}",
+                seq=grant.seq,
+                reason_0=reason[0],
+                reason_1=reason[1],
+            ).pair
     return None, why

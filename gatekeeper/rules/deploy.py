@@ -24,7 +24,7 @@ from gatekeeper.domain import (
 )
 from gatekeeper.domain.incident import Incidents
 from gatekeeper.domain.records import Pir
-from gatekeeper.messages import in_language, tr
+from gatekeeper.messages import in_language, msg, ptr, tr
 from gatekeeper.rules import RuleContext, from_workstation, unproven
 from gatekeeper.rules.closure import CLOSURE_RULES, ClosureState
 from gatekeeper.rules.incident import (
@@ -122,17 +122,26 @@ def concurrent(facts: DeployFacts, ctx: RuleContext) -> Iterable[Finding | None]
             "deploy.concurrent",
             subject=deployment.id,
             # A stale lock still holds (it is never broken automatically), but the message says it is stale.
-            message=in_language(
-                ctx.lang,
-                f"deployment {deployment.id} of {facts.system} started by {deployment.actor} at "
-                f"{_at(deployment.started_at, ctx)} is still open"
-                + (
-                    f" (STALE: older than lock_stale_hours, {ctx.policy.deploy.lock_stale_hours:g} h)"
-                    if stale
-                    else ""
-                ),
-                f"{deployment.actor}님이 {_at(deployment.started_at, ctx)}에 시작한 배포 {deployment.id}가 "
-                + ("종료 기록 없이 남아 있습니다" if stale else "진행 중입니다"),
+            message=(
+                tr(
+                    ctx.lang,
+                    "deployment {id} of {system} started by {actor} at {at} is still open (STALE: older "
+                    "than lock_stale_hours, {hours:g} h)",
+                    id=deployment.id,
+                    system=facts.system,
+                    actor=deployment.actor,
+                    at=_at(deployment.started_at, ctx),
+                    hours=ctx.policy.deploy.lock_stale_hours,
+                )
+                if stale
+                else tr(
+                    ctx.lang,
+                    "deployment {id} of {system} started by {actor} at {at} is still open",
+                    id=deployment.id,
+                    system=facts.system,
+                    actor=deployment.actor,
+                    at=_at(deployment.started_at, ctx),
+                )
             ),
             remediation=tr(
                 ctx.lang,
@@ -178,10 +187,7 @@ def pir_refusal(
     if refusal is not None:
         return refusal
     if pir.result == "not-achieved" and not pir.follow_up.strip():
-        return (
-            "its purpose was not achieved and it names no follow-up",
-            "목적을 달성하지 못했는데 후속 개선 조치가 없습니다",
-        )
+        return msg("its purpose was not achieved and it names no follow-up").pair
     return None
 
 
@@ -211,32 +217,43 @@ def _whose_word(
     roles: tuple[Role, ...],
     duty: str,
 ) -> tuple[str, str] | None:
-    """Why a record of a person's word (a PIR, a notice) does not count (en, ko): written on a workstation
-    where the grade needs the pipeline, not shown by the platform's signature to be its actor's where the
-    pack requires attestation, or by someone holding none of `roles` (when the holders are known)."""
+    """Why a record of a person's word (a PIR, a notice, a baseline) does not count (en, ko): written on a
+    workstation where the grade needs the pipeline, not shown by the platform's signature to be its actor's
+    where the pack requires attestation, or by someone holding none of `roles` (when the holders are
+    known)."""
     from gatekeeper.rules.approval import login_key
 
     if from_workstation(policy, grade, actor_source):
-        return (
-            f"it was recorded on a workstation by {actor}, not by the pipeline",
-            f"파이프라인이 아닌 개인 PC에서 {actor}이(가) 기록했습니다",
-        )
+        return msg("it was recorded on a workstation by {actor}, not by the pipeline", actor=actor).pair
     if grade is not None and unproven(attested, policy.approvals.attestation_level(grade)):
-        return (
-            f"it carries no verified signature of the CI platform, so nothing shows {actor} wrote it",
-            f"CI 플랫폼의 검증된 서명이 없어 {actor}이(가) 기록했다는 근거가 없습니다",
-        )
+        return msg(
+            "it carries no verified signature of the CI platform, so nothing shows {actor} wrote it",
+            actor=actor,
+        ).pair
     if (
         roles
         and members is not None
         and not any(login_key(actor) in members.get(role, frozenset()) for role in roles)
     ):
         names = ", ".join(str(r) for r in roles)
-        ko_duty = {"review": "검토", "notify": "공지"}[duty]
-        return (
-            f"it was recorded by {actor}, who holds none of the roles that {duty} ({names})",
-            f"기록한 {actor}은(는) {ko_duty} 역할({names})이 아닙니다",
-        )
+        said = {
+            "review": msg(
+                "it was recorded by {actor}, who holds none of the roles that review ({names})",
+                actor=actor,
+                names=names,
+            ),
+            "notify": msg(
+                "it was recorded by {actor}, who holds none of the roles that notify ({names})",
+                actor=actor,
+                names=names,
+            ),
+            "set the baseline": msg(
+                "it was recorded by {actor}, who holds none of the roles that set the baseline ({names})",
+                actor=actor,
+                names=names,
+            ),
+        }[duty]
+        return said.pair
     return None
 
 
@@ -254,14 +271,22 @@ def pir_overdue(facts: DeployFacts, ctx: RuleContext) -> Iterable[Finding | None
                 yield ctx.finding(
                     "deploy.pir-overdue",
                     subject=rfc,
-                    message=in_language(
+                    message=tr(
                         ctx.lang,
-                        f"RFC {rfc} was deployed on {_at(deployment.finished_at, ctx)} after CAB review "
-                        "and its "
-                        f"post-implementation review was due by {_at(deadline, ctx)}"
-                        + (f" (the PIR recorded does not count: {refused[0]})" if refused else ""),
-                        f"변경요청 {rfc}의 이행 후 검토(PIR) 기한 {_at(deadline, ctx)}이 지났습니다"
-                        + (f" (기록된 PIR은 인정되지 않습니다: {refused[1]})" if refused else ""),
+                        "RFC {rfc} was deployed on {finished} after CAB review and its post-implementation "
+                        "review was due by {due}",
+                        rfc=rfc,
+                        finished=_at(deployment.finished_at, ctx),
+                        due=_at(deadline, ctx),
+                    )
+                    + (
+                        tr(
+                            ctx.lang,
+                            " (the PIR recorded does not count: {reason})",
+                            reason=in_language(ctx.lang, *refused),
+                        )
+                        if refused
+                        else ""
                     ),
                     remediation=tr(
                         ctx.lang,
@@ -339,27 +364,32 @@ def notice_missing(facts: DeployFacts, ctx: RuleContext) -> Iterable[Finding | N
         refused = (facts.notice_refused or {}).get(rfc)
         why = (f" ({refused[0]})", f" ({refused[1]})") if refused else ("", "")
         if rfc in facts.noticed:  # a notice was recorded, but not to every agency the RFC names
-            message = (
-                f"RFC {rfc} names the related agencies {names}, and no notice told them{why[0]}",
-                f"변경요청 {rfc}의 사전 공지에 관련 기관 {names}이(가) 빠져 있습니다{why[1]}",
-            )
+            message = msg(
+                "RFC {rfc} names the related agencies {names}, and no notice told them{why_0}",
+                rfc=rfc,
+                names=names,
+                why_0=why[0],
+                why_1=why[1],
+            ).pair
             to = " ".join(shlex.quote(m) for m in missing)
-            remediation = (
-                f"announce the release to them too, then record it: `gatekeeper notice {rfc} --to {to}`",
-                f"그 기관에도 배포 계획을 공지한 뒤 `gatekeeper notice {rfc} --to {to}`로 기록하세요",
-            )
+            remediation = msg(
+                "announce the release to them too, then record it: `gatekeeper notice {rfc} --to {to}`",
+                rfc=rfc,
+                to=to,
+            ).pair
         else:
-            message = (
-                f"RFC {rfc} affects linked systems or agencies ({names}) and no prior notice that counts is "
-                f"recorded{why[0]}",
-                f"변경요청 {rfc}는 연계시스템·기관({names})에 영향을 주지만 인정되는 사전 공지 기록이 "
-                f"없습니다{why[1]}",
-            )
-            remediation = (
-                "announce the release to the related agencies, then record it: "
-                f"`gatekeeper notice {rfc} ...`",
-                f"관련 기관에 배포 계획을 공지한 뒤 `gatekeeper notice {rfc} ...`로 기록하세요",
-            )
+            message = msg(
+                "RFC {rfc} affects linked systems or agencies ({names}) and no prior notice that "
+                "counts is recorded{why_0}",
+                rfc=rfc,
+                names=names,
+                why_0=why[0],
+                why_1=why[1],
+            ).pair
+            remediation = msg(
+                "announce the release to the related agencies, then record it: `gatekeeper notice {rfc} ...`",
+                rfc=rfc,
+            ).pair
         yield ctx.finding(
             "integration.notice-missing",
             subject=rfc,
@@ -381,14 +411,6 @@ def deployment_attestation(policy: Policy | None, grade: Grade | None) -> str:
 def earlier_systems(rfc_systems: tuple[str, ...], system: str) -> tuple[str, ...]:
     """The systems an RFC lists before `system`: the ones deployed first (CHG-PLAN)."""
     return rfc_systems[: rfc_systems.index(system)] if system in rfc_systems else ()
-
-
-_STATE_KO = {
-    "none": "배포 기록 없음",
-    "open": "배포 진행 중",
-    "failure": "배포 실패",
-    "rolled-back": "원상복구됨",
-}
 
 
 def sequence(facts: DeployFacts, ctx: RuleContext) -> Iterable[Finding | None]:
@@ -418,26 +440,38 @@ def sequence(facts: DeployFacts, ctx: RuleContext) -> Iterable[Finding | None]:
                 ),
             )
             continue
-        state = {"none": "has not been deployed", "open": "is still being deployed"}.get(
-            waiting.state, f"ended {waiting.state}"
-        )
-        ignored_en = f"; {waiting.ignored}" if waiting.ignored else ""
-        ignored_ko = (
-            f" (서명이 검증되지 않아 무시한 기록: {waiting.ignored_ko or waiting.ignored})"
+        state = {
+            "none": msg("{system} has not been deployed", system=waiting.system),
+            "open": msg("{system} is still being deployed", system=waiting.system),
+            "failure": msg("{system} ended failure", system=waiting.system),
+            "rolled-back": msg("{system} ended rolled-back", system=waiting.system),
+        }.get(waiting.state, msg("{system} ended {state}", system=waiting.system, state=waiting.state))
+        ignored = (
+            ptr(
+                ctx.lang,
+                "deploy.sequence: a record ignored",
+                "; {reason}",
+                reason=in_language(ctx.lang, waiting.ignored, waiting.ignored_ko or waiting.ignored),
+            )
             if waiting.ignored
             else ""
         )
         yield ctx.finding(
             "deploy.sequence",
             subject=rfc,
-            message=in_language(
+            message=tr(
                 ctx.lang,
-                f"RFC {rfc} is deployed to its systems in order ({order}); {waiting.system} {state}"
-                + (f" (deployment {waiting.deployment})" if waiting.deployment else "")
-                + ignored_en,
-                f"변경요청 {rfc}는 시스템 순서({order})대로 배포합니다. {waiting.system}: "
-                f"{_STATE_KO.get(waiting.state, waiting.state)}{ignored_ko}",
-            ),
+                "RFC {rfc} is deployed to its systems in order ({order}); {state}",
+                rfc=rfc,
+                order=order,
+                state=state,
+            )
+            + (
+                tr(ctx.lang, " (deployment {deployment})", deployment=waiting.deployment)
+                if waiting.deployment
+                else ""
+            )
+            + ignored,
             remediation=tr(
                 ctx.lang,
                 "deploy {system} first and finish it with `gatekeeper deploy finish ... --result "
@@ -458,34 +492,33 @@ def unattested(facts: DeployFacts, ctx: RuleContext) -> Iterable[Finding | None]
     recommended = deployment_attestation(ctx.policy, ctx.grade) == "recommended"
     for record in facts.unsigned:
         if record.counted and recommended and record.deployment in read:
-            en = (
-                f"{record.kind} record {record.seq} of deployment {record.deployment} counts, but no CI job "
-                f"of this repository is shown to have written it: {record.reason}"
-            )
-            ko = (
-                f"배포 {record.deployment}의 {record.kind} 기록 {record.seq}은(는) 인정되지만 이 저장소의 CI "
-                f"작업이 기록했다는 서명이 확인되지 않습니다: {record.reasons[1]}"
+            said = msg(
+                "{kind} record {seq} of deployment {deployment} counts, but no CI job of this repository is "
+                "shown to have written it: {reason}",
+                kind=record.kind,
+                seq=record.seq,
+                deployment=record.deployment,
+                reason=in_language(ctx.lang, *record.reasons),
             )
         elif (
             not record.counted
             and record.kind == RecordKind.DEPLOYMENT_FINISHED
             and record.deployment in running
         ):
-            en = (
-                f"the result in {record.kind} record {record.seq} was ignored, so deployment "
-                f"{record.deployment} is still open: no CI job of this repository is shown to have written "
-                f"it ({record.reason})"
-            )
-            ko = (
-                f"{record.kind} 기록 {record.seq}의 결과는 무시되어 배포 {record.deployment}는 아직 진행 "
-                f"중입니다: 이 저장소의 CI 작업이 기록했다는 서명이 확인되지 않습니다 ({record.reasons[1]})"
+            said = msg(
+                "the result in {kind} record {seq} was ignored, so deployment {deployment} is still open: no "
+                "CI job of this repository is shown to have written it ({reason})",
+                kind=record.kind,
+                seq=record.seq,
+                deployment=record.deployment,
+                reason=in_language(ctx.lang, *record.reasons),
             )
         else:
             continue
         yield ctx.finding(
             "deploy.unattested",
             subject=f"ledger record {record.seq}",
-            message=in_language(ctx.lang, en, ko),
+            message=said.said(ctx.lang),
             remediation=tr(
                 ctx.lang,
                 "find out who wrote that record; the deploying job records the result with "

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable
 
 from gatekeeper.domain import Finding
 from gatekeeper.domain.governance import GovernanceChange, judge_governance
-from gatekeeper.messages import tr
+from gatekeeper.messages import msg, tr
 from gatekeeper.rules import RuleContext
 
 _LISTED = 5
@@ -24,10 +24,8 @@ def config_changed(change: GovernanceChange, ctx: RuleContext) -> Iterable[Findi
     if judgement.holds:
         return
     ids = ", ".join(e.id for e in change.rfcs) or "-"
-    under_en = f" (the decision uses the configuration of {change.base})" if change.base else ""
-    under_ko = f" (판단은 {change.base}의 설정으로 합니다)" if change.base else ""
-    what_en = f"commit {change.commit[:10]}" if change.commit else "the change"
-    what_ko = f"커밋 {change.commit[:10]}" if change.commit else "이 변경"
+    under = msg(" (the decision uses the configuration of {base})", base=change.base) if change.base else ""
+    what = msg("commit {commit}", commit=change.commit[:10]) if change.commit else msg("the change")
     if judgement.undeclared:
         listed = _listed(judgement.undeclared)
         yield ctx.finding(
@@ -35,12 +33,10 @@ def config_changed(change: GovernanceChange, ctx: RuleContext) -> Iterable[Findi
             subject=change.commit[:10] or judgement.undeclared[0],
             message=tr(
                 ctx.lang,
-                "{what_en} alters governance files its RFC does not declare: {listed}{under_en}",
-                what_en=what_en,
+                "{what} alters governance files its RFC does not declare: {listed}{under}",
+                what=what,
                 listed=listed,
-                under_en=under_en,
-                what_ko=what_ko,
-                under_ko=under_ko,
+                under=under,
             ),
             remediation=tr(
                 ctx.lang,
@@ -55,14 +51,12 @@ def config_changed(change: GovernanceChange, ctx: RuleContext) -> Iterable[Findi
             subject=rfc_id,
             message=tr(
                 ctx.lang,
-                "RFC {rfc_id} is not a normal change but {what_en} alters the governance files "
-                "{listed_paths}{under_en}",
+                "RFC {rfc_id} is not a normal change but {what} alters the governance files "
+                "{listed_paths}{under}",
                 rfc_id=rfc_id,
-                what_en=what_en,
+                what=what,
                 listed_paths=_listed(change.paths),
-                under_en=under_en,
-                what_ko=what_ko,
-                under_ko=under_ko,
+                under=under,
             ),
             remediation=tr(
                 ctx.lang,

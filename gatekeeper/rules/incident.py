@@ -20,7 +20,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from gatekeeper.domain import ChangeType, Finding
-from gatekeeper.messages import tr
+from gatekeeper.messages import msg, tr
 from gatekeeper.rules import RuleContext, from_workstation, unproven
 
 if TYPE_CHECKING:
@@ -50,17 +50,15 @@ def holds_incident_role(login: str, facts: DeployFacts, ctx: RuleContext) -> boo
 def untrusted_opening(state: IncidentState, facts: DeployFacts, ctx: RuleContext) -> tuple[str, str] | None:
     """Why an incident cannot stand for an emergency change (en, ko), or None when it can."""
     if from_workstation(ctx.policy, ctx.grade, state.actor_source):
-        return (
-            f"it was opened on a workstation ({state.opened_by}), not by the pipeline",
-            f"파이프라인이 아닌 개인 PC에서({state.opened_by}) 등록되었습니다",
-        )
+        return msg(
+            "it was opened on a workstation ({opened_by}), not by the pipeline", opened_by=state.opened_by
+        ).pair
     if unproven(state.signed, ctx.policy.approvals.attestation_level(ctx.grade)):
-        return (
-            f"its record carries no verified signature of the CI platform, so nothing shows "
-            f"{state.opened_by} (or a failed deployment's job) opened it",
-            f"기록에 CI 플랫폼의 검증된 서명이 없어 {state.opened_by}(또는 실패한 배포 작업)이 등록했다는 "
-            "근거가 없습니다",
-        )
+        return msg(
+            "its record carries no verified signature of the CI platform, so nothing shows "
+            "{opened_by} (or a failed deployment's job) opened it",
+            opened_by=state.opened_by,
+        ).pair
     if state.by_failure:
         return None  # written by `deploy finish` for a deployment the ledger shows failed
     if facts.members is None:  # who held the roles is not known (a deployment recorded without it)
@@ -68,10 +66,11 @@ def untrusted_opening(state: IncidentState, facts: DeployFacts, ctx: RuleContext
     roles = ctx.policy.incidents.openers
     if not holds_incident_role(state.opened_by, facts, ctx):
         names = ", ".join(str(r) for r in roles)
-        return (
-            f"it was opened by {state.opened_by}, who holds none of the roles {names}",
-            f"등록자 {state.opened_by}은(는) {names} 역할이 아닙니다",
-        )
+        return msg(
+            "it was opened by {opened_by}, who holds none of the roles {names}",
+            opened_by=state.opened_by,
+            names=names,
+        ).pair
     return None
 
 
@@ -79,15 +78,18 @@ def emergency_incident_unknown(facts: DeployFacts, ctx: RuleContext) -> Iterable
     for rfc, ident in sorted((facts.emergency_incidents or {}).items()):
         state = facts.incidents.get(ident) if facts.incidents is not None else None
         if state is None:
-            why = (
-                f"names incident {ident!r}, which is recorded nowhere in the ledger of {facts.system}",
-                f"이(가) 지정한 장애 {ident!r}가 {facts.system}의 원장에 등록되어 있지 않습니다",
-            )
+            why = msg(
+                "names incident {ident!r}, which is recorded nowhere in the ledger of {system}",
+                ident=ident,
+                system=facts.system,
+            ).pair
         else:
             found = untrusted_opening(state, facts, ctx)
             if found is None:
                 continue
-            why = (f"names incident {ident}, but {found[0]}", f"이(가) 지정한 장애 {ident}: {found[1]}")
+            why = msg(
+                "names incident {ident}, but {found_0}", ident=ident, found_0=found[0], found_1=found[1]
+            ).pair
         yield ctx.finding(
             "emergency.incident-unknown",
             subject=rfc,

@@ -13,7 +13,7 @@ from gatekeeper.config.models import PlanPolicy
 from gatekeeper.domain import Finding, RfcStatus
 from gatekeeper.domain.rfc import RfcEntry
 from gatekeeper.domain.schedule import local_text, parse_window, window_start
-from gatekeeper.messages import tr
+from gatekeeper.messages import in_language, tr
 from gatekeeper.rules import RuleContext
 
 
@@ -34,8 +34,7 @@ def rfc_invalid(entry: RfcEntry, ctx: RuleContext) -> Iterable[Finding | None]:
                 ctx.lang,
                 "RFC {id} does not validate: {error}",
                 id=entry.id,
-                error=entry.error,
-                entry_error_ko_or_entry_erro=entry.error_ko or entry.error,
+                error=in_language(ctx.lang, entry.error, entry.error_ko or entry.error),
             ),
             remediation=tr(
                 ctx.lang,

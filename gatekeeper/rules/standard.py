@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable
 
 from gatekeeper.domain import Finding
 from gatekeeper.domain.standard import StandardCheck
-from gatekeeper.messages import in_language, tr
+from gatekeeper.messages import in_language, msg, tr
 from gatekeeper.rules import RuleContext
 
 
@@ -17,32 +17,30 @@ def template_unknown(check: StandardCheck, ctx: RuleContext) -> Iterable[Finding
     if check.entry is not None:
         return
     if check.catalogue:
-        why_en = f"its standard_template {check.template!r} is not an entry of {check.catalogue}"
-        why_ko = f"standard_template {check.template!r}이(가) {check.catalogue}에 정의되어 있지 않습니다"
-        fix_en = (
-            f"name an entry of {check.catalogue} in standard_template, or make {check.rfc_id} a normal "
-            "change; a new standard change is added to the catalogue by its own approved change"
+        why = msg(
+            "its standard_template {template!r} is not an entry of {catalogue}",
+            template=check.template,
+            catalogue=check.catalogue,
         )
-        fix_ko = (
-            f"standard_template에 {check.catalogue}의 항목을 지정하거나 일반변경으로 진행하세요. "
-            "새 단순변경은 승인된 변경으로 목록에 추가합니다"
+        fix = msg(
+            "name an entry of {catalogue} in standard_template, or make {rfc_id} a normal change; a new "
+            "standard change is added to the catalogue by its own approved change",
+            catalogue=check.catalogue,
+            rfc_id=check.rfc_id,
         )
     else:
-        why_en = "no standard-change catalogue is configured, so no standard change is defined in advance"
-        why_ko = "단순변경 목록이 설정되어 있지 않아 사전에 정의된 단순변경이 없습니다"
-        fix_en = "set `standard_changes.catalogue` in .gatekeeper.yml, or make it a normal change"
-        fix_ko = ".gatekeeper.yml의 `standard_changes.catalogue`를 설정하거나 일반변경으로 진행하세요"
+        why = msg("no standard-change catalogue is configured, so no standard change is defined in advance")
+        fix = msg("set `standard_changes.catalogue` in .gatekeeper.yml, or make it a normal change")
     yield ctx.finding(
         "standard.template-unknown",
         subject=check.rfc_id,
         message=tr(
             ctx.lang,
-            "RFC {rfc_id} is judged as a normal change: {why_en}",
+            "RFC {rfc_id} is judged as a normal change: {why}",
             rfc_id=check.rfc_id,
-            why_en=why_en,
-            why_ko=why_ko,
+            why=why,
         ),
-        remediation=in_language(ctx.lang, fix_en, fix_ko),
+        remediation=fix.said(ctx.lang),
     )
 
 
@@ -52,12 +50,14 @@ def out_of_scope(check: StandardCheck, ctx: RuleContext) -> Iterable[Finding | N
     yield ctx.finding(
         "standard.out-of-scope",
         subject=check.rfc_id,
-        message=in_language(
+        message=tr(
             ctx.lang,
-            f"RFC {check.rfc_id} leaves the standard change {check.template} ({check.entry.title}) and is "
-            f"judged as a normal change: " + "; ".join(en for en, _ in check.problems),
-            f"변경요청 {check.rfc_id}는 단순변경 {check.template}({check.entry.title})의 범위를 벗어나 "
-            "일반변경으로 판단됩니다: " + "; ".join(ko for _, ko in check.problems),
+            "RFC {rfc_id} leaves the standard change {template} ({title}) and is judged as a normal change: "
+            "{problems}",
+            rfc_id=check.rfc_id,
+            template=check.template,
+            title=check.entry.title,
+            problems="; ".join(in_language(ctx.lang, en, ko) for en, ko in check.problems),
         ),
         remediation=tr(
             ctx.lang,

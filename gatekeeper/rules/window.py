@@ -13,7 +13,7 @@ from datetime import datetime
 
 from gatekeeper.domain import ChangeType, Finding, Grade
 from gatekeeper.domain.calendar import BusinessCalendar, DayInfo, FreezeHit
-from gatekeeper.messages import tr
+from gatekeeper.messages import msg, tr
 from gatekeeper.rules import RuleContext
 
 
@@ -55,16 +55,19 @@ def _stamp(moment: datetime) -> str:
     return moment.isoformat(timespec="minutes")
 
 
+# The day of the week as a Korean date writes it (`2026-12-04(금)`); English writes `%a`.
+WEEKDAYS = (msg("Mon"), msg("Tue"), msg("Wed"), msg("Thu"), msg("Fri"), msg("Sat"), msg("Sun"))
+
+
 def business_hours(facts: WindowFacts, ctx: RuleContext) -> Iterable[Finding | None]:
     if not facts.in_business_hours:
         return
-    day_ko = "월화수목금토일"[facts.local.weekday()]
     local = tr(
         ctx.lang,
         "{local:%a %Y-%m-%d %H:%M} {timezone}",
         local=facts.local,
         timezone=facts.timezone,
-        day_ko=day_ko,
+        weekday=WEEKDAYS[facts.local.weekday()],
     )
     hours = f"{facts.business_start}–{facts.business_end}"
     if ctx.change_type is ChangeType.EMERGENCY:

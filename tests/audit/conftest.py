@@ -15,9 +15,9 @@ from gatekeeper.config.models import Rfc
 from gatekeeper.ledger import Draft
 from gatekeeper.ledger.sqlite import SqliteLedger
 from tests.audit.history import drafts
-from tests.helpers import BASE_CONFIG, GitRepo, run_cli
+from tests.helpers import BASE_CONFIG, GitRepo
 from tests.ledger.conftest import pg_dsn  # noqa: F401 - the shared throw-away PostgreSQL
-from tests.platform.oidc import pin, sign
+from tests.platform.oidc import pin, record_baseline, sign
 
 AUDIT_CONFIG = BASE_CONFIG + (
     "baseline:\n"
@@ -104,8 +104,8 @@ def make_audit_repo(path: Path, monkeypatch: pytest.MonkeyPatch, *, drift: bool)
                 ledger.append(draft)
     finally:
         ledger.close()
-    created = run_cli(["baseline", "create", "--label", "1.0"], cwd=path, now=BASELINE_AT)
-    assert created.code == 0, created.stderr
+    # The operator manager sets baseline 1.0 in the pipeline of the default branch (seed 002 형상관리 1.2).
+    record_baseline(path, "1.0", BASELINE_AT)
     commit_at(
         repo,
         monkeypatch,

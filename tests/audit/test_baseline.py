@@ -35,7 +35,8 @@ from gatekeeper.rules import RuleContext
 from gatekeeper.rules.baseline import findings
 from tests.audit.conftest import AUDIT_AT, AUDIT_CONFIG, AuditRepo
 from tests.audit.history import KST
-from tests.helpers import GitRepo, run_cli
+from tests.helpers import GitRepo, git, run_cli
+from tests.platform.oidc import record_baseline, trust_pinned
 
 
 def _ctx(grade: int) -> RuleContext:
@@ -146,9 +147,11 @@ def test_verify_blocks_on_drift_and_passes_once_rebaselined(audit_repo: AuditRep
     assert result.code == 1
     [finding] = json.loads(result.stdout)["findings"]
     assert finding["rule"] == "baseline.drift" and finding["subject"] == "db-schema"
-    assert run_cli(["baseline", "create"], cwd=audit_repo.path, now=AUDIT_AT).stdout.startswith(
-        "baseline 2.0 recorded"
-    )
+    # The developer cannot rebaseline their own change from a workstation; the operator manager does, in
+    # the pipeline of the default branch.
+    local = run_cli(["baseline", "create"], cwd=audit_repo.path, now=AUDIT_AT)
+    assert local.code == 2 and "this baseline would not count" in local.stderr
+    record_baseline(audit_repo.path, "2.0", AUDIT_AT)
     assert run_cli(["baseline", "verify"], cwd=audit_repo.path, now=AUDIT_AT).code == 0
     # An older baseline can still be compared with by its label.
     older = run_cli(
@@ -163,7 +166,8 @@ def test_artifacts_are_digested_from_disk(tmp_path: Path) -> None:
     repo.commit("RFC-2026-0001 first", files={"app/main.py": "x\n"})
     (repo.path / "dist").mkdir()
     (repo.path / "dist" / "app-1.0.whl").write_bytes(b"wheel one")
-    assert run_cli(["baseline", "create"], cwd=repo.path).code == 0
+    trust_pinned(repo.path)
+    record_baseline(repo.path, "1.0", AUDIT_AT)
     (repo.path / "dist" / "app-1.0.whl").write_bytes(b"wheel two")
     result = run_cli(["--format", "json", "baseline", "verify"], cwd=repo.path)
     assert result.code == 1
@@ -195,8 +199,8 @@ def test_errors_are_clear(tmp_path: Path) -> None:
     repo.commit("RFC-2026-0001 first", files={"app/main.py": "x\n"})
     missing = run_cli(["baseline", "diff"], cwd=repo.path)
     assert missing.code == 2 and "baseline create" in missing.stderr
-    unknown = run_cli(["baseline", "diff", "no-such-rev"], cwd=repo.path)
-    assert run_cli(["baseline", "create"], cwd=repo.path).code == 0
+    trust_pinned(repo.path)
+    record_baseline(repo.path, "1.0", AUDIT_AT)
     unknown = run_cli(["baseline", "diff", "no-such-rev"], cwd=repo.path)
     assert unknown.code == 2 and "unknown revision" in unknown.stderr
     bare = GitRepo.create(tmp_path / "bare")
@@ -414,7 +418,8 @@ def test_diff_lists_deployed_artifact_changes_with_their_rfc_and_seq(tmp_path: P
     repo.commit("RFC-2026-0001 first", files={"app/main.py": "x\n"})
     ledger_path = repo.path / ".gatekeeper" / "ledger.db"
     _append(ledger_path, {"deployment_id": "dep-1", "artifacts": {"app.whl": AA}}, ("RFC-2026-0001",))
-    assert run_cli(["baseline", "create"], cwd=repo.path).code == 0
+    trust_pinned(repo.path)
+    record_baseline(repo.path, "1.0", AUDIT_AT)
     seq = _append(ledger_path, {"deployment_id": "dep-42", "artifacts": {"app.whl": BB}}, ("RFC-2026-0042",))
     unexplained_seq = _append(ledger_path, {"deployment_id": "dep-43", "artifacts": {"cfg.tar": CC}}, ())
 
@@ -503,3 +508,15 @@ def test_an_unreadable_artifact_file_is_an_input_error(
     result = run_cli(["baseline", "create"], cwd=repo.path)
     assert result.code == 2 and "Traceback" not in result.stderr
     assert "cannot read artefact file dist/app-1.0.whl: Permission denied" in result.stderr
+
+
+def test_at_grade_3_the_operator_manager_may_record_the_baseline_on_a_workstation(tmp_path: Path) -> None:
+    """kr-ap-sop lets grades 3–4 record from a workstation (`approvals.local_actor_grades`): the operator
+    manager's baseline counts there, the developer's is refused all the same (`baseline.recorded_by`)."""
+    repo = GitRepo.create(tmp_path / "r", config=AUDIT_CONFIG.replace("grade: 1", "grade: 3"))
+    repo.commit("RFC-2026-0001 first", files={"app/main.py": "x\n"})
+    developer = run_cli(["--lang", "ko", "baseline", "create"], cwd=repo.path)
+    assert developer.code == 2 and "베이스라인 설정 역할(operator-manager)" in developer.stderr
+    git(repo.path, "config", "user.email", "choi@example.org")
+    assert run_cli(["baseline", "create"], cwd=repo.path).code == 0
+    assert run_cli(["baseline", "verify"], cwd=repo.path).code == 0

@@ -10,6 +10,7 @@ from gatekeeper.config import load_config
 from gatekeeper.ledger.backends import open_ledger
 from tests.acceptance import RFC_ID, build
 from tests.helpers import GitRepo, run_cli
+from tests.platform.oidc import record_baseline
 
 EVENING = datetime.fromisoformat("2026-11-24T20:00:00+09:00")
 
@@ -223,7 +224,7 @@ def test_finish_records_the_deployed_artefacts_and_the_baseline_compares_them(re
         "app.whl": "sha256:" + hashlib.sha256(b"release one").hexdigest(),
         "site": "sha256:" + hashlib.sha256(b"static site").hexdigest(),
     }
-    assert run_cli(["baseline", "create", "--label", "1.0"], cwd=repo.path, now=EVENING).code == 0
+    record_baseline(repo.path, "1.0", EVENING, "han")  # the operator manager's, in the pipeline
 
     wheel.write_bytes(b"release two")
     _, second = start(repo)

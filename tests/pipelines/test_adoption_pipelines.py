@@ -133,9 +133,11 @@ def _adopt(repo: Repository, installed: Installed, *init: str, tests_file: str, 
     # Through the commit-msg hook `init` installed: it runs the offline install.
     _git(repo.clone, "commit", "-q", "-m", f"{RFC_ID} Adopt gatekeeper for change governance", env=env)
     _git(repo.clone, "push", "-q", "origin", "main", env=env)
-    run(
-        installed.gatekeeper, "baseline", "create", "--label", "1.0", cwd=repo.clone, env=env
-    )  # the next step
+    # The next step: the operator manager records the baseline (seed 002 형상관리 1.2); at grade 3 the pack
+    # lets them do it from their workstation.
+    _git(repo.clone, "config", "user.email", "choi@agency.go.kr", env=env)
+    run(installed.gatekeeper, "baseline", "create", "--label", "1.0", cwd=repo.clone, env=env)
+    _git(repo.clone, "config", "user.email", "dev@agency.go.kr", env=env)
     return done.stdout
 
 

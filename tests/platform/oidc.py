@@ -185,3 +185,35 @@ def gitlab_job(head: str, login: str, at: datetime, **claims: Any) -> dict[str, 
         "CI_PROJECT_PATH": REPOSITORY,
         "GATEKEEPER_ID_TOKEN": token,
     }
+
+
+def trust_pinned(repo_path: Path) -> None:
+    """Make the repository's configuration trust the pinned key and name the repository the pipelines'
+    tokens name (`pin`), so their signed records verify outside CI."""
+    config = repo_path / ".gatekeeper.yml"
+    body = yaml.safe_load(config.read_text(encoding="utf-8"))
+    body["platform"] = pin(repo_path)
+    config.write_text(yaml.safe_dump(body, allow_unicode=True, sort_keys=False), encoding="utf-8")
+
+
+def record_baseline(
+    repo_path: Path, label: str, at: datetime, login: str = "choi", revision: str = "HEAD"
+) -> int:
+    """Append the `baseline.created` that `baseline create --label LABEL` writes in the pipeline job of the
+    protected default branch run by the operator manager `login` (seed 002 형상관리 1.2): a snapshot of
+    `revision` with the deployed artefacts, signed by the job's token (the pinned key; `trust_pinned` makes
+    the configuration trust it). Returns its ledger seq."""
+    from gatekeeper.config import load_config
+    from gatekeeper.domain.baseline import deployed_artifacts
+    from gatekeeper.facts.baseline import snapshot
+    from gatekeeper.ledger.backends import open_ledger
+
+    config = load_config(repo_path / ".gatekeeper.yml")
+    ledger = open_ledger(config, repo_path, {})
+    try:
+        artifacts = deployed_artifacts(ledger.find(kind="deployment.finished", system=config.system.id))
+        data = snapshot(repo_path, config, revision, artifacts).data(label)
+        draft = Draft("baseline.created", config.system.id, login, "github-actions", at, data)
+        return ledger.append(sign(draft)).seq
+    finally:
+        ledger.close()
