@@ -157,12 +157,12 @@ def _describe(model: type[BaseModel], located: Located, error: Mapping[str, Any]
     lowered = f"{said[0].lower()}{said[1:]}"
     expected = ctx.get("expected")
     shown_en = f"unknown key; {lowered}" if on_key else said
-    allowed: Message | str = (
+    allowed_said: Message | str = (
         msg(" (allowed: {expected})", expected=expected)
         if expected is not None and str(expected) not in shown_en
         else ""
     )
-    fields = {"where": where, "key": key, "said": said, "lowered": lowered, "allowed": allowed}
+    fields = {"where": where, "key": key, "said": said, "lowered": lowered, "allowed": allowed_said}
     if isinstance(found, dict | list) or (loc and loc[-1] in _NOT_ECHOED):
         if on_key:
             return msg("{where}: {key}: unknown key; {lowered}{allowed}", **fields)
