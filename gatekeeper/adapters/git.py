@@ -39,14 +39,9 @@ _NOREPLY = re.compile(
     r"^(?:\d+\+)?([A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)@users\.noreply\.github\.com$", re.IGNORECASE
 )
 _NOT_ON_OTHERS = "checked every commit not on another branch"
-SHALLOW_HINT = (
+SHALLOW_HINT = msg(
     "fetch the whole history: `fetch-depth: 0` on actions/checkout (GitHub), `GIT_DEPTH: 0` in the job's "
     "variables (GitLab), or `git fetch --unshallow` locally"
-)
-SHALLOW_HINT_KO = (
-    "전체 이력을 가져오십시오: actions/checkout에 `fetch-depth: 0`(GitHub), "
-    "작업 변수에 `GIT_DEPTH: 0`(GitLab), "
-    "로컬에서는 `git fetch --unshallow`"
 )
 
 
@@ -171,12 +166,11 @@ def rev_parse(root: Path, revision: str) -> str:
     sha = out.strip()
     if not sha:
         shallow = is_shallow(root)
-        hint = SHALLOW_HINT if shallow else "check the revision name; `git fetch` if it is on the remote"
-        hint_ko = SHALLOW_HINT_KO if shallow else "리비전 이름을 확인하고, 원격에 있다면 `git fetch`하십시오"
+        hint = SHALLOW_HINT if shallow else msg("check the revision name; `git fetch` if it is on the remote")
         raise GitError(
             msg("unknown revision {revision!r} in {root}", revision=revision, root=root),
-            hint=hint,
-            hint_ko=hint_ko,
+            hint=hint.en,
+            hint_ko=hint.ko,
         )
     return sha
 
@@ -203,8 +197,8 @@ def unshallow(root: Path) -> None:
     if not names:
         raise GitError(
             msg("{root} is a shallow clone without a remote to fetch the history from", root=root),
-            hint=SHALLOW_HINT,
-            hint_ko=SHALLOW_HINT_KO,
+            hint=SHALLOW_HINT.en,
+            hint_ko=SHALLOW_HINT.ko,
         )
     remote = "origin" if "origin" in names else names[0]
     result = subprocess.run(
@@ -219,8 +213,8 @@ def unshallow(root: Path) -> None:
                 remote=remote,
                 reason=reason,
             ),
-            hint=SHALLOW_HINT,
-            hint_ko=SHALLOW_HINT_KO,
+            hint=SHALLOW_HINT.en,
+            hint_ko=SHALLOW_HINT.ko,
         )
 
 

@@ -105,8 +105,7 @@ _PATHS = re.compile(
     r"records/(?:(?P<sealed>\d{6})\.jsonl\.gz|(?P<seal>\d{6})\.seal\.json|(?P<shard>\d{6})/(?P<seq>\d{9})\.json"
     r"|(?P<link>\d{6}))"
 )
-_BROKEN_HINT = "run `gatekeeper ledger verify`; the branch was changed outside gatekeeper"
-_BROKEN_HINT_KO = "`gatekeeper ledger verify`를 실행하십시오. 브랜치가 gatekeeper 밖에서 바뀌었습니다"
+_BROKEN_HINT = msg("run `gatekeeper ledger verify`; the branch was changed outside gatekeeper")
 
 
 def record_path(seq: int) -> str:
@@ -335,7 +334,7 @@ def _tree_blobs(body: bytes, hash_size: int) -> list[tuple[str, str]]:
 
 def _broken(message: str) -> LedgerIntegrityError:
     return LedgerIntegrityError(
-        message, hint=_BROKEN_HINT, ko=f"git 원장 손상: {message}", hint_ko=_BROKEN_HINT_KO
+        message, hint=_BROKEN_HINT.en, ko=f"git 원장 손상: {message}", hint_ko=_BROKEN_HINT.ko
     )
 
 
@@ -348,7 +347,9 @@ def _listing(git: GitRunner, commit: str) -> list[Entry]:
         listing = git("ls-tree", "-r", "-t", "-z", commit, "records/")
     except _GitFailed as exc:
         raise LedgerError(
-            msg("cannot list the git ledger: {stderr}", stderr=exc.stderr), hint_ko=_BROKEN_HINT_KO
+            msg("cannot list the git ledger: {stderr}", stderr=exc.stderr),
+            hint=_BROKEN_HINT.en,
+            hint_ko=_BROKEN_HINT.ko,
         ) from None
     entries: list[Entry] = []
     for entry in filter(None, listing.split("\0")):
@@ -763,8 +764,8 @@ class _Snapshot:
                     path=path,
                     stderr=exc.stderr,
                 ),
-                hint=_BROKEN_HINT,
-                hint_ko=_BROKEN_HINT_KO,
+                hint=_BROKEN_HINT.en,
+                hint_ko=_BROKEN_HINT.ko,
             ) from None
 
     def listing(self) -> list[Entry]:
