@@ -36,14 +36,25 @@ def chromium(env: Mapping[str, str]) -> str:
             (p for p in (shutil.which(n, path=path) for n in ("chromium", "chromium-browser")) if p), None
         )
     if found is None:
+        hint = msg(
+            "install it (`apt-get install chromium`) or set GATEKEEPER_CHROMIUM to its path; "
+            "or write --html and print that"
+        )
+        if named:
+            raise UsageError(
+                msg(
+                    "PDF output needs Chromium, and none was found (GATEKEEPER_CHROMIUM={named!r})",
+                    named=named,
+                ),
+                hint=hint.en,
+                hint_ko=hint.ko,
+            )
         raise UsageError(
-            "PDF output needs Chromium, and none was found"
-            + (f" (GATEKEEPER_CHROMIUM={named!r})" if named else " on PATH"),
-            hint="install it (`apt-get install chromium`) or set GATEKEEPER_CHROMIUM to its path; "
-            "or write --html and print that",
-            ko="PDF 출력에는 Chromium이 필요하지만 찾지 못했습니다",
-            hint_ko="`apt-get install chromium`으로 설치하거나 GATEKEEPER_CHROMIUM에 경로를 주십시오. "
-            "또는 --html로 쓰고 그 파일을 인쇄하십시오",
+            msg("PDF output needs Chromium, and none was found on PATH"),
+            hint=msg(
+                "install it (`apt-get install chromium`) or set GATEKEEPER_CHROMIUM to its path; "
+                "or write --html and print that"
+            ),
         )
     return found
 

@@ -39,14 +39,9 @@ _NOREPLY = re.compile(
     r"^(?:\d+\+)?([A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)@users\.noreply\.github\.com$", re.IGNORECASE
 )
 _NOT_ON_OTHERS = "checked every commit not on another branch"
-SHALLOW_HINT = (
+SHALLOW_HINT = msg(
     "fetch the whole history: `fetch-depth: 0` on actions/checkout (GitHub), `GIT_DEPTH: 0` in the job's "
     "variables (GitLab), or `git fetch --unshallow` locally"
-)
-SHALLOW_HINT_KO = (
-    "전체 이력을 가져오십시오: actions/checkout에 `fetch-depth: 0`(GitHub), "
-    "작업 변수에 `GIT_DEPTH: 0`(GitLab), "
-    "로컬에서는 `git fetch --unshallow`"
 )
 
 
@@ -162,9 +157,8 @@ def rev_parse(root: Path, revision: str) -> str:
     """The full SHA of a commit-ish; an unknown revision is a GitError that says so."""
     if revision.startswith("-"):
         raise GitError(
-            f"{revision!r} is not a revision",
-            ko=f"{revision!r}은(는) 리비전이 아닙니다",
-            hint_ko="커밋 ID, 브랜치 또는 태그 이름을 쓰십시오",
+            msg("{revision!r} is not a revision", revision=revision),
+            hint=msg("give a commit ID, a branch or a tag name"),
         )
     out = git(
         root, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{revision}^{{commit}}", check=False
@@ -172,12 +166,11 @@ def rev_parse(root: Path, revision: str) -> str:
     sha = out.strip()
     if not sha:
         shallow = is_shallow(root)
-        hint = SHALLOW_HINT if shallow else "check the revision name; `git fetch` if it is on the remote"
-        hint_ko = SHALLOW_HINT_KO if shallow else "리비전 이름을 확인하고, 원격에 있다면 `git fetch`하십시오"
+        hint = SHALLOW_HINT if shallow else msg("check the revision name; `git fetch` if it is on the remote")
         raise GitError(
             msg("unknown revision {revision!r} in {root}", revision=revision, root=root),
-            hint=hint,
-            hint_ko=hint_ko,
+            hint=hint.en,
+            hint_ko=hint.ko,
         )
     return sha
 
@@ -204,8 +197,8 @@ def unshallow(root: Path) -> None:
     if not names:
         raise GitError(
             msg("{root} is a shallow clone without a remote to fetch the history from", root=root),
-            hint=SHALLOW_HINT,
-            hint_ko=SHALLOW_HINT_KO,
+            hint=SHALLOW_HINT.en,
+            hint_ko=SHALLOW_HINT.ko,
         )
     remote = "origin" if "origin" in names else names[0]
     result = subprocess.run(
@@ -220,8 +213,8 @@ def unshallow(root: Path) -> None:
                 remote=remote,
                 reason=reason,
             ),
-            hint=SHALLOW_HINT,
-            hint_ko=SHALLOW_HINT_KO,
+            hint=SHALLOW_HINT.en,
+            hint_ko=SHALLOW_HINT.ko,
         )
 
 
@@ -332,9 +325,8 @@ def iter_commits(root: Path, revisions: Iterable[str]) -> Iterator[Commit]:
             yield _parse(pending)
         elif pending:
             raise GitError(
-                "`git log` output ended in the middle of a commit",
-                ko="`git log` 출력이 커밋 중간에서 끝났습니다",
-                hint_ko="다시 실행하십시오. 반복되면 저장소를 `git fsck`로 점검하십시오",
+                msg("`git log` output ended in the middle of a commit"),
+                hint=msg("run it again; if it happens again, check the repository with `git fsck`"),
             )
     finally:
         process.stdout.close()
@@ -345,9 +337,12 @@ def iter_commits(root: Path, revisions: Iterable[str]) -> Iterator[Commit]:
     if code != 0:
         reason = (stderr.strip().splitlines() or [f"exit status {code}"])[-1]
         raise GitError(
-            f"`git log {' '.join(revisions)}` failed: {reason}",
-            ko=f"`git log {' '.join(revisions)}` 실패: {reason}",
-            hint_ko="리비전과 저장소 상태를 확인하십시오",
+            msg(
+                "`git log {join_revisions}` failed: {reason}",
+                join_revisions=" ".join(revisions),
+                reason=reason,
+            ),
+            hint=msg("check the revisions and the state of the repository"),
         )
 
 

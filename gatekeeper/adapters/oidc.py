@@ -56,7 +56,7 @@ from gatekeeper.domain.records import (
     TestEvidence,
 )
 from gatekeeper.errors import ConfigError, PlatformError
-from gatekeeper.messages import msg
+from gatekeeper.messages import Message, msg
 
 TIMEOUT_SECONDS = 10.0
 MAX_BYTES = 1 << 20  # a discovery document, a JWKS or a token answer is a few kilobytes
@@ -150,9 +150,8 @@ def github_token(env: Mapping[str, str], audience: str, fetch: Fetch = http_get)
     value = answer.get("value")
     if not isinstance(value, str) or not value:
         raise IssuerUnavailable(
-            "the Actions runtime answered without an ID token (`value`)",
-            ko="Actions 런타임의 응답에 ID 토큰(`value`)이 없습니다",
-            hint_ko="승인을 다시 실행하십시오. 기록된 것은 없습니다",
+            msg("the Actions runtime answered without an ID token (`value`)"),
+            hint=msg("run the approval again; nothing was recorded"),
         )
     return value
 
@@ -195,9 +194,8 @@ def load_pinned(path: Path) -> list[dict[str, Any]]:
     for key in keys:
         if "d" in key or key.get("kty") not in ALGORITHMS:
             raise ConfigError(
-                f"{path}: every key must be a public RSA or EC key (no private part)",
-                ko=f"{path}: 모든 키는 공개 RSA 또는 EC 키여야 합니다(개인 키 부분 없음)",
-                hint_ko="발급자의 공개 JWKS만 복사하십시오",
+                msg("{path}: every key must be a public RSA or EC key (no private part)", path=path),
+                hint=msg("copy only the issuer's public JWKS"),
             )
     return keys
 
@@ -295,20 +293,20 @@ class KeyRing:
         verifiable (en, ko)."""
         where = f"platform.{provider}.oidc.keys_file"
         if self.pinned is not None:
-            return (
-                f"the key {kid!r} is not one {where} pins (a key the issuer retired verifies only while "
+            return msg(
+                "the key {kid!r} is not one {where} pins (a key the issuer retired verifies only while "
                 "that file keeps it); to keep old records verifiable, keep the issuer's retired keys in it",
-                f"서명 키 {kid!r}가 {where}에 고정되어 있지 않습니다(발급자가 폐기한 키는 그 파일에 남아 "
-                "있어야만 검증됩니다). 이전 기록을 계속 검증하려면 폐기된 키도 그 파일에 남겨 두세요",
-            )
-        return (
-            f"the key {kid!r} is not one {self.issuer} publishes now (rotated out, or never its key) and no "
-            f"keys_file pins it; to keep old records verifiable, pin the issuer's keys in {where} and keep "
+                kid=kid,
+                where=where,
+            ).pair
+        return msg(
+            "the key {kid!r} is not one {issuer} publishes now (rotated out, or never its key) and no "
+            "keys_file pins it; to keep old records verifiable, pin the issuer's keys in {where} and keep "
             "retired keys in it",
-            f"서명 키 {kid!r}는 {self.issuer}가 현재 공개하는 키가 아니고(교체되어 폐기되었거나 발급자의 "
-            f"키가 아님) keys_file에 고정되어 있지도 않습니다. 이전 기록을 계속 검증하려면 {where}에 "
-            "발급자의 공개키를 고정하고 폐기된 키도 그 파일에 남겨 두세요",
-        )
+            kid=kid,
+            issuer=self.issuer,
+            where=where,
+        ).pair
 
 
 def settings_for(config: Config, provider: Provider) -> GithubOidcConfig | GitlabOidcConfig:
@@ -430,8 +428,8 @@ class Attestor:
     # Why a record whose token verified does not count as the one its token vouches for (en, ko), by seq.
     copies: dict[int, tuple[str, str]] = field(default_factory=dict)
 
-    def _copy(self, entry: Entry[Any], reason: tuple[str, str], **values: object) -> Verdict:
-        said = (reason[0].format(**values), reason[1].format(**values))
+    def _copy(self, entry: Entry[Any], reason: Message, **values: object) -> Verdict:
+        said = _with(reason, **values).pair
         self.copies[entry.seq] = said
         return Verdict.refusing(said)
 
@@ -448,7 +446,7 @@ class Attestor:
             entry.payload.attestation,
             scope="approval",
             absent=_NO_ATTESTATION,
-            proved=("attested", "증명"),
+            proved=msg("a record written by a {source} actor cannot be attested"),
         )
         if verdict.ok and provider_of(entry.actor_source) == "gitlab":
             among = self._among_uses(entry, verdict)
@@ -487,7 +485,7 @@ class Attestor:
             payload.attestation,
             scope="baseline" if isinstance(payload, BaselineCreated) else "record",
             absent=_NO_SIGNATURE,
-            proved=("signed", "서명"),
+            proved=msg("a record written by a {source} actor cannot be signed"),
             commit=commit,
             repository=repository,
         )
@@ -618,27 +616,22 @@ class Attestor:
         attestation: Mapping[str, Any] | None,
         *,
         scope: str,
-        absent: tuple[str, str],
-        proved: tuple[str, str],
+        absent: Message,
+        proved: Message,
         commit: str = "",
         repository: str = "",
     ) -> Verdict:
         """`domain.attestation.verify` of a typed record's token against its own digest, time and actor and
         the configured expectation (`scope`: "approval" or "record"; `repository`: another system's, for
-        its records); `absent` says a record without one, `proved` what a workstation's record cannot
-        be (en, ko)."""
+        its records); `absent` says a record without one, `proved` that a workstation's record cannot be
+        (its field `source`)."""
         from gatekeeper.domain.attestation import draft_digest, verify
 
         provider = provider_of(entry.actor_source)
         if attestation is None:
-            return Verdict.refusing(absent)
+            return Verdict.refusing(absent.pair)
         if provider is None:
-            return Verdict.refusing(
-                (
-                    f"a record written by a {entry.actor_source} actor cannot be {proved[0]}",
-                    f"{entry.actor_source}에서 쓴 기록은 CI 플랫폼의 {proved[1]}을 받을 수 없습니다",
-                )
-            )
+            return Verdict.refusing(_with(proved, source=entry.actor_source).pair)
         expect = expectation(self.config, self.env, provider, repository)
         if expect is None:
             return Verdict.refusing(_unknown_repository(provider))
@@ -669,48 +662,44 @@ class Attestor:
         return verdict.ok
 
 
-# Why a record does not count that carries no token of the CI platform (en, ko).
-_NO_ATTESTATION = ("the record carries no attestation", "이 기록에는 CI 플랫폼의 증명이 없습니다")
-_NO_SIGNATURE = ("the record carries no signature of a CI job", "이 기록에는 CI 작업의 서명이 없습니다")
+def _with(message: Message, **values: object) -> Message:
+    """`message`, declared without its fields where it is defined, with them."""
+    return Message(message.text, {**message.fields, **values})
+
+
+# Why a record does not count that carries no token of the CI platform.
+_NO_ATTESTATION = msg("the record carries no attestation")
+_NO_SIGNATURE = msg("the record carries no signature of a CI job")
 
 
 def _unknown_repository(provider: Provider) -> tuple[str, str]:
     """Why nothing can be verified where the repository is known neither from the configuration nor from
     the CI job (en, ko)."""
-    return (
-        f"the repository is unknown here: set platform.{provider}.oidc.repository to verify tokens "
-        "outside CI",
-        f"이곳에서는 저장소를 알 수 없습니다: CI 밖에서 토큰을 검증하려면 "
-        f"platform.{provider}.oidc.repository를 설정하세요",
-    )
+    return msg(
+        "the repository is unknown here: set platform.{provider}.oidc.repository to verify tokens outside CI",
+        provider=provider,
+    ).pair
 
 
-# Why a verified GitLab token does not make a record count: the token already signed another (en, ko).
-_USED = ("the token was already used by ledger record {seq}", "이 토큰은 이미 원장 {seq}번 기록에 쓰였습니다")
-_VOUCHED_FOR = (
-    "the job's token already vouched for ledger record {seq}",
-    "이 작업의 토큰은 이미 원장 {seq}번 기록을 보증했습니다",
-)
-_DEPLOYMENT_JOB = (
+# Why a verified GitLab token does not make a record count: the token already signed another (`_copy`
+# fills in `seq`).
+_USED = msg("the token was already used by ledger record {seq}")
+_VOUCHED_FOR = msg("the job's token already vouched for ledger record {seq}")
+_DEPLOYMENT_JOB = msg(
     "the token is a deploying job's, which vouches for that deployment's records only (a copy onto another "
-    "record)",
-    "배포 작업의 토큰은 그 배포의 기록만 보증합니다(다른 기록에 복사된 토큰)",
+    "record)"
 )
-_EVIDENCE_JOB = (
+_EVIDENCE_JOB = msg(
     "the token is a test job's, which vouches for its test evidence only (ledger record {seq}; a copy onto "
-    "another record)",
-    "테스트 작업의 토큰은 그 작업의 테스트 증거만 보증합니다(원장 {seq}번 기록; 다른 기록에 복사된 토큰)",
+    "another record)"
 )
-_UNCHAINED = (
+_UNCHAINED = msg(
     "the record does not open the seal of the record its job's token signed before it: the token was copied "
-    "onto it",
-    "이 기록은 같은 작업의 토큰이 앞서 서명한 기록의 봉인을 열지 못합니다: 토큰을 복사한 기록입니다",
+    "onto it"
 )
-_UNSEEN_USES = (
+_UNSEEN_USES = msg(
     "the ledger's other records signed by this GitLab token were not read, so whether it already vouched "
-    "for another record is unknown",
-    "이 GitLab 토큰으로 서명된 원장의 다른 기록을 읽지 않아, 토큰이 이미 다른 기록을 보증했는지 알 수 "
-    "없습니다",
+    "for another record is unknown"
 )
 # The records `Attestor.vouches` judges (a job's signature); every other verified kind is an approval.
 _VOUCHED = (
@@ -832,18 +821,15 @@ def record_verdict(record: Any, config: Config, env: Mapping[str, str], trust: K
     if signed is None:
         return "unsigned", "unsigned"
     if not isinstance(signed, Mapping):
-        return "the signature is not an object", "서명이 JSON 객체가 아닙니다"
+        return msg("the signature is not an object").pair
     provider = provider_of(record.actor_source)
     expect = expectation(config, env, provider) if provider is not None else None
     if expect is None:
-        return (
-            "the repository is unknown here: set platform.<name>.oidc.repository",
-            "이곳에서는 저장소를 알 수 없습니다: platform.<name>.oidc.repository를 설정하세요",
-        )
+        return msg("the repository is unknown here: set platform.<name>.oidc.repository").pair
     try:
         moment = datetime.fromisoformat(record.at)
     except (TypeError, ValueError):
-        return "the record's time is not a time", "기록의 시각을 읽을 수 없습니다"
+        return msg("the record's time is not a time").pair
     digest = draft_digest(
         record_id=record.id,
         kind=record.kind,
@@ -918,7 +904,7 @@ def recheck(
 
 
 def _malformed(exc: PayloadError) -> tuple[str, str]:
-    return f"malformed: {exc}", f"형식이 잘못된 기록: {exc.ko}"
+    return msg("malformed: {exc}", exc=exc.message).pair
 
 
 def _with_refusal(

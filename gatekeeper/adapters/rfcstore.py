@@ -44,9 +44,8 @@ class FileRfcStore:
         path = self.folder / f"{rfc_id}.yml"
         if path.resolve().parent != self.folder.resolve():
             raise ConfigError(
-                f"{rfc_id!r} would point outside {self.folder}",
-                ko=f"{rfc_id!r}은(는) {self.folder} 밖을 가리킵니다",
-                hint_ko="경로 문자가 없는 변경요청 ID를 쓰십시오",
+                msg("{rfc_id!r} would point outside {folder}", rfc_id=rfc_id, folder=self.folder),
+                hint=msg("give an RFC ID without path characters"),
             )
         return path
 

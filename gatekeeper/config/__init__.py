@@ -13,11 +13,10 @@ from typing import Any, TypeVar, cast
 
 from pydantic import BaseModel, ValidationError
 
-from gatekeeper.config._yaml import Located, load_yaml, read_text
-from gatekeeper.config._yaml import what_ko as what_in_korean
+from gatekeeper.config._yaml import Located, load_yaml, read_text, what_named
 from gatekeeper.config.models import Config, Policy, Rfc
 from gatekeeper.errors import ConfigError
-from gatekeeper.messages import msg
+from gatekeeper.messages import Message, msg, tr
 from gatekeeper.resources import policies_dir
 
 __all__ = [
@@ -116,8 +115,8 @@ def _shown(value: Any) -> str:
     return shown if len(shown) <= 80 else shown[:77] + "..."
 
 
-def _describe(model: type[BaseModel], located: Located, error: Mapping[str, Any]) -> tuple[str, str]:
-    """One error of the file, in English and in Korean."""
+def _describe(model: type[BaseModel], located: Located, error: Mapping[str, Any]) -> Message:
+    """One error of the file."""
     raw = tuple(
         p
         for p in error["loc"]
@@ -133,55 +132,65 @@ def _describe(model: type[BaseModel], located: Located, error: Mapping[str, Any]
     ctx = error.get("ctx") or {}
     if kind == "extra_forbidden":
         allowed = ", ".join(_fields_at(model, raw[:-1]))
-        return (
-            f"{where}: {key}: unknown key" + (f"; allowed here: {allowed}" if allowed else ""),
-            f"{where}: {key}: 알 수 없는 키" + (f". 여기서 쓸 수 있는 키: {allowed}" if allowed else ""),
-        )
+        if allowed:
+            return msg(
+                "{where}: {key}: unknown key; allowed here: {allowed}", where=where, key=key, allowed=allowed
+            )
+        return msg("{where}: {key}: unknown key", where=where, key=key)
     if kind == "missing":
-        return f"{where}: {key}: required key is missing", f"{where}: {key}: 필수 키가 없습니다"
+        return msg("{where}: {key}: required key is missing", where=where, key=key)
     if kind == "union_tag_invalid":
         tag_key = f"{key}.{ctx.get('discriminator', '').strip(chr(39))}"
         tags, tag = ctx.get("expected_tags", ""), _shown(ctx.get("tag"))
-        return (
-            f"{where}: {tag_key}: unknown value; allowed: {tags}; found {tag}",
-            f"{where}: {tag_key}: 알 수 없는 값. 허용: {tags}. 입력값 {tag}",
+        return msg(
+            "{where}: {tag_key}: unknown value; allowed: {tags}; found {tag}",
+            where=where,
+            tag_key=tag_key,
+            tags=tags,
+            tag=tag,
         )
     if kind == "union_tag_not_found":
         tag_key = ctx.get("discriminator", "")
-        return (
-            f"{where}: {key}: required key {tag_key} is missing",
-            f"{where}: {key}: 필수 키 {tag_key}이(가) 없습니다",
-        )
-    message = str(error["msg"]).removeprefix("Value error, ")
-    message_ko = f"값이 올바르지 않습니다({message})"
-    if on_key:
-        message = f"unknown key; {message[0].lower()}{message[1:]}"
-        message_ko = f"알 수 없는 키({str(error['msg']).removeprefix('Value error, ')})"
+        return msg("{where}: {key}: required key {tag_key} is missing", where=where, key=key, tag_key=tag_key)
+    # pydantic's own words, in English in both languages
+    said = str(error["msg"]).removeprefix("Value error, ")
+    lowered = f"{said[0].lower()}{said[1:]}"
     expected = ctx.get("expected")
-    if expected is not None and str(expected) not in message:
-        message += f" (allowed: {expected})"
-        message_ko += f" 허용: {expected}"
-    if isinstance(found, dict | list) or (loc and loc[-1] in _NOT_ECHOED):
-        return f"{where}: {key}: {message}", f"{where}: {key}: {message_ko}"
-    return (
-        f"{where}: {key}: {message}; found {_shown(found)}",
-        f"{where}: {key}: {message_ko}. 입력값 {_shown(found)}",
+    shown_en = f"unknown key; {lowered}" if on_key else said
+    allowed_said: Message | str = (
+        msg(" (allowed: {expected})", expected=expected)
+        if expected is not None and str(expected) not in shown_en
+        else ""
     )
+    fields = {"where": where, "key": key, "said": said, "lowered": lowered, "allowed": allowed_said}
+    if isinstance(found, dict | list) or (loc and loc[-1] in _NOT_ECHOED):
+        if on_key:
+            return msg("{where}: {key}: unknown key; {lowered}{allowed}", **fields)
+        return msg("{where}: {key}: {said}{allowed}", **fields)
+    if on_key:
+        return msg(
+            "{where}: {key}: unknown key; {lowered}{allowed}; found {found}", **fields, found=_shown(found)
+        )
+    return msg("{where}: {key}: {said}{allowed}; found {found}", **fields, found=_shown(found))
 
 
 def parse_model(model: type[Model], located: Located, what: str) -> Model:
-    what_ko = what_in_korean(what)
+    named = what_named(what)
     if located.data is None:
         raise ConfigError(
-            msg("{path}: the {what} is empty", path=located.path, what=what, what_ko=what_ko),
-            hint=msg("see `gatekeeper schema` for the {what} format", what=what, what_ko=what_ko),
+            msg("{path}: the {what} is empty", path=located.path, what=named),
+            hint=msg("see `gatekeeper schema` for the {what} format", what=named),
         )
     if not isinstance(located.data, dict):
         found = type(located.data).__name__
         raise ConfigError(
-            f"{located.path}:1: the {what} must be a mapping of keys to values, found {found}",
-            ko=f"{located.path}:1: {what_ko}은(는) 키와 값의 매핑이어야 하는데 {found}입니다",
-            hint_ko="`key: value` 형식의 YAML 매핑으로 쓰십시오",
+            msg(
+                "{path}:1: the {what} must be a mapping of keys to values, found {found}",
+                path=located.path,
+                what=named,
+                found=found,
+            ),
+            hint=msg("write it as a YAML mapping of `key: value` lines"),
         )
     try:
         # JSON mode keeps strictness ("1" is not 1) while accepting YAML's lists and strings for tuples,
@@ -189,24 +198,35 @@ def parse_model(model: type[Model], located: Located, what: str) -> Model:
         document = json.dumps(located.data, ensure_ascii=False, allow_nan=False)
     except ValueError:
         raise ConfigError(
-            f"{located.path}: the {what} contains .inf or .nan, which no key accepts",
-            ko=f"{located.path}: {what_ko}에 .inf 또는 .nan이 있습니다. 이를 받는 키는 없습니다",
-            hint_ko="유한한 숫자를 쓰십시오",
+            msg(
+                "{path}: the {what} contains .inf or .nan, which no key accepts",
+                path=located.path,
+                what=named,
+            ),
+            hint=msg("write finite numbers"),
         ) from None
     try:
         return model.model_validate_json(document)
     except ValidationError as exc:
         lines = [_describe(model, located, e) for e in exc.errors(include_url=False)]
-        shown = [en for en, _ in lines[:20]]
-        shown_ko = [ko for _, ko in lines[:20]]
+        shown = lines[:20]
         if len(lines) > 20:
-            shown.append(f"... and {len(lines) - 20} more")
-            shown_ko.append(f"... 외 {len(lines) - 20}건")
+            shown.append(msg("... and {count} more", count=len(lines) - 20))
         kind = "policy" if model is Policy else "rfc" if model is Rfc else "config"
+        said = {
+            lang: tr(
+                lang,
+                "{path}: invalid {what}:\n  {errors}",
+                path=located.path,
+                what=named,
+                errors="\n  ".join(line.said(lang) for line in shown),
+            )
+            for lang in ("en", "ko")
+        }
         raise ConfigError(
-            f"{located.path}: invalid {what}:\n  " + "\n  ".join(shown),
+            said["en"],
             hint=msg("`gatekeeper schema {kind}` prints the full format", kind=kind),
-            ko=f"{located.path}: {what_ko}이(가) 올바르지 않습니다:\n  " + "\n  ".join(shown_ko),
+            ko=said["ko"],
         ) from None
 
 

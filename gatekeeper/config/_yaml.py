@@ -17,7 +17,7 @@ from typing import Any
 import yaml
 
 from gatekeeper.errors import ConfigError
-from gatekeeper.messages import msg
+from gatekeeper.messages import Message, msg
 
 MAX_FILE_BYTES = 1024 * 1024
 MAX_NODES = 100_000
@@ -68,22 +68,23 @@ class Located:
         return self.lines.get(())
 
 
-# The names of the files gatekeeper reads, in Korean: what an error about them says under `--lang ko`.
-WHAT_KO = {
-    "file": "파일",
-    "configuration file": "설정 파일",
-    "configuration": "설정",
-    "RFC file": "변경요청 파일",
-    "RFC": "변경요청",
-    "RFC issue": "변경요청 이슈",
-    "policy pack": "정책 팩",
-    "standard-change catalogue": "표준변경 목록",
+# The names of the files gatekeeper reads, as an error about them says them.
+WHAT = {
+    "file": msg("file"),
+    "configuration file": msg("configuration file"),
+    "configuration": msg("configuration"),
+    "RFC file": msg("RFC file"),
+    "RFC": msg("RFC"),
+    "RFC issue": msg("RFC issue"),
+    "policy pack": msg("policy pack"),
+    "standard-change catalogue": msg("standard-change catalogue"),
 }
 
 
-def what_ko(what: str) -> str:
-    """The Korean name of a kind of file (WHAT_KO); an unlisted one keeps its name."""
-    return WHAT_KO.get(what, what)
+def what_named(what: str) -> Message | str:
+    """The name of a kind of file (`WHAT`), to be said in the run's language; an unlisted one keeps its
+    name."""
+    return WHAT.get(what, what)
 
 
 def _decode(path: Path, raw: bytes) -> str:
@@ -120,42 +121,44 @@ def read_text(path: Path, *, max_bytes: int = MAX_FILE_BYTES, what: str = "file"
                 msg(
                     "{path}: the {what} is {size} bytes; at most {max_bytes} are read",
                     path=path,
-                    what=what,
+                    what=what_named(what),
                     size=size,
                     max_bytes=max_bytes,
-                    what_ko_what=what_ko(what),
                 ),
                 hint=msg(
-                    "a {what} this large is almost certainly not the intended file",
-                    what=what,
-                    what_ko_what=what_ko(what),
+                    "a {what} this large is almost certainly not the intended file", what=what_named(what)
                 ),
             )
         with path.open("rb") as handle:
             raw = handle.read(max_bytes + 1)
     except FileNotFoundError:
         raise ConfigError(
-            f"{path}: no such {what}",
-            ko=f"{path}: {what_ko(what)}이(가) 없습니다",
-            hint_ko="경로를 확인하십시오",
+            msg("{path}: no such {what}", path=path, what=what_named(what)), hint=msg("check the path")
         ) from None
     except IsADirectoryError:
         raise ConfigError(
-            f"{path}: is a directory, not a {what}",
-            ko=f"{path}: {what_ko(what)}이(가) 아니라 디렉터리입니다",
-            hint_ko="파일 경로를 지정하십시오",
+            msg("{path}: is a directory, not a {what}", path=path, what=what_named(what)),
+            hint=msg("name a file, not a directory"),
         ) from None
     except OSError as exc:
         raise ConfigError(
-            f"{path}: cannot read the {what}: {exc.strerror}",
-            ko=f"{path}: {what_ko(what)}을(를) 읽을 수 없습니다: {exc.strerror}",
-            hint_ko="파일 권한을 확인하십시오",
+            msg(
+                "{path}: cannot read the {what}: {strerror}",
+                path=path,
+                what=what_named(what),
+                strerror=exc.strerror,
+            ),
+            hint=msg("check the file's permissions"),
         ) from None
     if len(raw) > max_bytes:
         raise ConfigError(
-            f"{path}: the {what} is larger than {max_bytes} bytes",
-            ko=f"{path}: {what_ko(what)}이(가) {max_bytes}바이트보다 큽니다",
-            hint_ko="의도한 파일인지 확인하십시오",
+            msg(
+                "{path}: the {what} is larger than {max_bytes} bytes",
+                path=path,
+                what=what_named(what),
+                max_bytes=max_bytes,
+            ),
+            hint=msg("check that this is the intended file"),
         )
     return _decode(path, raw)
 
@@ -169,32 +172,33 @@ class _Builder:
         self.aliases = 0
         self.seen: set[int] = set()
 
-    def fail(
-        self, node: yaml.Node, message: str, hint: str = "", *, ko: str = "", hint_ko: str = ""
-    ) -> ConfigError:
+    def fail(self, node: yaml.Node, message: Message, hint: Message | None = None) -> ConfigError:
         where = f"{self.path}:{node.start_mark.line + 1}"
+        hint_en, hint_ko = hint.pair if hint is not None else ("", "")
         return ConfigError(
-            f"{where}: {message}", hint=hint, ko=f"{where}: {ko}" if ko else "", hint_ko=hint_ko
+            msg("{where}: {message}", where=where, message=message), hint=hint_en, hint_ko=hint_ko
         )
 
     def build(self, node: yaml.Node, key_path: KeyPath, stack: tuple[int, ...] = ()) -> Any:
         self.nodes += 1
         if self.nodes > MAX_NODES:
-            raise self.fail(node, f"the document expands to more than {MAX_NODES} values")
+            raise self.fail(node, msg("the document expands to more than {count} values", count=MAX_NODES))
         if id(node) in self.seen:
             self.aliases += 1
             if self.aliases > MAX_ALIASES:
                 raise self.fail(
                     node,
-                    f"more than {MAX_ALIASES} alias references",
-                    "write the values out; gatekeeper bounds alias expansion",
+                    msg("more than {count} alias references", count=MAX_ALIASES),
+                    msg("write the values out; gatekeeper bounds alias expansion"),
                 )
         self.seen.add(id(node))
         if id(node) in stack:
-            raise self.fail(node, "a recursive alias refers to itself")
+            raise self.fail(node, msg("a recursive alias refers to itself"))
         self.lines.setdefault(key_path, node.start_mark.line + 1)
         if isinstance(node, yaml.MappingNode | yaml.SequenceNode) and node.tag not in _COLLECTION_TAGS:
-            raise self.fail(node, f"the tag {node.tag!r} is not allowed", "remove the explicit tag")
+            raise self.fail(
+                node, msg("the tag {tag!r} is not allowed", tag=node.tag), msg("remove the explicit tag")
+            )
         if isinstance(node, yaml.MappingNode):
             return self._mapping(node, key_path, (*stack, id(node)))
         if isinstance(node, yaml.SequenceNode):
@@ -206,7 +210,9 @@ class _Builder:
             "tag:yaml.org,2002:bool",
             "tag:yaml.org,2002:null",
         }:
-            raise self.fail(node, f"the tag {node.tag!r} is not allowed", "remove the explicit tag")
+            raise self.fail(
+                node, msg("the tag {tag!r} is not allowed", tag=node.tag), msg("remove the explicit tag")
+            )
         try:
             value = self.loader.construct_object(node, deep=True)
         except ValueError:  # an integer longer than Python converts, or an explicit tag on a non-number
@@ -217,12 +223,12 @@ class _Builder:
         shown = str(node.value)[:30] + ("…" if len(str(node.value)) > 30 else "")
         raise self.fail(
             node,
-            f"the number {shown} is not one gatekeeper computes with: keys take finite numbers of at most "
-            "18 digits, never .inf or .nan",
-            "write the value the setting expects; `gatekeeper schema config|policy|rfc` lists them",
-            ko=f"숫자 {shown}은(는) gatekeeper가 계산할 수 있는 값이 아닙니다: 18자리 이하의 유한한 수만 "
-            "받습니다 (.inf, .nan 불가)",
-            hint_ko="설정이 요구하는 값을 쓰십시오. `gatekeeper schema config|policy|rfc`에 나와 있습니다",
+            msg(
+                "the number {shown} is not one gatekeeper computes with: keys take finite numbers of at most "
+                "18 digits, never .inf or .nan",
+                shown=shown,
+            ),
+            msg("write the value the setting expects; `gatekeeper schema config|policy|rfc` lists them"),
         )
 
     def _mapping(self, node: yaml.MappingNode, key_path: KeyPath, stack: tuple[int, ...]) -> dict[str, Any]:
@@ -234,18 +240,18 @@ class _Builder:
                 sources = value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
                 for source in sources:
                     if not isinstance(source, yaml.MappingNode):
-                        raise self.fail(source, "a merge key (<<) must refer to a mapping")
+                        raise self.fail(source, msg("a merge key (<<) must refer to a mapping"))
                     for k, v in self._mapping(source, key_path, stack).items():
                         merged.setdefault(k, v)
                 continue
             if not isinstance(key_node, yaml.ScalarNode):
-                raise self.fail(key_node, "a key must be a plain value, not a list or mapping")
+                raise self.fail(key_node, msg("a key must be a plain value, not a list or mapping"))
             key = key_node.value
             if key in key_lines:
                 raise self.fail(
                     key_node,
-                    f"duplicate key {key!r} (first given on line {key_lines[key]})",
-                    "keep one of them; YAML would silently use the last",
+                    msg("duplicate key {key!r} (first given on line {line})", key=key, line=key_lines[key]),
+                    msg("keep one of them; YAML would silently use the last"),
                 )
             key_lines[key] = key_node.start_mark.line + 1
             self.lines[(*key_path, key)] = key_node.start_mark.line + 1
@@ -303,7 +309,7 @@ def load_yaml(path: Path, *, what: str = "file", text: str | None = None) -> Loc
         ) from None
     except yaml.YAMLError as exc:
         raise ConfigError(
-            f"{path}: YAML error: {exc}", ko=f"{path}: YAML 오류: {exc}", hint_ko="YAML 문법을 고치십시오"
+            msg("{path}: YAML error: {exc}", path=path, exc=exc), hint=msg("fix the YAML syntax")
         ) from None
     except RecursionError:  # the pure-Python parser, and older libyaml, nest until the stack runs out
         raise _too_deep(str(path)) from None

@@ -733,7 +733,11 @@ class Rfc(Strict_):
     )
     request_date: date | None = Field(default=None, description="the day the change was requested (seed 003)")
     urgency: Literal["low", "normal", "high", "critical"] = Field(
-        default="normal", description="how urgent the requester says the change is (seed 003: 긴급 정도)"
+        default="normal",
+        description=(
+            "how urgent the requester says the change is "  # korean-by-design: seed term
+            "(seed 003: 긴급 정도)"  # korean-by-design: the seed's own term
+        ),
     )
     worker: Login | None = Field(
         default=None, description="who carries out the change (CHG-PLAN: the change plan names its worker)"
@@ -967,10 +971,10 @@ class PlanPolicy(Strict_):
         "tbd",
         "todo",
         "none",
-        "없음",
-        "해당없음",
-        "추후",
-        "미정",
+        "없음",  # korean-by-design: a placeholder a Korean plan is written with
+        "해당없음",  # korean-by-design: a placeholder a Korean plan is written with
+        "추후",  # korean-by-design: a placeholder a Korean plan is written with
+        "미정",  # korean-by-design: a placeholder a Korean plan is written with
     )
 
 

@@ -34,7 +34,7 @@ from typing import Any, Literal, Protocol
 from urllib.parse import urlsplit
 
 from gatekeeper.domain.canonical import canonical_json
-from gatekeeper.messages import msg
+from gatekeeper.messages import Message, msg
 
 Provider = Literal["github", "gitlab"]
 # The records whose attestation the gate verifies as it reads them: a person's decision or word (an approval,
@@ -261,30 +261,32 @@ def _refuse(en: str, ko: str, claims: Mapping[str, Any] | None = None) -> Verdic
     return Verdict.refusing((en, ko), claims)
 
 
-# Why PyJWT refused a token, in Korean (by the error's class; its English message names the same fact).
-_DOES_NOT_VERIFY_KO: Mapping[str, str] = {
-    "InvalidSignatureError": "서명이 토큰 내용과 맞지 않습니다",
-    "InvalidAudienceError": "토큰의 aud(대상)가 기대한 값과 다릅니다",
-    "InvalidIssuerError": "토큰의 iss(발급자)가 설정된 발급자가 아닙니다",
-    "MissingRequiredClaimError": "토큰에 필수 클레임이 없습니다",
-    "DecodeError": "토큰을 해독할 수 없습니다",
-    "InvalidAlgorithmError": "허용되지 않은 서명 알고리즘입니다",
-    "InvalidKeyError": "저장된 키로 이 토큰을 검증할 수 없습니다",
-    "PyJWKError": "저장된 키(JWK)를 읽을 수 없습니다",
+# Why PyJWT refused a token, by the error's class (its English message names the same fact; these say it in
+# the other languages).
+_DOES_NOT_VERIFY: Mapping[str, Message] = {
+    "InvalidSignatureError": msg("the signature does not match the token's content"),
+    "InvalidAudienceError": msg("the token's aud (audience) is not the one expected"),
+    "InvalidIssuerError": msg("the token's iss (issuer) is not the configured issuer"),
+    "MissingRequiredClaimError": msg("the token lacks a required claim"),
+    "DecodeError": msg("the token cannot be decoded"),
+    "InvalidAlgorithmError": msg("the signing algorithm is not allowed"),
+    "InvalidKeyError": msg("the stored key cannot verify this token"),
+    "PyJWKError": msg("the stored key (JWK) cannot be read"),
 }
 
 
-def _does_not_verify_ko(exc: Exception) -> str:
-    """Why the token does not verify, in Korean: the kind of error, and the claim PyJWT names missing."""
+def _does_not_verify(exc: Exception) -> Message:
+    """Why the token does not verify: PyJWT's words in English; elsewhere the kind of error, and the claim
+    PyJWT names missing."""
     name = type(exc).__name__
-    said = next(
-        (_DOES_NOT_VERIFY_KO[c.__name__] for c in type(exc).__mro__ if c.__name__ in _DOES_NOT_VERIFY_KO),
-        "토큰이나 저장된 키의 형식이 잘못되었습니다",
+    why = next(
+        (_DOES_NOT_VERIFY[c.__name__] for c in type(exc).__mro__ if c.__name__ in _DOES_NOT_VERIFY),
+        msg("the token or the stored key is malformed"),
     )
     claim = getattr(exc, "claim", None)
     if name == "MissingRequiredClaimError" and isinstance(claim, str):
-        said = f"토큰에 필수 클레임 {claim[:20]!r}이(가) 없습니다"
-    return f"토큰이 검증되지 않습니다: {said} ({name})"
+        why = msg("the token lacks the required claim {claim!r}", claim=claim[:20])
+    return msg("the token does not verify: {name}: {detail}", name=name, detail=str(exc)[:160], why=why)
 
 
 def _flag(value: Any) -> bool:
@@ -348,14 +350,18 @@ def _claim_checks(
         ]
     for name, fits, wanted in checks:
         if not fits:
-            wanted_ko = repr(wanted)
+            found = _show(claims.get(name))
             if name == "environment":
-                wanted = f"{expect.environment} (or {expect.environment}/...)"
-                wanted_ko = f"{expect.environment!r}(또는 {expect.environment}/...)"
-            return (
-                f"the token's {name} is {_show(claims.get(name))}, not {wanted!r}",
-                f"토큰의 {name} 값이 {wanted_ko}이(가) 아닌 {_show(claims.get(name))}입니다",
-            )
+                return msg(
+                    "the token's {name} is {found}, not {environment_or_below}",
+                    name=name,
+                    found=found,
+                    environment_or_below=repr(f"{expect.environment} (or {expect.environment}/...)"),
+                    environment=expect.environment,
+                ).pair
+            return msg(
+                "the token's {name} is {found}, not {wanted!r}", name=name, found=found, wanted=wanted
+            ).pair
     return None
 
 
@@ -398,11 +404,10 @@ def verify(
         return _refuse(
             *msg(
                 "the token is signed with {show_algorithm}, which a {kty} key cannot sign with "
-                "(allowed: {join_allowed_or_none})",
+                "(allowed: {allowed})",
                 show_algorithm=_show(algorithm),
                 kty=kty,
-                join_allowed_or_none=", ".join(allowed) or "none",
-                join_allowed_or_없음=", ".join(allowed) or "없음",
+                allowed=", ".join(allowed) or msg("none"),
             ).pair
         )
     if not isinstance(kid, str) or kid != jwk.get("kid"):
@@ -428,9 +433,7 @@ def verify(
             },
         )
     except (jwt.InvalidTokenError, jwt.PyJWKError, ValueError, TypeError) as exc:
-        return _refuse(
-            f"the token does not verify: {type(exc).__name__}: {str(exc)[:160]}", _does_not_verify_ko(exc)
-        )
+        return _refuse(*_does_not_verify(exc).pair)
     try:
         issued = datetime.fromtimestamp(float(claims["iat"]), UTC)
         expires = datetime.fromtimestamp(float(claims["exp"]), UTC)
@@ -477,17 +480,12 @@ def verify(
 def hint(provider: str) -> tuple[str, str]:
     """How to make approvals attested (en, ko)."""
     if provider == "gitlab":
-        return (
+        return msg(
             "declare `id_tokens: {GATEKEEPER_ID_TOKEN: {aud: gatekeeper}}` in the approval job (the "
             ".gatekeeper:approve template does) and run it in a protected environment "
-            "(`platform.gitlab.oidc` in .gatekeeper.yml names the issuer and environment)",
-            "승인 작업에 `id_tokens: {GATEKEEPER_ID_TOKEN: {aud: gatekeeper}}`를 선언하고"
-            "(.gatekeeper:approve 템플릿에 포함) 보호된 환경에서 실행하세요 "
-            "(.gatekeeper.yml의 `platform.gitlab.oidc`)",
-        )
-    return (
+            "(`platform.gitlab.oidc` in .gatekeeper.yml names the issuer and environment)"
+        ).pair
+    return msg(
         "give the approval job `permissions: id-token: write` and run it in the protected environment of "
-        "the approval workflow on the default branch (`platform.github.oidc` in .gatekeeper.yml)",
-        "승인 작업에 `permissions: id-token: write`를 주고 기본 브랜치의 승인 워크플로에서 보호된 환경으로 "
-        "실행하세요 (.gatekeeper.yml의 `platform.github.oidc`)",
-    )
+        "the approval workflow on the default branch (`platform.github.oidc` in .gatekeeper.yml)"
+    ).pair

@@ -29,7 +29,7 @@ from zoneinfo import ZoneInfo
 
 from gatekeeper.domain import ChangeType, Grade, Severity
 from gatekeeper.errors import GatekeeperError
-from gatekeeper.messages import msg
+from gatekeeper.messages import msg, tr
 
 if TYPE_CHECKING:
     from gatekeeper.config.models import Config, FreezePeriod, Policy
@@ -37,8 +37,15 @@ if TYPE_CHECKING:
 # The search for the next allowed instant stops here: a longer blockade is a configuration problem.
 SEARCH_HORIZON = timedelta(days=400)
 _MAX_STEPS = 200_000
-_WEEKDAY_EN = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-_WEEKDAY_KO = ("월요일", "화요일", "수요일", "목요일", "금요일", "토요일", "일요일")
+_WEEKDAYS = (
+    msg("Monday"),
+    msg("Tuesday"),
+    msg("Wednesday"),
+    msg("Thursday"),
+    msg("Friday"),
+    msg("Saturday"),
+    msg("Sunday"),
+)
 
 
 class CalendarUnavailable(GatekeeperError):
@@ -144,7 +151,7 @@ class BusinessCalendar:
             return DayInfo(day, False, name_en, _kr_holidays(day.year, "ko").get(day, name_en))
         weekday = day.weekday()
         if weekday >= 5:
-            return DayInfo(day, False, _WEEKDAY_EN[weekday], _WEEKDAY_KO[weekday])
+            return DayInfo(day, False, *_WEEKDAYS[weekday].pair)
         return DayInfo(day, True, *msg("weekday").pair)
 
     def in_business_hours(self, at: datetime) -> bool:
@@ -248,8 +255,11 @@ def describe_day(info: DayInfo) -> tuple[str, str]:
     """A day's business status in words (en, ko)."""
     when = info.day.isoformat()
     if info.business:
-        return f"{when} is a business day ({info.reason_en})", f"{when}은(는) 업무일입니다 ({info.reason_ko})"
+        return (
+            tr("en", "{when} is a business day ({reason})", when=when, reason=info.reason_en),
+            tr("ko", "{when} is a business day ({reason})", when=when, reason=info.reason_ko),
+        )
     return (
-        f"{when} is not a business day ({info.reason_en})",
-        f"{when}은(는) 업무일이 아닙니다 ({info.reason_ko})",
+        tr("en", "{when} is not a business day ({reason})", when=when, reason=info.reason_en),
+        tr("ko", "{when} is not a business day ({reason})", when=when, reason=info.reason_ko),
     )

@@ -17,14 +17,14 @@ configuration item, or one changes a system the other names as linked (SOP seed 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta, tzinfo
 
 from gatekeeper.config.models import Rfc
 from gatekeeper.domain import RfcStatus
 from gatekeeper.domain.schedule import parse_window, window_start
-from gatekeeper.messages import msg
+from gatekeeper.messages import Message, msg
 
 DEFAULT_DURATION = timedelta(hours=1)
 
@@ -172,12 +172,16 @@ def collision_between(a: Slot, b: Slot) -> Collision | None:
 
 def describe_reasons(collision: Collision) -> tuple[str, str]:
     """What the two changes share, in words (en, ko)."""
-    en = {"system": "the same system", "item": "the same configuration item", "linked": "a linked system"}
-    ko = {"system": "동일 시스템", "item": "동일 구성항목", "linked": "연계 시스템"}
-    return (
-        ", ".join(f"{en[kind]} {name}" for kind, name in collision.reasons),
-        ", ".join(f"{ko[kind]} {name}" for kind, name in collision.reasons),
-    )
+    said = [_SHARED[kind](name) for kind, name in collision.reasons]
+    return ", ".join(m.en for m in said), ", ".join(m.ko for m in said)
+
+
+# What two colliding changes share, by kind (`Collision.reasons`).
+_SHARED: dict[str, Callable[[str], Message]] = {
+    "system": lambda name: msg("the same system {name}", name=name),
+    "item": lambda name: msg("the same configuration item {name}", name=name),
+    "linked": lambda name: msg("a linked system {name}", name=name),
+}
 
 
 def deployment_slot(rfc_id: str, rfc: Rfc, at: datetime, zone: tzinfo) -> Slot:

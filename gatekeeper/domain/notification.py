@@ -19,6 +19,7 @@ from enum import StrEnum
 from gatekeeper.domain import Finding
 from gatekeeper.domain.canonical import canonical_json
 from gatekeeper.domain.catalogue import CHECKLIST, RULES
+from gatekeeper.messages import Message, msg, ptr, tr
 
 
 class EventKind(StrEnum):
@@ -30,14 +31,18 @@ class EventKind(StrEnum):
     INCIDENT_REPORT_DUE = "incident-report-due"
 
 
-# (Korean, English) names of each event, as subjects and headlines show them.
+# The name of each event, as subjects and headlines show them.
+EVENT_MESSAGES: dict[EventKind, Message] = {
+    EventKind.APPROVAL_REQUESTED: msg("Approval requested"),
+    EventKind.APPROVAL_GIVEN: msg("Approval given"),
+    EventKind.NOTICE_DUE: msg("Prior notice due"),
+    EventKind.DEBTS_OVERDUE: msg("Overdue (PIR / after-the-fact review)"),
+    EventKind.INCIDENT_OPENED: msg("Incident opened"),
+    EventKind.INCIDENT_REPORT_DUE: msg("Intermediate incident report due"),
+}
+# (Korean, English) of each name.
 EVENT_NAMES: dict[EventKind, tuple[str, str]] = {
-    EventKind.APPROVAL_REQUESTED: ("승인 요청", "Approval requested"),
-    EventKind.APPROVAL_GIVEN: ("승인 완료", "Approval given"),
-    EventKind.NOTICE_DUE: ("연계기관 사전공지 필요", "Prior notice due"),
-    EventKind.DEBTS_OVERDUE: ("기한 경과 (이행 후 검토·사후 승인)", "Overdue (PIR / after-the-fact review)"),
-    EventKind.INCIDENT_OPENED: ("장애 등록", "Incident opened"),
-    EventKind.INCIDENT_REPORT_DUE: ("장애 중간보고 기한", "Intermediate incident report due"),
+    kind: (name.ko, name.en) for kind, name in EVENT_MESSAGES.items()
 }
 
 # The gate's rules whose findings are events, and the audit's checklist items whose nonconformities are.
@@ -99,7 +104,7 @@ def key_of(*parts: object) -> str:
 
 def _title_line(titles: Mapping[str, str], rfcs: Iterable[str]) -> tuple[Line, ...]:
     shown = [f"{rfc} {titles[rfc]}" for rfc in rfcs if titles.get(rfc)]
-    return (Line("제목", "Title", "; ".join(shown)),) if shown else ()
+    return (Line(ptr("ko", "notification", "Title"), "Title", "; ".join(shown)),) if shown else ()
 
 
 def approval_given(
@@ -115,16 +120,17 @@ def approval_given(
 ) -> Event:
     lines = (
         *_title_line(titles, [rfc]),
-        Line("승인자", "Approver", actor),
-        *((Line("의견", "Comment", comment),) if comment else ()),
+        Line(ptr("ko", "notification", "Approver"), "Approver", actor),
+        *((Line(ptr("ko", "notification", "Comment"), "Comment", comment),) if comment else ()),
     )
+    summary = msg("{actor} approved step {step} of {rfc}.", actor=actor, step=step, rfc=rfc)
     return Event(
         kind=EventKind.APPROVAL_GIVEN,
         key=record_hash,
         system=system,
         subject=f"{rfc} {step}",
-        summary_ko=f"변경요청 {rfc}의 {step} 단계를 {actor}이(가) 승인했습니다.",
-        summary_en=f"{actor} approved step {step} of {rfc}.",
+        summary_ko=summary.ko,
+        summary_en=summary.en,
         at=at,
         rfcs=(rfc,),
         lines=lines,
@@ -145,17 +151,23 @@ def incident_opened(
 ) -> Event:
     shown = "?" if grade is None else str(grade)
     lines = (
-        Line("장애명", "Title", title),
-        Line("장애 등급", "Grade", shown),
-        Line("등록자", "Opened by", opened_by),
+        Line(ptr("ko", "incident notification", "Title"), "Title", title),
+        Line(ptr("ko", "notification", "Grade"), "Grade", shown),
+        Line(ptr("ko", "notification", "Opened by"), "Opened by", opened_by),
+    )
+    summary = msg(
+        "Grade-{grade} incident {incident} was opened on {system}.",
+        grade=shown,
+        incident=incident,
+        system=system,
     )
     return Event(
         kind=EventKind.INCIDENT_OPENED,
         key=record_hash,
         system=system,
         subject=incident,
-        summary_ko=f"{system}에 {shown}등급 장애 {incident}이(가) 등록되었습니다.",
-        summary_en=f"Grade-{shown} incident {incident} was opened on {system}.",
+        summary_ko=summary.ko,
+        summary_en=summary.en,
         at=at,
         rfcs=rfcs,
         lines=lines,
@@ -164,15 +176,17 @@ def incident_opened(
 
 
 def _finding_summary(kind: EventKind, rule: str, subject: str) -> tuple[str, str]:
+    """(Korean, English)."""
     info = RULES.get(rule)
-    ko_rule, en_rule = (info.summary_ko, info.summary) if info else (rule, rule)
+    summary: Message | str = info.message if info else rule
     if kind is EventKind.APPROVAL_REQUESTED:
         rfc, _, step = subject.partition(" ")
-        return (
-            f"변경요청 {rfc}의 {step or '?'} 단계 승인이 필요합니다 ({ko_rule}).",
-            f"Step {step or '?'} of {rfc} needs an approval ({en_rule}).",
+        said = msg(
+            "Step {step} of {rfc} needs an approval ({rule}).", step=step or "?", rfc=rfc, rule=summary
         )
-    return f"{subject}: {ko_rule}.", f"{subject}: {en_rule}."
+    else:
+        said = msg("{subject}: {rule}.", subject=subject, rule=summary)
+    return said.ko, said.en
 
 
 def finding_events(
@@ -197,9 +211,9 @@ def finding_events(
         ko, en = _finding_summary(kind, finding.rule, finding.subject)
         lines = (
             *_title_line(titles, rfcs),
-            Line("내용", "Detail", finding.message),
-            Line("조치", "Action", finding.remediation),
-            Line("근거", "SOP", finding.sop),
+            Line(ptr("ko", "notification", "Detail"), "Detail", finding.message),
+            Line(ptr("ko", "notification", "Action"), "Action", finding.remediation),
+            Line(ptr("ko", "notification", "SOP"), "SOP", finding.sop),
         )
         out.setdefault(
             key,
@@ -231,13 +245,13 @@ def audit_events(
         _area, sop, question_en, question_ko = CHECKLIST[item]
         shown = evidence[:10]
         lines = (
-            *(Line("근거 자료", "Evidence", text) for text in shown),
+            *(Line(ptr("ko", "notification", "Evidence"), "Evidence", text) for text in shown),
             *(
-                (Line("그 밖에", "More", f"{len(evidence) - len(shown)}"),)
+                (Line(ptr("ko", "notification", "More"), "More", f"{len(evidence) - len(shown)}"),)
                 if len(evidence) > len(shown)
                 else ()
             ),
-            Line("근거", "SOP", sop),
+            Line(ptr("ko", "notification", "SOP"), "SOP", sop),
         )
         out.append(
             Event(
@@ -245,8 +259,8 @@ def audit_events(
                 key=key_of(str(kind), system, item, sorted(evidence)),
                 system=system,
                 subject=item,
-                summary_ko=f"감사 항목 부적합: {question_ko}",
-                summary_en=f"Audit item nonconform: {question_en}",
+                summary_ko=tr("ko", "Audit item nonconform: {question}", question=question_ko),
+                summary_en=tr("en", "Audit item nonconform: {question}", question=question_en),
                 at=at,
                 lines=lines,
                 data={"item": item, "result": result},

@@ -23,7 +23,7 @@ from functools import cached_property
 from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 from gatekeeper.domain import ChangeType, DeploymentResult, EvidenceKind, RecordKind, Severity
-from gatekeeper.messages import msg
+from gatekeeper.messages import Message, msg
 from gatekeeper.untrusted import aware_time
 
 APPROVE = "approve"
@@ -45,17 +45,21 @@ def _artifacts(value: Any) -> dict[str, str]:
         isinstance(k, str) and k and isinstance(v, str) and ARTIFACT_DIGEST.fullmatch(v)
         for k, v in value.items()
     ):
-        raise PayloadError(*msg("`artifacts` is not a map of names to sha256:<hex> digests").pair)
+        raise PayloadError(msg("`artifacts` is not a map of names to sha256:<hex> digests"))
     return dict(value)
 
 
 class PayloadError(ValueError):
-    """A record's `data` lacks a member its kind needs, or holds one of the wrong type: why, in English (its
-    `str`) and in Korean (`ko`)."""
+    """A record's `data` lacks a member its kind needs, or holds one of the wrong type: why (`message`), in
+    English (its `str`) and in Korean (`ko`)."""
 
-    def __init__(self, message: str, ko: str = "") -> None:
-        super().__init__(message)
-        self.ko = ko or message
+    def __init__(self, message: Message) -> None:
+        super().__init__(message.en)
+        self.message = message
+
+    @property
+    def ko(self) -> str:
+        return self.message.ko
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,10 +110,10 @@ def _text(data: Mapping[str, Any], name: str, default: str | None = None) -> str
     value = data.get(name)
     if value is None:  # absent, or JSON null: the default where there is one
         if default is None:
-            raise PayloadError(*msg("lacks `{name}`", name=name).pair)
+            raise PayloadError(msg("lacks `{name}`", name=name))
         return default
     if not isinstance(value, str):
-        raise PayloadError(*msg("`{name}` is not text", name=name).pair)
+        raise PayloadError(msg("`{name}` is not text", name=name))
     return value
 
 
@@ -118,7 +122,7 @@ def _optional_text(data: Mapping[str, Any], name: str) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str):
-        raise PayloadError(*msg("`{name}` is not text", name=name).pair)
+        raise PayloadError(msg("`{name}` is not text", name=name))
     return value
 
 
@@ -126,7 +130,7 @@ def _count(value: Any, name: str) -> int:
     if value is None:
         return 0
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise PayloadError(*msg("`{name}` is not a count (a whole number of at least 0)", name=name).pair)
+        raise PayloadError(msg("`{name}` is not a count (a whole number of at least 0)", name=name))
     return value
 
 
@@ -135,14 +139,14 @@ def _number(data: Mapping[str, Any], name: str) -> float | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise PayloadError(*msg("`{name}` is not a number", name=name).pair)
+        raise PayloadError(msg("`{name}` is not a number", name=name))
     return float(value)
 
 
 def _texts(data: Mapping[str, Any], name: str) -> tuple[str, ...]:
     value = data.get(name, [])
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise PayloadError(*msg("`{name}` is not a list of text", name=name).pair)
+        raise PayloadError(msg("`{name}` is not a list of text", name=name))
     return tuple(value)
 
 
@@ -151,11 +155,11 @@ def _moment(value: Any, name: str) -> datetime | None:
     if value is None or value == "":
         return None
     if not isinstance(value, str):
-        raise PayloadError(*msg("`{name}` is not a time", name=name).pair)
+        raise PayloadError(msg("`{name}` is not a time", name=name))
     try:  # the shared reading of untrusted times: ISO 8601, an offset, and a year gatekeeper computes with
         return aware_time(value)
     except ValueError as exc:
-        raise PayloadError(*msg("`{name}`: {exc}", name=name, exc=exc).pair) from None
+        raise PayloadError(msg("`{name}`: {exc}", name=name, exc=exc)) from None
 
 
 def _enum(data: Mapping[str, Any], name: str, allowed: Sequence[str], default: str | None = None) -> str:
@@ -163,16 +167,14 @@ def _enum(data: Mapping[str, Any], name: str, allowed: Sequence[str], default: s
     if value is None:  # absent, or JSON null: the default where there is one
         value = default
     if value not in allowed:
-        shown = "missing" if name not in data else repr(value)[:40]
-        shown_ko = "없음" if name not in data else shown
+        shown = msg("missing") if name not in data else repr(value)[:40]
         raise PayloadError(
-            *msg(
+            msg(
                 "`{name}` is {shown}, not one of {join_allowed}",
                 name=name,
                 shown=shown,
                 join_allowed=", ".join(allowed),
-                shown_ko=shown_ko,
-            ).pair
+            )
         )
     return str(value)
 
@@ -191,16 +193,14 @@ def _member(data: Mapping[str, Any], name: str, members: Mapping[str, E], defaul
         return default
     found = members.get(value) if isinstance(value, str) else None
     if found is None:
-        shown = "missing" if name not in data else repr(value)[:40]
-        shown_ko = "없음" if name not in data else shown
+        shown = msg("missing") if name not in data else repr(value)[:40]
         raise PayloadError(
-            *msg(
+            msg(
                 "`{name}` is {shown}, not one of {join_members}",
                 name=name,
                 shown=shown,
                 join_members=", ".join(members),
-                shown_ko=shown_ko,
-            ).pair
+            )
         )
     return found
 
@@ -208,7 +208,7 @@ def _member(data: Mapping[str, Any], name: str, members: Mapping[str, E], defaul
 def _object(data: Mapping[str, Any], name: str) -> Mapping[str, Any]:
     value = data.get(name, {})
     if not isinstance(value, dict):
-        raise PayloadError(*msg("`{name}` is not an object", name=name).pair)
+        raise PayloadError(msg("`{name}` is not an object", name=name))
     return value
 
 
@@ -249,16 +249,16 @@ class Approval:
     def parse(cls, data: Mapping[str, Any]) -> Approval:
         step = data.get("step")
         if not isinstance(step, str) or not step:
-            raise PayloadError(*msg("`step` is not an approval step").pair)
+            raise PayloadError(msg("`step` is not an approval step"))
         # `approve` writes `rfc_digest`; records of earlier versions say `digest`.
         digest = data.get("rfc_digest", data.get("digest", ""))
         if not isinstance(digest, str):
-            raise PayloadError(*msg("`rfc_digest` is not text").pair)
+            raise PayloadError(msg("`rfc_digest` is not text"))
         comment = data.get("comment", "")
         attestation = data.get("attestation")
         commit = data.get("commit") or ""
         if not isinstance(commit, str) or (commit and not _COMMIT.fullmatch(commit)):
-            raise PayloadError(*msg("`commit` is not a full commit id (40 or 64 lowercase hex digits)").pair)
+            raise PayloadError(msg("`commit` is not a full commit id (40 or 64 lowercase hex digits)"))
         return cls(
             step,
             _enum(data, "decision", DECISIONS),
@@ -341,7 +341,7 @@ class Counts:
         verdicts = "passed" in found or "failed" in found or "errors" in found or "error" in found
         if total_value is None:
             if not verdicts:
-                raise PayloadError(*msg("gives no test counts").pair)
+                raise PayloadError(msg("gives no test counts"))
             return cls(passed + failed + errors + skipped, passed, failed, errors, skipped)
         total = _count(total_value, "tests")
         if not verdicts:  # only a total: the tests that were not skipped passed
@@ -382,7 +382,7 @@ class TestEvidence:
         kind, commit = _tested(data)
         files = data.get("files", [])
         if not isinstance(files, list) or (files and not all(isinstance(f, dict) for f in files)):
-            raise PayloadError(*msg("`files` is not a list of objects").pair)
+            raise PayloadError(msg("`files` is not a list of objects"))
         return cls(
             kind,
             commit,
@@ -446,7 +446,7 @@ class CountedApproval:
     def parse(cls, data: Mapping[str, Any]) -> CountedApproval:
         seq = data.get("seq", 0)
         if isinstance(seq, bool) or not isinstance(seq, int) or seq < 0:
-            raise PayloadError(*msg("an approval's `seq` is not a record number").pair)
+            raise PayloadError(msg("an approval's `seq` is not a record number"))
         return cls(
             _text(data, "rfc"),
             _text(data, "step"),
@@ -515,24 +515,24 @@ class DecisionFacts:
     def parse(cls, data: Mapping[str, Any]) -> DecisionFacts:
         at = _moment(data.get("at"), "facts.at")
         if at is None:
-            raise PayloadError(*msg("`facts.at` is missing").pair)
+            raise PayloadError(msg("`facts.at` is missing"))
         digests = _object(data, "rfcs")
         if not all(isinstance(v, str) for v in digests.values()):
-            raise PayloadError(*msg("`facts.rfcs` is not a map of RFC digests").pair)
+            raise PayloadError(msg("`facts.rfcs` is not a map of RFC digests"))
         approvals = data.get("approvals", [])
         if not isinstance(approvals, list) or not all(isinstance(a, dict) for a in approvals):
-            raise PayloadError(*msg("`facts.approvals` is not a list of objects").pair)
+            raise PayloadError(msg("`facts.approvals` is not a list of objects"))
         evidence = data.get("evidence", [])
         if not isinstance(evidence, list) or not all(
             isinstance(e, int) and not isinstance(e, bool) and e > 0 for e in evidence
         ):
-            raise PayloadError(*msg("`facts.evidence` is not a list of record numbers").pair)
+            raise PayloadError(msg("`facts.evidence` is not a list of record numbers"))
         members = _object(data, "members")
         if not all(isinstance(v, list) and all(isinstance(x, str) for x in v) for v in members.values()):
-            raise PayloadError(*msg("`facts.members` is not a map of logins").pair)
+            raise PayloadError(msg("`facts.members` is not a map of logins"))
         raw_findings = data.get("findings", [])
         if not isinstance(raw_findings, list) or not all(isinstance(f, dict) for f in raw_findings):
-            raise PayloadError(*msg("`facts.findings` is not a list of objects").pair)
+            raise PayloadError(msg("`facts.findings` is not a list of objects"))
         findings = tuple(
             RecordedFinding(
                 _text(f, "rule"),
@@ -600,7 +600,7 @@ class DeploymentStarted:
     def parse(cls, data: Mapping[str, Any]) -> DeploymentStarted:
         raw_facts = data.get("facts")
         if raw_facts is not None and not isinstance(raw_facts, dict):
-            raise PayloadError(*msg("`facts` is not an object").pair)
+            raise PayloadError(msg("`facts` is not an object"))
         return cls(
             _text(data, "environment", ""),
             _member(data, "change_type", _CHANGE_TYPES, ChangeType.NORMAL),
@@ -657,12 +657,12 @@ class DeploymentFinished:
         # `deploy finish` names the start as `started`; `deployment_id` is an older spelling.
         started = data.get("started") or data.get("deployment_id")
         if not isinstance(started, str) or not started:
-            raise PayloadError(*msg("does not name the deployment it closes (`started`)").pair)
+            raise PayloadError(msg("does not name the deployment it closes (`started`)"))
         artifacts = _object(data, "artifacts")
         if isinstance(data.get("artifact_digest"), str) and not artifacts:
             artifacts = {"artifact": data["artifact_digest"]}  # the single-artefact spelling
         if not all(isinstance(v, str) for v in artifacts.values()):
-            raise PayloadError(*msg("`artifacts` is not a map of digests").pair)
+            raise PayloadError(msg("`artifacts` is not a map of digests"))
         return cls(
             started,
             _member(data, "result", _RESULTS),
@@ -719,14 +719,14 @@ REGIONS = ("national", "regional-all", "regional-part")
 def _grade(data: Mapping[str, Any], name: str) -> int | None:
     value = data.get(name)
     if value is not None and (isinstance(value, bool) or value not in (1, 2, 3, 4)):
-        raise PayloadError(*msg("`{name}` is not a grade 1-4", name=name).pair)
+        raise PayloadError(msg("`{name}` is not a grade 1-4", name=name))
     return value
 
 
 def _flag(data: Mapping[str, Any], name: str) -> bool:
     value = data.get(name, False)
     if not isinstance(value, bool):
-        raise PayloadError(*msg("`{name}` is not true or false", name=name).pair)
+        raise PayloadError(msg("`{name}` is not true or false", name=name))
     return value
 
 
@@ -734,12 +734,12 @@ def _choice(data: Mapping[str, Any], name: str, allowed: Sequence[str]) -> str:
     value = _text(data, name, "")
     if value and value not in allowed:
         raise PayloadError(
-            *msg(
+            msg(
                 "`{name}` is {value_40!r}, not one of {join_allowed}",
                 name=name,
                 value_40=value[:40],
                 join_allowed=", ".join(allowed),
-            ).pair
+            )
         )
     return value
 
@@ -747,7 +747,7 @@ def _choice(data: Mapping[str, Any], name: str, allowed: Sequence[str]) -> str:
 def _priority(data: Mapping[str, Any]) -> int | None:
     value = data.get("service_priority")
     if value is not None and (isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 9):
-        raise PayloadError(*msg("`service_priority` is not a priority 1-9").pair)
+        raise PayloadError(msg("`service_priority` is not a priority 1-9"))
     return value
 
 
@@ -907,7 +907,7 @@ class IncidentClosed:
     def parse(cls, data: Mapping[str, Any]) -> IncidentClosed:
         resolved = _moment(data.get("resolved_at"), "resolved_at")
         if resolved is None:
-            raise PayloadError(*msg("lacks `resolved_at`").pair)
+            raise PayloadError(msg("lacks `resolved_at`"))
         return cls(
             _text(data, "incident"),
             resolved,
@@ -991,7 +991,7 @@ def _signed_body(body: dict[str, Any], attestation: Mapping[str, Any] | None) ->
 def _deployment_id(data: Mapping[str, Any]) -> str:
     value = _text(data, "deployment", "")
     if not value.strip():
-        raise PayloadError(*msg("lacks `deployment`: the deployment it is about").pair)
+        raise PayloadError(msg("lacks `deployment`: the deployment it is about"))
     return value.strip()
 
 
@@ -1036,7 +1036,7 @@ class ReleaseReviewed:
     def parse(cls, data: Mapping[str, Any]) -> ReleaseReviewed:
         consistent = data.get("consistent", True)
         if not isinstance(consistent, bool):
-            raise PayloadError(*msg("`consistent` is not true or false").pair)
+            raise PayloadError(msg("`consistent` is not true or false"))
         return cls(_deployment_id(data), consistent, _text(data, "note", ""), _signature(data))
 
     def dump(self) -> dict[str, Any]:
@@ -1115,14 +1115,14 @@ class Delegation:
             return cls(note=_text(data, "note", ""), revokes=revokes, attestation=_signature(data))
         to = _text(data, "to", "").strip()
         if not to:
-            raise PayloadError(*msg("`to` names no deputy").pair)
+            raise PayloadError(msg("`to` names no deputy"))
         steps = _texts(data, "steps")
         if not steps or not all(s.strip() for s in steps):
-            raise PayloadError(*msg("`steps` names no approval step").pair)
+            raise PayloadError(msg("`steps` names no approval step"))
         start, end = _moment(data.get("from"), "from"), _moment(data.get("until"), "until")
         if start is None or end is None or end <= start:
             raise PayloadError(
-                *msg("`from` and `until` are not a period (two times with an offset, in order)").pair
+                msg("`from` and `until` are not a period (two times with an offset, in order)")
             )
         return cls(to, steps, start, end, _text(data, "note", ""), "", _signature(data))
 
@@ -1176,14 +1176,14 @@ class BaselineCreated:
     def parse(cls, data: Mapping[str, Any]) -> BaselineCreated:
         raw_items = data.get("items", [])
         if not isinstance(raw_items, list):
-            raise PayloadError(*msg("`items` is not a list").pair)
+            raise PayloadError(msg("`items` is not a list"))
         items = []
         for raw in raw_items:
             if not isinstance(raw, dict) or not isinstance(raw.get("files"), dict):
-                raise PayloadError(*msg("an item of `items` has no `files` map").pair)
+                raise PayloadError(msg("an item of `items` has no `files` map"))
             files = raw["files"]
             if not all(isinstance(v, str) for v in files.values()):
-                raise PayloadError(*msg("an item's `files` is not a map of digests").pair)
+                raise PayloadError(msg("an item's `files` is not a map of digests"))
             items.append(
                 BaselineItem(
                     _text(raw, "id", ""), _text(raw, "kind", ""), dict(files), _text(raw, "digest", "")
@@ -1191,7 +1191,7 @@ class BaselineCreated:
             )
         artifacts = _object(data, "artifacts")
         if not all(isinstance(v, str) for v in artifacts.values()):
-            raise PayloadError(*msg("`artifacts` is not a map of digests").pair)
+            raise PayloadError(msg("`artifacts` is not a map of digests"))
         return cls(
             _text(data, "label", ""),
             _text(data, "commit", ""),
@@ -1328,7 +1328,7 @@ def parse_payload(kind: str, data: Mapping[str, Any]) -> Any:
     if model is None:
         return Other(data)
     if not isinstance(data, Mapping):
-        raise PayloadError(*msg("`data` is not an object").pair)
+        raise PayloadError(msg("`data` is not an object"))
     return model.parse(data)
 
 
@@ -1343,7 +1343,7 @@ def _started_summary(data: Mapping[str, Any]) -> DeploymentStarted:
 def _finished_summary(data: Mapping[str, Any]) -> DeploymentFinished:
     started = data.get("started") or data.get("deployment_id")
     if not isinstance(started, str) or not started:
-        raise PayloadError(*msg("does not name the deployment it closes (`started`)").pair)
+        raise PayloadError(msg("does not name the deployment it closes (`started`)"))
     return DeploymentFinished(
         started,
         _member(data, "result", _RESULTS),
@@ -1362,12 +1362,10 @@ def _tested(data: Mapping[str, Any]) -> tuple[EvidenceKind, str]:
     raw_kind = data.get("kind")
     kind = _EVIDENCE_KINDS.get(raw_kind) if isinstance(raw_kind, str) else None
     if kind is None:
-        raise PayloadError(
-            *msg("`kind` is not a test kind (unit, integration, performance, acceptance)").pair
-        )
+        raise PayloadError(msg("`kind` is not a test kind (unit, integration, performance, acceptance)"))
     commit = data.get("commit")
     if not isinstance(commit, str) or len(commit.strip()) < 7:
-        raise PayloadError(*msg("`commit` does not name the commit tested").pair)
+        raise PayloadError(msg("`commit` does not name the commit tested"))
     return kind, commit.strip().lower()
 
 
@@ -1405,13 +1403,15 @@ def read(record: Envelope, *, summary: bool = False) -> Entry[Any]:
     `summary`: the most frequent kinds as `parse_summary` reads them."""
     try:
         payload = (parse_summary if summary else parse_payload)(record.kind, record.data)
-        moment = datetime.fromisoformat(record.at)
-    except (PayloadError, ValueError) as exc:
-        said_ko = exc.ko if isinstance(exc, PayloadError) else "기록 시각을 읽을 수 없습니다"
+    except PayloadError as exc:
         raise PayloadError(
-            *msg(
-                "{kind} record {seq}: {exc}", kind=record.kind, seq=record.seq, exc=exc, said_ko=said_ko
-            ).pair
+            msg("{kind} record {seq}: {exc}", kind=record.kind, seq=record.seq, exc=exc.message)
+        ) from None
+    try:
+        moment = datetime.fromisoformat(record.at)
+    except ValueError as exc:
+        raise PayloadError(
+            msg("{kind} record {seq}: {time_error}", kind=record.kind, seq=record.seq, time_error=exc)
         ) from None
     return Entry(
         record.seq,
@@ -1435,7 +1435,7 @@ def entry_of(record: Envelope) -> Entry[Any]:
         return read(record)
     except PayloadError as exc:
         raise LedgerIntegrityError(
-            msg("the ledger holds a malformed record: {exc}", exc=exc, ko=exc.ko),
+            msg("the ledger holds a malformed record: {exc}", exc=exc.message),
             hint=msg(
                 "a record the pipeline wrote is never malformed: find out who wrote this one "
                 "(`gatekeeper ledger verify` checks the chain)"

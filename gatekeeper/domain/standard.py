@@ -20,6 +20,7 @@ from gatekeeper.domain import ChangeType
 from gatekeeper.domain.baseline import matches
 from gatekeeper.domain.rfc import RfcEntry
 from gatekeeper.domain.schedule import parse_window
+from gatekeeper.messages import msg
 
 _LISTED = 5  # files named in a finding; the rest are counted
 
@@ -80,41 +81,42 @@ def check_standard(
     problems: list[tuple[str, str]] = []
     if system not in entry.systems:
         problems.append(
-            (
-                f"it covers {', '.join(entry.systems)}, not {system}",
-                f"대상 시스템이 {', '.join(entry.systems)}이며 {system}은(는) 포함되지 않습니다",
-            )
+            msg(
+                "it covers {join_entry_systems}, not {system}",
+                join_entry_systems=", ".join(entry.systems),
+                system=system,
+            ).pair
         )
     allowed = _allowed(entry, items)
     outside = [path for path in size.files if not matches(path, allowed)]
     if outside:
         problems.append(
-            (
-                f"{len(outside)} file(s) outside its paths and items: {_listed(outside)}",
-                f"허용 경로·형상항목 밖의 파일 {len(outside)}개: {_listed(outside)}",
-            )
+            msg(
+                "{len_outside} file(s) outside its paths and items: {listed_outside}",
+                len_outside=len(outside),
+                listed_outside=_listed(outside),
+            ).pair
         )
     if len(size.files) > entry.max_files:
         problems.append(
-            (
-                f"{len(size.files)} files changed, more than its max_files {entry.max_files}",
-                f"변경 파일 {len(size.files)}개로 허용치 {entry.max_files}개를 넘습니다",
-            )
+            msg(
+                "{len_size_files} files changed, more than its max_files {max_files}",
+                len_size_files=len(size.files),
+                max_files=entry.max_files,
+            ).pair
         )
     if size.lines > entry.max_lines:
         problems.append(
-            (
-                f"{size.lines} lines changed, more than its max_lines {entry.max_lines}",
-                f"변경 라인 {size.lines}줄로 허용치 {entry.max_lines}줄을 넘습니다",
-            )
+            msg(
+                "{lines} lines changed, more than its max_lines {max_lines}",
+                lines=size.lines,
+                max_lines=entry.max_lines,
+            ).pair
         )
     window = parse_window(entry.window)
     if window is not None and not window.contains(at, ZoneInfo(zone)):
         problems.append(
-            (
-                f"it runs only in {window.describe(zone)}",
-                f"작업 가능 시간은 {window.describe(zone)}입니다",
-            )
+            msg("it runs only in {window_describe_zone}", window_describe_zone=window.describe(zone)).pair
         )
     return StandardCheck(rfc.id, template, catalogue_path, entry, tuple(problems))
 

@@ -535,10 +535,13 @@ def system_states(
             return True
         why = verify(entry, repositories.get(record.system) or "")
         if why is not None:
-            ignored[record.system] = (
-                f"{record.kind} record {record.seq} was ignored: {why[0]}",
-                f"{record.kind} 기록 {record.seq}: {why[1]}",
-            )
+            ignored[record.system] = msg(
+                "{kind} record {seq} was ignored: {why}",
+                kind=record.kind,
+                seq=record.seq,
+                why=why[0],
+                why_ko=why[1],
+            ).pair
         return why is None
 
     latest: dict[str, Record] = {}
@@ -703,9 +706,12 @@ def _rfcs(config: Config, sources: Sources, ids: list[str], stores: list[Any]) -
         entry = store.get(rfc_id)
         if entry is None:
             raise InputError(
-                f"RFC {rfc_id} does not exist in the {config.rfc.store} RFC store",
-                ko=f"{config.rfc.store} 변경요청 저장소에 변경요청 {rfc_id}이(가) 없습니다",
-                hint_ko="ID를 확인하거나 `gatekeeper rfc new`로 만드십시오",
+                msg(
+                    "RFC {rfc_id} does not exist in the {store} RFC store",
+                    rfc_id=rfc_id,
+                    store=config.rfc.store,
+                ),
+                hint=msg("check the ID, or create the RFC with `gatekeeper rfc new`"),
             )
         entries.append(entry)
     return tuple(entries)

@@ -51,6 +51,7 @@ from gatekeeper.domain.records import (
     TestEvidence,
 )
 from gatekeeper.domain.rfc import RfcEntry
+from gatekeeper.messages import msg
 from gatekeeper.rules import RuleContext
 from gatekeeper.rules.approval import ApprovalDecision, ApprovalFacts, approved_steps, counts
 from gatekeeper.rules.closure import ClosureState, judge
@@ -480,12 +481,10 @@ class History:
             reason = (
                 self._refused(entry)
                 if payload.attestation is not None
-                else (
+                else msg(
                     "the record carries no signature of a CI job, and the deployment it closes was started "
-                    "by a signed one",
-                    "이 기록에는 CI 작업의 서명이 없는데, 이 기록이 끝내는 배포는 서명된 기록으로 "
-                    "시작되었습니다",
-                )
+                    "by a signed one"
+                ).pair
             )
             self.unsigned[entry.seq] = UnsignedDeployment(
                 entry.seq, entry.kind, started, entry.moment, reason[0], not required, reason[1]
@@ -563,7 +562,7 @@ class History:
         said = getattr(self.attest, "refused", {}).get(entry.seq)
         if isinstance(said, tuple) and len(said) == 2:
             return str(said[0]), str(said[1])
-        return "its signature does not verify", "서명이 검증되지 않습니다"
+        return msg("its signature does not verify").pair
 
     def started(self, entry: Entry[Any], payload: DeploymentStarted) -> Deployment:
         deployment = Deployment(
@@ -868,7 +867,9 @@ class History:
             if reason is None:
                 counted.append(entry)
             else:
-                refused = (f"notice record {entry.seq}: {reason[0]}", f"공지 기록 {entry.seq}: {reason[1]}")
+                refused = msg(
+                    "notice record {seq}: {reason}", seq=entry.seq, reason=reason[0], reason_ko=reason[1]
+                ).pair
         return counted, refused
 
     def noticed(self, rfc: str, members: Mapping[Role, frozenset[str]] | None = None) -> bool:

@@ -153,9 +153,8 @@ def read_anchors(path: Path) -> list[Head]:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(
-            f"cannot read the anchors file {path}: {exc}",
-            ko=f"앵커 파일 {path}을(를) 읽을 수 없습니다: {exc}",
-            hint_ko="경로와 권한을 확인하십시오",
+            msg("cannot read the anchors file {path}: {exc}", path=path, exc=exc),
+            hint=msg("check the path and its permissions"),
         ) from None
     heads = []
     for number, line in enumerate(text.splitlines(), 1):

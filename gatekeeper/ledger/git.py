@@ -105,16 +105,18 @@ _PATHS = re.compile(
     r"records/(?:(?P<sealed>\d{6})\.jsonl\.gz|(?P<seal>\d{6})\.seal\.json|(?P<shard>\d{6})/(?P<seq>\d{9})\.json"
     r"|(?P<link>\d{6}))"
 )
-_BROKEN_HINT = "run `gatekeeper ledger verify`; the branch was changed outside gatekeeper"
-_BROKEN_HINT_KO = "`gatekeeper ledger verify`를 실행하십시오. 브랜치가 gatekeeper 밖에서 바뀌었습니다"
+_BROKEN_HINT = msg("run `gatekeeper ledger verify`; the branch was changed outside gatekeeper")
 
 
 def record_path(seq: int) -> str:
     if not 1 <= seq <= _MAX_SEQ:
         raise LedgerError(
-            f"ledger seq {seq} is outside the git layout's range (1..{_MAX_SEQ})",
-            ko=f"원장 seq {seq}이(가) git 배치의 범위(1..{_MAX_SEQ})를 벗어납니다",
-            hint_ko="`gatekeeper ledger verify`로 원장을 점검하십시오",
+            msg(
+                "ledger seq {seq} is outside the git layout's range (1..{max_seq})",
+                seq=seq,
+                max_seq=_MAX_SEQ,
+            ),
+            hint=msg("check the ledger with `gatekeeper ledger verify`"),
         )
     return f"records/{seq // SHARD_SIZE:06d}/{seq:09d}.json"
 
@@ -332,7 +334,7 @@ def _tree_blobs(body: bytes, hash_size: int) -> list[tuple[str, str]]:
 
 def _broken(message: str) -> LedgerIntegrityError:
     return LedgerIntegrityError(
-        message, hint=_BROKEN_HINT, ko=f"git 원장 손상: {message}", hint_ko=_BROKEN_HINT_KO
+        message, hint=_BROKEN_HINT.en, ko=f"git 원장 손상: {message}", hint_ko=_BROKEN_HINT.ko
     )
 
 
@@ -345,7 +347,9 @@ def _listing(git: GitRunner, commit: str) -> list[Entry]:
         listing = git("ls-tree", "-r", "-t", "-z", commit, "records/")
     except _GitFailed as exc:
         raise LedgerError(
-            msg("cannot list the git ledger: {stderr}", stderr=exc.stderr), hint_ko=_BROKEN_HINT_KO
+            msg("cannot list the git ledger: {stderr}", stderr=exc.stderr),
+            hint=_BROKEN_HINT.en,
+            hint_ko=_BROKEN_HINT.ko,
         ) from None
     entries: list[Entry] = []
     for entry in filter(None, listing.split("\0")):
@@ -760,8 +764,8 @@ class _Snapshot:
                     path=path,
                     stderr=exc.stderr,
                 ),
-                hint=_BROKEN_HINT,
-                hint_ko=_BROKEN_HINT_KO,
+                hint=_BROKEN_HINT.en,
+                hint_ko=_BROKEN_HINT.ko,
             ) from None
 
     def listing(self) -> list[Entry]:
@@ -1189,9 +1193,14 @@ class GitLedger:
                 if _REJECTED.search(exc.stderr) or "but expected" in exc.stderr:
                     return False
                 raise LedgerError(
-                    f"cannot update the ledger branch {self.branch}: {_short(exc.stderr)}",
-                    ko=f"원장 브랜치 {self.branch}을(를) 갱신할 수 없습니다: {_short(exc.stderr)}",
-                    hint_ko="저장소의 권한을 확인하고 다시 실행하십시오. 기록된 것은 없습니다",
+                    msg(
+                        "cannot update the ledger branch {branch}: {stderr}",
+                        branch=self.branch,
+                        stderr=_short(exc.stderr),
+                    ),
+                    hint=msg(
+                        "check your permissions on the repository and run it again; nothing was recorded"
+                    ),
                 ) from None
         assert self.push_remote is not None
         try:
@@ -1232,8 +1241,7 @@ class GitLedger:
                 "there does not hold it (it points at {tip_or_nothing})",
                 seq=record.seq,
                 remote_label=self.remote_label,
-                tip_or_nothing=tip or "nothing",
-                tip_or_없음=tip or "없음",
+                tip_or_nothing=tip or msg("nothing"),
             ),
             hint=msg(
                 "check where the remote pushes (remote.<name>.pushurl) and that it is the ledger "
@@ -1351,9 +1359,8 @@ def _cache(cache: Path, environment: dict[str, str]) -> Path:
             GitRunner(cache, _git_env(environment, []))("init", "--quiet", "--bare", str(cache))
         except (OSError, _GitFailed) as exc:
             raise LedgerError(
-                f"cannot create the ledger cache {cache}: {exc}",
-                ko=f"원장 캐시 {cache}을(를) 만들 수 없습니다: {exc}",
-                hint_ko="디스크 공간과 권한을 확인하십시오",
+                msg("cannot create the ledger cache {cache}: {exc}", cache=cache, exc=exc),
+                hint=msg("check the disk space and permissions"),
             ) from None
     return cache
 

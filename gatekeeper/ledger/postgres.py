@@ -307,18 +307,14 @@ class PostgresLedger:
         except psycopg.Error as exc:
             with contextlib.suppress(psycopg.Error):
                 self._db.rollback()  # when the connection is gone, the server rolled back already
-            hint = "check that the database is up and reachable"
+            if what == "write":
+                raise LedgerError(
+                    msg("cannot write {where}: {error}", where=self.where, error=_first_line(exc)),
+                    hint=msg("check that the database is up and reachable; nothing was stored"),
+                ) from None
             raise LedgerError(
-                msg(
-                    "cannot {what} {where}: {first_line_exc}",
-                    what=what,
-                    where=self.where,
-                    first_line_exc=_first_line(exc),
-                    쓰기_if_what_write_else_읽기="쓰기" if what == "write" else "읽기",
-                ),
-                hint=hint + ("; nothing was stored" if what == "write" else ""),
-                hint_ko="데이터베이스가 켜져 있고 연결되는지 확인하십시오"
-                + (". 기록된 것은 없습니다" if what == "write" else ""),
+                msg("cannot {what} {where}: {error}", what=what, where=self.where, error=_first_line(exc)),
+                hint=msg("check that the database is up and reachable"),
             ) from None
         except BaseException:
             with contextlib.suppress(psycopg.Error):

@@ -119,10 +119,11 @@ def _entry(
     moment = _moment(at)
     try:
         if not isinstance(data, dict):
-            raise PayloadError(*msg("`data` is not an object").pair)
+            raise PayloadError(msg("`data` is not an object"))
         payload = (parse_summary if summary else parse_payload)(kind, data)
     except PayloadError as exc:
-        return Malformed(seq, kind, f"{kind} record {seq}: {exc}", moment, f"{kind} 기록 {seq}: {exc.ko}")
+        reason, reason_ko = msg("{kind} record {seq}: {exc}", kind=kind, seq=seq, exc=exc.message).pair
+        return Malformed(seq, kind, reason, moment, reason_ko)
     return Entry(seq, ident, kind, system, rfcs, actor, source, moment, payload)
 
 

@@ -344,15 +344,17 @@ class SqliteLedger:
             self._db.execute("ROLLBACK")
 
     def _error(self, what: str, exc: sqlite3.Error) -> LedgerError:
+        hint = msg("check the file's permissions and free disk space; nothing was stored")
+        if what == "write":
+            return LedgerError(
+                msg("cannot write the SQLite ledger {path}: {exc}", path=self.path, exc=exc),
+                hint=hint.en,
+                hint_ko=hint.ko,
+            )
         return LedgerError(
-            msg(
-                "cannot {what} the SQLite ledger {path}: {exc}",
-                what=what,
-                path=self.path,
-                exc=exc,
-                쓸_if_what_write_else_읽을="쓸" if what == "write" else "읽을",
-            ),
-            hint=msg("check the file's permissions and free disk space; nothing was stored"),
+            msg("cannot {what} the SQLite ledger {path}: {exc}", what=what, path=self.path, exc=exc),
+            hint=hint.en,
+            hint_ko=hint.ko,
         )
 
     def close(self) -> None:

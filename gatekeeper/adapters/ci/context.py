@@ -81,9 +81,12 @@ def _load_event(env: Mapping[str, str]) -> tuple[dict[str, Any], str]:
         ) from None
     if len(raw) > MAX_EVENT_BYTES:
         raise InputError(
-            f"{where}: the GitHub event payload is larger than {MAX_EVENT_BYTES} bytes",
-            ko=f"{where}: GitHub 이벤트 페이로드가 {MAX_EVENT_BYTES}바이트보다 큽니다",
-            hint_ko="실행기가 쓴 이벤트 파일인지 확인하십시오",
+            msg(
+                "{where}: the GitHub event payload is larger than {max_bytes} bytes",
+                where=where,
+                max_bytes=MAX_EVENT_BYTES,
+            ),
+            hint=msg("check that this is the event file the runner wrote"),
         )
     try:
         payload = loads_json(raw)
@@ -94,9 +97,12 @@ def _load_event(env: Mapping[str, str]) -> tuple[dict[str, Any], str]:
         ) from None
     if not isinstance(payload, dict):
         raise InputError(
-            f"{where}: the GitHub event payload must be a JSON object, found {type(payload).__name__}",
-            ko=f"{where}: GitHub 이벤트 페이로드는 JSON 객체여야 하는데 {type(payload).__name__}입니다",
-            hint_ko="실행기가 쓴 이벤트 파일인지 확인하십시오",
+            msg(
+                "{where}: the GitHub event payload must be a JSON object, found {found}",
+                where=where,
+                found=type(payload).__name__,
+            ),
+            hint=msg("check that this is the event file the runner wrote"),
         )
     return payload, where
 
@@ -129,9 +135,13 @@ def _sha(value: str | None, where: str, name: str) -> str | None:
         return None
     if not _SHA.match(value):
         raise InputError(
-            f"{where}: {name} is not a commit SHA: {value[:80]!r}",
-            ko=f"{where}: {name}이(가) 커밋 SHA가 아닙니다: {value[:80]!r}",
-            hint_ko="실행기가 쓴 이벤트 파일인지 확인하십시오",
+            msg(
+                "{where}: {name} is not a commit SHA: {value_80!r}",
+                where=where,
+                name=name,
+                value_80=value[:80],
+            ),
+            hint=msg("check that this is the event file the runner wrote"),
         )
     return None if is_null_sha(value) else value
 
@@ -172,9 +182,8 @@ def github_context(env: Mapping[str, str]) -> CiContext:
     actor = env.get("GITHUB_ACTOR") or _field(payload, where, "sender", "login", required=False)
     if not actor:
         raise InputError(
-            f"{where}: neither GITHUB_ACTOR nor sender.login names who runs this workflow",
-            ko=f"{where}: GITHUB_ACTOR와 sender.login 모두 이 워크플로 실행자를 알려 주지 않습니다",
-            hint_ko="GitHub Actions 작업 안에서 실행하십시오",
+            msg("{where}: neither GITHUB_ACTOR nor sender.login names who runs this workflow", where=where),
+            hint=msg("run it inside a GitHub Actions job"),
         )
     repository = env.get("GITHUB_REPOSITORY") or _field(
         payload, where, "repository", "full_name", required=False

@@ -295,9 +295,8 @@ def parse_file(path: Path, format: str, max_bytes: int) -> Counts:
         size = path.stat().st_size
     except OSError as exc:
         raise InputError(
-            f"{path}: cannot read the test-result file ({exc.strerror})",
-            ko=f"{path}: 시험 결과 파일을 읽을 수 없습니다({exc.strerror})",
-            hint_ko="파일 경로와 권한을 확인하십시오",
+            msg("{path}: cannot read the test-result file ({strerror})", path=path, strerror=exc.strerror),
+            hint=msg("check the file's path and permissions"),
         ) from None
     if size == 0:
         raise InputError(
@@ -397,9 +396,8 @@ def parse_file(path: Path, format: str, max_bytes: int) -> Counts:
         ) from None
     except OSError as exc:
         raise InputError(
-            f"{path}: cannot read the test-result file ({exc.strerror})",
-            ko=f"{path}: 시험 결과 파일을 읽을 수 없습니다({exc.strerror})",
-            hint_ko="파일 경로와 권한을 확인하십시오",
+            msg("{path}: cannot read the test-result file ({strerror})", path=path, strerror=exc.strerror),
+            hint=msg("check the file's path and permissions"),
         ) from None
     if "h" not in state:
         raise InputError(

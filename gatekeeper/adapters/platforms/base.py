@@ -129,17 +129,13 @@ class ApiCaller:
 def _hint(detail: str) -> tuple[str, str]:
     """The fix for an HTTP failure, in English and Korean."""
     if detail.startswith(("401", "HTTP 401")):
-        return "the API token is missing, expired or revoked", "API 토큰이 없거나 만료되었거나 취소되었습니다"
+        return msg("the API token is missing, expired or revoked").pair
     if detail.startswith(("403", "HTTP 403")):
-        return (
-            "the API token lacks a permission (issues, pull requests, deployments or members: read)",
-            "API 토큰에 권한(이슈, 풀 리퀘스트, 배포 또는 구성원 읽기)이 없습니다",
-        )
+        return msg(
+            "the API token lacks a permission (issues, pull requests, deployments or members: read)"
+        ).pair
     if detail.startswith(("404", "HTTP 404")):
-        return (
-            "check the repository/project and that the token can see it",
-            "저장소/프로젝트와 토큰이 그것을 볼 수 있는지 확인하십시오",
-        )
+        return msg("check the repository/project and that the token can see it").pair
     return "", ""
 
 
@@ -177,9 +173,9 @@ TEXT_FIELDS = {
     "incident",
 }
 KNOWN_FIELDS = LIST_FIELDS | BOOL_FIELDS | TEXT_FIELDS
-CANCELLED_LABELS = {"cancelled", "canceled", "rfc:cancelled", "취소"}
-_TRUE = {"yes", "true", "y", "예", "있음", "[x]"}
-_FALSE = {"no", "false", "n", "아니오", "없음", "[ ]"}
+CANCELLED_LABELS = {"cancelled", "canceled", "rfc:cancelled", "취소"}  # korean-by-design: user input
+_TRUE = {"yes", "true", "y", "예", "있음", "[x]"}  # korean-by-design: user input
+_FALSE = {"no", "false", "n", "아니오", "없음", "[ ]"}  # korean-by-design: user input
 
 
 @dataclass(frozen=True)

@@ -385,9 +385,8 @@ class GithubPlatform:
         org, _, slug = team.partition("/")
         if not org or not slug or "/" in slug:
             raise PlatformError(
-                f"GitHub API: {team!r} is not a team (org/team-slug)",
-                ko=f"GitHub API: {team!r}은(는) 팀(org/team-slug)이 아닙니다",
-                hint_ko="역할에는 로그인 또는 org/team-slug 형식의 팀을 쓰십시오",
+                msg("GitHub API: {team!r} is not a team (org/team-slug)", team=team),
+                hint=msg("name a login, or a team as org/team-slug, in roles"),
             )
         what = f"reading the members of team {team}"
         path = f"/orgs/{quote(org, safe='')}/teams/{quote(slug, safe='')}/members"
