@@ -37,10 +37,11 @@ def template(lang: str, message: str) -> str:
 
 
 def _filled(lang: str, said: str, fields: dict[str, Any]) -> str:
-    # A field that is itself a message is said in the same language.
+    # A field that is itself a message (or a text already said in both languages) is said in the same
+    # language.
     if not fields:
         return said
-    return said.format(**{k: v.said(lang) if isinstance(v, Message) else v for k, v in fields.items()})
+    return said.format(**{k: v.said(lang) if isinstance(v, Message | Said) else v for k, v in fields.items()})
 
 
 def tr(lang: str, message: str, /, **fields: Any) -> str:
@@ -52,6 +53,17 @@ def ptr(lang: str, context: str, message: str, /, **fields: Any) -> str:
     """`message` said in `lang` where the same English needs another word in another place (a form's
     "Type" is 변경유형 in one register and 장애유형 in another): gettext's message context."""
     return _filled(lang, _translations(lang).pgettext(context, message), fields)
+
+
+@dataclass(frozen=True, slots=True)
+class Said:
+    """A text already said in both languages (a reason carried as data), to fill a message's field."""
+
+    en: str
+    ko: str
+
+    def said(self, lang: str) -> str:
+        return self.ko if lang == "ko" else self.en
 
 
 def in_language(lang: str, en: str, ko: str) -> str:

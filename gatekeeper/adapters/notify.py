@@ -44,6 +44,7 @@ from urllib.parse import urlsplit
 
 from gatekeeper.config.models import MailChannelConfig, NotificationsConfig, WebhookChannelConfig
 from gatekeeper.domain.notification import Event
+from gatekeeper.messages import Message, pmsg
 
 Status = Literal["sent", "duplicate", "failed", "skipped"]
 _MAX_TEXT = 1000  # characters of one untrusted value in a message
@@ -101,6 +102,21 @@ class Secrets:
 
 
 # ---------------------------------------------------------------------------------------------- escaping
+
+
+def _both(label: str) -> str:
+    """`label` in Korean, then in English: `시스템 / System`."""
+    said = Message(label, context="notification mail")
+    return f"{said.ko} / {said.en}"
+
+
+# The words `_both` says (declared here, so that the catalogue extracts them).
+MAIL_WORDS = (
+    pmsg("notification mail", "System"),
+    pmsg("notification mail", "At"),
+    pmsg("notification mail", "Event key"),
+    pmsg("notification mail", "An automatic notification from gatekeeper."),
+)
 
 
 def plain(text: str, limit: int = _MAX_TEXT) -> str:
@@ -215,12 +231,13 @@ def mail_message(event: Event, channel: MailChannelConfig, to: Sequence[str]) ->
         plain(event.summary_ko),
         plain(event.summary_en),
         "",
-        f"시스템 / System: {event.system}",
+        # Both languages, Korean first: one mail reaches readers of either.
+        f"{_both('System')}: {event.system}",
         *(f"{x.ko} / {x.en}: {plain(x.value)}" for x in event.lines if x.value),
-        f"시각 / At: {event.at.isoformat()}",
-        f"이벤트 키 / Event key: {event.key}",
+        f"{_both('At')}: {event.at.isoformat()}",
+        f"{_both('Event key')}: {event.key}",
         "",
-        "gatekeeper가 보낸 자동 알림입니다. / An automatic notification from gatekeeper.",
+        _both("An automatic notification from gatekeeper."),
     ]
     message.set_content("\n".join(body) + "\n", charset="utf-8")
     return message

@@ -55,12 +55,13 @@ class FileRfcStore:
         except ConfigError as exc:
             return RfcEntry(rfc_id, str(path), error=exc.render(), error_ko=exc.render("ko"))
         if rfc.id != rfc_id:
-            return RfcEntry(
-                rfc_id,
-                str(path),
-                error=f"{path}: id {rfc.id!r} does not match the file name {rfc_id!r}",
-                error_ko=f"{path}: id {rfc.id!r}이(가) 파일 이름 {rfc_id!r}과(와) 다릅니다",
+            said = msg(
+                "{path}: id {id!r} does not match the file name {rfc_id!r}",
+                path=path,
+                id=rfc.id,
+                rfc_id=rfc_id,
             )
+            return RfcEntry(rfc_id, str(path), error=said.en, error_ko=said.ko)
         return RfcEntry(rfc_id, str(path), rfc=rfc)
 
     def get(self, rfc_id: str) -> RfcEntry | None:
@@ -79,12 +80,12 @@ class FileRfcStore:
             if is_id(self.pattern, path.stem):
                 yield self._load(path.stem, path)
             else:
-                yield RfcEntry(
-                    path.stem,
-                    str(path),
-                    error=f"{path}: the file name is not an RFC ID matching {self.pattern}",
-                    error_ko=f"{path}: 파일 이름이 {self.pattern}에 맞는 변경요청 ID가 아닙니다",
+                said = msg(
+                    "{path}: the file name is not an RFC ID matching {pattern}",
+                    path=path,
+                    pattern=self.pattern,
                 )
+                yield RfcEntry(path.stem, str(path), error=said.en, error_ko=said.ko)
 
 
 StoreFactory = Callable[[Path, Config, Mapping[str, str]], RfcStore]

@@ -35,7 +35,7 @@ from gatekeeper.domain.records import Envelope
 from gatekeeper.domain.rfcid import find_ids
 from gatekeeper.errors import InputError
 from gatekeeper.ledger import LedgerReader, Record
-from gatekeeper.messages import msg
+from gatekeeper.messages import Message, msg
 
 
 def _git(root: Path, *args: str) -> str:
@@ -96,13 +96,15 @@ def artifact_digests(specs: list[str], cwd: Path) -> dict[str, str]:
                 msg("--artifact names {name!r} twice", name=name),
                 hint=msg("give each artefact its own NAME: --artifact NAME=FILE"),
             )
-        hint = "give the path of the file that was deployed, relative to the working directory"
-        hint_ko = "배포한 파일의 경로를 작업 디렉터리 기준으로 적으세요"
-        out[name] = file_digest(cwd / file, f"the artefact {file}", hint, f"산출물 {file}", hint_ko)
+        out[name] = file_digest(
+            cwd / file,
+            msg("the artefact {file}", file=file),
+            msg("give the path of the file that was deployed, relative to the working directory"),
+        )
     return out
 
 
-def file_digest(path: Path, what: str, hint: str, what_ko: str = "", hint_ko: str = "") -> str:
+def file_digest(path: Path, what: Message, hint: Message) -> str:
     """`sha256:<hex>` of a file, read in chunks (artefacts can be large); a file that cannot be read is an
     input error that names it as `what`."""
     digest = hashlib.sha256()
@@ -112,17 +114,12 @@ def file_digest(path: Path, what: str, hint: str, what_ko: str = "", hint_ko: st
                 digest.update(chunk)
     except OSError as exc:
         reason = exc.strerror or exc
-        raise InputError(
-            f"cannot read {what}: {reason}",
-            hint=hint,
-            ko=f"{what_ko}을(를) 읽을 수 없습니다: {reason}" if what_ko else "",
-            hint_ko=hint_ko,
-        ) from None
+        raise InputError(msg("cannot read {what}: {reason}", what=what, reason=reason), hint=hint) from None
     return "sha256:" + digest.hexdigest()
 
 
 def _disk_files(root: Path, patterns: Sequence[str]) -> dict[str, str]:
-    hint = (
+    hint = msg(
         "make the file readable by the user running gatekeeper, or remove it from the item's paths under "
         "baseline.items"
     )
@@ -131,7 +128,7 @@ def _disk_files(root: Path, patterns: Sequence[str]) -> dict[str, str]:
         for relative in _files_on_disk(root, pattern):
             path = root / relative
             if path.is_file():
-                out[relative] = file_digest(path, f"artefact file {relative}", hint)
+                out[relative] = file_digest(path, msg("artefact file {file}", file=relative), hint)
     return out
 
 

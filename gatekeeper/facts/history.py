@@ -51,7 +51,7 @@ from gatekeeper.domain.records import (
     TestEvidence,
 )
 from gatekeeper.domain.rfc import RfcEntry
-from gatekeeper.messages import msg
+from gatekeeper.messages import Message, Said, msg
 from gatekeeper.rules import RuleContext
 from gatekeeper.rules.approval import ApprovalDecision, ApprovalFacts, approved_steps, counts
 from gatekeeper.rules.closure import ClosureState, judge
@@ -496,10 +496,9 @@ class History:
             if payload.attestation is None:
                 self.legacy.append(entry.seq)
                 if required:
-                    self._unverified_starts[started] = (
-                        f"its start (record {entry.seq}) carries no signature of a CI job",
-                        f"배포 시작 기록({entry.seq})에 CI 작업의 서명이 없습니다",
-                    )
+                    self._unverified_starts[started] = msg(
+                        "its start (record {seq}) carries no signature of a CI job", seq=entry.seq
+                    ).pair
             elif self.attest(entry):
                 self._signed_starts.add(started)
             else:
@@ -508,10 +507,11 @@ class History:
                     entry.seq, entry.kind, started, entry.moment, en, True, ko
                 )
                 if required:
-                    self._unverified_starts[started] = (
-                        f"the signature of its start (record {entry.seq}) does not count: {en}",
-                        f"배포 시작 기록({entry.seq})의 서명이 인정되지 않습니다: {ko}",
-                    )
+                    self._unverified_starts[started] = msg(
+                        "the signature of its start (record {seq}) does not count: {reason}",
+                        seq=entry.seq,
+                        reason=Said(en, ko),
+                    ).pair
             return True
         if not required:  # read by its content, as before
             if payload.attestation is None:
@@ -525,29 +525,22 @@ class History:
         # Required: a result of a deployment no job is shown to have started counts for nothing as a result,
         # signed or not (a developer who forged the start may run a job of their own to sign the result).
         start = self._unverified_starts.pop(started, None)
-        if start is None:
-            start = (
-                "no start of this deployment is recorded before it",
-                "이 배포의 시작 기록이 이보다 앞에 없습니다",
-            )
+        own: Message | str = ""
         if payload.attestation is None:
-            own = ("the record carries no signature of a CI job, and ", "이 기록에는 CI 작업의 서명이 없고, ")
-        elif self.attest(entry):
-            own = ("", "")
-        else:
-            en, ko = self._refused(entry)
-            own = (f"its signature does not count ({en}), and ", f"이 기록의 서명이 인정되지 않고({ko}), ")
+            own = msg("the record carries no signature of a CI job, and ")
+        elif not self.attest(entry):
+            own = msg("its signature does not count ({reason}), and ", reason=Said(*self._refused(entry)))
+        said = msg(
+            "{own}no CI job of this repository is shown to have started deployment {started}: {start} — the "
+            "deployment is taken as ended, its result unverified (not a success, failure or abort)",
+            own=own,
+            started=started,
+            start=Said(*start)
+            if start is not None
+            else msg("no start of this deployment is recorded before it"),
+        )
         self.unsigned[entry.seq] = UnsignedDeployment(
-            entry.seq,
-            entry.kind,
-            started,
-            entry.moment,
-            f"{own[0]}no CI job of this repository is shown to have started deployment {started}: {start[0]}"
-            " — the deployment is taken as ended, its result unverified (not a success, failure or abort)",
-            False,
-            f"{own[1]}이 저장소의 CI 작업이 배포 {started}를 시작했다는 서명이 확인되지 않습니다: {start[1]} "
-            "— 배포는 끝난 것으로 보되 결과는 검증되지 않은 것으로 봅니다(성공·실패·중단으로 인정하지 않음)",
-            ends=True,
+            entry.seq, entry.kind, started, entry.moment, said.en, False, said.ko, ends=True
         )
         return False
 

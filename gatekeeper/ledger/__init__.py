@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from gatekeeper.domain.canonical import canonical_json as canonical_json  # part of the ledger's API
-from gatekeeper.messages import msg
+from gatekeeper.messages import msg, tr
 from gatekeeper.untrusted import aware_time, loads_json
 
 GENESIS = "0" * 64
@@ -356,11 +356,14 @@ def chain_reason_ko(reason: str) -> str:
     """Why a chain breaks (`verify_chain`, `verify_chain_from`), in Korean; any other reason as it is."""
     found = re.fullmatch(r"expected seq (\d+), found (-?\d+)", reason)
     if found:
-        return f"seq {found[1]}이(가) 와야 하는데 {found[2]}입니다"
-    return {
-        "prev does not match the previous record's hash": "prev가 앞 기록의 해시와 다릅니다",
-        "the record's content does not match its hash": "기록의 내용이 해시와 맞지 않습니다",
-    }.get(reason, reason)
+        return tr("ko", "expected seq {expected}, found {found}", expected=found[1], found=found[2])
+    known = {
+        "prev does not match the previous record's hash": msg(
+            "prev does not match the previous record's hash"
+        ),
+        "the record's content does not match its hash": msg("the record's content does not match its hash"),
+    }
+    return known[reason].ko if reason in known else reason
 
 
 def where_clause(conditions: Iterable[tuple[str, object | None]]) -> tuple[str, tuple[object, ...]]:

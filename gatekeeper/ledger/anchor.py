@@ -18,7 +18,7 @@ from pathlib import Path
 
 from gatekeeper.errors import InputError
 from gatekeeper.ledger import GENESIS, Ledger, LedgerReader
-from gatekeeper.messages import msg
+from gatekeeper.messages import msg, tr
 
 _HASH = re.compile(r"[0-9a-f]{64}")
 
@@ -62,41 +62,36 @@ class AnchorProblem:
     where: str = ""
 
     def message(self, lang: str = "en") -> str:
-        ko = lang == "ko"
         place = f" ({self.where})" if self.where else ""
         if self.anchor is None:
-            text = f"{self.found[:100]!r}{place}"
-            return (
-                f"앵커로 읽을 수 없는 상태 값 {text}: SEQ:HASH가 아닙니다 — "
-                "누군가 gatekeeper의 상태 이름으로 다른 값을 게시했습니다"
-                if ko
-                else f"status {text} is not an anchor (SEQ:HASH): someone posted another value under "
-                "gatekeeper's status name"
+            return tr(
+                lang,
+                "status {text} is not an anchor (SEQ:HASH): someone posted another value under gatekeeper's "
+                "status name",
+                text=f"{self.found[:100]!r}{place}",
             )
         anchor = f"{self.anchor}{place}"
         if self.kind == "genesis":
-            return (
-                f"앵커 {anchor}: seq 0은 빈 원장이며 그 해시는 {GENESIS[:16]}…입니다"
-                if ko
-                else f"anchor {anchor}: seq 0 is the empty ledger, whose hash is {GENESIS[:16]}…"
+            return tr(
+                lang,
+                "anchor {anchor}: seq 0 is the empty ledger, whose hash is {genesis}…",
+                anchor=anchor,
+                genesis=GENESIS[:16],
             )
         if self.kind == "removed":
-            return (
-                f"앵커 {anchor}: 원장이 앵커된 레코드보다 앞선 seq {self.found}에서 끝납니다: "
-                "레코드가 삭제되었습니다"
-                if ko
-                else f"anchor {anchor}: the ledger ends at seq {self.found}, before the anchored record: "
-                "records were removed"
+            return tr(
+                lang,
+                "anchor {anchor}: the ledger ends at seq {found}, before the anchored record: records were "
+                "removed",
+                anchor=anchor,
+                found=self.found,
             )
-        found = (
-            f"{self.found[:16]}…"
-            if self.found
-            else ("읽을 수 있는 레코드 없음" if ko else "nothing readable")
-        )
-        return (
-            f"앵커 {anchor}: 레코드 {self.anchor.seq}의 해시가 {found}입니다: 원장이 다시 쓰였습니다"
-            if ko
-            else f"anchor {anchor}: record {self.anchor.seq} has hash {found}: the ledger was rewritten"
+        return tr(
+            lang,
+            "anchor {anchor}: record {seq} has hash {found}: the ledger was rewritten",
+            anchor=anchor,
+            seq=self.anchor.seq,
+            found=f"{self.found[:16]}…" if self.found else tr(lang, "nothing readable"),
         )
 
 

@@ -39,7 +39,7 @@ from typing import Protocol, runtime_checkable
 
 from gatekeeper.errors import LedgerIntegrityError
 from gatekeeper.ledger import Ledger, Record, chain_reason_ko, record_hash
-from gatekeeper.messages import msg
+from gatekeeper.messages import Message, msg, tr
 
 FULL_VERIFY_EVERY = timedelta(hours=24)
 
@@ -127,8 +127,11 @@ def confirm_chain(
             raise LedgerIntegrityError(
                 shrunk,
                 hint=_rewritten_hint(checkpoints),
-                ko=f"원장이 이 컴퓨터가 검증한 상태보다 줄었거나 바뀌었습니다: {shrunk}",
-                hint_ko=_rewritten_hint_ko(checkpoints),
+                ko=tr(
+                    "ko",
+                    "the ledger shrank or changed from what this machine verified: {detail}",
+                    detail=shrunk,
+                ),
             )
         if timedelta(0) <= now - checkpoint.verified_at < FULL_VERIFY_EVERY:
             moved = _since_checkpoint(ledger, read, checkpoint)
@@ -194,19 +197,12 @@ def stored_hash(text: str | None) -> str:
     return value if isinstance(value, str) else ""
 
 
-def _rewritten_hint_ko(checkpoints: CheckpointFile) -> str:
-    return (
-        "원장은 늘어나기만 합니다: 신뢰할 수 있는 사본에서 복원하고(git이면 이 컴퓨터가 본 끝을 다시 푸시) "
-        "`gatekeeper ledger verify`를 실행하십시오. 일부러 바꾼 원장이라면 실행기 관리자가 이 컴퓨터의 "
-        f"체크포인트 {checkpoints.path}를 지워야 합니다"
-    )
-
-
-def _rewritten_hint(checkpoints: CheckpointFile) -> str:
-    return (
+def _rewritten_hint(checkpoints: CheckpointFile) -> Message:
+    return msg(
         "the ledger only grows: restore it from a trusted copy (for git, push back the tip this machine "
         "saw) and run `gatekeeper ledger verify`; a ledger replaced on purpose needs this machine's "
-        f"checkpoint {checkpoints.path} removed by the runner's administrator"
+        "checkpoint {path} removed by the runner's administrator",
+        path=checkpoints.path,
     )
 
 

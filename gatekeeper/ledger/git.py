@@ -76,7 +76,7 @@ from gatekeeper.ledger import (
     parse_stored,
     record_matches,
 )
-from gatekeeper.messages import msg
+from gatekeeper.messages import Message, msg
 
 SHARD_SIZE = 1000
 HEAD_FILE = "HEAD.json"
@@ -332,10 +332,8 @@ def _tree_blobs(body: bytes, hash_size: int) -> list[tuple[str, str]]:
     return blobs
 
 
-def _broken(message: str) -> LedgerIntegrityError:
-    return LedgerIntegrityError(
-        message, hint=_BROKEN_HINT.en, ko=f"git 원장 손상: {message}", hint_ko=_BROKEN_HINT.ko
-    )
+def _broken(message: Message) -> LedgerIntegrityError:
+    return LedgerIntegrityError(message, hint=_BROKEN_HINT)
 
 
 Entry = tuple[str, str, str, str]  # (mode, type, object id, path) of a tree entry
@@ -382,7 +380,13 @@ def _list_sources(
             or (kind == "commit") != bool(match["link"])
             or (kind == "commit") != (mode == GITLINK_MODE)
         ):
-            raise _broken(f"the git ledger at {commit} holds {path!r}, which gatekeeper never writes")
+            raise _broken(
+                msg(
+                    "the git ledger at {commit} holds {path!r}, which gatekeeper never writes",
+                    commit=commit,
+                    path=path,
+                )
+            )
         if match["sealed"]:
             sealed[int(match["sealed"])] = oid
         elif match["seal"]:
@@ -393,14 +397,18 @@ def _list_sources(
             files[int(match["seq"])] = oid
     for shard in sorted(set(sealed) ^ set(seals)):
         what = "seal" if shard in sealed else "records"
-        raise _broken(f"the git ledger's sealed shard {shard:06d} has no {what}")
+        raise _broken(msg("the git ledger's sealed shard {shard:06d} has no {what}", shard=shard, what=what))
     if links:
         files.update(_linked_files(git, links, history))
     sources = [_Source(shard_first(n), sealed[n], seals[n], n) for n in sorted(sealed)]
     for seq, oid in files.items():
         if (seq // SHARD_SIZE) in sealed:
             raise _broken(
-                f"the git ledger holds record file {seq} inside its sealed shard {seq // SHARD_SIZE}"
+                msg(
+                    "the git ledger holds record file {seq} inside its sealed shard {shard}",
+                    seq=seq,
+                    shard=seq // SHARD_SIZE,
+                )
             )
         sources.append(_Source(seq, oid))
     sources.sort(key=lambda source: source.first)
@@ -417,8 +425,20 @@ def _linked_files(git: GitRunner, links: dict[int, str], history: Callable[[], b
     for (shard, commit), (kind, body) in zip(sorted(links.items()), found, strict=True):
         if kind != "tree":
             raise _broken(
-                f"the git ledger's sealed shard records/{shard:06d} names commit {commit}, which "
-                + ("is not in this repository" if kind == "missing" else f"holds a {kind} there")
+                msg(
+                    "the git ledger's sealed shard records/{shard:06d} names commit {commit}, which is "
+                    "not in this repository",
+                    shard=shard,
+                    commit=commit,
+                )
+                if kind == "missing"
+                else msg(
+                    "the git ledger's sealed shard records/{shard:06d} names commit {commit}, which holds a "
+                    "{kind} there",
+                    shard=shard,
+                    commit=commit,
+                    kind=kind,
+                )
             )
         for name, oid in _tree_blobs(body, len(commit) // 2):
             stem = name.removesuffix(".json")
@@ -656,14 +676,24 @@ def _decode(git: GitRunner, sources: list[_Source]) -> Iterator[tuple[_Source, b
             if source.sealed:
                 seal_kind, seal = next(objects)
                 if kind != "blob" or seal_kind != "blob":
-                    raise _broken(f"the git ledger's sealed shard {source.shard:06d} cannot be read")
+                    raise _broken(
+                        msg("the git ledger's sealed shard {shard:06d} cannot be read", shard=source.shard)
+                    )
                 try:
                     data = zlib.decompress(data, 31)  # 31: a gzip stream
                 except zlib.error as exc:
                     shard = f"{source.shard:06d}"
-                    raise _broken(f"the git ledger's sealed shard {shard} is not gzip: {exc}") from None
+                    raise _broken(
+                        msg("the git ledger's sealed shard {shard} is not gzip: {exc}", shard=shard, exc=exc)
+                    ) from None
             elif kind != "blob":
-                raise _broken(f"the git ledger has no object {source.blob} for record file {source.first}")
+                raise _broken(
+                    msg(
+                        "the git ledger has no object {blob} for record file {first}",
+                        blob=source.blob,
+                        first=source.first,
+                    )
+                )
             yield source, data, seal
     finally:
         objects.close()
@@ -1145,10 +1175,21 @@ class GitLedger:
         shards: list[list[tuple[int, str]]] = []
         for (number, _kind, oid), (kind, body) in zip(full, listed, strict=True):
             if kind != "tree":
-                raise _broken(f"the git ledger's full shard {number:06d} ({oid}) cannot be read")
+                raise _broken(
+                    msg(
+                        "the git ledger's full shard {number:06d} ({oid}) cannot be read",
+                        number=number,
+                        oid=oid,
+                    )
+                )
             listing = _tree_blobs(body, len(oid) // 2)
             if not all(re.fullmatch(r"\d{9}\.json", name) for name, _blob in listing):
-                raise _broken(f"the git ledger's full shard {number:06d} holds files gatekeeper never writes")
+                raise _broken(
+                    msg(
+                        "the git ledger's full shard {number:06d} holds files gatekeeper never writes",
+                        number=number,
+                    )
+                )
             shards.append(sorted((int(name[:9]), blob) for name, blob in listing))
         texts = iter(self.git.cat_objects([oid for files in shards for _seq, oid in files]))
         chain = StoredChain(shard_first(full[0][0]), self._seal_before(top, full[0][0]))
@@ -1158,7 +1199,13 @@ class GitLedger:
             first, last, prev = shard_first(number), shard_last(number), chain.head
             if len(rows) != last - first + 1 or not chain.feed(rows):
                 why = chain.failure.reason if chain.failure else f"it holds {len(rows)} records"
-                raise _broken(f"the git ledger's full shard {number:06d} cannot be sealed: {why}")
+                raise _broken(
+                    msg(
+                        "the git ledger's full shard {number:06d} cannot be sealed: {why}",
+                        number=number,
+                        why=why,
+                    )
+                )
             compressed, seal = sealed_shard(number, rows, prev, chain.head)
             name = f"{number:06d}"
             entries[name + SEALED_SUFFIX] = f"100644 blob {self.git.write(compressed)}\t{name}{SEALED_SUFFIX}"
@@ -1172,7 +1219,11 @@ class GitLedger:
         line = top.get(f"{shard - 1:06d}{SEAL_SUFFIX}")
         if line is None:
             raise _broken(
-                f"the git ledger has no seal of shard {shard - 1:06d} before the full shard {shard:06d}"
+                msg(
+                    "the git ledger has no seal of shard {previous:06d} before the full shard {shard:06d}",
+                    previous=shard - 1,
+                    shard=shard,
+                )
             )
         kind, body = next(self.git.cat_objects([line.split("\t")[0].split(" ")[2]]))
         try:
@@ -1180,7 +1231,9 @@ class GitLedger:
         except (ValueError, KeyError, TypeError, RecursionError):
             last_hash = None
         if kind != "blob" or not isinstance(last_hash, str):
-            raise _broken(f"the seal of the git ledger's shard {shard - 1:06d} is unreadable")
+            raise _broken(
+                msg("the seal of the git ledger's shard {previous:06d} is unreadable", previous=shard - 1)
+            )
         return last_hash
 
     def _publish(self, tip: str | None, commit: str, record: Record) -> bool:

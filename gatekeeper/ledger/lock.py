@@ -21,7 +21,7 @@ from gatekeeper.domain import DeploymentResult, RecordKind
 from gatekeeper.domain.records import DeploymentFinished, DeploymentStarted, entry_of
 from gatekeeper.errors import ExitCode, GatekeeperError, InputError
 from gatekeeper.ledger import Draft, LedgerReader, Precondition, Record
-from gatekeeper.messages import msg
+from gatekeeper.messages import Message, msg
 
 
 class DeploymentLocked(GatekeeperError):
@@ -37,27 +37,31 @@ class HeldLock:
     age_hours: float
     stale: bool
 
-    def describe(self) -> str:
-        rfcs = ", ".join(self.record.rfcs) or "no RFC"
-        state = (
-            f"STALE: started {self.age_hours:.1f} h ago"
-            if self.stale
-            else f"started {self.age_hours:.1f} h ago"
-        )
-        return (
-            f"{self.record.actor} ({self.record.actor_source}) holds the deployment lock of "
-            f"{self.record.system}/{self.environment} for {rfcs} since {self.record.at} "
-            f"(ledger seq {self.record.seq}, id {self.record.id}; {state})"
-        )
-
-    def describe_ko(self) -> str:
-        rfcs = ", ".join(self.record.rfcs) or "변경요청 없음"
-        state = f"{'오래됨: ' if self.stale else ''}{self.age_hours:.1f}시간 전 시작"
-        return (
-            f"{self.record.actor}({self.record.actor_source})이(가) "
-            f"{self.record.system}/{self.environment}의 배포 잠금을 {self.record.at}부터 "
-            f"{rfcs} 배포로 보유 중입니다 (원장 seq {self.record.seq}, id {self.record.id}, "
-            f"{state})"
+    @property
+    def description(self) -> Message:
+        """Who holds the lock, since when and for what (said in the run's language)."""
+        record = self.record
+        said = {
+            "actor": record.actor,
+            "source": record.actor_source,
+            "system": record.system,
+            "environment": self.environment,
+            "rfcs": ", ".join(record.rfcs) if record.rfcs else msg("no RFC"),
+            "at": record.at,
+            "seq": record.seq,
+            "id": record.id,
+            "hours": self.age_hours,
+        }
+        if self.stale:
+            return msg(
+                "{actor} ({source}) holds the deployment lock of {system}/{environment} for {rfcs} since "
+                "{at} (ledger seq {seq}, id {id}; STALE: started {hours:.1f} h ago)",
+                **said,
+            )
+        return msg(
+            "{actor} ({source}) holds the deployment lock of {system}/{environment} for {rfcs} since "
+            "{at} (ledger seq {seq}, id {id}; started {hours:.1f} h ago)",
+            **said,
         )
 
 
@@ -143,11 +147,10 @@ def require_unlocked(
         if held.stale:
             raise DeploymentLocked(
                 msg(
-                    "deployment refused: {held_describe}; the lock is older than lock_stale_hours "
+                    "deployment refused: {held}; the lock is older than lock_stale_hours "
                     "({stale_hours:g} h) but is never broken automatically",
-                    held_describe=held.describe(),
+                    held=held.description,
                     stale_hours=stale_hours,
-                    held_describe_ko=held.describe_ko(),
                 ),
                 hint=msg(
                     "a release manager who has checked the earlier deployment closes it with "
@@ -158,9 +161,8 @@ def require_unlocked(
             )
         raise DeploymentLocked(
             msg(
-                "deployment refused: {held_describe}",
-                held_describe=held.describe(),
-                held_describe_ko=held.describe_ko(),
+                "deployment refused: {held}",
+                held=held.description,
             ),
             hint=msg("wait for that deployment to finish, or coordinate with its owner"),
         )

@@ -75,11 +75,13 @@ class ApiCaller:
     rng: random.Random = field(default_factory=random.Random)
 
     def error(self, what: str, detail: str, hint: str = "", hint_ko: str = "") -> PlatformError:
-        text = for_log(scrub(f"{self.platform} API: {what} failed: {detail}", self.secrets), limit=600)
+        said = msg(
+            "{platform} API: {what} failed: {detail}", platform=self.platform, what=what, detail=detail
+        )
         return PlatformError(
-            text,
+            for_log(scrub(said.en, self.secrets), limit=600),
             hint=scrub(hint, self.secrets),
-            ko=for_log(scrub(f"{self.platform} API: {what} 실패: {detail}", self.secrets), limit=600),
+            ko=for_log(scrub(said.ko, self.secrets), limit=600),
             hint_ko=scrub(hint_ko, self.secrets),
         )
 
@@ -286,12 +288,8 @@ def rfc_entry(issue: IssueRfc, pattern: str, wanted: str | None = None) -> RfcEn
     except ConfigError as exc:
         return RfcEntry(rfc_id, issue.where, error=exc.render(), error_ko=exc.render("ko"))
     if rfc.id != rfc_id:
-        return RfcEntry(
-            rfc_id,
-            issue.where,
-            error=f"{issue.where}: id {rfc.id!r} does not match the title",
-            error_ko=f"{issue.where}: id {rfc.id!r}이(가) 제목과 다릅니다",
-        )
+        said = msg("{where}: id {id!r} does not match the title", where=issue.where, id=rfc.id)
+        return RfcEntry(rfc_id, issue.where, error=said.en, error_ko=said.ko)
     return RfcEntry(rfc_id, issue.where, rfc=rfc)
 
 
@@ -302,12 +300,8 @@ def pick_issue(candidates: Sequence[IssueRfc], pattern: str, rfc_id: str) -> Rfc
         return None
     if len(entries) > 1:
         where = ", ".join(e.where for e in entries)
-        return RfcEntry(
-            rfc_id,
-            where,
-            error=f"RFC {rfc_id} is held by more than one issue: {where}",
-            error_ko=f"변경요청 {rfc_id}이(가) 여러 이슈에 있습니다: {where}",
-        )
+        said = msg("RFC {rfc_id} is held by more than one issue: {where}", rfc_id=rfc_id, where=where)
+        return RfcEntry(rfc_id, where, error=said.en, error_ko=said.ko)
     return entries[0]
 
 
