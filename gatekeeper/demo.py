@@ -252,8 +252,8 @@ def _setup(story: Story) -> None:
     story.say(
         tr(
             story.speaks,
-            "    adoption point: {handover_10} (the hand-over and its history are exempt from commit checks)",
-            handover_10=handover[:10],
+            "    adoption point: {handover} (the hand-over and its history are exempt from commit checks)",
+            handover=handover[:10],
         )
     )
     # The operator manager defines baseline 1.0 at the hand-over (seed 002 형상관리 1.2), in a pipeline job

@@ -83,10 +83,10 @@ def print_pdf(html: str, target: Path, env: Mapping[str, str]) -> None:
         detail = done.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or ["no output"]
         raise InputError(
             msg(
-                "Chromium could not print {name} (exit {returncode}): {detail_0_300}",
+                "Chromium could not print {name} (exit {returncode}): {detail}",
                 name=target.name,
                 returncode=done.returncode,
-                detail_0_300=detail[0][:300],
+                detail=detail[0][:300],
             ),
             hint=msg("check that Chromium starts (`chromium --headless --version`)"),
         )

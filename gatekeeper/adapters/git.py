@@ -285,7 +285,7 @@ def _parse(fields: list[str]) -> Commit:
     sha = fields[0]
     if not _SHA.match(sha):
         raise GitError(
-            msg("unexpected `git log` output near {sha_40!r}", sha_40=sha[:40]),
+            msg("unexpected `git log` output near {sha!r}", sha=sha[:40]),
             hint=msg("a commit message contains a NUL byte?"),
         )
     return Commit(
@@ -338,8 +338,8 @@ def iter_commits(root: Path, revisions: Iterable[str]) -> Iterator[Commit]:
         reason = (stderr.strip().splitlines() or [f"exit status {code}"])[-1]
         raise GitError(
             msg(
-                "`git log {join_revisions}` failed: {reason}",
-                join_revisions=" ".join(revisions),
+                "`git log {revisions}` failed: {reason}",
+                revisions=" ".join(revisions),
                 reason=reason,
             ),
             hint=msg("check the revisions and the state of the repository"),

@@ -86,8 +86,8 @@ def default_branch(root: Path, env: Mapping[str, str], has_remote: bool) -> str:
     if not _valid_branch(named):
         raise _fail(
             *msg(
-                "the default branch of the repository is unknown or not a branch name: {named_80!r}",
-                named_80=named[:80],
+                "the default branch of the repository is unknown or not a branch name: {named!r}",
+                named=named[:80],
             ).pair
         )
     return named
@@ -123,10 +123,10 @@ def base_commit(root: Path, env: Mapping[str, str]) -> tuple[str, str]:
     elif remotes:
         raise _fail(
             *msg(
-                "the clone has no `{REMOTE}` remote (only {join_remotes}): the default branch "
+                "the clone has no `{REMOTE}` remote (only {remotes}): the default branch "
                 "cannot be read from the repository the job was checked out from",
                 REMOTE=REMOTE,
-                join_remotes=", ".join(remotes),
+                remotes=", ".join(remotes),
             ).pair
         )
     else:
@@ -168,11 +168,11 @@ def load_governing(config_path: Path, env: Mapping[str, str]) -> Config:
     if text is None:
         raise ConfigError(
             msg(
-                "the default branch {branch} ({commit_10}) has no {relative}: in CI the "
+                "the default branch {branch} ({commit}) has no {relative}: in CI the "
                 "configuration is read from the default branch, never from the change under "
                 "deployment",
                 branch=branch,
-                commit_10=commit[:10],
+                commit=commit[:10],
                 relative=relative,
             ),
             hint=msg("merge {relative} into {branch} through review first", relative=relative, branch=branch),
@@ -245,9 +245,9 @@ def governance_changes(
             reason = _reason(out)
             raise _fail(
                 *msg(
-                    "cannot compare {head_10} with the default branch's {base_10}: {reason}",
-                    head_10=head[:10],
-                    base_10=base[:10],
+                    "cannot compare {head} with the default branch's {base}: {reason}",
+                    head=head[:10],
+                    base=base[:10],
                     reason=reason,
                 ).pair
             )

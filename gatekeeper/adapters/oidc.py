@@ -174,9 +174,9 @@ def load_pinned(path: Path) -> list[dict[str, Any]]:
     except OSError as exc:
         raise ConfigError(
             msg(
-                "{path}: cannot read the pinned OIDC keys: {exc_strerror_or_exc}",
+                "{path}: cannot read the pinned OIDC keys: {reason}",
                 path=path,
-                exc_strerror_or_exc=exc.strerror or exc,
+                reason=exc.strerror or exc,
             ),
             hint=msg("`keys_file` names a JWKS file in the repository (the issuer's /.well-known/jwks)"),
         ) from None

@@ -708,9 +708,9 @@ class AuditBuilder:
                     f"rfc:{entry.id}",
                     tr(
                         self.lang,
-                        "RFC {id} lacks: {join_lacking}",
+                        "RFC {id} lacks: {lacking}",
                         id=entry.id,
-                        join_lacking=", ".join(lacking),
+                        lacking=", ".join(lacking),
                     ),
                 )
 
@@ -821,10 +821,10 @@ class AuditBuilder:
             self.checks["change.history-recorded"].remark(
                 tr(
                     self.lang,
-                    "{len_legacy} deployment record(s) (seq {seqs}{more}) carry no CI signature "
+                    "{legacy_count} deployment record(s) (seq {seqs}{more}) carry no CI signature "
                     "(written by an earlier version, on a workstation or by a job without an ID "
                     "token): judged by their content, as before",
-                    len_legacy=len(self.history.legacy),
+                    legacy_count=len(self.history.legacy),
                     seqs=seqs,
                     more=more,
                 )
@@ -898,13 +898,12 @@ class AuditBuilder:
                     check.remark(
                         tr(
                             self.lang,
-                            "deployment {id} (record {seq}): {STEP_NAMES_part_0} is due by "
-                            "{deadline_isoformat_timespec}",
+                            "deployment {id} (record {seq}): {step} is due by {deadline}",
                             id=release.id,
                             seq=release.seq,
-                            STEP_NAMES_part_0=STEP_NAMES[part][0],
-                            deadline_isoformat_timespec=deadline.isoformat(timespec="minutes"),
-                            STEP_NAMES_part_1=STEP_NAMES[part][1],
+                            step=STEP_NAMES[part][0],
+                            deadline=deadline.isoformat(timespec="minutes"),
+                            STEP_NAMES_part=STEP_NAMES[part][1],
                         )
                     )
 

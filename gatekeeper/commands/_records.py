@@ -77,7 +77,7 @@ def rfc_digest(ctx: Context, rfc_id: str) -> str:
                 "RFC {rfc_id} is not valid: {error}",
                 rfc_id=rfc_id,
                 error=entry.error,
-                entry_error_ko_or_entry_erro=entry.error_ko or entry.error,
+                entry_error_ko=entry.error_ko or entry.error,
             ),
             hint=msg("fix {where}", where=entry.where),
         )

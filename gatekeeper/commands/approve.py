@@ -67,7 +67,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
                 "RFC {rfc_id} is not valid: {error}",
                 rfc_id=args.rfc_id,
                 error=entry.error,
-                entry_error_ko_or_entry_erro=entry.error_ko or entry.error,
+                entry_error_ko=entry.error_ko or entry.error,
             ),
             hint=msg("fix {where}", where=entry.where),
         )
@@ -154,8 +154,8 @@ def _artifacts(given: list[str]) -> dict[str, str]:
         if not name.strip() or not ARTIFACT_DIGEST.fullmatch(digest) or name.strip() in found:
             raise InputError(
                 msg(
-                    "--artifact {item_80!r} is not NAME=sha256:<64 hex digits> (each name once)",
-                    item_80=item[:80],
+                    "--artifact {item!r} is not NAME=sha256:<64 hex digits> (each name once)",
+                    item=item[:80],
                 ),
                 hint=msg("give each artefact as NAME=sha256:<digest>, e.g. app.war=sha256:<sha256sum of it>"),
             )
@@ -178,7 +178,7 @@ def _approved_commit(ctx: Context, revision: str | None) -> str:
         return rev_parse(ctx.repo_root, revision)
     except GitError:
         raise InputError(
-            msg("--commit {revision_80!r} names no commit of this repository", revision_80=revision[:80]),
+            msg("--commit {revision!r} names no commit of this repository", revision=revision[:80]),
             hint=msg("give the id (or a tag or branch) of the commit whose release is approved"),
         ) from None
 

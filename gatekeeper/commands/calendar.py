@@ -60,9 +60,9 @@ def _period(args: argparse.Namespace, zone: ZoneInfo, now: datetime) -> tuple[da
     if end <= start:
         raise UsageError(
             msg(
-                "--to {end!r} is not after --from {args_start_or_start_date_iso!r}",
+                "--to {end!r} is not after --from {start!r}",
                 end=args.end,
-                args_start_or_start_date_iso=args.start or start.date().isoformat(),
+                start=args.start or start.date().isoformat(),
             ),
             hint=msg("give a --to on or after the --from day, or swap the two"),
         )
@@ -132,10 +132,10 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     if unknown:
         raise UsageError(
             msg(
-                "--system {join_unknown}: no such system in this configuration, its RFCs or its ledger",
-                join_unknown=", ".join(unknown),
+                "--system {unknown}: no such system in this configuration, its RFCs or its ledger",
+                unknown=", ".join(unknown),
             ),
-            hint=msg("name one of {join_known}, or `all`", join_known=", ".join(known)),
+            hint=msg("name one of {known}, or `all`", known=", ".join(known)),
         )
     cal = build(
         rfcs=rfcs,

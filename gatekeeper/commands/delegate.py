@@ -50,9 +50,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     given = (("--to", args.to), ("--steps", args.steps), ("--from", args.start), ("--until", args.end))
     missing = [flag for flag, value in given if not value]
     if missing:
-        raise UsageError(
-            msg("delegate needs {join_missing} (or --revoke ID)", join_missing=", ".join(missing))
-        )
+        raise UsageError(msg("delegate needs {missing} (or --revoke ID)", missing=", ".join(missing)))
     zone = ZoneInfo(ctx.config.timezone)
     start = _moment(args.start, "--from", zone, end=False)
     end = _moment(args.end, "--until", zone, end=True)
@@ -66,12 +64,12 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
                 "--to names nobody, or --steps names no approval step of the pack: {unknown}",
                 unknown=", ".join(unknown),
             ),
-            hint=msg("use steps of {name}: {join_known}", name=ctx.policy.name, join_known=", ".join(known)),
+            hint=msg("use steps of {name}: {known}", name=ctx.policy.name, known=", ".join(known)),
         )
     if not deputy or not steps:
         raise InputError(
             msg("--to names nobody, or --steps names no approval step of the pack: -"),
-            hint=msg("use steps of {name}: {join_known}", name=ctx.policy.name, join_known=", ".join(known)),
+            hint=msg("use steps of {name}: {known}", name=ctx.policy.name, known=", ".join(known)),
         )
     if end <= start or end <= ctx.runtime.now():
         raise InputError(
@@ -98,10 +96,10 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         stored,
         tr(
             ctx.lang,
-            "{join_steps} to {deputy} until {end_isoformat}",
-            join_steps=", ".join(steps),
+            "{steps} to {deputy} until {end}",
+            steps=", ".join(steps),
             deputy=deputy,
-            end_isoformat=end.isoformat(),
+            end=end.isoformat(),
         ),
     )
 
@@ -121,7 +119,7 @@ def _moment(text: str, flag: str, zone: ZoneInfo, *, end: bool) -> datetime:
         return aware_time(text)
     except ValueError as exc:
         raise InputError(
-            msg("{flag} {text_60!r}: {exc}", flag=flag, text_60=text[:60], exc=exc),
+            msg("{flag} {text!r}: {exc}", flag=flag, text=text[:60], exc=exc),
             hint=msg(
                 "give {flag} as a date (2026-12-07) or a time with an offset (2026-12-07T09:00:00+09:00)",
                 flag=flag,
@@ -232,7 +230,7 @@ def _revoke(args: argparse.Namespace, ctx: Context) -> int:
             else msg("there is no delegation record with this id")
         )
         raise InputError(
-            msg("--revoke {revoke_80!r}: {why}; nothing was recorded", revoke_80=args.revoke[:80], why=why),
+            msg("--revoke {revoke!r}: {why}; nothing was recorded", revoke=args.revoke[:80], why=why),
             hint=msg("`gatekeeper ledger log --kind delegation` lists the delegation records and their ids"),
         )
     stored = store(ctx, record)

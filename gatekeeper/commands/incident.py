@@ -145,9 +145,7 @@ def _open(args: argparse.Namespace, ctx: Context, actor: str) -> int:
 
     record = draft(ctx, str(payload.KIND), payload.dump(), tuple(args.rfc))
     stored = store(ctx, record, unique)
-    code = report_stored(
-        ctx, stored, tr(ctx.lang, "{ident}, grade {int_grade}", ident=ident, int_grade=int(grade))
-    )
+    code = report_stored(ctx, stored, tr(ctx.lang, "{ident}, grade {grade}", ident=ident, grade=int(grade)))
     if (
         "attestation" not in stored.data
         and ctx.policy.approvals.attestation_level(ctx.config.system.grade) == "required"
@@ -214,8 +212,8 @@ def _close(args: argparse.Namespace, ctx: Context) -> int:
     if resolved < state.start:
         raise UsageError(
             msg(
-                "--resolved-at is before the incident occurred ({state_start_isoformat})",
-                state_start_isoformat=state.start.isoformat(),
+                "--resolved-at is before the incident occurred ({start})",
+                start=state.start.isoformat(),
             ),
             hint=msg("give the time service was restored and confirmed"),
         )

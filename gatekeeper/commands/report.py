@@ -124,7 +124,7 @@ def build_form(ctx: Context, ledger: LedgerReader, kind: str, ident: str) -> For
                     "RFC {ident} does not validate: {error}",
                     ident=ident,
                     error=entry.error,
-                    entry_error_ko_or_entry_erro=entry.error_ko or entry.error,
+                    entry_error_ko=entry.error_ko or entry.error,
                 ),
                 hint=msg("`gatekeeper rfc validate {ident}`", ident=ident),
             )
@@ -243,7 +243,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
             write_hwpx(form, target, lang=ctx.lang, generated=generated, letterhead=heading)
         else:
             target.write_text(text, encoding="utf-8")
-        line = tr(ctx.lang, "wrote {for_log_str_target}", for_log_str_target=for_log(str(target)))
+        line = tr(ctx.lang, "wrote {target}", target=for_log(str(target)))
         return ctx.done(line, kind=args.kind, id=args.id, output=str(target))
     if ctx.output_format == "json":
         return ctx.done("", kind=args.kind, id=args.id, html=bool(args.html), form=text)
@@ -295,9 +295,9 @@ def _register(args: argparse.Namespace, ctx: Context) -> int:
     except OSError as exc:
         raise InputError(
             msg(
-                "{output}: cannot write the workbook: {exc_strerror_or_exc}",
+                "{output}: cannot write the workbook: {reason}",
                 output=args.output,
-                exc_strerror_or_exc=exc.strerror or exc,
+                reason=exc.strerror or exc,
             ),
             hint=msg("choose a writable path for --output"),
         ) from None
@@ -305,9 +305,9 @@ def _register(args: argparse.Namespace, ctx: Context) -> int:
     return ctx.done(
         tr(
             lang,
-            "wrote {for_log_str_target}: {counts_0} changes, {counts_1} deployments, {counts_2} incidents",
-            for_log_str_target=for_log(str(target)),
-            counts_0=counts[0],
+            "wrote {target}: {counts} changes, {counts_1} deployments, {counts_2} incidents",
+            target=for_log(str(target)),
+            counts=counts[0],
             counts_1=counts[1],
             counts_2=counts[2],
         ),

@@ -276,10 +276,8 @@ def load_policy(name_or_path: str, *, relative_to: Path | None = None) -> Policy
         if not path.is_file():
             shipped = sorted(p.stem for p in policies_dir().glob("*.yaml"))
             raise ConfigError(
-                msg("unknown policy pack {name_or_path!r}", name_or_path=name_or_path),
-                hint=msg(
-                    "use one of {join_shipped}, or a path to a pack file", join_shipped=", ".join(shipped)
-                ),
+                msg("unknown policy pack {name!r}", name=name_or_path),
+                hint=msg("use one of {shipped}, or a path to a pack file", shipped=", ".join(shipped)),
             )
     return parse_model(Policy, load_yaml(path, what="policy pack"), "policy pack")
 

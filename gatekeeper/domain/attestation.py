@@ -396,7 +396,7 @@ def verify(
     try:
         header = _header(token)
     except ValueError as exc:  # binascii.Error and JSONDecodeError are ValueErrors
-        return _refuse(*msg("the token is not a JWT ({str_exc_120})", str_exc_120=str(exc)[:120]).pair)
+        return _refuse(*msg("the token is not a JWT ({exc})", exc=str(exc)[:120]).pair)
     algorithm, kid = header.get("alg"), header.get("kid")
     kty = str(jwk.get("kty"))[:8]
     allowed = ALGORITHMS.get(str(jwk.get("kty")), ())
@@ -443,26 +443,26 @@ def verify(
     if moment > expires + expect.leeway:
         return _refuse(
             *msg(
-                "the token expired at {expires_isoformat}, before {moment_isoformat}",
-                expires_isoformat=expires.isoformat(),
-                moment_isoformat=moment.isoformat(),
+                "the token expired at {expires}, before {moment}",
+                expires=expires.isoformat(),
+                moment=moment.isoformat(),
             ).pair,
             claims,
         )
     if moment < min(issued, not_before) - expect.leeway:
         return _refuse(
             *msg(
-                "the token was issued at {issued_isoformat}, after {moment_isoformat}",
-                issued_isoformat=issued.isoformat(),
-                moment_isoformat=moment.isoformat(),
+                "the token was issued at {issued}, after {moment}",
+                issued=issued.isoformat(),
+                moment=moment.isoformat(),
             ).pair,
             claims,
         )
     if not trust.trusts(jwk, issued):
         return _refuse(
             *msg(
-                "the key {kid_40!r} is not one {issuer} publishes or the configuration pins",
-                kid_40=kid[:40],
+                "the key {kid!r} is not one {issuer} publishes or the configuration pins",
+                kid=kid[:40],
                 issuer=expect.issuer,
             ).pair
         )

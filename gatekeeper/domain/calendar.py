@@ -212,9 +212,9 @@ class BusinessCalendar:
             moment = later
         raise CalendarUnavailable(
             msg(
-                "no allowed deployment time within {days} days after {at_isoformat}",
+                "no allowed deployment time within {days} days after {at}",
                 days=SEARCH_HORIZON.days,
-                at_isoformat=at.isoformat(),
+                at=at.isoformat(),
             ),
             hint=msg(
                 "check the freeze periods in .gatekeeper.yml (`freeze:`) and calendar.extra_closed_days"

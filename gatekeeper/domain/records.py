@@ -170,10 +170,10 @@ def _enum(data: Mapping[str, Any], name: str, allowed: Sequence[str], default: s
         shown = msg("missing") if name not in data else repr(value)[:40]
         raise PayloadError(
             msg(
-                "`{name}` is {shown}, not one of {join_allowed}",
+                "`{name}` is {shown}, not one of {allowed}",
                 name=name,
                 shown=shown,
-                join_allowed=", ".join(allowed),
+                allowed=", ".join(allowed),
             )
         )
     return str(value)
@@ -196,10 +196,10 @@ def _member(data: Mapping[str, Any], name: str, members: Mapping[str, E], defaul
         shown = msg("missing") if name not in data else repr(value)[:40]
         raise PayloadError(
             msg(
-                "`{name}` is {shown}, not one of {join_members}",
+                "`{name}` is {shown}, not one of {members}",
                 name=name,
                 shown=shown,
-                join_members=", ".join(members),
+                members=", ".join(members),
             )
         )
     return found
@@ -735,10 +735,10 @@ def _choice(data: Mapping[str, Any], name: str, allowed: Sequence[str]) -> str:
     if value and value not in allowed:
         raise PayloadError(
             msg(
-                "`{name}` is {value_40!r}, not one of {join_allowed}",
+                "`{name}` is {value!r}, not one of {allowed}",
                 name=name,
-                value_40=value[:40],
-                join_allowed=", ".join(allowed),
+                value=value[:40],
+                allowed=", ".join(allowed),
             )
         )
     return value

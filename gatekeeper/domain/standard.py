@@ -82,8 +82,8 @@ def check_standard(
     if system not in entry.systems:
         problems.append(
             msg(
-                "it covers {join_entry_systems}, not {system}",
-                join_entry_systems=", ".join(entry.systems),
+                "it covers {entry_systems}, not {system}",
+                entry_systems=", ".join(entry.systems),
                 system=system,
             ).pair
         )
@@ -92,16 +92,16 @@ def check_standard(
     if outside:
         problems.append(
             msg(
-                "{len_outside} file(s) outside its paths and items: {listed_outside}",
-                len_outside=len(outside),
+                "{outside_count} file(s) outside its paths and items: {listed_outside}",
+                outside_count=len(outside),
                 listed_outside=_listed(outside),
             ).pair
         )
     if len(size.files) > entry.max_files:
         problems.append(
             msg(
-                "{len_size_files} files changed, more than its max_files {max_files}",
-                len_size_files=len(size.files),
+                "{size_files_count} files changed, more than its max_files {max_files}",
+                size_files_count=len(size.files),
                 max_files=entry.max_files,
             ).pair
         )

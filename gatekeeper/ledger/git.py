@@ -1110,11 +1110,11 @@ class GitLedger:
                 self.sleep(self.rng.uniform(0, min(2.0, 0.05 * 2**attempt)))
         raise LedgerError(
             msg(
-                "could not append to the git ledger on {self_remote_label_or_self_br}: "
-                "{self_retries_1} pushes were rejected because other pipelines appended at the "
+                "could not append to the git ledger on {remote}: "
+                "{attempts} pushes were rejected because other pipelines appended at the "
                 "same time",
-                self_remote_label_or_self_br=self.remote_label or self.branch,
-                self_retries_1=self.retries + 1,
+                remote=self.remote_label or self.branch,
+                attempts=self.retries + 1,
             ),
             hint=msg("re-run the job (nothing was stored), or raise ledger.push_retries in .gatekeeper.yml"),
         )
@@ -1291,10 +1291,10 @@ class GitLedger:
         raise LedgerError(
             msg(
                 "the push of record {seq} to {remote_label} was accepted, but the ledger branch "
-                "there does not hold it (it points at {tip_or_nothing})",
+                "there does not hold it (it points at {tip})",
                 seq=record.seq,
                 remote_label=self.remote_label,
-                tip_or_nothing=tip or msg("nothing"),
+                tip=tip or msg("nothing"),
             ),
             hint=msg(
                 "check where the remote pushes (remote.<name>.pushurl) and that it is the ledger "

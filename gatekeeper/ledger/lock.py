@@ -198,8 +198,9 @@ def require_open(
         if len(candidates) > 1:
             raise InputError(
                 msg(
-                    "{len_candidates} deployments of {system}/{environment} are open; name the one to finish",
-                    len_candidates=len(candidates),
+                    "{candidates_count} deployments of {system}/{environment} are open; name the one to "
+                    "finish",
+                    candidates_count=len(candidates),
                     system=system,
                     environment=environment,
                 ),

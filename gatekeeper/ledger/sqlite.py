@@ -198,9 +198,9 @@ class SqliteLedger:
             raise LedgerIntegrityError(
                 msg(
                     "the SQLite ledger {path} does not have the schema gatekeeper creates "
-                    "({join_odd} differ): its look-up columns may not follow its records",
+                    "({odd} differ): its look-up columns may not follow its records",
                     path=self.path,
-                    join_odd=", ".join(odd),
+                    odd=", ".join(odd),
                 ),
                 hint=msg("restore the ledger file from a backup; run `gatekeeper ledger verify` on the copy"),
             )

@@ -83,9 +83,9 @@ def write_hwpx(
     except OSError as exc:
         raise InputError(
             msg(
-                "{target}: cannot write the HWPX file: {exc_strerror_or_exc}",
+                "{target}: cannot write the HWPX file: {reason}",
                 target=target,
-                exc_strerror_or_exc=exc.strerror or exc,
+                reason=exc.strerror or exc,
             ),
             hint=msg("choose a writable path for --output"),
         ) from None

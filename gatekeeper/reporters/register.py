@@ -77,7 +77,7 @@ def change_register(
                         "change register",
                         "invalid: {error}",
                         error=entry.error,
-                        entry_error_ko_or_entry_erro=entry.error_ko or entry.error,
+                        entry_error_ko=entry.error_ko or entry.error,
                     ),
                     *[""] * 10,
                 )

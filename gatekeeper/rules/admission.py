@@ -96,8 +96,8 @@ def check(request: Request, ctx: RuleContext) -> list[Finding]:
                 "approval.missing",
                 subject,
                 msg(
-                    "a decision recorded on a workstation does not count for a grade-{int_grade} system",
-                    int_grade=int(ctx.grade),
+                    "a decision recorded on a workstation does not count for a grade-{grade} system",
+                    grade=int(ctx.grade),
                 ),
                 msg("record it from the approval job of the CI pipeline (a protected environment)"),
             )

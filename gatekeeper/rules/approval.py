@@ -291,9 +291,9 @@ def _unattested_note(ctx: RuleContext, decision: ApprovalDecision) -> str:
     if decision.refusal is not None:
         return tr(
             ctx.lang,
-            " (ledger record {seq} does not count: {refusal_0})",
+            " (ledger record {seq} does not count: {refusal})",
             seq=decision.seq,
-            refusal_0=decision.refusal[0],
+            refusal=decision.refusal[0],
             refusal_1=decision.refusal[1],
         )
     en, ko = hint("gitlab" if decision.actor_source == ActorSource.GITLAB_CI else "github")
@@ -561,17 +561,17 @@ def out_of_order(facts: ApprovalFacts, ctx: RuleContext) -> Iterable[Finding | N
                 subject=_subject(facts, later),
                 message=tr(
                     ctx.lang,
-                    "step {later} of RFC {rfc_id} was approved before the earlier step {earlier_1}",
+                    "step {later} of RFC {rfc_id} was approved before the earlier step {earlier}",
                     later=later,
                     rfc_id=facts.rfc_id,
-                    earlier_1=earlier[-1],
+                    earlier=earlier[-1],
                 ),
                 remediation=tr(
                     ctx.lang,
-                    "approve {later} again now that {earlier_1} is approved (order: {join_order})",
+                    "approve {later} again now that {earlier} is approved (order: {order})",
                     later=later,
-                    earlier_1=earlier[-1],
-                    join_order=" → ".join(order),
+                    earlier=earlier[-1],
+                    order=" → ".join(order),
                 ),
             )
 
@@ -585,10 +585,10 @@ def stale(facts: ApprovalFacts, ctx: RuleContext) -> Iterable[Finding | None]:
                 message=tr(
                     ctx.lang,
                     "step {step} of RFC {rfc_id} was approved for other RFC content "
-                    "({decision_digest_19_or_no_dig}); the RFC is now {digest_19}",
+                    "({digest}); the RFC is now {digest_19}",
                     step=step,
                     rfc_id=facts.rfc_id,
-                    decision_digest_19_or_no_dig=decision.digest[:19] or "no digest",
+                    digest=decision.digest[:19] or "no digest",
                     digest_19=facts.digest[:19],
                 ),
                 remediation=tr(ctx.lang, "review the edited RFC and approve {step} again", step=step),
@@ -709,9 +709,8 @@ def before_evidence(facts: ApprovalFacts, ctx: RuleContext) -> Iterable[Finding 
         why = (
             tr(
                 ctx.lang,
-                " (unsigned ledger records {join_unsigned} are no evidence: no CI job on the "
-                "commit signed them)",
-                join_unsigned=", ".join(unsigned),
+                " (unsigned ledger records {unsigned} are no evidence: no CI job on the commit signed them)",
+                unsigned=", ".join(unsigned),
             )
             if unsigned
             else ""
@@ -722,20 +721,20 @@ def before_evidence(facts: ApprovalFacts, ctx: RuleContext) -> Iterable[Finding 
             message=tr(
                 ctx.lang,
                 "step {step} of RFC {rfc_id} was approved (ledger record {seq}) before the "
-                "ledger held {named} test evidence for the deployed commit {head_12}{why}",
+                "ledger held {named} test evidence for the deployed commit {head}{why}",
                 step=step,
                 rfc_id=facts.rfc_id,
                 seq=decision.seq,
                 named=named,
-                head_12=facts.head[:12],
+                head=facts.head[:12],
                 why=why,
             ),
             remediation=tr(
                 ctx.lang,
-                "record the {named} test evidence of {head_12} (`gatekeeper evidence add`), then "
+                "record the {named} test evidence of {head} (`gatekeeper evidence add`), then "
                 "approve {step} again",
                 named=named,
-                head_12=facts.head[:12],
+                head=facts.head[:12],
                 step=step,
             ),
         )
@@ -832,9 +831,8 @@ def quorum(facts: ApprovalFacts, ctx: RuleContext) -> Iterable[Finding | None]:
             + (tr(ctx.lang, "; not counted: {refused}", refused=not_counted) if not_counted else ""),
             remediation=tr(
                 ctx.lang,
-                "{need_len_counted} more member(s) of the step's role, none an author of the "
-                "change, approve {step}",
-                need_len_counted=need - len(counted),
+                "{short} more member(s) of the step's role, none an author of the change, approve {step}",
+                short=need - len(counted),
                 step=step,
             ),
         )

@@ -111,7 +111,7 @@ def baseline_drift(facts: DriftFacts, ctx: RuleContext) -> Iterable[Finding | No
         )
         label = facts.diff.label or str(facts.diff.baseline_seq)
         shas = sorted({k.sha[:10] for c in item.drifted for k in c.commits})
-        by = tr(ctx.lang, " by commit(s) {join_shas}", join_shas=", ".join(shas)) if shas else ""
+        by = tr(ctx.lang, " by commit(s) {shas}", shas=", ".join(shas)) if shas else ""
         yield ctx.finding(
             "baseline.drift",
             subject=item.id,

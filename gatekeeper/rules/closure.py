@@ -112,8 +112,8 @@ def refusal(
 
         if release.commit and not same_commit(payload.commit, release.commit):
             return msg(
-                "its tests ran on {commit_12}, not on the deployed commit {commit_122}",
-                commit_12=payload.commit[:12],
+                "its tests ran on {commit}, not on the deployed commit {commit_122}",
+                commit=payload.commit[:12],
                 commit_122=release.commit[:12],
             ).pair
         counts = payload.counts
@@ -329,8 +329,8 @@ def production_tests_overdue(facts: DeployFacts, ctx: RuleContext) -> Iterable[F
             remediation=tr(
                 ctx.lang,
                 "run the tests in production and record them from the pipeline: `gatekeeper "
-                "evidence add --kind {missing_0} --deployment {deployment} FILES..`",
-                missing_0=missing[0],
+                "evidence add --kind {missing} --deployment {deployment} FILES..`",
+                missing=missing[0],
                 deployment=state.deployment,
             ),
         )

@@ -188,8 +188,8 @@ def rfc_missing(facts: CommitFacts, ctx: RuleContext) -> Iterable[Finding | None
     elif facts.parts.body_ids:
         detail = tr(
             ctx.lang,
-            "; `{body_ids_0}` stands only in the body, where it does not count",
-            body_ids_0=facts.parts.body_ids[0],
+            "; `{body_ids}` stands only in the body, where it does not count",
+            body_ids=facts.parts.body_ids[0],
         )
         fix_id = facts.suggested_id or facts.parts.body_ids[0]
     else:

@@ -80,9 +80,7 @@ def _own_refusal(
     if _key(grant.delegator) == _key(grant.deputy):
         return msg("it delegates to the delegator themself").pair
     if step not in grant.steps:
-        return msg(
-            "it hands over {join_steps}, not {step}", join_steps=", ".join(grant.steps), step=step
-        ).pair
+        return msg("it hands over {steps}, not {step}", steps=", ".join(grant.steps), step=step).pair
     if not _holds(grant.delegator, step, members, ctx):
         return msg(
             "{delegator} does not hold the role of step {step}", delegator=grant.delegator, step=step
@@ -165,9 +163,9 @@ def deputy_of(
             reason = msg("it was recorded after the approval").pair
         elif reason is None and (moment is None or not grant.start <= moment < grant.end):
             reason = msg(
-                "the approval is outside its period ({grant_start_isoformat} – {grant_end_isoformat})",
-                grant_start_isoformat=grant.start.isoformat(),
-                grant_end_isoformat=grant.end.isoformat(),
+                "the approval is outside its period ({start} – {end})",
+                start=grant.start.isoformat(),
+                end=grant.end.isoformat(),
             ).pair
         elif reason is None and ended is not None and ended < seq:
             reason = msg("ledger record {ended} revoked it", ended=ended).pair
@@ -175,9 +173,9 @@ def deputy_of(
             return grant, None
         if step in grant.steps or why is None:
             why = msg(
-                "delegation record {seq} does not count: {reason_0}",
+                "delegation record {seq} does not count: {reason}",
                 seq=grant.seq,
-                reason_0=reason[0],
+                reason=reason[0],
                 reason_1=reason[1],
             ).pair
     return None, why

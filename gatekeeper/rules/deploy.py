@@ -326,18 +326,18 @@ def retro_review_overdue(facts: DeployFacts, ctx: RuleContext) -> Iterable[Findi
                         message=tr(
                             ctx.lang,
                             "emergency change {rfc} deployed at {at_deployment_started_at_ctx} still lacks "
-                            "its after-the-fact {join_lacking} (due by {at_deadline_ctx})",
+                            "its after-the-fact {lacking} (due by {at_deadline_ctx})",
                             rfc=rfc,
                             at_deployment_started_at_ctx=_at(deployment.started_at, ctx),
-                            join_lacking=", ".join(lacking),
+                            lacking=", ".join(lacking),
                             at_deadline_ctx=_at(deadline, ctx),
                         ),
                         remediation=tr(
                             ctx.lang,
                             "record the after-the-fact approval: `gatekeeper approve {rfc} --step "
-                            "{lacking_0} --decision approve`",
+                            "{lacking} --decision approve`",
                             rfc=rfc,
-                            lacking_0=lacking[0],
+                            lacking=lacking[0],
                         ),
                     )
             break
@@ -371,10 +371,10 @@ def notice_missing(facts: DeployFacts, ctx: RuleContext) -> Iterable[Finding | N
         why = (f" ({refused[0]})", f" ({refused[1]})") if refused else ("", "")
         if rfc in facts.noticed:  # a notice was recorded, but not to every agency the RFC names
             message = msg(
-                "RFC {rfc} names the related agencies {names}, and no notice told them{why_0}",
+                "RFC {rfc} names the related agencies {names}, and no notice told them{why}",
                 rfc=rfc,
                 names=names,
-                why_0=why[0],
+                why=why[0],
                 why_1=why[1],
             ).pair
             to = " ".join(shlex.quote(m) for m in missing)
@@ -386,10 +386,10 @@ def notice_missing(facts: DeployFacts, ctx: RuleContext) -> Iterable[Finding | N
         else:
             message = msg(
                 "RFC {rfc} affects linked systems or agencies ({names}) and no prior notice that "
-                "counts is recorded{why_0}",
+                "counts is recorded{why}",
                 rfc=rfc,
                 names=names,
-                why_0=why[0],
+                why=why[0],
                 why_1=why[1],
             ).pair
             remediation = msg(

@@ -88,12 +88,12 @@ def emergency_incident_unknown(facts: DeployFacts, ctx: RuleContext) -> Iterable
             if found is None:
                 continue
             why = msg(
-                "names incident {ident}, but {found_0}", ident=ident, found_0=found[0], found_1=found[1]
+                "names incident {ident}, but {found}", ident=ident, found=found[0], found_1=found[1]
             ).pair
         yield ctx.finding(
             "emergency.incident-unknown",
             subject=rfc,
-            message=tr(ctx.lang, "emergency change {rfc} {why_0}", rfc=rfc, why_0=why[0], why_1=why[1]),
+            message=tr(ctx.lang, "emergency change {rfc} {why}", rfc=rfc, why=why[0], why_1=why[1]),
             remediation=tr(
                 ctx.lang,
                 "an emergency change fixes a recorded incident: the operator or agency records "

@@ -159,9 +159,9 @@ def missing(facts: EvidenceFacts, ctx: RuleContext) -> Iterable[Finding | None]:
             severity=requirement.severity,
             message=tr(
                 ctx.lang,
-                "no {kind} test evidence for commit {head_12}{detail}",
+                "no {kind} test evidence for commit {head}{detail}",
                 kind=kind,
-                head_12=facts.head[:12],
+                head=facts.head[:12],
                 detail=detail,
             ),
             remediation=_hint(ctx, kind),
@@ -191,10 +191,10 @@ def stale(facts: EvidenceFacts, ctx: RuleContext) -> Iterable[Finding | None]:
                 subject=str(kind),
                 message=tr(
                     ctx.lang,
-                    "the {kind} report {source} is no evidence for commit {head_12}: {why}",
+                    "the {kind} report {source} is no evidence for commit {head}: {why}",
                     kind=kind,
                     source=report.source,
-                    head_12=facts.head[:12],
+                    head=facts.head[:12],
                     why=why,
                 ),
                 remediation=_signing_hint(ctx, kind) if report.why == "unsigned" else _hint(ctx, kind),
@@ -206,12 +206,12 @@ def stale(facts: EvidenceFacts, ctx: RuleContext) -> Iterable[Finding | None]:
                 subject=str(kind),
                 message=tr(
                     ctx.lang,
-                    "the {kind} test evidence ({source}) is for commit {commit_12}, not for "
-                    "{head_12} which is being deployed",
+                    "the {kind} test evidence ({source}) is for commit {commit}, not for "
+                    "{head} which is being deployed",
                     kind=kind,
                     source=other[-1].source,
-                    commit_12=other[-1].commit[:12],
-                    head_12=facts.head[:12],
+                    commit=other[-1].commit[:12],
+                    head=facts.head[:12],
                 ),
                 remediation=_hint(ctx, kind),
             )
@@ -278,9 +278,9 @@ def performance_missing(facts: EvidenceFacts, ctx: RuleContext) -> Iterable[Find
             message=tr(
                 ctx.lang,
                 "{rfcs} declares a performance impact but there is no performance test evidence "
-                "for commit {head_12}",
+                "for commit {head}",
                 rfcs=rfcs,
-                head_12=facts.head[:12],
+                head=facts.head[:12],
             ),
             remediation=tr(
                 ctx.lang,
@@ -303,10 +303,10 @@ def unattested(facts: EvidenceFacts, ctx: RuleContext) -> Iterable[Finding | Non
                 message=tr(
                     ctx.lang,
                     "the {kind} test evidence in {source} counts, but no CI job of this repository "
-                    "that ran on commit {head_12} signed it",
+                    "that ran on commit {head} signed it",
                     kind=item.kind,
                     source=item.source,
-                    head_12=facts.head[:12],
+                    head=facts.head[:12],
                 ),
                 remediation=_signing_hint(ctx, item.kind),
             )

@@ -71,9 +71,9 @@ def _load_event(env: Mapping[str, str]) -> tuple[dict[str, Any], str]:
     except OSError as exc:
         raise InputError(
             msg(
-                "{where}: cannot read the GitHub event payload: {exc_strerror_or_exc}",
+                "{where}: cannot read the GitHub event payload: {reason}",
                 where=where,
-                exc_strerror_or_exc=exc.strerror or exc,
+                reason=exc.strerror or exc,
             ),
             hint=msg(
                 "GITHUB_EVENT_PATH must name the event file the runner wrote; else pass --range BASE..HEAD"
@@ -124,7 +124,7 @@ def _field(payload: Mapping[str, Any], where: str, *keys: str, required: bool = 
     if not isinstance(value, str) or not value:
         found = "missing" if value is None else f"not a string: {value!r}"[:120]
         raise InputError(
-            msg("{where}: {join_keys} is {found}", where=where, join_keys=".".join(keys), found=found),
+            msg("{where}: {keys} is {found}", where=where, keys=".".join(keys), found=found),
             hint=msg("the event payload does not look like one GitHub wrote for this event"),
         )
     return value
@@ -136,10 +136,10 @@ def _sha(value: str | None, where: str, name: str) -> str | None:
     if not _SHA.match(value):
         raise InputError(
             msg(
-                "{where}: {name} is not a commit SHA: {value_80!r}",
+                "{where}: {name} is not a commit SHA: {value!r}",
                 where=where,
                 name=name,
-                value_80=value[:80],
+                value=value[:80],
             ),
             hint=msg("check that this is the event file the runner wrote"),
         )

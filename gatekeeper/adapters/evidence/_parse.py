@@ -289,7 +289,7 @@ def parse_file(path: Path, format: str, max_bytes: int) -> Counts:
     if format != "auto" and format not in FORMATS:
         raise InputError(
             msg("{path}: unknown test-result format {format!r}", path=path, format=format),
-            hint=msg("use auto or one of {join_FORMATS}", join_FORMATS=", ".join(FORMATS)),
+            hint=msg("use auto or one of {formats}", formats=", ".join(FORMATS)),
         )
     try:
         size = path.stat().st_size
@@ -376,10 +376,10 @@ def parse_file(path: Path, format: str, max_bytes: int) -> Counts:
     except expat.ExpatError as exc:
         raise InputError(
             msg(
-                "{path}:{lineno}:{exc_offset_1}: not well-formed XML ({ErrorString_code})",
+                "{path}:{lineno}:{offset}: not well-formed XML ({ErrorString_code})",
                 path=path,
                 lineno=exc.lineno,
-                exc_offset_1=exc.offset + 1,
+                offset=exc.offset + 1,
                 ErrorString_code=expat.ErrorString(exc.code),
             ),
             hint=msg("the report is truncated or corrupt; re-run the tests to produce it again"),

@@ -530,9 +530,9 @@ def emails_of_commits(commits: Iterable[CommitPeople]) -> dict[str, tuple[str, s
     if len(found) > MAX_COMMIT_EMAILS:
         raise PlatformError(
             msg(
-                "the change's commits carry {len_found} author and committer emails, more than "
+                "the change's commits carry {found_count} author and committer emails, more than "
                 "the {MAX_COMMIT_EMAILS} whose accounts gatekeeper looks up",
-                len_found=len(found),
+                found_count=len(found),
                 MAX_COMMIT_EMAILS=MAX_COMMIT_EMAILS,
             ),
             hint=msg("name each person's emails under `people:` in .gatekeeper.yml, or split the change"),
