@@ -46,18 +46,36 @@ def _own_constructor(cls: ast.ClassDef) -> ast.FunctionDef | None:
     return next((n for n in cls.body if isinstance(n, ast.FunctionDef) and n.name == "__init__"), None)
 
 
-def _is_message(node: ast.expr | None) -> bool:
-    return isinstance(node, ast.Call) and _name(node.func) == "msg"
+def _is_message(node: ast.expr | None, known: frozenset[str] = frozenset()) -> bool:
+    """`msg(...)`, or a name the module declares a `Message`: a parameter annotated so, a function that
+    returns one, a module-level name bound to `msg(...)`."""
+    if isinstance(node, ast.Call):
+        return _name(node.func) in {"msg", "pmsg", *known}
+    return isinstance(node, ast.Name | ast.Attribute) and _name(node) in known
 
 
-def _missing(call: ast.Call) -> list[str]:
+def _messages_of(tree: ast.Module) -> frozenset[str]:
+    known = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            if isinstance(node.returns, ast.Name) and node.returns.id == "Message":
+                known.add(node.name)
+            for arg in [*node.args.args, *node.args.kwonlyargs]:
+                if isinstance(arg.annotation, ast.Name) and arg.annotation.id == "Message":
+                    known.add(arg.arg)
+        elif isinstance(node, ast.Assign) and isinstance(node.value, ast.Call) and _is_message(node.value):
+            known.update(t.id for t in node.targets if isinstance(t, ast.Name))
+    return frozenset(known)
+
+
+def _missing(call: ast.Call, known: frozenset[str] = frozenset()) -> list[str]:
     keywords = {k.arg: k.value for k in call.keywords}
     if None in keywords:  # **kwargs: passed through whole
         return []
     message = call.args[0] if call.args else keywords.get("message")
-    missing = [] if _is_message(message) or "ko" in keywords else ["ko"]
+    missing = [] if _is_message(message, known) or "ko" in keywords else ["ko"]
     hint = keywords.get("hint")
-    if hint is not None and not _is_message(hint) and "hint_ko" not in keywords:
+    if hint is not None and not _is_message(hint, known) and "hint_ko" not in keywords:
         missing.append("hint_ko")
     return missing
 
@@ -72,6 +90,7 @@ def _unwritten() -> list[str]:
     }
     wrong = []
     for path, tree in TREES.items():
+        known = _messages_of(tree)
         for node in ast.walk(tree):
             if not isinstance(node, ast.Call):
                 continue
@@ -85,7 +104,7 @@ def _unwritten() -> list[str]:
             if name in self_worded and not is_super_init:
                 continue
             if name in classes or (is_super_init and _inside_self_worded(tree, node, self_worded)):
-                missing = _missing(node)
+                missing = _missing(node, known)
                 if missing:
                     where = f"{path.relative_to(PACKAGE.parent)}:{node.lineno}"
                     wrong.append(f"{where}: {name or 'super().__init__'} without {', '.join(missing)}")
