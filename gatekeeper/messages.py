@@ -27,13 +27,16 @@ LOCALE_DIR = Path(__file__).parent / "locale"
 def _translations(lang: str) -> gettext.NullTranslations:
     if lang == "en":
         return gettext.NullTranslations()
-    # A missing catalogue is a broken installation, not a reason to speak English to a Korean user.
-    return gettext.translation(DOMAIN, localedir=LOCALE_DIR, languages=[lang])
+    # The one file of the one language asked for, opened directly (gettext.translation would search the
+    # environment's locale variables first). A missing catalogue is a broken installation, not a reason to
+    # speak English to a Korean user: it raises.
+    with (LOCALE_DIR / lang / "LC_MESSAGES" / f"{DOMAIN}.mo").open("rb") as compiled:
+        return gettext.GNUTranslations(compiled)
 
 
 def template(lang: str, message: str) -> str:
     """`message`'s template in `lang`: the catalogue's text, or the English msgid itself."""
-    return _translations(lang).gettext(message)
+    return message if lang == "en" else _translations(lang).gettext(message)
 
 
 def _filled(lang: str, said: str, fields: dict[str, Any]) -> str:
@@ -41,7 +44,9 @@ def _filled(lang: str, said: str, fields: dict[str, Any]) -> str:
     # language.
     if not fields:
         return said
-    return said.format(**{k: v.said(lang) if isinstance(v, Message | Said) else v for k, v in fields.items()})
+    if any(isinstance(v, Message | Said) for v in fields.values()):
+        fields = {k: v.said(lang) if isinstance(v, Message | Said) else v for k, v in fields.items()}
+    return said.format(**fields)
 
 
 def tr(lang: str, message: str, /, **fields: Any) -> str:
