@@ -410,46 +410,34 @@ def _reports(
     from zoneinfo import ZoneInfo
 
     from gatekeeper.commands._kpi import kpi_report
-    from gatekeeper.reporters.audit_report import audit_form, deployment_rows, render_audit_html
+    from gatekeeper.reporters.audit_report import AuditReport, audit_form, deployment_rows, render_audit_html
 
     if html_path is None and hwpx_path is None:
         return
-    kpis = kpi_report(ctx, since, until, ledger)
     zone = ZoneInfo(ctx.config.timezone)
     rows, truncated = deployment_rows(ledger, ctx.config.system.id, since, until, zone)
     system = ctx.config.system
-    generated = ctx.runtime.now().astimezone(zone)
+    report = AuditReport(
+        result,
+        kpi_report(ctx, since, until, ledger),
+        rows,
+        truncated,
+        drift,
+        lang=ctx.lang,
+        system_name=system.name,
+        grade=int(system.grade),
+        generated=ctx.runtime.now().astimezone(zone),
+        zone=zone,
+    )
     if html_path is not None:
-        page = render_audit_html(
-            result,
-            kpis,
-            rows,
-            truncated,
-            drift,
-            lang=ctx.lang,
-            system_name=system.name,
-            grade=int(system.grade),
-            generated=generated,
-            zone=zone,
-        )
+        page = render_audit_html(report)
         html_path.write_text(page, encoding="utf-8")
     if hwpx_path is not None:
         from gatekeeper.ledger.anchor import ledger_head
         from gatekeeper.reporters.forms import system_letterhead, when
         from gatekeeper.reporters.hwpx import write_hwpx
 
-        form = audit_form(
-            result,
-            kpis,
-            rows,
-            truncated,
-            drift,
-            lang=ctx.lang,
-            system_name=system.name,
-            grade=int(system.grade),
-            generated=generated,
-            zone=zone,
-        )
+        form = audit_form(report)
         head = system_letterhead(
             ctx.lang,
             name=system.name,
@@ -458,7 +446,7 @@ def _reports(
             agency=system.agency,
             head=str(ledger_head(ledger)),
         )
-        write_hwpx(form, hwpx_path, lang=ctx.lang, generated=when(generated, zone), letterhead=head)
+        write_hwpx(form, hwpx_path, lang=ctx.lang, generated=when(report.generated, zone), letterhead=head)
 
 
 def _target(ctx: Context, name: str | None) -> Path | None:

@@ -168,74 +168,67 @@ def deployment_rows(
     return rows, total > len(rows)
 
 
-def render_audit_html(
-    result: AuditResult,
-    kpis: KpiReport,
-    rows: list[DeploymentRow],
-    truncated: bool,
-    drift: DriftFacts | None,
-    *,
-    lang: str,
-    system_name: str,
-    grade: int,
-    generated: datetime,
-    zone: ZoneInfo,
-) -> str:
+@dataclass(frozen=True)
+class AuditReport:
+    """What the audit report is made from, whichever document it is written as (HTML, HWPX)."""
+
+    result: AuditResult
+    kpis: KpiReport
+    rows: list[DeploymentRow]
+    truncated: bool
+    drift: DriftFacts | None
+    lang: str
+    system_name: str
+    grade: int
+    generated: datetime
+    zone: ZoneInfo
+
+
+def render_audit_html(report: AuditReport) -> str:
     from gatekeeper.reporters.period import period_text
     from gatekeeper.reporters.render import render_template
 
-    w = words(lang)
+    w = words(report.lang)
     return render_template(
         "report/audit.html.j2",
-        lang=lang,
+        lang=report.lang,
         w=w,
-        areas=areas(lang),
+        areas=areas(report.lang),
         version=__version__,
-        result=result,
-        summary=_summary(lang, result),
-        system_name=system_name,
-        grade=grade,
-        period=period_text(result.since, result.until, zone, lang),
-        generated=generated.strftime("%Y-%m-%d %H:%M %Z"),
-        kpis=[(k, k.label(lang), _kpi_value(k), _kpi_status(k, w)) for k in kpis.kpis],
-        charts=trend_charts(kpis, w),
-        rows=rows,
-        truncated=_truncated(lang) if truncated else "",
-        drift=drift,
+        result=report.result,
+        summary=_summary(report.lang, report.result),
+        system_name=report.system_name,
+        grade=report.grade,
+        period=period_text(report.result.since, report.result.until, report.zone, report.lang),
+        generated=report.generated.strftime("%Y-%m-%d %H:%M %Z"),
+        kpis=[(k, k.label(report.lang), _kpi_value(k), _kpi_status(k, w)) for k in report.kpis.kpis],
+        charts=trend_charts(report.kpis, w),
+        rows=report.rows,
+        truncated=_truncated(report.lang) if report.truncated else "",
+        drift=report.drift,
     )
 
 
-def audit_form(
-    result: AuditResult,
-    kpis: KpiReport,
-    rows: list[DeploymentRow],
-    truncated: bool,
-    drift: DriftFacts | None,
-    *,
-    lang: str,
-    system_name: str,
-    grade: int,
-    generated: datetime,
-    zone: ZoneInfo,
-) -> Form:
+def audit_form(report: AuditReport) -> Form:
     """The audit report as a form (for HWPX): the sections of the HTML report, each a table, the trends
     left to the KPI table."""
     from gatekeeper.reporters.period import period_text
 
-    w, area = words(lang), areas(lang)
-    summary = _summary(lang, result)
+    w, area = words(report.lang), areas(report.lang)
+    summary = _summary(report.lang, report.result)
+    period = period_text(report.result.since, report.result.until, report.zone, report.lang)
     overview = FormSection(
         w["system"],
         (
-            FormField(w["system"], f"{system_name} ({result.system})"),
-            FormField(w["grade"], str(grade)),
-            FormField(w["period"], period_text(result.since, result.until, zone, lang)),
-            FormField(w["generated"], generated.strftime("%Y-%m-%d %H:%M %Z")),
-            FormField(w["result"], f"{w['conform'] if result.ok else w['nonconform']} — {summary}"),
+            FormField(w["system"], f"{report.system_name} ({report.result.system})"),
+            FormField(w["grade"], str(report.grade)),
+            FormField(w["period"], period),
+            FormField(w["generated"], report.generated.strftime("%Y-%m-%d %H:%M %Z")),
+            FormField(w["result"], f"{w['conform'] if report.result.ok else w['nonconform']} — {summary}"),
         ),
     )
     checklist = [(w["area"], w["question"], w["result"], w["evidence"])]
-    for item in result.items:
+    for item in report.result.items:
         question = f"{item.question}\n{item.id} · {item.sop}"
         if item.result == "nonconform" and item.notes:
             question += "".join(f"\n· {note}" for note in item.notes[:10])
@@ -244,12 +237,19 @@ def audit_form(
             evidence += f" … (+{len(item.evidence) - 12})"
         checklist.append((area[item.area], question, w[item.result], evidence))
     kpi_rows = [(w["kpi"], w["value"], w["target"], w["status"], w["sop"], "n / d")]
-    for k in kpis.kpis:
+    for k in report.kpis.kpis:
         nd = "–"
         if k.numerator is not None and k.denominator is not None:
             nd = f"{k.numerator:g} / {k.denominator:g}"
         kpi_rows.append(
-            (f"{k.label(lang)}\n{k.id}", _kpi_value(k), k.target or "–", _kpi_status(k, w)[1], k.sop, nd)
+            (
+                f"{k.label(report.lang)}\n{k.id}",
+                _kpi_value(k),
+                k.target or "–",
+                _kpi_status(k, w)[1],
+                k.sop,
+                nd,
+            )
         )
     ledger = [
         (w["seq"], w["started"], w["finished"], w["rfcs"], w["env"], w["type"], w["actor"], w["outcome"])
@@ -265,21 +265,21 @@ def audit_form(
             r.actor,
             r.result or w["in-progress"],
         )
-        for r in rows
+        for r in report.rows
     ]
-    notes = (FormField(w["ledger"], _truncated(lang)),) if truncated else ()
-    if not rows:
+    notes = (FormField(w["ledger"], _truncated(report.lang)),) if report.truncated else ()
+    if not report.rows:
         notes = (FormField(w["ledger"], w["no-deployments"]),)
     return Form(
         "audit-report",
         w["title"],
-        f"{system_name} ({result.system}) — {period_text(result.since, result.until, zone, lang)}",
+        f"{report.system_name} ({report.result.system}) — {period}",
         (
             overview,
             FormSection(f"1. {w['checklist']}", table=tuple(checklist)),
             FormSection(f"2. {w['kpis']}", table=tuple(kpi_rows)),
-            FormSection(f"3. {w['ledger']}", notes, tuple(ledger) if rows else ()),
-            *_baseline_sections(drift, w),
+            FormSection(f"3. {w['ledger']}", notes, tuple(ledger) if report.rows else ()),
+            *_baseline_sections(report.drift, w),
         ),
     )
 
