@@ -180,8 +180,8 @@ def audit_checklist(lang: str = "en") -> str:
     )
     areas = {key: area.said(lang) for key, area in AREA_WORDS.items()}
     lines = [head, "|---|---|---|---|"]
-    for item_id, (area, sop, en, ko) in ITEMS.items():
-        lines.append(f"| `{item_id}` | {areas[area]} | {sop} | {in_language(lang, en, ko)} |")
+    for item_id, (area, sop, question) in ITEMS.items():
+        lines.append(f"| `{item_id}` | {areas[area]} | {sop} | {question.said(lang)} |")
     return "\n".join(lines) + "\n"
 
 
@@ -346,16 +346,17 @@ def kpi_table(lang: str = "en") -> str:
         ptr(lang, "README table", "kr-ap-sop target"),
     )
     lines = [head, "|---|---|---|---|---|---|"]
-    for kpi_id, (unit, sop, en, ko_label) in KPI_CATALOGUE.items():
-        where, formula_en, formula_ko = KPI_FORMULAS[kpi_id]
+    for kpi_id, (unit, sop, named) in KPI_CATALOGUE.items():
+        where, formula = KPI_FORMULAS[kpi_id]
         target = targets.get(kpi_id)
         shown = (
             f"{target.op} {target.value:g} {unit}"
             if target is not None and target.op is not None and target.value is not None
             else "-"
         )
-        label, formula = in_language(lang, en, ko_label), in_language(lang, formula_en, formula_ko)
-        lines.append(f"| {label} | `{kpi_id}` | {sop} | {where} | {formula} | {shown} |")
+        lines.append(
+            f"| {named.said(lang)} | `{kpi_id}` | {sop} | {where} | {formula.said(lang)} | {shown} |"
+        )
     return "\n".join(lines) + "\n"
 
 

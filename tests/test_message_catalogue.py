@@ -198,3 +198,20 @@ def test_no_template_writes_korean_outside_the_catalogue() -> None:
             if HANGUL.search(line):
                 found.append(f"templates/{relative}:{number}: {line.strip()[:60]}")
     assert found == [], "\n".join(found)
+
+
+def test_importing_gatekeeper_reads_no_catalogue() -> None:
+    # A table that says its words at import would make every run, English ones too, read the Korean
+    # catalogue at start-up: tables hold messages, said where they are used.
+    import subprocess
+    import sys
+
+    code = (
+        "import importlib, pkgutil, gatekeeper, gatekeeper.messages as m\n"
+        "for found in pkgutil.walk_packages(gatekeeper.__path__, 'gatekeeper.'):\n"
+        "    if not found.name.endswith('__main__'):\n"
+        "        importlib.import_module(found.name)\n"
+        "print(m._translations.cache_info().currsize)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "0"

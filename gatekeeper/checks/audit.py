@@ -901,9 +901,8 @@ class AuditBuilder:
                             "deployment {id} (record {seq}): {step} is due by {deadline}",
                             id=release.id,
                             seq=release.seq,
-                            step=STEP_NAMES[part][0],
+                            step=STEP_NAMES[part],
                             deadline=deadline.isoformat(timespec="minutes"),
-                            STEP_NAMES_part=STEP_NAMES[part][1],
                         )
                     )
 
@@ -969,8 +968,8 @@ ApprovalRow = tuple[int, tuple[str, ...], Any, Any, Any, Any, Any, Any]
 
 
 def _item(item_id: str, check: _Check, lang: str) -> AuditItem:
-    area, sop, en, ko = ITEMS[item_id]
-    question = in_language(lang, en, ko)
+    area, sop, asked = ITEMS[item_id]
+    question = asked.said(lang)
     remarks = tuple(check.remarks)
     if check.bad_count:
         extra = check.bad_count - len(check.bad)

@@ -76,7 +76,6 @@ from gatekeeper.domain.records import (
 )
 from gatekeeper.facts.history import History
 from gatekeeper.ledger import Record
-from gatekeeper.messages import in_language
 from gatekeeper.rules.deploy import UnsignedDeployment
 
 FAILED = frozenset({DeploymentResult.FAILURE, DeploymentResult.ROLLED_BACK})
@@ -140,8 +139,7 @@ class KpiValue:
         }
 
     def label(self, lang: str) -> str:
-        entry = KPI_CATALOGUE[self.id]
-        return in_language(lang, entry[2], entry[3])
+        return KPI_CATALOGUE[self.id][2].said(lang)
 
 
 @dataclass(frozen=True)
@@ -569,7 +567,7 @@ def evaluate(tally: Tally, policy: Policy) -> tuple[KpiValue, ...]:
     targets = _targets(policy)
     values = []
     for kpi_id, (value, numerator, denominator) in _measures(tally).items():
-        unit, sop, _en, _ko = KPI_CATALOGUE[kpi_id]
+        unit, sop, _label = KPI_CATALOGUE[kpi_id]
         target = targets.get(kpi_id)
         target_text: str | None = None
         met: bool | None = None

@@ -341,287 +341,285 @@ RULES: dict[str, RuleInfo] = _catalogue(
 )
 
 # Audit checklist items (SOP.md audit checklists for CHG, REL, TST, CFG), answered by `gatekeeper audit`.
-# id -> (area, SOP clause, question en, question ko). The order is the order of the report.
-CHECKLIST: dict[str, tuple[str, str, str, str]] = {
+# id -> (area, SOP clause, question). The order is the order of the report.
+CHECKLIST: dict[str, tuple[str, str, Message]] = {
     "change.rfc-registered": (
         "change",
         "CHG-P1",
-        *msg("Did every deployment name a registered change request (RFC)?").pair,
+        msg("Did every deployment name a registered change request (RFC)?"),
     ),
     "change.plan-complete": (
         "change",
         "CHG-PLAN",
-        *msg(
+        msg(
             "Was every deployed change plan complete (reason, work plan, rollback plan, test plan for "
             "software)?"
-        ).pair,
+        ),
     ),
     "change.approvals": (
         "change",
         "CHG-P3",
-        *msg("Did every deployment have its required approvals, in order, before it started?").pair,
+        msg("Did every deployment have its required approvals, in order, before it started?"),
     ),
     "change.business-hours": (
         "change",
         "CHG-P3",
-        *msg(
+        msg(
             "Was every change that the pack keeps out of business hours (weekdays 09–18 on business days) "
             "deployed outside them?"
-        ).pair,
+        ),
     ),
     "change.freeze": (
         "change",
         "CHG-P3",
-        *msg("Was every deployment made outside the freeze periods the pack and the configuration set?").pair,
+        msg("Was every deployment made outside the freeze periods the pack and the configuration set?"),
     ),
     "change.as-planned": (
         "change",
         "CHG-PLAN",
-        *msg("Was every change deployed inside the work window its approved change plan set?").pair,
+        msg("Was every change deployed inside the work window its approved change plan set?"),
     ),
     "change.standard-defined": (
         "change",
         "CHG-P1",
-        *msg(
+        msg(
             "Was every standard change one the standard-change catalogue defines in advance, kept inside its "
             "entry (otherwise judged as a normal change)?"
-        ).pair,
+        ),
     ),
     "change.emergency-review": (
         "change",
         "CHG-P1",
-        *msg("Was every emergency change reviewed and approved after the fact within its deadline?").pair,
+        msg("Was every emergency change reviewed and approved after the fact within its deadline?"),
     ),
     "change.pir": (
         "change",
         "CHG-P3",
-        *msg("Did every CAB-reviewed change that needs one get its post-implementation review (PIR)?").pair,
+        msg("Did every CAB-reviewed change that needs one get its post-implementation review (PIR)?"),
     ),
     "change.history-recorded": (
         "change",
         "CHG-P2",
-        *msg("Is the result of every deployment, including failed ones, recorded?").pair,
+        msg("Is the result of every deployment, including failed ones, recorded?"),
     ),
     "release.tested": (
         "release",
         "REL-P1",
-        *msg("Did every deployment have passing test evidence recorded before it started?").pair,
+        msg("Did every deployment have passing test evidence recorded before it started?"),
     ),
     "release.rollback-plan": (
         "release",
         "REL-P4",
-        *msg("Did every deployment have a rollback plan?").pair,
+        msg("Did every deployment have a rollback plan?"),
     ),
     "release.notice": (
         "release",
         "REL-NOTICE",
-        *msg(
+        msg(
             "Was a prior notice recorded before every deployment of a change that affects linked systems or "
             "agencies?"
-        ).pair,
+        ),
     ),
     "release.exclusive": (
         "release",
         "seed 003",
-        *msg(
-            "Was every deployment started while no other deployment of its system and environment was open?"
-        ).pair,
+        msg("Was every deployment started while no other deployment of its system and environment was open?"),
     ),
     "release.sequential": (
         "release",
         "CHG-PLAN",
-        *msg(
+        msg(
             "Was every change deployed to several systems deployed to them one after another, each after the "
             "previous one succeeded?"
-        ).pair,
+        ),
     ),
     "release.failure-incident": (
         "release",
         "REL-P4",
-        *msg("Was every failed or rolled-back deployment escalated to an incident record?").pair,
+        msg("Was every failed or rolled-back deployment escalated to an incident record?"),
     ),
     # Closing the release and the change (seed 002 배포관리 3.1–4.3, 변경관리 4.2): additive.
     "release.acceptance": (
         "release",
         "REL-P3",
-        *msg(
+        msg(
             "Did the requester run and record the acceptance test of every successful deployment to "
             "production after it finished?"
-        ).pair,
+        ),
     ),
     "release.production-tests": (
         "test",
         "TST-P5",
-        *msg(
+        msg(
             "Was every successful deployment to production verified there by passing unit and integration "
             "(linked-system) tests bound to it?"
-        ).pair,
+        ),
     ),
     "release.closure": (
         "release",
         "REL-CONSISTENCY",
-        *msg(
+        msg(
             "Was every successful deployment to production checked for consistency of change plan, release "
             "plan and result, and the release and the change closed by the agency officer?"
-        ).pair,
+        ),
     ),
     "test.success-rate": (
         "test",
         "TST-KPI",
-        *msg("Does the recorded test success rate meet the pack's threshold?").pair,
+        msg("Does the recorded test success rate meet the pack's threshold?"),
     ),
     "test.recorded": (
         "test",
         "TST-P4",
-        *msg("Does every test record name the commit tested, the test kind and the counts?").pair,
+        msg("Does every test record name the commit tested, the test kind and the counts?"),
     ),
     "configuration.commit-rfc": (
         "configuration",
         "CFG-P3",
-        *msg("Does every commit name its change request ID?").pair,
+        msg("Does every commit name its change request ID?"),
     ),
     "configuration.baseline": (
         "configuration",
         "CFG-P1",
-        *msg("Is a configuration baseline recorded and current (no change without an RFC)?").pair,
+        msg("Is a configuration baseline recorded and current (no change without an RFC)?"),
     ),
     "configuration.ledger-integrity": (
         "configuration",
         "CHG-P2",
-        *msg("Is the change and deployment ledger intact (hash chain verifies)?").pair,
+        msg("Is the change and deployment ledger intact (hash chain verifies)?"),
     ),
     # Incidents and problems (SOP CHG-P1, INC, PRB): additive.
     "change.emergency-incident": (
         "change",
         "CHG-P1, INC",
-        *msg(
+        msg(
             "Did every emergency change fix an incident recorded by the pipeline or by someone holding an "
             "incident role?"
-        ).pair,
+        ),
     ),
     "incident.reported": (
         "release",
         "INC",
-        *msg("Was every grade 1-2 incident that lasted 30 minutes reported at an intermediate step?").pair,
+        msg("Was every grade 1-2 incident that lasted 30 minutes reported at an intermediate step?"),
     ),
     "incident.problem": (
         "release",
         "PRB",
-        *msg("Was every incident closed with its cause unknown registered in problem management?").pair,
+        msg("Was every incident closed with its cause unknown registered in problem management?"),
     ),
     "configuration.governance": (
         "configuration",
         "CFG-P3, CHG-P1",
-        *msg(
+        msg(
             "Was every change of the governance files (configuration, policy pack, CI files, CODEOWNERS) "
             "declared by its RFC and approved as a normal change?"
-        ).pair,
+        ),
     ),
 }
 
-# id -> (unit, SOP clause, label en, label ko). The order is the order of every report.
-KPI_CATALOGUE: dict[str, tuple[str, str, str, str]] = {
-    "deployment-success-rate": ("%", "REL-KPI", *msg("Deployment success rate").pair),
-    "deployment-failure-rate": ("%", "REL-KPI", *msg("Deployment failure rate").pair),
-    "rollback-rate": ("%", "REL-KPI", *msg("Rollback rate").pair),
-    "post-deployment-defect-rate": ("%", "REL-KPI", *msg("Post-deployment defect rate").pair),
-    "mttr-minutes": ("min", "REL-KPI", *msg("Mean time to recover").pair),
-    "change-on-time-rate": ("%", "CHG-KPI", *msg("Change on-time rate").pair),
-    "test-success-rate": ("%", "TST-KPI", *msg("Test success rate").pair),
-    "test-coverage": ("%", "TST-KPI", *msg("Test coverage").pair),
-    "audit-execution-rate": ("%", "CFG-KPI", *msg("Configuration audit execution rate").pair),
-    "configuration-integrity": ("%", "CFG-KPI", *msg("Configuration integrity").pair),
+# id -> (unit, SOP clause, label). The order is the order of every report.
+KPI_CATALOGUE: dict[str, tuple[str, str, Message]] = {
+    "deployment-success-rate": ("%", "REL-KPI", msg("Deployment success rate")),
+    "deployment-failure-rate": ("%", "REL-KPI", msg("Deployment failure rate")),
+    "rollback-rate": ("%", "REL-KPI", msg("Rollback rate")),
+    "post-deployment-defect-rate": ("%", "REL-KPI", msg("Post-deployment defect rate")),
+    "mttr-minutes": ("min", "REL-KPI", msg("Mean time to recover")),
+    "change-on-time-rate": ("%", "CHG-KPI", msg("Change on-time rate")),
+    "test-success-rate": ("%", "TST-KPI", msg("Test success rate")),
+    "test-coverage": ("%", "TST-KPI", msg("Test coverage")),
+    "audit-execution-rate": ("%", "CFG-KPI", msg("Configuration audit execution rate")),
+    "configuration-integrity": ("%", "CFG-KPI", msg("Configuration integrity")),
     "configuration-error-detection-rate": (
         "%",
         "CFG-KPI",
-        *msg("Configuration error detection rate").pair,
+        msg("Configuration error detection rate"),
     ),
-    "deployment-frequency": ("deployments", "DORA", *msg("Deployment frequency").pair),
-    "lead-time-hours": ("h", "DORA", *msg("Lead time for changes").pair),
-    "change-failure-rate": ("%", "DORA", *msg("Change failure rate").pair),
-    "time-to-restore-minutes": ("min", "DORA", *msg("Time to restore service").pair),
+    "deployment-frequency": ("deployments", "DORA", msg("Deployment frequency")),
+    "lead-time-hours": ("h", "DORA", msg("Lead time for changes")),
+    "change-failure-rate": ("%", "DORA", msg("Change failure rate")),
+    "time-to-restore-minutes": ("min", "DORA", msg("Time to restore service")),
 }
 
 
-# id -> (where the SOP defines it: seed line, formula en, formula ko): the README's KPI table. Each formula
+# id -> (where the SOP defines it: seed line, formula): the README's KPI table. Each formula
 # is the seed's, read over the ledger as `gatekeeper.checks.kpi` says.
-KPI_FORMULAS: dict[str, tuple[str, str, str]] = {
+KPI_FORMULAS: dict[str, tuple[str, Message]] = {
     "deployment-success-rate": (
         "002:552",
-        *msg("successful deployments ÷ all deployments × 100").pair,
+        msg("successful deployments ÷ all deployments × 100"),
     ),
     "deployment-failure-rate": (
         "002:553",
-        *msg(
+        msg(
             "deployments after which an incident occurred (failed, rolled back, or an incident naming the "
             "deployment or its RFC) ÷ all deployments × 100"
-        ).pair,
+        ),
     ),
     "rollback-rate": (
         "002:554",
-        *msg("rolled-back deployments ÷ all deployments × 100").pair,
+        msg("rolled-back deployments ÷ all deployments × 100"),
     ),
     "post-deployment-defect-rate": (
         "002:555",
-        *msg(
+        msg(
             "defects found after deployment (incidents not opened by a failed deployment) ÷ all deployments "
             "× 100"
-        ).pair,
+        ),
     ),
     "mttr-minutes": (
         "002:556, 1235",
-        *msg(
+        msg(
             "mean {term} of the incidents resolved: from occurrence to service restored",
             term="장애 시간",  # korean-by-design: the seed's own term, quoted in the English formula too
-        ).pair,
+        ),
     ),
     "change-on-time-rate": (
         "002:391",
-        *msg(
+        msg(
             "changes whose first successful deployment was by the end of the requested day ÷ change "
             "requests due in the period (deployed or not) × 100"
-        ).pair,
+        ),
     ),
     "test-success-rate": (
         "002:742",
-        *msg("tests passed ÷ tests run to a verdict (passed, failed, errored) × 100").pair,
+        msg("tests passed ÷ tests run to a verdict (passed, failed, errored) × 100"),
     ),
     "test-coverage": (
         "002:743",
-        *msg(
+        msg(
             "test cases executed (at most the plan, per kind) ÷ test cases the RFCs deployed plan "
             "(`tests.planned`) × 100"
-        ).pair,
+        ),
     ),
     "audit-execution-rate": (
         "002:1022",
-        *msg(
+        msg(
             "configuration audits performed (`audit.run`, at most the plan per period) ÷ audits planned "
             "(`audit_plan`) × 100"
-        ).pair,
+        ),
     ),
     "configuration-integrity": (
         "002:1023",
-        *msg("configuration items intact ÷ items checked by the month's last audit × 100").pair,
+        msg("configuration items intact ÷ items checked by the month's last audit × 100"),
     ),
     "configuration-error-detection-rate": (
         "002:1024",
-        *msg(
+        msg(
             "configuration errors the audit detected (changed items no RFC explains) ÷ changed items × 100, "
             "of the month's last audit"
-        ).pair,
+        ),
     ),
-    "deployment-frequency": ("DORA", *msg("successful deployments").pair),
+    "deployment-frequency": ("DORA", msg("successful deployments")),
     "lead-time-hours": (
         "DORA",
-        *msg("mean hours from commit to successful deployment").pair,
+        msg("mean hours from commit to successful deployment"),
     ),
     "change-failure-rate": (
         "DORA",
-        *msg(
+        msg(
             "deployments causing a failure in production ÷ all deployments × 100 (the deployment failure "
             "rate's count)"
-        ).pair,
+        ),
     ),
-    "time-to-restore-minutes": ("DORA", *msg("MTTR: the same figure").pair),
+    "time-to-restore-minutes": ("DORA", msg("MTTR: the same figure")),
 }

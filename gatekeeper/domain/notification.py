@@ -40,10 +40,6 @@ EVENT_MESSAGES: dict[EventKind, Message] = {
     EventKind.INCIDENT_OPENED: msg("Incident opened"),
     EventKind.INCIDENT_REPORT_DUE: msg("Intermediate incident report due"),
 }
-# (Korean, English) of each name.
-EVENT_NAMES: dict[EventKind, tuple[str, str]] = {
-    kind: (name.ko, name.en) for kind, name in EVENT_MESSAGES.items()
-}
 
 # The gate's rules whose findings are events, and the audit's checklist items whose nonconformities are.
 FINDING_EVENTS: dict[str, EventKind] = {
@@ -87,11 +83,11 @@ class Event:
 
     @property
     def name_ko(self) -> str:
-        return EVENT_NAMES[self.kind][0]
+        return EVENT_MESSAGES[self.kind].ko
 
     @property
     def name_en(self) -> str:
-        return EVENT_NAMES[self.kind][1]
+        return EVENT_MESSAGES[self.kind].en
 
     def title(self) -> str:
         """One line, Korean first: '승인 요청 / Approval requested: RFC-2026-0042 cab (minwon-portal)'."""
@@ -242,7 +238,7 @@ def audit_events(
         kind = AUDIT_EVENTS.get(item)
         if kind is None or result != "nonconform":
             continue
-        _area, sop, question_en, question_ko = CHECKLIST[item]
+        _area, sop, question = CHECKLIST[item]
         shown = evidence[:10]
         lines = (
             *(Line(ptr("ko", "notification", "Evidence"), "Evidence", text) for text in shown),
@@ -259,8 +255,8 @@ def audit_events(
                 key=key_of(str(kind), system, item, sorted(evidence)),
                 system=system,
                 subject=item,
-                summary_ko=tr("ko", "Audit item nonconform: {question}", question=question_ko),
-                summary_en=tr("en", "Audit item nonconform: {question}", question=question_en),
+                summary_ko=tr("ko", "Audit item nonconform: {question}", question=question),
+                summary_en=tr("en", "Audit item nonconform: {question}", question=question),
                 at=at,
                 lines=lines,
                 data={"item": item, "result": result},

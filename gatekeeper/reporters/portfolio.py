@@ -144,8 +144,8 @@ class AuditPortfolio:
     def item_results(self) -> list[dict[str, Any]]:
         """Each checklist item over every system: nonconform where one system is, evidence `system:ref`."""
         out = []
-        for item_id, (area, _sop, en, _ko) in ITEMS.items():
-            question = en
+        for item_id, (area, _sop, asked) in ITEMS.items():
+            question = asked.en
             bad: list[str] = []
             good: list[str] = []
             for info, result in self.rows:

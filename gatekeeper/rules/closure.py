@@ -27,18 +27,18 @@ from gatekeeper.config.models import Policy
 from gatekeeper.domain import ChangeType, Finding, Grade, Role
 from gatekeeper.domain.closure import Release
 from gatekeeper.domain.records import ChangeClosed, Entry, ReleaseAccepted, ReleaseReviewed, TestEvidence
-from gatekeeper.messages import msg, tr
+from gatekeeper.messages import Said, msg, tr
 from gatekeeper.rules import RuleContext, from_workstation, unproven
 
 if TYPE_CHECKING:
     from gatekeeper.rules.deploy import DeployFacts
 
-# What each step is called, for messages (en, ko).
+# What each step is called, for messages.
 STEP_NAMES = {
-    "acceptance": msg("the requester's acceptance test").pair,
-    "tests": msg("the production tests").pair,
-    "review": msg("the consistency review").pair,
-    "closure": msg("the closure").pair,
+    "acceptance": msg("the requester's acceptance test"),
+    "tests": msg("the production tests"),
+    "review": msg("the consistency review"),
+    "closure": msg("the closure"),
 }
 
 
@@ -162,9 +162,9 @@ def refusal(
             ).pair
         lacking = lacking_before_closure(policy, state)
         if lacking:
-            en = ", ".join(STEP_NAMES[s][0] if s in STEP_NAMES else s for s in lacking)
-            ko = ", ".join(STEP_NAMES[s][1] if s in STEP_NAMES else s for s in lacking)
-            return msg("it came before {en}", en=en, ko=ko).pair
+            named = [STEP_NAMES.get(s, Said(s, s)) for s in lacking]
+            steps = Said(", ".join(n.en for n in named), ", ".join(n.ko for n in named))
+            return msg("it came before {steps}", steps=steps).pair
         return None
     return None
 

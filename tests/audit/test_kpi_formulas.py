@@ -74,8 +74,8 @@ class Ledger:
 def test_every_kpi_cites_its_seed_line_and_has_a_golden_test() -> None:
     assert list(KPI_FORMULAS) == list(KPI_CATALOGUE)
     tested = {name.removeprefix("test_").replace("_", "-") for name in globals() if name.startswith("test_")}
-    for kpi_id, (where, en, ko) in KPI_FORMULAS.items():
-        assert where and en and ko
+    for kpi_id, (where, formula) in KPI_FORMULAS.items():
+        assert where and formula.en and formula.ko
         assert kpi_id in tested, f"no golden test for {kpi_id}"
 
 
